@@ -1,1 +1,265 @@
-fn main(){}
+//! `cargo xtask` — WasGo's build, provisioning and test driver (std only).
+//!
+//! - `cargo xtask test` — everything a fresh machine needs to run every test: the wasm target,
+//!   Godot 4 (found or provisioned), the extension and the test mods, `cargo test`, then the
+//!   headless Godot suite. Fails on any test failure, script error, extension load failure,
+//!   leaked object or timeout; ends with `N passed, M failed` for the Godot suite.
+//! - `cargo xtask run [--windowed]` — release build of the extension and the mods, then the demo.
+//! - `cargo xtask mods` — only the mods.
+//!
+//! Each step lives in its own module: [`cargo_steps`] (Rust builds and tests), [`mods`] (wasm
+//! mods), [`godot`] (finding, provisioning and importing Godot), [`godot_run`] (running Godot
+//! under a timeout while streaming and scanning its output).
+
+mod cargo_steps;
+mod command;
+mod godot;
+mod godot_run;
+mod mods;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cargo_steps::Profile;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  test [--skip-cargo-test] [--filter TEXT]
+        install the wasm target, find or provision Godot 4, build the extension (dev profile)
+        and the test mods, run `cargo test --workspace`, import the Godot project and run the
+        headless Godot suite (only tests whose `file::name` contains TEXT with --filter)
+  run [--windowed]
+        build the extension (release) and the mods, then run the demo (headless unless --windowed)
+  mods  build the mods into godot_project/tests/mods/
+  help  show this text
+
+environment:
+  GODOT             a Godot 4.5+ binary to use instead of searching PATH or provisioning one
+  CARGO_TARGET_DIR  honoured for the extension build (default: target/)";
+
+/// A step that failed: what went wrong and what the user can do about it.
+#[derive(Debug)]
+pub struct Failure {
+    what: String,
+    fix: String,
+}
+
+impl Failure {
+    /// `what` says what failed; `fix` says what to do (may be empty).
+    pub fn new(what: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            what: what.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.what)?;
+        if !self.fix.is_empty() {
+            write!(f, "\n  what to do: {}", self.fix)?;
+        }
+        Ok(())
+    }
+}
+
+pub type Result<T, E = Failure> = std::result::Result<T, E>;
+
+/// Where things are in the repository.
+pub struct Repo {
+    pub root: PathBuf,
+}
+
+impl Repo {
+    fn locate() -> Self {
+        // rust/xtask → the repository root, fixed at compile time.
+        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let root = manifest
+            .ancestors()
+            .nth(2)
+            .map(PathBuf::from)
+            .unwrap_or(manifest);
+        Self { root }
+    }
+
+    /// The Godot project (`godot_project/`).
+    pub fn project(&self) -> PathBuf {
+        self.root.join("godot_project")
+    }
+
+    /// Cargo's target directory for the main workspace (`$CARGO_TARGET_DIR` or `target/`).
+    pub fn target_dir(&self) -> PathBuf {
+        match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) if !dir.is_empty() => self.root.join(dir),
+            _ => self.root.join("target"),
+        }
+    }
+}
+
+enum Task {
+    Test {
+        skip_cargo_test: bool,
+        filter: Option<String>,
+    },
+    Run {
+        windowed: bool,
+    },
+    Mods,
+    Help,
+}
+
+fn parse(args: &[String]) -> Result<Task> {
+    let bad = |arg: &str| {
+        Failure::new(
+            format!("unknown argument `{arg}`"),
+            "run `cargo xtask help`",
+        )
+    };
+    let Some((command, rest)) = args.split_first() else {
+        return Ok(Task::Help);
+    };
+    match command.as_str() {
+        "test" => {
+            let (mut skip_cargo_test, mut filter) = (false, None);
+            let mut rest = rest.iter();
+            while let Some(arg) = rest.next() {
+                match arg.as_str() {
+                    "--skip-cargo-test" => skip_cargo_test = true,
+                    "--filter" => {
+                        let text = rest.next().ok_or_else(|| {
+                            Failure::new(
+                                "`--filter` needs a value",
+                                "e.g. `cargo xtask test --filter kill`",
+                            )
+                        })?;
+                        filter = Some(text.clone());
+                    }
+                    other => return Err(bad(other)),
+                }
+            }
+            Ok(Task::Test {
+                skip_cargo_test,
+                filter,
+            })
+        }
+        "run" => match rest {
+            [] => Ok(Task::Run { windowed: false }),
+            [flag] if flag == "--windowed" => Ok(Task::Run { windowed: true }),
+            [other, ..] => Err(bad(other)),
+        },
+        "mods" if rest.is_empty() => Ok(Task::Mods),
+        "help" | "--help" | "-h" => Ok(Task::Help),
+        other => Err(bad(other)),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let repo = Repo::locate();
+    let outcome = parse(&args).and_then(|task| match task {
+        Task::Test {
+            skip_cargo_test,
+            filter,
+        } => test(&repo, skip_cargo_test, filter.as_deref()),
+        Task::Run { windowed } => run(&repo, windowed),
+        Task::Mods => cargo_steps::ensure_wasm_target().and_then(|()| mods::build(&repo)),
+        Task::Help => {
+            println!("{USAGE}");
+            Ok(())
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("xtask: error: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask test`.
+fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> {
+    cargo_steps::ensure_wasm_target()?;
+    let godot = godot::locate_or_provision(repo)?;
+    cargo_steps::build_extension(repo, Profile::Dev)?;
+    mods::build(repo)?;
+    // A failing `cargo test` does not stop the Godot suite: both results are worth seeing.
+    let cargo_tests = if skip_cargo_test {
+        Ok(())
+    } else {
+        cargo_steps::test_workspace(repo)
+    };
+    godot::import_project(&godot, repo)?;
+    let suite = godot_run::run_suite(&godot, repo, filter)?;
+
+    let mut problems = Vec::new();
+    if let Err(failure) = cargo_tests {
+        problems.push(failure.to_string());
+    }
+    problems.extend(suite.problems.iter().cloned());
+    if !problems.is_empty() {
+        eprintln!("\nxtask: the test run failed:");
+        for problem in &problems {
+            eprintln!("  - {problem}");
+        }
+    }
+    println!("{} passed, {} failed", suite.passed, suite.failed);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            format!("{} problem(s), listed above", problems.len()),
+            "read the failing test's output above",
+        ))
+    }
+}
+
+/// `cargo xtask run`.
+fn run(repo: &Repo, windowed: bool) -> Result<()> {
+    cargo_steps::ensure_wasm_target()?;
+    let godot = godot::locate_or_provision(repo)?;
+    cargo_steps::build_extension(repo, Profile::Release)?;
+    mods::build(repo)?;
+    godot::import_project(&godot, repo)?;
+    godot_run::run_demo(&godot, repo, windowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_test_options() {
+        match parse(&args(&["test", "--filter", "kill", "--skip-cargo-test"])).unwrap() {
+            Task::Test {
+                skip_cargo_test,
+                filter,
+            } => {
+                assert!(skip_cargo_test);
+                assert_eq!(filter.as_deref(), Some("kill"));
+            }
+            _ => panic!("expected the test task"),
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_arguments() {
+        assert!(parse(&args(&["run", "--fullscreen"])).is_err());
+        assert!(parse(&args(&["frobnicate"])).is_err());
+        assert!(parse(&args(&["test", "--filter"])).is_err());
+    }
+
+    #[test]
+    fn repo_root_holds_the_workspace_manifest() {
+        assert!(Repo::locate().root.join("Cargo.toml").is_file());
+        assert!(Repo::locate().root.join("rust/xtask").is_dir());
+    }
+}

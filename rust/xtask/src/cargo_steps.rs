@@ -1,0 +1,142 @@
+//! Rust steps: the wasm target, the extension build (copied into the addon) and `cargo test`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::command::{self, cargo};
+use crate::{Failure, Repo, Result};
+
+/// The target every WasGo Rust mod is built for.
+pub const WASM_TARGET: &str = "wasm32-wasip1";
+
+/// Which cargo profile builds the extension.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Profile {
+    /// `cargo build --workspace`: what `cargo xtask test` uses, sharing artifacts with `cargo test`.
+    Dev,
+    /// `cargo build --release -p wasgo`: what `cargo xtask run` uses.
+    Release,
+}
+
+impl Profile {
+    fn dir(self) -> &'static str {
+        match self {
+            Profile::Dev => "debug",
+            Profile::Release => "release",
+        }
+    }
+}
+
+/// Installs the `wasm32-wasip1` standard library with rustup unless the toolchain has it.
+pub fn ensure_wasm_target() -> Result<()> {
+    if toolchain_has_target(WASM_TARGET) {
+        return Ok(());
+    }
+    command::run(
+        Command::new("rustup").args(["target", "add", WASM_TARGET]),
+        &format!("install the `{WASM_TARGET}` target for the Rust toolchain in use (e.g. `rustup target add {WASM_TARGET}`)"),
+    )
+}
+
+/// Whether the active toolchain's sysroot holds the standard library for `target`.
+fn toolchain_has_target(target: &str) -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    out.status.success()
+        && Path::new(&sysroot)
+            .join("lib/rustlib")
+            .join(target)
+            .join("lib")
+            .is_dir()
+}
+
+/// Builds the extension and copies the library to `godot_project/addons/wasgo/bin/`.
+pub fn build_extension(repo: &Repo, profile: Profile) -> Result<()> {
+    let mut build = cargo();
+    build.current_dir(&repo.root);
+    match profile {
+        Profile::Dev => build.args(["build", "--workspace"]),
+        Profile::Release => build.args(["build", "--release", "-p", "wasgo"]),
+    };
+    command::run(
+        &mut build,
+        "fix the build error above, then run the command again",
+    )?;
+
+    let file = library_file_name();
+    let built = repo.target_dir().join(profile.dir()).join(&file);
+    let dest = repo.project().join("addons/wasgo/bin").join(&file);
+    copy_replacing(&built, &dest).map_err(|e| {
+        Failure::new(
+            format!(
+                "could not copy `{}` to `{}`: {e}",
+                built.display(),
+                dest.display()
+            ),
+            "check that the build produced the library and the addon folder is writable",
+        )
+    })?;
+    println!("xtask: installed {}", dest.display());
+    Ok(())
+}
+
+/// `cargo test --workspace` with the dev profile (shares dependencies with the dev build).
+pub fn test_workspace(repo: &Repo) -> Result<()> {
+    command::run(
+        cargo()
+            .current_dir(&repo.root)
+            .args(["test", "--workspace"]),
+        "fix the failing Rust test shown above",
+    )
+}
+
+/// `libwasgo.so`, `libwasgo.dylib` or `wasgo.dll`, as cargo names a cdylib on this platform.
+fn library_file_name() -> String {
+    format!(
+        "{}wasgo.{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_EXTENSION
+    )
+}
+
+/// Copies `from` to `to` through a temporary file and a rename, so a Godot that still has the old
+/// library mapped keeps its (unlinked) copy instead of seeing it rewritten in place.
+pub fn copy_replacing(from: &Path, to: &Path) -> std::io::Result<()> {
+    if let Some(dir) = to.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let mut temp = PathBuf::from(to);
+    temp.as_mut_os_string().push(".part");
+    fs::copy(from, &temp)?;
+    fs::rename(&temp, to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_name_matches_the_gdextension_file_on_linux() {
+        if cfg!(target_os = "linux") {
+            assert_eq!(library_file_name(), "libwasgo.so");
+        }
+    }
+
+    #[test]
+    fn copy_replacing_overwrites_and_leaves_no_temp_file() {
+        let dir = std::env::temp_dir().join(format!("xtask-copy-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let (from, to) = (dir.join("from"), dir.join("sub/to"));
+        fs::write(&from, b"new").unwrap();
+        fs::create_dir_all(dir.join("sub")).unwrap();
+        fs::write(&to, b"old contents").unwrap();
+        copy_replacing(&from, &to).unwrap();
+        assert_eq!(fs::read(&to).unwrap(), b"new");
+        assert!(!dir.join("sub/to.part").exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
