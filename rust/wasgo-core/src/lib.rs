@@ -1,1 +1,51 @@
-pub fn x(){}
+//! # wasgo-core — the Godot-free runtime of WasGo
+//!
+//! WasGo runs WebAssembly mods inside a Godot game. This crate holds everything that does not
+//! need Godot, so it can be tested with `cargo test`; the `wasgo` crate is a thin GDExtension
+//! layer on top.
+//!
+//! How the parts fit:
+//!
+//! - [`Runtime`] owns the one `wasmtime::Engine` of the game (with epoch interruption), the
+//!   [`EpochTicker`](ticker::EpochTicker) thread that advances the epoch while wasm runs, the
+//!   module cache (keyed by SHA-256, optionally persisted to a cache directory), the game's
+//!   registered functions ([`GameFunctions`]) and the [`MainThreadBridge`].
+//! - [`catalog`] lists every `wasgo` host function with its safety level and signature: the single
+//!   source of truth the linker, the stubs, the docs and the guest bindings come from.
+//! - [`linking`] links a module's imports at a [`SafetyLevel`]: exposed functions to their
+//!   implementations ([`hostfns`], WASI via [`wasi`], game functions via [`game`]), everything
+//!   else to an error stub that traps only when called.
+//! - [`ModInstance`] is one running mod: a store behind a mutex, `main` on a killable worker
+//!   thread, main-thread entries under a time budget, and a [`KillSwitch`](state::KillSwitch).
+//!   It reports what happens as [`ModEvent`]s, which the glue turns into signals.
+//!
+//! Data flows one way: Godot → glue → core → wasm. The core never calls Godot; when a mod needs
+//! the game, the core calls a [`GameCallHandler`] the glue supplies, on the main thread.
+
+pub mod bridge;
+pub mod catalog;
+pub mod error;
+pub mod events;
+pub mod game;
+mod guest;
+pub mod hostfns;
+pub mod instance;
+pub mod level;
+pub mod linking;
+pub mod module;
+pub mod runtime;
+pub mod state;
+pub mod ticker;
+pub mod wasi;
+
+pub use bridge::MainThreadBridge;
+pub use error::{TrapInfo, TrapKind, WasgoError};
+pub use events::{ModEvent, OutputSource};
+pub use game::{GameCallHandler, GameFunctions, GameType, GameValue};
+pub use instance::{InstanceConfig, MainKind, ModInstance, ModStatus};
+pub use level::SafetyLevel;
+pub use module::{CompiledModule, ExportInfo, ImportInfo};
+pub use runtime::{Runtime, RuntimeConfig, StatsSnapshot};
+pub use state::Limits;
+pub use wasi::WasiDirs;
+pub use wasmtime::Val;

@@ -1,1 +1,69 @@
-pub fn x(){}
+//! # wasgo — the WasGo GDExtension
+//!
+//! A thin Godot layer over [`wasgo_core`]: the `WasmEngine` singleton, the `WasmModule`
+//! resource (and its `.wasm` loader) and the `WasmScript` node. Everything that can be done
+//! without Godot lives in the core; this crate converts values, reads project settings, keeps
+//! Godot objects on the main thread and turns core events into signals.
+//!
+//! Threads: Godot objects (`Gd`, `Callable`, `Variant`) never leave the main thread. Worker
+//! threads running a mod's `main` reach Godot only through the core's main-thread bridge, which
+//! [`WasgoExtension::on_main_loop_frame`] drains every frame, together with each script's events.
+
+use godot::classes::Engine;
+use godot::init::{gdextension, ExtensionLibrary, InitStage};
+use godot::prelude::*;
+
+mod convert;
+mod engine;
+mod game_calls;
+mod live;
+mod module_res;
+mod script;
+mod settings;
+
+pub use engine::WasmEngine;
+pub use module_res::{WasmModule, WasmModuleLoader};
+pub use script::WasmScript;
+
+struct WasgoExtension;
+
+/// How long one frame may spend serving worker threads' calls into Godot.
+const BRIDGE_BUDGET_PER_FRAME: std::time::Duration = std::time::Duration::from_millis(4);
+
+// SAFETY: gdext requires this impl to be unique per library and the entry symbol to match the
+// `.gdextension` file (`gdext_rust_init`, the default); both hold.
+#[gdextension]
+unsafe impl ExtensionLibrary for WasgoExtension {
+    fn on_stage_init(stage: InitStage) {
+        if stage == InitStage::Scene {
+            settings::register();
+            if let Err(e) = engine::start_runtime() {
+                godot_error!("WasGo: {e}; mods will not run");
+            }
+            let singleton = WasmEngine::new_alloc();
+            Engine::singleton().register_singleton(&WasmEngine::class_id().to_string_name(), &singleton);
+            module_res::register_loader();
+        }
+    }
+
+    fn on_stage_deinit(stage: InitStage) {
+        if stage == InitStage::Scene {
+            live::kill_all("the game is shutting down");
+            module_res::unregister_loader();
+            let name = WasmEngine::class_id().to_string_name();
+            let mut engine = Engine::singleton();
+            if let Some(singleton) = engine.get_singleton(&name) {
+                engine.unregister_singleton(&name);
+                singleton.free();
+            }
+            engine::stop_runtime();
+        }
+    }
+
+    fn on_main_loop_frame() {
+        if let Some(runtime) = engine::runtime() {
+            runtime.bridge().run_pending(BRIDGE_BUDGET_PER_FRAME);
+        }
+        live::pump_all();
+    }
+}

@@ -1,0 +1,261 @@
+//! The host-function catalog: the single source of truth for every `wasgo` import.
+//!
+//! Each entry names a function, the lowest safety level that exposes it, its wasm signature and
+//! its documentation. The linker links implemented entries at their level and error stubs
+//! elsewhere; the docs and the guest bindings are generated from the same table. A unit test
+//! checks that every implementation the linker installs has exactly the signature written here.
+
+use crate::level::SafetyLevel;
+use std::fmt;
+
+/// The import module of the engine functions.
+pub const WASGO_MODULE: &str = "wasgo";
+/// The import module of WASI preview 1.
+pub const WASI_P1_MODULE: &str = "wasi_snapshot_preview1";
+
+/// A wasm value type as the ABI uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Abi {
+    I32,
+    I64,
+    F32,
+    F64,
+}
+
+impl Abi {
+    /// The type's name in WAT (`i32`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Abi::I32 => "i32",
+            Abi::I64 => "i64",
+            Abi::F32 => "f32",
+            Abi::F64 => "f64",
+        }
+    }
+
+    /// The matching wasmtime value type.
+    pub fn val_type(self) -> wasmtime::ValType {
+        match self {
+            Abi::I32 => wasmtime::ValType::I32,
+            Abi::I64 => wasmtime::ValType::I64,
+            Abi::F32 => wasmtime::ValType::F32,
+            Abi::F64 => wasmtime::ValType::F64,
+        }
+    }
+
+    /// The ABI type of a wasmtime value type, if it has one.
+    pub fn from_val_type(ty: &wasmtime::ValType) -> Option<Abi> {
+        match ty {
+            wasmtime::ValType::I32 => Some(Abi::I32),
+            wasmtime::ValType::I64 => Some(Abi::I64),
+            wasmtime::ValType::F32 => Some(Abi::F32),
+            wasmtime::ValType::F64 => Some(Abi::F64),
+            _ => None,
+        }
+    }
+}
+
+/// A function signature written with ABI types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    pub params: Vec<Abi>,
+    pub results: Vec<Abi>,
+}
+
+impl Signature {
+    /// The signature of a wasmtime function type; `None` if it uses reference or vector types.
+    pub fn from_func_type(ty: &wasmtime::FuncType) -> Option<Signature> {
+        Some(Signature {
+            params: ty.params().map(|t| Abi::from_val_type(&t)).collect::<Option<_>>()?,
+            results: ty.results().map(|t| Abi::from_val_type(&t)).collect::<Option<_>>()?,
+        })
+    }
+
+    /// The wasmtime function type for this signature.
+    pub fn func_type(&self, engine: &wasmtime::Engine) -> wasmtime::FuncType {
+        wasmtime::FuncType::new(
+            engine,
+            self.params.iter().map(|a| a.val_type()),
+            self.results.iter().map(|a| a.val_type()),
+        )
+    }
+}
+
+impl fmt::Display for Signature {
+    /// `(i32, i32) -> i32`, `() -> ()`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let join = |v: &[Abi]| v.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ");
+        match self.results.len() {
+            0 => write!(f, "({}) -> ()", join(&self.params)),
+            1 => write!(f, "({}) -> {}", join(&self.params), self.results[0].name()),
+            _ => write!(f, "({}) -> ({})", join(&self.params), join(&self.results)),
+        }
+    }
+}
+
+/// Whether this version of WasGo implements a catalog function yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Availability {
+    /// Linked to its implementation at its level and above.
+    Ready,
+    /// Part of the ABI but not implemented in this version: linked to an error stub that says so.
+    Planned,
+}
+
+/// One `wasgo` engine function.
+#[derive(Debug, Clone, Copy)]
+pub struct HostFunction {
+    /// The import name inside module `wasgo`.
+    pub name: &'static str,
+    /// The lowest safety level that exposes it.
+    pub level: SafetyLevel,
+    pub params: &'static [Abi],
+    pub results: &'static [Abi],
+    /// Names of the parameters, for docs and bindings (same length as `params`).
+    pub param_names: &'static [&'static str],
+    pub availability: Availability,
+    /// One paragraph for the ABI reference and the bindings' doc comments.
+    pub doc: &'static str,
+}
+
+impl HostFunction {
+    /// The function's signature.
+    pub fn signature(&self) -> Signature {
+        Signature { params: self.params.to_vec(), results: self.results.to_vec() }
+    }
+
+    /// `wasgo.name`.
+    pub fn qualified_name(&self) -> String {
+        format!("{WASGO_MODULE}.{}", self.name)
+    }
+}
+
+use Abi::I32;
+use Availability::{Planned, Ready};
+use SafetyLevel::{Safe, Wrapped};
+
+macro_rules! host_fn {
+    ($name:literal, $level:expr, $avail:expr, ($($p:ident : $t:ident),*) -> [$($r:ident),*], $doc:literal) => {
+        HostFunction {
+            name: $name,
+            level: $level,
+            params: &[$($t),*],
+            results: &[$($r),*],
+            param_names: &[$(stringify!($p)),*],
+            availability: $avail,
+            doc: $doc,
+        }
+    };
+}
+
+/// Every `wasgo` function of ABI v1, in the order of the contract.
+pub static WASGO_FUNCTIONS: &[HostFunction] = &[
+    // ---- level 1: safe ----
+    host_fn!("log", Safe, Ready, (level: I32, ptr: I32, len: I32) -> [],
+        "Writes a UTF-8 line to the game's output and the node's `output` signal. `level`: 0 debug, 1 info, 2 warning, 3 error."),
+    host_fn!("abort", Safe, Ready, (ptr: I32, len: I32) -> [],
+        "Stops the mod with a trap carrying the given UTF-8 message."),
+    host_fn!("last_error", Safe, Ready, (out_ptr: I32, out_cap: I32) -> [I32],
+        "Copies the message of the last failed `wasgo` call into the buffer; returns its full length (nothing is written when it exceeds `out_cap`)."),
+    host_fn!("safety_level", Safe, Ready, () -> [I32],
+        "The safety level this instance runs at: 1, 2 or 3."),
+    host_fn!("has_function", Safe, Ready, (module_ptr: I32, module_len: I32, name_ptr: I32, name_len: I32) -> [I32],
+        "1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0."),
+    host_fn!("self", Safe, Planned, () -> [I32],
+        "Handle of the `WasmScript` node running this mod."),
+    host_fn!("get_node", Safe, Planned, (from: I32, path_ptr: I32, path_len: I32) -> [I32],
+        "Handle of the node at the NodePath relative to handle `from`; -1 if there is none."),
+    host_fn!("singleton", Safe, Planned, (name_ptr: I32, name_len: I32) -> [I32],
+        "Handle of an engine singleton allowed at this level."),
+    host_fn!("release", Safe, Planned, (handle: I32) -> [],
+        "Forgets a handle. Releasing 0 or an unknown handle does nothing."),
+    host_fn!("get", Safe, Planned, (handle: I32, name_ptr: I32, name_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
+        "Reads a property as an encoded Variant into the buffer; returns its full length."),
+    host_fn!("set", Safe, Planned, (handle: I32, name_ptr: I32, name_len: I32, val_ptr: I32, val_len: I32) -> [I32],
+        "Sets a property from an encoded Variant; 0 on success."),
+    host_fn!("call", Safe, Planned, (handle: I32, method_ptr: I32, method_len: I32, args_ptr: I32, args_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
+        "Calls a method with an encoded Array of arguments; writes the encoded result, returns its full length."),
+    host_fn!("connect", Safe, Planned, (handle: I32, signal_ptr: I32, signal_len: I32, callback_id: I32) -> [I32],
+        "Connects a signal to the export `native_callback(callback_id)`; 0 on success."),
+    host_fn!("callback_args", Safe, Planned, (out_ptr: I32, out_cap: I32) -> [I32],
+        "Inside `native_callback`: the signal's arguments as an encoded Array; returns the full length."),
+    host_fn!("emit", Safe, Planned, (name_ptr: I32, name_len: I32, payload_ptr: I32, payload_len: I32) -> [I32],
+        "Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success."),
+    // ---- level 2: safe wrappers ----
+    host_fn!("file_write", Wrapped, Planned, (path_ptr: I32, path_len: I32, data_ptr: I32, data_len: I32) -> [I32],
+        "Atomically writes a file inside the mod's sandbox `user://mods/<mod_id>/`; needs the `files` permission."),
+    host_fn!("file_read", Wrapped, Planned, (path_ptr: I32, path_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
+        "Reads a sandbox file into the buffer; returns its full length."),
+    host_fn!("file_list", Wrapped, Planned, (path_ptr: I32, path_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
+        "Lists a sandbox directory as newline-separated names; returns the full length."),
+    host_fn!("file_delete", Wrapped, Planned, (path_ptr: I32, path_len: I32) -> [I32],
+        "Deletes a sandbox file; 0 on success."),
+    host_fn!("http_request", Wrapped, Planned, (url_ptr: I32, url_len: I32, method_ptr: I32, method_len: I32, body_ptr: I32, body_len: I32) -> [I32],
+        "Starts an HTTP request to a whitelisted URL; returns a request id. The answer arrives at the export `http_response(id, status)`."),
+    host_fn!("http_body", Wrapped, Planned, (id: I32, out_ptr: I32, out_cap: I32) -> [I32],
+        "Copies the body of a finished request into the buffer; returns its full length."),
+    host_fn!("request_permission", Wrapped, Planned, (kind_ptr: I32, kind_len: I32) -> [I32],
+        "Asks for a permission (`files`, `network`): 1 granted, 0 asked (the game decides later)."),
+];
+
+/// Every function WASI preview 1 defines; all are linked from level 1 up (the file system they
+/// reach grows with the level: nothing at level 1, the mod's sandbox at 2, `res://` and
+/// `user://` at 3).
+pub static WASI_P1_FUNCTIONS: &[&str] = &[
+    "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get",
+    "clock_time_get", "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get",
+    "fd_fdstat_set_flags", "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size",
+    "fd_filestat_set_times", "fd_pread", "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite",
+    "fd_read", "fd_readdir", "fd_renumber", "fd_seek", "fd_sync", "fd_tell", "fd_write",
+    "path_create_directory", "path_filestat_get", "path_filestat_set_times", "path_link",
+    "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
+    "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get",
+    "sock_accept", "sock_recv", "sock_send", "sock_shutdown",
+];
+
+/// The catalog entry of `wasgo.name`.
+pub fn wasgo_function(name: &str) -> Option<&'static HostFunction> {
+    WASGO_FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// Whether `module` is reserved for WasGo itself (games cannot register functions there).
+pub fn is_reserved_module(module: &str) -> bool {
+    module == WASGO_MODULE || module.starts_with("wasi_") || module.starts_with("wasi:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn catalog_names_are_unique_and_documented() {
+        let mut seen = HashSet::new();
+        for f in WASGO_FUNCTIONS {
+            assert!(seen.insert(f.name), "`wasgo.{}` listed twice", f.name);
+            assert_eq!(f.params.len(), f.param_names.len(), "`wasgo.{}` param names", f.name);
+            assert!(!f.doc.is_empty());
+        }
+    }
+
+    #[test]
+    fn contract_level_two_functions_are_not_below_level_two() {
+        for name in ["file_write", "file_read", "file_list", "file_delete", "http_request", "http_body", "request_permission"] {
+            assert_eq!(wasgo_function(name).unwrap().level, SafetyLevel::Wrapped, "{name}");
+        }
+        assert_eq!(wasgo_function("log").unwrap().level, SafetyLevel::Safe);
+    }
+
+    #[test]
+    fn signatures_print_like_wat() {
+        assert_eq!(wasgo_function("log").unwrap().signature().to_string(), "(i32, i32, i32) -> ()");
+        assert_eq!(wasgo_function("safety_level").unwrap().signature().to_string(), "() -> i32");
+    }
+
+    #[test]
+    fn reserved_modules() {
+        assert!(is_reserved_module("wasgo"));
+        assert!(is_reserved_module("wasi_snapshot_preview1"));
+        assert!(!is_reserved_module("game"));
+    }
+}

@@ -1,0 +1,89 @@
+//! Typed errors at WasGo's boundaries.
+//!
+//! Callers branch on the variant, never on the text. Messages are lowercase, name things in
+//! backticks and say what to do.
+
+use crate::level::SafetyLevel;
+
+/// Everything that can go wrong when loading, linking or running a mod.
+#[derive(Debug, thiserror::Error)]
+pub enum WasgoError {
+    /// The bytes are not a valid WebAssembly module (or WAT text).
+    #[error("`{name}` is not a valid WebAssembly module: {reason}")]
+    Compile { name: String, reason: String },
+
+    /// The module cannot be instantiated (e.g. it imports a memory, or its initial memory is
+    /// larger than the limit).
+    #[error("cannot instantiate `{name}`: {reason}")]
+    Instantiate { name: String, reason: String },
+
+    /// The mod trapped: a wasm fault, an unexposed call, an exhausted limit, `wasgo.abort`.
+    #[error("{0}")]
+    Trap(TrapInfo),
+
+    /// The instance was killed (by `kill()`, `kill_all()` or a timeout) while running.
+    #[error("`{name}` was killed: {reason}")]
+    Killed { name: String, reason: String },
+
+    /// The instance is busy on another thread (its `main` runs); try again when it has finished.
+    #[error("`{name}` is busy: its `main` is running on a worker thread; call again when it has finished")]
+    Busy { name: String },
+
+    /// The instance has ended (trapped, killed or exited) and cannot run code any more.
+    #[error("`{name}` has ended ({state}); call `start()` again to make a new instance")]
+    Ended { name: String, state: &'static str },
+
+    /// The module has no export with that name (or it is not a function).
+    #[error("`{module}` has no exported function `{export}`")]
+    NoSuchExport { module: String, export: String },
+
+    /// Arguments do not fit the export's or function's signature.
+    #[error("{0}")]
+    BadArguments(String),
+
+    /// A game function registration was refused.
+    #[error("{0}")]
+    BadRegistration(String),
+
+    /// Something on the host side failed (file system, threads): not the mod's fault.
+    #[error("wasgo host error: {0}")]
+    Host(String),
+}
+
+/// Why an instance stopped with a trap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrapKind {
+    /// A call reached an error stub: the import is not exposed at the instance's level, or does
+    /// not exist at all.
+    Unexposed { function: String, level: SafetyLevel },
+    /// The memory limit was hit.
+    MemoryLimit,
+    /// A main-thread entry overran `wasgo/limits/callback_budget_ms`.
+    CallbackBudget,
+    /// `main` overran `main_timeout_ms`.
+    MainTimeout,
+    /// The wasm call stack was exhausted (deep recursion).
+    StackOverflow,
+    /// The mod called `wasgo.abort`.
+    Abort,
+    /// A malformed call into the host (bad pointer, bad UTF-8, ...).
+    HostCall,
+    /// Any other wasm fault (unreachable, out of bounds, division by zero, ...).
+    Wasm,
+}
+
+/// A trap with its human-readable message (reason plus the mod's wasm backtrace).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrapInfo {
+    pub kind: TrapKind,
+    pub message: String,
+}
+
+impl std::fmt::Display for TrapInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Short alias used across the crate.
+pub type Result<T, E = WasgoError> = std::result::Result<T, E>;

@@ -1,0 +1,124 @@
+//! Events an instance reports to its owner (the `WasmScript` node), drained on the main thread.
+//!
+//! Any thread may send; the receiver turns them into signals. Output is throttled: a mod that
+//! prints faster than the game drains loses lines (and is told how many), it never grows memory
+//! without bound.
+
+use crate::level::SafetyLevel;
+use crossbeam_channel::{Receiver, Sender};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// Output lines that may wait undelivered before further lines are dropped.
+pub const MAX_PENDING_OUTPUT_LINES: usize = 10_000;
+/// A longer output line is cut into pieces of this many bytes.
+pub const MAX_OUTPUT_LINE_BYTES: usize = 8 * 1024;
+
+/// Where an output line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputSource {
+    /// `wasgo.log` with its level (0 debug, 1 info, 2 warning, 3 error).
+    Log(i32),
+    /// WASI stdout.
+    Stdout,
+    /// WASI stderr.
+    Stderr,
+}
+
+/// Something the owner of an instance should hear about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModEvent {
+    /// One line of output, without its newline.
+    Output { source: OutputSource, text: String },
+    /// The mod called an error stub (it traps right after).
+    UnexposedCall { function: String, level: SafetyLevel },
+    /// `main` returned (or the mod called `proc_exit`).
+    Finished { exit_code: i32 },
+    /// The instance trapped and has ended.
+    Trapped { message: String },
+    /// The instance was killed and has ended.
+    Killed { reason: String },
+}
+
+/// The sending side, shared by the host functions, the WASI streams and the worker.
+#[derive(Clone)]
+pub struct EventSink {
+    tx: Sender<ModEvent>,
+    pending_output: Arc<AtomicUsize>,
+    dropped_output: Arc<AtomicUsize>,
+}
+
+/// The receiving side, owned by the instance's owner.
+pub struct EventQueue {
+    rx: Receiver<ModEvent>,
+    pending_output: Arc<AtomicUsize>,
+    dropped_output: Arc<AtomicUsize>,
+}
+
+/// A connected sink and queue.
+pub fn event_channel() -> (EventSink, EventQueue) {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let pending_output = Arc::new(AtomicUsize::new(0));
+    let dropped_output = Arc::new(AtomicUsize::new(0));
+    (
+        EventSink { tx, pending_output: pending_output.clone(), dropped_output: dropped_output.clone() },
+        EventQueue { rx, pending_output, dropped_output },
+    )
+}
+
+impl EventSink {
+    /// Sends a control event (never dropped).
+    pub fn send(&self, event: ModEvent) {
+        let _ = self.tx.send(event);
+    }
+
+    /// Sends one output line, or counts it as dropped when too many are waiting.
+    pub fn output(&self, source: OutputSource, text: String) {
+        if self.pending_output.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING_OUTPUT_LINES {
+            self.pending_output.fetch_sub(1, Ordering::AcqRel);
+            self.dropped_output.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let _ = self.tx.send(ModEvent::Output { source, text });
+    }
+}
+
+impl EventQueue {
+    /// Takes every event waiting now, in order. A notice of dropped output lines comes first
+    /// when some were lost.
+    pub fn drain(&self) -> Vec<ModEvent> {
+        let mut events = Vec::new();
+        let dropped = self.dropped_output.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            events.push(ModEvent::Output {
+                source: OutputSource::Stderr,
+                text: format!("[wasgo: {dropped} output lines dropped: the mod printed faster than the game could show]"),
+            });
+        }
+        for event in self.rx.try_iter() {
+            if matches!(event, ModEvent::Output { .. }) {
+                self.pending_output.fetch_sub(1, Ordering::AcqRel);
+            }
+            events.push(event);
+        }
+        events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_beyond_the_cap_is_dropped_and_reported() {
+        let (sink, queue) = event_channel();
+        for i in 0..MAX_PENDING_OUTPUT_LINES + 5 {
+            sink.output(OutputSource::Stdout, i.to_string());
+        }
+        let events = queue.drain();
+        assert_eq!(events.len(), MAX_PENDING_OUTPUT_LINES + 1);
+        assert!(matches!(&events[0], ModEvent::Output { text, .. } if text.contains("5 output lines dropped")));
+        sink.output(OutputSource::Stdout, "again".into());
+        assert_eq!(queue.drain(), vec![ModEvent::Output { source: OutputSource::Stdout, text: "again".into() }]);
+    }
+}

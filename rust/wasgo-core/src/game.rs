@@ -1,0 +1,267 @@
+//! Functions the game exposes to mods (`WasmEngine.register_function`).
+//!
+//! The core keeps each function's name, types and level and links it like a catalog function;
+//! the call itself goes to a [`GameCallHandler`] supplied by the glue, always on the main thread
+//! (through the [`MainThreadBridge`](crate::bridge::MainThreadBridge) when `main` calls it).
+
+use crate::catalog::{is_reserved_module, Abi, Signature};
+use crate::error::{TrapKind, WasgoError};
+use crate::guest;
+use crate::level::SafetyLevel;
+use crate::state::{HostTrap, InstanceState, KilledTrap};
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use wasmtime::{Caller, Val};
+
+/// A parameter or result type of a game function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GameType {
+    I32,
+    I64,
+    F32,
+    F64,
+    /// UTF-8 text: a `(ptr, len)` pair as a parameter; as the (only) result, the function takes
+    /// an extra `(out_ptr, out_cap)` pair and returns the text's full length.
+    String,
+}
+
+impl GameType {
+    /// Parses `"i32" "i64" "f32" "f64" "string"`.
+    pub fn parse(s: &str) -> Option<GameType> {
+        Some(match s {
+            "i32" => GameType::I32,
+            "i64" => GameType::I64,
+            "f32" => GameType::F32,
+            "f64" => GameType::F64,
+            "string" => GameType::String,
+            _ => return None,
+        })
+    }
+}
+
+/// A value crossing between a mod and a game function.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GameValue {
+    I32(i32),
+    I64(i64),
+    F32(f32),
+    F64(f64),
+    String(String),
+}
+
+/// Calls game functions by id. Implemented by the Godot glue; `call` is only ever invoked on the
+/// main thread.
+pub trait GameCallHandler: Send + Sync {
+    /// Calls function `id` with arguments of its declared types; returns values of its declared
+    /// result types, or a message saying what went wrong.
+    fn call(&self, id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, String>;
+}
+
+/// One registered game function.
+#[derive(Debug, Clone)]
+pub struct GameFunction {
+    pub id: u64,
+    pub module: String,
+    pub name: String,
+    pub params: Vec<GameType>,
+    pub results: Vec<GameType>,
+    pub level: SafetyLevel,
+}
+
+impl GameFunction {
+    pub fn qualified_name(&self) -> String {
+        format!("{}.{}", self.module, self.name)
+    }
+
+    fn returns_string(&self) -> bool {
+        self.results == [GameType::String]
+    }
+
+    /// The wasm signature mods import it with.
+    pub fn signature(&self) -> Signature {
+        let mut params = Vec::new();
+        for t in &self.params {
+            match t {
+                GameType::String => params.extend([Abi::I32, Abi::I32]),
+                other => params.push(abi(*other)),
+            }
+        }
+        let results = if self.returns_string() {
+            params.extend([Abi::I32, Abi::I32]);
+            vec![Abi::I32]
+        } else {
+            self.results.iter().map(|t| abi(*t)).collect()
+        };
+        Signature { params, results }
+    }
+}
+
+fn abi(t: GameType) -> Abi {
+    match t {
+        GameType::I32 => Abi::I32,
+        GameType::I64 => Abi::I64,
+        GameType::F32 => Abi::F32,
+        GameType::F64 => Abi::F64,
+        GameType::String => unreachable!("strings are lowered to pointer pairs"),
+    }
+}
+
+/// The registry of game functions. Every change bumps a generation so linkers built before it
+/// are rebuilt.
+#[derive(Default)]
+pub struct GameFunctions {
+    map: RwLock<HashMap<(String, String), Arc<GameFunction>>>,
+    next_id: AtomicU64,
+    generation: AtomicU64,
+}
+
+impl GameFunctions {
+    /// Registers (or replaces) `module.name`.
+    ///
+    /// # Errors
+    /// [`WasgoError::BadRegistration`] when the module is reserved, a name is empty, a type is
+    /// unknown, or a `string` result is not the only result.
+    pub fn register(&self, module: &str, name: &str, params: &[String], results: &[String], level: i64) -> Result<Arc<GameFunction>, WasgoError> {
+        let bad = |m: String| WasgoError::BadRegistration(m);
+        if module.is_empty() || name.is_empty() {
+            return Err(bad(format!("cannot register `{module}.{name}`: module and function names must not be empty")));
+        }
+        if is_reserved_module(module) {
+            return Err(bad(format!("cannot register `{module}.{name}`: module `{module}` is reserved for WasGo; pick another module name such as `game`")));
+        }
+        let parse = |list: &[String]| -> Result<Vec<GameType>, WasgoError> {
+            list.iter()
+                .map(|t| GameType::parse(t).ok_or_else(|| bad(format!("cannot register `{module}.{name}`: unknown type `{t}`; use \"i32\", \"i64\", \"f32\", \"f64\" or \"string\""))))
+                .collect()
+        };
+        let params = parse(params)?;
+        let results = parse(results)?;
+        if results.contains(&GameType::String) && results.len() > 1 {
+            return Err(bad(format!("cannot register `{module}.{name}`: a \"string\" result must be the only result")));
+        }
+        let level = SafetyLevel::from_number(level)
+            .ok_or_else(|| bad(format!("cannot register `{module}.{name}`: level {level} is not a safety level; use 1, 2 or 3")))?;
+        let f = Arc::new(GameFunction {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
+            module: module.to_string(),
+            name: name.to_string(),
+            params,
+            results,
+            level,
+        });
+        self.map.write().insert((module.to_string(), name.to_string()), f.clone());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(f)
+    }
+
+    /// Removes `module.name`; returns whether it was registered.
+    pub fn unregister(&self, module: &str, name: &str) -> bool {
+        let removed = self.map.write().remove(&(module.to_string(), name.to_string())).is_some();
+        if removed {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        removed
+    }
+
+    pub fn get(&self, module: &str, name: &str) -> Option<Arc<GameFunction>> {
+        self.map.read().get(&(module.to_string(), name.to_string())).cloned()
+    }
+
+    /// Every registered function.
+    pub fn all(&self) -> Vec<Arc<GameFunction>> {
+        self.map.read().values().cloned().collect()
+    }
+
+    /// Changes whenever a function is registered or removed.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+}
+
+/// The host side of a mod's call to a game function: lowers the wasm arguments, runs the call on
+/// the main thread, and lifts the results.
+pub(crate) fn call_from_wasm(f: &GameFunction, caller: &mut Caller<'_, InstanceState>, params: &[Val], results: &mut [Val]) -> wasmtime::Result<()> {
+    let qname = f.qualified_name();
+    let mut args = Vec::with_capacity(f.params.len());
+    let mut i = 0;
+    for t in &f.params {
+        let value = match t {
+            GameType::I32 => GameValue::I32(params[i].unwrap_i32()),
+            GameType::I64 => GameValue::I64(params[i].unwrap_i64()),
+            GameType::F32 => GameValue::F32(params[i].unwrap_f32()),
+            GameType::F64 => GameValue::F64(params[i].unwrap_f64()),
+            GameType::String => {
+                let s = guest::read_str(caller, &qname, params[i].unwrap_i32(), params[i + 1].unwrap_i32())?;
+                i += 1;
+                GameValue::String(s)
+            }
+        };
+        i += 1;
+        args.push(value);
+    }
+    let runtime = caller.data().runtime.clone();
+    let kill = caller.data().kill.clone();
+    let handler = runtime.game_handler().ok_or_else(|| {
+        HostTrap::new(TrapKind::HostCall, format!("`{qname}` cannot be called: no game is attached to this WasGo runtime")).into_error()
+    })?;
+    let id = f.id;
+    let outcome = runtime.bridge().run(&kill, move || handler.call(id, args)).map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    let values = outcome.map_err(|m| HostTrap::new(TrapKind::HostCall, format!("game function `{qname}` failed: {m}")).into_error())?;
+    let mismatch = || HostTrap::new(TrapKind::HostCall, format!("game function `{qname}` returned values that do not match its declared results {:?}", f.results)).into_error();
+    if values.len() != f.results.len() {
+        return Err(mismatch());
+    }
+    if f.returns_string() {
+        let GameValue::String(text) = &values[0] else { return Err(mismatch()) };
+        let len = guest::write_out(caller, &qname, params[i].unwrap_i32(), params[i + 1].unwrap_i32(), text.as_bytes())?;
+        results[0] = Val::I32(len);
+        return Ok(());
+    }
+    for (slot, (value, t)) in results.iter_mut().zip(values.into_iter().zip(&f.results)) {
+        *slot = match (value, t) {
+            (GameValue::I32(v), GameType::I32) => Val::I32(v),
+            (GameValue::I64(v), GameType::I64) => Val::I64(v),
+            (GameValue::F32(v), GameType::F32) => Val::F32(v.to_bits()),
+            (GameValue::F64(v), GameType::F64) => Val::F64(v.to_bits()),
+            _ => return Err(mismatch()),
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn registration_validates_names_types_and_levels() {
+        let reg = GameFunctions::default();
+        assert!(reg.register("wasgo", "x", &[], &[], 1).is_err());
+        assert!(reg.register("wasi_snapshot_preview1", "x", &[], &[], 1).is_err());
+        assert!(reg.register("game", "", &[], &[], 1).is_err());
+        assert!(reg.register("game", "x", &s(&["u8"]), &[], 1).is_err());
+        assert!(reg.register("game", "x", &[], &s(&["string", "i32"]), 1).is_err());
+        assert!(reg.register("game", "x", &[], &[], 4).is_err());
+        let g0 = reg.generation();
+        let f = reg.register("game", "add", &s(&["i32", "i32"]), &s(&["i32"]), 2).unwrap();
+        assert_eq!(f.level, SafetyLevel::Wrapped);
+        assert!(reg.generation() > g0);
+        assert!(reg.unregister("game", "add"));
+        assert!(!reg.unregister("game", "add"));
+    }
+
+    #[test]
+    fn strings_lower_to_pointer_pairs() {
+        let reg = GameFunctions::default();
+        let f = reg.register("game", "greet", &s(&["string", "f64"]), &s(&["string"]), 1).unwrap();
+        assert_eq!(f.signature().to_string(), "(i32, i32, f64, i32, i32) -> i32");
+        let g = reg.register("game", "pos", &s(&["i64"]), &s(&["f32", "f32"]), 1).unwrap();
+        assert_eq!(g.signature().to_string(), "(i64) -> (f32, f32)");
+    }
+}

@@ -1,0 +1,299 @@
+//! WASI preview 1 for mods, through `wasmtime-wasi`, with WasGo's own output streams and a
+//! killable `poll_oneoff`.
+//!
+//! - stdout and stderr become `output` lines (never the game's own stdout directly);
+//! - `args` are the node's `args` with the mod's name first;
+//! - the file system grows with the level: none at 1, the mod's sandbox at 2, `res://` and
+//!   `user://` (and the environment) at 3;
+//! - `poll_oneoff` (what `sleep` compiles to) sleeps in a way `kill()` interrupts at once and
+//!   never sleeps a main-thread callback past its budget.
+
+use crate::error::TrapKind;
+use crate::events::{EventSink, OutputSource, MAX_OUTPUT_LINE_BYTES};
+use crate::guest;
+use crate::level::SafetyLevel;
+use crate::state::{DeadlineKind, HostTrap, InstanceState, KilledTrap};
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+use wasmtime::Caller;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+/// Host directories WASI may preopen, by level. Paths are real file-system paths (the Godot
+/// glue globalizes `res://` and `user://`).
+#[derive(Debug, Clone, Default)]
+pub struct WasiDirs {
+    /// Preopened read-write as `/sandbox` at level 2 (and 3). Created if missing.
+    pub sandbox: Option<PathBuf>,
+    /// Preopened read-write as `/res` at level 3.
+    pub res: Option<PathBuf>,
+    /// Preopened read-write as `/user` at level 3.
+    pub user: Option<PathBuf>,
+}
+
+/// Turns a byte stream into output lines.
+#[derive(Clone)]
+pub(crate) struct LineSink {
+    source: OutputSource,
+    events: EventSink,
+    partial: Arc<Mutex<Vec<u8>>>,
+}
+
+impl LineSink {
+    pub(crate) fn new(source: OutputSource, events: EventSink) -> LineSink {
+        LineSink { source, events, partial: Arc::new(Mutex::new(Vec::new())) }
+    }
+
+    fn send(&self, mut line: Vec<u8>) {
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        self.events.output(self.source, String::from_utf8_lossy(&line).into_owned());
+    }
+
+    pub(crate) fn push(&self, bytes: &[u8]) {
+        let mut buf = self.partial.lock();
+        buf.extend_from_slice(bytes);
+        while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
+            let mut line: Vec<u8> = buf.drain(..=pos).collect();
+            line.pop();
+            self.send(line);
+        }
+        while buf.len() > MAX_OUTPUT_LINE_BYTES {
+            let piece: Vec<u8> = buf.drain(..MAX_OUTPUT_LINE_BYTES).collect();
+            self.send(piece);
+        }
+    }
+
+    /// Sends a last line that has no newline yet.
+    pub(crate) fn flush_partial(&self) {
+        let line = std::mem::take(&mut *self.partial.lock());
+        if !line.is_empty() {
+            self.send(line);
+        }
+    }
+}
+
+impl IsTerminal for LineSink {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for LineSink {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+impl OutputStream for LineSink {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        self.push(&bytes);
+        Ok(())
+    }
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(1 << 20)
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for LineSink {
+    async fn ready(&mut self) {}
+}
+
+impl tokio::io::AsyncWrite for LineSink {
+    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        self.push(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Builds the WASI context of one instance.
+pub(crate) fn build_ctx(
+    program: &str,
+    args: &[String],
+    level: SafetyLevel,
+    dirs: &WasiDirs,
+    stdout: LineSink,
+    stderr: LineSink,
+) -> Result<wasmtime_wasi::p1::WasiP1Ctx, String> {
+    let mut b = WasiCtxBuilder::new();
+    let mut argv = vec![program.to_string()];
+    argv.extend(args.iter().cloned());
+    b.args(&argv).stdout(stdout).stderr(stderr);
+    let mut preopen = |host: &PathBuf, guest: &str| -> Result<(), String> {
+        std::fs::create_dir_all(host).map_err(|e| format!("cannot create `{}` for WASI: {e}", host.display()))?;
+        b.preopened_dir(host, guest, FsPerms::ReadWrite)
+            .map_err(|e| format!("cannot preopen `{}` as `{guest}`: {e}", host.display()))?;
+        Ok(())
+    };
+    if level >= SafetyLevel::Wrapped {
+        if let Some(sandbox) = &dirs.sandbox {
+            preopen(sandbox, "/sandbox")?;
+        }
+    }
+    if level >= SafetyLevel::Unsafe {
+        if let Some(res) = &dirs.res {
+            preopen(res, "/res")?;
+        }
+        if let Some(user) = &dirs.user {
+            preopen(user, "/user")?;
+        }
+    }
+    if level >= SafetyLevel::Unsafe {
+        b.inherit_env();
+    }
+    Ok(b.build_p1())
+}
+
+const SUBSCRIPTION_SIZE: usize = 48;
+const EVENT_SIZE: usize = 32;
+const ERRNO_SUCCESS: i32 = 0;
+const ERRNO_INVAL: i32 = 28;
+const ERRNO_NOTSUP: i32 = 58;
+/// More subscriptions than this in one call is refused with `EINVAL`.
+const MAX_SUBSCRIPTIONS: i32 = 4096;
+
+/// WASI `poll_oneoff(in, out, nsubscriptions, nevents_ptr) -> errno`, replacing wasmtime-wasi's
+/// so that a sleeping mod can be killed at once.
+///
+/// File-descriptor subscriptions are reported ready at once (WASI treats files as always ready,
+/// and a mod has no sockets or pipes other than stdio); when there are none, the call sleeps until
+/// the earliest clock subscription, waking early if the instance is killed. A main-thread entry
+/// never sleeps past its callback budget: it traps at the deadline instead.
+pub(crate) fn poll_oneoff(
+    mut caller: Caller<'_, InstanceState>,
+    in_ptr: i32,
+    out_ptr: i32,
+    nsubscriptions: i32,
+    nevents_ptr: i32,
+) -> wasmtime::Result<i32> {
+    const NAME: &str = "wasi_snapshot_preview1.poll_oneoff";
+    if nsubscriptions <= 0 || nsubscriptions > MAX_SUBSCRIPTIONS {
+        return Ok(ERRNO_INVAL);
+    }
+    let n = nsubscriptions as usize;
+    let subs = guest::read_bytes(&mut caller, NAME, in_ptr, (n * SUBSCRIPTION_SIZE) as i32)?;
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let u16_at = |b: &[u8], at: usize| u16::from_le_bytes(b[at..at + 2].try_into().unwrap());
+
+    let now = Instant::now();
+    let created = caller.data().created;
+    let mut fd_events = Vec::new();
+    let mut clocks = Vec::new(); // (userdata, wake-up instant)
+    for sub in subs.chunks_exact(SUBSCRIPTION_SIZE) {
+        let userdata = u64_at(sub, 0);
+        match sub[8] {
+            0 => {
+                let clock_id = u32_at(sub, 16);
+                let timeout = Duration::from_nanos(u64_at(sub, 24));
+                let absolute = u16_at(sub, 40) & 1 == 1;
+                let wake = if !absolute {
+                    now + timeout
+                } else {
+                    match clock_id {
+                        // realtime: nanoseconds since the Unix epoch
+                        0 => {
+                            let since_epoch = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+                            now + timeout.saturating_sub(since_epoch)
+                        }
+                        // monotonic: wasmtime-wasi counts from the context's creation
+                        1 => created + timeout,
+                        _ => return Ok(ERRNO_NOTSUP),
+                    }
+                };
+                clocks.push((userdata, wake));
+            }
+            kind @ (1 | 2) => fd_events.push((userdata, kind)),
+            _ => return Ok(ERRNO_INVAL),
+        }
+    }
+
+    let mut events: Vec<u8> = Vec::new();
+    let mut push_event = |userdata: u64, kind: u8, nbytes: u64| {
+        let mut e = [0u8; EVENT_SIZE];
+        e[0..8].copy_from_slice(&userdata.to_le_bytes());
+        e[8..10].copy_from_slice(&0u16.to_le_bytes());
+        e[10] = kind;
+        e[16..24].copy_from_slice(&nbytes.to_le_bytes());
+        events.extend_from_slice(&e);
+    };
+    if !fd_events.is_empty() {
+        for (userdata, kind) in fd_events {
+            push_event(userdata, kind, if kind == 2 { 1 << 16 } else { 0 });
+        }
+    } else {
+        let earliest = clocks.iter().map(|(_, w)| *w).min().expect("at least one subscription");
+        let mut wake = earliest;
+        let mut overruns = None;
+        if let Some((deadline, kind)) = caller.data().deadline {
+            if deadline < wake {
+                wake = deadline;
+                overruns = Some(kind);
+            }
+        }
+        let kill = caller.data().kill.clone();
+        let pause = wake.saturating_duration_since(Instant::now());
+        if !pause.is_zero() {
+            // Disconnected means the kill switch was thrown; a timeout means we slept enough.
+            if let Err(crossbeam_channel::RecvTimeoutError::Disconnected) = kill.wake().recv_timeout(pause) {
+                return Err(wasmtime::Error::new(KilledTrap));
+            }
+        }
+        if let Some(kind) = overruns {
+            return Err(deadline_trap(caller.data(), kind).into_error());
+        }
+        let now = Instant::now();
+        for (userdata, at) in clocks {
+            if at <= now {
+                push_event(userdata, 0, 0);
+            }
+        }
+    }
+    let memory = guest::memory(&mut caller, NAME)?;
+    guest::write_bytes(&memory, &mut caller, NAME, out_ptr, &events)?;
+    let count = (events.len() / EVENT_SIZE) as u32;
+    guest::write_bytes(&memory, &mut caller, NAME, nevents_ptr, &count.to_le_bytes())?;
+    Ok(ERRNO_SUCCESS)
+}
+
+/// The trap raised when an entry overruns its time limit.
+pub(crate) fn deadline_trap(state: &InstanceState, kind: DeadlineKind) -> HostTrap {
+    match kind {
+        DeadlineKind::Callback => HostTrap::new(
+            TrapKind::CallbackBudget,
+            format!(
+                "`{}` overran its callback budget of {} ms on the main thread (raise `wasgo/limits/callback_budget_ms`, or move long work into `main`)",
+                state.name,
+                state.limits.callback_budget.as_millis()
+            ),
+        ),
+        DeadlineKind::Main => HostTrap::new(
+            TrapKind::MainTimeout,
+            format!(
+                "`{}` ran `main` longer than its timeout of {} ms (raise `main_timeout_ms` on the node or `wasgo/limits/main_timeout_ms`; 0 means no limit)",
+                state.name,
+                state.limits.main_timeout.map(|d| d.as_millis()).unwrap_or(0)
+            ),
+        ),
+    }
+}

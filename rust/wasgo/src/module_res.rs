@@ -1,0 +1,152 @@
+//! The `WasmModule` resource and the `.wasm` resource loader.
+
+use crate::engine;
+use godot::classes::{IResourceFormatLoader, ResourceFormatLoader, ResourceLoader};
+use godot::prelude::*;
+use std::cell::RefCell;
+use std::sync::Arc;
+use wasgo_core::{CompiledModule, SafetyLevel};
+
+/// A compiled WebAssembly module: what a `WasmScript` runs. Get one with
+/// `WasmEngine.load_module(path)`, `WasmEngine.compile_module(bytes)`, or `load("res://mod.wasm")`.
+/// Compiling is done once per content; instances are cheap to make from it.
+#[derive(GodotClass)]
+#[class(base = Resource, init, tool)]
+pub struct WasmModule {
+    compiled: Option<Arc<CompiledModule>>,
+    /// The mod's name (its file name without extension, or the name given to `compile_module`).
+    #[var(no_set)]
+    name: GString,
+    /// Hex SHA-256 of the module's bytes.
+    #[var(no_set)]
+    sha256: GString,
+    /// Where it was loaded from (empty when compiled from bytes).
+    #[var(pub, no_set)]
+    source_path: GString,
+    base: Base<Resource>,
+}
+
+impl WasmModule {
+    pub fn from_compiled(compiled: Arc<CompiledModule>, name: &str, path: &str) -> Gd<WasmModule> {
+        let sha = compiled.sha256().to_string();
+        Gd::from_init_fn(|base| WasmModule {
+            compiled: Some(compiled),
+            name: name.into(),
+            sha256: sha.as_str().into(),
+            source_path: path.into(),
+            base,
+        })
+    }
+
+    pub fn compiled(&self) -> Option<Arc<CompiledModule>> {
+        self.compiled.clone()
+    }
+
+    pub fn mod_name(&self) -> String {
+        self.name.to_string()
+    }
+}
+
+#[godot_api]
+impl WasmModule {
+    /// Every import: `module`, `name`, `kind` ("function", "memory", ...), `signature` (e.g.
+    /// "(i32, i32) -> i32") and `level`: the lowest safety level that exposes it, 0 when none does
+    /// (the import links to an error stub that traps when called).
+    #[func]
+    fn get_imports(&self) -> Array<VarDictionary> {
+        let (Some(compiled), Some(runtime)) = (&self.compiled, engine::runtime()) else { return Array::new() };
+        compiled
+            .imports(&runtime)
+            .into_iter()
+            .map(|i| {
+                vdict! {
+                    "module" => i.module.as_str(),
+                    "name" => i.name.as_str(),
+                    "kind" => i.kind,
+                    "signature" => i.signature.as_str(),
+                    "level" => i.level.map(|l| l.number() as i64).unwrap_or(0),
+                }
+            })
+            .collect()
+    }
+
+    /// Every export: `name`, `kind` and `signature`.
+    #[func]
+    fn get_exports(&self) -> Array<VarDictionary> {
+        let Some(compiled) = &self.compiled else { return Array::new() };
+        compiled
+            .exports()
+            .into_iter()
+            .map(|e| vdict! { "name" => e.name.as_str(), "kind" => e.kind, "signature" => e.signature.as_str() })
+            .collect()
+    }
+
+    /// The function imports (as "module.name") that are error stubs at safety [param level].
+    #[func]
+    fn get_unexposed_imports(&self, level: i64) -> PackedStringArray {
+        let (Some(compiled), Some(runtime)) = (&self.compiled, engine::runtime()) else { return PackedStringArray::new() };
+        let Some(level) = SafetyLevel::from_number(level) else {
+            godot_error!("WasGo: get_unexposed_imports({level}): the level must be 1, 2 or 3");
+            return PackedStringArray::new();
+        };
+        compiled.unexposed_imports(&runtime, level).iter().map(|s| GString::from(s.as_str())).collect()
+    }
+}
+
+/// Loads `.wasm` files as `WasmModule` resources, so `load("res://mod.wasm")` works and the
+/// editor's FileSystem dock lists them.
+#[derive(GodotClass)]
+#[class(base = ResourceFormatLoader, init, tool)]
+pub struct WasmModuleLoader {
+    base: Base<ResourceFormatLoader>,
+}
+
+#[godot_api]
+impl IResourceFormatLoader for WasmModuleLoader {
+    fn get_recognized_extensions(&self) -> PackedStringArray {
+        PackedStringArray::from(&[GString::from("wasm")])
+    }
+
+    fn handles_type(&self, type_: StringName) -> bool {
+        type_ == StringName::from("WasmModule") || type_ == StringName::from("Resource")
+    }
+
+    fn get_resource_type(&self, path: GString) -> GString {
+        if path.to_string().to_lowercase().ends_with(".wasm") {
+            "WasmModule".into()
+        } else {
+            "".into()
+        }
+    }
+
+    fn load(&self, path: GString, _original_path: GString, _use_sub_threads: bool, _cache_mode: i32) -> Variant {
+        let path = path.to_string();
+        let bytes = match engine::read_file(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                engine::report(e);
+                return godot::global::Error::ERR_FILE_CANT_OPEN.to_variant();
+            }
+        };
+        match engine::compile_to_resource(&bytes, &engine::name_from_path(&path), &path) {
+            Some(module) => module.to_variant(),
+            None => godot::global::Error::ERR_FILE_CORRUPT.to_variant(),
+        }
+    }
+}
+
+thread_local! {
+    static LOADER: RefCell<Option<Gd<WasmModuleLoader>>> = const { RefCell::new(None) };
+}
+
+pub fn register_loader() {
+    let loader = WasmModuleLoader::new_gd();
+    ResourceLoader::singleton().add_resource_format_loader(&loader);
+    LOADER.with(|l| *l.borrow_mut() = Some(loader));
+}
+
+pub fn unregister_loader() {
+    if let Some(loader) = LOADER.with(|l| l.borrow_mut().take()) {
+        ResourceLoader::singleton().remove_resource_format_loader(&loader);
+    }
+}

@@ -1,0 +1,93 @@
+//! WasGo's project settings: registered with defaults and hints, read where they are used.
+
+use godot::classes::ProjectSettings;
+use godot::register::info::PropertyHint;
+use godot::prelude::*;
+use wasgo_core::SafetyLevel;
+
+pub const LEVEL: &str = "wasgo/safety/level";
+pub const URL_WHITELIST: &str = "wasgo/safety/url_whitelist";
+pub const AUTO_GRANT: &str = "wasgo/safety/auto_grant";
+pub const MEMORY_MB: &str = "wasgo/limits/memory_mb";
+pub const CALLBACK_BUDGET_MS: &str = "wasgo/limits/callback_budget_ms";
+pub const MAIN_TIMEOUT_MS: &str = "wasgo/limits/main_timeout_ms";
+pub const CACHE_DIR: &str = "wasgo/runtime/cache_dir";
+pub const DEBUG_INFO: &str = "wasgo/runtime/debug_info";
+
+fn add(name: &str, default: Variant, ty: VariantType, hint: PropertyHint, hint_string: &str, basic: bool) {
+    let mut ps = ProjectSettings::singleton();
+    if !ps.has_setting(name) {
+        ps.set_setting(name, &default);
+    }
+    ps.set_initial_value(name, &default);
+    let info: VarDictionary = vdict! {
+        "name" => name,
+        "type" => ty.ord(),
+        "hint" => hint.ord(),
+        "hint_string" => hint_string,
+    };
+    ps.add_property_info(&info);
+    ps.set_as_basic(name, basic);
+}
+
+/// Registers every setting (idempotent; values already in project.godot are kept).
+pub fn register() {
+    add(LEVEL, 1.to_variant(), VariantType::INT, PropertyHint::ENUM, "Safe:1,Safe with wrappers:2,Unsafe:3", true);
+    add(URL_WHITELIST, PackedStringArray::new().to_variant(), VariantType::PACKED_STRING_ARRAY, PropertyHint::NONE, "", true);
+    add(AUTO_GRANT, PackedStringArray::new().to_variant(), VariantType::PACKED_STRING_ARRAY, PropertyHint::NONE, "", true);
+    add(MEMORY_MB, 64.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,4096,1,suffix:MiB", true);
+    add(CALLBACK_BUDGET_MS, 50.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,10000,1,suffix:ms", true);
+    add(MAIN_TIMEOUT_MS, 0.to_variant(), VariantType::INT, PropertyHint::RANGE, "0,3600000,1,or_greater,suffix:ms", true);
+    add(CACHE_DIR, "user://wasgo_cache".to_variant(), VariantType::STRING, PropertyHint::DIR, "", false);
+    add(DEBUG_INFO, false.to_variant(), VariantType::BOOL, PropertyHint::NONE, "", false);
+}
+
+fn get(name: &str) -> Variant {
+    ProjectSettings::singleton().get_setting(name)
+}
+
+/// An integer setting, or `default` when it is missing or not a number (with a warning).
+pub fn int(name: &str, default: i64) -> i64 {
+    let v = get(name);
+    match v.try_to::<i64>() {
+        Ok(n) => n,
+        Err(_) => {
+            if !v.is_nil() {
+                godot_warn!("WasGo: project setting `{name}` should be a whole number, not {v}; using {default}");
+            }
+            default
+        }
+    }
+}
+
+pub fn boolean(name: &str, default: bool) -> bool {
+    get(name).try_to::<bool>().unwrap_or(default)
+}
+
+pub fn string(name: &str, default: &str) -> String {
+    get(name).try_to::<GString>().map(|s| s.to_string()).unwrap_or_else(|_| default.to_string())
+}
+
+/// The project's safety ceiling; a bad value falls back to level 1 (the safe default) with a warning.
+pub fn level_ceiling() -> SafetyLevel {
+    let n = int(LEVEL, 1);
+    SafetyLevel::from_number(n).unwrap_or_else(|| {
+        godot_warn!("WasGo: project setting `{LEVEL}` is {n}, which is not a safety level (1, 2 or 3); using 1 (Safe)");
+        SafetyLevel::Safe
+    })
+}
+
+/// A positive limit setting; zero or negative values fall back to `default` with a warning.
+pub fn positive(name: &str, default: i64) -> i64 {
+    let n = int(name, default);
+    if n <= 0 {
+        godot_warn!("WasGo: project setting `{name}` is {n}; it must be positive, using {default}");
+        return default;
+    }
+    n
+}
+
+/// Turns `res://` or `user://` paths into real file-system paths.
+pub fn globalize(path: &str) -> String {
+    ProjectSettings::singleton().globalize_path(path).to_string()
+}
