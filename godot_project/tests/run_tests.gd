@@ -1,0 +1,110 @@
+## Headless test runner for WasGo.
+##
+##   godot --headless --path godot_project -s res://tests/run_tests.gd [-- --filter=TEXT]
+##
+## Runs every `test_*` method of every `res://tests/test_*.gd` (files and methods in name order,
+## a fresh instance per test, each awaited with a time limit), prints `PASS file::test` or
+## `FAIL file::test: reasons`, then `N passed, M failed`, and quits with 0 only if every test
+## passed. A script error raised while a test runs fails that test. `cargo xtask test` runs this
+## and also fails on script errors, extension load errors and leaked objects anywhere in the log.
+extends SceneTree
+
+const TEST_DIR := "res://tests/"
+const TEST_TIMEOUT_MS := 30000
+const ErrorCatcher := preload("res://tests/lib/error_catcher.gd")
+
+var _passed := 0
+var _failed := 0
+
+
+func _initialize() -> void:
+	_run_all()
+
+
+func _run_all() -> void:
+	var filter := _filter_from_args()
+	var catcher := ErrorCatcher.new()
+	OS.add_logger(catcher)
+	if not (ClassDB.class_exists("WasmScript") and Engine.has_singleton("WasmEngine")):
+		_report("run_tests::extension_loaded", ["the WasGo extension is not loaded: is addons/wasgo/bin/ built (cargo xtask test) and .godot/extension_list.cfg written (godot --import)?"])
+	else:
+		for path in _test_files():
+			await _run_file(path, filter, catcher)
+	OS.remove_logger(catcher)
+	print("%d passed, %d failed" % [_passed, _failed])
+	quit(0 if _failed == 0 and _passed > 0 else 1)
+
+
+func _filter_from_args() -> String:
+	for arg in OS.get_cmdline_user_args():
+		if arg.begins_with("--filter="):
+			return arg.trim_prefix("--filter=")
+	return ""
+
+
+func _test_files() -> PackedStringArray:
+	var found: PackedStringArray = []
+	for file in DirAccess.get_files_at(TEST_DIR):
+		if file.begins_with("test_") and file.ends_with(".gd"):
+			found.append(TEST_DIR + file)
+	found.sort()
+	return found
+
+
+func _run_file(path: String, filter: String, catcher: ErrorCatcher) -> void:
+	var file_name := path.get_file().get_basename()
+	var script := load(path) as GDScript
+	if script == null or not script.can_instantiate():
+		_report(file_name, ["cannot load %s (see the parse error above)" % path])
+		return
+	for method in _test_methods(script):
+		var full_name := "%s::%s" % [file_name, method]
+		if filter == "" or full_name.contains(filter):
+			await _run_test(script, method, full_name, catcher)
+
+
+func _test_methods(script: GDScript) -> PackedStringArray:
+	var names: PackedStringArray = []
+	for method in script.get_script_method_list():
+		var method_name: String = method["name"]
+		if method_name.begins_with("test_") and not names.has(method_name):
+			names.append(method_name)
+	names.sort()
+	return names
+
+
+func _run_test(script: GDScript, method: String, full_name: String, catcher: ErrorCatcher) -> void:
+	var test: Object = script.new()
+	var is_node := test is Node
+	if is_node:
+		root.add_child(test)
+	test.tree = self
+	var state := {"done": false}
+	catcher.begin()
+	var started_at := Time.get_ticks_msec()
+	_call_test(test, method, state)
+	while not state["done"] and Time.get_ticks_msec() - started_at < TEST_TIMEOUT_MS:
+		await process_frame
+	var reasons: PackedStringArray = test.failures.duplicate()
+	if not state["done"]:
+		reasons.append("timed out after %d ms" % TEST_TIMEOUT_MS)
+	await test.cleanup()
+	reasons.append_array(catcher.end())
+	if is_node:
+		test.free()
+	_report(full_name, reasons)
+
+
+## Awaits the test method (which may or may not be a coroutine) and marks it done.
+func _call_test(test: Object, method: String, state: Dictionary) -> void:
+	await test.call(method)
+	state["done"] = true
+
+
+func _report(full_name: String, reasons: PackedStringArray) -> void:
+	if reasons.is_empty():
+		_passed += 1
+		print("PASS %s" % full_name)
+	else:
+		_failed += 1
+		print("FAIL %s: %s" % [full_name, "; ".join(reasons).replace("\n", " | ")])

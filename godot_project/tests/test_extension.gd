@@ -1,0 +1,98 @@
+## The extension loads headless and exposes the contract's classes, singleton and constants;
+## modules load, compile, cache and describe themselves; `call_export` works.
+extends "res://tests/lib/wasgo_test.gd"
+
+
+func test_extension_is_loaded_with_engine_singleton_and_classes() -> void:
+	expect(Engine.has_singleton("WasmEngine"), "Engine.has_singleton(\"WasmEngine\") is false")
+	for class_id in ["WasmEngine", "WasmModule", "WasmScript"]:
+		expect(ClassDB.class_exists(class_id), "class %s is not registered" % class_id)
+	var node := WasmScript.new()
+	expect(node is Node, "WasmScript.new() did not make a Node")
+	expect_eq(node.get_status(), WasmScript.STATUS_IDLE, "status of a new WasmScript")
+	expect_eq(node.is_running(), false, "is_running() of a new WasmScript")
+	expect_eq(node.autostart, true, "autostart default")
+	expect_eq(node.safety_level, 0, "safety_level default (0 = project setting)")
+	node.free()
+
+
+func test_status_constants_match_the_contract() -> void:
+	expect_eq(WasmScript.STATUS_IDLE, 0, "STATUS_IDLE")
+	expect_eq(WasmScript.STATUS_RUNNING, 1, "STATUS_RUNNING")
+	expect_eq(WasmScript.STATUS_FINISHED, 2, "STATUS_FINISHED")
+	expect_eq(WasmScript.STATUS_TRAPPED, 3, "STATUS_TRAPPED")
+	expect_eq(WasmScript.STATUS_KILLED, 4, "STATUS_KILLED")
+
+
+func test_project_settings_are_registered_with_contract_defaults() -> void:
+	expect_eq(ProjectSettings.get_setting(SAFETY_LEVEL), 1, SAFETY_LEVEL)
+	expect_eq(ProjectSettings.get_setting("wasgo/limits/memory_mb"), 64, "wasgo/limits/memory_mb")
+	expect_eq(ProjectSettings.get_setting("wasgo/limits/callback_budget_ms"), 50, "wasgo/limits/callback_budget_ms")
+	expect_eq(ProjectSettings.get_setting("wasgo/limits/main_timeout_ms"), 0, "wasgo/limits/main_timeout_ms")
+
+
+func test_stats_have_the_contract_keys() -> void:
+	var stats: Dictionary = WasmEngine.get_stats()
+	for key in ["modules", "instances", "running", "traps", "kills", "cache_hits", "workers"]:
+		expect(stats.has(key), "get_stats() has no `%s` key: %s" % [key, stats])
+
+
+func test_load_module_reads_res_paths_and_caches_by_content() -> void:
+	var hits_before: int = WasmEngine.get_stats()["cache_hits"]
+	var first: WasmModule = WasmEngine.load_module(MODS + "hello.wasm")
+	var second: WasmModule = WasmEngine.load_module(MODS + "hello.wasm")
+	if not expect(first != null and second != null, "load_module(hello.wasm) failed: %s" % WasmEngine.get_last_error()):
+		return
+	expect_eq(first.sha256.length(), 64, "length of the sha256 hex digest")
+	expect_eq(second.sha256, first.sha256, "sha256 of the same file loaded twice")
+	expect(WasmEngine.get_stats()["cache_hits"] > hits_before, "loading the same bytes twice did not hit the module cache")
+	expect(first.name != "", "a loaded module has an empty name")
+
+
+func test_module_describes_imports_exports_and_unexposed_imports() -> void:
+	var module := wat_module("file_write")
+	if module == null:
+		return
+	var file_write := module.get_imports().filter(func(i: Dictionary) -> bool: return i["module"] == "wasgo" and i["name"] == "file_write")
+	if expect_eq(file_write.size(), 1, "imports named wasgo.file_write in %s" % [module.get_imports()]):
+		expect_eq(file_write[0]["level"], 2, "level of wasgo.file_write")
+		expect(str(file_write[0]["kind"]) != "", "an import has an empty kind")
+	var export_names := module.get_exports().map(func(e: Dictionary) -> String: return e["name"])
+	expect(export_names.has("main") and export_names.has("memory"), "exports: %s" % [export_names])
+	expect_eq(module.get_unexposed_imports(1), PackedStringArray(["wasgo.file_write"]), "get_unexposed_imports(1)")
+	expect_eq(module.get_unexposed_imports(2), PackedStringArray(), "get_unexposed_imports(2)")
+	var nope := wat_module("env_nope")
+	if nope != null:
+		expect_eq(nope.get_unexposed_imports(3), PackedStringArray(["env.nope"]), "get_unexposed_imports(3) of an unknown import")
+
+
+func test_call_export_works_on_a_module_without_main() -> void:
+	var probe := new_mod("adder", {"module": wat_module("callbacks_add")})
+	expect_eq(start(probe), OK, "start()")
+	expect_eq(probe.started, 1, "`started` emissions when start() returned")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status of a module without main after start()")
+	expect(probe.node.has_export("add"), "has_export(\"add\") is false")
+	expect(not probe.node.has_export("nope"), "has_export(\"nope\") is true")
+	expect_eq(probe.node.call_export("add", [2, 3]), 5, "call_export(\"add\", [2, 3])")
+	await frames(3)
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status a few frames later (it lives on callbacks)")
+	expect(probe.finished.is_empty() and probe.traps.is_empty(), "a module without main ended: %s" % probe.describe())
+
+
+func test_call_export_while_main_runs_is_refused_as_busy() -> void:
+	var probe := new_mod("busy_adder", {"module": wat_module("busy_add")})
+	expect_eq(start(probe), OK, "start()")
+	await frames(3)
+	expect(probe.node.is_running(), "busy_add's main is not running: %s" % probe.describe())
+	expect_eq(probe.node.call_export("add", [1, 2]), null, "call_export while main runs")
+	expect_contains(probe.node.get_last_error(), "busy", "get_last_error() after call_export while main runs")
+	probe.node.kill()
+	expect_eq(probe.kills.size(), 1, "`killed` emissions after kill()")
+
+
+func test_module_resource_wins_over_wasm_file() -> void:
+	var probe := new_mod("both_set", {"wasm_file": MODS + "hello.wasm", "module": wat_module("callbacks_add")})
+	expect_eq(start(probe), OK, "start()")
+	await frames(5)
+	expect(probe.node.has_export("add"), "the `module` resource was not the one instantiated: %s" % probe.describe())
+	expect(not probe.has_output("hello from wasi"), "the `wasm_file` mod ran although `module` was set: %s" % probe.describe())

@@ -1,0 +1,55 @@
+## A `Callable` the game registers with `WasmEngine.register_function` is callable from a mod at
+## its level and an error stub below it; reserved module names are refused.
+extends "res://tests/lib/wasgo_test.gd"
+
+var calls: Array = []
+
+
+func _add(a: int, b: int) -> int:
+	calls.append([a, b])
+	return a + b
+
+
+func _register_add() -> bool:
+	var error := register_game_function("game", "add", Callable(self, "_add"),
+		PackedStringArray(["i32", "i32"]), PackedStringArray(["i32"]), 2)
+	return expect_eq(error, OK, "register_function(\"game\", \"add\", ..., level 2)")
+
+
+func test_game_function_is_callable_at_its_level() -> void:
+	if not _register_add():
+		return
+	set_setting(SAFETY_LEVEL, 2)
+	var probe := new_mod("game_add_level_2", {"module": wat_module("game_add"), "safety_level": 2})
+	if await run_to_end(probe):
+		expect(probe.has_output("game.add returned 42"), "no `game.add returned 42` line: %s" % probe.describe())
+		expect_eq(calls, [[40, 2]], "calls the game's Callable received")
+		expect_eq(probe.finished, [0], "exit codes from `finished`")
+		expect_eq(probe.unexposed, [], "unexposed_call emissions")
+
+	# Unregistered, the same import is unknown again: a stub that traps when called.
+	WasmEngine.unregister_function("game", "add")
+	var after := new_mod("game_add_unregistered", {"module": wat_module("game_add"), "safety_level": 2})
+	if await run_to_end(after):
+		if expect_eq(after.traps.size(), 1, "traps after unregister_function (%s)" % after.describe()):
+			expect_contains(after.traps[0], "`game.add`", "trap message after unregister_function")
+		expect_eq(calls.size(), 1, "calls the game's Callable received in all")
+
+
+func test_game_function_is_a_stub_below_its_level() -> void:
+	if not _register_add():
+		return
+	set_setting(SAFETY_LEVEL, 1)
+	var probe := new_mod("game_add_level_1", {"module": wat_module("game_add"), "safety_level": 1})
+	if await run_to_end(probe):
+		if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+			expect_contains(probe.traps[0], "call to `game.add`, which is not exposed at safety level 1", "trap message")
+		expect_eq(probe.unexposed, [["game.add", 1]], "unexposed_call emissions")
+		expect_eq(calls, [], "calls the game's Callable received")
+
+
+func test_reserved_module_names_are_refused() -> void:
+	for module in ["wasgo", "wasi_snapshot_preview1"]:
+		var error := register_game_function(module, "add", Callable(self, "_add"),
+			PackedStringArray(["i32", "i32"]), PackedStringArray(["i32"]), 1)
+		expect(error != OK, "register_function(\"%s\", ...) was accepted" % module)

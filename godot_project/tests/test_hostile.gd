@@ -1,0 +1,67 @@
+## Hostile mods get a clear error or trap, the game keeps running and the next mod still works:
+## a memory bomb, an endless `process`, deep recursion, `abort`, malformed bytes.
+extends "res://tests/lib/wasgo_test.gd"
+
+
+func test_memory_bomb_traps_at_the_memory_cap() -> void:
+	var probe := new_mod("memory_bomb", {"module": wat_module("memory_bomb"), "memory_limit_mb": 16})
+	if await run_to_end(probe):
+		if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+			expect_contains(probe.traps[0].to_lower(), "memory", "trap message")
+		expect(probe.finished.is_empty(), "main returned, so growing past 16 MiB did not trap: %s" % probe.describe())
+		expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after the trap")
+	await expect_frames_go_on("memory bomb")
+	await expect_hello_still_works("memory bomb")
+
+
+func test_endless_process_traps_on_the_callback_budget_and_frames_go_on() -> void:
+	var probe := new_mod("endless_process", {"module": wat_module("endless_process")})
+	expect_eq(start(probe), OK, "start()")
+	var trapped: bool = await wait_until(func() -> bool: return not probe.traps.is_empty(), 10000)
+	if expect(trapped, "an endless process() did not trap within 10 s: %s" % probe.describe()):
+		expect_contains(probe.traps[0].to_lower(), "budget", "trap message")
+		expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after the trap")
+	await expect_frames_go_on("endless process")
+	expect_eq(probe.traps.size(), 1, "traps after more frames (a trapped instance must not run again)")
+	await expect_hello_still_works("endless process")
+
+
+func test_deep_recursion_traps_with_a_stack_message() -> void:
+	var probe := new_mod("deep_recursion", {"module": wat_module("deep_recursion")})
+	if await run_to_end(probe):
+		if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+			expect_contains(probe.traps[0].to_lower(), "stack", "trap message")
+	await expect_frames_go_on("deep recursion")
+	await expect_hello_still_works("deep recursion")
+
+
+func test_trap_messages_name_the_mods_functions() -> void:
+	var probe := new_mod("deep_recursion_names", {"module": wat_module("deep_recursion")})
+	if await run_to_end(probe) and expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+		expect_contains(probe.traps[0], "dive", "trap message (its backtrace should name the mod's function `dive`)")
+
+
+func test_abort_traps_with_the_mods_message() -> void:
+	var probe := new_mod("abort", {"module": wat_module("abort")})
+	if await run_to_end(probe):
+		if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+			expect_contains(probe.traps[0], "the mod gave up: reason 42", "trap message")
+		expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after abort")
+	await expect_hello_still_works("abort")
+
+
+func test_malformed_bytes_give_null_and_an_error() -> void:
+	var cases := {
+		"junk bytes": PackedByteArray([0xde, 0xad, 0xbe, 0xef, 0x13, 0x37, 0x00, 0xff]),
+		"bad wasm version": PackedByteArray([0x00, 0x61, 0x73, 0x6d, 0xff, 0xff, 0xff, 0xff]),
+		"truncated WAT": "(module (func (export \"main\")".to_utf8_buffer(),
+		"empty": PackedByteArray(),
+	}
+	for case: String in cases:
+		var module: WasmModule = WasmEngine.compile_module(cases[case], "malformed")
+		expect_eq(module, null, "compile_module(%s)" % case)
+		expect(WasmEngine.get_last_error() != "", "get_last_error() is empty after compile_module(%s)" % case)
+	var missing: WasmModule = WasmEngine.load_module("res://tests/wat/no_such_mod.wasm")
+	expect_eq(missing, null, "load_module of a missing file")
+	expect_contains(WasmEngine.get_last_error(), "no_such_mod.wasm", "get_last_error() after load_module of a missing file")
+	await expect_hello_still_works("malformed bytes")

@@ -1,0 +1,54 @@
+## Imports that are not exposed at the instance's level, and imports that do not exist, link to
+## error stubs: instantiation succeeds and only a call traps, naming the function and the level,
+## and emits `unexposed_call`. A node can never run above the project's level.
+extends "res://tests/lib/wasgo_test.gd"
+
+const FILE_WRITE_AT_LEVEL_1 := "call to `wasgo.file_write`, which is not exposed at safety level 1"
+
+
+func test_level_2_import_instantiates_at_level_1_and_traps_only_when_called() -> void:
+	var probe := new_mod("file_write_level_1", {"module": wat_module("file_write")})
+	expect_eq(start(probe), OK, "start() (instantiation must succeed despite the unexposed import)")
+	if not expect(await wait_for_end(probe), "file_write did not end within 10 s: %s" % probe.describe()):
+		return
+	if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+		expect_contains(probe.traps[0], FILE_WRITE_AT_LEVEL_1, "trap message")
+	expect_eq(probe.unexposed, [["wasgo.file_write", 1]], "unexposed_call emissions")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after the trap")
+	expect(not probe.has_output("file_write returned"), "the mod went on after the stub call: %s" % probe.describe())
+	expect(probe.finished.is_empty(), "`finished` fired for a trapped mod: %s" % probe.describe())
+
+
+func test_unknown_import_traps_with_its_own_message() -> void:
+	var probe := new_mod("env_nope", {"module": wat_module("env_nope")})
+	expect_eq(start(probe), OK, "start() (instantiation must succeed despite the unknown import)")
+	if not expect(await wait_for_end(probe), "env_nope did not end within 10 s: %s" % probe.describe()):
+		return
+	if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+		expect_contains(probe.traps[0], "`env.nope`", "trap message")
+	expect_eq(probe.unexposed, [["env.nope", 1]], "unexposed_call emissions")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after the trap")
+
+
+func test_level_2_import_does_not_trap_as_unexposed_at_level_2() -> void:
+	set_setting(SAFETY_LEVEL, 2)
+	var probe := new_mod("file_write_level_2", {"module": wat_module("file_write"), "safety_level": 2})
+	expect_eq(start(probe), OK, "start()")
+	if not expect(await wait_for_end(probe), "file_write did not end within 10 s at level 2: %s" % probe.describe()):
+		return
+	print("file_write at level 2: %s" % probe.describe())
+	expect_eq(probe.unexposed, [], "unexposed_call emissions at level 2")
+	for message in probe.traps:
+		expect(not message.contains("not exposed"), "trapped as unexposed at level 2: %s" % message)
+
+
+func test_node_level_above_the_project_level_is_clamped() -> void:
+	set_setting(SAFETY_LEVEL, 1)
+	var probe := new_mod("file_write_asks_3", {"module": wat_module("file_write"), "safety_level": 3})
+	if await run_to_end(probe):
+		if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+			expect_contains(probe.traps[0], FILE_WRITE_AT_LEVEL_1, "trap message of a node asking for level 3 in a level-1 project")
+		expect_eq(probe.unexposed, [["wasgo.file_write", 1]], "unexposed_call emissions")
+	var levels := new_mod("levels_asks_3", {"wasm_file": MODS + "levels.wasm", "safety_level": 3})
+	if await run_to_end(levels):
+		expect_eq(levels.outputs_starting_with("level: "), PackedStringArray(["level: 1"]), "level the clamped mod reports")
