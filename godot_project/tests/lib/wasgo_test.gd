@@ -36,8 +36,11 @@ func expect(condition: bool, message: String) -> bool:
 
 ## Records a failure unless `got` equals `want` (numbers compare across int/float).
 func expect_eq(got: Variant, want: Variant, what: String) -> bool:
-	var comparable := typeof(got) == typeof(want) or (_is_number(got) and _is_number(want))
-	if comparable and got == want:
+	if want == null or got == null:
+		# A typed variable holding no object is TYPE_OBJECT, not TYPE_NIL: compare nullness.
+		if (want == null) == (got == null):
+			return true
+	elif (typeof(got) == typeof(want) or (_is_number(got) and _is_number(want))) and got == want:
 		return true
 	fail("%s: expected %s, got %s" % [what, var_to_str(want), var_to_str(got)])
 	return false
