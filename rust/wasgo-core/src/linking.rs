@@ -53,11 +53,11 @@ fn resolve(runtime: &Runtime, module: &str, name: &str, imported: &Signature, le
     let defined = match module {
         WASGO_MODULE => {
             let f = catalog::wasgo_function(name).ok_or(StubReason::Unknown)?;
-            if f.availability == Availability::Planned {
-                return Err(StubReason::Planned);
-            }
             if f.level > level {
                 return Err(StubReason::NotExposed);
+            }
+            if f.availability == Availability::Planned {
+                return Err(StubReason::Planned);
             }
             f.signature()
         }

@@ -117,6 +117,11 @@ fn is_executable(path: &Path) -> bool {
 /// extension), then makes sure `.godot/extension_list.cfg` names the extension.
 pub fn import_project(godot: &Path, repo: &Repo) -> Result<()> {
     let project = repo.project();
+    // List the extension *before* the first editor scan: an extension the editor discovers in
+    // the middle of its first scan is loaded late, and Godot 4.6.3 then crashes on exit (SIGSEGV
+    // inside the engine, seen on a fresh checkout). Listed up front, it loads at start-up like in
+    // every later editor session.
+    ensure_extension_listed(&project)?;
     let project_arg = project.to_string_lossy();
     let run = run_godot(
         godot,
