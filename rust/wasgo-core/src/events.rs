@@ -38,6 +38,8 @@ pub enum ModEvent {
     Trapped { message: String },
     /// The instance was killed and has ended.
     Killed { reason: String },
+    /// The mod asked for a permission it does not have.
+    PermissionRequested { kind: String, detail: String },
 }
 
 /// The sending side, shared by the host functions, the WASI streams and the worker.

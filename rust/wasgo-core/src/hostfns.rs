@@ -7,7 +7,8 @@
 
 use crate::catalog::WASGO_MODULE;
 use crate::error::TrapKind;
-use crate::events::OutputSource;
+use crate::events::{ModEvent, OutputSource};
+use crate::sandbox::{Sandbox, SandboxError};
 use crate::guest;
 use crate::state::{HostTrap, InstanceState};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -67,7 +68,72 @@ pub(crate) fn define(linker: &mut Linker<InstanceState>, name: &str) -> wasmtime
                 Ok(exposed as i32)
             })
         })?,
+        "file_write" => linker.func_wrap(M, "file_write", |mut c: C<'_>, pp: i32, pl: i32, dp: i32, dl: i32| {
+            guarded("wasgo.file_write", || {
+                let path = guest::read_str(&mut c, "wasgo.file_write", pp, pl)?;
+                let data = guest::read_bytes(&mut c, "wasgo.file_write", dp, dl)?;
+                Ok(with_sandbox(c.data_mut(), |sb| sb.write(&path, &data)).map_or_else(|code| code, |()| 0))
+            })
+        })?,
+        "file_read" => linker.func_wrap(M, "file_read", |mut c: C<'_>, pp: i32, pl: i32, out_ptr: i32, out_cap: i32| {
+            guarded("wasgo.file_read", || {
+                let path = guest::read_str(&mut c, "wasgo.file_read", pp, pl)?;
+                match with_sandbox(c.data_mut(), |sb| sb.read(&path)) {
+                    Ok(bytes) => guest::write_out(&mut c, "wasgo.file_read", out_ptr, out_cap, &bytes),
+                    Err(code) => Ok(code),
+                }
+            })
+        })?,
+        "file_list" => linker.func_wrap(M, "file_list", |mut c: C<'_>, pp: i32, pl: i32, out_ptr: i32, out_cap: i32| {
+            guarded("wasgo.file_list", || {
+                let path = guest::read_str(&mut c, "wasgo.file_list", pp, pl)?;
+                match with_sandbox(c.data_mut(), |sb| sb.list(&path)) {
+                    Ok(text) => guest::write_out(&mut c, "wasgo.file_list", out_ptr, out_cap, text.as_bytes()),
+                    Err(code) => Ok(code),
+                }
+            })
+        })?,
+        "file_delete" => linker.func_wrap(M, "file_delete", |mut c: C<'_>, pp: i32, pl: i32| {
+            guarded("wasgo.file_delete", || {
+                let path = guest::read_str(&mut c, "wasgo.file_delete", pp, pl)?;
+                Ok(with_sandbox(c.data_mut(), |sb| sb.delete(&path)).map_or_else(|code| code, |()| 0))
+            })
+        })?,
+        "request_permission" => linker.func_wrap(M, "request_permission", |mut c: C<'_>, kp: i32, kl: i32| {
+            guarded("wasgo.request_permission", || {
+                let kind = guest::read_str(&mut c, "wasgo.request_permission", kp, kl)?;
+                let state = c.data_mut();
+                if !crate::permissions::KINDS.contains(&kind.as_str()) {
+                    return Ok(state.fail(-3, format!("`{kind}` is not a permission kind; use one of {:?}", crate::permissions::KINDS)));
+                }
+                if state.permissions.has(&kind) {
+                    return Ok(1);
+                }
+                let detail = format!("`{}` asks for the `{kind}` permission", state.name);
+                state.emit(ModEvent::PermissionRequested { kind, detail });
+                Ok(0)
+            })
+        })?,
         _ => return Ok(false),
     };
     Ok(true)
+}
+
+/// Runs a sandbox operation behind the `files` permission; a failure becomes its negative ABI
+/// code with the message kept for `wasgo.last_error`.
+fn with_sandbox<T>(state: &mut InstanceState, op: impl FnOnce(&Sandbox) -> Result<T, SandboxError>) -> Result<T, i32> {
+    if !state.permissions.has("files") {
+        let message = format!(
+            "`{}` has not been granted the `files` permission; call `wasgo.request_permission(\"files\")` and try again once the game grants it",
+            state.name
+        );
+        return Err(state.fail(-6, message));
+    }
+    let Some(sandbox) = state.sandbox.as_ref() else {
+        return Err(state.fail(-5, "this mod has no sandbox directory (the game did not configure one)"));
+    };
+    op(sandbox).map_err(|e| {
+        let code = e.code();
+        state.fail(code, e.message().to_string())
+    })
 }

@@ -38,6 +38,8 @@ pub struct InstanceConfig {
     /// `main`'s arguments (after the program name).
     pub args: Vec<String>,
     pub dirs: WasiDirs,
+    /// The grants of this mod, shared with its owner.
+    pub permissions: Arc<crate::permissions::Permissions>,
 }
 
 /// Where an instance is in its life.
@@ -249,6 +251,8 @@ impl ModInstance {
             memory_used: 0,
             created: Instant::now(),
             wasi_args: config.args.clone(),
+            sandbox: config.dirs.sandbox.clone().map(|root| crate::sandbox::Sandbox::new(root, config.limits.storage_bytes)),
+            permissions: config.permissions.clone(),
         };
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);

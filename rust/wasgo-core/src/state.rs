@@ -113,6 +113,8 @@ pub struct Limits {
     pub callback_budget: Duration,
     /// Time `main` may run; `None` = no limit.
     pub main_timeout: Option<Duration>,
+    /// Bytes the mod's sandbox directory may hold (`wasgo/limits/storage_mb`).
+    pub storage_bytes: u64,
 }
 
 /// The data every store of a mod instance carries.
@@ -134,6 +136,10 @@ pub struct InstanceState {
     pub(crate) created: Instant,
     /// `main`'s arguments after the program name.
     pub(crate) wasi_args: Vec<String>,
+    /// The mod's private directory for the level-2 file functions.
+    pub(crate) sandbox: Option<crate::sandbox::Sandbox>,
+    /// What the game has granted this mod.
+    pub(crate) permissions: Arc<crate::permissions::Permissions>,
 }
 
 impl InstanceState {

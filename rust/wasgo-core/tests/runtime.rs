@@ -12,9 +12,10 @@ fn config(name: &str, level: SafetyLevel) -> InstanceConfig {
     InstanceConfig {
         name: name.into(),
         level,
-        limits: Limits { memory_bytes: 16 << 20, callback_budget: Duration::from_millis(50), main_timeout: None },
+        limits: Limits { memory_bytes: 16 << 20, callback_budget: Duration::from_millis(50), main_timeout: None, storage_bytes: 1 << 20 },
         args: vec![],
         dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
     }
 }
 
@@ -88,14 +89,27 @@ mod levels_and_stubs {
     }
 
     #[test]
-    fn level_two_import_is_not_a_level_stub_at_level_two() {
+    fn level_two_file_write_is_real_at_level_two_and_gated_by_permission() {
         let rt = runtime();
-        let mut inst = instance(&rt, WRITES_FILE, config("writer", SafetyLevel::Wrapped)).unwrap();
-        let msg = match inst.call("write", &[]) {
-            Err(WasgoError::Trap(info)) => info.message,
-            other => format!("{other:?}"),
-        };
-        assert!(!msg.contains("not exposed"), "{msg}");
+        let dir = std::env::temp_dir().join(format!("wasgo-l2-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cfg = config("writer", SafetyLevel::Wrapped);
+        cfg.dirs.sandbox = Some(dir.clone());
+        let permissions = cfg.permissions.clone();
+        let wat = r#"(module
+          (import "wasgo" "file_write" (func $fw (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "note.txt") (data (i32.const 16) "saved")
+          (func (export "write") (result i32) (call $fw (i32.const 0) (i32.const 8) (i32.const 16) (i32.const 5)))
+          (func (export "escape") (result i32) (call $fw (i32.const 16) (i32.const 0) (i32.const 16) (i32.const 5))))"#;
+        let mut inst = instance(&rt, wat, cfg).unwrap();
+        assert_eq!(inst.call("write", &[]).unwrap()[0].unwrap_i32(), -6, "not granted yet");
+        assert!(inst.drain_events().is_empty(), "no unexposed_call at level 2");
+        permissions.grant("files");
+        assert_eq!(inst.call("write", &[]).unwrap()[0].unwrap_i32(), 0);
+        assert_eq!(std::fs::read(dir.join("note.txt")).unwrap(), b"saved");
+        assert_eq!(inst.call("escape", &[]).unwrap()[0].unwrap_i32(), -3, "an empty path is refused");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -104,13 +118,10 @@ mod levels_and_stubs {
         let module = rt.compile(WRITES_FILE.as_bytes(), "writer").unwrap();
         let imports = module.imports(&rt);
         let level = |n: &str| imports.iter().find(|i| i.name == n).unwrap().level;
-        let file_write = catalog::wasgo_function("file_write").unwrap();
-        let ready = file_write.availability == catalog::Availability::Ready;
-        assert_eq!(level("file_write"), ready.then_some(SafetyLevel::Wrapped));
+        assert_eq!(level("file_write"), Some(SafetyLevel::Wrapped));
         assert_eq!(level("nope"), None);
         assert_eq!(module.unexposed_imports(&rt, SafetyLevel::Safe), vec!["wasgo.file_write", "env.nope"]);
-        let at_two = if ready { vec!["env.nope"] } else { vec!["wasgo.file_write", "env.nope"] };
-        assert_eq!(module.unexposed_imports(&rt, SafetyLevel::Wrapped), at_two);
+        assert_eq!(module.unexposed_imports(&rt, SafetyLevel::Wrapped), vec!["env.nope"]);
     }
 
     #[test]

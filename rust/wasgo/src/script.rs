@@ -8,9 +8,9 @@ use crate::settings;
 use godot::classes::{Engine, INode, Node};
 use godot::global::Error;
 use godot::prelude::*;
-use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
-use wasgo_core::{InstanceConfig, Limits, ModEvent, ModInstance, ModStatus, SafetyLevel, Val, WasgoError, WasiDirs};
+use wasgo_core::{Permissions, InstanceConfig, Limits, ModEvent, ModInstance, ModStatus, SafetyLevel, Val, WasgoError, WasiDirs};
 
 /// Runs a WebAssembly mod in the scene.
 ///
@@ -56,7 +56,8 @@ pub struct WasmScript {
     /// Whether the current instance's `ready` export has run.
     ready_called: bool,
     last_error: String,
-    granted: BTreeSet<String>,
+    #[init(val = Permissions::new())]
+    permissions: Arc<Permissions>,
     base: Base<Node>,
 }
 
@@ -137,6 +138,8 @@ impl WasmScript {
             match instance.status() {
                 ModStatus::RunningMain => return self.fail(Error::ERR_BUSY, format!("`{}` is already running its `main`", instance.name())),
                 ModStatus::Alive if instance.main_kind().is_some() => return self.run_main(),
+                // A callback-only mod that is alive is already started.
+                ModStatus::Alive => return Error::OK,
                 _ => {}
             }
         }
@@ -256,16 +259,21 @@ impl WasmScript {
         self.last_error.as_str().into()
     }
 
-    /// Grants this mod a permission kind (`files`, `network`). Level-2 wrappers consult it.
+    /// Grants this mod a permission kind (`files`, `network`); it takes effect at once, also
+    /// for a running instance. Level-2 functions return -6 until their permission is granted.
     #[func]
     pub fn grant_permission(&mut self, kind: GString) {
-        self.granted.insert(kind.to_string());
+        let kind = kind.to_string();
+        if !wasgo_core::permissions::KINDS.contains(&kind.as_str()) {
+            godot_warn!("WasGo: `{kind}` is not a permission kind WasGo checks ({:?})", wasgo_core::permissions::KINDS);
+        }
+        self.permissions.grant(&kind);
     }
 
-    /// Takes a permission back.
+    /// Takes a permission back; it takes effect at once.
     #[func]
     pub fn revoke_permission(&mut self, kind: GString) {
-        self.granted.remove(&kind.to_string());
+        self.permissions.revoke(&kind.to_string());
     }
 
     /// Kills the current instance (emitting `killed` if it was alive), reads the module again from
@@ -345,6 +353,10 @@ impl WasmScript {
         let memory_mb = if self.memory_limit_mb > 0 { self.memory_limit_mb } else { settings::positive(settings::MEMORY_MB, 64) };
         let timeout_ms = if self.main_timeout_ms > 0 { self.main_timeout_ms } else { settings::int(settings::MAIN_TIMEOUT_MS, 0).max(0) };
         let budget_ms = settings::positive(settings::CALLBACK_BUDGET_MS, 50);
+        let storage_mb = settings::positive(settings::STORAGE_MB, 16);
+        for kind in settings::strings(settings::AUTO_GRANT) {
+            self.permissions.grant(&kind);
+        }
         InstanceConfig {
             name: name.to_string(),
             level,
@@ -352,7 +364,9 @@ impl WasmScript {
                 memory_bytes: (memory_mb as usize) << 20,
                 callback_budget: Duration::from_millis(budget_ms as u64),
                 main_timeout: (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms as u64)),
+                storage_bytes: (storage_mb as u64) << 20,
             },
+            permissions: self.permissions.clone(),
             args: self.args.as_slice().iter().map(|s| s.to_string()).collect(),
             dirs: WasiDirs {
                 sandbox: Some(settings::globalize(&format!("user://mods/{}", sanitize_mod_id(name))).into()),
@@ -440,6 +454,9 @@ impl WasmScript {
                 }
                 ModEvent::Killed { reason } => {
                     self.signals().killed().emit(&GString::from(reason.as_str()));
+                }
+                ModEvent::PermissionRequested { kind, detail } => {
+                    self.signals().permission_requested().emit(&GString::from(kind.as_str()), &GString::from(detail.as_str()));
                 }
             }
         }

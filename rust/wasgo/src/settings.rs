@@ -11,6 +11,7 @@ pub const AUTO_GRANT: &str = "wasgo/safety/auto_grant";
 pub const MEMORY_MB: &str = "wasgo/limits/memory_mb";
 pub const CALLBACK_BUDGET_MS: &str = "wasgo/limits/callback_budget_ms";
 pub const MAIN_TIMEOUT_MS: &str = "wasgo/limits/main_timeout_ms";
+pub const STORAGE_MB: &str = "wasgo/limits/storage_mb";
 pub const CACHE_DIR: &str = "wasgo/runtime/cache_dir";
 pub const DEBUG_INFO: &str = "wasgo/runtime/debug_info";
 
@@ -38,6 +39,7 @@ pub fn register() {
     add(MEMORY_MB, 64.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,4096,1,suffix:MiB", true);
     add(CALLBACK_BUDGET_MS, 50.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,10000,1,suffix:ms", true);
     add(MAIN_TIMEOUT_MS, 0.to_variant(), VariantType::INT, PropertyHint::RANGE, "0,3600000,1,or_greater,suffix:ms", true);
+    add(STORAGE_MB, 16.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,4096,1,suffix:MiB", true);
     add(CACHE_DIR, "user://wasgo_cache".to_variant(), VariantType::STRING, PropertyHint::DIR, "", false);
     add(DEBUG_INFO, false.to_variant(), VariantType::BOOL, PropertyHint::NONE, "", false);
 }
@@ -58,6 +60,21 @@ pub fn int(name: &str, default: i64) -> i64 {
             default
         }
     }
+}
+
+/// A string-list setting (bad values give an empty list, with a warning).
+pub fn strings(name: &str) -> Vec<String> {
+    let v = get(name);
+    if let Ok(list) = v.try_to::<PackedStringArray>() {
+        return list.as_slice().iter().map(|s| s.to_string()).collect();
+    }
+    if let Ok(list) = v.try_to::<VarArray>() {
+        return list.iter_shared().map(|x| x.to_string()).collect();
+    }
+    if !v.is_nil() {
+        godot_warn!("WasGo: project setting `{name}` should be a list of strings, not {v}; ignoring it");
+    }
+    Vec::new()
 }
 
 pub fn boolean(name: &str, default: bool) -> bool {

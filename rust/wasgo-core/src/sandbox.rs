@@ -1,0 +1,270 @@
+//! A mod's private directory (`user://mods/<mod_id>/`) for the level-2 file functions.
+//!
+//! Paths a mod gives are relative, `/`-separated and checked before they touch the file system:
+//! absolute paths, `..`, `.`, empty segments, `res://`/`user://` prefixes, backslashes, NUL bytes,
+//! characters other systems forbid and over-long names are refused, and no existing part of the
+//! path may be a symlink. Writes are atomic (temp file, flush, rename), so a mod killed in the
+//! middle of a write leaves the old file or the new one, never a torn one. A quota caps the bytes
+//! the directory may hold.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The longest path a mod may give, in bytes.
+pub const MAX_PATH_BYTES: usize = 512;
+/// The longest single name in a path, in bytes.
+pub const MAX_NAME_BYTES: usize = 128;
+
+/// Why a sandbox operation failed; maps onto the ABI's negative codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SandboxError {
+    /// -3: the path is not allowed, or the quota would be exceeded.
+    Invalid(String),
+    /// -1: no such file or directory.
+    NotFound(String),
+    /// -5: the file system failed.
+    Io(String),
+}
+
+impl SandboxError {
+    /// The ABI code.
+    pub fn code(&self) -> i32 {
+        match self {
+            SandboxError::NotFound(_) => -1,
+            SandboxError::Invalid(_) => -3,
+            SandboxError::Io(_) => -5,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            SandboxError::Invalid(m) | SandboxError::NotFound(m) | SandboxError::Io(m) => m,
+        }
+    }
+}
+
+/// Checks a mod-given path and returns its segments.
+pub fn validate(path: &str) -> Result<Vec<&str>, SandboxError> {
+    let bad = |why: &str| Err(SandboxError::Invalid(format!("path `{}` is refused: {why}", path.escape_debug())));
+    if path.is_empty() {
+        return bad("it is empty");
+    }
+    if path.len() > MAX_PATH_BYTES {
+        return bad("it is longer than 512 bytes");
+    }
+    if path.contains('\0') {
+        return bad("it contains a NUL byte");
+    }
+    if path.contains('\\') {
+        return bad("it contains a backslash; use `/`");
+    }
+    if path.starts_with('/') {
+        return bad("it is absolute; paths are relative to the mod's sandbox");
+    }
+    if path.contains(':') {
+        return bad("it contains `:` (no `res://`, `user://` or drive prefixes)");
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    for s in &segments {
+        if s.is_empty() {
+            return bad("it has an empty segment (`//` or a trailing `/`)");
+        }
+        if *s == "." || *s == ".." {
+            return bad("it contains `.` or `..`");
+        }
+        if s.len() > MAX_NAME_BYTES {
+            return bad("a name in it is longer than 128 bytes");
+        }
+        if s.chars().any(|c| c.is_control() || "*?\"<>|".contains(c)) {
+            return bad("it contains a control character or one of * ? \" < > |");
+        }
+    }
+    Ok(segments)
+}
+
+/// One mod's sandbox directory.
+#[derive(Debug)]
+pub struct Sandbox {
+    root: PathBuf,
+    quota_bytes: u64,
+    temp_counter: AtomicU64,
+}
+
+impl Sandbox {
+    pub fn new(root: PathBuf, quota_bytes: u64) -> Sandbox {
+        Sandbox { root, quota_bytes, temp_counter: AtomicU64::new(0) }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The host path of a mod path, refusing symlinks on the way.
+    fn resolve(&self, path: &str) -> Result<PathBuf, SandboxError> {
+        let segments = validate(path)?;
+        let mut full = self.root.clone();
+        for s in segments {
+            full.push(s);
+            if let Ok(meta) = std::fs::symlink_metadata(&full) {
+                if meta.file_type().is_symlink() {
+                    return Err(SandboxError::Invalid(format!("path `{path}` is refused: it goes through a symlink")));
+                }
+            }
+        }
+        Ok(full)
+    }
+
+    fn io(path: &str, e: std::io::Error) -> SandboxError {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            SandboxError::NotFound(format!("`{path}` does not exist in the mod's sandbox"))
+        } else {
+            SandboxError::Io(format!("`{path}`: {e}"))
+        }
+    }
+
+    /// Bytes the sandbox holds now (regular files, not following symlinks).
+    pub fn usage(&self) -> u64 {
+        fn walk(dir: &Path) -> u64 {
+            let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+            entries
+                .flatten()
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => walk(&e.path()),
+                    Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+                    _ => 0,
+                })
+                .sum()
+        }
+        walk(&self.root)
+    }
+
+    /// Writes `data` to `path` atomically, creating parent directories.
+    pub fn write(&self, path: &str, data: &[u8]) -> Result<(), SandboxError> {
+        let full = self.resolve(path)?;
+        let old = std::fs::metadata(&full).map(|m| if m.is_file() { m.len() } else { 0 }).unwrap_or(0);
+        let after = self.usage() - old.min(self.usage()) + data.len() as u64;
+        if after > self.quota_bytes {
+            return Err(SandboxError::Invalid(format!(
+                "writing `{path}` would put the mod's sandbox at {after} bytes, over its quota of {} bytes (`wasgo/limits/storage_mb`)",
+                self.quota_bytes
+            )));
+        }
+        if full.is_dir() {
+            return Err(SandboxError::Invalid(format!("`{path}` is a directory")));
+        }
+        let parent = full.parent().expect("a sandbox path has a parent");
+        std::fs::create_dir_all(parent).map_err(|e| Self::io(path, e))?;
+        let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
+        let tmp = parent.join(format!(".wasgo-tmp-{}-{n}", std::process::id()));
+        let result = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(data)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &full)
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Self::io(path, e));
+        }
+        Ok(())
+    }
+
+    /// Reads the file at `path`.
+    pub fn read(&self, path: &str) -> Result<Vec<u8>, SandboxError> {
+        let full = self.resolve(path)?;
+        std::fs::read(&full).map_err(|e| Self::io(path, e))
+    }
+
+    /// Deletes the file (or empty directory) at `path`.
+    pub fn delete(&self, path: &str) -> Result<(), SandboxError> {
+        let full = self.resolve(path)?;
+        let meta = std::fs::symlink_metadata(&full).map_err(|e| Self::io(path, e))?;
+        if meta.is_dir() { std::fs::remove_dir(&full) } else { std::fs::remove_file(&full) }.map_err(|e| Self::io(path, e))
+    }
+
+    /// The names in directory `path` (`""` or `"."` for the sandbox root), sorted, one per line;
+    /// directories end with `/`. Temp files of unfinished writes are not listed.
+    pub fn list(&self, path: &str) -> Result<String, SandboxError> {
+        let dir = if path.is_empty() || path == "." { self.root.clone() } else { self.resolve(path)? };
+        if !dir.exists() && (path.is_empty() || path == ".") {
+            return Ok(String::new());
+        }
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .map_err(|e| Self::io(path, e))?
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with(".wasgo-tmp-") {
+                    return None;
+                }
+                let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
+                Some(if is_dir { format!("{name}/") } else { name })
+            })
+            .collect();
+        names.sort();
+        Ok(names.join("\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_are_refused() {
+        for p in ["", "/etc/passwd", "../x", "a/../../x", "./x", "a//b", "a/", "res://x", "user://x", "C:x", "a\\b", "a\0b", "a|b"] {
+            assert!(validate(p).is_err(), "{p:?} should be refused");
+        }
+        assert!(validate(&"a".repeat(129)).is_err());
+        assert!(validate(&"a/".repeat(300)).is_err());
+        assert_eq!(validate("saves/slot1.json").unwrap(), vec!["saves", "slot1.json"]);
+    }
+
+    fn temp_sandbox(quota: u64) -> Sandbox {
+        let dir = std::env::temp_dir().join(format!("wasgo-sandbox-{}-{}", std::process::id(), rand_suffix()));
+        Sandbox::new(dir, quota)
+    }
+
+    fn rand_suffix() -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    }
+
+    #[test]
+    fn write_list_read_delete_round_trip() {
+        let sb = temp_sandbox(1 << 20);
+        sb.write("saves/a.txt", b"hello").unwrap();
+        sb.write("top.bin", b"x").unwrap();
+        assert_eq!(sb.list("").unwrap(), "saves/\ntop.bin");
+        assert_eq!(sb.list("saves").unwrap(), "a.txt");
+        assert_eq!(sb.read("saves/a.txt").unwrap(), b"hello");
+        sb.delete("saves/a.txt").unwrap();
+        assert_eq!(sb.read("saves/a.txt").unwrap_err().code(), -1);
+        let _ = std::fs::remove_dir_all(sb.root());
+    }
+
+    #[test]
+    fn quota_is_enforced_counting_replaced_files_once() {
+        let sb = temp_sandbox(10);
+        sb.write("a", b"12345678").unwrap();
+        sb.write("a", b"1234567890").unwrap();
+        let err = sb.write("b", b"1").unwrap_err();
+        assert_eq!(err.code(), -3);
+        assert!(err.message().contains("quota"));
+        let _ = std::fs::remove_dir_all(sb.root());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_not_followed() {
+        let sb = temp_sandbox(1 << 20);
+        std::fs::create_dir_all(sb.root()).unwrap();
+        let outside = std::env::temp_dir().join(format!("wasgo-outside-{}", rand_suffix()));
+        std::fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, sb.root().join("link")).unwrap();
+        assert_eq!(sb.write("link/evil", b"x").unwrap_err().code(), -3);
+        assert!(!outside.join("evil").exists());
+        let _ = std::fs::remove_dir_all(sb.root());
+        let _ = std::fs::remove_dir_all(&outside);
+    }
+}
