@@ -288,7 +288,7 @@ impl ModInstance {
         let export_funcs = module
             .module
             .exports()
-            .filter_map(|e| e.ty().func().map(|f| (e.name().to_string(), Signature::from_func_type(f))))
+            .filter_map(|e| e.ty().func().map(|f| (e.name().to_string(), crate::abi::signature_of(f))))
             .collect();
         let mut this = ModInstance { shared, events: queue, worker: None, main, export_funcs };
         if this.has_export("init") {

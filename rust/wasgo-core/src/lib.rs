@@ -22,15 +22,16 @@
 //! Data flows one way: Godot → glue → core → wasm. The core never calls Godot; when a mod needs
 //! the game, the core calls a [`GameCallHandler`] the glue supplies, on the main thread.
 
+pub mod abi;
 pub mod bridge;
-pub mod catalog;
+pub use wasgo_catalog::catalog;
 pub mod error;
 pub mod events;
 pub mod game;
 mod guest;
 pub mod hostfns;
 pub mod instance;
-pub mod level;
+pub use wasgo_catalog::level;
 pub mod linking;
 pub mod module;
 pub mod permissions;

@@ -100,7 +100,7 @@ pub(crate) fn build_linker(runtime: &Arc<Runtime>, module: &wasmtime::Module, le
                 reason: format!("it imports a {kind} `{function}`; WasGo mods must define their own memory, tables and globals (build with default linker flags)"),
             });
         };
-        let Some(imported) = Signature::from_func_type(&ty) else {
+        let Some(imported) = crate::abi::signature_of(&ty) else {
             return Err(WasgoError::Instantiate { name: mod_name.into(), reason: format!("the import `{function}` uses reference types, which the WasGo ABI does not have") });
         };
         match resolve(runtime, m, n, &imported, level) {

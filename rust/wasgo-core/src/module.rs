@@ -1,6 +1,5 @@
 //! A compiled module and what it imports and exports.
 
-use crate::catalog::Signature;
 use crate::error::WasgoError;
 use crate::level::SafetyLevel;
 use crate::linking;
@@ -42,7 +41,7 @@ pub struct CompiledModule {
 
 pub(crate) fn kind_and_signature(ty: &ExternType) -> (&'static str, String) {
     match ty {
-        ExternType::Func(f) => ("function", Signature::from_func_type(f).map(|s| s.to_string()).unwrap_or_else(|| f.to_string())),
+        ExternType::Func(f) => ("function", crate::abi::signature_of(f).map(|s| s.to_string()).unwrap_or_else(|| f.to_string())),
         ExternType::Memory(m) => ("memory", format!("{} pages min{}", m.minimum(), m.maximum().map(|x| format!(", {x} max")).unwrap_or_default())),
         ExternType::Table(t) => ("table", format!("{} min", t.minimum())),
         ExternType::Global(g) => ("global", format!("{}", g.content())),

@@ -32,27 +32,6 @@ impl Abi {
             Abi::F64 => "f64",
         }
     }
-
-    /// The matching wasmtime value type.
-    pub fn val_type(self) -> wasmtime::ValType {
-        match self {
-            Abi::I32 => wasmtime::ValType::I32,
-            Abi::I64 => wasmtime::ValType::I64,
-            Abi::F32 => wasmtime::ValType::F32,
-            Abi::F64 => wasmtime::ValType::F64,
-        }
-    }
-
-    /// The ABI type of a wasmtime value type, if it has one.
-    pub fn from_val_type(ty: &wasmtime::ValType) -> Option<Abi> {
-        match ty {
-            wasmtime::ValType::I32 => Some(Abi::I32),
-            wasmtime::ValType::I64 => Some(Abi::I64),
-            wasmtime::ValType::F32 => Some(Abi::F32),
-            wasmtime::ValType::F64 => Some(Abi::F64),
-            _ => None,
-        }
-    }
 }
 
 /// A function signature written with ABI types.
@@ -60,25 +39,6 @@ impl Abi {
 pub struct Signature {
     pub params: Vec<Abi>,
     pub results: Vec<Abi>,
-}
-
-impl Signature {
-    /// The signature of a wasmtime function type; `None` if it uses reference or vector types.
-    pub fn from_func_type(ty: &wasmtime::FuncType) -> Option<Signature> {
-        Some(Signature {
-            params: ty.params().map(|t| Abi::from_val_type(&t)).collect::<Option<_>>()?,
-            results: ty.results().map(|t| Abi::from_val_type(&t)).collect::<Option<_>>()?,
-        })
-    }
-
-    /// The wasmtime function type for this signature.
-    pub fn func_type(&self, engine: &wasmtime::Engine) -> wasmtime::FuncType {
-        wasmtime::FuncType::new(
-            engine,
-            self.params.iter().map(|a| a.val_type()),
-            self.results.iter().map(|a| a.val_type()),
-        )
-    }
 }
 
 impl fmt::Display for Signature {
