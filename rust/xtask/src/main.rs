@@ -6,11 +6,14 @@
 //!   leaked object or timeout; ends with `N passed, M failed` for the Godot suite.
 //! - `cargo xtask run [--windowed]` — release build of the extension and the mods, then the demo.
 //! - `cargo xtask mods` — only the mods.
+//! - `cargo xtask bindings [--check]` — the guest bindings and `docs/abi.md`, generated from the
+//!   host-function catalog ([`bindings`]); `--check` fails on stale files (`test` runs it too).
 //!
 //! Each step lives in its own module: [`cargo_steps`] (Rust builds and tests), [`mods`] (wasm
 //! mods), [`godot`] (finding, provisioning and importing Godot), [`godot_run`] (running Godot
 //! under a timeout while streaming and scanning its output).
 
+mod bindings;
 mod cargo_steps;
 mod command;
 mod godot;
@@ -34,6 +37,9 @@ commands:
   run [--windowed]
         build the extension (release) and the mods, then run the demo (headless unless --windowed)
   mods  build the mods into godot_project/tests/mods/
+  bindings [--check]
+        regenerate the guest bindings (mods/sdk/) and docs/abi.md from the host-function
+        catalog; with --check, only fail if a checked-in file is stale
   help  show this text
 
 environment:
@@ -109,6 +115,9 @@ enum Task {
         windowed: bool,
     },
     Mods,
+    Bindings {
+        check: bool,
+    },
     Help,
 }
 
@@ -152,6 +161,11 @@ fn parse(args: &[String]) -> Result<Task> {
             [other, ..] => Err(bad(other)),
         },
         "mods" if rest.is_empty() => Ok(Task::Mods),
+        "bindings" => match rest {
+            [] => Ok(Task::Bindings { check: false }),
+            [flag] if flag == "--check" => Ok(Task::Bindings { check: true }),
+            [other, ..] => Err(bad(other)),
+        },
         "help" | "--help" | "-h" => Ok(Task::Help),
         other => Err(bad(other)),
     }
@@ -167,6 +181,8 @@ fn main() -> ExitCode {
         } => test(&repo, skip_cargo_test, filter.as_deref()),
         Task::Run { windowed } => run(&repo, windowed),
         Task::Mods => cargo_steps::ensure_wasm_target().and_then(|()| mods::build(&repo)),
+        Task::Bindings { check: false } => bindings::write(&repo),
+        Task::Bindings { check: true } => bindings::check(&repo),
         Task::Help => {
             println!("{USAGE}");
             Ok(())
@@ -183,6 +199,8 @@ fn main() -> ExitCode {
 
 /// `cargo xtask test`.
 fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> {
+    // Stale bindings fail the run, but the rest still runs: its results are worth seeing too.
+    let bindings_check = bindings::check(repo);
     cargo_steps::ensure_wasm_target()?;
     let godot = godot::locate_or_provision(repo)?;
     cargo_steps::build_extension(repo, Profile::Dev)?;
@@ -197,6 +215,9 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     let suite = godot_run::run_suite(&godot, repo, filter)?;
 
     let mut problems = Vec::new();
+    if let Err(failure) = bindings_check {
+        problems.push(failure.to_string());
+    }
     if let Err(failure) = cargo_tests {
         problems.push(failure.to_string());
     }
