@@ -19,6 +19,7 @@ mod command;
 mod godot;
 mod godot_run;
 mod mods;
+mod toolchains;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -37,6 +38,9 @@ commands:
   run [--windowed]
         build the extension (release) and the mods, then run the demo (headless unless --windowed)
   mods  build the mods into godot_project/tests/mods/
+  toolchains
+        install the example mods' toolchains (clang and wasi-libc, binaryen, Zig, AssemblyScript,
+        Go 1.24) where missing; `mods` does this by itself
   bindings [--check]
         regenerate the guest bindings (mods/sdk/) and docs/abi.md from the host-function
         catalog; with --check, only fail if a checked-in file is stale
@@ -118,6 +122,7 @@ enum Task {
     Bindings {
         check: bool,
     },
+    Toolchains,
     Help,
 }
 
@@ -161,6 +166,7 @@ fn parse(args: &[String]) -> Result<Task> {
             [other, ..] => Err(bad(other)),
         },
         "mods" if rest.is_empty() => Ok(Task::Mods),
+        "toolchains" if rest.is_empty() => Ok(Task::Toolchains),
         "bindings" => match rest {
             [] => Ok(Task::Bindings { check: false }),
             [flag] if flag == "--check" => Ok(Task::Bindings { check: true }),
@@ -183,6 +189,7 @@ fn main() -> ExitCode {
         Task::Mods => cargo_steps::ensure_wasm_target().and_then(|()| mods::build(&repo)),
         Task::Bindings { check: false } => bindings::write(&repo),
         Task::Bindings { check: true } => bindings::check(&repo),
+        Task::Toolchains => toolchains::ensure_all(&repo),
         Task::Help => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,239 @@
+//! The mod toolchains of the example languages, installed on demand on a fresh machine.
+//!
+//! Each one is looked for first and installed only when missing, reaching only the machine's own
+//! package registries (never a host name written here):
+//!
+//! | toolchain | from | where |
+//! |---|---|---|
+//! | clang, wasm-ld, wasi-libc, compiler-rt for wasm32, wasm-opt | Debian packages (`apt-get install`, needs root) | the system |
+//! | Zig | the PyPI package `ziglang` (`pip install --target`) | `target/toolchains/zig/` |
+//! | AssemblyScript | the npm package `assemblyscript` (`npm install --prefix`) | `target/toolchains/assemblyscript/` |
+//! | Go 1.24 | Debian 13 "trixie" `golang-1.24-go` + `-src`, fetched with a private apt list and unpacked with `dpkg -x` (the way `tests/provision_godot.sh` does Godot) | `target/toolchains/go/` |
+//!
+//! Versions are pinned so every machine builds the same mods.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::command;
+use crate::{Failure, Repo, Result};
+
+/// The Zig release (PyPI `ziglang`) the Zig example is written for.
+pub const ZIG_VERSION: &str = "0.15.2";
+/// The AssemblyScript release (npm `assemblyscript`) the AssemblyScript example is written for.
+pub const ASSEMBLYSCRIPT_VERSION: &str = "0.28.20";
+/// The Debian package of Go (1.24 is the first with `//go:wasmexport`).
+const GO_PACKAGE: &str = "golang-1.24";
+/// The Debian suite that packages it.
+const GO_SUITE: &str = "trixie";
+/// Debian 12 packages for C and for shrinking wasm files.
+const APT_PACKAGES: &[&str] = &["clang", "lld", "wasi-libc", "libclang-rt-14-dev-wasm32", "binaryen"];
+
+/// Installs every toolchain the example mods need (what `cargo xtask toolchains` does).
+pub fn ensure_all(repo: &Repo) -> Result<()> {
+    crate::cargo_steps::ensure_wasm_target()?;
+    ensure_apt_packages()?;
+    for (name, mut cmd) in [("zig", zig(repo)?), ("asc", asc(repo)?), ("go", go(repo)?)] {
+        let flag = if name == "go" { "version" } else if name == "zig" { "version" } else { "--version" };
+        command::run(cmd.arg(flag), "the toolchain was installed but does not run")?;
+    }
+    Ok(())
+}
+
+/// Where the private toolchains live.
+pub fn toolchains_dir(repo: &Repo) -> PathBuf {
+    repo.root.join("target/toolchains")
+}
+
+/// Installs the Debian packages the C example and `wasm-opt` need, unless already installed.
+pub fn ensure_apt_packages() -> Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES.iter().copied().filter(|p| !dpkg_installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let fix = format!("install them yourself: `apt-get install {}`", missing.join(" "));
+    if !is_root() {
+        return Err(Failure::new(format!("the Debian packages {} are missing and this user cannot install them", missing.join(", ")), fix));
+    }
+    println!("xtask: installing {} with apt-get", missing.join(" "));
+    command::run(Command::new("apt-get").args(["update", "-q"]), &fix)?;
+    command::run(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing),
+        &fix,
+    )
+}
+
+fn dpkg_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// `wasm-opt` if it is installed (it is optional: mods are only smaller with it).
+pub fn wasm_opt() -> Option<PathBuf> {
+    find_on_path("wasm-opt")
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
+}
+
+/// A command that runs Zig: `python3 -m ziglang` with the private `ziglang` package on the path.
+pub fn zig(repo: &Repo) -> Result<Command> {
+    let dir = toolchains_dir(repo).join(format!("zig-{ZIG_VERSION}"));
+    if !dir.join("ziglang").is_dir() {
+        let python = python()?;
+        command::run(
+            Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--target"])
+                .arg(&dir)
+                .arg(format!("ziglang=={ZIG_VERSION}")),
+            "install Python 3 with pip (`apt-get install python3-pip`), or check the connection to the package index",
+        )?;
+    }
+    let mut cmd = Command::new(python()?);
+    cmd.env("PYTHONPATH", &dir).args(["-m", "ziglang"]);
+    Ok(cmd)
+}
+
+fn python() -> Result<PathBuf> {
+    find_on_path("python3").or_else(|| find_on_path("python")).ok_or_else(|| {
+        Failure::new("Python 3 is not on PATH (the Zig toolchain comes from PyPI)", "install it: `apt-get install python3 python3-pip`")
+    })
+}
+
+/// A command that runs the AssemblyScript compiler `asc` (installed with npm if missing).
+pub fn asc(repo: &Repo) -> Result<Command> {
+    let dir = toolchains_dir(repo).join(format!("assemblyscript-{ASSEMBLYSCRIPT_VERSION}"));
+    let entry = dir.join("node_modules/assemblyscript/bin/asc.js");
+    if !entry.is_file() {
+        let npm = find_on_path("npm").ok_or_else(|| {
+            Failure::new("npm is not on PATH (the AssemblyScript compiler comes from npm)", "install Node.js 18+ with npm (`apt-get install nodejs npm`)")
+        })?;
+        fs::create_dir_all(&dir).map_err(|e| Failure::new(format!("cannot create `{}`: {e}", dir.display()), ""))?;
+        command::run(
+            Command::new(npm)
+                .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+                .arg(&dir)
+                .arg(format!("assemblyscript@{ASSEMBLYSCRIPT_VERSION}")),
+            "check that npm can reach its registry",
+        )?;
+    }
+    let node = find_on_path("node").ok_or_else(|| Failure::new("node is not on PATH", "install Node.js 18 or newer"))?;
+    let mut cmd = Command::new(node);
+    cmd.arg(entry);
+    Ok(cmd)
+}
+
+/// A command that runs Go 1.24+: `$GO`, else `go` on PATH when it is 1.24 or newer, else the
+/// private copy under `target/toolchains/go/` (fetched from Debian trixie if missing).
+pub fn go(repo: &Repo) -> Result<Command> {
+    if let Some(go) = std::env::var_os("GO").filter(|g| !g.is_empty()) {
+        return Ok(Command::new(go));
+    }
+    if let Some(go) = find_on_path("go").filter(|g| go_is_recent(g)) {
+        return Ok(Command::new(go));
+    }
+    let root = toolchains_dir(repo).join("go");
+    let bin = root.join(format!("root/usr/lib/go-{}/bin/go", GO_PACKAGE.trim_start_matches("golang-")));
+    if !bin.is_file() || !go_is_recent(&bin) {
+        provision_go(&root)?;
+    }
+    Ok(Command::new(bin))
+}
+
+fn go_is_recent(go: &Path) -> bool {
+    let Ok(out) = Command::new(go).arg("version").output() else { return false };
+    // `go version go1.24.4 linux/amd64`
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.split_whitespace().nth(2).unwrap_or("").trim_start_matches("go");
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    out.status.success() && (major, minor) >= (1, 24)
+}
+
+/// Fetches Go from Debian trixie through the machine's own apt mirror and unpacks it into `dest/root`.
+fn provision_go(dest: &Path) -> Result<()> {
+    let fix = "install Go 1.24 or newer yourself and put it on PATH (or set GO=/path/to/go)";
+    let uri = apt_mirror().ok_or_else(|| Failure::new("no apt source found on this machine to fetch Go from", fix))?;
+    let work = dest.join("apt");
+    let archives = work.join("cache/archives");
+    for dir in [work.join("lists/partial"), archives.join("partial"), dest.join("root")] {
+        fs::create_dir_all(&dir).map_err(|e| Failure::new(format!("cannot create `{}`: {e}", dir.display()), fix))?;
+    }
+    let write = |path: PathBuf, text: String| fs::write(&path, text).map_err(|e| Failure::new(format!("cannot write `{}`: {e}", path.display()), fix));
+    write(work.join("status"), String::new())?;
+    let keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
+    let signed = if Path::new(keyring).is_file() { format!("[signed-by={keyring}] ") } else { String::new() };
+    write(work.join("sources.list"), format!("deb {signed}{uri} {GO_SUITE} main\n"))?;
+    let apt = |args: &[&str]| {
+        let mut cmd = Command::new("apt-get");
+        cmd.current_dir(&archives)
+            .arg(format!("-oDir::Etc::sourcelist={}", work.join("sources.list").display()))
+            .arg("-oDir::Etc::sourceparts=-")
+            .arg(format!("-oDir::State::Lists={}", work.join("lists").display()))
+            .arg(format!("-oDir::State::status={}", work.join("status").display()))
+            .arg(format!("-oDir::Cache={}", work.join("cache").display()))
+            .args(["-oDebug::NoLocking=1", "-oAPT::Sandbox::User=root", "-q"])
+            .args(args);
+        cmd
+    };
+    println!("xtask: fetching {GO_PACKAGE} from Debian {GO_SUITE} into {}", dest.display());
+    command::run(&mut apt(&["update"]), fix)?;
+    let (go_pkg, src_pkg) = (format!("{GO_PACKAGE}-go"), format!("{GO_PACKAGE}-src"));
+    command::run(&mut apt(&["download", &go_pkg, &src_pkg]), fix)?;
+    let debs: Vec<PathBuf> = fs::read_dir(&archives)
+        .map_err(|e| Failure::new(format!("cannot list `{}`: {e}", archives.display()), fix))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "deb"))
+        .collect();
+    for deb in &debs {
+        command::run(Command::new("dpkg").arg("-x").arg(deb).arg(dest.join("root")), fix)?;
+        let _ = fs::remove_file(deb);
+    }
+    let _ = fs::remove_dir_all(work.join("lists"));
+    Ok(())
+}
+
+/// The machine's apt mirror: the first `URIs:` of a deb822 source, else the first `deb` line's URI.
+fn apt_mirror() -> Option<String> {
+    let mut sources: Vec<PathBuf> = fs::read_dir("/etc/apt/sources.list.d")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sources"))
+        .collect();
+    sources.sort();
+    for file in sources {
+        let text = fs::read_to_string(&file).unwrap_or_default();
+        if let Some(uri) = text.lines().find_map(|l| l.strip_prefix("URIs:")).and_then(|rest| rest.split_whitespace().next()) {
+            return Some(uri.to_string());
+        }
+    }
+    let list = fs::read_to_string("/etc/apt/sources.list").unwrap_or_default();
+    list.lines()
+        .filter(|l| l.split_whitespace().next() == Some("deb"))
+        .find_map(|l| l.split_whitespace().find(|w| w.contains("://")).map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_version_check_rejects_missing_binaries() {
+        assert!(!go_is_recent(Path::new("/nonexistent/go")));
+    }
+}
