@@ -90,7 +90,7 @@ impl HostFunction {
     }
 }
 
-use Abi::I32;
+use Abi::{F32, F64, I32};
 use Availability::{Planned, Ready};
 use SafetyLevel::{Safe, Wrapped};
 
@@ -121,26 +121,41 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
         "The safety level this instance runs at: 1, 2 or 3."),
     host_fn!("has_function", Safe, Ready, (module_ptr: I32, module_len: I32, name_ptr: I32, name_len: I32) -> [I32],
         "1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0."),
-    host_fn!("self", Safe, Planned, () -> [I32],
+    host_fn!("self", Safe, Ready, () -> [I32],
         "Handle of the `WasmScript` node running this mod."),
-    host_fn!("get_node", Safe, Planned, (from: I32, path_ptr: I32, path_len: I32) -> [I32],
+    host_fn!("get_node", Safe, Ready, (from: I32, path_ptr: I32, path_len: I32) -> [I32],
         "Handle of the node at the NodePath relative to handle `from`; -1 if there is none."),
-    host_fn!("singleton", Safe, Planned, (name_ptr: I32, name_len: I32) -> [I32],
+    host_fn!("singleton", Safe, Ready, (name_ptr: I32, name_len: I32) -> [I32],
         "Handle of an engine singleton allowed at this level."),
-    host_fn!("release", Safe, Planned, (handle: I32) -> [],
+    host_fn!("release", Safe, Ready, (handle: I32) -> [],
         "Forgets a handle. Releasing 0 or an unknown handle does nothing."),
-    host_fn!("get", Safe, Planned, (handle: I32, name_ptr: I32, name_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
+    host_fn!("get", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
         "Reads a property as an encoded Variant into the buffer; returns its full length."),
-    host_fn!("set", Safe, Planned, (handle: I32, name_ptr: I32, name_len: I32, val_ptr: I32, val_len: I32) -> [I32],
+    host_fn!("set", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, val_ptr: I32, val_len: I32) -> [I32],
         "Sets a property from an encoded Variant; 0 on success."),
-    host_fn!("call", Safe, Planned, (handle: I32, method_ptr: I32, method_len: I32, args_ptr: I32, args_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
+    host_fn!("call", Safe, Ready, (handle: I32, method_ptr: I32, method_len: I32, args_ptr: I32, args_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
         "Calls a method with an encoded Array of arguments; writes the encoded result, returns its full length."),
-    host_fn!("connect", Safe, Planned, (handle: I32, signal_ptr: I32, signal_len: I32, callback_id: I32) -> [I32],
+    host_fn!("connect", Safe, Ready, (handle: I32, signal_ptr: I32, signal_len: I32, callback_id: I32) -> [I32],
         "Connects a signal to the export `native_callback(callback_id)`; 0 on success."),
-    host_fn!("callback_args", Safe, Planned, (out_ptr: I32, out_cap: I32) -> [I32],
+    host_fn!("callback_args", Safe, Ready, (out_ptr: I32, out_cap: I32) -> [I32],
         "Inside `native_callback`: the signal's arguments as an encoded Array; returns the full length."),
-    host_fn!("emit", Safe, Planned, (name_ptr: I32, name_len: I32, payload_ptr: I32, payload_len: I32) -> [I32],
+    host_fn!("emit", Safe, Ready, (name_ptr: I32, name_len: I32, payload_ptr: I32, payload_len: I32) -> [I32],
         "Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success."),
+    // ---- level 1: typed fast paths (same allowlist as get/set/call, no Variant encoding) ----
+    host_fn!("get_float", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, out_ptr: I32) -> [I32],
+        "Reads a numeric property and writes it as an f64 at `out_ptr`; 0 on success."),
+    host_fn!("set_float", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, value: F64) -> [I32],
+        "Sets a float property; 0 on success."),
+    host_fn!("get_vec2", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, out_ptr: I32) -> [I32],
+        "Reads a Vector2 property and writes x, y as two f32 at `out_ptr`; 0 on success."),
+    host_fn!("set_vec2", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, x: F32, y: F32) -> [I32],
+        "Sets a Vector2 property (e.g. `position`); 0 on success."),
+    host_fn!("get_vec3", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, out_ptr: I32) -> [I32],
+        "Reads a Vector3 property and writes x, y, z as three f32 at `out_ptr`; 0 on success."),
+    host_fn!("set_vec3", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, x: F32, y: F32, z: F32) -> [I32],
+        "Sets a Vector3 property; 0 on success."),
+    host_fn!("call_float", Safe, Ready, (handle: I32, method_ptr: I32, method_len: I32, args_ptr: I32, argc: I32, out_ptr: I32) -> [I32],
+        "Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0); 0 on success."),
     // ---- level 2: safe wrappers ----
     host_fn!("file_write", Wrapped, Ready, (path_ptr: I32, path_len: I32, data_ptr: I32, data_len: I32) -> [I32],
         "Atomically writes a file inside the mod's sandbox `user://mods/<mod_id>/`; needs the `files` permission."),

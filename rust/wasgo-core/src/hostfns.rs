@@ -8,7 +8,9 @@
 use crate::catalog::WASGO_MODULE;
 use crate::error::TrapKind;
 use crate::events::{ModEvent, OutputSource};
+use crate::objects::{self, ObjectOp, ObjectReply};
 use crate::sandbox::{Sandbox, SandboxError};
+use crate::variant::WireVariant;
 use crate::guest;
 use crate::state::{HostTrap, InstanceState};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -114,6 +116,118 @@ pub(crate) fn define(linker: &mut Linker<InstanceState>, name: &str) -> wasmtime
                 Ok(0)
             })
         })?,
+        "self" => linker.func_wrap(M, "self", |mut c: C<'_>| guarded("wasgo.self", || int_reply(objects::run(&mut c, ObjectOp::SelfNode)?)))?,
+        "get_node" => linker.func_wrap(M, "get_node", |mut c: C<'_>, from: i32, pp: i32, pl: i32| {
+            guarded("wasgo.get_node", || {
+                let path = guest::read_str(&mut c, "wasgo.get_node", pp, pl)?;
+                int_reply(objects::run(&mut c, ObjectOp::GetNode { from, path })?)
+            })
+        })?,
+        "singleton" => linker.func_wrap(M, "singleton", |mut c: C<'_>, np: i32, nl: i32| {
+            guarded("wasgo.singleton", || {
+                let name = guest::read_str(&mut c, "wasgo.singleton", np, nl)?;
+                int_reply(objects::run(&mut c, ObjectOp::Singleton { name })?)
+            })
+        })?,
+        "release" => linker.func_wrap(M, "release", |mut c: C<'_>, handle: i32| {
+            guarded("wasgo.release", || objects::run(&mut c, ObjectOp::Release { handle }).map(|_| ()))
+        })?,
+        "get" => linker.func_wrap(M, "get", |mut c: C<'_>, handle: i32, np: i32, nl: i32, out_ptr: i32, out_cap: i32| {
+            guarded("wasgo.get", || {
+                let name = guest::read_str(&mut c, "wasgo.get", np, nl)?;
+                match objects::run(&mut c, ObjectOp::Get { handle, name })? {
+                    Ok(reply) => objects::reply_value(&mut c, "wasgo.get", out_ptr, out_cap, reply),
+                    Err(code) => Ok(code),
+                }
+            })
+        })?,
+        "set" => linker.func_wrap(M, "set", |mut c: C<'_>, handle: i32, np: i32, nl: i32, vp: i32, vl: i32| {
+            guarded("wasgo.set", || {
+                let name = guest::read_str(&mut c, "wasgo.set", np, nl)?;
+                let value = match objects::decode(&mut c, "wasgo.set", vp, vl)? {
+                    Ok(v) => v,
+                    Err(code) => return Ok(code),
+                };
+                int_reply(objects::run(&mut c, ObjectOp::Set { handle, name, value })?)
+            })
+        })?,
+        "call" => linker.func_wrap(M, "call", |mut c: C<'_>, handle: i32, mp: i32, ml: i32, ap: i32, al: i32, out_ptr: i32, out_cap: i32| {
+            guarded("wasgo.call", || call(&mut c, handle, mp, ml, ap, al, out_ptr, out_cap))
+        })?,
+        "connect" => linker.func_wrap(M, "connect", |mut c: C<'_>, handle: i32, sp: i32, sl: i32, callback_id: i32| {
+            guarded("wasgo.connect", || {
+                let signal = guest::read_str(&mut c, "wasgo.connect", sp, sl)?;
+                int_reply(objects::run(&mut c, ObjectOp::Connect { handle, signal, callback_id })?)
+            })
+        })?,
+        "callback_args" => linker.func_wrap(M, "callback_args", |mut c: C<'_>, out_ptr: i32, out_cap: i32| {
+            guarded("wasgo.callback_args", || match objects::run(&mut c, ObjectOp::CallbackArgs)? {
+                Ok(reply) => objects::reply_value(&mut c, "wasgo.callback_args", out_ptr, out_cap, reply),
+                Err(code) => Ok(code),
+            })
+        })?,
+        "emit" => linker.func_wrap(M, "emit", |mut c: C<'_>, np: i32, nl: i32, pp: i32, pl: i32| {
+            guarded("wasgo.emit", || {
+                let name = guest::read_str(&mut c, "wasgo.emit", np, nl)?;
+                let payload = match objects::decode(&mut c, "wasgo.emit", pp, pl)? {
+                    Ok(v) => v,
+                    Err(code) => return Ok(code),
+                };
+                int_reply(objects::run(&mut c, ObjectOp::Emit { name, payload })?)
+            })
+        })?,
+        "get_float" => linker.func_wrap(M, "get_float", |mut c: C<'_>, handle: i32, np: i32, nl: i32, out_ptr: i32| {
+            guarded("wasgo.get_float", || {
+                fast_get(&mut c, "wasgo.get_float", handle, np, nl, out_ptr, |v| v.as_f64().map(|f| f.to_le_bytes().to_vec()), "a number")
+            })
+        })?,
+        "set_float" => linker.func_wrap(M, "set_float", |mut c: C<'_>, handle: i32, np: i32, nl: i32, value: f64| {
+            guarded("wasgo.set_float", || fast_set(&mut c, "wasgo.set_float", handle, np, nl, WireVariant::Float(value)))
+        })?,
+        "get_vec2" => linker.func_wrap(M, "get_vec2", |mut c: C<'_>, handle: i32, np: i32, nl: i32, out_ptr: i32| {
+            guarded("wasgo.get_vec2", || {
+                fast_get(&mut c, "wasgo.get_vec2", handle, np, nl, out_ptr, |v| match v {
+                    WireVariant::Vector2(a) => Some(floats(a)),
+                    _ => None,
+                }, "a Vector2")
+            })
+        })?,
+        "set_vec2" => linker.func_wrap(M, "set_vec2", |mut c: C<'_>, handle: i32, np: i32, nl: i32, x: f32, y: f32| {
+            guarded("wasgo.set_vec2", || fast_set(&mut c, "wasgo.set_vec2", handle, np, nl, WireVariant::Vector2([x, y])))
+        })?,
+        "get_vec3" => linker.func_wrap(M, "get_vec3", |mut c: C<'_>, handle: i32, np: i32, nl: i32, out_ptr: i32| {
+            guarded("wasgo.get_vec3", || {
+                fast_get(&mut c, "wasgo.get_vec3", handle, np, nl, out_ptr, |v| match v {
+                    WireVariant::Vector3(a) => Some(floats(a)),
+                    _ => None,
+                }, "a Vector3")
+            })
+        })?,
+        "set_vec3" => linker.func_wrap(M, "set_vec3", |mut c: C<'_>, handle: i32, np: i32, nl: i32, x: f32, y: f32, z: f32| {
+            guarded("wasgo.set_vec3", || fast_set(&mut c, "wasgo.set_vec3", handle, np, nl, WireVariant::Vector3([x, y, z])))
+        })?,
+        "call_float" => linker.func_wrap(M, "call_float", |mut c: C<'_>, handle: i32, mp: i32, ml: i32, ap: i32, argc: i32, out_ptr: i32| {
+            guarded("wasgo.call_float", || {
+                const F: &str = "wasgo.call_float";
+                let method = guest::read_str(&mut c, F, mp, ml)?;
+                if !(0..=16).contains(&argc) {
+                    return Ok(c.data_mut().fail(-3, format!("`{F}` takes 0 to 16 arguments, not {argc}")));
+                }
+                let raw = guest::read_bytes(&mut c, F, ap, argc * 8)?;
+                let args = raw.chunks_exact(8).map(|b| WireVariant::Float(f64::from_le_bytes(b.try_into().unwrap()))).collect();
+                let value = match objects::run(&mut c, ObjectOp::Call { handle, method, args })? {
+                    Ok(ObjectReply::Value(v)) => v,
+                    Ok(ObjectReply::Int(i)) => WireVariant::Int(i as i64),
+                    Err(code) => return Ok(code),
+                };
+                if out_ptr != 0 {
+                    let n = value.as_f64().unwrap_or(0.0);
+                    let memory = guest::memory(&mut c, F)?;
+                    guest::write_bytes(&memory, &mut c, F, out_ptr, &n.to_le_bytes())?;
+                }
+                Ok(0)
+            })
+        })?,
         _ => return Ok(false),
     };
     Ok(true)
@@ -136,4 +250,87 @@ fn with_sandbox<T>(state: &mut InstanceState, op: impl FnOnce(&Sandbox) -> Resul
         let code = e.code();
         state.fail(code, e.message().to_string())
     })
+}
+
+/// An object reply that is a number (a handle or 0), or the failure's code.
+fn int_reply(outcome: Result<ObjectReply, i32>) -> wasmtime::Result<i32> {
+    Ok(match outcome {
+        Ok(ObjectReply::Int(i)) => i,
+        Ok(ObjectReply::Value(_)) => 0,
+        Err(code) => code,
+    })
+}
+
+fn floats(a: &[f32]) -> Vec<u8> {
+    a.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// A typed property read: the value's bytes go to `out_ptr`, a value of another type is -3.
+#[allow(clippy::too_many_arguments)]
+fn fast_get(
+    c: &mut Caller<'_, InstanceState>,
+    function: &str,
+    handle: i32,
+    np: i32,
+    nl: i32,
+    out_ptr: i32,
+    bytes_of: impl FnOnce(&WireVariant) -> Option<Vec<u8>>,
+    expected: &str,
+) -> wasmtime::Result<i32> {
+    let name = guest::read_str(c, function, np, nl)?;
+    let value = match objects::run(c, ObjectOp::Get { handle, name: name.clone() })? {
+        Ok(ObjectReply::Value(v)) => v,
+        Ok(ObjectReply::Int(i)) => WireVariant::Int(i as i64),
+        Err(code) => return Ok(code),
+    };
+    let Some(bytes) = bytes_of(&value) else {
+        return Ok(c.data_mut().fail(-3, format!("`{function}`: property `{name}` is not {expected}")));
+    };
+    let memory = guest::memory(c, function)?;
+    guest::write_bytes(&memory, &mut *c, function, out_ptr, &bytes)?;
+    Ok(0)
+}
+
+fn fast_set(c: &mut Caller<'_, InstanceState>, function: &str, handle: i32, np: i32, nl: i32, value: WireVariant) -> wasmtime::Result<i32> {
+    let name = guest::read_str(c, function, np, nl)?;
+    int_reply(objects::run(c, ObjectOp::Set { handle, name, value })?)
+}
+
+/// `wasgo.call`: a result too large for the buffer is kept, so the mod's retry with a larger
+/// buffer gets it without calling the method a second time.
+#[allow(clippy::too_many_arguments)]
+fn call(c: &mut Caller<'_, InstanceState>, handle: i32, mp: i32, ml: i32, ap: i32, al: i32, out_ptr: i32, out_cap: i32) -> wasmtime::Result<i32> {
+    const F: &str = "wasgo.call";
+    let method = guest::read_str(c, F, mp, ml)?;
+    let arg_bytes = guest::read_bytes(c, F, ap, al)?;
+    let mut request = handle.to_le_bytes().to_vec();
+    request.extend_from_slice(method.as_bytes());
+    request.push(0);
+    request.extend_from_slice(&arg_bytes);
+    if let Some((stashed_request, result)) = c.data_mut().stash.take() {
+        if stashed_request == request {
+            let len = guest::write_out(c, F, out_ptr, out_cap, &result)?;
+            if len > out_cap {
+                c.data_mut().stash = Some((stashed_request, result));
+            }
+            return Ok(len);
+        }
+    }
+    let decoded = if arg_bytes.is_empty() { Ok(WireVariant::Array(Vec::new())) } else { WireVariant::decode(&arg_bytes) };
+    let args = match decoded {
+        Ok(WireVariant::Array(items)) => items,
+        Ok(WireVariant::Nil) if arg_bytes.len() == 4 => Vec::new(),
+        Ok(other) => return Ok(c.data_mut().fail(-3, format!("`{F}` takes its arguments as an encoded Array, not {other:?}"))),
+        Err(e) => return Ok(c.data_mut().fail(-3, format!("`{F}` was given arguments it cannot decode: {e}"))),
+    };
+    let result = match objects::run(c, ObjectOp::Call { handle, method, args })? {
+        Ok(ObjectReply::Value(v)) => v.encode(),
+        Ok(ObjectReply::Int(i)) => WireVariant::Int(i as i64).encode(),
+        Err(code) => return Ok(code),
+    };
+    let len = guest::write_out(c, F, out_ptr, out_cap, &result)?;
+    if len > out_cap {
+        c.data_mut().stash = Some((request, result));
+    }
+    Ok(len)
 }

@@ -40,6 +40,8 @@ pub struct InstanceConfig {
     pub dirs: WasiDirs,
     /// The grants of this mod, shared with its owner.
     pub permissions: Arc<crate::permissions::Permissions>,
+    /// Identifies the instance to the object host ([`Runtime::next_instance_key`]).
+    pub key: crate::objects::InstanceKey,
 }
 
 /// Where an instance is in its life.
@@ -253,6 +255,8 @@ impl ModInstance {
             wasi_args: config.args.clone(),
             sandbox: config.dirs.sandbox.clone().map(|root| crate::sandbox::Sandbox::new(root, config.limits.storage_bytes)),
             permissions: config.permissions.clone(),
+            key: config.key,
+            stash: None,
         };
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);

@@ -59,6 +59,8 @@ pub struct Runtime {
     bridge: MainThreadBridge,
     games: GameFunctions,
     game_handler: RwLock<Option<Arc<dyn GameCallHandler>>>,
+    object_host: RwLock<Option<Arc<dyn crate::objects::ObjectHost>>>,
+    next_key: AtomicU64,
     cache: Mutex<HashMap<String, Arc<CompiledModule>>>,
     cache_dir: Option<PathBuf>,
     pub(crate) stats: Stats,
@@ -87,6 +89,8 @@ impl Runtime {
             bridge: MainThreadBridge::new(),
             games: GameFunctions::default(),
             game_handler: RwLock::new(None),
+            object_host: RwLock::new(None),
+            next_key: AtomicU64::new(1),
             cache: Mutex::new(HashMap::new()),
             cache_dir: config.cache_dir,
             stats: Stats::default(),
@@ -114,6 +118,20 @@ impl Runtime {
     /// Sets who runs game functions.
     pub fn set_game_handler(&self, handler: Arc<dyn GameCallHandler>) {
         *self.game_handler.write() = Some(handler);
+    }
+
+    /// Sets who runs the object functions (`get_node`, `get`, `set`, `call`, ...).
+    pub fn set_object_host(&self, host: Arc<dyn crate::objects::ObjectHost>) {
+        *self.object_host.write() = Some(host);
+    }
+
+    pub(crate) fn object_host(&self) -> Option<Arc<dyn crate::objects::ObjectHost>> {
+        self.object_host.read().clone()
+    }
+
+    /// A key no other instance of this runtime has (for [`InstanceConfig::key`](crate::InstanceConfig)).
+    pub fn next_instance_key(&self) -> crate::objects::InstanceKey {
+        self.next_key.fetch_add(1, Ordering::Relaxed)
     }
 
     pub(crate) fn game_handler(&self) -> Option<Arc<dyn GameCallHandler>> {

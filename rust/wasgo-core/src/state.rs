@@ -140,6 +140,10 @@ pub struct InstanceState {
     pub(crate) sandbox: Option<crate::sandbox::Sandbox>,
     /// What the game has granted this mod.
     pub(crate) permissions: Arc<crate::permissions::Permissions>,
+    /// Identifies the instance to the object host.
+    pub(crate) key: crate::objects::InstanceKey,
+    /// A `call` result that did not fit the mod's buffer, kept for the retry: (request, result).
+    pub(crate) stash: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl InstanceState {

@@ -16,6 +16,7 @@ fn config(name: &str, level: SafetyLevel) -> InstanceConfig {
         args: vec![],
         dirs: WasiDirs::default(),
         permissions: Permissions::new(),
+        key: 0,
     }
 }
 

@@ -55,3 +55,199 @@ pub fn val_to_variant(v: &Val) -> Variant {
         _ => Variant::nil(),
     }
 }
+
+// ---- Variants on the wire (objects as the instance's handles) ----
+
+use crate::objects::InstanceObjects;
+use godot::classes::Object;
+use wasgo_core::{ObjectError, WireVariant};
+
+fn v2(v: Vector2) -> [f32; 2] {
+    [v.x, v.y]
+}
+fn v3(v: Vector3) -> [f32; 3] {
+    [v.x, v.y, v.z]
+}
+fn v4(v: Vector4) -> [f32; 4] {
+    [v.x, v.y, v.z, v.w]
+}
+
+/// Converts a game value for a mod, giving objects handles.
+pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant, ObjectError> {
+    use WireVariant as W;
+    let bad = || ObjectError::failed(-5, format!("cannot convert {v} for the mod"));
+    Ok(match v.get_type() {
+        VariantType::NIL => W::Nil,
+        VariantType::BOOL => W::Bool(v.to()),
+        VariantType::INT => W::Int(v.to()),
+        VariantType::FLOAT => W::Float(v.to()),
+        VariantType::STRING => W::String(v.to::<GString>().to_string()),
+        VariantType::STRING_NAME => W::StringName(v.to::<StringName>().to_string()),
+        VariantType::VECTOR2 => W::Vector2(v2(v.to())),
+        VariantType::VECTOR2I => {
+            let x: Vector2i = v.to();
+            W::Vector2i([x.x, x.y])
+        }
+        VariantType::RECT2 => {
+            let r: Rect2 = v.to();
+            W::Rect2([r.position.x, r.position.y, r.size.x, r.size.y])
+        }
+        VariantType::RECT2I => {
+            let r: Rect2i = v.to();
+            W::Rect2i([r.position.x, r.position.y, r.size.x, r.size.y])
+        }
+        VariantType::VECTOR3 => W::Vector3(v3(v.to())),
+        VariantType::VECTOR3I => {
+            let x: Vector3i = v.to();
+            W::Vector3i([x.x, x.y, x.z])
+        }
+        VariantType::TRANSFORM2D => {
+            let t: Transform2D = v.to();
+            W::Transform2D([t.a.x, t.a.y, t.b.x, t.b.y, t.origin.x, t.origin.y])
+        }
+        VariantType::VECTOR4 => W::Vector4(v4(v.to())),
+        VariantType::VECTOR4I => {
+            let x: Vector4i = v.to();
+            W::Vector4i([x.x, x.y, x.z, x.w])
+        }
+        VariantType::PLANE => {
+            let p: Plane = v.to();
+            W::Plane([p.normal.x, p.normal.y, p.normal.z, p.d])
+        }
+        VariantType::QUATERNION => {
+            let q: Quaternion = v.to();
+            W::Quaternion([q.x, q.y, q.z, q.w])
+        }
+        VariantType::AABB => {
+            let a: Aabb = v.to();
+            W::Aabb([a.position.x, a.position.y, a.position.z, a.size.x, a.size.y, a.size.z])
+        }
+        VariantType::BASIS => {
+            let b: Basis = v.to();
+            let mut out = [0f32; 9];
+            for (i, row) in b.rows.iter().enumerate() {
+                out[i * 3..i * 3 + 3].copy_from_slice(&v3(*row));
+            }
+            W::Basis(out)
+        }
+        VariantType::TRANSFORM3D => {
+            let t: Transform3D = v.to();
+            let mut out = [0f32; 12];
+            for (i, row) in t.basis.rows.iter().enumerate() {
+                out[i * 3..i * 3 + 3].copy_from_slice(&v3(*row));
+            }
+            out[9..12].copy_from_slice(&v3(t.origin));
+            W::Transform3D(out)
+        }
+        VariantType::PROJECTION => {
+            let p: Projection = v.to();
+            let mut out = [0f32; 16];
+            for (i, col) in p.cols.iter().enumerate() {
+                out[i * 4..i * 4 + 4].copy_from_slice(&v4(*col));
+            }
+            W::Projection(out)
+        }
+        VariantType::COLOR => {
+            let c: Color = v.to();
+            W::Color([c.r, c.g, c.b, c.a])
+        }
+        VariantType::NODE_PATH => {
+            let p: NodePath = v.to();
+            W::NodePath {
+                names: (0..p.get_name_count()).map(|i| p.get_name(i).to_string()).collect(),
+                subnames: (0..p.get_subname_count()).map(|i| p.get_subname(i).to_string()).collect(),
+                absolute: p.is_absolute(),
+            }
+        }
+        VariantType::OBJECT => match v.try_to::<Option<Gd<Object>>>() {
+            Ok(Some(obj)) => W::Object(objects.handle_of(&obj)),
+            _ => W::Object(0),
+        },
+        // A mod cannot use these; it gets nil rather than a key to engine internals.
+        VariantType::CALLABLE | VariantType::SIGNAL | VariantType::RID => W::Nil,
+        VariantType::DICTIONARY => {
+            let d: VarDictionary = v.to();
+            let mut entries = Vec::with_capacity(d.len());
+            for (k, val) in d.iter_shared() {
+                entries.push((to_wire(&k, objects)?, to_wire(&val, objects)?));
+            }
+            W::Dictionary(entries)
+        }
+        VariantType::ARRAY => {
+            let a: VarArray = v.to();
+            W::Array(a.iter_shared().map(|x| to_wire(&x, objects)).collect::<Result<_, _>>()?)
+        }
+        VariantType::PACKED_BYTE_ARRAY => W::PackedByteArray(v.to::<PackedByteArray>().to_vec()),
+        VariantType::PACKED_INT32_ARRAY => W::PackedInt32Array(v.to::<PackedInt32Array>().to_vec()),
+        VariantType::PACKED_INT64_ARRAY => W::PackedInt64Array(v.to::<PackedInt64Array>().to_vec()),
+        VariantType::PACKED_FLOAT32_ARRAY => W::PackedFloat32Array(v.to::<PackedFloat32Array>().to_vec()),
+        VariantType::PACKED_FLOAT64_ARRAY => W::PackedFloat64Array(v.to::<PackedFloat64Array>().to_vec()),
+        VariantType::PACKED_STRING_ARRAY => W::PackedStringArray(v.to::<PackedStringArray>().as_slice().iter().map(|s| s.to_string()).collect()),
+        VariantType::PACKED_VECTOR2_ARRAY => W::PackedVector2Array(v.to::<PackedVector2Array>().as_slice().iter().map(|x| v2(*x)).collect()),
+        VariantType::PACKED_VECTOR3_ARRAY => W::PackedVector3Array(v.to::<PackedVector3Array>().as_slice().iter().map(|x| v3(*x)).collect()),
+        VariantType::PACKED_COLOR_ARRAY => W::PackedColorArray(v.to::<PackedColorArray>().as_slice().iter().map(|c| [c.r, c.g, c.b, c.a]).collect()),
+        VariantType::PACKED_VECTOR4_ARRAY => W::PackedVector4Array(v.to::<PackedVector4Array>().as_slice().iter().map(|x| v4(*x)).collect()),
+        _ => return Err(bad()),
+    })
+}
+
+/// Converts a mod's value for the game; handles must be live.
+pub fn from_wire(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, ObjectError> {
+    use WireVariant as W;
+    let vec2 = |a: &[f32; 2]| Vector2::new(a[0], a[1]);
+    let vec3 = |a: &[f32]| Vector3::new(a[0], a[1], a[2]);
+    let vec4 = |a: &[f32]| Vector4::new(a[0], a[1], a[2], a[3]);
+    Ok(match w {
+        W::Nil => Variant::nil(),
+        W::Bool(b) => b.to_variant(),
+        W::Int(i) => i.to_variant(),
+        W::Float(f) => f.to_variant(),
+        W::String(s) => GString::from(s.as_str()).to_variant(),
+        W::StringName(s) => StringName::from(s.as_str()).to_variant(),
+        W::Vector2(a) => vec2(a).to_variant(),
+        W::Vector2i(a) => Vector2i::new(a[0], a[1]).to_variant(),
+        W::Rect2(a) => Rect2::new(Vector2::new(a[0], a[1]), Vector2::new(a[2], a[3])).to_variant(),
+        W::Rect2i(a) => Rect2i::new(Vector2i::new(a[0], a[1]), Vector2i::new(a[2], a[3])).to_variant(),
+        W::Vector3(a) => vec3(a).to_variant(),
+        W::Vector3i(a) => Vector3i::new(a[0], a[1], a[2]).to_variant(),
+        W::Transform2D(a) => Transform2D::from_cols(Vector2::new(a[0], a[1]), Vector2::new(a[2], a[3]), Vector2::new(a[4], a[5])).to_variant(),
+        W::Vector4(a) => vec4(a).to_variant(),
+        W::Vector4i(a) => Vector4i::new(a[0], a[1], a[2], a[3]).to_variant(),
+        W::Plane(a) => Plane::new(vec3(&a[..3]), a[3]).to_variant(),
+        W::Quaternion(a) => Quaternion::new(a[0], a[1], a[2], a[3]).to_variant(),
+        W::Aabb(a) => Aabb::new(vec3(&a[..3]), vec3(&a[3..])).to_variant(),
+        W::Basis(a) => Basis::from_rows(vec3(&a[..3]), vec3(&a[3..6]), vec3(&a[6..])).to_variant(),
+        W::Transform3D(a) => Transform3D::new(Basis::from_rows(vec3(&a[..3]), vec3(&a[3..6]), vec3(&a[6..9])), vec3(&a[9..])).to_variant(),
+        W::Projection(a) => Projection::from_cols(vec4(&a[..4]), vec4(&a[4..8]), vec4(&a[8..12]), vec4(&a[12..])).to_variant(),
+        W::Color(a) => Color::from_rgba(a[0], a[1], a[2], a[3]).to_variant(),
+        W::NodePath { names, subnames, absolute } => {
+            let mut text = if *absolute { "/".to_string() } else { String::new() };
+            text.push_str(&names.join("/"));
+            for s in subnames {
+                text.push(':');
+                text.push_str(s);
+            }
+            NodePath::from(text.as_str()).to_variant()
+        }
+        W::Object(0) => Variant::nil(),
+        W::Object(h) => objects.object(*h)?.to_variant(),
+        W::Dictionary(entries) => {
+            let mut d = VarDictionary::new();
+            for (k, v) in entries {
+                d.set(&from_wire(k, objects)?, &from_wire(v, objects)?);
+            }
+            d.to_variant()
+        }
+        W::Array(items) => items.iter().map(|x| from_wire(x, objects)).collect::<Result<VarArray, _>>()?.to_variant(),
+        W::PackedByteArray(b) => PackedByteArray::from(b.as_slice()).to_variant(),
+        W::PackedInt32Array(v) => PackedInt32Array::from(v.as_slice()).to_variant(),
+        W::PackedInt64Array(v) => PackedInt64Array::from(v.as_slice()).to_variant(),
+        W::PackedFloat32Array(v) => PackedFloat32Array::from(v.as_slice()).to_variant(),
+        W::PackedFloat64Array(v) => PackedFloat64Array::from(v.as_slice()).to_variant(),
+        W::PackedStringArray(v) => v.iter().map(|s| GString::from(s.as_str())).collect::<PackedStringArray>().to_variant(),
+        W::PackedVector2Array(v) => v.iter().map(vec2).collect::<PackedVector2Array>().to_variant(),
+        W::PackedVector3Array(v) => v.iter().map(|a| vec3(a)).collect::<PackedVector3Array>().to_variant(),
+        W::PackedColorArray(v) => v.iter().map(|a| Color::from_rgba(a[0], a[1], a[2], a[3])).collect::<PackedColorArray>().to_variant(),
+        W::PackedVector4Array(v) => v.iter().map(|a| vec4(a)).collect::<PackedVector4Array>().to_variant(),
+    })
+}

@@ -26,6 +26,7 @@ pub fn start_runtime() -> Result<(), WasgoError> {
     };
     let runtime = Runtime::new(config)?;
     runtime.set_game_handler(Arc::new(game_calls::GodotGameCalls));
+    runtime.set_object_host(Arc::new(crate::objects::GodotObjectHost));
     *RUNTIME.write() = Some(runtime);
     Ok(())
 }
@@ -166,6 +167,31 @@ impl WasmEngine {
                 game_calls::remove(f.id);
             }
             runtime.games().unregister(&module.to_string(), &name.to_string());
+        }
+    }
+
+    /// Opens more of the Godot API to level-1 and level-2 mods, on top of
+    /// `addons/wasgo/allowlist.cfg`: [param kind] is "methods", "properties", "signals" (members
+    /// of [param class] and its subclasses) or "singletons" (then [param class] is ignored). The
+    /// escape hatches (generic calls, scripts, files, network, quitting) stay closed whatever is
+    /// added. Returns `ERR_INVALID_PARAMETER` for an unknown kind.
+    #[func]
+    fn extend_allowlist(&self, class: GString, kind: GString, names: PackedStringArray) -> godot::global::Error {
+        let names: Vec<String> = names.as_slice().iter().map(|s| s.to_string()).collect();
+        let kind = kind.to_string();
+        if kind == "singletons" {
+            crate::objects::extend_allowlist("", None, names);
+            return godot::global::Error::OK;
+        }
+        match wasgo_core::allowlist::MemberKind::parse(&kind) {
+            Some(k) => {
+                crate::objects::extend_allowlist(&class.to_string(), Some(k), names);
+                godot::global::Error::OK
+            }
+            None => {
+                report(format!("extend_allowlist: `{kind}` is not \"methods\", \"properties\", \"signals\" or \"singletons\""));
+                godot::global::Error::ERR_INVALID_PARAMETER
+            }
         }
     }
 

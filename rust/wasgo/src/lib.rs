@@ -18,6 +18,7 @@ mod engine;
 mod game_calls;
 mod live;
 mod module_res;
+mod objects;
 mod script;
 mod settings;
 
@@ -43,6 +44,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
             let singleton = WasmEngine::new_alloc();
             Engine::singleton().register_singleton(&WasmEngine::class_id().to_string_name(), &singleton);
             module_res::register_loader();
+            objects::load_allowlist();
         }
     }
 

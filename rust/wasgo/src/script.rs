@@ -4,13 +4,14 @@ use crate::convert;
 use crate::engine::{self, runtime};
 use crate::live;
 use crate::module_res::WasmModule;
+use crate::objects;
 use crate::settings;
 use godot::classes::{Engine, INode, Node};
 use godot::global::Error;
 use godot::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
-use wasgo_core::{Permissions, InstanceConfig, Limits, ModEvent, ModInstance, ModStatus, SafetyLevel, Val, WasgoError, WasiDirs};
+use wasgo_core::{InstanceKey, Permissions, InstanceConfig, Limits, ModEvent, ModInstance, ModStatus, SafetyLevel, Val, WasgoError, WasiDirs};
 
 /// Runs a WebAssembly mod in the scene.
 ///
@@ -51,6 +52,8 @@ pub struct WasmScript {
     main_timeout_ms: i64,
 
     instance: Option<ModInstance>,
+    /// The current instance's key in the object tables.
+    key: Option<InstanceKey>,
     /// STATUS_* before any instance exists, or after it is gone.
     idle_status: i64,
     /// Whether the current instance's `ready` export has run.
@@ -145,7 +148,7 @@ impl WasmScript {
         }
         // A fresh instance: drop the old one (its events are delivered first).
         self.pump();
-        self.instance = None;
+        self.drop_instance();
         let Some(module) = self.resolve_module() else { return Error::ERR_CANT_OPEN };
         let (name, compiled) = {
             let m = module.bind();
@@ -154,21 +157,28 @@ impl WasmScript {
         let (Some(compiled), Some(runtime)) = (compiled, runtime()) else {
             return self.fail(Error::ERR_CANT_OPEN, "the module is empty or the WasGo runtime is not running".into());
         };
-        let config = self.instance_config(&name);
+        let key = runtime.next_instance_key();
+        let config = self.instance_config(&name, key);
         self.ready_called = false;
+        objects::register(key, self.base().instance_id());
+        self.key = Some(key);
         match ModInstance::new(&runtime, &compiled, config) {
             Ok(instance) => {
                 self.instance = Some(instance);
                 live::add(self.base().instance_id());
             }
             Err(WasgoError::Trap(info)) => {
+                self.drop_instance();
                 self.idle_status = Self::STATUS_TRAPPED;
                 self.last_error = info.message.clone();
                 godot_error!("WasGo: {}", info.message);
                 self.signals().trapped().emit(&GString::from(info.message.as_str()));
                 return Error::ERR_CANT_CREATE;
             }
-            Err(e) => return self.fail(Error::ERR_CANT_CREATE, e.to_string()),
+            Err(e) => {
+                self.drop_instance();
+                return self.fail(Error::ERR_CANT_CREATE, e.to_string());
+            }
         }
         self.pump();
         if self.base().is_node_ready() {
@@ -282,7 +292,7 @@ impl WasmScript {
     pub fn reload(&mut self) -> Error {
         self.kill_with("reloading");
         self.pump();
-        self.instance = None;
+        self.drop_instance();
         if !self.wasm_file.is_empty() && self.module.as_ref().is_none_or(|m| !m.bind().get_source_path().is_empty()) {
             // Re-read the file: a changed file has a new hash and compiles anew.
             let path = if let Some(m) = &self.module { m.bind().get_source_path() } else { self.wasm_file.clone() };
@@ -337,7 +347,7 @@ impl WasmScript {
         loaded
     }
 
-    fn instance_config(&mut self, name: &str) -> InstanceConfig {
+    fn instance_config(&mut self, name: &str, key: InstanceKey) -> InstanceConfig {
         let ceiling = settings::level_ceiling();
         let (level, clamped) = SafetyLevel::resolve(self.safety_level, ceiling);
         if clamped {
@@ -367,6 +377,7 @@ impl WasmScript {
                 storage_bytes: (storage_mb as u64) << 20,
             },
             permissions: self.permissions.clone(),
+            key,
             args: self.args.as_slice().iter().map(|s| s.to_string()).collect(),
             dirs: WasiDirs {
                 sandbox: Some(settings::globalize(&format!("user://mods/{}", sanitize_mod_id(name))).into()),
@@ -424,9 +435,21 @@ impl WasmScript {
         self.pump();
     }
 
-    /// Delivers the instance's pending events as signals.
+    /// Delivers the instance's pending events as signals, then what its outbox holds.
     pub fn pump(&mut self) {
-        let Some(instance) = self.instance.as_mut() else { return };
+        let ended = self.emit_events();
+        self.deliver_outbox();
+        if ended && self.instance.as_ref().is_some_and(|i| !i.status().is_live()) {
+            live::remove(self.base().instance_id());
+            if let Some(key) = self.key.take() {
+                objects::unregister(key);
+            }
+        }
+    }
+
+    /// Emits the core's events as signals; returns whether the instance has ended.
+    fn emit_events(&mut self) -> bool {
+        let Some(instance) = self.instance.as_mut() else { return false };
         instance.reap_worker();
         let events = instance.drain_events();
         let name = instance.name().to_string();
@@ -460,8 +483,51 @@ impl WasmScript {
                 }
             }
         }
-        if ended && self.instance.as_ref().is_some_and(|i| !i.status().is_live()) {
+        ended
+    }
+
+    /// Delivers signals that fired for the mod (to its `native_callback` export) and its
+    /// `mod_event`s. Callbacks wait while `main` holds the instance.
+    fn deliver_outbox(&mut self) {
+        let Some(key) = self.key else { return };
+        // Callbacks can fire more signals; a bounded number of rounds keeps a ping-pong finite.
+        for _ in 0..16 {
+            let mut outbox = objects::take_outbox(key);
+            for (name, payload) in outbox.mod_events.drain(..) {
+                self.signals().mod_event().emit(&name, &payload);
+            }
+            if outbox.callbacks.is_empty() {
+                return;
+            }
+            let Some(instance) = self.instance.as_mut() else { return };
+            if !instance.status().is_live() || !instance.has_export("native_callback") {
+                return;
+            }
+            if instance.is_main_running() {
+                objects::requeue_callbacks(key, outbox.callbacks);
+                return;
+            }
+            while let Some((id, args)) = outbox.callbacks.pop_front() {
+                objects::set_callback_args(key, args);
+                let Some(instance) = self.instance.as_mut() else { return };
+                let result = instance.call("native_callback", &[Val::I32(id)]);
+                objects::set_callback_args(key, Vec::new());
+                self.emit_events();
+                if let Err(e) = result {
+                    self.last_error = e.to_string();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Drops the instance (killing it if alive, without a signal) and its object table.
+    fn drop_instance(&mut self) {
+        if self.instance.take().is_some() {
             live::remove(self.base().instance_id());
+        }
+        if let Some(key) = self.key.take() {
+            objects::unregister(key);
         }
     }
 }
@@ -475,8 +541,9 @@ fn sanitize_mod_id(name: &str) -> String {
 impl Drop for WasmScript {
     fn drop(&mut self) {
         // Dropping the instance kills it and joins its worker; no signal can be emitted any more.
-        if self.instance.take().is_some() {
-            live::remove(self.base().instance_id());
+        self.instance.take();
+        if let Some(key) = self.key.take() {
+            objects::unregister(key);
         }
     }
 }

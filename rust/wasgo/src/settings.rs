@@ -8,6 +8,7 @@ use wasgo_core::SafetyLevel;
 pub const LEVEL: &str = "wasgo/safety/level";
 pub const URL_WHITELIST: &str = "wasgo/safety/url_whitelist";
 pub const AUTO_GRANT: &str = "wasgo/safety/auto_grant";
+pub const ALLOWLIST_FILES: &str = "wasgo/safety/allowlist_files";
 pub const MEMORY_MB: &str = "wasgo/limits/memory_mb";
 pub const CALLBACK_BUDGET_MS: &str = "wasgo/limits/callback_budget_ms";
 pub const MAIN_TIMEOUT_MS: &str = "wasgo/limits/main_timeout_ms";
@@ -36,6 +37,7 @@ pub fn register() {
     add(LEVEL, 1.to_variant(), VariantType::INT, PropertyHint::ENUM, "Safe:1,Safe with wrappers:2,Unsafe:3", true);
     add(URL_WHITELIST, PackedStringArray::new().to_variant(), VariantType::PACKED_STRING_ARRAY, PropertyHint::NONE, "", true);
     add(AUTO_GRANT, PackedStringArray::new().to_variant(), VariantType::PACKED_STRING_ARRAY, PropertyHint::NONE, "", true);
+    add(ALLOWLIST_FILES, PackedStringArray::new().to_variant(), VariantType::PACKED_STRING_ARRAY, PropertyHint::NONE, "", false);
     add(MEMORY_MB, 64.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,4096,1,suffix:MiB", true);
     add(CALLBACK_BUDGET_MS, 50.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,10000,1,suffix:ms", true);
     add(MAIN_TIMEOUT_MS, 0.to_variant(), VariantType::INT, PropertyHint::RANGE, "0,3600000,1,or_greater,suffix:ms", true);
