@@ -295,6 +295,10 @@ impl ModInstance {
             .filter_map(|e| e.ty().func().map(|f| (e.name().to_string(), crate::abi::signature_of(f))))
             .collect();
         let mut this = ModInstance { shared, events: queue, worker: None, main, export_funcs };
+        // WASI reactors (Rust and C `cdylib`s, Zig libraries) set up their runtime here.
+        if this.has_export("_initialize") {
+            this.call("_initialize", &[])?;
+        }
         if this.has_export("init") {
             this.call("init", &[])?;
         }
