@@ -1,0 +1,173 @@
+//! Closures behind `wasgo.connect`: the host calls the export `native_callback(id)` and this
+//! module runs the closure registered under `id` with the signal's arguments.
+// Off wasm32 (the SDK's own unit tests) nothing calls the export that reads the registry.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code, unused_imports))]
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+
+use crate::{buffer, sys, Variant};
+
+type Callback = Box<dyn FnMut(&[Variant])>;
+
+/// The id of a connected closure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackId(i32);
+
+impl CallbackId {
+    /// The id as the ABI passes it.
+    pub fn raw(self) -> i32 {
+        self.0
+    }
+
+    /// Drops the closure; later deliveries to this id are ignored.
+    pub fn forget(self) {
+        // SAFETY: see `Registry`; no borrow of the slots outlives this statement.
+        let slots = unsafe { &mut *REGISTRY.0.get() };
+        if let Some(slot) = slots.get_mut(self.0 as usize) {
+            *slot = match slot {
+                Slot::Running | Slot::ForgottenWhileRunning => Slot::ForgottenWhileRunning,
+                _ => Slot::Empty,
+            };
+        }
+    }
+}
+
+enum Slot {
+    Empty,
+    Ready(Callback),
+    /// The closure is running (taken out so it may connect or forget other callbacks).
+    Running,
+    /// Forgotten while it ran: drop it when it returns.
+    ForgottenWhileRunning,
+}
+
+/// The closures, indexed by id (index 0 is never used, so no id is 0).
+struct Registry(UnsafeCell<Vec<Slot>>);
+
+// SAFETY: a wasm instance runs one thread at a time (the host never enters an instance from two
+// threads at once), and every access below ends before it calls out to user code.
+unsafe impl Sync for Registry {}
+
+static REGISTRY: Registry = Registry(UnsafeCell::new(Vec::new()));
+
+pub(crate) fn register(callback: impl FnMut(&[Variant]) + 'static) -> CallbackId {
+    // SAFETY: see `Registry`; no borrow of the slots outlives this function.
+    let slots = unsafe { &mut *REGISTRY.0.get() };
+    if slots.is_empty() {
+        slots.push(Slot::Empty);
+    }
+    let id = match slots.iter().skip(1).position(|s| matches!(s, Slot::Empty)) {
+        Some(i) => i + 1,
+        None => {
+            slots.push(Slot::Empty);
+            slots.len() - 1
+        }
+    };
+    slots[id] = Slot::Ready(Box::new(callback));
+    CallbackId(id as i32)
+}
+
+/// Runs the closure registered under `id` with `args`; unknown ids are ignored.
+pub(crate) fn dispatch(id: i32, args: &[Variant]) {
+    let taken = {
+        // SAFETY: see `Registry`; this borrow ends before the closure runs.
+        let slots = unsafe { &mut *REGISTRY.0.get() };
+        match slots.get_mut(id as usize) {
+            Some(slot @ Slot::Ready(_)) => match core::mem::replace(slot, Slot::Running) {
+                Slot::Ready(f) => Some(f),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    let Some(mut callback) = taken else { return };
+    callback(args);
+    // SAFETY: see `Registry`; the closure has returned.
+    let slots = unsafe { &mut *REGISTRY.0.get() };
+    if let Some(slot) = slots.get_mut(id as usize) {
+        match slot {
+            Slot::Running => *slot = Slot::Ready(callback),
+            Slot::ForgottenWhileRunning => *slot = Slot::Empty,
+            // Not reachable: only `forget` changes a running slot, to the state above.
+            Slot::Empty | Slot::Ready(_) => {}
+        }
+    }
+}
+
+/// The export the host calls when a connected signal fires.
+#[cfg(target_arch = "wasm32")]
+#[no_mangle]
+extern "C" fn native_callback(id: i32) {
+    let args = buffer::read_with(|out, cap| {
+        // SAFETY: `out..out+cap` is a buffer `read_with` owns for the call.
+        unsafe { sys::callback_args(out, cap) }
+    })
+    .ok()
+    .and_then(|bytes| Variant::decode(&bytes).ok());
+    let args = match &args {
+        Some(Variant::Array(items)) => items.as_slice(),
+        _ => &[],
+    };
+    dispatch(id, args);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::rc::Rc;
+    use core::cell::Cell;
+
+    extern crate std;
+    /// The registry is one static, as in a mod; tests run on several threads, so take turns.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    #[test]
+    fn closures_run_with_their_arguments_and_can_be_forgotten() {
+        let _turn = serial();
+        let seen = Rc::new(Cell::new(0i64));
+        let s = seen.clone();
+        let id = register(move |args| s.set(s.get() + args[0].as_int().unwrap()));
+        dispatch(id.raw(), &[Variant::Int(5)]);
+        dispatch(id.raw(), &[Variant::Int(2)]);
+        assert_eq!(seen.get(), 7);
+        id.forget();
+        dispatch(id.raw(), &[Variant::Int(100)]);
+        assert_eq!(seen.get(), 7);
+        dispatch(9999, &[]);
+    }
+
+    #[test]
+    fn a_closure_may_register_another_while_it_runs() {
+        let _turn = serial();
+        let inner_id = Rc::new(Cell::new(0));
+        let i = inner_id.clone();
+        let outer = register(move |_| i.set(register(|_| {}).raw()));
+        dispatch(outer.raw(), &[]);
+        assert_ne!(inner_id.get(), 0);
+        assert_ne!(inner_id.get(), outer.raw());
+        // The outer closure is still registered afterwards.
+        dispatch(outer.raw(), &[]);
+    }
+
+    #[test]
+    fn a_closure_may_forget_itself_without_dropping_a_newer_one() {
+        let _turn = serial();
+        let me = Rc::new(Cell::new(0));
+        let m = me.clone();
+        let id = register(move |_| CallbackId(m.get()).forget());
+        me.set(id.raw());
+        dispatch(id.raw(), &[]);
+        let hits = Rc::new(Cell::new(0));
+        let h = hits.clone();
+        let newer = register(move |_| h.set(h.get() + 1));
+        assert_eq!(newer, id, "the freed slot is reused");
+        dispatch(newer.raw(), &[]);
+        assert_eq!(hits.get(), 1);
+    }
+}
