@@ -175,10 +175,20 @@ pub extern "C" fn native_callback(id: i32) {
     }
 }
 
-/// From `main` (a worker thread): walk the tree `n` times with get_node/get/set; returns the
-/// number of round trips that gave the expected value.
+/// `main` (on its worker thread) does what the node's first argument says: `walk` walks the tree,
+/// `chatty` calls into the game forever (for kill-while-waiting); anything else returns at once.
 #[no_mangle]
 pub extern "C" fn main() -> i32 {
+    match std::env::args().nth(1).as_deref() {
+        Some("walk") => walk(),
+        Some("chatty") => chatty(),
+        _ => 0,
+    }
+}
+
+/// Walks the tree 2000 times with get_node/set/get; returns the number of round trips that gave
+/// the expected value.
+fn walk() -> i32 {
     let mut ok = 0;
     let n = 2000;
     for i in 0..n {
@@ -202,9 +212,8 @@ pub extern "C" fn main() -> i32 {
     ok
 }
 
-/// A long main whose calls keep going to the main thread (for kill-while-waiting).
-#[no_mangle]
-pub extern "C" fn chatty() -> i32 {
+/// Calls into the game forever, so `kill()` usually finds it waiting for the main thread.
+fn chatty() -> i32 {
     let target = node("../Target");
     let mut xy = [0f32; 2];
     loop {
