@@ -13,6 +13,7 @@ use godot::classes::Engine;
 use godot::init::{gdextension, ExtensionLibrary, InitStage};
 use godot::prelude::*;
 
+mod bench;
 mod convert;
 mod engine;
 mod game_calls;

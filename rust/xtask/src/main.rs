@@ -13,6 +13,7 @@
 //! mods), [`godot`] (finding, provisioning and importing Godot), [`godot_run`] (running Godot
 //! under a timeout while streaming and scanning its output).
 
+mod bench;
 mod bindings;
 mod cargo_steps;
 mod command;
@@ -44,6 +45,9 @@ commands:
   bindings [--check]
         regenerate the guest bindings (mods/sdk/) and docs/abi.md from the host-function
         catalog; with --check, only fail if a checked-in file is stale
+  bench
+        build the extension (release) and the mods, then run the speed benchmarks headless;
+        each prints its figures and ratios (recorded in BENCHMARKS.md)
   help  show this text
 
 environment:
@@ -123,6 +127,7 @@ enum Task {
         check: bool,
     },
     Toolchains,
+    Bench,
     Help,
 }
 
@@ -167,6 +172,7 @@ fn parse(args: &[String]) -> Result<Task> {
         },
         "mods" if rest.is_empty() => Ok(Task::Mods),
         "toolchains" if rest.is_empty() => Ok(Task::Toolchains),
+        "bench" if rest.is_empty() => Ok(Task::Bench),
         "bindings" => match rest {
             [] => Ok(Task::Bindings { check: false }),
             [flag] if flag == "--check" => Ok(Task::Bindings { check: true }),
@@ -190,6 +196,7 @@ fn main() -> ExitCode {
         Task::Bindings { check: false } => bindings::write(&repo),
         Task::Bindings { check: true } => bindings::check(&repo),
         Task::Toolchains => toolchains::ensure_all(&repo),
+        Task::Bench => bench::run(&repo),
         Task::Help => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,68 @@
+## `cargo xtask bench`: sets a Node2D's `position` N times four ways in one run and prints the
+## times and ratios. Release build of the extension, headless. Exits 1 if a way failed.
+##
+##   GDScript typed   node.position = Vector2(i, i)
+##   GDScript set()   node.set("position", Vector2(i, i))
+##   mod fast path    wasgo.set_vec2(h, "position", i, i)     (one call_export running the loop)
+##   mod generic set  wasgo.set(h, "position", <Vector2 bytes>)
+##   native           the same typed assignment from Rust (WasgoBench.native_set_position)
+extends SceneTree
+
+const N := 1_000_000
+
+
+func _initialize() -> void:
+	_run.call_deferred()
+
+
+func _time(label: String, body: Callable) -> float:
+	var t0 := Time.get_ticks_usec()
+	var failed: Variant = body.call()
+	var ns := float(Time.get_ticks_usec() - t0) * 1000.0 / N
+	print("%-16s %8.1f ns/op" % [label, ns])
+	if failed != null and failed != 0:
+		push_error("%s: %s calls failed" % [label, failed])
+		_ok = false
+	return ns
+
+
+var _ok := true
+
+
+func _run() -> void:
+	ProjectSettings.set_setting("wasgo/limits/callback_budget_ms", 600000)
+	var stage := Node.new()
+	root.add_child(stage)
+	var node := Node2D.new()
+	node.name = "Bench"
+	stage.add_child(node)
+	var mod := WasmScript.new()
+	mod.wasm_file = "res://tests/mods/bench_position.wasm"
+	mod.autostart = false
+	stage.add_child(mod)
+	if mod.start() != OK:
+		push_error("cannot start the bench mod: %s" % mod.get_last_error())
+		quit(1)
+		return
+	await process_frame
+
+	print("setting a Node2D's position %d times (release build, headless)" % N)
+	var typed := _time("GDScript typed", func() -> Variant:
+		for i in N:
+			node.position = Vector2(i, i)
+		return 0)
+	var gd_set := _time("GDScript set()", func() -> Variant:
+		for i in N:
+			node.set("position", Vector2(i, i))
+		return 0)
+	var fast := _time("mod fast path", func() -> Variant: return mod.call_export("bench_fast", [N]))
+	var generic := _time("mod generic set", func() -> Variant: return mod.call_export("bench_set", [N]))
+	var native := _time("native (Rust)", func() -> Variant: return WasgoBench.native_set_position(node, N))
+	if node.position != Vector2(N - 1, N - 1):
+		push_error("the last position is %s" % node.position)
+		_ok = false
+	print("ratio mod fast path / GDScript typed : %.2f  (target <= 1.0)" % (fast / typed))
+	print("ratio mod generic set / GDScript set(): %.2f  (target <= 2.0)" % (generic / gd_set))
+	print("ratio native / GDScript typed        : %.2f" % (native / typed))
+	stage.free()
+	quit(0 if _ok else 1)
