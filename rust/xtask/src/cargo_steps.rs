@@ -30,12 +30,17 @@ impl Profile {
 
 /// Installs the `wasm32-wasip1` standard library with rustup unless the toolchain has it.
 pub fn ensure_wasm_target() -> Result<()> {
-    if toolchain_has_target(WASM_TARGET) {
+    ensure_target(WASM_TARGET)
+}
+
+/// Installs the standard library for `target` with rustup unless the toolchain has it.
+pub fn ensure_target(target: &str) -> Result<()> {
+    if toolchain_has_target(target) {
         return Ok(());
     }
     command::run(
-        Command::new("rustup").args(["target", "add", WASM_TARGET]),
-        &format!("install the `{WASM_TARGET}` target for the Rust toolchain in use (e.g. `rustup target add {WASM_TARGET}`)"),
+        Command::new("rustup").args(["target", "add", target]),
+        &format!("install the `{target}` target for the Rust toolchain in use (e.g. `rustup target add {target}`)"),
     )
 }
 

@@ -1,4 +1,4 @@
-//! `cargo xtask` — WasGo's build, provisioning and test driver (std only).
+//! `cargo xtask` — WasGo's build, provisioning and test driver (std, the catalog, and `wat`).
 //!
 //! - `cargo xtask test` — everything a fresh machine needs to run every test: the wasm target,
 //!   Godot 4 (found or provisioned), the extension and the test mods, `cargo test`, then the
@@ -17,6 +17,7 @@ mod bench;
 mod bindings;
 mod cargo_steps;
 mod command;
+mod examples;
 mod godot;
 mod godot_run;
 mod mods;
@@ -38,7 +39,8 @@ commands:
         headless Godot suite (only tests whose `file::name` contains TEXT with --filter)
   run [--windowed]
         build the extension (release) and the mods, then run the demo (headless unless --windowed)
-  mods  build the mods into godot_project/tests/mods/
+  mods  build the test mods into godot_project/tests/mods/ and the example mods (Rust, C, Zig,
+        AssemblyScript, Go, WAT) into godot_project/demo/mods/, installing their toolchains
   toolchains
         install the example mods' toolchains (clang and wasi-libc, binaryen, Zig, AssemblyScript,
         Go 1.24) where missing; `mods` does this by itself

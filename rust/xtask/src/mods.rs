@@ -1,5 +1,6 @@
 //! The Rust mods in `mods/` (their own cargo workspace, built for `wasm32-wasip1`), copied to
-//! `godot_project/tests/mods/<name>.wasm` where the Godot suite and the demo load them.
+//! `godot_project/tests/mods/<name>.wasm` where the Godot suite and the demo load them; then the
+//! example mods in every language ([`crate::examples`]).
 
 use std::fs;
 use std::path::PathBuf;
@@ -53,7 +54,7 @@ pub fn build(repo: &Repo) -> Result<()> {
         dest_dir.display(),
         copied.join(", ")
     );
-    Ok(())
+    crate::examples::build(repo)
 }
 
 /// The mod packages: every folder with a `Cargo.toml` under the [`MOD_GROUPS`], sorted.

@@ -13,8 +13,8 @@
 #[macro_export]
 macro_rules! export_init {
     ($f:path) => {
-        #[no_mangle]
-        pub extern "C" fn init() {
+        #[export_name = "init"]
+        pub extern "C" fn __wasgo_init() {
             $f()
         }
     };
@@ -24,8 +24,8 @@ macro_rules! export_init {
 #[macro_export]
 macro_rules! export_ready {
     ($f:path) => {
-        #[no_mangle]
-        pub extern "C" fn ready() {
+        #[export_name = "ready"]
+        pub extern "C" fn __wasgo_ready() {
             $f()
         }
     };
@@ -35,8 +35,8 @@ macro_rules! export_ready {
 #[macro_export]
 macro_rules! export_process {
     ($f:path) => {
-        #[no_mangle]
-        pub extern "C" fn process(delta: f64) {
+        #[export_name = "process"]
+        pub extern "C" fn __wasgo_process(delta: f64) {
             $f(delta)
         }
     };
@@ -46,8 +46,8 @@ macro_rules! export_process {
 #[macro_export]
 macro_rules! export_physics_process {
     ($f:path) => {
-        #[no_mangle]
-        pub extern "C" fn physics_process(delta: f64) {
+        #[export_name = "physics_process"]
+        pub extern "C" fn __wasgo_physics_process(delta: f64) {
             $f(delta)
         }
     };

@@ -1,0 +1,97 @@
+// archivist — the demo's record keeper, in Go: a WASI command whose main runs on a worker
+// thread. Four times a second it asks the game for the leader; whenever the record is beaten it
+// saves it to highscore.txt in its sandbox (user://mods/archivist/) with wasgo.file_write, a
+// level-2 function the game must allow (safety level 2 and the "files" permission). It returns
+// when the game says the round is over.
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"wasgo-sdk/wasgo"
+)
+
+//go:wasmimport game player_count
+func playerCount() int32
+
+//go:wasmimport game player_score
+func playerScore(index int32) int32
+
+// A "string" result: (out_ptr, out_cap) -> full length.
+//
+//go:wasmimport game player_name
+func playerName(index, outPtr, outCap int32) int32
+
+//go:wasmimport game round_over
+func roundOver() int32
+
+const recordFile = "highscore.txt"
+
+type record struct {
+	name  string
+	score int32
+}
+
+func (r record) String() string { return fmt.Sprintf("%s %d", r.name, r.score) }
+
+func main() {
+	wasgo.Infof("archivist ready at safety level %d: the record lives in %s", wasgo.SafetyLevel(), recordFile)
+	best := previousRecord()
+	for roundOver() == 0 {
+		time.Sleep(250 * time.Millisecond)
+		if leader, ok := currentLeader(); ok && leader.score > best.score {
+			best = leader
+			if err := wasgo.FileWrite(recordFile, []byte(best.String()+"\n")); err != nil {
+				wasgo.Infof("archivist: cannot save the record: %v (%s)", err, wasgo.LastError())
+				continue
+			}
+			wasgo.Infof("archivist: new record, %s with %d points, saved to %s", best.name, best.score, recordFile)
+		}
+	}
+	saved, err := wasgo.FileRead(recordFile)
+	if err != nil {
+		wasgo.Infof("archivist: round over, nothing saved (%v)", err)
+		return
+	}
+	wasgo.Infof("archivist: round over, %s holds: %s", recordFile, strings.TrimSpace(string(saved)))
+}
+
+// previousRecord reads the record an earlier run saved, if any.
+func previousRecord() record {
+	data, err := wasgo.FileRead(recordFile)
+	if err != nil {
+		return record{}
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) != 2 {
+		return record{}
+	}
+	score, _ := strconv.Atoi(fields[1])
+	wasgo.Infof("archivist: the record to beat is %s with %d points", fields[0], score)
+	return record{name: fields[0], score: int32(score)}
+}
+
+// currentLeader is the player with the most points right now.
+func currentLeader() (record, bool) {
+	count := playerCount()
+	best, found := record{}, false
+	for i := int32(0); i < count; i++ {
+		if score := playerScore(i); !found || score > best.score {
+			best, found = record{name: nameOf(i), score: score}, true
+		}
+	}
+	return best, found
+}
+
+func nameOf(index int32) string {
+	name, err := wasgo.ReadString(func(outPtr, outCap int32) int32 { return playerName(index, outPtr, outCap) })
+	runtime.KeepAlive(index)
+	if err != nil {
+		return "?"
+	}
+	return name
+}

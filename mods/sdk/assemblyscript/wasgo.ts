@@ -1,0 +1,168 @@
+// WasGo mods in AssemblyScript: helpers over the raw imports in `sys.ts` (generated from the
+// catalog by `cargo xtask bindings`): UTF-8 strings, logging, out-buffers and a Variant writer
+// for Godot's binary format (docs/variant-encoding.md).
+//
+// Build a mod with (AssemblyScript 0.28):
+//   asc assembly/index.ts --outFile mod.wasm --optimize --shrinkLevel 2 --noAssert \
+//       --runtime incremental --use abort=path/to/mods/sdk/assemblyscript/wasgo/wasgoAbort
+import * as sys from "./sys";
+
+export const LOG_DEBUG: i32 = 0;
+export const LOG_INFO: i32 = 1;
+export const LOG_WARNING: i32 = 2;
+export const LOG_ERROR: i32 = 3;
+
+/** The address of an ArrayBuffer as the ABI passes it. */
+export function ptrOf(buf: ArrayBuffer): i32 {
+  return changetype<usize>(buf) as i32;
+}
+
+/** Writes one line to the game's output and the node's `output` signal. */
+export function log(level: i32, text: string): void {
+  const bytes = String.UTF8.encode(text);
+  sys.log(level, ptrOf(bytes), bytes.byteLength);
+}
+
+/** Logs at info level. */
+export function info(text: string): void {
+  log(LOG_INFO, text);
+}
+
+/** Logs at warning level. */
+export function warn(text: string): void {
+  log(LOG_WARNING, text);
+}
+
+/** The safety level this instance runs at: 1, 2 or 3. */
+export function safetyLevel(): i32 {
+  return sys.safety_level();
+}
+
+/** Whether the import `module.name` is a real function at this instance's level. */
+export function hasFunction(module: string, name: string): bool {
+  const m = String.UTF8.encode(module);
+  const n = String.UTF8.encode(name);
+  return sys.has_function(ptrOf(m), m.byteLength, ptrOf(n), n.byteLength) == 1;
+}
+
+/** The text an out-buffer call wrote into `buf` (`result` is what it returned), or null when it
+ *  failed or did not fit (then call again with a buffer of `result` bytes). */
+export function outString(buf: ArrayBuffer, result: i32): string | null {
+  if (result < 0 || result > buf.byteLength) return null;
+  return String.UTF8.decodeUnsafe(changetype<usize>(buf), result);
+}
+
+/** The message of the last failed `wasgo` call. */
+export function lastError(): string {
+  let buf = new ArrayBuffer(256);
+  let n = sys.last_error(ptrOf(buf), buf.byteLength);
+  if (n > buf.byteLength) {
+    buf = new ArrayBuffer(n);
+    n = sys.last_error(ptrOf(buf), buf.byteLength);
+  }
+  const text = outString(buf, n);
+  return text === null ? "" : text;
+}
+
+/** Emits the node's `mod_event(name, payload)`; 0 on success. */
+export function emit(name: string, payload: VariantWriter): i32 {
+  const n = String.UTF8.encode(name);
+  const bytes = payload.finish();
+  return sys.emit(ptrOf(n), n.byteLength, ptrOf(bytes), bytes.byteLength);
+}
+
+/** Handles AssemblyScript's own aborts (failed assertions, out-of-bounds access): stops the mod
+ *  through `wasgo.abort` with the message. Selected with `--use abort=.../wasgo/wasgoAbort`. */
+export function wasgoAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
+  let text = message === null ? "abort" : message;
+  if (fileName !== null) text += " at " + fileName + ":" + line.toString() + ":" + column.toString();
+  const bytes = String.UTF8.encode(text);
+  sys.abort_(ptrOf(bytes), bytes.byteLength);
+  unreachable();
+}
+
+// Godot's Variant type numbers.
+const TYPE_NIL: u32 = 0;
+const TYPE_BOOL: u32 = 1;
+const TYPE_INT: u32 = 2;
+const TYPE_FLOAT: u32 = 3;
+const TYPE_STRING: u32 = 4;
+const TYPE_VECTOR2: u32 = 5;
+const TYPE_DICTIONARY: u32 = 27;
+const TYPE_ARRAY: u32 = 28;
+const FLAG_64: u32 = 1 << 16;
+
+/** Builds Variants in Godot's binary format: put values in order (containers first announce
+ *  their element count), then `finish()`. */
+export class VariantWriter {
+  private buf: ArrayBuffer = new ArrayBuffer(64);
+  private len: i32 = 0;
+
+  private reserve(n: i32): void {
+    if (this.len + n <= this.buf.byteLength) return;
+    let cap = this.buf.byteLength * 2;
+    while (cap < this.len + n) cap *= 2;
+    const bigger = new ArrayBuffer(cap);
+    memory.copy(changetype<usize>(bigger), changetype<usize>(this.buf), this.len);
+    this.buf = bigger;
+  }
+
+  private u32(v: u32): void {
+    this.reserve(4);
+    store<u32>(changetype<usize>(this.buf) + this.len, v);
+    this.len += 4;
+  }
+
+  private text(s: string): void {
+    const bytes = String.UTF8.encode(s);
+    const n = bytes.byteLength;
+    const padded = (n + 3) & ~3;
+    this.u32(n as u32);
+    this.reserve(padded);
+    memory.copy(changetype<usize>(this.buf) + this.len, changetype<usize>(bytes), n);
+    memory.fill(changetype<usize>(this.buf) + this.len + n, 0, padded - n);
+    this.len += padded;
+  }
+
+  nil(): VariantWriter { this.u32(TYPE_NIL); return this; }
+  bool(b: bool): VariantWriter { this.u32(TYPE_BOOL); this.u32(b ? 1 : 0); return this; }
+  int(v: i64): VariantWriter {
+    if (v >= i32.MIN_VALUE && v <= i32.MAX_VALUE) {
+      this.u32(TYPE_INT);
+      this.u32(<u32>(<i32>v));
+    } else {
+      this.u32(TYPE_INT | FLAG_64);
+      this.u32(<u32>v);
+      this.u32(<u32>(v >> 32));
+    }
+    return this;
+  }
+  float(v: f64): VariantWriter {
+    if (<f64>(<f32>v) == v) {
+      this.u32(TYPE_FLOAT);
+      this.u32(reinterpret<u32>(<f32>v));
+    } else {
+      const bits = reinterpret<u64>(v);
+      this.u32(TYPE_FLOAT | FLAG_64);
+      this.u32(<u32>bits);
+      this.u32(<u32>(bits >> 32));
+    }
+    return this;
+  }
+  string(s: string): VariantWriter { this.u32(TYPE_STRING); this.text(s); return this; }
+  vector2(x: f32, y: f32): VariantWriter {
+    this.u32(TYPE_VECTOR2);
+    this.u32(reinterpret<u32>(x));
+    this.u32(reinterpret<u32>(y));
+    return this;
+  }
+  /** An Array of `count` elements; put the elements next. */
+  array(count: i32): VariantWriter { this.u32(TYPE_ARRAY); this.u32(count as u32); return this; }
+  /** A Dictionary of `count` entries; put key, value, key, value, ... next. */
+  dictionary(count: i32): VariantWriter { this.u32(TYPE_DICTIONARY); this.u32(count as u32); return this; }
+
+  /** The encoded bytes. */
+  finish(): ArrayBuffer {
+    return this.buf.slice(0, this.len);
+  }
+}

@@ -1,0 +1,360 @@
+/* wasgo.h — write WasGo mods in C or C++.
+ *
+ * The raw imports (`wasgo_log`, `wasgo_get`, ...) come from the generated `wasgo_sys.h`; this
+ * header adds helpers: NUL-terminated strings, formatted logging, and an encoder and a decoder for
+ * Godot Variants in the binary format WasGo uses (docs/variant-encoding.md). Header-only: every
+ * function is `static inline`. Build a mod with
+ *
+ *   clang --target=wasm32-wasi --sysroot=/usr -Oz -nostartfiles -Wl,--no-entry \
+ *         -Wl,--strip-all -I path/to/mods/sdk/c -o mod.wasm mod.c
+ *
+ * and mark exports with WASGO_EXPORT("process"). Define WASGO_NO_LIBC before including it to
+ * build without a C library (no `wasgo_logf` then). */
+#ifndef WASGO_H
+#define WASGO_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "wasgo_sys.h"
+
+#ifndef WASGO_NO_LIBC
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#define WASGO_STRLEN strlen
+#else
+static inline size_t wasgo__strlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
+#define WASGO_STRLEN wasgo__strlen
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Marks a function as an export of the mod: WASGO_EXPORT("process") void on_process(double d). */
+#define WASGO_EXPORT(name) __attribute__((export_name(name)))
+
+/* Declares a function the game registered: WASGO_GAME_IMPORT("game", "award") int32_t award(int32_t, int32_t); */
+#define WASGO_GAME_IMPORT(module, name) __attribute__((import_module(module), import_name(name)))
+
+/* Error codes of the ABI (docs/abi.md). */
+enum {
+    WASGO_NOT_FOUND = -1,
+    WASGO_INVALID_ARGUMENT = -3,
+    WASGO_INVALID_HANDLE = -4,
+    WASGO_CALL_FAILED = -5,
+    WASGO_PERMISSION_DENIED = -6,
+    WASGO_BUSY = -7,
+};
+
+enum { WASGO_DEBUG = 0, WASGO_INFO = 1, WASGO_WARNING = 2, WASGO_ERROR = 3 };
+
+/* ---- strings ------------------------------------------------------------------------------ */
+
+/* Logs a NUL-terminated line. */
+static inline void wasgo_log_str(int32_t level, const char *text) {
+    wasgo_log(level, WASGO_PTR(text), (int32_t)WASGO_STRLEN(text));
+}
+
+#ifndef WASGO_NO_LIBC
+/* Logs a printf-formatted line (cut at 1023 bytes). */
+__attribute__((format(printf, 2, 3)))
+static inline void wasgo_logf(int32_t level, const char *format, ...) {
+    char line[1024];
+    va_list args;
+    va_start(args, format);
+    int n = vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    if (n < 0) return;
+    wasgo_log(level, WASGO_PTR(line), n < (int)sizeof line ? n : (int)sizeof line - 1);
+}
+#endif
+
+/* 1 if the import `module.name` is a real function at this instance's level, else 0. */
+static inline int wasgo_has(const char *module, const char *name) {
+    return wasgo_has_function(WASGO_PTR(module), (int32_t)WASGO_STRLEN(module), WASGO_PTR(name), (int32_t)WASGO_STRLEN(name)) == 1;
+}
+
+/* The last error message, NUL-terminated and cut to fit `cap` bytes. */
+static inline const char *wasgo_last_error_str(char *buf, int32_t cap) {
+    int32_t n = wasgo_last_error(WASGO_PTR(buf), cap - 1);
+    if (n < 0 || n > cap - 1) n = 0;  /* too long: nothing was written */
+    buf[n] = 0;
+    return buf;
+}
+
+/* The node at `path` relative to handle `from`, or a negative error. */
+static inline int32_t wasgo_get_node_str(int32_t from, const char *path) {
+    return wasgo_get_node(from, WASGO_PTR(path), (int32_t)WASGO_STRLEN(path));
+}
+
+/* ---- Variant encoding --------------------------------------------------------------------- */
+
+/* Godot's Variant type numbers (the low byte of each value's header). */
+enum {
+    WASGO_NIL = 0, WASGO_BOOL = 1, WASGO_INT = 2, WASGO_FLOAT = 3, WASGO_STRING = 4,
+    WASGO_VECTOR2 = 5, WASGO_VECTOR2I = 6, WASGO_RECT2 = 7, WASGO_RECT2I = 8, WASGO_VECTOR3 = 9,
+    WASGO_VECTOR3I = 10, WASGO_TRANSFORM2D = 11, WASGO_VECTOR4 = 12, WASGO_VECTOR4I = 13,
+    WASGO_PLANE = 14, WASGO_QUATERNION = 15, WASGO_AABB = 16, WASGO_BASIS = 17,
+    WASGO_TRANSFORM3D = 18, WASGO_PROJECTION = 19, WASGO_COLOR = 20, WASGO_STRING_NAME = 21,
+    WASGO_NODE_PATH = 22, WASGO_OBJECT = 24, WASGO_DICTIONARY = 27, WASGO_ARRAY = 28,
+    WASGO_PACKED_BYTE_ARRAY = 29, WASGO_PACKED_INT32_ARRAY = 30, WASGO_PACKED_INT64_ARRAY = 31,
+    WASGO_PACKED_FLOAT32_ARRAY = 32, WASGO_PACKED_FLOAT64_ARRAY = 33,
+    WASGO_PACKED_STRING_ARRAY = 34, WASGO_PACKED_VECTOR2_ARRAY = 35,
+    WASGO_PACKED_VECTOR3_ARRAY = 36, WASGO_PACKED_COLOR_ARRAY = 37, WASGO_PACKED_VECTOR4_ARRAY = 38,
+};
+/* Header flag: 64-bit int or float; on OBJECT: the payload is a handle. */
+#define WASGO_FLAG_64 (1u << 16)
+
+/* Writes Variants into a caller's buffer. After the last put, `overflow` says whether it was too
+ * small (then `len` is the size needed). */
+typedef struct {
+    uint8_t *data;
+    uint32_t len, cap;
+    int overflow;
+} wasgo_writer;
+
+static inline wasgo_writer wasgo_writer_init(void *buf, uint32_t cap) {
+    wasgo_writer w = {(uint8_t *)buf, 0, cap, 0};
+    return w;
+}
+
+static inline void wasgo__bytes(wasgo_writer *w, const void *src, uint32_t n) {
+    if (w->len + n > w->cap) {
+        w->overflow = 1;
+    } else {
+        const uint8_t *s = (const uint8_t *)src;
+        for (uint32_t i = 0; i < n; i++) w->data[w->len + i] = s[i];
+    }
+    w->len += n;
+}
+static inline void wasgo__u32(wasgo_writer *w, uint32_t v) {
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    wasgo__bytes(w, b, 4);
+}
+static inline void wasgo__u64(wasgo_writer *w, uint64_t v) {
+    wasgo__u32(w, (uint32_t)v);
+    wasgo__u32(w, (uint32_t)(v >> 32));
+}
+static inline void wasgo__f32(wasgo_writer *w, float f) {
+    union { float f; uint32_t u; } c;
+    c.f = f;
+    wasgo__u32(w, c.u);
+}
+static inline void wasgo__pad(wasgo_writer *w) {
+    static const uint8_t zeros[3] = {0, 0, 0};
+    if (w->len % 4) wasgo__bytes(w, zeros, 4 - w->len % 4);
+}
+static inline void wasgo__text(wasgo_writer *w, const char *s, uint32_t n) {
+    wasgo__u32(w, n);
+    wasgo__bytes(w, s, n);
+    wasgo__pad(w);
+}
+
+static inline void wasgo_put_nil(wasgo_writer *w) { wasgo__u32(w, WASGO_NIL); }
+static inline void wasgo_put_bool(wasgo_writer *w, int b) { wasgo__u32(w, WASGO_BOOL); wasgo__u32(w, b != 0); }
+static inline void wasgo_put_int(wasgo_writer *w, int64_t v) {
+    if (v >= INT32_MIN && v <= INT32_MAX) {
+        wasgo__u32(w, WASGO_INT);
+        wasgo__u32(w, (uint32_t)(int32_t)v);
+    } else {
+        wasgo__u32(w, WASGO_INT | WASGO_FLAG_64);
+        wasgo__u64(w, (uint64_t)v);
+    }
+}
+static inline void wasgo_put_float(wasgo_writer *w, double v) {
+    if ((double)(float)v == v) {
+        wasgo__u32(w, WASGO_FLOAT);
+        wasgo__f32(w, (float)v);
+    } else {
+        union { double d; uint64_t u; } c;
+        c.d = v;
+        wasgo__u32(w, WASGO_FLOAT | WASGO_FLAG_64);
+        wasgo__u64(w, c.u);
+    }
+}
+/* A String of `n` UTF-8 bytes. */
+static inline void wasgo_put_string_n(wasgo_writer *w, const char *s, uint32_t n) { wasgo__u32(w, WASGO_STRING); wasgo__text(w, s, n); }
+static inline void wasgo_put_string(wasgo_writer *w, const char *s) { wasgo_put_string_n(w, s, (uint32_t)WASGO_STRLEN(s)); }
+static inline void wasgo_put_string_name(wasgo_writer *w, const char *s) { wasgo__u32(w, WASGO_STRING_NAME); wasgo__text(w, s, (uint32_t)WASGO_STRLEN(s)); }
+static inline void wasgo_put_vector2(wasgo_writer *w, float x, float y) { wasgo__u32(w, WASGO_VECTOR2); wasgo__f32(w, x); wasgo__f32(w, y); }
+static inline void wasgo_put_vector3(wasgo_writer *w, float x, float y, float z) {
+    wasgo__u32(w, WASGO_VECTOR3); wasgo__f32(w, x); wasgo__f32(w, y); wasgo__f32(w, z);
+}
+static inline void wasgo_put_color(wasgo_writer *w, float r, float g, float b, float a) {
+    wasgo__u32(w, WASGO_COLOR); wasgo__f32(w, r); wasgo__f32(w, g); wasgo__f32(w, b); wasgo__f32(w, a);
+}
+/* An object as the mod's handle (0 = null). */
+static inline void wasgo_put_object(wasgo_writer *w, int32_t handle) {
+    wasgo__u32(w, WASGO_OBJECT | WASGO_FLAG_64);
+    wasgo__u64(w, (uint64_t)(int64_t)handle);
+}
+/* An Array of `count` elements: put the elements next. */
+static inline void wasgo_put_array(wasgo_writer *w, uint32_t count) { wasgo__u32(w, WASGO_ARRAY); wasgo__u32(w, count); }
+/* A Dictionary of `count` entries: put key, value, key, value, ... next. */
+static inline void wasgo_put_dictionary(wasgo_writer *w, uint32_t count) { wasgo__u32(w, WASGO_DICTIONARY); wasgo__u32(w, count); }
+static inline void wasgo_put_bytes(wasgo_writer *w, const void *bytes, uint32_t n) {
+    wasgo__u32(w, WASGO_PACKED_BYTE_ARRAY); wasgo__u32(w, n); wasgo__bytes(w, bytes, n); wasgo__pad(w);
+}
+
+/* ---- Variant decoding --------------------------------------------------------------------- */
+
+/* Reads Variants from bytes the host wrote. Every getter returns 1 on success; on a type
+ * mismatch or truncated bytes it returns 0 and sets `error` (later getters then fail too). */
+typedef struct {
+    const uint8_t *data;
+    uint32_t len, pos;
+    int error;
+} wasgo_reader;
+
+static inline wasgo_reader wasgo_reader_init(const void *bytes, uint32_t len) {
+    wasgo_reader r = {(const uint8_t *)bytes, len, 0, 0};
+    return r;
+}
+
+static inline int wasgo__take(wasgo_reader *r, uint32_t n, const uint8_t **out) {
+    if (r->error || n > r->len - r->pos) { r->error = 1; return 0; }
+    *out = r->data + r->pos;
+    r->pos += n;
+    return 1;
+}
+static inline int wasgo__get_u32(wasgo_reader *r, uint32_t *v) {
+    const uint8_t *b;
+    if (!wasgo__take(r, 4, &b)) return 0;
+    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    return 1;
+}
+static inline int wasgo__get_u64(wasgo_reader *r, uint64_t *v) {
+    uint32_t lo, hi;
+    if (!wasgo__get_u32(r, &lo) || !wasgo__get_u32(r, &hi)) return 0;
+    *v = (uint64_t)hi << 32 | lo;
+    return 1;
+}
+static inline int wasgo__get_f32(wasgo_reader *r, float *f) {
+    union { float f; uint32_t u; } c;
+    if (!wasgo__get_u32(r, &c.u)) return 0;
+    *f = c.f;
+    return 1;
+}
+
+/* The type of the next value, without consuming it (-1 at the end or after an error). */
+static inline int wasgo_peek_type(const wasgo_reader *r) {
+    if (r->error || r->len - r->pos < 4) return -1;
+    return r->data[r->pos];
+}
+
+static inline int wasgo__header(wasgo_reader *r, uint32_t type, uint32_t *flags) {
+    uint32_t h;
+    if (!wasgo__get_u32(r, &h)) return 0;
+    if ((h & 0xff) != type) { r->error = 1; return 0; }
+    *flags = h & ~0xffu;
+    return 1;
+}
+
+static inline int wasgo_get_bool(wasgo_reader *r, int *out) {
+    uint32_t flags, v;
+    if (!wasgo__header(r, WASGO_BOOL, &flags) || !wasgo__get_u32(r, &v)) return 0;
+    *out = v != 0;
+    return 1;
+}
+static inline int wasgo_get_int(wasgo_reader *r, int64_t *out) {
+    uint32_t flags;
+    if (!wasgo__header(r, WASGO_INT, &flags)) return 0;
+    if (flags & WASGO_FLAG_64) {
+        uint64_t v;
+        if (!wasgo__get_u64(r, &v)) return 0;
+        *out = (int64_t)v;
+    } else {
+        uint32_t v;
+        if (!wasgo__get_u32(r, &v)) return 0;
+        *out = (int32_t)v;
+    }
+    return 1;
+}
+static inline int wasgo_get_float(wasgo_reader *r, double *out) {
+    uint32_t flags;
+    if (!wasgo__header(r, WASGO_FLOAT, &flags)) return 0;
+    if (flags & WASGO_FLAG_64) {
+        union { double d; uint64_t u; } c;
+        if (!wasgo__get_u64(r, &c.u)) return 0;
+        *out = c.d;
+    } else {
+        float f;
+        if (!wasgo__get_f32(r, &f)) return 0;
+        *out = f;
+    }
+    return 1;
+}
+/* A String or StringName: `*s` points into the reader's bytes (not NUL-terminated), `*n` bytes. */
+static inline int wasgo_get_string(wasgo_reader *r, const char **s, uint32_t *n) {
+    uint32_t h, len;
+    const uint8_t *text, *padding;
+    if (!wasgo__get_u32(r, &h)) return 0;
+    if ((h & 0xff) != WASGO_STRING && (h & 0xff) != WASGO_STRING_NAME) { r->error = 1; return 0; }
+    if (!wasgo__get_u32(r, &len) || !wasgo__take(r, len, &text)) return 0;
+    if (len % 4 && !wasgo__take(r, 4 - len % 4, &padding)) return 0;
+    *s = (const char *)text;
+    *n = len;
+    return 1;
+}
+static inline int wasgo_get_vector2(wasgo_reader *r, float *x, float *y) {
+    uint32_t flags;
+    return wasgo__header(r, WASGO_VECTOR2, &flags) && !(flags & WASGO_FLAG_64) && wasgo__get_f32(r, x) && wasgo__get_f32(r, y);
+}
+static inline int wasgo_get_vector3(wasgo_reader *r, float *x, float *y, float *z) {
+    uint32_t flags;
+    return wasgo__header(r, WASGO_VECTOR3, &flags) && !(flags & WASGO_FLAG_64) && wasgo__get_f32(r, x) && wasgo__get_f32(r, y) && wasgo__get_f32(r, z);
+}
+/* An object's handle (0 = null). */
+static inline int wasgo_get_object(wasgo_reader *r, int32_t *handle) {
+    uint32_t flags;
+    uint64_t v;
+    if (!wasgo__header(r, WASGO_OBJECT, &flags)) return 0;
+    if (!(flags & WASGO_FLAG_64)) { r->error = 1; return 0; }
+    if (!wasgo__get_u64(r, &v)) return 0;
+    *handle = (int32_t)v;
+    return 1;
+}
+/* An untyped Array's element count; read the elements next. */
+static inline int wasgo_get_array(wasgo_reader *r, uint32_t *count) {
+    uint32_t flags;
+    return wasgo__header(r, WASGO_ARRAY, &flags) && flags == 0 && wasgo__get_u32(r, count);
+}
+/* An untyped Dictionary's entry count; read key, value, ... next. */
+static inline int wasgo_get_dictionary(wasgo_reader *r, uint32_t *count) {
+    uint32_t flags;
+    return wasgo__header(r, WASGO_DICTIONARY, &flags) && flags == 0 && wasgo__get_u32(r, count);
+}
+
+/* ---- properties and events through the encoder ------------------------------------------- */
+
+/* Sets a Vector2 property (e.g. "position"); 0 on success. */
+static inline int32_t wasgo_set_vector2_prop(int32_t handle, const char *name, float x, float y) {
+    uint8_t buf[12];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_vector2(&w, x, y);
+    return wasgo_set(handle, WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), WASGO_PTR(buf), (int32_t)w.len);
+}
+
+/* Reads a Vector2 property; 0 on success. */
+static inline int32_t wasgo_get_vector2_prop(int32_t handle, const char *name, float *x, float *y) {
+    uint8_t buf[32];
+    int32_t n = wasgo_get(handle, WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), WASGO_PTR(buf), sizeof buf);
+    if (n < 0) return n;
+    if (n > (int32_t)sizeof buf) return WASGO_INVALID_ARGUMENT;
+    wasgo_reader r = wasgo_reader_init(buf, (uint32_t)n);
+    return wasgo_get_vector2(&r, x, y) ? 0 : WASGO_INVALID_ARGUMENT;
+}
+
+/* Emits `mod_event(name, payload)` with the bytes a writer holds; 0 on success. */
+static inline int32_t wasgo_emit_encoded(const char *name, const wasgo_writer *payload) {
+    if (payload->overflow) return WASGO_INVALID_ARGUMENT;
+    return wasgo_emit(WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), WASGO_PTR(payload->data), (int32_t)payload->len);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WASGO_H */

@@ -1,0 +1,3 @@
+module wasgo-sdk
+
+go 1.24

@@ -1,0 +1,156 @@
+//go:build wasip1
+
+// Package wasgo writes WasGo mods in Go (Go 1.24+, GOOS=wasip1 GOARCH=wasm): helpers over the raw
+// imports in sys.go (generated from the catalog by `cargo xtask bindings`).
+//
+// A Go mod is a WASI command: its main runs on a worker thread when the node starts, may sleep
+// and loop, and every call into the game waits for the game's main thread. Build it with
+//
+//	GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags="-s -w" -o mod.wasm .
+package wasgo
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+)
+
+// Log levels.
+const (
+	LevelDebug   int32 = 0
+	LevelInfo    int32 = 1
+	LevelWarning int32 = 2
+	LevelError   int32 = 3
+)
+
+// Error is a negative return code of a wasgo call (see docs/abi.md).
+type Error int32
+
+// The ABI's error codes.
+const (
+	ErrNotFound         Error = -1
+	ErrInvalidArgument  Error = -3
+	ErrInvalidHandle    Error = -4
+	ErrCallFailed       Error = -5
+	ErrPermissionDenied Error = -6
+	ErrBusy             Error = -7
+)
+
+func (e Error) Error() string {
+	switch e {
+	case ErrNotFound:
+		return "not found"
+	case ErrInvalidArgument:
+		return "invalid argument"
+	case ErrInvalidHandle:
+		return "invalid handle"
+	case ErrCallFailed:
+		return "the Godot call failed"
+	case ErrPermissionDenied:
+		return "permission not granted"
+	case ErrBusy:
+		return "busy"
+	}
+	return fmt.Sprintf("wasgo error %d", int32(e))
+}
+
+// check turns a negative return code into an Error.
+func check(code int32) (int32, error) {
+	if code < 0 {
+		return code, Error(code)
+	}
+	return code, nil
+}
+
+// StrPtr is a string's address as the ABI passes it. Keep the string alive during the call.
+func StrPtr(s string) int32 {
+	return int32(uintptr(unsafe.Pointer(unsafe.StringData(s))))
+}
+
+// BytesPtr is a slice's address as the ABI passes it (0 for an empty slice). Keep the slice
+// alive during the call (runtime.KeepAlive).
+func BytesPtr(b []byte) int32 {
+	if len(b) == 0 {
+		return 0
+	}
+	return int32(uintptr(unsafe.Pointer(&b[0])))
+}
+
+// Log writes one line to the game's output and the node's `output` signal.
+func Log(level int32, text string) {
+	RawLog(level, StrPtr(text), int32(len(text)))
+	runtime.KeepAlive(text)
+}
+
+// Infof formats and logs a line at info level.
+func Infof(format string, args ...any) {
+	Log(LevelInfo, fmt.Sprintf(format, args...))
+}
+
+// SafetyLevel is the level this instance runs at: 1, 2 or 3.
+func SafetyLevel() int32 {
+	return RawSafetyLevel()
+}
+
+// HasFunction reports whether the import module.name is a real function at this instance's level.
+func HasFunction(module, name string) bool {
+	ok := RawHasFunction(StrPtr(module), int32(len(module)), StrPtr(name), int32(len(name))) == 1
+	runtime.KeepAlive(module)
+	runtime.KeepAlive(name)
+	return ok
+}
+
+// ReadBytes calls an out-buffer function (call(outPtr, outCap) returns the full length) until the
+// answer fits, and returns it.
+func ReadBytes(call func(outPtr, outCap int32) int32) ([]byte, error) {
+	buf := make([]byte, 256)
+	for {
+		n, err := check(call(BytesPtr(buf), int32(len(buf))))
+		runtime.KeepAlive(buf)
+		if err != nil {
+			return nil, err
+		}
+		if int(n) <= len(buf) {
+			return buf[:n], nil
+		}
+		buf = make([]byte, n)
+	}
+}
+
+// ReadString is ReadBytes for text answers.
+func ReadString(call func(outPtr, outCap int32) int32) (string, error) {
+	b, err := ReadBytes(call)
+	return string(b), err
+}
+
+// LastError is the message of the last failed wasgo call.
+func LastError() string {
+	s, _ := ReadString(RawLastError)
+	return s
+}
+
+// FileWrite writes data to path in the mod's sandbox user://mods/<mod_id>/, atomically
+// (level 2, needs the "files" permission).
+func FileWrite(path string, data []byte) error {
+	_, err := check(RawFileWrite(StrPtr(path), int32(len(path)), BytesPtr(data), int32(len(data))))
+	runtime.KeepAlive(path)
+	runtime.KeepAlive(data)
+	return err
+}
+
+// FileRead reads a whole file of the mod's sandbox (level 2, needs the "files" permission).
+func FileRead(path string) ([]byte, error) {
+	data, err := ReadBytes(func(outPtr, outCap int32) int32 {
+		return RawFileRead(StrPtr(path), int32(len(path)), outPtr, outCap)
+	})
+	runtime.KeepAlive(path)
+	return data, err
+}
+
+// RequestPermission asks for a permission ("files", "network"): true if granted, false if the
+// game was asked (it decides later).
+func RequestPermission(kind string) (bool, error) {
+	n, err := check(RawRequestPermission(StrPtr(kind), int32(len(kind))))
+	runtime.KeepAlive(kind)
+	return n == 1, err
+}

@@ -1,0 +1,242 @@
+//! The example mods in `mods/examples/<language>/`, one per language, built small into
+//! `godot_project/demo/mods/<name>.wasm`, where the demo and the Godot suite load them.
+//!
+//! Each build installs its toolchain first if it is missing ([`crate::toolchains`]), uses the
+//! language's size options (release profile, `-Oz`, `ReleaseSmall`, stripped symbols), and then
+//! runs `wasm-opt -Oz` when binaryen is installed. The sizes are printed at the end.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::cargo_steps::{copy_replacing, ensure_target};
+use crate::command::{self, cargo};
+use crate::toolchains;
+use crate::{Failure, Repo, Result};
+
+/// The Rust examples are `no_std` mods for the smallest target.
+const RUST_TARGET: &str = "wasm32-unknown-unknown";
+
+/// One example mod.
+pub struct Example {
+    /// The mod's name: the `.wasm` file's name, and its `mod_id` in WasGo.
+    pub name: &'static str,
+    pub language: &'static str,
+    /// Its folder under `mods/examples/`.
+    pub dir: &'static str,
+    build: fn(&Repo, &Path, &Path) -> Result<()>,
+}
+
+/// Every example, in the order the sizes are printed.
+pub const EXAMPLES: &[Example] = &[
+    Example { name: "mover", language: "Rust", dir: "rust", build: build_rust },
+    Example { name: "hostile", language: "Rust", dir: "hostile", build: build_rust },
+    Example { name: "scorekeeper", language: "C", dir: "c", build: build_c },
+    Example { name: "greeter", language: "Zig", dir: "zig", build: build_zig },
+    Example { name: "leaderboard", language: "AssemblyScript", dir: "assemblyscript", build: build_assemblyscript },
+    Example { name: "archivist", language: "Go", dir: "go", build: build_go },
+    Example { name: "bonus", language: "WAT", dir: "wat", build: build_wat },
+];
+
+/// Where the built examples go.
+pub fn output_dir(repo: &Repo) -> PathBuf {
+    repo.project().join("demo/mods")
+}
+
+/// Builds every example (installing toolchains as needed), shrinks it and prints the sizes.
+pub fn build(repo: &Repo) -> Result<()> {
+    ensure_target(RUST_TARGET)?;
+    toolchains::ensure_apt_packages()?;
+    let work = repo.root.join("mods/target/examples-build");
+    fs::create_dir_all(&work).map_err(|e| io_failure(&work, e))?;
+    let wasm_opt = toolchains::wasm_opt();
+    let mut sizes = Vec::new();
+    for example in EXAMPLES {
+        let source = repo.root.join("mods/examples").join(example.dir);
+        let raw = work.join(format!("{}.wasm", example.name));
+        (example.build)(repo, &source, &raw)?;
+        let dest = output_dir(repo).join(format!("{}.wasm", example.name));
+        shrink(wasm_opt.as_deref(), &raw, &dest)?;
+        let size = fs::metadata(&dest).map_err(|e| io_failure(&dest, e))?.len();
+        sizes.push((example, size));
+    }
+    println!("xtask: example mods in {}:", output_dir(repo).display());
+    for (example, size) in sizes {
+        println!("  {:<18} {:<15} {:>9} bytes", format!("{}.wasm", example.name), example.language, size);
+    }
+    if wasm_opt.is_none() {
+        println!("xtask: wasm-opt (binaryen) is not installed, so the mods were not shrunk further");
+    }
+    Ok(())
+}
+
+fn io_failure(path: &Path, e: std::io::Error) -> Failure {
+    Failure::new(format!("cannot use `{}`: {e}", path.display()), "check that the checkout is writable")
+}
+
+/// `wasm-opt -Oz` from `raw` to `dest` (a plain copy without binaryen). Skipped when `raw` is
+/// unchanged since the last run, because shrinking the Go mod takes a while.
+fn shrink(wasm_opt: Option<&Path>, raw: &Path, dest: &Path) -> Result<()> {
+    let stamp = raw.with_extension("wasm.shrunk-from");
+    let raw_bytes = fs::read(raw).map_err(|e| io_failure(raw, e))?;
+    if dest.is_file() && fs::read(&stamp).is_ok_and(|old| old == raw_bytes) {
+        return Ok(());
+    }
+    if let Some(dir) = dest.parent() {
+        fs::create_dir_all(dir).map_err(|e| io_failure(dir, e))?;
+    }
+    let shrunk = match wasm_opt {
+        Some(tool) => Command::new(tool)
+            .args(["-Oz", "--strip-debug", "--strip-producers"])
+            // The features today's toolchains emit by default; wasmtime supports them all.
+            .args(["--enable-bulk-memory", "--enable-sign-ext", "--enable-nontrapping-float-to-int", "--enable-mutable-globals"])
+            .args(["--enable-multivalue", "--enable-reference-types"])
+            .arg(raw)
+            .arg("-o")
+            .arg(dest)
+            .status()
+            .is_ok_and(|s| s.success()),
+        None => false,
+    };
+    if !shrunk {
+        if wasm_opt.is_some() {
+            println!("xtask: wasm-opt could not shrink {}; using it as built", raw.display());
+        }
+        copy_replacing(raw, dest).map_err(|e| io_failure(dest, e))?;
+    }
+    fs::write(&stamp, &raw_bytes).map_err(|e| io_failure(&stamp, e))
+}
+
+fn build_rust(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
+    let target_dir = repo.root.join("mods/target/examples");
+    command::run(
+        cargo()
+            .args(["build", "--release", "--quiet", "--target", RUST_TARGET, "--manifest-path"])
+            .arg(source.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target_dir),
+        "fix the Rust build error shown above",
+    )?;
+    let name = out.file_name().unwrap_or_default();
+    let built = target_dir.join(RUST_TARGET).join("release").join(name);
+    copy_replacing(&built, out).map_err(|e| io_failure(&built, e))
+}
+
+fn build_c(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
+    let sdk = repo.root.join("mods/sdk/c");
+    let mut cmd = Command::new("clang");
+    cmd.current_dir(source)
+        .args(["--target=wasm32-wasi", "--sysroot=/usr", "-Oz", "-Wall", "-Wextra", "-Werror"])
+        .args(["-nostartfiles", "-Wl,--no-entry", "-Wl,--strip-all"])
+        .arg("-I")
+        .arg(&sdk)
+        .arg("-o")
+        .arg(out);
+    cmd.args(sources_with_extension(source, "c")?);
+    command::run(&mut cmd, "fix the C build error shown above (clang and wasi-libc come from `apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32`)")
+}
+
+fn build_zig(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
+    let cache = toolchains::toolchains_dir(repo).join("zig-cache");
+    let mut cmd = toolchains::zig(repo)?;
+    cmd.current_dir(source)
+        .args(["build-exe", "-target", "wasm32-freestanding", "-O", "ReleaseSmall", "-fno-entry", "-rdynamic", "-fstrip"])
+        .args(["--dep", "wasgo", "-Mroot=src/main.zig"])
+        .arg(format!("-Mwasgo={}", repo.root.join("mods/sdk/zig/wasgo.zig").display()))
+        .arg("--cache-dir")
+        .arg(cache.join("local"))
+        .arg("--global-cache-dir")
+        .arg(cache.join("global"))
+        .arg(format!("-femit-bin={}", out.display()));
+    command::run(&mut cmd, "fix the Zig build error shown above")
+}
+
+fn build_assemblyscript(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
+    let sdk_abort = relative_module(source, &repo.root.join("mods/sdk/assemblyscript/wasgo"));
+    let mut cmd = toolchains::asc(repo)?;
+    cmd.current_dir(source)
+        .args(["assembly/index.ts", "--outFile"])
+        .arg(out)
+        .args(["--optimize", "--shrinkLevel", "2", "--noAssert", "--runtime", "incremental"])
+        .arg("--use")
+        .arg(format!("abort={sdk_abort}/wasgoAbort"));
+    command::run(&mut cmd, "fix the AssemblyScript build error shown above")
+}
+
+/// `to` as a path relative to `from`, with `/` separators, as `asc --use` wants module paths.
+fn relative_module(from: &Path, to: &Path) -> String {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let ups = std::iter::repeat_n("..".to_string(), from.len() - common);
+    let downs = to[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    ups.chain(downs).collect::<Vec<_>>().join("/")
+}
+
+fn build_go(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
+    let go_home = toolchains::toolchains_dir(repo).join("go");
+    let mut cmd = toolchains::go(repo)?;
+    cmd.current_dir(source)
+        .env("GOOS", "wasip1")
+        .env("GOARCH", "wasm")
+        // Never download a toolchain or a module: the SDK is a local `replace`.
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOCACHE", go_home.join("cache"))
+        .env("GOPATH", go_home.join("path"))
+        .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+        .arg(out)
+        .arg(".");
+    command::run(&mut cmd, "fix the Go build error shown above")
+}
+
+fn build_wat(_repo: &Repo, source: &Path, out: &Path) -> Result<()> {
+    for file in sources_with_extension(source, "wat")? {
+        let bytes = wat::parse_file(&file).map_err(|e| Failure::new(format!("`{}` is not valid WAT: {e}", file.display()), "fix the WAT file"))?;
+        return fs::write(out, bytes).map_err(|e| io_failure(out, e));
+    }
+    Err(Failure::new(format!("no .wat file in `{}`", source.display()), "add one"))
+}
+
+/// The files in `dir` ending in `.ext`, sorted.
+fn sources_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| io_failure(dir, e))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_example_folder_exists_and_has_a_readme() {
+        let repo = Repo::locate();
+        for example in EXAMPLES {
+            let dir = repo.root.join("mods/examples").join(example.dir);
+            assert!(dir.join("README.md").is_file(), "{} has no README.md", dir.display());
+        }
+    }
+
+    #[test]
+    fn example_names_are_unique() {
+        let mut names: Vec<&str> = EXAMPLES.iter().map(|e| e.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), EXAMPLES.len());
+    }
+
+    #[test]
+    fn module_paths_are_relative_with_forward_slashes() {
+        assert_eq!(
+            relative_module(Path::new("/r/mods/examples/assemblyscript"), Path::new("/r/mods/sdk/assemblyscript/wasgo")),
+            "../../sdk/assemblyscript/wasgo"
+        );
+    }
+}
