@@ -75,6 +75,34 @@ WASGO_IMPORT("callback_args") int32_t wasgo_callback_args(int32_t out_ptr, int32
  * `wasgo.emit`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("emit") int32_t wasgo_emit(int32_t name_ptr, int32_t name_len, int32_t payload_ptr, int32_t payload_len);
 
+/* Reads a numeric property and writes it as an f64 at `out_ptr`; 0 on success.
+ * `wasgo.get_float`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
+WASGO_IMPORT("get_float") int32_t wasgo_get_float(int32_t handle, int32_t name_ptr, int32_t name_len, int32_t out_ptr);
+
+/* Sets a float property; 0 on success.
+ * `wasgo.set_float`: `(i32, i32, i32, f64) -> i32`, safety level 1 and up. */
+WASGO_IMPORT("set_float") int32_t wasgo_set_float(int32_t handle, int32_t name_ptr, int32_t name_len, double value);
+
+/* Reads a Vector2 property and writes x, y as two f32 at `out_ptr`; 0 on success.
+ * `wasgo.get_vec2`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
+WASGO_IMPORT("get_vec2") int32_t wasgo_get_vec2(int32_t handle, int32_t name_ptr, int32_t name_len, int32_t out_ptr);
+
+/* Sets a Vector2 property (e.g. `position`); 0 on success.
+ * `wasgo.set_vec2`: `(i32, i32, i32, f32, f32) -> i32`, safety level 1 and up. */
+WASGO_IMPORT("set_vec2") int32_t wasgo_set_vec2(int32_t handle, int32_t name_ptr, int32_t name_len, float x, float y);
+
+/* Reads a Vector3 property and writes x, y, z as three f32 at `out_ptr`; 0 on success.
+ * `wasgo.get_vec3`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
+WASGO_IMPORT("get_vec3") int32_t wasgo_get_vec3(int32_t handle, int32_t name_ptr, int32_t name_len, int32_t out_ptr);
+
+/* Sets a Vector3 property; 0 on success.
+ * `wasgo.set_vec3`: `(i32, i32, i32, f32, f32, f32) -> i32`, safety level 1 and up. */
+WASGO_IMPORT("set_vec3") int32_t wasgo_set_vec3(int32_t handle, int32_t name_ptr, int32_t name_len, float x, float y, float z);
+
+/* Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0); 0 on success.
+ * `wasgo.call_float`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up. */
+WASGO_IMPORT("call_float") int32_t wasgo_call_float(int32_t handle, int32_t method_ptr, int32_t method_len, int32_t args_ptr, int32_t argc, int32_t out_ptr);
+
 /* Atomically writes a file inside the mod's sandbox `user://mods/<mod_id>/`; needs the `files` permission.
  * `wasgo.file_write`: `(i32, i32, i32, i32) -> i32`, safety level 2 and up. */
 WASGO_IMPORT("file_write") int32_t wasgo_file_write(int32_t path_ptr, int32_t path_len, int32_t data_ptr, int32_t data_len);

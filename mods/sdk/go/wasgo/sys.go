@@ -97,6 +97,48 @@ func RawCallbackArgs(out_ptr int32, out_cap int32) int32
 //go:wasmimport wasgo emit
 func RawEmit(name_ptr int32, name_len int32, payload_ptr int32, payload_len int32) int32
 
+// RawGetFloat: Reads a numeric property and writes it as an f64 at `out_ptr`; 0 on success.
+// `wasgo.get_float`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
+//
+//go:wasmimport wasgo get_float
+func RawGetFloat(handle int32, name_ptr int32, name_len int32, out_ptr int32) int32
+
+// RawSetFloat: Sets a float property; 0 on success.
+// `wasgo.set_float`: `(i32, i32, i32, f64) -> i32`, safety level 1 and up.
+//
+//go:wasmimport wasgo set_float
+func RawSetFloat(handle int32, name_ptr int32, name_len int32, value float64) int32
+
+// RawGetVec2: Reads a Vector2 property and writes x, y as two f32 at `out_ptr`; 0 on success.
+// `wasgo.get_vec2`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
+//
+//go:wasmimport wasgo get_vec2
+func RawGetVec2(handle int32, name_ptr int32, name_len int32, out_ptr int32) int32
+
+// RawSetVec2: Sets a Vector2 property (e.g. `position`); 0 on success.
+// `wasgo.set_vec2`: `(i32, i32, i32, f32, f32) -> i32`, safety level 1 and up.
+//
+//go:wasmimport wasgo set_vec2
+func RawSetVec2(handle int32, name_ptr int32, name_len int32, x float32, y float32) int32
+
+// RawGetVec3: Reads a Vector3 property and writes x, y, z as three f32 at `out_ptr`; 0 on success.
+// `wasgo.get_vec3`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
+//
+//go:wasmimport wasgo get_vec3
+func RawGetVec3(handle int32, name_ptr int32, name_len int32, out_ptr int32) int32
+
+// RawSetVec3: Sets a Vector3 property; 0 on success.
+// `wasgo.set_vec3`: `(i32, i32, i32, f32, f32, f32) -> i32`, safety level 1 and up.
+//
+//go:wasmimport wasgo set_vec3
+func RawSetVec3(handle int32, name_ptr int32, name_len int32, x float32, y float32, z float32) int32
+
+// RawCallFloat: Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0); 0 on success.
+// `wasgo.call_float`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
+//
+//go:wasmimport wasgo call_float
+func RawCallFloat(handle int32, method_ptr int32, method_len int32, args_ptr int32, argc int32, out_ptr int32) int32
+
 // RawFileWrite: Atomically writes a file inside the mod's sandbox `user://mods/<mod_id>/`; needs the `files` permission.
 // `wasgo.file_write`: `(i32, i32, i32, i32) -> i32`, safety level 2 and up.
 //
