@@ -5,8 +5,8 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::cell::UnsafeCell;
 
+use crate::local::Local;
 use crate::{buffer, sys, Variant};
 
 type Callback = Box<dyn FnMut(&[Variant])>;
@@ -23,14 +23,15 @@ impl CallbackId {
 
     /// Drops the closure; later deliveries to this id are ignored.
     pub fn forget(self) {
-        // SAFETY: see `Registry`; no borrow of the slots outlives this statement.
-        let slots = unsafe { &mut *REGISTRY.0.get() };
-        if let Some(slot) = slots.get_mut(self.0 as usize) {
-            *slot = match slot {
+        // The closure (if it is not the one running) is dropped after the borrow ends.
+        let _dropped = REGISTRY.with(|slots| {
+            let slot = slots.get_mut(self.0 as usize)?;
+            let next = match slot {
                 Slot::Running | Slot::ForgottenWhileRunning => Slot::ForgottenWhileRunning,
                 _ => Slot::Empty,
             };
-        }
+            Some(core::mem::replace(slot, next))
+        });
     }
 }
 
@@ -43,57 +44,55 @@ enum Slot {
     ForgottenWhileRunning,
 }
 
-/// The closures, indexed by id (index 0 is never used, so no id is 0).
-struct Registry(UnsafeCell<Vec<Slot>>);
-
-// SAFETY: a wasm instance runs one thread at a time (the host never enters an instance from two
-// threads at once), and every access below ends before it calls out to user code.
-unsafe impl Sync for Registry {}
-
-static REGISTRY: Registry = Registry(UnsafeCell::new(Vec::new()));
+/// The closures, indexed by id (index 0 is never used, so no id is 0). Closures run outside
+/// the borrow (taken out of their slot), so they may register and forget callbacks.
+static REGISTRY: Local<Vec<Slot>> = Local::new(Vec::new());
 
 pub(crate) fn register(callback: impl FnMut(&[Variant]) + 'static) -> CallbackId {
-    // SAFETY: see `Registry`; no borrow of the slots outlives this function.
-    let slots = unsafe { &mut *REGISTRY.0.get() };
-    if slots.is_empty() {
-        slots.push(Slot::Empty);
-    }
-    let id = match slots.iter().skip(1).position(|s| matches!(s, Slot::Empty)) {
-        Some(i) => i + 1,
-        None => {
+    let callback: Callback = Box::new(callback);
+    REGISTRY.with(|slots| {
+        if slots.is_empty() {
             slots.push(Slot::Empty);
-            slots.len() - 1
         }
-    };
-    slots[id] = Slot::Ready(Box::new(callback));
-    CallbackId(id as i32)
+        let id = match slots.iter().skip(1).position(|s| matches!(s, Slot::Empty)) {
+            Some(i) => i + 1,
+            None => {
+                slots.push(Slot::Empty);
+                slots.len() - 1
+            }
+        };
+        slots[id] = Slot::Ready(callback);
+        CallbackId(id as i32)
+    })
 }
 
 /// Runs the closure registered under `id` with `args`; unknown ids are ignored.
 pub(crate) fn dispatch(id: i32, args: &[Variant]) {
-    let taken = {
-        // SAFETY: see `Registry`; this borrow ends before the closure runs.
-        let slots = unsafe { &mut *REGISTRY.0.get() };
-        match slots.get_mut(id as usize) {
-            Some(slot @ Slot::Ready(_)) => match core::mem::replace(slot, Slot::Running) {
-                Slot::Ready(f) => Some(f),
-                _ => None,
-            },
+    let taken = REGISTRY.with(|slots| match slots.get_mut(id as usize) {
+        Some(slot @ Slot::Ready(_)) => match core::mem::replace(slot, Slot::Running) {
+            Slot::Ready(f) => Some(f),
             _ => None,
-        }
-    };
+        },
+        _ => None,
+    });
     let Some(mut callback) = taken else { return };
     callback(args);
-    // SAFETY: see `Registry`; the closure has returned.
-    let slots = unsafe { &mut *REGISTRY.0.get() };
-    if let Some(slot) = slots.get_mut(id as usize) {
+    let forgotten = REGISTRY.with(|slots| {
+        let slot = slots.get_mut(id as usize)?;
         match slot {
-            Slot::Running => *slot = Slot::Ready(callback),
-            Slot::ForgottenWhileRunning => *slot = Slot::Empty,
+            Slot::Running => {
+                *slot = Slot::Ready(callback);
+                None
+            }
+            Slot::ForgottenWhileRunning => {
+                *slot = Slot::Empty;
+                Some(callback)
+            }
             // Not reachable: only `forget` changes a running slot, to the state above.
-            Slot::Empty | Slot::Ready(_) => {}
+            Slot::Empty | Slot::Ready(_) => Some(callback),
         }
-    }
+    });
+    drop(forgotten);
 }
 
 /// The export the host calls when a connected signal fires.

@@ -39,6 +39,7 @@ pub mod sys;
 mod buffer;
 mod callbacks;
 mod exports;
+mod local;
 mod object;
 mod variant;
 

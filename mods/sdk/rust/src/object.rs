@@ -1,20 +1,32 @@
 //! Godot objects as handles: [`Object`] owns one handle of the instance's handle table and
 //! releases it when dropped.
 
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::callbacks::{self, CallbackId};
+use crate::local::Local;
 use crate::variant::{Vector2, Vector3};
 use crate::{buffer, check, len, ptr, sys, Error, Result, Variant};
 
 /// A Godot object (usually a node) the mod holds a handle to.
 ///
-/// The handle is released (`wasgo.release`) when the `Object` is dropped. The game may free the
-/// object meanwhile: every call then fails with [`Error::InvalidHandle`], never a crash.
+/// WasGo gives the same handle each time the same object crosses, and `wasgo.release` forgets
+/// it for all its holders; so the SDK counts the `Object`s holding each handle and releases it
+/// when the last one is dropped. Cloning an `Object` is cheap. The game may free the object
+/// meanwhile: every call then fails with [`Error::InvalidHandle`], never a crash.
 #[derive(Debug)]
 pub struct Object {
     handle: i32,
+}
+
+/// How many `Object`s hold each handle.
+static HOLDERS: Local<BTreeMap<i32, u32>> = Local::new(BTreeMap::new());
+
+fn hold(handle: i32) -> Object {
+    HOLDERS.with(|h| *h.entry(handle).or_insert(0) += 1);
+    Object { handle }
 }
 
 /// The node running this mod (the `WasmScript`).
@@ -39,13 +51,13 @@ impl Object {
     /// Takes ownership of `handle`, as returned by the host (for instance inside a
     /// [`Variant::Object`]); it is released on drop. `None` for the null handle 0.
     pub fn from_handle(handle: i32) -> Option<Object> {
-        (handle > 0).then_some(Object { handle })
+        (handle > 0).then(|| hold(handle))
     }
 
     fn owned(code: i32) -> Result<Object> {
         match check(code)? {
             0 => Err(Error::NotFound),
-            handle => Ok(Object { handle }),
+            handle => Ok(hold(handle)),
         }
     }
 
@@ -54,7 +66,7 @@ impl Object {
         self.handle
     }
 
-    /// Gives the handle up without releasing it.
+    /// Gives the handle up without releasing it (it stays held, for good).
     pub fn into_handle(self) -> i32 {
         let handle = self.handle;
         core::mem::forget(self);
@@ -124,26 +136,91 @@ impl Object {
         }
     }
 
-    // ---- conveniences over `get`/`set`/`call` for the most common node properties ----------
+    // ---- typed fast paths: no Variant encoding, for per-frame work ---------------------------
+
+    /// Reads a numeric property (`rotation`, `scale` is not one: use [`Object::get_vec2`]).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown property, [`Error::InvalidArgument`] when it is not a number.
+    pub fn get_float(&self, name: &str) -> Result<f64> {
+        let mut out = 0.0f64;
+        // SAFETY: the name is live for the call and `out` is a writable, aligned f64.
+        check(unsafe { sys::get_float(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), &mut out as *mut f64 as usize as i32) })?;
+        Ok(out)
+    }
+
+    /// Sets a float property.
+    pub fn set_float(&self, name: &str, value: f64) -> Result<()> {
+        // SAFETY: the name is live for the call; the host only reads it.
+        check(unsafe { sys::set_float(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), value) }).map(drop)
+    }
+
+    /// Reads a Vector2 property.
+    pub fn get_vec2(&self, name: &str) -> Result<Vector2> {
+        let mut out = [0.0f32; 2];
+        // SAFETY: the name is live for the call and `out` has room for the two f32 written.
+        check(unsafe { sys::get_vec2(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), out.as_mut_ptr() as usize as i32) })?;
+        Ok(Vector2::new(out[0], out[1]))
+    }
+
+    /// Sets a Vector2 property.
+    pub fn set_vec2(&self, name: &str, value: Vector2) -> Result<()> {
+        // SAFETY: the name is live for the call; the host only reads it.
+        check(unsafe { sys::set_vec2(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), value.x, value.y) }).map(drop)
+    }
+
+    /// Reads a Vector3 property.
+    pub fn get_vec3(&self, name: &str) -> Result<Vector3> {
+        let mut out = [0.0f32; 3];
+        // SAFETY: the name is live for the call and `out` has room for the three f32 written.
+        check(unsafe { sys::get_vec3(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), out.as_mut_ptr() as usize as i32) })?;
+        Ok(Vector3::new(out[0], out[1], out[2]))
+    }
+
+    /// Sets a Vector3 property.
+    pub fn set_vec3(&self, name: &str, value: Vector3) -> Result<()> {
+        // SAFETY: the name is live for the call; the host only reads it.
+        check(unsafe { sys::set_vec3(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), value.x, value.y, value.z) }).map(drop)
+    }
+
+    /// Calls a method whose arguments are all numbers; returns its numeric result (0 when it
+    /// returns nothing).
+    pub fn call_float(&self, method: &str, args: &[f64]) -> Result<f64> {
+        let mut out = 0.0f64;
+        // SAFETY: the name and the arguments are live for the call; `out` is a writable f64.
+        check(unsafe {
+            sys::call_float(
+                self.handle,
+                ptr(method.as_bytes()),
+                len(method.as_bytes()),
+                args.as_ptr() as usize as i32,
+                args.len() as i32,
+                &mut out as *mut f64 as usize as i32,
+            )
+        })?;
+        Ok(out)
+    }
+
+    // ---- conveniences for the most common node properties --------------------------------
 
     /// `name` of a node.
     pub fn name(&self) -> Result<String> {
         self.get("name")?.as_str().map(String::from).ok_or(Error::InvalidArgument)
     }
 
-    /// `position` of a Node2D or Control.
+    /// `position` of a Node2D or Control (through the fast path).
     pub fn position(&self) -> Result<Vector2> {
-        self.get("position")?.as_vector2().ok_or(Error::InvalidArgument)
+        self.get_vec2("position")
     }
 
-    /// Sets `position` of a Node2D or Control.
+    /// Sets `position` of a Node2D or Control (through the fast path).
     pub fn set_position(&self, position: Vector2) -> Result<()> {
-        self.set("position", position)
+        self.set_vec2("position", position)
     }
 
-    /// `position` of a Node3D.
+    /// `position` of a Node3D (through the fast path).
     pub fn position_3d(&self) -> Result<Vector3> {
-        self.get("position")?.as_vector3().ok_or(Error::InvalidArgument)
+        self.get_vec3("position")
     }
 
     /// The node's children (`get_children()`), each as an owned handle.
@@ -153,9 +230,34 @@ impl Object {
     }
 }
 
+impl Clone for Object {
+    fn clone(&self) -> Self {
+        hold(self.handle)
+    }
+}
+
+impl PartialEq for Object {
+    /// The same handle is the same object.
+    fn eq(&self, other: &Self) -> bool {
+        self.handle == other.handle
+    }
+}
+
 impl Drop for Object {
     fn drop(&mut self) {
-        // SAFETY: releasing a handle takes no pointers; an unknown handle is ignored by the host.
-        unsafe { sys::release(self.handle) }
+        let last = HOLDERS.with(|h| match h.get_mut(&self.handle) {
+            Some(1) | None => {
+                h.remove(&self.handle);
+                true
+            }
+            Some(n) => {
+                *n -= 1;
+                false
+            }
+        });
+        if last {
+            // SAFETY: releasing a handle takes no pointers; an unknown handle is ignored by the host.
+            unsafe { sys::release(self.handle) }
+        }
     }
 }

@@ -79,6 +79,41 @@ extern "C" {
     #[link_name = "emit"]
     pub fn emit(name_ptr: i32, name_len: i32, payload_ptr: i32, payload_len: i32) -> i32;
 
+    /// Reads a numeric property and writes it as an f64 at `out_ptr`; 0 on success.
+    /// `wasgo.get_float`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
+    #[link_name = "get_float"]
+    pub fn get_float(handle: i32, name_ptr: i32, name_len: i32, out_ptr: i32) -> i32;
+
+    /// Sets a float property; 0 on success.
+    /// `wasgo.set_float`: `(i32, i32, i32, f64) -> i32`, safety level 1 and up.
+    #[link_name = "set_float"]
+    pub fn set_float(handle: i32, name_ptr: i32, name_len: i32, value: f64) -> i32;
+
+    /// Reads a Vector2 property and writes x, y as two f32 at `out_ptr`; 0 on success.
+    /// `wasgo.get_vec2`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
+    #[link_name = "get_vec2"]
+    pub fn get_vec2(handle: i32, name_ptr: i32, name_len: i32, out_ptr: i32) -> i32;
+
+    /// Sets a Vector2 property (e.g. `position`); 0 on success.
+    /// `wasgo.set_vec2`: `(i32, i32, i32, f32, f32) -> i32`, safety level 1 and up.
+    #[link_name = "set_vec2"]
+    pub fn set_vec2(handle: i32, name_ptr: i32, name_len: i32, x: f32, y: f32) -> i32;
+
+    /// Reads a Vector3 property and writes x, y, z as three f32 at `out_ptr`; 0 on success.
+    /// `wasgo.get_vec3`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
+    #[link_name = "get_vec3"]
+    pub fn get_vec3(handle: i32, name_ptr: i32, name_len: i32, out_ptr: i32) -> i32;
+
+    /// Sets a Vector3 property; 0 on success.
+    /// `wasgo.set_vec3`: `(i32, i32, i32, f32, f32, f32) -> i32`, safety level 1 and up.
+    #[link_name = "set_vec3"]
+    pub fn set_vec3(handle: i32, name_ptr: i32, name_len: i32, x: f32, y: f32, z: f32) -> i32;
+
+    /// Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0); 0 on success.
+    /// `wasgo.call_float`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
+    #[link_name = "call_float"]
+    pub fn call_float(handle: i32, method_ptr: i32, method_len: i32, args_ptr: i32, argc: i32, out_ptr: i32) -> i32;
+
     /// Atomically writes a file inside the mod's sandbox `user://mods/<mod_id>/`; needs the `files` permission.
     /// `wasgo.file_write`: `(i32, i32, i32, i32) -> i32`, safety level 2 and up.
     #[link_name = "file_write"]
