@@ -1,8 +1,9 @@
-// archivist — the demo's record keeper, in Go: a WASI command whose main runs on a worker
-// thread. Four times a second it asks the game for the leader; whenever the record is beaten it
-// saves it to highscore.txt in its sandbox (user://mods/archivist/) with wasgo.file_write, a
-// level-2 function the game must allow (safety level 2 and the "files" permission). It returns
-// when the game says the round is over.
+// archivist — the demo's record keeper, in Go (Go 1.24+, GOOS=wasip1): a WASI reactor built with
+// -buildmode=c-shared whose //go:wasmexport functions WasGo calls (it runs `_initialize` first).
+// Four times a second (in `process`) it asks the game for the leader; whenever the record is
+// beaten it saves it to highscore.txt in its sandbox (user://mods/archivist/) with
+// wasgo.file_write, a level-2 function the game must allow (safety level 2 and the "files"
+// permission). The game calls its export `report` at the end of the round.
 package main
 
 import (
@@ -10,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"wasgo-sdk/wasgo"
 )
@@ -26,9 +26,6 @@ func playerScore(index int32) int32
 //go:wasmimport game player_name
 func playerName(index, outPtr, outCap int32) int32
 
-//go:wasmimport game round_over
-func roundOver() int32
-
 const recordFile = "highscore.txt"
 
 type record struct {
@@ -38,20 +35,48 @@ type record struct {
 
 func (r record) String() string { return fmt.Sprintf("%s %d", r.name, r.score) }
 
-func main() {
+// How often the leader is checked, in seconds.
+const checkEvery = 0.25
+
+var (
+	best        record
+	sinceCheck  float64
+	initialized bool
+)
+
+// A reactor's main is never called; its exports are.
+func main() {}
+
+//go:wasmexport ready
+func ready() {
 	wasgo.Infof("archivist ready at safety level %d: the record lives in %s", wasgo.SafetyLevel(), recordFile)
-	best := previousRecord()
-	for roundOver() == 0 {
-		time.Sleep(250 * time.Millisecond)
-		if leader, ok := currentLeader(); ok && leader.score > best.score {
-			best = leader
-			if err := wasgo.FileWrite(recordFile, []byte(best.String()+"\n")); err != nil {
-				wasgo.Infof("archivist: cannot save the record: %v (%s)", err, wasgo.LastError())
-				continue
-			}
-			wasgo.Infof("archivist: new record, %s with %d points, saved to %s", best.name, best.score, recordFile)
-		}
+	best = previousRecord()
+	initialized = true
+}
+
+//go:wasmexport process
+func process(delta float64) {
+	sinceCheck += delta
+	if !initialized || sinceCheck < checkEvery {
+		return
 	}
+	sinceCheck = 0
+	leader, ok := currentLeader()
+	if !ok || leader.score <= best.score {
+		return
+	}
+	best = leader
+	if err := wasgo.FileWrite(recordFile, []byte(best.String()+"\n")); err != nil {
+		wasgo.Infof("archivist: cannot save the record: %v (%s)", err, wasgo.LastError())
+		return
+	}
+	wasgo.Infof("archivist: new record, %s with %d points, saved to %s", best.name, best.score, recordFile)
+}
+
+// report logs what the record file holds; the game calls it when the round is over.
+//
+//go:wasmexport report
+func report() {
 	saved, err := wasgo.FileRead(recordFile)
 	if err != nil {
 		wasgo.Infof("archivist: round over, nothing saved (%v)", err)

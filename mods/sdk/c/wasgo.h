@@ -200,8 +200,8 @@ static inline void wasgo_put_bytes(wasgo_writer *w, const void *bytes, uint32_t 
 
 /* ---- Variant decoding --------------------------------------------------------------------- */
 
-/* Reads Variants from bytes the host wrote. Every getter returns 1 on success; on a type
- * mismatch or truncated bytes it returns 0 and sets `error` (later getters then fail too). */
+/* Reads Variants from bytes the host wrote. Every wasgo_read_* returns 1 on success; on a type
+ * mismatch or truncated bytes it returns 0 and sets `error` (later reads then fail too). */
 typedef struct {
     const uint8_t *data;
     uint32_t len, pos;
@@ -252,13 +252,13 @@ static inline int wasgo__header(wasgo_reader *r, uint32_t type, uint32_t *flags)
     return 1;
 }
 
-static inline int wasgo_get_bool(wasgo_reader *r, int *out) {
+static inline int wasgo_read_bool(wasgo_reader *r, int *out) {
     uint32_t flags, v;
     if (!wasgo__header(r, WASGO_BOOL, &flags) || !wasgo__get_u32(r, &v)) return 0;
     *out = v != 0;
     return 1;
 }
-static inline int wasgo_get_int(wasgo_reader *r, int64_t *out) {
+static inline int wasgo_read_int(wasgo_reader *r, int64_t *out) {
     uint32_t flags;
     if (!wasgo__header(r, WASGO_INT, &flags)) return 0;
     if (flags & WASGO_FLAG_64) {
@@ -272,7 +272,7 @@ static inline int wasgo_get_int(wasgo_reader *r, int64_t *out) {
     }
     return 1;
 }
-static inline int wasgo_get_float(wasgo_reader *r, double *out) {
+static inline int wasgo_read_float(wasgo_reader *r, double *out) {
     uint32_t flags;
     if (!wasgo__header(r, WASGO_FLOAT, &flags)) return 0;
     if (flags & WASGO_FLAG_64) {
@@ -287,7 +287,7 @@ static inline int wasgo_get_float(wasgo_reader *r, double *out) {
     return 1;
 }
 /* A String or StringName: `*s` points into the reader's bytes (not NUL-terminated), `*n` bytes. */
-static inline int wasgo_get_string(wasgo_reader *r, const char **s, uint32_t *n) {
+static inline int wasgo_read_string(wasgo_reader *r, const char **s, uint32_t *n) {
     uint32_t h, len;
     const uint8_t *text, *padding;
     if (!wasgo__get_u32(r, &h)) return 0;
@@ -298,16 +298,16 @@ static inline int wasgo_get_string(wasgo_reader *r, const char **s, uint32_t *n)
     *n = len;
     return 1;
 }
-static inline int wasgo_get_vector2(wasgo_reader *r, float *x, float *y) {
+static inline int wasgo_read_vector2(wasgo_reader *r, float *x, float *y) {
     uint32_t flags;
     return wasgo__header(r, WASGO_VECTOR2, &flags) && !(flags & WASGO_FLAG_64) && wasgo__get_f32(r, x) && wasgo__get_f32(r, y);
 }
-static inline int wasgo_get_vector3(wasgo_reader *r, float *x, float *y, float *z) {
+static inline int wasgo_read_vector3(wasgo_reader *r, float *x, float *y, float *z) {
     uint32_t flags;
     return wasgo__header(r, WASGO_VECTOR3, &flags) && !(flags & WASGO_FLAG_64) && wasgo__get_f32(r, x) && wasgo__get_f32(r, y) && wasgo__get_f32(r, z);
 }
 /* An object's handle (0 = null). */
-static inline int wasgo_get_object(wasgo_reader *r, int32_t *handle) {
+static inline int wasgo_read_object(wasgo_reader *r, int32_t *handle) {
     uint32_t flags;
     uint64_t v;
     if (!wasgo__header(r, WASGO_OBJECT, &flags)) return 0;
@@ -317,12 +317,12 @@ static inline int wasgo_get_object(wasgo_reader *r, int32_t *handle) {
     return 1;
 }
 /* An untyped Array's element count; read the elements next. */
-static inline int wasgo_get_array(wasgo_reader *r, uint32_t *count) {
+static inline int wasgo_read_array(wasgo_reader *r, uint32_t *count) {
     uint32_t flags;
     return wasgo__header(r, WASGO_ARRAY, &flags) && flags == 0 && wasgo__get_u32(r, count);
 }
 /* An untyped Dictionary's entry count; read key, value, ... next. */
-static inline int wasgo_get_dictionary(wasgo_reader *r, uint32_t *count) {
+static inline int wasgo_read_dictionary(wasgo_reader *r, uint32_t *count) {
     uint32_t flags;
     return wasgo__header(r, WASGO_DICTIONARY, &flags) && flags == 0 && wasgo__get_u32(r, count);
 }
@@ -344,7 +344,7 @@ static inline int32_t wasgo_get_vector2_prop(int32_t handle, const char *name, f
     if (n < 0) return n;
     if (n > (int32_t)sizeof buf) return WASGO_INVALID_ARGUMENT;
     wasgo_reader r = wasgo_reader_init(buf, (uint32_t)n);
-    return wasgo_get_vector2(&r, x, y) ? 0 : WASGO_INVALID_ARGUMENT;
+    return wasgo_read_vector2(&r, x, y) ? 0 : WASGO_INVALID_ARGUMENT;
 }
 
 /* Emits `mod_event(name, payload)` with the bytes a writer holds; 0 on success. */

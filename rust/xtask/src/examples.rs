@@ -185,7 +185,8 @@ fn build_go(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
         .env("GOFLAGS", "-mod=mod")
         .env("GOCACHE", go_home.join("cache"))
         .env("GOPATH", go_home.join("path"))
-        .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+        // A WASI reactor: WasGo runs `_initialize`, then calls the `//go:wasmexport` functions.
+        .args(["build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "-o"])
         .arg(out)
         .arg(".");
     command::run(&mut cmd, "fix the Go build error shown above")

@@ -3,10 +3,12 @@
 // Package wasgo writes WasGo mods in Go (Go 1.24+, GOOS=wasip1 GOARCH=wasm): helpers over the raw
 // imports in sys.go (generated from the catalog by `cargo xtask bindings`).
 //
-// A Go mod is a WASI command: its main runs on a worker thread when the node starts, may sleep
-// and loop, and every call into the game waits for the game's main thread. Build it with
+// A Go mod is either a WASI reactor, whose //go:wasmexport functions (ready, process, ...) WasGo
+// calls on the main thread after running its `_initialize`, or a WASI command, whose main runs on
+// a worker thread and may sleep and loop (every call into the game then waits for the game's main
+// thread). Build a reactor with
 //
-//	GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags="-s -w" -o mod.wasm .
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -ldflags="-s -w" -o mod.wasm .
 package wasgo
 
 import (
