@@ -223,10 +223,17 @@ impl Object {
         self.get_vec3("position")
     }
 
-    /// The node's children (`get_children()`), each as an owned handle.
+    /// The node's children, in order, each as an owned handle.
     pub fn children(&self) -> Result<Vec<Object>> {
-        let list = self.call("get_children", &[])?;
-        Ok(list.as_array().unwrap_or(&[]).iter().filter_map(|v| v.as_object_handle().and_then(Object::from_handle)).collect())
+        // `get_child_count` + `get_child` rather than `get_children`, whose typed `Array[Node]`
+        // result this WasGo cannot pass yet.
+        let count = self.call_float("get_child_count", &[])? as i64;
+        (0..count)
+            .map(|i| {
+                let child = self.call("get_child", &[Variant::Int(i)])?;
+                child.as_object_handle().and_then(Object::from_handle).ok_or(Error::NotFound)
+            })
+            .collect()
     }
 }
 
