@@ -266,7 +266,7 @@ fn parse_summary(line: &str) -> Option<(usize, usize)> {
 pub fn run_demo(godot: &Path, repo: &Repo, windowed: bool) -> Result<()> {
     let project = repo.project();
     let project = project.to_string_lossy();
-    let mut args = vec!["--path", &project, "res://demo/arena.tscn"];
+    let mut args = vec!["--path", &project, crate::demo_check::DEMO_SCENE];
     if !windowed {
         args.insert(0, "--headless");
     }

@@ -17,6 +17,7 @@ mod bench;
 mod bindings;
 mod cargo_steps;
 mod command;
+mod demo_check;
 mod examples;
 mod godot;
 mod godot_run;
@@ -36,7 +37,8 @@ commands:
   test [--skip-cargo-test] [--filter TEXT]
         install the wasm target, find or provision Godot 4, build the extension (dev profile)
         and the test mods, run `cargo test --workspace`, import the Godot project and run the
-        headless Godot suite (only tests whose `file::name` contains TEXT with --filter)
+        headless Godot suite (only tests whose `file::name` contains TEXT with --filter), then
+        play the demo headless and check its transcript (not with --filter)
   run [--windowed]
         build the extension (release) and the mods, then run the demo (headless unless --windowed)
   mods  build the test mods into godot_project/tests/mods/ and the example mods (Rust, C, Zig,
@@ -229,6 +231,8 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     };
     godot::import_project(&godot, repo)?;
     let suite = godot_run::run_suite(&godot, repo, filter)?;
+    // The demo plays in full runs only: a filtered run targets particular Godot tests.
+    let demo = if filter.is_none() { demo_check::check(&godot, repo) } else { Ok(()) };
 
     let mut problems = Vec::new();
     if let Err(failure) = bindings_check {
@@ -238,6 +242,9 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
         problems.push(failure.to_string());
     }
     problems.extend(suite.problems.iter().cloned());
+    if let Err(failure) = demo {
+        problems.push(failure.to_string());
+    }
     if !problems.is_empty() {
         eprintln!("\nxtask: the test run failed:");
         for problem in &problems {

@@ -1,0 +1,182 @@
+## The example mods of `mods/examples/` (built into `res://demo/mods/` by `cargo xtask mods`), one
+## test each: every mod runs against a small stand-in for the demo's game and the test checks
+## what it did to the game (moved nodes, awards, events, a saved file, traps).
+extends "res://tests/lib/wasgo_test.gd"
+
+const EXAMPLES := "res://demo/mods/"
+const RECORD_FILE := "user://mods/archivist/highscore.txt"
+
+## The stand-in game: players with a name, a score and a node, and the calls mods made.
+var players: Array[Dictionary] = []
+var awards: Array = []
+var events: Array = []
+var _scene: Node2D
+
+
+func cleanup() -> void:
+	super.cleanup()
+	if _scene != null and is_instance_valid(_scene):
+		_scene.free()
+	_scene = null
+
+
+## The arena the demo's mods expect: Arena (with signal `player_joined(name, index)`)
+## / {Players/<one Node2D per player>, Mods}; and the `game.*` functions of the demo.
+func arena(names: Array, scores: Array, positions: Array) -> void:
+	_scene = Node2D.new()
+	_scene.name = "Arena"
+	_scene.add_user_signal("player_joined", [{"name": "player_name", "type": TYPE_STRING}, {"name": "index", "type": TYPE_INT}])
+	var holder := Node2D.new()
+	holder.name = "Players"
+	_scene.add_child(holder)
+	var mods := Node.new()
+	mods.name = "Mods"
+	_scene.add_child(mods)
+	tree.root.add_child(_scene)
+	for i in names.size():
+		add_player(names[i], scores[i], positions[i])
+	var functions := [
+		["player_count", func() -> int: return players.size(), [], ["i32"]],
+		["player_name", func(i: int) -> String: return players[i]["name"], ["i32"], ["string"]],
+		["player_score", func(i: int) -> int: return players[i]["score"], ["i32"], ["i32"]],
+		["player_x", func(i: int) -> float: return players[i]["node"].position.x, ["i32"], ["f32"]],
+		["player_y", func(i: int) -> float: return players[i]["node"].position.y, ["i32"], ["f32"]],
+		["award", _award, ["i32", "i32"], ["i32"]],
+		["move_player", _move_player, ["i32", "f32", "f32"], ["i32"]],
+	]
+	for f: Array in functions:
+		expect_eq(register_game_function("game", f[0], f[1], PackedStringArray(f[2]), PackedStringArray(f[3]), 1), OK, "register game.%s" % f[0])
+
+
+func add_player(player_name: String, score: int, position: Vector2) -> void:
+	var node := Node2D.new()
+	node.name = player_name
+	node.position = position
+	_scene.get_node("Players").add_child(node)
+	players.append({"name": player_name, "score": score, "node": node})
+
+
+func _move_player(index: int, x: float, y: float) -> int:
+	players[index]["node"].position = Vector2(x, y)
+	return 0
+
+
+func _award(index: int, points: int) -> int:
+	awards.append([players[index]["name"], points])
+	players[index]["score"] += points
+	return players[index]["score"]
+
+
+## The example `file` as a mod under Arena/Mods, started (it lives on its callbacks).
+func example(file: String, properties := {}) -> ModProbe:
+	var props := {"wasm_file": EXAMPLES + file + ".wasm"}
+	props.merge(properties, true)
+	var probe := new_mod(file, props)
+	probe.node.mod_event.connect(func(event: String, payload: Variant) -> void: events.append([event, payload]))
+	_scene.get_node("Mods").add_child(probe.node)
+	expect_eq(probe.node.start(), OK, "start() of %s: %s" % [file, probe.node.get_last_error()])
+	return probe
+
+
+func no_traps(probe: ModProbe) -> void:
+	expect_eq(probe.traps, PackedStringArray(), "traps of %s" % probe.node.name)
+
+
+func test_rust_mover_moves_nodes_reads_positions_and_handles_a_signal() -> void:
+	arena(["Ada", "Bo"], [0, 0], [Vector2(10, 10), Vector2(600, 300)])
+	var probe := example("mover")
+	await frames(40)
+	for p: Dictionary in players:
+		var distance: float = p["node"].position.distance_to(Vector2(320, 180))
+		expect(absf(distance - 120.0) < 2.0, "%s is %.1f px from the circle's center, not 120: %s" % [p["name"], distance, probe.describe()])
+	_scene.emit_signal("player_joined", "Zed", 2)
+	await frames(2)
+	expect(probe.has_output("mover: Zed joined, into the circle you go"), "the signal's closure did not run: %s" % probe.describe())
+	no_traps(probe)
+
+
+func test_c_scorekeeper_awards_the_player_nearest_the_star_and_emits_a_dictionary() -> void:
+	arena(["Far", "Near"], [0, 0], [Vector2(0, 360), Vector2(320, 50)])
+	var probe := example("scorekeeper")
+	expect(await wait_until(func() -> bool: return not awards.is_empty(), 3000), "no award within 3 s: %s" % probe.describe())
+	expect_eq(awards.slice(0, 1), [["Near", 10]], "first award")
+	expect(probe.has_output("scorekeeper: +10 to Near"), "no award line: %s" % probe.describe())
+	await frames(2)
+	expect_eq(events.slice(0, 1), [["award", {"player": "Near", "points": 10, "total": 10}]], "mod_event from the C Variant writer")
+	no_traps(probe)
+
+
+func test_zig_greeter_welcomes_each_player_once() -> void:
+	arena(["Ada", "Bo"], [0, 0], [Vector2.ZERO, Vector2.ZERO])
+	var probe := example("greeter")
+	await frames(5)
+	add_player("Cy", 0, Vector2.ZERO)
+	await frames(5)
+	var greetings := probe.outputs_starting_with("greeter: welcome to the arena")
+	expect_eq(greetings, PackedStringArray([
+		"greeter: welcome to the arena, Ada! you are player #1",
+		"greeter: welcome to the arena, Bo! you are player #2",
+		"greeter: welcome to the arena, Cy! you are player #3"]), "greetings")
+	no_traps(probe)
+
+
+func test_assemblyscript_leaderboard_posts_the_standings_as_a_mod_event() -> void:
+	arena(["Ada", "Bo", "Cy"], [5, 30, 12], [Vector2.ZERO, Vector2.ZERO, Vector2.ZERO])
+	var probe := example("leaderboard")
+	expect(await wait_until(func() -> bool: return not events.is_empty(), 4000), "no mod_event within 4 s: %s" % probe.describe())
+	expect_eq(events.slice(0, 1), [["leaderboard", [
+		{"name": "Bo", "score": 30}, {"name": "Cy", "score": 12}, {"name": "Ada", "score": 5}]]], "the leaderboard event")
+	expect(probe.has_output("leaderboard #1 posted: 1. Bo 30, 2. Cy 12, 3. Ada 5"), "no leaderboard line: %s" % probe.describe())
+	no_traps(probe)
+
+
+func test_go_archivist_saves_the_record_at_level_two() -> void:
+	if FileAccess.file_exists(RECORD_FILE):
+		DirAccess.remove_absolute(RECORD_FILE)
+	set_setting(SAFETY_LEVEL, 2)
+	arena(["Ada", "Bo"], [7, 42], [Vector2.ZERO, Vector2.ZERO])
+	var probe := new_mod("archivist", {"wasm_file": EXAMPLES + "archivist.wasm", "safety_level": 2})
+	probe.node.grant_permission("files")
+	_scene.get_node("Mods").add_child(probe.node)
+	expect_eq(probe.node.start(), OK, "start()")
+	var saved: bool = await wait_until(func() -> bool: return FileAccess.file_exists(RECORD_FILE), 3000)
+	if expect(saved, "no %s within 3 s: %s" % [RECORD_FILE, probe.describe()]):
+		expect_eq(FileAccess.get_file_as_string(RECORD_FILE), "Bo 42\n", "the record file")
+	probe.node.call_export("report", [])
+	await frames(2)
+	expect(probe.has_output("archivist: round over, highscore.txt holds: Bo 42"), "report: %s" % probe.describe())
+	no_traps(probe)
+
+
+func test_wat_bonus_gives_the_newest_player_five_points() -> void:
+	arena(["Ada", "Bo", "Cy"], [0, 0, 0], [Vector2.ZERO, Vector2.ZERO, Vector2.ZERO])
+	var probe := example("bonus")
+	expect(await wait_until(func() -> bool: return not awards.is_empty(), 3000), "no award within 3 s: %s" % probe.describe())
+	expect_eq(awards.slice(0, 1), [["Cy", 5]], "first award")
+	expect(probe.has_output("bonus: +5 for the newest player"), "no bonus line: %s" % probe.describe())
+	no_traps(probe)
+
+
+func test_hostile_mod_is_contained_three_ways_while_a_neighbour_goes_on() -> void:
+	arena(["Ada"], [0], [Vector2.ZERO])
+	set_setting(SAFETY_LEVEL, 1)
+	var neighbour := example("greeter")
+	var tricks := {
+		"steal_file": "call to `wasgo.file_write`, which is not exposed at safety level 1",
+		"spin_forever": "overran its callback budget",
+		"eat_memory": "memory limit exceeded",
+	}
+	for export_name: String in tricks:
+		var probe := example("hostile", {"memory_limit_mb": 16})
+		probe.node.call_export(export_name, [])
+		await frames(2)
+		if expect_eq(probe.traps.size(), 1, "traps after %s (%s)" % [export_name, probe.describe()]):
+			expect_contains(probe.traps[0], tricks[export_name], "trap message of %s" % export_name)
+		expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after %s" % export_name)
+		if export_name == "steal_file":
+			expect_eq(probe.unexposed, [["wasgo.file_write", 1]], "unexposed_call after steal_file")
+		await expect_frames_go_on(export_name)
+	add_player("Bo", 0, Vector2.ZERO)
+	await frames(3)
+	expect(neighbour.has_output("welcome to the arena, Bo!"), "the neighbour stopped greeting: %s" % neighbour.describe())
+	no_traps(neighbour)
