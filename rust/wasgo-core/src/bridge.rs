@@ -38,7 +38,10 @@ impl MainThreadBridge {
 
     /// Whether the calling thread is the main thread.
     pub fn on_main_thread(&self) -> bool {
-        std::thread::current().id() == self.main_thread
+        thread_local! {
+            static THIS_THREAD: ThreadId = std::thread::current().id();
+        }
+        THIS_THREAD.with(|id| *id == self.main_thread)
     }
 
     /// Runs `job` on the main thread and returns its result: directly when called there, else by

@@ -10,6 +10,9 @@ use wasmtime::{Caller, Extern, Memory};
 
 /// The mod's exported `memory`, or a trap naming `function`.
 pub(crate) fn memory(caller: &mut Caller<'_, InstanceState>, function: &str) -> wasmtime::Result<Memory> {
+    if let Some(memory) = caller.data().memory {
+        return Ok(memory);
+    }
     match caller.get_export("memory") {
         Some(Extern::Memory(memory)) => Ok(memory),
         _ => Err(HostTrap::new(
@@ -49,6 +52,13 @@ pub(crate) fn read_bytes(caller: &mut Caller<'_, InstanceState>, function: &str,
     let data = memory.data(&*caller);
     let r = range(function, ptr, len, data.len())?;
     Ok(data[r].to_vec())
+}
+
+/// Borrows bytes at `ptr` in place (no copy), for calls that do not touch the store.
+pub(crate) fn bytes_in<'a>(memory: &Memory, store: &'a impl wasmtime::AsContext<Data = InstanceState>, function: &str, ptr: i32, len: i32) -> wasmtime::Result<&'a [u8]> {
+    let data = memory.data(store);
+    let r = range(function, ptr, len, data.len())?;
+    Ok(&data[r])
 }
 
 /// Reads UTF-8 text at `ptr`.

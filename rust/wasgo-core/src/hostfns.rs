@@ -134,21 +134,19 @@ pub(crate) fn define(linker: &mut Linker<InstanceState>, name: &str) -> wasmtime
         })?,
         "get" => linker.func_wrap(M, "get", |mut c: C<'_>, handle: i32, np: i32, nl: i32, out_ptr: i32, out_cap: i32| {
             guarded("wasgo.get", || {
-                let name = guest::read_str(&mut c, "wasgo.get", np, nl)?;
-                match objects::run(&mut c, ObjectOp::Get { handle, name })? {
-                    Ok(reply) => objects::reply_value(&mut c, "wasgo.get", out_ptr, out_cap, reply),
+                match objects::get_property(&mut c, "wasgo.get", handle, np, nl)? {
+                    Ok(value) => objects::reply_value(&mut c, "wasgo.get", out_ptr, out_cap, ObjectReply::Value(value)),
                     Err(code) => Ok(code),
                 }
             })
         })?,
         "set" => linker.func_wrap(M, "set", |mut c: C<'_>, handle: i32, np: i32, nl: i32, vp: i32, vl: i32| {
             guarded("wasgo.set", || {
-                let name = guest::read_str(&mut c, "wasgo.set", np, nl)?;
                 let value = match objects::decode(&mut c, "wasgo.set", vp, vl)? {
                     Ok(v) => v,
                     Err(code) => return Ok(code),
                 };
-                int_reply(objects::run(&mut c, ObjectOp::Set { handle, name, value })?)
+                objects::set_property(&mut c, "wasgo.set", handle, np, nl, value)
             })
         })?,
         "call" => linker.func_wrap(M, "call", |mut c: C<'_>, handle: i32, mp: i32, ml: i32, ap: i32, al: i32, out_ptr: i32, out_cap: i32| {
@@ -277,13 +275,12 @@ fn fast_get(
     bytes_of: impl FnOnce(&WireVariant) -> Option<Vec<u8>>,
     expected: &str,
 ) -> wasmtime::Result<i32> {
-    let name = guest::read_str(c, function, np, nl)?;
-    let value = match objects::run(c, ObjectOp::Get { handle, name: name.clone() })? {
-        Ok(ObjectReply::Value(v)) => v,
-        Ok(ObjectReply::Int(i)) => WireVariant::Int(i as i64),
+    let value = match objects::get_property(c, function, handle, np, nl)? {
+        Ok(v) => v,
         Err(code) => return Ok(code),
     };
     let Some(bytes) = bytes_of(&value) else {
+        let name = guest::read_str(c, function, np, nl)?;
         return Ok(c.data_mut().fail(-3, format!("`{function}`: property `{name}` is not {expected}")));
     };
     let memory = guest::memory(c, function)?;
@@ -292,8 +289,7 @@ fn fast_get(
 }
 
 fn fast_set(c: &mut Caller<'_, InstanceState>, function: &str, handle: i32, np: i32, nl: i32, value: WireVariant) -> wasmtime::Result<i32> {
-    let name = guest::read_str(c, function, np, nl)?;
-    int_reply(objects::run(c, ObjectOp::Set { handle, name, value })?)
+    objects::set_property(c, function, handle, np, nl, value)
 }
 
 /// `wasgo.call`: a result too large for the buffer is kept, so the mod's retry with a larger

@@ -164,6 +164,7 @@ fn arm(store: &mut Store<InstanceState>, kind: DeadlineKind) {
         DeadlineKind::Main => store.data().limits.main_timeout,
     };
     store.data_mut().deadline = limit.map(|d| (Instant::now() + d, kind));
+    store.data_mut().on_main_thread = store.data().runtime.bridge().on_main_thread();
     store.set_epoch_deadline(1);
 }
 
@@ -256,6 +257,8 @@ impl ModInstance {
             sandbox: config.dirs.sandbox.clone().map(|root| crate::sandbox::Sandbox::new(root, config.limits.storage_bytes)),
             permissions: config.permissions.clone(),
             key: config.key,
+            on_main_thread: true,
+            memory: None,
             stash: None,
         };
         let mut store = Store::new(runtime.engine(), state);
@@ -288,6 +291,7 @@ impl ModInstance {
             }
         };
         let main = Self::find_main(&mut store, &instance);
+        store.data_mut().memory = instance.get_memory(&mut store, "memory");
         *shared.live.lock() = Some(Live { store, instance });
         let export_funcs = module
             .module

@@ -53,6 +53,9 @@ pub enum ObjectError {
     /// The member is not reachable at this level: the mod traps like at an unexposed import.
     /// `member` reads like `Node.set_script` or `OS` (a singleton).
     Denied { member: String },
+    /// The mod passed something malformed (e.g. a name that is not UTF-8): it traps with this
+    /// message.
+    Trap(String),
 }
 
 impl ObjectError {
@@ -65,6 +68,28 @@ impl ObjectError {
 /// called on the main thread.
 pub trait ObjectHost: Send + Sync {
     fn run(&self, key: InstanceKey, level: SafetyLevel, op: ObjectOp) -> Result<ObjectReply, ObjectError>;
+
+    /// `ObjectOp::Set` without owned arguments: the hot path of `set` and the typed fast paths,
+    /// used when the mod calls from the main thread. `name` is the mod's bytes, not yet checked
+    /// to be UTF-8 (a host that caches names compares bytes and checks only new ones).
+    fn set_property(&self, key: InstanceKey, level: SafetyLevel, handle: i32, name: &[u8], value: &WireVariant) -> Result<(), ObjectError> {
+        let name = utf8_name(name)?;
+        self.run(key, level, ObjectOp::Set { handle, name: name.into(), value: value.clone() }).map(|_| ())
+    }
+
+    /// `ObjectOp::Get` without owned arguments (see [`ObjectHost::set_property`]).
+    fn get_property(&self, key: InstanceKey, level: SafetyLevel, handle: i32, name: &[u8]) -> Result<WireVariant, ObjectError> {
+        let name = utf8_name(name)?;
+        match self.run(key, level, ObjectOp::Get { handle, name: name.into() })? {
+            ObjectReply::Value(v) => Ok(v),
+            ObjectReply::Int(i) => Ok(WireVariant::Int(i as i64)),
+        }
+    }
+}
+
+/// A member name as text, or the trap for one that is not UTF-8.
+pub fn utf8_name(name: &[u8]) -> Result<&str, ObjectError> {
+    std::str::from_utf8(name).map_err(|e| ObjectError::Trap(format!("a property name is not valid UTF-8 (at byte {})", e.valid_up_to())))
 }
 
 /// Runs `op` for the calling instance and turns failures into codes or traps.
@@ -75,18 +100,11 @@ pub(crate) fn run(caller: &mut Caller<'_, InstanceState>, op: ObjectOp) -> wasmt
         return Ok(Err(caller.data_mut().fail(-5, "no game is attached to this WasGo runtime, so there are no objects to reach")));
     };
     let (key, level, kill) = (state.key, state.level, state.kill.clone());
+    let host = host.clone();
     let outcome = runtime.bridge().run(&kill, move || host.run(key, level, op)).map_err(|_| wasmtime::Error::new(KilledTrap))?;
     match outcome {
         Ok(reply) => Ok(Ok(reply)),
-        Err(ObjectError::Failed { code, message }) => Ok(Err(caller.data_mut().fail(code.min(-1), message))),
-        Err(ObjectError::Denied { member }) => {
-            caller.data().emit(ModEvent::UnexposedCall { function: member.clone(), level });
-            Err(HostTrap::new(
-                TrapKind::Unexposed { function: member.clone(), level },
-                format!("call to `{member}`, which is not exposed at safety level {level} (it is not in the WasGo allowlist; the game can extend `addons/wasgo/allowlist.cfg`)"),
-            )
-            .into_error())
-        }
+        Err(e) => Ok(Err(settle(caller, Err(e))?)),
     }
 }
 
@@ -102,4 +120,78 @@ pub(crate) fn reply_value(caller: &mut Caller<'_, InstanceState>, function: &str
         ObjectReply::Int(i) => Ok(i),
         ObjectReply::Value(v) => guest::write_out(caller, function, out_ptr, out_cap, &v.encode()),
     }
+}
+
+/// Sets a property for the calling instance. On the main thread the name is read in place
+/// and the host is called directly (no allocation, no queue); from `main` it goes through
+/// [`run`] and the bridge.
+pub(crate) fn set_property(caller: &mut Caller<'_, InstanceState>, function: &str, handle: i32, np: i32, nl: i32, value: WireVariant) -> wasmtime::Result<i32> {
+    if let Some(memory) = main_thread_memory(caller, function)? {
+        let outcome = {
+            let state = caller.data();
+            let host = state.runtime.object_host().expect("checked by main_thread_memory");
+            let name = guest::bytes_in(&memory, &*caller, function, np, nl)?;
+            host.set_property(state.key, state.level, handle, name, &value)
+        };
+        return settle(caller, outcome.map(|()| ObjectReply::Int(0)));
+    }
+    let name = guest::read_str(caller, function, np, nl)?;
+    Ok(match run(caller, ObjectOp::Set { handle, name, value })? {
+        Ok(_) => 0,
+        Err(code) => code,
+    })
+}
+
+/// Reads a property for the calling instance (see [`set_property`]).
+pub(crate) fn get_property(caller: &mut Caller<'_, InstanceState>, function: &str, handle: i32, np: i32, nl: i32) -> wasmtime::Result<Result<WireVariant, i32>> {
+    if let Some(memory) = main_thread_memory(caller, function)? {
+        let outcome = {
+            let state = caller.data();
+            let host = state.runtime.object_host().expect("checked by main_thread_memory");
+            let name = guest::bytes_in(&memory, &*caller, function, np, nl)?;
+            host.get_property(state.key, state.level, handle, name)
+        };
+        return Ok(match outcome {
+            Ok(v) => Ok(v),
+            Err(e) => Err(settle(caller, Err(e))?),
+        });
+    }
+    let name = guest::read_str(caller, function, np, nl)?;
+    Ok(match run(caller, ObjectOp::Get { handle, name })? {
+        Ok(ObjectReply::Value(v)) => Ok(v),
+        Ok(ObjectReply::Int(i)) => Ok(WireVariant::Int(i as i64)),
+        Err(code) => Err(code),
+    })
+}
+
+/// The mod's memory when the direct path applies: on the main thread, with an object host.
+fn main_thread_memory(caller: &mut Caller<'_, InstanceState>, function: &str) -> wasmtime::Result<Option<wasmtime::Memory>> {
+    let state = caller.data();
+    if !state.on_main_thread || state.runtime.object_host().is_none() {
+        return Ok(None);
+    }
+    guest::memory(caller, function).map(Some)
+}
+
+/// Turns a host outcome into the mod's return value, a recorded error, or a trap.
+fn settle(caller: &mut Caller<'_, InstanceState>, outcome: Result<ObjectReply, ObjectError>) -> wasmtime::Result<i32> {
+    let level = caller.data().level;
+    match outcome {
+        Ok(ObjectReply::Int(i)) => Ok(i),
+        Ok(ObjectReply::Value(_)) => Ok(0),
+        Err(ObjectError::Failed { code, message }) => Ok(caller.data_mut().fail(code.min(-1), message)),
+        Err(ObjectError::Trap(message)) => Err(HostTrap::new(TrapKind::HostCall, message).into_error()),
+        Err(ObjectError::Denied { member }) => {
+            caller.data().emit(ModEvent::UnexposedCall { function: member.clone(), level });
+            Err(denied_trap(&member, level))
+        }
+    }
+}
+
+fn denied_trap(member: &str, level: SafetyLevel) -> wasmtime::Error {
+    HostTrap::new(
+        TrapKind::Unexposed { function: member.to_string(), level },
+        format!("call to `{member}`, which is not exposed at safety level {level} (it is not in the WasGo allowlist; the game can extend `addons/wasgo/allowlist.cfg`)"),
+    )
+    .into_error()
 }

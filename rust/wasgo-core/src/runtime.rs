@@ -59,7 +59,7 @@ pub struct Runtime {
     bridge: MainThreadBridge,
     games: GameFunctions,
     game_handler: RwLock<Option<Arc<dyn GameCallHandler>>>,
-    object_host: RwLock<Option<Arc<dyn crate::objects::ObjectHost>>>,
+    object_host: std::sync::OnceLock<Arc<dyn crate::objects::ObjectHost>>,
     next_key: AtomicU64,
     cache: Mutex<HashMap<String, Arc<CompiledModule>>>,
     cache_dir: Option<PathBuf>,
@@ -89,7 +89,7 @@ impl Runtime {
             bridge: MainThreadBridge::new(),
             games: GameFunctions::default(),
             game_handler: RwLock::new(None),
-            object_host: RwLock::new(None),
+            object_host: std::sync::OnceLock::new(),
             next_key: AtomicU64::new(1),
             cache: Mutex::new(HashMap::new()),
             cache_dir: config.cache_dir,
@@ -120,13 +120,14 @@ impl Runtime {
         *self.game_handler.write() = Some(handler);
     }
 
-    /// Sets who runs the object functions (`get_node`, `get`, `set`, `call`, ...).
-    pub fn set_object_host(&self, host: Arc<dyn crate::objects::ObjectHost>) {
-        *self.object_host.write() = Some(host);
+    /// Sets who runs the object functions (`get_node`, `get`, `set`, `call`, ...). Set once;
+    /// later calls are ignored (returns false).
+    pub fn set_object_host(&self, host: Arc<dyn crate::objects::ObjectHost>) -> bool {
+        self.object_host.set(host).is_ok()
     }
 
-    pub(crate) fn object_host(&self) -> Option<Arc<dyn crate::objects::ObjectHost>> {
-        self.object_host.read().clone()
+    pub(crate) fn object_host(&self) -> Option<&Arc<dyn crate::objects::ObjectHost>> {
+        self.object_host.get()
     }
 
     /// A key no other instance of this runtime has (for [`InstanceConfig::key`](crate::InstanceConfig)).

@@ -142,6 +142,11 @@ pub struct InstanceState {
     pub(crate) permissions: Arc<crate::permissions::Permissions>,
     /// Identifies the instance to the object host.
     pub(crate) key: crate::objects::InstanceKey,
+    /// Whether the entry running now runs on the main thread (set at every entry; saves a
+    /// thread-local lookup on every object call).
+    pub(crate) on_main_thread: bool,
+    /// The mod's exported `memory`, found once after instantiation.
+    pub(crate) memory: Option<wasmtime::Memory>,
     /// A `call` result that did not fit the mod's buffer, kept for the retry: (request, result).
     pub(crate) stash: Option<(Vec<u8>, Vec<u8>)>,
 }

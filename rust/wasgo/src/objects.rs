@@ -7,7 +7,7 @@
 
 use crate::convert::{from_wire, to_wire};
 use crate::settings;
-use godot::classes::{ClassDb, Engine, FileAccess, Node, Object, RefCounted};
+use godot::classes::{ClassDb, Engine, FileAccess, Node, Node2D, Node3D, Object, RefCounted};
 use godot::prelude::*;
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -18,11 +18,93 @@ use wasgo_core::{InstanceKey, ObjectError, ObjectHost, ObjectOp, ObjectReply, Sa
 /// Where the allowlist ships in the addon.
 pub const ALLOWLIST_PATH: &str = "res://addons/wasgo/allowlist.cfg";
 
-enum Slot {
-    /// Held by id: never kept alive by the mod.
-    Weak(InstanceId),
-    /// A RefCounted object the mod holds a reference to.
-    Strong(Gd<RefCounted>),
+/// Bumped whenever the allowlist changes, so cached decisions are made again. (An atomic, not a
+/// thread-local: it is read on every fast-path call, and a `cdylib`'s thread-locals are slow.)
+static ALLOWLIST_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn allowlist_generation() -> u64 {
+    ALLOWLIST_GENERATION.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn bump_allowlist_generation() {
+    ALLOWLIST_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A small, fast hash for the maps on the hot path (keys are ids and short member names the
+/// mod picks; a collision-flooding mod only slows itself down).
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// The classes whose hot properties have typed setters (the fast paths' ptrcalls), cast once.
+enum Typed {
+    Node2D(Gd<Node2D>),
+    Node3D(Gd<Node3D>),
+    Other,
+}
+
+/// What a handle stands for; the class is looked up and the object cast once, when the handle
+/// is made. A `Gd` of a non-RefCounted object does not keep it alive: every use checks
+/// `is_instance_valid()` first, so a freed object answers -4.
+struct Slot {
+    id: InstanceId,
+    obj: Gd<Object>,
+    /// Set for RefCounted objects, which the mod keeps alive while it holds the handle.
+    _strong: Option<Gd<RefCounted>>,
+    class: StringName,
+    typed: Typed,
+    /// Properties the mod used on this object: decided and resolved once, then found by a short
+    /// linear scan (cheaper than hashing the name on every fast-path call).
+    props: Vec<PropEntry>,
+    /// The allowlist generation `props` were decided under.
+    props_generation: u64,
+}
+
+/// Most properties a slot remembers; more are decided again each time.
+const MAX_CACHED_PROPS: usize = 16;
+
+/// One property of one object, as the fast paths need it.
+struct PropEntry {
+    name: Box<[u8]>,
+    allowed: bool,
+    sname: StringName,
+    hot: Hot,
+}
+
+/// Hot properties with typed accessors on Node2D and Node3D.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hot {
+    Position,
+    GlobalPosition,
+    Scale,
+    Rotation,
+    None,
+}
+
+impl Hot {
+    fn of(name: &str) -> Hot {
+        match name {
+            "position" => Hot::Position,
+            "global_position" => Hot::GlobalPosition,
+            "scale" => Hot::Scale,
+            "rotation" => Hot::Rotation,
+            _ => Hot::None,
+        }
+    }
 }
 
 /// One instance's objects.
@@ -33,11 +115,27 @@ pub struct InstanceObjects {
     by_id: HashMap<InstanceId, i32>,
     connections: Vec<(InstanceId, StringName, Callable)>,
     callback_args: Vec<Variant>,
+    /// Allowlist decisions per handle and member kind (cleared when a handle is released).
+    decisions: FastMap<(i32, MemberKind), FastMap<Box<str>, bool>>,
+    /// The allowlist generation `decisions` were made under.
+    decisions_generation: u64,
+    /// Member names the mod used, as StringNames (made once: making one takes a global lock).
+    names: FastMap<Box<str>, StringName>,
 }
 
 impl InstanceObjects {
     fn new(script: InstanceId) -> InstanceObjects {
-        InstanceObjects { script, slots: Vec::new(), free: Vec::new(), by_id: HashMap::new(), connections: Vec::new(), callback_args: Vec::new() }
+        InstanceObjects {
+            script,
+            slots: Vec::new(),
+            free: Vec::new(),
+            by_id: HashMap::new(),
+            connections: Vec::new(),
+            callback_args: Vec::new(),
+            decisions: FastMap::default(),
+            decisions_generation: 0,
+            names: FastMap::default(),
+        }
     }
 
     /// The handle for `obj`, reusing an existing one.
@@ -46,10 +144,15 @@ impl InstanceObjects {
         if let Some(h) = self.by_id.get(&id) {
             return *h;
         }
-        let slot = match obj.clone().try_cast::<RefCounted>() {
-            Ok(rc) => Slot::Strong(rc),
-            Err(_) => Slot::Weak(id),
+        let class = StringName::from(&obj.get_class());
+        let typed = if let Ok(n) = obj.clone().try_cast::<Node2D>() {
+            Typed::Node2D(n)
+        } else if let Ok(n) = obj.clone().try_cast::<Node3D>() {
+            Typed::Node3D(n)
+        } else {
+            Typed::Other
         };
+        let slot = Slot { id, obj: obj.clone(), _strong: obj.clone().try_cast::<RefCounted>().ok(), class, typed, props: Vec::new(), props_generation: 0 };
         let index = match self.free.pop() {
             Some(i) => {
                 self.slots[i] = Some(slot);
@@ -67,22 +170,159 @@ impl InstanceObjects {
 
     /// The object behind a handle; -4 if the handle is unknown or its object was freed.
     pub fn object(&self, handle: i32) -> Result<Gd<Object>, ObjectError> {
-        let slot = usize::try_from(handle - 1).ok().and_then(|i| self.slots.get(i)).and_then(|s| s.as_ref());
-        match slot {
-            Some(Slot::Strong(rc)) => Ok(rc.clone().upcast()),
-            Some(Slot::Weak(id)) => Gd::<Object>::try_from_instance_id(*id).map_err(|_| ObjectError::failed(-4, format!("handle {handle} refers to an object that was freed"))),
-            None => Err(ObjectError::failed(-4, format!("{handle} is not a live handle (released, or never given)"))),
+        let slot = self.slot(handle)?;
+        if !slot.obj.is_instance_valid() {
+            return Err(freed(handle));
         }
+        Ok(slot.obj.clone())
+    }
+
+    fn live_slot_mut(&mut self, handle: i32) -> Result<&mut Slot, ObjectError> {
+        let slot = usize::try_from(handle - 1)
+            .ok()
+            .and_then(|i| self.slots.get_mut(i))
+            .and_then(|s| s.as_mut())
+            .ok_or_else(|| ObjectError::failed(-4, format!("{handle} is not a live handle (released, or never given)")))?;
+        if !slot.obj.is_instance_valid() {
+            return Err(freed(handle));
+        }
+        Ok(slot)
+    }
+
+    fn slot(&self, handle: i32) -> Result<&Slot, ObjectError> {
+        usize::try_from(handle - 1)
+            .ok()
+            .and_then(|i| self.slots.get(i))
+            .and_then(|s| s.as_ref())
+            .ok_or_else(|| ObjectError::failed(-4, format!("{handle} is not a live handle (released, or never given)")))
+    }
+
+    /// The StringName for a member name the mod passed.
+    fn name(&mut self, name: &str) -> Result<StringName, ObjectError> {
+        if let Some(n) = self.names.get(name) {
+            return Ok(n.clone());
+        }
+        let n = name_arg(name)?;
+        if self.names.len() < 4096 {
+            self.names.insert(name.into(), n.clone());
+        }
+        Ok(n)
+    }
+
+    /// Whether `member` may be reached on the object behind `handle` (cached per handle).
+    fn allowed(&mut self, handle: i32, level: SafetyLevel, kind: MemberKind, member: &str) -> Result<(), ObjectError> {
+        if level == SafetyLevel::Unsafe {
+            return Ok(());
+        }
+        let generation = allowlist_generation();
+        if self.decisions_generation != generation {
+            self.decisions.clear();
+            self.decisions_generation = generation;
+        }
+        let cached = self.decisions.get(&(handle, kind)).and_then(|m| m.get(member)).copied();
+        let ok = match cached {
+            Some(ok) => ok,
+            None => {
+                let class = self.slot(handle)?.class.clone();
+                let ok = check(&class, level, kind, member).is_ok();
+                self.decisions.entry((handle, kind)).or_default().insert(member.into(), ok);
+                ok
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            let class = &self.slot(handle)?.class;
+            Err(ObjectError::Denied { member: format!("{class}.{member}") })
+        }
+    }
+
+    /// The cached entry for property `name` of the object behind `handle` (made on first use).
+    fn prop(&mut self, level: SafetyLevel, handle: i32, name: &[u8]) -> Result<(usize, bool), ObjectError> {
+        let generation = allowlist_generation();
+        let slot = usize::try_from(handle - 1)
+            .ok()
+            .and_then(|i| self.slots.get_mut(i))
+            .and_then(|s| s.as_mut())
+            .ok_or_else(|| ObjectError::failed(-4, format!("{handle} is not a live handle (released, or never given)")))?;
+        if slot.props_generation != generation {
+            slot.props.clear();
+            slot.props_generation = generation;
+        }
+        if let Some(i) = slot.props.iter().position(|p| &*p.name == name) {
+            return Ok((i, slot.props[i].allowed));
+        }
+        let name = wasgo_core::objects::utf8_name(name)?;
+        let allowed = level == SafetyLevel::Unsafe || check(&slot.class, level, MemberKind::Property, name).is_ok();
+        let entry = PropEntry { name: name.as_bytes().into(), allowed, sname: name_arg(name)?, hot: Hot::of(name) };
+        if slot.props.len() >= MAX_CACHED_PROPS {
+            slot.props.remove(0);
+        }
+        slot.props.push(entry);
+        Ok((slot.props.len() - 1, allowed))
+    }
+
+    fn denied(&self, handle: i32, member: &str) -> ObjectError {
+        let class = self.slot(handle).map(|s| s.class.to_string()).unwrap_or_default();
+        ObjectError::Denied { member: format!("{class}.{member}") }
+    }
+
+    /// `wasgo.set` and its fast paths: the allowlist, then a typed setter for the hot
+    /// properties of Node2D and Node3D, else `Object.set`.
+    pub fn set_property(&mut self, level: SafetyLevel, handle: i32, name: &[u8], value: &WireVariant) -> Result<(), ObjectError> {
+        let (index, allowed) = self.prop(level, handle, name)?;
+        if !allowed {
+            return Err(self.denied(handle, &String::from_utf8_lossy(name)));
+        }
+        let slot = self.live_slot_mut(handle)?;
+        let hot = slot.props[index].hot;
+        match (&mut slot.typed, hot, value) {
+            (Typed::Node2D(node), Hot::Position, WireVariant::Vector2([x, y])) => return Ok(node.set_position(Vector2::new(*x, *y))),
+            (Typed::Node2D(node), Hot::GlobalPosition, WireVariant::Vector2([x, y])) => return Ok(node.set_global_position(Vector2::new(*x, *y))),
+            (Typed::Node2D(node), Hot::Scale, WireVariant::Vector2([x, y])) => return Ok(node.set_scale(Vector2::new(*x, *y))),
+            (Typed::Node2D(node), Hot::Rotation, WireVariant::Float(r)) => return Ok(node.set_rotation(*r as f32)),
+            (Typed::Node3D(node), Hot::Position, WireVariant::Vector3([x, y, z])) => return Ok(node.set_position(Vector3::new(*x, *y, *z))),
+            (Typed::Node3D(node), Hot::GlobalPosition, WireVariant::Vector3([x, y, z])) => return Ok(node.set_global_position(Vector3::new(*x, *y, *z))),
+            (Typed::Node3D(node), Hot::Scale, WireVariant::Vector3([x, y, z])) => return Ok(node.set_scale(Vector3::new(*x, *y, *z))),
+            (Typed::Node3D(node), Hot::Rotation, WireVariant::Vector3([x, y, z])) => return Ok(node.set_rotation(Vector3::new(*x, *y, *z))),
+            _ => {}
+        }
+        let mut obj = slot.obj.clone();
+        let sname = slot.props[index].sname.clone();
+        let value = from_wire(value, self)?;
+        obj.set(&sname, &value);
+        Ok(())
+    }
+
+    /// `wasgo.get` and its fast paths.
+    pub fn get_property(&mut self, level: SafetyLevel, handle: i32, name: &[u8]) -> Result<WireVariant, ObjectError> {
+        let (index, allowed) = self.prop(level, handle, name)?;
+        if !allowed {
+            return Err(self.denied(handle, &String::from_utf8_lossy(name)));
+        }
+        let slot = self.live_slot_mut(handle)?;
+        match (&slot.typed, slot.props[index].hot) {
+            (Typed::Node2D(node), Hot::Position) => {
+                let p = node.get_position();
+                return Ok(WireVariant::Vector2([p.x, p.y]));
+            }
+            (Typed::Node3D(node), Hot::Position) => {
+                let p = node.get_position();
+                return Ok(WireVariant::Vector3([p.x, p.y, p.z]));
+            }
+            _ => {}
+        }
+        let obj = slot.obj.clone();
+        let sname = slot.props[index].sname.clone();
+        let value = obj.get(&sname);
+        to_wire(&value, self)
     }
 
     fn release(&mut self, handle: i32) {
         let Some(index) = usize::try_from(handle - 1).ok().filter(|i| *i < self.slots.len()) else { return };
         if let Some(slot) = self.slots[index].take() {
-            let id = match &slot {
-                Slot::Weak(id) => *id,
-                Slot::Strong(rc) => rc.instance_id(),
-            };
-            self.by_id.remove(&id);
+            self.by_id.remove(&slot.id);
+            self.decisions.retain(|(h, _), _| *h != handle);
             self.free.push(index);
         }
     }
@@ -111,7 +351,7 @@ pub struct Outbox {
 thread_local! {
     // Each table sits in its own RefCell so that Godot code run by one op (a setter, a method)
     // can use other instances' tables; the same instance cannot re-enter (its store is busy).
-    static INSTANCES: RefCell<HashMap<InstanceKey, Rc<RefCell<InstanceObjects>>>> = RefCell::new(HashMap::new());
+    static INSTANCES: RefCell<FastMap<InstanceKey, Rc<RefCell<InstanceObjects>>>> = RefCell::new(FastMap::default());
     static OUTBOX: RefCell<HashMap<InstanceKey, Outbox>> = RefCell::new(HashMap::new());
     static ALLOWLIST: RefCell<Allowlist> = RefCell::new(Allowlist::default());
     /// (class, kind, member) → allowed, for levels 1 and 2.
@@ -135,6 +375,7 @@ pub fn load_allowlist() {
     }
     ALLOWLIST.with(|a| *a.borrow_mut() = list);
     DECISIONS.with(|d| d.borrow_mut().clear());
+    bump_allowlist_generation();
 }
 
 /// Allows more members at levels 1 and 2 (`WasmEngine.extend_allowlist`).
@@ -144,6 +385,7 @@ pub fn extend_allowlist(class: &str, kind: Option<MemberKind>, names: Vec<String
         None => a.borrow_mut().extend_singletons(names),
     });
     DECISIONS.with(|d| d.borrow_mut().clear());
+    bump_allowlist_generation();
 }
 
 fn class_chain(class: &StringName) -> Vec<String> {
@@ -158,11 +400,11 @@ fn class_chain(class: &StringName) -> Vec<String> {
 }
 
 /// Whether `member` of `kind` may be reached on `obj` at `level`; Denied names `Class.member`.
-fn check(obj: &Gd<Object>, level: SafetyLevel, kind: MemberKind, member: &str) -> Result<(), ObjectError> {
+fn check(class: &StringName, level: SafetyLevel, kind: MemberKind, member: &str) -> Result<(), ObjectError> {
     if level == SafetyLevel::Unsafe {
         return Ok(());
     }
-    let class = StringName::from(&obj.get_class());
+    let class = class.clone();
     let key = (class.clone(), kind, member.to_string());
     let allowed = DECISIONS.with(|d| d.borrow().get(&key).copied()).unwrap_or_else(|| {
         let chain = class_chain(&class);
@@ -242,12 +484,30 @@ pub fn set_callback_args(key: InstanceKey, args: Vec<Variant>) {
 /// The game side of the object functions.
 pub struct GodotObjectHost;
 
-impl ObjectHost for GodotObjectHost {
-    fn run(&self, key: InstanceKey, level: SafetyLevel, op: ObjectOp) -> Result<ObjectReply, ObjectError> {
+impl GodotObjectHost {
+    fn with_table<R>(key: InstanceKey, f: impl FnOnce(&mut InstanceObjects) -> Result<R, ObjectError>) -> Result<R, ObjectError> {
         let table = table(key).ok_or_else(|| ObjectError::failed(-5, "this instance has no object table (its node is gone)"))?;
         let mut objects = table.try_borrow_mut().map_err(|_| ObjectError::failed(-7, "the instance's objects are busy with another call"))?;
-        run_op(&mut objects, key, level, op)
+        f(&mut objects)
     }
+}
+
+impl ObjectHost for GodotObjectHost {
+    fn run(&self, key: InstanceKey, level: SafetyLevel, op: ObjectOp) -> Result<ObjectReply, ObjectError> {
+        Self::with_table(key, |objects| run_op(objects, key, level, op))
+    }
+
+    fn set_property(&self, key: InstanceKey, level: SafetyLevel, handle: i32, name: &[u8], value: &WireVariant) -> Result<(), ObjectError> {
+        Self::with_table(key, |objects| objects.set_property(level, handle, name, value))
+    }
+
+    fn get_property(&self, key: InstanceKey, level: SafetyLevel, handle: i32, name: &[u8]) -> Result<WireVariant, ObjectError> {
+        Self::with_table(key, |objects| objects.get_property(level, handle, name))
+    }
+}
+
+fn freed(handle: i32) -> ObjectError {
+    ObjectError::failed(-4, format!("handle {handle} refers to an object that was freed"))
 }
 
 fn name_arg(name: &str) -> Result<StringName, ObjectError> {
@@ -286,23 +546,12 @@ fn run_op(objects: &mut InstanceObjects, key: InstanceKey, level: SafetyLevel, o
             objects.release(handle);
             Ok(ObjectReply::Int(0))
         }
-        ObjectOp::Get { handle, name } => {
-            let obj = objects.object(handle)?;
-            check(&obj, level, MemberKind::Property, &name)?;
-            let value = obj.get(&name_arg(&name)?);
-            to_wire(&value, objects).map(ObjectReply::Value)
-        }
-        ObjectOp::Set { handle, name, value } => {
-            let mut obj = objects.object(handle)?;
-            check(&obj, level, MemberKind::Property, &name)?;
-            let value = from_wire(&value, objects)?;
-            obj.set(&name_arg(&name)?, &value);
-            Ok(ObjectReply::Int(0))
-        }
+        ObjectOp::Get { handle, name } => objects.get_property(level, handle, name.as_bytes()).map(ObjectReply::Value),
+        ObjectOp::Set { handle, name, value } => objects.set_property(level, handle, name.as_bytes(), &value).map(|()| ObjectReply::Int(0)),
         ObjectOp::Call { handle, method, args } => {
             let mut obj = objects.object(handle)?;
-            check(&obj, level, MemberKind::Method, &method)?;
-            let sname = name_arg(&method)?;
+            objects.allowed(handle, level, MemberKind::Method, &method)?;
+            let sname = objects.name(&method)?;
             if !obj.has_method(&sname) {
                 return Err(ObjectError::failed(-1, format!("`{}` has no method `{method}`", obj.get_class())));
             }
@@ -312,7 +561,7 @@ fn run_op(objects: &mut InstanceObjects, key: InstanceKey, level: SafetyLevel, o
         }
         ObjectOp::Connect { handle, signal, callback_id } => {
             let mut obj = objects.object(handle)?;
-            check(&obj, level, MemberKind::Signal, &signal)?;
+            objects.allowed(handle, level, MemberKind::Signal, &signal)?;
             let sname = name_arg(&signal)?;
             if !obj.has_signal(&sname) {
                 return Err(ObjectError::failed(-1, format!("`{}` has no signal `{signal}`", obj.get_class())));
