@@ -177,18 +177,6 @@ impl InstanceObjects {
         Ok(slot.obj.clone())
     }
 
-    fn live_slot_mut(&mut self, handle: i32) -> Result<&mut Slot, ObjectError> {
-        let slot = usize::try_from(handle - 1)
-            .ok()
-            .and_then(|i| self.slots.get_mut(i))
-            .and_then(|s| s.as_mut())
-            .ok_or_else(|| ObjectError::failed(-4, format!("{handle} is not a live handle (released, or never given)")))?;
-        if !slot.obj.is_instance_valid() {
-            return Err(freed(handle));
-        }
-        Ok(slot)
-    }
-
     fn slot(&self, handle: i32) -> Result<&Slot, ObjectError> {
         usize::try_from(handle - 1)
             .ok()
@@ -237,8 +225,9 @@ impl InstanceObjects {
         }
     }
 
-    /// The cached entry for property `name` of the object behind `handle` (made on first use).
-    fn prop(&mut self, level: SafetyLevel, handle: i32, name: &[u8]) -> Result<(usize, bool), ObjectError> {
+    /// The live slot behind `handle` and the index of its cached entry for property `name`
+    /// (made on first use). Denied properties answer `Denied`; freed objects -4.
+    fn prop(&mut self, level: SafetyLevel, handle: i32, name: &[u8]) -> Result<(&mut Slot, usize), ObjectError> {
         let generation = allowlist_generation();
         let slot = usize::try_from(handle - 1)
             .ok()
@@ -249,32 +238,32 @@ impl InstanceObjects {
             slot.props.clear();
             slot.props_generation = generation;
         }
-        if let Some(i) = slot.props.iter().position(|p| &*p.name == name) {
-            return Ok((i, slot.props[i].allowed));
+        let index = match slot.props.iter().position(|p| &*p.name == name) {
+            Some(i) => i,
+            None => {
+                let name = wasgo_core::objects::utf8_name(name)?;
+                let allowed = level == SafetyLevel::Unsafe || check(&slot.class, level, MemberKind::Property, name).is_ok();
+                let entry = PropEntry { name: name.as_bytes().into(), allowed, sname: name_arg(name)?, hot: Hot::of(name) };
+                if slot.props.len() >= MAX_CACHED_PROPS {
+                    slot.props.remove(0);
+                }
+                slot.props.push(entry);
+                slot.props.len() - 1
+            }
+        };
+        if !slot.props[index].allowed {
+            return Err(ObjectError::Denied { member: format!("{}.{}", slot.class, String::from_utf8_lossy(name)) });
         }
-        let name = wasgo_core::objects::utf8_name(name)?;
-        let allowed = level == SafetyLevel::Unsafe || check(&slot.class, level, MemberKind::Property, name).is_ok();
-        let entry = PropEntry { name: name.as_bytes().into(), allowed, sname: name_arg(name)?, hot: Hot::of(name) };
-        if slot.props.len() >= MAX_CACHED_PROPS {
-            slot.props.remove(0);
+        if !slot.obj.is_instance_valid() {
+            return Err(freed(handle));
         }
-        slot.props.push(entry);
-        Ok((slot.props.len() - 1, allowed))
-    }
-
-    fn denied(&self, handle: i32, member: &str) -> ObjectError {
-        let class = self.slot(handle).map(|s| s.class.to_string()).unwrap_or_default();
-        ObjectError::Denied { member: format!("{class}.{member}") }
+        Ok((slot, index))
     }
 
     /// `wasgo.set` and its fast paths: the allowlist, then a typed setter for the hot
     /// properties of Node2D and Node3D, else `Object.set`.
     pub fn set_property(&mut self, level: SafetyLevel, handle: i32, name: &[u8], value: &WireVariant) -> Result<(), ObjectError> {
-        let (index, allowed) = self.prop(level, handle, name)?;
-        if !allowed {
-            return Err(self.denied(handle, &String::from_utf8_lossy(name)));
-        }
-        let slot = self.live_slot_mut(handle)?;
+        let (slot, index) = self.prop(level, handle, name)?;
         let hot = slot.props[index].hot;
         match (&mut slot.typed, hot, value) {
             (Typed::Node2D(node), Hot::Position, WireVariant::Vector2([x, y])) => return Ok(node.set_position(Vector2::new(*x, *y))),
@@ -296,11 +285,7 @@ impl InstanceObjects {
 
     /// `wasgo.get` and its fast paths.
     pub fn get_property(&mut self, level: SafetyLevel, handle: i32, name: &[u8]) -> Result<WireVariant, ObjectError> {
-        let (index, allowed) = self.prop(level, handle, name)?;
-        if !allowed {
-            return Err(self.denied(handle, &String::from_utf8_lossy(name)));
-        }
-        let slot = self.live_slot_mut(handle)?;
+        let (slot, index) = self.prop(level, handle, name)?;
         match (&slot.typed, slot.props[index].hot) {
             (Typed::Node2D(node), Hot::Position) => {
                 let p = node.get_position();
