@@ -11,7 +11,7 @@ use crate::{Failure, Repo, Result};
 /// The scene `cargo xtask run` plays.
 pub const DEMO_SCENE: &str = "res://demo/arena.tscn";
 /// The round lasts seconds; start-up and shutdown a few more.
-const DEMO_TIMEOUT: Duration = Duration::from_secs(120);
+const DEMO_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A line each mod must have put in the transcript: (who, what it says when it acts).
 const EXPECTED: &[(&str, &str)] = &[
