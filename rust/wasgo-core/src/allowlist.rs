@@ -180,6 +180,31 @@ mod tests {
     }
 
     #[test]
+    fn every_escape_hatch_of_the_contract_is_hard_denied() {
+        // Even an allowlist that opens everything by name cannot open these at levels 1 and 2.
+        let mut list = Allowlist::default();
+        let everything = ["call", "callv", "call_deferred", "propagate_call", "set_script", "set", "get", "quit", "get_singleton", "load", "open", "request", "poll"];
+        for class in HARD_DENIED_CLASSES.iter().chain(&["Object", "Node", "SceneTree"]) {
+            list.extend(class, MemberKind::Method, everything.iter().map(|s| s.to_string()));
+            list.extend(class, MemberKind::Property, ["script".to_string()]);
+        }
+        list.extend_singletons(HARD_DENIED_CLASSES.iter().map(|s| s.to_string()));
+        for class in ["Expression", "GDScript", "ResourceLoader", "ResourceSaver", "ClassDB", "OS", "FileAccess", "DirAccess", "HTTPRequest",
+            "HTTPClient", "StreamPeer", "PacketPeer", "WebSocketPeer", "MultiplayerAPI", "JavaScriptBridge", "ProjectSettings", "Engine"] {
+            assert!(!list.allows(&chain(&[class, "Object"]), MemberKind::Method, "open"), "{class}");
+            assert!(!list.allows_singleton(class), "{class}");
+        }
+        // Subclasses of denied classes too (StreamPeerTCP, PacketPeerUDP, ...).
+        assert!(!list.allows(&chain(&["StreamPeerTCP", "StreamPeer", "RefCounted", "Object"]), MemberKind::Method, "poll"));
+        let node = chain(&["Node", "Object"]);
+        for method in ["call", "callv", "call_deferred", "propagate_call", "set_script", "set", "get"] {
+            assert!(!list.allows(&node, MemberKind::Method, method), "{method}");
+        }
+        assert!(!list.allows(&node, MemberKind::Property, "script"));
+        assert!(!list.allows(&chain(&["SceneTree", "MainLoop", "Object"]), MemberKind::Method, "quit"));
+    }
+
+    #[test]
     fn bad_lines_are_reported_with_their_number() {
         assert!(Allowlist::parse("methods = x").unwrap_err().contains("line 1"));
         assert!(Allowlist::parse("[Node]\nfoo = x").unwrap_err().contains("line 2"));
