@@ -154,12 +154,17 @@ pub fn go(repo: &Repo) -> Result<Command> {
 
 fn go_is_recent(go: &Path) -> bool {
     let Ok(out) = Command::new(go).arg("version").output() else { return false };
-    // `go version go1.24.4 linux/amd64`
-    let text = String::from_utf8_lossy(&out.stdout);
-    let version = text.split_whitespace().nth(2).unwrap_or("").trim_start_matches("go");
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    out.status.success() && (major, minor) >= (1, 24)
+    out.status.success() && go_version(&String::from_utf8_lossy(&out.stdout)).is_some_and(|v| v >= (1, 24))
+}
+
+/// `go version go1.24.4 linux/amd64` → `(1, 24)`.
+fn go_version(text: &str) -> Option<(u32, u32)> {
+    let version = text.split_whitespace().nth(2)?.strip_prefix("go")?;
+    let mut parts = version.split('.');
+    let major = parts.next()?.parse().ok()?;
+    // `go1.25rc1`: the minor number ends where the digits do.
+    let minor: String = parts.next()?.chars().take_while(char::is_ascii_digit).collect();
+    Some((major, minor.parse().ok()?))
 }
 
 /// Fetches Go from Debian trixie through the machine's own apt mirror and unpacks it into `dest/root`.
@@ -206,7 +211,8 @@ fn provision_go(dest: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The machine's apt mirror: the first `URIs:` of a deb822 source, else the first `deb` line's URI.
+/// The machine's apt mirror: the first `URIs:` of a deb822 source, else the first `deb` line's URI
+/// (what `tests/provision_godot.sh` does for Godot).
 fn apt_mirror() -> Option<String> {
     let mut sources: Vec<PathBuf> = fs::read_dir("/etc/apt/sources.list.d")
         .into_iter()
@@ -216,14 +222,20 @@ fn apt_mirror() -> Option<String> {
         .filter(|p| p.extension().is_some_and(|x| x == "sources"))
         .collect();
     sources.sort();
-    for file in sources {
-        let text = fs::read_to_string(&file).unwrap_or_default();
-        if let Some(uri) = text.lines().find_map(|l| l.strip_prefix("URIs:")).and_then(|rest| rest.split_whitespace().next()) {
-            return Some(uri.to_string());
-        }
-    }
-    let list = fs::read_to_string("/etc/apt/sources.list").unwrap_or_default();
-    list.lines()
+    sources
+        .iter()
+        .find_map(|file| mirror_in_deb822(&fs::read_to_string(file).unwrap_or_default()))
+        .or_else(|| mirror_in_sources_list(&fs::read_to_string("/etc/apt/sources.list").unwrap_or_default()))
+}
+
+/// The first URI of a deb822 `.sources` file.
+fn mirror_in_deb822(text: &str) -> Option<String> {
+    text.lines().find_map(|l| l.strip_prefix("URIs:")).and_then(|rest| rest.split_whitespace().next()).map(str::to_string)
+}
+
+/// The URI of the first `deb` line of a `sources.list` (skipping options like `[signed-by=...]`).
+fn mirror_in_sources_list(text: &str) -> Option<String> {
+    text.lines()
         .filter(|l| l.split_whitespace().next() == Some("deb"))
         .find_map(|l| l.split_whitespace().find(|w| w.contains("://")).map(str::to_string))
 }
@@ -233,7 +245,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn go_version_check_rejects_missing_binaries() {
+    fn go_versions_are_read_from_go_version_output() {
+        assert_eq!(go_version("go version go1.24.4 linux/amd64"), Some((1, 24)));
+        assert_eq!(go_version("go version go1.25rc1 linux/amd64"), Some((1, 25)));
+        assert_eq!(go_version("go version devel"), None);
         assert!(!go_is_recent(Path::new("/nonexistent/go")));
+    }
+
+    #[test]
+    fn the_mirror_comes_from_either_apt_source_format() {
+        let deb822 = "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\n";
+        assert_eq!(mirror_in_deb822(deb822).as_deref(), Some("http://mirror.example/debian"));
+        let list = "# comment\ndeb-src http://src.example/debian bookworm main\ndeb [signed-by=/k.gpg] http://mirror.example/debian bookworm main\n";
+        assert_eq!(mirror_in_sources_list(list).as_deref(), Some("http://mirror.example/debian"));
+        assert_eq!(mirror_in_sources_list(""), None);
     }
 }
