@@ -93,6 +93,7 @@ pub fn zig(repo: &Repo) -> Result<Command> {
     let dir = toolchains_dir(repo).join(format!("zig-{ZIG_VERSION}"));
     if !dir.join("ziglang").is_dir() {
         let python = python()?;
+        ensure_pip(&python)?;
         command::run(
             Command::new(&python)
                 .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--target"])
@@ -104,6 +105,20 @@ pub fn zig(repo: &Repo) -> Result<Command> {
     let mut cmd = Command::new(python()?);
     cmd.env("PYTHONPATH", &dir).args(["-m", "ziglang"]);
     Ok(cmd)
+}
+
+/// Debian's own Python comes without pip: install `python3-pip` when root, else say so.
+fn ensure_pip(python: &Path) -> Result<()> {
+    let has_pip = || Command::new(python).args(["-m", "pip", "--version"]).output().is_ok_and(|o| o.status.success());
+    if has_pip() {
+        return Ok(());
+    }
+    let fix = "install pip for this Python: `apt-get install python3-pip`";
+    if !is_root() {
+        return Err(Failure::new(format!("`{} -m pip` does not run (the Zig toolchain comes from PyPI)", python.display()), fix));
+    }
+    command::run(Command::new("apt-get").args(["update", "-q"]), fix)?;
+    command::run(Command::new("apt-get").env("DEBIAN_FRONTEND", "noninteractive").args(["install", "-y", "-q", "--no-install-recommends", "python3-pip"]), fix)
 }
 
 fn python() -> Result<PathBuf> {
