@@ -327,24 +327,31 @@ static inline int wasgo_read_dictionary(wasgo_reader *r, uint32_t *count) {
     return wasgo__header(r, WASGO_DICTIONARY, &flags) && flags == 0 && wasgo__get_u32(r, count);
 }
 
-/* ---- properties and events through the encoder ------------------------------------------- */
+/* ---- properties and events ---------------------------------------------------------------- */
 
-/* Sets a Vector2 property (e.g. "position"); 0 on success. */
-static inline int32_t wasgo_set_vector2_prop(int32_t handle, const char *name, float x, float y) {
-    uint8_t buf[12];
-    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
-    wasgo_put_vector2(&w, x, y);
-    return wasgo_set(handle, WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), WASGO_PTR(buf), (int32_t)w.len);
+/* Sets a property to the Variant a writer holds; 0 on success. */
+static inline int32_t wasgo_set_prop(int32_t handle, const char *name, const wasgo_writer *value) {
+    if (value->overflow) return WASGO_INVALID_ARGUMENT;
+    return wasgo_set(handle, WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), WASGO_PTR(value->data), (int32_t)value->len);
 }
 
-/* Reads a Vector2 property; 0 on success. */
-static inline int32_t wasgo_get_vector2_prop(int32_t handle, const char *name, float *x, float *y) {
-    uint8_t buf[32];
-    int32_t n = wasgo_get(handle, WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), WASGO_PTR(buf), sizeof buf);
-    if (n < 0) return n;
-    if (n > (int32_t)sizeof buf) return WASGO_INVALID_ARGUMENT;
-    wasgo_reader r = wasgo_reader_init(buf, (uint32_t)n);
-    return wasgo_read_vector2(&r, x, y) ? 0 : WASGO_INVALID_ARGUMENT;
+/* Reads a property's encoded Variant into `buf`; returns its full length (nothing is written when
+ * that exceeds `cap`), or a negative error. Decode it with a wasgo_reader. */
+static inline int32_t wasgo_get_prop(int32_t handle, const char *name, void *buf, int32_t cap) {
+    return wasgo_get(handle, WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), WASGO_PTR(buf), cap);
+}
+
+/* Sets a Vector2 property (e.g. "position") through the typed fast path; 0 on success. */
+static inline int32_t wasgo_set_vec2_prop(int32_t handle, const char *name, float x, float y) {
+    return wasgo_set_vec2(handle, WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), x, y);
+}
+
+/* Reads a Vector2 property through the typed fast path; 0 on success. */
+static inline int32_t wasgo_get_vec2_prop(int32_t handle, const char *name, float *x, float *y) {
+    float xy[2];
+    int32_t r = wasgo_get_vec2(handle, WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), WASGO_PTR(xy));
+    if (r == 0) { *x = xy[0]; *y = xy[1]; }
+    return r;
 }
 
 /* Emits `mod_event(name, payload)` with the bytes a writer holds; 0 on success. */
