@@ -106,9 +106,11 @@ func test_c_scorekeeper_awards_the_player_nearest_the_star_and_emits_a_dictionar
 	no_traps(probe)
 
 
-func test_zig_greeter_welcomes_each_player_once() -> void:
+func test_zig_greeter_runs_main_then_welcomes_each_player_once() -> void:
 	arena(["Ada", "Bo"], [0, 0], [Vector2.ZERO, Vector2.ZERO])
 	var probe := example("greeter")
+	expect(await wait_until(func() -> bool: return not probe.finished.is_empty(), 3000), "main did not finish: %s" % probe.describe())
+	expect_eq(probe.finished, [0], "exit codes of main")
 	await frames(5)
 	add_player("Cy", 0, Vector2.ZERO)
 	await frames(5)

@@ -18,6 +18,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("mover (Rust): ", "joined, into the circle you go"),
     ("scorekeeper (C): ", "scorekeeper: +10 to "),
     ("greeter (Zig): ", "welcome to the arena, "),
+    ("greeter (Zig): ", "finished with exit code 0"),
     ("leaderboard (AssemblyScript): ", "mod_event leaderboard: "),
     ("archivist (Go): ", "new record, "),
     ("bonus (WAT): ", "bonus: +5 for the newest player"),

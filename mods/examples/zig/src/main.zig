@@ -1,6 +1,6 @@
 //! greeter — the demo's host, in Zig: welcomes every player who joins the arena, by name.
 //!
-//! Each frame it asks the game how many players there are (`game.player_count`) and greets each
+//! Its `main` runs first, on a worker thread, and returns at once. Then each frame it asks the game how many players there are (`game.player_count`) and greets each
 //! new one, reading the name through `game.player_name`, a function with a "string" result:
 //! `(index, out_ptr, out_cap) -> full length`.
 const wasgo = @import("wasgo");
@@ -10,6 +10,12 @@ extern "game" fn player_name(index: i32, out_ptr: i32, out_cap: i32) i32;
 
 /// How many players have been greeted so far.
 var greeted: i32 = 0;
+
+/// Runs once on a worker thread when the node starts; `process` takes over when it returns.
+export fn main() i32 {
+    wasgo.log(.info, "greeter: main ran on a worker thread; greeting from process from now on");
+    return 0;
+}
 
 export fn ready() void {
     wasgo.logf(.info, "greeter ready at safety level {d}: every newcomer gets a welcome", .{wasgo.safetyLevel()});
