@@ -96,9 +96,9 @@ func _exit_tree() -> void:
 
 
 func _process(delta: float) -> void:
+	_clock += delta
 	if _round_over:
 		return
-	_clock += delta
 	if _clock >= _next_join and players.size() < PLAYER_NAMES.size():
 		_next_join += JOIN_EVERY_S
 		_join(players.size())
@@ -197,11 +197,12 @@ func _end_round() -> void:
 		_say("verdict", "MISSING: " + problem)
 	if problems.is_empty():
 		_say("verdict", "every mod acted and the hostile mod was contained; the game never stopped")
-	for node: Node in _mods.values():
-		if node.is_running():
-			node.kill()
 	if DisplayServer.get_name() == "headless":
+		for node: Node in _mods.values():
+			if node.is_running():
+				node.kill()
 		get_tree().quit(0 if problems.is_empty() else 1)
+	# With a window the mods play on until it is closed.
 
 
 ## What should have happened; one line per thing that did not.
@@ -287,7 +288,8 @@ func _add_mod(file: String, language: String, level: int, permissions: Array = [
 
 func _mod_said(mod_name: String, label: String, text: String) -> void:
 	_note(mod_name, text)
-	_say(label, text)
+	# A trap message goes on with a wasm backtrace; its first line says what happened.
+	_say(label, text.get_slice("\n", 0))
 
 
 func _mod_event(mod_name: String, label: String, event: String, payload: Variant) -> void:
@@ -327,6 +329,8 @@ func _say(who: String, text: String) -> void:
 func _build_hud() -> void:
 	_transcript_label = Label.new()
 	_transcript_label.position = Vector2(660, 10)
+	_transcript_label.size = Vector2(480, 630)
+	_transcript_label.clip_text = true
 	_transcript_label.add_theme_font_size_override("font_size", 11)
 	$Hud.add_child(_transcript_label)
 	_board_label = Label.new()
