@@ -94,7 +94,8 @@ fn is_supported(version: &str) -> bool {
     major == Some(4) && minor.is_some_and(|m| m >= MIN_MINOR)
 }
 
-fn find_on_path(name: &str) -> Option<PathBuf> {
+/// The first executable file called `name` in a `PATH` directory.
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::command;
+use crate::godot::find_on_path;
 use crate::{Failure, Repo, Result};
 
 /// The Zig release (PyPI `ziglang`) the Zig example is written for.
@@ -56,14 +57,19 @@ pub fn ensure_apt_packages() -> Result<()> {
     if !is_root() {
         return Err(Failure::new(format!("the Debian packages {} are missing and this user cannot install them", missing.join(", ")), fix));
     }
-    println!("xtask: installing {} with apt-get", missing.join(" "));
-    command::run(Command::new("apt-get").args(["update", "-q"]), &fix)?;
+    apt_install(&missing, &fix)
+}
+
+/// `apt-get update` and `apt-get install` of `packages` (the caller checked that we are root).
+fn apt_install(packages: &[&str], fix: &str) -> Result<()> {
+    println!("xtask: installing {} with apt-get", packages.join(" "));
+    command::run(Command::new("apt-get").args(["update", "-q"]), fix)?;
     command::run(
         Command::new("apt-get")
             .env("DEBIAN_FRONTEND", "noninteractive")
             .args(["install", "-y", "-q", "--no-install-recommends"])
-            .args(&missing),
-        &fix,
+            .args(packages),
+        fix,
     )
 }
 
@@ -83,10 +89,6 @@ pub fn wasm_opt() -> Option<PathBuf> {
     find_on_path("wasm-opt")
 }
 
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
-}
 
 /// A command that runs Zig: `python3 -m ziglang` with the private `ziglang` package on the path.
 pub fn zig(repo: &Repo) -> Result<Command> {
@@ -117,8 +119,7 @@ fn ensure_pip(python: &Path) -> Result<()> {
     if !is_root() {
         return Err(Failure::new(format!("`{} -m pip` does not run (the Zig toolchain comes from PyPI)", python.display()), fix));
     }
-    command::run(Command::new("apt-get").args(["update", "-q"]), fix)?;
-    command::run(Command::new("apt-get").env("DEBIAN_FRONTEND", "noninteractive").args(["install", "-y", "-q", "--no-install-recommends", "python3-pip"]), fix)
+    apt_install(&["python3-pip"], fix)
 }
 
 fn python() -> Result<PathBuf> {
