@@ -60,6 +60,7 @@ pub fn val_to_variant(v: &Val) -> Variant {
 
 use crate::objects::InstanceObjects;
 use godot::classes::Object;
+use godot::builtin::{AnyArray, AnyDictionary};
 use wasgo_core::{ObjectError, WireVariant};
 
 fn v2(v: Vector2) -> [f32; 2] {
@@ -165,8 +166,9 @@ pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant
         },
         // A mod cannot use these; it gets nil rather than a key to engine internals.
         VariantType::CALLABLE | VariantType::SIGNAL | VariantType::RID => W::Nil,
+        // Typed containers (`Array[Node]`, `Dictionary[String, int]`) arrive untyped on the wire.
         VariantType::DICTIONARY => {
-            let d: VarDictionary = v.to();
+            let d: AnyDictionary = v.try_to().map_err(|_| bad())?;
             let mut entries = Vec::with_capacity(d.len());
             for (k, val) in d.iter_shared() {
                 entries.push((to_wire(&k, objects)?, to_wire(&val, objects)?));
@@ -174,7 +176,7 @@ pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant
             W::Dictionary(entries)
         }
         VariantType::ARRAY => {
-            let a: VarArray = v.to();
+            let a: AnyArray = v.try_to().map_err(|_| bad())?;
             W::Array(a.iter_shared().map(|x| to_wire(&x, objects)).collect::<Result<_, _>>()?)
         }
         VariantType::PACKED_BYTE_ARRAY => W::PackedByteArray(v.to::<PackedByteArray>().to_vec()),
