@@ -119,11 +119,11 @@ WASGO_IMPORT("file_list") int32_t wasgo_file_list(int32_t path_ptr, int32_t path
  * `wasgo.file_delete`: `(i32, i32) -> i32`, safety level 2 and up. */
 WASGO_IMPORT("file_delete") int32_t wasgo_file_delete(int32_t path_ptr, int32_t path_len);
 
-/* Starts an HTTP request to a whitelisted URL; returns a request id. The answer arrives at the export `http_response(id, status)`.
+/* Starts an HTTP request (`GET`, `POST`, `PUT`, `PATCH`, `DELETE`) to a URL matching `wasgo/safety/url_whitelist`; needs the `network` permission. Returns a request id (-3 refused URL, -6 no permission, -7 too many in flight). The answer arrives at the export `http_response(id, status)`: the HTTP status, or a negative code when the request failed (-3 redirect off the whitelist or body over `wasgo/limits/http_response_kb`, -5 network error).
  * `wasgo.http_request`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 2 and up. */
 WASGO_IMPORT("http_request") int32_t wasgo_http_request(int32_t url_ptr, int32_t url_len, int32_t method_ptr, int32_t method_len, int32_t body_ptr, int32_t body_len);
 
-/* Copies the body of a finished request into the buffer; returns its full length.
+/* Copies the body of a finished request into the buffer; returns its full length (-7 still in flight, -1 unknown id, or the request's failure code). The body is freed once read whole.
  * `wasgo.http_body`: `(i32, i32, i32) -> i32`, safety level 2 and up. */
 WASGO_IMPORT("http_body") int32_t wasgo_http_body(int32_t id, int32_t out_ptr, int32_t out_cap);
 

@@ -106,11 +106,11 @@ pub extern "wasgo" fn file_list(path_ptr: i32, path_len: i32, out_ptr: i32, out_
 /// `wasgo.file_delete`: `(i32, i32) -> i32`, safety level 2 and up.
 pub extern "wasgo" fn file_delete(path_ptr: i32, path_len: i32) i32;
 
-/// Starts an HTTP request to a whitelisted URL; returns a request id. The answer arrives at the export `http_response(id, status)`.
+/// Starts an HTTP request (`GET`, `POST`, `PUT`, `PATCH`, `DELETE`) to a URL matching `wasgo/safety/url_whitelist`; needs the `network` permission. Returns a request id (-3 refused URL, -6 no permission, -7 too many in flight). The answer arrives at the export `http_response(id, status)`: the HTTP status, or a negative code when the request failed (-3 redirect off the whitelist or body over `wasgo/limits/http_response_kb`, -5 network error).
 /// `wasgo.http_request`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 2 and up.
 pub extern "wasgo" fn http_request(url_ptr: i32, url_len: i32, method_ptr: i32, method_len: i32, body_ptr: i32, body_len: i32) i32;
 
-/// Copies the body of a finished request into the buffer; returns its full length.
+/// Copies the body of a finished request into the buffer; returns its full length (-7 still in flight, -1 unknown id, or the request's failure code). The body is freed once read whole.
 /// `wasgo.http_body`: `(i32, i32, i32) -> i32`, safety level 2 and up.
 pub extern "wasgo" fn http_body(id: i32, out_ptr: i32, out_cap: i32) i32;
 

@@ -91,7 +91,7 @@ impl HostFunction {
 }
 
 use Abi::{F32, F64, I32};
-use Availability::{Planned, Ready};
+use Availability::Ready;
 use SafetyLevel::{Safe, Wrapped};
 
 macro_rules! host_fn {
@@ -165,10 +165,10 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
         "Lists a sandbox directory as newline-separated names; returns the full length."),
     host_fn!("file_delete", Wrapped, Ready, (path_ptr: I32, path_len: I32) -> [I32],
         "Deletes a sandbox file; 0 on success."),
-    host_fn!("http_request", Wrapped, Planned, (url_ptr: I32, url_len: I32, method_ptr: I32, method_len: I32, body_ptr: I32, body_len: I32) -> [I32],
-        "Starts an HTTP request to a whitelisted URL; returns a request id. The answer arrives at the export `http_response(id, status)`."),
-    host_fn!("http_body", Wrapped, Planned, (id: I32, out_ptr: I32, out_cap: I32) -> [I32],
-        "Copies the body of a finished request into the buffer; returns its full length."),
+    host_fn!("http_request", Wrapped, Ready, (url_ptr: I32, url_len: I32, method_ptr: I32, method_len: I32, body_ptr: I32, body_len: I32) -> [I32],
+        "Starts an HTTP request (`GET`, `POST`, `PUT`, `PATCH`, `DELETE`) to a URL matching `wasgo/safety/url_whitelist`; needs the `network` permission. Returns a request id (-3 refused URL, -6 no permission, -7 too many in flight). The answer arrives at the export `http_response(id, status)`: the HTTP status, or a negative code when the request failed (-3 redirect off the whitelist or body over `wasgo/limits/http_response_kb`, -5 network error)."),
+    host_fn!("http_body", Wrapped, Ready, (id: I32, out_ptr: I32, out_cap: I32) -> [I32],
+        "Copies the body of a finished request into the buffer; returns its full length (-7 still in flight, -1 unknown id, or the request's failure code). The body is freed once read whole."),
     host_fn!("request_permission", Wrapped, Ready, (kind_ptr: I32, kind_len: I32) -> [I32],
         "Asks for a permission (`files`, `network`): 1 granted, 0 asked (the game decides later)."),
 ];

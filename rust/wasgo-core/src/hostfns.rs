@@ -101,6 +101,12 @@ pub(crate) fn define(linker: &mut Linker<InstanceState>, name: &str) -> wasmtime
                 Ok(with_sandbox(c.data_mut(), |sb| sb.delete(&path)).map_or_else(|code| code, |()| 0))
             })
         })?,
+        "http_request" => linker.func_wrap(M, "http_request", |mut c: C<'_>, up: i32, ul: i32, mp: i32, ml: i32, bp: i32, bl: i32| {
+            guarded("wasgo.http_request", || crate::http::request(&mut c, up, ul, mp, ml, bp, bl))
+        })?,
+        "http_body" => linker.func_wrap(M, "http_body", |mut c: C<'_>, id: i32, out_ptr: i32, out_cap: i32| {
+            guarded("wasgo.http_body", || crate::http::body(&mut c, id, out_ptr, out_cap))
+        })?,
         "request_permission" => linker.func_wrap(M, "request_permission", |mut c: C<'_>, kp: i32, kl: i32| {
             guarded("wasgo.request_permission", || {
                 let kind = guest::read_str(&mut c, "wasgo.request_permission", kp, kl)?;
@@ -111,8 +117,12 @@ pub(crate) fn define(linker: &mut Linker<InstanceState>, name: &str) -> wasmtime
                 if state.permissions.has(&kind) {
                     return Ok(1);
                 }
-                let detail = format!("`{}` asks for the `{kind}` permission", state.name);
-                state.emit(ModEvent::PermissionRequested { kind, detail });
+                // One request per kind waits for delivery at a time: a mod asking in a loop
+                // cannot flood the game's event queue.
+                if state.permissions.ask(&kind) {
+                    let detail = format!("`{}` asks for the `{kind}` permission", state.name);
+                    state.emit(ModEvent::PermissionRequested { kind, detail });
+                }
                 Ok(0)
             })
         })?,

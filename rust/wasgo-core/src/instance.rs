@@ -42,6 +42,8 @@ pub struct InstanceConfig {
     pub permissions: Arc<crate::permissions::Permissions>,
     /// Identifies the instance to the object host ([`Runtime::next_instance_key`]).
     pub key: crate::objects::InstanceKey,
+    /// What level-2 HTTP may reach (default: nothing).
+    pub network: crate::http::NetworkConfig,
 }
 
 /// Where an instance is in its life.
@@ -141,6 +143,8 @@ pub struct ModInstance {
     main: Option<MainKind>,
     /// Exported functions and their signatures (`None` for ones outside the ABI's types).
     export_funcs: Vec<(String, Option<Signature>)>,
+    /// The store's HTTP table (gone once the store is).
+    http: std::sync::Weak<crate::http::HttpTable>,
 }
 
 /// The epoch callback of every store: stop on kill or when the entry's time is up, else re-arm.
@@ -241,6 +245,8 @@ impl ModInstance {
         let wasi = wasi::build_ctx(&config.name, &config.args, config.level, &config.dirs, stdio[0].clone(), stdio[1].clone())
             .map_err(|reason| WasgoError::Instantiate { name: config.name.clone(), reason })?;
         let kill = KillSwitch::new();
+        let http = Arc::new(crate::http::HttpTable::new(config.network.clone()));
+        let http_weak = Arc::downgrade(&http);
         let state = InstanceState {
             wasi,
             name: config.name.clone(),
@@ -260,6 +266,7 @@ impl ModInstance {
             on_main_thread: true,
             memory: None,
             stash: None,
+            http,
         };
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
@@ -298,7 +305,7 @@ impl ModInstance {
             .exports()
             .filter_map(|e| e.ty().func().map(|f| (e.name().to_string(), crate::abi::signature_of(f))))
             .collect();
-        let mut this = ModInstance { shared, events: queue, worker: None, main, export_funcs };
+        let mut this = ModInstance { shared, events: queue, worker: None, main, export_funcs, http: http_weak };
         // WASI reactors (Rust and C `cdylib`s, Zig libraries) set up their runtime here.
         if this.has_export("_initialize") {
             this.call("_initialize", &[])?;
@@ -347,6 +354,19 @@ impl ModInstance {
     /// Events since the last call, in order.
     pub fn drain_events(&self) -> Vec<ModEvent> {
         self.events.drain()
+    }
+
+    /// Finished HTTP requests whose `http_response(id, status)` the owner should call now, oldest
+    /// first (empty once the instance has ended).
+    pub fn take_http_responses(&self) -> Vec<(i32, i32)> {
+        self.http.upgrade().map(|t| t.take_notifications()).unwrap_or_default()
+    }
+
+    /// Puts back `http_response` calls that could not be made yet (while `main` runs).
+    pub fn requeue_http_responses(&self, pending: Vec<(i32, i32)>) {
+        if let Some(t) = self.http.upgrade() {
+            t.requeue_notifications(pending);
+        }
     }
 
     /// Whether the module exports a function called `name` (answered without touching the store,

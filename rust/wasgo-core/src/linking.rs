@@ -84,6 +84,10 @@ pub(crate) fn build_linker(runtime: &Arc<Runtime>, module: &wasmtime::Module, le
     linker.allow_shadowing(true);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut InstanceState| &mut s.wasi).map_err(host)?;
     linker.func_wrap(WASI_P1_MODULE, "poll_oneoff", wasi::poll_oneoff).map_err(host)?;
+    if level == SafetyLevel::Wrapped {
+        // The sandbox's quota and name rules for WASI writes (level 3 has no such limits).
+        crate::wasi_sandbox::add_to_linker(&mut linker).map_err(host)?;
+    }
     for f in catalog::WASGO_FUNCTIONS.iter().filter(|f| f.availability == Availability::Ready && f.level <= level) {
         if !hostfns::define(&mut linker, f.name).map_err(host)? {
             return Err(WasgoError::Host(format!("`wasgo.{}` is marked ready in the catalog but has no implementation", f.name)));

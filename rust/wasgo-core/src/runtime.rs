@@ -60,6 +60,7 @@ pub struct Runtime {
     games: GameFunctions,
     game_handler: RwLock<Option<Arc<dyn GameCallHandler>>>,
     object_host: std::sync::OnceLock<Arc<dyn crate::objects::ObjectHost>>,
+    http_host: std::sync::OnceLock<Arc<dyn crate::http::HttpHost>>,
     next_key: AtomicU64,
     cache: Mutex<HashMap<String, Arc<CompiledModule>>>,
     cache_dir: Option<PathBuf>,
@@ -90,6 +91,7 @@ impl Runtime {
             games: GameFunctions::default(),
             game_handler: RwLock::new(None),
             object_host: std::sync::OnceLock::new(),
+            http_host: std::sync::OnceLock::new(),
             next_key: AtomicU64::new(1),
             cache: Mutex::new(HashMap::new()),
             cache_dir: config.cache_dir,
@@ -128,6 +130,15 @@ impl Runtime {
 
     pub(crate) fn object_host(&self) -> Option<&Arc<dyn crate::objects::ObjectHost>> {
         self.object_host.get()
+    }
+
+    /// Sets who performs level-2 HTTP requests (once; returns false if one was already set).
+    pub fn set_http_host(&self, host: Arc<dyn crate::http::HttpHost>) -> bool {
+        self.http_host.set(host).is_ok()
+    }
+
+    pub(crate) fn http_host(&self) -> Option<&Arc<dyn crate::http::HttpHost>> {
+        self.http_host.get()
     }
 
     /// A key no other instance of this runtime has (for [`InstanceConfig::key`](crate::InstanceConfig)).

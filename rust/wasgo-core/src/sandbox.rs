@@ -5,7 +5,9 @@
 //! characters other systems forbid and over-long names are refused, and no existing part of the
 //! path may be a symlink. Writes are atomic (temp file, flush, rename), so a mod killed in the
 //! middle of a write leaves the old file or the new one, never a torn one. A quota caps the bytes
-//! the directory may hold.
+//! the directory may hold, and [`MAX_ENTRIES`] the files and directories in it. At level 2 the
+//! same directory is WASI's `/sandbox`, under the same quota and name rules
+//! (see `wasi_sandbox.rs`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const MAX_PATH_BYTES: usize = 512;
 /// The longest single name in a path, in bytes.
 pub const MAX_NAME_BYTES: usize = 128;
+/// The most files and directories one sandbox may hold.
+pub const MAX_ENTRIES: u64 = 4096;
 
 /// Why a sandbox operation failed; maps onto the ABI's negative codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,27 +77,50 @@ pub fn validate(path: &str) -> Result<Vec<&str>, SandboxError> {
         if *s == "." || *s == ".." {
             return bad("it contains `.` or `..`");
         }
-        if s.len() > MAX_NAME_BYTES {
-            return bad("a name in it is longer than 128 bytes");
-        }
-        if s.chars().any(|c| c.is_control() || "*?\"<>|".contains(c)) {
-            return bad("it contains a control character or one of * ? \" < > |");
+        if let Err(why) = check_name(s) {
+            return bad(why);
         }
     }
     Ok(segments)
 }
+
+/// The rules for one file or directory name (not `.` or `..`): at most [`MAX_NAME_BYTES`], no
+/// NUL, `/`, `\`, `:`, control characters or `* ? " < > |`.
+pub fn check_name(name: &str) -> Result<(), &'static str> {
+    if name.len() > MAX_NAME_BYTES {
+        return Err("a name in it is longer than 128 bytes");
+    }
+    if name.contains(['\0', '/', '\\', ':']) {
+        return Err("a name in it contains NUL, `/`, `\\` or `:`");
+    }
+    if name.chars().any(|c| c.is_control() || "*?\"<>|".contains(c)) {
+        return Err("it contains a control character or one of * ? \" < > |");
+    }
+    Ok(())
+}
+
+/// What a sandbox holds now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    /// Bytes of regular files (their apparent size, so sparse files count in full).
+    pub bytes: u64,
+    /// Files and directories (not counting the sandbox itself).
+    pub entries: u64,
+}
+
+/// Numbers the temp files of atomic writes.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// One mod's sandbox directory.
 #[derive(Debug)]
 pub struct Sandbox {
     root: PathBuf,
     quota_bytes: u64,
-    temp_counter: AtomicU64,
 }
 
 impl Sandbox {
     pub fn new(root: PathBuf, quota_bytes: u64) -> Sandbox {
-        Sandbox { root, quota_bytes, temp_counter: AtomicU64::new(0) }
+        Sandbox { root, quota_bytes }
     }
 
     pub fn root(&self) -> &Path {
@@ -123,27 +150,66 @@ impl Sandbox {
         }
     }
 
+    /// The quota in bytes (`wasgo/limits/storage_mb`).
+    pub fn quota_bytes(&self) -> u64 {
+        self.quota_bytes
+    }
+
     /// Bytes the sandbox holds now (regular files, not following symlinks).
     pub fn usage(&self) -> u64 {
-        fn walk(dir: &Path) -> u64 {
-            let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-            entries
-                .flatten()
-                .map(|e| match e.file_type() {
-                    Ok(t) if t.is_dir() => walk(&e.path()),
-                    Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
-                    _ => 0,
-                })
-                .sum()
+        self.measure().bytes
+    }
+
+    /// Bytes and entries the sandbox holds now (not following symlinks).
+    pub fn measure(&self) -> Usage {
+        fn walk(dir: &Path, usage: &mut Usage) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for e in entries.flatten() {
+                usage.entries += 1;
+                match e.file_type() {
+                    Ok(t) if t.is_dir() => walk(&e.path(), usage),
+                    Ok(t) if t.is_file() => usage.bytes += e.metadata().map(|m| m.len()).unwrap_or(0),
+                    _ => {}
+                }
+            }
         }
-        walk(&self.root)
+        let mut usage = Usage::default();
+        walk(&self.root, &mut usage);
+        usage
+    }
+
+    /// Refuses growing the sandbox's content by `growth` bytes past the quota.
+    ///
+    /// # Errors
+    /// [`SandboxError::Invalid`] naming the quota.
+    pub fn check_growth(&self, growth: u64) -> Result<(), SandboxError> {
+        let after = self.usage().saturating_add(growth);
+        if after > self.quota_bytes {
+            return Err(SandboxError::Invalid(format!(
+                "the write would put the mod's sandbox at {after} bytes, over its quota of {} bytes (`wasgo/limits/storage_mb`)",
+                self.quota_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuses creating `new` more files or directories past [`MAX_ENTRIES`].
+    ///
+    /// # Errors
+    /// [`SandboxError::Invalid`] naming the limit.
+    pub fn check_new_entries(&self, new: u64) -> Result<(), SandboxError> {
+        if new > 0 && self.measure().entries + new > MAX_ENTRIES {
+            return Err(SandboxError::Invalid(format!("the mod's sandbox may hold at most {MAX_ENTRIES} files and directories")));
+        }
+        Ok(())
     }
 
     /// Writes `data` to `path` atomically, creating parent directories.
     pub fn write(&self, path: &str, data: &[u8]) -> Result<(), SandboxError> {
         let full = self.resolve(path)?;
         let old = std::fs::metadata(&full).map(|m| if m.is_file() { m.len() } else { 0 }).unwrap_or(0);
-        let after = self.usage() - old.min(self.usage()) + data.len() as u64;
+        let usage = self.measure();
+        let after = usage.bytes - old.min(usage.bytes) + data.len() as u64;
         if after > self.quota_bytes {
             return Err(SandboxError::Invalid(format!(
                 "writing `{path}` would put the mod's sandbox at {after} bytes, over its quota of {} bytes (`wasgo/limits/storage_mb`)",
@@ -153,9 +219,15 @@ impl Sandbox {
         if full.is_dir() {
             return Err(SandboxError::Invalid(format!("`{path}` is a directory")));
         }
+        // The file and any missing parent directories are new entries.
+        let missing = full.ancestors().take_while(|p| *p != self.root && std::fs::symlink_metadata(p).is_err()).count() as u64;
+        if missing > 0 && usage.entries + missing > MAX_ENTRIES {
+            return Err(SandboxError::Invalid(format!("writing `{path}` would put more than {MAX_ENTRIES} files and directories in the mod's sandbox")));
+        }
         let parent = full.parent().expect("a sandbox path has a parent");
         std::fs::create_dir_all(parent).map_err(|e| Self::io(path, e))?;
-        let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
+        // Unique in the process: two instances of one mod share its directory.
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = parent.join(format!(".wasgo-tmp-{}-{n}", std::process::id()));
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;
@@ -170,9 +242,14 @@ impl Sandbox {
         Ok(())
     }
 
-    /// Reads the file at `path`.
+    /// Reads the file at `path`. A file larger than the quota (which only the game can have put
+    /// there) is refused rather than loaded.
     pub fn read(&self, path: &str) -> Result<Vec<u8>, SandboxError> {
         let full = self.resolve(path)?;
+        let len = std::fs::metadata(&full).map_err(|e| Self::io(path, e))?.len();
+        if len > self.quota_bytes {
+            return Err(SandboxError::Invalid(format!("`{path}` holds {len} bytes, more than the sandbox quota of {} bytes; it is not read", self.quota_bytes)));
+        }
         std::fs::read(&full).map_err(|e| Self::io(path, e))
     }
 
@@ -251,6 +328,27 @@ mod tests {
         let err = sb.write("b", b"1").unwrap_err();
         assert_eq!(err.code(), -3);
         assert!(err.message().contains("quota"));
+        assert!(sb.check_growth(0).is_ok());
+        assert!(sb.check_growth(1).is_err());
+        let _ = std::fs::remove_dir_all(sb.root());
+    }
+
+    #[test]
+    fn entries_are_capped() {
+        let sb = temp_sandbox(1 << 20);
+        sb.write("a/b/c", b"").unwrap();
+        assert_eq!(sb.measure(), Usage { bytes: 0, entries: 3 });
+        assert!(sb.check_new_entries(MAX_ENTRIES - 3).is_ok());
+        assert_eq!(sb.check_new_entries(MAX_ENTRIES - 2).unwrap_err().code(), -3);
+        let _ = std::fs::remove_dir_all(sb.root());
+    }
+
+    #[test]
+    fn a_file_larger_than_the_quota_is_not_read() {
+        let sb = temp_sandbox(4);
+        std::fs::create_dir_all(sb.root()).unwrap();
+        std::fs::write(sb.root().join("big"), b"12345").unwrap();
+        assert_eq!(sb.read("big").unwrap_err().code(), -3);
         let _ = std::fs::remove_dir_all(sb.root());
     }
 

@@ -149,6 +149,9 @@ pub struct InstanceState {
     pub(crate) memory: Option<wasmtime::Memory>,
     /// A `call` result that did not fit the mod's buffer, kept for the retry: (request, result).
     pub(crate) stash: Option<(Vec<u8>, Vec<u8>)>,
+    /// The instance's HTTP requests; the only strong reference, so requests are abandoned when
+    /// the store goes.
+    pub(crate) http: Arc<crate::http::HttpTable>,
 }
 
 impl InstanceState {

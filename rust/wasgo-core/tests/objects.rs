@@ -59,6 +59,7 @@ fn setup() -> (Arc<Runtime>, Arc<FakeHost>, ModInstance) {
         dirs: WasiDirs::default(),
         permissions: Permissions::new(),
         key: rt.next_instance_key(),
+        network: Default::default(),
     };
     let inst = ModInstance::new(&rt, &module, config).unwrap();
     (rt, host, inst)

@@ -17,6 +17,7 @@ fn config(name: &str, level: SafetyLevel) -> InstanceConfig {
         dirs: WasiDirs::default(),
         permissions: Permissions::new(),
         key: 0,
+        network: Default::default(),
     }
 }
 

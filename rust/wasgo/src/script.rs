@@ -364,6 +364,7 @@ impl WasmScript {
         let timeout_ms = if self.main_timeout_ms > 0 { self.main_timeout_ms } else { settings::int(settings::MAIN_TIMEOUT_MS, 0).max(0) };
         let budget_ms = settings::positive(settings::CALLBACK_BUDGET_MS, 50);
         let storage_mb = settings::positive(settings::STORAGE_MB, 16);
+        let network = settings::network();
         for kind in settings::strings(settings::AUTO_GRANT) {
             self.permissions.grant(&kind);
         }
@@ -378,6 +379,7 @@ impl WasmScript {
             },
             permissions: self.permissions.clone(),
             key,
+            network,
             args: self.args.as_slice().iter().map(|s| s.to_string()).collect(),
             dirs: WasiDirs {
                 sandbox: Some(settings::globalize(&format!("user://mods/{}", sanitize_mod_id(name))).into()),

@@ -13,6 +13,8 @@ pub const MEMORY_MB: &str = "wasgo/limits/memory_mb";
 pub const CALLBACK_BUDGET_MS: &str = "wasgo/limits/callback_budget_ms";
 pub const MAIN_TIMEOUT_MS: &str = "wasgo/limits/main_timeout_ms";
 pub const STORAGE_MB: &str = "wasgo/limits/storage_mb";
+/// The largest HTTP response body a level-2 mod may receive, in KiB (default 1024).
+pub const HTTP_RESPONSE_KB: &str = "wasgo/limits/http_response_kb";
 pub const CACHE_DIR: &str = "wasgo/runtime/cache_dir";
 pub const DEBUG_INFO: &str = "wasgo/runtime/debug_info";
 
@@ -42,6 +44,7 @@ pub fn register() {
     add(CALLBACK_BUDGET_MS, 50.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,10000,1,suffix:ms", true);
     add(MAIN_TIMEOUT_MS, 0.to_variant(), VariantType::INT, PropertyHint::RANGE, "0,3600000,1,or_greater,suffix:ms", true);
     add(STORAGE_MB, 16.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,4096,1,suffix:MiB", true);
+    add(HTTP_RESPONSE_KB, 1024.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,1048576,1,suffix:KiB", true);
     add(CACHE_DIR, "user://wasgo_cache".to_variant(), VariantType::STRING, PropertyHint::DIR, "", false);
     add(DEBUG_INFO, false.to_variant(), VariantType::BOOL, PropertyHint::NONE, "", false);
 }
@@ -104,6 +107,19 @@ pub fn positive(name: &str, default: i64) -> i64 {
         return default;
     }
     n
+}
+
+/// What level-2 HTTP may reach: `wasgo/safety/url_whitelist` (entries that do not parse are
+/// skipped with a warning) and `wasgo/limits/http_response_kb`.
+pub fn network() -> wasgo_core::NetworkConfig {
+    let (whitelist, problems) = wasgo_core::urls::Whitelist::parse(strings(URL_WHITELIST));
+    for problem in problems {
+        godot_warn!("WasGo: `{URL_WHITELIST}`: {problem}; the entry is ignored");
+    }
+    wasgo_core::NetworkConfig {
+        whitelist: std::sync::Arc::new(whitelist),
+        max_response_bytes: (positive(HTTP_RESPONSE_KB, 1024) as u64) << 10,
+    }
 }
 
 /// Turns `res://` or `user://` paths into real file-system paths.

@@ -163,13 +163,13 @@ func RawFileList(path_ptr int32, path_len int32, out_ptr int32, out_cap int32) i
 //go:wasmimport wasgo file_delete
 func RawFileDelete(path_ptr int32, path_len int32) int32
 
-// RawHttpRequest: Starts an HTTP request to a whitelisted URL; returns a request id. The answer arrives at the export `http_response(id, status)`.
+// RawHttpRequest: Starts an HTTP request (`GET`, `POST`, `PUT`, `PATCH`, `DELETE`) to a URL matching `wasgo/safety/url_whitelist`; needs the `network` permission. Returns a request id (-3 refused URL, -6 no permission, -7 too many in flight). The answer arrives at the export `http_response(id, status)`: the HTTP status, or a negative code when the request failed (-3 redirect off the whitelist or body over `wasgo/limits/http_response_kb`, -5 network error).
 // `wasgo.http_request`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 2 and up.
 //
 //go:wasmimport wasgo http_request
 func RawHttpRequest(url_ptr int32, url_len int32, method_ptr int32, method_len int32, body_ptr int32, body_len int32) int32
 
-// RawHttpBody: Copies the body of a finished request into the buffer; returns its full length.
+// RawHttpBody: Copies the body of a finished request into the buffer; returns its full length (-7 still in flight, -1 unknown id, or the request's failure code). The body is freed once read whole.
 // `wasgo.http_body`: `(i32, i32, i32) -> i32`, safety level 2 and up.
 //
 //go:wasmimport wasgo http_body

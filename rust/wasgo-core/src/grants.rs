@@ -1,0 +1,247 @@
+//! Permissions granted to mods, kept between runs of the game.
+//!
+//! The game grants a mod a permission kind (`files`, `network`) with
+//! `WasmScript.grant_permission`; the grant is saved under the mod's id in a small text file
+//! (`user://wasgo/permissions.cfg`, in Godot's `ConfigFile` syntax) and applies again the next
+//! time the game starts that mod; `revoke_permission` removes it. Only the kinds WasGo checks
+//! ([`KINDS`](crate::permissions::KINDS)) are saved.
+//!
+//! ```ini
+//! ; WasGo: permissions granted to mods, by mod id (see the WasGo README)
+//! [archivist]
+//! files=true
+//! ```
+//!
+//! A mod's id comes from the name the game gives its module (the `.wasm` file's name, or the
+//! name passed to `WasmEngine.compile_module`), never from anything inside the module, so a mod
+//! cannot pick another mod's id. See [`mod_id`].
+//!
+//! Every change re-reads the file before writing it back (so two game processes do not undo
+//! each other's grants) and writes it atomically (temp file, fsync, rename).
+
+use crate::permissions::KINDS;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The longest mod id, in bytes (longer names are cut).
+pub const MAX_MOD_ID_BYTES: usize = 100;
+
+/// A mod's id: the module's name with every character outside `[A-Za-z0-9_-]` replaced by `_`,
+/// at most [`MAX_MOD_ID_BYTES`] long; `mod` for an empty name. The id names the mod's sandbox
+/// directory (`user://mods/<mod_id>/`) and its saved permissions.
+pub fn mod_id(name: &str) -> String {
+    let id: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(MAX_MOD_ID_BYTES)
+        .collect();
+    if id.is_empty() {
+        "mod".into()
+    } else {
+        id
+    }
+}
+
+fn is_mod_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_MOD_ID_BYTES && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+type GrantMap = BTreeMap<String, BTreeSet<String>>;
+
+/// The saved grants of every mod, backed by a file (or only in memory).
+#[derive(Debug, Default)]
+pub struct GrantStore {
+    path: Option<PathBuf>,
+    grants: GrantMap,
+}
+
+impl GrantStore {
+    /// A store that saves nothing (used when there is no `user://`).
+    pub fn in_memory() -> GrantStore {
+        GrantStore::default()
+    }
+
+    /// Opens the store at `path`. A missing file is an empty store; an unreadable one too, with
+    /// the reason as the second value.
+    pub fn open(path: PathBuf) -> (GrantStore, Option<String>) {
+        let (grants, problem) = match read(&path) {
+            Ok(g) => (g, None),
+            Err(e) => (GrantMap::new(), Some(e)),
+        };
+        (GrantStore { path: Some(path), grants }, problem)
+    }
+
+    /// Where the store is saved, if anywhere.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The kinds saved for `mod_id`, sorted.
+    pub fn kinds(&self, mod_id: &str) -> Vec<String> {
+        self.grants.get(mod_id).map(|k| k.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Saves a grant. Kinds WasGo does not check are not saved (returns `Ok(false)`).
+    ///
+    /// # Errors
+    /// The file could not be written; the grant still holds for this run.
+    pub fn grant(&mut self, mod_id: &str, kind: &str) -> Result<bool, String> {
+        if !KINDS.contains(&kind) || !is_mod_id(mod_id) {
+            return Ok(false);
+        }
+        self.change(|g| {
+            g.entry(mod_id.to_string()).or_default().insert(kind.to_string());
+        })?;
+        Ok(true)
+    }
+
+    /// Removes a saved grant (nothing happens if there was none).
+    ///
+    /// # Errors
+    /// The file could not be written; the grant is still gone for this run.
+    pub fn revoke(&mut self, mod_id: &str, kind: &str) -> Result<(), String> {
+        self.change(|g| {
+            if let Some(kinds) = g.get_mut(mod_id) {
+                kinds.remove(kind);
+                if kinds.is_empty() {
+                    g.remove(mod_id);
+                }
+            }
+        })
+    }
+
+    /// Applies `edit` to the file's current content (falling back to what is in memory when it
+    /// cannot be read) and writes the result.
+    fn change(&mut self, edit: impl Fn(&mut GrantMap)) -> Result<(), String> {
+        if let Some(path) = &self.path {
+            if let Ok(current) = read(path) {
+                self.grants = current;
+            }
+        }
+        edit(&mut self.grants);
+        let Some(path) = &self.path else { return Ok(()) };
+        write_atomically(path, render(&self.grants).as_bytes()).map_err(|e| format!("cannot save the mod permissions to `{}`: {e}", path.display()))
+    }
+}
+
+/// Reads a grants file; a missing file is empty.
+fn read(path: &Path) -> Result<GrantMap, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(parse(&text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(GrantMap::new()),
+        Err(e) => Err(format!("cannot read the mod permissions in `{}`: {e}", path.display())),
+    }
+}
+
+/// Parses the `ConfigFile` subset WasGo writes: `[mod_id]` sections with `kind=true` lines.
+/// Anything else (comments, unknown kinds, `false`, malformed lines) is ignored.
+pub fn parse(text: &str) -> GrantMap {
+    let mut grants = GrantMap::new();
+    let mut section: Option<String> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = is_mod_id(name).then(|| name.to_string());
+            continue;
+        }
+        let (Some(id), Some((key, value))) = (&section, line.split_once('=')) else { continue };
+        let key = key.trim();
+        if KINDS.contains(&key) && value.trim() == "true" {
+            grants.entry(id.clone()).or_default().insert(key.to_string());
+        }
+    }
+    grants
+}
+
+/// The file content for `grants`.
+pub fn render(grants: &GrantMap) -> String {
+    let mut out = String::from("; WasGo: permissions granted to mods, by mod id (see the WasGo README).\n");
+    for (id, kinds) in grants {
+        out.push_str(&format!("\n[{id}]\n"));
+        for kind in kinds {
+            out.push_str(&format!("{kind}=true\n"));
+        }
+    }
+    out
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let tmp = parent.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("grants"), std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_path() -> PathBuf {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        std::env::temp_dir().join(format!("wasgo-grants-{}-{nanos}", std::process::id())).join("permissions.cfg")
+    }
+
+    #[test]
+    fn mod_ids_are_sanitised_file_names() {
+        assert_eq!(mod_id("archivist"), "archivist");
+        assert_eq!(mod_id("my mod.v2"), "my_mod_v2");
+        assert_eq!(mod_id("../../etc"), "______etc");
+        assert_eq!(mod_id(""), "mod");
+        assert_eq!(mod_id(&"x".repeat(300)).len(), MAX_MOD_ID_BYTES);
+    }
+
+    #[test]
+    fn grants_survive_reopening_and_revoke_removes_them() {
+        let path = temp_path();
+        let (mut store, problem) = GrantStore::open(path.clone());
+        assert!(problem.is_none());
+        assert!(store.grant("alpha", "files").unwrap());
+        assert!(store.grant("alpha", "network").unwrap());
+        assert!(store.grant("beta", "files").unwrap());
+        assert!(!store.grant("beta", "rocket_launch").unwrap(), "unknown kinds are not saved");
+        let (mut again, _) = GrantStore::open(path.clone());
+        assert_eq!(again.kinds("alpha"), vec!["files", "network"]);
+        assert_eq!(again.kinds("beta"), vec!["files"]);
+        again.revoke("alpha", "files").unwrap();
+        again.revoke("beta", "files").unwrap();
+        let (third, _) = GrantStore::open(path.clone());
+        assert_eq!(third.kinds("alpha"), vec!["network"]);
+        assert!(third.kinds("beta").is_empty());
+        assert!(!std::fs::read_to_string(&path).unwrap().contains("[beta]"));
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn changes_merge_with_what_another_process_wrote() {
+        let path = temp_path();
+        let (mut a, _) = GrantStore::open(path.clone());
+        let (mut b, _) = GrantStore::open(path.clone());
+        a.grant("one", "files").unwrap();
+        b.grant("two", "network").unwrap();
+        let (c, _) = GrantStore::open(path.clone());
+        assert_eq!((c.kinds("one"), c.kinds("two")), (vec!["files".to_string()], vec!["network".to_string()]));
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn parsing_ignores_anything_unexpected() {
+        let g = parse("[ok]\nfiles=true\nnetwork=false\nroot=true\n[../bad]\nfiles=true\nnoise\n[ok2]\n network = true \n");
+        assert_eq!(g.len(), 2);
+        assert_eq!(g["ok"].iter().collect::<Vec<_>>(), vec!["files"]);
+        assert_eq!(g["ok2"].iter().collect::<Vec<_>>(), vec!["network"]);
+        assert_eq!(parse(&render(&g)), g);
+    }
+}

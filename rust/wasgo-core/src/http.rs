@@ -1,0 +1,443 @@
+//! Level-2 HTTP: `wasgo.http_request` and `wasgo.http_body`.
+//!
+//! The core checks everything a mod can get wrong or abuse — the `network` permission, the
+//! method, the body size, the URL against the whitelist ([`crate::urls`]), the number of
+//! requests in flight — and hands an [`HttpCall`] to the game's [`HttpHost`] (the Godot glue,
+//! which runs it with Godot's `HTTPClient` on the main thread; from `main` the hand-over goes
+//! through the [`MainThreadBridge`](crate::bridge::MainThreadBridge)). The host follows
+//! redirects only to whitelisted URLs (checking each hop with the same [`Whitelist`]), caps the
+//! response at [`NetworkConfig::max_response_bytes`] and reports the outcome with
+//! [`HttpCall::finish`].
+//!
+//! Outcomes wait in the instance's [`HttpTable`]: the owner calls the mod's export
+//! `http_response(id, status)` for each (status is the HTTP status code, or a negative ABI code
+//! when the request failed), and the mod reads the body with `http_body(id, out_ptr, out_cap)`.
+//! Everything is bounded: [`MAX_IN_FLIGHT`] requests at a time (-7 beyond), at most
+//! [`MAX_KEPT`] finished outcomes kept (the oldest unread one is dropped first), a body is freed
+//! once read whole. When the instance ends, its table goes with its store and the host abandons
+//! the instance's requests ([`HttpCall::is_abandoned`]).
+
+use crate::guest;
+use crate::objects::InstanceKey;
+use crate::state::{InstanceState, KilledTrap};
+use crate::urls::{Url, Whitelist};
+use parking_lot::Mutex;
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use wasmtime::Caller;
+
+/// Requests one instance may have in flight at once.
+pub const MAX_IN_FLIGHT: usize = 8;
+/// Finished outcomes one instance keeps until they are read.
+pub const MAX_KEPT: usize = 16;
+/// The largest request body a mod may send.
+pub const MAX_REQUEST_BODY_BYTES: usize = 8 << 20;
+/// Redirects followed for one request.
+pub const MAX_REDIRECTS: u32 = 5;
+/// How long one request may take from start to its last byte, redirects included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default response cap (`wasgo/limits/http_response_kb` = 1024).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 << 10;
+
+/// The HTTP methods a mod may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl HttpMethod {
+    /// Parses `GET`, `POST`, `PUT`, `PATCH` or `DELETE` (any case).
+    pub fn parse(s: &str) -> Option<HttpMethod> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "GET" => HttpMethod::Get,
+            "POST" => HttpMethod::Post,
+            "PUT" => HttpMethod::Put,
+            "PATCH" => HttpMethod::Patch,
+            "DELETE" => HttpMethod::Delete,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+
+    /// Whether the request carries a body (and a `Content-Length`).
+    pub fn has_body(self) -> bool {
+        matches!(self, HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch)
+    }
+}
+
+/// What an instance's requests may reach, fixed at instantiation.
+#[derive(Debug, Clone)]
+pub struct NetworkConfig {
+    /// `wasgo/safety/url_whitelist`, parsed. Empty by default: no URL is reachable.
+    pub whitelist: Arc<Whitelist>,
+    /// `wasgo/limits/http_response_kb` in bytes (default 1 MiB): a longer body is cut off and
+    /// the request fails with -3.
+    pub max_response_bytes: u64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig { whitelist: Arc::new(Whitelist::default()), max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES }
+    }
+}
+
+/// How a request ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpOutcome {
+    /// A final (non-redirect) response and its whole body.
+    Response { status: i32, body: Vec<u8> },
+    /// The request failed: -3 refused (a redirect off the whitelist, too many redirects, a body
+    /// over the cap), -5 the network failed (cannot connect, timed out, connection lost).
+    Failed { code: i32, message: String },
+}
+
+impl HttpOutcome {
+    /// What `http_response` receives as `status`.
+    pub fn status(&self) -> i32 {
+        match self {
+            HttpOutcome::Response { status, .. } => *status,
+            HttpOutcome::Failed { code, .. } => *code,
+        }
+    }
+}
+
+/// One checked request for the host to perform.
+#[derive(Debug)]
+pub struct HttpCall {
+    pub id: i32,
+    pub key: InstanceKey,
+    /// The mod's name, for messages.
+    pub mod_name: String,
+    pub method: HttpMethod,
+    /// Already checked against `whitelist`.
+    pub url: Url,
+    pub body: Vec<u8>,
+    /// For checking redirect targets.
+    pub whitelist: Arc<Whitelist>,
+    pub max_response_bytes: u64,
+    table: Weak<HttpTable>,
+}
+
+impl HttpCall {
+    /// True once the instance has ended: the host should stop the request and drop it.
+    pub fn is_abandoned(&self) -> bool {
+        self.table.strong_count() == 0
+    }
+
+    /// Reports the outcome (ignored if the instance has ended).
+    pub fn finish(&self, outcome: HttpOutcome) {
+        if let Some(table) = self.table.upgrade() {
+            table.finish(self.id, outcome);
+        }
+    }
+}
+
+/// The game side of HTTP; implemented by the Godot glue. `start` is only ever called on the main
+/// thread.
+pub trait HttpHost: Send + Sync {
+    /// Starts `call`; the host reports its outcome later with [`HttpCall::finish`].
+    ///
+    /// # Errors
+    /// A message when the request cannot even start (it becomes -5 for the mod).
+    fn start(&self, call: HttpCall) -> Result<(), String>;
+}
+
+/// A finished request waiting to be read.
+#[derive(Debug, Clone)]
+enum Kept {
+    Body(Arc<Vec<u8>>),
+    Failed { code: i32, message: String },
+}
+
+#[derive(Debug, Default)]
+struct TableInner {
+    last_id: i32,
+    in_flight: BTreeSet<i32>,
+    finished: VecDeque<(i32, Kept)>,
+    /// `(id, status)` pairs for `http_response`, oldest first.
+    notify: VecDeque<(i32, i32)>,
+}
+
+/// One instance's requests: ids, what is in flight, finished outcomes and pending
+/// `http_response` calls. Owned by the instance's store; everyone else holds a `Weak`.
+#[derive(Debug)]
+pub struct HttpTable {
+    config: NetworkConfig,
+    inner: Mutex<TableInner>,
+}
+
+/// What `http_body` finds for an id.
+#[derive(Debug)]
+enum Lookup {
+    Missing,
+    InFlight,
+    Body(Arc<Vec<u8>>),
+    Failed { code: i32, message: String },
+}
+
+impl HttpTable {
+    pub fn new(config: NetworkConfig) -> HttpTable {
+        HttpTable { config, inner: Mutex::new(TableInner::default()) }
+    }
+
+    /// A new request id, or `None` when [`MAX_IN_FLIGHT`] are in flight. Ids count up from 1
+    /// and wrap back to 1 after `i32::MAX`.
+    fn begin(&self) -> Option<i32> {
+        let mut inner = self.inner.lock();
+        if inner.in_flight.len() >= MAX_IN_FLIGHT {
+            return None;
+        }
+        inner.last_id = if inner.last_id == i32::MAX { 1 } else { inner.last_id + 1 };
+        let id = inner.last_id;
+        inner.in_flight.insert(id);
+        Some(id)
+    }
+
+    /// Forgets a request that never started.
+    fn abort(&self, id: i32) {
+        self.inner.lock().in_flight.remove(&id);
+    }
+
+    /// Records the outcome of request `id` and queues its `http_response`.
+    fn finish(&self, id: i32, outcome: HttpOutcome) {
+        let mut inner = self.inner.lock();
+        if !inner.in_flight.remove(&id) {
+            return;
+        }
+        inner.notify.push_back((id, outcome.status()));
+        let kept = match outcome {
+            HttpOutcome::Response { body, .. } => Kept::Body(Arc::new(body)),
+            HttpOutcome::Failed { code, message } => Kept::Failed { code, message },
+        };
+        inner.finished.push_back((id, kept));
+        while inner.finished.len() > MAX_KEPT {
+            inner.finished.pop_front();
+        }
+        while inner.notify.len() > MAX_KEPT {
+            inner.notify.pop_front();
+        }
+    }
+
+    /// Takes the pending `http_response(id, status)` calls, oldest first.
+    pub fn take_notifications(&self) -> Vec<(i32, i32)> {
+        self.inner.lock().notify.drain(..).collect()
+    }
+
+    /// Puts back calls that could not be made yet (while `main` holds the instance).
+    pub fn requeue_notifications(&self, notes: Vec<(i32, i32)>) {
+        let mut inner = self.inner.lock();
+        for note in notes.into_iter().rev() {
+            inner.notify.push_front(note);
+        }
+        while inner.notify.len() > MAX_KEPT {
+            inner.notify.pop_front();
+        }
+    }
+
+    fn lookup(&self, id: i32) -> Lookup {
+        let inner = self.inner.lock();
+        if inner.in_flight.contains(&id) {
+            return Lookup::InFlight;
+        }
+        match inner.finished.iter().find(|(i, _)| *i == id) {
+            Some((_, Kept::Body(body))) => Lookup::Body(body.clone()),
+            Some((_, Kept::Failed { code, message })) => Lookup::Failed { code: *code, message: message.clone() },
+            None => Lookup::Missing,
+        }
+    }
+
+    /// Forgets a finished request once it has been read.
+    fn consume(&self, id: i32) {
+        self.inner.lock().finished.retain(|(i, _)| *i != id);
+    }
+
+    /// Requests in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.inner.lock().in_flight.len()
+    }
+}
+
+/// `wasgo.http_request(url, method, body) -> id`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn request(c: &mut Caller<'_, InstanceState>, up: i32, ul: i32, mp: i32, ml: i32, bp: i32, bl: i32) -> wasmtime::Result<i32> {
+    const F: &str = "wasgo.http_request";
+    let url = guest::read_str(c, F, up, ul)?;
+    let method = guest::read_str(c, F, mp, ml)?;
+    if bl as u32 as usize > MAX_REQUEST_BODY_BYTES {
+        return Ok(c.data_mut().fail(-3, format!("`{F}`: a request body may be at most {MAX_REQUEST_BODY_BYTES} bytes, not {}", bl as u32)));
+    }
+    let body = guest::read_bytes(c, F, bp, bl)?;
+    let state = c.data_mut();
+    if !state.permissions.has("network") {
+        let message = format!(
+            "`{}` has not been granted the `network` permission; call `wasgo.request_permission(\"network\")` and try again once the game grants it",
+            state.name
+        );
+        return Ok(state.fail(-6, message));
+    }
+    let Some(method) = HttpMethod::parse(&method) else {
+        return Ok(state.fail(-3, format!("`{F}`: method `{}` is not one of GET, POST, PUT, PATCH, DELETE", method.escape_debug())));
+    };
+    if !method.has_body() && !body.is_empty() {
+        return Ok(state.fail(-3, format!("`{F}`: a {} request has no body; pass an empty one", method.as_str())));
+    }
+    let url = match state.http.config.whitelist.check(&url) {
+        Ok(url) => url,
+        Err(e) => return Ok(state.fail(-3, e.0)),
+    };
+    let Some(id) = state.http.begin() else {
+        return Ok(state.fail(-7, format!("`{}` already has {MAX_IN_FLIGHT} HTTP requests in flight; wait for an `http_response`", state.name)));
+    };
+    let runtime = state.runtime.clone();
+    let Some(host) = runtime.http_host().cloned() else {
+        state.http.abort(id);
+        return Ok(state.fail(-5, "no game is attached to this WasGo runtime, so there is no network"));
+    };
+    let call = HttpCall {
+        id,
+        key: state.key,
+        mod_name: state.name.clone(),
+        method,
+        url,
+        body,
+        whitelist: state.http.config.whitelist.clone(),
+        max_response_bytes: state.http.config.max_response_bytes,
+        table: Arc::downgrade(&state.http),
+    };
+    let kill = state.kill.clone();
+    let started = runtime.bridge().run(&kill, move || host.start(call)).map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    let state = c.data_mut();
+    match started {
+        Ok(()) => Ok(id),
+        Err(message) => {
+            state.http.abort(id);
+            Ok(state.fail(-5, message))
+        }
+    }
+}
+
+/// `wasgo.http_body(id, out_ptr, out_cap) -> len`.
+pub(crate) fn body(c: &mut Caller<'_, InstanceState>, id: i32, out_ptr: i32, out_cap: i32) -> wasmtime::Result<i32> {
+    const F: &str = "wasgo.http_body";
+    let lookup = c.data().http.lookup(id);
+    match lookup {
+        Lookup::Missing => Ok(c.data_mut().fail(
+            -1,
+            format!("there is no finished HTTP request with id {id} (a body is kept until it has been read whole, and only the last {MAX_KEPT})"),
+        )),
+        Lookup::InFlight => Ok(c.data_mut().fail(-7, format!("HTTP request {id} is still in flight; its answer arrives at the export `http_response`"))),
+        Lookup::Failed { code, message } => {
+            c.data().http.consume(id);
+            Ok(c.data_mut().fail(code, message))
+        }
+        Lookup::Body(bytes) => {
+            let len = guest::write_out(c, F, out_ptr, out_cap, &bytes)?;
+            if len <= out_cap {
+                c.data().http.consume(id);
+            }
+            Ok(len)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(body: &[u8]) -> HttpOutcome {
+        HttpOutcome::Response { status: 200, body: body.to_vec() }
+    }
+
+    #[test]
+    fn in_flight_requests_are_capped() {
+        let t = HttpTable::new(NetworkConfig::default());
+        let ids: Vec<i32> = (0..MAX_IN_FLIGHT).map(|_| t.begin().unwrap()).collect();
+        assert_eq!(ids, (1..=MAX_IN_FLIGHT as i32).collect::<Vec<_>>());
+        assert_eq!(t.begin(), None);
+        t.finish(ids[0], ok(b"x"));
+        assert!(t.begin().is_some());
+    }
+
+    #[test]
+    fn outcomes_are_kept_until_read_and_bounded() {
+        let t = HttpTable::new(NetworkConfig::default());
+        let id = t.begin().unwrap();
+        assert!(matches!(t.lookup(id), Lookup::InFlight));
+        t.finish(id, ok(b"body"));
+        assert!(matches!(t.lookup(id), Lookup::Body(b) if b.as_slice() == b"body"));
+        assert_eq!(t.take_notifications(), vec![(id, 200)]);
+        t.consume(id);
+        assert!(matches!(t.lookup(id), Lookup::Missing));
+        // Finishing an unknown id does nothing.
+        t.finish(999, ok(b""));
+        assert!(t.take_notifications().is_empty());
+        // Only the newest MAX_KEPT outcomes survive.
+        let mut last = 0;
+        for _ in 0..MAX_KEPT + 4 {
+            last = t.begin().unwrap();
+            t.finish(last, HttpOutcome::Failed { code: -5, message: "down".into() });
+        }
+        assert_eq!(t.take_notifications().len(), MAX_KEPT);
+        assert!(matches!(t.lookup(last), Lookup::Failed { code: -5, .. }));
+        assert!(matches!(t.lookup(last - MAX_KEPT as i32), Lookup::Missing));
+    }
+
+    #[test]
+    fn requeued_notifications_come_first_and_stay_bounded() {
+        let t = HttpTable::new(NetworkConfig::default());
+        let a = t.begin().unwrap();
+        let b = t.begin().unwrap();
+        t.finish(a, ok(b""));
+        let first = t.take_notifications();
+        t.finish(b, HttpOutcome::Failed { code: -3, message: "no".into() });
+        t.requeue_notifications(first);
+        assert_eq!(t.take_notifications(), vec![(a, 200), (b, -3)]);
+        t.requeue_notifications((0..100).map(|i| (i, 200)).collect());
+        assert_eq!(t.take_notifications().len(), MAX_KEPT);
+    }
+
+    #[test]
+    fn methods_parse_case_insensitively() {
+        assert_eq!(HttpMethod::parse("post"), Some(HttpMethod::Post));
+        assert_eq!(HttpMethod::parse("CONNECT"), None);
+        assert_eq!(HttpMethod::parse("TRACE"), None);
+        assert!(HttpMethod::Post.has_body() && !HttpMethod::Get.has_body());
+    }
+
+    #[test]
+    fn abandoned_once_the_table_is_gone() {
+        let table = Arc::new(HttpTable::new(NetworkConfig::default()));
+        let id = table.begin().unwrap();
+        let call = HttpCall {
+            id,
+            key: 1,
+            mod_name: "m".into(),
+            method: HttpMethod::Get,
+            url: Url::parse("http://h/").unwrap(),
+            body: vec![],
+            whitelist: Arc::new(Whitelist::default()),
+            max_response_bytes: 1,
+            table: Arc::downgrade(&table),
+        };
+        assert!(!call.is_abandoned());
+        call.finish(ok(b"done"));
+        assert_eq!(table.take_notifications(), vec![(id, 200)]);
+        drop(table);
+        assert!(call.is_abandoned());
+        call.finish(ok(b"late"));
+    }
+}

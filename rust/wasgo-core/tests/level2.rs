@@ -1,0 +1,237 @@
+//! Level 2 without Godot: permissions asked once, HTTP checks and hand-over to a fake host (also
+//! from `main` through the bridge), the WASI sandbox's quota, name and link rules, and the
+//! same WASI module at levels 1 and 3.
+
+use parking_lot::Mutex;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasgo_core::urls::Whitelist;
+use wasgo_core::*;
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    std::env::temp_dir().join(format!("wasgo-level2-{tag}-{}-{nanos}", std::process::id()))
+}
+
+fn config(name: &str, level: SafetyLevel, storage_bytes: u64) -> InstanceConfig {
+    InstanceConfig {
+        name: name.into(),
+        level,
+        limits: Limits { memory_bytes: 16 << 20, callback_budget: Duration::from_millis(200), main_timeout: None, storage_bytes },
+        args: vec![],
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: 0,
+        network: NetworkConfig::default(),
+    }
+}
+
+fn i32_of(vals: Vec<Val>) -> i32 {
+    vals[0].unwrap_i32()
+}
+
+/// Records the calls it is asked to start.
+#[derive(Default)]
+struct FakeHttp {
+    calls: Mutex<Vec<HttpCall>>,
+}
+
+impl HttpHost for FakeHttp {
+    fn start(&self, call: HttpCall) -> Result<(), String> {
+        self.calls.lock().push(call);
+        Ok(())
+    }
+}
+
+const NET: &str = r#"(module
+  (import "wasgo" "http_request" (func $req (param i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasgo" "http_body" (func $body (param i32 i32 i32) (result i32)))
+  (import "wasgo" "request_permission" (func $ask (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "http://127.0.0.1:9/api/x")
+  (data (i32.const 64) "http://127.0.0.1:9/apix")
+  (data (i32.const 128) "GET")
+  (data (i32.const 132) "POST")
+  (data (i32.const 140) "hello")
+  (data (i32.const 160) "network")
+  (func (export "get_ok") (result i32) (call $req (i32.const 0) (i32.const 24) (i32.const 128) (i32.const 3) (i32.const 0) (i32.const 0)))
+  (func (export "get_outside") (result i32) (call $req (i32.const 64) (i32.const 23) (i32.const 128) (i32.const 3) (i32.const 0) (i32.const 0)))
+  (func (export "post_ok") (result i32) (call $req (i32.const 0) (i32.const 24) (i32.const 132) (i32.const 4) (i32.const 140) (i32.const 5)))
+  (func (export "get_with_body") (result i32) (call $req (i32.const 0) (i32.const 24) (i32.const 128) (i32.const 3) (i32.const 140) (i32.const 5)))
+  (func (export "body") (param $id i32) (result i32) (call $body (local.get $id) (i32.const 1024) (i32.const 4096)))
+  (func (export "body_byte") (param $i i32) (result i32) (i32.load8_u (i32.add (i32.const 1024) (local.get $i))))
+  (func (export "ask") (result i32) (call $ask (i32.const 160) (i32.const 7)))
+  (func (export "main") (result i32)
+    (local $id i32) (local $n i32)
+    (local.set $id (call $req (i32.const 0) (i32.const 24) (i32.const 128) (i32.const 3) (i32.const 0) (i32.const 0)))
+    (if (i32.lt_s (local.get $id) (i32.const 0)) (then (return (local.get $id))))
+    (loop $wait
+      (local.set $n (call $body (local.get $id) (i32.const 1024) (i32.const 4096)))
+      (br_if $wait (i32.eq (local.get $n) (i32.const -7))))
+    (local.get $n)))"#;
+
+fn net_instance(rt: &Arc<Runtime>, permissions: Arc<Permissions>) -> ModInstance {
+    let module = rt.compile(NET.as_bytes(), "net").unwrap();
+    let mut cfg = config("net", SafetyLevel::Wrapped, 1 << 20);
+    cfg.permissions = permissions;
+    cfg.network.whitelist = Arc::new(Whitelist::parse(["http://127.0.0.1:9/api"]).0);
+    ModInstance::new(rt, &module, cfg).unwrap()
+}
+
+#[test]
+fn http_needs_the_network_permission_and_a_whitelisted_url() {
+    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+    let host = Arc::new(FakeHttp::default());
+    rt.set_http_host(host.clone());
+    let permissions = Permissions::new();
+    let mut inst = net_instance(&rt, permissions.clone());
+
+    assert_eq!(i32_of(inst.call("get_ok", &[]).unwrap()), -6);
+    assert_eq!(i32_of(inst.call("ask", &[]).unwrap()), 0);
+    assert_eq!(i32_of(inst.call("ask", &[]).unwrap()), 0);
+    let asked: Vec<_> = inst.drain_events().into_iter().filter(|e| matches!(e, ModEvent::PermissionRequested { .. })).collect();
+    assert_eq!(asked.len(), 1, "one request per kind until it is delivered: {asked:?}");
+    permissions.grant("network");
+    assert_eq!(i32_of(inst.call("ask", &[]).unwrap()), 1);
+
+    assert_eq!(i32_of(inst.call("get_outside", &[]).unwrap()), -3);
+    assert_eq!(i32_of(inst.call("get_with_body", &[]).unwrap()), -3);
+    assert!(host.calls.lock().is_empty(), "refused requests never reach the host");
+
+    let get = i32_of(inst.call("get_ok", &[]).unwrap());
+    let post = i32_of(inst.call("post_ok", &[]).unwrap());
+    assert_eq!((get, post), (1, 2));
+    assert_eq!(i32_of(inst.call("body", &[Val::I32(get)]).unwrap()), -7, "still in flight");
+    {
+        let calls = host.calls.lock();
+        assert_eq!(calls[1].method, HttpMethod::Post);
+        assert_eq!(calls[1].body, b"hello");
+        assert_eq!(calls[0].url.to_string(), "http://127.0.0.1:9/api/x");
+        calls[0].finish(HttpOutcome::Response { status: 200, body: b"pong".to_vec() });
+        calls[1].finish(HttpOutcome::Failed { code: -3, message: "redirect refused".into() });
+    }
+    assert_eq!(inst.take_http_responses(), vec![(get, 200), (post, -3)]);
+    assert_eq!(i32_of(inst.call("body", &[Val::I32(get)]).unwrap()), 4);
+    assert_eq!(i32_of(inst.call("body_byte", &[Val::I32(0)]).unwrap()), b'p' as i32);
+    assert_eq!(i32_of(inst.call("body", &[Val::I32(get)]).unwrap()), -1, "a body read whole is freed");
+    assert_eq!(i32_of(inst.call("body", &[Val::I32(post)]).unwrap()), -3);
+
+    for _ in 0..http::MAX_IN_FLIGHT {
+        assert!(i32_of(inst.call("get_ok", &[]).unwrap()) > 0);
+    }
+    assert_eq!(i32_of(inst.call("get_ok", &[]).unwrap()), -7, "in-flight requests are capped");
+
+    let pending: Vec<HttpCall> = host.calls.lock().drain(..).collect();
+    assert!(pending.iter().all(|c| !c.is_abandoned()));
+    inst.kill("test");
+    assert!(pending.iter().all(|c| c.is_abandoned()), "requests of an ended instance are abandoned");
+}
+
+#[test]
+fn http_from_main_goes_through_the_main_thread_bridge() {
+    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+    let host = Arc::new(FakeHttp::default());
+    rt.set_http_host(host.clone());
+    let permissions = Permissions::new();
+    permissions.grant("network");
+    let mut inst = net_instance(&rt, permissions);
+    assert!(inst.start_main().unwrap());
+    let start = Instant::now();
+    while host.calls.lock().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(5), "the request never reached the host");
+        rt.bridge().run_pending(Duration::from_millis(5));
+    }
+    host.calls.lock()[0].finish(HttpOutcome::Response { status: 201, body: vec![7; 300] });
+    while inst.is_main_running() {
+        assert!(start.elapsed() < Duration::from_secs(5), "main did not end");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    inst.reap_worker();
+    let events = inst.drain_events();
+    assert!(events.contains(&ModEvent::Finished { exit_code: 300 }), "{events:?}");
+}
+
+const WASI_FILES: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_seek" (func $seek (param i32 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_symlink" (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_create_directory" (func $mkdir (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 0) "data.bin")
+  (data (i32.const 16) "link")
+  (data (i32.const 32) "/etc")
+  (data (i32.const 48) "bad:name")
+  (data (i32.const 64) "../escape")
+  (func $openf (param $p i32) (param $l i32) (result i32)
+    (local $e i32)
+    (local.set $e (call $open (i32.const 3) (i32.const 0) (local.get $p) (local.get $l) (i32.const 1)
+      (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0) (i32.const 512)))
+    (if (result i32) (local.get $e) (then (i32.sub (i32.const 0) (local.get $e))) (else (i32.load (i32.const 512)))))
+  (func (export "write_at") (param $offset i64) (param $len i32) (result i32)
+    (local $fd i32) (local $e i32)
+    (local.set $fd (call $openf (i32.const 0) (i32.const 8)))
+    (if (i32.lt_s (local.get $fd) (i32.const 0)) (then (return (local.get $fd))))
+    (drop (call $seek (local.get $fd) (local.get $offset) (i32.const 0) (i32.const 520)))
+    (i32.store (i32.const 256) (i32.const 4096))
+    (i32.store (i32.const 260) (local.get $len))
+    (local.set $e (call $write (local.get $fd) (i32.const 256) (i32.const 1) (i32.const 524)))
+    (drop (call $close (local.get $fd)))
+    (if (result i32) (local.get $e) (then (i32.sub (i32.const 0) (local.get $e))) (else (i32.load (i32.const 524)))))
+  (func (export "symlink") (result i32) (i32.sub (i32.const 0) (call $symlink (i32.const 32) (i32.const 4) (i32.const 3) (i32.const 16) (i32.const 4))))
+  (func (export "create_bad_name") (result i32) (call $openf (i32.const 48) (i32.const 8)))
+  (func (export "escape") (result i32) (call $openf (i32.const 64) (i32.const 9)))
+  (func (export "mkdir_bad_name") (result i32) (i32.sub (i32.const 0) (call $mkdir (i32.const 3) (i32.const 48) (i32.const 8)))))"#;
+
+fn wasi_instance(rt: &Arc<Runtime>, level: SafetyLevel, sandbox: &PathBuf, quota: u64) -> ModInstance {
+    let module = rt.compile(WASI_FILES.as_bytes(), "wasi_files").unwrap();
+    let mut cfg = config("wasi_files", level, quota);
+    cfg.dirs.sandbox = Some(sandbox.clone());
+    ModInstance::new(rt, &module, cfg).unwrap()
+}
+
+fn write_at(inst: &mut ModInstance, offset: i64, len: i32) -> i32 {
+    i32_of(inst.call("write_at", &[Val::I64(offset), Val::I32(len)]).unwrap())
+}
+
+const EBADF: i32 = 8;
+const EDQUOT: i32 = 19;
+const EINVAL: i32 = 28;
+const EPERM: i32 = 63;
+
+#[test]
+fn wasi_at_level_two_keeps_the_sandbox_quota_and_rules() {
+    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+    let dir = temp_dir("quota");
+    let mut inst = wasi_instance(&rt, SafetyLevel::Wrapped, &dir, 100_000);
+    assert_eq!(write_at(&mut inst, 0, 60_000), 60_000);
+    assert_eq!(write_at(&mut inst, 0, 60_000), 60_000, "overwriting adds nothing");
+    assert_eq!(write_at(&mut inst, 30_000, 60_000), 60_000, "grows the file by 30 000 only");
+    assert_eq!(std::fs::metadata(dir.join("data.bin")).unwrap().len(), 90_000);
+    assert_eq!(write_at(&mut inst, 60_000, 50_000), -EDQUOT);
+    assert_eq!(write_at(&mut inst, 10_000_000, 1), -EDQUOT, "a hole counts");
+    assert_eq!(write_at(&mut inst, 60_000, 40_000), 40_000, "up to the quota exactly");
+    assert_eq!(std::fs::metadata(dir.join("data.bin")).unwrap().len(), 100_000);
+    assert_eq!(i32_of(inst.call("symlink", &[]).unwrap()), -EPERM);
+    assert!(std::fs::symlink_metadata(dir.join("link")).is_err());
+    assert_eq!(i32_of(inst.call("create_bad_name", &[]).unwrap()), -EINVAL);
+    assert_eq!(i32_of(inst.call("mkdir_bad_name", &[]).unwrap()), -EINVAL);
+    assert!(i32_of(inst.call("escape", &[]).unwrap()) < 0, "`..` out of the preopen is refused by wasmtime-wasi");
+    assert!(!dir.parent().unwrap().join("escape").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn wasi_has_no_files_at_level_one_and_no_sandbox_quota_at_level_three() {
+    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+    let dir = temp_dir("levels");
+    let mut safe = wasi_instance(&rt, SafetyLevel::Safe, &dir, 100_000);
+    assert_eq!(write_at(&mut safe, 0, 10), -EBADF, "no preopened directory at level 1");
+    assert!(!dir.join("data.bin").exists());
+    let mut unsafe_ = wasi_instance(&rt, SafetyLevel::Unsafe, &dir, 100_000);
+    assert_eq!(write_at(&mut unsafe_, 100_000, 50_000), 50_000);
+    assert_eq!(std::fs::metadata(dir.join("data.bin")).unwrap().len(), 150_000);
+    let _ = std::fs::remove_dir_all(&dir);
+}
