@@ -72,6 +72,14 @@ func test_fast_paths_set_float_and_call_float() -> void:
 	expect(is_equal_approx(target.rotation, 0.75), "Target.rotation is %f" % target.rotation)
 
 
+func test_typed_arrays_reach_the_mod_as_arrays() -> void:
+	var probe := stage("children")
+	expect_eq(await begin(probe), OK, "start()")
+	# Stage holds Target, Tick, Net and the mod: get_children() returns a typed Array[Node].
+	expect_eq(probe.node.call_export("stage_children", []), 4, "elements of get_children() as the mod decoded them")
+	expect_eq(probe.traps.size(), 0, "traps")
+
+
 func test_signals_reach_native_callback_with_their_arguments() -> void:
 	var probe := stage("listener")
 	var events: Array = []

@@ -323,3 +323,15 @@ pub extern "C" fn hatch(which: i32) -> i32 {
         _ => -3,
     }
 }
+
+/// Calls `get_children` on the stage (a typed `Array[Node]` in Godot) and returns how many
+/// elements the decoded Array has.
+#[no_mangle]
+pub extern "C" fn stage_children() -> i32 {
+    let stage = node("..");
+    match call_bytes(stage, "get_children", &[28, 0, 0, 0, 0, 0, 0, 0]) {
+        Ok(bytes) if bytes.len() >= 8 && u32_at(&bytes, 0) == 28 => u32_at(&bytes, 4) as i32,
+        Ok(_) => -100,
+        Err(e) => e,
+    }
+}
