@@ -42,7 +42,7 @@ export declare function get_node(from: i32, path_ptr: i32, path_len: i32): i32;
 @external("wasgo", "singleton")
 export declare function singleton(name_ptr: i32, name_len: i32): i32;
 
-/** Forgets a handle. Releasing 0 or an unknown handle does nothing.
+/** Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing.
  *  `wasgo.release`: `(i32) -> ()`, safety level 1 and up. */
 @external("wasgo", "release")
 export declare function release(handle: i32): void;

@@ -47,7 +47,7 @@ WASGO_IMPORT("get_node") int32_t wasgo_get_node(int32_t from, int32_t path_ptr, 
  * `wasgo.singleton`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("singleton") int32_t wasgo_singleton(int32_t name_ptr, int32_t name_len);
 
-/* Forgets a handle. Releasing 0 or an unknown handle does nothing.
+/* Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing.
  * `wasgo.release`: `(i32) -> ()`, safety level 1 and up. */
 WASGO_IMPORT("release") void wasgo_release(int32_t handle);
 

@@ -34,7 +34,7 @@ pub extern "wasgo" fn get_node(from: i32, path_ptr: i32, path_len: i32) i32;
 /// `wasgo.singleton`: `(i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn singleton(name_ptr: i32, name_len: i32) i32;
 
-/// Forgets a handle. Releasing 0 or an unknown handle does nothing.
+/// Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing.
 /// `wasgo.release`: `(i32) -> ()`, safety level 1 and up.
 pub extern "wasgo" fn release(handle: i32) void;
 

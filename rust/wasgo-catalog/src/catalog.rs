@@ -128,7 +128,7 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
     host_fn!("singleton", Safe, Ready, (name_ptr: I32, name_len: I32) -> [I32],
         "Handle of an engine singleton allowed at this level."),
     host_fn!("release", Safe, Ready, (handle: I32) -> [],
-        "Forgets a handle. Releasing 0 or an unknown handle does nothing."),
+        "Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing."),
     host_fn!("get", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
         "Reads a property as an encoded Variant into the buffer; returns its full length."),
     host_fn!("set", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, val_ptr: I32, val_len: I32) -> [I32],

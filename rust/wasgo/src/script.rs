@@ -250,6 +250,11 @@ impl WasmScript {
                 1 => convert::val_to_variant(&results[0]),
                 _ => results.iter().map(convert::val_to_variant).collect::<VarArray>().to_variant(),
             },
+            // A trap was reported (printed, `trapped` emitted) by pump() already.
+            Err(WasgoError::Trap(info)) => {
+                self.last_error = info.message;
+                Variant::nil()
+            }
             Err(e) => self.fail_value(e.to_string()),
         }
     }
@@ -456,13 +461,16 @@ impl WasmScript {
         let events = instance.drain_events();
         let name = instance.name().to_string();
         let ended = !instance.status().is_live();
+        let echo = !events.is_empty() && settings::boolean(settings::PRINT_OUTPUT, true);
         for event in events {
             match event {
                 ModEvent::Output { source, text } => {
-                    match source {
-                        wasgo_core::OutputSource::Log(3) => godot_error!("[{name}] {text}"),
-                        wasgo_core::OutputSource::Log(2) => godot_warn!("[{name}] {text}"),
-                        _ => godot_print!("[{name}] {text}"),
+                    if echo {
+                        match source {
+                            wasgo_core::OutputSource::Log(3) => godot_error!("[{name}] {text}"),
+                            wasgo_core::OutputSource::Log(2) => godot_warn!("[{name}] {text}"),
+                            _ => godot_print!("[{name}] {text}"),
+                        }
                     }
                     self.signals().output().emit(&GString::from(text.as_str()));
                 }

@@ -17,6 +17,8 @@ pub const STORAGE_MB: &str = "wasgo/limits/storage_mb";
 pub const HTTP_RESPONSE_KB: &str = "wasgo/limits/http_response_kb";
 pub const CACHE_DIR: &str = "wasgo/runtime/cache_dir";
 pub const DEBUG_INFO: &str = "wasgo/runtime/debug_info";
+/// Whether mods' output lines are also printed to Godot's output as `[mod] text` (default true).
+pub const PRINT_OUTPUT: &str = "wasgo/runtime/print_output";
 
 fn add(name: &str, default: Variant, ty: VariantType, hint: PropertyHint, hint_string: &str, basic: bool) {
     let mut ps = ProjectSettings::singleton();
@@ -47,6 +49,7 @@ pub fn register() {
     add(HTTP_RESPONSE_KB, 1024.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,1048576,1,suffix:KiB", true);
     add(CACHE_DIR, "user://wasgo_cache".to_variant(), VariantType::STRING, PropertyHint::DIR, "", false);
     add(DEBUG_INFO, false.to_variant(), VariantType::BOOL, PropertyHint::NONE, "", false);
+    add(PRINT_OUTPUT, true.to_variant(), VariantType::BOOL, PropertyHint::NONE, "", false);
 }
 
 fn get(name: &str) -> Variant {

@@ -55,7 +55,7 @@ func RawGetNode(from int32, path_ptr int32, path_len int32) int32
 //go:wasmimport wasgo singleton
 func RawSingleton(name_ptr int32, name_len int32) int32
 
-// RawRelease: Forgets a handle. Releasing 0 or an unknown handle does nothing.
+// RawRelease: Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing.
 // `wasgo.release`: `(i32) -> ()`, safety level 1 and up.
 //
 //go:wasmimport wasgo release
