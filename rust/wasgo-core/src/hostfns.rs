@@ -186,7 +186,7 @@ pub(crate) fn define(linker: &mut Linker<InstanceState>, name: &str) -> wasmtime
         })?,
         "get_float" => linker.func_wrap(M, "get_float", |mut c: C<'_>, handle: i32, np: i32, nl: i32, out_ptr: i32| {
             guarded("wasgo.get_float", || {
-                fast_get(&mut c, "wasgo.get_float", handle, np, nl, out_ptr, |v| v.as_f64().map(|f| f.to_le_bytes().to_vec()), "a number")
+                fast_get(&mut c, "wasgo.get_float", handle, np, nl, out_ptr, |v| crate::variant::as_f64(v).map(|f| f.to_le_bytes().to_vec()), "a number")
             })
         })?,
         "set_float" => linker.func_wrap(M, "set_float", |mut c: C<'_>, handle: i32, np: i32, nl: i32, value: f64| {
@@ -195,24 +195,24 @@ pub(crate) fn define(linker: &mut Linker<InstanceState>, name: &str) -> wasmtime
         "get_vec2" => linker.func_wrap(M, "get_vec2", |mut c: C<'_>, handle: i32, np: i32, nl: i32, out_ptr: i32| {
             guarded("wasgo.get_vec2", || {
                 fast_get(&mut c, "wasgo.get_vec2", handle, np, nl, out_ptr, |v| match v {
-                    WireVariant::Vector2(a) => Some(floats(a)),
+                    WireVariant::Vector2(a) => Some(floats(&[a.x, a.y])),
                     _ => None,
                 }, "a Vector2")
             })
         })?,
         "set_vec2" => linker.func_wrap(M, "set_vec2", |mut c: C<'_>, handle: i32, np: i32, nl: i32, x: f32, y: f32| {
-            guarded("wasgo.set_vec2", || fast_set(&mut c, "wasgo.set_vec2", handle, np, nl, WireVariant::Vector2([x, y])))
+            guarded("wasgo.set_vec2", || fast_set(&mut c, "wasgo.set_vec2", handle, np, nl, WireVariant::Vector2(crate::variant::Vector2::new(x, y))))
         })?,
         "get_vec3" => linker.func_wrap(M, "get_vec3", |mut c: C<'_>, handle: i32, np: i32, nl: i32, out_ptr: i32| {
             guarded("wasgo.get_vec3", || {
                 fast_get(&mut c, "wasgo.get_vec3", handle, np, nl, out_ptr, |v| match v {
-                    WireVariant::Vector3(a) => Some(floats(a)),
+                    WireVariant::Vector3(a) => Some(floats(&[a.x, a.y, a.z])),
                     _ => None,
                 }, "a Vector3")
             })
         })?,
         "set_vec3" => linker.func_wrap(M, "set_vec3", |mut c: C<'_>, handle: i32, np: i32, nl: i32, x: f32, y: f32, z: f32| {
-            guarded("wasgo.set_vec3", || fast_set(&mut c, "wasgo.set_vec3", handle, np, nl, WireVariant::Vector3([x, y, z])))
+            guarded("wasgo.set_vec3", || fast_set(&mut c, "wasgo.set_vec3", handle, np, nl, WireVariant::Vector3(crate::variant::Vector3::new(x, y, z))))
         })?,
         "call_float" => linker.func_wrap(M, "call_float", |mut c: C<'_>, handle: i32, mp: i32, ml: i32, ap: i32, argc: i32, out_ptr: i32| {
             guarded("wasgo.call_float", || {
@@ -229,7 +229,7 @@ pub(crate) fn define(linker: &mut Linker<InstanceState>, name: &str) -> wasmtime
                     Err(code) => return Ok(code),
                 };
                 if out_ptr != 0 {
-                    let n = value.as_f64().unwrap_or(0.0);
+                    let n = crate::variant::as_f64(&value).unwrap_or(0.0);
                     let memory = guest::memory(&mut c, F)?;
                     guest::write_bytes(&memory, &mut c, F, out_ptr, &n.to_le_bytes())?;
                 }

@@ -18,7 +18,7 @@ impl ObjectHost for FakeHost {
         self.seen.lock().push((op.clone(), on_main));
         match op {
             ObjectOp::GetNode { .. } => Ok(ObjectReply::Int(7)),
-            ObjectOp::Get { handle: 7, name } if name == "position" => Ok(ObjectReply::Value(WireVariant::Vector2([1.5, 2.5]))),
+            ObjectOp::Get { handle: 7, name } if name == "position" => Ok(ObjectReply::Value(WireVariant::Vector2(wasgo_core::variant::Vector2::new(1.5, 2.5)))),
             ObjectOp::Set { name, .. } | ObjectOp::Get { name, .. } if name == "secret" => Err(ObjectError::Denied { member: "Node2D.secret".into() }),
             ObjectOp::Set { handle: 7, .. } => Ok(ObjectReply::Int(0)),
             ObjectOp::Set { handle, .. } | ObjectOp::Get { handle, .. } => Err(ObjectError::failed(-4, format!("handle {handle} refers to an object that was freed"))),
@@ -71,7 +71,7 @@ fn fast_path_set_reaches_the_host_with_name_and_value() {
     assert_eq!(inst.call("move", &[]).unwrap()[0].unwrap_i32(), 0);
     let seen = host.seen.lock();
     assert_eq!(seen[0].0, ObjectOp::GetNode { from: 0, path: "../Target".into() });
-    assert_eq!(seen[1].0, ObjectOp::Set { handle: 7, name: "position".into(), value: WireVariant::Vector2([3.0, 4.0]) });
+    assert_eq!(seen[1].0, ObjectOp::Set { handle: 7, name: "position".into(), value: WireVariant::Vector2(wasgo_core::variant::Vector2::new(3.0, 4.0)) });
 }
 
 #[test]
@@ -108,6 +108,6 @@ fn calls_from_main_run_on_the_main_thread_through_the_bridge() {
     assert!(inst.drain_events().contains(&ModEvent::Finished { exit_code: 0 }));
     let seen = host.seen.lock();
     let (op, on_main) = seen.last().unwrap();
-    assert_eq!(op, &ObjectOp::Set { handle: 7, name: "position".into(), value: WireVariant::Vector2([5.0, 6.0]) });
+    assert_eq!(op, &ObjectOp::Set { handle: 7, name: "position".into(), value: WireVariant::Vector2(wasgo_core::variant::Vector2::new(5.0, 6.0)) });
     assert!(on_main, "the host ran on the worker thread");
 }

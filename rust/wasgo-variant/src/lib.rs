@@ -1,5 +1,15 @@
+//! # wasgo-variant — Godot Variants on the WasGo wire
+//!
 //! Godot Variants in Godot's binary serialization format (what `var_to_bytes` produces), with
 //! objects as the mod's handles. The byte layout is documented in `docs/variant-encoding.md`.
+//!
+//! One codec for both sides of the mod boundary: the WasGo host (`wasgo-core`) decodes what mods
+//! pass and encodes what they get back with it, and the Rust mod SDK (`wasgo-sdk`) re-exports it.
+//! Decoding never trusts its input: counts are checked against the bytes that follow, nesting is
+//! capped at [`MAX_DEPTH`], and Callables, Signals, RIDs and full objects are refused.
+
+#![no_std]
+extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -79,8 +89,8 @@ pub enum Variant {
     StringName(String),
     /// A node path in its text form (`"../Player/Sprite:position:x"`, `"/root/Main"`).
     NodePath(String),
-    /// An object as the mod's handle (0 = null). Borrowed: wrap it with
-    /// [`crate::Object::from_handle`] to own it (release it on drop).
+    /// An object as the mod's handle (0 = null). In the Rust SDK, wrap it with
+    /// `Object::from_handle` to own it (release it on drop).
     Object(i32),
     Dictionary(Vec<(Variant, Variant)>),
     Array(Vec<Variant>),
@@ -115,7 +125,11 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DecodeError::Truncated => f.write_str("the bytes end inside a value"),
-            DecodeError::UnsupportedType(t) => write!(f, "unsupported Variant type {t}"),
+            DecodeError::UnsupportedType(23) => f.write_str("an RID cannot cross the mod boundary: mods may not pass engine resources"),
+            DecodeError::UnsupportedType(24) => f.write_str("a full object cannot cross the mod boundary; pass a handle (type 24 with flag 1<<16 and a u64 handle)"),
+            DecodeError::UnsupportedType(25) => f.write_str("a Callable cannot cross the mod boundary: mods may not pass code"),
+            DecodeError::UnsupportedType(26) => f.write_str("a Signal cannot cross the mod boundary"),
+            DecodeError::UnsupportedType(t) => write!(f, "{t} is not a Variant type WasGo decodes (typed containers are sent untyped)"),
             DecodeError::InvalidUtf8 => f.write_str("text is not UTF-8"),
             DecodeError::TrailingBytes => f.write_str("bytes left over after the value"),
             DecodeError::TooDeep => f.write_str("containers nested too deep"),
@@ -295,12 +309,6 @@ from_impls! {
     Color => |v| Variant::Color(v);
     Vec<Variant> => |v| Variant::Array(v);
     Vec<u8> => |v| Variant::PackedByteArray(v);
-}
-
-impl From<&crate::Object> for Variant {
-    fn from(o: &crate::Object) -> Self {
-        Variant::Object(o.handle())
-    }
 }
 
 struct Writer(Vec<u8>);

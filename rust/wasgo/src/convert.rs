@@ -61,12 +61,19 @@ pub fn val_to_variant(v: &Val) -> Variant {
 use crate::objects::InstanceObjects;
 use godot::classes::Object;
 use godot::builtin::{AnyArray, AnyDictionary};
+use wasgo_core::variant as wire;
 use wasgo_core::{ObjectError, WireVariant};
 
-fn v2(v: Vector2) -> [f32; 2] {
-    [v.x, v.y]
+fn v2(v: Vector2) -> wire::Vector2 {
+    wire::Vector2::new(v.x, v.y)
 }
-fn v3(v: Vector3) -> [f32; 3] {
+fn v3(v: Vector3) -> wire::Vector3 {
+    wire::Vector3::new(v.x, v.y, v.z)
+}
+fn c4(c: Color) -> wire::Color {
+    wire::Color::rgba(c.r, c.g, c.b, c.a)
+}
+fn a3(v: Vector3) -> [f32; 3] {
     [v.x, v.y, v.z]
 }
 fn v4(v: Vector4) -> [f32; 4] {
@@ -127,7 +134,7 @@ pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant
             let b: Basis = v.to();
             let mut out = [0f32; 9];
             for (i, row) in b.rows.iter().enumerate() {
-                out[i * 3..i * 3 + 3].copy_from_slice(&v3(*row));
+                out[i * 3..i * 3 + 3].copy_from_slice(&a3(*row));
             }
             W::Basis(out)
         }
@@ -135,9 +142,9 @@ pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant
             let t: Transform3D = v.to();
             let mut out = [0f32; 12];
             for (i, row) in t.basis.rows.iter().enumerate() {
-                out[i * 3..i * 3 + 3].copy_from_slice(&v3(*row));
+                out[i * 3..i * 3 + 3].copy_from_slice(&a3(*row));
             }
-            out[9..12].copy_from_slice(&v3(t.origin));
+            out[9..12].copy_from_slice(&a3(t.origin));
             W::Transform3D(out)
         }
         VariantType::PROJECTION => {
@@ -148,18 +155,8 @@ pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant
             }
             W::Projection(out)
         }
-        VariantType::COLOR => {
-            let c: Color = v.to();
-            W::Color([c.r, c.g, c.b, c.a])
-        }
-        VariantType::NODE_PATH => {
-            let p: NodePath = v.to();
-            W::NodePath {
-                names: (0..p.get_name_count()).map(|i| p.get_name(i).to_string()).collect(),
-                subnames: (0..p.get_subname_count()).map(|i| p.get_subname(i).to_string()).collect(),
-                absolute: p.is_absolute(),
-            }
-        }
+        VariantType::COLOR => W::Color(c4(v.to())),
+        VariantType::NODE_PATH => W::NodePath(v.to::<NodePath>().to_string()),
         VariantType::OBJECT => match v.try_to::<Option<Gd<Object>>>() {
             Ok(Some(obj)) => W::Object(objects.handle_of(&obj)),
             _ => W::Object(0),
@@ -187,7 +184,7 @@ pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant
         VariantType::PACKED_STRING_ARRAY => W::PackedStringArray(v.to::<PackedStringArray>().as_slice().iter().map(|s| s.to_string()).collect()),
         VariantType::PACKED_VECTOR2_ARRAY => W::PackedVector2Array(v.to::<PackedVector2Array>().as_slice().iter().map(|x| v2(*x)).collect()),
         VariantType::PACKED_VECTOR3_ARRAY => W::PackedVector3Array(v.to::<PackedVector3Array>().as_slice().iter().map(|x| v3(*x)).collect()),
-        VariantType::PACKED_COLOR_ARRAY => W::PackedColorArray(v.to::<PackedColorArray>().as_slice().iter().map(|c| [c.r, c.g, c.b, c.a]).collect()),
+        VariantType::PACKED_COLOR_ARRAY => W::PackedColorArray(v.to::<PackedColorArray>().as_slice().iter().map(|c| c4(*c)).collect()),
         VariantType::PACKED_VECTOR4_ARRAY => W::PackedVector4Array(v.to::<PackedVector4Array>().as_slice().iter().map(|x| v4(*x)).collect()),
         _ => return Err(bad()),
     })
@@ -196,7 +193,9 @@ pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant
 /// Converts a mod's value for the game; handles must be live.
 pub fn from_wire(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, ObjectError> {
     use WireVariant as W;
-    let vec2 = |a: &[f32; 2]| Vector2::new(a[0], a[1]);
+    let vec2 = |a: &wire::Vector2| Vector2::new(a.x, a.y);
+    let wvec3 = |a: &wire::Vector3| Vector3::new(a.x, a.y, a.z);
+    let color = |c: &wire::Color| Color::from_rgba(c.r, c.g, c.b, c.a);
     let vec3 = |a: &[f32]| Vector3::new(a[0], a[1], a[2]);
     let vec4 = |a: &[f32]| Vector4::new(a[0], a[1], a[2], a[3]);
     Ok(match w {
@@ -210,7 +209,7 @@ pub fn from_wire(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, 
         W::Vector2i(a) => Vector2i::new(a[0], a[1]).to_variant(),
         W::Rect2(a) => Rect2::new(Vector2::new(a[0], a[1]), Vector2::new(a[2], a[3])).to_variant(),
         W::Rect2i(a) => Rect2i::new(Vector2i::new(a[0], a[1]), Vector2i::new(a[2], a[3])).to_variant(),
-        W::Vector3(a) => vec3(a).to_variant(),
+        W::Vector3(a) => wvec3(a).to_variant(),
         W::Vector3i(a) => Vector3i::new(a[0], a[1], a[2]).to_variant(),
         W::Transform2D(a) => Transform2D::from_cols(Vector2::new(a[0], a[1]), Vector2::new(a[2], a[3]), Vector2::new(a[4], a[5])).to_variant(),
         W::Vector4(a) => vec4(a).to_variant(),
@@ -221,16 +220,8 @@ pub fn from_wire(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, 
         W::Basis(a) => Basis::from_rows(vec3(&a[..3]), vec3(&a[3..6]), vec3(&a[6..])).to_variant(),
         W::Transform3D(a) => Transform3D::new(Basis::from_rows(vec3(&a[..3]), vec3(&a[3..6]), vec3(&a[6..9])), vec3(&a[9..])).to_variant(),
         W::Projection(a) => Projection::from_cols(vec4(&a[..4]), vec4(&a[4..8]), vec4(&a[8..12]), vec4(&a[12..])).to_variant(),
-        W::Color(a) => Color::from_rgba(a[0], a[1], a[2], a[3]).to_variant(),
-        W::NodePath { names, subnames, absolute } => {
-            let mut text = if *absolute { "/".to_string() } else { String::new() };
-            text.push_str(&names.join("/"));
-            for s in subnames {
-                text.push(':');
-                text.push_str(s);
-            }
-            NodePath::from(text.as_str()).to_variant()
-        }
+        W::Color(c) => color(c).to_variant(),
+        W::NodePath(text) => NodePath::from(text.as_str()).to_variant(),
         W::Object(0) => Variant::nil(),
         W::Object(h) => objects.object(*h)?.to_variant(),
         W::Dictionary(entries) => {
@@ -248,8 +239,8 @@ pub fn from_wire(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, 
         W::PackedFloat64Array(v) => PackedFloat64Array::from(v.as_slice()).to_variant(),
         W::PackedStringArray(v) => v.iter().map(|s| GString::from(s.as_str())).collect::<PackedStringArray>().to_variant(),
         W::PackedVector2Array(v) => v.iter().map(vec2).collect::<PackedVector2Array>().to_variant(),
-        W::PackedVector3Array(v) => v.iter().map(|a| vec3(a)).collect::<PackedVector3Array>().to_variant(),
-        W::PackedColorArray(v) => v.iter().map(|a| Color::from_rgba(a[0], a[1], a[2], a[3])).collect::<PackedColorArray>().to_variant(),
+        W::PackedVector3Array(v) => v.iter().map(wvec3).collect::<PackedVector3Array>().to_variant(),
+        W::PackedColorArray(v) => v.iter().map(color).collect::<PackedColorArray>().to_variant(),
         W::PackedVector4Array(v) => v.iter().map(|a| vec4(a)).collect::<PackedVector4Array>().to_variant(),
     })
 }

@@ -266,14 +266,14 @@ impl InstanceObjects {
         let (slot, index) = self.prop(level, handle, name)?;
         let hot = slot.props[index].hot;
         match (&mut slot.typed, hot, value) {
-            (Typed::Node2D(node), Hot::Position, WireVariant::Vector2([x, y])) => return Ok(node.set_position(Vector2::new(*x, *y))),
-            (Typed::Node2D(node), Hot::GlobalPosition, WireVariant::Vector2([x, y])) => return Ok(node.set_global_position(Vector2::new(*x, *y))),
-            (Typed::Node2D(node), Hot::Scale, WireVariant::Vector2([x, y])) => return Ok(node.set_scale(Vector2::new(*x, *y))),
+            (Typed::Node2D(node), Hot::Position, WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y })) => return Ok(node.set_position(Vector2::new(*x, *y))),
+            (Typed::Node2D(node), Hot::GlobalPosition, WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y })) => return Ok(node.set_global_position(Vector2::new(*x, *y))),
+            (Typed::Node2D(node), Hot::Scale, WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y })) => return Ok(node.set_scale(Vector2::new(*x, *y))),
             (Typed::Node2D(node), Hot::Rotation, WireVariant::Float(r)) => return Ok(node.set_rotation(*r as f32)),
-            (Typed::Node3D(node), Hot::Position, WireVariant::Vector3([x, y, z])) => return Ok(node.set_position(Vector3::new(*x, *y, *z))),
-            (Typed::Node3D(node), Hot::GlobalPosition, WireVariant::Vector3([x, y, z])) => return Ok(node.set_global_position(Vector3::new(*x, *y, *z))),
-            (Typed::Node3D(node), Hot::Scale, WireVariant::Vector3([x, y, z])) => return Ok(node.set_scale(Vector3::new(*x, *y, *z))),
-            (Typed::Node3D(node), Hot::Rotation, WireVariant::Vector3([x, y, z])) => return Ok(node.set_rotation(Vector3::new(*x, *y, *z))),
+            (Typed::Node3D(node), Hot::Position, WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z })) => return Ok(node.set_position(Vector3::new(*x, *y, *z))),
+            (Typed::Node3D(node), Hot::GlobalPosition, WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z })) => return Ok(node.set_global_position(Vector3::new(*x, *y, *z))),
+            (Typed::Node3D(node), Hot::Scale, WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z })) => return Ok(node.set_scale(Vector3::new(*x, *y, *z))),
+            (Typed::Node3D(node), Hot::Rotation, WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z })) => return Ok(node.set_rotation(Vector3::new(*x, *y, *z))),
             _ => {}
         }
         let mut obj = slot.obj.clone();
@@ -289,11 +289,11 @@ impl InstanceObjects {
         match (&slot.typed, slot.props[index].hot) {
             (Typed::Node2D(node), Hot::Position) => {
                 let p = node.get_position();
-                return Ok(WireVariant::Vector2([p.x, p.y]));
+                return Ok(WireVariant::Vector2(wasgo_core::variant::Vector2::new(p.x, p.y)));
             }
             (Typed::Node3D(node), Hot::Position) => {
                 let p = node.get_position();
-                return Ok(WireVariant::Vector3([p.x, p.y, p.z]));
+                return Ok(WireVariant::Vector3(wasgo_core::variant::Vector3::new(p.x, p.y, p.z)));
             }
             _ => {}
         }

@@ -41,7 +41,8 @@ mod callbacks;
 mod exports;
 mod local;
 mod object;
-mod variant;
+/// The Variant codec, shared with the WasGo host.
+use wasgo_variant as variant;
 
 #[cfg(all(target_arch = "wasm32", feature = "allocator"))]
 mod allocator;

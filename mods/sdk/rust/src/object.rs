@@ -268,3 +268,9 @@ impl Drop for Object {
         }
     }
 }
+
+impl From<&Object> for crate::Variant {
+    fn from(o: &Object) -> Self {
+        crate::Variant::Object(o.handle())
+    }
+}
