@@ -1,15 +1,17 @@
 ## Headless test runner for WasGo.
 ##
-##   godot --headless --path godot_project -s res://tests/run_tests.gd [-- --filter=TEXT]
+##   godot --headless --path godot_project -s res://tests/run_tests.gd [-- --filter=TEXT] [--dir=res://tests/DIR/]
 ##
 ## Runs every `test_*` method of every `res://tests/test_*.gd` (files and methods in name order,
 ## a fresh instance per test, each awaited with a time limit), prints `PASS file::test` or
 ## `FAIL file::test: reasons`, then `N passed, M failed`, and quits with 0 only if every test
 ## passed. A script error raised while a test runs fails that test. `cargo xtask test` runs this
 ## and also fails on script errors, extension load errors and leaked objects anywhere in the log.
+## `--dir` runs the tests of another folder: `cargo xtask test` runs `res://tests/after_restart/`
+## in a second Godot process, after this suite, for what must survive a restart of the game.
 extends SceneTree
 
-const TEST_DIR := "res://tests/"
+const DEFAULT_TEST_DIR := "res://tests/"
 const TEST_TIMEOUT_MS := 30000
 const ErrorCatcher := preload("res://tests/lib/error_catcher.gd")
 
@@ -36,17 +38,22 @@ func _run_all() -> void:
 
 
 func _filter_from_args() -> String:
+	return _user_arg("--filter=", "")
+
+
+func _user_arg(prefix: String, default: String) -> String:
 	for arg in OS.get_cmdline_user_args():
-		if arg.begins_with("--filter="):
-			return arg.trim_prefix("--filter=")
-	return ""
+		if arg.begins_with(prefix):
+			return arg.trim_prefix(prefix)
+	return default
 
 
 func _test_files() -> PackedStringArray:
 	var found: PackedStringArray = []
-	for file in DirAccess.get_files_at(TEST_DIR):
+	var test_dir := _user_arg("--dir=", DEFAULT_TEST_DIR)
+	for file in DirAccess.get_files_at(test_dir):
 		if file.begins_with("test_") and file.ends_with(".gd"):
-			found.append(TEST_DIR + file)
+			found.append(test_dir.path_join(file))
 	found.sort()
 	return found
 

@@ -1,10 +1,13 @@
 //! WASI at level 2: the mod's sandbox (`/sandbox`) under the rules of the level-2 file functions.
 //!
 //! wasmtime-wasi already confines a preopened directory (through `cap-std`): no path may leave
-//! it, by `..`, an absolute path or a symlink. What it does not know about is WasGo's quota and
-//! name rules, so at level 2 a few WASI functions are wrapped; each wrapper checks, then calls
-//! wasmtime-wasi's own implementation:
+//! it, by `..`, an absolute path or a symlink. What it does not know about is WasGo's permission,
+//! quota and name rules, so at level 2 a few WASI functions are wrapped; each wrapper checks,
+//! then calls wasmtime-wasi's own implementation:
 //!
+//! - every call that names a path (`path_*`) and `fd_readdir` fail with `EACCES` until the game
+//!   grants the mod `files`, like the file functions' -6 (a file the mod opened while it had the
+//!   grant stays usable after a revoke, as on any OS);
 //! - `fd_write`, `fd_pwrite`, `fd_allocate`, `fd_filestat_set_size` on a regular file: the bytes
 //!   the call would add to the file (past its current size, holes included) are checked against
 //!   the sandbox's quota (`wasgo/limits/storage_mb`); over it, the call fails with `EDQUOT`
@@ -33,6 +36,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::runtime::in_tokio;
 use wiggle::GuestMemory;
 
+const ERRNO_ACCES: i32 = 2;
 const ERRNO_DQUOT: i32 = 19;
 const ERRNO_INVAL: i32 = 28;
 const ERRNO_NAMETOOLONG: i32 = 37;
@@ -162,6 +166,18 @@ fn refuse_new_entry(c: &mut C<'_>, function: &str, fd: i32, path_ptr: i32, path_
     Ok(outcome.err().map(|e| c.data_mut().fail(ERRNO_DQUOT, e.message().to_string())))
 }
 
+/// `EACCES` (with `last_error` set) until the mod has the `files` permission.
+fn refuse_without_grant(c: &mut C<'_>, function: &str) -> Option<i32> {
+    if c.data().permissions.has("files") {
+        return None;
+    }
+    let message = format!(
+        "`{function}`: `{}` has not been granted the `files` permission, which WASI's `/sandbox` needs too; call `wasgo.request_permission(\"files\")`",
+        c.data().name
+    );
+    Some(c.data_mut().fail(ERRNO_ACCES, message))
+}
+
 fn refuse_link(c: &mut C<'_>, function: &str) -> i32 {
     c.data_mut().fail(ERRNO_PERM, format!("`{function}`: links are not allowed in the mod's sandbox at safety level 2"))
 }
@@ -215,6 +231,9 @@ pub(crate) fn add_to_linker(linker: &mut Linker<InstanceState>) -> wasmtime::Res
         |mut c: C<'_>, fd: i32, dirflags: i32, path: i32, path_len: i32, oflags: i32, rights_base: i64, rights_inheriting: i64, fdflags: i32, opened: i32| {
             const F: &str = "wasi_snapshot_preview1.path_open";
             guarded(F, || {
+                if let Some(errno) = refuse_without_grant(&mut c, F) {
+                    return Ok(errno);
+                }
                 if oflags & OFLAGS_CREAT != 0 {
                     if let Some(errno) = refuse_name(&mut c, F, path, path_len)? {
                         return Ok(errno);
@@ -230,6 +249,9 @@ pub(crate) fn add_to_linker(linker: &mut Linker<InstanceState>) -> wasmtime::Res
     linker.func_wrap(M, "path_create_directory", |mut c: C<'_>, fd: i32, path: i32, path_len: i32| {
         const F: &str = "wasi_snapshot_preview1.path_create_directory";
         guarded(F, || {
+            if let Some(errno) = refuse_without_grant(&mut c, F) {
+                return Ok(errno);
+            }
             if let Some(errno) = refuse_name(&mut c, F, path, path_len)? {
                 return Ok(errno);
             }
@@ -242,10 +264,55 @@ pub(crate) fn add_to_linker(linker: &mut Linker<InstanceState>) -> wasmtime::Res
     linker.func_wrap(M, "path_rename", |mut c: C<'_>, fd: i32, old: i32, old_len: i32, new_fd: i32, new: i32, new_len: i32| {
         const F: &str = "wasi_snapshot_preview1.path_rename";
         guarded(F, || {
+            if let Some(errno) = refuse_without_grant(&mut c, F) {
+                return Ok(errno);
+            }
             if let Some(errno) = refuse_name(&mut c, F, new, new_len)? {
                 return Ok(errno);
             }
             delegate(&mut c, F, |ctx, mem| in_tokio(p1::path_rename(ctx, mem, fd, old, old_len, new_fd, new, new_len)))
+        })
+    })?;
+    linker.func_wrap(M, "fd_readdir", |mut c: C<'_>, fd: i32, buf: i32, buf_len: i32, cookie: i64, used: i32| {
+        const F: &str = "wasi_snapshot_preview1.fd_readdir";
+        guarded(F, || match refuse_without_grant(&mut c, F) {
+            Some(errno) => Ok(errno),
+            None => delegate(&mut c, F, |ctx, mem| in_tokio(p1::fd_readdir(ctx, mem, fd, buf, buf_len, cookie, used))),
+        })
+    })?;
+    linker.func_wrap(M, "path_filestat_get", |mut c: C<'_>, fd: i32, flags: i32, path: i32, path_len: i32, out: i32| {
+        const F: &str = "wasi_snapshot_preview1.path_filestat_get";
+        guarded(F, || match refuse_without_grant(&mut c, F) {
+            Some(errno) => Ok(errno),
+            None => delegate(&mut c, F, |ctx, mem| in_tokio(p1::path_filestat_get(ctx, mem, fd, flags, path, path_len, out))),
+        })
+    })?;
+    linker.func_wrap(M, "path_filestat_set_times", |mut c: C<'_>, fd: i32, flags: i32, path: i32, path_len: i32, atim: i64, mtim: i64, fst_flags: i32| {
+        const F: &str = "wasi_snapshot_preview1.path_filestat_set_times";
+        guarded(F, || match refuse_without_grant(&mut c, F) {
+            Some(errno) => Ok(errno),
+            None => delegate(&mut c, F, |ctx, mem| in_tokio(p1::path_filestat_set_times(ctx, mem, fd, flags, path, path_len, atim, mtim, fst_flags))),
+        })
+    })?;
+    linker.func_wrap(M, "path_readlink", |mut c: C<'_>, fd: i32, path: i32, path_len: i32, buf: i32, buf_len: i32, used: i32| {
+        const F: &str = "wasi_snapshot_preview1.path_readlink";
+        guarded(F, || match refuse_without_grant(&mut c, F) {
+            Some(errno) => Ok(errno),
+            None => delegate(&mut c, F, |ctx, mem| in_tokio(p1::path_readlink(ctx, mem, fd, path, path_len, buf, buf_len, used))),
+        })
+    })?;
+    linker.func_wrap(M, "path_remove_directory", |mut c: C<'_>, fd: i32, path: i32, path_len: i32| {
+        const F: &str = "wasi_snapshot_preview1.path_remove_directory";
+        guarded(F, || match refuse_without_grant(&mut c, F) {
+            Some(errno) => Ok(errno),
+            None => delegate(&mut c, F, |ctx, mem| in_tokio(p1::path_remove_directory(ctx, mem, fd, path, path_len))),
+        })
+    })?;
+    linker.func_wrap(M, "path_unlink_file", |mut c: C<'_>, fd: i32, path: i32, path_len: i32| {
+        const F: &str = "wasi_snapshot_preview1.path_unlink_file";
+        guarded(F, || match refuse_without_grant(&mut c, F) {
+            Some(errno) => Ok(errno),
+            None => delegate(&mut c, F, |ctx, mem| in_tokio(p1::path_unlink_file(ctx, mem, fd, path, path_len))),
         })
     })?;
     linker.func_wrap(M, "path_symlink", |mut c: C<'_>, _old: i32, _old_len: i32, _fd: i32, _new: i32, _new_len: i32| {

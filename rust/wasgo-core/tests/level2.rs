@@ -185,17 +185,26 @@ const WASI_FILES: &str = r#"(module
   (func (export "escape") (result i32) (call $openf (i32.const 64) (i32.const 9)))
   (func (export "mkdir_bad_name") (result i32) (i32.sub (i32.const 0) (call $mkdir (i32.const 3) (i32.const 48) (i32.const 8)))))"#;
 
-fn wasi_instance(rt: &Arc<Runtime>, level: SafetyLevel, sandbox: &PathBuf, quota: u64) -> ModInstance {
+/// A `WASI_FILES` instance; at level 2 it has the `files` grant unless `granted` is false.
+fn wasi_instance_with(rt: &Arc<Runtime>, level: SafetyLevel, sandbox: &PathBuf, quota: u64, granted: bool) -> ModInstance {
     let module = rt.compile(WASI_FILES.as_bytes(), "wasi_files").unwrap();
     let mut cfg = config("wasi_files", level, quota);
     cfg.dirs.sandbox = Some(sandbox.clone());
+    if granted {
+        cfg.permissions.grant("files");
+    }
     ModInstance::new(rt, &module, cfg).unwrap()
+}
+
+fn wasi_instance(rt: &Arc<Runtime>, level: SafetyLevel, sandbox: &PathBuf, quota: u64) -> ModInstance {
+    wasi_instance_with(rt, level, sandbox, quota, true)
 }
 
 fn write_at(inst: &mut ModInstance, offset: i64, len: i32) -> i32 {
     i32_of(inst.call("write_at", &[Val::I64(offset), Val::I32(len)]).unwrap())
 }
 
+const EACCES: i32 = 2;
 const EBADF: i32 = 8;
 const EDQUOT: i32 = 19;
 const EINVAL: i32 = 28;
@@ -220,6 +229,18 @@ fn wasi_at_level_two_keeps_the_sandbox_quota_and_rules() {
     assert_eq!(i32_of(inst.call("mkdir_bad_name", &[]).unwrap()), -EINVAL);
     assert!(i32_of(inst.call("escape", &[]).unwrap()) < 0, "`..` out of the preopen is refused by wasmtime-wasi");
     assert!(!dir.parent().unwrap().join("escape").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn wasi_sandbox_needs_the_files_grant_at_level_two_only() {
+    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+    let dir = temp_dir("grant");
+    let mut ungranted = wasi_instance_with(&rt, SafetyLevel::Wrapped, &dir, 100_000, false);
+    assert_eq!(write_at(&mut ungranted, 0, 10), -EACCES);
+    assert!(!dir.join("data.bin").exists());
+    let mut unsafe_ = wasi_instance_with(&rt, SafetyLevel::Unsafe, &dir, 100_000, false);
+    assert_eq!(write_at(&mut unsafe_, 0, 10), 10, "level 3 needs no grant");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -27,6 +27,7 @@ pub fn start_runtime() -> Result<(), WasgoError> {
     let runtime = Runtime::new(config)?;
     runtime.set_game_handler(Arc::new(game_calls::GodotGameCalls));
     runtime.set_object_host(Arc::new(crate::objects::GodotObjectHost));
+    runtime.set_http_host(Arc::new(crate::http::GodotHttpHost));
     *RUNTIME.write() = Some(runtime);
     Ok(())
 }

@@ -17,9 +17,11 @@ mod bench;
 mod convert;
 mod engine;
 mod game_calls;
+mod http;
 mod live;
 mod module_res;
 mod objects;
+mod permissions;
 mod script;
 mod settings;
 
@@ -52,6 +54,8 @@ unsafe impl ExtensionLibrary for WasgoExtension {
     fn on_stage_deinit(stage: InitStage) {
         if stage == InitStage::Scene {
             live::kill_all("the game is shutting down");
+            http::close_all();
+            permissions::close();
             module_res::unregister_loader();
             let name = WasmEngine::class_id().to_string_name();
             let mut engine = Engine::singleton();
@@ -67,6 +71,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
         if let Some(runtime) = engine::runtime() {
             runtime.bridge().run_pending(BRIDGE_BUDGET_PER_FRAME);
         }
+        http::poll_all();
         live::pump_all();
     }
 }

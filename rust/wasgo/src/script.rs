@@ -5,6 +5,7 @@ use crate::engine::{self, runtime};
 use crate::live;
 use crate::module_res::WasmModule;
 use crate::objects;
+use crate::permissions;
 use crate::settings;
 use godot::classes::{Engine, INode, Node};
 use godot::global::Error;
@@ -61,6 +62,12 @@ pub struct WasmScript {
     last_error: String,
     #[init(val = Permissions::new())]
     permissions: Arc<Permissions>,
+    /// Grants given before the mod's id was known (no module set yet); saved at `start()`.
+    unsaved_grants: Vec<String>,
+    /// Kinds WasGo's own permission dialog is asking the player about now.
+    asking: Vec<String>,
+    /// Kinds denied for this run of the mod (the player said no, or nobody could be asked).
+    denied: Vec<String>,
     base: Base<Node>,
 }
 
@@ -127,7 +134,12 @@ impl WasmScript {
     /// The mod emitted an event with `wasgo.emit`.
     #[signal]
     fn mod_event(name: GString, payload: Variant);
-    /// The mod asked for a permission; answer with [method grant_permission].
+    /// The mod asked for a permission ([param kind] is `files` or `network`); answer with
+    /// [method grant_permission]. While a request of one kind waits to be delivered, the mod's
+    /// further requests of that kind are not queued again. When nothing is connected to this
+    /// signal, WasGo asks the player itself with a dialog naming the mod and the power; in a
+    /// headless run there is no one to ask and the request is denied (unless the kind is in
+    /// `wasgo/safety/auto_grant`).
     #[signal]
     fn permission_requested(kind: GString, detail: GString);
 
@@ -149,6 +161,7 @@ impl WasmScript {
         // A fresh instance: drop the old one (its events are delivered first).
         self.pump();
         self.drop_instance();
+        self.denied.clear();
         let Some(module) = self.resolve_module() else { return Error::ERR_CANT_OPEN };
         let (name, compiled) = {
             let m = module.bind();
@@ -276,6 +289,9 @@ impl WasmScript {
 
     /// Grants this mod a permission kind (`files`, `network`); it takes effect at once, also
     /// for a running instance. Level-2 functions return -6 until their permission is granted.
+    /// The grant is saved under the mod's id in `user://wasgo/permissions.cfg` and applies again
+    /// whenever the game starts this mod (in any node, in later runs) until
+    /// [method revoke_permission].
     #[func]
     pub fn grant_permission(&mut self, kind: GString) {
         let kind = kind.to_string();
@@ -283,12 +299,24 @@ impl WasmScript {
             godot_warn!("WasGo: `{kind}` is not a permission kind WasGo checks ({:?})", wasgo_core::permissions::KINDS);
         }
         self.permissions.grant(&kind);
+        self.denied.retain(|k| *k != kind);
+        match self.mod_id() {
+            Some(id) => permissions::save(&id, &kind),
+            None if !self.unsaved_grants.contains(&kind) => self.unsaved_grants.push(kind),
+            None => {}
+        }
     }
 
-    /// Takes a permission back; it takes effect at once.
+    /// Takes a permission back; it takes effect at once, and the saved grant is removed.
+    /// (A kind in `wasgo/safety/auto_grant` is granted again at the next [method start].)
     #[func]
     pub fn revoke_permission(&mut self, kind: GString) {
-        self.permissions.revoke(&kind.to_string());
+        let kind = kind.to_string();
+        self.permissions.revoke(&kind);
+        self.unsaved_grants.retain(|k| *k != kind);
+        if let Some(id) = self.mod_id() {
+            permissions::forget(&id, &kind);
+        }
     }
 
     /// Kills the current instance (emitting `killed` if it was alive), reads the module again from
@@ -370,9 +398,14 @@ impl WasmScript {
         let budget_ms = settings::positive(settings::CALLBACK_BUDGET_MS, 50);
         let storage_mb = settings::positive(settings::STORAGE_MB, 16);
         let network = settings::network();
-        for kind in settings::strings(settings::AUTO_GRANT) {
-            self.permissions.grant(&kind);
+        // The mod's grants: what was saved for its id, plus the project's auto-granted kinds.
+        let mod_id = wasgo_core::grants::mod_id(name);
+        for kind in std::mem::take(&mut self.unsaved_grants) {
+            permissions::save(&mod_id, &kind);
         }
+        let mut granted = permissions::saved(&mod_id);
+        granted.extend(settings::strings(settings::AUTO_GRANT));
+        self.permissions.replace(granted);
         InstanceConfig {
             name: name.to_string(),
             level,
@@ -387,7 +420,7 @@ impl WasmScript {
             network,
             args: self.args.as_slice().iter().map(|s| s.to_string()).collect(),
             dirs: WasiDirs {
-                sandbox: Some(settings::globalize(&format!("user://mods/{}", sanitize_mod_id(name))).into()),
+                sandbox: Some(settings::globalize(&format!("user://mods/{mod_id}")).into()),
                 res: Some(settings::globalize("res://").into()),
                 user: Some(settings::globalize("user://").into()),
             },
@@ -446,6 +479,7 @@ impl WasmScript {
     pub fn pump(&mut self) {
         let ended = self.emit_events();
         self.deliver_outbox();
+        self.deliver_http_responses();
         if ended && self.instance.as_ref().is_some_and(|i| !i.status().is_live()) {
             live::remove(self.base().instance_id());
             if let Some(key) = self.key.take() {
@@ -489,7 +523,12 @@ impl WasmScript {
                     self.signals().killed().emit(&GString::from(reason.as_str()));
                 }
                 ModEvent::PermissionRequested { kind, detail } => {
+                    self.permissions.request_delivered(&kind);
+                    let handled = !self.base().get_signal_connection_list("permission_requested").is_empty();
                     self.signals().permission_requested().emit(&GString::from(kind.as_str()), &GString::from(detail.as_str()));
+                    if !handled && !self.permissions.has(&kind) {
+                        self.ask_player(&name, &kind);
+                    }
                 }
             }
         }
@@ -542,10 +581,73 @@ impl WasmScript {
     }
 }
 
-/// A directory name for the mod's sandbox: its name with anything but `[A-Za-z0-9_-]` replaced.
-fn sanitize_mod_id(name: &str) -> String {
-    let id: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    if id.is_empty() { "mod".into() } else { id }
+/// Permissions and HTTP answers (level 2).
+impl WasmScript {
+    /// The id of the mod this node runs (see `wasgo_core::grants::mod_id`): from [member module]'s
+    /// name, else from [member wasm_file]'s file name; `None` when neither is set.
+    fn mod_id(&self) -> Option<String> {
+        let name = match &self.module {
+            Some(m) => m.bind().mod_name(),
+            None if !self.wasm_file.is_empty() => engine::name_from_path(&self.wasm_file.to_string()),
+            None => return None,
+        };
+        Some(wasgo_core::grants::mod_id(&name))
+    }
+
+    /// Nothing handles `permission_requested`: ask the player with WasGo's own dialog, or deny
+    /// when there is no display.
+    fn ask_player(&mut self, mod_name: &str, kind: &str) {
+        if self.asking.iter().chain(&self.denied).any(|k| k == kind) {
+            return;
+        }
+        if !permissions::has_display() {
+            godot_warn!(
+                "WasGo: `{mod_name}` asks for the `{kind}` permission, but nothing is connected to `permission_requested` and this run has no display to ask the player on, so it is denied (grant it with grant_permission() or `{}`)",
+                settings::AUTO_GRANT
+            );
+            self.denied.push(kind.to_string());
+            return;
+        }
+        let id = self.mod_id().unwrap_or_else(|| wasgo_core::grants::mod_id(mod_name));
+        let mut dialog = permissions::dialog(self.base().instance_id(), &id, kind);
+        self.asking.push(kind.to_string());
+        // A child of the node: it goes when the node goes.
+        self.base_mut().add_child(&dialog);
+        dialog.popup_centered();
+    }
+
+    /// The player answered WasGo's permission dialog.
+    pub(crate) fn answer_permission_dialog(&mut self, kind: &str, allowed: bool) {
+        self.asking.retain(|k| k != kind);
+        if allowed {
+            self.grant_permission(kind.into());
+        } else if !self.denied.iter().any(|k| k == kind) {
+            self.denied.push(kind.to_string());
+        }
+    }
+
+    /// Calls the mod's `http_response(id, status)` for each finished request (they wait while
+    /// `main` holds the instance; without the export, the mod polls `http_body`).
+    fn deliver_http_responses(&mut self) {
+        let Some(instance) = self.instance.as_mut() else { return };
+        let pending = instance.take_http_responses();
+        if pending.is_empty() || !instance.status().is_live() || !instance.has_export("http_response") {
+            return;
+        }
+        if instance.is_main_running() {
+            instance.requeue_http_responses(pending);
+            return;
+        }
+        for (id, status) in pending {
+            let Some(instance) = self.instance.as_mut() else { return };
+            let result = instance.call("http_response", &[Val::I32(id), Val::I32(status)]);
+            self.emit_events();
+            if let Err(e) = result {
+                self.last_error = e.to_string();
+                return;
+            }
+        }
+    }
 }
 
 impl Drop for WasmScript {

@@ -207,11 +207,22 @@ pub struct SuiteReport {
     pub problems: Vec<String>,
 }
 
+/// The folder of the tests that run in a second Godot process, after the main suite: they
+/// check what must survive a restart of the game (saved permission grants).
+pub const AFTER_RESTART_DIR: &str = "res://tests/after_restart/";
+
 /// Runs `tests/run_tests.gd` headless and judges the run.
 pub fn run_suite(godot: &Path, repo: &Repo, filter: Option<&str>) -> Result<SuiteReport> {
+    run_suite_in(godot, repo, None, filter)
+}
+
+/// Runs `tests/run_tests.gd` headless on the tests of `dir` (default `res://tests/`) and judges
+/// the run.
+pub fn run_suite_in(godot: &Path, repo: &Repo, dir: Option<&str>, filter: Option<&str>) -> Result<SuiteReport> {
     let project = repo.project();
     let project = project.to_string_lossy();
     let filter_arg = filter.map(|f| format!("--filter={f}"));
+    let dir_arg = dir.map(|d| format!("--dir={d}"));
     let mut args = vec![
         "--headless",
         "--path",
@@ -219,8 +230,14 @@ pub fn run_suite(godot: &Path, repo: &Repo, filter: Option<&str>) -> Result<Suit
         "-s",
         "res://tests/run_tests.gd",
     ];
+    if filter_arg.is_some() || dir_arg.is_some() {
+        args.push("--");
+    }
     if let Some(f) = &filter_arg {
-        args.extend(["--", f.as_str()]);
+        args.push(f.as_str());
+    }
+    if let Some(d) = &dir_arg {
+        args.push(d.as_str());
     }
     let run = run_godot(godot, &args, SUITE_TIMEOUT, true)?;
     Ok(judge_suite(&run))

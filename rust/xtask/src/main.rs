@@ -230,7 +230,14 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
         cargo_steps::test_workspace(repo)
     };
     godot::import_project(&godot, repo)?;
-    let suite = godot_run::run_suite(&godot, repo, filter)?;
+    let mut suite = godot_run::run_suite(&godot, repo, filter)?;
+    // What must survive a restart of the game is checked by a second Godot process.
+    if filter.is_none_or(|f| f.contains("restart")) {
+        let second = godot_run::run_suite_in(&godot, repo, Some(godot_run::AFTER_RESTART_DIR), filter)?;
+        suite.passed += second.passed;
+        suite.failed += second.failed;
+        suite.problems.extend(second.problems.into_iter().map(|p| format!("after restart: {p}")));
+    }
     // The demo plays in full runs only: a filtered run targets particular Godot tests.
     let demo = if filter.is_none() { demo_check::check(&godot, repo) } else { Ok(()) };
 

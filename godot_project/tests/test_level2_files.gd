@@ -1,0 +1,265 @@
+## Level 2, files and permissions: the `files` grant (asked, granted, saved, revoked, auto-granted,
+## denied headless), the sandbox's file functions, path escapes checked on the file system, a
+## mod killed while writing, the storage quota, and WASI's file system at levels 1, 2 and 3.
+extends "res://tests/lib/level2_test.gd"
+
+
+func test_files_need_the_grant_then_write_list_read_delete() -> void:
+	var id := "l2_files"
+	remove_tree(sandbox(id))
+	var probe := level2_mod(id)
+	forget_grants(probe)
+	var denied := op(probe, 1, ["notes/a.txt", "hello ✓"])
+	expect_eq(denied[0], -6, "file_write without the grant")
+	expect_contains(denied[1], "`files` permission", "last_error of the refused write")
+	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files) before the grant")
+	await frames(2)
+	expect_eq(permission_requests.size(), 1, "permission_requested emissions after one request: %s" % [permission_requests])
+	expect_eq(op_code(probe, 10, ["files"]), 0, "request_permission(files) a thousand times in one call")
+	await frames(2)
+	expect_eq(permission_requests.size(), 2, "permission_requested emissions after a thousand more (one per kind until delivered)")
+	if permission_requests.size() > 0:
+		expect_eq(permission_requests[0][0], "files", "requested kind")
+		expect_contains(permission_requests[0][1], id, "request detail names the mod")
+	probe.node.grant_permission("files")
+	expect_eq(op_code(probe, 5, ["files"]), 1, "request_permission(files) once granted")
+	expect_eq(op_code(probe, 1, ["notes/a.txt", "hello ✓"]), 0, "file_write once granted")
+	expect_eq(FileAccess.get_file_as_string(sandbox(id) + "notes/a.txt"), "hello ✓", "the file on disk")
+	expect_eq(op(probe, 3, ["notes"])[1], "ok a.txt", "file_list(notes)")
+	expect_eq(op(probe, 3, [""])[1], "ok notes/", "file_list of the sandbox root")
+	expect_eq(op(probe, 2, ["notes/a.txt"])[1], "ok hello ✓", "file_read")
+	expect_eq(op_code(probe, 4, ["notes/a.txt"]), 0, "file_delete")
+	expect(not FileAccess.file_exists(sandbox(id) + "notes/a.txt"), "the file is gone from disk")
+	expect_eq(op_code(probe, 2, ["notes/a.txt"]), -1, "file_read after delete")
+	expect_eq(saved_grants(id), PackedStringArray(["files"]), "grants saved in %s" % GRANTS_FILE)
+	forget_grants(probe)
+	remove_tree(sandbox(id))
+
+
+## Phase 1 of the restart test; phase 2 runs in a second Godot process
+## (`tests/after_restart/test_after_restart.gd`, started by `cargo xtask test`).
+func test_restart_phase_1_the_grant_is_saved() -> void:
+	var id := "l2_restart"
+	var probe := level2_mod(id)
+	forget_grants(probe)
+	expect_eq(op_code(probe, 1, ["before.txt", "x"]), -6, "file_write before the grant")
+	probe.node.grant_permission("files")
+	expect_eq(op_code(probe, 1, ["granted.txt", "saved"]), 0, "file_write after the grant")
+	expect_eq(saved_grants(id), PackedStringArray(["files"]), "the grant is in %s for the next run" % GRANTS_FILE)
+
+
+func test_revoke_removes_the_grant_now_and_for_later_starts() -> void:
+	var id := "l2_revoke"
+	var first := level2_mod(id)
+	forget_grants(first)
+	first.node.grant_permission("files")
+	expect_eq(op_code(first, 1, ["a.txt", "x"]), 0, "file_write with the grant")
+	var second := level2_mod(id)
+	expect_eq(op_code(second, 1, ["b.txt", "x"]), 0, "a new node of the same mod starts with the saved grant")
+	first.node.revoke_permission("files")
+	expect_eq(op_code(first, 1, ["a.txt", "y"]), -6, "file_write right after revoke_permission")
+	expect_eq(saved_grants(id), PackedStringArray(), "saved grants after revoke")
+	var third := level2_mod(id)
+	expect_eq(op_code(third, 1, ["c.txt", "x"]), -6, "a node started after the revoke")
+	remove_tree(sandbox(id))
+
+
+func test_auto_granted_kinds_need_no_asking() -> void:
+	var id := "l2_auto"
+	set_setting(AUTO_GRANT, PackedStringArray(["files"]))
+	var probe := level2_mod(id)
+	expect_eq(op_code(probe, 5, ["files"]), 1, "request_permission(files) when auto-granted")
+	expect_eq(op_code(probe, 1, ["auto.txt", "x"]), 0, "file_write when auto-granted")
+	expect_eq(op_code(probe, 5, ["network"]), 0, "network is not auto-granted")
+	expect_eq(saved_grants(id), PackedStringArray(), "auto-granted kinds are not saved")
+	remove_tree(sandbox(id))
+
+
+func test_headless_request_without_a_handler_is_denied() -> void:
+	var id := "l2_headless"
+	var probe := level2_mod(id, 2, false)
+	forget_grants(probe)
+	expect(DisplayServer.get_name() == "headless", "this test expects a headless run")
+	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
+	await frames(3)
+	expect_eq(op_code(probe, 1, ["x.txt", "x"]), -6, "file_write after an unanswered request")
+	expect_eq(op_code(probe, 5, ["files"]), 0, "asking again")
+	await frames(3)
+	expect_eq(probe.node.get_child_count(), 0, "no dialog was added in a headless run")
+
+
+const ESCAPES := [
+	"../l2_escape_1.txt",
+	"../../l2_escape_2.txt",
+	"/tmp/l2_escape_3.txt",
+	"user://l2_escape_4.txt",
+	"res://l2_escape_5.txt",
+	"a\\..\\..\\l2_escape_6.txt",
+	"ok/../../l2_escape_7.txt",
+	"./l2_escape_8.txt",
+	"C:l2_escape_9.txt",
+	"//l2_escape_10.txt",
+	"a//l2_escape_11.txt",
+	"dir/",
+	"",
+	".",
+	"..",
+	"bad|name.txt",
+	"link/l2_escape_12.txt",
+]
+
+
+func test_path_escapes_are_refused_and_nothing_is_created_outside() -> void:
+	var id := "l2_escape"
+	remove_tree(sandbox(id))
+	var probe := level2_mod(id)
+	probe.node.grant_permission("files")
+	expect_eq(op_code(probe, 1, ["inside.txt", "ok"]), 0, "a plain write (creates the sandbox)")
+	# A symlink inside the sandbox pointing outside it (made by the test, as a mod cannot).
+	var outside := OS.get_user_data_dir().path_join("l2_outside")
+	DirAccess.make_dir_recursive_absolute(outside)
+	var link := ProjectSettings.globalize_path(sandbox(id) + "link")
+	var made_link := OS.execute("ln", ["-s", outside, link]) == 0
+	var user_before := tree_listing("user://")
+	var res_before := tree_listing("res://")
+	var paths: Array = ESCAPES.duplicate()
+	paths.append("n".repeat(200) + ".txt")
+	paths.append("d/".repeat(300) + "x.txt")
+	for path: String in paths:
+		var write := op(probe, 1, [path, "escaped"])
+		expect_eq(write[0], -3, "file_write(%s)" % var_to_str(path))
+		expect_contains(write[1], "refused", "message of file_write(%s)" % var_to_str(path))
+		expect_eq(op_code(probe, 2, [path]), -3, "file_read(%s)" % var_to_str(path))
+		expect_eq(op_code(probe, 4, [path]), -3, "file_delete(%s)" % var_to_str(path))
+		if path != "" and path != ".":
+			expect_eq(op_code(probe, 3, [path]), -3, "file_list(%s)" % var_to_str(path))
+	expect_eq(op_code(probe, 8, ["nul"]), -3, "file_write of a path with a NUL byte")
+	expect(made_link, "could not make the test symlink with `ln -s`")
+	var user_after := tree_listing("user://")
+	var res_after := tree_listing("res://")
+	var sandbox_prefix := "mods/%s/" % id
+	var changed: PackedStringArray = []
+	for entry in user_after:
+		if not user_before.has(entry) and not entry.begins_with(sandbox_prefix):
+			changed.append(entry)
+	expect_eq(changed, PackedStringArray(), "entries created under user:// outside the sandbox")
+	expect_eq(res_after, res_before, "res:// listing")
+	expect_eq(tree_listing(outside), PackedStringArray(), "the directory the symlink points to")
+	for i in range(1, 13):
+		expect(not FileAccess.file_exists("/tmp/l2_escape_%d.txt" % i), "/tmp/l2_escape_%d.txt exists" % i)
+	expect_eq(tree_listing(sandbox(id)), PackedStringArray(["inside.txt", "link/"]), "the sandbox holds only what was allowed")
+	DirAccess.remove_absolute(link)
+	remove_tree(sandbox(id))
+	DirAccess.remove_absolute(outside)
+
+
+func test_a_mod_killed_while_writing_a_large_file_leaves_a_whole_file() -> void:
+	var id := "level2_main"
+	var size := 2 * 1024 * 1024
+	remove_tree(sandbox(id))
+	set_setting(SAFETY_LEVEL, 2)
+	var kills := 0
+	for attempt in 4:
+		var probe := new_mod("writer_%d" % attempt, {"wasm_file": LEVEL2_MAIN_WASM, "args": PackedStringArray(["write-loop", "2048"])})
+		probe.node.grant_permission("files")
+		if not expect_eq(start(probe), OK, "start() of the writer"):
+			return
+		var wrote: bool = await wait_until(func() -> bool: return probe.outputs_starting_with("wrote ").size() >= 2 + attempt, 10000)
+		if not expect(wrote, "the writer did not write: %s" % probe.describe()):
+			return
+		# Kill at a different moment of the write each time.
+		OS.delay_usec(attempt * 1700)
+		var rounds := probe.outputs_starting_with("wrote ").size()
+		probe.node.kill()
+		kills += 1
+		expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status after kill()")
+		var bytes := FileAccess.get_file_as_bytes(sandbox(id) + "big.bin")
+		expect_eq(bytes.size(), size, "size of big.bin after kill %d (after %d rounds)" % [attempt, rounds])
+		if bytes.size() > 0:
+			expect_eq(bytes.count(bytes[0]), bytes.size(), "big.bin holds one round's bytes only after kill %d" % attempt)
+		var leftovers := Array(tree_listing(sandbox(id))).filter(func(n: String) -> bool: return n != "big.bin")
+		expect_eq(leftovers, [], "files next to big.bin after kill %d" % attempt)
+	expect_eq(kills, 4, "kills made")
+	remove_tree(sandbox(id))
+
+
+func test_the_storage_quota_is_enforced() -> void:
+	var id := "l2_quota"
+	remove_tree(sandbox(id))
+	set_setting(STORAGE_MB, 1)
+	var probe := level2_mod(id)
+	probe.node.grant_permission("files")
+	var kib600 := "q".repeat(600 * 1024)
+	expect_eq(op_code(probe, 1, ["a.bin", kib600]), 0, "600 KiB into a 1 MiB sandbox")
+	var over := op(probe, 1, ["b.bin", kib600])
+	expect_eq(over[0], -3, "another 600 KiB")
+	expect_contains(over[1], "quota", "message of the refused write")
+	expect(not FileAccess.file_exists(sandbox(id) + "b.bin"), "the refused file was not created")
+	expect_eq(op_code(probe, 1, ["a.bin", "q".repeat(1000 * 1024)]), 0, "replacing a.bin with 1000 KiB (counted once)")
+	expect_eq(op_code(probe, 1, ["c.bin", "q".repeat(30 * 1024)]), -3, "30 KiB more")
+	expect_eq(FileAccess.get_file_as_bytes(sandbox(id) + "a.bin").size(), 1000 * 1024, "a.bin on disk")
+	remove_tree(sandbox(id))
+
+
+## Runs `level2_main wasi` at `level` (with or without the `files` grant) and returns its
+## `wasi ...` lines.
+func _wasi_lines(level: int, quota_mb: int, granted := true) -> PackedStringArray:
+	var probe := new_mod("wasi_%d_%s" % [level, granted], {"wasm_file": LEVEL2_MAIN_WASM, "safety_level": level,
+		"args": PackedStringArray(["wasi", str(quota_mb * 1024)])})
+	if granted:
+		probe.node.grant_permission("files")
+	else:
+		probe.node.revoke_permission("files")
+	if not await run_to_end(probe):
+		return PackedStringArray()
+	expect_eq(probe.finished, [0], "exit code at level %d: %s" % [level, probe.describe()])
+	return probe.outputs_starting_with("wasi ")
+
+
+func test_wasi_file_system_grows_with_the_level() -> void:
+	set_setting(SAFETY_LEVEL, 3)
+	set_setting(STORAGE_MB, 1)
+	var id := "level2_main"
+	remove_tree(sandbox(id))
+	var escape := OS.get_user_data_dir().path_join("mods/wasgo_wasi_escape.txt")
+	var one := await _wasi_lines(1, 1)
+	print("wasi at level 1: %s" % [one])
+	expect(one.size() > 0 and one[0].begins_with("wasi write: err "), "level 1 has no /sandbox: %s" % [one])
+	expect(not one.has("wasi res: ok true") and not one.has("wasi user: ok true"), "level 1 has no /res or /user: %s" % [one])
+	expect(one.has("wasi env: false"), "level 1 gets no environment: %s" % [one])
+	remove_tree(sandbox(id))
+	var ungranted := await _wasi_lines(2, 1, false)
+	print("wasi at level 2 without the grant: %s" % [ungranted])
+	expect(ungranted.has("wasi write: err PermissionDenied"), "level 2 without `files`: %s" % [ungranted])
+	expect(ungranted.has("wasi list: err PermissionDenied"), "level 2 without `files` cannot list: %s" % [ungranted])
+	expect(not FileAccess.file_exists(sandbox(id) + "wasi.txt"), "nothing written without the grant")
+	var two := await _wasi_lines(2, 1)
+	print("wasi at level 2: %s" % [two])
+	for line in ["wasi write: ok ", "wasi read: ok from wasi", "wasi list: ok wasi.txt", "wasi symlink: errno 63",
+			"wasi over_quota: err QuotaExceeded", "wasi big_size: ok true", "wasi env: false"]:
+		expect(two.has(line), "level 2 should print %s: %s" % [var_to_str(line), two])
+	for line in two:
+		if line.begins_with("wasi escape_") or line.begins_with("wasi res:") or line.begins_with("wasi user:") or line.begins_with("wasi bad_name:"):
+			expect(line.contains(": err "), "level 2 refuses %s" % line)
+	expect(not FileAccess.file_exists(escape), "nothing escaped the sandbox at level 2")
+	expect_eq(FileAccess.get_file_as_string(sandbox(id) + "wasi.txt"), "from wasi", "the WASI file on disk")
+	remove_tree(sandbox(id))
+	var three := await _wasi_lines(3, 1)
+	print("wasi at level 3: %s" % [three])
+	for line in ["wasi write: ok ", "wasi read: ok from wasi", "wasi res: ok true", "wasi user: ok true", "wasi env: true"]:
+		expect(three.has(line), "level 3 should print %s: %s" % [var_to_str(line), three])
+	remove_tree(sandbox(id))
+
+
+func test_level_2_functions_trap_as_unexposed_at_level_1() -> void:
+	var probe := level2_mod("l2_at_level_1", 1)
+	for code in [1, 2, 3, 4, 5, 6]:
+		var name: String = ["", "file_write", "file_read", "file_list", "file_delete", "request_permission", "http_request"][code]
+		var again := level2_mod("l2_at_level_1_%d" % code, 1)
+		var result: Variant = again.node.call_export("op", [code])
+		expect_eq(result, null, "op(%d) result at level 1" % code)
+		await frames(1)
+		expect_eq(again.unexposed, [["wasgo." + name, 1]], "unexposed_call for %s" % name)
+		if expect_eq(again.traps.size(), 1, "traps for %s" % name):
+			expect_contains(again.traps[0], "call to `wasgo.%s`, which is not exposed at safety level 1" % name, "trap message")
+	expect_eq(op_code(probe, 7), 1, "safety_level() at level 1")

@@ -1,0 +1,200 @@
+## Level 2, HTTP against two local servers on 127.0.0.1 (one whitelisted, one not): the `network`
+## grant, GET and POST bodies intact (from a callback and from `main`), URLs off the whitelist,
+## redirects, the response cap, and the same mod giving the same results at levels 2 and 3.
+extends "res://tests/lib/level2_test.gd"
+
+const HttpTestServer := preload("res://tests/lib/http_test_server.gd")
+
+var server: HttpTestServer
+var evil: HttpTestServer
+
+
+## Starts both servers and whitelists `http://127.0.0.1:<port>/api` of the first.
+func _servers() -> bool:
+	server = HttpTestServer.new()
+	evil = HttpTestServer.new()
+	var ok := server.start(tree) and evil.start(tree) and server.port != evil.port
+	expect(ok, "cannot start the test HTTP servers on 127.0.0.1")
+	server.redirect_target = evil.url("/api/hello")
+	set_setting(URL_WHITELIST, PackedStringArray([server.url("/api")]))
+	return ok
+
+
+func cleanup() -> void:
+	if server != null:
+		server.stop()
+	if evil != null:
+		evil.stop()
+	await super()
+
+
+## Waits for the mod's `response <id> ...` report and returns it ("" on timeout).
+func _response(id: Variant, timeout_ms := 10000) -> String:
+	var prefix := "response %s " % str(id)
+	var box := [""]
+	var seen: bool = await wait_until(func() -> bool:
+		for line in reports:
+			if line.begins_with(prefix):
+				box[0] = line
+				return true
+		return false, timeout_ms)
+	expect(seen, "no %s... within %d ms; last reports: %s" % [prefix, timeout_ms, reports.slice(-3)])
+	return box[0]
+
+
+## `http_request` through the mod; returns the id (or the negative code).
+func _request(probe: ModProbe, url: String, method := "GET", body := "") -> Variant:
+	return op_code(probe, 6, [url, method, body])
+
+
+func _networked_mod(id: String, level := 2) -> ModProbe:
+	var probe := level2_mod(id, level)
+	probe.node.grant_permission("network")
+	return probe
+
+
+func test_http_needs_the_network_permission() -> void:
+	if not _servers():
+		return
+	var probe := level2_mod("l2_http_grant")
+	forget_grants(probe)
+	var denied := op(probe, 6, [server.url("/api/hello"), "GET", ""])
+	expect_eq(denied[0], -6, "http_request without the grant")
+	expect_contains(denied[1], "`network` permission", "message")
+	expect_eq(op_code(probe, 5, ["network"]), 0, "request_permission(network)")
+	await frames(2)
+	expect_eq(permission_requests.size(), 1, "permission_requested emissions")
+	probe.node.grant_permission("network")
+	var id: Variant = _request(probe, server.url("/api/hello"))
+	if expect(id is int and id > 0, "http_request with the grant returned %s" % [id]):
+		expect(( await _response(id)).begins_with("response %d 200 1024 " % id), "the response arrives")
+	expect_eq(server.paths(), PackedStringArray(["/api/hello"]), "requests the server saw")
+	forget_grants(probe)
+
+
+func test_whitelisted_get_and_post_arrive_intact() -> void:
+	if not _servers():
+		return
+	var probe := _networked_mod("l2_http_ok")
+	var get_id: Variant = _request(probe, server.url("/api/hello"))
+	var got := await _response(get_id)
+	expect(got == "response %d 200 1024 %s" % [get_id, HttpTestServer.hello_body().hex_encode()], "GET /api/hello: the body differs (%s...)" % got.left(60))
+	var body := "héllo ✓ {\"json\": [1, 2, 3]} "
+	for i in 400:
+		body += "line %d of the POST body\n" % i
+	var post_id: Variant = _request(probe, server.url("/api/echo"), "POST", body)
+	var sent := body.to_utf8_buffer()
+	var echoed := await _response(post_id)
+	expect(echoed == "response %d 200 %d %s" % [post_id, sent.size(), sent.hex_encode()], "POST /api/echo: the echoed body differs (%s...)" % echoed.left(60))
+	var posted := server.requests.filter(func(r: Array) -> bool: return r[1] == "/api/echo")
+	if expect_eq(posted.size(), 1, "POST requests the server saw"):
+		expect_eq(posted[0][0], "POST", "method the server saw")
+		expect(posted[0][2] == sent, "the server got the body intact (%d bytes, sent %d)" % [posted[0][2].size(), sent.size()])
+	var redirected: Variant = _request(probe, server.url("/api/redirect-ok"))
+	expect(( await _response(redirected)).begins_with("response %d 200 1024 " % redirected), "a redirect inside the whitelist is followed")
+	expect_eq(server.paths(), PackedStringArray(["/api/hello", "/api/echo", "/api/redirect-ok", "/api/hello"]), "requests the server saw")
+	# The same from `main`, on the worker thread (through the main-thread bridge), polling http_body.
+	var worker := new_mod("http_poll", {"wasm_file": LEVEL2_MAIN_WASM, "safety_level": 2, "args": PackedStringArray(["http-poll", server.url("/api/hello")])})
+	worker.node.grant_permission("network")
+	if await run_to_end(worker):
+		expect(worker.has_output("polled 1024 0001020304050607"), "main polled the body: %s" % worker.describe())
+	forget_grants(probe)
+	forget_grants(worker)
+
+
+func test_urls_off_the_whitelist_are_refused() -> void:
+	if not _servers():
+		return
+	var probe := _networked_mod("l2_http_refused")
+	var refused := [
+		evil.url("/api/hello"),
+		"https://127.0.0.1:%d/api/hello" % server.port,
+		"http://localhost:%d/api/hello" % server.port,
+		server.url("/apix"),
+		server.url("/secret"),
+		server.url("/api/../secret"),
+		server.url("/api/%2e%2e/secret"),
+		server.url("/API/hello"),
+		"http://127.0.0.1:%d@127.0.0.1:%d/api/hello" % [server.port, evil.port],
+		"http://allowed@127.0.0.1:%d/api/hello" % evil.port,
+		"http://127.0.0.1:%d\\@127.0.0.1:%d/api/hello" % [server.port, evil.port],
+		"ftp://127.0.0.1:%d/api/hello" % server.port,
+		"http://127.0.0.1:%d/api/hello#x y" % server.port,
+	]
+	for url: String in refused:
+		var outcome := op(probe, 6, [url, "GET", ""])
+		expect_eq(outcome[0], -3, "http_request(%s)" % url)
+		expect_contains(outcome[1], "refused", "message for %s" % url)
+	expect_eq(_request(probe, server.url("/api/hello"), "CONNECT"), -3, "method CONNECT")
+	expect_eq(_request(probe, server.url("/api/hello"), "GET", "a body"), -3, "GET with a body")
+	var to_evil: Variant = _request(probe, server.url("/api/redirect-evil"))
+	var answer := await _response(to_evil)
+	expect(answer.begins_with("response %d -3 error -3: " % to_evil), "a redirect off the whitelist fails with -3: %s" % answer)
+	expect_contains(answer, "redirected to", "message of the refused redirect")
+	var looping: Variant = _request(probe, server.url("/api/redirect-loop"))
+	expect_contains(await _response(looping), "redirected more than 5 times", "a redirect loop")
+	await frames(5)
+	expect_eq(evil.connections_seen, 0, "connections to the server that is not whitelisted")
+	for path in server.paths():
+		expect(path in ["/api/redirect-evil", "/api/redirect-loop"], "the whitelisted server saw %s" % path)
+	forget_grants(probe)
+
+
+func test_an_oversized_response_is_cut_off() -> void:
+	if not _servers():
+		return
+	set_setting(HTTP_RESPONSE_KB, 64)
+	var probe := _networked_mod("l2_http_big")
+	var declared: Variant = _request(probe, server.url("/api/big"))
+	var big := await _response(declared)
+	expect(big.begins_with("response %d -3 error -3: " % declared), "a declared 4 MiB body: %s" % big)
+	expect_contains(big, "declares 4194304 bytes", "message for the declared length")
+	var streamed: Variant = _request(probe, server.url("/api/stream"))
+	var stream := await _response(streamed)
+	expect(stream.begins_with("response %d -3 error -3: " % streamed), "a 32 MiB body with no length: %s" % stream)
+	expect_contains(stream, "was cut off after", "message for the streamed body")
+	await frames(10)
+	print("stream: the server sent %d of %d bytes before WasGo hung up" % [server.stream_sent, HttpTestServer.STREAM_BYTES])
+	expect(not server.stream_completed and server.stream_sent < HttpTestServer.STREAM_BYTES, "the streamed body was not loaded whole (%d bytes sent)" % server.stream_sent)
+	var after: Variant = _request(probe, server.url("/api/hello"))
+	expect(( await _response(after)).begins_with("response %d 200 1024 " % after), "a small response still arrives")
+	forget_grants(probe)
+
+
+## Files and HTTP through the same mod at `level`; returns what it reported.
+func _scenario(level: int) -> PackedStringArray:
+	var id := "l2_levels"
+	remove_tree(sandbox(id))
+	reports.clear()
+	var probe := level2_mod(id, level)
+	forget_grants(probe)
+	op(probe, 1, ["a.txt", "x"])
+	probe.node.grant_permission("files")
+	probe.node.grant_permission("network")
+	op(probe, 1, ["dir/a.txt", "level-independent ✓"])
+	op(probe, 3, [""])
+	op(probe, 3, ["dir"])
+	op(probe, 2, ["dir/a.txt"])
+	op(probe, 1, ["../escape.txt", "x"])
+	op(probe, 4, ["dir/a.txt"])
+	op(probe, 2, ["dir/a.txt"])
+	op(probe, 6, [evil.url("/api/hello"), "GET", ""])
+	var get_id: Variant = op_code(probe, 6, [server.url("/api/hello"), "GET", ""])
+	await _response(get_id)
+	var post_id: Variant = op_code(probe, 6, [server.url("/api/echo"), "POST", "body ✓"])
+	await _response(post_id)
+	var evil_id: Variant = op_code(probe, 6, [server.url("/api/redirect-evil"), "GET", ""])
+	await _response(evil_id)
+	forget_grants(probe)
+	remove_tree(sandbox(id))
+	return reports.duplicate()
+
+
+func test_the_same_mod_gives_the_same_results_at_levels_2_and_3() -> void:
+	if not _servers():
+		return
+	var two := await _scenario(2)
+	var three := await _scenario(3)
+	expect_eq(two.size(), 15, "reports at level 2: %s" % [two])
+	expect_eq(three, two, "reports at level 3 compared with level 2")
+	print("level 2 and 3 reports: %s" % [two])
