@@ -34,7 +34,9 @@ func _run_all() -> void:
 			await _run_file(path, filter, catcher)
 	OS.remove_logger(catcher)
 	print("%d passed, %d failed" % [_passed, _failed])
-	quit(0 if _failed == 0 and _passed > 0 else 1)
+	# With a filter, matching nothing here is fine: `cargo xtask test` also runs other folders
+	# and fails when no test ran in any of them.
+	quit(0 if _failed == 0 and (_passed > 0 or filter != "") else 1)
 
 
 func _filter_from_args() -> String:

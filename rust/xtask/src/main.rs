@@ -238,10 +238,27 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
         suite.failed += second.failed;
         suite.problems.extend(second.problems.into_iter().map(|p| format!("after restart: {p}")));
     }
+    // WasGo's permission dialog needs a display: a virtual one when `xvfb-run` is installed.
+    if filter.is_none_or(|f| f.contains("dialog")) {
+        match godot_run::run_display_suite(&godot, repo, filter)? {
+            Some(display) => {
+                suite.passed += display.passed;
+                suite.failed += display.failed;
+                suite.problems.extend(display.problems.into_iter().map(|p| format!("with a display: {p}")));
+            }
+            None => println!("xtask: skipping the display tests ({}): `xvfb-run` is not installed", godot_run::DISPLAY_DIR),
+        }
+    }
     // The demo plays in full runs only: a filtered run targets particular Godot tests.
     let demo = if filter.is_none() { demo_check::check(&godot, repo) } else { Ok(()) };
 
     let mut problems = Vec::new();
+    if suite.passed + suite.failed == 0 {
+        problems.push(match filter {
+            Some(f) => format!("no Godot test matched `--filter {f}`"),
+            None => "no Godot test ran".into(),
+        });
+    }
     if let Err(failure) = bindings_check {
         problems.push(failure.to_string());
     }

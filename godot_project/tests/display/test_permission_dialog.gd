@@ -1,0 +1,51 @@
+## WasGo's own permission dialog, which needs a display: `cargo xtask test` runs this folder in a
+## windowed Godot under `xvfb-run` when it is installed (`run_tests.gd -- --dir=res://tests/display/`).
+## Nothing is connected to `permission_requested`, so WasGo asks the player itself.
+extends "res://tests/lib/level2_test.gd"
+
+
+func _dialogs(probe: ModProbe) -> Array:
+	return probe.node.get_children().filter(func(c: Node) -> bool: return c is ConfirmationDialog)
+
+
+func test_the_dialog_names_the_mod_and_the_power_and_allow_grants() -> void:
+	expect(DisplayServer.get_name() != "headless", "this test needs a display (run it under xvfb-run)")
+	var probe := level2_mod("l2_dialog_yes", 2, false)
+	forget_grants(probe)
+	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
+	await frames(2)
+	var dialogs := _dialogs(probe)
+	if not expect_eq(dialogs.size(), 1, "dialogs under the mod's node"):
+		return
+	var dialog: ConfirmationDialog = dialogs[0]
+	expect(dialog.visible, "the dialog is shown")
+	expect_contains(dialog.dialog_text, "l2_dialog_yes", "the dialog names the mod")
+	expect_contains(dialog.dialog_text, "read and write files", "the dialog names the power")
+	expect_eq(op_code(probe, 10, ["files"]), 0, "asking a thousand times while the dialog is open")
+	await frames(2)
+	expect_eq(_dialogs(probe).size(), 1, "still one dialog")
+	dialog.get_ok_button().pressed.emit()
+	await frames(2)
+	expect_eq(op_code(probe, 1, ["allowed.txt", "x"]), 0, "file_write after Allow")
+	expect_eq(saved_grants("l2_dialog_yes"), PackedStringArray(["files"]), "Allow saves the grant")
+	expect_eq(_dialogs(probe).size(), 0, "the dialog is gone")
+	forget_grants(probe)
+	remove_tree(sandbox("l2_dialog_yes"))
+
+
+func test_deny_keeps_the_permission_and_stops_asking() -> void:
+	var probe := level2_mod("l2_dialog_no", 2, false)
+	forget_grants(probe)
+	op_code(probe, 5, ["network"])
+	await frames(2)
+	var dialogs := _dialogs(probe)
+	if not expect_eq(dialogs.size(), 1, "dialogs under the mod's node"):
+		return
+	expect_contains((dialogs[0] as ConfirmationDialog).dialog_text, "HTTP requests", "the dialog names the power")
+	(dialogs[0] as ConfirmationDialog).get_cancel_button().pressed.emit()
+	await frames(2)
+	expect_eq(op_code(probe, 5, ["network"]), 0, "asking again after Deny")
+	await frames(2)
+	expect_eq(_dialogs(probe).size(), 0, "no new dialog after Deny")
+	expect_eq(op_code(probe, 6, ["http://127.0.0.1:9/x", "GET", ""]), -6, "http_request after Deny")
+	expect_eq(saved_grants("l2_dialog_no"), PackedStringArray(), "nothing saved")
