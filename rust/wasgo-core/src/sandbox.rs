@@ -9,7 +9,10 @@
 //! same directory is WASI's `/sandbox`, under the same quota and name rules
 //! (see `wasi_sandbox.rs`).
 
+use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::io::Write;
+use std::sync::LazyLock;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -111,6 +114,10 @@ pub struct Usage {
 /// Numbers the temp files of atomic writes.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// An upper bound of the bytes each sandbox (by root) holds, shared by every instance in the
+/// process (see [`Sandbox::check_growth`]).
+static USAGE_BOUNDS: LazyLock<Mutex<HashMap<PathBuf, u64>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
 /// One mod's sandbox directory.
 #[derive(Debug)]
 pub struct Sandbox {
@@ -178,18 +185,38 @@ impl Sandbox {
         usage
     }
 
-    /// Refuses growing the sandbox's content by `growth` bytes past the quota.
+    /// Refuses growing the sandbox's content by `growth` bytes past the quota (WASI writes).
+    ///
+    /// Walking the directory for every write would make each WASI write several times slower,
+    /// so the process keeps an upper bound of each sandbox's usage: a check that fits under the
+    /// bound's headroom only raises the bound; only a check that does not fit measures the
+    /// directory again (which also catches deletions). The bound never under-counts what
+    /// WasGo let mods write, so the quota holds exactly; a refusal is always based on a fresh
+    /// measurement.
     ///
     /// # Errors
     /// [`SandboxError::Invalid`] naming the quota.
     pub fn check_growth(&self, growth: u64) -> Result<(), SandboxError> {
-        let after = self.usage().saturating_add(growth);
+        if growth == 0 {
+            return Ok(());
+        }
+        let mut bounds = USAGE_BOUNDS.lock();
+        if let Some(bound) = bounds.get(&self.root).copied() {
+            if bound.saturating_add(growth) <= self.quota_bytes {
+                bounds.insert(self.root.clone(), bound + growth);
+                return Ok(());
+            }
+        }
+        let usage = self.usage();
+        let after = usage.saturating_add(growth);
         if after > self.quota_bytes {
+            bounds.insert(self.root.clone(), usage);
             return Err(SandboxError::Invalid(format!(
                 "the write would put the mod's sandbox at {after} bytes, over its quota of {} bytes (`wasgo/limits/storage_mb`)",
                 self.quota_bytes
             )));
         }
+        bounds.insert(self.root.clone(), after);
         Ok(())
     }
 
@@ -235,6 +262,8 @@ impl Sandbox {
             f.sync_all()?;
             std::fs::rename(&tmp, &full)
         })();
+        // The next WASI growth check measures again.
+        USAGE_BOUNDS.lock().remove(&self.root);
         if let Err(e) = result {
             let _ = std::fs::remove_file(&tmp);
             return Err(Self::io(path, e));

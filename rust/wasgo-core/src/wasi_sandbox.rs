@@ -90,6 +90,9 @@ fn file_state(c: &mut C<'_>, fd: i32) -> wasmtime::Result<Option<(u64, u64, bool
         return Ok(None);
     }
     let append = u16::from_le_bytes([scratch[at + 2], scratch[at + 3]]) & FDFLAGS_APPEND != 0;
+    if append {
+        return Ok(Some((size, size, true)));
+    }
     if query(c, &mut scratch, |ctx, mem| p1::fd_tell(ctx, mem, fd, OUT))? != 0 {
         return Ok(None);
     }
