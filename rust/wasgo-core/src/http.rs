@@ -275,6 +275,9 @@ impl HttpTable {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn request(c: &mut Caller<'_, InstanceState>, up: i32, ul: i32, mp: i32, ml: i32, bp: i32, bl: i32) -> wasmtime::Result<i32> {
     const F: &str = "wasgo.http_request";
+    if ul as u32 as usize > crate::urls::MAX_URL_BYTES {
+        return Ok(c.data_mut().fail(-3, format!("`{F}`: a URL may be at most {} bytes, not {}", crate::urls::MAX_URL_BYTES, ul as u32)));
+    }
     let url = guest::read_str(c, F, up, ul)?;
     let method = guest::read_str(c, F, mp, ml)?;
     if bl as u32 as usize > MAX_REQUEST_BODY_BYTES {
