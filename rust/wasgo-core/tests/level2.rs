@@ -3,7 +3,7 @@
 //! same WASI module at levels 1 and 3.
 
 use parking_lot::Mutex;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasgo_core::urls::Whitelist;
@@ -186,17 +186,17 @@ const WASI_FILES: &str = r#"(module
   (func (export "mkdir_bad_name") (result i32) (i32.sub (i32.const 0) (call $mkdir (i32.const 3) (i32.const 48) (i32.const 8)))))"#;
 
 /// A `WASI_FILES` instance; at level 2 it has the `files` grant unless `granted` is false.
-fn wasi_instance_with(rt: &Arc<Runtime>, level: SafetyLevel, sandbox: &PathBuf, quota: u64, granted: bool) -> ModInstance {
+fn wasi_instance_with(rt: &Arc<Runtime>, level: SafetyLevel, sandbox: &Path, quota: u64, granted: bool) -> ModInstance {
     let module = rt.compile(WASI_FILES.as_bytes(), "wasi_files").unwrap();
     let mut cfg = config("wasi_files", level, quota);
-    cfg.dirs.sandbox = Some(sandbox.clone());
+    cfg.dirs.sandbox = Some(sandbox.to_path_buf());
     if granted {
         cfg.permissions.grant("files");
     }
     ModInstance::new(rt, &module, cfg).unwrap()
 }
 
-fn wasi_instance(rt: &Arc<Runtime>, level: SafetyLevel, sandbox: &PathBuf, quota: u64) -> ModInstance {
+fn wasi_instance(rt: &Arc<Runtime>, level: SafetyLevel, sandbox: &Path, quota: u64) -> ModInstance {
     wasi_instance_with(rt, level, sandbox, quota, true)
 }
 
