@@ -170,9 +170,17 @@ pub(crate) fn build_ctx(
 
 const SUBSCRIPTION_SIZE: usize = 48;
 const EVENT_SIZE: usize = 32;
-const ERRNO_SUCCESS: i32 = 0;
-const ERRNO_INVAL: i32 = 28;
-const ERRNO_NOTSUP: i32 = 58;
+/// The WASI preview 1 errno values WasGo's own WASI functions return.
+pub(crate) mod errno {
+    pub const SUCCESS: i32 = 0;
+    pub const ACCES: i32 = 2;
+    pub const DQUOT: i32 = 19;
+    pub const INVAL: i32 = 28;
+    pub const NAMETOOLONG: i32 = 37;
+    pub const NOTSUP: i32 = 58;
+    pub const PERM: i32 = 63;
+}
+use errno::{INVAL as ERRNO_INVAL, NOTSUP as ERRNO_NOTSUP, SUCCESS as ERRNO_SUCCESS};
 /// More subscriptions than this in one call is refused with `EINVAL`.
 const MAX_SUBSCRIPTIONS: i32 = 4096;
 

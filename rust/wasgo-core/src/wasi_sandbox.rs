@@ -36,11 +36,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::runtime::in_tokio;
 use wiggle::GuestMemory;
 
-const ERRNO_ACCES: i32 = 2;
-const ERRNO_DQUOT: i32 = 19;
-const ERRNO_INVAL: i32 = 28;
-const ERRNO_NAMETOOLONG: i32 = 37;
-const ERRNO_PERM: i32 = 63;
+use crate::wasi::errno::{ACCES as ERRNO_ACCES, DQUOT as ERRNO_DQUOT, INVAL as ERRNO_INVAL, NAMETOOLONG as ERRNO_NAMETOOLONG, PERM as ERRNO_PERM};
 const FILETYPE_REGULAR_FILE: u8 = 4;
 const OFLAGS_CREAT: i32 = 1;
 const FDFLAGS_APPEND: u16 = 1;
