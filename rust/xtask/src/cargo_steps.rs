@@ -75,16 +75,11 @@ pub fn build_extension(repo: &Repo, profile: Profile) -> Result<()> {
     let file = library_file_name();
     let built = repo.target_dir().join(profile.dir()).join(&file);
     let dest = repo.project().join("addons/wasgo/bin").join(&file);
-    copy_replacing(&built, &dest).map_err(|e| {
-        Failure::new(
-            format!(
-                "could not copy `{}` to `{}`: {e}",
-                built.display(),
-                dest.display()
-            ),
-            "check that the build produced the library and the addon folder is writable",
-        )
-    })?;
+    install(
+        &built,
+        &dest,
+        "check that the build produced the library and the addon folder is writable",
+    )?;
     println!("xtask: installed {}", dest.display());
     Ok(())
 }
@@ -110,6 +105,16 @@ fn library_file_name() -> String {
 
 /// Copies `from` to `to` through a temporary file and a rename, so a Godot that still has the old
 /// library mapped keeps its (unlinked) copy instead of seeing it rewritten in place.
+/// [`copy_replacing`], with a failure that names both paths and says what to check.
+pub fn install(built: &Path, dest: &Path, fix: &str) -> Result<()> {
+    copy_replacing(built, dest).map_err(|e| {
+        Failure::new(
+            format!("could not copy `{}` to `{}`: {e}", built.display(), dest.display()),
+            fix,
+        )
+    })
+}
+
 pub fn copy_replacing(from: &Path, to: &Path) -> std::io::Result<()> {
     if let Some(dir) = to.parent() {
         fs::create_dir_all(dir)?;

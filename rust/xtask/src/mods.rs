@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use crate::cargo_steps::{copy_replacing, WASM_TARGET};
+use crate::cargo_steps::{install, WASM_TARGET};
 use crate::command::{self, cargo};
 use crate::{Failure, Repo, Result};
 
@@ -37,16 +37,11 @@ pub fn build(repo: &Repo) -> Result<()> {
     for name in mod_names(repo)? {
         let built = out_dir.join(format!("{name}.wasm"));
         let dest = dest_dir.join(format!("{name}.wasm"));
-        copy_replacing(&built, &dest).map_err(|e| {
-            Failure::new(
-                format!(
-                    "could not copy `{}` to `{}`: {e}",
-                    built.display(),
-                    dest.display()
-                ),
-                "a mod's package name must match its folder name and it must have a `src/main.rs`",
-            )
-        })?;
+        install(
+            &built,
+            &dest,
+            "a mod's package name must match its folder name and it must build a .wasm (`src/main.rs`, or a `cdylib`)",
+        )?;
         copied.push(name);
     }
     println!(
