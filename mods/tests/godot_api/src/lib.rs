@@ -250,57 +250,53 @@ pub extern "C" fn spin_target() -> i32 {
     (out * 1000.0).round() as i32
 }
 
+/// An encoded Array holding one string-like value of Variant type `ty` (4 String, 21 StringName).
+fn one_string(ty: u32, s: &str) -> Vec<u8> {
+    let mut args = Vec::new();
+    array_header(&mut args, 1);
+    enc_str(&mut args, ty, s);
+    args
+}
+
+/// What a `call` returned: 0 for any value, else its negative code.
+fn code(result: Result<Vec<u8>, i32>) -> i32 {
+    result.map(|_| 0).unwrap_or_else(|e| e)
+}
+
+fn singleton_named(name: &str) -> i32 {
+    unsafe { singleton(name.as_ptr(), name.len()) }
+}
+
 /// Tries one escape hatch; returns what the call returned (a trap ends the mod instead).
 #[no_mangle]
 pub extern "C" fn hatch(which: i32) -> i32 {
     let me = unsafe { self_handle() };
     let mut args = Vec::new();
     match which {
-        0 => {
-            array_header(&mut args, 1);
-            enc_str(&mut args, 4, "queue_free");
-            call_bytes(me, "call", &args).map(|_| 0).unwrap_or_else(|e| e)
-        }
-        1 => {
-            array_header(&mut args, 1);
-            enc_str(&mut args, 4, "queue_free");
-            call_bytes(me, "callv", &args).map(|_| 0).unwrap_or_else(|e| e)
-        }
-        2 => {
-            array_header(&mut args, 1);
-            enc_str(&mut args, 4, "queue_free");
-            call_bytes(me, "call_deferred", &args).map(|_| 0).unwrap_or_else(|e| e)
-        }
-        3 => {
-            array_header(&mut args, 1);
-            enc_str(&mut args, 21, "queue_free");
-            call_bytes(me, "propagate_call", &args).map(|_| 0).unwrap_or_else(|e| e)
-        }
+        0 => code(call_bytes(me, "call", &one_string(4, "queue_free"))),
+        1 => code(call_bytes(me, "callv", &one_string(4, "queue_free"))),
+        2 => code(call_bytes(me, "call_deferred", &one_string(4, "queue_free"))),
+        3 => code(call_bytes(me, "propagate_call", &one_string(21, "queue_free"))),
         4 => {
             array_header(&mut args, 1);
             enc_nil(&mut args);
-            call_bytes(me, "set_script", &args).map(|_| 0).unwrap_or_else(|e| e)
+            code(call_bytes(me, "set_script", &args))
         }
         5 => {
             enc_nil(&mut args);
             unsafe { set(me, "script".as_ptr(), 6, args.as_ptr(), args.len()) }
         }
-        6 => unsafe { singleton("OS".as_ptr(), 2) },
-        7 => unsafe { singleton("Engine".as_ptr(), 6) },
-        8 => unsafe { singleton("ClassDB".as_ptr(), 7) },
-        9 => unsafe { singleton("ResourceLoader".as_ptr(), 14) },
-        10 => unsafe { singleton("ProjectSettings".as_ptr(), 15) },
-        11 => unsafe { singleton("JavaScriptBridge".as_ptr(), 16) },
-        12 => {
-            let net = node("../Net");
-            array_header(&mut args, 1);
-            enc_str(&mut args, 4, "http://127.0.0.1:9/");
-            call_bytes(net, "request", &args).map(|_| 0).unwrap_or_else(|e| e)
-        }
+        6 => singleton_named("OS"),
+        7 => singleton_named("Engine"),
+        8 => singleton_named("ClassDB"),
+        9 => singleton_named("ResourceLoader"),
+        10 => singleton_named("ProjectSettings"),
+        11 => singleton_named("JavaScriptBridge"),
+        12 => code(call_bytes(node("../Net"), "request", &one_string(4, "http://127.0.0.1:9/"))),
         13 => {
             let tree = call_bytes(me, "get_tree", &[28, 0, 0, 0, 0, 0, 0, 0]).ok();
             let h = tree.filter(|b| b.len() == 12).map(|b| u32_at(&b, 4) as i32).unwrap_or(0);
-            call_bytes(h, "quit", &[]).map(|_| 0).unwrap_or_else(|e| e)
+            code(call_bytes(h, "quit", &[]))
         }
         14 => {
             // A Callable smuggled in a Variant (type 25) is refused by the decoder: -3, no trap.
@@ -309,7 +305,7 @@ pub extern "C" fn hatch(which: i32) -> i32 {
         }
         15 => {
             // Harmless through the same route: OS.get_name at level 3.
-            let os = unsafe { singleton("OS".as_ptr(), 2) };
+            let os = singleton_named("OS");
             match call_bytes(os, "get_name", &[]) {
                 Ok(bytes) if bytes.len() > 8 && u32_at(&bytes, 0) == 4 => {
                     let len = u32_at(&bytes, 4) as usize;
