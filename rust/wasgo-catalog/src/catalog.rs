@@ -81,7 +81,10 @@ pub struct HostFunction {
 impl HostFunction {
     /// The function's signature.
     pub fn signature(&self) -> Signature {
-        Signature { params: self.params.to_vec(), results: self.results.to_vec() }
+        Signature {
+            params: self.params.to_vec(),
+            results: self.results.to_vec(),
+        }
     }
 
     /// `wasgo.name`.
@@ -177,15 +180,52 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
 /// reach grows with the level: nothing at level 1, the mod's sandbox at 2, `res://` and
 /// `user://` at 3).
 pub static WASI_P1_FUNCTIONS: &[&str] = &[
-    "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get",
-    "clock_time_get", "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get",
-    "fd_fdstat_set_flags", "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size",
-    "fd_filestat_set_times", "fd_pread", "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite",
-    "fd_read", "fd_readdir", "fd_renumber", "fd_seek", "fd_sync", "fd_tell", "fd_write",
-    "path_create_directory", "path_filestat_get", "path_filestat_set_times", "path_link",
-    "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
-    "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get",
-    "sock_accept", "sock_recv", "sock_send", "sock_shutdown",
+    "args_get",
+    "args_sizes_get",
+    "environ_get",
+    "environ_sizes_get",
+    "clock_res_get",
+    "clock_time_get",
+    "fd_advise",
+    "fd_allocate",
+    "fd_close",
+    "fd_datasync",
+    "fd_fdstat_get",
+    "fd_fdstat_set_flags",
+    "fd_fdstat_set_rights",
+    "fd_filestat_get",
+    "fd_filestat_set_size",
+    "fd_filestat_set_times",
+    "fd_pread",
+    "fd_prestat_get",
+    "fd_prestat_dir_name",
+    "fd_pwrite",
+    "fd_read",
+    "fd_readdir",
+    "fd_renumber",
+    "fd_seek",
+    "fd_sync",
+    "fd_tell",
+    "fd_write",
+    "path_create_directory",
+    "path_filestat_get",
+    "path_filestat_set_times",
+    "path_link",
+    "path_open",
+    "path_readlink",
+    "path_remove_directory",
+    "path_rename",
+    "path_symlink",
+    "path_unlink_file",
+    "poll_oneoff",
+    "proc_exit",
+    "proc_raise",
+    "sched_yield",
+    "random_get",
+    "sock_accept",
+    "sock_recv",
+    "sock_send",
+    "sock_shutdown",
 ];
 
 /// The catalog entry of `wasgo.name`.
@@ -208,23 +248,49 @@ mod tests {
         let mut seen = HashSet::new();
         for f in WASGO_FUNCTIONS {
             assert!(seen.insert(f.name), "`wasgo.{}` listed twice", f.name);
-            assert_eq!(f.params.len(), f.param_names.len(), "`wasgo.{}` param names", f.name);
+            assert_eq!(
+                f.params.len(),
+                f.param_names.len(),
+                "`wasgo.{}` param names",
+                f.name
+            );
             assert!(!f.doc.is_empty());
         }
     }
 
     #[test]
     fn contract_level_two_functions_are_not_below_level_two() {
-        for name in ["file_write", "file_read", "file_list", "file_delete", "http_request", "http_body", "request_permission"] {
-            assert_eq!(wasgo_function(name).unwrap().level, SafetyLevel::Wrapped, "{name}");
+        for name in [
+            "file_write",
+            "file_read",
+            "file_list",
+            "file_delete",
+            "http_request",
+            "http_body",
+            "request_permission",
+        ] {
+            assert_eq!(
+                wasgo_function(name).unwrap().level,
+                SafetyLevel::Wrapped,
+                "{name}"
+            );
         }
         assert_eq!(wasgo_function("log").unwrap().level, SafetyLevel::Safe);
     }
 
     #[test]
     fn signatures_print_like_wat() {
-        assert_eq!(wasgo_function("log").unwrap().signature().to_string(), "(i32, i32, i32) -> ()");
-        assert_eq!(wasgo_function("safety_level").unwrap().signature().to_string(), "() -> i32");
+        assert_eq!(
+            wasgo_function("log").unwrap().signature().to_string(),
+            "(i32, i32, i32) -> ()"
+        );
+        assert_eq!(
+            wasgo_function("safety_level")
+                .unwrap()
+                .signature()
+                .to_string(),
+            "() -> i32"
+        );
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub enum SafetyLevel {
 
 impl SafetyLevel {
     /// All levels, lowest first.
-    pub const ALL: [SafetyLevel; 3] = [SafetyLevel::Safe, SafetyLevel::Wrapped, SafetyLevel::Unsafe];
+    pub const ALL: [SafetyLevel; 3] =
+        [SafetyLevel::Safe, SafetyLevel::Wrapped, SafetyLevel::Unsafe];
 
     /// The level with number `n` (1, 2 or 3), or `None`.
     pub fn from_number(n: i64) -> Option<SafetyLevel> {
@@ -77,7 +78,9 @@ mod tests {
 
     #[test]
     fn levels_are_ordered_and_numbered() {
-        assert!(SafetyLevel::Safe < SafetyLevel::Wrapped && SafetyLevel::Wrapped < SafetyLevel::Unsafe);
+        assert!(
+            SafetyLevel::Safe < SafetyLevel::Wrapped && SafetyLevel::Wrapped < SafetyLevel::Unsafe
+        );
         for level in SafetyLevel::ALL {
             assert_eq!(SafetyLevel::from_number(level.number() as i64), Some(level));
         }
@@ -87,9 +90,21 @@ mod tests {
 
     #[test]
     fn node_request_is_clamped_to_project_ceiling() {
-        assert_eq!(SafetyLevel::resolve(0, SafetyLevel::Wrapped), (SafetyLevel::Wrapped, false));
-        assert_eq!(SafetyLevel::resolve(1, SafetyLevel::Wrapped), (SafetyLevel::Safe, false));
-        assert_eq!(SafetyLevel::resolve(3, SafetyLevel::Safe), (SafetyLevel::Safe, true));
-        assert_eq!(SafetyLevel::resolve(-2, SafetyLevel::Unsafe), (SafetyLevel::Unsafe, true));
+        assert_eq!(
+            SafetyLevel::resolve(0, SafetyLevel::Wrapped),
+            (SafetyLevel::Wrapped, false)
+        );
+        assert_eq!(
+            SafetyLevel::resolve(1, SafetyLevel::Wrapped),
+            (SafetyLevel::Safe, false)
+        );
+        assert_eq!(
+            SafetyLevel::resolve(3, SafetyLevel::Safe),
+            (SafetyLevel::Safe, true)
+        );
+        assert_eq!(
+            SafetyLevel::resolve(-2, SafetyLevel::Unsafe),
+            (SafetyLevel::Unsafe, true)
+        );
     }
 }

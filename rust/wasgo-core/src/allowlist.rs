@@ -21,10 +21,35 @@ use std::collections::{HashMap, HashSet};
 
 /// Methods no allowlist can open at levels 1 and 2 (on any class).
 pub const HARD_DENIED_METHODS: &[&str] = &[
-    "call", "callv", "call_deferred", "callp", "propagate_call", "set_script", "get_script", "set", "get",
-    "set_deferred", "set_indexed", "get_indexed", "connect", "disconnect", "emit_signal", "free",
-    "set_meta", "get_meta", "remove_meta", "add_user_signal", "notification", "quit", "change_scene_to_file",
-    "change_scene_to_packed", "reload_current_scene", "instance_from_id", "get_singleton", "load", "preload",
+    "call",
+    "callv",
+    "call_deferred",
+    "callp",
+    "propagate_call",
+    "set_script",
+    "get_script",
+    "set",
+    "get",
+    "set_deferred",
+    "set_indexed",
+    "get_indexed",
+    "connect",
+    "disconnect",
+    "emit_signal",
+    "free",
+    "set_meta",
+    "get_meta",
+    "remove_meta",
+    "add_user_signal",
+    "notification",
+    "quit",
+    "change_scene_to_file",
+    "change_scene_to_packed",
+    "reload_current_scene",
+    "instance_from_id",
+    "get_singleton",
+    "load",
+    "preload",
 ];
 
 /// Properties no allowlist can open at levels 1 and 2.
@@ -32,10 +57,37 @@ pub const HARD_DENIED_PROPERTIES: &[&str] = &["script"];
 
 /// Classes (and their subclasses) no allowlist can open at levels 1 and 2.
 pub const HARD_DENIED_CLASSES: &[&str] = &[
-    "Expression", "Script", "GDScript", "ResourceLoader", "ResourceSaver", "ClassDB", "OS", "FileAccess",
-    "DirAccess", "HTTPRequest", "HTTPClient", "StreamPeer", "PacketPeer", "WebSocketPeer", "WebSocketMultiplayerPeer",
-    "MultiplayerAPI", "MultiplayerPeer", "ENetConnection", "TCPServer", "UDPServer", "JavaScriptBridge", "ProjectSettings",
-    "Engine", "EngineDebugger", "Thread", "Mutex", "Semaphore", "WorkerThreadPool", "IP", "Marshalls", "EditorInterface",
+    "Expression",
+    "Script",
+    "GDScript",
+    "ResourceLoader",
+    "ResourceSaver",
+    "ClassDB",
+    "OS",
+    "FileAccess",
+    "DirAccess",
+    "HTTPRequest",
+    "HTTPClient",
+    "StreamPeer",
+    "PacketPeer",
+    "WebSocketPeer",
+    "WebSocketMultiplayerPeer",
+    "MultiplayerAPI",
+    "MultiplayerPeer",
+    "ENetConnection",
+    "TCPServer",
+    "UDPServer",
+    "JavaScriptBridge",
+    "ProjectSettings",
+    "Engine",
+    "EngineDebugger",
+    "Thread",
+    "Mutex",
+    "Semaphore",
+    "WorkerThreadPool",
+    "IP",
+    "Marshalls",
+    "EditorInterface",
 ];
 
 /// Which kind of member a rule is about.
@@ -93,25 +145,59 @@ impl Allowlist {
                 section = Some(name.trim().to_string());
                 continue;
             }
-            let (key, values) = line.split_once('=').ok_or_else(|| format!("allowlist line {}: expected `key = a, b, c` or `[Class]`", i + 1))?;
-            let section = section.as_deref().ok_or_else(|| format!("allowlist line {}: a rule before the first `[Class]` section", i + 1))?;
-            let names = values.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+            let (key, values) = line.split_once('=').ok_or_else(|| {
+                format!(
+                    "allowlist line {}: expected `key = a, b, c` or `[Class]`",
+                    i + 1
+                )
+            })?;
+            let section = section.as_deref().ok_or_else(|| {
+                format!(
+                    "allowlist line {}: a rule before the first `[Class]` section",
+                    i + 1
+                )
+            })?;
+            let names = values
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from);
             if section == "singletons" {
                 if key.trim() != "names" {
-                    return Err(format!("allowlist line {}: the [singletons] section takes `names = ...`", i + 1));
+                    return Err(format!(
+                        "allowlist line {}: the [singletons] section takes `names = ...`",
+                        i + 1
+                    ));
                 }
                 self.singletons.extend(names);
                 continue;
             }
-            let kind = MemberKind::parse(key.trim()).ok_or_else(|| format!("allowlist line {}: `{}` is not methods, properties or signals", i + 1, key.trim()))?;
-            self.members.entry((section.to_string(), kind)).or_default().extend(names);
+            let kind = MemberKind::parse(key.trim()).ok_or_else(|| {
+                format!(
+                    "allowlist line {}: `{}` is not methods, properties or signals",
+                    i + 1,
+                    key.trim()
+                )
+            })?;
+            self.members
+                .entry((section.to_string(), kind))
+                .or_default()
+                .extend(names);
         }
         Ok(())
     }
 
     /// Allows `names` of `kind` on `class` (from `WasmEngine`).
-    pub fn extend(&mut self, class: &str, kind: MemberKind, names: impl IntoIterator<Item = String>) {
-        self.members.entry((class.to_string(), kind)).or_default().extend(names);
+    pub fn extend(
+        &mut self,
+        class: &str,
+        kind: MemberKind,
+        names: impl IntoIterator<Item = String>,
+    ) {
+        self.members
+            .entry((class.to_string(), kind))
+            .or_default()
+            .extend(names);
     }
 
     /// Allows singletons by name.
@@ -122,7 +208,10 @@ impl Allowlist {
     /// Whether a member is allowed on an object whose class chain (most derived first, e.g.
     /// `["Sprite2D", "Node2D", "CanvasItem", "Node", "Object"]`) is given.
     pub fn allows(&self, class_chain: &[String], kind: MemberKind, name: &str) -> bool {
-        if class_chain.iter().any(|c| HARD_DENIED_CLASSES.contains(&c.as_str())) {
+        if class_chain
+            .iter()
+            .any(|c| HARD_DENIED_CLASSES.contains(&c.as_str()))
+        {
             return false;
         }
         match kind {
@@ -130,7 +219,11 @@ impl Allowlist {
             MemberKind::Property if HARD_DENIED_PROPERTIES.contains(&name) => return false,
             _ => {}
         }
-        class_chain.iter().any(|c| self.members.get(&(c.clone(), kind)).is_some_and(|set| set.contains(name)))
+        class_chain.iter().any(|c| {
+            self.members
+                .get(&(c.clone(), kind))
+                .is_some_and(|set| set.contains(name))
+        })
     }
 
     /// Whether a singleton is allowed.
@@ -140,14 +233,24 @@ impl Allowlist {
 
     /// Every class the file names, sorted (for docs and tests).
     pub fn classes(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.members.keys().map(|(c, _)| c.clone()).collect::<HashSet<_>>().into_iter().collect();
+        let mut v: Vec<String> = self
+            .members
+            .keys()
+            .map(|(c, _)| c.clone())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
         v.sort();
         v
     }
 
     /// The names of one kind on one class (not inherited).
     pub fn members(&self, class: &str, kind: MemberKind) -> Vec<String> {
-        let mut v: Vec<String> = self.members.get(&(class.to_string(), kind)).map(|s| s.iter().cloned().collect()).unwrap_or_default();
+        let mut v: Vec<String> = self
+            .members
+            .get(&(class.to_string(), kind))
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
         v.sort();
         v
     }
@@ -171,10 +274,20 @@ mod tests {
         let sprite = chain(&["Sprite2D", "Node2D", "CanvasItem", "Node", "Object"]);
         assert!(list.allows(&sprite, MemberKind::Property, "position"));
         assert!(!list.allows(&sprite, MemberKind::Property, "modulate"));
-        assert!(!list.allows(&sprite, MemberKind::Property, "script"), "hard-denied even if listed");
-        assert!(!list.allows(&sprite, MemberKind::Method, "call"), "hard-denied even if listed");
+        assert!(
+            !list.allows(&sprite, MemberKind::Property, "script"),
+            "hard-denied even if listed"
+        );
+        assert!(
+            !list.allows(&sprite, MemberKind::Method, "call"),
+            "hard-denied even if listed"
+        );
         assert!(list.allows(&sprite, MemberKind::Method, "rotate"));
-        assert!(!list.allows(&chain(&["Node", "Object"]), MemberKind::Property, "position"));
+        assert!(!list.allows(
+            &chain(&["Node", "Object"]),
+            MemberKind::Property,
+            "position"
+        ));
         assert!(list.allows_singleton("Input"));
         assert!(!list.allows_singleton("OS"), "hard-denied even if listed");
     }
@@ -183,30 +296,91 @@ mod tests {
     fn every_escape_hatch_of_the_contract_is_hard_denied() {
         // Even an allowlist that opens everything by name cannot open these at levels 1 and 2.
         let mut list = Allowlist::default();
-        let everything = ["call", "callv", "call_deferred", "propagate_call", "set_script", "set", "get", "quit", "get_singleton", "load", "open", "request", "poll"];
-        for class in HARD_DENIED_CLASSES.iter().chain(&["Object", "Node", "SceneTree"]) {
-            list.extend(class, MemberKind::Method, everything.iter().map(|s| s.to_string()));
+        let everything = [
+            "call",
+            "callv",
+            "call_deferred",
+            "propagate_call",
+            "set_script",
+            "set",
+            "get",
+            "quit",
+            "get_singleton",
+            "load",
+            "open",
+            "request",
+            "poll",
+        ];
+        for class in HARD_DENIED_CLASSES
+            .iter()
+            .chain(&["Object", "Node", "SceneTree"])
+        {
+            list.extend(
+                class,
+                MemberKind::Method,
+                everything.iter().map(|s| s.to_string()),
+            );
             list.extend(class, MemberKind::Property, ["script".to_string()]);
         }
         list.extend_singletons(HARD_DENIED_CLASSES.iter().map(|s| s.to_string()));
-        for class in ["Expression", "GDScript", "ResourceLoader", "ResourceSaver", "ClassDB", "OS", "FileAccess", "DirAccess", "HTTPRequest",
-            "HTTPClient", "StreamPeer", "PacketPeer", "WebSocketPeer", "MultiplayerAPI", "JavaScriptBridge", "ProjectSettings", "Engine"] {
-            assert!(!list.allows(&chain(&[class, "Object"]), MemberKind::Method, "open"), "{class}");
+        for class in [
+            "Expression",
+            "GDScript",
+            "ResourceLoader",
+            "ResourceSaver",
+            "ClassDB",
+            "OS",
+            "FileAccess",
+            "DirAccess",
+            "HTTPRequest",
+            "HTTPClient",
+            "StreamPeer",
+            "PacketPeer",
+            "WebSocketPeer",
+            "MultiplayerAPI",
+            "JavaScriptBridge",
+            "ProjectSettings",
+            "Engine",
+        ] {
+            assert!(
+                !list.allows(&chain(&[class, "Object"]), MemberKind::Method, "open"),
+                "{class}"
+            );
             assert!(!list.allows_singleton(class), "{class}");
         }
         // Subclasses of denied classes too (StreamPeerTCP, PacketPeerUDP, ...).
-        assert!(!list.allows(&chain(&["StreamPeerTCP", "StreamPeer", "RefCounted", "Object"]), MemberKind::Method, "poll"));
+        assert!(!list.allows(
+            &chain(&["StreamPeerTCP", "StreamPeer", "RefCounted", "Object"]),
+            MemberKind::Method,
+            "poll"
+        ));
         let node = chain(&["Node", "Object"]);
-        for method in ["call", "callv", "call_deferred", "propagate_call", "set_script", "set", "get"] {
+        for method in [
+            "call",
+            "callv",
+            "call_deferred",
+            "propagate_call",
+            "set_script",
+            "set",
+            "get",
+        ] {
             assert!(!list.allows(&node, MemberKind::Method, method), "{method}");
         }
         assert!(!list.allows(&node, MemberKind::Property, "script"));
-        assert!(!list.allows(&chain(&["SceneTree", "MainLoop", "Object"]), MemberKind::Method, "quit"));
+        assert!(!list.allows(
+            &chain(&["SceneTree", "MainLoop", "Object"]),
+            MemberKind::Method,
+            "quit"
+        ));
     }
 
     #[test]
     fn bad_lines_are_reported_with_their_number() {
-        assert!(Allowlist::parse("methods = x").unwrap_err().contains("line 1"));
-        assert!(Allowlist::parse("[Node]\nfoo = x").unwrap_err().contains("line 2"));
+        assert!(Allowlist::parse("methods = x")
+            .unwrap_err()
+            .contains("line 1"));
+        assert!(Allowlist::parse("[Node]\nfoo = x")
+            .unwrap_err()
+            .contains("line 2"));
     }
 }

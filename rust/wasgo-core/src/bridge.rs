@@ -33,7 +33,11 @@ impl MainThreadBridge {
     /// A bridge whose main thread is `main_thread`.
     pub fn with_main_thread(main_thread: ThreadId) -> MainThreadBridge {
         let (tx, rx) = crossbeam_channel::unbounded();
-        MainThreadBridge { main_thread, tx, rx }
+        MainThreadBridge {
+            main_thread,
+            tx,
+            rx,
+        }
     }
 
     /// Whether the calling thread is the main thread.
@@ -47,7 +51,11 @@ impl MainThreadBridge {
     /// Runs `job` on the main thread and returns its result: directly when called there, else by
     /// posting it and waiting. Returns `Interrupted` if `kill` is thrown first (the job may still
     /// run later; its result is then dropped).
-    pub fn run<R: Send + 'static>(&self, kill: &KillSwitch, job: impl FnOnce() -> R + Send + 'static) -> Result<R, Interrupted> {
+    pub fn run<R: Send + 'static>(
+        &self,
+        kill: &KillSwitch,
+        job: impl FnOnce() -> R + Send + 'static,
+    ) -> Result<R, Interrupted> {
         if self.on_main_thread() {
             return Ok(job());
         }
@@ -71,7 +79,10 @@ impl MainThreadBridge {
     /// Jobs posted while it runs are taken too, so a worker calling in a tight loop gets many
     /// calls served per frame.
     pub fn run_pending(&self, budget: Duration) -> usize {
-        debug_assert!(self.on_main_thread(), "run_pending must be called on the main thread");
+        debug_assert!(
+            self.on_main_thread(),
+            "run_pending must be called on the main thread"
+        );
         let start = Instant::now();
         let mut ran = 0;
         while let Ok(job) = self.rx.try_recv() {
@@ -114,14 +125,25 @@ mod tests {
         let worker = {
             let bridge = bridge.clone();
             let kill = kill.clone();
-            std::thread::spawn(move || (0..50).map(|i| bridge.run(&kill, move || (i, std::thread::current().id())).unwrap()).collect::<Vec<_>>())
+            std::thread::spawn(move || {
+                (0..50)
+                    .map(|i| {
+                        bridge
+                            .run(&kill, move || (i, std::thread::current().id()))
+                            .unwrap()
+                    })
+                    .collect::<Vec<_>>()
+            })
         };
         let mut ran = 0;
         while ran < 50 {
             ran += bridge.run_pending(Duration::from_millis(5));
         }
         let results = worker.join().unwrap();
-        assert_eq!(results.iter().map(|r| r.0).collect::<Vec<_>>(), (0..50).collect::<Vec<_>>());
+        assert_eq!(
+            results.iter().map(|r| r.0).collect::<Vec<_>>(),
+            (0..50).collect::<Vec<_>>()
+        );
         assert!(results.iter().all(|r| r.1 == main_id));
     }
 

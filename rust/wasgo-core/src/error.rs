@@ -55,7 +55,10 @@ pub enum WasgoError {
 pub enum TrapKind {
     /// A call reached an error stub: the import is not exposed at the instance's level, or does
     /// not exist at all.
-    Unexposed { function: String, level: SafetyLevel },
+    Unexposed {
+        function: String,
+        level: SafetyLevel,
+    },
     /// The memory limit was hit.
     MemoryLimit,
     /// A main-thread entry overran `wasgo/limits/callback_budget_ms`.

@@ -31,7 +31,10 @@ pub enum ModEvent {
     /// One line of output, without its newline.
     Output { source: OutputSource, text: String },
     /// The mod called an error stub (it traps right after).
-    UnexposedCall { function: String, level: SafetyLevel },
+    UnexposedCall {
+        function: String,
+        level: SafetyLevel,
+    },
     /// `main` returned (or the mod called `proc_exit`).
     Finished { exit_code: i32 },
     /// The instance trapped and has ended.
@@ -63,8 +66,16 @@ pub fn event_channel() -> (EventSink, EventQueue) {
     let pending_output = Arc::new(AtomicUsize::new(0));
     let dropped_output = Arc::new(AtomicUsize::new(0));
     (
-        EventSink { tx, pending_output: pending_output.clone(), dropped_output: dropped_output.clone() },
-        EventQueue { rx, pending_output, dropped_output },
+        EventSink {
+            tx,
+            pending_output: pending_output.clone(),
+            dropped_output: dropped_output.clone(),
+        },
+        EventQueue {
+            rx,
+            pending_output,
+            dropped_output,
+        },
     )
 }
 
@@ -119,8 +130,16 @@ mod tests {
         }
         let events = queue.drain();
         assert_eq!(events.len(), MAX_PENDING_OUTPUT_LINES + 1);
-        assert!(matches!(&events[0], ModEvent::Output { text, .. } if text.contains("5 output lines dropped")));
+        assert!(
+            matches!(&events[0], ModEvent::Output { text, .. } if text.contains("5 output lines dropped"))
+        );
         sink.output(OutputSource::Stdout, "again".into());
-        assert_eq!(queue.drain(), vec![ModEvent::Output { source: OutputSource::Stdout, text: "again".into() }]);
+        assert_eq!(
+            queue.drain(),
+            vec![ModEvent::Output {
+                source: OutputSource::Stdout,
+                text: "again".into()
+            }]
+        );
     }
 }

@@ -123,10 +123,19 @@ impl GameFunctions {
     /// # Errors
     /// [`WasgoError::BadRegistration`] when the module is reserved, a name is empty, a type is
     /// unknown, or a `string` result is not the only result.
-    pub fn register(&self, module: &str, name: &str, params: &[String], results: &[String], level: i64) -> Result<Arc<GameFunction>, WasgoError> {
+    pub fn register(
+        &self,
+        module: &str,
+        name: &str,
+        params: &[String],
+        results: &[String],
+        level: i64,
+    ) -> Result<Arc<GameFunction>, WasgoError> {
         let bad = |m: String| WasgoError::BadRegistration(m);
         if module.is_empty() || name.is_empty() {
-            return Err(bad(format!("cannot register `{module}.{name}`: module and function names must not be empty")));
+            return Err(bad(format!(
+                "cannot register `{module}.{name}`: module and function names must not be empty"
+            )));
         }
         if is_reserved_module(module) {
             return Err(bad(format!("cannot register `{module}.{name}`: module `{module}` is reserved for WasGo; pick another module name such as `game`")));
@@ -139,7 +148,9 @@ impl GameFunctions {
         let params = parse(params)?;
         let results = parse(results)?;
         if results.contains(&GameType::String) && results.len() > 1 {
-            return Err(bad(format!("cannot register `{module}.{name}`: a \"string\" result must be the only result")));
+            return Err(bad(format!(
+                "cannot register `{module}.{name}`: a \"string\" result must be the only result"
+            )));
         }
         let level = SafetyLevel::from_number(level)
             .ok_or_else(|| bad(format!("cannot register `{module}.{name}`: level {level} is not a safety level; use 1, 2 or 3")))?;
@@ -151,14 +162,20 @@ impl GameFunctions {
             results,
             level,
         });
-        self.map.write().insert((module.to_string(), name.to_string()), f.clone());
+        self.map
+            .write()
+            .insert((module.to_string(), name.to_string()), f.clone());
         self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(f)
     }
 
     /// Removes `module.name`; returns whether it was registered.
     pub fn unregister(&self, module: &str, name: &str) -> bool {
-        let removed = self.map.write().remove(&(module.to_string(), name.to_string())).is_some();
+        let removed = self
+            .map
+            .write()
+            .remove(&(module.to_string(), name.to_string()))
+            .is_some();
         if removed {
             self.generation.fetch_add(1, Ordering::AcqRel);
         }
@@ -166,7 +183,10 @@ impl GameFunctions {
     }
 
     pub fn get(&self, module: &str, name: &str) -> Option<Arc<GameFunction>> {
-        self.map.read().get(&(module.to_string(), name.to_string())).cloned()
+        self.map
+            .read()
+            .get(&(module.to_string(), name.to_string()))
+            .cloned()
     }
 
     /// Every registered function.
@@ -182,7 +202,12 @@ impl GameFunctions {
 
 /// The host side of a mod's call to a game function: lowers the wasm arguments, runs the call on
 /// the main thread, and lifts the results.
-pub(crate) fn call_from_wasm(f: &GameFunction, caller: &mut Caller<'_, InstanceState>, params: &[Val], results: &mut [Val]) -> wasmtime::Result<()> {
+pub(crate) fn call_from_wasm(
+    f: &GameFunction,
+    caller: &mut Caller<'_, InstanceState>,
+    params: &[Val],
+    results: &mut [Val],
+) -> wasmtime::Result<()> {
     let qname = f.qualified_name();
     let mut args = Vec::with_capacity(f.params.len());
     let mut i = 0;
@@ -193,7 +218,12 @@ pub(crate) fn call_from_wasm(f: &GameFunction, caller: &mut Caller<'_, InstanceS
             GameType::F32 => GameValue::F32(params[i].unwrap_f32()),
             GameType::F64 => GameValue::F64(params[i].unwrap_f64()),
             GameType::String => {
-                let s = guest::read_str(caller, &qname, params[i].unwrap_i32(), params[i + 1].unwrap_i32())?;
+                let s = guest::read_str(
+                    caller,
+                    &qname,
+                    params[i].unwrap_i32(),
+                    params[i + 1].unwrap_i32(),
+                )?;
                 i += 1;
                 GameValue::String(s)
             }
@@ -204,18 +234,41 @@ pub(crate) fn call_from_wasm(f: &GameFunction, caller: &mut Caller<'_, InstanceS
     let runtime = caller.data().runtime.clone();
     let kill = caller.data().kill.clone();
     let handler = runtime.game_handler().ok_or_else(|| {
-        HostTrap::new(TrapKind::HostCall, format!("`{qname}` cannot be called: no game is attached to this WasGo runtime")).into_error()
+        HostTrap::new(
+            TrapKind::HostCall,
+            format!("`{qname}` cannot be called: no game is attached to this WasGo runtime"),
+        )
+        .into_error()
     })?;
     let id = f.id;
-    let outcome = runtime.bridge().run(&kill, move || handler.call(id, args)).map_err(|_| wasmtime::Error::new(KilledTrap))?;
-    let values = outcome.map_err(|m| HostTrap::new(TrapKind::HostCall, format!("game function `{qname}` failed: {m}")).into_error())?;
-    let mismatch = || HostTrap::new(TrapKind::HostCall, format!("game function `{qname}` returned values that do not match its declared results {:?}", f.results)).into_error();
+    let outcome = runtime
+        .bridge()
+        .run(&kill, move || handler.call(id, args))
+        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    let values = outcome.map_err(|m| {
+        HostTrap::new(
+            TrapKind::HostCall,
+            format!("game function `{qname}` failed: {m}"),
+        )
+        .into_error()
+    })?;
+    let mismatch = || {
+        HostTrap::new(TrapKind::HostCall, format!("game function `{qname}` returned values that do not match its declared results {:?}", f.results)).into_error()
+    };
     if values.len() != f.results.len() {
         return Err(mismatch());
     }
     if f.returns_string() {
-        let GameValue::String(text) = &values[0] else { return Err(mismatch()) };
-        let len = guest::write_out(caller, &qname, params[i].unwrap_i32(), params[i + 1].unwrap_i32(), text.as_bytes())?;
+        let GameValue::String(text) = &values[0] else {
+            return Err(mismatch());
+        };
+        let len = guest::write_out(
+            caller,
+            &qname,
+            params[i].unwrap_i32(),
+            params[i + 1].unwrap_i32(),
+            text.as_bytes(),
+        )?;
         results[0] = Val::I32(len);
         return Ok(());
     }
@@ -243,13 +296,19 @@ mod tests {
     fn registration_validates_names_types_and_levels() {
         let reg = GameFunctions::default();
         assert!(reg.register("wasgo", "x", &[], &[], 1).is_err());
-        assert!(reg.register("wasi_snapshot_preview1", "x", &[], &[], 1).is_err());
+        assert!(reg
+            .register("wasi_snapshot_preview1", "x", &[], &[], 1)
+            .is_err());
         assert!(reg.register("game", "", &[], &[], 1).is_err());
         assert!(reg.register("game", "x", &s(&["u8"]), &[], 1).is_err());
-        assert!(reg.register("game", "x", &[], &s(&["string", "i32"]), 1).is_err());
+        assert!(reg
+            .register("game", "x", &[], &s(&["string", "i32"]), 1)
+            .is_err());
         assert!(reg.register("game", "x", &[], &[], 4).is_err());
         let g0 = reg.generation();
-        let f = reg.register("game", "add", &s(&["i32", "i32"]), &s(&["i32"]), 2).unwrap();
+        let f = reg
+            .register("game", "add", &s(&["i32", "i32"]), &s(&["i32"]), 2)
+            .unwrap();
         assert_eq!(f.level, SafetyLevel::Wrapped);
         assert!(reg.generation() > g0);
         assert!(reg.unregister("game", "add"));
@@ -259,9 +318,16 @@ mod tests {
     #[test]
     fn strings_lower_to_pointer_pairs() {
         let reg = GameFunctions::default();
-        let f = reg.register("game", "greet", &s(&["string", "f64"]), &s(&["string"]), 1).unwrap();
-        assert_eq!(f.signature().to_string(), "(i32, i32, f64, i32, i32) -> i32");
-        let g = reg.register("game", "pos", &s(&["i64"]), &s(&["f32", "f32"]), 1).unwrap();
+        let f = reg
+            .register("game", "greet", &s(&["string", "f64"]), &s(&["string"]), 1)
+            .unwrap();
+        assert_eq!(
+            f.signature().to_string(),
+            "(i32, i32, f64, i32, i32) -> i32"
+        );
+        let g = reg
+            .register("game", "pos", &s(&["i64"]), &s(&["f32", "f32"]), 1)
+            .unwrap();
         assert_eq!(g.signature().to_string(), "(i64) -> (f32, f32)");
     }
 }

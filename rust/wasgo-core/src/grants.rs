@@ -33,7 +33,13 @@ pub const MAX_MOD_ID_BYTES: usize = 100;
 pub fn mod_id(name: &str) -> String {
     let id: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(MAX_MOD_ID_BYTES)
         .collect();
     if id.is_empty() {
@@ -44,7 +50,10 @@ pub fn mod_id(name: &str) -> String {
 }
 
 fn is_mod_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= MAX_MOD_ID_BYTES && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !s.is_empty()
+        && s.len() <= MAX_MOD_ID_BYTES
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 type GrantMap = BTreeMap<String, BTreeSet<String>>;
@@ -69,7 +78,13 @@ impl GrantStore {
             Ok(g) => (g, None),
             Err(e) => (GrantMap::new(), Some(e)),
         };
-        (GrantStore { path: Some(path), grants }, problem)
+        (
+            GrantStore {
+                path: Some(path),
+                grants,
+            },
+            problem,
+        )
     }
 
     /// Where the store is saved, if anywhere.
@@ -79,7 +94,10 @@ impl GrantStore {
 
     /// The kinds saved for `mod_id`, sorted.
     pub fn kinds(&self, mod_id: &str) -> Vec<String> {
-        self.grants.get(mod_id).map(|k| k.iter().cloned().collect()).unwrap_or_default()
+        self.grants
+            .get(mod_id)
+            .map(|k| k.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Saves a grant. Kinds WasGo does not check are not saved (returns `Ok(false)`).
@@ -91,7 +109,9 @@ impl GrantStore {
             return Ok(false);
         }
         self.change(|g| {
-            g.entry(mod_id.to_string()).or_default().insert(kind.to_string());
+            g.entry(mod_id.to_string())
+                .or_default()
+                .insert(kind.to_string());
         })?;
         Ok(true)
     }
@@ -120,8 +140,15 @@ impl GrantStore {
             }
         }
         edit(&mut self.grants);
-        let Some(path) = &self.path else { return Ok(()) };
-        write_atomically(path, render(&self.grants).as_bytes()).map_err(|e| format!("cannot save the mod permissions to `{}`: {e}", path.display()))
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        write_atomically(path, render(&self.grants).as_bytes()).map_err(|e| {
+            format!(
+                "cannot save the mod permissions to `{}`: {e}",
+                path.display()
+            )
+        })
     }
 }
 
@@ -130,7 +157,10 @@ fn read(path: &Path) -> Result<GrantMap, String> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(parse(&text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(GrantMap::new()),
-        Err(e) => Err(format!("cannot read the mod permissions in `{}`: {e}", path.display())),
+        Err(e) => Err(format!(
+            "cannot read the mod permissions in `{}`: {e}",
+            path.display()
+        )),
     }
 }
 
@@ -148,10 +178,15 @@ pub fn parse(text: &str) -> GrantMap {
             section = is_mod_id(name).then(|| name.to_string());
             continue;
         }
-        let (Some(id), Some((key, value))) = (&section, line.split_once('=')) else { continue };
+        let (Some(id), Some((key, value))) = (&section, line.split_once('=')) else {
+            continue;
+        };
         let key = key.trim();
         if KINDS.contains(&key) && value.trim() == "true" {
-            grants.entry(id.clone()).or_default().insert(key.to_string());
+            grants
+                .entry(id.clone())
+                .or_default()
+                .insert(key.to_string());
         }
     }
     grants
@@ -159,7 +194,8 @@ pub fn parse(text: &str) -> GrantMap {
 
 /// The file content for `grants`.
 pub fn render(grants: &GrantMap) -> String {
-    let mut out = String::from("; WasGo: permissions granted to mods, by mod id (see the WasGo README).\n");
+    let mut out =
+        String::from("; WasGo: permissions granted to mods, by mod id (see the WasGo README).\n");
     for (id, kinds) in grants {
         out.push_str(&format!("\n[{id}]\n"));
         for kind in kinds {
@@ -172,7 +208,13 @@ pub fn render(grants: &GrantMap) -> String {
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
-    let tmp = parent.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("grants"), std::process::id()));
+    let tmp = parent.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("grants"),
+        std::process::id()
+    ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -190,8 +232,13 @@ mod tests {
     use super::*;
 
     fn temp_path() -> PathBuf {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        std::env::temp_dir().join(format!("wasgo-grants-{}-{nanos}", std::process::id())).join("permissions.cfg")
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        std::env::temp_dir()
+            .join(format!("wasgo-grants-{}-{nanos}", std::process::id()))
+            .join("permissions.cfg")
     }
 
     #[test]
@@ -211,7 +258,10 @@ mod tests {
         assert!(store.grant("alpha", "files").unwrap());
         assert!(store.grant("alpha", "network").unwrap());
         assert!(store.grant("beta", "files").unwrap());
-        assert!(!store.grant("beta", "rocket_launch").unwrap(), "unknown kinds are not saved");
+        assert!(
+            !store.grant("beta", "rocket_launch").unwrap(),
+            "unknown kinds are not saved"
+        );
         let (mut again, _) = GrantStore::open(path.clone());
         assert_eq!(again.kinds("alpha"), vec!["files", "network"]);
         assert_eq!(again.kinds("beta"), vec!["files"]);
@@ -232,7 +282,10 @@ mod tests {
         a.grant("one", "files").unwrap();
         b.grant("two", "network").unwrap();
         let (c, _) = GrantStore::open(path.clone());
-        assert_eq!((c.kinds("one"), c.kinds("two")), (vec!["files".to_string()], vec!["network".to_string()]));
+        assert_eq!(
+            (c.kinds("one"), c.kinds("two")),
+            (vec!["files".to_string()], vec!["network".to_string()])
+        );
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 

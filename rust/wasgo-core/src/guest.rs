@@ -9,7 +9,10 @@ use crate::state::{HostTrap, InstanceState};
 use wasmtime::{Caller, Extern, Memory};
 
 /// The mod's exported `memory`, or a trap naming `function`.
-pub(crate) fn memory(caller: &mut Caller<'_, InstanceState>, function: &str) -> wasmtime::Result<Memory> {
+pub(crate) fn memory(
+    caller: &mut Caller<'_, InstanceState>,
+    function: &str,
+) -> wasmtime::Result<Memory> {
     if let Some(memory) = caller.data().memory {
         return Ok(memory);
     }
@@ -37,7 +40,12 @@ fn out_of_range(function: &str, ptr: i32, len: i32, size: usize) -> wasmtime::Er
 }
 
 /// The checked byte range `ptr..ptr+len` (both read as unsigned 32-bit).
-fn range(function: &str, ptr: i32, len: i32, size: usize) -> wasmtime::Result<std::ops::Range<usize>> {
+fn range(
+    function: &str,
+    ptr: i32,
+    len: i32,
+    size: usize,
+) -> wasmtime::Result<std::ops::Range<usize>> {
     let start = ptr as u32 as usize;
     let end = start + len as u32 as usize;
     if end > size {
@@ -47,7 +55,12 @@ fn range(function: &str, ptr: i32, len: i32, size: usize) -> wasmtime::Result<st
 }
 
 /// Copies `len` bytes at `ptr` out of the mod's memory.
-pub(crate) fn read_bytes(caller: &mut Caller<'_, InstanceState>, function: &str, ptr: i32, len: i32) -> wasmtime::Result<Vec<u8>> {
+pub(crate) fn read_bytes(
+    caller: &mut Caller<'_, InstanceState>,
+    function: &str,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<Vec<u8>> {
     let memory = memory(caller, function)?;
     let data = memory.data(&*caller);
     let r = range(function, ptr, len, data.len())?;
@@ -55,14 +68,25 @@ pub(crate) fn read_bytes(caller: &mut Caller<'_, InstanceState>, function: &str,
 }
 
 /// Borrows bytes at `ptr` in place (no copy), for calls that do not touch the store.
-pub(crate) fn bytes_in<'a>(memory: &Memory, store: &'a impl wasmtime::AsContext<Data = InstanceState>, function: &str, ptr: i32, len: i32) -> wasmtime::Result<&'a [u8]> {
+pub(crate) fn bytes_in<'a>(
+    memory: &Memory,
+    store: &'a impl wasmtime::AsContext<Data = InstanceState>,
+    function: &str,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<&'a [u8]> {
     let data = memory.data(store);
     let r = range(function, ptr, len, data.len())?;
     Ok(&data[r])
 }
 
 /// Reads UTF-8 text at `ptr`.
-pub(crate) fn read_str(caller: &mut Caller<'_, InstanceState>, function: &str, ptr: i32, len: i32) -> wasmtime::Result<String> {
+pub(crate) fn read_str(
+    caller: &mut Caller<'_, InstanceState>,
+    function: &str,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<String> {
     let bytes = read_bytes(caller, function, ptr, len)?;
     String::from_utf8(bytes).map_err(|e| {
         HostTrap::new(
@@ -76,12 +100,26 @@ pub(crate) fn read_str(caller: &mut Caller<'_, InstanceState>, function: &str, p
 /// The caller-buffer convention: writes `bytes` to `out_ptr` when they fit in `out_cap` and
 /// returns their full length either way (a mod that gets more than it offered retries with
 /// more room). A buffer outside the mod's memory traps.
-pub(crate) fn write_out(caller: &mut Caller<'_, InstanceState>, function: &str, out_ptr: i32, out_cap: i32, bytes: &[u8]) -> wasmtime::Result<i32> {
+pub(crate) fn write_out(
+    caller: &mut Caller<'_, InstanceState>,
+    function: &str,
+    out_ptr: i32,
+    out_cap: i32,
+    bytes: &[u8],
+) -> wasmtime::Result<i32> {
     let len = i32::try_from(bytes.len()).map_err(|_| {
-        HostTrap::new(TrapKind::HostCall, format!("`{function}` has a result over 2 GiB, more than a mod can receive")).into_error()
+        HostTrap::new(
+            TrapKind::HostCall,
+            format!("`{function}` has a result over 2 GiB, more than a mod can receive"),
+        )
+        .into_error()
     })?;
     if out_cap < 0 {
-        return Err(HostTrap::new(TrapKind::HostCall, format!("`{function}` was given a negative buffer capacity ({out_cap})")).into_error());
+        return Err(HostTrap::new(
+            TrapKind::HostCall,
+            format!("`{function}` was given a negative buffer capacity ({out_cap})"),
+        )
+        .into_error());
     }
     if bytes.len() > out_cap as usize {
         return Ok(len);
@@ -94,7 +132,13 @@ pub(crate) fn write_out(caller: &mut Caller<'_, InstanceState>, function: &str, 
 }
 
 /// Writes raw bytes at `ptr` (used by the host's own argument passing, not the buffer convention).
-pub(crate) fn write_bytes(memory: &Memory, store: impl wasmtime::AsContextMut, function: &str, ptr: i32, bytes: &[u8]) -> wasmtime::Result<()> {
+pub(crate) fn write_bytes(
+    memory: &Memory,
+    store: impl wasmtime::AsContextMut,
+    function: &str,
+    ptr: i32,
+    bytes: &[u8],
+) -> wasmtime::Result<()> {
     let mut store = store;
     let data = memory.data_mut(&mut store);
     let r = range(function, ptr, bytes.len() as i32, data.len())?;
@@ -112,7 +156,12 @@ mod tests {
         assert!(range("f", 1, 4, 4).is_err());
         assert!(range("f", -1, 1, 1 << 16).is_err());
         assert!(range("f", 0, -1, 1 << 16).is_err());
-        let msg = range("wasgo.log", 65530, 10, 65536).unwrap_err().to_string();
-        assert!(msg.contains("`wasgo.log`") && msg.contains("outside the mod's memory"), "{msg}");
+        let msg = range("wasgo.log", 65530, 10, 65536)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("`wasgo.log`") && msg.contains("outside the mod's memory"),
+            "{msg}"
+        );
     }
 }

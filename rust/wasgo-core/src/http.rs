@@ -91,7 +91,10 @@ pub struct NetworkConfig {
 
 impl Default for NetworkConfig {
     fn default() -> Self {
-        NetworkConfig { whitelist: Arc::new(Whitelist::default()), max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES }
+        NetworkConfig {
+            whitelist: Arc::new(Whitelist::default()),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
     }
 }
 
@@ -191,7 +194,10 @@ enum Lookup {
 
 impl HttpTable {
     pub fn new(config: NetworkConfig) -> HttpTable {
-        HttpTable { config, inner: Mutex::new(TableInner::default()) }
+        HttpTable {
+            config,
+            inner: Mutex::new(TableInner::default()),
+        }
     }
 
     /// A new request id, or `None` when [`MAX_IN_FLIGHT`] are in flight. Ids count up from 1
@@ -201,7 +207,11 @@ impl HttpTable {
         if inner.in_flight.len() >= MAX_IN_FLIGHT {
             return None;
         }
-        inner.last_id = if inner.last_id == i32::MAX { 1 } else { inner.last_id + 1 };
+        inner.last_id = if inner.last_id == i32::MAX {
+            1
+        } else {
+            inner.last_id + 1
+        };
         let id = inner.last_id;
         inner.in_flight.insert(id);
         Some(id)
@@ -255,7 +265,10 @@ impl HttpTable {
         }
         match inner.finished.iter().find(|(i, _)| *i == id) {
             Some((_, Kept::Body(body))) => Lookup::Body(body.clone()),
-            Some((_, Kept::Failed { code, message })) => Lookup::Failed { code: *code, message: message.clone() },
+            Some((_, Kept::Failed { code, message })) => Lookup::Failed {
+                code: *code,
+                message: message.clone(),
+            },
             None => Lookup::Missing,
         }
     }
@@ -273,15 +286,36 @@ impl HttpTable {
 
 /// `wasgo.http_request(url, method, body) -> id`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn request(c: &mut Caller<'_, InstanceState>, up: i32, ul: i32, mp: i32, ml: i32, bp: i32, bl: i32) -> wasmtime::Result<i32> {
+pub(crate) fn request(
+    c: &mut Caller<'_, InstanceState>,
+    up: i32,
+    ul: i32,
+    mp: i32,
+    ml: i32,
+    bp: i32,
+    bl: i32,
+) -> wasmtime::Result<i32> {
     const F: &str = "wasgo.http_request";
     if ul as u32 as usize > crate::urls::MAX_URL_BYTES {
-        return Ok(c.data_mut().fail(-3, format!("`{F}`: a URL may be at most {} bytes, not {}", crate::urls::MAX_URL_BYTES, ul as u32)));
+        return Ok(c.data_mut().fail(
+            -3,
+            format!(
+                "`{F}`: a URL may be at most {} bytes, not {}",
+                crate::urls::MAX_URL_BYTES,
+                ul as u32
+            ),
+        ));
     }
     let url = guest::read_str(c, F, up, ul)?;
     let method = guest::read_str(c, F, mp, ml)?;
     if bl as u32 as usize > MAX_REQUEST_BODY_BYTES {
-        return Ok(c.data_mut().fail(-3, format!("`{F}`: a request body may be at most {MAX_REQUEST_BODY_BYTES} bytes, not {}", bl as u32)));
+        return Ok(c.data_mut().fail(
+            -3,
+            format!(
+                "`{F}`: a request body may be at most {MAX_REQUEST_BODY_BYTES} bytes, not {}",
+                bl as u32
+            ),
+        ));
     }
     let body = guest::read_bytes(c, F, bp, bl)?;
     let state = c.data_mut();
@@ -293,10 +327,22 @@ pub(crate) fn request(c: &mut Caller<'_, InstanceState>, up: i32, ul: i32, mp: i
         return Ok(state.fail(-6, message));
     }
     let Some(method) = HttpMethod::parse(&method) else {
-        return Ok(state.fail(-3, format!("`{F}`: method `{}` is not one of GET, POST, PUT, PATCH, DELETE", method.escape_debug())));
+        return Ok(state.fail(
+            -3,
+            format!(
+                "`{F}`: method `{}` is not one of GET, POST, PUT, PATCH, DELETE",
+                method.escape_debug()
+            ),
+        ));
     };
     if !method.has_body() && !body.is_empty() {
-        return Ok(state.fail(-3, format!("`{F}`: a {} request has no body; pass an empty one", method.as_str())));
+        return Ok(state.fail(
+            -3,
+            format!(
+                "`{F}`: a {} request has no body; pass an empty one",
+                method.as_str()
+            ),
+        ));
     }
     let url = match state.http.config.whitelist.check(&url) {
         Ok(url) => url,
@@ -308,7 +354,10 @@ pub(crate) fn request(c: &mut Caller<'_, InstanceState>, up: i32, ul: i32, mp: i
     let runtime = state.runtime.clone();
     let Some(host) = runtime.http_host().cloned() else {
         state.http.abort(id);
-        return Ok(state.fail(-5, "no game is attached to this WasGo runtime, so there is no network"));
+        return Ok(state.fail(
+            -5,
+            "no game is attached to this WasGo runtime, so there is no network",
+        ));
     };
     let call = HttpCall {
         id,
@@ -322,7 +371,10 @@ pub(crate) fn request(c: &mut Caller<'_, InstanceState>, up: i32, ul: i32, mp: i
         table: Arc::downgrade(&state.http),
     };
     let kill = state.kill.clone();
-    let started = runtime.bridge().run(&kill, move || host.start(call)).map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    let started = runtime
+        .bridge()
+        .run(&kill, move || host.start(call))
+        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
     let state = c.data_mut();
     match started {
         Ok(()) => Ok(id),
@@ -334,7 +386,12 @@ pub(crate) fn request(c: &mut Caller<'_, InstanceState>, up: i32, ul: i32, mp: i
 }
 
 /// `wasgo.http_body(id, out_ptr, out_cap) -> len`.
-pub(crate) fn body(c: &mut Caller<'_, InstanceState>, id: i32, out_ptr: i32, out_cap: i32) -> wasmtime::Result<i32> {
+pub(crate) fn body(
+    c: &mut Caller<'_, InstanceState>,
+    id: i32,
+    out_ptr: i32,
+    out_cap: i32,
+) -> wasmtime::Result<i32> {
     const F: &str = "wasgo.http_body";
     let lookup = c.data().http.lookup(id);
     match lookup {
@@ -362,7 +419,10 @@ mod tests {
     use super::*;
 
     fn ok(body: &[u8]) -> HttpOutcome {
-        HttpOutcome::Response { status: 200, body: body.to_vec() }
+        HttpOutcome::Response {
+            status: 200,
+            body: body.to_vec(),
+        }
     }
 
     #[test]
@@ -392,7 +452,13 @@ mod tests {
         let mut last = 0;
         for _ in 0..MAX_KEPT + 4 {
             last = t.begin().unwrap();
-            t.finish(last, HttpOutcome::Failed { code: -5, message: "down".into() });
+            t.finish(
+                last,
+                HttpOutcome::Failed {
+                    code: -5,
+                    message: "down".into(),
+                },
+            );
         }
         assert_eq!(t.take_notifications().len(), MAX_KEPT);
         assert!(matches!(t.lookup(last), Lookup::Failed { code: -5, .. }));
@@ -406,7 +472,13 @@ mod tests {
         let b = t.begin().unwrap();
         t.finish(a, ok(b""));
         let first = t.take_notifications();
-        t.finish(b, HttpOutcome::Failed { code: -3, message: "no".into() });
+        t.finish(
+            b,
+            HttpOutcome::Failed {
+                code: -3,
+                message: "no".into(),
+            },
+        );
         t.requeue_notifications(first);
         assert_eq!(t.take_notifications(), vec![(a, 200), (b, -3)]);
         t.requeue_notifications((0..100).map(|i| (i, 200)).collect());

@@ -66,7 +66,10 @@ pub enum ModStatus {
 impl ModStatus {
     /// Whether the instance can still run code.
     pub fn is_live(self) -> bool {
-        matches!(self, ModStatus::Alive | ModStatus::RunningMain | ModStatus::Finished)
+        matches!(
+            self,
+            ModStatus::Alive | ModStatus::RunningMain | ModStatus::Finished
+        )
     }
 
     fn describe(self) -> &'static str {
@@ -114,17 +117,25 @@ impl Shared {
         *live = None;
         if self.kill.is_killed() {
             // `kill()` owns the status change, the event and the counter.
-            return WasgoError::Killed { name: self.name.clone(), reason: self.kill.reason().unwrap_or_default() };
+            return WasgoError::Killed {
+                name: self.name.clone(),
+                reason: self.kill.reason().unwrap_or_default(),
+            };
         }
         if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
             *self.status.lock() = ModStatus::Exited;
             self.events.send(ModEvent::Finished { exit_code: exit.0 });
-            return WasgoError::Killed { name: self.name.clone(), reason: format!("exited with code {}", exit.0) };
+            return WasgoError::Killed {
+                name: self.name.clone(),
+                reason: format!("exited with code {}", exit.0),
+            };
         }
         let info = describe_trap(&self.name, &err);
         *self.status.lock() = ModStatus::Trapped;
         self.runtime.stats.traps.fetch_add(1, Ordering::Relaxed);
-        self.events.send(ModEvent::Trapped { message: info.message.clone() });
+        self.events.send(ModEvent::Trapped {
+            message: info.message.clone(),
+        });
         WasgoError::Trap(info)
     }
 }
@@ -182,13 +193,20 @@ pub fn describe_trap(name: &str, err: &wasmtime::Error) -> TrapInfo {
             _ => TrapKind::Wasm,
         };
         let hint = match trap {
-            wasmtime::Trap::StackOverflow => " (the wasm call stack is exhausted: unbounded recursion?)",
-            wasmtime::Trap::UnreachableCodeReached => " (a Rust panic or C abort compiles to this; check the mod's own output)",
+            wasmtime::Trap::StackOverflow => {
+                " (the wasm call stack is exhausted: unbounded recursion?)"
+            }
+            wasmtime::Trap::UnreachableCodeReached => {
+                " (a Rust panic or C abort compiles to this; check the mod's own output)"
+            }
             _ => "",
         };
         (kind, format!("`{name}` trapped: {trap}{hint}"))
     } else {
-        (TrapKind::Wasm, format!("`{name}` failed: {}", err.root_cause()))
+        (
+            TrapKind::Wasm,
+            format!("`{name}` failed: {}", err.root_cause()),
+        )
     };
     let mut message = reason;
     if let Some(bt) = err.downcast_ref::<wasmtime::WasmBacktrace>() {
@@ -198,7 +216,10 @@ pub fn describe_trap(name: &str, err: &wasmtime::Error) -> TrapInfo {
             .take(24)
             .enumerate()
             .map(|(i, f)| {
-                let func = f.func_name().map(|n| n.to_string()).unwrap_or_else(|| format!("<function #{}>", f.func_index()));
+                let func = f
+                    .func_name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| format!("<function #{}>", f.func_index()));
                 format!("  {i}: {func}")
             })
             .collect();
@@ -213,7 +234,13 @@ pub fn describe_trap(name: &str, err: &wasmtime::Error) -> TrapInfo {
     TrapInfo { kind, message }
 }
 
-fn check_args(name: &str, export: &str, func: &Func, store: &Store<InstanceState>, args: &[Val]) -> Result<usize, WasgoError> {
+fn check_args(
+    name: &str,
+    export: &str,
+    func: &Func,
+    store: &Store<InstanceState>,
+    args: &[Val],
+) -> Result<usize, WasgoError> {
     let ty = func.ty(store);
     let params: Vec<ValType> = ty.params().collect();
     if params.len() != args.len() {
@@ -225,7 +252,10 @@ fn check_args(name: &str, export: &str, func: &Func, store: &Store<InstanceState
     }
     for (i, (p, a)) in params.iter().zip(args).enumerate() {
         if !a.ty(store).map(|t| t.matches(p)).unwrap_or(false) {
-            return Err(WasgoError::BadArguments(format!("argument {} of `{name}`.`{export}` must be {p}", i + 1)));
+            return Err(WasgoError::BadArguments(format!(
+                "argument {} of `{name}`.`{export}` must be {p}",
+                i + 1
+            )));
         }
     }
     let n_results = ty.results().len();
@@ -238,12 +268,29 @@ impl ModInstance {
     /// # Errors
     /// [`WasgoError::Instantiate`] if it cannot be linked or its memory does not fit the limit,
     /// [`WasgoError::Trap`] if its start function or `init` traps.
-    pub fn new(runtime: &Arc<Runtime>, module: &CompiledModule, config: InstanceConfig) -> Result<ModInstance, WasgoError> {
+    pub fn new(
+        runtime: &Arc<Runtime>,
+        module: &CompiledModule,
+        config: InstanceConfig,
+    ) -> Result<ModInstance, WasgoError> {
         let pre = module.instance_pre(runtime, config.level, &config.name)?;
         let (sink, queue) = event_channel();
-        let stdio = [LineSink::new(OutputSource::Stdout, sink.clone()), LineSink::new(OutputSource::Stderr, sink.clone())];
-        let wasi = wasi::build_ctx(&config.name, &config.args, config.level, &config.dirs, stdio[0].clone(), stdio[1].clone())
-            .map_err(|reason| WasgoError::Instantiate { name: config.name.clone(), reason })?;
+        let stdio = [
+            LineSink::new(OutputSource::Stdout, sink.clone()),
+            LineSink::new(OutputSource::Stderr, sink.clone()),
+        ];
+        let wasi = wasi::build_ctx(
+            &config.name,
+            &config.args,
+            config.level,
+            &config.dirs,
+            stdio[0].clone(),
+            stdio[1].clone(),
+        )
+        .map_err(|reason| WasgoError::Instantiate {
+            name: config.name.clone(),
+            reason,
+        })?;
         let kill = KillSwitch::new();
         let http = Arc::new(crate::http::HttpTable::new(config.network.clone()));
         let http_weak = Arc::downgrade(&http);
@@ -260,7 +307,11 @@ impl ModInstance {
             memory_used: 0,
             created: Instant::now(),
             wasi_args: config.args.clone(),
-            sandbox: config.dirs.sandbox.clone().map(|root| crate::sandbox::Sandbox::new(root, config.limits.storage_bytes)),
+            sandbox: config
+                .dirs
+                .sandbox
+                .clone()
+                .map(|root| crate::sandbox::Sandbox::new(root, config.limits.storage_bytes)),
             permissions: config.permissions.clone(),
             key: config.key,
             on_main_thread: true,
@@ -290,11 +341,16 @@ impl ModInstance {
         let instance = match instance {
             Ok(instance) => instance,
             Err(err) => {
-                if err.downcast_ref::<HostTrap>().is_some() || err.downcast_ref::<wasmtime::Trap>().is_some() {
+                if err.downcast_ref::<HostTrap>().is_some()
+                    || err.downcast_ref::<wasmtime::Trap>().is_some()
+                {
                     let mut none = None;
                     return Err(shared.fail(&mut none, err));
                 }
-                return Err(WasgoError::Instantiate { name: config.name, reason: format!("{err:#}") });
+                return Err(WasgoError::Instantiate {
+                    name: config.name,
+                    reason: format!("{err:#}"),
+                });
             }
         };
         let main = Self::find_main(&mut store, &instance);
@@ -303,9 +359,20 @@ impl ModInstance {
         let export_funcs = module
             .module
             .exports()
-            .filter_map(|e| e.ty().func().map(|f| (e.name().to_string(), crate::abi::signature_of(f))))
+            .filter_map(|e| {
+                e.ty()
+                    .func()
+                    .map(|f| (e.name().to_string(), crate::abi::signature_of(f)))
+            })
             .collect();
-        let mut this = ModInstance { shared, events: queue, worker: None, main, export_funcs, http: http_weak };
+        let mut this = ModInstance {
+            shared,
+            events: queue,
+            worker: None,
+            main,
+            export_funcs,
+            http: http_weak,
+        };
         // WASI reactors (Rust and C `cdylib`s, Zig libraries) set up their runtime here.
         if this.has_export("_initialize") {
             this.call("_initialize", &[])?;
@@ -359,7 +426,10 @@ impl ModInstance {
     /// Finished HTTP requests whose `http_response(id, status)` the owner should call now, oldest
     /// first (empty once the instance has ended).
     pub fn take_http_responses(&self) -> Vec<(i32, i32)> {
-        self.http.upgrade().map(|t| t.take_notifications()).unwrap_or_default()
+        self.http
+            .upgrade()
+            .map(|t| t.take_notifications())
+            .unwrap_or_default()
     }
 
     /// Puts back `http_response` calls that could not be made yet (while `main` runs).
@@ -377,7 +447,10 @@ impl ModInstance {
 
     /// The signature of export `name`, if it is a function with ABI types.
     pub fn export_signature(&self, name: &str) -> Option<Signature> {
-        self.export_funcs.iter().find(|(f, _)| f == name).and_then(|(_, s)| s.clone())
+        self.export_funcs
+            .iter()
+            .find(|(f, _)| f == name)
+            .and_then(|(_, s)| s.clone())
     }
 
     /// Calls export `name` on the calling (main) thread under the callback budget.
@@ -389,15 +462,23 @@ impl ModInstance {
     pub fn call(&mut self, name: &str, args: &[Val]) -> Result<Vec<Val>, WasgoError> {
         let shared = self.shared.clone();
         let Some(mut guard) = shared.live.try_lock() else {
-            return Err(WasgoError::Busy { name: shared.name.clone() });
+            return Err(WasgoError::Busy {
+                name: shared.name.clone(),
+            });
         };
         let Some(live) = guard.as_mut() else {
-            return Err(WasgoError::Ended { name: shared.name.clone(), state: self.status().describe() });
+            return Err(WasgoError::Ended {
+                name: shared.name.clone(),
+                state: self.status().describe(),
+            });
         };
         let func = live
             .instance
             .get_func(&mut live.store, name)
-            .ok_or_else(|| WasgoError::NoSuchExport { module: shared.name.clone(), export: name.into() })?;
+            .ok_or_else(|| WasgoError::NoSuchExport {
+                module: shared.name.clone(),
+                export: name.into(),
+            })?;
         let n_results = check_args(&shared.name, name, &func, &live.store, args)?;
         let mut results = vec![Val::I32(0); n_results];
         arm(&mut live.store, DeadlineKind::Callback);
@@ -419,12 +500,23 @@ impl ModInstance {
     /// [`WasgoError::Busy`] if `main` already runs, [`WasgoError::Ended`] after the instance
     /// ended, [`WasgoError::Host`] if no thread can be started.
     pub fn start_main(&mut self) -> Result<bool, WasgoError> {
-        let Some(kind) = self.main else { return Ok(false) };
+        let Some(kind) = self.main else {
+            return Ok(false);
+        };
         {
             let mut status = self.shared.status.lock();
             match *status {
-                ModStatus::RunningMain => return Err(WasgoError::Busy { name: self.shared.name.clone() }),
-                s if !s.is_live() => return Err(WasgoError::Ended { name: self.shared.name.clone(), state: s.describe() }),
+                ModStatus::RunningMain => {
+                    return Err(WasgoError::Busy {
+                        name: self.shared.name.clone(),
+                    })
+                }
+                s if !s.is_live() => {
+                    return Err(WasgoError::Ended {
+                        name: self.shared.name.clone(),
+                        state: s.describe(),
+                    })
+                }
                 _ => *status = ModStatus::RunningMain,
             }
         }
@@ -458,7 +550,10 @@ impl ModInstance {
                 *self.shared.status.lock() = ModStatus::Alive;
                 stats.running.fetch_sub(1, Ordering::Relaxed);
                 stats.workers.fetch_sub(1, Ordering::Relaxed);
-                Err(WasgoError::Host(format!("cannot start a worker thread for `{}`: {e}", self.shared.name)))
+                Err(WasgoError::Host(format!(
+                    "cannot start a worker thread for `{}`: {e}",
+                    self.shared.name
+                )))
             }
         }
     }
@@ -487,8 +582,14 @@ impl ModInstance {
         let mut status = self.shared.status.lock();
         if status.is_live() {
             *status = ModStatus::Killed;
-            self.shared.runtime.stats.kills.fetch_add(1, Ordering::Relaxed);
-            self.shared.events.send(ModEvent::Killed { reason: reason.to_string() });
+            self.shared
+                .runtime
+                .stats
+                .kills
+                .fetch_add(1, Ordering::Relaxed);
+            self.shared.events.send(ModEvent::Killed {
+                reason: reason.to_string(),
+            });
             true
         } else {
             false
@@ -496,7 +597,9 @@ impl ModInstance {
     }
 
     fn join_worker(&mut self) {
-        let Some(worker) = self.worker.take() else { return };
+        let Some(worker) = self.worker.take() else {
+            return;
+        };
         let start = Instant::now();
         while !worker.is_finished() {
             if start.elapsed() > KILL_JOIN_TIMEOUT {
@@ -548,14 +651,21 @@ fn call_main(live: &mut Live, kind: MainKind) -> wasmtime::Result<i32> {
     let store = &mut live.store;
     match kind {
         MainKind::Start => {
-            live.instance.get_typed_func::<(), ()>(&mut *store, "_start")?.call(&mut *store, ())?;
+            live.instance
+                .get_typed_func::<(), ()>(&mut *store, "_start")?
+                .call(&mut *store, ())?;
             Ok(0)
         }
-        MainKind::MainNoArgs => live.instance.get_typed_func::<(), i32>(&mut *store, "main")?.call(&mut *store, ()),
+        MainKind::MainNoArgs => live
+            .instance
+            .get_typed_func::<(), i32>(&mut *store, "main")?
+            .call(&mut *store, ()),
         MainKind::MainArgs => {
             let (argc, argv) = write_argv(live)?;
             let store = &mut live.store;
-            live.instance.get_typed_func::<(i32, i32), i32>(&mut *store, "main")?.call(&mut *store, (argc, argv))
+            live.instance
+                .get_typed_func::<(i32, i32), i32>(&mut *store, "main")?
+                .call(&mut *store, (argc, argv))
         }
     }
 }
@@ -565,8 +675,15 @@ fn call_main(live: &mut Live, kind: MainKind) -> wasmtime::Result<i32> {
 /// WASI `args_get`.
 fn write_argv(live: &mut Live) -> wasmtime::Result<(i32, i32)> {
     let store = &mut live.store;
-    let Ok(malloc) = live.instance.get_typed_func::<(i32, i32), i32>(&mut *store, "malloc") else { return Ok((0, 0)) };
-    let Some(memory) = live.instance.get_memory(&mut *store, "memory") else { return Ok((0, 0)) };
+    let Ok(malloc) = live
+        .instance
+        .get_typed_func::<(i32, i32), i32>(&mut *store, "malloc")
+    else {
+        return Ok((0, 0));
+    };
+    let Some(memory) = live.instance.get_memory(&mut *store, "memory") else {
+        return Ok((0, 0));
+    };
     let mut argv = vec![store.data().name.clone()];
     argv.extend(store.data().wasi_args.iter().cloned());
     let mut pointers = Vec::with_capacity(argv.len());

@@ -20,8 +20,12 @@ use wasmtime::{ExternType, Linker};
 /// The lowest level at which `module.name` is a real function; `None` if no level exposes it.
 pub fn lowest_level(runtime: &Runtime, module: &str, name: &str) -> Option<SafetyLevel> {
     match module {
-        WASGO_MODULE => catalog::wasgo_function(name).filter(|f| f.availability == Availability::Ready).map(|f| f.level),
-        WASI_P1_MODULE => catalog::WASI_P1_FUNCTIONS.contains(&name).then_some(SafetyLevel::Safe),
+        WASGO_MODULE => catalog::wasgo_function(name)
+            .filter(|f| f.availability == Availability::Ready)
+            .map(|f| f.level),
+        WASI_P1_MODULE => catalog::WASI_P1_FUNCTIONS
+            .contains(&name)
+            .then_some(SafetyLevel::Safe),
         _ => runtime.games().get(module, name).map(|f| f.level),
     }
 }
@@ -49,7 +53,13 @@ fn stub_message(function: &str, level: SafetyLevel, reason: &StubReason) -> Stri
 
 /// What the import `module.name` of type `imported` should link to at `level`: `Ok(())` for the
 /// real function (already in the linker), `Err(reason)` for a stub.
-fn resolve(runtime: &Runtime, module: &str, name: &str, imported: &Signature, level: SafetyLevel) -> Result<(), StubReason> {
+fn resolve(
+    runtime: &Runtime,
+    module: &str,
+    name: &str,
+    imported: &Signature,
+    level: SafetyLevel,
+) -> Result<(), StubReason> {
     let defined = match module {
         WASGO_MODULE => {
             let f = catalog::wasgo_function(name).ok_or(StubReason::Unknown)?;
@@ -62,9 +72,18 @@ fn resolve(runtime: &Runtime, module: &str, name: &str, imported: &Signature, le
             f.signature()
         }
         // wasmtime-wasi checks WASI signatures itself when pre-linking.
-        WASI_P1_MODULE => return if catalog::WASI_P1_FUNCTIONS.contains(&name) { Ok(()) } else { Err(StubReason::Unknown) },
+        WASI_P1_MODULE => {
+            return if catalog::WASI_P1_FUNCTIONS.contains(&name) {
+                Ok(())
+            } else {
+                Err(StubReason::Unknown)
+            }
+        }
         _ => {
-            let f = runtime.games().get(module, name).ok_or(StubReason::Unknown)?;
+            let f = runtime
+                .games()
+                .get(module, name)
+                .ok_or(StubReason::Unknown)?;
             if f.level > level {
                 return Err(StubReason::NotExposed);
             }
@@ -72,25 +91,42 @@ fn resolve(runtime: &Runtime, module: &str, name: &str, imported: &Signature, le
         }
     };
     if &defined != imported {
-        return Err(StubReason::Mismatch { imported: imported.to_string(), defined: defined.to_string() });
+        return Err(StubReason::Mismatch {
+            imported: imported.to_string(),
+            defined: defined.to_string(),
+        });
     }
     Ok(())
 }
 
 /// Builds the linker for `module` at `level`.
-pub(crate) fn build_linker(runtime: &Arc<Runtime>, module: &wasmtime::Module, level: SafetyLevel, mod_name: &str) -> Result<Linker<InstanceState>, WasgoError> {
+pub(crate) fn build_linker(
+    runtime: &Arc<Runtime>,
+    module: &wasmtime::Module,
+    level: SafetyLevel,
+    mod_name: &str,
+) -> Result<Linker<InstanceState>, WasgoError> {
     let host = |e: wasmtime::Error| WasgoError::Host(format!("linking `{mod_name}`: {e:#}"));
     let mut linker: Linker<InstanceState> = Linker::new(runtime.engine());
     linker.allow_shadowing(true);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut InstanceState| &mut s.wasi).map_err(host)?;
-    linker.func_wrap(WASI_P1_MODULE, "poll_oneoff", wasi::poll_oneoff).map_err(host)?;
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut InstanceState| &mut s.wasi)
+        .map_err(host)?;
+    linker
+        .func_wrap(WASI_P1_MODULE, "poll_oneoff", wasi::poll_oneoff)
+        .map_err(host)?;
     if level == SafetyLevel::Wrapped {
         // The sandbox's quota and name rules for WASI writes (level 3 has no such limits).
         crate::wasi_sandbox::add_to_linker(&mut linker).map_err(host)?;
     }
-    for f in catalog::WASGO_FUNCTIONS.iter().filter(|f| f.availability == Availability::Ready && f.level <= level) {
+    for f in catalog::WASGO_FUNCTIONS
+        .iter()
+        .filter(|f| f.availability == Availability::Ready && f.level <= level)
+    {
         if !hostfns::define(&mut linker, f.name).map_err(host)? {
-            return Err(WasgoError::Host(format!("`wasgo.{}` is marked ready in the catalog but has no implementation", f.name)));
+            return Err(WasgoError::Host(format!(
+                "`wasgo.{}` is marked ready in the catalog but has no implementation",
+                f.name
+            )));
         }
     }
 
@@ -109,10 +145,18 @@ pub(crate) fn build_linker(runtime: &Arc<Runtime>, module: &wasmtime::Module, le
         };
         match resolve(runtime, m, n, &imported, level) {
             Ok(()) => {
-                if let Some(f) = runtime.games().get(m, n).filter(|_| m != WASGO_MODULE && m != WASI_P1_MODULE) {
+                if let Some(f) = runtime
+                    .games()
+                    .get(m, n)
+                    .filter(|_| m != WASGO_MODULE && m != WASI_P1_MODULE)
+                {
                     let qname = function.clone();
                     linker
-                        .func_new(m, n, ty.clone(), move |mut caller, params, results| guarded(&qname, || game::call_from_wasm(&f, &mut caller, params, results)))
+                        .func_new(m, n, ty.clone(), move |mut caller, params, results| {
+                            guarded(&qname, || {
+                                game::call_from_wasm(&f, &mut caller, params, results)
+                            })
+                        })
                         .map_err(host)?;
                 }
             }
@@ -121,8 +165,18 @@ pub(crate) fn build_linker(runtime: &Arc<Runtime>, module: &wasmtime::Module, le
                 let fname = function.clone();
                 linker
                     .func_new(m, n, ty.clone(), move |caller, _params, _results| {
-                        caller.data().emit(ModEvent::UnexposedCall { function: fname.clone(), level });
-                        Err(HostTrap::new(TrapKind::Unexposed { function: fname.clone(), level }, message.clone()).into_error())
+                        caller.data().emit(ModEvent::UnexposedCall {
+                            function: fname.clone(),
+                            level,
+                        });
+                        Err(HostTrap::new(
+                            TrapKind::Unexposed {
+                                function: fname.clone(),
+                                level,
+                            },
+                            message.clone(),
+                        )
+                        .into_error())
                     })
                     .map_err(host)?;
             }

@@ -41,8 +41,22 @@ pub struct CompiledModule {
 
 pub(crate) fn kind_and_signature(ty: &ExternType) -> (&'static str, String) {
     match ty {
-        ExternType::Func(f) => ("function", crate::abi::signature_of(f).map(|s| s.to_string()).unwrap_or_else(|| f.to_string())),
-        ExternType::Memory(m) => ("memory", format!("{} pages min{}", m.minimum(), m.maximum().map(|x| format!(", {x} max")).unwrap_or_default())),
+        ExternType::Func(f) => (
+            "function",
+            crate::abi::signature_of(f)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| f.to_string()),
+        ),
+        ExternType::Memory(m) => (
+            "memory",
+            format!(
+                "{} pages min{}",
+                m.minimum(),
+                m.maximum()
+                    .map(|x| format!(", {x} max"))
+                    .unwrap_or_default()
+            ),
+        ),
         ExternType::Table(t) => ("table", format!("{} min", t.minimum())),
         ExternType::Global(g) => ("global", format!("{}", g.content())),
         ExternType::Tag(_) => ("tag", String::new()),
@@ -51,7 +65,11 @@ pub(crate) fn kind_and_signature(ty: &ExternType) -> (&'static str, String) {
 
 impl CompiledModule {
     pub(crate) fn new(module: wasmtime::Module, sha256: String) -> CompiledModule {
-        CompiledModule { module, sha256, pre: Mutex::new(HashMap::new()) }
+        CompiledModule {
+            module,
+            sha256,
+            pre: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Hex SHA-256 of the bytes the module was compiled from.
@@ -65,8 +83,18 @@ impl CompiledModule {
             .imports()
             .map(|i| {
                 let (kind, signature) = kind_and_signature(&i.ty());
-                let level = if kind == "function" { linking::lowest_level(runtime, i.module(), i.name()) } else { None };
-                ImportInfo { module: i.module().into(), name: i.name().into(), kind, signature, level }
+                let level = if kind == "function" {
+                    linking::lowest_level(runtime, i.module(), i.name())
+                } else {
+                    None
+                };
+                ImportInfo {
+                    module: i.module().into(),
+                    name: i.name().into(),
+                    kind,
+                    signature,
+                    level,
+                }
             })
             .collect()
     }
@@ -77,7 +105,11 @@ impl CompiledModule {
             .exports()
             .map(|e| {
                 let (kind, signature) = kind_and_signature(&e.ty());
-                ExportInfo { name: e.name().into(), kind, signature }
+                ExportInfo {
+                    name: e.name().into(),
+                    kind,
+                    signature,
+                }
             })
             .collect()
     }
@@ -92,7 +124,12 @@ impl CompiledModule {
     }
 
     /// The pre-linked module for `level`, linked once and reused until the game's functions change.
-    pub(crate) fn instance_pre(&self, runtime: &Arc<Runtime>, level: SafetyLevel, name: &str) -> Result<InstancePre<InstanceState>, WasgoError> {
+    pub(crate) fn instance_pre(
+        &self,
+        runtime: &Arc<Runtime>,
+        level: SafetyLevel,
+        name: &str,
+    ) -> Result<InstancePre<InstanceState>, WasgoError> {
         let key = (level, runtime.games().generation());
         if let Some(pre) = self.pre.lock().get(&key) {
             return Ok(pre.clone());
@@ -100,7 +137,10 @@ impl CompiledModule {
         let linker = linking::build_linker(runtime, &self.module, level, name)?;
         let pre = linker
             .instantiate_pre(&self.module)
-            .map_err(|e| WasgoError::Instantiate { name: name.into(), reason: format!("{e:#}") })?;
+            .map_err(|e| WasgoError::Instantiate {
+                name: name.into(),
+                reason: format!("{e:#}"),
+            })?;
         let mut cache = self.pre.lock();
         cache.retain(|(_, generation), _| *generation == key.1);
         cache.insert(key, pre.clone());

@@ -82,8 +82,10 @@ impl Runtime {
             wasmtime::WasmBacktraceDetails::Disable
         });
         c.cranelift_opt_level(wasmtime::OptLevel::Speed);
-        let engine = wasmtime::Engine::new(&c).map_err(|e| WasgoError::Host(format!("cannot start the wasm engine: {e:#}")))?;
-        let ticker = EpochTicker::start(engine.clone()).map_err(|e| WasgoError::Host(format!("cannot start the epoch ticker thread: {e}")))?;
+        let engine = wasmtime::Engine::new(&c)
+            .map_err(|e| WasgoError::Host(format!("cannot start the wasm engine: {e:#}")))?;
+        let ticker = EpochTicker::start(engine.clone())
+            .map_err(|e| WasgoError::Host(format!("cannot start the epoch ticker thread: {e}")))?;
         Ok(Arc::new(Runtime {
             engine,
             ticker,
@@ -167,10 +169,17 @@ impl Runtime {
             }
             None => {
                 if bytes.is_empty() {
-                    return Err(WasgoError::Compile { name: name.into(), reason: "the file is empty".into() });
+                    return Err(WasgoError::Compile {
+                        name: name.into(),
+                        reason: "the file is empty".into(),
+                    });
                 }
-                let module = wasmtime::Module::new(&self.engine, bytes)
-                    .map_err(|e| WasgoError::Compile { name: name.into(), reason: format!("{e:#}") })?;
+                let module = wasmtime::Module::new(&self.engine, bytes).map_err(|e| {
+                    WasgoError::Compile {
+                        name: name.into(),
+                        reason: format!("{e:#}"),
+                    }
+                })?;
                 self.store_on_disk(&sha, &module);
                 module
             }
@@ -213,10 +222,18 @@ impl Runtime {
     }
 
     fn store_on_disk(&self, sha: &str, module: &wasmtime::Module) {
-        let Some(path) = self.cache_path(sha) else { return };
-        let Ok(bytes) = module.serialize() else { return };
+        let Some(path) = self.cache_path(sha) else {
+            return;
+        };
+        let Ok(bytes) = module.serialize() else {
+            return;
+        };
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let written = path.parent().map(std::fs::create_dir_all).transpose().is_ok()
+        let written = path
+            .parent()
+            .map(std::fs::create_dir_all)
+            .transpose()
+            .is_ok()
             && std::fs::write(&tmp, &bytes).is_ok()
             && std::fs::rename(&tmp, &path).is_ok();
         if !written {

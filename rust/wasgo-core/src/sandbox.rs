@@ -12,9 +12,9 @@
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::LazyLock;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
 
 /// The longest path a mod may give, in bytes.
 pub const MAX_PATH_BYTES: usize = 512;
@@ -53,7 +53,12 @@ impl SandboxError {
 
 /// Checks a mod-given path and returns its segments.
 pub fn validate(path: &str) -> Result<Vec<&str>, SandboxError> {
-    let bad = |why: &str| Err(SandboxError::Invalid(format!("path `{}` is refused: {why}", path.escape_debug())));
+    let bad = |why: &str| {
+        Err(SandboxError::Invalid(format!(
+            "path `{}` is refused: {why}",
+            path.escape_debug()
+        )))
+    };
     if path.is_empty() {
         return bad("it is empty");
     }
@@ -96,7 +101,10 @@ pub fn check_name(name: &str) -> Result<(), &'static str> {
     if name.contains(['\0', '/', '\\', ':']) {
         return Err("a name in it contains NUL, `/`, `\\` or `:`");
     }
-    if name.chars().any(|c| c.is_control() || "*?\"<>|".contains(c)) {
+    if name
+        .chars()
+        .any(|c| c.is_control() || "*?\"<>|".contains(c))
+    {
         return Err("it contains a control character or one of * ? \" < > |");
     }
     Ok(())
@@ -116,7 +124,8 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// An upper bound of the bytes each sandbox (by root) holds, shared by every instance in the
 /// process (see [`Sandbox::check_growth`]).
-static USAGE_BOUNDS: LazyLock<Mutex<HashMap<PathBuf, u64>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+static USAGE_BOUNDS: LazyLock<Mutex<HashMap<PathBuf, u64>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// One mod's sandbox directory.
 #[derive(Debug)]
@@ -142,7 +151,9 @@ impl Sandbox {
             full.push(s);
             if let Ok(meta) = std::fs::symlink_metadata(&full) {
                 if meta.file_type().is_symlink() {
-                    return Err(SandboxError::Invalid(format!("path `{path}` is refused: it goes through a symlink")));
+                    return Err(SandboxError::Invalid(format!(
+                        "path `{path}` is refused: it goes through a symlink"
+                    )));
                 }
             }
         }
@@ -170,12 +181,16 @@ impl Sandbox {
     /// Bytes and entries the sandbox holds now (not following symlinks).
     pub fn measure(&self) -> Usage {
         fn walk(dir: &Path, usage: &mut Usage) {
-            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
             for e in entries.flatten() {
                 usage.entries += 1;
                 match e.file_type() {
                     Ok(t) if t.is_dir() => walk(&e.path(), usage),
-                    Ok(t) if t.is_file() => usage.bytes += e.metadata().map(|m| m.len()).unwrap_or(0),
+                    Ok(t) if t.is_file() => {
+                        usage.bytes += e.metadata().map(|m| m.len()).unwrap_or(0)
+                    }
                     _ => {}
                 }
             }
@@ -226,7 +241,9 @@ impl Sandbox {
     /// [`SandboxError::Invalid`] naming the limit.
     pub fn check_new_entries(&self, new: u64) -> Result<(), SandboxError> {
         if new > 0 && self.measure().entries + new > MAX_ENTRIES {
-            return Err(SandboxError::Invalid(format!("the mod's sandbox may hold at most {MAX_ENTRIES} files and directories")));
+            return Err(SandboxError::Invalid(format!(
+                "the mod's sandbox may hold at most {MAX_ENTRIES} files and directories"
+            )));
         }
         Ok(())
     }
@@ -234,7 +251,9 @@ impl Sandbox {
     /// Writes `data` to `path` atomically, creating parent directories.
     pub fn write(&self, path: &str, data: &[u8]) -> Result<(), SandboxError> {
         let full = self.resolve(path)?;
-        let old = std::fs::metadata(&full).map(|m| if m.is_file() { m.len() } else { 0 }).unwrap_or(0);
+        let old = std::fs::metadata(&full)
+            .map(|m| if m.is_file() { m.len() } else { 0 })
+            .unwrap_or(0);
         let usage = self.measure();
         let after = usage.bytes - old.min(usage.bytes) + data.len() as u64;
         if after > self.quota_bytes {
@@ -247,7 +266,10 @@ impl Sandbox {
             return Err(SandboxError::Invalid(format!("`{path}` is a directory")));
         }
         // The file and any missing parent directories are new entries.
-        let missing = full.ancestors().take_while(|p| *p != self.root && std::fs::symlink_metadata(p).is_err()).count() as u64;
+        let missing = full
+            .ancestors()
+            .take_while(|p| *p != self.root && std::fs::symlink_metadata(p).is_err())
+            .count() as u64;
         if missing > 0 && usage.entries + missing > MAX_ENTRIES {
             return Err(SandboxError::Invalid(format!("writing `{path}` would put more than {MAX_ENTRIES} files and directories in the mod's sandbox")));
         }
@@ -275,7 +297,9 @@ impl Sandbox {
     /// there) is refused rather than loaded.
     pub fn read(&self, path: &str) -> Result<Vec<u8>, SandboxError> {
         let full = self.resolve(path)?;
-        let len = std::fs::metadata(&full).map_err(|e| Self::io(path, e))?.len();
+        let len = std::fs::metadata(&full)
+            .map_err(|e| Self::io(path, e))?
+            .len();
         if len > self.quota_bytes {
             return Err(SandboxError::Invalid(format!("`{path}` holds {len} bytes, more than the sandbox quota of {} bytes; it is not read", self.quota_bytes)));
         }
@@ -286,13 +310,22 @@ impl Sandbox {
     pub fn delete(&self, path: &str) -> Result<(), SandboxError> {
         let full = self.resolve(path)?;
         let meta = std::fs::symlink_metadata(&full).map_err(|e| Self::io(path, e))?;
-        if meta.is_dir() { std::fs::remove_dir(&full) } else { std::fs::remove_file(&full) }.map_err(|e| Self::io(path, e))
+        if meta.is_dir() {
+            std::fs::remove_dir(&full)
+        } else {
+            std::fs::remove_file(&full)
+        }
+        .map_err(|e| Self::io(path, e))
     }
 
     /// The names in directory `path` (`""` or `"."` for the sandbox root), sorted, one per line;
     /// directories end with `/`. Temp files of unfinished writes are not listed.
     pub fn list(&self, path: &str) -> Result<String, SandboxError> {
-        let dir = if path.is_empty() || path == "." { self.root.clone() } else { self.resolve(path)? };
+        let dir = if path.is_empty() || path == "." {
+            self.root.clone()
+        } else {
+            self.resolve(path)?
+        };
         if !dir.exists() && (path.is_empty() || path == ".") {
             return Ok(String::new());
         }
@@ -319,21 +352,45 @@ mod tests {
 
     #[test]
     fn escapes_are_refused() {
-        for p in ["", "/etc/passwd", "../x", "a/../../x", "./x", "a//b", "a/", "res://x", "user://x", "C:x", "a\\b", "a\0b", "a|b"] {
+        for p in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "./x",
+            "a//b",
+            "a/",
+            "res://x",
+            "user://x",
+            "C:x",
+            "a\\b",
+            "a\0b",
+            "a|b",
+        ] {
             assert!(validate(p).is_err(), "{p:?} should be refused");
         }
         assert!(validate(&"a".repeat(129)).is_err());
         assert!(validate(&"a/".repeat(300)).is_err());
-        assert_eq!(validate("saves/slot1.json").unwrap(), vec!["saves", "slot1.json"]);
+        assert_eq!(
+            validate("saves/slot1.json").unwrap(),
+            vec!["saves", "slot1.json"]
+        );
     }
 
     fn temp_sandbox(quota: u64) -> Sandbox {
-        let dir = std::env::temp_dir().join(format!("wasgo-sandbox-{}-{}", std::process::id(), rand_suffix()));
+        let dir = std::env::temp_dir().join(format!(
+            "wasgo-sandbox-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
         Sandbox::new(dir, quota)
     }
 
     fn rand_suffix() -> u64 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
     }
 
     #[test]
@@ -366,9 +423,18 @@ mod tests {
     fn entries_are_capped() {
         let sb = temp_sandbox(1 << 20);
         sb.write("a/b/c", b"").unwrap();
-        assert_eq!(sb.measure(), Usage { bytes: 0, entries: 3 });
+        assert_eq!(
+            sb.measure(),
+            Usage {
+                bytes: 0,
+                entries: 3
+            }
+        );
         assert!(sb.check_new_entries(MAX_ENTRIES - 3).is_ok());
-        assert_eq!(sb.check_new_entries(MAX_ENTRIES - 2).unwrap_err().code(), -3);
+        assert_eq!(
+            sb.check_new_entries(MAX_ENTRIES - 2).unwrap_err().code(),
+            -3
+        );
         let _ = std::fs::remove_dir_all(sb.root());
     }
 

@@ -20,7 +20,10 @@ pub struct HostTrap {
 
 impl HostTrap {
     pub fn new(kind: TrapKind, message: impl Into<String>) -> HostTrap {
-        HostTrap { kind, message: message.into() }
+        HostTrap {
+            kind,
+            message: message.into(),
+        }
     }
 
     /// As a `wasmtime::Error` for returning from a host function.
@@ -167,7 +170,12 @@ impl InstanceState {
 }
 
 impl wasmtime::ResourceLimiter for InstanceState {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let after = self.memory_used - current.min(self.memory_used) + desired;
         if after > self.limits.memory_bytes {
             return Err(HostTrap::new(
@@ -186,7 +194,12 @@ impl wasmtime::ResourceLimiter for InstanceState {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         // Tables hold function references; a million entries is far beyond any real mod.
         Ok(desired <= 1_000_000)
     }

@@ -35,27 +35,35 @@ impl EpochTicker {
     /// Starts the ticker thread for `engine`.
     pub fn start(engine: wasmtime::Engine) -> std::io::Result<EpochTicker> {
         let shared = Arc::new(Shared {
-            state: Mutex::new(TickerState { active: 0, shutdown: false }),
+            state: Mutex::new(TickerState {
+                active: 0,
+                shutdown: false,
+            }),
             wake: Condvar::new(),
         });
         let thread_shared = shared.clone();
-        let thread = std::thread::Builder::new().name("wasgo-epoch".into()).spawn(move || {
-            let shared = thread_shared;
-            loop {
-                {
-                    let mut state = shared.state.lock();
-                    while state.active == 0 && !state.shutdown {
-                        shared.wake.wait(&mut state);
+        let thread = std::thread::Builder::new()
+            .name("wasgo-epoch".into())
+            .spawn(move || {
+                let shared = thread_shared;
+                loop {
+                    {
+                        let mut state = shared.state.lock();
+                        while state.active == 0 && !state.shutdown {
+                            shared.wake.wait(&mut state);
+                        }
+                        if state.shutdown {
+                            return;
+                        }
                     }
-                    if state.shutdown {
-                        return;
-                    }
+                    std::thread::sleep(TICK);
+                    engine.increment_epoch();
                 }
-                std::thread::sleep(TICK);
-                engine.increment_epoch();
-            }
-        })?;
-        Ok(EpochTicker { shared, thread: Some(thread) })
+            })?;
+        Ok(EpochTicker {
+            shared,
+            thread: Some(thread),
+        })
     }
 
     /// Marks one wasm entry as under way until the guard drops.
@@ -65,7 +73,9 @@ impl EpochTicker {
         if state.active == 1 {
             self.shared.wake.notify_one();
         }
-        TickGuard { shared: self.shared.clone() }
+        TickGuard {
+            shared: self.shared.clone(),
+        }
     }
 }
 

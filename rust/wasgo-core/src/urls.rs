@@ -79,7 +79,10 @@ pub struct Url {
 }
 
 fn refuse<T>(url: &str, why: impl fmt::Display) -> Result<T, UrlError> {
-    Err(UrlError(format!("URL `{}` is refused: {why}", url.escape_debug())))
+    Err(UrlError(format!(
+        "URL `{}` is refused: {why}",
+        url.escape_debug()
+    )))
 }
 
 fn is_unreserved(b: u8) -> bool {
@@ -88,7 +91,22 @@ fn is_unreserved(b: u8) -> bool {
 
 /// Characters a path segment may hold literally (RFC 3986 `pchar` without `%`).
 fn is_pchar(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@')
+    is_unreserved(b)
+        || matches!(
+            b,
+            b'!' | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+        )
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -102,13 +120,22 @@ impl Url {
     /// A [`UrlError`] naming the rule the URL breaks (see the module docs).
     pub fn parse(text: &str) -> Result<Url, UrlError> {
         if text.len() > MAX_URL_BYTES {
-            return refuse(&text[..64.min(text.len())], format_args!("it is longer than {MAX_URL_BYTES} bytes"));
+            return refuse(
+                &text[..64.min(text.len())],
+                format_args!("it is longer than {MAX_URL_BYTES} bytes"),
+            );
         }
         if !text.is_ascii() {
-            return refuse(text, "it contains non-ASCII characters (percent-encode them)");
+            return refuse(
+                text,
+                "it contains non-ASCII characters (percent-encode them)",
+            );
         }
         if let Some(c) = text.bytes().find(|b| *b <= b' ' || *b == 0x7f) {
-            return refuse(text, format_args!("it contains a space or control character (byte {c:#04x})"));
+            return refuse(
+                text,
+                format_args!("it contains a space or control character (byte {c:#04x})"),
+            );
         }
         if text.contains('\\') {
             return refuse(text, "it contains a backslash");
@@ -119,13 +146,21 @@ impl Url {
         let scheme = match scheme.to_ascii_lowercase().as_str() {
             "http" => Scheme::Http,
             "https" => Scheme::Https,
-            _ => return refuse(text, format_args!("the scheme `{scheme}` is not `http` or `https`")),
+            _ => {
+                return refuse(
+                    text,
+                    format_args!("the scheme `{scheme}` is not `http` or `https`"),
+                )
+            }
         };
         let rest = rest.split('#').next().unwrap_or("");
         let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(authority_end);
         if authority.contains('@') {
-            return refuse(text, "it has userinfo (`user@host`), which WasGo never sends");
+            return refuse(
+                text,
+                "it has userinfo (`user@host`), which WasGo never sends",
+            );
         }
         if authority.contains('%') {
             return refuse(text, "its host is percent-encoded");
@@ -144,7 +179,13 @@ impl Url {
             Some(q) => Some(normalize_query(text, q)?),
             None => None,
         };
-        Ok(Url { scheme, host, port, path, query })
+        Ok(Url {
+            scheme,
+            host,
+            port,
+            path,
+            query,
+        })
     }
 
     pub fn scheme(&self) -> Scheme {
@@ -193,9 +234,12 @@ impl Url {
     /// # Errors
     /// A [`UrlError`] when the result is not a URL WasGo accepts.
     pub fn join(&self, reference: &str) -> Result<Url, UrlError> {
-        let has_scheme = reference
-            .split_once(':')
-            .is_some_and(|(s, _)| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')) && s.as_bytes()[0].is_ascii_alphabetic());
+        let has_scheme = reference.split_once(':').is_some_and(|(s, _)| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+                && s.as_bytes()[0].is_ascii_alphabetic()
+        });
         let absolute = if has_scheme {
             reference.to_string()
         } else if reference.starts_with("//") {
@@ -223,14 +267,20 @@ impl fmt::Display for Url {
     }
 }
 
-fn parse_authority<'a>(text: &str, authority: &'a str) -> Result<(String, Option<&'a str>), UrlError> {
+fn parse_authority<'a>(
+    text: &str,
+    authority: &'a str,
+) -> Result<(String, Option<&'a str>), UrlError> {
     if let Some(inner) = authority.strip_prefix('[') {
         let Some((addr, after)) = inner.split_once(']') else {
             return refuse(text, "its IPv6 host has no closing `]`");
         };
         let port = match after {
             "" => None,
-            p => Some(p.strip_prefix(':').map_or_else(|| refuse(text, "unexpected text after the IPv6 host"), Ok)?),
+            p => Some(
+                p.strip_prefix(':')
+                    .map_or_else(|| refuse(text, "unexpected text after the IPv6 host"), Ok)?,
+            ),
         };
         let Ok(ip) = addr.parse::<Ipv6Addr>() else {
             return refuse(text, format_args!("`[{addr}]` is not an IPv6 address"));
@@ -264,16 +314,26 @@ fn check_host(text: &str, host: &str) -> Result<(), UrlError> {
         if label.len() > 63 {
             return refuse(text, "a label of its host is longer than 63 bytes");
         }
-        if !label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
-            return refuse(text, format_args!("its host `{host}` has characters a host name cannot have"));
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            return refuse(
+                text,
+                format_args!("its host `{host}` has characters a host name cannot have"),
+            );
         }
     }
     // A name whose last label is numeric (or hex-like `0x..`) is read as an IPv4 address by
     // resolvers; only the plain dotted-quad form is accepted, so one address has one spelling.
     let last = labels[labels.len() - 1];
-    let numeric = last.bytes().all(|b| b.is_ascii_digit()) || (last.starts_with("0x") && last[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+    let numeric = last.bytes().all(|b| b.is_ascii_digit())
+        || (last.starts_with("0x") && last[2..].bytes().all(|b| b.is_ascii_hexdigit()));
     if numeric {
-        let canonical = host.parse::<Ipv4Addr>().ok().filter(|ip| ip.to_string() == host);
+        let canonical = host
+            .parse::<Ipv4Addr>()
+            .ok()
+            .filter(|ip| ip.to_string() == host);
         if canonical.is_none() {
             return refuse(text, format_args!("its host `{host}` looks like an IP address but is not a plain dotted quad such as `127.0.0.1`"));
         }
@@ -283,11 +343,17 @@ fn check_host(text: &str, host: &str) -> Result<(), UrlError> {
 
 fn parse_port(text: &str, port: &str) -> Result<u16, UrlError> {
     if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
-        return refuse(text, format_args!("its port `{port}` is not a number from 1 to 65535"));
+        return refuse(
+            text,
+            format_args!("its port `{port}` is not a number from 1 to 65535"),
+        );
     }
     match port.parse::<u32>() {
         Ok(p @ 1..=65535) => Ok(p as u16),
-        _ => refuse(text, format_args!("its port `{port}` is not a number from 1 to 65535")),
+        _ => refuse(
+            text,
+            format_args!("its port `{port}` is not a number from 1 to 65535"),
+        ),
     }
 }
 
@@ -331,14 +397,26 @@ fn decode_segment(text: &str, part: &str) -> Result<String, UrlError> {
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'%' {
-            let (Some(hi), Some(lo)) = (bytes.get(i + 1).and_then(|b| hex_value(*b)), bytes.get(i + 2).and_then(|b| hex_value(*b))) else {
-                return refuse(text, "its path has a `%` that is not followed by two hex digits");
+            let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).and_then(|b| hex_value(*b)),
+                bytes.get(i + 2).and_then(|b| hex_value(*b)),
+            ) else {
+                return refuse(
+                    text,
+                    "its path has a `%` that is not followed by two hex digits",
+                );
             };
             let decoded = hi * 16 + lo;
             if is_unreserved(decoded) {
                 out.push(decoded as char);
             } else if decoded == b'/' || decoded == b'\\' || decoded < 0x20 || decoded == 0x7f {
-                return refuse(text, format_args!("its path has an encoded `/`, `\\` or control character (`%{:02X}`)", decoded));
+                return refuse(
+                    text,
+                    format_args!(
+                        "its path has an encoded `/`, `\\` or control character (`%{:02X}`)",
+                        decoded
+                    ),
+                );
             } else {
                 out.push_str(&format!("%{decoded:02X}"));
             }
@@ -347,7 +425,13 @@ fn decode_segment(text: &str, part: &str) -> Result<String, UrlError> {
             out.push(b as char);
             i += 1;
         } else {
-            return refuse(text, format_args!("its path contains `{}`, which must be percent-encoded", b as char));
+            return refuse(
+                text,
+                format_args!(
+                    "its path contains `{}`, which must be percent-encoded",
+                    b as char
+                ),
+            );
         }
     }
     Ok(out)
@@ -360,8 +444,14 @@ fn normalize_query(text: &str, raw: &str) -> Result<String, UrlError> {
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'%' {
-            let (Some(hi), Some(lo)) = (bytes.get(i + 1).and_then(|b| hex_value(*b)), bytes.get(i + 2).and_then(|b| hex_value(*b))) else {
-                return refuse(text, "its query has a `%` that is not followed by two hex digits");
+            let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).and_then(|b| hex_value(*b)),
+                bytes.get(i + 2).and_then(|b| hex_value(*b)),
+            ) else {
+                return refuse(
+                    text,
+                    "its query has a `%` that is not followed by two hex digits",
+                );
             };
             out.push_str(&format!("%{:02X}", hi * 16 + lo));
             i += 3;
@@ -369,7 +459,13 @@ fn normalize_query(text: &str, raw: &str) -> Result<String, UrlError> {
             out.push(b as char);
             i += 1;
         } else {
-            return refuse(text, format_args!("its query contains `{}`, which must be percent-encoded", b as char));
+            return refuse(
+                text,
+                format_args!(
+                    "its query contains `{}`, which must be percent-encoded",
+                    b as char
+                ),
+            );
         }
     }
     Ok(out)
@@ -391,7 +487,8 @@ impl WhitelistEntry {
     /// # Errors
     /// A message when the entry is not a URL WasGo accepts or has a query.
     pub fn parse(entry: &str) -> Result<WhitelistEntry, UrlError> {
-        let url = Url::parse(entry.trim()).map_err(|e| UrlError(format!("whitelist entry: {}", e.0)))?;
+        let url =
+            Url::parse(entry.trim()).map_err(|e| UrlError(format!("whitelist entry: {}", e.0)))?;
         if url.query.is_some() {
             return Err(UrlError(format!("whitelist entry `{entry}` has a query; entries are a scheme, host, port and path prefix")));
         }
@@ -399,7 +496,12 @@ impl WhitelistEntry {
         while prefix.len() > 1 && prefix.ends_with('/') {
             prefix.pop();
         }
-        Ok(WhitelistEntry { scheme: url.scheme, host: url.host, port: url.port, prefix })
+        Ok(WhitelistEntry {
+            scheme: url.scheme,
+            host: url.host,
+            port: url.port,
+            prefix,
+        })
     }
 
     /// Whether `url` is on this entry's origin and inside its path prefix.
@@ -407,13 +509,25 @@ impl WhitelistEntry {
         self.scheme == url.scheme
             && self.host == url.host
             && self.port == url.port
-            && (self.prefix == "/" || url.path == self.prefix || url.path.strip_prefix(&self.prefix).is_some_and(|rest| rest.starts_with('/')))
+            && (self.prefix == "/"
+                || url.path == self.prefix
+                || url
+                    .path
+                    .strip_prefix(&self.prefix)
+                    .is_some_and(|rest| rest.starts_with('/')))
     }
 }
 
 impl fmt::Display for WhitelistEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}:{}{}", self.scheme.as_str(), self.host, self.port, self.prefix)
+        write!(
+            f,
+            "{}://{}:{}{}",
+            self.scheme.as_str(),
+            self.host,
+            self.port,
+            self.prefix
+        )
     }
 }
 
@@ -485,13 +599,25 @@ mod tests {
     #[test]
     fn parses_and_normalises() {
         let u = Url::parse("HTTP://Example.COM./a/./b/../c?x=1#frag").unwrap();
-        assert_eq!((u.scheme(), u.host(), u.port(), u.path(), u.query()), (Scheme::Http, "example.com", 80, "/a/c", Some("x=1")));
+        assert_eq!(
+            (u.scheme(), u.host(), u.port(), u.path(), u.query()),
+            (Scheme::Http, "example.com", 80, "/a/c", Some("x=1"))
+        );
         assert_eq!(u.to_string(), "http://example.com/a/c?x=1");
         assert_eq!(Url::parse("https://h").unwrap().path(), "/");
-        assert_eq!(Url::parse("https://h:443/").unwrap(), Url::parse("https://h/").unwrap());
-        assert_eq!(Url::parse("http://h/%61pi/%7e%2E/x").unwrap().path(), "/api/~./x");
+        assert_eq!(
+            Url::parse("https://h:443/").unwrap(),
+            Url::parse("https://h/").unwrap()
+        );
+        assert_eq!(
+            Url::parse("http://h/%61pi/%7e%2E/x").unwrap().path(),
+            "/api/~./x"
+        );
         assert_eq!(Url::parse("http://h/a%3ab").unwrap().path(), "/a%3Ab");
-        assert_eq!(Url::parse("http://[::1]:8080/x").unwrap().connect_host(), "::1");
+        assert_eq!(
+            Url::parse("http://[::1]:8080/x").unwrap().connect_host(),
+            "::1"
+        );
         assert_eq!(Url::parse("http://[0:0::1]/").unwrap().host(), "[::1]");
         assert_eq!(Url::parse("http://h/a/").unwrap().path(), "/a/");
         assert_eq!(Url::parse("http://h/a/b/..").unwrap().path(), "/a/");
@@ -534,7 +660,11 @@ mod tests {
             "http://[::1/",
             "http://[zz]/",
         ] {
-            assert!(Url::parse(bad).is_err(), "{bad:?} should be refused, got {:?}", Url::parse(bad));
+            assert!(
+                Url::parse(bad).is_err(),
+                "{bad:?} should be refused, got {:?}",
+                Url::parse(bad)
+            );
         }
         assert!(Url::parse(&format!("http://h/{}", "a".repeat(MAX_URL_BYTES))).is_err());
     }
@@ -551,7 +681,11 @@ mod tests {
             "https://example.com/pub",
             "https://EXAMPLE.com.:443/pub/a",
         ] {
-            assert!(wl.check(ok).is_ok(), "{ok} should be allowed: {:?}", wl.check(ok));
+            assert!(
+                wl.check(ok).is_ok(),
+                "{ok} should be allowed: {:?}",
+                wl.check(ok)
+            );
         }
         for refused in [
             "http://127.0.0.1:8001/api",
@@ -578,12 +712,17 @@ mod tests {
     fn root_entry_allows_the_whole_origin_and_empty_list_allows_nothing() {
         let wl = list(&["http://h:9/"]);
         assert!(wl.check("http://h:9/anything/at/all").is_ok());
-        assert!(Whitelist::default().check("http://h/").unwrap_err().0.contains("is empty"));
+        assert!(Whitelist::default()
+            .check("http://h/")
+            .unwrap_err()
+            .0
+            .contains("is empty"));
     }
 
     #[test]
     fn bad_entries_are_reported_and_skipped() {
-        let (wl, problems) = Whitelist::parse(["http://ok/", "http://u@h/", "http://h/?q=1", "nonsense"]);
+        let (wl, problems) =
+            Whitelist::parse(["http://ok/", "http://u@h/", "http://h/?q=1", "nonsense"]);
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(wl.check("http://ok/x").is_ok());
     }
@@ -591,12 +730,27 @@ mod tests {
     #[test]
     fn redirects_resolve_against_the_current_url() {
         let base = Url::parse("http://h:8000/api/a/b?q").unwrap();
-        assert_eq!(base.join("/api/c").unwrap().to_string(), "http://h:8000/api/c");
+        assert_eq!(
+            base.join("/api/c").unwrap().to_string(),
+            "http://h:8000/api/c"
+        );
         assert_eq!(base.join("c").unwrap().to_string(), "http://h:8000/api/a/c");
-        assert_eq!(base.join("../c").unwrap().to_string(), "http://h:8000/api/c");
-        assert_eq!(base.join("?x").unwrap().to_string(), "http://h:8000/api/a/b?x");
-        assert_eq!(base.join("//other/p").unwrap().to_string(), "http://other/p");
-        assert_eq!(base.join("https://o:1/p").unwrap().to_string(), "https://o:1/p");
+        assert_eq!(
+            base.join("../c").unwrap().to_string(),
+            "http://h:8000/api/c"
+        );
+        assert_eq!(
+            base.join("?x").unwrap().to_string(),
+            "http://h:8000/api/a/b?x"
+        );
+        assert_eq!(
+            base.join("//other/p").unwrap().to_string(),
+            "http://other/p"
+        );
+        assert_eq!(
+            base.join("https://o:1/p").unwrap().to_string(),
+            "https://o:1/p"
+        );
         assert!(base.join("../../../../x").is_err());
         assert!(base.join("javascript:alert(1)").is_err());
         assert!(base.join("http://a@b/").is_err());

@@ -7,9 +7,9 @@
 //! never an engine object id. Callables, Signals, RIDs and full objects are refused. The layout is
 //! documented in `docs/variant-encoding.md`.
 
-pub use wasgo_variant::{Color, DecodeError, Vector2, Vector3, MAX_DEPTH};
 /// The host calls the shared `Variant` type `WireVariant`, to keep it apart from Godot's.
 pub use wasgo_variant::Variant as WireVariant;
+pub use wasgo_variant::{Color, DecodeError, Vector2, Vector3, MAX_DEPTH};
 
 /// The value as a number, if it is one (int or float).
 pub fn as_f64(v: &WireVariant) -> Option<f64> {
@@ -29,24 +29,54 @@ mod tests {
     fn matches_godot_var_to_bytes_for_simple_values() {
         // Byte strings produced by Godot 4's var_to_bytes.
         assert_eq!(V::Int(5).encode(), [2, 0, 0, 0, 5, 0, 0, 0]);
-        assert_eq!(V::Int(1 << 40).encode(), [2, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+        assert_eq!(
+            V::Int(1 << 40).encode(),
+            [2, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0]
+        );
         assert_eq!(V::Float(0.5).encode(), [3, 0, 0, 0, 0, 0, 0, 63]);
-        assert_eq!(V::String("hi".into()).encode(), [4, 0, 0, 0, 2, 0, 0, 0, b'h', b'i', 0, 0]);
+        assert_eq!(
+            V::String("hi".into()).encode(),
+            [4, 0, 0, 0, 2, 0, 0, 0, b'h', b'i', 0, 0]
+        );
         assert_eq!(V::Bool(true).encode(), [1, 0, 0, 0, 1, 0, 0, 0]);
-        assert_eq!(V::Vector2(Vector2::new(1.0, 2.0)).encode()[..4], [5, 0, 0, 0]);
+        assert_eq!(
+            V::Vector2(Vector2::new(1.0, 2.0)).encode()[..4],
+            [5, 0, 0, 0]
+        );
         assert_eq!(V::Object(3).encode(), [24, 0, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(V::PackedStringArray(vec!["ab".into()]).encode(), [34, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, b'a', b'b', 0, 0]);
+        assert_eq!(
+            V::PackedStringArray(vec!["ab".into()]).encode(),
+            [34, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, b'a', b'b', 0, 0]
+        );
     }
 
     #[test]
     fn everything_round_trips() {
         let v = V::Dictionary(vec![
-            (V::String("pos".into()), V::Vector3(Vector3::new(1.0, 2.5, -3.0))),
-            (V::StringName("n".into()), V::Array(vec![V::Nil, V::Int(-7), V::Float(0.1), V::Object(0), V::Color(Color::rgba(1.0, 0.0, 0.5, 1.0))])),
+            (
+                V::String("pos".into()),
+                V::Vector3(Vector3::new(1.0, 2.5, -3.0)),
+            ),
+            (
+                V::StringName("n".into()),
+                V::Array(vec![
+                    V::Nil,
+                    V::Int(-7),
+                    V::Float(0.1),
+                    V::Object(0),
+                    V::Color(Color::rgba(1.0, 0.0, 0.5, 1.0)),
+                ]),
+            ),
             (V::Int(2), V::NodePath("/a/b:x".into())),
             (V::Bool(false), V::PackedByteArray(vec![1, 2, 3])),
-            (V::Nil, V::PackedStringArray(vec!["".into(), "hello".into()])),
-            (V::Float(2.0), V::PackedVector2Array(vec![Vector2::new(1.0, 2.0)])),
+            (
+                V::Nil,
+                V::PackedStringArray(vec!["".into(), "hello".into()]),
+            ),
+            (
+                V::Float(2.0),
+                V::PackedVector2Array(vec![Vector2::new(1.0, 2.0)]),
+            ),
             (V::Int(i64::MIN), V::Transform3D([0.5; 12])),
         ]);
         assert_eq!(V::decode(&v.encode()).unwrap(), v);
@@ -55,17 +85,36 @@ mod tests {
     #[test]
     fn hostile_bytes_are_refused_not_trusted() {
         assert!(V::decode(&[]).is_err());
-        assert!(V::decode(&[28, 0, 0, 0, 255, 255, 255, 127]).is_err(), "huge array count");
-        assert!(V::decode(&[25, 0, 0, 0]).unwrap_err().to_string().contains("Callable"));
-        assert!(V::decode(&[24, 0, 0, 0, 4, 0, 0, 0, b'N', b'o', b'd', b'e']).is_err(), "full objects are refused");
-        assert_eq!(V::decode(&[24, 0, 0, 0, 0, 0, 0, 0]).unwrap(), V::Object(0), "a null object (empty class) is null");
-        assert!(V::decode(&[4, 0, 0, 0, 2, 0, 0, 0, 0xff, 0xfe, 0, 0]).is_err(), "bad UTF-8");
+        assert!(
+            V::decode(&[28, 0, 0, 0, 255, 255, 255, 127]).is_err(),
+            "huge array count"
+        );
+        assert!(V::decode(&[25, 0, 0, 0])
+            .unwrap_err()
+            .to_string()
+            .contains("Callable"));
+        assert!(
+            V::decode(&[24, 0, 0, 0, 4, 0, 0, 0, b'N', b'o', b'd', b'e']).is_err(),
+            "full objects are refused"
+        );
+        assert_eq!(
+            V::decode(&[24, 0, 0, 0, 0, 0, 0, 0]).unwrap(),
+            V::Object(0),
+            "a null object (empty class) is null"
+        );
+        assert!(
+            V::decode(&[4, 0, 0, 0, 2, 0, 0, 0, 0xff, 0xfe, 0, 0]).is_err(),
+            "bad UTF-8"
+        );
         let mut deep = Vec::new();
         for _ in 0..100 {
             deep.extend_from_slice(&[28, 0, 0, 0, 1, 0, 0, 0]);
         }
         deep.extend_from_slice(&[0, 0, 0, 0]);
         assert_eq!(V::decode(&deep).unwrap_err(), DecodeError::TooDeep);
-        assert!(V::decode(&[2, 0, 0, 0, 1, 0, 0, 0, 9]).is_err(), "trailing bytes");
+        assert!(
+            V::decode(&[2, 0, 0, 0, 1, 0, 0, 0, 9]).is_err(),
+            "trailing bytes"
+        );
     }
 }

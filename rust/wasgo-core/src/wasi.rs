@@ -47,14 +47,19 @@ pub(crate) struct LineSink {
 
 impl LineSink {
     pub(crate) fn new(source: OutputSource, events: EventSink) -> LineSink {
-        LineSink { source, events, partial: Arc::new(Mutex::new(Vec::new())) }
+        LineSink {
+            source,
+            events,
+            partial: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
     fn send(&self, mut line: Vec<u8>) {
         if line.last() == Some(&b'\r') {
             line.pop();
         }
-        self.events.output(self.source, String::from_utf8_lossy(&line).into_owned());
+        self.events
+            .output(self.source, String::from_utf8_lossy(&line).into_owned());
     }
 
     pub(crate) fn push(&self, bytes: &[u8]) {
@@ -114,7 +119,11 @@ impl Pollable for LineSink {
 }
 
 impl tokio::io::AsyncWrite for LineSink {
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.push(buf);
         Poll::Ready(Ok(buf.len()))
     }
@@ -144,7 +153,8 @@ pub(crate) fn build_ctx(
     // and back, which made each file call several times slower.
     b.allow_blocking_current_thread(true);
     let mut preopen = |host: &PathBuf, guest: &str| -> Result<(), String> {
-        std::fs::create_dir_all(host).map_err(|e| format!("cannot create `{}` for WASI: {e}", host.display()))?;
+        std::fs::create_dir_all(host)
+            .map_err(|e| format!("cannot create `{}` for WASI: {e}", host.display()))?;
         b.preopened_dir(host, guest, FsPerms::ReadWrite)
             .map_err(|e| format!("cannot preopen `{}` as `{guest}`: {e}", host.display()))?;
         Ok(())
@@ -225,7 +235,9 @@ pub(crate) fn poll_oneoff(
                     match clock_id {
                         // realtime: nanoseconds since the Unix epoch
                         0 => {
-                            let since_epoch = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+                            let since_epoch = SystemTime::now()
+                                .duration_since(SystemTime::UNIX_EPOCH)
+                                .unwrap_or_default();
                             now + timeout.saturating_sub(since_epoch)
                         }
                         // monotonic: wasmtime-wasi counts from the context's creation
@@ -254,7 +266,11 @@ pub(crate) fn poll_oneoff(
             push_event(userdata, kind, if kind == 2 { 1 << 16 } else { 0 });
         }
     } else {
-        let earliest = clocks.iter().map(|(_, w)| *w).min().expect("at least one subscription");
+        let earliest = clocks
+            .iter()
+            .map(|(_, w)| *w)
+            .min()
+            .expect("at least one subscription");
         let mut wake = earliest;
         let mut overruns = None;
         if let Some((deadline, kind)) = caller.data().deadline {
@@ -267,7 +283,9 @@ pub(crate) fn poll_oneoff(
         let pause = wake.saturating_duration_since(Instant::now());
         if !pause.is_zero() {
             // Disconnected means the kill switch was thrown; a timeout means we slept enough.
-            if let Err(crossbeam_channel::RecvTimeoutError::Disconnected) = kill.wake().recv_timeout(pause) {
+            if let Err(crossbeam_channel::RecvTimeoutError::Disconnected) =
+                kill.wake().recv_timeout(pause)
+            {
                 return Err(wasmtime::Error::new(KilledTrap));
             }
         }
@@ -284,7 +302,13 @@ pub(crate) fn poll_oneoff(
     let memory = guest::memory(&mut caller, NAME)?;
     guest::write_bytes(&memory, &mut caller, NAME, out_ptr, &events)?;
     let count = (events.len() / EVENT_SIZE) as u32;
-    guest::write_bytes(&memory, &mut caller, NAME, nevents_ptr, &count.to_le_bytes())?;
+    guest::write_bytes(
+        &memory,
+        &mut caller,
+        NAME,
+        nevents_ptr,
+        &count.to_le_bytes(),
+    )?;
     Ok(ERRNO_SUCCESS)
 }
 

@@ -10,7 +10,10 @@ use wasgo_core::urls::Whitelist;
 use wasgo_core::*;
 
 fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     std::env::temp_dir().join(format!("wasgo-level2-{tag}-{}-{nanos}", std::process::id()))
 }
 
@@ -18,7 +21,12 @@ fn config(name: &str, level: SafetyLevel, storage_bytes: u64) -> InstanceConfig 
     InstanceConfig {
         name: name.into(),
         level,
-        limits: Limits { memory_bytes: 16 << 20, callback_budget: Duration::from_millis(200), main_timeout: None, storage_bytes },
+        limits: Limits {
+            memory_bytes: 16 << 20,
+            callback_budget: Duration::from_millis(200),
+            main_timeout: None,
+            storage_bytes,
+        },
         args: vec![],
         dirs: WasiDirs::default(),
         permissions: Permissions::new(),
@@ -90,42 +98,77 @@ fn http_needs_the_network_permission_and_a_whitelisted_url() {
     assert_eq!(i32_of(inst.call("get_ok", &[]).unwrap()), -6);
     assert_eq!(i32_of(inst.call("ask", &[]).unwrap()), 0);
     assert_eq!(i32_of(inst.call("ask", &[]).unwrap()), 0);
-    let asked: Vec<_> = inst.drain_events().into_iter().filter(|e| matches!(e, ModEvent::PermissionRequested { .. })).collect();
-    assert_eq!(asked.len(), 1, "one request per kind until it is delivered: {asked:?}");
+    let asked: Vec<_> = inst
+        .drain_events()
+        .into_iter()
+        .filter(|e| matches!(e, ModEvent::PermissionRequested { .. }))
+        .collect();
+    assert_eq!(
+        asked.len(),
+        1,
+        "one request per kind until it is delivered: {asked:?}"
+    );
     permissions.grant("network");
     assert_eq!(i32_of(inst.call("ask", &[]).unwrap()), 1);
 
     assert_eq!(i32_of(inst.call("get_outside", &[]).unwrap()), -3);
     assert_eq!(i32_of(inst.call("get_with_body", &[]).unwrap()), -3);
-    assert!(host.calls.lock().is_empty(), "refused requests never reach the host");
+    assert!(
+        host.calls.lock().is_empty(),
+        "refused requests never reach the host"
+    );
 
     let get = i32_of(inst.call("get_ok", &[]).unwrap());
     let post = i32_of(inst.call("post_ok", &[]).unwrap());
     assert_eq!((get, post), (1, 2));
-    assert_eq!(i32_of(inst.call("body", &[Val::I32(get)]).unwrap()), -7, "still in flight");
+    assert_eq!(
+        i32_of(inst.call("body", &[Val::I32(get)]).unwrap()),
+        -7,
+        "still in flight"
+    );
     {
         let calls = host.calls.lock();
         assert_eq!(calls[1].method, HttpMethod::Post);
         assert_eq!(calls[1].body, b"hello");
         assert_eq!(calls[0].url.to_string(), "http://127.0.0.1:9/api/x");
-        calls[0].finish(HttpOutcome::Response { status: 200, body: b"pong".to_vec() });
-        calls[1].finish(HttpOutcome::Failed { code: -3, message: "redirect refused".into() });
+        calls[0].finish(HttpOutcome::Response {
+            status: 200,
+            body: b"pong".to_vec(),
+        });
+        calls[1].finish(HttpOutcome::Failed {
+            code: -3,
+            message: "redirect refused".into(),
+        });
     }
     assert_eq!(inst.take_http_responses(), vec![(get, 200), (post, -3)]);
     assert_eq!(i32_of(inst.call("body", &[Val::I32(get)]).unwrap()), 4);
-    assert_eq!(i32_of(inst.call("body_byte", &[Val::I32(0)]).unwrap()), b'p' as i32);
-    assert_eq!(i32_of(inst.call("body", &[Val::I32(get)]).unwrap()), -1, "a body read whole is freed");
+    assert_eq!(
+        i32_of(inst.call("body_byte", &[Val::I32(0)]).unwrap()),
+        b'p' as i32
+    );
+    assert_eq!(
+        i32_of(inst.call("body", &[Val::I32(get)]).unwrap()),
+        -1,
+        "a body read whole is freed"
+    );
     assert_eq!(i32_of(inst.call("body", &[Val::I32(post)]).unwrap()), -3);
 
     for _ in 0..http::MAX_IN_FLIGHT {
         assert!(i32_of(inst.call("get_ok", &[]).unwrap()) > 0);
     }
-    assert_eq!(i32_of(inst.call("get_ok", &[]).unwrap()), -7, "in-flight requests are capped");
+    assert_eq!(
+        i32_of(inst.call("get_ok", &[]).unwrap()),
+        -7,
+        "in-flight requests are capped"
+    );
 
     let pending: Vec<HttpCall> = host.calls.lock().drain(..).collect();
     assert!(pending.iter().all(|c| !c.is_abandoned()));
     inst.kill("test");
-    assert!(pending.iter().all(|c| c.is_abandoned()), "requests of an ended instance are abandoned");
+    assert!(
+        pending.iter().all(|c| c.is_abandoned()),
+        "requests of an ended instance are abandoned"
+    );
 }
 
 #[test]
@@ -139,17 +182,26 @@ fn http_from_main_goes_through_the_main_thread_bridge() {
     assert!(inst.start_main().unwrap());
     let start = Instant::now();
     while host.calls.lock().is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(5), "the request never reached the host");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the request never reached the host"
+        );
         rt.bridge().run_pending(Duration::from_millis(5));
     }
-    host.calls.lock()[0].finish(HttpOutcome::Response { status: 201, body: vec![7; 300] });
+    host.calls.lock()[0].finish(HttpOutcome::Response {
+        status: 201,
+        body: vec![7; 300],
+    });
     while inst.is_main_running() {
         assert!(start.elapsed() < Duration::from_secs(5), "main did not end");
         std::thread::sleep(Duration::from_millis(1));
     }
     inst.reap_worker();
     let events = inst.drain_events();
-    assert!(events.contains(&ModEvent::Finished { exit_code: 300 }), "{events:?}");
+    assert!(
+        events.contains(&ModEvent::Finished { exit_code: 300 }),
+        "{events:?}"
+    );
 }
 
 const WASI_FILES: &str = r#"(module
@@ -186,7 +238,13 @@ const WASI_FILES: &str = r#"(module
   (func (export "mkdir_bad_name") (result i32) (i32.sub (i32.const 0) (call $mkdir (i32.const 3) (i32.const 48) (i32.const 8)))))"#;
 
 /// A `WASI_FILES` instance; at level 2 it has the `files` grant unless `granted` is false.
-fn wasi_instance_with(rt: &Arc<Runtime>, level: SafetyLevel, sandbox: &Path, quota: u64, granted: bool) -> ModInstance {
+fn wasi_instance_with(
+    rt: &Arc<Runtime>,
+    level: SafetyLevel,
+    sandbox: &Path,
+    quota: u64,
+    granted: bool,
+) -> ModInstance {
     let module = rt.compile(WASI_FILES.as_bytes(), "wasi_files").unwrap();
     let mut cfg = config("wasi_files", level, quota);
     cfg.dirs.sandbox = Some(sandbox.to_path_buf());
@@ -201,7 +259,10 @@ fn wasi_instance(rt: &Arc<Runtime>, level: SafetyLevel, sandbox: &Path, quota: u
 }
 
 fn write_at(inst: &mut ModInstance, offset: i64, len: i32) -> i32 {
-    i32_of(inst.call("write_at", &[Val::I64(offset), Val::I32(len)]).unwrap())
+    i32_of(
+        inst.call("write_at", &[Val::I64(offset), Val::I32(len)])
+            .unwrap(),
+    )
 }
 
 const EACCES: i32 = 2;
@@ -216,18 +277,39 @@ fn wasi_at_level_two_keeps_the_sandbox_quota_and_rules() {
     let dir = temp_dir("quota");
     let mut inst = wasi_instance(&rt, SafetyLevel::Wrapped, &dir, 100_000);
     assert_eq!(write_at(&mut inst, 0, 60_000), 60_000);
-    assert_eq!(write_at(&mut inst, 0, 60_000), 60_000, "overwriting adds nothing");
-    assert_eq!(write_at(&mut inst, 30_000, 60_000), 60_000, "grows the file by 30 000 only");
-    assert_eq!(std::fs::metadata(dir.join("data.bin")).unwrap().len(), 90_000);
+    assert_eq!(
+        write_at(&mut inst, 0, 60_000),
+        60_000,
+        "overwriting adds nothing"
+    );
+    assert_eq!(
+        write_at(&mut inst, 30_000, 60_000),
+        60_000,
+        "grows the file by 30 000 only"
+    );
+    assert_eq!(
+        std::fs::metadata(dir.join("data.bin")).unwrap().len(),
+        90_000
+    );
     assert_eq!(write_at(&mut inst, 60_000, 50_000), -EDQUOT);
     assert_eq!(write_at(&mut inst, 10_000_000, 1), -EDQUOT, "a hole counts");
-    assert_eq!(write_at(&mut inst, 60_000, 40_000), 40_000, "up to the quota exactly");
-    assert_eq!(std::fs::metadata(dir.join("data.bin")).unwrap().len(), 100_000);
+    assert_eq!(
+        write_at(&mut inst, 60_000, 40_000),
+        40_000,
+        "up to the quota exactly"
+    );
+    assert_eq!(
+        std::fs::metadata(dir.join("data.bin")).unwrap().len(),
+        100_000
+    );
     assert_eq!(i32_of(inst.call("symlink", &[]).unwrap()), -EPERM);
     assert!(std::fs::symlink_metadata(dir.join("link")).is_err());
     assert_eq!(i32_of(inst.call("create_bad_name", &[]).unwrap()), -EINVAL);
     assert_eq!(i32_of(inst.call("mkdir_bad_name", &[]).unwrap()), -EINVAL);
-    assert!(i32_of(inst.call("escape", &[]).unwrap()) < 0, "`..` out of the preopen is refused by wasmtime-wasi");
+    assert!(
+        i32_of(inst.call("escape", &[]).unwrap()) < 0,
+        "`..` out of the preopen is refused by wasmtime-wasi"
+    );
     assert!(!dir.parent().unwrap().join("escape").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -249,10 +331,17 @@ fn wasi_has_no_files_at_level_one_and_no_sandbox_quota_at_level_three() {
     let rt = Runtime::new(RuntimeConfig::default()).unwrap();
     let dir = temp_dir("levels");
     let mut safe = wasi_instance(&rt, SafetyLevel::Safe, &dir, 100_000);
-    assert_eq!(write_at(&mut safe, 0, 10), -EBADF, "no preopened directory at level 1");
+    assert_eq!(
+        write_at(&mut safe, 0, 10),
+        -EBADF,
+        "no preopened directory at level 1"
+    );
     assert!(!dir.join("data.bin").exists());
     let mut unsafe_ = wasi_instance(&rt, SafetyLevel::Unsafe, &dir, 100_000);
     assert_eq!(write_at(&mut unsafe_, 100_000, 50_000), 50_000);
-    assert_eq!(std::fs::metadata(dir.join("data.bin")).unwrap().len(), 150_000);
+    assert_eq!(
+        std::fs::metadata(dir.join("data.bin")).unwrap().len(),
+        150_000
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -13,15 +13,31 @@ struct FakeHost {
 }
 
 impl ObjectHost for FakeHost {
-    fn run(&self, _key: InstanceKey, _level: SafetyLevel, op: ObjectOp) -> Result<ObjectReply, ObjectError> {
+    fn run(
+        &self,
+        _key: InstanceKey,
+        _level: SafetyLevel,
+        op: ObjectOp,
+    ) -> Result<ObjectReply, ObjectError> {
         let on_main = std::thread::current().name() != Some("wasgo-main-objmod");
         self.seen.lock().push((op.clone(), on_main));
         match op {
             ObjectOp::GetNode { .. } => Ok(ObjectReply::Int(7)),
-            ObjectOp::Get { handle: 7, name } if name == "position" => Ok(ObjectReply::Value(WireVariant::Vector2(wasgo_core::variant::Vector2::new(1.5, 2.5)))),
-            ObjectOp::Set { name, .. } | ObjectOp::Get { name, .. } if name == "secret" => Err(ObjectError::Denied { member: "Node2D.secret".into() }),
+            ObjectOp::Get { handle: 7, name } if name == "position" => Ok(ObjectReply::Value(
+                WireVariant::Vector2(wasgo_core::variant::Vector2::new(1.5, 2.5)),
+            )),
+            ObjectOp::Set { name, .. } | ObjectOp::Get { name, .. } if name == "secret" => {
+                Err(ObjectError::Denied {
+                    member: "Node2D.secret".into(),
+                })
+            }
             ObjectOp::Set { handle: 7, .. } => Ok(ObjectReply::Int(0)),
-            ObjectOp::Set { handle, .. } | ObjectOp::Get { handle, .. } => Err(ObjectError::failed(-4, format!("handle {handle} refers to an object that was freed"))),
+            ObjectOp::Set { handle, .. } | ObjectOp::Get { handle, .. } => {
+                Err(ObjectError::failed(
+                    -4,
+                    format!("handle {handle} refers to an object that was freed"),
+                ))
+            }
             _ => Ok(ObjectReply::Int(0)),
         }
     }
@@ -54,7 +70,12 @@ fn setup() -> (Arc<Runtime>, Arc<FakeHost>, ModInstance) {
     let config = InstanceConfig {
         name: "objmod".into(),
         level: SafetyLevel::Safe,
-        limits: Limits { memory_bytes: 16 << 20, callback_budget: Duration::from_millis(100), main_timeout: None, storage_bytes: 1 << 20 },
+        limits: Limits {
+            memory_bytes: 16 << 20,
+            callback_budget: Duration::from_millis(100),
+            main_timeout: None,
+            storage_bytes: 1 << 20,
+        },
         args: vec![],
         dirs: WasiDirs::default(),
         permissions: Permissions::new(),
@@ -70,8 +91,21 @@ fn fast_path_set_reaches_the_host_with_name_and_value() {
     let (_rt, host, mut inst) = setup();
     assert_eq!(inst.call("move", &[]).unwrap()[0].unwrap_i32(), 0);
     let seen = host.seen.lock();
-    assert_eq!(seen[0].0, ObjectOp::GetNode { from: 0, path: "../Target".into() });
-    assert_eq!(seen[1].0, ObjectOp::Set { handle: 7, name: "position".into(), value: WireVariant::Vector2(wasgo_core::variant::Vector2::new(3.0, 4.0)) });
+    assert_eq!(
+        seen[0].0,
+        ObjectOp::GetNode {
+            from: 0,
+            path: "../Target".into()
+        }
+    );
+    assert_eq!(
+        seen[1].0,
+        ObjectOp::Set {
+            handle: 7,
+            name: "position".into(),
+            value: WireVariant::Vector2(wasgo_core::variant::Vector2::new(3.0, 4.0))
+        }
+    );
 }
 
 #[test]
@@ -85,15 +119,28 @@ fn a_failure_is_a_negative_code_with_a_message() {
     let (_rt, _host, mut inst) = setup();
     assert_eq!(inst.call("freed", &[]).unwrap()[0].unwrap_i32(), -4);
     let len = inst.call("error_len", &[]).unwrap()[0].unwrap_i32();
-    assert_eq!(len as usize, "handle 9 refers to an object that was freed".len());
+    assert_eq!(
+        len as usize,
+        "handle 9 refers to an object that was freed".len()
+    );
 }
 
 #[test]
 fn a_denied_member_traps_like_an_unexposed_import() {
     let (_rt, _host, mut inst) = setup();
-    let WasgoError::Trap(info) = inst.call("secret", &[]).unwrap_err() else { panic!("expected a trap") };
-    assert!(info.message.starts_with("call to `Node2D.secret`, which is not exposed at safety level 1"), "{}", info.message);
-    assert!(inst.drain_events().contains(&ModEvent::UnexposedCall { function: "Node2D.secret".into(), level: SafetyLevel::Safe }));
+    let WasgoError::Trap(info) = inst.call("secret", &[]).unwrap_err() else {
+        panic!("expected a trap")
+    };
+    assert!(
+        info.message
+            .starts_with("call to `Node2D.secret`, which is not exposed at safety level 1"),
+        "{}",
+        info.message
+    );
+    assert!(inst.drain_events().contains(&ModEvent::UnexposedCall {
+        function: "Node2D.secret".into(),
+        level: SafetyLevel::Safe
+    }));
 }
 
 #[test]
@@ -105,9 +152,18 @@ fn calls_from_main_run_on_the_main_thread_through_the_bridge() {
         rt.bridge().run_pending(Duration::from_millis(2));
     }
     inst.reap_worker();
-    assert!(inst.drain_events().contains(&ModEvent::Finished { exit_code: 0 }));
+    assert!(inst
+        .drain_events()
+        .contains(&ModEvent::Finished { exit_code: 0 }));
     let seen = host.seen.lock();
     let (op, on_main) = seen.last().unwrap();
-    assert_eq!(op, &ObjectOp::Set { handle: 7, name: "position".into(), value: WireVariant::Vector2(wasgo_core::variant::Vector2::new(5.0, 6.0)) });
+    assert_eq!(
+        op,
+        &ObjectOp::Set {
+            handle: 7,
+            name: "position".into(),
+            value: WireVariant::Vector2(wasgo_core::variant::Vector2::new(5.0, 6.0))
+        }
+    );
     assert!(on_main, "the host ran on the worker thread");
 }

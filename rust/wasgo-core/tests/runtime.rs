@@ -12,7 +12,12 @@ fn config(name: &str, level: SafetyLevel) -> InstanceConfig {
     InstanceConfig {
         name: name.into(),
         level,
-        limits: Limits { memory_bytes: 16 << 20, callback_budget: Duration::from_millis(50), main_timeout: None, storage_bytes: 1 << 20 },
+        limits: Limits {
+            memory_bytes: 16 << 20,
+            callback_budget: Duration::from_millis(50),
+            main_timeout: None,
+            storage_bytes: 1 << 20,
+        },
         args: vec![],
         dirs: WasiDirs::default(),
         permissions: Permissions::new(),
@@ -31,7 +36,10 @@ fn wait_main(inst: &mut ModInstance) -> Vec<ModEvent> {
     let start = Instant::now();
     let mut events = vec![];
     while inst.is_main_running() {
-        assert!(start.elapsed() < Duration::from_secs(10), "main did not end");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "main did not end"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
     inst.reap_worker();
@@ -40,11 +48,26 @@ fn wait_main(inst: &mut ModInstance) -> Vec<ModEvent> {
 }
 
 fn outputs(events: &[ModEvent]) -> Vec<String> {
-    events.iter().filter_map(|e| if let ModEvent::Output { text, .. } = e { Some(text.clone()) } else { None }).collect()
+    events
+        .iter()
+        .filter_map(|e| {
+            if let ModEvent::Output { text, .. } = e {
+                Some(text.clone())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn trap_message(events: &[ModEvent]) -> Option<String> {
-    events.iter().find_map(|e| if let ModEvent::Trapped { message } = e { Some(message.clone()) } else { None })
+    events.iter().find_map(|e| {
+        if let ModEvent::Trapped { message } = e {
+            Some(message.clone())
+        } else {
+            None
+        }
+    })
 }
 
 const LOG_MAIN: &str = r#"(module
@@ -70,14 +93,34 @@ mod levels_and_stubs {
     #[test]
     fn unexposed_import_traps_only_when_called() {
         let rt = runtime();
-        let mut inst = instance(&rt, WRITES_FILE, config("writer", SafetyLevel::Safe)).expect("instantiates despite unexposed imports");
+        let mut inst = instance(&rt, WRITES_FILE, config("writer", SafetyLevel::Safe))
+            .expect("instantiates despite unexposed imports");
         assert_eq!(inst.call("ok", &[]).unwrap()[0].unwrap_i32(), 42);
         let err = inst.call("write", &[]).unwrap_err();
-        let WasgoError::Trap(info) = err else { panic!("expected a trap, got {err}") };
-        assert!(info.message.starts_with("call to `wasgo.file_write`, which is not exposed at safety level 1"), "{}", info.message);
-        assert_eq!(info.kind, TrapKind::Unexposed { function: "wasgo.file_write".into(), level: SafetyLevel::Safe });
+        let WasgoError::Trap(info) = err else {
+            panic!("expected a trap, got {err}")
+        };
+        assert!(
+            info.message
+                .starts_with("call to `wasgo.file_write`, which is not exposed at safety level 1"),
+            "{}",
+            info.message
+        );
+        assert_eq!(
+            info.kind,
+            TrapKind::Unexposed {
+                function: "wasgo.file_write".into(),
+                level: SafetyLevel::Safe
+            }
+        );
         let events = inst.drain_events();
-        assert_eq!(events[0], ModEvent::UnexposedCall { function: "wasgo.file_write".into(), level: SafetyLevel::Safe });
+        assert_eq!(
+            events[0],
+            ModEvent::UnexposedCall {
+                function: "wasgo.file_write".into(),
+                level: SafetyLevel::Safe
+            }
+        );
         assert!(trap_message(&events).is_some());
         assert_eq!(inst.status(), ModStatus::Trapped);
     }
@@ -86,8 +129,15 @@ mod levels_and_stubs {
     fn unknown_import_traps_with_its_own_message() {
         let rt = runtime();
         let mut inst = instance(&rt, WRITES_FILE, config("writer", SafetyLevel::Unsafe)).unwrap();
-        let WasgoError::Trap(info) = inst.call("nope", &[]).unwrap_err() else { panic!() };
-        assert!(info.message.contains("call to `env.nope`, which does not exist in WasGo"), "{}", info.message);
+        let WasgoError::Trap(info) = inst.call("nope", &[]).unwrap_err() else {
+            panic!()
+        };
+        assert!(
+            info.message
+                .contains("call to `env.nope`, which does not exist in WasGo"),
+            "{}",
+            info.message
+        );
     }
 
     #[test]
@@ -105,12 +155,23 @@ mod levels_and_stubs {
           (func (export "write") (result i32) (call $fw (i32.const 0) (i32.const 8) (i32.const 16) (i32.const 5)))
           (func (export "escape") (result i32) (call $fw (i32.const 16) (i32.const 0) (i32.const 16) (i32.const 5))))"#;
         let mut inst = instance(&rt, wat, cfg).unwrap();
-        assert_eq!(inst.call("write", &[]).unwrap()[0].unwrap_i32(), -6, "not granted yet");
-        assert!(inst.drain_events().is_empty(), "no unexposed_call at level 2");
+        assert_eq!(
+            inst.call("write", &[]).unwrap()[0].unwrap_i32(),
+            -6,
+            "not granted yet"
+        );
+        assert!(
+            inst.drain_events().is_empty(),
+            "no unexposed_call at level 2"
+        );
         permissions.grant("files");
         assert_eq!(inst.call("write", &[]).unwrap()[0].unwrap_i32(), 0);
         assert_eq!(std::fs::read(dir.join("note.txt")).unwrap(), b"saved");
-        assert_eq!(inst.call("escape", &[]).unwrap()[0].unwrap_i32(), -3, "an empty path is refused");
+        assert_eq!(
+            inst.call("escape", &[]).unwrap()[0].unwrap_i32(),
+            -3,
+            "an empty path is refused"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -122,8 +183,14 @@ mod levels_and_stubs {
         let level = |n: &str| imports.iter().find(|i| i.name == n).unwrap().level;
         assert_eq!(level("file_write"), Some(SafetyLevel::Wrapped));
         assert_eq!(level("nope"), None);
-        assert_eq!(module.unexposed_imports(&rt, SafetyLevel::Safe), vec!["wasgo.file_write", "env.nope"]);
-        assert_eq!(module.unexposed_imports(&rt, SafetyLevel::Wrapped), vec!["env.nope"]);
+        assert_eq!(
+            module.unexposed_imports(&rt, SafetyLevel::Safe),
+            vec!["wasgo.file_write", "env.nope"]
+        );
+        assert_eq!(
+            module.unexposed_imports(&rt, SafetyLevel::Wrapped),
+            vec!["env.nope"]
+        );
     }
 
     #[test]
@@ -132,8 +199,14 @@ mod levels_and_stubs {
         let wat = r#"(module (import "wasgo" "log" (func $log (param i32)))
             (func (export "go") (call $log (i32.const 1))))"#;
         let mut inst = instance(&rt, wat, config("bad", SafetyLevel::Safe)).unwrap();
-        let WasgoError::Trap(info) = inst.call("go", &[]).unwrap_err() else { panic!() };
-        assert!(info.message.contains("(i32) -> ()") && info.message.contains("(i32, i32, i32) -> ()"), "{}", info.message);
+        let WasgoError::Trap(info) = inst.call("go", &[]).unwrap_err() else {
+            panic!()
+        };
+        assert!(
+            info.message.contains("(i32) -> ()") && info.message.contains("(i32, i32, i32) -> ()"),
+            "{}",
+            info.message
+        );
     }
 
     #[test]
@@ -144,23 +217,42 @@ mod levels_and_stubs {
             let mut inst = instance(&rt, LOG_MAIN, config("same", level)).unwrap();
             assert!(inst.start_main().unwrap());
             let events = wait_main(&mut inst);
-            assert!(events.contains(&ModEvent::Finished { exit_code: level.number() }));
+            assert!(events.contains(&ModEvent::Finished {
+                exit_code: level.number()
+            }));
             seen.push(outputs(&events));
         }
-        assert!(seen.iter().all(|o| o == &seen[0] && o == &vec!["hello from main".to_string()]), "{seen:?}");
+        assert!(
+            seen.iter()
+                .all(|o| o == &seen[0] && o == &vec!["hello from main".to_string()]),
+            "{seen:?}"
+        );
     }
 
     #[test]
     fn every_ready_catalog_function_matches_its_signature() {
         let rt = runtime();
-        for f in catalog::WASGO_FUNCTIONS.iter().filter(|f| f.availability == catalog::Availability::Ready) {
+        for f in catalog::WASGO_FUNCTIONS
+            .iter()
+            .filter(|f| f.availability == catalog::Availability::Ready)
+        {
             let sig = f.signature();
             let ty = |v: &[catalog::Abi]| v.iter().map(|a| a.name()).collect::<Vec<_>>().join(" ");
-            let wat = format!(r#"(module (import "wasgo" "{}" (func (param {}) (result {}))) (memory (export "memory") 1))"#, f.name, ty(&sig.params), ty(&sig.results));
+            let wat = format!(
+                r#"(module (import "wasgo" "{}" (func (param {}) (result {}))) (memory (export "memory") 1))"#,
+                f.name,
+                ty(&sig.params),
+                ty(&sig.results)
+            );
             let module = rt.compile(wat.as_bytes(), f.name).unwrap();
             // A matching import instantiates and is not a stub at the function's level.
-            assert!(module.unexposed_imports(&rt, f.level).is_empty(), "{}", f.name);
-            ModInstance::new(&rt, &module, config(f.name, f.level)).unwrap_or_else(|e| panic!("`wasgo.{}`: {e}", f.name));
+            assert!(
+                module.unexposed_imports(&rt, f.level).is_empty(),
+                "{}",
+                f.name
+            );
+            ModInstance::new(&rt, &module, config(f.name, f.level))
+                .unwrap_or_else(|e| panic!("`wasgo.{}`: {e}", f.name));
         }
     }
 }
@@ -178,13 +270,22 @@ mod limits {
         let mut inst = instance(&rt, wat, config("bomb", SafetyLevel::Safe)).unwrap();
         inst.start_main().unwrap();
         let msg = trap_message(&wait_main(&mut inst)).expect("trapped");
-        assert!(msg.contains("memory limit exceeded") && msg.contains("16 MiB"), "{msg}");
+        assert!(
+            msg.contains("memory limit exceeded") && msg.contains("16 MiB"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn initial_memory_over_the_limit_fails_instantiation() {
         let rt = runtime();
-        let err = instance(&rt, r#"(module (memory 1000))"#, config("big", SafetyLevel::Safe)).err().expect("refused");
+        let err = instance(
+            &rt,
+            r#"(module (memory 1000))"#,
+            config("big", SafetyLevel::Safe),
+        )
+        .err()
+        .expect("refused");
         assert!(err.to_string().contains("memory limit"), "{err}");
     }
 
@@ -194,10 +295,19 @@ mod limits {
         let wat = r#"(module (func (export "process") (param f64) (loop $l (br $l))))"#;
         let mut inst = instance(&rt, wat, config("spin", SafetyLevel::Safe)).unwrap();
         let t = Instant::now();
-        let WasgoError::Trap(info) = inst.call("process", &[Val::F64(0)]).unwrap_err() else { panic!() };
+        let WasgoError::Trap(info) = inst.call("process", &[Val::F64(0)]).unwrap_err() else {
+            panic!()
+        };
         assert_eq!(info.kind, TrapKind::CallbackBudget);
-        assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
-        assert!(matches!(inst.call("process", &[Val::F64(0)]), Err(WasgoError::Ended { .. })));
+        assert!(
+            t.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            t.elapsed()
+        );
+        assert!(matches!(
+            inst.call("process", &[Val::F64(0)]),
+            Err(WasgoError::Ended { .. })
+        ));
     }
 
     #[test]
@@ -206,9 +316,15 @@ mod limits {
         let wat = r#"(module (func $recurse (export "recurse") (param i32) (result i32)
             (i32.add (call $recurse (i32.add (local.get 0) (i32.const 1))) (i32.const 1))))"#;
         let mut inst = instance(&rt, wat, config("deep", SafetyLevel::Safe)).unwrap();
-        let WasgoError::Trap(info) = inst.call("recurse", &[Val::I32(0)]).unwrap_err() else { panic!() };
+        let WasgoError::Trap(info) = inst.call("recurse", &[Val::I32(0)]).unwrap_err() else {
+            panic!()
+        };
         assert_eq!(info.kind, TrapKind::StackOverflow);
-        assert!(info.message.contains("wasm backtrace") && info.message.contains("recurse"), "{}", info.message);
+        assert!(
+            info.message.contains("wasm backtrace") && info.message.contains("recurse"),
+            "{}",
+            info.message
+        );
     }
 
     #[test]
@@ -216,7 +332,12 @@ mod limits {
         let rt = runtime();
         let mut cfg = config("slow", SafetyLevel::Safe);
         cfg.limits.main_timeout = Some(Duration::from_millis(30));
-        let mut inst = instance(&rt, r#"(module (func (export "main") (result i32) (loop $l (br $l)) (i32.const 0)))"#, cfg).unwrap();
+        let mut inst = instance(
+            &rt,
+            r#"(module (func (export "main") (result i32) (loop $l (br $l)) (i32.const 0)))"#,
+            cfg,
+        )
+        .unwrap();
         inst.start_main().unwrap();
         let msg = trap_message(&wait_main(&mut inst)).expect("trapped");
         assert!(msg.contains("timeout of 30 ms"), "{msg}");
@@ -229,9 +350,15 @@ mod limits {
             (memory (export "memory") 1) (data (i32.const 0) "it broke")
             (func (export "go") (call $abort (i32.const 0) (i32.const 8))))"#;
         let mut inst = instance(&rt, wat, config("aborter", SafetyLevel::Safe)).unwrap();
-        let WasgoError::Trap(info) = inst.call("go", &[]).unwrap_err() else { panic!() };
+        let WasgoError::Trap(info) = inst.call("go", &[]).unwrap_err() else {
+            panic!()
+        };
         assert_eq!(info.kind, TrapKind::Abort);
-        assert!(info.message.contains("`aborter` aborted: it broke"), "{}", info.message);
+        assert!(
+            info.message.contains("`aborter` aborted: it broke"),
+            "{}",
+            info.message
+        );
     }
 
     #[test]
@@ -241,23 +368,38 @@ mod limits {
             (memory (export "memory") 1)
             (func (export "go") (call $log (i32.const 1) (i32.const 65000) (i32.const 9999))))"#;
         let mut inst = instance(&rt, wat, config("ptr", SafetyLevel::Safe)).unwrap();
-        let WasgoError::Trap(info) = inst.call("go", &[]).unwrap_err() else { panic!() };
-        assert!(info.message.contains("`wasgo.log`") && info.message.contains("outside the mod's memory"), "{}", info.message);
+        let WasgoError::Trap(info) = inst.call("go", &[]).unwrap_err() else {
+            panic!()
+        };
+        assert!(
+            info.message.contains("`wasgo.log`")
+                && info.message.contains("outside the mod's memory"),
+            "{}",
+            info.message
+        );
     }
 
     #[test]
     fn malformed_bytes_are_a_compile_error() {
         let rt = runtime();
-        let err = rt.compile(&[0, 97, 115, 109, 9, 9, 9], "junk").err().expect("refused");
+        let err = rt
+            .compile(&[0, 97, 115, 109, 9, 9, 9], "junk")
+            .err()
+            .expect("refused");
         assert!(matches!(err, WasgoError::Compile { .. }), "{err}");
-        assert!(err.to_string().contains("`junk` is not a valid WebAssembly module"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("`junk` is not a valid WebAssembly module"),
+            "{err}"
+        );
     }
 }
 
 mod workers {
     use super::*;
 
-    const SPIN: &str = r#"(module (func (export "main") (result i32) (loop $l (br $l)) (i32.const 0)))"#;
+    const SPIN: &str =
+        r#"(module (func (export "main") (result i32) (loop $l (br $l)) (i32.const 0)))"#;
 
     #[test]
     fn kill_stops_a_spinning_main_within_10_ms() {
@@ -272,7 +414,9 @@ mod workers {
         assert!(took < Duration::from_millis(10), "kill took {took:?}");
         assert_eq!(rt.stats().workers, 0);
         assert_eq!(inst.status(), ModStatus::Killed);
-        assert!(inst.drain_events().contains(&ModEvent::Killed { reason: "test".into() }));
+        assert!(inst.drain_events().contains(&ModEvent::Killed {
+            reason: "test".into()
+        }));
     }
 
     #[test]
@@ -304,7 +448,10 @@ mod workers {
         let mut inst = instance(&rt, wat, config("busy", SafetyLevel::Safe)).unwrap();
         inst.start_main().unwrap();
         std::thread::sleep(Duration::from_millis(10));
-        assert!(matches!(inst.call("ping", &[]), Err(WasgoError::Busy { .. })));
+        assert!(matches!(
+            inst.call("ping", &[]),
+            Err(WasgoError::Busy { .. })
+        ));
         inst.kill("done");
     }
 
@@ -317,14 +464,28 @@ mod workers {
         assert_eq!(outputs(&events), vec!["hello from main"]);
         assert!(events.contains(&ModEvent::Finished { exit_code: 1 }));
         assert_eq!(inst.status(), ModStatus::Finished);
-        assert_eq!(inst.call("main", &[]).unwrap()[0].unwrap_i32(), 1, "callbacks go on after main returned");
+        assert_eq!(
+            inst.call("main", &[]).unwrap()[0].unwrap_i32(),
+            1,
+            "callbacks go on after main returned"
+        );
     }
 
     #[test]
     fn a_trap_in_one_mod_leaves_another_running() {
         let rt = runtime();
-        let mut a = instance(&rt, r#"(module (func (export "go") unreachable))"#, config("a", SafetyLevel::Safe)).unwrap();
-        let mut b = instance(&rt, r#"(module (func (export "go") (result i32) (i32.const 5)))"#, config("b", SafetyLevel::Safe)).unwrap();
+        let mut a = instance(
+            &rt,
+            r#"(module (func (export "go") unreachable))"#,
+            config("a", SafetyLevel::Safe),
+        )
+        .unwrap();
+        let mut b = instance(
+            &rt,
+            r#"(module (func (export "go") (result i32) (i32.const 5)))"#,
+            config("b", SafetyLevel::Safe),
+        )
+        .unwrap();
         assert!(a.call("go", &[]).is_err());
         assert_eq!(b.call("go", &[]).unwrap()[0].unwrap_i32(), 5);
     }
@@ -378,7 +539,9 @@ mod game_functions {
         let rt = runtime();
         rt.set_game_handler(Arc::new(Adder));
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        rt.games().register("game", "add", &s(&["i32", "i32"]), &s(&["i32"]), 2).unwrap();
+        rt.games()
+            .register("game", "add", &s(&["i32", "i32"]), &s(&["i32"]), 2)
+            .unwrap();
         // From main (a worker thread) the call is served by the main thread's bridge.
         let mut inst = instance(&rt, USES_ADD, config("adder", SafetyLevel::Wrapped)).unwrap();
         inst.start_main().unwrap();
@@ -389,8 +552,15 @@ mod game_functions {
         assert!(wait_main(&mut inst).contains(&ModEvent::Finished { exit_code: 42 }));
 
         let mut low = instance(&rt, USES_ADD, config("adder", SafetyLevel::Safe)).unwrap();
-        let WasgoError::Trap(info) = low.call("main", &[]).unwrap_err() else { panic!() };
-        assert!(info.message.contains("call to `game.add`, which is not exposed at safety level 1"), "{}", info.message);
+        let WasgoError::Trap(info) = low.call("main", &[]).unwrap_err() else {
+            panic!()
+        };
+        assert!(
+            info.message
+                .contains("call to `game.add`, which is not exposed at safety level 1"),
+            "{}",
+            info.message
+        );
     }
 
     #[test]
@@ -398,7 +568,9 @@ mod game_functions {
         let rt = runtime();
         rt.set_game_handler(Arc::new(Adder));
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        rt.games().register("game", "upper", &s(&["string"]), &s(&["string"]), 1).unwrap();
+        rt.games()
+            .register("game", "upper", &s(&["string"]), &s(&["string"]), 1)
+            .unwrap();
         let wat = r#"(module
           (import "game" "upper" (func $up (param i32 i32 i32 i32) (result i32)))
           (memory (export "memory") 1) (data (i32.const 0) "mod")
@@ -407,9 +579,16 @@ mod game_functions {
           (func (export "byte") (param i32) (result i32) (i32.load8_u (local.get 0))))"#;
         let mut inst = instance(&rt, wat, config("up", SafetyLevel::Safe)).unwrap();
         assert_eq!(inst.call("small", &[]).unwrap()[0].unwrap_i32(), 3);
-        assert_eq!(inst.call("byte", &[Val::I32(100)]).unwrap()[0].unwrap_i32(), 0, "nothing written when it does not fit");
+        assert_eq!(
+            inst.call("byte", &[Val::I32(100)]).unwrap()[0].unwrap_i32(),
+            0,
+            "nothing written when it does not fit"
+        );
         assert_eq!(inst.call("big", &[]).unwrap()[0].unwrap_i32(), 3);
-        assert_eq!(inst.call("byte", &[Val::I32(100)]).unwrap()[0].unwrap_i32(), b'M' as i32);
+        assert_eq!(
+            inst.call("byte", &[Val::I32(100)]).unwrap()[0].unwrap_i32(),
+            b'M' as i32
+        );
     }
 }
 
@@ -420,7 +599,10 @@ mod cache {
     fn same_bytes_compile_once_and_survive_a_restart_on_disk() {
         let dir = std::env::temp_dir().join(format!("wasgo-cache-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let cfg = RuntimeConfig { debug_info: false, cache_dir: Some(dir.clone()) };
+        let cfg = RuntimeConfig {
+            debug_info: false,
+            cache_dir: Some(dir.clone()),
+        };
         let rt = Runtime::new(cfg.clone()).unwrap();
         let a = rt.compile(LOG_MAIN.as_bytes(), "a").unwrap();
         let b = rt.compile(LOG_MAIN.as_bytes(), "b").unwrap();

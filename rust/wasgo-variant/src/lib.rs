@@ -280,7 +280,10 @@ impl Variant {
     /// The value stored under `key` in a Dictionary whose keys are Strings or StringNames.
     pub fn get(&self, key: &str) -> Option<&Variant> {
         match self {
-            Variant::Dictionary(entries) => entries.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
+            Variant::Dictionary(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -406,11 +409,15 @@ impl Writer {
                 self.u32(names.len() as u32 | NODE_PATH_NEW_FORMAT);
                 self.u32(subnames.len() as u32);
                 self.u32(absolute as u32);
-                names.iter().chain(subnames.iter()).for_each(|s| self.string(s));
+                names
+                    .iter()
+                    .chain(subnames.iter())
+                    .for_each(|s| self.string(s));
             }
             V::Object(handle) => {
                 self.u32(ty::OBJECT | FLAG_OBJECT_AS_ID);
-                self.0.extend_from_slice(&(*handle as i64 as u64).to_le_bytes());
+                self.0
+                    .extend_from_slice(&(*handle as i64 as u64).to_le_bytes());
             }
             V::Dictionary(entries) => {
                 self.u32(ty::DICTIONARY);
@@ -439,7 +446,8 @@ impl Writer {
             V::PackedInt64Array(v) => {
                 self.u32(ty::PACKED_INT64_ARRAY);
                 self.u32(v.len() as u32);
-                v.iter().for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
+                v.iter()
+                    .for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
             }
             V::PackedFloat32Array(v) => {
                 self.u32(ty::PACKED_FLOAT32_ARRAY);
@@ -449,7 +457,8 @@ impl Writer {
             V::PackedFloat64Array(v) => {
                 self.u32(ty::PACKED_FLOAT64_ARRAY);
                 self.u32(v.len() as u32);
-                v.iter().for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
+                v.iter()
+                    .for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
             }
             V::PackedStringArray(v) => {
                 self.u32(ty::PACKED_STRING_ARRAY);
@@ -495,7 +504,9 @@ fn split_node_path(path: &str) -> (bool, Vec<&str>, Vec<&str>) {
         None => (body, None),
     };
     let names = names_part.split('/').filter(|s| !s.is_empty()).collect();
-    let subnames = sub_part.map(|s| s.split(':').filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+    let subnames = sub_part
+        .map(|s| s.split(':').filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
     (absolute, names, subnames)
 }
 
@@ -507,7 +518,10 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let end = self.pos.checked_add(n).ok_or(DecodeError::Truncated)?;
-        let slice = self.bytes.get(self.pos..end).ok_or(DecodeError::Truncated)?;
+        let slice = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or(DecodeError::Truncated)?;
         self.pos = end;
         Ok(slice)
     }
@@ -548,7 +562,11 @@ impl<'a> Reader<'a> {
     fn reals<const N: usize>(&mut self, wide: bool) -> Result<[f32; N], DecodeError> {
         let mut out = [0.0; N];
         for slot in &mut out {
-            *slot = if wide { self.f64()? as f32 } else { self.f32()? };
+            *slot = if wide {
+                self.f64()? as f32
+            } else {
+                self.f32()?
+            };
         }
         Ok(out)
     }
@@ -563,8 +581,8 @@ impl<'a> Reader<'a> {
     fn skip_container_type(&mut self, kind: u32) -> Result<(), DecodeError> {
         match kind {
             0 => Ok(()),
-            1 => self.u32().map(drop),            // a builtin type number
-            2 | 3 => self.string().map(drop),     // a class name or a script path
+            1 => self.u32().map(drop),        // a builtin type number
+            2 | 3 => self.string().map(drop), // a class name or a script path
             _ => Err(DecodeError::UnsupportedType(ty::ARRAY)),
         }
     }
@@ -578,8 +596,16 @@ impl<'a> Reader<'a> {
         Ok(match t {
             ty::NIL => Variant::Nil,
             ty::BOOL => Variant::Bool(self.u32()? != 0),
-            ty::INT => Variant::Int(if wide { self.u64()? as i64 } else { self.i32()? as i64 }),
-            ty::FLOAT => Variant::Float(if wide { self.f64()? } else { self.f32()? as f64 }),
+            ty::INT => Variant::Int(if wide {
+                self.u64()? as i64
+            } else {
+                self.i32()? as i64
+            }),
+            ty::FLOAT => Variant::Float(if wide {
+                self.f64()?
+            } else {
+                self.f32()? as f64
+            }),
             ty::STRING => Variant::String(self.string()?),
             ty::STRING_NAME => Variant::StringName(self.string()?),
             ty::VECTOR2 => {
@@ -654,7 +680,11 @@ impl<'a> Reader<'a> {
             }
             ty::PACKED_INT64_ARRAY => {
                 let n = self.count(8)?;
-                Variant::PackedInt64Array((0..n).map(|_| self.u64().map(|x| x as i64)).collect::<Result<_, _>>()?)
+                Variant::PackedInt64Array(
+                    (0..n)
+                        .map(|_| self.u64().map(|x| x as i64))
+                        .collect::<Result<_, _>>()?,
+                )
             }
             ty::PACKED_FLOAT32_ARRAY => {
                 let n = self.count(4)?;
@@ -673,7 +703,9 @@ impl<'a> Reader<'a> {
                     self.skip_pad()?;
                     // Godot counts the NUL terminator in the length.
                     let text = raw.strip_suffix(&[0]).unwrap_or(raw);
-                    items.push(String::from_utf8(text.to_vec()).map_err(|_| DecodeError::InvalidUtf8)?);
+                    items.push(
+                        String::from_utf8(text.to_vec()).map_err(|_| DecodeError::InvalidUtf8)?,
+                    );
                 }
                 Variant::PackedStringArray(items)
             }
@@ -763,8 +795,14 @@ mod tests {
     fn scalars_match_godot() {
         assert_eq!(Variant::Nil.encode(), [0, 0, 0, 0]);
         assert_eq!(Variant::Bool(true).encode(), [1, 0, 0, 0, 1, 0, 0, 0]);
-        assert_eq!(Variant::Int(-2).encode(), [2, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff]);
-        assert_eq!(Variant::Int(1 << 40).encode(), [2, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+        assert_eq!(
+            Variant::Int(-2).encode(),
+            [2, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff]
+        );
+        assert_eq!(
+            Variant::Int(1 << 40).encode(),
+            [2, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0]
+        );
         assert_eq!(Variant::Float(1.5).encode(), [3, 0, 0, 0, 0, 0, 0xc0, 0x3f]);
         let mut wide = vec![3, 0, 1, 0];
         wide.extend_from_slice(&0.1f64.to_le_bytes());
@@ -773,7 +811,10 @@ mod tests {
 
     #[test]
     fn strings_are_padded_and_packed_strings_count_their_nul() {
-        assert_eq!(Variant::from("hey").encode(), [4, 0, 0, 0, 3, 0, 0, 0, b'h', b'e', b'y', 0]);
+        assert_eq!(
+            Variant::from("hey").encode(),
+            [4, 0, 0, 0, 3, 0, 0, 0, b'h', b'e', b'y', 0]
+        );
         assert_eq!(
             Variant::PackedStringArray(vec![String::from("ab")]).encode(),
             [34, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, b'a', b'b', 0, 0]
@@ -782,9 +823,15 @@ mod tests {
 
     #[test]
     fn objects_are_handles_with_the_as_id_flag() {
-        assert_eq!(Variant::Object(7).encode(), [24, 0, 1, 0, 7, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            Variant::Object(7).encode(),
+            [24, 0, 1, 0, 7, 0, 0, 0, 0, 0, 0, 0]
+        );
         // A null object serialized in full (an empty class name) decodes as the null handle.
-        assert_eq!(Variant::decode(&[24, 0, 0, 0, 0, 0, 0, 0]), Ok(Variant::Object(0)));
+        assert_eq!(
+            Variant::decode(&[24, 0, 0, 0, 0, 0, 0, 0]),
+            Ok(Variant::Object(0))
+        );
     }
 
     #[test]
@@ -840,7 +887,10 @@ mod tests {
             Variant::PackedColorArray(vec![Color::rgba(0.0, 0.0, 0.0, 1.0)]),
             Variant::PackedVector4Array(vec![[1.0, 2.0, 3.0, 4.0]]),
         ];
-        let dict = Variant::Dictionary(vec![(Variant::from("score"), Variant::Int(3)), (Variant::Int(1), Variant::Array(values.clone()))]);
+        let dict = Variant::Dictionary(vec![
+            (Variant::from("score"), Variant::Int(3)),
+            (Variant::Int(1), Variant::Array(values.clone())),
+        ]);
         for v in values {
             round_trip(v);
         }
@@ -851,15 +901,30 @@ mod tests {
     fn typed_arrays_from_godot_4_4_decode() {
         // `var_to_bytes([1] as Array[int])`: flag 1 << 16 (builtin element type), then TYPE_INT.
         let bytes = [28, 0, 1, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0];
-        assert_eq!(Variant::decode(&bytes), Ok(Variant::Array(vec![Variant::Int(1)])));
+        assert_eq!(
+            Variant::decode(&bytes),
+            Ok(Variant::Array(vec![Variant::Int(1)]))
+        );
     }
 
     #[test]
     fn hostile_bytes_are_refused_not_trusted() {
-        assert_eq!(Variant::decode(&[4, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f]), Err(DecodeError::Truncated));
-        assert_eq!(Variant::decode(&[28, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]), Err(DecodeError::Truncated));
-        assert_eq!(Variant::decode(&[25, 0, 0, 0]), Err(DecodeError::UnsupportedType(25)));
-        assert_eq!(Variant::decode(&[0, 0, 0, 0, 0]), Err(DecodeError::TrailingBytes));
+        assert_eq!(
+            Variant::decode(&[4, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f]),
+            Err(DecodeError::Truncated)
+        );
+        assert_eq!(
+            Variant::decode(&[28, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]),
+            Err(DecodeError::Truncated)
+        );
+        assert_eq!(
+            Variant::decode(&[25, 0, 0, 0]),
+            Err(DecodeError::UnsupportedType(25))
+        );
+        assert_eq!(
+            Variant::decode(&[0, 0, 0, 0, 0]),
+            Err(DecodeError::TrailingBytes)
+        );
         let mut deep = Vec::new();
         for _ in 0..100 {
             deep.extend_from_slice(&[28, 0, 0, 0, 1, 0, 0, 0]);

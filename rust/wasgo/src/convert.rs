@@ -15,22 +15,42 @@ pub fn game_value_to_variant(v: &GameValue) -> Variant {
 }
 
 fn number(v: &Variant) -> Option<f64> {
-    v.try_to::<i64>().map(|i| i as f64).ok().or_else(|| v.try_to::<f64>().ok()).or_else(|| v.try_to::<bool>().ok().map(|b| b as i64 as f64))
+    v.try_to::<i64>()
+        .map(|i| i as f64)
+        .ok()
+        .or_else(|| v.try_to::<f64>().ok())
+        .or_else(|| v.try_to::<bool>().ok().map(|b| b as i64 as f64))
 }
 
 fn integer(v: &Variant) -> Option<i64> {
-    v.try_to::<i64>().ok().or_else(|| v.try_to::<bool>().ok().map(|b| b as i64))
+    v.try_to::<i64>()
+        .ok()
+        .or_else(|| v.try_to::<bool>().ok().map(|b| b as i64))
 }
 
 /// Converts a game function's return value to its declared type.
 pub fn variant_to_game_value(v: &Variant, t: GameType) -> Result<GameValue, String> {
-    let bad = || format!("it returned {v} ({:?}) where {t:?} was declared", v.get_type());
+    let bad = || {
+        format!(
+            "it returned {v} ({:?}) where {t:?} was declared",
+            v.get_type()
+        )
+    };
     Ok(match t {
-        GameType::I32 => GameValue::I32(integer(v).and_then(|i| i32::try_from(i).ok()).ok_or_else(bad)?),
+        GameType::I32 => GameValue::I32(
+            integer(v)
+                .and_then(|i| i32::try_from(i).ok())
+                .ok_or_else(bad)?,
+        ),
         GameType::I64 => GameValue::I64(integer(v).ok_or_else(bad)?),
         GameType::F32 => GameValue::F32(number(v).ok_or_else(bad)? as f32),
         GameType::F64 => GameValue::F64(number(v).ok_or_else(bad)?),
-        GameType::String => GameValue::String(v.try_to::<GString>().map(|s| s.to_string()).or_else(|_| v.try_to::<StringName>().map(|s| s.to_string())).map_err(|_| bad())?),
+        GameType::String => GameValue::String(
+            v.try_to::<GString>()
+                .map(|s| s.to_string())
+                .or_else(|_| v.try_to::<StringName>().map(|s| s.to_string()))
+                .map_err(|_| bad())?,
+        ),
     })
 }
 
@@ -38,7 +58,11 @@ pub fn variant_to_game_value(v: &Variant, t: GameType) -> Result<GameValue, Stri
 pub fn variant_to_val(v: &Variant, t: Abi) -> Result<Val, String> {
     let bad = || format!("{v} ({:?}) cannot be passed as {}", v.get_type(), t.name());
     Ok(match t {
-        Abi::I32 => Val::I32(integer(v).and_then(|i| i32::try_from(i).ok()).ok_or_else(bad)?),
+        Abi::I32 => Val::I32(
+            integer(v)
+                .and_then(|i| i32::try_from(i).ok())
+                .ok_or_else(bad)?,
+        ),
         Abi::I64 => Val::I64(integer(v).ok_or_else(bad)?),
         Abi::F32 => Val::F32((number(v).ok_or_else(bad)? as f32).to_bits()),
         Abi::F64 => Val::F64(number(v).ok_or_else(bad)?.to_bits()),
@@ -59,8 +83,8 @@ pub fn val_to_variant(v: &Val) -> Variant {
 // ---- Variants on the wire (objects as the instance's handles) ----
 
 use crate::objects::InstanceObjects;
-use godot::classes::Object;
 use godot::builtin::{AnyArray, AnyDictionary};
+use godot::classes::Object;
 use wasgo_core::variant as wire;
 use wasgo_core::{ObjectError, WireVariant};
 
@@ -128,7 +152,14 @@ pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant
         }
         VariantType::AABB => {
             let a: Aabb = v.to();
-            W::Aabb([a.position.x, a.position.y, a.position.z, a.size.x, a.size.y, a.size.z])
+            W::Aabb([
+                a.position.x,
+                a.position.y,
+                a.position.z,
+                a.size.x,
+                a.size.y,
+                a.size.z,
+            ])
         }
         VariantType::BASIS => {
             let b: Basis = v.to();
@@ -174,18 +205,56 @@ pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant
         }
         VariantType::ARRAY => {
             let a: AnyArray = v.try_to().map_err(|_| bad())?;
-            W::Array(a.iter_shared().map(|x| to_wire(&x, objects)).collect::<Result<_, _>>()?)
+            W::Array(
+                a.iter_shared()
+                    .map(|x| to_wire(&x, objects))
+                    .collect::<Result<_, _>>()?,
+            )
         }
         VariantType::PACKED_BYTE_ARRAY => W::PackedByteArray(v.to::<PackedByteArray>().to_vec()),
         VariantType::PACKED_INT32_ARRAY => W::PackedInt32Array(v.to::<PackedInt32Array>().to_vec()),
         VariantType::PACKED_INT64_ARRAY => W::PackedInt64Array(v.to::<PackedInt64Array>().to_vec()),
-        VariantType::PACKED_FLOAT32_ARRAY => W::PackedFloat32Array(v.to::<PackedFloat32Array>().to_vec()),
-        VariantType::PACKED_FLOAT64_ARRAY => W::PackedFloat64Array(v.to::<PackedFloat64Array>().to_vec()),
-        VariantType::PACKED_STRING_ARRAY => W::PackedStringArray(v.to::<PackedStringArray>().as_slice().iter().map(|s| s.to_string()).collect()),
-        VariantType::PACKED_VECTOR2_ARRAY => W::PackedVector2Array(v.to::<PackedVector2Array>().as_slice().iter().map(|x| v2(*x)).collect()),
-        VariantType::PACKED_VECTOR3_ARRAY => W::PackedVector3Array(v.to::<PackedVector3Array>().as_slice().iter().map(|x| v3(*x)).collect()),
-        VariantType::PACKED_COLOR_ARRAY => W::PackedColorArray(v.to::<PackedColorArray>().as_slice().iter().map(|c| c4(*c)).collect()),
-        VariantType::PACKED_VECTOR4_ARRAY => W::PackedVector4Array(v.to::<PackedVector4Array>().as_slice().iter().map(|x| v4(*x)).collect()),
+        VariantType::PACKED_FLOAT32_ARRAY => {
+            W::PackedFloat32Array(v.to::<PackedFloat32Array>().to_vec())
+        }
+        VariantType::PACKED_FLOAT64_ARRAY => {
+            W::PackedFloat64Array(v.to::<PackedFloat64Array>().to_vec())
+        }
+        VariantType::PACKED_STRING_ARRAY => W::PackedStringArray(
+            v.to::<PackedStringArray>()
+                .as_slice()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        VariantType::PACKED_VECTOR2_ARRAY => W::PackedVector2Array(
+            v.to::<PackedVector2Array>()
+                .as_slice()
+                .iter()
+                .map(|x| v2(*x))
+                .collect(),
+        ),
+        VariantType::PACKED_VECTOR3_ARRAY => W::PackedVector3Array(
+            v.to::<PackedVector3Array>()
+                .as_slice()
+                .iter()
+                .map(|x| v3(*x))
+                .collect(),
+        ),
+        VariantType::PACKED_COLOR_ARRAY => W::PackedColorArray(
+            v.to::<PackedColorArray>()
+                .as_slice()
+                .iter()
+                .map(|c| c4(*c))
+                .collect(),
+        ),
+        VariantType::PACKED_VECTOR4_ARRAY => W::PackedVector4Array(
+            v.to::<PackedVector4Array>()
+                .as_slice()
+                .iter()
+                .map(|x| v4(*x))
+                .collect(),
+        ),
         _ => return Err(bad()),
     })
 }
@@ -208,18 +277,35 @@ pub fn from_wire(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, 
         W::Vector2(a) => vec2(a).to_variant(),
         W::Vector2i(a) => Vector2i::new(a[0], a[1]).to_variant(),
         W::Rect2(a) => Rect2::new(Vector2::new(a[0], a[1]), Vector2::new(a[2], a[3])).to_variant(),
-        W::Rect2i(a) => Rect2i::new(Vector2i::new(a[0], a[1]), Vector2i::new(a[2], a[3])).to_variant(),
+        W::Rect2i(a) => {
+            Rect2i::new(Vector2i::new(a[0], a[1]), Vector2i::new(a[2], a[3])).to_variant()
+        }
         W::Vector3(a) => wvec3(a).to_variant(),
         W::Vector3i(a) => Vector3i::new(a[0], a[1], a[2]).to_variant(),
-        W::Transform2D(a) => Transform2D::from_cols(Vector2::new(a[0], a[1]), Vector2::new(a[2], a[3]), Vector2::new(a[4], a[5])).to_variant(),
+        W::Transform2D(a) => Transform2D::from_cols(
+            Vector2::new(a[0], a[1]),
+            Vector2::new(a[2], a[3]),
+            Vector2::new(a[4], a[5]),
+        )
+        .to_variant(),
         W::Vector4(a) => vec4(a).to_variant(),
         W::Vector4i(a) => Vector4i::new(a[0], a[1], a[2], a[3]).to_variant(),
         W::Plane(a) => Plane::new(vec3(&a[..3]), a[3]).to_variant(),
         W::Quaternion(a) => Quaternion::new(a[0], a[1], a[2], a[3]).to_variant(),
         W::Aabb(a) => Aabb::new(vec3(&a[..3]), vec3(&a[3..])).to_variant(),
         W::Basis(a) => Basis::from_rows(vec3(&a[..3]), vec3(&a[3..6]), vec3(&a[6..])).to_variant(),
-        W::Transform3D(a) => Transform3D::new(Basis::from_rows(vec3(&a[..3]), vec3(&a[3..6]), vec3(&a[6..9])), vec3(&a[9..])).to_variant(),
-        W::Projection(a) => Projection::from_cols(vec4(&a[..4]), vec4(&a[4..8]), vec4(&a[8..12]), vec4(&a[12..])).to_variant(),
+        W::Transform3D(a) => Transform3D::new(
+            Basis::from_rows(vec3(&a[..3]), vec3(&a[3..6]), vec3(&a[6..9])),
+            vec3(&a[9..]),
+        )
+        .to_variant(),
+        W::Projection(a) => Projection::from_cols(
+            vec4(&a[..4]),
+            vec4(&a[4..8]),
+            vec4(&a[8..12]),
+            vec4(&a[12..]),
+        )
+        .to_variant(),
         W::Color(c) => color(c).to_variant(),
         W::NodePath(text) => NodePath::from(text.as_str()).to_variant(),
         W::Object(0) => Variant::nil(),
@@ -231,16 +317,40 @@ pub fn from_wire(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, 
             }
             d.to_variant()
         }
-        W::Array(items) => items.iter().map(|x| from_wire(x, objects)).collect::<Result<VarArray, _>>()?.to_variant(),
+        W::Array(items) => items
+            .iter()
+            .map(|x| from_wire(x, objects))
+            .collect::<Result<VarArray, _>>()?
+            .to_variant(),
         W::PackedByteArray(b) => PackedByteArray::from(b.as_slice()).to_variant(),
         W::PackedInt32Array(v) => PackedInt32Array::from(v.as_slice()).to_variant(),
         W::PackedInt64Array(v) => PackedInt64Array::from(v.as_slice()).to_variant(),
         W::PackedFloat32Array(v) => PackedFloat32Array::from(v.as_slice()).to_variant(),
         W::PackedFloat64Array(v) => PackedFloat64Array::from(v.as_slice()).to_variant(),
-        W::PackedStringArray(v) => v.iter().map(|s| GString::from(s.as_str())).collect::<PackedStringArray>().to_variant(),
-        W::PackedVector2Array(v) => v.iter().map(vec2).collect::<PackedVector2Array>().to_variant(),
-        W::PackedVector3Array(v) => v.iter().map(wvec3).collect::<PackedVector3Array>().to_variant(),
-        W::PackedColorArray(v) => v.iter().map(color).collect::<PackedColorArray>().to_variant(),
-        W::PackedVector4Array(v) => v.iter().map(|a| vec4(a)).collect::<PackedVector4Array>().to_variant(),
+        W::PackedStringArray(v) => v
+            .iter()
+            .map(|s| GString::from(s.as_str()))
+            .collect::<PackedStringArray>()
+            .to_variant(),
+        W::PackedVector2Array(v) => v
+            .iter()
+            .map(vec2)
+            .collect::<PackedVector2Array>()
+            .to_variant(),
+        W::PackedVector3Array(v) => v
+            .iter()
+            .map(wvec3)
+            .collect::<PackedVector3Array>()
+            .to_variant(),
+        W::PackedColorArray(v) => v
+            .iter()
+            .map(color)
+            .collect::<PackedColorArray>()
+            .to_variant(),
+        W::PackedVector4Array(v) => v
+            .iter()
+            .map(|a| vec4(a))
+            .collect::<PackedVector4Array>()
+            .to_variant(),
     })
 }

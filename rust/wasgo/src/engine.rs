@@ -59,7 +59,9 @@ fn runtime_or_report() -> Option<Arc<Runtime>> {
 /// Reads a file through Godot's `FileAccess` (so `res://` works inside exported games).
 pub fn read_file(path: &str) -> Result<Vec<u8>, String> {
     if !FileAccess::file_exists(path) {
-        return Err(format!("cannot read `{path}`: no such file (use a `res://` or `user://` path to a .wasm file)"));
+        return Err(format!(
+            "cannot read `{path}`: no such file (use a `res://` or `user://` path to a .wasm file)"
+        ));
     }
     let bytes = FileAccess::get_file_as_bytes(path);
     if bytes.is_empty() {
@@ -74,7 +76,10 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, String> {
 /// The mod name a path gives: its file name without extension.
 pub fn name_from_path(path: &str) -> String {
     let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    file.strip_suffix(".wasm").or_else(|| file.strip_suffix(".wat")).unwrap_or(file).to_string()
+    file.strip_suffix(".wasm")
+        .or_else(|| file.strip_suffix(".wat"))
+        .unwrap_or(file)
+        .to_string()
 }
 
 /// Compiles bytes into a `WasmModule` resource, reporting failures.
@@ -120,8 +125,16 @@ impl WasmEngine {
     /// Compiles a module from bytes: a wasm binary or WAT text. [param name] names the mod in
     /// messages (default "module"). Returns `null` on failure, see [method get_last_error].
     #[func]
-    fn compile_module(&self, bytes: PackedByteArray, #[opt(default = "")] name: GString) -> Option<Gd<WasmModule>> {
-        let name = if name.is_empty() { "module".to_string() } else { name.to_string() };
+    fn compile_module(
+        &self,
+        bytes: PackedByteArray,
+        #[opt(default = "")] name: GString,
+    ) -> Option<Gd<WasmModule>> {
+        let name = if name.is_empty() {
+            "module".to_string()
+        } else {
+            name.to_string()
+        };
         compile_to_resource(bytes.as_slice(), &name, "")
     }
 
@@ -141,13 +154,28 @@ impl WasmEngine {
         results: PackedStringArray,
         #[opt(default = 1)] level: i64,
     ) -> godot::global::Error {
-        let Some(runtime) = runtime_or_report() else { return godot::global::Error::ERR_UNAVAILABLE };
+        let Some(runtime) = runtime_or_report() else {
+            return godot::global::Error::ERR_UNAVAILABLE;
+        };
         if !callable.is_valid() {
-            report(format!("cannot register `{module}.{name}`: the Callable is not valid"));
+            report(format!(
+                "cannot register `{module}.{name}`: the Callable is not valid"
+            ));
             return godot::global::Error::ERR_INVALID_PARAMETER;
         }
-        let to_vec = |a: &PackedStringArray| a.as_slice().iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        match runtime.games().register(&module.to_string(), &name.to_string(), &to_vec(&params), &to_vec(&results), level) {
+        let to_vec = |a: &PackedStringArray| {
+            a.as_slice()
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+        };
+        match runtime.games().register(
+            &module.to_string(),
+            &name.to_string(),
+            &to_vec(&params),
+            &to_vec(&results),
+            level,
+        ) {
             Ok(f) => {
                 game_calls::insert(&f, callable);
                 godot::global::Error::OK
@@ -167,7 +195,9 @@ impl WasmEngine {
             if let Some(f) = runtime.games().get(&module.to_string(), &name.to_string()) {
                 game_calls::remove(f.id);
             }
-            runtime.games().unregister(&module.to_string(), &name.to_string());
+            runtime
+                .games()
+                .unregister(&module.to_string(), &name.to_string());
         }
     }
 
@@ -177,7 +207,12 @@ impl WasmEngine {
     /// escape hatches (generic calls, scripts, files, network, quitting) stay closed whatever is
     /// added. Returns `ERR_INVALID_PARAMETER` for an unknown kind.
     #[func]
-    fn extend_allowlist(&self, class: GString, kind: GString, names: PackedStringArray) -> godot::global::Error {
+    fn extend_allowlist(
+        &self,
+        class: GString,
+        kind: GString,
+        names: PackedStringArray,
+    ) -> godot::global::Error {
         let names: Vec<String> = names.as_slice().iter().map(|s| s.to_string()).collect();
         let kind = kind.to_string();
         if kind == "singletons" {
@@ -207,7 +242,9 @@ impl WasmEngine {
     /// `cache_hits`.
     #[func]
     fn get_stats(&self) -> VarDictionary {
-        let Some(runtime) = runtime() else { return VarDictionary::new() };
+        let Some(runtime) = runtime() else {
+            return VarDictionary::new();
+        };
         let s = runtime.stats();
         vdict! {
             "modules" => s.modules as i64,

@@ -18,7 +18,15 @@ thread_local! {
 }
 
 pub fn insert(f: &GameFunction, callable: Callable) {
-    CALLABLES.with(|c| c.borrow_mut().insert(f.id, Entry { callable, results: f.results.clone() }));
+    CALLABLES.with(|c| {
+        c.borrow_mut().insert(
+            f.id,
+            Entry {
+                callable,
+                results: f.results.clone(),
+            },
+        )
+    });
 }
 
 pub fn remove(id: u64) {
@@ -35,7 +43,10 @@ pub struct GodotGameCalls;
 impl GameCallHandler for GodotGameCalls {
     fn call(&self, id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, String> {
         let (callable, results) = CALLABLES.with(|c| {
-            c.borrow().get(&id).map(|e| (e.callable.clone(), e.results.clone())).ok_or_else(|| "it was unregistered".to_string())
+            c.borrow()
+                .get(&id)
+                .map(|e| (e.callable.clone(), e.results.clone()))
+                .ok_or_else(|| "it was unregistered".to_string())
         })?;
         if !callable.is_valid() {
             return Err("its Callable is no longer valid (was its object freed?)".into());
@@ -46,11 +57,20 @@ impl GameCallHandler for GodotGameCalls {
             0 => Ok(vec![]),
             1 => Ok(vec![convert::variant_to_game_value(&ret, results[0])?]),
             n => {
-                let array = ret.try_to::<VarArray>().map_err(|_| format!("it must return an Array of {n} values, it returned {ret}"))?;
+                let array = ret.try_to::<VarArray>().map_err(|_| {
+                    format!("it must return an Array of {n} values, it returned {ret}")
+                })?;
                 if array.len() != n {
-                    return Err(format!("it must return an Array of {n} values, it returned {} values", array.len()));
+                    return Err(format!(
+                        "it must return an Array of {n} values, it returned {} values",
+                        array.len()
+                    ));
                 }
-                array.iter_shared().zip(results).map(|(v, t)| convert::variant_to_game_value(&v, t)).collect()
+                array
+                    .iter_shared()
+                    .zip(results)
+                    .map(|(v, t)| convert::variant_to_game_value(&v, t))
+                    .collect()
             }
         }
     }

@@ -164,8 +164,17 @@ impl Transfer {
         self.client.close();
         self.client = HttpClient::new_gd();
         self.client.set_read_chunk_size(READ_CHUNK_BYTES);
-        let tls = if self.url.scheme() == Scheme::Https { TlsOptions::client() } else { None };
-        let err = self.client.connect_to_host_ex(self.url.connect_host()).port(self.url.port() as i32).tls_options(tls.as_ref()).done();
+        let tls = if self.url.scheme() == Scheme::Https {
+            TlsOptions::client()
+        } else {
+            None
+        };
+        let err = self
+            .client
+            .connect_to_host_ex(self.url.connect_host())
+            .port(self.url.port() as i32)
+            .tls_options(tls.as_ref())
+            .done();
         if err != Error::OK {
             return Err(format!("cannot connect to `{}`: {err:?}", self.url));
         }
@@ -176,26 +185,47 @@ impl Transfer {
     fn send(&mut self) -> Result<(), String> {
         let mut headers = PackedStringArray::new();
         headers.push("Connection: close");
-        let body = if self.send_body { PackedByteArray::from(self.call.body.as_slice()) } else { PackedByteArray::new() };
+        let body = if self.send_body {
+            PackedByteArray::from(self.call.body.as_slice())
+        } else {
+            PackedByteArray::new()
+        };
         if self.method.has_body() {
             headers.push(&format!("Content-Length: {}", body.len()));
         }
-        let err = self.client.request_raw(godot_method(self.method), &self.url.request_target(), &headers, &body);
+        let err = self.client.request_raw(
+            godot_method(self.method),
+            &self.url.request_target(),
+            &headers,
+            &body,
+        );
         if err != Error::OK {
-            return Err(format!("cannot send the request to `{}`: {err:?}", self.url));
+            return Err(format!(
+                "cannot send the request to `{}`: {err:?}",
+                self.url
+            ));
         }
         self.phase = Phase::Requesting;
         Ok(())
     }
 
     fn network_error(&self, what: &str) -> HttpOutcome {
-        failed(-5, format!("HTTP request {} of `{}` to `{}` failed: {what}", self.call.id, self.call.mod_name, self.url))
+        failed(
+            -5,
+            format!(
+                "HTTP request {} of `{}` to `{}` failed: {what}",
+                self.call.id, self.call.mod_name, self.url
+            ),
+        )
     }
 
     /// Advances the request; `Some` once it is over.
     fn step(&mut self) -> Option<HttpOutcome> {
         if self.started.elapsed() > REQUEST_TIMEOUT {
-            return Some(self.network_error(&format!("no complete answer within {} s", REQUEST_TIMEOUT.as_secs())));
+            return Some(self.network_error(&format!(
+                "no complete answer within {} s",
+                REQUEST_TIMEOUT.as_secs()
+            )));
         }
         for _ in 0..ROUNDS_PER_FRAME {
             if self.phase == Phase::Body {
@@ -207,7 +237,10 @@ impl Transfer {
             }
             let _ = self.client.poll();
             let status = self.client.get_status();
-            if status == Status::RESOLVING || status == Status::CONNECTING || status == Status::REQUESTING {
+            if status == Status::RESOLVING
+                || status == Status::CONNECTING
+                || status == Status::REQUESTING
+            {
                 return None;
             } else if status == Status::CANT_RESOLVE {
                 return Some(self.network_error(&format!("cannot resolve `{}`", self.url.host())));
@@ -221,7 +254,9 @@ impl Transfer {
                 if let Err(e) = self.send() {
                     return Some(failed(-5, e));
                 }
-            } else if (status == Status::CONNECTED || status == Status::DISCONNECTED) && self.client.has_response() {
+            } else if (status == Status::CONNECTED || status == Status::DISCONNECTED)
+                && self.client.has_response()
+            {
                 // The whole answer is in: headers and no body.
                 return match self.on_headers() {
                     Headers::Body => Some(self.response()),
@@ -237,7 +272,9 @@ impl Transfer {
                     Headers::Done(outcome) => return Some(outcome),
                 }
             } else if status == Status::DISCONNECTED {
-                return Some(self.network_error("the server closed the connection without an answer"));
+                return Some(
+                    self.network_error("the server closed the connection without an answer"),
+                );
             } else {
                 return Some(self.network_error(&format!("unexpected client status {status:?}")));
             }
@@ -270,7 +307,9 @@ impl Transfer {
             return BodyStep::Done(self.response());
         }
         if status != Status::BODY {
-            return BodyStep::Done(self.network_error("the connection broke while the body was read"));
+            return BodyStep::Done(
+                self.network_error("the connection broke while the body was read"),
+            );
         }
         if !chunk.is_empty() {
             return BodyStep::Progress;
@@ -278,14 +317,19 @@ impl Transfer {
         if self.url.scheme() == Scheme::Https {
             let _ = self.client.poll();
             if self.client.get_status() != Status::BODY {
-                return BodyStep::Done(self.network_error("the TLS connection broke while the body was read"));
+                return BodyStep::Done(
+                    self.network_error("the TLS connection broke while the body was read"),
+                );
             }
         }
         BodyStep::Pending
     }
 
     fn response(&mut self) -> HttpOutcome {
-        HttpOutcome::Response { status: self.status, body: std::mem::take(&mut self.received) }
+        HttpOutcome::Response {
+            status: self.status,
+            body: std::mem::take(&mut self.received),
+        }
     }
 
     /// Handles the response headers: a redirect, a body over the cap, or go on to the body.
@@ -317,10 +361,21 @@ impl Transfer {
         if self.redirects >= MAX_REDIRECTS {
             return Headers::Done(failed(-3, format!("HTTP request {} was redirected more than {MAX_REDIRECTS} times (last from `{from}`)", self.call.id)));
         }
-        let target = match self.url.join(location).and_then(|u| self.call.whitelist.check_url(u)) {
+        let target = match self
+            .url
+            .join(location)
+            .and_then(|u| self.call.whitelist.check_url(u))
+        {
             Ok(url) => url,
             Err(e) => {
-                return Headers::Done(failed(-3, format!("HTTP request {}: `{from}` redirected to `{}`, which is refused: {e}", self.call.id, location.escape_debug())));
+                return Headers::Done(failed(
+                    -3,
+                    format!(
+                        "HTTP request {}: `{from}` redirected to `{}`, which is refused: {e}",
+                        self.call.id,
+                        location.escape_debug()
+                    ),
+                ));
             }
         };
         self.redirects += 1;
@@ -341,6 +396,8 @@ fn header(lines: &PackedStringArray, name: &str) -> Option<String> {
     lines.as_slice().iter().find_map(|line| {
         let line = line.to_string();
         let (key, value) = line.split_once(':')?;
-        key.trim().eq_ignore_ascii_case(name).then(|| value.trim().to_string())
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim().to_string())
     })
 }

@@ -45,7 +45,8 @@ unsafe impl ExtensionLibrary for WasgoExtension {
                 godot_error!("WasGo: {e}; mods will not run");
             }
             let singleton = WasmEngine::new_alloc();
-            Engine::singleton().register_singleton(&WasmEngine::class_id().to_string_name(), &singleton);
+            Engine::singleton()
+                .register_singleton(&WasmEngine::class_id().to_string_name(), &singleton);
             module_res::register_loader();
             objects::load_allowlist();
         }

@@ -24,7 +24,9 @@ pub fn remove(id: InstanceId) {
 
 fn snapshot() -> Vec<Gd<WasmScript>> {
     let ids = SCRIPTS.with(|s| s.borrow().clone());
-    ids.into_iter().filter_map(|id| Gd::<WasmScript>::try_from_instance_id(id).ok()).collect()
+    ids.into_iter()
+        .filter_map(|id| Gd::<WasmScript>::try_from_instance_id(id).ok())
+        .collect()
 }
 
 /// Delivers every script's pending events as signals (once per frame).

@@ -54,7 +54,9 @@ impl WasmModule {
     /// (the import links to an error stub that traps when called).
     #[func]
     fn get_imports(&self) -> Array<VarDictionary> {
-        let (Some(compiled), Some(runtime)) = (&self.compiled, engine::runtime()) else { return Array::new() };
+        let (Some(compiled), Some(runtime)) = (&self.compiled, engine::runtime()) else {
+            return Array::new();
+        };
         compiled
             .imports(&runtime)
             .into_iter()
@@ -73,7 +75,9 @@ impl WasmModule {
     /// Every export: `name`, `kind` and `signature`.
     #[func]
     fn get_exports(&self) -> Array<VarDictionary> {
-        let Some(compiled) = &self.compiled else { return Array::new() };
+        let Some(compiled) = &self.compiled else {
+            return Array::new();
+        };
         compiled
             .exports()
             .into_iter()
@@ -84,12 +88,18 @@ impl WasmModule {
     /// The function imports (as "module.name") that are error stubs at safety [param level].
     #[func]
     fn get_unexposed_imports(&self, level: i64) -> PackedStringArray {
-        let (Some(compiled), Some(runtime)) = (&self.compiled, engine::runtime()) else { return PackedStringArray::new() };
+        let (Some(compiled), Some(runtime)) = (&self.compiled, engine::runtime()) else {
+            return PackedStringArray::new();
+        };
         let Some(level) = SafetyLevel::from_number(level) else {
             godot_error!("WasGo: get_unexposed_imports({level}): the level must be 1, 2 or 3");
             return PackedStringArray::new();
         };
-        compiled.unexposed_imports(&runtime, level).iter().map(|s| GString::from(s.as_str())).collect()
+        compiled
+            .unexposed_imports(&runtime, level)
+            .iter()
+            .map(|s| GString::from(s.as_str()))
+            .collect()
     }
 }
 
@@ -119,7 +129,13 @@ impl IResourceFormatLoader for WasmModuleLoader {
         }
     }
 
-    fn load(&self, path: GString, _original_path: GString, _use_sub_threads: bool, _cache_mode: i32) -> Variant {
+    fn load(
+        &self,
+        path: GString,
+        _original_path: GString,
+        _use_sub_threads: bool,
+        _cache_mode: i32,
+    ) -> Variant {
         let path = path.to_string();
         let bytes = match engine::read_file(&path) {
             Ok(b) => b,

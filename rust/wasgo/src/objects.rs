@@ -13,7 +13,9 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use wasgo_core::allowlist::{Allowlist, MemberKind};
-use wasgo_core::{InstanceKey, ObjectError, ObjectHost, ObjectOp, ObjectReply, SafetyLevel, WireVariant};
+use wasgo_core::{
+    InstanceKey, ObjectError, ObjectHost, ObjectOp, ObjectReply, SafetyLevel, WireVariant,
+};
 
 /// Where the allowlist ships in the addon.
 pub const ALLOWLIST_PATH: &str = "res://addons/wasgo/allowlist.cfg";
@@ -40,7 +42,8 @@ impl std::hash::Hasher for FxHasher {
         for chunk in bytes.chunks(8) {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
         }
     }
     fn finish(&self) -> u64 {
@@ -152,7 +155,15 @@ impl InstanceObjects {
         } else {
             Typed::Other
         };
-        let slot = Slot { id, obj: obj.clone(), _strong: obj.clone().try_cast::<RefCounted>().ok(), class, typed, props: Vec::new(), props_generation: 0 };
+        let slot = Slot {
+            id,
+            obj: obj.clone(),
+            _strong: obj.clone().try_cast::<RefCounted>().ok(),
+            class,
+            typed,
+            props: Vec::new(),
+            props_generation: 0,
+        };
         let index = match self.free.pop() {
             Some(i) => {
                 self.slots[i] = Some(slot);
@@ -182,7 +193,12 @@ impl InstanceObjects {
             .ok()
             .and_then(|i| self.slots.get(i))
             .and_then(|s| s.as_ref())
-            .ok_or_else(|| ObjectError::failed(-4, format!("{handle} is not a live handle (released, or never given)")))
+            .ok_or_else(|| {
+                ObjectError::failed(
+                    -4,
+                    format!("{handle} is not a live handle (released, or never given)"),
+                )
+            })
     }
 
     /// The StringName for a member name the mod passed.
@@ -198,7 +214,13 @@ impl InstanceObjects {
     }
 
     /// Whether `member` may be reached on the object behind `handle` (cached per handle).
-    fn allowed(&mut self, handle: i32, level: SafetyLevel, kind: MemberKind, member: &str) -> Result<(), ObjectError> {
+    fn allowed(
+        &mut self,
+        handle: i32,
+        level: SafetyLevel,
+        kind: MemberKind,
+        member: &str,
+    ) -> Result<(), ObjectError> {
         if level == SafetyLevel::Unsafe {
             return Ok(());
         }
@@ -207,13 +229,20 @@ impl InstanceObjects {
             self.decisions.clear();
             self.decisions_generation = generation;
         }
-        let cached = self.decisions.get(&(handle, kind)).and_then(|m| m.get(member)).copied();
+        let cached = self
+            .decisions
+            .get(&(handle, kind))
+            .and_then(|m| m.get(member))
+            .copied();
         let ok = match cached {
             Some(ok) => ok,
             None => {
                 let class = self.slot(handle)?.class.clone();
                 let ok = check(&class, level, kind, member).is_ok();
-                self.decisions.entry((handle, kind)).or_default().insert(member.into(), ok);
+                self.decisions
+                    .entry((handle, kind))
+                    .or_default()
+                    .insert(member.into(), ok);
                 ok
             }
         };
@@ -221,19 +250,31 @@ impl InstanceObjects {
             Ok(())
         } else {
             let class = &self.slot(handle)?.class;
-            Err(ObjectError::Denied { member: format!("{class}.{member}") })
+            Err(ObjectError::Denied {
+                member: format!("{class}.{member}"),
+            })
         }
     }
 
     /// The live slot behind `handle` and the index of its cached entry for property `name`
     /// (made on first use). Denied properties answer `Denied`; freed objects -4.
-    fn prop(&mut self, level: SafetyLevel, handle: i32, name: &[u8]) -> Result<(&mut Slot, usize), ObjectError> {
+    fn prop(
+        &mut self,
+        level: SafetyLevel,
+        handle: i32,
+        name: &[u8],
+    ) -> Result<(&mut Slot, usize), ObjectError> {
         let generation = allowlist_generation();
         let slot = usize::try_from(handle - 1)
             .ok()
             .and_then(|i| self.slots.get_mut(i))
             .and_then(|s| s.as_mut())
-            .ok_or_else(|| ObjectError::failed(-4, format!("{handle} is not a live handle (released, or never given)")))?;
+            .ok_or_else(|| {
+                ObjectError::failed(
+                    -4,
+                    format!("{handle} is not a live handle (released, or never given)"),
+                )
+            })?;
         if slot.props_generation != generation {
             slot.props.clear();
             slot.props_generation = generation;
@@ -242,8 +283,14 @@ impl InstanceObjects {
             Some(i) => i,
             None => {
                 let name = wasgo_core::objects::utf8_name(name)?;
-                let allowed = level == SafetyLevel::Unsafe || check(&slot.class, level, MemberKind::Property, name).is_ok();
-                let entry = PropEntry { name: name.as_bytes().into(), allowed, sname: name_arg(name)?, hot: Hot::of(name) };
+                let allowed = level == SafetyLevel::Unsafe
+                    || check(&slot.class, level, MemberKind::Property, name).is_ok();
+                let entry = PropEntry {
+                    name: name.as_bytes().into(),
+                    allowed,
+                    sname: name_arg(name)?,
+                    hot: Hot::of(name),
+                };
                 if slot.props.len() >= MAX_CACHED_PROPS {
                     slot.props.remove(0);
                 }
@@ -252,7 +299,9 @@ impl InstanceObjects {
             }
         };
         if !slot.props[index].allowed {
-            return Err(ObjectError::Denied { member: format!("{}.{}", slot.class, String::from_utf8_lossy(name)) });
+            return Err(ObjectError::Denied {
+                member: format!("{}.{}", slot.class, String::from_utf8_lossy(name)),
+            });
         }
         if !slot.obj.is_instance_valid() {
             return Err(freed(handle));
@@ -262,18 +311,54 @@ impl InstanceObjects {
 
     /// `wasgo.set` and its fast paths: the allowlist, then a typed setter for the hot
     /// properties of Node2D and Node3D, else `Object.set`.
-    pub fn set_property(&mut self, level: SafetyLevel, handle: i32, name: &[u8], value: &WireVariant) -> Result<(), ObjectError> {
+    pub fn set_property(
+        &mut self,
+        level: SafetyLevel,
+        handle: i32,
+        name: &[u8],
+        value: &WireVariant,
+    ) -> Result<(), ObjectError> {
         let (slot, index) = self.prop(level, handle, name)?;
         let hot = slot.props[index].hot;
         match (&mut slot.typed, hot, value) {
-            (Typed::Node2D(node), Hot::Position, WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y })) => return Ok(node.set_position(Vector2::new(*x, *y))),
-            (Typed::Node2D(node), Hot::GlobalPosition, WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y })) => return Ok(node.set_global_position(Vector2::new(*x, *y))),
-            (Typed::Node2D(node), Hot::Scale, WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y })) => return Ok(node.set_scale(Vector2::new(*x, *y))),
-            (Typed::Node2D(node), Hot::Rotation, WireVariant::Float(r)) => return Ok(node.set_rotation(*r as f32)),
-            (Typed::Node3D(node), Hot::Position, WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z })) => return Ok(node.set_position(Vector3::new(*x, *y, *z))),
-            (Typed::Node3D(node), Hot::GlobalPosition, WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z })) => return Ok(node.set_global_position(Vector3::new(*x, *y, *z))),
-            (Typed::Node3D(node), Hot::Scale, WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z })) => return Ok(node.set_scale(Vector3::new(*x, *y, *z))),
-            (Typed::Node3D(node), Hot::Rotation, WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z })) => return Ok(node.set_rotation(Vector3::new(*x, *y, *z))),
+            (
+                Typed::Node2D(node),
+                Hot::Position,
+                WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y }),
+            ) => return Ok(node.set_position(Vector2::new(*x, *y))),
+            (
+                Typed::Node2D(node),
+                Hot::GlobalPosition,
+                WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y }),
+            ) => return Ok(node.set_global_position(Vector2::new(*x, *y))),
+            (
+                Typed::Node2D(node),
+                Hot::Scale,
+                WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y }),
+            ) => return Ok(node.set_scale(Vector2::new(*x, *y))),
+            (Typed::Node2D(node), Hot::Rotation, WireVariant::Float(r)) => {
+                return Ok(node.set_rotation(*r as f32))
+            }
+            (
+                Typed::Node3D(node),
+                Hot::Position,
+                WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z }),
+            ) => return Ok(node.set_position(Vector3::new(*x, *y, *z))),
+            (
+                Typed::Node3D(node),
+                Hot::GlobalPosition,
+                WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z }),
+            ) => return Ok(node.set_global_position(Vector3::new(*x, *y, *z))),
+            (
+                Typed::Node3D(node),
+                Hot::Scale,
+                WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z }),
+            ) => return Ok(node.set_scale(Vector3::new(*x, *y, *z))),
+            (
+                Typed::Node3D(node),
+                Hot::Rotation,
+                WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z }),
+            ) => return Ok(node.set_rotation(Vector3::new(*x, *y, *z))),
             _ => {}
         }
         let mut obj = slot.obj.clone();
@@ -284,16 +369,25 @@ impl InstanceObjects {
     }
 
     /// `wasgo.get` and its fast paths.
-    pub fn get_property(&mut self, level: SafetyLevel, handle: i32, name: &[u8]) -> Result<WireVariant, ObjectError> {
+    pub fn get_property(
+        &mut self,
+        level: SafetyLevel,
+        handle: i32,
+        name: &[u8],
+    ) -> Result<WireVariant, ObjectError> {
         let (slot, index) = self.prop(level, handle, name)?;
         match (&slot.typed, slot.props[index].hot) {
             (Typed::Node2D(node), Hot::Position) => {
                 let p = node.get_position();
-                return Ok(WireVariant::Vector2(wasgo_core::variant::Vector2::new(p.x, p.y)));
+                return Ok(WireVariant::Vector2(wasgo_core::variant::Vector2::new(
+                    p.x, p.y,
+                )));
             }
             (Typed::Node3D(node), Hot::Position) => {
                 let p = node.get_position();
-                return Ok(WireVariant::Vector3(wasgo_core::variant::Vector3::new(p.x, p.y, p.z)));
+                return Ok(WireVariant::Vector3(wasgo_core::variant::Vector3::new(
+                    p.x, p.y, p.z,
+                )));
             }
             _ => {}
         }
@@ -304,7 +398,12 @@ impl InstanceObjects {
     }
 
     fn release(&mut self, handle: i32) {
-        let Some(index) = usize::try_from(handle - 1).ok().filter(|i| *i < self.slots.len()) else { return };
+        let Some(index) = usize::try_from(handle - 1)
+            .ok()
+            .filter(|i| *i < self.slots.len())
+        else {
+            return;
+        };
         if let Some(slot) = self.slots[index].take() {
             self.by_id.remove(&slot.id);
             self.decisions.retain(|(h, _), _| *h != handle);
@@ -385,31 +484,44 @@ fn class_chain(class: &StringName) -> Vec<String> {
 }
 
 /// Whether `member` of `kind` may be reached on `obj` at `level`; Denied names `Class.member`.
-fn check(class: &StringName, level: SafetyLevel, kind: MemberKind, member: &str) -> Result<(), ObjectError> {
+fn check(
+    class: &StringName,
+    level: SafetyLevel,
+    kind: MemberKind,
+    member: &str,
+) -> Result<(), ObjectError> {
     if level == SafetyLevel::Unsafe {
         return Ok(());
     }
     let class = class.clone();
     let key = (class.clone(), kind, member.to_string());
-    let allowed = DECISIONS.with(|d| d.borrow().get(&key).copied()).unwrap_or_else(|| {
-        let chain = class_chain(&class);
-        // The game's own signals (declared in its scripts or with add_user_signal) only deliver
-        // data, so a mod may listen to them; engine signals go through the allowlist.
-        let game_signal = kind == MemberKind::Signal && !ClassDb::singleton().class_has_signal(&class, member);
-        let ok = game_signal || ALLOWLIST.with(|a| a.borrow().allows(&chain, kind, member));
-        DECISIONS.with(|d| d.borrow_mut().insert(key, ok));
-        ok
-    });
+    let allowed = DECISIONS
+        .with(|d| d.borrow().get(&key).copied())
+        .unwrap_or_else(|| {
+            let chain = class_chain(&class);
+            // The game's own signals (declared in its scripts or with add_user_signal) only deliver
+            // data, so a mod may listen to them; engine signals go through the allowlist.
+            let game_signal = kind == MemberKind::Signal
+                && !ClassDb::singleton().class_has_signal(&class, member);
+            let ok = game_signal || ALLOWLIST.with(|a| a.borrow().allows(&chain, kind, member));
+            DECISIONS.with(|d| d.borrow_mut().insert(key, ok));
+            ok
+        });
     if allowed {
         Ok(())
     } else {
-        Err(ObjectError::Denied { member: format!("{class}.{member}") })
+        Err(ObjectError::Denied {
+            member: format!("{class}.{member}"),
+        })
     }
 }
 
 /// Starts the object table of a new instance run by the node `script`.
 pub fn register(key: InstanceKey, script: InstanceId) {
-    INSTANCES.with(|i| i.borrow_mut().insert(key, Rc::new(RefCell::new(InstanceObjects::new(script)))));
+    INSTANCES.with(|i| {
+        i.borrow_mut()
+            .insert(key, Rc::new(RefCell::new(InstanceObjects::new(script))))
+    });
     OUTBOX.with(|o| o.borrow_mut().insert(key, Outbox::default()));
 }
 
@@ -431,7 +543,12 @@ fn table(key: InstanceKey) -> Option<Rc<RefCell<InstanceObjects>>> {
 
 /// Takes what the instance's node must deliver now.
 pub fn take_outbox(key: InstanceKey) -> Outbox {
-    OUTBOX.with(|o| o.borrow_mut().get_mut(&key).map(std::mem::take).unwrap_or_default())
+    OUTBOX.with(|o| {
+        o.borrow_mut()
+            .get_mut(&key)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    })
 }
 
 fn post(key: InstanceKey, f: impl FnOnce(&mut Outbox)) {
@@ -450,7 +567,10 @@ pub fn requeue_callbacks(key: InstanceKey, mut callbacks: VecDeque<(i32, Vec<Var
     post(key, |o| {
         callbacks.extend(o.callbacks.drain(..));
         if callbacks.len() > MAX_WAITING_CALLBACKS {
-            godot_warn!("WasGo: {} signal deliveries to a mod busy in `main` were dropped", callbacks.len() - MAX_WAITING_CALLBACKS);
+            godot_warn!(
+                "WasGo: {} signal deliveries to a mod busy in `main` were dropped",
+                callbacks.len() - MAX_WAITING_CALLBACKS
+            );
             callbacks.truncate(MAX_WAITING_CALLBACKS);
         }
         o.callbacks = callbacks;
@@ -470,29 +590,59 @@ pub fn set_callback_args(key: InstanceKey, args: Vec<Variant>) {
 pub struct GodotObjectHost;
 
 impl GodotObjectHost {
-    fn with_table<R>(key: InstanceKey, f: impl FnOnce(&mut InstanceObjects) -> Result<R, ObjectError>) -> Result<R, ObjectError> {
-        let table = table(key).ok_or_else(|| ObjectError::failed(-5, "this instance has no object table (its node is gone)"))?;
-        let mut objects = table.try_borrow_mut().map_err(|_| ObjectError::failed(-7, "the instance's objects are busy with another call"))?;
+    fn with_table<R>(
+        key: InstanceKey,
+        f: impl FnOnce(&mut InstanceObjects) -> Result<R, ObjectError>,
+    ) -> Result<R, ObjectError> {
+        let table = table(key).ok_or_else(|| {
+            ObjectError::failed(-5, "this instance has no object table (its node is gone)")
+        })?;
+        let mut objects = table.try_borrow_mut().map_err(|_| {
+            ObjectError::failed(-7, "the instance's objects are busy with another call")
+        })?;
         f(&mut objects)
     }
 }
 
 impl ObjectHost for GodotObjectHost {
-    fn run(&self, key: InstanceKey, level: SafetyLevel, op: ObjectOp) -> Result<ObjectReply, ObjectError> {
+    fn run(
+        &self,
+        key: InstanceKey,
+        level: SafetyLevel,
+        op: ObjectOp,
+    ) -> Result<ObjectReply, ObjectError> {
         Self::with_table(key, |objects| run_op(objects, key, level, op))
     }
 
-    fn set_property(&self, key: InstanceKey, level: SafetyLevel, handle: i32, name: &[u8], value: &WireVariant) -> Result<(), ObjectError> {
-        Self::with_table(key, |objects| objects.set_property(level, handle, name, value))
+    fn set_property(
+        &self,
+        key: InstanceKey,
+        level: SafetyLevel,
+        handle: i32,
+        name: &[u8],
+        value: &WireVariant,
+    ) -> Result<(), ObjectError> {
+        Self::with_table(key, |objects| {
+            objects.set_property(level, handle, name, value)
+        })
     }
 
-    fn get_property(&self, key: InstanceKey, level: SafetyLevel, handle: i32, name: &[u8]) -> Result<WireVariant, ObjectError> {
+    fn get_property(
+        &self,
+        key: InstanceKey,
+        level: SafetyLevel,
+        handle: i32,
+        name: &[u8],
+    ) -> Result<WireVariant, ObjectError> {
         Self::with_table(key, |objects| objects.get_property(level, handle, name))
     }
 }
 
 fn freed(handle: i32) -> ObjectError {
-    ObjectError::failed(-4, format!("handle {handle} refers to an object that was freed"))
+    ObjectError::failed(
+        -4,
+        format!("handle {handle} refers to an object that was freed"),
+    )
 }
 
 fn name_arg(name: &str) -> Result<StringName, ObjectError> {
@@ -502,75 +652,132 @@ fn name_arg(name: &str) -> Result<StringName, ObjectError> {
     Ok(StringName::from(name))
 }
 
-fn run_op(objects: &mut InstanceObjects, key: InstanceKey, level: SafetyLevel, op: ObjectOp) -> Result<ObjectReply, ObjectError> {
+fn run_op(
+    objects: &mut InstanceObjects,
+    key: InstanceKey,
+    level: SafetyLevel,
+    op: ObjectOp,
+) -> Result<ObjectReply, ObjectError> {
     match op {
         ObjectOp::SelfNode => {
-            let node = Gd::<Object>::try_from_instance_id(objects.script).map_err(|_| ObjectError::failed(-4, "the mod's node was freed"))?;
+            let node = Gd::<Object>::try_from_instance_id(objects.script)
+                .map_err(|_| ObjectError::failed(-4, "the mod's node was freed"))?;
             Ok(ObjectReply::Int(objects.handle_of(&node)))
         }
         ObjectOp::GetNode { from, path } => {
-            let base = if from == 0 { Gd::<Object>::try_from_instance_id(objects.script).map_err(|_| ObjectError::failed(-4, "the mod's node was freed"))? } else { objects.object(from)? };
-            let base: Gd<Node> = base.try_cast::<Node>().map_err(|_| ObjectError::failed(-3, format!("handle {from} is not a Node")))?;
-            let node = base.get_node_or_null(&NodePath::from(path.as_str())).ok_or_else(|| ObjectError::failed(-1, format!("there is no node at `{path}`")))?;
+            let base = if from == 0 {
+                Gd::<Object>::try_from_instance_id(objects.script)
+                    .map_err(|_| ObjectError::failed(-4, "the mod's node was freed"))?
+            } else {
+                objects.object(from)?
+            };
+            let base: Gd<Node> = base
+                .try_cast::<Node>()
+                .map_err(|_| ObjectError::failed(-3, format!("handle {from} is not a Node")))?;
+            let node = base
+                .get_node_or_null(&NodePath::from(path.as_str()))
+                .ok_or_else(|| ObjectError::failed(-1, format!("there is no node at `{path}`")))?;
             Ok(ObjectReply::Int(objects.handle_of(&node.upcast())))
         }
         ObjectOp::Singleton { name } => {
-            let allowed = level == SafetyLevel::Unsafe || ALLOWLIST.with(|a| a.borrow().allows_singleton(&name));
+            let allowed = level == SafetyLevel::Unsafe
+                || ALLOWLIST.with(|a| a.borrow().allows_singleton(&name));
             if !allowed {
                 return Err(ObjectError::Denied { member: name });
             }
             let engine = Engine::singleton();
             let sname = name_arg(&name)?;
             if !engine.has_singleton(&sname) {
-                return Err(ObjectError::failed(-1, format!("there is no singleton `{name}`")));
+                return Err(ObjectError::failed(
+                    -1,
+                    format!("there is no singleton `{name}`"),
+                ));
             }
-            let obj = engine.get_singleton(&sname).ok_or_else(|| ObjectError::failed(-1, format!("there is no singleton `{name}`")))?;
+            let obj = engine.get_singleton(&sname).ok_or_else(|| {
+                ObjectError::failed(-1, format!("there is no singleton `{name}`"))
+            })?;
             Ok(ObjectReply::Int(objects.handle_of(&obj)))
         }
         ObjectOp::Release { handle } => {
             objects.release(handle);
             Ok(ObjectReply::Int(0))
         }
-        ObjectOp::Get { handle, name } => objects.get_property(level, handle, name.as_bytes()).map(ObjectReply::Value),
-        ObjectOp::Set { handle, name, value } => objects.set_property(level, handle, name.as_bytes(), &value).map(|()| ObjectReply::Int(0)),
-        ObjectOp::Call { handle, method, args } => {
+        ObjectOp::Get { handle, name } => objects
+            .get_property(level, handle, name.as_bytes())
+            .map(ObjectReply::Value),
+        ObjectOp::Set {
+            handle,
+            name,
+            value,
+        } => objects
+            .set_property(level, handle, name.as_bytes(), &value)
+            .map(|()| ObjectReply::Int(0)),
+        ObjectOp::Call {
+            handle,
+            method,
+            args,
+        } => {
             let mut obj = objects.object(handle)?;
             objects.allowed(handle, level, MemberKind::Method, &method)?;
             let sname = objects.name(&method)?;
             if !obj.has_method(&sname) {
-                return Err(ObjectError::failed(-1, format!("`{}` has no method `{method}`", obj.get_class())));
+                return Err(ObjectError::failed(
+                    -1,
+                    format!("`{}` has no method `{method}`", obj.get_class()),
+                ));
             }
-            let args: VarArray = args.iter().map(|a| from_wire(a, objects)).collect::<Result<_, _>>()?;
+            let args: VarArray = args
+                .iter()
+                .map(|a| from_wire(a, objects))
+                .collect::<Result<_, _>>()?;
             let result = obj.callv(&sname, &args);
             to_wire(&result, objects).map(ObjectReply::Value)
         }
-        ObjectOp::Connect { handle, signal, callback_id } => {
+        ObjectOp::Connect {
+            handle,
+            signal,
+            callback_id,
+        } => {
             let mut obj = objects.object(handle)?;
             objects.allowed(handle, level, MemberKind::Signal, &signal)?;
             let sname = name_arg(&signal)?;
             if !obj.has_signal(&sname) {
-                return Err(ObjectError::failed(-1, format!("`{}` has no signal `{signal}`", obj.get_class())));
+                return Err(ObjectError::failed(
+                    -1,
+                    format!("`{}` has no signal `{signal}`", obj.get_class()),
+                ));
             }
-            let callable = Callable::from_fn("wasgo_native_callback", move |args: &[&Variant]| {
-                let args: Vec<Variant> = args.iter().map(|v| (*v).clone()).collect();
-                post(key, |o| o.callbacks.push_back((callback_id, args)));
-                Variant::nil()
-            });
+            let callable =
+                Callable::from_fn("wasgo_native_callback", move |args: &[&Variant]| {
+                    let args: Vec<Variant> = args.iter().map(|v| (*v).clone()).collect();
+                    post(key, |o| o.callbacks.push_back((callback_id, args)));
+                    Variant::nil()
+                });
             let err = obj.connect(&sname, &callable);
             if err != godot::global::Error::OK {
-                return Err(ObjectError::failed(-5, format!("connecting `{signal}` failed: {err:?}")));
+                return Err(ObjectError::failed(
+                    -5,
+                    format!("connecting `{signal}` failed: {err:?}"),
+                ));
             }
-            objects.connections.push((obj.instance_id(), sname, callable));
+            objects
+                .connections
+                .push((obj.instance_id(), sname, callable));
             Ok(ObjectReply::Int(0))
         }
         ObjectOp::CallbackArgs => {
             let args: Vec<Variant> = objects.callback_args.clone();
-            let items = args.iter().map(|v| to_wire(v, objects)).collect::<Result<Vec<_>, _>>()?;
+            let items = args
+                .iter()
+                .map(|v| to_wire(v, objects))
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(ObjectReply::Value(WireVariant::Array(items)))
         }
         ObjectOp::Emit { name, payload } => {
             let payload = from_wire(&payload, objects)?;
-            post(key, |o| o.mod_events.push((GString::from(name.as_str()), payload)));
+            post(key, |o| {
+                o.mod_events.push((GString::from(name.as_str()), payload))
+            });
             Ok(ObjectReply::Int(0))
         }
     }

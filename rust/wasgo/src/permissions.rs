@@ -69,7 +69,10 @@ fn power(kind: &str, mod_id: &str) -> String {
 pub fn dialog(script: InstanceId, mod_id: &str, kind: &str) -> Gd<ConfirmationDialog> {
     let mut dialog = ConfirmationDialog::new_alloc();
     dialog.set_title("Mod permission");
-    dialog.set_text(&format!("The mod \u{201c}{mod_id}\u{201d} asks for permission to {}.\n\nAllow it?", power(kind, mod_id)));
+    dialog.set_text(&format!(
+        "The mod \u{201c}{mod_id}\u{201d} asks for permission to {}.\n\nAllow it?",
+        power(kind, mod_id)
+    ));
     dialog.set_ok_button_text("Allow");
     dialog.set_cancel_button_text("Deny");
     dialog.set_exclusive(false);

@@ -12,7 +12,10 @@ use godot::global::Error;
 use godot::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
-use wasgo_core::{InstanceKey, Permissions, InstanceConfig, Limits, ModEvent, ModInstance, ModStatus, SafetyLevel, Val, WasgoError, WasiDirs};
+use wasgo_core::{
+    InstanceConfig, InstanceKey, Limits, ModEvent, ModInstance, ModStatus, Permissions,
+    SafetyLevel, Val, WasgoError, WasiDirs,
+};
 
 /// Runs a WebAssembly mod in the scene.
 ///
@@ -151,7 +154,12 @@ impl WasmScript {
     pub fn start(&mut self) -> Error {
         if let Some(instance) = &self.instance {
             match instance.status() {
-                ModStatus::RunningMain => return self.fail(Error::ERR_BUSY, format!("`{}` is already running its `main`", instance.name())),
+                ModStatus::RunningMain => {
+                    return self.fail(
+                        Error::ERR_BUSY,
+                        format!("`{}` is already running its `main`", instance.name()),
+                    )
+                }
                 ModStatus::Alive if instance.main_kind().is_some() => return self.run_main(),
                 // A callback-only mod that is alive is already started.
                 ModStatus::Alive => return Error::OK,
@@ -162,13 +170,18 @@ impl WasmScript {
         self.pump();
         self.drop_instance();
         self.denied.clear();
-        let Some(module) = self.resolve_module() else { return Error::ERR_CANT_OPEN };
+        let Some(module) = self.resolve_module() else {
+            return Error::ERR_CANT_OPEN;
+        };
         let (name, compiled) = {
             let m = module.bind();
             (m.mod_name(), m.compiled())
         };
         let (Some(compiled), Some(runtime)) = (compiled, runtime()) else {
-            return self.fail(Error::ERR_CANT_OPEN, "the module is empty or the WasGo runtime is not running".into());
+            return self.fail(
+                Error::ERR_CANT_OPEN,
+                "the module is empty or the WasGo runtime is not running".into(),
+            );
         };
         let key = runtime.next_instance_key();
         let config = self.instance_config(&name, key);
@@ -185,7 +198,9 @@ impl WasmScript {
                 self.idle_status = Self::STATUS_TRAPPED;
                 self.last_error = info.message.clone();
                 godot_error!("WasGo: {}", info.message);
-                self.signals().trapped().emit(&GString::from(info.message.as_str()));
+                self.signals()
+                    .trapped()
+                    .emit(&GString::from(info.message.as_str()));
                 return Error::ERR_CANT_CREATE;
             }
             Err(e) => {
@@ -197,7 +212,11 @@ impl WasmScript {
         if self.base().is_node_ready() {
             self.call_ready_export();
         }
-        if self.instance.as_ref().is_some_and(|i| i.main_kind().is_some() && i.status().is_live()) {
+        if self
+            .instance
+            .as_ref()
+            .is_some_and(|i| i.main_kind().is_some() && i.status().is_live())
+        {
             return self.run_main();
         }
         self.signals().started().emit();
@@ -238,14 +257,23 @@ impl WasmScript {
     pub fn call_export(&mut self, name: GString, args: VarArray) -> Variant {
         let name = name.to_string();
         let Some(instance) = self.instance.as_mut() else {
-            return self.fail_value(format!("cannot call `{name}`: the mod is not started (call start() first)"));
+            return self.fail_value(format!(
+                "cannot call `{name}`: the mod is not started (call start() first)"
+            ));
         };
         let Some(sig) = instance.export_signature(&name) else {
-            let message = format!("`{}` has no exported function `{name}` with number arguments", instance.name());
+            let message = format!(
+                "`{}` has no exported function `{name}` with number arguments",
+                instance.name()
+            );
             return self.fail_value(message);
         };
         if sig.params.len() != args.len() {
-            return self.fail_value(format!("`{name}` takes {} arguments, {} were given", sig.params.len(), args.len()));
+            return self.fail_value(format!(
+                "`{name}` takes {} arguments, {} were given",
+                sig.params.len(),
+                args.len()
+            ));
         }
         let mut vals = Vec::with_capacity(args.len());
         for (i, (v, t)) in args.iter_shared().zip(&sig.params).enumerate() {
@@ -254,14 +282,20 @@ impl WasmScript {
                 Err(e) => return self.fail_value(format!("argument {} of `{name}`: {e}", i + 1)),
             }
         }
-        let Some(instance) = self.instance.as_mut() else { return Variant::nil() };
+        let Some(instance) = self.instance.as_mut() else {
+            return Variant::nil();
+        };
         let result = instance.call(&name, &vals);
         self.pump();
         match result {
             Ok(results) => match results.len() {
                 0 => Variant::nil(),
                 1 => convert::val_to_variant(&results[0]),
-                _ => results.iter().map(convert::val_to_variant).collect::<VarArray>().to_variant(),
+                _ => results
+                    .iter()
+                    .map(convert::val_to_variant)
+                    .collect::<VarArray>()
+                    .to_variant(),
             },
             // A trap was reported (printed, `trapped` emitted) by pump() already.
             Err(WasgoError::Trap(info)) => {
@@ -278,7 +312,13 @@ impl WasmScript {
         if let Some(i) = &self.instance {
             return i.has_export(&name.to_string());
         }
-        self.module_for_inspection().is_some_and(|m| m.bind().compiled().is_some_and(|c| c.exports().iter().any(|e| e.name == name.to_string() && e.kind == "function")))
+        self.module_for_inspection().is_some_and(|m| {
+            m.bind().compiled().is_some_and(|c| {
+                c.exports()
+                    .iter()
+                    .any(|e| e.name == name.to_string() && e.kind == "function")
+            })
+        })
     }
 
     /// The message of the last failure of this node (a refused call, a trap).
@@ -296,7 +336,10 @@ impl WasmScript {
     pub fn grant_permission(&mut self, kind: GString) {
         let kind = kind.to_string();
         if !wasgo_core::permissions::KINDS.contains(&kind.as_str()) {
-            godot_warn!("WasGo: `{kind}` is not a permission kind WasGo checks ({:?})", wasgo_core::permissions::KINDS);
+            godot_warn!(
+                "WasGo: `{kind}` is not a permission kind WasGo checks ({:?})",
+                wasgo_core::permissions::KINDS
+            );
         }
         self.permissions.grant(&kind);
         self.denied.retain(|k| *k != kind);
@@ -326,13 +369,31 @@ impl WasmScript {
         self.kill_with("reloading");
         self.pump();
         self.drop_instance();
-        if !self.wasm_file.is_empty() && self.module.as_ref().is_none_or(|m| !m.bind().get_source_path().is_empty()) {
+        if !self.wasm_file.is_empty()
+            && self
+                .module
+                .as_ref()
+                .is_none_or(|m| !m.bind().get_source_path().is_empty())
+        {
             // Re-read the file: a changed file has a new hash and compiles anew.
-            let path = if let Some(m) = &self.module { m.bind().get_source_path() } else { self.wasm_file.clone() };
+            let path = if let Some(m) = &self.module {
+                m.bind().get_source_path()
+            } else {
+                self.wasm_file.clone()
+            };
             match engine::read_file(&path.to_string()) {
-                Ok(bytes) => match engine::compile_to_resource(&bytes, &engine::name_from_path(&path.to_string()), &path.to_string()) {
+                Ok(bytes) => match engine::compile_to_resource(
+                    &bytes,
+                    &engine::name_from_path(&path.to_string()),
+                    &path.to_string(),
+                ) {
                     Some(m) => self.module = Some(m),
-                    None => return self.fail(Error::ERR_CANT_CREATE, format!("cannot reload `{path}`: see WasmEngine.get_last_error()")),
+                    None => {
+                        return self.fail(
+                            Error::ERR_CANT_CREATE,
+                            format!("cannot reload `{path}`: see WasmEngine.get_last_error()"),
+                        )
+                    }
                 },
                 Err(e) => return self.fail(Error::ERR_CANT_OPEN, e),
             }
@@ -363,7 +424,13 @@ impl WasmScript {
             return Some(m.clone());
         }
         if self.wasm_file.is_empty() {
-            self.fail(Error::ERR_CANT_OPEN, format!("`{}` has neither `module` nor `wasm_file` set; point it at a .wasm file", self.base().get_name()));
+            self.fail(
+                Error::ERR_CANT_OPEN,
+                format!(
+                    "`{}` has neither `module` nor `wasm_file` set; point it at a .wasm file",
+                    self.base().get_name()
+                ),
+            );
             return None;
         }
         let path = self.wasm_file.to_string();
@@ -393,8 +460,16 @@ impl WasmScript {
                 level
             );
         }
-        let memory_mb = if self.memory_limit_mb > 0 { self.memory_limit_mb } else { settings::positive(settings::MEMORY_MB, 64) };
-        let timeout_ms = if self.main_timeout_ms > 0 { self.main_timeout_ms } else { settings::int(settings::MAIN_TIMEOUT_MS, 0).max(0) };
+        let memory_mb = if self.memory_limit_mb > 0 {
+            self.memory_limit_mb
+        } else {
+            settings::positive(settings::MEMORY_MB, 64)
+        };
+        let timeout_ms = if self.main_timeout_ms > 0 {
+            self.main_timeout_ms
+        } else {
+            settings::int(settings::MAIN_TIMEOUT_MS, 0).max(0)
+        };
         let budget_ms = settings::positive(settings::CALLBACK_BUDGET_MS, 50);
         let storage_mb = settings::positive(settings::STORAGE_MB, 16);
         let network = settings::network();
@@ -428,13 +503,18 @@ impl WasmScript {
     }
 
     fn run_main(&mut self) -> Error {
-        let Some(instance) = self.instance.as_mut() else { return Error::ERR_UNCONFIGURED };
+        let Some(instance) = self.instance.as_mut() else {
+            return Error::ERR_UNCONFIGURED;
+        };
         match instance.start_main() {
             Ok(_) => {
                 self.signals().started().emit();
                 Error::OK
             }
-            Err(WasgoError::Busy { name }) => self.fail(Error::ERR_BUSY, format!("`{name}` is already running its `main`")),
+            Err(WasgoError::Busy { name }) => self.fail(
+                Error::ERR_BUSY,
+                format!("`{name}` is already running its `main`"),
+            ),
             Err(e) => self.fail(Error::ERR_CANT_CREATE, e.to_string()),
         }
     }
@@ -443,7 +523,9 @@ impl WasmScript {
         if self.ready_called {
             return;
         }
-        let Some(instance) = self.instance.as_mut() else { return };
+        let Some(instance) = self.instance.as_mut() else {
+            return;
+        };
         if !instance.status().is_live() {
             return;
         }
@@ -457,8 +539,13 @@ impl WasmScript {
     }
 
     fn frame_callback(&mut self, export: &str, delta: f64) {
-        let Some(instance) = self.instance.as_mut() else { return };
-        if !instance.status().is_live() || instance.is_main_running() || !instance.has_export(export) {
+        let Some(instance) = self.instance.as_mut() else {
+            return;
+        };
+        if !instance.status().is_live()
+            || instance.is_main_running()
+            || !instance.has_export(export)
+        {
             return;
         }
         if let Err(e) = instance.call(export, &[Val::F64(delta.to_bits())]) {
@@ -480,7 +567,12 @@ impl WasmScript {
         let ended = self.emit_events();
         self.deliver_outbox();
         self.deliver_http_responses();
-        if ended && self.instance.as_ref().is_some_and(|i| !i.status().is_live()) {
+        if ended
+            && self
+                .instance
+                .as_ref()
+                .is_some_and(|i| !i.status().is_live())
+        {
             live::remove(self.base().instance_id());
             if let Some(key) = self.key.take() {
                 objects::unregister(key);
@@ -490,7 +582,9 @@ impl WasmScript {
 
     /// Emits the core's events as signals; returns whether the instance has ended.
     fn emit_events(&mut self) -> bool {
-        let Some(instance) = self.instance.as_mut() else { return false };
+        let Some(instance) = self.instance.as_mut() else {
+            return false;
+        };
         instance.reap_worker();
         let events = instance.drain_events();
         let name = instance.name().to_string();
@@ -509,7 +603,9 @@ impl WasmScript {
                     self.signals().output().emit(&GString::from(text.as_str()));
                 }
                 ModEvent::UnexposedCall { function, level } => {
-                    self.signals().unexposed_call().emit(&GString::from(function.as_str()), level.number() as i64);
+                    self.signals()
+                        .unexposed_call()
+                        .emit(&GString::from(function.as_str()), level.number() as i64);
                 }
                 ModEvent::Finished { exit_code } => {
                     self.signals().finished().emit(exit_code as i64);
@@ -517,15 +613,25 @@ impl WasmScript {
                 ModEvent::Trapped { message } => {
                     godot_error!("WasGo: {message}");
                     self.last_error = message.clone();
-                    self.signals().trapped().emit(&GString::from(message.as_str()));
+                    self.signals()
+                        .trapped()
+                        .emit(&GString::from(message.as_str()));
                 }
                 ModEvent::Killed { reason } => {
-                    self.signals().killed().emit(&GString::from(reason.as_str()));
+                    self.signals()
+                        .killed()
+                        .emit(&GString::from(reason.as_str()));
                 }
                 ModEvent::PermissionRequested { kind, detail } => {
                     self.permissions.request_delivered(&kind);
-                    let handled = !self.base().get_signal_connection_list("permission_requested").is_empty();
-                    self.signals().permission_requested().emit(&GString::from(kind.as_str()), &GString::from(detail.as_str()));
+                    let handled = !self
+                        .base()
+                        .get_signal_connection_list("permission_requested")
+                        .is_empty();
+                    self.signals().permission_requested().emit(
+                        &GString::from(kind.as_str()),
+                        &GString::from(detail.as_str()),
+                    );
                     if !handled && !self.permissions.has(&kind) {
                         self.ask_player(&name, &kind);
                     }
@@ -548,7 +654,9 @@ impl WasmScript {
             if outbox.callbacks.is_empty() {
                 return;
             }
-            let Some(instance) = self.instance.as_mut() else { return };
+            let Some(instance) = self.instance.as_mut() else {
+                return;
+            };
             if !instance.status().is_live() || !instance.has_export("native_callback") {
                 return;
             }
@@ -558,7 +666,9 @@ impl WasmScript {
             }
             while let Some((id, args)) = outbox.callbacks.pop_front() {
                 objects::set_callback_args(key, args);
-                let Some(instance) = self.instance.as_mut() else { return };
+                let Some(instance) = self.instance.as_mut() else {
+                    return;
+                };
                 let result = instance.call("native_callback", &[Val::I32(id)]);
                 objects::set_callback_args(key, Vec::new());
                 self.emit_events();
@@ -588,7 +698,9 @@ impl WasmScript {
     fn mod_id(&self) -> Option<String> {
         let name = match &self.module {
             Some(m) => m.bind().mod_name(),
-            None if !self.wasm_file.is_empty() => engine::name_from_path(&self.wasm_file.to_string()),
+            None if !self.wasm_file.is_empty() => {
+                engine::name_from_path(&self.wasm_file.to_string())
+            }
             None => return None,
         };
         Some(wasgo_core::grants::mod_id(&name))
@@ -608,7 +720,9 @@ impl WasmScript {
             self.denied.push(kind.to_string());
             return;
         }
-        let id = self.mod_id().unwrap_or_else(|| wasgo_core::grants::mod_id(mod_name));
+        let id = self
+            .mod_id()
+            .unwrap_or_else(|| wasgo_core::grants::mod_id(mod_name));
         let mut dialog = permissions::dialog(self.base().instance_id(), &id, kind);
         self.asking.push(kind.to_string());
         // A child of the node: it goes when the node goes.
@@ -629,9 +743,14 @@ impl WasmScript {
     /// Calls the mod's `http_response(id, status)` for each finished request (they wait while
     /// `main` holds the instance; without the export, the mod polls `http_body`).
     fn deliver_http_responses(&mut self) {
-        let Some(instance) = self.instance.as_mut() else { return };
+        let Some(instance) = self.instance.as_mut() else {
+            return;
+        };
         let pending = instance.take_http_responses();
-        if pending.is_empty() || !instance.status().is_live() || !instance.has_export("http_response") {
+        if pending.is_empty()
+            || !instance.status().is_live()
+            || !instance.has_export("http_response")
+        {
             return;
         }
         if instance.is_main_running() {
@@ -639,7 +758,9 @@ impl WasmScript {
             return;
         }
         for (id, status) in pending {
-            let Some(instance) = self.instance.as_mut() else { return };
+            let Some(instance) = self.instance.as_mut() else {
+                return;
+            };
             let result = instance.call("http_response", &[Val::I32(id), Val::I32(status)]);
             self.emit_events();
             if let Err(e) = result {

@@ -1,8 +1,8 @@
 //! WasGo's project settings: registered with defaults and hints, read where they are used.
 
 use godot::classes::ProjectSettings;
-use godot::register::info::PropertyHint;
 use godot::prelude::*;
+use godot::register::info::PropertyHint;
 use wasgo_core::SafetyLevel;
 
 pub const LEVEL: &str = "wasgo/safety/level";
@@ -20,7 +20,14 @@ pub const DEBUG_INFO: &str = "wasgo/runtime/debug_info";
 /// Whether mods' output lines are also printed to Godot's output as `[mod] text` (default true).
 pub const PRINT_OUTPUT: &str = "wasgo/runtime/print_output";
 
-fn add(name: &str, default: Variant, ty: VariantType, hint: PropertyHint, hint_string: &str, basic: bool) {
+fn add(
+    name: &str,
+    default: Variant,
+    ty: VariantType,
+    hint: PropertyHint,
+    hint_string: &str,
+    basic: bool,
+) {
     let mut ps = ProjectSettings::singleton();
     if !ps.has_setting(name) {
         ps.set_setting(name, &default);
@@ -38,18 +45,102 @@ fn add(name: &str, default: Variant, ty: VariantType, hint: PropertyHint, hint_s
 
 /// Registers every setting (idempotent; values already in project.godot are kept).
 pub fn register() {
-    add(LEVEL, 1.to_variant(), VariantType::INT, PropertyHint::ENUM, "Safe:1,Safe with wrappers:2,Unsafe:3", true);
-    add(URL_WHITELIST, PackedStringArray::new().to_variant(), VariantType::PACKED_STRING_ARRAY, PropertyHint::NONE, "", true);
-    add(AUTO_GRANT, PackedStringArray::new().to_variant(), VariantType::PACKED_STRING_ARRAY, PropertyHint::NONE, "", true);
-    add(ALLOWLIST_FILES, PackedStringArray::new().to_variant(), VariantType::PACKED_STRING_ARRAY, PropertyHint::NONE, "", false);
-    add(MEMORY_MB, 64.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,4096,1,suffix:MiB", true);
-    add(CALLBACK_BUDGET_MS, 50.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,10000,1,suffix:ms", true);
-    add(MAIN_TIMEOUT_MS, 0.to_variant(), VariantType::INT, PropertyHint::RANGE, "0,3600000,1,or_greater,suffix:ms", true);
-    add(STORAGE_MB, 16.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,4096,1,suffix:MiB", true);
-    add(HTTP_RESPONSE_KB, 1024.to_variant(), VariantType::INT, PropertyHint::RANGE, "1,1048576,1,suffix:KiB", true);
-    add(CACHE_DIR, "user://wasgo_cache".to_variant(), VariantType::STRING, PropertyHint::DIR, "", false);
-    add(DEBUG_INFO, false.to_variant(), VariantType::BOOL, PropertyHint::NONE, "", false);
-    add(PRINT_OUTPUT, true.to_variant(), VariantType::BOOL, PropertyHint::NONE, "", false);
+    add(
+        LEVEL,
+        1.to_variant(),
+        VariantType::INT,
+        PropertyHint::ENUM,
+        "Safe:1,Safe with wrappers:2,Unsafe:3",
+        true,
+    );
+    add(
+        URL_WHITELIST,
+        PackedStringArray::new().to_variant(),
+        VariantType::PACKED_STRING_ARRAY,
+        PropertyHint::NONE,
+        "",
+        true,
+    );
+    add(
+        AUTO_GRANT,
+        PackedStringArray::new().to_variant(),
+        VariantType::PACKED_STRING_ARRAY,
+        PropertyHint::NONE,
+        "",
+        true,
+    );
+    add(
+        ALLOWLIST_FILES,
+        PackedStringArray::new().to_variant(),
+        VariantType::PACKED_STRING_ARRAY,
+        PropertyHint::NONE,
+        "",
+        false,
+    );
+    add(
+        MEMORY_MB,
+        64.to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,4096,1,suffix:MiB",
+        true,
+    );
+    add(
+        CALLBACK_BUDGET_MS,
+        50.to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,10000,1,suffix:ms",
+        true,
+    );
+    add(
+        MAIN_TIMEOUT_MS,
+        0.to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "0,3600000,1,or_greater,suffix:ms",
+        true,
+    );
+    add(
+        STORAGE_MB,
+        16.to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,4096,1,suffix:MiB",
+        true,
+    );
+    add(
+        HTTP_RESPONSE_KB,
+        1024.to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,1048576,1,suffix:KiB",
+        true,
+    );
+    add(
+        CACHE_DIR,
+        "user://wasgo_cache".to_variant(),
+        VariantType::STRING,
+        PropertyHint::DIR,
+        "",
+        false,
+    );
+    add(
+        DEBUG_INFO,
+        false.to_variant(),
+        VariantType::BOOL,
+        PropertyHint::NONE,
+        "",
+        false,
+    );
+    add(
+        PRINT_OUTPUT,
+        true.to_variant(),
+        VariantType::BOOL,
+        PropertyHint::NONE,
+        "",
+        false,
+    );
 }
 
 fn get(name: &str) -> Variant {
@@ -80,7 +171,9 @@ pub fn strings(name: &str) -> Vec<String> {
         return list.iter_shared().map(|x| x.to_string()).collect();
     }
     if !v.is_nil() {
-        godot_warn!("WasGo: project setting `{name}` should be a list of strings, not {v}; ignoring it");
+        godot_warn!(
+            "WasGo: project setting `{name}` should be a list of strings, not {v}; ignoring it"
+        );
     }
     Vec::new()
 }
@@ -90,7 +183,10 @@ pub fn boolean(name: &str, default: bool) -> bool {
 }
 
 pub fn string(name: &str, default: &str) -> String {
-    get(name).try_to::<GString>().map(|s| s.to_string()).unwrap_or_else(|_| default.to_string())
+    get(name)
+        .try_to::<GString>()
+        .map(|s| s.to_string())
+        .unwrap_or_else(|_| default.to_string())
 }
 
 /// The project's safety ceiling; a bad value falls back to level 1 (the safe default) with a warning.
@@ -127,5 +223,7 @@ pub fn network() -> wasgo_core::NetworkConfig {
 
 /// Turns `res://` or `user://` paths into real file-system paths.
 pub fn globalize(path: &str) -> String {
-    ProjectSettings::singleton().globalize_path(path).to_string()
+    ProjectSettings::singleton()
+        .globalize_path(path)
+        .to_string()
 }

@@ -17,11 +17,22 @@ pub fn run(repo: &Repo) -> Result<()> {
     let project = repo.project();
     let project = project.to_string_lossy();
     for script in BENCHES {
-        let run = run_godot(&godot, &["--headless", "--path", &project, "-s", script], Duration::from_secs(600), true)?;
+        let run = run_godot(
+            &godot,
+            &["--headless", "--path", &project, "-s", script],
+            Duration::from_secs(600),
+            true,
+        )?;
         let mut problems: Vec<String> = run.exit_problem().into_iter().collect();
         problems.extend(run.lines_matching(FATAL_PATTERNS));
         if !problems.is_empty() {
-            return Err(Failure::new(format!("the benchmark `{script}` failed:\n  - {}", problems.join("\n  - ")), "read Godot's output above"));
+            return Err(Failure::new(
+                format!(
+                    "the benchmark `{script}` failed:\n  - {}",
+                    problems.join("\n  - ")
+                ),
+                "read Godot's output above",
+            ));
         }
     }
     Ok(())

@@ -30,12 +30,30 @@ pub struct GeneratedFile {
 /// Every generated file, from `functions` (the catalog in production, a test table in tests).
 pub fn generate(functions: &[HostFunction]) -> Vec<GeneratedFile> {
     vec![
-        GeneratedFile { path: "mods/sdk/rust/src/sys.rs", text: rust(functions) },
-        GeneratedFile { path: "mods/sdk/c/wasgo_sys.h", text: c(functions) },
-        GeneratedFile { path: "mods/sdk/zig/sys.zig", text: zig(functions) },
-        GeneratedFile { path: "mods/sdk/assemblyscript/sys.ts", text: assemblyscript(functions) },
-        GeneratedFile { path: "mods/sdk/go/wasgo/sys.go", text: go(functions) },
-        GeneratedFile { path: "docs/abi.md", text: abi_reference(functions) },
+        GeneratedFile {
+            path: "mods/sdk/rust/src/sys.rs",
+            text: rust(functions),
+        },
+        GeneratedFile {
+            path: "mods/sdk/c/wasgo_sys.h",
+            text: c(functions),
+        },
+        GeneratedFile {
+            path: "mods/sdk/zig/sys.zig",
+            text: zig(functions),
+        },
+        GeneratedFile {
+            path: "mods/sdk/assemblyscript/sys.ts",
+            text: assemblyscript(functions),
+        },
+        GeneratedFile {
+            path: "mods/sdk/go/wasgo/sys.go",
+            text: go(functions),
+        },
+        GeneratedFile {
+            path: "docs/abi.md",
+            text: abi_reference(functions),
+        },
     ]
 }
 
@@ -52,7 +70,10 @@ pub fn write(repo: &Repo) -> Result<()> {
         fs::write(&path, &file.text).map_err(|e| io_failure(&path, e))?;
         println!("xtask: wrote {}", file.path);
     }
-    println!("xtask: bindings are up to date with the catalog ({} functions)", WASGO_FUNCTIONS.len());
+    println!(
+        "xtask: bindings are up to date with the catalog ({} functions)",
+        WASGO_FUNCTIONS.len()
+    );
     Ok(())
 }
 
@@ -64,7 +85,10 @@ pub fn check(repo: &Repo) -> Result<()> {
         return Ok(());
     }
     Err(Failure::new(
-        format!("generated files differ from the catalog in rust/wasgo-catalog: {}", stale.join(", ")),
+        format!(
+            "generated files differ from the catalog in rust/wasgo-catalog: {}",
+            stale.join(", ")
+        ),
         format!("run `{COMMAND}` and commit the result"),
     ))
 }
@@ -79,7 +103,10 @@ pub fn stale_files(root: &Path, files: &[GeneratedFile]) -> Vec<String> {
 }
 
 fn io_failure(path: &PathBuf, e: std::io::Error) -> Failure {
-    Failure::new(format!("cannot write `{}`: {e}", path.display()), "check that the checkout is writable")
+    Failure::new(
+        format!("cannot write `{}`: {e}", path.display()),
+        "check that the checkout is writable",
+    )
 }
 
 fn header_line(comment: &str) -> String {
@@ -90,7 +117,13 @@ fn header_line(comment: &str) -> String {
 fn doc_lines(f: &HostFunction) -> [String; 2] {
     [
         f.doc.to_string(),
-        format!("`{}.{}`: `{}`, safety level {} and up.", WASGO_MODULE, f.name, f.signature(), f.level),
+        format!(
+            "`{}.{}`: `{}`, safety level {} and up.",
+            WASGO_MODULE,
+            f.name,
+            f.signature(),
+            f.level
+        ),
     ]
 }
 
@@ -108,15 +141,20 @@ fn params<'a>(f: &'a HostFunction) -> impl Iterator<Item = (&'a str, Abi)> + 'a 
 // ---- Rust ------------------------------------------------------------------------------------
 
 const RUST_KEYWORDS: &[&str] = &[
-    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in",
-    "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super",
-    "trait", "true", "type", "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract", "become", "box",
-    "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
+    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+    "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
 
 /// A Rust identifier for `name`: keywords get a trailing underscore (`self` → `self_`).
 fn rust_ident(name: &str) -> String {
-    if RUST_KEYWORDS.contains(&name) { format!("{name}_") } else { name.to_string() }
+    if RUST_KEYWORDS.contains(&name) {
+        format!("{name}_")
+    } else {
+        name.to_string()
+    }
 }
 
 fn rust_type(t: Abi) -> &'static str {
@@ -137,14 +175,26 @@ fn rust(functions: &[HostFunction]) -> String {
         for line in doc_lines(f) {
             out.push_str(&format!("    /// {line}\n"));
         }
-        let args: Vec<String> = params(f).map(|(n, t)| format!("{}: {}", rust_ident(n), rust_type(t))).collect();
+        let args: Vec<String> = params(f)
+            .map(|(n, t)| format!("{}: {}", rust_ident(n), rust_type(t)))
+            .collect();
         let ret = match f.results {
             [] => String::new(),
             [one] => format!(" -> {}", rust_type(*one)),
-            many => format!(" -> ({})", many.iter().map(|t| rust_type(*t)).collect::<Vec<_>>().join(", ")),
+            many => format!(
+                " -> ({})",
+                many.iter()
+                    .map(|t| rust_type(*t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
         out.push_str(&format!("    #[link_name = \"{}\"]\n", f.name));
-        out.push_str(&format!("    pub fn {}({}){ret};\n", rust_ident(f.name), args.join(", ")));
+        out.push_str(&format!(
+            "    pub fn {}({}){ret};\n",
+            rust_ident(f.name),
+            args.join(", ")
+        ));
     }
     out.push_str("}\n");
     out
@@ -186,9 +236,18 @@ fn c(functions: &[HostFunction]) -> String {
                 continue;
             }
         };
-        let args: Vec<String> = params(f).map(|(n, t)| format!("{} {n}", c_type(t))).collect();
-        let args = if args.is_empty() { "void".to_string() } else { args.join(", ") };
-        out.push_str(&format!("WASGO_IMPORT(\"{}\") {ret} wasgo_{}({args});\n", f.name, f.name));
+        let args: Vec<String> = params(f)
+            .map(|(n, t)| format!("{} {n}", c_type(t)))
+            .collect();
+        let args = if args.is_empty() {
+            "void".to_string()
+        } else {
+            args.join(", ")
+        };
+        out.push_str(&format!(
+            "WASGO_IMPORT(\"{}\") {ret} wasgo_{}({args});\n",
+            f.name, f.name
+        ));
     }
     out.push_str("\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* WASGO_SYS_H */\n");
     out
@@ -197,15 +256,63 @@ fn c(functions: &[HostFunction]) -> String {
 // ---- Zig -------------------------------------------------------------------------------------
 
 const ZIG_KEYWORDS: &[&str] = &[
-    "addrspace", "align", "allowzero", "and", "anyframe", "anytype", "asm", "async", "await", "break", "callconv",
-    "catch", "comptime", "const", "continue", "defer", "else", "enum", "errdefer", "error", "export", "extern", "fn",
-    "for", "if", "inline", "linksection", "noalias", "noinline", "nosuspend", "opaque", "or", "orelse", "packed", "pub",
-    "resume", "return", "struct", "suspend", "switch", "test", "threadlocal", "try", "union", "unreachable",
-    "usingnamespace", "var", "volatile", "while",
+    "addrspace",
+    "align",
+    "allowzero",
+    "and",
+    "anyframe",
+    "anytype",
+    "asm",
+    "async",
+    "await",
+    "break",
+    "callconv",
+    "catch",
+    "comptime",
+    "const",
+    "continue",
+    "defer",
+    "else",
+    "enum",
+    "errdefer",
+    "error",
+    "export",
+    "extern",
+    "fn",
+    "for",
+    "if",
+    "inline",
+    "linksection",
+    "noalias",
+    "noinline",
+    "nosuspend",
+    "opaque",
+    "or",
+    "orelse",
+    "packed",
+    "pub",
+    "resume",
+    "return",
+    "struct",
+    "suspend",
+    "switch",
+    "test",
+    "threadlocal",
+    "try",
+    "union",
+    "unreachable",
+    "usingnamespace",
+    "var",
+    "volatile",
+    "while",
 ];
 
 fn zig_ident(name: &str) -> String {
-    if ZIG_KEYWORDS.contains(&name) { format!("@\"{name}\"") } else { name.to_string() }
+    if ZIG_KEYWORDS.contains(&name) {
+        format!("@\"{name}\"")
+    } else {
+        name.to_string()
+    }
 }
 
 fn zig(functions: &[HostFunction]) -> String {
@@ -219,7 +326,9 @@ fn zig(functions: &[HostFunction]) -> String {
         for line in doc_lines(f) {
             out.push_str(&format!("/// {line}\n"));
         }
-        let args: Vec<String> = params(f).map(|(n, t)| format!("{}: {}", zig_ident(n), t.name())).collect();
+        let args: Vec<String> = params(f)
+            .map(|(n, t)| format!("{}: {}", zig_ident(n), t.name()))
+            .collect();
         let ret = match f.results {
             [] => "void",
             [one] => one.name(),
@@ -228,7 +337,11 @@ fn zig(functions: &[HostFunction]) -> String {
                 continue;
             }
         };
-        out.push_str(&format!("pub extern \"wasgo\" fn {}({}) {ret};\n", zig_ident(f.name), args.join(", ")));
+        out.push_str(&format!(
+            "pub extern \"wasgo\" fn {}({}) {ret};\n",
+            zig_ident(f.name),
+            args.join(", ")
+        ));
     }
     out
 }
@@ -237,14 +350,54 @@ fn zig(functions: &[HostFunction]) -> String {
 
 /// Names AssemblyScript (TypeScript) reserves or that clash with its standard library globals.
 const TS_RESERVED: &[&str] = &[
-    "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum",
-    "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null",
-    "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "let",
-    "static", "yield", "abort",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "import",
+    "in",
+    "instanceof",
+    "new",
+    "null",
+    "return",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "let",
+    "static",
+    "yield",
+    "abort",
 ];
 
 fn ts_ident(name: &str) -> String {
-    if TS_RESERVED.contains(&name) { format!("{name}_") } else { name.to_string() }
+    if TS_RESERVED.contains(&name) {
+        format!("{name}_")
+    } else {
+        name.to_string()
+    }
 }
 
 fn assemblyscript(functions: &[HostFunction]) -> String {
@@ -257,7 +410,9 @@ fn assemblyscript(functions: &[HostFunction]) -> String {
         out.push('\n');
         let [doc, sig] = doc_lines(f);
         out.push_str(&format!("/** {doc}\n *  {sig} */\n"));
-        let args: Vec<String> = params(f).map(|(n, t)| format!("{}: {}", ts_ident(n), t.name())).collect();
+        let args: Vec<String> = params(f)
+            .map(|(n, t)| format!("{}: {}", ts_ident(n), t.name()))
+            .collect();
         let ret = match f.results {
             [] => "void",
             [one] => one.name(),
@@ -267,7 +422,11 @@ fn assemblyscript(functions: &[HostFunction]) -> String {
             }
         };
         out.push_str(&format!("@external(\"wasgo\", \"{}\")\n", f.name));
-        out.push_str(&format!("export declare function {}({}): {ret};\n", ts_ident(f.name), args.join(", ")));
+        out.push_str(&format!(
+            "export declare function {}({}): {ret};\n",
+            ts_ident(f.name),
+            args.join(", ")
+        ));
     }
     out
 }
@@ -297,13 +456,39 @@ fn go_name(name: &str) -> String {
 }
 
 const GO_KEYWORDS: &[&str] = &[
-    "break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough", "for", "func", "go",
-    "goto", "if", "import", "interface", "map", "package", "range", "return", "select", "struct", "switch", "type",
+    "break",
+    "case",
+    "chan",
+    "const",
+    "continue",
+    "default",
+    "defer",
+    "else",
+    "fallthrough",
+    "for",
+    "func",
+    "go",
+    "goto",
+    "if",
+    "import",
+    "interface",
+    "map",
+    "package",
+    "range",
+    "return",
+    "select",
+    "struct",
+    "switch",
+    "type",
     "var",
 ];
 
 fn go_param(name: &str) -> String {
-    if GO_KEYWORDS.contains(&name) { format!("{name}_") } else { name.to_string() }
+    if GO_KEYWORDS.contains(&name) {
+        format!("{name}_")
+    } else {
+        name.to_string()
+    }
 }
 
 fn go(functions: &[HostFunction]) -> String {
@@ -319,7 +504,9 @@ fn go(functions: &[HostFunction]) -> String {
         let name = go_name(f.name);
         let [doc, sig] = doc_lines(f);
         out.push_str(&format!("// {name}: {doc}\n// {sig}\n//\n"));
-        let args: Vec<String> = params(f).map(|(n, t)| format!("{} {}", go_param(n), go_type(t))).collect();
+        let args: Vec<String> = params(f)
+            .map(|(n, t)| format!("{} {}", go_param(n), go_type(t)))
+            .collect();
         let ret = match f.results {
             [] => String::new(),
             [one] => format!(" {}", go_type(*one)),
@@ -342,18 +529,27 @@ fn abi_reference(functions: &[HostFunction]) -> String {
     out.push_str(ABI_INTRO);
     for level in SafetyLevel::ALL {
         let at_level: Vec<&HostFunction> = functions.iter().filter(|f| f.level == level).collect();
-        out.push_str(&format!("\n### Level {} — {}\n\n", level.number(), level.title()));
+        out.push_str(&format!(
+            "\n### Level {} — {}\n\n",
+            level.number(),
+            level.title()
+        ));
         if at_level.is_empty() {
             out.push_str("No functions of its own: level 3 lifts the allowlist instead (all of ClassDB, every singleton, WASI with `res://` and `user://`).\n");
             continue;
         }
         out.push_str("| function | signature | status | what it does |\n|---|---|---|---|\n");
         for f in at_level {
-            let args: Vec<String> = params(f).map(|(n, t)| format!("{n}: {}", t.name())).collect();
+            let args: Vec<String> = params(f)
+                .map(|(n, t)| format!("{n}: {}", t.name()))
+                .collect();
             let ret = match f.results {
                 [] => String::new(),
                 [one] => format!(" -> {}", one.name()),
-                many => format!(" -> ({})", many.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")),
+                many => format!(
+                    " -> ({})",
+                    many.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
+                ),
             };
             let status = match f.availability {
                 Availability::Ready => "ready",
@@ -455,7 +651,10 @@ mod tests {
     #[test]
     fn checked_in_bindings_match_the_catalog() {
         let stale = stale_files(&repo_root(), &generate(WASGO_FUNCTIONS));
-        assert!(stale.is_empty(), "stale generated files (run `{COMMAND}`): {stale:?}");
+        assert!(
+            stale.is_empty(),
+            "stale generated files (run `{COMMAND}`): {stale:?}"
+        );
     }
 
     #[test]
@@ -470,7 +669,13 @@ mod tests {
         assert!(stale_files(&dir, &files).is_empty());
         fs::write(dir.join("mods/sdk/c/wasgo_sys.h"), "/* edited */").unwrap();
         fs::remove_file(dir.join("docs/abi.md")).unwrap();
-        assert_eq!(stale_files(&dir, &files), vec!["mods/sdk/c/wasgo_sys.h".to_string(), "docs/abi.md".to_string()]);
+        assert_eq!(
+            stale_files(&dir, &files),
+            vec![
+                "mods/sdk/c/wasgo_sys.h".to_string(),
+                "docs/abi.md".to_string()
+            ]
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -478,7 +683,11 @@ mod tests {
     fn every_generated_file_says_so_in_its_first_line() {
         for f in generate(WASGO_FUNCTIONS) {
             let first = f.text.lines().next().unwrap();
-            assert!(first.contains(&format!("Generated by `{COMMAND}`")), "{}: {first}", f.path);
+            assert!(
+                first.contains(&format!("Generated by `{COMMAND}`")),
+                "{}: {first}",
+                f.path
+            );
         }
     }
 
@@ -511,8 +720,17 @@ mod tests {
             doc: "Sets a Vector2 property.",
         };
         let files = generate(&[extra]);
-        let text = |suffix: &str| files.iter().find(|f| f.path.ends_with(suffix)).unwrap().text.clone();
-        assert!(text("sys.rs").contains("pub fn set_vec2(handle: i32, name_ptr: i32, name_len: i32, x: f32, y: f32) -> i32;"));
+        let text = |suffix: &str| {
+            files
+                .iter()
+                .find(|f| f.path.ends_with(suffix))
+                .unwrap()
+                .text
+                .clone()
+        };
+        assert!(text("sys.rs").contains(
+            "pub fn set_vec2(handle: i32, name_ptr: i32, name_len: i32, x: f32, y: f32) -> i32;"
+        ));
         assert!(text("wasgo_sys.h").contains("int32_t wasgo_set_vec2(int32_t handle, int32_t name_ptr, int32_t name_len, float x, float y);"));
         assert!(text("sys.zig").contains("pub extern \"wasgo\" fn set_vec2(handle: i32, name_ptr: i32, name_len: i32, x: f32, y: f32) i32;"));
         assert!(text("sys.ts").contains("export declare function set_vec2(handle: i32, name_ptr: i32, name_len: i32, x: f32, y: f32): i32;"));

@@ -109,7 +109,11 @@ fn library_file_name() -> String {
 pub fn install(built: &Path, dest: &Path, fix: &str) -> Result<()> {
     copy_replacing(built, dest).map_err(|e| {
         Failure::new(
-            format!("could not copy `{}` to `{}`: {e}", built.display(), dest.display()),
+            format!(
+                "could not copy `{}` to `{}`: {e}",
+                built.display(),
+                dest.display()
+            ),
             fix,
         )
     })

@@ -22,11 +22,23 @@ const EXPECTED: &[(&str, &str)] = &[
     ("leaderboard (AssemblyScript): ", "mod_event leaderboard: "),
     ("archivist (Go): ", "new record, "),
     ("bonus (WAT): ", "bonus: +5 for the newest player"),
-    ("hostile: files (Rust): ", "trapped: call to `wasgo.file_write`, which is not exposed at safety level 1"),
-    ("hostile: files (Rust): ", "unexposed_call wasgo.file_write at level 1"),
-    ("hostile: spin (Rust): ", "trapped: `hostile` overran its callback budget"),
+    (
+        "hostile: files (Rust): ",
+        "trapped: call to `wasgo.file_write`, which is not exposed at safety level 1",
+    ),
+    (
+        "hostile: files (Rust): ",
+        "unexposed_call wasgo.file_write at level 1",
+    ),
+    (
+        "hostile: spin (Rust): ",
+        "trapped: `hostile` overran its callback budget",
+    ),
     ("hostile: memory (Rust): ", "trapped: memory limit exceeded"),
-    ("verdict: ", "every mod acted and the hostile mod was contained"),
+    (
+        "verdict: ",
+        "every mod acted and the hostile mod was contained",
+    ),
 ];
 
 /// Plays the demo headless and checks its transcript; prints the transcript.
@@ -34,7 +46,12 @@ pub fn check(godot: &Path, repo: &Repo) -> Result<()> {
     let project = repo.project();
     let project = project.to_string_lossy();
     println!("xtask: playing the demo headless ({DEMO_SCENE})");
-    let run = run_godot(godot, &["--headless", "--path", &project, DEMO_SCENE], DEMO_TIMEOUT, false)?;
+    let run = run_godot(
+        godot,
+        &["--headless", "--path", &project, DEMO_SCENE],
+        DEMO_TIMEOUT,
+        false,
+    )?;
     for line in run.lines.iter().filter(|l| is_transcript(l)) {
         println!("  {line}");
     }
@@ -44,15 +61,26 @@ pub fn check(godot: &Path, repo: &Repo) -> Result<()> {
         return Ok(());
     }
     Err(Failure::new(
-        format!("the demo's headless run failed:\n  - {}", problems.join("\n  - ")),
+        format!(
+            "the demo's headless run failed:\n  - {}",
+            problems.join("\n  - ")
+        ),
         "play it with `cargo xtask run` and read its transcript",
     ))
 }
 
 /// A transcript line: `[  1.20s] who: text`.
 fn is_transcript(line: &str) -> bool {
-    let Some((stamp, _)) = line.strip_prefix('[').and_then(|rest| rest.split_once("] ")) else { return false };
-    stamp.trim().strip_suffix('s').is_some_and(|seconds| seconds.parse::<f64>().is_ok())
+    let Some((stamp, _)) = line
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once("] "))
+    else {
+        return false;
+    };
+    stamp
+        .trim()
+        .strip_suffix('s')
+        .is_some_and(|seconds| seconds.parse::<f64>().is_ok())
 }
 
 /// Everything wrong with a demo run.
@@ -60,7 +88,10 @@ fn judge(run: &GodotRun) -> Vec<String> {
     let mut problems: Vec<String> = run.exit_problem().into_iter().collect();
     problems.extend(run.lines_matching(FATAL_PATTERNS));
     for (who, what) in EXPECTED {
-        let seen = run.lines.iter().filter(|l| is_transcript(l)).any(|l| l.split_once("] ").is_some_and(|(_, rest)| rest.starts_with(who) && rest.contains(what)));
+        let seen = run.lines.iter().filter(|l| is_transcript(l)).any(|l| {
+            l.split_once("] ")
+                .is_some_and(|(_, rest)| rest.starts_with(who) && rest.contains(what))
+        });
         if !seen {
             problems.push(format!("no `{who}…{what}` line in the transcript"));
         }
@@ -84,7 +115,10 @@ mod tests {
     }
 
     fn full_transcript() -> Vec<String> {
-        EXPECTED.iter().map(|(who, what)| format!("[  3.00s] {who}{what} (details)")).collect()
+        EXPECTED
+            .iter()
+            .map(|(who, what)| format!("[  3.00s] {who}{what} (details)"))
+            .collect()
     }
 
     #[test]
@@ -96,7 +130,10 @@ mod tests {
 
     #[test]
     fn a_silent_mod_or_a_bad_exit_fails() {
-        let lines: Vec<String> = full_transcript().into_iter().filter(|l| !l.contains("bonus (WAT)")).collect();
+        let lines: Vec<String> = full_transcript()
+            .into_iter()
+            .filter(|l| !l.contains("bonus (WAT)"))
+            .collect();
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         let problems = judge(&run_with(&refs, 1));
         assert_eq!(problems.len(), 2, "{problems:?}");
@@ -107,8 +144,12 @@ mod tests {
     #[test]
     fn the_mods_own_echo_is_not_the_transcript() {
         // WasGo echoes mod output as `[name] text`; only timestamped lines count.
-        assert!(!is_transcript("[greeter] greeter: welcome to the arena, Ada!"));
-        assert!(is_transcript("[  0.30s] greeter (Zig): greeter: welcome to the arena, Ada!"));
+        assert!(!is_transcript(
+            "[greeter] greeter: welcome to the arena, Ada!"
+        ));
+        assert!(is_transcript(
+            "[  0.30s] greeter (Zig): greeter: welcome to the arena, Ada!"
+        ));
         assert!(is_transcript("[ 12.30s] game: Ada joins the arena"));
     }
 }

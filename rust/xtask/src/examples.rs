@@ -29,13 +29,48 @@ pub struct Example {
 
 /// Every example, in the order the sizes are printed.
 pub const EXAMPLES: &[Example] = &[
-    Example { name: "mover", language: "Rust", dir: "rust", build: build_rust },
-    Example { name: "hostile", language: "Rust", dir: "hostile", build: build_rust },
-    Example { name: "scorekeeper", language: "C", dir: "c", build: build_c },
-    Example { name: "greeter", language: "Zig", dir: "zig", build: build_zig },
-    Example { name: "leaderboard", language: "AssemblyScript", dir: "assemblyscript", build: build_assemblyscript },
-    Example { name: "archivist", language: "Go", dir: "go", build: build_go },
-    Example { name: "bonus", language: "WAT", dir: "wat", build: build_wat },
+    Example {
+        name: "mover",
+        language: "Rust",
+        dir: "rust",
+        build: build_rust,
+    },
+    Example {
+        name: "hostile",
+        language: "Rust",
+        dir: "hostile",
+        build: build_rust,
+    },
+    Example {
+        name: "scorekeeper",
+        language: "C",
+        dir: "c",
+        build: build_c,
+    },
+    Example {
+        name: "greeter",
+        language: "Zig",
+        dir: "zig",
+        build: build_zig,
+    },
+    Example {
+        name: "leaderboard",
+        language: "AssemblyScript",
+        dir: "assemblyscript",
+        build: build_assemblyscript,
+    },
+    Example {
+        name: "archivist",
+        language: "Go",
+        dir: "go",
+        build: build_go,
+    },
+    Example {
+        name: "bonus",
+        language: "WAT",
+        dir: "wat",
+        build: build_wat,
+    },
 ];
 
 /// Where the built examples go.
@@ -62,16 +97,26 @@ pub fn build(repo: &Repo) -> Result<()> {
     }
     println!("xtask: example mods in {}:", output_dir(repo).display());
     for (example, size) in sizes {
-        println!("  {:<18} {:<15} {:>9} bytes", format!("{}.wasm", example.name), example.language, size);
+        println!(
+            "  {:<18} {:<15} {:>9} bytes",
+            format!("{}.wasm", example.name),
+            example.language,
+            size
+        );
     }
     if wasm_opt.is_none() {
-        println!("xtask: wasm-opt (binaryen) is not installed, so the mods were not shrunk further");
+        println!(
+            "xtask: wasm-opt (binaryen) is not installed, so the mods were not shrunk further"
+        );
     }
     Ok(())
 }
 
 fn io_failure(path: &Path, e: std::io::Error) -> Failure {
-    Failure::new(format!("cannot use `{}`: {e}", path.display()), "check that the checkout is writable")
+    Failure::new(
+        format!("cannot use `{}`: {e}", path.display()),
+        "check that the checkout is writable",
+    )
 }
 
 /// `wasm-opt -Oz` from `raw` to `dest` (a plain copy without binaryen). Skipped when `raw` is
@@ -89,7 +134,12 @@ fn shrink(wasm_opt: Option<&Path>, raw: &Path, dest: &Path) -> Result<()> {
         Some(tool) => Command::new(tool)
             .args(["-Oz", "--strip-debug", "--strip-producers"])
             // The features today's toolchains emit by default; wasmtime supports them all.
-            .args(["--enable-bulk-memory", "--enable-sign-ext", "--enable-nontrapping-float-to-int", "--enable-mutable-globals"])
+            .args([
+                "--enable-bulk-memory",
+                "--enable-sign-ext",
+                "--enable-nontrapping-float-to-int",
+                "--enable-mutable-globals",
+            ])
             .args(["--enable-multivalue", "--enable-reference-types"])
             .arg(raw)
             .arg("-o")
@@ -100,7 +150,10 @@ fn shrink(wasm_opt: Option<&Path>, raw: &Path, dest: &Path) -> Result<()> {
     };
     if !shrunk {
         if wasm_opt.is_some() {
-            println!("xtask: wasm-opt could not shrink {}; using it as built", raw.display());
+            println!(
+                "xtask: wasm-opt could not shrink {}; using it as built",
+                raw.display()
+            );
         }
         copy_replacing(raw, dest).map_err(|e| io_failure(dest, e))?;
     }
@@ -111,7 +164,14 @@ fn build_rust(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
     let target_dir = repo.root.join("mods/target/examples");
     command::run(
         cargo()
-            .args(["build", "--release", "--quiet", "--target", RUST_TARGET, "--manifest-path"])
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "--target",
+                RUST_TARGET,
+                "--manifest-path",
+            ])
             .arg(source.join("Cargo.toml"))
             .arg("--target-dir")
             .arg(&target_dir),
@@ -126,7 +186,14 @@ fn build_c(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
     let sdk = repo.root.join("mods/sdk/c");
     let mut cmd = Command::new("clang");
     cmd.current_dir(source)
-        .args(["--target=wasm32-wasi", "--sysroot=/usr", "-Oz", "-Wall", "-Wextra", "-Werror"])
+        .args([
+            "--target=wasm32-wasi",
+            "--sysroot=/usr",
+            "-Oz",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+        ])
         .args(["-nostartfiles", "-Wl,--no-entry", "-Wl,--strip-all"])
         .arg("-I")
         .arg(&sdk)
@@ -140,9 +207,21 @@ fn build_zig(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
     let cache = toolchains::toolchains_dir(repo).join("zig-cache");
     let mut cmd = toolchains::zig(repo)?;
     cmd.current_dir(source)
-        .args(["build-exe", "-target", "wasm32-freestanding", "-O", "ReleaseSmall", "-fno-entry", "-rdynamic", "-fstrip"])
+        .args([
+            "build-exe",
+            "-target",
+            "wasm32-freestanding",
+            "-O",
+            "ReleaseSmall",
+            "-fno-entry",
+            "-rdynamic",
+            "-fstrip",
+        ])
         .args(["--dep", "wasgo", "-Mroot=src/main.zig"])
-        .arg(format!("-Mwasgo={}", repo.root.join("mods/sdk/zig/wasgo.zig").display()))
+        .arg(format!(
+            "-Mwasgo={}",
+            repo.root.join("mods/sdk/zig/wasgo.zig").display()
+        ))
         .arg("--cache-dir")
         .arg(cache.join("local"))
         .arg("--global-cache-dir")
@@ -157,7 +236,14 @@ fn build_assemblyscript(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
     cmd.current_dir(source)
         .args(["assembly/index.ts", "--outFile"])
         .arg(out)
-        .args(["--optimize", "--shrinkLevel", "2", "--noAssert", "--runtime", "incremental"])
+        .args([
+            "--optimize",
+            "--shrinkLevel",
+            "2",
+            "--noAssert",
+            "--runtime",
+            "incremental",
+        ])
         .arg("--use")
         .arg(format!("abort={sdk_abort}/wasgoAbort"));
     command::run(&mut cmd, "fix the AssemblyScript build error shown above")
@@ -169,7 +255,9 @@ fn relative_module(from: &Path, to: &Path) -> String {
     let to: Vec<_> = to.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
     let ups = std::iter::repeat_n("..".to_string(), from.len() - common);
-    let downs = to[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    let downs = to[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
     ups.chain(downs).collect::<Vec<_>>().join("/")
 }
 
@@ -186,7 +274,13 @@ fn build_go(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
         .env("GOCACHE", go_home.join("cache"))
         .env("GOPATH", go_home.join("path"))
         // A WASI reactor: WasGo runs `_initialize`, then calls the `//go:wasmexport` functions.
-        .args(["build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "-o"])
+        .args([
+            "build",
+            "-buildmode=c-shared",
+            "-trimpath",
+            "-ldflags=-s -w",
+            "-o",
+        ])
         .arg(out)
         .arg(".");
     command::run(&mut cmd, "fix the Go build error shown above")
@@ -194,10 +288,18 @@ fn build_go(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
 
 fn build_wat(_repo: &Repo, source: &Path, out: &Path) -> Result<()> {
     for file in sources_with_extension(source, "wat")? {
-        let bytes = wat::parse_file(&file).map_err(|e| Failure::new(format!("`{}` is not valid WAT: {e}", file.display()), "fix the WAT file"))?;
+        let bytes = wat::parse_file(&file).map_err(|e| {
+            Failure::new(
+                format!("`{}` is not valid WAT: {e}", file.display()),
+                "fix the WAT file",
+            )
+        })?;
         return fs::write(out, bytes).map_err(|e| io_failure(out, e));
     }
-    Err(Failure::new(format!("no .wat file in `{}`", source.display()), "add one"))
+    Err(Failure::new(
+        format!("no .wat file in `{}`", source.display()),
+        "add one",
+    ))
 }
 
 /// The files in `dir` ending in `.ext`, sorted.
@@ -221,7 +323,11 @@ mod tests {
         let repo = Repo::locate();
         for example in EXAMPLES {
             let dir = repo.root.join("mods/examples").join(example.dir);
-            assert!(dir.join("README.md").is_file(), "{} has no README.md", dir.display());
+            assert!(
+                dir.join("README.md").is_file(),
+                "{} has no README.md",
+                dir.display()
+            );
         }
     }
 
@@ -236,7 +342,10 @@ mod tests {
     #[test]
     fn module_paths_are_relative_with_forward_slashes() {
         assert_eq!(
-            relative_module(Path::new("/r/mods/examples/assemblyscript"), Path::new("/r/mods/sdk/assemblyscript/wasgo")),
+            relative_module(
+                Path::new("/r/mods/examples/assemblyscript"),
+                Path::new("/r/mods/sdk/assemblyscript/wasgo")
+            ),
             "../../sdk/assemblyscript/wasgo"
         );
     }

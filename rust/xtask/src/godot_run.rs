@@ -218,7 +218,12 @@ pub fn run_suite(godot: &Path, repo: &Repo, filter: Option<&str>) -> Result<Suit
 
 /// Runs `tests/run_tests.gd` headless on the tests of `dir` (default `res://tests/`) and judges
 /// the run.
-pub fn run_suite_in(godot: &Path, repo: &Repo, dir: Option<&str>, filter: Option<&str>) -> Result<SuiteReport> {
+pub fn run_suite_in(
+    godot: &Path,
+    repo: &Repo,
+    dir: Option<&str>,
+    filter: Option<&str>,
+) -> Result<SuiteReport> {
     let project = repo.project();
     let project = project.to_string_lossy();
     let filter_arg = filter.map(|f| format!("--filter={f}"));
@@ -283,8 +288,14 @@ pub const DISPLAY_DIR: &str = "res://tests/display/";
 
 /// Runs the tests of [`DISPLAY_DIR`] in a windowed Godot on a virtual X display (`xvfb-run`,
 /// software OpenGL, dummy audio). `None` when `xvfb-run` is not installed.
-pub fn run_display_suite(godot: &Path, repo: &Repo, filter: Option<&str>) -> Result<Option<SuiteReport>> {
-    let Some(xvfb) = crate::godot::find_on_path("xvfb-run") else { return Ok(None) };
+pub fn run_display_suite(
+    godot: &Path,
+    repo: &Repo,
+    filter: Option<&str>,
+) -> Result<Option<SuiteReport>> {
+    let Some(xvfb) = crate::godot::find_on_path("xvfb-run") else {
+        return Ok(None);
+    };
     let project = repo.project();
     let project = project.to_string_lossy();
     let godot = godot.to_string_lossy();

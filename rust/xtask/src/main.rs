@@ -233,10 +233,16 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     let mut suite = godot_run::run_suite(&godot, repo, filter)?;
     // What must survive a restart of the game is checked by a second Godot process.
     if filter.is_none_or(|f| f.contains("restart")) {
-        let second = godot_run::run_suite_in(&godot, repo, Some(godot_run::AFTER_RESTART_DIR), filter)?;
+        let second =
+            godot_run::run_suite_in(&godot, repo, Some(godot_run::AFTER_RESTART_DIR), filter)?;
         suite.passed += second.passed;
         suite.failed += second.failed;
-        suite.problems.extend(second.problems.into_iter().map(|p| format!("after restart: {p}")));
+        suite.problems.extend(
+            second
+                .problems
+                .into_iter()
+                .map(|p| format!("after restart: {p}")),
+        );
     }
     // WasGo's permission dialog needs a display: a virtual one when `xvfb-run` is installed.
     if filter.is_none_or(|f| f.contains("dialog")) {
@@ -244,13 +250,25 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
             Some(display) => {
                 suite.passed += display.passed;
                 suite.failed += display.failed;
-                suite.problems.extend(display.problems.into_iter().map(|p| format!("with a display: {p}")));
+                suite.problems.extend(
+                    display
+                        .problems
+                        .into_iter()
+                        .map(|p| format!("with a display: {p}")),
+                );
             }
-            None => println!("xtask: skipping the display tests ({}): `xvfb-run` is not installed", godot_run::DISPLAY_DIR),
+            None => println!(
+                "xtask: skipping the display tests ({}): `xvfb-run` is not installed",
+                godot_run::DISPLAY_DIR
+            ),
         }
     }
     // The demo plays in full runs only: a filtered run targets particular Godot tests.
-    let demo = if filter.is_none() { demo_check::check(&godot, repo) } else { Ok(()) };
+    let demo = if filter.is_none() {
+        demo_check::check(&godot, repo)
+    } else {
+        Ok(())
+    };
 
     let mut problems = Vec::new();
     if suite.passed + suite.failed == 0 {

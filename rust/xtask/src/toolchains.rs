@@ -29,15 +29,30 @@ const GO_PACKAGE: &str = "golang-1.24";
 /// The Debian suite that packages it.
 const GO_SUITE: &str = "trixie";
 /// Debian 12 packages for C and for shrinking wasm files.
-const APT_PACKAGES: &[&str] = &["clang", "lld", "wasi-libc", "libclang-rt-14-dev-wasm32", "binaryen"];
+const APT_PACKAGES: &[&str] = &[
+    "clang",
+    "lld",
+    "wasi-libc",
+    "libclang-rt-14-dev-wasm32",
+    "binaryen",
+];
 
 /// Installs every toolchain the example mods need (what `cargo xtask toolchains` does).
 pub fn ensure_all(repo: &Repo) -> Result<()> {
     crate::cargo_steps::ensure_wasm_target()?;
     ensure_apt_packages()?;
     for (name, mut cmd) in [("zig", zig(repo)?), ("asc", asc(repo)?), ("go", go(repo)?)] {
-        let flag = if name == "go" { "version" } else if name == "zig" { "version" } else { "--version" };
-        command::run(cmd.arg(flag), "the toolchain was installed but does not run")?;
+        let flag = if name == "go" {
+            "version"
+        } else if name == "zig" {
+            "version"
+        } else {
+            "--version"
+        };
+        command::run(
+            cmd.arg(flag),
+            "the toolchain was installed but does not run",
+        )?;
     }
     Ok(())
 }
@@ -49,13 +64,26 @@ pub fn toolchains_dir(repo: &Repo) -> PathBuf {
 
 /// Installs the Debian packages the C example and `wasm-opt` need, unless already installed.
 pub fn ensure_apt_packages() -> Result<()> {
-    let missing: Vec<&str> = APT_PACKAGES.iter().copied().filter(|p| !dpkg_installed(p)).collect();
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| !dpkg_installed(p))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
-    let fix = format!("install them yourself: `apt-get install {}`", missing.join(" "));
+    let fix = format!(
+        "install them yourself: `apt-get install {}`",
+        missing.join(" ")
+    );
     if !is_root() {
-        return Err(Failure::new(format!("the Debian packages {} are missing and this user cannot install them", missing.join(", ")), fix));
+        return Err(Failure::new(
+            format!(
+                "the Debian packages {} are missing and this user cannot install them",
+                missing.join(", ")
+            ),
+            fix,
+        ));
     }
     apt_install(&missing, &fix)
 }
@@ -77,18 +105,23 @@ fn dpkg_installed(package: &str) -> bool {
     Command::new("dpkg-query")
         .args(["-W", "-f=${Status}", package])
         .output()
-        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .is_ok_and(|o| {
+            o.status.success()
+                && String::from_utf8_lossy(&o.stdout).contains("install ok installed")
+        })
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// `wasm-opt` if it is installed (it is optional: mods are only smaller with it).
 pub fn wasm_opt() -> Option<PathBuf> {
     find_on_path("wasm-opt")
 }
-
 
 /// A command that runs Zig: `python3 -m ziglang` with the private `ziglang` package on the path.
 pub fn zig(repo: &Repo) -> Result<Command> {
@@ -111,21 +144,37 @@ pub fn zig(repo: &Repo) -> Result<Command> {
 
 /// Debian's own Python comes without pip: install `python3-pip` when root, else say so.
 fn ensure_pip(python: &Path) -> Result<()> {
-    let has_pip = || Command::new(python).args(["-m", "pip", "--version"]).output().is_ok_and(|o| o.status.success());
+    let has_pip = || {
+        Command::new(python)
+            .args(["-m", "pip", "--version"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     if has_pip() {
         return Ok(());
     }
     let fix = "install pip for this Python: `apt-get install python3-pip`";
     if !is_root() {
-        return Err(Failure::new(format!("`{} -m pip` does not run (the Zig toolchain comes from PyPI)", python.display()), fix));
+        return Err(Failure::new(
+            format!(
+                "`{} -m pip` does not run (the Zig toolchain comes from PyPI)",
+                python.display()
+            ),
+            fix,
+        ));
     }
     apt_install(&["python3-pip"], fix)
 }
 
 fn python() -> Result<PathBuf> {
-    find_on_path("python3").or_else(|| find_on_path("python")).ok_or_else(|| {
-        Failure::new("Python 3 is not on PATH (the Zig toolchain comes from PyPI)", "install it: `apt-get install python3 python3-pip`")
-    })
+    find_on_path("python3")
+        .or_else(|| find_on_path("python"))
+        .ok_or_else(|| {
+            Failure::new(
+                "Python 3 is not on PATH (the Zig toolchain comes from PyPI)",
+                "install it: `apt-get install python3 python3-pip`",
+            )
+        })
 }
 
 /// A command that runs the AssemblyScript compiler `asc` (installed with npm if missing).
@@ -134,18 +183,29 @@ pub fn asc(repo: &Repo) -> Result<Command> {
     let entry = dir.join("node_modules/assemblyscript/bin/asc.js");
     if !entry.is_file() {
         let npm = find_on_path("npm").ok_or_else(|| {
-            Failure::new("npm is not on PATH (the AssemblyScript compiler comes from npm)", "install Node.js 18+ with npm (`apt-get install nodejs npm`)")
+            Failure::new(
+                "npm is not on PATH (the AssemblyScript compiler comes from npm)",
+                "install Node.js 18+ with npm (`apt-get install nodejs npm`)",
+            )
         })?;
-        fs::create_dir_all(&dir).map_err(|e| Failure::new(format!("cannot create `{}`: {e}", dir.display()), ""))?;
+        fs::create_dir_all(&dir)
+            .map_err(|e| Failure::new(format!("cannot create `{}`: {e}", dir.display()), ""))?;
         command::run(
             Command::new(npm)
-                .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    "--prefix",
+                ])
                 .arg(&dir)
                 .arg(format!("assemblyscript@{ASSEMBLYSCRIPT_VERSION}")),
             "check that npm can reach its registry",
         )?;
     }
-    let node = find_on_path("node").ok_or_else(|| Failure::new("node is not on PATH", "install Node.js 18 or newer"))?;
+    let node = find_on_path("node")
+        .ok_or_else(|| Failure::new("node is not on PATH", "install Node.js 18 or newer"))?;
     let mut cmd = Command::new(node);
     cmd.arg(entry);
     Ok(cmd)
@@ -161,7 +221,10 @@ pub fn go(repo: &Repo) -> Result<Command> {
         return Ok(Command::new(go));
     }
     let root = toolchains_dir(repo).join("go");
-    let bin = root.join(format!("root/usr/lib/go-{}/bin/go", GO_PACKAGE.trim_start_matches("golang-")));
+    let bin = root.join(format!(
+        "root/usr/lib/go-{}/bin/go",
+        GO_PACKAGE.trim_start_matches("golang-")
+    ));
     if !bin.is_file() || !go_is_recent(&bin) {
         provision_go(&root)?;
     }
@@ -169,8 +232,11 @@ pub fn go(repo: &Repo) -> Result<Command> {
 }
 
 fn go_is_recent(go: &Path) -> bool {
-    let Ok(out) = Command::new(go).arg("version").output() else { return false };
-    out.status.success() && go_version(&String::from_utf8_lossy(&out.stdout)).is_some_and(|v| v >= (1, 24))
+    let Ok(out) = Command::new(go).arg("version").output() else {
+        return false;
+    };
+    out.status.success()
+        && go_version(&String::from_utf8_lossy(&out.stdout)).is_some_and(|v| v >= (1, 24))
 }
 
 /// `go version go1.24.4 linux/amd64` → `(1, 24)`.
@@ -179,37 +245,69 @@ fn go_version(text: &str) -> Option<(u32, u32)> {
     let mut parts = version.split('.');
     let major = parts.next()?.parse().ok()?;
     // `go1.25rc1`: the minor number ends where the digits do.
-    let minor: String = parts.next()?.chars().take_while(char::is_ascii_digit).collect();
+    let minor: String = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     Some((major, minor.parse().ok()?))
 }
 
 /// Fetches Go from Debian trixie through the machine's own apt mirror and unpacks it into `dest/root`.
 fn provision_go(dest: &Path) -> Result<()> {
     let fix = "install Go 1.24 or newer yourself and put it on PATH (or set GO=/path/to/go)";
-    let uri = apt_mirror().ok_or_else(|| Failure::new("no apt source found on this machine to fetch Go from", fix))?;
+    let uri = apt_mirror()
+        .ok_or_else(|| Failure::new("no apt source found on this machine to fetch Go from", fix))?;
     let work = dest.join("apt");
     let archives = work.join("cache/archives");
-    for dir in [work.join("lists/partial"), archives.join("partial"), dest.join("root")] {
-        fs::create_dir_all(&dir).map_err(|e| Failure::new(format!("cannot create `{}`: {e}", dir.display()), fix))?;
+    for dir in [
+        work.join("lists/partial"),
+        archives.join("partial"),
+        dest.join("root"),
+    ] {
+        fs::create_dir_all(&dir)
+            .map_err(|e| Failure::new(format!("cannot create `{}`: {e}", dir.display()), fix))?;
     }
-    let write = |path: PathBuf, text: String| fs::write(&path, text).map_err(|e| Failure::new(format!("cannot write `{}`: {e}", path.display()), fix));
+    let write = |path: PathBuf, text: String| {
+        fs::write(&path, text)
+            .map_err(|e| Failure::new(format!("cannot write `{}`: {e}", path.display()), fix))
+    };
     write(work.join("status"), String::new())?;
     let keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
-    let signed = if Path::new(keyring).is_file() { format!("[signed-by={keyring}] ") } else { String::new() };
-    write(work.join("sources.list"), format!("deb {signed}{uri} {GO_SUITE} main\n"))?;
+    let signed = if Path::new(keyring).is_file() {
+        format!("[signed-by={keyring}] ")
+    } else {
+        String::new()
+    };
+    write(
+        work.join("sources.list"),
+        format!("deb {signed}{uri} {GO_SUITE} main\n"),
+    )?;
     let apt = |args: &[&str]| {
         let mut cmd = Command::new("apt-get");
         cmd.current_dir(&archives)
-            .arg(format!("-oDir::Etc::sourcelist={}", work.join("sources.list").display()))
+            .arg(format!(
+                "-oDir::Etc::sourcelist={}",
+                work.join("sources.list").display()
+            ))
             .arg("-oDir::Etc::sourceparts=-")
-            .arg(format!("-oDir::State::Lists={}", work.join("lists").display()))
-            .arg(format!("-oDir::State::status={}", work.join("status").display()))
+            .arg(format!(
+                "-oDir::State::Lists={}",
+                work.join("lists").display()
+            ))
+            .arg(format!(
+                "-oDir::State::status={}",
+                work.join("status").display()
+            ))
             .arg(format!("-oDir::Cache={}", work.join("cache").display()))
             .args(["-oDebug::NoLocking=1", "-oAPT::Sandbox::User=root", "-q"])
             .args(args);
         cmd
     };
-    println!("xtask: fetching {GO_PACKAGE} from Debian {GO_SUITE} into {}", dest.display());
+    println!(
+        "xtask: fetching {GO_PACKAGE} from Debian {GO_SUITE} into {}",
+        dest.display()
+    );
     command::run(&mut apt(&["update"]), fix)?;
     let (go_pkg, src_pkg) = (format!("{GO_PACKAGE}-go"), format!("{GO_PACKAGE}-src"));
     command::run(&mut apt(&["download", &go_pkg, &src_pkg]), fix)?;
@@ -220,7 +318,13 @@ fn provision_go(dest: &Path) -> Result<()> {
         .filter(|p| p.extension().is_some_and(|x| x == "deb"))
         .collect();
     for deb in &debs {
-        command::run(Command::new("dpkg").arg("-x").arg(deb).arg(dest.join("root")), fix)?;
+        command::run(
+            Command::new("dpkg")
+                .arg("-x")
+                .arg(deb)
+                .arg(dest.join("root")),
+            fix,
+        )?;
         let _ = fs::remove_file(deb);
     }
     let _ = fs::remove_dir_all(work.join("lists"));
@@ -241,19 +345,28 @@ fn apt_mirror() -> Option<String> {
     sources
         .iter()
         .find_map(|file| mirror_in_deb822(&fs::read_to_string(file).unwrap_or_default()))
-        .or_else(|| mirror_in_sources_list(&fs::read_to_string("/etc/apt/sources.list").unwrap_or_default()))
+        .or_else(|| {
+            mirror_in_sources_list(&fs::read_to_string("/etc/apt/sources.list").unwrap_or_default())
+        })
 }
 
 /// The first URI of a deb822 `.sources` file.
 fn mirror_in_deb822(text: &str) -> Option<String> {
-    text.lines().find_map(|l| l.strip_prefix("URIs:")).and_then(|rest| rest.split_whitespace().next()).map(str::to_string)
+    text.lines()
+        .find_map(|l| l.strip_prefix("URIs:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
 }
 
 /// The URI of the first `deb` line of a `sources.list` (skipping options like `[signed-by=...]`).
 fn mirror_in_sources_list(text: &str) -> Option<String> {
     text.lines()
         .filter(|l| l.split_whitespace().next() == Some("deb"))
-        .find_map(|l| l.split_whitespace().find(|w| w.contains("://")).map(str::to_string))
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.contains("://"))
+                .map(str::to_string)
+        })
 }
 
 #[cfg(test)]
@@ -263,17 +376,27 @@ mod tests {
     #[test]
     fn go_versions_are_read_from_go_version_output() {
         assert_eq!(go_version("go version go1.24.4 linux/amd64"), Some((1, 24)));
-        assert_eq!(go_version("go version go1.25rc1 linux/amd64"), Some((1, 25)));
+        assert_eq!(
+            go_version("go version go1.25rc1 linux/amd64"),
+            Some((1, 25))
+        );
         assert_eq!(go_version("go version devel"), None);
         assert!(!go_is_recent(Path::new("/nonexistent/go")));
     }
 
     #[test]
     fn the_mirror_comes_from_either_apt_source_format() {
-        let deb822 = "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\n";
-        assert_eq!(mirror_in_deb822(deb822).as_deref(), Some("http://mirror.example/debian"));
+        let deb822 =
+            "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\n";
+        assert_eq!(
+            mirror_in_deb822(deb822).as_deref(),
+            Some("http://mirror.example/debian")
+        );
         let list = "# comment\ndeb-src http://src.example/debian bookworm main\ndeb [signed-by=/k.gpg] http://mirror.example/debian bookworm main\n";
-        assert_eq!(mirror_in_sources_list(list).as_deref(), Some("http://mirror.example/debian"));
+        assert_eq!(
+            mirror_in_sources_list(list).as_deref(),
+            Some("http://mirror.example/debian")
+        );
         assert_eq!(mirror_in_sources_list(""), None);
     }
 }

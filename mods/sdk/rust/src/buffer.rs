@@ -41,7 +41,13 @@ mod tests {
             calls += 1;
             if (cap as usize) >= answer.len() {
                 // SAFETY: the test plays the host and writes within the buffer it was given.
-                unsafe { core::ptr::copy_nonoverlapping(answer.as_ptr(), ptr as usize as *mut u8, answer.len()) };
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        answer.as_ptr(),
+                        ptr as usize as *mut u8,
+                        answer.len(),
+                    )
+                };
             }
             answer.len() as i32
         });

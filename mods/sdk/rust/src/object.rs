@@ -79,7 +79,9 @@ impl Object {
     /// [`Error::NotFound`] when there is no such node, [`Error::InvalidHandle`] when this node is gone.
     pub fn get_node(&self, path: &str) -> Result<Object> {
         // SAFETY: the path is live for the call; the host only reads it.
-        Object::owned(unsafe { sys::get_node(self.handle, ptr(path.as_bytes()), len(path.as_bytes())) })
+        Object::owned(unsafe {
+            sys::get_node(self.handle, ptr(path.as_bytes()), len(path.as_bytes()))
+        })
     }
 
     /// Reads the property `name`.
@@ -89,7 +91,15 @@ impl Object {
     pub fn get(&self, name: &str) -> Result<Variant> {
         let bytes = buffer::read_with(|out, cap| {
             // SAFETY: the name is live for the call; `out..out+cap` is a buffer `read_with` owns.
-            unsafe { sys::get(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), out, cap) }
+            unsafe {
+                sys::get(
+                    self.handle,
+                    ptr(name.as_bytes()),
+                    len(name.as_bytes()),
+                    out,
+                    cap,
+                )
+            }
         })?;
         Ok(Variant::decode(&bytes)?)
     }
@@ -101,7 +111,16 @@ impl Object {
     pub fn set(&self, name: &str, value: impl Into<Variant>) -> Result<()> {
         let bytes = value.into().encode();
         // SAFETY: both slices are live for the call; the host only reads them.
-        check(unsafe { sys::set(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), ptr(&bytes), len(&bytes)) }).map(drop)
+        check(unsafe {
+            sys::set(
+                self.handle,
+                ptr(name.as_bytes()),
+                len(name.as_bytes()),
+                ptr(&bytes),
+                len(&bytes),
+            )
+        })
+        .map(drop)
     }
 
     /// Calls the method `method` with `args` and returns its result.
@@ -114,7 +133,17 @@ impl Object {
         let bytes = buffer::read_with(|out, cap| {
             // SAFETY: the name and the arguments are live for the call; `out..out+cap` is a
             // buffer `read_with` owns.
-            unsafe { sys::call(self.handle, ptr(method.as_bytes()), len(method.as_bytes()), ptr(&encoded), len(&encoded), out, cap) }
+            unsafe {
+                sys::call(
+                    self.handle,
+                    ptr(method.as_bytes()),
+                    len(method.as_bytes()),
+                    ptr(&encoded),
+                    len(&encoded),
+                    out,
+                    cap,
+                )
+            }
         })?;
         Ok(Variant::decode(&bytes)?)
     }
@@ -124,10 +153,21 @@ impl Object {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown signal.
-    pub fn connect(&self, signal: &str, callback: impl FnMut(&[Variant]) + 'static) -> Result<CallbackId> {
+    pub fn connect(
+        &self,
+        signal: &str,
+        callback: impl FnMut(&[Variant]) + 'static,
+    ) -> Result<CallbackId> {
         let id = callbacks::register(callback);
         // SAFETY: the signal name is live for the call; the host only reads it.
-        match check(unsafe { sys::connect(self.handle, ptr(signal.as_bytes()), len(signal.as_bytes()), id.raw()) }) {
+        match check(unsafe {
+            sys::connect(
+                self.handle,
+                ptr(signal.as_bytes()),
+                len(signal.as_bytes()),
+                id.raw(),
+            )
+        }) {
             Ok(_) => Ok(id),
             Err(e) => {
                 id.forget();
@@ -145,42 +185,90 @@ impl Object {
     pub fn get_float(&self, name: &str) -> Result<f64> {
         let mut out = 0.0f64;
         // SAFETY: the name is live for the call and `out` is a writable, aligned f64.
-        check(unsafe { sys::get_float(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), &mut out as *mut f64 as usize as i32) })?;
+        check(unsafe {
+            sys::get_float(
+                self.handle,
+                ptr(name.as_bytes()),
+                len(name.as_bytes()),
+                &mut out as *mut f64 as usize as i32,
+            )
+        })?;
         Ok(out)
     }
 
     /// Sets a float property.
     pub fn set_float(&self, name: &str, value: f64) -> Result<()> {
         // SAFETY: the name is live for the call; the host only reads it.
-        check(unsafe { sys::set_float(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), value) }).map(drop)
+        check(unsafe {
+            sys::set_float(
+                self.handle,
+                ptr(name.as_bytes()),
+                len(name.as_bytes()),
+                value,
+            )
+        })
+        .map(drop)
     }
 
     /// Reads a Vector2 property.
     pub fn get_vec2(&self, name: &str) -> Result<Vector2> {
         let mut out = [0.0f32; 2];
         // SAFETY: the name is live for the call and `out` has room for the two f32 written.
-        check(unsafe { sys::get_vec2(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), out.as_mut_ptr() as usize as i32) })?;
+        check(unsafe {
+            sys::get_vec2(
+                self.handle,
+                ptr(name.as_bytes()),
+                len(name.as_bytes()),
+                out.as_mut_ptr() as usize as i32,
+            )
+        })?;
         Ok(Vector2::new(out[0], out[1]))
     }
 
     /// Sets a Vector2 property.
     pub fn set_vec2(&self, name: &str, value: Vector2) -> Result<()> {
         // SAFETY: the name is live for the call; the host only reads it.
-        check(unsafe { sys::set_vec2(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), value.x, value.y) }).map(drop)
+        check(unsafe {
+            sys::set_vec2(
+                self.handle,
+                ptr(name.as_bytes()),
+                len(name.as_bytes()),
+                value.x,
+                value.y,
+            )
+        })
+        .map(drop)
     }
 
     /// Reads a Vector3 property.
     pub fn get_vec3(&self, name: &str) -> Result<Vector3> {
         let mut out = [0.0f32; 3];
         // SAFETY: the name is live for the call and `out` has room for the three f32 written.
-        check(unsafe { sys::get_vec3(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), out.as_mut_ptr() as usize as i32) })?;
+        check(unsafe {
+            sys::get_vec3(
+                self.handle,
+                ptr(name.as_bytes()),
+                len(name.as_bytes()),
+                out.as_mut_ptr() as usize as i32,
+            )
+        })?;
         Ok(Vector3::new(out[0], out[1], out[2]))
     }
 
     /// Sets a Vector3 property.
     pub fn set_vec3(&self, name: &str, value: Vector3) -> Result<()> {
         // SAFETY: the name is live for the call; the host only reads it.
-        check(unsafe { sys::set_vec3(self.handle, ptr(name.as_bytes()), len(name.as_bytes()), value.x, value.y, value.z) }).map(drop)
+        check(unsafe {
+            sys::set_vec3(
+                self.handle,
+                ptr(name.as_bytes()),
+                len(name.as_bytes()),
+                value.x,
+                value.y,
+                value.z,
+            )
+        })
+        .map(drop)
     }
 
     /// Calls a method whose arguments are all numbers; returns its numeric result (0 when it
@@ -205,7 +293,10 @@ impl Object {
 
     /// `name` of a node.
     pub fn name(&self) -> Result<String> {
-        self.get("name")?.as_str().map(String::from).ok_or(Error::InvalidArgument)
+        self.get("name")?
+            .as_str()
+            .map(String::from)
+            .ok_or(Error::InvalidArgument)
     }
 
     /// `position` of a Node2D or Control (through the fast path).
@@ -231,7 +322,10 @@ impl Object {
         (0..count)
             .map(|i| {
                 let child = self.call("get_child", &[Variant::Int(i)])?;
-                child.as_object_handle().and_then(Object::from_handle).ok_or(Error::NotFound)
+                child
+                    .as_object_handle()
+                    .and_then(Object::from_handle)
+                    .ok_or(Error::NotFound)
             })
             .collect()
     }

@@ -26,7 +26,10 @@ impl Write for Message {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    let mut message = Message { buf: [0; 512], len: 0 };
+    let mut message = Message {
+        buf: [0; 512],
+        len: 0,
+    };
     let _ = write!(message, "panic: {info}");
     // Whole characters only were copied, so the bytes are UTF-8.
     let text = core::str::from_utf8(&message.buf[..message.len]).unwrap_or("panic");
