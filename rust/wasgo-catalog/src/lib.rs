@@ -5,8 +5,10 @@
 //! in `wasgo-core`, the error stubs, the ABI reference and every guest binding (`cargo xtask
 //! bindings`) — reads the same table.
 
+pub mod abi;
 pub mod catalog;
 pub mod level;
 
+pub use abi::{ErrorCode, ExportThread, GuestExport, GUEST_EXPORTS};
 pub use catalog::*;
 pub use level::SafetyLevel;

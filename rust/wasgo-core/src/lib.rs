@@ -35,6 +35,7 @@ pub mod http;
 pub mod instance;
 pub use wasgo_catalog::level;
 pub mod allowlist;
+pub mod atomic_file;
 pub mod linking;
 pub mod module;
 pub mod objects;

@@ -1,0 +1,158 @@
+//! The rest of the mod ABI besides the host functions: the error codes `wasgo` functions return
+//! and the exports the host calls. Host, docs and every SDK read these tables; nothing else types
+//! the numbers or the names.
+
+use crate::catalog::Abi;
+
+/// A negative return of a `wasgo` function (ABI v1). `wasgo.last_error` gives the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum ErrorCode {
+    /// No such node, property, method, signal, singleton, file or request.
+    NotFound = -1,
+    /// An argument the host cannot use (a bad Variant, a value of the wrong type, a refused URL).
+    InvalidArgument = -3,
+    /// A handle that is unknown to the instance or names an object that was freed.
+    InvalidHandle = -4,
+    /// Godot (or the game's function, or the network) reported a failure.
+    CallFailed = -5,
+    /// The permission the function needs is not granted (yet).
+    PermissionDenied = -6,
+    /// Not now: the resource is in use or not ready (try again later).
+    Busy = -7,
+}
+
+impl ErrorCode {
+    /// Every code, in numeric order (closest to zero first).
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::NotFound,
+        ErrorCode::InvalidArgument,
+        ErrorCode::InvalidHandle,
+        ErrorCode::CallFailed,
+        ErrorCode::PermissionDenied,
+        ErrorCode::Busy,
+    ];
+
+    /// The number a `wasgo` function returns.
+    pub const fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// The code a number stands for, if it is one.
+    pub fn from_code(code: i32) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.code() == code)
+    }
+
+    /// `SCREAMING_SNAKE` name for the generated constants (`NOT_FOUND`, ...).
+    pub const fn constant_name(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
+            ErrorCode::InvalidHandle => "INVALID_HANDLE",
+            ErrorCode::CallFailed => "CALL_FAILED",
+            ErrorCode::PermissionDenied => "PERMISSION_DENIED",
+            ErrorCode::Busy => "BUSY",
+        }
+    }
+
+    /// One line for the docs and the bindings' comments.
+    pub const fn doc(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "not found: no such node, member, singleton, file or request",
+            ErrorCode::InvalidArgument => "invalid argument: a value the host cannot use",
+            ErrorCode::InvalidHandle => "invalid handle: unknown, or its object was freed",
+            ErrorCode::CallFailed => "the Godot call (or game function, or network request) failed",
+            ErrorCode::PermissionDenied => "permission not granted (yet)",
+            ErrorCode::Busy => "busy: in use or not ready, try again later",
+        }
+    }
+}
+
+/// On which thread the host calls a guest export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportThread {
+    /// Godot's main thread, under the callback budget.
+    Main,
+    /// The instance's worker thread (`main`).
+    Worker,
+    /// Whichever thread holds the instance at the time.
+    Either,
+}
+
+/// One export the host may call (all optional for a mod).
+#[derive(Debug, Clone, Copy)]
+pub struct GuestExport {
+    pub name: &'static str,
+    /// The parameter types; `None` for an export with several accepted shapes (see `doc`).
+    pub params: Option<&'static [Abi]>,
+    pub results: &'static [Abi],
+    pub thread: ExportThread,
+    pub doc: &'static str,
+}
+
+/// Names of the exports the host calls, for code that calls them.
+pub mod export {
+    pub const START: &str = "_start";
+    pub const INITIALIZE: &str = "_initialize";
+    pub const MAIN: &str = "main";
+    pub const INIT: &str = "init";
+    pub const READY: &str = "ready";
+    pub const PROCESS: &str = "process";
+    pub const PHYSICS_PROCESS: &str = "physics_process";
+    pub const NATIVE_CALLBACK: &str = "native_callback";
+    pub const HTTP_RESPONSE: &str = "http_response";
+    pub const MALLOC: &str = "malloc";
+    pub const FREE: &str = "free";
+    pub const MEMORY: &str = "memory";
+}
+
+use Abi::{F64, I32};
+
+/// Every export the host calls, in the order of the contract.
+pub static GUEST_EXPORTS: &[GuestExport] = &[
+    GuestExport { name: export::START, params: Some(&[]), results: &[], thread: ExportThread::Worker,
+        doc: "WASI command entry point; run by `start()` on the worker thread." },
+    GuestExport { name: export::MAIN, params: None, results: &[I32], thread: ExportThread::Worker,
+        doc: "`main() -> i32` or `main(argc, argv) -> i32`; run by `start()` on the worker thread when there is no `_start`." },
+    GuestExport { name: export::INITIALIZE, params: Some(&[]), results: &[], thread: ExportThread::Main,
+        doc: "WASI reactor set-up; runs right after instantiation, before `init`." },
+    GuestExport { name: export::INIT, params: Some(&[]), results: &[], thread: ExportThread::Main,
+        doc: "Runs right after instantiation, before `main`." },
+    GuestExport { name: export::READY, params: Some(&[]), results: &[], thread: ExportThread::Main,
+        doc: "Runs when the node is ready." },
+    GuestExport { name: export::PROCESS, params: Some(&[F64]), results: &[], thread: ExportThread::Main,
+        doc: "Every frame with the frame's delta in seconds, while `main` is not running." },
+    GuestExport { name: export::PHYSICS_PROCESS, params: Some(&[F64]), results: &[], thread: ExportThread::Main,
+        doc: "Every physics tick with its delta in seconds, while `main` is not running." },
+    GuestExport { name: export::NATIVE_CALLBACK, params: Some(&[I32]), results: &[], thread: ExportThread::Main,
+        doc: "A signal connected with `wasgo.connect` fired; the argument is the mod's callback id." },
+    GuestExport { name: export::HTTP_RESPONSE, params: Some(&[I32, I32]), results: &[], thread: ExportThread::Main,
+        doc: "A level-2 request finished: `(request id, HTTP status or negative error code)`." },
+    GuestExport { name: export::MALLOC, params: Some(&[I32, I32]), results: &[I32], thread: ExportThread::Either,
+        doc: "`malloc(size, align) -> ptr`, used to pass strings and bytes into the mod." },
+    GuestExport { name: export::FREE, params: Some(&[I32, I32, I32]), results: &[], thread: ExportThread::Either,
+        doc: "`free(ptr, size, align)`, the counterpart of `malloc`." },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_round_trip_and_are_negative() {
+        for c in ErrorCode::ALL {
+            assert!(c.code() < 0);
+            assert_eq!(ErrorCode::from_code(c.code()), Some(*c));
+        }
+        assert_eq!(ErrorCode::from_code(-2), None);
+        assert_eq!(ErrorCode::from_code(0), None);
+    }
+
+    #[test]
+    fn guest_export_names_are_unique() {
+        let mut names: Vec<_> = GUEST_EXPORTS.iter().map(|e| e.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), GUEST_EXPORTS.len());
+    }
+}
