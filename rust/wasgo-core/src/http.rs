@@ -38,7 +38,7 @@ pub const MAX_REDIRECTS: u32 = 5;
 /// How long one request may take from start to its last byte, redirects included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default response cap (`wasgo/limits/http_response_kb` = 1024).
-pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 << 10;
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = crate::limits::Limits::DEFAULT_HTTP_RESPONSE_KB << 10;
 
 /// The HTTP methods a mod may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,12 +3,13 @@
 use crate::error::TrapKind;
 use crate::events::{EventSink, ModEvent};
 use crate::level::SafetyLevel;
+use crate::limits::Limits;
 use crate::runtime::Runtime;
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// A trap raised by the host (an error stub, a limit, `wasgo.abort`, a bad call), carried inside
 /// `wasmtime::Error` so it can be told apart from wasm faults.
@@ -105,19 +106,6 @@ pub enum DeadlineKind {
     Callback,
     /// `main` under `main_timeout_ms`.
     Main,
-}
-
-/// The per-instance limits, fixed at instantiation.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Linear memory cap in bytes (all memories together).
-    pub memory_bytes: usize,
-    /// Time one main-thread entry may run.
-    pub callback_budget: Duration,
-    /// Time `main` may run; `None` = no limit.
-    pub main_timeout: Option<Duration>,
-    /// Bytes the mod's sandbox directory may hold (`wasgo/limits/storage_mb`).
-    pub storage_bytes: u64,
 }
 
 /// The data every store of a mod instance carries.
