@@ -91,12 +91,14 @@ func _run_test(script: GDScript, method: String, full_name: String, catcher: Err
 	var state := {"done": false}
 	catcher.begin()
 	var started_at := Time.get_ticks_msec()
+	# A test file may give its tests more time with `const TIMEOUT_MS := ...`.
+	var timeout_ms: int = script.get_script_constant_map().get("TIMEOUT_MS", TEST_TIMEOUT_MS)
 	_call_test(test, method, state)
-	while not state["done"] and Time.get_ticks_msec() - started_at < TEST_TIMEOUT_MS:
+	while not state["done"] and Time.get_ticks_msec() - started_at < timeout_ms:
 		await process_frame
 	var reasons: PackedStringArray = test.failures.duplicate()
 	if not state["done"]:
-		reasons.append("timed out after %d ms" % TEST_TIMEOUT_MS)
+		reasons.append("timed out after %d ms" % timeout_ms)
 	await test.cleanup()
 	reasons.append_array(catcher.end())
 	if is_node:
