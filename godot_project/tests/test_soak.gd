@@ -10,9 +10,13 @@ const INSTANCES := 10000
 const NODES_AT_ONCE := 1000
 
 
-## A value of `/proc/self/status` (`VmRSS` in KiB, `Threads`), or -1 where there is none.
+## A value of this process's `/proc/<pid>/status` (`VmRSS` in KiB, `Threads`), or -1 where there
+## is none. (`FileAccess` sees /proc files as empty, so `cat` reads it.)
 func _proc_status(key: String) -> int:
-	var text := FileAccess.get_file_as_string("/proc/self/status")
+	var output := []
+	if OS.execute("cat", ["/proc/%d/status" % OS.get_process_id()], output) != 0 or output.is_empty():
+		return -1
+	var text: String = output[0]
 	for line in text.split("\n"):
 		if line.begins_with(key + ":"):
 			return line.trim_prefix(key + ":").strip_edges().split(" ")[0].to_int()
