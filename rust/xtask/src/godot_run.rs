@@ -287,13 +287,14 @@ fn parse_summary(line: &str) -> Option<(usize, usize)> {
 pub const DISPLAY_DIR: &str = "res://tests/display/";
 
 /// Runs the tests of [`DISPLAY_DIR`] in a windowed Godot on a virtual X display (`xvfb-run`,
-/// software OpenGL, dummy audio). `None` when `xvfb-run` is not installed.
+/// software OpenGL, dummy audio), installing `xvfb-run` when it is missing and this user can.
+/// `None` when it cannot be had.
 pub fn run_display_suite(
     godot: &Path,
     repo: &Repo,
     filter: Option<&str>,
 ) -> Result<Option<SuiteReport>> {
-    let Some(xvfb) = crate::godot::find_on_path("xvfb-run") else {
+    let Some(xvfb) = crate::toolchains::ensure_xvfb_run() else {
         return Ok(None);
     };
     let project = repo.project();

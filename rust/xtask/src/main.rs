@@ -244,7 +244,7 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
                 .map(|p| format!("after restart: {p}")),
         );
     }
-    // WasGo's permission dialog needs a display: a virtual one when `xvfb-run` is installed.
+    // WasGo's permission dialog needs a display: a virtual one (`xvfb-run`, installed if missing).
     if filter.is_none_or(|f| f.contains("dialog")) {
         match godot_run::run_display_suite(&godot, repo, filter)? {
             Some(display) => {
@@ -258,7 +258,7 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
                 );
             }
             None => println!(
-                "xtask: skipping the display tests ({}): `xvfb-run` is not installed",
+                "xtask: skipping the display tests ({}): `xvfb-run` is not installed and cannot be installed here (not root, or no apt-get)",
                 godot_run::DISPLAY_DIR
             ),
         }

@@ -89,6 +89,25 @@ pub fn ensure_apt_packages() -> Result<()> {
 }
 
 /// `apt-get update` and `apt-get install` of `packages` (the caller checked that we are root).
+/// `xvfb-run` for the tests that need a display: found on `PATH`, else installed with apt-get
+/// (Debian packages `xvfb` and `xauth`) when running as root. `None` when it cannot be had.
+pub fn ensure_xvfb_run() -> Option<PathBuf> {
+    if let Some(found) = crate::godot::find_on_path("xvfb-run") {
+        return Some(found);
+    }
+    if !is_root() || crate::godot::find_on_path("apt-get").is_none() {
+        return None;
+    }
+    if let Err(e) = apt_install(
+        &["xvfb", "xauth"],
+        "install the Debian packages `xvfb` and `xauth` (for the display tests)",
+    ) {
+        println!("xtask: could not install xvfb-run: {e:#}");
+        return None;
+    }
+    crate::godot::find_on_path("xvfb-run")
+}
+
 fn apt_install(packages: &[&str], fix: &str) -> Result<()> {
     println!("xtask: installing {} with apt-get", packages.join(" "));
     command::run(Command::new("apt-get").args(["update", "-q"]), fix)?;
