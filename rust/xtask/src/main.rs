@@ -19,7 +19,9 @@ mod cargo_steps;
 mod command;
 mod demo_check;
 mod examples;
+mod export_check;
 mod godot;
+mod godot_provision;
 mod godot_run;
 mod mods;
 mod toolchains;
@@ -244,6 +246,18 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
                 .map(|p| format!("after restart: {p}")),
         );
     }
+    // The editor plugin's data logic, headless (`tests/editor/`).
+    if filter.is_none_or(|f| f.contains("editor")) {
+        let editor = godot_run::run_suite_in(&godot, repo, Some(godot_run::EDITOR_DIR), filter)?;
+        suite.passed += editor.passed;
+        suite.failed += editor.failed;
+        suite.problems.extend(
+            editor
+                .problems
+                .into_iter()
+                .map(|p| format!("editor tests: {p}")),
+        );
+    }
     // WasGo's permission dialog needs a display: a virtual one when `xvfb-run` is installed.
     if filter.is_none_or(|f| f.contains("dialog")) {
         match godot_run::run_display_suite(&godot, repo, filter)? {
@@ -269,9 +283,15 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     } else {
         Ok(())
     };
+    // The shipped game: a `.pck` export played with the library beside the executable.
+    let export = if filter.is_none_or(|f| f.contains("export")) {
+        export_check::check(&godot, repo)
+    } else {
+        Ok(())
+    };
 
     let mut problems = Vec::new();
-    if suite.passed + suite.failed == 0 {
+    if suite.passed + suite.failed == 0 && !filter.is_some_and(|f| f.contains("export")) {
         problems.push(match filter {
             Some(f) => format!("no Godot test matched `--filter {f}`"),
             None => "no Godot test ran".into(),
@@ -285,6 +305,9 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     }
     problems.extend(suite.problems.iter().cloned());
     if let Err(failure) = demo {
+        problems.push(failure.to_string());
+    }
+    if let Err(failure) = export {
         problems.push(failure.to_string());
     }
     if !problems.is_empty() {
