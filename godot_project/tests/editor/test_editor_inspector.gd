@@ -47,6 +47,8 @@ func test_imports_show_their_lowest_level_and_a_stub_mark_above_the_effective_le
 	expect_contains(_row(at_1, "wasgo.file_write")["note"], "needs level 2", "file_write's note at level 1")
 	expect_eq(_row(at_1, "env.nope")["level"], 0, "lowest level of env.nope (none)")
 	expect_eq(_row(at_1, "env.nope")["stub"], true, "env.nope at level 1 is a stub")
+	expect_eq(_row(at_1, "env.nope")["game_function"], true, "env.nope may be a game function")
+	expect_eq(_row(at_1, "wasgo.file_write")["game_function"], false, "wasgo.file_write may be a game function")
 	var at_2 := Model.import_rows(module.get_imports(), 2)
 	expect_eq(_row(at_2, "wasgo.file_write")["stub"], false, "wasgo.file_write at level 2 is a stub")
 	expect_eq(_row(at_2, "env.nope")["stub"], true, "env.nope at level 2 is a stub")
@@ -129,8 +131,25 @@ func test_the_section_lists_every_import_and_export_with_its_marks() -> void:
 	expect_eq(exports.size(), 4, "export lines")
 	for item in imports:
 		var is_stub := item.get_text(0) != "wasgo.log"
-		expect_eq(item.get_text(2) == "stub", is_stub, "stub mark of %s" % item.get_text(0))
+		expect_eq(item.get_text(1) == "stub", is_stub, "stub mark of %s" % item.get_text(0))
 	for item in exports:
 		var called := item.get_text(0) in ["main", "process"]
-		expect_eq(item.get_text(2) == "called", called, "called mark of %s" % item.get_text(0))
+		expect_eq(item.get_text(1) == "called", called, "called mark of %s" % item.get_text(0))
+	view.free()
+
+
+func test_the_section_follows_a_change_of_the_nodes_level() -> void:
+	set_setting(SAFETY_LEVEL, 2)
+	var probe := new_mod("inspected_live", {"module": _module(), "safety_level": 2})
+	var view: VBoxContainer = View.new()
+	view.watch(probe.node)
+	var file_write_mark := func() -> String:
+		for item: TreeItem in view.imports_tree.get_root().get_children():
+			if item.get_text(0) == "wasgo.file_write":
+				return item.get_text(1)
+		return "(no line)"
+	expect_eq(file_write_mark.call(), "2", "file_write's mark at level 2")
+	probe.node.safety_level = 1
+	view._process(1.0)
+	expect_eq(file_write_mark.call(), "stub", "file_write's mark once the node is at level 1")
 	view.free()

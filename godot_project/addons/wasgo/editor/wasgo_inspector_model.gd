@@ -10,7 +10,8 @@
 ##   the project setting;
 ## - `imports`: one row per import (`module`, `name`, `kind`, `signature`, `level`: the lowest level
 ##   exposing it, 0 = none) with `stub` true when the effective level leaves a function import an
-##   error stub (it links, but calling it traps) and a `note` saying why;
+##   error stub (it links, but calling it traps), `game_function` true when that stub is in a
+##   module the game may fill with `register_function` (often only at run time), and a `note`;
 ## - `exports`: one row per export with `called` true for the exports WasGo itself calls.
 @tool
 extends RefCounted
@@ -114,13 +115,17 @@ static func import_rows(imports: Array, level: int) -> Array[Dictionary]:
 	var rows: Array[Dictionary] = []
 	for entry: Dictionary in imports:
 		var row := entry.duplicate()
+		row["game_function"] = false
 		var needs := int(entry.get("level", 0))
 		var is_function := str(entry.get("kind", "function")) == "function"
 		row["stub"] = is_function and (needs == 0 or needs > level)
 		if not is_function:
 			row["note"] = "a %s import: WasGo provides none, so the module cannot be instantiated" % entry.get("kind")
+		elif needs == 0 and is_game_module(str(entry.get("module", ""))):
+			row["game_function"] = true
+			row["note"] = "stub now: no game function `%s.%s` is registered (a game registers its own with WasmEngine.register_function, often only at run time); unregistered when the mod starts, calling it traps" % [entry.get("module"), entry.get("name")]
 		elif needs == 0:
-			row["note"] = "stub: no host provides it at any level; calling it traps"
+			row["note"] = "stub: WasGo has no such function at any level; calling it traps"
 		elif needs > level:
 			row["note"] = "stub at level %d: needs level %d (%s); calling it traps" % [level, needs, level_name(needs)]
 		else:
@@ -139,6 +144,11 @@ static func export_rows(exports: Array) -> Array[Dictionary]:
 		row["note"] = CALLED_EXPORTS.get(export_name, "") if row["called"] else ""
 		rows.append(row)
 	return rows
+
+
+## Whether an import module can hold the game's own functions (any but `wasgo` and `wasi_*`).
+static func is_game_module(module_name: String) -> bool:
+	return module_name != "wasgo" and not module_name.begins_with("wasi")
 
 
 ## "module.name" of every import row marked as a stub (the form of `get_unexposed_imports`).

@@ -1,10 +1,10 @@
 ## Adds the WasGo section (`wasgo_inspector_view.gd`) at the top of the inspector of a
 ## `WasmModule` (a `.wasm` file opened from the FileSystem dock) and of a `WasmScript` node (its
-## module's data, at the node's effective safety level).
+## module's data, at the node's effective safety level; rebuilt when the node's file, module or
+## level or the project's level change).
 @tool
 extends EditorInspectorPlugin
 
-const Model := preload("res://addons/wasgo/editor/wasgo_inspector_model.gd")
 const View := preload("res://addons/wasgo/editor/wasgo_inspector_view.gd")
 
 
@@ -14,5 +14,5 @@ func _can_handle(object: Object) -> bool:
 
 func _parse_begin(object: Object) -> void:
 	var view: VBoxContainer = View.new()
-	view.build(Model.describe(object))
+	view.watch(object)
 	add_custom_control(view)
