@@ -46,7 +46,7 @@ fetch_godot() {
     -o APT::Sandbox::User=root -q)
   echo "provision_godot: fetching Godot 4 from Debian sid into $dest" >&2
   apt-get "${apt_opts[@]}" update >&2
-  apt-get "${apt_opts[@]}" -y install --download-only godot >&2
+  apt-get "${apt_opts[@]}" -y install --download-only godot patchelf >&2
   local deb
   for deb in "$work"/cache/archives/*.deb; do
     dpkg -x "$deb" "$root"
@@ -54,34 +54,40 @@ fetch_godot() {
   rm -rf "$work/cache/archives"/*.deb "$work/lists"
 }
 
-# `patchelf` from the machine's own apt (Debian 12 packages it) when it is not installed.
-ensure_patchelf() {
-  command -v patchelf >/dev/null && return
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+# `patchelf`: the one unpacked with Godot (run by sid's loader, like Godot), else the machine's,
+# else installed with the machine's apt (an older cache has none unpacked).
+patchelf_cmd=()
+find_patchelf() {
+  if [ -x "$root/usr/bin/patchelf" ]; then
+    patchelf_cmd=("$lib/ld-linux-x86-64.so.2" --library-path "$lib" "$root/usr/bin/patchelf")
+    return
+  fi
+  if ! command -v patchelf >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "provision_godot: installing patchelf (apt-get)" >&2
     apt-get install -y -q patchelf >&2 || { apt-get update -q >&2 && apt-get install -y -q patchelf >&2; }
   fi
   command -v patchelf >/dev/null || {
-    echo "provision_godot: needs \`patchelf\`: install it (sudo apt-get install patchelf) and run again" >&2
+    echo "provision_godot: needs \`patchelf\`: install it (sudo apt-get install patchelf), or delete $dest and run again" >&2
     exit 1
   }
+  patchelf_cmd=(patchelf)
 }
 
 # A Godot unpacked by an earlier run (also one that made the old loader-wrapper script) is reused.
 if [ ! -e "$root/usr/bin/godot" ]; then
   fetch_godot
 fi
-ensure_patchelf
+find_patchelf
 bin=$(readlink -f "$root/usr/bin/godot")
-patchelf --set-interpreter "$lib/ld-linux-x86-64.so.2" --force-rpath --set-rpath "$lib" "$bin"
+"${patchelf_cmd[@]}" --set-interpreter "$lib/ld-linux-x86-64.so.2" --force-rpath --set-rpath "$lib" "$bin"
 # Libraries whose RUNPATH names the system's library folder (libpulse: `.../pulseaudio`) would
 # look there, not here: point them at their own folder instead.
 for so in "$lib"/*.so*; do
   [ -f "$so" ] && [ ! -L "$so" ] || continue
-  runpath=$(patchelf --print-rpath "$so" 2>/dev/null) || continue
+  runpath=$("${patchelf_cmd[@]}" --print-rpath "$so" 2>/dev/null) || continue
   case "$runpath" in
     /usr/lib/x86_64-linux-gnu* | *:/usr/lib/x86_64-linux-gnu*)
-      patchelf --set-rpath "${runpath//\/usr\/lib\/x86_64-linux-gnu/\$ORIGIN}" "$so" ;;
+      "${patchelf_cmd[@]}" --set-rpath "${runpath//\/usr\/lib\/x86_64-linux-gnu/\$ORIGIN}" "$so" ;;
   esac
 done
 rm -f "$dest/godot"

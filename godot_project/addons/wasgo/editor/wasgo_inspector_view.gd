@@ -98,7 +98,7 @@ func build(data: Dictionary) -> void:
 	var imports: Array[Dictionary] = data["imports"]
 	var stubs := Model.stub_names(imports).size()
 	_add_label("Imports (%d, %d stub%s at level %d)" % [imports.size(), stubs, "" if stubs == 1 else "s", level])
-	imports_tree = _add_table(["import", "level"])
+	imports_tree = _add_table(["import", "level"], imports.size())
 	for row in imports:
 		var item := imports_tree.create_item(imports_tree.get_root())
 		item.set_text(0, "%s.%s" % [row["module"], row["name"]])
@@ -115,7 +115,7 @@ func build(data: Dictionary) -> void:
 
 	var exports: Array[Dictionary] = data["exports"]
 	_add_label("Exports (%d)" % exports.size())
-	exports_tree = _add_table(["export", "WasGo"])
+	exports_tree = _add_table(["export", "WasGo"], exports.size())
 	for row in exports:
 		var item := exports_tree.create_item(exports_tree.get_root())
 		item.set_text(0, str(row["name"]))
@@ -134,13 +134,14 @@ func _add_label(text: String) -> Label:
 	return label
 
 
-func _add_table(titles: Array) -> Tree:
+## A table with `titles`, tall enough for `rows` lines up to about a dozen (then it scrolls).
+func _add_table(titles: Array, rows: int) -> Tree:
 	var tree := Tree.new()
 	tree.columns = titles.size()
 	tree.column_titles_visible = true
 	tree.hide_root = true
 	tree.select_mode = Tree.SELECT_ROW
-	tree.custom_minimum_size = Vector2(0, 160)
+	tree.custom_minimum_size = Vector2(0, clampi(rows * 20 + 32, 60, 280))
 	for column in titles.size():
 		tree.set_column_title(column, titles[column])
 		tree.set_column_expand(column, column == 0)
