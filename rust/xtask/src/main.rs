@@ -2,16 +2,18 @@
 //!
 //! - `cargo xtask test` — everything a fresh machine needs to run every test: the wasm target,
 //!   Godot 4 (found or provisioned), the extension and the test mods, `cargo test`, then the
-//!   headless Godot suite. Fails on any test failure, script error, extension load failure,
-//!   leaked object or timeout; ends with `N passed, M failed` for the Godot suite.
+//!   headless Godot suite, the demo and the exported game ([`export_check`]). Fails on any test
+//!   failure, script error, extension load failure, leaked object or timeout; ends with
+//!   `N passed, M failed` for the Godot suite.
 //! - `cargo xtask run [--windowed]` — release build of the extension and the mods, then the demo.
 //! - `cargo xtask mods` — only the mods.
 //! - `cargo xtask bindings [--check]` — the guest bindings and `docs/abi.md`, generated from the
 //!   host-function catalog ([`bindings`]); `--check` fails on stale files (`test` runs it too).
 //!
 //! Each step lives in its own module: [`cargo_steps`] (Rust builds and tests), [`mods`] (wasm
-//! mods), [`godot`] (finding, provisioning and importing Godot), [`godot_run`] (running Godot
-//! under a timeout while streaming and scanning its output).
+//! mods), [`godot`] (finding, provisioning and importing Godot; the provisioned copy in
+//! [`godot_provision`]), [`godot_run`] (running Godot under a timeout while streaming and scanning
+//! its output), [`demo_check`] and [`export_check`] (the demo, played in place and exported).
 
 mod bench;
 mod bindings;
@@ -39,8 +41,12 @@ commands:
   test [--skip-cargo-test] [--filter TEXT]
         install the wasm target, find or provision Godot 4, build the extension (dev profile)
         and the test mods, run `cargo test --workspace`, import the Godot project and run the
-        headless Godot suite (only tests whose `file::name` contains TEXT with --filter), then
-        play the demo headless and check its transcript (not with --filter)
+        headless Godot suite (only tests whose `file::name` contains TEXT with --filter; the
+        editor plugin's tests in tests/editor/ when TEXT contains `editor`), then play the demo
+        headless, started by Godot's own executable path like the editor's Play, and check its
+        transcript (not with --filter), then export the project as a .pck and play the arena
+        from it with the library beside the executable (without --filter, or when TEXT
+        contains `export`)
   run [--windowed]
         build the extension (release) and the mods, then run the demo (headless unless --windowed)
   mods  build the test mods into godot_project/tests/mods/ and the example mods (Rust, C, Zig,
