@@ -120,3 +120,20 @@ fn link_or_copy(from: &Path, to: &Path) -> io::Result<()> {
 fn io_failure(what: &str, path: &Path, e: io::Error, fix: &str) -> Failure {
     Failure::new(format!("could not {what} `{}`: {e}", path.display()), fix)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_executable_is_the_same_bytes_under_the_packs_name() {
+        let dir = std::env::temp_dir().join(format!("xtask-ship-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let (from, to) = (dir.join("godot"), dir.join("arena"));
+        fs::write(&from, b"\x7fELF pretend").unwrap();
+        link_or_copy(&from, &to).unwrap();
+        assert_eq!(fs::read(&to).unwrap(), b"\x7fELF pretend");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
