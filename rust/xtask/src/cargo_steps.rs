@@ -95,7 +95,7 @@ pub fn test_workspace(repo: &Repo) -> Result<()> {
 }
 
 /// `libwasgo.so`, `libwasgo.dylib` or `wasgo.dll`, as cargo names a cdylib on this platform.
-fn library_file_name() -> String {
+pub fn library_file_name() -> String {
     format!(
         "{}wasgo.{}",
         std::env::consts::DLL_PREFIX,

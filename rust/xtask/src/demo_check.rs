@@ -1,5 +1,6 @@
 //! The demo as a test: `cargo xtask test` plays `res://demo/arena.tscn` headless and reads its
-//! transcript. It passes only if Godot exits 0 (the demo's own verdict held), nothing fatal was
+//! transcript. It starts the demo by Godot's own executable path, like the editor's Play, so a
+//! Godot that cannot relaunch itself fails here. It passes only if Godot exits 0 (the demo's own verdict held), nothing fatal was
 //! printed, each language's mod did its job, and the hostile mod was stopped all three ways.
 
 use std::path::Path;
@@ -41,20 +42,24 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Plays the demo headless and checks its transcript; prints the transcript.
+/// Plays the demo headless and checks its transcript; prints the transcript. It is started the
+/// way the editor's Play starts a game: by Godot's own executable path (what the running `godot`
+/// reports as `OS.get_executable_path()`) with `--path` and no scene, so the main scene plays.
 pub fn check(godot: &Path, repo: &Repo) -> Result<()> {
     let project = repo.project();
     let project = project.to_string_lossy();
-    println!("xtask: playing the demo headless ({DEMO_SCENE})");
+    let executable = crate::godot::executable_path(godot, repo)?;
+    println!(
+        "xtask: playing the demo headless ({DEMO_SCENE}, the main scene) the way the editor's Play does: {} --headless --path {project}",
+        executable.display()
+    );
     let run = run_godot(
-        godot,
-        &["--headless", "--path", &project, DEMO_SCENE],
+        &executable,
+        &["--headless", "--path", &project],
         DEMO_TIMEOUT,
         false,
     )?;
-    for line in run.lines.iter().filter(|l| is_transcript(l)) {
-        println!("  {line}");
-    }
+    print_transcript(&run);
     let problems = judge(&run);
     if problems.is_empty() {
         println!("xtask: the demo ran, every example mod acted and the hostile mod was contained");
@@ -67,6 +72,13 @@ pub fn check(godot: &Path, repo: &Repo) -> Result<()> {
         ),
         "play it with `cargo xtask run` and read its transcript",
     ))
+}
+
+/// Prints the transcript lines of a run of the arena.
+pub fn print_transcript(run: &GodotRun) {
+    for line in run.lines.iter().filter(|l| is_transcript(l)) {
+        println!("  {line}");
+    }
 }
 
 /// A transcript line: `[  1.20s] who: text`.
@@ -83,8 +95,8 @@ fn is_transcript(line: &str) -> bool {
         .is_some_and(|seconds| seconds.parse::<f64>().is_ok())
 }
 
-/// Everything wrong with a demo run.
-fn judge(run: &GodotRun) -> Vec<String> {
+/// Everything wrong with a run of the arena (the demo, or the exported game).
+pub fn judge(run: &GodotRun) -> Vec<String> {
     let mut problems: Vec<String> = run.exit_problem().into_iter().collect();
     problems.extend(run.lines_matching(FATAL_PATTERNS));
     for (who, what) in EXPECTED {

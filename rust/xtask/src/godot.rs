@@ -2,10 +2,9 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-use crate::command;
+use crate::godot_provision;
 use crate::godot_run::{run_godot, Outcome};
 use crate::{Failure, Repo, Result};
 
@@ -14,8 +13,9 @@ const MIN_MINOR: u32 = 5;
 /// The line Godot needs in `.godot/extension_list.cfg` to load the extension outside the editor.
 const EXTENSION_ENTRY: &str = "res://addons/wasgo/wasgo.gdextension";
 
-/// A usable Godot: `$GODOT`, else `godot`/`godot4` on PATH, else the cached `target/godot/godot`,
-/// else a fresh one from `tests/provision_godot.sh`.
+/// A usable Godot: `$GODOT`, else `godot`/`godot4` on PATH, else the cached `target/godot/godot`
+/// (when it is the binary patched for that folder, see [`godot_provision`]), else a fresh or
+/// re-patched one from `tests/provision_godot.sh`.
 pub fn locate_or_provision(repo: &Repo) -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("GODOT").filter(|p| !p.is_empty()) {
         let path = PathBuf::from(path);
@@ -38,8 +38,9 @@ pub fn locate_or_provision(repo: &Repo) -> Result<PathBuf> {
             }
         }
     }
-    let cached = repo.root.join("target/godot/godot");
-    if cached.is_file() {
+    let cached = godot_provision::cached_binary(repo);
+    let dir = repo.root.join(godot_provision::DIR);
+    if godot_provision::is_current(&dir) {
         if let Some(v) = version_of(&cached).filter(|v| is_supported(v)) {
             return announce(cached, &v);
         }
@@ -47,11 +48,13 @@ pub fn locate_or_provision(repo: &Repo) -> Result<PathBuf> {
             "xtask: the cached {} does not run; provisioning again",
             cached.display()
         );
+    } else if cached.exists() {
+        println!(
+            "xtask: the cached {} is a loader wrapper or was patched for another folder; patching it again",
+            cached.display()
+        );
     }
-    command::run(
-        Command::new("bash").current_dir(&repo.root).args(["tests/provision_godot.sh", "target/godot"]),
-        "install Godot 4.5+ yourself and set GODOT=/path/to/godot (the provisioning script needs a Debian-family machine with apt)",
-    )?;
+    godot_provision::provision(repo)?;
     match version_of(&cached) {
         Some(v) if is_supported(&v) => announce(cached, &v),
         found => Err(Failure::new(
@@ -112,6 +115,44 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(not(unix))]
 fn is_executable(path: &Path) -> bool {
     path.is_file()
+}
+
+/// The script that prints the running Godot's `OS.get_executable_path()`.
+const EXECUTABLE_PATH_SCRIPT: &str = "res://tests/editor/executable_path.gd";
+
+/// The program a running `godot` reports as its own executable (`OS.get_executable_path()`):
+/// what the editor's Play, the project manager and `OS.execute` relaunch. For a wrapper that runs
+/// Godot through a dynamic loader, that is the loader, which cannot be relaunched with `--path`.
+pub fn executable_path(godot: &Path, repo: &Repo) -> Result<PathBuf> {
+    let project = repo.project();
+    let project = project.to_string_lossy();
+    let run = run_godot(
+        godot,
+        &[
+            "--headless",
+            "--path",
+            &project,
+            "-s",
+            EXECUTABLE_PATH_SCRIPT,
+        ],
+        Duration::from_secs(60),
+        false,
+    )?;
+    let found = run
+        .lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("executable_path="))
+        .map(PathBuf::from);
+    match (run.exit_problem(), found) {
+        (None, Some(path)) => Ok(path),
+        (problem, _) => Err(Failure::new(
+            format!(
+                "could not learn Godot's executable path from `{EXECUTABLE_PATH_SCRIPT}` ({})",
+                problem.unwrap_or_else(|| "it printed no `executable_path=` line".into())
+            ),
+            "run the script by hand: godot --headless --path godot_project -s res://tests/editor/executable_path.gd",
+        )),
+    }
 }
 
 /// Imports the project headless (the editor's scan writes `.godot/` and registers the

@@ -211,6 +211,9 @@ pub struct SuiteReport {
 /// check what must survive a restart of the game (saved permission grants).
 pub const AFTER_RESTART_DIR: &str = "res://tests/after_restart/";
 
+/// The folder of the editor plugin's headless tests (its inspector data, without an editor).
+pub const EDITOR_DIR: &str = "res://tests/editor/";
+
 /// Runs `tests/run_tests.gd` headless and judges the run.
 pub fn run_suite(godot: &Path, repo: &Repo, filter: Option<&str>) -> Result<SuiteReport> {
     run_suite_in(godot, repo, None, filter)

@@ -2,16 +2,18 @@
 //!
 //! - `cargo xtask test` — everything a fresh machine needs to run every test: the wasm target,
 //!   Godot 4 (found or provisioned), the extension and the test mods, `cargo test`, then the
-//!   headless Godot suite. Fails on any test failure, script error, extension load failure,
-//!   leaked object or timeout; ends with `N passed, M failed` for the Godot suite.
+//!   headless Godot suite, the demo and the exported game ([`export_check`]). Fails on any test
+//!   failure, script error, extension load failure, leaked object or timeout; ends with
+//!   `N passed, M failed` for the Godot suite.
 //! - `cargo xtask run [--windowed]` — release build of the extension and the mods, then the demo.
 //! - `cargo xtask mods` — only the mods.
 //! - `cargo xtask bindings [--check]` — the guest bindings and `docs/abi.md`, generated from the
 //!   host-function catalog ([`bindings`]); `--check` fails on stale files (`test` runs it too).
 //!
 //! Each step lives in its own module: [`cargo_steps`] (Rust builds and tests), [`mods`] (wasm
-//! mods), [`godot`] (finding, provisioning and importing Godot), [`godot_run`] (running Godot
-//! under a timeout while streaming and scanning its output).
+//! mods), [`godot`] (finding, provisioning and importing Godot; the provisioned copy in
+//! [`godot_provision`]), [`godot_run`] (running Godot under a timeout while streaming and scanning
+//! its output), [`demo_check`] and [`export_check`] (the demo, played in place and exported).
 
 mod bench;
 mod bindings;
@@ -19,7 +21,9 @@ mod cargo_steps;
 mod command;
 mod demo_check;
 mod examples;
+mod export_check;
 mod godot;
+mod godot_provision;
 mod godot_run;
 mod mods;
 mod toolchains;
@@ -37,8 +41,12 @@ commands:
   test [--skip-cargo-test] [--filter TEXT]
         install the wasm target, find or provision Godot 4, build the extension (dev profile)
         and the test mods, run `cargo test --workspace`, import the Godot project and run the
-        headless Godot suite (only tests whose `file::name` contains TEXT with --filter), then
-        play the demo headless and check its transcript (not with --filter)
+        headless Godot suite (only tests whose `file::name` contains TEXT with --filter; the
+        editor plugin's tests in tests/editor/ when TEXT contains `editor`), then play the demo
+        headless, started by Godot's own executable path like the editor's Play, and check its
+        transcript (not with --filter), then export the project as a .pck and play the arena
+        from it with the library beside the executable (without --filter, or when TEXT
+        contains `export`)
   run [--windowed]
         build the extension (release) and the mods, then run the demo (headless unless --windowed)
   mods  build the test mods into godot_project/tests/mods/ and the example mods (Rust, C, Zig,
@@ -244,6 +252,18 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
                 .map(|p| format!("after restart: {p}")),
         );
     }
+    // The editor plugin's data logic, headless (`tests/editor/`).
+    if filter.is_none_or(|f| f.contains("editor")) {
+        let editor = godot_run::run_suite_in(&godot, repo, Some(godot_run::EDITOR_DIR), filter)?;
+        suite.passed += editor.passed;
+        suite.failed += editor.failed;
+        suite.problems.extend(
+            editor
+                .problems
+                .into_iter()
+                .map(|p| format!("editor tests: {p}")),
+        );
+    }
     // WasGo's permission dialog needs a display: a virtual one (`xvfb-run`, installed if missing).
     if filter.is_none_or(|f| f.contains("dialog")) {
         match godot_run::run_display_suite(&godot, repo, filter)? {
@@ -269,9 +289,15 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     } else {
         Ok(())
     };
+    // The shipped game: a `.pck` export played with the library beside the executable.
+    let export = if filter.is_none_or(|f| f.contains("export")) {
+        export_check::check(&godot, repo)
+    } else {
+        Ok(())
+    };
 
     let mut problems = Vec::new();
-    if suite.passed + suite.failed == 0 {
+    if suite.passed + suite.failed == 0 && !filter.is_some_and(|f| f.contains("export")) {
         problems.push(match filter {
             Some(f) => format!("no Godot test matched `--filter {f}`"),
             None => "no Godot test ran".into(),
@@ -285,6 +311,9 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     }
     problems.extend(suite.problems.iter().cloned());
     if let Err(failure) = demo {
+        problems.push(failure.to_string());
+    }
+    if let Err(failure) = export {
         problems.push(failure.to_string());
     }
     if !problems.is_empty() {

@@ -1,0 +1,176 @@
+## What the WasGo inspector section shows for a `WasmModule` or a `WasmScript`, as plain data.
+##
+## No editor class is used here, so the logic runs (and is tested, `res://tests/editor/`) in a
+## headless game as well as in the editor. `describe(object)` gives:
+##
+## - `summary`: `name`, `size` (bytes of the `.wasm` file; -1 when compiled from bytes), `sha256`,
+##   `guest_kind` (`get_guest_kind()` when the module has it, else "wasgo"), `source_path`;
+## - `level`: the safety level the module runs at: for a `WasmScript`, its `safety_level` (0 = the
+##   project setting `wasgo/safety/level`) and never above the project setting; for a bare module,
+##   the project setting;
+## - `imports`: one row per import (`module`, `name`, `kind`, `signature`, `level`: the lowest level
+##   exposing it, 0 = none) with `stub` true when the effective level leaves a function import an
+##   error stub (it links, but calling it traps), `game_function` true when that stub is in a
+##   module the game may fill with `register_function` (often only at run time), and a `note`;
+## - `exports`: one row per export with `called` true for the exports WasGo itself calls.
+@tool
+extends RefCounted
+
+const LEVEL_SETTING := "wasgo/safety/level"
+const DEFAULT_LEVEL := 1
+## The guest kind of a module whose class predates `get_guest_kind()`.
+const DEFAULT_GUEST_KIND := "wasgo"
+## The exports WasGo calls, and when.
+const CALLED_EXPORTS := {
+	"_start": "run as main (WASI command)",
+	"main": "run on the worker thread at start",
+	"init": "called once after instantiation",
+	"ready": "called when the node is ready",
+	"process": "called every frame",
+	"physics_process": "called every physics frame",
+	"native_callback": "receives connected signals",
+	"http_response": "receives HTTP answers (level 2)",
+	"malloc": "allocates guest memory for host data",
+	"free": "frees guest memory",
+}
+const LEVEL_NAMES := {1: "Safe", 2: "Safe with wrappers", 3: "Unsafe"}
+
+
+## The data for `object` (a `WasmModule` or a `WasmScript`); empty when it has no module.
+static func describe(object: Object) -> Dictionary:
+	var module := module_of(object)
+	if module == null:
+		return {}
+	var level := level_of(object)
+	return {
+		"summary": summary(module),
+		"level": level,
+		"imports": import_rows(module.get_imports(), level),
+		"exports": export_rows(module.get_exports()),
+	}
+
+
+## The module a `WasmModule` or `WasmScript` stands for: the node's `module`, else its
+## `wasm_file` loaded (cached by Godot); null when there is none or it does not load.
+static func module_of(object: Object) -> Resource:
+	if object == null:
+		return null
+	if object.is_class("WasmModule"):
+		return object as Resource
+	if not object.is_class("WasmScript"):
+		return null
+	var module: Resource = object.get("module")
+	if module != null:
+		return module
+	var path: String = object.get("wasm_file")
+	if path.is_empty() or not ResourceLoader.exists(path):
+		return null
+	return ResourceLoader.load(path)
+
+
+## The project's safety level (`wasgo/safety/level`, 1 when unset).
+static func project_level() -> int:
+	return int(ProjectSettings.get_setting(LEVEL_SETTING, DEFAULT_LEVEL))
+
+
+## The level `object` runs its module at (see the file's doc).
+static func level_of(object: Object) -> int:
+	var node_level := 0
+	if object != null and object.is_class("WasmScript"):
+		node_level = int(object.get("safety_level"))
+	return effective_level(node_level, project_level())
+
+
+## A node's `safety_level` can only lower the project's; 0 means the project's.
+static func effective_level(node_level: int, project: int) -> int:
+	if node_level <= 0:
+		return project
+	return mini(node_level, project)
+
+
+## `name`, `size`, `sha256`, `guest_kind`, `source_path` of a module.
+static func summary(module: Resource) -> Dictionary:
+	var path: String = module.get("source_path")
+	if path.is_empty():
+		path = module.resource_path
+	var size := -1
+	if not path.is_empty() and FileAccess.file_exists(path):
+		var file := FileAccess.open(path, FileAccess.READ)
+		if file != null:
+			size = file.get_length()
+	var kind := DEFAULT_GUEST_KIND
+	if module.has_method("get_guest_kind"):
+		kind = str(module.call("get_guest_kind"))
+	return {
+		"name": str(module.get("name")),
+		"size": size,
+		"sha256": str(module.get("sha256")),
+		"guest_kind": kind,
+		"source_path": path,
+	}
+
+
+## The imports (dictionaries from `WasmModule.get_imports()`) as rows for `level`.
+static func import_rows(imports: Array, level: int) -> Array[Dictionary]:
+	var rows: Array[Dictionary] = []
+	for entry: Dictionary in imports:
+		var row := entry.duplicate()
+		row["game_function"] = false
+		var needs := int(entry.get("level", 0))
+		var is_function := str(entry.get("kind", "function")) == "function"
+		row["stub"] = is_function and (needs == 0 or needs > level)
+		if not is_function:
+			row["note"] = "a %s import: WasGo provides none, so the module cannot be instantiated" % entry.get("kind")
+		elif needs == 0 and is_game_module(str(entry.get("module", ""))):
+			row["game_function"] = true
+			row["note"] = "stub now: no game function `%s.%s` is registered (a game registers its own with WasmEngine.register_function, often only at run time); unregistered when the mod starts, calling it traps" % [entry.get("module"), entry.get("name")]
+		elif needs == 0:
+			row["note"] = "stub: WasGo has no such function at any level; calling it traps"
+		elif needs > level:
+			row["note"] = "stub at level %d: needs level %d (%s); calling it traps" % [level, needs, level_name(needs)]
+		else:
+			row["note"] = "level %d (%s)" % [needs, level_name(needs)]
+		rows.append(row)
+	return rows
+
+
+## The exports (dictionaries from `WasmModule.get_exports()`) as rows.
+static func export_rows(exports: Array) -> Array[Dictionary]:
+	var rows: Array[Dictionary] = []
+	for entry: Dictionary in exports:
+		var row := entry.duplicate()
+		var export_name := str(entry.get("name", ""))
+		row["called"] = CALLED_EXPORTS.has(export_name) and str(entry.get("kind", "function")) == "function"
+		row["note"] = CALLED_EXPORTS.get(export_name, "") if row["called"] else ""
+		rows.append(row)
+	return rows
+
+
+## Whether an import module can hold the game's own functions (any but `wasgo` and `wasi_*`).
+static func is_game_module(module_name: String) -> bool:
+	return module_name != "wasgo" and not module_name.begins_with("wasi")
+
+
+## "module.name" of every import row marked as a stub (the form of `get_unexposed_imports`).
+static func stub_names(rows: Array[Dictionary]) -> PackedStringArray:
+	var names: PackedStringArray = []
+	for row in rows:
+		if row["stub"]:
+			names.append("%s.%s" % [row["module"], row["name"]])
+	return names
+
+
+## "Safe", "Safe with wrappers", "Unsafe".
+static func level_name(level: int) -> String:
+	return LEVEL_NAMES.get(level, "level %d" % level)
+
+
+## 2345 → "2.3 KB"; -1 → "unknown (compiled from bytes)".
+static func format_size(size: int) -> String:
+	if size < 0:
+		return "unknown (compiled from bytes)"
+	if size < 1000:
+		return "%d B" % size
+	if size < 1000 * 1000:
+		return "%.1f KB (%d bytes)" % [size / 1000.0, size]
+	return "%.1f MB (%d bytes)" % [size / 1000000.0, size]

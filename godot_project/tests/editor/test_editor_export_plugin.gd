@@ -1,0 +1,33 @@
+## What the WasGo export plugin (`addons/wasgo/editor/wasgo_export_plugin.gd`) adds to every
+## export, checked headless: every `.wasm` not excluded by the preset, the addon's allowlist and the
+## game's allowlist files. That an exported pack runs the arena is `cargo xtask test`'s export check.
+extends "res://tests/lib/wasgo_test.gd"
+
+const ExportPlugin := preload("res://addons/wasgo/editor/wasgo_export_plugin.gd")
+const ALLOWLIST_FILES := ExportPlugin.ALLOWLIST_FILES_SETTING
+
+
+func test_every_wasm_and_the_allowlist_are_shipped() -> void:
+	var files := ExportPlugin.files_to_ship(PackedStringArray(), PackedStringArray())
+	for path in ["res://demo/mods/mover.wasm", "res://demo/mods/bonus.wasm", "res://tests/mods/hello.wasm", ExportPlugin.ALLOWLIST]:
+		expect(files.has(path), "%s is not shipped: %s" % [path, files])
+	for path in files:
+		expect(not path.begins_with("res://.godot/"), "%s (Godot's cache) is shipped" % path)
+
+
+func test_wasm_files_the_preset_excludes_are_left_out_but_the_allowlist_is_not() -> void:
+	var files := ExportPlugin.files_to_ship(ExportPlugin.parse_filter("tests/*, bench/*"), PackedStringArray())
+	expect(not files.has("res://tests/mods/hello.wasm"), "an excluded test mod is shipped")
+	expect(files.has("res://demo/mods/mover.wasm"), "the demo's mover is not shipped")
+	expect(files.has(ExportPlugin.ALLOWLIST), "the allowlist is not shipped")
+	expect(ExportPlugin.is_excluded("res://demo/mods/x.wasm", ["res://demo/*"]), "a res:// pattern does not match")
+	expect(not ExportPlugin.is_excluded("res://demo/mods/x.wasm", ["tests/*"]), "tests/* matches a demo path")
+
+
+func test_the_games_allowlist_files_are_shipped() -> void:
+	var extra := "res://tests/editor/test_editor_export_plugin.gd"
+	var files := ExportPlugin.files_to_ship(PackedStringArray(["tests/*"]), PackedStringArray([extra, ExportPlugin.ALLOWLIST]))
+	expect(files.has(extra), "an extra allowlist file is not shipped, even under an excluded folder: %s" % files)
+	expect_eq(files.count(ExportPlugin.ALLOWLIST), 1, "times the addon's allowlist is listed")
+	var setting_before: Variant = ProjectSettings.get_setting(ALLOWLIST_FILES, PackedStringArray())
+	expect_eq(ExportPlugin.allowlist_files(), PackedStringArray(setting_before), "files read from %s" % ALLOWLIST_FILES)

@@ -1,0 +1,155 @@
+## The WasGo editor plugin's inspector data (`addons/wasgo/editor/wasgo_inspector_model.gd`) and
+## section (`wasgo_inspector_view.gd`), checked headless without an editor: each import with the
+## lowest level exposing it and a stub mark above the effective level, the exports WasGo calls,
+## the module's name, size, SHA-256 and guest kind.
+extends "res://tests/lib/wasgo_test.gd"
+
+const Model := preload("res://addons/wasgo/editor/wasgo_inspector_model.gd")
+const View := preload("res://addons/wasgo/editor/wasgo_inspector_view.gd")
+const HELLO := "res://tests/mods/hello.wasm"
+## Imports at level 1 (`wasgo.log`), level 2 (`wasgo.file_write`) and none (`env.nope`); exports
+## WasGo calls (`main`, `process`) and ones it does not (`proces`, misspelled, and `memory`).
+const MODULE_WAT := """(module
+  (import "wasgo" "log" (func (param i32 i32 i32)))
+  (import "wasgo" "file_write" (func (param i32 i32 i32 i32) (result i32)))
+  (import "env" "nope" (func (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "main"))
+  (func (export "process") (param f64))
+  (func (export "proces") (param f64)))"""
+
+
+func _module() -> WasmModule:
+	var module := WasmEngine.compile_module(MODULE_WAT.to_utf8_buffer(), "inspected")
+	expect(module != null, "compile_module failed: %s" % WasmEngine.get_last_error())
+	return module
+
+
+func _row(rows: Array[Dictionary], full_name: String) -> Dictionary:
+	for row in rows:
+		var row_name := "%s.%s" % [row["module"], row["name"]] if row.has("module") else str(row["name"])
+		if row_name == full_name:
+			return row
+	fail("no row for `%s` in %s" % [full_name, rows])
+	return {"stub": null, "called": null, "level": null, "note": ""}
+
+
+func test_imports_show_their_lowest_level_and_a_stub_mark_above_the_effective_level() -> void:
+	var module := _module()
+	if module == null:
+		return
+	var at_1 := Model.import_rows(module.get_imports(), 1)
+	expect_eq(at_1.size(), 3, "import rows")
+	expect_eq(_row(at_1, "wasgo.log")["level"], 1, "lowest level of wasgo.log")
+	expect_eq(_row(at_1, "wasgo.log")["stub"], false, "wasgo.log at level 1 is a stub")
+	expect_eq(_row(at_1, "wasgo.file_write")["level"], 2, "lowest level of wasgo.file_write")
+	expect_eq(_row(at_1, "wasgo.file_write")["stub"], true, "wasgo.file_write at level 1 is a stub")
+	expect_contains(_row(at_1, "wasgo.file_write")["note"], "needs level 2", "file_write's note at level 1")
+	expect_eq(_row(at_1, "env.nope")["level"], 0, "lowest level of env.nope (none)")
+	expect_eq(_row(at_1, "env.nope")["stub"], true, "env.nope at level 1 is a stub")
+	expect_eq(_row(at_1, "env.nope")["game_function"], true, "env.nope may be a game function")
+	expect_eq(_row(at_1, "wasgo.file_write")["game_function"], false, "wasgo.file_write may be a game function")
+	var at_2 := Model.import_rows(module.get_imports(), 2)
+	expect_eq(_row(at_2, "wasgo.file_write")["stub"], false, "wasgo.file_write at level 2 is a stub")
+	expect_eq(_row(at_2, "env.nope")["stub"], true, "env.nope at level 2 is a stub")
+	expect_eq(_row(at_2, "wasgo.file_write")["signature"], _row(at_1, "wasgo.file_write")["signature"], "signature kept")
+
+
+func test_stub_marks_match_the_modules_own_unexposed_imports_at_every_level() -> void:
+	for module: WasmModule in [_module(), load(HELLO)]:
+		if not expect(module != null, "a module to inspect"):
+			continue
+		for level in [1, 2, 3]:
+			var marked := Model.stub_names(Model.import_rows(module.get_imports(), level))
+			var unexposed := module.get_unexposed_imports(level)
+			marked.sort()
+			unexposed.sort()
+			expect_eq(marked, unexposed, "stubs of %s at level %d" % [module.name, level])
+
+
+func test_a_node_level_only_lowers_the_project_level_and_zero_means_the_project_level() -> void:
+	expect_eq(Model.effective_level(0, 2), 2, "node 0, project 2")
+	expect_eq(Model.effective_level(1, 2), 1, "node 1, project 2")
+	expect_eq(Model.effective_level(3, 2), 2, "node 3, project 2")
+	set_setting(SAFETY_LEVEL, 2)
+	var probe := new_mod("inspected_node", {"module": _module(), "safety_level": 3})
+	var data := Model.describe(probe.node)
+	expect_eq(data.get("level"), 2, "level of a level-3 node in a level-2 project")
+	expect_eq(_row(data["imports"], "wasgo.file_write")["stub"], false, "file_write at the node's level 2")
+	probe.node.safety_level = 1
+	data = Model.describe(probe.node)
+	expect_eq(data.get("level"), 1, "level of a level-1 node")
+	expect_eq(_row(data["imports"], "wasgo.file_write")["stub"], true, "file_write at the node's level 1")
+	probe.node.safety_level = 0
+	expect_eq(Model.describe(probe.node).get("level"), 2, "level of a node that follows the project")
+
+
+func test_exports_mark_the_ones_wasgo_calls() -> void:
+	var module := _module()
+	if module == null:
+		return
+	var rows := Model.export_rows(module.get_exports())
+	expect_eq(rows.size(), 4, "export rows")
+	expect_eq(_row(rows, "main")["called"], true, "main is called by WasGo")
+	expect_eq(_row(rows, "process")["called"], true, "process is called by WasGo")
+	expect_eq(_row(rows, "proces")["called"], false, "the misspelled proces is called by WasGo")
+	expect_eq(_row(rows, "memory")["called"], false, "memory is called by WasGo")
+	expect_contains(_row(rows, "process")["note"], "every frame", "process's note")
+
+
+func test_the_summary_gives_a_wasm_files_name_size_sha256_and_guest_kind() -> void:
+	var module: WasmModule = load(HELLO)
+	if not expect(module != null, "cannot load %s" % HELLO):
+		return
+	var summary := Model.summary(module)
+	expect_eq(summary["name"], "hello", "name")
+	expect_eq(summary["size"], FileAccess.get_file_as_bytes(HELLO).size(), "size")
+	expect_eq(summary["sha256"], FileAccess.get_sha256(HELLO), "sha256")
+	var kind := str(module.call("get_guest_kind")) if module.has_method("get_guest_kind") else "wasgo"
+	expect_eq(summary["guest_kind"], kind, "guest kind")
+	expect_eq(Model.summary(_module())["size"], -1, "size of a module compiled from bytes")
+
+
+func test_a_wasm_script_shows_its_files_module_and_nothing_without_one() -> void:
+	var with_file := new_mod("inspected_file", {"wasm_file": HELLO})
+	var data := Model.describe(with_file.node)
+	expect_eq(data.get("summary", {}).get("name"), "hello", "module name of a node with wasm_file")
+	expect(not data.get("exports", []).is_empty(), "exports of a node with wasm_file")
+	expect_eq(Model.describe(new_mod("inspected_empty").node), {}, "data of a node without a module")
+	expect_eq(Model.describe(null), {}, "data of null")
+
+
+func test_the_section_lists_every_import_and_export_with_its_marks() -> void:
+	var module := _module()
+	if module == null:
+		return
+	var view: VBoxContainer = View.new()
+	view.build(Model.describe(module))
+	var imports: Array[TreeItem] = view.imports_tree.get_root().get_children()
+	var exports: Array[TreeItem] = view.exports_tree.get_root().get_children()
+	expect_eq(imports.size(), 3, "import lines")
+	expect_eq(exports.size(), 4, "export lines")
+	for item in imports:
+		var is_stub := item.get_text(0) != "wasgo.log"
+		expect_eq(item.get_text(1) == "stub", is_stub, "stub mark of %s" % item.get_text(0))
+	for item in exports:
+		var called := item.get_text(0) in ["main", "process"]
+		expect_eq(item.get_text(1) == "called", called, "called mark of %s" % item.get_text(0))
+	view.free()
+
+
+func test_the_section_follows_a_change_of_the_nodes_level() -> void:
+	set_setting(SAFETY_LEVEL, 2)
+	var probe := new_mod("inspected_live", {"module": _module(), "safety_level": 2})
+	var view: VBoxContainer = View.new()
+	view.watch(probe.node)
+	var file_write_mark := func() -> String:
+		for item: TreeItem in view.imports_tree.get_root().get_children():
+			if item.get_text(0) == "wasgo.file_write":
+				return item.get_text(1)
+		return "(no line)"
+	expect_eq(file_write_mark.call(), "2", "file_write's mark at level 2")
+	probe.node.safety_level = 1
+	view._process(1.0)
+	expect_eq(file_write_mark.call(), "stub", "file_write's mark once the node is at level 1")
+	view.free()
