@@ -125,7 +125,7 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DecodeError::Truncated => f.write_str("the bytes end inside a value"),
-            DecodeError::UnsupportedType(23) => f.write_str("an RID cannot cross the mod boundary: mods may not pass engine resources"),
+            DecodeError::UnsupportedType(ty::RID) => f.write_str("an RID cannot cross the mod boundary: mods may not pass engine resources"),
             DecodeError::UnsupportedType(24) => f.write_str("a full object cannot cross the mod boundary; pass a handle (type 24 with flag 1<<16 and a u64 handle)"),
             DecodeError::UnsupportedType(ty::CALLABLE) => f.write_str("a Callable cannot cross the mod boundary: mods may not pass code"),
             DecodeError::UnsupportedType(ty::SIGNAL) => f.write_str("a Signal cannot cross the mod boundary"),
