@@ -86,7 +86,10 @@ mod tests {
         for (i, t) in VARIANT_TYPES.iter().enumerate() {
             assert_eq!(t.tag, i as u32, "{}", t.name);
         }
-        assert_eq!(find_variant_type(variant_type::VECTOR2).unwrap().name, "VECTOR2");
+        assert_eq!(
+            find_variant_type(variant_type::VECTOR2).unwrap().name,
+            "VECTOR2"
+        );
         assert_eq!(variant_type::PACKED_VECTOR4_ARRAY, 38);
     }
 

@@ -39,9 +39,7 @@ mod tests {
             calls += 1;
             if cap >= answer.len() {
                 // SAFETY: the test plays the host and writes within the buffer it was given.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(answer.as_ptr(), ptr, answer.len())
-                };
+                unsafe { core::ptr::copy_nonoverlapping(answer.as_ptr(), ptr, answer.len()) };
             }
             answer.len() as i32
         });

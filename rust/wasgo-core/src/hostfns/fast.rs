@@ -19,7 +19,11 @@ impl FastFunctions for Host {
         name_len: i32,
         out_ptr: i32,
     ) -> wasmtime::Result<i32> {
-        let property = Property { handle, name_ptr, name_len };
+        let property = Property {
+            handle,
+            name_ptr,
+            name_len,
+        };
         fast_get(c, "wasgo.get_float", property, out_ptr, "a number", |v| {
             as_f64(v).map(|f| f.to_le_bytes().to_vec())
         })
@@ -43,11 +47,22 @@ impl FastFunctions for Host {
         name_len: i32,
         out_ptr: i32,
     ) -> wasmtime::Result<i32> {
-        let property = Property { handle, name_ptr, name_len };
-        fast_get(c, "wasgo.get_vec2", property, out_ptr, "a Vector2", |v| match v {
-            WireVariant::Vector2(a) => Some(floats(&[a.x, a.y])),
-            _ => None,
-        })
+        let property = Property {
+            handle,
+            name_ptr,
+            name_len,
+        };
+        fast_get(
+            c,
+            "wasgo.get_vec2",
+            property,
+            out_ptr,
+            "a Vector2",
+            |v| match v {
+                WireVariant::Vector2(a) => Some(floats(&[a.x, a.y])),
+                _ => None,
+            },
+        )
     }
 
     fn set_vec2(
@@ -69,11 +84,22 @@ impl FastFunctions for Host {
         name_len: i32,
         out_ptr: i32,
     ) -> wasmtime::Result<i32> {
-        let property = Property { handle, name_ptr, name_len };
-        fast_get(c, "wasgo.get_vec3", property, out_ptr, "a Vector3", |v| match v {
-            WireVariant::Vector3(a) => Some(floats(&[a.x, a.y, a.z])),
-            _ => None,
-        })
+        let property = Property {
+            handle,
+            name_ptr,
+            name_len,
+        };
+        fast_get(
+            c,
+            "wasgo.get_vec3",
+            property,
+            out_ptr,
+            "a Vector3",
+            |v| match v {
+                WireVariant::Vector3(a) => Some(floats(&[a.x, a.y, a.z])),
+                _ => None,
+            },
+        )
     }
 
     fn set_vec3(

@@ -2,10 +2,10 @@
 
 use super::generated::FileFunctions;
 use super::{Caller, Host};
-use wasgo_catalog::ErrorCode;
 use crate::guest;
 use crate::sandbox::{Sandbox, SandboxError};
 use crate::state::InstanceState;
+use wasgo_catalog::ErrorCode;
 
 impl FileFunctions for Host {
     fn file_write(
@@ -17,7 +17,10 @@ impl FileFunctions for Host {
     ) -> wasmtime::Result<i32> {
         let path = guest::read_str(c, "wasgo.file_write", path_ptr, path_len)?;
         let data = guest::read_bytes(c, "wasgo.file_write", data_ptr, data_len)?;
-        Ok(with_sandbox(c.data_mut(), |sb| sb.write(&path, &data)).map_or_else(|code| code, |()| 0))
+        Ok(
+            with_sandbox(c.data_mut(), |sb| sb.write(&path, &data))
+                .map_or_else(|code| code, |()| 0),
+        )
     }
 
     fn file_read(

@@ -4,6 +4,8 @@
 //! catalog's wasm types, and [`link`], which registers every ready function at or below a level.
 //! A catalog entry without an implementation, or one with another signature, does not compile.
 
+#![allow(clippy::too_many_arguments)] // one parameter per wasm parameter
+
 use super::{guarded, Caller};
 use crate::catalog::WASGO_MODULE;
 use crate::level::SafetyLevel;

@@ -2,9 +2,9 @@
 
 use super::generated::PermissionFunctions;
 use super::{Caller, Host};
-use wasgo_catalog::ErrorCode;
 use crate::events::ModEvent;
 use crate::guest;
+use wasgo_catalog::ErrorCode;
 
 impl PermissionFunctions for Host {
     fn request_permission(

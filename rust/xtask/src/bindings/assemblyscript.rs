@@ -66,7 +66,9 @@ fn ts_param(kind: ParamKind) -> &'static str {
 }
 
 fn ts_constants() -> String {
-    let mut out = String::from("\n/** The ABI's error codes: the negative returns of `wasgo` functions. */\n");
+    let mut out = String::from(
+        "\n/** The ABI's error codes: the negative returns of `wasgo` functions. */\n",
+    );
     for e in ErrorCode::ALL {
         out.push_str(&format!(
             "/** {}. */\nexport const {}: i32 = {};\n",
@@ -75,7 +77,9 @@ fn ts_constants() -> String {
             e.code()
         ));
     }
-    out.push_str("\n// Godot's Variant type numbers (the low 16 bits of an encoded value's header).\n");
+    out.push_str(
+        "\n// Godot's Variant type numbers (the low 16 bits of an encoded value's header).\n",
+    );
     for t in crossing_types() {
         out.push_str(&format!("export const TYPE_{}: u32 = {};\n", t.name, t.tag));
     }

@@ -22,9 +22,15 @@ fn param_text(p: &Param) -> String {
 }
 
 fn error_table() -> String {
-    let mut out = String::from("### Error codes\n\n| return | constant | meaning |\n|---|---|---|\n");
+    let mut out =
+        String::from("### Error codes\n\n| return | constant | meaning |\n|---|---|---|\n");
     for e in ErrorCode::ALL {
-        out.push_str(&format!("| {} | `{}` | {} |\n", e.code(), e.constant_name(), e.doc()));
+        out.push_str(&format!(
+            "| {} | `{}` | {} |\n",
+            e.code(),
+            e.constant_name(),
+            e.doc()
+        ));
     }
     out.push_str("\nAfter a negative return, `wasgo.last_error(out_ptr, out_cap)` gives the message. Every SDK has\nthese as generated constants (`sys::error::NOT_FOUND` in Rust, `WASGO_NOT_FOUND` in C, ...).\n");
     out
@@ -43,14 +49,18 @@ fn exports_table() -> String {
                     format!("`({}) -> {}`", p.join(", "), r.join(", "))
                 }
             }
-            None => "see right".to_string(),
+            None => "several, see next column".to_string(),
         };
         let thread = match e.thread {
             ExportThread::Main => "main",
             ExportThread::Worker => "worker",
             ExportThread::Either => "either",
         };
-        out.push_str(&format!("| `{}` | {sig} | {thread} | {} |\n", e.name, e.doc.replace('|', "\\|")));
+        out.push_str(&format!(
+            "| `{}` | {sig} | {thread} | {} |\n",
+            e.name,
+            e.doc.replace('|', "\\|")
+        ));
     }
     out
 }
@@ -58,7 +68,12 @@ fn exports_table() -> String {
 fn variant_table() -> String {
     let mut out = String::from("\n## Variant type tags\n\nGodot's `Variant::Type` numbers, the low 16 bits of each encoded value's header\n([variant-encoding.md](variant-encoding.md)). Every SDK has them as generated constants.\n\n| tag | type | crosses the mod boundary |\n|---|---|---|\n");
     for t in VARIANT_TYPES {
-        out.push_str(&format!("| {} | `{}` | {} |\n", t.tag, t.name, if t.crosses { "yes" } else { "no (refused)" }));
+        out.push_str(&format!(
+            "| {} | `{}` | {} |\n",
+            t.tag,
+            t.name,
+            if t.crosses { "yes" } else { "no (refused)" }
+        ));
     }
     out
 }
@@ -101,7 +116,11 @@ pub(super) fn abi_reference(functions: &[HostFunction]) -> String {
                 .filter(|p| !kind_note(p.kind).is_empty())
                 .map(|p| format!("{}{}", p.name, kind_note(p.kind)))
                 .collect();
-            let kinds = if kinds.is_empty() { String::new() } else { format!("<br>{}", kinds.join(", ")) };
+            let kinds = if kinds.is_empty() {
+                String::new()
+            } else {
+                format!("<br>{}", kinds.join(", "))
+            };
             out.push_str(&format!(
                 "| `{}` | `({}){ret}`{kinds} | {status} | {} |\n",
                 f.name,
@@ -171,4 +190,3 @@ Main-thread entries run under the callback budget (`wasgo/limits/callback_budget
 traps that instance and the game goes on. A `wasgo` call from `main` that touches Godot objects runs
 on the main thread, in order, while `main` waits.
 ";
-

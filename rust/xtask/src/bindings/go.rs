@@ -73,7 +73,9 @@ fn go_param_type(kind: ParamKind) -> &'static str {
 }
 
 fn go_constants() -> String {
-    let mut out = String::from("\n// The ABI's error codes: the negative returns of wasgo functions.\nconst (\n");
+    let mut out = String::from(
+        "\n// The ABI's error codes: the negative returns of wasgo functions.\nconst (\n",
+    );
     for e in ErrorCode::ALL {
         out.push_str(&format!(
             "\t// Err{}: {}.\n\tErr{} Error = {}\n",

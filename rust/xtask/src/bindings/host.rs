@@ -19,7 +19,10 @@ fn result_type(f: &HostFunction) -> String {
         [one] => host_type(*one).into(),
         many => format!(
             "({})",
-            many.iter().map(|t| host_type(*t)).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|t| host_type(*t))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -46,6 +49,7 @@ pub(super) fn host(functions: &[HostFunction]) -> String {
          //! area (implemented by `Host` in `hostfns/<area>.rs`), one method per ready function with the\n\
          //! catalog's wasm types, and [`link`], which registers every ready function at or below a level.\n\
          //! A catalog entry without an implementation, or one with another signature, does not compile.\n\n\
+         #![allow(clippy::too_many_arguments)] // one parameter per wasm parameter\n\n\
          use super::{guarded, Caller};\n\
          use crate::catalog::WASGO_MODULE;\n\
          use crate::level::SafetyLevel;\n\

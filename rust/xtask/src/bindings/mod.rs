@@ -15,11 +15,11 @@
 //! binding change when one lands); the ABI reference does.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use wasgo_catalog::{
-    Abi, Availability, ErrorCode, HostFunction, ParamKind, SafetyLevel, VariantType,
-    GUEST_EXPORTS, VARIANT_TYPES, WASGO_FUNCTIONS, WASGO_MODULE,
+    Abi, Availability, ErrorCode, HostFunction, ParamKind, SafetyLevel, VariantType, GUEST_EXPORTS,
+    VARIANT_TYPES, WASGO_FUNCTIONS, WASGO_MODULE,
 };
 
 use crate::{Failure, Repo, Result};
@@ -112,7 +112,7 @@ pub fn stale_files(root: &Path, files: &[GeneratedFile]) -> Vec<String> {
         .collect()
 }
 
-fn io_failure(path: &PathBuf, e: std::io::Error) -> Failure {
+fn io_failure(path: &Path, e: std::io::Error) -> Failure {
     Failure::new(
         format!("cannot write `{}`: {e}", path.display()),
         "check that the checkout is writable",
@@ -160,7 +160,10 @@ fn camel(screaming: &str) -> String {
         .map(|part| {
             let mut chars = part.chars();
             match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect(),
+                Some(first) => first
+                    .to_uppercase()
+                    .chain(chars.flat_map(char::to_lowercase))
+                    .collect(),
                 None => String::new(),
             }
         })
@@ -171,7 +174,7 @@ fn camel(screaming: &str) -> String {
 mod tests {
     use super::*;
 
-    fn repo_root() -> PathBuf {
+    fn repo_root() -> std::path::PathBuf {
         Repo::locate().root
     }
 
@@ -245,11 +248,26 @@ mod tests {
             name: "set_vec2",
             level: SafetyLevel::Safe,
             params: &[
-                Param { name: "handle", kind: ParamKind::Handle },
-                Param { name: "name_ptr", kind: ParamKind::In },
-                Param { name: "name_len", kind: ParamKind::Len },
-                Param { name: "x", kind: ParamKind::Value(Abi::F32) },
-                Param { name: "y", kind: ParamKind::Value(Abi::F32) },
+                Param {
+                    name: "handle",
+                    kind: ParamKind::Handle,
+                },
+                Param {
+                    name: "name_ptr",
+                    kind: ParamKind::In,
+                },
+                Param {
+                    name: "name_len",
+                    kind: ParamKind::Len,
+                },
+                Param {
+                    name: "x",
+                    kind: ParamKind::Value(Abi::F32),
+                },
+                Param {
+                    name: "y",
+                    kind: ParamKind::Value(Abi::F32),
+                },
             ],
             results: &[Abi::I32],
             area: Area::Fast,
@@ -286,9 +304,15 @@ mod tests {
         ));
         assert!(host.contains("    fn self_(c: &mut Caller<'_>) -> wasmtime::Result<i32>;"));
         assert!(host.contains("    if SafetyLevel::Wrapped <= at {\n        linker.func_wrap(WASGO_MODULE, \"file_write\""));
-        assert!(host.contains("guarded(\"wasgo.log\", || <H as BasicFunctions>::log(&mut c, level, ptr, len))"));
+        assert!(host.contains(
+            "guarded(\"wasgo.log\", || <H as BasicFunctions>::log(&mut c, level, ptr, len))"
+        ));
         for f in WASGO_FUNCTIONS {
-            assert!(host.contains(&format!("\"{}\"", f.name)), "`{}` is not linked", f.name);
+            assert!(
+                host.contains(&format!("\"{}\"", f.name)),
+                "`{}` is not linked",
+                f.name
+            );
         }
     }
 
@@ -300,17 +324,27 @@ mod tests {
             let (name, code) = (e.constant_name(), e.code());
             assert!(text(rust::PATH).contains(&format!("pub const {name}: i32 = {code};")));
             assert!(text(c::PATH).contains(&format!("WASGO_{name} = {code},")));
-            assert!(text(zig::PATH).contains(&format!("pub const {}: i32 = {code};", name.to_lowercase())));
-            assert!(text(assemblyscript::PATH).contains(&format!("export const {name}: i32 = {code};")));
+            assert!(text(zig::PATH)
+                .contains(&format!("pub const {}: i32 = {code};", name.to_lowercase())));
+            assert!(
+                text(assemblyscript::PATH).contains(&format!("export const {name}: i32 = {code};"))
+            );
             assert!(text(go::PATH).contains(&format!("\tErr{} Error = {code}\n", camel(name))));
         }
         for t in crossing_types() {
             assert!(text(rust::PATH).contains(&format!("pub const {}: u32 = {};", t.name, t.tag)));
             assert!(text(c::PATH).contains(&format!("WASGO_{} = {},", t.name, t.tag)));
-            assert!(text(go::PATH).contains(&format!("\tType{} uint32 = {}\n", camel(t.name), t.tag)));
+            assert!(text(go::PATH).contains(&format!(
+                "\tType{} uint32 = {}\n",
+                camel(t.name),
+                t.tag
+            )));
         }
         assert!(text(c::PATH).contains("#define WASGO_EXPORT_NATIVE_CALLBACK \"native_callback\""));
-        assert!(!text(c::PATH).contains("WASGO_CALLABLE"), "refused types get no constant");
+        assert!(
+            !text(c::PATH).contains("WASGO_CALLABLE"),
+            "refused types get no constant"
+        );
     }
 
     #[test]

@@ -19,7 +19,11 @@ fn hand_written_sdk_files(root: &Path) -> Vec<(String, String)> {
                 }
                 continue;
             }
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             let source = ["rs", "h", "c", "zig", "ts", "go"]
                 .iter()
                 .any(|ext| rel.ends_with(&format!(".{ext}")));
@@ -89,7 +93,10 @@ mod tests {
     fn no_sdk_types_an_error_code_or_a_variant_tag_table_by_hand() {
         let root = Repo::locate().root;
         let files = hand_written_sdk_files(&root);
-        assert!(files.iter().any(|(p, _)| p.ends_with("wasgo.h")), "scan found no SDK");
+        assert!(
+            files.iter().any(|(p, _)| p.ends_with("wasgo.h")),
+            "scan found no SDK"
+        );
         let mut found = Vec::new();
         for (path, text) in &files {
             for line in error_code_literals(text) {
@@ -99,13 +106,20 @@ mod tests {
                 found.push(format!("{path}: Variant tag by hand: {line}"));
             }
         }
-        assert!(found.is_empty(), "use the generated constants:\n{}", found.join("\n"));
+        assert!(
+            found.is_empty(),
+            "use the generated constants:\n{}",
+            found.join("\n")
+        );
     }
 
     #[test]
     fn the_scan_finds_hand_typed_codes_and_tables() {
         assert_eq!(error_code_literals("if (r == -4) return;").len(), 1);
-        assert_eq!(error_code_literals("            -7 => Error::Busy,").len(), 1);
+        assert_eq!(
+            error_code_literals("            -7 => Error::Busy,").len(),
+            1
+        );
         assert_eq!(error_code_literals("    ErrBusy Error = -7\n").len(), 1);
         assert!(error_code_literals("if (r == WASGO_BUSY) return;").is_empty());
         assert_eq!(error_code_literals("pub const busy: i32 = -7;").len(), 1);

@@ -76,7 +76,8 @@ fn zig_param(kind: ParamKind) -> &'static str {
 }
 
 fn zig_constants() -> String {
-    let mut out = String::from("\n/// The ABI's error codes: the negative returns of `wasgo` functions.\n");
+    let mut out =
+        String::from("\n/// The ABI's error codes: the negative returns of `wasgo` functions.\n");
     for e in ErrorCode::ALL {
         out.push_str(&format!(
             "/// {}.\npub const {}: i32 = {};\n",
