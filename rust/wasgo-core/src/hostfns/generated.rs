@@ -95,7 +95,7 @@ pub(crate) trait PermissionFunctions {
 }
 
 /// Registers every ready `wasgo` function exposed at `at` (its level or below) through `H`.
-pub(crate) fn link<H: BasicFunctions + ObjectFunctions + FastFunctions + FileFunctions + HttpFunctions + PermissionFunctions>(linker: &mut Linker<InstanceState>, at: SafetyLevel) -> wasmtime::Result<()> {
+pub(crate) fn link<H: 'static + BasicFunctions + ObjectFunctions + FastFunctions + FileFunctions + HttpFunctions + PermissionFunctions>(linker: &mut Linker<InstanceState>, at: SafetyLevel) -> wasmtime::Result<()> {
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "log", |mut c: Caller<'_>, level: i32, ptr: i32, len: i32| {
             guarded("wasgo.log", || <H as BasicFunctions>::log(&mut c, level, ptr, len))

@@ -88,18 +88,10 @@ pub(super) fn host(functions: &[HostFunction]) -> String {
         }
         out.push_str("}\n");
     }
-    let bounds = if areas.is_empty() {
-        String::new()
-    } else {
-        format!(
-            ": {}",
-            areas
-                .iter()
-                .map(|a| a.trait_name())
-                .collect::<Vec<_>>()
-                .join(" + ")
-        )
-    };
+    let bounds: Vec<&str> = std::iter::once("'static")
+        .chain(areas.iter().map(|a| a.trait_name()))
+        .collect();
+    let bounds = format!(": {}", bounds.join(" + "));
     out.push_str(&format!(
         "\n/// Registers every ready `wasgo` function exposed at `at` (its level or below) through `H`.\n\
          pub(crate) fn link<H{bounds}>(linker: &mut Linker<InstanceState>, at: SafetyLevel) -> wasmtime::Result<()> {{\n"

@@ -85,6 +85,30 @@ pub(super) fn variant_tag_table(text: &str) -> Vec<String> {
     }
 }
 
+/// The export names `text` declares with Rust's `#[export_name = "..."]` or `#[no_mangle]` on an
+/// `extern "C" fn`, which the host calls by name.
+pub(super) fn declared_exports(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut no_mangle = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("#[export_name = \"") {
+            names.extend(rest.split('"').next().map(String::from));
+        }
+        if line.starts_with("#[no_mangle]") || line.starts_with("#[unsafe(no_mangle)]") {
+            no_mangle = true;
+            continue;
+        }
+        if no_mangle {
+            if let Some(rest) = line.split("extern \"C\" fn ").nth(1) {
+                names.extend(rest.split('(').next().map(String::from));
+            }
+            no_mangle = false;
+        }
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +135,27 @@ mod tests {
             "use the generated constants:\n{}",
             found.join("\n")
         );
+    }
+
+    #[test]
+    fn every_export_the_rust_sdk_declares_is_one_the_host_calls() {
+        let root = Repo::locate().root;
+        let mut declared = Vec::new();
+        for (path, text) in hand_written_sdk_files(&root) {
+            if path.ends_with(".rs") {
+                declared.extend(declared_exports(&text));
+            }
+        }
+        assert!(
+            declared.contains(&"native_callback".to_string()),
+            "{declared:?}"
+        );
+        for name in &declared {
+            assert!(
+                GUEST_EXPORTS.iter().any(|e| e.name == name),
+                "the Rust SDK exports `{name}`, which the host never calls (not in GUEST_EXPORTS)"
+            );
+        }
     }
 
     #[test]
