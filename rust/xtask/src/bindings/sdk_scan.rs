@@ -1,6 +1,7 @@
-//! No SDK types an ABI number by hand: a test scans `mods/sdk/**` (the generated files aside) for
-//! an error code compared or defined by hand (`== -4`, `-7 =>`, `= -6,`, `case -1:`) and for a Variant tag
-//! table (three or more `NAME = <tag>` lines naming Variant types),.
+//! No SDK types an ABI number by hand: a test scans `mods/sdk/**` (the generated files aside)
+//! for an error code compared or defined by hand (`== -4`, `-7 =>`, `= -6,`, `case -1:`) and for
+//! a Variant tag table (three or more `NAME = <tag>` lines naming Variant types), and checks that
+//! every export the Rust SDK declares is one the host calls.
 
 use super::*;
 use std::path::Path;
