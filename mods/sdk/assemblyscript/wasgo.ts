@@ -12,15 +12,21 @@ export const LOG_INFO: i32 = 1;
 export const LOG_WARNING: i32 = 2;
 export const LOG_ERROR: i32 = 3;
 
-/** The address of an ArrayBuffer as the ABI passes it. */
-export function ptrOf(buf: ArrayBuffer): i32 {
-  return changetype<usize>(buf) as i32;
+/** The address of an ArrayBuffer as the `sys` imports take it (a game function's `i32`
+ *  parameter takes `ptrOf(buf) as i32`). */
+export function ptrOf(buf: ArrayBuffer): usize {
+  return changetype<usize>(buf);
+}
+
+/** The length of an ArrayBuffer as the `sys` imports take it. */
+export function lenOf(buf: ArrayBuffer): usize {
+  return <usize>buf.byteLength;
 }
 
 /** Writes one line to the game's output and the node's `output` signal. */
 export function log(level: i32, text: string): void {
   const bytes = String.UTF8.encode(text);
-  sys.log(level, ptrOf(bytes), bytes.byteLength);
+  sys.log(level, ptrOf(bytes), lenOf(bytes));
 }
 
 /** Logs at info level. */
@@ -42,7 +48,7 @@ export function safetyLevel(): i32 {
 export function hasFunction(module: string, name: string): bool {
   const m = String.UTF8.encode(module);
   const n = String.UTF8.encode(name);
-  return sys.has_function(ptrOf(m), m.byteLength, ptrOf(n), n.byteLength) == 1;
+  return sys.has_function(ptrOf(m), lenOf(m), ptrOf(n), lenOf(n)) == 1;
 }
 
 /** The text an out-buffer call wrote into `buf` (`result` is what it returned), or null when it
@@ -55,10 +61,10 @@ export function outString(buf: ArrayBuffer, result: i32): string | null {
 /** The message of the last failed `wasgo` call. */
 export function lastError(): string {
   let buf = new ArrayBuffer(256);
-  let n = sys.last_error(ptrOf(buf), buf.byteLength);
+  let n = sys.last_error(ptrOf(buf), lenOf(buf));
   if (n > buf.byteLength) {
     buf = new ArrayBuffer(n);
-    n = sys.last_error(ptrOf(buf), buf.byteLength);
+    n = sys.last_error(ptrOf(buf), lenOf(buf));
   }
   const text = outString(buf, n);
   return text === null ? "" : text;
@@ -68,7 +74,7 @@ export function lastError(): string {
 export function emit(name: string, payload: VariantWriter): i32 {
   const n = String.UTF8.encode(name);
   const bytes = payload.finish();
-  return sys.emit(ptrOf(n), n.byteLength, ptrOf(bytes), bytes.byteLength);
+  return sys.emit(ptrOf(n), lenOf(n), ptrOf(bytes), lenOf(bytes));
 }
 
 /** Handles AssemblyScript's own aborts (failed assertions, out-of-bounds access): stops the mod
@@ -77,19 +83,10 @@ export function wasgoAbort(message: string | null, fileName: string | null, line
   let text = message === null ? "abort" : message;
   if (fileName !== null) text += " at " + fileName + ":" + line.toString() + ":" + column.toString();
   const bytes = String.UTF8.encode(text);
-  sys.abort_(ptrOf(bytes), bytes.byteLength);
+  sys.abort_(ptrOf(bytes), lenOf(bytes));
   unreachable();
 }
 
-// Godot's Variant type numbers.
-const TYPE_NIL: u32 = 0;
-const TYPE_BOOL: u32 = 1;
-const TYPE_INT: u32 = 2;
-const TYPE_FLOAT: u32 = 3;
-const TYPE_STRING: u32 = 4;
-const TYPE_VECTOR2: u32 = 5;
-const TYPE_DICTIONARY: u32 = 27;
-const TYPE_ARRAY: u32 = 28;
 const FLAG_64: u32 = 1 << 16;
 
 /** Builds Variants in Godot's binary format: put values in order (containers first announce
@@ -124,14 +121,14 @@ export class VariantWriter {
     this.len += padded;
   }
 
-  nil(): VariantWriter { this.u32(TYPE_NIL); return this; }
-  bool(b: bool): VariantWriter { this.u32(TYPE_BOOL); this.u32(b ? 1 : 0); return this; }
+  nil(): VariantWriter { this.u32(sys.TYPE_NIL); return this; }
+  bool(b: bool): VariantWriter { this.u32(sys.TYPE_BOOL); this.u32(b ? 1 : 0); return this; }
   int(v: i64): VariantWriter {
     if (v >= i32.MIN_VALUE && v <= i32.MAX_VALUE) {
-      this.u32(TYPE_INT);
+      this.u32(sys.TYPE_INT);
       this.u32(<u32>(<i32>v));
     } else {
-      this.u32(TYPE_INT | FLAG_64);
+      this.u32(sys.TYPE_INT | FLAG_64);
       this.u32(<u32>v);
       this.u32(<u32>(v >> 32));
     }
@@ -139,27 +136,27 @@ export class VariantWriter {
   }
   float(v: f64): VariantWriter {
     if (<f64>(<f32>v) == v) {
-      this.u32(TYPE_FLOAT);
+      this.u32(sys.TYPE_FLOAT);
       this.u32(reinterpret<u32>(<f32>v));
     } else {
       const bits = reinterpret<u64>(v);
-      this.u32(TYPE_FLOAT | FLAG_64);
+      this.u32(sys.TYPE_FLOAT | FLAG_64);
       this.u32(<u32>bits);
       this.u32(<u32>(bits >> 32));
     }
     return this;
   }
-  string(s: string): VariantWriter { this.u32(TYPE_STRING); this.text(s); return this; }
+  string(s: string): VariantWriter { this.u32(sys.TYPE_STRING); this.text(s); return this; }
   vector2(x: f32, y: f32): VariantWriter {
-    this.u32(TYPE_VECTOR2);
+    this.u32(sys.TYPE_VECTOR2);
     this.u32(reinterpret<u32>(x));
     this.u32(reinterpret<u32>(y));
     return this;
   }
   /** An Array of `count` elements; put the elements next. */
-  array(count: i32): VariantWriter { this.u32(TYPE_ARRAY); this.u32(count as u32); return this; }
+  array(count: i32): VariantWriter { this.u32(sys.TYPE_ARRAY); this.u32(count as u32); return this; }
   /** A Dictionary of `count` entries; put key, value, key, value, ... next. */
-  dictionary(count: i32): VariantWriter { this.u32(TYPE_DICTIONARY); this.u32(count as u32); return this; }
+  dictionary(count: i32): VariantWriter { this.u32(sys.TYPE_DICTIONARY); this.u32(count as u32); return this; }
 
   /** The encoded bytes. */
   finish(): ArrayBuffer {

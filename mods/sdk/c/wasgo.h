@@ -8,7 +8,7 @@
  *   clang --target=wasm32-wasi --sysroot=/usr -Oz -nostartfiles -Wl,--no-entry \
  *         -Wl,--strip-all -I path/to/mods/sdk/c -o mod.wasm mod.c
  *
- * and mark exports with WASGO_EXPORT("process"). Define WASGO_NO_LIBC before including it to
+ * and mark exports with WASGO_EXPORT(WASGO_EXPORT_PROCESS). Define WASGO_NO_LIBC before including it to
  * build without a C library (no `wasgo_logf` then). */
 #ifndef WASGO_H
 #define WASGO_H
@@ -32,21 +32,18 @@ static inline size_t wasgo__strlen(const char *s) { size_t n = 0; while (s[n]) n
 extern "C" {
 #endif
 
-/* Marks a function as an export of the mod: WASGO_EXPORT("process") void on_process(double d). */
+/* Marks a function as an export of the mod: WASGO_EXPORT(WASGO_EXPORT_PROCESS) void on_process(double d). */
 #define WASGO_EXPORT(name) __attribute__((export_name(name)))
+
+/* A pointer in the mod's memory as an `i32` parameter of a game function (the `wasgo_*` imports
+ * take real pointers). */
+#define WASGO_PTR(p) ((int32_t)(uintptr_t)(p))
 
 /* Declares a function the game registered: WASGO_GAME_IMPORT("game", "award") int32_t award(int32_t, int32_t); */
 #define WASGO_GAME_IMPORT(module, name) __attribute__((import_module(module), import_name(name)))
 
-/* Error codes of the ABI (docs/abi.md). */
-enum {
-    WASGO_NOT_FOUND = -1,
-    WASGO_INVALID_ARGUMENT = -3,
-    WASGO_INVALID_HANDLE = -4,
-    WASGO_CALL_FAILED = -5,
-    WASGO_PERMISSION_DENIED = -6,
-    WASGO_BUSY = -7,
-};
+/* The error codes (WASGO_NOT_FOUND, ...), the Variant type numbers (WASGO_NIL, ...) and the export
+ * names (WASGO_EXPORT_PROCESS, ...) are generated into wasgo_sys.h from the catalog. */
 
 enum { WASGO_DEBUG = 0, WASGO_INFO = 1, WASGO_WARNING = 2, WASGO_ERROR = 3 };
 
@@ -54,7 +51,7 @@ enum { WASGO_DEBUG = 0, WASGO_INFO = 1, WASGO_WARNING = 2, WASGO_ERROR = 3 };
 
 /* Logs a NUL-terminated line. */
 static inline void wasgo_log_str(int32_t level, const char *text) {
-    wasgo_log(level, WASGO_PTR(text), (int32_t)WASGO_STRLEN(text));
+    wasgo_log(level, text, WASGO_STRLEN(text));
 }
 
 #ifndef WASGO_NO_LIBC
@@ -67,18 +64,18 @@ static inline void wasgo_logf(int32_t level, const char *format, ...) {
     int n = vsnprintf(line, sizeof line, format, args);
     va_end(args);
     if (n < 0) return;
-    wasgo_log(level, WASGO_PTR(line), n < (int)sizeof line ? n : (int)sizeof line - 1);
+    wasgo_log(level, line, n < (int)sizeof line ? n : (int)sizeof line - 1);
 }
 #endif
 
 /* 1 if the import `module.name` is a real function at this instance's level, else 0. */
 static inline int wasgo_has(const char *module, const char *name) {
-    return wasgo_has_function(WASGO_PTR(module), (int32_t)WASGO_STRLEN(module), WASGO_PTR(name), (int32_t)WASGO_STRLEN(name)) == 1;
+    return wasgo_has_function(module, WASGO_STRLEN(module), name, WASGO_STRLEN(name)) == 1;
 }
 
 /* The last error message, NUL-terminated and cut to fit `cap` bytes. */
 static inline const char *wasgo_last_error_str(char *buf, int32_t cap) {
-    int32_t n = wasgo_last_error(WASGO_PTR(buf), cap - 1);
+    int32_t n = wasgo_last_error(buf, cap - 1);
     if (n < 0 || n > cap - 1) n = 0;  /* too long: nothing was written */
     buf[n] = 0;
     return buf;
@@ -86,24 +83,11 @@ static inline const char *wasgo_last_error_str(char *buf, int32_t cap) {
 
 /* The node at `path` relative to handle `from`, or a negative error. */
 static inline int32_t wasgo_get_node_str(int32_t from, const char *path) {
-    return wasgo_get_node(from, WASGO_PTR(path), (int32_t)WASGO_STRLEN(path));
+    return wasgo_get_node(from, path, WASGO_STRLEN(path));
 }
 
 /* ---- Variant encoding --------------------------------------------------------------------- */
 
-/* Godot's Variant type numbers (the low byte of each value's header). */
-enum {
-    WASGO_NIL = 0, WASGO_BOOL = 1, WASGO_INT = 2, WASGO_FLOAT = 3, WASGO_STRING = 4,
-    WASGO_VECTOR2 = 5, WASGO_VECTOR2I = 6, WASGO_RECT2 = 7, WASGO_RECT2I = 8, WASGO_VECTOR3 = 9,
-    WASGO_VECTOR3I = 10, WASGO_TRANSFORM2D = 11, WASGO_VECTOR4 = 12, WASGO_VECTOR4I = 13,
-    WASGO_PLANE = 14, WASGO_QUATERNION = 15, WASGO_AABB = 16, WASGO_BASIS = 17,
-    WASGO_TRANSFORM3D = 18, WASGO_PROJECTION = 19, WASGO_COLOR = 20, WASGO_STRING_NAME = 21,
-    WASGO_NODE_PATH = 22, WASGO_OBJECT = 24, WASGO_DICTIONARY = 27, WASGO_ARRAY = 28,
-    WASGO_PACKED_BYTE_ARRAY = 29, WASGO_PACKED_INT32_ARRAY = 30, WASGO_PACKED_INT64_ARRAY = 31,
-    WASGO_PACKED_FLOAT32_ARRAY = 32, WASGO_PACKED_FLOAT64_ARRAY = 33,
-    WASGO_PACKED_STRING_ARRAY = 34, WASGO_PACKED_VECTOR2_ARRAY = 35,
-    WASGO_PACKED_VECTOR3_ARRAY = 36, WASGO_PACKED_COLOR_ARRAY = 37, WASGO_PACKED_VECTOR4_ARRAY = 38,
-};
 /* Header flag: 64-bit int or float; on OBJECT: the payload is a handle. */
 #define WASGO_FLAG_64 (1u << 16)
 
@@ -332,24 +316,24 @@ static inline int wasgo_read_dictionary(wasgo_reader *r, uint32_t *count) {
 /* Sets a property to the Variant a writer holds; 0 on success. */
 static inline int32_t wasgo_set_prop(int32_t handle, const char *name, const wasgo_writer *value) {
     if (value->overflow) return WASGO_INVALID_ARGUMENT;
-    return wasgo_set(handle, WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), WASGO_PTR(value->data), (int32_t)value->len);
+    return wasgo_set(handle, name, WASGO_STRLEN(name), value->data, value->len);
 }
 
 /* Reads a property's encoded Variant into `buf`; returns its full length (nothing is written when
  * that exceeds `cap`), or a negative error. Decode it with a wasgo_reader. */
 static inline int32_t wasgo_get_prop(int32_t handle, const char *name, void *buf, int32_t cap) {
-    return wasgo_get(handle, WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), WASGO_PTR(buf), cap);
+    return wasgo_get(handle, name, WASGO_STRLEN(name), buf, cap);
 }
 
 /* Sets a Vector2 property (e.g. "position") through the typed fast path; 0 on success. */
 static inline int32_t wasgo_set_vec2_prop(int32_t handle, const char *name, float x, float y) {
-    return wasgo_set_vec2(handle, WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), x, y);
+    return wasgo_set_vec2(handle, name, WASGO_STRLEN(name), x, y);
 }
 
 /* Reads a Vector2 property through the typed fast path; 0 on success. */
 static inline int32_t wasgo_get_vec2_prop(int32_t handle, const char *name, float *x, float *y) {
     float xy[2];
-    int32_t r = wasgo_get_vec2(handle, WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), WASGO_PTR(xy));
+    int32_t r = wasgo_get_vec2(handle, name, WASGO_STRLEN(name), xy);
     if (r == 0) { *x = xy[0]; *y = xy[1]; }
     return r;
 }
@@ -357,7 +341,7 @@ static inline int32_t wasgo_get_vec2_prop(int32_t handle, const char *name, floa
 /* Emits `mod_event(name, payload)` with the bytes a writer holds; 0 on success. */
 static inline int32_t wasgo_emit_encoded(const char *name, const wasgo_writer *payload) {
     if (payload->overflow) return WASGO_INVALID_ARGUMENT;
-    return wasgo_emit(WASGO_PTR(name), (int32_t)WASGO_STRLEN(name), WASGO_PTR(payload->data), (int32_t)payload->len);
+    return wasgo_emit(name, WASGO_STRLEN(name), payload->data, payload->len);
 }
 
 #ifdef __cplusplus

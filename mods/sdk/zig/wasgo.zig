@@ -6,33 +6,38 @@
 //!       --dep wasgo -Mroot=src/main.zig -Mwasgo=path/to/mods/sdk/zig/wasgo.zig
 const std = @import("std");
 
-/// The raw `wasgo` imports with their exact ABI types (pointers and lengths are `i32`).
+/// The raw `wasgo` imports (pointers are `[*]const u8`/`[*]u8`, lengths `usize`) and the ABI's
+/// constants, generated from the catalog.
 pub const sys = @import("sys.zig");
 
 /// Log levels of `log`.
 pub const Level = enum(i32) { debug = 0, info = 1, warning = 2, err = 3 };
 
-/// Error codes of the ABI (docs/abi.md).
-pub const not_found: i32 = -1;
-pub const invalid_argument: i32 = -3;
-pub const invalid_handle: i32 = -4;
-pub const call_failed: i32 = -5;
-pub const permission_denied: i32 = -6;
-pub const busy: i32 = -7;
+/// Error codes of the ABI (docs/abi.md), generated into `sys`.
+pub const not_found = sys.not_found;
+pub const invalid_argument = sys.invalid_argument;
+pub const invalid_handle = sys.invalid_handle;
+pub const call_failed = sys.call_failed;
+pub const permission_denied = sys.permission_denied;
+pub const busy = sys.busy;
 
-/// A slice's address as the ABI passes it.
+/// Godot's Variant type numbers, generated into `sys`.
+pub const variant_type = sys.variant_type;
+
+/// A slice's address as an `i32` parameter of a game function (the `sys` imports take slices'
+/// pointers directly).
 pub fn ptrOf(bytes: []const u8) i32 {
     return @intCast(@intFromPtr(bytes.ptr));
 }
 
-/// A slice's length as the ABI passes it.
+/// A slice's length as an `i32` parameter of a game function.
 pub fn lenOf(bytes: []const u8) i32 {
     return @intCast(bytes.len);
 }
 
 /// Writes one line to the game's output and the node's `output` signal.
 pub fn log(level: Level, text: []const u8) void {
-    sys.log(@intFromEnum(level), ptrOf(text), lenOf(text));
+    sys.log(@intFromEnum(level), text.ptr, text.len);
 }
 
 /// Formats (`std.fmt` syntax) and logs one line, cut at 1 KiB.
@@ -44,7 +49,7 @@ pub fn logf(level: Level, comptime format: []const u8, args: anytype) void {
 
 /// Stops the mod with a trap carrying `message`.
 pub fn abort(message: []const u8) noreturn {
-    sys.abort(ptrOf(message), lenOf(message));
+    sys.abort(message.ptr, message.len);
     unreachable;
 }
 
@@ -55,7 +60,7 @@ pub fn safetyLevel() i32 {
 
 /// Whether the import `module.name` is a real function at this instance's level.
 pub fn hasFunction(module: []const u8, name: []const u8) bool {
-    return sys.has_function(ptrOf(module), lenOf(module), ptrOf(name), lenOf(name)) == 1;
+    return sys.has_function(module.ptr, module.len, name.ptr, name.len) == 1;
 }
 
 /// The answer of an out-buffer call made with `buf`: the written bytes, or null when the call
@@ -69,14 +74,14 @@ pub fn outBuffer(buf: []const u8, result: i32) ?[]const u8 {
 
 /// The message of the last failed `wasgo` call (empty if none, or if it does not fit `buf`).
 pub fn lastError(buf: []u8) []const u8 {
-    return outBuffer(buf, sys.last_error(ptrOf(buf), lenOf(buf))) orelse "";
+    return outBuffer(buf, sys.last_error(buf.ptr, buf.len)) orelse "";
 }
 
 /// Writes the Variant encoding of a String into `buf` (Godot's binary format); null if it does not fit.
 pub fn encodeString(buf: []u8, text: []const u8) ?[]const u8 {
     const padded = (text.len + 3) & ~@as(usize, 3);
     if (buf.len < 8 + padded) return null;
-    std.mem.writeInt(u32, buf[0..4], 4, .little); // TYPE_STRING
+    std.mem.writeInt(u32, buf[0..4], variant_type.STRING, .little);
     std.mem.writeInt(u32, buf[4..8], @intCast(text.len), .little);
     @memcpy(buf[8 .. 8 + text.len], text);
     @memset(buf[8 + text.len .. 8 + padded], 0);
@@ -87,17 +92,17 @@ pub fn encodeString(buf: []u8, text: []const u8) ?[]const u8 {
 pub fn encodeInt(buf: []u8, value: i64) ?[]const u8 {
     if (value >= std.math.minInt(i32) and value <= std.math.maxInt(i32)) {
         if (buf.len < 8) return null;
-        std.mem.writeInt(u32, buf[0..4], 2, .little);
+        std.mem.writeInt(u32, buf[0..4], variant_type.INT, .little);
         std.mem.writeInt(i32, buf[4..8], @intCast(value), .little);
         return buf[0..8];
     }
     if (buf.len < 12) return null;
-    std.mem.writeInt(u32, buf[0..4], 2 | (1 << 16), .little);
+    std.mem.writeInt(u32, buf[0..4], variant_type.INT | (1 << 16), .little);
     std.mem.writeInt(i64, buf[4..12], value, .little);
     return buf[0..12];
 }
 
 /// Emits the node's `mod_event(name, payload)` with an already encoded payload; 0 on success.
 pub fn emit(name: []const u8, payload: []const u8) i32 {
-    return sys.emit(ptrOf(name), lenOf(name), ptrOf(payload), lenOf(payload));
+    return sys.emit(name.ptr, name.len, payload.ptr, payload.len);
 }

@@ -137,6 +137,7 @@ pub static GUEST_EXPORTS: &[GuestExport] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::prelude::rust_2021::*;
 
     #[test]
     fn error_codes_round_trip_and_are_negative() {

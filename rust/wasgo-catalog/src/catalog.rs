@@ -6,7 +6,10 @@
 //! checks that every implementation the linker installs has exactly the signature written here.
 
 use crate::level::SafetyLevel;
-use std::fmt;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
 
 /// The import module of the engine functions.
 pub const WASGO_MODULE: &str = "wasgo";
@@ -62,6 +65,98 @@ pub enum Availability {
     Planned,
 }
 
+/// What a parameter means, beyond its wasm type: generators turn pointers and lengths into the
+/// language's natural types (`*const u8` and `usize` in Rust, `const uint8_t *` and `size_t` in
+/// C, ...). Every kind but [`ParamKind::Value`] is an `i32` on the wire, so the wasm signature
+/// never depends on the kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ParamKind {
+    /// A number passed as is.
+    Value(Abi),
+    /// An object handle of the instance (0 = null).
+    Handle,
+    /// The address of bytes the host reads (UTF-8 text, an encoded Variant, an array of numbers).
+    In,
+    /// The length in bytes of the [`ParamKind::In`] before it.
+    Len,
+    /// The address of a buffer the host writes.
+    Out,
+    /// The capacity in bytes of the [`ParamKind::Out`] before it (the caller-buffer convention).
+    Cap,
+}
+
+impl ParamKind {
+    /// The parameter's wasm type.
+    pub const fn abi(self) -> Abi {
+        match self {
+            ParamKind::Value(abi) => abi,
+            _ => Abi::I32,
+        }
+    }
+}
+
+/// One parameter of a host function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    pub name: &'static str,
+    pub kind: ParamKind,
+}
+
+/// The group of host functions one host module implements (`wasgo-core`'s `hostfns/<area>.rs`).
+/// The generated host interface has one trait per area, so each module implements exactly its
+/// own functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Area {
+    /// Logging, errors and what the instance may call.
+    Basic,
+    /// Handles, properties, methods, signals and events.
+    Objects,
+    /// The typed fast paths (no Variant encoding).
+    Fast,
+    /// The mod's sandbox directory.
+    Files,
+    /// Whitelisted HTTP.
+    Http,
+    /// Asking the game for permissions.
+    Permissions,
+}
+
+impl Area {
+    /// Every area, in catalog order.
+    pub const ALL: [Area; 6] = [
+        Area::Basic,
+        Area::Objects,
+        Area::Fast,
+        Area::Files,
+        Area::Http,
+        Area::Permissions,
+    ];
+
+    /// The host module's name (`basic`, ...).
+    pub const fn module(self) -> &'static str {
+        match self {
+            Area::Basic => "basic",
+            Area::Objects => "objects",
+            Area::Fast => "fast",
+            Area::Files => "files",
+            Area::Http => "http",
+            Area::Permissions => "permissions",
+        }
+    }
+
+    /// The generated host trait's name (`BasicFunctions`, ...).
+    pub const fn trait_name(self) -> &'static str {
+        match self {
+            Area::Basic => "BasicFunctions",
+            Area::Objects => "ObjectFunctions",
+            Area::Fast => "FastFunctions",
+            Area::Files => "FileFunctions",
+            Area::Http => "HttpFunctions",
+            Area::Permissions => "PermissionFunctions",
+        }
+    }
+}
+
 /// One `wasgo` engine function.
 #[derive(Debug, Clone, Copy)]
 pub struct HostFunction {
@@ -69,10 +164,10 @@ pub struct HostFunction {
     pub name: &'static str,
     /// The lowest safety level that exposes it.
     pub level: SafetyLevel,
-    pub params: &'static [Abi],
+    pub params: &'static [Param],
     pub results: &'static [Abi],
-    /// Names of the parameters, for docs and bindings (same length as `params`).
-    pub param_names: &'static [&'static str],
+    /// The host module that implements it.
+    pub area: Area,
     pub availability: Availability,
     /// One paragraph for the ABI reference and the bindings' doc comments.
     pub doc: &'static str,
@@ -82,7 +177,7 @@ impl HostFunction {
     /// The function's signature.
     pub fn signature(&self) -> Signature {
         Signature {
-            params: self.params.to_vec(),
+            params: self.params.iter().map(|p| p.kind.abi()).collect(),
             results: self.results.to_vec(),
         }
     }
@@ -94,17 +189,19 @@ impl HostFunction {
 }
 
 use Abi::{F32, F64, I32};
+use Area::{Basic, Fast, Files, Http, Objects, Permissions};
 use Availability::Ready;
+use ParamKind::{Cap, Handle, In, Len, Out, Value};
 use SafetyLevel::{Safe, Wrapped};
 
 macro_rules! host_fn {
-    ($name:literal, $level:expr, $avail:expr, ($($p:ident : $t:ident),*) -> [$($r:ident),*], $doc:literal) => {
+    ($name:literal, $level:expr, $avail:expr, $area:expr, ($($p:ident : $k:expr),*) -> [$($r:ident),*], $doc:literal) => {
         HostFunction {
             name: $name,
             level: $level,
-            params: &[$($t),*],
+            params: &[$(Param { name: stringify!($p), kind: $k }),*],
             results: &[$($r),*],
-            param_names: &[$(stringify!($p)),*],
+            area: $area,
             availability: $avail,
             doc: $doc,
         }
@@ -114,65 +211,65 @@ macro_rules! host_fn {
 /// Every `wasgo` function of ABI v1, in the order of the contract.
 pub static WASGO_FUNCTIONS: &[HostFunction] = &[
     // ---- level 1: safe ----
-    host_fn!("log", Safe, Ready, (level: I32, ptr: I32, len: I32) -> [],
+    host_fn!("log", Safe, Ready, Basic, (level: Value(I32), ptr: In, len: Len) -> [],
         "Writes a UTF-8 line to the game's output and the node's `output` signal. `level`: 0 debug, 1 info, 2 warning, 3 error."),
-    host_fn!("abort", Safe, Ready, (ptr: I32, len: I32) -> [],
+    host_fn!("abort", Safe, Ready, Basic, (ptr: In, len: Len) -> [],
         "Stops the mod with a trap carrying the given UTF-8 message."),
-    host_fn!("last_error", Safe, Ready, (out_ptr: I32, out_cap: I32) -> [I32],
+    host_fn!("last_error", Safe, Ready, Basic, (out_ptr: Out, out_cap: Cap) -> [I32],
         "Copies the message of the last failed `wasgo` call into the buffer; returns its full length (nothing is written when it exceeds `out_cap`)."),
-    host_fn!("safety_level", Safe, Ready, () -> [I32],
+    host_fn!("safety_level", Safe, Ready, Basic, () -> [I32],
         "The safety level this instance runs at: 1, 2 or 3."),
-    host_fn!("has_function", Safe, Ready, (module_ptr: I32, module_len: I32, name_ptr: I32, name_len: I32) -> [I32],
+    host_fn!("has_function", Safe, Ready, Basic, (module_ptr: In, module_len: Len, name_ptr: In, name_len: Len) -> [I32],
         "1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0."),
-    host_fn!("self", Safe, Ready, () -> [I32],
+    host_fn!("self", Safe, Ready, Objects, () -> [I32],
         "Handle of the `WasmScript` node running this mod."),
-    host_fn!("get_node", Safe, Ready, (from: I32, path_ptr: I32, path_len: I32) -> [I32],
+    host_fn!("get_node", Safe, Ready, Objects, (from: Handle, path_ptr: In, path_len: Len) -> [I32],
         "Handle of the node at the NodePath relative to handle `from`; -1 if there is none."),
-    host_fn!("singleton", Safe, Ready, (name_ptr: I32, name_len: I32) -> [I32],
+    host_fn!("singleton", Safe, Ready, Objects, (name_ptr: In, name_len: Len) -> [I32],
         "Handle of an engine singleton allowed at this level."),
-    host_fn!("release", Safe, Ready, (handle: I32) -> [],
+    host_fn!("release", Safe, Ready, Objects, (handle: Handle) -> [],
         "Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing."),
-    host_fn!("get", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
+    host_fn!("get", Safe, Ready, Objects, (handle: Handle, name_ptr: In, name_len: Len, out_ptr: Out, out_cap: Cap) -> [I32],
         "Reads a property as an encoded Variant into the buffer; returns its full length."),
-    host_fn!("set", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, val_ptr: I32, val_len: I32) -> [I32],
+    host_fn!("set", Safe, Ready, Objects, (handle: Handle, name_ptr: In, name_len: Len, val_ptr: In, val_len: Len) -> [I32],
         "Sets a property from an encoded Variant; 0 on success."),
-    host_fn!("call", Safe, Ready, (handle: I32, method_ptr: I32, method_len: I32, args_ptr: I32, args_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
+    host_fn!("call", Safe, Ready, Objects, (handle: Handle, method_ptr: In, method_len: Len, args_ptr: In, args_len: Len, out_ptr: Out, out_cap: Cap) -> [I32],
         "Calls a method with an encoded Array of arguments; writes the encoded result, returns its full length."),
-    host_fn!("connect", Safe, Ready, (handle: I32, signal_ptr: I32, signal_len: I32, callback_id: I32) -> [I32],
+    host_fn!("connect", Safe, Ready, Objects, (handle: Handle, signal_ptr: In, signal_len: Len, callback_id: Value(I32)) -> [I32],
         "Connects a signal to the export `native_callback(callback_id)`; 0 on success."),
-    host_fn!("callback_args", Safe, Ready, (out_ptr: I32, out_cap: I32) -> [I32],
+    host_fn!("callback_args", Safe, Ready, Objects, (out_ptr: Out, out_cap: Cap) -> [I32],
         "Inside `native_callback`: the signal's arguments as an encoded Array; returns the full length."),
-    host_fn!("emit", Safe, Ready, (name_ptr: I32, name_len: I32, payload_ptr: I32, payload_len: I32) -> [I32],
+    host_fn!("emit", Safe, Ready, Objects, (name_ptr: In, name_len: Len, payload_ptr: In, payload_len: Len) -> [I32],
         "Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success."),
     // ---- level 1: typed fast paths (same allowlist as get/set/call, no Variant encoding) ----
-    host_fn!("get_float", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, out_ptr: I32) -> [I32],
+    host_fn!("get_float", Safe, Ready, Fast, (handle: Handle, name_ptr: In, name_len: Len, out_ptr: Out) -> [I32],
         "Reads a numeric property and writes it as an f64 at `out_ptr`; 0 on success."),
-    host_fn!("set_float", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, value: F64) -> [I32],
+    host_fn!("set_float", Safe, Ready, Fast, (handle: Handle, name_ptr: In, name_len: Len, value: Value(F64)) -> [I32],
         "Sets a float property; 0 on success."),
-    host_fn!("get_vec2", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, out_ptr: I32) -> [I32],
+    host_fn!("get_vec2", Safe, Ready, Fast, (handle: Handle, name_ptr: In, name_len: Len, out_ptr: Out) -> [I32],
         "Reads a Vector2 property and writes x, y as two f32 at `out_ptr`; 0 on success."),
-    host_fn!("set_vec2", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, x: F32, y: F32) -> [I32],
+    host_fn!("set_vec2", Safe, Ready, Fast, (handle: Handle, name_ptr: In, name_len: Len, x: Value(F32), y: Value(F32)) -> [I32],
         "Sets a Vector2 property (e.g. `position`); 0 on success."),
-    host_fn!("get_vec3", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, out_ptr: I32) -> [I32],
+    host_fn!("get_vec3", Safe, Ready, Fast, (handle: Handle, name_ptr: In, name_len: Len, out_ptr: Out) -> [I32],
         "Reads a Vector3 property and writes x, y, z as three f32 at `out_ptr`; 0 on success."),
-    host_fn!("set_vec3", Safe, Ready, (handle: I32, name_ptr: I32, name_len: I32, x: F32, y: F32, z: F32) -> [I32],
+    host_fn!("set_vec3", Safe, Ready, Fast, (handle: Handle, name_ptr: In, name_len: Len, x: Value(F32), y: Value(F32), z: Value(F32)) -> [I32],
         "Sets a Vector3 property; 0 on success."),
-    host_fn!("call_float", Safe, Ready, (handle: I32, method_ptr: I32, method_len: I32, args_ptr: I32, argc: I32, out_ptr: I32) -> [I32],
+    host_fn!("call_float", Safe, Ready, Fast, (handle: Handle, method_ptr: In, method_len: Len, args_ptr: In, argc: Value(I32), out_ptr: Out) -> [I32],
         "Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0); 0 on success."),
     // ---- level 2: safe wrappers ----
-    host_fn!("file_write", Wrapped, Ready, (path_ptr: I32, path_len: I32, data_ptr: I32, data_len: I32) -> [I32],
+    host_fn!("file_write", Wrapped, Ready, Files, (path_ptr: In, path_len: Len, data_ptr: In, data_len: Len) -> [I32],
         "Atomically writes a file inside the mod's sandbox `user://mods/<mod_id>/`; needs the `files` permission."),
-    host_fn!("file_read", Wrapped, Ready, (path_ptr: I32, path_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
+    host_fn!("file_read", Wrapped, Ready, Files, (path_ptr: In, path_len: Len, out_ptr: Out, out_cap: Cap) -> [I32],
         "Reads a sandbox file into the buffer; returns its full length."),
-    host_fn!("file_list", Wrapped, Ready, (path_ptr: I32, path_len: I32, out_ptr: I32, out_cap: I32) -> [I32],
+    host_fn!("file_list", Wrapped, Ready, Files, (path_ptr: In, path_len: Len, out_ptr: Out, out_cap: Cap) -> [I32],
         "Lists a sandbox directory as newline-separated names; returns the full length."),
-    host_fn!("file_delete", Wrapped, Ready, (path_ptr: I32, path_len: I32) -> [I32],
+    host_fn!("file_delete", Wrapped, Ready, Files, (path_ptr: In, path_len: Len) -> [I32],
         "Deletes a sandbox file; 0 on success."),
-    host_fn!("http_request", Wrapped, Ready, (url_ptr: I32, url_len: I32, method_ptr: I32, method_len: I32, body_ptr: I32, body_len: I32) -> [I32],
+    host_fn!("http_request", Wrapped, Ready, Http, (url_ptr: In, url_len: Len, method_ptr: In, method_len: Len, body_ptr: In, body_len: Len) -> [I32],
         "Starts an HTTP request (`GET`, `POST`, `PUT`, `PATCH`, `DELETE`) to a URL matching `wasgo/safety/url_whitelist`; needs the `network` permission. Returns a request id (-3 refused URL, -6 no permission, -7 too many in flight). The answer arrives at the export `http_response(id, status)`: the HTTP status, or a negative code when the request failed (-3 redirect off the whitelist or body over `wasgo/limits/http_response_kb`, -5 network error)."),
-    host_fn!("http_body", Wrapped, Ready, (id: I32, out_ptr: I32, out_cap: I32) -> [I32],
+    host_fn!("http_body", Wrapped, Ready, Http, (id: Value(I32), out_ptr: Out, out_cap: Cap) -> [I32],
         "Copies the body of a finished request into the buffer; returns its full length (-7 still in flight, -1 unknown id, or the request's failure code). The body is freed once read whole."),
-    host_fn!("request_permission", Wrapped, Ready, (kind_ptr: I32, kind_len: I32) -> [I32],
+    host_fn!("request_permission", Wrapped, Ready, Permissions, (kind_ptr: In, kind_len: Len) -> [I32],
         "Asks for a permission (`files`, `network`): 1 granted, 0 asked (the game decides later)."),
 ];
 
@@ -242,20 +339,37 @@ pub fn is_reserved_module(module: &str) -> bool {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+    use std::prelude::rust_2021::*;
 
     #[test]
     fn catalog_names_are_unique_and_documented() {
         let mut seen = HashSet::new();
         for f in WASGO_FUNCTIONS {
             assert!(seen.insert(f.name), "`wasgo.{}` listed twice", f.name);
-            assert_eq!(
-                f.params.len(),
-                f.param_names.len(),
-                "`wasgo.{}` param names",
-                f.name
-            );
             assert!(!f.doc.is_empty());
         }
+    }
+
+    #[test]
+    fn every_length_follows_its_pointer() {
+        for f in WASGO_FUNCTIONS {
+            for (i, p) in f.params.iter().enumerate() {
+                let before = i.checked_sub(1).map(|j| f.params[j].kind);
+                match p.kind {
+                    Len => assert_eq!(before, Some(In), "`wasgo.{}`: `{}`", f.name, p.name),
+                    Cap => assert_eq!(before, Some(Out), "`wasgo.{}`: `{}`", f.name, p.name),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pointer_kinds_are_i32_on_the_wire() {
+        for kind in [Handle, In, Len, Out, Cap] {
+            assert_eq!(kind.abi(), Abi::I32);
+        }
+        assert_eq!(Value(F64).abi(), Abi::F64);
     }
 
     #[test]

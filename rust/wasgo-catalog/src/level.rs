@@ -3,7 +3,7 @@
 //! Each level contains the one below it unchanged: a function exposed at level 1 behaves the same
 //! at levels 2 and 3, and no wrapper replaces a lower-level function.
 
-use std::fmt;
+use core::fmt;
 
 /// How much of the engine a mod instance may reach.
 ///

@@ -1,14 +1,24 @@
 //! # wasgo-catalog — the mod ABI as data
 //!
-//! Every `wasgo` host function with its safety level, signature and documentation, and the safety
-//! levels themselves. It has no dependencies so that everything generated from it — the linker
-//! in `wasgo-core`, the error stubs, the ABI reference and every guest binding (`cargo xtask
-//! bindings`) — reads the same table.
+//! Every `wasgo` host function with its safety level, signature, parameter kinds and
+//! documentation; the error codes they return; the exports the host calls; Godot's Variant type
+//! tags; and the safety levels themselves. It has no dependencies (and needs only `alloc`, so the
+//! guest-side Variant codec can use it too) so that everything generated from it — the host
+//! interface in `wasgo-core`, the error stubs, the ABI reference and every guest binding (`cargo
+//! xtask bindings`) — reads the same table.
+
+#![no_std]
+extern crate alloc;
+#[cfg(test)]
+#[macro_use]
+extern crate std;
 
 pub mod abi;
 pub mod catalog;
 pub mod level;
+pub mod variant;
 
-pub use abi::{ErrorCode, ExportThread, GuestExport, GUEST_EXPORTS};
+pub use abi::{export, ErrorCode, ExportThread, GuestExport, GUEST_EXPORTS};
 pub use catalog::*;
 pub use level::SafetyLevel;
+pub use variant::{find_variant_type, variant_type, VariantType, VARIANT_TYPES};

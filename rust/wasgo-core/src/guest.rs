@@ -6,6 +6,7 @@
 
 use crate::error::TrapKind;
 use crate::state::{HostTrap, InstanceState};
+use wasgo_catalog::export;
 use wasmtime::{Caller, Extern, Memory};
 
 /// The mod's exported `memory`, or a trap naming `function`.
@@ -16,7 +17,7 @@ pub(crate) fn memory(
     if let Some(memory) = caller.data().memory {
         return Ok(memory);
     }
-    match caller.get_export("memory") {
+    match caller.get_export(export::MEMORY) {
         Some(Extern::Memory(memory)) => Ok(memory),
         _ => Err(HostTrap::new(
             TrapKind::HostCall,

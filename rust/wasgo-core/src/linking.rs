@@ -118,17 +118,7 @@ pub(crate) fn build_linker(
         // The sandbox's quota and name rules for WASI writes (level 3 has no such limits).
         crate::wasi_sandbox::add_to_linker(&mut linker).map_err(host)?;
     }
-    for f in catalog::WASGO_FUNCTIONS
-        .iter()
-        .filter(|f| f.availability == Availability::Ready && f.level <= level)
-    {
-        if !hostfns::define(&mut linker, f.name).map_err(host)? {
-            return Err(WasgoError::Host(format!(
-                "`wasgo.{}` is marked ready in the catalog but has no implementation",
-                f.name
-            )));
-        }
-    }
+    hostfns::link(&mut linker, level).map_err(host)?;
 
     for import in module.imports() {
         let (m, n) = (import.module(), import.name());

@@ -125,10 +125,10 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DecodeError::Truncated => f.write_str("the bytes end inside a value"),
-            DecodeError::UnsupportedType(23) => f.write_str("an RID cannot cross the mod boundary: mods may not pass engine resources"),
+            DecodeError::UnsupportedType(ty::RID) => f.write_str("an RID cannot cross the mod boundary: mods may not pass engine resources"),
             DecodeError::UnsupportedType(24) => f.write_str("a full object cannot cross the mod boundary; pass a handle (type 24 with flag 1<<16 and a u64 handle)"),
-            DecodeError::UnsupportedType(25) => f.write_str("a Callable cannot cross the mod boundary: mods may not pass code"),
-            DecodeError::UnsupportedType(26) => f.write_str("a Signal cannot cross the mod boundary"),
+            DecodeError::UnsupportedType(ty::CALLABLE) => f.write_str("a Callable cannot cross the mod boundary: mods may not pass code"),
+            DecodeError::UnsupportedType(ty::SIGNAL) => f.write_str("a Signal cannot cross the mod boundary"),
             DecodeError::UnsupportedType(t) => write!(f, "{t} is not a Variant type WasGo decodes (typed containers are sent untyped)"),
             DecodeError::InvalidUtf8 => f.write_str("text is not UTF-8"),
             DecodeError::TrailingBytes => f.write_str("bytes left over after the value"),
@@ -140,45 +140,8 @@ impl fmt::Display for DecodeError {
 /// Containers nested deeper than this are refused when decoding.
 pub const MAX_DEPTH: usize = 64;
 
-/// Godot's `Variant::Type` numbers.
-mod ty {
-    pub const NIL: u32 = 0;
-    pub const BOOL: u32 = 1;
-    pub const INT: u32 = 2;
-    pub const FLOAT: u32 = 3;
-    pub const STRING: u32 = 4;
-    pub const VECTOR2: u32 = 5;
-    pub const VECTOR2I: u32 = 6;
-    pub const RECT2: u32 = 7;
-    pub const RECT2I: u32 = 8;
-    pub const VECTOR3: u32 = 9;
-    pub const VECTOR3I: u32 = 10;
-    pub const TRANSFORM2D: u32 = 11;
-    pub const VECTOR4: u32 = 12;
-    pub const VECTOR4I: u32 = 13;
-    pub const PLANE: u32 = 14;
-    pub const QUATERNION: u32 = 15;
-    pub const AABB: u32 = 16;
-    pub const BASIS: u32 = 17;
-    pub const TRANSFORM3D: u32 = 18;
-    pub const PROJECTION: u32 = 19;
-    pub const COLOR: u32 = 20;
-    pub const STRING_NAME: u32 = 21;
-    pub const NODE_PATH: u32 = 22;
-    pub const OBJECT: u32 = 24;
-    pub const DICTIONARY: u32 = 27;
-    pub const ARRAY: u32 = 28;
-    pub const PACKED_BYTE_ARRAY: u32 = 29;
-    pub const PACKED_INT32_ARRAY: u32 = 30;
-    pub const PACKED_INT64_ARRAY: u32 = 31;
-    pub const PACKED_FLOAT32_ARRAY: u32 = 32;
-    pub const PACKED_FLOAT64_ARRAY: u32 = 33;
-    pub const PACKED_STRING_ARRAY: u32 = 34;
-    pub const PACKED_VECTOR2_ARRAY: u32 = 35;
-    pub const PACKED_VECTOR3_ARRAY: u32 = 36;
-    pub const PACKED_COLOR_ARRAY: u32 = 37;
-    pub const PACKED_VECTOR4_ARRAY: u32 = 38;
-}
+/// Godot's `Variant::Type` numbers, from the ABI catalog (the one table every SDK shares).
+use wasgo_catalog::variant_type as ty;
 
 /// Header flag: a 64-bit int or float (and, in double-precision Godot builds, f64 components).
 const FLAG_64: u32 = 1 << 16;

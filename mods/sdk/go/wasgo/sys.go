@@ -2,28 +2,86 @@
 
 //go:build wasip1
 
-// The raw `wasgo` imports, one per catalog entry, with their exact ABI types (pointers and
-// lengths are int32). wasgo.go adds the helpers.
+// The raw `wasgo` imports, one per catalog entry (pointers are unsafe.Pointer, lengths
+// uint32), and the ABI's constants. wasgo.go adds the helpers.
 
 package wasgo
+
+import "unsafe"
+
+// The ABI's error codes: the negative returns of wasgo functions.
+const (
+	// ErrNotFound: not found: no such node, member, singleton, file or request.
+	ErrNotFound Error = -1
+	// ErrInvalidArgument: invalid argument: a value the host cannot use.
+	ErrInvalidArgument Error = -3
+	// ErrInvalidHandle: invalid handle: unknown, or its object was freed.
+	ErrInvalidHandle Error = -4
+	// ErrCallFailed: the Godot call (or game function, or network request) failed.
+	ErrCallFailed Error = -5
+	// ErrPermissionDenied: permission not granted (yet).
+	ErrPermissionDenied Error = -6
+	// ErrBusy: busy: in use or not ready, try again later.
+	ErrBusy Error = -7
+)
+
+// Godot's Variant type numbers (the low 16 bits of an encoded value's header).
+const (
+	TypeNil uint32 = 0
+	TypeBool uint32 = 1
+	TypeInt uint32 = 2
+	TypeFloat uint32 = 3
+	TypeString uint32 = 4
+	TypeVector2 uint32 = 5
+	TypeVector2i uint32 = 6
+	TypeRect2 uint32 = 7
+	TypeRect2i uint32 = 8
+	TypeVector3 uint32 = 9
+	TypeVector3i uint32 = 10
+	TypeTransform2d uint32 = 11
+	TypeVector4 uint32 = 12
+	TypeVector4i uint32 = 13
+	TypePlane uint32 = 14
+	TypeQuaternion uint32 = 15
+	TypeAabb uint32 = 16
+	TypeBasis uint32 = 17
+	TypeTransform3d uint32 = 18
+	TypeProjection uint32 = 19
+	TypeColor uint32 = 20
+	TypeStringName uint32 = 21
+	TypeNodePath uint32 = 22
+	TypeObject uint32 = 24
+	TypeDictionary uint32 = 27
+	TypeArray uint32 = 28
+	TypePackedByteArray uint32 = 29
+	TypePackedInt32Array uint32 = 30
+	TypePackedInt64Array uint32 = 31
+	TypePackedFloat32Array uint32 = 32
+	TypePackedFloat64Array uint32 = 33
+	TypePackedStringArray uint32 = 34
+	TypePackedVector2Array uint32 = 35
+	TypePackedVector3Array uint32 = 36
+	TypePackedColorArray uint32 = 37
+	TypePackedVector4Array uint32 = 38
+)
 
 // RawLog: Writes a UTF-8 line to the game's output and the node's `output` signal. `level`: 0 debug, 1 info, 2 warning, 3 error.
 // `wasgo.log`: `(i32, i32, i32) -> ()`, safety level 1 and up.
 //
 //go:wasmimport wasgo log
-func RawLog(level int32, ptr int32, len int32)
+func RawLog(level int32, ptr unsafe.Pointer, len uint32)
 
 // RawAbort: Stops the mod with a trap carrying the given UTF-8 message.
 // `wasgo.abort`: `(i32, i32) -> ()`, safety level 1 and up.
 //
 //go:wasmimport wasgo abort
-func RawAbort(ptr int32, len int32)
+func RawAbort(ptr unsafe.Pointer, len uint32)
 
 // RawLastError: Copies the message of the last failed `wasgo` call into the buffer; returns its full length (nothing is written when it exceeds `out_cap`).
 // `wasgo.last_error`: `(i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo last_error
-func RawLastError(out_ptr int32, out_cap int32) int32
+func RawLastError(out_ptr unsafe.Pointer, out_cap uint32) int32
 
 // RawSafetyLevel: The safety level this instance runs at: 1, 2 or 3.
 // `wasgo.safety_level`: `() -> i32`, safety level 1 and up.
@@ -35,7 +93,7 @@ func RawSafetyLevel() int32
 // `wasgo.has_function`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo has_function
-func RawHasFunction(module_ptr int32, module_len int32, name_ptr int32, name_len int32) int32
+func RawHasFunction(module_ptr unsafe.Pointer, module_len uint32, name_ptr unsafe.Pointer, name_len uint32) int32
 
 // RawSelf: Handle of the `WasmScript` node running this mod.
 // `wasgo.self`: `() -> i32`, safety level 1 and up.
@@ -47,13 +105,13 @@ func RawSelf() int32
 // `wasgo.get_node`: `(i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo get_node
-func RawGetNode(from int32, path_ptr int32, path_len int32) int32
+func RawGetNode(from int32, path_ptr unsafe.Pointer, path_len uint32) int32
 
 // RawSingleton: Handle of an engine singleton allowed at this level.
 // `wasgo.singleton`: `(i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo singleton
-func RawSingleton(name_ptr int32, name_len int32) int32
+func RawSingleton(name_ptr unsafe.Pointer, name_len uint32) int32
 
 // RawRelease: Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing.
 // `wasgo.release`: `(i32) -> ()`, safety level 1 and up.
@@ -65,118 +123,118 @@ func RawRelease(handle int32)
 // `wasgo.get`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo get
-func RawGet(handle int32, name_ptr int32, name_len int32, out_ptr int32, out_cap int32) int32
+func RawGet(handle int32, name_ptr unsafe.Pointer, name_len uint32, out_ptr unsafe.Pointer, out_cap uint32) int32
 
 // RawSet: Sets a property from an encoded Variant; 0 on success.
 // `wasgo.set`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo set
-func RawSet(handle int32, name_ptr int32, name_len int32, val_ptr int32, val_len int32) int32
+func RawSet(handle int32, name_ptr unsafe.Pointer, name_len uint32, val_ptr unsafe.Pointer, val_len uint32) int32
 
 // RawCall: Calls a method with an encoded Array of arguments; writes the encoded result, returns its full length.
 // `wasgo.call`: `(i32, i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo call
-func RawCall(handle int32, method_ptr int32, method_len int32, args_ptr int32, args_len int32, out_ptr int32, out_cap int32) int32
+func RawCall(handle int32, method_ptr unsafe.Pointer, method_len uint32, args_ptr unsafe.Pointer, args_len uint32, out_ptr unsafe.Pointer, out_cap uint32) int32
 
 // RawConnect: Connects a signal to the export `native_callback(callback_id)`; 0 on success.
 // `wasgo.connect`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo connect
-func RawConnect(handle int32, signal_ptr int32, signal_len int32, callback_id int32) int32
+func RawConnect(handle int32, signal_ptr unsafe.Pointer, signal_len uint32, callback_id int32) int32
 
 // RawCallbackArgs: Inside `native_callback`: the signal's arguments as an encoded Array; returns the full length.
 // `wasgo.callback_args`: `(i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo callback_args
-func RawCallbackArgs(out_ptr int32, out_cap int32) int32
+func RawCallbackArgs(out_ptr unsafe.Pointer, out_cap uint32) int32
 
 // RawEmit: Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success.
 // `wasgo.emit`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo emit
-func RawEmit(name_ptr int32, name_len int32, payload_ptr int32, payload_len int32) int32
+func RawEmit(name_ptr unsafe.Pointer, name_len uint32, payload_ptr unsafe.Pointer, payload_len uint32) int32
 
 // RawGetFloat: Reads a numeric property and writes it as an f64 at `out_ptr`; 0 on success.
 // `wasgo.get_float`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo get_float
-func RawGetFloat(handle int32, name_ptr int32, name_len int32, out_ptr int32) int32
+func RawGetFloat(handle int32, name_ptr unsafe.Pointer, name_len uint32, out_ptr unsafe.Pointer) int32
 
 // RawSetFloat: Sets a float property; 0 on success.
 // `wasgo.set_float`: `(i32, i32, i32, f64) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo set_float
-func RawSetFloat(handle int32, name_ptr int32, name_len int32, value float64) int32
+func RawSetFloat(handle int32, name_ptr unsafe.Pointer, name_len uint32, value float64) int32
 
 // RawGetVec2: Reads a Vector2 property and writes x, y as two f32 at `out_ptr`; 0 on success.
 // `wasgo.get_vec2`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo get_vec2
-func RawGetVec2(handle int32, name_ptr int32, name_len int32, out_ptr int32) int32
+func RawGetVec2(handle int32, name_ptr unsafe.Pointer, name_len uint32, out_ptr unsafe.Pointer) int32
 
 // RawSetVec2: Sets a Vector2 property (e.g. `position`); 0 on success.
 // `wasgo.set_vec2`: `(i32, i32, i32, f32, f32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo set_vec2
-func RawSetVec2(handle int32, name_ptr int32, name_len int32, x float32, y float32) int32
+func RawSetVec2(handle int32, name_ptr unsafe.Pointer, name_len uint32, x float32, y float32) int32
 
 // RawGetVec3: Reads a Vector3 property and writes x, y, z as three f32 at `out_ptr`; 0 on success.
 // `wasgo.get_vec3`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo get_vec3
-func RawGetVec3(handle int32, name_ptr int32, name_len int32, out_ptr int32) int32
+func RawGetVec3(handle int32, name_ptr unsafe.Pointer, name_len uint32, out_ptr unsafe.Pointer) int32
 
 // RawSetVec3: Sets a Vector3 property; 0 on success.
 // `wasgo.set_vec3`: `(i32, i32, i32, f32, f32, f32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo set_vec3
-func RawSetVec3(handle int32, name_ptr int32, name_len int32, x float32, y float32, z float32) int32
+func RawSetVec3(handle int32, name_ptr unsafe.Pointer, name_len uint32, x float32, y float32, z float32) int32
 
 // RawCallFloat: Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0); 0 on success.
 // `wasgo.call_float`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo call_float
-func RawCallFloat(handle int32, method_ptr int32, method_len int32, args_ptr int32, argc int32, out_ptr int32) int32
+func RawCallFloat(handle int32, method_ptr unsafe.Pointer, method_len uint32, args_ptr unsafe.Pointer, argc int32, out_ptr unsafe.Pointer) int32
 
 // RawFileWrite: Atomically writes a file inside the mod's sandbox `user://mods/<mod_id>/`; needs the `files` permission.
 // `wasgo.file_write`: `(i32, i32, i32, i32) -> i32`, safety level 2 and up.
 //
 //go:wasmimport wasgo file_write
-func RawFileWrite(path_ptr int32, path_len int32, data_ptr int32, data_len int32) int32
+func RawFileWrite(path_ptr unsafe.Pointer, path_len uint32, data_ptr unsafe.Pointer, data_len uint32) int32
 
 // RawFileRead: Reads a sandbox file into the buffer; returns its full length.
 // `wasgo.file_read`: `(i32, i32, i32, i32) -> i32`, safety level 2 and up.
 //
 //go:wasmimport wasgo file_read
-func RawFileRead(path_ptr int32, path_len int32, out_ptr int32, out_cap int32) int32
+func RawFileRead(path_ptr unsafe.Pointer, path_len uint32, out_ptr unsafe.Pointer, out_cap uint32) int32
 
 // RawFileList: Lists a sandbox directory as newline-separated names; returns the full length.
 // `wasgo.file_list`: `(i32, i32, i32, i32) -> i32`, safety level 2 and up.
 //
 //go:wasmimport wasgo file_list
-func RawFileList(path_ptr int32, path_len int32, out_ptr int32, out_cap int32) int32
+func RawFileList(path_ptr unsafe.Pointer, path_len uint32, out_ptr unsafe.Pointer, out_cap uint32) int32
 
 // RawFileDelete: Deletes a sandbox file; 0 on success.
 // `wasgo.file_delete`: `(i32, i32) -> i32`, safety level 2 and up.
 //
 //go:wasmimport wasgo file_delete
-func RawFileDelete(path_ptr int32, path_len int32) int32
+func RawFileDelete(path_ptr unsafe.Pointer, path_len uint32) int32
 
 // RawHttpRequest: Starts an HTTP request (`GET`, `POST`, `PUT`, `PATCH`, `DELETE`) to a URL matching `wasgo/safety/url_whitelist`; needs the `network` permission. Returns a request id (-3 refused URL, -6 no permission, -7 too many in flight). The answer arrives at the export `http_response(id, status)`: the HTTP status, or a negative code when the request failed (-3 redirect off the whitelist or body over `wasgo/limits/http_response_kb`, -5 network error).
 // `wasgo.http_request`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 2 and up.
 //
 //go:wasmimport wasgo http_request
-func RawHttpRequest(url_ptr int32, url_len int32, method_ptr int32, method_len int32, body_ptr int32, body_len int32) int32
+func RawHttpRequest(url_ptr unsafe.Pointer, url_len uint32, method_ptr unsafe.Pointer, method_len uint32, body_ptr unsafe.Pointer, body_len uint32) int32
 
 // RawHttpBody: Copies the body of a finished request into the buffer; returns its full length (-7 still in flight, -1 unknown id, or the request's failure code). The body is freed once read whole.
 // `wasgo.http_body`: `(i32, i32, i32) -> i32`, safety level 2 and up.
 //
 //go:wasmimport wasgo http_body
-func RawHttpBody(id int32, out_ptr int32, out_cap int32) int32
+func RawHttpBody(id int32, out_ptr unsafe.Pointer, out_cap uint32) int32
 
 // RawRequestPermission: Asks for a permission (`files`, `network`): 1 granted, 0 asked (the game decides later).
 // `wasgo.request_permission`: `(i32, i32) -> i32`, safety level 2 and up.
 //
 //go:wasmimport wasgo request_permission
-func RawRequestPermission(kind_ptr int32, kind_len int32) int32
+func RawRequestPermission(kind_ptr unsafe.Pointer, kind_len uint32) int32

@@ -28,15 +28,8 @@ const (
 // Error is a negative return code of a wasgo call (see docs/abi.md).
 type Error int32
 
-// The ABI's error codes.
-const (
-	ErrNotFound         Error = -1
-	ErrInvalidArgument  Error = -3
-	ErrInvalidHandle    Error = -4
-	ErrCallFailed       Error = -5
-	ErrPermissionDenied Error = -6
-	ErrBusy             Error = -7
-)
+// The ABI's error codes (ErrNotFound, ...) and Variant type numbers (TypeNil, ...) are generated
+// into sys.go from the catalog.
 
 func (e Error) Error() string {
 	switch e {
@@ -64,23 +57,29 @@ func check(code int32) (int32, error) {
 	return code, nil
 }
 
-// StrPtr is a string's address as the ABI passes it. Keep the string alive during the call.
-func StrPtr(s string) int32 {
-	return int32(uintptr(unsafe.Pointer(unsafe.StringData(s))))
+// StrPtr is a string's address as the raw imports take it. Keep the string alive during the
+// call (runtime.KeepAlive).
+func StrPtr(s string) unsafe.Pointer {
+	return unsafe.Pointer(unsafe.StringData(s))
 }
 
-// BytesPtr is a slice's address as the ABI passes it (0 for an empty slice). Keep the slice
-// alive during the call (runtime.KeepAlive).
-func BytesPtr(b []byte) int32 {
+// BytesPtr is a slice's address as the raw imports take it (nil for an empty slice). Keep the
+// slice alive during the call (runtime.KeepAlive).
+func BytesPtr(b []byte) unsafe.Pointer {
 	if len(b) == 0 {
-		return 0
+		return nil
 	}
-	return int32(uintptr(unsafe.Pointer(&b[0])))
+	return unsafe.Pointer(&b[0])
+}
+
+// Addr is a pointer as an int32 parameter of a game function (the raw imports take pointers).
+func Addr(p unsafe.Pointer) int32 {
+	return int32(uintptr(p))
 }
 
 // Log writes one line to the game's output and the node's `output` signal.
 func Log(level int32, text string) {
-	RawLog(level, StrPtr(text), int32(len(text)))
+	RawLog(level, StrPtr(text), uint32(len(text)))
 	runtime.KeepAlive(text)
 }
 
@@ -96,18 +95,25 @@ func SafetyLevel() int32 {
 
 // HasFunction reports whether the import module.name is a real function at this instance's level.
 func HasFunction(module, name string) bool {
-	ok := RawHasFunction(StrPtr(module), int32(len(module)), StrPtr(name), int32(len(name))) == 1
+	ok := RawHasFunction(StrPtr(module), uint32(len(module)), StrPtr(name), uint32(len(name))) == 1
 	runtime.KeepAlive(module)
 	runtime.KeepAlive(name)
 	return ok
 }
 
-// ReadBytes calls an out-buffer function (call(outPtr, outCap) returns the full length) until the
-// answer fits, and returns it.
+// ReadBytes calls an out-buffer game function (call(outPtr, outCap) returns the full length)
+// until the answer fits, and returns it.
 func ReadBytes(call func(outPtr, outCap int32) int32) ([]byte, error) {
+	return readBytes(func(out unsafe.Pointer, outCap uint32) int32 {
+		return call(Addr(out), int32(outCap))
+	})
+}
+
+// readBytes is ReadBytes for the raw imports, which take a pointer and a uint32 capacity.
+func readBytes(call func(out unsafe.Pointer, outCap uint32) int32) ([]byte, error) {
 	buf := make([]byte, 256)
 	for {
-		n, err := check(call(BytesPtr(buf), int32(len(buf))))
+		n, err := check(call(BytesPtr(buf), uint32(len(buf))))
 		runtime.KeepAlive(buf)
 		if err != nil {
 			return nil, err
@@ -127,14 +133,14 @@ func ReadString(call func(outPtr, outCap int32) int32) (string, error) {
 
 // LastError is the message of the last failed wasgo call.
 func LastError() string {
-	s, _ := ReadString(RawLastError)
-	return s
+	b, _ := readBytes(RawLastError)
+	return string(b)
 }
 
 // FileWrite writes data to path in the mod's sandbox user://mods/<mod_id>/, atomically
 // (level 2, needs the "files" permission).
 func FileWrite(path string, data []byte) error {
-	_, err := check(RawFileWrite(StrPtr(path), int32(len(path)), BytesPtr(data), int32(len(data))))
+	_, err := check(RawFileWrite(StrPtr(path), uint32(len(path)), BytesPtr(data), uint32(len(data))))
 	runtime.KeepAlive(path)
 	runtime.KeepAlive(data)
 	return err
@@ -142,8 +148,8 @@ func FileWrite(path string, data []byte) error {
 
 // FileRead reads a whole file of the mod's sandbox (level 2, needs the "files" permission).
 func FileRead(path string) ([]byte, error) {
-	data, err := ReadBytes(func(outPtr, outCap int32) int32 {
-		return RawFileRead(StrPtr(path), int32(len(path)), outPtr, outCap)
+	data, err := readBytes(func(out unsafe.Pointer, outCap uint32) int32 {
+		return RawFileRead(StrPtr(path), uint32(len(path)), out, outCap)
 	})
 	runtime.KeepAlive(path)
 	return data, err
@@ -152,7 +158,7 @@ func FileRead(path string) ([]byte, error) {
 // RequestPermission asks for a permission ("files", "network"): true if granted, false if the
 // game was asked (it decides later).
 func RequestPermission(kind string) (bool, error) {
-	n, err := check(RawRequestPermission(StrPtr(kind), int32(len(kind))))
+	n, err := check(RawRequestPermission(StrPtr(kind), uint32(len(kind))))
 	runtime.KeepAlive(kind)
 	return n == 1, err
 }

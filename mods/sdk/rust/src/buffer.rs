@@ -12,11 +12,11 @@ const FIRST_TRY: usize = 256;
 ///
 /// # Errors
 /// The call's negative return code as an [`crate::Error`].
-pub(crate) fn read_with(mut f: impl FnMut(i32, i32) -> i32) -> Result<Vec<u8>> {
+pub(crate) fn read_with(mut f: impl FnMut(*mut u8, usize) -> i32) -> Result<Vec<u8>> {
     let mut buf: Vec<u8> = Vec::with_capacity(FIRST_TRY);
     loop {
         let cap = buf.capacity();
-        let full = check(f(buf.as_mut_ptr() as usize as i32, cap as i32))? as usize;
+        let full = check(f(buf.as_mut_ptr(), cap))? as usize;
         if full <= cap {
             // SAFETY: the host wrote exactly `full` initialized bytes at the start of the buffer
             // (the ABI writes only when the whole answer fits in `out_cap`).
@@ -31,23 +31,15 @@ pub(crate) fn read_with(mut f: impl FnMut(i32, i32) -> i32) -> Result<Vec<u8>> {
 mod tests {
     use super::*;
 
-    // Pointers only fit the ABI's i32 on a 32-bit target.
-    #[cfg(target_pointer_width = "32")]
     #[test]
     fn retries_with_the_announced_length() {
         let answer = [7u8; 1000];
         let mut calls = 0;
         let got = read_with(|ptr, cap| {
             calls += 1;
-            if (cap as usize) >= answer.len() {
+            if cap >= answer.len() {
                 // SAFETY: the test plays the host and writes within the buffer it was given.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(
-                        answer.as_ptr(),
-                        ptr as usize as *mut u8,
-                        answer.len(),
-                    )
-                };
+                unsafe { core::ptr::copy_nonoverlapping(answer.as_ptr(), ptr, answer.len()) };
             }
             answer.len() as i32
         });
@@ -57,6 +49,7 @@ mod tests {
 
     #[test]
     fn negative_codes_become_errors() {
-        assert_eq!(read_with(|_, _| -4), Err(crate::Error::InvalidHandle));
+        let code = crate::sys::error::INVALID_HANDLE;
+        assert_eq!(read_with(|_, _| code), Err(crate::Error::InvalidHandle));
     }
 }

@@ -60,17 +60,17 @@ pub use variant::{Color, DecodeError, Variant, Vector2, Vector3};
 /// A failed `wasgo` call: the negative code the ABI returned (see `docs/abi.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Error {
-    /// -1: the node, property, method or file does not exist.
+    /// [`sys::error::NOT_FOUND`]: the node, property, method or file does not exist.
     NotFound,
-    /// -3: an argument was refused (a bad path, an undecodable Variant, ...).
+    /// [`sys::error::INVALID_ARGUMENT`]: an argument was refused (a bad path, an undecodable Variant, ...).
     InvalidArgument,
-    /// -4: the handle is unknown or its object was freed.
+    /// [`sys::error::INVALID_HANDLE`]: the handle is unknown or its object was freed.
     InvalidHandle,
-    /// -5: Godot reported an error for the call.
+    /// [`sys::error::CALL_FAILED`]: Godot reported an error for the call.
     CallFailed,
-    /// -6: the permission the function needs is not granted (yet).
+    /// [`sys::error::PERMISSION_DENIED`]: the permission the function needs is not granted (yet).
     PermissionDenied,
-    /// -7: the instance is busy.
+    /// [`sys::error::BUSY`]: the instance is busy.
     Busy,
     /// The host answered with bytes this SDK cannot decode.
     Decode(DecodeError),
@@ -82,12 +82,12 @@ impl Error {
     /// The error for a negative ABI return code.
     pub fn from_code(code: i32) -> Self {
         match code {
-            -1 => Error::NotFound,
-            -3 => Error::InvalidArgument,
-            -4 => Error::InvalidHandle,
-            -5 => Error::CallFailed,
-            -6 => Error::PermissionDenied,
-            -7 => Error::Busy,
+            sys::error::NOT_FOUND => Error::NotFound,
+            sys::error::INVALID_ARGUMENT => Error::InvalidArgument,
+            sys::error::INVALID_HANDLE => Error::InvalidHandle,
+            sys::error::CALL_FAILED => Error::CallFailed,
+            sys::error::PERMISSION_DENIED => Error::PermissionDenied,
+            sys::error::BUSY => Error::Busy,
             other => Error::Other(other),
         }
     }
@@ -126,14 +126,14 @@ pub(crate) fn check(code: i32) -> Result<i32> {
     }
 }
 
-/// A pointer as the ABI passes it (`i32`).
-pub(crate) fn ptr(bytes: &[u8]) -> i32 {
-    bytes.as_ptr() as usize as i32
+/// The address of bytes the host reads.
+pub(crate) fn ptr(bytes: &[u8]) -> *const u8 {
+    bytes.as_ptr()
 }
 
-/// A length as the ABI passes it (`i32`).
-pub(crate) fn len(bytes: &[u8]) -> i32 {
-    bytes.len() as i32
+/// The length of bytes the host reads.
+pub(crate) fn len(bytes: &[u8]) -> usize {
+    bytes.len()
 }
 
 /// Log levels of [`log()`].

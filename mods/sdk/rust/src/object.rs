@@ -190,7 +190,7 @@ impl Object {
                 self.handle,
                 ptr(name.as_bytes()),
                 len(name.as_bytes()),
-                &mut out as *mut f64 as usize as i32,
+                (&mut out as *mut f64).cast(),
             )
         })?;
         Ok(out)
@@ -219,7 +219,7 @@ impl Object {
                 self.handle,
                 ptr(name.as_bytes()),
                 len(name.as_bytes()),
-                out.as_mut_ptr() as usize as i32,
+                out.as_mut_ptr().cast(),
             )
         })?;
         Ok(Vector2::new(out[0], out[1]))
@@ -249,7 +249,7 @@ impl Object {
                 self.handle,
                 ptr(name.as_bytes()),
                 len(name.as_bytes()),
-                out.as_mut_ptr() as usize as i32,
+                out.as_mut_ptr().cast(),
             )
         })?;
         Ok(Vector3::new(out[0], out[1], out[2]))
@@ -281,9 +281,9 @@ impl Object {
                 self.handle,
                 ptr(method.as_bytes()),
                 len(method.as_bytes()),
-                args.as_ptr() as usize as i32,
+                args.as_ptr().cast(),
                 args.len() as i32,
-                &mut out as *mut f64 as usize as i32,
+                (&mut out as *mut f64).cast(),
             )
         })?;
         Ok(out)

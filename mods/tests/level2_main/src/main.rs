@@ -94,7 +94,7 @@ fn http_poll(url: &str) -> i32 {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = unsafe { http_body(id, buf.as_mut_ptr(), buf.len()) };
-        if n == -7 {
+        if n == wasgo_catalog::ErrorCode::Busy.code() {
             std::thread::sleep(std::time::Duration::from_millis(5));
             continue;
         }
