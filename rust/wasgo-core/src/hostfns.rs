@@ -6,12 +6,15 @@
 //! stays the single source of truth.
 
 use crate::catalog::WASGO_MODULE;
+use crate::error::HostTrap;
 use crate::error::TrapKind;
 use crate::events::{ModEvent, OutputSource};
 use crate::guest;
-use crate::objects::{self, ObjectOp, ObjectReply};
+use crate::object_calls as objects;
+use crate::objects::{ObjectOp, ObjectReply};
+use crate::permissions::Permission;
 use crate::sandbox::{Sandbox, SandboxError};
-use crate::state::{HostTrap, InstanceState};
+use crate::state::InstanceState;
 use crate::variant::WireVariant;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use wasmtime::{Caller, Linker};
@@ -95,7 +98,9 @@ pub(crate) fn define(linker: &mut Linker<InstanceState>, name: &str) -> wasmtime
                     let module = guest::read_str(&mut c, "wasgo.has_function", mp, ml)?;
                     let name = guest::read_str(&mut c, "wasgo.has_function", np, nl)?;
                     let state = c.data();
-                    let exposed = crate::linking::lowest_level(&state.runtime, &module, &name)
+                    let exposed = state
+                        .hosts
+                        .lowest_level(&module, &name)
                         .is_some_and(|l| l <= state.level);
                     Ok(exposed as i32)
                 })
@@ -159,7 +164,7 @@ pub(crate) fn define(linker: &mut Linker<InstanceState>, name: &str) -> wasmtime
             "http_request",
             |mut c: C<'_>, up: i32, ul: i32, mp: i32, ml: i32, bp: i32, bl: i32| {
                 guarded("wasgo.http_request", || {
-                    crate::http::request(&mut c, up, ul, mp, ml, bp, bl)
+                    crate::http_calls::request(&mut c, up, ul, mp, ml, bp, bl)
                 })
             },
         )?,
@@ -168,7 +173,7 @@ pub(crate) fn define(linker: &mut Linker<InstanceState>, name: &str) -> wasmtime
             "http_body",
             |mut c: C<'_>, id: i32, out_ptr: i32, out_cap: i32| {
                 guarded("wasgo.http_body", || {
-                    crate::http::body(&mut c, id, out_ptr, out_cap)
+                    crate::http_calls::body(&mut c, id, out_ptr, out_cap)
                 })
             },
         )?,
@@ -177,21 +182,21 @@ pub(crate) fn define(linker: &mut Linker<InstanceState>, name: &str) -> wasmtime
                 guarded("wasgo.request_permission", || {
                     let kind = guest::read_str(&mut c, "wasgo.request_permission", kp, kl)?;
                     let state = c.data_mut();
-                    if !crate::permissions::KINDS.contains(&kind.as_str()) {
+                    let Some(kind) = Permission::parse(&kind) else {
                         return Ok(state.fail(
                             -3,
                             format!(
-                                "`{kind}` is not a permission kind; use one of {:?}",
-                                crate::permissions::KINDS
+                                "`{kind}` is not a permission kind; use one of [{}]",
+                                Permission::names()
                             ),
                         ));
-                    }
-                    if state.permissions.has(&kind) {
+                    };
+                    if state.permissions.has(kind) {
                         return Ok(1);
                     }
                     // One request per kind waits for delivery at a time: a mod asking in a loop
                     // cannot flood the game's event queue.
-                    if state.permissions.ask(&kind) {
+                    if state.permissions.ask(kind) {
                         let detail = format!("`{}` asks for the `{kind}` permission", state.name);
                         state.emit(ModEvent::PermissionRequested { kind, detail });
                     }
@@ -478,7 +483,7 @@ fn with_sandbox<T>(
     state: &mut InstanceState,
     op: impl FnOnce(&Sandbox) -> Result<T, SandboxError>,
 ) -> Result<T, i32> {
-    if !state.permissions.has("files") {
+    if !state.permissions.has(Permission::Files) {
         let message = format!(
             "`{}` has not been granted the `files` permission; call `wasgo.request_permission(\"files\")` and try again once the game grants it",
             state.name
