@@ -5,8 +5,10 @@
 //! - A main-thread entry runs under `callback_budget`, counted in the CPU time its thread
 //!   actually spends, so a busy machine does not make a healthy mod overrun. The thread CPU clock
 //!   is read only at epoch ticks: at the first tick of the entry (the time before it counts as
-//!   CPU time, at most one tick), and at each tick once the wall clock has passed the budget. An
-//!   entry shorter than one tick never reads it.
+//!   CPU time, at most one tick unless a host call delays the first tick), and at each tick once
+//!   the wall clock has passed the budget. An entry shorter than one tick never reads it. Reading
+//!   the clock is a system call (measured at about 0.9 µs here, against 30 ns for
+//!   `Instant::now`), too dear for every entry of a mod called thousands of times a frame.
 //! - An entry whose CPU time passes the budget is an *overrun*. The first
 //!   `budget_strikes - 1` overruns are let run up to the wall-clock backstop
 //!   (`callback_budget * callback_wall_backstop_factor`) and reported afterwards as a
