@@ -6,7 +6,7 @@
 //! (every frame). A wait is interrupted at once when the instance is killed, so `kill()` never
 //! waits on a frame and never deadlocks.
 
-use crate::state::KillSwitch;
+use crate::kill::KillSwitch;
 use crossbeam_channel::{select, Receiver, Sender};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};

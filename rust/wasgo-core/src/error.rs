@@ -25,6 +25,22 @@ pub enum WasgoError {
     #[error("`{name}` was killed: {reason}")]
     Killed { name: String, reason: String },
 
+    /// The mod ended itself with WASI `proc_exit(code)`: not a fault and not a kill.
+    #[error("`{name}` exited with code {code}")]
+    Exited { name: String, code: i32 },
+
+    /// The module is larger than `RuntimeConfig::max_module_bytes`.
+    #[error("`{name}` is {size} bytes, over the module size limit of {limit} bytes (raise the project setting `wasgo/limits/module_mb` if the game really needs modules this large)")]
+    ModuleTooLarge {
+        name: String,
+        size: usize,
+        limit: usize,
+    },
+
+    /// Compiling the module took longer than `RuntimeConfig::compile_timeout`.
+    #[error("compiling `{name}` took longer than the limit of {limit_ms} ms and was refused (raise the project setting `wasgo/limits/compile_timeout_ms`, or make the module smaller)")]
+    CompileTimeout { name: String, limit_ms: u128 },
+
     /// The instance is busy on another thread (its `main` runs); try again when it has finished.
     #[error("`{name}` is busy: its `main` is running on a worker thread; call again when it has finished")]
     Busy { name: String },
@@ -53,11 +69,17 @@ pub enum WasgoError {
 /// Why an instance stopped with a trap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrapKind {
-    /// A call reached an error stub: the import is not exposed at the instance's level, or does
-    /// not exist at all.
+    /// A call reached the stub of an import that exists at a higher safety level than the
+    /// instance's (a `wasgo` function or a game function above the level).
     Unexposed {
         function: String,
         level: SafetyLevel,
+    },
+    /// A call reached the stub of an import that WasGo does not have at any level, or has with
+    /// another signature (`defined` is then `Some`), or has not implemented yet.
+    UnresolvedImport {
+        function: String,
+        problem: ImportProblem,
     },
     /// The memory limit was hit.
     MemoryLimit,
@@ -75,6 +97,17 @@ pub enum TrapKind {
     Wasm,
 }
 
+/// Why an import links to a stub although no safety level gates it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportProblem {
+    /// No engine or game function has that name.
+    Unknown,
+    /// The function exists with another signature.
+    SignatureMismatch { imported: String, defined: String },
+    /// The catalog lists it, but this version of WasGo does not implement it yet.
+    Planned,
+}
+
 /// A trap with its human-readable message (reason plus the mod's wasm backtrace).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrapInfo {
@@ -90,3 +123,45 @@ impl std::fmt::Display for TrapInfo {
 
 /// Short alias used across the crate.
 pub type Result<T, E = WasgoError> = std::result::Result<T, E>;
+
+/// A trap raised by the host (an error stub, a limit, `wasgo.abort`, a bad call), carried inside
+/// `wasmtime::Error` so it can be told apart from wasm faults.
+#[derive(Debug, Clone)]
+pub struct HostTrap {
+    pub kind: TrapKind,
+    pub message: String,
+}
+
+impl HostTrap {
+    pub fn new(kind: TrapKind, message: impl Into<String>) -> HostTrap {
+        HostTrap {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// As a `wasmtime::Error` for returning from a host function.
+    pub fn into_error(self) -> wasmtime::Error {
+        wasmtime::Error::new(self)
+    }
+}
+
+impl std::fmt::Display for HostTrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for HostTrap {}
+
+/// Raised inside wasm when the instance's kill switch is thrown.
+#[derive(Debug, Clone)]
+pub struct KilledTrap;
+
+impl std::fmt::Display for KilledTrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("killed")
+    }
+}
+
+impl std::error::Error for KilledTrap {}

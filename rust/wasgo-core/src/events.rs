@@ -5,6 +5,7 @@
 //! without bound.
 
 use crate::level::SafetyLevel;
+use crate::permissions::Permission;
 use crossbeam_channel::{Receiver, Sender};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -30,10 +31,28 @@ pub enum OutputSource {
 pub enum ModEvent {
     /// One line of output, without its newline.
     Output { source: OutputSource, text: String },
-    /// The mod called an error stub (it traps right after).
+    /// The mod called the stub of an import that exists at a higher safety level (it traps
+    /// right after).
     UnexposedCall {
         function: String,
         level: SafetyLevel,
+    },
+    /// Sent once at instantiation for each import that links to a stub although no level gates
+    /// it: unknown, with the wrong signature, or not implemented yet. Calling it traps.
+    LinkWarning { function: String, message: String },
+    /// A main-thread entry ran past its callback budget but under the wall-clock backstop; it
+    /// was let finish. After `Limits::budget_strikes` of these, an overrun traps.
+    BudgetWarning {
+        /// The export that was running.
+        export: String,
+        /// CPU time the entry's thread spent, in ms.
+        cpu_ms: u64,
+        /// Wall-clock time of the entry, in ms.
+        wall_ms: u64,
+        /// The callback budget, in ms.
+        budget_ms: u64,
+        /// Overruns so far, this one included.
+        strikes: u32,
     },
     /// `main` returned (or the mod called `proc_exit`).
     Finished { exit_code: i32 },
@@ -42,7 +61,7 @@ pub enum ModEvent {
     /// The instance was killed and has ended.
     Killed { reason: String },
     /// The mod asked for a permission it does not have.
-    PermissionRequested { kind: String, detail: String },
+    PermissionRequested { kind: Permission, detail: String },
 }
 
 /// The sending side, shared by the host functions, the WASI streams and the worker.

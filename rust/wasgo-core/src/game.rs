@@ -5,15 +5,12 @@
 //! (through the [`MainThreadBridge`](crate::bridge::MainThreadBridge) when `main` calls it).
 
 use crate::catalog::{is_reserved_module, Abi, Signature};
-use crate::error::{TrapKind, WasgoError};
-use crate::guest;
+use crate::error::WasgoError;
 use crate::level::SafetyLevel;
-use crate::state::{HostTrap, InstanceState, KilledTrap};
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use wasmtime::{Caller, Val};
 
 /// A parameter or result type of a game function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,12 +48,41 @@ pub enum GameValue {
     String(String),
 }
 
+/// Why a game function call failed; the mod traps with the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GameCallError {
+    /// The function was unregistered (or never had a callable on the game side).
+    #[error("it was unregistered")]
+    Unregistered,
+    /// No game is attached to the runtime (a runtime built with [`Hosts::detached`](crate::hosts::Hosts::detached)).
+    #[error("no game is attached to this WasGo runtime")]
+    NoGame,
+    /// The game's function failed or returned values that do not fit its declared results.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<String> for GameCallError {
+    fn from(message: String) -> GameCallError {
+        GameCallError::Failed(message)
+    }
+}
+
+impl From<&str> for GameCallError {
+    fn from(message: &str) -> GameCallError {
+        GameCallError::Failed(message.to_string())
+    }
+}
+
 /// Calls game functions by id. Implemented by the Godot glue; `call` is only ever invoked on the
 /// main thread.
 pub trait GameCallHandler: Send + Sync {
     /// Calls function `id` with arguments of its declared types; returns values of its declared
-    /// result types, or a message saying what went wrong.
-    fn call(&self, id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, String>;
+    /// result types.
+    ///
+    /// # Errors
+    /// A [`GameCallError`] saying what went wrong; the calling mod traps with it.
+    fn call(&self, id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError>;
 }
 
 /// One registered game function.
@@ -75,7 +101,7 @@ impl GameFunction {
         format!("{}.{}", self.module, self.name)
     }
 
-    fn returns_string(&self) -> bool {
+    pub(crate) fn returns_string(&self) -> bool {
         self.results == [GameType::String]
     }
 
@@ -198,90 +224,6 @@ impl GameFunctions {
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
-}
-
-/// The host side of a mod's call to a game function: lowers the wasm arguments, runs the call on
-/// the main thread, and lifts the results.
-pub(crate) fn call_from_wasm(
-    f: &GameFunction,
-    caller: &mut Caller<'_, InstanceState>,
-    params: &[Val],
-    results: &mut [Val],
-) -> wasmtime::Result<()> {
-    let qname = f.qualified_name();
-    let mut args = Vec::with_capacity(f.params.len());
-    let mut i = 0;
-    for t in &f.params {
-        let value = match t {
-            GameType::I32 => GameValue::I32(params[i].unwrap_i32()),
-            GameType::I64 => GameValue::I64(params[i].unwrap_i64()),
-            GameType::F32 => GameValue::F32(params[i].unwrap_f32()),
-            GameType::F64 => GameValue::F64(params[i].unwrap_f64()),
-            GameType::String => {
-                let s = guest::read_str(
-                    caller,
-                    &qname,
-                    params[i].unwrap_i32(),
-                    params[i + 1].unwrap_i32(),
-                )?;
-                i += 1;
-                GameValue::String(s)
-            }
-        };
-        i += 1;
-        args.push(value);
-    }
-    let runtime = caller.data().runtime.clone();
-    let kill = caller.data().kill.clone();
-    let handler = runtime.game_handler().ok_or_else(|| {
-        HostTrap::new(
-            TrapKind::HostCall,
-            format!("`{qname}` cannot be called: no game is attached to this WasGo runtime"),
-        )
-        .into_error()
-    })?;
-    let id = f.id;
-    let outcome = runtime
-        .bridge()
-        .run(&kill, move || handler.call(id, args))
-        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
-    let values = outcome.map_err(|m| {
-        HostTrap::new(
-            TrapKind::HostCall,
-            format!("game function `{qname}` failed: {m}"),
-        )
-        .into_error()
-    })?;
-    let mismatch = || {
-        HostTrap::new(TrapKind::HostCall, format!("game function `{qname}` returned values that do not match its declared results {:?}", f.results)).into_error()
-    };
-    if values.len() != f.results.len() {
-        return Err(mismatch());
-    }
-    if f.returns_string() {
-        let GameValue::String(text) = &values[0] else {
-            return Err(mismatch());
-        };
-        let len = guest::write_out(
-            caller,
-            &qname,
-            params[i].unwrap_i32(),
-            params[i + 1].unwrap_i32(),
-            text.as_bytes(),
-        )?;
-        results[0] = Val::I32(len);
-        return Ok(());
-    }
-    for (slot, (value, t)) in results.iter_mut().zip(values.into_iter().zip(&f.results)) {
-        *slot = match (value, t) {
-            (GameValue::I32(v), GameType::I32) => Val::I32(v),
-            (GameValue::I64(v), GameType::I64) => Val::I64(v),
-            (GameValue::F32(v), GameType::F32) => Val::F32(v.to_bits()),
-            (GameValue::F64(v), GameType::F64) => Val::F64(v.to_bits()),
-            _ => return Err(mismatch()),
-        };
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! `WasmScript.grant_permission`; the grant is saved under the mod's id in a small text file
 //! (`user://wasgo/permissions.cfg`, in Godot's `ConfigFile` syntax) and applies again the next
 //! time the game starts that mod; `revoke_permission` removes it. Only the kinds WasGo checks
-//! ([`KINDS`](crate::permissions::KINDS)) are saved.
+//! ([`Permission`](crate::permissions::Permission)) are saved.
 //!
 //! ```ini
 //! ; WasGo: permissions granted to mods, by mod id (see the WasGo README)
@@ -19,9 +19,8 @@
 //! Every change re-reads the file before writing it back (so two game processes do not undo
 //! each other's grants) and writes it atomically (temp file, fsync, rename).
 
-use crate::permissions::KINDS;
+use crate::permissions::Permission;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The longest mod id, in bytes (longer names are cut).
@@ -105,7 +104,7 @@ impl GrantStore {
     /// # Errors
     /// The file could not be written; the grant still holds for this run.
     pub fn grant(&mut self, mod_id: &str, kind: &str) -> Result<bool, String> {
-        if !KINDS.contains(&kind) || !is_mod_id(mod_id) {
+        if Permission::parse(kind).is_none() || !is_mod_id(mod_id) {
             return Ok(false);
         }
         self.change(|g| {
@@ -182,7 +181,7 @@ pub fn parse(text: &str) -> GrantMap {
             continue;
         };
         let key = key.trim();
-        if KINDS.contains(&key) && value.trim() == "true" {
+        if Permission::parse(key).is_some() && value.trim() == "true" {
             grants
                 .entry(id.clone())
                 .or_default()
@@ -206,25 +205,10 @@ pub fn render(grants: &GrantMap) -> String {
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let tmp = parent.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("grants"),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
     }
-    result
+    crate::atomic_file::write_atomic(path, bytes)
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@
 //! not UTF-8, traps the mod with a message naming the function. Nothing a mod passes reaches
 //! host memory unchecked.
 
+use crate::error::HostTrap;
 use crate::error::TrapKind;
-use crate::state::{HostTrap, InstanceState};
+use crate::state::InstanceState;
 use wasgo_catalog::export;
 use wasmtime::{Caller, Extern, Memory};
 

@@ -16,16 +16,16 @@
 //! [`MAX_KEPT`] finished outcomes kept (the oldest unread one is dropped first), a body is freed
 //! once read whole. When the instance ends, its table goes with its store and the host abandons
 //! the instance's requests ([`HttpCall::is_abandoned`]).
+//!
+//! The host functions themselves (reading the mod's memory) are in
+//! [`http_calls`](crate::http_calls); this file is the service they use.
 
-use crate::guest;
-use crate::objects::InstanceKey;
-use crate::state::{InstanceState, KilledTrap};
+use crate::ids::InstanceKey;
 use crate::urls::{Url, Whitelist};
 use parking_lot::Mutex;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-use wasmtime::Caller;
 
 /// Requests one instance may have in flight at once.
 pub const MAX_IN_FLIGHT: usize = 8;
@@ -132,7 +132,7 @@ pub struct HttpCall {
     /// For checking redirect targets.
     pub whitelist: Arc<Whitelist>,
     pub max_response_bytes: u64,
-    table: Weak<HttpTable>,
+    pub(crate) table: Weak<HttpTable>,
 }
 
 impl HttpCall {
@@ -179,13 +179,13 @@ struct TableInner {
 /// `http_response` calls. Owned by the instance's store; everyone else holds a `Weak`.
 #[derive(Debug)]
 pub struct HttpTable {
-    config: NetworkConfig,
+    pub(crate) config: NetworkConfig,
     inner: Mutex<TableInner>,
 }
 
 /// What `http_body` finds for an id.
 #[derive(Debug)]
-enum Lookup {
+pub(crate) enum Lookup {
     Missing,
     InFlight,
     Body(Arc<Vec<u8>>),
@@ -202,7 +202,7 @@ impl HttpTable {
 
     /// A new request id, or `None` when [`MAX_IN_FLIGHT`] are in flight. Ids count up from 1
     /// and wrap back to 1 after `i32::MAX`.
-    fn begin(&self) -> Option<i32> {
+    pub(crate) fn begin(&self) -> Option<i32> {
         let mut inner = self.inner.lock();
         if inner.in_flight.len() >= MAX_IN_FLIGHT {
             return None;
@@ -218,7 +218,7 @@ impl HttpTable {
     }
 
     /// Forgets a request that never started.
-    fn abort(&self, id: i32) {
+    pub(crate) fn abort(&self, id: i32) {
         self.inner.lock().in_flight.remove(&id);
     }
 
@@ -258,7 +258,7 @@ impl HttpTable {
         }
     }
 
-    fn lookup(&self, id: i32) -> Lookup {
+    pub(crate) fn lookup(&self, id: i32) -> Lookup {
         let inner = self.inner.lock();
         if inner.in_flight.contains(&id) {
             return Lookup::InFlight;
@@ -274,143 +274,13 @@ impl HttpTable {
     }
 
     /// Forgets a finished request once it has been read.
-    fn consume(&self, id: i32) {
+    pub(crate) fn consume(&self, id: i32) {
         self.inner.lock().finished.retain(|(i, _)| *i != id);
     }
 
     /// Requests in flight now.
     pub fn in_flight(&self) -> usize {
         self.inner.lock().in_flight.len()
-    }
-}
-
-/// `wasgo.http_request(url, method, body) -> id`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn request(
-    c: &mut Caller<'_, InstanceState>,
-    up: i32,
-    ul: i32,
-    mp: i32,
-    ml: i32,
-    bp: i32,
-    bl: i32,
-) -> wasmtime::Result<i32> {
-    const F: &str = "wasgo.http_request";
-    if ul as u32 as usize > crate::urls::MAX_URL_BYTES {
-        return Ok(c.data_mut().fail(
-            -3,
-            format!(
-                "`{F}`: a URL may be at most {} bytes, not {}",
-                crate::urls::MAX_URL_BYTES,
-                ul as u32
-            ),
-        ));
-    }
-    let url = guest::read_str(c, F, up, ul)?;
-    let method = guest::read_str(c, F, mp, ml)?;
-    if bl as u32 as usize > MAX_REQUEST_BODY_BYTES {
-        return Ok(c.data_mut().fail(
-            -3,
-            format!(
-                "`{F}`: a request body may be at most {MAX_REQUEST_BODY_BYTES} bytes, not {}",
-                bl as u32
-            ),
-        ));
-    }
-    let body = guest::read_bytes(c, F, bp, bl)?;
-    let state = c.data_mut();
-    if !state.permissions.has("network") {
-        let message = format!(
-            "`{}` has not been granted the `network` permission; call `wasgo.request_permission(\"network\")` and try again once the game grants it",
-            state.name
-        );
-        return Ok(state.fail(-6, message));
-    }
-    let Some(method) = HttpMethod::parse(&method) else {
-        return Ok(state.fail(
-            -3,
-            format!(
-                "`{F}`: method `{}` is not one of GET, POST, PUT, PATCH, DELETE",
-                method.escape_debug()
-            ),
-        ));
-    };
-    if !method.has_body() && !body.is_empty() {
-        return Ok(state.fail(
-            -3,
-            format!(
-                "`{F}`: a {} request has no body; pass an empty one",
-                method.as_str()
-            ),
-        ));
-    }
-    let url = match state.http.config.whitelist.check(&url) {
-        Ok(url) => url,
-        Err(e) => return Ok(state.fail(-3, e.0)),
-    };
-    let Some(id) = state.http.begin() else {
-        return Ok(state.fail(-7, format!("`{}` already has {MAX_IN_FLIGHT} HTTP requests in flight; wait for an `http_response`", state.name)));
-    };
-    let runtime = state.runtime.clone();
-    let Some(host) = runtime.http_host().cloned() else {
-        state.http.abort(id);
-        return Ok(state.fail(
-            -5,
-            "no game is attached to this WasGo runtime, so there is no network",
-        ));
-    };
-    let call = HttpCall {
-        id,
-        key: state.key,
-        mod_name: state.name.clone(),
-        method,
-        url,
-        body,
-        whitelist: state.http.config.whitelist.clone(),
-        max_response_bytes: state.http.config.max_response_bytes,
-        table: Arc::downgrade(&state.http),
-    };
-    let kill = state.kill.clone();
-    let started = runtime
-        .bridge()
-        .run(&kill, move || host.start(call))
-        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
-    let state = c.data_mut();
-    match started {
-        Ok(()) => Ok(id),
-        Err(message) => {
-            state.http.abort(id);
-            Ok(state.fail(-5, message))
-        }
-    }
-}
-
-/// `wasgo.http_body(id, out_ptr, out_cap) -> len`.
-pub(crate) fn body(
-    c: &mut Caller<'_, InstanceState>,
-    id: i32,
-    out_ptr: i32,
-    out_cap: i32,
-) -> wasmtime::Result<i32> {
-    const F: &str = "wasgo.http_body";
-    let lookup = c.data().http.lookup(id);
-    match lookup {
-        Lookup::Missing => Ok(c.data_mut().fail(
-            -1,
-            format!("there is no finished HTTP request with id {id} (a body is kept until it has been read whole, and only the last {MAX_KEPT})"),
-        )),
-        Lookup::InFlight => Ok(c.data_mut().fail(-7, format!("HTTP request {id} is still in flight; its answer arrives at the export `http_response`"))),
-        Lookup::Failed { code, message } => {
-            c.data().http.consume(id);
-            Ok(c.data_mut().fail(code, message))
-        }
-        Lookup::Body(bytes) => {
-            let len = guest::write_out(c, F, out_ptr, out_cap, &bytes)?;
-            if len <= out_cap {
-                c.data().http.consume(id);
-            }
-            Ok(len)
-        }
     }
 }
 

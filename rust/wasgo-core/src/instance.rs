@@ -1,33 +1,49 @@
 //! One running mod: its store, its worker thread for `main`, its main-thread entries and its
 //! kill switch.
 //!
-//! The store lives behind a mutex. `main` holds it on the worker thread for as long as it runs;
-//! a main-thread entry (`init`, `process`, `call_export`, ...) only *tries* the lock and reports
+//! The store lives behind a mutex. `main` holds it on the worker thread for as long as it runs
+//! (the worker owns the store then) and frees it there if the instance ended meanwhile; a
+//! main-thread entry (`init`, `process`, `call_export`, ...) only *tries* the lock and reports
 //! [`WasgoError::Busy`] when `main` has it, so the game never blocks on a mod. Any trap ends the
-//! instance and frees its memory; `kill()` ends it from outside within about one epoch tick.
+//! instance and frees its memory.
+//!
+//! `kill()` never waits for the worker: it throws the kill switch (running wasm stops at the
+//! next epoch tick, a wait for the main thread or a WASI sleep wakes at once), marks the
+//! instance killed, sends `Killed` and frees the store if no thread is inside it. It then gives
+//! the worker at most [`KILL_GRACE`] to finish, so a mod that was only running wasm has no thread
+//! left when `kill()` returns; a worker inside a slow host call frees the store itself when that
+//! call returns, and [`ModInstance::reap_worker`] joins it later without blocking.
 
+use crate::budget;
 use crate::catalog::Signature;
-use crate::error::{TrapInfo, TrapKind, WasgoError};
+use crate::engine::EngineContext;
+use crate::entry;
+pub use crate::entry::MainKind;
+use crate::error::{HostTrap, WasgoError};
 use crate::events::{event_channel, EventQueue, EventSink, ModEvent, OutputSource};
+use crate::kill::KillSwitch;
 use crate::level::SafetyLevel;
 use crate::limits::Limits;
 use crate::module::CompiledModule;
-use crate::runtime::Runtime;
-use crate::state::{DeadlineKind, HostTrap, InstanceState, KillSwitch, KilledTrap};
+use crate::state::{DeadlineKind, InstanceState};
+use crate::trap::describe_trap;
 use crate::wasi::{self, LineSink, WasiDirs};
+use crossbeam_channel::Receiver;
 use parking_lot::Mutex;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use wasmtime::{Func, Instance, Store, UpdateDeadline, Val, ValType};
+use wasmtime::{Instance, Store, Val};
 
 /// Stack of a worker thread. wasm itself is capped by wasmtime's `max_wasm_stack` (512 KiB);
 /// the rest is room for host calls.
 const WORKER_STACK_BYTES: usize = 8 << 20;
-/// How long `kill()` waits for a worker to end before it gives up on it.
-const KILL_JOIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long `kill()` and `Drop` wait for a worker to notice the kill switch: a worker running
+/// wasm notices at the next epoch tick (1 ms); one in a host call that ignores the switch is not
+/// waited for.
+pub const KILL_GRACE: Duration = Duration::from_millis(5);
 
 /// How one instance is set up.
 #[derive(Debug, Clone)]
@@ -41,8 +57,9 @@ pub struct InstanceConfig {
     pub dirs: WasiDirs,
     /// The grants of this mod, shared with its owner.
     pub permissions: Arc<crate::permissions::Permissions>,
-    /// Identifies the instance to the object host ([`Runtime::next_instance_key`]).
-    pub key: crate::objects::InstanceKey,
+    /// Identifies the instance to the object host
+    /// ([`Runtime::next_instance_key`](crate::runtime::Runtime::next_instance_key)).
+    pub key: crate::ids::InstanceKey,
     /// What level-2 HTTP may reach (default: nothing).
     pub network: crate::http::NetworkConfig,
 }
@@ -83,25 +100,22 @@ impl ModStatus {
     }
 }
 
-/// The shape of the mod's entry point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MainKind {
-    /// WASI command `_start()`.
-    Start,
-    /// `main() -> i32`.
-    MainNoArgs,
-    /// `main(argc, argv) -> i32`.
-    MainArgs,
-}
-
+/// The store and instance: the mod's memory. Counted in `stats.instances` while it exists.
 struct Live {
     store: Store<InstanceState>,
     instance: Instance,
+    ctx: Arc<EngineContext>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.ctx.stats.instances.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 struct Shared {
     name: String,
-    runtime: Arc<Runtime>,
+    ctx: Arc<EngineContext>,
     live: Mutex<Option<Live>>,
     status: Mutex<ModStatus>,
     kill: Arc<KillSwitch>,
@@ -116,7 +130,8 @@ impl Shared {
             s.flush_partial();
         }
         *live = None;
-        if self.kill.is_killed() {
+        let mut status = self.status.lock();
+        if self.kill.is_killed() || !status.is_live() {
             // `kill()` owns the status change, the event and the counter.
             return WasgoError::Killed {
                 name: self.name.clone(),
@@ -124,16 +139,17 @@ impl Shared {
             };
         }
         if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
-            *self.status.lock() = ModStatus::Exited;
+            *status = ModStatus::Exited;
             self.events.send(ModEvent::Finished { exit_code: exit.0 });
-            return WasgoError::Killed {
+            return WasgoError::Exited {
                 name: self.name.clone(),
-                reason: format!("exited with code {}", exit.0),
+                code: exit.0,
             };
         }
         let info = describe_trap(&self.name, &err);
-        *self.status.lock() = ModStatus::Trapped;
-        self.runtime.stats.traps.fetch_add(1, Ordering::Relaxed);
+        *status = ModStatus::Trapped;
+        drop(status);
+        self.ctx.stats.traps.fetch_add(1, Ordering::Relaxed);
         self.events.send(ModEvent::Trapped {
             message: info.message.clone(),
         });
@@ -141,17 +157,11 @@ impl Shared {
     }
 }
 
-impl Drop for Shared {
-    fn drop(&mut self) {
-        self.runtime.stats.instances.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 /// A mod instance. Create it with [`ModInstance::new`] on the main thread.
 pub struct ModInstance {
     shared: Arc<Shared>,
     events: EventQueue,
-    worker: Option<JoinHandle<()>>,
+    worker: Option<Worker>,
     main: Option<MainKind>,
     /// Exported functions and their signatures (`None` for ones outside the ABI's types).
     export_funcs: Vec<(String, Option<Signature>)>,
@@ -159,123 +169,29 @@ pub struct ModInstance {
     http: std::sync::Weak<crate::http::HttpTable>,
 }
 
-/// The epoch callback of every store: stop on kill or when the entry's time is up, else re-arm.
-fn on_epoch(ctx: wasmtime::StoreContextMut<'_, InstanceState>) -> wasmtime::Result<UpdateDeadline> {
-    let state = ctx.data();
-    if state.kill.is_killed() {
-        return Err(wasmtime::Error::new(KilledTrap));
-    }
-    if let Some((deadline, kind)) = state.deadline {
-        if Instant::now() >= deadline {
-            return Err(wasi::deadline_trap(state, kind).into_error());
-        }
-    }
-    Ok(UpdateDeadline::Continue(1))
-}
-
-/// Arms the time limit of one entry.
-fn arm(store: &mut Store<InstanceState>, kind: DeadlineKind) {
-    let limit = match kind {
-        DeadlineKind::Callback => Some(store.data().limits.callback_budget),
-        DeadlineKind::Main => store.data().limits.main_timeout,
-    };
-    store.data_mut().deadline = limit.map(|d| (Instant::now() + d, kind));
-    store.data_mut().on_main_thread = store.data().runtime.bridge().on_main_thread();
-    store.set_epoch_deadline(1);
-}
-
-/// Builds the message of a trap: the reason, then the mod's wasm backtrace with function names.
-pub fn describe_trap(name: &str, err: &wasmtime::Error) -> TrapInfo {
-    let (kind, reason) = if let Some(h) = err.downcast_ref::<HostTrap>() {
-        (h.kind.clone(), h.message.clone())
-    } else if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
-        let kind = match trap {
-            wasmtime::Trap::StackOverflow => TrapKind::StackOverflow,
-            _ => TrapKind::Wasm,
-        };
-        let hint = match trap {
-            wasmtime::Trap::StackOverflow => {
-                " (the wasm call stack is exhausted: unbounded recursion?)"
-            }
-            wasmtime::Trap::UnreachableCodeReached => {
-                " (a Rust panic or C abort compiles to this; check the mod's own output)"
-            }
-            _ => "",
-        };
-        (kind, format!("`{name}` trapped: {trap}{hint}"))
-    } else {
-        (
-            TrapKind::Wasm,
-            format!("`{name}` failed: {}", err.root_cause()),
-        )
-    };
-    let mut message = reason;
-    if let Some(bt) = err.downcast_ref::<wasmtime::WasmBacktrace>() {
-        let frames: Vec<String> = bt
-            .frames()
-            .iter()
-            .take(24)
-            .enumerate()
-            .map(|(i, f)| {
-                let func = f
-                    .func_name()
-                    .map(|n| n.to_string())
-                    .unwrap_or_else(|| format!("<function #{}>", f.func_index()));
-                format!("  {i}: {func}")
-            })
-            .collect();
-        if !frames.is_empty() {
-            message.push_str("\nwasm backtrace:\n");
-            message.push_str(&frames.join("\n"));
-            if bt.frames().len() > 24 {
-                message.push_str(&format!("\n  ... {} more frames", bt.frames().len() - 24));
-            }
-        }
-    }
-    TrapInfo { kind, message }
-}
-
-fn check_args(
-    name: &str,
-    export: &str,
-    func: &Func,
-    store: &Store<InstanceState>,
-    args: &[Val],
-) -> Result<usize, WasgoError> {
-    let ty = func.ty(store);
-    let params: Vec<ValType> = ty.params().collect();
-    if params.len() != args.len() {
-        return Err(WasgoError::BadArguments(format!(
-            "`{name}`.`{export}` takes {} arguments, {} were given",
-            params.len(),
-            args.len()
-        )));
-    }
-    for (i, (p, a)) in params.iter().zip(args).enumerate() {
-        if !a.ty(store).map(|t| t.matches(p)).unwrap_or(false) {
-            return Err(WasgoError::BadArguments(format!(
-                "argument {} of `{name}`.`{export}` must be {p}",
-                i + 1
-            )));
-        }
-    }
-    let n_results = ty.results().len();
-    Ok(n_results)
+/// The worker thread of `main`; `done` disconnects when the thread has let go of everything.
+struct Worker {
+    handle: JoinHandle<()>,
+    done: Receiver<()>,
 }
 
 impl ModInstance {
-    /// Instantiates `module` and runs its `init` export, if any, on the calling thread.
-    ///
-    /// # Errors
-    /// [`WasgoError::Instantiate`] if it cannot be linked or its memory does not fit the limit,
-    /// [`WasgoError::Trap`] if its start function or `init` traps.
-    pub fn new(
-        runtime: &Arc<Runtime>,
+    /// Instantiates `module` and runs its `init` export, if any, on the calling thread (what
+    /// [`ModInstance::new`] does with the runtime's context). Sends one `LinkWarning` event per
+    /// unresolved import first.
+    pub(crate) fn instantiate(
+        ctx: &Arc<EngineContext>,
         module: &CompiledModule,
         config: InstanceConfig,
     ) -> Result<ModInstance, WasgoError> {
-        let pre = module.instance_pre(runtime, config.level, &config.name)?;
+        let prelinked = module.prelinked(&ctx.engine, &ctx.hosts, config.level, &config.name)?;
         let (sink, queue) = event_channel();
+        for w in prelinked.warnings.iter() {
+            sink.send(ModEvent::LinkWarning {
+                function: w.function.clone(),
+                message: w.message.clone(),
+            });
+        }
         let stdio = [
             LineSink::new(OutputSource::Stdout, sink.clone()),
             LineSink::new(OutputSource::Stderr, sink.clone()),
@@ -302,9 +218,11 @@ impl ModInstance {
             limits: config.limits.clone(),
             events: sink.clone(),
             kill: kill.clone(),
-            runtime: runtime.clone(),
+            hosts: ctx.hosts.clone(),
             last_error: String::new(),
             deadline: None,
+            clock: None,
+            strikes: 0,
             memory_used: 0,
             created: Instant::now(),
             wasi_args: config.args.clone(),
@@ -320,19 +238,18 @@ impl ModInstance {
             stash: None,
             http,
         };
-        let mut store = Store::new(runtime.engine(), state);
+        let mut store = Store::new(&ctx.engine, state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
-        store.epoch_deadline_callback(on_epoch);
-        arm(&mut store, DeadlineKind::Callback);
+        store.epoch_deadline_callback(budget::on_epoch);
+        budget::arm(&mut store, DeadlineKind::Callback, "instantiation");
         let instance = {
-            let _tick = runtime.ticker().enter();
-            pre.instantiate(&mut store)
+            let _tick = ctx.ticker.enter();
+            prelinked.pre.instantiate(&mut store)
         };
-        store.data_mut().deadline = None;
-        runtime.stats.instances.fetch_add(1, Ordering::Relaxed);
+        budget::disarm(&mut store, instance.is_ok());
         let shared = Arc::new(Shared {
             name: config.name.clone(),
-            runtime: runtime.clone(),
+            ctx: ctx.clone(),
             live: Mutex::new(None),
             status: Mutex::new(ModStatus::Alive),
             kill,
@@ -354,9 +271,14 @@ impl ModInstance {
                 });
             }
         };
-        let main = Self::find_main(&mut store, &instance);
+        let main = entry::find_main(&mut store, &instance);
         store.data_mut().memory = instance.get_memory(&mut store, "memory");
-        *shared.live.lock() = Some(Live { store, instance });
+        ctx.stats.instances.fetch_add(1, Ordering::Relaxed);
+        *shared.live.lock() = Some(Live {
+            store,
+            instance,
+            ctx: ctx.clone(),
+        });
         let export_funcs = module
             .module
             .exports()
@@ -382,22 +304,6 @@ impl ModInstance {
             this.call("init", &[])?;
         }
         Ok(this)
-    }
-
-    fn find_main(store: &mut Store<InstanceState>, instance: &Instance) -> Option<MainKind> {
-        if let Some(f) = instance.get_func(&mut *store, "_start") {
-            if f.typed::<(), ()>(&*store).is_ok() {
-                return Some(MainKind::Start);
-            }
-        }
-        let f = instance.get_func(&mut *store, "main")?;
-        if f.typed::<(), i32>(&*store).is_ok() {
-            Some(MainKind::MainNoArgs)
-        } else if f.typed::<(i32, i32), i32>(&*store).is_ok() {
-            Some(MainKind::MainArgs)
-        } else {
-            None
-        }
     }
 
     /// The mod's name.
@@ -480,14 +386,14 @@ impl ModInstance {
                 module: shared.name.clone(),
                 export: name.into(),
             })?;
-        let n_results = check_args(&shared.name, name, &func, &live.store, args)?;
+        let n_results = entry::check_args(&shared.name, name, &func, &live.store, args)?;
         let mut results = vec![Val::I32(0); n_results];
-        arm(&mut live.store, DeadlineKind::Callback);
+        budget::arm(&mut live.store, DeadlineKind::Callback, name);
         let outcome = {
-            let _tick = shared.runtime.ticker().enter();
+            let _tick = shared.ctx.ticker.enter();
             func.call(&mut live.store, args, &mut results)
         };
-        live.store.data_mut().deadline = None;
+        budget::disarm(&mut live.store, outcome.is_ok());
         match outcome {
             Ok(()) => Ok(results),
             Err(err) => Err(shared.fail(&mut guard, err)),
@@ -521,30 +427,44 @@ impl ModInstance {
                 _ => *status = ModStatus::RunningMain,
             }
         }
-        let stats = &self.shared.runtime.stats;
+        let stats = &self.shared.ctx.stats;
         stats.running.fetch_add(1, Ordering::Relaxed);
         stats.workers.fetch_add(1, Ordering::Relaxed);
         let shared = self.shared.clone();
+        let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
         let spawned = std::thread::Builder::new()
             .name(format!("wasgo-main-{}", self.shared.name))
             .stack_size(WORKER_STACK_BYTES)
             .spawn(move || {
                 let outcome = catch_unwind(AssertUnwindSafe(|| run_main(&shared, kind)));
                 if let Err(panic) = outcome {
-                    let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
                     *shared.live.lock() = None;
-                    *shared.status.lock() = ModStatus::Trapped;
-                    shared.events.send(ModEvent::Trapped { message: format!("wasgo host bug while running `main` of `{}`: {what} (please report this)", shared.name) });
+                    let mut status = shared.status.lock();
+                    if status.is_live() {
+                        *status = ModStatus::Trapped;
+                        shared.events.send(ModEvent::Trapped {
+                            message: format!("wasgo host bug while running `main` of `{}`: {what} (please report this)", shared.name),
+                        });
+                    }
                 }
-                let runtime = shared.runtime.clone();
-                runtime.stats.running.fetch_sub(1, Ordering::Relaxed);
+                let ctx = shared.ctx.clone();
+                ctx.stats.running.fetch_sub(1, Ordering::Relaxed);
                 drop(shared);
-                // Last thing the thread does: from here on it holds nothing of the instance.
-                runtime.stats.workers.fetch_sub(1, Ordering::Relaxed);
+                // Last things the thread does: from here on it holds nothing of the instance.
+                ctx.stats.workers.fetch_sub(1, Ordering::Relaxed);
+                drop(done_tx);
             });
         match spawned {
             Ok(handle) => {
-                self.worker = Some(handle);
+                self.worker = Some(Worker {
+                    handle,
+                    done: done_rx,
+                });
                 Ok(true)
             }
             Err(e) => {
@@ -559,65 +479,56 @@ impl ModInstance {
         }
     }
 
-    /// Joins the worker if `main` has ended; call it now and then (every frame).
+    /// Joins the worker if `main` has ended; never blocks. Call it now and then (every frame).
     pub fn reap_worker(&mut self) {
-        if self.worker.as_ref().is_some_and(|w| w.is_finished()) {
-            let _ = self.worker.take().map(|w| w.join());
+        if self.worker.as_ref().is_some_and(|w| w.handle.is_finished()) {
+            let _ = self.worker.take().map(|w| w.handle.join());
         }
     }
 
-    /// Ends the instance: stops a running `main` (also while it waits in a host call), joins its
-    /// thread, frees its memory and sends a `Killed` event. Returns false if it had already ended.
+    /// Ends the instance without waiting for it: throws the kill switch (a running `main` stops
+    /// at its next epoch tick, a wait in a host call wakes at once), marks the instance killed,
+    /// sends the `Killed` event and frees the store unless a thread is inside it (that thread
+    /// frees it when its call returns). Waits at most [`KILL_GRACE`] for the worker. Returns
+    /// false if the instance had already ended.
     pub fn kill(&mut self, reason: &str) -> bool {
-        if !self.status().is_live() {
-            return false;
-        }
         self.shared.kill.kill(reason);
-        self.join_worker();
-        if let Some(mut live) = self.shared.live.try_lock_for(KILL_JOIN_TIMEOUT) {
+        {
+            let mut status = self.shared.status.lock();
+            if !status.is_live() {
+                return false;
+            }
+            *status = ModStatus::Killed;
+        }
+        self.shared.ctx.stats.kills.fetch_add(1, Ordering::Relaxed);
+        self.shared.events.send(ModEvent::Killed {
+            reason: reason.to_string(),
+        });
+        self.release();
+        true
+    }
+
+    /// Frees the store if no thread is inside it, flushes output and gives the worker a grace
+    /// period to end; never blocks longer than [`KILL_GRACE`].
+    fn release(&mut self) {
+        if let Some(mut live) = self.shared.live.try_lock() {
             *live = None;
         }
         for s in &self.shared.stdio {
             s.flush_partial();
         }
-        let mut status = self.shared.status.lock();
-        if status.is_live() {
-            *status = ModStatus::Killed;
-            self.shared
-                .runtime
-                .stats
-                .kills
-                .fetch_add(1, Ordering::Relaxed);
-            self.shared.events.send(ModEvent::Killed {
-                reason: reason.to_string(),
-            });
-            true
-        } else {
-            false
+        if let Some(worker) = &self.worker {
+            // Disconnected (the worker is done) or timed out: either way, go on.
+            let _ = worker.done.recv_timeout(KILL_GRACE);
         }
-    }
-
-    fn join_worker(&mut self) {
-        let Some(worker) = self.worker.take() else {
-            return;
-        };
-        let start = Instant::now();
-        while !worker.is_finished() {
-            if start.elapsed() > KILL_JOIN_TIMEOUT {
-                // The thread is stuck in a host call that ignores the kill switch; leave it
-                // detached rather than freezing the game. It ends when that call returns.
-                return;
-            }
-            std::thread::sleep(Duration::from_micros(50));
-        }
-        let _ = worker.join();
+        self.reap_worker();
     }
 }
 
 impl Drop for ModInstance {
     fn drop(&mut self) {
         self.shared.kill.kill("the instance was dropped");
-        self.join_worker();
+        self.release();
     }
 }
 
@@ -625,12 +536,17 @@ impl Drop for ModInstance {
 fn run_main(shared: &Shared, kind: MainKind) {
     let mut guard = shared.live.lock();
     let Some(live) = guard.as_mut() else { return };
-    arm(&mut live.store, DeadlineKind::Main);
+    budget::arm(&mut live.store, DeadlineKind::Main, "main");
     let outcome = {
-        let _tick = shared.runtime.ticker().enter();
-        call_main(live, kind)
+        let _tick = shared.ctx.ticker.enter();
+        entry::call_main(&mut live.store, &live.instance, kind)
     };
-    live.store.data_mut().deadline = None;
+    budget::disarm(&mut live.store, outcome.is_ok());
+    if shared.kill.is_killed() {
+        // Killed while `main` ran: free the memory now, from this thread.
+        *guard = None;
+        return;
+    }
     match outcome {
         Ok(exit_code) => {
             for s in &shared.stdio {
@@ -646,57 +562,4 @@ fn run_main(shared: &Shared, kind: MainKind) {
             shared.fail(&mut guard, err);
         }
     }
-}
-
-fn call_main(live: &mut Live, kind: MainKind) -> wasmtime::Result<i32> {
-    let store = &mut live.store;
-    match kind {
-        MainKind::Start => {
-            live.instance
-                .get_typed_func::<(), ()>(&mut *store, "_start")?
-                .call(&mut *store, ())?;
-            Ok(0)
-        }
-        MainKind::MainNoArgs => live
-            .instance
-            .get_typed_func::<(), i32>(&mut *store, "main")?
-            .call(&mut *store, ()),
-        MainKind::MainArgs => {
-            let (argc, argv) = write_argv(live)?;
-            let store = &mut live.store;
-            live.instance
-                .get_typed_func::<(i32, i32), i32>(&mut *store, "main")?
-                .call(&mut *store, (argc, argv))
-        }
-    }
-}
-
-/// Lays out C-style `argv` (program name first) in the mod's memory through its `malloc(size,
-/// align)` export. Without `malloc`, `main` gets `(0, 0)`: the arguments stay reachable through
-/// WASI `args_get`.
-fn write_argv(live: &mut Live) -> wasmtime::Result<(i32, i32)> {
-    let store = &mut live.store;
-    let Ok(malloc) = live
-        .instance
-        .get_typed_func::<(i32, i32), i32>(&mut *store, "malloc")
-    else {
-        return Ok((0, 0));
-    };
-    let Some(memory) = live.instance.get_memory(&mut *store, "memory") else {
-        return Ok((0, 0));
-    };
-    let mut argv = vec![store.data().name.clone()];
-    argv.extend(store.data().wasi_args.iter().cloned());
-    let mut pointers = Vec::with_capacity(argv.len());
-    for arg in &argv {
-        let mut bytes = arg.as_bytes().to_vec();
-        bytes.push(0);
-        let ptr = malloc.call(&mut *store, (bytes.len() as i32, 1))?;
-        crate::guest::write_bytes(&memory, &mut *store, "main", ptr, &bytes)?;
-        pointers.extend_from_slice(&ptr.to_le_bytes());
-    }
-    pointers.extend_from_slice(&0i32.to_le_bytes());
-    let table = malloc.call(&mut *store, (pointers.len() as i32, 4))?;
-    crate::guest::write_bytes(&memory, &mut *store, "main", table, &pointers)?;
-    Ok((argv.len() as i32, table))
 }

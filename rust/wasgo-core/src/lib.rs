@@ -2,66 +2,103 @@
 //!
 //! WasGo runs WebAssembly mods inside a Godot game. This crate holds everything that does not
 //! need Godot, so it can be tested with `cargo test`; the `wasgo` crate is a thin GDExtension
-//! layer on top.
+//! layer on top. Data flows one way: Godot → glue → core → wasm. The core never calls Godot;
+//! when a mod needs the game, the core calls the hosts the glue supplied, on the main thread.
 //!
-//! How the parts fit:
+//! ## Layers
 //!
-//! - [`Runtime`] owns the one `wasmtime::Engine` of the game (with epoch interruption), the
-//!   [`EpochTicker`](ticker::EpochTicker) thread that advances the epoch while wasm runs, the
-//!   module cache (keyed by SHA-256, optionally persisted to a cache directory), the game's
-//!   registered functions ([`GameFunctions`]) and the [`MainThreadBridge`].
-//! - [`catalog`] lists every `wasgo` host function with its safety level and signature: the single
-//!   source of truth the linker, the stubs, the docs and the guest bindings come from.
-//! - [`linking`] links a module's imports at a [`SafetyLevel`]: exposed functions to their
-//!   implementations ([`hostfns`], WASI via [`wasi`], game functions via [`game`]), everything
-//!   else to an error stub that traps only when called.
-//! - [`ModInstance`] is one running mod: a store behind a mutex, `main` on a killable worker
-//!   thread, main-thread entries under a time budget, and a [`KillSwitch`](state::KillSwitch).
-//!   It reports what happens as [`ModEvent`]s, which the glue turns into signals.
+//! The modules form layers: a module imports modules of lower layers (or, without cycles, of its
+//! own), never one above, so there is no import cycle (`tests/layering.rs` reads every
+//! `crate::` reference and fails on a cycle, printing it). Bottom to top:
 //!
-//! Data flows one way: Godot → glue → core → wasm. The core never calls Godot; when a mod needs
-//! the game, the core calls a [`GameCallHandler`] the glue supplies, on the main thread.
+//! 1. **Foundations**: [`error`] (`WasgoError`, `TrapKind`, `HostTrap`, `KilledTrap`), [`kill`]
+//!    (the kill switch), [`limits`], [`ids`] (`InstanceKey`), [`stats`], [`abi`] (ABI types,
+//!    `ImportKind`), [`variant`], [`permissions`] (`Permission`), [`atomic_file`], and the
+//!    catalog and levels from `wasgo-catalog`.
+//! 2. **Services**, each testable alone: [`bridge`] (worker → main thread), [`ticker`] (the
+//!    epoch thread), [`events`], [`sandbox`], [`urls`], [`http`] (the request table and the
+//!    `HttpHost` trait), [`objects`] (the `ObjectHost` trait), [`allowlist`], [`grants`], [`game`]
+//!    (the game-function registry and the `GameCallHandler` trait).
+//! 3. **[`Hosts`]** ([`hosts`]): the game as host functions see it: object host, HTTP host,
+//!    game-function handler and registry, and the bridge. All are required when the runtime is
+//!    built; [`Hosts::detached`] stands in for a runtime without a game.
+//! 4. **Instance state** ([`state`]): what a store carries, holding `Arc<Hosts>`, not the
+//!    runtime; [`budget`] (the epoch callback and the time limits of an entry).
+//! 5. **Host functions**: [`hostfns`] (the `wasgo` functions), the object, HTTP and game-call
+//!    functions, [`wasi`] and the level-2 WASI wrappers, reading the mod's memory through a
+//!    checked guest-memory layer.
+//! 6. **[`linking`]**: a module's imports at a [`SafetyLevel`]: exposed functions to their
+//!    implementations, functions above the level to stubs that trap with `Unexposed` and send
+//!    `UnexposedCall`, unknown or mismatched imports to stubs that trap with `UnresolvedImport`
+//!    and are reported once at instantiation as a `LinkWarning` event.
+//! 7. **[`module`]** (`CompiledModule`, pre-linked per level) and [`cache`] (the module cache:
+//!    weak entries for modules in use, a bound on unused ones, one compile per key at a time, a
+//!    disk cache, compile size and time limits, background compiles).
+//! 8. **[`instance`]** (`ModInstance`): one running mod: a store behind a mutex, `main` on a
+//!    worker thread that owns the store while it runs, main-thread entries under a CPU-time
+//!    budget, and a `kill()` that never waits for the worker. It reports what happens as
+//!    [`ModEvent`]s, which the glue turns into signals. [`engine`] is what instances need of the
+//!    runtime (engine, ticker, counters, hosts).
+//! 9. **[`runtime`]** (`Runtime`): the one engine of the game, on top; nothing imports it.
 
 pub mod abi;
+pub mod allowlist;
+pub mod atomic_file;
 pub mod bridge;
+pub mod budget;
+pub mod cache;
 pub use wasgo_catalog::catalog;
+pub mod engine;
+mod entry;
 pub mod error;
 pub mod events;
 pub mod game;
+mod game_calls;
 pub mod grants;
 mod guest;
 pub mod hostfns;
+pub mod hosts;
 pub mod http;
+mod http_calls;
+pub mod ids;
 pub mod instance;
+pub mod kill;
 pub use wasgo_catalog::level;
-pub mod allowlist;
-pub mod atomic_file;
 pub mod limits;
 pub mod linking;
 pub mod module;
+mod object_calls;
 pub mod objects;
 pub mod permissions;
 pub mod runtime;
 pub mod sandbox;
 pub mod state;
+pub mod stats;
 pub mod ticker;
+mod trap;
 pub mod urls;
 pub mod variant;
 pub mod wasi;
 mod wasi_sandbox;
 
+pub use abi::ImportKind;
 pub use bridge::MainThreadBridge;
-pub use error::{TrapInfo, TrapKind, WasgoError};
+pub use cache::CompileTicket;
+pub use error::{ImportProblem, TrapInfo, TrapKind, WasgoError};
 pub use events::{ModEvent, OutputSource};
-pub use game::{GameCallHandler, GameFunctions, GameType, GameValue};
+pub use game::{GameCallError, GameCallHandler, GameFunctions, GameType, GameValue};
+pub use hosts::Hosts;
 pub use http::{HttpCall, HttpHost, HttpMethod, HttpOutcome, NetworkConfig};
+pub use ids::InstanceKey;
 pub use instance::{InstanceConfig, MainKind, ModInstance, ModStatus};
 pub use level::SafetyLevel;
 pub use limits::Limits;
+pub use linking::LinkWarning;
 pub use module::{CompiledModule, ExportInfo, ImportInfo};
-pub use objects::{InstanceKey, ObjectError, ObjectHost, ObjectOp, ObjectReply};
-pub use permissions::Permissions;
+pub use objects::{ObjectError, ObjectHost, ObjectOp, ObjectReply};
+pub use permissions::{Permission, Permissions};
 pub use runtime::{Runtime, RuntimeConfig, StatsSnapshot};
+pub use trap::describe_trap;
 pub use variant::WireVariant;
 pub use wasi::WasiDirs;
 pub use wasmtime::Val;

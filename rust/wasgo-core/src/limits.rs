@@ -8,8 +8,22 @@ use std::time::Duration;
 pub struct Limits {
     /// Linear memory cap in bytes (all memories together). Default [`Limits::DEFAULT_MEMORY_MB`].
     pub memory_bytes: usize,
-    /// Time one main-thread entry may run. Default [`Limits::DEFAULT_CALLBACK_BUDGET_MS`].
+    /// CPU time one main-thread entry may use (`wasgo/limits/callback_budget_ms`, default
+    /// [`Limits::DEFAULT_CALLBACK_BUDGET_MS`]). It counts the time the entry's thread actually
+    /// runs (the thread's CPU clock, read at epoch ticks), so a loaded machine does not make a
+    /// healthy mod overrun. A sleep in a callback counts in full and stops at the budget.
     pub callback_budget: Duration,
+    /// The wall-clock backstop of a main-thread entry, as a multiple of `callback_budget`
+    /// (`wasgo/limits/callback_wall_backstop_factor`, default
+    /// [`Limits::DEFAULT_CALLBACK_WALL_BACKSTOP_FACTOR`]): an entry still running after
+    /// `callback_budget * factor` of wall time traps, whatever its CPU time. Values below 1 count
+    /// as 1.
+    pub callback_wall_backstop_factor: u32,
+    /// Which overrun of the callback budget traps (`wasgo/limits/budget_strikes`, default
+    /// [`Limits::DEFAULT_BUDGET_STRIKES`]). Earlier overruns are let run up to the backstop and
+    /// reported as a `BudgetWarning` event with their figures; this one, and every later one,
+    /// traps as soon as it passes the budget. 1 (or 0) makes every overrun trap.
+    pub budget_strikes: u32,
     /// Time `main` may run; `None` = no limit (the default, [`Limits::DEFAULT_MAIN_TIMEOUT_MS`]
     /// is 0).
     pub main_timeout: Option<Duration>,
@@ -22,6 +36,10 @@ impl Limits {
     pub const DEFAULT_MEMORY_MB: u64 = 64;
     /// `wasgo/limits/callback_budget_ms`.
     pub const DEFAULT_CALLBACK_BUDGET_MS: u64 = 50;
+    /// `wasgo/limits/callback_wall_backstop_factor`.
+    pub const DEFAULT_CALLBACK_WALL_BACKSTOP_FACTOR: u32 = 4;
+    /// `wasgo/limits/budget_strikes`.
+    pub const DEFAULT_BUDGET_STRIKES: u32 = 3;
     /// `wasgo/limits/main_timeout_ms` (0 = no limit).
     pub const DEFAULT_MAIN_TIMEOUT_MS: u64 = 0;
     /// `wasgo/limits/storage_mb`.
@@ -44,9 +62,16 @@ impl Limits {
                 callback_budget_ms,
                 Self::DEFAULT_CALLBACK_BUDGET_MS,
             )),
+            callback_wall_backstop_factor: Self::DEFAULT_CALLBACK_WALL_BACKSTOP_FACTOR,
+            budget_strikes: Self::DEFAULT_BUDGET_STRIKES,
             main_timeout: (main_timeout_ms > 0).then(|| Duration::from_millis(main_timeout_ms)),
             storage_bytes: or(storage_mb, Self::DEFAULT_STORAGE_MB) << 20,
         }
+    }
+
+    /// The wall-clock time after which a main-thread entry traps whatever its CPU time.
+    pub fn callback_backstop(&self) -> Duration {
+        self.callback_budget * self.callback_wall_backstop_factor.max(1)
     }
 }
 
@@ -67,6 +92,9 @@ mod tests {
         assert_eq!(l.callback_budget, Duration::from_millis(50));
         assert_eq!(l.main_timeout, None);
         assert_eq!(l.storage_bytes, 16 << 20);
+        assert_eq!(l.callback_wall_backstop_factor, 4);
+        assert_eq!(l.budget_strikes, 3);
+        assert_eq!(l.callback_backstop(), Duration::from_millis(200));
     }
 
     #[test]

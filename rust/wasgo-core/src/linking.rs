@@ -2,40 +2,49 @@
 //! everywhere else.
 //!
 //! Every function import is resolved at instantiation, so a mod that imports something it may
-//! not use still instantiates; only a *call* to the stub traps, with a message naming the
-//! function and the level, and an `UnexposedCall` event.
+//! not use still instantiates; only a *call* to the stub traps. Two kinds of stub:
+//!
+//! - an import that exists at a higher level (a `wasgo` or game function above the instance's
+//!   level): the call traps with [`TrapKind::Unexposed`] and sends an `UnexposedCall` event;
+//! - an import WasGo does not have (unknown name, wrong signature, not implemented yet): the
+//!   linker reports it as a [`LinkWarning`] (sent once per instance at instantiation as a
+//!   `LinkWarning` event), and a call traps with [`TrapKind::UnresolvedImport`], no event.
 
+use crate::abi::ImportKind;
 use crate::catalog::{self, Availability, Signature, WASGO_MODULE, WASI_P1_MODULE};
-use crate::error::{TrapKind, WasgoError};
+use crate::error::{HostTrap, ImportProblem, TrapKind, WasgoError};
 use crate::events::ModEvent;
-use crate::game;
+use crate::game_calls;
 use crate::hostfns::{self, guarded};
+use crate::hosts::Hosts;
 use crate::level::SafetyLevel;
-use crate::runtime::Runtime;
-use crate::state::{HostTrap, InstanceState};
+use crate::state::InstanceState;
 use crate::wasi;
-use std::sync::Arc;
 use wasmtime::{ExternType, Linker};
 
-/// The lowest level at which `module.name` is a real function; `None` if no level exposes it.
-pub fn lowest_level(runtime: &Runtime, module: &str, name: &str) -> Option<SafetyLevel> {
-    match module {
-        WASGO_MODULE => catalog::wasgo_function(name)
-            .filter(|f| f.availability == Availability::Ready)
-            .map(|f| f.level),
-        WASI_P1_MODULE => catalog::WASI_P1_FUNCTIONS
-            .contains(&name)
-            .then_some(SafetyLevel::Safe),
-        _ => runtime.games().get(module, name).map(|f| f.level),
-    }
+/// An import that links to a stub although no safety level gates it, found when linking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkWarning {
+    /// `module.name`.
+    pub function: String,
+    /// What is wrong and what to do.
+    pub message: String,
 }
 
 /// Why an import links to a stub.
 enum StubReason {
     NotExposed,
-    Unknown,
-    Planned,
-    Mismatch { imported: String, defined: String },
+    Unresolved(ImportProblem),
+}
+
+fn problem_text(function: &str, problem: &ImportProblem) -> String {
+    match problem {
+        ImportProblem::Unknown => format!("`{function}` does not exist in WasGo (no engine or game function has that name)"),
+        ImportProblem::Planned => format!("`{function}` is not implemented by this version of WasGo yet"),
+        ImportProblem::SignatureMismatch { imported, defined } => format!(
+            "`{function}` is imported with the signature {imported} but defined as {defined}; rebuild the mod against the current bindings"
+        ),
+    }
 }
 
 fn stub_message(function: &str, level: SafetyLevel, reason: &StubReason) -> String {
@@ -43,18 +52,17 @@ fn stub_message(function: &str, level: SafetyLevel, reason: &StubReason) -> Stri
         StubReason::NotExposed => format!(
             "call to `{function}`, which is not exposed at safety level {level} (the project setting `wasgo/safety/level` and the node's `safety_level` decide the level)"
         ),
-        StubReason::Unknown => format!("call to `{function}`, which does not exist in WasGo (no engine or game function has that name)"),
-        StubReason::Planned => format!("call to `{function}`, which this version of WasGo does not implement yet"),
-        StubReason::Mismatch { imported, defined } => {
-            format!("call to `{function}`, imported with the signature {imported} but defined as {defined}; rebuild the mod against the current bindings")
-        }
+        StubReason::Unresolved(problem) => format!(
+            "call to an unresolved import: {}",
+            problem_text(function, problem)
+        ),
     }
 }
 
 /// What the import `module.name` of type `imported` should link to at `level`: `Ok(())` for the
 /// real function (already in the linker), `Err(reason)` for a stub.
 fn resolve(
-    runtime: &Runtime,
+    hosts: &Hosts,
     module: &str,
     name: &str,
     imported: &Signature,
@@ -62,12 +70,13 @@ fn resolve(
 ) -> Result<(), StubReason> {
     let defined = match module {
         WASGO_MODULE => {
-            let f = catalog::wasgo_function(name).ok_or(StubReason::Unknown)?;
+            let f = catalog::wasgo_function(name)
+                .ok_or(StubReason::Unresolved(ImportProblem::Unknown))?;
+            if f.availability == Availability::Planned {
+                return Err(StubReason::Unresolved(ImportProblem::Planned));
+            }
             if f.level > level {
                 return Err(StubReason::NotExposed);
-            }
-            if f.availability == Availability::Planned {
-                return Err(StubReason::Planned);
             }
             f.signature()
         }
@@ -76,14 +85,14 @@ fn resolve(
             return if catalog::WASI_P1_FUNCTIONS.contains(&name) {
                 Ok(())
             } else {
-                Err(StubReason::Unknown)
+                Err(StubReason::Unresolved(ImportProblem::Unknown))
             }
         }
         _ => {
-            let f = runtime
-                .games()
+            let f = hosts
+                .games
                 .get(module, name)
-                .ok_or(StubReason::Unknown)?;
+                .ok_or(StubReason::Unresolved(ImportProblem::Unknown))?;
             if f.level > level {
                 return Err(StubReason::NotExposed);
             }
@@ -91,23 +100,25 @@ fn resolve(
         }
     };
     if &defined != imported {
-        return Err(StubReason::Mismatch {
+        return Err(StubReason::Unresolved(ImportProblem::SignatureMismatch {
             imported: imported.to_string(),
             defined: defined.to_string(),
-        });
+        }));
     }
     Ok(())
 }
 
-/// Builds the linker for `module` at `level`.
+/// Builds the linker for `module` at `level`, with the warnings about its unresolved imports.
 pub(crate) fn build_linker(
-    runtime: &Arc<Runtime>,
+    engine: &wasmtime::Engine,
+    hosts: &Hosts,
     module: &wasmtime::Module,
     level: SafetyLevel,
     mod_name: &str,
-) -> Result<Linker<InstanceState>, WasgoError> {
+) -> Result<(Linker<InstanceState>, Vec<LinkWarning>), WasgoError> {
     let host = |e: wasmtime::Error| WasgoError::Host(format!("linking `{mod_name}`: {e:#}"));
-    let mut linker: Linker<InstanceState> = Linker::new(runtime.engine());
+    let mut warnings = Vec::new();
+    let mut linker: Linker<InstanceState> = Linker::new(engine);
     linker.allow_shadowing(true);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut InstanceState| &mut s.wasi)
         .map_err(host)?;
@@ -124,7 +135,7 @@ pub(crate) fn build_linker(
         let (m, n) = (import.module(), import.name());
         let function = format!("{m}.{n}");
         let ExternType::Func(ty) = import.ty() else {
-            let (kind, _) = crate::module::kind_and_signature(&import.ty());
+            let kind = ImportKind::of(&import.ty());
             return Err(WasgoError::Instantiate {
                 name: mod_name.into(),
                 reason: format!("it imports a {kind} `{function}`; WasGo mods must define their own memory, tables and globals (build with default linker flags)"),
@@ -133,10 +144,10 @@ pub(crate) fn build_linker(
         let Some(imported) = crate::abi::signature_of(&ty) else {
             return Err(WasgoError::Instantiate { name: mod_name.into(), reason: format!("the import `{function}` uses reference types, which the WasGo ABI does not have") });
         };
-        match resolve(runtime, m, n, &imported, level) {
+        match resolve(hosts, m, n, &imported, level) {
             Ok(()) => {
-                if let Some(f) = runtime
-                    .games()
+                if let Some(f) = hosts
+                    .games
                     .get(m, n)
                     .filter(|_| m != WASGO_MODULE && m != WASI_P1_MODULE)
                 {
@@ -144,7 +155,7 @@ pub(crate) fn build_linker(
                     linker
                         .func_new(m, n, ty.clone(), move |mut caller, params, results| {
                             guarded(&qname, || {
-                                game::call_from_wasm(&f, &mut caller, params, results)
+                                game_calls::call_from_wasm(&f, &mut caller, params, results)
                             })
                         })
                         .map_err(host)?;
@@ -153,24 +164,38 @@ pub(crate) fn build_linker(
             Err(reason) => {
                 let message = stub_message(&function, level, &reason);
                 let fname = function.clone();
+                let kind = match reason {
+                    StubReason::NotExposed => TrapKind::Unexposed {
+                        function: function.clone(),
+                        level,
+                    },
+                    StubReason::Unresolved(problem) => {
+                        warnings.push(LinkWarning {
+                            function: function.clone(),
+                            message: format!(
+                                "{}; it links to a stub that traps if the mod calls it",
+                                problem_text(&function, &problem)
+                            ),
+                        });
+                        TrapKind::UnresolvedImport {
+                            function: function.clone(),
+                            problem,
+                        }
+                    }
+                };
                 linker
                     .func_new(m, n, ty.clone(), move |caller, _params, _results| {
-                        caller.data().emit(ModEvent::UnexposedCall {
-                            function: fname.clone(),
-                            level,
-                        });
-                        Err(HostTrap::new(
-                            TrapKind::Unexposed {
+                        if matches!(kind, TrapKind::Unexposed { .. }) {
+                            caller.data().emit(ModEvent::UnexposedCall {
                                 function: fname.clone(),
                                 level,
-                            },
-                            message.clone(),
-                        )
-                        .into_error())
+                            });
+                        }
+                        Err(HostTrap::new(kind.clone(), message.clone()).into_error())
                     })
                     .map_err(host)?;
             }
         }
     }
-    Ok(linker)
+    Ok((linker, warnings))
 }

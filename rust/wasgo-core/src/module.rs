@@ -1,9 +1,10 @@
 //! A compiled module and what it imports and exports.
 
+use crate::abi::ImportKind;
 use crate::error::WasgoError;
+use crate::hosts::Hosts;
 use crate::level::SafetyLevel;
-use crate::linking;
-use crate::runtime::Runtime;
+use crate::linking::{self, LinkWarning};
 use crate::state::InstanceState;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -15,8 +16,7 @@ use wasmtime::{ExternType, InstancePre};
 pub struct ImportInfo {
     pub module: String,
     pub name: String,
-    /// `function`, `memory`, `table`, `global` or `tag`.
-    pub kind: &'static str,
+    pub kind: ImportKind,
     /// `(i32, i32) -> i32` for functions, a short description otherwise.
     pub signature: String,
     /// The lowest safety level that exposes it; `None` when none does (it links to a stub).
@@ -27,8 +27,15 @@ pub struct ImportInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportInfo {
     pub name: String,
-    pub kind: &'static str,
+    pub kind: ImportKind,
     pub signature: String,
+}
+
+/// A pre-linked module and the warnings its linking produced.
+#[derive(Clone)]
+pub(crate) struct Prelinked {
+    pub(crate) pre: InstancePre<InstanceState>,
+    pub(crate) warnings: Arc<[LinkWarning]>,
 }
 
 /// A module compiled by the runtime's engine. Cheap to share; instances are made from it.
@@ -36,30 +43,32 @@ pub struct CompiledModule {
     pub(crate) module: wasmtime::Module,
     sha256: String,
     /// Pre-linked forms, one per (safety level, game-function generation).
-    pre: Mutex<HashMap<(SafetyLevel, u64), InstancePre<InstanceState>>>,
+    pre: Mutex<HashMap<(SafetyLevel, u64), Prelinked>>,
 }
 
-pub(crate) fn kind_and_signature(ty: &ExternType) -> (&'static str, String) {
+impl std::fmt::Debug for CompiledModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledModule")
+            .field("sha256", &self.sha256)
+            .finish_non_exhaustive()
+    }
+}
+
+fn signature(ty: &ExternType) -> String {
     match ty {
-        ExternType::Func(f) => (
-            "function",
-            crate::abi::signature_of(f)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| f.to_string()),
+        ExternType::Func(f) => crate::abi::signature_of(f)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| f.to_string()),
+        ExternType::Memory(m) => format!(
+            "{} pages min{}",
+            m.minimum(),
+            m.maximum()
+                .map(|x| format!(", {x} max"))
+                .unwrap_or_default()
         ),
-        ExternType::Memory(m) => (
-            "memory",
-            format!(
-                "{} pages min{}",
-                m.minimum(),
-                m.maximum()
-                    .map(|x| format!(", {x} max"))
-                    .unwrap_or_default()
-            ),
-        ),
-        ExternType::Table(t) => ("table", format!("{} min", t.minimum())),
-        ExternType::Global(g) => ("global", format!("{}", g.content())),
-        ExternType::Tag(_) => ("tag", String::new()),
+        ExternType::Table(t) => format!("{} min", t.minimum()),
+        ExternType::Global(g) => format!("{}", g.content()),
+        ExternType::Tag(_) => String::new(),
     }
 }
 
@@ -77,14 +86,15 @@ impl CompiledModule {
         &self.sha256
     }
 
-    /// Every import with the lowest level that exposes it.
-    pub fn imports(&self, runtime: &Runtime) -> Vec<ImportInfo> {
+    /// Every import with the lowest level that exposes it (game functions as registered in
+    /// `hosts`, see [`Runtime::hosts`](crate::runtime::Runtime::hosts)).
+    pub fn imports(&self, hosts: &Hosts) -> Vec<ImportInfo> {
         self.module
             .imports()
             .map(|i| {
-                let (kind, signature) = kind_and_signature(&i.ty());
-                let level = if kind == "function" {
-                    linking::lowest_level(runtime, i.module(), i.name())
+                let kind = ImportKind::of(&i.ty());
+                let level = if kind == ImportKind::Function {
+                    hosts.lowest_level(i.module(), i.name())
                 } else {
                     None
                 };
@@ -92,7 +102,7 @@ impl CompiledModule {
                     module: i.module().into(),
                     name: i.name().into(),
                     kind,
-                    signature,
+                    signature: signature(&i.ty()),
                     level,
                 }
             })
@@ -103,47 +113,50 @@ impl CompiledModule {
     pub fn exports(&self) -> Vec<ExportInfo> {
         self.module
             .exports()
-            .map(|e| {
-                let (kind, signature) = kind_and_signature(&e.ty());
-                ExportInfo {
-                    name: e.name().into(),
-                    kind,
-                    signature,
-                }
+            .map(|e| ExportInfo {
+                name: e.name().into(),
+                kind: ImportKind::of(&e.ty()),
+                signature: signature(&e.ty()),
             })
             .collect()
     }
 
     /// `module.name` of every function import that links to an error stub at `level`.
-    pub fn unexposed_imports(&self, runtime: &Runtime, level: SafetyLevel) -> Vec<String> {
-        self.imports(runtime)
+    pub fn unexposed_imports(&self, hosts: &Hosts, level: SafetyLevel) -> Vec<String> {
+        self.imports(hosts)
             .into_iter()
-            .filter(|i| i.kind == "function" && !i.level.is_some_and(|l| l <= level))
+            .filter(|i| i.kind == ImportKind::Function && i.level.is_none_or(|l| l > level))
             .map(|i| format!("{}.{}", i.module, i.name))
             .collect()
     }
 
-    /// The pre-linked module for `level`, linked once and reused until the game's functions change.
-    pub(crate) fn instance_pre(
+    /// The pre-linked module for `level`, linked once and reused until the game's functions
+    /// change.
+    pub(crate) fn prelinked(
         &self,
-        runtime: &Arc<Runtime>,
+        engine: &wasmtime::Engine,
+        hosts: &Hosts,
         level: SafetyLevel,
         name: &str,
-    ) -> Result<InstancePre<InstanceState>, WasgoError> {
-        let key = (level, runtime.games().generation());
+    ) -> Result<Prelinked, WasgoError> {
+        let key = (level, hosts.games.generation());
         if let Some(pre) = self.pre.lock().get(&key) {
             return Ok(pre.clone());
         }
-        let linker = linking::build_linker(runtime, &self.module, level, name)?;
+        let (linker, warnings) = linking::build_linker(engine, hosts, &self.module, level, name)?;
         let pre = linker
             .instantiate_pre(&self.module)
             .map_err(|e| WasgoError::Instantiate {
                 name: name.into(),
                 reason: format!("{e:#}"),
             })?;
+        let prelinked = Prelinked {
+            pre,
+            warnings: warnings.into(),
+        };
         let mut cache = self.pre.lock();
         cache.retain(|(_, generation), _| *generation == key.1);
-        cache.insert(key, pre.clone());
-        Ok(pre)
+        cache.insert(key, prelinked.clone());
+        Ok(prelinked)
     }
 }

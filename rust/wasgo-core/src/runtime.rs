@@ -1,47 +1,69 @@
 //! The runtime: one wasmtime engine for the whole game, its epoch ticker, the module cache, the
-//! game's functions, the main-thread bridge and the counters.
+//! game's [`Hosts`] and the counters. It is the top layer of the core: it builds the
+//! [`EngineContext`] instances run in, and no module below imports it.
 
 use crate::bridge::MainThreadBridge;
+use crate::cache::{CompileTicket, ModuleCache};
+use crate::engine::EngineContext;
 use crate::error::WasgoError;
-use crate::game::{GameCallHandler, GameFunctions};
+use crate::game::GameFunctions;
+use crate::hosts::Hosts;
+use crate::ids::InstanceKey;
+use crate::instance::{InstanceConfig, ModInstance};
 use crate::module::CompiledModule;
+use crate::stats::Stats;
 use crate::ticker::EpochTicker;
-use parking_lot::{Mutex, RwLock};
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// How the engine is set up. Fixed when the runtime starts.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RuntimeConfig {
     /// Generate DWARF for native debuggers (`wasgo/runtime/debug_info`, default false). Function
     /// names appear in trap backtraces either way.
     pub debug_info: bool,
-    /// Where compiled modules are cached between runs (`wasgo/runtime/cache_dir`); `None` keeps
-    /// the cache in memory only.
+    /// Where compiled modules are cached between runs (`wasgo/runtime/cache_dir`); `None` (the
+    /// default) keeps the cache in memory only.
     pub cache_dir: Option<PathBuf>,
+    /// Larger modules are refused before compiling (`wasgo/limits/module_mb`, default
+    /// [`RuntimeConfig::DEFAULT_MODULE_MB`] MiB).
+    pub max_module_bytes: usize,
+    /// A compile request that has not finished after this long is refused
+    /// (`wasgo/limits/compile_timeout_ms`, default [`RuntimeConfig::DEFAULT_COMPILE_TIMEOUT_MS`]).
+    /// See [`cache`](crate::cache) for what happens to the compile itself.
+    pub compile_timeout: Duration,
+    /// Compiled modules nobody uses that the cache keeps (the most recent ones; default
+    /// [`ModuleCache::DEFAULT_MAX_UNUSED`]).
+    pub max_unused_modules: usize,
 }
 
-/// Counters for `WasmEngine.get_stats()`.
-#[derive(Debug, Default)]
-pub struct Stats {
-    pub instances: AtomicU64,
-    pub running: AtomicU64,
-    pub workers: AtomicU64,
-    pub traps: AtomicU64,
-    pub kills: AtomicU64,
-    pub cache_hits: AtomicU64,
+impl RuntimeConfig {
+    /// `wasgo/limits/module_mb`.
+    pub const DEFAULT_MODULE_MB: usize = 64;
+    /// `wasgo/limits/compile_timeout_ms`.
+    pub const DEFAULT_COMPILE_TIMEOUT_MS: u64 = 30_000;
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> RuntimeConfig {
+        RuntimeConfig {
+            debug_info: false,
+            cache_dir: None,
+            max_module_bytes: RuntimeConfig::DEFAULT_MODULE_MB << 20,
+            compile_timeout: Duration::from_millis(RuntimeConfig::DEFAULT_COMPILE_TIMEOUT_MS),
+            max_unused_modules: ModuleCache::DEFAULT_MAX_UNUSED,
+        }
+    }
 }
 
 /// A snapshot of the counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatsSnapshot {
-    /// Distinct compiled modules held in the cache.
+    /// Distinct compiled modules held in the cache (in use, or among the recent unused ones).
     pub modules: u64,
-    /// Live instances.
+    /// Live instances: instances whose store (and memory) still exists.
     pub instances: u64,
     /// `main`s running now.
     pub running: u64,
@@ -49,30 +71,28 @@ pub struct StatsSnapshot {
     pub workers: u64,
     pub traps: u64,
     pub kills: u64,
+    /// Compile requests answered without compiling.
     pub cache_hits: u64,
+    /// Modules compiled from bytes.
+    pub compiles: u64,
 }
 
 /// The one engine of the game. Create it once with [`Runtime::new`]; share the `Arc`.
 pub struct Runtime {
-    engine: wasmtime::Engine,
-    ticker: EpochTicker,
-    bridge: MainThreadBridge,
-    games: GameFunctions,
-    game_handler: RwLock<Option<Arc<dyn GameCallHandler>>>,
-    object_host: std::sync::OnceLock<Arc<dyn crate::objects::ObjectHost>>,
-    http_host: std::sync::OnceLock<Arc<dyn crate::http::HttpHost>>,
+    ctx: Arc<EngineContext>,
+    cache: Arc<ModuleCache>,
+    max_module_bytes: usize,
+    compile_timeout: Duration,
     next_key: AtomicU64,
-    cache: Mutex<HashMap<String, Arc<CompiledModule>>>,
-    cache_dir: Option<PathBuf>,
-    pub(crate) stats: Stats,
 }
 
 impl Runtime {
-    /// Starts the engine and its ticker. The calling thread becomes the runtime's main thread.
+    /// Starts the engine and its ticker with the game's `hosts`. The thread that built `hosts`
+    /// is the main thread of their bridge.
     ///
     /// # Errors
     /// [`WasgoError::Host`] if the engine cannot be configured or the ticker thread cannot start.
-    pub fn new(config: RuntimeConfig) -> Result<Arc<Runtime>, WasgoError> {
+    pub fn new(config: RuntimeConfig, hosts: Hosts) -> Result<Arc<Runtime>, WasgoError> {
         let mut c = wasmtime::Config::new();
         c.epoch_interruption(true);
         c.debug_info(config.debug_info);
@@ -86,177 +106,101 @@ impl Runtime {
             .map_err(|e| WasgoError::Host(format!("cannot start the wasm engine: {e:#}")))?;
         let ticker = EpochTicker::start(engine.clone())
             .map_err(|e| WasgoError::Host(format!("cannot start the epoch ticker thread: {e}")))?;
+        let cache = ModuleCache::new(engine.clone(), config.cache_dir, config.max_unused_modules);
         Ok(Arc::new(Runtime {
-            engine,
-            ticker,
-            bridge: MainThreadBridge::new(),
-            games: GameFunctions::default(),
-            game_handler: RwLock::new(None),
-            object_host: std::sync::OnceLock::new(),
-            http_host: std::sync::OnceLock::new(),
+            ctx: Arc::new(EngineContext {
+                engine,
+                ticker,
+                stats: Stats::default(),
+                hosts: Arc::new(hosts),
+            }),
+            cache: Arc::new(cache),
+            max_module_bytes: config.max_module_bytes,
+            compile_timeout: config.compile_timeout,
             next_key: AtomicU64::new(1),
-            cache: Mutex::new(HashMap::new()),
-            cache_dir: config.cache_dir,
-            stats: Stats::default(),
         }))
     }
 
     pub fn engine(&self) -> &wasmtime::Engine {
-        &self.engine
+        &self.ctx.engine
     }
 
-    pub(crate) fn ticker(&self) -> &EpochTicker {
-        &self.ticker
+    /// The game's hosts.
+    pub fn hosts(&self) -> &Arc<Hosts> {
+        &self.ctx.hosts
     }
 
     /// The queue through which worker threads run work on the main thread.
     pub fn bridge(&self) -> &MainThreadBridge {
-        &self.bridge
+        &self.ctx.hosts.bridge
     }
 
     /// The game's registered functions.
     pub fn games(&self) -> &GameFunctions {
-        &self.games
+        &self.ctx.hosts.games
     }
 
-    /// Sets who runs game functions.
-    pub fn set_game_handler(&self, handler: Arc<dyn GameCallHandler>) {
-        *self.game_handler.write() = Some(handler);
-    }
-
-    /// Sets who runs the object functions (`get_node`, `get`, `set`, `call`, ...). Set once;
-    /// later calls are ignored (returns false).
-    pub fn set_object_host(&self, host: Arc<dyn crate::objects::ObjectHost>) -> bool {
-        self.object_host.set(host).is_ok()
-    }
-
-    pub(crate) fn object_host(&self) -> Option<&Arc<dyn crate::objects::ObjectHost>> {
-        self.object_host.get()
-    }
-
-    /// Sets who performs level-2 HTTP requests (once; returns false if one was already set).
-    pub fn set_http_host(&self, host: Arc<dyn crate::http::HttpHost>) -> bool {
-        self.http_host.set(host).is_ok()
-    }
-
-    pub(crate) fn http_host(&self) -> Option<&Arc<dyn crate::http::HttpHost>> {
-        self.http_host.get()
-    }
-
-    /// A key no other instance of this runtime has (for [`InstanceConfig::key`](crate::InstanceConfig)).
-    pub fn next_instance_key(&self) -> crate::objects::InstanceKey {
+    /// A key no other instance of this runtime has (for [`InstanceConfig::key`]).
+    pub fn next_instance_key(&self) -> InstanceKey {
         self.next_key.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub(crate) fn game_handler(&self) -> Option<Arc<dyn GameCallHandler>> {
-        self.game_handler.read().clone()
-    }
-
-    /// Compiles wasm binary or WAT text, or returns the cached module with the same content.
+    /// Compiles wasm binary or WAT text, or returns the cached module with the same content;
+    /// blocks until done (or until the compile timeout). Waits for a compile of the same bytes
+    /// already under way instead of starting another.
     ///
     /// # Errors
-    /// [`WasgoError::Compile`] when the bytes are not a valid module.
+    /// [`WasgoError::Compile`] when the bytes are not a valid module,
+    /// [`WasgoError::ModuleTooLarge`] over `max_module_bytes`, [`WasgoError::CompileTimeout`]
+    /// after `compile_timeout`.
     pub fn compile(&self, bytes: &[u8], name: &str) -> Result<Arc<CompiledModule>, WasgoError> {
-        let sha = hex(&Sha256::digest(bytes));
-        if let Some(found) = self.cache.lock().get(&sha) {
-            self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(found.clone());
-        }
-        let module = match self.load_from_disk(&sha) {
-            Some(module) => {
-                self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
-                module
-            }
-            None => {
-                if bytes.is_empty() {
-                    return Err(WasgoError::Compile {
-                        name: name.into(),
-                        reason: "the file is empty".into(),
-                    });
-                }
-                let module = wasmtime::Module::new(&self.engine, bytes).map_err(|e| {
-                    WasgoError::Compile {
-                        name: name.into(),
-                        reason: format!("{e:#}"),
-                    }
-                })?;
-                self.store_on_disk(&sha, &module);
-                module
-            }
-        };
-        let compiled = Arc::new(CompiledModule::new(module, sha.clone()));
-        self.cache.lock().insert(sha, compiled.clone());
-        Ok(compiled)
+        self.compile_in_background(bytes, name).wait()
+    }
+
+    /// Starts compiling on a background thread and returns at once (a cache hit, an empty or
+    /// too large module are answered in the ticket straight away). Poll the ticket with
+    /// [`CompileTicket::try_take`] (e.g. every frame) or block with [`CompileTicket::wait`]; it
+    /// answers [`WasgoError::CompileTimeout`] once `compile_timeout` has passed.
+    pub fn compile_in_background(&self, bytes: &[u8], name: &str) -> CompileTicket {
+        self.cache
+            .start(bytes, name, self.max_module_bytes, self.compile_timeout)
     }
 
     /// Drops cached modules nothing else holds.
     pub fn trim_cache(&self) {
-        self.cache.lock().retain(|_, m| Arc::strong_count(m) > 1);
-    }
-
-    fn cache_path(&self, sha: &str) -> Option<PathBuf> {
-        let dir = self.cache_dir.as_ref()?;
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.engine.precompile_compatibility_hash().hash(&mut h);
-        Some(dir.join(format!("{sha}-{:016x}.cwasm", h.finish())))
-    }
-
-    fn load_from_disk(&self, sha: &str) -> Option<wasmtime::Module> {
-        let path = self.cache_path(sha)?;
-        if !path.is_file() {
-            return None;
-        }
-        // SAFETY: `deserialize_file` trusts the file to be wasmtime's own output. The file sits in
-        // the game's private cache directory, is named by the source's SHA-256 and this engine's
-        // compatibility hash, and was written by `store_on_disk` through a temp file and an atomic
-        // rename, so it is never torn. Mods cannot reach it: level 1 has no file system, level 2
-        // only `user://mods/<mod_id>/`; level 3 is trusted by definition. wasmtime still rejects
-        // an artifact from another version or configuration.
-        match unsafe { wasmtime::Module::deserialize_file(&self.engine, &path) } {
-            Ok(module) => Some(module),
-            Err(_) => {
-                let _ = std::fs::remove_file(&path);
-                None
-            }
-        }
-    }
-
-    fn store_on_disk(&self, sha: &str, module: &wasmtime::Module) {
-        let Some(path) = self.cache_path(sha) else {
-            return;
-        };
-        let Ok(bytes) = module.serialize() else {
-            return;
-        };
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let written = path
-            .parent()
-            .map(std::fs::create_dir_all)
-            .transpose()
-            .is_ok()
-            && std::fs::write(&tmp, &bytes).is_ok()
-            && std::fs::rename(&tmp, &path).is_ok();
-        if !written {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        self.cache.trim();
     }
 
     /// The counters now.
     pub fn stats(&self) -> StatsSnapshot {
-        let s = &self.stats;
+        let s = &self.ctx.stats;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         StatsSnapshot {
-            modules: self.cache.lock().len() as u64,
+            modules: self.cache.len() as u64,
             instances: get(&s.instances),
             running: get(&s.running),
             workers: get(&s.workers),
             traps: get(&s.traps),
             kills: get(&s.kills),
-            cache_hits: get(&s.cache_hits),
+            cache_hits: get(&self.cache.hits),
+            compiles: get(&self.cache.compiles),
         }
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+impl ModInstance {
+    /// Instantiates `module` and runs its `_initialize` and `init` exports, if any, on the
+    /// calling thread. Sends one `LinkWarning` event per import that links to a stub although
+    /// no level gates it.
+    ///
+    /// # Errors
+    /// [`WasgoError::Instantiate`] if it cannot be linked or its memory does not fit the limit,
+    /// [`WasgoError::Trap`] if its start function or `init` traps.
+    pub fn new(
+        runtime: &Arc<Runtime>,
+        module: &CompiledModule,
+        config: InstanceConfig,
+    ) -> Result<ModInstance, WasgoError> {
+        ModInstance::instantiate(&runtime.ctx, module, config)
+    }
 }

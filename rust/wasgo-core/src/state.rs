@@ -1,103 +1,19 @@
-//! What a store carries for one mod instance, and the kill switch shared with its owner.
+//! What a store carries for one mod instance: its name, level, limits, kill switch, the game's
+//! [`Hosts`], its WASI context, sandbox, permissions and HTTP table, and the clock of the entry
+//! running now.
+//!
+//! Host functions see the instance through this state; it holds no reference to the runtime, so
+//! everything a host function can reach sits below the runtime in the module layers.
 
-use crate::error::TrapKind;
+use crate::error::{HostTrap, TrapKind};
 use crate::events::{EventSink, ModEvent};
+use crate::hosts::Hosts;
+use crate::ids::InstanceKey;
+use crate::kill::KillSwitch;
 use crate::level::SafetyLevel;
 use crate::limits::Limits;
-use crate::runtime::Runtime;
-use crossbeam_channel::{Receiver, Sender};
-use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
-
-/// A trap raised by the host (an error stub, a limit, `wasgo.abort`, a bad call), carried inside
-/// `wasmtime::Error` so it can be told apart from wasm faults.
-#[derive(Debug, Clone)]
-pub struct HostTrap {
-    pub kind: TrapKind,
-    pub message: String,
-}
-
-impl HostTrap {
-    pub fn new(kind: TrapKind, message: impl Into<String>) -> HostTrap {
-        HostTrap {
-            kind,
-            message: message.into(),
-        }
-    }
-
-    /// As a `wasmtime::Error` for returning from a host function.
-    pub fn into_error(self) -> wasmtime::Error {
-        wasmtime::Error::new(self)
-    }
-}
-
-impl std::fmt::Display for HostTrap {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for HostTrap {}
-
-/// Raised inside wasm when the instance's kill switch is thrown.
-#[derive(Debug, Clone)]
-pub struct KilledTrap;
-
-impl std::fmt::Display for KilledTrap {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("killed")
-    }
-}
-
-impl std::error::Error for KilledTrap {}
-
-/// Stops one instance from any thread: running wasm notices within one epoch tick, a host call
-/// waiting on the main thread wakes at once.
-pub struct KillSwitch {
-    killed: AtomicBool,
-    reason: Mutex<Option<String>>,
-    /// Dropped on kill, which wakes every `select!` on `wake_rx`.
-    wake_tx: Mutex<Option<Sender<()>>>,
-    wake_rx: Receiver<()>,
-}
-
-impl KillSwitch {
-    pub fn new() -> Arc<KillSwitch> {
-        let (tx, rx) = crossbeam_channel::bounded(0);
-        Arc::new(KillSwitch {
-            killed: AtomicBool::new(false),
-            reason: Mutex::new(None),
-            wake_tx: Mutex::new(Some(tx)),
-            wake_rx: rx,
-        })
-    }
-
-    /// Throws the switch; the first reason given is kept. Returns false if it was already thrown.
-    pub fn kill(&self, reason: impl Into<String>) -> bool {
-        let mut slot = self.reason.lock();
-        if self.killed.swap(true, Ordering::AcqRel) {
-            return false;
-        }
-        *slot = Some(reason.into());
-        self.wake_tx.lock().take();
-        true
-    }
-
-    pub fn is_killed(&self) -> bool {
-        self.killed.load(Ordering::Acquire)
-    }
-
-    pub fn reason(&self) -> Option<String> {
-        self.reason.lock().clone()
-    }
-
-    /// A receiver that becomes ready (disconnected) when the switch is thrown.
-    pub fn wake(&self) -> &Receiver<()> {
-        &self.wake_rx
-    }
-}
+use std::time::{Duration, Instant};
 
 /// Which time limit the current wasm entry runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +24,23 @@ pub enum DeadlineKind {
     Main,
 }
 
+/// The clock of one main-thread entry: when it started, its budget and backstop, and the thread
+/// CPU time seen at its first epoch tick (read there, not at entry, so short entries never read
+/// the CPU clock).
+#[derive(Debug, Clone)]
+pub(crate) struct EntryClock {
+    /// The export (or `init`, `_initialize`, instantiation) running now, for the warning.
+    pub(crate) export: String,
+    pub(crate) start: Instant,
+    pub(crate) budget: Duration,
+    /// The wall-clock deadline no entry passes: `start + budget * backstop factor`.
+    pub(crate) backstop: Instant,
+    /// (thread CPU time at the first tick, wall time from `start` to that tick).
+    pub(crate) cpu_base: Option<(Duration, Duration)>,
+    /// The entry has used more than its budget of CPU time (and was let run on).
+    pub(crate) overran: bool,
+}
+
 /// The data every store of a mod instance carries.
 pub struct InstanceState {
     pub(crate) wasi: wasmtime_wasi::p1::WasiP1Ctx,
@@ -116,11 +49,15 @@ pub struct InstanceState {
     pub(crate) limits: Limits,
     pub(crate) events: EventSink,
     pub(crate) kill: Arc<KillSwitch>,
-    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) hosts: Arc<Hosts>,
     /// The message behind the last negative return of a `wasgo` call.
     pub(crate) last_error: String,
-    /// When the current entry must stop, and why.
+    /// When the current entry must stop, and why (a sleep never passes it).
     pub(crate) deadline: Option<(Instant, DeadlineKind)>,
+    /// The budget clock of the main-thread entry running now.
+    pub(crate) clock: Option<EntryClock>,
+    /// Main-thread entries that overran their budget so far.
+    pub(crate) strikes: u32,
     /// Current total of linear memory, for the limiter.
     pub(crate) memory_used: usize,
     /// When the WASI context was made (WASI's monotonic clock counts from here).
@@ -132,7 +69,7 @@ pub struct InstanceState {
     /// What the game has granted this mod.
     pub(crate) permissions: Arc<crate::permissions::Permissions>,
     /// Identifies the instance to the object host.
-    pub(crate) key: crate::objects::InstanceKey,
+    pub(crate) key: InstanceKey,
     /// Whether the entry running now runs on the main thread (set at every entry; saves a
     /// thread-local lookup on every object call).
     pub(crate) on_main_thread: bool,

@@ -8,11 +8,12 @@
 //! - `poll_oneoff` (what `sleep` compiles to) sleeps in a way `kill()` interrupts at once and
 //!   never sleeps a main-thread callback past its budget.
 
-use crate::error::TrapKind;
+use crate::budget::deadline_trap;
+use crate::error::KilledTrap;
 use crate::events::{EventSink, OutputSource, MAX_OUTPUT_LINE_BYTES};
 use crate::guest;
 use crate::level::SafetyLevel;
-use crate::state::{DeadlineKind, HostTrap, InstanceState, KilledTrap};
+use crate::state::InstanceState;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::path::PathBuf;
@@ -310,26 +311,4 @@ pub(crate) fn poll_oneoff(
         &count.to_le_bytes(),
     )?;
     Ok(ERRNO_SUCCESS)
-}
-
-/// The trap raised when an entry overruns its time limit.
-pub(crate) fn deadline_trap(state: &InstanceState, kind: DeadlineKind) -> HostTrap {
-    match kind {
-        DeadlineKind::Callback => HostTrap::new(
-            TrapKind::CallbackBudget,
-            format!(
-                "`{}` overran its callback budget of {} ms on the main thread (raise `wasgo/limits/callback_budget_ms`, or move long work into `main`)",
-                state.name,
-                state.limits.callback_budget.as_millis()
-            ),
-        ),
-        DeadlineKind::Main => HostTrap::new(
-            TrapKind::MainTimeout,
-            format!(
-                "`{}` ran `main` longer than its timeout of {} ms (raise `main_timeout_ms` on the node or `wasgo/limits/main_timeout_ms`; 0 means no limit)",
-                state.name,
-                state.limits.main_timeout.map(|d| d.as_millis()).unwrap_or(0)
-            ),
-        ),
-    }
 }

@@ -251,7 +251,10 @@ fn refuse_new_entry(
 
 /// `EACCES` (with `last_error` set) until the mod has the `files` permission.
 fn refuse_without_grant(c: &mut C<'_>, function: &str) -> Option<i32> {
-    if c.data().permissions.has("files") {
+    if c.data()
+        .permissions
+        .has(crate::permissions::Permission::Files)
+    {
         return None;
     }
     let message = format!(

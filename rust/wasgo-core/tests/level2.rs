@@ -26,6 +26,7 @@ fn config(name: &str, level: SafetyLevel, storage_bytes: u64) -> InstanceConfig 
             callback_budget: Duration::from_millis(200),
             main_timeout: None,
             storage_bytes,
+            ..Limits::default()
         },
         args: vec![],
         dirs: WasiDirs::default(),
@@ -89,9 +90,12 @@ fn net_instance(rt: &Arc<Runtime>, permissions: Arc<Permissions>) -> ModInstance
 
 #[test]
 fn http_needs_the_network_permission_and_a_whitelisted_url() {
-    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
     let host = Arc::new(FakeHttp::default());
-    rt.set_http_host(host.clone());
+    let hosts = Hosts {
+        http: host.clone(),
+        ..Hosts::detached()
+    };
+    let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
     let permissions = Permissions::new();
     let mut inst = net_instance(&rt, permissions.clone());
 
@@ -108,7 +112,7 @@ fn http_needs_the_network_permission_and_a_whitelisted_url() {
         1,
         "one request per kind until it is delivered: {asked:?}"
     );
-    permissions.grant("network");
+    permissions.grant(Permission::Network);
     assert_eq!(i32_of(inst.call("ask", &[]).unwrap()), 1);
 
     assert_eq!(i32_of(inst.call("get_outside", &[]).unwrap()), -3);
@@ -173,11 +177,14 @@ fn http_needs_the_network_permission_and_a_whitelisted_url() {
 
 #[test]
 fn http_from_main_goes_through_the_main_thread_bridge() {
-    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
     let host = Arc::new(FakeHttp::default());
-    rt.set_http_host(host.clone());
+    let hosts = Hosts {
+        http: host.clone(),
+        ..Hosts::detached()
+    };
+    let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
     let permissions = Permissions::new();
-    permissions.grant("network");
+    permissions.grant(Permission::Network);
     let mut inst = net_instance(&rt, permissions);
     assert!(inst.start_main().unwrap());
     let start = Instant::now();
@@ -249,7 +256,7 @@ fn wasi_instance_with(
     let mut cfg = config("wasi_files", level, quota);
     cfg.dirs.sandbox = Some(sandbox.to_path_buf());
     if granted {
-        cfg.permissions.grant("files");
+        cfg.permissions.grant(Permission::Files);
     }
     ModInstance::new(rt, &module, cfg).unwrap()
 }
@@ -273,7 +280,7 @@ const EPERM: i32 = 63;
 
 #[test]
 fn wasi_at_level_two_keeps_the_sandbox_quota_and_rules() {
-    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
     let dir = temp_dir("quota");
     let mut inst = wasi_instance(&rt, SafetyLevel::Wrapped, &dir, 100_000);
     assert_eq!(write_at(&mut inst, 0, 60_000), 60_000);
@@ -316,7 +323,7 @@ fn wasi_at_level_two_keeps_the_sandbox_quota_and_rules() {
 
 #[test]
 fn wasi_sandbox_needs_the_files_grant_at_level_two_only() {
-    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
     let dir = temp_dir("grant");
     let mut ungranted = wasi_instance_with(&rt, SafetyLevel::Wrapped, &dir, 100_000, false);
     assert_eq!(write_at(&mut ungranted, 0, 10), -EACCES);
@@ -328,7 +335,7 @@ fn wasi_sandbox_needs_the_files_grant_at_level_two_only() {
 
 #[test]
 fn wasi_has_no_files_at_level_one_and_no_sandbox_quota_at_level_three() {
-    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
     let dir = temp_dir("levels");
     let mut safe = wasi_instance(&rt, SafetyLevel::Safe, &dir, 100_000);
     assert_eq!(

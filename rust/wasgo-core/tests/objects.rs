@@ -63,9 +63,12 @@ const MOD: &str = r#"(module
   (func (export "main") (result i32) (call $set_vec2 (i32.const 7) (i32.const 0) (i32.const 8) (f32.const 5) (f32.const 6))))"#;
 
 fn setup() -> (Arc<Runtime>, Arc<FakeHost>, ModInstance) {
-    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
     let host = Arc::new(FakeHost::default());
-    rt.set_object_host(host.clone());
+    let hosts = Hosts {
+        objects: host.clone(),
+        ..Hosts::detached()
+    };
+    let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
     let module = rt.compile(MOD.as_bytes(), "objmod").unwrap();
     let config = InstanceConfig {
         name: "objmod".into(),
@@ -75,6 +78,7 @@ fn setup() -> (Arc<Runtime>, Arc<FakeHost>, ModInstance) {
             callback_budget: Duration::from_millis(100),
             main_timeout: None,
             storage_bytes: 1 << 20,
+            ..Limits::default()
         },
         args: vec![],
         dirs: WasiDirs::default(),

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use wasgo_core::*;
 
 fn runtime() -> Arc<Runtime> {
-    Runtime::new(RuntimeConfig::default()).unwrap()
+    Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap()
 }
 
 fn config(name: &str, level: SafetyLevel) -> InstanceConfig {
@@ -17,6 +17,7 @@ fn config(name: &str, level: SafetyLevel) -> InstanceConfig {
             callback_budget: Duration::from_millis(50),
             main_timeout: None,
             storage_bytes: 1 << 20,
+            ..Limits::default()
         },
         args: vec![],
         dirs: WasiDirs::default(),
@@ -114,8 +115,12 @@ mod levels_and_stubs {
             }
         );
         let events = inst.drain_events();
+        assert!(
+            matches!(&events[0], ModEvent::LinkWarning { function, .. } if function == "env.nope"),
+            "the unknown import is reported at load: {events:?}"
+        );
         assert_eq!(
-            events[0],
+            events[1],
             ModEvent::UnexposedCall {
                 function: "wasgo.file_write".into(),
                 level: SafetyLevel::Safe
@@ -126,18 +131,92 @@ mod levels_and_stubs {
     }
 
     #[test]
-    fn unknown_import_traps_with_its_own_message() {
+    fn unknown_import_warns_at_load_and_traps_with_its_own_kind_without_unexposed_call() {
         let rt = runtime();
         let mut inst = instance(&rt, WRITES_FILE, config("writer", SafetyLevel::Unsafe)).unwrap();
+        let warnings: Vec<ModEvent> = inst.drain_events();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let ModEvent::LinkWarning { function, message } = &warnings[0] else {
+            panic!("expected a link warning, got {warnings:?}")
+        };
+        assert_eq!(function, "env.nope");
+        assert!(message.contains("does not exist in WasGo"), "{message}");
         let WasgoError::Trap(info) = inst.call("nope", &[]).unwrap_err() else {
             panic!()
         };
         assert!(
             info.message
-                .contains("call to `env.nope`, which does not exist in WasGo"),
+                .contains("call to an unresolved import: `env.nope` does not exist in WasGo"),
             "{}",
             info.message
         );
+        assert_eq!(
+            info.kind,
+            TrapKind::UnresolvedImport {
+                function: "env.nope".into(),
+                problem: ImportProblem::Unknown
+            }
+        );
+        let events = inst.drain_events();
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, ModEvent::UnexposedCall { .. })),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn signature_mismatch_is_a_link_warning_not_an_unexposed_call() {
+        let rt = runtime();
+        let wat = r#"(module
+          (import "wasgo" "safety_level" (func $level (param i32) (result i32)))
+          (func (export "go") (result i32) (call $level (i32.const 1))))"#;
+        let mut inst = instance(&rt, wat, config("old", SafetyLevel::Unsafe)).unwrap();
+        let events = inst.drain_events();
+        assert!(
+            matches!(&events[..], [ModEvent::LinkWarning { function, .. }] if function == "wasgo.safety_level"),
+            "{events:?}"
+        );
+        let WasgoError::Trap(info) = inst.call("go", &[]).unwrap_err() else {
+            panic!()
+        };
+        assert!(
+            matches!(
+                info.kind,
+                TrapKind::UnresolvedImport {
+                    problem: ImportProblem::SignatureMismatch { .. },
+                    ..
+                }
+            ),
+            "{:?}",
+            info.kind
+        );
+        assert!(inst
+            .drain_events()
+            .iter()
+            .all(|e| !matches!(e, ModEvent::UnexposedCall { .. })));
+    }
+
+    #[test]
+    fn proc_exit_is_exited_not_killed() {
+        let rt = runtime();
+        let wat = r#"(module
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          (func (export "quit") (call $exit (i32.const 7))))"#;
+        let mut inst = instance(&rt, wat, config("quitter", SafetyLevel::Safe)).unwrap();
+        let err = inst.call("quit", &[]).unwrap_err();
+        assert!(
+            matches!(&err, WasgoError::Exited { code: 7, name } if name == "quitter"),
+            "{err:?}"
+        );
+        assert_eq!(inst.status(), ModStatus::Exited);
+        assert_eq!(
+            inst.drain_events(),
+            vec![ModEvent::Finished { exit_code: 7 }]
+        );
+        assert_eq!(rt.stats().kills, 0);
     }
 
     #[test]
@@ -164,7 +243,7 @@ mod levels_and_stubs {
             inst.drain_events().is_empty(),
             "no unexposed_call at level 2"
         );
-        permissions.grant("files");
+        permissions.grant(Permission::Files);
         assert_eq!(inst.call("write", &[]).unwrap()[0].unwrap_i32(), 0);
         assert_eq!(std::fs::read(dir.join("note.txt")).unwrap(), b"saved");
         assert_eq!(
@@ -179,16 +258,16 @@ mod levels_and_stubs {
     fn imports_report_their_lowest_level() {
         let rt = runtime();
         let module = rt.compile(WRITES_FILE.as_bytes(), "writer").unwrap();
-        let imports = module.imports(&rt);
+        let imports = module.imports(rt.hosts());
         let level = |n: &str| imports.iter().find(|i| i.name == n).unwrap().level;
         assert_eq!(level("file_write"), Some(SafetyLevel::Wrapped));
         assert_eq!(level("nope"), None);
         assert_eq!(
-            module.unexposed_imports(&rt, SafetyLevel::Safe),
+            module.unexposed_imports(rt.hosts(), SafetyLevel::Safe),
             vec!["wasgo.file_write", "env.nope"]
         );
         assert_eq!(
-            module.unexposed_imports(&rt, SafetyLevel::Wrapped),
+            module.unexposed_imports(rt.hosts(), SafetyLevel::Wrapped),
             vec!["env.nope"]
         );
     }
@@ -247,7 +326,7 @@ mod levels_and_stubs {
             let module = rt.compile(wat.as_bytes(), f.name).unwrap();
             // A matching import instantiates and is not a stub at the function's level.
             assert!(
-                module.unexposed_imports(&rt, f.level).is_empty(),
+                module.unexposed_imports(rt.hosts(), f.level).is_empty(),
                 "{}",
                 f.name
             );
@@ -384,8 +463,7 @@ mod limits {
         let rt = runtime();
         let err = rt
             .compile(&[0, 97, 115, 109, 9, 9, 9], "junk")
-            .err()
-            .expect("refused");
+            .expect_err("refused");
         assert!(matches!(err, WasgoError::Compile { .. }), "{err}");
         assert!(
             err.to_string()
@@ -521,7 +599,7 @@ mod game_functions {
 
     struct Adder;
     impl GameCallHandler for Adder {
-        fn call(&self, _id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, String> {
+        fn call(&self, _id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
             match args.as_slice() {
                 [GameValue::I32(a), GameValue::I32(b)] => Ok(vec![GameValue::I32(a + b)]),
                 [GameValue::String(s)] => Ok(vec![GameValue::String(s.to_uppercase())]),
@@ -536,8 +614,14 @@ mod game_functions {
 
     #[test]
     fn registered_function_is_callable_at_its_level_from_main() {
-        let rt = runtime();
-        rt.set_game_handler(Arc::new(Adder));
+        let rt = Runtime::new(
+            RuntimeConfig::default(),
+            Hosts {
+                game: Arc::new(Adder),
+                ..Hosts::detached()
+            },
+        )
+        .unwrap();
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         rt.games()
             .register("game", "add", &s(&["i32", "i32"]), &s(&["i32"]), 2)
@@ -565,8 +649,14 @@ mod game_functions {
 
     #[test]
     fn string_results_use_the_caller_buffer() {
-        let rt = runtime();
-        rt.set_game_handler(Arc::new(Adder));
+        let rt = Runtime::new(
+            RuntimeConfig::default(),
+            Hosts {
+                game: Arc::new(Adder),
+                ..Hosts::detached()
+            },
+        )
+        .unwrap();
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         rt.games()
             .register("game", "upper", &s(&["string"]), &s(&["string"]), 1)
@@ -600,16 +690,16 @@ mod cache {
         let dir = std::env::temp_dir().join(format!("wasgo-cache-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let cfg = RuntimeConfig {
-            debug_info: false,
             cache_dir: Some(dir.clone()),
+            ..RuntimeConfig::default()
         };
-        let rt = Runtime::new(cfg.clone()).unwrap();
+        let rt = Runtime::new(cfg.clone(), Hosts::detached()).unwrap();
         let a = rt.compile(LOG_MAIN.as_bytes(), "a").unwrap();
         let b = rt.compile(LOG_MAIN.as_bytes(), "b").unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(rt.stats().cache_hits, 1);
         drop(rt);
-        let rt2 = Runtime::new(cfg).unwrap();
+        let rt2 = Runtime::new(cfg, Hosts::detached()).unwrap();
         let c = rt2.compile(LOG_MAIN.as_bytes(), "c").unwrap();
         assert_eq!(rt2.stats().cache_hits, 1, "loaded from the disk cache");
         let mut inst = ModInstance::new(&rt2, &c, config("c", SafetyLevel::Safe)).unwrap();

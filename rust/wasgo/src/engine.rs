@@ -8,7 +8,7 @@ use godot::classes::FileAccess;
 use godot::prelude::*;
 use parking_lot::RwLock;
 use std::sync::Arc;
-use wasgo_core::{Runtime, RuntimeConfig, WasgoError};
+use wasgo_core::{Hosts, Runtime, RuntimeConfig, WasgoError};
 
 static RUNTIME: RwLock<Option<Arc<Runtime>>> = RwLock::new(None);
 
@@ -23,11 +23,14 @@ pub fn start_runtime() -> Result<(), WasgoError> {
     let config = RuntimeConfig {
         debug_info: settings::boolean(settings::DEBUG_INFO, false),
         cache_dir: (!cache_dir.is_empty()).then(|| settings::globalize(&cache_dir).into()),
+        ..RuntimeConfig::default()
     };
-    let runtime = Runtime::new(config)?;
-    runtime.set_game_handler(Arc::new(game_calls::GodotGameCalls));
-    runtime.set_object_host(Arc::new(crate::objects::GodotObjectHost));
-    runtime.set_http_host(Arc::new(crate::http::GodotHttpHost));
+    let hosts = Hosts::new(
+        Arc::new(crate::objects::GodotObjectHost),
+        Arc::new(crate::http::GodotHttpHost),
+        Arc::new(game_calls::GodotGameCalls),
+    );
+    let runtime = Runtime::new(config, hosts)?;
     *RUNTIME.write() = Some(runtime);
     Ok(())
 }

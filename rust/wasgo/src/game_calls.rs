@@ -5,7 +5,7 @@ use godot::prelude::*;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use wasgo_core::game::GameFunction;
-use wasgo_core::{GameCallHandler, GameType, GameValue};
+use wasgo_core::{GameCallError, GameCallHandler, GameType, GameValue};
 
 struct Entry {
     callable: Callable,
@@ -41,12 +41,12 @@ pub fn clear() {
 pub struct GodotGameCalls;
 
 impl GameCallHandler for GodotGameCalls {
-    fn call(&self, id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, String> {
+    fn call(&self, id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
         let (callable, results) = CALLABLES.with(|c| {
             c.borrow()
                 .get(&id)
                 .map(|e| (e.callable.clone(), e.results.clone()))
-                .ok_or_else(|| "it was unregistered".to_string())
+                .ok_or(GameCallError::Unregistered)
         })?;
         if !callable.is_valid() {
             return Err("its Callable is no longer valid (was its object freed?)".into());
@@ -64,12 +64,13 @@ impl GameCallHandler for GodotGameCalls {
                     return Err(format!(
                         "it must return an Array of {n} values, it returned {} values",
                         array.len()
-                    ));
+                    )
+                    .into());
                 }
                 array
                     .iter_shared()
                     .zip(results)
-                    .map(|(v, t)| convert::variant_to_game_value(&v, t))
+                    .map(|(v, t)| convert::variant_to_game_value(&v, t).map_err(Into::into))
                     .collect()
             }
         }

@@ -58,13 +58,13 @@ impl WasmModule {
             return Array::new();
         };
         compiled
-            .imports(&runtime)
+            .imports(runtime.hosts())
             .into_iter()
             .map(|i| {
                 vdict! {
                     "module" => i.module.as_str(),
                     "name" => i.name.as_str(),
-                    "kind" => i.kind,
+                    "kind" => i.kind.as_str(),
                     "signature" => i.signature.as_str(),
                     "level" => i.level.map(|l| l.number() as i64).unwrap_or(0),
                 }
@@ -81,7 +81,7 @@ impl WasmModule {
         compiled
             .exports()
             .into_iter()
-            .map(|e| vdict! { "name" => e.name.as_str(), "kind" => e.kind, "signature" => e.signature.as_str() })
+            .map(|e| vdict! { "name" => e.name.as_str(), "kind" => e.kind.as_str(), "signature" => e.signature.as_str() })
             .collect()
     }
 
@@ -96,7 +96,7 @@ impl WasmModule {
             return PackedStringArray::new();
         };
         compiled
-            .unexposed_imports(&runtime, level)
+            .unexposed_imports(runtime.hosts(), level)
             .iter()
             .map(|s| GString::from(s.as_str()))
             .collect()

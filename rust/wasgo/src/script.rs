@@ -13,7 +13,7 @@ use godot::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
 use wasgo_core::{
-    InstanceConfig, InstanceKey, Limits, ModEvent, ModInstance, ModStatus, Permissions,
+    InstanceConfig, InstanceKey, Limits, ModEvent, ModInstance, ModStatus, Permission, Permissions,
     SafetyLevel, Val, WasgoError, WasiDirs,
 };
 
@@ -314,9 +314,9 @@ impl WasmScript {
         }
         self.module_for_inspection().is_some_and(|m| {
             m.bind().compiled().is_some_and(|c| {
-                c.exports()
-                    .iter()
-                    .any(|e| e.name == name.to_string() && e.kind == "function")
+                c.exports().iter().any(|e| {
+                    e.name == name.to_string() && e.kind == wasgo_core::ImportKind::Function
+                })
             })
         })
     }
@@ -335,13 +335,14 @@ impl WasmScript {
     #[func]
     pub fn grant_permission(&mut self, kind: GString) {
         let kind = kind.to_string();
-        if !wasgo_core::permissions::KINDS.contains(&kind.as_str()) {
+        let Some(permission) = Permission::parse(&kind) else {
             godot_warn!(
-                "WasGo: `{kind}` is not a permission kind WasGo checks ({:?})",
-                wasgo_core::permissions::KINDS
+                "WasGo: `{kind}` is not a permission kind WasGo checks ({})",
+                Permission::names()
             );
-        }
-        self.permissions.grant(&kind);
+            return;
+        };
+        self.permissions.grant(permission);
         self.denied.retain(|k| *k != kind);
         match self.mod_id() {
             Some(id) => permissions::save(&id, &kind),
@@ -355,7 +356,9 @@ impl WasmScript {
     #[func]
     pub fn revoke_permission(&mut self, kind: GString) {
         let kind = kind.to_string();
-        self.permissions.revoke(&kind);
+        if let Some(permission) = Permission::parse(&kind) {
+            self.permissions.revoke(permission);
+        }
         self.unsaved_grants.retain(|k| *k != kind);
         if let Some(id) = self.mod_id() {
             permissions::forget(&id, &kind);
@@ -480,7 +483,8 @@ impl WasmScript {
         }
         let mut granted = permissions::saved(&mod_id);
         granted.extend(settings::strings(settings::AUTO_GRANT));
-        self.permissions.replace(granted);
+        self.permissions
+            .replace(granted.iter().filter_map(|k| Permission::parse(k)));
         InstanceConfig {
             name: name.to_string(),
             level,
@@ -489,6 +493,7 @@ impl WasmScript {
                 callback_budget: Duration::from_millis(budget_ms as u64),
                 main_timeout: (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms as u64)),
                 storage_bytes: (storage_mb as u64) << 20,
+                ..Limits::default()
             },
             permissions: self.permissions.clone(),
             key,
@@ -622,8 +627,24 @@ impl WasmScript {
                         .killed()
                         .emit(&GString::from(reason.as_str()));
                 }
+                ModEvent::LinkWarning {
+                    function: _,
+                    message,
+                } => {
+                    godot_warn!("WasGo: `{name}`: {message}");
+                }
+                ModEvent::BudgetWarning {
+                    export,
+                    cpu_ms,
+                    wall_ms,
+                    budget_ms,
+                    strikes,
+                } => {
+                    godot_warn!("WasGo: `{name}`.`{export}` overran its callback budget of {budget_ms} ms ({cpu_ms} ms of CPU time, {wall_ms} ms on the wall clock; overrun {strikes}); it was let finish, a later overrun traps");
+                }
                 ModEvent::PermissionRequested { kind, detail } => {
-                    self.permissions.request_delivered(&kind);
+                    self.permissions.request_delivered(kind);
+                    let kind = kind.name().to_string();
                     let handled = !self
                         .base()
                         .get_signal_connection_list("permission_requested")
@@ -632,7 +653,9 @@ impl WasmScript {
                         &GString::from(kind.as_str()),
                         &GString::from(detail.as_str()),
                     );
-                    if !handled && !self.permissions.has(&kind) {
+                    if !handled
+                        && !Permission::parse(&kind).is_some_and(|p| self.permissions.has(p))
+                    {
                         self.ask_player(&name, &kind);
                     }
                 }

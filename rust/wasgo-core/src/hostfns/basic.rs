@@ -2,10 +2,10 @@
 
 use super::generated::BasicFunctions;
 use super::{exposed, Caller, Host};
+use crate::error::HostTrap;
 use crate::error::TrapKind;
 use crate::events::OutputSource;
 use crate::guest;
-use crate::state::HostTrap;
 
 impl BasicFunctions for Host {
     fn log(c: &mut Caller<'_>, level: i32, ptr: i32, len: i32) -> wasmtime::Result<()> {

@@ -4,7 +4,8 @@
 use super::generated::FastFunctions;
 use super::{Caller, Host};
 use crate::guest;
-use crate::objects::{self, ObjectOp, ObjectReply};
+use crate::object_calls as objects;
+use crate::objects::{ObjectOp, ObjectReply};
 use crate::variant::{as_f64, Vector2, Vector3, WireVariant};
 use wasgo_catalog::ErrorCode;
 

@@ -3,6 +3,7 @@
 use super::generated::FileFunctions;
 use super::{Caller, Host};
 use crate::guest;
+use crate::permissions::Permission;
 use crate::sandbox::{Sandbox, SandboxError};
 use crate::state::InstanceState;
 use wasgo_catalog::ErrorCode;
@@ -63,7 +64,7 @@ fn with_sandbox<T>(
     state: &mut InstanceState,
     op: impl FnOnce(&Sandbox) -> Result<T, SandboxError>,
 ) -> Result<T, i32> {
-    if !state.permissions.has("files") {
+    if !state.permissions.has(Permission::Files) {
         let message = format!(
             "`{}` has not been granted the `files` permission; call `wasgo.request_permission(\"files\")` and try again once the game grants it",
             state.name

@@ -14,12 +14,12 @@ impl HttpFunctions for Host {
         body_ptr: i32,
         body_len: i32,
     ) -> wasmtime::Result<i32> {
-        crate::http::request(
+        crate::http_calls::request(
             c, url_ptr, url_len, method_ptr, method_len, body_ptr, body_len,
         )
     }
 
     fn http_body(c: &mut Caller<'_>, id: i32, out_ptr: i32, out_cap: i32) -> wasmtime::Result<i32> {
-        crate::http::body(c, id, out_ptr, out_cap)
+        crate::http_calls::body(c, id, out_ptr, out_cap)
     }
 }

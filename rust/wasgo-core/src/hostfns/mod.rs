@@ -19,10 +19,11 @@ mod http;
 mod objects;
 mod permissions;
 
+use crate::error::HostTrap;
 use crate::error::TrapKind;
 use crate::level::SafetyLevel;
 use crate::objects::ObjectReply;
-use crate::state::{HostTrap, InstanceState};
+use crate::state::InstanceState;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use wasmtime::Linker;
 
@@ -58,7 +59,10 @@ pub(crate) fn guarded<R>(
 
 /// Whether the import `module.name` is a real function at the instance's level.
 fn exposed(state: &InstanceState, module: &str, name: &str) -> bool {
-    crate::linking::lowest_level(&state.runtime, module, name).is_some_and(|l| l <= state.level)
+    state
+        .hosts
+        .lowest_level(module, name)
+        .is_some_and(|l| l <= state.level)
 }
 
 /// An object reply that is a number (a handle or 0), or the failure's code.

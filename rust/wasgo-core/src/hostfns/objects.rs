@@ -4,7 +4,8 @@
 use super::generated::ObjectFunctions;
 use super::{int_reply, Caller, Host};
 use crate::guest;
-use crate::objects::{self, ObjectOp, ObjectReply};
+use crate::object_calls as objects;
+use crate::objects::{ObjectOp, ObjectReply};
 use crate::variant::WireVariant;
 use wasgo_catalog::ErrorCode;
 

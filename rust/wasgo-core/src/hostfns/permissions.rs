@@ -4,6 +4,7 @@ use super::generated::PermissionFunctions;
 use super::{Caller, Host};
 use crate::events::ModEvent;
 use crate::guest;
+use crate::permissions::Permission;
 use wasgo_catalog::ErrorCode;
 
 impl PermissionFunctions for Host {
@@ -14,21 +15,21 @@ impl PermissionFunctions for Host {
     ) -> wasmtime::Result<i32> {
         let kind = guest::read_str(c, "wasgo.request_permission", kind_ptr, kind_len)?;
         let state = c.data_mut();
-        if !crate::permissions::KINDS.contains(&kind.as_str()) {
+        let Some(kind) = Permission::parse(&kind) else {
             return Ok(state.fail(
                 ErrorCode::InvalidArgument.code(),
                 format!(
-                    "`{kind}` is not a permission kind; use one of {:?}",
-                    crate::permissions::KINDS
+                    "`{kind}` is not a permission kind; use one of [{}]",
+                    Permission::names()
                 ),
             ));
-        }
-        if state.permissions.has(&kind) {
+        };
+        if state.permissions.has(kind) {
             return Ok(1);
         }
         // One request per kind waits for delivery at a time: a mod asking in a loop cannot flood
         // the game's event queue.
-        if state.permissions.ask(&kind) {
+        if state.permissions.ask(kind) {
             let detail = format!("`{}` asks for the `{kind}` permission", state.name);
             state.emit(ModEvent::PermissionRequested { kind, detail });
         }

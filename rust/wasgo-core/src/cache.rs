@@ -1,0 +1,347 @@
+//! The module cache: compiled modules by the SHA-256 of their bytes, in memory and optionally on
+//! disk, with one compile per key at a time and a bound on what nobody uses.
+//!
+//! - **In use**: a module is found again for as long as anything holds its
+//!   `Arc<CompiledModule>` (a `WasmModule` resource, a node): the cache keeps only a weak entry.
+//! - **Unused**: besides, the cache holds the [`ModuleCache::max_unused`] most recently compiled
+//!   or found modules strongly, so a `reload()` or a second node finds them; older ones are freed
+//!   when their last user lets go. [`ModuleCache::trim`] drops all of those.
+//! - **Single flight**: a compile runs on its own thread; a second request for the same bytes
+//!   while it runs waits for that compile instead of starting another.
+//! - **Limits**: bytes over `max_module_bytes` are refused before anything else; a caller stops
+//!   waiting after `compile_timeout` and gets [`WasgoError::CompileTimeout`]. The compile thread
+//!   itself cannot be interrupted: it runs to its end in the background and its module *is*
+//!   cached (so the work is not lost and a later load of the same bytes is instant), but the
+//!   request that timed out is refused.
+//! - **Disk**: with a cache directory, compiled code is written with
+//!   [`write_atomic`](crate::atomic_file::write_atomic) and loaded instead of compiling.
+
+use crate::error::WasgoError;
+use crate::module::CompiledModule;
+use parking_lot::{Condvar, Mutex};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+type Outcome = Result<Arc<CompiledModule>, String>;
+
+/// One compile in progress; waiters block on `done`.
+struct Flight {
+    outcome: Mutex<Option<Outcome>>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct Entries {
+    live: HashMap<String, Weak<CompiledModule>>,
+    /// Most recently used last.
+    recent: VecDeque<Arc<CompiledModule>>,
+    flights: HashMap<String, Arc<Flight>>,
+}
+
+/// The compiled modules of one engine. See the module documentation.
+pub struct ModuleCache {
+    engine: wasmtime::Engine,
+    dir: Option<PathBuf>,
+    max_unused: usize,
+    entries: Mutex<Entries>,
+    /// Requests answered without compiling (memory, disk, or another thread's compile).
+    pub(crate) hits: AtomicU64,
+    /// Modules compiled from bytes.
+    pub(crate) compiles: AtomicU64,
+}
+
+/// A compile requested with [`Runtime::compile_in_background`](crate::runtime::Runtime::compile_in_background).
+/// Poll it every frame with [`CompileTicket::try_take`], or block with [`CompileTicket::wait`].
+pub struct CompileTicket {
+    name: String,
+    state: TicketState,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+enum TicketState {
+    Ready(Result<Arc<CompiledModule>, WasgoError>),
+    Waiting {
+        flight: Arc<Flight>,
+        cache: Arc<ModuleCache>,
+    },
+}
+
+impl CompileTicket {
+    fn ready(name: &str, outcome: Result<Arc<CompiledModule>, WasgoError>) -> CompileTicket {
+        CompileTicket {
+            name: name.into(),
+            state: TicketState::Ready(outcome),
+            deadline: Instant::now(),
+            timeout: Duration::ZERO,
+        }
+    }
+
+    /// The name given with the request.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether [`CompileTicket::try_take`] would return the outcome now (the compile ended, or
+    /// the time limit has passed). Never blocks.
+    pub fn is_ready(&self) -> bool {
+        match &self.state {
+            TicketState::Ready(_) => true,
+            TicketState::Waiting { flight, .. } => {
+                flight.outcome.lock().is_some() || Instant::now() >= self.deadline
+            }
+        }
+    }
+
+    /// The outcome if it is ready, else the ticket back. Never blocks.
+    ///
+    /// # Errors
+    /// The ticket itself (`Err`) while the compile runs; inside `Ok`, the errors of
+    /// [`CompileTicket::wait`].
+    #[allow(clippy::result_large_err)]
+    pub fn try_take(self) -> Result<Result<Arc<CompiledModule>, WasgoError>, CompileTicket> {
+        if self.is_ready() {
+            Ok(self.wait())
+        } else {
+            Err(self)
+        }
+    }
+
+    /// Blocks until the compile ends or the time limit passes.
+    ///
+    /// # Errors
+    /// [`WasgoError::Compile`] for invalid bytes, [`WasgoError::ModuleTooLarge`],
+    /// [`WasgoError::CompileTimeout`] when the limit passed first.
+    pub fn wait(self) -> Result<Arc<CompiledModule>, WasgoError> {
+        let (flight, cache) = match self.state {
+            TicketState::Ready(outcome) => return outcome,
+            TicketState::Waiting { flight, cache } => (flight, cache),
+        };
+        let mut outcome = flight.outcome.lock();
+        while outcome.is_none() {
+            if flight
+                .done
+                .wait_until(&mut outcome, self.deadline)
+                .timed_out()
+                && outcome.is_none()
+            {
+                return Err(WasgoError::CompileTimeout {
+                    name: self.name,
+                    limit_ms: self.timeout.as_millis(),
+                });
+            }
+        }
+        match outcome.clone().expect("checked above") {
+            Ok(module) => {
+                cache.touch(&module);
+                Ok(module)
+            }
+            Err(reason) => Err(WasgoError::Compile {
+                name: self.name,
+                reason,
+            }),
+        }
+    }
+}
+
+impl ModuleCache {
+    /// The default bound on unused modules held.
+    pub const DEFAULT_MAX_UNUSED: usize = 32;
+
+    pub(crate) fn new(engine: wasmtime::Engine, dir: Option<PathBuf>, max_unused: usize) -> Self {
+        ModuleCache {
+            engine,
+            dir,
+            max_unused,
+            entries: Mutex::new(Entries::default()),
+            hits: AtomicU64::new(0),
+            compiles: AtomicU64::new(0),
+        }
+    }
+
+    /// How many unused modules are kept (the most recently used ones).
+    pub fn max_unused(&self) -> usize {
+        self.max_unused
+    }
+
+    /// Starts (or joins) the compile of `bytes`; the ticket answers within `timeout`.
+    pub(crate) fn start(
+        self: &Arc<Self>,
+        bytes: &[u8],
+        name: &str,
+        max_bytes: usize,
+        timeout: Duration,
+    ) -> CompileTicket {
+        if bytes.len() > max_bytes {
+            let too_large = WasgoError::ModuleTooLarge {
+                name: name.into(),
+                size: bytes.len(),
+                limit: max_bytes,
+            };
+            return CompileTicket::ready(name, Err(too_large));
+        }
+        if bytes.is_empty() {
+            let empty = WasgoError::Compile {
+                name: name.into(),
+                reason: "the file is empty".into(),
+            };
+            return CompileTicket::ready(name, Err(empty));
+        }
+        let sha = hex(&Sha256::digest(bytes));
+        let mut entries = self.entries.lock();
+        if let Some(found) = entries.live.get(&sha).and_then(Weak::upgrade) {
+            drop(entries);
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            self.touch(&found);
+            return CompileTicket::ready(name, Ok(found));
+        }
+        let waiting = |flight: Arc<Flight>| CompileTicket {
+            name: name.into(),
+            state: TicketState::Waiting {
+                flight,
+                cache: self.clone(),
+            },
+            deadline: Instant::now() + timeout,
+            timeout,
+        };
+        if let Some(flight) = entries.flights.get(&sha) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return waiting(flight.clone());
+        }
+        let flight = Arc::new(Flight {
+            outcome: Mutex::new(None),
+            done: Condvar::new(),
+        });
+        entries.flights.insert(sha.clone(), flight.clone());
+        drop(entries);
+        let cache = self.clone();
+        let job_flight = flight.clone();
+        let bytes = bytes.to_vec();
+        let spawned = std::thread::Builder::new()
+            .name("wasgo-compile".into())
+            .spawn(move || cache.compile_now(&sha, &bytes, &job_flight));
+        if let Err(e) = spawned {
+            let reason = format!("cannot start a compile thread: {e}");
+            return CompileTicket::ready(name, Err(WasgoError::Host(reason)));
+        }
+        waiting(flight)
+    }
+
+    /// The body of a compile thread: disk or compiler, then publish to the cache and waiters.
+    fn compile_now(&self, sha: &str, bytes: &[u8], flight: &Flight) {
+        let outcome = match self.load_from_disk(sha) {
+            Some(module) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Ok(module)
+            }
+            None => match wasmtime::Module::new(&self.engine, bytes) {
+                Ok(module) => {
+                    self.compiles.fetch_add(1, Ordering::Relaxed);
+                    self.store_on_disk(sha, &module);
+                    Ok(module)
+                }
+                Err(e) => Err(format!("{e:#}")),
+            },
+        };
+        let outcome = outcome.map(|m| Arc::new(CompiledModule::new(m, sha.to_string())));
+        {
+            let mut entries = self.entries.lock();
+            entries.flights.remove(sha);
+            if let Ok(module) = &outcome {
+                entries.live.insert(sha.to_string(), Arc::downgrade(module));
+                entries.recent.push_back(module.clone());
+                self.evict(&mut entries);
+            }
+        }
+        *flight.outcome.lock() = Some(outcome);
+        flight.done.notify_all();
+    }
+
+    /// Marks `module` as the most recently used.
+    fn touch(&self, module: &Arc<CompiledModule>) {
+        let mut entries = self.entries.lock();
+        if let Some(i) = entries.recent.iter().position(|m| Arc::ptr_eq(m, module)) {
+            entries.recent.remove(i);
+        }
+        entries.recent.push_back(module.clone());
+        self.evict(&mut entries);
+    }
+
+    fn evict(&self, entries: &mut Entries) {
+        while entries.recent.len() > self.max_unused {
+            entries.recent.pop_front();
+        }
+        entries.live.retain(|_, m| m.strong_count() > 0);
+    }
+
+    /// Drops every module nothing else holds.
+    pub fn trim(&self) {
+        let mut entries = self.entries.lock();
+        entries.recent.clear();
+        entries.live.retain(|_, m| m.strong_count() > 0);
+    }
+
+    /// Compiled modules held now (in use or among the recent unused ones).
+    pub fn len(&self) -> usize {
+        let mut entries = self.entries.lock();
+        entries.live.retain(|_, m| m.strong_count() > 0);
+        entries.live.len()
+    }
+
+    /// Whether no compiled module is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn cache_path(&self, sha: &str) -> Option<PathBuf> {
+        let dir = self.dir.as_ref()?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut h);
+        Some(dir.join(format!("{sha}-{:016x}.cwasm", h.finish())))
+    }
+
+    fn load_from_disk(&self, sha: &str) -> Option<wasmtime::Module> {
+        let path = self.cache_path(sha)?;
+        if !path.is_file() {
+            return None;
+        }
+        // SAFETY: `deserialize_file` trusts the file to be wasmtime's own output. The file sits in
+        // the game's private cache directory, is named by the source's SHA-256 and this engine's
+        // compatibility hash, and was written by `store_on_disk` through `write_atomic` (temp
+        // file, fsync, rename), so it is never torn. Mods cannot reach it: level 1 has no file
+        // system, level 2 only `user://mods/<mod_id>/`; level 3 is trusted by definition.
+        // wasmtime still rejects an artifact from another version or configuration.
+        match unsafe { wasmtime::Module::deserialize_file(&self.engine, &path) } {
+            Ok(module) => Some(module),
+            Err(_) => {
+                let _ = std::fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    fn store_on_disk(&self, sha: &str, module: &wasmtime::Module) {
+        let Some(path) = self.cache_path(sha) else {
+            return;
+        };
+        let Ok(bytes) = module.serialize() else {
+            return;
+        };
+        if let Some(dir) = path.parent() {
+            if std::fs::create_dir_all(dir).is_err() {
+                return;
+            }
+        }
+        // A cache that cannot be written only costs a compile next time.
+        let _ = crate::atomic_file::write_atomic(&path, &bytes);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,116 @@
+//! Calling into a mod: finding its entry point, checking an export's arguments, and running
+//! `main` with C-style `argv`.
+
+use crate::error::WasgoError;
+use crate::state::InstanceState;
+use wasmtime::{Func, Instance, Store, Val, ValType};
+
+/// The shape of the mod's entry point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MainKind {
+    /// WASI command `_start()`.
+    Start,
+    /// `main() -> i32`.
+    MainNoArgs,
+    /// `main(argc, argv) -> i32`.
+    MainArgs,
+}
+
+/// The mod's entry point, if it has one of the shapes [`MainKind`] lists.
+pub(crate) fn find_main(store: &mut Store<InstanceState>, instance: &Instance) -> Option<MainKind> {
+    if let Some(f) = instance.get_func(&mut *store, "_start") {
+        if f.typed::<(), ()>(&*store).is_ok() {
+            return Some(MainKind::Start);
+        }
+    }
+    let f = instance.get_func(&mut *store, "main")?;
+    if f.typed::<(), i32>(&*store).is_ok() {
+        Some(MainKind::MainNoArgs)
+    } else if f.typed::<(i32, i32), i32>(&*store).is_ok() {
+        Some(MainKind::MainArgs)
+    } else {
+        None
+    }
+}
+
+pub(crate) fn check_args(
+    name: &str,
+    export: &str,
+    func: &Func,
+    store: &Store<InstanceState>,
+    args: &[Val],
+) -> Result<usize, WasgoError> {
+    let ty = func.ty(store);
+    let params: Vec<ValType> = ty.params().collect();
+    if params.len() != args.len() {
+        return Err(WasgoError::BadArguments(format!(
+            "`{name}`.`{export}` takes {} arguments, {} were given",
+            params.len(),
+            args.len()
+        )));
+    }
+    for (i, (p, a)) in params.iter().zip(args).enumerate() {
+        if !a.ty(store).map(|t| t.matches(p)).unwrap_or(false) {
+            return Err(WasgoError::BadArguments(format!(
+                "argument {} of `{name}`.`{export}` must be {p}",
+                i + 1
+            )));
+        }
+    }
+    let n_results = ty.results().len();
+    Ok(n_results)
+}
+
+/// Runs the entry point `kind`; returns its exit code (0 for `_start`).
+pub(crate) fn call_main(
+    store: &mut Store<InstanceState>,
+    instance: &Instance,
+    kind: MainKind,
+) -> wasmtime::Result<i32> {
+    match kind {
+        MainKind::Start => {
+            instance
+                .get_typed_func::<(), ()>(&mut *store, "_start")?
+                .call(&mut *store, ())?;
+            Ok(0)
+        }
+        MainKind::MainNoArgs => instance
+            .get_typed_func::<(), i32>(&mut *store, "main")?
+            .call(&mut *store, ()),
+        MainKind::MainArgs => {
+            let (argc, argv) = write_argv(store, instance)?;
+            instance
+                .get_typed_func::<(i32, i32), i32>(&mut *store, "main")?
+                .call(&mut *store, (argc, argv))
+        }
+    }
+}
+
+/// Lays out C-style `argv` (program name first) in the mod's memory through its `malloc(size,
+/// align)` export. Without `malloc`, `main` gets `(0, 0)`: the arguments stay reachable through
+/// WASI `args_get`.
+fn write_argv(
+    store: &mut Store<InstanceState>,
+    instance: &Instance,
+) -> wasmtime::Result<(i32, i32)> {
+    let Ok(malloc) = instance.get_typed_func::<(i32, i32), i32>(&mut *store, "malloc") else {
+        return Ok((0, 0));
+    };
+    let Some(memory) = instance.get_memory(&mut *store, "memory") else {
+        return Ok((0, 0));
+    };
+    let mut argv = vec![store.data().name.clone()];
+    argv.extend(store.data().wasi_args.iter().cloned());
+    let mut pointers = Vec::with_capacity(argv.len());
+    for arg in &argv {
+        let mut bytes = arg.as_bytes().to_vec();
+        bytes.push(0);
+        let ptr = malloc.call(&mut *store, (bytes.len() as i32, 1))?;
+        crate::guest::write_bytes(&memory, &mut *store, "main", ptr, &bytes)?;
+        pointers.extend_from_slice(&ptr.to_le_bytes());
+    }
+    pointers.extend_from_slice(&0i32.to_le_bytes());
+    let table = malloc.call(&mut *store, (pointers.len() as i32, 4))?;
+    crate::guest::write_bytes(&memory, &mut *store, "main", table, &pointers)?;
+    Ok((argv.len() as i32, table))
+}

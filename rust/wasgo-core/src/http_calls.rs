@@ -1,0 +1,135 @@
+//! The host functions of level-2 HTTP, `wasgo.http_request` and `wasgo.http_body`: they read
+//! the mod's memory, check the request and hand it to the [`HttpHost`](crate::http::HttpHost)
+//! on the main thread; the rules and the per-instance table are in [`http`](crate::http).
+
+use crate::error::KilledTrap;
+use crate::guest;
+use crate::http::{HttpCall, HttpMethod, Lookup, MAX_IN_FLIGHT, MAX_KEPT, MAX_REQUEST_BODY_BYTES};
+use crate::permissions::Permission;
+use crate::state::InstanceState;
+use std::sync::Arc;
+use wasmtime::Caller;
+
+/// `wasgo.http_request(url, method, body) -> id`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn request(
+    c: &mut Caller<'_, InstanceState>,
+    up: i32,
+    ul: i32,
+    mp: i32,
+    ml: i32,
+    bp: i32,
+    bl: i32,
+) -> wasmtime::Result<i32> {
+    const F: &str = "wasgo.http_request";
+    if ul as u32 as usize > crate::urls::MAX_URL_BYTES {
+        return Ok(c.data_mut().fail(
+            -3,
+            format!(
+                "`{F}`: a URL may be at most {} bytes, not {}",
+                crate::urls::MAX_URL_BYTES,
+                ul as u32
+            ),
+        ));
+    }
+    let url = guest::read_str(c, F, up, ul)?;
+    let method = guest::read_str(c, F, mp, ml)?;
+    if bl as u32 as usize > MAX_REQUEST_BODY_BYTES {
+        return Ok(c.data_mut().fail(
+            -3,
+            format!(
+                "`{F}`: a request body may be at most {MAX_REQUEST_BODY_BYTES} bytes, not {}",
+                bl as u32
+            ),
+        ));
+    }
+    let body = guest::read_bytes(c, F, bp, bl)?;
+    let state = c.data_mut();
+    if !state.permissions.has(Permission::Network) {
+        let message = format!(
+            "`{}` has not been granted the `network` permission; call `wasgo.request_permission(\"network\")` and try again once the game grants it",
+            state.name
+        );
+        return Ok(state.fail(-6, message));
+    }
+    let Some(method) = HttpMethod::parse(&method) else {
+        return Ok(state.fail(
+            -3,
+            format!(
+                "`{F}`: method `{}` is not one of GET, POST, PUT, PATCH, DELETE",
+                method.escape_debug()
+            ),
+        ));
+    };
+    if !method.has_body() && !body.is_empty() {
+        return Ok(state.fail(
+            -3,
+            format!(
+                "`{F}`: a {} request has no body; pass an empty one",
+                method.as_str()
+            ),
+        ));
+    }
+    let url = match state.http.config.whitelist.check(&url) {
+        Ok(url) => url,
+        Err(e) => return Ok(state.fail(-3, e.0)),
+    };
+    let Some(id) = state.http.begin() else {
+        return Ok(state.fail(-7, format!("`{}` already has {MAX_IN_FLIGHT} HTTP requests in flight; wait for an `http_response`", state.name)));
+    };
+    let hosts = state.hosts.clone();
+    let host = hosts.http.clone();
+    let call = HttpCall {
+        id,
+        key: state.key,
+        mod_name: state.name.clone(),
+        method,
+        url,
+        body,
+        whitelist: state.http.config.whitelist.clone(),
+        max_response_bytes: state.http.config.max_response_bytes,
+        table: Arc::downgrade(&state.http),
+    };
+    let kill = state.kill.clone();
+    let started = hosts
+        .bridge
+        .run(&kill, move || host.start(call))
+        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    let state = c.data_mut();
+    match started {
+        Ok(()) => Ok(id),
+        Err(message) => {
+            state.http.abort(id);
+            Ok(state.fail(-5, message))
+        }
+    }
+}
+
+/// `wasgo.http_body(id, out_ptr, out_cap) -> len`.
+pub(crate) fn body(
+    c: &mut Caller<'_, InstanceState>,
+    id: i32,
+    out_ptr: i32,
+    out_cap: i32,
+) -> wasmtime::Result<i32> {
+    const F: &str = "wasgo.http_body";
+    let lookup = c.data().http.lookup(id);
+    match lookup {
+        Lookup::Missing => Ok(c.data_mut().fail(
+            -1,
+            format!("there is no finished HTTP request with id {id} (a body is kept until it has been read whole, and only the last {MAX_KEPT})"),
+        )),
+        Lookup::InFlight => Ok(c.data_mut().fail(-7, format!("HTTP request {id} is still in flight; its answer arrives at the export `http_response`"))),
+        Lookup::Failed { code, message } => {
+            c.data().http.consume(id);
+            Ok(c.data_mut().fail(code, message))
+        }
+        Lookup::Body(bytes) => {
+            let len = guest::write_out(c, F, out_ptr, out_cap, &bytes)?;
+            if len <= out_cap {
+                c.data().http.consume(id);
+            }
+            Ok(len)
+        }
+    }
+}

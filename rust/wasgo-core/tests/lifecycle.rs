@@ -1,0 +1,425 @@
+//! Instance and module lifecycles: a kill that never waits on the worker, the module cache's
+//! bound and single flight, compile limits, and the CPU-time callback budget.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasgo_core::*;
+
+fn config(name: &str, limits: Limits) -> InstanceConfig {
+    InstanceConfig {
+        name: name.into(),
+        level: SafetyLevel::Safe,
+        limits,
+        args: vec![],
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: 0,
+        network: Default::default(),
+    }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+/// Polls `done` for up to 10 s (a bound for a hung test, not a timing assertion).
+fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
+mod kill {
+    use super::*;
+
+    /// `game.nap()`: sleeps 2 s on the thread serving the bridge.
+    struct Napper {
+        entered: Arc<AtomicBool>,
+    }
+
+    impl GameCallHandler for Napper {
+        fn call(&self, _id: u64, _args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
+            self.entered.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_secs(2));
+            Ok(vec![])
+        }
+    }
+
+    /// A runtime whose bridge is served by another thread, as Godot's main thread would.
+    fn napping_runtime() -> (Arc<Runtime>, Arc<AtomicBool>, Arc<AtomicBool>) {
+        let entered = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (rt_tx, rt_rx) = crossbeam_channel::bounded::<Arc<Runtime>>(1);
+        let (id_tx, id_rx) = crossbeam_channel::bounded(1);
+        let serving_stop = stop.clone();
+        std::thread::spawn(move || {
+            id_tx.send(std::thread::current().id()).unwrap();
+            let rt = rt_rx.recv().unwrap();
+            while !serving_stop.load(Ordering::SeqCst) {
+                rt.bridge().run_pending(Duration::from_millis(5));
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        let hosts = Hosts {
+            game: Arc::new(Napper {
+                entered: entered.clone(),
+            }),
+            bridge: MainThreadBridge::with_main_thread(id_rx.recv().unwrap()),
+            ..Hosts::detached()
+        };
+        let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
+        rt.games().register("game", "nap", &[], &[], 1).unwrap();
+        rt_tx.send(rt.clone()).unwrap();
+        (rt, entered, stop)
+    }
+
+    const NAPS_IN_MAIN: &str = r#"(module
+      (import "game" "nap" (func $nap))
+      (memory (export "memory") 4)
+      (func (export "main") (result i32) (call $nap) (i32.const 0)))"#;
+
+    #[test]
+    fn kill_returns_at_once_while_main_waits_in_a_slow_game_function_and_the_store_is_freed() {
+        let (rt, entered, stop) = napping_runtime();
+        let module = rt.compile(NAPS_IN_MAIN.as_bytes(), "napper").unwrap();
+        let mut inst = ModInstance::new(&rt, &module, config("napper", Limits::default())).unwrap();
+        assert_eq!(rt.stats().instances, 1);
+        assert!(inst.start_main().unwrap());
+        assert!(
+            eventually(|| entered.load(Ordering::SeqCst)),
+            "the game function was never called"
+        );
+
+        let t = Instant::now();
+        assert!(inst.kill("test"));
+        let took = t.elapsed();
+        assert!(took < Duration::from_millis(20), "kill() took {took:?}");
+
+        assert_eq!(inst.status(), ModStatus::Killed);
+        let killed = inst
+            .drain_events()
+            .into_iter()
+            .filter(|e| matches!(e, ModEvent::Killed { .. }))
+            .count();
+        assert_eq!(killed, 1, "one `Killed` event when kill() returned");
+        assert!(
+            !inst.kill("again"),
+            "a second kill reports that it had ended"
+        );
+        assert!(
+            eventually(|| rt.stats().instances == 0),
+            "the store was not freed after the call returned: {:?}",
+            rt.stats()
+        );
+        assert!(eventually(|| {
+            inst.reap_worker();
+            rt.stats().workers == 0
+        }));
+        assert!(inst.drain_events().is_empty(), "nothing after `Killed`");
+        stop.store(true, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn dropping_an_instance_whose_main_waits_in_a_game_function_returns_at_once() {
+        let (rt, entered, stop) = napping_runtime();
+        let module = rt.compile(NAPS_IN_MAIN.as_bytes(), "napper").unwrap();
+        let mut inst = ModInstance::new(&rt, &module, config("napper", Limits::default())).unwrap();
+        inst.start_main().unwrap();
+        assert!(eventually(|| entered.load(Ordering::SeqCst)));
+        let t = Instant::now();
+        drop(inst);
+        assert!(
+            t.elapsed() < Duration::from_millis(20),
+            "drop took {:?}",
+            t.elapsed()
+        );
+        assert!(eventually(
+            || rt.stats().instances == 0 && rt.stats().workers == 0
+        ));
+        stop.store(true, Ordering::SeqCst);
+    }
+}
+
+mod cache {
+    use super::*;
+
+    fn numbered(n: usize) -> String {
+        format!(r#"(module (func (export "n") (result i32) (i32.const {n})))"#)
+    }
+
+    #[test]
+    fn unused_modules_are_evicted_down_to_the_bound_and_used_ones_stay() {
+        let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+        let held: Vec<_> = (0..40)
+            .map(|n| rt.compile(numbered(n).as_bytes(), "held").unwrap())
+            .collect();
+        for n in 40..240 {
+            drop(rt.compile(numbered(n).as_bytes(), "dropped").unwrap());
+        }
+        assert_eq!(rt.stats().compiles, 240);
+        assert!(
+            eventually(|| rt.stats().modules <= 40 + 32),
+            "the cache holds {} modules",
+            rt.stats().modules
+        );
+        let again = rt.compile(numbered(3).as_bytes(), "held").unwrap();
+        assert!(
+            Arc::ptr_eq(&again, &held[3]),
+            "a module in use is found again"
+        );
+        assert_eq!(rt.stats().compiles, 240);
+        drop((held, again));
+        for n in 240..440 {
+            drop(rt.compile(numbered(n).as_bytes(), "dropped").unwrap());
+        }
+        // The last compile thread lets go of its module just after handing it over.
+        assert!(eventually(|| rt.stats().modules <= 32), "{:?}", rt.stats());
+        rt.trim_cache();
+        assert!(eventually(|| rt.stats().modules == 0), "{:?}", rt.stats());
+    }
+
+    #[test]
+    fn threads_compiling_the_same_bytes_at_once_share_one_compile() {
+        let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+        let mut wat = String::from("(module");
+        for i in 0..400 {
+            wat.push_str(&format!(
+                "(func (export \"f{i}\") (param i32) (result i32) (i32.mul (i32.add (local.get 0) (i32.const {i})) (i32.const 7)))"
+            ));
+        }
+        wat.push(')');
+        let barrier = Arc::new(std::sync::Barrier::new(6));
+        let threads: Vec<_> = (0..6)
+            .map(|_| {
+                let (rt, wat, barrier) = (rt.clone(), wat.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    rt.compile(wat.as_bytes(), "shared").unwrap()
+                })
+            })
+            .collect();
+        let modules: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(modules.iter().all(|m| Arc::ptr_eq(m, &modules[0])));
+        assert_eq!(rt.stats().compiles, 1, "{:?}", rt.stats());
+        assert_eq!(rt.stats().cache_hits, 5);
+    }
+}
+
+mod compile_limits {
+    use super::*;
+
+    #[test]
+    fn a_module_over_the_size_limit_is_refused_naming_the_size_and_the_setting() {
+        let cfg = RuntimeConfig {
+            max_module_bytes: 16,
+            ..RuntimeConfig::default()
+        };
+        let rt = Runtime::new(cfg, Hosts::detached()).unwrap();
+        let err = rt.compile(b"(module (memory 1))", "big").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                WasgoError::ModuleTooLarge {
+                    size: 19,
+                    limit: 16,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("19 bytes") && text.contains("wasgo/limits/module_mb"),
+            "{text}"
+        );
+        assert_eq!(rt.stats().compiles, 0);
+    }
+
+    #[test]
+    fn a_compile_past_the_time_limit_is_refused_and_its_module_is_cached_later() {
+        let cfg = RuntimeConfig {
+            compile_timeout: Duration::ZERO,
+            ..RuntimeConfig::default()
+        };
+        let rt = Runtime::new(cfg, Hosts::detached()).unwrap();
+        let mut wat = String::from("(module");
+        for i in 0..300 {
+            wat.push_str(&format!(
+                "(func (export \"f{i}\") (result i32) (i32.const {i}))"
+            ));
+        }
+        wat.push(')');
+        let err = rt.compile(wat.as_bytes(), "slow").unwrap_err();
+        assert!(matches!(err, WasgoError::CompileTimeout { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("wasgo/limits/compile_timeout_ms"),
+            "{err}"
+        );
+        assert!(
+            eventually(|| rt.stats().compiles == 1),
+            "the compile never finished"
+        );
+        assert!(
+            rt.compile(wat.as_bytes(), "slow").is_ok(),
+            "the finished compile is cached"
+        );
+    }
+
+    #[test]
+    fn a_background_compile_is_polled_without_blocking_and_shares_the_cache() {
+        let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+        let wat = r#"(module (func (export "f") (result i32) (i32.const 5)))"#;
+        let mut ticket = rt.compile_in_background(wat.as_bytes(), "bg");
+        assert_eq!(ticket.name(), "bg");
+        let module = loop {
+            match ticket.try_take() {
+                Ok(outcome) => break outcome.unwrap(),
+                Err(back) => ticket = back,
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        let hit = rt.compile_in_background(wat.as_bytes(), "again");
+        assert!(hit.is_ready(), "a cached module is ready at once");
+        assert!(Arc::ptr_eq(&hit.wait().unwrap(), &module));
+        let bad = rt.compile_in_background(b"not wasm", "bad").wait();
+        assert!(matches!(bad, Err(WasgoError::Compile { .. })), "{bad:?}");
+    }
+}
+
+mod budget {
+    use super::*;
+
+    /// `game.burn(ms)`: uses `ms` of CPU time on the calling thread (a main-thread entry's).
+    struct Burner;
+
+    impl GameCallHandler for Burner {
+        fn call(&self, _id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
+            let [GameValue::I32(ms)] = args[..] else {
+                return Err("burn takes one i32".into());
+            };
+            let start = wasgo_core::budget::thread_cpu_time();
+            while wasgo_core::budget::thread_cpu_time() - start < Duration::from_millis(ms as u64) {
+                std::hint::spin_loop();
+            }
+            Ok(vec![])
+        }
+    }
+
+    const BURNS: &str = r#"(module
+      (import "game" "burn" (func $burn (param i32)))
+      (func $after)
+      (func (export "work") (param i32)
+        (call $burn (local.get 0))
+        (call $after)
+        (loop $l (br_if $l (i32.const 0))))
+      (func (export "process") (param f64) (loop $l (br $l))))"#;
+
+    fn limits(budget_ms: u64, factor: u32, strikes: u32) -> Limits {
+        Limits {
+            callback_budget: Duration::from_millis(budget_ms),
+            callback_wall_backstop_factor: factor,
+            budget_strikes: strikes,
+            ..Limits::default()
+        }
+    }
+
+    fn burner(limits: Limits) -> (Arc<Runtime>, ModInstance) {
+        let hosts = Hosts {
+            game: Arc::new(Burner),
+            ..Hosts::detached()
+        };
+        let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
+        rt.games()
+            .register("game", "burn", &strings(&["i32"]), &[], 1)
+            .unwrap();
+        let module = rt.compile(BURNS.as_bytes(), "burner").unwrap();
+        let inst = ModInstance::new(&rt, &module, config("burner", limits)).unwrap();
+        (rt, inst)
+    }
+
+    #[test]
+    fn a_busy_looping_process_traps_at_the_wall_clock_backstop() {
+        let (_rt, mut inst) = burner(limits(10, 4, 3));
+        let WasgoError::Trap(info) = inst.call("process", &[Val::F64(0)]).unwrap_err() else {
+            panic!("expected a trap")
+        };
+        assert_eq!(info.kind, TrapKind::CallbackBudget);
+        assert!(
+            info.message
+                .contains("overran its callback budget of 10 ms"),
+            "{}",
+            info.message
+        );
+        assert!(info.message.contains("wall-clock"), "{}", info.message);
+        assert_eq!(inst.status(), ModStatus::Trapped);
+    }
+
+    #[test]
+    fn a_first_overrun_is_a_warning_with_the_figures_and_the_call_completes() {
+        let (_rt, mut inst) = burner(limits(10, 100, 3));
+        inst.call("work", &[Val::I32(30)])
+            .expect("the overrun is let finish");
+        let events = inst.drain_events();
+        let warning = events
+            .iter()
+            .find_map(|e| match e {
+                ModEvent::BudgetWarning {
+                    export,
+                    cpu_ms,
+                    budget_ms,
+                    strikes,
+                    wall_ms,
+                } => Some((export.clone(), *cpu_ms, *wall_ms, *budget_ms, *strikes)),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no budget warning: {events:?}"));
+        let (export, cpu_ms, wall_ms, budget_ms, strikes) = warning;
+        assert_eq!((export.as_str(), budget_ms, strikes), ("work", 10, 1));
+        assert!(
+            cpu_ms >= 10 && wall_ms >= cpu_ms.min(30) / 2,
+            "cpu {cpu_ms} ms, wall {wall_ms} ms"
+        );
+        assert_eq!(inst.status(), ModStatus::Alive);
+        inst.call("work", &[Val::I32(0)]).expect("still alive");
+    }
+
+    #[test]
+    fn repeated_overruns_trap_at_the_budget() {
+        let (_rt, mut inst) = burner(limits(10, 100, 3));
+        for _ in 0..2 {
+            inst.call("work", &[Val::I32(30)])
+                .expect("warned, not stopped");
+        }
+        let WasgoError::Trap(info) = inst.call("work", &[Val::I32(30)]).unwrap_err() else {
+            panic!("expected a trap")
+        };
+        assert_eq!(info.kind, TrapKind::CallbackBudget);
+        assert!(
+            info.message.contains("overran its callback budget"),
+            "{}",
+            info.message
+        );
+        assert!(info.message.contains("3rd time"), "{}", info.message);
+        let warnings = inst
+            .drain_events()
+            .into_iter()
+            .filter(|e| matches!(e, ModEvent::BudgetWarning { .. }))
+            .count();
+        assert_eq!(warnings, 2);
+    }
+
+    #[test]
+    fn one_strike_restores_the_trap_at_the_first_overrun() {
+        let (_rt, mut inst) = burner(limits(10, 100, 1));
+        let WasgoError::Trap(info) = inst.call("work", &[Val::I32(30)]).unwrap_err() else {
+            panic!("expected a trap")
+        };
+        assert_eq!(info.kind, TrapKind::CallbackBudget);
+    }
+}
