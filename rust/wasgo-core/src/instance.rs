@@ -10,9 +10,10 @@ use crate::catalog::Signature;
 use crate::error::{TrapInfo, TrapKind, WasgoError};
 use crate::events::{event_channel, EventQueue, EventSink, ModEvent, OutputSource};
 use crate::level::SafetyLevel;
+use crate::limits::Limits;
 use crate::module::CompiledModule;
 use crate::runtime::Runtime;
-use crate::state::{DeadlineKind, HostTrap, InstanceState, KillSwitch, KilledTrap, Limits};
+use crate::state::{DeadlineKind, HostTrap, InstanceState, KillSwitch, KilledTrap};
 use crate::wasi::{self, LineSink, WasiDirs};
 use parking_lot::Mutex;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -365,7 +366,7 @@ impl ModInstance {
                     .map(|f| (e.name().to_string(), crate::abi::signature_of(f)))
             })
             .collect();
-        let mut this = ModInstance {
+        let this = ModInstance {
             shared,
             events: queue,
             worker: None,
@@ -459,7 +460,10 @@ impl ModInstance {
     /// [`WasgoError::Busy`] while `main` runs, [`WasgoError::Ended`] after the instance ended,
     /// [`WasgoError::NoSuchExport`], [`WasgoError::BadArguments`], or [`WasgoError::Trap`] (the
     /// instance has then ended and a `Trapped` event was sent).
-    pub fn call(&mut self, name: &str, args: &[Val]) -> Result<Vec<Val>, WasgoError> {
+    /// Takes `&self` so that an owner can keep the instance reachable while it runs (a game
+    /// function the mod calls may reach the owner again); a nested call finds the store busy and
+    /// answers [`WasgoError::Busy`].
+    pub fn call(&self, name: &str, args: &[Val]) -> Result<Vec<Val>, WasgoError> {
         let shared = self.shared.clone();
         let Some(mut guard) = shared.live.try_lock() else {
             return Err(WasgoError::Busy {
@@ -563,6 +567,14 @@ impl ModInstance {
         if self.worker.as_ref().is_some_and(|w| w.is_finished()) {
             let _ = self.worker.take().map(|w| w.join());
         }
+    }
+
+    /// Throws the kill switch without waiting: the entry that runs now (on this thread or on the
+    /// worker) traps at its next check and frees nothing yet. For an owner that is itself inside
+    /// one of the instance's calls; it calls [`ModInstance::kill`] once that call has returned,
+    /// which sets the status and sends the `Killed` event.
+    pub fn request_kill(&self, reason: &str) {
+        self.shared.kill.kill(reason);
     }
 
     /// Ends the instance: stops a running `main` (also while it waits in a host call), joins its

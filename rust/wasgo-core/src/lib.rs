@@ -24,12 +24,14 @@
 
 pub mod abi;
 pub mod bridge;
+pub mod delivery;
 pub use wasgo_catalog::catalog;
 pub mod error;
 pub mod events;
 pub mod game;
 pub mod grants;
 mod guest;
+pub mod handles;
 pub mod hostfns;
 pub mod http;
 pub mod instance;
@@ -41,6 +43,7 @@ pub mod linking;
 pub mod module;
 pub mod objects;
 pub mod permissions;
+pub mod redirect;
 pub mod runtime;
 pub mod sandbox;
 pub mod state;

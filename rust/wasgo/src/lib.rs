@@ -21,8 +21,13 @@ mod http;
 mod live;
 mod module_res;
 mod objects;
+mod own_ui;
 mod permissions;
+mod runtime;
 mod script;
+mod script_calls;
+mod script_core;
+mod script_delivery;
 mod settings;
 
 pub use engine::WasmEngine;
@@ -41,7 +46,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
     fn on_stage_init(stage: InitStage) {
         if stage == InitStage::Scene {
             settings::register();
-            if let Err(e) = engine::start_runtime() {
+            if let Err(e) = runtime::start_runtime() {
                 godot_error!("WasGo: {e}; mods will not run");
             }
             let singleton = WasmEngine::new_alloc();
@@ -57,6 +62,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
             live::kill_all("the game is shutting down");
             http::close_all();
             permissions::close();
+            own_ui::clear();
             module_res::unregister_loader();
             let name = WasmEngine::class_id().to_string_name();
             let mut engine = Engine::singleton();
@@ -64,12 +70,12 @@ unsafe impl ExtensionLibrary for WasgoExtension {
                 engine.unregister_singleton(&name);
                 singleton.free();
             }
-            engine::stop_runtime();
+            runtime::stop_runtime();
         }
     }
 
     fn on_main_loop_frame() {
-        if let Some(runtime) = engine::runtime() {
+        if let Some(runtime) = runtime::runtime() {
             runtime.bridge().run_pending(BRIDGE_BUDGET_PER_FRAME);
         }
         http::poll_all();
