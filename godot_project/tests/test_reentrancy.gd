@@ -190,3 +190,4 @@ func test_a_trapped_handler_can_restart_the_mod() -> void:
 	expect_eq(restarted[0], OK, "start() from a `trapped` handler")
 	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status after the restart")
 	expect_eq(node.call_export("add", [4, 5]), 9, "the new instance answers")
+

@@ -118,7 +118,7 @@ impl IResourceFormatLoader for WasmModuleLoader {
     }
 
     fn handles_type(&self, type_: StringName) -> bool {
-        type_ == StringName::from("WasmModule") || type_ == StringName::from("Resource")
+        type_ == "WasmModule" || type_ == "Resource"
     }
 
     fn get_resource_type(&self, path: GString) -> GString {

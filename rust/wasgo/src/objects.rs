@@ -279,46 +279,71 @@ impl InstanceObjects {
     ) -> Result<(), ObjectError> {
         let (slot, index) = self.prop(level, handle, name)?;
         let hot = slot.props[index].hot;
-        match (&mut slot.typed, hot, value) {
+        let handled = match (&mut slot.typed, hot, value) {
             (
                 Typed::Node2D(node),
                 Hot::Position,
                 WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y }),
-            ) => return Ok(node.set_position(Vector2::new(*x, *y))),
+            ) => {
+                node.set_position(Vector2::new(*x, *y));
+                true
+            }
             (
                 Typed::Node2D(node),
                 Hot::GlobalPosition,
                 WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y }),
-            ) => return Ok(node.set_global_position(Vector2::new(*x, *y))),
+            ) => {
+                node.set_global_position(Vector2::new(*x, *y));
+                true
+            }
             (
                 Typed::Node2D(node),
                 Hot::Scale,
                 WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y }),
-            ) => return Ok(node.set_scale(Vector2::new(*x, *y))),
+            ) => {
+                node.set_scale(Vector2::new(*x, *y));
+                true
+            }
             (Typed::Node2D(node), Hot::Rotation, WireVariant::Float(r)) => {
-                return Ok(node.set_rotation(*r as f32))
+                node.set_rotation(*r as f32);
+                true
             }
             (
                 Typed::Node3D(node),
                 Hot::Position,
                 WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z }),
-            ) => return Ok(node.set_position(Vector3::new(*x, *y, *z))),
+            ) => {
+                node.set_position(Vector3::new(*x, *y, *z));
+                true
+            }
             (
                 Typed::Node3D(node),
                 Hot::GlobalPosition,
                 WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z }),
-            ) => return Ok(node.set_global_position(Vector3::new(*x, *y, *z))),
+            ) => {
+                node.set_global_position(Vector3::new(*x, *y, *z));
+                true
+            }
             (
                 Typed::Node3D(node),
                 Hot::Scale,
                 WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z }),
-            ) => return Ok(node.set_scale(Vector3::new(*x, *y, *z))),
+            ) => {
+                node.set_scale(Vector3::new(*x, *y, *z));
+                true
+            }
             (
                 Typed::Node3D(node),
                 Hot::Rotation,
                 WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z }),
-            ) => return Ok(node.set_rotation(Vector3::new(*x, *y, *z))),
-            _ => {}
+            ) => {
+                node.set_rotation(Vector3::new(*x, *y, *z));
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            return Ok(());
         }
         let mut obj = slot.obj.clone();
         let sname = slot.props[index].sname.clone();
