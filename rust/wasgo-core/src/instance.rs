@@ -366,7 +366,7 @@ impl ModInstance {
                     .map(|f| (e.name().to_string(), crate::abi::signature_of(f)))
             })
             .collect();
-        let this = ModInstance {
+        let mut this = ModInstance {
             shared,
             events: queue,
             worker: None,
@@ -460,10 +460,17 @@ impl ModInstance {
     /// [`WasgoError::Busy`] while `main` runs, [`WasgoError::Ended`] after the instance ended,
     /// [`WasgoError::NoSuchExport`], [`WasgoError::BadArguments`], or [`WasgoError::Trap`] (the
     /// instance has then ended and a `Trapped` event was sent).
-    /// Takes `&self` so that an owner can keep the instance reachable while it runs (a game
-    /// function the mod calls may reach the owner again); a nested call finds the store busy and
-    /// answers [`WasgoError::Busy`].
-    pub fn call(&self, name: &str, args: &[Val]) -> Result<Vec<Val>, WasgoError> {
+    pub fn call(&mut self, name: &str, args: &[Val]) -> Result<Vec<Val>, WasgoError> {
+        self.call_shared(name, args)
+    }
+
+    /// [`ModInstance::call`] through a shared reference, so that an owner can keep the instance
+    /// reachable while it runs (a game function the mod calls may reach the owner again); a
+    /// nested call finds the store busy and answers [`WasgoError::Busy`].
+    ///
+    /// # Errors
+    /// As [`ModInstance::call`].
+    pub fn call_shared(&self, name: &str, args: &[Val]) -> Result<Vec<Val>, WasgoError> {
         let shared = self.shared.clone();
         let Some(mut guard) = shared.live.try_lock() else {
             return Err(WasgoError::Busy {

@@ -222,7 +222,7 @@ impl ScriptCore {
             )));
         }
         self.depth.set(self.depth.get() + 1);
-        let result = live::frame_budget().measure(|| instance.call(name, args));
+        let result = live::frame_budget().measure(|| instance.call_shared(name, args));
         drop(instance);
         self.depth.set(self.depth.get() - 1);
         if self.depth.get() == 0 {
