@@ -173,6 +173,9 @@ func test_a_mod_killed_while_writing_a_large_file_leaves_a_whole_file() -> void:
 		probe.node.kill()
 		kills += 1
 		expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status after kill()")
+		# kill() does not wait for a write in progress: the worker finishes (or abandons) it and
+		# removes its temporary file when the host call returns.
+		expect(await wait_for_no_workers(), "the writer's thread is still alive 2 s after kill %d" % attempt)
 		var bytes := FileAccess.get_file_as_bytes(sandbox(id) + "big.bin")
 		expect_eq(bytes.size(), size, "size of big.bin after kill %d (after %d rounds)" % [attempt, rounds])
 		if bytes.size() > 0:

@@ -4,8 +4,11 @@
 extends "res://tests/lib/level2_test.gd"
 
 
+## WasGo's dialogs: internal children of the root window, never under a mod's node.
 func _dialogs(probe: ModProbe) -> Array:
-	return probe.node.get_children().filter(func(c: Node) -> bool: return c is ConfirmationDialog)
+	expect(probe.node.get_children(true).all(func(c: Node) -> bool: return not c is ConfirmationDialog),
+		"a dialog sits under the mod's node")
+	return tree.root.get_children(true).filter(func(c: Node) -> bool: return c is ConfirmationDialog and c.name.begins_with("WasgoPermissionDialog"))
 
 
 func test_the_dialog_names_the_mod_and_the_power_and_allow_grants() -> void:
@@ -15,7 +18,7 @@ func test_the_dialog_names_the_mod_and_the_power_and_allow_grants() -> void:
 	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
 	await frames(2)
 	var dialogs := _dialogs(probe)
-	if not expect_eq(dialogs.size(), 1, "dialogs under the mod's node"):
+	if not expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
 		return
 	var dialog: ConfirmationDialog = dialogs[0]
 	expect(dialog.visible, "the dialog is shown")
@@ -39,7 +42,7 @@ func test_deny_keeps_the_permission_and_stops_asking() -> void:
 	op_code(probe, 5, ["network"])
 	await frames(2)
 	var dialogs := _dialogs(probe)
-	if not expect_eq(dialogs.size(), 1, "dialogs under the mod's node"):
+	if not expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
 		return
 	expect_contains((dialogs[0] as ConfirmationDialog).dialog_text, "HTTP requests", "the dialog names the power")
 	(dialogs[0] as ConfirmationDialog).get_cancel_button().pressed.emit()
@@ -49,3 +52,37 @@ func test_deny_keeps_the_permission_and_stops_asking() -> void:
 	expect_eq(_dialogs(probe).size(), 0, "no new dialog after Deny")
 	expect_eq(op_code(probe, 6, ["http://127.0.0.1:9/x", "GET", ""]), -6, "http_request after Deny")
 	expect_eq(saved_grants("l2_dialog_no"), PackedStringArray(), "nothing saved")
+
+
+var _attack_paths: PackedStringArray = []
+
+
+func test_a_mod_cannot_reach_or_rewrite_the_dialog_and_deny_never_grants() -> void:
+	expect_eq(register_game_function("attack", "path",
+		func(i: int) -> String: return _attack_paths[i] if i >= 0 and i < _attack_paths.size() else "",
+		["i32"], ["string"], 1), OK, "registering attack.path")
+	set_setting(SAFETY_LEVEL, 3)
+	var probe := new_mod("dialog_attacker", {"module": wat_module("dialog_attack"), "safety_level": 2})
+	forget_grants(probe)
+	if not expect_eq(start(probe), OK, "start()"):
+		return
+	expect_eq(probe.node.call_export("ask_files", []), 0, "request_permission(files)")
+	await frames(3)
+	var dialogs := _dialogs(probe)
+	if not expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
+		return
+	var dialog: ConfirmationDialog = dialogs[0]
+	var ok := dialog.get_ok_button()
+	var cancel := dialog.get_cancel_button()
+	_attack_paths = PackedStringArray([str(dialog.get_path()), str(ok.get_path()),
+		str(cancel.get_path()), str(probe.node.get_path())])
+	for i in 3:
+		expect_eq(probe.node.call_export("try_path", [i, 1]), -1, "get_node(%s) by the mod" % _attack_paths[i])
+	expect(probe.node.call_export("try_path", [3, 0]) > 0, "the mod still reaches its own node")
+	expect_eq(ok.text, "Allow", "the Allow button's text")
+	expect_eq(cancel.text, "Deny", "the Deny button's text")
+	cancel.pressed.emit()
+	await frames(2)
+	expect_eq(saved_grants("dialog_attacker"), PackedStringArray(), "grants saved after Deny")
+	expect_eq(_dialogs(probe).size(), 0, "the dialog is gone")
+	forget_grants(probe)

@@ -20,6 +20,7 @@
 //! The host functions themselves (reading the mod's memory) are in
 //! [`http_calls`](crate::http_calls); this file is the service they use.
 
+use crate::delivery::DeliveryQueue;
 use crate::ids::InstanceKey;
 use crate::urls::{Url, Whitelist};
 use parking_lot::Mutex;
@@ -166,13 +167,24 @@ enum Kept {
     Failed { code: i32, message: String },
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct TableInner {
     last_id: i32,
     in_flight: BTreeSet<i32>,
     finished: VecDeque<(i32, Kept)>,
-    /// `(id, status)` pairs for `http_response`, oldest first.
-    notify: VecDeque<(i32, i32)>,
+    /// `(id, status)` pairs for `http_response`, oldest first (at most [`MAX_KEPT`]).
+    notify: DeliveryQueue<(i32, i32)>,
+}
+
+impl Default for TableInner {
+    fn default() -> TableInner {
+        TableInner {
+            last_id: 0,
+            in_flight: BTreeSet::new(),
+            finished: VecDeque::new(),
+            notify: DeliveryQueue::new(MAX_KEPT),
+        }
+    }
 }
 
 /// One instance's requests: ids, what is in flight, finished outcomes and pending
@@ -228,7 +240,7 @@ impl HttpTable {
         if !inner.in_flight.remove(&id) {
             return;
         }
-        inner.notify.push_back((id, outcome.status()));
+        inner.notify.push((id, outcome.status()));
         let kept = match outcome {
             HttpOutcome::Response { body, .. } => Kept::Body(Arc::new(body)),
             HttpOutcome::Failed { code, message } => Kept::Failed { code, message },
@@ -237,25 +249,16 @@ impl HttpTable {
         while inner.finished.len() > MAX_KEPT {
             inner.finished.pop_front();
         }
-        while inner.notify.len() > MAX_KEPT {
-            inner.notify.pop_front();
-        }
     }
 
     /// Takes the pending `http_response(id, status)` calls, oldest first.
     pub fn take_notifications(&self) -> Vec<(i32, i32)> {
-        self.inner.lock().notify.drain(..).collect()
+        self.inner.lock().notify.take().into()
     }
 
     /// Puts back calls that could not be made yet (while `main` holds the instance).
     pub fn requeue_notifications(&self, notes: Vec<(i32, i32)>) {
-        let mut inner = self.inner.lock();
-        for note in notes.into_iter().rev() {
-            inner.notify.push_front(note);
-        }
-        while inner.notify.len() > MAX_KEPT {
-            inner.notify.pop_front();
-        }
+        self.inner.lock().notify.requeue(notes.into());
     }
 
     pub(crate) fn lookup(&self, id: i32) -> Lookup {

@@ -367,6 +367,16 @@ impl ModInstance {
     /// [`WasgoError::NoSuchExport`], [`WasgoError::BadArguments`], or [`WasgoError::Trap`] (the
     /// instance has then ended and a `Trapped` event was sent).
     pub fn call(&mut self, name: &str, args: &[Val]) -> Result<Vec<Val>, WasgoError> {
+        self.call_shared(name, args)
+    }
+
+    /// [`ModInstance::call`] through a shared reference, so that an owner can keep the instance
+    /// reachable while it runs (a game function the mod calls may reach the owner again); a
+    /// nested call finds the store busy and answers [`WasgoError::Busy`].
+    ///
+    /// # Errors
+    /// As [`ModInstance::call`].
+    pub fn call_shared(&self, name: &str, args: &[Val]) -> Result<Vec<Val>, WasgoError> {
         let shared = self.shared.clone();
         let Some(mut guard) = shared.live.try_lock() else {
             return Err(WasgoError::Busy {
@@ -484,6 +494,14 @@ impl ModInstance {
         if self.worker.as_ref().is_some_and(|w| w.handle.is_finished()) {
             let _ = self.worker.take().map(|w| w.handle.join());
         }
+    }
+
+    /// Throws the kill switch without waiting: the entry that runs now (on this thread or on the
+    /// worker) traps at its next check and frees nothing yet. For an owner that is itself inside
+    /// one of the instance's calls; it calls [`ModInstance::kill`] once that call has returned,
+    /// which sets the status and sends the `Killed` event.
+    pub fn request_kill(&self, reason: &str) {
+        self.shared.kill.kill(reason);
     }
 
     /// Ends the instance without waiting for it: throws the kill switch (a running `main` stops

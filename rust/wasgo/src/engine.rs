@@ -1,101 +1,10 @@
-//! The `WasmEngine` singleton and the process-wide runtime behind it.
+//! The `WasmEngine` singleton class. The runtime it fronts and its helpers live in `runtime.rs`.
 
 use crate::game_calls;
 use crate::live;
-use crate::module_res::WasmModule;
-use crate::settings;
-use godot::classes::FileAccess;
+use crate::module_res::{compile_to_resource, WasmModule};
+use crate::runtime::{self, name_from_path, read_file, report, runtime, runtime_or_report};
 use godot::prelude::*;
-use parking_lot::RwLock;
-use std::sync::Arc;
-use wasgo_core::{Hosts, Runtime, RuntimeConfig, WasgoError};
-
-static RUNTIME: RwLock<Option<Arc<Runtime>>> = RwLock::new(None);
-
-/// The runtime, if the extension started it.
-pub fn runtime() -> Option<Arc<Runtime>> {
-    RUNTIME.read().clone()
-}
-
-/// Starts the runtime on the main thread (extension init).
-pub fn start_runtime() -> Result<(), WasgoError> {
-    let cache_dir = settings::string(settings::CACHE_DIR, "user://wasgo_cache");
-    let config = RuntimeConfig {
-        debug_info: settings::boolean(settings::DEBUG_INFO, false),
-        cache_dir: (!cache_dir.is_empty()).then(|| settings::globalize(&cache_dir).into()),
-        ..RuntimeConfig::default()
-    };
-    let hosts = Hosts::new(
-        Arc::new(crate::objects::GodotObjectHost),
-        Arc::new(crate::http::GodotHttpHost),
-        Arc::new(game_calls::GodotGameCalls),
-    );
-    let runtime = Runtime::new(config, hosts)?;
-    *RUNTIME.write() = Some(runtime);
-    Ok(())
-}
-
-/// Stops the runtime (extension deinit): its ticker thread ends once the last user lets go.
-pub fn stop_runtime() {
-    game_calls::clear();
-    RUNTIME.write().take();
-}
-
-thread_local! {
-    static LAST_ERROR: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-}
-
-/// Records an engine-level error: printed to Godot's output and kept for `get_last_error()`.
-pub fn report(message: String) {
-    godot_error!("WasGo: {message}");
-    LAST_ERROR.with(|e| *e.borrow_mut() = message);
-}
-
-fn runtime_or_report() -> Option<Arc<Runtime>> {
-    let r = runtime();
-    if r.is_none() {
-        report("the WasGo runtime is not running (see the first WasGo error in the log)".into());
-    }
-    r
-}
-
-/// Reads a file through Godot's `FileAccess` (so `res://` works inside exported games).
-pub fn read_file(path: &str) -> Result<Vec<u8>, String> {
-    if !FileAccess::file_exists(path) {
-        return Err(format!(
-            "cannot read `{path}`: no such file (use a `res://` or `user://` path to a .wasm file)"
-        ));
-    }
-    let bytes = FileAccess::get_file_as_bytes(path);
-    if bytes.is_empty() {
-        let err = FileAccess::get_open_error();
-        if err != godot::global::Error::OK {
-            return Err(format!("cannot read `{path}`: {err:?}"));
-        }
-    }
-    Ok(bytes.to_vec())
-}
-
-/// The mod name a path gives: its file name without extension.
-pub fn name_from_path(path: &str) -> String {
-    let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    file.strip_suffix(".wasm")
-        .or_else(|| file.strip_suffix(".wat"))
-        .unwrap_or(file)
-        .to_string()
-}
-
-/// Compiles bytes into a `WasmModule` resource, reporting failures.
-pub fn compile_to_resource(bytes: &[u8], name: &str, path: &str) -> Option<Gd<WasmModule>> {
-    let runtime = runtime_or_report()?;
-    match runtime.compile(bytes, name) {
-        Ok(compiled) => Some(WasmModule::from_compiled(compiled, name, path)),
-        Err(e) => {
-            report(e.to_string());
-            None
-        }
-    }
-}
 
 /// The one WebAssembly engine of the game (engine singleton `WasmEngine`).
 ///
@@ -263,13 +172,6 @@ impl WasmEngine {
     /// The message of the last failed `WasmEngine` call.
     #[func]
     fn get_last_error(&self) -> GString {
-        LAST_ERROR.with(|e| GString::from(e.borrow().as_str()))
-    }
-}
-
-impl WasmEngine {
-    /// The last engine error as text (for nodes that report it as their own).
-    pub fn last_error_text() -> String {
-        LAST_ERROR.with(|e| e.borrow().clone())
+        GString::from(runtime::last_error_text().as_str())
     }
 }

@@ -5,24 +5,25 @@
 //! own `HTTPClient` — a `RefCounted` outside the scene tree, so no mod can reach it through
 //! `get_node` — and is advanced by [`poll_all`] once per frame (`on_main_loop_frame`). Here:
 //!
-//! - redirects (301, 302, 303, 307, 308) are followed by hand, each target resolved against the
-//!   current URL and checked against the same whitelist; a refused target or more than
-//!   [`MAX_REDIRECTS`] hops ends the request with -3 (303, and 301/302 for anything but `GET`,
-//!   continue as a `GET` without body, as browsers do);
+//! - redirects are followed by hand, by the core's policy (`wasgo_core::redirect::follow`: each
+//!   target resolved against the current URL and checked against the same whitelist, at most
+//!   `MAX_REDIRECTS` hops, 303 and 301/302 for anything but `GET` continue as a `GET` without
+//!   body); a refused hop ends the request with -3;
 //! - a declared `Content-Length` over the response cap fails at once, and a body read in chunks
 //!   is cut off as soon as it passes the cap (-3): at most the cap plus one 64 KiB chunk is ever
 //!   held;
 //! - a request ends with -5 on any network error or after [`REQUEST_TIMEOUT`];
 //! - requests of an instance that has ended are closed at the next frame.
 
-use crate::engine;
 use godot::classes::http_client::{Method, Status};
 use godot::classes::{HttpClient, TlsOptions};
 use godot::global::Error;
 use godot::prelude::*;
 use std::cell::RefCell;
 use std::time::Instant;
-use wasgo_core::http::{MAX_REDIRECTS, REQUEST_TIMEOUT};
+use wasgo_catalog::ErrorCode;
+use wasgo_core::http::REQUEST_TIMEOUT;
+use wasgo_core::redirect;
 use wasgo_core::urls::{Scheme, Url};
 use wasgo_core::{HttpCall, HttpHost, HttpMethod, HttpOutcome};
 
@@ -42,7 +43,7 @@ pub struct GodotHttpHost;
 
 impl HttpHost for GodotHttpHost {
     fn start(&self, call: HttpCall) -> Result<(), String> {
-        if !engine::runtime().is_some_and(|r| r.bridge().on_main_thread()) {
+        if !godot::init::is_main_thread() {
             return Err("wasgo host bug: an HTTP request was started off the main thread".into());
         }
         let busy = TRANSFERS.with(|t| t.borrow().len() >= MAX_TRANSFERS);
@@ -335,7 +336,7 @@ impl Transfer {
     /// Handles the response headers: a redirect, a body over the cap, or go on to the body.
     fn on_headers(&mut self) -> Headers {
         let code = self.client.get_response_code();
-        if matches!(code, 301 | 302 | 303 | 307 | 308) {
+        if redirect::is_redirect(code) {
             if let Some(location) = header(&self.client.get_response_headers(), "location") {
                 return self.redirect(code, &location);
             }
@@ -357,36 +358,30 @@ impl Transfer {
     }
 
     fn redirect(&mut self, code: i32, location: &str) -> Headers {
-        let from = self.url.to_string();
-        if self.redirects >= MAX_REDIRECTS {
-            return Headers::Done(failed(-3, format!("HTTP request {} was redirected more than {MAX_REDIRECTS} times (last from `{from}`)", self.call.id)));
-        }
-        let target = match self
-            .url
-            .join(location)
-            .and_then(|u| self.call.whitelist.check_url(u))
-        {
-            Ok(url) => url,
-            Err(e) => {
-                return Headers::Done(failed(
-                    -3,
-                    format!(
-                        "HTTP request {}: `{from}` redirected to `{}`, which is refused: {e}",
-                        self.call.id,
-                        location.escape_debug()
-                    ),
-                ));
+        let hop = redirect::follow(
+            &self.url,
+            self.method,
+            self.send_body,
+            code,
+            location,
+            self.redirects,
+            &self.call.whitelist,
+        );
+        match hop {
+            Ok(hop) => {
+                self.redirects += 1;
+                self.url = hop.url;
+                self.method = hop.method;
+                self.send_body = hop.send_body;
+                match self.connect() {
+                    Ok(()) => Headers::Redirected,
+                    Err(e) => Headers::Done(failed(ErrorCode::CallFailed.code(), e)),
+                }
             }
-        };
-        self.redirects += 1;
-        if code == 303 || (matches!(code, 301 | 302) && self.method != HttpMethod::Get) {
-            self.method = HttpMethod::Get;
-            self.send_body = false;
-        }
-        self.url = target;
-        match self.connect() {
-            Ok(()) => Headers::Redirected,
-            Err(e) => Headers::Done(failed(-5, e)),
+            Err(e) => Headers::Done(failed(
+                ErrorCode::InvalidArgument.code(),
+                format!("HTTP request {}: {e}", self.call.id),
+            )),
         }
     }
 }

@@ -5,9 +5,22 @@
 //! without Godot lives in the core; this crate converts values, reads project settings, keeps
 //! Godot objects on the main thread and turns core events into signals.
 //!
+//! Layout (each module imports only modules below it, except the older `convert` ↔ `objects`
+//! pair):
+//! - classes: `engine.rs` (`WasmEngine`), `module_res.rs` (`WasmModule` and its loader),
+//!   `script.rs` (`WasmScript`);
+//! - the script's working state: `script_core.rs` (entries into the mod, the borrow-free
+//!   invariant, re-entrancy), `script_delivery.rs` (events, callbacks, HTTP answers),
+//!   `script_calls.rs` (`call_export`);
+//! - services: `live.rs` (live scripts, the frame driver, the frame budget), `permissions.rs`
+//!   (grants and WasGo's dialog, answering through a closure), `own_ui.rs` (WasGo's UI no mod may
+//!   reach), `objects.rs`, `http.rs`, `game_calls.rs` (the core's hosts), `runtime.rs` (the
+//!   runtime handle, engine errors, file reading), `settings.rs`, `convert.rs`.
+//!
 //! Threads: Godot objects (`Gd`, `Callable`, `Variant`) never leave the main thread. Worker
 //! threads running a mod's `main` reach Godot only through the core's main-thread bridge, which
 //! [`WasgoExtension::on_main_loop_frame`] drains every frame, together with each script's events.
+//! No gdext borrow of a node is held while its mod runs (see `script_core.rs`).
 
 use godot::classes::Engine;
 use godot::init::{gdextension, ExtensionLibrary, InitStage};
@@ -21,8 +34,13 @@ mod http;
 mod live;
 mod module_res;
 mod objects;
+mod own_ui;
 mod permissions;
+mod runtime;
 mod script;
+mod script_calls;
+mod script_core;
+mod script_delivery;
 mod settings;
 
 pub use engine::WasmEngine;
@@ -41,7 +59,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
     fn on_stage_init(stage: InitStage) {
         if stage == InitStage::Scene {
             settings::register();
-            if let Err(e) = engine::start_runtime() {
+            if let Err(e) = runtime::start_runtime() {
                 godot_error!("WasGo: {e}; mods will not run");
             }
             let singleton = WasmEngine::new_alloc();
@@ -57,6 +75,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
             live::kill_all("the game is shutting down");
             http::close_all();
             permissions::close();
+            own_ui::clear();
             module_res::unregister_loader();
             let name = WasmEngine::class_id().to_string_name();
             let mut engine = Engine::singleton();
@@ -64,12 +83,12 @@ unsafe impl ExtensionLibrary for WasgoExtension {
                 engine.unregister_singleton(&name);
                 singleton.free();
             }
-            engine::stop_runtime();
+            runtime::stop_runtime();
         }
     }
 
     fn on_main_loop_frame() {
-        if let Some(runtime) = engine::runtime() {
+        if let Some(runtime) = runtime::runtime() {
             runtime.bridge().run_pending(BRIDGE_BUDGET_PER_FRAME);
         }
         http::poll_all();

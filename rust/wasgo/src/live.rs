@@ -1,44 +1,338 @@
-//! The `WasmScript` nodes that have an instance, so the frame hook can deliver their events and
-//! `kill_all` can reach them. Main thread only.
+//! The scripts that have an instance, the frame driver that runs their `process` and
+//! `physics_process`, and the frame budget shared by all mods. Main thread only.
+//!
+//! Frame callbacks do not come through gdext's `INode::process` virtuals (which hold a
+//! `bind_mut()` of the node while the mod runs; see `script_core.rs`): one Callable connected to
+//! the SceneTree's `process_frame` and one to its `physics_frame` call every live script, with
+//! the node's own delta, when the node would process (`is_processing()`, `can_process()`, so
+//! `set_process(false)` and pausing work as for any node).
+//!
+//! # The frame budget
+//!
+//! `wasgo/limits/frame_budget_ms` bounds the time all mods' main-thread callbacks (process,
+//! physics_process, native_callback, http_response) take together in one frame. Once it is spent,
+//! signal callbacks and HTTP answers wait for the next frame (in order; their queues are bounded),
+//! and the `process` calls of the remaining mods are skipped this frame — not queued: they run
+//! next frame, and the next frame starts with the mods skipped now (round robin). A mod whose own
+//! callbacks take more than [`OVERRUN_FACTOR`] times the budget frame after frame is warned about after
+//! [`OVERRUN_WARN_FRAMES`] such frames in a row and killed after [`OVERRUN_KILL_FRAMES`].
+//!
+//! The list is a slab: a script knows its slot, so adding and removing are O(1).
 
-use crate::script::WasmScript;
+use crate::settings;
+use godot::classes::{Engine, Node, SceneTree};
 use godot::prelude::*;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use std::time::{Duration, Instant};
+use wasgo_catalog::abi::export;
 
-thread_local! {
-    static SCRIPTS: RefCell<Vec<InstanceId>> = const { RefCell::new(Vec::new()) };
+/// A mod overruns in a frame when its callbacks take more than this many whole frame budgets
+/// (a backlog of callbacks is delivered up to the budget plus one callback, which is not one).
+pub const OVERRUN_FACTOR: u32 = 2;
+/// Frames in a row a mod may take more than the whole frame budget before it is warned about.
+pub const OVERRUN_WARN_FRAMES: u32 = 30;
+/// Frames in a row a mod may take more than the whole frame budget before it is killed.
+pub const OVERRUN_KILL_FRAMES: u32 = 300;
+
+/// What the list needs of a script (implemented by `script_core::ScriptCore`, which sits above
+/// this module).
+pub trait LiveScript {
+    /// Where the script sits in the list (`None` when it is not in it).
+    fn live_slot(&self) -> &Cell<Option<usize>>;
+    /// The node, for its processing flags and delta (`None` once it is freed).
+    fn frame_node(&self) -> Option<Gd<Node>>;
+    /// The node's name, for messages.
+    fn name(&self) -> String;
+    /// Runs the mod's `process` or `physics_process` export with `delta`.
+    fn run_frame(self: Rc<Self>, export: &str, delta: f64);
+    /// Delivers what the mod raised (events, callbacks, HTTP answers).
+    fn deliver(self: Rc<Self>);
+    /// Kills the mod with `reason` and delivers its `killed`.
+    fn end(self: Rc<Self>, reason: &str);
 }
 
-pub fn add(id: InstanceId) {
-    SCRIPTS.with(|s| {
-        let mut s = s.borrow_mut();
-        if !s.contains(&id) {
-            s.push(id);
+/// The time one frame's mod callbacks have taken.
+pub struct FrameBudget {
+    limit: Cell<Duration>,
+    spent: Cell<Duration>,
+    /// Entries being measured (a nested entry, one mod calling another, is counted once).
+    nesting: Cell<u32>,
+}
+
+impl FrameBudget {
+    const fn new() -> FrameBudget {
+        FrameBudget {
+            limit: Cell::new(Duration::from_millis(8)),
+            spent: Cell::new(Duration::ZERO),
+            nesting: Cell::new(0),
+        }
+    }
+
+    /// Whether this frame's mod callbacks may go on.
+    pub fn has_room(&self) -> bool {
+        self.spent.get() < self.limit.get()
+    }
+
+    fn spent(&self) -> Duration {
+        self.spent.get()
+    }
+
+    fn next_frame(&self) {
+        let ms = settings::int(settings::FRAME_BUDGET_MS, settings::DEFAULT_FRAME_BUDGET_MS);
+        self.limit.set(Duration::from_millis(ms.max(1) as u64));
+        self.spent.set(Duration::ZERO);
+    }
+}
+
+struct Entry {
+    core: Weak<dyn LiveScript>,
+    /// Frames in a row this script took more than the whole budget.
+    overrun_frames: u32,
+    /// Time this script's callbacks took this frame.
+    spent: Duration,
+}
+
+#[derive(Default)]
+struct Live {
+    slots: Vec<Option<Entry>>,
+    free: Vec<usize>,
+    /// Where the next frame's `process` round starts (round robin under the budget).
+    next_start: usize,
+    hooked: bool,
+}
+
+thread_local! {
+    static LIVE: RefCell<Live> = RefCell::new(Live::default());
+    static BUDGET: FrameBudget = const { FrameBudget::new() };
+}
+
+/// The frame budget (main thread).
+pub fn frame_budget() -> BudgetRef {
+    BudgetRef
+}
+
+/// A handle on the main thread's [`FrameBudget`].
+pub struct BudgetRef;
+
+impl BudgetRef {
+    /// See [`FrameBudget::measure`]. The thread-local is not borrowed while `f` runs.
+    pub fn measure<R>(&self, f: impl FnOnce() -> R) -> R {
+        let outermost = BUDGET.with(|b| {
+            let outer = b.nesting.get() == 0;
+            b.nesting.set(b.nesting.get() + 1);
+            outer
+        });
+        let start = Instant::now();
+        let r = f();
+        let took = start.elapsed();
+        BUDGET.with(|b| {
+            b.nesting.set(b.nesting.get() - 1);
+            if outermost {
+                b.spent.set(b.spent.get() + took);
+            }
+        });
+        r
+    }
+
+    pub fn has_room(&self) -> bool {
+        BUDGET.with(FrameBudget::has_room)
+    }
+
+    fn spent(&self) -> Duration {
+        BUDGET.with(FrameBudget::spent)
+    }
+
+    fn limit(&self) -> Duration {
+        BUDGET.with(|b| b.limit.get())
+    }
+
+    fn next_frame(&self) {
+        BUDGET.with(FrameBudget::next_frame)
+    }
+}
+
+/// Adds a script (O(1); a script already in the list stays where it is).
+pub fn add(core: Rc<dyn LiveScript>) {
+    hook_frames();
+    if core.live_slot().get().is_some() {
+        return;
+    }
+    let entry = Entry {
+        core: Rc::downgrade(&core),
+        overrun_frames: 0,
+        spent: Duration::ZERO,
+    };
+    let index = LIVE.with(|l| {
+        let mut l = l.borrow_mut();
+        match l.free.pop() {
+            Some(i) => {
+                l.slots[i] = Some(entry);
+                i
+            }
+            None => {
+                l.slots.push(Some(entry));
+                l.slots.len() - 1
+            }
+        }
+    });
+    core.live_slot().set(Some(index));
+}
+
+/// Removes the script whose slot is `slot` (O(1)); nothing when it is not in the list.
+pub fn remove(slot: &Cell<Option<usize>>) {
+    let Some(index) = slot.take() else {
+        return;
+    };
+    LIVE.with(|l| {
+        let mut l = l.borrow_mut();
+        if l.slots.get(index).is_some_and(|s| s.is_some()) {
+            l.slots[index] = None;
+            l.free.push(index);
         }
     });
 }
 
-pub fn remove(id: InstanceId) {
-    SCRIPTS.with(|s| s.borrow_mut().retain(|x| *x != id));
+fn snapshot() -> Vec<(usize, Rc<dyn LiveScript>)> {
+    LIVE.with(|l| {
+        l.borrow()
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((i, s.as_ref()?.core.upgrade()?)))
+            .collect()
+    })
 }
 
-fn snapshot() -> Vec<Gd<WasmScript>> {
-    let ids = SCRIPTS.with(|s| s.borrow().clone());
-    ids.into_iter()
-        .filter_map(|id| Gd::<WasmScript>::try_from_instance_id(id).ok())
-        .collect()
-}
-
-/// Delivers every script's pending events as signals (once per frame).
-pub fn pump_all() {
-    for mut script in snapshot() {
-        script.bind_mut().pump();
+/// Connects the frame driver to the SceneTree once.
+fn hook_frames() {
+    if LIVE.with(|l| l.borrow().hooked) {
+        return;
     }
+    let Some(tree) = Engine::singleton()
+        .get_main_loop()
+        .and_then(|m| m.try_cast::<SceneTree>().ok())
+    else {
+        return;
+    };
+    let mut tree = tree;
+    let process = Callable::from_fn("wasgo_process_frame", |_args: &[&Variant]| {
+        run_frame_callbacks(false);
+    });
+    let physics = Callable::from_fn("wasgo_physics_frame", |_args: &[&Variant]| {
+        run_frame_callbacks(true);
+    });
+    tree.connect("process_frame", &process);
+    tree.connect("physics_frame", &physics);
+    LIVE.with(|l| l.borrow_mut().hooked = true);
+}
+
+/// Calls every live script's `process` (or `physics_process`) while the frame budget lasts,
+/// starting where the last frame's round stopped.
+fn run_frame_callbacks(physics: bool) {
+    let scripts = snapshot();
+    if scripts.is_empty() {
+        return;
+    }
+    let start = LIVE.with(|l| l.borrow().next_start) % scripts.len();
+    let export = if physics {
+        export::PHYSICS_PROCESS
+    } else {
+        export::PROCESS
+    };
+    for offset in 0..scripts.len() {
+        let (slot, core) = &scripts[(start + offset) % scripts.len()];
+        if !frame_budget().has_room() {
+            if !physics {
+                LIVE.with(|l| l.borrow_mut().next_start = start + offset);
+            }
+            return;
+        }
+        let Some(node) = core.frame_node() else {
+            continue;
+        };
+        let runs = if physics {
+            node.is_physics_processing()
+        } else {
+            node.is_processing()
+        };
+        if !runs || !node.can_process() {
+            continue;
+        }
+        let delta = if physics {
+            node.get_physics_process_delta_time()
+        } else {
+            node.get_process_delta_time()
+        };
+        drop(node);
+        let before = frame_budget().spent();
+        core.clone().run_frame(export, delta);
+        charge(*slot, frame_budget().spent().saturating_sub(before));
+    }
+    if !physics {
+        LIVE.with(|l| l.borrow_mut().next_start = start);
+    }
+}
+
+fn charge(slot: usize, time: Duration) {
+    LIVE.with(|l| {
+        if let Some(Some(e)) = l.borrow_mut().slots.get_mut(slot) {
+            e.spent += time;
+        }
+    });
+}
+
+/// Delivers every script's pending events and queued callbacks (once per frame), then closes the
+/// frame's budget: reports mods that keep taking more than all of it.
+pub fn pump_all() {
+    for (slot, core) in snapshot() {
+        let before = frame_budget().spent();
+        core.deliver();
+        charge(slot, frame_budget().spent().saturating_sub(before));
+    }
+    end_frame();
+}
+
+fn end_frame() {
+    let limit = frame_budget().limit();
+    let mut to_kill = Vec::new();
+    LIVE.with(|l| {
+        for entry in l.borrow_mut().slots.iter_mut().flatten() {
+            if entry.spent > limit * OVERRUN_FACTOR {
+                entry.overrun_frames += 1;
+            } else {
+                entry.overrun_frames = 0;
+            }
+            let ms = entry.spent.as_secs_f64() * 1000.0;
+            entry.spent = Duration::ZERO;
+            if entry.overrun_frames == OVERRUN_WARN_FRAMES {
+                godot_warn!(
+                    "WasGo: a mod's callbacks took {ms:.1} ms this frame, more than {OVERRUN_FACTOR} times the frame budget of {} ms (`{}`), for {OVERRUN_WARN_FRAMES} frames in a row; it is killed after {OVERRUN_KILL_FRAMES}",
+                    limit.as_millis(),
+                    settings::FRAME_BUDGET_MS
+                );
+            }
+            if entry.overrun_frames >= OVERRUN_KILL_FRAMES {
+                entry.overrun_frames = 0;
+                to_kill.push(entry.core.clone());
+            }
+        }
+    });
+    for core in to_kill.iter().filter_map(Weak::upgrade) {
+        let reason = format!(
+            "its callbacks took more than {OVERRUN_FACTOR} times the frame budget ({} ms, `{}`) for {OVERRUN_KILL_FRAMES} frames in a row",
+            limit.as_millis(),
+            settings::FRAME_BUDGET_MS
+        );
+        godot_error!("WasGo: `{}` was killed: {reason}", core.name());
+        core.end(&reason);
+    }
+    frame_budget().next_frame();
 }
 
 /// Kills every script's instance.
 pub fn kill_all(reason: &str) {
-    for mut script in snapshot() {
-        script.bind_mut().kill_with(reason);
+    for (_, core) in snapshot() {
+        core.end(reason);
     }
 }

@@ -1,6 +1,6 @@
 //! The `WasmModule` resource and the `.wasm` resource loader.
 
-use crate::engine;
+use crate::runtime;
 use godot::classes::{IResourceFormatLoader, ResourceFormatLoader, ResourceLoader};
 use godot::prelude::*;
 use std::cell::RefCell;
@@ -54,7 +54,7 @@ impl WasmModule {
     /// (the import links to an error stub that traps when called).
     #[func]
     fn get_imports(&self) -> Array<VarDictionary> {
-        let (Some(compiled), Some(runtime)) = (&self.compiled, engine::runtime()) else {
+        let (Some(compiled), Some(runtime)) = (&self.compiled, runtime::runtime()) else {
             return Array::new();
         };
         compiled
@@ -88,7 +88,7 @@ impl WasmModule {
     /// The function imports (as "module.name") that are error stubs at safety [param level].
     #[func]
     fn get_unexposed_imports(&self, level: i64) -> PackedStringArray {
-        let (Some(compiled), Some(runtime)) = (&self.compiled, engine::runtime()) else {
+        let (Some(compiled), Some(runtime)) = (&self.compiled, runtime::runtime()) else {
             return PackedStringArray::new();
         };
         let Some(level) = SafetyLevel::from_number(level) else {
@@ -118,7 +118,7 @@ impl IResourceFormatLoader for WasmModuleLoader {
     }
 
     fn handles_type(&self, type_: StringName) -> bool {
-        type_ == StringName::from("WasmModule") || type_ == StringName::from("Resource")
+        type_ == "WasmModule" || type_ == "Resource"
     }
 
     fn get_resource_type(&self, path: GString) -> GString {
@@ -137,14 +137,14 @@ impl IResourceFormatLoader for WasmModuleLoader {
         _cache_mode: i32,
     ) -> Variant {
         let path = path.to_string();
-        let bytes = match engine::read_file(&path) {
+        let bytes = match runtime::read_file(&path) {
             Ok(b) => b,
             Err(e) => {
-                engine::report(e);
+                runtime::report(e);
                 return godot::global::Error::ERR_FILE_CANT_OPEN.to_variant();
             }
         };
-        match engine::compile_to_resource(&bytes, &engine::name_from_path(&path), &path) {
+        match compile_to_resource(&bytes, &runtime::name_from_path(&path), &path) {
             Some(module) => module.to_variant(),
             None => godot::global::Error::ERR_FILE_CORRUPT.to_variant(),
         }
@@ -164,5 +164,17 @@ pub fn register_loader() {
 pub fn unregister_loader() {
     if let Some(loader) = LOADER.with(|l| l.borrow_mut().take()) {
         ResourceLoader::singleton().remove_resource_format_loader(&loader);
+    }
+}
+
+/// Compiles bytes into a `WasmModule` resource, reporting failures.
+pub fn compile_to_resource(bytes: &[u8], name: &str, path: &str) -> Option<Gd<WasmModule>> {
+    let runtime = runtime::runtime_or_report()?;
+    match runtime.compile(bytes, name) {
+        Ok(compiled) => Some(WasmModule::from_compiled(compiled, name, path)),
+        Err(e) => {
+            runtime::report(e.to_string());
+            None
+        }
     }
 }

@@ -6,13 +6,17 @@
 //! mod holds their handle. Handles are per instance and die with it, as do its connections.
 
 use crate::convert::{from_wire, to_wire};
+use crate::own_ui;
 use crate::settings;
 use godot::classes::{ClassDb, Engine, FileAccess, Node, Node2D, Node3D, Object, RefCounted};
 use godot::prelude::*;
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
+use wasgo_catalog::ErrorCode;
 use wasgo_core::allowlist::{Allowlist, MemberKind};
+use wasgo_core::delivery::DeliveryQueue;
+use wasgo_core::handles::{DecisionCache, HandleError, HandleTable};
 use wasgo_core::{
     InstanceKey, ObjectError, ObjectHost, ObjectOp, ObjectReply, SafetyLevel, WireVariant,
 };
@@ -64,7 +68,6 @@ enum Typed {
 /// is made. A `Gd` of a non-RefCounted object does not keep it alive: every use checks
 /// `is_instance_valid()` first, so a freed object answers -4.
 struct Slot {
-    id: InstanceId,
     obj: Gd<Object>,
     /// Set for RefCounted objects, which the mod keeps alive while it holds the handle.
     _strong: Option<Gd<RefCounted>>,
@@ -113,15 +116,13 @@ impl Hot {
 /// One instance's objects.
 pub struct InstanceObjects {
     script: InstanceId,
-    slots: Vec<Option<Slot>>,
-    free: Vec<usize>,
-    by_id: HashMap<InstanceId, i32>,
+    /// The mod's handles (the core's table: checked handle arithmetic, one handle per object).
+    slots: HandleTable<InstanceId, Slot>,
     connections: Vec<(InstanceId, StringName, Callable)>,
     callback_args: Vec<Variant>,
-    /// Allowlist decisions per handle and member kind (cleared when a handle is released).
-    decisions: FastMap<(i32, MemberKind), FastMap<Box<str>, bool>>,
-    /// The allowlist generation `decisions` were made under.
-    decisions_generation: u64,
+    /// Allowlist decisions per handle and member kind (cleared when a handle is released or
+    /// the allowlist changes).
+    decisions: DecisionCache<MemberKind>,
     /// Member names the mod used, as StringNames (made once: making one takes a global lock).
     names: FastMap<Box<str>, StringName>,
 }
@@ -130,22 +131,23 @@ impl InstanceObjects {
     fn new(script: InstanceId) -> InstanceObjects {
         InstanceObjects {
             script,
-            slots: Vec::new(),
-            free: Vec::new(),
-            by_id: HashMap::new(),
+            slots: HandleTable::default(),
             connections: Vec::new(),
             callback_args: Vec::new(),
-            decisions: FastMap::default(),
-            decisions_generation: 0,
+            decisions: DecisionCache::default(),
             names: FastMap::default(),
         }
     }
 
-    /// The handle for `obj`, reusing an existing one.
+    /// The handle for `obj`, reusing an existing one; 0 (null) for WasGo's own UI, which no
+    /// mod may reach.
     pub fn handle_of(&mut self, obj: &Gd<Object>) -> i32 {
         let id = obj.instance_id();
-        if let Some(h) = self.by_id.get(&id) {
-            return *h;
+        if let Some(h) = self.slots.find(id) {
+            return h;
+        }
+        if own_ui::contains(obj) {
+            return 0;
         }
         let class = StringName::from(&obj.get_class());
         let typed = if let Ok(n) = obj.clone().try_cast::<Node2D>() {
@@ -156,7 +158,6 @@ impl InstanceObjects {
             Typed::Other
         };
         let slot = Slot {
-            id,
             obj: obj.clone(),
             _strong: obj.clone().try_cast::<RefCounted>().ok(),
             class,
@@ -164,19 +165,8 @@ impl InstanceObjects {
             props: Vec::new(),
             props_generation: 0,
         };
-        let index = match self.free.pop() {
-            Some(i) => {
-                self.slots[i] = Some(slot);
-                i
-            }
-            None => {
-                self.slots.push(Some(slot));
-                self.slots.len() - 1
-            }
-        };
-        let h = index as i32 + 1;
-        self.by_id.insert(id, h);
-        h
+        // A full table (a million live handles) gives the null handle.
+        self.slots.insert_with(id, || slot).unwrap_or(0)
     }
 
     /// The object behind a handle; -4 if the handle is unknown or its object was freed.
@@ -189,16 +179,7 @@ impl InstanceObjects {
     }
 
     fn slot(&self, handle: i32) -> Result<&Slot, ObjectError> {
-        usize::try_from(handle - 1)
-            .ok()
-            .and_then(|i| self.slots.get(i))
-            .and_then(|s| s.as_ref())
-            .ok_or_else(|| {
-                ObjectError::failed(
-                    -4,
-                    format!("{handle} is not a live handle (released, or never given)"),
-                )
-            })
+        self.slots.get(handle).map_err(handle_error)
     }
 
     /// The StringName for a member name the mod passed.
@@ -224,28 +205,15 @@ impl InstanceObjects {
         if level == SafetyLevel::Unsafe {
             return Ok(());
         }
-        let generation = allowlist_generation();
-        if self.decisions_generation != generation {
-            self.decisions.clear();
-            self.decisions_generation = generation;
-        }
-        let cached = self
+        self.slot(handle)?;
+        let slots = &self.slots;
+        let ok = self
             .decisions
-            .get(&(handle, kind))
-            .and_then(|m| m.get(member))
-            .copied();
-        let ok = match cached {
-            Some(ok) => ok,
-            None => {
-                let class = self.slot(handle)?.class.clone();
-                let ok = check(&class, level, kind, member).is_ok();
-                self.decisions
-                    .entry((handle, kind))
-                    .or_default()
-                    .insert(member.into(), ok);
-                ok
-            }
-        };
+            .decide(allowlist_generation(), handle, kind, member, || {
+                slots
+                    .get(handle)
+                    .is_ok_and(|s| check(&s.class, level, kind, member).is_ok())
+            });
         if ok {
             Ok(())
         } else {
@@ -265,16 +233,7 @@ impl InstanceObjects {
         name: &[u8],
     ) -> Result<(&mut Slot, usize), ObjectError> {
         let generation = allowlist_generation();
-        let slot = usize::try_from(handle - 1)
-            .ok()
-            .and_then(|i| self.slots.get_mut(i))
-            .and_then(|s| s.as_mut())
-            .ok_or_else(|| {
-                ObjectError::failed(
-                    -4,
-                    format!("{handle} is not a live handle (released, or never given)"),
-                )
-            })?;
+        let slot = self.slots.get_mut(handle).map_err(handle_error)?;
         if slot.props_generation != generation {
             slot.props.clear();
             slot.props_generation = generation;
@@ -320,46 +279,71 @@ impl InstanceObjects {
     ) -> Result<(), ObjectError> {
         let (slot, index) = self.prop(level, handle, name)?;
         let hot = slot.props[index].hot;
-        match (&mut slot.typed, hot, value) {
+        let handled = match (&mut slot.typed, hot, value) {
             (
                 Typed::Node2D(node),
                 Hot::Position,
                 WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y }),
-            ) => return Ok(node.set_position(Vector2::new(*x, *y))),
+            ) => {
+                node.set_position(Vector2::new(*x, *y));
+                true
+            }
             (
                 Typed::Node2D(node),
                 Hot::GlobalPosition,
                 WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y }),
-            ) => return Ok(node.set_global_position(Vector2::new(*x, *y))),
+            ) => {
+                node.set_global_position(Vector2::new(*x, *y));
+                true
+            }
             (
                 Typed::Node2D(node),
                 Hot::Scale,
                 WireVariant::Vector2(wasgo_core::variant::Vector2 { x, y }),
-            ) => return Ok(node.set_scale(Vector2::new(*x, *y))),
+            ) => {
+                node.set_scale(Vector2::new(*x, *y));
+                true
+            }
             (Typed::Node2D(node), Hot::Rotation, WireVariant::Float(r)) => {
-                return Ok(node.set_rotation(*r as f32))
+                node.set_rotation(*r as f32);
+                true
             }
             (
                 Typed::Node3D(node),
                 Hot::Position,
                 WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z }),
-            ) => return Ok(node.set_position(Vector3::new(*x, *y, *z))),
+            ) => {
+                node.set_position(Vector3::new(*x, *y, *z));
+                true
+            }
             (
                 Typed::Node3D(node),
                 Hot::GlobalPosition,
                 WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z }),
-            ) => return Ok(node.set_global_position(Vector3::new(*x, *y, *z))),
+            ) => {
+                node.set_global_position(Vector3::new(*x, *y, *z));
+                true
+            }
             (
                 Typed::Node3D(node),
                 Hot::Scale,
                 WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z }),
-            ) => return Ok(node.set_scale(Vector3::new(*x, *y, *z))),
+            ) => {
+                node.set_scale(Vector3::new(*x, *y, *z));
+                true
+            }
             (
                 Typed::Node3D(node),
                 Hot::Rotation,
                 WireVariant::Vector3(wasgo_core::variant::Vector3 { x, y, z }),
-            ) => return Ok(node.set_rotation(Vector3::new(*x, *y, *z))),
-            _ => {}
+            ) => {
+                node.set_rotation(Vector3::new(*x, *y, *z));
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            return Ok(());
         }
         let mut obj = slot.obj.clone();
         let sname = slot.props[index].sname.clone();
@@ -398,16 +382,8 @@ impl InstanceObjects {
     }
 
     fn release(&mut self, handle: i32) {
-        let Some(index) = usize::try_from(handle - 1)
-            .ok()
-            .filter(|i| *i < self.slots.len())
-        else {
-            return;
-        };
-        if let Some(slot) = self.slots[index].take() {
-            self.by_id.remove(&slot.id);
-            self.decisions.retain(|(h, _), _| *h != handle);
-            self.free.push(index);
+        if self.slots.release(handle).is_some() {
+            self.decisions.forget(handle);
         }
     }
 
@@ -427,9 +403,9 @@ impl InstanceObjects {
 #[derive(Default)]
 pub struct Outbox {
     /// (callback id, signal arguments), in firing order.
-    pub callbacks: VecDeque<(i32, Vec<Variant>)>,
+    pub callbacks: DeliveryQueue<(i32, Vec<Variant>)>,
     /// `wasgo.emit` calls waiting to become `mod_event` signals.
-    pub mod_events: Vec<(GString, Variant)>,
+    pub mod_events: DeliveryQueue<(GString, Variant)>,
 }
 
 thread_local! {
@@ -541,40 +517,41 @@ fn table(key: InstanceKey) -> Option<Rc<RefCell<InstanceObjects>>> {
     INSTANCES.with(|i| i.borrow().get(&key).cloned())
 }
 
-/// Takes what the instance's node must deliver now.
-pub fn take_outbox(key: InstanceKey) -> Outbox {
-    OUTBOX.with(|o| {
-        o.borrow_mut()
-            .get_mut(&key)
-            .map(std::mem::take)
-            .unwrap_or_default()
-    })
+/// Takes the `mod_event`s waiting to be emitted, oldest first.
+pub fn take_mod_events(key: InstanceKey) -> VecDeque<(GString, Variant)> {
+    with_outbox(key, |o| o.mod_events.take()).unwrap_or_default()
+}
+
+/// Takes the signal deliveries waiting for the mod's `native_callback`, oldest first.
+pub fn take_callbacks(key: InstanceKey) -> VecDeque<(i32, Vec<Variant>)> {
+    with_outbox(key, |o| o.callbacks.take()).unwrap_or_default()
+}
+
+fn with_outbox<R>(key: InstanceKey, f: impl FnOnce(&mut Outbox) -> R) -> Option<R> {
+    OUTBOX.with(|o| o.borrow_mut().get_mut(&key).map(f))
 }
 
 fn post(key: InstanceKey, f: impl FnOnce(&mut Outbox)) {
-    OUTBOX.with(|o| {
-        if let Some(outbox) = o.borrow_mut().get_mut(&key) {
-            f(outbox);
-        }
-    });
+    with_outbox(key, f);
 }
 
-/// Most signal deliveries that may wait for a busy instance; later ones are dropped.
-const MAX_WAITING_CALLBACKS: usize = 10_000;
-
-/// Puts callbacks back (in front, keeping their order) while `main` holds the instance.
-pub fn requeue_callbacks(key: InstanceKey, mut callbacks: VecDeque<(i32, Vec<Variant>)>) {
-    post(key, |o| {
-        callbacks.extend(o.callbacks.drain(..));
-        if callbacks.len() > MAX_WAITING_CALLBACKS {
-            godot_warn!(
-                "WasGo: {} signal deliveries to a mod busy in `main` were dropped",
-                callbacks.len() - MAX_WAITING_CALLBACKS
-            );
-            callbacks.truncate(MAX_WAITING_CALLBACKS);
-        }
-        o.callbacks = callbacks;
+/// Puts callbacks back (in front, keeping their order) while `main` holds the instance or the
+/// frame's budget is spent; the queue is bounded, the oldest deliveries beyond it are dropped.
+pub fn requeue_callbacks(key: InstanceKey, callbacks: VecDeque<(i32, Vec<Variant>)>) {
+    let dropped = with_outbox(key, |o| {
+        o.callbacks.requeue(callbacks);
+        o.callbacks.take_dropped()
     });
+    warn_dropped(dropped.unwrap_or(0), "signal deliveries");
+}
+
+fn warn_dropped(dropped: usize, what: &str) {
+    if dropped > 0 {
+        godot_warn!(
+            "WasGo: {dropped} {what} waiting for a mod were dropped (at most {} wait)",
+            wasgo_core::delivery::DEFAULT_CAPACITY
+        );
+    }
 }
 
 /// Sets the arguments `wasgo.callback_args` returns during one `native_callback`.
@@ -638,6 +615,26 @@ impl ObjectHost for GodotObjectHost {
     }
 }
 
+/// The mod's error for a handle the table refused (-4 for anything but a live handle).
+fn handle_error(e: HandleError) -> ObjectError {
+    ObjectError::failed(e.code().code(), e.to_string())
+}
+
+/// The handle of a node the mod looked up; WasGo's own UI answers "not found" (-1).
+fn found_handle(
+    objects: &mut InstanceObjects,
+    obj: &Gd<Object>,
+    what: &str,
+) -> Result<i32, ObjectError> {
+    match objects.handle_of(obj) {
+        0 => Err(ObjectError::failed(
+            ErrorCode::NotFound.code(),
+            format!("there is no {what}"),
+        )),
+        h => Ok(h),
+    }
+}
+
 fn freed(handle: i32) -> ObjectError {
     ObjectError::failed(
         -4,
@@ -662,7 +659,7 @@ fn run_op(
         ObjectOp::SelfNode => {
             let node = Gd::<Object>::try_from_instance_id(objects.script)
                 .map_err(|_| ObjectError::failed(-4, "the mod's node was freed"))?;
-            Ok(ObjectReply::Int(objects.handle_of(&node)))
+            found_handle(objects, &node, "node for the mod").map(ObjectReply::Int)
         }
         ObjectOp::GetNode { from, path } => {
             let base = if from == 0 {
@@ -677,7 +674,8 @@ fn run_op(
             let node = base
                 .get_node_or_null(&NodePath::from(path.as_str()))
                 .ok_or_else(|| ObjectError::failed(-1, format!("there is no node at `{path}`")))?;
-            Ok(ObjectReply::Int(objects.handle_of(&node.upcast())))
+            found_handle(objects, &node.upcast(), &format!("node at `{path}`"))
+                .map(ObjectReply::Int)
         }
         ObjectOp::Singleton { name } => {
             let allowed = level == SafetyLevel::Unsafe
@@ -696,7 +694,7 @@ fn run_op(
             let obj = engine.get_singleton(&sname).ok_or_else(|| {
                 ObjectError::failed(-1, format!("there is no singleton `{name}`"))
             })?;
-            Ok(ObjectReply::Int(objects.handle_of(&obj)))
+            found_handle(objects, &obj, &format!("singleton `{name}`")).map(ObjectReply::Int)
         }
         ObjectOp::Release { handle } => {
             objects.release(handle);
@@ -750,7 +748,7 @@ fn run_op(
             let callable =
                 Callable::from_fn("wasgo_native_callback", move |args: &[&Variant]| {
                     let args: Vec<Variant> = args.iter().map(|v| (*v).clone()).collect();
-                    post(key, |o| o.callbacks.push_back((callback_id, args)));
+                    post(key, |o| o.callbacks.push((callback_id, args)));
                     Variant::nil()
                 });
             let err = obj.connect(&sname, &callable);

@@ -1,9 +1,11 @@
 //! Grants kept between runs (`user://wasgo/permissions.cfg`) and the dialog WasGo shows when a
-//! mod asks for a permission and the game handles no `permission_requested`.
+//! mod asks for a permission and the game handles no `permission_requested`. The dialog answers
+//! through the closure it is given; this module knows nothing of `WasmScript`.
 
-use crate::script::WasmScript;
+use crate::own_ui;
 use crate::settings;
-use godot::classes::{ConfirmationDialog, DisplayServer};
+use godot::classes::node::InternalMode;
+use godot::classes::{ConfirmationDialog, DisplayServer, Engine, SceneTree};
 use godot::prelude::*;
 use parking_lot::Mutex;
 use wasgo_core::grants::GrantStore;
@@ -63,11 +65,21 @@ fn power(kind: &str, mod_id: &str) -> String {
     }
 }
 
-/// A dialog asking the player whether mod `mod_id` may have `kind`; the answer goes to the
-/// `WasmScript` `script` ([`WasmScript::answer_permission_dialog`]) and the dialog frees itself.
-/// The caller adds it to the tree and pops it up.
-pub fn dialog(script: InstanceId, mod_id: &str, kind: &str) -> Gd<ConfirmationDialog> {
+/// Asks the player whether mod `mod_id` may have `kind` with WasGo's own dialog; `answer` gets
+/// the reply once (true for Allow) and the dialog frees itself. Returns the dialog's id, or `None`
+/// when there is no scene tree to show it in.
+///
+/// The dialog is out of every mod's reach: an internal child of the root window (never under a
+/// mod's node), marked as WasGo's own UI so the object table refuses handles to it and to its
+/// buttons. The answer depends only on which of the dialog's own signals fired (`confirmed` or
+/// `canceled`, connected here), never on a button's text or name.
+pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<InstanceId> {
+    let tree = Engine::singleton()
+        .get_main_loop()
+        .and_then(|m| m.try_cast::<SceneTree>().ok())?;
+    let root = tree.get_root()?;
     let mut dialog = ConfirmationDialog::new_alloc();
+    dialog.set_name("WasgoPermissionDialog");
     dialog.set_title("Mod permission");
     dialog.set_text(&format!(
         "The mod \u{201c}{mod_id}\u{201d} asks for permission to {}.\n\nAllow it?",
@@ -77,17 +89,40 @@ pub fn dialog(script: InstanceId, mod_id: &str, kind: &str) -> Gd<ConfirmationDi
     dialog.set_cancel_button_text("Deny");
     dialog.set_exclusive(false);
     let dialog_id = dialog.instance_id();
+    let answer = std::rc::Rc::new(answer);
     for (signal, allowed) in [("confirmed", true), ("canceled", false)] {
-        let kind = kind.to_string();
-        let answer = Callable::from_fn("wasgo_permission_answer", move |_args: &[&Variant]| {
-            if let Ok(mut node) = Gd::<WasmScript>::try_from_instance_id(script) {
-                node.bind_mut().answer_permission_dialog(&kind, allowed);
-            }
-            if let Ok(mut d) = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id) {
-                d.queue_free();
-            }
-        });
-        dialog.connect(signal, &answer);
+        let answer = answer.clone();
+        let on_answer =
+            Callable::from_fn("wasgo_permission_answer", move |_args: &[&Variant]| {
+                // Free first: the answer runs game code (signals), which must not find the dialog.
+                close_dialog(dialog_id);
+                answer(allowed);
+            });
+        dialog.connect(signal, &on_answer);
     }
-    dialog
+    own_ui::mark(dialog_id);
+    // Deferred: the root may be busy setting up its children (a mod asking from `ready`).
+    let mut root = root;
+    root.call_deferred(
+        "add_child",
+        &[
+            dialog.to_variant(),
+            false.to_variant(),
+            InternalMode::FRONT.to_variant(),
+        ],
+    );
+    dialog.call_deferred("popup_centered", &[]);
+    Some(dialog_id)
+}
+
+/// Closes (frees) one of WasGo's dialogs if it still exists.
+pub fn close_dialog(id: InstanceId) {
+    own_ui::unmark(id);
+    if let Ok(mut dialog) = Gd::<ConfirmationDialog>::try_from_instance_id(id) {
+        if dialog.is_inside_tree() {
+            dialog.queue_free();
+        } else {
+            dialog.free();
+        }
+    }
 }

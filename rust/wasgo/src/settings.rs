@@ -3,7 +3,7 @@
 use godot::classes::ProjectSettings;
 use godot::prelude::*;
 use godot::register::info::PropertyHint;
-use wasgo_core::SafetyLevel;
+use wasgo_core::{Limits, SafetyLevel};
 
 pub const LEVEL: &str = "wasgo/safety/level";
 pub const URL_WHITELIST: &str = "wasgo/safety/url_whitelist";
@@ -15,6 +15,11 @@ pub const MAIN_TIMEOUT_MS: &str = "wasgo/limits/main_timeout_ms";
 pub const STORAGE_MB: &str = "wasgo/limits/storage_mb";
 /// The largest HTTP response body a level-2 mod may receive, in KiB (default 1024).
 pub const HTTP_RESPONSE_KB: &str = "wasgo/limits/http_response_kb";
+/// The time all mods' main-thread callbacks may take together in one frame, in ms (default
+/// [`DEFAULT_FRAME_BUDGET_MS`]); what does not fit waits for the next frame (see `live.rs`).
+pub const FRAME_BUDGET_MS: &str = "wasgo/limits/frame_budget_ms";
+/// The default of [`FRAME_BUDGET_MS`].
+pub const DEFAULT_FRAME_BUDGET_MS: i64 = 8;
 pub const CACHE_DIR: &str = "wasgo/runtime/cache_dir";
 pub const DEBUG_INFO: &str = "wasgo/runtime/debug_info";
 /// Whether mods' output lines are also printed to Godot's output as `[mod] text` (default true).
@@ -79,7 +84,7 @@ pub fn register() {
     );
     add(
         MEMORY_MB,
-        64.to_variant(),
+        (Limits::DEFAULT_MEMORY_MB as i64).to_variant(),
         VariantType::INT,
         PropertyHint::RANGE,
         "1,4096,1,suffix:MiB",
@@ -87,7 +92,7 @@ pub fn register() {
     );
     add(
         CALLBACK_BUDGET_MS,
-        50.to_variant(),
+        (Limits::DEFAULT_CALLBACK_BUDGET_MS as i64).to_variant(),
         VariantType::INT,
         PropertyHint::RANGE,
         "1,10000,1,suffix:ms",
@@ -95,7 +100,7 @@ pub fn register() {
     );
     add(
         MAIN_TIMEOUT_MS,
-        0.to_variant(),
+        (Limits::DEFAULT_MAIN_TIMEOUT_MS as i64).to_variant(),
         VariantType::INT,
         PropertyHint::RANGE,
         "0,3600000,1,or_greater,suffix:ms",
@@ -103,7 +108,7 @@ pub fn register() {
     );
     add(
         STORAGE_MB,
-        16.to_variant(),
+        (Limits::DEFAULT_STORAGE_MB as i64).to_variant(),
         VariantType::INT,
         PropertyHint::RANGE,
         "1,4096,1,suffix:MiB",
@@ -111,10 +116,18 @@ pub fn register() {
     );
     add(
         HTTP_RESPONSE_KB,
-        1024.to_variant(),
+        (Limits::DEFAULT_HTTP_RESPONSE_KB as i64).to_variant(),
         VariantType::INT,
         PropertyHint::RANGE,
         "1,1048576,1,suffix:KiB",
+        true,
+    );
+    add(
+        FRAME_BUDGET_MS,
+        DEFAULT_FRAME_BUDGET_MS.to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,1000,1,suffix:ms",
         true,
     );
     add(
@@ -217,7 +230,9 @@ pub fn network() -> wasgo_core::NetworkConfig {
     }
     wasgo_core::NetworkConfig {
         whitelist: std::sync::Arc::new(whitelist),
-        max_response_bytes: (positive(HTTP_RESPONSE_KB, 1024) as u64) << 10,
+        max_response_bytes: (positive(HTTP_RESPONSE_KB, Limits::DEFAULT_HTTP_RESPONSE_KB as i64)
+            as u64)
+            << 10,
     }
 }
 

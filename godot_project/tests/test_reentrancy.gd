@@ -1,0 +1,193 @@
+## A game reacting to a mod in ordinary ways from inside the mod's own calls — a game function the
+## mod calls from `process` or `native_callback`, a handler of the node's own signals — may free
+## the mod's node, kill it, call into it or reload it: each works or fails with a clear
+## `get_last_error()`, never crashes Godot, never leaks the instance and never recurses without
+## bound.
+extends "res://tests/lib/wasgo_test.gd"
+
+const PROCESS := 0
+const CALLBACK := 1
+
+## What `game.poke` does next: [source it waits for, action]; empty for nothing.
+var _action: Array = []
+var _target: Node = null
+var _result: Variant = null
+var _acted := 0
+var _pokes := 0
+
+
+func _poke(source: int) -> void:
+	_pokes += 1
+	if _action.is_empty() or _action[0] != source:
+		return
+	var action: String = _action[1]
+	_action = []
+	_acted += 1
+	match action:
+		"free":
+			_target.free()
+		"kill":
+			_target.kill()
+		"call_export":
+			_result = _target.call_export("add", [1, 2])
+		"reload":
+			_result = _target.reload()
+		"start":
+			_result = _target.start()
+		"status":
+			_result = _target.get_status()
+
+
+## A started `reenter_game` mod (callback-only) whose `game.poke` acts on its own node.
+func _started(node_name: String) -> ModProbe:
+	var registered := register_game_function("game", "poke", Callable(self, "_poke"),
+		PackedStringArray(["i32"]), PackedStringArray(), 1)
+	expect_eq(registered, OK, "register_function(\"game\", \"poke\")")
+	var probe := new_mod(node_name, {"module": wat_module("reenter_game"), "safety_level": 1})
+	expect_eq(start(probe), OK, "start() of %s" % node_name)
+	_target = probe.node
+	return probe
+
+
+func _instances() -> int:
+	return WasmEngine.get_stats()["instances"]
+
+
+func test_a_game_function_called_from_process_can_free_the_node() -> void:
+	var before := _instances()
+	var probe := _started("reenter_free")
+	await frames(2)
+	expect(_pokes > 0, "`process` calls game.poke: %s" % probe.describe())
+	_action = [PROCESS, "free"]
+	await frames(3)
+	expect_eq(_acted, 1, "game.poke freed the node once")
+	expect(not is_instance_valid(probe.node), "the node is freed")
+	var pokes := _pokes
+	await frames(3)
+	expect_eq(_pokes, pokes, "game.poke calls after the node was freed (the mod must be stopped)")
+	expect_eq(_instances(), before, "instances once the node is freed (none may leak)")
+	await expect_frames_go_on("a game function freed the mod's node")
+
+
+func test_a_game_function_called_from_process_can_kill_the_node() -> void:
+	var probe := _started("reenter_kill")
+	await frames(2)
+	_action = [PROCESS, "kill"]
+	await frames(3)
+	expect_eq(_acted, 1, "game.poke ran kill() once")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status after kill() from a game function")
+	expect_eq(probe.kills, PackedStringArray(["killed by kill()"]), "`killed` emissions")
+	var pokes := _pokes
+	await frames(3)
+	expect_eq(_pokes, pokes, "game.poke calls after kill()")
+
+
+func test_call_export_from_inside_the_mods_own_call_fails_clearly() -> void:
+	var probe := _started("reenter_call")
+	await frames(2)
+	_action = [PROCESS, "call_export"]
+	await frames(2)
+	expect_eq(_acted, 1, "game.poke ran call_export() once")
+	expect_eq(_result, null, "call_export() from inside the mod's own call")
+	expect_contains(probe.node.get_last_error(), "from inside one of its own calls", "get_last_error()")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+	expect_eq(probe.node.call_export("add", [1, 2]), 3, "call_export() from outside afterwards")
+
+
+func test_reload_from_inside_the_mods_own_call_reloads_after_it() -> void:
+	var probe := _started("reenter_reload")
+	await frames(2)
+	expect_eq(probe.started, 1, "`started` emissions before the reload")
+	_action = [PROCESS, "reload"]
+	await frames(3)
+	expect_eq(_acted, 1, "game.poke ran reload() once")
+	expect_eq(_result, OK, "reload() from inside the mod's own call")
+	expect_eq(probe.kills, PackedStringArray(["reloading"]), "`killed` emissions")
+	expect_eq(probe.started, 2, "`started` emissions after the reload")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status after the reload")
+	expect_eq(probe.node.call_export("add", [2, 3]), 5, "the new instance answers")
+
+
+func test_start_and_get_status_from_inside_the_mods_own_call() -> void:
+	var probe := _started("reenter_status")
+	await frames(2)
+	_action = [PROCESS, "status"]
+	await frames(2)
+	expect_eq(_result, WasmScript.STATUS_RUNNING, "get_status() from inside the mod's own call")
+	_action = [PROCESS, "start"]
+	await frames(2)
+	expect_eq(_result, OK, "start() of a started callback-only mod from inside its own call")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status afterwards")
+
+
+func test_kill_from_inside_a_native_callback() -> void:
+	var probe := _started("reenter_callback_kill")
+	probe.node.add_user_signal("poke_me")
+	expect_eq(probe.node.call_export("connect_poke", []), 0, "connect_poke()")
+	_action = [CALLBACK, "kill"]
+	probe.node.emit_signal("poke_me")
+	await frames(3)
+	expect_eq(_acted, 1, "native_callback's game.poke ran kill() once")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status after kill() from a callback")
+	expect_eq(probe.kills, PackedStringArray(["killed by kill()"]), "`killed` emissions")
+
+
+func test_a_mod_event_handler_calling_back_into_the_mod_is_bounded() -> void:
+	var probe := new_mod("reenter_ping", {"module": wat_module("event_ping")})
+	expect_eq(start(probe), OK, "start()")
+	var handled := [0]
+	var node: Node = probe.node
+	var handler := func(_name: String, _payload: Variant) -> void:
+		handled[0] += 1
+		node.call_export("ping", [])
+	node.mod_event.connect(handler)
+	node.call_export("ping", [])
+	# Delivered after the call returned, by one loop of a bounded number of rounds (16).
+	var first: int = handled[0]
+	expect(first >= 1 and first <= 17, "mod_event deliveries during the first call_export: %d" % first)
+	await frames(2)
+	expect(handled[0] > first, "the ping-pong goes on in later frames, not inside one call")
+	expect(handled[0] <= first + 3 * 17, "mod_event deliveries stay bounded per frame: %d" % handled[0])
+	node.mod_event.disconnect(handler)
+	await expect_frames_go_on("a mod_event handler called back into the mod")
+
+
+# Godot itself refuses `free()` of an object from a handler of that object's own signal ("locked
+# object"), so a handler frees the node the way Godot documents: `queue_free()`.
+func test_a_trapped_handler_can_free_the_node() -> void:
+	var before := _instances()
+	var probe := _started("reenter_trap_free")
+	var node: Node = probe.node
+	node.trapped.connect(func(_message: String) -> void:
+		_acted += 1
+		node.queue_free())
+	node.call_export("boom", [])
+	await frames(3)
+	expect_eq(_acted, 1, "`trapped` emissions")
+	expect(not is_instance_valid(node), "the node is freed")
+	expect_eq(_instances(), before, "instances once the node is freed")
+
+
+func test_a_killed_handler_can_free_the_node() -> void:
+	var before := _instances()
+	var probe := _started("reenter_kill_free")
+	var node: Node = probe.node
+	node.killed.connect(func(_reason: String) -> void: node.queue_free())
+	node.kill()
+	await frames(2)
+	expect(not is_instance_valid(node), "the node is freed")
+	expect_eq(_instances(), before, "instances once the node is freed")
+	await expect_frames_go_on("a killed handler freed the node")
+
+
+func test_a_trapped_handler_can_restart_the_mod() -> void:
+	var probe := _started("reenter_trap_restart")
+	var node: Node = probe.node
+	var restarted := [null]
+	node.trapped.connect(func(_message: String) -> void: restarted[0] = node.start())
+	node.call_export("boom", [])
+	await frames(2)
+	expect_eq(restarted[0], OK, "start() from a `trapped` handler")
+	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status after the restart")
+	expect_eq(node.call_export("add", [4, 5]), 9, "the new instance answers")
+

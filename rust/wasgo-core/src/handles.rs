@@ -1,0 +1,246 @@
+//! The handle table behind a mod's object handles, and the one cache of allowlist decisions.
+//!
+//! A handle is a positive `i32` a mod holds for a game object: slot index + 1, so 0 stays the
+//! null handle. Handles are reused after release; looking the same object (its key) up again
+//! returns the same handle. Every handle the mod passes is checked without arithmetic that can
+//! overflow: 0, negative numbers, `i32::MIN` and numbers past the table all answer
+//! [`ErrorCode::InvalidHandle`].
+//!
+//! [`DecisionCache`] remembers, per handle, member kind and name, whether the allowlist lets the
+//! mod reach the member, until the allowlist changes (its generation) or the handle is released.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use wasgo_catalog::ErrorCode;
+
+/// Most live handles one instance may hold.
+pub const MAX_HANDLES: usize = 1 << 20;
+
+/// The slot index behind `handle`, if it can name one at all (no overflow for any `i32`).
+pub fn slot_index(handle: i32) -> Option<usize> {
+    usize::try_from(handle.checked_sub(1)?).ok()
+}
+
+/// Why a handle was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandleError {
+    /// Not a live handle: never given, released, 0, negative or out of range.
+    #[error("{0} is not a live handle (released, or never given)")]
+    Invalid(i32),
+    /// The instance holds [`MAX_HANDLES`] handles already.
+    #[error("the mod holds {MAX_HANDLES} handles already; release some")]
+    Full,
+}
+
+impl HandleError {
+    /// The ABI code a mod sees.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            HandleError::Invalid(_) => ErrorCode::InvalidHandle,
+            HandleError::Full => ErrorCode::Busy,
+        }
+    }
+}
+
+/// Values by handle, with one handle per key (see the module docs).
+#[derive(Debug)]
+pub struct HandleTable<K, V> {
+    slots: Vec<Option<(K, V)>>,
+    free: Vec<usize>,
+    by_key: HashMap<K, i32>,
+}
+
+impl<K: Hash + Eq + Copy, V> Default for HandleTable<K, V> {
+    fn default() -> Self {
+        HandleTable {
+            slots: Vec::new(),
+            free: Vec::new(),
+            by_key: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Copy, V> HandleTable<K, V> {
+    /// The handle already given for `key`, if any.
+    pub fn find(&self, key: K) -> Option<i32> {
+        self.by_key.get(&key).copied()
+    }
+
+    /// The handle for `key`: the existing one, or a new one holding `make()`.
+    ///
+    /// # Errors
+    /// [`HandleError::Full`] when the table holds [`MAX_HANDLES`] handles.
+    pub fn insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> Result<i32, HandleError> {
+        if let Some(h) = self.find(key) {
+            return Ok(h);
+        }
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None if self.slots.len() >= MAX_HANDLES => return Err(HandleError::Full),
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        self.slots[index] = Some((key, make()));
+        // `index < MAX_HANDLES < i32::MAX`: the conversion cannot fail.
+        let handle = i32::try_from(index + 1).map_err(|_| HandleError::Full)?;
+        self.by_key.insert(key, handle);
+        Ok(handle)
+    }
+
+    /// The value behind `handle`.
+    ///
+    /// # Errors
+    /// [`HandleError::Invalid`] for anything but a live handle.
+    pub fn get(&self, handle: i32) -> Result<&V, HandleError> {
+        slot_index(handle)
+            .and_then(|i| self.slots.get(i))
+            .and_then(|s| s.as_ref())
+            .map(|(_, v)| v)
+            .ok_or(HandleError::Invalid(handle))
+    }
+
+    /// The value behind `handle`, mutably.
+    ///
+    /// # Errors
+    /// [`HandleError::Invalid`] for anything but a live handle.
+    pub fn get_mut(&mut self, handle: i32) -> Result<&mut V, HandleError> {
+        slot_index(handle)
+            .and_then(|i| self.slots.get_mut(i))
+            .and_then(|s| s.as_mut())
+            .map(|(_, v)| v)
+            .ok_or(HandleError::Invalid(handle))
+    }
+
+    /// Forgets `handle` (its number may be given again); unknown handles are ignored.
+    pub fn release(&mut self, handle: i32) -> Option<V> {
+        let index = slot_index(handle).filter(|i| *i < self.slots.len())?;
+        let (key, value) = self.slots[index].take()?;
+        self.by_key.remove(&key);
+        self.free.push(index);
+        Some(value)
+    }
+
+    /// Live handles.
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+}
+
+/// Allowlist decisions per (handle, kind) and member name, valid for one allowlist generation.
+#[derive(Debug)]
+pub struct DecisionCache<Kind> {
+    generation: u64,
+    decisions: HashMap<(i32, Kind), HashMap<Box<str>, bool>>,
+}
+
+impl<Kind> Default for DecisionCache<Kind> {
+    fn default() -> Self {
+        DecisionCache {
+            generation: 0,
+            decisions: HashMap::new(),
+        }
+    }
+}
+
+impl<Kind: Hash + Eq + Copy> DecisionCache<Kind> {
+    /// Most member names remembered per (handle, kind); more are decided each time.
+    pub const MAX_NAMES: usize = 256;
+
+    /// The decision for `member`, made by `decide` when not cached under `generation`.
+    pub fn decide(
+        &mut self,
+        generation: u64,
+        handle: i32,
+        kind: Kind,
+        member: &str,
+        decide: impl FnOnce() -> bool,
+    ) -> bool {
+        if self.generation != generation {
+            self.decisions.clear();
+            self.generation = generation;
+        }
+        let names = self.decisions.entry((handle, kind)).or_default();
+        if let Some(ok) = names.get(member) {
+            return *ok;
+        }
+        let ok = decide();
+        if names.len() < Self::MAX_NAMES {
+            names.insert(member.into(), ok);
+        }
+        ok
+    }
+
+    /// Forgets the decisions about a released handle.
+    pub fn forget(&mut self, handle: i32) {
+        self.decisions.retain(|(h, _), _| *h != handle);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_start_at_one_and_are_reused_per_key() {
+        let mut t = HandleTable::default();
+        assert_eq!(t.insert_with(10u64, || "a"), Ok(1));
+        assert_eq!(t.insert_with(20u64, || "b"), Ok(2));
+        assert_eq!(t.insert_with(10u64, || "again"), Ok(1));
+        assert_eq!(t.get(1), Ok(&"a"));
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn zero_negative_min_and_huge_handles_are_invalid_without_overflow() {
+        let mut t = HandleTable::default();
+        t.insert_with(1u64, || ()).unwrap();
+        for h in [0, -1, -4, i32::MIN, i32::MIN + 1, 2, i32::MAX] {
+            assert_eq!(t.get(h), Err(HandleError::Invalid(h)), "handle {h}");
+            assert_eq!(t.get_mut(h).err(), Some(HandleError::Invalid(h)));
+            assert_eq!(t.release(h), None);
+        }
+        assert_eq!(
+            HandleError::Invalid(i32::MIN).code(),
+            ErrorCode::InvalidHandle
+        );
+        assert_eq!(slot_index(i32::MIN), None);
+        assert_eq!(slot_index(1), Some(0));
+    }
+
+    #[test]
+    fn a_released_handle_is_invalid_and_its_number_is_given_again() {
+        let mut t = HandleTable::default();
+        let a = t.insert_with(1u64, || "a").unwrap();
+        let b = t.insert_with(2u64, || "b").unwrap();
+        assert_eq!(t.release(a), Some("a"));
+        assert_eq!(t.get(a), Err(HandleError::Invalid(a)));
+        assert_eq!(t.find(1), None);
+        assert_eq!(t.insert_with(3u64, || "c"), Ok(a));
+        assert_eq!(t.get(b), Ok(&"b"));
+    }
+
+    #[test]
+    fn decisions_are_cached_until_the_generation_changes_or_the_handle_is_released() {
+        let mut c = DecisionCache::default();
+        let asked = std::cell::Cell::new(0);
+        let decide = |c: &mut DecisionCache<u8>, generation: u64, handle: i32| {
+            c.decide(generation, handle, 0, "position", || {
+                asked.set(asked.get() + 1);
+                true
+            })
+        };
+        assert!(decide(&mut c, 0, 1));
+        assert!(decide(&mut c, 0, 1));
+        assert_eq!(asked.get(), 1);
+        c.forget(1);
+        decide(&mut c, 0, 1);
+        decide(&mut c, 1, 1);
+        assert_eq!(asked.get(), 3);
+    }
+}

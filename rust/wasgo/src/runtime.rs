@@ -1,0 +1,90 @@
+//! The process-wide runtime handle, engine-level error reporting and file reading: plain
+//! helpers the class files (`engine.rs`, `module_res.rs`, `script.rs`) build on. No class here.
+
+use crate::game_calls;
+use crate::settings;
+use godot::classes::FileAccess;
+use godot::prelude::godot_error;
+use parking_lot::RwLock;
+use std::sync::Arc;
+use wasgo_core::{Hosts, Runtime, RuntimeConfig, WasgoError};
+
+static RUNTIME: RwLock<Option<Arc<Runtime>>> = RwLock::new(None);
+
+/// The runtime, if the extension started it.
+pub fn runtime() -> Option<Arc<Runtime>> {
+    RUNTIME.read().clone()
+}
+
+/// Starts the runtime on the main thread (extension init).
+pub fn start_runtime() -> Result<(), WasgoError> {
+    let cache_dir = settings::string(settings::CACHE_DIR, "user://wasgo_cache");
+    let config = RuntimeConfig {
+        debug_info: settings::boolean(settings::DEBUG_INFO, false),
+        cache_dir: (!cache_dir.is_empty()).then(|| settings::globalize(&cache_dir).into()),
+        ..RuntimeConfig::default()
+    };
+    let hosts = Hosts::new(
+        Arc::new(crate::objects::GodotObjectHost),
+        Arc::new(crate::http::GodotHttpHost),
+        Arc::new(game_calls::GodotGameCalls),
+    );
+    let runtime = Runtime::new(config, hosts)?;
+    *RUNTIME.write() = Some(runtime);
+    Ok(())
+}
+
+/// Stops the runtime (extension deinit): its ticker thread ends once the last user lets go.
+pub fn stop_runtime() {
+    game_calls::clear();
+    RUNTIME.write().take();
+}
+
+thread_local! {
+    static LAST_ERROR: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Records an engine-level error: printed to Godot's output and kept for `get_last_error()`.
+pub fn report(message: String) {
+    godot_error!("WasGo: {message}");
+    LAST_ERROR.with(|e| *e.borrow_mut() = message);
+}
+
+pub fn runtime_or_report() -> Option<Arc<Runtime>> {
+    let r = runtime();
+    if r.is_none() {
+        report("the WasGo runtime is not running (see the first WasGo error in the log)".into());
+    }
+    r
+}
+
+/// Reads a file through Godot's `FileAccess` (so `res://` works inside exported games).
+pub fn read_file(path: &str) -> Result<Vec<u8>, String> {
+    if !FileAccess::file_exists(path) {
+        return Err(format!(
+            "cannot read `{path}`: no such file (use a `res://` or `user://` path to a .wasm file)"
+        ));
+    }
+    let bytes = FileAccess::get_file_as_bytes(path);
+    if bytes.is_empty() {
+        let err = FileAccess::get_open_error();
+        if err != godot::global::Error::OK {
+            return Err(format!("cannot read `{path}`: {err:?}"));
+        }
+    }
+    Ok(bytes.to_vec())
+}
+
+/// The mod name a path gives: its file name without extension.
+pub fn name_from_path(path: &str) -> String {
+    let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    file.strip_suffix(".wasm")
+        .or_else(|| file.strip_suffix(".wat"))
+        .unwrap_or(file)
+        .to_string()
+}
+
+/// The last engine error as text (for nodes that report it as their own).
+pub fn last_error_text() -> String {
+    LAST_ERROR.with(|e| e.borrow().clone())
+}

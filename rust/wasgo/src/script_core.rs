@@ -1,0 +1,611 @@
+//! The working state of one `WasmScript` node and every entry into its mod.
+//!
+//! # The borrow-free invariant
+//!
+//! gdext guards every `&self`/`&mut self` method of a class (a `bind()`/`bind_mut()` held for the
+//! whole call). If Godot frees the node while such a guard is active, gdext aborts the game (debug
+//! builds) or frees it twice (release builds); a nested `bind_mut()` on the same node panics. A
+//! mod's code runs game code all the time — game functions, setters, signal handlers — and that
+//! code may free the node, kill it or call into it again. So:
+//!
+//! **No gdext borrow of a `WasmScript` is held while its mod runs or while one of its signals is
+//! emitted.** The node's state lives here, in a [`ScriptCore`] behind an `Rc` the node holds;
+//! every public method that can enter the mod is `#[func(gd_self)]` and binds the node only to
+//! clone that `Rc` (and copy its exported properties), then drops the guard before working. The
+//! cells below are borrowed only for a statement or two, never across a call into the mod or an
+//! emit. Frame callbacks (`process`, `physics_process`), `ready` and signal callbacks reach a
+//! core through Callables that hold an `InstanceId` or a `Weak<ScriptCore>`, never through a
+//! gdext virtual.
+//!
+//! # Re-entrancy
+//!
+//! [`ScriptCore::depth`] counts the entries into the mod in progress. While it is above zero:
+//! a nested call into the same instance fails at once with a clear error (the store is busy);
+//! `kill()` throws the kill switch (the running entry traps at its next check) and the kill is
+//! completed, with its `killed` signal, when the outermost entry returns ([`ScriptCore::settle`]);
+//! `reload()` is done then too; freeing the node marks the core gone and the same settle step
+//! drops the instance and its object table (the `Rc` the caller holds keeps the core alive).
+//! Events raised during a call are delivered after it returns, and only by the outermost delivery
+//! loop ([`ScriptCore::pump`]): a handler that calls into the mod again raises its events into the
+//! queue the loop is draining, which it drains a bounded number of rounds per frame.
+
+use crate::live::{self, LiveScript};
+use crate::objects;
+use crate::permissions;
+use crate::runtime::runtime;
+use crate::settings;
+use godot::global::Error;
+use godot::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use wasgo_core::Permission;
+use wasgo_core::{
+    CompiledModule, InstanceConfig, InstanceKey, Limits, ModInstance, ModStatus, Permissions,
+    SafetyLevel, Val, WasgoError, WasiDirs,
+};
+
+/// What the core needs of the node's exported properties, copied out under a brief bind.
+#[derive(Clone, Default)]
+pub struct ScriptProps {
+    pub safety_level: i64,
+    pub args: PackedStringArray,
+    pub memory_limit_mb: i64,
+    pub main_timeout_ms: i64,
+    /// The mod's id (from its module's name or its file name), if either is set.
+    pub mod_id: Option<String>,
+}
+
+/// A module ready to instantiate: its name and compiled code.
+pub struct ResolvedModule {
+    pub name: String,
+    pub compiled: Arc<CompiledModule>,
+}
+
+/// How the core reaches back to its node's class without naming it (so `script_core` sits
+/// below `script.rs`): plain functions of the node's id.
+#[derive(Clone, Copy)]
+pub struct NodeHooks {
+    /// The node's properties now (`None` once it is freed).
+    pub props: fn(InstanceId) -> Option<ScriptProps>,
+    /// `WasmScript.reload()` on the node (a reload asked for inside an entry runs after it).
+    pub reload: fn(InstanceId),
+}
+
+/// The status constants of `WasmScript`.
+pub mod status {
+    pub const IDLE: i64 = 0;
+    pub const RUNNING: i64 = 1;
+    pub const FINISHED: i64 = 2;
+    pub const TRAPPED: i64 = 3;
+    pub const KILLED: i64 = 4;
+}
+
+/// One node's working state (see the module docs for how it is borrowed).
+pub struct ScriptCore {
+    /// The `WasmScript` node (looked up, never held: it may be freed at any time).
+    pub node: InstanceId,
+    hooks: NodeHooks,
+    /// The instance; an entry clones the `Rc` for the duration of one call.
+    pub(crate) instance: RefCell<Option<Rc<ModInstance>>>,
+    /// The current instance's key in the object tables.
+    pub(crate) key: Cell<Option<InstanceKey>>,
+    /// STATUS_* before any instance exists, or after it is gone.
+    pub(crate) idle_status: Cell<i64>,
+    /// Whether the current instance's `ready` export has run.
+    pub(crate) ready_called: Cell<bool>,
+    pub(crate) last_error: RefCell<String>,
+    pub(crate) permissions: Arc<Permissions>,
+    /// Grants given before the mod's id was known (no module set yet); saved at `start()`.
+    pub(crate) unsaved_grants: RefCell<Vec<String>>,
+    /// Kinds WasGo's own permission dialog is asking the player about now.
+    pub(crate) asking: RefCell<Vec<String>>,
+    /// Kinds denied for this run of the mod (the player said no, or nobody could be asked).
+    pub(crate) denied: RefCell<Vec<String>>,
+    /// Entries into the mod in progress (nested ones fail; see the module docs).
+    pub(crate) depth: Cell<u32>,
+    /// Whether a delivery loop runs now (nested pumps leave their events to it).
+    pub(crate) delivering: Cell<bool>,
+    /// A kill asked for while an entry ran; completed when the outermost one returns.
+    pending_kill: RefCell<Option<String>>,
+    /// A reload asked for while an entry ran.
+    pending_reload: Cell<bool>,
+    /// The node was freed: nothing is emitted any more, the instance goes at the next settle.
+    gone: Cell<bool>,
+    /// Where the core sits in the list of live scripts (O(1) removal).
+    pub(crate) live_slot: Cell<Option<usize>>,
+    /// WasGo's own dialogs open for this node (closed when it goes).
+    pub(crate) dialogs: RefCell<Vec<InstanceId>>,
+}
+
+impl ScriptCore {
+    pub fn new(node: InstanceId, hooks: NodeHooks) -> Rc<ScriptCore> {
+        Rc::new(ScriptCore {
+            node,
+            hooks,
+            instance: RefCell::new(None),
+            key: Cell::new(None),
+            idle_status: Cell::new(status::IDLE),
+            ready_called: Cell::new(false),
+            last_error: RefCell::new(String::new()),
+            permissions: Permissions::new(),
+            unsaved_grants: RefCell::new(Vec::new()),
+            asking: RefCell::new(Vec::new()),
+            denied: RefCell::new(Vec::new()),
+            depth: Cell::new(0),
+            delivering: Cell::new(false),
+            pending_kill: RefCell::new(None),
+            pending_reload: Cell::new(false),
+            gone: Cell::new(false),
+            live_slot: Cell::new(None),
+            dialogs: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// The node, unless it was freed.
+    pub fn node(&self) -> Option<Gd<Node>> {
+        if self.gone.get() {
+            return None;
+        }
+        Gd::<Node>::try_from_instance_id(self.node).ok()
+    }
+
+    /// Emits one of the node's signals (nothing once it is freed). No borrow is held: the
+    /// handlers may do anything, freeing the node included.
+    pub fn emit(&self, signal: &str, args: &[Variant]) {
+        if let Some(mut node) = self.node() {
+            node.emit_signal(signal, args);
+        }
+    }
+
+    /// The node's properties now.
+    pub fn props(&self) -> Option<ScriptProps> {
+        if self.gone.get() {
+            return None;
+        }
+        (self.hooks.props)(self.node)
+    }
+
+    /// Whether the node was freed.
+    pub fn is_gone(&self) -> bool {
+        self.gone.get()
+    }
+
+    /// The node's name (for messages).
+    pub fn node_name(&self) -> String {
+        self.node()
+            .map(|n| n.get_name().to_string())
+            .unwrap_or_else(|| "<freed WasmScript>".into())
+    }
+
+    /// The instance, cloned out of its cell (drop it before the next settle).
+    pub fn instance(&self) -> Option<Rc<ModInstance>> {
+        self.instance.borrow().clone()
+    }
+
+    /// Records a failure: printed to Godot's output and kept for `get_last_error()`.
+    pub fn fail(&self, code: Error, message: String) -> Error {
+        godot_error!("WasGo: {message}");
+        *self.last_error.borrow_mut() = message;
+        code
+    }
+
+    pub fn fail_value(&self, message: String) -> Variant {
+        self.fail(Error::FAILED, message);
+        Variant::nil()
+    }
+
+    pub fn set_last_error(&self, message: String) {
+        *self.last_error.borrow_mut() = message;
+    }
+
+    /// The message a refused nested entry reports.
+    fn nested_message(&self, what: &str) -> String {
+        format!(
+            "cannot {what} on `{}` from inside one of its own calls (a game function, setter, signal handler or callback of the mod is running); use `call_deferred` to do it after the call",
+            self.node_name()
+        )
+    }
+
+    /// Calls export `name` with the entry counted (see the module docs): the instance's `Rc`
+    /// is held for the call only, and pending kills and reloads are settled when the outermost
+    /// entry returns.
+    pub fn enter(
+        self: &Rc<Self>,
+        name: &str,
+        args: &[Val],
+    ) -> Option<Result<Vec<Val>, WasgoError>> {
+        let instance = self.instance()?;
+        if self.depth.get() > 0 {
+            // Refused like a call with bad arguments: the caller's mistake, shown verbatim.
+            return Some(Err(WasgoError::BadArguments(
+                self.nested_message(&format!("call `{name}`")),
+            )));
+        }
+        self.depth.set(self.depth.get() + 1);
+        let result = live::frame_budget().measure(|| instance.call_shared(name, args));
+        drop(instance);
+        self.depth.set(self.depth.get() - 1);
+        if self.depth.get() == 0 {
+            self.settle();
+        }
+        Some(result)
+    }
+
+    /// Completes what was asked for while an entry ran (outermost entry returned).
+    fn settle(self: &Rc<Self>) {
+        let kill = self.pending_kill.borrow_mut().take();
+        if let Some(reason) = kill {
+            self.kill_now(&reason);
+        }
+        if self.gone.get() {
+            self.drop_instance();
+            return;
+        }
+        if self.pending_reload.replace(false) {
+            // A deferred reload reports its own failures through `get_last_error()`.
+            (self.hooks.reload)(self.node);
+        }
+    }
+
+    /// Ends the instance with `reason`; inside an entry, throws the switch and finishes the kill
+    /// when the entry returns. `killed` is emitted by the next pump.
+    pub fn kill_with(self: &Rc<Self>, reason: &str) {
+        if self.depth.get() > 0 {
+            // Also while `init` runs inside `start()`, before the instance is stored.
+            if let Some(instance) = self.instance() {
+                instance.request_kill(reason);
+            }
+            self.pending_kill
+                .borrow_mut()
+                .get_or_insert_with(|| reason.to_string());
+            return;
+        }
+        self.kill_now(reason);
+    }
+
+    fn kill_now(&self, reason: &str) {
+        let mut slot = self.instance.borrow_mut();
+        if let Some(instance) = slot.as_mut() {
+            match Rc::get_mut(instance) {
+                Some(instance) => {
+                    instance.kill(reason);
+                }
+                // Someone still holds the instance (cannot happen at depth 0): the switch makes
+                // its entry trap, and dropping the last `Rc` frees it.
+                None => instance.request_kill(reason),
+            }
+        }
+    }
+
+    /// The node was freed (its `Drop`): nothing is emitted any more; the instance is killed,
+    /// and dropped now or when the entry in progress returns.
+    pub fn node_freed(self: &Rc<Self>) {
+        self.gone.set(true);
+        live::remove(&self.live_slot);
+        for id in self.dialogs.borrow_mut().drain(..) {
+            permissions::close_dialog(id);
+        }
+        if self.depth.get() > 0 {
+            if let Some(instance) = self.instance() {
+                instance.request_kill("its node was freed");
+            }
+            return;
+        }
+        self.drop_instance();
+    }
+
+    /// Drops the instance (killing it if alive, without a signal) and its object table.
+    pub fn drop_instance(&self) {
+        let instance = self.instance.borrow_mut().take();
+        if let Some(key) = self.key.take() {
+            objects::unregister(key);
+        }
+        live::remove(&self.live_slot);
+        drop(instance);
+    }
+
+    /// One of the STATUS_* constants.
+    pub fn status(&self) -> i64 {
+        match self.instance.borrow().as_ref().map(|i| i.status()) {
+            None => self.idle_status.get(),
+            Some(ModStatus::Alive | ModStatus::RunningMain) => status::RUNNING,
+            Some(ModStatus::Finished | ModStatus::Exited) => status::FINISHED,
+            Some(ModStatus::Trapped) => status::TRAPPED,
+            Some(ModStatus::Killed) => status::KILLED,
+        }
+    }
+
+    /// `start()`: instantiates the mod if needed (its module from `resolve`, called only then)
+    /// and runs its `main`.
+    pub fn start(
+        self: &Rc<Self>,
+        props: &ScriptProps,
+        node_ready: bool,
+        resolve: impl FnOnce(&ScriptCore) -> Option<ResolvedModule>,
+    ) -> Error {
+        if let Some(instance) = self.instance() {
+            match instance.status() {
+                ModStatus::RunningMain => {
+                    return self.fail(
+                        Error::ERR_BUSY,
+                        format!("`{}` is already running its `main`", instance.name()),
+                    )
+                }
+                ModStatus::Alive if instance.main_kind().is_some() => {
+                    drop(instance);
+                    return self.run_main();
+                }
+                // A callback-only mod that is alive is already started.
+                ModStatus::Alive => return Error::OK,
+                _ => {}
+            }
+        }
+        if self.depth.get() > 0 {
+            return self.fail(Error::ERR_BUSY, self.nested_message("start a new instance"));
+        }
+        // A fresh instance: drop the old one (its events are delivered first).
+        self.pump();
+        if self.gone.get() {
+            return Error::ERR_UNAVAILABLE;
+        }
+        self.drop_instance();
+        self.denied.borrow_mut().clear();
+        let Some(ResolvedModule { name, compiled }) = resolve(self.as_ref()) else {
+            return Error::ERR_CANT_OPEN;
+        };
+        let Some(runtime) = runtime() else {
+            return self.fail(
+                Error::ERR_CANT_OPEN,
+                "the WasGo runtime is not running (see the first WasGo error in the log)".into(),
+            );
+        };
+        let key = runtime.next_instance_key();
+        let config = self.instance_config(props, &name, key);
+        self.ready_called.set(false);
+        objects::register(key, self.node);
+        self.key.set(Some(key));
+        // `init` runs inside `new`: count it as an entry.
+        self.depth.set(self.depth.get() + 1);
+        let made = ModInstance::new(&runtime, &compiled, config);
+        self.depth.set(self.depth.get() - 1);
+        match made {
+            Ok(instance) => {
+                *self.instance.borrow_mut() = Some(Rc::new(instance));
+                live::add(self.clone());
+            }
+            Err(WasgoError::Trap(info)) => {
+                self.drop_instance();
+                self.idle_status.set(status::TRAPPED);
+                self.set_last_error(info.message.clone());
+                godot_error!("WasGo: {}", info.message);
+                self.emit(
+                    "trapped",
+                    &[GString::from(info.message.as_str()).to_variant()],
+                );
+                return Error::ERR_CANT_CREATE;
+            }
+            Err(e) => {
+                self.drop_instance();
+                return self.fail(Error::ERR_CANT_CREATE, e.to_string());
+            }
+        }
+        self.settle();
+        self.pump();
+        if node_ready {
+            self.call_ready_export();
+        }
+        if self
+            .instance()
+            .is_some_and(|i| i.main_kind().is_some() && i.status().is_live())
+        {
+            return self.run_main();
+        }
+        self.emit("started", &[]);
+        Error::OK
+    }
+
+    fn run_main(&self) -> Error {
+        let result = {
+            let mut slot = self.instance.borrow_mut();
+            let Some(instance) = slot.as_mut() else {
+                return Error::ERR_UNCONFIGURED;
+            };
+            match Rc::get_mut(instance) {
+                Some(instance) => instance.start_main(),
+                None => return self.fail(Error::ERR_BUSY, self.nested_message("start `main`")),
+            }
+        };
+        match result {
+            Ok(_) => {
+                self.emit("started", &[]);
+                Error::OK
+            }
+            Err(WasgoError::Busy { name }) => self.fail(
+                Error::ERR_BUSY,
+                format!("`{name}` is already running its `main`"),
+            ),
+            Err(e) => self.fail(Error::ERR_CANT_CREATE, e.to_string()),
+        }
+    }
+
+    /// Runs the `ready` export once per instance.
+    pub fn call_ready_export(self: &Rc<Self>) {
+        if self.ready_called.get() {
+            return;
+        }
+        let Some(instance) = self.instance() else {
+            return;
+        };
+        if !instance.status().is_live() {
+            return;
+        }
+        self.ready_called.set(true);
+        if instance.has_export(wasgo_catalog::abi::export::READY) {
+            drop(instance);
+            if let Some(Err(e)) = self.enter(wasgo_catalog::abi::export::READY, &[]) {
+                self.set_last_error(e.to_string());
+            }
+            self.pump();
+        }
+    }
+
+    /// `process`/`physics_process` for one frame (the frame driver calls it).
+    pub fn frame_callback(self: &Rc<Self>, export: &str, delta: f64) {
+        let Some(instance) = self.instance() else {
+            return;
+        };
+        if !instance.status().is_live()
+            || instance.is_main_running()
+            || !instance.has_export(export)
+        {
+            return;
+        }
+        drop(instance);
+        if let Some(Err(e)) = self.enter(export, &[Val::F64(delta.to_bits())]) {
+            self.set_last_error(e.to_string());
+        }
+        self.pump();
+    }
+
+    /// The first half of `reload()`: kills the instance (emitting `killed`) and drops it.
+    /// Returns false when called inside an entry: the reload is then done (through the node's
+    /// `reload` hook) when the outermost entry returns.
+    pub fn begin_reload(self: &Rc<Self>) -> bool {
+        self.kill_with("reloading");
+        if self.depth.get() > 0 {
+            self.pending_reload.set(true);
+            return false;
+        }
+        self.pump();
+        self.drop_instance();
+        !self.gone.get()
+    }
+
+    /// `grant_permission`: takes effect at once and is saved under the mod's id (or at the next
+    /// `start()` when the id is not known yet).
+    pub fn grant(&self, kind: &str) {
+        let Some(permission) = Permission::parse(kind) else {
+            godot_warn!(
+                "WasGo: `{kind}` is not a permission kind WasGo checks ({})",
+                Permission::names()
+            );
+            return;
+        };
+        self.permissions.grant(permission);
+        self.denied.borrow_mut().retain(|k| k != kind);
+        match self.props().and_then(|p| p.mod_id) {
+            Some(id) => permissions::save(&id, kind),
+            None => {
+                let mut unsaved = self.unsaved_grants.borrow_mut();
+                if !unsaved.iter().any(|k| k == kind) {
+                    unsaved.push(kind.to_string());
+                }
+            }
+        }
+    }
+
+    /// `revoke_permission`: takes effect at once; the saved grant is removed.
+    pub fn revoke(&self, kind: &str) {
+        if let Some(permission) = Permission::parse(kind) {
+            self.permissions.revoke(permission);
+        }
+        self.unsaved_grants.borrow_mut().retain(|k| k != kind);
+        if let Some(id) = self.props().and_then(|p| p.mod_id) {
+            permissions::forget(&id, kind);
+        }
+    }
+
+    fn instance_config(&self, props: &ScriptProps, name: &str, key: InstanceKey) -> InstanceConfig {
+        let ceiling = settings::level_ceiling();
+        let (level, clamped) = SafetyLevel::resolve(props.safety_level, ceiling);
+        if clamped {
+            godot_warn!(
+                "WasGo: `{}` asks for safety level {}, but the project allows at most {} (`{}`); running at {}",
+                self.node_name(),
+                props.safety_level,
+                ceiling,
+                settings::LEVEL,
+                level
+            );
+        }
+        // 0 (or less) in a setting means the core's default; a node's own value wins.
+        let setting = |name: &str| settings::int(name, 0).max(0) as u64;
+        let memory_mb = match props.memory_limit_mb {
+            mb if mb > 0 => mb as u64,
+            _ => setting(settings::MEMORY_MB),
+        };
+        let timeout_ms = match props.main_timeout_ms {
+            ms if ms > 0 => ms as u64,
+            _ => setting(settings::MAIN_TIMEOUT_MS),
+        };
+        let limits = Limits::from_settings(
+            memory_mb,
+            setting(settings::CALLBACK_BUDGET_MS),
+            timeout_ms,
+            setting(settings::STORAGE_MB),
+        );
+        let network = settings::network();
+        // The mod's grants: what was saved for its id, plus the project's auto-granted kinds.
+        let mod_id = wasgo_core::grants::mod_id(name);
+        let unsaved = std::mem::take(&mut *self.unsaved_grants.borrow_mut());
+        for kind in unsaved {
+            permissions::save(&mod_id, &kind);
+        }
+        let mut granted = permissions::saved(&mod_id);
+        granted.extend(settings::strings(settings::AUTO_GRANT));
+        self.permissions
+            .replace(granted.iter().filter_map(|k| Permission::parse(k)));
+        InstanceConfig {
+            name: name.to_string(),
+            level,
+            limits,
+            permissions: self.permissions.clone(),
+            key,
+            network,
+            args: props
+                .args
+                .as_slice()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            dirs: WasiDirs {
+                sandbox: Some(settings::globalize(&format!("user://mods/{mod_id}")).into()),
+                res: Some(settings::globalize("res://").into()),
+                user: Some(settings::globalize("user://").into()),
+            },
+        }
+    }
+
+    /// A `Weak` for Callables that must not keep the core alive.
+    pub fn weak(self: &Rc<Self>) -> Weak<ScriptCore> {
+        Rc::downgrade(self)
+    }
+}
+
+impl LiveScript for ScriptCore {
+    fn live_slot(&self) -> &Cell<Option<usize>> {
+        &self.live_slot
+    }
+
+    fn frame_node(&self) -> Option<Gd<Node>> {
+        self.node()
+    }
+
+    fn name(&self) -> String {
+        self.node_name()
+    }
+
+    fn run_frame(self: Rc<Self>, export: &str, delta: f64) {
+        self.frame_callback(export, delta);
+    }
+
+    fn deliver(self: Rc<Self>) {
+        self.pump();
+    }
+
+    fn end(self: Rc<Self>, reason: &str) {
+        self.kill_with(reason);
+        self.pump();
+    }
+}

@@ -1,0 +1,275 @@
+//! Delivering what a mod raised: the core's events as signals, signals that fired for the mod
+//! (its `native_callback` export), its `mod_event`s and finished HTTP requests (its
+//! `http_response` export).
+//!
+//! Every emit and every call into the mod here happens with no borrow held (see the invariant in
+//! `script_core.rs`): each step takes what it delivers out of its queue first, and looks the node
+//! up again afterwards, because a handler may have freed it. Only the outermost delivery loop of a
+//! core delivers ([`ScriptCore::delivering`]); a handler that calls into the mod again raises its
+//! events into the queues that loop drains, at most [`MAX_DELIVERY_ROUNDS`] rounds per pump —
+//! the rest waits for the next frame, so a handler ping-pong never recurses and never spins.
+
+use crate::live;
+use crate::objects;
+use crate::permissions;
+use crate::script_core::ScriptCore;
+use crate::settings;
+use godot::prelude::*;
+use std::rc::Rc;
+use wasgo_catalog::abi::export;
+use wasgo_core::{ModEvent, OutputSource, Val};
+
+/// Rounds of one delivery loop (events, then `mod_event`s and callbacks) per pump.
+pub const MAX_DELIVERY_ROUNDS: usize = 16;
+
+impl ScriptCore {
+    /// Delivers the instance's pending events as signals, then what its outbox holds. A nested
+    /// pump (from a handler of one of the node's signals) leaves everything to the outer one.
+    pub fn pump(self: &Rc<Self>) {
+        // Inside an entry, everything waits for it to return (`settle` and the caller's pump).
+        if self.depth.get() > 0 || self.delivering.replace(true) {
+            return;
+        }
+        // Read before draining: the core queues an instance's last events before it marks it
+        // ended, so an instance seen ended here has all its events in the queue.
+        let ended = self.instance().is_some_and(|i| !i.status().is_live());
+        for _ in 0..MAX_DELIVERY_ROUNDS {
+            let mut delivered = self.emit_events();
+            delivered |= self.deliver_outbox();
+            delivered |= self.deliver_http_responses();
+            if !delivered || self.is_gone() {
+                break;
+            }
+        }
+        self.delivering.set(false);
+        if self.is_gone() {
+            return;
+        }
+        if ended {
+            live::remove(&self.live_slot);
+            if let Some(key) = self.key.take() {
+                objects::unregister(key);
+            }
+        }
+    }
+
+    /// Emits the core's events as signals; returns whether there were any.
+    fn emit_events(self: &Rc<Self>) -> bool {
+        let (events, name) = {
+            let mut slot = self.instance.borrow_mut();
+            let Some(instance) = slot.as_mut() else {
+                return false;
+            };
+            if let Some(instance) = Rc::get_mut(instance) {
+                instance.reap_worker();
+            }
+            (instance.drain_events(), instance.name().to_string())
+        };
+        if events.is_empty() {
+            return false;
+        }
+        let echo = settings::boolean(settings::PRINT_OUTPUT, true);
+        for event in events {
+            // A handler may have freed the node: look it up for every event.
+            let Some(mut node) = self.node() else {
+                return true;
+            };
+            let text = |s: &str| GString::from(s).to_variant();
+            match event {
+                ModEvent::Output { source, text: line } => {
+                    if echo {
+                        match source {
+                            OutputSource::Log(3) => godot_error!("[{name}] {line}"),
+                            OutputSource::Log(2) => godot_warn!("[{name}] {line}"),
+                            _ => godot_print!("[{name}] {line}"),
+                        }
+                    }
+                    node.emit_signal("output", &[text(&line)]);
+                }
+                ModEvent::UnexposedCall { function, level } => {
+                    let level = (level.number() as i64).to_variant();
+                    node.emit_signal("unexposed_call", &[text(&function), level]);
+                }
+                ModEvent::Finished { exit_code } => {
+                    node.emit_signal("finished", &[(exit_code as i64).to_variant()]);
+                }
+                ModEvent::Trapped { message } => {
+                    godot_error!("WasGo: {message}");
+                    self.set_last_error(message.clone());
+                    node.emit_signal("trapped", &[text(&message)]);
+                }
+                ModEvent::Killed { reason } => {
+                    node.emit_signal("killed", &[text(&reason)]);
+                }
+                ModEvent::LinkWarning {
+                    function: _,
+                    message,
+                } => {
+                    godot_warn!("WasGo: `{name}`: {message}");
+                }
+                ModEvent::BudgetWarning {
+                    export,
+                    cpu_ms,
+                    wall_ms,
+                    budget_ms,
+                    strikes,
+                } => {
+                    godot_warn!(
+                        "WasGo: `{name}`.`{export}` overran its callback budget of {budget_ms} ms ({cpu_ms} ms of CPU time, {wall_ms} ms on the wall clock; overrun {strikes}); it was let finish, a later overrun traps"
+                    );
+                }
+                ModEvent::PermissionRequested { kind, detail } => {
+                    self.permissions.request_delivered(kind);
+                    let handled = !node
+                        .get_signal_connection_list("permission_requested")
+                        .is_empty();
+                    node.emit_signal("permission_requested", &[text(kind.name()), text(&detail)]);
+                    if !handled && !self.permissions.has(kind) {
+                        self.ask_player(&name, kind.name());
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Delivers signals that fired for the mod (to its `native_callback` export) and its
+    /// `mod_event`s. Callbacks wait while `main` holds the instance. Returns whether anything
+    /// was delivered.
+    fn deliver_outbox(self: &Rc<Self>) -> bool {
+        let Some(key) = self.key.get() else {
+            return false;
+        };
+        let mut delivered = false;
+        for (name, payload) in objects::take_mod_events(key) {
+            let Some(mut node) = self.node() else {
+                return true;
+            };
+            delivered = true;
+            node.emit_signal("mod_event", &[name.to_variant(), payload]);
+        }
+        let mut callbacks = objects::take_callbacks(key);
+        if callbacks.is_empty() {
+            return delivered;
+        }
+        let Some(instance) = self.instance() else {
+            return delivered;
+        };
+        if !instance.status().is_live() || !instance.has_export(export::NATIVE_CALLBACK) {
+            return delivered;
+        }
+        if instance.is_main_running() {
+            objects::requeue_callbacks(key, callbacks);
+            return delivered;
+        }
+        drop(instance);
+        while !self.is_gone() && live::frame_budget().has_room() {
+            let Some((id, args)) = callbacks.pop_front() else {
+                break;
+            };
+            delivered = true;
+            objects::set_callback_args(key, args);
+            let result = self.enter(export::NATIVE_CALLBACK, &[Val::I32(id)]);
+            objects::set_callback_args(key, Vec::new());
+            self.emit_events();
+            match result {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    self.set_last_error(e.to_string());
+                    return true;
+                }
+                None => return true,
+            }
+        }
+        // What the frame had no room for waits, in order, for the next frame.
+        if !callbacks.is_empty() && self.key.get() == Some(key) {
+            objects::requeue_callbacks(key, callbacks);
+        }
+        delivered
+    }
+
+    /// Calls the mod's `http_response(id, status)` for each finished request (they wait while
+    /// `main` holds the instance; without the export, the mod polls `http_body`).
+    fn deliver_http_responses(self: &Rc<Self>) -> bool {
+        let Some(instance) = self.instance() else {
+            return false;
+        };
+        let mut pending = instance.take_http_responses();
+        if pending.is_empty()
+            || !instance.status().is_live()
+            || !instance.has_export(export::HTTP_RESPONSE)
+        {
+            return false;
+        }
+        if instance.is_main_running() {
+            instance.requeue_http_responses(pending);
+            return false;
+        }
+        let mut delivered = false;
+        let mut rest = Vec::new();
+        for (i, (id, status)) in pending.iter().copied().enumerate() {
+            if self.is_gone() || !live::frame_budget().has_room() {
+                rest = pending.split_off(i);
+                break;
+            }
+            delivered = true;
+            let result = self.enter(export::HTTP_RESPONSE, &[Val::I32(id), Val::I32(status)]);
+            self.emit_events();
+            match result {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    self.set_last_error(e.to_string());
+                    return true;
+                }
+                None => return true,
+            }
+        }
+        if !rest.is_empty() {
+            instance.requeue_http_responses(rest);
+        }
+        delivered
+    }
+
+    /// Nothing handles `permission_requested`: ask the player with WasGo's own dialog, or deny
+    /// when there is no display.
+    fn ask_player(self: &Rc<Self>, mod_name: &str, kind: &str) {
+        let busy = self.asking.borrow().iter().any(|k| k == kind)
+            || self.denied.borrow().iter().any(|k| k == kind);
+        if busy {
+            return;
+        }
+        if !permissions::has_display() {
+            godot_warn!(
+                "WasGo: `{mod_name}` asks for the `{kind}` permission, but nothing is connected to `permission_requested` and this run has no display to ask the player on, so it is denied (grant it with grant_permission() or `{}`)",
+                settings::AUTO_GRANT
+            );
+            self.denied.borrow_mut().push(kind.to_string());
+            return;
+        }
+        let id = self
+            .props()
+            .and_then(|p| p.mod_id)
+            .unwrap_or_else(|| wasgo_core::grants::mod_id(mod_name));
+        let weak = self.weak();
+        let answer_kind = kind.to_string();
+        let answer = move |allowed: bool| {
+            if let Some(core) = weak.upgrade() {
+                core.answer_permission_dialog(&answer_kind, allowed);
+            }
+        };
+        if let Some(dialog) = permissions::ask(&id, kind, answer) {
+            self.asking.borrow_mut().push(kind.to_string());
+            self.dialogs.borrow_mut().push(dialog);
+        }
+    }
+
+    /// The player answered WasGo's permission dialog.
+    fn answer_permission_dialog(self: &Rc<Self>, kind: &str, allowed: bool) {
+        self.asking.borrow_mut().retain(|k| k != kind);
+        if allowed {
+            self.grant(kind);
+        } else if !self.denied.borrow().iter().any(|k| k == kind) {
+            self.denied.borrow_mut().push(kind.to_string());
+        }
+    }
+}
