@@ -12,7 +12,8 @@ use crate::events::{event_channel, EventQueue, EventSink, ModEvent, OutputSource
 use crate::level::SafetyLevel;
 use crate::module::CompiledModule;
 use crate::runtime::Runtime;
-use crate::state::{DeadlineKind, HostTrap, InstanceState, KillSwitch, KilledTrap, Limits};
+use crate::limits::Limits;
+use crate::state::{DeadlineKind, HostTrap, InstanceState, KillSwitch, KilledTrap};
 use crate::wasi::{self, LineSink, WasiDirs};
 use parking_lot::Mutex;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -15,6 +15,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+mod engine_safe;
+pub use engine_safe::{EngineRefusal, MAX_ELEMENTS};
+
 /// A 2D vector (`Vector2`).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Vector2 {

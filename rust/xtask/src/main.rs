@@ -19,6 +19,7 @@ mod cargo_steps;
 mod command;
 mod demo_check;
 mod examples;
+mod fuzz;
 mod godot;
 mod godot_run;
 mod mods;
@@ -49,6 +50,9 @@ commands:
   bindings [--check]
         regenerate the guest bindings (mods/sdk/) and docs/abi.md from the host-function
         catalog; with --check, only fail if a checked-in file is stale
+  fuzz [--seconds N]
+        run every fuzz target (rust/wasgo-core/tests/fuzz/) for N seconds (default 60) from a
+        random seed and print executions and failures; `cargo test` runs a short pass of each
   bench
         build the extension (release) and the mods, then run the speed benchmarks headless;
         each prints its figures and ratios (recorded in BENCHMARKS.md)
@@ -132,6 +136,9 @@ enum Task {
     },
     Toolchains,
     Bench,
+    Fuzz {
+        seconds: u64,
+    },
     Help,
 }
 
@@ -177,6 +184,19 @@ fn parse(args: &[String]) -> Result<Task> {
         "mods" if rest.is_empty() => Ok(Task::Mods),
         "toolchains" if rest.is_empty() => Ok(Task::Toolchains),
         "bench" if rest.is_empty() => Ok(Task::Bench),
+        "fuzz" => match rest {
+            [] => Ok(Task::Fuzz { seconds: 60 }),
+            [flag, n] if flag == "--seconds" => n
+                .parse()
+                .map(|seconds| Task::Fuzz { seconds })
+                .map_err(|_| {
+                    Failure::new(
+                        format!("`--seconds` needs a whole number, not `{n}`"),
+                        "e.g. `cargo xtask fuzz --seconds 60`",
+                    )
+                }),
+            [other, ..] => Err(bad(other)),
+        },
         "bindings" => match rest {
             [] => Ok(Task::Bindings { check: false }),
             [flag] if flag == "--check" => Ok(Task::Bindings { check: true }),
@@ -201,6 +221,7 @@ fn main() -> ExitCode {
         Task::Bindings { check: true } => bindings::check(&repo),
         Task::Toolchains => toolchains::ensure_all(&repo),
         Task::Bench => bench::run(&repo),
+        Task::Fuzz { seconds } => fuzz::fuzz(&repo, seconds),
         Task::Help => {
             println!("{USAGE}");
             Ok(())
