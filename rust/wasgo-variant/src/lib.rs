@@ -330,7 +330,7 @@ impl Writer {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
     fn pad(&mut self) {
-        while self.0.len() % 4 != 0 {
+        while !self.0.len().is_multiple_of(4) {
             self.0.push(0);
         }
     }

@@ -64,7 +64,7 @@ pub(super) fn first_buffer(
         return Ok(Err(ERRNO_FAULT));
     }
     for i in 0..count {
-        if i > 0 && i % IOVECS_PER_CHECK == 0 {
+        if i > 0 && i.is_multiple_of(IOVECS_PER_CHECK) {
             interrupt_point(c)?;
         }
         let at = start + i as usize * 8;

@@ -60,7 +60,7 @@ fn sandbox_paths_stay_inside() {
         );
         assert!(!Path::new(&path).is_absolute());
         writes += 1;
-        if writes % 64 == 0 {
+        if writes.is_multiple_of(64) {
             sandbox
                 .write(&path, b"x")
                 .expect("an accepted path can be written");
