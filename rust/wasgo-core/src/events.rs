@@ -1,8 +1,10 @@
 //! Events an instance reports to its owner (the `WasmScript` node), drained on the main thread.
 //!
-//! Any thread may send; the receiver turns them into signals. Output is throttled: a mod that
-//! prints faster than the game drains loses lines (and is told how many), it never grows memory
-//! without bound.
+//! Any thread may send; the receiver turns them into signals. Output is bounded: a line longer
+//! than [`MAX_OUTPUT_LINE_BYTES`] is cut there and ends with [`CUT_MARKER`] (`wasgo.log` text and
+//! WASI stdout/stderr alike), and a mod that prints faster than the game drains loses lines once
+//! [`MAX_PENDING_OUTPUT_LINES`] lines or [`MAX_PENDING_OUTPUT_BYTES`] bytes wait (and is told
+//! how many in one line), so output never grows the game's memory without bound.
 
 use crate::level::SafetyLevel;
 use crate::permissions::Permission;
@@ -12,8 +14,26 @@ use std::sync::Arc;
 
 /// Output lines that may wait undelivered before further lines are dropped.
 pub const MAX_PENDING_OUTPUT_LINES: usize = 10_000;
-/// A longer output line is cut into pieces of this many bytes.
+/// Output bytes that may wait undelivered before further lines are dropped.
+pub const MAX_PENDING_OUTPUT_BYTES: usize = 4 << 20;
+/// A longer output line keeps this many bytes (at most) and ends with [`CUT_MARKER`].
 pub const MAX_OUTPUT_LINE_BYTES: usize = 8 * 1024;
+/// What ends an output line cut at [`MAX_OUTPUT_LINE_BYTES`].
+pub const CUT_MARKER: &str = " [wasgo: line cut at 8 KiB]";
+
+/// Cuts `text` to at most [`MAX_OUTPUT_LINE_BYTES`] (on a character boundary) followed by
+/// [`CUT_MARKER`]; a line within the limit is left alone.
+pub fn cut_line(text: &mut String) {
+    if text.len() <= MAX_OUTPUT_LINE_BYTES {
+        return;
+    }
+    let mut end = MAX_OUTPUT_LINE_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(CUT_MARKER);
+}
 
 /// Where an output line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +89,7 @@ pub enum ModEvent {
 pub struct EventSink {
     tx: Sender<ModEvent>,
     pending_output: Arc<AtomicUsize>,
+    pending_bytes: Arc<AtomicUsize>,
     dropped_output: Arc<AtomicUsize>,
 }
 
@@ -76,6 +97,7 @@ pub struct EventSink {
 pub struct EventQueue {
     rx: Receiver<ModEvent>,
     pending_output: Arc<AtomicUsize>,
+    pending_bytes: Arc<AtomicUsize>,
     dropped_output: Arc<AtomicUsize>,
 }
 
@@ -83,16 +105,19 @@ pub struct EventQueue {
 pub fn event_channel() -> (EventSink, EventQueue) {
     let (tx, rx) = crossbeam_channel::unbounded();
     let pending_output = Arc::new(AtomicUsize::new(0));
+    let pending_bytes = Arc::new(AtomicUsize::new(0));
     let dropped_output = Arc::new(AtomicUsize::new(0));
     (
         EventSink {
             tx,
             pending_output: pending_output.clone(),
+            pending_bytes: pending_bytes.clone(),
             dropped_output: dropped_output.clone(),
         },
         EventQueue {
             rx,
             pending_output,
+            pending_bytes,
             dropped_output,
         },
     )
@@ -104,10 +129,16 @@ impl EventSink {
         let _ = self.tx.send(event);
     }
 
-    /// Sends one output line, or counts it as dropped when too many are waiting.
-    pub fn output(&self, source: OutputSource, text: String) {
-        if self.pending_output.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING_OUTPUT_LINES {
+    /// Sends one output line, cut with [`cut_line`], or counts it as dropped when too many
+    /// lines or bytes are waiting.
+    pub fn output(&self, source: OutputSource, mut text: String) {
+        cut_line(&mut text);
+        let len = text.len();
+        let lines = self.pending_output.fetch_add(1, Ordering::AcqRel);
+        let bytes = self.pending_bytes.fetch_add(len, Ordering::AcqRel);
+        if lines >= MAX_PENDING_OUTPUT_LINES || bytes + len > MAX_PENDING_OUTPUT_BYTES {
             self.pending_output.fetch_sub(1, Ordering::AcqRel);
+            self.pending_bytes.fetch_sub(len, Ordering::AcqRel);
             self.dropped_output.fetch_add(1, Ordering::Relaxed);
             return;
         }
@@ -128,8 +159,9 @@ impl EventQueue {
             });
         }
         for event in self.rx.try_iter() {
-            if matches!(event, ModEvent::Output { .. }) {
+            if let ModEvent::Output { text, .. } = &event {
                 self.pending_output.fetch_sub(1, Ordering::AcqRel);
+                self.pending_bytes.fetch_sub(text.len(), Ordering::AcqRel);
             }
             events.push(event);
         }
@@ -153,12 +185,40 @@ mod tests {
             matches!(&events[0], ModEvent::Output { text, .. } if text.contains("5 output lines dropped"))
         );
         sink.output(OutputSource::Stdout, "again".into());
+        assert_eq!(queue.pending_bytes.load(Ordering::Relaxed), 5);
         assert_eq!(
             queue.drain(),
             vec![ModEvent::Output {
                 source: OutputSource::Stdout,
                 text: "again".into()
             }]
+        );
+    }
+
+    #[test]
+    fn a_long_line_is_cut_with_the_marker() {
+        let (sink, queue) = event_channel();
+        sink.output(OutputSource::Log(1), "é".repeat(MAX_OUTPUT_LINE_BYTES));
+        let events = queue.drain();
+        let ModEvent::Output { text, .. } = &events[0] else {
+            panic!("{events:?}")
+        };
+        assert!(text.ends_with(CUT_MARKER));
+        assert_eq!(text.len(), MAX_OUTPUT_LINE_BYTES + CUT_MARKER.len());
+    }
+
+    #[test]
+    fn pending_output_is_bounded_in_bytes() {
+        let (sink, queue) = event_channel();
+        let line = "x".repeat(MAX_OUTPUT_LINE_BYTES);
+        let fits = MAX_PENDING_OUTPUT_BYTES / MAX_OUTPUT_LINE_BYTES;
+        for _ in 0..fits + 3 {
+            sink.output(OutputSource::Stdout, line.clone());
+        }
+        let events = queue.drain();
+        assert_eq!(events.len(), fits + 1);
+        assert!(
+            matches!(&events[0], ModEvent::Output { text, .. } if text.contains("3 output lines dropped"))
         );
     }
 }

@@ -125,10 +125,9 @@ pub(crate) fn build_linker(
     linker
         .func_wrap(WASI_P1_MODULE, "poll_oneoff", wasi::poll_oneoff)
         .map_err(host)?;
-    if level == SafetyLevel::Wrapped {
-        // The sandbox's quota and name rules for WASI writes (level 3 has no such limits).
-        crate::wasi_sandbox::add_to_linker(&mut linker).map_err(host)?;
-    }
+    // Interruptible WASI reads and writes at every level; at level 2 also the sandbox's quota
+    // and name rules (level 3 has no such limits).
+    crate::wasi_sandbox::add_to_linker(&mut linker, level).map_err(host)?;
     hostfns::link(&mut linker, level).map_err(host)?;
 
     for import in module.imports() {

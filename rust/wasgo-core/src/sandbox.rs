@@ -1,13 +1,19 @@
 //! A mod's private directory (`user://mods/<mod_id>/`) for the level-2 file functions.
 //!
-//! Paths a mod gives are relative, `/`-separated and checked before they touch the file system:
-//! absolute paths, `..`, `.`, empty segments, `res://`/`user://` prefixes, backslashes, NUL bytes,
-//! characters other systems forbid and over-long names are refused, and no existing part of the
-//! path may be a symlink. Writes are atomic (temp file, flush, rename), so a mod killed in the
-//! middle of a write leaves the old file or the new one, never a torn one. A quota caps the bytes
-//! the directory may hold, and [`MAX_ENTRIES`] the files and directories in it. At level 2 the
-//! same directory is WASI's `/sandbox`, under the same quota and name rules
-//! (see `wasi_sandbox.rs`).
+//! Paths a mod gives are relative, `/`-separated and checked before they touch the file system
+//! ([`rules`]): absolute paths, `..`, `.`, empty segments, `res://`/`user://` prefixes,
+//! backslashes, NUL bytes, characters other systems forbid and over-long names are refused, and
+//! no existing part of the path may be a symlink. Writes are atomic (temp file, flush, rename),
+//! so a mod killed in the middle of a write leaves the old file or the new one, never a torn one.
+//!
+//! A quota caps the bytes the directory may hold, and [`MAX_ENTRIES`] the files and directories
+//! in it. Both are counted by [`usage::measure`], which walks any depth and fails closed: a tree
+//! it cannot read refuses every write ([`SandboxError::Unmeasurable`]). At level 2 the same
+//! directory is WASI's `/sandbox`, under the same accounting (see `wasi_sandbox.rs`): the file
+//! functions and WASI share [`Sandbox::check_growth`]'s per-process bound.
+
+pub mod rules;
+pub mod usage;
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -16,107 +22,99 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 
-/// The longest path a mod may give, in bytes.
-pub const MAX_PATH_BYTES: usize = 512;
-/// The longest single name in a path, in bytes.
-pub const MAX_NAME_BYTES: usize = 128;
+pub use rules::{check_name, validate, PathRule, MAX_NAME_BYTES, MAX_PATH_BYTES};
+pub use usage::Usage;
+
 /// The most files and directories one sandbox may hold.
 pub const MAX_ENTRIES: u64 = 4096;
 
-/// Why a sandbox operation failed; maps onto the ABI's negative codes.
+/// Why a sandbox operation failed. [`SandboxError::code`] maps it onto the ABI's negative codes;
+/// WASI maps it onto an errno.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SandboxError {
-    /// -3: the path is not allowed, or the quota would be exceeded.
-    Invalid(String),
-    /// -1: no such file or directory.
-    NotFound(String),
-    /// -5: the file system failed.
-    Io(String),
+    /// The path breaks a [`PathRule`] (-3).
+    Path { path: String, rule: PathRule },
+    /// The sandbox would hold `after` bytes, over `quota` (-3).
+    Quota { after: u64, quota: u64 },
+    /// The sandbox would hold more than [`MAX_ENTRIES`] files and directories (-3).
+    Entries { path: Option<String> },
+    /// The sandbox cannot be counted, so nothing may grow it (-3).
+    Unmeasurable(String),
+    /// The path names a directory where a file is needed (-3).
+    IsDirectory { path: String },
+    /// A file larger than the quota (only the game can have put it there) is not read (-3).
+    TooLarge { path: String, len: u64, quota: u64 },
+    /// No such file or directory (-1).
+    NotFound { path: String },
+    /// The file system failed (-5).
+    Io { path: String, message: String },
 }
 
 impl SandboxError {
     /// The ABI code.
     pub fn code(&self) -> i32 {
         match self {
-            SandboxError::NotFound(_) => -1,
-            SandboxError::Invalid(_) => -3,
-            SandboxError::Io(_) => -5,
+            SandboxError::NotFound { .. } => -1,
+            SandboxError::Io { .. } => -5,
+            _ => -3,
         }
     }
 
-    pub fn message(&self) -> &str {
+    /// Whether the error is about space (the quota, the entry cap or an uncountable sandbox):
+    /// WASI answers `EDQUOT` for these.
+    pub fn is_space(&self) -> bool {
+        matches!(
+            self,
+            SandboxError::Quota { .. }
+                | SandboxError::Entries { .. }
+                | SandboxError::Unmeasurable(_)
+        )
+    }
+
+    /// The message for `wasgo.last_error`.
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl std::fmt::Display for SandboxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SandboxError::Invalid(m) | SandboxError::NotFound(m) | SandboxError::Io(m) => m,
+            SandboxError::Path { path, rule } => {
+                write!(f, "path `{}` is refused: {rule}", path.escape_debug())
+            }
+            SandboxError::Quota { after, quota } => write!(
+                f,
+                "the write would put the mod's sandbox at {after} bytes, over its quota of {quota} bytes (delete files first, or the game raises `wasgo/limits/storage_mb`)"
+            ),
+            SandboxError::Entries { path: Some(path) } => write!(
+                f,
+                "writing `{path}` would put more than {MAX_ENTRIES} files and directories in the mod's sandbox; delete some first"
+            ),
+            SandboxError::Entries { path: None } => write!(
+                f,
+                "the mod's sandbox may hold at most {MAX_ENTRIES} files and directories; delete some first"
+            ),
+            SandboxError::Unmeasurable(why) => f.write_str(why),
+            SandboxError::IsDirectory { path } => write!(f, "`{path}` is a directory"),
+            SandboxError::TooLarge { path, len, quota } => write!(
+                f,
+                "`{path}` holds {len} bytes, more than the sandbox quota of {quota} bytes; it is not read"
+            ),
+            SandboxError::NotFound { path } => {
+                write!(f, "`{path}` does not exist in the mod's sandbox")
+            }
+            SandboxError::Io { path, message } => write!(f, "`{path}`: {message}"),
         }
     }
 }
 
-/// Checks a mod-given path and returns its segments.
-pub fn validate(path: &str) -> Result<Vec<&str>, SandboxError> {
-    let bad = |why: &str| {
-        Err(SandboxError::Invalid(format!(
-            "path `{}` is refused: {why}",
-            path.escape_debug()
-        )))
-    };
-    if path.is_empty() {
-        return bad("it is empty");
-    }
-    if path.len() > MAX_PATH_BYTES {
-        return bad("it is longer than 512 bytes");
-    }
-    if path.contains('\0') {
-        return bad("it contains a NUL byte");
-    }
-    if path.contains('\\') {
-        return bad("it contains a backslash; use `/`");
-    }
-    if path.starts_with('/') {
-        return bad("it is absolute; paths are relative to the mod's sandbox");
-    }
-    if path.contains(':') {
-        return bad("it contains `:` (no `res://`, `user://` or drive prefixes)");
-    }
-    let segments: Vec<&str> = path.split('/').collect();
-    for s in &segments {
-        if s.is_empty() {
-            return bad("it has an empty segment (`//` or a trailing `/`)");
-        }
-        if *s == "." || *s == ".." {
-            return bad("it contains `.` or `..`");
-        }
-        if let Err(why) = check_name(s) {
-            return bad(why);
-        }
-    }
-    Ok(segments)
-}
+impl std::error::Error for SandboxError {}
 
-/// The rules for one file or directory name (not `.` or `..`): at most [`MAX_NAME_BYTES`], no
-/// NUL, `/`, `\`, `:`, control characters or `* ? " < > |`.
-pub fn check_name(name: &str) -> Result<(), &'static str> {
-    if name.len() > MAX_NAME_BYTES {
-        return Err("a name in it is longer than 128 bytes");
+impl From<usage::Unmeasurable> for SandboxError {
+    fn from(e: usage::Unmeasurable) -> SandboxError {
+        SandboxError::Unmeasurable(e.0)
     }
-    if name.contains(['\0', '/', '\\', ':']) {
-        return Err("a name in it contains NUL, `/`, `\\` or `:`");
-    }
-    if name
-        .chars()
-        .any(|c| c.is_control() || "*?\"<>|".contains(c))
-    {
-        return Err("it contains a control character or one of * ? \" < > |");
-    }
-    Ok(())
-}
-
-/// What a sandbox holds now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Usage {
-    /// Bytes of regular files (their apparent size, so sparse files count in full).
-    pub bytes: u64,
-    /// Files and directories (not counting the sandbox itself).
-    pub entries: u64,
 }
 
 /// Numbers the temp files of atomic writes.
@@ -145,15 +143,17 @@ impl Sandbox {
 
     /// The host path of a mod path, refusing symlinks on the way.
     fn resolve(&self, path: &str) -> Result<PathBuf, SandboxError> {
-        let segments = validate(path)?;
+        let refused = |rule| SandboxError::Path {
+            path: path.to_string(),
+            rule,
+        };
+        let segments = validate(path).map_err(refused)?;
         let mut full = self.root.clone();
         for s in segments {
             full.push(s);
             if let Ok(meta) = std::fs::symlink_metadata(&full) {
                 if meta.file_type().is_symlink() {
-                    return Err(SandboxError::Invalid(format!(
-                        "path `{path}` is refused: it goes through a symlink"
-                    )));
+                    return Err(refused(PathRule::ThroughSymlink));
                 }
             }
         }
@@ -162,9 +162,14 @@ impl Sandbox {
 
     fn io(path: &str, e: std::io::Error) -> SandboxError {
         if e.kind() == std::io::ErrorKind::NotFound {
-            SandboxError::NotFound(format!("`{path}` does not exist in the mod's sandbox"))
+            SandboxError::NotFound {
+                path: path.to_string(),
+            }
         } else {
-            SandboxError::Io(format!("`{path}`: {e}"))
+            SandboxError::Io {
+                path: path.to_string(),
+                message: e.to_string(),
+            }
         }
     }
 
@@ -173,31 +178,12 @@ impl Sandbox {
         self.quota_bytes
     }
 
-    /// Bytes the sandbox holds now (regular files, not following symlinks).
-    pub fn usage(&self) -> u64 {
-        self.measure().bytes
-    }
-
-    /// Bytes and entries the sandbox holds now (not following symlinks).
-    pub fn measure(&self) -> Usage {
-        fn walk(dir: &Path, usage: &mut Usage) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for e in entries.flatten() {
-                usage.entries += 1;
-                match e.file_type() {
-                    Ok(t) if t.is_dir() => walk(&e.path(), usage),
-                    Ok(t) if t.is_file() => {
-                        usage.bytes += e.metadata().map(|m| m.len()).unwrap_or(0)
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let mut usage = Usage::default();
-        walk(&self.root, &mut usage);
-        usage
+    /// Bytes and entries the sandbox holds now (not following symlinks, at any depth).
+    ///
+    /// # Errors
+    /// [`SandboxError::Unmeasurable`] when part of the tree cannot be read.
+    pub fn measure(&self) -> Result<Usage, SandboxError> {
+        Ok(usage::measure(&self.root)?)
     }
 
     /// Refuses growing the sandbox's content by `growth` bytes past the quota (WASI writes).
@@ -207,10 +193,10 @@ impl Sandbox {
     /// bound's headroom only raises the bound; only a check that does not fit measures the
     /// directory again (which also catches deletions). The bound never under-counts what
     /// WasGo let mods write, so the quota holds exactly; a refusal is always based on a fresh
-    /// measurement.
+    /// measurement, and a measurement that fails refuses.
     ///
     /// # Errors
-    /// [`SandboxError::Invalid`] naming the quota.
+    /// [`SandboxError::Quota`] naming the quota, [`SandboxError::Unmeasurable`].
     pub fn check_growth(&self, growth: u64) -> Result<(), SandboxError> {
         if growth == 0 {
             return Ok(());
@@ -222,14 +208,20 @@ impl Sandbox {
                 return Ok(());
             }
         }
-        let usage = self.usage();
+        let usage = match self.measure() {
+            Ok(usage) => usage.bytes,
+            Err(e) => {
+                bounds.remove(&self.root);
+                return Err(e);
+            }
+        };
         let after = usage.saturating_add(growth);
         if after > self.quota_bytes {
             bounds.insert(self.root.clone(), usage);
-            return Err(SandboxError::Invalid(format!(
-                "the write would put the mod's sandbox at {after} bytes, over its quota of {} bytes (`wasgo/limits/storage_mb`)",
-                self.quota_bytes
-            )));
+            return Err(SandboxError::Quota {
+                after,
+                quota: self.quota_bytes,
+            });
         }
         bounds.insert(self.root.clone(), after);
         Ok(())
@@ -238,32 +230,38 @@ impl Sandbox {
     /// Refuses creating `new` more files or directories past [`MAX_ENTRIES`].
     ///
     /// # Errors
-    /// [`SandboxError::Invalid`] naming the limit.
+    /// [`SandboxError::Entries`], [`SandboxError::Unmeasurable`].
     pub fn check_new_entries(&self, new: u64) -> Result<(), SandboxError> {
-        if new > 0 && self.measure().entries + new > MAX_ENTRIES {
-            return Err(SandboxError::Invalid(format!(
-                "the mod's sandbox may hold at most {MAX_ENTRIES} files and directories"
-            )));
+        if new > 0 && self.measure()?.entries.saturating_add(new) > MAX_ENTRIES {
+            return Err(SandboxError::Entries { path: None });
         }
         Ok(())
     }
 
     /// Writes `data` to `path` atomically, creating parent directories.
+    ///
+    /// # Errors
+    /// Any [`SandboxError`]; nothing is written on error.
     pub fn write(&self, path: &str, data: &[u8]) -> Result<(), SandboxError> {
         let full = self.resolve(path)?;
-        let old = std::fs::metadata(&full)
+        if full.is_dir() {
+            return Err(SandboxError::IsDirectory {
+                path: path.to_string(),
+            });
+        }
+        let old = std::fs::symlink_metadata(&full)
             .map(|m| if m.is_file() { m.len() } else { 0 })
             .unwrap_or(0);
-        let usage = self.measure();
+        // Under the bounds' lock, so a WASI write of another instance cannot slip in between
+        // this count and the rename.
+        let mut bounds = USAGE_BOUNDS.lock();
+        let usage = self.measure()?;
         let after = usage.bytes - old.min(usage.bytes) + data.len() as u64;
         if after > self.quota_bytes {
-            return Err(SandboxError::Invalid(format!(
-                "writing `{path}` would put the mod's sandbox at {after} bytes, over its quota of {} bytes (`wasgo/limits/storage_mb`)",
-                self.quota_bytes
-            )));
-        }
-        if full.is_dir() {
-            return Err(SandboxError::Invalid(format!("`{path}` is a directory")));
+            return Err(SandboxError::Quota {
+                after,
+                quota: self.quota_bytes,
+            });
         }
         // The file and any missing parent directories are new entries.
         let missing = full
@@ -271,7 +269,9 @@ impl Sandbox {
             .take_while(|p| *p != self.root && std::fs::symlink_metadata(p).is_err())
             .count() as u64;
         if missing > 0 && usage.entries + missing > MAX_ENTRIES {
-            return Err(SandboxError::Invalid(format!("writing `{path}` would put more than {MAX_ENTRIES} files and directories in the mod's sandbox")));
+            return Err(SandboxError::Entries {
+                path: Some(path.to_string()),
+            });
         }
         let parent = full.parent().expect("a sandbox path has a parent");
         std::fs::create_dir_all(parent).map_err(|e| Self::io(path, e))?;
@@ -284,8 +284,9 @@ impl Sandbox {
             f.sync_all()?;
             std::fs::rename(&tmp, &full)
         })();
-        // The next WASI growth check measures again.
-        USAGE_BOUNDS.lock().remove(&self.root);
+        // The new content is known exactly; the next WASI growth check starts from it.
+        bounds.insert(self.root.clone(), after.max(usage.bytes));
+        drop(bounds);
         if let Err(e) = result {
             let _ = std::fs::remove_file(&tmp);
             return Err(Self::io(path, e));
@@ -295,18 +296,28 @@ impl Sandbox {
 
     /// Reads the file at `path`. A file larger than the quota (which only the game can have put
     /// there) is refused rather than loaded.
+    ///
+    /// # Errors
+    /// Any [`SandboxError`].
     pub fn read(&self, path: &str) -> Result<Vec<u8>, SandboxError> {
         let full = self.resolve(path)?;
         let len = std::fs::metadata(&full)
             .map_err(|e| Self::io(path, e))?
             .len();
         if len > self.quota_bytes {
-            return Err(SandboxError::Invalid(format!("`{path}` holds {len} bytes, more than the sandbox quota of {} bytes; it is not read", self.quota_bytes)));
+            return Err(SandboxError::TooLarge {
+                path: path.to_string(),
+                len,
+                quota: self.quota_bytes,
+            });
         }
         std::fs::read(&full).map_err(|e| Self::io(path, e))
     }
 
     /// Deletes the file (or empty directory) at `path`.
+    ///
+    /// # Errors
+    /// Any [`SandboxError`].
     pub fn delete(&self, path: &str) -> Result<(), SandboxError> {
         let full = self.resolve(path)?;
         let meta = std::fs::symlink_metadata(&full).map_err(|e| Self::io(path, e))?;
@@ -320,6 +331,9 @@ impl Sandbox {
 
     /// The names in directory `path` (`""` or `"."` for the sandbox root), sorted, one per line;
     /// directories end with `/`. Temp files of unfinished writes are not listed.
+    ///
+    /// # Errors
+    /// Any [`SandboxError`].
     pub fn list(&self, path: &str) -> Result<String, SandboxError> {
         let dir = if path.is_empty() || path == "." {
             self.root.clone()
@@ -347,117 +361,4 @@ impl Sandbox {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_are_refused() {
-        for p in [
-            "",
-            "/etc/passwd",
-            "../x",
-            "a/../../x",
-            "./x",
-            "a//b",
-            "a/",
-            "res://x",
-            "user://x",
-            "C:x",
-            "a\\b",
-            "a\0b",
-            "a|b",
-        ] {
-            assert!(validate(p).is_err(), "{p:?} should be refused");
-        }
-        assert!(validate(&"a".repeat(129)).is_err());
-        assert!(validate(&"a/".repeat(300)).is_err());
-        assert_eq!(
-            validate("saves/slot1.json").unwrap(),
-            vec!["saves", "slot1.json"]
-        );
-    }
-
-    fn temp_sandbox(quota: u64) -> Sandbox {
-        let dir = std::env::temp_dir().join(format!(
-            "wasgo-sandbox-{}-{}",
-            std::process::id(),
-            rand_suffix()
-        ));
-        Sandbox::new(dir, quota)
-    }
-
-    fn rand_suffix() -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-    }
-
-    #[test]
-    fn write_list_read_delete_round_trip() {
-        let sb = temp_sandbox(1 << 20);
-        sb.write("saves/a.txt", b"hello").unwrap();
-        sb.write("top.bin", b"x").unwrap();
-        assert_eq!(sb.list("").unwrap(), "saves/\ntop.bin");
-        assert_eq!(sb.list("saves").unwrap(), "a.txt");
-        assert_eq!(sb.read("saves/a.txt").unwrap(), b"hello");
-        sb.delete("saves/a.txt").unwrap();
-        assert_eq!(sb.read("saves/a.txt").unwrap_err().code(), -1);
-        let _ = std::fs::remove_dir_all(sb.root());
-    }
-
-    #[test]
-    fn quota_is_enforced_counting_replaced_files_once() {
-        let sb = temp_sandbox(10);
-        sb.write("a", b"12345678").unwrap();
-        sb.write("a", b"1234567890").unwrap();
-        let err = sb.write("b", b"1").unwrap_err();
-        assert_eq!(err.code(), -3);
-        assert!(err.message().contains("quota"));
-        assert!(sb.check_growth(0).is_ok());
-        assert!(sb.check_growth(1).is_err());
-        let _ = std::fs::remove_dir_all(sb.root());
-    }
-
-    #[test]
-    fn entries_are_capped() {
-        let sb = temp_sandbox(1 << 20);
-        sb.write("a/b/c", b"").unwrap();
-        assert_eq!(
-            sb.measure(),
-            Usage {
-                bytes: 0,
-                entries: 3
-            }
-        );
-        assert!(sb.check_new_entries(MAX_ENTRIES - 3).is_ok());
-        assert_eq!(
-            sb.check_new_entries(MAX_ENTRIES - 2).unwrap_err().code(),
-            -3
-        );
-        let _ = std::fs::remove_dir_all(sb.root());
-    }
-
-    #[test]
-    fn a_file_larger_than_the_quota_is_not_read() {
-        let sb = temp_sandbox(4);
-        std::fs::create_dir_all(sb.root()).unwrap();
-        std::fs::write(sb.root().join("big"), b"12345").unwrap();
-        assert_eq!(sb.read("big").unwrap_err().code(), -3);
-        let _ = std::fs::remove_dir_all(sb.root());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn symlinks_are_not_followed() {
-        let sb = temp_sandbox(1 << 20);
-        std::fs::create_dir_all(sb.root()).unwrap();
-        let outside = std::env::temp_dir().join(format!("wasgo-outside-{}", rand_suffix()));
-        std::fs::create_dir_all(&outside).unwrap();
-        std::os::unix::fs::symlink(&outside, sb.root().join("link")).unwrap();
-        assert_eq!(sb.write("link/evil", b"x").unwrap_err().code(), -3);
-        assert!(!outside.join("evil").exists());
-        let _ = std::fs::remove_dir_all(sb.root());
-        let _ = std::fs::remove_dir_all(&outside);
-    }
-}
+mod tests;

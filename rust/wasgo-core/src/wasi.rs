@@ -38,12 +38,21 @@ pub struct WasiDirs {
     pub user: Option<PathBuf>,
 }
 
-/// Turns a byte stream into output lines.
+/// Turns a byte stream into output lines; a line longer than [`MAX_OUTPUT_LINE_BYTES`] is sent
+/// cut (like `wasgo.log` text) and the rest of it, up to its newline, is dropped.
 #[derive(Clone)]
 pub(crate) struct LineSink {
     source: OutputSource,
     events: EventSink,
-    partial: Arc<Mutex<Vec<u8>>>,
+    partial: Arc<Mutex<Partial>>,
+}
+
+/// The line being assembled.
+#[derive(Default)]
+struct Partial {
+    bytes: Vec<u8>,
+    /// The current line was already sent cut: drop bytes up to its newline.
+    skipping: bool,
 }
 
 impl LineSink {
@@ -51,7 +60,7 @@ impl LineSink {
         LineSink {
             source,
             events,
-            partial: Arc::new(Mutex::new(Vec::new())),
+            partial: Arc::new(Mutex::new(Partial::default())),
         }
     }
 
@@ -63,23 +72,41 @@ impl LineSink {
             .output(self.source, String::from_utf8_lossy(&line).into_owned());
     }
 
-    pub(crate) fn push(&self, bytes: &[u8]) {
-        let mut buf = self.partial.lock();
-        buf.extend_from_slice(bytes);
-        while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
-            let mut line: Vec<u8> = buf.drain(..=pos).collect();
-            line.pop();
-            self.send(line);
-        }
-        while buf.len() > MAX_OUTPUT_LINE_BYTES {
-            let piece: Vec<u8> = buf.drain(..MAX_OUTPUT_LINE_BYTES).collect();
-            self.send(piece);
+    pub(crate) fn push(&self, mut bytes: &[u8]) {
+        let mut partial = self.partial.lock();
+        while !bytes.is_empty() {
+            let newline = bytes.iter().position(|b| *b == b'\n');
+            let (piece, ended) = match newline {
+                Some(pos) => (&bytes[..pos], true),
+                None => (bytes, false),
+            };
+            bytes = &bytes[piece.len() + usize::from(ended)..];
+            if !partial.skipping {
+                // One byte past the limit is enough for `cut_line` to add the marker.
+                let room = (MAX_OUTPUT_LINE_BYTES + 1).saturating_sub(partial.bytes.len());
+                partial
+                    .bytes
+                    .extend_from_slice(&piece[..piece.len().min(room)]);
+                if partial.bytes.len() > MAX_OUTPUT_LINE_BYTES {
+                    let line = std::mem::take(&mut partial.bytes);
+                    self.send(line);
+                    partial.skipping = true;
+                } else if ended {
+                    let line = std::mem::take(&mut partial.bytes);
+                    self.send(line);
+                }
+            }
+            if ended {
+                partial.skipping = false;
+            }
         }
     }
 
     /// Sends a last line that has no newline yet.
     pub(crate) fn flush_partial(&self) {
-        let line = std::mem::take(&mut *self.partial.lock());
+        let mut partial = self.partial.lock();
+        partial.skipping = false;
+        let line = std::mem::take(&mut partial.bytes);
         if !line.is_empty() {
             self.send(line);
         }
@@ -185,7 +212,9 @@ const EVENT_SIZE: usize = 32;
 pub(crate) mod errno {
     pub const SUCCESS: i32 = 0;
     pub const ACCES: i32 = 2;
+    pub const BADF: i32 = 8;
     pub const DQUOT: i32 = 19;
+    pub const FAULT: i32 = 21;
     pub const INVAL: i32 = 28;
     pub const NAMETOOLONG: i32 = 37;
     pub const NOTSUP: i32 = 58;

@@ -15,6 +15,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+mod engine_safe;
+pub use engine_safe::{EngineRefusal, MAX_ELEMENTS};
+
 /// A 2D vector (`Vector2`).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Vector2 {
@@ -290,7 +293,7 @@ impl Writer {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
     fn pad(&mut self) {
-        while self.0.len() % 4 != 0 {
+        while !self.0.len().is_multiple_of(4) {
             self.0.push(0);
         }
     }

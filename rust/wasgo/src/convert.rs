@@ -1,4 +1,10 @@
 //! Conversions between Godot Variants and wasm values.
+//!
+//! Nothing a mod sends may panic the host: [`from_wire`] first checks the whole value with
+//! [`WireVariant::check_engine_safe`] (a pure function of `wasgo-variant`, tested there without
+//! Godot) and answers -3 ([`ErrorCode::InvalidArgument`]) for a value the engine cannot hold, and
+//! it builds every Godot type with constructors that never assert (a `Plane` is a struct literal:
+//! gdext's `Plane::new` asserts a unit normal, which GDScript does not require).
 
 use godot::prelude::*;
 use wasgo_core::catalog::Abi;
@@ -85,6 +91,7 @@ pub fn val_to_variant(v: &Val) -> Variant {
 use crate::objects::InstanceObjects;
 use godot::builtin::{AnyArray, AnyDictionary};
 use godot::classes::Object;
+use wasgo_catalog::ErrorCode;
 use wasgo_core::variant as wire;
 use wasgo_core::{ObjectError, WireVariant};
 
@@ -260,7 +267,22 @@ pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant
 }
 
 /// Converts a mod's value for the game; handles must be live.
+///
+/// # Errors
+/// -3 ([`ErrorCode::InvalidArgument`]) for a value the engine cannot hold (see
+/// [`WireVariant::check_engine_safe`]), -4 for a handle that is not live.
 pub fn from_wire(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, ObjectError> {
+    w.check_engine_safe().map_err(|why| {
+        ObjectError::failed(
+            ErrorCode::InvalidArgument as i32,
+            format!("the value cannot be given to the engine: {why}"),
+        )
+    })?;
+    build(w, objects)
+}
+
+/// [`from_wire`] after the check.
+fn build(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, ObjectError> {
     use WireVariant as W;
     let vec2 = |a: &wire::Vector2| Vector2::new(a.x, a.y);
     let wvec3 = |a: &wire::Vector3| Vector3::new(a.x, a.y, a.z);
@@ -290,7 +312,12 @@ pub fn from_wire(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, 
         .to_variant(),
         W::Vector4(a) => vec4(a).to_variant(),
         W::Vector4i(a) => Vector4i::new(a[0], a[1], a[2], a[3]).to_variant(),
-        W::Plane(a) => Plane::new(vec3(&a[..3]), a[3]).to_variant(),
+        // Not `Plane::new`, which asserts a unit normal.
+        W::Plane(a) => Plane {
+            normal: vec3(&a[..3]),
+            d: a[3],
+        }
+        .to_variant(),
         W::Quaternion(a) => Quaternion::new(a[0], a[1], a[2], a[3]).to_variant(),
         W::Aabb(a) => Aabb::new(vec3(&a[..3]), vec3(&a[3..])).to_variant(),
         W::Basis(a) => Basis::from_rows(vec3(&a[..3]), vec3(&a[3..6]), vec3(&a[6..])).to_variant(),
@@ -313,13 +340,13 @@ pub fn from_wire(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, 
         W::Dictionary(entries) => {
             let mut d = VarDictionary::new();
             for (k, v) in entries {
-                d.set(&from_wire(k, objects)?, &from_wire(v, objects)?);
+                d.set(&build(k, objects)?, &build(v, objects)?);
             }
             d.to_variant()
         }
         W::Array(items) => items
             .iter()
-            .map(|x| from_wire(x, objects))
+            .map(|x| build(x, objects))
             .collect::<Result<VarArray, _>>()?
             .to_variant(),
         W::PackedByteArray(b) => PackedByteArray::from(b.as_slice()).to_variant(),

@@ -22,6 +22,7 @@ mod command;
 mod demo_check;
 mod examples;
 mod export_check;
+mod fuzz;
 mod godot;
 mod godot_provision;
 mod godot_run;
@@ -57,6 +58,9 @@ commands:
   bindings [--check]
         regenerate the guest bindings (mods/sdk/) and docs/abi.md from the host-function
         catalog; with --check, only fail if a checked-in file is stale
+  fuzz [--seconds N]
+        run every fuzz target (rust/wasgo-core/tests/fuzz/) for N seconds (default 60) from a
+        random seed and print executions and failures; `cargo test` runs a short pass of each
   bench
         build the extension (release) and the mods, then run the speed benchmarks headless;
         each prints its figures and ratios (recorded in BENCHMARKS.md)
@@ -140,6 +144,9 @@ enum Task {
     },
     Toolchains,
     Bench,
+    Fuzz {
+        seconds: u64,
+    },
     Help,
 }
 
@@ -185,6 +192,19 @@ fn parse(args: &[String]) -> Result<Task> {
         "mods" if rest.is_empty() => Ok(Task::Mods),
         "toolchains" if rest.is_empty() => Ok(Task::Toolchains),
         "bench" if rest.is_empty() => Ok(Task::Bench),
+        "fuzz" => match rest {
+            [] => Ok(Task::Fuzz { seconds: 60 }),
+            [flag, n] if flag == "--seconds" => n
+                .parse()
+                .map(|seconds| Task::Fuzz { seconds })
+                .map_err(|_| {
+                    Failure::new(
+                        format!("`--seconds` needs a whole number, not `{n}`"),
+                        "e.g. `cargo xtask fuzz --seconds 60`",
+                    )
+                }),
+            [other, ..] => Err(bad(other)),
+        },
         "bindings" => match rest {
             [] => Ok(Task::Bindings { check: false }),
             [flag] if flag == "--check" => Ok(Task::Bindings { check: true }),
@@ -209,6 +229,7 @@ fn main() -> ExitCode {
         Task::Bindings { check: true } => bindings::check(&repo),
         Task::Toolchains => toolchains::ensure_all(&repo),
         Task::Bench => bench::run(&repo),
+        Task::Fuzz { seconds } => fuzz::fuzz(&repo, seconds),
         Task::Help => {
             println!("{USAGE}");
             Ok(())

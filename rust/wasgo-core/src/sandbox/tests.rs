@@ -1,0 +1,150 @@
+use super::*;
+
+fn temp_sandbox(quota: u64) -> Sandbox {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let dir =
+        std::env::temp_dir().join(format!("wasgo-sandbox-{}-{nanos}-{n}", std::process::id()));
+    Sandbox::new(dir, quota)
+}
+
+#[test]
+fn write_list_read_delete_round_trip() {
+    let sb = temp_sandbox(1 << 20);
+    sb.write("saves/a.txt", b"hello").unwrap();
+    sb.write("top.bin", b"x").unwrap();
+    assert_eq!(sb.list("").unwrap(), "saves/\ntop.bin");
+    assert_eq!(sb.list("saves").unwrap(), "a.txt");
+    assert_eq!(sb.read("saves/a.txt").unwrap(), b"hello");
+    sb.delete("saves/a.txt").unwrap();
+    assert_eq!(sb.read("saves/a.txt").unwrap_err().code(), -1);
+    let _ = std::fs::remove_dir_all(sb.root());
+}
+
+#[test]
+fn quota_is_enforced_counting_replaced_files_once() {
+    let sb = temp_sandbox(10);
+    sb.write("a", b"12345678").unwrap();
+    sb.write("a", b"1234567890").unwrap();
+    let err = sb.write("b", b"1").unwrap_err();
+    assert_eq!(
+        err,
+        SandboxError::Quota {
+            after: 11,
+            quota: 10
+        }
+    );
+    assert_eq!(err.code(), -3);
+    assert!(sb.check_growth(0).is_ok());
+    assert!(matches!(
+        sb.check_growth(1),
+        Err(SandboxError::Quota { .. })
+    ));
+    let _ = std::fs::remove_dir_all(sb.root());
+}
+
+#[test]
+fn entries_are_capped() {
+    let sb = temp_sandbox(1 << 20);
+    sb.write("a/b/c", b"").unwrap();
+    assert_eq!(
+        sb.measure().unwrap(),
+        Usage {
+            bytes: 0,
+            entries: 3
+        }
+    );
+    assert!(sb.check_new_entries(MAX_ENTRIES - 3).is_ok());
+    assert_eq!(
+        sb.check_new_entries(MAX_ENTRIES - 2),
+        Err(SandboxError::Entries { path: None })
+    );
+    let _ = std::fs::remove_dir_all(sb.root());
+}
+
+#[test]
+fn a_file_larger_than_the_quota_is_not_read() {
+    let sb = temp_sandbox(4);
+    std::fs::create_dir_all(sb.root()).unwrap();
+    std::fs::write(sb.root().join("big"), b"12345").unwrap();
+    assert!(matches!(
+        sb.read("big"),
+        Err(SandboxError::TooLarge { len: 5, .. })
+    ));
+    let _ = std::fs::remove_dir_all(sb.root());
+}
+
+#[test]
+fn path_errors_carry_their_rule() {
+    let sb = temp_sandbox(1 << 20);
+    assert_eq!(
+        sb.write("../x", b"x"),
+        Err(SandboxError::Path {
+            path: "../x".into(),
+            rule: PathRule::DotSegment
+        })
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_are_not_followed() {
+    let sb = temp_sandbox(1 << 20);
+    std::fs::create_dir_all(sb.root()).unwrap();
+    let outside = sb.root().with_extension("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, sb.root().join("link")).unwrap();
+    assert!(matches!(
+        sb.write("link/evil", b"x"),
+        Err(SandboxError::Path {
+            rule: PathRule::ThroughSymlink,
+            ..
+        })
+    ));
+    assert!(!outside.join("evil").exists());
+    let _ = std::fs::remove_dir_all(sb.root());
+    let _ = std::fs::remove_dir_all(&outside);
+}
+
+/// A tree nested past `PATH_MAX` (built with relative `mkdir`s, as a WASI mod can) is counted,
+/// bytes and entries, like any other.
+#[cfg(unix)]
+#[test]
+fn directories_nested_past_path_max_are_counted() {
+    let sb = temp_sandbox(1 << 20);
+    std::fs::create_dir_all(sb.root()).unwrap();
+    let name = "d".repeat(100);
+    let depth = 60; // 60 × 101 bytes: past Linux's 4096-byte PATH_MAX
+    let mut dir =
+        cap_primitives::fs::open_ambient_dir(sb.root(), cap_primitives::ambient_authority())
+            .unwrap();
+    for _ in 0..depth {
+        let options = cap_primitives::fs::DirOptions::new();
+        cap_primitives::fs::create_dir(&dir, Path::new(&name), &options).unwrap();
+        dir = cap_primitives::fs::open_dir_nofollow(&dir, Path::new(&name)).unwrap();
+    }
+    let mut opts = cap_primitives::fs::OpenOptions::new();
+    opts.write(true).create(true);
+    let mut f = cap_primitives::fs::open(&dir, Path::new("deep.bin"), &opts).unwrap();
+    f.write_all(&[7u8; 3000]).unwrap();
+    drop(f);
+    assert_eq!(
+        sb.measure().unwrap(),
+        Usage {
+            bytes: 3000,
+            entries: depth + 1
+        }
+    );
+    assert!(matches!(
+        sb.check_growth((1 << 20) - 2999),
+        Err(SandboxError::Quota { .. })
+    ));
+    // Clean up from the bottom with handles too (`remove_dir_all` by path fails this deep).
+    let _ = std::process::Command::new("rm")
+        .arg("-rf")
+        .arg(sb.root())
+        .status();
+}

@@ -1,0 +1,150 @@
+//! Whether a decoded Variant is safe to build in the engine.
+//!
+//! Decoding checks the bytes; this checks the values, before the host builds Godot objects from
+//! them. Godot's math types accept almost anything, but a few values are not a value of the
+//! type at all and make engine code assert or divide by zero: a Plane whose normal has no
+//! length, and math structures (Plane, Quaternion, Rect2, AABB, Transform2D, Basis,
+//! Transform3D, Projection) holding NaN or infinity. Those are refused, as are containers with
+//! more than [`MAX_ELEMENTS`] elements in all. Plain numbers, vectors, colors and packed arrays
+//! may hold NaN and infinity, as in GDScript. A Plane whose normal is not of unit length is
+//! accepted (GDScript allows it); the host builds it without the asserting constructor.
+
+use crate::Variant;
+use core::fmt;
+
+/// The most Array elements and Dictionary entries one value may hold, counted through every
+/// level of nesting (packed arrays are not counted: they are flat and sized by their bytes).
+pub const MAX_ELEMENTS: usize = 1 << 20;
+
+/// Why a decoded value may not be built in the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineRefusal {
+    /// A Plane whose normal is (0, 0, 0).
+    ZeroPlaneNormal,
+    /// A math structure with a NaN or infinite component; names the Variant type.
+    NonFinite(&'static str),
+    /// More than [`MAX_ELEMENTS`] container elements.
+    TooManyElements,
+}
+
+impl fmt::Display for EngineRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineRefusal::ZeroPlaneNormal => {
+                f.write_str("a `Plane` needs a non-zero normal (give a unit normal)")
+            }
+            EngineRefusal::NonFinite(ty) => {
+                write!(f, "a `{ty}` may not hold NaN or infinite components")
+            }
+            EngineRefusal::TooManyElements => write!(
+                f,
+                "the value holds more than {MAX_ELEMENTS} Array elements and Dictionary entries in all"
+            ),
+        }
+    }
+}
+
+fn finite(ty: &'static str, components: &[f32]) -> Result<(), EngineRefusal> {
+    if components.iter().all(|c| c.is_finite()) {
+        Ok(())
+    } else {
+        Err(EngineRefusal::NonFinite(ty))
+    }
+}
+
+impl Variant {
+    /// Checks that the engine can hold this value without asserting (see the module docs).
+    ///
+    /// # Errors
+    /// The first [`EngineRefusal`] found.
+    pub fn check_engine_safe(&self) -> Result<(), EngineRefusal> {
+        let mut elements = 0usize;
+        // An explicit stack: the depth is capped by decoding, but a value built in code is not.
+        let mut pending: alloc::vec::Vec<&Variant> = alloc::vec![self];
+        while let Some(v) = pending.pop() {
+            match v {
+                Variant::Plane(p) => {
+                    finite("Plane", p)?;
+                    if p[0] == 0.0 && p[1] == 0.0 && p[2] == 0.0 {
+                        return Err(EngineRefusal::ZeroPlaneNormal);
+                    }
+                }
+                Variant::Quaternion(c) => finite("Quaternion", c)?,
+                Variant::Rect2(c) => finite("Rect2", c)?,
+                Variant::Aabb(c) => finite("AABB", c)?,
+                Variant::Transform2D(c) => finite("Transform2D", c)?,
+                Variant::Basis(c) => finite("Basis", c)?,
+                Variant::Transform3D(c) => finite("Transform3D", c)?,
+                Variant::Projection(c) => finite("Projection", c)?,
+                Variant::Array(items) => {
+                    elements = elements.saturating_add(items.len());
+                    if elements > MAX_ELEMENTS {
+                        return Err(EngineRefusal::TooManyElements);
+                    }
+                    pending.extend(items.iter());
+                }
+                Variant::Dictionary(entries) => {
+                    elements = elements.saturating_add(entries.len());
+                    if elements > MAX_ELEMENTS {
+                        return Err(EngineRefusal::TooManyElements);
+                    }
+                    for (k, v) in entries {
+                        pending.push(k);
+                        pending.push(v);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn a_plane_without_a_normal_is_refused() {
+        assert_eq!(
+            Variant::Plane([0.0, 0.0, 0.0, 1.0]).check_engine_safe(),
+            Err(EngineRefusal::ZeroPlaneNormal)
+        );
+        assert_eq!(
+            Variant::Plane([0.0, 2.0, 0.0, 1.0]).check_engine_safe(),
+            Ok(()),
+            "a normal of any non-zero length is legal, as in GDScript"
+        );
+    }
+
+    #[test]
+    fn nan_in_math_structures_is_refused_even_when_nested() {
+        let nan = Variant::Quaternion([0.0, f32::NAN, 0.0, 1.0]);
+        let nested = Variant::Array(vec![Variant::Dictionary(vec![(Variant::Nil, nan)])]);
+        assert_eq!(
+            nested.check_engine_safe(),
+            Err(EngineRefusal::NonFinite("Quaternion"))
+        );
+        assert_eq!(
+            Variant::Basis([f32::INFINITY; 9]).check_engine_safe(),
+            Err(EngineRefusal::NonFinite("Basis"))
+        );
+        assert_eq!(Variant::Float(f64::NAN).check_engine_safe(), Ok(()));
+        assert_eq!(
+            Variant::Vector2(crate::Vector2::new(f32::NAN, 0.0)).check_engine_safe(),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn too_many_elements_are_refused() {
+        let wide = Variant::Array(vec![Variant::Array(vec![Variant::Nil; MAX_ELEMENTS])]);
+        assert_eq!(
+            wide.check_engine_safe(),
+            Err(EngineRefusal::TooManyElements)
+        );
+        let fits = Variant::Array(vec![Variant::Nil; MAX_ELEMENTS]);
+        assert_eq!(fits.check_engine_safe(), Ok(()));
+    }
+}
