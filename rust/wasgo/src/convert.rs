@@ -5,6 +5,10 @@
 //! Godot) and answers -3 ([`ErrorCode::InvalidArgument`]) for a value the engine cannot hold, and
 //! it builds every Godot type with constructors that never assert (a `Plane` is a struct literal:
 //! gdext's `Plane::new` asserts a unit normal, which GDScript does not require).
+//!
+//! Objects travel as handles of the instance's table; what the conversions need of that table is
+//! the [`Handles`] trait, implemented by `objects::InstanceObjects` (which sits above this
+//! module and converts through it), so the two modules import one way only.
 
 use godot::prelude::*;
 use wasgo_core::catalog::Abi;
@@ -88,12 +92,19 @@ pub fn val_to_variant(v: &Val) -> Variant {
 
 // ---- Variants on the wire (objects as the instance's handles) ----
 
-use crate::objects::InstanceObjects;
 use godot::builtin::{AnyArray, AnyDictionary};
 use godot::classes::Object;
 use wasgo_catalog::ErrorCode;
 use wasgo_core::variant as wire;
 use wasgo_core::{ObjectError, WireVariant};
+
+/// What converting needs of an instance's handle table.
+pub trait Handles {
+    /// The handle for `obj`, reusing an existing one; 0 (null) for an object no mod may reach.
+    fn handle_of(&mut self, obj: &Gd<Object>) -> i32;
+    /// The object behind a handle; -4 if the handle is unknown or its object was freed.
+    fn object(&self, handle: i32) -> Result<Gd<Object>, ObjectError>;
+}
 
 fn v2(v: Vector2) -> wire::Vector2 {
     wire::Vector2::new(v.x, v.y)
@@ -112,7 +123,10 @@ fn v4(v: Vector4) -> [f32; 4] {
 }
 
 /// Converts a game value for a mod, giving objects handles.
-pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant, ObjectError> {
+pub fn to_wire<H: Handles + ?Sized>(
+    v: &Variant,
+    objects: &mut H,
+) -> Result<WireVariant, ObjectError> {
     use WireVariant as W;
     let bad = || ObjectError::failed(-5, format!("cannot convert {v} for the mod"));
     Ok(match v.get_type() {
@@ -271,7 +285,10 @@ pub fn to_wire(v: &Variant, objects: &mut InstanceObjects) -> Result<WireVariant
 /// # Errors
 /// -3 ([`ErrorCode::InvalidArgument`]) for a value the engine cannot hold (see
 /// [`WireVariant::check_engine_safe`]), -4 for a handle that is not live.
-pub fn from_wire(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, ObjectError> {
+pub fn from_wire<H: Handles + ?Sized>(
+    w: &WireVariant,
+    objects: &H,
+) -> Result<Variant, ObjectError> {
     w.check_engine_safe().map_err(|why| {
         ObjectError::failed(
             ErrorCode::InvalidArgument as i32,
@@ -282,7 +299,7 @@ pub fn from_wire(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, 
 }
 
 /// [`from_wire`] after the check.
-fn build(w: &WireVariant, objects: &InstanceObjects) -> Result<Variant, ObjectError> {
+fn build<H: Handles + ?Sized>(w: &WireVariant, objects: &H) -> Result<Variant, ObjectError> {
     use WireVariant as W;
     let vec2 = |a: &wire::Vector2| Vector2::new(a.x, a.y);
     let wvec3 = |a: &wire::Vector3| Vector3::new(a.x, a.y, a.z);

@@ -2,7 +2,7 @@
 
 use crate::game_calls;
 use crate::live;
-use crate::module_res::{compile_to_resource, WasmModule};
+use crate::module_res::WasmModule;
 use crate::runtime::{self, name_from_path, read_file, report, runtime, runtime_or_report};
 use godot::prelude::*;
 
@@ -26,7 +26,7 @@ impl WasmEngine {
     fn load_module(&self, path: GString) -> Option<Gd<WasmModule>> {
         let path = path.to_string();
         match read_file(&path) {
-            Ok(bytes) => compile_to_resource(&bytes, &name_from_path(&path), &path),
+            Ok(bytes) => WasmModule::compile(&bytes, &name_from_path(&path), &path),
             Err(e) => {
                 report(e);
                 None
@@ -47,7 +47,7 @@ impl WasmEngine {
         } else {
             name.to_string()
         };
-        compile_to_resource(bytes.as_slice(), &name, "")
+        WasmModule::compile(bytes.as_slice(), &name, "")
     }
 
     /// Exposes a game function to mods as the import [param module].[param name]. Parameter and

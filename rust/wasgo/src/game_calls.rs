@@ -1,6 +1,7 @@
 //! Game functions: the Callables behind `WasmEngine.register_function`, kept on the main thread.
 
 use crate::convert;
+use crate::state::{self, Part};
 use godot::prelude::*;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -12,13 +13,19 @@ struct Entry {
     results: Vec<GameType>,
 }
 
-thread_local! {
-    // Callables are not `Send`: they live on the main thread, keyed by the core's function id.
-    static CALLABLES: RefCell<HashMap<u64, Entry>> = RefCell::new(HashMap::new());
+/// The game functions' Callables, keyed by the core's function id (`state.rs`'s `game_calls`
+/// part: Callables are not `Send`, they live on the main thread).
+#[derive(Default)]
+pub struct Callables(RefCell<HashMap<u64, Entry>>);
+
+impl Part for Callables {}
+
+fn with_callables<R>(f: impl FnOnce(&RefCell<HashMap<u64, Entry>>) -> R) -> Option<R> {
+    state::with_part(|s| &s.game_calls, |c: &Callables| f(&c.0))
 }
 
 pub fn insert(f: &GameFunction, callable: Callable) {
-    CALLABLES.with(|c| {
+    with_callables(|c| {
         c.borrow_mut().insert(
             f.id,
             Entry {
@@ -30,11 +37,13 @@ pub fn insert(f: &GameFunction, callable: Callable) {
 }
 
 pub fn remove(id: u64) {
-    CALLABLES.with(|c| c.borrow_mut().remove(&id));
+    with_callables(|c| c.borrow_mut().remove(&id));
 }
 
 pub fn clear() {
-    CALLABLES.with(|c| c.borrow_mut().clear());
+    // Taken out first: dropping a Callable may drop what it captured.
+    let all = with_callables(|c| std::mem::take(&mut *c.borrow_mut()));
+    drop(all);
 }
 
 /// Runs game functions for the core; the core only calls it on the main thread.
@@ -42,12 +51,13 @@ pub struct GodotGameCalls;
 
 impl GameCallHandler for GodotGameCalls {
     fn call(&self, id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
-        let (callable, results) = CALLABLES.with(|c| {
+        let (callable, results) = with_callables(|c| {
             c.borrow()
                 .get(&id)
                 .map(|e| (e.callable.clone(), e.results.clone()))
-                .ok_or(GameCallError::Unregistered)
-        })?;
+        })
+        .flatten()
+        .ok_or(GameCallError::Unregistered)?;
         if !callable.is_valid() {
             return Err("its Callable is no longer valid (was its object freed?)".into());
         }

@@ -15,6 +15,7 @@
 //! - a request ends with -5 on any network error or after [`REQUEST_TIMEOUT`];
 //! - requests of an instance that has ended are closed at the next frame.
 
+use crate::state::{self, Part};
 use godot::classes::http_client::{Method, Status};
 use godot::classes::{HttpClient, TlsOptions};
 use godot::global::Error;
@@ -34,8 +35,14 @@ const READ_CHUNK_BYTES: i32 = 64 << 10;
 /// Poll rounds one request gets per frame.
 const ROUNDS_PER_FRAME: usize = 64;
 
-thread_local! {
-    static TRANSFERS: RefCell<Vec<Transfer>> = const { RefCell::new(Vec::new()) };
+/// Requests in flight (`state.rs`'s `http` part).
+#[derive(Default)]
+pub struct Transfers(RefCell<Vec<Transfer>>);
+
+impl Part for Transfers {}
+
+fn with_transfers<R>(f: impl FnOnce(&RefCell<Vec<Transfer>>) -> R) -> Option<R> {
+    state::with_part(|s| &s.http, |t: &Transfers| f(&t.0))
 }
 
 /// The [`HttpHost`] the runtime hands checked requests to.
@@ -46,19 +53,23 @@ impl HttpHost for GodotHttpHost {
         if !godot::init::is_main_thread() {
             return Err("wasgo host bug: an HTTP request was started off the main thread".into());
         }
-        let busy = TRANSFERS.with(|t| t.borrow().len() >= MAX_TRANSFERS);
+        let Some(busy) = with_transfers(|t| t.borrow().len() >= MAX_TRANSFERS) else {
+            return Err("WasGo is shutting down; no HTTP request can start".into());
+        };
         if busy {
             return Err(format!("the game already has {MAX_TRANSFERS} HTTP requests of mods in flight; try again later"));
         }
         let transfer = Transfer::start(call)?;
-        TRANSFERS.with(|t| t.borrow_mut().push(transfer));
-        Ok(())
+        match with_transfers(|t| t.borrow_mut().push(transfer)) {
+            Some(()) => Ok(()),
+            None => Err("WasGo is shutting down; no HTTP request can start".into()),
+        }
     }
 }
 
 /// Advances every request (once per frame, main thread).
 pub fn poll_all() {
-    let mut list = TRANSFERS.with(|t| std::mem::take(&mut *t.borrow_mut()));
+    let mut list = with_transfers(|t| std::mem::take(&mut *t.borrow_mut())).unwrap_or_default();
     if list.is_empty() {
         return;
     }
@@ -76,7 +87,8 @@ pub fn poll_all() {
             None => true,
         }
     });
-    TRANSFERS.with(|t| {
+    // Requests started while these were polled come after them.
+    with_transfers(|t| {
         let mut current = t.borrow_mut();
         list.append(&mut current);
         *current = list;
@@ -85,7 +97,7 @@ pub fn poll_all() {
 
 /// Closes every request (extension shutdown).
 pub fn close_all() {
-    for mut t in TRANSFERS.with(|t| std::mem::take(&mut *t.borrow_mut())) {
+    for mut t in with_transfers(|t| std::mem::take(&mut *t.borrow_mut())).unwrap_or_default() {
         t.client.close();
     }
 }

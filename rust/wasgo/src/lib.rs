@@ -5,22 +5,30 @@
 //! without Godot lives in the core; this crate converts values, reads project settings, keeps
 //! Godot objects on the main thread and turns core events into signals.
 //!
-//! Layout (each module imports only modules below it, except the older `convert` ↔ `objects`
-//! pair):
-//! - classes: `engine.rs` (`WasmEngine`), `module_res.rs` (`WasmModule` and its loader),
-//!   `script.rs` (`WasmScript`);
+//! Layout (each module imports only modules below it; `tests/layering.rs` fails on a cycle):
+//! - classes, and nothing else: `engine.rs` (`WasmEngine`), `module_res.rs` (`WasmModule` and its
+//!   loader), `script.rs` (`WasmScript`), `bench.rs` (`WasgoBench`);
 //! - the script's working state: `script_core.rs` (entries into the mod, the borrow-free
 //!   invariant, re-entrancy), `script_delivery.rs` (events, callbacks, HTTP answers),
 //!   `script_calls.rs` (`call_export`);
 //! - services: `live.rs` (live scripts, the frame driver, the frame budget), `permissions.rs`
 //!   (grants and WasGo's dialog, answering through a closure), `own_ui.rs` (WasGo's UI no mod may
 //!   reach), `objects.rs`, `http.rs`, `game_calls.rs` (the core's hosts), `runtime.rs` (the
-//!   runtime handle, engine errors, file reading), `settings.rs`, `convert.rs`.
+//!   runtime handle, engine errors, the loader's registration, file reading), `settings.rs`,
+//!   `convert.rs`;
+//! - at the bottom, `state.rs`: the one main-thread state holding every module's former
+//!   globals, made at init and dropped at deinit (below), named by no module it holds.
 //!
 //! Threads: Godot objects (`Gd`, `Callable`, `Variant`) never leave the main thread. Worker
 //! threads running a mod's `main` reach Godot only through the core's main-thread bridge, which
 //! [`WasgoExtension::on_main_loop_frame`] drains every frame, together with each script's events.
 //! No gdext borrow of a node is held while its mod runs (see `script_core.rs`).
+//!
+//! Lifetime: [`WasgoExtension::on_stage_init`] starts the state (`state.rs`) and the runtime at
+//! `InitStage::Scene`; [`WasgoExtension::on_stage_deinit`] tears everything down in one place, in
+//! this order, while the engine still runs: every mod killed, every HTTP request closed, the
+//! loader and the singleton unregistered, game functions dropped, the state dropped part by part,
+//! the runtime stopped. Nothing the glue holds outlives Godot's leak check.
 
 use godot::classes::Engine;
 use godot::init::{gdextension, ExtensionLibrary, InitStage};
@@ -42,6 +50,7 @@ mod script_calls;
 mod script_core;
 mod script_delivery;
 mod settings;
+mod state;
 
 pub use engine::WasmEngine;
 pub use module_res::{WasmModule, WasmModuleLoader};
@@ -58,6 +67,7 @@ const BRIDGE_BUDGET_PER_FRAME: std::time::Duration = std::time::Duration::from_m
 unsafe impl ExtensionLibrary for WasgoExtension {
     fn on_stage_init(stage: InitStage) {
         if stage == InitStage::Scene {
+            state::start();
             settings::register();
             if let Err(e) = runtime::start_runtime() {
                 godot_error!("WasGo: {e}; mods will not run");
@@ -65,23 +75,28 @@ unsafe impl ExtensionLibrary for WasgoExtension {
             let singleton = WasmEngine::new_alloc();
             Engine::singleton()
                 .register_singleton(&WasmEngine::class_id().to_string_name(), &singleton);
-            module_res::register_loader();
+            WasmModuleLoader::register();
             objects::load_allowlist();
         }
     }
 
     fn on_stage_deinit(stage: InitStage) {
         if stage == InitStage::Scene {
+            // Stop what runs, then drop what is held, while the engine still runs.
             live::kill_all("the game is shutting down");
             http::close_all();
             permissions::close();
             own_ui::clear();
-            module_res::unregister_loader();
+            runtime::unregister_loader();
             let name = WasmEngine::class_id().to_string_name();
             let mut engine = Engine::singleton();
             if let Some(singleton) = engine.get_singleton(&name) {
                 engine.unregister_singleton(&name);
                 singleton.free();
+            }
+            game_calls::clear();
+            if !state::stop() {
+                godot_error!("WasGo: its state was in use at shutdown and could not be dropped");
             }
             runtime::stop_runtime();
         }

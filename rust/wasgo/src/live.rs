@@ -20,6 +20,7 @@
 //! The list is a slab: a script knows its slot, so adding and removing are O(1).
 
 use crate::settings;
+use crate::state::{self, Part};
 use godot::classes::{Engine, Node, SceneTree};
 use godot::prelude::*;
 use std::cell::{Cell, RefCell};
@@ -60,15 +61,19 @@ pub struct FrameBudget {
     nesting: Cell<u32>,
 }
 
-impl FrameBudget {
-    const fn new() -> FrameBudget {
+impl Default for FrameBudget {
+    fn default() -> FrameBudget {
         FrameBudget {
-            limit: Cell::new(Duration::from_millis(8)),
+            limit: Cell::new(Duration::from_millis(
+                settings::DEFAULT_FRAME_BUDGET_MS as u64,
+            )),
             spent: Cell::new(Duration::ZERO),
             nesting: Cell::new(0),
         }
     }
+}
 
+impl FrameBudget {
     /// Whether this frame's mod callbacks may go on.
     pub fn has_room(&self) -> bool {
         self.spent.get() < self.limit.get()
@@ -78,9 +83,8 @@ impl FrameBudget {
         self.spent.get()
     }
 
-    fn next_frame(&self) {
-        let ms = settings::int(settings::FRAME_BUDGET_MS, settings::DEFAULT_FRAME_BUDGET_MS);
-        self.limit.set(Duration::from_millis(ms.max(1) as u64));
+    fn next_frame(&self, limit: Duration) {
+        self.limit.set(limit);
         self.spent.set(Duration::ZERO);
     }
 }
@@ -102,9 +106,23 @@ struct Live {
     hooked: bool,
 }
 
-thread_local! {
-    static LIVE: RefCell<Live> = RefCell::new(Live::default());
-    static BUDGET: FrameBudget = const { FrameBudget::new() };
+/// The live scripts and the frame budget (`state.rs`'s `live` part; formerly the
+/// thread-locals `LIVE` and `BUDGET`).
+#[derive(Default)]
+pub struct LiveState {
+    live: RefCell<Live>,
+    budget: FrameBudget,
+}
+
+impl Part for LiveState {}
+
+fn with_live<R>(f: impl FnOnce(&RefCell<Live>) -> R) -> Option<R> {
+    state::with_part(|s| &s.live, |l: &LiveState| f(&l.live))
+}
+
+/// Runs `f` with the budget; `None` when WasGo is stopped (no mod runs then).
+fn with_budget<R>(f: impl FnOnce(&FrameBudget) -> R) -> Option<R> {
+    state::with_part(|s| &s.live, |l: &LiveState| f(&l.budget))
 }
 
 /// The frame budget (main thread).
@@ -116,18 +134,19 @@ pub fn frame_budget() -> BudgetRef {
 pub struct BudgetRef;
 
 impl BudgetRef {
-    /// See [`FrameBudget::measure`]. The thread-local is not borrowed while `f` runs.
+    /// Measures `f` (a nested measure is counted once). The state is not lent while `f` runs.
     pub fn measure<R>(&self, f: impl FnOnce() -> R) -> R {
-        let outermost = BUDGET.with(|b| {
+        let outermost = with_budget(|b| {
             let outer = b.nesting.get() == 0;
             b.nesting.set(b.nesting.get() + 1);
             outer
-        });
+        })
+        .unwrap_or(false);
         let start = Instant::now();
         let r = f();
         let took = start.elapsed();
-        BUDGET.with(|b| {
-            b.nesting.set(b.nesting.get() - 1);
+        with_budget(|b| {
+            b.nesting.set(b.nesting.get().saturating_sub(1));
             if outermost {
                 b.spent.set(b.spent.get() + took);
             }
@@ -136,19 +155,24 @@ impl BudgetRef {
     }
 
     pub fn has_room(&self) -> bool {
-        BUDGET.with(FrameBudget::has_room)
+        with_budget(FrameBudget::has_room).unwrap_or(true)
     }
 
     fn spent(&self) -> Duration {
-        BUDGET.with(FrameBudget::spent)
+        with_budget(FrameBudget::spent).unwrap_or_default()
     }
 
     fn limit(&self) -> Duration {
-        BUDGET.with(|b| b.limit.get())
+        with_budget(|b| b.limit.get()).unwrap_or(Duration::from_millis(
+            settings::DEFAULT_FRAME_BUDGET_MS as u64,
+        ))
     }
 
     fn next_frame(&self) {
-        BUDGET.with(FrameBudget::next_frame)
+        // Read before the state is lent: reading a setting is a call into Godot.
+        let ms = settings::int(settings::FRAME_BUDGET_MS, settings::DEFAULT_FRAME_BUDGET_MS);
+        let limit = Duration::from_millis(ms.max(1) as u64);
+        with_budget(|b| b.next_frame(limit));
     }
 }
 
@@ -163,7 +187,7 @@ pub fn add(core: Rc<dyn LiveScript>) {
         overrun_frames: 0,
         spent: Duration::ZERO,
     };
-    let index = LIVE.with(|l| {
+    let index = with_live(|l| {
         let mut l = l.borrow_mut();
         match l.free.pop() {
             Some(i) => {
@@ -176,7 +200,9 @@ pub fn add(core: Rc<dyn LiveScript>) {
             }
         }
     });
-    core.live_slot().set(Some(index));
+    if let Some(index) = index {
+        core.live_slot().set(Some(index));
+    }
 }
 
 /// Removes the script whose slot is `slot` (O(1)); nothing when it is not in the list.
@@ -184,7 +210,7 @@ pub fn remove(slot: &Cell<Option<usize>>) {
     let Some(index) = slot.take() else {
         return;
     };
-    LIVE.with(|l| {
+    with_live(|l| {
         let mut l = l.borrow_mut();
         if l.slots.get(index).is_some_and(|s| s.is_some()) {
             l.slots[index] = None;
@@ -194,7 +220,7 @@ pub fn remove(slot: &Cell<Option<usize>>) {
 }
 
 fn snapshot() -> Vec<(usize, Rc<dyn LiveScript>)> {
-    LIVE.with(|l| {
+    with_live(|l| {
         l.borrow()
             .slots
             .iter()
@@ -202,11 +228,12 @@ fn snapshot() -> Vec<(usize, Rc<dyn LiveScript>)> {
             .filter_map(|(i, s)| Some((i, s.as_ref()?.core.upgrade()?)))
             .collect()
     })
+    .unwrap_or_default()
 }
 
 /// Connects the frame driver to the SceneTree once.
 fn hook_frames() {
-    if LIVE.with(|l| l.borrow().hooked) {
+    if with_live(|l| l.borrow().hooked).unwrap_or(true) {
         return;
     }
     let Some(tree) = Engine::singleton()
@@ -224,7 +251,7 @@ fn hook_frames() {
     });
     tree.connect("process_frame", &process);
     tree.connect("physics_frame", &physics);
-    LIVE.with(|l| l.borrow_mut().hooked = true);
+    with_live(|l| l.borrow_mut().hooked = true);
 }
 
 /// Calls every live script's `process` (or `physics_process`) while the frame budget lasts,
@@ -234,7 +261,7 @@ fn run_frame_callbacks(physics: bool) {
     if scripts.is_empty() {
         return;
     }
-    let start = LIVE.with(|l| l.borrow().next_start) % scripts.len();
+    let start = with_live(|l| l.borrow().next_start).unwrap_or(0) % scripts.len();
     let export = if physics {
         export::PHYSICS_PROCESS
     } else {
@@ -244,7 +271,7 @@ fn run_frame_callbacks(physics: bool) {
         let (slot, core) = &scripts[(start + offset) % scripts.len()];
         if !frame_budget().has_room() {
             if !physics {
-                LIVE.with(|l| l.borrow_mut().next_start = start + offset);
+                with_live(|l| l.borrow_mut().next_start = start + offset);
             }
             return;
         }
@@ -270,12 +297,12 @@ fn run_frame_callbacks(physics: bool) {
         charge(*slot, frame_budget().spent().saturating_sub(before));
     }
     if !physics {
-        LIVE.with(|l| l.borrow_mut().next_start = start);
+        with_live(|l| l.borrow_mut().next_start = start);
     }
 }
 
 fn charge(slot: usize, time: Duration) {
-    LIVE.with(|l| {
+    with_live(|l| {
         if let Some(Some(e)) = l.borrow_mut().slots.get_mut(slot) {
             e.spent += time;
         }
@@ -296,7 +323,7 @@ pub fn pump_all() {
 fn end_frame() {
     let limit = frame_budget().limit();
     let mut to_kill = Vec::new();
-    LIVE.with(|l| {
+    with_live(|l| {
         for entry in l.borrow_mut().slots.iter_mut().flatten() {
             if entry.spent > limit * OVERRUN_FACTOR {
                 entry.overrun_frames += 1;

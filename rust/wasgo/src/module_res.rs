@@ -1,9 +1,9 @@
-//! The `WasmModule` resource and the `.wasm` resource loader.
+//! The `WasmModule` resource and the `.wasm` resource loader. This file holds only the two
+//! classes; the loader's registration is kept by `runtime.rs`.
 
 use crate::runtime;
-use godot::classes::{IResourceFormatLoader, ResourceFormatLoader, ResourceLoader};
+use godot::classes::{IResourceFormatLoader, ResourceFormatLoader};
 use godot::prelude::*;
-use std::cell::RefCell;
 use std::sync::Arc;
 use wasgo_core::{CompiledModule, SafetyLevel};
 
@@ -44,6 +44,18 @@ impl WasmModule {
 
     pub fn mod_name(&self) -> String {
         self.name.to_string()
+    }
+
+    /// Compiles bytes into a `WasmModule` resource, reporting failures.
+    pub fn compile(bytes: &[u8], name: &str, path: &str) -> Option<Gd<WasmModule>> {
+        let runtime = runtime::runtime_or_report()?;
+        match runtime.compile(bytes, name) {
+            Ok(compiled) => Some(WasmModule::from_compiled(compiled, name, path)),
+            Err(e) => {
+                runtime::report(e.to_string());
+                None
+            }
+        }
     }
 }
 
@@ -144,37 +156,17 @@ impl IResourceFormatLoader for WasmModuleLoader {
                 return godot::global::Error::ERR_FILE_CANT_OPEN.to_variant();
             }
         };
-        match compile_to_resource(&bytes, &runtime::name_from_path(&path), &path) {
+        match WasmModule::compile(&bytes, &runtime::name_from_path(&path), &path) {
             Some(module) => module.to_variant(),
             None => godot::global::Error::ERR_FILE_CORRUPT.to_variant(),
         }
     }
 }
 
-thread_local! {
-    static LOADER: RefCell<Option<Gd<WasmModuleLoader>>> = const { RefCell::new(None) };
-}
-
-pub fn register_loader() {
-    let loader = WasmModuleLoader::new_gd();
-    ResourceLoader::singleton().add_resource_format_loader(&loader);
-    LOADER.with(|l| *l.borrow_mut() = Some(loader));
-}
-
-pub fn unregister_loader() {
-    if let Some(loader) = LOADER.with(|l| l.borrow_mut().take()) {
-        ResourceLoader::singleton().remove_resource_format_loader(&loader);
-    }
-}
-
-/// Compiles bytes into a `WasmModule` resource, reporting failures.
-pub fn compile_to_resource(bytes: &[u8], name: &str, path: &str) -> Option<Gd<WasmModule>> {
-    let runtime = runtime::runtime_or_report()?;
-    match runtime.compile(bytes, name) {
-        Ok(compiled) => Some(WasmModule::from_compiled(compiled, name, path)),
-        Err(e) => {
-            runtime::report(e.to_string());
-            None
-        }
+impl WasmModuleLoader {
+    /// Registers a loader with Godot's `ResourceLoader` (extension init); `runtime.rs` keeps it
+    /// until `runtime::unregister_loader` (extension deinit).
+    pub fn register() {
+        runtime::register_loader(WasmModuleLoader::new_gd().upcast());
     }
 }

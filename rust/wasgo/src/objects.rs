@@ -5,9 +5,10 @@
 //! alive and a freed node answers -4; RefCounted objects (resources) are held strongly while the
 //! mod holds their handle. Handles are per instance and die with it, as do its connections.
 
-use crate::convert::{from_wire, to_wire};
+use crate::convert::{from_wire, to_wire, Handles};
 use crate::own_ui;
 use crate::settings;
+use crate::state::{self, Part};
 use godot::classes::{ClassDb, Engine, FileAccess, Node, Node2D, Node3D, Object, RefCounted};
 use godot::prelude::*;
 use std::cell::RefCell;
@@ -25,7 +26,9 @@ use wasgo_core::{
 pub const ALLOWLIST_PATH: &str = "res://addons/wasgo/allowlist.cfg";
 
 /// Bumped whenever the allowlist changes, so cached decisions are made again. (An atomic, not a
-/// thread-local: it is read on every fast-path call, and a `cdylib`'s thread-locals are slow.)
+/// part of the main-thread state: it is read on every fast-path call, and a `cdylib`'s
+/// thread-locals are slow. It only ever grows, so it stays valid across a restart of the
+/// extension.)
 static ALLOWLIST_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn allowlist_generation() -> u64 {
@@ -398,6 +401,16 @@ impl InstanceObjects {
     }
 }
 
+impl Handles for InstanceObjects {
+    fn handle_of(&mut self, obj: &Gd<Object>) -> i32 {
+        InstanceObjects::handle_of(self, obj)
+    }
+
+    fn object(&self, handle: i32) -> Result<Gd<Object>, ObjectError> {
+        InstanceObjects::object(self, handle)
+    }
+}
+
 /// What an instance's node must deliver: signals that fired for the mod and its `mod_event`s.
 /// Kept apart from the object tables because signals fire in the middle of object calls.
 #[derive(Default)]
@@ -408,14 +421,24 @@ pub struct Outbox {
     pub mod_events: DeliveryQueue<(GString, Variant)>,
 }
 
-thread_local! {
+/// The object side's main-thread state (`state.rs`'s `objects` part; formerly the
+/// thread-locals `INSTANCES`, `OUTBOX`, `ALLOWLIST` and `DECISIONS`).
+#[derive(Default)]
+pub struct ObjectsState {
     // Each table sits in its own RefCell so that Godot code run by one op (a setter, a method)
     // can use other instances' tables; the same instance cannot re-enter (its store is busy).
-    static INSTANCES: RefCell<FastMap<InstanceKey, Rc<RefCell<InstanceObjects>>>> = RefCell::new(FastMap::default());
-    static OUTBOX: RefCell<HashMap<InstanceKey, Outbox>> = RefCell::new(HashMap::new());
-    static ALLOWLIST: RefCell<Allowlist> = RefCell::new(Allowlist::default());
+    instances: RefCell<FastMap<InstanceKey, Rc<RefCell<InstanceObjects>>>>,
+    outbox: RefCell<HashMap<InstanceKey, Outbox>>,
+    allowlist: RefCell<Allowlist>,
     /// (class, kind, member) → allowed, for levels 1 and 2.
-    static DECISIONS: RefCell<HashMap<(StringName, MemberKind, String), bool>> = RefCell::new(HashMap::new());
+    decisions: RefCell<HashMap<(StringName, MemberKind, String), bool>>,
+}
+
+impl Part for ObjectsState {}
+
+/// Runs `f` with the object state; `None` when WasGo is stopped. `f` never runs Godot code.
+fn with_objects<R>(f: impl FnOnce(&ObjectsState) -> R) -> Option<R> {
+    state::with_part(|s| &s.objects, f)
 }
 
 /// Loads the addon's allowlist and the game's extra files (`wasgo/safety/allowlist_files`).
@@ -433,18 +456,22 @@ pub fn load_allowlist() {
             godot_error!("WasGo: `{path}`: {e}");
         }
     }
-    ALLOWLIST.with(|a| *a.borrow_mut() = list);
-    DECISIONS.with(|d| d.borrow_mut().clear());
+    with_objects(|o| {
+        *o.allowlist.borrow_mut() = list;
+        o.decisions.borrow_mut().clear();
+    });
     bump_allowlist_generation();
 }
 
 /// Allows more members at levels 1 and 2 (`WasmEngine.extend_allowlist`).
 pub fn extend_allowlist(class: &str, kind: Option<MemberKind>, names: Vec<String>) {
-    ALLOWLIST.with(|a| match kind {
-        Some(kind) => a.borrow_mut().extend(class, kind, names),
-        None => a.borrow_mut().extend_singletons(names),
+    with_objects(|o| {
+        match kind {
+            Some(kind) => o.allowlist.borrow_mut().extend(class, kind, names),
+            None => o.allowlist.borrow_mut().extend_singletons(names),
+        }
+        o.decisions.borrow_mut().clear();
     });
-    DECISIONS.with(|d| d.borrow_mut().clear());
     bump_allowlist_generation();
 }
 
@@ -471,16 +498,19 @@ fn check(
     }
     let class = class.clone();
     let key = (class.clone(), kind, member.to_string());
-    let allowed = DECISIONS
-        .with(|d| d.borrow().get(&key).copied())
+    let allowed = with_objects(|o| o.decisions.borrow().get(&key).copied())
+        .flatten()
         .unwrap_or_else(|| {
+            // Asked of Godot's ClassDb with the state not lent.
             let chain = class_chain(&class);
             // The game's own signals (declared in its scripts or with add_user_signal) only deliver
             // data, so a mod may listen to them; engine signals go through the allowlist.
             let game_signal = kind == MemberKind::Signal
                 && !ClassDb::singleton().class_has_signal(&class, member);
-            let ok = game_signal || ALLOWLIST.with(|a| a.borrow().allows(&chain, kind, member));
-            DECISIONS.with(|d| d.borrow_mut().insert(key, ok));
+            let ok = game_signal
+                || with_objects(|o| o.allowlist.borrow().allows(&chain, kind, member))
+                    .unwrap_or(false);
+            with_objects(|o| o.decisions.borrow_mut().insert(key, ok));
             ok
         });
     if allowed {
@@ -494,17 +524,26 @@ fn check(
 
 /// Starts the object table of a new instance run by the node `script`.
 pub fn register(key: InstanceKey, script: InstanceId) {
-    INSTANCES.with(|i| {
-        i.borrow_mut()
-            .insert(key, Rc::new(RefCell::new(InstanceObjects::new(script))))
+    // What a key used before held (none in practice) is dropped once the state is released.
+    let _replaced = with_objects(|o| {
+        let table = o
+            .instances
+            .borrow_mut()
+            .insert(key, Rc::new(RefCell::new(InstanceObjects::new(script))));
+        let outbox = o.outbox.borrow_mut().insert(key, Outbox::default());
+        (table, outbox)
     });
-    OUTBOX.with(|o| o.borrow_mut().insert(key, Outbox::default()));
 }
 
 /// Drops an instance's handles and connections (what is still in its outbox is dropped too).
 pub fn unregister(key: InstanceKey) {
-    let removed = INSTANCES.with(|i| i.borrow_mut().remove(&key));
-    OUTBOX.with(|o| o.borrow_mut().remove(&key));
+    let removed = with_objects(|o| {
+        let table = o.instances.borrow_mut().remove(&key);
+        let outbox = o.outbox.borrow_mut().remove(&key);
+        (table, outbox)
+    });
+    // Dropped (Variants, Callables) with the state released.
+    let (removed, _outbox) = removed.unwrap_or_default();
     if let Some(objects) = removed {
         // Disconnecting runs no user code; the borrow is ours alone here.
         if let Ok(mut objects) = objects.try_borrow_mut() {
@@ -514,7 +553,7 @@ pub fn unregister(key: InstanceKey) {
 }
 
 fn table(key: InstanceKey) -> Option<Rc<RefCell<InstanceObjects>>> {
-    INSTANCES.with(|i| i.borrow().get(&key).cloned())
+    with_objects(|o| o.instances.borrow().get(&key).cloned()).flatten()
 }
 
 /// Takes the `mod_event`s waiting to be emitted, oldest first.
@@ -528,7 +567,7 @@ pub fn take_callbacks(key: InstanceKey) -> VecDeque<(i32, Vec<Variant>)> {
 }
 
 fn with_outbox<R>(key: InstanceKey, f: impl FnOnce(&mut Outbox) -> R) -> Option<R> {
-    OUTBOX.with(|o| o.borrow_mut().get_mut(&key).map(f))
+    with_objects(|o| o.outbox.borrow_mut().get_mut(&key).map(f)).flatten()
 }
 
 fn post(key: InstanceKey, f: impl FnOnce(&mut Outbox)) {
@@ -679,7 +718,7 @@ fn run_op(
         }
         ObjectOp::Singleton { name } => {
             let allowed = level == SafetyLevel::Unsafe
-                || ALLOWLIST.with(|a| a.borrow().allows_singleton(&name));
+                || with_objects(|o| o.allowlist.borrow().allows_singleton(&name)).unwrap_or(false);
             if !allowed {
                 return Err(ObjectError::Denied { member: name });
             }

@@ -4,51 +4,63 @@
 
 use crate::own_ui;
 use crate::settings;
+use crate::state::{self, Part};
 use godot::classes::node::InternalMode;
 use godot::classes::{ConfirmationDialog, DisplayServer, Engine, SceneTree};
 use godot::prelude::*;
-use parking_lot::Mutex;
+use std::cell::RefCell;
 use wasgo_core::grants::GrantStore;
 
 /// Where grants are saved.
 pub const GRANTS_FILE: &str = "user://wasgo/permissions.cfg";
 
-static STORE: Mutex<Option<GrantStore>> = Mutex::new(None);
+/// The grants read from [`GRANTS_FILE`], opened on first use (`state.rs`'s `grants` part).
+#[derive(Default)]
+pub struct Grants(RefCell<Option<GrantStore>>);
 
-fn with_store<R>(f: impl FnOnce(&mut GrantStore) -> R) -> R {
-    let mut slot = STORE.lock();
-    let store = slot.get_or_insert_with(|| {
-        let (store, problem) = GrantStore::open(settings::globalize(GRANTS_FILE).into());
-        if let Some(problem) = problem {
-            godot_warn!("WasGo: {problem}; starting with no saved grants");
-        }
-        store
-    });
-    f(store)
+impl Part for Grants {}
+
+/// Runs `f` on the grants store (main thread; `None` when WasGo is stopped). `f` only touches
+/// the store and the grants file, never Godot code that could come back here.
+fn with_store<R>(f: impl FnOnce(&mut GrantStore) -> R) -> Option<R> {
+    state::with_part(
+        |s| &s.grants,
+        |g: &Grants| {
+            let mut slot = g.0.borrow_mut();
+            let store = slot.get_or_insert_with(|| {
+                let (store, problem) = GrantStore::open(settings::globalize(GRANTS_FILE).into());
+                if let Some(problem) = problem {
+                    godot_warn!("WasGo: {problem}; starting with no saved grants");
+                }
+                store
+            });
+            f(store)
+        },
+    )
 }
 
 /// The kinds saved for `mod_id`.
 pub fn saved(mod_id: &str) -> Vec<String> {
-    with_store(|s| s.kinds(mod_id))
+    with_store(|s| s.kinds(mod_id)).unwrap_or_default()
 }
 
 /// Saves a grant (warning when the file cannot be written; the grant holds for this run).
 pub fn save(mod_id: &str, kind: &str) {
-    if let Err(e) = with_store(|s| s.grant(mod_id, kind)) {
+    if let Some(Err(e)) = with_store(|s| s.grant(mod_id, kind)) {
         godot_warn!("WasGo: {e}");
     }
 }
 
 /// Removes a saved grant.
 pub fn forget(mod_id: &str, kind: &str) {
-    if let Err(e) = with_store(|s| s.revoke(mod_id, kind)) {
+    if let Some(Err(e)) = with_store(|s| s.revoke(mod_id, kind)) {
         godot_warn!("WasGo: {e}");
     }
 }
 
 /// Drops the in-memory copy (extension shutdown); the next use reads the file again.
 pub fn close() {
-    STORE.lock().take();
+    state::with_part(|s| &s.grants, |g: &Grants| g.0.borrow_mut().take());
 }
 
 /// Whether WasGo can show a window (false in `--headless` runs).

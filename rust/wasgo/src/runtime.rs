@@ -1,14 +1,24 @@
-//! The process-wide runtime handle, engine-level error reporting and file reading: plain
-//! helpers the class files (`engine.rs`, `module_res.rs`, `script.rs`) build on. No class here.
+//! The process-wide runtime handle, engine-level error reporting, the `.wasm` loader's
+//! registration and file reading: plain helpers the class files (`engine.rs`, `module_res.rs`,
+//! `script.rs`) build on. No class here.
+//!
+//! The runtime handle is the one global the glue keeps outside its main-thread state
+//! (`state.rs`): Godot may call the `.wasm` resource loader on a loader thread, and that path
+//! compiles through [`runtime`], so the handle must stay `Send + Sync` and reachable from any
+//! thread. It is set and cleared at the same two points as the state (extension init and
+//! deinit). The last error and the registered loader are main-thread parts of the state.
 
 use crate::game_calls;
 use crate::settings;
-use godot::classes::FileAccess;
-use godot::prelude::godot_error;
+use crate::state::{self, Part};
+use godot::classes::{FileAccess, ResourceFormatLoader, ResourceLoader};
+use godot::prelude::*;
 use parking_lot::RwLock;
+use std::cell::RefCell;
 use std::sync::Arc;
 use wasgo_core::{Hosts, Runtime, RuntimeConfig, WasgoError};
 
+/// The runtime (read from any thread: see the module essay).
 static RUNTIME: RwLock<Option<Arc<Runtime>>> = RwLock::new(None);
 
 /// The runtime, if the extension started it.
@@ -40,14 +50,21 @@ pub fn stop_runtime() {
     RUNTIME.write().take();
 }
 
-thread_local! {
-    static LAST_ERROR: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+/// The last engine error (`state.rs`'s `last_error` part).
+#[derive(Default)]
+pub struct LastError(RefCell<String>);
+
+impl Part for LastError {}
+
+fn with_last_error<R>(f: impl FnOnce(&LastError) -> R) -> Option<R> {
+    state::with_part(|s| &s.last_error, f)
 }
 
-/// Records an engine-level error: printed to Godot's output and kept for `get_last_error()`.
+/// Records an engine-level error: printed to Godot's output and kept for `get_last_error()`
+/// (kept only on the main thread, as before: other threads have no state).
 pub fn report(message: String) {
     godot_error!("WasGo: {message}");
-    LAST_ERROR.with(|e| *e.borrow_mut() = message);
+    with_last_error(|e| *e.0.borrow_mut() = message);
 }
 
 pub fn runtime_or_report() -> Option<Arc<Runtime>> {
@@ -86,5 +103,31 @@ pub fn name_from_path(path: &str) -> String {
 
 /// The last engine error as text (for nodes that report it as their own).
 pub fn last_error_text() -> String {
-    LAST_ERROR.with(|e| e.borrow().clone())
+    with_last_error(|e| e.0.borrow().clone()).unwrap_or_default()
+}
+
+/// The `.wasm` loader while it is registered (`state.rs`'s `loader` part).
+#[derive(Default)]
+pub struct RegisteredLoader(RefCell<Option<Gd<ResourceFormatLoader>>>);
+
+impl Part for RegisteredLoader {}
+
+/// Registers `loader` with Godot's `ResourceLoader` and keeps it for [`unregister_loader`].
+pub fn register_loader(loader: Gd<ResourceFormatLoader>) {
+    ResourceLoader::singleton().add_resource_format_loader(&loader);
+    state::with_part(
+        |s| &s.loader,
+        |l: &RegisteredLoader| *l.0.borrow_mut() = Some(loader),
+    );
+}
+
+/// Removes the loader [`register_loader`] registered (extension deinit).
+pub fn unregister_loader() {
+    let loader = state::with_part(
+        |s| &s.loader,
+        |l: &RegisteredLoader| l.0.borrow_mut().take(),
+    );
+    if let Some(loader) = loader.flatten() {
+        ResourceLoader::singleton().remove_resource_format_loader(&loader);
+    }
 }

@@ -9,7 +9,7 @@
 //! no frame virtual: `process`, `physics_process` and `ready` reach the mod through Callables
 //! (`live.rs`, [`WasmScript::enter_tree`]).
 
-use crate::module_res::{compile_to_resource, WasmModule};
+use crate::module_res::WasmModule;
 use crate::runtime;
 use crate::script_core::{status, NodeHooks, ResolvedModule, ScriptCore, ScriptProps};
 use godot::classes::{Engine, INode, Node};
@@ -275,7 +275,7 @@ impl WasmScript {
             };
             match runtime::read_file(&path) {
                 Ok(bytes) => {
-                    match compile_to_resource(&bytes, &runtime::name_from_path(&path), &path) {
+                    match WasmModule::compile(&bytes, &runtime::name_from_path(&path), &path) {
                         Some(m) => this.clone().bind_mut().module = Some(m),
                         None => {
                             return core.fail(
@@ -360,7 +360,7 @@ impl WasmScript {
                         return None;
                     }
                 };
-                match compile_to_resource(&bytes, &runtime::name_from_path(&path), &path) {
+                match WasmModule::compile(&bytes, &runtime::name_from_path(&path), &path) {
                     Some(m) => m,
                     None => {
                         core.set_last_error(runtime::last_error_text());
