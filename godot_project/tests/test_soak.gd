@@ -84,11 +84,13 @@ func test_ten_thousand_instances_and_a_thousand_nodes_leave_nothing_behind() -> 
 			failed_at_once += 1
 		nodes.append(node)
 	expect_eq(failed_at_once, 0, "failed starts among %d nodes at once" % NODES_AT_ONCE)
-	await frames(3)
 	var alive: int = WasmEngine.get_stats()["instances"] - stats0["instances"]
 	expect(alive >= NODES_AT_ONCE, "only %d of %d instances alive at once" % [alive, NODES_AT_ONCE])
-	var frames_seen: int = nodes[NODES_AT_ONCE - 1].call_export("frames", [])
-	expect(frames_seen >= 1, "the last of %d nodes saw %d process frames" % [NODES_AT_ONCE, frames_seen])
+	# Under the frame budget (`wasgo/limits/frame_budget_ms`) a frame may not fit a thousand
+	# `process` calls: the ones left out run first in the next frame, so every node gets its turn.
+	var last := nodes[NODES_AT_ONCE - 1]
+	var reached: bool = await wait_until(func() -> bool: return int(last.call_export("frames", [])) >= 1, 10000)
+	expect(reached, "the last of %d nodes saw no process frame within 10 s" % NODES_AT_ONCE)
 	for node in nodes:
 		node.kill()
 		node.free()

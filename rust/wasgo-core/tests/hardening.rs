@@ -39,6 +39,7 @@ fn instance(
             callback_budget: Duration::from_secs(30),
             main_timeout: None,
             storage_bytes: quota,
+            ..Limits::default()
         },
         args: vec![],
         dirs: WasiDirs {
@@ -49,7 +50,7 @@ fn instance(
         key: 0,
         network: NetworkConfig::default(),
     };
-    cfg.permissions.grant("files");
+    cfg.permissions.grant(wasgo_core::Permission::Files);
     ModInstance::new(rt, &module, cfg).unwrap()
 }
 
@@ -132,7 +133,7 @@ const EDQUOT: i32 = 19;
 
 #[test]
 fn more_than_1024_iovecs_do_not_skip_the_quota() {
-    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+    let rt = Runtime::new(RuntimeConfig::default(), wasgo_core::Hosts::detached()).unwrap();
     let dir = temp_dir("iovecs");
     let mut inst = instance(&rt, &quota_mod(), SafetyLevel::Wrapped, &dir, 1 << 20);
     let four_mib = Val::I32(4 << 20);
@@ -152,7 +153,7 @@ fn more_than_1024_iovecs_do_not_skip_the_quota() {
 
 #[test]
 fn directories_nested_past_path_max_do_not_hide_bytes_from_the_quota() {
-    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+    let rt = Runtime::new(RuntimeConfig::default(), wasgo_core::Hosts::detached()).unwrap();
     let dir = temp_dir("deep");
     let mut inst = instance(&rt, &quota_mod(), SafetyLevel::Wrapped, &dir, 1 << 20);
     // 60 levels of 101 bytes: the bottom lies past Linux's PATH_MAX of 4096 bytes.
@@ -182,7 +183,7 @@ fn big_writer() -> String {
 }
 
 fn kill_inside_a_long_write(level: SafetyLevel) -> Duration {
-    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+    let rt = Runtime::new(RuntimeConfig::default(), wasgo_core::Hosts::detached()).unwrap();
     let dir = temp_dir("kill");
     let mut inst = instance(&rt, &big_writer(), level, &dir, 1 << 30);
     assert!(inst.start_main().unwrap());
@@ -239,7 +240,7 @@ const LOUD: &str = r#"(module
 
 #[test]
 fn long_log_and_stdout_lines_are_cut_alike() {
-    let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+    let rt = Runtime::new(RuntimeConfig::default(), wasgo_core::Hosts::detached()).unwrap();
     let dir = temp_dir("loud");
     let mut inst = instance(&rt, LOUD, SafetyLevel::Safe, &dir, 0);
     inst.call("shout", &[Val::I32(2 << 20), Val::I32(3)])

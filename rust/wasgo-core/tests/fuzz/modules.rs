@@ -93,7 +93,7 @@ fn config() -> wasm_smith::Config {
 
 fn runtime() -> &'static Arc<Runtime> {
     static RT: OnceLock<Arc<Runtime>> = OnceLock::new();
-    RT.get_or_init(|| Runtime::new(RuntimeConfig::default()).unwrap())
+    RT.get_or_init(|| Runtime::new(RuntimeConfig::default(), wasgo_core::Hosts::detached()).unwrap())
 }
 
 fn zero(t: &Abi) -> Val {
@@ -135,6 +135,7 @@ fn random_modules_at_every_level() {
                     callback_budget: Duration::from_millis(20),
                     main_timeout: None,
                     storage_bytes: 64 << 10,
+                    ..Limits::default()
                 },
                 args: vec![],
                 dirs: WasiDirs {
@@ -146,7 +147,7 @@ fn random_modules_at_every_level() {
                 network: NetworkConfig::default(),
             };
             if u.arbitrary().unwrap_or(false) {
-                cfg.permissions.grant("files");
+                cfg.permissions.grant(wasgo_core::Permission::Files);
             }
             let Ok(mut inst) = ModInstance::new(rt, &compiled, cfg) else {
                 continue;

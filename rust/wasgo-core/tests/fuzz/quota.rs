@@ -98,7 +98,7 @@ const OPS: &str = r#"(module
 
 fn runtime() -> &'static Arc<Runtime> {
     static RT: OnceLock<Arc<Runtime>> = OnceLock::new();
-    RT.get_or_init(|| Runtime::new(RuntimeConfig::default()).unwrap())
+    RT.get_or_init(|| Runtime::new(RuntimeConfig::default(), wasgo_core::Hosts::detached()).unwrap())
 }
 
 fn size(u: &mut Unstructured<'_>) -> i32 {
@@ -138,6 +138,7 @@ fn wasi_quota_holds() {
                 callback_budget: Duration::from_secs(10),
                 main_timeout: None,
                 storage_bytes: QUOTA,
+                ..Limits::default()
             },
             args: vec![],
             dirs: WasiDirs {
@@ -148,7 +149,7 @@ fn wasi_quota_holds() {
             key: 0,
             network: NetworkConfig::default(),
         };
-        cfg.permissions.grant("files");
+        cfg.permissions.grant(wasgo_core::Permission::Files);
         let mut inst = ModInstance::new(rt, &module, cfg).unwrap();
         let sandbox = Sandbox::new(dir.clone(), QUOTA);
         let mut log = Vec::new();
