@@ -12,10 +12,12 @@
 //! - the script's working state: `script_core.rs` (entries into the mod, the borrow-free
 //!   invariant, re-entrancy), `script_delivery.rs` (events, callbacks, HTTP answers),
 //!   `script_calls.rs` (`call_export`);
-//! - services: `live.rs` (live scripts, the frame driver, the frame budget), `permissions.rs`
+//! - services: `live.rs` (live scripts, the frame driver, the frame budget), `compiles.rs`
+//!   (background compiles polled every frame, the `WasmModuleRequest` awaitable), `permissions.rs`
 //!   (grants and WasGo's dialog, answering through a closure), `own_ui.rs` (WasGo's UI no mod may
-//!   reach), `objects.rs`, `http.rs`, `game_calls.rs` (the core's hosts), `runtime.rs` (the
-//!   runtime handle, engine errors, file reading), `settings.rs`, `convert.rs`.
+//!   reach), `owned.rs` (the timers a mod made, released when it ends), `objects.rs`,
+//!   `http.rs`, `game_calls.rs` (the core's hosts), `runtime.rs` (the runtime handle, engine
+//!   errors, file reading), `settings.rs`, `convert.rs`.
 //!
 //! Threads: Godot objects (`Gd`, `Callable`, `Variant`) never leave the main thread. Worker
 //! threads running a mod's `main` reach Godot only through the core's main-thread bridge, which
@@ -27,6 +29,7 @@ use godot::init::{gdextension, ExtensionLibrary, InitStage};
 use godot::prelude::*;
 
 mod bench;
+mod compiles;
 mod convert;
 mod engine;
 mod game_calls;
@@ -35,6 +38,7 @@ mod live;
 mod module_res;
 mod objects;
 mod own_ui;
+mod owned;
 mod permissions;
 mod runtime;
 mod script;
@@ -43,6 +47,7 @@ mod script_core;
 mod script_delivery;
 mod settings;
 
+pub use compiles::WasmModuleRequest;
 pub use engine::WasmEngine;
 pub use module_res::{WasmModule, WasmModuleLoader};
 pub use script::WasmScript;
@@ -73,6 +78,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
     fn on_stage_deinit(stage: InitStage) {
         if stage == InitStage::Scene {
             live::kill_all("the game is shutting down");
+            compiles::clear();
             http::close_all();
             permissions::close();
             own_ui::clear();
@@ -92,6 +98,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
             runtime.bridge().run_pending(BRIDGE_BUDGET_PER_FRAME);
         }
         http::poll_all();
+        compiles::poll();
         live::pump_all();
     }
 }

@@ -169,7 +169,7 @@ pub fn unregister_loader() {
 
 /// Compiles bytes into a `WasmModule` resource, reporting failures.
 pub fn compile_to_resource(bytes: &[u8], name: &str, path: &str) -> Option<Gd<WasmModule>> {
-    let runtime = runtime::runtime_or_report()?;
+    let runtime = runtime::runtime_for_compile()?;
     match runtime.compile(bytes, name) {
         Ok(compiled) => Some(WasmModule::from_compiled(compiled, name, path)),
         Err(e) => {
