@@ -44,6 +44,8 @@ func _run() -> void:
 		push_error("cannot start the bench mod: %s" % mod.get_last_error())
 		quit(1)
 		return
+	if mod.get_status() == WasmScript.STATUS_LOADING:
+		await mod.loaded
 	await process_frame
 
 	print("setting a Node2D's position %d times (release build, headless)" % N)

@@ -56,6 +56,8 @@ var transcript: PackedStringArray = []
 var seen := {}
 
 var _clock := 0.0
+## The round starts once every mod is compiled (they compile in the background).
+var _open := false
 var _next_join := 0.3
 var _tricks_done := 0
 var _round_over := false
@@ -87,6 +89,12 @@ func _ready() -> void:
 	_add_mod("bonus", "WAT", 1)
 	for trick: Dictionary in HOSTILE_TRICKS:
 		_add_mod("hostile", "Rust", 1, [], trick["node"], {"memory_limit_mb": 16})
+	# A mod's `wasm_file` compiles on a background thread (the frames keep coming); the round
+	# waits for every mod to have started.
+	for node: Node in _mods.values():
+		while node.get_status() == WasmScript.STATUS_LOADING:
+			await node.loaded
+	_open = true
 	_say("game", "the arena opens; mods loaded: %d (safety level 1, the archivist at 2)" % _mods.size())
 
 
@@ -96,6 +104,8 @@ func _exit_tree() -> void:
 
 
 func _process(delta: float) -> void:
+	if not _open:
+		return
 	_clock += delta
 	if _round_over:
 		return

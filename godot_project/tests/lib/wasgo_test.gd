@@ -18,6 +18,8 @@ var failures: PackedStringArray = []
 var _nodes: Array[Node] = []
 var _saved_settings := {}
 var _registered: Array = []
+## Modules `new_mod()` compiled ahead, held so that the engine keeps them compiled.
+var _modules: Array[WasmModule] = []
 
 
 # --- assertions ---------------------------------------------------------------------------
@@ -89,8 +91,14 @@ func wait_for_no_workers(timeout_ms := 2000) -> bool:
 # --- mods ---------------------------------------------------------------------------------
 
 ## A new `WasmScript` named `node_name` with `autostart = false` and the given properties, wrapped
-## in a probe that records its signals. Freed in `cleanup()`.
-func new_mod(node_name: String, properties := {}) -> ModProbe:
+## in a probe that records its signals. Freed in `cleanup()`. A `wasm_file` is compiled here
+## first (and held), so `start()` finds it compiled and starts at once instead of loading it in
+## the background (`test_async_compile.gd` tests that path, with `precompile` false).
+func new_mod(node_name: String, properties := {}, precompile := true) -> ModProbe:
+	if precompile and properties.has("wasm_file") and not properties.has("module"):
+		var compiled := WasmEngine.load_module(properties["wasm_file"])
+		if compiled != null:
+			_modules.append(compiled)
 	var node := WasmScript.new()
 	node.name = node_name
 	node.autostart = false
@@ -166,6 +174,7 @@ func cleanup() -> void:
 				node.kill()
 			node.free()
 	_nodes.clear()
+	_modules.clear()
 	for pair in _registered:
 		WasmEngine.unregister_function(pair[0], pair[1])
 	_registered.clear()

@@ -21,6 +21,24 @@ use crate::state::{DeadlineKind, EntryClock, InstanceState};
 use std::time::{Duration, Instant};
 use wasmtime::{Store, StoreContextMut, UpdateDeadline};
 
+/// The nice value of WasGo's background threads (mods' `main`s, compiles): below the game's
+/// threads, so that however many mods spin, the main thread (its frames, `kill()`) gets a core
+/// when it needs one.
+pub const BACKGROUND_NICE: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority to [`BACKGROUND_NICE`] (Linux; elsewhere
+/// nothing). A failure only leaves the priority as it was.
+pub fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `gettid` has no preconditions and returns the calling thread's id;
+    // `setpriority(PRIO_PROCESS, tid, ..)` then changes only that thread's nice value (raising it
+    // needs no privilege), and its result is not relied on.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, BACKGROUND_NICE);
+    }
+}
+
 /// CPU time the calling thread has used (wall time where the platform has no thread clock).
 pub fn thread_cpu_time() -> Duration {
     #[cfg(unix)]

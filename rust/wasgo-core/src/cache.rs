@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,8 @@ pub struct ModuleCache {
     pub(crate) hits: AtomicU64,
     /// Modules compiled from bytes.
     pub(crate) compiles: AtomicU64,
+    /// Compile threads alive now.
+    threads: AtomicUsize,
 }
 
 /// A compile requested with [`Runtime::compile_in_background`](crate::runtime::Runtime::compile_in_background).
@@ -161,7 +163,27 @@ impl ModuleCache {
             entries: Mutex::new(Entries::default()),
             hits: AtomicU64::new(0),
             compiles: AtomicU64::new(0),
+            threads: AtomicUsize::new(0),
         }
+    }
+
+    /// Compile threads alive now (a compile whose request timed out still runs to its end).
+    pub fn threads(&self) -> usize {
+        self.threads.load(Ordering::Acquire)
+    }
+
+    /// Waits until no compile thread is alive, or `limit` has passed; returns whether none is.
+    /// For shutdown: a compile thread runs code of the library that holds WasGo, which the game
+    /// may unload once it has shut WasGo down.
+    pub fn wait_for_threads(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while self.threads() > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
     }
 
     /// How many unused modules are kept (the most recently used ones).
@@ -222,10 +244,17 @@ impl ModuleCache {
         let cache = self.clone();
         let job_flight = flight.clone();
         let bytes = bytes.to_vec();
+        self.threads.fetch_add(1, Ordering::AcqRel);
         let spawned = std::thread::Builder::new()
             .name("wasgo-compile".into())
-            .spawn(move || cache.compile_now(&sha, &bytes, &job_flight));
+            .spawn(move || {
+                crate::budget::lower_thread_priority();
+                cache.compile_now(&sha, &bytes, &job_flight);
+                // The last thing the thread does with the cache.
+                cache.threads.fetch_sub(1, Ordering::AcqRel);
+            });
         if let Err(e) = spawned {
+            self.threads.fetch_sub(1, Ordering::AcqRel);
             let reason = format!("cannot start a compile thread: {e}");
             return CompileTicket::ready(name, Err(WasgoError::Host(reason)));
         }

@@ -14,7 +14,7 @@ use crate::module::CompiledModule;
 use crate::stats::Stats;
 use crate::ticker::EpochTicker;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -81,8 +81,10 @@ pub struct StatsSnapshot {
 pub struct Runtime {
     ctx: Arc<EngineContext>,
     cache: Arc<ModuleCache>,
-    max_module_bytes: usize,
-    compile_timeout: Duration,
+    /// `RuntimeConfig::max_module_bytes`, changeable with [`Runtime::set_compile_limits`].
+    max_module_bytes: AtomicUsize,
+    /// `RuntimeConfig::compile_timeout` in ms, changeable with [`Runtime::set_compile_limits`].
+    compile_timeout_ms: AtomicU64,
     next_key: AtomicU64,
 }
 
@@ -115,8 +117,8 @@ impl Runtime {
                 hosts: Arc::new(hosts),
             }),
             cache: Arc::new(cache),
-            max_module_bytes: config.max_module_bytes,
-            compile_timeout: config.compile_timeout,
+            max_module_bytes: AtomicUsize::new(config.max_module_bytes),
+            compile_timeout_ms: AtomicU64::new(config.compile_timeout.as_millis() as u64),
             next_key: AtomicU64::new(1),
         }))
     }
@@ -162,8 +164,31 @@ impl Runtime {
     /// [`CompileTicket::try_take`] (e.g. every frame) or block with [`CompileTicket::wait`]; it
     /// answers [`WasgoError::CompileTimeout`] once `compile_timeout` has passed.
     pub fn compile_in_background(&self, bytes: &[u8], name: &str) -> CompileTicket {
-        self.cache
-            .start(bytes, name, self.max_module_bytes, self.compile_timeout)
+        let (max_bytes, timeout) = self.compile_limits();
+        self.cache.start(bytes, name, max_bytes, timeout)
+    }
+
+    /// Replaces the size and time limits of later compile requests (those under way keep
+    /// theirs), e.g. when the game changed its project settings after the runtime started.
+    pub fn set_compile_limits(&self, max_module_bytes: usize, compile_timeout: Duration) {
+        self.max_module_bytes
+            .store(max_module_bytes, Ordering::Relaxed);
+        self.compile_timeout_ms
+            .store(compile_timeout.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// The size and time limits the next compile request gets.
+    pub fn compile_limits(&self) -> (usize, Duration) {
+        (
+            self.max_module_bytes.load(Ordering::Relaxed),
+            Duration::from_millis(self.compile_timeout_ms.load(Ordering::Relaxed)),
+        )
+    }
+
+    /// Waits until no compile thread runs, or `limit` has passed (for shutdown: see
+    /// [`ModuleCache::wait_for_threads`]); returns whether none runs.
+    pub fn wait_for_compiles(&self, limit: Duration) -> bool {
+        self.cache.wait_for_threads(limit)
     }
 
     /// Drops cached modules nothing else holds.

@@ -1,5 +1,6 @@
 //! The `WasmEngine` singleton class. The runtime it fronts and its helpers live in `runtime.rs`.
 
+use crate::compiles::WasmModuleRequest;
 use crate::game_calls;
 use crate::live;
 use crate::module_res::WasmModule;
@@ -21,7 +22,10 @@ pub struct WasmEngine {
 impl WasmEngine {
     /// Reads a `.wasm` (or `.wat`) file with `FileAccess` (`res://`, `user://`), compiles it and
     /// returns the module; modules with the same content are compiled once. Returns `null` on
-    /// failure, with the error printed and kept for [method get_last_error].
+    /// failure, with the error printed and kept for [method get_last_error]. Blocks until
+    /// compiled (a large module takes seconds); [method load_module_async] does not. Modules over
+    /// `wasgo/limits/module_mb` and compiles longer than `wasgo/limits/compile_timeout_ms` are
+    /// refused.
     #[func]
     fn load_module(&self, path: GString) -> Option<Gd<WasmModule>> {
         let path = path.to_string();
@@ -34,8 +38,41 @@ impl WasmEngine {
         }
     }
 
+    /// Like [method load_module], but compiles on a background thread and returns at once:
+    /// `var module = await WasmEngine.load_module_async(path).completed` keeps the game's frames
+    /// coming while a large module compiles. The module is `null` on failure (a missing file, an
+    /// invalid module, one over `wasgo/limits/module_mb`, or a compile longer than
+    /// `wasgo/limits/compile_timeout_ms`), with [method WasmModuleRequest.get_error] and
+    /// [method get_last_error] saying why. The file itself is read before this returns.
+    #[func]
+    fn load_module_async(&self, path: GString) -> Gd<WasmModuleRequest> {
+        let path = path.to_string();
+        let name = name_from_path(&path);
+        match read_file(&path) {
+            Ok(bytes) => WasmModuleRequest::start(&bytes, &name, &path),
+            Err(e) => WasmModuleRequest::refused(e, &name, &path),
+        }
+    }
+
+    /// Like [method compile_module], but compiles on a background thread and returns at once;
+    /// `await` the request's `completed` signal for the module (see [method load_module_async]).
+    #[func]
+    fn compile_module_async(
+        &self,
+        bytes: PackedByteArray,
+        #[opt(default = "")] name: GString,
+    ) -> Gd<WasmModuleRequest> {
+        let name = if name.is_empty() {
+            "module".to_string()
+        } else {
+            name.to_string()
+        };
+        WasmModuleRequest::start(bytes.as_slice(), &name, "")
+    }
+
     /// Compiles a module from bytes: a wasm binary or WAT text. [param name] names the mod in
     /// messages (default "module"). Returns `null` on failure, see [method get_last_error].
+    /// Blocks until compiled; [method compile_module_async] does not.
     #[func]
     fn compile_module(
         &self,

@@ -11,9 +11,10 @@
 //! - the script's working state: `script_core.rs` (entries into the mod, the borrow-free
 //!   invariant, re-entrancy), `script_delivery.rs` (events, callbacks, HTTP answers),
 //!   `script_calls.rs` (`call_export`);
-//! - services: `live.rs` (live scripts, the frame driver, the frame budget), `permissions.rs`
+//! - services: `live.rs` (live scripts, the frame driver, the frame budget), `compiles.rs`
+//!   (background compiles polled every frame, the `WasmModuleRequest` awaitable), `permissions.rs`
 //!   (grants and WasGo's dialog, answering through a closure), `own_ui.rs` (WasGo's UI no mod may
-//!   reach), `objects.rs`, `http.rs`, `game_calls.rs` (the core's hosts), `runtime.rs` (the
+//!   reach), `owned.rs` (the timers a mod made, released when it ends), `objects.rs`, `http.rs`, `game_calls.rs` (the core's hosts), `runtime.rs` (the
 //!   runtime handle, engine errors, the loader's registration, file reading), `settings.rs`,
 //!   `convert.rs`;
 //! - at the bottom, `state.rs`: the one main-thread state holding every module's former
@@ -35,6 +36,7 @@ use godot::init::{gdextension, ExtensionLibrary, InitStage};
 use godot::prelude::*;
 
 mod bench;
+mod compiles;
 mod convert;
 mod engine;
 mod game_calls;
@@ -43,6 +45,7 @@ mod live;
 mod module_res;
 mod objects;
 mod own_ui;
+mod owned;
 mod permissions;
 mod runtime;
 mod script;
@@ -52,6 +55,7 @@ mod script_delivery;
 mod settings;
 mod state;
 
+pub use compiles::WasmModuleRequest;
 pub use engine::WasmEngine;
 pub use module_res::{WasmModule, WasmModuleLoader};
 pub use script::WasmScript;
@@ -84,6 +88,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
         if stage == InitStage::Scene {
             // Stop what runs, then drop what is held, while the engine still runs.
             live::kill_all("the game is shutting down");
+            compiles::clear();
             http::close_all();
             permissions::close();
             own_ui::clear();
@@ -107,6 +112,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
             runtime.bridge().run_pending(BRIDGE_BUDGET_PER_FRAME);
         }
         http::poll_all();
+        compiles::poll();
         live::pump_all();
     }
 }

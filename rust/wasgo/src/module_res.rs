@@ -48,7 +48,7 @@ impl WasmModule {
 
     /// Compiles bytes into a `WasmModule` resource, reporting failures.
     pub fn compile(bytes: &[u8], name: &str, path: &str) -> Option<Gd<WasmModule>> {
-        let runtime = runtime::runtime_or_report()?;
+        let runtime = runtime::runtime_for_compile()?;
         match runtime.compile(bytes, name) {
             Ok(compiled) => Some(WasmModule::from_compiled(compiled, name, path)),
             Err(e) => {

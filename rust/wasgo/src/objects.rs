@@ -3,10 +3,12 @@
 //!
 //! Handles: nodes and other plain objects are held by instance id, so a handle never keeps a node
 //! alive and a freed node answers -4; RefCounted objects (resources) are held strongly while the
-//! mod holds their handle. Handles are per instance and die with it, as do its connections.
+//! mod holds their handle. Handles are per instance and die with it, as do its connections and
+//! the timers it made (`owned.rs`).
 
 use crate::convert::{from_wire, to_wire, Handles};
 use crate::own_ui;
+use crate::owned::OwnedTimers;
 use crate::settings;
 use crate::state::{self, Part};
 use godot::classes::{ClassDb, Engine, FileAccess, Node, Node2D, Node3D, Object, RefCounted};
@@ -122,6 +124,8 @@ pub struct InstanceObjects {
     /// The mod's handles (the core's table: checked handle arithmetic, one handle per object).
     slots: HandleTable<InstanceId, Slot>,
     connections: Vec<(InstanceId, StringName, Callable)>,
+    /// The `SceneTreeTimer`s the mod made (released when the instance ends).
+    timers: OwnedTimers,
     callback_args: Vec<Variant>,
     /// Allowlist decisions per handle and member kind (cleared when a handle is released or
     /// the allowlist changes).
@@ -136,6 +140,7 @@ impl InstanceObjects {
             script,
             slots: HandleTable::default(),
             connections: Vec::new(),
+            timers: OwnedTimers::default(),
             callback_args: Vec::new(),
             decisions: DecisionCache::default(),
             names: FastMap::default(),
@@ -390,7 +395,8 @@ impl InstanceObjects {
         }
     }
 
-    fn disconnect_all(&mut self) {
+    /// Disconnects what the mod connected, then makes the tree drop the timers it made.
+    fn release_engine_objects(&mut self) {
         for (id, signal, callable) in self.connections.drain(..) {
             if let Ok(mut obj) = Gd::<Object>::try_from_instance_id(id) {
                 if obj.is_connected(&signal, &callable) {
@@ -398,6 +404,7 @@ impl InstanceObjects {
                 }
             }
         }
+        self.timers.release_all();
     }
 }
 
@@ -535,7 +542,8 @@ pub fn register(key: InstanceKey, script: InstanceId) {
     });
 }
 
-/// Drops an instance's handles and connections (what is still in its outbox is dropped too).
+/// Drops an instance's handles, connections and timers (what is still in its outbox is dropped
+/// too).
 pub fn unregister(key: InstanceKey) {
     let removed = with_objects(|o| {
         let table = o.instances.borrow_mut().remove(&key);
@@ -547,7 +555,7 @@ pub fn unregister(key: InstanceKey) {
     if let Some(objects) = removed {
         // Disconnecting runs no user code; the borrow is ours alone here.
         if let Ok(mut objects) = objects.try_borrow_mut() {
-            objects.disconnect_all();
+            objects.release_engine_objects();
         }
     }
 }
@@ -767,7 +775,14 @@ fn run_op(
                 .iter()
                 .map(|a| from_wire(a, objects))
                 .collect::<Result<_, _>>()?;
+            let creates_timer = OwnedTimers::creates_timer(&obj, &method);
+            if creates_timer {
+                objects.timers.check_room()?;
+            }
             let result = obj.callv(&sname, &args);
+            if creates_timer {
+                objects.timers.track(&result);
+            }
             to_wire(&result, objects).map(ObjectReply::Value)
         }
         ObjectOp::Connect {

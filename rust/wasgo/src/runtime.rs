@@ -29,8 +29,11 @@ pub fn runtime() -> Option<Arc<Runtime>> {
 /// Starts the runtime on the main thread (extension init).
 pub fn start_runtime() -> Result<(), WasgoError> {
     let cache_dir = settings::string(settings::CACHE_DIR, "user://wasgo_cache");
+    let (max_module_bytes, compile_timeout) = settings::compile_limits();
     let config = RuntimeConfig {
         debug_info: settings::boolean(settings::DEBUG_INFO, false),
+        max_module_bytes,
+        compile_timeout,
         cache_dir: (!cache_dir.is_empty()).then(|| settings::globalize(&cache_dir).into()),
         ..RuntimeConfig::default()
     };
@@ -44,8 +47,16 @@ pub fn start_runtime() -> Result<(), WasgoError> {
     Ok(())
 }
 
-/// Stops the runtime (extension deinit): its ticker thread ends once the last user lets go.
+/// Stops the runtime (extension deinit): its ticker thread ends once the last user lets go. A
+/// compile still running (a background one, or one whose request timed out) is waited for, up to
+/// the compile time limit: its thread runs code of this library, which Godot unloads next.
 pub fn stop_runtime() {
+    if let Some(runtime) = runtime() {
+        let (_, limit) = runtime.compile_limits();
+        if !runtime.wait_for_compiles(limit) {
+            godot_error!("WasGo: a module compile was still running at shutdown");
+        }
+    }
     game_calls::clear();
     RUNTIME.write().take();
 }
@@ -130,4 +141,14 @@ pub fn unregister_loader() {
     if let Some(loader) = loader.flatten() {
         ResourceLoader::singleton().remove_resource_format_loader(&loader);
     }
+}
+
+/// The runtime with the compile limits of the project settings as they are now
+/// (`wasgo/limits/module_mb`, `wasgo/limits/compile_timeout_ms`), so a game may change them at
+/// any time; `None` (reported) when the runtime is not running.
+pub fn runtime_for_compile() -> Option<Arc<Runtime>> {
+    let runtime = runtime_or_report()?;
+    let (max_bytes, timeout) = settings::compile_limits();
+    runtime.set_compile_limits(max_bytes, timeout);
+    Some(runtime)
 }

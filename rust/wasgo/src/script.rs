@@ -9,9 +9,10 @@
 //! no frame virtual: `process`, `physics_process` and `ready` reach the mod through Callables
 //! (`live.rs`, [`WasmScript::enter_tree`]).
 
+use crate::compiles;
 use crate::module_res::WasmModule;
 use crate::runtime;
-use crate::script_core::{status, NodeHooks, ResolvedModule, ScriptCore, ScriptProps};
+use crate::script_core::{status, NodeHooks, Resolution, ResolvedModule, ScriptCore, ScriptProps};
 use godot::classes::{Engine, INode, Node};
 use godot::global::Error;
 use godot::prelude::*;
@@ -20,7 +21,9 @@ use std::rc::Rc;
 /// Runs a WebAssembly mod in the scene.
 ///
 /// Point [member wasm_file] (or [member module]) at a `.wasm` file. When the node is ready (with
-/// [member autostart]) or when [method start] is called, the mod is instantiated at the node's
+/// [member autostart]) or when [method start] is called, a [member wasm_file] is compiled on a
+/// background thread ([constant STATUS_LOADING], then [signal loaded]; frames keep coming), and
+/// the mod is instantiated at the node's
 /// safety level: its imports are linked to the engine functions that level exposes, everything
 /// else to error stubs that trap only when called. Its `init` export runs at once, `ready` once
 /// the node is ready, and `main` (or WASI `_start`) on a worker thread that [method kill] stops
@@ -126,10 +129,23 @@ impl WasmScript {
     /// The instance was killed and has ended.
     #[constant]
     const STATUS_KILLED: i64 = status::KILLED;
+    /// [member wasm_file] is being compiled on a background thread; the mod starts when it is
+    /// compiled ([signal loaded]).
+    #[constant]
+    const STATUS_LOADING: i64 = status::LOADING;
 
     /// `main` began running (emitted by [method start]).
     #[signal]
     fn started();
+    /// The background compile [method start] began for [member wasm_file] has ended, and the mod
+    /// was started with it: [param error] is what [method start] would have returned (`OK`, or an
+    /// error with [method get_last_error] set, e.g. when the module is over
+    /// `wasgo/limits/module_mb` or took longer than `wasgo/limits/compile_timeout_ms` to compile).
+    /// `await node.loaded` after [method start] waits for the mod to run. Not emitted when
+    /// [method kill] cancelled the compile, or when the module was already compiled
+    /// ([member module] set).
+    #[signal]
+    fn loaded(error: i64);
     /// `main` returned [param exit_code] (or the mod called WASI `proc_exit`).
     #[signal]
     fn finished(exit_code: i64);
@@ -159,9 +175,15 @@ impl WasmScript {
     fn permission_requested(kind: GString, detail: GString);
 
     /// Instantiates the mod if needed and runs its `main` on a worker thread. A mod without
-    /// `main` lives on its callbacks. Returns `OK`, or an error with [method get_last_error] set:
+    /// `main` lives on its callbacks. A [member wasm_file] (with no [member module] set) is read
+    /// and then compiled on a background thread: `start()` returns `OK` with the status
+    /// [constant STATUS_LOADING], and the mod starts when the compile ends ([signal loaded]);
+    /// calling `start()` again meanwhile returns `OK`. Returns `OK`, or an error with
+    /// [method get_last_error] set:
     /// `ERR_BUSY` while `main` runs (or when called from inside one of the mod's own calls to
-    /// make a new instance), `ERR_CANT_OPEN` when there is no module, `ERR_CANT_CREATE` when it
+    /// make a new instance), `ERR_CANT_OPEN` when there is no module (or it cannot be read, is
+    /// not valid, is over `wasgo/limits/module_mb` or took longer than
+    /// `wasgo/limits/compile_timeout_ms` to compile), `ERR_CANT_CREATE` when it
     /// cannot be instantiated or its `init` traps.
     #[func(gd_self)]
     pub fn start(this: Gd<Self>) -> Error {
@@ -170,7 +192,8 @@ impl WasmScript {
     }
 
     /// Ends the mod: a running `main` stops within milliseconds (also inside a host call), its
-    /// thread is joined, its memory freed, and `killed` is emitted before this returns. Called
+    /// thread is joined, its memory freed, and `killed` is emitted before this returns. While
+    /// the module is being compiled ([constant STATUS_LOADING]), the start is cancelled. Called
     /// from inside one of the mod's own calls (a game function, a setter, a signal handler), the
     /// mod stops at its next check and `killed` is emitted once that call has returned.
     #[func(gd_self)]
@@ -264,9 +287,10 @@ impl WasmScript {
             let s = this.bind();
             (s.wasm_file.clone(), s.module.clone())
         };
+        // A node started from `wasm_file` alone reads and compiles it again in the background.
         let from_file = module
             .as_ref()
-            .is_none_or(|m| !m.bind().get_source_path().is_empty());
+            .is_some_and(|m| !m.bind().get_source_path().is_empty());
         if !wasm_file.is_empty() && from_file {
             // Re-read the file: a changed file has a new hash and compiles anew.
             let path = match &module {
@@ -333,8 +357,12 @@ impl WasmScript {
         core.start(&props, ready, move |core| Self::resolve_module(&node, core))
     }
 
-    /// The module to run: [member module], else [member wasm_file] loaded through the engine.
-    fn resolve_module(this: &Gd<Self>, core: &ScriptCore) -> Option<ResolvedModule> {
+    /// The module to run: one a background compile just made, [member module], else
+    /// [member wasm_file], read now and compiled in the background.
+    fn resolve_module(this: &Gd<Self>, core: &Rc<ScriptCore>) -> Resolution {
+        if let Some(module) = core.take_loaded() {
+            return Resolution::Ready(module);
+        }
         let (wasm_file, module) = {
             let s = this.bind();
             (s.wasm_file.clone(), s.module.clone())
@@ -349,25 +377,9 @@ impl WasmScript {
                         this.upcast_ref::<Node>().get_name()
                     ),
                 );
-                return None;
+                return Resolution::Failed;
             }
-            None => {
-                let path = wasm_file.to_string();
-                let bytes = match runtime::read_file(&path) {
-                    Ok(bytes) => bytes,
-                    Err(e) => {
-                        core.fail(Error::ERR_CANT_OPEN, e);
-                        return None;
-                    }
-                };
-                match WasmModule::compile(&bytes, &runtime::name_from_path(&path), &path) {
-                    Some(m) => m,
-                    None => {
-                        core.set_last_error(runtime::last_error_text());
-                        return None;
-                    }
-                }
-            }
+            None => return Self::load_in_background(this, core, &wasm_file.to_string()),
         };
         let (name, compiled) = {
             let m = module.bind();
@@ -378,9 +390,65 @@ impl WasmScript {
                 Error::ERR_CANT_OPEN,
                 format!("the module `{name}` is empty; load or compile it first"),
             );
-            return None;
+            return Resolution::Failed;
         };
-        Some(ResolvedModule { name, compiled })
+        Resolution::Ready(ResolvedModule { name, compiled })
+    }
+
+    /// Reads `path` and compiles it on a background thread; when it ends (at a later frame),
+    /// the node starts with it and emits `loaded`. A module the engine holds compiled already
+    /// (the same bytes are in use or were used recently) is answered at once: the mod starts
+    /// now, as with [member module].
+    fn load_in_background(this: &Gd<Self>, core: &Rc<ScriptCore>, path: &str) -> Resolution {
+        let bytes = match runtime::read_file(path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                core.fail(Error::ERR_CANT_OPEN, e);
+                return Resolution::Failed;
+            }
+        };
+        let name = runtime::name_from_path(path);
+        let Some(runtime) = runtime::runtime_for_compile() else {
+            core.set_last_error(runtime::last_error_text());
+            return Resolution::Failed;
+        };
+        let ticket = match runtime.compile_in_background(&bytes, &name).try_take() {
+            Ok(Ok(compiled)) => return Resolution::Ready(ResolvedModule { name, compiled }),
+            Ok(Err(e)) => {
+                core.fail(Error::ERR_CANT_OPEN, e.to_string());
+                return Resolution::Failed;
+            }
+            Err(ticket) => ticket,
+        };
+        let load = core.begin_loading();
+        let weak = core.weak();
+        let id = this.instance_id();
+        let module_name = name.clone();
+        let done: compiles::Completion = Box::new(move |outcome| {
+            let Some(core) = weak.upgrade() else {
+                return;
+            };
+            if !core.end_loading(load) {
+                return;
+            }
+            let error = match outcome {
+                Ok(compiled) => match Gd::<WasmScript>::try_from_instance_id(id) {
+                    Ok(node) => {
+                        core.set_loaded(ResolvedModule {
+                            name: module_name,
+                            compiled,
+                        });
+                        let ready = node.upcast_ref::<Node>().is_node_ready();
+                        Self::start_now(&node, ready)
+                    }
+                    Err(_) => return,
+                },
+                Err(e) => core.fail(Error::ERR_CANT_OPEN, e.to_string()),
+            };
+            core.emit("loaded", &[(error.ord() as i64).to_variant()]);
+        });
+        compiles::wait_for(ticket, done);
+        Resolution::Loading
     }
 
     /// The node is ready (its own `ready` signal): start the mod, or run its `ready` export.

@@ -62,6 +62,16 @@ pub struct ResolvedModule {
     pub compiled: Arc<CompiledModule>,
 }
 
+/// What `start()` found when it looked for the module to run.
+pub enum Resolution {
+    Ready(ResolvedModule),
+    /// A background compile was started ([`ScriptCore::begin_loading`]); the mod starts when it
+    /// ends.
+    Loading,
+    /// Nothing to run; the failure was recorded.
+    Failed,
+}
+
 /// How the core reaches back to its node's class without naming it (so `script_core` sits
 /// below `script.rs`): plain functions of the node's id.
 #[derive(Clone, Copy)]
@@ -79,6 +89,7 @@ pub mod status {
     pub const FINISHED: i64 = 2;
     pub const TRAPPED: i64 = 3;
     pub const KILLED: i64 = 4;
+    pub const LOADING: i64 = 5;
 }
 
 /// One node's working state (see the module docs for how it is borrowed).
@@ -116,6 +127,12 @@ pub struct ScriptCore {
     pub(crate) live_slot: Cell<Option<usize>>,
     /// WasGo's own dialogs open for this node (closed when it goes).
     pub(crate) dialogs: RefCell<Vec<InstanceId>>,
+    /// The background compile `start()` waits for (its number), 0 when none.
+    loading: Cell<u64>,
+    /// The number of the last background compile started.
+    loads: Cell<u64>,
+    /// A module whose background compile ended, for the `start()` that follows.
+    loaded: RefCell<Option<ResolvedModule>>,
 }
 
 impl ScriptCore {
@@ -139,6 +156,9 @@ impl ScriptCore {
             gone: Cell::new(false),
             live_slot: Cell::new(None),
             dialogs: RefCell::new(Vec::new()),
+            loading: Cell::new(0),
+            loads: Cell::new(0),
+            loaded: RefCell::new(None),
         })
     }
 
@@ -248,9 +268,55 @@ impl ScriptCore {
         }
     }
 
+    /// Whether `start()` waits for a background compile ([`status::LOADING`]).
+    pub fn is_loading(&self) -> bool {
+        self.loading.get() != 0
+    }
+
+    /// A background compile for `start()` begins: the status is LOADING until it ends. Returns
+    /// its number for [`ScriptCore::end_loading`].
+    pub fn begin_loading(&self) -> u64 {
+        let load = self.loads.get() + 1;
+        self.loads.set(load);
+        self.loading.set(load);
+        self.idle_status.set(status::LOADING);
+        load
+    }
+
+    /// The background compile number `load` ended: true if `start()` still waits for it (it
+    /// was not cancelled by `kill()` or replaced), which then stops waiting.
+    pub fn end_loading(&self, load: u64) -> bool {
+        if self.loading.get() != load || self.gone.get() {
+            return false;
+        }
+        self.loading.set(0);
+        self.idle_status.set(status::IDLE);
+        true
+    }
+
+    /// Stops waiting for a background compile (its module is dropped when it ends).
+    fn cancel_loading(&self) {
+        if self.loading.replace(0) != 0 {
+            self.idle_status.set(status::IDLE);
+        }
+        self.loaded.borrow_mut().take();
+    }
+
+    /// Hands the module a background compile made to the next `start()`.
+    pub fn set_loaded(&self, module: ResolvedModule) {
+        *self.loaded.borrow_mut() = Some(module);
+    }
+
+    /// The module a background compile made, once.
+    pub fn take_loaded(&self) -> Option<ResolvedModule> {
+        self.loaded.borrow_mut().take()
+    }
+
     /// Ends the instance with `reason`; inside an entry, throws the switch and finishes the kill
-    /// when the entry returns. `killed` is emitted by the next pump.
+    /// when the entry returns. `killed` is emitted by the next pump. A background compile
+    /// `start()` waits for is cancelled.
     pub fn kill_with(self: &Rc<Self>, reason: &str) {
+        self.cancel_loading();
         if self.depth.get() > 0 {
             // Also while `init` runs inside `start()`, before the instance is stored.
             if let Some(instance) = self.instance() {
@@ -317,13 +383,16 @@ impl ScriptCore {
     }
 
     /// `start()`: instantiates the mod if needed (its module from `resolve`, called only then)
-    /// and runs its `main`.
+    /// and runs its `main`. While a background compile runs, the mod starts when it ends: `OK`.
     pub fn start(
         self: &Rc<Self>,
         props: &ScriptProps,
         node_ready: bool,
-        resolve: impl FnOnce(&ScriptCore) -> Option<ResolvedModule>,
+        resolve: impl FnOnce(&Rc<ScriptCore>) -> Resolution,
     ) -> Error {
+        if self.is_loading() {
+            return Error::OK;
+        }
         if let Some(instance) = self.instance() {
             match instance.status() {
                 ModStatus::RunningMain => {
@@ -351,8 +420,10 @@ impl ScriptCore {
         }
         self.drop_instance();
         self.denied.borrow_mut().clear();
-        let Some(ResolvedModule { name, compiled }) = resolve(self.as_ref()) else {
-            return Error::ERR_CANT_OPEN;
+        let ResolvedModule { name, compiled } = match resolve(self) {
+            Resolution::Ready(module) => module,
+            Resolution::Loading => return Error::OK,
+            Resolution::Failed => return Error::ERR_CANT_OPEN,
         };
         let Some(runtime) = runtime() else {
             return self.fail(
@@ -539,12 +610,12 @@ impl ScriptCore {
             ms if ms > 0 => ms as u64,
             _ => setting(settings::MAIN_TIMEOUT_MS),
         };
-        let limits = Limits::from_settings(
+        let limits = settings::budget_limits(Limits::from_settings(
             memory_mb,
             setting(settings::CALLBACK_BUDGET_MS),
             timeout_ms,
             setting(settings::STORAGE_MB),
-        );
+        ));
         let network = settings::network();
         // The mod's grants: what was saved for its id, plus the project's auto-granted kinds.
         let mod_id = wasgo_core::grants::mod_id(name);

@@ -3,7 +3,7 @@
 use godot::classes::ProjectSettings;
 use godot::prelude::*;
 use godot::register::info::PropertyHint;
-use wasgo_core::{Limits, SafetyLevel};
+use wasgo_core::{Limits, RuntimeConfig, SafetyLevel};
 
 pub const LEVEL: &str = "wasgo/safety/level";
 pub const URL_WHITELIST: &str = "wasgo/safety/url_whitelist";
@@ -20,6 +20,19 @@ pub const HTTP_RESPONSE_KB: &str = "wasgo/limits/http_response_kb";
 pub const FRAME_BUDGET_MS: &str = "wasgo/limits/frame_budget_ms";
 /// The default of [`FRAME_BUDGET_MS`].
 pub const DEFAULT_FRAME_BUDGET_MS: i64 = 8;
+/// The wall-clock backstop of one main-thread callback, as a multiple of its CPU-time budget
+/// (default [`Limits::DEFAULT_CALLBACK_WALL_BACKSTOP_FACTOR`]): a callback still running after
+/// `callback_budget_ms * factor` of wall time traps, however little CPU it used.
+pub const CALLBACK_WALL_BACKSTOP_FACTOR: &str = "wasgo/limits/callback_wall_backstop_factor";
+/// Which overrun of the callback budget traps (default [`Limits::DEFAULT_BUDGET_STRIKES`]):
+/// earlier overruns are warnings with their figures; 1 makes every overrun trap.
+pub const BUDGET_STRIKES: &str = "wasgo/limits/budget_strikes";
+/// Modules larger than this many MiB are refused before compiling (default
+/// [`RuntimeConfig::DEFAULT_MODULE_MB`]). Read at each compile.
+pub const MODULE_MB: &str = "wasgo/limits/module_mb";
+/// A compile that has not finished after this many ms is refused (default
+/// [`RuntimeConfig::DEFAULT_COMPILE_TIMEOUT_MS`]). Read at each compile.
+pub const COMPILE_TIMEOUT_MS: &str = "wasgo/limits/compile_timeout_ms";
 pub const CACHE_DIR: &str = "wasgo/runtime/cache_dir";
 pub const DEBUG_INFO: &str = "wasgo/runtime/debug_info";
 /// Whether mods' output lines are also printed to Godot's output as `[mod] text` (default true).
@@ -128,6 +141,38 @@ pub fn register() {
         VariantType::INT,
         PropertyHint::RANGE,
         "1,1000,1,suffix:ms",
+        true,
+    );
+    add(
+        CALLBACK_WALL_BACKSTOP_FACTOR,
+        (Limits::DEFAULT_CALLBACK_WALL_BACKSTOP_FACTOR as i64).to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,100,1,or_greater,suffix:x",
+        false,
+    );
+    add(
+        BUDGET_STRIKES,
+        (Limits::DEFAULT_BUDGET_STRIKES as i64).to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,1000,1,or_greater",
+        false,
+    );
+    add(
+        MODULE_MB,
+        (RuntimeConfig::DEFAULT_MODULE_MB as i64).to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,4096,1,or_greater,suffix:MiB",
+        true,
+    );
+    add(
+        COMPILE_TIMEOUT_MS,
+        (RuntimeConfig::DEFAULT_COMPILE_TIMEOUT_MS as i64).to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,600000,1,or_greater,suffix:ms",
         true,
     );
     add(
@@ -241,4 +286,31 @@ pub fn globalize(path: &str) -> String {
     ProjectSettings::singleton()
         .globalize_path(path)
         .to_string()
+}
+
+/// The compile limits the project settings give now: (`wasgo/limits/module_mb` in bytes,
+/// `wasgo/limits/compile_timeout_ms`); bad values fall back to the core's defaults.
+pub fn compile_limits() -> (usize, std::time::Duration) {
+    let mb = positive(MODULE_MB, RuntimeConfig::DEFAULT_MODULE_MB as i64) as usize;
+    let ms = positive(
+        COMPILE_TIMEOUT_MS,
+        RuntimeConfig::DEFAULT_COMPILE_TIMEOUT_MS as i64,
+    ) as u64;
+    (
+        mb.saturating_mul(1 << 20),
+        std::time::Duration::from_millis(ms),
+    )
+}
+
+/// The budget settings on top of `limits`: `wasgo/limits/callback_wall_backstop_factor` and
+/// `wasgo/limits/budget_strikes` (bad values fall back to the core's defaults).
+pub fn budget_limits(mut limits: Limits) -> Limits {
+    limits.callback_wall_backstop_factor = positive(
+        CALLBACK_WALL_BACKSTOP_FACTOR,
+        Limits::DEFAULT_CALLBACK_WALL_BACKSTOP_FACTOR as i64,
+    )
+    .min(u32::MAX as i64) as u32;
+    limits.budget_strikes =
+        positive(BUDGET_STRIKES, Limits::DEFAULT_BUDGET_STRIKES as i64).min(u32::MAX as i64) as u32;
+    limits
 }

@@ -45,7 +45,8 @@ commands:
         headless Godot suite (only tests whose `file::name` contains TEXT with --filter; the
         editor plugin's tests in tests/editor/ when TEXT contains `editor`), then play the demo
         headless, started by Godot's own executable path like the editor's Play, and check its
-        transcript (not with --filter), then export the project as a .pck and play the arena
+        transcript, then play it again under a CPU hog on two cores, where no example mod may
+        trap (neither with --filter), then export the project as a .pck and play the arena
         from it with the library beside the executable (without --filter, or when TEXT
         contains `export`)
   run [--windowed]
@@ -310,6 +311,12 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     } else {
         Ok(())
     };
+    // The demo again with both cores busy: no example mod may trap because the machine is loaded.
+    let demo_loaded = if filter.is_none() {
+        demo_check::check_under_load(&godot, repo)
+    } else {
+        Ok(())
+    };
     // The shipped game: a `.pck` export played with the library beside the executable.
     let export = if filter.is_none_or(|f| f.contains("export")) {
         export_check::check(&godot, repo)
@@ -332,6 +339,9 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     }
     problems.extend(suite.problems.iter().cloned());
     if let Err(failure) = demo {
+        problems.push(failure.to_string());
+    }
+    if let Err(failure) = demo_loaded {
         problems.push(failure.to_string());
     }
     if let Err(failure) = export {

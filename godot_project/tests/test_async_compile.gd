@@ -1,0 +1,138 @@
+## Compiling off the main thread: a `WasmScript`'s `wasm_file` and `WasmEngine`'s async loads
+## compile on a background thread while the game's frames keep coming; a module over
+## `wasgo/limits/module_mb` or a compile over `wasgo/limits/compile_timeout_ms` is refused with a
+## clear error. Each generated module carries a fresh constant, so no cache (memory or disk) can
+## answer for it.
+extends "res://tests/lib/wasgo_test.gd"
+
+const TIMEOUT_MS := 90000
+const MODULE_MB := "wasgo/limits/module_mb"
+const COMPILE_TIMEOUT_MS := "wasgo/limits/compile_timeout_ms"
+## Operations in the large function: a few seconds of compiling in the debug build.
+const LARGE_OPS := 12000
+## The issue's acceptance criterion: no frame takes longer than this while the module compiles.
+const MAX_GAP_MS := 50
+
+var _files: PackedStringArray = []
+
+
+## WAT text of a module exporting `big(x) -> x + sum`, made of `ops` additions, unique per call.
+func _large_wat(ops: int) -> String:
+	var salt := Time.get_ticks_usec() + randi()
+	var lines := PackedStringArray()
+	lines.append("(module (func (export \"big\") (param i32) (result i32)")
+	lines.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % (salt % 1000))
+	for i in ops:
+		lines.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % (i % 7))
+	lines.append("  (local.get 0)))")
+	return "\n".join(lines)
+
+
+## Writes `text` to a `user://` file for `wasm_file` (removed in `cleanup()`).
+func _write(file_name: String, text: String) -> String:
+	var path := "user://" + file_name
+	var f := FileAccess.open(path, FileAccess.WRITE)
+	f.store_string(text)
+	f.close()
+	_files.append(path)
+	return path
+
+
+func cleanup() -> void:
+	await super.cleanup()
+	for path in _files:
+		DirAccess.remove_absolute(ProjectSettings.globalize_path(path))
+
+
+func test_a_large_module_compiles_in_the_background_while_frames_keep_coming() -> void:
+	var path := _write("wasgo_large.wat", _large_wat(LARGE_OPS))
+	var probe := new_mod("large", {"wasm_file": path}, false)
+	var loaded := []
+	probe.node.loaded.connect(func(error: int) -> void: loaded.append(error))
+	var started_at := Time.get_ticks_msec()
+	expect_eq(start(probe), OK, "start() while the module compiles")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_LOADING, "status right after start()")
+	expect_eq(probe.node.start(), OK, "start() again while loading")
+	await tree.process_frame
+	var last := Time.get_ticks_usec()
+	var frames_while_loading := 0
+	var gaps_over := 0
+	var longest := 0
+	var longest_at := 0
+	while loaded.is_empty() and Time.get_ticks_msec() - started_at < TIMEOUT_MS - 5000:
+		await tree.process_frame
+		var now := Time.get_ticks_usec()
+		var gap := (now - last) / 1000
+		if gap > longest:
+			longest = gap
+			longest_at = frames_while_loading
+		if gap > MAX_GAP_MS:
+			gaps_over += 1
+		last = now
+		frames_while_loading += 1
+	var took := Time.get_ticks_msec() - started_at
+	print("compiled %d operations in %d ms over %d frames; longest frame gap %d ms (frame %d)" % [LARGE_OPS, took, frames_while_loading, longest, longest_at])
+	if not expect_eq(loaded, [OK], "`loaded` emissions (errors)"):
+		return
+	expect(frames_while_loading >= 10, "only %d frames ran while the module compiled (%d ms): it did not compile in the background" % [frames_while_loading, took])
+	expect_eq(gaps_over, 0, "frame gaps over %d ms while compiling (longest %d ms)" % [MAX_GAP_MS, longest])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status once loaded")
+	expect_eq(probe.started, 1, "`started` emissions once loaded")
+	expect(probe.node.call_export("big", [0]) is int, "the loaded mod answers: %s" % probe.node.get_last_error())
+
+
+func test_a_module_over_the_size_limit_is_refused() -> void:
+	set_setting(MODULE_MB, 1)
+	# A valid module padded with a comment to just over 1 MiB.
+	var text := "(module (func (export \"f\")))\n;; " + "x".repeat((1 << 20) + 16)
+	var bytes := text.to_utf8_buffer()
+	expect_eq(WasmEngine.compile_module(bytes, "padded"), null, "compile_module() over the limit")
+	expect_contains(WasmEngine.get_last_error(), "wasgo/limits/module_mb", "WasmEngine.get_last_error()")
+	var request := WasmEngine.compile_module_async(bytes, "padded")
+	var module: Variant = await request.completed
+	expect_eq(module, null, "compile_module_async() over the limit")
+	expect_contains(request.get_error(), "over the module size limit", "request.get_error()")
+	var probe := new_mod("padded", {"wasm_file": _write("wasgo_padded.wat", text)}, false)
+	expect_eq(start(probe), ERR_CANT_OPEN, "start() of a wasm_file over the limit")
+	expect_contains(probe.node.get_last_error(), "wasgo/limits/module_mb", "the node's get_last_error()")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_IDLE, "status after the refusal")
+
+
+func test_a_compile_over_the_time_limit_is_refused() -> void:
+	set_setting(COMPILE_TIMEOUT_MS, 1)
+	var probe := new_mod("slow", {"wasm_file": _write("wasgo_slow.wat", _large_wat(3000))}, false)
+	var loaded := []
+	probe.node.loaded.connect(func(error: int) -> void: loaded.append(error))
+	expect_eq(start(probe), OK, "start() (the compile runs in the background)")
+	expect(await wait_until(func() -> bool: return not loaded.is_empty(), 10000), "`loaded` was not emitted")
+	expect_eq(loaded, [ERR_CANT_OPEN], "`loaded` emissions (errors)")
+	expect_contains(probe.node.get_last_error(), "wasgo/limits/compile_timeout_ms", "get_last_error()")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_IDLE, "status after the refusal")
+	expect_eq(probe.started, 0, "`started` emissions")
+	var request := WasmEngine.compile_module_async(_large_wat(3000).to_utf8_buffer(), "slow_async")
+	expect_eq(await request.completed, null, "compile_module_async() over the time limit")
+	expect_contains(request.get_error(), "compile_timeout_ms", "request.get_error()")
+
+
+func test_load_module_async_answers_with_the_module_at_a_later_frame() -> void:
+	var request := WasmEngine.load_module_async(MODS + "hello.wasm")
+	expect(not request.is_done(), "the request answered inside the call")
+	var module: WasmModule = await request.completed
+	if expect(module != null, "load_module_async(hello.wasm): %s" % request.get_error()):
+		expect_eq(module.name, "hello", "the module's name")
+		expect(request.is_done() and request.get_module() == module, "the request keeps the module")
+	var missing := WasmEngine.load_module_async("res://no/such.wasm")
+	expect_eq(await missing.completed, null, "load_module_async() of a missing file")
+	expect_contains(missing.get_error(), "no such file", "the missing file's error")
+
+
+func test_kill_while_loading_cancels_the_start() -> void:
+	var probe := new_mod("cancelled", {"wasm_file": _write("wasgo_cancelled.wat", _large_wat(2000))}, false)
+	var loaded := []
+	probe.node.loaded.connect(func(error: int) -> void: loaded.append(error))
+	expect_eq(start(probe), OK, "start()")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_LOADING, "status right after start()")
+	probe.node.kill()
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_IDLE, "status after kill() while loading")
+	await frames(30)
+	expect(loaded.is_empty() and probe.started == 0, "the cancelled mod started: %s" % probe.describe())

@@ -1,0 +1,68 @@
+## Engine objects a mod causes to exist are owned by its instance: the `SceneTreeTimer`s its
+## `create_timer` calls made, and its connections to them, go when the instance ends (kill, node
+## freed), so Godot's object count returns to where it was; at most 1024 of one instance's timers
+## wait at once, and `create_timer` past that answers -7 with a message saying so.
+extends "res://tests/lib/wasgo_test.gd"
+
+## `owned.rs`: MAX_TIMERS_PER_INSTANCE.
+const MAX_TIMERS := 1024
+const BUSY := -7
+
+
+func _objects() -> int:
+	return int(Performance.get_monitor(Performance.OBJECT_COUNT))
+
+
+## Lets the started timer mod try to make `tries` timers of an hour.
+func _flood(probe: ModProbe, tries: int) -> void:
+	expect_eq(probe.node.call_export("flood", [tries]), BUSY, "flood(%d): the refusal past the cap" % tries)
+	expect_eq(probe.node.call_export("created", []), MAX_TIMERS, "timers made before the refusal")
+	expect(probe.has_output("`create_timer` refused: this mod already has %d timers waiting" % MAX_TIMERS),
+		"the mod's last_error names the cap: %s" % [probe.outputs])
+
+
+## A started timer mod; null (with a failure recorded) if it does not start.
+func _timer_mod(node_name: String) -> ModProbe:
+	var probe := new_mod(node_name, {"module": wat_module("timer_flood"), "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start()"):
+		return null
+	return probe
+
+
+## Waits up to `frames_max` frames for the object count to fall to `baseline`; returns the count.
+func _settle(baseline: int, frames_max := 10) -> int:
+	for i in frames_max:
+		if _objects() <= baseline:
+			break
+		await tree.process_frame
+	return _objects()
+
+
+func test_killing_a_mod_releases_its_timers_and_connections() -> void:
+	var probe := _timer_mod("timer_flood")
+	if probe == null:
+		return
+	await frames(2)
+	var baseline := _objects()
+	_flood(probe, 5000)
+	var during := _objects()
+	expect(during >= baseline + MAX_TIMERS, "the timers exist while the mod runs: %d objects, baseline %d" % [during, baseline])
+	probe.node.kill()
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status after kill()")
+	expect_eq(probe.kills.size(), 1, "`killed` emissions")
+	var after: int = await _settle(baseline)
+	print("objects: baseline %d, with the timers %d, a few frames after kill() %d" % [baseline, during, after])
+	expect(after <= baseline, "objects a few frames after kill(): %d, baseline %d" % [after, baseline])
+
+
+func test_freeing_the_node_releases_its_timers() -> void:
+	var probe := _timer_mod("timer_flood_freed")
+	if probe == null:
+		return
+	await frames(2)
+	var baseline := _objects()
+	_flood(probe, 2000)
+	probe.node.free()
+	# The node itself is gone too.
+	var after: int = await _settle(baseline - 1)
+	expect(after <= baseline - 1, "objects a few frames after the node was freed: %d, baseline %d" % [after, baseline])

@@ -1,0 +1,194 @@
+//! Compiles in the background: the core compiles on its own thread and answers in a
+//! [`CompileTicket`]; this module keeps the tickets of the main thread and polls them once per
+//! frame ([`poll`], from the extension's frame hook), then runs each finished ticket's completion
+//! on the main thread. Main thread only.
+//!
+//! A completion may do anything (start a mod, emit a signal whose handler frees a node or asks
+//! for another compile): the list is taken out of its cell before any completion runs, and
+//! compiles asked for meanwhile are kept for the next poll. The `WasmModuleRequest` class is the
+//! awaitable `WasmEngine.load_module_async` / `compile_module_async` return.
+
+use crate::module_res::WasmModule;
+use crate::runtime;
+use godot::prelude::*;
+use std::cell::RefCell;
+use std::sync::Arc;
+use wasgo_core::{CompileTicket, CompiledModule, WasgoError};
+
+/// What runs on the main thread once a compile has ended (or was refused).
+pub type Completion = Box<dyn FnOnce(Result<Arc<CompiledModule>, WasgoError>)>;
+
+thread_local! {
+    // Per-process state of the glue (main thread): the background compiles waiting for an answer.
+    // `Err` stands for a request refused before it reached the core (no runtime, no file),
+    // answered at the next poll like the others.
+    static PENDING: RefCell<Vec<(Result<CompileTicket, String>, Completion)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Starts compiling `bytes` on a background thread under the compile limits of the project
+/// settings as they are now; `done` runs on the main thread at a later frame (never inside this
+/// call).
+///
+/// # Errors
+/// `done` back (with the engine error reported) when the runtime is not running.
+pub fn start(bytes: &[u8], name: &str, done: Completion) -> Result<(), Completion> {
+    let Some(runtime) = runtime::runtime_for_compile() else {
+        return Err(done);
+    };
+    let ticket = runtime.compile_in_background(bytes, name);
+    PENDING.with(|p| p.borrow_mut().push((Ok(ticket), done)));
+    Ok(())
+}
+
+/// Waits for `ticket` (polled every frame); `done` runs on the main thread at a later frame.
+pub fn wait_for(ticket: CompileTicket, done: Completion) {
+    PENDING.with(|p| p.borrow_mut().push((Ok(ticket), done)));
+}
+
+/// Runs the completions of the compiles that have ended (the frame hook calls it).
+pub fn poll() {
+    let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    if pending.is_empty() {
+        return;
+    }
+    let mut waiting = Vec::new();
+    let mut finished = Vec::new();
+    for (ticket, done) in pending {
+        let ticket = match ticket {
+            Ok(ticket) => ticket,
+            Err(message) => {
+                finished.push((done, Err(WasgoError::Host(message))));
+                continue;
+            }
+        };
+        match ticket.try_take() {
+            Ok(outcome) => finished.push((done, outcome)),
+            Err(ticket) => waiting.push((Ok(ticket), done)),
+        }
+    }
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        // Compiles started while this poll ran (none yet: completions run below) stay behind.
+        waiting.append(&mut p);
+        *p = waiting;
+    });
+    for (done, outcome) in finished {
+        done(outcome);
+    }
+}
+
+/// Drops every waiting compile without running its completion (extension shutdown).
+pub fn clear() {
+    let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    drop(pending);
+}
+
+/// A module being compiled in the background, as `WasmEngine.load_module_async` and
+/// `WasmEngine.compile_module_async` return it: `await request.completed` gives the module (or
+/// `null`, with [method get_error] and `WasmEngine.get_last_error()` saying why). The signal
+/// comes at a later frame, never inside the call that made the request.
+#[derive(GodotClass)]
+#[class(base = RefCounted, no_init)]
+pub struct WasmModuleRequest {
+    name: GString,
+    done: bool,
+    module: Option<Gd<WasmModule>>,
+    error: GString,
+    base: Base<RefCounted>,
+}
+
+#[godot_api]
+impl WasmModuleRequest {
+    /// The compile ended: [param module] is the compiled module, or `null` when it was refused
+    /// (invalid bytes, over `wasgo/limits/module_mb`, longer than
+    /// `wasgo/limits/compile_timeout_ms`); see [method get_error].
+    #[signal]
+    fn completed(module: Option<Gd<WasmModule>>);
+
+    /// Whether the compile has ended ([signal completed] was emitted).
+    #[func]
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The module once compiled (`null` before, or when it was refused).
+    #[func]
+    pub fn get_module(&self) -> Option<Gd<WasmModule>> {
+        self.module.clone()
+    }
+
+    /// Why the compile was refused (empty while it runs and when it succeeded).
+    #[func]
+    pub fn get_error(&self) -> GString {
+        self.error.clone()
+    }
+
+    /// The mod's name the request was made with.
+    #[func]
+    pub fn get_name(&self) -> GString {
+        self.name.clone()
+    }
+}
+
+impl WasmModuleRequest {
+    /// Starts compiling `bytes` into a module named `name` (from `path`, empty for bytes) and
+    /// returns the request; a runtime that is not running answers at the next frame too.
+    pub fn start(bytes: &[u8], name: &str, path: &str) -> Gd<WasmModuleRequest> {
+        Self::make(Ok(bytes), name, path)
+    }
+
+    /// A request refused before compiling (e.g. the file cannot be read): it answers `null`
+    /// with `message` at the next frame.
+    pub fn refused(message: String, name: &str, path: &str) -> Gd<WasmModuleRequest> {
+        Self::make(Err(message), name, path)
+    }
+
+    fn make(bytes: Result<&[u8], String>, name: &str, path: &str) -> Gd<WasmModuleRequest> {
+        let request = Gd::from_init_fn(|base| WasmModuleRequest {
+            name: name.into(),
+            done: false,
+            module: None,
+            error: GString::new(),
+            base,
+        });
+        let held = request.clone();
+        let (module_name, path) = (name.to_string(), path.to_string());
+        let done: Completion = Box::new(move |outcome| {
+            let module = match outcome {
+                Ok(compiled) => Ok(WasmModule::from_compiled(compiled, &module_name, &path)),
+                Err(WasgoError::Host(message)) => Err(message),
+                Err(e) => Err(e.to_string()),
+            };
+            Self::complete(held, module);
+        });
+        // A refusal is answered at the next frame like any other, so an `await` placed after
+        // the call still sees the signal.
+        let refusal = match bytes {
+            Ok(bytes) => match start(bytes, name, done) {
+                Ok(()) => return request,
+                Err(done) => (runtime::last_error_text(), done),
+            },
+            Err(message) => (message, done),
+        };
+        PENDING.with(|p| p.borrow_mut().push((Err(refusal.0), refusal.1)));
+        request
+    }
+
+    /// Records the outcome and emits `completed` (no borrow held while handlers run).
+    fn complete(mut request: Gd<WasmModuleRequest>, module: Result<Gd<WasmModule>, String>) {
+        let module = match module {
+            Ok(m) => Some(m),
+            Err(message) => {
+                runtime::report(message.clone());
+                request.bind_mut().error = message.as_str().into();
+                None
+            }
+        };
+        {
+            let mut r = request.bind_mut();
+            r.done = true;
+            r.module = module.clone();
+        }
+        request.emit_signal("completed", &[module.to_variant()]);
+    }
+}
