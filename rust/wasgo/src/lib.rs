@@ -14,8 +14,9 @@
 //!   `script_calls.rs` (`call_export`);
 //! - services: `live.rs` (live scripts, the frame driver, the frame budget), `permissions.rs`
 //!   (grants and WasGo's dialog, answering through a closure), `own_ui.rs` (WasGo's UI no mod may
-//!   reach), `objects.rs`, `http.rs`, `game_calls.rs` (the core's hosts), `runtime.rs` (the
-//!   runtime handle, engine errors, file reading), `settings.rs`, `convert.rs`.
+//!   reach), `reach.rs` (which nodes a mod may hold handles to), `objects.rs`, `http.rs`,
+//!   `game_calls.rs` (the core's hosts), `runtime.rs` (the runtime handle, engine errors, file
+//!   reading), `settings.rs`, `convert.rs`.
 //!
 //! Threads: Godot objects (`Gd`, `Callable`, `Variant`) never leave the main thread. Worker
 //! threads running a mod's `main` reach Godot only through the core's main-thread bridge, which
@@ -36,6 +37,7 @@ mod module_res;
 mod objects;
 mod own_ui;
 mod permissions;
+mod reach;
 mod runtime;
 mod script;
 mod script_calls;
