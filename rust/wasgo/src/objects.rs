@@ -19,7 +19,6 @@ use godot::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
-use wasgo_catalog::ErrorCode;
 use wasgo_core::allowlist::{Allowlist, MemberKind};
 use wasgo_core::delivery::DeliveryQueue;
 use wasgo_core::handles::{DecisionCache, HandleError, HandleTable};
@@ -163,18 +162,18 @@ impl InstanceObjects {
     ///
     /// # Errors
     /// Why the mod may not hold it.
-    pub fn handle_for(&mut self, obj: &Gd<Object>) -> Result<i32, Refused> {
+    pub fn handle_for(&mut self, obj: &Gd<Object>) -> Result<i32, reach::Refused> {
         let id = obj.instance_id();
         if let Some(h) = self.slots.find(id) {
-            self.in_reach(h).map_err(Refused::Outside)?;
+            self.in_reach(h).map_err(reach::Refused::Outside)?;
             return Ok(h);
         }
         if own_ui::contains(obj) {
-            return Err(Refused::Outside(reach::Outside::OwnUi));
+            return Err(reach::Refused::Outside(reach::Outside::OwnUi));
         }
         let node = obj.clone().try_cast::<Node>().ok();
         let stamp = match &node {
-            Some(n) => reach::check(self.level, self.script, n).map_err(Refused::Outside)?,
+            Some(n) => reach::check(self.level, self.script, n).map_err(reach::Refused::Outside)?,
             None => 0,
         };
         let class = StringName::from(&obj.get_class());
@@ -198,7 +197,7 @@ impl InstanceObjects {
         // A full table (a million live handles) is refused.
         self.slots
             .insert_with(id, || slot)
-            .map_err(|_| Refused::Full)
+            .map_err(|_| reach::Refused::Full)
     }
 
     /// Whether the node behind a live `handle` is still inside the mod's reach (re-decided
@@ -221,7 +220,8 @@ impl InstanceObjects {
         if !slot.obj.is_instance_valid() {
             return Err(freed(handle));
         }
-        self.in_reach(handle).map_err(|r| left_reach(handle, r))?;
+        self.in_reach(handle)
+            .map_err(|r| reach::left_reach(handle, r))?;
         Ok(slot.obj.clone())
     }
 
@@ -314,7 +314,7 @@ impl InstanceObjects {
         }
         if let Some(node) = &slot.node {
             reach::stamp(&slot.reach, level, self.script, node)
-                .map_err(|r| left_reach(handle, r))?;
+                .map_err(|r| reach::left_reach(handle, r))?;
         }
         Ok((slot, index))
     }
@@ -691,37 +691,6 @@ impl ObjectHost for GodotObjectHost {
 /// The mod's error for a handle the table refused (-4 for anything but a live handle).
 fn handle_error(e: HandleError) -> ObjectError {
     ObjectError::failed(e.code().code(), e.to_string())
-}
-
-/// Why the table gave no handle for an object.
-#[derive(Debug, Clone, Copy)]
-pub enum Refused {
-    /// A node outside the mod's reach (or WasGo's own UI).
-    Outside(reach::Outside),
-    /// The table is full.
-    Full,
-}
-
-impl Refused {
-    /// The mod's error: "not found" (-1) for what it may not reach, naming `what`.
-    fn into_error(self, what: &str) -> ObjectError {
-        match self {
-            Refused::Outside(r) => {
-                ObjectError::failed(ErrorCode::NotFound.code(), format!("{what} {r}"))
-            }
-            Refused::Full => handle_error(HandleError::Full),
-        }
-    }
-}
-
-/// The error for a handle whose node left the mod's reach since it got it.
-fn left_reach(handle: i32, reason: reach::Outside) -> ObjectError {
-    ObjectError::failed(
-        ErrorCode::NotFound.code(),
-        format!(
-            "the node behind handle {handle} {reason} (it was moved since the mod got the handle)"
-        ),
-    )
 }
 
 /// The handle of a node the mod looked up; what it may not reach answers "not found" (-1).

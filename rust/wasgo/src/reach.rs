@@ -16,9 +16,11 @@ use godot::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use wasgo_catalog::ErrorCode;
+use wasgo_core::handles::HandleError;
 pub use wasgo_core::reach::Outside;
 use wasgo_core::reach::{decide_walk, NodeFacts};
-use wasgo_core::SafetyLevel;
+use wasgo_core::{ObjectError, SafetyLevel};
 
 /// Bumped whenever a decision may have changed; starts at 1 (0 = "never decided").
 static GENERATION: AtomicU64 = AtomicU64::new(1);
@@ -175,4 +177,38 @@ pub fn stamp(
     }
     stamp.set(check(level, script, node)?);
     Ok(())
+}
+
+/// Why the table gave no handle for an object.
+#[derive(Debug, Clone, Copy)]
+pub enum Refused {
+    /// A node outside the mod's reach (or WasGo's own UI).
+    Outside(Outside),
+    /// The table is full.
+    Full,
+}
+
+impl Refused {
+    /// The mod's error: "not found" (-1) for what it may not reach, naming `what`.
+    pub fn into_error(self, what: &str) -> ObjectError {
+        match self {
+            Refused::Outside(r) => {
+                ObjectError::failed(ErrorCode::NotFound.code(), format!("{what} {r}"))
+            }
+            Refused::Full => ObjectError::failed(
+                HandleError::Full.code().code(),
+                HandleError::Full.to_string(),
+            ),
+        }
+    }
+}
+
+/// The error for a handle whose node left the mod's reach since it got it.
+pub fn left_reach(handle: i32, reason: Outside) -> ObjectError {
+    ObjectError::failed(
+        ErrorCode::NotFound.code(),
+        format!(
+            "the node behind handle {handle} {reason} (it was moved since the mod got the handle)"
+        ),
+    )
 }
