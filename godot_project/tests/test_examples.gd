@@ -16,6 +16,8 @@ var _scene: Node2D
 func cleanup() -> void:
 	super.cleanup()
 	if _scene != null and is_instance_valid(_scene):
+		if tree.current_scene == _scene:
+			tree.current_scene = null
 		_scene.free()
 	_scene = null
 
@@ -33,6 +35,8 @@ func arena(names: Array, scores: Array, positions: Array) -> void:
 	mods.name = "Mods"
 	_scene.add_child(mods)
 	tree.root.add_child(_scene)
+	# As in the demo, where Arena is the main scene: the mods' default reach.
+	tree.current_scene = _scene
 	for i in names.size():
 		add_player(names[i], scores[i], positions[i])
 	var functions := [

@@ -13,8 +13,8 @@
 //!
 //! 1. **Foundations**: [`error`] (`WasgoError`, `TrapKind`, `HostTrap`, `KilledTrap`), [`kill`]
 //!    (the kill switch), [`limits`], [`ids`] (`InstanceKey`), [`stats`], [`abi`] (ABI types,
-//!    `ImportKind`), [`variant`], [`permissions`] (`Permission`), [`atomic_file`], and the
-//!    catalog and levels from `wasgo-catalog`.
+//!    `ImportKind`), [`variant`], [`permissions`] (`Permission`), [`atomic_file`], [`reach`]
+//!    (which nodes a mod may hold handles to), and the catalog and levels from `wasgo-catalog`.
 //! 2. **Services**, each testable alone: [`bridge`] (worker → main thread), [`ticker`] (the
 //!    epoch thread), [`events`], [`sandbox`], [`urls`], [`http`] (the request table and the
 //!    `HttpHost` trait), [`objects`] (the `ObjectHost` trait), [`allowlist`], [`grants`], [`game`]
@@ -72,6 +72,7 @@ pub mod module;
 mod object_calls;
 pub mod objects;
 pub mod permissions;
+pub mod reach;
 pub mod redirect;
 pub mod runtime;
 pub mod sandbox;

@@ -14,7 +14,8 @@
 //! - services: `live.rs` (live scripts, the frame driver, the frame budget), `compiles.rs`
 //!   (background compiles polled every frame, the `WasmModuleRequest` awaitable), `permissions.rs`
 //!   (grants and WasGo's dialog, answering through a closure), `own_ui.rs` (WasGo's UI no mod may
-//!   reach), `owned.rs` (the timers a mod made, released when it ends), `objects.rs`, `http.rs`, `game_calls.rs` (the core's hosts), `runtime.rs` (the
+//!   reach), `owned.rs` (the timers a mod made, released when it ends), `reach.rs`
+//!   (which nodes a mod may hold handles to), `objects.rs`, `http.rs`, `game_calls.rs` (the core's hosts), `runtime.rs` (the
 //!   runtime handle, engine errors, the loader's registration, file reading), `settings.rs`,
 //!   `convert.rs`;
 //! - at the bottom, `state.rs`: the one main-thread state holding every module's former
@@ -47,6 +48,7 @@ mod objects;
 mod own_ui;
 mod owned;
 mod permissions;
+mod reach;
 mod runtime;
 mod script;
 mod script_calls;

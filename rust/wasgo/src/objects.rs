@@ -5,18 +5,23 @@
 //! alive and a freed node answers -4; RefCounted objects (resources) are held strongly while the
 //! mod holds their handle. Handles are per instance and die with it, as do its connections and
 //! the timers it made (`owned.rs`).
+//!
+//! Reach: the table makes every handle (`handle_for`), so it is where a node outside the mod's
+//! reach is refused (see `reach.rs`), whatever way the mod found it: a path, a search, a
+//! method's or property's value, a signal argument. Each use re-checks a node's handle when the
+//! tree changed since it was last found inside.
 
 use crate::convert::{from_wire, to_wire, Handles};
 use crate::own_ui;
 use crate::owned::OwnedTimers;
+use crate::reach;
 use crate::settings;
 use crate::state::{self, Part};
 use godot::classes::{ClassDb, Engine, FileAccess, Node, Node2D, Node3D, Object, RefCounted};
 use godot::prelude::*;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
-use wasgo_catalog::ErrorCode;
 use wasgo_core::allowlist::{Allowlist, MemberKind};
 use wasgo_core::delivery::DeliveryQueue;
 use wasgo_core::handles::{DecisionCache, HandleError, HandleTable};
@@ -83,6 +88,10 @@ struct Slot {
     props: Vec<PropEntry>,
     /// The allowlist generation `props` were decided under.
     props_generation: u64,
+    /// Set for nodes, whose reach is checked.
+    node: Option<Gd<Node>>,
+    /// The reach generation the node was last found inside under (see `reach.rs`).
+    reach: Cell<u64>,
 }
 
 /// Most properties a slot remembers; more are decided again each time.
@@ -121,6 +130,8 @@ impl Hot {
 /// One instance's objects.
 pub struct InstanceObjects {
     script: InstanceId,
+    /// The instance's safety level (set by every call in; it never changes).
+    level: SafetyLevel,
     /// The mod's handles (the core's table: checked handle arithmetic, one handle per object).
     slots: HandleTable<InstanceId, Slot>,
     connections: Vec<(InstanceId, StringName, Callable)>,
@@ -138,6 +149,7 @@ impl InstanceObjects {
     fn new(script: InstanceId) -> InstanceObjects {
         InstanceObjects {
             script,
+            level: SafetyLevel::Safe,
             slots: HandleTable::default(),
             connections: Vec::new(),
             timers: OwnedTimers::default(),
@@ -147,16 +159,31 @@ impl InstanceObjects {
         }
     }
 
-    /// The handle for `obj`, reusing an existing one; 0 (null) for WasGo's own UI, which no
-    /// mod may reach.
+    /// The handle for `obj`, reusing an existing one; 0 (null) for what the mod may not reach
+    /// (inside Arrays and Dictionaries a refused object becomes null).
     pub fn handle_of(&mut self, obj: &Gd<Object>) -> i32 {
+        self.handle_for(obj).unwrap_or(0)
+    }
+
+    /// The handle for `obj`, reusing an existing one: the one place handles are made, so the
+    /// one place reach is checked. WasGo's own UI is refused at every level.
+    ///
+    /// # Errors
+    /// Why the mod may not hold it.
+    pub fn handle_for(&mut self, obj: &Gd<Object>) -> Result<i32, reach::Refused> {
         let id = obj.instance_id();
         if let Some(h) = self.slots.find(id) {
-            return h;
+            self.in_reach(h).map_err(reach::Refused::Outside)?;
+            return Ok(h);
         }
         if own_ui::contains(obj) {
-            return 0;
+            return Err(reach::Refused::Outside(reach::Outside::OwnUi));
         }
+        let node = obj.clone().try_cast::<Node>().ok();
+        let stamp = match &node {
+            Some(n) => reach::check(self.level, self.script, n).map_err(reach::Refused::Outside)?,
+            None => 0,
+        };
         let class = StringName::from(&obj.get_class());
         let typed = if let Ok(n) = obj.clone().try_cast::<Node2D>() {
             Typed::Node2D(n)
@@ -172,17 +199,37 @@ impl InstanceObjects {
             typed,
             props: Vec::new(),
             props_generation: 0,
+            node,
+            reach: Cell::new(stamp),
         };
-        // A full table (a million live handles) gives the null handle.
-        self.slots.insert_with(id, || slot).unwrap_or(0)
+        // A full table (a million live handles) is refused.
+        self.slots
+            .insert_with(id, || slot)
+            .map_err(|_| reach::Refused::Full)
     }
 
-    /// The object behind a handle; -4 if the handle is unknown or its object was freed.
+    /// Whether the node behind a live `handle` is still inside the mod's reach (re-decided
+    /// only when the tree changed since it last was).
+    fn in_reach(&self, handle: i32) -> Result<(), reach::Outside> {
+        match self.slots.get(handle) {
+            Ok(Slot {
+                node: Some(node),
+                reach,
+                ..
+            }) => reach::stamp(reach, self.level, self.script, node),
+            _ => Ok(()),
+        }
+    }
+
+    /// The object behind a handle; -4 if the handle is unknown or its object was freed, -1 if
+    /// its node left the mod's reach.
     pub fn object(&self, handle: i32) -> Result<Gd<Object>, ObjectError> {
         let slot = self.slot(handle)?;
         if !slot.obj.is_instance_valid() {
             return Err(freed(handle));
         }
+        self.in_reach(handle)
+            .map_err(|r| reach::left_reach(handle, r))?;
         Ok(slot.obj.clone())
     }
 
@@ -272,6 +319,10 @@ impl InstanceObjects {
         }
         if !slot.obj.is_instance_valid() {
             return Err(freed(handle));
+        }
+        if let Some(node) = &slot.node {
+            reach::stamp(&slot.reach, level, self.script, node)
+                .map_err(|r| reach::left_reach(handle, r))?;
         }
         Ok((slot, index))
     }
@@ -386,7 +437,25 @@ impl InstanceObjects {
         let obj = slot.obj.clone();
         let sname = slot.props[index].sname.clone();
         let value = obj.get(&sname);
-        to_wire(&value, self)
+        self.reply(&value, || format!("the value of `{sname}`"))
+    }
+
+    /// A value for the mod, where an object at the top must be one it may reach (-1 if not);
+    /// inside Arrays and Dictionaries a refused object becomes null.
+    fn reply(
+        &mut self,
+        value: &Variant,
+        what: impl FnOnce() -> String,
+    ) -> Result<WireVariant, ObjectError> {
+        if value.get_type() == VariantType::OBJECT {
+            if let Ok(Some(obj)) = value.try_to::<Option<Gd<Object>>>() {
+                return self
+                    .handle_for(&obj)
+                    .map(WireVariant::Object)
+                    .map_err(|r| r.into_error(&what()));
+            }
+        }
+        to_wire(value, self)
     }
 
     fn release(&mut self, handle: i32) {
@@ -616,6 +685,7 @@ pub struct GodotObjectHost;
 impl GodotObjectHost {
     fn with_table<R>(
         key: InstanceKey,
+        level: SafetyLevel,
         f: impl FnOnce(&mut InstanceObjects) -> Result<R, ObjectError>,
     ) -> Result<R, ObjectError> {
         let table = table(key).ok_or_else(|| {
@@ -624,6 +694,7 @@ impl GodotObjectHost {
         let mut objects = table.try_borrow_mut().map_err(|_| {
             ObjectError::failed(-7, "the instance's objects are busy with another call")
         })?;
+        objects.level = level;
         f(&mut objects)
     }
 }
@@ -635,7 +706,7 @@ impl ObjectHost for GodotObjectHost {
         level: SafetyLevel,
         op: ObjectOp,
     ) -> Result<ObjectReply, ObjectError> {
-        Self::with_table(key, |objects| run_op(objects, key, level, op))
+        Self::with_table(key, level, |objects| run_op(objects, key, level, op))
     }
 
     fn set_property(
@@ -646,7 +717,7 @@ impl ObjectHost for GodotObjectHost {
         name: &[u8],
         value: &WireVariant,
     ) -> Result<(), ObjectError> {
-        Self::with_table(key, |objects| {
+        Self::with_table(key, level, |objects| {
             objects.set_property(level, handle, name, value)
         })
     }
@@ -658,7 +729,9 @@ impl ObjectHost for GodotObjectHost {
         handle: i32,
         name: &[u8],
     ) -> Result<WireVariant, ObjectError> {
-        Self::with_table(key, |objects| objects.get_property(level, handle, name))
+        Self::with_table(key, level, |objects| {
+            objects.get_property(level, handle, name)
+        })
     }
 }
 
@@ -667,19 +740,15 @@ fn handle_error(e: HandleError) -> ObjectError {
     ObjectError::failed(e.code().code(), e.to_string())
 }
 
-/// The handle of a node the mod looked up; WasGo's own UI answers "not found" (-1).
+/// The handle of a node the mod looked up; what it may not reach answers "not found" (-1).
 fn found_handle(
     objects: &mut InstanceObjects,
     obj: &Gd<Object>,
     what: &str,
 ) -> Result<i32, ObjectError> {
-    match objects.handle_of(obj) {
-        0 => Err(ObjectError::failed(
-            ErrorCode::NotFound.code(),
-            format!("there is no {what}"),
-        )),
-        h => Ok(h),
-    }
+    objects
+        .handle_for(obj)
+        .map_err(|r| r.into_error(&format!("the {what}")))
 }
 
 fn freed(handle: i32) -> ObjectError {
@@ -783,7 +852,9 @@ fn run_op(
             if creates_timer {
                 objects.timers.track(&result);
             }
-            to_wire(&result, objects).map(ObjectReply::Value)
+            objects
+                .reply(&result, || format!("the node `{method}` returned"))
+                .map(ObjectReply::Value)
         }
         ObjectOp::Connect {
             handle,

@@ -25,6 +25,11 @@ pub fn unmark(node: InstanceId) {
     with_roots(|r| r.borrow_mut().retain(|id| *id != node));
 }
 
+/// Whether the node `id` is the top of WasGo's own UI.
+pub fn is_root(id: InstanceId) -> bool {
+    ROOTS.with(|r| r.borrow().contains(&id))
+}
+
 /// Whether `obj` is WasGo's own UI or inside it.
 pub fn contains(obj: &Gd<Object>) -> bool {
     if with_roots(|r| r.borrow().is_empty()).unwrap_or(true) {

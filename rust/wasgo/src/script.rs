@@ -56,6 +56,17 @@ pub struct WasmScript {
     /// limit).
     #[export(range = (0.0, 3600000.0, 1.0, or_greater, suffix = "ms"))]
     main_timeout_ms: i64,
+    /// The part of the scene tree the mod may touch at levels 1 and 2: this node and everything
+    /// under it, plus the mod's own node and its subtree. Empty uses the project setting
+    /// `wasgo/safety/default_reach`, whose empty default is the current scene (or this node's
+    /// parent when there is no current scene). Any way a mod obtains a handle to a node outside
+    /// — a path, [code]get_parent[/code], a search, a group, a method's or property's value, a
+    /// signal argument — answers "not found" (-1); inside an Array or Dictionary such a node
+    /// becomes null. WasGo's own UI and internal children are never inside. Level 3 reaches
+    /// everything.
+    #[export]
+    #[var(set = set_reach)]
+    reach: NodePath,
 
     /// The node's working state; see `script_core.rs`.
     core: Rc<ScriptCore>,
@@ -76,6 +87,7 @@ impl INode for WasmScript {
             args: PackedStringArray::new(),
             memory_limit_mb: 0,
             main_timeout_ms: 0,
+            reach: NodePath::default(),
             core: ScriptCore::new(
                 id,
                 NodeHooks {
@@ -133,6 +145,12 @@ impl WasmScript {
     /// compiled ([signal loaded]).
     #[constant]
     const STATUS_LOADING: i64 = status::LOADING;
+
+    #[func]
+    fn set_reach(&mut self, reach: NodePath) {
+        crate::reach::set_path(self.base().instance_id(), reach.clone());
+        self.reach = reach;
+    }
 
     /// `main` began running (emitted by [method start]).
     #[signal]

@@ -9,6 +9,10 @@ pub const LEVEL: &str = "wasgo/safety/level";
 pub const URL_WHITELIST: &str = "wasgo/safety/url_whitelist";
 pub const AUTO_GRANT: &str = "wasgo/safety/auto_grant";
 pub const ALLOWLIST_FILES: &str = "wasgo/safety/allowlist_files";
+/// The node level-1 and level-2 mods may reach (with everything under it) when a `WasmScript`'s
+/// `reach` is empty: a NodePath, absolute or relative to the `WasmScript`; empty (the default)
+/// means the current scene, or the `WasmScript`'s parent when there is none (see `reach.rs`).
+pub const DEFAULT_REACH: &str = "wasgo/safety/default_reach";
 pub const MEMORY_MB: &str = "wasgo/limits/memory_mb";
 pub const CALLBACK_BUDGET_MS: &str = "wasgo/limits/callback_budget_ms";
 pub const MAIN_TIMEOUT_MS: &str = "wasgo/limits/main_timeout_ms";
@@ -94,6 +98,14 @@ pub fn register() {
         PropertyHint::NONE,
         "",
         false,
+    );
+    add(
+        DEFAULT_REACH,
+        "".to_variant(),
+        VariantType::STRING,
+        PropertyHint::PLACEHOLDER_TEXT,
+        "the current scene",
+        true,
     );
     add(
         MEMORY_MB,

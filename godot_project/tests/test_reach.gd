@@ -1,0 +1,280 @@
+## Reach: a level-1 mod holds handles only to nodes inside its reach — the `WasmScript`'s `reach`
+## (or `wasgo/safety/default_reach`, whose empty default is the current scene, else the node's
+## parent) plus its own subtree. Every way of obtaining a handle is tried on the root, an
+## autoload-like node under the root, internal children and nodes outside a narrower reach; the
+## same ways inside reach work as before. The mod is `res://tests/wat/reach.wat`.
+##
+## The tree each test builds:
+##   /root/ReachAutoload            (groups reach_outside, reach_mixed)
+##   /root/ReachScene               (the current scene unless a test says otherwise)
+##     Players/P1                   (groups reach_inside, reach_mixed)
+##     Box  [Guts: internal child, first]  Shown
+##     Marker (Marker2D), Bell (user signal `rang(who)`)
+##     Mods/ReachMod (the WasmScript) /Own
+extends "res://tests/lib/wasgo_test.gd"
+
+const DEFAULT_REACH := "wasgo/safety/default_reach"
+
+var _texts: PackedStringArray = []
+var _reported := ""
+var _made: Array[Node] = []
+var _scene: Node2D
+var _autoload: Node
+var _p1: Node2D
+var _box: Node
+var _marker: Marker2D
+var _bell: Node
+
+
+## Builds the tree; with `current`, ReachScene is the current scene. (Waits a frame first: the
+## first test of a run starts before the root has entered the tree.)
+func _build(current: bool) -> void:
+	await frames(1)
+	_autoload = _node(Node.new(), "ReachAutoload", tree.root)
+	_scene = _node(Node2D.new(), "ReachScene", tree.root)
+	var players := _node(Node2D.new(), "Players", _scene)
+	_p1 = _node(Node2D.new(), "P1", players)
+	_box = _node(Node.new(), "Box", _scene)
+	var guts := Node2D.new()
+	guts.name = "Guts"
+	_box.add_child(guts, false, Node.INTERNAL_MODE_FRONT)
+	_node(Node.new(), "Shown", _box)
+	_marker = _node(Marker2D.new(), "Marker", _scene)
+	_bell = _node(Node.new(), "Bell", _scene)
+	_bell.add_user_signal("rang", [{"name": "who", "type": TYPE_OBJECT}])
+	_node(Node.new(), "Mods", _scene)
+	_p1.add_to_group("reach_inside")
+	_p1.add_to_group("reach_mixed")
+	_autoload.add_to_group("reach_outside")
+	_autoload.add_to_group("reach_mixed")
+	if current:
+		tree.current_scene = _scene
+
+
+func _node(node: Node, node_name: String, parent: Node) -> Node:
+	node.name = node_name
+	parent.add_child(node)
+	if parent == tree.root:
+		_made.append(node)
+	return node
+
+
+## A started level-1 (or `level`) reach mod under ReachScene/Mods, with a child `Own`.
+func _mod(properties := {}, level := 1) -> ModProbe:
+	expect_eq(register_game_function("reach", "text",
+		func(i: int) -> String: return _texts[i] if i >= 0 and i < _texts.size() else "",
+		["i32"], ["string"], 1), OK, "registering reach.text")
+	expect_eq(register_game_function("reach", "report",
+		func(text: String) -> void: _reported = text, ["string"], [], 1), OK, "registering reach.report")
+	properties["module"] = wat_module("reach")
+	properties["safety_level"] = level
+	var probe := new_mod("ReachMod", properties)
+	_scene.get_node("Mods").add_child(probe.node)
+	var own := Node2D.new()
+	own.name = "Own"
+	probe.node.add_child(own)
+	expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error())
+	return probe
+
+
+func _t(text: String) -> int:
+	_texts.append(text)
+	return _texts.size() - 1
+
+
+func _get_node(probe: ModProbe, path: String, from := 0) -> int:
+	return probe.node.call_export("node", [from, _t(path)])
+
+
+func _invoke(probe: ModProbe, handle: int, method: String, text := "", extra := 0) -> int:
+	return probe.node.call_export("call_m", [handle, _t(method), _t(text) if text != "" else -1, extra])
+
+
+func _read(probe: ModProbe, handle: int, property: String) -> int:
+	return probe.node.call_export("get_p", [handle, _t(property)])
+
+
+func _error(probe: ModProbe) -> String:
+	probe.node.call_export("report_error", [])
+	return _reported
+
+
+func cleanup() -> void:
+	super()
+	if tree.current_scene == _scene:
+		tree.current_scene = null
+	for node in _made:
+		if is_instance_valid(node):
+			node.free()
+	_made.clear()
+
+
+# --- outside: every way, one assertion each --------------------------------------------------
+
+func test_get_node_refuses_the_root_an_autoload_and_nodes_outside() -> void:
+	await _build(true)
+	var probe := _mod()
+	expect_eq(_get_node(probe, "/root"), -1, "get_node(/root)")
+	expect_contains(_error(probe), "outside the mod's reach", "last_error after get_node(/root)")
+	expect_eq(_get_node(probe, "/root/ReachAutoload"), -1, "get_node(/root/ReachAutoload)")
+	expect_eq(_get_node(probe, "../../.."), -1, "get_node(../../..), the root by a relative path")
+	var own := _get_node(probe, "Own")
+	expect_eq(_get_node(probe, "../../../../ReachAutoload", own), -1, "get_node from a handle to the autoload")
+
+
+func test_get_parent_of_the_scene_root_is_refused() -> void:
+	await _build(true)
+	var probe := _mod()
+	var scene := _get_node(probe, "../..")
+	expect(scene > 0, "the scene root is inside: %d" % scene)
+	expect_eq(_invoke(probe, scene, "get_parent"), -1, "get_parent() of the scene root (the root)")
+
+
+func test_get_child_refuses_an_internal_child() -> void:
+	await _build(true)
+	var probe := _mod()
+	var box := _get_node(probe, "../../Box")
+	expect_eq(_invoke(probe, box, "get_child", "", 2), -1, "get_child(0, true): an internal child")
+	expect_contains(_error(probe), "internal child", "last_error after get_child")
+
+
+func test_get_children_gives_null_for_children_outside() -> void:
+	await _build(true)
+	var probe := _mod()
+	var box := _get_node(probe, "../../Box")
+	expect_eq(_invoke(probe, box, "get_children", "", 3), 1001, "get_children(true): Guts null, Shown a handle")
+
+
+func test_find_child_refuses_an_internal_child() -> void:
+	await _build(true)
+	var probe := _mod()
+	var box := _get_node(probe, "../../Box")
+	expect_eq(_invoke(probe, box, "find_child", "Guts", 1), -1, "find_child(Guts) finds an internal child")
+
+
+func test_get_node_or_null_refuses_the_root_and_an_autoload() -> void:
+	await _build(true)
+	var probe := _mod()
+	var me := probe.node.call_export("me", []) as int
+	expect_eq(_invoke(probe, me, "get_node_or_null", "/root"), -1, "get_node_or_null(/root)")
+	expect_eq(_invoke(probe, me, "get_node_or_null", "/root/ReachAutoload"), -1, "get_node_or_null(/root/ReachAutoload)")
+
+
+func test_groups_give_no_node_outside() -> void:
+	await _build(true)
+	var probe := _mod()
+	var me := probe.node.call_export("me", []) as int
+	var tree_handle := _invoke(probe, me, "get_tree")
+	expect(tree_handle > 0, "get_tree() (not a node) stays reachable: %d" % tree_handle)
+	expect_eq(_invoke(probe, tree_handle, "get_first_node_in_group", "reach_outside"), -1, "get_first_node_in_group(reach_outside)")
+	expect_eq(_invoke(probe, tree_handle, "get_nodes_in_group", "reach_mixed"), 1001, "get_nodes_in_group(reach_mixed): the autoload null, P1 a handle")
+
+
+func test_get_viewport_refuses_the_root_window() -> void:
+	await _build(true)
+	var probe := _mod()
+	var me := probe.node.call_export("me", []) as int
+	expect_eq(_invoke(probe, me, "get_viewport"), -1, "get_viewport() (the root window)")
+
+
+func test_a_signal_argument_outside_arrives_as_null() -> void:
+	await _build(true)
+	var probe := _mod()
+	var bell := _get_node(probe, "../../Bell")
+	expect_eq(probe.node.call_export("listen", [bell, _t("rang"), 7]), 0, "connect(rang)")
+	_bell.emit_signal("rang", tree.root)
+	await frames(2)
+	expect_eq(probe.node.call_export("last_cb", []), 0, "callback_args()[0] for the root")
+	_bell.emit_signal("rang", _p1)
+	await frames(2)
+	expect((probe.node.call_export("last_cb", []) as int) > 0, "callback_args()[0] for P1 is a handle")
+
+
+func test_a_property_holding_a_node_outside_is_refused() -> void:
+	# Only for this class: `owner` is not in the shipped allowlist.
+	WasmEngine.extend_allowlist("Marker2D", "properties", PackedStringArray(["owner"]))
+	await _build(true)
+	_marker.owner = tree.root
+	var probe := _mod()
+	var marker := _get_node(probe, "../../Marker")
+	expect_eq(_read(probe, marker, "owner"), -1, "get(owner) when the owner is the root")
+	_marker.owner = _scene
+	expect(_read(probe, marker, "owner") > 0, "get(owner) when the owner is the scene")
+
+
+func test_self_is_always_inside() -> void:
+	await _build(true)
+	var probe := _mod({"reach": NodePath("../../Players")})
+	expect((probe.node.call_export("me", []) as int) > 0, "self()")
+	expect(_get_node(probe, "Own") > 0, "get_node(Own), the mod's own subtree")
+
+
+# --- inside: as before ---------------------------------------------------------------------
+
+func test_inside_the_current_scene_every_way_works() -> void:
+	await _build(true)
+	var probe := _mod()
+	var players := _get_node(probe, "../../Players")
+	expect(players > 0, "get_node(../../Players)")
+	var p1 := _invoke(probe, players, "find_child", "P1", 1)
+	expect(p1 > 0, "find_child(P1)")
+	expect_eq(_invoke(probe, players, "get_child", "", 2), p1, "get_child(0, true) of Players")
+	expect_eq(_invoke(probe, p1, "get_parent"), players, "get_parent() of P1")
+	expect_eq(_invoke(probe, players, "get_children"), 1, "get_children() of Players")
+	var me := probe.node.call_export("me", []) as int
+	expect_eq(_invoke(probe, me, "get_node_or_null", "../../Players"), players, "get_node_or_null(../../Players)")
+	var tree_handle := _invoke(probe, me, "get_tree")
+	expect_eq(_invoke(probe, tree_handle, "get_first_node_in_group", "reach_inside"), p1, "get_first_node_in_group(reach_inside)")
+	expect_eq(probe.node.call_export("move_x", [p1, 5.0]), 0, "set_vec2(position) on P1")
+	expect_eq(_p1.position, Vector2(5, 0), "P1's position")
+
+
+# --- moved out, narrower reach, the project default, fallbacks, level 3 -------------------
+
+func test_a_node_moved_out_of_reach_is_refused_at_next_use() -> void:
+	await _build(true)
+	var probe := _mod()
+	var p1 := _get_node(probe, "../../Players/P1")
+	expect_eq(probe.node.call_export("move_x", [p1, 3.0]), 0, "set_vec2 while inside")
+	_p1.reparent(_autoload)
+	expect_eq(probe.node.call_export("move_x", [p1, 9.0]), -1, "set_vec2 (fast path) after the move")
+	expect_contains(_error(probe), "outside the mod's reach", "last_error after the move")
+	expect_eq(_invoke(probe, p1, "get_name"), -1, "call(get_name) after the move")
+	expect_eq(_p1.position, Vector2(3, 0), "P1 was not moved by the mod after leaving its reach")
+	_p1.reparent(_scene)
+	expect_eq(probe.node.call_export("move_x", [p1, 4.0]), 0, "set_vec2 after it came back")
+
+
+func test_reach_set_to_a_subtree_limits_the_mod_to_it() -> void:
+	await _build(true)
+	var probe := _mod({"reach": NodePath("../../Players")})
+	expect(_get_node(probe, "../../Players/P1") > 0, "get_node(../../Players/P1)")
+	expect_eq(_get_node(probe, "../../Marker"), -1, "get_node(../../Marker), a sibling of the reach")
+	expect_eq(_get_node(probe, "../.."), -1, "get_node(../..), the scene above the reach")
+	expect_eq(_get_node(probe, ".."), -1, "get_node(..), the mod's parent")
+	probe.node.reach = NodePath("")
+	expect(_get_node(probe, "../../Marker") > 0, "get_node(../../Marker) once reach is the default again")
+
+
+func test_the_project_default_reach_applies_when_reach_is_empty() -> void:
+	set_setting(DEFAULT_REACH, "/root/ReachScene/Players")
+	await _build(true)
+	var probe := _mod()
+	expect(_get_node(probe, "/root/ReachScene/Players/P1") > 0, "get_node(P1) inside the default")
+	expect_eq(_get_node(probe, "/root/ReachScene/Marker"), -1, "get_node(Marker) outside the default")
+
+
+func test_without_a_current_scene_the_parent_bounds_the_mod() -> void:
+	await _build(false)
+	var probe := _mod()
+	expect(_get_node(probe, "Own") > 0, "get_node(Own)")
+	expect_eq(_get_node(probe, "../../Players"), -1, "get_node(../../Players) beside the parent")
+	expect_eq(_get_node(probe, "/root"), -1, "get_node(/root)")
+
+
+func test_level_three_reaches_everything() -> void:
+	set_setting(SAFETY_LEVEL, 3)
+	await _build(true)
+	var probe := _mod({}, 3)
+	expect(_get_node(probe, "/root") > 0, "get_node(/root) at level 3")
+	expect(_get_node(probe, "/root/ReachAutoload") > 0, "get_node(/root/ReachAutoload) at level 3")

@@ -1,0 +1,214 @@
+//! Reach in the glue: which nodes a mod may hold handles to, decided by the core's rule
+//! ([`wasgo_core::reach`]) from facts read off the scene tree. Main thread only.
+//!
+//! A mod's roots are its reach root — the `WasmScript`'s `reach` property, else the project's
+//! `wasgo/safety/default_reach`, whose empty default means the current scene (or, without one,
+//! the `WasmScript`'s parent) — and its own node. The object table asks [`check`] before it makes
+//! a handle to a node, and [`stamp`] before it uses one: a decision holds until the tree changes
+//! (the `SceneTree`'s `tree_changed` and `node_renamed` signals bump [`generation`]), or a
+//! `reach` property is set, so a node moved out of reach is refused at its next use while the
+//! fast paths pay one atomic load and a compare.
+
+use crate::own_ui;
+use crate::settings;
+use godot::classes::{Engine, Node, Object, SceneTree};
+use godot::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use wasgo_catalog::ErrorCode;
+use wasgo_core::handles::HandleError;
+pub use wasgo_core::reach::Outside;
+use wasgo_core::reach::{decide_walk, NodeFacts};
+use wasgo_core::{ObjectError, SafetyLevel};
+
+/// Bumped whenever a decision may have changed; starts at 1 (0 = "never decided").
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+/// The `SceneTree` whose changes bump [`GENERATION`] (its instance id; 0 = none watched yet).
+static WATCHED_TREE: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The `reach` of each `WasmScript` that set one, by node (few entries: pruned on insert).
+    static PATHS: RefCell<HashMap<InstanceId, NodePath>> = RefCell::new(HashMap::new());
+}
+
+/// The generation decisions are made under now.
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::Relaxed)
+}
+
+fn bump() {
+    GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Records the `reach` property of the `WasmScript` `node` (empty = the project default).
+pub fn set_path(node: InstanceId, path: NodePath) {
+    PATHS.with(|p| {
+        let mut paths = p.borrow_mut();
+        paths.retain(|id, _| Gd::<Object>::try_from_instance_id(*id).is_ok());
+        if path.is_empty() {
+            paths.remove(&node);
+        } else {
+            paths.insert(node, path);
+        }
+    });
+    bump();
+}
+
+/// Makes sure the current `SceneTree`'s changes bump the generation; false when there is no
+/// tree to watch (then no decision may be cached).
+fn watch() -> bool {
+    let Some(tree) = Engine::singleton()
+        .get_main_loop()
+        .and_then(|l| l.try_cast::<SceneTree>().ok())
+    else {
+        return false;
+    };
+    let id = tree.instance_id().to_i64() as u64;
+    if WATCHED_TREE.load(Ordering::Relaxed) == id {
+        return true;
+    }
+    let mut tree = tree;
+    let on_change = Callable::from_fn("wasgo_reach_changed", |_args: &[&Variant]| {
+        bump();
+        Variant::nil()
+    });
+    for signal in ["tree_changed", "node_renamed"] {
+        tree.connect(signal, &on_change);
+    }
+    WATCHED_TREE.store(id, Ordering::Relaxed);
+    bump();
+    true
+}
+
+/// The mod's reach root: the node `reach` (or the project default) names, relative to the
+/// `WasmScript`; with neither, the current scene, else the `WasmScript`'s parent. `None` when
+/// the path names no node: then only the mod's own subtree is inside.
+fn reach_root(script: &Gd<Node>) -> Option<InstanceId> {
+    let path = PATHS
+        .with(|p| p.borrow().get(&script.instance_id()).cloned())
+        .unwrap_or_else(|| NodePath::from(settings::string(settings::DEFAULT_REACH, "").as_str()));
+    if path.is_empty() {
+        let scene = Engine::singleton()
+            .get_main_loop()
+            .and_then(|l| l.try_cast::<SceneTree>().ok())
+            .and_then(|t| t.get_current_scene());
+        return scene
+            .or_else(|| script.get_parent())
+            .map(|n| n.instance_id());
+    }
+    if path.is_absolute() && !script.is_inside_tree() {
+        return None;
+    }
+    script.get_node_or_null(&path).map(|n| n.instance_id())
+}
+
+/// Whether `node` is an internal child of `parent` (internal children come first or last).
+fn is_internal(parent: &Gd<Node>, node: &Gd<Node>) -> bool {
+    let plain = parent.get_child_count();
+    if parent.get_child_count_ex().include_internal(true).done() == plain {
+        return false;
+    }
+    let Some(first) = parent.get_child(0) else {
+        return true;
+    };
+    let front = first.get_index_ex().include_internal(true).done();
+    let index = node.get_index_ex().include_internal(true).done();
+    index < front || index >= front + plain
+}
+
+/// Whether the mod run by the `WasmScript` `script` at `level` may hold a handle to `node`;
+/// the answer is the stamp to keep with the handle: the generation it holds for, or 0 when it
+/// must be made again at every use (no tree is watched, or the node is outside the tree, where
+/// moves raise no signal).
+///
+/// # Errors
+/// Why the node is outside its reach.
+pub fn check(level: SafetyLevel, script: InstanceId, node: &Gd<Node>) -> Result<u64, Outside> {
+    let stamp = if watch() && node.is_inside_tree() {
+        generation()
+    } else {
+        0
+    };
+    if level == SafetyLevel::Unsafe {
+        return Ok(stamp);
+    }
+    let node = node.clone();
+    let Ok(script) = Gd::<Node>::try_from_instance_id(script) else {
+        // The mod's node is gone: nothing is inside any more.
+        return Err(Outside::NotUnder);
+    };
+    let root = reach_root(&script);
+    let script = script.instance_id();
+    let ended = Cell::new(false);
+    let mut current = Some(node);
+    let chain = std::iter::from_fn(|| {
+        let Some(n) = current.take() else {
+            ended.set(true);
+            return None;
+        };
+        let id = n.instance_id();
+        let parent = n.get_parent();
+        let facts = NodeFacts {
+            is_reach_root: Some(id) == root,
+            is_mod_node: id == script,
+            is_own_ui: own_ui::is_root(id),
+            is_internal: parent.as_ref().is_some_and(|p| is_internal(p, &n)),
+        };
+        current = parent;
+        Some(facts)
+    });
+    decide_walk(level, chain, || ended.get()).map(|()| stamp)
+}
+
+/// Re-checks a handle's node when the tree changed since `stamp` (the generation it was last
+/// found inside under), updating `stamp`; the fast path is one load and a compare.
+///
+/// # Errors
+/// Why the node is now outside.
+pub fn stamp(
+    stamp: &Cell<u64>,
+    level: SafetyLevel,
+    script: InstanceId,
+    node: &Gd<Node>,
+) -> Result<(), Outside> {
+    if stamp.get() == generation() {
+        return Ok(());
+    }
+    stamp.set(check(level, script, node)?);
+    Ok(())
+}
+
+/// Why the table gave no handle for an object.
+#[derive(Debug, Clone, Copy)]
+pub enum Refused {
+    /// A node outside the mod's reach (or WasGo's own UI).
+    Outside(Outside),
+    /// The table is full.
+    Full,
+}
+
+impl Refused {
+    /// The mod's error: "not found" (-1) for what it may not reach, naming `what`.
+    pub fn into_error(self, what: &str) -> ObjectError {
+        match self {
+            Refused::Outside(r) => {
+                ObjectError::failed(ErrorCode::NotFound.code(), format!("{what} {r}"))
+            }
+            Refused::Full => ObjectError::failed(
+                HandleError::Full.code().code(),
+                HandleError::Full.to_string(),
+            ),
+        }
+    }
+}
+
+/// The error for a handle whose node left the mod's reach since it got it.
+pub fn left_reach(handle: i32, reason: Outside) -> ObjectError {
+    ObjectError::failed(
+        ErrorCode::NotFound.code(),
+        format!(
+            "the node behind handle {handle} {reason} (it was moved since the mod got the handle)"
+        ),
+    )
+}
