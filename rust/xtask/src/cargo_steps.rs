@@ -94,6 +94,45 @@ pub fn test_workspace(repo: &Repo) -> Result<()> {
     )
 }
 
+/// The code gates: `cargo fmt --all --check` and `cargo clippy --workspace --all-targets -- -D
+/// warnings` (installing the `rustfmt` and `clippy` components with rustup when missing).
+pub fn lint_workspace(repo: &Repo) -> Result<()> {
+    for (component, probe) in [
+        ("rustfmt", ["fmt", "--version"]),
+        ("clippy", ["clippy", "--version"]),
+    ] {
+        let present = cargo()
+            .args(probe)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !present {
+            command::run(
+                Command::new("rustup").args(["component", "add", component]),
+                &format!(
+                    "install the `{component}` component (`rustup component add {component}`)"
+                ),
+            )?;
+        }
+    }
+    command::run(
+        cargo()
+            .current_dir(&repo.root)
+            .args(["fmt", "--all", "--check"]),
+        "format the code with `cargo fmt --all`",
+    )?;
+    command::run(
+        cargo().current_dir(&repo.root).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "fix the clippy findings shown above (`cargo clippy --workspace --all-targets -- -D warnings`)",
+    )
+}
+
 /// `libwasgo.so`, `libwasgo.dylib` or `wasgo.dll`, as cargo names a cdylib on this platform.
 pub fn library_file_name() -> String {
     format!(

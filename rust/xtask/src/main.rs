@@ -41,7 +41,9 @@ usage: cargo xtask <command> [options]
 commands:
   test [--skip-cargo-test] [--filter TEXT]
         install the wasm target, find or provision Godot 4, build the extension (dev profile)
-        and the test mods, run `cargo test --workspace`, import the Godot project and run the
+        and the test mods, run `cargo test --workspace` and the code gates (`cargo fmt --all
+        --check`, `cargo clippy --workspace --all-targets -- -D warnings`; both skipped with
+        --skip-cargo-test), import the Godot project and run the
         headless Godot suite (only tests whose `file::name` contains TEXT with --filter; the
         editor plugin's tests in tests/editor/ when TEXT contains `editor`), then play the demo
         headless, started by Godot's own executable path like the editor's Play, and check its
@@ -253,11 +255,17 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     let godot = godot::locate_or_provision(repo)?;
     cargo_steps::build_extension(repo, Profile::Dev)?;
     mods::build(repo)?;
-    // A failing `cargo test` does not stop the Godot suite: both results are worth seeing.
+    // A failing `cargo test` or lint gate does not stop the Godot suite: all results are worth
+    // seeing.
     let cargo_tests = if skip_cargo_test {
         Ok(())
     } else {
         cargo_steps::test_workspace(repo)
+    };
+    let lints = if skip_cargo_test {
+        Ok(())
+    } else {
+        cargo_steps::lint_workspace(repo)
     };
     godot::import_project(&godot, repo)?;
     let mut suite = godot_run::run_suite(&godot, repo, filter)?;
@@ -335,6 +343,9 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
         problems.push(failure.to_string());
     }
     if let Err(failure) = cargo_tests {
+        problems.push(failure.to_string());
+    }
+    if let Err(failure) = lints {
         problems.push(failure.to_string());
     }
     problems.extend(suite.problems.iter().cloned());

@@ -93,7 +93,9 @@ fn config() -> wasm_smith::Config {
 
 fn runtime() -> &'static Arc<Runtime> {
     static RT: OnceLock<Arc<Runtime>> = OnceLock::new();
-    RT.get_or_init(|| Runtime::new(RuntimeConfig::default(), wasgo_core::Hosts::detached()).unwrap())
+    RT.get_or_init(|| {
+        Runtime::new(RuntimeConfig::default(), wasgo_core::Hosts::detached()).unwrap()
+    })
 }
 
 fn zero(t: &Abi) -> Val {

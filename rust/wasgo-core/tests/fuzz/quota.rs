@@ -98,7 +98,9 @@ const OPS: &str = r#"(module
 
 fn runtime() -> &'static Arc<Runtime> {
     static RT: OnceLock<Arc<Runtime>> = OnceLock::new();
-    RT.get_or_init(|| Runtime::new(RuntimeConfig::default(), wasgo_core::Hosts::detached()).unwrap())
+    RT.get_or_init(|| {
+        Runtime::new(RuntimeConfig::default(), wasgo_core::Hosts::detached()).unwrap()
+    })
 }
 
 fn size(u: &mut Unstructured<'_>) -> i32 {
