@@ -18,11 +18,19 @@ use wasgo_core::{CompileTicket, CompiledModule, WasgoError};
 /// What runs on the main thread once a compile has ended (or was refused).
 pub type Completion = Box<dyn FnOnce(Result<Arc<CompiledModule>, WasgoError>)>;
 
-thread_local! {
-    // Per-process state of the glue (main thread): the background compiles waiting for an answer.
-    // `Err` stands for a request refused before it reached the core (no runtime, no file),
-    // answered at the next poll like the others.
-    static PENDING: RefCell<Vec<(Result<CompileTicket, String>, Completion)>> = const { RefCell::new(Vec::new()) };
+/// The background compiles waiting for an answer (the `compiles` part of the main-thread
+/// state). `Err` stands for a request refused before it reached the core (no runtime, no file),
+/// answered at the next poll like the others.
+#[derive(Default)]
+pub struct Pending(RefCell<Vec<PendingCompile>>);
+
+type PendingCompile = (Result<CompileTicket, String>, Completion);
+
+impl crate::state::Part for Pending {}
+
+/// Runs `f` with the pending compiles; the default answer when WasGo is not running here.
+fn with_pending<R: Default>(f: impl FnOnce(&RefCell<Vec<PendingCompile>>) -> R) -> R {
+    crate::state::with_part(|s| &s.compiles, |p: &Pending| f(&p.0)).unwrap_or_default()
 }
 
 /// Starts compiling `bytes` on a background thread under the compile limits of the project
@@ -36,18 +44,18 @@ pub fn start(bytes: &[u8], name: &str, done: Completion) -> Result<(), Completio
         return Err(done);
     };
     let ticket = runtime.compile_in_background(bytes, name);
-    PENDING.with(|p| p.borrow_mut().push((Ok(ticket), done)));
+    with_pending(|p| p.borrow_mut().push((Ok(ticket), done)));
     Ok(())
 }
 
 /// Waits for `ticket` (polled every frame); `done` runs on the main thread at a later frame.
 pub fn wait_for(ticket: CompileTicket, done: Completion) {
-    PENDING.with(|p| p.borrow_mut().push((Ok(ticket), done)));
+    with_pending(|p| p.borrow_mut().push((Ok(ticket), done)));
 }
 
 /// Runs the completions of the compiles that have ended (the frame hook calls it).
 pub fn poll() {
-    let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    let pending = with_pending(|p| std::mem::take(&mut *p.borrow_mut()));
     if pending.is_empty() {
         return;
     }
@@ -66,7 +74,7 @@ pub fn poll() {
             Err(ticket) => waiting.push((Ok(ticket), done)),
         }
     }
-    PENDING.with(|p| {
+    with_pending(|p| {
         let mut p = p.borrow_mut();
         // Compiles started while this poll ran (none yet: completions run below) stay behind.
         waiting.append(&mut p);
@@ -79,7 +87,7 @@ pub fn poll() {
 
 /// Drops every waiting compile without running its completion (extension shutdown).
 pub fn clear() {
-    let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    let pending = with_pending(|p| std::mem::take(&mut *p.borrow_mut()));
     drop(pending);
 }
 
@@ -170,7 +178,7 @@ impl WasmModuleRequest {
             },
             Err(message) => (message, done),
         };
-        PENDING.with(|p| p.borrow_mut().push((Err(refusal.0), refusal.1)));
+        with_pending(|p| p.borrow_mut().push((Err(refusal.0), refusal.1)));
         request
     }
 

@@ -27,7 +27,7 @@ pub fn unmark(node: InstanceId) {
 
 /// Whether the node `id` is the top of WasGo's own UI.
 pub fn is_root(id: InstanceId) -> bool {
-    ROOTS.with(|r| r.borrow().contains(&id))
+    with_roots(|r| r.borrow().contains(&id)).unwrap_or(false)
 }
 
 /// Whether `obj` is WasGo's own UI or inside it.

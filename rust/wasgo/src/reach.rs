@@ -27,9 +27,16 @@ static GENERATION: AtomicU64 = AtomicU64::new(1);
 /// The `SceneTree` whose changes bump [`GENERATION`] (its instance id; 0 = none watched yet).
 static WATCHED_TREE: AtomicU64 = AtomicU64::new(0);
 
-thread_local! {
-    /// The `reach` of each `WasmScript` that set one, by node (few entries: pruned on insert).
-    static PATHS: RefCell<HashMap<InstanceId, NodePath>> = RefCell::new(HashMap::new());
+/// The `reach` of each `WasmScript` that set one, by node (few entries: pruned on insert); the
+/// `reach` part of the main-thread state.
+#[derive(Default)]
+pub struct ReachPaths(RefCell<HashMap<InstanceId, NodePath>>);
+
+impl crate::state::Part for ReachPaths {}
+
+/// Runs `f` with the paths; the default answer when WasGo is not running on this thread.
+fn with_paths<R: Default>(f: impl FnOnce(&RefCell<HashMap<InstanceId, NodePath>>) -> R) -> R {
+    crate::state::with_part(|s| &s.reach, |p: &ReachPaths| f(&p.0)).unwrap_or_default()
 }
 
 /// The generation decisions are made under now.
@@ -43,7 +50,7 @@ fn bump() {
 
 /// Records the `reach` property of the `WasmScript` `node` (empty = the project default).
 pub fn set_path(node: InstanceId, path: NodePath) {
-    PATHS.with(|p| {
+    with_paths(|p| {
         let mut paths = p.borrow_mut();
         paths.retain(|id, _| Gd::<Object>::try_from_instance_id(*id).is_ok());
         if path.is_empty() {
@@ -85,8 +92,7 @@ fn watch() -> bool {
 /// `WasmScript`; with neither, the current scene, else the `WasmScript`'s parent. `None` when
 /// the path names no node: then only the mod's own subtree is inside.
 fn reach_root(script: &Gd<Node>) -> Option<InstanceId> {
-    let path = PATHS
-        .with(|p| p.borrow().get(&script.instance_id()).cloned())
+    let path = with_paths(|p| p.borrow().get(&script.instance_id()).cloned())
         .unwrap_or_else(|| NodePath::from(settings::string(settings::DEFAULT_REACH, "").as_str()));
     if path.is_empty() {
         let scene = Engine::singleton()

@@ -77,6 +77,10 @@ pub struct MainThreadState {
     pub grants: Slot,
     /// `runtime.rs`: the last engine error (`LAST_ERROR`).
     pub last_error: Slot,
+    /// `compiles.rs`: background compiles waiting for an answer.
+    pub compiles: Slot,
+    /// `reach.rs`: the `reach` of each `WasmScript` that set one.
+    pub reach: Slot,
 }
 
 thread_local! {
