@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn a_chain_deeper_than_the_limit_is_outside_and_says_so() {
-        let deep = std::iter::repeat(PLAIN).take(MAX_DEPTH).chain([ROOT]);
+        let deep = std::iter::repeat_n(PLAIN, MAX_DEPTH).chain([ROOT]);
         assert_eq!(
             decide(SafetyLevel::Safe, deep.clone()),
             Err(Outside::NotUnder)

@@ -287,7 +287,8 @@ fn build_go(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
 }
 
 fn build_wat(_repo: &Repo, source: &Path, out: &Path) -> Result<()> {
-    for file in sources_with_extension(source, "wat")? {
+    // The first .wat file (in name order) is the mod.
+    if let Some(file) = sources_with_extension(source, "wat")?.into_iter().next() {
         let bytes = wat::parse_file(&file).map_err(|e| {
             Failure::new(
                 format!("`{}` is not valid WAT: {e}", file.display()),

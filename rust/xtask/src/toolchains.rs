@@ -42,9 +42,7 @@ pub fn ensure_all(repo: &Repo) -> Result<()> {
     crate::cargo_steps::ensure_wasm_target()?;
     ensure_apt_packages()?;
     for (name, mut cmd) in [("zig", zig(repo)?), ("asc", asc(repo)?), ("go", go(repo)?)] {
-        let flag = if name == "go" {
-            "version"
-        } else if name == "zig" {
+        let flag = if name == "go" || name == "zig" {
             "version"
         } else {
             "--version"

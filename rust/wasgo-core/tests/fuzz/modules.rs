@@ -49,7 +49,7 @@ fn available_imports() -> Vec<u8> {
         wat.push_str(&format!(
             "  (import \"wasgo\" \"{}\" (func (param{}) (result{})))\n",
             f.name,
-            wat_types(f.params),
+            wat_types(&f.signature().params),
             wat_types(f.results)
         ));
     }
@@ -154,7 +154,11 @@ fn random_modules_at_every_level() {
             let Ok(mut inst) = ModInstance::new(rt, &compiled, cfg) else {
                 continue;
             };
-            for export in compiled.exports().iter().filter(|e| e.kind == "function") {
+            for export in compiled
+                .exports()
+                .iter()
+                .filter(|e| e.kind == wasgo_core::ImportKind::Function)
+            {
                 let Some(sig) = inst.export_signature(&export.name) else {
                     continue;
                 };
