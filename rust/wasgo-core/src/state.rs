@@ -80,6 +80,10 @@ pub struct InstanceState {
     /// The instance's HTTP requests; the only strong reference, so requests are abandoned when
     /// the store goes.
     pub(crate) http: Arc<crate::http::HttpTable>,
+    /// The Go-js host's state, for a [`GuestKind::GoJs`](crate::guest_kind::GuestKind) mod.
+    pub(crate) gojs: Option<Box<crate::gojs::GoState>>,
+    /// The waPC host's state, for a [`GuestKind::Wapc`](crate::guest_kind::GuestKind) mod.
+    pub(crate) wapc: Option<Box<crate::wapc::WapcState>>,
 }
 
 impl InstanceState {
