@@ -318,6 +318,10 @@ impl ModInstance {
         if this.has_export("init") {
             this.call("init", &[])?;
         }
+        // waPC guests register their operations here.
+        if module.guest_kind() == GuestKind::Wapc && this.has_export("wapc_init") {
+            this.call("wapc_init", &[])?;
+        }
         Ok(this)
     }
 
