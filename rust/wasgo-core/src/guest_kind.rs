@@ -16,6 +16,7 @@
 //! could never run correctly, and failing at load says so where the modder looks first.
 
 use crate::catalog::WASGO_MODULE;
+use crate::events::OutputSource;
 use std::fmt;
 
 /// The import module of Go's `GOOS=js` target.
@@ -27,6 +28,54 @@ pub const WAPC_MODULE: &str = "wapc";
 pub const GOJS_EXPORTS: [&str; 4] = ["run", "resume", "getsp", "mem"];
 /// The export every waPC module has.
 pub const WAPC_EXPORTS: [&str; 1] = ["__guest_call"];
+
+/// Every import of Go 1.21+'s `gojs` module (each takes Go's stack pointer: `(i32) -> ()`);
+/// [`gojs`](crate::gojs) implements each.
+pub const GOJS_IMPORTS: [&str; 25] = [
+    "runtime.wasmExit",
+    "runtime.wasmWrite",
+    "runtime.resetMemoryDataView",
+    "runtime.nanotime1",
+    "runtime.walltime",
+    "runtime.scheduleTimeoutEvent",
+    "runtime.clearTimeoutEvent",
+    "runtime.getRandomData",
+    "syscall/js.finalizeRef",
+    "syscall/js.stringVal",
+    "syscall/js.valueGet",
+    "syscall/js.valueSet",
+    "syscall/js.valueDelete",
+    "syscall/js.valueIndex",
+    "syscall/js.valueSetIndex",
+    "syscall/js.valueCall",
+    "syscall/js.valueInvoke",
+    "syscall/js.valueNew",
+    "syscall/js.valueLength",
+    "syscall/js.valuePrepareString",
+    "syscall/js.valueLoadString",
+    "syscall/js.valueInstanceOf",
+    "syscall/js.copyBytesToGo",
+    "syscall/js.copyBytesToJS",
+    "debug",
+];
+
+/// The imports of the `wapc` module: (name, number of i32 parameters, number of i32 results);
+/// [`wapc`](crate::wapc) implements each.
+pub const WAPC_IMPORTS: [(&str, usize, usize); 9] = [
+    ("__guest_request", 2, 0),
+    ("__guest_response", 2, 0),
+    ("__guest_error", 2, 0),
+    ("__host_call", 8, 1),
+    ("__host_response_len", 0, 1),
+    ("__host_response", 1, 0),
+    ("__host_error_len", 0, 1),
+    ("__host_error", 1, 0),
+    ("__console_log", 2, 0),
+];
+
+/// Where a guest host writes the program's output: `Some(bytes)` appends (line-buffered),
+/// `None` flushes a partial line. Built by the instance from its stdout/stderr sinks.
+pub type GuestOutput = Box<dyn Fn(OutputSource, Option<&[u8]>) + Send + Sync>;
 
 /// The guest convention of a module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -169,11 +218,8 @@ pub fn guest_import(module: &str, name: &str) -> Option<crate::catalog::Signatur
         results: vec![Abi::I32; r],
     };
     match module {
-        GOJS_MODULE => crate::gojs::imports::IMPORTS
-            .iter()
-            .any(|(n, _)| *n == name)
-            .then(|| sig(1, 0)),
-        WAPC_MODULE => crate::wapc::IMPORTS
+        GOJS_MODULE => GOJS_IMPORTS.contains(&name).then(|| sig(1, 0)),
+        WAPC_MODULE => WAPC_IMPORTS
             .iter()
             .find(|(n, _, _)| *n == name)
             .map(|(_, p, r)| sig(*p, *r)),

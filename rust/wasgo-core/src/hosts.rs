@@ -34,7 +34,7 @@ pub struct Hosts {
     /// The queue through which worker threads run work on the main thread.
     pub bridge: MainThreadBridge,
     /// The game's waPC host operations (none by default).
-    pub wapc: crate::wapc::WapcHandlers,
+    pub wapc: crate::wapc_handlers::WapcHandlers,
 }
 
 impl Hosts {

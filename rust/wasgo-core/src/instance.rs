@@ -238,14 +238,8 @@ impl ModInstance {
             memory: None,
             stash: None,
             http,
-            gojs: (module.guest_kind() == GuestKind::GoJs).then(|| {
-                Box::new(crate::gojs::GoState::new(
-                    stdio[0].clone(),
-                    stdio[1].clone(),
-                ))
-            }),
-            wapc: (module.guest_kind() == GuestKind::Wapc)
-                .then(|| Box::new(crate::wapc::WapcState::new(stdio[0].clone()))),
+            guest: crate::gojs::new_guest_state(module.guest_kind(), output(&stdio))
+                .or_else(|| crate::wapc::new_guest_state(module.guest_kind(), output(&stdio))),
         };
         let mut store = Store::new(&ctx.engine, state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
@@ -584,6 +578,18 @@ impl Drop for ModInstance {
         self.shared.kill.kill("the instance was dropped");
         self.release();
     }
+}
+
+/// The output of a guest host: the instance's stdout and stderr sinks.
+fn output(stdio: &[LineSink; 2]) -> crate::guest_kind::GuestOutput {
+    let stdio = stdio.clone();
+    Box::new(move |source, bytes| {
+        let sink = &stdio[usize::from(source == OutputSource::Stderr)];
+        match bytes {
+            Some(b) => sink.push(b),
+            None => sink.flush_partial(),
+        }
+    })
 }
 
 /// The body of the worker thread: runs the entry point and reports how it ended.

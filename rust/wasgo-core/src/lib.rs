@@ -57,6 +57,7 @@ mod game_calls;
 pub mod gojs;
 pub mod grants;
 mod guest;
+mod guest_entries;
 pub mod guest_kind;
 pub mod hostfns;
 pub mod hosts;
@@ -81,6 +82,7 @@ mod trap;
 pub mod urls;
 pub mod variant;
 pub mod wapc;
+pub mod wapc_handlers;
 pub mod wasi;
 mod wasi_sandbox;
 

@@ -162,7 +162,7 @@ fn now_ms() -> f64 {
 
 /// Writes `bytes` to the program's stdout (fd 1) or stderr (any other fd), line-buffered.
 fn write_fd(cx: &mut Cx<'_>, fd: f64, bytes: &[u8]) {
-    let go = cx.data_mut().gojs.as_mut().expect("a Go-js instance");
+    let go = super::state_mut(cx.data_mut());
     let source = if fd == 1.0 {
         OutputSource::Stdout
     } else {
@@ -202,7 +202,7 @@ pub fn call_native(
             target
         }
         Native::PerformanceNow => {
-            let go = cx.data().gojs.as_ref().expect("a Go-js instance");
+            let go = super::state_ref(cx.data()).expect("a Go-js instance");
             JsValue::Number(go.start.elapsed().as_secs_f64() * 1000.0)
         }
         Native::FsWriteSync => {

@@ -202,7 +202,7 @@ pub fn call(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<J
             if !func.is_function() {
                 return bad("godot.connect: the third argument must be a function (js.FuncOf)");
             }
-            let go = cx.data_mut().gojs.as_mut().expect("a Go-js instance");
+            let go = super::state_mut(cx.data_mut());
             let Some(callback_id) = go.add_callback(func) else {
                 return bad("godot.connect: too many connections");
             };

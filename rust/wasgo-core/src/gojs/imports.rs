@@ -11,44 +11,17 @@ use super::builtins::{construct, error, fill_random, instance_of};
 use super::value::{Class, JsValue};
 use super::{call_function, get_prop, Cx, GoState, MAX_COLLECTION};
 use crate::error::{HostTrap, TrapKind};
+use crate::guest_kind::GOJS_IMPORTS;
 use crate::hostfns::guarded;
 use crate::state::InstanceState;
 use wasmtime::{AsContextMut, Caller, Linker};
 
 type Import = fn(&mut Cx<'_>, u32) -> wasmtime::Result<()>;
 
-/// Every import of Go 1.21+'s `gojs` module, by name.
-pub const IMPORTS: [(&str, Import); 25] = [
-    ("runtime.wasmExit", wasm_exit),
-    ("runtime.wasmWrite", wasm_write),
-    ("runtime.resetMemoryDataView", |_, _| Ok(())),
-    ("runtime.nanotime1", nanotime1),
-    ("runtime.walltime", walltime),
-    ("runtime.scheduleTimeoutEvent", schedule_timeout_event),
-    ("runtime.clearTimeoutEvent", clear_timeout_event),
-    ("runtime.getRandomData", get_random_data),
-    ("syscall/js.finalizeRef", finalize_ref),
-    ("syscall/js.stringVal", string_val),
-    ("syscall/js.valueGet", value_get),
-    ("syscall/js.valueSet", value_set),
-    ("syscall/js.valueDelete", value_delete),
-    ("syscall/js.valueIndex", value_index),
-    ("syscall/js.valueSetIndex", value_set_index),
-    ("syscall/js.valueCall", value_call),
-    ("syscall/js.valueInvoke", value_invoke),
-    ("syscall/js.valueNew", value_new),
-    ("syscall/js.valueLength", value_length),
-    ("syscall/js.valuePrepareString", value_prepare_string),
-    ("syscall/js.valueLoadString", value_load_string),
-    ("syscall/js.valueInstanceOf", value_instance_of),
-    ("syscall/js.copyBytesToGo", copy_bytes_to_go),
-    ("syscall/js.copyBytesToJS", copy_bytes_to_js),
-    ("debug", |_, _| Ok(())),
-];
-
 /// Adds every `gojs` import to `linker`.
 pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
-    for (name, f) in IMPORTS {
+    for name in GOJS_IMPORTS {
+        let f = function(name).expect("every `gojs` import has an implementation");
         let qname = format!("gojs.{name}");
         linker.func_wrap(
             super::GOJS_MODULE,
@@ -62,7 +35,38 @@ pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
 }
 
 fn go<'a>(cx: &'a mut Cx<'_>) -> &'a mut GoState {
-    cx.data_mut().gojs.as_mut().expect("a Go-js instance")
+    super::state_mut(cx.data_mut())
+}
+
+/// The implementation of import `name` (every name of [`GOJS_IMPORTS`] has one).
+fn function(name: &str) -> Option<Import> {
+    Some(match name {
+        "runtime.wasmExit" => wasm_exit,
+        "runtime.wasmWrite" => wasm_write,
+        "runtime.resetMemoryDataView" | "debug" => |_, _| Ok(()),
+        "runtime.nanotime1" => nanotime1,
+        "runtime.walltime" => walltime,
+        "runtime.scheduleTimeoutEvent" => schedule_timeout_event,
+        "runtime.clearTimeoutEvent" => clear_timeout_event,
+        "runtime.getRandomData" => get_random_data,
+        "syscall/js.finalizeRef" => finalize_ref,
+        "syscall/js.stringVal" => string_val,
+        "syscall/js.valueGet" => value_get,
+        "syscall/js.valueSet" => value_set,
+        "syscall/js.valueDelete" => value_delete,
+        "syscall/js.valueIndex" => value_index,
+        "syscall/js.valueSetIndex" => value_set_index,
+        "syscall/js.valueCall" => value_call,
+        "syscall/js.valueInvoke" => value_invoke,
+        "syscall/js.valueNew" => value_new,
+        "syscall/js.valueLength" => value_length,
+        "syscall/js.valuePrepareString" => value_prepare_string,
+        "syscall/js.valueLoadString" => value_load_string,
+        "syscall/js.valueInstanceOf" => value_instance_of,
+        "syscall/js.copyBytesToGo" => copy_bytes_to_go,
+        "syscall/js.copyBytesToJS" => copy_bytes_to_js,
+        _ => return None,
+    })
 }
 
 fn out_of_range(addr: u64, len: u64) -> wasmtime::Error {
@@ -399,5 +403,15 @@ fn copy_bytes_to_js(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
             write(cx, u64::from(sp + 48), &[1])
         }
         None => write(cx, u64::from(sp + 48), &[0]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_gojs_import_has_an_implementation() {
+        for name in super::GOJS_IMPORTS {
+            assert!(super::function(name).is_some(), "`{name}`");
+        }
     }
 }

@@ -15,9 +15,9 @@
 //! returns with nothing scheduled, the program waits for events (`select {}` after registering
 //! `js.FuncOf` callbacks): `main` is over (status `Finished`, without a `Finished` event, because
 //! the program has not exited) and the program lives on its callbacks, which the owner runs on
-//! the main thread under the callback budget: [`ModInstance::call_js`] calls a function the
-//! program set on the global object, [`ModInstance::call_js_callback`] delivers a signal to the
-//! function connected with `godot.connect`, and [`ModInstance::run_js_timers`] resumes timeouts
+//! the main thread under the callback budget: `ModInstance::call_js` calls a function the
+//! program set on the global object, `ModInstance::call_js_callback` delivers a signal to the
+//! function connected with `godot.connect`, and `ModInstance::run_js_timers` resumes timeouts
 //! that fall due after `main` (call it every frame). A call of a `js.FuncOf` function works as in
 //! `wasm_exec.js`'s `_makeFuncWrapper`: the host sets `go._pendingEvent` and calls `resume`, and
 //! Go leaves the result in the event's `result`.
@@ -33,10 +33,9 @@ pub mod value;
 
 use crate::error::{HostTrap, KilledTrap, TrapKind, WasgoError};
 use crate::events::OutputSource;
-use crate::instance::ModInstance;
+use crate::guest_kind::{GuestKind, GuestOutput};
 use crate::state::InstanceState;
 use crate::variant::WireVariant;
-use crate::wasi::LineSink;
 use builtins::{call_native, JsResult};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -74,7 +73,7 @@ pub struct GoState {
     /// Scheduled timeouts: id → when it falls due.
     timeouts: BTreeMap<i32, Instant>,
     next_timeout: i32,
-    stdio: [LineSink; 2],
+    output: GuestOutput,
     stderr_tail: Vec<u8>,
     pub(crate) start: Instant,
     /// Nanoseconds from the Unix epoch to `start` (Go's `nanotime` is `timeOrigin + now()`).
@@ -85,7 +84,7 @@ pub struct GoState {
 }
 
 impl GoState {
-    pub(crate) fn new(stdout: LineSink, stderr: LineSink) -> GoState {
+    pub(crate) fn new(output: GuestOutput) -> GoState {
         let (global, go) = builtins::globals(godot::object());
         let origin = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -96,7 +95,7 @@ impl GoState {
             go,
             timeouts: BTreeMap::new(),
             next_timeout: 1,
-            stdio: [stdout, stderr],
+            output,
             stderr_tail: Vec::new(),
             start: Instant::now(),
             time_origin_ns: origin.as_nanos() as i64,
@@ -122,16 +121,14 @@ impl GoState {
             let over = self.stderr_tail.len().saturating_sub(STDERR_TAIL);
             self.stderr_tail.drain(..over);
         }
-        let sink = &self.stdio[usize::from(source == OutputSource::Stderr)];
-        sink.push(bytes);
+        (self.output)(source, Some(bytes));
     }
 
     /// The error that ends the instance at `wasmExit(code)`: a Go panic becomes a trap with its
     /// message, any other exit an `I32Exit`.
     pub(crate) fn exit(&mut self, code: i32) -> wasmtime::Error {
-        for s in &self.stdio {
-            s.flush_partial();
-        }
+        (self.output)(OutputSource::Stdout, None);
+        (self.output)(OutputSource::Stderr, None);
         if code == 2 {
             if let Some(message) = panic_message(&self.stderr_tail) {
                 return HostTrap::new(TrapKind::Abort, message).into_error();
@@ -236,7 +233,29 @@ pub fn call_function(
 }
 
 fn state<'a>(cx: &'a mut Cx<'_>) -> &'a mut GoState {
-    cx.data_mut().gojs.as_mut().expect("a Go-js instance")
+    state_mut(cx.data_mut())
+}
+
+/// The Go-js state of an instance that is a Go-js program.
+pub(crate) fn state_mut(s: &mut InstanceState) -> &mut GoState {
+    s.guest
+        .as_mut()
+        .and_then(|g| g.downcast_mut::<GoState>())
+        .expect("a Go-js instance")
+}
+
+/// The Go-js state, if the instance is a Go-js program.
+pub(crate) fn state_ref(s: &InstanceState) -> Option<&GoState> {
+    s.guest.as_ref().and_then(|g| g.downcast_ref::<GoState>())
+}
+
+/// The guest state of a new instance of a `kind` module: a [`GoState`] for Go-js programs.
+pub(crate) fn new_guest_state(
+    kind: GuestKind,
+    output: GuestOutput,
+) -> Option<Box<dyn std::any::Any + Send>> {
+    (kind == GuestKind::GoJs)
+        .then(|| Box::new(GoState::new(output)) as Box<dyn std::any::Any + Send>)
 }
 
 /// Calls Go's `resume` export.
@@ -269,9 +288,7 @@ pub(crate) fn attach(
             .get_memory(&mut *store, "mem")
             .ok_or_else(|| missing("mem"))?,
     };
-    if let Some(go) = store.data_mut().gojs.as_mut() {
-        go.exports = Some(exports);
-    }
+    state_mut(store.data_mut()).exports = Some(exports);
     Ok(())
 }
 
@@ -375,113 +392,69 @@ fn run_due(cx: &mut Cx<'_>) -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// Calls the function the program set on the global object as `name`; `None` when there is
+/// none (or the mod is not a Go-js program). Runs timeouts that fell due meanwhile.
+pub(crate) fn call_global(
+    store: &mut Store<InstanceState>,
+    name: &str,
+    args: Vec<WireVariant>,
+) -> wasmtime::Result<Option<JsResult>> {
+    let mut cx = store.as_context_mut();
+    let Some(go) = state_ref(cx.data()) else {
+        return Ok(None);
+    };
+    let f = go.global.get_own(name);
+    if !f.is_function() {
+        return Ok(None);
+    }
+    let args = args.into_iter().map(godot::from_wire).collect();
+    let r = call_function(&mut cx, &f, &JsValue::Undefined, args)?;
+    run_due(&mut cx)?;
+    Ok(Some(r))
+}
+
+/// Calls the function connected as `callback_id` with a signal's arguments; `None` for an
+/// unknown id.
+pub(crate) fn call_callback(
+    store: &mut Store<InstanceState>,
+    callback_id: i32,
+    args: Vec<WireVariant>,
+) -> wasmtime::Result<Option<JsResult>> {
+    let mut cx = store.as_context_mut();
+    let Some(go) = state_ref(cx.data()) else {
+        return Ok(None);
+    };
+    let Some(f) = usize::try_from(callback_id - 1)
+        .ok()
+        .and_then(|i| go.callbacks.get(i).cloned())
+    else {
+        return Ok(None);
+    };
+    let r = godot::deliver(&mut cx, &f, args)?;
+    run_due(&mut cx)?;
+    Ok(Some(r))
+}
+
+/// Resumes the program for every timeout already due (nothing for other mods).
+pub(crate) fn run_timers(store: &mut Store<InstanceState>) -> wasmtime::Result<()> {
+    let mut cx = store.as_context_mut();
+    if state_ref(cx.data()).is_none() {
+        return Ok(());
+    }
+    run_due(&mut cx)
+}
+
+/// Whether the program has a timeout scheduled.
+pub(crate) fn has_timers(state: &InstanceState) -> bool {
+    state_ref(state).is_some_and(|g| !g.timeouts.is_empty())
+}
+
 /// Turns a JavaScript call's outcome into the owner's result.
-fn settle(name: &str, outcome: JsResult) -> Result<WireVariant, WasgoError> {
+pub(crate) fn settle(name: &str, outcome: JsResult) -> Result<WireVariant, WasgoError> {
     outcome.map(|v| godot::to_wire(&v)).map_err(|e| {
         WasgoError::BadArguments(format!(
             "the Go-js function `{name}` threw: {}",
             get_prop(&e, "message").to_js_string()
         ))
     })
-}
-
-impl ModInstance {
-    /// Calls the function the Go program set on the global object as `name` (with
-    /// `js.Global().Set(name, js.FuncOf(...))`) on the calling (main) thread under the callback
-    /// budget; arguments and result are converted as the `godot` object converts them.
-    ///
-    /// # Errors
-    /// [`WasgoError::NoSuchExport`] when the global has no function `name` (or the mod is not a
-    /// Go-js program), [`WasgoError::BadArguments`] when the call throws, and the errors of
-    /// [`ModInstance::call`].
-    pub fn call_js(
-        &mut self,
-        name: &str,
-        args: Vec<WireVariant>,
-    ) -> Result<WireVariant, WasgoError> {
-        let label = name.to_string();
-        let outcome = self.enter(name, move |store, _| {
-            let mut cx = store.as_context_mut();
-            let Some(go) = cx.data().gojs.as_ref() else {
-                return Ok(None);
-            };
-            let f = go.global.get_own(&label);
-            if !f.is_function() {
-                return Ok(None);
-            }
-            let args = args.into_iter().map(godot::from_wire).collect();
-            let r = call_function(&mut cx, &f, &JsValue::Undefined, args)?;
-            run_due(&mut cx)?;
-            Ok(Some(r))
-        })?;
-        match outcome {
-            Some(r) => settle(name, r),
-            None => Err(WasgoError::NoSuchExport {
-                module: self.name().to_string(),
-                export: format!("globalThis.{name} (a function set with `js.FuncOf`)"),
-            }),
-        }
-    }
-
-    /// Delivers a signal connected with `godot.connect` to its js function (the glue calls this
-    /// where it would call a `wasgo` mod's `native_callback(callback_id)`).
-    ///
-    /// # Errors
-    /// As [`ModInstance::call_js`]; [`WasgoError::BadArguments`] for an unknown callback id.
-    pub fn call_js_callback(
-        &mut self,
-        callback_id: i32,
-        args: Vec<WireVariant>,
-    ) -> Result<WireVariant, WasgoError> {
-        let outcome = self.enter("signal callback", move |store, _| {
-            let mut cx = store.as_context_mut();
-            let Some(go) = cx.data().gojs.as_ref() else {
-                return Ok(None);
-            };
-            let Some(f) = usize::try_from(callback_id - 1)
-                .ok()
-                .and_then(|i| go.callbacks.get(i).cloned())
-            else {
-                return Ok(None);
-            };
-            let r = godot::deliver(&mut cx, &f, args)?;
-            run_due(&mut cx)?;
-            Ok(Some(r))
-        })?;
-        match outcome {
-            Some(r) => settle("signal callback", r),
-            None => Err(WasgoError::BadArguments(format!(
-                "`{}` has no Go-js callback {callback_id}",
-                self.name()
-            ))),
-        }
-    }
-
-    /// Resumes the Go program for every timeout that has fallen due since `main` returned; does
-    /// nothing for other mods or while `main` runs. Call it every frame.
-    ///
-    /// # Errors
-    /// As [`ModInstance::call`] (except `Busy`, which is not an error here).
-    pub fn run_js_timers(&mut self) -> Result<(), WasgoError> {
-        if self.is_main_running() || !self.status().is_live() {
-            return Ok(());
-        }
-        match self.enter("timers", |store, _| {
-            let mut cx = store.as_context_mut();
-            if cx.data().gojs.is_none() {
-                return Ok(());
-            }
-            run_due(&mut cx)
-        }) {
-            Err(WasgoError::Busy { .. }) => Ok(()),
-            other => other,
-        }
-    }
-
-    /// Whether the Go program has a timeout scheduled (so the owner should keep calling
-    /// [`ModInstance::run_js_timers`]).
-    pub fn has_js_timers(&self) -> bool {
-        self.peek_state(|s| s.gojs.as_ref().is_some_and(|g| !g.timeouts.is_empty()))
-            .unwrap_or(false)
-    }
 }

@@ -25,18 +25,17 @@
 //! handler's oversized reply becomes a host error.
 
 pub mod builtin;
-mod registry;
 
-pub use registry::{WapcHandler, WapcHandlers, WapcOperation};
+pub use crate::wapc_handlers::{WapcEntry, WapcHandler, WapcHandlers, WapcOperation};
 
 use crate::error::{HostTrap, KilledTrap, TrapKind, WasgoError};
 use crate::events::ModEvent;
+use crate::events::OutputSource;
 use crate::guest;
+use crate::guest_kind::{GuestKind, GuestOutput};
 use crate::hostfns::guarded;
-use crate::instance::ModInstance;
 use crate::state::InstanceState;
-use crate::wasi::LineSink;
-use wasmtime::{Caller, Linker};
+use wasmtime::{Caller, Instance, Linker, Store};
 
 pub use crate::guest_kind::WAPC_MODULE;
 
@@ -45,20 +44,7 @@ pub const MAX_PAYLOAD: usize = 1 << 20;
 /// Longest operation, binding or namespace name.
 pub const MAX_NAME: usize = 1024;
 
-/// The imports of the `wapc` module: (name, number of i32 parameters, number of i32 results).
-pub const IMPORTS: [(&str, usize, usize); 9] = [
-    ("__guest_request", 2, 0),
-    ("__guest_response", 2, 0),
-    ("__guest_error", 2, 0),
-    ("__host_call", 8, 1),
-    ("__host_response_len", 0, 1),
-    ("__host_response", 1, 0),
-    ("__host_error_len", 0, 1),
-    ("__host_error", 1, 0),
-    ("__console_log", 2, 0),
-];
-
-/// The waPC state of one instance (in [`InstanceState::wapc`]).
+/// The waPC state of one instance (in [`InstanceState`]'s guest state).
 pub struct WapcState {
     /// The invocation running now: (operation, payload).
     request: Option<(Vec<u8>, Vec<u8>)>,
@@ -66,11 +52,11 @@ pub struct WapcState {
     error: Option<Vec<u8>>,
     host_response: Vec<u8>,
     host_error: Vec<u8>,
-    console: LineSink,
+    console: GuestOutput,
 }
 
 impl WapcState {
-    pub(crate) fn new(console: LineSink) -> WapcState {
+    pub(crate) fn new(console: GuestOutput) -> WapcState {
         WapcState {
             request: None,
             response: None,
@@ -100,8 +86,21 @@ pub enum InvokeError {
     Failed(#[from] WasgoError),
 }
 
+/// The guest state of a new instance of a `kind` module: a [`WapcState`] for waPC guests.
+pub(crate) fn new_guest_state(
+    kind: GuestKind,
+    output: GuestOutput,
+) -> Option<Box<dyn std::any::Any + Send>> {
+    (kind == GuestKind::Wapc)
+        .then(|| Box::new(WapcState::new(output)) as Box<dyn std::any::Any + Send>)
+}
+
+fn state_mut(s: &mut InstanceState) -> Option<&mut WapcState> {
+    s.guest.as_mut().and_then(|g| g.downcast_mut::<WapcState>())
+}
+
 fn wapc<'a>(caller: &'a mut Caller<'_, InstanceState>) -> wasmtime::Result<&'a mut WapcState> {
-    caller.data_mut().wapc.as_deref_mut().ok_or_else(|| {
+    state_mut(caller.data_mut()).ok_or_else(|| {
         HostTrap::new(
             TrapKind::HostCall,
             "a `wapc` import was called by a mod that is not a waPC guest",
@@ -282,7 +281,7 @@ pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
             guarded("wapc.__console_log", || {
                 let mut bytes = read_limited(&mut c, "wapc.__console_log", ptr, len, MAX_PAYLOAD)?;
                 bytes.push(b'\n');
-                wapc(&mut c)?.console.push(&bytes);
+                (wapc(&mut c)?.console)(OutputSource::Stdout, Some(&bytes));
                 Ok(())
             })
         },
@@ -337,54 +336,24 @@ fn host_call(
     })
 }
 
-impl ModInstance {
-    /// Invokes waPC operation `operation` with `payload` on the calling (main) thread under the
-    /// callback budget, and returns the guest's response.
-    ///
-    /// # Errors
-    /// [`InvokeError::PayloadTooLarge`] over [`MAX_PAYLOAD`] (nothing runs),
-    /// [`InvokeError::Guest`] when the guest answers with an error (the instance lives on), and
-    /// [`InvokeError::Failed`] with the errors of [`ModInstance::call`] (a trap ends the
-    /// instance) or [`WasgoError::NoSuchExport`] for a mod that is not a waPC guest.
-    pub fn invoke(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, InvokeError> {
-        if payload.len() > MAX_PAYLOAD || operation.len() > MAX_NAME {
-            return Err(InvokeError::PayloadTooLarge {
-                operation: operation.chars().take(64).collect(),
-                len: payload.len().max(operation.len()),
-                limit: MAX_PAYLOAD,
-            });
-        }
-        if !self.has_export("__guest_call") {
-            return Err(WasgoError::NoSuchExport {
-                module: self.name().to_string(),
-                export: "__guest_call (the mod is not a waPC guest)".into(),
-            }
-            .into());
-        }
-        let (op, data) = (operation.as_bytes().to_vec(), payload.to_vec());
-        let (ok, response, error) = self.enter(operation, move |store, instance| {
-            let guest_call =
-                instance.get_typed_func::<(i32, i32), i32>(&mut *store, "__guest_call")?;
-            let (ol, pl) = (op.len() as i32, data.len() as i32);
-            let state = store.data_mut().wapc.as_deref_mut().ok_or_else(|| {
-                HostTrap::new(TrapKind::HostCall, "the mod has no waPC state").into_error()
-            })?;
-            state.request = Some((op, data));
-            state.response = None;
-            state.error = None;
-            let ok = guest_call.call(&mut *store, (ol, pl))?;
-            let state = store.data_mut().wapc.as_deref_mut().expect("checked above");
-            state.request = None;
-            Ok((ok, state.response.take(), state.error.take()))
-        })?;
-        if ok == 1 {
-            return Ok(response.unwrap_or_default());
-        }
-        Err(InvokeError::Guest {
-            operation: operation.to_string(),
-            message: error
-                .map(|e| String::from_utf8_lossy(&e).into_owned())
-                .unwrap_or_else(|| "the guest reported failure without a message".into()),
-        })
-    }
+/// Runs one invocation in `store`: sets the request, calls `__guest_call(op_len, payload_len)`
+/// and returns (its result, the guest's response, the guest's error).
+pub(crate) fn invoke_in(
+    store: &mut Store<InstanceState>,
+    instance: Instance,
+    op: Vec<u8>,
+    data: Vec<u8>,
+) -> wasmtime::Result<(i32, Option<Vec<u8>>, Option<Vec<u8>>)> {
+    let guest_call = instance.get_typed_func::<(i32, i32), i32>(&mut *store, "__guest_call")?;
+    let (ol, pl) = (op.len() as i32, data.len() as i32);
+    let state = state_mut(store.data_mut()).ok_or_else(|| {
+        HostTrap::new(TrapKind::HostCall, "the mod has no waPC state").into_error()
+    })?;
+    state.request = Some((op, data));
+    state.response = None;
+    state.error = None;
+    let ok = guest_call.call(&mut *store, (ol, pl))?;
+    let state = state_mut(store.data_mut()).expect("checked above");
+    state.request = None;
+    Ok((ok, state.response.take(), state.error.take()))
 }

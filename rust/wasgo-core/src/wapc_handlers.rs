@@ -1,5 +1,5 @@
 //! The game's waPC host operations: handlers registered per (binding, namespace, operation) with
-//! a safety level, mirroring the registry of game functions ([`GameFunctions`](crate::game)).
+//! a safety level, mirroring the registry of game functions ([`GameFunctions`](crate::game::GameFunctions)).
 //!
 //! The glue implements [`WapcHandler`] (e.g. around a Godot `Callable` taking and returning a
 //! `PackedByteArray`) and registers it with [`WapcHandlers::register`]; handlers only ever run on
