@@ -336,6 +336,10 @@ fn host_call(
     })
 }
 
+/// What one `__guest_call` left: its result (1 success, 0 error), the guest's response and the
+/// guest's error.
+pub(crate) type Invocation = (i32, Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// Runs one invocation in `store`: sets the request, calls `__guest_call(op_len, payload_len)`
 /// and returns (its result, the guest's response, the guest's error).
 pub(crate) fn invoke_in(
@@ -343,7 +347,7 @@ pub(crate) fn invoke_in(
     instance: Instance,
     op: Vec<u8>,
     data: Vec<u8>,
-) -> wasmtime::Result<(i32, Option<Vec<u8>>, Option<Vec<u8>>)> {
+) -> wasmtime::Result<Invocation> {
     let guest_call = instance.get_typed_func::<(i32, i32), i32>(&mut *store, "__guest_call")?;
     let (ol, pl) = (op.len() as i32, data.len() as i32);
     let state = state_mut(store.data_mut()).ok_or_else(|| {
