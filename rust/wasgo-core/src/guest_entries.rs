@@ -1,6 +1,7 @@
 //! The main-thread entries of the other guest kinds, on [`ModInstance`]: calling a Go-js
 //! program's `js.FuncOf` functions and delivering signals to them, resuming its timeouts, and
-//! invoking waPC operations. Each runs under the callback budget through the instance's one
+//! invoking waPC operations. They take `&self` (the store is behind the instance's lock, as
+//! for `call_shared`), so the glue can call them from a shared reference. Each runs under the callback budget through the instance's one
 //! entry path, like [`ModInstance::call`]; the hosts themselves are [`gojs`](crate::gojs) and
 //! [`wapc`](crate::wapc).
 
@@ -19,11 +20,7 @@ impl ModInstance {
     /// [`WasgoError::NoSuchExport`] when the global has no function `name` (or the mod is not a
     /// Go-js program), [`WasgoError::BadArguments`] when the call throws, and the errors of
     /// [`ModInstance::call`].
-    pub fn call_js(
-        &mut self,
-        name: &str,
-        args: Vec<WireVariant>,
-    ) -> Result<WireVariant, WasgoError> {
+    pub fn call_js(&self, name: &str, args: Vec<WireVariant>) -> Result<WireVariant, WasgoError> {
         let label = name.to_string();
         match self.enter(name, move |store, _| gojs::call_global(store, &label, args))? {
             Some(r) => gojs::settle(name, r),
@@ -40,7 +37,7 @@ impl ModInstance {
     /// # Errors
     /// As [`ModInstance::call_js`]; [`WasgoError::BadArguments`] for an unknown callback id.
     pub fn call_js_callback(
-        &mut self,
+        &self,
         callback_id: i32,
         args: Vec<WireVariant>,
     ) -> Result<WireVariant, WasgoError> {
@@ -61,7 +58,7 @@ impl ModInstance {
     ///
     /// # Errors
     /// As [`ModInstance::call`] (except `Busy`, which is not an error here).
-    pub fn run_js_timers(&mut self) -> Result<(), WasgoError> {
+    pub fn run_js_timers(&self) -> Result<(), WasgoError> {
         if self.is_main_running() || !self.status().is_live() {
             return Ok(());
         }
@@ -85,7 +82,7 @@ impl ModInstance {
     /// [`InvokeError::Guest`] when the guest answers with an error (the instance lives on), and
     /// [`InvokeError::Failed`] with the errors of [`ModInstance::call`] (a trap ends the
     /// instance) or [`WasgoError::NoSuchExport`] for a mod that is not a waPC guest.
-    pub fn invoke(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, InvokeError> {
+    pub fn invoke(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, InvokeError> {
         if payload.len() > MAX_PAYLOAD || operation.len() > MAX_NAME {
             return Err(InvokeError::PayloadTooLarge {
                 operation: operation.chars().take(64).collect(),

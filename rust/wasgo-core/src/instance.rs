@@ -417,7 +417,7 @@ impl ModInstance {
     /// [`ModInstance::call`] runs an export: the guest hosts' entries (`call_js`, `invoke`) use
     /// it.
     pub(crate) fn enter<R>(
-        &mut self,
+        &self,
         label: &str,
         f: impl FnOnce(&mut Store<InstanceState>, Instance) -> wasmtime::Result<R>,
     ) -> Result<R, WasgoError> {

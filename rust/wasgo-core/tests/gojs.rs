@@ -181,7 +181,7 @@ fn callback_mod(host: Arc<FakeHost>) -> Option<(Arc<Runtime>, ModInstance)> {
 
 #[test]
 fn a_js_func_set_on_the_global_answers_call_js_after_main_blocks() {
-    let Some((_rt, mut inst)) = callback_mod(Arc::default()) else {
+    let Some((_rt, inst)) = callback_mod(Arc::default()) else {
         return;
     };
     let sum = inst
@@ -207,7 +207,7 @@ fn a_js_func_set_on_the_global_answers_call_js_after_main_blocks() {
 #[test]
 fn the_godot_object_moves_a_node_through_the_object_host() {
     let host = Arc::new(FakeHost::default());
-    let Some((_rt, mut inst)) = callback_mod(host.clone()) else {
+    let Some((_rt, inst)) = callback_mod(host.clone()) else {
         return;
     };
     let x = inst
@@ -235,7 +235,7 @@ fn the_godot_object_moves_a_node_through_the_object_host() {
 #[test]
 fn a_connected_signal_reaches_its_js_func_callback() {
     let host = Arc::new(FakeHost::default());
-    let Some((_rt, mut inst)) = callback_mod(host.clone()) else {
+    let Some((_rt, inst)) = callback_mod(host.clone()) else {
         return;
     };
     inst.call_js(
@@ -276,7 +276,7 @@ fn a_connected_signal_reaches_its_js_func_callback() {
 
 #[test]
 fn godot_file_write_at_level_1_traps_with_the_contract_error() {
-    let Some((_rt, mut inst)) = callback_mod(Arc::default()) else {
+    let Some((_rt, inst)) = callback_mod(Arc::default()) else {
         return;
     };
     let err = inst.call_js("writeFile", vec![]).unwrap_err();
@@ -298,7 +298,7 @@ fn godot_file_write_at_level_1_traps_with_the_contract_error() {
 
 #[test]
 fn a_spinning_js_func_overruns_the_callback_budget() {
-    let Some((_rt, mut inst)) = callback_mod(Arc::default()) else {
+    let Some((_rt, inst)) = callback_mod(Arc::default()) else {
         return;
     };
     let err = inst.call_js("spin", vec![]).unwrap_err();

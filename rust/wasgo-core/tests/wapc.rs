@@ -97,7 +97,7 @@ fn guest_error(r: Result<Vec<u8>, InvokeError>) -> String {
 
 #[test]
 fn invoke_answers_with_the_guest_response() {
-    let Some((_rt, _host, mut inst)) = setup(SafetyLevel::Safe) else {
+    let Some((_rt, _host, inst)) = setup(SafetyLevel::Safe) else {
         return;
     };
     assert_eq!(inst.invoke("echo", b"hello waPC").unwrap(), b"hello waPC");
@@ -111,7 +111,7 @@ fn invoke_answers_with_the_guest_response() {
 
 #[test]
 fn a_registered_host_operation_answers_the_guest() {
-    let Some((_rt, _host, mut inst)) = setup(SafetyLevel::Safe) else {
+    let Some((_rt, _host, inst)) = setup(SafetyLevel::Safe) else {
         return;
     };
     let reply = inst
@@ -122,7 +122,7 @@ fn a_registered_host_operation_answers_the_guest() {
 
 #[test]
 fn unregistered_and_above_level_operations_are_host_errors_with_unexposed_call() {
-    let Some((_rt, _host, mut inst)) = setup(SafetyLevel::Safe) else {
+    let Some((_rt, _host, inst)) = setup(SafetyLevel::Safe) else {
         return;
     };
     let message = guest_error(inst.invoke("call", &call_payload("game", "scores", "missing", b"")));
@@ -149,7 +149,7 @@ fn unregistered_and_above_level_operations_are_host_errors_with_unexposed_call()
 
 #[test]
 fn the_wasgo_binding_sets_a_node_property() {
-    let Some((_rt, host, mut inst)) = setup(SafetyLevel::Safe) else {
+    let Some((_rt, host, inst)) = setup(SafetyLevel::Safe) else {
         return;
     };
     let position = WireVariant::Vector2(wasgo_core::variant::Vector2::new(4.0, 5.0));
@@ -194,7 +194,7 @@ fn the_wasgo_binding_sets_a_node_property() {
 
 #[test]
 fn oversized_payloads_are_refused_and_the_instance_lives_on() {
-    let Some((_rt, _host, mut inst)) = setup(SafetyLevel::Safe) else {
+    let Some((_rt, _host, inst)) = setup(SafetyLevel::Safe) else {
         return;
     };
     let too_big = vec![0u8; MAX_PAYLOAD + 1];
@@ -209,7 +209,7 @@ fn oversized_payloads_are_refused_and_the_instance_lives_on() {
 
 #[test]
 fn a_trap_ends_the_instance_and_the_runtime_stays_usable() {
-    let Some((rt, _host, mut inst)) = setup(SafetyLevel::Safe) else {
+    let Some((rt, _host, inst)) = setup(SafetyLevel::Safe) else {
         return;
     };
     assert!(matches!(
@@ -224,14 +224,13 @@ fn a_trap_ends_the_instance_and_the_runtime_stays_usable() {
     // A new instance of the same module works.
     let bytes = guest_mods::test_mod("wapc_echo").unwrap();
     let module = rt.compile(&bytes, "wapc_echo").unwrap();
-    let mut again =
-        ModInstance::new(&rt, &module, config(&rt, "again", SafetyLevel::Safe)).unwrap();
+    let again = ModInstance::new(&rt, &module, config(&rt, "again", SafetyLevel::Safe)).unwrap();
     assert_eq!(again.invoke("echo", b"ok").unwrap(), b"ok");
 }
 
 #[test]
 fn console_log_becomes_an_output_line() {
-    let Some((_rt, _host, mut inst)) = setup(SafetyLevel::Safe) else {
+    let Some((_rt, _host, inst)) = setup(SafetyLevel::Safe) else {
         return;
     };
     inst.invoke("log", b"from the guest").unwrap();
