@@ -277,7 +277,11 @@ impl ModuleCache {
                 Err(e) => Err(format!("{e:#}")),
             },
         };
-        let outcome = outcome.map(|m| Arc::new(CompiledModule::new(m, sha.to_string())));
+        let outcome = outcome.and_then(|m| {
+            CompiledModule::new(m, sha.to_string())
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        });
         {
             let mut entries = self.entries.lock();
             entries.flights.remove(sha);

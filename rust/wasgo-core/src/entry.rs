@@ -14,6 +14,9 @@ pub enum MainKind {
     MainNoArgs,
     /// `main(argc, argv) -> i32`.
     MainArgs,
+    /// A Go `GOOS=js` program's `run(argc, argv)` and its timeouts (see [`crate::gojs`]); when
+    /// it returns without exiting, the program lives on its callbacks.
+    GoJs,
 }
 
 /// The mod's entry point, if it has one of the shapes [`MainKind`] lists.
@@ -77,6 +80,7 @@ pub(crate) fn call_main(
         MainKind::MainNoArgs => instance
             .get_typed_func::<(), i32>(&mut *store, "main")?
             .call(&mut *store, ()),
+        MainKind::GoJs => crate::gojs::run_main(store).map(|()| 0),
         MainKind::MainArgs => {
             let (argc, argv) = write_argv(store, instance)?;
             instance

@@ -13,6 +13,7 @@
 use crate::bridge::MainThreadBridge;
 use crate::catalog::{self, Availability, WASGO_MODULE, WASI_P1_MODULE};
 use crate::game::{GameCallError, GameCallHandler, GameFunctions, GameValue};
+use crate::guest_kind::{GOJS_MODULE, WAPC_MODULE};
 use crate::http::{HttpCall, HttpHost};
 use crate::ids::InstanceKey;
 use crate::level::SafetyLevel;
@@ -32,6 +33,8 @@ pub struct Hosts {
     pub games: GameFunctions,
     /// The queue through which worker threads run work on the main thread.
     pub bridge: MainThreadBridge,
+    /// The game's waPC host operations (none by default).
+    pub wapc: crate::wapc_handlers::WapcHandlers,
 }
 
 impl Hosts {
@@ -47,6 +50,7 @@ impl Hosts {
             game,
             games: GameFunctions::default(),
             bridge: MainThreadBridge::new(),
+            wapc: Default::default(),
         }
     }
 
@@ -68,6 +72,9 @@ impl Hosts {
             WASI_P1_MODULE => catalog::WASI_P1_FUNCTIONS
                 .contains(&name)
                 .then_some(SafetyLevel::Safe),
+            GOJS_MODULE | WAPC_MODULE => {
+                crate::guest_kind::guest_import(module, name).map(|_| SafetyLevel::Safe)
+            }
             _ => self.games.get(module, name).map(|f| f.level),
         }
     }

@@ -24,6 +24,7 @@ use crate::entry;
 pub use crate::entry::MainKind;
 use crate::error::{HostTrap, WasgoError};
 use crate::events::{event_channel, EventQueue, EventSink, ModEvent, OutputSource};
+use crate::guest_kind::GuestKind;
 use crate::kill::KillSwitch;
 use crate::level::SafetyLevel;
 use crate::limits::Limits;
@@ -240,6 +241,8 @@ impl ModInstance {
             memory: None,
             stash: None,
             http,
+            guest: crate::gojs::new_guest_state(module.guest_kind(), output(&stdio))
+                .or_else(|| crate::wapc::new_guest_state(module.guest_kind(), output(&stdio))),
         };
         let mut store = Store::new(&ctx.engine, state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
@@ -274,7 +277,13 @@ impl ModInstance {
                 });
             }
         };
-        let main = entry::find_main(&mut store, &instance);
+        let main = match module.guest_kind() {
+            GuestKind::GoJs => {
+                crate::gojs::attach(&mut store, &instance)?;
+                Some(MainKind::GoJs)
+            }
+            _ => entry::find_main(&mut store, &instance),
+        };
         store.data_mut().memory = instance.get_memory(&mut store, "memory");
         ctx.stats.instances.fetch_add(1, Ordering::Relaxed);
         *shared.live.lock() = Some(Live {
@@ -305,6 +314,10 @@ impl ModInstance {
         }
         if this.has_export("init") {
             this.call("init", &[])?;
+        }
+        // waPC guests register their operations here.
+        if module.guest_kind() == GuestKind::Wapc && this.has_export("wapc_init") {
+            this.call("wapc_init", &[])?;
         }
         Ok(this)
     }
@@ -411,6 +424,41 @@ impl ModInstance {
             Ok(()) => Ok(results),
             Err(err) => Err(shared.fail(&mut guard, err)),
         }
+    }
+
+    /// Runs `f` on the store on the calling (main) thread under the callback budget, as
+    /// [`ModInstance::call`] runs an export: the guest hosts' entries (`call_js`, `invoke`) use
+    /// it.
+    pub(crate) fn enter<R>(
+        &self,
+        label: &str,
+        f: impl FnOnce(&mut Store<InstanceState>, Instance) -> wasmtime::Result<R>,
+    ) -> Result<R, WasgoError> {
+        let shared = self.shared.clone();
+        let Some(mut guard) = shared.live.try_lock() else {
+            return Err(WasgoError::Busy {
+                name: shared.name.clone(),
+            });
+        };
+        let Some(live) = guard.as_mut() else {
+            return Err(WasgoError::Ended {
+                name: shared.name.clone(),
+                state: self.status().describe(),
+            });
+        };
+        budget::arm(&mut live.store, DeadlineKind::Callback, label);
+        let outcome = {
+            let _tick = shared.ctx.ticker.enter();
+            f(&mut live.store, live.instance)
+        };
+        budget::disarm(&mut live.store, outcome.is_ok());
+        outcome.map_err(|err| shared.fail(&mut guard, err))
+    }
+
+    /// Reads the store's state without waiting; `None` while `main` holds it or after the end.
+    pub(crate) fn peek_state<R>(&self, f: impl FnOnce(&InstanceState) -> R) -> Option<R> {
+        let guard = self.shared.live.try_lock()?;
+        guard.as_ref().map(|live| f(live.store.data()))
     }
 
     /// Runs the mod's entry point on a new worker thread. Returns false when the mod has none
@@ -575,6 +623,18 @@ fn cores() -> u64 {
     })
 }
 
+/// The output of a guest host: the instance's stdout and stderr sinks.
+fn output(stdio: &[LineSink; 2]) -> crate::guest_kind::GuestOutput {
+    let stdio = stdio.clone();
+    Box::new(move |source, bytes| {
+        let sink = &stdio[usize::from(source == OutputSource::Stderr)];
+        match bytes {
+            Some(b) => sink.push(b),
+            None => sink.flush_partial(),
+        }
+    })
+}
+
 /// The body of the worker thread: runs the entry point and reports how it ended.
 fn run_main(shared: &Shared, kind: MainKind) {
     let mut guard = shared.live.lock();
@@ -598,7 +658,10 @@ fn run_main(shared: &Shared, kind: MainKind) {
             let mut status = shared.status.lock();
             if *status == ModStatus::RunningMain {
                 *status = ModStatus::Finished;
-                shared.events.send(ModEvent::Finished { exit_code });
+                // A Go-js program whose `run` returned has not exited: it lives on callbacks.
+                if kind != MainKind::GoJs {
+                    shared.events.send(ModEvent::Finished { exit_code });
+                }
             }
         }
         Err(err) => {

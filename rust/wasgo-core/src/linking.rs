@@ -15,6 +15,7 @@ use crate::catalog::{self, Availability, Signature, WASGO_MODULE, WASI_P1_MODULE
 use crate::error::{HostTrap, ImportProblem, TrapKind, WasgoError};
 use crate::events::ModEvent;
 use crate::game_calls;
+use crate::guest_kind::{GuestKind, GOJS_MODULE, WAPC_MODULE};
 use crate::hostfns::{self, guarded};
 use crate::hosts::Hosts;
 use crate::level::SafetyLevel;
@@ -80,6 +81,18 @@ fn resolve(
             }
             f.signature()
         }
+        GOJS_MODULE | WAPC_MODULE => {
+            return match crate::guest_kind::guest_import(module, name) {
+                None => Err(StubReason::Unresolved(ImportProblem::Unknown)),
+                Some(defined) if &defined != imported => {
+                    Err(StubReason::Unresolved(ImportProblem::SignatureMismatch {
+                        imported: imported.to_string(),
+                        defined: defined.to_string(),
+                    }))
+                }
+                Some(_) => Ok(()),
+            }
+        }
         // wasmtime-wasi checks WASI signatures itself when pre-linking.
         WASI_P1_MODULE => {
             return if catalog::WASI_P1_FUNCTIONS.contains(&name) {
@@ -113,6 +126,7 @@ pub(crate) fn build_linker(
     engine: &wasmtime::Engine,
     hosts: &Hosts,
     module: &wasmtime::Module,
+    kind: GuestKind,
     level: SafetyLevel,
     mod_name: &str,
 ) -> Result<(Linker<InstanceState>, Vec<LinkWarning>), WasgoError> {
@@ -129,6 +143,12 @@ pub(crate) fn build_linker(
     // and name rules (level 3 has no such limits).
     crate::wasi_sandbox::add_to_linker(&mut linker, level).map_err(host)?;
     hostfns::link(&mut linker, level).map_err(host)?;
+    // Each guest kind's own import module gets its host; the stub rule below covers the rest.
+    match kind {
+        GuestKind::Wasgo => {}
+        GuestKind::GoJs => crate::gojs::imports::link(&mut linker).map_err(host)?,
+        GuestKind::Wapc => crate::wapc::link(&mut linker).map_err(host)?,
+    }
 
     for import in module.imports() {
         let (m, n) = (import.module(), import.name());
@@ -145,11 +165,9 @@ pub(crate) fn build_linker(
         };
         match resolve(hosts, m, n, &imported, level) {
             Ok(()) => {
-                if let Some(f) = hosts
-                    .games
-                    .get(m, n)
-                    .filter(|_| m != WASGO_MODULE && m != WASI_P1_MODULE)
-                {
+                if let Some(f) = hosts.games.get(m, n).filter(|_| {
+                    ![WASGO_MODULE, WASI_P1_MODULE, GOJS_MODULE, WAPC_MODULE].contains(&m)
+                }) {
                     let qname = function.clone();
                     linker
                         .func_new(m, n, ty.clone(), move |mut caller, params, results| {

@@ -2,6 +2,7 @@
 
 use crate::abi::ImportKind;
 use crate::error::WasgoError;
+use crate::guest_kind::{GuestKind, GuestKindError};
 use crate::hosts::Hosts;
 use crate::level::SafetyLevel;
 use crate::linking::{self, LinkWarning};
@@ -42,6 +43,7 @@ pub(crate) struct Prelinked {
 pub struct CompiledModule {
     pub(crate) module: wasmtime::Module,
     sha256: String,
+    kind: GuestKind,
     /// Pre-linked forms, one per (safety level, game-function generation).
     pre: Mutex<HashMap<(SafetyLevel, u64), Prelinked>>,
 }
@@ -73,12 +75,26 @@ fn signature(ty: &ExternType) -> String {
 }
 
 impl CompiledModule {
-    pub(crate) fn new(module: wasmtime::Module, sha256: String) -> CompiledModule {
-        CompiledModule {
+    /// Wraps a compiled module after classifying it.
+    ///
+    /// # Errors
+    /// The module mixes guest kinds or lacks an export of its kind.
+    pub(crate) fn new(
+        module: wasmtime::Module,
+        sha256: String,
+    ) -> Result<CompiledModule, GuestKindError> {
+        let kind = GuestKind::of_module(&module)?;
+        Ok(CompiledModule {
             module,
             sha256,
+            kind,
             pre: Mutex::new(HashMap::new()),
-        }
+        })
+    }
+
+    /// The guest convention the module follows (`WasmModule.get_guest_kind()`).
+    pub fn guest_kind(&self) -> GuestKind {
+        self.kind
     }
 
     /// Hex SHA-256 of the bytes the module was compiled from.
@@ -143,7 +159,8 @@ impl CompiledModule {
         if let Some(pre) = self.pre.lock().get(&key) {
             return Ok(pre.clone());
         }
-        let (linker, warnings) = linking::build_linker(engine, hosts, &self.module, level, name)?;
+        let (linker, warnings) =
+            linking::build_linker(engine, hosts, &self.module, self.kind, level, name)?;
         let pre = linker
             .instantiate_pre(&self.module)
             .map_err(|e| WasgoError::Instantiate {

@@ -80,6 +80,10 @@ pub struct InstanceState {
     /// The instance's HTTP requests; the only strong reference, so requests are abandoned when
     /// the store goes.
     pub(crate) http: Arc<crate::http::HttpTable>,
+    /// The state of the guest kind's host (`gojs::GoState`, `wapc::WapcState`), `None` for
+    /// `wasgo` mods. Type-erased so this layer does not depend on the host functions above it;
+    /// each host downcasts to its own type.
+    pub(crate) guest: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl InstanceState {

@@ -1,6 +1,7 @@
 //! The Rust mods in `mods/` (their own cargo workspace, built for `wasm32-wasip1`), copied to
-//! `godot_project/tests/mods/<name>.wasm` where the Godot suite and the demo load them; then the
-//! example mods in every language ([`crate::examples`]).
+//! `godot_project/tests/mods/<name>.wasm` where the Godot suite and the demo load them, with the
+//! Go `GOOS=js` and waPC test mods of the other guest kinds; then the example mods in every
+//! language ([`crate::examples`]).
 
 use std::fs;
 use std::path::PathBuf;
@@ -44,12 +45,72 @@ pub fn build(repo: &Repo) -> Result<()> {
         )?;
         copied.push(name);
     }
+    copied.extend(build_guest_kind_mods(repo, &dest_dir)?);
     println!(
         "xtask: mods in {}: {}",
         dest_dir.display(),
         copied.join(", ")
     );
     crate::examples::build(repo)
+}
+
+/// The Go `GOOS=js` test mods (Go modules under `mods/tests/`, built with the stock toolchain and
+/// no WasGo changes).
+pub const GOJS_TEST_MODS: &[&str] = &["gojs_basic", "gojs_panic", "gojs_callback"];
+/// The waPC test mods (Rust with the published `wapc-guest` crate, each a workspace of its own).
+pub const WAPC_TEST_MODS: &[&str] = &["wapc_echo"];
+/// The target waPC guests are built for.
+const WAPC_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Builds the Go-js and waPC test mods into `dest_dir`; returns their names.
+fn build_guest_kind_mods(repo: &Repo, dest_dir: &std::path::Path) -> Result<Vec<String>> {
+    let mut built = Vec::new();
+    let go_home = crate::toolchains::toolchains_dir(repo).join("go");
+    for name in GOJS_TEST_MODS {
+        let mut cmd = crate::toolchains::go(repo)?;
+        cmd.current_dir(repo.root.join("mods/tests").join(name))
+            .env("GOOS", "js")
+            .env("GOARCH", "wasm")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOPROXY", "off")
+            .env("GOCACHE", go_home.join("cache"))
+            .env("GOPATH", go_home.join("path"))
+            .args(["build", "-trimpath", "-o"])
+            .arg(dest_dir.join(format!("{name}.wasm")))
+            .arg(".");
+        command::run(&mut cmd, "fix the Go build error shown above")?;
+        built.push(name.to_string());
+    }
+    crate::cargo_steps::ensure_target(WAPC_TARGET)?;
+    let target_dir = repo.root.join("mods/target");
+    for name in WAPC_TEST_MODS {
+        let manifest = repo.root.join("mods/tests").join(name).join("Cargo.toml");
+        command::run(
+            cargo()
+                .args([
+                    "build",
+                    "--release",
+                    "--target",
+                    WAPC_TARGET,
+                    "--manifest-path",
+                ])
+                .arg(&manifest)
+                .arg("--target-dir")
+                .arg(&target_dir),
+            "fix the waPC mod build error shown above",
+        )?;
+        let wasm = target_dir
+            .join(WAPC_TARGET)
+            .join("release")
+            .join(format!("{name}.wasm"));
+        install(
+            &wasm,
+            &dest_dir.join(format!("{name}.wasm")),
+            "a waPC mod is a `cdylib` named like its folder",
+        )?;
+        built.push(name.to_string());
+    }
+    Ok(built)
 }
 
 /// The mod packages: every folder with a `Cargo.toml` under the [`MOD_GROUPS`], sorted.
@@ -64,8 +125,10 @@ fn mod_names(repo: &Repo) -> Result<Vec<String>> {
             )
         })?;
         for entry in entries.flatten() {
-            if entry.path().join("Cargo.toml").is_file() {
-                names.push(entry.file_name().to_string_lossy().into_owned());
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().join("Cargo.toml").is_file() && !WAPC_TEST_MODS.contains(&name.as_str())
+            {
+                names.push(name);
             }
         }
     }

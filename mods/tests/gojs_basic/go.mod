@@ -1,0 +1,3 @@
+module gojs_basic
+
+go 1.24

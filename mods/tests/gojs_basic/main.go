@@ -1,0 +1,75 @@
+// A plain Go program, built with the stock toolchain (`GOOS=js GOARCH=wasm go build`), that
+// exercises what WasGo's Go-js host must provide: output, sleeping, the clock, crypto/rand, maps,
+// goroutines and channels, and the exit code. With the argument `spin` it loops forever, with
+// `sleep` it sleeps for an hour (for the kill tests).
+package main
+
+import (
+	"crypto/rand"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"time"
+)
+
+func main() {
+	for _, arg := range os.Args[1:] {
+		switch arg {
+		case "spin":
+			fmt.Println("spinning")
+			n := 0
+			for {
+				n++
+			}
+		case "sleep":
+			fmt.Println("sleeping")
+			time.Sleep(time.Hour)
+		}
+	}
+	fmt.Println("hello from go")
+	start := time.Now()
+	time.Sleep(20 * time.Millisecond)
+	fmt.Println("slept:", time.Since(start) >= 20*time.Millisecond)
+	fmt.Println("year ok:", time.Now().Year() >= 2024)
+
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	zero := true
+	for _, x := range b {
+		zero = zero && x == 0
+	}
+	fmt.Println("random:", len(b), !zero)
+
+	m := map[string]int{"a": 1, "b": 2, "c": 3}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Println("map:", keys, m["b"])
+
+	ch := make(chan int)
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			time.Sleep(time.Duration(i) * time.Millisecond)
+			ch <- i * i
+		}(i)
+	}
+	go func() {
+		wg.Wait()
+		close(ch)
+	}()
+	sum := 0
+	for v := range ch {
+		sum += v
+	}
+	fmt.Println("sum:", sum)
+	fmt.Fprintln(os.Stderr, "to stderr")
+	os.Exit(3)
+}

@@ -1,0 +1,3 @@
+module gojs_callback
+
+go 1.24

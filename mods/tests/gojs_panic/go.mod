@@ -1,0 +1,3 @@
+module gojs_panic
+
+go 1.24

@@ -1,0 +1,325 @@
+//! The global object a Go-js program finds, and the host's native functions.
+//!
+//! Go's runtime and standard library reach for a handful of JavaScript globals: `Object`,
+//! `Array` and `Uint8Array` (syscall/js), `fs` and `process` (syscall's file layer; output goes
+//! through `fs.write`), `Date` (the local time zone), `crypto.getRandomValues` and
+//! `performance.now`. They are built here as [`Native`] functions with exactly the behaviour
+//! `wasm_exec.js` gives them: `fs.writeSync`/`fs.write` write to the mod's stdout/stderr as
+//! line-buffered output events, every other `fs` call answers `ENOSYS` through its callback, and
+//! `process` answers -1 for ids and `/` for the working directory. The `godot` object (see
+//! [`godot`](super::godot)) is the program's way to the game.
+
+use super::value::{Class, JsRef, JsValue};
+use super::{call_function, Cx};
+use crate::events::OutputSource;
+
+/// A function the host implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Native {
+    ObjectCtor,
+    ArrayCtor,
+    Uint8ArrayCtor,
+    DateCtor,
+    ErrorCtor,
+    DateGetTimezoneOffset,
+    DateGetTime,
+    GetRandomValues,
+    PerformanceNow,
+    FsWriteSync,
+    FsWrite,
+    FsFsync,
+    /// Every other `fs` call: its callback gets an `ENOSYS` error.
+    FsEnosys,
+    /// `process.getuid` and friends: -1.
+    ProcessMinusOne,
+    ProcessCwd,
+    /// `process.umask`, `process.chdir`, `process.getgroups`: throw `ENOSYS`.
+    ProcessEnosys,
+    /// `go._makeFuncWrapper(id)`.
+    MakeFuncWrapper,
+    Godot(super::godot::GodotFn),
+}
+
+/// Outcome of a JavaScript call: `Ok(value)` or `Err(thrown)`.
+pub type JsResult = Result<JsValue, JsValue>;
+
+/// An `Error` with `message` and, when given, `code` (what `wasm_exec.js`'s `enosys()` makes).
+pub fn error(message: &str, code: Option<&str>) -> JsValue {
+    let mut props = vec![("message", JsValue::str(message))];
+    if let Some(c) = code {
+        props.push(("code", JsValue::str(c)));
+    }
+    JsValue::plain(&props)
+}
+
+fn enosys() -> JsValue {
+    error("not implemented", Some("ENOSYS"))
+}
+
+fn native(n: Native) -> JsValue {
+    JsValue::object(Class::Native(n))
+}
+
+/// Builds the global object and the Go object (ids 5 and 6 of the value table).
+pub fn globals(godot: JsValue) -> (JsRef, JsRef) {
+    let global = JsRef::new(Class::Plain);
+    global.set("Object", native(Native::ObjectCtor));
+    global.set("Array", native(Native::ArrayCtor));
+    global.set("Uint8Array", native(Native::Uint8ArrayCtor));
+    global.set("Date", native(Native::DateCtor));
+    global.set("Error", native(Native::ErrorCtor));
+    global.set(
+        "crypto",
+        JsValue::plain(&[("getRandomValues", native(Native::GetRandomValues))]),
+    );
+    global.set(
+        "performance",
+        JsValue::plain(&[("now", native(Native::PerformanceNow))]),
+    );
+    let constants = [
+        "O_WRONLY",
+        "O_RDWR",
+        "O_CREAT",
+        "O_TRUNC",
+        "O_APPEND",
+        "O_EXCL",
+        "O_DIRECTORY",
+    ]
+    .map(|c| (c, JsValue::Number(-1.0)));
+    let fs = JsRef::new(Class::Plain);
+    fs.set("constants", JsValue::plain(&constants));
+    fs.set("writeSync", native(Native::FsWriteSync));
+    fs.set("write", native(Native::FsWrite));
+    fs.set("fsync", native(Native::FsFsync));
+    for name in [
+        "chmod",
+        "chown",
+        "close",
+        "fchmod",
+        "fchown",
+        "fstat",
+        "ftruncate",
+        "lchown",
+        "link",
+        "lstat",
+        "mkdir",
+        "open",
+        "read",
+        "readdir",
+        "readlink",
+        "rename",
+        "rmdir",
+        "stat",
+        "symlink",
+        "truncate",
+        "unlink",
+        "utimes",
+    ] {
+        fs.set(name, native(Native::FsEnosys));
+    }
+    global.set("fs", JsValue::Object(fs));
+    let process = JsRef::new(Class::Plain);
+    for name in ["getuid", "getgid", "geteuid", "getegid"] {
+        process.set(name, native(Native::ProcessMinusOne));
+    }
+    for name in ["getgroups", "umask", "chdir"] {
+        process.set(name, native(Native::ProcessEnosys));
+    }
+    process.set("cwd", native(Native::ProcessCwd));
+    process.set("pid", JsValue::Number(-1.0));
+    process.set("ppid", JsValue::Number(-1.0));
+    process.set("env", JsValue::plain(&[]));
+    global.set("process", JsValue::Object(process));
+    global.set("godot", godot);
+    let go = JsRef::new(Class::Plain);
+    go.set("_makeFuncWrapper", native(Native::MakeFuncWrapper));
+    go.set("_pendingEvent", JsValue::Null);
+    go.set("argv", JsValue::array(vec![JsValue::str("js")]));
+    go.set("env", JsValue::plain(&[]));
+    global.set("globalThis", JsValue::Object(global.clone()));
+    (global, go)
+}
+
+fn arg(args: &[JsValue], i: usize) -> JsValue {
+    args.get(i).cloned().unwrap_or_default()
+}
+
+fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
+    let o = v.as_object()?;
+    let obj = o.0.lock();
+    match &obj.class {
+        Class::Bytes(b) => Some(b.clone()),
+        _ => None,
+    }
+}
+
+fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
+}
+
+/// Writes `bytes` to the program's stdout (fd 1) or stderr (any other fd), line-buffered.
+fn write_fd(cx: &mut Cx<'_>, fd: f64, bytes: &[u8]) {
+    let go = super::state_mut(cx.data_mut());
+    let source = if fd == 1.0 {
+        OutputSource::Stdout
+    } else {
+        OutputSource::Stderr
+    };
+    go.write_output(source, bytes);
+}
+
+/// Calls native `n` with `this` and `args`.
+///
+/// # Errors
+/// A trap (from re-entering Go or from the game) ends the instance.
+pub fn call_native(
+    cx: &mut Cx<'_>,
+    n: Native,
+    this: &JsValue,
+    args: &[JsValue],
+) -> wasmtime::Result<JsResult> {
+    Ok(Ok(match n {
+        Native::ObjectCtor
+        | Native::ArrayCtor
+        | Native::Uint8ArrayCtor
+        | Native::DateCtor
+        | Native::ErrorCtor => return Ok(construct(n, args)),
+        Native::DateGetTimezoneOffset => JsValue::Number(0.0),
+        Native::DateGetTime => match this.as_object().map(|o| o.0.lock().class.clone()) {
+            Some(Class::Date(ms)) => JsValue::Number(ms),
+            _ => JsValue::Number(f64::NAN),
+        },
+        Native::GetRandomValues => {
+            let target = arg(args, 0);
+            if let Some(o) = target.as_object() {
+                if let Class::Bytes(b) = &mut o.0.lock().class {
+                    fill_random(b);
+                }
+            }
+            target
+        }
+        Native::PerformanceNow => {
+            let go = super::state_ref(cx.data()).expect("a Go-js instance");
+            JsValue::Number(go.start.elapsed().as_secs_f64() * 1000.0)
+        }
+        Native::FsWriteSync => {
+            let buf = bytes_of(&arg(args, 1)).unwrap_or_default();
+            write_fd(cx, arg(args, 0).to_number(), &buf);
+            JsValue::Number(buf.len() as f64)
+        }
+        Native::FsWrite => {
+            let buf = bytes_of(&arg(args, 1)).unwrap_or_default();
+            let callback = arg(args, 5);
+            let whole = arg(args, 2).to_number() == 0.0
+                && arg(args, 3).to_number() == buf.len() as f64
+                && matches!(arg(args, 4), JsValue::Null);
+            let reply = if whole {
+                write_fd(cx, arg(args, 0).to_number(), &buf);
+                vec![JsValue::Null, JsValue::Number(buf.len() as f64)]
+            } else {
+                vec![enosys()]
+            };
+            if let Err(thrown) = call_function(cx, &callback, &JsValue::Undefined, reply)? {
+                return Ok(Err(thrown));
+            }
+            JsValue::Undefined
+        }
+        Native::FsFsync => {
+            let cb = arg(args, 1);
+            if let Err(thrown) = call_function(cx, &cb, &JsValue::Undefined, vec![JsValue::Null])? {
+                return Ok(Err(thrown));
+            }
+            JsValue::Undefined
+        }
+        Native::FsEnosys => {
+            if let Some(cb) = args.iter().rev().find(|a| a.is_function()) {
+                if let Err(thrown) = call_function(cx, cb, &JsValue::Undefined, vec![enosys()])? {
+                    return Ok(Err(thrown));
+                }
+            }
+            JsValue::Undefined
+        }
+        Native::ProcessMinusOne => JsValue::Number(-1.0),
+        Native::ProcessCwd => JsValue::str("/"),
+        Native::ProcessEnosys => return Ok(Err(enosys())),
+        Native::MakeFuncWrapper => JsValue::object(Class::GoFunc(arg(args, 0).to_number())),
+        Native::Godot(f) => return super::godot::call(cx, f, args),
+    }))
+}
+
+/// `new n(...args)`.
+pub fn construct(n: Native, args: &[JsValue]) -> JsResult {
+    Ok(match n {
+        Native::ObjectCtor => JsValue::plain(&[]),
+        Native::ArrayCtor => match args {
+            [JsValue::Number(len)] => {
+                let len = *len as usize;
+                if len > super::MAX_COLLECTION {
+                    return Err(error("Invalid array length", None));
+                }
+                JsValue::array(vec![JsValue::Undefined; len])
+            }
+            items => JsValue::array(items.to_vec()),
+        },
+        Native::Uint8ArrayCtor => {
+            let bytes = match args.first() {
+                Some(JsValue::Number(len)) => {
+                    let len = *len as usize;
+                    if len > super::MAX_COLLECTION {
+                        return Err(error("Invalid typed array length", None));
+                    }
+                    vec![0; len]
+                }
+                Some(v) => bytes_of(v).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            JsValue::object(Class::Bytes(bytes))
+        }
+        Native::DateCtor => {
+            let d = JsRef::new(Class::Date(now_ms()));
+            d.set("getTimezoneOffset", native(Native::DateGetTimezoneOffset));
+            d.set("getTime", native(Native::DateGetTime));
+            JsValue::Object(d)
+        }
+        Native::ErrorCtor => error(&arg(args, 0).to_js_string(), None),
+        _ => return Err(error("not a constructor", None)),
+    })
+}
+
+/// `v instanceof ctor`.
+pub fn instance_of(v: &JsValue, ctor: &JsValue) -> bool {
+    let (Some(o), Some(c)) = (v.as_object(), ctor.as_object()) else {
+        return false;
+    };
+    let Class::Native(n) = c.0.lock().class.clone() else {
+        return false;
+    };
+    let class = o.0.lock().class.clone();
+    match n {
+        Native::ObjectCtor => true,
+        Native::ArrayCtor => matches!(class, Class::Array(_)),
+        Native::Uint8ArrayCtor => matches!(class, Class::Bytes(_)),
+        Native::DateCtor => matches!(class, Class::Date(_)),
+        _ => false,
+    }
+}
+
+/// Fills `b` from the operating system's random source (what `crypto.getRandomValues` is).
+pub fn fill_random(b: &mut [u8]) {
+    use std::io::Read;
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        if f.read_exact(b).is_ok() {
+            return;
+        }
+    }
+    // Without /dev/urandom (not on the platforms WasGo ships for): a hashed clock stream.
+    use sha2::{Digest, Sha256};
+    let mut seed = Sha256::digest(format!("{:?}", std::time::Instant::now()).as_bytes());
+    for chunk in b.chunks_mut(32) {
+        chunk.copy_from_slice(&seed[..chunk.len()]);
+        seed = Sha256::digest(seed);
+    }
+}

@@ -1,0 +1,417 @@
+//! The `gojs` import functions, one per entry of `wasm_exec.js`'s `importObject.gojs`.
+//!
+//! Every import takes Go's stack pointer `sp`; its arguments sit at `sp + 8` onwards in the
+//! layout Go's compiler gives the function's Go signature (8-byte slots, strings and slices as
+//! (pointer, length) pairs of int64), and its results follow them. An import that can run Go
+//! code again before it returns (a call of a `js.FuncOf` function re-enters through `resume`)
+//! re-reads `sp` with `getsp()` before writing its results, because Go may have moved the
+//! goroutine's stack meanwhile. Every address is checked against the memory; a bad one traps.
+
+use super::builtins::{construct, error, fill_random, instance_of};
+use super::value::{Class, JsValue};
+use super::{call_function, get_prop, Cx, GoState, MAX_COLLECTION};
+use crate::error::{HostTrap, TrapKind};
+use crate::guest_kind::GOJS_IMPORTS;
+use crate::hostfns::guarded;
+use crate::state::InstanceState;
+use wasmtime::{AsContextMut, Caller, Linker};
+
+type Import = fn(&mut Cx<'_>, u32) -> wasmtime::Result<()>;
+
+/// Adds every `gojs` import to `linker`.
+pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
+    for name in GOJS_IMPORTS {
+        let f = function(name).expect("every `gojs` import has an implementation");
+        let qname = format!("gojs.{name}");
+        linker.func_wrap(
+            super::GOJS_MODULE,
+            name,
+            move |mut caller: Caller<'_, InstanceState>, sp: i32| {
+                guarded(&qname, || f(&mut caller.as_context_mut(), sp as u32))
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn go<'a>(cx: &'a mut Cx<'_>) -> &'a mut GoState {
+    super::state_mut(cx.data_mut())
+}
+
+/// The implementation of import `name` (every name of [`GOJS_IMPORTS`] has one).
+fn function(name: &str) -> Option<Import> {
+    Some(match name {
+        "runtime.wasmExit" => wasm_exit,
+        "runtime.wasmWrite" => wasm_write,
+        "runtime.resetMemoryDataView" | "debug" => |_, _| Ok(()),
+        "runtime.nanotime1" => nanotime1,
+        "runtime.walltime" => walltime,
+        "runtime.scheduleTimeoutEvent" => schedule_timeout_event,
+        "runtime.clearTimeoutEvent" => clear_timeout_event,
+        "runtime.getRandomData" => get_random_data,
+        "syscall/js.finalizeRef" => finalize_ref,
+        "syscall/js.stringVal" => string_val,
+        "syscall/js.valueGet" => value_get,
+        "syscall/js.valueSet" => value_set,
+        "syscall/js.valueDelete" => value_delete,
+        "syscall/js.valueIndex" => value_index,
+        "syscall/js.valueSetIndex" => value_set_index,
+        "syscall/js.valueCall" => value_call,
+        "syscall/js.valueInvoke" => value_invoke,
+        "syscall/js.valueNew" => value_new,
+        "syscall/js.valueLength" => value_length,
+        "syscall/js.valuePrepareString" => value_prepare_string,
+        "syscall/js.valueLoadString" => value_load_string,
+        "syscall/js.valueInstanceOf" => value_instance_of,
+        "syscall/js.copyBytesToGo" => copy_bytes_to_go,
+        "syscall/js.copyBytesToJS" => copy_bytes_to_js,
+        _ => return None,
+    })
+}
+
+fn out_of_range(addr: u64, len: u64) -> wasmtime::Error {
+    HostTrap::new(
+        TrapKind::HostCall,
+        format!("a `gojs` import was given {len} bytes at {addr:#x}, outside the program's memory"),
+    )
+    .into_error()
+}
+
+fn range(cx: &mut Cx<'_>, addr: u64, len: u64) -> wasmtime::Result<std::ops::Range<usize>> {
+    let size = go(cx).memory().data_size(&*cx) as u64;
+    match addr.checked_add(len) {
+        Some(end) if end <= size => Ok(addr as usize..end as usize),
+        _ => Err(out_of_range(addr, len)),
+    }
+}
+
+pub(super) fn read(cx: &mut Cx<'_>, addr: u64, len: u64) -> wasmtime::Result<Vec<u8>> {
+    let r = range(cx, addr, len)?;
+    let mem = go(cx).memory();
+    Ok(mem.data(&*cx)[r].to_vec())
+}
+
+pub(super) fn write(cx: &mut Cx<'_>, addr: u64, bytes: &[u8]) -> wasmtime::Result<()> {
+    let r = range(cx, addr, bytes.len() as u64)?;
+    let mem = go(cx).memory();
+    mem.data_mut(&mut *cx)[r].copy_from_slice(bytes);
+    Ok(())
+}
+
+fn get_u64(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<u64> {
+    let b = read(cx, u64::from(addr), 8)?;
+    Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+}
+
+fn get_i32(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<i32> {
+    let b = read(cx, u64::from(addr), 4)?;
+    Ok(i32::from_le_bytes(b.try_into().expect("4 bytes")))
+}
+
+fn set_i64(cx: &mut Cx<'_>, addr: u32, v: i64) -> wasmtime::Result<()> {
+    write(cx, u64::from(addr), &v.to_le_bytes())
+}
+
+/// A (pointer, length) pair at `addr`, checked against the memory.
+fn slice_at(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<(u64, u64)> {
+    let (ptr, len) = (get_u64(cx, addr)?, get_u64(cx, addr + 8)?);
+    range(cx, ptr, len)?;
+    Ok((ptr, len))
+}
+
+fn load_string(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<String> {
+    let (ptr, len) = slice_at(cx, addr)?;
+    Ok(String::from_utf8_lossy(&read(cx, ptr, len)?).into_owned())
+}
+
+fn load_value(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<JsValue> {
+    let raw = get_u64(cx, addr)?;
+    Ok(go(cx).table.load(raw))
+}
+
+fn store_value(cx: &mut Cx<'_>, addr: u32, v: &JsValue) -> wasmtime::Result<()> {
+    let raw = go(cx)
+        .table
+        .store(v)
+        .map_err(|m| HostTrap::new(TrapKind::HostCall, m).into_error())?;
+    write(cx, u64::from(addr), &raw.to_le_bytes())
+}
+
+fn load_values(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<Vec<JsValue>> {
+    let (ptr, len) = (get_u64(cx, addr)?, get_u64(cx, addr + 8)?);
+    let bytes = read(cx, ptr, len.saturating_mul(8))?;
+    let go = go(cx);
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| {
+            go.table
+                .load(u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        })
+        .collect())
+}
+
+fn getsp(cx: &mut Cx<'_>) -> wasmtime::Result<u32> {
+    let f = go(cx).exports().getsp.clone();
+    Ok(f.call(&mut *cx, ())? as u32)
+}
+
+fn wasm_exit(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let code = get_i32(cx, sp + 8)?;
+    Err(go(cx).exit(code))
+}
+
+fn wasm_write(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let fd = get_u64(cx, sp + 8)?;
+    let p = get_u64(cx, sp + 16)?;
+    let n = get_i32(cx, sp + 24)?;
+    let bytes = read(cx, p, u64::from(n.max(0) as u32))?;
+    let source = if fd == 1 {
+        crate::events::OutputSource::Stdout
+    } else {
+        crate::events::OutputSource::Stderr
+    };
+    go(cx).write_output(source, &bytes);
+    Ok(())
+}
+
+fn nanotime1(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let ns = go(cx).start.elapsed().as_nanos() as i64 + go(cx).time_origin_ns;
+    set_i64(cx, sp + 8, ns)
+}
+
+fn walltime(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    // `wasm_exec.js` has millisecond resolution; nanoseconds do no harm.
+    set_i64(cx, sp + 8, now.as_secs() as i64)?;
+    write(
+        cx,
+        u64::from(sp + 16),
+        &(now.subsec_nanos() as i32).to_le_bytes(),
+    )
+}
+
+fn schedule_timeout_event(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let delay_ms = get_u64(cx, sp + 8)? as i64;
+    let id = go(cx).schedule_timeout(delay_ms);
+    write(cx, u64::from(sp + 16), &id.to_le_bytes())
+}
+
+fn clear_timeout_event(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let id = get_i32(cx, sp + 8)?;
+    go(cx).clear_timeout(id);
+    Ok(())
+}
+
+fn get_random_data(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let (ptr, len) = slice_at(cx, sp + 8)?;
+    let mut bytes = vec![0; len as usize];
+    fill_random(&mut bytes);
+    write(cx, ptr, &bytes)
+}
+
+fn finalize_ref(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let id = get_u64(cx, sp + 8)? as u32;
+    go(cx).table.finalize(id);
+    Ok(())
+}
+
+fn string_val(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let s = load_string(cx, sp + 8)?;
+    store_value(cx, sp + 24, &JsValue::str(&s))
+}
+
+fn value_get(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let v = load_value(cx, sp + 8)?;
+    let name = load_string(cx, sp + 16)?;
+    let result = get_prop(&v, &name);
+    store_value(cx, sp + 32, &result)
+}
+
+fn value_set(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let v = load_value(cx, sp + 8)?;
+    let name = load_string(cx, sp + 16)?;
+    let x = load_value(cx, sp + 32)?;
+    if let Some(o) = v.as_object() {
+        o.set(&name, x);
+    }
+    Ok(())
+}
+
+fn value_delete(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let v = load_value(cx, sp + 8)?;
+    let name = load_string(cx, sp + 16)?;
+    if let Some(o) = v.as_object() {
+        o.0.lock().props.remove(&name);
+    }
+    Ok(())
+}
+
+fn value_index(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let v = load_value(cx, sp + 8)?;
+    let i = get_u64(cx, sp + 16)? as i64;
+    let result = match v.as_object().map(|o| o.0.lock().class.clone()) {
+        Some(Class::Array(items)) => usize::try_from(i)
+            .ok()
+            .and_then(|i| items.get(i).cloned())
+            .unwrap_or_default(),
+        Some(Class::Bytes(b)) => usize::try_from(i)
+            .ok()
+            .and_then(|i| b.get(i))
+            .map(|x| JsValue::Number(f64::from(*x)))
+            .unwrap_or_default(),
+        _ => get_prop(&v, &i.to_string()),
+    };
+    store_value(cx, sp + 24, &result)
+}
+
+fn value_set_index(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let v = load_value(cx, sp + 8)?;
+    let i = get_u64(cx, sp + 16)? as usize;
+    let x = load_value(cx, sp + 24)?;
+    if let Some(o) = v.as_object() {
+        let mut obj = o.0.lock();
+        match &mut obj.class {
+            Class::Array(items) if i < MAX_COLLECTION => {
+                if i >= items.len() {
+                    items.resize(i + 1, JsValue::Undefined);
+                }
+                items[i] = x;
+            }
+            Class::Bytes(b) => {
+                if let Some(slot) = b.get_mut(i) {
+                    *slot = x.to_number() as u8;
+                }
+            }
+            Class::Array(_) => {}
+            _ => {
+                obj.props.insert(i.to_string(), x);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stores a call's outcome at `getsp() + at`: the value, then the success flag.
+fn store_outcome(
+    cx: &mut Cx<'_>,
+    at: u32,
+    outcome: Result<JsValue, JsValue>,
+) -> wasmtime::Result<()> {
+    let sp = getsp(cx)?;
+    let (v, ok) = match outcome {
+        Ok(v) => (v, 1u8),
+        Err(e) => (e, 0u8),
+    };
+    store_value(cx, sp + at, &v)?;
+    write(cx, u64::from(sp + at + 8), &[ok])
+}
+
+fn value_call(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let v = load_value(cx, sp + 8)?;
+    let name = load_string(cx, sp + 16)?;
+    let args = load_values(cx, sp + 32)?;
+    let m = get_prop(&v, &name);
+    let outcome = if m.is_function() {
+        call_function(cx, &m, &v, args)?
+    } else {
+        Err(error(&format!("`{name}` is not a function"), None))
+    };
+    store_outcome(cx, 56, outcome)
+}
+
+fn value_invoke(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let v = load_value(cx, sp + 8)?;
+    let args = load_values(cx, sp + 16)?;
+    let outcome = call_function(cx, &v, &JsValue::Undefined, args)?;
+    store_outcome(cx, 40, outcome)
+}
+
+fn value_new(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let v = load_value(cx, sp + 8)?;
+    let args = load_values(cx, sp + 16)?;
+    let outcome = match v.as_object().map(|o| o.0.lock().class.clone()) {
+        Some(Class::Native(n)) => construct(n, &args),
+        _ => Err(error("the value is not a constructor", None)),
+    };
+    store_outcome(cx, 40, outcome)
+}
+
+fn value_length(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let v = load_value(cx, sp + 8)?;
+    let len = get_prop(&v, "length").to_number();
+    set_i64(cx, sp + 16, if len.is_nan() { 0 } else { len as i64 })
+}
+
+fn value_prepare_string(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let v = load_value(cx, sp + 8)?;
+    let bytes = v.to_js_string().into_bytes();
+    let len = bytes.len() as i64;
+    store_value(cx, sp + 16, &JsValue::object(Class::Bytes(bytes)))?;
+    set_i64(cx, sp + 24, len)
+}
+
+fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
+    match v.as_object().map(|o| o.0.lock().class.clone()) {
+        Some(Class::Bytes(b)) => Some(b),
+        _ => None,
+    }
+}
+
+fn value_load_string(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let v = load_value(cx, sp + 8)?;
+    let (ptr, len) = slice_at(cx, sp + 16)?;
+    let bytes = bytes_of(&v).unwrap_or_default();
+    let n = bytes.len().min(len as usize);
+    write(cx, ptr, &bytes[..n])
+}
+
+fn value_instance_of(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let v = load_value(cx, sp + 8)?;
+    let t = load_value(cx, sp + 16)?;
+    write(cx, u64::from(sp + 24), &[u8::from(instance_of(&v, &t))])
+}
+
+fn copy_bytes_to_go(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let (ptr, len) = slice_at(cx, sp + 8)?;
+    let src = load_value(cx, sp + 32)?;
+    let Some(bytes) = bytes_of(&src) else {
+        return write(cx, u64::from(sp + 48), &[0]);
+    };
+    let n = bytes.len().min(len as usize);
+    write(cx, ptr, &bytes[..n])?;
+    set_i64(cx, sp + 40, n as i64)?;
+    write(cx, u64::from(sp + 48), &[1])
+}
+
+fn copy_bytes_to_js(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+    let dst = load_value(cx, sp + 8)?;
+    let (ptr, len) = slice_at(cx, sp + 16)?;
+    let src = read(cx, ptr, len)?;
+    let copied = dst.as_object().and_then(|o| match &mut o.0.lock().class {
+        Class::Bytes(b) => {
+            let n = b.len().min(src.len());
+            b[..n].copy_from_slice(&src[..n]);
+            Some(n)
+        }
+        _ => None,
+    });
+    match copied {
+        Some(n) => {
+            set_i64(cx, sp + 40, n as i64)?;
+            write(cx, u64::from(sp + 48), &[1])
+        }
+        None => write(cx, u64::from(sp + 48), &[0]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_gojs_import_has_an_implementation() {
+        for name in super::GOJS_IMPORTS {
+            assert!(super::function(name).is_some(), "`{name}`");
+        }
+    }
+}

@@ -1,0 +1,460 @@
+//! The host of Go's `GOOS=js GOARCH=wasm` programs: a Rust port of Go's own `wasm_exec.js`.
+//!
+//! A program built with the stock toolchain imports the `gojs` module ([`imports`]) and talks to
+//! "JavaScript" through `syscall/js`. This module gives it a small JavaScript world instead:
+//! a value model and Go's reference table ([`value`]), the globals Go's runtime and standard
+//! library expect ([`builtins`]) and a `godot` object that reaches the game with the powers and
+//! safety levels of a `wasgo` mod ([`godot`]).
+//!
+//! ## Scheduling
+//!
+//! `run(argc, argv)` is the mod's `main`, on the worker thread ([`run_main`]). Go's runtime
+//! returns from `run` (and from `resume`) whenever every goroutine is blocked; if it scheduled a
+//! timeout (`time.Sleep`, a timer) the worker sleeps until the earliest one — killably, on the
+//! kill switch's wake channel, and never past `main`'s timeout — and calls `resume`. When `run`
+//! returns with nothing scheduled, the program waits for events (`select {}` after registering
+//! `js.FuncOf` callbacks): `main` is over (status `Finished`, without a `Finished` event, because
+//! the program has not exited) and the program lives on its callbacks, which the owner runs on
+//! the main thread under the callback budget: `ModInstance::call_js` calls a function the
+//! program set on the global object, `ModInstance::call_js_callback` delivers a signal to the
+//! function connected with `godot.connect`, and `ModInstance::run_js_timers` resumes timeouts
+//! that fall due after `main` (call it every frame). A call of a `js.FuncOf` function works as in
+//! `wasm_exec.js`'s `_makeFuncWrapper`: the host sets `go._pendingEvent` and calls `resume`, and
+//! Go leaves the result in the event's `result`.
+//!
+//! `runtime.wasmExit(code)` ends the instance like WASI's `proc_exit` (status `Exited`, a
+//! `Finished{exit_code}` event); exit code 2 after `panic: ...` or `fatal error: ...` on stderr
+//! is a Go panic and ends it as a trap with Go's message.
+
+pub mod builtins;
+pub mod godot;
+pub mod imports;
+pub mod value;
+
+use crate::error::{HostTrap, KilledTrap, TrapKind, WasgoError};
+use crate::events::OutputSource;
+use crate::guest_kind::{GuestKind, GuestOutput};
+use crate::state::InstanceState;
+use crate::variant::WireVariant;
+use builtins::{call_native, JsResult};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use value::{Class, JsRef, JsValue, ValueTable};
+use wasmtime::{AsContextMut, Instance, Memory, Store, StoreContextMut, TypedFunc};
+
+pub use crate::guest_kind::GOJS_MODULE;
+
+/// What the `gojs` functions work on: the store of the instance.
+pub type Cx<'a> = StoreContextMut<'a, InstanceState>;
+
+/// Longest array or `Uint8Array` a program may create through the host.
+pub const MAX_COLLECTION: usize = 64 << 20;
+/// How much of stderr is kept to find a panic message.
+const STDERR_TAIL: usize = 8 << 10;
+/// Most timeouts a program may have scheduled at once.
+const MAX_TIMEOUTS: usize = 100_000;
+/// Most `godot.connect` callbacks one instance may hold.
+const MAX_CALLBACKS: usize = 100_000;
+
+/// The program's exports the host calls.
+#[derive(Clone)]
+pub(crate) struct GoExports {
+    run: TypedFunc<(i32, i32), ()>,
+    resume: TypedFunc<(), ()>,
+    pub(crate) getsp: TypedFunc<(), i32>,
+    mem: Memory,
+}
+
+/// The Go-js state of one instance (in [`InstanceState::gojs`]).
+pub struct GoState {
+    pub(crate) table: ValueTable,
+    global: JsRef,
+    go: JsRef,
+    /// Scheduled timeouts: id → when it falls due.
+    timeouts: BTreeMap<i32, Instant>,
+    next_timeout: i32,
+    output: GuestOutput,
+    stderr_tail: Vec<u8>,
+    pub(crate) start: Instant,
+    /// Nanoseconds from the Unix epoch to `start` (Go's `nanotime` is `timeOrigin + now()`).
+    pub(crate) time_origin_ns: i64,
+    /// Functions connected with `godot.connect`; the callback id is the index + 1.
+    callbacks: Vec<JsValue>,
+    exports: Option<GoExports>,
+}
+
+impl GoState {
+    pub(crate) fn new(output: GuestOutput) -> GoState {
+        let (global, go) = builtins::globals(godot::object());
+        let origin = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        GoState {
+            table: ValueTable::new(global.clone(), go.clone()),
+            global,
+            go,
+            timeouts: BTreeMap::new(),
+            next_timeout: 1,
+            output,
+            stderr_tail: Vec::new(),
+            start: Instant::now(),
+            time_origin_ns: origin.as_nanos() as i64,
+            callbacks: Vec::new(),
+            exports: None,
+        }
+    }
+
+    pub(crate) fn exports(&self) -> &GoExports {
+        self.exports
+            .as_ref()
+            .expect("the Go-js exports are attached after instantiation")
+    }
+
+    pub(crate) fn memory(&self) -> Memory {
+        self.exports().mem
+    }
+
+    /// Writes program output (line-buffered, bounded like WASI output).
+    pub(crate) fn write_output(&mut self, source: OutputSource, bytes: &[u8]) {
+        if source == OutputSource::Stderr {
+            self.stderr_tail.extend_from_slice(bytes);
+            let over = self.stderr_tail.len().saturating_sub(STDERR_TAIL);
+            self.stderr_tail.drain(..over);
+        }
+        (self.output)(source, Some(bytes));
+    }
+
+    /// The error that ends the instance at `wasmExit(code)`: a Go panic becomes a trap with its
+    /// message, any other exit an `I32Exit`.
+    pub(crate) fn exit(&mut self, code: i32) -> wasmtime::Error {
+        (self.output)(OutputSource::Stdout, None);
+        (self.output)(OutputSource::Stderr, None);
+        if code == 2 {
+            if let Some(message) = panic_message(&self.stderr_tail) {
+                return HostTrap::new(TrapKind::Abort, message).into_error();
+            }
+        }
+        wasmtime::Error::new(wasmtime_wasi::I32Exit(code))
+    }
+
+    pub(crate) fn schedule_timeout(&mut self, delay_ms: i64) -> i32 {
+        let id = self.next_timeout;
+        self.next_timeout = self.next_timeout.wrapping_add(1).max(1);
+        if self.timeouts.len() < MAX_TIMEOUTS {
+            let delay = Duration::from_millis(delay_ms.clamp(0, i64::from(u32::MAX)) as u64);
+            self.timeouts.insert(id, Instant::now() + delay);
+        }
+        id
+    }
+
+    pub(crate) fn clear_timeout(&mut self, id: i32) {
+        self.timeouts.remove(&id);
+    }
+
+    /// The earliest scheduled timeout.
+    fn next_due(&self) -> Option<(i32, Instant)> {
+        self.timeouts
+            .iter()
+            .min_by_key(|(_, at)| **at)
+            .map(|(id, at)| (*id, *at))
+    }
+
+    pub(crate) fn add_callback(&mut self, func: JsValue) -> Option<i32> {
+        if self.callbacks.len() >= MAX_CALLBACKS {
+            return None;
+        }
+        self.callbacks.push(func);
+        Some(self.callbacks.len() as i32)
+    }
+}
+
+/// The panic or fatal-error text Go printed last on stderr, up to the goroutine dump.
+fn panic_message(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let start = ["panic: ", "fatal error: "]
+        .iter()
+        .filter_map(|m| text.rfind(m))
+        .min()?;
+    let rest = &text[start..];
+    let end = rest
+        .find("\n\n")
+        .or_else(|| rest.find("\ngoroutine "))
+        .unwrap_or(rest.len());
+    Some(rest[..end].trim_end().to_string())
+}
+
+/// `Reflect.get(v, name)`.
+pub(crate) fn get_prop(v: &JsValue, name: &str) -> JsValue {
+    match v {
+        JsValue::String(s) if name == "length" => JsValue::Number(s.encode_utf16().count() as f64),
+        JsValue::Object(o) => {
+            let obj = o.0.lock();
+            match (&obj.class, name) {
+                (Class::Array(items), "length") => JsValue::Number(items.len() as f64),
+                (Class::Bytes(b), "length" | "byteLength") => JsValue::Number(b.len() as f64),
+                (Class::Array(items), _) if name.parse::<usize>().is_ok() => items
+                    .get(name.parse::<usize>().unwrap_or(usize::MAX))
+                    .cloned()
+                    .unwrap_or_default(),
+                _ => obj.props.get(name).cloned().unwrap_or_default(),
+            }
+        }
+        _ => JsValue::Undefined,
+    }
+}
+
+/// Calls function value `f` with `this` and `args`; `Ok(Err(thrown))` when it throws.
+///
+/// # Errors
+/// A trap inside Go or the host ends the instance.
+pub fn call_function(
+    cx: &mut Cx<'_>,
+    f: &JsValue,
+    this: &JsValue,
+    args: Vec<JsValue>,
+) -> wasmtime::Result<JsResult> {
+    let class = f.as_object().map(|o| o.0.lock().class.clone());
+    match class {
+        Some(Class::Native(n)) => call_native(cx, n, this, &args),
+        Some(Class::GoFunc(id)) => {
+            let event = JsValue::plain(&[
+                ("id", JsValue::Number(id)),
+                ("this", this.clone()),
+                ("args", JsValue::array(args)),
+            ]);
+            let go = state(cx).go.clone();
+            go.set("_pendingEvent", event.clone());
+            resume(cx)?;
+            let result = event.as_object().map(|e| e.get_own("result"));
+            Ok(Ok(result.unwrap_or_default()))
+        }
+        _ => Ok(Err(builtins::error("the value is not a function", None))),
+    }
+}
+
+fn state<'a>(cx: &'a mut Cx<'_>) -> &'a mut GoState {
+    state_mut(cx.data_mut())
+}
+
+/// The Go-js state of an instance that is a Go-js program.
+pub(crate) fn state_mut(s: &mut InstanceState) -> &mut GoState {
+    s.guest
+        .as_mut()
+        .and_then(|g| g.downcast_mut::<GoState>())
+        .expect("a Go-js instance")
+}
+
+/// The Go-js state, if the instance is a Go-js program.
+pub(crate) fn state_ref(s: &InstanceState) -> Option<&GoState> {
+    s.guest.as_ref().and_then(|g| g.downcast_ref::<GoState>())
+}
+
+/// The guest state of a new instance of a `kind` module: a [`GoState`] for Go-js programs.
+pub(crate) fn new_guest_state(
+    kind: GuestKind,
+    output: GuestOutput,
+) -> Option<Box<dyn std::any::Any + Send>> {
+    (kind == GuestKind::GoJs)
+        .then(|| Box::new(GoState::new(output)) as Box<dyn std::any::Any + Send>)
+}
+
+/// Calls Go's `resume` export.
+fn resume(cx: &mut Cx<'_>) -> wasmtime::Result<()> {
+    let f = state(cx).exports().resume.clone();
+    f.call(&mut *cx, ())
+}
+
+/// Finds the program's exports after instantiation.
+pub(crate) fn attach(
+    store: &mut Store<InstanceState>,
+    instance: &Instance,
+) -> Result<(), WasgoError> {
+    let missing = |what: &str| {
+        WasgoError::Host(format!(
+            "the Go-js export `{what}` has an unexpected type; build the mod with Go 1.21 or newer"
+        ))
+    };
+    let exports = GoExports {
+        run: instance
+            .get_typed_func(&mut *store, "run")
+            .map_err(|_| missing("run"))?,
+        resume: instance
+            .get_typed_func(&mut *store, "resume")
+            .map_err(|_| missing("resume"))?,
+        getsp: instance
+            .get_typed_func(&mut *store, "getsp")
+            .map_err(|_| missing("getsp"))?,
+        mem: instance
+            .get_memory(&mut *store, "mem")
+            .ok_or_else(|| missing("mem"))?,
+    };
+    state_mut(store.data_mut()).exports = Some(exports);
+    Ok(())
+}
+
+/// Lays out `argv` (program name first, no environment) where `wasm_exec.js` does: from offset
+/// 4096, below Go's data at 12288. Returns (argc, argv).
+fn write_argv(cx: &mut Cx<'_>) -> wasmtime::Result<(i32, i32)> {
+    let mut args = vec![cx.data().name.clone()];
+    args.extend(cx.data().wasi_args.iter().cloned());
+    let mut offset: u64 = 4096;
+    let mut pointers = Vec::new();
+    for a in &args {
+        let mut bytes = a.as_bytes().to_vec();
+        bytes.push(0);
+        if offset + bytes.len() as u64 >= 12288 {
+            return Err(HostTrap::new(
+                TrapKind::HostCall,
+                "the mod's arguments are longer than Go's 8 KiB limit for `GOOS=js` programs",
+            )
+            .into_error());
+        }
+        imports::write(cx, offset, &bytes)?;
+        pointers.push(offset);
+        offset = (offset + bytes.len() as u64).next_multiple_of(8);
+    }
+    pointers.push(0); // end of argv
+    pointers.push(0); // end of the (empty) environment
+    let argv = offset;
+    let table: Vec<u8> = pointers.iter().flat_map(|p| p.to_le_bytes()).collect();
+    if argv + table.len() as u64 >= 12288 {
+        return Err(HostTrap::new(
+            TrapKind::HostCall,
+            "the mod's arguments are longer than Go's 8 KiB limit for `GOOS=js` programs",
+        )
+        .into_error());
+    }
+    imports::write(cx, argv, &table)?;
+    Ok((args.len() as i32, argv as i32))
+}
+
+/// Sleeps until `at`, killably and never past the entry's deadline.
+fn sleep_until(cx: &mut Cx<'_>, at: Instant) -> wasmtime::Result<()> {
+    let mut wake = at;
+    let mut overruns = None;
+    if let Some((deadline, kind)) = cx.data().deadline {
+        if deadline < wake {
+            wake = deadline;
+            overruns = Some(kind);
+        }
+    }
+    let kill = cx.data().kill.clone();
+    let pause = wake.saturating_duration_since(Instant::now());
+    if kill.is_killed() {
+        return Err(wasmtime::Error::new(KilledTrap));
+    }
+    if !pause.is_zero() {
+        if let Err(crossbeam_channel::RecvTimeoutError::Disconnected) =
+            kill.wake().recv_timeout(pause)
+        {
+            return Err(wasmtime::Error::new(KilledTrap));
+        }
+    }
+    if let Some(kind) = overruns {
+        return Err(crate::budget::deadline_trap(cx.data(), kind).into_error());
+    }
+    Ok(())
+}
+
+/// Fires timeout `id`: `resume`, again if Go did not clear it (as `wasm_exec.js` does).
+fn fire(cx: &mut Cx<'_>, id: i32) -> wasmtime::Result<()> {
+    resume(cx)?;
+    if state(cx).timeouts.contains_key(&id) {
+        resume(cx)?;
+        state(cx).clear_timeout(id);
+    }
+    Ok(())
+}
+
+/// `main` of a Go-js program, on the worker thread: `run`, then the timeouts until none is left.
+/// Returns when the program waits for events only; exits and panics come back as errors.
+pub(crate) fn run_main(store: &mut Store<InstanceState>) -> wasmtime::Result<()> {
+    let mut cx = store.as_context_mut();
+    let (argc, argv) = write_argv(&mut cx)?;
+    let run = state(&mut cx).exports().run.clone();
+    run.call(&mut cx, (argc, argv))?;
+    while let Some((id, at)) = state(&mut cx).next_due() {
+        sleep_until(&mut cx, at)?;
+        fire(&mut cx, id)?;
+    }
+    Ok(())
+}
+
+/// Resumes every timeout already due (on the main thread, inside an entry).
+fn run_due(cx: &mut Cx<'_>) -> wasmtime::Result<()> {
+    let now = Instant::now();
+    while let Some((id, at)) = state(cx).next_due() {
+        if at > now {
+            break;
+        }
+        fire(cx, id)?;
+    }
+    Ok(())
+}
+
+/// Calls the function the program set on the global object as `name`; `None` when there is
+/// none (or the mod is not a Go-js program). Runs timeouts that fell due meanwhile.
+pub(crate) fn call_global(
+    store: &mut Store<InstanceState>,
+    name: &str,
+    args: Vec<WireVariant>,
+) -> wasmtime::Result<Option<JsResult>> {
+    let mut cx = store.as_context_mut();
+    let Some(go) = state_ref(cx.data()) else {
+        return Ok(None);
+    };
+    let f = go.global.get_own(name);
+    if !f.is_function() {
+        return Ok(None);
+    }
+    let args = args.into_iter().map(godot::from_wire).collect();
+    let r = call_function(&mut cx, &f, &JsValue::Undefined, args)?;
+    run_due(&mut cx)?;
+    Ok(Some(r))
+}
+
+/// Calls the function connected as `callback_id` with a signal's arguments; `None` for an
+/// unknown id.
+pub(crate) fn call_callback(
+    store: &mut Store<InstanceState>,
+    callback_id: i32,
+    args: Vec<WireVariant>,
+) -> wasmtime::Result<Option<JsResult>> {
+    let mut cx = store.as_context_mut();
+    let Some(go) = state_ref(cx.data()) else {
+        return Ok(None);
+    };
+    let Some(f) = usize::try_from(callback_id - 1)
+        .ok()
+        .and_then(|i| go.callbacks.get(i).cloned())
+    else {
+        return Ok(None);
+    };
+    let r = godot::deliver(&mut cx, &f, args)?;
+    run_due(&mut cx)?;
+    Ok(Some(r))
+}
+
+/// Resumes the program for every timeout already due (nothing for other mods).
+pub(crate) fn run_timers(store: &mut Store<InstanceState>) -> wasmtime::Result<()> {
+    let mut cx = store.as_context_mut();
+    if state_ref(cx.data()).is_none() {
+        return Ok(());
+    }
+    run_due(&mut cx)
+}
+
+/// Whether the program has a timeout scheduled.
+pub(crate) fn has_timers(state: &InstanceState) -> bool {
+    state_ref(state).is_some_and(|g| !g.timeouts.is_empty())
+}
+
+/// Turns a JavaScript call's outcome into the owner's result.
+pub(crate) fn settle(name: &str, outcome: JsResult) -> Result<WireVariant, WasgoError> {
+    outcome.map(|v| godot::to_wire(&v)).map_err(|e| {
+        WasgoError::BadArguments(format!(
+            "the Go-js function `{name}` threw: {}",
+            get_prop(&e, "message").to_js_string()
+        ))
+    })
+}

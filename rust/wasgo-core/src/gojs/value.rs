@@ -1,0 +1,388 @@
+//! The small JavaScript object model the Go-js host offers, and the value table through which Go
+//! refers to its values.
+//!
+//! A [`JsValue`] is what a JavaScript value is to Go's `syscall/js`: `undefined`, `null`, a
+//! boolean, a number, a string or an object. Objects ([`JsObject`]) are shared and mutable
+//! (`Arc<Mutex<..>>`, so a store can move to the worker thread) and have a [`Class`]: a plain
+//! object, an array, a `Uint8Array`, a `Date`, a native function of the host, a function wrapped
+//! around a Go `js.FuncOf` callback, or a handle of a Godot object.
+//!
+//! [`ValueTable`] is `wasm_exec.js`'s `_values`, `_goRefCounts`, `_ids` and `_idPool`: Go holds a
+//! value as a NaN-boxed 64-bit reference (`0x7FF8_0000 | type flag` in the high word, the table
+//! id in the low word; numbers other than 0 and NaN as plain floats; `undefined` as 0); storing
+//! the same object or string again reuses its id and counts the reference, and `finalizeRef`
+//! frees the id when Go's count drops to zero. Ids 0..=6 are the predefined NaN, 0, null, true,
+//! false, the global object and the Go object, never freed.
+
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::builtins::Native;
+
+/// A JavaScript value.
+#[derive(Clone, Debug, Default)]
+pub enum JsValue {
+    #[default]
+    Undefined,
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(Arc<str>),
+    Object(JsRef),
+}
+
+/// A shared, mutable object.
+#[derive(Clone)]
+pub struct JsRef(pub Arc<Mutex<JsObject>>);
+
+impl std::fmt::Debug for JsRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JsRef({:?})", self.0.lock().class)
+    }
+}
+
+/// What kind of object a [`JsObject`] is.
+#[derive(Debug, Clone)]
+pub enum Class {
+    Plain,
+    Array(Vec<JsValue>),
+    Bytes(Vec<u8>),
+    /// Milliseconds since the Unix epoch.
+    Date(f64),
+    /// A function implemented by the host.
+    Native(Native),
+    /// A wrapper made by `_makeFuncWrapper(id)` around Go's `js.FuncOf` callback `id`.
+    GoFunc(f64),
+    /// A Godot object, as the mod's handle.
+    Handle(i32),
+    Vector2,
+    Vector3,
+}
+
+/// An object: its class and its own properties.
+#[derive(Debug)]
+pub struct JsObject {
+    pub class: Class,
+    pub props: BTreeMap<String, JsValue>,
+}
+
+impl JsRef {
+    pub fn new(class: Class) -> JsRef {
+        JsRef(Arc::new(Mutex::new(JsObject {
+            class,
+            props: BTreeMap::new(),
+        })))
+    }
+
+    pub fn ptr(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
+    pub fn set(&self, name: &str, v: JsValue) {
+        self.0.lock().props.insert(name.to_string(), v);
+    }
+
+    pub fn get_own(&self, name: &str) -> JsValue {
+        self.0.lock().props.get(name).cloned().unwrap_or_default()
+    }
+}
+
+impl JsValue {
+    pub fn str(s: &str) -> JsValue {
+        JsValue::String(Arc::from(s))
+    }
+
+    pub fn object(class: Class) -> JsValue {
+        JsValue::Object(JsRef::new(class))
+    }
+
+    /// A plain object with `props`.
+    pub fn plain(props: &[(&str, JsValue)]) -> JsValue {
+        let o = JsRef::new(Class::Plain);
+        for (k, v) in props {
+            o.set(k, v.clone());
+        }
+        JsValue::Object(o)
+    }
+
+    pub fn array(items: Vec<JsValue>) -> JsValue {
+        JsValue::object(Class::Array(items))
+    }
+
+    pub fn as_object(&self) -> Option<&JsRef> {
+        match self {
+            JsValue::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    pub fn is_function(&self) -> bool {
+        self.as_object()
+            .is_some_and(|o| matches!(o.0.lock().class, Class::Native(_) | Class::GoFunc(_)))
+    }
+
+    /// `Number(v)`, for the values a program passes where JavaScript expects a number.
+    pub fn to_number(&self) -> f64 {
+        match self {
+            JsValue::Number(n) => *n,
+            JsValue::Bool(b) => f64::from(u8::from(*b)),
+            JsValue::Null => 0.0,
+            JsValue::String(s) => s.trim().parse().unwrap_or(f64::NAN),
+            _ => f64::NAN,
+        }
+    }
+
+    pub fn truthy(&self) -> bool {
+        match self {
+            JsValue::Undefined | JsValue::Null => false,
+            JsValue::Bool(b) => *b,
+            JsValue::Number(n) => *n != 0.0 && !n.is_nan(),
+            JsValue::String(s) => !s.is_empty(),
+            JsValue::Object(_) => true,
+        }
+    }
+
+    /// `String(v)`.
+    pub fn to_js_string(&self) -> String {
+        match self {
+            JsValue::Undefined => "undefined".into(),
+            JsValue::Null => "null".into(),
+            JsValue::Bool(b) => b.to_string(),
+            JsValue::Number(n) => number_to_string(*n),
+            JsValue::String(s) => s.to_string(),
+            JsValue::Object(o) => {
+                let obj = o.0.lock();
+                match &obj.class {
+                    Class::Array(items) => items
+                        .iter()
+                        .map(|v| match v {
+                            JsValue::Undefined | JsValue::Null => String::new(),
+                            // Cycles print as empty rather than recursing forever.
+                            JsValue::Object(_) => "[object]".into(),
+                            v => v.to_js_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    Class::Bytes(b) => b
+                        .iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    Class::Native(_) | Class::GoFunc(_) => "function () { [native code] }".into(),
+                    _ => match obj.props.get("message") {
+                        Some(JsValue::String(m)) => format!("Error: {m}"),
+                        _ => "[object Object]".into(),
+                    },
+                }
+            }
+        }
+    }
+
+    /// The type flag of the NaN box: 0 none, 1 object, 2 string, 4 function.
+    fn type_flag(&self) -> u32 {
+        match self {
+            JsValue::String(_) => 2,
+            JsValue::Object(_) if self.is_function() => 4,
+            JsValue::Object(_) => 1,
+            _ => 0,
+        }
+    }
+}
+
+/// JavaScript's number-to-string for the cases programs meet: integers print without a
+/// fraction, others like Rust's shortest round-trip form.
+pub fn number_to_string(n: f64) -> String {
+    if n.is_nan() {
+        "NaN".into()
+    } else if n.is_infinite() {
+        if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if n == n.trunc() && n.abs() < 1e21 {
+        format!("{}", n as i128)
+    } else {
+        format!("{n}")
+    }
+}
+
+const NAN_HEAD: u64 = 0x7FF8_0000;
+/// At most this many values Go may hold at once; a program above it traps (it leaks values).
+pub const MAX_LIVE_VALUES: usize = 1 << 20;
+
+/// How the table recognises a value it already holds (`wasm_exec.js` keys a `Map` by the value).
+#[derive(Hash, PartialEq, Eq)]
+enum IdKey {
+    Str(Arc<str>),
+    Obj(usize),
+}
+
+/// Go's references to JavaScript values.
+pub struct ValueTable {
+    values: Vec<Option<JsValue>>,
+    counts: Vec<u64>,
+    ids: HashMap<IdKey, u32>,
+    pool: Vec<u32>,
+}
+
+/// The id of the global object.
+pub const GLOBAL_ID: u32 = 5;
+/// The id of the Go object (`this` in `wasm_exec.js`).
+pub const GO_ID: u32 = 6;
+
+impl ValueTable {
+    /// The predefined values, with `global` and `go` at ids 5 and 6.
+    pub fn new(global: JsRef, go: JsRef) -> ValueTable {
+        let values = vec![
+            Some(JsValue::Number(f64::NAN)),
+            Some(JsValue::Number(0.0)),
+            Some(JsValue::Null),
+            Some(JsValue::Bool(true)),
+            Some(JsValue::Bool(false)),
+            Some(JsValue::Object(global.clone())),
+            Some(JsValue::Object(go.clone())),
+        ];
+        let mut ids = HashMap::new();
+        ids.insert(IdKey::Obj(global.ptr()), GLOBAL_ID);
+        ids.insert(IdKey::Obj(go.ptr()), GO_ID);
+        ValueTable {
+            counts: vec![u64::MAX; values.len()],
+            values,
+            ids,
+            pool: Vec::new(),
+        }
+    }
+
+    /// `loadValue`: the value a NaN-boxed reference stands for.
+    pub fn load(&self, raw: u64) -> JsValue {
+        let f = f64::from_bits(raw);
+        if f == 0.0 {
+            return JsValue::Undefined;
+        }
+        if !f.is_nan() {
+            return JsValue::Number(f);
+        }
+        let id = (raw & 0xFFFF_FFFF) as usize;
+        self.values.get(id).cloned().flatten().unwrap_or_default()
+    }
+
+    /// `storeValue`: the NaN-boxed reference for `v`, counting Go's reference.
+    ///
+    /// # Errors
+    /// When Go holds [`MAX_LIVE_VALUES`] values already.
+    pub fn store(&mut self, v: &JsValue) -> Result<u64, String> {
+        let key = match v {
+            JsValue::Number(n) if *n != 0.0 => {
+                if n.is_nan() {
+                    return Ok(NAN_HEAD << 32);
+                }
+                return Ok(n.to_bits());
+            }
+            JsValue::Undefined => return Ok(0),
+            JsValue::Number(_) => return Ok(NAN_HEAD << 32 | 1),
+            JsValue::Null => return Ok(NAN_HEAD << 32 | 2),
+            JsValue::Bool(true) => return Ok(NAN_HEAD << 32 | 3),
+            JsValue::Bool(false) => return Ok(NAN_HEAD << 32 | 4),
+            JsValue::String(s) => IdKey::Str(s.clone()),
+            JsValue::Object(o) => IdKey::Obj(o.ptr()),
+        };
+        let id = match self.ids.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = match self.pool.pop() {
+                    Some(id) => id,
+                    None => {
+                        if self.values.len() >= MAX_LIVE_VALUES {
+                            return Err(format!(
+                                "the program holds more than {MAX_LIVE_VALUES} JavaScript values at once (release `js.Value`s and `js.Func`s it no longer needs)"
+                            ));
+                        }
+                        self.values.push(None);
+                        self.counts.push(0);
+                        (self.values.len() - 1) as u32
+                    }
+                };
+                self.values[id as usize] = Some(v.clone());
+                self.counts[id as usize] = 0;
+                self.ids.insert(key, id);
+                id
+            }
+        };
+        let count = &mut self.counts[id as usize];
+        *count = count.saturating_add(1);
+        Ok(((NAN_HEAD | u64::from(v.type_flag())) << 32) | u64::from(id))
+    }
+
+    /// `finalizeRef`: Go dropped one reference to `id`.
+    pub fn finalize(&mut self, id: u32) {
+        let i = id as usize;
+        let Some(count) = self.counts.get_mut(i) else {
+            return;
+        };
+        if *count == u64::MAX || *count == 0 {
+            return;
+        }
+        *count -= 1;
+        if *count == 0 {
+            if let Some(v) = self.values[i].take() {
+                let key = match &v {
+                    JsValue::String(s) => IdKey::Str(s.clone()),
+                    JsValue::Object(o) => IdKey::Obj(o.ptr()),
+                    _ => return,
+                };
+                self.ids.remove(&key);
+                self.pool.push(id);
+            }
+        }
+    }
+
+    /// How many ids are in use (for tests and stats).
+    pub fn live(&self) -> usize {
+        self.values.iter().filter(|v| v.is_some()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> ValueTable {
+        ValueTable::new(JsRef::new(Class::Plain), JsRef::new(Class::Plain))
+    }
+
+    #[test]
+    fn numbers_are_stored_as_floats_and_zero_nan_undefined_as_predefined_refs() {
+        let mut t = table();
+        assert_eq!(t.store(&JsValue::Number(1.5)).unwrap(), 1.5f64.to_bits());
+        assert_eq!(
+            t.store(&JsValue::Number(0.0)).unwrap(),
+            0x7FF8_0000_0000_0001
+        );
+        assert_eq!(t.store(&JsValue::Undefined).unwrap(), 0);
+        assert!(matches!(t.load(0x7FF8_0000_0000_0002), JsValue::Null));
+        assert!(matches!(t.load(2.5f64.to_bits()), JsValue::Number(n) if n == 2.5));
+    }
+
+    #[test]
+    fn the_same_string_reuses_its_id_until_every_reference_is_finalized() {
+        let mut t = table();
+        let a = t.store(&JsValue::str("hi")).unwrap();
+        let b = t.store(&JsValue::str("hi")).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a >> 32, 0x7FF8_0002);
+        let id = (a & 0xFFFF_FFFF) as u32;
+        t.finalize(id);
+        assert!(matches!(t.load(a), JsValue::String(_)));
+        t.finalize(id);
+        assert!(matches!(t.load(a), JsValue::Undefined));
+        assert_eq!(t.live(), 7);
+    }
+
+    #[test]
+    fn predefined_values_are_never_freed() {
+        let mut t = table();
+        t.finalize(GLOBAL_ID);
+        assert!(matches!(
+            t.load(0x7FF8_0001_0000_0000 | u64::from(GLOBAL_ID)),
+            JsValue::Object(_)
+        ));
+    }
+}

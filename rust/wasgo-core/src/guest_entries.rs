@@ -1,0 +1,114 @@
+//! The main-thread entries of the other guest kinds, on [`ModInstance`]: calling a Go-js
+//! program's `js.FuncOf` functions and delivering signals to them, resuming its timeouts, and
+//! invoking waPC operations. They take `&self` (the store is behind the instance's lock, as
+//! for `call_shared`), so the glue can call them from a shared reference. Each runs under the callback budget through the instance's one
+//! entry path, like [`ModInstance::call`]; the hosts themselves are [`gojs`](crate::gojs) and
+//! [`wapc`](crate::wapc).
+
+use crate::error::WasgoError;
+use crate::gojs;
+use crate::instance::ModInstance;
+use crate::variant::WireVariant;
+use crate::wapc::{self, InvokeError, MAX_NAME, MAX_PAYLOAD};
+
+impl ModInstance {
+    /// Calls the function a Go-js program set on the global object as `name` (with
+    /// `js.Global().Set(name, js.FuncOf(...))`) on the calling (main) thread under the callback
+    /// budget; arguments and result convert as the `godot` object converts them.
+    ///
+    /// # Errors
+    /// [`WasgoError::NoSuchExport`] when the global has no function `name` (or the mod is not a
+    /// Go-js program), [`WasgoError::BadArguments`] when the call throws, and the errors of
+    /// [`ModInstance::call`].
+    pub fn call_js(&self, name: &str, args: Vec<WireVariant>) -> Result<WireVariant, WasgoError> {
+        let label = name.to_string();
+        match self.enter(name, move |store, _| gojs::call_global(store, &label, args))? {
+            Some(r) => gojs::settle(name, r),
+            None => Err(WasgoError::NoSuchExport {
+                module: self.name().to_string(),
+                export: format!("globalThis.{name} (a function set with `js.FuncOf`)"),
+            }),
+        }
+    }
+
+    /// Delivers a signal connected with `godot.connect` to its js function (the glue calls this
+    /// where it would call a `wasgo` mod's `native_callback(callback_id)`).
+    ///
+    /// # Errors
+    /// As [`ModInstance::call_js`]; [`WasgoError::BadArguments`] for an unknown callback id.
+    pub fn call_js_callback(
+        &self,
+        callback_id: i32,
+        args: Vec<WireVariant>,
+    ) -> Result<WireVariant, WasgoError> {
+        let outcome = self.enter("signal callback", move |store, _| {
+            gojs::call_callback(store, callback_id, args)
+        })?;
+        match outcome {
+            Some(r) => gojs::settle("signal callback", r),
+            None => Err(WasgoError::BadArguments(format!(
+                "`{}` has no Go-js callback {callback_id}",
+                self.name()
+            ))),
+        }
+    }
+
+    /// Resumes a Go-js program for every timeout that has fallen due since `main` returned; does
+    /// nothing for other mods or while `main` runs. Call it every frame.
+    ///
+    /// # Errors
+    /// As [`ModInstance::call`] (except `Busy`, which is not an error here).
+    pub fn run_js_timers(&self) -> Result<(), WasgoError> {
+        if self.is_main_running() || !self.status().is_live() {
+            return Ok(());
+        }
+        match self.enter("timers", |store, _| gojs::run_timers(store)) {
+            Err(WasgoError::Busy { .. }) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Whether a Go-js program has a timeout scheduled (so the owner keeps calling
+    /// [`ModInstance::run_js_timers`]).
+    pub fn has_js_timers(&self) -> bool {
+        self.peek_state(gojs::has_timers).unwrap_or(false)
+    }
+
+    /// Invokes waPC operation `operation` with `payload` on the calling (main) thread under the
+    /// callback budget, and returns the guest's response.
+    ///
+    /// # Errors
+    /// [`InvokeError::PayloadTooLarge`] over [`MAX_PAYLOAD`] (nothing runs),
+    /// [`InvokeError::Guest`] when the guest answers with an error (the instance lives on), and
+    /// [`InvokeError::Failed`] with the errors of [`ModInstance::call`] (a trap ends the
+    /// instance) or [`WasgoError::NoSuchExport`] for a mod that is not a waPC guest.
+    pub fn invoke(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, InvokeError> {
+        if payload.len() > MAX_PAYLOAD || operation.len() > MAX_NAME {
+            return Err(InvokeError::PayloadTooLarge {
+                operation: operation.chars().take(64).collect(),
+                len: payload.len().max(operation.len()),
+                limit: MAX_PAYLOAD,
+            });
+        }
+        if !self.has_export("__guest_call") {
+            return Err(WasgoError::NoSuchExport {
+                module: self.name().to_string(),
+                export: "__guest_call (the mod is not a waPC guest)".into(),
+            }
+            .into());
+        }
+        let (op, data) = (operation.as_bytes().to_vec(), payload.to_vec());
+        let (ok, response, error) = self.enter(operation, move |store, instance| {
+            wapc::invoke_in(store, instance, op, data)
+        })?;
+        if ok == 1 {
+            return Ok(response.unwrap_or_default());
+        }
+        Err(InvokeError::Guest {
+            operation: operation.to_string(),
+            message: error
+                .map(|e| String::from_utf8_lossy(&e).into_owned())
+                .unwrap_or_else(|| "the guest reported failure without a message".into()),
+        })
+    }
+}

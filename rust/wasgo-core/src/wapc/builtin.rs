@@ -1,0 +1,148 @@
+//! The built-in `wasgo` waPC binding: the Godot API a `wasgo` mod has, for waPC guests.
+//!
+//! Payloads and replies are Godot Variants in the wire format the `wasgo` ABI uses
+//! ([`WireVariant`], the bytes of Godot's `var_to_bytes`); a request is an `Array`:
+//!
+//! | namespace | operation | payload (`Array`) | reply |
+//! |---|---|---|---|
+//! | `node` | `get` | `[path, property]` | the value |
+//! | `node` | `set` | `[path, property, value]` | `null` |
+//! | `node` | `call` | `[path, method, args...]` | the method's result |
+//! | `game` | `emit` | `[name, payload]` | `null` (sends `mod_event(name, payload)`) |
+//!
+//! `path` is relative to the mod's node. The object host applies the allowlist and the safety
+//! level exactly as for a `wasgo` mod; a denied member answers a host error and sends
+//! `UnexposedCall`.
+
+use super::WapcOperation;
+use crate::error::{HostTrap, KilledTrap, TrapKind};
+use crate::events::ModEvent;
+use crate::objects::{ObjectError, ObjectOp, ObjectReply};
+use crate::state::InstanceState;
+use crate::variant::WireVariant;
+use wasmtime::Caller;
+
+/// The name of the built-in binding.
+pub const BINDING: &str = "wasgo";
+
+fn text(v: Option<&WireVariant>) -> Option<String> {
+    match v? {
+        WireVariant::String(s) | WireVariant::StringName(s) | WireVariant::NodePath(s) => {
+            Some(s.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Runs a `wasgo` binding operation; `Ok(Err(message))` is a host error.
+pub(crate) fn call(
+    caller: &mut Caller<'_, InstanceState>,
+    op: &WapcOperation,
+    payload: &[u8],
+) -> wasmtime::Result<Result<Vec<u8>, String>> {
+    let items = match WireVariant::decode(payload) {
+        Ok(WireVariant::Array(items)) => items,
+        Ok(_) => {
+            return Ok(Err(format!(
+                "`{op}` expects an Array payload (Godot's `var_to_bytes`)"
+            )))
+        }
+        Err(e) => return Ok(Err(format!("`{op}` cannot decode its payload: {e}"))),
+    };
+    let usage = |shape: &str| Ok(Err(format!("`{op}` expects the payload {shape}")));
+    let (first, second) = (text(items.first()), text(items.get(1)));
+    let request = match (op.namespace.as_str(), op.operation.as_str()) {
+        ("game", "emit") => match first {
+            Some(name) => Request::Direct(ObjectOp::Emit {
+                name,
+                payload: items.get(1).cloned().unwrap_or(WireVariant::Nil),
+            }),
+            None => return usage("[name, payload]"),
+        },
+        ("node", "get") => match (first, second) {
+            (Some(path), Some(name)) => {
+                Request::OnNode(path, Box::new(move |handle| ObjectOp::Get { handle, name }))
+            }
+            _ => return usage("[path, property]"),
+        },
+        ("node", "set") => match (first, second, items.get(2)) {
+            (Some(path), Some(name), Some(value)) => {
+                let value = value.clone();
+                Request::OnNode(
+                    path,
+                    Box::new(move |handle| ObjectOp::Set {
+                        handle,
+                        name,
+                        value,
+                    }),
+                )
+            }
+            _ => return usage("[path, property, value]"),
+        },
+        ("node", "call") => match (first, second) {
+            (Some(path), Some(method)) => {
+                let args = items[2..].to_vec();
+                Request::OnNode(
+                    path,
+                    Box::new(move |handle| ObjectOp::Call {
+                        handle,
+                        method,
+                        args,
+                    }),
+                )
+            }
+            _ => return usage("[path, method, args...]"),
+        },
+        _ => {
+            let level = caller.data().level;
+            caller.data().emit(ModEvent::UnexposedCall {
+                function: op.to_string(),
+                level,
+            });
+            return Ok(Err(format!("the waPC operation `{op}` does not exist in the built-in `wasgo` binding (safety level {level}); see the README's waPC operation table")));
+        }
+    };
+    let state = caller.data();
+    let (key, level, kill) = (state.key, state.level, state.kill.clone());
+    let hosts = state.hosts.clone();
+    let host = hosts.objects.clone();
+    let outcome = hosts
+        .bridge
+        .run(&kill, move || match request {
+            Request::Direct(op) => host.run(key, level, op),
+            Request::OnNode(path, make) => {
+                let handle = match host.run(key, level, ObjectOp::GetNode { from: 0, path })? {
+                    ObjectReply::Int(h) if h > 0 => h,
+                    _ => return Err(ObjectError::failed(-1, "no node at that path")),
+                };
+                let reply = host.run(key, level, make(handle));
+                let _ = host.run(key, level, ObjectOp::Release { handle });
+                reply
+            }
+        })
+        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    Ok(match outcome {
+        Ok(ObjectReply::Value(v)) => Ok(v.encode()),
+        Ok(ObjectReply::Int(_)) => Ok(WireVariant::Nil.encode()),
+        Err(ObjectError::Failed { message, .. }) => Err(format!("`{op}` failed: {message}")),
+        Err(ObjectError::Denied { member }) => {
+            caller.data().emit(ModEvent::UnexposedCall {
+                function: member.clone(),
+                level,
+            });
+            Err(format!(
+                "`{op}`: `{member}` is not exposed at safety level {level}"
+            ))
+        }
+        Err(ObjectError::Trap(message)) => {
+            return Err(HostTrap::new(TrapKind::HostCall, message).into_error())
+        }
+    })
+}
+
+/// What to run on the main thread.
+enum Request {
+    Direct(ObjectOp),
+    /// An operation on the node at a path (found first, released after).
+    OnNode(String, Box<dyn FnOnce(i32) -> ObjectOp + Send>),
+}

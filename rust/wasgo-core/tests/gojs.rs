@@ -1,0 +1,332 @@
+//! Go `GOOS=js` programs built with the stock toolchain (`mods/tests/gojs_*`): output, sleeping,
+//! exit codes, panics, `js.FuncOf` functions called from the host, the `godot` object against a
+//! fake object host, safety levels and kills.
+
+mod guest_mods;
+
+use parking_lot::Mutex;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasgo_core::variant::Vector2;
+use wasgo_core::*;
+
+/// Records every op; node handle 7 is a Node2D at (1.5, 2.5).
+#[derive(Default)]
+struct FakeHost {
+    seen: Mutex<Vec<ObjectOp>>,
+}
+
+impl ObjectHost for FakeHost {
+    fn run(
+        &self,
+        _k: InstanceKey,
+        _l: SafetyLevel,
+        op: ObjectOp,
+    ) -> Result<ObjectReply, ObjectError> {
+        self.seen.lock().push(op.clone());
+        match op {
+            ObjectOp::GetNode { .. } => Ok(ObjectReply::Int(7)),
+            ObjectOp::Get { handle: 7, name } if name == "position" => Ok(ObjectReply::Value(
+                WireVariant::Vector2(Vector2::new(1.5, 2.5)),
+            )),
+            _ => Ok(ObjectReply::Int(0)),
+        }
+    }
+}
+
+fn runtime(host: Arc<FakeHost>) -> Arc<Runtime> {
+    let hosts = Hosts {
+        objects: host,
+        ..Hosts::detached()
+    };
+    // Go modules are large: compile each once (serialised, into a shared disk cache), and give
+    // the compile all the time a loaded test machine needs.
+    let config = RuntimeConfig {
+        cache_dir: Some(guest_mods::repo_root().join("target/test-mods/cache")),
+        compile_timeout: Duration::from_secs(600),
+        ..RuntimeConfig::default()
+    };
+    Runtime::new(config, hosts).unwrap()
+}
+
+static COMPILING: Mutex<()> = Mutex::new(());
+
+fn start(rt: &Arc<Runtime>, name: &str, args: &[&str]) -> Option<ModInstance> {
+    let bytes = guest_mods::test_mod(name)?;
+    let module = {
+        let _one_at_a_time = COMPILING.lock();
+        rt.compile(&bytes, name).unwrap()
+    };
+    assert_eq!(module.guest_kind(), GuestKind::GoJs);
+    let config = InstanceConfig {
+        name: name.into(),
+        level: SafetyLevel::Safe,
+        limits: Limits {
+            memory_bytes: 256 << 20,
+            callback_budget: Duration::from_millis(500),
+            main_timeout: None,
+            ..Limits::default()
+        },
+        args: args.iter().map(|a| a.to_string()).collect(),
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: rt.next_instance_key(),
+        network: Default::default(),
+    };
+    let mut inst = ModInstance::new(rt, &module, config).unwrap();
+    assert_eq!(inst.main_kind(), Some(MainKind::GoJs));
+    assert!(inst.start_main().unwrap());
+    Some(inst)
+}
+
+/// Collects events until `done` holds for them, for up to 20 s (a bound for a hung test, not a
+/// timing assertion), serving the main-thread bridge meanwhile.
+fn events_until(
+    rt: &Runtime,
+    inst: &ModInstance,
+    done: impl Fn(&[ModEvent]) -> bool,
+) -> Vec<ModEvent> {
+    let mut all = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        rt.bridge().run_pending(Duration::from_millis(5));
+        all.extend(inst.drain_events());
+        if done(&all) {
+            return all;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("timed out waiting; events so far: {all:#?}");
+}
+
+fn stdout(events: &[ModEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ModEvent::Output {
+                source: OutputSource::Stdout,
+                text,
+            } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn has_line(events: &[ModEvent], line: &str) -> bool {
+    stdout(events).iter().any(|l| l == line)
+}
+
+#[test]
+fn a_stock_go_program_prints_sleeps_uses_goroutines_and_exits_with_its_code() {
+    let rt = runtime(Arc::default());
+    let Some(inst) = start(&rt, "gojs_basic", &[]) else {
+        return;
+    };
+    let events = events_until(&rt, &inst, |e| {
+        e.iter().any(|e| matches!(e, ModEvent::Finished { .. }))
+    });
+    let out = stdout(&events);
+    for line in [
+        "hello from go",
+        "slept: true",
+        "year ok: true",
+        "random: 32 true",
+        "map: [a b c] 2",
+        "sum: 14",
+    ] {
+        assert!(out.iter().any(|l| l == line), "missing `{line}` in {out:?}");
+    }
+    assert!(events.contains(&ModEvent::Output {
+        source: OutputSource::Stderr,
+        text: "to stderr".into()
+    }));
+    assert!(events.contains(&ModEvent::Finished { exit_code: 3 }));
+    assert_eq!(inst.status(), ModStatus::Exited);
+}
+
+#[test]
+fn a_go_panic_is_a_trap_with_the_go_message() {
+    let rt = runtime(Arc::default());
+    let Some(inst) = start(&rt, "gojs_panic", &[]) else {
+        return;
+    };
+    let events = events_until(&rt, &inst, |e| {
+        e.iter().any(|e| matches!(e, ModEvent::Trapped { .. }))
+    });
+    assert!(has_line(&events, "about to panic"));
+    let message = events
+        .iter()
+        .find_map(|e| match e {
+            ModEvent::Trapped { message } => Some(message.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(message.contains("panic: boom from go"), "{message}");
+    assert_eq!(inst.status(), ModStatus::Trapped);
+}
+
+/// Starts `gojs_callback` and waits until it blocks in `select {}`.
+fn callback_mod(host: Arc<FakeHost>) -> Option<(Arc<Runtime>, ModInstance)> {
+    let rt = runtime(host);
+    let inst = start(&rt, "gojs_callback", &[])?;
+    events_until(&rt, &inst, |e| has_line(e, "ready"));
+    // `run` has returned: the program lives on its callbacks.
+    let t = Instant::now();
+    while inst.is_main_running() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(inst.status(), ModStatus::Finished);
+    Some((rt, inst))
+}
+
+#[test]
+fn a_js_func_set_on_the_global_answers_call_js_after_main_blocks() {
+    let Some((_rt, inst)) = callback_mod(Arc::default()) else {
+        return;
+    };
+    let sum = inst
+        .call_js("add", vec![WireVariant::Int(2), WireVariant::Int(40)])
+        .unwrap();
+    assert_eq!(sum, WireVariant::Int(42));
+    let greeting = inst
+        .call_js("greet", vec![WireVariant::String("godot".into())])
+        .unwrap();
+    assert_eq!(greeting, WireVariant::String("hello, godot".into()));
+    assert!(matches!(
+        inst.call_js("missing", vec![]),
+        Err(WasgoError::NoSuchExport { .. })
+    ));
+    // Still alive after all that.
+    assert_eq!(
+        inst.call_js("add", vec![WireVariant::Int(1), WireVariant::Int(1)])
+            .unwrap(),
+        WireVariant::Int(2)
+    );
+}
+
+#[test]
+fn the_godot_object_moves_a_node_through_the_object_host() {
+    let host = Arc::new(FakeHost::default());
+    let Some((_rt, inst)) = callback_mod(host.clone()) else {
+        return;
+    };
+    let x = inst
+        .call_js(
+            "move",
+            vec![
+                WireVariant::String("../Target".into()),
+                WireVariant::Float(2.0),
+            ],
+        )
+        .unwrap();
+    assert_eq!(x, WireVariant::Float(3.5));
+    let seen = host.seen.lock().clone();
+    assert!(seen.contains(&ObjectOp::GetNode {
+        from: 0,
+        path: "../Target".into()
+    }));
+    assert!(seen.contains(&ObjectOp::Set {
+        handle: 7,
+        name: "position".into(),
+        value: WireVariant::Vector2(Vector2::new(3.5, 2.5)),
+    }));
+}
+
+#[test]
+fn a_connected_signal_reaches_its_js_func_callback() {
+    let host = Arc::new(FakeHost::default());
+    let Some((_rt, inst)) = callback_mod(host.clone()) else {
+        return;
+    };
+    inst.call_js(
+        "listen",
+        vec![
+            WireVariant::String("Button".into()),
+            WireVariant::String("pressed".into()),
+        ],
+    )
+    .unwrap();
+    let callback_id = host
+        .seen
+        .lock()
+        .iter()
+        .find_map(|op| match op {
+            ObjectOp::Connect {
+                handle: 7,
+                signal,
+                callback_id,
+            } if signal == "pressed" => Some(*callback_id),
+            _ => None,
+        })
+        .expect("a Connect op");
+    let n = inst
+        .call_js_callback(callback_id, vec![WireVariant::String("left".into())])
+        .unwrap();
+    assert_eq!(n, WireVariant::Int(1));
+    assert!(has_line(&inst.drain_events(), "signal: left"));
+    assert!(host.seen.lock().contains(&ObjectOp::Emit {
+        name: "heard".into(),
+        payload: WireVariant::String("left".into()),
+    }));
+    assert!(matches!(
+        inst.call_js_callback(999, vec![]),
+        Err(WasgoError::BadArguments(_))
+    ));
+}
+
+#[test]
+fn godot_file_write_at_level_1_traps_with_the_contract_error() {
+    let Some((_rt, inst)) = callback_mod(Arc::default()) else {
+        return;
+    };
+    let err = inst.call_js("writeFile", vec![]).unwrap_err();
+    let WasgoError::Trap(info) = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        info.message
+            .contains("call to `godot.fileWrite`, which is not exposed at safety level 1"),
+        "{}",
+        info.message
+    );
+    assert!(inst.drain_events().contains(&ModEvent::UnexposedCall {
+        function: "godot.fileWrite".into(),
+        level: SafetyLevel::Safe,
+    }));
+    assert_eq!(inst.status(), ModStatus::Trapped);
+}
+
+#[test]
+fn a_spinning_js_func_overruns_the_callback_budget() {
+    let Some((_rt, inst)) = callback_mod(Arc::default()) else {
+        return;
+    };
+    let err = inst.call_js("spin", vec![]).unwrap_err();
+    assert!(matches!(err, WasgoError::Trap(_)), "{err:?}");
+}
+
+fn kill_within_10_ms(arg: &str, line: &str) {
+    let rt = runtime(Arc::default());
+    let Some(mut inst) = start(&rt, "gojs_basic", &[arg]) else {
+        return;
+    };
+    events_until(&rt, &inst, |e| has_line(e, line));
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(rt.stats().workers, 1);
+    let t = Instant::now();
+    assert!(inst.kill("test"));
+    let took = t.elapsed();
+    assert!(took < Duration::from_millis(10), "kill took {took:?}");
+    assert_eq!(rt.stats().workers, 0);
+    assert_eq!(inst.status(), ModStatus::Killed);
+}
+
+#[test]
+fn kill_stops_a_sleeping_go_program_within_10_ms() {
+    kill_within_10_ms("sleep", "sleeping");
+}
+
+#[test]
+fn kill_stops_a_spinning_go_program_within_10_ms() {
+    kill_within_10_ms("spin", "spinning");
+}

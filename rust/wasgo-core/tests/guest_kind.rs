@@ -1,0 +1,106 @@
+//! Guest kind detection: each kind is recognised by its imports and exports, and a module that
+//! mixes kinds or lacks an export of its kind is refused at load with a message naming it.
+
+use wasgo_core::*;
+
+fn runtime() -> std::sync::Arc<Runtime> {
+    Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap()
+}
+
+fn kind_of(wat: &str) -> Result<GuestKind, String> {
+    runtime()
+        .compile(wat.as_bytes(), "probe")
+        .map(|m| m.guest_kind())
+        .map_err(|e| e.to_string())
+}
+
+const GOJS_EXPORTS: &str = r#"
+  (memory (export "mem") 1)
+  (func (export "run") (param i32 i32))
+  (func (export "resume"))
+  (func (export "getsp") (result i32) (i32.const 0))"#;
+
+#[test]
+fn wasgo_wasi_and_empty_modules_are_wasgo_mods() {
+    assert_eq!(kind_of("(module)"), Ok(GuestKind::Wasgo));
+    assert_eq!(
+        kind_of(
+            r#"(module (import "wasgo" "log" (func (param i32 i32 i32))) (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))))"#
+        ),
+        Ok(GuestKind::Wasgo)
+    );
+    assert_eq!(GuestKind::Wasgo.as_str(), "wasgo");
+}
+
+#[test]
+fn a_module_importing_gojs_with_the_go_exports_is_gojs() {
+    let wat =
+        format!(r#"(module (import "gojs" "runtime.wasmExit" (func (param i32))) {GOJS_EXPORTS})"#);
+    assert_eq!(kind_of(&wat), Ok(GuestKind::GoJs));
+    assert_eq!(GuestKind::GoJs.as_str(), "gojs");
+}
+
+#[test]
+fn a_module_exporting_guest_call_and_importing_wapc_is_wapc() {
+    let wat = r#"(module
+      (import "wapc" "__guest_request" (func (param i32 i32)))
+      (memory (export "memory") 1)
+      (func (export "__guest_call") (param i32 i32) (result i32) (i32.const 1)))"#;
+    assert_eq!(kind_of(wat), Ok(GuestKind::Wapc));
+    assert_eq!(GuestKind::Wapc.as_str(), "wapc");
+}
+
+#[test]
+fn a_gojs_module_missing_go_exports_is_refused_naming_them() {
+    let wat = r#"(module (import "gojs" "debug" (func (param i32))) (memory (export "mem") 1) (func (export "run") (param i32 i32)))"#;
+    let err = kind_of(wat).unwrap_err();
+    assert!(err.contains("does not export `resume`, `getsp`"), "{err}");
+    assert!(err.contains("GOOS=js"), "{err}");
+}
+
+#[test]
+fn a_wapc_module_without_guest_call_is_refused() {
+    let err =
+        kind_of(r#"(module (import "wapc" "__console_log" (func (param i32 i32))))"#).unwrap_err();
+    assert!(err.contains("does not export `__guest_call`"), "{err}");
+}
+
+#[test]
+fn modules_mixing_kinds_are_refused_naming_both() {
+    let wat = format!(
+        r#"(module (import "gojs" "debug" (func (param i32))) (import "wasgo" "log" (func (param i32 i32 i32))) {GOJS_EXPORTS})"#
+    );
+    let err = kind_of(&wat).unwrap_err();
+    assert!(err.contains("imports both `gojs` and `wasgo`"), "{err}");
+    let wat = format!(
+        r#"(module (import "gojs" "debug" (func (param i32))) (import "wapc" "__console_log" (func (param i32 i32))) {GOJS_EXPORTS})"#
+    );
+    let err = kind_of(&wat).unwrap_err();
+    assert!(err.contains("imports both `gojs` and `wapc`"), "{err}");
+}
+
+#[test]
+fn unknown_gojs_imports_link_to_stubs_with_a_warning() {
+    let rt = runtime();
+    let wat = format!(
+        r#"(module (import "gojs" "runtime.noSuchThing" (func (param i32))) (import "gojs" "debug" (func (param i32))) {GOJS_EXPORTS})"#
+    );
+    let module = rt.compile(wat.as_bytes(), "stubbed").unwrap();
+    let unexposed = module.unexposed_imports(rt.hosts(), SafetyLevel::Safe);
+    assert_eq!(unexposed, vec!["gojs.runtime.noSuchThing".to_string()]);
+    let config = InstanceConfig {
+        name: "stubbed".into(),
+        level: SafetyLevel::Safe,
+        limits: Limits::default(),
+        args: vec![],
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: rt.next_instance_key(),
+        network: Default::default(),
+    };
+    let inst = ModInstance::new(&rt, &module, config).unwrap();
+    assert!(inst.drain_events().iter().any(|e| matches!(
+        e,
+        ModEvent::LinkWarning { function, .. } if function == "gojs.runtime.noSuchThing"
+    )));
+}

@@ -1,0 +1,241 @@
+//! waPC guests (`mods/tests/wapc_echo`, built with the published `wapc-guest` crate): `invoke`,
+//! host operations registered by the game, the built-in `wasgo` binding, levels, limits, traps.
+
+mod guest_mods;
+
+use parking_lot::Mutex;
+use std::sync::Arc;
+use std::time::Duration;
+use wasgo_core::wapc::{InvokeError, WapcHandler, WapcOperation, MAX_PAYLOAD};
+use wasgo_core::*;
+
+/// Records object ops; the node at any path is handle 3.
+#[derive(Default)]
+struct FakeHost {
+    seen: Mutex<Vec<ObjectOp>>,
+}
+
+impl ObjectHost for FakeHost {
+    fn run(
+        &self,
+        _k: InstanceKey,
+        _l: SafetyLevel,
+        op: ObjectOp,
+    ) -> Result<ObjectReply, ObjectError> {
+        self.seen.lock().push(op.clone());
+        match op {
+            ObjectOp::GetNode { .. } => Ok(ObjectReply::Int(3)),
+            ObjectOp::Set { name, .. } if name == "secret" => Err(ObjectError::Denied {
+                member: "Node2D.secret".into(),
+            }),
+            _ => Ok(ObjectReply::Int(0)),
+        }
+    }
+}
+
+fn config(rt: &Runtime, name: &str, level: SafetyLevel) -> InstanceConfig {
+    InstanceConfig {
+        name: name.into(),
+        level,
+        limits: Limits {
+            memory_bytes: 64 << 20,
+            callback_budget: Duration::from_millis(500),
+            ..Limits::default()
+        },
+        args: vec![],
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: rt.next_instance_key(),
+        network: Default::default(),
+    }
+}
+
+fn setup(level: SafetyLevel) -> Option<(Arc<Runtime>, Arc<FakeHost>, ModInstance)> {
+    let bytes = guest_mods::test_mod("wapc_echo")?;
+    let host = Arc::new(FakeHost::default());
+    let hosts = Hosts {
+        objects: host.clone(),
+        ..Hosts::detached()
+    };
+    let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
+    let rank: Arc<dyn WapcHandler> =
+        Arc::new(|_k: InstanceKey, _op: &WapcOperation, p: Vec<u8>| {
+            Ok::<_, String>(format!("rank of {}", String::from_utf8_lossy(&p)).into_bytes())
+        });
+    rt.hosts().wapc.register(
+        WapcOperation::new("game", "scores", "rank"),
+        SafetyLevel::Safe,
+        rank,
+    );
+    let admin: Arc<dyn WapcHandler> =
+        Arc::new(|_k: InstanceKey, _op: &WapcOperation, _p: Vec<u8>| {
+            Ok::<_, String>(b"ok".to_vec())
+        });
+    rt.hosts().wapc.register(
+        WapcOperation::new("game", "admin", "reset"),
+        SafetyLevel::Unsafe,
+        admin,
+    );
+    let module = rt.compile(&bytes, "wapc_echo").unwrap();
+    assert_eq!(module.guest_kind(), GuestKind::Wapc);
+    let inst = ModInstance::new(&rt, &module, config(&rt, "wapc_echo", level)).unwrap();
+    Some((rt, host, inst))
+}
+
+fn call_payload(binding: &str, namespace: &str, operation: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut p = format!("{binding}\0{namespace}\0{operation}\0").into_bytes();
+    p.extend_from_slice(bytes);
+    p
+}
+
+fn guest_error(r: Result<Vec<u8>, InvokeError>) -> String {
+    match r {
+        Err(InvokeError::Guest { message, .. }) => message,
+        other => panic!("expected a guest error, got {other:?}"),
+    }
+}
+
+#[test]
+fn invoke_answers_with_the_guest_response() {
+    let Some((_rt, _host, inst)) = setup(SafetyLevel::Safe) else {
+        return;
+    };
+    assert_eq!(inst.invoke("echo", b"hello waPC").unwrap(), b"hello waPC");
+    assert_eq!(inst.invoke("echo", &[]).unwrap(), b"");
+    let message = guest_error(inst.invoke("nope", b""));
+    assert!(
+        message.contains("No handler registered for function nope"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_registered_host_operation_answers_the_guest() {
+    let Some((_rt, _host, inst)) = setup(SafetyLevel::Safe) else {
+        return;
+    };
+    let reply = inst
+        .invoke("call", &call_payload("game", "scores", "rank", b"ada"))
+        .unwrap();
+    assert_eq!(reply, b"rank of ada");
+}
+
+#[test]
+fn unregistered_and_above_level_operations_are_host_errors_with_unexposed_call() {
+    let Some((_rt, _host, inst)) = setup(SafetyLevel::Safe) else {
+        return;
+    };
+    let message = guest_error(inst.invoke("call", &call_payload("game", "scores", "missing", b"")));
+    assert!(
+        message.contains("`game/scores/missing` is not registered"),
+        "{message}"
+    );
+    assert!(message.contains("safety level 1"), "{message}");
+    let message = guest_error(inst.invoke("call", &call_payload("game", "admin", "reset", b"")));
+    assert!(
+        message.contains("`game/admin/reset` needs safety level 3"),
+        "{message}"
+    );
+    let events = inst.drain_events();
+    for function in ["game/scores/missing", "game/admin/reset"] {
+        assert!(events.contains(&ModEvent::UnexposedCall {
+            function: function.into(),
+            level: SafetyLevel::Safe
+        }));
+    }
+    // The instance lives on.
+    assert_eq!(inst.invoke("echo", b"x").unwrap(), b"x");
+}
+
+#[test]
+fn the_wasgo_binding_sets_a_node_property() {
+    let Some((_rt, host, inst)) = setup(SafetyLevel::Safe) else {
+        return;
+    };
+    let position = WireVariant::Vector2(wasgo_core::variant::Vector2::new(4.0, 5.0));
+    let request = WireVariant::Array(vec![
+        WireVariant::String("../Target".into()),
+        WireVariant::String("position".into()),
+        position.clone(),
+    ]);
+    let reply = inst
+        .invoke(
+            "call",
+            &call_payload("wasgo", "node", "set", &request.encode()),
+        )
+        .unwrap();
+    assert_eq!(WireVariant::decode(&reply).unwrap(), WireVariant::Nil);
+    let seen = host.seen.lock().clone();
+    assert!(seen.contains(&ObjectOp::Set {
+        handle: 3,
+        name: "position".into(),
+        value: position
+    }));
+    assert!(seen.contains(&ObjectOp::Release { handle: 3 }));
+    // A member the allowlist denies is a host error and an `UnexposedCall`.
+    let denied = WireVariant::Array(vec![
+        WireVariant::String("../Target".into()),
+        WireVariant::String("secret".into()),
+        WireVariant::Int(1),
+    ]);
+    let message = guest_error(inst.invoke(
+        "call",
+        &call_payload("wasgo", "node", "set", &denied.encode()),
+    ));
+    assert!(
+        message.contains("`Node2D.secret` is not exposed at safety level 1"),
+        "{message}"
+    );
+    assert!(inst.drain_events().contains(&ModEvent::UnexposedCall {
+        function: "Node2D.secret".into(),
+        level: SafetyLevel::Safe
+    }));
+}
+
+#[test]
+fn oversized_payloads_are_refused_and_the_instance_lives_on() {
+    let Some((_rt, _host, inst)) = setup(SafetyLevel::Safe) else {
+        return;
+    };
+    let too_big = vec![0u8; MAX_PAYLOAD + 1];
+    assert!(matches!(
+        inst.invoke("echo", &too_big),
+        Err(InvokeError::PayloadTooLarge { .. })
+    ));
+    let message = guest_error(inst.invoke("big", b""));
+    assert!(message.contains("over the waPC limit"), "{message}");
+    assert_eq!(inst.invoke("echo", b"still here").unwrap(), b"still here");
+}
+
+#[test]
+fn a_trap_ends_the_instance_and_the_runtime_stays_usable() {
+    let Some((rt, _host, inst)) = setup(SafetyLevel::Safe) else {
+        return;
+    };
+    assert!(matches!(
+        inst.invoke("trap", b""),
+        Err(InvokeError::Failed(WasgoError::Trap(_)))
+    ));
+    assert_eq!(inst.status(), ModStatus::Trapped);
+    assert!(matches!(
+        inst.invoke("echo", b""),
+        Err(InvokeError::Failed(WasgoError::Ended { .. }))
+    ));
+    // A new instance of the same module works.
+    let bytes = guest_mods::test_mod("wapc_echo").unwrap();
+    let module = rt.compile(&bytes, "wapc_echo").unwrap();
+    let again = ModInstance::new(&rt, &module, config(&rt, "again", SafetyLevel::Safe)).unwrap();
+    assert_eq!(again.invoke("echo", b"ok").unwrap(), b"ok");
+}
+
+#[test]
+fn console_log_becomes_an_output_line() {
+    let Some((_rt, _host, inst)) = setup(SafetyLevel::Safe) else {
+        return;
+    };
+    inst.invoke("log", b"from the guest").unwrap();
+    assert!(inst.drain_events().contains(&ModEvent::Output {
+        source: OutputSource::Stdout,
+        text: "from the guest".into()
+    }));
+}
