@@ -13,6 +13,8 @@
 ## | leaderboard | AssemblyScript | every 2 s posts the standings as `mod_event("leaderboard", ...)` |
 ## | archivist | Go | saves the record to `user://mods/archivist/highscore.txt` (level 2, `files`) |
 ## | bonus | WAT | every 1.5 s, +5 to the newest player |
+## | announcer | Go (`GOOS=js`) | announces each joiner from a `js.FuncOf` signal handler; crowns the winner (`call_export("spotlight")`) |
+## | ranker | Rust (waPC) | answers `invoke("rank", ...)` every 2 s; calls the game's waPC operation `arena/hud/banner` |
 ## | hostile | Rust | tries a file at level 1, an endless loop and unbounded memory, one node each |
 ##
 ## It prints a transcript (`[  1.20s] greeter (Zig): ...`). Headless (`cargo xtask run`), the round
@@ -34,6 +36,7 @@ const HOSTILE_TRICKS := [
 	{"at": 3.5, "node": "memory", "export": "eat_memory"},
 ]
 const RECORD_FILE := "user://mods/archivist/highscore.txt"
+const RANK_EVERY_S := 2.0
 ## The circle the mover mod keeps the players on (see mods/examples/rust/src/lib.rs).
 const CIRCLE_CENTER := Vector2(320, 180)
 const CIRCLE_RADIUS := 120.0
@@ -59,6 +62,9 @@ var _clock := 0.0
 ## The round starts once every mod is compiled (they compile in the background).
 var _open := false
 var _next_join := 0.3
+var _next_rank := RANK_EVERY_S
+## The leader the waPC ranker last put on the banner (through `arena/hud/banner`).
+var _banner := ""
 var _tricks_done := 0
 var _round_over := false
 var _frames_after_hostility := 0
@@ -79,6 +85,9 @@ func _ready() -> void:
 			PackedStringArray(f[2]), PackedStringArray(f[3]), 1)
 		if error != OK:
 			_say("game", "cannot register game.%s: %s" % [f[0], WasmEngine.get_last_error()])
+	var wapc_error := WasmEngine.register_wapc_handler("arena", "hud", "banner", _on_banner, 1)
+	if wapc_error != OK:
+		_say("game", "cannot register arena/hud/banner: %s" % WasmEngine.get_last_error())
 	# Level 2 for the archivist's files; every other mod asks for level 1 on its node.
 	ProjectSettings.set_setting("wasgo/safety/level", 2)
 	_add_mod("mover", "Rust", 1)
@@ -87,6 +96,8 @@ func _ready() -> void:
 	_add_mod("leaderboard", "AssemblyScript", 1)
 	_add_mod("archivist", "Go", 2, ["files"])
 	_add_mod("bonus", "WAT", 1)
+	_add_mod("announcer", "Go-js", 1)
+	_add_mod("ranker", "waPC Rust", 1)
 	for trick: Dictionary in HOSTILE_TRICKS:
 		_add_mod("hostile", "Rust", 1, [], trick["node"], {"memory_limit_mb": 16})
 	# A mod's `wasm_file` compiles on a background thread (the frames keep coming); the round
@@ -101,6 +112,7 @@ func _ready() -> void:
 func _exit_tree() -> void:
 	for f: Array in GAME_FUNCTIONS:
 		WasmEngine.unregister_function("game", f[0])
+	WasmEngine.unregister_wapc_handler("arena", "hud", "banner")
 
 
 func _process(delta: float) -> void:
@@ -112,6 +124,9 @@ func _process(delta: float) -> void:
 	if _clock >= _next_join and players.size() < PLAYER_NAMES.size():
 		_next_join += JOIN_EVERY_S
 		_join(players.size())
+	if _clock >= _next_rank:
+		_next_rank += RANK_EVERY_S
+		_rank()
 	if _tricks_done < HOSTILE_TRICKS.size() and _clock >= HOSTILE_TRICKS[_tricks_done]["at"]:
 		_hostile_trick(HOSTILE_TRICKS[_tricks_done])
 		_tricks_done += 1
@@ -162,6 +177,16 @@ func _valid(index: int) -> bool:
 	return index >= 0 and index < players.size()
 
 
+## The waPC operation `arena/hud/banner`: the ranker names the leader.
+func _on_banner(payload: PackedByteArray) -> Variant:
+	var text := payload.get_string_from_utf8()
+	if text.length() > 80:
+		return "a banner holds at most 80 characters"
+	_banner = text
+	_mod_said("ranker", "ranker (waPC Rust)", "banner: " + text)
+	return PackedByteArray()
+
+
 # --- the round ------------------------------------------------------------------------------
 
 func _join(index: int) -> void:
@@ -192,6 +217,22 @@ func _hostile_trick(trick: Dictionary) -> void:
 		_note("hostile: " + trick["node"], "call_export failed: " + node.get_last_error())
 
 
+## Asks the waPC ranker for the standings (`invoke("rank", "name=score" lines)`).
+func _rank() -> void:
+	var ranker: Node = _mods.get("ranker")
+	if ranker == null or players.is_empty():
+		return
+	var lines: PackedStringArray = []
+	for p: Dictionary in players:
+		lines.append("%s=%d" % [p["name"], p["score"]])
+	var reply: PackedByteArray = ranker.invoke("rank", "\n".join(lines).to_utf8_buffer())
+	if reply.is_empty():
+		_note("ranker", "invoke failed: " + ranker.get_last_error())
+		_say("ranker (waPC Rust)", "invoke(\"rank\") failed: " + ranker.get_last_error())
+	else:
+		_mod_said("ranker", "ranker (waPC Rust)", "rank: " + reply.get_string_from_utf8())
+
+
 func _end_round() -> void:
 	_round_over = true
 	_say("game", "the round is over after %.1f s and %d frames of mods at work" % [_clock, Engine.get_process_frames()])
@@ -200,6 +241,11 @@ func _end_round() -> void:
 		archivist.call_export("report", [])
 	var ranking := players.duplicate()
 	ranking.sort_custom(func(a: Dictionary, b: Dictionary) -> bool: return a["score"] > b["score"])
+	var announcer: Node = _mods.get("announcer")
+	if announcer and not ranking.is_empty():
+		var crowned: Variant = announcer.call_export("spotlight", [ranking[0]["name"], ranking[0]["score"]])
+		if crowned == null:
+			_say("announcer (Go-js)", "spotlight failed: " + announcer.get_last_error())
 	for i in ranking.size():
 		_say("game", "final #%d: %s with %d points" % [i + 1, ranking[i]["name"], ranking[i]["score"]])
 	var problems := _verdict()
@@ -225,6 +271,8 @@ func _verdict() -> PackedStringArray:
 		"leaderboard": "leaderboard #",
 		"archivist": "new record",
 		"bonus": "bonus: +5",
+		"announcer": "now entering the arena",
+		"ranker": "rank: 1. ",
 	}
 	for mod_name: String in want:
 		if not _saw(mod_name, want[mod_name]):
@@ -235,6 +283,16 @@ func _verdict() -> PackedStringArray:
 			greetings += 1
 	if greetings != players.size():
 		problems.append("greeter welcomed %d of %d players" % [greetings, players.size()])
+	var announced := 0
+	for line in seen.get("announcer", []):
+		if line.contains("now entering the arena"):
+			announced += 1
+	if announced != players.size():
+		problems.append("announcer announced %d of %d players" % [announced, players.size()])
+	if not _saw("announcer", "takes the crown"):
+		problems.append("announcer crowned nobody (`spotlight`)")
+	if _banner == "":
+		problems.append("ranker never called arena/hud/banner")
 	if not FileAccess.file_exists(RECORD_FILE):
 		problems.append("archivist saved no %s" % RECORD_FILE)
 	for trick: Dictionary in HOSTILE_TRICKS:
@@ -245,7 +303,7 @@ func _verdict() -> PackedStringArray:
 		problems.append("the file write at level 1 did not emit unexposed_call")
 	if _frames_after_hostility < 10:
 		problems.append("the game ran only %d frames after the hostile tricks" % _frames_after_hostility)
-	for mod_name in ["scorekeeper", "leaderboard", "bonus"]:
+	for mod_name in ["scorekeeper", "leaderboard", "bonus", "ranker"]:
 		if not _acted_after_hostility.has(mod_name):
 			problems.append("%s did not go on after the hostile tricks" % mod_name)
 	var off_circle := 0

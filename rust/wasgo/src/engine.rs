@@ -150,6 +150,47 @@ impl WasmEngine {
         }
     }
 
+    /// Exposes a waPC host operation to waPC mods: a guest's `host_call(binding, namespace,
+    /// operation, payload)` calls [param callable] with the payload (a `PackedByteArray`) on the
+    /// main thread; it returns a `PackedByteArray` (the reply) or a `String` (a host error the
+    /// guest receives). Mods below safety [param level] get a host error naming the operation and
+    /// the level, and the node emits `unexposed_call`, as for an unregistered operation. The
+    /// binding `wasgo` is WasGo's own (the Godot API for waPC mods) and is refused. Registering
+    /// the same operation again replaces it.
+    #[func]
+    fn register_wapc_handler(
+        &self,
+        binding: GString,
+        namespace: GString,
+        operation: GString,
+        callable: Callable,
+        #[opt(default = 1)] level: i64,
+    ) -> godot::global::Error {
+        crate::wapc_calls::register(
+            &binding.to_string(),
+            &namespace.to_string(),
+            &operation.to_string(),
+            callable,
+            level,
+        )
+    }
+
+    /// Removes an operation registered with [method register_wapc_handler]; returns whether it
+    /// was registered. Calls to it then get a host error.
+    #[func]
+    fn unregister_wapc_handler(
+        &self,
+        binding: GString,
+        namespace: GString,
+        operation: GString,
+    ) -> bool {
+        crate::wapc_calls::unregister(
+            &binding.to_string(),
+            &namespace.to_string(),
+            &operation.to_string(),
+        )
+    }
+
     /// Opens more of the Godot API to level-1 and level-2 mods, on top of
     /// `addons/wasgo/allowlist.cfg`: [param kind] is "methods", "properties", "signals" (members
     /// of [param class] and its subclasses) or "singletons" (then [param class] is ignored). The

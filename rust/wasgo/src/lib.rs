@@ -56,6 +56,7 @@ mod script_core;
 mod script_delivery;
 mod settings;
 mod state;
+mod wapc_calls;
 
 pub use compiles::WasmModuleRequest;
 pub use engine::WasmEngine;

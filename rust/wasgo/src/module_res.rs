@@ -97,6 +97,19 @@ impl WasmModule {
             .collect()
     }
 
+    /// The guest convention the module follows, read from its imports and exports when it was
+    /// compiled: `"wasgo"` (imports `wasgo` and/or WASI, or nothing), `"gojs"` (built with Go's
+    /// `GOOS=js GOARCH=wasm`: imports `gojs`, exports `run`, `resume`, `getsp`, `mem`) or `"wapc"`
+    /// (a waPC guest: exports `__guest_call`, imports `wapc`). Empty for a module that failed to
+    /// compile. A module mixing kinds, or missing an export its kind needs, does not load.
+    #[func]
+    fn get_guest_kind(&self) -> GString {
+        self.compiled
+            .as_ref()
+            .map(|c| GString::from(c.guest_kind().as_str()))
+            .unwrap_or_default()
+    }
+
     /// The function imports (as "module.name") that are error stubs at safety [param level].
     #[func]
     fn get_unexposed_imports(&self, level: i64) -> PackedStringArray {

@@ -633,6 +633,37 @@ fn table(key: InstanceKey) -> Option<Rc<RefCell<InstanceObjects>>> {
     with_objects(|o| o.instances.borrow().get(&key).cloned()).flatten()
 }
 
+/// Game values handed to a mod that is not called through numbers (a Go-js function's
+/// arguments, a signal's arguments for a Go-js callback): objects become handles the mod may use,
+/// an object it may not reach becomes null, as in [`ObjectOp::CallbackArgs`].
+pub fn values_for_mod(key: InstanceKey, values: &[Variant]) -> Vec<WireVariant> {
+    let Some(table) = table(key) else {
+        return vec![WireVariant::Nil; values.len()];
+    };
+    let Ok(mut objects) = table.try_borrow_mut() else {
+        return vec![WireVariant::Nil; values.len()];
+    };
+    values
+        .iter()
+        .map(|v| objects.reply(v, String::new).unwrap_or(WireVariant::Nil))
+        .collect()
+}
+
+/// A value a mod returned, for the game: handles become their objects.
+///
+/// # Errors
+/// The message of a value the engine cannot hold or a handle that is not live.
+pub fn value_from_mod(key: InstanceKey, value: &WireVariant) -> Result<Variant, String> {
+    let table = table(key).ok_or("the mod has ended")?;
+    let objects = table
+        .try_borrow()
+        .map_err(|_| "the mod's objects are in use".to_string())?;
+    from_wire(value, &*objects).map_err(|e| match e {
+        ObjectError::Failed { message, .. } | ObjectError::Trap(message) => message,
+        ObjectError::Denied { member } => format!("`{member}` is not reachable by the mod"),
+    })
+}
+
 /// Takes the `mod_event`s waiting to be emitted, oldest first.
 pub fn take_mod_events(key: InstanceKey) -> VecDeque<(GString, Variant)> {
     with_outbox(key, |o| o.mod_events.take()).unwrap_or_default()

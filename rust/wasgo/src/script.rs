@@ -240,11 +240,28 @@ impl WasmScript {
     /// raises are emitted after it returns (from inside a handler of one of the node's signals,
     /// by the delivery already in progress). On failure returns `null` and sets
     /// [method get_last_error]. Pass `[]` when the export takes no arguments (gdext 0.5 cannot
-    /// give an Array parameter a default).
+    /// give an Array parameter a default). For a Go `GOOS=js` mod, [param name] is a function
+    /// its program set on the global object with `js.FuncOf` (`js.Global().Set(name, ...)`),
+    /// called with any Variants (objects become handles the mod may use) once `main` has
+    /// returned to wait for events (e.g. in `select {}`); its return value converts back.
     #[func(gd_self)]
     pub fn call_export(this: Gd<Self>, name: GString, args: VarArray) -> Variant {
         let core = Self::core_of(&this);
         crate::script_calls::call_export(&core, &name.to_string(), &args)
+    }
+
+    /// Invokes waPC operation [param operation] with [param payload] on a waPC mod (a module
+    /// whose [method WasmModule.get_guest_kind] is `"wapc"`), on the main thread under the
+    /// callback budget, and returns the guest's response bytes. On failure returns an empty
+    /// array and sets [method get_last_error]: the guest answered with an error (the mod lives
+    /// on), the payload is over the waPC limit (nothing runs), the mod is busy in `main`, not
+    /// started or not a waPC guest; a trap also emits `trapped` and ends the instance. Host
+    /// calls the guest makes meanwhile reach the handlers registered with
+    /// [method WasmEngine.register_wapc_handler].
+    #[func(gd_self)]
+    pub fn invoke(this: Gd<Self>, operation: GString, payload: PackedByteArray) -> PackedByteArray {
+        let core = Self::core_of(&this);
+        crate::script_calls::invoke(&core, &operation.to_string(), &payload)
     }
 
     /// Whether the module exports a function called [param name].

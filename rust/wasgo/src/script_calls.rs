@@ -1,12 +1,16 @@
-//! `WasmScript.call_export`: arguments converted and checked against the export's signature,
-//! the call made through [`ScriptCore::enter`] (so a nested call fails cleanly and no borrow is
-//! held while the mod runs), the events it raised delivered afterwards.
+//! `WasmScript.call_export` and `WasmScript.invoke`: arguments converted and checked against the
+//! export's signature, the call made through [`ScriptCore::enter`] (so a nested call fails cleanly
+//! and no borrow is held while the mod runs), the events it raised delivered afterwards. A Go-js
+//! mod's `call_export` calls the function its program set on the global object (`js.FuncOf`);
+//! `invoke` runs a waPC operation.
 
 use crate::convert;
+use crate::objects;
 use crate::script_core::ScriptCore;
 use godot::prelude::*;
 use std::rc::Rc;
-use wasgo_core::WasgoError;
+use wasgo_core::wapc::InvokeError;
+use wasgo_core::{MainKind, WasgoError};
 
 /// Calls export `name` with `args`; `null` and `get_last_error()` set on failure.
 pub fn call_export(core: &Rc<ScriptCore>, name: &str, args: &VarArray) -> Variant {
@@ -15,6 +19,10 @@ pub fn call_export(core: &Rc<ScriptCore>, name: &str, args: &VarArray) -> Varian
             "cannot call `{name}`: the mod is not started (call start() first)"
         ));
     };
+    if instance.main_kind() == Some(MainKind::GoJs) {
+        drop(instance);
+        return call_js(core, name, args);
+    }
     let Some(sig) = instance.export_signature(name) else {
         return core.fail_value(format!(
             "`{}` has no exported function `{name}` with number arguments",
@@ -56,5 +64,65 @@ pub fn call_export(core: &Rc<ScriptCore>, name: &str, args: &VarArray) -> Varian
             Variant::nil()
         }
         Err(e) => core.fail_value(e.to_string()),
+    }
+}
+
+/// Calls the Go-js function `name` (set on the global with `js.FuncOf`) with any Variants.
+fn call_js(core: &Rc<ScriptCore>, name: &str, args: &VarArray) -> Variant {
+    let Some(key) = core.key.get() else {
+        return core.fail_value(format!("cannot call `{name}`: the mod is not started"));
+    };
+    let values: Vec<Variant> = args.iter_shared().collect();
+    let wire = objects::values_for_mod(key, &values);
+    let Some(result) = core.enter_with(
+        name,
+        |message| Err(WasgoError::BadArguments(message)),
+        |instance| instance.call_js(name, wire),
+    ) else {
+        return core.fail_value(format!("cannot call `{name}`: the mod is not started"));
+    };
+    core.pump();
+    match result {
+        Ok(value) => match objects::value_from_mod(key, &value) {
+            Ok(v) => v,
+            Err(e) => core.fail_value(format!("the result of `{name}`: {e}")),
+        },
+        Err(WasgoError::Trap(info)) => {
+            core.set_last_error(info.message);
+            Variant::nil()
+        }
+        Err(e) => core.fail_value(e.to_string()),
+    }
+}
+
+/// Runs waPC operation `operation` with `payload`; the guest's response, or empty with
+/// `get_last_error()` set on failure.
+pub fn invoke(
+    core: &Rc<ScriptCore>,
+    operation: &str,
+    payload: &PackedByteArray,
+) -> PackedByteArray {
+    let Some(result) = core.enter_with(
+        operation,
+        |message| Err(InvokeError::Failed(WasgoError::BadArguments(message))),
+        |instance| instance.invoke(operation, payload.as_slice()),
+    ) else {
+        core.fail_value(format!(
+            "cannot invoke `{operation}`: the mod is not started (call start() first)"
+        ));
+        return PackedByteArray::new();
+    };
+    core.pump();
+    match result {
+        Ok(bytes) => PackedByteArray::from(bytes.as_slice()),
+        // A trap was reported (printed, `trapped` emitted) by pump() already.
+        Err(InvokeError::Failed(WasgoError::Trap(info))) => {
+            core.set_last_error(info.message);
+            PackedByteArray::new()
+        }
+        Err(e) => {
+            core.fail_value(e.to_string());
+            PackedByteArray::new()
+        }
     }
 }

@@ -235,15 +235,29 @@ impl ScriptCore {
         name: &str,
         args: &[Val],
     ) -> Option<Result<Vec<Val>, WasgoError>> {
+        self.enter_with(
+            name,
+            |message| Err(WasgoError::BadArguments(message)),
+            |instance| instance.call_shared(name, args),
+        )
+    }
+
+    /// Runs `call` on the instance as one counted entry, like [`ScriptCore::enter`] (the entries
+    /// of the other guest kinds: Go-js functions and callbacks, waPC `invoke`). A nested entry
+    /// is refused with `nested(message)` instead of calling.
+    pub fn enter_with<R>(
+        self: &Rc<Self>,
+        what: &str,
+        nested: impl FnOnce(String) -> R,
+        call: impl FnOnce(&ModInstance) -> R,
+    ) -> Option<R> {
         let instance = self.instance()?;
         if self.depth.get() > 0 {
             // Refused like a call with bad arguments: the caller's mistake, shown verbatim.
-            return Some(Err(WasgoError::BadArguments(
-                self.nested_message(&format!("call `{name}`")),
-            )));
+            return Some(nested(self.nested_message(&format!("call `{what}`"))));
         }
         self.depth.set(self.depth.get() + 1);
-        let result = live::frame_budget().measure(|| instance.call_shared(name, args));
+        let result = live::frame_budget().measure(|| call(&instance));
         drop(instance);
         self.depth.set(self.depth.get() - 1);
         if self.depth.get() == 0 {

@@ -17,7 +17,7 @@ use crate::settings;
 use godot::prelude::*;
 use std::rc::Rc;
 use wasgo_catalog::abi::export;
-use wasgo_core::{ModEvent, OutputSource, Val};
+use wasgo_core::{MainKind, ModEvent, OutputSource, Val, WasgoError};
 
 /// Rounds of one delivery loop (events, then `mod_event`s and callbacks) per pump.
 pub const MAX_DELIVERY_ROUNDS: usize = 16;
@@ -33,6 +33,7 @@ impl ScriptCore {
         // Read before draining: the core queues an instance's last events before it marks it
         // ended, so an instance seen ended here has all its events in the queue.
         let ended = self.instance().is_some_and(|i| !i.status().is_live());
+        self.run_js_timers();
         for _ in 0..MAX_DELIVERY_ROUNDS {
             let mut delivered = self.emit_events();
             delivered |= self.deliver_outbox();
@@ -49,6 +50,23 @@ impl ScriptCore {
             live::remove(&self.live_slot);
             if let Some(key) = self.key.take() {
                 objects::unregister(key);
+            }
+        }
+    }
+
+    /// Resumes a Go-js mod for its timeouts that fell due (`time.Sleep`, `time.After` in
+    /// goroutines once `main` waits for events), under the callback and frame budgets.
+    fn run_js_timers(self: &Rc<Self>) {
+        let due = self.instance().is_some_and(|i| {
+            i.main_kind() == Some(MainKind::GoJs) && !i.is_main_running() && i.has_js_timers()
+        });
+        if !due || !live::frame_budget().has_room() {
+            return;
+        }
+        let result = self.enter_with("timers", |_| Ok(()), |i| i.run_js_timers());
+        if let Some(Err(e)) = result {
+            if !matches!(e, WasgoError::Trap(_)) {
+                self.set_last_error(e.to_string());
             }
         }
     }
@@ -155,7 +173,9 @@ impl ScriptCore {
         let Some(instance) = self.instance() else {
             return delivered;
         };
-        if !instance.status().is_live() || !instance.has_export(export::NATIVE_CALLBACK) {
+        let go_js = instance.main_kind() == Some(MainKind::GoJs);
+        if !instance.status().is_live() || !(go_js || instance.has_export(export::NATIVE_CALLBACK))
+        {
             return delivered;
         }
         if instance.is_main_running() {
@@ -168,9 +188,20 @@ impl ScriptCore {
                 break;
             };
             delivered = true;
-            objects::set_callback_args(key, args);
-            let result = self.enter(export::NATIVE_CALLBACK, &[Val::I32(id)]);
-            objects::set_callback_args(key, Vec::new());
+            let result = if go_js {
+                // A Go-js mod's `godot.connect` callback gets the signal's arguments directly.
+                let wire = objects::values_for_mod(key, &args);
+                self.enter_with(
+                    "signal callback",
+                    |message| Err(WasgoError::BadArguments(message)),
+                    |instance| instance.call_js_callback(id, wire).map(|_| Vec::new()),
+                )
+            } else {
+                objects::set_callback_args(key, args);
+                let result = self.enter(export::NATIVE_CALLBACK, &[Val::I32(id)]);
+                objects::set_callback_args(key, Vec::new());
+                result
+            };
             self.emit_events();
             match result {
                 Some(Ok(_)) => {}

@@ -68,6 +68,8 @@ pub struct MainThreadState {
     pub http: Slot,
     /// `game_calls.rs`: the Callables of game functions (`CALLABLES`).
     pub game_calls: Slot,
+    /// `wapc_calls.rs`: the Callables of the game's waPC host operations.
+    pub wapc_calls: Slot,
     /// `runtime.rs`: the registered `.wasm` resource loader (formerly `LOADER` in
     /// `module_res.rs`).
     pub loader: Slot,

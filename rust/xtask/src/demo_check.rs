@@ -32,6 +32,8 @@ const EXAMPLE_MODS: &[&str] = &[
     "leaderboard (AssemblyScript): ",
     "archivist (Go): ",
     "bonus (WAT): ",
+    "announcer (Go-js): ",
+    "ranker (waPC Rust): ",
 ];
 
 /// A line each mod must have put in the transcript: (who, what it says when it acts).
@@ -43,6 +45,10 @@ const EXPECTED: &[(&str, &str)] = &[
     ("leaderboard (AssemblyScript): ", "mod_event leaderboard: "),
     ("archivist (Go): ", "new record, "),
     ("bonus (WAT): ", "bonus: +5 for the newest player"),
+    ("announcer (Go-js): ", "announcer: now entering the arena, "),
+    ("announcer (Go-js): ", "takes the crown with "),
+    ("ranker (waPC Rust): ", "rank: 1. "),
+    ("ranker (waPC Rust): ", "banner: "),
     (
         "hostile: files (Rust): ",
         "trapped: call to `wasgo.file_write`, which is not exposed at safety level 1",

@@ -66,6 +66,18 @@ pub const EXAMPLES: &[Example] = &[
         build: build_go,
     },
     Example {
+        name: "announcer",
+        language: "Go (GOOS=js)",
+        dir: "gojs",
+        build: build_gojs,
+    },
+    Example {
+        name: "ranker",
+        language: "Rust (waPC)",
+        dir: "wapc",
+        build: build_rust,
+    },
+    Example {
         name: "bonus",
         language: "WAT",
         dir: "wat",
@@ -281,6 +293,25 @@ fn build_go(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
             "-ldflags=-s -w",
             "-o",
         ])
+        .arg(out)
+        .arg(".");
+    command::run(&mut cmd, "fix the Go build error shown above")
+}
+
+/// A stock Go program for Go's JavaScript target (`GOOS=js`), run by WasGo's Go-js host.
+fn build_gojs(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
+    let go_home = toolchains::toolchains_dir(repo).join("go");
+    let mut cmd = toolchains::go(repo)?;
+    cmd.current_dir(source)
+        .env("GOOS", "js")
+        .env("GOARCH", "wasm")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOCACHE", go_home.join("cache"))
+        .env("GOPATH", go_home.join("path"))
+        // `-s -w` drops DWARF and Go's symbol table; the wasm name section stays.
+        .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
         .arg(out)
         .arg(".");
     command::run(&mut cmd, "fix the Go build error shown above")

@@ -1,0 +1,154 @@
+## Go `GOOS=js` programs built with the stock Go toolchain (`mods/tests/gojs_*`, no WasGo
+## changes) run as mods: output, sleeping, the clock, crypto/rand, goroutines, the exit code, a
+## panic as a trap, `js.FuncOf` functions called by `call_export` and by Godot signals, the `godot`
+## object at level 1, and kills while blocked or spinning.
+extends "res://tests/lib/wasgo_test.gd"
+
+## A user signal the tests add to the allowlist for Node (connectable by mods).
+const PING := "wasgo_test_gojs_ping"
+
+
+func test_guest_kinds_are_detected() -> void:
+	for pair in [["gojs_basic", "gojs"], ["gojs_callback", "gojs"], ["wapc_echo", "wapc"], ["hello", "wasgo"]]:
+		var module := WasmEngine.load_module(MODS + pair[0] + ".wasm")
+		if expect(module != null, "load_module(%s): %s" % [pair[0], WasmEngine.get_last_error()]):
+			expect_eq(module.get_guest_kind(), pair[1], "get_guest_kind() of %s" % pair[0])
+
+
+func test_a_go_module_missing_its_exports_is_refused_naming_them() -> void:
+	var wat := '(module (import "gojs" "runtime.wasmExit" (func (param i32))) (memory (export "mem") 1) (func (export "run") (param i32 i32)))'
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "half_go")
+	expect(module == null, "a Go-js module without `resume` and `getsp` was accepted")
+	var error := WasmEngine.get_last_error()
+	expect_contains(error, "`resume`", "the load error")
+	expect_contains(error, "`getsp`", "the load error")
+
+
+func test_a_module_mixing_guest_kinds_is_refused() -> void:
+	var wat := '(module (import "gojs" "debug" (func (param i32))) (import "wasgo" "log" (func (param i32 i32 i32))) (memory (export "mem") 1) (func (export "run") (param i32 i32)) (func (export "resume")) (func (export "getsp") (result i32) i32.const 0))'
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "mixed")
+	expect(module == null, "a module importing both `gojs` and `wasgo` was accepted")
+	expect_contains(WasmEngine.get_last_error(), "different guest kinds", "the load error")
+
+
+func test_a_plain_go_program_runs_and_exits_with_its_code() -> void:
+	var probe := new_mod("gojs_basic", {"wasm_file": MODS + "gojs_basic.wasm", "safety_level": 1})
+	if not await run_to_end(probe, 30000):
+		return
+	for line in ["hello from go", "slept: true", "year ok: true", "random: 32 true", "map: [a b c] 2", "sum: 14", "to stderr"]:
+		expect(probe.has_output(line), "no `%s` line: %s" % [line, probe.describe()])
+	expect_eq(probe.finished, [3], "exit codes from `finished` (os.Exit(3))")
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_FINISHED, "status after os.Exit")
+
+
+func test_a_go_panic_becomes_a_trap_with_the_go_message() -> void:
+	var probe := new_mod("gojs_panic", {"wasm_file": MODS + "gojs_panic.wasm", "safety_level": 1})
+	if not await run_to_end(probe, 30000):
+		return
+	expect(probe.has_output("about to panic"), "output before the panic: %s" % probe.describe())
+	if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+		expect_contains(probe.traps[0], "boom from go", "the trap message")
+	expect_eq(probe.finished, [], "`finished` after a panic")
+	await expect_frames_go_on("after a Go panic")
+
+
+## Starts `gojs_callback` with a Node2D `Target` under it and waits until it blocks in `select {}`.
+func _callback_mod(node_name: String, level := 1) -> ModProbe:
+	var probe := new_mod(node_name, {"wasm_file": MODS + "gojs_callback.wasm", "safety_level": level})
+	var target := Node2D.new()
+	target.name = "Target"
+	target.position = Vector2(1, 2)
+	probe.node.add_child(target)
+	if not expect_eq(start(probe), OK, "start() of %s" % node_name):
+		return null
+	var ready: bool = await wait_until(func() -> bool:
+		return probe.has_output("ready") and probe.node.get_status() == WasmScript.STATUS_FINISHED, 30000)
+	if not expect(ready, "%s did not reach `select {}`: %s" % [node_name, probe.describe()]):
+		return null
+	return probe
+
+
+func test_js_funcof_functions_answer_call_export() -> void:
+	var probe := await _callback_mod("gojs_funcs")
+	if probe == null:
+		return
+	expect_eq(probe.finished, [], "`finished` while the program waits in select {}")
+	expect_eq(probe.node.call_export("add", [40, 2]), 42, "call_export(\"add\", [40, 2])")
+	expect_eq(probe.node.call_export("greet", ["godot"]), "hello, godot", "call_export(\"greet\", [\"godot\"])")
+	var target: Node2D = probe.node.get_node("Target")
+	var x: Variant = probe.node.call_export("move", ["Target", 5.5])
+	expect_eq(x, 6.5, "the x `move` returned")
+	expect_eq(target.position, Vector2(6.5, 2), "the Node2D's position after `move`")
+	# An unknown function fails cleanly; the program lives on.
+	expect_eq(probe.node.call_export("nope", []), null, "call_export of an unknown function")
+	expect_contains(probe.node.get_last_error(), "nope", "get_last_error() after an unknown function")
+	expect_eq(probe.node.call_export("add", [1, 1]), 2, "call_export after a failed one")
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+
+
+func test_a_godot_signal_calls_a_js_funcof_callback() -> void:
+	WasmEngine.extend_allowlist("Node", "signals", PackedStringArray([PING]))
+	var probe := await _callback_mod("gojs_signal")
+	if probe == null:
+		return
+	var target: Node = probe.node.get_node("Target")
+	target.add_user_signal(PING, [{"name": "text", "type": TYPE_STRING}])
+	var events := []
+	probe.node.mod_event.connect(func(name: String, payload: Variant) -> void: events.append([name, payload]))
+	expect_eq(probe.node.call_export("listen", ["Target", PING]), null, "call_export(\"listen\")")
+	expect_eq(probe.node.get_last_error(), "", "get_last_error() after listen")
+	target.emit_signal(PING, "knock")
+	var heard: bool = await wait_until(func() -> bool: return probe.has_output("signal: knock"), 5000)
+	expect(heard, "the Go callback did not run for the signal: %s" % probe.describe())
+	await frames(2)
+	expect_eq(events, [["heard", "knock"]], "mod_event emissions from godot.emit")
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+
+
+func test_level_1_file_access_gets_the_contract_error() -> void:
+	var probe := await _callback_mod("gojs_file_level_1", 1)
+	if probe == null:
+		return
+	probe.node.call_export("writeFile", [])
+	await frames(2)
+	if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+		expect_contains(probe.traps[0], "not exposed at safety level 1", "the trap message")
+	expect_eq(probe.unexposed.size(), 1, "unexposed_call emissions")
+	await expect_frames_go_on("after a level-1 Go file write")
+
+
+func test_a_spinning_js_callback_is_stopped_by_the_callback_budget() -> void:
+	var probe := await _callback_mod("gojs_spin_callback")
+	if probe == null:
+		return
+	expect_eq(probe.node.call_export("spin", []), null, "call_export(\"spin\")")
+	await frames(2)
+	expect_eq(probe.traps.size(), 1, "traps after a spinning callback (%s)" % probe.describe())
+	await expect_frames_go_on("after a spinning Go callback")
+
+
+func test_kill_while_blocked_and_while_spinning() -> void:
+	var blocked := await _callback_mod("gojs_kill_blocked")
+	if blocked == null:
+		return
+	var t0 := Time.get_ticks_usec()
+	blocked.node.kill()
+	print("kill of a blocked Go-js mod returned after %d us" % (Time.get_ticks_usec() - t0))
+	expect_eq(blocked.node.get_status(), WasmScript.STATUS_KILLED, "status when kill() returned (blocked)")
+	expect_eq(blocked.kills.size(), 1, "`killed` emissions (blocked)")
+
+	for mode in ["spin", "sleep"]:
+		var line: String = {"spin": "spinning", "sleep": "sleeping"}[mode]
+		var probe := new_mod("gojs_kill_" + mode, {"wasm_file": MODS + "gojs_basic.wasm", "args": PackedStringArray([mode])})
+		if not expect_eq(start(probe), OK, "start() of the %s mod" % mode):
+			continue
+		var going: bool = await wait_until(func() -> bool: return probe.has_output(line), 30000)
+		expect(going, "the %s mod did not start: %s" % [mode, probe.describe()])
+		t0 = Time.get_ticks_usec()
+		probe.node.kill()
+		print("kill of a %s Go-js mod returned after %d us" % [line, Time.get_ticks_usec() - t0])
+		expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status when kill() returned (%s)" % mode)
+		expect_eq(probe.kills.size(), 1, "`killed` emissions (%s)" % mode)
+	expect(await wait_for_no_workers(), "worker threads left after the kills: %s" % [WasmEngine.get_stats()])
+	await expect_hello_still_works("after killing Go-js mods")

@@ -1,0 +1,3 @@
+module wasgo-gojs
+
+go 1.21

@@ -1,0 +1,158 @@
+// Package godot gives Go programs built with GOOS=js GOARCH=wasm typed helpers over the `godot`
+// object WasGo puts on the JavaScript global object. It uses only syscall/js: the program is a
+// stock Go program that WasGo runs with its Go-js host (a port of Go's own wasm_exec.js).
+//
+// A Go-js mod runs `main` on a worker thread. To live on after it, register functions with
+// Export (the game calls them with WasmScript.call_export) or signal handlers with
+// Node.Connect, then call Wait: those run on the game's main thread under the callback budget.
+//
+//	func main() {
+//		arena, err := godot.GetNode("../..")
+//		if err != nil { panic(err) }
+//		arena.Connect("player_joined", func(args []js.Value) {
+//			fmt.Println("welcome,", args[0].String())
+//		})
+//		godot.Wait()
+//	}
+//
+// Every method of the `godot` object reaches the game with the powers of the mod's safety level
+// (the same allowlist as a `wasgo` mod). A failed operation throws a JavaScript Error, which Go
+// turns into a panic of type js.Error; the helpers here that return an error recover it. A member
+// the allowlist denies, or a level-2 function below level 2, traps the mod (as it would a `wasgo`
+// mod) and cannot be recovered.
+package godot
+
+import (
+	"fmt"
+	"syscall/js"
+)
+
+// Node is a Godot object the mod may use (a handle object of the `godot` object).
+type Node struct {
+	v js.Value
+}
+
+// Value is the handle object, for calls the helpers do not cover.
+func (n Node) Value() js.Value { return n.v }
+
+func api() js.Value { return js.Global().Get("godot") }
+
+// catch runs f and turns a thrown JavaScript Error into a Go error.
+func catch(what string, f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if jsErr, ok := r.(js.Error); ok {
+				err = fmt.Errorf("%s: %s", what, jsErr.Get("message").String())
+				return
+			}
+			panic(r)
+		}
+	}()
+	f()
+	return nil
+}
+
+// Self is the mod's own WasmScript node.
+func Self() Node { return Node{api().Call("self")} }
+
+// GetNode finds the node at path, relative to the mod's node (e.g. "../Player").
+func GetNode(path string) (Node, error) {
+	var n Node
+	err := catch("getNode("+path+")", func() { n = Node{api().Call("getNode", path)} })
+	return n, err
+}
+
+// Get reads a property.
+func (n Node) Get(property string) (js.Value, error) {
+	var v js.Value
+	err := catch("get("+property+")", func() { v = api().Call("get", n.v, property) })
+	return v, err
+}
+
+// Set writes a property. Vectors are made with Vec2 and Vec3.
+func (n Node) Set(property string, value any) error {
+	return catch("set("+property+")", func() { api().Call("set", n.v, property, value) })
+}
+
+// Call calls a method and returns its result.
+func (n Node) Call(method string, args ...any) (js.Value, error) {
+	var v js.Value
+	all := append([]any{n.v, method}, args...)
+	err := catch("call("+method+")", func() { v = api().Call("call", all...) })
+	return v, err
+}
+
+// Position reads a Node2D's position.
+func (n Node) Position() (x, y float64, err error) {
+	p, err := n.Get("position")
+	if err != nil {
+		return 0, 0, err
+	}
+	return p.Get("x").Float(), p.Get("y").Float(), nil
+}
+
+// SetPosition moves a Node2D.
+func (n Node) SetPosition(x, y float64) error { return n.Set("position", Vec2(x, y)) }
+
+// Connect calls handler with the signal's arguments each time the signal fires (on the main
+// thread, after main has returned to Wait). The handler lives as long as the mod.
+func (n Node) Connect(signal string, handler func(args []js.Value)) error {
+	f := js.FuncOf(func(this js.Value, args []js.Value) any {
+		handler(args)
+		return nil
+	})
+	return catch("connect("+signal+")", func() { api().Call("connect", n.v, signal, f) })
+}
+
+// Emit sends mod_event(name, payload) on the mod's node.
+func Emit(name string, payload any) { api().Call("emit", name, payload) }
+
+// CallGame calls a function the game registered with WasmEngine.register_function.
+func CallGame(module, name string, args ...any) (js.Value, error) {
+	var v js.Value
+	all := append([]any{module, name}, args...)
+	err := catch(module+"."+name, func() { v = api().Call("callGame", all...) })
+	return v, err
+}
+
+// Vec2 is a Vector2 value for Set and Call.
+func Vec2(x, y float64) js.Value { return api().Call("vec2", x, y) }
+
+// Vec3 is a Vector3 value for Set and Call.
+func Vec3(x, y, z float64) js.Value { return api().Call("vec3", x, y, z) }
+
+// Export makes f callable by the game as WasmScript.call_export(name, args): its arguments
+// arrive as js.Values (numbers, strings, booleans, arrays, handle objects) and its result goes
+// back converted (numbers, strings, booleans, nil, slices, maps, Vec2/Vec3, nodes' values).
+func Export(name string, f func(args []js.Value) any) {
+	js.Global().Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
+		return f(args)
+	}))
+}
+
+// FileWrite writes data to a file in the mod's sandbox (level 2 and the `files` permission).
+func FileWrite(path string, data []byte) error {
+	buf := js.Global().Get("Uint8Array").New(len(data))
+	js.CopyBytesToJS(buf, data)
+	return catch("fileWrite("+path+")", func() { api().Call("fileWrite", path, buf) })
+}
+
+// FileRead reads a file from the mod's sandbox (level 2 and the `files` permission).
+func FileRead(path string) ([]byte, error) {
+	var out []byte
+	err := catch("fileRead("+path+")", func() {
+		buf := api().Call("fileRead", path)
+		out = make([]byte, buf.Length())
+		js.CopyBytesToGo(out, buf)
+	})
+	return out, err
+}
+
+// FileDelete removes a file from the mod's sandbox (level 2 and the `files` permission).
+func FileDelete(path string) error {
+	return catch("fileDelete("+path+")", func() { api().Call("fileDelete", path) })
+}
+
+// Wait keeps the program alive for its exported functions, signal handlers and timers; it
+// never returns (the game ends the mod with kill() or by freeing its node).
+func Wait() { select {} }
