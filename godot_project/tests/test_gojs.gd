@@ -152,3 +152,42 @@ func test_kill_while_blocked_and_while_spinning() -> void:
 		expect_eq(probe.kills.size(), 1, "`killed` emissions (%s)" % mode)
 	expect(await wait_for_no_workers(), "worker threads left after the kills: %s" % [WasmEngine.get_stats()])
 	await expect_hello_still_works("after killing Go-js mods")
+
+
+func test_level_2_http_reaches_a_whitelisted_url_and_answers_the_callback() -> void:
+	var server := preload("res://tests/lib/http_test_server.gd").new()
+	if not expect(server.start(tree), "cannot start the test HTTP server on 127.0.0.1"):
+		return
+	set_setting("wasgo/safety/level", 2)
+	set_setting("wasgo/safety/url_whitelist", PackedStringArray([server.url("/api")]))
+	var probe := await _callback_mod("gojs_http", 2)
+	if probe != null:
+		probe.node.grant_permission("network")
+		var id: Variant = probe.node.call_export("fetch", [server.url("/api/hello"), "GET", ""])
+		expect(id is float or id is int, "fetch returned %s (%s)" % [id, probe.node.get_last_error()])
+		var hello := server.hello_body()
+		var sum := 0
+		for b in hello:
+			sum += b
+		var want := "http 200 %d %d" % [hello.size(), sum]
+		var answered: bool = await wait_until(func() -> bool: return probe.has_output(want), 10000)
+		expect(answered, "no `%s` line: %s" % [want, probe.describe()])
+		# Off the whitelist: godot.httpRequest throws an Error the program recovers; it lives on.
+		expect_eq(probe.node.call_export("fetch", ["http://example.com/", "GET", ""]), -1, "fetch off the whitelist")
+		var refused: PackedStringArray = probe.outputs_starting_with("http refused:")
+		if expect_eq(refused.size(), 1, "`http refused:` lines (%s)" % probe.describe()):
+			expect_contains(refused[0], "example.com", "the refusal")
+		expect_eq(probe.traps, PackedStringArray(), "traps")
+		probe.node.revoke_permission("network")
+	server.stop()
+
+
+func test_level_1_http_gets_the_contract_error() -> void:
+	var probe := await _callback_mod("gojs_http_level_1", 1)
+	if probe == null:
+		return
+	probe.node.call_export("fetch", ["http://127.0.0.1:9/", "GET", ""])
+	await frames(2)
+	if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+		expect_contains(probe.traps[0], "call to `godot.httpRequest`, which is not exposed at safety level 1", "the trap message")
+	expect_eq(probe.unexposed, [["godot.httpRequest", 1]], "unexposed_call emissions")

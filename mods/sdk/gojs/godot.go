@@ -156,3 +156,29 @@ func FileDelete(path string) error {
 // Wait keeps the program alive for its exported functions, signal handlers and timers; it
 // never returns (the game ends the mod with kill() or by freeing its node).
 func Wait() { select {} }
+
+// HTTPRequest starts an HTTP request (level 2, the `network` permission, a URL the game
+// whitelists) and calls done with the answer later, on the main thread: the status and body, or
+// err when the request failed. A request the host refuses at once (no permission, a URL off
+// the whitelist, too many in flight) returns the error and done is never called.
+func HTTPRequest(url, method string, body []byte, done func(status int, body []byte, err error)) error {
+	var f js.Func
+	f = js.FuncOf(func(this js.Value, a []js.Value) any {
+		defer f.Release()
+		if !a[2].IsNull() && !a[2].IsUndefined() {
+			done(a[0].Int(), nil, fmt.Errorf("%s %s: %s", method, url, a[2].String()))
+			return nil
+		}
+		out := make([]byte, a[1].Length())
+		js.CopyBytesToGo(out, a[1])
+		done(a[0].Int(), out, nil)
+		return nil
+	})
+	buf := js.Global().Get("Uint8Array").New(len(body))
+	js.CopyBytesToJS(buf, body)
+	err := catch("httpRequest("+url+")", func() { api().Call("httpRequest", url, method, buf, f) })
+	if err != nil {
+		f.Release()
+	}
+	return err
+}

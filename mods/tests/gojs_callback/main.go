@@ -38,6 +38,36 @@ func main() {
 		godot.Call("fileWrite", "note.txt", "hi")
 		return true
 	}))
+	// fetch(url, method, body): starts an HTTP request; its answer is printed as
+	// `http <status> <bytes> <sum of bytes>` or `http error <code> <message>`, a refused
+	// request as `http refused: <message>` (the thrown Error, recovered).
+	global.Set("fetch", js.FuncOf(func(this js.Value, args []js.Value) (result any) {
+		defer func() {
+			if r := recover(); r != nil {
+				e, ok := r.(js.Error)
+				if !ok {
+					panic(r)
+				}
+				fmt.Println("http refused:", e.Get("message").String())
+				result = -1
+			}
+		}()
+		done := js.FuncOf(func(this js.Value, a []js.Value) any {
+			if !a[2].IsNull() {
+				fmt.Println("http error", a[0].Int(), a[2].String())
+				return nil
+			}
+			body := make([]byte, a[1].Length())
+			js.CopyBytesToGo(body, a[1])
+			sum := 0
+			for _, b := range body {
+				sum += int(b)
+			}
+			fmt.Println("http", a[0].Int(), len(body), sum)
+			return nil
+		})
+		return godot.Call("httpRequest", args[0].String(), args[1].String(), args[2].String(), done)
+	}))
 	global.Set("spin", js.FuncOf(func(this js.Value, args []js.Value) any {
 		n := 0
 		for {

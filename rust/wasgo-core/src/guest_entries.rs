@@ -53,6 +53,21 @@ impl ModInstance {
         }
     }
 
+    /// Delivers the answer of HTTP request `id` (from [`ModInstance::take_http_responses`]) to the
+    /// callback a Go-js program gave `godot.httpRequest`; `Ok(false)` when it has none.
+    ///
+    /// # Errors
+    /// As [`ModInstance::call_js`].
+    pub fn call_js_http(&self, id: i32, status: i32) -> Result<bool, WasgoError> {
+        let outcome = self.enter("http response", move |store, _| {
+            gojs::call_http(store, id, status)
+        })?;
+        match outcome {
+            Some(r) => gojs::settle("http response", r).map(|_| true),
+            None => Ok(false),
+        }
+    }
+
     /// Resumes a Go-js program for every timeout that has fallen due since `main` returned; does
     /// nothing for other mods or while `main` runs. Call it every frame.
     ///

@@ -45,37 +45,65 @@ pub(crate) fn request(
     }
     let body = guest::read_bytes(c, F, bp, bl)?;
     let state = c.data_mut();
+    match start(state, F, url, &method, body)? {
+        Ok(id) => Ok(id),
+        Err((code, message)) => Ok(state.fail(code, message)),
+    }
+}
+
+/// Checks a request (permission, method, URL whitelist, requests in flight) and hands it to the
+/// game's HTTP host on the main thread: its id, or the ABI error code and message. `function`
+/// names the caller in messages (`wasgo.http_request`, `godot.httpRequest`).
+///
+/// # Errors
+/// A [`KilledTrap`] when the mod was killed while waiting for the main thread.
+pub(crate) fn start(
+    state: &mut InstanceState,
+    function: &str,
+    url: String,
+    method: &str,
+    body: Vec<u8>,
+) -> wasmtime::Result<Result<i32, (i32, String)>> {
+    if body.len() > MAX_REQUEST_BODY_BYTES {
+        return Ok(Err((
+            -3,
+            format!(
+                "`{function}`: a request body may be at most {MAX_REQUEST_BODY_BYTES} bytes, not {}",
+                body.len()
+            ),
+        )));
+    }
     if !state.permissions.has(Permission::Network) {
         let message = format!(
             "`{}` has not been granted the `network` permission; call `wasgo.request_permission(\"network\")` and try again once the game grants it",
             state.name
         );
-        return Ok(state.fail(-6, message));
+        return Ok(Err((-6, message)));
     }
-    let Some(method) = HttpMethod::parse(&method) else {
-        return Ok(state.fail(
+    let Some(method) = HttpMethod::parse(method) else {
+        return Ok(Err((
             -3,
             format!(
-                "`{F}`: method `{}` is not one of GET, POST, PUT, PATCH, DELETE",
+                "`{function}`: method `{}` is not one of GET, POST, PUT, PATCH, DELETE",
                 method.escape_debug()
             ),
-        ));
+        )));
     };
     if !method.has_body() && !body.is_empty() {
-        return Ok(state.fail(
+        return Ok(Err((
             -3,
             format!(
-                "`{F}`: a {} request has no body; pass an empty one",
+                "`{function}`: a {} request has no body; pass an empty one",
                 method.as_str()
             ),
-        ));
+        )));
     }
     let url = match state.http.config.whitelist.check(&url) {
         Ok(url) => url,
-        Err(e) => return Ok(state.fail(-3, e.0)),
+        Err(e) => return Ok(Err((-3, e.0))),
     };
     let Some(id) = state.http.begin() else {
-        return Ok(state.fail(-7, format!("`{}` already has {MAX_IN_FLIGHT} HTTP requests in flight; wait for an `http_response`", state.name)));
+        return Ok(Err((-7, format!("`{}` already has {MAX_IN_FLIGHT} HTTP requests in flight; wait for an answer", state.name))));
     };
     let hosts = state.hosts.clone();
     let host = hosts.http.clone();
@@ -95,14 +123,25 @@ pub(crate) fn request(
         .bridge
         .run(&kill, move || host.start(call))
         .map_err(|_| wasmtime::Error::new(KilledTrap))?;
-    let state = c.data_mut();
     match started {
-        Ok(()) => Ok(id),
+        Ok(()) => Ok(Ok(id)),
         Err(message) => {
             state.http.abort(id);
-            Ok(state.fail(-5, message))
+            Ok(Err((-5, message)))
         }
     }
+}
+
+/// What became of a finished request, for a host that hands it over whole (Go-js): the body,
+/// or the ABI error code and message; `None` for an unknown or unfinished id. Consumes it.
+pub(crate) fn take_outcome(state: &InstanceState, id: i32) -> Option<Result<Vec<u8>, (i32, String)>> {
+    let outcome = match state.http.lookup(id) {
+        Lookup::Missing | Lookup::InFlight => return None,
+        Lookup::Failed { code, message } => Err((code, message)),
+        Lookup::Body(bytes) => Ok(bytes.to_vec()),
+    };
+    state.http.consume(id);
+    Some(outcome)
 }
 
 /// `wasgo.http_body(id, out_ptr, out_cap) -> len`.

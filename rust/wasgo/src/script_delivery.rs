@@ -226,9 +226,11 @@ impl ScriptCore {
             return false;
         };
         let mut pending = instance.take_http_responses();
+        // A Go-js mod gets each answer at the callback it gave `godot.httpRequest`.
+        let go_js = instance.main_kind() == Some(MainKind::GoJs);
         if pending.is_empty()
             || !instance.status().is_live()
-            || !instance.has_export(export::HTTP_RESPONSE)
+            || !(go_js || instance.has_export(export::HTTP_RESPONSE))
         {
             return false;
         }
@@ -244,7 +246,15 @@ impl ScriptCore {
                 break;
             }
             delivered = true;
-            let result = self.enter(export::HTTP_RESPONSE, &[Val::I32(id), Val::I32(status)]);
+            let result = if go_js {
+                self.enter_with(
+                    "http response",
+                    |message| Err(WasgoError::BadArguments(message)),
+                    |instance| instance.call_js_http(id, status).map(|_| Vec::new()),
+                )
+            } else {
+                self.enter(export::HTTP_RESPONSE, &[Val::I32(id), Val::I32(status)])
+            };
             self.emit_events();
             match result {
                 Some(Ok(_)) => {}

@@ -18,6 +18,7 @@
 //! | `callGame(module, name, ...args)` | a game function (numbers and strings) | its result |
 //! | `vec2(x, y)` / `vec3(x, y, z)` | a `Vector2`/`Vector3` value | the value |
 //! | `fileWrite(path, bytes)` `fileRead(path)` `fileDelete(path)` | level 2, `files` permission | - / a `Uint8Array` |
+//! | `httpRequest(url, method, body, callback)` | level 2, `network` permission; later `callback(status, bytes, error)` | the request id |
 //!
 //! A failed operation throws an `Error` whose `message` says why (Go sees a `js.Error` panic or
 //! can recover it). A member the allowlist denies, or a level-2 method below level 2, traps the
@@ -55,9 +56,10 @@ pub enum GodotFn {
     FileWrite,
     FileRead,
     FileDelete,
+    HttpRequest,
 }
 
-const METHODS: [(&str, GodotFn); 13] = [
+const METHODS: [(&str, GodotFn); 14] = [
     ("self", GodotFn::SelfNode),
     ("getNode", GodotFn::GetNode),
     ("get", GodotFn::Get),
@@ -71,6 +73,7 @@ const METHODS: [(&str, GodotFn); 13] = [
     ("fileWrite", GodotFn::FileWrite),
     ("fileRead", GodotFn::FileRead),
     ("fileDelete", GodotFn::FileDelete),
+    ("httpRequest", GodotFn::HttpRequest),
 ];
 
 /// The `godot` object.
@@ -234,6 +237,7 @@ pub fn call(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<J
             Class::Vector3,
         ))),
         GodotFn::FileWrite | GodotFn::FileRead | GodotFn::FileDelete => file(cx, f, args),
+        GodotFn::HttpRequest => http_request(cx, args),
     }
 }
 
@@ -336,6 +340,42 @@ fn file(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<JsRes
         _ => sandbox.delete(&path).map(|()| JsValue::Undefined),
     };
     Ok(outcome.map_err(|e| error(&e.message(), None)))
+}
+
+/// `godot.httpRequest(url, method, body, callback)`: level 2 with the `network` permission, to
+/// URLs the game whitelists, like `wasgo.http_request`; returns the request id, and later calls
+/// `callback(status, bodyBytes, error)` on the main thread.
+fn http_request(cx: &mut Cx<'_>, args: &[JsValue]) -> wasmtime::Result<JsResult> {
+    const JS: &str = "godot.httpRequest";
+    let state = cx.data();
+    let exposed = catalog::wasgo_function("http_request").is_some_and(|c| c.level <= state.level);
+    if !exposed {
+        return Err(unexposed(cx, JS));
+    }
+    let callback = arg(args, 3);
+    if !callback.is_function() {
+        return Ok(Err(error(
+            "godot.httpRequest: the fourth argument must be a function (js.FuncOf) for the answer",
+            None,
+        )));
+    }
+    let url = arg(args, 0).to_js_string();
+    let method = match arg(args, 1) {
+        JsValue::Undefined | JsValue::Null => "GET".to_string(),
+        m => m.to_js_string(),
+    };
+    let body = match to_wire(&arg(args, 2)) {
+        WireVariant::PackedByteArray(b) => b,
+        WireVariant::String(s) => s.into_bytes(),
+        _ => Vec::new(),
+    };
+    match crate::http_calls::start(cx.data_mut(), JS, url, &method, body)? {
+        Ok(id) => {
+            super::state_mut(cx.data_mut()).add_http_callback(id, callback);
+            Ok(Ok(JsValue::Number(f64::from(id))))
+        }
+        Err((_, message)) => Ok(Err(error(&message, None))),
+    }
 }
 
 /// A JavaScript value as a wire Variant (see the module docs).

@@ -80,6 +80,8 @@ pub struct GoState {
     pub(crate) time_origin_ns: i64,
     /// Functions connected with `godot.connect`; the callback id is the index + 1.
     callbacks: Vec<JsValue>,
+    /// The callbacks of `godot.httpRequest` by request id (at most the requests in flight).
+    http_callbacks: std::collections::HashMap<i32, JsValue>,
     exports: Option<GoExports>,
 }
 
@@ -100,6 +102,7 @@ impl GoState {
             start: Instant::now(),
             time_origin_ns: origin.as_nanos() as i64,
             callbacks: Vec::new(),
+            http_callbacks: std::collections::HashMap::new(),
             exports: None,
         }
     }
@@ -157,6 +160,11 @@ impl GoState {
             .iter()
             .min_by_key(|(_, at)| **at)
             .map(|(id, at)| (*id, *at))
+    }
+
+    /// Keeps the callback of HTTP request `id` until its answer is delivered.
+    pub(crate) fn add_http_callback(&mut self, id: i32, func: JsValue) {
+        self.http_callbacks.insert(id, func);
     }
 
     pub(crate) fn add_callback(&mut self, func: JsValue) -> Option<i32> {
@@ -431,6 +439,44 @@ pub(crate) fn call_callback(
         return Ok(None);
     };
     let r = godot::deliver(&mut cx, &f, args)?;
+    run_due(&mut cx)?;
+    Ok(Some(r))
+}
+
+/// Delivers the answer of HTTP request `id` to the callback given to `godot.httpRequest`:
+/// `callback(status, body, error)` with the body as a `Uint8Array` (or `null` and the error's
+/// message when the request failed). `None` when the request has no callback (not a Go-js mod,
+/// or an unknown id).
+pub(crate) fn call_http(
+    store: &mut Store<InstanceState>,
+    id: i32,
+    status: i32,
+) -> wasmtime::Result<Option<JsResult>> {
+    let mut cx = store.as_context_mut();
+    if state_ref(cx.data()).is_none() {
+        return Ok(None);
+    }
+    let Some(f) = state_mut(cx.data_mut()).http_callbacks.remove(&id) else {
+        return Ok(None);
+    };
+    let args = match crate::http_calls::take_outcome(cx.data(), id) {
+        Some(Ok(body)) => vec![
+            JsValue::Number(f64::from(status)),
+            JsValue::object(value::Class::Bytes(body)),
+            JsValue::Null,
+        ],
+        Some(Err((code, message))) => vec![
+            JsValue::Number(f64::from(code)),
+            JsValue::Null,
+            JsValue::str(&message),
+        ],
+        None => vec![
+            JsValue::Number(f64::from(status)),
+            JsValue::Null,
+            JsValue::str("the answer was not kept"),
+        ],
+    };
+    let r = call_function(&mut cx, &f, &JsValue::Undefined, args)?;
     run_due(&mut cx)?;
     Ok(Some(r))
 }
