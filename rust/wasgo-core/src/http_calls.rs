@@ -103,7 +103,13 @@ pub(crate) fn start(
         Err(e) => return Ok(Err((-3, e.0))),
     };
     let Some(id) = state.http.begin() else {
-        return Ok(Err((-7, format!("`{}` already has {MAX_IN_FLIGHT} HTTP requests in flight; wait for an answer", state.name))));
+        return Ok(Err((
+            -7,
+            format!(
+                "`{}` already has {MAX_IN_FLIGHT} HTTP requests in flight; wait for an answer",
+                state.name
+            ),
+        )));
     };
     let hosts = state.hosts.clone();
     let host = hosts.http.clone();
@@ -134,7 +140,10 @@ pub(crate) fn start(
 
 /// What became of a finished request, for a host that hands it over whole (Go-js): the body,
 /// or the ABI error code and message; `None` for an unknown or unfinished id. Consumes it.
-pub(crate) fn take_outcome(state: &InstanceState, id: i32) -> Option<Result<Vec<u8>, (i32, String)>> {
+pub(crate) fn take_outcome(
+    state: &InstanceState,
+    id: i32,
+) -> Option<Result<Vec<u8>, (i32, String)>> {
     let outcome = match state.http.lookup(id) {
         Lookup::Missing | Lookup::InFlight => return None,
         Lookup::Failed { code, message } => Err((code, message)),

@@ -317,7 +317,10 @@ fn kill_and_wait(arg: &str, line: &str) {
     assert!(inst.kill("test"));
     // The speed is the benchmark's to measure; here: killed when kill() returns, and the
     // worker thread gone soon after (a liveness bound, not a timing claim).
-    eprintln!("kill of a {line} Go program returned after {:?}", t.elapsed());
+    eprintln!(
+        "kill of a {line} Go program returned after {:?}",
+        t.elapsed()
+    );
     assert_eq!(inst.status(), ModStatus::Killed);
     let deadline = Instant::now() + Duration::from_secs(10);
     while rt.stats().workers != 0 && Instant::now() < deadline {
