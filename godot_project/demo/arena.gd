@@ -90,6 +90,9 @@ func _ready() -> void:
 		_say("game", "cannot register arena/hud/banner: %s" % WasmEngine.get_last_error())
 	# Level 2 for the archivist's files; every other mod asks for level 1 on its node.
 	ProjectSettings.set_setting("wasgo/safety/level", 2)
+	# Two Go mods of about 2 MB each compile at once in the background: allow them two minutes
+	# on a slow or busy machine (and in a debug build of the extension) instead of 30 s.
+	ProjectSettings.set_setting("wasgo/limits/compile_timeout_ms", 120000)
 	_add_mod("mover", "Rust", 1)
 	_add_mod("scorekeeper", "C", 1)
 	_add_mod("greeter", "Zig", 1)

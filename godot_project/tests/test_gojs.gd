@@ -6,6 +6,16 @@ extends "res://tests/lib/wasgo_test.gd"
 
 ## A user signal the tests add to the allowlist for Node (connectable by mods).
 const PING := "wasgo_test_gojs_ping"
+## Go modules are large (about 2 MB): the first compile of each, in a debug build on a busy
+## machine, may take longer than the default limit. Speed is not what these tests check.
+const COMPILE_TIMEOUT_MS := 600000
+## Each test may wait for such a compile.
+const TIMEOUT_MS := 240000
+
+
+## Each test gets a fresh instance of this script: the setting is restored by `cleanup()`.
+func _init() -> void:
+	set_setting("wasgo/limits/compile_timeout_ms", COMPILE_TIMEOUT_MS)
 
 
 func test_guest_kinds_are_detected() -> void:
