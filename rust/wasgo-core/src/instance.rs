@@ -240,6 +240,7 @@ impl ModInstance {
             memory: None,
             stash: None,
             http,
+            queued: crate::bridge::CallQueue::new(),
         };
         let mut store = Store::new(&ctx.engine, state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
@@ -582,7 +583,9 @@ fn run_main(shared: &Shared, kind: MainKind) {
     budget::arm(&mut live.store, DeadlineKind::Main, "main");
     let outcome = {
         let _tick = shared.ctx.ticker.enter();
-        entry::call_main(&mut live.store, &live.instance, kind)
+        entry::call_main(&mut live.store, &live.instance, kind).and_then(|code| {
+            crate::object_calls::settle_after_main(live.store.data_mut()).map(|()| code)
+        })
     };
     budget::disarm(&mut live.store, outcome.is_ok());
     if shared.kill.is_killed() {

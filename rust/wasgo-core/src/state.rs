@@ -80,6 +80,9 @@ pub struct InstanceState {
     /// The instance's HTTP requests; the only strong reference, so requests are abandoned when
     /// the store goes.
     pub(crate) http: Arc<crate::http::HttpTable>,
+    /// `main`'s queued object calls (sets, `release`) and the first failure among them, which
+    /// surfaces at the next object call that returns a value (see `object_calls.rs`).
+    pub(crate) queued: Arc<crate::bridge::CallQueue<crate::objects::ObjectError>>,
 }
 
 impl InstanceState {

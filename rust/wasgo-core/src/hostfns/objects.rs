@@ -30,7 +30,11 @@ impl ObjectFunctions for Host {
     }
 
     fn release(c: &mut Caller<'_>, handle: i32) -> wasmtime::Result<()> {
-        objects::run(c, ObjectOp::Release { handle }).map(|_| ())
+        if c.data().on_main_thread {
+            objects::run(c, ObjectOp::Release { handle }).map(|_| ())
+        } else {
+            objects::queue(c, ObjectOp::Release { handle })
+        }
     }
 
     fn get(
