@@ -56,6 +56,8 @@ pub struct InstanceState {
     pub(crate) deadline: Option<(Instant, DeadlineKind)>,
     /// The budget clock of the main-thread entry running now.
     pub(crate) clock: Option<EntryClock>,
+    /// The buffer of the last entry's export name, reused by the next (see `budget::arm`).
+    pub(crate) export_buf: String,
     /// Main-thread entries that overran their budget so far.
     pub(crate) strikes: u32,
     /// Current total of linear memory, for the limiter.

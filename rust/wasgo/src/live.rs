@@ -41,6 +41,9 @@ pub const OVERRUN_KILL_FRAMES: u32 = 300;
 pub trait LiveScript {
     /// Where the script sits in the list (`None` when it is not in it).
     fn live_slot(&self) -> &Cell<Option<usize>>;
+    /// Whether the mod would run `export` now (alive, `main` not running, the export exists):
+    /// checked before anything else, so a mod without `process` costs no engine call per frame.
+    fn runs_frame_export(&self, export: &str) -> bool;
     /// The node, for its processing flags and delta (`None` once it is freed).
     fn frame_node(&self) -> Option<Gd<Node>>;
     /// The node's name, for messages.
@@ -274,6 +277,9 @@ fn run_frame_callbacks(physics: bool) {
                 with_live(|l| l.borrow_mut().next_start = start + offset);
             }
             return;
+        }
+        if !core.runs_frame_export(export) {
+            continue;
         }
         let Some(node) = core.frame_node() else {
             continue;

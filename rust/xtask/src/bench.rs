@@ -6,7 +6,10 @@ use crate::{godot, mods, Failure, Repo, Result};
 use std::time::Duration;
 
 /// The benchmark scripts, each a `SceneTree` script that prints its figures and ratios.
-const BENCHES: &[&str] = &["res://bench/bench_position.gd"];
+const BENCHES: &[&str] = &[
+    "res://bench/bench_position.gd",
+    "res://bench/bench_crossings.gd",
+];
 
 pub fn run(repo: &Repo) -> Result<()> {
     cargo_steps::ensure_wasm_target()?;
