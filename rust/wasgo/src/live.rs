@@ -208,6 +208,11 @@ pub fn add(core: Rc<dyn LiveScript>) {
     }
 }
 
+/// How many scripts the frame driver visits (each frame walks exactly these).
+pub fn count() -> usize {
+    with_live(|l| l.borrow().slots.len() - l.borrow().free.len()).unwrap_or(0)
+}
+
 /// Removes the script whose slot is `slot` (O(1)); nothing when it is not in the list.
 pub fn remove(slot: &Cell<Option<usize>>) {
     let Some(index) = slot.take() else {
