@@ -307,7 +307,8 @@ mod tests {
             bridge.run_pending(Duration::from_millis(5));
             std::thread::yield_now();
         }
-        bridge.run_pending(Duration::from_millis(5));
+        // Whatever the worker posted last (run_pending stops at its budget).
+        while bridge.run_pending(Duration::from_millis(5)) > 0 {}
         worker.join().unwrap()
     }
 
@@ -422,9 +423,9 @@ mod tests {
             std::thread::spawn(move || bridge.run(&kill, || 1))
         };
         std::thread::sleep(Duration::from_millis(20));
-        let t = Instant::now();
+        // Nobody serves the bridge: only the kill can end the wait (how fast is measured by the
+        // Godot suite's kill tests and the benchmark, not asserted here).
         kill.kill("test");
         assert_eq!(worker.join().unwrap(), Err(Interrupted));
-        assert!(t.elapsed() < Duration::from_millis(10));
     }
 }
