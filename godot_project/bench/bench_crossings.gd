@@ -41,6 +41,7 @@ func _start(stage: Node, args: PackedStringArray) -> WasmScript:
 
 func _run() -> void:
 	ProjectSettings.set_setting("wasgo/limits/callback_budget_ms", 600000)
+	ProjectSettings.set_setting("wasgo/runtime/print_output", false)
 	var stage := Node.new()
 	root.add_child(stage)
 	var bench := Node2D.new()
@@ -72,7 +73,7 @@ func _run() -> void:
 	for i in CALLS:
 		callable.call()
 	var callable_ns := float(Time.get_ticks_usec() - t0) * 1000.0 / CALLS
-	print("empty entry (%d calls, release build, headless)" % CALLS)
+	print("empty entry (%d calls, headless)" % CALLS)
 	print("  mod call_export(\"noop\", [])  %8.1f ns/call" % entry_ns)
 	print("  GDScript method call          %8.1f ns/call" % method_ns)
 	print("  GDScript Callable.call()      %8.1f ns/call" % callable_ns)
@@ -94,28 +95,31 @@ func _run() -> void:
 		return
 	var frames_before := Engine.get_process_frames()
 	t0 = Time.get_ticks_usec()
-	var done := false
-	var exit_code := -1
+	var state := {"done": false, "exit": -1, "count": 0, "at": t0}
 	worker.finished.connect(func(code: int) -> void:
-		done = true
-		exit_code = code)
-	while not done and Time.get_ticks_usec() - t0 < MAIN_LIMIT_MS * 1000:
+		state["done"] = true
+		state["exit"] = code)
+	worker.output.connect(func(line: String) -> void:
+		if line.begins_with("done "):
+			state["count"] = int(line.substr(5))
+			state["at"] = Time.get_ticks_usec())
+	while not state["done"] and Time.get_ticks_usec() - t0 < MAIN_LIMIT_MS * 1000:
 		await process_frame
 	var seconds := float(Time.get_ticks_usec() - t0) / 1e6
 	var fps := (Engine.get_process_frames() - frames_before) / seconds
 	Engine.max_fps = 0
-	print("get_node + set + get round trips (release build, headless)")
-	if not done:
+	if not state["done"]:
 		worker.kill()
-		print("  mod main: did not finish %d round trips in %d ms" % [ROUND_TRIPS, MAIN_LIMIT_MS])
+		print("  (main did not finish %d round trips in %d ms: the rate below counts the %d it reported)" % [ROUND_TRIPS, MAIN_LIMIT_MS, state["count"]])
 		_ok = false
-	else:
-		if exit_code != 0:
-			push_error("%d round trips from main gave a wrong value" % exit_code)
-			_ok = false
-		var per_s := ROUND_TRIPS / seconds
-		print("  mod main at %.0f fps          %10.0f round trips/s (%d in %.2f s)" % [fps, per_s, ROUND_TRIPS, seconds])
-		print("  GDScript (main thread)        %10.0f round trips/s" % gd_per_s)
-		print("  ratio mod / GDScript          : %.3f  (target: >= 50000 round trips/s at 60 fps)" % (per_s / gd_per_s))
+	elif state["exit"] != 0:
+		push_error("%d round trips from main gave a wrong value" % state["exit"])
+		_ok = false
+	var count: int = state["count"]
+	var per_s := count / (float(state["at"] - t0) / 1e6) if count > 0 else 0.0
+	print("get_node + set + get round trips")
+	print("  mod main at %.0f fps          %10.0f round trips/s (%d in %.2f s)" % [fps, per_s, count, float(state["at"] - t0) / 1e6])
+	print("  GDScript (main thread)        %10.0f round trips/s" % gd_per_s)
+	print("  mod main round trips/s        : %.0f  (target >= 50000 at 60 fps)" % per_s)
 	stage.free()
 	quit(0 if _ok else 1)

@@ -661,7 +661,9 @@ impl LiveScript for ScriptCore {
 
     fn runs_frame_export(&self, export: &str) -> bool {
         self.instance().is_some_and(|instance| {
-            instance.status().is_live() && !instance.is_main_running() && instance.has_export(export)
+            instance.status().is_live()
+                && !instance.is_main_running()
+                && instance.has_export(export)
         })
     }
 

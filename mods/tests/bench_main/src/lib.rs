@@ -2,7 +2,8 @@
 //!
 //! - `main` with the argument `N` does `N` round trips from its worker thread, each a
 //!   `get_node("../Bench")`, a `set` of its `position` and a `get` of it (checked), and returns
-//!   how many failed (0 expected); with no argument it returns at once.
+//!   how many failed (0 expected); with no argument it returns at once. Every 1000 round trips
+//!   it prints `done K` (so a benchmark that stops waiting still knows how far it got).
 //! - `noop` is an empty export: `call_export("noop", [])` measures the cost of entering a mod.
 
 #[link(wasm_import_module = "wasgo")]
@@ -42,6 +43,9 @@ pub extern "C" fn main() -> i32 {
             if h <= 0 || len != 12 || out[..12] != value {
                 failed += 1;
             }
+        }
+        if (i + 1) % 1000 == 0 {
+            println!("done {}", i + 1);
         }
     }
     failed
