@@ -25,8 +25,9 @@
 //! from the same worker is answered). A failure is kept in the worker's [`CallQueue`] (the first
 //! one, and how many more followed); the caller decides where it surfaces (for the object
 //! functions: at the next call that returns a value, see `object_calls.rs`). At most
-//! [`QUEUE_LIMIT`] posted jobs of one queue wait at a time: past that, `post` first waits for the
-//! main thread to catch up, so a worker setting properties in a loop cannot grow memory without
+//! [`QUEUE_LIMIT`] posted jobs, holding at most [`QUEUE_BYTES`] of the mod's data between them,
+//! wait at a time per queue: past either, `post` first waits for the main thread to catch up, so
+//! a worker setting properties in a loop (or setting huge values) cannot grow memory without
 //! bound while the game runs at its frame rate.
 
 use crate::kill::KillSwitch;
@@ -46,11 +47,15 @@ pub const SPIN: Duration = Duration::from_micros(30);
 pub const IDLE_GAP: Duration = Duration::from_micros(200);
 /// Most posted (queued) jobs one [`CallQueue`] may have waiting.
 pub const QUEUE_LIMIT: usize = 4096;
+/// Most bytes of the mod's data (names, values; the `cost` given to `post`) the waiting jobs of
+/// one [`CallQueue`] may hold. A single job over it is still posted, alone.
+pub const QUEUE_BYTES: usize = 4 << 20;
 
 /// The queued calls of one worker: how many wait for the main thread, and the first failure
 /// since the worker last looked.
 pub struct CallQueue<E> {
     waiting: AtomicUsize,
+    waiting_bytes: AtomicUsize,
     failure: Mutex<Option<(E, usize)>>,
 }
 
@@ -58,6 +63,7 @@ impl<E> Default for CallQueue<E> {
     fn default() -> Self {
         CallQueue {
             waiting: AtomicUsize::new(0),
+            waiting_bytes: AtomicUsize::new(0),
             failure: Mutex::new(None),
         }
     }
@@ -72,6 +78,11 @@ impl<E> CallQueue<E> {
     /// Posted jobs that have not run yet.
     pub fn waiting(&self) -> usize {
         self.waiting.load(Ordering::Acquire)
+    }
+
+    /// Bytes of the mod's data the posted jobs that have not run yet hold.
+    pub fn waiting_bytes(&self) -> usize {
+        self.waiting_bytes.load(Ordering::Acquire)
     }
 
     /// The first failure of a queued job since the last take, with how many more failed after
@@ -169,14 +180,16 @@ impl MainThreadBridge {
     }
 
     /// Posts `job` to run on the main thread after every job posted before it, without waiting
-    /// for it; an `Err` it returns is kept in `queue` (see [`CallQueue::take_failure`]). On the
-    /// main thread it runs at once. When `queue` already has [`QUEUE_LIMIT`] jobs waiting, this
-    /// first waits for the main thread to run them. `Interrupted` when `kill` is thrown (the job
-    /// is then not posted).
+    /// for it; an `Err` it returns is kept in `queue` (see [`CallQueue::take_failure`]). `cost`
+    /// is the bytes of the mod's data the job holds. On the main thread it runs at once. When
+    /// `queue` already has [`QUEUE_LIMIT`] jobs or, with this one, more than [`QUEUE_BYTES`]
+    /// waiting, this first waits for the main thread to run them. `Interrupted` when `kill` is
+    /// thrown (the job is then not posted).
     pub fn post<E: Send + 'static>(
         &self,
         kill: &KillSwitch,
         queue: &Arc<CallQueue<E>>,
+        cost: usize,
         job: impl FnOnce() -> Result<(), E> + Send + 'static,
     ) -> Result<(), Interrupted> {
         if self.on_main_thread() {
@@ -188,15 +201,19 @@ impl MainThreadBridge {
         if kill.is_killed() {
             return Err(Interrupted);
         }
-        if queue.waiting() >= QUEUE_LIMIT {
+        let bytes = queue.waiting_bytes.load(Ordering::Acquire);
+        if queue.waiting() >= QUEUE_LIMIT || (bytes > 0 && bytes.saturating_add(cost) > QUEUE_BYTES)
+        {
             self.flush(kill)?;
         }
         queue.waiting.fetch_add(1, Ordering::AcqRel);
+        queue.waiting_bytes.fetch_add(cost, Ordering::AcqRel);
         let queue = queue.clone();
         let posted: Job = Box::new(move || {
             if let Err(e) = job() {
                 queue.record(e);
             }
+            queue.waiting_bytes.fetch_sub(cost, Ordering::AcqRel);
             queue.waiting.fetch_sub(1, Ordering::AcqRel);
         });
         self.tx.send(posted).map_err(|_| Interrupted)
@@ -327,7 +344,7 @@ mod tests {
                 for i in 0..200 {
                     let l = log.clone();
                     bridge
-                        .post(&kill, &queue, move || {
+                        .post(&kill, &queue, 0, move || {
                             l.lock().push(i);
                             Ok(())
                         })
@@ -357,13 +374,13 @@ mod tests {
             let (b, q) = (bridge.clone(), queue.clone());
             serve_until_done(&bridge, move || {
                 let kill = KillSwitch::new();
-                b.post(&kill, &q, || Ok(())).unwrap();
-                b.post(&kill, &q, || Err("first".to_string())).unwrap();
-                b.post(&kill, &q, || Err("second".to_string())).unwrap();
-                b.post(&kill, &q, || Err("third".to_string())).unwrap();
+                b.post(&kill, &q, 0, || Ok(())).unwrap();
+                b.post(&kill, &q, 0, || Err("first".to_string())).unwrap();
+                b.post(&kill, &q, 0, || Err("second".to_string())).unwrap();
+                b.post(&kill, &q, 0, || Err("third".to_string())).unwrap();
                 b.flush(&kill).unwrap();
                 let first = q.take_failure();
-                b.post(&kill, &q, || Ok(())).unwrap();
+                b.post(&kill, &q, 0, || Ok(())).unwrap();
                 b.flush(&kill).unwrap();
                 (first, q.take_failure())
             })
@@ -383,7 +400,7 @@ mod tests {
                 let kill = KillSwitch::new();
                 let mut most = 0;
                 for _ in 0..QUEUE_LIMIT * 3 {
-                    b.post(&kill, &q, || Ok(())).unwrap();
+                    b.post(&kill, &q, 0, || Ok(())).unwrap();
                     most = most.max(q.waiting());
                 }
                 most
@@ -394,16 +411,43 @@ mod tests {
     }
 
     #[test]
+    fn posting_past_the_byte_limit_waits_for_the_main_thread() {
+        let bridge = Arc::new(MainThreadBridge::with_main_thread(
+            std::thread::current().id(),
+        ));
+        let queue = CallQueue::<()>::new();
+        let most = {
+            let (b, q) = (bridge.clone(), queue.clone());
+            serve_until_done(&bridge, move || {
+                let kill = KillSwitch::new();
+                let mut most = 0;
+                for _ in 0..200 {
+                    b.post(&kill, &q, QUEUE_BYTES / 8, || Ok(())).unwrap();
+                    most = most.max(q.waiting_bytes());
+                }
+                // One job over the limit alone still goes.
+                b.post(&kill, &q, QUEUE_BYTES * 2, || Ok(())).unwrap();
+                most
+            })
+        };
+        assert!(most <= QUEUE_BYTES, "{most} bytes waited at once");
+        assert_eq!(queue.waiting_bytes(), 0);
+    }
+
+    #[test]
     fn posting_after_a_kill_is_refused_and_on_the_main_thread_runs_at_once() {
         let bridge = MainThreadBridge::new();
         let queue = CallQueue::<&'static str>::new();
         let kill = KillSwitch::new();
-        bridge.post(&kill, &queue, || Err("at once")).unwrap();
+        bridge.post(&kill, &queue, 0, || Err("at once")).unwrap();
         assert_eq!(queue.take_failure(), Some(("at once", 0)));
         let worker_side =
             MainThreadBridge::with_main_thread(std::thread::spawn(|| ()).thread().id());
         kill.kill("test");
-        assert_eq!(worker_side.post(&kill, &queue, || Ok(())), Err(Interrupted));
+        assert_eq!(
+            worker_side.post(&kill, &queue, 0, || Ok(())),
+            Err(Interrupted)
+        );
         assert_eq!(queue.waiting(), 0);
     }
 

@@ -53,15 +53,20 @@ pub(crate) fn run(
 
 /// Queues `op` (a call whose result the mod does not use) from `main`'s worker: it runs on the
 /// main thread after everything the instance asked for before; a failure surfaces later (see the
-/// module's documentation).
-pub(crate) fn queue(caller: &mut Caller<'_, InstanceState>, op: ObjectOp) -> wasmtime::Result<()> {
+/// module's documentation). `cost`: the bytes of the mod's data `op` holds (for the queue's
+/// bound).
+pub(crate) fn queue(
+    caller: &mut Caller<'_, InstanceState>,
+    op: ObjectOp,
+    cost: usize,
+) -> wasmtime::Result<()> {
     let state = caller.data();
     let hosts = state.hosts.clone();
     let (key, level, kill) = (state.key, state.level, state.kill.clone());
     let host = hosts.objects.clone();
     hosts
         .bridge
-        .post(&kill, &state.queued, move || {
+        .post(&kill, &state.queued, cost, move || {
             host.run(key, level, op).map(|_| ())
         })
         .map_err(|_| wasmtime::Error::new(KilledTrap))
@@ -175,8 +180,8 @@ pub(crate) fn reply_value(
 }
 
 /// Sets a property for the calling instance. On the main thread the name is read in place
-/// and the host is called directly (no allocation, no queue); from `main` it goes through
-/// [`run`] and the bridge.
+/// and the host is called directly (no allocation, no queue); from `main` it is queued
+/// ([`queue`]; `value_bytes` is the size of the encoded value, for the queue's bound).
 pub(crate) fn set_property(
     caller: &mut Caller<'_, InstanceState>,
     function: &str,
@@ -184,6 +189,7 @@ pub(crate) fn set_property(
     np: i32,
     nl: i32,
     value: WireVariant,
+    value_bytes: usize,
 ) -> wasmtime::Result<i32> {
     if let Some(memory) = main_thread_memory(caller, function)? {
         let outcome = {
@@ -195,6 +201,7 @@ pub(crate) fn set_property(
         return settle(caller, outcome.map(|()| ObjectReply::Int(0)));
     }
     let name = guest::read_str(caller, function, np, nl)?;
+    let cost = name.len() + value_bytes;
     queue(
         caller,
         ObjectOp::Set {
@@ -202,6 +209,7 @@ pub(crate) fn set_property(
             name,
             value,
         },
+        cost,
     )?;
     Ok(0)
 }
