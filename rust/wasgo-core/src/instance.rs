@@ -282,7 +282,7 @@ impl ModInstance {
         let main = entry::find_main(&mut store, &instance);
         store.data_mut().memory = instance.get_memory(&mut store, "memory");
         ctx.stats.instances.fetch_add(1, Ordering::Relaxed);
-        let exports = resolve_exports(&mut store, &instance);
+        let exports = entry::resolve_exports(&mut store, &instance);
         *shared.live.lock() = Some(Live {
             store,
             instance,
@@ -407,12 +407,12 @@ impl ModInstance {
         };
         let func = *func;
         let n_results = match sig {
-            Some(sig) if numbers_match(&sig.params, args) => sig.results.len(),
+            Some(sig) if entry::numbers_match(&sig.params, args) => sig.results.len(),
             _ => entry::check_args(&shared.name, name, &func, &live.store, args)?,
         };
-        let mut results = [Val::I32(0); MAX_INLINE_RESULTS];
+        let mut results = [Val::I32(0); entry::MAX_INLINE_RESULTS];
         let mut spilled = Vec::new();
-        let results: &mut [Val] = if n_results <= MAX_INLINE_RESULTS {
+        let results: &mut [Val] = if n_results <= entry::MAX_INLINE_RESULTS {
             &mut results[..n_results]
         } else {
             spilled.resize(n_results, Val::I32(0));
@@ -590,45 +590,6 @@ fn cores() -> u64 {
             .map(|n| n.get() as u64)
             .unwrap_or(1)
     })
-}
-
-/// Results an entry keeps on the stack while it runs (more go to the heap).
-const MAX_INLINE_RESULTS: usize = 4;
-
-/// The instance's exported functions with their numeric signatures, resolved once.
-fn resolve_exports(
-    store: &mut Store<InstanceState>,
-    instance: &Instance,
-) -> Vec<(Box<str>, wasmtime::Func, Option<Signature>)> {
-    let named: Vec<(Box<str>, wasmtime::Func)> = instance
-        .exports(&mut *store)
-        .filter_map(|e| {
-            let name: Box<str> = e.name().into();
-            e.into_func().map(|f| (name, f))
-        })
-        .collect();
-    named
-        .into_iter()
-        .map(|(name, f)| {
-            let sig = crate::abi::signature_of(&f.ty(&*store));
-            (name, f, sig)
-        })
-        .collect()
-}
-
-/// Whether `args` are numbers of exactly the types `params` names.
-fn numbers_match(params: &[wasgo_catalog::Abi], args: &[Val]) -> bool {
-    use wasgo_catalog::Abi;
-    params.len() == args.len()
-        && params.iter().zip(args).all(|(p, a)| {
-            matches!(
-                (p, a),
-                (Abi::I32, Val::I32(_))
-                    | (Abi::I64, Val::I64(_))
-                    | (Abi::F32, Val::F32(_))
-                    | (Abi::F64, Val::F64(_))
-            )
-        })
 }
 
 /// The body of the worker thread: runs the entry point and reports how it ended.
