@@ -70,8 +70,12 @@ pub(crate) fn arm(store: &mut Store<InstanceState>, kind: DeadlineKind, export: 
         DeadlineKind::Callback => {
             let budget = state.limits.callback_budget;
             state.deadline = Some((now + budget, kind));
+            // The name's buffer is reused from entry to entry: no allocation per call.
+            let mut name = std::mem::take(&mut state.export_buf);
+            name.clear();
+            name.push_str(export);
             state.clock = Some(EntryClock {
-                export: export.to_string(),
+                export: name,
                 start: now,
                 budget,
                 backstop: now + state.limits.callback_backstop(),
@@ -104,6 +108,7 @@ pub(crate) fn disarm(store: &mut Store<InstanceState>, completed: bool) {
             strikes: state.strikes,
         });
     }
+    state.export_buf = clock.export;
 }
 
 /// The entry's CPU time so far; only called once `cpu_base` is set.

@@ -118,3 +118,42 @@ fn write_argv(
     crate::guest::write_bytes(&memory, &mut *store, "main", table, &pointers)?;
     Ok((argv.len() as i32, table))
 }
+
+/// Results an entry keeps on the stack while it runs (more go to the heap).
+pub(crate) const MAX_INLINE_RESULTS: usize = 4;
+
+/// The instance's exported functions with their numeric signatures, resolved once.
+pub(crate) fn resolve_exports(
+    store: &mut Store<InstanceState>,
+    instance: &Instance,
+) -> Vec<(Box<str>, Func, Option<wasgo_catalog::Signature>)> {
+    let named: Vec<(Box<str>, Func)> = instance
+        .exports(&mut *store)
+        .filter_map(|e| {
+            let name: Box<str> = e.name().into();
+            e.into_func().map(|f| (name, f))
+        })
+        .collect();
+    named
+        .into_iter()
+        .map(|(name, f)| {
+            let sig = crate::abi::signature_of(&f.ty(&*store));
+            (name, f, sig)
+        })
+        .collect()
+}
+
+/// Whether `args` are numbers of exactly the types `params` names.
+pub(crate) fn numbers_match(params: &[wasgo_catalog::Abi], args: &[Val]) -> bool {
+    use wasgo_catalog::Abi;
+    params.len() == args.len()
+        && params.iter().zip(args).all(|(p, a)| {
+            matches!(
+                (p, a),
+                (Abi::I32, Val::I32(_))
+                    | (Abi::I64, Val::I64(_))
+                    | (Abi::F32, Val::F32(_))
+                    | (Abi::F64, Val::F64(_))
+            )
+        })
+}

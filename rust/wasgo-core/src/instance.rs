@@ -109,6 +109,9 @@ struct Live {
     store: Store<InstanceState>,
     instance: Instance,
     ctx: Arc<EngineContext>,
+    /// The exported functions, resolved once: an entry finds its `Func` and checks numeric
+    /// arguments without a name lookup in the instance or a type query (see `call_shared`).
+    exports: Vec<(Box<str>, wasmtime::Func, Option<Signature>)>,
 }
 
 impl Drop for Live {
@@ -226,6 +229,7 @@ impl ModInstance {
             last_error: String::new(),
             deadline: None,
             clock: None,
+            export_buf: String::new(),
             strikes: 0,
             memory_used: 0,
             created: Instant::now(),
@@ -243,6 +247,7 @@ impl ModInstance {
             http,
             guest: crate::gojs::new_guest_state(module.guest_kind(), output(&stdio))
                 .or_else(|| crate::wapc::new_guest_state(module.guest_kind(), output(&stdio))),
+            queued: crate::bridge::CallQueue::new(),
         };
         let mut store = Store::new(&ctx.engine, state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
@@ -286,10 +291,12 @@ impl ModInstance {
         };
         store.data_mut().memory = instance.get_memory(&mut store, "memory");
         ctx.stats.instances.fetch_add(1, Ordering::Relaxed);
+        let exports = entry::resolve_exports(&mut store, &instance);
         *shared.live.lock() = Some(Live {
             store,
             instance,
             ctx: ctx.clone(),
+            exports,
         });
         let export_funcs = module
             .module
@@ -405,23 +412,33 @@ impl ModInstance {
                 state: self.status().describe(),
             });
         };
-        let func = live
-            .instance
-            .get_func(&mut live.store, name)
-            .ok_or_else(|| WasgoError::NoSuchExport {
+        let Some((_, func, sig)) = live.exports.iter().find(|(n, ..)| **n == *name) else {
+            return Err(WasgoError::NoSuchExport {
                 module: shared.name.clone(),
                 export: name.into(),
-            })?;
-        let n_results = entry::check_args(&shared.name, name, &func, &live.store, args)?;
-        let mut results = vec![Val::I32(0); n_results];
+            });
+        };
+        let func = *func;
+        let n_results = match sig {
+            Some(sig) if entry::numbers_match(&sig.params, args) => sig.results.len(),
+            _ => entry::check_args(&shared.name, name, &func, &live.store, args)?,
+        };
+        let mut results = [Val::I32(0); entry::MAX_INLINE_RESULTS];
+        let mut spilled = Vec::new();
+        let results: &mut [Val] = if n_results <= entry::MAX_INLINE_RESULTS {
+            &mut results[..n_results]
+        } else {
+            spilled.resize(n_results, Val::I32(0));
+            &mut spilled
+        };
         budget::arm(&mut live.store, DeadlineKind::Callback, name);
         let outcome = {
             let _tick = shared.ctx.ticker.enter();
-            func.call(&mut live.store, args, &mut results)
+            func.call(&mut live.store, args, results)
         };
         budget::disarm(&mut live.store, outcome.is_ok());
         match outcome {
-            Ok(()) => Ok(results),
+            Ok(()) => Ok(results.to_vec()),
             Err(err) => Err(shared.fail(&mut guard, err)),
         }
     }
@@ -642,7 +659,9 @@ fn run_main(shared: &Shared, kind: MainKind) {
     budget::arm(&mut live.store, DeadlineKind::Main, "main");
     let outcome = {
         let _tick = shared.ctx.ticker.enter();
-        entry::call_main(&mut live.store, &live.instance, kind)
+        entry::call_main(&mut live.store, &live.instance, kind).and_then(|code| {
+            crate::object_calls::settle_after_main(live.store.data_mut()).map(|()| code)
+        })
     };
     budget::disarm(&mut live.store, outcome.is_ok());
     if shared.kill.is_killed() {

@@ -1,9 +1,23 @@
 //! The host-function side of the object functions: reads names and values from the mod's memory,
 //! hands an [`ObjectOp`] to the game's [`ObjectHost`](crate::objects::ObjectHost) on the main
 //! thread, and turns the reply into the mod's return value, a recorded error or a trap.
+//!
+//! # Queued calls from `main`
+//!
+//! From `main`'s worker thread, the calls whose result a mod does not need — `set`, `set_float`,
+//! `set_vec2`, `set_vec3` and `release` — are queued ([`queue`]): they return 0 at once and run
+//! on the main thread in order with every other call of the instance, so a `get` after a `set`
+//! always reads the value set. A queued call that fails is kept (the first; later failures are
+//! counted) and surfaces at the next object call that returns a value (`get_node`, `get`, `call`,
+//! `get_float`, `connect`, ...): that call is not run; it returns the queued call's error code,
+//! and `wasgo.last_error` names the queued call, so the mod can handle it and make the call
+//! again. A queued call that traps (a member the allowlist denies, a malformed name) traps the
+//! mod at that point too. `wasgo.last_error` first waits for the queued calls to have run, so it
+//! always reports their failure. When `main` returns, its queued calls are waited for and a
+//! failure nobody saw is written to the mod's output as a warning (a trap still traps `main`).
 
 use crate::error::{HostTrap, KilledTrap, TrapKind};
-use crate::events::ModEvent;
+use crate::events::{ModEvent, OutputSource};
 use crate::guest;
 use crate::level::SafetyLevel;
 use crate::objects::{ObjectError, ObjectOp, ObjectReply};
@@ -20,13 +34,118 @@ pub(crate) fn run(
     let hosts = state.hosts.clone();
     let (key, level, kill) = (state.key, state.level, state.kill.clone());
     let host = hosts.objects.clone();
+    let queued = state.queued.clone();
     let outcome = hosts
         .bridge
-        .run(&kill, move || host.run(key, level, op))
+        .run(&kill, move || {
+            // Queued calls posted before this one have run (the bridge keeps the order).
+            match queued.take_failure() {
+                Some(failure) => Err(surfaced(failure)),
+                None => host.run(key, level, op),
+            }
+        })
         .map_err(|_| wasmtime::Error::new(KilledTrap))?;
     match outcome {
         Ok(reply) => Ok(Ok(reply)),
         Err(e) => Ok(Err(settle(caller, Err(e))?)),
+    }
+}
+
+/// Queues `op` (a call whose result the mod does not use) from `main`'s worker: it runs on the
+/// main thread after everything the instance asked for before; a failure surfaces later (see the
+/// module's documentation). `cost`: the bytes of the mod's data `op` holds (for the queue's
+/// bound).
+pub(crate) fn queue(
+    caller: &mut Caller<'_, InstanceState>,
+    op: ObjectOp,
+    cost: usize,
+) -> wasmtime::Result<()> {
+    let state = caller.data();
+    let hosts = state.hosts.clone();
+    let (key, level, kill) = (state.key, state.level, state.kill.clone());
+    let host = hosts.objects.clone();
+    hosts
+        .bridge
+        .post(&kill, &state.queued, cost, move || {
+            host.run(key, level, op).map(|_| ())
+        })
+        .map_err(|_| wasmtime::Error::new(KilledTrap))
+}
+
+/// `wasgo.last_error` from `main`: waits for the queued calls, then records a failure among
+/// them as the last error (a trap traps now).
+pub(crate) fn settle_queued(caller: &mut Caller<'_, InstanceState>) -> wasmtime::Result<()> {
+    let state = caller.data();
+    if state.on_main_thread {
+        return Ok(());
+    }
+    if state.queued.waiting() > 0 {
+        let (hosts, kill) = (state.hosts.clone(), state.kill.clone());
+        hosts
+            .bridge
+            .flush(&kill)
+            .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    }
+    if let Some(failure) = caller.data().queued.take_failure() {
+        settle(caller, Err(surfaced(failure)))?;
+    }
+    Ok(())
+}
+
+/// When `main` returned: waits for its queued calls; a failure among them is written to the mod's
+/// output as a warning (nobody is left to read `last_error`), a trap or a denied member traps.
+pub(crate) fn settle_after_main(state: &mut InstanceState) -> wasmtime::Result<()> {
+    if state.queued.waiting() > 0 {
+        state
+            .hosts
+            .bridge
+            .flush(&state.kill)
+            .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    }
+    let Some((error, more)) = state.queued.take_failure() else {
+        return Ok(());
+    };
+    match error {
+        ObjectError::Failed { message, .. } => {
+            state.emit(ModEvent::Output {
+                source: OutputSource::Log(2),
+                text: format!(
+                    "WasGo: a call queued by `main` failed after its last call that returns a value: {message}{}",
+                    more_failed(more)
+                ),
+            });
+            Ok(())
+        }
+        ObjectError::Trap(message) => Err(HostTrap::new(TrapKind::HostCall, message).into_error()),
+        ObjectError::Denied { member } => {
+            state.emit(ModEvent::UnexposedCall {
+                function: member.clone(),
+                level: state.level,
+            });
+            Err(denied_trap(&member, state.level))
+        }
+    }
+}
+
+/// The error a value-returning call reports for a queued call that failed before it.
+fn surfaced((error, more): (ObjectError, usize)) -> ObjectError {
+    let more = more_failed(more);
+    match error {
+        ObjectError::Failed { code, message } => ObjectError::Failed {
+            code,
+            message: format!(
+                "a call queued earlier by `main` failed: {message}{more}; this call was not run, make it again"
+            ),
+        },
+        other => other,
+    }
+}
+
+fn more_failed(more: usize) -> String {
+    match more {
+        0 => String::new(),
+        1 => " (1 more queued call failed after it)".to_string(),
+        n => format!(" ({n} more queued calls failed after it)"),
     }
 }
 
@@ -61,8 +180,8 @@ pub(crate) fn reply_value(
 }
 
 /// Sets a property for the calling instance. On the main thread the name is read in place
-/// and the host is called directly (no allocation, no queue); from `main` it goes through
-/// [`run`] and the bridge.
+/// and the host is called directly (no allocation, no queue); from `main` it is queued
+/// ([`queue`]; `value_bytes` is the size of the encoded value, for the queue's bound).
 pub(crate) fn set_property(
     caller: &mut Caller<'_, InstanceState>,
     function: &str,
@@ -70,6 +189,7 @@ pub(crate) fn set_property(
     np: i32,
     nl: i32,
     value: WireVariant,
+    value_bytes: usize,
 ) -> wasmtime::Result<i32> {
     if let Some(memory) = main_thread_memory(caller, function)? {
         let outcome = {
@@ -81,19 +201,17 @@ pub(crate) fn set_property(
         return settle(caller, outcome.map(|()| ObjectReply::Int(0)));
     }
     let name = guest::read_str(caller, function, np, nl)?;
-    Ok(
-        match run(
-            caller,
-            ObjectOp::Set {
-                handle,
-                name,
-                value,
-            },
-        )? {
-            Ok(_) => 0,
-            Err(code) => code,
+    let cost = name.len() + value_bytes;
+    queue(
+        caller,
+        ObjectOp::Set {
+            handle,
+            name,
+            value,
         },
-    )
+        cost,
+    )?;
+    Ok(0)
 }
 
 /// Reads a property for the calling instance (see [`set_property`]).

@@ -56,6 +56,8 @@ pub struct InstanceState {
     pub(crate) deadline: Option<(Instant, DeadlineKind)>,
     /// The budget clock of the main-thread entry running now.
     pub(crate) clock: Option<EntryClock>,
+    /// The buffer of the last entry's export name, reused by the next (see `budget::arm`).
+    pub(crate) export_buf: String,
     /// Main-thread entries that overran their budget so far.
     pub(crate) strikes: u32,
     /// Current total of linear memory, for the limiter.
@@ -84,6 +86,9 @@ pub struct InstanceState {
     /// `wasgo` mods. Type-erased so this layer does not depend on the host functions above it;
     /// each host downcasts to its own type.
     pub(crate) guest: Option<Box<dyn std::any::Any + Send>>,
+    /// `main`'s queued object calls (sets, `release`) and the first failure among them, which
+    /// surfaces at the next object call that returns a value (see `object_calls.rs`).
+    pub(crate) queued: Arc<crate::bridge::CallQueue<crate::objects::ObjectError>>,
 }
 
 impl InstanceState {

@@ -229,7 +229,8 @@ impl WasmEngine {
 
     /// Counters: `modules` (compiled modules in the cache), `instances` (live instances),
     /// `running` (`main`s running), `workers` (worker threads alive), `traps`, `kills`,
-    /// `cache_hits`.
+    /// `cache_hits`, `live_scripts` (the `WasmScript` nodes the frame driver visits each frame:
+    /// those with a live instance; a freed node or an ended mod leaves at once).
     #[func]
     fn get_stats(&self) -> VarDictionary {
         let Some(runtime) = runtime() else {
@@ -244,6 +245,7 @@ impl WasmEngine {
             "traps" => s.traps as i64,
             "kills" => s.kills as i64,
             "cache_hits" => s.cache_hits as i64,
+            "live_scripts" => live::count() as i64,
         }
     }
 

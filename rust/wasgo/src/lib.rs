@@ -39,6 +39,7 @@ use godot::prelude::*;
 mod bench;
 mod compiles;
 mod convert;
+mod cores;
 mod engine;
 mod game_calls;
 mod http;

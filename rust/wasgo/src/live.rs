@@ -41,6 +41,9 @@ pub const OVERRUN_KILL_FRAMES: u32 = 300;
 pub trait LiveScript {
     /// Where the script sits in the list (`None` when it is not in it).
     fn live_slot(&self) -> &Cell<Option<usize>>;
+    /// Whether the mod would run `export` now (alive, `main` not running, the export exists):
+    /// checked before anything else, so a mod without `process` costs no engine call per frame.
+    fn runs_frame_export(&self, export: &str) -> bool;
     /// The node, for its processing flags and delta (`None` once it is freed).
     fn frame_node(&self) -> Option<Gd<Node>>;
     /// The node's name, for messages.
@@ -205,6 +208,11 @@ pub fn add(core: Rc<dyn LiveScript>) {
     }
 }
 
+/// How many scripts the frame driver visits (each frame walks exactly these).
+pub fn count() -> usize {
+    with_live(|l| l.borrow().slots.len() - l.borrow().free.len()).unwrap_or(0)
+}
+
 /// Removes the script whose slot is `slot` (O(1)); nothing when it is not in the list.
 pub fn remove(slot: &Cell<Option<usize>>) {
     let Some(index) = slot.take() else {
@@ -274,6 +282,9 @@ fn run_frame_callbacks(physics: bool) {
                 with_live(|l| l.borrow_mut().next_start = start + offset);
             }
             return;
+        }
+        if !core.runs_frame_export(export) {
+            continue;
         }
         let Some(node) = core.frame_node() else {
             continue;

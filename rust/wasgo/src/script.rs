@@ -79,7 +79,7 @@ pub struct WasmScript {
 impl INode for WasmScript {
     fn init(base: Base<Node>) -> Self {
         let id = base.to_init_gd().instance_id();
-        WasmScript {
+        let script = WasmScript {
             wasm_file: GString::new(),
             module: None,
             safety_level: 0,
@@ -104,7 +104,9 @@ impl INode for WasmScript {
             ),
             ready_hooked: false,
             base,
-        }
+        };
+        crate::cores::register(id.to_i64(), &script.core);
+        script
     }
 
     fn enter_tree(&mut self) {
@@ -354,8 +356,10 @@ impl WasmScript {
 
 impl WasmScript {
     /// The node's core (under a bind that ends before this returns).
+    /// The node's core: from the main thread's table when it is there (no `bind()`, see
+    /// `cores.rs`), else through a bind.
     fn core_of(this: &Gd<Self>) -> Rc<ScriptCore> {
-        this.bind().core.clone()
+        crate::cores::find(this.instance_id().to_i64()).unwrap_or_else(|| this.bind().core.clone())
     }
 
     /// What the core needs of the exported properties as they are now.
@@ -505,6 +509,7 @@ impl WasmScript {
 
 impl Drop for WasmScript {
     fn drop(&mut self) {
+        crate::cores::unregister(self.core.node.to_i64());
         // Safe while the core is inside a call into the mod: the caller's `Rc` keeps the core
         // alive; the instance is killed here and dropped when that call returns.
         self.core.node_freed();

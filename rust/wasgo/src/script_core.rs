@@ -673,6 +673,14 @@ impl LiveScript for ScriptCore {
         &self.live_slot
     }
 
+    fn runs_frame_export(&self, export: &str) -> bool {
+        self.instance().is_some_and(|instance| {
+            instance.status().is_live()
+                && !instance.is_main_running()
+                && instance.has_export(export)
+        })
+    }
+
     fn frame_node(&self) -> Option<Gd<Node>> {
         self.node()
     }

@@ -81,11 +81,13 @@ impl ScriptCore {
             if let Some(instance) = Rc::get_mut(instance) {
                 instance.reap_worker();
             }
-            (instance.drain_events(), instance.name().to_string())
+            // Nothing to do (the usual case after an entry): no name copied, no setting read.
+            let events = instance.drain_events();
+            if events.is_empty() {
+                return false;
+            }
+            (events, instance.name().to_string())
         };
-        if events.is_empty() {
-            return false;
-        }
         let echo = settings::boolean(settings::PRINT_OUTPUT, true);
         for event in events {
             // A handler may have freed the node: look it up for every event.

@@ -83,6 +83,8 @@ pub struct MainThreadState {
     pub compiles: Slot,
     /// `reach.rs`: the `reach` of each `WasmScript` that set one.
     pub reach: Slot,
+    /// `cores.rs`: each live `WasmScript`'s core by instance id (weak references).
+    pub cores: Slot,
 }
 
 thread_local! {

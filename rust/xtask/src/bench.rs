@@ -9,6 +9,8 @@ use std::time::Duration;
 const BENCHES: &[&str] = &[
     "res://bench/bench_position.gd",
     "res://bench/bench_guests.gd",
+    "res://bench/bench_crossings.gd",
+    "res://bench/bench_frame.gd",
 ];
 
 pub fn run(repo: &Repo) -> Result<()> {

@@ -30,6 +30,7 @@ impl BasicFunctions for Host {
     }
 
     fn last_error(c: &mut Caller<'_>, out_ptr: i32, out_cap: i32) -> wasmtime::Result<i32> {
+        crate::object_calls::settle_queued(c)?;
         let message = c.data().last_error.clone();
         guest::write_out(c, "wasgo.last_error", out_ptr, out_cap, message.as_bytes())
     }

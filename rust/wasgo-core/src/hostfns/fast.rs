@@ -38,7 +38,7 @@ impl FastFunctions for Host {
         value: f64,
     ) -> wasmtime::Result<i32> {
         let value = WireVariant::Float(value);
-        objects::set_property(c, "wasgo.set_float", handle, name_ptr, name_len, value)
+        objects::set_property(c, "wasgo.set_float", handle, name_ptr, name_len, value, 16)
     }
 
     fn get_vec2(
@@ -75,7 +75,7 @@ impl FastFunctions for Host {
         y: f32,
     ) -> wasmtime::Result<i32> {
         let value = WireVariant::Vector2(Vector2::new(x, y));
-        objects::set_property(c, "wasgo.set_vec2", handle, name_ptr, name_len, value)
+        objects::set_property(c, "wasgo.set_vec2", handle, name_ptr, name_len, value, 16)
     }
 
     fn get_vec3(
@@ -113,7 +113,7 @@ impl FastFunctions for Host {
         z: f32,
     ) -> wasmtime::Result<i32> {
         let value = WireVariant::Vector3(Vector3::new(x, y, z));
-        objects::set_property(c, "wasgo.set_vec3", handle, name_ptr, name_len, value)
+        objects::set_property(c, "wasgo.set_vec3", handle, name_ptr, name_len, value, 16)
     }
 
     fn call_float(

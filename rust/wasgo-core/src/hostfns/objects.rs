@@ -30,7 +30,11 @@ impl ObjectFunctions for Host {
     }
 
     fn release(c: &mut Caller<'_>, handle: i32) -> wasmtime::Result<()> {
-        objects::run(c, ObjectOp::Release { handle }).map(|_| ())
+        if c.data().on_main_thread {
+            objects::run(c, ObjectOp::Release { handle }).map(|_| ())
+        } else {
+            objects::queue(c, ObjectOp::Release { handle }, 0)
+        }
     }
 
     fn get(
@@ -60,7 +64,15 @@ impl ObjectFunctions for Host {
             Ok(v) => v,
             Err(code) => return Ok(code),
         };
-        objects::set_property(c, "wasgo.set", handle, name_ptr, name_len, value)
+        objects::set_property(
+            c,
+            "wasgo.set",
+            handle,
+            name_ptr,
+            name_len,
+            value,
+            val_len.max(0) as usize,
+        )
     }
 
     fn call(

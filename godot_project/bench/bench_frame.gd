@@ -1,0 +1,128 @@
+## `cargo xtask bench`: frames with 1000 nodes that each move their parent in `process`, mods
+## and GDScript side by side in one run, with ratios; and the time to start 1000 instances of one
+## module. Release build of the extension, headless. Exits 1 if a way failed.
+##
+##   GDScript        _process: x += 1; parent.position = Vector2(x, 0)   (parent cached, typed)
+##   mod fast path   process: wasgo.set_vec2(parent, "position", x, 0)
+##   mod generic set process: wasgo.set(parent, "position", <Vector2 bytes>)
+##   GDScript empty / mod empty: the same nodes with an empty process (the callback alone)
+##
+## Each figure is the median process time of a frame (`Performance.TIME_PROCESS`) over FRAMES
+## frames minus that of the same tree without scripts, so it is what the 1000 callbacks add to a frame.
+extends SceneTree
+
+const NODES := 1000
+const FRAMES := 300
+const WARMUP := 20
+
+const GD_MOVER := """extends Node
+var x := 0.0
+var parent: Node2D
+func _ready() -> void:
+	parent = get_parent()
+func _process(_delta: float) -> void:
+	x += 1.0
+	parent.position = Vector2(x, 0)
+"""
+const GD_EMPTY := """extends Node
+func _process(_delta: float) -> void:
+	pass
+"""
+
+var _ok := true
+var _module: WasmModule
+
+
+func _initialize() -> void:
+	_run.call_deferred()
+
+
+func _script(source: String) -> GDScript:
+	var s := GDScript.new()
+	s.source_code = source
+	if s.reload() != OK:
+		push_error("the benchmark's GDScript does not compile")
+		_ok = false
+	return s
+
+
+## Builds NODES Node2D parents, each with the child `make.call()` returns; measures FRAMES
+## frames; frees the tree. Returns [mean frame us, us to build].
+func _frames(make: Callable) -> Array:
+	var stage := Node.new()
+	root.add_child(stage)
+	var t0 := Time.get_ticks_usec()
+	for i in NODES:
+		var parent := Node2D.new()
+		stage.add_child(parent)
+		var child: Node = make.call()
+		if child != null:
+			parent.add_child(child)
+	var build_us := Time.get_ticks_usec() - t0
+	for i in WARMUP:
+		await process_frame
+	# Godot's own measure of each frame's process step (a headless run sleeps between frames,
+	# so the wall-clock time of a frame says nothing); the median, so that a frame the machine
+	# took the thread away from does not count.
+	var times: Array[float] = []
+	for i in FRAMES:
+		await process_frame
+		times.append(Performance.get_monitor(Performance.TIME_PROCESS) * 1e6)
+	times.sort()
+	var frame_us := times[FRAMES / 2]
+	var moved := stage.get_child(0) as Node2D
+	var moved_x := moved.position.x
+	stage.free()
+	await process_frame
+	return [frame_us, build_us, moved_x]
+
+
+func _mod(way: String) -> Node:
+	var mod := WasmScript.new()
+	mod.module = _module
+	mod.args = PackedStringArray([way])
+	return mod
+
+
+func _run() -> void:
+	ProjectSettings.set_setting("wasgo/limits/callback_budget_ms", 600000)
+	ProjectSettings.set_setting("wasgo/limits/frame_budget_ms", 600000)
+	_module = WasmEngine.load_module("res://tests/mods/bench_mover.wasm")
+	if _module == null:
+		push_error("cannot load the bench mover mod")
+		quit(1)
+		return
+	var mover := _script(GD_MOVER)
+	var empty := _script(GD_EMPTY)
+	var base: Array = await _frames(func() -> Node: return null)
+	var gd: Array = await _frames(func() -> Node:
+		var n := Node.new()
+		n.set_script(mover)
+		return n)
+	var gd_empty: Array = await _frames(func() -> Node:
+		var n := Node.new()
+		n.set_script(empty)
+		return n)
+	var fast: Array = await _frames(func() -> Node: return _mod("fast"))
+	var generic: Array = await _frames(func() -> Node: return _mod("generic"))
+	var mod_empty: Array = await _frames(func() -> Node: return _mod("empty"))
+	for r in [gd, fast, generic]:
+		if r[2] < FRAMES:
+			push_error("a mover moved its parent only to x = %s in %d frames" % [r[2], FRAMES + WARMUP])
+			_ok = false
+	var b: float = base[0]
+	print("frame with %d nodes moving their parent in process (headless)" % NODES)
+	print("  tree without scripts           %8.1f us/frame (subtracted below)" % b)
+	print("  GDScript                       %8.1f us/frame" % (gd[0] - b))
+	print("  mod fast path (set_vec2)       %8.1f us/frame" % (fast[0] - b))
+	print("  mod generic set                %8.1f us/frame" % (generic[0] - b))
+	print("  GDScript empty _process        %8.1f us/frame" % (gd_empty[0] - b))
+	print("  mod empty process              %8.1f us/frame" % (mod_empty[0] - b))
+	print("  ratio mod fast path / GDScript : %.2f  (target <= 1.0)" % ((fast[0] - b) / (gd[0] - b)))
+	print("  ratio mod generic / GDScript   : %.2f  (target <= 1.3)" % ((generic[0] - b) / (gd[0] - b)))
+	print("  ratio mod empty / GDScript empty: %.2f" % ((mod_empty[0] - b) / (gd_empty[0] - b)))
+	print("starting %d instances of one module (node + instance + init)" % NODES)
+	print("  mod                            %8.1f ms" % (fast[1] / 1000.0))
+	print("  GDScript nodes (same tree)     %8.1f ms" % (gd[1] / 1000.0))
+	print("  ratio mod / GDScript           : %.1f  (target: 1000 instances <= 10 ms)" % (float(fast[1]) / gd[1]))
+	quit(0 if _ok else 1)
