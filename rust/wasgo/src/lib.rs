@@ -39,6 +39,7 @@ use godot::prelude::*;
 mod bench;
 mod compiles;
 mod convert;
+mod created;
 mod engine;
 mod game_calls;
 mod http;
@@ -54,6 +55,7 @@ mod script;
 mod script_calls;
 mod script_core;
 mod script_delivery;
+mod script_owned;
 mod settings;
 mod state;
 

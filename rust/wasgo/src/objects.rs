@@ -12,6 +12,7 @@
 //! tree changed since it was last found inside.
 
 use crate::convert::{from_wire, to_wire, Handles};
+use crate::created::{self, CreatedObjects};
 use crate::own_ui;
 use crate::owned::OwnedTimers;
 use crate::reach;
@@ -137,6 +138,8 @@ pub struct InstanceObjects {
     connections: Vec<(InstanceId, StringName, Callable)>,
     /// The `SceneTreeTimer`s the mod made (released when the instance ends).
     timers: OwnedTimers,
+    /// The objects the mod created (`created.rs`; freed when the instance ends).
+    created: CreatedObjects,
     callback_args: Vec<Variant>,
     /// Allowlist decisions per handle and member kind (cleared when a handle is released or
     /// the allowlist changes).
@@ -153,6 +156,7 @@ impl InstanceObjects {
             slots: HandleTable::default(),
             connections: Vec::new(),
             timers: OwnedTimers::default(),
+            created: CreatedObjects::default(),
             callback_args: Vec::new(),
             decisions: DecisionCache::default(),
             names: FastMap::default(),
@@ -179,7 +183,12 @@ impl InstanceObjects {
         if own_ui::contains(obj) {
             return Err(reach::Refused::Outside(reach::Outside::OwnUi));
         }
-        let node = obj.clone().try_cast::<Node>().ok();
+        // The mod's own objects are exempt from reach (also before they are in the tree).
+        let node = obj
+            .clone()
+            .try_cast::<Node>()
+            .ok()
+            .filter(|_| !self.created.owns(id));
         let stamp = match &node {
             Some(n) => reach::check(self.level, self.script, n).map_err(reach::Refused::Outside)?,
             None => 0,
@@ -459,9 +468,27 @@ impl InstanceObjects {
     }
 
     fn release(&mut self, handle: i32) {
+        if let Ok(slot) = self.slots.get(handle) {
+            self.created.forget_resource(slot.obj.instance_id());
+        }
         if self.slots.release(handle).is_some() {
             self.decisions.forget(handle);
         }
+    }
+
+    /// Gives the owned object `id` to the game: from now on reach applies to it like to any
+    /// game node. False when the instance does not own it.
+    fn adopt(&mut self, id: InstanceId) -> bool {
+        if !self.created.adopt(id) {
+            return false;
+        }
+        if let Some(h) = self.slots.find(id) {
+            if let Ok(slot) = self.slots.get_mut(h) {
+                slot.node = slot.obj.clone().try_cast::<Node>().ok();
+                slot.reach.set(0);
+            }
+        }
+        true
     }
 
     /// Disconnects what the mod connected, then makes the tree drop the timers it made.
@@ -474,6 +501,7 @@ impl InstanceObjects {
             }
         }
         self.timers.release_all();
+        self.created.release_all();
     }
 }
 
@@ -832,7 +860,10 @@ fn run_op(
             args,
         } => {
             let mut obj = objects.object(handle)?;
-            objects.allowed(handle, level, MemberKind::Method, &method)?;
+            // The tree-changing methods are decided by ownership (`created.rs`), not the list.
+            if !created::TREE_METHODS.contains(&method.as_str()) {
+                objects.allowed(handle, level, MemberKind::Method, &method)?;
+            }
             let sname = objects.name(&method)?;
             if !obj.has_method(&sname) {
                 return Err(ObjectError::failed(
@@ -844,6 +875,9 @@ fn run_op(
                 .iter()
                 .map(|a| from_wire(a, objects))
                 .collect::<Result<_, _>>()?;
+            if created::TREE_METHODS.contains(&method.as_str()) {
+                created::check_tree_call(&objects.created, level, &obj, &method, &args)?;
+            }
             let creates_timer = OwnedTimers::creates_timer(&obj, &method);
             if creates_timer {
                 objects.timers.check_room()?;
@@ -903,5 +937,43 @@ fn run_op(
             });
             Ok(ObjectReply::Int(0))
         }
+        ObjectOp::New { class } => {
+            objects.created.check_room(created::cap(), "`wasgo.new`")?;
+            let obj = created::instantiate(level, &class, allows_new)?;
+            own(objects, obj).map(ObjectReply::Int)
+        }
+        ObjectOp::Asset { .. } | ObjectOp::LoadResource { .. } => Err(ObjectError::failed(
+            wasgo_catalog::ErrorCode::CallFailed.code(),
+            "this version of WasGo does not make resources from a mod's bytes yet",
+        )),
     }
+}
+
+/// Records a new object as owned by the instance and gives the mod its handle.
+fn own(objects: &mut InstanceObjects, obj: Gd<Object>) -> Result<i32, ObjectError> {
+    objects.created.track(&obj);
+    objects
+        .handle_for(&obj)
+        .map_err(|r| r.into_error("the new object"))
+}
+
+/// Whether the allowlist lets mods create `class` (exactly that class).
+fn allows_new(class: &StringName) -> bool {
+    let chain = class_chain(class);
+    with_objects(|o| o.allowlist.borrow().allows_new(&chain)).unwrap_or(false)
+}
+
+/// Gives the object `obj`, created by the instance `key`, to the game
+/// (`WasmScript.adopt`); false when that instance does not own it (or has ended).
+pub fn adopt(key: InstanceKey, obj: &Gd<Object>) -> bool {
+    table(key)
+        .and_then(|t| t.try_borrow_mut().ok().map(|mut t| t.adopt(obj.instance_id())))
+        .unwrap_or(false)
+}
+
+/// The objects the instance `key` created that still exist and are not adopted.
+pub fn owned_objects(key: InstanceKey) -> Vec<Gd<Object>> {
+    table(key)
+        .and_then(|t| t.try_borrow_mut().ok().map(|mut t| t.created.live_objects()))
+        .unwrap_or_default()
 }

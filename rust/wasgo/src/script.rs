@@ -336,6 +336,11 @@ impl WasmScript {
 }
 
 impl WasmScript {
+    /// The current instance's key in the object tables (`script_owned.rs`).
+    pub(crate) fn core_key(&self) -> Option<wasgo_core::InstanceKey> {
+        self.core.key.get()
+    }
+
     /// The node's core (under a bind that ends before this returns).
     fn core_of(this: &Gd<Self>) -> Rc<ScriptCore> {
         this.bind().core.clone()

@@ -94,8 +94,14 @@ pub(crate) trait PermissionFunctions {
     fn request_permission(c: &mut Caller<'_>, kind_ptr: i32, kind_len: i32) -> wasmtime::Result<i32>;
 }
 
+/// The ready `wasgo` functions of `hostfns/create.rs`.
+pub(crate) trait CreateFunctions {
+    /// `wasgo.new`: `(i32, i32) -> i32`, safety level 1 and up.
+    fn new(c: &mut Caller<'_>, class_ptr: i32, class_len: i32) -> wasmtime::Result<i32>;
+}
+
 /// Registers every ready `wasgo` function exposed at `at` (its level or below) through `H`.
-pub(crate) fn link<H: 'static + BasicFunctions + ObjectFunctions + FastFunctions + FileFunctions + HttpFunctions + PermissionFunctions>(linker: &mut Linker<InstanceState>, at: SafetyLevel) -> wasmtime::Result<()> {
+pub(crate) fn link<H: 'static + BasicFunctions + ObjectFunctions + FastFunctions + FileFunctions + HttpFunctions + PermissionFunctions + CreateFunctions>(linker: &mut Linker<InstanceState>, at: SafetyLevel) -> wasmtime::Result<()> {
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "log", |mut c: Caller<'_>, level: i32, ptr: i32, len: i32| {
             guarded("wasgo.log", || <H as BasicFunctions>::log(&mut c, level, ptr, len))
@@ -239,6 +245,11 @@ pub(crate) fn link<H: 'static + BasicFunctions + ObjectFunctions + FastFunctions
     if SafetyLevel::Wrapped <= at {
         linker.func_wrap(WASGO_MODULE, "request_permission", |mut c: Caller<'_>, kind_ptr: i32, kind_len: i32| {
             guarded("wasgo.request_permission", || <H as PermissionFunctions>::request_permission(&mut c, kind_ptr, kind_len))
+        })?;
+    }
+    if SafetyLevel::Safe <= at {
+        linker.func_wrap(WASGO_MODULE, "new", |mut c: Caller<'_>, class_ptr: i32, class_len: i32| {
+            guarded("wasgo.new", || <H as CreateFunctions>::new(&mut c, class_ptr, class_len))
         })?;
     }
     Ok(())
