@@ -29,6 +29,11 @@ func _objects() -> int:
 	return int(Performance.get_monitor(Performance.OBJECT_COUNT))
 
 
+## Nodes and resources alive now (exact: the instance's own bookkeeping objects are neither).
+func _nodes_and_resources() -> Array:
+	return [int(Performance.get_monitor(Performance.OBJECT_NODE_COUNT)), int(Performance.get_monitor(Performance.OBJECT_RESOURCE_COUNT))]
+
+
 ## Waits up to `frames_max` frames for the object count to fall to `baseline`; returns the count.
 func _settle(baseline: int, frames_max := 10) -> int:
 	for i in frames_max:
@@ -56,6 +61,8 @@ func _started() -> ModProbe:
 	_arena.add_child(probe.node)
 	if not expect_eq(probe.node.start(), OK, "start(): %s" % probe.node.get_last_error()):
 		return null
+	# What the first frames of a mod make on their own is part of the baseline.
+	await frames(2)
 	return probe
 
 
@@ -75,6 +82,7 @@ func test_a_level_1_mod_creates_every_default_class_and_kill_frees_them() -> voi
 	if probe == null:
 		return
 	var baseline := _objects()
+	var kinds_before := _nodes_and_resources()
 	var made: Variant = _call(probe, "create_defaults")
 	if not expect_eq(made, CREATED_BY_DEFAULTS, "create_defaults(): %s" % probe.describe()):
 		return
@@ -89,6 +97,7 @@ func test_a_level_1_mod_creates_every_default_class_and_kill_frees_them() -> voi
 	probe.node.kill()
 	var after: int = await _settle(baseline)
 	expect(after <= baseline, "objects a few frames after kill(): %d, baseline %d" % [after, baseline])
+	expect_eq(_nodes_and_resources(), kinds_before, "[nodes, resources] after kill()")
 	expect_eq(probe.node.get_child_count(), 0, "children of the mod's node after kill()")
 	expect_eq(probe.node.get_owned_objects().size(), 0, "get_owned_objects() after kill()")
 
@@ -137,6 +146,7 @@ func test_creating_past_the_per_mod_cap_is_refused_and_kill_frees_everything() -
 	if probe == null:
 		return
 	var baseline := _objects()
+	var kinds_before := _nodes_and_resources()
 	expect_eq(_call(probe, "flood", [200]), BUSY, "flood(200) past a cap of 50")
 	expect_eq(_call(probe, "kept"), 50, "objects made before the refusal")
 	expect(probe.has_output("this mod already owns 50 objects, the most `wasgo/limits/max_objects_per_mod` allows"), "the message: %s" % [probe.outputs])
@@ -148,6 +158,7 @@ func test_creating_past_the_per_mod_cap_is_refused_and_kill_frees_everything() -
 	probe.node.kill()
 	var after: int = await _settle(baseline)
 	expect(after <= baseline, "objects a few frames after kill(): %d, baseline %d" % [after, baseline])
+	expect_eq(_nodes_and_resources(), kinds_before, "[nodes, resources] after kill()")
 
 
 func test_tree_calls_on_the_games_nodes_are_refused() -> void:

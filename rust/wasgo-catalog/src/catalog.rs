@@ -195,7 +195,7 @@ impl HostFunction {
 
 use Abi::{F32, F64, I32};
 use Area::{Basic, Create, Fast, Files, Http, Objects, Permissions};
-use Availability::{Planned, Ready};
+use Availability::Ready;
 use ParamKind::{Cap, Handle, In, Len, Out, Value};
 use SafetyLevel::{Safe, Wrapped};
 
@@ -279,13 +279,13 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
     // ---- level 1: objects and assets the mod creates (owned by its instance) ----
     host_fn!("new", Safe, Ready, Create, (class_ptr: In, class_len: Len) -> [I32],
         "Creates an object of a class the allowlist marks `instantiable` (e.g. `Sprite2D`, `Label`, `Timer`, `StandardMaterial3D`) and returns its handle. The object is owned by this instance: it counts against `wasgo/limits/max_objects_per_mod` (-7 past it), the mod may `add_child` it under a node in its reach, `remove_child` and `queue_free` it, and it is freed when the instance ends unless the game adopts it (`WasmScript.adopt`). -1 for a class that does not exist, -3 for one that is not instantiable."),
-    host_fn!("texture_from_bytes", Safe, Planned, Create, (data_ptr: In, data_len: Len) -> [I32],
+    host_fn!("texture_from_bytes", Safe, Ready, Create, (data_ptr: In, data_len: Len) -> [I32],
         "Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side; -7 past the object cap."),
-    host_fn!("audio_from_bytes", Safe, Planned, Create, (data_ptr: In, data_len: Len) -> [I32],
+    host_fn!("audio_from_bytes", Safe, Ready, Create, (data_ptr: In, data_len: Len) -> [I32],
         "Makes an owned `AudioStream` from Ogg Vorbis, WAV or MP3 bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap."),
-    host_fn!("font_from_bytes", Safe, Planned, Create, (data_ptr: In, data_len: Len) -> [I32],
+    host_fn!("font_from_bytes", Safe, Ready, Create, (data_ptr: In, data_len: Len) -> [I32],
         "Makes an owned `FontFile` from TTF or OTF bytes and returns its handle. -3 for data that is not a TrueType/OpenType font or does not load, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap."),
-    host_fn!("load_resource", Safe, Planned, Create, (path_ptr: In, path_len: Len) -> [I32],
+    host_fn!("load_resource", Safe, Ready, Create, (path_ptr: In, path_len: Len) -> [I32],
         "Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type."),
 ];
 

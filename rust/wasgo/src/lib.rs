@@ -36,6 +36,7 @@ use godot::classes::Engine;
 use godot::init::{gdextension, ExtensionLibrary, InitStage};
 use godot::prelude::*;
 
+mod assets;
 mod bench;
 mod compiles;
 mod convert;

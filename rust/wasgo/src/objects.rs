@@ -11,6 +11,7 @@
 //! method's or property's value, a signal argument. Each use re-checks a node's handle when the
 //! tree changed since it was last found inside.
 
+use crate::assets;
 use crate::convert::{from_wire, to_wire, Handles};
 use crate::created::{self, CreatedObjects};
 use crate::own_ui;
@@ -942,10 +943,20 @@ fn run_op(
             let obj = created::instantiate(level, &class, allows_new)?;
             own(objects, obj).map(ObjectReply::Int)
         }
-        ObjectOp::Asset { .. } | ObjectOp::LoadResource { .. } => Err(ObjectError::failed(
-            wasgo_catalog::ErrorCode::CallFailed.code(),
-            "this version of WasGo does not make resources from a mod's bytes yet",
-        )),
+        ObjectOp::Asset { kind, bytes } => {
+            objects.created.check_room(created::cap(), &format!("`{}`", kind.function()))?;
+            let obj = assets::from_bytes(kind, &bytes)?;
+            own(objects, obj).map(ObjectReply::Int)
+        }
+        ObjectOp::LoadResource { path } => {
+            objects.created.check_room(created::cap(), "`wasgo.load_resource`")?;
+            let obj = if level == SafetyLevel::Unsafe {
+                assets::load_any(&path)?
+            } else {
+                assets::load_resource(&path)?
+            };
+            own(objects, obj).map(ObjectReply::Int)
+        }
     }
 }
 

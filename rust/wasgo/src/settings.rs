@@ -49,6 +49,12 @@ pub const ASSET_KB: &str = "wasgo/limits/asset_kb";
 /// The widest and tallest image a mod may decode, in pixels (default
 /// [`Limits::DEFAULT_TEXTURE_MAX_PX`]).
 pub const TEXTURE_MAX_PX: &str = "wasgo/limits/texture_max_px";
+/// `res://` folders whose images, sounds, fonts, meshes, materials and sprite frames level-1 and
+/// level-2 mods may load read-only with `wasgo.load_resource` (empty by default: none).
+pub const RESOURCE_FOLDERS: &str = "wasgo/safety/resource_folders";
+/// Whether mods with an `input(event_handle)` export receive the game's unhandled input events
+/// (default false).
+pub const INPUT_EVENTS: &str = "wasgo/safety/input_events";
 /// Whether mods' output lines are also printed to Godot's output as `[mod] text` (default true).
 pub const PRINT_OUTPUT: &str = "wasgo/runtime/print_output";
 
@@ -77,6 +83,22 @@ fn add(
 
 /// Registers the settings of what mods create (`created.rs`, `assets.rs`).
 fn register_creation() {
+    add(
+        RESOURCE_FOLDERS,
+        PackedStringArray::new().to_variant(),
+        VariantType::PACKED_STRING_ARRAY,
+        PropertyHint::NONE,
+        "",
+        false,
+    );
+    add(
+        INPUT_EVENTS,
+        false.to_variant(),
+        VariantType::BOOL,
+        PropertyHint::NONE,
+        "",
+        false,
+    );
     add(
         MAX_OBJECTS_PER_MOD,
         (Limits::DEFAULT_MAX_OBJECTS_PER_MOD as i64).to_variant(),

@@ -1,5 +1,5 @@
-//! Objects and assets a mod creates: `wasgo.new` and (as they become ready) the `*_from_bytes`
-//! and `load_resource` functions. Each reads the mod's memory, builds an [`ObjectOp`] for the
+//! Objects and assets a mod creates: `wasgo.new`, the `*_from_bytes` functions and
+//! `load_resource`. Each reads the mod's memory, builds an [`ObjectOp`] for the
 //! game's object host and returns the new object's handle or the failure's code. The game owns
 //! the policy that needs Godot (which classes are instantiable, the per-mod cap, ownership, the
 //! decoders); the core checks what it can without the engine: a class name that is not a
@@ -9,7 +9,7 @@ use super::generated::CreateFunctions;
 use super::{int_reply, Caller, Host};
 use crate::guest;
 use crate::object_calls as objects;
-use crate::objects::ObjectOp;
+use crate::objects::{AssetKind, ObjectOp};
 use wasgo_catalog::ErrorCode;
 
 /// The longest class name `wasgo.new` accepts (Godot's class names are far shorter).
@@ -26,6 +26,29 @@ impl CreateFunctions for Host {
         }
         int_reply(objects::run(c, ObjectOp::New { class })?)
     }
+
+    fn texture_from_bytes(c: &mut Caller<'_>, data_ptr: i32, data_len: i32) -> wasmtime::Result<i32> {
+        asset(c, AssetKind::Texture, data_ptr, data_len)
+    }
+
+    fn audio_from_bytes(c: &mut Caller<'_>, data_ptr: i32, data_len: i32) -> wasmtime::Result<i32> {
+        asset(c, AssetKind::Audio, data_ptr, data_len)
+    }
+
+    fn font_from_bytes(c: &mut Caller<'_>, data_ptr: i32, data_len: i32) -> wasmtime::Result<i32> {
+        asset(c, AssetKind::Font, data_ptr, data_len)
+    }
+
+    fn load_resource(c: &mut Caller<'_>, path_ptr: i32, path_len: i32) -> wasmtime::Result<i32> {
+        let path = guest::read_str(c, "wasgo.load_resource", path_ptr, path_len)?;
+        int_reply(objects::run(c, ObjectOp::LoadResource { path })?)
+    }
+}
+
+/// A resource made from the mod's bytes (the game judges and decodes them).
+fn asset(c: &mut Caller<'_>, kind: AssetKind, ptr: i32, len: i32) -> wasmtime::Result<i32> {
+    let bytes = guest::read_bytes(c, kind.function(), ptr, len)?;
+    int_reply(objects::run(c, ObjectOp::Asset { kind, bytes })?)
 }
 
 /// Whether `class` can be a Godot class name: 1 to [`MAX_CLASS_NAME`] ASCII letters, digits

@@ -98,6 +98,14 @@ pub(crate) trait PermissionFunctions {
 pub(crate) trait CreateFunctions {
     /// `wasgo.new`: `(i32, i32) -> i32`, safety level 1 and up.
     fn new(c: &mut Caller<'_>, class_ptr: i32, class_len: i32) -> wasmtime::Result<i32>;
+    /// `wasgo.texture_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
+    fn texture_from_bytes(c: &mut Caller<'_>, data_ptr: i32, data_len: i32) -> wasmtime::Result<i32>;
+    /// `wasgo.audio_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
+    fn audio_from_bytes(c: &mut Caller<'_>, data_ptr: i32, data_len: i32) -> wasmtime::Result<i32>;
+    /// `wasgo.font_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
+    fn font_from_bytes(c: &mut Caller<'_>, data_ptr: i32, data_len: i32) -> wasmtime::Result<i32>;
+    /// `wasgo.load_resource`: `(i32, i32) -> i32`, safety level 1 and up.
+    fn load_resource(c: &mut Caller<'_>, path_ptr: i32, path_len: i32) -> wasmtime::Result<i32>;
 }
 
 /// Registers every ready `wasgo` function exposed at `at` (its level or below) through `H`.
@@ -250,6 +258,26 @@ pub(crate) fn link<H: 'static + BasicFunctions + ObjectFunctions + FastFunctions
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "new", |mut c: Caller<'_>, class_ptr: i32, class_len: i32| {
             guarded("wasgo.new", || <H as CreateFunctions>::new(&mut c, class_ptr, class_len))
+        })?;
+    }
+    if SafetyLevel::Safe <= at {
+        linker.func_wrap(WASGO_MODULE, "texture_from_bytes", |mut c: Caller<'_>, data_ptr: i32, data_len: i32| {
+            guarded("wasgo.texture_from_bytes", || <H as CreateFunctions>::texture_from_bytes(&mut c, data_ptr, data_len))
+        })?;
+    }
+    if SafetyLevel::Safe <= at {
+        linker.func_wrap(WASGO_MODULE, "audio_from_bytes", |mut c: Caller<'_>, data_ptr: i32, data_len: i32| {
+            guarded("wasgo.audio_from_bytes", || <H as CreateFunctions>::audio_from_bytes(&mut c, data_ptr, data_len))
+        })?;
+    }
+    if SafetyLevel::Safe <= at {
+        linker.func_wrap(WASGO_MODULE, "font_from_bytes", |mut c: Caller<'_>, data_ptr: i32, data_len: i32| {
+            guarded("wasgo.font_from_bytes", || <H as CreateFunctions>::font_from_bytes(&mut c, data_ptr, data_len))
+        })?;
+    }
+    if SafetyLevel::Safe <= at {
+        linker.func_wrap(WASGO_MODULE, "load_resource", |mut c: Caller<'_>, path_ptr: i32, path_len: i32| {
+            guarded("wasgo.load_resource", || <H as CreateFunctions>::load_resource(&mut c, path_ptr, path_len))
         })?;
     }
     Ok(())
