@@ -1,4 +1,6 @@
-//! Objects the mod creates: [`new_object`] and the tree helpers on [`Object`]
+//! Objects the mod creates: [`new_object`], resources from embedded bytes
+//! ([`texture_from_bytes`], [`audio_from_bytes`], [`font_from_bytes`]), [`load_resource`], and
+//! the tree helpers on [`Object`]
 //! ([`Object::add_child`], [`Object::remove_child`], [`Object::queue_free`]).
 //!
 //! What a mod creates is owned by its instance: it counts against the game's
@@ -28,6 +30,48 @@ pub fn new_object(class: &str) -> Result<Object> {
     // SAFETY: the name is live for the call; the host only reads it.
     let code = unsafe { sys::new(ptr(class.as_bytes()), len(class.as_bytes())) };
     Object::from_code(code)
+}
+
+/// Makes an `ImageTexture` from PNG, JPEG, WebP or SVG bytes (embed them with
+/// `include_bytes!`), owned by this instance.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for data that is not one of those formats, is corrupt, or exceeds
+/// the game's `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` ([`crate::last_error`]
+/// says which); [`Error::Busy`] past the object cap.
+pub fn texture_from_bytes(bytes: &[u8]) -> Result<Object> {
+    // SAFETY: the bytes are live for the call; the host only reads them.
+    Object::from_code(unsafe { sys::texture_from_bytes(ptr(bytes), len(bytes)) })
+}
+
+/// Makes an `AudioStream` from Ogg Vorbis, WAV or MP3 bytes, owned by this instance.
+///
+/// # Errors
+/// As [`texture_from_bytes`] (the size cap is `wasgo/limits/asset_kb`).
+pub fn audio_from_bytes(bytes: &[u8]) -> Result<Object> {
+    // SAFETY: the bytes are live for the call; the host only reads them.
+    Object::from_code(unsafe { sys::audio_from_bytes(ptr(bytes), len(bytes)) })
+}
+
+/// Makes a `FontFile` from TTF or OTF bytes, owned by this instance (use it with
+/// `add_theme_font_override("font", ...)` on a Control).
+///
+/// # Errors
+/// As [`texture_from_bytes`].
+pub fn font_from_bytes(bytes: &[u8]) -> Result<Object> {
+    // SAFETY: the bytes are live for the call; the host only reads them.
+    Object::from_code(unsafe { sys::font_from_bytes(ptr(bytes), len(bytes)) })
+}
+
+/// Loads a `res://` texture, sound, font, sprite frames, mesh or material read-only, from a
+/// folder the game lists in `wasgo/safety/resource_folders`.
+///
+/// # Errors
+/// [`Error::NotFound`] outside those folders or for a missing file; [`Error::InvalidArgument`]
+/// for another type or a resource that names a script.
+pub fn load_resource(path: &str) -> Result<Object> {
+    // SAFETY: the path is live for the call; the host only reads it.
+    Object::from_code(unsafe { sys::load_resource(ptr(path.as_bytes()), len(path.as_bytes())) })
 }
 
 impl Object {

@@ -9,7 +9,8 @@
 //! - Godot values: [`Variant`], encoded in Godot's binary format (`docs/variant-encoding.md`);
 //! - Godot objects: [`Object`] handles (released on drop), [`self_node`], [`Object::get_node`],
 //!   [`Object::get`], [`Object::set`], [`Object::call`], [`Object::connect`] with a closure;
-//! - creating: [`new_object`] (owned by the instance), [`Object::add_child`],
+//! - creating: [`new_object`] (owned by the instance), [`texture_from_bytes`],
+//!   [`audio_from_bytes`], [`font_from_bytes`], [`load_resource`], [`Object::add_child`],
 //!   [`Object::remove_child`], [`Object::queue_free`];
 //! - exports: [`export_ready!`], [`export_process!`], [`export_physics_process!`], [`export_main!`],
 //!   [`export_init!`], and (built in) `native_callback`, `malloc` and `free`;
@@ -57,7 +58,7 @@ use alloc::string::String;
 use core::fmt;
 
 pub use callbacks::CallbackId;
-pub use create::new_object;
+pub use create::{audio_from_bytes, font_from_bytes, load_resource, new_object, texture_from_bytes};
 pub use object::{self_node, singleton, Object};
 pub use variant::{Color, DecodeError, Variant, Vector2, Vector3};
 

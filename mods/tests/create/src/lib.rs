@@ -229,3 +229,147 @@ pub extern "C" fn touch_sprite(x: f64) -> i32 {
 thread_local! {
     static SPRITE: RefCell<Option<Object>> = const { RefCell::new(None) };
 }
+
+// ---- assets from the mod's own bytes ----
+
+const PNG: &[u8] = include_bytes!("../assets/red_blue_8x4.png");
+const WAV: &[u8] = include_bytes!("../assets/beep_250ms.wav");
+const FONT: &[u8] = include_bytes!("../assets/test_font.ttf");
+
+/// `PNG` with its pixel data scrambled (the signature and header intact).
+fn corrupt_png() -> Vec<u8> {
+    let mut b = PNG.to_vec();
+    for byte in b.iter_mut().skip(41).take(20) {
+        *byte ^= 0x5A;
+    }
+    b
+}
+
+/// A PNG header that declares 60000 x 60000 pixels (a decompression bomb's first bytes).
+fn bomb_png() -> Vec<u8> {
+    let mut b = PNG[..33].to_vec();
+    b[16..20].copy_from_slice(&60000u32.to_be_bytes());
+    b[20..24].copy_from_slice(&60000u32.to_be_bytes());
+    b
+}
+
+/// Adds `node` (named `name`) under the mod's node, keeping its handle.
+fn add_named(node: Object, name: &str) -> i32 {
+    let outcome = node
+        .set("name", Variant::from(name))
+        .and_then(|()| self_node())
+        .and_then(|me| me.add_child(&node));
+    keep(node);
+    match outcome {
+        Ok(()) => 0,
+        Err(e) => failed(name, e),
+    }
+}
+
+/// 0: a Sprite2D `ModSprite` showing the embedded PNG; 1: a corrupt PNG; 2: a bomb header;
+/// 3: bytes that are no image.
+#[no_mangle]
+pub extern "C" fn texture(which: i32) -> i32 {
+    let bytes = match which {
+        0 => PNG.to_vec(),
+        1 => corrupt_png(),
+        2 => bomb_png(),
+        _ => b"GIF89a not supported".to_vec(),
+    };
+    let texture = match wasgo_sdk::texture_from_bytes(&bytes) {
+        Ok(t) => t,
+        Err(e) => return failed(&format!("texture {which}"), e),
+    };
+    let sprite = match new_object("Sprite2D") {
+        Ok(s) => s,
+        Err(e) => return failed("new Sprite2D", e),
+    };
+    if let Err(e) = sprite.set("texture", Variant::from(&texture)) {
+        return failed("Sprite2D.texture", e);
+    }
+    keep(texture);
+    add_named(sprite, "ModSprite")
+}
+
+/// 0: an AudioStreamPlayer `ModPlayer` playing the embedded WAV; 1: a WAV whose format chunk
+/// is garbage; 2: bytes that are no sound; 3: an Ogg stream that is not Vorbis.
+#[no_mangle]
+pub extern "C" fn sound(which: i32) -> i32 {
+    let bytes = match which {
+        0 => WAV.to_vec(),
+        1 => {
+            let mut b = WAV[..44].to_vec();
+            b[20..36].fill(0xEE);
+            b
+        }
+        2 => b"definitely not audio".to_vec(),
+        _ => b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\x01\x13OpusHead".to_vec(),
+    };
+    let stream = match wasgo_sdk::audio_from_bytes(&bytes) {
+        Ok(s) => s,
+        Err(e) => return failed(&format!("sound {which}"), e),
+    };
+    let player = match new_object("AudioStreamPlayer") {
+        Ok(p) => p,
+        Err(e) => return failed("new AudioStreamPlayer", e),
+    };
+    if let Err(e) = player.set("stream", Variant::from(&stream)) {
+        return failed("AudioStreamPlayer.stream", e);
+    }
+    keep(stream);
+    let code = add_named(player.clone(), "ModPlayer");
+    if code != 0 {
+        return code;
+    }
+    match player.call("play", &[]) {
+        Ok(_) => 0,
+        Err(e) => failed("play", e),
+    }
+}
+
+/// 0: a Label `ModLabel` using the embedded font; 1: the font cut short; 2: bytes that are no
+/// font.
+#[no_mangle]
+pub extern "C" fn font(which: i32) -> i32 {
+    let bytes = match which {
+        0 => FONT.to_vec(),
+        1 => FONT[..200].to_vec(),
+        _ => b"\0\x01\0\0 garbage that only starts like a font".to_vec(),
+    };
+    let font = match wasgo_sdk::font_from_bytes(&bytes) {
+        Ok(f) => f,
+        Err(e) => return failed(&format!("font {which}"), e),
+    };
+    let label = match new_object("Label") {
+        Ok(l) => l,
+        Err(e) => return failed("new Label", e),
+    };
+    let outcome = label
+        .call("add_theme_font_override", &[Variant::from("font"), Variant::from(&font)])
+        .and_then(|_| label.set("text", Variant::from("A A")));
+    keep(font);
+    if let Err(e) = outcome {
+        return failed("Label font", e);
+    }
+    add_named(label, "ModLabel")
+}
+
+/// Loads one of the paths `test_assets.gd` checks (0 an image, 1 a material with a script,
+/// 2 outside the folders, 3 a path climbing out of them, 4 a material).
+#[no_mangle]
+pub extern "C" fn load(which: i32) -> i32 {
+    let path = [
+        "res://tests/mod_assets/pixel.png",
+        "res://tests/mod_assets/scripted.tres",
+        "res://tests/run_tests.gd",
+        "res://tests/mod_assets/../run_tests.gd",
+        "res://tests/mod_assets/material.tres",
+    ][which.clamp(0, 4) as usize];
+    match wasgo_sdk::load_resource(path) {
+        Ok(r) => {
+            keep(r);
+            0
+        }
+        Err(e) => failed(&format!("load {which}"), e),
+    }
+}
