@@ -421,7 +421,13 @@ mod tests {
             "[Sprite2D]\ninstantiable = true\n[HTTPRequest]\ninstantiable = true\n[Node2D]\nproperties = position\n",
         )
         .unwrap();
-        assert!(list.allows_new(&chain(&["Sprite2D", "Node2D", "CanvasItem", "Node", "Object"])));
+        assert!(list.allows_new(&chain(&[
+            "Sprite2D",
+            "Node2D",
+            "CanvasItem",
+            "Node",
+            "Object"
+        ])));
         assert!(
             !list.allows_new(&chain(&["Node2D", "CanvasItem", "Node", "Object"])),
             "listed members do not make a class instantiable"
@@ -432,10 +438,18 @@ mod tests {
         );
         assert!(!list.allows_new(&[]));
         assert_eq!(list.instantiable_classes(), ["HTTPRequest", "Sprite2D"]);
-        let off = Allowlist::parse("[Sprite2D]\ninstantiable = true\n[Sprite2D]\ninstantiable = false\n").unwrap();
-        assert!(!off.allows_new(&chain(&["Sprite2D", "Node2D", "Object"])), "a later file can take it back");
+        let off =
+            Allowlist::parse("[Sprite2D]\ninstantiable = true\n[Sprite2D]\ninstantiable = false\n")
+                .unwrap();
+        assert!(
+            !off.allows_new(&chain(&["Sprite2D", "Node2D", "Object"])),
+            "a later file can take it back"
+        );
         let e = Allowlist::parse("[Sprite2D]\ninstantiable = yes\n").unwrap_err();
-        assert!(e.contains("line 2") && e.contains("`true` or `false`"), "{e}");
+        assert!(
+            e.contains("line 2") && e.contains("`true` or `false`"),
+            "{e}"
+        );
     }
 
     #[test]

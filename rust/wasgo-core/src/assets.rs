@@ -176,14 +176,20 @@ fn image(b: &[u8]) -> Result<AssetInfo, AssetError> {
         if b.get(12..16) != Some(b"IHDR") {
             return Err(corrupt("its first chunk is not `IHDR`"));
         }
-        return sized(AssetFormat::Png, be32(b, 16), be32(b, 20), "its header is cut short");
+        return sized(
+            AssetFormat::Png,
+            be32(b, 16),
+            be32(b, 20),
+            "its header is cut short",
+        );
     }
     if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
         let (w, h) = jpeg_size(b).ok_or_else(|| corrupt("it has no frame header"))?;
         return sized(AssetFormat::Jpeg, Some(w), Some(h), "");
     }
     if b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WEBP") {
-        let (w, h) = webp_size(b).ok_or_else(|| corrupt("its first chunk is not a VP8, VP8L or VP8X header"))?;
+        let (w, h) = webp_size(b)
+            .ok_or_else(|| corrupt("its first chunk is not a VP8, VP8L or VP8X header"))?;
         return sized(AssetFormat::WebP, Some(w), Some(h), "");
     }
     if let Some(size) = svg_size(b)? {
@@ -276,8 +282,9 @@ fn svg_size(b: &[u8]) -> Result<Option<(u32, u32)>, AssetError> {
     let (w, h) = match (length("width")?, length("height")?) {
         (Some(w), Some(h)) => (w, h),
         _ => {
-            let view = attribute(tag, "viewBox")
-                .ok_or_else(|| corrupt("it declares neither `width` and `height` nor a `viewBox`"))?;
+            let view = attribute(tag, "viewBox").ok_or_else(|| {
+                corrupt("it declares neither `width` and `height` nor a `viewBox`")
+            })?;
             let parts: Vec<f64> = view
                 .split(|c: char| c == ',' || c.is_whitespace())
                 .filter(|s| !s.is_empty())
@@ -292,7 +299,10 @@ fn svg_size(b: &[u8]) -> Result<Option<(u32, u32)>, AssetError> {
     if !(w.is_finite() && h.is_finite()) || w < 0.0 || h < 0.0 {
         return Err(corrupt("it declares a size that is not a positive number"));
     }
-    Ok(Some((w.ceil().min(u32::MAX as f64) as u32, h.ceil().min(u32::MAX as f64) as u32)))
+    Ok(Some((
+        w.ceil().min(u32::MAX as f64) as u32,
+        h.ceil().min(u32::MAX as f64) as u32,
+    )))
 }
 
 /// The value of `name="..."` (or `'...'`) inside a tag.
@@ -405,7 +415,10 @@ mod tests {
             0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xC0, 0, 11, 8, 0, 20, 0, 30, 3,
         ];
         let info = sniff(AssetKind::Texture, &jpeg, LIMITS).unwrap();
-        assert_eq!((info.format, info.size), (AssetFormat::Jpeg, Some((30, 20))));
+        assert_eq!(
+            (info.format, info.size),
+            (AssetFormat::Jpeg, Some((30, 20)))
+        );
         let mut webp = b"RIFF\0\0\0\0WEBPVP8L\0\0\0\0\x2f".to_vec();
         webp.extend_from_slice(&((9u32) | (4u32 << 14)).to_le_bytes());
         let info = sniff(AssetKind::Texture, &webp, LIMITS).unwrap();
@@ -414,41 +427,97 @@ mod tests {
         let info = sniff(AssetKind::Texture, svg, LIMITS).unwrap();
         assert_eq!((info.format, info.size), (AssetFormat::Svg, Some((64, 32))));
         let svg = br#"<svg viewBox="0 0 100 50"/>"#;
-        assert_eq!(sniff(AssetKind::Texture, svg, LIMITS).unwrap().size, Some((100, 50)));
+        assert_eq!(
+            sniff(AssetKind::Texture, svg, LIMITS).unwrap().size,
+            Some((100, 50))
+        );
     }
 
     #[test]
     fn declared_bombs_and_oversized_data_are_refused_before_decoding() {
         assert_eq!(
             sniff(AssetKind::Texture, &png(60000, 60000), LIMITS),
-            Err(AssetError::TooWide { width: 60000, height: 60000, max: 4096 })
+            Err(AssetError::TooWide {
+                width: 60000,
+                height: 60000,
+                max: 4096
+            })
         );
         let svg = br#"<svg width="100000" height="10"/>"#;
-        assert!(matches!(sniff(AssetKind::Texture, svg, LIMITS), Err(AssetError::TooWide { .. })));
+        assert!(matches!(
+            sniff(AssetKind::Texture, svg, LIMITS),
+            Err(AssetError::TooWide { .. })
+        ));
         let big = vec![0u8; (1 << 20) + 1];
         assert_eq!(
             sniff(AssetKind::Audio, &big, LIMITS),
-            Err(AssetError::TooLarge { len: (1 << 20) + 1, max: 1 << 20 })
+            Err(AssetError::TooLarge {
+                len: (1 << 20) + 1,
+                max: 1 << 20
+            })
         );
         assert_eq!(sniff(AssetKind::Font, &[], LIMITS), Err(AssetError::Empty));
-        let e = sniff(AssetKind::Texture, &png(60000, 1), LIMITS).unwrap_err().message(AssetKind::Texture);
-        assert!(e.contains("`wasgo.texture_from_bytes`") && e.contains("`wasgo/limits/texture_max_px`"), "{e}");
+        let e = sniff(AssetKind::Texture, &png(60000, 1), LIMITS)
+            .unwrap_err()
+            .message(AssetKind::Texture);
+        assert!(
+            e.contains("`wasgo.texture_from_bytes`") && e.contains("`wasgo/limits/texture_max_px`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn other_and_broken_data_is_refused_with_what_was_expected() {
-        for junk in [&b"GIF89a........"[..], b"hello", b"\x89PNG\r\n\x1a\n\0\0\0\x0dIDAT"] {
+        for junk in [
+            &b"GIF89a........"[..],
+            b"hello",
+            b"\x89PNG\r\n\x1a\n\0\0\0\x0dIDAT",
+        ] {
             let e = sniff(AssetKind::Texture, junk, LIMITS).unwrap_err();
-            assert!(matches!(e, AssetError::UnknownFormat | AssetError::Corrupt(_)), "{e:?}");
-            assert!(e.message(AssetKind::Texture).contains("PNG, JPEG, WebP or SVG"));
+            assert!(
+                matches!(e, AssetError::UnknownFormat | AssetError::Corrupt(_)),
+                "{e:?}"
+            );
+            assert!(e
+                .message(AssetKind::Texture)
+                .contains("PNG, JPEG, WebP or SVG"));
         }
-        assert_eq!(sniff(AssetKind::Texture, &png(0, 4), LIMITS).unwrap_err(), corrupt("it declares a size of 0 x 4"));
-        assert!(matches!(sniff(AssetKind::Texture, b"<svg width=\"50%\" height=\"1\">", LIMITS), Err(AssetError::Corrupt(_))));
-        assert_eq!(sniff(AssetKind::Audio, b"not a sound", LIMITS), Err(AssetError::UnknownFormat));
-        assert!(matches!(sniff(AssetKind::Audio, b"OggS\0\x02........\x01opus", LIMITS), Err(AssetError::Corrupt(_))));
-        assert_eq!(sniff(AssetKind::Audio, b"OggS\0\x02\x01vorbis", LIMITS).unwrap().format, AssetFormat::OggVorbis);
-        assert_eq!(sniff(AssetKind::Audio, b"RIFF\0\0\0\0WAVEfmt ", LIMITS).unwrap().format, AssetFormat::Wav);
-        assert_eq!(sniff(AssetKind::Audio, b"ID3\x04", LIMITS).unwrap().format, AssetFormat::Mp3);
+        assert_eq!(
+            sniff(AssetKind::Texture, &png(0, 4), LIMITS).unwrap_err(),
+            corrupt("it declares a size of 0 x 4")
+        );
+        assert!(matches!(
+            sniff(
+                AssetKind::Texture,
+                b"<svg width=\"50%\" height=\"1\">",
+                LIMITS
+            ),
+            Err(AssetError::Corrupt(_))
+        ));
+        assert_eq!(
+            sniff(AssetKind::Audio, b"not a sound", LIMITS),
+            Err(AssetError::UnknownFormat)
+        );
+        assert!(matches!(
+            sniff(AssetKind::Audio, b"OggS\0\x02........\x01opus", LIMITS),
+            Err(AssetError::Corrupt(_))
+        ));
+        assert_eq!(
+            sniff(AssetKind::Audio, b"OggS\0\x02\x01vorbis", LIMITS)
+                .unwrap()
+                .format,
+            AssetFormat::OggVorbis
+        );
+        assert_eq!(
+            sniff(AssetKind::Audio, b"RIFF\0\0\0\0WAVEfmt ", LIMITS)
+                .unwrap()
+                .format,
+            AssetFormat::Wav
+        );
+        assert_eq!(
+            sniff(AssetKind::Audio, b"ID3\x04", LIMITS).unwrap().format,
+            AssetFormat::Mp3
+        );
     }
 
     #[test]
@@ -467,14 +536,28 @@ mod tests {
             b.extend_from_slice(&[0; 8]);
             b
         }
-        let full: [&[u8; 4]; 7] = [b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"glyf", b"loca"];
+        let full: [&[u8; 4]; 7] = [
+            b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"glyf", b"loca",
+        ];
         assert!(sniff(AssetKind::Font, &font_with(&full, 8), LIMITS).is_ok());
         let e = sniff(AssetKind::Font, &font_with(&full, 9), LIMITS).unwrap_err();
-        assert!(matches!(&e, AssetError::Corrupt(w) if w.contains("past the end")), "{e:?}");
+        assert!(
+            matches!(&e, AssetError::Corrupt(w) if w.contains("past the end")),
+            "{e:?}"
+        );
         let e = sniff(AssetKind::Font, &font_with(&full[..5], 8), LIMITS).unwrap_err();
-        assert!(matches!(&e, AssetError::Corrupt(w) if w.contains("outlines")), "{e:?}");
-        assert_eq!(sniff(AssetKind::Font, b"wOFF\0\0", LIMITS), Err(AssetError::UnknownFormat));
+        assert!(
+            matches!(&e, AssetError::Corrupt(w) if w.contains("outlines")),
+            "{e:?}"
+        );
+        assert_eq!(
+            sniff(AssetKind::Font, b"wOFF\0\0", LIMITS),
+            Err(AssetError::UnknownFormat)
+        );
         let e = sniff(AssetKind::Font, &[0, 1, 0, 0, 0, 3, 0, 0], LIMITS).unwrap_err();
-        assert!(e.message(AssetKind::Font).contains("TrueType or OpenType"), "{e:?}");
+        assert!(
+            e.message(AssetKind::Font).contains("TrueType or OpenType"),
+            "{e:?}"
+        );
     }
 }

@@ -69,7 +69,11 @@ pub fn from_bytes(kind: AssetKind, bytes: &[u8]) -> Result<Gd<Object>, ObjectErr
     let info = sniff(kind, bytes, limits).map_err(|e| invalid(e.message(kind)))?;
     let data = PackedByteArray::from(bytes);
     let f = kind.function();
-    let broken = |what: &str| invalid(format!("`{f}`: Godot could not decode the {what} (the data is corrupt); pass an intact file"));
+    let broken = |what: &str| {
+        invalid(format!(
+            "`{f}`: Godot could not decode the {what} (the data is corrupt); pass an intact file"
+        ))
+    };
     let obj: Gd<Object> = match info.format {
         AssetFormat::Png | AssetFormat::Jpeg | AssetFormat::WebP | AssetFormat::Svg => {
             let mut image = Image::new_gd();
@@ -97,7 +101,8 @@ pub fn from_bytes(kind: AssetKind, bytes: &[u8]) -> Result<Gd<Object>, ObjectErr
             .ok_or_else(|| broken("WAV sound"))?
             .upcast(),
         AssetFormat::Mp3 => {
-            let stream = AudioStreamMp3::load_from_buffer(&data).ok_or_else(|| broken("MP3 sound"))?;
+            let stream =
+                AudioStreamMp3::load_from_buffer(&data).ok_or_else(|| broken("MP3 sound"))?;
             if stream.get_length() <= 0.0 {
                 return Err(broken("MP3 sound"));
             }
@@ -142,19 +147,28 @@ pub fn load_resource(path: &str) -> Result<Gd<Object>, ObjectError> {
     }
     let mut loader = ResourceLoader::singleton();
     if !loader.exists(clean.as_str()) {
-        return Err(not_found(format!("`{F}`: there is no resource at `{path}`")));
+        return Err(not_found(format!(
+            "`{F}`: there is no resource at `{path}`"
+        )));
     }
     refuse_scripts(&mut loader, &clean, 0)?;
     let resource = loader
         .load_ex(clean.as_str())
         .cache_mode(CacheMode::IGNORE)
         .done()
-        .ok_or_else(|| ObjectError::failed(ErrorCode::CallFailed.code(), format!("`{F}`: Godot could not load `{path}`")))?;
-    let safe = SAFE_RESOURCE_CLASSES
-        .iter()
-        .any(|c| resource.is_class(*c));
+        .ok_or_else(|| {
+            ObjectError::failed(
+                ErrorCode::CallFailed.code(),
+                format!("`{F}`: Godot could not load `{path}`"),
+            )
+        })?;
+    let safe = SAFE_RESOURCE_CLASSES.iter().any(|c| resource.is_class(*c));
     if !safe || resource.get_script().is_some() {
-        return Err(invalid(format!("`{F}`: `{path}` is a `{}`; mods may load only {} resources, without scripts", resource.get_class(), SAFE_RESOURCE_CLASSES.join(", "))));
+        return Err(invalid(format!(
+            "`{F}`: `{path}` is a `{}`; mods may load only {} resources, without scripts",
+            resource.get_class(),
+            SAFE_RESOURCE_CLASSES.join(", ")
+        )));
     }
     Ok(resource.upcast())
 }
@@ -166,7 +180,11 @@ fn refuse_scripts(
     path: &str,
     depth: u32,
 ) -> Result<(), ObjectError> {
-    let refuse = |why: &str| invalid(format!("`wasgo.load_resource`: `{path}` {why}; mods may never load scripts"));
+    let refuse = |why: &str| {
+        invalid(format!(
+            "`wasgo.load_resource`: `{path}` {why}; mods may never load scripts"
+        ))
+    };
     if depth > 8 {
         return Err(refuse("depends on resources nested more than 8 deep"));
     }

@@ -24,7 +24,7 @@
 //! the mod holds: in its reach or owned), `remove_child(child)` only for an owned `child`, and
 //! `queue_free()` only on an owned node.
 
-use godot::classes::{ClassDb, Node, Object, RefCounted};
+use godot::classes::{ClassDb, Node, Object, RefCounted, Tween};
 use godot::prelude::*;
 use std::collections::HashMap;
 use wasgo_catalog::ErrorCode;
@@ -108,6 +108,13 @@ impl CreatedObjects {
     /// are dropped.
     pub fn release_all(&mut self) {
         for (id, held) in self.owned.drain() {
+            if let Held::Strong(resource) = &held {
+                // A tween the mod made stops with it (the tree would otherwise run it on).
+                if let Ok(mut tween) = resource.clone().try_cast::<Tween>() {
+                    tween.kill();
+                }
+                continue;
+            }
             if let Held::ById = held {
                 let Ok(obj) = Gd::<Object>::try_from_instance_id(id) else {
                     continue;
@@ -166,14 +173,12 @@ pub fn instantiate(
             format!("`wasgo.new`: `{class}` cannot be instantiated (it is abstract or a singleton); create one of its concrete subclasses"),
         ));
     }
-    db.instantiate(&name)
-        .try_to::<Gd<Object>>()
-        .map_err(|_| {
-            ObjectError::failed(
-                ErrorCode::CallFailed.code(),
-                format!("`wasgo.new`: Godot did not create a `{class}`"),
-            )
-        })
+    db.instantiate(&name).try_to::<Gd<Object>>().map_err(|_| {
+        ObjectError::failed(
+            ErrorCode::CallFailed.code(),
+            format!("`wasgo.new`: Godot did not create a `{class}`"),
+        )
+    })
 }
 
 /// The per-instance cap on owned objects now (`wasgo/limits/max_objects_per_mod`).
@@ -202,7 +207,10 @@ pub fn check_tree_call(
     }
     let refuse = |why: String| Err(ObjectError::failed(ErrorCode::InvalidArgument.code(), why));
     let Ok(target_node) = target.clone().try_cast::<Node>() else {
-        return refuse(format!("`{method}` is a Node method, and `{}` is not a Node", target.get_class()));
+        return refuse(format!(
+            "`{method}` is a Node method, and `{}` is not a Node",
+            target.get_class()
+        ));
     };
     if method == "queue_free" {
         if !created.owns(target.instance_id()) {
@@ -214,14 +222,20 @@ pub fn check_tree_call(
         .get(0)
         .and_then(|v| v.try_to::<Option<Gd<Node>>>().ok().flatten());
     let Some(child) = child else {
-        return refuse(format!("`{method}` takes the child node's handle as its first argument"));
+        return refuse(format!(
+            "`{method}` takes the child node's handle as its first argument"
+        ));
     };
     if !created.owns(child.instance_id()) {
         return refuse(format!("`{method}` refused: the mod may add and remove only the nodes it created (`wasgo.new`), and `{}` is the game's", child.get_name()));
     }
     if method == "remove_child" {
         if child.get_parent().as_ref() != Some(&target_node) {
-            return refuse(format!("`remove_child` refused: `{}` is not a child of `{}`", child.get_name(), target_node.get_name()));
+            return refuse(format!(
+                "`remove_child` refused: `{}` is not a child of `{}`",
+                child.get_name(),
+                target_node.get_name()
+            ));
         }
         return Ok(());
     }
@@ -231,10 +245,16 @@ pub fn check_tree_call(
         return refuse("`add_child` takes at most `child` and `force_readable_name` from a mod (internal children are the game's)".to_string());
     }
     if child.get_parent().is_some() {
-        return refuse(format!("`add_child` refused: `{}` already has a parent; `remove_child` it first", child.get_name()));
+        return refuse(format!(
+            "`add_child` refused: `{}` already has a parent; `remove_child` it first",
+            child.get_name()
+        ));
     }
     if child == target_node || child.is_ancestor_of(&target_node) {
-        return refuse(format!("`add_child` refused: `{}` cannot be added under itself or its own descendant", child.get_name()));
+        return refuse(format!(
+            "`add_child` refused: `{}` cannot be added under itself or its own descendant",
+            child.get_name()
+        ));
     }
     Ok(())
 }

@@ -41,6 +41,7 @@ mod bench;
 mod compiles;
 mod convert;
 mod created;
+mod drawing;
 mod engine;
 mod game_calls;
 mod http;
@@ -59,6 +60,7 @@ mod script_delivery;
 mod script_owned;
 mod settings;
 mod state;
+mod tweens;
 
 pub use compiles::WasmModuleRequest;
 pub use engine::WasmEngine;

@@ -14,11 +14,13 @@
 use crate::assets;
 use crate::convert::{from_wire, to_wire, Handles};
 use crate::created::{self, CreatedObjects};
+use crate::drawing::{self, DrawLists};
 use crate::own_ui;
 use crate::owned::OwnedTimers;
 use crate::reach;
 use crate::settings;
 use crate::state::{self, Part};
+use crate::tweens;
 use godot::classes::{ClassDb, Engine, FileAccess, Node, Node2D, Node3D, Object, RefCounted};
 use godot::prelude::*;
 use std::cell::{Cell, RefCell};
@@ -141,6 +143,8 @@ pub struct InstanceObjects {
     timers: OwnedTimers,
     /// The objects the mod created (`created.rs`; freed when the instance ends).
     created: CreatedObjects,
+    /// What the mod draws on its CanvasItems (`drawing.rs`).
+    drawing: DrawLists,
     callback_args: Vec<Variant>,
     /// Allowlist decisions per handle and member kind (cleared when a handle is released or
     /// the allowlist changes).
@@ -158,6 +162,7 @@ impl InstanceObjects {
             connections: Vec::new(),
             timers: OwnedTimers::default(),
             created: CreatedObjects::default(),
+            drawing: DrawLists::default(),
             callback_args: Vec::new(),
             decisions: DecisionCache::default(),
             names: FastMap::default(),
@@ -502,6 +507,7 @@ impl InstanceObjects {
             }
         }
         self.timers.release_all();
+        self.drawing.release_all();
         self.created.release_all();
     }
 }
@@ -699,11 +705,22 @@ fn warn_dropped(dropped: usize, what: &str) {
     }
 }
 
-/// Sets the arguments `wasgo.callback_args` returns during one `native_callback`.
-pub fn set_callback_args(key: InstanceKey, args: Vec<Variant>) {
+/// The mod's `native_callback(callback_id)` is about to run with the signal's `args`.
+pub fn begin_callback(key: InstanceKey, callback_id: i32, args: Vec<Variant>) {
     if let Some(t) = table(key) {
         if let Ok(mut t) = t.try_borrow_mut() {
             t.callback_args = args;
+            t.drawing.begin(callback_id);
+        }
+    }
+}
+
+/// The mod's `native_callback` returned.
+pub fn end_callback(key: InstanceKey) {
+    if let Some(t) = table(key) {
+        if let Ok(mut t) = t.try_borrow_mut() {
+            t.callback_args = Vec::new();
+            t.drawing.end();
         }
     }
 }
@@ -862,7 +879,8 @@ fn run_op(
         } => {
             let mut obj = objects.object(handle)?;
             // The tree-changing methods are decided by ownership (`created.rs`), not the list.
-            if !created::TREE_METHODS.contains(&method.as_str()) {
+            let draws = drawing::DRAW_METHODS.contains(&method.as_str());
+            if !created::TREE_METHODS.contains(&method.as_str()) && !draws {
                 objects.allowed(handle, level, MemberKind::Method, &method)?;
             }
             let sname = objects.name(&method)?;
@@ -876,8 +894,23 @@ fn run_op(
                 .iter()
                 .map(|a| from_wire(a, objects))
                 .collect::<Result<_, _>>()?;
+            if draws {
+                objects.drawing.record(&obj, &method, args)?;
+                return Ok(ObjectReply::Value(WireVariant::Nil));
+            }
             if created::TREE_METHODS.contains(&method.as_str()) {
                 created::check_tree_call(&objects.created, level, &obj, &method, &args)?;
+            }
+            if method == "tween_property" && obj.is_class("Tween") {
+                tweens::check_tween_property(level, &args, |class, property| {
+                    check(class, level, MemberKind::Property, property)
+                })?;
+            }
+            let creates_tween = tweens::creates_tween(&method);
+            if creates_tween {
+                objects
+                    .created
+                    .check_room(created::cap(), "`create_tween`")?;
             }
             let creates_timer = OwnedTimers::creates_timer(&obj, &method);
             if creates_timer {
@@ -886,6 +919,11 @@ fn run_op(
             let result = obj.callv(&sname, &args);
             if creates_timer {
                 objects.timers.track(&result);
+            }
+            if creates_tween {
+                if let Ok(tween) = result.try_to::<Gd<Object>>() {
+                    objects.created.track(&tween);
+                }
             }
             objects
                 .reply(&result, || format!("the node `{method}` returned"))
@@ -918,6 +956,9 @@ fn run_op(
                     format!("connecting `{signal}` failed: {err:?}"),
                 ));
             }
+            if signal == "draw" && objects.created.owns(obj.instance_id()) {
+                objects.drawing.watch(&obj, callback_id);
+            }
             objects
                 .connections
                 .push((obj.instance_id(), sname, callable));
@@ -944,12 +985,16 @@ fn run_op(
             own(objects, obj).map(ObjectReply::Int)
         }
         ObjectOp::Asset { kind, bytes } => {
-            objects.created.check_room(created::cap(), &format!("`{}`", kind.function()))?;
+            objects
+                .created
+                .check_room(created::cap(), &format!("`{}`", kind.function()))?;
             let obj = assets::from_bytes(kind, &bytes)?;
             own(objects, obj).map(ObjectReply::Int)
         }
         ObjectOp::LoadResource { path } => {
-            objects.created.check_room(created::cap(), "`wasgo.load_resource`")?;
+            objects
+                .created
+                .check_room(created::cap(), "`wasgo.load_resource`")?;
             let obj = if level == SafetyLevel::Unsafe {
                 assets::load_any(&path)?
             } else {
@@ -978,13 +1023,21 @@ fn allows_new(class: &StringName) -> bool {
 /// (`WasmScript.adopt`); false when that instance does not own it (or has ended).
 pub fn adopt(key: InstanceKey, obj: &Gd<Object>) -> bool {
     table(key)
-        .and_then(|t| t.try_borrow_mut().ok().map(|mut t| t.adopt(obj.instance_id())))
+        .and_then(|t| {
+            t.try_borrow_mut()
+                .ok()
+                .map(|mut t| t.adopt(obj.instance_id()))
+        })
         .unwrap_or(false)
 }
 
 /// The objects the instance `key` created that still exist and are not adopted.
 pub fn owned_objects(key: InstanceKey) -> Vec<Gd<Object>> {
     table(key)
-        .and_then(|t| t.try_borrow_mut().ok().map(|mut t| t.created.live_objects()))
+        .and_then(|t| {
+            t.try_borrow_mut()
+                .ok()
+                .map(|mut t| t.created.live_objects())
+        })
         .unwrap_or_default()
 }

@@ -168,9 +168,9 @@ impl ScriptCore {
                 break;
             };
             delivered = true;
-            objects::set_callback_args(key, args);
+            objects::begin_callback(key, id, args);
             let result = self.enter(export::NATIVE_CALLBACK, &[Val::I32(id)]);
-            objects::set_callback_args(key, Vec::new());
+            objects::end_callback(key);
             self.emit_events();
             match result {
                 Some(Ok(_)) => {}

@@ -18,7 +18,10 @@ impl WasmScript {
     #[func(gd_self)]
     pub fn adopt(this: Gd<Self>, object: Gd<Object>) -> bool {
         let Some(key) = this.bind().core_key() else {
-            godot_warn!("WasGo: `adopt` on `{}`: no mod instance runs, so it owns nothing", this.get_name());
+            godot_warn!(
+                "WasGo: `adopt` on `{}`: no mod instance runs, so it owns nothing",
+                this.get_name()
+            );
             return false;
         };
         let adopted = objects::adopt(key, &object);

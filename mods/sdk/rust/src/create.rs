@@ -15,9 +15,9 @@
 //! me.add_child(&label)?;
 //! ```
 
-use crate::{len, ptr, sys, Object, Result, Variant};
 #[allow(unused_imports)] // named by the docs
 use crate::Error;
+use crate::{len, ptr, sys, Object, Result, Variant};
 
 /// Creates an object of a class the game's allowlist marks `instantiable` (`"Sprite2D"`,
 /// `"Label"`, `"Timer"`, `"StandardMaterial3D"`, ...), owned by this instance.
@@ -90,7 +90,8 @@ impl Object {
     /// # Errors
     /// [`Error::InvalidArgument`] when `child` is not the mod's own or not a child of this node.
     pub fn remove_child(&self, child: &Object) -> Result<()> {
-        self.call("remove_child", &[Variant::from(child)]).map(|_| ())
+        self.call("remove_child", &[Variant::from(child)])
+            .map(|_| ())
     }
 
     /// Frees this node (one the mod created) at the end of the frame.

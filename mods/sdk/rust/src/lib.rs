@@ -58,7 +58,9 @@ use alloc::string::String;
 use core::fmt;
 
 pub use callbacks::CallbackId;
-pub use create::{audio_from_bytes, font_from_bytes, load_resource, new_object, texture_from_bytes};
+pub use create::{
+    audio_from_bytes, font_from_bytes, load_resource, new_object, texture_from_bytes,
+};
 pub use object::{self_node, singleton, Object};
 pub use variant::{Color, DecodeError, Variant, Vector2, Vector3};
 

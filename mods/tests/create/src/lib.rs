@@ -373,3 +373,126 @@ pub extern "C" fn load(which: i32) -> i32 {
         Err(e) => failed(&format!("load {which}"), e),
     }
 }
+
+// ---- drawing and tweens ----
+
+thread_local! {
+    static CANVAS: RefCell<Option<Object>> = const { RefCell::new(None) };
+    static DRAWS: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+    static DRAW_FAILURE: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+fn color(r: f32, g: f32, b: f32) -> Variant {
+    Variant::Color(wasgo_sdk::Color { r, g, b, a: 1.0 })
+}
+
+/// A Node2D `Canvas` under the mod's node whose `draw` callback draws a green square, a red
+/// dot and a white line.
+#[no_mangle]
+pub extern "C" fn draw_setup() -> i32 {
+    let canvas = match new_object("Node2D") {
+        Ok(c) => c,
+        Err(e) => return failed("new Node2D", e),
+    };
+    let drawn = canvas.clone();
+    let connected = canvas.connect("draw", move |_args| {
+        DRAWS.with(|d| d.set(d.get() + 1));
+        let outcome = drawn
+            .call("draw_rect", &[Variant::Rect2([0.0, 0.0, 10.0, 10.0]), color(0.0, 1.0, 0.0)])
+            .and_then(|_| drawn.call("draw_circle", &[Variant::Vector2(wasgo_sdk::Vector2::new(20.0, 5.0)), Variant::Float(3.0), color(1.0, 0.0, 0.0)]))
+            .and_then(|_| drawn.call("draw_line", &[Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0)), Variant::Vector2(wasgo_sdk::Vector2::new(30.0, 0.0)), color(1.0, 1.0, 1.0)]));
+        if let Err(e) = outcome {
+            DRAW_FAILURE.with(|f| f.set(failed("draw", e)));
+        }
+    });
+    if let Err(e) = connected {
+        return failed("connect draw", e);
+    }
+    CANVAS.with(|c| *c.borrow_mut() = Some(canvas.clone()));
+    add_named(canvas, "Canvas")
+}
+
+/// How many `draw` callbacks ran (negative: the failure code of a drawing call in one).
+#[no_mangle]
+pub extern "C" fn draws() -> i32 {
+    let failure = DRAW_FAILURE.with(|f| f.get());
+    if failure != 0 {
+        return failure;
+    }
+    DRAWS.with(|d| d.get())
+}
+
+/// A drawing call outside the `draw` callback (0: on the mod's Canvas, 1: on the game's node).
+#[no_mangle]
+pub extern "C" fn draw_outside(which: i32) -> i32 {
+    let target = if which == 0 {
+        CANVAS.with(|c| c.borrow().clone())
+    } else {
+        self_node().and_then(|me| me.get_node("../Game")).ok()
+    };
+    let Some(target) = target else {
+        return -100;
+    };
+    match target.call("draw_line", &[Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0)), Variant::Vector2(wasgo_sdk::Vector2::new(1.0, 1.0)), color(1.0, 1.0, 1.0)]) {
+        Ok(_) => 0,
+        Err(e) => failed(&format!("draw_outside {which}"), e),
+    }
+}
+
+/// Tweens `property` (0 `position`, 1 `script`, 2 `process_mode`) of a target (0: a new Node2D
+/// `Tweened` under the mod's node, 1: the game's `../Game`, looked up by `find_game` before)
+/// to (100, 0) over 0.05 s, from a tween made on the mod's node.
+#[no_mangle]
+pub extern "C" fn tween(target: i32, property: i32) -> i32 {
+    let me = match self_node() {
+        Ok(me) => me,
+        Err(e) => return failed("self", e),
+    };
+    let target = if target == 0 {
+        let node = match new_object("Node2D") {
+            Ok(n) => n,
+            Err(e) => return failed("new Node2D", e),
+        };
+        let code = add_named(node.clone(), "Tweened");
+        if code != 0 {
+            return code;
+        }
+        node
+    } else {
+        match GAME.with(|g| g.borrow().clone()) {
+            Some(g) => g,
+            None => return -100,
+        }
+    };
+    let name = ["position", "script", "process_mode"][property.clamp(0, 2) as usize];
+    let tween = match me.call("create_tween", &[]) {
+        Ok(v) => match v.as_object_handle().and_then(Object::from_handle) {
+            Some(t) => t,
+            None => return -101,
+        },
+        Err(e) => return failed("create_tween", e),
+    };
+    let value = if property == 0 { Variant::Vector2(wasgo_sdk::Vector2::new(100.0, 0.0)) } else { Variant::Int(0) };
+    let outcome = tween.call("tween_property", &[Variant::from(&target), Variant::NodePath(name.into()), value, Variant::Float(0.05)]);
+    keep(tween);
+    match outcome {
+        Ok(_) => 0,
+        Err(e) => failed(&format!("tween_property {name}"), e),
+    }
+}
+
+thread_local! {
+    static GAME: RefCell<Option<Object>> = const { RefCell::new(None) };
+}
+
+/// Looks up the game's `../Game` and keeps the handle.
+#[no_mangle]
+pub extern "C" fn find_game() -> i32 {
+    match self_node().and_then(|me| me.get_node("../Game")) {
+        Ok(g) => {
+            GAME.with(|s| *s.borrow_mut() = Some(g));
+            0
+        }
+        Err(e) => failed("find_game", e),
+    }
+}

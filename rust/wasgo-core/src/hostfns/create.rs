@@ -27,7 +27,11 @@ impl CreateFunctions for Host {
         int_reply(objects::run(c, ObjectOp::New { class })?)
     }
 
-    fn texture_from_bytes(c: &mut Caller<'_>, data_ptr: i32, data_len: i32) -> wasmtime::Result<i32> {
+    fn texture_from_bytes(
+        c: &mut Caller<'_>,
+        data_ptr: i32,
+        data_len: i32,
+    ) -> wasmtime::Result<i32> {
         asset(c, AssetKind::Texture, data_ptr, data_len)
     }
 
