@@ -73,6 +73,7 @@ enum {
 #define WASGO_EXPORT_HTTP_RESPONSE "http_response"
 #define WASGO_EXPORT_MALLOC "malloc"
 #define WASGO_EXPORT_FREE "free"
+#define WASGO_EXPORT_INPUT "input"
 
 #ifdef __cplusplus
 extern "C" {

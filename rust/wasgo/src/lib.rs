@@ -57,6 +57,7 @@ mod script;
 mod script_calls;
 mod script_core;
 mod script_delivery;
+mod script_input;
 mod script_owned;
 mod settings;
 mod state;

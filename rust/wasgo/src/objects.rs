@@ -705,6 +705,23 @@ fn warn_dropped(dropped: usize, what: &str) {
     }
 }
 
+/// A handle to `obj` for the instance `key` (released with [`release_handle`]); `None` when
+/// the instance has no table or the mod may not hold it.
+pub fn lend_handle(key: InstanceKey, obj: &Gd<Object>) -> Option<i32> {
+    let table = table(key)?;
+    let mut table = table.try_borrow_mut().ok()?;
+    table.handle_for(obj).ok()
+}
+
+/// Forgets a handle of the instance `key` (the game's side of `wasgo.release`).
+pub fn release_handle(key: InstanceKey, handle: i32) {
+    if let Some(table) = table(key) {
+        if let Ok(mut table) = table.try_borrow_mut() {
+            table.release(handle);
+        }
+    }
+}
+
 /// The mod's `native_callback(callback_id)` is about to run with the signal's `args`.
 pub fn begin_callback(key: InstanceKey, callback_id: i32, args: Vec<Variant>) {
     if let Some(t) = table(key) {

@@ -13,7 +13,7 @@ use crate::compiles;
 use crate::module_res::WasmModule;
 use crate::runtime;
 use crate::script_core::{status, NodeHooks, Resolution, ResolvedModule, ScriptCore, ScriptProps};
-use godot::classes::{Engine, INode, Node};
+use godot::classes::{Engine, INode, InputEvent, Node};
 use godot::global::Error;
 use godot::prelude::*;
 use std::rc::Rc;
@@ -121,6 +121,12 @@ impl INode for WasmScript {
             }
         });
         self.base_mut().connect("ready", &on_ready);
+    }
+
+    /// Passes input the game did not handle to a mod with an `input` export, when
+    /// `wasgo/safety/input_events` is on (after this returns: see `script_input.rs`).
+    fn unhandled_input(&mut self, event: Gd<InputEvent>) {
+        crate::script_input::on_unhandled_input(&self.core, &event);
     }
 }
 

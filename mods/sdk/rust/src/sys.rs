@@ -83,6 +83,8 @@ pub mod export {
     pub const MALLOC: &str = "malloc";
     /// `free(ptr, size, align)`, the counterpart of `malloc`.
     pub const FREE: &str = "free";
+    /// An input event the game did not handle, as a handle to the mod's own copy (read its allowlisted properties: `keycode`, `pressed`, `position`, `button_index`, ..., and `is_action_pressed(action)`); only when the project setting `wasgo/safety/input_events` is on (off by default), delivered after the game's input handling and not while `main` runs.
+    pub const INPUT: &str = "input";
 }
 
 #[link(wasm_import_module = "wasgo")]

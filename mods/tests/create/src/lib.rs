@@ -496,3 +496,33 @@ pub extern "C" fn find_game() -> i32 {
         Err(e) => failed("find_game", e),
     }
 }
+
+// ---- input ----
+
+thread_local! {
+    static INPUTS: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+/// Receives input events (when the game turns `wasgo/safety/input_events` on): logs
+/// `INPUT <class> keycode=<k> pressed=<p> jump=<is_action_pressed("ui_accept")>` and changes its
+/// copy's `keycode` (which must not reach the game's event).
+#[no_mangle]
+pub extern "C" fn input(event: i32) {
+    INPUTS.with(|i| i.set(i.get() + 1));
+    let Some(event) = Object::from_handle(event) else {
+        say("INPUT without an event");
+        return;
+    };
+    let class = event.call("get_class", &[]).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    let keycode = event.get("keycode").ok().and_then(|v| v.as_int()).unwrap_or(-1);
+    let pressed = event.get("pressed").ok().and_then(|v| v.as_bool()).unwrap_or(false);
+    let accept = event.call("is_action_pressed", &[Variant::from("ui_accept")]).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+    let _ = event.set("keycode", Variant::Int(0));
+    say(&format!("INPUT {class} keycode={keycode} pressed={pressed} accept={accept}"));
+}
+
+/// How many input events arrived.
+#[no_mangle]
+pub extern "C" fn inputs() -> i32 {
+    INPUTS.with(|i| i.get())
+}
