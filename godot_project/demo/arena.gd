@@ -8,6 +8,7 @@
 ## | mod | language | does |
 ## |---|---|---|
 ## | mover | Rust | moves every player around a circle each frame; greets joiners via `player_joined` |
+## | decorator | Rust | adds to the arena: a sprite from its own PNG, its own sound when a player scores, a minimap it draws |
 ## | scorekeeper | C | each second, +10 to the player nearest the star (`mod_event("award", ...)`) |
 ## | greeter | Zig | welcomes every player who joins, by name |
 ## | leaderboard | AssemblyScript | every 2 s posts the standings as `mod_event("leaderboard", ...)` |
@@ -82,6 +83,7 @@ func _ready() -> void:
 	# Level 2 for the archivist's files; every other mod asks for level 1 on its node.
 	ProjectSettings.set_setting("wasgo/safety/level", 2)
 	_add_mod("mover", "Rust", 1)
+	_add_mod("decorator", "Rust", 1)
 	_add_mod("scorekeeper", "C", 1)
 	_add_mod("greeter", "Zig", 1)
 	_add_mod("leaderboard", "AssemblyScript", 1)
@@ -220,6 +222,7 @@ func _verdict() -> PackedStringArray:
 	var problems: PackedStringArray = []
 	var want := {
 		"mover": "joined, into the circle",
+		"decorator": "played its own sound",
 		"scorekeeper": "scorekeeper: +10",
 		"greeter": "welcome to the arena",
 		"leaderboard": "leaderboard #",
@@ -229,6 +232,15 @@ func _verdict() -> PackedStringArray:
 	for mod_name: String in want:
 		if not _saw(mod_name, want[mod_name]):
 			problems.append("%s never showed `%s`" % [mod_name, want[mod_name]])
+	for line: String in ["spawned a sprite from its own PNG", "minimap drawn with"]:
+		if not _saw("decorator", line):
+			problems.append("decorator never showed `%s`" % line)
+	var banner := _mods["decorator"].get_node_or_null("Banner") as Sprite2D
+	if banner == null or banner.texture == null or banner.texture.get_size() != Vector2(16, 16):
+		problems.append("the decorator's sprite with its own 16x16 PNG is not in the arena")
+	var ding := _mods["decorator"].get_node_or_null("Ding") as AudioStreamPlayer
+	if ding == null or ding.stream == null or absf(ding.stream.get_length() - 0.2) > 0.001:
+		problems.append("the decorator's player with its own 0.2 s sound is not in the arena")
 	var greetings := 0
 	for line in seen.get("greeter", []):
 		if line.contains("welcome to the arena"):
