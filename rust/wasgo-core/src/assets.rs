@@ -374,7 +374,7 @@ fn font(b: &[u8]) -> Result<(), AssetError> {
         }
         tags.push(tag);
     }
-    let has = |t: &[u8]| tags.iter().any(|x| *x == t);
+    let has = |t: &[u8]| tags.contains(&t);
     for needed in [&b"cmap"[..], b"head", b"hhea", b"hmtx", b"maxp"] {
         if !has(needed) {
             return Err(corrupt(&format!(
