@@ -11,7 +11,8 @@
 //!   mod may still use it;
 //! - when the instance ends (trap, kill, exit, its node freed) [`CreatedObjects::release_all`]
 //!   queues every owned node that still exists for deletion and drops the resources (which then
-//!   live on only where the game or an adopted node uses them); `queue_free` defers the deletion
+//!   live on only where the game or an adopted node uses them), audio players are stopped and
+//!   the tweens the mod made are killed; `queue_free` defers the deletion
 //!   to the end of the frame, so no game code runs inside the release and a node busy in a
 //!   signal handler is never freed under it;
 //! - the game keeps an object past the instance with `WasmScript.adopt(object)`
@@ -32,6 +33,13 @@ use wasgo_core::{Limits, ObjectError, SafetyLevel};
 
 /// The methods whose target or argument must be owned by the calling instance.
 pub const TREE_METHODS: [&str; 3] = ["add_child", "remove_child", "queue_free"];
+
+/// The player classes whose sound is stopped before they are freed.
+const AUDIO_PLAYERS: [&str; 3] = [
+    "AudioStreamPlayer",
+    "AudioStreamPlayer2D",
+    "AudioStreamPlayer3D",
+];
 
 /// What the instance holds of one owned object.
 enum Held {
@@ -121,6 +129,11 @@ impl CreatedObjects {
                 };
                 match obj.try_cast::<Node>() {
                     Ok(mut node) => {
+                        if AUDIO_PLAYERS.iter().any(|c| node.is_class(*c)) {
+                            // Stopped now, so the audio thread lets go of the sound before the
+                            // node is deleted.
+                            node.call("stop", &[]);
+                        }
                         if !node.is_queued_for_deletion() {
                             node.queue_free();
                         }
