@@ -11,6 +11,8 @@ const NOT_FOUND := -1
 const INVALID_ARGUMENT := -3
 const RESOURCE_FOLDERS := "wasgo/safety/resource_folders"
 const ASSET_KB := "wasgo/limits/asset_kb"
+const ASSETS_MB := "wasgo/limits/assets_mb"
+const BUSY := -7
 
 
 func _objects() -> int:
@@ -92,7 +94,7 @@ func test_the_embedded_font_is_used_and_broken_fonts_are_refused() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:
 		return
-	if not expect_eq(_call(probe, "font", [0]), 0, "font(0): %s" % [probe.outputs]):
+	if not expect_eq(_call(probe, "font", [0]), 0, "font(0): %s %s" % [probe.node.get_last_error(), probe.describe()]):
 		return
 	var label := probe.node.get_node_or_null("ModLabel") as Label
 	if not expect(label != null, "a Label with the mod's font"):
@@ -112,6 +114,18 @@ func test_assets_over_the_size_cap_are_refused() -> void:
 		return
 	expect_eq(_call(probe, "sound", [0]), INVALID_ARGUMENT, "a 4 KiB WAV over a 1 KiB cap")
 	expect(probe.has_output("over the game's limit of 1 KiB (`wasgo/limits/asset_kb`)"), "message: %s" % [probe.outputs])
+
+
+func test_assets_past_the_per_mod_memory_budget_are_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "texture", [4]), 0, "a 600 x 600 SVG within the default budget: %s" % [probe.outputs])
+	var sprite := probe.node.get_node_or_null("ModSprite") as Sprite2D
+	expect(sprite != null and sprite.texture.get_size() == Vector2(600, 600), "the SVG rendered at its size")
+	set_setting(ASSETS_MB, 1)
+	expect_eq(_call(probe, "texture", [4]), BUSY, "a second one over a 1 MiB budget")
+	expect(probe.has_output("this mod's images, sounds and fonts already take 1406 KiB and this one would take 1407 KiB more, over the game's 1 MiB (`wasgo/limits/assets_mb`)"), "message: %s" % [probe.outputs])
 
 
 func test_resources_load_only_from_the_listed_folders_and_never_scripts() -> void:

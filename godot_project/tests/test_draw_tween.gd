@@ -72,6 +72,19 @@ func test_drawing_outside_the_draw_callback_or_on_a_game_node_is_refused() -> vo
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 
+func test_a_draw_callback_past_the_drawing_cap_is_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "draw_setup"), 0, "draw_setup()")
+	await wait_until(func() -> bool: return int(_call(probe, "draws")) >= 1, 5000)
+	_call(probe, "draw_flood", [5000])
+	var refused: bool = await wait_until(func() -> bool: return int(_call(probe, "draws")) == -7, 5000)
+	expect(refused, "5000 draw_line calls in one callback: %s" % [probe.outputs])
+	expect(probe.has_output("`draw_line` refused: one `draw` callback may make at most 4096 drawing calls"), "message: %s" % [probe.outputs])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 func test_a_tween_on_an_owned_node_and_allowed_property_runs() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

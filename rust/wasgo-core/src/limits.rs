@@ -53,6 +53,10 @@ impl Limits {
     pub const DEFAULT_ASSET_KB: u64 = 4096;
     /// `wasgo/limits/texture_max_px`: the widest and tallest image a mod may decode.
     pub const DEFAULT_TEXTURE_MAX_PX: u64 = 4096;
+    /// `wasgo/limits/assets_mb`: the memory one instance's live images, sounds and fonts may
+    /// take together (a decoded image counts width x height x 4 bytes, a sound or font its
+    /// bytes).
+    pub const DEFAULT_ASSETS_MB: u64 = 256;
 
     /// The limits from settings in the units the project settings use; 0 for `main_timeout_ms`
     /// means no limit, 0 elsewhere means the default.

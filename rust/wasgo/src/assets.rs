@@ -25,7 +25,7 @@ use godot::classes::{
 };
 use godot::prelude::*;
 use wasgo_catalog::ErrorCode;
-use wasgo_core::assets::{sniff, AssetFormat, AssetLimits};
+use wasgo_core::assets::{sniff, AssetFormat, AssetInfo, AssetLimits};
 use wasgo_core::{AssetKind, Limits, ObjectError};
 
 /// The resource classes `load_resource` hands out (and their subclasses).
@@ -60,13 +60,32 @@ fn limits() -> AssetLimits {
     }
 }
 
-/// Makes the resource of `kind` from a mod's `bytes`.
+/// The memory all of one instance's live assets may take (`wasgo/limits/assets_mb`).
+pub fn budget() -> usize {
+    (settings::positive(settings::ASSETS_MB, Limits::DEFAULT_ASSETS_MB as i64) as usize)
+        .saturating_mul(1 << 20)
+}
+
+/// Judges a mod's `bytes` for an asset of `kind` before anything is decoded: what they are and
+/// the memory the asset will take (a decoded image: width x height x 4 bytes).
 ///
 /// # Errors
-/// -3 with the reason (wrong format, over a cap, corrupt data), naming the function.
-pub fn from_bytes(kind: AssetKind, bytes: &[u8]) -> Result<Gd<Object>, ObjectError> {
+/// -3 with the reason (wrong format, over a cap, a broken header), naming the function.
+pub fn judge(kind: AssetKind, bytes: &[u8]) -> Result<(AssetInfo, usize), ObjectError> {
+    let info = sniff(kind, bytes, limits()).map_err(|e| invalid(e.message(kind)))?;
+    let cost = match info.size {
+        Some((w, h)) => (w as usize).saturating_mul(h as usize).saturating_mul(4),
+        None => bytes.len(),
+    };
+    Ok((info, cost))
+}
+
+/// Makes the resource of `kind` from a mod's `bytes`, judged by [`judge`] as `info`.
+///
+/// # Errors
+/// -3 when Godot cannot decode them, naming the function.
+pub fn decode(kind: AssetKind, info: AssetInfo, bytes: &[u8]) -> Result<Gd<Object>, ObjectError> {
     let limits = limits();
-    let info = sniff(kind, bytes, limits).map_err(|e| invalid(e.message(kind)))?;
     let data = PackedByteArray::from(bytes);
     let f = kind.function();
     let broken = |what: &str| {

@@ -53,6 +53,9 @@ enum Held {
 #[derive(Default)]
 pub struct CreatedObjects {
     owned: HashMap<InstanceId, Held>,
+    /// The memory each asset the mod made takes, while the asset lives (also after the mod let
+    /// it go: it still takes the memory where the game uses it).
+    asset_bytes: HashMap<InstanceId, usize>,
 }
 
 impl CreatedObjects {
@@ -87,6 +90,39 @@ impl CreatedObjects {
             ));
         }
         Ok(())
+    }
+
+    /// Refuses an asset of `cost` bytes when the instance's live assets already take so much
+    /// that it would pass `budget` (`wasgo/limits/assets_mb`).
+    ///
+    /// # Errors
+    /// `ErrorCode::Busy` naming the setting and the figures.
+    pub fn check_asset_budget(
+        &mut self,
+        cost: usize,
+        budget: usize,
+        function: &str,
+    ) -> Result<(), ObjectError> {
+        self.asset_bytes
+            .retain(|id, _| Gd::<Object>::try_from_instance_id(*id).is_ok());
+        let live: usize = self.asset_bytes.values().sum();
+        if live.saturating_add(cost) > budget {
+            return Err(ObjectError::failed(
+                ErrorCode::Busy.code(),
+                format!(
+                    "`{function}` refused: this mod's images, sounds and fonts already take {} KiB and this one would take {} KiB more, over the game's {} MiB (`wasgo/limits/assets_mb`); let go of some (release their handles and stop using them) or use smaller assets",
+                    live / 1024,
+                    cost.div_ceil(1024),
+                    budget >> 20
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records the memory a new asset takes.
+    pub fn track_asset(&mut self, obj: &Gd<Object>, cost: usize) {
+        self.asset_bytes.insert(obj.instance_id(), cost);
     }
 
     /// Records a new object as owned.

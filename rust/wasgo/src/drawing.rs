@@ -10,7 +10,8 @@
 //! - while the mod's `native_callback(id)` for that connection runs (between
 //!   [`DrawLists::begin`] and [`DrawLists::end`]), its `draw_line`, `draw_rect`, `draw_circle`,
 //!   `draw_polyline`, `draw_string` and `draw_texture` calls on that item are recorded
-//!   ([`DrawLists::record`]), at most [`MAX_COMMANDS`] per callback; at any other time, or on
+//!   ([`DrawLists::record`]), at most [`MAX_COMMANDS`] per callback passing at most
+//!   [`MAX_POINTS`] points together; at any other time, or on
 //!   another object, they are refused with -3;
 //! - when the callback returns, the recording replaces the item's drawing, and the item is
 //!   redrawn if it changed: the replay callable makes the recorded calls inside Godot's `draw`.
@@ -38,6 +39,9 @@ pub const DRAW_METHODS: [&str; 6] = [
 
 /// The most drawing calls one `draw` callback may record.
 pub const MAX_COMMANDS: usize = 4096;
+/// The most points (and colors) the `draw_polyline` calls of one `draw` callback may pass
+/// together.
+pub const MAX_POINTS: usize = 1 << 20;
 
 /// One recorded drawing call.
 type Command = (StringName, VarArray);
@@ -52,6 +56,8 @@ pub struct DrawLists {
     /// The item whose `draw` callback runs now.
     current: Option<InstanceId>,
     pending: Vec<Command>,
+    /// Points and colors `pending` passes.
+    pending_points: usize,
     committed: HashMap<InstanceId, Commands>,
     replays: Vec<(InstanceId, Callable)>,
 }
@@ -91,6 +97,7 @@ impl DrawLists {
     pub fn begin(&mut self, callback_id: i32) {
         self.current = self.callbacks.get(&callback_id).copied();
         self.pending.clear();
+        self.pending_points = 0;
     }
 
     /// The callback returned: its recording becomes the item's drawing (redrawn if changed).
@@ -136,6 +143,24 @@ impl DrawLists {
                 format!("`{method}` refused: one `draw` callback may make at most {MAX_COMMANDS} drawing calls"),
             ));
         }
+        let points: usize = args
+            .iter_shared()
+            .map(|a| {
+                a.try_to::<PackedVector2Array>()
+                    .map(|p| p.len())
+                    .or_else(|_| a.try_to::<PackedColorArray>().map(|c| c.len()))
+                    .unwrap_or(0)
+            })
+            .sum();
+        if self.pending_points.saturating_add(points) > MAX_POINTS {
+            return Err(ObjectError::failed(
+                ErrorCode::Busy.code(),
+                format!(
+                    "`{method}` refused: one `draw` callback may pass at most {MAX_POINTS} points"
+                ),
+            ));
+        }
+        self.pending_points += points;
         self.pending.push((StringName::from(method), args));
         Ok(())
     }

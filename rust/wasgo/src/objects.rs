@@ -1005,7 +1005,12 @@ fn run_op(
             objects
                 .created
                 .check_room(created::cap(), &format!("`{}`", kind.function()))?;
-            let obj = assets::from_bytes(kind, &bytes)?;
+            let (info, cost) = assets::judge(kind, &bytes)?;
+            objects
+                .created
+                .check_asset_budget(cost, assets::budget(), kind.function())?;
+            let obj = assets::decode(kind, info, &bytes)?;
+            objects.created.track_asset(&obj, cost);
             own(objects, obj).map(ObjectReply::Int)
         }
         ObjectOp::LoadResource { path } => {

@@ -49,6 +49,9 @@ pub const ASSET_KB: &str = "wasgo/limits/asset_kb";
 /// The widest and tallest image a mod may decode, in pixels (default
 /// [`Limits::DEFAULT_TEXTURE_MAX_PX`]).
 pub const TEXTURE_MAX_PX: &str = "wasgo/limits/texture_max_px";
+/// The memory one instance's live images, sounds and fonts may take together, in MiB (default
+/// [`Limits::DEFAULT_ASSETS_MB`]; a decoded image counts width x height x 4 bytes).
+pub const ASSETS_MB: &str = "wasgo/limits/assets_mb";
 /// `res://` folders whose images, sounds, fonts, meshes, materials and sprite frames level-1 and
 /// level-2 mods may load read-only with `wasgo.load_resource` (empty by default: none).
 pub const RESOURCE_FOLDERS: &str = "wasgo/safety/resource_folders";
@@ -113,6 +116,14 @@ fn register_creation() {
         VariantType::INT,
         PropertyHint::RANGE,
         "1,262144,1,or_greater,suffix:KiB",
+        false,
+    );
+    add(
+        ASSETS_MB,
+        (Limits::DEFAULT_ASSETS_MB as i64).to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,65536,1,or_greater,suffix:MiB",
         false,
     );
     add(

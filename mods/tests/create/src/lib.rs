@@ -267,13 +267,14 @@ fn add_named(node: Object, name: &str) -> i32 {
 }
 
 /// 0: a Sprite2D `ModSprite` showing the embedded PNG; 1: a corrupt PNG; 2: a bomb header;
-/// 3: bytes that are no image.
+/// 3: bytes that are no image; 4: an SVG of 600 x 600 pixels (1.4 MiB decoded).
 #[no_mangle]
 pub extern "C" fn texture(which: i32) -> i32 {
     let bytes = match which {
         0 => PNG.to_vec(),
         1 => corrupt_png(),
         2 => bomb_png(),
+        4 => br#"<svg xmlns="http://www.w3.org/2000/svg" width="600" height="600"><rect width="600" height="600" fill="red"/></svg>"#.to_vec(),
         _ => b"GIF89a not supported".to_vec(),
     };
     let texture = match wasgo_sdk::texture_from_bytes(&bytes) {
@@ -404,12 +405,32 @@ pub extern "C" fn draw_setup() -> i32 {
         if let Err(e) = outcome {
             DRAW_FAILURE.with(|f| f.set(failed("draw", e)));
         }
+        for _ in 0..FLOOD.with(|f| f.replace(0)) {
+            let line = drawn.call("draw_line", &[Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0)), Variant::Vector2(wasgo_sdk::Vector2::new(1.0, 1.0)), color(1.0, 1.0, 1.0)]);
+            if let Err(e) = line {
+                DRAW_FAILURE.with(|f| f.set(failed("flood", e)));
+                break;
+            }
+        }
     });
     if let Err(e) = connected {
         return failed("connect draw", e);
     }
     CANVAS.with(|c| *c.borrow_mut() = Some(canvas.clone()));
     add_named(canvas, "Canvas")
+}
+
+/// Makes the next `draw` callback try `n` lines (a flood past the per-callback cap).
+#[no_mangle]
+pub extern "C" fn draw_flood(n: i32) {
+    FLOOD.with(|f| f.set(n));
+    if let Some(canvas) = CANVAS.with(|c| c.borrow().clone()) {
+        let _ = canvas.call("queue_redraw", &[]);
+    }
+}
+
+thread_local! {
+    static FLOOD: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
 }
 
 /// How many `draw` callbacks ran (negative: the failure code of a drawing call in one).
