@@ -113,17 +113,14 @@ fn build_minimap(me: &Object) -> wasgo_sdk::Result<()> {
     Ok(())
 }
 
-fn color(r: f32, g: f32, b: f32, a: f32) -> Variant {
-    Variant::Color(Color { r, g, b, a })
+fn color(r: f32, g: f32, b: f32, a: f32) -> Color {
+    Color { r, g, b, a }
 }
 
 /// Draws the arena's outline and a dot per player (runs inside the minimap's `draw`).
 fn draw_minimap(canvas: &Object) {
-    let _ = canvas.call("draw_rect", &[Variant::Rect2([0.0, 0.0, MAP.x, MAP.y]), color(0.05, 0.05, 0.1, 0.8)]);
-    let _ = canvas.call(
-        "draw_rect",
-        &[Variant::Rect2([0.0, 0.0, MAP.x, MAP.y]), color(0.8, 0.8, 0.9, 1.0), Variant::Bool(false)],
-    );
+    let _ = canvas.draw_rect([0.0, 0.0, MAP.x, MAP.y], color(0.05, 0.05, 0.1, 0.8), true);
+    let _ = canvas.draw_rect([0.0, 0.0, MAP.x, MAP.y], color(0.8, 0.8, 0.9, 1.0), false);
     let players: Vec<Object> = self_node()
         .and_then(|me| me.get_node("../../Players"))
         .and_then(|p| p.children())
@@ -131,7 +128,7 @@ fn draw_minimap(canvas: &Object) {
     for player in &players {
         let Ok(at) = player.position() else { continue };
         let dot = Vector2::new(at.x * MAP.x / ARENA.x, at.y * MAP.y / ARENA.y);
-        let _ = canvas.call("draw_circle", &[Variant::Vector2(dot), Variant::Float(2.5), color(1.0, 0.85, 0.2, 1.0)]);
+        let _ = canvas.draw_circle(dot, 2.5, color(1.0, 0.85, 0.2, 1.0));
     }
     let count = players.len() as i32;
     if STATE.drawn_players.replace(count) != count {

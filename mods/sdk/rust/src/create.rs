@@ -17,7 +17,7 @@
 
 #[allow(unused_imports)] // named by the docs
 use crate::Error;
-use crate::{len, ptr, sys, Object, Result, Variant};
+use crate::{len, ptr, sys, Color, Object, Result, Variant, Vector2};
 
 /// Creates an object of a class the game's allowlist marks `instantiable` (`"Sprite2D"`,
 /// `"Label"`, `"Timer"`, `"StandardMaterial3D"`, ...), owned by this instance.
@@ -92,6 +92,56 @@ impl Object {
     pub fn remove_child(&self, child: &Object) -> Result<()> {
         self.call("remove_child", &[Variant::from(child)])
             .map(|_| ())
+    }
+
+    /// `draw_line(from, to, color, width)` on this CanvasItem (one the mod created), inside the
+    /// `draw` callback the mod connected with [`Object::connect`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] outside that callback or on another object.
+    pub fn draw_line(&self, from: Vector2, to: Vector2, color: Color, width: f32) -> Result<()> {
+        let args = [
+            Variant::Vector2(from),
+            Variant::Vector2(to),
+            Variant::Color(color),
+            Variant::Float(width as f64),
+        ];
+        self.call("draw_line", &args).map(|_| ())
+    }
+
+    /// `draw_rect(rect, color, filled)` (`rect` = x, y, width, height), as [`Object::draw_line`].
+    ///
+    /// # Errors
+    /// As [`Object::draw_line`].
+    pub fn draw_rect(&self, rect: [f32; 4], color: Color, filled: bool) -> Result<()> {
+        let args = [
+            Variant::Rect2(rect),
+            Variant::Color(color),
+            Variant::Bool(filled),
+        ];
+        self.call("draw_rect", &args).map(|_| ())
+    }
+
+    /// `draw_circle(center, radius, color)`, as [`Object::draw_line`].
+    ///
+    /// # Errors
+    /// As [`Object::draw_line`].
+    pub fn draw_circle(&self, center: Vector2, radius: f32, color: Color) -> Result<()> {
+        let args = [
+            Variant::Vector2(center),
+            Variant::Float(radius as f64),
+            Variant::Color(color),
+        ];
+        self.call("draw_circle", &args).map(|_| ())
+    }
+
+    /// `draw_texture(texture, position)` with a texture the mod holds, as [`Object::draw_line`].
+    ///
+    /// # Errors
+    /// As [`Object::draw_line`].
+    pub fn draw_texture(&self, texture: &Object, position: Vector2) -> Result<()> {
+        let args = [Variant::from(texture), Variant::Vector2(position)];
+        self.call("draw_texture", &args).map(|_| ())
     }
 
     /// Frees this node (one the mod created) at the end of the frame.

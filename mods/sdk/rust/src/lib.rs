@@ -11,7 +11,9 @@
 //!   [`Object::get`], [`Object::set`], [`Object::call`], [`Object::connect`] with a closure;
 //! - creating: [`new_object`] (owned by the instance), [`texture_from_bytes`],
 //!   [`audio_from_bytes`], [`font_from_bytes`], [`load_resource`], [`Object::add_child`],
-//!   [`Object::remove_child`], [`Object::queue_free`];
+//!   [`Object::remove_child`], [`Object::queue_free`]; drawing in a `draw` callback
+//!   ([`Object::draw_line`], [`Object::draw_rect`], [`Object::draw_circle`],
+//!   [`Object::draw_texture`]); input with [`export_input!`];
 //! - exports: [`export_ready!`], [`export_process!`], [`export_physics_process!`], [`export_main!`],
 //!   [`export_init!`], and (built in) `native_callback`, `malloc` and `free`;
 //! - functions the game registers: [`import_game_functions!`].

@@ -527,13 +527,8 @@ thread_local! {
 /// Receives input events (when the game turns `wasgo/safety/input_events` on): logs
 /// `INPUT <class> keycode=<k> pressed=<p> jump=<is_action_pressed("ui_accept")>` and changes its
 /// copy's `keycode` (which must not reach the game's event).
-#[no_mangle]
-pub extern "C" fn input(event: i32) {
+fn on_input(event: Object) {
     INPUTS.with(|i| i.set(i.get() + 1));
-    let Some(event) = Object::from_handle(event) else {
-        say("INPUT without an event");
-        return;
-    };
     let class = event.call("get_class", &[]).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
     let keycode = event.get("keycode").ok().and_then(|v| v.as_int()).unwrap_or(-1);
     let pressed = event.get("pressed").ok().and_then(|v| v.as_bool()).unwrap_or(false);
@@ -541,6 +536,8 @@ pub extern "C" fn input(event: i32) {
     let _ = event.set("keycode", Variant::Int(0));
     say(&format!("INPUT {class} keycode={keycode} pressed={pressed} accept={accept}"));
 }
+
+wasgo_sdk::export_input!(on_input);
 
 /// How many input events arrived.
 #[no_mangle]
