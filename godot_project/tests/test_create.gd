@@ -12,9 +12,9 @@ extends "res://tests/lib/wasgo_test.gd"
 
 const CREATE := MODS + "create.wasm"
 const MAX_OBJECTS := "wasgo/limits/max_objects_per_mod"
-## `mods/tests/create`: 24 node classes, 20 resource classes, and a shape on a collision shape.
+## `mods/tests/create`: 24 node classes, 22 resource classes, and a shape on a collision shape.
 const DEFAULT_NODES := 24
-const CREATED_BY_DEFAULTS := 24 + 20 + 2
+const CREATED_BY_DEFAULTS := 24 + 22 + 2
 const NOT_FOUND := -1
 const INVALID_ARGUMENT := -3
 const BUSY := -7

@@ -19,7 +19,7 @@ const RESOURCES: &[&str] = &[
     "CircleShape2D", "RectangleShape2D", "CapsuleShape2D", "SegmentShape2D", "SphereShape3D",
     "BoxShape3D", "CapsuleShape3D", "CylinderShape3D", "BoxMesh", "SphereMesh", "CylinderMesh",
     "CapsuleMesh", "PlaneMesh", "QuadMesh", "PrismMesh", "TorusMesh", "StandardMaterial3D",
-    "Gradient", "GradientTexture1D", "Curve",
+    "Gradient", "GradientTexture1D", "Curve", "SpriteFrames", "LabelSettings",
 ];
 
 thread_local! {
