@@ -43,6 +43,29 @@ func _settle(baseline: int, frames_max := 10) -> int:
 	return _objects()
 
 
+## The classes of the objects the mod owns, sorted.
+func _owned_classes(probe: ModProbe) -> Array:
+	var classes := {}
+	for owned: Object in probe.node.get_owned_objects():
+		classes[owned.get_class()] = true
+	var sorted := classes.keys()
+	sorted.sort()
+	return sorted
+
+
+## The classes `addons/wasgo/allowlist.cfg` marks `instantiable = true`.
+func _instantiable_in_allowlist() -> Array:
+	var classes := []
+	var section := ""
+	for line in FileAccess.get_file_as_string("res://addons/wasgo/allowlist.cfg").split("\n"):
+		var text := line.get_slice("#", 0).strip_edges()
+		if text.begins_with("[") and text.ends_with("]"):
+			section = text.substr(1, text.length() - 2)
+		elif text.replace(" ", "") == "instantiable=true" and not classes.has(section):
+			classes.append(section)
+	return classes
+
+
 func _node(node_name: String, parent: Node) -> Node2D:
 	var node := Node2D.new()
 	node.name = node_name
@@ -93,6 +116,9 @@ func test_a_level_1_mod_creates_every_default_class_and_kill_frees_them() -> voi
 	var holder := probe.node.get_child(DEFAULT_NODES) as CollisionShape2D
 	expect(holder != null and holder.shape is CircleShape2D, "the mod's shape on its collision shape")
 	expect_eq(probe.node.get_owned_objects().size(), CREATED_BY_DEFAULTS, "get_owned_objects()")
+	var listed := _instantiable_in_allowlist()
+	listed.sort()
+	expect_eq(_owned_classes(probe), listed, "the classes created are every class the allowlist marks instantiable")
 	expect(_objects() >= baseline + CREATED_BY_DEFAULTS, "the objects exist: %d, baseline %d" % [_objects(), baseline])
 	probe.node.kill()
 	var after: int = await _settle(baseline)
