@@ -8,6 +8,7 @@
 ## | mod | language | does |
 ## |---|---|---|
 ## | mover | Rust | moves every player around a circle each frame; greets joiners via `player_joined` |
+## | decorator | Rust | adds to the arena: a sprite from its own PNG, its own sound when a player scores, a minimap it draws |
 ## | scorekeeper | C | each second, +10 to the player nearest the star (`mod_event("award", ...)`) |
 ## | greeter | Zig | welcomes every player who joins, by name |
 ## | leaderboard | AssemblyScript | every 2 s posts the standings as `mod_event("leaderboard", ...)` |
@@ -94,6 +95,7 @@ func _ready() -> void:
 	# on a slow or busy machine (and in a debug build of the extension) instead of 30 s.
 	ProjectSettings.set_setting("wasgo/limits/compile_timeout_ms", 120000)
 	_add_mod("mover", "Rust", 1)
+	_add_mod("decorator", "Rust", 1)
 	_add_mod("scorekeeper", "C", 1)
 	_add_mod("greeter", "Zig", 1)
 	_add_mod("leaderboard", "AssemblyScript", 1)
@@ -260,6 +262,10 @@ func _end_round() -> void:
 		for node: Node in _mods.values():
 			if node.is_running():
 				node.kill()
+		# What the mods created goes at the end of this frame. A sound one was playing is let go
+		# only by the audio thread's next mix (a few ms): quitting before that makes Godot report
+		# its playback as leaked, so the demo gives the mixer a quarter of a second.
+		await get_tree().create_timer(0.25).timeout
 		get_tree().quit(0 if problems.is_empty() else 1)
 	# With a window the mods play on until it is closed.
 
@@ -269,6 +275,7 @@ func _verdict() -> PackedStringArray:
 	var problems: PackedStringArray = []
 	var want := {
 		"mover": "joined, into the circle",
+		"decorator": "played its own sound",
 		"scorekeeper": "scorekeeper: +10",
 		"greeter": "welcome to the arena",
 		"leaderboard": "leaderboard #",
@@ -280,6 +287,15 @@ func _verdict() -> PackedStringArray:
 	for mod_name: String in want:
 		if not _saw(mod_name, want[mod_name]):
 			problems.append("%s never showed `%s`" % [mod_name, want[mod_name]])
+	for line: String in ["spawned a sprite from its own PNG", "minimap drawn with"]:
+		if not _saw("decorator", line):
+			problems.append("decorator never showed `%s`" % line)
+	var banner := _mods["decorator"].get_node_or_null("Banner") as Sprite2D
+	if banner == null or banner.texture == null or banner.texture.get_size() != Vector2(16, 16):
+		problems.append("the decorator's sprite with its own 16x16 PNG is not in the arena")
+	var ding := _mods["decorator"].get_node_or_null("Ding") as AudioStreamPlayer
+	if ding == null or ding.stream == null or absf(ding.stream.get_length() - 0.2) > 0.001:
+		problems.append("the decorator's player with its own 0.2 s sound is not in the arena")
 	var greetings := 0
 	for line in seen.get("greeter", []):
 		if line.contains("welcome to the arena"):

@@ -186,3 +186,31 @@ func test_hostile_mod_is_contained_three_ways_while_a_neighbour_goes_on() -> voi
 	await frames(3)
 	expect(neighbour.has_output("welcome to the arena, Bo!"), "the neighbour stopped greeting: %s" % neighbour.describe())
 	no_traps(neighbour)
+
+
+func test_rust_decorator_shows_its_png_plays_its_sound_on_a_score_and_draws_a_minimap() -> void:
+	arena(["Ada", "Bo"], [0, 0], [Vector2(10, 10), Vector2(600, 300)])
+	var probe := example("decorator")
+	await frames(2)
+	var banner := probe.node.get_node_or_null("Banner") as Sprite2D
+	if not expect(banner != null and banner.texture != null, "the decorator's sprite: %s" % probe.describe()):
+		return
+	var image := banner.texture.get_image()
+	expect_eq(image.get_size(), Vector2i(16, 16), "its embedded PNG's size")
+	expect_eq(image.get_pixel(8, 8).a, 1.0, "the diamond's centre is opaque")
+	expect_eq(image.get_pixel(0, 0).a, 0.0, "the corner is transparent")
+	var ding := probe.node.get_node_or_null("Ding") as AudioStreamPlayer
+	if not expect(ding != null and ding.stream is AudioStreamWAV, "the decorator's player with its own WAV"):
+		return
+	expect(absf(ding.stream.get_length() - 0.2) < 0.001, "stream length %f s, want 0.2" % ding.stream.get_length())
+	expect(not ding.playing, "no sound before anyone scores")
+	players[1]["score"] += 10
+	var played: bool = await wait_until(func() -> bool: return ding.playing, 2000)
+	expect(played, "the sound plays when a player scores: %s" % probe.describe())
+	var drawn: bool = await wait_until(func() -> bool: return probe.has_output("decorator: minimap drawn with 2 players"), 2000)
+	expect(drawn, "the minimap's draw callback ran: %s" % probe.describe())
+	no_traps(probe)
+	probe.node.kill()
+	await frames(2)
+	expect_eq(probe.node.get_child_count(), 0, "its sprite, player and minimap went with it")
+	expect(not is_instance_valid(banner) and not is_instance_valid(ding), "the nodes it created were freed")

@@ -344,6 +344,25 @@ static inline int32_t wasgo_emit_encoded(const char *name, const wasgo_writer *p
     return wasgo_emit(name, WASGO_STRLEN(name), payload->data, payload->len);
 }
 
+/* ---- Objects and assets the mod creates (owned by its instance) --------------------------- */
+
+/* A new object of a class the allowlist marks `instantiable` ("Sprite2D", "Label", ...): its
+ * handle, or a negative error (-3 not instantiable, -7 past the per-mod cap). */
+static inline int32_t wasgo_new_str(const char *class_name) {
+    return wasgo_new(class_name, WASGO_STRLEN(class_name));
+}
+
+/* Owned resources from bytes embedded in the mod. Embed a file as a C array with
+ * `xxd -i banner.png > banner_png.h` (or C23 `#embed`), then
+ * `wasgo_texture_from_bytes(banner_png, banner_png_len)`; likewise `wasgo_audio_from_bytes`
+ * (Ogg Vorbis, WAV, MP3) and `wasgo_font_from_bytes` (TTF, OTF). */
+
+/* Loads a `res://` texture, sound, font, sprite frames, mesh or material read-only from a
+ * folder the game lists in `wasgo/safety/resource_folders`. */
+static inline int32_t wasgo_load_resource_str(const char *path) {
+    return wasgo_load_resource(path, WASGO_STRLEN(path));
+}
+
 #ifdef __cplusplus
 }
 #endif

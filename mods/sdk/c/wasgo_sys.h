@@ -73,6 +73,7 @@ enum {
 #define WASGO_EXPORT_HTTP_RESPONSE "http_response"
 #define WASGO_EXPORT_MALLOC "malloc"
 #define WASGO_EXPORT_FREE "free"
+#define WASGO_EXPORT_INPUT "input"
 
 #ifdef __cplusplus
 extern "C" {
@@ -193,6 +194,26 @@ WASGO_IMPORT("http_body") int32_t wasgo_http_body(int32_t id, void *out_ptr, siz
 /* Asks for a permission (`files`, `network`): 1 granted, 0 asked (the game decides later).
  * `wasgo.request_permission`: `(i32, i32) -> i32`, safety level 2 and up. */
 WASGO_IMPORT("request_permission") int32_t wasgo_request_permission(const void *kind_ptr, size_t kind_len);
+
+/* Creates an object of a class the allowlist marks `instantiable` (e.g. `Sprite2D`, `Label`, `Timer`, `StandardMaterial3D`) and returns its handle. The object is owned by this instance: it counts against `wasgo/limits/max_objects_per_mod` (-7 past it), the mod may `add_child` it under a node in its reach, `remove_child` and `queue_free` it, and it is freed when the instance ends unless the game adopts it (`WasmScript.adopt`). -1 for a class that does not exist, -3 for one that is not instantiable.
+ * `wasgo.new`: `(i32, i32) -> i32`, safety level 1 and up. */
+WASGO_IMPORT("new") int32_t wasgo_new(const void *class_ptr, size_t class_len);
+
+/* Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side; -7 past the object cap.
+ * `wasgo.texture_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up. */
+WASGO_IMPORT("texture_from_bytes") int32_t wasgo_texture_from_bytes(const void *data_ptr, size_t data_len);
+
+/* Makes an owned `AudioStream` from Ogg Vorbis, WAV or MP3 bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap.
+ * `wasgo.audio_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up. */
+WASGO_IMPORT("audio_from_bytes") int32_t wasgo_audio_from_bytes(const void *data_ptr, size_t data_len);
+
+/* Makes an owned `FontFile` from TTF or OTF bytes and returns its handle. -3 for data that is not a TrueType/OpenType font or does not load, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap.
+ * `wasgo.font_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up. */
+WASGO_IMPORT("font_from_bytes") int32_t wasgo_font_from_bytes(const void *data_ptr, size_t data_len);
+
+/* Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type.
+ * `wasgo.load_resource`: `(i32, i32) -> i32`, safety level 1 and up. */
+WASGO_IMPORT("load_resource") int32_t wasgo_load_resource(const void *path_ptr, size_t path_len);
 
 #ifdef __cplusplus
 }

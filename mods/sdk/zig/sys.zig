@@ -171,3 +171,23 @@ pub extern "wasgo" fn http_body(id: i32, out_ptr: [*]u8, out_cap: usize) i32;
 /// Asks for a permission (`files`, `network`): 1 granted, 0 asked (the game decides later).
 /// `wasgo.request_permission`: `(i32, i32) -> i32`, safety level 2 and up.
 pub extern "wasgo" fn request_permission(kind_ptr: [*]const u8, kind_len: usize) i32;
+
+/// Creates an object of a class the allowlist marks `instantiable` (e.g. `Sprite2D`, `Label`, `Timer`, `StandardMaterial3D`) and returns its handle. The object is owned by this instance: it counts against `wasgo/limits/max_objects_per_mod` (-7 past it), the mod may `add_child` it under a node in its reach, `remove_child` and `queue_free` it, and it is freed when the instance ends unless the game adopts it (`WasmScript.adopt`). -1 for a class that does not exist, -3 for one that is not instantiable.
+/// `wasgo.new`: `(i32, i32) -> i32`, safety level 1 and up.
+pub extern "wasgo" fn new(class_ptr: [*]const u8, class_len: usize) i32;
+
+/// Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side; -7 past the object cap.
+/// `wasgo.texture_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
+pub extern "wasgo" fn texture_from_bytes(data_ptr: [*]const u8, data_len: usize) i32;
+
+/// Makes an owned `AudioStream` from Ogg Vorbis, WAV or MP3 bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap.
+/// `wasgo.audio_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
+pub extern "wasgo" fn audio_from_bytes(data_ptr: [*]const u8, data_len: usize) i32;
+
+/// Makes an owned `FontFile` from TTF or OTF bytes and returns its handle. -3 for data that is not a TrueType/OpenType font or does not load, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap.
+/// `wasgo.font_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
+pub extern "wasgo" fn font_from_bytes(data_ptr: [*]const u8, data_len: usize) i32;
+
+/// Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type.
+/// `wasgo.load_resource`: `(i32, i32) -> i32`, safety level 1 and up.
+pub extern "wasgo" fn load_resource(path_ptr: [*]const u8, path_len: usize) i32;

@@ -104,6 +104,7 @@ pub mod export {
     pub const MALLOC: &str = "malloc";
     pub const FREE: &str = "free";
     pub const MEMORY: &str = "memory";
+    pub const INPUT: &str = "input";
 }
 
 use Abi::{F64, I32};
@@ -132,6 +133,8 @@ pub static GUEST_EXPORTS: &[GuestExport] = &[
         doc: "`malloc(size, align) -> ptr`, used to pass strings and bytes into the mod." },
     GuestExport { name: export::FREE, params: Some(&[I32, I32, I32]), results: &[], thread: ExportThread::Either,
         doc: "`free(ptr, size, align)`, the counterpart of `malloc`." },
+    GuestExport { name: export::INPUT, params: Some(&[I32]), results: &[], thread: ExportThread::Main,
+        doc: "An input event the game did not handle, as a handle to the mod's own copy (read its allowlisted properties: `keycode`, `pressed`, `position`, `button_index`, ..., and `is_action_pressed(action)`); only when the project setting `wasgo/safety/input_events` is on (off by default), delivered after the game's input handling and not while `main` runs." },
 ];
 
 #[cfg(test)]

@@ -119,17 +119,20 @@ pub enum Area {
     Http,
     /// Asking the game for permissions.
     Permissions,
+    /// Objects and assets the mod creates (owned by its instance).
+    Create,
 }
 
 impl Area {
     /// Every area, in catalog order.
-    pub const ALL: [Area; 6] = [
+    pub const ALL: [Area; 7] = [
         Area::Basic,
         Area::Objects,
         Area::Fast,
         Area::Files,
         Area::Http,
         Area::Permissions,
+        Area::Create,
     ];
 
     /// The host module's name (`basic`, ...).
@@ -141,6 +144,7 @@ impl Area {
             Area::Files => "files",
             Area::Http => "http",
             Area::Permissions => "permissions",
+            Area::Create => "create",
         }
     }
 
@@ -153,6 +157,7 @@ impl Area {
             Area::Files => "FileFunctions",
             Area::Http => "HttpFunctions",
             Area::Permissions => "PermissionFunctions",
+            Area::Create => "CreateFunctions",
         }
     }
 }
@@ -189,7 +194,7 @@ impl HostFunction {
 }
 
 use Abi::{F32, F64, I32};
-use Area::{Basic, Fast, Files, Http, Objects, Permissions};
+use Area::{Basic, Create, Fast, Files, Http, Objects, Permissions};
 use Availability::Ready;
 use ParamKind::{Cap, Handle, In, Len, Out, Value};
 use SafetyLevel::{Safe, Wrapped};
@@ -271,6 +276,17 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
         "Copies the body of a finished request into the buffer; returns its full length (-7 still in flight, -1 unknown id, or the request's failure code). The body is freed once read whole."),
     host_fn!("request_permission", Wrapped, Ready, Permissions, (kind_ptr: In, kind_len: Len) -> [I32],
         "Asks for a permission (`files`, `network`): 1 granted, 0 asked (the game decides later)."),
+    // ---- level 1: objects and assets the mod creates (owned by its instance) ----
+    host_fn!("new", Safe, Ready, Create, (class_ptr: In, class_len: Len) -> [I32],
+        "Creates an object of a class the allowlist marks `instantiable` (e.g. `Sprite2D`, `Label`, `Timer`, `StandardMaterial3D`) and returns its handle. The object is owned by this instance: it counts against `wasgo/limits/max_objects_per_mod` (-7 past it), the mod may `add_child` it under a node in its reach, `remove_child` and `queue_free` it, and it is freed when the instance ends unless the game adopts it (`WasmScript.adopt`). -1 for a class that does not exist, -3 for one that is not instantiable."),
+    host_fn!("texture_from_bytes", Safe, Ready, Create, (data_ptr: In, data_len: Len) -> [I32],
+        "Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side; -7 past the object cap."),
+    host_fn!("audio_from_bytes", Safe, Ready, Create, (data_ptr: In, data_len: Len) -> [I32],
+        "Makes an owned `AudioStream` from Ogg Vorbis, WAV or MP3 bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap."),
+    host_fn!("font_from_bytes", Safe, Ready, Create, (data_ptr: In, data_len: Len) -> [I32],
+        "Makes an owned `FontFile` from TTF or OTF bytes and returns its handle. -3 for data that is not a TrueType/OpenType font or does not load, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap."),
+    host_fn!("load_resource", Safe, Ready, Create, (path_ptr: In, path_len: Len) -> [I32],
+        "Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type."),
 ];
 
 /// Every function WASI preview 1 defines; all are linked from level 1 up (the file system they

@@ -9,6 +9,7 @@
 //! methods = rotate, translate     comma-separated names
 //! properties = position, rotation
 //! signals = ...
+//! instantiable = true            `wasgo.new` may create this exact class (not its subclasses)
 //! [singletons]
 //! names = Input, Time
 //! ```
@@ -123,6 +124,8 @@ impl MemberKind {
 pub struct Allowlist {
     members: HashMap<(String, MemberKind), HashSet<String>>,
     singletons: HashSet<String>,
+    /// Classes `wasgo.new` may create (exact names: a subclass needs its own entry).
+    instantiable: HashSet<String>,
 }
 
 impl Allowlist {
@@ -172,9 +175,22 @@ impl Allowlist {
                 self.singletons.extend(names);
                 continue;
             }
+            if key.trim() == "instantiable" {
+                match values.trim() {
+                    "true" => self.instantiable.insert(section.to_string()),
+                    "false" => self.instantiable.remove(section),
+                    other => {
+                        return Err(format!(
+                            "allowlist line {}: `instantiable` is `true` or `false`, not `{other}`",
+                            i + 1
+                        ))
+                    }
+                };
+                continue;
+            }
             let kind = MemberKind::parse(key.trim()).ok_or_else(|| {
                 format!(
-                    "allowlist line {}: `{}` is not methods, properties or signals",
+                    "allowlist line {}: `{}` is not methods, properties, signals or instantiable",
                     i + 1,
                     key.trim()
                 )
@@ -224,6 +240,31 @@ impl Allowlist {
                 .get(&(c.clone(), kind))
                 .is_some_and(|set| set.contains(name))
         })
+    }
+
+    /// Marks classes creatable with `wasgo.new` (from `WasmEngine`).
+    pub fn extend_instantiable(&mut self, classes: impl IntoIterator<Item = String>) {
+        self.instantiable.extend(classes);
+    }
+
+    /// Whether `wasgo.new` may create an object of exactly this class, whose class chain (most
+    /// derived first) is given: the class must be marked `instantiable` and neither it nor an
+    /// ancestor may be hard-denied.
+    pub fn allows_new(&self, class_chain: &[String]) -> bool {
+        let Some(class) = class_chain.first() else {
+            return false;
+        };
+        self.instantiable.contains(class)
+            && !class_chain
+                .iter()
+                .any(|c| HARD_DENIED_CLASSES.contains(&c.as_str()))
+    }
+
+    /// Every class marked `instantiable`, sorted.
+    pub fn instantiable_classes(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.instantiable.iter().cloned().collect();
+        v.sort();
+        v
     }
 
     /// Whether a singleton is allowed.
@@ -372,6 +413,43 @@ mod tests {
             MemberKind::Method,
             "quit"
         ));
+    }
+
+    #[test]
+    fn instantiable_is_per_exact_class_and_never_opens_a_denied_class() {
+        let list = Allowlist::parse(
+            "[Sprite2D]\ninstantiable = true\n[HTTPRequest]\ninstantiable = true\n[Node2D]\nproperties = position\n",
+        )
+        .unwrap();
+        assert!(list.allows_new(&chain(&[
+            "Sprite2D",
+            "Node2D",
+            "CanvasItem",
+            "Node",
+            "Object"
+        ])));
+        assert!(
+            !list.allows_new(&chain(&["Node2D", "CanvasItem", "Node", "Object"])),
+            "listed members do not make a class instantiable"
+        );
+        assert!(
+            !list.allows_new(&chain(&["HTTPRequest", "Node", "Object"])),
+            "hard-denied even if marked"
+        );
+        assert!(!list.allows_new(&[]));
+        assert_eq!(list.instantiable_classes(), ["HTTPRequest", "Sprite2D"]);
+        let off =
+            Allowlist::parse("[Sprite2D]\ninstantiable = true\n[Sprite2D]\ninstantiable = false\n")
+                .unwrap();
+        assert!(
+            !off.allows_new(&chain(&["Sprite2D", "Node2D", "Object"])),
+            "a later file can take it back"
+        );
+        let e = Allowlist::parse("[Sprite2D]\ninstantiable = yes\n").unwrap_err();
+        assert!(
+            e.contains("line 2") && e.contains("`true` or `false`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //! 2. **Services**, each testable alone: [`bridge`] (worker → main thread), [`ticker`] (the
 //!    epoch thread), [`events`], [`sandbox`], [`urls`], [`http`] (the request table and the
 //!    `HttpHost` trait), [`objects`] (the `ObjectHost` trait), [`allowlist`], [`grants`], [`game`]
-//!    (the game-function registry and the `GameCallHandler` trait).
+//!    (the game-function registry and the `GameCallHandler` trait), [`assets`] (what a mod's
+//!    image, sound or font bytes are, and whether they fit the caps, before Godot decodes them).
 //! 3. **[`Hosts`]** ([`hosts`]): the game as host functions see it: object host, HTTP host,
 //!    game-function handler and registry, and the bridge. All are required when the runtime is
 //!    built; [`Hosts::detached`] stands in for a runtime without a game.
@@ -43,6 +44,7 @@
 
 pub mod abi;
 pub mod allowlist;
+pub mod assets;
 pub mod atomic_file;
 pub mod bridge;
 pub mod budget;
@@ -105,7 +107,7 @@ pub use level::SafetyLevel;
 pub use limits::Limits;
 pub use linking::LinkWarning;
 pub use module::{CompiledModule, ExportInfo, ImportInfo};
-pub use objects::{ObjectError, ObjectHost, ObjectOp, ObjectReply};
+pub use objects::{AssetKind, ObjectError, ObjectHost, ObjectOp, ObjectReply};
 pub use permissions::{Permission, Permissions};
 pub use runtime::{Runtime, RuntimeConfig, StatsSnapshot};
 pub use trap::describe_trap;

@@ -46,6 +46,17 @@ impl Limits {
     pub const DEFAULT_STORAGE_MB: u64 = 16;
     /// `wasgo/limits/http_response_kb`.
     pub const DEFAULT_HTTP_RESPONSE_KB: u64 = 1024;
+    /// `wasgo/limits/max_objects_per_mod`: objects (nodes and resources) one instance may own at
+    /// once through `wasgo.new` and the `*_from_bytes` functions.
+    pub const DEFAULT_MAX_OBJECTS_PER_MOD: u64 = 1024;
+    /// `wasgo/limits/asset_kb`: the largest encoded image, sound or font a mod may pass.
+    pub const DEFAULT_ASSET_KB: u64 = 4096;
+    /// `wasgo/limits/texture_max_px`: the widest and tallest image a mod may decode.
+    pub const DEFAULT_TEXTURE_MAX_PX: u64 = 4096;
+    /// `wasgo/limits/assets_mb`: the memory one instance's live images, sounds and fonts may
+    /// take together (a decoded image counts width x height x 4 bytes, a sound or font its
+    /// bytes).
+    pub const DEFAULT_ASSETS_MB: u64 = 256;
 
     /// The limits from settings in the units the project settings use; 0 for `main_timeout_ms`
     /// means no limit, 0 elsewhere means the default.

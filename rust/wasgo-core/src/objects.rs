@@ -56,6 +56,41 @@ pub enum ObjectOp {
         name: String,
         payload: WireVariant,
     },
+    /// A new object of an instantiable class, owned by the instance (`wasgo.new`).
+    New {
+        class: String,
+    },
+    /// A resource made from the mod's bytes, owned by the instance (`wasgo.*_from_bytes`).
+    Asset {
+        kind: AssetKind,
+        bytes: Vec<u8>,
+    },
+    /// A read-only `res://` resource from the folders the game lists (`wasgo.load_resource`).
+    LoadResource {
+        path: String,
+    },
+}
+
+/// What kind of resource a mod makes from bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssetKind {
+    /// PNG, JPEG, WebP or SVG, as an `ImageTexture`.
+    Texture,
+    /// Ogg Vorbis, WAV or MP3, as an `AudioStream`.
+    Audio,
+    /// TTF or OTF, as a `FontFile`.
+    Font,
+}
+
+impl AssetKind {
+    /// The `wasgo` function that makes this kind.
+    pub fn function(self) -> &'static str {
+        match self {
+            AssetKind::Texture => "wasgo.texture_from_bytes",
+            AssetKind::Audio => "wasgo.audio_from_bytes",
+            AssetKind::Font => "wasgo.font_from_bytes",
+        }
+    }
 }
 
 /// What an [`ObjectOp`] gives back.

@@ -36,10 +36,13 @@ use godot::classes::Engine;
 use godot::init::{gdextension, ExtensionLibrary, InitStage};
 use godot::prelude::*;
 
+mod assets;
 mod bench;
 mod compiles;
 mod convert;
 mod cores;
+mod created;
+mod drawing;
 mod engine;
 mod game_calls;
 mod http;
@@ -55,8 +58,11 @@ mod script;
 mod script_calls;
 mod script_core;
 mod script_delivery;
+mod script_input;
+mod script_owned;
 mod settings;
 mod state;
+mod tweens;
 mod wapc_calls;
 
 pub use compiles::WasmModuleRequest;

@@ -11,12 +11,16 @@
 //! method's or property's value, a signal argument. Each use re-checks a node's handle when the
 //! tree changed since it was last found inside.
 
+use crate::assets;
 use crate::convert::{from_wire, to_wire, Handles};
+use crate::created::{self, CreatedObjects};
+use crate::drawing::{self, DrawLists};
 use crate::own_ui;
 use crate::owned::OwnedTimers;
 use crate::reach;
 use crate::settings;
 use crate::state::{self, Part};
+use crate::tweens;
 use godot::classes::{ClassDb, Engine, FileAccess, Node, Node2D, Node3D, Object, RefCounted};
 use godot::prelude::*;
 use std::cell::{Cell, RefCell};
@@ -137,6 +141,10 @@ pub struct InstanceObjects {
     connections: Vec<(InstanceId, StringName, Callable)>,
     /// The `SceneTreeTimer`s the mod made (released when the instance ends).
     timers: OwnedTimers,
+    /// The objects the mod created (`created.rs`; freed when the instance ends).
+    created: CreatedObjects,
+    /// What the mod draws on its CanvasItems (`drawing.rs`).
+    drawing: DrawLists,
     callback_args: Vec<Variant>,
     /// Allowlist decisions per handle and member kind (cleared when a handle is released or
     /// the allowlist changes).
@@ -153,6 +161,8 @@ impl InstanceObjects {
             slots: HandleTable::default(),
             connections: Vec::new(),
             timers: OwnedTimers::default(),
+            created: CreatedObjects::default(),
+            drawing: DrawLists::default(),
             callback_args: Vec::new(),
             decisions: DecisionCache::default(),
             names: FastMap::default(),
@@ -179,7 +189,12 @@ impl InstanceObjects {
         if own_ui::contains(obj) {
             return Err(reach::Refused::Outside(reach::Outside::OwnUi));
         }
-        let node = obj.clone().try_cast::<Node>().ok();
+        // The mod's own objects are exempt from reach (also before they are in the tree).
+        let node = obj
+            .clone()
+            .try_cast::<Node>()
+            .ok()
+            .filter(|_| !self.created.owns(id));
         let stamp = match &node {
             Some(n) => reach::check(self.level, self.script, n).map_err(reach::Refused::Outside)?,
             None => 0,
@@ -459,9 +474,27 @@ impl InstanceObjects {
     }
 
     fn release(&mut self, handle: i32) {
+        if let Ok(slot) = self.slots.get(handle) {
+            self.created.forget_resource(slot.obj.instance_id());
+        }
         if self.slots.release(handle).is_some() {
             self.decisions.forget(handle);
         }
+    }
+
+    /// Gives the owned object `id` to the game: from now on reach applies to it like to any
+    /// game node. False when the instance does not own it.
+    fn adopt(&mut self, id: InstanceId) -> bool {
+        if !self.created.adopt(id) {
+            return false;
+        }
+        if let Some(h) = self.slots.find(id) {
+            if let Ok(slot) = self.slots.get_mut(h) {
+                slot.node = slot.obj.clone().try_cast::<Node>().ok();
+                slot.reach.set(0);
+            }
+        }
+        true
     }
 
     /// Disconnects what the mod connected, then makes the tree drop the timers it made.
@@ -474,6 +507,8 @@ impl InstanceObjects {
             }
         }
         self.timers.release_all();
+        self.drawing.release_all();
+        self.created.release_all();
     }
 }
 
@@ -701,11 +736,39 @@ fn warn_dropped(dropped: usize, what: &str) {
     }
 }
 
-/// Sets the arguments `wasgo.callback_args` returns during one `native_callback`.
-pub fn set_callback_args(key: InstanceKey, args: Vec<Variant>) {
+/// A handle to `obj` for the instance `key` (released with [`release_handle`]); `None` when
+/// the instance has no table or the mod may not hold it.
+pub fn lend_handle(key: InstanceKey, obj: &Gd<Object>) -> Option<i32> {
+    let table = table(key)?;
+    let mut table = table.try_borrow_mut().ok()?;
+    table.handle_for(obj).ok()
+}
+
+/// Forgets a handle of the instance `key` (the game's side of `wasgo.release`).
+pub fn release_handle(key: InstanceKey, handle: i32) {
+    if let Some(table) = table(key) {
+        if let Ok(mut table) = table.try_borrow_mut() {
+            table.release(handle);
+        }
+    }
+}
+
+/// The mod's `native_callback(callback_id)` is about to run with the signal's `args`.
+pub fn begin_callback(key: InstanceKey, callback_id: i32, args: Vec<Variant>) {
     if let Some(t) = table(key) {
         if let Ok(mut t) = t.try_borrow_mut() {
             t.callback_args = args;
+            t.drawing.begin(callback_id);
+        }
+    }
+}
+
+/// The mod's `native_callback` returned.
+pub fn end_callback(key: InstanceKey) {
+    if let Some(t) = table(key) {
+        if let Ok(mut t) = t.try_borrow_mut() {
+            t.callback_args = Vec::new();
+            t.drawing.end();
         }
     }
 }
@@ -863,7 +926,11 @@ fn run_op(
             args,
         } => {
             let mut obj = objects.object(handle)?;
-            objects.allowed(handle, level, MemberKind::Method, &method)?;
+            // The tree-changing methods are decided by ownership (`created.rs`), not the list.
+            let draws = drawing::DRAW_METHODS.contains(&method.as_str());
+            if !created::TREE_METHODS.contains(&method.as_str()) && !draws {
+                objects.allowed(handle, level, MemberKind::Method, &method)?;
+            }
             let sname = objects.name(&method)?;
             if !obj.has_method(&sname) {
                 return Err(ObjectError::failed(
@@ -875,6 +942,24 @@ fn run_op(
                 .iter()
                 .map(|a| from_wire(a, objects))
                 .collect::<Result<_, _>>()?;
+            if draws {
+                objects.drawing.record(&obj, &method, args)?;
+                return Ok(ObjectReply::Value(WireVariant::Nil));
+            }
+            if created::TREE_METHODS.contains(&method.as_str()) {
+                created::check_tree_call(&objects.created, level, &obj, &method, &args)?;
+            }
+            if method == "tween_property" && obj.is_class("Tween") {
+                tweens::check_tween_property(level, &args, |class, property| {
+                    check(class, level, MemberKind::Property, property)
+                })?;
+            }
+            let creates_tween = tweens::creates_tween(&method);
+            if creates_tween {
+                objects
+                    .created
+                    .check_room(created::cap(), "`create_tween`")?;
+            }
             let creates_timer = OwnedTimers::creates_timer(&obj, &method);
             if creates_timer {
                 objects.timers.check_room()?;
@@ -882,6 +967,11 @@ fn run_op(
             let result = obj.callv(&sname, &args);
             if creates_timer {
                 objects.timers.track(&result);
+            }
+            if creates_tween {
+                if let Ok(tween) = result.try_to::<Gd<Object>>() {
+                    objects.created.track(&tween);
+                }
             }
             objects
                 .reply(&result, || format!("the node `{method}` returned"))
@@ -914,6 +1004,9 @@ fn run_op(
                     format!("connecting `{signal}` failed: {err:?}"),
                 ));
             }
+            if signal == "draw" && objects.created.owns(obj.instance_id()) {
+                objects.drawing.watch(&obj, callback_id);
+            }
             objects
                 .connections
                 .push((obj.instance_id(), sname, callable));
@@ -934,5 +1027,70 @@ fn run_op(
             });
             Ok(ObjectReply::Int(0))
         }
+        ObjectOp::New { class } => {
+            objects.created.check_room(created::cap(), "`wasgo.new`")?;
+            let obj = created::instantiate(level, &class, allows_new)?;
+            own(objects, obj).map(ObjectReply::Int)
+        }
+        ObjectOp::Asset { kind, bytes } => {
+            objects
+                .created
+                .check_room(created::cap(), &format!("`{}`", kind.function()))?;
+            let (info, cost) = assets::judge(kind, &bytes)?;
+            objects
+                .created
+                .check_asset_budget(cost, assets::budget(), kind.function())?;
+            let obj = assets::decode(kind, info, &bytes)?;
+            objects.created.track_asset(&obj, cost);
+            own(objects, obj).map(ObjectReply::Int)
+        }
+        ObjectOp::LoadResource { path } => {
+            objects
+                .created
+                .check_room(created::cap(), "`wasgo.load_resource`")?;
+            let obj = if level == SafetyLevel::Unsafe {
+                assets::load_any(&path)?
+            } else {
+                assets::load_resource(&path)?
+            };
+            own(objects, obj).map(ObjectReply::Int)
+        }
     }
+}
+
+/// Records a new object as owned by the instance and gives the mod its handle.
+fn own(objects: &mut InstanceObjects, obj: Gd<Object>) -> Result<i32, ObjectError> {
+    objects.created.track(&obj);
+    objects
+        .handle_for(&obj)
+        .map_err(|r| r.into_error("the new object"))
+}
+
+/// Whether the allowlist lets mods create `class` (exactly that class).
+fn allows_new(class: &StringName) -> bool {
+    let chain = class_chain(class);
+    with_objects(|o| o.allowlist.borrow().allows_new(&chain)).unwrap_or(false)
+}
+
+/// Gives the object `obj`, created by the instance `key`, to the game
+/// (`WasmScript.adopt`); false when that instance does not own it (or has ended).
+pub fn adopt(key: InstanceKey, obj: &Gd<Object>) -> bool {
+    table(key)
+        .and_then(|t| {
+            t.try_borrow_mut()
+                .ok()
+                .map(|mut t| t.adopt(obj.instance_id()))
+        })
+        .unwrap_or(false)
+}
+
+/// The objects the instance `key` created that still exist and are not adopted.
+pub fn owned_objects(key: InstanceKey) -> Vec<Gd<Object>> {
+    table(key)
+        .and_then(|t| {
+            t.try_borrow_mut()
+                .ok()
+                .map(|mut t| t.created.live_objects())
+        })
+        .unwrap_or_default()
 }

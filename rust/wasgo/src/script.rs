@@ -13,7 +13,7 @@ use crate::compiles;
 use crate::module_res::WasmModule;
 use crate::runtime;
 use crate::script_core::{status, NodeHooks, Resolution, ResolvedModule, ScriptCore, ScriptProps};
-use godot::classes::{Engine, INode, Node};
+use godot::classes::{Engine, INode, InputEvent, Node};
 use godot::global::Error;
 use godot::prelude::*;
 use std::rc::Rc;
@@ -123,6 +123,12 @@ impl INode for WasmScript {
             }
         });
         self.base_mut().connect("ready", &on_ready);
+    }
+
+    /// Passes input the game did not handle to a mod with an `input` export, when
+    /// `wasgo/safety/input_events` is on (after this returns: see `script_input.rs`).
+    fn unhandled_input(&mut self, event: Gd<InputEvent>) {
+        crate::script_input::on_unhandled_input(&self.core, &event);
     }
 }
 
@@ -355,6 +361,11 @@ impl WasmScript {
 }
 
 impl WasmScript {
+    /// The current instance's key in the object tables (`script_owned.rs`).
+    pub(crate) fn core_key(&self) -> Option<wasgo_core::InstanceKey> {
+        self.core.key.get()
+    }
+
     /// The node's core (under a bind that ends before this returns).
     /// The node's core: from the main thread's table when it is there (no `bind()`, see
     /// `cores.rs`), else through a bind.

@@ -193,15 +193,18 @@ impl ScriptCore {
             let result = if go_js {
                 // A Go-js mod's `godot.connect` callback gets the signal's arguments directly.
                 let wire = objects::values_for_mod(key, &args);
-                self.enter_with(
+                objects::begin_callback(key, id, args);
+                let result = self.enter_with(
                     "signal callback",
                     |message| Err(WasgoError::BadArguments(message)),
                     |instance| instance.call_js_callback(id, wire).map(|_| Vec::new()),
-                )
+                );
+                objects::end_callback(key);
+                result
             } else {
-                objects::set_callback_args(key, args);
+                objects::begin_callback(key, id, args);
                 let result = self.enter(export::NATIVE_CALLBACK, &[Val::I32(id)]);
-                objects::set_callback_args(key, Vec::new());
+                objects::end_callback(key);
                 result
             };
             self.emit_events();

@@ -39,6 +39,25 @@ pub const MODULE_MB: &str = "wasgo/limits/module_mb";
 pub const COMPILE_TIMEOUT_MS: &str = "wasgo/limits/compile_timeout_ms";
 pub const CACHE_DIR: &str = "wasgo/runtime/cache_dir";
 pub const DEBUG_INFO: &str = "wasgo/runtime/debug_info";
+/// Objects (nodes and resources) one instance may own at once through `wasgo.new` and the
+/// `*_from_bytes` functions (default [`Limits::DEFAULT_MAX_OBJECTS_PER_MOD`]). Read at each
+/// creation.
+pub const MAX_OBJECTS_PER_MOD: &str = "wasgo/limits/max_objects_per_mod";
+/// The largest encoded image, sound or font a mod may pass, in KiB (default
+/// [`Limits::DEFAULT_ASSET_KB`]).
+pub const ASSET_KB: &str = "wasgo/limits/asset_kb";
+/// The widest and tallest image a mod may decode, in pixels (default
+/// [`Limits::DEFAULT_TEXTURE_MAX_PX`]).
+pub const TEXTURE_MAX_PX: &str = "wasgo/limits/texture_max_px";
+/// The memory one instance's live images, sounds and fonts may take together, in MiB (default
+/// [`Limits::DEFAULT_ASSETS_MB`]; a decoded image counts width x height x 4 bytes).
+pub const ASSETS_MB: &str = "wasgo/limits/assets_mb";
+/// `res://` folders whose images, sounds, fonts, meshes, materials and sprite frames level-1 and
+/// level-2 mods may load read-only with `wasgo.load_resource` (empty by default: none).
+pub const RESOURCE_FOLDERS: &str = "wasgo/safety/resource_folders";
+/// Whether mods with an `input(event_handle)` export receive the game's unhandled input events
+/// (default false).
+pub const INPUT_EVENTS: &str = "wasgo/safety/input_events";
 /// Whether mods' output lines are also printed to Godot's output as `[mod] text` (default true).
 pub const PRINT_OUTPUT: &str = "wasgo/runtime/print_output";
 
@@ -65,8 +84,61 @@ fn add(
     ps.set_as_basic(name, basic);
 }
 
+/// Registers the settings of what mods create (`created.rs`, `assets.rs`).
+fn register_creation() {
+    add(
+        RESOURCE_FOLDERS,
+        PackedStringArray::new().to_variant(),
+        VariantType::PACKED_STRING_ARRAY,
+        PropertyHint::NONE,
+        "",
+        false,
+    );
+    add(
+        INPUT_EVENTS,
+        false.to_variant(),
+        VariantType::BOOL,
+        PropertyHint::NONE,
+        "",
+        false,
+    );
+    add(
+        MAX_OBJECTS_PER_MOD,
+        (Limits::DEFAULT_MAX_OBJECTS_PER_MOD as i64).to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,100000,1,or_greater",
+        true,
+    );
+    add(
+        ASSET_KB,
+        (Limits::DEFAULT_ASSET_KB as i64).to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,262144,1,or_greater,suffix:KiB",
+        false,
+    );
+    add(
+        ASSETS_MB,
+        (Limits::DEFAULT_ASSETS_MB as i64).to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,65536,1,or_greater,suffix:MiB",
+        false,
+    );
+    add(
+        TEXTURE_MAX_PX,
+        (Limits::DEFAULT_TEXTURE_MAX_PX as i64).to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,16384,1,suffix:px",
+        false,
+    );
+}
+
 /// Registers every setting (idempotent; values already in project.godot are kept).
 pub fn register() {
+    register_creation();
     add(
         LEVEL,
         1.to_variant(),

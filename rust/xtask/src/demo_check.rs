@@ -27,6 +27,7 @@ const HOG_THREADS: usize = 2;
 /// The examples' transcript names (the hostile mod is expected to trap).
 const EXAMPLE_MODS: &[&str] = &[
     "mover (Rust): ",
+    "decorator (Rust): ",
     "scorekeeper (C): ",
     "greeter (Zig): ",
     "leaderboard (AssemblyScript): ",
@@ -39,6 +40,16 @@ const EXAMPLE_MODS: &[&str] = &[
 /// A line each mod must have put in the transcript: (who, what it says when it acts).
 const EXPECTED: &[(&str, &str)] = &[
     ("mover (Rust): ", "joined, into the circle you go"),
+    (
+        "decorator (Rust): ",
+        "decorator: spawned a sprite from its own PNG (16x16 pixels)",
+    ),
+    (
+        "decorator (Rust): ",
+        "decorator: loaded its own sound (0.20 s)",
+    ),
+    ("decorator (Rust): ", "played its own sound"),
+    ("decorator (Rust): ", "decorator: minimap drawn with "),
     ("scorekeeper (C): ", "scorekeeper: +10 to "),
     ("greeter (Zig): ", "welcome to the arena, "),
     ("greeter (Zig): ", "finished with exit code 0"),

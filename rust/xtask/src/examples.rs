@@ -36,6 +36,12 @@ pub const EXAMPLES: &[Example] = &[
         build: build_rust,
     },
     Example {
+        name: "decorator",
+        language: "Rust",
+        dir: "rust_decorator",
+        build: build_rust,
+    },
+    Example {
         name: "hostile",
         language: "Rust",
         dir: "hostile",

@@ -238,3 +238,33 @@ func RawHttpBody(id int32, out_ptr unsafe.Pointer, out_cap uint32) int32
 //
 //go:wasmimport wasgo request_permission
 func RawRequestPermission(kind_ptr unsafe.Pointer, kind_len uint32) int32
+
+// RawNew: Creates an object of a class the allowlist marks `instantiable` (e.g. `Sprite2D`, `Label`, `Timer`, `StandardMaterial3D`) and returns its handle. The object is owned by this instance: it counts against `wasgo/limits/max_objects_per_mod` (-7 past it), the mod may `add_child` it under a node in its reach, `remove_child` and `queue_free` it, and it is freed when the instance ends unless the game adopts it (`WasmScript.adopt`). -1 for a class that does not exist, -3 for one that is not instantiable.
+// `wasgo.new`: `(i32, i32) -> i32`, safety level 1 and up.
+//
+//go:wasmimport wasgo new
+func RawNew(class_ptr unsafe.Pointer, class_len uint32) int32
+
+// RawTextureFromBytes: Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side; -7 past the object cap.
+// `wasgo.texture_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
+//
+//go:wasmimport wasgo texture_from_bytes
+func RawTextureFromBytes(data_ptr unsafe.Pointer, data_len uint32) int32
+
+// RawAudioFromBytes: Makes an owned `AudioStream` from Ogg Vorbis, WAV or MP3 bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap.
+// `wasgo.audio_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
+//
+//go:wasmimport wasgo audio_from_bytes
+func RawAudioFromBytes(data_ptr unsafe.Pointer, data_len uint32) int32
+
+// RawFontFromBytes: Makes an owned `FontFile` from TTF or OTF bytes and returns its handle. -3 for data that is not a TrueType/OpenType font or does not load, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap.
+// `wasgo.font_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
+//
+//go:wasmimport wasgo font_from_bytes
+func RawFontFromBytes(data_ptr unsafe.Pointer, data_len uint32) int32
+
+// RawLoadResource: Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type.
+// `wasgo.load_resource`: `(i32, i32) -> i32`, safety level 1 and up.
+//
+//go:wasmimport wasgo load_resource
+func RawLoadResource(path_ptr unsafe.Pointer, path_len uint32) int32

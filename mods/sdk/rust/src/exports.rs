@@ -42,6 +42,22 @@ macro_rules! export_process {
     };
 }
 
+/// Exports `input(event)`: receives the input events the game did not handle, when the game
+/// turns `wasgo/safety/input_events` on (off by default). `$f` takes the event as an
+/// [`Object`](crate::Object) (the mod's own copy: read `keycode`, `pressed`, `position`, ...,
+/// or call `is_action_pressed`).
+#[macro_export]
+macro_rules! export_input {
+    ($f:path) => {
+        #[export_name = "input"]
+        pub extern "C" fn __wasgo_input(event: i32) {
+            if let Some(event) = $crate::Object::from_handle(event) {
+                $f(event)
+            }
+        }
+    };
+}
+
 /// Exports `physics_process(delta: f64)`: runs every physics tick while `main` is not running.
 #[macro_export]
 macro_rules! export_physics_process {

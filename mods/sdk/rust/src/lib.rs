@@ -9,6 +9,11 @@
 //! - Godot values: [`Variant`], encoded in Godot's binary format (`docs/variant-encoding.md`);
 //! - Godot objects: [`Object`] handles (released on drop), [`self_node`], [`Object::get_node`],
 //!   [`Object::get`], [`Object::set`], [`Object::call`], [`Object::connect`] with a closure;
+//! - creating: [`new_object`] (owned by the instance), [`texture_from_bytes`],
+//!   [`audio_from_bytes`], [`font_from_bytes`], [`load_resource`], [`Object::add_child`],
+//!   [`Object::remove_child`], [`Object::queue_free`]; drawing in a `draw` callback
+//!   ([`Object::draw_line`], [`Object::draw_rect`], [`Object::draw_circle`],
+//!   [`Object::draw_texture`]); input with [`export_input!`];
 //! - exports: [`export_ready!`], [`export_process!`], [`export_physics_process!`], [`export_main!`],
 //!   [`export_init!`], and (built in) `native_callback`, `malloc` and `free`;
 //! - functions the game registers: [`import_game_functions!`].
@@ -39,6 +44,7 @@ pub mod sys;
 
 mod buffer;
 mod callbacks;
+mod create;
 mod exports;
 mod local;
 mod object;
@@ -54,6 +60,9 @@ use alloc::string::String;
 use core::fmt;
 
 pub use callbacks::CallbackId;
+pub use create::{
+    audio_from_bytes, font_from_bytes, load_resource, new_object, texture_from_bytes,
+};
 pub use object::{self_node, singleton, Object};
 pub use variant::{Color, DecodeError, Variant, Vector2, Vector3};
 

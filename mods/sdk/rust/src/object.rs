@@ -54,6 +54,11 @@ impl Object {
         (handle > 0).then(|| hold(handle))
     }
 
+    /// The object a creating function returned (`wasgo.new`, ...): its handle, or the error.
+    pub(crate) fn from_code(code: i32) -> Result<Object> {
+        Object::owned(code)
+    }
+
     fn owned(code: i32) -> Result<Object> {
         match check(code)? {
             0 => Err(Error::NotFound),

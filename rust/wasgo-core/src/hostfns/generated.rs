@@ -5,6 +5,7 @@
 //! A catalog entry without an implementation, or one with another signature, does not compile.
 
 #![allow(clippy::too_many_arguments)] // one parameter per wasm parameter
+#![allow(clippy::new_ret_no_self)] // `wasgo.new` is a host function, not a constructor
 
 use super::{guarded, Caller};
 use crate::catalog::WASGO_MODULE;
@@ -94,8 +95,22 @@ pub(crate) trait PermissionFunctions {
     fn request_permission(c: &mut Caller<'_>, kind_ptr: i32, kind_len: i32) -> wasmtime::Result<i32>;
 }
 
+/// The ready `wasgo` functions of `hostfns/create.rs`.
+pub(crate) trait CreateFunctions {
+    /// `wasgo.new`: `(i32, i32) -> i32`, safety level 1 and up.
+    fn new(c: &mut Caller<'_>, class_ptr: i32, class_len: i32) -> wasmtime::Result<i32>;
+    /// `wasgo.texture_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
+    fn texture_from_bytes(c: &mut Caller<'_>, data_ptr: i32, data_len: i32) -> wasmtime::Result<i32>;
+    /// `wasgo.audio_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
+    fn audio_from_bytes(c: &mut Caller<'_>, data_ptr: i32, data_len: i32) -> wasmtime::Result<i32>;
+    /// `wasgo.font_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
+    fn font_from_bytes(c: &mut Caller<'_>, data_ptr: i32, data_len: i32) -> wasmtime::Result<i32>;
+    /// `wasgo.load_resource`: `(i32, i32) -> i32`, safety level 1 and up.
+    fn load_resource(c: &mut Caller<'_>, path_ptr: i32, path_len: i32) -> wasmtime::Result<i32>;
+}
+
 /// Registers every ready `wasgo` function exposed at `at` (its level or below) through `H`.
-pub(crate) fn link<H: 'static + BasicFunctions + ObjectFunctions + FastFunctions + FileFunctions + HttpFunctions + PermissionFunctions>(linker: &mut Linker<InstanceState>, at: SafetyLevel) -> wasmtime::Result<()> {
+pub(crate) fn link<H: 'static + BasicFunctions + ObjectFunctions + FastFunctions + FileFunctions + HttpFunctions + PermissionFunctions + CreateFunctions>(linker: &mut Linker<InstanceState>, at: SafetyLevel) -> wasmtime::Result<()> {
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "log", |mut c: Caller<'_>, level: i32, ptr: i32, len: i32| {
             guarded("wasgo.log", || <H as BasicFunctions>::log(&mut c, level, ptr, len))
@@ -239,6 +254,31 @@ pub(crate) fn link<H: 'static + BasicFunctions + ObjectFunctions + FastFunctions
     if SafetyLevel::Wrapped <= at {
         linker.func_wrap(WASGO_MODULE, "request_permission", |mut c: Caller<'_>, kind_ptr: i32, kind_len: i32| {
             guarded("wasgo.request_permission", || <H as PermissionFunctions>::request_permission(&mut c, kind_ptr, kind_len))
+        })?;
+    }
+    if SafetyLevel::Safe <= at {
+        linker.func_wrap(WASGO_MODULE, "new", |mut c: Caller<'_>, class_ptr: i32, class_len: i32| {
+            guarded("wasgo.new", || <H as CreateFunctions>::new(&mut c, class_ptr, class_len))
+        })?;
+    }
+    if SafetyLevel::Safe <= at {
+        linker.func_wrap(WASGO_MODULE, "texture_from_bytes", |mut c: Caller<'_>, data_ptr: i32, data_len: i32| {
+            guarded("wasgo.texture_from_bytes", || <H as CreateFunctions>::texture_from_bytes(&mut c, data_ptr, data_len))
+        })?;
+    }
+    if SafetyLevel::Safe <= at {
+        linker.func_wrap(WASGO_MODULE, "audio_from_bytes", |mut c: Caller<'_>, data_ptr: i32, data_len: i32| {
+            guarded("wasgo.audio_from_bytes", || <H as CreateFunctions>::audio_from_bytes(&mut c, data_ptr, data_len))
+        })?;
+    }
+    if SafetyLevel::Safe <= at {
+        linker.func_wrap(WASGO_MODULE, "font_from_bytes", |mut c: Caller<'_>, data_ptr: i32, data_len: i32| {
+            guarded("wasgo.font_from_bytes", || <H as CreateFunctions>::font_from_bytes(&mut c, data_ptr, data_len))
+        })?;
+    }
+    if SafetyLevel::Safe <= at {
+        linker.func_wrap(WASGO_MODULE, "load_resource", |mut c: Caller<'_>, path_ptr: i32, path_len: i32| {
+            guarded("wasgo.load_resource", || <H as CreateFunctions>::load_resource(&mut c, path_ptr, path_len))
         })?;
     }
     Ok(())

@@ -49,7 +49,8 @@ pub(super) fn host(functions: &[HostFunction]) -> String {
          //! area (implemented by `Host` in `hostfns/<area>.rs`), one method per ready function with the\n\
          //! catalog's wasm types, and [`link`], which registers every ready function at or below a level.\n\
          //! A catalog entry without an implementation, or one with another signature, does not compile.\n\n\
-         #![allow(clippy::too_many_arguments)] // one parameter per wasm parameter\n\n\
+         #![allow(clippy::too_many_arguments)] // one parameter per wasm parameter\n\
+         #![allow(clippy::new_ret_no_self)] // `wasgo.new` is a host function, not a constructor\n\n\
          use super::{guarded, Caller};\n\
          use crate::catalog::WASGO_MODULE;\n\
          use crate::level::SafetyLevel;\n\

@@ -1,0 +1,144 @@
+## Assets a mod brings: `wasgo.texture_from_bytes`, `audio_from_bytes` and `font_from_bytes` make
+## owned resources from the mod's embedded bytes (PNG, WAV and TTF here), refuse corrupt data,
+## other formats, declared decompression bombs and data over `wasgo/limits/asset_kb` with -3 and
+## a message naming the function; `wasgo.load_resource` reads only below
+## `wasgo/safety/resource_folders`, never a script. The mod is `mods/tests/create` (Rust, SDK),
+## whose assets are in `mods/tests/create/assets/`.
+extends "res://tests/lib/wasgo_test.gd"
+
+const CREATE := MODS + "create.wasm"
+const NOT_FOUND := -1
+const INVALID_ARGUMENT := -3
+const RESOURCE_FOLDERS := "wasgo/safety/resource_folders"
+const ASSET_KB := "wasgo/limits/asset_kb"
+const ASSETS_MB := "wasgo/limits/assets_mb"
+const BUSY := -7
+
+
+func _objects() -> int:
+	return int(Performance.get_monitor(Performance.OBJECT_COUNT))
+
+
+func _started() -> ModProbe:
+	await frames(1)
+	var probe := new_mod("AssetMod", {"wasm_file": CREATE, "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return null
+	await frames(2)
+	return probe
+
+
+func _call(probe: ModProbe, export: String, args := []) -> Variant:
+	return probe.node.call_export(export, args)
+
+
+func test_the_embedded_png_is_shown_with_its_size_and_pixels() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	if not expect_eq(_call(probe, "texture", [0]), 0, "texture(0): %s" % [probe.outputs]):
+		return
+	var sprite := probe.node.get_node_or_null("ModSprite") as Sprite2D
+	if not expect(sprite != null and sprite.texture != null, "a Sprite2D with the mod's texture"):
+		return
+	expect_eq(sprite.texture.get_size(), Vector2(8, 4), "texture size")
+	var image := sprite.texture.get_image()
+	expect_eq(image.get_pixel(0, 0), Color(1, 0, 0, 1), "left pixel (red)")
+	expect_eq(image.get_pixel(7, 3), Color(0, 0, 1, 1), "right pixel (blue)")
+	expect(probe.node.get_owned_objects().has(sprite.texture), "the texture is owned by the mod")
+
+
+func test_corrupt_or_foreign_images_are_refused_and_the_game_goes_on() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var baseline := _objects()
+	expect_eq(_call(probe, "texture", [1]), INVALID_ARGUMENT, "a corrupt PNG")
+	expect(probe.has_output("FAIL texture 1: `wasgo.texture_from_bytes`: Godot could not decode the image (the data is corrupt)"), "message: %s" % [probe.outputs])
+	expect_eq(_call(probe, "texture", [2]), INVALID_ARGUMENT, "a PNG declaring 60000 x 60000")
+	expect(probe.has_output("the image is 60000 x 60000 pixels, over the game's limit of 4096 on a side (`wasgo/limits/texture_max_px`)"), "message: %s" % [probe.outputs])
+	expect_eq(_call(probe, "texture", [3]), INVALID_ARGUMENT, "a GIF")
+	expect(probe.has_output("the data is not a PNG, JPEG, WebP or SVG image"), "message: %s" % [probe.outputs])
+	expect_eq(_objects(), baseline, "nothing was left behind")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+	await expect_frames_go_on("after refused images")
+
+
+func test_the_embedded_sound_plays_with_its_length() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	if not expect_eq(_call(probe, "sound", [0]), 0, "sound(0): %s" % [probe.outputs]):
+		return
+	var player := probe.node.get_node_or_null("ModPlayer") as AudioStreamPlayer
+	if not expect(player != null and player.stream != null, "an AudioStreamPlayer with the mod's sound"):
+		return
+	expect(absf(player.stream.get_length() - 0.25) < 0.001, "stream length %f s, want 0.25" % player.stream.get_length())
+	expect(player.playing, "the player plays")
+
+
+func test_corrupt_or_foreign_sounds_are_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "sound", [1]), INVALID_ARGUMENT, "a WAV with a broken format chunk")
+	expect(probe.has_output("FAIL sound 1: `wasgo.audio_from_bytes`"), "message: %s" % [probe.outputs])
+	expect_eq(_call(probe, "sound", [2]), INVALID_ARGUMENT, "bytes that are no sound")
+	expect(probe.has_output("the data is not an Ogg Vorbis, WAV or MP3 sound"), "message: %s" % [probe.outputs])
+	expect_eq(_call(probe, "sound", [3]), INVALID_ARGUMENT, "an Ogg Opus stream")
+	expect(probe.has_output("whose first stream is not Vorbis"), "message: %s" % [probe.outputs])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
+func test_the_embedded_font_is_used_and_broken_fonts_are_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	if not expect_eq(_call(probe, "font", [0]), 0, "font(0): %s %s" % [probe.node.get_last_error(), probe.describe()]):
+		return
+	var label := probe.node.get_node_or_null("ModLabel") as Label
+	if not expect(label != null, "a Label with the mod's font"):
+		return
+	var font := label.get_theme_font("font")
+	expect(font is FontFile and font.get_font_name() == "WasGoTest", "the mod's font: %s" % font)
+	expect_eq(_call(probe, "font", [1]), INVALID_ARGUMENT, "a font cut short")
+	expect(probe.has_output("FAIL font 1: `wasgo.font_from_bytes`: the data looks like a TrueType or OpenType font (TTF/OTF) but is corrupt"), "message: %s" % [probe.outputs])
+	expect_eq(_call(probe, "font", [2]), INVALID_ARGUMENT, "garbage after a font signature")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
+func test_assets_over_the_size_cap_are_refused() -> void:
+	set_setting(ASSET_KB, 1)
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "sound", [0]), INVALID_ARGUMENT, "a 4 KiB WAV over a 1 KiB cap")
+	expect(probe.has_output("over the game's limit of 1 KiB (`wasgo/limits/asset_kb`)"), "message: %s" % [probe.outputs])
+
+
+func test_assets_past_the_per_mod_memory_budget_are_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "texture", [4]), 0, "a 600 x 600 SVG within the default budget: %s" % [probe.outputs])
+	var sprite := probe.node.get_node_or_null("ModSprite") as Sprite2D
+	expect(sprite != null and sprite.texture.get_size() == Vector2(600, 600), "the SVG rendered at its size")
+	set_setting(ASSETS_MB, 1)
+	expect_eq(_call(probe, "texture", [4]), BUSY, "a second one over a 1 MiB budget")
+	expect(probe.has_output("this mod's images, sounds and fonts already take 1406 KiB and this one would take 1407 KiB more, over the game's 1 MiB (`wasgo/limits/assets_mb`)"), "message: %s" % [probe.outputs])
+
+
+func test_resources_load_only_from_the_listed_folders_and_never_scripts() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "load", [0]), NOT_FOUND, "with no folder listed (the default)")
+	expect(probe.has_output("is not inside a folder the game lets mods read"), "message: %s" % [probe.outputs])
+	set_setting(RESOURCE_FOLDERS, PackedStringArray(["res://tests/mod_assets"]))
+	expect_eq(_call(probe, "load", [0]), 0, "an image in the folder: %s" % [probe.outputs])
+	expect_eq(_call(probe, "load", [4]), 0, "a material in the folder: %s" % [probe.outputs])
+	expect_eq(_call(probe, "load", [1]), INVALID_ARGUMENT, "a material with a script")
+	expect(probe.has_output("mods may never load scripts"), "message: %s" % [probe.outputs])
+	expect(not Engine.has_meta("wasgo_evil_script_ran"), "the script's static initialiser never ran")
+	expect_eq(_call(probe, "load", [2]), NOT_FOUND, "a script outside the folder")
+	expect_eq(_call(probe, "load", [3]), NOT_FOUND, "a path climbing out of the folder")

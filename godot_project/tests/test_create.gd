@@ -1,0 +1,242 @@
+## What mods create: `wasgo.new` makes objects of the classes the allowlist marks `instantiable`,
+## owned by the instance (`created.rs`): counted against `wasgo/limits/max_objects_per_mod`,
+## freed when the instance ends unless the game adopts them, and the only nodes a mod may
+## `add_child`, `remove_child` or `queue_free`, under nodes in its reach. The mod is
+## `mods/tests/create` (Rust, SDK).
+##
+## The tree each test builds:
+##   /root/CreateArena        (the mod's reach)
+##     Game  Spot  CreateMod (the WasmScript)
+##   /root/CreateOutside      (outside the reach)
+extends "res://tests/lib/wasgo_test.gd"
+
+const CREATE := MODS + "create.wasm"
+const MAX_OBJECTS := "wasgo/limits/max_objects_per_mod"
+## `mods/tests/create`: 24 node classes, 22 resource classes, and a shape on a collision shape.
+const DEFAULT_NODES := 24
+const CREATED_BY_DEFAULTS := 24 + 22 + 2
+const NOT_FOUND := -1
+const INVALID_ARGUMENT := -3
+const BUSY := -7
+
+var _arena: Node2D
+var _outside: Node2D
+var _game: Node2D
+var _spot: Node2D
+
+
+func _objects() -> int:
+	return int(Performance.get_monitor(Performance.OBJECT_COUNT))
+
+
+## Nodes and resources alive now (exact: the instance's own bookkeeping objects are neither).
+func _nodes_and_resources() -> Array:
+	return [int(Performance.get_monitor(Performance.OBJECT_NODE_COUNT)), int(Performance.get_monitor(Performance.OBJECT_RESOURCE_COUNT))]
+
+
+## Waits up to `frames_max` frames for the object count to fall to `baseline`; returns the count.
+func _settle(baseline: int, frames_max := 10) -> int:
+	for i in frames_max:
+		if _objects() <= baseline:
+			break
+		await tree.process_frame
+	return _objects()
+
+
+## The classes of the objects the mod owns, sorted.
+func _owned_classes(probe: ModProbe) -> Array:
+	var classes := {}
+	for owned: Object in probe.node.get_owned_objects():
+		classes[owned.get_class()] = true
+	var sorted := classes.keys()
+	sorted.sort()
+	return sorted
+
+
+## The classes `addons/wasgo/allowlist.cfg` marks `instantiable = true`.
+func _instantiable_in_allowlist() -> Array:
+	var classes := []
+	var section := ""
+	for line in FileAccess.get_file_as_string("res://addons/wasgo/allowlist.cfg").split("\n"):
+		var text := line.get_slice("#", 0).strip_edges()
+		if text.begins_with("[") and text.ends_with("]"):
+			section = text.substr(1, text.length() - 2)
+		elif text.replace(" ", "") == "instantiable=true" and not classes.has(section):
+			classes.append(section)
+	return classes
+
+
+func _node(node_name: String, parent: Node) -> Node2D:
+	var node := Node2D.new()
+	node.name = node_name
+	parent.add_child(node)
+	return node
+
+
+## Builds the tree and starts the mod in it; null (with a failure recorded) if it does not start.
+func _started() -> ModProbe:
+	await frames(1)
+	_arena = _node("CreateArena", tree.root)
+	_outside = _node("CreateOutside", tree.root)
+	_game = _node("Game", _arena)
+	_spot = _node("Spot", _arena)
+	var probe := new_mod("CreateMod", {"wasm_file": CREATE, "safety_level": 1, "reach": NodePath("..")})
+	_arena.add_child(probe.node)
+	if not expect_eq(probe.node.start(), OK, "start(): %s" % probe.node.get_last_error()):
+		return null
+	# What the first frames of a mod make on their own is part of the baseline.
+	await frames(2)
+	return probe
+
+
+func _call(probe: ModProbe, export: String, args := []) -> Variant:
+	return probe.node.call_export(export, args)
+
+
+func cleanup() -> void:
+	super.cleanup()
+	for node in [_arena, _outside]:
+		if is_instance_valid(node):
+			node.free()
+
+
+func test_a_level_1_mod_creates_every_default_class_and_kill_frees_them() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var baseline := _objects()
+	var kinds_before := _nodes_and_resources()
+	var made: Variant = _call(probe, "create_defaults")
+	if not expect_eq(made, CREATED_BY_DEFAULTS, "create_defaults(): %s" % probe.describe()):
+		return
+	var children := probe.node.get_children()
+	expect_eq(children.size(), DEFAULT_NODES + 1, "nodes added under the mod's node")
+	expect(probe.node.get_node_or_null("MadeSprite2D") is Sprite2D, "a Sprite2D under the mod's node")
+	expect(probe.node.get_node_or_null("MadeAudioStreamPlayer3D") is AudioStreamPlayer3D, "an AudioStreamPlayer3D")
+	var holder := probe.node.get_child(DEFAULT_NODES) as CollisionShape2D
+	expect(holder != null and holder.shape is CircleShape2D, "the mod's shape on its collision shape")
+	expect_eq(probe.node.get_owned_objects().size(), CREATED_BY_DEFAULTS, "get_owned_objects()")
+	var listed := _instantiable_in_allowlist()
+	listed.sort()
+	expect_eq(_owned_classes(probe), listed, "the classes created are every class the allowlist marks instantiable")
+	expect(_objects() >= baseline + CREATED_BY_DEFAULTS, "the objects exist: %d, baseline %d" % [_objects(), baseline])
+	probe.node.kill()
+	var after: int = await _settle(baseline)
+	expect(after <= baseline, "objects a few frames after kill(): %d, baseline %d" % [after, baseline])
+	expect_eq(_nodes_and_resources(), kinds_before, "[nodes, resources] after kill()")
+	expect_eq(probe.node.get_child_count(), 0, "children of the mod's node after kill()")
+	expect_eq(probe.node.get_owned_objects().size(), 0, "get_owned_objects() after kill()")
+
+
+func test_adopted_objects_outlive_the_instance() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	if not expect_eq(_call(probe, "create_defaults"), CREATED_BY_DEFAULTS, "create_defaults(): %s" % probe.describe()):
+		return
+	var label := probe.node.get_node("MadeLabel") as Label
+	var timer := probe.node.get_node("MadeTimer") as Timer
+	expect(probe.node.adopt(label), "adopt() of the mod's Label")
+	expect(not probe.node.adopt(label), "a second adopt() of the same Label")
+	expect(not probe.node.adopt(_game), "adopt() of a game node the mod does not own")
+	expect_eq(probe.node.get_owned_objects().size(), CREATED_BY_DEFAULTS - 1, "owned after adopt()")
+	# The game takes the adopted node out from under the mod's node before the mod ends.
+	probe.node.remove_child(label)
+	_arena.add_child(label)
+	probe.node.kill()
+	await frames(2)
+	expect(is_instance_valid(label) and label.is_inside_tree(), "the adopted Label lives on")
+	expect(not is_instance_valid(timer), "a Timer it did not adopt was freed")
+
+
+func test_a_class_not_marked_instantiable_is_refused_and_the_game_goes_on() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var baseline := _objects()
+	expect_eq(_call(probe, "create_denied", [0]), INVALID_ARGUMENT, "new(\"Window\")")
+	expect(probe.has_output("FAIL Window: `wasgo.new`: `Window` is not instantiable by mods at safety level 1"), "the message: %s" % [probe.outputs])
+	expect_eq(_call(probe, "create_denied", [1]), INVALID_ARGUMENT, "new(\"HTTPRequest\")")
+	expect_eq(_call(probe, "create_denied", [2]), NOT_FOUND, "new(\"NoSuchClass\")")
+	expect(probe.has_output("there is no class `NoSuchClass`"), "the message: %s" % [probe.outputs])
+	expect_eq(_call(probe, "create_denied", [3]), INVALID_ARGUMENT, "new(\"Object\")")
+	expect_eq(_call(probe, "kept"), 0, "nothing was created")
+	expect_eq(_objects(), baseline, "object count")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+	await expect_frames_go_on("after refused creations")
+
+
+func test_creating_past_the_per_mod_cap_is_refused_and_kill_frees_everything() -> void:
+	set_setting(MAX_OBJECTS, 50)
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var baseline := _objects()
+	var kinds_before := _nodes_and_resources()
+	expect_eq(_call(probe, "flood", [200]), BUSY, "flood(200) past a cap of 50")
+	expect_eq(_call(probe, "kept"), 50, "objects made before the refusal")
+	expect(probe.has_output("this mod already owns 50 objects, the most `wasgo/limits/max_objects_per_mod` allows"), "the message: %s" % [probe.outputs])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+	# Freeing its own nodes makes room again.
+	expect_eq(_call(probe, "free_nodes"), 0, "free_nodes()")
+	await frames(1)
+	expect_eq(_call(probe, "flood", [10]), 0, "flood(10) after freeing")
+	probe.node.kill()
+	var after: int = await _settle(baseline)
+	expect(after <= baseline, "objects a few frames after kill(): %d, baseline %d" % [after, baseline])
+	expect_eq(_nodes_and_resources(), kinds_before, "[nodes, resources] after kill()")
+
+
+func test_tree_calls_on_the_games_nodes_are_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	for attack in 4:
+		expect_eq(_call(probe, "attack_game_node", [attack]), INVALID_ARGUMENT, "attack %d: %s" % [attack, probe.outputs])
+	expect(probe.has_output("FAIL attack 0: `add_child` refused: the mod may add and remove only the nodes it created"), "add_child message: %s" % [probe.outputs])
+	expect(probe.has_output("FAIL attack 1: `queue_free` refused: the mod may free only the nodes it created"), "queue_free message")
+	expect(probe.has_output("FAIL attack 3: `add_child` takes at most `child` and `force_readable_name`"), "internal add_child message")
+	await frames(1)
+	expect(is_instance_valid(_game) and _game.get_parent() == _arena, "the game's node is untouched")
+	expect_eq(_game.get_child_count(true), 0, "nothing was added to the game's node")
+
+
+func test_add_child_outside_the_reach_is_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "find_spot"), 0, "find_spot()")
+	_arena.remove_child(_spot)
+	_outside.add_child(_spot)
+	expect_eq(_call(probe, "add_to_spot"), NOT_FOUND, "add_child under a node moved out of reach")
+	expect(probe.has_output("FAIL add_to_spot: the node behind handle"), "the message: %s" % [probe.outputs])
+	expect_eq(_spot.get_child_count(), 0, "nothing was added outside the reach")
+	_outside.remove_child(_spot)
+	_arena.add_child(_spot)
+	expect_eq(_call(probe, "add_to_spot"), 0, "add_child under a node in reach")
+	var sprite := _spot.get_node_or_null("ModSprite") as Sprite2D
+	if not expect(sprite != null, "the mod's sprite under the game's Spot"):
+		return
+	# The mod's own node stays reachable even when the game moves it out of reach.
+	_spot.remove_child(sprite)
+	_outside.add_child(sprite)
+	expect_eq(_call(probe, "touch_sprite", [42.0]), 0, "touch_sprite() on its own node outside reach")
+	expect_eq(sprite.position.x, 42.0, "the mod moved its own sprite")
+	probe.node.kill()
+	await frames(2)
+	expect(not is_instance_valid(sprite), "the mod's sprite was freed with the instance")
+	expect(is_instance_valid(_spot), "the game's Spot lives on")
+
+
+func test_freeing_the_mods_node_frees_what_it_created_elsewhere() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "find_spot"), 0, "find_spot()")
+	expect_eq(_call(probe, "add_to_spot"), 0, "add_to_spot()")
+	var sprite := _spot.get_node_or_null("ModSprite")
+	expect(sprite != null, "the mod's sprite under the game's Spot")
+	probe.node.free()
+	await frames(2)
+	expect(not is_instance_valid(sprite), "the sprite under the game's node went with the mod's node")
+	expect_eq(_spot.get_child_count(), 0, "Spot's children")

@@ -1,0 +1,135 @@
+## Drawing and tweens by mods. A mod's CanvasItem delivers `draw` to the mod, whose `draw_*`
+## calls on it are recorded during that callback and replayed inside Godot's draw
+## (`drawing.rs`); outside it, or on a node the mod did not create, they are refused with -3.
+## `create_tween` gives an owned tween whose `tween_property` target must be held by the mod and
+## whose property must be allowlisted (a denied one traps the mod); tweens die with the instance
+## (`tweens.rs`). The mod is `mods/tests/create` (Rust, SDK).
+##
+##   /root/DrawArena (the mod's reach): Game, DrawMod (the WasmScript)
+##   /root/DrawOutside
+extends "res://tests/lib/wasgo_test.gd"
+
+const CREATE := MODS + "create.wasm"
+const NOT_FOUND := -1
+const INVALID_ARGUMENT := -3
+
+var _arena: Node2D
+var _outside: Node2D
+var _game: Node2D
+
+
+func _node(node_name: String, parent: Node) -> Node2D:
+	var node := Node2D.new()
+	node.name = node_name
+	parent.add_child(node)
+	return node
+
+
+func _started() -> ModProbe:
+	await frames(1)
+	_arena = _node("DrawArena", tree.root)
+	_outside = _node("DrawOutside", tree.root)
+	_game = _node("Game", _arena)
+	var probe := new_mod("DrawMod", {"wasm_file": CREATE, "safety_level": 1, "reach": NodePath("..")})
+	_arena.add_child(probe.node)
+	if not expect_eq(probe.node.start(), OK, "start(): %s" % probe.node.get_last_error()):
+		return null
+	return probe
+
+
+func _call(probe: ModProbe, export: String, args := []) -> Variant:
+	return probe.node.call_export(export, args)
+
+
+func cleanup() -> void:
+	super.cleanup()
+	for node in [_arena, _outside]:
+		if is_instance_valid(node):
+			node.free()
+
+
+func test_the_draw_callback_of_an_owned_canvas_item_runs_and_is_replayed() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	if not expect_eq(_call(probe, "draw_setup"), 0, "draw_setup(): %s" % [probe.outputs]):
+		return
+	# The first draw delivers the callback; its recording changes the drawing, which redraws
+	# the item and delivers the callback again.
+	var drawn: bool = await wait_until(func() -> bool: return int(_call(probe, "draws")) >= 2, 5000)
+	expect(drawn, "draw callbacks: %s %s" % [_call(probe, "draws"), probe.describe()])
+	expect(probe.node.get_node_or_null("Canvas") is Node2D, "the mod's canvas under its node")
+
+
+func test_drawing_outside_the_draw_callback_or_on_a_game_node_is_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "draw_setup"), 0, "draw_setup()")
+	expect_eq(_call(probe, "draw_outside", [0]), INVALID_ARGUMENT, "draw_line on its canvas outside draw")
+	expect(probe.has_output("`draw_line` is allowed only on a CanvasItem the mod created, during the `native_callback` of its `draw` signal"), "message: %s" % [probe.outputs])
+	expect_eq(_call(probe, "draw_outside", [1]), INVALID_ARGUMENT, "draw_line on the game's node")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
+func test_a_draw_callback_past_the_drawing_cap_is_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "draw_setup"), 0, "draw_setup()")
+	await wait_until(func() -> bool: return int(_call(probe, "draws")) >= 1, 5000)
+	_call(probe, "draw_flood", [5000])
+	var refused: bool = await wait_until(func() -> bool: return int(_call(probe, "draws")) == -7, 5000)
+	expect(refused, "5000 draw_line calls in one callback: %s" % [probe.outputs])
+	expect(probe.has_output("`draw_line` refused: one `draw` callback may make at most 4096 drawing calls"), "message: %s" % [probe.outputs])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
+func test_a_tween_on_an_owned_node_and_allowed_property_runs() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	if not expect_eq(_call(probe, "tween", [0, 0]), 0, "tween(position): %s" % [probe.outputs]):
+		return
+	var tweened := probe.node.get_node("Tweened") as Node2D
+	var done: bool = await wait_until(func() -> bool: return tweened.position.x == 100.0, 5000)
+	expect(done, "the tween moved the mod's node: %s" % tweened.position)
+
+
+func test_a_tween_on_a_denied_property_traps_the_mod() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	_call(probe, "tween", [0, 1])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after tweening `script`")
+	await wait_until(func() -> bool: return not probe.traps.is_empty(), 2000)
+	expect(probe.traps.size() == 1 and probe.traps[0].contains("`Node2D.script`, which is not exposed at safety level 1"), "trap: %s" % [probe.traps])
+	var other := new_mod("DrawMod2", {"wasm_file": CREATE, "safety_level": 1, "reach": NodePath("..")})
+	_arena.add_child(other.node)
+	expect_eq(other.node.start(), OK, "a second mod starts")
+	other.node.call_export("tween", [0, 2])
+	expect_eq(other.node.get_status(), WasmScript.STATUS_TRAPPED, "status after tweening `process_mode`")
+	await expect_frames_go_on("after tweens on denied properties")
+
+
+func test_a_tween_on_an_object_outside_reach_is_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "find_game"), 0, "find_game()")
+	_arena.remove_child(_game)
+	_outside.add_child(_game)
+	expect_eq(_call(probe, "tween", [1, 0]), NOT_FOUND, "tween on a node moved out of reach")
+	await frames(3)
+	expect_eq(_game.position, Vector2.ZERO, "the node outside reach did not move")
+
+
+func test_tweens_die_with_the_instance() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "find_game"), 0, "find_game()")
+	expect_eq(_call(probe, "tween", [1, 0]), 0, "tween on the game's node in reach: %s" % [probe.outputs])
+	probe.node.kill()
+	await frames(5)
+	expect_eq(_game.position, Vector2.ZERO, "the tween was killed with the instance")

@@ -1,0 +1,47 @@
+## Input for mods: with `wasgo/safety/input_events` on, a mod's `input(event_handle)` export
+## receives the events the game did not handle, as a handle to its own copy (allowlisted
+## properties and `is_action_pressed` readable; what it changes never reaches the game's event);
+## off (the default), nothing is delivered. The mod is `mods/tests/create` (Rust, SDK).
+extends "res://tests/lib/wasgo_test.gd"
+
+const CREATE := MODS + "create.wasm"
+const INPUT_EVENTS := "wasgo/safety/input_events"
+
+
+func _started() -> ModProbe:
+	await frames(1)
+	var probe := new_mod("InputMod", {"wasm_file": CREATE, "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return null
+	await frames(1)
+	return probe
+
+
+func _enter_key() -> InputEventKey:
+	var event := InputEventKey.new()
+	event.keycode = KEY_ENTER
+	event.pressed = true
+	return event
+
+
+func test_input_events_reach_the_mod_when_the_game_lets_them() -> void:
+	set_setting(INPUT_EVENTS, true)
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var event := _enter_key()
+	tree.root.push_input(event)
+	var got: bool = await wait_until(func() -> bool: return int(probe.node.call_export("inputs", [])) == 1, 2000)
+	expect(got, "the mod's input export ran once: %s" % probe.describe())
+	var line := "INPUT InputEventKey keycode=%d pressed=true accept=true" % KEY_ENTER
+	expect(probe.has_output(line), "the mod read the event (%s): %s" % [line, probe.outputs])
+	expect_eq(event.keycode, KEY_ENTER, "the game's event is untouched by the mod's change to its copy")
+
+
+func test_input_events_are_not_delivered_by_default() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	tree.root.push_input(_enter_key())
+	await frames(3)
+	expect_eq(probe.node.call_export("inputs", []), 0, "input events delivered with the setting off")

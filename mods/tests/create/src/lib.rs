@@ -1,0 +1,546 @@
+//! `create`: exercises `wasgo.new` and ownership through the Rust SDK. A reactor (`cdylib`):
+//! the tests in `godot_project/tests/test_create.gd` call its exports with `call_export`.
+//!
+//! Every failure is logged as `FAIL <what>: <last_error>` so the tests can check the message.
+//! Created objects are kept in [`KEPT`] so their handles stay alive until `drop_all`.
+
+use std::cell::RefCell;
+use wasgo_sdk::{last_error, new_object, self_node, Error, Object, Variant};
+
+/// The default instantiable classes (`addons/wasgo/allowlist.cfg`), nodes first.
+const NODES: &[&str] = &[
+    "Node", "Node2D", "Node3D", "Control", "Sprite2D", "AnimatedSprite2D", "Label",
+    "RichTextLabel", "ColorRect", "TextureRect", "Panel", "Line2D", "Polygon2D",
+    "CPUParticles2D", "CPUParticles3D", "Area2D", "Area3D", "CollisionShape2D",
+    "CollisionShape3D", "Timer", "AudioStreamPlayer", "AudioStreamPlayer2D",
+    "AudioStreamPlayer3D", "MeshInstance3D",
+];
+const RESOURCES: &[&str] = &[
+    "CircleShape2D", "RectangleShape2D", "CapsuleShape2D", "SegmentShape2D", "SphereShape3D",
+    "BoxShape3D", "CapsuleShape3D", "CylinderShape3D", "BoxMesh", "SphereMesh", "CylinderMesh",
+    "CapsuleMesh", "PlaneMesh", "QuadMesh", "PrismMesh", "TorusMesh", "StandardMaterial3D",
+    "Gradient", "GradientTexture1D", "Curve", "SpriteFrames", "LabelSettings",
+];
+
+thread_local! {
+    static KEPT: RefCell<Vec<Object>> = const { RefCell::new(Vec::new()) };
+}
+
+fn say(text: &str) {
+    wasgo_sdk::log(wasgo_sdk::Level::Info, text);
+}
+
+/// The code of `e`, after logging it with the host's message.
+fn failed(what: &str, e: Error) -> i32 {
+    say(&format!("FAIL {what}: {}", last_error()));
+    match e {
+        Error::NotFound => -1,
+        Error::InvalidArgument => -3,
+        Error::InvalidHandle => -4,
+        Error::CallFailed => -5,
+        Error::PermissionDenied => -6,
+        Error::Busy => -7,
+        Error::Decode(_) => -100,
+        Error::Other(c) => c,
+    }
+}
+
+fn keep(o: Object) {
+    KEPT.with(|k| k.borrow_mut().push(o));
+}
+
+/// Creates one object of every default class, adding the nodes under the mod's own node;
+/// returns how many it created, or the first failure's code.
+#[no_mangle]
+pub extern "C" fn create_defaults() -> i32 {
+    let me = match self_node() {
+        Ok(me) => me,
+        Err(e) => return failed("self", e),
+    };
+    let mut made = 0;
+    for class in NODES {
+        let node = match new_object(class) {
+            Ok(n) => n,
+            Err(e) => return failed(class, e),
+        };
+        if let Err(e) = node.set("name", Variant::from(format!("Made{class}").as_str())) {
+            return failed(&format!("{class}.name"), e);
+        }
+        if let Err(e) = me.add_child(&node) {
+            return failed(&format!("add_child {class}"), e);
+        }
+        keep(node);
+        made += 1;
+    }
+    for class in RESOURCES {
+        match new_object(class) {
+            Ok(r) => keep(r),
+            Err(e) => return failed(class, e),
+        }
+        made += 1;
+    }
+    // A resource used by a node: a shape on a collision shape.
+    let (Ok(shape), Ok(holder)) = (new_object("CircleShape2D"), new_object("CollisionShape2D")) else {
+        return failed("shape pair", Error::CallFailed);
+    };
+    if let Err(e) = holder.set("shape", Variant::from(&shape)) {
+        return failed("CollisionShape2D.shape", e);
+    }
+    if let Err(e) = me.add_child(&holder) {
+        return failed("add_child holder", e);
+    }
+    keep(shape);
+    keep(holder);
+    made + 2
+}
+
+/// Tries a class that is not marked instantiable (`which`: 0 `Window`, 1 `HTTPRequest`,
+/// 2 `NoSuchClass`, 3 `Object`).
+#[no_mangle]
+pub extern "C" fn create_denied(which: i32) -> i32 {
+    let class = ["Window", "HTTPRequest", "NoSuchClass", "Object"][which.clamp(0, 3) as usize];
+    match new_object(class) {
+        Ok(o) => {
+            keep(o);
+            0
+        }
+        Err(e) => failed(class, e),
+    }
+}
+
+/// Creates Node2Ds (kept, not in the tree) until one is refused; returns the refusal's code
+/// (0 if all `n` were made).
+#[no_mangle]
+pub extern "C" fn flood(n: i32) -> i32 {
+    for _ in 0..n {
+        match new_object("Node2D") {
+            Ok(o) => keep(o),
+            Err(e) => return failed("flood", e),
+        }
+    }
+    0
+}
+
+/// How many objects the mod holds.
+#[no_mangle]
+pub extern "C" fn kept() -> i32 {
+    KEPT.with(|k| k.borrow().len() as i32)
+}
+
+/// Drops every kept handle (resources are let go; nodes stay owned).
+#[no_mangle]
+pub extern "C" fn drop_all() {
+    KEPT.with(|k| k.borrow_mut().clear());
+}
+
+/// Queue-frees every kept node.
+#[no_mangle]
+pub extern "C" fn free_nodes() -> i32 {
+    let nodes: Vec<Object> = KEPT.with(|k| k.borrow().clone());
+    for n in nodes {
+        if n.call("is_class", &[Variant::from("Node")]).ok() == Some(Variant::Bool(true)) {
+            if let Err(e) = n.queue_free() {
+                return failed("queue_free", e);
+            }
+        }
+    }
+    0
+}
+
+/// The game's node `../Game` (in reach, not the mod's): `attack` 0 adds it under the mod's
+/// node, 1 queue-frees it, 2 removes it from its parent, 3 adds an owned node to it with the
+/// `internal` argument.
+#[no_mangle]
+pub extern "C" fn attack_game_node(attack: i32) -> i32 {
+    let (me, game) = match self_node().and_then(|me| me.get_node("../Game").map(|g| (me, g))) {
+        Ok(pair) => pair,
+        Err(e) => return failed("lookup", e),
+    };
+    let outcome = match attack {
+        0 => me.add_child(&game),
+        1 => game.queue_free(),
+        2 => game
+            .call("get_parent", &[])
+            .map(|p| p.as_object_handle().and_then(Object::from_handle))
+            .and_then(|p| p.ok_or(Error::NotFound))
+            .and_then(|p| p.remove_child(&game)),
+        _ => new_object("Node2D").and_then(|n| {
+            let r = game
+                .call("add_child", &[Variant::from(&n), Variant::Bool(false), Variant::Int(1)])
+                .map(|_| ());
+            keep(n);
+            r
+        }),
+    };
+    match outcome {
+        Ok(()) => 0,
+        Err(e) => failed(&format!("attack {attack}"), e),
+    }
+}
+
+/// Looks up `../Spot` (a game node in reach) and keeps the handle.
+#[no_mangle]
+pub extern "C" fn find_spot() -> i32 {
+    match self_node().and_then(|me| me.get_node("../Spot")) {
+        Ok(spot) => {
+            SPOT.with(|s| *s.borrow_mut() = Some(spot));
+            0
+        }
+        Err(e) => failed("find_spot", e),
+    }
+}
+
+thread_local! {
+    static SPOT: RefCell<Option<Object>> = const { RefCell::new(None) };
+}
+
+/// Creates a Sprite2D named `ModSprite` and adds it under the Spot found before.
+#[no_mangle]
+pub extern "C" fn add_to_spot() -> i32 {
+    let Some(spot) = SPOT.with(|s| s.borrow().clone()) else {
+        return -100;
+    };
+    let sprite = match new_object("Sprite2D") {
+        Ok(s) => s,
+        Err(e) => return failed("new Sprite2D", e),
+    };
+    let _ = sprite.set("name", Variant::from("ModSprite"));
+    let outcome = spot.add_child(&sprite);
+    SPRITE.with(|s| *s.borrow_mut() = Some(sprite.clone()));
+    keep(sprite);
+    match outcome {
+        Ok(()) => 0,
+        Err(e) => failed("add_to_spot", e),
+    }
+}
+
+/// Moves the sprite `add_to_spot` made to (`x`, 0) (to show whether the mod still reaches it).
+#[no_mangle]
+pub extern "C" fn touch_sprite(x: f64) -> i32 {
+    let Some(sprite) = SPRITE.with(|s| s.borrow().clone()) else {
+        return -100;
+    };
+    match sprite.set_vec2("position", wasgo_sdk::Vector2::new(x as f32, 0.0)) {
+        Ok(()) => 0,
+        Err(e) => failed("touch_sprite", e),
+    }
+}
+
+thread_local! {
+    static SPRITE: RefCell<Option<Object>> = const { RefCell::new(None) };
+}
+
+// ---- assets from the mod's own bytes ----
+
+const PNG: &[u8] = include_bytes!("../assets/red_blue_8x4.png");
+const WAV: &[u8] = include_bytes!("../assets/beep_250ms.wav");
+const FONT: &[u8] = include_bytes!("../assets/test_font.ttf");
+
+/// `PNG` with its pixel data scrambled (the signature and header intact).
+fn corrupt_png() -> Vec<u8> {
+    let mut b = PNG.to_vec();
+    for byte in b.iter_mut().skip(41).take(20) {
+        *byte ^= 0x5A;
+    }
+    b
+}
+
+/// A PNG header that declares 60000 x 60000 pixels (a decompression bomb's first bytes).
+fn bomb_png() -> Vec<u8> {
+    let mut b = PNG[..33].to_vec();
+    b[16..20].copy_from_slice(&60000u32.to_be_bytes());
+    b[20..24].copy_from_slice(&60000u32.to_be_bytes());
+    b
+}
+
+/// Adds `node` (named `name`) under the mod's node, keeping its handle.
+fn add_named(node: Object, name: &str) -> i32 {
+    let outcome = node
+        .set("name", Variant::from(name))
+        .and_then(|()| self_node())
+        .and_then(|me| me.add_child(&node));
+    keep(node);
+    match outcome {
+        Ok(()) => 0,
+        Err(e) => failed(name, e),
+    }
+}
+
+/// 0: a Sprite2D `ModSprite` showing the embedded PNG; 1: a corrupt PNG; 2: a bomb header;
+/// 3: bytes that are no image; 4: an SVG of 600 x 600 pixels (1.4 MiB decoded).
+#[no_mangle]
+pub extern "C" fn texture(which: i32) -> i32 {
+    let bytes = match which {
+        0 => PNG.to_vec(),
+        1 => corrupt_png(),
+        2 => bomb_png(),
+        4 => br#"<svg xmlns="http://www.w3.org/2000/svg" width="600" height="600"><rect width="600" height="600" fill="red"/></svg>"#.to_vec(),
+        _ => b"GIF89a not supported".to_vec(),
+    };
+    let texture = match wasgo_sdk::texture_from_bytes(&bytes) {
+        Ok(t) => t,
+        Err(e) => return failed(&format!("texture {which}"), e),
+    };
+    let sprite = match new_object("Sprite2D") {
+        Ok(s) => s,
+        Err(e) => return failed("new Sprite2D", e),
+    };
+    if let Err(e) = sprite.set("texture", Variant::from(&texture)) {
+        return failed("Sprite2D.texture", e);
+    }
+    keep(texture);
+    add_named(sprite, "ModSprite")
+}
+
+/// 0: an AudioStreamPlayer `ModPlayer` playing the embedded WAV; 1: a WAV whose format chunk
+/// is garbage; 2: bytes that are no sound; 3: an Ogg stream that is not Vorbis.
+#[no_mangle]
+pub extern "C" fn sound(which: i32) -> i32 {
+    let bytes = match which {
+        0 => WAV.to_vec(),
+        1 => {
+            let mut b = WAV[..44].to_vec();
+            b[20..36].fill(0xEE);
+            b
+        }
+        2 => b"definitely not audio".to_vec(),
+        _ => b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\x01\x13OpusHead".to_vec(),
+    };
+    let stream = match wasgo_sdk::audio_from_bytes(&bytes) {
+        Ok(s) => s,
+        Err(e) => return failed(&format!("sound {which}"), e),
+    };
+    let player = match new_object("AudioStreamPlayer") {
+        Ok(p) => p,
+        Err(e) => return failed("new AudioStreamPlayer", e),
+    };
+    if let Err(e) = player.set("stream", Variant::from(&stream)) {
+        return failed("AudioStreamPlayer.stream", e);
+    }
+    keep(stream);
+    let code = add_named(player.clone(), "ModPlayer");
+    if code != 0 {
+        return code;
+    }
+    match player.call("play", &[]) {
+        Ok(_) => 0,
+        Err(e) => failed("play", e),
+    }
+}
+
+/// 0: a Label `ModLabel` using the embedded font; 1: the font cut short; 2: bytes that are no
+/// font.
+#[no_mangle]
+pub extern "C" fn font(which: i32) -> i32 {
+    let bytes = match which {
+        0 => FONT.to_vec(),
+        1 => FONT[..200].to_vec(),
+        _ => b"\0\x01\0\0 garbage that only starts like a font".to_vec(),
+    };
+    let font = match wasgo_sdk::font_from_bytes(&bytes) {
+        Ok(f) => f,
+        Err(e) => return failed(&format!("font {which}"), e),
+    };
+    let label = match new_object("Label") {
+        Ok(l) => l,
+        Err(e) => return failed("new Label", e),
+    };
+    let outcome = label
+        .call("add_theme_font_override", &[Variant::from("font"), Variant::from(&font)])
+        .and_then(|_| label.set("text", Variant::from("A A")));
+    keep(font);
+    if let Err(e) = outcome {
+        return failed("Label font", e);
+    }
+    add_named(label, "ModLabel")
+}
+
+/// Loads one of the paths `test_assets.gd` checks (0 an image, 1 a material with a script,
+/// 2 outside the folders, 3 a path climbing out of them, 4 a material).
+#[no_mangle]
+pub extern "C" fn load(which: i32) -> i32 {
+    let path = [
+        "res://tests/mod_assets/pixel.png",
+        "res://tests/mod_assets/scripted.tres",
+        "res://tests/run_tests.gd",
+        "res://tests/mod_assets/../run_tests.gd",
+        "res://tests/mod_assets/material.tres",
+    ][which.clamp(0, 4) as usize];
+    match wasgo_sdk::load_resource(path) {
+        Ok(r) => {
+            keep(r);
+            0
+        }
+        Err(e) => failed(&format!("load {which}"), e),
+    }
+}
+
+// ---- drawing and tweens ----
+
+thread_local! {
+    static CANVAS: RefCell<Option<Object>> = const { RefCell::new(None) };
+    static DRAWS: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+    static DRAW_FAILURE: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+fn color(r: f32, g: f32, b: f32) -> Variant {
+    Variant::Color(wasgo_sdk::Color { r, g, b, a: 1.0 })
+}
+
+/// A Node2D `Canvas` under the mod's node whose `draw` callback draws a green square, a red
+/// dot and a white line.
+#[no_mangle]
+pub extern "C" fn draw_setup() -> i32 {
+    let canvas = match new_object("Node2D") {
+        Ok(c) => c,
+        Err(e) => return failed("new Node2D", e),
+    };
+    let drawn = canvas.clone();
+    let connected = canvas.connect("draw", move |_args| {
+        DRAWS.with(|d| d.set(d.get() + 1));
+        let outcome = drawn
+            .call("draw_rect", &[Variant::Rect2([0.0, 0.0, 10.0, 10.0]), color(0.0, 1.0, 0.0)])
+            .and_then(|_| drawn.call("draw_circle", &[Variant::Vector2(wasgo_sdk::Vector2::new(20.0, 5.0)), Variant::Float(3.0), color(1.0, 0.0, 0.0)]))
+            .and_then(|_| drawn.call("draw_line", &[Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0)), Variant::Vector2(wasgo_sdk::Vector2::new(30.0, 0.0)), color(1.0, 1.0, 1.0)]));
+        if let Err(e) = outcome {
+            DRAW_FAILURE.with(|f| f.set(failed("draw", e)));
+        }
+        for _ in 0..FLOOD.with(|f| f.replace(0)) {
+            let line = drawn.call("draw_line", &[Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0)), Variant::Vector2(wasgo_sdk::Vector2::new(1.0, 1.0)), color(1.0, 1.0, 1.0)]);
+            if let Err(e) = line {
+                DRAW_FAILURE.with(|f| f.set(failed("flood", e)));
+                break;
+            }
+        }
+    });
+    if let Err(e) = connected {
+        return failed("connect draw", e);
+    }
+    CANVAS.with(|c| *c.borrow_mut() = Some(canvas.clone()));
+    add_named(canvas, "Canvas")
+}
+
+/// Makes the next `draw` callback try `n` lines (a flood past the per-callback cap).
+#[no_mangle]
+pub extern "C" fn draw_flood(n: i32) {
+    FLOOD.with(|f| f.set(n));
+    if let Some(canvas) = CANVAS.with(|c| c.borrow().clone()) {
+        let _ = canvas.call("queue_redraw", &[]);
+    }
+}
+
+thread_local! {
+    static FLOOD: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+/// How many `draw` callbacks ran (negative: the failure code of a drawing call in one).
+#[no_mangle]
+pub extern "C" fn draws() -> i32 {
+    let failure = DRAW_FAILURE.with(|f| f.get());
+    if failure != 0 {
+        return failure;
+    }
+    DRAWS.with(|d| d.get())
+}
+
+/// A drawing call outside the `draw` callback (0: on the mod's Canvas, 1: on the game's node).
+#[no_mangle]
+pub extern "C" fn draw_outside(which: i32) -> i32 {
+    let target = if which == 0 {
+        CANVAS.with(|c| c.borrow().clone())
+    } else {
+        self_node().and_then(|me| me.get_node("../Game")).ok()
+    };
+    let Some(target) = target else {
+        return -100;
+    };
+    match target.call("draw_line", &[Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0)), Variant::Vector2(wasgo_sdk::Vector2::new(1.0, 1.0)), color(1.0, 1.0, 1.0)]) {
+        Ok(_) => 0,
+        Err(e) => failed(&format!("draw_outside {which}"), e),
+    }
+}
+
+/// Tweens `property` (0 `position`, 1 `script`, 2 `process_mode`) of a target (0: a new Node2D
+/// `Tweened` under the mod's node, 1: the game's `../Game`, looked up by `find_game` before)
+/// to (100, 0) over 0.05 s, from a tween made on the mod's node.
+#[no_mangle]
+pub extern "C" fn tween(target: i32, property: i32) -> i32 {
+    let me = match self_node() {
+        Ok(me) => me,
+        Err(e) => return failed("self", e),
+    };
+    let target = if target == 0 {
+        let node = match new_object("Node2D") {
+            Ok(n) => n,
+            Err(e) => return failed("new Node2D", e),
+        };
+        let code = add_named(node.clone(), "Tweened");
+        if code != 0 {
+            return code;
+        }
+        node
+    } else {
+        match GAME.with(|g| g.borrow().clone()) {
+            Some(g) => g,
+            None => return -100,
+        }
+    };
+    let name = ["position", "script", "process_mode"][property.clamp(0, 2) as usize];
+    let tween = match me.call("create_tween", &[]) {
+        Ok(v) => match v.as_object_handle().and_then(Object::from_handle) {
+            Some(t) => t,
+            None => return -101,
+        },
+        Err(e) => return failed("create_tween", e),
+    };
+    let value = if property == 0 { Variant::Vector2(wasgo_sdk::Vector2::new(100.0, 0.0)) } else { Variant::Int(0) };
+    let outcome = tween.call("tween_property", &[Variant::from(&target), Variant::NodePath(name.into()), value, Variant::Float(0.05)]);
+    keep(tween);
+    match outcome {
+        Ok(_) => 0,
+        Err(e) => failed(&format!("tween_property {name}"), e),
+    }
+}
+
+thread_local! {
+    static GAME: RefCell<Option<Object>> = const { RefCell::new(None) };
+}
+
+/// Looks up the game's `../Game` and keeps the handle.
+#[no_mangle]
+pub extern "C" fn find_game() -> i32 {
+    match self_node().and_then(|me| me.get_node("../Game")) {
+        Ok(g) => {
+            GAME.with(|s| *s.borrow_mut() = Some(g));
+            0
+        }
+        Err(e) => failed("find_game", e),
+    }
+}
+
+// ---- input ----
+
+thread_local! {
+    static INPUTS: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+/// Receives input events (when the game turns `wasgo/safety/input_events` on): logs
+/// `INPUT <class> keycode=<k> pressed=<p> jump=<is_action_pressed("ui_accept")>` and changes its
+/// copy's `keycode` (which must not reach the game's event).
+fn on_input(event: Object) {
+    INPUTS.with(|i| i.set(i.get() + 1));
+    let class = event.call("get_class", &[]).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    let keycode = event.get("keycode").ok().and_then(|v| v.as_int()).unwrap_or(-1);
+    let pressed = event.get("pressed").ok().and_then(|v| v.as_bool()).unwrap_or(false);
+    let accept = event.call("is_action_pressed", &[Variant::from("ui_accept")]).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+    let _ = event.set("keycode", Variant::Int(0));
+    say(&format!("INPUT {class} keycode={keycode} pressed={pressed} accept={accept}"));
+}
+
+wasgo_sdk::export_input!(on_input);
+
+/// How many input events arrived.
+#[no_mangle]
+pub extern "C" fn inputs() -> i32 {
+    INPUTS.with(|i| i.get())
+}

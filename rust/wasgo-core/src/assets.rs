@@ -1,0 +1,563 @@
+//! What a mod's asset bytes are, decided before Godot sees them: the format from the bytes' own
+//! signature (never from a name the mod gives), the image's declared size, and a structural
+//! check of fonts. The game's decoders (Godot's PNG, JPEG, WebP, SVG, Ogg Vorbis, WAV, MP3 and
+//! FreeType loaders) then only ever get data of a format they expect, at most
+//! [`AssetLimits::max_bytes`] long and, for images, at most [`AssetLimits::max_side_px`] wide
+//! and tall — so a few hundred bytes that declare a 60000 × 60000 image (a decompression bomb)
+//! are refused here, before anything is allocated for them.
+//!
+//! Godot-free: the glue (`rust/wasgo/src/assets.rs`) reads the limits from the project
+//! settings (defaults in [`crate::Limits`]) and does the decoding.
+
+use crate::objects::AssetKind;
+use std::fmt;
+
+/// The caps on one asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssetLimits {
+    /// The largest encoded asset, in bytes (`wasgo/limits/asset_kb`).
+    pub max_bytes: usize,
+    /// The widest and tallest image, in pixels (`wasgo/limits/texture_max_px`).
+    pub max_side_px: u32,
+}
+
+/// An asset format WasGo decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssetFormat {
+    Png,
+    Jpeg,
+    WebP,
+    Svg,
+    OggVorbis,
+    Wav,
+    Mp3,
+    /// TrueType or OpenType (CFF) outlines in one font file.
+    Font,
+}
+
+/// What the sniffing found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssetInfo {
+    pub format: AssetFormat,
+    /// Width and height an image declares (`None` for sounds and fonts).
+    pub size: Option<(u32, u32)>,
+}
+
+/// Why a mod's bytes are refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssetError {
+    /// No bytes at all.
+    Empty,
+    /// More bytes than [`AssetLimits::max_bytes`].
+    TooLarge { len: usize, max: usize },
+    /// Not one of the formats of this kind.
+    UnknownFormat,
+    /// An image larger than [`AssetLimits::max_side_px`] on a side.
+    TooWide { width: u32, height: u32, max: u32 },
+    /// The format's signature is there but its structure is broken (what is wrong).
+    Corrupt(String),
+}
+
+impl AssetError {
+    /// The message for `wasgo.last_error`, naming the function and saying what to do.
+    pub fn message(&self, kind: AssetKind) -> String {
+        let f = kind.function();
+        match self {
+            AssetError::Empty => format!("`{f}` was given no bytes; pass the file's contents"),
+            AssetError::TooLarge { len, max } => format!(
+                "`{f}`: the data is {} KiB, over the game's limit of {} KiB (`wasgo/limits/asset_kb`); make the asset smaller",
+                len.div_ceil(1024),
+                max / 1024
+            ),
+            AssetError::UnknownFormat => format!(
+                "`{f}`: the data is not {}; pass the file's bytes unchanged",
+                expected(kind)
+            ),
+            AssetError::TooWide { width, height, max } => format!(
+                "`{f}`: the image is {width} x {height} pixels, over the game's limit of {max} on a side (`wasgo/limits/texture_max_px`); scale it down"
+            ),
+            AssetError::Corrupt(why) => format!(
+                "`{f}`: the data looks like {} but is corrupt ({why}); pass an intact file",
+                expected(kind)
+            ),
+        }
+    }
+}
+
+impl fmt::Display for AssetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message(AssetKind::Texture))
+    }
+}
+
+fn expected(kind: AssetKind) -> &'static str {
+    match kind {
+        AssetKind::Texture => "a PNG, JPEG, WebP or SVG image",
+        AssetKind::Audio => "an Ogg Vorbis, WAV or MP3 sound",
+        AssetKind::Font => "a TrueType or OpenType font (TTF/OTF)",
+    }
+}
+
+/// Decides what `bytes` are, for an asset of `kind`, within `limits`.
+///
+/// # Errors
+/// See [`AssetError`].
+pub fn sniff(kind: AssetKind, bytes: &[u8], limits: AssetLimits) -> Result<AssetInfo, AssetError> {
+    if bytes.is_empty() {
+        return Err(AssetError::Empty);
+    }
+    if bytes.len() > limits.max_bytes {
+        return Err(AssetError::TooLarge {
+            len: bytes.len(),
+            max: limits.max_bytes,
+        });
+    }
+    let info = match kind {
+        AssetKind::Texture => image(bytes)?,
+        AssetKind::Audio => AssetInfo {
+            format: audio(bytes)?,
+            size: None,
+        },
+        AssetKind::Font => {
+            font(bytes)?;
+            AssetInfo {
+                format: AssetFormat::Font,
+                size: None,
+            }
+        }
+    };
+    if let Some((width, height)) = info.size {
+        if width == 0 || height == 0 {
+            return Err(AssetError::Corrupt(format!(
+                "it declares a size of {width} x {height}"
+            )));
+        }
+        if width > limits.max_side_px || height > limits.max_side_px {
+            return Err(AssetError::TooWide {
+                width,
+                height,
+                max: limits.max_side_px,
+            });
+        }
+    }
+    Ok(info)
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u32> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?) as u32)
+}
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+fn le16(b: &[u8], at: usize) -> Option<u32> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?) as u32)
+}
+fn le24(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at + 3)?;
+    Some(s[0] as u32 | (s[1] as u32) << 8 | (s[2] as u32) << 16)
+}
+fn le32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn corrupt(why: &str) -> AssetError {
+    AssetError::Corrupt(why.to_string())
+}
+
+fn image(b: &[u8]) -> Result<AssetInfo, AssetError> {
+    let sized = |format, w: Option<u32>, h: Option<u32>, why: &str| match (w, h) {
+        (Some(w), Some(h)) => Ok(AssetInfo {
+            format,
+            size: Some((w, h)),
+        }),
+        _ => Err(corrupt(why)),
+    };
+    if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        if b.get(12..16) != Some(b"IHDR") {
+            return Err(corrupt("its first chunk is not `IHDR`"));
+        }
+        return sized(
+            AssetFormat::Png,
+            be32(b, 16),
+            be32(b, 20),
+            "its header is cut short",
+        );
+    }
+    if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        let (w, h) = jpeg_size(b).ok_or_else(|| corrupt("it has no frame header"))?;
+        return sized(AssetFormat::Jpeg, Some(w), Some(h), "");
+    }
+    if b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WEBP") {
+        let (w, h) = webp_size(b)
+            .ok_or_else(|| corrupt("its first chunk is not a VP8, VP8L or VP8X header"))?;
+        return sized(AssetFormat::WebP, Some(w), Some(h), "");
+    }
+    if let Some(size) = svg_size(b)? {
+        return Ok(AssetInfo {
+            format: AssetFormat::Svg,
+            size: Some(size),
+        });
+    }
+    Err(AssetError::UnknownFormat)
+}
+
+/// The size in the first SOF segment of a JPEG.
+fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
+    let mut i = 2;
+    while i + 4 <= b.len() {
+        if b[i] != 0xFF {
+            return None;
+        }
+        let marker = b[i + 1];
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        if marker == 0x01 || (0xD0..=0xD9).contains(&marker) {
+            i += 2; // no length
+            continue;
+        }
+        let len = be16(b, i + 2)? as usize;
+        if len < 2 {
+            return None;
+        }
+        let is_sof = (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if is_sof {
+            return Some((be16(b, i + 7)?, be16(b, i + 5)?));
+        }
+        i += 2 + len;
+    }
+    None
+}
+
+/// The canvas size of a WebP (lossy, lossless or extended).
+fn webp_size(b: &[u8]) -> Option<(u32, u32)> {
+    match b.get(12..16)? {
+        b"VP8 " => {
+            if b.get(23..26)? != [0x9D, 0x01, 0x2A] {
+                return None;
+            }
+            Some((le16(b, 26)? & 0x3FFF, le16(b, 28)? & 0x3FFF))
+        }
+        b"VP8L" => {
+            if *b.get(20)? != 0x2F {
+                return None;
+            }
+            let bits = le32(b, 21)?;
+            Some(((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
+        }
+        b"VP8X" => Some((le24(b, 24)? + 1, le24(b, 27)? + 1)),
+        _ => None,
+    }
+}
+
+/// The size an SVG renders at (its `width`/`height`, else its `viewBox`); `None` when the
+/// bytes are not an SVG document.
+fn svg_size(b: &[u8]) -> Result<Option<(u32, u32)>, AssetError> {
+    let Ok(text) = std::str::from_utf8(b) else {
+        return Ok(None);
+    };
+    let head = text.trim_start_matches('\u{feff}').trim_start();
+    if !(head.starts_with("<?xml") || head.starts_with("<svg") || head.starts_with("<!--")) {
+        return Ok(None);
+    }
+    let Some(start) = text.find("<svg") else {
+        return Ok(None);
+    };
+    let tag_end = text[start..]
+        .find('>')
+        .ok_or_else(|| corrupt("its `<svg` tag is never closed"))?;
+    let tag = &text[start..start + tag_end];
+    let length = |name: &str| -> Result<Option<f64>, AssetError> {
+        let Some(value) = attribute(tag, name) else {
+            return Ok(None);
+        };
+        let number = value.trim().trim_end_matches("px");
+        number.parse::<f64>().map(Some).map_err(|_| {
+            corrupt(&format!(
+                "its `{name}` is `{value}`; WasGo accepts plain pixel sizes"
+            ))
+        })
+    };
+    let (w, h) = match (length("width")?, length("height")?) {
+        (Some(w), Some(h)) => (w, h),
+        _ => {
+            let view = attribute(tag, "viewBox").ok_or_else(|| {
+                corrupt("it declares neither `width` and `height` nor a `viewBox`")
+            })?;
+            let parts: Vec<f64> = view
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|s| !s.is_empty())
+                .filter_map(|s| s.parse().ok())
+                .collect();
+            match parts[..] {
+                [_, _, w, h] => (w, h),
+                _ => return Err(corrupt(&format!("its `viewBox` is `{view}`"))),
+            }
+        }
+    };
+    if !(w.is_finite() && h.is_finite()) || w < 0.0 || h < 0.0 {
+        return Err(corrupt("it declares a size that is not a positive number"));
+    }
+    Ok(Some((
+        w.ceil().min(u32::MAX as f64) as u32,
+        h.ceil().min(u32::MAX as f64) as u32,
+    )))
+}
+
+/// The value of `name="..."` (or `'...'`) inside a tag.
+fn attribute<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    let mut rest = tag;
+    while let Some(at) = rest.find(name) {
+        let before_ok = rest[..at].ends_with(|c: char| c.is_whitespace());
+        let after = rest[at + name.len()..].trim_start();
+        if before_ok {
+            if let Some(after) = after.strip_prefix('=') {
+                let after = after.trim_start();
+                let quote = after.chars().next()?;
+                if quote == '"' || quote == '\'' {
+                    let body = &after[1..];
+                    return body.find(quote).map(|end| &body[..end]);
+                }
+            }
+        }
+        rest = &rest[at + name.len()..];
+    }
+    None
+}
+
+fn audio(b: &[u8]) -> Result<AssetFormat, AssetError> {
+    if b.starts_with(b"OggS") {
+        // The first page carries the codec's identification header.
+        let first_page = &b[..b.len().min(512)];
+        if first_page.windows(7).any(|w| w == b"\x01vorbis") {
+            return Ok(AssetFormat::OggVorbis);
+        }
+        return Err(corrupt("it is an Ogg file whose first stream is not Vorbis (Opus and others are not supported)"));
+    }
+    if b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WAVE") {
+        if b.get(12..16) != Some(b"fmt ") && !b.windows(4).take(256).any(|w| w == b"fmt ") {
+            return Err(corrupt("it has no `fmt ` chunk"));
+        }
+        return Ok(AssetFormat::Wav);
+    }
+    if b.starts_with(b"ID3") || (b.len() >= 2 && b[0] == 0xFF && b[1] & 0xE0 == 0xE0) {
+        return Ok(AssetFormat::Mp3);
+    }
+    Err(AssetError::UnknownFormat)
+}
+
+/// Checks a TrueType/OpenType table directory: every table inside the file, the tables every
+/// font needs present, and outlines (`glyf` + `loca`, or `CFF `/`CFF2`).
+fn font(b: &[u8]) -> Result<(), AssetError> {
+    let version = b.get(0..4).ok_or(AssetError::UnknownFormat)?;
+    if !matches!(version, [0, 1, 0, 0] | b"OTTO" | b"true") {
+        return Err(AssetError::UnknownFormat);
+    }
+    let tables = be16(b, 4).ok_or_else(|| corrupt("its header is cut short"))? as usize;
+    if tables == 0 || tables > 512 {
+        return Err(corrupt(&format!("it claims {tables} tables")));
+    }
+    let mut tags = Vec::with_capacity(tables);
+    for t in 0..tables {
+        let at = 12 + t * 16;
+        let tag = b
+            .get(at..at + 4)
+            .ok_or_else(|| corrupt("its table directory is cut short"))?;
+        let offset = be32(b, at + 8).ok_or_else(|| corrupt("its table directory is cut short"))?;
+        let length = be32(b, at + 12).ok_or_else(|| corrupt("its table directory is cut short"))?;
+        if offset as u64 + length as u64 > b.len() as u64 {
+            return Err(corrupt(&format!(
+                "its `{}` table reaches past the end of the file",
+                String::from_utf8_lossy(tag)
+            )));
+        }
+        tags.push(tag);
+    }
+    let has = |t: &[u8]| tags.contains(&t);
+    for needed in [&b"cmap"[..], b"head", b"hhea", b"hmtx", b"maxp"] {
+        if !has(needed) {
+            return Err(corrupt(&format!(
+                "it has no `{}` table",
+                String::from_utf8_lossy(needed)
+            )));
+        }
+    }
+    if !((has(b"glyf") && has(b"loca")) || has(b"CFF ") || has(b"CFF2")) {
+        return Err(corrupt("it has no glyph outlines (`glyf` or `CFF `)"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: AssetLimits = AssetLimits {
+        max_bytes: 1 << 20,
+        max_side_px: 4096,
+    };
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        b.extend_from_slice(&w.to_be_bytes());
+        b.extend_from_slice(&h.to_be_bytes());
+        b.extend_from_slice(&[8, 6, 0, 0, 0]);
+        b
+    }
+
+    #[test]
+    fn images_are_recognised_by_their_signature_with_their_size() {
+        let info = sniff(AssetKind::Texture, &png(16, 8), LIMITS).unwrap();
+        assert_eq!((info.format, info.size), (AssetFormat::Png, Some((16, 8))));
+        // JPEG: SOI, an APP0 segment, then SOF0 with height 20, width 30.
+        let jpeg = [
+            0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xC0, 0, 11, 8, 0, 20, 0, 30, 3,
+        ];
+        let info = sniff(AssetKind::Texture, &jpeg, LIMITS).unwrap();
+        assert_eq!(
+            (info.format, info.size),
+            (AssetFormat::Jpeg, Some((30, 20)))
+        );
+        let mut webp = b"RIFF\0\0\0\0WEBPVP8L\0\0\0\0\x2f".to_vec();
+        webp.extend_from_slice(&((9u32) | (4u32 << 14)).to_le_bytes());
+        let info = sniff(AssetKind::Texture, &webp, LIMITS).unwrap();
+        assert_eq!((info.format, info.size), (AssetFormat::WebP, Some((10, 5))));
+        let svg = br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="64" height="32px"></svg>"#;
+        let info = sniff(AssetKind::Texture, svg, LIMITS).unwrap();
+        assert_eq!((info.format, info.size), (AssetFormat::Svg, Some((64, 32))));
+        let svg = br#"<svg viewBox="0 0 100 50"/>"#;
+        assert_eq!(
+            sniff(AssetKind::Texture, svg, LIMITS).unwrap().size,
+            Some((100, 50))
+        );
+    }
+
+    #[test]
+    fn declared_bombs_and_oversized_data_are_refused_before_decoding() {
+        assert_eq!(
+            sniff(AssetKind::Texture, &png(60000, 60000), LIMITS),
+            Err(AssetError::TooWide {
+                width: 60000,
+                height: 60000,
+                max: 4096
+            })
+        );
+        let svg = br#"<svg width="100000" height="10"/>"#;
+        assert!(matches!(
+            sniff(AssetKind::Texture, svg, LIMITS),
+            Err(AssetError::TooWide { .. })
+        ));
+        let big = vec![0u8; (1 << 20) + 1];
+        assert_eq!(
+            sniff(AssetKind::Audio, &big, LIMITS),
+            Err(AssetError::TooLarge {
+                len: (1 << 20) + 1,
+                max: 1 << 20
+            })
+        );
+        assert_eq!(sniff(AssetKind::Font, &[], LIMITS), Err(AssetError::Empty));
+        let e = sniff(AssetKind::Texture, &png(60000, 1), LIMITS)
+            .unwrap_err()
+            .message(AssetKind::Texture);
+        assert!(
+            e.contains("`wasgo.texture_from_bytes`") && e.contains("`wasgo/limits/texture_max_px`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn other_and_broken_data_is_refused_with_what_was_expected() {
+        for junk in [
+            &b"GIF89a........"[..],
+            b"hello",
+            b"\x89PNG\r\n\x1a\n\0\0\0\x0dIDAT",
+        ] {
+            let e = sniff(AssetKind::Texture, junk, LIMITS).unwrap_err();
+            assert!(
+                matches!(e, AssetError::UnknownFormat | AssetError::Corrupt(_)),
+                "{e:?}"
+            );
+            assert!(e
+                .message(AssetKind::Texture)
+                .contains("PNG, JPEG, WebP or SVG"));
+        }
+        assert_eq!(
+            sniff(AssetKind::Texture, &png(0, 4), LIMITS).unwrap_err(),
+            corrupt("it declares a size of 0 x 4")
+        );
+        assert!(matches!(
+            sniff(
+                AssetKind::Texture,
+                b"<svg width=\"50%\" height=\"1\">",
+                LIMITS
+            ),
+            Err(AssetError::Corrupt(_))
+        ));
+        assert_eq!(
+            sniff(AssetKind::Audio, b"not a sound", LIMITS),
+            Err(AssetError::UnknownFormat)
+        );
+        assert!(matches!(
+            sniff(AssetKind::Audio, b"OggS\0\x02........\x01opus", LIMITS),
+            Err(AssetError::Corrupt(_))
+        ));
+        assert_eq!(
+            sniff(AssetKind::Audio, b"OggS\0\x02\x01vorbis", LIMITS)
+                .unwrap()
+                .format,
+            AssetFormat::OggVorbis
+        );
+        assert_eq!(
+            sniff(AssetKind::Audio, b"RIFF\0\0\0\0WAVEfmt ", LIMITS)
+                .unwrap()
+                .format,
+            AssetFormat::Wav
+        );
+        assert_eq!(
+            sniff(AssetKind::Audio, b"ID3\x04", LIMITS).unwrap().format,
+            AssetFormat::Mp3
+        );
+    }
+
+    #[test]
+    fn fonts_need_an_intact_table_directory_with_outlines() {
+        fn font_with(tags: &[&[u8; 4]], table_len: u32) -> Vec<u8> {
+            let mut b = vec![0, 1, 0, 0];
+            b.extend_from_slice(&(tags.len() as u16).to_be_bytes());
+            b.extend_from_slice(&[0; 6]);
+            let data_at = 12 + tags.len() as u32 * 16;
+            for tag in tags {
+                b.extend_from_slice(*tag);
+                b.extend_from_slice(&[0; 4]);
+                b.extend_from_slice(&data_at.to_be_bytes());
+                b.extend_from_slice(&table_len.to_be_bytes());
+            }
+            b.extend_from_slice(&[0; 8]);
+            b
+        }
+        let full: [&[u8; 4]; 7] = [
+            b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"glyf", b"loca",
+        ];
+        assert!(sniff(AssetKind::Font, &font_with(&full, 8), LIMITS).is_ok());
+        let e = sniff(AssetKind::Font, &font_with(&full, 9), LIMITS).unwrap_err();
+        assert!(
+            matches!(&e, AssetError::Corrupt(w) if w.contains("past the end")),
+            "{e:?}"
+        );
+        let e = sniff(AssetKind::Font, &font_with(&full[..5], 8), LIMITS).unwrap_err();
+        assert!(
+            matches!(&e, AssetError::Corrupt(w) if w.contains("outlines")),
+            "{e:?}"
+        );
+        assert_eq!(
+            sniff(AssetKind::Font, b"wOFF\0\0", LIMITS),
+            Err(AssetError::UnknownFormat)
+        );
+        let e = sniff(AssetKind::Font, &[0, 1, 0, 0, 0, 3, 0, 0], LIMITS).unwrap_err();
+        assert!(
+            e.message(AssetKind::Font).contains("TrueType or OpenType"),
+            "{e:?}"
+        );
+    }
+}

@@ -1,0 +1,309 @@
+//! Objects a mod creates (`wasgo.new`, and the resources it makes from bytes), owned by its
+//! instance. Main thread only.
+//!
+//! Ownership is what lets a mod add to the game without leaving a mess behind:
+//!
+//! - every object an instance creates is recorded here and counted against
+//!   `wasgo/limits/max_objects_per_mod` ([`Limits::DEFAULT_MAX_OBJECTS_PER_MOD`]); past it,
+//!   creating answers `ErrorCode::Busy` (-7) with a message naming the setting;
+//! - nodes are recorded by id (the list never keeps one alive: a node the game or the mod frees
+//!   simply stops counting); resources are held strongly, so what the mod made lives while the
+//!   mod may still use it;
+//! - when the instance ends (trap, kill, exit, its node freed) [`CreatedObjects::release_all`]
+//!   queues every owned node that still exists for deletion and drops the resources (which then
+//!   live on only where the game or an adopted node uses them), audio players are stopped and
+//!   the tweens the mod made are killed; `queue_free` defers the deletion
+//!   to the end of the frame, so no game code runs inside the release and a node busy in a
+//!   signal handler is never freed under it;
+//! - the game keeps an object past the instance with `WasmScript.adopt(object)`
+//!   ([`CreatedObjects::adopt`]): from then on the mod reaches it like any game object (reach
+//!   and the allowlist apply).
+//!
+//! Owned objects are exempt from reach (an owned node is the mod's own, also before it is in the
+//! tree), and they are the only nodes the tree-changing calls accept: [`check_tree_call`] lets
+//! `add_child(child)` through only for an owned, parentless `child` (the parent being any node
+//! the mod holds: in its reach or owned), `remove_child(child)` only for an owned `child`, and
+//! `queue_free()` only on an owned node.
+
+use godot::classes::{ClassDb, Node, Object, RefCounted, Tween};
+use godot::prelude::*;
+use std::collections::HashMap;
+use wasgo_catalog::ErrorCode;
+use wasgo_core::{Limits, ObjectError, SafetyLevel};
+
+/// The methods whose target or argument must be owned by the calling instance.
+pub const TREE_METHODS: [&str; 3] = ["add_child", "remove_child", "queue_free"];
+
+/// The player classes whose sound is stopped before they are freed.
+const AUDIO_PLAYERS: [&str; 3] = [
+    "AudioStreamPlayer",
+    "AudioStreamPlayer2D",
+    "AudioStreamPlayer3D",
+];
+
+/// What the instance holds of one owned object.
+enum Held {
+    /// A node or another manually managed object: by id only.
+    ById,
+    /// A resource (RefCounted): held strongly until the instance ends or lets it go.
+    Strong(#[allow(dead_code)] Gd<RefCounted>),
+}
+
+/// The objects one instance created and still owns.
+#[derive(Default)]
+pub struct CreatedObjects {
+    owned: HashMap<InstanceId, Held>,
+    /// The memory each asset the mod made takes, while the asset lives (also after the mod let
+    /// it go: it still takes the memory where the game uses it).
+    asset_bytes: HashMap<InstanceId, usize>,
+}
+
+impl CreatedObjects {
+    /// Whether the instance owns the object `id`.
+    pub fn owns(&self, id: InstanceId) -> bool {
+        self.owned.contains_key(&id)
+    }
+
+    /// The owned objects that still exist (for `WasmScript.get_owned_objects`).
+    pub fn live_objects(&mut self) -> Vec<Gd<Object>> {
+        self.prune();
+        self.owned
+            .keys()
+            .filter_map(|id| Gd::<Object>::try_from_instance_id(*id).ok())
+            .collect()
+    }
+
+    /// Refuses a new object when the instance already owns `cap` live ones.
+    ///
+    /// # Errors
+    /// `ErrorCode::Busy` with a message naming the limit and what to do.
+    pub fn check_room(&mut self, cap: usize, what: &str) -> Result<(), ObjectError> {
+        if self.owned.len() >= cap {
+            self.prune();
+        }
+        if self.owned.len() >= cap {
+            return Err(ObjectError::failed(
+                ErrorCode::Busy.code(),
+                format!(
+                    "{what} refused: this mod already owns {cap} objects, the most `wasgo/limits/max_objects_per_mod` allows; free some (`queue_free`) or release resource handles before creating more"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses an asset of `cost` bytes when the instance's live assets already take so much
+    /// that it would pass `budget` (`wasgo/limits/assets_mb`).
+    ///
+    /// # Errors
+    /// `ErrorCode::Busy` naming the setting and the figures.
+    pub fn check_asset_budget(
+        &mut self,
+        cost: usize,
+        budget: usize,
+        function: &str,
+    ) -> Result<(), ObjectError> {
+        self.asset_bytes
+            .retain(|id, _| Gd::<Object>::try_from_instance_id(*id).is_ok());
+        let live: usize = self.asset_bytes.values().sum();
+        if live.saturating_add(cost) > budget {
+            return Err(ObjectError::failed(
+                ErrorCode::Busy.code(),
+                format!(
+                    "`{function}` refused: this mod's images, sounds and fonts already take {} KiB and this one would take {} KiB more, over the game's {} MiB (`wasgo/limits/assets_mb`); let go of some (release their handles and stop using them) or use smaller assets",
+                    live / 1024,
+                    cost.div_ceil(1024),
+                    budget >> 20
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records the memory a new asset takes.
+    pub fn track_asset(&mut self, obj: &Gd<Object>, cost: usize) {
+        self.asset_bytes.insert(obj.instance_id(), cost);
+    }
+
+    /// Records a new object as owned.
+    pub fn track(&mut self, obj: &Gd<Object>) {
+        let held = match obj.clone().try_cast::<RefCounted>() {
+            Ok(strong) => Held::Strong(strong),
+            Err(_) => Held::ById,
+        };
+        self.owned.insert(obj.instance_id(), held);
+    }
+
+    /// The mod released its handle to `id`: an owned resource is let go (it lives on where the
+    /// game uses it); nodes stay owned (they are freed with the instance or by `queue_free`).
+    pub fn forget_resource(&mut self, id: InstanceId) {
+        if matches!(self.owned.get(&id), Some(Held::Strong(_))) {
+            self.owned.remove(&id);
+        }
+    }
+
+    /// Gives the object `id` to the game; false when the instance does not own it.
+    pub fn adopt(&mut self, id: InstanceId) -> bool {
+        self.owned.remove(&id).is_some()
+    }
+
+    /// Frees what the instance still owns: nodes are queued for deletion (at the end of the
+    /// frame, so no game code runs here), other manually managed objects are freed, resources
+    /// are dropped.
+    pub fn release_all(&mut self) {
+        for (id, held) in self.owned.drain() {
+            if let Held::Strong(resource) = &held {
+                // A tween the mod made stops with it (the tree would otherwise run it on).
+                if let Ok(mut tween) = resource.clone().try_cast::<Tween>() {
+                    tween.kill();
+                }
+                continue;
+            }
+            if let Held::ById = held {
+                let Ok(obj) = Gd::<Object>::try_from_instance_id(id) else {
+                    continue;
+                };
+                match obj.try_cast::<Node>() {
+                    Ok(mut node) => {
+                        if AUDIO_PLAYERS.iter().any(|c| node.is_class(*c)) {
+                            // Stopped now, so the audio thread lets go of the sound before the
+                            // node is deleted.
+                            node.call("stop", &[]);
+                        }
+                        if !node.is_queued_for_deletion() {
+                            node.queue_free();
+                        }
+                    }
+                    // Only level 3 can create such objects (the allowlist marks nodes and
+                    // resources only); nothing else refers to them by design.
+                    Err(obj) => obj.free(),
+                }
+            }
+        }
+    }
+
+    /// Drops the entries of nodes that were freed.
+    fn prune(&mut self) {
+        self.owned.retain(|id, held| match held {
+            Held::Strong(_) => true,
+            Held::ById => Gd::<Object>::try_from_instance_id(*id).is_ok(),
+        });
+    }
+}
+
+/// Creates an object of `class` for an instance at `level`; `allowed(class)` says whether the
+/// allowlist marks it instantiable (asked only at levels 1 and 2). The caller records it as owned
+/// (after [`CreatedObjects::check_room`]) and makes its handle.
+///
+/// # Errors
+/// -1 for a class Godot does not have; -3 for one the mod may not create, naming what to do.
+pub fn instantiate(
+    level: SafetyLevel,
+    class: &str,
+    allowed: impl FnOnce(&StringName) -> bool,
+) -> Result<Gd<Object>, ObjectError> {
+    let db = ClassDb::singleton();
+    let name = StringName::from(class);
+    if !db.class_exists(&name) {
+        return Err(ObjectError::failed(
+            ErrorCode::NotFound.code(),
+            format!("`wasgo.new`: there is no class `{class}`; check the spelling (class names are case-sensitive, e.g. `Sprite2D`)"),
+        ));
+    }
+    if level != SafetyLevel::Unsafe && !allowed(&name) {
+        return Err(ObjectError::failed(
+            ErrorCode::InvalidArgument.code(),
+            format!("`wasgo.new`: `{class}` is not instantiable by mods at safety level {level}; the allowlist must mark it `instantiable = true` (the game can add a `[{class}]` section to `addons/wasgo/allowlist.cfg` or a file in `wasgo/safety/allowlist_files`)"),
+        ));
+    }
+    if !db.can_instantiate(&name) {
+        return Err(ObjectError::failed(
+            ErrorCode::InvalidArgument.code(),
+            format!("`wasgo.new`: `{class}` cannot be instantiated (it is abstract or a singleton); create one of its concrete subclasses"),
+        ));
+    }
+    db.instantiate(&name).try_to::<Gd<Object>>().map_err(|_| {
+        ObjectError::failed(
+            ErrorCode::CallFailed.code(),
+            format!("`wasgo.new`: Godot did not create a `{class}`"),
+        )
+    })
+}
+
+/// The per-instance cap on owned objects now (`wasgo/limits/max_objects_per_mod`).
+pub fn cap() -> usize {
+    crate::settings::positive(
+        crate::settings::MAX_OBJECTS_PER_MOD,
+        Limits::DEFAULT_MAX_OBJECTS_PER_MOD as i64,
+    ) as usize
+}
+
+/// Checks a call of one of [`TREE_METHODS`] on `target` (a node the mod holds) with `args`:
+/// the node it adds, removes or frees must be owned by the instance. Level 3 may call them on
+/// anything.
+///
+/// # Errors
+/// -3 naming the rule the call broke and what to do instead.
+pub fn check_tree_call(
+    created: &CreatedObjects,
+    level: SafetyLevel,
+    target: &Gd<Object>,
+    method: &str,
+    args: &VarArray,
+) -> Result<(), ObjectError> {
+    if level == SafetyLevel::Unsafe {
+        return Ok(());
+    }
+    let refuse = |why: String| Err(ObjectError::failed(ErrorCode::InvalidArgument.code(), why));
+    let Ok(target_node) = target.clone().try_cast::<Node>() else {
+        return refuse(format!(
+            "`{method}` is a Node method, and `{}` is not a Node",
+            target.get_class()
+        ));
+    };
+    if method == "queue_free" {
+        if !created.owns(target.instance_id()) {
+            return refuse(format!("`queue_free` refused: the mod may free only the nodes it created (`wasgo.new`), and `{}` is the game's", target_node.get_name()));
+        }
+        return Ok(());
+    }
+    let child = args
+        .get(0)
+        .and_then(|v| v.try_to::<Option<Gd<Node>>>().ok().flatten());
+    let Some(child) = child else {
+        return refuse(format!(
+            "`{method}` takes the child node's handle as its first argument"
+        ));
+    };
+    if !created.owns(child.instance_id()) {
+        return refuse(format!("`{method}` refused: the mod may add and remove only the nodes it created (`wasgo.new`), and `{}` is the game's", child.get_name()));
+    }
+    if method == "remove_child" {
+        if child.get_parent().as_ref() != Some(&target_node) {
+            return refuse(format!(
+                "`remove_child` refused: `{}` is not a child of `{}`",
+                child.get_name(),
+                target_node.get_name()
+            ));
+        }
+        return Ok(());
+    }
+    // add_child(child, force_readable_name = false): the third parameter (`internal`) would hide
+    // the node from the game's child lists.
+    if args.len() > 2 {
+        return refuse("`add_child` takes at most `child` and `force_readable_name` from a mod (internal children are the game's)".to_string());
+    }
+    if child.get_parent().is_some() {
+        return refuse(format!(
+            "`add_child` refused: `{}` already has a parent; `remove_child` it first",
+            child.get_name()
+        ));
+    }
+    if child == target_node || child.is_ancestor_of(&target_node) {
+        return refuse(format!(
+            "`add_child` refused: `{}` cannot be added under itself or its own descendant",
+            child.get_name()
+        ));
+    }
+    Ok(())
+}

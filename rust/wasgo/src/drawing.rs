@@ -1,0 +1,182 @@
+//! Drawing by mods on the CanvasItems they own. Main thread only.
+//!
+//! Godot accepts `draw_*` calls only while a CanvasItem handles its `draw` notification, and a
+//! mod's `native_callback` for the `draw` signal runs after that (signals are delivered after
+//! the entry that fired them, never by re-entering the mod from inside the engine). So a mod's
+//! drawing is recorded and replayed:
+//!
+//! - `wasgo.connect(item, "draw", id)` on a CanvasItem the mod owns ([`DrawLists::watch`]) also
+//!   connects a replay callable of WasGo's to the item's `draw` signal;
+//! - while the mod's `native_callback(id)` for that connection runs (between
+//!   [`DrawLists::begin`] and [`DrawLists::end`]), its `draw_line`, `draw_rect`, `draw_circle`,
+//!   `draw_polyline`, `draw_string` and `draw_texture` calls on that item are recorded
+//!   ([`DrawLists::record`]), at most [`MAX_COMMANDS`] per callback passing at most
+//!   [`MAX_POINTS`] points together; at any other time, or on
+//!   another object, they are refused with -3;
+//! - when the callback returns, the recording replaces the item's drawing, and the item is
+//!   redrawn if it changed: the replay callable makes the recorded calls inside Godot's `draw`.
+//!
+//! A mod that animates calls `queue_redraw()` on its item (allowlisted); each redraw delivers
+//! `draw` to it again. The replay callables are disconnected when the instance ends.
+
+use godot::classes::{CanvasItem, Object};
+use godot::prelude::*;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasgo_catalog::ErrorCode;
+use wasgo_core::ObjectError;
+
+/// The drawing methods a mod may call during its item's `draw` callback.
+pub const DRAW_METHODS: [&str; 6] = [
+    "draw_line",
+    "draw_rect",
+    "draw_circle",
+    "draw_polyline",
+    "draw_string",
+    "draw_texture",
+];
+
+/// The most drawing calls one `draw` callback may record.
+pub const MAX_COMMANDS: usize = 4096;
+/// The most points (and colors) the `draw_polyline` calls of one `draw` callback may pass
+/// together.
+pub const MAX_POINTS: usize = 1 << 20;
+
+/// One recorded drawing call.
+type Command = (StringName, VarArray);
+/// An item's committed drawing, shared with its replay callable.
+type Commands = Rc<RefCell<Vec<Command>>>;
+
+/// One instance's drawing state.
+#[derive(Default)]
+pub struct DrawLists {
+    /// Callback id → the item whose `draw` signal it is connected to.
+    callbacks: HashMap<i32, InstanceId>,
+    /// The item whose `draw` callback runs now.
+    current: Option<InstanceId>,
+    pending: Vec<Command>,
+    /// Points and colors `pending` passes.
+    pending_points: usize,
+    committed: HashMap<InstanceId, Commands>,
+    replays: Vec<(InstanceId, Callable)>,
+}
+
+impl DrawLists {
+    /// After `wasgo.connect(item, "draw", callback_id)` on an owned CanvasItem: records the
+    /// callback and connects the item's replay (once per item).
+    pub fn watch(&mut self, item: &Gd<Object>, callback_id: i32) {
+        let Ok(mut canvas) = item.clone().try_cast::<CanvasItem>() else {
+            return;
+        };
+        let id = item.instance_id();
+        self.callbacks.insert(callback_id, id);
+        if self.committed.contains_key(&id) {
+            return;
+        }
+        let commands: Commands = Rc::default();
+        let replayed = commands.clone();
+        let replay = Callable::from_fn("wasgo_draw_replay", move |_args: &[&Variant]| {
+            let Ok(mut item) = Gd::<Object>::try_from_instance_id(id) else {
+                return;
+            };
+            // The list is only read here and only replaced between callbacks.
+            if let Ok(commands) = replayed.try_borrow() {
+                for (method, args) in commands.iter() {
+                    item.callv(method, args);
+                }
+            }
+        });
+        canvas.connect("draw", &replay);
+        self.committed.insert(id, commands);
+        self.replays.push((id, replay));
+    }
+
+    /// The mod's `native_callback(callback_id)` starts: drawing is open on its item if it is a
+    /// `draw` callback.
+    pub fn begin(&mut self, callback_id: i32) {
+        self.current = self.callbacks.get(&callback_id).copied();
+        self.pending.clear();
+        self.pending_points = 0;
+    }
+
+    /// The callback returned: its recording becomes the item's drawing (redrawn if changed).
+    pub fn end(&mut self) {
+        let Some(id) = self.current.take() else {
+            return;
+        };
+        let recorded = std::mem::take(&mut self.pending);
+        let Some(commands) = self.committed.get(&id) else {
+            return;
+        };
+        let Ok(mut commands) = commands.try_borrow_mut() else {
+            return;
+        };
+        if *commands == recorded {
+            return;
+        }
+        *commands = recorded;
+        if let Ok(mut item) = Gd::<CanvasItem>::try_from_instance_id(id) {
+            item.queue_redraw();
+        }
+    }
+
+    /// Records a drawing call on `item` made during its `draw` callback.
+    ///
+    /// # Errors
+    /// -3 outside that callback or on another object; -7 past [`MAX_COMMANDS`].
+    pub fn record(
+        &mut self,
+        item: &Gd<Object>,
+        method: &str,
+        args: VarArray,
+    ) -> Result<(), ObjectError> {
+        if self.current != Some(item.instance_id()) {
+            return Err(ObjectError::failed(
+                ErrorCode::InvalidArgument.code(),
+                format!("`{method}` is allowed only on a CanvasItem the mod created, during the `native_callback` of its `draw` signal (connect `draw` with `wasgo.connect`, then draw there)"),
+            ));
+        }
+        if self.pending.len() >= MAX_COMMANDS {
+            return Err(ObjectError::failed(
+                ErrorCode::Busy.code(),
+                format!("`{method}` refused: one `draw` callback may make at most {MAX_COMMANDS} drawing calls"),
+            ));
+        }
+        let points: usize = args
+            .iter_shared()
+            .map(|a| {
+                a.try_to::<PackedVector2Array>()
+                    .map(|p| p.len())
+                    .or_else(|_| a.try_to::<PackedColorArray>().map(|c| c.len()))
+                    .unwrap_or(0)
+            })
+            .sum();
+        if self.pending_points.saturating_add(points) > MAX_POINTS {
+            return Err(ObjectError::failed(
+                ErrorCode::Busy.code(),
+                format!(
+                    "`{method}` refused: one `draw` callback may pass at most {MAX_POINTS} points"
+                ),
+            ));
+        }
+        self.pending_points += points;
+        self.pending.push((StringName::from(method), args));
+        Ok(())
+    }
+
+    /// Disconnects the replays and drops the recordings (the instance ended).
+    pub fn release_all(&mut self) {
+        for (id, replay) in self.replays.drain(..) {
+            if let Ok(mut item) = Gd::<Object>::try_from_instance_id(id) {
+                if item.is_connected("draw", &replay) {
+                    item.disconnect("draw", &replay);
+                }
+            }
+        }
+        self.committed.clear();
+        self.callbacks.clear();
+        self.pending.clear();
+        self.current = None;
+    }
+}

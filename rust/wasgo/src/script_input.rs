@@ -1,0 +1,60 @@
+//! Input events for mods: an optional `input(event_handle)` export, fed the events the game did
+//! not handle (`WasmScript`'s `_unhandled_input`) when the project setting
+//! `wasgo/safety/input_events` is on (off by default). Main thread only.
+//!
+//! The virtual runs with the node borrowed, so it only schedules the delivery
+//! (`call_deferred`): the mod runs after the game's input handling, with no borrow held, through
+//! [`ScriptCore::enter`] like every entry (budget, kill, re-entry rules). The mod gets a handle to
+//! its own copy of the event, released after the call: reading the allowlisted properties
+//! (`keycode`, `pressed`, `position`, `button_index`, ...) and `is_action_pressed(action)` tells
+//! it what happened, and nothing it does reaches the game's event. Events that arrive while the
+//! mod's `main` holds the instance are not delivered to it.
+
+use crate::objects;
+use crate::script_core::ScriptCore;
+use crate::settings;
+use godot::classes::InputEvent;
+use godot::prelude::*;
+use std::rc::Rc;
+use wasgo_catalog::abi::export;
+use wasmtime::Val;
+
+/// From `WasmScript::unhandled_input`: schedules the delivery of a copy of `event`.
+pub fn on_unhandled_input(core: &Rc<ScriptCore>, event: &Gd<InputEvent>) {
+    if !settings::boolean(settings::INPUT_EVENTS, false) {
+        return;
+    }
+    let Some(instance) = core.instance() else {
+        return;
+    };
+    if !instance.has_export(export::INPUT) {
+        return;
+    }
+    drop(instance);
+    let copy = event.duplicate_resource();
+    let core = core.clone();
+    let deliver = Callable::from_fn("wasgo_input", move |_args: &[&Variant]| {
+        deliver(&core, copy.clone().upcast());
+    });
+    deliver.call_deferred(&[]);
+}
+
+/// Calls the mod's `input` with a handle to `event`.
+fn deliver(core: &Rc<ScriptCore>, event: Gd<Object>) {
+    let (Some(key), Some(instance)) = (core.key.get(), core.instance()) else {
+        return;
+    };
+    if !instance.status().is_live() || instance.is_main_running() {
+        return;
+    }
+    drop(instance);
+    let Some(handle) = objects::lend_handle(key, &event) else {
+        return;
+    };
+    let result = core.enter(export::INPUT, &[Val::I32(handle)]);
+    objects::release_handle(key, handle);
+    core.pump();
+    if let Some(Err(e)) = result {
+        core.set_last_error(e.to_string());
+    }
+}
