@@ -1,0 +1,125 @@
+//! What a mod author sees of mistakes: the findings behind the editor's configuration warnings,
+//! the compile error of a file that is not WebAssembly, and readable trap backtraces.
+
+use std::sync::Arc;
+use std::time::Duration;
+use wasgo_core::diagnose::{diagnose, Finding};
+use wasgo_core::*;
+
+fn runtime() -> Arc<Runtime> {
+    Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap()
+}
+
+/// Imports `wasgo.log` (level 1), `wasgo.file_write` (level 2), a misspelled `wasgo.fle_read`
+/// and a game function; exports `main`, a misspelled `proces` and an unrelated `score`.
+const MISTAKES: &str = r#"(module
+  (import "wasgo" "log" (func (param i32 i32 i32)))
+  (import "wasgo" "file_write" (func (param i32 i32 i32 i32) (result i32)))
+  (import "wasgo" "fle_read" (func (param i32 i32 i32 i32) (result i32)))
+  (import "game" "player_count" (func (result i32)))
+  (memory (export "memory") 1)
+  (func (export "main") (result i32) (i32.const 0))
+  (func (export "proces") (param f64))
+  (func (export "score") (result i32) (i32.const 1)))"#;
+
+#[test]
+fn each_mistake_of_a_module_is_found_at_its_level() {
+    let rt = runtime();
+    let module = rt.compile(MISTAKES.as_bytes(), "mistakes").unwrap();
+    let findings = diagnose(&module, rt.hosts(), SafetyLevel::Safe);
+    assert_eq!(
+        findings,
+        vec![
+            Finding::AboveLevel {
+                import: "wasgo.file_write".into(),
+                needs: SafetyLevel::Wrapped,
+                level: SafetyLevel::Safe,
+            },
+            Finding::UnknownImport {
+                import: "wasgo.fle_read".into()
+            },
+            Finding::MisspelledExport {
+                found: "proces".into(),
+                meant: "process",
+            },
+        ]
+    );
+    let text: Vec<String> = findings.iter().map(|f| f.to_string()).collect();
+    assert!(text[0].contains("needs safety level 2"), "{}", text[0]);
+    assert!(text[2].contains("did you mean `process`?"), "{}", text[2]);
+}
+
+#[test]
+fn an_import_allowed_at_the_level_is_no_finding() {
+    let rt = runtime();
+    let module = rt.compile(MISTAKES.as_bytes(), "mistakes").unwrap();
+    let findings = diagnose(&module, rt.hosts(), SafetyLevel::Wrapped);
+    assert!(
+        !findings
+            .iter()
+            .any(|f| matches!(f, Finding::AboveLevel { .. })),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn an_imported_memory_is_found_as_unsupported() {
+    let rt = runtime();
+    let wat = r#"(module (import "env" "memory" (memory 1)))"#;
+    let module = rt.compile(wat.as_bytes(), "imports_memory").unwrap();
+    let findings = diagnose(&module, rt.hosts(), SafetyLevel::Unsafe);
+    assert_eq!(
+        findings,
+        vec![Finding::UnsupportedImport {
+            import: "env.memory".into(),
+            kind: ImportKind::Memory,
+        }]
+    );
+}
+
+#[test]
+fn a_text_file_is_refused_as_not_a_module_not_as_bad_wat() {
+    let rt = runtime();
+    let err = rt
+        .compile(b"just some notes, renamed to .wasm\n", "notes")
+        .expect_err("refused");
+    assert!(matches!(err, WasgoError::NotWasm { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("`notes` is not a WebAssembly module (no `\\0asm` header)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn trap_backtraces_show_demangled_rust_and_cpp_names() {
+    let rt = runtime();
+    // The WAT `$names` become the module's name section, as rustc and clang write them.
+    let wat = r#"(module
+      (func $_ZN5mover4spin17h0123456789abcdefE unreachable)
+      (func $_Z7computei (call $_ZN5mover4spin17h0123456789abcdefE))
+      (func (export "main") (result i32) (call $_Z7computei) (i32.const 0)))"#;
+    let module = rt.compile(wat.as_bytes(), "mangled").unwrap();
+    let cfg = InstanceConfig {
+        name: "mangled".into(),
+        level: SafetyLevel::Safe,
+        limits: Limits {
+            memory_bytes: 16 << 20,
+            callback_budget: Duration::from_millis(500),
+            main_timeout: None,
+            storage_bytes: 1 << 20,
+            ..Limits::default()
+        },
+        args: vec![],
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: 0,
+        network: Default::default(),
+    };
+    let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
+    let err = inst.call("main", &[]).expect_err("traps");
+    let message = err.to_string();
+    assert!(message.contains("0: mover::spin\n"), "{message}");
+    assert!(message.contains("1: compute(int)\n"), "{message}");
+    assert!(!message.contains("_ZN5mover"), "{message}");
+}
