@@ -123,3 +123,35 @@ fn trap_backtraces_show_demangled_rust_and_cpp_names() {
     assert!(message.contains("1: compute(int)\n"), "{message}");
     assert!(!message.contains("_ZN5mover"), "{message}");
 }
+
+#[test]
+fn memory_in_use_follows_growth_and_is_zero_once_the_instance_ended() {
+    let rt = runtime();
+    let wat = r#"(module
+      (memory 2)
+      (func (export "grow") (drop (memory.grow (i32.const 3))))
+      (func (export "crash") unreachable))"#;
+    let module = rt.compile(wat.as_bytes(), "grows").unwrap();
+    let cfg = InstanceConfig {
+        name: "grows".into(),
+        level: SafetyLevel::Safe,
+        limits: Limits {
+            memory_bytes: 16 << 20,
+            callback_budget: Duration::from_millis(500),
+            main_timeout: None,
+            storage_bytes: 1 << 20,
+            ..Limits::default()
+        },
+        args: vec![],
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: 0,
+        network: Default::default(),
+    };
+    let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
+    assert_eq!(inst.memory_in_use(), 2 * 65536);
+    inst.call("grow", &[]).unwrap();
+    assert_eq!(inst.memory_in_use(), 5 * 65536);
+    inst.call("crash", &[]).expect_err("traps");
+    assert_eq!(inst.memory_in_use(), 0);
+}
