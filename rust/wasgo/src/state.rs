@@ -81,6 +81,8 @@ pub struct MainThreadState {
     pub compiles: Slot,
     /// `reach.rs`: the `reach` of each `WasmScript` that set one.
     pub reach: Slot,
+    /// `file_checks.rs`: the outcome of checking each `.wasm` file, per change of the file.
+    pub file_checks: Slot,
 }
 
 thread_local! {
