@@ -155,3 +155,71 @@ fn memory_in_use_follows_growth_and_is_zero_once_the_instance_ended() {
     inst.call("crash", &[]).expect_err("traps");
     assert_eq!(inst.memory_in_use(), 0);
 }
+
+/// Builds the `traps` test mod (`mods/tests/traps`, kept with debug info) with cargo for
+/// `wasm32-wasip1` and returns its bytes and the line of its `unreachable`.
+fn build_traps_mod() -> (Vec<u8>, usize) {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mods = repo.join("mods");
+    let status = std::process::Command::new(env!("CARGO"))
+        .current_dir(&mods)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip1",
+            "-p",
+            "traps",
+        ])
+        .arg("--target-dir")
+        .arg(mods.join("target"))
+        .status()
+        .expect("cargo runs");
+    assert!(
+        status.success(),
+        "building mods/tests/traps failed (is the `wasm32-wasip1` target installed? `rustup target add wasm32-wasip1`)"
+    );
+    let wasm = std::fs::read(mods.join("target/wasm32-wasip1/release/traps.wasm")).unwrap();
+    let source = std::fs::read_to_string(mods.join("tests/traps/src/main.rs")).unwrap();
+    let line = source
+        .lines()
+        .position(|l| l.contains("// the trap"))
+        .expect("the marked line")
+        + 1;
+    (wasm, line)
+}
+
+#[test]
+fn with_debug_info_a_rust_trap_names_its_source_line() {
+    let (wasm, line) = build_traps_mod();
+    let config = RuntimeConfig {
+        debug_info: true,
+        ..RuntimeConfig::default()
+    };
+    let rt = Runtime::new(config, Hosts::detached()).unwrap();
+    let module = rt.compile(&wasm, "traps").unwrap();
+    let cfg = InstanceConfig {
+        name: "traps".into(),
+        level: SafetyLevel::Safe,
+        limits: Limits {
+            memory_bytes: 16 << 20,
+            callback_budget: Duration::from_millis(2000),
+            main_timeout: None,
+            storage_bytes: 1 << 20,
+            ..Limits::default()
+        },
+        args: vec![],
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: 0,
+        network: Default::default(),
+    };
+    let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
+    let err = inst.call("_start", &[]).expect_err("traps");
+    let message = err.to_string();
+    assert!(message.contains(": traps::fault"), "{message}");
+    assert!(
+        message.contains(&format!("src/main.rs:{line}")),
+        "no `src/main.rs:{line}` in:\n{message}"
+    );
+}
