@@ -119,7 +119,7 @@ impl WasmModule {
 /// Loads `.wasm` files as `WasmModule` resources, so `load("res://mod.wasm")` works and the
 /// editor's FileSystem dock lists them.
 #[derive(GodotClass)]
-#[class(base = ResourceFormatLoader, init, tool)]
+#[class(base = ResourceFormatLoader, init, tool, internal)]
 pub struct WasmModuleLoader {
     base: Base<ResourceFormatLoader>,
 }
