@@ -88,12 +88,12 @@ pub struct WasmScript {
     last_error: PhantomVar<GString>,
     /// Read-only, for the remote inspector: the bytes of linear memory the running instance
     /// holds (what counts against `memory_limit_mb`); 0 when no instance is alive.
-    #[var(get = get_memory_in_use, no_set, usage_flags = [EDITOR, READ_ONLY], hint = NONE, hint_string = "suffix:bytes")]
+    #[var(get = get_memory_in_use, no_set, usage_flags = [EDITOR, READ_ONLY], hint = RANGE, hint_string = "0,1,1,or_greater,suffix:bytes")]
     memory_in_use: PhantomVar<i64>,
     /// Read-only, for the remote inspector: how many microseconds the mod's main-thread calls
     /// (`process`, `physics_process`, signal callbacks, [method call_export], ...) took in the
     /// last complete frame; 0 when it did not run then.
-    #[var(get = get_frame_time_usec, no_set, usage_flags = [EDITOR, READ_ONLY], hint = NONE, hint_string = "suffix:µs")]
+    #[var(get = get_frame_time_usec, no_set, usage_flags = [EDITOR, READ_ONLY], hint = RANGE, hint_string = "0,1,1,or_greater,suffix:µs")]
     frame_time_usec: PhantomVar<i64>,
 
     /// The node's working state; see `script_core.rs`.
