@@ -184,18 +184,21 @@ impl WasmScript {
     #[constant]
     const STATUS_LOADING: i64 = status::LOADING;
 
+    /// Sets [member wasm_file]; in the editor, the configuration warnings follow.
     #[func]
     fn set_wasm_file(&mut self, wasm_file: GString) {
         self.wasm_file = wasm_file;
         self.refresh_warnings();
     }
 
+    /// Sets [member module]; in the editor, the configuration warnings follow.
     #[func]
     fn set_module(&mut self, module: Option<Gd<WasmModule>>) {
         self.module = module;
         self.refresh_warnings();
     }
 
+    /// Sets [member safety_level]; in the editor, the configuration warnings follow.
     #[func]
     fn set_safety_level(&mut self, safety_level: i64) {
         self.safety_level = safety_level;
