@@ -181,6 +181,14 @@ func test_hostile_mod_is_contained_three_ways_while_a_neighbour_goes_on() -> voi
 		expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after %s" % export_name)
 		if export_name == "steal_file":
 			expect_eq(probe.unexposed, [["wasgo.file_write", 1]], "unexposed_call after steal_file")
+		if export_name == "eat_memory" and not probe.traps.is_empty():
+			# Built as the template builds it (name section kept), the backtrace names its frames,
+			# Rust paths demangled.
+			var trace: String = probe.traps[0]
+			expect_contains(trace, "eat_memory", "backtrace of eat_memory")
+			expect_contains(trace, "::", "backtrace of eat_memory (a demangled Rust path)")
+			expect(not trace.contains("<function #"), "a frame without its name: %s" % trace)
+			expect(not trace.contains("_ZN"), "a mangled frame: %s" % trace)
 		await expect_frames_go_on(export_name)
 	add_player("Bo", 0, Vector2.ZERO)
 	await frames(3)

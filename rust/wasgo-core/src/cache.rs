@@ -214,6 +214,14 @@ impl ModuleCache {
             };
             return CompileTicket::ready(name, Err(empty));
         }
+        // Bytes that are neither binary nor WAT get this reason, not a WAT parse error.
+        if let Some(reason) = crate::diagnose::not_wasm(bytes) {
+            let not_wasm = WasgoError::NotWasm {
+                name: name.into(),
+                reason,
+            };
+            return CompileTicket::ready(name, Err(not_wasm));
+        }
         let sha = hex(&Sha256::digest(bytes));
         let mut entries = self.entries.lock();
         if let Some(found) = entries.live.get(&sha).and_then(Weak::upgrade) {

@@ -12,6 +12,11 @@ pub enum WasgoError {
     #[error("`{name}` is not a valid WebAssembly module: {reason}")]
     Compile { name: String, reason: String },
 
+    /// The bytes are neither a binary module (no `\0asm` header) nor WAT text: a file of
+    /// another kind, e.g. a text file renamed `.wasm` (see `diagnose::not_wasm`).
+    #[error("`{name}` is {reason}")]
+    NotWasm { name: String, reason: String },
+
     /// The module cannot be instantiated (e.g. it imports a memory, or its initial memory is
     /// larger than the limit).
     #[error("cannot instantiate `{name}`: {reason}")]

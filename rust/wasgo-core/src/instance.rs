@@ -116,6 +116,8 @@ struct Live {
 
 impl Drop for Live {
     fn drop(&mut self) {
+        // The memory goes with the store.
+        self.store.data().memory_gauge.store(0, Ordering::Relaxed);
         self.ctx.stats.instances.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -174,6 +176,8 @@ pub struct ModInstance {
     export_funcs: Vec<(String, Option<Signature>)>,
     /// The store's HTTP table (gone once the store is).
     http: std::sync::Weak<crate::http::HttpTable>,
+    /// The bytes of linear memory the store holds (see [`ModInstance::memory_in_use`]).
+    memory_gauge: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// The worker thread of `main`; `done` disconnects when the thread has let go of everything.
@@ -216,6 +220,7 @@ impl ModInstance {
             reason,
         })?;
         let kill = KillSwitch::new();
+        let memory_gauge = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let http = Arc::new(crate::http::HttpTable::new(config.network.clone()));
         let http_weak = Arc::downgrade(&http);
         let state = InstanceState {
@@ -232,6 +237,7 @@ impl ModInstance {
             export_buf: String::new(),
             strikes: 0,
             memory_used: 0,
+            memory_gauge: memory_gauge.clone(),
             created: Instant::now(),
             wasi_args: config.args.clone(),
             sandbox: config
@@ -314,6 +320,7 @@ impl ModInstance {
             main,
             export_funcs,
             http: http_weak,
+            memory_gauge,
         };
         // WASI reactors (Rust and C `cdylib`s, Zig libraries) set up their runtime here.
         if this.has_export("_initialize") {
@@ -327,6 +334,13 @@ impl ModInstance {
             this.call("wapc_init", &[])?;
         }
         Ok(this)
+    }
+
+    /// The bytes of linear memory the instance holds now (its memories' current sizes, as
+    /// counted against the memory limit); 0 once it has ended and its memory was freed. Readable
+    /// at any time, also while `main` runs.
+    pub fn memory_in_use(&self) -> usize {
+        self.memory_gauge.load(Ordering::Relaxed)
     }
 
     /// The mod's name.

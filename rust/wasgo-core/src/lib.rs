@@ -32,7 +32,8 @@
 //!    implementations, functions above the level to stubs that trap with `Unexposed` and send
 //!    `UnexposedCall`, unknown or mismatched imports to stubs that trap with `UnresolvedImport`
 //!    and are reported once at instantiation as a `LinkWarning` event.
-//! 7. **[`module`]** (`CompiledModule`, pre-linked per level) and [`cache`] (the module cache:
+//! 7. **[`module`]** (`CompiledModule`, pre-linked per level), [`diagnose`] (what the editor
+//!    warns about before a module runs, and the "not a WebAssembly module" reason) and [`cache`] (the module cache:
 //!    weak entries for modules in use, a bound on unused ones, one compile per key at a time, a
 //!    disk cache, compile size and time limits, background compiles).
 //! 8. **[`instance`]** (`ModInstance`): one running mod: a store behind a mutex, `main` on a
@@ -50,6 +51,7 @@ pub mod bridge;
 pub mod budget;
 pub mod cache;
 pub mod delivery;
+pub mod diagnose;
 pub use wasgo_catalog::catalog;
 pub mod engine;
 mod entry;

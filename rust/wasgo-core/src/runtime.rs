@@ -152,7 +152,8 @@ impl Runtime {
     /// already under way instead of starting another.
     ///
     /// # Errors
-    /// [`WasgoError::Compile`] when the bytes are not a valid module,
+    /// [`WasgoError::NotWasm`] when the bytes are neither a binary module nor WAT text,
+    /// [`WasgoError::Compile`] when they are not a valid module,
     /// [`WasgoError::ModuleTooLarge`] over `max_module_bytes`, [`WasgoError::CompileTimeout`]
     /// after `compile_timeout`.
     pub fn compile(&self, bytes: &[u8], name: &str) -> Result<Arc<CompiledModule>, WasgoError> {

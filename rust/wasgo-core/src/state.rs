@@ -62,6 +62,11 @@ pub struct InstanceState {
     pub(crate) strikes: u32,
     /// Current total of linear memory, for the limiter.
     pub(crate) memory_used: usize,
+    /// `memory_used` for readers outside the store ([`ModInstance::memory_in_use`]), which is
+    /// locked while `main` runs; 0 once the store is gone.
+    ///
+    /// [`ModInstance::memory_in_use`]: crate::instance::ModInstance::memory_in_use
+    pub(crate) memory_gauge: Arc<std::sync::atomic::AtomicUsize>,
     /// When the WASI context was made (WASI's monotonic clock counts from here).
     pub(crate) created: Instant,
     /// `main`'s arguments after the program name.
@@ -125,6 +130,8 @@ impl wasmtime::ResourceLimiter for InstanceState {
             .into_error());
         }
         self.memory_used = after;
+        self.memory_gauge
+            .store(after, std::sync::atomic::Ordering::Relaxed);
         Ok(true)
     }
 

@@ -33,23 +33,92 @@ pub fn describe_trap(name: &str, err: &wasmtime::Error) -> TrapInfo {
         let frames: Vec<String> = bt
             .frames()
             .iter()
-            .take(24)
+            .take(MAX_FRAMES)
             .enumerate()
-            .map(|(i, f)| {
-                let func = f
-                    .func_name()
-                    .map(|n| n.to_string())
-                    .unwrap_or_else(|| format!("<function #{}>", f.func_index()));
-                format!("  {i}: {func}")
-            })
+            .map(|(i, f)| describe_frame(i, f))
             .collect();
         if !frames.is_empty() {
             message.push_str("\nwasm backtrace:\n");
             message.push_str(&frames.join("\n"));
-            if bt.frames().len() > 24 {
-                message.push_str(&format!("\n  ... {} more frames", bt.frames().len() - 24));
+            if bt.frames().len() > MAX_FRAMES {
+                message.push_str(&format!(
+                    "\n  ... {} more frames",
+                    bt.frames().len() - MAX_FRAMES
+                ));
             }
         }
     }
     TrapInfo { kind, message }
+}
+
+/// Frames a trap message lists; the rest are counted.
+const MAX_FRAMES: usize = 24;
+
+/// One backtrace line: `  3: mover::spin` (the name-section name, demangled), followed by
+/// `at src/lib.rs:42:9` for each source location wasmtime found in the module's DWARF (only
+/// with `wasgo/runtime/debug_info` on and a mod built with debug info).
+fn describe_frame(i: usize, frame: &wasmtime::FrameInfo) -> String {
+    let func = frame
+        .func_name()
+        .map(demangle)
+        .unwrap_or_else(|| format!("<function #{}>", frame.func_index()));
+    let mut line = format!("  {i}: {func}");
+    for symbol in frame.symbols() {
+        let Some(file) = symbol.file() else {
+            continue;
+        };
+        line.push_str(&format!("\n       at {file}"));
+        if let Some(n) = symbol.line() {
+            line.push_str(&format!(":{n}"));
+            if let Some(c) = symbol.column() {
+                line.push_str(&format!(":{c}"));
+            }
+        }
+    }
+    line
+}
+
+/// A function name as a person reads it: Rust (legacy and v0 mangling) and C++ (Itanium)
+/// symbols demangled, Rust's trailing hash dropped; any other name as it is.
+pub fn demangle(name: &str) -> String {
+    if let Ok(d) = rustc_demangle::try_demangle(name) {
+        return format!("{d:#}");
+    }
+    if name.starts_with("_Z") {
+        if let Ok(sym) = cpp_demangle::Symbol::new(name) {
+            if let Ok(d) = sym.demangle() {
+                return d;
+            }
+        }
+    }
+    name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::demangle;
+
+    #[test]
+    fn rust_legacy_names_are_demangled_without_their_hash() {
+        assert_eq!(
+            demangle("_ZN5mover4spin17h0123456789abcdefE"),
+            "mover::spin"
+        );
+    }
+
+    #[test]
+    fn rust_v0_names_are_demangled() {
+        assert_eq!(demangle("_RNvCs1234_5mover4spin"), "mover::spin");
+    }
+
+    #[test]
+    fn cpp_names_are_demangled() {
+        assert_eq!(demangle("_Z7computei"), "compute(int)");
+    }
+
+    #[test]
+    fn plain_names_stay_as_they_are() {
+        assert_eq!(demangle("process"), "process");
+        assert_eq!(demangle("_Zgarbage"), "_Zgarbage");
+    }
 }

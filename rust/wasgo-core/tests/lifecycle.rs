@@ -288,7 +288,8 @@ mod compile_limits {
         assert!(hit.is_ready(), "a cached module is ready at once");
         assert!(Arc::ptr_eq(&hit.wait().unwrap(), &module));
         let bad = rt.compile_in_background(b"not wasm", "bad").wait();
-        assert!(matches!(bad, Err(WasgoError::Compile { .. })), "{bad:?}");
+        // Bytes that are neither binary nor WAT are refused before compiling.
+        assert!(matches!(bad, Err(WasgoError::NotWasm { .. })), "{bad:?}");
     }
 }
 

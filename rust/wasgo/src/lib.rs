@@ -10,7 +10,9 @@
 //!   loader), `script.rs` (`WasmScript`), `bench.rs` (`WasgoBench`);
 //! - the script's working state: `script_core.rs` (entries into the mod, the borrow-free
 //!   invariant, re-entrancy), `script_delivery.rs` (events, callbacks, HTTP answers),
-//!   `script_calls.rs` (`call_export`);
+//!   `script_calls.rs` (`call_export`), `file_checks.rs` (configuration warnings and `.wasm`
+//!   file checks, once per change of a file), `frame_time.rs` (a mod's main-thread time per
+//!   frame, for the remote inspector);
 //! - services: `live.rs` (live scripts, the frame driver, the frame budget), `compiles.rs`
 //!   (background compiles polled every frame, the `WasmModuleRequest` awaitable), `permissions.rs`
 //!   (grants and WasGo's dialog, answering through a closure), `own_ui.rs` (WasGo's UI no mod may
@@ -44,6 +46,8 @@ mod cores;
 mod created;
 mod drawing;
 mod engine;
+mod file_checks;
+mod frame_time;
 mod game_calls;
 mod http;
 mod live;

@@ -1,6 +1,7 @@
 //! The `WasmModule` resource and the `.wasm` resource loader. This file holds only the two
 //! classes; the loader's registration is kept by `runtime.rs`.
 
+use crate::file_checks;
 use crate::runtime;
 use godot::classes::{IResourceFormatLoader, ResourceFormatLoader};
 use godot::prelude::*;
@@ -131,7 +132,7 @@ impl WasmModule {
 /// Loads `.wasm` files as `WasmModule` resources, so `load("res://mod.wasm")` works and the
 /// editor's FileSystem dock lists them.
 #[derive(GodotClass)]
-#[class(base = ResourceFormatLoader, init, tool)]
+#[class(base = ResourceFormatLoader, init, tool, internal)]
 pub struct WasmModuleLoader {
     base: Base<ResourceFormatLoader>,
 }
@@ -161,17 +162,23 @@ impl IResourceFormatLoader for WasmModuleLoader {
         _use_sub_threads: bool,
         _cache_mode: i32,
     ) -> Variant {
+        // Checked once per change of the file: the editor loads a dropped file several times,
+        // and a bad one is reported once.
         let path = path.to_string();
-        let bytes = match runtime::read_file(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                runtime::report(e);
-                return godot::global::Error::ERR_FILE_CANT_OPEN.to_variant();
+        match file_checks::check_file(&path) {
+            Ok(compiled) => {
+                WasmModule::from_compiled(compiled, &runtime::name_from_path(&path), &path)
+                    .to_variant()
             }
-        };
-        match WasmModule::compile(&bytes, &runtime::name_from_path(&path), &path) {
-            Some(module) => module.to_variant(),
-            None => godot::global::Error::ERR_FILE_CORRUPT.to_variant(),
+            Err(reason) => {
+                let missing = !godot::classes::FileAccess::file_exists(&path);
+                file_checks::report_once(&path, format!("cannot load `{path}`: {reason}"));
+                if missing {
+                    godot::global::Error::ERR_FILE_CANT_OPEN.to_variant()
+                } else {
+                    godot::global::Error::ERR_FILE_CORRUPT.to_variant()
+                }
+            }
         }
     }
 }

@@ -78,6 +78,11 @@ pub fn report(message: String) {
     with_last_error(|e| *e.0.borrow_mut() = message);
 }
 
+/// Keeps `message` for `get_last_error()` without printing it (a failure printed before).
+pub fn remember(message: String) {
+    with_last_error(|e| *e.0.borrow_mut() = message);
+}
+
 pub fn runtime_or_report() -> Option<Arc<Runtime>> {
     let r = runtime();
     if r.is_none() {

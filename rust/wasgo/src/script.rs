@@ -10,6 +10,7 @@
 //! (`live.rs`, [`WasmScript::enter_tree`]).
 
 use crate::compiles;
+use crate::file_checks;
 use crate::module_res::WasmModule;
 use crate::runtime;
 use crate::script_core::{status, NodeHooks, Resolution, ResolvedModule, ScriptCore, ScriptProps};
@@ -30,18 +31,27 @@ use std::rc::Rc;
 /// within milliseconds. While `main` is not running, the exports `process(delta)` and
 /// `physics_process(delta)` run every frame on the main thread under the callback budget
 /// (`wasgo/limits/callback_budget_ms`). Every signal is emitted on the main thread.
+///
+/// In the editor the node shows configuration warnings for what would go wrong at Play: no file,
+/// a missing file or one that is not WebAssembly, a level above the project's, imports its level
+/// leaves as stubs or that no level provides, and exports one letter away from a callback WasGo
+/// calls (`proces`). In the remote inspector of a running game, [member status],
+/// [member last_error], [member memory_in_use] and [member frame_time_usec] show how it runs.
 #[derive(GodotClass)]
-#[class(base = Node)]
+#[class(base = Node, tool)]
 pub struct WasmScript {
     /// The `.wasm` file to run (`res://` or `user://`). Ignored when [member module] is set.
     #[export(file = "*.wasm")]
+    #[var(set = set_wasm_file)]
     wasm_file: GString,
     /// The compiled module to run; takes precedence over [member wasm_file].
     #[export]
+    #[var(set = set_module)]
     module: Option<Gd<WasmModule>>,
     /// 0 uses the project setting `wasgo/safety/level`; 1 Safe, 2 Safe with wrappers, 3 Unsafe.
     /// A node never runs above the project setting: a higher value is clamped, with a warning.
     #[export(enum = (ProjectSetting = 0, Safe = 1, SafeWithWrappers = 2, Unsafe = 3))]
+    #[var(set = set_safety_level)]
     safety_level: i64,
     /// Instantiate and run `main` when the node is ready.
     #[export]
@@ -68,6 +78,24 @@ pub struct WasmScript {
     #[var(set = set_reach)]
     reach: NodePath,
 
+    /// Read-only, for the remote inspector: one of the STATUS_* constants (see
+    /// [method get_status]).
+    #[var(get = get_status, no_set, usage_flags = [EDITOR, READ_ONLY], hint = ENUM, hint_string = "Idle,Running,Finished,Trapped,Killed,Loading")]
+    status: PhantomVar<i64>,
+    /// Read-only, for the remote inspector: the message of the node's last failure (see
+    /// [method get_last_error]).
+    #[var(get = get_last_error, no_set, usage_flags = [EDITOR, READ_ONLY], hint = MULTILINE_TEXT, hint_string = "")]
+    last_error: PhantomVar<GString>,
+    /// Read-only, for the remote inspector: the bytes of linear memory the running instance
+    /// holds (what counts against `memory_limit_mb`); 0 when no instance is alive.
+    #[var(get = get_memory_in_use, no_set, usage_flags = [EDITOR, READ_ONLY], hint = RANGE, hint_string = "0,1,1,or_greater,suffix:bytes")]
+    memory_in_use: PhantomVar<i64>,
+    /// Read-only, for the remote inspector: how many microseconds the mod's main-thread calls
+    /// (`process`, `physics_process`, signal callbacks, [method call_export], ...) took in the
+    /// last complete frame; 0 when it did not run then.
+    #[var(get = get_frame_time_usec, no_set, usage_flags = [EDITOR, READ_ONLY], hint = RANGE, hint_string = "0,1,1,or_greater,suffix:µs")]
+    frame_time_usec: PhantomVar<i64>,
+
     /// The node's working state; see `script_core.rs`.
     core: Rc<ScriptCore>,
     /// Whether the node's own `ready` signal is connected to [`WasmScript::on_ready`].
@@ -88,6 +116,10 @@ impl INode for WasmScript {
             memory_limit_mb: 0,
             main_timeout_ms: 0,
             reach: NodePath::default(),
+            status: PhantomVar::default(),
+            last_error: PhantomVar::default(),
+            memory_in_use: PhantomVar::default(),
+            frame_time_usec: PhantomVar::default(),
             core: ScriptCore::new(
                 id,
                 NodeHooks {
@@ -130,6 +162,12 @@ impl INode for WasmScript {
     fn unhandled_input(&mut self, event: Gd<InputEvent>) {
         crate::script_input::on_unhandled_input(&self.core, &event);
     }
+
+    /// What would go wrong at Play (see the class description); refreshed when
+    /// [member wasm_file], [member module] or [member safety_level] change.
+    fn get_configuration_warnings(&self) -> PackedStringArray {
+        self.get_setup_warnings()
+    }
 }
 
 #[godot_api]
@@ -153,6 +191,65 @@ impl WasmScript {
     /// compiled ([signal loaded]).
     #[constant]
     const STATUS_LOADING: i64 = status::LOADING;
+
+    /// Sets [member wasm_file]; in the editor, the configuration warnings follow.
+    #[func]
+    fn set_wasm_file(&mut self, wasm_file: GString) {
+        self.wasm_file = wasm_file;
+        self.refresh_warnings();
+    }
+
+    /// Sets [member module]; in the editor, the configuration warnings follow.
+    #[func]
+    fn set_module(&mut self, module: Option<Gd<WasmModule>>) {
+        self.module = module;
+        self.refresh_warnings();
+    }
+
+    /// Sets [member safety_level]; in the editor, the configuration warnings follow.
+    #[func]
+    fn set_safety_level(&mut self, safety_level: i64) {
+        self.safety_level = safety_level;
+        self.refresh_warnings();
+    }
+
+    /// The bytes of linear memory the running instance holds; 0 when none is alive (see
+    /// [member memory_in_use]).
+    #[func]
+    pub fn get_memory_in_use(&self) -> i64 {
+        self.core
+            .instance()
+            .map(|i| i64::try_from(i.memory_in_use()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+
+    /// Microseconds the mod's main-thread calls took in the last complete frame (see
+    /// [member frame_time_usec]).
+    #[func]
+    pub fn get_frame_time_usec(&self) -> i64 {
+        self.core.frame_time.last_frame_usec()
+    }
+
+    /// The configuration warnings the editor shows on this node: what would go wrong at Play
+    /// (no file, a missing file or one that is not WebAssembly, a level above the project's,
+    /// imports the node's level leaves as stubs or that no level provides, an export one letter
+    /// away from a callback WasGo calls). Each says what to do; empty when the node is set up
+    /// right. Reads the project settings as they are now; a file is checked once per change.
+    #[func]
+    pub fn get_setup_warnings(&self) -> PackedStringArray {
+        let inputs = file_checks::WarningInputs {
+            wasm_file: self.wasm_file.to_string(),
+            module: self.module.as_ref().map(|m| {
+                let m = m.bind();
+                (m.mod_name(), m.compiled())
+            }),
+            safety_level: self.safety_level,
+        };
+        file_checks::warnings(&inputs)
+            .iter()
+            .map(|w| GString::from(w.as_str()))
+            .collect()
+    }
 
     #[func]
     fn set_reach(&mut self, reach: NodePath) {
@@ -235,10 +332,10 @@ impl WasmScript {
         Self::core_of(&this).status() == status::RUNNING
     }
 
-    /// One of the STATUS_* constants.
-    #[func(gd_self)]
-    pub fn get_status(this: Gd<Self>) -> i64 {
-        Self::core_of(&this).status()
+    /// One of the STATUS_* constants. (A shared borrow only: it never runs the mod.)
+    #[func]
+    pub fn get_status(&self) -> i64 {
+        self.core.status()
     }
 
     /// Calls the mod's export [param name] on the main thread (under the callback budget) with
@@ -290,9 +387,9 @@ impl WasmScript {
     }
 
     /// The message of the last failure of this node (a refused call, a trap).
-    #[func(gd_self)]
-    pub fn get_last_error(this: Gd<Self>) -> GString {
-        Self::core_of(&this).last_error.borrow().as_str().into()
+    #[func]
+    pub fn get_last_error(&self) -> GString {
+        self.core.last_error.borrow().as_str().into()
     }
 
     /// Grants this mod a permission kind (`files`, `network`); it takes effect at once, also
@@ -366,6 +463,25 @@ impl WasmScript {
         self.core.key.get()
     }
 
+    /// In the editor, asks Godot to read the configuration warnings again, deferred: Godot may
+    /// read them at once, which would bind this node while the setter still holds it.
+    fn refresh_warnings(&mut self) {
+        if Engine::singleton().is_editor_hint() {
+            self.base_mut()
+                .call_deferred("update_configuration_warnings", &[]);
+        }
+    }
+
+    /// The node as messages name it: its path in the tree, else its name.
+    fn label(this: &Gd<Self>) -> String {
+        let node = this.upcast_ref::<Node>();
+        if node.is_inside_tree() {
+            node.get_path().to_string()
+        } else {
+            node.get_name().to_string()
+        }
+    }
+
     /// The node's core (under a bind that ends before this returns).
     /// The node's core: from the main thread's table when it is there (no `bind()`, see
     /// `cores.rs`), else through a bind.
@@ -424,7 +540,7 @@ impl WasmScript {
                     Error::ERR_CANT_OPEN,
                     format!(
                         "`{}` has neither `module` nor `wasm_file` set; point it at a .wasm file",
-                        this.upcast_ref::<Node>().get_name()
+                        Self::label(this)
                     ),
                 );
                 return Resolution::Failed;
@@ -438,7 +554,10 @@ impl WasmScript {
         let Some(compiled) = compiled else {
             core.fail(
                 Error::ERR_CANT_OPEN,
-                format!("the module `{name}` is empty; load or compile it first"),
+                format!(
+                    "`{}`: the module `{name}` is empty; load or compile it first",
+                    Self::label(this)
+                ),
             );
             return Resolution::Failed;
         };
@@ -450,10 +569,11 @@ impl WasmScript {
     /// (the same bytes are in use or were used recently) is answered at once: the mod starts
     /// now, as with [member module].
     fn load_in_background(this: &Gd<Self>, core: &Rc<ScriptCore>, path: &str) -> Resolution {
+        let label = Self::label(this);
         let bytes = match runtime::read_file(path) {
             Ok(bytes) => bytes,
             Err(e) => {
-                core.fail(Error::ERR_CANT_OPEN, e);
+                core.fail(Error::ERR_CANT_OPEN, format!("`{label}`: {e}"));
                 return Resolution::Failed;
             }
         };
@@ -465,7 +585,7 @@ impl WasmScript {
         let ticket = match runtime.compile_in_background(&bytes, &name).try_take() {
             Ok(Ok(compiled)) => return Resolution::Ready(ResolvedModule { name, compiled }),
             Ok(Err(e)) => {
-                core.fail(Error::ERR_CANT_OPEN, e.to_string());
+                core.fail(Error::ERR_CANT_OPEN, format!("`{label}`: {e}"));
                 return Resolution::Failed;
             }
             Err(ticket) => ticket,
@@ -493,7 +613,7 @@ impl WasmScript {
                     }
                     Err(_) => return,
                 },
-                Err(e) => core.fail(Error::ERR_CANT_OPEN, e.to_string()),
+                Err(e) => core.fail(Error::ERR_CANT_OPEN, format!("`{label}`: {e}")),
             };
             core.emit("loaded", &[(error.ord() as i64).to_variant()]);
         });

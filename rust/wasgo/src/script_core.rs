@@ -29,6 +29,7 @@
 //! loop ([`ScriptCore::pump`]): a handler that calls into the mod again raises its events into the
 //! queue the loop is draining, which it drains a bounded number of rounds per frame.
 
+use crate::frame_time::FrameTime;
 use crate::live::{self, LiveScript};
 use crate::objects;
 use crate::permissions;
@@ -133,6 +134,8 @@ pub struct ScriptCore {
     loads: Cell<u64>,
     /// A module whose background compile ended, for the `start()` that follows.
     loaded: RefCell<Option<ResolvedModule>>,
+    /// The main-thread time of the mod's entries per frame (`frame_time_usec`).
+    pub(crate) frame_time: FrameTime,
 }
 
 impl ScriptCore {
@@ -158,6 +161,7 @@ impl ScriptCore {
             dialogs: RefCell::new(Vec::new()),
             loading: Cell::new(0),
             loads: Cell::new(0),
+            frame_time: FrameTime::default(),
             loaded: RefCell::new(None),
         })
     }
@@ -257,7 +261,9 @@ impl ScriptCore {
             return Some(nested(self.nested_message(&format!("call `{what}`"))));
         }
         self.depth.set(self.depth.get() + 1);
+        let began = std::time::Instant::now();
         let result = live::frame_budget().measure(|| call(&instance));
+        self.frame_time.add(began.elapsed());
         drop(instance);
         self.depth.set(self.depth.get() - 1);
         if self.depth.get() == 0 {

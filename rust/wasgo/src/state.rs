@@ -85,6 +85,8 @@ pub struct MainThreadState {
     pub reach: Slot,
     /// `cores.rs`: each live `WasmScript`'s core by instance id (weak references).
     pub cores: Slot,
+    /// `file_checks.rs`: the outcome of checking each `.wasm` file, per change of the file.
+    pub file_checks: Slot,
 }
 
 thread_local! {

@@ -3,7 +3,9 @@
 //!
 //! Each build installs its toolchain first if it is missing ([`crate::toolchains`]), uses the
 //! language's size options (release profile, `-Oz`, `ReleaseSmall`, stripped symbols), and then
-//! runs `wasm-opt -Oz` when binaryen is installed. The sizes are printed at the end.
+//! runs `wasm-opt -Oz` when binaryen is installed. The Rust and C builds and `wasm-opt` drop DWARF
+//! but keep the name section, so a trap's backtrace names the mod's functions (demangled by
+//! WasGo). The sizes are printed at the end.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -150,7 +152,8 @@ fn shrink(wasm_opt: Option<&Path>, raw: &Path, dest: &Path) -> Result<()> {
     }
     let shrunk = match wasm_opt {
         Some(tool) => Command::new(tool)
-            .args(["-Oz", "--strip-debug", "--strip-producers"])
+            // `-g` keeps the name section (trap backtraces name the functions); DWARF goes.
+            .args(["-Oz", "-g", "--strip-dwarf", "--strip-producers"])
             // The features today's toolchains emit by default; wasmtime supports them all.
             .args([
                 "--enable-bulk-memory",
@@ -212,7 +215,8 @@ fn build_c(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
             "-Wextra",
             "-Werror",
         ])
-        .args(["-nostartfiles", "-Wl,--no-entry", "-Wl,--strip-all"])
+        // `--strip-debug` drops DWARF but keeps the name section for trap backtraces.
+        .args(["-nostartfiles", "-Wl,--no-entry", "-Wl,--strip-debug"])
         .arg("-I")
         .arg(&sdk)
         .arg("-o")

@@ -2,6 +2,12 @@
 ## `WasmModule` and `WasmScript` (`wasgo_inspector_plugin.gd`) and the export plugin that ships
 ## every `.wasm` and the allowlists (`wasgo_export_plugin.gd`). The FileSystem dock's `.wasm` icon
 ## comes from `[icons]` in `wasgo.gdextension` (`WasmModule`).
+##
+## It also keeps the configuration warnings of the edited scene's `WasmScript` nodes current: a
+## node refreshes them itself when its `wasm_file`, `module` or `safety_level` changes; the plugin
+## refreshes every `WasmScript` of the edited scene when the project settings change (e.g.
+## `wasgo/safety/level`) and when the FileSystem dock sees files change (a `.wasm` rebuilt, added
+## or removed).
 @tool
 extends EditorPlugin
 
@@ -17,10 +23,33 @@ func _enter_tree() -> void:
 	add_inspector_plugin(_inspector)
 	_export = ExportPlugin.new()
 	add_export_plugin(_export)
+	ProjectSettings.settings_changed.connect(_refresh_warnings)
+	EditorInterface.get_resource_filesystem().filesystem_changed.connect(_refresh_warnings)
 
 
 func _exit_tree() -> void:
+	ProjectSettings.settings_changed.disconnect(_refresh_warnings)
+	EditorInterface.get_resource_filesystem().filesystem_changed.disconnect(_refresh_warnings)
 	remove_inspector_plugin(_inspector)
 	remove_export_plugin(_export)
 	_inspector = null
 	_export = null
+
+
+## Asks every `WasmScript` of the edited scene for its configuration warnings again.
+func _refresh_warnings() -> void:
+	var root := EditorInterface.get_edited_scene_root()
+	if root == null:
+		return
+	for node in wasm_scripts_under(root):
+		node.update_configuration_warnings()
+
+
+## `root` and every node under it that is a `WasmScript`.
+static func wasm_scripts_under(root: Node) -> Array[Node]:
+	var found: Array[Node] = []
+	if root.is_class("WasmScript"):
+		found.append(root)
+	for child in root.find_children("*", "WasmScript", true, false):
+		found.append(child)
+	return found

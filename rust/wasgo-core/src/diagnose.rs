@@ -1,0 +1,245 @@
+//! What is wrong with a module before it runs: the findings behind a `WasmScript`'s configuration
+//! warnings in the editor, and the clear "not a WebAssembly module" compile error.
+//!
+//! Everything here reads a module the way the linker will treat it, without instantiating it:
+//!
+//! - [`not_wasm`]: bytes that are neither a binary module (`\0asm` header) nor WAT text. A text
+//!   file renamed `.wasm` would otherwise reach the WAT parser and come back as a confusing WAT
+//!   syntax error; the compile path reports this reason instead.
+//! - [`diagnose`]: for a compiled module at a safety level, every function import the level
+//!   leaves an error stub (it links, but calling it traps), every import of `wasgo` or WASI that
+//!   exists at no level (a typo, or a function of another host), every import of a kind WasGo
+//!   never provides (memories, tables, globals: instantiation fails), and every function export
+//!   whose name is one or two letters away from an export WasGo calls (`proces` for `process`),
+//!   which WasGo would silently never call.
+//!
+//! Imports from other modules are the game's own functions (`WasmEngine.register_function`),
+//! which a game often registers only at run time; they are left to the link warning at
+//! instantiation.
+
+use crate::abi::ImportKind;
+use crate::catalog::{WASGO_MODULE, WASI_P1_MODULE};
+use crate::hosts::Hosts;
+use crate::level::SafetyLevel;
+use crate::module::CompiledModule;
+use std::fmt;
+use wasgo_catalog::{export, GUEST_EXPORTS};
+
+/// The first four bytes of every binary WebAssembly module.
+pub const WASM_MAGIC: &[u8; 4] = b"\0asm";
+
+/// Why `bytes` cannot be a module, when that shows without compiling: not a binary module (no
+/// `\0asm` header) and not WAT text either (whose first token is `(` after blanks and comments).
+/// `None` when the bytes may be a module (compiling tells the rest).
+pub fn not_wasm(bytes: &[u8]) -> Option<String> {
+    if bytes.starts_with(WASM_MAGIC) || looks_like_wat(bytes) {
+        return None;
+    }
+    if bytes.is_empty() {
+        return Some("not a WebAssembly module (the file is empty)".into());
+    }
+    Some(
+        "not a WebAssembly module (no `\\0asm` header); point it at a compiled `.wasm` file".into(),
+    )
+}
+
+/// Whether `bytes` start like WAT text: `(` after whitespace and `;;` line comments.
+fn looks_like_wat(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    loop {
+        match rest.first() {
+            Some(b' ' | b'\t' | b'\r' | b'\n') => rest = &rest[1..],
+            Some(b';') if rest.get(1) == Some(&b';') => {
+                let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+                rest = &rest[end..];
+            }
+            Some(b'(') => return true,
+            _ => return false,
+        }
+    }
+}
+
+/// One mistake [`diagnose`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// A function import exposed only from `needs`, above the `level` the module runs at.
+    AboveLevel {
+        import: String,
+        needs: SafetyLevel,
+        level: SafetyLevel,
+    },
+    /// A `wasgo` or WASI function import that no level provides.
+    UnknownImport { import: String },
+    /// An import of a kind WasGo never provides (`memory`, `table`, `global`, `tag`).
+    UnsupportedImport { import: String, kind: ImportKind },
+    /// A function export one or two edits away from an export WasGo calls.
+    MisspelledExport { found: String, meant: &'static str },
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::AboveLevel {
+                import,
+                needs,
+                level,
+            } => write!(
+                f,
+                "imports `{import}`, which needs safety level {} ({}) but runs at level {} ({}): \
+                 calling it traps; raise `safety_level` (and the project setting \
+                 `wasgo/safety/level`) or remove the call",
+                needs.number(),
+                needs.title(),
+                level.number(),
+                level.title()
+            ),
+            Finding::UnknownImport { import } => write!(
+                f,
+                "imports `{import}`, which WasGo provides at no safety level (a typo, or a \
+                 function of another host?): calling it traps; see docs/abi.md for the names"
+            ),
+            Finding::UnsupportedImport { import, kind } => write!(
+                f,
+                "imports the {} `{import}`, which WasGo never provides: the module cannot be \
+                 instantiated; build it to define its own {}",
+                kind.as_str(),
+                kind.as_str()
+            ),
+            Finding::MisspelledExport { found, meant } => write!(
+                f,
+                "exports `{found}`, which WasGo never calls; did you mean `{meant}`?"
+            ),
+        }
+    }
+}
+
+/// Every finding for `module` running at `level`, imports first, in the module's order.
+pub fn diagnose(module: &CompiledModule, hosts: &Hosts, level: SafetyLevel) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for import in module.imports(hosts) {
+        let full = format!("{}.{}", import.module, import.name);
+        if import.kind != ImportKind::Function {
+            findings.push(Finding::UnsupportedImport {
+                import: full,
+                kind: import.kind,
+            });
+            continue;
+        }
+        match import.level {
+            Some(needs) if needs > level => findings.push(Finding::AboveLevel {
+                import: full,
+                needs,
+                level,
+            }),
+            Some(_) => {}
+            None if is_host_module(&import.module) => {
+                findings.push(Finding::UnknownImport { import: full })
+            }
+            None => {}
+        }
+    }
+    for e in module.exports() {
+        if e.kind != ImportKind::Function {
+            continue;
+        }
+        if let Some(meant) = misspelled_export(&e.name) {
+            findings.push(Finding::MisspelledExport {
+                found: e.name,
+                meant,
+            });
+        }
+    }
+    findings
+}
+
+/// Whether imports of `module` come from WasGo itself rather than from the game.
+fn is_host_module(module: &str) -> bool {
+    module == WASGO_MODULE || module == WASI_P1_MODULE
+}
+
+/// The export WasGo calls that `name` is probably a misspelling of: not itself such an export,
+/// and at most one edit away (two for names of six letters or more), counting a swap of two
+/// neighbouring letters and a change of case as one edit.
+pub fn misspelled_export(name: &str) -> Option<&'static str> {
+    let called = GUEST_EXPORTS.iter().map(|e| e.name).chain([export::MEMORY]);
+    if called.clone().any(|c| c == name) {
+        return None;
+    }
+    let lower = name.to_ascii_lowercase();
+    called
+        .filter(|c| {
+            let limit = if c.len() >= 6 { 2 } else { 1 };
+            edit_distance(&lower, c) <= limit
+        })
+        .min_by_key(|c| edit_distance(&lower, c))
+}
+
+/// Optimal string alignment distance (insertions, deletions, substitutions and swaps of
+/// neighbouring bytes).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_renamed_to_wasm_is_not_a_module_but_wat_and_binaries_may_be() {
+        let reason = not_wasm(b"hello, this is a text file\n").unwrap();
+        assert!(reason.contains("no `\\0asm` header"), "{reason}");
+        assert!(not_wasm(b"").unwrap().contains("empty"));
+        assert_eq!(not_wasm(b"\0asm\x01\0\0\0"), None);
+        assert_eq!(not_wasm(b"  ;; a comment\n  (module)"), None);
+    }
+
+    #[test]
+    fn near_misses_of_called_exports_are_caught() {
+        assert_eq!(misspelled_export("proces"), Some("process"));
+        assert_eq!(misspelled_export("Process"), Some("process"));
+        assert_eq!(
+            misspelled_export("phsyics_process"),
+            Some("physics_process")
+        );
+        assert_eq!(misspelled_export("native_calback"), Some("native_callback"));
+        assert_eq!(misspelled_export("redy"), Some("ready"));
+    }
+
+    #[test]
+    fn called_exports_and_unrelated_names_are_not_flagged() {
+        for e in GUEST_EXPORTS {
+            assert_eq!(misspelled_export(e.name), None, "{}", e.name);
+        }
+        for name in [
+            "memory",
+            "exit",
+            "update",
+            "__heap_base",
+            "add",
+            "score",
+            "player",
+        ] {
+            assert_eq!(misspelled_export(name), None, "{name}");
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! What is wrong with a `WasmScript`'s set-up before Play: the node's configuration warnings,
+//! and the `.wasm` file checks behind them and behind the resource loader. No class here.
+//!
+//! # One check per change of a file
+//!
+//! The editor asks for a node's warnings whenever its dock redraws, and loads a dropped `.wasm`
+//! several times; a bad file must not be read, compiled and reported each time. A file is
+//! checked once per *stamp* (its modification time and length): the outcome is kept in the
+//! `file_checks` part of the main-thread state, a failure with whether it was reported already.
+//! A changed file has a new stamp and is checked (and reported) again. Compiled modules are kept
+//! only weakly, so the check never holds a module in memory that nothing uses; the engine's
+//! module cache makes a repeated compile of the same bytes cheap. Off the main thread (Godot's
+//! loader threads) there is no state, and each load is checked and reported on its own.
+//!
+//! # The warnings
+//!
+//! [`warnings`] lists, for a node's `wasm_file`, `module` and `safety_level` and the project
+//! settings as they are now: nothing to run, a missing file, a file that is not WebAssembly (or
+//! does not compile), a level above the project's, and the findings of
+//! `wasgo_core::diagnose` (imports above the effective level or unknown, unsupported imports,
+//! misspelled callback exports). `script.rs` returns them from `_get_configuration_warnings` and
+//! refreshes them when one of those properties changes; the editor plugin refreshes every
+//! `WasmScript` of the edited scene when the project settings or the file system change.
+
+use crate::runtime;
+use crate::settings;
+use crate::state::{self, Part};
+use godot::classes::FileAccess;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use wasgo_core::diagnose::diagnose;
+use wasgo_core::{CompiledModule, SafetyLevel};
+
+/// The checks made so far, by path (the `file_checks` part of the main-thread state).
+#[derive(Default)]
+pub struct FileChecks(RefCell<HashMap<String, Checked>>);
+
+impl Part for FileChecks {}
+
+/// The outcome of checking one file at one stamp.
+struct Checked {
+    stamp: Stamp,
+    outcome: Result<Weak<CompiledModule>, String>,
+    /// Whether the failure was printed already.
+    reported: bool,
+}
+
+/// A file's modification time (seconds) and length: a change of either is a new file.
+type Stamp = (u64, u64);
+
+fn stamp(path: &str) -> Option<Stamp> {
+    if !FileAccess::file_exists(path) {
+        return None;
+    }
+    let length = FileAccess::open(path, godot::classes::file_access::ModeFlags::READ)
+        .map(|f| f.get_length())
+        .unwrap_or(0);
+    Some((FileAccess::get_modified_time(path), length))
+}
+
+fn with_checks<R>(f: impl FnOnce(&FileChecks) -> R) -> Option<R> {
+    state::with_part(|s| &s.file_checks, f)
+}
+
+/// The compiled module of the file at `path`, or why there is none (a missing file, bytes that
+/// are not WebAssembly, a module that does not compile or is over the size limit). Read and
+/// compiled once per change of the file (see the module essay).
+pub fn check_file(path: &str) -> Result<Arc<CompiledModule>, String> {
+    let stamp = stamp(path);
+    if let Some(stamp) = stamp {
+        let known = with_checks(|c| {
+            c.0.borrow()
+                .get(path)
+                .filter(|k| k.stamp == stamp)
+                .map(|k| k.outcome.clone())
+        })
+        .flatten();
+        match known {
+            Some(Ok(weak)) => {
+                if let Some(module) = weak.upgrade() {
+                    return Ok(module);
+                }
+            }
+            Some(Err(reason)) => return Err(reason),
+            None => {}
+        }
+    }
+    let outcome = compile_file(path);
+    if let Some(stamp) = stamp {
+        let kept = match &outcome {
+            Ok(module) => Ok(Arc::downgrade(module)),
+            Err(reason) => Err(reason.clone()),
+        };
+        with_checks(|c| {
+            let mut checks = c.0.borrow_mut();
+            let reported = checks
+                .get(path)
+                .is_some_and(|k| k.stamp == stamp && k.reported);
+            checks.insert(
+                path.to_string(),
+                Checked {
+                    stamp,
+                    outcome: kept,
+                    reported,
+                },
+            );
+        });
+    }
+    outcome
+}
+
+fn compile_file(path: &str) -> Result<Arc<CompiledModule>, String> {
+    let bytes = runtime::read_file(path)?;
+    let runtime = runtime::runtime_for_compile()
+        .ok_or_else(|| "the WasGo runtime is not running".to_string())?;
+    runtime
+        .compile(&bytes, &runtime::name_from_path(path))
+        .map_err(|e| e.to_string())
+}
+
+/// Prints `message` about the file at `path` as an error, once per change of the file: a bad
+/// file the editor loads six times is reported once. Always kept as the engine's last error.
+pub fn report_once(path: &str, message: String) {
+    let stamp = stamp(path);
+    let first = with_checks(|c| {
+        let mut checks = c.0.borrow_mut();
+        match (checks.get_mut(path), stamp) {
+            (Some(k), Some(stamp)) if k.stamp == stamp => !std::mem::replace(&mut k.reported, true),
+            _ => true,
+        }
+    })
+    .unwrap_or(true);
+    if first {
+        runtime::report(message);
+    } else {
+        runtime::remember(message);
+    }
+}
+
+/// What [`warnings`] needs of a `WasmScript`.
+pub struct WarningInputs {
+    pub wasm_file: String,
+    /// The `module` property: its name and compiled code (`None` for an empty `WasmModule`).
+    pub module: Option<(String, Option<Arc<CompiledModule>>)>,
+    pub safety_level: i64,
+}
+
+/// The node's configuration warnings, each saying what is wrong and what to do (empty when the
+/// node is set up right).
+pub fn warnings(node: &WarningInputs) -> Vec<String> {
+    let mut out = Vec::new();
+    let ceiling = settings::level_ceiling();
+    let (level, clamped) = SafetyLevel::resolve(node.safety_level, ceiling);
+    if clamped {
+        out.push(format!(
+            "`safety_level` is {}, above the project setting `{}` ({}): the mod runs at level {}; \
+             lower `safety_level` or raise the project setting",
+            node.safety_level,
+            settings::LEVEL,
+            ceiling.number(),
+            level.number()
+        ));
+    }
+    let compiled = match &node.module {
+        Some((_, Some(compiled))) => compiled.clone(),
+        Some((name, None)) => {
+            out.push(format!(
+                "`module` `{name}` holds no compiled code; load it with `load()` or \
+                 `WasmEngine.load_module()`, or set `wasm_file` instead"
+            ));
+            return out;
+        }
+        None if node.wasm_file.is_empty() => {
+            out.push(
+                "no `wasm_file` (or `module`) is set: the node has nothing to run; point \
+                 `wasm_file` at a .wasm file"
+                    .into(),
+            );
+            return out;
+        }
+        None => match check_file(&node.wasm_file) {
+            Ok(compiled) => compiled,
+            Err(reason) => {
+                out.push(format!("`wasm_file`: {reason}"));
+                return out;
+            }
+        },
+    };
+    let Some(runtime) = runtime::runtime() else {
+        return out;
+    };
+    out.extend(
+        diagnose(&compiled, runtime.hosts(), level)
+            .into_iter()
+            .map(|f| format!("the module {f}")),
+    );
+    out
+}

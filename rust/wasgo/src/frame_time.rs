@@ -1,0 +1,55 @@
+//! How long one node's mod ran on the main thread per frame: what the remote inspector shows as
+//! a running `WasmScript`'s `frame_time_usec`. No class here.
+//!
+//! Every main-thread entry into the mod (`process`, signal callbacks, `call_export`, ...) adds
+//! its wall-clock time to the frame it ran in (Godot's process-frame counter). The figure shown
+//! is the last *complete* frame's total, so it does not flicker while a frame is under way: the
+//! previous frame's total while entries of the current frame come in, 0 when the mod did not run
+//! in the previous frame. Plain `Cell`s: the node's core is main-thread only.
+
+use godot::classes::Engine;
+use godot::obj::Singleton;
+use std::cell::Cell;
+use std::time::Duration;
+
+/// The per-frame totals of one node's entries.
+#[derive(Default)]
+pub struct FrameTime {
+    /// The frame the `current` total belongs to.
+    frame: Cell<u64>,
+    /// The total of that frame so far.
+    current: Cell<Duration>,
+    /// The total of the frame before `frame`, if the mod ran in it.
+    previous: Cell<Duration>,
+}
+
+impl FrameTime {
+    /// Adds one entry's time to the frame running now.
+    pub fn add(&self, took: Duration) {
+        let now = Engine::singleton().get_process_frames();
+        if now != self.frame.get() {
+            let previous = if now == self.frame.get() + 1 {
+                self.current.get()
+            } else {
+                Duration::ZERO
+            };
+            self.previous.set(previous);
+            self.current.set(Duration::ZERO);
+            self.frame.set(now);
+        }
+        self.current.set(self.current.get() + took);
+    }
+
+    /// The last complete frame's total, in microseconds (see the module essay).
+    pub fn last_frame_usec(&self) -> i64 {
+        let now = Engine::singleton().get_process_frames();
+        let total = if now == self.frame.get() {
+            self.previous.get()
+        } else if now == self.frame.get() + 1 {
+            self.current.get()
+        } else {
+            Duration::ZERO
+        };
+        i64::try_from(total.as_micros()).unwrap_or(i64::MAX)
+    }
+}
