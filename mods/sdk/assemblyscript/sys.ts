@@ -94,7 +94,7 @@ export declare function get_node(from: i32, path_ptr: usize, path_len: usize): i
 @external("wasgo", "singleton")
 export declare function singleton(name_ptr: usize, name_len: usize): i32;
 
-/** Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing.
+/** Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing. From `main` it is queued in order with the other calls.
  *  `wasgo.release`: `(i32) -> ()`, safety level 1 and up. */
 @external("wasgo", "release")
 export declare function release(handle: i32): void;
@@ -104,7 +104,7 @@ export declare function release(handle: i32): void;
 @external("wasgo", "get")
 export declare function get(handle: i32, name_ptr: usize, name_len: usize, out_ptr: usize, out_cap: usize): i32;
 
-/** Sets a property from an encoded Variant; 0 on success.
+/** Sets a property from an encoded Variant; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
  *  `wasgo.set`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 @external("wasgo", "set")
 export declare function set(handle: i32, name_ptr: usize, name_len: usize, val_ptr: usize, val_len: usize): i32;
@@ -134,7 +134,7 @@ export declare function emit(name_ptr: usize, name_len: usize, payload_ptr: usiz
 @external("wasgo", "get_float")
 export declare function get_float(handle: i32, name_ptr: usize, name_len: usize, out_ptr: usize): i32;
 
-/** Sets a float property; 0 on success.
+/** Sets a float property; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
  *  `wasgo.set_float`: `(i32, i32, i32, f64) -> i32`, safety level 1 and up. */
 @external("wasgo", "set_float")
 export declare function set_float(handle: i32, name_ptr: usize, name_len: usize, value: f64): i32;
@@ -144,7 +144,7 @@ export declare function set_float(handle: i32, name_ptr: usize, name_len: usize,
 @external("wasgo", "get_vec2")
 export declare function get_vec2(handle: i32, name_ptr: usize, name_len: usize, out_ptr: usize): i32;
 
-/** Sets a Vector2 property (e.g. `position`); 0 on success.
+/** Sets a Vector2 property (e.g. `position`); 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
  *  `wasgo.set_vec2`: `(i32, i32, i32, f32, f32) -> i32`, safety level 1 and up. */
 @external("wasgo", "set_vec2")
 export declare function set_vec2(handle: i32, name_ptr: usize, name_len: usize, x: f32, y: f32): i32;
@@ -154,7 +154,7 @@ export declare function set_vec2(handle: i32, name_ptr: usize, name_len: usize, 
 @external("wasgo", "get_vec3")
 export declare function get_vec3(handle: i32, name_ptr: usize, name_len: usize, out_ptr: usize): i32;
 
-/** Sets a Vector3 property; 0 on success.
+/** Sets a Vector3 property; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
  *  `wasgo.set_vec3`: `(i32, i32, i32, f32, f32, f32) -> i32`, safety level 1 and up. */
 @external("wasgo", "set_vec3")
 export declare function set_vec3(handle: i32, name_ptr: usize, name_len: usize, x: f32, y: f32, z: f32): i32;

@@ -111,7 +111,7 @@ WASGO_IMPORT("get_node") int32_t wasgo_get_node(int32_t from, const void *path_p
  * `wasgo.singleton`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("singleton") int32_t wasgo_singleton(const void *name_ptr, size_t name_len);
 
-/* Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing.
+/* Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing. From `main` it is queued in order with the other calls.
  * `wasgo.release`: `(i32) -> ()`, safety level 1 and up. */
 WASGO_IMPORT("release") void wasgo_release(int32_t handle);
 
@@ -119,7 +119,7 @@ WASGO_IMPORT("release") void wasgo_release(int32_t handle);
  * `wasgo.get`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("get") int32_t wasgo_get(int32_t handle, const void *name_ptr, size_t name_len, void *out_ptr, size_t out_cap);
 
-/* Sets a property from an encoded Variant; 0 on success.
+/* Sets a property from an encoded Variant; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
  * `wasgo.set`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("set") int32_t wasgo_set(int32_t handle, const void *name_ptr, size_t name_len, const void *val_ptr, size_t val_len);
 
@@ -143,7 +143,7 @@ WASGO_IMPORT("emit") int32_t wasgo_emit(const void *name_ptr, size_t name_len, c
  * `wasgo.get_float`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("get_float") int32_t wasgo_get_float(int32_t handle, const void *name_ptr, size_t name_len, void *out_ptr);
 
-/* Sets a float property; 0 on success.
+/* Sets a float property; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
  * `wasgo.set_float`: `(i32, i32, i32, f64) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("set_float") int32_t wasgo_set_float(int32_t handle, const void *name_ptr, size_t name_len, double value);
 
@@ -151,7 +151,7 @@ WASGO_IMPORT("set_float") int32_t wasgo_set_float(int32_t handle, const void *na
  * `wasgo.get_vec2`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("get_vec2") int32_t wasgo_get_vec2(int32_t handle, const void *name_ptr, size_t name_len, void *out_ptr);
 
-/* Sets a Vector2 property (e.g. `position`); 0 on success.
+/* Sets a Vector2 property (e.g. `position`); 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
  * `wasgo.set_vec2`: `(i32, i32, i32, f32, f32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("set_vec2") int32_t wasgo_set_vec2(int32_t handle, const void *name_ptr, size_t name_len, float x, float y);
 
@@ -159,7 +159,7 @@ WASGO_IMPORT("set_vec2") int32_t wasgo_set_vec2(int32_t handle, const void *name
  * `wasgo.get_vec3`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("get_vec3") int32_t wasgo_get_vec3(int32_t handle, const void *name_ptr, size_t name_len, void *out_ptr);
 
-/* Sets a Vector3 property; 0 on success.
+/* Sets a Vector3 property; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
  * `wasgo.set_vec3`: `(i32, i32, i32, f32, f32, f32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("set_vec3") int32_t wasgo_set_vec3(int32_t handle, const void *name_ptr, size_t name_len, float x, float y, float z);
 

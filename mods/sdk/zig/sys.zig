@@ -88,7 +88,7 @@ pub extern "wasgo" fn get_node(from: i32, path_ptr: [*]const u8, path_len: usize
 /// `wasgo.singleton`: `(i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn singleton(name_ptr: [*]const u8, name_len: usize) i32;
 
-/// Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing.
+/// Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing. From `main` it is queued in order with the other calls.
 /// `wasgo.release`: `(i32) -> ()`, safety level 1 and up.
 pub extern "wasgo" fn release(handle: i32) void;
 
@@ -96,7 +96,7 @@ pub extern "wasgo" fn release(handle: i32) void;
 /// `wasgo.get`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn get(handle: i32, name_ptr: [*]const u8, name_len: usize, out_ptr: [*]u8, out_cap: usize) i32;
 
-/// Sets a property from an encoded Variant; 0 on success.
+/// Sets a property from an encoded Variant; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
 /// `wasgo.set`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn set(handle: i32, name_ptr: [*]const u8, name_len: usize, val_ptr: [*]const u8, val_len: usize) i32;
 
@@ -120,7 +120,7 @@ pub extern "wasgo" fn emit(name_ptr: [*]const u8, name_len: usize, payload_ptr: 
 /// `wasgo.get_float`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn get_float(handle: i32, name_ptr: [*]const u8, name_len: usize, out_ptr: [*]u8) i32;
 
-/// Sets a float property; 0 on success.
+/// Sets a float property; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
 /// `wasgo.set_float`: `(i32, i32, i32, f64) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn set_float(handle: i32, name_ptr: [*]const u8, name_len: usize, value: f64) i32;
 
@@ -128,7 +128,7 @@ pub extern "wasgo" fn set_float(handle: i32, name_ptr: [*]const u8, name_len: us
 /// `wasgo.get_vec2`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn get_vec2(handle: i32, name_ptr: [*]const u8, name_len: usize, out_ptr: [*]u8) i32;
 
-/// Sets a Vector2 property (e.g. `position`); 0 on success.
+/// Sets a Vector2 property (e.g. `position`); 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
 /// `wasgo.set_vec2`: `(i32, i32, i32, f32, f32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn set_vec2(handle: i32, name_ptr: [*]const u8, name_len: usize, x: f32, y: f32) i32;
 
@@ -136,7 +136,7 @@ pub extern "wasgo" fn set_vec2(handle: i32, name_ptr: [*]const u8, name_len: usi
 /// `wasgo.get_vec3`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn get_vec3(handle: i32, name_ptr: [*]const u8, name_len: usize, out_ptr: [*]u8) i32;
 
-/// Sets a Vector3 property; 0 on success.
+/// Sets a Vector3 property; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
 /// `wasgo.set_vec3`: `(i32, i32, i32, f32, f32, f32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn set_vec3(handle: i32, name_ptr: [*]const u8, name_len: usize, x: f32, y: f32, z: f32) i32;
 

@@ -113,7 +113,7 @@ func RawGetNode(from int32, path_ptr unsafe.Pointer, path_len uint32) int32
 //go:wasmimport wasgo singleton
 func RawSingleton(name_ptr unsafe.Pointer, name_len uint32) int32
 
-// RawRelease: Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing.
+// RawRelease: Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing. From `main` it is queued in order with the other calls.
 // `wasgo.release`: `(i32) -> ()`, safety level 1 and up.
 //
 //go:wasmimport wasgo release
@@ -125,7 +125,7 @@ func RawRelease(handle int32)
 //go:wasmimport wasgo get
 func RawGet(handle int32, name_ptr unsafe.Pointer, name_len uint32, out_ptr unsafe.Pointer, out_cap uint32) int32
 
-// RawSet: Sets a property from an encoded Variant; 0 on success.
+// RawSet: Sets a property from an encoded Variant; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
 // `wasgo.set`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo set
@@ -161,7 +161,7 @@ func RawEmit(name_ptr unsafe.Pointer, name_len uint32, payload_ptr unsafe.Pointe
 //go:wasmimport wasgo get_float
 func RawGetFloat(handle int32, name_ptr unsafe.Pointer, name_len uint32, out_ptr unsafe.Pointer) int32
 
-// RawSetFloat: Sets a float property; 0 on success.
+// RawSetFloat: Sets a float property; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
 // `wasgo.set_float`: `(i32, i32, i32, f64) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo set_float
@@ -173,7 +173,7 @@ func RawSetFloat(handle int32, name_ptr unsafe.Pointer, name_len uint32, value f
 //go:wasmimport wasgo get_vec2
 func RawGetVec2(handle int32, name_ptr unsafe.Pointer, name_len uint32, out_ptr unsafe.Pointer) int32
 
-// RawSetVec2: Sets a Vector2 property (e.g. `position`); 0 on success.
+// RawSetVec2: Sets a Vector2 property (e.g. `position`); 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
 // `wasgo.set_vec2`: `(i32, i32, i32, f32, f32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo set_vec2
@@ -185,7 +185,7 @@ func RawSetVec2(handle int32, name_ptr unsafe.Pointer, name_len uint32, x float3
 //go:wasmimport wasgo get_vec3
 func RawGetVec3(handle int32, name_ptr unsafe.Pointer, name_len uint32, out_ptr unsafe.Pointer) int32
 
-// RawSetVec3: Sets a Vector3 property; 0 on success.
+// RawSetVec3: Sets a Vector3 property; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
 // `wasgo.set_vec3`: `(i32, i32, i32, f32, f32, f32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo set_vec3

@@ -129,7 +129,7 @@ extern "C" {
     #[link_name = "singleton"]
     pub fn singleton(name_ptr: *const u8, name_len: usize) -> i32;
 
-    /// Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing.
+    /// Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing. From `main` it is queued in order with the other calls.
     /// `wasgo.release`: `(i32) -> ()`, safety level 1 and up.
     #[link_name = "release"]
     pub fn release(handle: i32);
@@ -139,7 +139,7 @@ extern "C" {
     #[link_name = "get"]
     pub fn get(handle: i32, name_ptr: *const u8, name_len: usize, out_ptr: *mut u8, out_cap: usize) -> i32;
 
-    /// Sets a property from an encoded Variant; 0 on success.
+    /// Sets a property from an encoded Variant; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
     /// `wasgo.set`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
     #[link_name = "set"]
     pub fn set(handle: i32, name_ptr: *const u8, name_len: usize, val_ptr: *const u8, val_len: usize) -> i32;
@@ -169,7 +169,7 @@ extern "C" {
     #[link_name = "get_float"]
     pub fn get_float(handle: i32, name_ptr: *const u8, name_len: usize, out_ptr: *mut u8) -> i32;
 
-    /// Sets a float property; 0 on success.
+    /// Sets a float property; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
     /// `wasgo.set_float`: `(i32, i32, i32, f64) -> i32`, safety level 1 and up.
     #[link_name = "set_float"]
     pub fn set_float(handle: i32, name_ptr: *const u8, name_len: usize, value: f64) -> i32;
@@ -179,7 +179,7 @@ extern "C" {
     #[link_name = "get_vec2"]
     pub fn get_vec2(handle: i32, name_ptr: *const u8, name_len: usize, out_ptr: *mut u8) -> i32;
 
-    /// Sets a Vector2 property (e.g. `position`); 0 on success.
+    /// Sets a Vector2 property (e.g. `position`); 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
     /// `wasgo.set_vec2`: `(i32, i32, i32, f32, f32) -> i32`, safety level 1 and up.
     #[link_name = "set_vec2"]
     pub fn set_vec2(handle: i32, name_ptr: *const u8, name_len: usize, x: f32, y: f32) -> i32;
@@ -189,7 +189,7 @@ extern "C" {
     #[link_name = "get_vec3"]
     pub fn get_vec3(handle: i32, name_ptr: *const u8, name_len: usize, out_ptr: *mut u8) -> i32;
 
-    /// Sets a Vector3 property; 0 on success.
+    /// Sets a Vector3 property; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
     /// `wasgo.set_vec3`: `(i32, i32, i32, f32, f32, f32) -> i32`, safety level 1 and up.
     #[link_name = "set_vec3"]
     pub fn set_vec3(handle: i32, name_ptr: *const u8, name_len: usize, x: f32, y: f32, z: f32) -> i32;
