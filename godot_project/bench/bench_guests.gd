@@ -32,19 +32,20 @@ func _time(label: String, body: Callable) -> float:
 	return ns
 
 
-func _start(stage: Node, node_name: String, props: Dictionary) -> WasmScript:
+func _start(stage: Node, node_name: String, module: WasmModule) -> WasmScript:
+	if module == null:
+		push_error("cannot load %s: %s" % [node_name, WasmEngine.get_last_error()])
+		_ok = false
+		return null
 	var mod := WasmScript.new()
 	mod.name = node_name
 	mod.autostart = false
-	for key: String in props:
-		mod.set(key, props[key])
+	mod.module = module
 	stage.add_child(mod)
 	if mod.start() != OK:
 		push_error("cannot start %s: %s" % [node_name, mod.get_last_error()])
 		_ok = false
 		return null
-	if mod.get_status() == WasmScript.STATUS_LOADING:
-		await mod.loaded
 	return mod
 
 
@@ -53,9 +54,11 @@ func _run() -> void:
 	ProjectSettings.set_setting("wasgo/limits/frame_budget_ms", 600000)
 	var stage := Node.new()
 	root.add_child(stage)
-	var wat := await _start(stage, "WatAdd", {"module": WasmEngine.compile_module(ADD_WAT.to_utf8_buffer(), "wat_add")})
-	var gojs := await _start(stage, "GoJs", {"wasm_file": "res://tests/mods/gojs_callback.wasm"})
-	var wapc := await _start(stage, "Wapc", {"wasm_file": "res://tests/mods/wapc_echo.wasm"})
+	# Compiled here, before starting, so no background load is in flight.
+	ProjectSettings.set_setting("wasgo/limits/compile_timeout_ms", 600000)
+	var wat := _start(stage, "WatAdd", WasmEngine.compile_module(ADD_WAT.to_utf8_buffer(), "wat_add"))
+	var gojs := _start(stage, "GoJs", WasmEngine.load_module("res://tests/mods/gojs_callback.wasm"))
+	var wapc := _start(stage, "Wapc", WasmEngine.load_module("res://tests/mods/wapc_echo.wasm"))
 	if wat == null or gojs == null or wapc == null:
 		quit(1)
 		return
@@ -96,5 +99,8 @@ func _run() -> void:
 	print("ratio wasgo call_export / GDScript method : %.2f" % (wasgo / method))
 	print("ratio Go-js call_export / wasgo call_export: %.2f" % (go / wasgo))
 	print("ratio waPC invoke 64 B / wasgo call_export : %.2f" % (invoke / wasgo))
-	stage.free()
+	for mod: WasmScript in [wat, gojs, wapc]:
+		mod.kill()
+	stage.queue_free()
+	await process_frame
 	quit(0 if _ok else 1)

@@ -19,8 +19,11 @@ func _init() -> void:
 
 
 func test_guest_kinds_are_detected() -> void:
-	for pair in [["gojs_basic", "gojs"], ["gojs_callback", "gojs"], ["wapc_echo", "wapc"], ["hello", "wasgo"]]:
-		var module := WasmEngine.load_module(MODS + pair[0] + ".wasm")
+	var examples := "res://demo/mods/"
+	for pair in [[MODS + "gojs_basic", "gojs"], [MODS + "gojs_callback", "gojs"], [MODS + "wapc_echo", "wapc"],
+			[MODS + "hello", "wasgo"], [examples + "announcer", "gojs"], [examples + "ranker", "wapc"],
+			[examples + "mover", "wasgo"], [examples + "archivist", "wasgo"]]:
+		var module := WasmEngine.load_module(pair[0] + ".wasm")
 		if expect(module != null, "load_module(%s): %s" % [pair[0], WasmEngine.get_last_error()]):
 			expect_eq(module.get_guest_kind(), pair[1], "get_guest_kind() of %s" % pair[0])
 
