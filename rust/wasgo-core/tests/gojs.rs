@@ -4,37 +4,28 @@
 
 mod guest_mods;
 
+#[path = "support/recording_host.rs"]
+mod recording_host;
+
 use parking_lot::Mutex;
+use recording_host::RecordingHost;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasgo_core::variant::Vector2;
 use wasgo_core::*;
 
 /// Records every op; node handle 7 is a Node2D at (1.5, 2.5).
-#[derive(Default)]
-struct FakeHost {
-    seen: Mutex<Vec<ObjectOp>>,
+fn fake_host() -> Arc<RecordingHost> {
+    RecordingHost::new(|op| match op {
+        ObjectOp::GetNode { .. } => Ok(ObjectReply::Int(7)),
+        ObjectOp::Get { handle: 7, name } if name == "position" => Ok(ObjectReply::Value(
+            WireVariant::Vector2(Vector2::new(1.5, 2.5)),
+        )),
+        _ => Ok(ObjectReply::Int(0)),
+    })
 }
 
-impl ObjectHost for FakeHost {
-    fn run(
-        &self,
-        _k: InstanceKey,
-        _l: SafetyLevel,
-        op: ObjectOp,
-    ) -> Result<ObjectReply, ObjectError> {
-        self.seen.lock().push(op.clone());
-        match op {
-            ObjectOp::GetNode { .. } => Ok(ObjectReply::Int(7)),
-            ObjectOp::Get { handle: 7, name } if name == "position" => Ok(ObjectReply::Value(
-                WireVariant::Vector2(Vector2::new(1.5, 2.5)),
-            )),
-            _ => Ok(ObjectReply::Int(0)),
-        }
-    }
-}
-
-fn runtime(host: Arc<FakeHost>) -> Arc<Runtime> {
+fn runtime(host: Arc<RecordingHost>) -> Arc<Runtime> {
     let hosts = Hosts {
         objects: host,
         ..Hosts::detached()
@@ -118,7 +109,7 @@ fn has_line(events: &[ModEvent], line: &str) -> bool {
 
 #[test]
 fn a_stock_go_program_prints_sleeps_uses_goroutines_and_exits_with_its_code() {
-    let rt = runtime(Arc::default());
+    let rt = runtime(fake_host());
     let Some(inst) = start(&rt, "gojs_basic", &[]) else {
         return;
     };
@@ -146,7 +137,7 @@ fn a_stock_go_program_prints_sleeps_uses_goroutines_and_exits_with_its_code() {
 
 #[test]
 fn a_go_panic_is_a_trap_with_the_go_message() {
-    let rt = runtime(Arc::default());
+    let rt = runtime(fake_host());
     let Some(inst) = start(&rt, "gojs_panic", &[]) else {
         return;
     };
@@ -166,7 +157,7 @@ fn a_go_panic_is_a_trap_with_the_go_message() {
 }
 
 /// Starts `gojs_callback` and waits until it blocks in `select {}`.
-fn callback_mod(host: Arc<FakeHost>) -> Option<(Arc<Runtime>, ModInstance)> {
+fn callback_mod(host: Arc<RecordingHost>) -> Option<(Arc<Runtime>, ModInstance)> {
     let rt = runtime(host);
     let inst = start(&rt, "gojs_callback", &[])?;
     events_until(&rt, &inst, |e| has_line(e, "ready"));
@@ -181,7 +172,7 @@ fn callback_mod(host: Arc<FakeHost>) -> Option<(Arc<Runtime>, ModInstance)> {
 
 #[test]
 fn a_js_func_set_on_the_global_answers_call_js_after_main_blocks() {
-    let Some((_rt, inst)) = callback_mod(Arc::default()) else {
+    let Some((_rt, inst)) = callback_mod(fake_host()) else {
         return;
     };
     let sum = inst
@@ -206,7 +197,7 @@ fn a_js_func_set_on_the_global_answers_call_js_after_main_blocks() {
 
 #[test]
 fn the_godot_object_moves_a_node_through_the_object_host() {
-    let host = Arc::new(FakeHost::default());
+    let host = fake_host();
     let Some((_rt, inst)) = callback_mod(host.clone()) else {
         return;
     };
@@ -234,7 +225,7 @@ fn the_godot_object_moves_a_node_through_the_object_host() {
 
 #[test]
 fn a_connected_signal_reaches_its_js_func_callback() {
-    let host = Arc::new(FakeHost::default());
+    let host = fake_host();
     let Some((_rt, inst)) = callback_mod(host.clone()) else {
         return;
     };
@@ -276,7 +267,7 @@ fn a_connected_signal_reaches_its_js_func_callback() {
 
 #[test]
 fn godot_file_write_at_level_1_traps_with_the_contract_error() {
-    let Some((_rt, inst)) = callback_mod(Arc::default()) else {
+    let Some((_rt, inst)) = callback_mod(fake_host()) else {
         return;
     };
     let err = inst.call_js("writeFile", vec![]).unwrap_err();
@@ -298,7 +289,7 @@ fn godot_file_write_at_level_1_traps_with_the_contract_error() {
 
 #[test]
 fn a_spinning_js_func_overruns_the_callback_budget() {
-    let Some((_rt, inst)) = callback_mod(Arc::default()) else {
+    let Some((_rt, inst)) = callback_mod(fake_host()) else {
         return;
     };
     let err = inst.call_js("spin", vec![]).unwrap_err();
@@ -306,7 +297,7 @@ fn a_spinning_js_func_overruns_the_callback_budget() {
 }
 
 fn kill_and_wait(arg: &str, line: &str) {
-    let rt = runtime(Arc::default());
+    let rt = runtime(fake_host());
     let Some(mut inst) = start(&rt, "gojs_basic", &[arg]) else {
         return;
     };

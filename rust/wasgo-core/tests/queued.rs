@@ -2,39 +2,29 @@
 //! main thread in order with every other call, and a failure surfaces at the next call that
 //! returns a value, through `last_error`, or after `main` returns.
 
-use parking_lot::Mutex;
+#[path = "support/recording_host.rs"]
+mod recording_host;
+
+use recording_host::RecordingHost;
 use std::sync::Arc;
 use std::time::Duration;
 use wasgo_core::*;
 
 /// Records every op; handle 7 is a live node, every other handle was freed; the property
 /// `secret` is denied.
-#[derive(Default)]
-struct FakeHost {
-    seen: Mutex<Vec<ObjectOp>>,
-}
-
-impl ObjectHost for FakeHost {
-    fn run(
-        &self,
-        _key: InstanceKey,
-        _level: SafetyLevel,
-        op: ObjectOp,
-    ) -> Result<ObjectReply, ObjectError> {
-        self.seen.lock().push(op.clone());
-        match op {
-            ObjectOp::GetNode { .. } => Ok(ObjectReply::Int(7)),
-            ObjectOp::Set { name, .. } if name == "secret" => Err(ObjectError::Denied {
-                member: "Node2D.secret".into(),
-            }),
-            ObjectOp::Set { handle: 7, .. } | ObjectOp::Release { .. } => Ok(ObjectReply::Int(0)),
-            ObjectOp::Set { handle, .. } => Err(ObjectError::failed(
-                -4,
-                format!("handle {handle} refers to an object that was freed"),
-            )),
-            _ => Ok(ObjectReply::Int(0)),
-        }
-    }
+fn fake_host() -> Arc<RecordingHost> {
+    RecordingHost::new(|op| match op {
+        ObjectOp::GetNode { .. } => Ok(ObjectReply::Int(7)),
+        ObjectOp::Set { name, .. } if name == "secret" => Err(ObjectError::Denied {
+            member: "Node2D.secret".into(),
+        }),
+        ObjectOp::Set { handle: 7, .. } | ObjectOp::Release { .. } => Ok(ObjectReply::Int(0)),
+        ObjectOp::Set { handle, .. } => Err(ObjectError::failed(
+            -4,
+            format!("handle {handle} refers to an object that was freed"),
+        )),
+        _ => Ok(ObjectReply::Int(0)),
+    })
 }
 
 /// A module whose `main` runs `body`; `set(h)` sets `position` on handle `h`, `set_secret()`
@@ -62,8 +52,8 @@ fn module(body: &str) -> String {
     )
 }
 
-fn run_main(body: &str) -> (Arc<FakeHost>, ModInstance, Vec<ModEvent>) {
-    let host = Arc::new(FakeHost::default());
+fn run_main(body: &str) -> (Arc<RecordingHost>, ModInstance, Vec<ModEvent>) {
+    let host = fake_host();
     let hosts = Hosts {
         objects: host.clone(),
         ..Hosts::detached()

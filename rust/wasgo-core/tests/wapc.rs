@@ -3,34 +3,24 @@
 
 mod guest_mods;
 
-use parking_lot::Mutex;
+#[path = "support/recording_host.rs"]
+mod recording_host;
+
+use recording_host::RecordingHost;
 use std::sync::Arc;
 use std::time::Duration;
 use wasgo_core::wapc::{InvokeError, WapcHandler, WapcOperation, MAX_PAYLOAD};
 use wasgo_core::*;
 
 /// Records object ops; the node at any path is handle 3.
-#[derive(Default)]
-struct FakeHost {
-    seen: Mutex<Vec<ObjectOp>>,
-}
-
-impl ObjectHost for FakeHost {
-    fn run(
-        &self,
-        _k: InstanceKey,
-        _l: SafetyLevel,
-        op: ObjectOp,
-    ) -> Result<ObjectReply, ObjectError> {
-        self.seen.lock().push(op.clone());
-        match op {
-            ObjectOp::GetNode { .. } => Ok(ObjectReply::Int(3)),
-            ObjectOp::Set { name, .. } if name == "secret" => Err(ObjectError::Denied {
-                member: "Node2D.secret".into(),
-            }),
-            _ => Ok(ObjectReply::Int(0)),
-        }
-    }
+fn fake_host() -> Arc<RecordingHost> {
+    RecordingHost::new(|op| match op {
+        ObjectOp::GetNode { .. } => Ok(ObjectReply::Int(3)),
+        ObjectOp::Set { name, .. } if name == "secret" => Err(ObjectError::Denied {
+            member: "Node2D.secret".into(),
+        }),
+        _ => Ok(ObjectReply::Int(0)),
+    })
 }
 
 fn config(rt: &Runtime, name: &str, level: SafetyLevel) -> InstanceConfig {
@@ -50,9 +40,9 @@ fn config(rt: &Runtime, name: &str, level: SafetyLevel) -> InstanceConfig {
     }
 }
 
-fn setup(level: SafetyLevel) -> Option<(Arc<Runtime>, Arc<FakeHost>, ModInstance)> {
+fn setup(level: SafetyLevel) -> Option<(Arc<Runtime>, Arc<RecordingHost>, ModInstance)> {
     let bytes = guest_mods::test_mod("wapc_echo")?;
-    let host = Arc::new(FakeHost::default());
+    let host = fake_host();
     let hosts = Hosts {
         objects: host.clone(),
         ..Hosts::detached()
