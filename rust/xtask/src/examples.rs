@@ -284,25 +284,9 @@ fn relative_module(from: &Path, to: &Path) -> String {
 }
 
 fn build_go(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
-    let go_home = toolchains::toolchains_dir(repo).join("go");
-    let mut cmd = toolchains::go(repo)?;
-    cmd.current_dir(source)
-        .env("GOOS", "wasip1")
-        .env("GOARCH", "wasm")
-        // Never download a toolchain or a module: the SDK is a local `replace`.
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off")
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOCACHE", go_home.join("cache"))
-        .env("GOPATH", go_home.join("path"))
-        // A WASI reactor: WasGo runs `_initialize`, then calls the `//go:wasmexport` functions.
-        .args([
-            "build",
-            "-buildmode=c-shared",
-            "-trimpath",
-            "-ldflags=-s -w",
-            "-o",
-        ])
+    let mut cmd = toolchains::go_build(repo, source, "wasip1")?;
+    // A WASI reactor: WasGo runs `_initialize`, then calls the `//go:wasmexport` functions.
+    cmd.args(["-buildmode=c-shared", "-ldflags=-s -w", "-o"])
         .arg(out)
         .arg(".");
     command::run(&mut cmd, "fix the Go build error shown above")
@@ -310,20 +294,9 @@ fn build_go(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
 
 /// A stock Go program for Go's JavaScript target (`GOOS=js`), run by WasGo's Go-js host.
 fn build_gojs(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
-    let go_home = toolchains::toolchains_dir(repo).join("go");
-    let mut cmd = toolchains::go(repo)?;
-    cmd.current_dir(source)
-        .env("GOOS", "js")
-        .env("GOARCH", "wasm")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off")
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOCACHE", go_home.join("cache"))
-        .env("GOPATH", go_home.join("path"))
-        // `-s -w` drops DWARF and Go's symbol table; the wasm name section stays.
-        .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
-        .arg(out)
-        .arg(".");
+    let mut cmd = toolchains::go_build(repo, source, "js")?;
+    // `-s -w` drops DWARF and Go's symbol table; the wasm name section stays.
+    cmd.args(["-ldflags=-s -w", "-o"]).arg(out).arg(".");
     command::run(&mut cmd, "fix the Go build error shown above")
 }
 

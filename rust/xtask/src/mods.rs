@@ -65,17 +65,10 @@ const WAPC_TARGET: &str = "wasm32-unknown-unknown";
 /// Builds the Go-js and waPC test mods into `dest_dir`; returns their names.
 fn build_guest_kind_mods(repo: &Repo, dest_dir: &std::path::Path) -> Result<Vec<String>> {
     let mut built = Vec::new();
-    let go_home = crate::toolchains::toolchains_dir(repo).join("go");
     for name in GOJS_TEST_MODS {
-        let mut cmd = crate::toolchains::go(repo)?;
-        cmd.current_dir(repo.root.join("mods/tests").join(name))
-            .env("GOOS", "js")
-            .env("GOARCH", "wasm")
-            .env("GOTOOLCHAIN", "local")
-            .env("GOPROXY", "off")
-            .env("GOCACHE", go_home.join("cache"))
-            .env("GOPATH", go_home.join("path"))
-            .args(["build", "-trimpath", "-o"])
+        let dir = repo.root.join("mods/tests").join(name);
+        let mut cmd = crate::toolchains::go_build(repo, &dir, "js")?;
+        cmd.arg("-o")
             .arg(dest_dir.join(format!("{name}.wasm")))
             .arg(".");
         command::run(&mut cmd, "fix the Go build error shown above")?;

@@ -230,6 +230,24 @@ pub fn asc(repo: &Repo) -> Result<Command> {
 
 /// A command that runs Go 1.24+: `$GO`, else `go` on PATH when it is 1.24 or newer, else the
 /// private copy under `target/toolchains/go/` (fetched from Debian trixie if missing).
+/// `go build -trimpath` for `GOOS=goos GOARCH=wasm` in `dir`, offline (never a downloaded
+/// toolchain or module: SDKs are local `replace`s) with its caches in `target/toolchains/go`; the
+/// caller adds its flags, `-o` and the package.
+pub fn go_build(repo: &Repo, dir: &Path, goos: &str) -> Result<Command> {
+    let go_home = toolchains_dir(repo).join("go");
+    let mut cmd = go(repo)?;
+    cmd.current_dir(dir)
+        .env("GOOS", goos)
+        .env("GOARCH", "wasm")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOCACHE", go_home.join("cache"))
+        .env("GOPATH", go_home.join("path"))
+        .args(["build", "-trimpath"]);
+    Ok(cmd)
+}
+
 pub fn go(repo: &Repo) -> Result<Command> {
     if let Some(go) = std::env::var_os("GO").filter(|g| !g.is_empty()) {
         return Ok(Command::new(go));
