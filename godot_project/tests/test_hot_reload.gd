@@ -131,3 +131,23 @@ func test_a_replacement_whose_init_traps_keeps_the_state_for_the_next_good_one()
 	expect_eq(reloads, [true], "the state saved before the failed start reached the good build")
 	expect_eq(node.call_export("version", []), 2, "version() after the good file")
 	expect(_count(probe) >= before, "the count carried over: %d before, %d after" % [before, _count(probe)])
+
+
+func test_a_node_the_game_killed_is_not_restarted_by_a_change_of_its_file() -> void:
+	var reloads := []
+	var stopped := _started_copy("wasgo_hot_shared.wasm", reloads)
+	# A second node on the same file, watched after the first: its reload is begun after the
+	# first node's in the same check and completes no earlier, so once it reloaded the first
+	# node's change has been handled too.
+	var witness_reloads := []
+	var witness := new_mod("wasgo_hot_witness", {"wasm_file": "user://wasgo_hot_shared.wasm"})
+	witness.node.reloaded.connect(func(carried: bool) -> void: witness_reloads.append(carried))
+	expect_eq(start(witness), OK, "start() of the witness")
+	stopped.node.kill()
+	_write("wasgo_hot_shared.wasm", FileAccess.get_file_as_bytes(V2))
+	if not await _wait_for_reload(witness_reloads, witness):
+		return
+	expect_eq(witness.node.call_export("version", []), 2, "the witness runs the new build")
+	expect_eq(reloads, [], "`reloaded` of the node the game killed")
+	expect_eq(stopped.node.get_status(), WasmScript.STATUS_KILLED, "the killed node stays killed")
+	expect_eq(stopped.started, 1, "`started` emissions of the killed node")
