@@ -74,6 +74,8 @@ enum {
 #define WASGO_EXPORT_MALLOC "malloc"
 #define WASGO_EXPORT_FREE "free"
 #define WASGO_EXPORT_INPUT "input"
+#define WASGO_EXPORT_SAVE_STATE "save_state"
+#define WASGO_EXPORT_LOAD_STATE "load_state"
 
 #ifdef __cplusplus
 extern "C" {

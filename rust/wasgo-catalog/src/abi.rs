@@ -105,7 +105,13 @@ pub mod export {
     pub const FREE: &str = "free";
     pub const MEMORY: &str = "memory";
     pub const INPUT: &str = "input";
+    pub const SAVE_STATE: &str = "save_state";
+    pub const LOAD_STATE: &str = "load_state";
 }
+
+/// The most bytes a mod may carry across a hot reload through `save_state` (16 MiB); a longer
+/// state is refused and the new instance starts without one.
+pub const MAX_CARRIED_STATE: usize = 16 << 20;
 
 use Abi::{F64, I32};
 
@@ -135,6 +141,10 @@ pub static GUEST_EXPORTS: &[GuestExport] = &[
         doc: "`free(ptr, size, align)`, the counterpart of `malloc`." },
     GuestExport { name: export::INPUT, params: Some(&[I32]), results: &[], thread: ExportThread::Main,
         doc: "An input event the game did not handle, as a handle to the mod's own copy (read its allowlisted properties: `keycode`, `pressed`, `position`, `button_index`, ..., and `is_action_pressed(action)`); only when the project setting `wasgo/safety/input_events` is on (off by default), delivered after the game's input handling and not while `main` runs." },
+    GuestExport { name: export::SAVE_STATE, params: Some(&[I32, I32]), results: &[I32], thread: ExportThread::Main,
+        doc: "`save_state(out_ptr, out_cap) -> len`: hot reload (the mod's `.wasm` changed on disk while the game runs) asks the old instance for the state to carry over, before it ends. The out-buffer convention: the host first calls `save_state(0, 0)` for the length, then `save_state(ptr, len)` with a buffer it allocated with the mod's `malloc`; write the bytes when they fit and return their full length. A negative return carries nothing. At most 16 MiB; not called while `main` runs." },
+    GuestExport { name: export::LOAD_STATE, params: Some(&[I32, I32]), results: &[], thread: ExportThread::Main,
+        doc: "`load_state(ptr, len)`: hot reload hands the new instance the bytes the old one's `save_state` returned, right after `init` and before `ready` and `main`. The bytes sit in a buffer the host allocated with the mod's `malloc` and frees with its `free` when the call returns: copy what you keep." },
 ];
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub mod catalog;
 pub mod level;
 pub mod variant;
 
-pub use abi::{export, ErrorCode, ExportThread, GuestExport, GUEST_EXPORTS};
+pub use abi::{export, ErrorCode, ExportThread, GuestExport, GUEST_EXPORTS, MAX_CARRIED_STATE};
 pub use catalog::*;
 pub use level::SafetyLevel;
 pub use variant::{find_variant_type, variant_type, VariantType, VARIANT_TYPES};

@@ -19,7 +19,8 @@
 //!    epoch thread), [`events`], [`sandbox`], [`urls`], [`http`] (the request table and the
 //!    `HttpHost` trait), [`objects`] (the `ObjectHost` trait), [`allowlist`], [`grants`], [`game`]
 //!    (the game-function registry and the `GameCallHandler` trait), [`assets`] (what a mod's
-//!    image, sound or font bytes are, and whether they fit the caps, before Godot decodes them).
+//!    image, sound or font bytes are, and whether they fit the caps, before Godot decodes them),
+//!    [`file_watch`] (when a changed `.wasm` file is ready to hot-reload).
 //! 3. **[`Hosts`]** ([`hosts`]): the game as host functions see it: object host, HTTP host,
 //!    game-function handler and registry, and the bridge. All are required when the runtime is
 //!    built; [`Hosts::detached`] stands in for a runtime without a game.
@@ -40,7 +41,8 @@
 //!    worker thread that owns the store while it runs, main-thread entries under a CPU-time
 //!    budget, and a `kill()` that never waits for the worker. It reports what happens as
 //!    [`ModEvent`]s, which the glue turns into signals. [`engine`] is what instances need of the
-//!    runtime (engine, ticker, counters, hosts).
+//!    runtime (engine, ticker, counters, hosts). `carry_state` adds the hot-reload pair
+//!    (`ModInstance::save_state`, `ModInstance::load_state`) on top of the instance's entry path.
 //! 9. **[`runtime`]** (`Runtime`): the one engine of the game, on top; nothing imports it.
 
 pub mod abi;
@@ -50,6 +52,7 @@ pub mod atomic_file;
 pub mod bridge;
 pub mod budget;
 pub mod cache;
+mod carry_state;
 pub mod delivery;
 pub mod diagnose;
 pub use wasgo_catalog::catalog;
@@ -57,6 +60,7 @@ pub mod engine;
 mod entry;
 pub mod error;
 pub mod events;
+pub mod file_watch;
 pub mod game;
 mod game_calls;
 pub mod gojs;
@@ -99,6 +103,7 @@ pub use bridge::MainThreadBridge;
 pub use cache::CompileTicket;
 pub use error::{ImportProblem, TrapInfo, TrapKind, WasgoError};
 pub use events::{ModEvent, OutputSource};
+pub use file_watch::{FileStamp, FileWatch};
 pub use game::{GameCallError, GameCallHandler, GameFunctions, GameType, GameValue};
 pub use guest_kind::{GuestKind, GuestKindError};
 pub use hosts::Hosts;

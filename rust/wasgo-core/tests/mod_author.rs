@@ -223,3 +223,167 @@ fn with_debug_info_a_rust_trap_names_its_source_line() {
         "no `src/main.rs:{line}` in:\n{message}"
     );
 }
+
+/// Hot reload's `save_state`/`load_state` pair: what the host asks of the old instance and
+/// hands the new one, and how it refuses a mod that breaks the protocol.
+mod carry_state {
+    use super::*;
+
+    /// A counter with the pair: `add(n)`, `count()`, a bump `malloc` and a `free` that counts
+    /// its calls (`frees()`). `$SAVE_LEN` is what the first `save_state` call (the length
+    /// query) answers, `$SECOND_LEN` what the later ones answer (4 and 4 are honest).
+    const COUNTER: &str = r#"(module
+      (memory (export "memory") 1)
+      (global $count (mut i32) (i32.const 0))
+      (global $next (mut i32) (i32.const 1024))
+      (global $frees (mut i32) (i32.const 0))
+      (global $saves (mut i32) (i32.const 0))
+      (func (export "add") (param i32) (global.set $count (i32.add (global.get $count) (local.get 0))))
+      (func (export "count") (result i32) (global.get $count))
+      (func (export "frees") (result i32) (global.get $frees))
+      (func (export "malloc") (param i32 i32) (result i32)
+        (local $p i32)
+        (local.set $p (global.get $next))
+        (global.set $next (i32.add (global.get $next) (local.get 0)))
+        (local.get $p))
+      (func (export "free") (param i32 i32 i32) (global.set $frees (i32.add (global.get $frees) (i32.const 1))))
+      (func (export "save_state") (param $ptr i32) (param $cap i32) (result i32)
+        (global.set $saves (i32.add (global.get $saves) (i32.const 1)))
+        (if (i32.ge_u (local.get $cap) (i32.const 4)) (then (i32.store (local.get $ptr) (global.get $count))))
+        (if (result i32) (i32.eq (global.get $saves) (i32.const 1))
+          (then (i32.const $SAVE_LEN)) (else (i32.const $SECOND_LEN))))
+      (func (export "load_state") (param $ptr i32) (param $len i32)
+        (if (i32.eq (local.get $len) (i32.const 4)) (then (global.set $count (i32.load (local.get $ptr)))))))"#;
+
+    fn counter(rt: &Arc<Runtime>, save_len: i32, second_len: i32) -> ModInstance {
+        // The first call is the length query (0, 0), the second the copy: `$saves` counts them.
+        let wat = COUNTER
+            .replace("$SAVE_LEN", &save_len.to_string())
+            .replace("$SECOND_LEN", &second_len.to_string());
+        instance(rt, &wat, "counter")
+    }
+
+    fn instance(rt: &Arc<Runtime>, wat: &str, name: &str) -> ModInstance {
+        let module = rt.compile(wat.as_bytes(), name).unwrap();
+        let cfg = InstanceConfig {
+            name: name.into(),
+            level: SafetyLevel::Safe,
+            limits: Limits {
+                memory_bytes: 16 << 20,
+                callback_budget: Duration::from_millis(500),
+                main_timeout: None,
+                storage_bytes: 1 << 20,
+                ..Limits::default()
+            },
+            args: vec![],
+            dirs: WasiDirs::default(),
+            permissions: Permissions::new(),
+            key: 0,
+            network: Default::default(),
+        };
+        ModInstance::new(rt, &module, cfg).unwrap()
+    }
+
+    fn count(inst: &mut ModInstance) -> i32 {
+        match inst.call("count", &[]).unwrap()[..] {
+            [Val::I32(n)] => n,
+            ref other => panic!("count() answered {other:?}"),
+        }
+    }
+
+    fn frees(inst: &mut ModInstance) -> i32 {
+        match inst.call("frees", &[]).unwrap()[..] {
+            [Val::I32(n)] => n,
+            ref other => panic!("frees() answered {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_state_the_old_instance_saves_is_what_the_new_one_loads() {
+        let rt = runtime();
+        let mut old = counter(&rt, 4, 4);
+        old.call("add", &[Val::I32(41)]).unwrap();
+        let state = old.save_state().unwrap().expect("a state");
+        assert_eq!(state, 41i32.to_le_bytes());
+        assert_eq!(frees(&mut old), 1, "the buffer went back with `free`");
+        let mut new = counter(&rt, 4, 4);
+        assert_eq!(count(&mut new), 0);
+        assert!(
+            new.load_state(&state).unwrap(),
+            "the new instance has `load_state`"
+        );
+        assert_eq!(count(&mut new), 41);
+        assert_eq!(
+            frees(&mut new),
+            1,
+            "the state's buffer is freed after `load_state`"
+        );
+    }
+
+    #[test]
+    fn a_mod_without_the_pair_carries_nothing() {
+        let rt = runtime();
+        let plain = instance(
+            &rt,
+            r#"(module (memory (export "memory") 1) (func (export "process") (param f64)))"#,
+            "plain",
+        );
+        assert_eq!(plain.save_state().unwrap(), None);
+        assert!(
+            !plain.load_state(b"state").unwrap(),
+            "no `load_state`: dropped"
+        );
+        assert!(plain.status().is_live());
+    }
+
+    #[test]
+    fn a_negative_length_carries_nothing_and_zero_carries_an_empty_state() {
+        let rt = runtime();
+        let declines = counter(&rt, -1, -1);
+        assert_eq!(declines.save_state().unwrap(), None);
+        assert!(declines.status().is_live());
+        let empty = counter(&rt, 0, 0);
+        assert_eq!(empty.save_state().unwrap(), Some(Vec::new()));
+        let mut new = counter(&rt, 4, 4);
+        assert!(new.load_state(&[]).unwrap());
+        assert_eq!(count(&mut new), 0);
+    }
+
+    #[test]
+    fn an_oversized_state_traps_the_old_instance_naming_the_limit() {
+        let rt = runtime();
+        let greedy = counter(&rt, i32::MAX, 4);
+        let Err(WasgoError::Trap(info)) = greedy.save_state() else {
+            panic!("an oversized state must trap");
+        };
+        assert!(
+            info.message.contains("`save_state`") && info.message.contains("16 MiB"),
+            "{}",
+            info.message
+        );
+        assert_eq!(greedy.status(), ModStatus::Trapped);
+    }
+
+    #[test]
+    fn a_state_that_grows_between_the_two_calls_traps() {
+        let rt = runtime();
+        let fickle = counter(&rt, 4, 5000);
+        let Err(WasgoError::Trap(info)) = fickle.save_state() else {
+            panic!("a longer second answer must trap");
+        };
+        assert!(info.message.contains("must not change"), "{}", info.message);
+    }
+
+    #[test]
+    fn loading_a_state_into_a_mod_without_malloc_traps_saying_so() {
+        let rt = runtime();
+        let wat = r#"(module (memory (export "memory") 1)
+          (func (export "load_state") (param i32 i32)))"#;
+        let no_malloc = instance(&rt, wat, "no_malloc");
+        let Err(WasgoError::Trap(info)) = no_malloc.load_state(b"abc") else {
+            panic!("a state for a mod without `malloc` must trap");
+        };
+        assert!(info.message.contains("`malloc"), "{}", info.message);
+        assert!(info.message.contains("`load_state`"), "{}", info.message);
+    }
+}

@@ -7,13 +7,16 @@
 //!
 //! Layout (each module imports only modules below it; `tests/layering.rs` fails on a cycle):
 //! - classes, and nothing else: `engine.rs` (`WasmEngine`), `module_res.rs` (`WasmModule` and its
-//!   loader), `script.rs` (`WasmScript`), `bench.rs` (`WasgoBench`);
+//!   loader), `script.rs` (`WasmScript`, with `script_owned.rs` and `script_hot.rs`: its
+//!   ownership methods and hot-reload hooks), `bench.rs` (`WasgoBench`);
 //! - the script's working state: `script_core.rs` (entries into the mod, the borrow-free
 //!   invariant, re-entrancy), `script_delivery.rs` (events, callbacks, HTTP answers),
-//!   `script_calls.rs` (`call_export`), `file_checks.rs` (configuration warnings and `.wasm`
+//!   `script_calls.rs` (`call_export`), `script_reload.rs` (swapping the instance on a hot
+//!   reload, carrying the mod's state), `file_checks.rs` (configuration warnings and `.wasm`
 //!   file checks, once per change of a file), `frame_time.rs` (a mod's main-thread time per
 //!   frame, for the remote inspector);
-//! - services: `live.rs` (live scripts, the frame driver, the frame budget), `compiles.rs`
+//! - services: `live.rs` (live scripts, the frame driver, the frame budget), `hot_reload.rs`
+//!   (watching the files running mods came from, a few times per second), `compiles.rs`
 //!   (background compiles polled every frame, the `WasmModuleRequest` awaitable), `permissions.rs`
 //!   (grants and WasGo's dialog, answering through a closure), `own_ui.rs` (WasGo's UI no mod may
 //!   reach), `owned.rs` (the timers a mod made, released when it ends), `reach.rs`
@@ -49,6 +52,7 @@ mod engine;
 mod file_checks;
 mod frame_time;
 mod game_calls;
+mod hot_reload;
 mod http;
 mod live;
 mod module_res;
@@ -62,8 +66,10 @@ mod script;
 mod script_calls;
 mod script_core;
 mod script_delivery;
+mod script_hot;
 mod script_input;
 mod script_owned;
+mod script_reload;
 mod settings;
 mod state;
 mod tweens;
@@ -126,6 +132,9 @@ unsafe impl ExtensionLibrary for WasgoExtension {
             runtime.bridge().run_pending(BRIDGE_BUDGET_PER_FRAME);
         }
         http::poll_all();
+        for due in hot_reload::poll() {
+            WasmScript::begin_hot_reload(due);
+        }
         compiles::poll();
         live::pump_all();
     }

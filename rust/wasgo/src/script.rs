@@ -132,6 +132,8 @@ impl INode for WasmScript {
                             WasmScript::reload(node);
                         }
                     },
+                    runs_from: WasmScript::runs_from,
+                    restart: WasmScript::hot_restart,
                 },
             ),
             ready_hooked: false,
@@ -201,7 +203,7 @@ impl WasmScript {
 
     /// Sets [member module]; in the editor, the configuration warnings follow.
     #[func]
-    fn set_module(&mut self, module: Option<Gd<WasmModule>>) {
+    pub(crate) fn set_module(&mut self, module: Option<Gd<WasmModule>>) {
         self.module = module;
         self.refresh_warnings();
     }
@@ -285,6 +287,17 @@ impl WasmScript {
     /// exist); it traps right after.
     #[signal]
     fn unexposed_call(function: GString, level: i64);
+    /// The node's [member wasm_file] (or the file its [member module] was loaded from) changed
+    /// on disk while the mod ran, and the node now runs the new module: hot reload, on when the
+    /// project setting `wasgo/runtime/hot_reload` is (by default in debug builds, off in
+    /// release exports). The node is the same object; the old instance was killed (`killed`
+    /// with a reason starting `reloading`) and the new one started (`started`).
+    /// [param carried_state] is true when the old instance's `save_state` export gave bytes that
+    /// the new instance's `load_state` export took. A file that does not compile reloads
+    /// nothing: the error (starting with the node's path) is printed and kept in
+    /// [method get_last_error], the old instance goes on, and the next save of the file is tried.
+    #[signal]
+    fn reloaded(carried_state: bool);
     /// The mod emitted an event with `wasgo.emit`.
     #[signal]
     fn mod_event(name: GString, payload: Variant);
@@ -322,6 +335,8 @@ impl WasmScript {
     #[func(gd_self)]
     pub fn kill(this: Gd<Self>) {
         let core = Self::core_of(&this);
+        // A change of the mod's file does not bring back a mod the game stopped.
+        core.killed_by_game.set(true);
         core.kill_with("killed by kill()");
         core.pump();
     }
@@ -482,11 +497,20 @@ impl WasmScript {
         }
     }
 
-    /// The node's core (under a bind that ends before this returns).
     /// The node's core: from the main thread's table when it is there (no `bind()`, see
     /// `cores.rs`), else through a bind.
-    fn core_of(this: &Gd<Self>) -> Rc<ScriptCore> {
+    pub(crate) fn core_of(this: &Gd<Self>) -> Rc<ScriptCore> {
         crate::cores::find(this.instance_id().to_i64()).unwrap_or_else(|| this.bind().core.clone())
+    }
+
+    /// The file the node runs from: its [member module]'s source file when [member module] is
+    /// set (empty for a module compiled from bytes), else [member wasm_file]; and whether it is
+    /// [member module]'s.
+    pub(crate) fn source(&self) -> (String, bool) {
+        match &self.module {
+            Some(m) => (m.bind().get_source_path().to_string(), true),
+            None => (self.wasm_file.to_string(), false),
+        }
     }
 
     /// What the core needs of the exported properties as they are now.
@@ -516,7 +540,7 @@ impl WasmScript {
 
     /// `start()`, with the module resolved only when a new instance is made. `this` is not used
     /// once the core has the call: the mod may free the node.
-    fn start_now(this: &Gd<Self>, ready: bool) -> Error {
+    pub(crate) fn start_now(this: &Gd<Self>, ready: bool) -> Error {
         let core = Self::core_of(this);
         let props = Self::props_of(this);
         let node = this.clone();
@@ -534,7 +558,11 @@ impl WasmScript {
             (s.wasm_file.clone(), s.module.clone())
         };
         let module = match module {
-            Some(m) => m,
+            Some(m) => {
+                // Watched for hot reload when it came from a file (else no longer watched).
+                Self::watch_source(core, &m.bind().get_source_path().to_string());
+                m
+            }
             None if wasm_file.is_empty() => {
                 core.fail(
                     Error::ERR_CANT_OPEN,
@@ -570,6 +598,8 @@ impl WasmScript {
     /// now, as with [member module].
     fn load_in_background(this: &Gd<Self>, core: &Rc<ScriptCore>, path: &str) -> Resolution {
         let label = Self::label(this);
+        // Watched from the version about to be read (a change during the read reloads again).
+        Self::watch_source(core, path);
         let bytes = match runtime::read_file(path) {
             Ok(bytes) => bytes,
             Err(e) => {

@@ -81,6 +81,13 @@ pub struct NodeHooks {
     pub props: fn(InstanceId) -> Option<ScriptProps>,
     /// `WasmScript.reload()` on the node (a reload asked for inside an entry runs after it).
     pub reload: fn(InstanceId),
+    /// Whether the node still runs from the file at the path given (its `wasm_file`, or its
+    /// `module`'s source): a hot reload of a file the node no longer names is dropped.
+    pub runs_from: fn(InstanceId, &str) -> bool,
+    /// Starts the node again with a module hot reload compiled from the file at the path given
+    /// (a `module` property from that file is replaced by the new module); what `start()`
+    /// returned.
+    pub restart: fn(InstanceId, ResolvedModule, &str) -> Error,
 }
 
 /// The status constants of `WasmScript`.
@@ -97,7 +104,7 @@ pub mod status {
 pub struct ScriptCore {
     /// The `WasmScript` node (looked up, never held: it may be freed at any time).
     pub node: InstanceId,
-    hooks: NodeHooks,
+    pub(crate) hooks: NodeHooks,
     /// The instance; an entry clones the `Rc` for the duration of one call.
     pub(crate) instance: RefCell<Option<Rc<ModInstance>>>,
     /// The current instance's key in the object tables.
@@ -136,6 +143,13 @@ pub struct ScriptCore {
     loaded: RefCell<Option<ResolvedModule>>,
     /// The main-thread time of the mod's entries per frame (`frame_time_usec`).
     pub(crate) frame_time: FrameTime,
+    /// The state a hot reload saved of the old instance, for the next instance that starts
+    /// (see `script_reload.rs`).
+    pub(crate) carried_state: RefCell<Option<Vec<u8>>>,
+    /// Whether the last instance started was given a carried state by its `load_state`.
+    pub(crate) state_loaded: Cell<bool>,
+    /// The game stopped the mod with `kill()`: a change of its file does not restart it.
+    pub(crate) killed_by_game: Cell<bool>,
 }
 
 impl ScriptCore {
@@ -163,6 +177,9 @@ impl ScriptCore {
             loads: Cell::new(0),
             frame_time: FrameTime::default(),
             loaded: RefCell::new(None),
+            carried_state: RefCell::new(None),
+            state_loaded: Cell::new(false),
+            killed_by_game: Cell::new(false),
         })
     }
 
@@ -193,6 +210,15 @@ impl ScriptCore {
     /// Whether the node was freed.
     pub fn is_gone(&self) -> bool {
         self.gone.get()
+    }
+
+    /// The node as error messages name it: its path in the tree, else its name.
+    pub fn label(&self) -> String {
+        match self.node() {
+            Some(node) if node.is_inside_tree() => node.get_path().to_string(),
+            Some(node) => node.get_name().to_string(),
+            None => "<freed WasmScript>".into(),
+        }
     }
 
     /// The node's name (for messages).
@@ -332,6 +358,11 @@ impl ScriptCore {
         self.loaded.borrow_mut().take()
     }
 
+    /// Drops a module handed to `start()` that it did not use.
+    pub(crate) fn clear_loaded(&self) {
+        self.loaded.borrow_mut().take();
+    }
+
     /// Ends the instance with `reason`; inside an entry, throws the switch and finishes the kill
     /// when the entry returns. `killed` is emitted by the next pump. A background compile
     /// `start()` waits for is cancelled.
@@ -463,6 +494,7 @@ impl ScriptCore {
         match made {
             Ok(instance) => {
                 *self.instance.borrow_mut() = Some(Rc::new(instance));
+                self.killed_by_game.set(false);
                 live::add(self.clone());
             }
             Err(WasgoError::Trap(info)) => {
@@ -483,6 +515,7 @@ impl ScriptCore {
         }
         self.settle();
         self.pump();
+        self.load_carried_state();
         if node_ready {
             self.call_ready_export();
         }

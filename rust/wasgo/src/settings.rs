@@ -58,6 +58,17 @@ pub const RESOURCE_FOLDERS: &str = "wasgo/safety/resource_folders";
 /// Whether mods with an `input(event_handle)` export receive the game's unhandled input events
 /// (default false).
 pub const INPUT_EVENTS: &str = "wasgo/safety/input_events";
+/// Whether a running `WasmScript` whose `.wasm` file changes on disk reloads it, keeping the
+/// node and carrying the mod's state through `save_state`/`load_state` (default
+/// [`hot_reload_default`]: on in debug builds — the editor, debug exports — off in release
+/// exports; see `hot_reload.rs`).
+pub const HOT_RELOAD: &str = "wasgo/runtime/hot_reload";
+
+/// The default of [`HOT_RELOAD`]: whether this is a debug build of Godot (`OS.is_debug_build()`).
+pub fn hot_reload_default() -> bool {
+    godot::classes::Os::singleton().is_debug_build()
+}
+
 /// Whether mods' output lines are also printed to Godot's output as `[mod] text` (default true).
 pub const PRINT_OUTPUT: &str = "wasgo/runtime/print_output";
 
@@ -270,6 +281,14 @@ pub fn register() {
     add(
         DEBUG_INFO,
         false.to_variant(),
+        VariantType::BOOL,
+        PropertyHint::NONE,
+        "",
+        false,
+    );
+    add(
+        HOT_RELOAD,
+        hot_reload_default().to_variant(),
         VariantType::BOOL,
         PropertyHint::NONE,
         "",

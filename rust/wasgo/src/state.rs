@@ -87,6 +87,8 @@ pub struct MainThreadState {
     pub cores: Slot,
     /// `file_checks.rs`: the outcome of checking each `.wasm` file, per change of the file.
     pub file_checks: Slot,
+    /// `hot_reload.rs`: the nodes whose `.wasm` files are watched for hot reload.
+    pub hot_reload: Slot,
 }
 
 thread_local! {

@@ -1,6 +1,6 @@
 //! The glue's modules form layers: no module imports, directly or through others, a module that
 //! imports it back; the class files (`engine.rs`, `module_res.rs`, `script.rs` with
-//! `script_owned.rs` (its ownership methods), `bench.rs`, and
+//! `script_owned.rs` (its ownership methods) and `script_hot.rs` (its hot-reload hooks), `bench.rs`, and
 //! `compiles.rs`, which defines `WasmModuleRequest`) sit on top, named by no plain module;
 //! `state.rs` sits at the bottom, naming none.
 //!
@@ -14,11 +14,12 @@ use module_graph::{cycles, module_graph, Graph};
 use std::path::Path;
 
 /// The files that hold only `GodotClass`es.
-const CLASS_FILES: [&str; 6] = [
+const CLASS_FILES: [&str; 7] = [
     "engine",
     "module_res",
     "script",
     "script_owned",
+    "script_hot",
     "bench",
     "compiles",
 ];

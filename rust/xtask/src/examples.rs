@@ -3,9 +3,9 @@
 //!
 //! Each build installs its toolchain first if it is missing ([`crate::toolchains`]), uses the
 //! language's size options (release profile, `-Oz`, `ReleaseSmall`, stripped symbols), and then
-//! runs `wasm-opt -Oz` when binaryen is installed. The Rust and C builds and `wasm-opt` drop DWARF
-//! but keep the name section, so a trap's backtrace names the mod's functions (demangled by
-//! WasGo). The sizes are printed at the end.
+//! runs `wasm-opt -Oz` when binaryen is installed. The Rust, C, Zig and AssemblyScript builds and
+//! `wasm-opt` drop DWARF but keep the name section, so a trap's backtrace names the mod's
+//! functions (demangled by WasGo). The sizes are printed at the end.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,9 @@ pub struct Example {
     /// Its folder under `mods/examples/`.
     pub dir: &'static str,
     build: fn(&Repo, &Path, &Path) -> Result<()>,
+    /// Whether its build keeps the wasm name section (checked after every build, so a trap's
+    /// backtrace keeps naming the mod's functions).
+    keeps_names: bool,
 }
 
 /// Every example, in the order the sizes are printed.
@@ -36,60 +39,70 @@ pub const EXAMPLES: &[Example] = &[
         language: "Rust",
         dir: "rust",
         build: build_rust,
+        keeps_names: true,
     },
     Example {
         name: "decorator",
         language: "Rust",
         dir: "rust_decorator",
         build: build_rust,
+        keeps_names: true,
     },
     Example {
         name: "hostile",
         language: "Rust",
         dir: "hostile",
         build: build_rust,
+        keeps_names: true,
     },
     Example {
         name: "scorekeeper",
         language: "C",
         dir: "c",
         build: build_c,
+        keeps_names: true,
     },
     Example {
         name: "greeter",
         language: "Zig",
         dir: "zig",
         build: build_zig,
+        keeps_names: true,
     },
     Example {
         name: "leaderboard",
         language: "AssemblyScript",
         dir: "assemblyscript",
         build: build_assemblyscript,
+        keeps_names: true,
     },
     Example {
         name: "archivist",
         language: "Go",
         dir: "go",
         build: build_go,
+        keeps_names: false,
     },
     Example {
         name: "announcer",
         language: "Go (GOOS=js)",
         dir: "gojs",
         build: build_gojs,
+        keeps_names: false,
     },
     Example {
         name: "ranker",
         language: "Rust (waPC)",
         dir: "wapc",
         build: build_rust,
+        keeps_names: true,
     },
     Example {
         name: "bonus",
         language: "WAT",
         dir: "wat",
         build: build_wat,
+        keeps_names: false,
     },
 ];
 
@@ -112,6 +125,15 @@ pub fn build(repo: &Repo) -> Result<()> {
         (example.build)(repo, &source, &raw)?;
         let dest = output_dir(repo).join(format!("{}.wasm", example.name));
         shrink(wasm_opt.as_deref(), &raw, &dest)?;
+        if example.keeps_names && !has_name_section(&fs::read(&dest).unwrap_or_default()) {
+            return Err(Failure::new(
+                format!(
+                    "`{}` has no wasm name section: trap backtraces would show `<function #N>`",
+                    dest.display()
+                ),
+                "keep the name section in the example's build (strip DWARF only)",
+            ));
+        }
         let size = fs::metadata(&dest).map_err(|e| io_failure(&dest, e))?.len();
         sizes.push((example, size));
     }
@@ -144,7 +166,10 @@ fn io_failure(path: &Path, e: std::io::Error) -> Failure {
 fn shrink(wasm_opt: Option<&Path>, raw: &Path, dest: &Path) -> Result<()> {
     let stamp = raw.with_extension("wasm.shrunk-from");
     let raw_bytes = fs::read(raw).map_err(|e| io_failure(raw, e))?;
-    if dest.is_file() && fs::read(&stamp).is_ok_and(|old| old == raw_bytes) {
+    // A stale `dest` from an older build that dropped the names is shrunk again.
+    let names_kept = !has_name_section(&raw_bytes)
+        || fs::read(dest).is_ok_and(|shrunk| has_name_section(&shrunk));
+    if dest.is_file() && names_kept && fs::read(&stamp).is_ok_and(|old| old == raw_bytes) {
         return Ok(());
     }
     if let Some(dir) = dest.parent() {
@@ -237,7 +262,9 @@ fn build_zig(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
             "ReleaseSmall",
             "-fno-entry",
             "-rdynamic",
-            "-fstrip",
+            // Keeps the name section (and DWARF, which `wasm-opt -g --strip-dwarf` drops in
+            // `shrink`): a trap's backtrace names the mod's functions.
+            "-fno-strip",
         ])
         .args(["--dep", "wasgo", "-Mroot=src/main.zig"])
         .arg(format!(
@@ -265,6 +292,9 @@ fn build_assemblyscript(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
             "--noAssert",
             "--runtime",
             "incremental",
+            // Emits the name section (a trap's backtrace names the functions); the code is
+            // optimized as without it.
+            "--debug",
         ])
         .arg("--use")
         .arg(format!("abort={sdk_abort}/wasgoAbort"));
@@ -317,6 +347,44 @@ fn build_wat(_repo: &Repo, source: &Path, out: &Path) -> Result<()> {
     ))
 }
 
+/// Whether `wasm` (a binary module) has a custom section called `name`.
+pub fn has_name_section(wasm: &[u8]) -> bool {
+    fn leb(bytes: &[u8], at: &mut usize) -> Option<usize> {
+        let mut value = 0usize;
+        for shift in (0..35).step_by(7) {
+            let byte = *bytes.get(*at)?;
+            *at += 1;
+            value |= usize::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Some(value);
+            }
+        }
+        None
+    }
+    if !wasm.starts_with(b"\0asm") {
+        return false;
+    }
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let Some(size) = leb(wasm, &mut at) else {
+            return false;
+        };
+        let end = at.saturating_add(size);
+        if id == 0 {
+            let mut name_at = at;
+            if let Some(len) = leb(wasm, &mut name_at) {
+                if wasm.get(name_at..name_at + len) == Some(b"name".as_slice()) {
+                    return true;
+                }
+            }
+        }
+        at = end;
+    }
+    false
+}
+
 /// The files in `dir` ending in `.ext`, sorted.
 fn sources_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = fs::read_dir(dir)
@@ -344,6 +412,17 @@ mod tests {
                 dir.display()
             );
         }
+    }
+
+    #[test]
+    fn the_name_section_is_found_among_the_custom_sections() {
+        let with_names = wat::parse_str("(module (func $spin))").unwrap();
+        assert!(has_name_section(&with_names));
+        let mut without = b"\0asm\x01\0\0\0".to_vec();
+        // A custom section called `other`, then a type section with no types.
+        without.extend_from_slice(&[0, 6, 5, b'o', b't', b'h', b'e', b'r', 1, 1, 0]);
+        assert!(!has_name_section(&without));
+        assert!(!has_name_section(b"not wasm"));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask test` — everything a fresh machine needs to run every test: the wasm target,
 //!   Godot 4 (found or provisioned), the extension and the test mods, `cargo test`, then the
-//!   headless Godot suite, the demo and the exported game ([`export_check`]). Fails on any test
+//!   headless Godot suite, the demo, the exported game ([`export_check`]) and the templates built
+//!   outside the repository ([`template_check`]). Fails on any test
 //!   failure, script error, extension load failure, leaked object or timeout; ends with
 //!   `N passed, M failed` for the Godot suite.
 //! - `cargo xtask run [--windowed]` — release build of the extension and the mods, then the demo.
@@ -27,6 +28,7 @@ mod godot;
 mod godot_provision;
 mod godot_run;
 mod mods;
+mod template_check;
 mod toolchains;
 
 use std::fmt;
@@ -50,7 +52,9 @@ commands:
         transcript, then play it again under a CPU hog on two cores, where no example mod may
         trap (neither with --filter), then export the project as a .pck and play the arena
         from it with the library beside the executable (without --filter, or when TEXT
-        contains `export`)
+        contains `export`), and copy each Rust and C example with its SDK folder outside the
+        repository and build it there with its README command (without --filter, or when
+        TEXT contains `template`)
   run [--windowed]
         build the extension (release) and the mods, then run the demo (headless unless --windowed)
   mods  build the test mods into godot_project/tests/mods/ and the example mods (Rust, C, Zig,
@@ -255,6 +259,12 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     let godot = godot::locate_or_provision(repo)?;
     cargo_steps::build_extension(repo, Profile::Dev)?;
     mods::build(repo)?;
+    // The templates, copied out of the repository and built there (the registry is warm now).
+    let templates = if filter.is_none_or(|f| f.contains("template")) {
+        template_check::check(repo)
+    } else {
+        Ok(())
+    };
     // A failing `cargo test` or lint gate does not stop the Godot suite: all results are worth
     // seeing.
     let cargo_tests = if skip_cargo_test {
@@ -333,7 +343,8 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     };
 
     let mut problems = Vec::new();
-    if suite.passed + suite.failed == 0 && !filter.is_some_and(|f| f.contains("export")) {
+    let outside_godot = filter.is_some_and(|f| f.contains("export") || f.contains("template"));
+    if suite.passed + suite.failed == 0 && !outside_godot {
         problems.push(match filter {
             Some(f) => format!("no Godot test matched `--filter {f}`"),
             None => "no Godot test ran".into(),
@@ -356,6 +367,9 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
         problems.push(failure.to_string());
     }
     if let Err(failure) = export {
+        problems.push(failure.to_string());
+    }
+    if let Err(failure) = templates {
         problems.push(failure.to_string());
     }
     if !problems.is_empty() {

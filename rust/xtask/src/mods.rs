@@ -57,12 +57,16 @@ pub fn build(repo: &Repo) -> Result<()> {
 /// The Go `GOOS=js` test mods (Go modules under `mods/tests/`, built with the stock toolchain and
 /// no WasGo changes).
 pub const GOJS_TEST_MODS: &[&str] = &["gojs_basic", "gojs_panic", "gojs_callback"];
-/// The waPC test mods (Rust with the published `wapc-guest` crate, each a workspace of its own).
-pub const WAPC_TEST_MODS: &[&str] = &["wapc_echo"];
-/// The target waPC guests are built for.
-const WAPC_TARGET: &str = "wasm32-unknown-unknown";
+/// The Rust test mods that are each a workspace of their own, built for
+/// [`OWN_WORKSPACE_TARGET`]: the waPC guest (the published `wapc-guest` crate) and the `no_std`
+/// SDK mods of the hot-reload test (the SDK's allocator and panic handler would clash with the
+/// `std` test mods' if they shared the `mods/` workspace's feature set).
+pub const OWN_WORKSPACE_TEST_MODS: &[&str] = &["wapc_echo", "hot_state", "hot_state_v2"];
+/// The target those test mods are built for.
+const OWN_WORKSPACE_TARGET: &str = "wasm32-unknown-unknown";
 
-/// Builds the Go-js and waPC test mods into `dest_dir`; returns their names.
+/// Builds the Go-js test mods and the test mods with a workspace of their own into `dest_dir`;
+/// returns their names.
 fn build_guest_kind_mods(repo: &Repo, dest_dir: &std::path::Path) -> Result<Vec<String>> {
     let mut built = Vec::new();
     for name in GOJS_TEST_MODS {
@@ -74,9 +78,9 @@ fn build_guest_kind_mods(repo: &Repo, dest_dir: &std::path::Path) -> Result<Vec<
         command::run(&mut cmd, "fix the Go build error shown above")?;
         built.push(name.to_string());
     }
-    crate::cargo_steps::ensure_target(WAPC_TARGET)?;
+    crate::cargo_steps::ensure_target(OWN_WORKSPACE_TARGET)?;
     let target_dir = repo.root.join("mods/target");
-    for name in WAPC_TEST_MODS {
+    for name in OWN_WORKSPACE_TEST_MODS {
         let manifest = repo.root.join("mods/tests").join(name).join("Cargo.toml");
         command::run(
             cargo()
@@ -84,22 +88,22 @@ fn build_guest_kind_mods(repo: &Repo, dest_dir: &std::path::Path) -> Result<Vec<
                     "build",
                     "--release",
                     "--target",
-                    WAPC_TARGET,
+                    OWN_WORKSPACE_TARGET,
                     "--manifest-path",
                 ])
                 .arg(&manifest)
                 .arg("--target-dir")
                 .arg(&target_dir),
-            "fix the waPC mod build error shown above",
+            "fix the test mod build error shown above",
         )?;
         let wasm = target_dir
-            .join(WAPC_TARGET)
+            .join(OWN_WORKSPACE_TARGET)
             .join("release")
             .join(format!("{name}.wasm"));
         install(
             &wasm,
             &dest_dir.join(format!("{name}.wasm")),
-            "a waPC mod is a `cdylib` named like its folder",
+            "a test mod with a workspace of its own is a `cdylib` named like its folder",
         )?;
         built.push(name.to_string());
     }
@@ -119,7 +123,8 @@ fn mod_names(repo: &Repo) -> Result<Vec<String>> {
         })?;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if entry.path().join("Cargo.toml").is_file() && !WAPC_TEST_MODS.contains(&name.as_str())
+            if entry.path().join("Cargo.toml").is_file()
+                && !OWN_WORKSPACE_TEST_MODS.contains(&name.as_str())
             {
                 names.push(name);
             }

@@ -32,6 +32,9 @@ const CALLED_EXPORTS := {
 	"http_response": "receives HTTP answers (level 2)",
 	"malloc": "allocates guest memory for host data",
 	"free": "frees guest memory",
+	"input": "receives unhandled input events (wasgo/safety/input_events)",
+	"save_state": "gives its state to a hot reload",
+	"load_state": "takes its state back after a hot reload",
 }
 const LEVEL_NAMES := {1: "Safe", 2: "Safe with wrappers", 3: "Unsafe"}
 

@@ -98,3 +98,37 @@ impl __ExitCode for () {
         0
     }
 }
+
+/// Exports `save_state` and `load_state`, so the mod keeps its state when it is hot-reloaded
+/// (its `.wasm` changed on disk while the game runs, `wasgo/runtime/hot_reload`). `$save` is a
+/// `fn() -> Vec<u8>` the old instance runs before it ends; `$load` a `fn(&[u8])` the new one
+/// runs right after `init`, before `ready` and `main`, with those bytes (also after a change of
+/// the mod's code: decode defensively). At most 16 MiB; needs the `allocator` feature (the host
+/// passes the bytes through the mod's `malloc`).
+///
+/// ```ignore
+/// static SCORE: AtomicI32 = AtomicI32::new(0);
+/// fn save() -> Vec<u8> { SCORE.load(Relaxed).to_le_bytes().to_vec() }
+/// fn load(bytes: &[u8]) {
+///     if let Ok(b) = <[u8; 4]>::try_from(bytes) { SCORE.store(i32::from_le_bytes(b), Relaxed) }
+/// }
+/// wasgo_sdk::export_state!(save, load);
+/// ```
+#[macro_export]
+macro_rules! export_state {
+    ($save:path, $load:path) => {
+        #[export_name = "save_state"]
+        pub extern "C" fn __wasgo_save_state(out_ptr: *mut u8, out_cap: usize) -> i32 {
+            // SAFETY: only the host calls this export, with `(0, 0)` or a buffer of `out_cap`
+            // bytes it allocated in the mod's memory with `malloc` (docs/abi.md).
+            unsafe { $crate::__save_state(out_ptr, out_cap, $save) }
+        }
+
+        #[export_name = "load_state"]
+        pub extern "C" fn __wasgo_load_state(ptr: *const u8, len: usize) {
+            // SAFETY: only the host calls this export, with `len` bytes of state at `ptr` in a
+            // buffer it allocated with `malloc` and frees after the call (docs/abi.md).
+            unsafe { $crate::__load_state(ptr, len, $load) }
+        }
+    };
+}

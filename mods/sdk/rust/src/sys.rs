@@ -85,6 +85,10 @@ pub mod export {
     pub const FREE: &str = "free";
     /// An input event the game did not handle, as a handle to the mod's own copy (read its allowlisted properties: `keycode`, `pressed`, `position`, `button_index`, ..., and `is_action_pressed(action)`); only when the project setting `wasgo/safety/input_events` is on (off by default), delivered after the game's input handling and not while `main` runs.
     pub const INPUT: &str = "input";
+    /// `save_state(out_ptr, out_cap) -> len`: hot reload (the mod's `.wasm` changed on disk while the game runs) asks the old instance for the state to carry over, before it ends. The out-buffer convention: the host first calls `save_state(0, 0)` for the length, then `save_state(ptr, len)` with a buffer it allocated with the mod's `malloc`; write the bytes when they fit and return their full length. A negative return carries nothing. At most 16 MiB; not called while `main` runs.
+    pub const SAVE_STATE: &str = "save_state";
+    /// `load_state(ptr, len)`: hot reload hands the new instance the bytes the old one's `save_state` returned, right after `init` and before `ready` and `main`. The bytes sit in a buffer the host allocated with the mod's `malloc` and frees with its `free` when the call returns: copy what you keep.
+    pub const LOAD_STATE: &str = "load_state";
 }
 
 #[link(wasm_import_module = "wasgo")]

@@ -8,7 +8,8 @@
 //! hand-written part (`wasgo.h`, `wasgo.zig`, `wasgo.ts`, `wasgo.go`, the Rust crate's `lib.rs`)
 //! builds the helpers on top of it and types none of those numbers itself ([`sdk_scan`] checks).
 //! The host file (`wasgo-core/src/hostfns/generated.rs`, [`host`]) has one trait per area that
-//! the core must implement. `--check` regenerates in memory and fails when a checked-in file
+//! the core must implement. The Rust SDK also gets its own copy of the Variant codec
+//! (`rust/wasgo-variant`, [`vendored`]), so its folder builds wherever it is copied. `--check` regenerates in memory and fails when a checked-in file
 //! differs, which `cargo xtask test` and a unit test below both do, so stale files cannot land.
 //!
 //! The guest files do not mention whether a function is implemented yet (that would make every
@@ -32,6 +33,7 @@ mod host;
 mod rust;
 #[cfg(test)]
 mod sdk_scan;
+mod vendored;
 mod zig;
 
 use assemblyscript::assemblyscript;
@@ -64,6 +66,8 @@ pub fn generate(functions: &[HostFunction]) -> Vec<GeneratedFile> {
         file(go::PATH, go(functions)),
         file(host::PATH, host(functions)),
         file(docs::PATH, abi_reference(functions)),
+        file(vendored::MOD_PATH, vendored::variant_mod()),
+        file(vendored::ENGINE_SAFE_PATH, vendored::variant_engine_safe()),
     ]
 }
 
@@ -223,7 +227,11 @@ mod tests {
 
     #[test]
     fn every_catalog_function_appears_in_every_binding() {
-        for f in generate(WASGO_FUNCTIONS) {
+        let codec = [vendored::MOD_PATH, vendored::ENGINE_SAFE_PATH];
+        for f in generate(WASGO_FUNCTIONS)
+            .into_iter()
+            .filter(|f| !codec.contains(&f.path))
+        {
             for func in WASGO_FUNCTIONS {
                 let wanted = match f.path {
                     p if p.ends_with(".go") => format!("//go:wasmimport wasgo {}\n", func.name),

@@ -1,0 +1,153 @@
+## Hot reload while developing (`wasgo/runtime/hot_reload`): a running `WasmScript` whose
+## `.wasm` file changes on disk reloads it, keeping the node, emits `reloaded(carried_state)`, and
+## the mod's state goes across through its `save_state`/`load_state` exports (the SDK's
+## `export_state!`). A replacement that does not compile is reported with the node's path and
+## changes nothing; the next good one reloads. The test mod `hot_state` counts frames; its
+## version-2 build `hot_state_v2` answers `version()` with 2.
+extends "res://tests/lib/wasgo_test.gd"
+
+const HOT_RELOAD := "wasgo/runtime/hot_reload"
+const V1 := MODS + "hot_state.wasm"
+const V2 := MODS + "hot_state_v2.wasm"
+## Far more than the frames a test lasts: a count at least this large came across a reload.
+const BIG := 1000000
+## A bound for a hung reload (not a timing assertion: a reload comes within about half a second).
+const RELOAD_WAIT_MS := 15000
+
+var _files: PackedStringArray = []
+
+
+## Writes `bytes` to the `user://` file `file_name` (removed in `cleanup()`); returns its path.
+func _write(file_name: String, bytes: PackedByteArray) -> String:
+	var path := "user://" + file_name
+	var file := FileAccess.open(path, FileAccess.WRITE)
+	expect(file != null, "cannot write %s" % path)
+	if file != null:
+		file.store_buffer(bytes)
+		file.close()
+	if not _files.has(path):
+		_files.append(path)
+	return path
+
+
+func cleanup() -> void:
+	await super.cleanup()
+	for path in _files:
+		DirAccess.remove_absolute(ProjectSettings.globalize_path(path))
+
+
+## A started `hot_state` mod run from a copy of its version 1 in `user://<file_name>`, with its
+## `reloaded` emissions recorded in `reloads`.
+func _started_copy(file_name: String, reloads: Array) -> ModProbe:
+	set_setting(HOT_RELOAD, true)
+	var path := _write(file_name, FileAccess.get_file_as_bytes(V1))
+	var probe := new_mod(file_name.get_basename(), {"wasm_file": path})
+	probe.node.reloaded.connect(func(carried: bool) -> void: reloads.append(carried))
+	expect_eq(start(probe), OK, "start() of %s" % path)
+	expect_eq(probe.node.call_export("version", []), 1, "version() of the first build")
+	return probe
+
+
+func _count(probe: ModProbe) -> int:
+	var count: Variant = probe.node.call_export("count", [])
+	return count if count is int else -1
+
+
+func _wait_for_reload(reloads: Array, probe: ModProbe) -> bool:
+	var reloaded: bool = await wait_until(func() -> bool: return not reloads.is_empty(), RELOAD_WAIT_MS)
+	return expect(reloaded, "no `reloaded` after the file changed: %s, last error: %s" % [
+		probe.describe(), probe.node.get_last_error()])
+
+
+func test_a_changed_file_reloads_the_same_node_and_the_count_carries_over() -> void:
+	var reloads := []
+	var probe := _started_copy("wasgo_hot_carry.wasm", reloads)
+	var node := probe.node
+	var counted: bool = await wait_until(func() -> bool: return _count(probe) >= 3)
+	expect(counted, "the mod counts frames: count is %d" % _count(probe))
+	var before: int = node.call_export("add", [BIG])
+	_write("wasgo_hot_carry.wasm", FileAccess.get_file_as_bytes(V2))
+	if not await _wait_for_reload(reloads, probe):
+		return
+	expect_eq(reloads, [true], "`reloaded` emissions (carried_state)")
+	expect(is_instance_valid(node) and probe.node == node and node.is_inside_tree(),
+		"the node is the same object, still in the tree")
+	expect_eq(node.call_export("version", []), 2, "version() after the reload")
+	var after := _count(probe)
+	expect(after >= before, "the count carried over: %d before the reload, %d after" % [before, after])
+	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status after the reload")
+	expect_eq(probe.kills.size(), 1, "`killed` emissions: %s" % [probe.kills])
+	if probe.kills.size() == 1:
+		expect(probe.kills[0].begins_with("reloading"), "the kill says it is a reload: %s" % probe.kills[0])
+	expect_eq(probe.started, 2, "`started` emissions")
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+
+
+func test_a_corrupt_replacement_is_reported_and_the_next_good_one_reloads() -> void:
+	var reloads := []
+	var probe := _started_copy("wasgo_hot_broken.wasm", reloads)
+	var node := probe.node
+	var before: int = node.call_export("add", [BIG])
+	_write("wasgo_hot_broken.wasm", "half a build, not a module\n".to_utf8_buffer())
+	var reported: bool = await wait_until(
+		func() -> bool: return node.get_last_error().contains("cannot hot-reload"), RELOAD_WAIT_MS)
+	if not expect(reported, "the broken file was not reported: %s" % probe.describe()):
+		return
+	var error: String = node.get_last_error()
+	expect_contains(error, str(node.get_path()), "the error names the node")
+	expect_contains(error, "user://wasgo_hot_broken.wasm", "the error names the file")
+	expect_contains(error, "not a WebAssembly module", "the error says what is wrong")
+	expect_eq(reloads, [], "`reloaded` emissions for a broken file")
+	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "the old instance goes on")
+	expect_eq(node.call_export("version", []), 1, "version() while the file is broken")
+	var still: int = _count(probe)
+	var counting: bool = await wait_until(func() -> bool: return _count(probe) > still)
+	expect(counting, "the old instance still counts frames")
+	_write("wasgo_hot_broken.wasm", FileAccess.get_file_as_bytes(V2))
+	if not await _wait_for_reload(reloads, probe):
+		return
+	expect_eq(reloads, [true], "`reloaded` emissions once the file is good")
+	expect_eq(node.call_export("version", []), 2, "version() after the good file")
+	expect(_count(probe) >= before, "the count carried over: %d before, %d after" % [before, _count(probe)])
+
+
+func test_a_replacement_whose_init_traps_keeps_the_state_for_the_next_good_one() -> void:
+	var reloads := []
+	var probe := _started_copy("wasgo_hot_trap.wasm", reloads)
+	var node := probe.node
+	var before: int = node.call_export("add", [BIG])
+	# Compiles (WAT is accepted), then traps in `init` while starting.
+	var trapping := "(module (memory (export \"memory\") 1) (func (export \"init\") unreachable))"
+	_write("wasgo_hot_trap.wasm", trapping.to_utf8_buffer())
+	var trapped: bool = await wait_until(func() -> bool: return not probe.traps.is_empty(), RELOAD_WAIT_MS)
+	if not expect(trapped, "the new module's `init` did not trap: %s" % probe.describe()):
+		return
+	expect_eq(reloads, [], "`reloaded` emissions for a module that did not start")
+	expect_contains(node.get_last_error(), str(node.get_path()), "the failure names the node")
+	expect_eq(node.get_status(), WasmScript.STATUS_TRAPPED, "status after the failed start")
+	_write("wasgo_hot_trap.wasm", FileAccess.get_file_as_bytes(V2))
+	if not await _wait_for_reload(reloads, probe):
+		return
+	expect_eq(reloads, [true], "the state saved before the failed start reached the good build")
+	expect_eq(node.call_export("version", []), 2, "version() after the good file")
+	expect(_count(probe) >= before, "the count carried over: %d before, %d after" % [before, _count(probe)])
+
+
+func test_a_node_the_game_killed_is_not_restarted_by_a_change_of_its_file() -> void:
+	var reloads := []
+	var stopped := _started_copy("wasgo_hot_shared.wasm", reloads)
+	# A second node on the same file, watched after the first: its reload is begun after the
+	# first node's in the same check and completes no earlier, so once it reloaded the first
+	# node's change has been handled too.
+	var witness_reloads := []
+	var witness := new_mod("wasgo_hot_witness", {"wasm_file": "user://wasgo_hot_shared.wasm"})
+	witness.node.reloaded.connect(func(carried: bool) -> void: witness_reloads.append(carried))
+	expect_eq(start(witness), OK, "start() of the witness")
+	stopped.node.kill()
+	_write("wasgo_hot_shared.wasm", FileAccess.get_file_as_bytes(V2))
+	if not await _wait_for_reload(witness_reloads, witness):
+		return
+	expect_eq(witness.node.call_export("version", []), 2, "the witness runs the new build")
+	expect_eq(reloads, [], "`reloaded` of the node the game killed")
+	expect_eq(stopped.node.get_status(), WasmScript.STATUS_KILLED, "the killed node stays killed")
+	expect_eq(stopped.started, 1, "`started` emissions of the killed node")
