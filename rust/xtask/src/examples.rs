@@ -81,14 +81,14 @@ pub const EXAMPLES: &[Example] = &[
         language: "Go",
         dir: "go",
         build: build_go,
-        keeps_names: false,
+        keeps_names: true,
     },
     Example {
         name: "announcer",
         language: "Go (GOOS=js)",
         dir: "gojs",
         build: build_gojs,
-        keeps_names: false,
+        keeps_names: true,
     },
     Example {
         name: "ranker",
@@ -325,8 +325,8 @@ fn build_go(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
 /// A stock Go program for Go's JavaScript target (`GOOS=js`), run by WasGo's Go-js host.
 fn build_gojs(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
     let mut cmd = toolchains::go_build(repo, source, "js")?;
-    // `-s -w` drops DWARF and Go's symbol table; the wasm name section stays.
-    cmd.args(["-ldflags=-s -w", "-o"]).arg(out).arg(".");
+    // `-w` drops DWARF; Go's symbol table stays, so the wasm name section names every function.
+    cmd.args(["-ldflags=-w", "-o"]).arg(out).arg(".");
     command::run(&mut cmd, "fix the Go build error shown above")
 }
 
