@@ -68,6 +68,28 @@ pub struct InstanceConfig {
     pub network: crate::http::NetworkConfig,
 }
 
+impl InstanceConfig {
+    /// A configuration with the default [`Limits`], no arguments, no directories, no
+    /// permissions and no network: set the other fields on it (`InstanceConfig { limits, ..
+    /// InstanceConfig::new(name, level, key) }`).
+    pub fn new(
+        name: impl Into<String>,
+        level: SafetyLevel,
+        key: crate::ids::InstanceKey,
+    ) -> InstanceConfig {
+        InstanceConfig {
+            name: name.into(),
+            level,
+            limits: Limits::default(),
+            args: Vec::new(),
+            dirs: WasiDirs::default(),
+            permissions: crate::permissions::Permissions::new(),
+            key,
+            network: crate::http::NetworkConfig::default(),
+        }
+    }
+}
+
 /// Where an instance is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModStatus {

@@ -100,22 +100,7 @@ fn trap_backtraces_show_demangled_rust_and_cpp_names() {
       (func $_Z7computei (call $_ZN5mover4spin17h0123456789abcdefE))
       (func (export "main") (result i32) (call $_Z7computei) (i32.const 0)))"#;
     let module = rt.compile(wat.as_bytes(), "mangled").unwrap();
-    let cfg = InstanceConfig {
-        name: "mangled".into(),
-        level: SafetyLevel::Safe,
-        limits: Limits {
-            memory_bytes: 16 << 20,
-            callback_budget: Duration::from_millis(500),
-            main_timeout: None,
-            storage_bytes: 1 << 20,
-            ..Limits::default()
-        },
-        args: vec![],
-        dirs: WasiDirs::default(),
-        permissions: Permissions::new(),
-        key: 0,
-        network: Default::default(),
-    };
+    let cfg = small_config("mangled", 500);
     let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
     let err = inst.call("main", &[]).expect_err("traps");
     let message = err.to_string();
@@ -132,22 +117,7 @@ fn memory_in_use_follows_growth_and_is_zero_once_the_instance_ended() {
       (func (export "grow") (drop (memory.grow (i32.const 3))))
       (func (export "crash") unreachable))"#;
     let module = rt.compile(wat.as_bytes(), "grows").unwrap();
-    let cfg = InstanceConfig {
-        name: "grows".into(),
-        level: SafetyLevel::Safe,
-        limits: Limits {
-            memory_bytes: 16 << 20,
-            callback_budget: Duration::from_millis(500),
-            main_timeout: None,
-            storage_bytes: 1 << 20,
-            ..Limits::default()
-        },
-        args: vec![],
-        dirs: WasiDirs::default(),
-        permissions: Permissions::new(),
-        key: 0,
-        network: Default::default(),
-    };
+    let cfg = small_config("grows", 500);
     let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
     assert_eq!(inst.memory_in_use(), 2 * 65536);
     inst.call("grow", &[]).unwrap();
@@ -198,22 +168,7 @@ fn with_debug_info_a_rust_trap_names_its_source_line() {
     };
     let rt = Runtime::new(config, Hosts::detached()).unwrap();
     let module = rt.compile(&wasm, "traps").unwrap();
-    let cfg = InstanceConfig {
-        name: "traps".into(),
-        level: SafetyLevel::Safe,
-        limits: Limits {
-            memory_bytes: 16 << 20,
-            callback_budget: Duration::from_millis(2000),
-            main_timeout: None,
-            storage_bytes: 1 << 20,
-            ..Limits::default()
-        },
-        args: vec![],
-        dirs: WasiDirs::default(),
-        permissions: Permissions::new(),
-        key: 0,
-        network: Default::default(),
-    };
+    let cfg = small_config("traps", 2000);
     let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
     let err = inst.call("_start", &[]).expect_err("traps");
     let message = err.to_string();
@@ -265,22 +220,7 @@ mod carry_state {
 
     fn instance(rt: &Arc<Runtime>, wat: &str, name: &str) -> ModInstance {
         let module = rt.compile(wat.as_bytes(), name).unwrap();
-        let cfg = InstanceConfig {
-            name: name.into(),
-            level: SafetyLevel::Safe,
-            limits: Limits {
-                memory_bytes: 16 << 20,
-                callback_budget: Duration::from_millis(500),
-                main_timeout: None,
-                storage_bytes: 1 << 20,
-                ..Limits::default()
-            },
-            args: vec![],
-            dirs: WasiDirs::default(),
-            permissions: Permissions::new(),
-            key: 0,
-            network: Default::default(),
-        };
+        let cfg = small_config(name, 500);
         ModInstance::new(rt, &module, cfg).unwrap()
     }
 
@@ -385,5 +325,20 @@ mod carry_state {
         };
         assert!(info.message.contains("`malloc"), "{}", info.message);
         assert!(info.message.contains("`load_state`"), "{}", info.message);
+    }
+}
+
+/// A level-1 instance with 16 MiB of memory, no `main` timeout and a callback budget of
+/// `budget_ms`.
+fn small_config(name: &str, budget_ms: u64) -> InstanceConfig {
+    InstanceConfig {
+        limits: Limits {
+            memory_bytes: 16 << 20,
+            callback_budget: Duration::from_millis(budget_ms),
+            main_timeout: None,
+            storage_bytes: 1 << 20,
+            ..Limits::default()
+        },
+        ..InstanceConfig::new(name, SafetyLevel::Safe, 0)
     }
 }

@@ -61,8 +61,6 @@ fn run_main(body: &str) -> (Arc<RecordingHost>, ModInstance, Vec<ModEvent>) {
     let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
     let module = rt.compile(module(body).as_bytes(), "queued").unwrap();
     let config = InstanceConfig {
-        name: "queued".into(),
-        level: SafetyLevel::Safe,
         limits: Limits {
             memory_bytes: 16 << 20,
             callback_budget: Duration::from_millis(500),
@@ -70,11 +68,7 @@ fn run_main(body: &str) -> (Arc<RecordingHost>, ModInstance, Vec<ModEvent>) {
             storage_bytes: 1 << 20,
             ..Limits::default()
         },
-        args: vec![],
-        dirs: WasiDirs::default(),
-        permissions: Permissions::new(),
-        key: rt.next_instance_key(),
-        network: Default::default(),
+        ..InstanceConfig::new("queued", SafetyLevel::Safe, rt.next_instance_key())
     };
     let mut inst = ModInstance::new(&rt, &module, config).unwrap();
     inst.start_main().unwrap();
