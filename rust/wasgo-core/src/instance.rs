@@ -178,12 +178,15 @@ impl Shared {
             };
         }
         let info = describe_trap(&self.name, &err);
-        *status = ModStatus::Trapped;
-        drop(status);
         self.ctx.stats.traps.fetch_add(1, Ordering::Relaxed);
+        // The event is queued before the status lock is let go: an owner that sees the
+        // instance ended (it reads the status under this lock) then finds its last event queued
+        // (the glue stops delivering to an ended instance after one more drain).
+        *status = ModStatus::Trapped;
         self.events.send(ModEvent::Trapped {
             message: info.message.clone(),
         });
+        drop(status);
         WasgoError::Trap(info)
     }
 }

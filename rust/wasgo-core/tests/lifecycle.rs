@@ -99,7 +99,8 @@ mod kill {
         let t = Instant::now();
         assert!(inst.kill("test"));
         let took = t.elapsed();
-        assert!(took < Duration::from_millis(20), "kill() took {took:?}");
+        // Not a speed claim: the game function naps for seconds, and kill() must not wait for it.
+        assert!(took < Duration::from_secs(1), "kill() took {took:?}");
 
         assert_eq!(inst.status(), ModStatus::Killed);
         let killed = inst
@@ -134,8 +135,9 @@ mod kill {
         assert!(eventually(|| entered.load(Ordering::SeqCst)));
         let t = Instant::now();
         drop(inst);
+        // Not a speed claim: the game function naps for seconds, and drop must not wait for it.
         assert!(
-            t.elapsed() < Duration::from_millis(20),
+            t.elapsed() < Duration::from_secs(1),
             "drop took {:?}",
             t.elapsed()
         );
