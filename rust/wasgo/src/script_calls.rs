@@ -74,11 +74,7 @@ fn call_js(core: &Rc<ScriptCore>, name: &str, args: &VarArray) -> Variant {
     };
     let values: Vec<Variant> = args.iter_shared().collect();
     let wire = objects::values_for_mod(key, &values);
-    let Some(result) = core.enter_with(
-        name,
-        |message| Err(WasgoError::BadArguments(message)),
-        |instance| instance.call_js(name, wire),
-    ) else {
+    let Some(result) = core.enter_with(name, |instance| instance.call_js(name, wire)) else {
         return core.fail_value(format!("cannot call `{name}`: the mod is not started"));
     };
     core.pump();
@@ -102,11 +98,9 @@ pub fn invoke(
     operation: &str,
     payload: &PackedByteArray,
 ) -> PackedByteArray {
-    let Some(result) = core.enter_with(
-        operation,
-        |message| Err(InvokeError::Failed(WasgoError::BadArguments(message))),
-        |instance| instance.invoke(operation, payload.as_slice()),
-    ) else {
+    let Some(result) = core.enter_with(operation, |instance| {
+        instance.invoke(operation, payload.as_slice())
+    }) else {
         core.fail_value(format!(
             "cannot invoke `{operation}`: the mod is not started (call start() first)"
         ));

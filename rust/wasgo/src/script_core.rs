@@ -265,26 +265,23 @@ impl ScriptCore {
         name: &str,
         args: &[Val],
     ) -> Option<Result<Vec<Val>, WasgoError>> {
-        self.enter_with(
-            name,
-            |message| Err(WasgoError::BadArguments(message)),
-            |instance| instance.call_shared(name, args),
-        )
+        self.enter_with(name, |instance| instance.call_shared(name, args))
     }
 
     /// Runs `call` on the instance as one counted entry, like [`ScriptCore::enter`] (the entries
-    /// of the other guest kinds: Go-js functions and callbacks, waPC `invoke`). A nested entry
-    /// is refused with `nested(message)` instead of calling.
-    pub fn enter_with<R>(
+    /// of the other guest kinds: Go-js functions and callbacks, waPC `invoke`, the state
+    /// exports of a reload). A nested entry is refused with [`WasgoError::BadArguments`] (in the
+    /// caller's error type) instead of calling.
+    pub fn enter_with<T, E: From<WasgoError>>(
         self: &Rc<Self>,
         what: &str,
-        nested: impl FnOnce(String) -> R,
-        call: impl FnOnce(&ModInstance) -> R,
-    ) -> Option<R> {
+        call: impl FnOnce(&ModInstance) -> Result<T, E>,
+    ) -> Option<Result<T, E>> {
         let instance = self.instance()?;
         if self.depth.get() > 0 {
             // Refused like a call with bad arguments: the caller's mistake, shown verbatim.
-            return Some(nested(self.nested_message(&format!("call `{what}`"))));
+            let message = self.nested_message(&format!("call `{what}`"));
+            return Some(Err(WasgoError::BadArguments(message).into()));
         }
         self.depth.set(self.depth.get() + 1);
         let began = std::time::Instant::now();

@@ -63,7 +63,8 @@ impl ScriptCore {
         if !due || !live::frame_budget().has_room() {
             return;
         }
-        let result = self.enter_with("timers", |_| Ok(()), |i| i.run_js_timers());
+        // Never nested: `pump` returns at once inside an entry.
+        let result = self.enter_with("timers", |i| i.run_js_timers());
         if let Some(Err(e)) = result {
             if !matches!(e, WasgoError::Trap(_)) {
                 self.set_last_error(e.to_string());
@@ -194,11 +195,9 @@ impl ScriptCore {
                 // A Go-js mod's `godot.connect` callback gets the signal's arguments directly.
                 let wire = objects::values_for_mod(key, &args);
                 objects::begin_callback(key, id, args);
-                let result = self.enter_with(
-                    "signal callback",
-                    |message| Err(WasgoError::BadArguments(message)),
-                    |instance| instance.call_js_callback(id, wire).map(|_| Vec::new()),
-                );
+                let result = self.enter_with("signal callback", |instance| {
+                    instance.call_js_callback(id, wire).map(|_| Vec::new())
+                });
                 objects::end_callback(key);
                 result
             } else {
@@ -252,11 +251,9 @@ impl ScriptCore {
             }
             delivered = true;
             let result = if go_js {
-                self.enter_with(
-                    "http response",
-                    |message| Err(WasgoError::BadArguments(message)),
-                    |instance| instance.call_js_http(id, status).map(|_| Vec::new()),
-                )
+                self.enter_with("http response", |instance| {
+                    instance.call_js_http(id, status).map(|_| Vec::new())
+                })
             } else {
                 self.enter(export::HTTP_RESPONSE, &[Val::I32(id), Val::I32(status)])
             };

@@ -17,7 +17,6 @@ use godot::global::Error;
 use godot::prelude::*;
 use std::rc::Rc;
 use wasgo_catalog::abi::export;
-use wasgo_core::WasgoError;
 
 impl ScriptCore {
     /// Replaces the instance with one of `module`, compiled from the changed file at `path`, and
@@ -80,11 +79,7 @@ impl ScriptCore {
             return Some(None);
         }
         drop(instance);
-        match self.enter_with(
-            export::SAVE_STATE,
-            |message| Err(WasgoError::BadArguments(message)),
-            |instance| instance.save_state(),
-        ) {
+        match self.enter_with(export::SAVE_STATE, |instance| instance.save_state()) {
             Some(Ok(state)) => Some(state),
             Some(Err(e)) => {
                 // A trap is also delivered as `trapped` by the pump that follows.
@@ -115,11 +110,7 @@ impl ScriptCore {
             return;
         }
         drop(instance);
-        match self.enter_with(
-            export::LOAD_STATE,
-            |message| Err(WasgoError::BadArguments(message)),
-            |instance| instance.load_state(&bytes),
-        ) {
+        match self.enter_with(export::LOAD_STATE, |instance| instance.load_state(&bytes)) {
             Some(Ok(loaded)) => self.state_loaded.set(loaded),
             Some(Err(e)) => self.set_last_error(format!(
                 "`{}`: `load_state` failed, the mod runs without its saved state: {e}",
