@@ -59,7 +59,7 @@ func _run() -> void:
 		return 0)
 	var fast := _time("mod fast path", func() -> Variant: return mod.call_export("bench_fast", [N]))
 	var generic := _time("mod generic set", func() -> Variant: return mod.call_export("bench_set", [N]))
-	var native := _time("native (Rust)", func() -> Variant: return WasgoBench.native_set_position(node, N))
+	var native := _time("native (Rust)", func() -> Variant: return ClassDB.class_call_static(&"WasgoBench", &"native_set_position", node, N))
 	if node.position != Vector2(N - 1, N - 1):
 		push_error("the last position is %s" % node.position)
 		_ok = false

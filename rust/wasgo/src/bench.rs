@@ -5,9 +5,10 @@ use godot::prelude::*;
 
 /// Benchmark helpers: the same work as a benchmarked mod or script, done by native Rust code,
 /// so the benchmarks can print mod-vs-GDScript-vs-native ratios measured in one run. Not meant
-/// for games.
+/// for games: registered as an internal class, so it stays out of Create Node, the class list
+/// and the class reference; the benchmark calls it through `ClassDB.class_call_static`.
 #[derive(GodotClass)]
-#[class(base = Object, init)]
+#[class(base = Object, init, internal)]
 pub struct WasgoBench {
     base: Base<Object>,
 }

@@ -95,6 +95,10 @@ pub fn clear() {
 /// `WasmEngine.compile_module_async` return it: `await request.completed` gives the module (or
 /// `null`, with [method get_error] and `WasmEngine.get_last_error()` saying why). The signal
 /// comes at a later frame, never inside the call that made the request.
+///
+/// Compiling a large mod can take seconds; a request keeps the game's frames running meanwhile.
+/// Two requests for the same bytes share one compile, and a request whose compile passes
+/// `wasgo/limits/compile_timeout_ms` completes with `null` and an error naming the limit.
 #[derive(GodotClass)]
 #[class(base = RefCounted, no_init)]
 pub struct WasmModuleRequest {

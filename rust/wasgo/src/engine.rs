@@ -249,6 +249,13 @@ impl WasmEngine {
         }
     }
 
+    /// What the WasGo project setting [param setting] (e.g. `"wasgo/safety/level"`) means, as the
+    /// editor shows it in Project Settings; an empty string for a name WasGo does not register.
+    #[func]
+    fn get_setting_description(&self, setting: GString) -> GString {
+        GString::from(crate::settings_help::description(&setting.to_string()).unwrap_or(""))
+    }
+
     /// The message of the last failed `WasmEngine` call.
     #[func]
     fn get_last_error(&self) -> GString {

@@ -21,8 +21,9 @@
 //!   (grants and WasGo's dialog, answering through a closure), `own_ui.rs` (WasGo's UI no mod may
 //!   reach), `owned.rs` (the timers a mod made, released when it ends), `reach.rs`
 //!   (which nodes a mod may hold handles to), `objects.rs`, `http.rs`, `game_calls.rs` (the core's hosts), `runtime.rs` (the
-//!   runtime handle, engine errors, the loader's registration, file reading), `settings.rs`,
-//!   `convert.rs`;
+//!   runtime handle, engine errors, the loader's registration, file reading), `settings.rs`
+//!   (with `settings_help.rs`, each setting's description), `doc_export.rs` (the class
+//!   reference for Godot's doctool), `convert.rs`;
 //! - at the bottom, `state.rs`: the one main-thread state holding every module's former
 //!   globals, made at init and dropped at deinit (below), named by no module it holds.
 //!
@@ -47,6 +48,7 @@ mod compiles;
 mod convert;
 mod cores;
 mod created;
+mod doc_export;
 mod drawing;
 mod engine;
 mod file_checks;
@@ -71,6 +73,7 @@ mod script_input;
 mod script_owned;
 mod script_reload;
 mod settings;
+mod settings_help;
 mod state;
 mod tweens;
 mod wapc_calls;
@@ -101,6 +104,9 @@ unsafe impl ExtensionLibrary for WasgoExtension {
                 .register_singleton(&WasmEngine::class_id().to_string_name(), &singleton);
             WasmModuleLoader::register();
             objects::load_allowlist();
+        }
+        if stage == InitStage::Editor {
+            doc_export::export_if_doctool();
         }
     }
 

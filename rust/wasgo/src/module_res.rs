@@ -11,6 +11,11 @@ use wasgo_core::{CompiledModule, SafetyLevel};
 /// A compiled WebAssembly module: what a `WasmScript` runs. Get one with
 /// `WasmEngine.load_module(path)`, `WasmEngine.compile_module(bytes)`, or `load("res://mod.wasm")`.
 /// Compiling is done once per content; instances are cheap to make from it.
+///
+/// A module runs nothing by itself: it describes what the mod needs and offers. Its imports
+/// (`get_imports`, with the lowest safety level exposing each) and exports (`get_exports`) can be
+/// read before any code runs, and `get_unexposed_imports(level)` lists what would be an error
+/// stub at a level. The same bytes always give the same module (cached by their SHA-256).
 #[derive(GodotClass)]
 #[class(base = Resource, init, tool)]
 pub struct WasmModule {

@@ -21,6 +21,7 @@ mod bindings;
 mod cargo_steps;
 mod command;
 mod demo_check;
+mod doc_check;
 mod examples;
 mod export_check;
 mod fuzz;
@@ -335,6 +336,12 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     } else {
         Ok(())
     };
+    // The class reference Godot's doctool writes for WasGo's classes, with every description.
+    let docs = if filter.is_none_or(|f| f.contains("doc")) {
+        doc_check::check(&godot, repo)
+    } else {
+        Ok(())
+    };
     // The shipped game: a `.pck` export played with the library beside the executable.
     let export = if filter.is_none_or(|f| f.contains("export")) {
         export_check::check(&godot, repo)
@@ -343,7 +350,8 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     };
 
     let mut problems = Vec::new();
-    let outside_godot = filter.is_some_and(|f| f.contains("export") || f.contains("template"));
+    let outside_godot =
+        filter.is_some_and(|f| f.contains("export") || f.contains("template") || f.contains("doc"));
     if suite.passed + suite.failed == 0 && !outside_godot {
         problems.push(match filter {
             Some(f) => format!("no Godot test matched `--filter {f}`"),
@@ -367,6 +375,9 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
         problems.push(failure.to_string());
     }
     if let Err(failure) = export {
+        problems.push(failure.to_string());
+    }
+    if let Err(failure) = docs {
         problems.push(failure.to_string());
     }
     if let Err(failure) = templates {

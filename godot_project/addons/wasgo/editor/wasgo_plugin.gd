@@ -1,6 +1,7 @@
 ## The WasGo editor plugin (enabled in `project.godot`): registers the inspector section for
 ## `WasmModule` and `WasmScript` (`wasgo_inspector_plugin.gd`) and the export plugin that ships
-## every `.wasm` and the allowlists (`wasgo_export_plugin.gd`). The FileSystem dock's `.wasm` icon
+## every `.wasm` and the allowlists (`wasgo_export_plugin.gd`), and the help lines of WasGo's
+## settings in Project Settings (`wasgo_settings_help.gd`). The FileSystem dock's `.wasm` icon
 ## comes from `[icons]` in `wasgo.gdextension` (`WasmModule`).
 ##
 ## It also keeps the configuration warnings of the edited scene's `WasmScript` nodes current: a
@@ -13,14 +14,18 @@ extends EditorPlugin
 
 const InspectorPlugin := preload("res://addons/wasgo/editor/wasgo_inspector_plugin.gd")
 const ExportPlugin := preload("res://addons/wasgo/editor/wasgo_export_plugin.gd")
+const SettingsHelp := preload("res://addons/wasgo/editor/wasgo_settings_help.gd")
 
 var _inspector: EditorInspectorPlugin
 var _export: EditorExportPlugin
+var _settings_help: EditorInspectorPlugin
 
 
 func _enter_tree() -> void:
 	_inspector = InspectorPlugin.new()
 	add_inspector_plugin(_inspector)
+	_settings_help = SettingsHelp.new()
+	add_inspector_plugin(_settings_help)
 	_export = ExportPlugin.new()
 	add_export_plugin(_export)
 	ProjectSettings.settings_changed.connect(_refresh_warnings)
@@ -31,8 +36,10 @@ func _exit_tree() -> void:
 	ProjectSettings.settings_changed.disconnect(_refresh_warnings)
 	EditorInterface.get_resource_filesystem().filesystem_changed.disconnect(_refresh_warnings)
 	remove_inspector_plugin(_inspector)
+	remove_inspector_plugin(_settings_help)
 	remove_export_plugin(_export)
 	_inspector = null
+	_settings_help = null
 	_export = null
 
 

@@ -1,0 +1,73 @@
+## Shows what each `wasgo/*` setting means in Project Settings: a one-line summary above the
+## setting's editor, with the whole description as its tooltip.
+##
+## Godot's own tooltip there reads the engine's class reference, which documents built-in
+## settings only (its doc generator skips settings an extension registers), so WasGo's settings
+## would say "No description available". The texts come from the extension
+## (`WasmEngine.get_setting_description`), the one place they are written.
+##
+## The Project Settings dialog edits one section at a time through an internal proxy object
+## whose property names lack the section prefix (`safety/level` for `wasgo/safety/level`); this
+## plugin recognises WasGo's section by its property names and leaves every other inspector
+## alone.
+@tool
+extends EditorInspectorPlugin
+
+## Property names only WasGo's section has: a proxy listing all of them is WasGo's section.
+const SIGNATURE := ["safety/level", "limits/callback_budget_ms", "runtime/cache_dir"]
+
+var _prefix := ""
+
+
+func _can_handle(object: Object) -> bool:
+	return section_prefix(object) != ""
+
+
+func _parse_begin(object: Object) -> void:
+	_prefix = section_prefix(object)
+
+
+func _parse_property(object: Object, _type: Variant.Type, name: String, _hint: PropertyHint,
+		_hint_string: String, _usage: int, _wide: bool) -> bool:
+	var text := description_for(_prefix + name)
+	if text != "":
+		add_custom_control(help_line(text))
+	return false
+
+
+## The prefix that turns the inspected object's property names into setting names: `"wasgo/"`
+## for the Project Settings section proxy showing WasGo's settings, `""` for anything else.
+static func section_prefix(object: Object) -> String:
+	if object == null or not object.is_class("SectionedInspectorFilter"):
+		return ""
+	var names := {}
+	for property in object.get_property_list():
+		names[property["name"]] = true
+	for needed in SIGNATURE:
+		if not names.has(needed):
+			return ""
+	return "wasgo/"
+
+
+## The description of setting `setting` if it is one of WasGo's, else `""`.
+static func description_for(setting: String) -> String:
+	if not setting.begins_with("wasgo/") or not Engine.has_singleton("WasmEngine"):
+		return ""
+	return Engine.get_singleton("WasmEngine").get_setting_description(setting)
+
+
+## A one-line, dimmed summary (the description's first sentence) whose tooltip is all of it.
+static func help_line(text: String) -> Control:
+	var label := Label.new()
+	label.text = summary(text)
+	label.tooltip_text = text
+	label.mouse_filter = Control.MOUSE_FILTER_PASS
+	label.autowrap_mode = TextServer.AUTOWRAP_WORD_SMART
+	label.modulate = Color(1, 1, 1, 0.65)
+	return label
+
+
+## The first sentence of `text`.
+static func summary(text: String) -> String:
+	var end := text.find(". ")
+	return text if end < 0 else text.substr(0, end + 1)
