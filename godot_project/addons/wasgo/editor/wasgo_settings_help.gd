@@ -7,14 +7,10 @@
 ## (`WasmEngine.get_setting_description`), the one place they are written.
 ##
 ## The Project Settings dialog edits one section at a time through an internal proxy object
-## whose property names lack the section prefix (`safety/level` for `wasgo/safety/level`); this
-## plugin recognises WasGo's section by its property names and leaves every other inspector
-## alone.
+## whose property names lack the section prefix (`memory_mb` for `wasgo/limits/memory_mb`); this
+## plugin recognises WasGo's sections by their settings and leaves every other inspector alone.
 @tool
 extends EditorInspectorPlugin
-
-## Property names only WasGo's section has: a proxy listing all of them is WasGo's section.
-const SIGNATURE := ["safety/level", "limits/callback_budget_ms", "runtime/cache_dir"]
 
 var _prefix := ""
 
@@ -35,18 +31,45 @@ func _parse_property(object: Object, _type: Variant.Type, name: String, _hint: P
 	return false
 
 
-## The prefix that turns the inspected object's property names into setting names: `"wasgo/"`
-## for the Project Settings section proxy showing WasGo's settings, `""` for anything else.
+## The prefix that turns the inspected object's property names into setting names when it is
+## the Project Settings proxy showing a part of WasGo's section (`"wasgo/limits/"` for
+## `memory_mb`, ...), else `""`. The proxy does not say which section it shows, so every section
+## under `wasgo/` is tried: the one where each of the proxy's properties is a setting holding the
+## same value is it.
 static func section_prefix(object: Object) -> String:
 	if object == null or not object.is_class("SectionedInspectorFilter"):
 		return ""
-	var names := {}
+	var names := PackedStringArray()
 	for property in object.get_property_list():
-		names[property["name"]] = true
-	for needed in SIGNATURE:
-		if not names.has(needed):
-			return ""
-	return "wasgo/"
+		# The proxy also lists its own class (a category) and `script`, which are no settings.
+		if property["usage"] & PROPERTY_USAGE_CATEGORY or property["usage"] & PROPERTY_USAGE_GROUP \
+				or property["name"] == "script":
+			continue
+		names.append(property["name"])
+	if names.is_empty():
+		return ""
+	for prefix in wasgo_sections():
+		var all_match := true
+		for name in names:
+			var setting: String = prefix + name
+			if not ProjectSettings.has_setting(setting) or object.get(name) != ProjectSettings.get_setting(setting):
+				all_match = false
+				break
+		if all_match:
+			return prefix
+	return ""
+
+
+## `"wasgo/"` and every `"wasgo/<part>/"` under which a setting is registered.
+static func wasgo_sections() -> PackedStringArray:
+	var sections := PackedStringArray(["wasgo/"])
+	for property in ProjectSettings.get_property_list():
+		var name: String = property["name"]
+		if name.begins_with("wasgo/") and name.count("/") >= 2:
+			var section := name.substr(0, name.rfind("/") + 1)
+			if not sections.has(section):
+				sections.append(section)
+	return sections
 
 
 ## The description of setting `setting` if it is one of WasGo's, else `""`.
