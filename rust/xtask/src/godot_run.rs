@@ -251,7 +251,7 @@ pub fn run_suite_in(
     Ok(judge_suite(&run))
 }
 
-fn judge_suite(run: &GodotRun) -> SuiteReport {
+pub fn judge_suite(run: &GodotRun) -> SuiteReport {
     let mut problems: Vec<String> = run
         .lines
         .iter()

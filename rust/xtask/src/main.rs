@@ -22,6 +22,7 @@ mod cargo_steps;
 mod command;
 mod demo_check;
 mod doc_check;
+mod editor_live;
 mod examples;
 mod export_check;
 mod fuzz;
@@ -303,6 +304,17 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
                 .problems
                 .into_iter()
                 .map(|p| format!("editor tests: {p}")),
+        );
+    }
+    // The editor plugin inside a real headless editor (Project Settings help lines).
+    if filter.is_none_or(|f| f.contains("editor")) {
+        let live = editor_live::run(&godot, repo)?;
+        suite.passed += live.passed;
+        suite.failed += live.failed;
+        suite.problems.extend(
+            live.problems
+                .into_iter()
+                .map(|p| format!("in the editor: {p}")),
         );
     }
     // WasGo's permission dialog needs a display: a virtual one (`xvfb-run`, installed if missing).

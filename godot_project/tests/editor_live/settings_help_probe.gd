@@ -1,0 +1,103 @@
+## Runs inside a real (headless) editor, as an autoload `cargo xtask test` adds through a
+## temporary `override.cfg`: opens Project Settings, visits each WasGo subsection and another
+## section, and checks the editor plugin's help lines (`addons/wasgo/editor/wasgo_settings_help.gd`):
+## one per visible WasGo setting, its tooltip the whole description, none elsewhere. Prints
+## `PASS`/`FAIL` lines and `N passed, M failed`, then quits the editor.
+@tool
+extends Node
+
+var _passed := 0
+var _failed := 0
+
+
+func _ready() -> void:
+	if not Engine.is_editor_hint():
+		return
+	# Let the editor finish starting (plugins enabled, first scan done).
+	await get_tree().create_timer(3.0).timeout
+	await _run()
+	print("%d passed, %d failed" % [_passed, _failed])
+	get_tree().quit(0 if _failed == 0 else 1)
+
+
+func _check(name: String, ok: bool, detail: String) -> void:
+	if ok:
+		_passed += 1
+		print("PASS editor_live::%s" % name)
+	else:
+		_failed += 1
+		print("FAIL editor_live::%s: %s" % [name, detail])
+
+
+func _run() -> void:
+	var dialogs := get_tree().root.find_children("*", "ProjectSettingsEditor", true, false)
+	if dialogs.is_empty():
+		_check("project_settings_dialog_exists", false, "no ProjectSettingsEditor in the editor")
+		return
+	var dialog: Window = dialogs[0]
+	dialog.popup_centered()
+	await get_tree().process_frame
+	var inspector: Node = dialog.find_children("*", "SectionedInspector", true, false)[0]
+	var tree: Tree = inspector.find_children("*", "Tree", true, false)[0]
+	var wasgo := _top_item(tree, "wasgo")
+	_check("wasgo_section_listed", wasgo != null, "no WasGo section in Project Settings")
+	if wasgo == null:
+		dialog.hide()
+		return
+	var part := wasgo.get_first_child()
+	while part:
+		await _select(tree, part)
+		var lines := _help_lines(inspector)
+		var settings := _visible_settings(inspector)
+		_check("%s_has_one_help_line_per_setting" % part.get_text(0).to_snake_case(),
+				lines.size() == settings and settings > 0,
+				"%d help lines for %d settings" % [lines.size(), settings])
+		for line in lines:
+			var whole: String = line.tooltip_text
+			_check("%s_line_is_a_summary_of_its_tooltip" % part.get_text(0).to_snake_case(),
+					whole.begins_with(line.text) and line.text.length() > 10,
+					"line %s, tooltip %s" % [line.text, whole])
+			break
+		part = part.get_next()
+	var other := tree.get_root().get_first_child().get_first_child()
+	await _select(tree, other)
+	var stray := _help_lines(inspector)
+	_check("other_sections_have_no_help_lines", stray.is_empty(),
+			"%d help lines in section %s" % [stray.size(), other.get_text(0)])
+	dialog.hide()
+
+
+func _top_item(tree: Tree, text: String) -> TreeItem:
+	var item := tree.get_root().get_first_child()
+	while item and item.get_text(0).to_lower() != text:
+		item = item.get_next()
+	return item
+
+
+func _select(tree: Tree, item: TreeItem) -> void:
+	item.select(0)
+	tree.item_selected.emit()
+	await get_tree().process_frame
+	await get_tree().process_frame
+
+
+func _editor_inspector(inspector: Node) -> EditorInspector:
+	return inspector.find_children("*", "EditorInspector", true, false)[0]
+
+
+## The plugin's help lines: Labels whose tooltip is a WasGo setting description.
+func _help_lines(inspector: Node) -> Array[Label]:
+	var found: Array[Label] = []
+	for label in _editor_inspector(inspector).find_children("*", "Label", true, false):
+		if label.tooltip_text.length() > 20 and label.modulate.a < 1.0:
+			found.append(label)
+	return found
+
+
+## How many property editors the inspector shows (one per visible setting).
+func _visible_settings(inspector: Node) -> int:
+	var count := 0
+	for editor in _editor_inspector(inspector).find_children("*", "EditorProperty", true, false):
+		if editor.is_visible_in_tree():
+			count += 1
+	return count
