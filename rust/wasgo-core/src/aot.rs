@@ -101,29 +101,22 @@ impl Runtime {
         }
     }
 
-    /// Compiles `bytes` (a wasm binary or WAT text; through the module cache, so a module held
-    /// already is not compiled again) and returns it as an artifact authenticated under `key`,
-    /// for this engine's kind (see [`precompiled`](crate::precompiled): the same WasGo and
-    /// wasmtime version, platform, execution mode and `debug_info`).
+    /// Compiles `bytes` (a wasm binary or WAT text) on the calling thread and returns it as an
+    /// artifact authenticated under `key`, for this engine's kind (see
+    /// [`precompiled`](crate::precompiled): the same WasGo and wasmtime version, platform,
+    /// execution mode and `debug_info`). The compile is counted in `compiles` but not cached, so
+    /// loading the artifact afterwards really loads it. Meant for export time: the compile time
+    /// limit does not apply, the size limit does.
     ///
     /// # Errors
-    /// The errors of [`Runtime::compile`] (bytes that are an artifact already are refused as
-    /// [`WasgoError::NotWasm`]); [`WasgoError::NoCompiler`] in a build without the `compiler`
-    /// feature; [`WasgoError::Precompiled`] when wasmtime cannot serialize the module.
+    /// [`WasgoError::NotWasm`] (an artifact is refused by name), [`WasgoError::Compile`],
+    /// [`WasgoError::ModuleTooLarge`], [`WasgoError::Precompiled`] for a module of mixed guest
+    /// kinds or one wasmtime cannot serialize; [`WasgoError::NoCompiler`] in a build without
+    /// the `compiler` feature.
+    #[cfg(feature = "compiler")]
     pub fn precompile(
         &self,
         bytes: &[u8],
-        name: &str,
-        key: &ArtifactKey,
-    ) -> Result<Vec<u8>, WasgoError> {
-        let compiled = self.compile(bytes, name)?;
-        self.seal(&compiled, name, key)
-    }
-
-    #[cfg(feature = "compiler")]
-    fn seal(
-        &self,
-        compiled: &CompiledModule,
         name: &str,
         key: &ArtifactKey,
     ) -> Result<Vec<u8>, WasgoError> {
@@ -131,16 +124,23 @@ impl Runtime {
             name: name.into(),
             reason,
         };
-        let source = crate::cache::unhex32(compiled.sha256())
+        let (max_bytes, _) = self.compile_limits();
+        let (module, sha) = self.cache().compile_uncached(bytes, name, max_bytes)?;
+        crate::guest_kind::GuestKind::of_module(&module).map_err(|e| refused(e.to_string()))?;
+        let source = crate::cache::unhex32(&sha)
             .ok_or_else(|| refused("the module has no source hash".into()))?;
-        precompiled::seal_module(&compiled.module, self.cache().facts(), key, &source)
+        precompiled::seal_module(&module, self.cache().facts(), key, &source)
             .map_err(|e| refused(format!("cannot serialize the compiled code: {e}")))
     }
 
+    /// Without the `compiler` feature nothing can be precompiled.
+    ///
+    /// # Errors
+    /// Always [`WasgoError::NoCompiler`].
     #[cfg(not(feature = "compiler"))]
-    fn seal(
+    pub fn precompile(
         &self,
-        _compiled: &CompiledModule,
+        _bytes: &[u8],
         name: &str,
         _key: &ArtifactKey,
     ) -> Result<Vec<u8>, WasgoError> {

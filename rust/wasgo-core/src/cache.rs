@@ -336,6 +336,39 @@ impl ModuleCache {
         Ok(module)
     }
 
+    /// Compiles `bytes` on the calling thread without looking in or adding to the cache (for
+    /// precompiling: an artifact made now and loaded right after must really be loaded), under
+    /// the size limit and the checks of [`ModuleCache::start`]; counted in `compiles`. Returns
+    /// the module and the hex SHA-256 of `bytes`.
+    #[cfg(feature = "compiler")]
+    pub(crate) fn compile_uncached(
+        &self,
+        bytes: &[u8],
+        name: &str,
+        max_bytes: usize,
+    ) -> Result<(wasmtime::Module, String), WasgoError> {
+        if bytes.len() > max_bytes {
+            return Err(WasgoError::ModuleTooLarge {
+                name: name.into(),
+                size: bytes.len(),
+                limit: max_bytes,
+            });
+        }
+        if let Some(reason) = crate::diagnose::not_wasm(bytes) {
+            return Err(WasgoError::NotWasm {
+                name: name.into(),
+                reason,
+            });
+        }
+        let module =
+            wasmtime::Module::new(&self.engine, bytes).map_err(|e| WasgoError::Compile {
+                name: name.into(),
+                reason: format!("{e:#}"),
+            })?;
+        self.compiles.fetch_add(1, Ordering::Relaxed);
+        Ok((module, hex(&Sha256::digest(bytes))))
+    }
+
     #[cfg(not(feature = "compiler"))]
     fn compile_bytes(&self, _sha: &str, _bytes: &[u8]) -> Result<wasmtime::Module, String> {
         Err("this build of WasGo has no compiler".into())

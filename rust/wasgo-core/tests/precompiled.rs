@@ -38,7 +38,20 @@ fn a_precompiled_artifact_runs_in_another_runtime_without_a_compile() {
     let artifact = maker
         .precompile(ANSWER.as_bytes(), "answer", &key(1))
         .unwrap();
-    assert_eq!(maker.stats().compiles, 1);
+    assert_eq!(
+        (maker.stats().compiles, maker.stats().modules),
+        (1, 0),
+        "precompiling does not cache"
+    );
+    // Loaded right after in the same runtime: really loaded, not found in memory.
+    let own = maker
+        .load_precompiled(&artifact, "answer", &key(1))
+        .unwrap();
+    assert_eq!(
+        (maker.stats().precompiled_loads, maker.stats().cache_hits),
+        (1, 0)
+    );
+    assert_eq!(run_main(&maker, &own), 42);
 
     let rt = runtime();
     let module = rt.load_precompiled(&artifact, "answer", &key(1)).unwrap();
