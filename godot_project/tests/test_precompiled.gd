@@ -185,3 +185,42 @@ func test_a_cwasm_beside_a_game_wasm_is_loaded_only_when_it_authenticates() -> v
 	if expect(mod != null, "load_module() of a user:// mod: %s" % WasmEngine.get_last_error()):
 		expect_eq(_stat("precompiled_loads"), loads, "`precompiled_loads` for a user:// mod")
 		expect_eq(_answer(mod, "user_mod"), 14, "the user:// mod's answer()")
+
+
+## `bytes` (a binary module) with a custom section `salt` holding a fresh number appended: the
+## same code under another SHA-256, so no cache answers for it.
+func _salted(bytes: PackedByteArray) -> PackedByteArray:
+	var salted := bytes.duplicate()
+	var payload := PackedByteArray([4]) + "salt".to_utf8_buffer()
+	var salt := PackedByteArray()
+	salt.resize(8)
+	salt.encode_s64(0, Time.get_ticks_usec() + randi())
+	payload.append_array(salt)
+	salted.append(0)
+	salted.append(payload.size())
+	salted.append_array(payload)
+	return salted
+
+
+func test_a_larger_precompiled_module_loads_without_compiling() -> void:
+	var bytes := _salted(FileAccess.get_file_as_bytes(MODS + "traps.wasm"))
+	if not expect(bytes.size() > 100000, "cannot read traps.wasm"):
+		return
+	var key := _key()
+	var started := Time.get_ticks_usec()
+	var artifact := WasmEngine.precompile(bytes, key)
+	var compile_us := Time.get_ticks_usec() - started
+	if not expect(not artifact.is_empty(), "precompile failed: %s" % WasmEngine.get_last_error()):
+		return
+	var compiles := _stat("compiles")
+	started = Time.get_ticks_usec()
+	var module := WasmEngine.load_precompiled(artifact, "traps", key)
+	var load_us := Time.get_ticks_usec() - started
+	if not expect(module != null, "load_precompiled failed: %s" % WasmEngine.get_last_error()):
+		return
+	expect_eq(_stat("compiles"), compiles, "`compiles` after loading the artifact")
+	expect_eq(module.get_guest_kind(), "wasgo", "the loaded module's guest kind")
+	expect(module.get_exports().size() > 0, "the loaded module lists its exports")
+	# Printed, not asserted: timings depend on the machine.
+	print("traps.wasm (%d KiB): compile + serialize %d ms, load_precompiled %d ms (artifact %d KiB)" % [
+		bytes.size() / 1024, compile_us / 1000, load_us / 1000, artifact.size() / 1024])
