@@ -75,7 +75,7 @@ impl ArtifactKey {
     /// [`ArtifactError::KeyTooShort`] for fewer than [`MIN_KEY_LEN`] bytes.
     pub fn from_hex(text: &str) -> Result<ArtifactKey, ArtifactError> {
         let text = text.trim();
-        if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ArtifactError::KeyNotHex);
         }
         let bytes: Vec<u8> = (0..text.len())
