@@ -224,3 +224,48 @@ func test_a_larger_precompiled_module_loads_without_compiling() -> void:
 	# Printed, not asserted: timings depend on the machine.
 	print("traps.wasm (%d KiB): compile + serialize %d ms, load_precompiled %d ms (artifact %d KiB)" % [
 		bytes.size() / 1024, compile_us / 1000, load_us / 1000, artifact.size() / 1024])
+
+
+func test_the_disk_cache_key_is_made_once_per_install() -> void:
+	var path := "user://wasgo/cache.key"
+	expect(FileAccess.file_exists(path), "%s exists once the runtime started with a disk cache" % path)
+	expect_eq(FileAccess.get_file_as_bytes(path).size(), 32, "bytes in %s" % path)
+
+
+## Phase 1 of the cache tamper test (phase 2 is `after_restart/test_after_restart_cache.gd`, in
+## a second Godot process): the disk cache file of a fixed module gets one byte flipped.
+func test_restart_phase_1_a_disk_cache_file_is_tampered() -> void:
+	var bytes := CACHE_TAMPER_WAT.to_utf8_buffer()
+	var module := WasmEngine.compile_module(bytes, "cache_tamper")
+	if not expect(module != null, "compile_module: %s" % WasmEngine.get_last_error()):
+		return
+	var files := cache_files_of(bytes)
+	if not expect_eq(files.size(), 1, "disk cache files of the module"):
+		return
+	var cached := FileAccess.get_file_as_bytes(files[0])
+	expect_eq(cached.slice(0, 8).get_string_from_ascii(), "WASGOAOT", "the cache file's magic")
+	cached[cached.size() / 2] = cached[cached.size() / 2] ^ 0x01
+	_write_over(files[0], cached)
+
+
+const CACHE_TAMPER_WAT := "(module (func (export \"answer\") (result i32) i32.const 2026) (func (export \"cache_tamper_marker\")))"
+
+
+## The disk cache files of the module with source `bytes` (named by its SHA-256).
+static func cache_files_of(bytes: PackedByteArray) -> PackedStringArray:
+	var dir := str(ProjectSettings.get_setting("wasgo/runtime/cache_dir", "user://wasgo_cache"))
+	var hashing := HashingContext.new()
+	hashing.start(HashingContext.HASH_SHA256)
+	hashing.update(bytes)
+	var sha := hashing.finish().hex_encode()
+	var found := PackedStringArray()
+	for file in DirAccess.get_files_at(dir):
+		if file.begins_with(sha) and file.ends_with(".cwasm"):
+			found.append(dir.path_join(file))
+	return found
+
+
+func _write_over(path: String, bytes: PackedByteArray) -> void:
+	var f := FileAccess.open(path, FileAccess.WRITE)
+	f.store_buffer(bytes)
+	f.close()
