@@ -31,3 +31,22 @@ func test_the_games_allowlist_files_are_shipped() -> void:
 	expect_eq(files.count(ExportPlugin.ALLOWLIST), 1, "times the addon's allowlist is listed")
 	var setting_before: Variant = ProjectSettings.get_setting(ALLOWLIST_FILES, PackedStringArray())
 	expect_eq(ExportPlugin.allowlist_files(), PackedStringArray(setting_before), "files read from %s" % ALLOWLIST_FILES)
+
+
+func test_only_the_editors_own_platform_and_architecture_are_precompiled() -> void:
+	var os_name := OS.get_name().to_lower()
+	var arch := Engine.get_architecture_name()
+	expect_eq(ExportPlugin.precompile_refusal(PackedStringArray([os_name, arch, "pc", "release"])), "", "refusal for the editor's own target")
+	var other_os := "windows" if os_name != "windows" else "linux"
+	expect_contains(ExportPlugin.precompile_refusal(PackedStringArray([other_os, arch])), "`%s`" % other_os, "refusal for another OS")
+	var other_arch := "arm64" if arch != "arm64" else "x86_64"
+	expect_contains(ExportPlugin.precompile_refusal(PackedStringArray([os_name, other_arch])), "`%s`" % other_arch, "refusal for another architecture")
+	expect_eq(ExportPlugin.host_target(), "%s.%s" % [os_name, arch], "host_target()")
+
+
+func test_artifacts_go_where_wasgo_looks_for_them_and_a_set_key_is_kept() -> void:
+	expect_eq(ExportPlugin.artifact_path("res://demo/mods/mover.wasm"), "res://demo/mods/mover.cwasm", "artifact_path()")
+	var key: String = ProjectSettings.get_setting(ExportPlugin.KEY_SETTING, "")
+	expect(not key.is_empty(), "this project has a precompile key")
+	expect(ExportPlugin.ensure_key(), "ensure_key() with a key set")
+	expect_eq(ProjectSettings.get_setting(ExportPlugin.KEY_SETTING, ""), key, "the key after ensure_key()")

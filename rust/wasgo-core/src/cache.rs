@@ -13,16 +13,26 @@
 //!   itself cannot be interrupted: it runs to its end in the background and its module *is*
 //!   cached (so the work is not lost and a later load of the same bytes is instant), but the
 //!   request that timed out is refused.
-//! - **Disk**: with a cache directory, compiled code is written with
-//!   [`write_atomic`](crate::atomic_file::write_atomic) and loaded instead of compiling.
+//! - **Disk**: with a cache directory, compiled code is written as an authenticated artifact
+//!   ([`artifact`](crate::artifact)) under the install's own random key ([`install_key`], a file
+//!   in `user://` created once) with [`write_atomic`](crate::atomic_file::write_atomic), and loaded
+//!   instead of compiling. A cache file that does not authenticate (corrupted, altered, written
+//!   under another key) or that wasmtime refuses is never run: it is deleted, counted in
+//!   `cache_rejects`, and the module is compiled and written again.
+//! - **Precompiled**: [`ModuleCache::insert_precompiled`] adds a module loaded from the game's
+//!   own artifact under its source's hash, so the same module compiled from its `.wasm` later is
+//!   a hit, and vice versa.
+//! - **No compiler**: in a build without the `compiler` feature, a request that is not a hit in
+//!   memory is refused with [`WasgoError::NoCompiler`].
 
+use crate::artifact::ArtifactKey;
 use crate::error::WasgoError;
 use crate::module::CompiledModule;
+use crate::precompiled::{self, EngineFacts};
 use parking_lot::{Condvar, Mutex};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -46,13 +56,19 @@ struct Entries {
 /// The compiled modules of one engine. See the module documentation.
 pub struct ModuleCache {
     engine: wasmtime::Engine,
-    dir: Option<PathBuf>,
+    facts: EngineFacts,
+    /// The disk cache's directory and the install's key; `None` keeps modules in memory only.
+    disk: Option<(PathBuf, ArtifactKey)>,
     max_unused: usize,
     entries: Mutex<Entries>,
     /// Requests answered without compiling (memory, disk, or another thread's compile).
     pub(crate) hits: AtomicU64,
     /// Modules compiled from bytes.
     pub(crate) compiles: AtomicU64,
+    /// Modules loaded from the game's precompiled artifacts (not compiled).
+    pub(crate) precompiled_loads: AtomicU64,
+    /// Disk cache files refused (not authenticated, or refused by wasmtime) and deleted.
+    pub(crate) cache_rejects: AtomicU64,
     /// Compile threads alive now.
     threads: AtomicUsize,
 }
@@ -75,7 +91,10 @@ enum TicketState {
 }
 
 impl CompileTicket {
-    fn ready(name: &str, outcome: Result<Arc<CompiledModule>, WasgoError>) -> CompileTicket {
+    pub(crate) fn ready(
+        name: &str,
+        outcome: Result<Arc<CompiledModule>, WasgoError>,
+    ) -> CompileTicket {
         CompileTicket {
             name: name.into(),
             state: TicketState::Ready(outcome),
@@ -155,14 +174,22 @@ impl ModuleCache {
     /// The default bound on unused modules held.
     pub const DEFAULT_MAX_UNUSED: usize = 32;
 
-    pub(crate) fn new(engine: wasmtime::Engine, dir: Option<PathBuf>, max_unused: usize) -> Self {
+    pub(crate) fn new(
+        engine: wasmtime::Engine,
+        facts: EngineFacts,
+        disk: Option<(PathBuf, ArtifactKey)>,
+        max_unused: usize,
+    ) -> Self {
         ModuleCache {
             engine,
-            dir,
+            facts,
+            disk,
             max_unused,
             entries: Mutex::new(Entries::default()),
             hits: AtomicU64::new(0),
             compiles: AtomicU64::new(0),
+            precompiled_loads: AtomicU64::new(0),
+            cache_rejects: AtomicU64::new(0),
             threads: AtomicUsize::new(0),
         }
     }
@@ -243,6 +270,11 @@ impl ModuleCache {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return waiting(flight.clone());
         }
+        if !cfg!(feature = "compiler") {
+            drop(entries);
+            let no_compiler = WasgoError::NoCompiler { name: name.into() };
+            return CompileTicket::ready(name, Err(no_compiler));
+        }
         let flight = Arc::new(Flight {
             outcome: Mutex::new(None),
             done: Condvar::new(),
@@ -276,14 +308,7 @@ impl ModuleCache {
                 self.hits.fetch_add(1, Ordering::Relaxed);
                 Ok(module)
             }
-            None => match wasmtime::Module::new(&self.engine, bytes) {
-                Ok(module) => {
-                    self.compiles.fetch_add(1, Ordering::Relaxed);
-                    self.store_on_disk(sha, &module);
-                    Ok(module)
-                }
-                Err(e) => Err(format!("{e:#}")),
-            },
+            None => self.compile_bytes(sha, bytes),
         };
         let outcome = outcome.and_then(|m| {
             CompiledModule::new(m, sha.to_string())
@@ -301,6 +326,89 @@ impl ModuleCache {
         }
         *flight.outcome.lock() = Some(outcome);
         flight.done.notify_all();
+    }
+
+    #[cfg(feature = "compiler")]
+    fn compile_bytes(&self, sha: &str, bytes: &[u8]) -> Result<wasmtime::Module, String> {
+        let module = wasmtime::Module::new(&self.engine, bytes).map_err(|e| format!("{e:#}"))?;
+        self.compiles.fetch_add(1, Ordering::Relaxed);
+        self.store_on_disk(sha, &module);
+        Ok(module)
+    }
+
+    /// Compiles `bytes` on the calling thread without looking in or adding to the cache (for
+    /// precompiling: an artifact made now and loaded right after must really be loaded), under
+    /// the size limit and the checks of [`ModuleCache::start`]; counted in `compiles`. Returns
+    /// the module and the hex SHA-256 of `bytes`.
+    #[cfg(feature = "compiler")]
+    pub(crate) fn compile_uncached(
+        &self,
+        bytes: &[u8],
+        name: &str,
+        max_bytes: usize,
+    ) -> Result<(wasmtime::Module, String), WasgoError> {
+        if bytes.len() > max_bytes {
+            return Err(WasgoError::ModuleTooLarge {
+                name: name.into(),
+                size: bytes.len(),
+                limit: max_bytes,
+            });
+        }
+        if let Some(reason) = crate::diagnose::not_wasm(bytes) {
+            return Err(WasgoError::NotWasm {
+                name: name.into(),
+                reason,
+            });
+        }
+        let module =
+            wasmtime::Module::new(&self.engine, bytes).map_err(|e| WasgoError::Compile {
+                name: name.into(),
+                reason: format!("{e:#}"),
+            })?;
+        self.compiles.fetch_add(1, Ordering::Relaxed);
+        Ok((module, hex(&Sha256::digest(bytes))))
+    }
+
+    #[cfg(not(feature = "compiler"))]
+    fn compile_bytes(&self, _sha: &str, _bytes: &[u8]) -> Result<wasmtime::Module, String> {
+        Err("this build of WasGo has no compiler".into())
+    }
+
+    /// The module held for the WebAssembly whose hex SHA-256 is `sha`, if any (counted as a
+    /// hit).
+    pub(crate) fn find(&self, sha: &str) -> Option<Arc<CompiledModule>> {
+        let found = self.entries.lock().live.get(sha).and_then(Weak::upgrade)?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        self.touch(&found);
+        Some(found)
+    }
+
+    /// Adds a module loaded from a precompiled artifact of the WebAssembly whose hex SHA-256 is
+    /// `sha`; a module of the same source held already wins (the new one is dropped).
+    pub(crate) fn insert_precompiled(
+        &self,
+        sha: &str,
+        module: CompiledModule,
+    ) -> Arc<CompiledModule> {
+        let mut entries = self.entries.lock();
+        if let Some(found) = entries.live.get(sha).and_then(Weak::upgrade) {
+            drop(entries);
+            self.touch(&found);
+            return found;
+        }
+        let module = Arc::new(module);
+        self.precompiled_loads.fetch_add(1, Ordering::Relaxed);
+        entries
+            .live
+            .insert(sha.to_string(), Arc::downgrade(&module));
+        entries.recent.push_back(module.clone());
+        self.evict(&mut entries);
+        module
+    }
+
+    /// What makes an artifact loadable by this cache's engine.
+    pub(crate) fn facts(&self) -> EngineFacts {
+        self.facts
     }
 
     /// Marks `module` as the most recently used.
@@ -339,38 +447,38 @@ impl ModuleCache {
         self.len() == 0
     }
 
+    /// `<dir>/<sha>-<first 8 bytes of the compatibility hash>.cwasm`.
     fn cache_path(&self, sha: &str) -> Option<PathBuf> {
-        let dir = self.dir.as_ref()?;
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.engine.precompile_compatibility_hash().hash(&mut h);
-        Some(dir.join(format!("{sha}-{:016x}.cwasm", h.finish())))
+        let (dir, _) = self.disk.as_ref()?;
+        let compat = self.facts.compatibility_hash();
+        Some(dir.join(format!("{sha}-{}.cwasm", hex(&compat[..8]))))
     }
 
+    /// The cached module of `sha`, if its file exists and authenticates. A file that is refused
+    /// is deleted and counted; the caller compiles (and writes the file again).
     fn load_from_disk(&self, sha: &str) -> Option<wasmtime::Module> {
+        let (_, key) = self.disk.as_ref()?;
         let path = self.cache_path(sha)?;
-        if !path.is_file() {
-            return None;
-        }
-        // SAFETY: `deserialize_file` trusts the file to be wasmtime's own output. The file sits in
-        // the game's private cache directory, is named by the source's SHA-256 and this engine's
-        // compatibility hash, and was written by `store_on_disk` through `write_atomic` (temp
-        // file, fsync, rename), so it is never torn. Mods cannot reach it: level 1 has no file
-        // system, level 2 only `user://mods/<mod_id>/`; level 3 is trusted by definition.
-        // wasmtime still rejects an artifact from another version or configuration.
-        match unsafe { wasmtime::Module::deserialize_file(&self.engine, &path) } {
-            Ok(module) => Some(module),
-            Err(_) => {
+        let bytes = std::fs::read(&path).ok()?;
+        match precompiled::load(&self.engine, self.facts, key, &bytes) {
+            Ok((module, source)) if hex(&source) == sha => Some(module),
+            _ => {
+                self.cache_rejects.fetch_add(1, Ordering::Relaxed);
                 let _ = std::fs::remove_file(&path);
                 None
             }
         }
     }
 
+    #[cfg(feature = "compiler")]
     fn store_on_disk(&self, sha: &str, module: &wasmtime::Module) {
-        let Some(path) = self.cache_path(sha) else {
+        let (Some((_, key)), Some(path)) = (self.disk.as_ref(), self.cache_path(sha)) else {
             return;
         };
-        let Ok(bytes) = module.serialize() else {
+        let Some(source) = unhex32(sha) else {
+            return;
+        };
+        let Ok(bytes) = precompiled::seal_module(module, self.facts, key, &source) else {
             return;
         };
         if let Some(dir) = path.parent() {
@@ -383,6 +491,43 @@ impl ModuleCache {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// The install's disk-cache key, kept in the file `path` (in `user://`): read when it holds 32
+/// bytes, else made from the system's random generator and written atomically (the directory is
+/// created). Its bytes are never logged. A damaged key file is replaced, which only makes the
+/// cache files written under the old key fail to authenticate (they are then recompiled).
+///
+/// # Errors
+/// Why no key could be read or made (then the caller keeps the cache in memory only).
+pub fn install_key(path: &Path) -> Result<ArtifactKey, String> {
+    if let Ok(bytes) = std::fs::read(path) {
+        if bytes.len() == 32 {
+            return ArtifactKey::new(&bytes).map_err(|e| e.to_string());
+        }
+    }
+    let key = ArtifactKey::random()?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    }
+    crate::atomic_file::write_atomic(path, key.bytes())
+        .map_err(|e| format!("cannot write the cache key file `{}`: {e}", path.display()))?;
+    Ok(key)
+}
+
+/// Hex text of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The 32 bytes hex text `text` spells, if it does.
+#[cfg(feature = "compiler")]
+pub(crate) fn unhex32(text: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }

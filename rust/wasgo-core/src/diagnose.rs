@@ -30,6 +30,8 @@ pub const WASM_MAGIC: &[u8; 4] = b"\0asm";
 
 /// Why `bytes` cannot be a module, when that shows without compiling: not a binary module (no
 /// `\0asm` header) and not WAT text either (whose first token is `(` after blanks and comments).
+/// Native code (a WasGo artifact, a bare wasmtime `.cwasm`) is named as such: it must never run
+/// as a mod.
 /// `None` when the bytes may be a module (compiling tells the rest).
 pub fn not_wasm(bytes: &[u8]) -> Option<String> {
     if bytes.starts_with(WASM_MAGIC) || looks_like_wat(bytes) {
@@ -37,6 +39,9 @@ pub fn not_wasm(bytes: &[u8]) -> Option<String> {
     }
     if bytes.is_empty() {
         return Some("not a WebAssembly module (the file is empty)".into());
+    }
+    if let Some(precompiled) = crate::precompiled::describe_precompiled(bytes) {
+        return Some(precompiled.into());
     }
     Some(
         "not a WebAssembly module (no `\\0asm` header); point it at a compiled `.wasm` file".into(),

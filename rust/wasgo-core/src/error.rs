@@ -46,6 +46,16 @@ pub enum WasgoError {
     #[error("compiling `{name}` took longer than the limit of {limit_ms} ms and was refused (raise the project setting `wasgo/limits/compile_timeout_ms`, or make the module smaller)")]
     CompileTimeout { name: String, limit_ms: u128 },
 
+    /// A precompiled artifact was refused (not one, not authenticated, made for another
+    /// engine, refused by wasmtime) or could not be made.
+    #[error("cannot load precompiled `{name}`: {reason}")]
+    Precompiled { name: String, reason: String },
+
+    /// This build of WasGo has no compiler (the `compiler` feature is off), so WebAssembly
+    /// cannot be compiled or precompiled here.
+    #[error("cannot compile `{name}`: this build of WasGo has no compiler (built without the `compiler` feature); ship the module precompiled (`WasmEngine.precompile`, or the export option) and load it with `WasmEngine.load_precompiled`, or use a library built with the default features")]
+    NoCompiler { name: String },
+
     /// The instance is busy on another thread (its `main` runs); try again when it has finished.
     #[error("`{name}` is busy: its `main` is running on a worker thread; call again when it has finished")]
     Busy { name: String },

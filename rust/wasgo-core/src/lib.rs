@@ -13,7 +13,8 @@
 //!
 //! 1. **Foundations**: [`error`] (`WasgoError`, `TrapKind`, `HostTrap`, `KilledTrap`), [`kill`]
 //!    (the kill switch), [`limits`], [`ids`] (`InstanceKey`), [`stats`], [`abi`] (ABI types,
-//!    `ImportKind`), [`variant`], [`permissions`] (`Permission`), [`atomic_file`], [`reach`]
+//!    `ImportKind`), [`variant`], [`permissions`] (`Permission`), [`atomic_file`], [`artifact`]
+//!    (the authenticated frame of precompiled modules, HMAC-SHA256), [`reach`]
 //!    (which nodes a mod may hold handles to), and the catalog and levels from `wasgo-catalog`.
 //! 2. **Services**, each testable alone: [`bridge`] (worker → main thread), [`ticker`] (the
 //!    epoch thread), [`events`], [`sandbox`], [`urls`], [`http`] (the request table and the
@@ -36,7 +37,9 @@
 //! 7. **[`module`]** (`CompiledModule`, pre-linked per level), [`diagnose`] (what the editor
 //!    warns about before a module runs, and the "not a WebAssembly module" reason) and [`cache`] (the module cache:
 //!    weak entries for modules in use, a bound on unused ones, one compile per key at a time, a
-//!    disk cache, compile size and time limits, background compiles).
+//!    disk cache authenticated under the install's key, compile size and time limits, background
+//!    compiles), [`precompiled`] (wasmtime modules in and out of artifacts, the compatibility
+//!    hash: the one `Module::deserialize`).
 //! 8. **[`instance`]** (`ModInstance`): one running mod: a store behind a mutex, `main` on a
 //!    worker thread that owns the store while it runs, main-thread entries under a CPU-time
 //!    budget, and a `kill()` that never waits for the worker. It reports what happens as
@@ -44,9 +47,12 @@
 //!    runtime (engine, ticker, counters, hosts). `carry_state` adds the hot-reload pair
 //!    (`ModInstance::save_state`, `ModInstance::load_state`) on top of the instance's entry path.
 //! 9. **[`runtime`]** (`Runtime`): the one engine of the game, on top; nothing imports it.
+//!    `aot` adds `Runtime::precompile` and `Runtime::load_precompiled` beside it.
 
 pub mod abi;
 pub mod allowlist;
+pub mod aot;
+pub mod artifact;
 pub mod assets;
 pub mod atomic_file;
 pub mod bridge;
@@ -83,6 +89,7 @@ pub mod module;
 mod object_calls;
 pub mod objects;
 pub mod permissions;
+pub mod precompiled;
 pub mod reach;
 pub mod redirect;
 pub mod runtime;
@@ -99,6 +106,8 @@ pub mod wasi;
 mod wasi_sandbox;
 
 pub use abi::ImportKind;
+pub use aot::{Shipped, ShippedLoad, ARTIFACT_SIZE_FACTOR};
+pub use artifact::{ArtifactError, ArtifactKey};
 pub use bridge::MainThreadBridge;
 pub use cache::CompileTicket;
 pub use error::{ImportProblem, TrapInfo, TrapKind, WasgoError};

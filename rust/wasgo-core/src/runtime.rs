@@ -27,6 +27,10 @@ pub struct RuntimeConfig {
     /// Where compiled modules are cached between runs (`wasgo/runtime/cache_dir`); `None` (the
     /// default) keeps the cache in memory only.
     pub cache_dir: Option<PathBuf>,
+    /// The file holding the install's random key that authenticates the disk cache (see
+    /// [`cache::install_key`](crate::cache::install_key)); `None` (the default) keeps it in
+    /// `cache_dir` as `cache.key`. The glue keeps it in `user://wasgo/cache.key`.
+    pub cache_key_file: Option<PathBuf>,
     /// Larger modules are refused before compiling (`wasgo/limits/module_mb`, default
     /// [`RuntimeConfig::DEFAULT_MODULE_MB`] MiB).
     pub max_module_bytes: usize,
@@ -51,6 +55,7 @@ impl Default for RuntimeConfig {
         RuntimeConfig {
             debug_info: false,
             cache_dir: None,
+            cache_key_file: None,
             max_module_bytes: RuntimeConfig::DEFAULT_MODULE_MB << 20,
             compile_timeout: Duration::from_millis(RuntimeConfig::DEFAULT_COMPILE_TIMEOUT_MS),
             max_unused_modules: ModuleCache::DEFAULT_MAX_UNUSED,
@@ -71,10 +76,17 @@ pub struct StatsSnapshot {
     pub workers: u64,
     pub traps: u64,
     pub kills: u64,
-    /// Compile requests answered without compiling.
+    /// Compile requests answered without compiling (memory, disk cache, or another request's
+    /// compile).
     pub cache_hits: u64,
     /// Modules compiled from bytes.
     pub compiles: u64,
+    /// Modules loaded from the game's precompiled artifacts ([`Runtime::load_precompiled`]),
+    /// without compiling.
+    pub precompiled_loads: u64,
+    /// Disk cache files refused (corrupted, altered, another key) and deleted; each is
+    /// recompiled.
+    pub cache_rejects: u64,
 }
 
 /// The one engine of the game. Create it once with [`Runtime::new`]; share the `Arc`.
@@ -103,12 +115,26 @@ impl Runtime {
         } else {
             wasmtime::WasmBacktraceDetails::Disable
         });
+        #[cfg(feature = "compiler")]
         c.cranelift_opt_level(wasmtime::OptLevel::Speed);
         let engine = wasmtime::Engine::new(&c)
             .map_err(|e| WasgoError::Host(format!("cannot start the wasm engine: {e:#}")))?;
         let ticker = EpochTicker::start(engine.clone())
             .map_err(|e| WasgoError::Host(format!("cannot start the epoch ticker thread: {e}")))?;
-        let cache = ModuleCache::new(engine.clone(), config.cache_dir, config.max_unused_modules);
+        let facts = crate::precompiled::EngineFacts {
+            pulley: engine.is_pulley(),
+            debug_info: config.debug_info,
+        };
+        // Without a key the disk cache is off: an unauthenticated cache file is never loaded.
+        let disk = config.cache_dir.and_then(|dir| {
+            let key_file = config
+                .cache_key_file
+                .unwrap_or_else(|| dir.join("cache.key"));
+            crate::cache::install_key(&key_file)
+                .ok()
+                .map(|key| (dir, key))
+        });
+        let cache = ModuleCache::new(engine.clone(), facts, disk, config.max_unused_modules);
         Ok(Arc::new(Runtime {
             ctx: Arc::new(EngineContext {
                 engine,
@@ -192,6 +218,11 @@ impl Runtime {
         self.cache.wait_for_threads(limit)
     }
 
+    /// The module cache (for the precompiled-module paths in `aot.rs`).
+    pub(crate) fn cache(&self) -> &Arc<ModuleCache> {
+        &self.cache
+    }
+
     /// Drops cached modules nothing else holds.
     pub fn trim_cache(&self) {
         self.cache.trim();
@@ -210,6 +241,8 @@ impl Runtime {
             kills: get(&s.kills),
             cache_hits: get(&self.cache.hits),
             compiles: get(&self.cache.compiles),
+            precompiled_loads: get(&self.cache.precompiled_loads),
+            cache_rejects: get(&self.cache.cache_rejects),
         }
     }
 }

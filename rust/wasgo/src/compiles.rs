@@ -91,6 +91,13 @@ pub fn clear() {
     drop(pending);
 }
 
+/// What a [`WasmModuleRequest`] waits for.
+enum Source<'a> {
+    Bytes(&'a [u8]),
+    Ticket(CompileTicket),
+    Refused(String),
+}
+
 /// A module being compiled in the background, as `WasmEngine.load_module_async` and
 /// `WasmEngine.compile_module_async` return it: `await request.completed` gives the module (or
 /// `null`, with [method get_error] and `WasmEngine.get_last_error()` saying why). The signal
@@ -146,16 +153,21 @@ impl WasmModuleRequest {
     /// Starts compiling `bytes` into a module named `name` (from `path`, empty for bytes) and
     /// returns the request; a runtime that is not running answers at the next frame too.
     pub fn start(bytes: &[u8], name: &str, path: &str) -> Gd<WasmModuleRequest> {
-        Self::make(Ok(bytes), name, path)
+        Self::make(Source::Bytes(bytes), name, path)
+    }
+
+    /// A request for a compile (or load) under way in `ticket`.
+    pub fn waiting(ticket: CompileTicket, name: &str, path: &str) -> Gd<WasmModuleRequest> {
+        Self::make(Source::Ticket(ticket), name, path)
     }
 
     /// A request refused before compiling (e.g. the file cannot be read): it answers `null`
     /// with `message` at the next frame.
     pub fn refused(message: String, name: &str, path: &str) -> Gd<WasmModuleRequest> {
-        Self::make(Err(message), name, path)
+        Self::make(Source::Refused(message), name, path)
     }
 
-    fn make(bytes: Result<&[u8], String>, name: &str, path: &str) -> Gd<WasmModuleRequest> {
+    fn make(source: Source<'_>, name: &str, path: &str) -> Gd<WasmModuleRequest> {
         let request = Gd::from_init_fn(|base| WasmModuleRequest {
             name: name.into(),
             done: false,
@@ -175,12 +187,16 @@ impl WasmModuleRequest {
         });
         // A refusal is answered at the next frame like any other, so an `await` placed after
         // the call still sees the signal.
-        let refusal = match bytes {
-            Ok(bytes) => match start(bytes, name, done) {
+        let refusal = match source {
+            Source::Bytes(bytes) => match start(bytes, name, done) {
                 Ok(()) => return request,
                 Err(done) => (runtime::last_error_text(), done),
             },
-            Err(message) => (message, done),
+            Source::Ticket(ticket) => {
+                wait_for(ticket, done);
+                return request;
+            }
+            Source::Refused(message) => (message, done),
         };
         with_pending(|p| p.borrow_mut().push((Err(refusal.0), refusal.1)));
         request

@@ -4,7 +4,7 @@ use crate::compiles::WasmModuleRequest;
 use crate::game_calls;
 use crate::live;
 use crate::module_res::WasmModule;
-use crate::runtime::{self, name_from_path, read_file, report, runtime, runtime_or_report};
+use crate::runtime::{self, name_from_path, report, runtime, runtime_or_report};
 use godot::prelude::*;
 
 /// The one WebAssembly engine of the game (engine singleton `WasmEngine`).
@@ -25,17 +25,14 @@ impl WasmEngine {
     /// failure, with the error printed and kept for [method get_last_error]. Blocks until
     /// compiled (a large module takes seconds); [method load_module_async] does not. Modules over
     /// `wasgo/limits/module_mb` and compiles longer than `wasgo/limits/compile_timeout_ms` are
-    /// refused.
+    /// refused. For a `res://` path, a precompiled `<name>.cwasm` beside the `.wasm` (the export
+    /// option ships one) is loaded instead of compiling when it authenticates under
+    /// `wasgo/runtime/precompile_key` and was made from that very `.wasm` (or the `.wasm` is not
+    /// shipped); otherwise the `.wasm` is compiled, with a warning saying why the artifact was
+    /// passed over. Mods' paths (`user://`) never use an artifact.
     #[func]
     fn load_module(&self, path: GString) -> Option<Gd<WasmModule>> {
-        let path = path.to_string();
-        match read_file(&path) {
-            Ok(bytes) => WasmModule::compile(&bytes, &name_from_path(&path), &path),
-            Err(e) => {
-                report(e);
-                None
-            }
-        }
+        WasmModule::load_path(&path.to_string())
     }
 
     /// Like [method load_module], but compiles on a background thread and returns at once:
@@ -48,8 +45,8 @@ impl WasmEngine {
     fn load_module_async(&self, path: GString) -> Gd<WasmModuleRequest> {
         let path = path.to_string();
         let name = name_from_path(&path);
-        match read_file(&path) {
-            Ok(bytes) => WasmModuleRequest::start(&bytes, &name, &path),
+        match crate::shipped::load_path(&path) {
+            Ok(load) => WasmModuleRequest::waiting(load.ticket, &name, &path),
             Err(e) => WasmModuleRequest::refused(e, &name, &path),
         }
     }
@@ -72,7 +69,9 @@ impl WasmEngine {
 
     /// Compiles a module from bytes: a wasm binary or WAT text. [param name] names the mod in
     /// messages (default "module"). Returns `null` on failure, see [method get_last_error].
-    /// Blocks until compiled; [method compile_module_async] does not.
+    /// Blocks until compiled; [method compile_module_async] does not. Anything that is not
+    /// WebAssembly is refused, a precompiled artifact by name (load those with
+    /// [method load_precompiled]), so native code never runs as a mod.
     #[func]
     fn compile_module(
         &self,
@@ -85,6 +84,75 @@ impl WasmEngine {
             name.to_string()
         };
         WasmModule::compile(bytes.as_slice(), &name, "")
+    }
+
+    /// Compiles [param bytes] (a wasm binary or WAT text) and returns it as a precompiled
+    /// artifact the game can ship (e.g. as a `.cwasm` file beside the `.wasm`) and load with
+    /// [method load_precompiled] without compiling. The artifact is native code for this
+    /// platform and this build of WasGo, authenticated with HMAC-SHA256 under [param key] (at
+    /// least 16 bytes), or when it is empty under the project setting
+    /// `wasgo/runtime/precompile_key` (hex). Returns an empty array on failure (no key, bytes
+    /// that are not WebAssembly, a library built without the compiler), see
+    /// [method get_last_error].
+    #[func]
+    fn precompile(
+        &self,
+        bytes: PackedByteArray,
+        #[opt(default = &PackedByteArray::new())] key: PackedByteArray,
+    ) -> PackedByteArray {
+        let outcome = crate::shipped::game_key(key.as_slice()).and_then(|key| {
+            let runtime = runtime::runtime_for_compile()
+                .ok_or_else(|| "the WasGo runtime is not running".to_string())?;
+            runtime
+                .precompile(bytes.as_slice(), "module", &key)
+                .map_err(|e| e.to_string())
+        });
+        match outcome {
+            Ok(artifact) => PackedByteArray::from(artifact.as_slice()),
+            Err(e) => {
+                report(format!("cannot precompile: {e}"));
+                PackedByteArray::new()
+            }
+        }
+    }
+
+    /// Loads an artifact made by [method precompile] without compiling it (see `get_stats()`'s
+    /// `precompiled_loads`). It must authenticate under [param key], or when that is empty under
+    /// `wasgo/runtime/precompile_key`, and come from this platform and build of WasGo; anything
+    /// else (another key, a changed byte, a truncated file, WebAssembly, an artifact of another
+    /// build) is refused: `null`, with [method get_last_error] saying why. [param name] names the
+    /// mod (default "module"). Only load artifacts the game itself shipped: never bytes a mod or
+    /// a player supplied.
+    #[func]
+    fn load_precompiled(
+        &self,
+        bytes: PackedByteArray,
+        #[opt(default = "")] name: GString,
+        #[opt(default = &PackedByteArray::new())] key: PackedByteArray,
+    ) -> Option<Gd<WasmModule>> {
+        let name = if name.is_empty() {
+            "module".to_string()
+        } else {
+            name.to_string()
+        };
+        let outcome = crate::shipped::game_key(key.as_slice()).and_then(|key| {
+            let runtime = runtime::runtime_for_compile()
+                .ok_or_else(|| "the WasGo runtime is not running".to_string())?;
+            runtime
+                .load_precompiled(bytes.as_slice(), &name, &key)
+                .map_err(|e| e.to_string())
+        });
+        match outcome {
+            Ok(compiled) => Some(WasmModule::from_compiled(compiled, &name, "")),
+            Err(e) => {
+                report(if e.starts_with("cannot load precompiled") {
+                    e
+                } else {
+                    format!("cannot load precompiled `{name}`: {e}")
+                });
+                None
+            }
+        }
     }
 
     /// Exposes a game function to mods as the import [param module].[param name]. Parameter and
@@ -229,8 +297,13 @@ impl WasmEngine {
 
     /// Counters: `modules` (compiled modules in the cache), `instances` (live instances),
     /// `running` (`main`s running), `workers` (worker threads alive), `traps`, `kills`,
-    /// `cache_hits`, `live_scripts` (the `WasmScript` nodes the frame driver visits each frame:
-    /// those with a live instance; a freed node or an ended mod leaves at once).
+    /// `cache_hits` (module requests answered without compiling: from memory, the disk cache or
+    /// another request's compile), `compiles` (modules compiled by Cranelift),
+    /// `precompiled_loads` (modules loaded from the game's precompiled artifacts, not compiled),
+    /// `cache_rejects` (disk cache files that failed authentication and were deleted and
+    /// recompiled), `compiler` (whether this build can compile: false in a library built without
+    /// the `compiler` feature), `live_scripts` (the `WasmScript` nodes the frame driver visits
+    /// each frame: those with a live instance; a freed node or an ended mod leaves at once).
     #[func]
     fn get_stats(&self) -> VarDictionary {
         let Some(runtime) = runtime() else {
@@ -245,6 +318,10 @@ impl WasmEngine {
             "traps" => s.traps as i64,
             "kills" => s.kills as i64,
             "cache_hits" => s.cache_hits as i64,
+            "compiles" => s.compiles as i64,
+            "precompiled_loads" => s.precompiled_loads as i64,
+            "cache_rejects" => s.cache_rejects as i64,
+            "compiler" => cfg!(feature = "compiler"),
             "live_scripts" => live::count() as i64,
         }
     }

@@ -111,11 +111,9 @@ pub fn check_file(path: &str) -> Result<Arc<CompiledModule>, String> {
 }
 
 fn compile_file(path: &str) -> Result<Arc<CompiledModule>, String> {
-    let bytes = runtime::read_file(path)?;
-    let runtime = runtime::runtime_for_compile()
-        .ok_or_else(|| "the WasGo runtime is not running".to_string())?;
-    runtime
-        .compile(&bytes, &runtime::name_from_path(path))
+    crate::shipped::load_path(path)?
+        .ticket
+        .wait()
         .map_err(|e| e.to_string())
 }
 

@@ -21,9 +21,10 @@
 //!   (grants and WasGo's dialog, answering through a closure), `own_ui.rs` (WasGo's UI no mod may
 //!   reach), `owned.rs` (the timers a mod made, released when it ends), `reach.rs`
 //!   (which nodes a mod may hold handles to), `objects.rs`, `http.rs`, `game_calls.rs` (the core's hosts), `runtime.rs` (the
-//!   runtime handle, engine errors, the loader's registration, file reading), `settings.rs`
-//!   (with `settings_help.rs`, each setting's description), `doc_export.rs` (the class
-//!   reference for Godot's doctool), `convert.rs`;
+//!   runtime handle, engine errors, the loader's registration, file reading), `shipped.rs` (the
+//!   game's precompile key, a `.wasm` with its `.cwasm` beside it), `settings.rs` (with
+//!   `settings_help.rs`, each setting's description), `doc_export.rs` (the class reference for
+//!   Godot's doctool), `convert.rs`;
 //! - at the bottom, `state.rs`: the one main-thread state holding every module's former
 //!   globals, made at init and dropped at deinit (below), named by no module it holds.
 //!
@@ -74,6 +75,7 @@ mod script_owned;
 mod script_reload;
 mod settings;
 mod settings_help;
+mod shipped;
 mod state;
 mod tweens;
 mod wapc_calls;

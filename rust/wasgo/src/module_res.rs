@@ -52,6 +52,24 @@ impl WasmModule {
         self.name.to_string()
     }
 
+    /// Loads the module at `path` (its `.wasm`, or the precompiled `.cwasm` beside it: see
+    /// `shipped.rs`) into a `WasmModule` resource, reporting failures. Blocks until compiled.
+    pub fn load_path(path: &str) -> Option<Gd<WasmModule>> {
+        let outcome = crate::shipped::load_path(path)
+            .and_then(|load| load.ticket.wait().map_err(|e| e.to_string()));
+        match outcome {
+            Ok(compiled) => Some(WasmModule::from_compiled(
+                compiled,
+                &runtime::name_from_path(path),
+                path,
+            )),
+            Err(e) => {
+                runtime::report(e);
+                None
+            }
+        }
+    }
+
     /// Compiles bytes into a `WasmModule` resource, reporting failures.
     pub fn compile(bytes: &[u8], name: &str, path: &str) -> Option<Gd<WasmModule>> {
         let runtime = runtime::runtime_for_compile()?;

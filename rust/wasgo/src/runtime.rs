@@ -26,6 +26,10 @@ pub fn runtime() -> Option<Arc<Runtime>> {
     RUNTIME.read().clone()
 }
 
+/// Where the install's random key that authenticates the disk cache is kept (see
+/// `wasgo_core::cache::install_key`).
+pub const CACHE_KEY_FILE: &str = "user://wasgo/cache.key";
+
 /// Starts the runtime on the main thread (extension init).
 pub fn start_runtime() -> Result<(), WasgoError> {
     let cache_dir = settings::string(settings::CACHE_DIR, "user://wasgo_cache");
@@ -35,6 +39,8 @@ pub fn start_runtime() -> Result<(), WasgoError> {
         max_module_bytes,
         compile_timeout,
         cache_dir: (!cache_dir.is_empty()).then(|| settings::globalize(&cache_dir).into()),
+        // The install's key for the disk cache, kept apart from the cache files it authenticates.
+        cache_key_file: Some(settings::globalize(CACHE_KEY_FILE).into()),
         ..RuntimeConfig::default()
     };
     let hosts = Hosts::new(

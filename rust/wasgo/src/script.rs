@@ -452,19 +452,23 @@ impl WasmScript {
                 Some(m) => m.bind().get_source_path().to_string(),
                 None => wasm_file.to_string(),
             };
-            match runtime::read_file(&path) {
-                Ok(bytes) => {
-                    match WasmModule::compile(&bytes, &runtime::name_from_path(&path), &path) {
-                        Some(m) => this.clone().bind_mut().module = Some(m),
-                        None => {
-                            return core.fail(
-                                Error::ERR_CANT_CREATE,
-                                format!("cannot reload `{path}`: see WasmEngine.get_last_error()"),
-                            )
-                        }
-                    }
+            if !godot::classes::FileAccess::file_exists(&path)
+                && wasgo_core::precompiled::artifact_beside(&path)
+                    .is_none_or(|a| !godot::classes::FileAccess::file_exists(&a))
+            {
+                return core.fail(
+                    Error::ERR_CANT_OPEN,
+                    format!("cannot reload `{path}`: no such file"),
+                );
+            }
+            match WasmModule::load_path(&path) {
+                Some(m) => this.clone().bind_mut().module = Some(m),
+                None => {
+                    return core.fail(
+                        Error::ERR_CANT_CREATE,
+                        format!("cannot reload `{path}`: {}", runtime::last_error_text()),
+                    )
                 }
-                Err(e) => return core.fail(Error::ERR_CANT_OPEN, e),
             }
         }
         let ready = this.upcast_ref::<Node>().is_node_ready();
@@ -600,19 +604,15 @@ impl WasmScript {
         let label = Self::label(this);
         // Watched from the version about to be read (a change during the read reloads again).
         Self::watch_source(core, path);
-        let bytes = match runtime::read_file(path) {
-            Ok(bytes) => bytes,
+        let load = match crate::shipped::load_path(path) {
+            Ok(load) => load,
             Err(e) => {
                 core.fail(Error::ERR_CANT_OPEN, format!("`{label}`: {e}"));
                 return Resolution::Failed;
             }
         };
         let name = runtime::name_from_path(path);
-        let Some(runtime) = runtime::runtime_for_compile() else {
-            core.set_last_error(runtime::last_error_text());
-            return Resolution::Failed;
-        };
-        let ticket = match runtime.compile_in_background(&bytes, &name).try_take() {
+        let ticket = match load.ticket.try_take() {
             Ok(Ok(compiled)) => return Resolution::Ready(ResolvedModule { name, compiled }),
             Ok(Err(e)) => {
                 core.fail(Error::ERR_CANT_OPEN, format!("`{label}`: {e}"));

@@ -13,7 +13,6 @@ use godot::classes::Node;
 use godot::global::Error;
 use godot::prelude::*;
 use std::rc::Rc;
-use wasgo_core::WasgoError;
 
 impl WasmScript {
     /// Whether the node with id `id` still runs from the file at `path` (its `wasm_file`, or its
@@ -45,8 +44,8 @@ impl WasmScript {
     /// at a later frame, unless a newer change or a start of the node's own superseded it.
     pub(crate) fn begin_hot_reload(due: Due) {
         let Due { core, path, reload } = due;
-        let bytes = match runtime::read_file(&path) {
-            Ok(bytes) => bytes,
+        let load = match crate::shipped::load_path(&path) {
+            Ok(load) => load,
             Err(e) => {
                 hot_reload::report(&core, &path, &e);
                 return;
@@ -73,9 +72,7 @@ impl WasmScript {
                 Err(e) => hot_reload::report(&core, &path, &e.to_string()),
             }
         });
-        if let Err(done) = compiles::start(&bytes, &name, done) {
-            done(Err(WasgoError::Host(runtime::last_error_text())));
-        }
+        compiles::wait_for(load.ticket, done);
     }
 
     /// Watches `path` for hot reload on behalf of the node whose core is `core`, about to run

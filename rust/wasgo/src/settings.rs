@@ -39,6 +39,11 @@ pub const MODULE_MB: &str = "wasgo/limits/module_mb";
 pub const COMPILE_TIMEOUT_MS: &str = "wasgo/limits/compile_timeout_ms";
 pub const CACHE_DIR: &str = "wasgo/runtime/cache_dir";
 pub const DEBUG_INFO: &str = "wasgo/runtime/debug_info";
+/// The game's key for precompiled modules, as hex (at least 32 digits; the export plugin writes
+/// 64 random ones when it precompiles and finds it empty). `WasmEngine.precompile` authenticates
+/// artifacts under it and `WasmEngine.load_precompiled` (and a `.cwasm` beside a `res://` `.wasm`)
+/// loads only artifacts it authenticates. Empty by default: no artifact loads. Read at each call.
+pub const PRECOMPILE_KEY: &str = "wasgo/runtime/precompile_key";
 /// Objects (nodes and resources) one instance may own at once through `wasgo.new` and the
 /// `*_from_bytes` functions (default [`Limits::DEFAULT_MAX_OBJECTS_PER_MOD`]). Read at each
 /// creation.
@@ -283,6 +288,14 @@ pub fn register() {
         false.to_variant(),
         VariantType::BOOL,
         PropertyHint::NONE,
+        "",
+        false,
+    );
+    add(
+        PRECOMPILE_KEY,
+        "".to_variant(),
+        VariantType::STRING,
+        PropertyHint::PASSWORD,
         "",
         false,
     );

@@ -101,6 +101,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "Where compiled modules are cached between runs, keyed by the module's content hash and the engine's configuration. Empty: no disk cache.",
     ),
     (
+        PRECOMPILE_KEY,
+        "The key (hex, at least 16 bytes) that authenticates the game's precompiled modules (.cwasm): WasmEngine.precompile signs with it and load_precompiled and the .cwasm beside a res:// .wasm are accepted only under it. Empty: the export plugin generates one when it precompiles. It stops tampered or swapped artifacts, not players reading it.",
+    ),
+    (
         DEBUG_INFO,
         "Compile mods with DWARF debug info: trap backtraces show source file:line for mods built with debug info, and gdb or lldb can step through mod code. Read when the extension starts; slower compiles.",
     ),

@@ -94,8 +94,10 @@ pub fn test_workspace(repo: &Repo) -> Result<()> {
     )
 }
 
-/// The code gates: `cargo fmt --all --check` and `cargo clippy --workspace --all-targets -- -D
-/// warnings` (installing the `rustfmt` and `clippy` components with rustup when missing).
+/// The code gates: `cargo fmt --all --check`, `cargo clippy --workspace --all-targets -- -D
+/// warnings` and, so the build without Cranelift cannot rot, `cargo clippy -p wasgo
+/// --no-default-features -- -D warnings` (installing the `rustfmt` and `clippy` components with
+/// rustup when missing).
 pub fn lint_workspace(repo: &Repo) -> Result<()> {
     for (component, probe) in [
         ("rustfmt", ["fmt", "--version"]),
@@ -130,6 +132,18 @@ pub fn lint_workspace(repo: &Repo) -> Result<()> {
             "warnings",
         ]),
         "fix the clippy findings shown above (`cargo clippy --workspace --all-targets -- -D warnings`)",
+    )?;
+    command::run(
+        cargo().current_dir(&repo.root).args([
+            "clippy",
+            "-p",
+            "wasgo",
+            "--no-default-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "fix the build without the `compiler` feature shown above (`cargo clippy -p wasgo --no-default-features -- -D warnings`)",
     )
 }
 

@@ -9,9 +9,12 @@
 //!    (`arena` beside `arena.pck`), and the extension library beside both, where an exported game
 //!    looks for its GDExtension libraries (Godot resolves a library that is not at its `res://`
 //!    path by its file name next to the executable).
+//!    The preset turns the plugin's `wasgo/precompile` option on: each `.wasm` is shipped with its
+//!    precompiled `.cwasm` beside it, and the export must say it precompiled some.
 //! 3. `<dir>/arena --headless --main-pack <dir>/arena.pck` plays the main scene, the arena; its
 //!    transcript is judged like the demo's ([`demo_check::judge`]): every mod must act, which
-//!    needs the `.wasm` files and `allowlist.cfg` inside the pack.
+//!    needs the `.wasm` files and `allowlist.cfg` inside the pack, and no shipped `.cwasm` may be
+//!    passed over (WasGo warns ``WasGo: `res://....cwasm`: ...`` when it is).
 //!
 //! The executable is hard-linked when it can be (same file system), else copied.
 
@@ -63,7 +66,14 @@ pub fn check(godot: &Path, repo: &Repo) -> Result<()> {
         false,
     )?;
     demo_check::print_transcript(&run);
-    let problems = demo_check::judge(&run);
+    let mut problems = demo_check::judge(&run);
+    // Every mod's `.cwasm` was shipped beside its `.wasm`: one passed over is a failure.
+    problems.extend(
+        run.lines
+            .iter()
+            .filter(|l| l.contains(".cwasm`:"))
+            .map(|l| format!("a shipped artifact was not used: {l}")),
+    );
     if problems.is_empty() {
         println!("xtask: the exported arena ran with every mod acting");
         return Ok(());
@@ -99,6 +109,17 @@ fn export_pack(godot: &Path, repo: &Repo, pack: &Path) -> Result<()> {
     problems.extend(run.lines_matching(FATAL_PATTERNS));
     if !pack.is_file() {
         problems.push(format!("no pack was written at `{}`", pack.display()));
+    }
+    // The preset turns the export plugin's `wasgo/precompile` option on.
+    let precompiled = run.lines.iter().find_map(|l| {
+        l.strip_prefix("WasGo export: precompiled ")?
+            .split(' ')
+            .next()?
+            .parse::<u32>()
+            .ok()
+    });
+    if precompiled.unwrap_or(0) == 0 {
+        problems.push("the export plugin precompiled no module (no `WasGo export: precompiled N module(s)` line with N > 0)".into());
     }
     if problems.is_empty() {
         return Ok(());

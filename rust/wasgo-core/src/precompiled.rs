@@ -1,0 +1,221 @@
+//! wasmtime modules in and out of authenticated artifacts ([`artifact`](crate::artifact)): the
+//! one place WasGo turns bytes into native code without compiling them.
+//!
+//! # The compatibility hash
+//!
+//! An artifact records what made it, and only an engine of the same kind loads it:
+//! [`EngineFacts::compatibility_hash`] is SHA-256 over the artifact format version, the wasmtime
+//! version WasGo is built with ([`WASMTIME_VERSION`], pinned in the workspace `Cargo.toml`), the
+//! platform (CPU architecture, OS, pointer width), the execution mode (native code, or wasmtime's
+//! Pulley interpreter) and the engine settings that change the code (`debug_info`; epoch
+//! interruption and the optimisation level are fixed by WasGo and covered by the format version).
+//! It does not depend on whether the build has Cranelift: a library built without it (see the
+//! `compiler` feature) loads what a library with it precompiled. wasmtime's
+//! `Engine::precompile_compatibility_hash` cannot serve here, as it exists only with a compiler;
+//! wasmtime's own check in `Module::deserialize` (its version, the target, every compiler flag
+//! and the CPU features the code needs, against this engine and this CPU) still runs after ours.
+//!
+//! # Why `deserialize` is sound here
+//!
+//! `Module::deserialize` trusts its bytes to be wasmtime's own output: given anything else, the
+//! native code may do anything. [`load`] calls it only on the payload of a frame whose HMAC was
+//! verified under the caller's key: bytes made by [`seal_module`] of this crate, holding
+//! `Module::serialize` output, unchanged since. Whoever holds the key is trusted to the same
+//! degree as the game's own code (the game's key) or the WasGo install (the cache key).
+
+use crate::artifact::{self, ArtifactError, ArtifactKey, Digest32};
+use sha2::{Digest, Sha256};
+
+/// The wasmtime version the workspace pins (`=48.0.8` in `Cargo.toml`; a test keeps them equal).
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
+/// What about an engine decides whether it can run an artifact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineFacts {
+    /// Whether the engine runs wasmtime's Pulley interpreter instead of native code.
+    pub pulley: bool,
+    /// `wasgo/runtime/debug_info`.
+    pub debug_info: bool,
+}
+
+impl EngineFacts {
+    /// The compatibility hash (see the module essay).
+    pub fn compatibility_hash(&self) -> Digest32 {
+        let mut h = Sha256::new();
+        h.update(b"wasgo-artifact\0");
+        h.update(artifact::FORMAT_VERSION.to_le_bytes());
+        for part in [
+            WASMTIME_VERSION,
+            std::env::consts::ARCH,
+            std::env::consts::OS,
+            if cfg!(target_pointer_width = "64") {
+                "64"
+            } else {
+                "32"
+            },
+            if self.pulley { "pulley" } else { "native" },
+            if self.debug_info {
+                "debug_info"
+            } else {
+                "no_debug_info"
+            },
+        ] {
+            h.update((part.len() as u32).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        h.finalize().into()
+    }
+}
+
+/// Why an artifact did not become a module.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// The frame was refused.
+    #[error("{0}")]
+    Frame(#[from] ArtifactError),
+    /// Authentic and compatible, but wasmtime refused the payload (e.g. this CPU lacks a feature
+    /// the code was compiled for).
+    #[error("the engine refused the artifact: {0}; precompile the module again on (or for) this machine")]
+    Engine(String),
+}
+
+/// Serializes `module` (compiled from WebAssembly with SHA-256 `source_sha256`) into an artifact
+/// under `key`.
+///
+/// # Errors
+/// wasmtime's serialization failure, as text.
+#[cfg(feature = "compiler")]
+pub fn seal_module(
+    module: &wasmtime::Module,
+    facts: EngineFacts,
+    key: &ArtifactKey,
+    source_sha256: &Digest32,
+) -> Result<Vec<u8>, String> {
+    let payload = module.serialize().map_err(|e| format!("{e:#}"))?;
+    Ok(artifact::seal(
+        key,
+        &facts.compatibility_hash(),
+        source_sha256,
+        &payload,
+    ))
+}
+
+/// The module an authenticated, compatible artifact holds, with the SHA-256 of its source.
+///
+/// # Errors
+/// [`LoadError::Frame`] when the frame is refused (not an artifact, another version, truncated,
+/// not authenticated, another engine), [`LoadError::Engine`] when wasmtime refuses the payload.
+pub fn load(
+    engine: &wasmtime::Engine,
+    facts: EngineFacts,
+    key: &ArtifactKey,
+    bytes: &[u8],
+) -> Result<(wasmtime::Module, Digest32), LoadError> {
+    let opened = artifact::open(key, &facts.compatibility_hash(), bytes)?;
+    // SAFETY: `Module::deserialize` requires bytes produced by wasmtime's `Module::serialize`
+    // (or `Engine::precompile_module`), unaltered. `artifact::open` returned this payload only
+    // after verifying its HMAC-SHA256, in constant time, under `key`: the frame was made by
+    // `seal_module` (which wraps `Module::serialize` output) by a holder of `key`, and not one
+    // byte of it changed since. Holders of the key are the game (its own exported artifacts) or
+    // this WasGo install (its disk cache); mods never hold it. wasmtime still checks the
+    // payload's version, target, flags and CPU features against this engine.
+    let module = unsafe { wasmtime::Module::deserialize(engine, opened.payload) }
+        .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+    Ok((module, opened.source_sha256))
+}
+
+/// What bytes that are not WebAssembly are, when they are a precompiled form of it: a WasGo
+/// artifact, or a bare wasmtime `.cwasm`. `None` for anything else.
+pub fn describe_precompiled(bytes: &[u8]) -> Option<&'static str> {
+    if artifact::is_artifact(bytes) {
+        return Some(
+            "a precompiled artifact (native code), not a WebAssembly module; load it with \
+             `WasmEngine.load_precompiled`, never as a mod",
+        );
+    }
+    wasmtime::Engine::detect_precompiled(bytes).map(|_| {
+        "a bare wasmtime precompiled module (native code), not a WebAssembly module; WasGo never \
+         loads those: ship the `.wasm`, or an artifact made with `WasmEngine.precompile`"
+    })
+}
+
+/// The artifact WasGo looks for beside a `.wasm` file: `res://dir/x.wasm` → `res://dir/x.cwasm`.
+/// Only inside `res://` (the game's own files): a `.wasm` anywhere else (a mod in `user://`)
+/// never has one, since whoever can write beside it is not the game. Case of `.wasm` ignored.
+pub fn artifact_beside(path: &str) -> Option<String> {
+    if !path.starts_with("res://") || path.len() < 5 {
+        return None;
+    }
+    let (stem, ext) = path.split_at(path.len() - 5);
+    ext.eq_ignore_ascii_case(".wasm")
+        .then(|| format!("{stem}.cwasm"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_game_files_have_an_artifact_beside_them() {
+        assert_eq!(
+            artifact_beside("res://mods/a.wasm").as_deref(),
+            Some("res://mods/a.cwasm")
+        );
+        assert_eq!(
+            artifact_beside("res://A.WASM").as_deref(),
+            Some("res://A.cwasm")
+        );
+        assert_eq!(artifact_beside("user://mods/a.wasm"), None);
+        assert_eq!(artifact_beside("/tmp/a.wasm"), None);
+        assert_eq!(artifact_beside("res://a.wat"), None);
+        assert_eq!(artifact_beside("res://a.cwasm"), None);
+    }
+
+    use super::*;
+
+    #[test]
+    fn the_wasmtime_version_is_the_one_the_workspace_pins() {
+        let manifest =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml"))
+                .unwrap();
+        let pin = format!("wasmtime = {{ version = \"={WASMTIME_VERSION}\"");
+        assert!(
+            manifest.contains(&pin),
+            "Cargo.toml does not pin wasmtime {WASMTIME_VERSION}; update `WASMTIME_VERSION`"
+        );
+    }
+
+    #[test]
+    fn every_fact_changes_the_compatibility_hash() {
+        let base = EngineFacts {
+            pulley: false,
+            debug_info: false,
+        };
+        let hashes = [
+            base,
+            EngineFacts {
+                pulley: true,
+                ..base
+            },
+            EngineFacts {
+                debug_info: true,
+                ..base
+            },
+        ]
+        .map(|f| f.compatibility_hash());
+        assert_ne!(hashes[0], hashes[1]);
+        assert_ne!(hashes[0], hashes[2]);
+        assert_ne!(hashes[1], hashes[2]);
+        assert_eq!(base.compatibility_hash(), hashes[0]);
+    }
+
+    #[test]
+    fn precompiled_forms_are_named_and_webassembly_is_not() {
+        let key = ArtifactKey::new(&[1; 32]).unwrap();
+        let sealed = artifact::seal(&key, &[0; 32], &[0; 32], b"x");
+        assert!(describe_precompiled(&sealed)
+            .unwrap()
+            .contains("WasmEngine.load_precompiled"));
+        assert_eq!(describe_precompiled(b"\0asm\x01\0\0\0"), None);
+        assert_eq!(describe_precompiled(b"(module)"), None);
+        assert_eq!(describe_precompiled(b"hello"), None);
+    }
+}
