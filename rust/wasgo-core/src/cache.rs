@@ -75,7 +75,10 @@ enum TicketState {
 }
 
 impl CompileTicket {
-    fn ready(name: &str, outcome: Result<Arc<CompiledModule>, WasgoError>) -> CompileTicket {
+    pub(crate) fn ready(
+        name: &str,
+        outcome: Result<Arc<CompiledModule>, WasgoError>,
+    ) -> CompileTicket {
         CompileTicket {
             name: name.into(),
             state: TicketState::Ready(outcome),
@@ -287,7 +290,7 @@ impl ModuleCache {
         };
         let outcome = outcome.and_then(|m| {
             CompiledModule::new(m, sha.to_string())
-                .map(Arc::new)
+                .map(|c| Arc::new(c.with_manifest_of(bytes)))
                 .map_err(|e| e.to_string())
         });
         {
