@@ -32,14 +32,6 @@ static inline size_t wasgo__strlen(const char *s) { size_t n = 0; while (s[n]) n
 extern "C" {
 #endif
 
-/* Embeds the mod's manifest as the `wasgo.manifest` custom section (docs/abi.md), with "abi" set to
- * WASGO_ABI_VERSION. Give the JSON object's fields without the braces, once, at file scope:
- * WASGO_MANIFEST("\"id\": \"scorekeeper\", \"name\": \"Scorekeeper\", \"level\": 1"); */
-#define WASGO_MANIFEST(fields) \
-    __attribute__((used, section(".custom_section.wasgo.manifest"))) static const char \
-        wasgo_manifest_[sizeof("{\"abi\": \"" WASGO_ABI_VERSION "\", " fields "}") - 1] = \
-            "{\"abi\": \"" WASGO_ABI_VERSION "\", " fields "}"
-
 /* Marks a function as an export of the mod: WASGO_EXPORT(WASGO_EXPORT_PROCESS) void on_process(double d). */
 #define WASGO_EXPORT(name) __attribute__((export_name(name)))
 

@@ -122,12 +122,7 @@ extern "C" {
     /// 1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0.
     /// `wasgo.has_function`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
     #[link_name = "has_function"]
-    pub fn has_function(
-        module_ptr: *const u8,
-        module_len: usize,
-        name_ptr: *const u8,
-        name_len: usize,
-    ) -> i32;
+    pub fn has_function(module_ptr: *const u8, module_len: usize, name_ptr: *const u8, name_len: usize) -> i32;
 
     /// Handle of the `WasmScript` node running this mod.
     /// `wasgo.self`: `() -> i32`, safety level 1 and up.
@@ -152,37 +147,17 @@ extern "C" {
     /// Reads a property as an encoded Variant into the buffer; returns its full length.
     /// `wasgo.get`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
     #[link_name = "get"]
-    pub fn get(
-        handle: i32,
-        name_ptr: *const u8,
-        name_len: usize,
-        out_ptr: *mut u8,
-        out_cap: usize,
-    ) -> i32;
+    pub fn get(handle: i32, name_ptr: *const u8, name_len: usize, out_ptr: *mut u8, out_cap: usize) -> i32;
 
     /// Sets a property from an encoded Variant; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
     /// `wasgo.set`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
     #[link_name = "set"]
-    pub fn set(
-        handle: i32,
-        name_ptr: *const u8,
-        name_len: usize,
-        val_ptr: *const u8,
-        val_len: usize,
-    ) -> i32;
+    pub fn set(handle: i32, name_ptr: *const u8, name_len: usize, val_ptr: *const u8, val_len: usize) -> i32;
 
     /// Calls a method with an encoded Array of arguments; writes the encoded result, returns its full length.
     /// `wasgo.call`: `(i32, i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
     #[link_name = "call"]
-    pub fn call(
-        handle: i32,
-        method_ptr: *const u8,
-        method_len: usize,
-        args_ptr: *const u8,
-        args_len: usize,
-        out_ptr: *mut u8,
-        out_cap: usize,
-    ) -> i32;
+    pub fn call(handle: i32, method_ptr: *const u8, method_len: usize, args_ptr: *const u8, args_len: usize, out_ptr: *mut u8, out_cap: usize) -> i32;
 
     /// Connects a signal to the export `native_callback(callback_id)`; 0 on success.
     /// `wasgo.connect`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
@@ -197,12 +172,7 @@ extern "C" {
     /// Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success.
     /// `wasgo.emit`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
     #[link_name = "emit"]
-    pub fn emit(
-        name_ptr: *const u8,
-        name_len: usize,
-        payload_ptr: *const u8,
-        payload_len: usize,
-    ) -> i32;
+    pub fn emit(name_ptr: *const u8, name_len: usize, payload_ptr: *const u8, payload_len: usize) -> i32;
 
     /// Reads a numeric property and writes it as an f64 at `out_ptr`; 0 on success.
     /// `wasgo.get_float`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
@@ -232,48 +202,27 @@ extern "C" {
     /// Sets a Vector3 property; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
     /// `wasgo.set_vec3`: `(i32, i32, i32, f32, f32, f32) -> i32`, safety level 1 and up.
     #[link_name = "set_vec3"]
-    pub fn set_vec3(
-        handle: i32,
-        name_ptr: *const u8,
-        name_len: usize,
-        x: f32,
-        y: f32,
-        z: f32,
-    ) -> i32;
+    pub fn set_vec3(handle: i32, name_ptr: *const u8, name_len: usize, x: f32, y: f32, z: f32) -> i32;
 
     /// Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0); 0 on success.
     /// `wasgo.call_float`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
     #[link_name = "call_float"]
-    pub fn call_float(
-        handle: i32,
-        method_ptr: *const u8,
-        method_len: usize,
-        args_ptr: *const u8,
-        argc: i32,
-        out_ptr: *mut u8,
-    ) -> i32;
+    pub fn call_float(handle: i32, method_ptr: *const u8, method_len: usize, args_ptr: *const u8, argc: i32, out_ptr: *mut u8) -> i32;
 
     /// Atomically writes a file inside the mod's sandbox `user://mods/<mod_id>/`; needs the `files` permission.
     /// `wasgo.file_write`: `(i32, i32, i32, i32) -> i32`, safety level 2 and up.
     #[link_name = "file_write"]
-    pub fn file_write(
-        path_ptr: *const u8,
-        path_len: usize,
-        data_ptr: *const u8,
-        data_len: usize,
-    ) -> i32;
+    pub fn file_write(path_ptr: *const u8, path_len: usize, data_ptr: *const u8, data_len: usize) -> i32;
 
     /// Reads a sandbox file into the buffer; returns its full length.
     /// `wasgo.file_read`: `(i32, i32, i32, i32) -> i32`, safety level 2 and up.
     #[link_name = "file_read"]
-    pub fn file_read(path_ptr: *const u8, path_len: usize, out_ptr: *mut u8, out_cap: usize)
-        -> i32;
+    pub fn file_read(path_ptr: *const u8, path_len: usize, out_ptr: *mut u8, out_cap: usize) -> i32;
 
     /// Lists a sandbox directory as newline-separated names; returns the full length.
     /// `wasgo.file_list`: `(i32, i32, i32, i32) -> i32`, safety level 2 and up.
     #[link_name = "file_list"]
-    pub fn file_list(path_ptr: *const u8, path_len: usize, out_ptr: *mut u8, out_cap: usize)
-        -> i32;
+    pub fn file_list(path_ptr: *const u8, path_len: usize, out_ptr: *mut u8, out_cap: usize) -> i32;
 
     /// Deletes a sandbox file; 0 on success.
     /// `wasgo.file_delete`: `(i32, i32) -> i32`, safety level 2 and up.
@@ -283,14 +232,7 @@ extern "C" {
     /// Starts an HTTP request (`GET`, `POST`, `PUT`, `PATCH`, `DELETE`) to a URL matching `wasgo/safety/url_whitelist`; needs the `network` permission. Returns a request id (-3 refused URL, -6 no permission, -7 too many in flight). The answer arrives at the export `http_response(id, status)`: the HTTP status, or a negative code when the request failed (-3 redirect off the whitelist or body over `wasgo/limits/http_response_kb`, -5 network error).
     /// `wasgo.http_request`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 2 and up.
     #[link_name = "http_request"]
-    pub fn http_request(
-        url_ptr: *const u8,
-        url_len: usize,
-        method_ptr: *const u8,
-        method_len: usize,
-        body_ptr: *const u8,
-        body_len: usize,
-    ) -> i32;
+    pub fn http_request(url_ptr: *const u8, url_len: usize, method_ptr: *const u8, method_len: usize, body_ptr: *const u8, body_len: usize) -> i32;
 
     /// Copies the body of a finished request into the buffer; returns its full length (-7 still in flight, -1 unknown id, or the request's failure code). The body is freed once read whole.
     /// `wasgo.http_body`: `(i32, i32, i32) -> i32`, safety level 2 and up.
