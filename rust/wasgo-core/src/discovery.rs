@@ -74,6 +74,10 @@ pub trait ModFolder {
     fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, String>;
 }
 
+/// Compiles a module's bytes under a name and answers its guest kind, or why it does not load
+/// (the runtime's cached compile in the glue).
+pub type Compile<'a> = &'a dyn Fn(&[u8], &str) -> Result<GuestKind, String>;
+
 /// What kind of problem a scanned mod has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemKind {
@@ -172,7 +176,7 @@ pub fn scan(
     folder: &dyn ModFolder,
     dir: &str,
     rules: &ScanRules<'_>,
-    compile: &dyn Fn(&[u8], &str) -> Result<GuestKind, String>,
+    compile: Compile<'_>,
 ) -> Result<Vec<ScannedMod>, String> {
     let dir = dir.trim_end_matches('/');
     let mut entries = folder.list(dir)?;
@@ -301,12 +305,7 @@ fn mark_duplicates(found: &mut [ScannedMod]) {
 }
 
 /// Reads, hashes and judges one mod.
-fn assess(
-    folder: &dyn ModFolder,
-    m: &mut ScannedMod,
-    rules: &ScanRules<'_>,
-    compile: &dyn Fn(&[u8], &str) -> Result<GuestKind, String>,
-) {
+fn assess(folder: &dyn ModFolder, m: &mut ScannedMod, rules: &ScanRules<'_>, compile: Compile<'_>) {
     if m.size > rules.max_bytes {
         let message = format!("`{}` is {} bytes, over the module size limit of {} (`wasgo/limits/module_mb`); it was not read", m.path, m.size, rules.max_bytes);
         m.problem(ProblemKind::TooLarge, message);

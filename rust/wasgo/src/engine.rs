@@ -332,8 +332,23 @@ impl WasmEngine {
         parent: Gd<Node>,
         #[opt(default = "user://mods")] dir: GString,
     ) -> Array<Gd<crate::script::WasmScript>> {
-        match crate::mods_folder::start(parent, &dir.to_string()) {
-            Ok(nodes) => nodes.into_iter().collect(),
+        let mut parent = parent;
+        match crate::mods_folder::to_start(&dir.to_string()) {
+            Ok(mods) => mods
+                .into_iter()
+                .map(|m| {
+                    let mut node = crate::script::WasmScript::new_alloc();
+                    node.set_name(m.id.as_str());
+                    node.set("wasm_file", &m.path.to_variant());
+                    node.set("safety_level", &m.level.to_variant());
+                    // Started by a deferred call, in order, once this call has returned: no
+                    // engine borrow is held while a mod runs.
+                    node.set("autostart", &false.to_variant());
+                    parent.add_child(&node.clone().upcast::<Node>());
+                    node.call_deferred("start", &[]);
+                    node
+                })
+                .collect(),
             Err(e) => {
                 report(format!("start_mods: {e}"));
                 Array::new()

@@ -9,7 +9,6 @@
 //! (`user://mods/<sandbox>/`).
 
 use crate::runtime;
-use crate::script::WasmScript;
 use crate::settings;
 use godot::classes::file_access::ModeFlags;
 use godot::classes::{DirAccess, FileAccess};
@@ -164,11 +163,18 @@ pub fn order() -> Result<Vec<String>, String> {
     ModList::load(&mods_cfg()).map(|l| l.order)
 }
 
-/// `start_mods(parent, dir)`: one `WasmScript` per enabled, startable mod, in load order, added
-/// under `parent` and started by deferred `start()` calls in that order, at the level the
-/// manifest asks for clamped to the project's (level 1 when it asks for none).
-pub fn start(mut parent: Gd<Node>, dir: &str) -> Result<Vec<Gd<WasmScript>>, String> {
-    let mut started = Vec::new();
+/// A mod `start_mods` starts: its id (the node's name), its file and the level to run it at.
+pub struct ModToStart {
+    pub id: String,
+    pub path: String,
+    pub level: i64,
+}
+
+/// What `start_mods(parent, dir)` starts: every enabled, startable mod of `dir`, in load order,
+/// at the level its manifest asks for clamped to the project's (level 1 when it asks for none).
+/// Enabled mods that cannot start are skipped with a warning.
+pub fn to_start(dir: &str) -> Result<Vec<ModToStart>, String> {
+    let mut out = Vec::new();
     for (m, enabled) in scan(dir)? {
         if !enabled {
             continue;
@@ -189,16 +195,11 @@ pub fn start(mut parent: Gd<Node>, dir: &str) -> Result<Vec<Gd<WasmScript>>, Str
             .map(|l| l.number() as i64)
             .unwrap_or(1)
             .min(settings::level_ceiling().number() as i64);
-        let mut node = WasmScript::new_alloc();
-        node.set_name(m.id.as_str());
-        node.set("wasm_file", &m.path.to_variant());
-        node.set("safety_level", &level.to_variant());
-        // Started by a deferred call, in order, once `WasmEngine`'s call has returned: no engine
-        // borrow is held while a mod runs.
-        node.set("autostart", &false.to_variant());
-        parent.add_child(&node.clone().upcast::<Node>());
-        node.call_deferred("start", &[]);
-        started.push(node);
+        out.push(ModToStart {
+            id: m.id,
+            path: m.path,
+            level,
+        });
     }
-    Ok(started)
+    Ok(out)
 }
