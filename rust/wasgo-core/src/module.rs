@@ -97,9 +97,13 @@ impl CompiledModule {
         })
     }
 
-    /// The same module with the manifest read from `bytes`, the bytes it was compiled from.
-    pub(crate) fn with_manifest_of(mut self, bytes: &[u8]) -> CompiledModule {
-        self.manifest = crate::manifest::manifest_of_module(bytes);
+    /// The same module with `manifest`, read from the bytes it was compiled from
+    /// ([`manifest_of_module`](crate::manifest::manifest_of_module)).
+    pub(crate) fn with_manifest(
+        mut self,
+        manifest: Result<Option<Manifest>, ManifestError>,
+    ) -> CompiledModule {
+        self.manifest = manifest;
         self
     }
 
