@@ -94,6 +94,7 @@ func _ready() -> void:
 	# Two Go mods of about 2 MB each compile at once in the background: allow them two minutes
 	# on a slow or busy machine (and in a debug build of the extension) instead of 30 s.
 	ProjectSettings.set_setting("wasgo/limits/compile_timeout_ms", 120000)
+	_list_mods()
 	_add_mod("mover", "Rust", 1)
 	_add_mod("decorator", "Rust", 1)
 	_add_mod("scorekeeper", "C", 1)
@@ -112,6 +113,20 @@ func _ready() -> void:
 			await node.loaded
 	_open = true
 	_say("game", "the arena opens; mods loaded: %d (safety level 1, the archivist at 2)" % _mods.size())
+
+
+## Lists the demo's mods the way a game lists a mods folder (`WasmEngine.scan_mods`): each
+## one's manifest and any problem found, without running any of them. Compiling them here also
+## makes starting them below instant (the engine caches compiled modules).
+func _list_mods() -> void:
+	var found := WasmEngine.scan_mods(MODS_DIR.trim_suffix("/"))
+	for m: Dictionary in found:
+		var manifest: Dictionary = m["manifest"]
+		var problems: PackedStringArray = m["problems"]
+		_say("game", "found mod %s: %s %s, %s, asks for level %d, %d bytes%s" % [m["id"],
+			manifest.get("name", "?"), manifest.get("version", "?"), m["guest_kind"], m["level"],
+			m["size"], "" if problems.is_empty() else " — " + "; ".join(problems)])
+	_say("game", "scan_mods found %d mods in %s" % [found.size(), MODS_DIR])
 
 
 func _exit_tree() -> void:

@@ -61,6 +61,9 @@ enum {
     WASGO_PACKED_VECTOR4_ARRAY = 38,
 };
 
+/* The WasGo ABI these bindings were generated for (docs/abi.md, "ABI versions"). */
+#define WASGO_ABI_VERSION "1.0"
+
 /* The names of the exports the host calls: WASGO_EXPORT(WASGO_EXPORT_PROCESS). */
 #define WASGO_EXPORT_START "_start"
 #define WASGO_EXPORT_MAIN "main"

@@ -109,6 +109,62 @@ pub mod export {
     pub const LOAD_STATE: &str = "load_state";
 }
 
+/// The name of the custom section that carries a mod's manifest (JSON text, see `docs/abi.md`).
+pub const MANIFEST_SECTION: &str = "wasgo.manifest";
+
+/// The most bytes a `wasgo.manifest` section may hold (64 KiB); a larger one is reported as
+/// malformed and ignored.
+pub const MAX_MANIFEST_BYTES: usize = 64 << 10;
+
+/// A version of this ABI: `major.minor`. Additions (a new host function, export, error code,
+/// Variant tag or manifest field) bump `minor`; anything that changes or removes what a mod
+/// already uses bumps `major`. A host runs a mod that targets the same `major` and a `minor` up
+/// to its own ([`AbiVersion::runs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AbiVersion {
+    pub major: u16,
+    pub minor: u16,
+}
+
+/// The ABI this catalog describes (contract v1; `1.0` is the first numbered release, including
+/// the manifest section).
+pub const ABI_VERSION: AbiVersion = AbiVersion { major: 1, minor: 0 };
+
+impl AbiVersion {
+    /// Reads `"1"` (minor 0) or `"1.2"`; `None` for anything else (signs, spaces, more parts,
+    /// numbers over 65535).
+    pub fn parse(text: &str) -> Option<AbiVersion> {
+        let number = |s: &str| -> Option<u16> {
+            if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            s.parse().ok()
+        };
+        match text.split_once('.') {
+            Some((major, minor)) => Some(AbiVersion {
+                major: number(major)?,
+                minor: number(minor)?,
+            }),
+            None => Some(AbiVersion {
+                major: number(text)?,
+                minor: 0,
+            }),
+        }
+    }
+
+    /// Whether a host of this version runs a mod built against `target`: the same major, and a
+    /// minor no newer than the host's.
+    pub fn runs(self, target: AbiVersion) -> bool {
+        target.major == self.major && target.minor <= self.minor
+    }
+}
+
+impl core::fmt::Display for AbiVersion {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
 /// The most bytes a mod may carry across a hot reload through `save_state` (16 MiB); a longer
 /// state is refused and the new instance starts without one.
 pub const MAX_CARRIED_STATE: usize = 16 << 20;
@@ -160,6 +216,38 @@ mod tests {
         }
         assert_eq!(ErrorCode::from_code(-2), None);
         assert_eq!(ErrorCode::from_code(0), None);
+    }
+
+    #[test]
+    fn abi_versions_parse_strictly() {
+        assert_eq!(
+            AbiVersion::parse("1"),
+            Some(AbiVersion { major: 1, minor: 0 })
+        );
+        assert_eq!(
+            AbiVersion::parse("1.12"),
+            Some(AbiVersion {
+                major: 1,
+                minor: 12
+            })
+        );
+        for bad in [
+            "", "1.", ".1", "1.2.3", "-1", "+1", " 1", "1.0 ", "v1", "99999999", "1.x",
+        ] {
+            assert_eq!(AbiVersion::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(format!("{}", AbiVersion::parse("2.5").unwrap()), "2.5");
+    }
+
+    #[test]
+    fn a_host_runs_its_own_major_up_to_its_minor_only() {
+        let host = AbiVersion { major: 1, minor: 2 };
+        assert!(host.runs(AbiVersion { major: 1, minor: 0 }));
+        assert!(host.runs(AbiVersion { major: 1, minor: 2 }));
+        assert!(!host.runs(AbiVersion { major: 1, minor: 3 }));
+        assert!(!host.runs(AbiVersion { major: 2, minor: 0 }));
+        assert!(!host.runs(AbiVersion { major: 0, minor: 9 }));
+        assert!(ABI_VERSION.runs(ABI_VERSION));
     }
 
     #[test]

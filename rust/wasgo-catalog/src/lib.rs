@@ -18,7 +18,10 @@ pub mod catalog;
 pub mod level;
 pub mod variant;
 
-pub use abi::{export, ErrorCode, ExportThread, GuestExport, GUEST_EXPORTS, MAX_CARRIED_STATE};
+pub use abi::{
+    export, AbiVersion, ErrorCode, ExportThread, GuestExport, ABI_VERSION, GUEST_EXPORTS,
+    MANIFEST_SECTION, MAX_CARRIED_STATE, MAX_MANIFEST_BYTES,
+};
 pub use catalog::*;
 pub use level::SafetyLevel;
 pub use variant::{find_variant_type, variant_type, VariantType, VARIANT_TYPES};

@@ -303,6 +303,8 @@ impl ModuleCache {
 
     /// The body of a compile thread: disk or compiler, then publish to the cache and waiters.
     fn compile_now(&self, sha: &str, bytes: &[u8], flight: &Flight) {
+        // Read before the compile is counted, so the module is published right after it.
+        let manifest = crate::manifest::manifest_of_module(bytes);
         let outcome = match self.load_from_disk(sha) {
             Some(module) => {
                 self.hits.fetch_add(1, Ordering::Relaxed);
@@ -312,7 +314,7 @@ impl ModuleCache {
         };
         let outcome = outcome.and_then(|m| {
             CompiledModule::new(m, sha.to_string())
-                .map(Arc::new)
+                .map(|c| Arc::new(c.with_manifest(manifest)))
                 .map_err(|e| e.to_string())
         });
         {

@@ -17,6 +17,11 @@ pub enum WasgoError {
     #[error("`{name}` is {reason}")]
     NotWasm { name: String, reason: String },
 
+    /// The module's manifest targets a WasGo ABI this host does not run (see
+    /// `manifest::check_abi`); it is refused before compiling.
+    #[error("`{name}` {reason}")]
+    NewerAbi { name: String, reason: String },
+
     /// The module cannot be instantiated (e.g. it imports a memory, or its initial memory is
     /// larger than the limit).
     #[error("cannot instantiate `{name}`: {reason}")]

@@ -48,7 +48,8 @@ pub fn mod_id(name: &str) -> String {
     }
 }
 
-fn is_mod_id(s: &str) -> bool {
+/// Whether `s` is a mod id as [`mod_id`] makes them: 1 to [`MAX_MOD_ID_BYTES`] of `[A-Za-z0-9_-]`.
+pub fn is_mod_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= MAX_MOD_ID_BYTES
         && s.bytes()

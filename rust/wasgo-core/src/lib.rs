@@ -13,15 +13,18 @@
 //!
 //! 1. **Foundations**: [`error`] (`WasgoError`, `TrapKind`, `HostTrap`, `KilledTrap`), [`kill`]
 //!    (the kill switch), [`limits`], [`ids`] (`InstanceKey`), [`stats`], [`abi`] (ABI types,
-//!    `ImportKind`), [`variant`], [`permissions`] (`Permission`), [`atomic_file`], [`artifact`]
-//!    (the authenticated frame of precompiled modules, HMAC-SHA256), [`reach`]
+//!    `ImportKind`), [`variant`], [`permissions`] (`Permission`), [`manifest`] (a mod's
+//!    `wasgo.manifest` section and the ABI rule), [`atomic_file`], [`artifact`] (the
+//!    authenticated frame of precompiled modules, HMAC-SHA256), [`reach`]
 //!    (which nodes a mod may hold handles to), and the catalog and levels from `wasgo-catalog`.
 //! 2. **Services**, each testable alone: [`bridge`] (worker → main thread), [`ticker`] (the
 //!    epoch thread), [`events`], [`sandbox`], [`urls`], [`http`] (the request table and the
 //!    `HttpHost` trait), [`objects`] (the `ObjectHost` trait), [`allowlist`], [`grants`], [`game`]
 //!    (the game-function registry and the `GameCallHandler` trait), [`assets`] (what a mod's
 //!    image, sound or font bytes are, and whether they fit the caps, before Godot decodes them),
-//!    [`file_watch`] (when a changed `.wasm` file is ready to hot-reload).
+//!    [`file_watch`] (when a changed `.wasm` file is ready to hot-reload), [`mod_list`] (the
+//!    enabled list, load order and remembered sandboxes in `user://wasgo/`), [`discovery`]
+//!    (what a mods folder holds, for `WasmEngine.scan_mods`).
 //! 3. **[`Hosts`]** ([`hosts`]): the game as host functions see it: object host, HTTP host,
 //!    game-function handler and registry, and the bridge. All are required when the runtime is
 //!    built; [`Hosts::detached`] stands in for a runtime without a game.
@@ -61,6 +64,7 @@ pub mod cache;
 mod carry_state;
 pub mod delivery;
 pub mod diagnose;
+pub mod discovery;
 pub use wasgo_catalog::catalog;
 pub mod engine;
 mod entry;
@@ -85,6 +89,8 @@ pub mod kill;
 pub use wasgo_catalog::level;
 pub mod limits;
 pub mod linking;
+pub mod manifest;
+pub mod mod_list;
 pub mod module;
 mod object_calls;
 pub mod objects;

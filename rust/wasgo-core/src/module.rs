@@ -6,6 +6,7 @@ use crate::guest_kind::{GuestKind, GuestKindError};
 use crate::hosts::Hosts;
 use crate::level::SafetyLevel;
 use crate::linking::{self, LinkWarning};
+use crate::manifest::{Manifest, ManifestError};
 use crate::state::InstanceState;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -44,6 +45,9 @@ pub struct CompiledModule {
     pub(crate) module: wasmtime::Module,
     sha256: String,
     kind: GuestKind,
+    /// The module's `wasgo.manifest` (read from its bytes when it was compiled): none, the
+    /// manifest, or why it is malformed.
+    manifest: Result<Option<Manifest>, ManifestError>,
     /// Pre-linked forms, one per (safety level, game-function generation).
     pre: Mutex<HashMap<(SafetyLevel, u64), Prelinked>>,
 }
@@ -88,8 +92,25 @@ impl CompiledModule {
             module,
             sha256,
             kind,
+            manifest: Ok(None),
             pre: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The same module with `manifest`, read from the bytes it was compiled from
+    /// ([`manifest_of_module`](crate::manifest::manifest_of_module)).
+    pub(crate) fn with_manifest(
+        mut self,
+        manifest: Result<Option<Manifest>, ManifestError>,
+    ) -> CompiledModule {
+        self.manifest = manifest;
+        self
+    }
+
+    /// The module's manifest: `Ok(None)` without a `wasgo.manifest` section, an error naming
+    /// the field when it is malformed (the module loads anyway).
+    pub fn manifest(&self) -> Result<Option<&Manifest>, &ManifestError> {
+        self.manifest.as_ref().map(Option::as_ref)
     }
 
     /// The guest convention the module follows (`WasmModule.get_guest_kind()`).

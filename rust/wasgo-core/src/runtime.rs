@@ -181,7 +181,7 @@ impl Runtime {
     /// [`WasgoError::NotWasm`] when the bytes are neither a binary module nor WAT text,
     /// [`WasgoError::Compile`] when they are not a valid module,
     /// [`WasgoError::ModuleTooLarge`] over `max_module_bytes`, [`WasgoError::CompileTimeout`]
-    /// after `compile_timeout`.
+    /// after `compile_timeout`, [`WasgoError::NewerAbi`] when its manifest targets a newer ABI.
     pub fn compile(&self, bytes: &[u8], name: &str) -> Result<Arc<CompiledModule>, WasgoError> {
         self.compile_in_background(bytes, name).wait()
     }
@@ -192,6 +192,16 @@ impl Runtime {
     /// answers [`WasgoError::CompileTimeout`] once `compile_timeout` has passed.
     pub fn compile_in_background(&self, bytes: &[u8], name: &str) -> CompileTicket {
         let (max_bytes, timeout) = self.compile_limits();
+        // A mod whose manifest targets a newer ABI is refused before anything is compiled.
+        if bytes.len() <= max_bytes {
+            if let Err(mismatch) = crate::manifest::abi_of_module(bytes) {
+                let refused = WasgoError::NewerAbi {
+                    name: name.into(),
+                    reason: mismatch.to_string(),
+                };
+                return CompileTicket::ready(name, Err(refused));
+            }
+        }
         self.cache.start(bytes, name, max_bytes, timeout)
     }
 

@@ -398,3 +398,42 @@ fn build<H: Handles + ?Sized>(w: &WireVariant, objects: &H) -> Result<Variant, O
             .to_variant(),
     })
 }
+
+/// A manifest as a Dictionary: each field present in the manifest, with its value (`level` an
+/// int, `authors` and `permissions` PackedStringArrays, `abi` a "MAJOR.MINOR" String).
+pub fn manifest_dictionary(m: &wasgo_core::manifest::Manifest) -> VarDictionary {
+    let mut d = VarDictionary::new();
+    let mut text = |key: &str, value: &Option<String>| {
+        if let Some(v) = value {
+            d.set(key, v.as_str());
+        }
+    };
+    text("id", &m.id);
+    text("name", &m.name);
+    text("version", &m.version);
+    text("description", &m.description);
+    text("homepage", &m.homepage);
+    if !m.authors.is_empty() {
+        let a: PackedStringArray = m
+            .authors
+            .iter()
+            .map(|s| GString::from(s.as_str()))
+            .collect();
+        d.set("authors", &a);
+    }
+    if let Some(level) = m.level {
+        d.set("level", level.number() as i64);
+    }
+    if !m.permissions.is_empty() {
+        let p: PackedStringArray = m
+            .permissions
+            .iter()
+            .map(|p| GString::from(p.name()))
+            .collect();
+        d.set("permissions", &p);
+    }
+    if let Some(abi) = m.abi {
+        d.set("abi", abi.to_string().as_str());
+    }
+    d
+}

@@ -333,6 +333,113 @@ impl WasmEngine {
         GString::from(crate::settings_help::description(&setting.to_string()).unwrap_or(""))
     }
 
+    /// Lists the mods in [param dir] (default `user://mods`) without running any of their code:
+    /// one Dictionary per `.wasm` file directly in it or per folder `name/` holding
+    /// `name/name.wasm`, in load order (see [method set_mod_order]), with `id` (the name the
+    /// enabled list, load order, saved permissions and sandbox use), `path`, `folder` (bool),
+    /// `sandbox` (`user://mods/<folder>/`, where it may write at level 2), `size`, `sha256`,
+    /// `guest_kind`, `manifest` (as [method WasmModule.get_manifest] gives it), `level` (the one
+    /// its manifest asks for, 0 for none), `problems` (a PackedStringArray: a broken file, a file
+    /// over `wasgo/limits/module_mb` (never read), a symbolic link (never followed), a newer
+    /// ABI, a malformed manifest, a level or permissions above the game's, an id or sandbox
+    /// another mod has), `startable` (false when a problem stops it: all but a malformed
+    /// manifest and claims above the level) and `enabled`. Sandbox folders WasGo made are never
+    /// listed, so nothing a mod writes becomes a mod. Each module is compiled (and cached) to
+    /// check it. Returns an empty Array on failure, see [method get_last_error].
+    #[func]
+    fn scan_mods(&self, #[opt(default = "user://mods")] dir: GString
+    ) -> Array<VarDictionary> {
+        match crate::mods_folder::scan(&dir.to_string()) {
+            Ok(found) => found
+                .iter()
+                .map(|(m, enabled)| crate::mods_folder::to_dictionary(m, *enabled))
+                .collect(),
+            Err(e) => {
+                report(format!("scan_mods: {e}"));
+                Array::new()
+            }
+        }
+    }
+
+    /// Enables or disables the mod [param id] (as [method scan_mods] lists it), saved in
+    /// `user://wasgo/mods.cfg` (written atomically). A mod never enabled or disabled follows the
+    /// project setting `wasgo/mods/enable_new` (default false: a mod a player drops in waits
+    /// until the game enables it). Returns `ERR_INVALID_PARAMETER` for an id that is not one.
+    #[func]
+    fn set_mod_enabled(&self, id: GString, enabled: bool) -> godot::global::Error {
+        match crate::mods_folder::set_enabled(&id.to_string(), enabled) {
+            Ok(()) => godot::global::Error::OK,
+            Err(e) => {
+                report(format!("set_mod_enabled: {e}"));
+                godot::global::Error::ERR_INVALID_PARAMETER
+            }
+        }
+    }
+
+    /// Puts the mods [param ids] first in load order, in that order (saved in
+    /// `user://wasgo/mods.cfg`); mods ordered before keep their order after them, and mods never
+    /// ordered come last, by id. Returns `ERR_INVALID_PARAMETER` (nothing changed) when an entry
+    /// is not a mod id.
+    #[func]
+    fn set_mod_order(&self, ids: PackedStringArray) -> godot::global::Error {
+        let ids: Vec<String> = ids.as_slice().iter().map(|s| s.to_string()).collect();
+        match crate::mods_folder::set_order(&ids) {
+            Ok(()) => godot::global::Error::OK,
+            Err(e) => {
+                report(format!("set_mod_order: {e}"));
+                godot::global::Error::ERR_INVALID_PARAMETER
+            }
+        }
+    }
+
+    /// The saved load order (ids, first first), as [method set_mod_order] left it.
+    #[func]
+    fn get_mod_order(&self) -> PackedStringArray {
+        match crate::mods_folder::order() {
+            Ok(ids) => ids.iter().map(|s| GString::from(s.as_str())).collect(),
+            Err(e) => {
+                report(format!("get_mod_order: {e}"));
+                PackedStringArray::new()
+            }
+        }
+    }
+
+    /// Scans [param dir] (see [method scan_mods]) and adds one `WasmScript` per enabled mod
+    /// that may start under [param parent], in load order, named after the mod's id and
+    /// returned in that order. They start at the end of the frame (a deferred `start()` each,
+    /// in that order; `autostart` is off), at the safety level their manifest asks for (level
+    /// 1 when none), never above the project's `wasgo/safety/level`. Enabled mods that cannot
+    /// start are skipped with a warning.
+    #[func]
+    fn start_mods(
+        &self,
+        parent: Gd<Node>,
+        #[opt(default = "user://mods")] dir: GString,
+    ) -> Array<Gd<crate::script::WasmScript>> {
+        let mut parent = parent;
+        match crate::mods_folder::to_start(&dir.to_string()) {
+            Ok(mods) => mods
+                .into_iter()
+                .map(|m| {
+                    let mut node = crate::script::WasmScript::new_alloc();
+                    node.set_name(m.id.as_str());
+                    node.set("wasm_file", &m.path.to_variant());
+                    node.set("safety_level", &m.level.to_variant());
+                    // Started by a deferred call, in order, once this call has returned: no
+                    // engine borrow is held while a mod runs.
+                    node.set("autostart", &false.to_variant());
+                    parent.add_child(&node.clone().upcast::<Node>());
+                    node.call_deferred("start", &[]);
+                    node
+                })
+                .collect(),
+            Err(e) => {
+                report(format!("start_mods: {e}"));
+                Array::new()
+            }
+        }
+    }
+
     /// The message of the last failed `WasmEngine` call.
     #[func]
     fn get_last_error(&self) -> GString {

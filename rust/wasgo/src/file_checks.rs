@@ -16,7 +16,8 @@
 //!
 //! [`warnings`] lists, for a node's `wasm_file`, `module` and `safety_level` and the project
 //! settings as they are now: nothing to run, a missing file, a file that is not WebAssembly (or
-//! does not compile), a level above the project's, and the findings of
+//! does not compile), a level above the project's, a malformed manifest or one asking for more
+//! than the node's effective level gives, and the findings of
 //! `wasgo_core::diagnose` (imports above the effective level or unknown, unsupported imports,
 //! misspelled callback exports). `script.rs` returns them from `_get_configuration_warnings` and
 //! refreshes them when one of those properties changes; the editor plugin refreshes every
@@ -188,6 +189,15 @@ pub fn warnings(node: &WarningInputs) -> Vec<String> {
     let Some(runtime) = runtime::runtime() else {
         return out;
     };
+    match compiled.manifest() {
+        Ok(Some(m)) => out.extend(
+            wasgo_core::manifest::claims_above(m, level)
+                .into_iter()
+                .map(|c| format!("the module: {c}; lower the manifest's claim or raise `safety_level` and `{}`", settings::LEVEL)),
+        ),
+        Ok(None) => {}
+        Err(e) => out.push(format!("the module has a {e}; it loads without a manifest")),
+    }
     out.extend(
         diagnose(&compiled, runtime.hosts(), level)
             .into_iter()

@@ -16,7 +16,9 @@
 //!   file checks, once per change of a file), `frame_time.rs` (a mod's main-thread time per
 //!   frame, for the remote inspector);
 //! - services: `live.rs` (live scripts, the frame driver, the frame budget), `hot_reload.rs`
-//!   (watching the files running mods came from, a few times per second), `compiles.rs`
+//!   (watching the files running mods came from, a few times per second), `mods_folder.rs`
+//!   (`scan_mods`, `start_mods`, the enabled list and load order), `sandboxes.rs` (where a
+//!   mod's sandbox is, and the record of those WasGo made), `compiles.rs`
 //!   (background compiles polled every frame, the `WasmModuleRequest` awaitable), `permissions.rs`
 //!   (grants and WasGo's dialog, answering through a closure), `own_ui.rs` (WasGo's UI no mod may
 //!   reach), `owned.rs` (the timers a mod made, released when it ends), `reach.rs`
@@ -58,6 +60,7 @@ mod game_calls;
 mod hot_reload;
 mod http;
 mod live;
+mod mods_folder;
 mod module_res;
 mod objects;
 mod own_ui;
@@ -65,6 +68,7 @@ mod owned;
 mod permissions;
 mod reach;
 mod runtime;
+mod sandboxes;
 mod script;
 mod script_calls;
 mod script_core;

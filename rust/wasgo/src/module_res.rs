@@ -35,6 +35,12 @@ pub struct WasmModule {
 impl WasmModule {
     pub fn from_compiled(compiled: Arc<CompiledModule>, name: &str, path: &str) -> Gd<WasmModule> {
         let sha = compiled.sha256().to_string();
+        if let Err(e) = compiled.manifest() {
+            warn_manifest_once(
+                &sha,
+                &format!("`{name}`: {e}; the module loads without a manifest"),
+            );
+        }
         Gd::from_init_fn(|base| WasmModule {
             compiled: Some(compiled),
             name: name.into(),
@@ -134,6 +140,30 @@ impl WasmModule {
             .unwrap_or_default()
     }
 
+    /// The mod's manifest, read from its `wasgo.manifest` custom section (JSON) without running
+    /// any of its code: the fields it has among `id`, `name`, `version`, `authors`,
+    /// `description`, `homepage`, `level` (the safety level it asks for), `permissions` (the
+    /// kinds it asks for) and `abi` (the WasGo ABI it targets, "MAJOR.MINOR"). Empty when the
+    /// module has none, or when it is malformed (see [method get_last_error]).
+    #[func]
+    fn get_manifest(&self) -> VarDictionary {
+        match self.compiled.as_ref().map(|c| c.manifest()) {
+            Some(Ok(Some(m))) => crate::convert::manifest_dictionary(m),
+            _ => VarDictionary::new(),
+        }
+    }
+
+    /// What is wrong with the module's manifest (a malformed `wasgo.manifest` section, naming
+    /// the field and what it must be); empty when it has a valid manifest or none. A malformed
+    /// manifest does not stop the module from loading; it is printed once as a warning.
+    #[func]
+    fn get_last_error(&self) -> GString {
+        match self.compiled.as_ref().map(|c| c.manifest()) {
+            Some(Err(e)) => GString::from(format!("`{}`: {e}", self.name).as_str()),
+            _ => GString::new(),
+        }
+    }
+
     /// The function imports (as "module.name") that are error stubs at safety [param level].
     #[func]
     fn get_unexposed_imports(&self, level: i64) -> PackedStringArray {
@@ -149,6 +179,17 @@ impl WasmModule {
             .iter()
             .map(|s| GString::from(s.as_str()))
             .collect()
+    }
+}
+
+/// Prints a malformed manifest's message once per module content (a module loaded ten times is
+/// reported once).
+pub fn warn_manifest_once(sha256: &str, message: &str) {
+    static REPORTED: parking_lot::Mutex<Vec<String>> = parking_lot::Mutex::new(Vec::new());
+    let mut reported = REPORTED.lock();
+    if !reported.iter().any(|s| s == sha256) {
+        reported.push(sha256.to_string());
+        godot_warn!("WasGo: {message}");
     }
 }
 

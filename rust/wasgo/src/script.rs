@@ -526,6 +526,10 @@ impl WasmScript {
             memory_limit_mb: s.memory_limit_mb,
             main_timeout_ms: s.main_timeout_ms,
             mod_id: s.mod_id(),
+            source_path: match &s.module {
+                Some(m) => m.bind().get_source_path().to_string(),
+                None => s.wasm_file.to_string(),
+            },
         }
     }
 

@@ -55,6 +55,10 @@ pub struct ScriptProps {
     pub main_timeout_ms: i64,
     /// The mod's id (from its module's name or its file name), if either is set.
     pub mod_id: Option<String>,
+    /// The file the mod's code comes from (the module's source path, else `wasm_file`; empty
+    /// when compiled from bytes): a mod whose code lies in `user://mods/<mod_id>/` gets its
+    /// sandbox elsewhere (`mods_folder::code_inside_id_folder`).
+    pub source_path: String,
 }
 
 /// A module ready to instantiate: its name and compiled code.
@@ -481,6 +485,7 @@ impl ScriptCore {
         };
         let key = runtime.next_instance_key();
         let config = self.instance_config(props, &name, key);
+        self.report_manifest(&compiled, config.level);
         self.ready_called.set(false);
         objects::register(key, self.node);
         self.key.set(Some(key));
@@ -677,6 +682,14 @@ impl ScriptCore {
         granted.extend(settings::strings(settings::AUTO_GRANT));
         self.permissions
             .replace(granted.iter().filter_map(|k| Permission::parse(k)));
+        // A mod never writes over its own code: code inside `user://mods/<mod_id>/` (a folder
+        // mod) gets `<mod_id>-files`. A sandbox a mod may write is remembered before it runs, so
+        // `scan_mods` never lists what it writes.
+        let inside = crate::sandboxes::code_inside_id_folder(&props.source_path, &mod_id);
+        let sandbox = wasgo_core::mod_list::sandbox_name(&mod_id, inside);
+        if level >= SafetyLevel::Wrapped {
+            crate::sandboxes::remember_sandbox(&sandbox);
+        }
         InstanceConfig {
             name: name.to_string(),
             level,
@@ -691,11 +704,29 @@ impl ScriptCore {
                 .map(|s| s.to_string())
                 .collect(),
             dirs: WasiDirs {
-                sandbox: Some(settings::globalize(&format!("user://mods/{mod_id}")).into()),
+                sandbox: Some(settings::globalize(&format!("user://mods/{sandbox}")).into()),
                 res: Some(settings::globalize("res://").into()),
                 user: Some(settings::globalize("user://").into()),
             },
         }
+    }
+
+    /// Reports, before the mod runs, what its manifest says that this start does not give: a
+    /// malformed manifest, a level above `level` or permissions no mod gets at `level`. Kept as
+    /// the node's last error and printed as a warning; the mod still starts (the manifest is a
+    /// claim, the level is the game's).
+    fn report_manifest(&self, compiled: &CompiledModule, level: SafetyLevel) {
+        let problems = match compiled.manifest() {
+            Ok(Some(m)) => wasgo_core::manifest::claims_above(m, level),
+            Ok(None) => Vec::new(),
+            Err(e) => vec![format!("{e}; it starts without a manifest")],
+        };
+        if problems.is_empty() {
+            return;
+        }
+        let message = format!("`{}`: {}", self.node_name(), problems.join("; "));
+        godot_warn!("WasGo: {message}");
+        self.set_last_error(message);
     }
 
     /// A `Weak` for Callables that must not keep the core alive.

@@ -14,6 +14,10 @@ pub const ALLOWLIST_FILES: &str = "wasgo/safety/allowlist_files";
 /// means the current scene, or the `WasmScript`'s parent when there is none (see `reach.rs`).
 pub const DEFAULT_REACH: &str = "wasgo/safety/default_reach";
 pub const MEMORY_MB: &str = "wasgo/limits/memory_mb";
+/// Whether a mod `WasmEngine.scan_mods` finds that the game never enabled or disabled with
+/// `set_mod_enabled` counts as enabled (default false: a mod a player drops into the folder does
+/// not run until the game enables it).
+pub const MODS_ENABLE_NEW: &str = "wasgo/mods/enable_new";
 pub const CALLBACK_BUDGET_MS: &str = "wasgo/limits/callback_budget_ms";
 pub const MAIN_TIMEOUT_MS: &str = "wasgo/limits/main_timeout_ms";
 pub const STORAGE_MB: &str = "wasgo/limits/storage_mb";
@@ -155,6 +159,14 @@ fn register_creation() {
 /// Registers every setting (idempotent; values already in project.godot are kept).
 pub fn register() {
     register_creation();
+    add(
+        MODS_ENABLE_NEW,
+        false.to_variant(),
+        VariantType::BOOL,
+        PropertyHint::NONE,
+        "",
+        false,
+    );
     add(
         LEVEL,
         1.to_variant(),

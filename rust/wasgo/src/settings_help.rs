@@ -113,6 +113,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "Whether a running WasmScript whose .wasm file changes on disk reloads it, keeping the node, emitting reloaded and carrying the mod's state through save_state/load_state. Default: on in debug builds (editor, debug exports), off in release exports.",
     ),
     (
+        MODS_ENABLE_NEW,
+        "Whether a mod WasmEngine.scan_mods finds for the first time is enabled (started by start_mods) before the game or the player enables it. Off by default: a mod a player drops into the mods folder waits until it is enabled.",
+    ),
+    (
         PRINT_OUTPUT,
         "Whether mods' output lines (log calls, WASI stdout/stderr) are also printed to Godot's output as [mod] text. The output signal fires either way.",
     ),

@@ -125,6 +125,7 @@ pub fn build(repo: &Repo) -> Result<()> {
         (example.build)(repo, &source, &raw)?;
         let dest = output_dir(repo).join(format!("{}.wasm", example.name));
         shrink(wasm_opt.as_deref(), &raw, &dest)?;
+        embed_manifest(&source, &dest)?;
         if example.keeps_names && !has_name_section(&fs::read(&dest).unwrap_or_default()) {
             return Err(Failure::new(
                 format!(
@@ -152,6 +153,101 @@ pub fn build(repo: &Repo) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The name of the custom section a mod's manifest lives in.
+const MANIFEST_SECTION: &str = wasgo_catalog::MANIFEST_SECTION;
+
+/// Appends `source/manifest.json` to the built module `dest` as its `wasgo.manifest` custom
+/// section (the build step for languages without a section attribute: Zig, AssemblyScript, Go,
+/// WAT, and the Rust examples that do not use `wasgo_sdk::manifest!`). A module that already has
+/// the section (the SDK macro put it there) is left alone; either way every example must end up
+/// with one.
+fn embed_manifest(source: &Path, dest: &Path) -> Result<()> {
+    let mut wasm = fs::read(dest).map_err(|e| io_failure(dest, e))?;
+    if custom_section_count(&wasm, MANIFEST_SECTION) == 0 {
+        let json_path = source.join("manifest.json");
+        let json = fs::read(&json_path).map_err(|_| {
+            Failure::new(
+                format!("`{}` has no `{MANIFEST_SECTION}` section and `{}` does not exist", dest.display(), json_path.display()),
+                "give the example a manifest (the SDK's manifest macro, or a manifest.json beside its source)",
+            )
+        })?;
+        wasm.extend_from_slice(&custom_section(MANIFEST_SECTION, &json));
+        fs::write(dest, &wasm).map_err(|e| io_failure(dest, e))?;
+    }
+    if custom_section_count(&wasm, MANIFEST_SECTION) != 1 {
+        return Err(Failure::new(
+            format!(
+                "`{}` has more than one `{MANIFEST_SECTION}` section",
+                dest.display()
+            ),
+            "embed the manifest once (the macro or manifest.json, not both)",
+        ));
+    }
+    Ok(())
+}
+
+fn leb128(out: &mut Vec<u8>, mut v: usize) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// A custom section: id 0, its size, the name (length-prefixed) and the bytes.
+pub fn custom_section(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::new();
+    leb128(&mut payload, name.len());
+    payload.extend_from_slice(name.as_bytes());
+    payload.extend_from_slice(bytes);
+    let mut out = vec![0u8];
+    leb128(&mut out, payload.len());
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// How many custom sections named `name` the module has (0 for bytes that do not parse).
+pub fn custom_section_count(wasm: &[u8], name: &str) -> usize {
+    fn leb(bytes: &[u8], at: &mut usize) -> Option<usize> {
+        let mut v = 0usize;
+        for shift in (0..35).step_by(7) {
+            let b = *bytes.get(*at)?;
+            *at += 1;
+            v |= ((b & 0x7f) as usize) << shift;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+    if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
+        return 0;
+    }
+    let (mut at, mut count) = (8, 0);
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let Some(size) = leb(wasm, &mut at) else {
+            return count;
+        };
+        let end = at.saturating_add(size).min(wasm.len());
+        if id == 0 {
+            let mut inner = at;
+            if let Some(n) = leb(wasm, &mut inner) {
+                if wasm.get(inner..inner + n) == Some(name.as_bytes()) {
+                    count += 1;
+                }
+            }
+        }
+        at = end;
+    }
+    count
 }
 
 fn io_failure(path: &Path, e: std::io::Error) -> Failure {
@@ -423,6 +519,16 @@ mod tests {
         without.extend_from_slice(&[0, 6, 5, b'o', b't', b'h', b'e', b'r', 1, 1, 0]);
         assert!(!has_name_section(&without));
         assert!(!has_name_section(b"not wasm"));
+    }
+
+    #[test]
+    fn an_appended_manifest_section_is_found_once() {
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        assert_eq!(custom_section_count(&wasm, MANIFEST_SECTION), 0);
+        wasm.extend_from_slice(&custom_section(MANIFEST_SECTION, &vec![b' '; 300]));
+        assert_eq!(custom_section_count(&wasm, MANIFEST_SECTION), 1);
+        wasm.extend_from_slice(&custom_section("other", b"{}"));
+        assert_eq!(custom_section_count(&wasm, MANIFEST_SECTION), 1);
     }
 
     #[test]

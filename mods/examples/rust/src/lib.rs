@@ -12,6 +12,11 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 use wasgo_sdk::{export_process, export_ready, has_function, info, self_node, warn, Object, Vector2};
 
+wasgo_sdk::manifest!(
+    r#"{"id": "mover", "name": "Mover", "version": "1.0.0", "authors": ["WasGo examples"],
+        "description": "moves every player each frame and greets joiners", "level": 1}"#
+);
+
 wasgo_sdk::import_game_functions! {
     "game" {
         /// How many players are in the arena.

@@ -91,6 +91,12 @@ pub mod export {
     pub const LOAD_STATE: &str = "load_state";
 }
 
+/// The WasGo ABI these bindings were generated for (docs/abi.md, "ABI versions").
+pub const ABI_VERSION: &str = "1.0";
+
+/// What [`manifest!`](crate::manifest!) adds to a manifest: `"abi":"1.0",`.
+pub const ABI_MANIFEST_FIELD: &str = "\"abi\":\"1.0\",";
+
 #[link(wasm_import_module = "wasgo")]
 extern "C" {
     /// Writes a UTF-8 line to the game's output and the node's `output` signal. `level`: 0 debug, 1 info, 2 warning, 3 error.

@@ -43,7 +43,10 @@ fn c_constants() -> String {
     for t in crossing_types() {
         out.push_str(&format!("    WASGO_{} = {},\n", t.name, t.tag));
     }
-    out.push_str("};\n\n/* The names of the exports the host calls: WASGO_EXPORT(WASGO_EXPORT_PROCESS). */\n");
+    out.push_str(&format!("}};\n\n/* The WasGo ABI these bindings were generated for (docs/abi.md, \"ABI versions\"). */\n#define WASGO_ABI_VERSION \"{ABI_VERSION}\"\n"));
+    out.push_str(
+        "\n/* The names of the exports the host calls: WASGO_EXPORT(WASGO_EXPORT_PROCESS). */\n",
+    );
     for e in GUEST_EXPORTS {
         out.push_str(&format!(
             "#define WASGO_EXPORT_{} \"{}\"\n",

@@ -65,6 +65,15 @@ fn exports_table() -> String {
     out
 }
 
+fn manifest_and_versions() -> String {
+    format!(
+        "\n## ABI versions\n\nThis is WasGo ABI **{ABI_VERSION}** (`major.minor`). Additions (a new host function, export, error code,\nVariant tag or manifest field) bump the minor version; a change or removal of anything a mod already\nuses bumps the major one. A host runs a mod that targets its own major version and a minor version up\nto its own: a mod built for a newer ABI (its manifest's `abi`) is refused at load, before anything\nruns, with an error naming both versions. Every SDK has the version as a generated constant\n(`sys::ABI_VERSION`, `WASGO_ABI_VERSION`) and its manifest helper fills in `abi`.\n\n\
+## The manifest (`{section}` custom section)\n\nA mod may carry a custom section named `{section}` holding a UTF-8 JSON object of at most {max} bytes,\nread by the game (`WasmModule.get_manifest()`, `WasmEngine.scan_mods()`) without running any code. Every\nfield is optional; unknown fields are ignored; a field breaking its rule makes the manifest malformed\n(reported with the field's name, the module still loads, without a manifest). Only JSON is read (not\nGodot Variant bytes).\n\n| field | type | rule |\n|---|---|---|\n| `id` | string | 1-100 of `[A-Za-z0-9_-]`; informational: the sandbox and saved permissions use the id the game gives |\n| `name` | string | 1-100 characters, no control characters |\n| `version` | string | 1-32 characters, no spaces or control characters |\n| `authors` | array of strings | at most 16, each 1-100 characters |\n| `description` | string | at most 2000 characters |\n| `homepage` | string | an `http://` or `https://` URL, at most 500 characters |\n| `level` | integer | the safety level the mod asks for: 1, 2 or 3 (a claim: the game's level decides) |\n| `permissions` | array of strings | the permission kinds it asks for: `files`, `network` (level 2) |\n| `abi` | string | the ABI it targets, `\"MAJOR.MINOR\"` |\n\nEmbedding it: `wasgo_sdk::manifest!(r#\"{{...}}\"#)` in Rust (it adds `abi`); for the other languages a\n`manifest.json` beside the source that `cargo xtask mods` appends to the built module as the section\n(any tool that writes a custom section works: id 0, LEB128 size, the name, the bytes).\n",
+        section = wasgo_catalog::MANIFEST_SECTION,
+        max = wasgo_catalog::MAX_MANIFEST_BYTES,
+    )
+}
+
 fn variant_table() -> String {
     let mut out = String::from("\n## Variant type tags\n\nGodot's `Variant::Type` numbers, the low 16 bits of each encoded value's header\n([variant-encoding.md](variant-encoding.md)). Every SDK has them as generated constants.\n\n| tag | type | crosses the mod boundary |\n|---|---|---|\n");
     for t in VARIANT_TYPES {
@@ -130,6 +139,7 @@ pub(super) fn abi_reference(functions: &[HostFunction]) -> String {
         }
     }
     out.push_str(&exports_table());
+    out.push_str(&manifest_and_versions());
     out.push_str(EXPORTS_OUTRO);
     out.push_str(&variant_table());
     out

@@ -19,8 +19,8 @@ use std::fs;
 use std::path::Path;
 
 use wasgo_catalog::{
-    Abi, Availability, ErrorCode, HostFunction, ParamKind, SafetyLevel, VariantType, GUEST_EXPORTS,
-    VARIANT_TYPES, WASGO_FUNCTIONS, WASGO_MODULE,
+    Abi, Availability, ErrorCode, HostFunction, ParamKind, SafetyLevel, VariantType, ABI_VERSION,
+    GUEST_EXPORTS, VARIANT_TYPES, WASGO_FUNCTIONS, WASGO_MODULE,
 };
 
 use crate::{Failure, Repo, Result};

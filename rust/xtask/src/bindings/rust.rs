@@ -63,6 +63,9 @@ fn rust_constants() -> String {
         ));
     }
     out.push_str("}\n\n");
+    out.push_str(&format!(
+        "/// The WasGo ABI these bindings were generated for (docs/abi.md, \"ABI versions\").\npub const ABI_VERSION: &str = \"{ABI_VERSION}\";\n\n/// What [`manifest!`](crate::manifest!) adds to a manifest: `\"abi\":\"{ABI_VERSION}\",`.\npub const ABI_MANIFEST_FIELD: &str = \"\\\"abi\\\":\\\"{ABI_VERSION}\\\",\";\n\n"
+    ));
     out
 }
 

@@ -1,0 +1,234 @@
+## Mod discovery: `WasmEngine.scan_mods` describes a folder's mods (a good one, a broken file, one
+## asking for a higher level, one over the size cap, a symbolic link), the enabled list and load
+## order are saved in `user://wasgo/mods.cfg` (phase 2 of the restart test checks them in a second
+## Godot run: `tests/after_restart/test_mods_after_restart.gd`), `start_mods` starts the enabled
+## ones in order, and nothing a mod writes into its sandbox under `user://mods` becomes a mod,
+## changes its own code or reaches the enabled list.
+extends "res://tests/lib/wasgo_test.gd"
+
+const SANDBOX_ROOT := "user://mods"
+const MODULE_MB := "wasgo/limits/module_mb"
+const AUTO_GRANT := "wasgo/safety/auto_grant"
+const ENABLE_NEW := "wasgo/mods/enable_new"
+
+
+## WAT text for a mod with `manifest` as its `wasgo.manifest` section whose `ready` logs `says`.
+func _mod(manifest: String, says: String) -> String:
+	return """(module
+  (import "wasgo" "log" (func $log (param i32 i32 i32)))
+  (@custom "wasgo.manifest" "%s")
+  (memory (export "memory") 1)
+  (data (i32.const 16) "%s")
+  (func (export "ready") (call $log (i32.const 1) (i32.const 16) (i32.const %d))))""" % [manifest.c_escape(), says, says.length()]
+
+
+func _write(path: String, text: String) -> void:
+	DirAccess.make_dir_recursive_absolute(path.get_base_dir())
+	var f := FileAccess.open(path, FileAccess.WRITE)
+	if expect(f != null, "cannot write %s" % path):
+		f.store_string(text)
+		f.close()
+
+
+func _remove(path: String) -> void:
+	if DirAccess.dir_exists_absolute(path):
+		for file in DirAccess.get_files_at(path):
+			DirAccess.remove_absolute(path.path_join(file))
+		for dir in DirAccess.get_directories_at(path):
+			_remove(path.path_join(dir))
+	DirAccess.remove_absolute(path)
+
+
+func _by_id(found: Array, id: String) -> Array:
+	return found.filter(func(d: Dictionary) -> bool: return d["id"] == id)
+
+
+func _ids(found: Array) -> PackedStringArray:
+	var ids := PackedStringArray()
+	for d: Dictionary in found:
+		ids.append(d["id"])
+	return ids
+
+
+func test_a_good_mod_a_broken_file_and_a_greedy_mod_are_each_described() -> void:
+	set_setting(SAFETY_LEVEL, 1)
+	var dir := "user://scan_kinds"
+	_remove(dir)
+	_write(dir + "/good.wasm", _mod('{"name":"Good","version":"1.0.0","level":1}', "good"))
+	_write(dir + "/broken.wasm", "this is not a module")
+	_write(dir + "/greedy.wasm", _mod('{"name":"Greedy","level":3}', "greedy"))
+	_write(dir + "/future.wasm", _mod('{"abi":"1.99"}', "future"))
+	_write(dir + "/readme.txt", "not a mod")
+	var found := WasmEngine.scan_mods(dir)
+	expect_eq(_ids(found), PackedStringArray(["broken", "future", "good", "greedy"]), "the mods found, by id")
+	if found.size() != 4:
+		return
+	var good: Dictionary = _by_id(found, "good")[0]
+	expect_eq(good["path"], dir + "/good.wasm", "good's path")
+	expect_eq(good["manifest"].get("name"), "Good", "good's manifest")
+	expect_eq(good["problems"], PackedStringArray(), "good has no problem")
+	expect_eq(good["startable"], true, "good may start")
+	expect_eq(good["guest_kind"], "wasgo", "good's guest kind")
+	expect_eq(String(good["sha256"]).length(), 64, "good's sha256")
+	expect_eq(good["size"], FileAccess.get_file_as_bytes(dir + "/good.wasm").size(), "good's size")
+	expect_eq(good["enabled"], false, "a new mod is disabled by default (`%s` is false)" % ENABLE_NEW)
+	var broken: Dictionary = _by_id(found, "broken")[0]
+	expect_eq(broken["startable"], false, "a broken file may not start")
+	expect_contains("\n".join(broken["problems"]), "does not load", "broken's problem")
+	var greedy: Dictionary = _by_id(found, "greedy")[0]
+	expect_contains("\n".join(greedy["problems"]), "asks for safety level 3", "greedy's problem")
+	expect_eq(greedy["startable"], true, "a claim above the level is reported, the mod may still start")
+	expect_eq(greedy["level"], 3, "the level greedy asks for")
+	var future: Dictionary = _by_id(found, "future")[0]
+	expect_contains("\n".join(future["problems"]), "ABI 1.99", "future's problem names its ABI")
+	expect_eq(future["startable"], false, "a mod for a newer ABI may not start")
+	set_setting(ENABLE_NEW, true)
+	expect_eq(_by_id(WasmEngine.scan_mods(dir), "good")[0]["enabled"], true, "with `%s` a new mod is enabled" % ENABLE_NEW)
+	_remove(dir)
+
+
+func test_huge_files_and_symbolic_links_are_reported_not_read() -> void:
+	var dir := "user://scan_hostile"
+	_remove(dir)
+	set_setting(MODULE_MB, 1)
+	DirAccess.make_dir_recursive_absolute(dir)
+	var f := FileAccess.open(dir + "/huge.wasm", FileAccess.WRITE)
+	if expect(f != null, "cannot write huge.wasm"):
+		f.seek(2 * 1024 * 1024)
+		f.store_8(0)
+		f.close()
+	_write("user://scan_outside/secret.wasm", _mod("{}", "secret"))
+	var d := DirAccess.open(dir)
+	var linked := d.create_link(ProjectSettings.globalize_path("user://scan_outside/secret.wasm"), "linked.wasm") == OK
+	var found := WasmEngine.scan_mods(dir)
+	var huge: Dictionary = _by_id(found, "huge")[0] if _by_id(found, "huge").size() == 1 else {}
+	expect_contains("\n".join(huge.get("problems", [])), "over the module size limit", "huge's problem")
+	expect_eq(huge.get("sha256"), "", "a file over the cap is never read")
+	if expect(linked, "DirAccess.create_link"):
+		var link: Array = _by_id(found, "linked")
+		if expect_eq(link.size(), 1, "the link is listed"):
+			expect_contains("\n".join(link[0]["problems"]), "symbolic link", "the link's problem")
+			expect_eq(link[0]["sha256"], "", "a link is never followed")
+			expect_eq(link[0]["startable"], false, "a link may not start")
+	_remove(dir)
+	_remove("user://scan_outside")
+
+
+func test_the_enabled_list_and_order_are_saved_and_start_mods_starts_in_order() -> void:
+	var dir := "user://scan_start"
+	_remove(dir)
+	for id in ["start_a", "start_b", "start_c"]:
+		_write(dir + "/" + id + ".wasm", _mod('{"level":1}', "hello from " + id))
+	expect_eq(WasmEngine.set_mod_enabled("start_a", true), OK, "enable start_a")
+	expect_eq(WasmEngine.set_mod_enabled("start_b", false), OK, "disable start_b")
+	expect_eq(WasmEngine.set_mod_enabled("start_c", true), OK, "enable start_c")
+	expect_eq(WasmEngine.set_mod_order(PackedStringArray(["start_c", "start_b", "start_a"])), OK, "set_mod_order")
+	expect_eq(Array(WasmEngine.get_mod_order()).slice(0, 3), ["start_c", "start_b", "start_a"], "get_mod_order")
+	expect_eq(_ids(WasmEngine.scan_mods(dir)), PackedStringArray(["start_c", "start_b", "start_a"]), "scan_mods lists in load order")
+	var parent := Node.new()
+	tree.root.add_child(parent)
+	var started := WasmEngine.start_mods(parent, dir)
+	var names := started.map(func(n: Node) -> String: return String(n.name))
+	expect_eq(names, ["start_c", "start_a"], "start_mods starts the enabled mods, in order")
+	for node in started:
+		await wait_until(func() -> bool: return node.get_status() == WasmScript.STATUS_RUNNING, 5000)
+		expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "%s runs" % node.name)
+		expect_eq(node.get_parent(), parent, "%s is under the parent" % node.name)
+	parent.free()
+	# What a bad id would make of the file: refused, nothing changed.
+	expect_eq(WasmEngine.set_mod_enabled("../evil", true), ERR_INVALID_PARAMETER, "an id that is a path")
+	expect_eq(WasmEngine.set_mod_order(PackedStringArray(["ok", "a/b"])), ERR_INVALID_PARAMETER, "an order holding a path")
+	expect_eq(Array(WasmEngine.get_mod_order()).slice(0, 3), ["start_c", "start_b", "start_a"], "the order after refused changes")
+	_remove(dir)
+
+
+## Phase 1 of the restart test: phase 2 (`tests/after_restart/test_mods_after_restart.gd`) finds
+## this order and these flags in a second Godot run.
+func test_restart_phase_1_the_enabled_list_and_order_are_saved() -> void:
+	var dir := "user://scan_restart"
+	_remove(dir)
+	_write(dir + "/restart_a.wasm", _mod("{}", "a"))
+	_write(dir + "/restart_b.wasm", _mod("{}", "b"))
+	expect_eq(WasmEngine.set_mod_enabled("restart_a", false), OK, "disable restart_a")
+	expect_eq(WasmEngine.set_mod_enabled("restart_b", true), OK, "enable restart_b")
+	expect_eq(WasmEngine.set_mod_order(PackedStringArray(["restart_b", "restart_a"])), OK, "order b, a")
+	expect(FileAccess.get_file_as_string("user://wasgo/mods.cfg").contains("restart_b"), "mods.cfg holds the ids")
+
+
+func test_what_a_single_file_mod_writes_into_its_sandbox_never_becomes_a_mod() -> void:
+	# `user://mods/scan_single.wasm`'s sandbox is `user://mods/scan_single/`: a mod writing a
+	# module there (as its own name, or another) must not add a mod to the list.
+	_remove(SANDBOX_ROOT + "/scan_single")
+	_write(SANDBOX_ROOT + "/scan_single.wasm", _mod("{}", "single"))
+	_write(SANDBOX_ROOT + "/scan_single/scan_single.wasm", _mod("{}", "planted"))
+	_write(SANDBOX_ROOT + "/scan_single/evil.wasm", _mod("{}", "planted"))
+	var found := WasmEngine.scan_mods()
+	expect_eq(_by_id(found, "scan_single").size(), 1, "scan_single is listed once")
+	expect_eq(_by_id(found, "evil").size(), 0, "nothing in its sandbox is listed")
+	expect_eq(_by_id(found, "scan_single")[0]["sandbox"], "user://mods/scan_single/", "its sandbox")
+	# Even once the mod is gone, a sandbox WasGo made stays no mod.
+	set_setting(SAFETY_LEVEL, 2)
+	var probe := new_mod("scan_single", {"wasm_file": SANDBOX_ROOT + "/scan_single.wasm", "safety_level": 2})
+	expect_eq(start(probe), OK, "start the single-file mod at level 2 (its sandbox is remembered)")
+	probe.node.kill()
+	DirAccess.remove_absolute(SANDBOX_ROOT + "/scan_single.wasm")
+	var after := WasmEngine.scan_mods()
+	expect_eq(_by_id(after, "scan_single").size(), 0, "the remembered sandbox is not a folder mod")
+	expect(WasmEngine.scan_mods(SANDBOX_ROOT + "/scan_single").is_empty(), "scanning inside a sandbox is refused")
+	expect_contains(WasmEngine.get_last_error(), "inside the sandbox", "and says why")
+	_remove(SANDBOX_ROOT + "/scan_single")
+
+
+func test_a_folder_mod_cannot_write_over_its_own_code_and_what_it_writes_is_not_a_mod() -> void:
+	set_setting(SAFETY_LEVEL, 2)
+	set_setting(AUTO_GRANT, PackedStringArray(["files"]))
+	var code := SANDBOX_ROOT + "/scan_pack/scan_pack.wasm"
+	_remove(SANDBOX_ROOT + "/scan_pack")
+	_remove(SANDBOX_ROOT + "/scan_pack-files")
+	# The mod writes "scan_pack.wasm" into its sandbox: if its sandbox were its code folder, it
+	# would replace its own code.
+	var planted := "(module)"
+	_write(code, """(module
+  (import "wasgo" "file_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasgo" "log" (func $log (param i32 i32 i32)))
+  (@custom "wasgo.manifest" "{\\"level\\":2,\\"permissions\\":[\\"files\\"]}")
+  (memory (export "memory") 1)
+  (data (i32.const 16) "scan_pack.wasm")
+  (data (i32.const 64) "%s")
+  (data (i32.const 128) "written")
+  (func (export "ready")
+    (if (i32.eqz (call $write (i32.const 16) (i32.const 14) (i32.const 64) (i32.const %d)))
+      (then (call $log (i32.const 1) (i32.const 128) (i32.const 7))))))""" % [planted, planted.length()])
+	var before := FileAccess.get_sha256(code)
+	var found := WasmEngine.scan_mods()
+	var pack: Array = _by_id(found, "scan_pack")
+	if not expect_eq(pack.size(), 1, "the folder mod is listed"):
+		return
+	expect_eq(pack[0]["folder"], true, "as a folder mod")
+	expect_eq(pack[0]["sandbox"], "user://mods/scan_pack-files/", "its sandbox is not its code folder")
+	var probe := new_mod("scan_pack", {"wasm_file": code, "safety_level": 2})
+	expect_eq(start(probe), OK, "start the folder mod at level 2")
+	expect(probe.has_output("written"), "the mod wrote its file: %s" % probe.describe())
+	expect_eq(FileAccess.get_sha256(code), before, "its code is unchanged")
+	expect_eq(FileAccess.get_file_as_string(SANDBOX_ROOT + "/scan_pack-files/scan_pack.wasm"), planted, "the file went to its sandbox")
+	var after := WasmEngine.scan_mods()
+	expect_eq(_by_id(after, "scan_pack").size(), 1, "still one scan_pack")
+	expect_eq(_by_id(after, "scan_pack-files").size(), 0, "its sandbox is not a mod")
+	expect_eq(_by_id(after, "scan_pack")[0]["sha256"], pack[0]["sha256"], "the scanned code is the same")
+	probe.node.kill()
+	_remove(SANDBOX_ROOT + "/scan_pack")
+	_remove(SANDBOX_ROOT + "/scan_pack-files")
+
+
+func test_a_single_file_mod_named_after_a_folder_mods_sandbox_may_not_start() -> void:
+	_remove(SANDBOX_ROOT + "/scan_kit")
+	_write(SANDBOX_ROOT + "/scan_kit/scan_kit.wasm", _mod("{}", "kit"))
+	_write(SANDBOX_ROOT + "/scan_kit-files.wasm", _mod("{}", "squatter"))
+	var found := WasmEngine.scan_mods()
+	expect_eq(_by_id(found, "scan_kit")[0]["startable"], true, "the folder mod may start")
+	var squatter: Array = _by_id(found, "scan_kit-files")
+	if expect_eq(squatter.size(), 1, "the squatter is listed"):
+		expect_eq(squatter[0]["startable"], false, "a mod that would share another's sandbox may not start")
+		expect_contains("\n".join(squatter[0]["problems"]), "would share its", "and says why")
+	_remove(SANDBOX_ROOT + "/scan_kit")
+	DirAccess.remove_absolute(SANDBOX_ROOT + "/scan_kit-files.wasm")

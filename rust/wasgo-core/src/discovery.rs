@@ -1,0 +1,367 @@
+//! Mod discovery: what a folder of mods holds, decided without running any mod code.
+//!
+//! Players drop mods into a folder (`user://mods` by default); [`scan`] lists them. A mod is a
+//! `.wasm` file directly in the folder (a *single-file mod*, id = the file name without `.wasm`
+//! made a [`mod_id`]) or a subfolder holding `<folder>/<folder>.wasm` (a *folder mod*, id = the
+//! folder's name made a mod id; other files in the folder are the mod's own, e.g. a README). A
+//! folder holding other `.wasm` files but not that one is reported (rename the file).
+//!
+//! # What is never a mod
+//!
+//! A level-2 mod writes files into its sandbox, `user://mods/<sandbox>/`, which lies inside the
+//! default scan folder. So that nothing a mod writes can become a mod, change another mod or its
+//! own code:
+//!
+//! - a folder WasGo remembers as a sandbox it made ([`SandboxRegistry`](crate::mod_list::SandboxRegistry))
+//!   is never listed, nor anything in it;
+//! - the sandbox folder of every mod listed here is never listed either (the folder `a/` beside a
+//!   single-file mod `a.wasm`; `a-files/` beside a folder mod `a/`), even before it exists (when
+//!   the scanned folder is `user://mods`, the sandboxes' root);
+//! - a folder mod's sandbox is never its code folder: a mod whose code lies in the folder its id
+//!   names gets `<id>-files` ([`sandbox_name`]);
+//! - two mods that would share an id (and so a sandbox and saved permissions) or a sandbox are
+//!   reported, and only the first in name order may start;
+//! - symbolic links are reported and never followed; hidden names (a leading `.`, such as the
+//!   temporary files of atomic writes) are skipped; only the folder's direct children and a
+//!   folder mod's direct children are looked at.
+//!
+//! # Bounded work
+//!
+//! A file over the module size cap is reported with its size and never read; anything else is
+//! read once, hashed (SHA-256), its manifest parsed and its ABI checked, then compiled through
+//! the `compile` callback (the runtime's cache, so starting it later is a cache hit) for its
+//! guest kind. No mod code runs during a scan: a mod's `config` export runs when it starts.
+
+use crate::grants::mod_id;
+use crate::guest_kind::GuestKind;
+use crate::level::SafetyLevel;
+use crate::manifest::{self, Manifest};
+use crate::mod_list::sandbox_name;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+
+/// What a folder entry is, as [`ModFolder::list`] sees it (links are never followed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Folder,
+    /// A symbolic link (to anything).
+    Link,
+}
+
+/// One entry of a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderEntry {
+    pub name: String,
+    pub kind: EntryKind,
+    /// Bytes, for files.
+    pub size: u64,
+}
+
+/// The file system as the scanner reads it (Godot's `DirAccess`/`FileAccess` in the glue, so
+/// `res://` inside a pack works; `std::fs` in tests). Paths are the folder's path, `/`, a name.
+pub trait ModFolder {
+    /// The entries directly in `dir`, without `.` and `..`.
+    ///
+    /// # Errors
+    /// The folder cannot be opened.
+    fn list(&self, dir: &str) -> Result<Vec<FolderEntry>, String>;
+    /// The file at `path`, at most `max + 1` bytes of it (so a file that grew past `max` since
+    /// it was listed shows, without reading it whole).
+    ///
+    /// # Errors
+    /// It cannot be read.
+    fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, String>;
+}
+
+/// Compiles a module's bytes under a name and answers its guest kind, or why it does not load
+/// (the runtime's cached compile in the glue).
+pub type Compile<'a> = &'a dyn Fn(&[u8], &str) -> Result<GuestKind, String>;
+
+/// What kind of problem a scanned mod has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// Cannot be read, is not WebAssembly or does not compile.
+    Broken,
+    /// Over the module size cap (never read).
+    TooLarge,
+    /// A symbolic link (not followed).
+    Link,
+    /// A folder with several `.wasm` files and none named after it.
+    Ambiguous,
+    /// Shares its id or sandbox with a mod listed before it.
+    Duplicate,
+    /// Its manifest targets an ABI this host does not run.
+    NewerAbi,
+    /// Its manifest is malformed (the mod still starts, without a manifest).
+    BadManifest,
+    /// Its manifest asks for a level or permissions the game's level never gives (it still
+    /// starts, at the game's level).
+    AboveLevel,
+}
+
+impl ProblemKind {
+    /// Whether a mod with this problem cannot start.
+    pub fn blocks(self) -> bool {
+        !matches!(self, ProblemKind::BadManifest | ProblemKind::AboveLevel)
+    }
+}
+
+/// One problem found, with a message naming the thing and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub message: String,
+}
+
+/// One mod of a scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScannedMod {
+    /// The id the enabled list, the load order, grants and the sandbox use.
+    pub id: String,
+    /// The `.wasm` file (the scanned folder's path, `/`, ...).
+    pub path: String,
+    /// Whether it is a folder mod.
+    pub folder: bool,
+    /// The folder name (under `user://mods/`) its sandbox gets when it runs from there.
+    pub sandbox: String,
+    pub size: u64,
+    /// Hex SHA-256 of the file (empty when it was not read).
+    pub sha256: String,
+    pub guest_kind: Option<GuestKind>,
+    pub manifest: Option<Manifest>,
+    pub problems: Vec<Problem>,
+}
+
+impl ScannedMod {
+    /// Whether the mod may start (no problem blocks it).
+    pub fn startable(&self) -> bool {
+        self.problems.iter().all(|p| !p.kind.blocks())
+    }
+
+    fn problem(&mut self, kind: ProblemKind, message: String) {
+        self.problems.push(Problem { kind, message });
+    }
+}
+
+/// How a scan is bounded and judged.
+pub struct ScanRules<'a> {
+    /// Sandbox folder names never listed (those WasGo made, when scanning `user://mods`).
+    pub sandboxes: &'a BTreeSet<String>,
+    /// The level the game runs mods at (claims above it are reported).
+    pub level: SafetyLevel,
+    /// Whether the scanned folder is `user://mods`, where sandboxes live: a folder mod whose
+    /// folder is named like its id then gets the sandbox `<id>-files`.
+    pub sandbox_root: bool,
+    /// Files longer than this are reported and never read.
+    pub max_bytes: u64,
+}
+
+fn is_hidden(name: &str) -> bool {
+    name.starts_with('.')
+}
+
+fn wasm_stem(name: &str) -> Option<&str> {
+    let n = name.len();
+    (n > 5 && name.is_char_boundary(n - 5) && name[n - 5..].eq_ignore_ascii_case(".wasm"))
+        .then(|| &name[..n - 5])
+}
+
+/// Lists the mods in `dir` (see the module essay for every rule). `compile` compiles a module's
+/// bytes under a name and answers its guest kind or why it does not compile.
+///
+/// # Errors
+/// `dir` cannot be listed.
+pub fn scan(
+    folder: &dyn ModFolder,
+    dir: &str,
+    rules: &ScanRules<'_>,
+    compile: Compile<'_>,
+) -> Result<Vec<ScannedMod>, String> {
+    let dir = dir.trim_end_matches('/');
+    let mut entries = folder.list(dir)?;
+    entries.retain(|e| !is_hidden(&e.name));
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    let single_ids: BTreeSet<String> = entries
+        .iter()
+        .filter(|e| e.kind != EntryKind::Folder)
+        .filter_map(|e| wasm_stem(&e.name).map(mod_id))
+        .collect();
+    let link_problem = |path: &str| {
+        format!("`{path}` is a symbolic link; WasGo does not follow links in a mods folder: copy the mod there instead")
+    };
+    let mut found: Vec<ScannedMod> = Vec::new();
+    for e in &entries {
+        let path = format!("{dir}/{}", e.name);
+        let blank = |id: String, folder: bool, path: String, size: u64| ScannedMod {
+            sandbox: sandbox_name(&id, rules.sandbox_root && folder && e.name == id),
+            id,
+            path,
+            folder,
+            size,
+            sha256: String::new(),
+            guest_kind: None,
+            manifest: None,
+            problems: Vec::new(),
+        };
+        match e.kind {
+            EntryKind::File | EntryKind::Link if wasm_stem(&e.name).is_some() => {
+                let id = mod_id(wasm_stem(&e.name).unwrap_or_default());
+                let mut m = blank(id, false, path.clone(), e.size);
+                if e.kind == EntryKind::Link {
+                    m.problem(ProblemKind::Link, link_problem(&path));
+                }
+                found.push(m);
+            }
+            EntryKind::Folder => {
+                let id = mod_id(&e.name);
+                if rules.sandboxes.contains(&e.name) || single_ids.contains(&id) {
+                    continue; // a sandbox: never a mod, nothing in it is looked at
+                }
+                let Ok(mut inner) = folder.list(&path) else {
+                    continue;
+                };
+                inner.retain(|x| {
+                    !is_hidden(&x.name)
+                        && x.kind != EntryKind::Folder
+                        && wasm_stem(&x.name).is_some()
+                });
+                inner.sort_by(|a, b| a.name.cmp(&b.name));
+                if inner.is_empty() {
+                    continue; // a folder without a mod in it (data, or a sandbox)
+                }
+                match inner
+                    .iter()
+                    .find(|x| wasm_stem(&x.name) == Some(e.name.as_str()))
+                {
+                    Some(x) => {
+                        let file = format!("{path}/{}", x.name);
+                        let mut m = blank(id, true, file.clone(), x.size);
+                        if x.kind == EntryKind::Link {
+                            m.problem(ProblemKind::Link, link_problem(&file));
+                        }
+                        found.push(m);
+                    }
+                    None => {
+                        let mut m = blank(id, true, path.clone(), 0);
+                        let names: Vec<&str> = inner.iter().map(|x| x.name.as_str()).collect();
+                        m.problem(ProblemKind::Ambiguous, format!("the folder `{path}` holds {} but no `{}.wasm`; a folder mod's code is the .wasm named after its folder: rename it", names.join(", "), e.name));
+                        found.push(m);
+                    }
+                }
+            }
+            EntryKind::Link if wasm_stem(&e.name).is_none() => {
+                let mut m = blank(mod_id(&e.name), true, path.clone(), 0);
+                m.problem(ProblemKind::Link, link_problem(&path));
+                found.push(m);
+            }
+            _ => {}
+        }
+    }
+    // Another mod's sandbox folder (`a-files/` of the folder mod `a/`) is nobody's mod.
+    let sandboxes: Vec<(String, String)> = found
+        .iter()
+        .map(|m| (m.sandbox.clone(), m.path.clone()))
+        .collect();
+    found.retain(|m| {
+        let name = m
+            .path
+            .strip_prefix(&format!("{dir}/"))
+            .and_then(|p| p.split('/').next())
+            .unwrap_or_default();
+        !(m.folder && sandboxes.iter().any(|(s, p)| s == name && *p != m.path))
+    });
+    mark_duplicates(&mut found);
+    for m in &mut found {
+        if m.problems.is_empty() {
+            assess(folder, m, rules, compile);
+        }
+    }
+    Ok(found)
+}
+
+/// Flags each mod sharing an id or a sandbox with one listed before it.
+fn mark_duplicates(found: &mut [ScannedMod]) {
+    let mut ids: Vec<(String, String)> = Vec::new();
+    let mut sandboxes: Vec<(String, String)> = Vec::new();
+    for m in found.iter_mut() {
+        let clash = ids
+            .iter()
+            .find(|(id, _)| *id == m.id)
+            .map(|(_, p)| ("id", p.clone()))
+            .or_else(|| {
+                sandboxes
+                    .iter()
+                    .find(|(s, _)| *s == m.sandbox || *s == m.id)
+                    .map(|(_, p)| ("sandbox folder", p.clone()))
+            });
+        if let Some((what, other)) = clash {
+            let message = format!("`{}` would share its {what} (`{}`: its files and saved permissions) with `{other}`; rename one of them", m.path, if what == "id" { &m.id } else { &m.sandbox });
+            m.problem(ProblemKind::Duplicate, message);
+        }
+        ids.push((m.id.clone(), m.path.clone()));
+        sandboxes.push((m.sandbox.clone(), m.path.clone()));
+    }
+}
+
+/// Reads, hashes and judges one mod.
+fn assess(folder: &dyn ModFolder, m: &mut ScannedMod, rules: &ScanRules<'_>, compile: Compile<'_>) {
+    if m.size > rules.max_bytes {
+        let message = format!("`{}` is {} bytes, over the module size limit of {} (`wasgo/limits/module_mb`); it was not read", m.path, m.size, rules.max_bytes);
+        m.problem(ProblemKind::TooLarge, message);
+        return;
+    }
+    let bytes = match folder.read(&m.path, rules.max_bytes) {
+        // The length may have changed since the listing: check again.
+        Ok(b) if b.len() as u64 > rules.max_bytes => {
+            let message = format!(
+                "`{}` is over the module size limit of {} bytes (`wasgo/limits/module_mb`)",
+                m.path, rules.max_bytes
+            );
+            m.problem(ProblemKind::TooLarge, message);
+            return;
+        }
+        Ok(b) => b,
+        Err(e) => {
+            m.problem(
+                ProblemKind::Broken,
+                format!("cannot read `{}`: {e}", m.path),
+            );
+            return;
+        }
+    };
+    m.size = bytes.len() as u64;
+    m.sha256 = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    match manifest::manifest_of_module(&bytes) {
+        Ok(found) => m.manifest = found,
+        Err(e) => m.problem(
+            ProblemKind::BadManifest,
+            format!("`{}`: {e}; the mod starts without a manifest", m.path),
+        ),
+    }
+    if let Some(abi) = m.manifest.as_ref().and_then(|x| x.abi) {
+        if let Err(e) = manifest::check_abi(abi) {
+            m.problem(ProblemKind::NewerAbi, format!("`{}` {e}", m.path));
+            return;
+        }
+    }
+    if let Some(manifest) = &m.manifest {
+        for claim in manifest::claims_above(manifest, rules.level) {
+            m.problem(ProblemKind::AboveLevel, format!("`{}`: {claim}", m.path));
+        }
+    }
+    match compile(&bytes, &m.id) {
+        Ok(kind) => m.guest_kind = Some(kind),
+        Err(e) => m.problem(
+            ProblemKind::Broken,
+            format!("`{}` does not load: {e}", m.path),
+        ),
+    }
+}
+
+#[cfg(test)]
+#[path = "discovery_tests.rs"]
+mod tests;

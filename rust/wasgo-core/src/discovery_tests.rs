@@ -1,0 +1,267 @@
+//! Tests of `discovery.rs` on real folders (a `std::fs` `ModFolder`), including the sandbox
+//! attacks the module essay lists.
+
+use super::*;
+use std::path::{Path, PathBuf};
+
+/// `std::fs` as the scanner's file system; links are reported, never followed.
+struct Disk;
+
+impl ModFolder for Disk {
+    fn list(&self, dir: &str) -> Result<Vec<FolderEntry>, String> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
+            let e = e.map_err(|e| e.to_string())?;
+            let meta = std::fs::symlink_metadata(e.path()).map_err(|e| e.to_string())?;
+            let kind = if meta.file_type().is_symlink() {
+                EntryKind::Link
+            } else if meta.is_dir() {
+                EntryKind::Folder
+            } else {
+                EntryKind::File
+            };
+            out.push(FolderEntry {
+                name: e.file_name().to_string_lossy().into_owned(),
+                kind,
+                size: meta.len(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, String> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+            .map_err(|e| e.to_string())?;
+        Ok(bytes)
+    }
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let d = std::env::temp_dir().join(format!("wasgo-scan-{tag}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A valid binary module, with a manifest section holding `json` when given.
+fn module(json: Option<&str>) -> Vec<u8> {
+    let mut m = b"\0asm\x01\0\0\0".to_vec();
+    if let Some(json) = json {
+        let name = wasgo_catalog::MANIFEST_SECTION;
+        let mut payload = vec![name.len() as u8];
+        payload.extend_from_slice(name.as_bytes());
+        payload.extend_from_slice(json.as_bytes());
+        assert!(payload.len() < 128);
+        m.push(0);
+        m.push(payload.len() as u8);
+        m.extend_from_slice(&payload);
+    }
+    m
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Compiles as the runtime would only care about here: a `\0asm` header is "wasgo", else broken.
+fn fake_compile(bytes: &[u8], _name: &str) -> Result<GuestKind, String> {
+    if bytes.starts_with(b"\0asm") {
+        Ok(GuestKind::Wasgo)
+    } else {
+        Err("not a WebAssembly module (no `\\0asm` header)".into())
+    }
+}
+
+fn run(dir: &Path, sandboxes: &[&str], level: SafetyLevel, max: u64) -> Vec<ScannedMod> {
+    let sandboxes: BTreeSet<String> = sandboxes.iter().map(|s| s.to_string()).collect();
+    let rules = ScanRules {
+        sandboxes: &sandboxes,
+        level,
+        max_bytes: max,
+        sandbox_root: true,
+    };
+    scan(&Disk, dir.to_str().unwrap(), &rules, &fake_compile).unwrap()
+}
+
+fn ids(found: &[ScannedMod]) -> Vec<&str> {
+    found.iter().map(|m| m.id.as_str()).collect()
+}
+
+#[test]
+fn a_good_mod_a_broken_file_and_a_greedy_mod_are_each_described() {
+    let dir = temp_dir("kinds");
+    write(
+        &dir.join("good.wasm"),
+        &module(Some(r#"{"name":"Good","level":1}"#)),
+    );
+    write(&dir.join("broken.wasm"), b"this is text");
+    write(&dir.join("greedy.wasm"), &module(Some(r#"{"level":3}"#)));
+    write(&dir.join("notes.txt"), b"not a mod");
+    let found = run(&dir, &[], SafetyLevel::Safe, 1 << 20);
+    assert_eq!(ids(&found), ["broken", "good", "greedy"]);
+    let [broken, good, greedy] = &found[..] else {
+        unreachable!()
+    };
+    assert!(
+        good.problems.is_empty() && good.startable(),
+        "{:?}",
+        good.problems
+    );
+    assert_eq!(
+        good.manifest.as_ref().unwrap().name.as_deref(),
+        Some("Good")
+    );
+    assert_eq!(good.sha256.len(), 64);
+    assert_eq!(good.guest_kind, Some(GuestKind::Wasgo));
+    assert_eq!(broken.problems[0].kind, ProblemKind::Broken);
+    assert!(!broken.startable());
+    assert_eq!(greedy.problems[0].kind, ProblemKind::AboveLevel);
+    assert!(
+        greedy.problems[0].message.contains("safety level 3"),
+        "{}",
+        greedy.problems[0].message
+    );
+    assert!(
+        greedy.startable(),
+        "a claim above the level is reported, the mod still starts"
+    );
+}
+
+#[test]
+fn a_mod_for_a_newer_abi_is_refused_and_a_malformed_manifest_only_reported() {
+    let dir = temp_dir("abi");
+    write(
+        &dir.join("future.wasm"),
+        &module(Some(r#"{"abi":"1.999"}"#)),
+    );
+    write(
+        &dir.join("sloppy.wasm"),
+        &module(Some(r#"{"level":"high"}"#)),
+    );
+    let found = run(&dir, &[], SafetyLevel::Safe, 1 << 20);
+    assert_eq!(found[0].problems[0].kind, ProblemKind::NewerAbi);
+    assert!(
+        found[0].problems[0].message.contains("ABI 1.999"),
+        "{}",
+        found[0].problems[0].message
+    );
+    assert!(!found[0].startable());
+    assert_eq!(found[1].problems[0].kind, ProblemKind::BadManifest);
+    assert!(found[1].startable());
+}
+
+#[test]
+fn a_file_over_the_cap_is_reported_and_never_read() {
+    let dir = temp_dir("huge");
+    write(&dir.join("huge.wasm"), &vec![0u8; 4096]);
+    let found = run(&dir, &[], SafetyLevel::Safe, 1024);
+    assert_eq!(found[0].problems[0].kind, ProblemKind::TooLarge);
+    assert!(found[0].sha256.is_empty(), "not read, so not hashed");
+}
+
+#[test]
+fn what_a_single_file_mod_writes_into_its_sandbox_never_becomes_a_mod() {
+    // `a.wasm`'s sandbox is `a/`: a level-2 mod writes `a/a.wasm` and `a/evil.wasm` there.
+    let dir = temp_dir("single");
+    write(&dir.join("a.wasm"), &module(None));
+    write(&dir.join("a/a.wasm"), &module(None));
+    write(&dir.join("a/evil.wasm"), &module(None));
+    // Even when the registry does not know it yet (a sandbox made before it existed).
+    assert_eq!(ids(&run(&dir, &[], SafetyLevel::Wrapped, 1 << 20)), ["a"]);
+    // A remembered sandbox whose single-file mod was removed is still never a mod.
+    std::fs::remove_file(dir.join("a.wasm")).unwrap();
+    assert!(run(&dir, &["a"], SafetyLevel::Wrapped, 1 << 20).is_empty());
+}
+
+#[test]
+fn a_folder_mods_sandbox_is_not_its_code_folder_and_what_it_writes_is_not_a_mod() {
+    // `pack/pack.wasm` (id `pack`) gets the sandbox `pack-files/`, not its own code folder.
+    let dir = temp_dir("folder");
+    write(&dir.join("pack/pack.wasm"), &module(None));
+    write(&dir.join("pack/readme.txt"), b"hello");
+    let found = run(&dir, &[], SafetyLevel::Wrapped, 1 << 20);
+    assert_eq!(ids(&found), ["pack"]);
+    assert!(found[0].folder);
+    assert_eq!(found[0].sandbox, "pack-files");
+    assert!(found[0].path.ends_with("pack/pack.wasm"));
+    // The mod writes a module into its sandbox `pack-files/`: never listed.
+    write(&dir.join("pack-files/pack-files.wasm"), &module(None));
+    write(&dir.join("pack-files/x.wasm"), &module(None));
+    assert_eq!(
+        ids(&run(&dir, &[], SafetyLevel::Wrapped, 1 << 20)),
+        ["pack"]
+    );
+    assert_eq!(
+        ids(&run(&dir, &["pack-files"], SafetyLevel::Wrapped, 1 << 20)),
+        ["pack"]
+    );
+}
+
+#[test]
+fn a_single_file_mod_cannot_take_a_folder_mods_sandbox() {
+    let dir = temp_dir("squat");
+    write(&dir.join("pack/pack.wasm"), &module(None));
+    write(&dir.join("pack-files.wasm"), &module(None));
+    let found = run(&dir, &[], SafetyLevel::Wrapped, 1 << 20);
+    let squatter = found.iter().find(|m| m.id == "pack-files").unwrap();
+    let pack = found.iter().find(|m| m.id == "pack").unwrap();
+    assert!(pack.startable());
+    assert!(!squatter.startable(), "{:?}", squatter.problems);
+    assert_eq!(squatter.problems[0].kind, ProblemKind::Duplicate);
+}
+
+#[test]
+fn mods_sharing_an_id_are_reported_and_only_the_first_may_start() {
+    let dir = temp_dir("dup");
+    write(&dir.join("a b.wasm"), &module(None));
+    write(&dir.join("a_b.wasm"), &module(None));
+    let found = run(&dir, &[], SafetyLevel::Safe, 1 << 20);
+    assert_eq!(ids(&found), ["a_b", "a_b"]);
+    assert!(found[0].startable());
+    assert_eq!(found[1].problems[0].kind, ProblemKind::Duplicate);
+}
+
+#[test]
+fn symlinks_are_reported_and_not_followed() {
+    let dir = temp_dir("links");
+    let outside = temp_dir("outside");
+    write(&outside.join("secret.wasm"), &module(None));
+    std::os::unix::fs::symlink(outside.join("secret.wasm"), dir.join("link.wasm")).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("linked")).unwrap();
+    write(&dir.join("inner/inner.wasm"), &module(None));
+    std::fs::remove_file(dir.join("inner/inner.wasm")).unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.wasm"), dir.join("inner/inner.wasm")).unwrap();
+    let found = run(&dir, &[], SafetyLevel::Safe, 1 << 20);
+    assert_eq!(found.len(), 3, "{found:?}");
+    for m in &found {
+        assert_eq!(m.problems[0].kind, ProblemKind::Link, "{m:?}");
+        assert!(m.sha256.is_empty(), "a link is never read: {m:?}");
+    }
+}
+
+#[test]
+fn a_folder_with_several_modules_and_none_named_after_it_is_ambiguous() {
+    let dir = temp_dir("ambiguous");
+    write(&dir.join("kit/one.wasm"), &module(None));
+    write(&dir.join("kit/two.wasm"), &module(None));
+    write(&dir.join("solo/solo.wasm"), &module(None));
+    write(&dir.join("solo/extra.wasm"), &module(None));
+    write(&dir.join("data/readme.txt"), b"no module");
+    write(&dir.join(".hidden.wasm"), &module(None));
+    let found = run(&dir, &[], SafetyLevel::Safe, 1 << 20);
+    assert_eq!(ids(&found), ["kit", "solo"]);
+    assert_eq!(found[0].problems[0].kind, ProblemKind::Ambiguous);
+    assert!(
+        found[0].problems[0].message.contains("no `kit.wasm`"),
+        "{}",
+        found[0].problems[0].message
+    );
+    assert!(found[1].startable() && found[1].path.ends_with("solo/solo.wasm"));
+}

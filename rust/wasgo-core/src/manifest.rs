@@ -1,0 +1,457 @@
+//! A mod's manifest: what it says about itself, read from the module's bytes without running
+//! any of its code.
+//!
+//! The manifest is a custom section named `wasgo.manifest` ([`MANIFEST_SECTION`]) holding a
+//! UTF-8 JSON object, at most [`MAX_MANIFEST_BYTES`] long. Every field is optional:
+//!
+//! | field | type | rule |
+//! |---|---|---|
+//! | `id` | string | 1–100 of `[A-Za-z0-9_-]`; informational (the sandbox and grants use the id the game gives, never this one) |
+//! | `name` | string | 1–100 characters, no control characters |
+//! | `version` | string | 1–32 characters, no control characters or spaces |
+//! | `authors` | array of strings | at most 16, each 1–100 characters |
+//! | `description` | string | at most 2000 characters (newlines allowed) |
+//! | `homepage` | string | an `http://` or `https://` URL, at most 500 characters, no spaces |
+//! | `level` | integer | the safety level the mod asks for: 1, 2 or 3 |
+//! | `permissions` | array of strings | the permission kinds it asks for (`files`, `network`), no repeats |
+//! | `abi` | string | the WasGo ABI it targets, `"MAJOR.MINOR"` (or `"MAJOR"`) |
+//!
+//! **Unknown fields are ignored** (a manifest written for a newer WasGo still reads), and their
+//! names are kept in [`Manifest::ignored`] so a tool can point at a typo. A field of the wrong
+//! type or out of its rule makes the whole manifest malformed: [`ManifestError`] names the field
+//! and says what it must be. A malformed manifest never stops a module from loading; it is
+//! reported and the module has no manifest.
+//!
+//! The section is found by walking the module's sections ([`find_custom_section`]) without
+//! parsing anything else; a module with two `wasgo.manifest` sections is malformed. The ABI the
+//! manifest names is checked before compiling ([`check_abi`]): a mod that targets a newer ABI
+//! than [`ABI_VERSION`] is refused with both versions named, since it may call what this host
+//! does not have.
+
+use crate::permissions::Permission;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::fmt;
+use wasgo_catalog::{AbiVersion, SafetyLevel, ABI_VERSION, MANIFEST_SECTION, MAX_MANIFEST_BYTES};
+
+/// A parsed, valid manifest (see the module essay for the fields' rules).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifest {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub authors: Vec<String>,
+    pub description: Option<String>,
+    pub homepage: Option<String>,
+    /// The safety level the mod asks for.
+    pub level: Option<SafetyLevel>,
+    /// The permission kinds it asks for, in the manifest's order.
+    pub permissions: Vec<Permission>,
+    /// The ABI it targets.
+    pub abi: Option<AbiVersion>,
+    /// Names of fields WasGo does not know (ignored).
+    pub ignored: Vec<String>,
+}
+
+/// Why a manifest is malformed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestError {
+    /// The field at fault, or `None` for the section as a whole.
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(
+                f,
+                "malformed `{MANIFEST_SECTION}` section: `{field}` {}",
+                self.reason
+            ),
+            None => write!(f, "malformed `{MANIFEST_SECTION}` section: {}", self.reason),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+fn whole(reason: impl Into<String>) -> ManifestError {
+    ManifestError {
+        field: None,
+        reason: reason.into(),
+    }
+}
+
+fn field(name: &str, reason: impl Into<String>) -> ManifestError {
+    ManifestError {
+        field: Some(name.into()),
+        reason: reason.into(),
+    }
+}
+
+/// Why a module's bytes could not be walked for custom sections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionError(pub String);
+
+impl fmt::Display for SectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Reads an unsigned LEB128 `u32` at `*at`, moving `*at` past it.
+fn leb_u32(bytes: &[u8], at: &mut usize) -> Result<u32, SectionError> {
+    let mut value: u64 = 0;
+    for i in 0..5 {
+        let b = *bytes
+            .get(*at)
+            .ok_or_else(|| SectionError("the module ends inside a section header".into()))?;
+        *at += 1;
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return u32::try_from(value)
+                .map_err(|_| SectionError("a section size is over 4 GiB".into()));
+        }
+    }
+    Err(SectionError(
+        "a section size is not a valid LEB128 number".into(),
+    ))
+}
+
+/// The contents of every custom section named `name` in a binary module, in order. Only the
+/// section headers are read; a section whose size runs past the end is an error.
+///
+/// # Errors
+/// The bytes are not a binary module (no `\0asm` version 1 header) or a section header is cut.
+pub fn find_custom_sections<'a>(
+    bytes: &'a [u8],
+    name: &str,
+) -> Result<Vec<&'a [u8]>, SectionError> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(SectionError("not a binary WebAssembly module".into()));
+    }
+    let mut found = Vec::new();
+    let mut at = 8;
+    while at < bytes.len() {
+        let id = bytes[at];
+        at += 1;
+        let size = leb_u32(bytes, &mut at)? as usize;
+        let end = at
+            .checked_add(size)
+            .filter(|&e| e <= bytes.len())
+            .ok_or_else(|| SectionError("a section runs past the end of the module".into()))?;
+        if id == 0 {
+            let mut inner = at;
+            let name_len = leb_u32(&bytes[..end], &mut inner)? as usize;
+            let name_end = inner
+                .checked_add(name_len)
+                .filter(|&e| e <= end)
+                .ok_or_else(|| {
+                    SectionError("a custom section's name runs past the section".into())
+                })?;
+            if &bytes[inner..name_end] == name.as_bytes() {
+                found.push(&bytes[name_end..end]);
+            }
+        }
+        at = end;
+    }
+    Ok(found)
+}
+
+/// The one custom section named `name`, if any.
+///
+/// # Errors
+/// The bytes cannot be walked (see [`find_custom_sections`]), or the section appears twice.
+pub fn find_custom_section<'a>(
+    bytes: &'a [u8],
+    name: &str,
+) -> Result<Option<&'a [u8]>, SectionError> {
+    let found = find_custom_sections(bytes, name)?;
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(Some(found[0])),
+        n => Err(SectionError(format!(
+            "the module has {n} `{name}` sections; keep one"
+        ))),
+    }
+}
+
+/// The manifest of a module's bytes: `Ok(None)` when it has none, an error when the section is
+/// malformed. WAT text is converted first (a `(@custom "wasgo.manifest" "...")` annotation);
+/// bytes that are neither give `Ok(None)` (compiling reports them).
+pub fn manifest_of_module(bytes: &[u8]) -> Result<Option<Manifest>, ManifestError> {
+    let binary;
+    let bytes = if bytes.starts_with(b"\0asm") {
+        bytes
+    } else {
+        match wat::parse_bytes(bytes) {
+            Ok(b) => {
+                binary = b.into_owned();
+                &binary[..]
+            }
+            Err(_) => return Ok(None),
+        }
+    };
+    let section = match find_custom_section(bytes, MANIFEST_SECTION) {
+        Ok(Some(s)) => s,
+        Ok(None) => return Ok(None),
+        Err(SectionError(reason)) if reason.contains("sections; keep one") => {
+            return Err(whole(reason))
+        }
+        // A module whose sections cannot be walked does not compile either; compiling says why.
+        Err(_) => return Ok(None),
+    };
+    parse(section).map(Some)
+}
+
+/// Parses the contents of a `wasgo.manifest` section.
+///
+/// # Errors
+/// Over [`MAX_MANIFEST_BYTES`], not UTF-8 JSON, not an object, or a field breaking its rule.
+pub fn parse(section: &[u8]) -> Result<Manifest, ManifestError> {
+    if section.len() > MAX_MANIFEST_BYTES {
+        return Err(whole(format!(
+            "it is {} bytes, over the limit of {MAX_MANIFEST_BYTES}; keep the manifest small and put long texts elsewhere",
+            section.len()
+        )));
+    }
+    let text = std::str::from_utf8(section)
+        .map_err(|_| whole("it is not UTF-8 text; write the manifest as a JSON object"))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        whole(format!(
+            "it is not valid JSON ({e}); write a JSON object such as {{\"name\": \"My mod\"}}"
+        ))
+    })?;
+    let Value::Object(map) = value else {
+        return Err(whole(
+            "it is not a JSON object; write the fields inside `{ ... }`",
+        ));
+    };
+    let mut m = Manifest::default();
+    for (key, value) in &map {
+        match key.as_str() {
+            "id" => {
+                let id = text_field("id", value, 100, Allowed::Line)?;
+                if !id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    return Err(field("id", "may hold only letters, digits, `-` and `_`"));
+                }
+                m.id = Some(id);
+            }
+            "name" => m.name = Some(text_field("name", value, 100, Allowed::Line)?),
+            "version" => m.version = Some(text_field("version", value, 32, Allowed::Word)?),
+            "description" => {
+                let d = text_field("description", value, 2000, Allowed::Text)?;
+                m.description = Some(d);
+            }
+            "homepage" => {
+                let url = text_field("homepage", value, 500, Allowed::Word)?;
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(field("homepage", "must be an `http://` or `https://` URL"));
+                }
+                m.homepage = Some(url);
+            }
+            "authors" => {
+                let Value::Array(items) = value else {
+                    return Err(field("authors", "must be an array of strings"));
+                };
+                if items.len() > 16 {
+                    return Err(field(
+                        "authors",
+                        format!("has {} entries; at most 16", items.len()),
+                    ));
+                }
+                for item in items {
+                    m.authors
+                        .push(text_field("authors", item, 100, Allowed::Line)?);
+                }
+            }
+            "level" => {
+                let level = value
+                    .as_i64()
+                    .and_then(SafetyLevel::from_number)
+                    .ok_or_else(|| field("level", format!("is {value}; it must be 1, 2 or 3 (the safety level the mod asks for)")))?;
+                m.level = Some(level);
+            }
+            "permissions" => {
+                let Value::Array(items) = value else {
+                    return Err(field(
+                        "permissions",
+                        format!(
+                            "must be an array of permission kinds ({})",
+                            Permission::names()
+                        ),
+                    ));
+                };
+                let mut seen = BTreeSet::new();
+                for item in items {
+                    let kind = item.as_str().and_then(Permission::parse).ok_or_else(|| {
+                        field(
+                            "permissions",
+                            format!(
+                                "holds {item}, which is not a permission kind ({})",
+                                Permission::names()
+                            ),
+                        )
+                    })?;
+                    if !seen.insert(kind) {
+                        return Err(field("permissions", format!("names `{kind}` twice")));
+                    }
+                    m.permissions.push(kind);
+                }
+            }
+            "abi" => {
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| field("abi", "must be a string such as \"1.0\""))?;
+                let abi = AbiVersion::parse(text).ok_or_else(|| {
+                    field("abi", format!("is \"{text}\"; write the WasGo ABI version as \"MAJOR.MINOR\", e.g. \"{ABI_VERSION}\""))
+                })?;
+                m.abi = Some(abi);
+            }
+            other => m.ignored.push(other.to_string()),
+        }
+    }
+    Ok(m)
+}
+
+/// What a text field may contain.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Allowed {
+    /// No spaces or control characters.
+    Word,
+    /// No control characters.
+    Line,
+    /// No control characters but newlines and tabs.
+    Text,
+}
+
+fn text_field(
+    name: &str,
+    value: &Value,
+    max_chars: usize,
+    allowed: Allowed,
+) -> Result<String, ManifestError> {
+    let Value::String(s) = value else {
+        return Err(field(name, format!("must be a string, not {value}")));
+    };
+    let count = s.chars().count();
+    if count == 0 {
+        return Err(field(name, "is empty; leave the field out instead"));
+    }
+    if count > max_chars {
+        return Err(field(
+            name,
+            format!("is {count} characters long; at most {max_chars}"),
+        ));
+    }
+    let bad = s.chars().find(|&c| match allowed {
+        Allowed::Word => c.is_control() || c.is_whitespace(),
+        Allowed::Line => c.is_control(),
+        Allowed::Text => c.is_control() && c != '\n' && c != '\t',
+    });
+    if let Some(c) = bad {
+        return Err(field(
+            name,
+            format!("holds the character {c:?}, which is not allowed there"),
+        ));
+    }
+    Ok(s.clone())
+}
+
+/// Why a module cannot run on this host's ABI, before it is compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbiMismatch {
+    pub target: AbiVersion,
+    pub host: AbiVersion,
+}
+
+impl fmt::Display for AbiMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.target.major == self.host.major {
+            write!(
+                f,
+                "was built for WasGo ABI {}, newer than this game's ABI {}: it may use functions this WasGo does not have; update the game's WasGo or rebuild the mod against ABI {}",
+                self.target, self.host, self.host
+            )
+        } else {
+            write!(
+                f,
+                "was built for WasGo ABI {}, but this game's WasGo speaks ABI {} (a different major version); rebuild the mod against ABI {}",
+                self.target, self.host, self.host
+            )
+        }
+    }
+}
+
+/// Whether a mod whose manifest targets `target` runs on this host's [`ABI_VERSION`].
+///
+/// # Errors
+/// [`AbiMismatch`] naming both versions when it does not.
+pub fn check_abi(target: AbiVersion) -> Result<(), AbiMismatch> {
+    check_abi_against(target, ABI_VERSION)
+}
+
+/// Whether the module in `bytes` runs on this host's ABI, by its manifest's `abi` (a module
+/// without a manifest, without `abi`, or with a malformed manifest is not refused here).
+///
+/// # Errors
+/// [`AbiMismatch`] when the manifest targets an ABI this host does not run.
+pub fn abi_of_module(bytes: &[u8]) -> Result<(), AbiMismatch> {
+    match manifest_of_module(bytes) {
+        Ok(Some(Manifest { abi: Some(abi), .. })) => check_abi(abi),
+        _ => Ok(()),
+    }
+}
+
+/// [`check_abi`] against any host version (for tests of the rule).
+pub fn check_abi_against(target: AbiVersion, host: AbiVersion) -> Result<(), AbiMismatch> {
+    if host.runs(target) {
+        Ok(())
+    } else {
+        Err(AbiMismatch { target, host })
+    }
+}
+
+/// What a manifest asks for that a game running mods at `level` never gives: a level above it,
+/// or permission kinds no level at or below it grants (every kind needs level 2). One message
+/// per problem, each naming the field and the game's level.
+pub fn claims_above(manifest: &Manifest, level: SafetyLevel) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(asked) = manifest.level {
+        if asked > level {
+            out.push(format!(
+                "its manifest asks for safety level {} ({}), but the game runs it at level {} ({}); it starts at level {} and calls above it trap",
+                asked.number(),
+                asked.title(),
+                level.number(),
+                level.title(),
+                level.number()
+            ));
+        }
+    }
+    if level < SafetyLevel::Wrapped {
+        let kinds: Vec<String> = manifest
+            .permissions
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect();
+        if !kinds.is_empty() {
+            out.push(format!(
+                "its manifest asks for the permission{} {}, which no mod gets at safety level {} ({}); they need level 2",
+                if kinds.len() == 1 { "" } else { "s" },
+                kinds.join(", "),
+                level.number(),
+                level.title()
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "manifest_tests.rs"]
+mod tests;
