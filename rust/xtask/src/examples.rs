@@ -445,40 +445,7 @@ fn build_wat(_repo: &Repo, source: &Path, out: &Path) -> Result<()> {
 
 /// Whether `wasm` (a binary module) has a custom section called `name`.
 pub fn has_name_section(wasm: &[u8]) -> bool {
-    fn leb(bytes: &[u8], at: &mut usize) -> Option<usize> {
-        let mut value = 0usize;
-        for shift in (0..35).step_by(7) {
-            let byte = *bytes.get(*at)?;
-            *at += 1;
-            value |= usize::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                return Some(value);
-            }
-        }
-        None
-    }
-    if !wasm.starts_with(b"\0asm") {
-        return false;
-    }
-    let mut at = 8;
-    while at < wasm.len() {
-        let id = wasm[at];
-        at += 1;
-        let Some(size) = leb(wasm, &mut at) else {
-            return false;
-        };
-        let end = at.saturating_add(size);
-        if id == 0 {
-            let mut name_at = at;
-            if let Some(len) = leb(wasm, &mut name_at) {
-                if wasm.get(name_at..name_at + len) == Some(b"name".as_slice()) {
-                    return true;
-                }
-            }
-        }
-        at = end;
-    }
-    false
+    custom_section_count(wasm, "name") > 0
 }
 
 /// The files in `dir` ending in `.ext`, sorted.
