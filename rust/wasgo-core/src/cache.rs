@@ -343,7 +343,14 @@ impl ModuleCache {
         let dir = self.dir.as_ref()?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.engine.precompile_compatibility_hash().hash(&mut h);
-        Some(dir.join(format!("{sha}-{:016x}.cwasm", h.finish())))
+        // The compatibility hash already covers the target, but the mode is named in the file
+        // name too, so a module compiled for one mode can never be handed to the other.
+        let mode = if self.engine.is_pulley() {
+            "pulley"
+        } else {
+            "native"
+        };
+        Some(dir.join(format!("{sha}-{mode}-{:016x}.cwasm", h.finish())))
     }
 
     fn load_from_disk(&self, sha: &str) -> Option<wasmtime::Module> {

@@ -12,7 +12,8 @@
 //! `crate::` reference and fails on a cycle, printing it). Bottom to top:
 //!
 //! 1. **Foundations**: [`error`] (`WasgoError`, `TrapKind`, `HostTrap`, `KilledTrap`), [`kill`]
-//!    (the kill switch), [`limits`], [`ids`] (`InstanceKey`), [`stats`], [`abi`] (ABI types,
+//!    (the kill switch), [`limits`], [`mode`] (compiled or interpreted), [`ids`] (`InstanceKey`),
+//!    [`stats`], [`abi`] (ABI types,
 //!    `ImportKind`), [`variant`], [`permissions`] (`Permission`), [`atomic_file`], [`reach`]
 //!    (which nodes a mod may hold handles to), and the catalog and levels from `wasgo-catalog`.
 //! 2. **Services**, each testable alone: [`bridge`] (worker → main thread), [`ticker`] (the
@@ -79,6 +80,7 @@ pub mod kill;
 pub use wasgo_catalog::level;
 pub mod limits;
 pub mod linking;
+pub mod mode;
 pub mod module;
 mod object_calls;
 pub mod objects;
@@ -113,6 +115,7 @@ pub use instance::{InstanceConfig, MainKind, ModInstance, ModStatus};
 pub use level::SafetyLevel;
 pub use limits::Limits;
 pub use linking::LinkWarning;
+pub use mode::{ExecutionMode, RuntimeMode};
 pub use module::{CompiledModule, ExportInfo, ImportInfo};
 pub use objects::{AssetKind, ObjectError, ObjectHost, ObjectOp, ObjectReply};
 pub use permissions::{Permission, Permissions};

@@ -230,7 +230,9 @@ impl WasmEngine {
     /// Counters: `modules` (compiled modules in the cache), `instances` (live instances),
     /// `running` (`main`s running), `workers` (worker threads alive), `traps`, `kills`,
     /// `cache_hits`, `live_scripts` (the `WasmScript` nodes the frame driver visits each frame:
-    /// those with a live instance; a freed node or an ended mod leaves at once).
+    /// those with a live instance; a freed node or an ended mod leaves at once), and `mode`
+    /// (`"compiled"` or `"interpreter"`: how mods' code runs, chosen by `wasgo/runtime/mode` when
+    /// the extension started).
     #[func]
     fn get_stats(&self) -> VarDictionary {
         let Some(runtime) = runtime() else {
@@ -246,6 +248,7 @@ impl WasmEngine {
             "kills" => s.kills as i64,
             "cache_hits" => s.cache_hits as i64,
             "live_scripts" => live::count() as i64,
+            "mode" => runtime.execution_mode().name(),
         }
     }
 

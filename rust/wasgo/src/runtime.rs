@@ -35,6 +35,7 @@ pub fn start_runtime() -> Result<(), WasgoError> {
         max_module_bytes,
         compile_timeout,
         cache_dir: (!cache_dir.is_empty()).then(|| settings::globalize(&cache_dir).into()),
+        mode: settings::runtime_mode(),
         ..RuntimeConfig::default()
     };
     let hosts = Hosts::new(

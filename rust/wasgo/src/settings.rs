@@ -3,7 +3,7 @@
 use godot::classes::ProjectSettings;
 use godot::prelude::*;
 use godot::register::info::PropertyHint;
-use wasgo_core::{Limits, RuntimeConfig, SafetyLevel};
+use wasgo_core::{Limits, RuntimeConfig, RuntimeMode, SafetyLevel};
 
 pub const LEVEL: &str = "wasgo/safety/level";
 pub const URL_WHITELIST: &str = "wasgo/safety/url_whitelist";
@@ -39,6 +39,11 @@ pub const MODULE_MB: &str = "wasgo/limits/module_mb";
 pub const COMPILE_TIMEOUT_MS: &str = "wasgo/limits/compile_timeout_ms";
 pub const CACHE_DIR: &str = "wasgo/runtime/cache_dir";
 pub const DEBUG_INFO: &str = "wasgo/runtime/debug_info";
+/// How mods' code runs: `auto` (default: the interpreter where native code cannot run — iOS,
+/// consoles, a CPU without a Cranelift backend — compiled elsewhere), `compiled` (native code)
+/// or `interpreter` (wasmtime's Pulley interpreter). Read when the extension starts; the command
+/// line user argument `--wasgo-mode=NAME` (after `--`) overrides it for one run.
+pub const MODE: &str = "wasgo/runtime/mode";
 /// Objects (nodes and resources) one instance may own at once through `wasgo.new` and the
 /// `*_from_bytes` functions (default [`Limits::DEFAULT_MAX_OBJECTS_PER_MOD`]). Read at each
 /// creation.
@@ -279,6 +284,14 @@ pub fn register() {
         false,
     );
     add(
+        MODE,
+        RuntimeMode::Auto.name().to_variant(),
+        VariantType::STRING,
+        PropertyHint::ENUM,
+        &RuntimeMode::NAMES.join(","),
+        true,
+    );
+    add(
         DEBUG_INFO,
         false.to_variant(),
         VariantType::BOOL,
@@ -382,6 +395,23 @@ pub fn network() -> wasgo_core::NetworkConfig {
             as u64)
             << 10,
     }
+}
+
+/// The runtime mode the game asks for: `--wasgo-mode=NAME` among the command line's user
+/// arguments (`godot --path game -- --wasgo-mode=interpreter`), else `wasgo/runtime/mode`; a
+/// value naming no mode is skipped with a warning.
+pub fn runtime_mode() -> RuntimeMode {
+    let args: Vec<String> = godot::classes::Os::singleton()
+        .get_cmdline_user_args()
+        .as_slice()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    let (mode, warnings) = RuntimeMode::choose(&args, &string(MODE, RuntimeMode::Auto.name()));
+    for warning in warnings {
+        godot_warn!("WasGo: {warning}");
+    }
+    mode
 }
 
 /// Turns `res://` or `user://` paths into real file-system paths.
