@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask test` — everything a fresh machine needs to run every test: the wasm target,
 //!   Godot 4 (found or provisioned), the extension and the test mods, `cargo test`, then the
-//!   headless Godot suite, the demo, the exported game ([`export_check`]) and the templates built
+//!   headless Godot suite (twice: compiled, then interpreted), the demo (also interpreted), the
+//!   exported game ([`export_check`]) and the templates built
 //!   outside the repository ([`template_check`]). Fails on any test
 //!   failure, script error, extension load failure, leaked object or timeout; ends with
 //!   `N passed, M failed` for the Godot suite.
@@ -51,7 +52,9 @@ commands:
         editor plugin's tests in tests/editor/ when TEXT contains `editor`), then play the demo
         headless, started by Godot's own executable path like the editor's Play, and check its
         transcript, then play it again under a CPU hog on two cores, where no example mod may
-        trap (neither with --filter), then export the project as a .pck and play the arena
+        trap, and again with mods interpreted (none of the demo runs with --filter); the Godot
+        suite also runs a second time with mods interpreted (`--wasgo-mode=interpreter`, less
+        test_soak); then export the project as a .pck and play the arena
         from it with the library beside the executable (without --filter, or when TEXT
         contains `export`), and copy each Rust and C example with its SDK folder outside the
         repository and build it there with its README command (without --filter, or when
