@@ -198,22 +198,20 @@ fn parse(args: &[String]) -> Result<Task> {
                 filter,
             })
         }
-        "run" => match rest {
-            flags => {
-                let (mut windowed, mut interpreter) = (false, false);
-                for flag in flags {
-                    match flag.as_str() {
-                        "--windowed" => windowed = true,
-                        "--interpreter" => interpreter = true,
-                        other => return Err(bad(other)),
-                    }
+        "run" => {
+            let (mut windowed, mut interpreter) = (false, false);
+            for flag in rest {
+                match flag.as_str() {
+                    "--windowed" => windowed = true,
+                    "--interpreter" => interpreter = true,
+                    other => return Err(bad(other)),
                 }
-                Ok(Task::Run {
-                    windowed,
-                    interpreter,
-                })
             }
-        },
+            Ok(Task::Run {
+                windowed,
+                interpreter,
+            })
+        }
         "mods" if rest.is_empty() => Ok(Task::Mods),
         "toolchains" if rest.is_empty() => Ok(Task::Toolchains),
         "bench" if rest.is_empty() => Ok(Task::Bench),
