@@ -1,6 +1,6 @@
 ## Headless test runner for WasGo.
 ##
-##   godot --headless --path godot_project -s res://tests/run_tests.gd [-- --filter=TEXT] [--dir=res://tests/DIR/]
+##   godot --headless --path godot_project -s res://tests/run_tests.gd [-- --filter=TEXT] [--dir=res://tests/DIR/] [--skip=test_a,test_b]
 ##
 ## Runs every `test_*` method of every `res://tests/test_*.gd` (files and methods in name order,
 ## a fresh instance per test, each awaited with a time limit), prints `PASS file::test` or
@@ -9,6 +9,8 @@
 ## and also fails on script errors, extension load errors and leaked objects anywhere in the log.
 ## `--dir` runs the tests of another folder: `cargo xtask test` runs `res://tests/after_restart/`
 ## in a second Godot process, after this suite, for what must survive a restart of the game.
+## `--skip` leaves out the named files (comma-separated, without `.gd`): the interpreter pass
+## (`--wasgo-mode=interpreter`) skips the files that only repeat the same paths at scale.
 extends SceneTree
 
 const DEFAULT_TEST_DIR := "res://tests/"
@@ -53,8 +55,9 @@ func _user_arg(prefix: String, default: String) -> String:
 func _test_files() -> PackedStringArray:
 	var found: PackedStringArray = []
 	var test_dir := _user_arg("--dir=", DEFAULT_TEST_DIR)
+	var skipped := _user_arg("--skip=", "").split(",", false)
 	for file in DirAccess.get_files_at(test_dir):
-		if file.begins_with("test_") and file.ends_with(".gd"):
+		if file.begins_with("test_") and file.ends_with(".gd") and not skipped.has(file.get_basename()):
 			found.append(test_dir.path_join(file))
 	found.sort()
 	return found

@@ -37,6 +37,17 @@ func test_stats_have_the_contract_keys() -> void:
 		expect(stats.has(key), "get_stats() has no `%s` key: %s" % [key, stats])
 
 
+## `cargo xtask test` runs this suite twice: as the game starts by default (`auto`, which
+## compiles on this machine) and with `-- --wasgo-mode=interpreter` (the interpreter pass). The
+## mode the engine reports must be the one the run asked for.
+func test_stats_report_the_runtime_mode_the_run_asked_for() -> void:
+	var expected := "compiled"
+	if OS.get_cmdline_user_args().has("--wasgo-mode=interpreter"):
+		expected = "interpreter"
+	expect_eq(WasmEngine.get_stats().get("mode"), expected, "get_stats()[\"mode\"]")
+	expect_eq(ProjectSettings.get_setting("wasgo/runtime/mode"), "auto", "wasgo/runtime/mode default")
+
+
 func test_load_module_reads_res_paths_and_caches_by_content() -> void:
 	var hits_before: int = WasmEngine.get_stats()["cache_hits"]
 	var first: WasmModule = WasmEngine.load_module(MODS + "hello.wasm")

@@ -449,11 +449,18 @@ impl ModuleCache {
         self.len() == 0
     }
 
-    /// `<dir>/<sha>-<first 8 bytes of the compatibility hash>.cwasm`.
+    /// `<dir>/<sha>-<native or pulley>-<first 8 bytes of the compatibility hash>.cwasm`.
     fn cache_path(&self, sha: &str) -> Option<PathBuf> {
         let (dir, _) = self.disk.as_ref()?;
         let compat = self.facts.compatibility_hash();
-        Some(dir.join(format!("{sha}-{}.cwasm", hex(&compat[..8]))))
+        // The compatibility hash already covers the target, but the mode is named in the file
+        // name too, so a module compiled for one mode can never be handed to the other.
+        let mode = if self.engine.is_pulley() {
+            "pulley"
+        } else {
+            "native"
+        };
+        Some(dir.join(format!("{sha}-{mode}-{}.cwasm", hex(&compat[..8]))))
     }
 
     /// The cached module of `sha`, if its file exists and authenticates. A file that is refused

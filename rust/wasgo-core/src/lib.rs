@@ -12,7 +12,7 @@
 //! `crate::` reference and fails on a cycle, printing it). Bottom to top:
 //!
 //! 1. **Foundations**: [`error`] (`WasgoError`, `TrapKind`, `HostTrap`, `KilledTrap`), [`kill`]
-//!    (the kill switch), [`limits`], [`ids`] (`InstanceKey`), [`stats`], [`abi`] (ABI types,
+//!    (the kill switch), [`limits`], [`mode`] (compiled or interpreted), [`ids`] (`InstanceKey`), [`stats`], [`abi`] (ABI types,
 //!    `ImportKind`), [`variant`], [`permissions`] (`Permission`), [`manifest`] (a mod's
 //!    `wasgo.manifest` section and the ABI rule), [`atomic_file`], [`artifact`] (the
 //!    authenticated frame of precompiled modules, HMAC-SHA256), [`reach`]
@@ -91,6 +91,7 @@ pub mod limits;
 pub mod linking;
 pub mod manifest;
 pub mod mod_list;
+pub mod mode;
 pub mod module;
 mod object_calls;
 pub mod objects;
@@ -128,6 +129,7 @@ pub use instance::{InstanceConfig, MainKind, ModInstance, ModStatus};
 pub use level::SafetyLevel;
 pub use limits::Limits;
 pub use linking::LinkWarning;
+pub use mode::{ExecutionMode, RuntimeMode};
 pub use module::{CompiledModule, ExportInfo, ImportInfo};
 pub use objects::{AssetKind, ObjectError, ObjectHost, ObjectOp, ObjectReply};
 pub use permissions::{Permission, Permissions};

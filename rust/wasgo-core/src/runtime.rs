@@ -10,6 +10,7 @@ use crate::game::GameFunctions;
 use crate::hosts::Hosts;
 use crate::ids::InstanceKey;
 use crate::instance::{InstanceConfig, ModInstance};
+use crate::mode::{ExecutionMode, RuntimeMode};
 use crate::module::CompiledModule;
 use crate::stats::Stats;
 use crate::ticker::EpochTicker;
@@ -41,6 +42,9 @@ pub struct RuntimeConfig {
     /// Compiled modules nobody uses that the cache keeps (the most recent ones; default
     /// [`ModuleCache::DEFAULT_MAX_UNUSED`]).
     pub max_unused_modules: usize,
+    /// Compiled or interpreted execution (`wasgo/runtime/mode`, default [`RuntimeMode::Auto`]:
+    /// the interpreter only where native code cannot run; see [`mode`](crate::mode)).
+    pub mode: RuntimeMode,
 }
 
 impl RuntimeConfig {
@@ -59,6 +63,7 @@ impl Default for RuntimeConfig {
             max_module_bytes: RuntimeConfig::DEFAULT_MODULE_MB << 20,
             compile_timeout: Duration::from_millis(RuntimeConfig::DEFAULT_COMPILE_TIMEOUT_MS),
             max_unused_modules: ModuleCache::DEFAULT_MAX_UNUSED,
+            mode: RuntimeMode::Auto,
         }
     }
 }
@@ -98,6 +103,8 @@ pub struct Runtime {
     /// `RuntimeConfig::compile_timeout` in ms, changeable with [`Runtime::set_compile_limits`].
     compile_timeout_ms: AtomicU64,
     next_key: AtomicU64,
+    /// How this engine runs mods, resolved from `RuntimeConfig::mode` at start.
+    mode: ExecutionMode,
 }
 
 impl Runtime {
@@ -105,9 +112,18 @@ impl Runtime {
     /// is the main thread of their bridge.
     ///
     /// # Errors
-    /// [`WasgoError::Host`] if the engine cannot be configured or the ticker thread cannot start.
+    /// [`WasgoError::Host`] if the engine cannot be configured (e.g. [`RuntimeMode::Compiled`]
+    /// on a build without a native backend) or the ticker thread cannot start.
     pub fn new(config: RuntimeConfig, hosts: Hosts) -> Result<Arc<Runtime>, WasgoError> {
+        let mode = config.mode.resolve();
         let mut c = wasmtime::Config::new();
+        if let Some(target) = mode.target() {
+            c.target(target).map_err(|e| {
+                WasgoError::Host(format!(
+                    "cannot select the interpreter target `{target}`: {e:#}"
+                ))
+            })?;
+        }
         c.epoch_interruption(true);
         c.debug_info(config.debug_info);
         c.wasm_backtrace_details(if config.debug_info {
@@ -117,8 +133,12 @@ impl Runtime {
         });
         #[cfg(feature = "compiler")]
         c.cranelift_opt_level(wasmtime::OptLevel::Speed);
-        let engine = wasmtime::Engine::new(&c)
-            .map_err(|e| WasgoError::Host(format!("cannot start the wasm engine: {e:#}")))?;
+        let engine = wasmtime::Engine::new(&c).map_err(|e| {
+            WasgoError::Host(format!(
+                "cannot start the wasm engine in {mode} mode: {e:#} (set `wasgo/runtime/mode` to \
+                 `auto` to use the interpreter where native code cannot run)"
+            ))
+        })?;
         let ticker = EpochTicker::start(engine.clone())
             .map_err(|e| WasgoError::Host(format!("cannot start the epoch ticker thread: {e}")))?;
         let facts = crate::precompiled::EngineFacts {
@@ -146,7 +166,13 @@ impl Runtime {
             max_module_bytes: AtomicUsize::new(config.max_module_bytes),
             compile_timeout_ms: AtomicU64::new(config.compile_timeout.as_millis() as u64),
             next_key: AtomicU64::new(1),
+            mode,
         }))
+    }
+
+    /// How this engine runs mods: compiled to native code or interpreted (fixed at start).
+    pub fn execution_mode(&self) -> ExecutionMode {
+        self.mode
     }
 
     pub fn engine(&self) -> &wasmtime::Engine {

@@ -303,7 +303,9 @@ impl WasmEngine {
     /// `cache_rejects` (disk cache files that failed authentication and were deleted and
     /// recompiled), `compiler` (whether this build can compile: false in a library built without
     /// the `compiler` feature), `live_scripts` (the `WasmScript` nodes the frame driver visits
-    /// each frame: those with a live instance; a freed node or an ended mod leaves at once).
+    /// each frame: those with a live instance; a freed node or an ended mod leaves at once), and `mode`
+    /// (`"compiled"` or `"interpreter"`: how mods' code runs, chosen by `wasgo/runtime/mode` when
+    /// the extension started).
     #[func]
     fn get_stats(&self) -> VarDictionary {
         let Some(runtime) = runtime() else {
@@ -323,6 +325,7 @@ impl WasmEngine {
             "cache_rejects" => s.cache_rejects as i64,
             "compiler" => cfg!(feature = "compiler"),
             "live_scripts" => live::count() as i64,
+            "mode" => runtime.execution_mode().name(),
         }
     }
 

@@ -41,6 +41,7 @@ pub fn start_runtime() -> Result<(), WasgoError> {
         cache_dir: (!cache_dir.is_empty()).then(|| settings::globalize(&cache_dir).into()),
         // The install's key for the disk cache, kept apart from the cache files it authenticates.
         cache_key_file: Some(settings::globalize(CACHE_KEY_FILE).into()),
+        mode: settings::runtime_mode(),
         ..RuntimeConfig::default()
     };
     let hosts = Hosts::new(

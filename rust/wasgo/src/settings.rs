@@ -3,7 +3,7 @@
 use godot::classes::ProjectSettings;
 use godot::prelude::*;
 use godot::register::info::PropertyHint;
-use wasgo_core::{Limits, RuntimeConfig, SafetyLevel};
+use wasgo_core::{Limits, RuntimeConfig, RuntimeMode, SafetyLevel};
 
 pub const LEVEL: &str = "wasgo/safety/level";
 pub const URL_WHITELIST: &str = "wasgo/safety/url_whitelist";
@@ -48,6 +48,11 @@ pub const DEBUG_INFO: &str = "wasgo/runtime/debug_info";
 /// artifacts under it and `WasmEngine.load_precompiled` (and a `.cwasm` beside a `res://` `.wasm`)
 /// loads only artifacts it authenticates. Empty by default: no artifact loads. Read at each call.
 pub const PRECOMPILE_KEY: &str = "wasgo/runtime/precompile_key";
+/// How mods' code runs: `auto` (default: the interpreter where native code cannot run — iOS,
+/// consoles, a CPU without a Cranelift backend — compiled elsewhere), `compiled` (native code)
+/// or `interpreter` (wasmtime's Pulley interpreter). Read when the extension starts; the command
+/// line user argument `--wasgo-mode=NAME` (after `--`) overrides it for one run.
+pub const MODE: &str = "wasgo/runtime/mode";
 /// Objects (nodes and resources) one instance may own at once through `wasgo.new` and the
 /// `*_from_bytes` functions (default [`Limits::DEFAULT_MAX_OBJECTS_PER_MOD`]). Read at each
 /// creation.
@@ -296,6 +301,14 @@ pub fn register() {
         false,
     );
     add(
+        MODE,
+        RuntimeMode::Auto.name().to_variant(),
+        VariantType::STRING,
+        PropertyHint::ENUM,
+        &RuntimeMode::NAMES.join(","),
+        true,
+    );
+    add(
         DEBUG_INFO,
         false.to_variant(),
         VariantType::BOOL,
@@ -407,6 +420,23 @@ pub fn network() -> wasgo_core::NetworkConfig {
             as u64)
             << 10,
     }
+}
+
+/// The runtime mode the game asks for: `--wasgo-mode=NAME` among the command line's user
+/// arguments (`godot --path game -- --wasgo-mode=interpreter`), else `wasgo/runtime/mode`; a
+/// value naming no mode is skipped with a warning.
+pub fn runtime_mode() -> RuntimeMode {
+    let args: Vec<String> = godot::classes::Os::singleton()
+        .get_cmdline_user_args()
+        .as_slice()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    let (mode, warnings) = RuntimeMode::choose(&args, &string(MODE, RuntimeMode::Auto.name()));
+    for warning in warnings {
+        godot_warn!("WasGo: {warning}");
+    }
+    mode
 }
 
 /// Turns `res://` or `user://` paths into real file-system paths.

@@ -105,6 +105,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "The key (hex, at least 16 bytes) that authenticates the game's precompiled modules (.cwasm): WasmEngine.precompile signs with it and load_precompiled and the .cwasm beside a res:// .wasm are accepted only under it. Empty: the export plugin generates one when it precompiles. It stops tampered or swapped artifacts, not players reading it.",
     ),
     (
+        MODE,
+        "How mods' code runs: auto (the interpreter where native code cannot run, such as iOS and consoles; compiled elsewhere), compiled (Cranelift native code) or interpreter (wasmtime's Pulley interpreter: same limits and API, several times slower). Read when the extension starts; the user argument --wasgo-mode=NAME after -- overrides it for one run.",
+    ),
+    (
         DEBUG_INFO,
         "Compile mods with DWARF debug info: trap backtraces show source file:line for mods built with debug info, and gdb or lldb can step through mod code. Read when the extension starts; slower compiles.",
     ),

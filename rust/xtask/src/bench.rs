@@ -1,7 +1,11 @@
 //! `cargo xtask bench`: the speed benchmarks, measured side by side in one release run.
+//!
+//! The runtime mode is fixed when the engine starts, so the compiled/interpreter comparison
+//! plays `bench/bench_modes.gd` twice in the same run, once per mode (the interpreter one with
+//! `--wasgo-mode=interpreter`), and prints both modes' figures with their ratio.
 
 use crate::cargo_steps::{self, Profile};
-use crate::godot_run::{run_godot, FATAL_PATTERNS};
+use crate::godot_run::{run_godot, GodotRun, FATAL_PATTERNS, INTERPRETER_ARG};
 use crate::{godot, mods, Failure, Repo, Result};
 use std::time::Duration;
 
@@ -13,6 +17,9 @@ const BENCHES: &[&str] = &[
     "res://bench/bench_frame.gd",
 ];
 
+/// The compute kernels and the property benchmark, played once per runtime mode.
+const MODES_BENCH: &str = "res://bench/bench_modes.gd";
+
 pub fn run(repo: &Repo) -> Result<()> {
     cargo_steps::ensure_wasm_target()?;
     let godot = godot::locate_or_provision(repo)?;
@@ -22,23 +29,152 @@ pub fn run(repo: &Repo) -> Result<()> {
     let project = repo.project();
     let project = project.to_string_lossy();
     for script in BENCHES {
-        let run = run_godot(
-            &godot,
-            &["--headless", "--path", &project, "-s", script],
-            Duration::from_secs(600),
-            true,
-        )?;
-        let mut problems: Vec<String> = run.exit_problem().into_iter().collect();
-        problems.extend(run.lines_matching(FATAL_PATTERNS));
-        if !problems.is_empty() {
+        play(&godot, &project, script, &[])?;
+    }
+    let compiled = play(&godot, &project, MODES_BENCH, &[])?;
+    let interpreted = play(&godot, &project, MODES_BENCH, &["--", INTERPRETER_ARG])?;
+    print_modes(&mode_figures(&compiled), &mode_figures(&interpreted))
+}
+
+/// Plays one benchmark script; fails on a bad exit or a fatal output line.
+fn play(godot: &std::path::Path, project: &str, script: &str, extra: &[&str]) -> Result<GodotRun> {
+    let mut args = vec!["--headless", "--path", project, "-s", script];
+    args.extend_from_slice(extra);
+    let run = run_godot(godot, &args, Duration::from_secs(600), true)?;
+    let mut problems: Vec<String> = run.exit_problem().into_iter().collect();
+    problems.extend(run.lines_matching(FATAL_PATTERNS));
+    if !problems.is_empty() {
+        return Err(Failure::new(
+            format!(
+                "the benchmark `{script}` failed:\n  - {}",
+                problems.join("\n  - ")
+            ),
+            "read Godot's output above",
+        ));
+    }
+    Ok(run)
+}
+
+/// One `bench-mode <mode> <name> <time> <unit> <result>` line of `bench_modes.gd`.
+#[derive(Debug, PartialEq)]
+struct ModeFigure {
+    mode: String,
+    name: String,
+    time: f64,
+    unit: String,
+    result: String,
+}
+
+fn mode_figures(run: &GodotRun) -> Vec<ModeFigure> {
+    run.lines
+        .iter()
+        .filter_map(|l| parse_mode_line(l))
+        .collect()
+}
+
+fn parse_mode_line(line: &str) -> Option<ModeFigure> {
+    let mut words = line.strip_prefix("bench-mode ")?.split_whitespace();
+    let figure = ModeFigure {
+        mode: words.next()?.to_string(),
+        name: words.next()?.to_string(),
+        time: words.next()?.parse().ok()?,
+        unit: words.next()?.to_string(),
+        result: words.next()?.to_string(),
+    };
+    words.next().is_none().then_some(figure)
+}
+
+/// Prints the two runs side by side with the interpreter/compiled ratio; fails when a run did
+/// not run in the mode it was meant to, a figure is missing, or the modes computed different
+/// results.
+fn print_modes(compiled: &[ModeFigure], interpreted: &[ModeFigure]) -> Result<()> {
+    let wrong_mode = compiled
+        .iter()
+        .find(|f| f.mode != "compiled")
+        .or_else(|| interpreted.iter().find(|f| f.mode != "interpreter"));
+    if let Some(f) = wrong_mode {
+        return Err(Failure::new(
+            format!(
+                "`{MODES_BENCH}` measured `{}` in {} mode, not the mode its run asked for",
+                f.name, f.mode
+            ),
+            "check `wasgo/runtime/mode` in project.godot (the benchmark needs `auto`)",
+        ));
+    }
+    if compiled.is_empty() || compiled.len() != interpreted.len() {
+        return Err(Failure::new(
+            format!(
+                "`{MODES_BENCH}` printed {} compiled and {} interpreted figures",
+                compiled.len(),
+                interpreted.len()
+            ),
+            "read Godot's output above",
+        ));
+    }
+    println!("\ncompute kernels and property benchmark, both runtime modes (release, headless, best of 3):");
+    println!(
+        "{:<12} {:>14} {:>14} {:>22}",
+        "benchmark", "compiled", "interpreter", "interpreter/compiled"
+    );
+    for (c, i) in compiled.iter().zip(interpreted) {
+        if c.name != i.name || c.result != i.result {
             return Err(Failure::new(
                 format!(
-                    "the benchmark `{script}` failed:\n  - {}",
-                    problems.join("\n  - ")
+                    "the modes disagree: compiled `{}` gave {}, interpreted `{}` gave {}",
+                    c.name, c.result, i.name, i.result
                 ),
-                "read Godot's output above",
+                "a kernel must compute the same result in both modes",
             ));
         }
+        println!(
+            "{:<12} {:>11.2} {:<5} {:>11.2} {:<5} {:>21.1}x",
+            c.name,
+            c.time,
+            c.unit,
+            i.time,
+            i.unit,
+            i.time / c.time
+        );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mode_lines_parse_and_other_lines_do_not() {
+        assert_eq!(
+            parse_mode_line("bench-mode interpreter fib 412.50 ms 832040"),
+            Some(ModeFigure {
+                mode: "interpreter".into(),
+                name: "fib".into(),
+                time: 412.5,
+                unit: "ms".into(),
+                result: "832040".into(),
+            })
+        );
+        assert_eq!(parse_mode_line("bench-mode compiled fib fast ms 1"), None);
+        assert_eq!(
+            parse_mode_line("bench-mode compiled fib 1.0 ms 1 extra"),
+            None
+        );
+        assert_eq!(parse_mode_line("fib 1.0 ms 1"), None);
+    }
+
+    #[test]
+    fn modes_that_disagree_on_a_result_fail() {
+        let figure = |mode: &str, result: &str| ModeFigure {
+            mode: mode.into(),
+            name: "fib".into(),
+            time: 1.0,
+            unit: "ms".into(),
+            result: result.into(),
+        };
+        assert!(print_modes(&[figure("compiled", "1")], &[figure("interpreter", "1")]).is_ok());
+        assert!(print_modes(&[figure("compiled", "1")], &[figure("interpreter", "2")]).is_err());
+        assert!(print_modes(&[figure("compiled", "1")], &[figure("compiled", "1")]).is_err());
+        assert!(print_modes(&[], &[]).is_err());
+    }
 }

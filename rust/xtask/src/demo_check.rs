@@ -6,6 +6,8 @@
 //!
 //! [`check_under_load`] plays it a second time while [`CpuHog`] keeps both cores busy: WasGo's
 //! budgets count a mod's own CPU time, so a loaded machine must not make a healthy mod trap.
+//! [`check_interpreted`] plays it with the engine in interpreter mode (`--wasgo-mode=interpreter`):
+//! every example mod must act there too.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -133,7 +135,7 @@ pub fn check_under_load(godot: &Path, repo: &Repo) -> Result<()> {
         "xtask: playing the demo again under load ({} busy threads)",
         hog.threads()
     );
-    let outcome = play_and_judge(godot, repo, LOADED_DEMO_TIMEOUT);
+    let outcome = play_and_judge(godot, repo, LOADED_DEMO_TIMEOUT, &[]);
     drop(hog);
     outcome.map_err(|problems| {
         Failure::new(
@@ -152,7 +154,7 @@ pub fn check_under_load(godot: &Path, repo: &Repo) -> Result<()> {
 /// way the editor's Play starts a game: by Godot's own executable path (what the running `godot`
 /// reports as `OS.get_executable_path()`) with `--path` and no scene, so the main scene plays.
 pub fn check(godot: &Path, repo: &Repo) -> Result<()> {
-    match play_and_judge(godot, repo, DEMO_TIMEOUT) {
+    match play_and_judge(godot, repo, DEMO_TIMEOUT, &[]) {
         Ok(()) => {
             println!(
                 "xtask: the demo ran, every example mod acted and the hostile mod was contained"
@@ -169,12 +171,31 @@ pub fn check(godot: &Path, repo: &Repo) -> Result<()> {
     }
 }
 
-/// Plays the demo once and judges it: the problems found, if any (a run that cannot start is
-/// one problem).
+/// Plays the demo headless with mods interpreted (`--wasgo-mode=interpreter`) and checks its
+/// transcript like [`check`].
+pub fn check_interpreted(godot: &Path, repo: &Repo) -> Result<()> {
+    println!("xtask: playing the demo again in interpreter mode");
+    let args = ["--", crate::godot_run::INTERPRETER_ARG];
+    play_and_judge(godot, repo, DEMO_TIMEOUT, &args).map_err(|problems| {
+        Failure::new(
+            format!(
+                "the demo's run in interpreter mode failed:\n  - {}",
+                problems.join("\n  - ")
+            ),
+            "play it with `cargo xtask run --interpreter` and read its transcript",
+        )
+    })?;
+    println!("xtask: in interpreter mode too, every example mod acted and none trapped");
+    Ok(())
+}
+
+/// Plays the demo once (with `extra` arguments after the usual ones) and judges it: the
+/// problems found, if any (a run that cannot start is one problem).
 fn play_and_judge(
     godot: &Path,
     repo: &Repo,
     timeout: Duration,
+    extra: &[&str],
 ) -> std::result::Result<(), Vec<String>> {
     let project = repo.project();
     let project = project.to_string_lossy();
@@ -183,13 +204,9 @@ fn play_and_judge(
         "xtask: playing the demo headless ({DEMO_SCENE}, the main scene) the way the editor's Play does: {} --headless --path {project}",
         executable.display()
     );
-    let run = run_godot(
-        &executable,
-        &["--headless", "--path", &project],
-        timeout,
-        false,
-    )
-    .map_err(|f| vec![f.to_string()])?;
+    let mut args = vec!["--headless", "--path", &project];
+    args.extend_from_slice(extra);
+    let run = run_godot(&executable, &args, timeout, false).map_err(|f| vec![f.to_string()])?;
     print_transcript(&run);
     let problems = judge(&run);
     if problems.is_empty() {

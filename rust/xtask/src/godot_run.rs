@@ -227,6 +227,38 @@ pub fn run_suite_in(
     dir: Option<&str>,
     filter: Option<&str>,
 ) -> Result<SuiteReport> {
+    run_suite_with(godot, repo, dir, filter, &[])
+}
+
+/// The command-line user argument that makes a run use wasmtime's interpreter
+/// (`wasgo/runtime/mode` = `interpreter` for that run only).
+pub const INTERPRETER_ARG: &str = "--wasgo-mode=interpreter";
+
+/// The main suite's files the interpreter pass leaves out. `test_soak` starts and kills
+/// hundreds of instances to find leaks at scale: the same start, trap and kill paths every
+/// other file takes once, and minutes of interpreted work. Everything else runs in both modes,
+/// so every host function, limit and kill path the suite reaches is reached by both.
+pub const INTERPRETER_SKIPPED: &[&str] = &["test_soak"];
+
+/// The main suite again, with the engine in interpreter mode ([`INTERPRETER_ARG`]), less
+/// [`INTERPRETER_SKIPPED`].
+pub fn run_interpreter_suite(
+    godot: &Path,
+    repo: &Repo,
+    filter: Option<&str>,
+) -> Result<SuiteReport> {
+    let skip = format!("--skip={}", INTERPRETER_SKIPPED.join(","));
+    run_suite_with(godot, repo, None, filter, &[INTERPRETER_ARG, &skip])
+}
+
+/// [`run_suite_in`] with more user arguments for the runner and the extension.
+fn run_suite_with(
+    godot: &Path,
+    repo: &Repo,
+    dir: Option<&str>,
+    filter: Option<&str>,
+    extra: &[&str],
+) -> Result<SuiteReport> {
     let project = repo.project();
     let project = project.to_string_lossy();
     let filter_arg = filter.map(|f| format!("--filter={f}"));
@@ -238,7 +270,7 @@ pub fn run_suite_in(
         "-s",
         "res://tests/run_tests.gd",
     ];
-    if filter_arg.is_some() || dir_arg.is_some() {
+    if filter_arg.is_some() || dir_arg.is_some() || !extra.is_empty() {
         args.push("--");
     }
     if let Some(f) = &filter_arg {
@@ -247,6 +279,7 @@ pub fn run_suite_in(
     if let Some(d) = &dir_arg {
         args.push(d.as_str());
     }
+    args.extend_from_slice(extra);
     let run = run_godot(godot, &args, SUITE_TIMEOUT, true)?;
     Ok(judge_suite(&run))
 }
@@ -326,13 +359,17 @@ pub fn run_display_suite(
     Ok(Some(judge_suite(&run)))
 }
 
-/// Runs the demo scene; fails on a bad exit, a timeout or a fatal output line.
-pub fn run_demo(godot: &Path, repo: &Repo, windowed: bool) -> Result<()> {
+/// Runs the demo scene (with mods interpreted when `interpreter`); fails on a bad exit, a
+/// timeout or a fatal output line.
+pub fn run_demo(godot: &Path, repo: &Repo, windowed: bool, interpreter: bool) -> Result<()> {
     let project = repo.project();
     let project = project.to_string_lossy();
     let mut args = vec!["--path", &project, crate::demo_check::DEMO_SCENE];
     if !windowed {
         args.insert(0, "--headless");
+    }
+    if interpreter {
+        args.extend(["--", INTERPRETER_ARG]);
     }
     let run = run_godot(godot, &args, DEMO_TIMEOUT, true)?;
     let mut problems: Vec<String> = run.exit_problem().into_iter().collect();

@@ -2,11 +2,13 @@
 //!
 //! - `cargo xtask test` — everything a fresh machine needs to run every test: the wasm target,
 //!   Godot 4 (found or provisioned), the extension and the test mods, `cargo test`, then the
-//!   headless Godot suite, the demo, the exported game ([`export_check`]) and the templates built
+//!   headless Godot suite (twice: compiled, then interpreted), the demo (also interpreted), the
+//!   exported game ([`export_check`]) and the templates built
 //!   outside the repository ([`template_check`]). Fails on any test
 //!   failure, script error, extension load failure, leaked object or timeout; ends with
 //!   `N passed, M failed` for the Godot suite.
-//! - `cargo xtask run [--windowed]` — release build of the extension and the mods, then the demo.
+//! - `cargo xtask run [--windowed] [--interpreter]` — release build of the extension and the mods,
+//!   then the demo (`--interpreter`: mods run in wasmtime's interpreter).
 //! - `cargo xtask mods` — only the mods.
 //! - `cargo xtask bindings [--check]` — the guest bindings and `docs/abi.md`, generated from the
 //!   host-function catalog ([`bindings`]); `--check` fails on stale files (`test` runs it too).
@@ -52,13 +54,16 @@ commands:
         editor plugin's tests in tests/editor/ when TEXT contains `editor`), then play the demo
         headless, started by Godot's own executable path like the editor's Play, and check its
         transcript, then play it again under a CPU hog on two cores, where no example mod may
-        trap (neither with --filter), then export the project as a .pck and play the arena
+        trap, and again with mods interpreted (none of the demo runs with --filter); the Godot
+        suite also runs a second time with mods interpreted (`--wasgo-mode=interpreter`, less
+        test_soak); then export the project as a .pck and play the arena
         from it with the library beside the executable (without --filter, or when TEXT
         contains `export`), and copy each Rust and C example with its SDK folder outside the
         repository and build it there with its README command (without --filter, or when
         TEXT contains `template`)
-  run [--windowed]
-        build the extension (release) and the mods, then run the demo (headless unless --windowed)
+  run [--windowed] [--interpreter]
+        build the extension (release) and the mods, then run the demo (headless unless --windowed;
+        --interpreter runs the mods in wasmtime's interpreter: `-- --wasgo-mode=interpreter`)
   mods  build the test mods into godot_project/tests/mods/ and the example mods (Rust, C, Zig,
         AssemblyScript, Go, WAT) into godot_project/demo/mods/, installing their toolchains
   toolchains
@@ -146,6 +151,8 @@ enum Task {
     },
     Run {
         windowed: bool,
+        /// Mods interpreted (`--wasgo-mode=interpreter`) instead of compiled.
+        interpreter: bool,
     },
     Mods,
     Bindings {
@@ -193,11 +200,20 @@ fn parse(args: &[String]) -> Result<Task> {
                 filter,
             })
         }
-        "run" => match rest {
-            [] => Ok(Task::Run { windowed: false }),
-            [flag] if flag == "--windowed" => Ok(Task::Run { windowed: true }),
-            [other, ..] => Err(bad(other)),
-        },
+        "run" => {
+            let (mut windowed, mut interpreter) = (false, false);
+            for flag in rest {
+                match flag.as_str() {
+                    "--windowed" => windowed = true,
+                    "--interpreter" => interpreter = true,
+                    other => return Err(bad(other)),
+                }
+            }
+            Ok(Task::Run {
+                windowed,
+                interpreter,
+            })
+        }
         "mods" if rest.is_empty() => Ok(Task::Mods),
         "toolchains" if rest.is_empty() => Ok(Task::Toolchains),
         "bench" if rest.is_empty() => Ok(Task::Bench),
@@ -232,7 +248,10 @@ fn main() -> ExitCode {
             skip_cargo_test,
             filter,
         } => test(&repo, skip_cargo_test, filter.as_deref()),
-        Task::Run { windowed } => run(&repo, windowed),
+        Task::Run {
+            windowed,
+            interpreter,
+        } => run(&repo, windowed, interpreter),
         Task::Mods => cargo_steps::ensure_wasm_target().and_then(|()| mods::build(&repo)),
         Task::Bindings { check: false } => bindings::write(&repo),
         Task::Bindings { check: true } => bindings::check(&repo),
@@ -281,6 +300,16 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     };
     godot::import_project(&godot, repo)?;
     let mut suite = godot_run::run_suite(&godot, repo, filter)?;
+    // The same suite with mods interpreted (Pulley): every limit and host function in both modes.
+    let interpreted = godot_run::run_interpreter_suite(&godot, repo, filter)?;
+    suite.passed += interpreted.passed;
+    suite.failed += interpreted.failed;
+    suite.problems.extend(
+        interpreted
+            .problems
+            .into_iter()
+            .map(|p| format!("interpreter mode: {p}")),
+    );
     // What must survive a restart of the game is checked by a second Godot process.
     if filter.is_none_or(|f| f.contains("restart")) {
         let second =
@@ -348,6 +377,12 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     } else {
         Ok(())
     };
+    // The demo with mods interpreted: every example mod must act in both modes.
+    let demo_interpreted = if filter.is_none() {
+        demo_check::check_interpreted(&godot, repo)
+    } else {
+        Ok(())
+    };
     // The class reference Godot's doctool writes for WasGo's classes, with every description.
     let docs = if filter.is_none_or(|f| f.contains("doc")) {
         doc_check::check(&godot, repo)
@@ -386,6 +421,9 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     if let Err(failure) = demo_loaded {
         problems.push(failure.to_string());
     }
+    if let Err(failure) = demo_interpreted {
+        problems.push(failure.to_string());
+    }
     if let Err(failure) = export {
         problems.push(failure.to_string());
     }
@@ -413,13 +451,13 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
 }
 
 /// `cargo xtask run`.
-fn run(repo: &Repo, windowed: bool) -> Result<()> {
+fn run(repo: &Repo, windowed: bool, interpreter: bool) -> Result<()> {
     cargo_steps::ensure_wasm_target()?;
     let godot = godot::locate_or_provision(repo)?;
     cargo_steps::build_extension(repo, Profile::Release)?;
     mods::build(repo)?;
     godot::import_project(&godot, repo)?;
-    godot_run::run_demo(&godot, repo, windowed)
+    godot_run::run_demo(&godot, repo, windowed, interpreter)
 }
 
 #[cfg(test)]
@@ -441,6 +479,24 @@ mod tests {
                 assert_eq!(filter.as_deref(), Some("kill"));
             }
             _ => panic!("expected the test task"),
+        }
+    }
+
+    #[test]
+    fn run_takes_the_windowed_and_interpreter_flags_in_any_order() {
+        match parse(&args(&["run", "--interpreter", "--windowed"])).unwrap() {
+            Task::Run {
+                windowed,
+                interpreter,
+            } => assert!(windowed && interpreter),
+            _ => panic!("expected the run task"),
+        }
+        match parse(&args(&["run"])).unwrap() {
+            Task::Run {
+                windowed,
+                interpreter,
+            } => assert!(!windowed && !interpreter),
+            _ => panic!("expected the run task"),
         }
     }
 
