@@ -20,7 +20,7 @@ pub enum Profile {
 }
 
 impl Profile {
-    fn dir(self) -> &'static str {
+    pub fn dir(self) -> &'static str {
         match self {
             Profile::Dev => "debug",
             Profile::Release => "release",

@@ -10,18 +10,22 @@
 //! - `cargo xtask run [--windowed] [--interpreter]` — release build of the extension and the mods,
 //!   then the demo (`--interpreter`: mods run in wasmtime's interpreter).
 //! - `cargo xtask mods` — only the mods.
+//! - `cargo xtask cross [--release]` — the extension for Windows x86_64 and Linux arm64
+//!   ([`cross`], which also holds the platform table `wasgo.gdextension` is checked against).
 //! - `cargo xtask bindings [--check]` — the guest bindings and `docs/abi.md`, generated from the
 //!   host-function catalog ([`bindings`]); `--check` fails on stale files (`test` runs it too).
 //!
 //! Each step lives in its own module: [`cargo_steps`] (Rust builds and tests), [`mods`] (wasm
 //! mods), [`godot`] (finding, provisioning and importing Godot; the provisioned copy in
 //! [`godot_provision`]), [`godot_run`] (running Godot under a timeout while streaming and scanning
-//! its output), [`demo_check`] and [`export_check`] (the demo, played in place and exported).
+//! its output), [`demo_check`] and [`export_check`] (the demo, played in place and exported);
+//! [`step_times`] times the steps of `test`.
 
 mod bench;
 mod bindings;
 mod cargo_steps;
 mod command;
+mod cross;
 mod demo_check;
 mod doc_check;
 mod editor_live;
@@ -32,6 +36,7 @@ mod godot;
 mod godot_provision;
 mod godot_run;
 mod mods;
+mod step_times;
 mod template_check;
 mod toolchains;
 
@@ -40,6 +45,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cargo_steps::Profile;
+use step_times::StepTimes;
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
@@ -60,7 +66,13 @@ commands:
         from it with the library beside the executable (without --filter, or when TEXT
         contains `export`), and copy each Rust and C example with its SDK folder outside the
         repository and build it there with its README command (without --filter, or when
-        TEXT contains `template`)
+        TEXT contains `template`); `cargo check` the extension for Windows x86_64 and Linux
+        arm64, installing their Rust targets and C cross compilers (without --filter, or when
+        TEXT contains `cross`). Prints how long each step took, and a table of them at the end
+  cross [--release]
+        build the extension for Windows x86_64 and Linux arm64 (installing their Rust targets
+        and C cross compilers) and copy the libraries into godot_project/addons/wasgo/bin/
+        under their wasgo.gdextension names
   run [--windowed] [--interpreter]
         build the extension (release) and the mods, then run the demo (headless unless --windowed;
         --interpreter runs the mods in wasmtime's interpreter: `-- --wasgo-mode=interpreter`)
@@ -159,6 +171,9 @@ enum Task {
         check: bool,
     },
     Toolchains,
+    Cross {
+        release: bool,
+    },
     Bench,
     Fuzz {
         seconds: u64,
@@ -214,6 +229,11 @@ fn parse(args: &[String]) -> Result<Task> {
                 interpreter,
             })
         }
+        "cross" => match rest {
+            [] => Ok(Task::Cross { release: false }),
+            [flag] if flag == "--release" => Ok(Task::Cross { release: true }),
+            [other, ..] => Err(bad(other)),
+        },
         "mods" if rest.is_empty() => Ok(Task::Mods),
         "toolchains" if rest.is_empty() => Ok(Task::Toolchains),
         "bench" if rest.is_empty() => Ok(Task::Bench),
@@ -256,6 +276,14 @@ fn main() -> ExitCode {
         Task::Bindings { check: false } => bindings::write(&repo),
         Task::Bindings { check: true } => bindings::check(&repo),
         Task::Toolchains => toolchains::ensure_all(&repo),
+        Task::Cross { release } => cross::build(
+            &repo,
+            if release {
+                Profile::Release
+            } else {
+                Profile::Dev
+            },
+        ),
         Task::Bench => bench::run(&repo),
         Task::Fuzz { seconds } => fuzz::fuzz(&repo, seconds),
         Task::Help => {
@@ -272,17 +300,42 @@ fn main() -> ExitCode {
     }
 }
 
-/// `cargo xtask test`.
+/// `cargo xtask test`: [`test_steps`], timed; the table of step times is printed before the last
+/// line, or at the end when a step stopped the run.
 fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> {
+    let mut times = StepTimes::default();
+    let outcome = test_steps(repo, skip_cargo_test, filter, &mut times);
+    times.print_summary();
+    outcome
+}
+
+/// Every step of `cargo xtask test`, each timed in `times`.
+fn test_steps(
+    repo: &Repo,
+    skip_cargo_test: bool,
+    filter: Option<&str>,
+    times: &mut StepTimes,
+) -> Result<()> {
     // Stale bindings fail the run, but the rest still runs: its results are worth seeing too.
-    let bindings_check = bindings::check(repo);
-    cargo_steps::ensure_wasm_target()?;
-    let godot = godot::locate_or_provision(repo)?;
-    cargo_steps::build_extension(repo, Profile::Dev)?;
-    mods::build(repo)?;
+    let bindings_check = times.time("bindings check", || bindings::check(repo));
+    times.time("wasm target", cargo_steps::ensure_wasm_target)?;
+    // The extension for the other platforms, checked without linking (`cargo xtask cross` links):
+    // in the background, on the CPU the other steps leave idle, until the end of the run.
+    let cross_check = if filter.is_none_or(|f| f.contains("cross")) {
+        Some(times.time("cross check (start)", || cross::start_check(repo)))
+    } else {
+        None
+    };
+    let godot = times.time("find or provision godot", || {
+        godot::locate_or_provision(repo)
+    })?;
+    times.time("build extension", || {
+        cargo_steps::build_extension(repo, Profile::Dev)
+    })?;
+    times.time("build mods", || mods::build(repo))?;
     // The templates, copied out of the repository and built there (the registry is warm now).
     let templates = if filter.is_none_or(|f| f.contains("template")) {
-        template_check::check(repo)
+        times.time("template check", || template_check::check(repo))
     } else {
         Ok(())
     };
@@ -291,17 +344,19 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     let cargo_tests = if skip_cargo_test {
         Ok(())
     } else {
-        cargo_steps::test_workspace(repo)
+        times.time("cargo test", || cargo_steps::test_workspace(repo))
     };
     let lints = if skip_cargo_test {
         Ok(())
     } else {
-        cargo_steps::lint_workspace(repo)
+        times.time("fmt and clippy", || cargo_steps::lint_workspace(repo))
     };
-    godot::import_project(&godot, repo)?;
-    let mut suite = godot_run::run_suite(&godot, repo, filter)?;
+    times.time("import project", || godot::import_project(&godot, repo))?;
+    let mut suite = times.time("godot suite", || godot_run::run_suite(&godot, repo, filter))?;
     // The same suite with mods interpreted (Pulley): every limit and host function in both modes.
-    let interpreted = godot_run::run_interpreter_suite(&godot, repo, filter)?;
+    let interpreted = times.time("godot suite interpreted", || {
+        godot_run::run_interpreter_suite(&godot, repo, filter)
+    })?;
     suite.passed += interpreted.passed;
     suite.failed += interpreted.failed;
     suite.problems.extend(
@@ -312,8 +367,9 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     );
     // What must survive a restart of the game is checked by a second Godot process.
     if filter.is_none_or(|f| f.contains("restart")) {
-        let second =
-            godot_run::run_suite_in(&godot, repo, Some(godot_run::AFTER_RESTART_DIR), filter)?;
+        let second = times.time("godot suite after restart", || {
+            godot_run::run_suite_in(&godot, repo, Some(godot_run::AFTER_RESTART_DIR), filter)
+        })?;
         suite.passed += second.passed;
         suite.failed += second.failed;
         suite.problems.extend(
@@ -325,7 +381,9 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     }
     // The editor plugin's data logic, headless (`tests/editor/`).
     if filter.is_none_or(|f| f.contains("editor")) {
-        let editor = godot_run::run_suite_in(&godot, repo, Some(godot_run::EDITOR_DIR), filter)?;
+        let editor = times.time("editor tests", || {
+            godot_run::run_suite_in(&godot, repo, Some(godot_run::EDITOR_DIR), filter)
+        })?;
         suite.passed += editor.passed;
         suite.failed += editor.failed;
         suite.problems.extend(
@@ -337,7 +395,7 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     }
     // The editor plugin inside a real headless editor (Project Settings help lines).
     if filter.is_none_or(|f| f.contains("editor")) {
-        let live = editor_live::run(&godot, repo)?;
+        let live = times.time("editor live", || editor_live::run(&godot, repo))?;
         suite.passed += live.passed;
         suite.failed += live.failed;
         suite.problems.extend(
@@ -348,7 +406,9 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     }
     // WasGo's permission dialog needs a display: a virtual one (`xvfb-run`, installed if missing).
     if filter.is_none_or(|f| f.contains("dialog")) {
-        match godot_run::run_display_suite(&godot, repo, filter)? {
+        match times.time("display tests", || {
+            godot_run::run_display_suite(&godot, repo, filter)
+        })? {
             Some(display) => {
                 suite.passed += display.passed;
                 suite.failed += display.failed;
@@ -367,71 +427,65 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
     }
     // The demo plays in full runs only: a filtered run targets particular Godot tests.
     let demo = if filter.is_none() {
-        demo_check::check(&godot, repo)
+        times.time("demo", || demo_check::check(&godot, repo))
     } else {
         Ok(())
     };
     // The demo again with both cores busy: no example mod may trap because the machine is loaded.
     let demo_loaded = if filter.is_none() {
-        demo_check::check_under_load(&godot, repo)
+        times.time("demo under load", || {
+            demo_check::check_under_load(&godot, repo)
+        })
     } else {
         Ok(())
     };
     // The demo with mods interpreted: every example mod must act in both modes.
     let demo_interpreted = if filter.is_none() {
-        demo_check::check_interpreted(&godot, repo)
+        times.time("demo interpreted", || {
+            demo_check::check_interpreted(&godot, repo)
+        })
     } else {
         Ok(())
     };
     // The class reference Godot's doctool writes for WasGo's classes, with every description.
     let docs = if filter.is_none_or(|f| f.contains("doc")) {
-        doc_check::check(&godot, repo)
+        times.time("doc check", || doc_check::check(&godot, repo))
     } else {
         Ok(())
     };
     // The shipped game: a `.pck` export played with the library beside the executable.
     let export = if filter.is_none_or(|f| f.contains("export")) {
-        export_check::check(&godot, repo)
+        times.time("export check", || export_check::check(&godot, repo))
     } else {
         Ok(())
     };
 
+    let cross_check = match cross_check {
+        Some(Ok(running)) => times.time("cross check (wait for the end)", || running.finish()),
+        Some(Err(failure)) => Err(failure),
+        None => Ok(()),
+    };
+
     let mut problems = Vec::new();
-    let outside_godot =
-        filter.is_some_and(|f| f.contains("export") || f.contains("template") || f.contains("doc"));
+    let outside_godot = filter.is_some_and(|f| {
+        f.contains("export") || f.contains("template") || f.contains("doc") || f.contains("cross")
+    });
     if suite.passed + suite.failed == 0 && !outside_godot {
         problems.push(match filter {
             Some(f) => format!("no Godot test matched `--filter {f}`"),
             None => "no Godot test ran".into(),
         });
     }
-    if let Err(failure) = bindings_check {
-        problems.push(failure.to_string());
-    }
-    if let Err(failure) = cargo_tests {
-        problems.push(failure.to_string());
-    }
-    if let Err(failure) = lints {
-        problems.push(failure.to_string());
+    for outcome in [bindings_check, cargo_tests, lints, cross_check] {
+        if let Err(failure) = outcome {
+            problems.push(failure.to_string());
+        }
     }
     problems.extend(suite.problems.iter().cloned());
-    if let Err(failure) = demo {
-        problems.push(failure.to_string());
-    }
-    if let Err(failure) = demo_loaded {
-        problems.push(failure.to_string());
-    }
-    if let Err(failure) = demo_interpreted {
-        problems.push(failure.to_string());
-    }
-    if let Err(failure) = export {
-        problems.push(failure.to_string());
-    }
-    if let Err(failure) = docs {
-        problems.push(failure.to_string());
-    }
-    if let Err(failure) = templates {
-        problems.push(failure.to_string());
+    for outcome in [demo, demo_loaded, demo_interpreted, export, docs, templates] {
+        if let Err(failure) = outcome {
+            problems.push(failure.to_string());
+        }
     }
     if !problems.is_empty() {
         eprintln!("\nxtask: the test run failed:");
@@ -439,6 +493,7 @@ fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> 
             eprintln!("  - {problem}");
         }
     }
+    times.print_summary();
     println!("{} passed, {} failed", suite.passed, suite.failed);
     if problems.is_empty() {
         Ok(())
@@ -498,6 +553,19 @@ mod tests {
             } => assert!(!windowed && !interpreter),
             _ => panic!("expected the run task"),
         }
+    }
+
+    #[test]
+    fn parses_the_cross_profile() {
+        assert!(matches!(
+            parse(&args(&["cross"])).unwrap(),
+            Task::Cross { release: false }
+        ));
+        assert!(matches!(
+            parse(&args(&["cross", "--release"])).unwrap(),
+            Task::Cross { release: true }
+        ));
+        assert!(parse(&args(&["cross", "--target", "x"])).is_err());
     }
 
     #[test]

@@ -86,6 +86,55 @@ pub fn ensure_apt_packages() -> Result<()> {
     apt_install(&missing, &fix)
 }
 
+/// Installs the Debian `packages` that are not installed yet (for `why`, said in the messages):
+/// with `apt-get` as root, else through `sudo -n` when this user may use it without a password,
+/// else fails naming the packages and the command to run.
+pub fn ensure_debian_packages(packages: &[&str], why: &str) -> Result<()> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !dpkg_installed(p))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list = missing.join(" ");
+    let fix = format!(
+        "install them yourself (`sudo apt-get install {list}`), then run the command again"
+    );
+    if find_on_path("apt-get").is_none() {
+        return Err(Failure::new(
+            format!("{why} needs the Debian packages {list}, and this machine has no `apt-get`"),
+            format!("install the equivalent packages of your system ({list})"),
+        ));
+    }
+    if is_root() {
+        return apt_install(&missing, &fix);
+    }
+    let sudo_works = Command::new("sudo")
+        .args(["-n", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !sudo_works {
+        return Err(Failure::new(
+            format!("{why} needs the Debian packages {list}, and this user is not root and cannot use `sudo` without a password"),
+            fix,
+        ));
+    }
+    println!("xtask: installing {list} with sudo apt-get ({why})");
+    command::run(
+        Command::new("sudo").args(["-n", "apt-get", "update", "-q"]),
+        &fix,
+    )?;
+    command::run(
+        Command::new("sudo")
+            .args(["-n", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get"])
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing),
+        &fix,
+    )
+}
+
 /// `apt-get update` and `apt-get install` of `packages` (the caller checked that we are root).
 /// `xvfb-run` for the tests that need a display: found on `PATH`, else installed with apt-get
 /// (Debian packages `xvfb` and `xauth`) when running as root. `None` when it cannot be had.
