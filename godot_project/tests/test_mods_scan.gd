@@ -180,6 +180,9 @@ func test_what_a_single_file_mod_writes_into_its_sandbox_never_becomes_a_mod() -
 
 
 func test_a_folder_mod_cannot_write_over_its_own_code_and_what_it_writes_is_not_a_mod() -> void:
+	# The tree's root is ready only once the main loop has run a frame: `ready` (which writes
+	# the file) runs at start() only for a node added to a ready tree (this test may run first).
+	await frames(1)
 	set_setting(SAFETY_LEVEL, 2)
 	set_setting(AUTO_GRANT, PackedStringArray(["files"]))
 	var code := SANDBOX_ROOT + "/scan_pack/scan_pack.wasm"

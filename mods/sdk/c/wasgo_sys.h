@@ -62,7 +62,7 @@ enum {
 };
 
 /* The WasGo ABI these bindings were generated for (docs/abi.md, "ABI versions"). */
-#define WASGO_ABI_VERSION "1.0"
+#define WASGO_ABI_VERSION "1.1"
 
 /* The names of the exports the host calls: WASGO_EXPORT(WASGO_EXPORT_PROCESS). */
 #define WASGO_EXPORT_START "_start"
@@ -79,6 +79,7 @@ enum {
 #define WASGO_EXPORT_INPUT "input"
 #define WASGO_EXPORT_SAVE_STATE "save_state"
 #define WASGO_EXPORT_LOAD_STATE "load_state"
+#define WASGO_EXPORT_CONFIG "config"
 
 #ifdef __cplusplus
 extern "C" {

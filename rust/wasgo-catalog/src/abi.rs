@@ -107,6 +107,7 @@ pub mod export {
     pub const INPUT: &str = "input";
     pub const SAVE_STATE: &str = "save_state";
     pub const LOAD_STATE: &str = "load_state";
+    pub const CONFIG: &str = "config";
 }
 
 /// The name of the custom section that carries a mod's manifest (JSON text, see `docs/abi.md`).
@@ -127,8 +128,8 @@ pub struct AbiVersion {
 }
 
 /// The ABI this catalog describes (contract v1; `1.0` is the first numbered release, including
-/// the manifest section).
-pub const ABI_VERSION: AbiVersion = AbiVersion { major: 1, minor: 0 };
+/// the manifest section; `1.1` added the `config` export).
+pub const ABI_VERSION: AbiVersion = AbiVersion { major: 1, minor: 1 };
 
 impl AbiVersion {
     /// Reads `"1"` (minor 0) or `"1.2"`; `None` for anything else (signs, spaces, more parts,
@@ -169,6 +170,13 @@ impl core::fmt::Display for AbiVersion {
 /// state is refused and the new instance starts without one.
 pub const MAX_CARRIED_STATE: usize = 16 << 20;
 
+/// The wall-clock budget of a mod's `config` export, in milliseconds, for the whole throwaway
+/// instance that runs it (start function, `_initialize` and both calls).
+pub const CONFIG_BUDGET_MS: u64 = 50;
+
+/// The most bytes of JSON text a mod's `config` may answer (64 KiB).
+pub const MAX_CONFIG_BYTES: usize = 64 << 10;
+
 use Abi::{F64, I32};
 
 /// Every export the host calls, in the order of the contract.
@@ -201,6 +209,8 @@ pub static GUEST_EXPORTS: &[GuestExport] = &[
         doc: "`save_state(out_ptr, out_cap) -> len`: hot reload (the mod's `.wasm` changed on disk while the game runs) asks the old instance for the state to carry over, before it ends. The out-buffer convention: the host first calls `save_state(0, 0)` for the length, then `save_state(ptr, len)` with a buffer it allocated with the mod's `malloc`; write the bytes when they fit and return their full length. A negative return carries nothing. At most 16 MiB; not called while `main` runs." },
     GuestExport { name: export::LOAD_STATE, params: Some(&[I32, I32]), results: &[], thread: ExportThread::Main,
         doc: "`load_state(ptr, len)`: hot reload hands the new instance the bytes the old one's `save_state` returned, right after `init` and before `ready` and `main`. The bytes sit in a buffer the host allocated with the mod's `malloc` and frees with its `free` when the call returns: copy what you keep." },
+    GuestExport { name: export::CONFIG, params: Some(&[I32, I32]), results: &[I32], thread: ExportThread::Main,
+        doc: "`config(out_ptr, out_cap) -> len`: dynamic metadata (W3CE's name), read by `WasmModule.get_config()` and by a `WasmScript` before `init` (`get_mod_config()`). It runs in a throwaway instance of the module in which every import is a stub that traps (no Godot, WASI or game functions), under a 50 ms budget for the whole instance, memory capped like the mod's; nothing it does reaches the instance that plays. Out-buffer convention as `save_state`: `config(0, 0)` for the length, then `config(ptr, len)` with a buffer from the mod's `malloc`. The bytes are UTF-8 JSON text of an object (at most 64 KiB), e.g. `{\"waves\": 3}`; it becomes a Dictionary (integers stay integers). A trap, an overrun or bad text is reported and the mod starts without a config." },
 ];
 
 #[cfg(test)]

@@ -19,8 +19,8 @@ pub mod level;
 pub mod variant;
 
 pub use abi::{
-    export, AbiVersion, ErrorCode, ExportThread, GuestExport, ABI_VERSION, GUEST_EXPORTS,
-    MANIFEST_SECTION, MAX_CARRIED_STATE, MAX_MANIFEST_BYTES,
+    export, AbiVersion, ErrorCode, ExportThread, GuestExport, ABI_VERSION, CONFIG_BUDGET_MS,
+    GUEST_EXPORTS, MANIFEST_SECTION, MAX_CARRIED_STATE, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES,
 };
 pub use catalog::*;
 pub use level::SafetyLevel;

@@ -24,7 +24,8 @@
 //!    image, sound or font bytes are, and whether they fit the caps, before Godot decodes them),
 //!    [`file_watch`] (when a changed `.wasm` file is ready to hot-reload), [`mod_list`] (the
 //!    enabled list, load order and remembered sandboxes in `user://wasgo/`), [`discovery`]
-//!    (what a mods folder holds, for `WasmEngine.scan_mods`).
+//!    (what a mods folder holds, for `WasmEngine.scan_mods`), [`mod_config`] (a mod's `config`
+//!    export, run in a throwaway instance whose imports are all stubs).
 //! 3. **[`Hosts`]** ([`hosts`]): the game as host functions see it: object host, HTTP host,
 //!    game-function handler and registry, and the bridge. All are required when the runtime is
 //!    built; [`Hosts::detached`] stands in for a runtime without a game.
@@ -90,6 +91,7 @@ pub use wasgo_catalog::level;
 pub mod limits;
 pub mod linking;
 pub mod manifest;
+pub mod mod_config;
 pub mod mod_list;
 pub mod mode;
 pub mod module;

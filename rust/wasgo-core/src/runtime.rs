@@ -10,6 +10,7 @@ use crate::game::GameFunctions;
 use crate::hosts::Hosts;
 use crate::ids::InstanceKey;
 use crate::instance::{InstanceConfig, ModInstance};
+use crate::mod_config::{ConfigError, ConfigValue};
 use crate::mode::{ExecutionMode, RuntimeMode};
 use crate::module::CompiledModule;
 use crate::stats::Stats;
@@ -210,6 +211,31 @@ impl Runtime {
     /// after `compile_timeout`, [`WasgoError::NewerAbi`] when its manifest targets a newer ABI.
     pub fn compile(&self, bytes: &[u8], name: &str) -> Result<Arc<CompiledModule>, WasgoError> {
         self.compile_in_background(bytes, name).wait()
+    }
+
+    /// Runs `module`'s `config` export in a throwaway instance whose imports all trap, under
+    /// its own budget, with memory capped at `max_memory` bytes (see [`crate::mod_config`]).
+    /// `Ok(None)` when the module has no `config` or is not a `wasgo`-ABI guest.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the mod: a trap, an overrun, or an answer that breaks the
+    /// convention.
+    pub fn run_config(
+        &self,
+        module: &CompiledModule,
+        name: &str,
+        max_memory: usize,
+    ) -> Result<Option<Vec<(String, ConfigValue)>>, ConfigError> {
+        if module.guest_kind() != crate::guest_kind::GuestKind::Wasgo {
+            return Ok(None);
+        }
+        crate::mod_config::run(
+            &self.ctx.engine,
+            &self.ctx.ticker,
+            &module.module,
+            name,
+            max_memory,
+        )
     }
 
     /// Starts compiling on a background thread and returns at once (a cache hit, an empty or

@@ -342,3 +342,120 @@ fn small_config(name: &str, budget_ms: u64) -> InstanceConfig {
         ..InstanceConfig::new(name, SafetyLevel::Safe, 0)
     }
 }
+
+/// A module whose `config` answers `json` (out-buffer convention, a bump `malloc`), importing
+/// `wasgo.log` and calling it from `config` when `call_import` is set, or spinning when `spin`.
+fn config_module(json: &str, call_import: bool, spin: bool) -> String {
+    let escaped: String = json.bytes().map(|b| format!("\\{b:02x}")).collect();
+    let len = json.len();
+    let before = match (call_import, spin) {
+        (true, _) => "(call $log (i32.const 1) (i32.const 0) (i32.const 0))",
+        (_, true) => "(loop $l (br $l))",
+        _ => "",
+    };
+    format!(
+        r#"(module
+  (import "wasgo" "log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (global $next (mut i32) (i32.const 4096))
+  (data (i32.const 1024) "{escaped}")
+  (func (export "malloc") (param $size i32) (param $align i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $size)))
+    (local.get $p))
+  (func (export "config") (param $ptr i32) (param $cap i32) (result i32)
+    {before}
+    (if (i32.ge_u (local.get $cap) (i32.const {len}))
+      (then (memory.copy (local.get $ptr) (i32.const 1024) (i32.const {len}))))
+    (i32.const {len}))
+  (func (export "main") (result i32) (i32.const 0)))"#
+    )
+}
+
+#[test]
+fn config_answers_its_dictionary_from_a_throwaway_instance() {
+    let rt = runtime();
+    let module = rt
+        .compile(
+            config_module(
+                r#"{"waves": 3, "speed": 1.5, "name": "arena", "tags": ["a"]}"#,
+                false,
+                false,
+            )
+            .as_bytes(),
+            "configured",
+        )
+        .unwrap();
+    let pairs = rt
+        .run_config(&module, "configured", 16 << 20)
+        .unwrap()
+        .expect("the module has a config");
+    use wasgo_core::mod_config::ConfigValue;
+    assert!(
+        pairs.contains(&("waves".into(), ConfigValue::Int(3))),
+        "{pairs:?}"
+    );
+    assert!(pairs.contains(&("speed".into(), ConfigValue::Float(1.5))));
+    assert!(pairs.contains(&("name".into(), ConfigValue::Text("arena".into()))));
+    assert_eq!(
+        rt.stats().instances,
+        0,
+        "the throwaway instance is not counted or kept"
+    );
+    // A module without `config` has none.
+    let plain = rt.compile(MISTAKES.as_bytes(), "plain").unwrap();
+    assert_eq!(rt.run_config(&plain, "plain", 16 << 20).unwrap(), None);
+}
+
+#[test]
+fn config_has_no_host_functions_and_a_budget() {
+    use wasgo_core::mod_config::ConfigError;
+    let rt = runtime();
+    let calls = rt
+        .compile(config_module("{}", true, false).as_bytes(), "calls_log")
+        .unwrap();
+    match rt.run_config(&calls, "calls_log", 16 << 20) {
+        Err(ConfigError::Trapped { message, .. }) => {
+            assert!(message.contains("wasgo.log"), "{message}");
+            assert!(message.contains("without Godot"), "{message}");
+        }
+        other => panic!("expected a trap naming the import, got {other:?}"),
+    }
+    let spins = rt
+        .compile(config_module("{}", false, true).as_bytes(), "spins")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let result = rt.run_config(&spins, "spins", 16 << 20);
+    assert!(
+        matches!(result, Err(ConfigError::OverBudget { budget_ms: 50, .. })),
+        "{result:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the budget stopped the spin"
+    );
+    let text = result.unwrap_err().to_string();
+    assert!(text.contains("`spins`") && text.contains("50 ms"), "{text}");
+}
+
+#[test]
+fn config_text_that_is_not_a_json_object_is_refused_naming_the_mod() {
+    use wasgo_core::mod_config::ConfigError;
+    let rt = runtime();
+    for (json, expected) in [("[1, 2]", "not an object"), ("{oops", "not JSON")] {
+        let module = rt
+            .compile(config_module(json, false, false).as_bytes(), "bad_text")
+            .unwrap();
+        match rt.run_config(&module, "bad_text", 16 << 20) {
+            Err(e @ ConfigError::Protocol { .. }) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains(expected) && text.contains("`bad_text`"),
+                    "{text}"
+                );
+            }
+            other => panic!("{json}: expected a protocol error, got {other:?}"),
+        }
+    }
+}

@@ -437,3 +437,32 @@ pub fn manifest_dictionary(m: &wasgo_core::manifest::Manifest) -> VarDictionary 
     }
     d
 }
+
+/// A mod's `config` answer (see `wasgo_core::mod_config`) as a Dictionary.
+pub fn config_dictionary(pairs: &[(String, wasgo_core::mod_config::ConfigValue)]) -> VarDictionary {
+    let mut d = VarDictionary::new();
+    for (key, value) in pairs {
+        d.set(key.as_str(), &config_variant(value));
+    }
+    d
+}
+
+/// One value of a mod's `config`: JSON's kinds, integers as `int`.
+fn config_variant(value: &wasgo_core::mod_config::ConfigValue) -> Variant {
+    use wasgo_core::mod_config::ConfigValue as V;
+    match value {
+        V::Null => Variant::nil(),
+        V::Bool(b) => b.to_variant(),
+        V::Int(i) => i.to_variant(),
+        V::Float(f) => f.to_variant(),
+        V::Text(t) => GString::from(t.as_str()).to_variant(),
+        V::List(items) => {
+            let mut a = VarArray::new();
+            for item in items {
+                a.push(&config_variant(item));
+            }
+            a.to_variant()
+        }
+        V::Map(pairs) => config_dictionary(pairs).to_variant(),
+    }
+}

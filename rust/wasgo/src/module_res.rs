@@ -29,6 +29,8 @@ pub struct WasmModule {
     /// Where it was loaded from (empty when compiled from bytes).
     #[var(pub, no_set)]
     source_path: GString,
+    /// Why the last `get_config()` gave no Dictionary (empty when it did, or was never asked).
+    config_error: String,
     base: Base<Resource>,
 }
 
@@ -46,6 +48,7 @@ impl WasmModule {
             name: name.into(),
             sha256: sha.as_str().into(),
             source_path: path.into(),
+            config_error: String::new(),
             base,
         })
     }
@@ -154,13 +157,45 @@ impl WasmModule {
     }
 
     /// What is wrong with the module's manifest (a malformed `wasgo.manifest` section, naming
-    /// the field and what it must be); empty when it has a valid manifest or none. A malformed
-    /// manifest does not stop the module from loading; it is printed once as a warning.
+    /// the field and what it must be), else why the last [method get_config] gave no
+    /// Dictionary; empty when neither went wrong. A malformed manifest does not stop the module
+    /// from loading; it is printed once as a warning.
     #[func]
     fn get_last_error(&self) -> GString {
         match self.compiled.as_ref().map(|c| c.manifest()) {
             Some(Err(e)) => GString::from(format!("`{}`: {e}", self.name).as_str()),
-            _ => GString::new(),
+            _ => GString::from(self.config_error.as_str()),
+        }
+    }
+
+    /// Runs the mod's optional `config` export and returns the Dictionary it describes itself
+    /// with (dynamic metadata, W3CE's name). It runs in a throwaway instance of the module in
+    /// which every import traps (no Godot, WASI or game functions: nothing it does reaches the
+    /// game or the instances that play), under a 50 ms CPU budget and the memory cap of
+    /// `wasgo/limits/memory_mb`. The mod answers UTF-8 JSON text of an object (see `docs/abi.md`);
+    /// integers stay integers. Empty when the module has no `config`, or when it trapped, ran
+    /// past its budget or answered something else: [method get_last_error] says which.
+    #[func]
+    fn get_config(&mut self) -> VarDictionary {
+        self.config_error.clear();
+        let (Some(compiled), Some(runtime)) = (self.compiled.clone(), runtime::runtime()) else {
+            return VarDictionary::new();
+        };
+        let memory = crate::settings::positive(
+            crate::settings::MEMORY_MB,
+            wasgo_core::Limits::DEFAULT_MEMORY_MB as i64,
+        ) as usize;
+        match runtime.run_config(
+            &compiled,
+            &self.name.to_string(),
+            memory.saturating_mul(1 << 20),
+        ) {
+            Ok(Some(pairs)) => crate::convert::config_dictionary(&pairs),
+            Ok(None) => VarDictionary::new(),
+            Err(e) => {
+                self.config_error = e.to_string();
+                VarDictionary::new()
+            }
         }
     }
 

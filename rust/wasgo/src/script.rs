@@ -401,6 +401,16 @@ impl WasmScript {
         })
     }
 
+    /// The Dictionary the mod's optional `config` export answered when it last started: it runs
+    /// before `init`, in a throwaway instance without any host function, under a 50 ms CPU
+    /// budget (see [method WasmModule.get_config]). Empty when the mod has no `config`, has not
+    /// started, or its `config` failed (the reason is a warning and [method get_last_error]; the
+    /// mod starts anyway).
+    #[func]
+    pub fn get_mod_config(&self) -> VarDictionary {
+        self.core.mod_config.borrow().clone()
+    }
+
     /// The message of the last failure of this node (a refused call, a trap).
     #[func]
     pub fn get_last_error(&self) -> GString {

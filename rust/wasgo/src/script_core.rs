@@ -154,6 +154,8 @@ pub struct ScriptCore {
     pub(crate) state_loaded: Cell<bool>,
     /// The game stopped the mod with `kill()`: a change of its file does not restart it.
     pub(crate) killed_by_game: Cell<bool>,
+    /// What the mod's `config` export answered when it last started (`get_mod_config()`).
+    pub(crate) mod_config: RefCell<VarDictionary>,
 }
 
 impl ScriptCore {
@@ -173,6 +175,7 @@ impl ScriptCore {
             depth: Cell::new(0),
             delivering: Cell::new(false),
             pending_kill: RefCell::new(None),
+            mod_config: RefCell::new(VarDictionary::new()),
             pending_reload: Cell::new(false),
             gone: Cell::new(false),
             live_slot: Cell::new(None),
@@ -486,6 +489,7 @@ impl ScriptCore {
         let key = runtime.next_instance_key();
         let config = self.instance_config(props, &name, key);
         self.report_manifest(&compiled, config.level);
+        self.run_config(&runtime, &compiled, &name, config.limits.memory_bytes);
         self.ready_called.set(false);
         objects::register(key, self.node);
         self.key.set(Some(key));
@@ -715,6 +719,29 @@ impl ScriptCore {
     /// malformed manifest, a level above `level` or permissions no mod gets at `level`. Kept as
     /// the node's last error and printed as a warning; the mod still starts (the manifest is a
     /// claim, the level is the game's).
+    /// Runs the mod's `config` export before its instance is made (a throwaway instance without
+    /// host functions, see `wasgo_core::mod_config`); a failure is warned about and kept as the
+    /// last error, and the mod starts without a config.
+    fn run_config(
+        &self,
+        runtime: &wasgo_core::Runtime,
+        compiled: &CompiledModule,
+        name: &str,
+        max_memory: usize,
+    ) {
+        let answer = match runtime.run_config(compiled, name, max_memory) {
+            Ok(Some(pairs)) => crate::convert::config_dictionary(&pairs),
+            Ok(None) => VarDictionary::new(),
+            Err(e) => {
+                let message = format!("{e}; it starts without a config");
+                godot_warn!("WasGo: {message}");
+                self.set_last_error(message);
+                VarDictionary::new()
+            }
+        };
+        *self.mod_config.borrow_mut() = answer;
+    }
+
     fn report_manifest(&self, compiled: &CompiledModule, level: SafetyLevel) {
         let problems = match compiled.manifest() {
             Ok(Some(m)) => wasgo_core::manifest::claims_above(m, level),

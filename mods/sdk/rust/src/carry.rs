@@ -1,15 +1,49 @@
 //! The bodies behind [`export_state!`](crate::export_state): the mod's side of hot reload's
-//! `save_state(out_ptr, out_cap) -> len` and `load_state(ptr, len)` (see `docs/abi.md`).
+//! `save_state(out_ptr, out_cap) -> len` and `load_state(ptr, len)` (see `docs/abi.md`), and
+//! behind [`export_config!`](crate::export_config): `config(out_ptr, out_cap) -> len`.
 //!
 //! The host asks `save_state(0, 0)` for the length first, then passes a buffer of that size: the
 //! state is made once, at the first call, and kept here until it has been copied out.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::local::Local;
 
 /// The state made by a `save_state` call whose buffer was too small, for the call that follows.
 static PENDING: Local<Option<Vec<u8>>> = Local::new(None);
+
+/// The text made by a `config` call whose buffer was too small, for the call that follows.
+static PENDING_CONFIG: Local<Option<Vec<u8>>> = Local::new(None);
+
+/// The out-buffer convention's answer: the bytes `make` gives (made at the first call and kept in
+/// `pending` until copied out), copied to `out_ptr` when they fit; their length, or -1 when they
+/// are over 2 GiB.
+///
+/// # Safety
+/// As [`__save_state`].
+unsafe fn answer(
+    pending: &Local<Option<Vec<u8>>>,
+    out_ptr: *mut u8,
+    out_cap: usize,
+    make: impl FnOnce() -> Vec<u8>,
+) -> i32 {
+    let bytes = pending.with(|p| p.take()).unwrap_or_else(make);
+    let Ok(len) = i32::try_from(bytes.len()) else {
+        return -1;
+    };
+    if bytes.is_empty() {
+        return 0;
+    }
+    if bytes.len() <= out_cap && !out_ptr.is_null() {
+        // SAFETY: the caller guarantees `out_ptr` is valid for `out_cap` bytes (the ABI's
+        // out-buffer convention), `bytes` fits, and `bytes` is a separate allocation.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), out_ptr, bytes.len()) };
+    } else {
+        pending.with(|p| *p = Some(bytes));
+    }
+    len
+}
 
 /// `save_state(out_ptr, out_cap) -> len` with `save` making the state.
 ///
@@ -18,22 +52,18 @@ static PENDING: Local<Option<Vec<u8>>> = Local::new(None);
 /// allocated in the mod's memory with `malloc`, or `(0, 0)` to ask for the length).
 #[doc(hidden)]
 pub unsafe fn __save_state(out_ptr: *mut u8, out_cap: usize, save: fn() -> Vec<u8>) -> i32 {
-    let state = PENDING.with(|p| p.take()).unwrap_or_else(save);
-    let Ok(len) = i32::try_from(state.len()) else {
-        // Over 2 GiB: nothing a reload could carry.
-        return -1;
-    };
-    if state.is_empty() {
-        return 0;
-    }
-    if state.len() <= out_cap && !out_ptr.is_null() {
-        // SAFETY: the caller guarantees `out_ptr` is valid for `out_cap` bytes (the ABI's
-        // out-buffer convention), `state` fits, and `state` is a separate allocation.
-        unsafe { core::ptr::copy_nonoverlapping(state.as_ptr(), out_ptr, state.len()) };
-    } else {
-        PENDING.with(|p| *p = Some(state));
-    }
-    len
+    // SAFETY: the caller's guarantee, passed on.
+    unsafe { answer(&PENDING, out_ptr, out_cap, save) }
+}
+
+/// `config(out_ptr, out_cap) -> len` with `make` giving the JSON object text.
+///
+/// # Safety
+/// As [`__save_state`].
+#[doc(hidden)]
+pub unsafe fn __config(out_ptr: *mut u8, out_cap: usize, make: fn() -> String) -> i32 {
+    // SAFETY: the caller's guarantee, passed on.
+    unsafe { answer(&PENDING_CONFIG, out_ptr, out_cap, || make().into_bytes()) }
 }
 
 /// `load_state(ptr, len)` handing the bytes to `load`.

@@ -132,3 +132,26 @@ macro_rules! export_state {
         }
     };
 }
+
+/// Exports `config(out_ptr, out_cap) -> len` answering the JSON object text `$make` (a
+/// `fn() -> String`) returns: dynamic metadata the game reads with `WasmModule.get_config()` and
+/// `WasmScript.get_mod_config()` (a Dictionary; integers stay integers). The host runs it before
+/// the mod starts, in a throwaway instance in which every import traps (no Godot, WASI or game
+/// functions: compute the text from the mod's own data), under a 50 ms CPU budget; at most
+/// 64 KiB. Needs the `allocator` feature (the host passes the buffer through `malloc`).
+///
+/// ```ignore
+/// fn config() -> String { format!(r#"{{"waves": {}, "boss": "ogre"}}"#, 2 + 1) }
+/// wasgo_sdk::export_config!(config);
+/// ```
+#[macro_export]
+macro_rules! export_config {
+    ($make:path) => {
+        #[export_name = "config"]
+        pub extern "C" fn __wasgo_config(out_ptr: *mut u8, out_cap: usize) -> i32 {
+            // SAFETY: only the host calls this export, with `(0, 0)` or a buffer of `out_cap`
+            // bytes it allocated in the mod's memory with `malloc` (docs/abi.md).
+            unsafe { $crate::__config(out_ptr, out_cap, $make) }
+        }
+    };
+}

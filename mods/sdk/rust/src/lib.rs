@@ -71,7 +71,7 @@ use core::fmt;
 
 pub use callbacks::CallbackId;
 #[doc(hidden)]
-pub use carry::{__load_state, __save_state};
+pub use carry::{__config, __load_state, __save_state};
 pub use create::{
     audio_from_bytes, font_from_bytes, load_resource, new_object, texture_from_bytes,
 };

@@ -89,13 +89,15 @@ pub mod export {
     pub const SAVE_STATE: &str = "save_state";
     /// `load_state(ptr, len)`: hot reload hands the new instance the bytes the old one's `save_state` returned, right after `init` and before `ready` and `main`. The bytes sit in a buffer the host allocated with the mod's `malloc` and frees with its `free` when the call returns: copy what you keep.
     pub const LOAD_STATE: &str = "load_state";
+    /// `config(out_ptr, out_cap) -> len`: dynamic metadata (W3CE's name), read by `WasmModule.get_config()` and by a `WasmScript` before `init` (`get_mod_config()`). It runs in a throwaway instance of the module in which every import is a stub that traps (no Godot, WASI or game functions), under a 50 ms budget for the whole instance, memory capped like the mod's; nothing it does reaches the instance that plays. Out-buffer convention as `save_state`: `config(0, 0)` for the length, then `config(ptr, len)` with a buffer from the mod's `malloc`. The bytes are UTF-8 JSON text of an object (at most 64 KiB), e.g. `{"waves": 3}`; it becomes a Dictionary (integers stay integers). A trap, an overrun or bad text is reported and the mod starts without a config.
+    pub const CONFIG: &str = "config";
 }
 
 /// The WasGo ABI these bindings were generated for (docs/abi.md, "ABI versions").
-pub const ABI_VERSION: &str = "1.0";
+pub const ABI_VERSION: &str = "1.1";
 
-/// What [`manifest!`](crate::manifest!) adds to a manifest: `"abi":"1.0",`.
-pub const ABI_MANIFEST_FIELD: &str = "\"abi\":\"1.0\",";
+/// What [`manifest!`](crate::manifest!) adds to a manifest: `"abi":"1.1",`.
+pub const ABI_MANIFEST_FIELD: &str = "\"abi\":\"1.1\",";
 
 #[link(wasm_import_module = "wasgo")]
 extern "C" {

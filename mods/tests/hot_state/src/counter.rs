@@ -1,6 +1,7 @@
 // The counter both versions of the hot-reload test mod share (included by each `lib.rs`, which
 // defines `VERSION`).
 
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, Ordering::Relaxed};
 
@@ -41,3 +42,10 @@ fn load(bytes: &[u8]) {
 
 wasgo_sdk::export_process!(process);
 wasgo_sdk::export_state!(save, load);
+
+/// What the mod says of itself before it starts (`WasmModule.get_config()`).
+fn config() -> String {
+    alloc::format!(r#"{{"counts": "frames", "version": {VERSION}, "carries": ["count"]}}"#)
+}
+
+wasgo_sdk::export_config!(config);
