@@ -6,7 +6,7 @@
 
 use crate::cargo_steps::{self, Profile};
 use crate::godot_run::{run_godot, GodotRun, FATAL_PATTERNS, INTERPRETER_ARG};
-use crate::{godot, mods, Failure, Repo, Result};
+use crate::{bench_compute, godot, mods, Failure, Repo, Result};
 use std::time::Duration;
 
 /// The benchmark scripts, each a `SceneTree` script that prints its figures and ratios.
@@ -16,6 +16,9 @@ const BENCHES: &[&str] = &[
     "res://bench/bench_crossings.gd",
     "res://bench/bench_frame.gd",
 ];
+
+/// The Rust compute kernels as a mod, against the same source compiled natively.
+const COMPUTE_BENCH: &str = "res://bench/bench_compute.gd";
 
 /// The compute kernels and the property benchmark, played once per runtime mode.
 const MODES_BENCH: &str = "res://bench/bench_modes.gd";
@@ -33,7 +36,10 @@ pub fn run(repo: &Repo) -> Result<()> {
     }
     let compiled = play(&godot, &project, MODES_BENCH, &[])?;
     let interpreted = play(&godot, &project, MODES_BENCH, &["--", INTERPRETER_ARG])?;
-    print_modes(&mode_figures(&compiled), &mode_figures(&interpreted))
+    let compute = play(&godot, &project, COMPUTE_BENCH, &[])?;
+    let native = bench_compute::run_native(repo)?;
+    print_modes(&mode_figures(&compiled), &mode_figures(&interpreted))?;
+    bench_compute::print_table(&bench_compute::mod_figures(&compute), &native)
 }
 
 /// Plays one benchmark script; fails on a bad exit or a fatal output line.

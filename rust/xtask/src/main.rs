@@ -22,6 +22,7 @@
 //! [`step_times`] times the steps of `test`.
 
 mod bench;
+mod bench_compute;
 mod bindings;
 mod cargo_steps;
 mod command;
