@@ -699,12 +699,12 @@ pub fn value_from_mod(key: InstanceKey, value: &WireVariant) -> Result<Variant, 
     })
 }
 
+/// What [`take_outbox`] takes: the `mod_event`s and the signal deliveries, oldest first.
+pub type OutboxItems = (VecDeque<(GString, Variant)>, VecDeque<(i32, Vec<Variant>)>);
+
 /// Takes the `mod_event`s and the signal deliveries waiting, oldest first, in one table lookup
 /// (what the delivery after every entry asks, usually to find both empty).
-#[allow(clippy::type_complexity)]
-pub fn take_outbox(
-    key: InstanceKey,
-) -> (VecDeque<(GString, Variant)>, VecDeque<(i32, Vec<Variant>)>) {
+pub fn take_outbox(key: InstanceKey) -> OutboxItems {
     with_outbox(key, |o| (o.mod_events.take(), o.callbacks.take())).unwrap_or_default()
 }
 
