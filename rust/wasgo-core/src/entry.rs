@@ -3,7 +3,7 @@
 
 use crate::error::WasgoError;
 use crate::state::InstanceState;
-use wasmtime::{Func, Instance, Store, Val, ValType};
+use wasmtime::{Func, Instance, Store, TypedFunc, Val, ValType};
 
 /// The shape of the mod's entry point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,11 +122,45 @@ fn write_argv(
 /// Results an entry keeps on the stack while it runs (more go to the heap).
 pub(crate) const MAX_INLINE_RESULTS: usize = 4;
 
+/// One exported function, resolved once per instance.
+pub(crate) struct ResolvedExport {
+    pub name: Box<str>,
+    pub func: Func,
+    /// Its signature in ABI types, when every parameter and result is a number.
+    pub sig: Option<wasgo_catalog::Signature>,
+    /// A typed handle for the signatures the frame and call paths use most.
+    pub typed: TypedEntry,
+}
+
+/// A typed handle on an export: its call skips wasmtime's per-call check of the arguments
+/// against the function's registered type (a type load, compare and drop each time) and needs
+/// no result buffer.
+pub(crate) enum TypedEntry {
+    /// `() -> ()`: an empty `call_export`, `ready`, callbacks without arguments.
+    Unit(TypedFunc<(), ()>),
+    /// `(f64) -> ()`: `process(delta)`, `physics_process(delta)`.
+    F64(TypedFunc<f64, ()>),
+    /// Any other signature: called through [`Func::call`].
+    Untyped,
+}
+
+impl TypedEntry {
+    fn of(store: &Store<InstanceState>, func: &Func) -> TypedEntry {
+        if let Ok(f) = func.typed::<(), ()>(store) {
+            TypedEntry::Unit(f)
+        } else if let Ok(f) = func.typed::<f64, ()>(store) {
+            TypedEntry::F64(f)
+        } else {
+            TypedEntry::Untyped
+        }
+    }
+}
+
 /// The instance's exported functions with their numeric signatures, resolved once.
 pub(crate) fn resolve_exports(
     store: &mut Store<InstanceState>,
     instance: &Instance,
-) -> Vec<(Box<str>, Func, Option<wasgo_catalog::Signature>)> {
+) -> Vec<ResolvedExport> {
     let named: Vec<(Box<str>, Func)> = instance
         .exports(&mut *store)
         .filter_map(|e| {
@@ -136,11 +170,34 @@ pub(crate) fn resolve_exports(
         .collect();
     named
         .into_iter()
-        .map(|(name, f)| {
-            let sig = crate::abi::signature_of(&f.ty(&*store));
-            (name, f, sig)
+        .map(|(name, func)| {
+            let sig = crate::abi::signature_of(&func.ty(&*store));
+            let typed = TypedEntry::of(store, &func);
+            ResolvedExport {
+                name,
+                func,
+                sig,
+                typed,
+            }
         })
         .collect()
+}
+
+/// Calls `export` with `args` into `results`: through its typed handle when `args` fit it,
+/// else through [`Func::call`] (which checks the types).
+pub(crate) fn call_resolved(
+    store: &mut Store<InstanceState>,
+    export: &ResolvedExport,
+    args: &[Val],
+    results: &mut [Val],
+) -> wasmtime::Result<()> {
+    match (&export.typed, args) {
+        (TypedEntry::Unit(f), []) if results.is_empty() => f.call(store, ()),
+        (TypedEntry::F64(f), [Val::F64(bits)]) if results.is_empty() => {
+            f.call(store, f64::from_bits(*bits))
+        }
+        _ => export.func.call(store, args, results),
+    }
 }
 
 /// Whether `args` are numbers of exactly the types `params` names.

@@ -133,7 +133,7 @@ struct Live {
     ctx: Arc<EngineContext>,
     /// The exported functions, resolved once: an entry finds its `Func` and checks numeric
     /// arguments without a name lookup in the instance or a type query (see `call_shared`).
-    exports: Vec<(Box<str>, wasmtime::Func, Option<Signature>)>,
+    exports: Vec<entry::ResolvedExport>,
 }
 
 impl Drop for Live {
@@ -415,11 +415,11 @@ impl ModInstance {
     }
 
     /// The signature of export `name`, if it is a function with ABI types.
-    pub fn export_signature(&self, name: &str) -> Option<Signature> {
+    pub fn export_signature(&self, name: &str) -> Option<&Signature> {
         self.export_funcs
             .iter()
             .find(|(f, _)| f == name)
-            .and_then(|(_, s)| s.clone())
+            .and_then(|(_, s)| s.as_ref())
     }
 
     /// Calls export `name` on the calling (main) thread under the callback budget.
@@ -451,16 +451,15 @@ impl ModInstance {
                 state: self.status().describe(),
             });
         };
-        let Some((_, func, sig)) = live.exports.iter().find(|(n, ..)| **n == *name) else {
+        let Some(export) = live.exports.iter().find(|e| *e.name == *name) else {
             return Err(WasgoError::NoSuchExport {
                 module: shared.name.clone(),
                 export: name.into(),
             });
         };
-        let func = *func;
-        let n_results = match sig {
+        let n_results = match &export.sig {
             Some(sig) if entry::numbers_match(&sig.params, args) => sig.results.len(),
-            _ => entry::check_args(&shared.name, name, &func, &live.store, args)?,
+            _ => entry::check_args(&shared.name, name, &export.func, &live.store, args)?,
         };
         let mut results = [Val::I32(0); entry::MAX_INLINE_RESULTS];
         let mut spilled = Vec::new();
@@ -473,7 +472,7 @@ impl ModInstance {
         budget::arm(&mut live.store, DeadlineKind::Callback, name);
         let outcome = {
             let _tick = shared.ctx.ticker.enter();
-            func.call(&mut live.store, args, results)
+            entry::call_resolved(&mut live.store, export, args, results)
         };
         budget::disarm(&mut live.store, outcome.is_ok());
         match outcome {

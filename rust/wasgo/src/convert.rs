@@ -14,6 +14,28 @@ use godot::prelude::*;
 use wasgo_core::catalog::Abi;
 use wasgo_core::{GameType, GameValue, Val};
 
+/// Names up to this many ASCII characters are read from a `GString` without an allocation.
+const INLINE_NAME: usize = 64;
+
+/// Runs `f` with `name` as a `&str`. A short ASCII name (every export and operation name a mod
+/// is likely to have) is copied to the stack: gdext's `GString` to `String` conversion formats
+/// the string one character at a time into a fresh allocation, a tenth of an empty
+/// `call_export`. Other names go through that conversion.
+pub fn with_str<R>(name: &GString, f: impl FnOnce(&str) -> R) -> R {
+    let chars = name.chars();
+    if chars.len() <= INLINE_NAME && chars.iter().all(char::is_ascii) {
+        let mut buf = [0u8; INLINE_NAME];
+        for (b, c) in buf.iter_mut().zip(chars) {
+            *b = *c as u8;
+        }
+        // Every byte is an ASCII character, so the prefix is UTF-8.
+        if let Ok(s) = std::str::from_utf8(&buf[..chars.len()]) {
+            return f(s);
+        }
+    }
+    f(&name.to_string())
+}
+
 pub fn game_value_to_variant(v: &GameValue) -> Variant {
     match v {
         GameValue::I32(x) => (*x as i64).to_variant(),

@@ -8,9 +8,24 @@
 //! in the previous frame. Plain `Cell`s: the node's core is main-thread only.
 
 use godot::classes::Engine;
-use godot::obj::Singleton;
-use std::cell::Cell;
+use godot::obj::{Gd, Singleton};
+use std::cell::{Cell, OnceCell};
 use std::time::Duration;
+
+thread_local! {
+    /// The `Engine` singleton, looked up once per thread: `Engine::singleton()` makes the
+    /// class's `StringName` and asks Godot for it on every call, which an entry made thousands
+    /// of times a frame cannot afford. `Engine` is not reference-counted and lives as long as
+    /// Godot, so keeping the `Gd` holds nothing alive.
+    static ENGINE: OnceCell<Gd<Engine>> = const { OnceCell::new() };
+}
+
+/// Godot's process-frame counter now.
+fn process_frames() -> u64 {
+    ENGINE
+        .try_with(|e| e.get_or_init(Engine::singleton).get_process_frames())
+        .unwrap_or_else(|_| Engine::singleton().get_process_frames())
+}
 
 /// The per-frame totals of one node's entries.
 #[derive(Default)]
@@ -26,7 +41,7 @@ pub struct FrameTime {
 impl FrameTime {
     /// Adds one entry's time to the frame running now.
     pub fn add(&self, took: Duration) {
-        let now = Engine::singleton().get_process_frames();
+        let now = process_frames();
         if now != self.frame.get() {
             let previous = if now == self.frame.get() + 1 {
                 self.current.get()
@@ -42,7 +57,7 @@ impl FrameTime {
 
     /// The last complete frame's total, in microseconds (see the module essay).
     pub fn last_frame_usec(&self) -> i64 {
-        let now = Engine::singleton().get_process_frames();
+        let now = process_frames();
         let total = if now == self.frame.get() {
             self.previous.get()
         } else if now == self.frame.get() + 1 {

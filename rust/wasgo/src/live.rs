@@ -137,8 +137,9 @@ pub fn frame_budget() -> BudgetRef {
 pub struct BudgetRef;
 
 impl BudgetRef {
-    /// Measures `f` (a nested measure is counted once). The state is not lent while `f` runs.
-    pub fn measure<R>(&self, f: impl FnOnce() -> R) -> R {
+    /// Measures `f` (a nested measure is counted once) and returns its result with the time it
+    /// took. The state is not lent while `f` runs.
+    pub fn measure<R>(&self, f: impl FnOnce() -> R) -> (R, Duration) {
         let outermost = with_budget(|b| {
             let outer = b.nesting.get() == 0;
             b.nesting.set(b.nesting.get() + 1);
@@ -154,7 +155,7 @@ impl BudgetRef {
                 b.spent.set(b.spent.get() + took);
             }
         });
-        r
+        (r, took)
     }
 
     pub fn has_room(&self) -> bool {

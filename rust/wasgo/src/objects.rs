@@ -539,7 +539,7 @@ pub struct ObjectsState {
     // Each table sits in its own RefCell so that Godot code run by one op (a setter, a method)
     // can use other instances' tables; the same instance cannot re-enter (its store is busy).
     instances: RefCell<FastMap<InstanceKey, Rc<RefCell<InstanceObjects>>>>,
-    outbox: RefCell<HashMap<InstanceKey, Outbox>>,
+    outbox: RefCell<FastMap<InstanceKey, Outbox>>,
     allowlist: RefCell<Allowlist>,
     /// (class, kind, member) → allowed, for levels 1 and 2.
     decisions: RefCell<HashMap<(StringName, MemberKind, String), bool>>,
@@ -699,9 +699,13 @@ pub fn value_from_mod(key: InstanceKey, value: &WireVariant) -> Result<Variant, 
     })
 }
 
-/// Takes the `mod_event`s waiting to be emitted, oldest first.
-pub fn take_mod_events(key: InstanceKey) -> VecDeque<(GString, Variant)> {
-    with_outbox(key, |o| o.mod_events.take()).unwrap_or_default()
+/// What [`take_outbox`] takes: the `mod_event`s and the signal deliveries, oldest first.
+pub type OutboxItems = (VecDeque<(GString, Variant)>, VecDeque<(i32, Vec<Variant>)>);
+
+/// Takes the `mod_event`s and the signal deliveries waiting, oldest first, in one table lookup
+/// (what the delivery after every entry asks, usually to find both empty).
+pub fn take_outbox(key: InstanceKey) -> OutboxItems {
+    with_outbox(key, |o| (o.mod_events.take(), o.callbacks.take())).unwrap_or_default()
 }
 
 /// Takes the signal deliveries waiting for the mod's `native_callback`, oldest first.

@@ -367,7 +367,9 @@ impl WasmScript {
     #[func(gd_self)]
     pub fn call_export(this: Gd<Self>, name: GString, args: VarArray) -> Variant {
         let core = Self::core_of(&this);
-        crate::script_calls::call_export(&core, &name.to_string(), &args)
+        crate::convert::with_str(&name, |name| {
+            crate::script_calls::call_export(&core, name, &args)
+        })
     }
 
     /// Invokes waPC operation [param operation] with [param payload] on a waPC mod (a module
@@ -381,7 +383,9 @@ impl WasmScript {
     #[func(gd_self)]
     pub fn invoke(this: Gd<Self>, operation: GString, payload: PackedByteArray) -> PackedByteArray {
         let core = Self::core_of(&this);
-        crate::script_calls::invoke(&core, &operation.to_string(), &payload)
+        crate::convert::with_str(&operation, |operation| {
+            crate::script_calls::invoke(&core, operation, &payload)
+        })
     }
 
     /// Whether the module exports a function called [param name].

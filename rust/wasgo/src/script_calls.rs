@@ -23,27 +23,33 @@ pub fn call_export(core: &Rc<ScriptCore>, name: &str, args: &VarArray) -> Varian
         drop(instance);
         return call_js(core, name, args);
     }
-    let Some(sig) = instance.export_signature(name) else {
-        return core.fail_value(format!(
-            "`{}` has no exported function `{name}` with number arguments",
-            instance.name()
-        ));
+    // The arguments are checked and converted while the signature is borrowed from the
+    // instance; the instance's `Rc` is dropped before the entry (a kill settled after it needs
+    // the only reference).
+    let vals = {
+        let Some(sig) = instance.export_signature(name) else {
+            return core.fail_value(format!(
+                "`{}` has no exported function `{name}` with number arguments",
+                instance.name()
+            ));
+        };
+        if sig.params.len() != args.len() {
+            return core.fail_value(format!(
+                "`{name}` takes {} arguments, {} were given",
+                sig.params.len(),
+                args.len()
+            ));
+        }
+        let mut vals = Vec::with_capacity(args.len());
+        for (i, (v, t)) in args.iter_shared().zip(&sig.params).enumerate() {
+            match convert::variant_to_val(&v, *t) {
+                Ok(val) => vals.push(val),
+                Err(e) => return core.fail_value(format!("argument {} of `{name}`: {e}", i + 1)),
+            }
+        }
+        vals
     };
     drop(instance);
-    if sig.params.len() != args.len() {
-        return core.fail_value(format!(
-            "`{name}` takes {} arguments, {} were given",
-            sig.params.len(),
-            args.len()
-        ));
-    }
-    let mut vals = Vec::with_capacity(args.len());
-    for (i, (v, t)) in args.iter_shared().zip(&sig.params).enumerate() {
-        match convert::variant_to_val(&v, *t) {
-            Ok(val) => vals.push(val),
-            Err(e) => return core.fail_value(format!("argument {} of `{name}`: {e}", i + 1)),
-        }
-    }
     let Some(result) = core.enter(name, &vals) else {
         return core.fail_value(format!("cannot call `{name}`: the mod is not started"));
     };

@@ -156,6 +156,10 @@ pub struct ScriptCore {
     pub(crate) killed_by_game: Cell<bool>,
     /// What the mod's `config` export answered when it last started (`get_mod_config()`).
     pub(crate) mod_config: RefCell<VarDictionary>,
+    /// The node as a `Gd`, made once: `Gd::try_from_instance_id` asks Godot whether the object
+    /// is a `Node` (a class name formatted into a `String` and a call) every time, and the frame
+    /// driver and every delivery need the node. Only handed out after a validity check.
+    node_gd: RefCell<Option<Gd<Node>>>,
 }
 
 impl ScriptCore {
@@ -187,6 +191,7 @@ impl ScriptCore {
             carried_state: RefCell::new(None),
             state_loaded: Cell::new(false),
             killed_by_game: Cell::new(false),
+            node_gd: RefCell::new(None),
         })
     }
 
@@ -195,7 +200,16 @@ impl ScriptCore {
         if self.gone.get() {
             return None;
         }
-        Gd::<Node>::try_from_instance_id(self.node).ok()
+        if let Some(node) = self.node_gd.borrow().as_ref() {
+            // The id is checked against Godot's object table: a freed node answers false.
+            if node.is_instance_valid() {
+                return Some(node.clone());
+            }
+            return None;
+        }
+        let node = Gd::<Node>::try_from_instance_id(self.node).ok()?;
+        *self.node_gd.borrow_mut() = Some(node.clone());
+        Some(node)
     }
 
     /// Emits one of the node's signals (nothing once it is freed). No borrow is held: the
@@ -291,9 +305,9 @@ impl ScriptCore {
             return Some(Err(WasgoError::BadArguments(message).into()));
         }
         self.depth.set(self.depth.get() + 1);
-        let began = std::time::Instant::now();
-        let result = live::frame_budget().measure(|| call(&instance));
-        self.frame_time.add(began.elapsed());
+        // One pair of clock reads serves the frame budget and the node's frame time.
+        let (result, took) = live::frame_budget().measure(|| call(&instance));
+        self.frame_time.add(took);
         drop(instance);
         self.depth.set(self.depth.get() - 1);
         if self.depth.get() == 0 {
@@ -580,18 +594,11 @@ impl ScriptCore {
         }
     }
 
-    /// `process`/`physics_process` for one frame (the frame driver calls it).
+    /// `process`/`physics_process` for one frame. The frame driver calls it right after
+    /// [`LiveScript::runs_frame_export`] said the mod runs `export` (nothing that can run game
+    /// code comes between), so the instance is not checked again here; should it have changed
+    /// all the same, the entry fails as any entry into a busy or ended instance does.
     pub fn frame_callback(self: &Rc<Self>, export: &str, delta: f64) {
-        let Some(instance) = self.instance() else {
-            return;
-        };
-        if !instance.status().is_live()
-            || instance.is_main_running()
-            || !instance.has_export(export)
-        {
-            return;
-        }
-        drop(instance);
         if let Some(Err(e)) = self.enter(export, &[Val::F64(delta.to_bits())]) {
             self.set_last_error(e.to_string());
         }
@@ -768,9 +775,10 @@ impl LiveScript for ScriptCore {
     }
 
     fn runs_frame_export(&self, export: &str) -> bool {
-        self.instance().is_some_and(|instance| {
-            instance.status().is_live()
-                && !instance.is_main_running()
+        // Borrowed, not cloned, and one status read: the driver asks this of every node every
+        // frame. Live and not running `main`: alive, or `main` finished.
+        self.instance.borrow().as_ref().is_some_and(|instance| {
+            matches!(instance.status(), ModStatus::Alive | ModStatus::Finished)
                 && instance.has_export(export)
         })
     }

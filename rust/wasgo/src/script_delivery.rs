@@ -162,14 +162,18 @@ impl ScriptCore {
             return false;
         };
         let mut delivered = false;
-        for (name, payload) in objects::take_mod_events(key) {
-            let Some(mut node) = self.node() else {
-                return true;
-            };
-            delivered = true;
-            node.emit_signal("mod_event", &[name.to_variant(), payload]);
+        let (mod_events, mut callbacks) = objects::take_outbox(key);
+        if !mod_events.is_empty() {
+            for (name, payload) in mod_events {
+                let Some(mut node) = self.node() else {
+                    return true;
+                };
+                delivered = true;
+                node.emit_signal("mod_event", &[name.to_variant(), payload]);
+            }
+            // Deliveries the handlers caused come after those taken above.
+            callbacks.extend(objects::take_callbacks(key));
         }
-        let mut callbacks = objects::take_callbacks(key);
         if callbacks.is_empty() {
             return delivered;
         }
