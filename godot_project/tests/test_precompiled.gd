@@ -251,16 +251,19 @@ func test_restart_phase_1_a_disk_cache_file_is_tampered() -> void:
 const CACHE_TAMPER_WAT := "(module (func (export \"answer\") (result i32) i32.const 2026) (func (export \"cache_tamper_marker\")))"
 
 
-## The disk cache files of the module with source `bytes` (named by its SHA-256).
+## The disk cache files of the module with source `bytes` for the runtime mode this Godot runs
+## in (named `<SHA-256>-<native or pulley>-<compatibility hash>.cwasm`: the suite's compiled and
+## interpreted passes share the cache folder, each with its own file).
 static func cache_files_of(bytes: PackedByteArray) -> PackedStringArray:
 	var dir := str(ProjectSettings.get_setting("wasgo/runtime/cache_dir", "user://wasgo_cache"))
 	var hashing := HashingContext.new()
 	hashing.start(HashingContext.HASH_SHA256)
 	hashing.update(bytes)
 	var sha := hashing.finish().hex_encode()
+	var mode := "pulley" if WasmEngine.get_stats()["mode"] == "interpreter" else "native"
 	var found := PackedStringArray()
 	for file in DirAccess.get_files_at(dir):
-		if file.begins_with(sha) and file.ends_with(".cwasm"):
+		if file.begins_with(sha + "-" + mode + "-") and file.ends_with(".cwasm"):
 			found.append(dir.path_join(file))
 	return found
 
