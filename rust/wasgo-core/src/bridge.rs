@@ -21,11 +21,15 @@
 //! on a loaded machine, longer than any short spin, so once one side has gone to sleep the
 //! other's spin runs out before the reply comes, it sleeps too, and every later round trip pays
 //! two wake-ups (measured: about 150 µs per `get_node`+`set`+`get`, 27 per frame at 60 fps).
-//! Polling loops call `yield_now` between polls after the first [`SPIN`], so on a machine
-//! whose cores are taken the thread the poller waits for still gets to run (polling without
-//! yielding was measured 40 times slower on a loaded 2-core machine: the two threads shared a
-//! core and each poll ran out its time slice). An idle bridge costs
-//! nothing: `run_pending` returns at once when nothing waits.
+//! Polling loops call `yield_now` between every two polls, never a bare spin: when the two
+//! threads share a core (the scheduler often puts a woken worker on its waker's core, also on
+//! an idle machine) a spinning poller holds the only core the other side needs, so each
+//! hand-over waited out the spin. Measured on the idle 2-core machine (`bench_crossings.gd`,
+//! release): with a 30 µs spin before yielding, 1,775 round trips/s at 60 fps, about 80 jobs per
+//! 4 ms serving window; yielding from the first poll, 14,601/s, about 700 jobs per window. On
+//! separate cores `yield_now` returns at once (nothing else to run), so it costs one system call
+//! per poll. (Polling without yielding at all was 40 times slower on a loaded machine, for the
+//! same reason.) An idle bridge costs nothing: `run_pending` returns at once when nothing waits.
 //!
 //! # Queued calls
 //!
@@ -50,8 +54,8 @@ use std::time::{Duration, Instant};
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// How long either side spins without yielding for the other's next message; also how long a
-/// worker polls for its reply when the main thread is not serving.
+/// How long a worker polls for its reply (yielding between polls) even when the main thread is
+/// not serving, for the case where it is about to.
 pub const SPIN: Duration = Duration::from_micros(30);
 /// How long `run_pending` polls for a worker's next request before it ends the round; within
 /// the frame's budget.
@@ -190,7 +194,7 @@ impl MainThreadBridge {
         }
     }
 
-    /// Polls for a reply: for [`SPIN`], then (yielding between polls) for as long as the main
+    /// Polls for a reply, yielding between polls: for [`SPIN`], then for as long as the main
     /// thread serves, at most [`SERVING_SPIN`] and only while fewer than [`MAX_SPINNERS`] other
     /// workers poll. `None` when the caller should sleep on the channel instead.
     fn poll_reply<R>(
@@ -211,7 +215,7 @@ impl MainThreadBridge {
             }
             let spun = start.elapsed();
             if spun < SPIN {
-                std::hint::spin_loop();
+                std::thread::yield_now();
                 continue;
             }
             if !self.serving.load(Ordering::Acquire) || spun >= SERVING_SPIN {
@@ -307,7 +311,7 @@ impl MainThreadBridge {
     }
 
     /// The next job: at once when one waits, else after polling up to [`IDLE_GAP`] (yielding
-    /// between polls after [`SPIN`]), never past `left`. Never sleeps on the channel: a wake-up
+    /// between polls), never past `left`. Never sleeps on the channel: a wake-up
     /// costs more than the gap between a worker's calls (see the module's documentation).
     fn next_job(&self, left: Duration) -> Option<Job> {
         let start = Instant::now();
@@ -322,11 +326,7 @@ impl MainThreadBridge {
             if waited >= gap {
                 return None;
             }
-            if waited < SPIN {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
+            std::thread::yield_now();
         }
     }
 }
