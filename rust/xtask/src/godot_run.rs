@@ -207,6 +207,17 @@ pub struct SuiteReport {
     pub problems: Vec<String>,
 }
 
+impl SuiteReport {
+    /// Adds another run's counts and problems, each problem prefixed with `label` (the run it
+    /// came from: "interpreter mode", "after restart").
+    pub fn absorb(&mut self, other: SuiteReport, label: &str) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.problems
+            .extend(other.problems.into_iter().map(|p| format!("{label}: {p}")));
+    }
+}
+
 /// The folder of the tests that run in a second Godot process, after the main suite: they
 /// check what must survive a restart of the game (saved permission grants).
 pub const AFTER_RESTART_DIR: &str = "res://tests/after_restart/";

@@ -358,52 +358,25 @@ fn test_steps(
     let interpreted = times.time("godot suite interpreted", || {
         godot_run::run_interpreter_suite(&godot, repo, filter)
     })?;
-    suite.passed += interpreted.passed;
-    suite.failed += interpreted.failed;
-    suite.problems.extend(
-        interpreted
-            .problems
-            .into_iter()
-            .map(|p| format!("interpreter mode: {p}")),
-    );
+    suite.absorb(interpreted, "interpreter mode");
     // What must survive a restart of the game is checked by a second Godot process.
     if filter.is_none_or(|f| f.contains("restart")) {
         let second = times.time("godot suite after restart", || {
             godot_run::run_suite_in(&godot, repo, Some(godot_run::AFTER_RESTART_DIR), filter)
         })?;
-        suite.passed += second.passed;
-        suite.failed += second.failed;
-        suite.problems.extend(
-            second
-                .problems
-                .into_iter()
-                .map(|p| format!("after restart: {p}")),
-        );
+        suite.absorb(second, "after restart");
     }
     // The editor plugin's data logic, headless (`tests/editor/`).
     if filter.is_none_or(|f| f.contains("editor")) {
         let editor = times.time("editor tests", || {
             godot_run::run_suite_in(&godot, repo, Some(godot_run::EDITOR_DIR), filter)
         })?;
-        suite.passed += editor.passed;
-        suite.failed += editor.failed;
-        suite.problems.extend(
-            editor
-                .problems
-                .into_iter()
-                .map(|p| format!("editor tests: {p}")),
-        );
+        suite.absorb(editor, "editor tests");
     }
     // The editor plugin inside a real headless editor (Project Settings help lines).
     if filter.is_none_or(|f| f.contains("editor")) {
         let live = times.time("editor live", || editor_live::run(&godot, repo))?;
-        suite.passed += live.passed;
-        suite.failed += live.failed;
-        suite.problems.extend(
-            live.problems
-                .into_iter()
-                .map(|p| format!("in the editor: {p}")),
-        );
+        suite.absorb(live, "in the editor");
     }
     // WasGo's permission dialog needs a display: a virtual one (`xvfb-run`, installed if missing).
     if filter.is_none_or(|f| f.contains("dialog")) {
@@ -411,14 +384,7 @@ fn test_steps(
             godot_run::run_display_suite(&godot, repo, filter)
         })? {
             Some(display) => {
-                suite.passed += display.passed;
-                suite.failed += display.failed;
-                suite.problems.extend(
-                    display
-                        .problems
-                        .into_iter()
-                        .map(|p| format!("with a display: {p}")),
-                );
+                suite.absorb(display, "with a display");
             }
             None => println!(
                 "xtask: skipping the display tests ({}): `xvfb-run` is not installed and cannot be installed here (not root, or no apt-get)",
