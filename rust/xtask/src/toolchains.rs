@@ -60,30 +60,13 @@ pub fn toolchains_dir(repo: &Repo) -> PathBuf {
     repo.root.join("target/toolchains")
 }
 
-/// Installs the Debian packages the C example and `wasm-opt` need, unless already installed.
+/// Installs the Debian packages the C example and `wasm-opt` need, unless already installed
+/// (see [`ensure_debian_packages`]).
 pub fn ensure_apt_packages() -> Result<()> {
-    let missing: Vec<&str> = APT_PACKAGES
-        .iter()
-        .copied()
-        .filter(|p| !dpkg_installed(p))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let fix = format!(
-        "install them yourself: `apt-get install {}`",
-        missing.join(" ")
-    );
-    if !is_root() {
-        return Err(Failure::new(
-            format!(
-                "the Debian packages {} are missing and this user cannot install them",
-                missing.join(", ")
-            ),
-            fix,
-        ));
-    }
-    apt_install(&missing, &fix)
+    ensure_debian_packages(
+        APT_PACKAGES,
+        "building the C example and running `wasm-opt`",
+    )
 }
 
 /// Installs the Debian `packages` that are not installed yet (for `why`, said in the messages):
