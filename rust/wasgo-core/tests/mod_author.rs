@@ -459,3 +459,44 @@ fn config_text_that_is_not_a_json_object_is_refused_naming_the_mod() {
         }
     }
 }
+
+#[test]
+fn config_memory_is_capped_and_its_text_bounded() {
+    use wasgo_core::mod_config::ConfigError;
+    let rt = runtime();
+    // Grows its memory by 64 MiB inside `config`: over a 16 MiB cap the grow traps.
+    let grows = r#"(module
+  (memory (export "memory") 1)
+  (func (export "config") (param i32 i32) (result i32)
+    (drop (memory.grow (i32.const 1024)))
+    (i32.const 2)))"#;
+    let module = rt.compile(grows.as_bytes(), "grows").unwrap();
+    match rt.run_config(&module, "grows", 16 << 20) {
+        Err(ConfigError::Trapped { name, .. }) => assert_eq!(name, "grows"),
+        other => panic!("expected the grow over the cap to trap, got {other:?}"),
+    }
+    // Announces 1 MiB of text: over the 64 KiB bound, refused before any buffer is made.
+    let long = r#"(module
+  (memory (export "memory") 1)
+  (func (export "config") (param i32 i32) (result i32) (i32.const 1048576)))"#;
+    let module = rt.compile(long.as_bytes(), "long").unwrap();
+    match rt.run_config(&module, "long", 16 << 20) {
+        Err(e @ ConfigError::Protocol { .. }) => {
+            assert!(e.to_string().contains("64 KiB"), "{e}")
+        }
+        other => panic!("expected the length to be refused, got {other:?}"),
+    }
+    // A wrong signature is named, not called.
+    let wrong = r#"(module (func (export "config") (result i32) (i32.const 0)))"#;
+    let module = rt.compile(wrong.as_bytes(), "wrong").unwrap();
+    match rt.run_config(&module, "wrong", 16 << 20) {
+        Err(e @ ConfigError::Protocol { .. }) => {
+            assert!(
+                e.to_string()
+                    .contains("config(out_ptr: i32, out_cap: i32) -> i32"),
+                "{e}"
+            )
+        }
+        other => panic!("expected the signature to be refused, got {other:?}"),
+    }
+}
