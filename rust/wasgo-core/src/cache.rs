@@ -303,14 +303,18 @@ impl ModuleCache {
 
     /// The body of a compile thread: disk or compiler, then publish to the cache and waiters.
     fn compile_now(&self, sha: &str, bytes: &[u8], flight: &Flight) {
-        // Read before the compile is counted, so the module is published right after it.
         let manifest = crate::manifest::manifest_of_module(bytes);
+        let mut compiled = false;
         let outcome = match self.load_from_disk(sha) {
             Some(module) => {
                 self.hits.fetch_add(1, Ordering::Relaxed);
                 Ok(module)
             }
-            None => self.compile_bytes(sha, bytes),
+            None => {
+                let module = self.compile_bytes(sha, bytes);
+                compiled = module.is_ok();
+                module
+            }
         };
         let outcome = outcome.and_then(|m| {
             CompiledModule::new(m, sha.to_string())
@@ -325,6 +329,11 @@ impl ModuleCache {
                 entries.recent.push_back(module.clone());
                 self.evict(&mut entries);
             }
+            // Counted once the module is published: whoever sees the count finds it cached
+            // (the disk write and the manifest read come before, not between the two).
+            if compiled {
+                self.compiles.fetch_add(1, Ordering::Relaxed);
+            }
         }
         *flight.outcome.lock() = Some(outcome);
         flight.done.notify_all();
@@ -333,7 +342,6 @@ impl ModuleCache {
     #[cfg(feature = "compiler")]
     fn compile_bytes(&self, sha: &str, bytes: &[u8]) -> Result<wasmtime::Module, String> {
         let module = wasmtime::Module::new(&self.engine, bytes).map_err(|e| format!("{e:#}"))?;
-        self.compiles.fetch_add(1, Ordering::Relaxed);
         self.store_on_disk(sha, &module);
         Ok(module)
     }
