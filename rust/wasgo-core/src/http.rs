@@ -193,6 +193,9 @@ impl Default for TableInner {
 pub struct HttpTable {
     pub(crate) config: NetworkConfig,
     inner: Mutex<TableInner>,
+    /// Whether `http_response` calls wait in `inner.notify` (kept beside the lock so that the
+    /// owner's check after every entry takes no lock).
+    notified: std::sync::atomic::AtomicBool,
 }
 
 /// What `http_body` finds for an id.
@@ -209,6 +212,7 @@ impl HttpTable {
         HttpTable {
             config,
             inner: Mutex::new(TableInner::default()),
+            notified: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -241,6 +245,7 @@ impl HttpTable {
             return;
         }
         inner.notify.push((id, outcome.status()));
+        self.notified.store(true, std::sync::atomic::Ordering::Release);
         let kept = match outcome {
             HttpOutcome::Response { body, .. } => Kept::Body(Arc::new(body)),
             HttpOutcome::Failed { code, message } => Kept::Failed { code, message },
@@ -253,12 +258,23 @@ impl HttpTable {
 
     /// Takes the pending `http_response(id, status)` calls, oldest first.
     pub fn take_notifications(&self) -> Vec<(i32, i32)> {
-        self.inner.lock().notify.take().into()
+        let mut inner = self.inner.lock();
+        self.notified
+            .store(false, std::sync::atomic::Ordering::Release);
+        inner.notify.take().into()
+    }
+
+    /// Whether `http_response` calls wait (no lock taken).
+    pub fn has_notifications(&self) -> bool {
+        self.notified.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Puts back calls that could not be made yet (while `main` holds the instance).
     pub fn requeue_notifications(&self, notes: Vec<(i32, i32)>) {
-        self.inner.lock().notify.requeue(notes.into());
+        let mut inner = self.inner.lock();
+        inner.notify.requeue(notes.into());
+        self.notified
+            .store(!inner.notify.is_empty(), std::sync::atomic::Ordering::Release);
     }
 
     pub(crate) fn lookup(&self, id: i32) -> Lookup {

@@ -283,7 +283,12 @@ impl ModInstance {
         let mut store = Store::new(&ctx.engine, state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
         store.epoch_deadline_callback(budget::on_epoch);
-        budget::arm(&mut store, DeadlineKind::Callback, "instantiation");
+        budget::arm(
+            &mut store,
+            DeadlineKind::Callback,
+            "instantiation",
+            Instant::now(),
+        );
         let instance = {
             let _tick = ctx.ticker.enter();
             prelinked.pre.instantiate(&mut store)
@@ -392,6 +397,18 @@ impl ModInstance {
         self.events.drain()
     }
 
+    /// Whether the owner has nothing to do after an entry: no event waits, no `http_response`
+    /// is due and the instance lives (an owner still delivers everything when this is false).
+    /// Answered from atomics and one uncontended lock, so an owner can ask after every entry.
+    pub fn is_quiet(&self) -> bool {
+        self.events.is_empty()
+            && !self
+                .http
+                .upgrade()
+                .is_some_and(|t| t.has_notifications())
+            && self.status().is_live()
+    }
+
     /// Finished HTTP requests whose `http_response(id, status)` the owner should call now, oldest
     /// first (empty once the instance has ended).
     pub fn take_http_responses(&self) -> Vec<(i32, i32)> {
@@ -439,7 +456,21 @@ impl ModInstance {
     /// # Errors
     /// As [`ModInstance::call`].
     pub fn call_shared(&self, name: &str, args: &[Val]) -> Result<Vec<Val>, WasgoError> {
-        let shared = self.shared.clone();
+        self.call_from(name, args, Instant::now())
+    }
+
+    /// [`ModInstance::call_shared`] for an owner that has just read the clock: `started` is
+    /// when the entry began, which its callback budget counts from.
+    ///
+    /// # Errors
+    /// As [`ModInstance::call`].
+    pub fn call_from(
+        &self,
+        name: &str,
+        args: &[Val],
+        started: Instant,
+    ) -> Result<Vec<Val>, WasgoError> {
+        let shared = &self.shared;
         let Some(mut guard) = shared.live.try_lock() else {
             return Err(WasgoError::Busy {
                 name: shared.name.clone(),
@@ -469,7 +500,7 @@ impl ModInstance {
             spilled.resize(n_results, Val::I32(0));
             &mut spilled
         };
-        budget::arm(&mut live.store, DeadlineKind::Callback, name);
+        budget::arm(&mut live.store, DeadlineKind::Callback, name, started);
         let outcome = {
             let _tick = shared.ctx.ticker.enter();
             entry::call_resolved(&mut live.store, export, args, results)
@@ -501,7 +532,7 @@ impl ModInstance {
                 state: self.status().describe(),
             });
         };
-        budget::arm(&mut live.store, DeadlineKind::Callback, label);
+        budget::arm(&mut live.store, DeadlineKind::Callback, label, Instant::now());
         let outcome = {
             let _tick = shared.ctx.ticker.enter();
             f(&mut live.store, live.instance)
@@ -694,7 +725,7 @@ fn output(stdio: &[LineSink; 2]) -> crate::guest_kind::GuestOutput {
 fn run_main(shared: &Shared, kind: MainKind) {
     let mut guard = shared.live.lock();
     let Some(live) = guard.as_mut() else { return };
-    budget::arm(&mut live.store, DeadlineKind::Main, "main");
+    budget::arm(&mut live.store, DeadlineKind::Main, "main", Instant::now());
     let outcome = {
         let _tick = shared.ctx.ticker.enter();
         entry::call_main(&mut live.store, &live.instance, kind).and_then(|code| {

@@ -20,8 +20,13 @@ thread_local! {
     static ENGINE: OnceCell<Gd<Engine>> = const { OnceCell::new() };
 }
 
-/// Godot's process-frame counter now.
+/// A process-frame counter now: the frame driver's own (no call into Godot), else Godot's
+/// (before the driver is connected; the totals start over once when it switches).
 fn process_frames() -> u64 {
+    let driver = crate::live::process_frames();
+    if driver != 0 {
+        return driver;
+    }
     ENGINE
         .try_with(|e| e.get_or_init(Engine::singleton).get_process_frames())
         .unwrap_or_else(|_| Engine::singleton().get_process_frames())

@@ -54,6 +54,7 @@ mod created;
 mod doc_export;
 mod drawing;
 mod engine;
+mod export_callable;
 mod file_checks;
 mod frame_time;
 mod game_calls;

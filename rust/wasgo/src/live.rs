@@ -25,6 +25,7 @@ use godot::classes::{Engine, Node, SceneTree};
 use godot::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use wasgo_catalog::abi::export;
 
@@ -138,8 +139,10 @@ pub struct BudgetRef;
 
 impl BudgetRef {
     /// Measures `f` (a nested measure is counted once) and returns its result with the time it
-    /// took. The state is not lent while `f` runs.
-    pub fn measure<R>(&self, f: impl FnOnce() -> R) -> (R, Duration) {
+    /// took. `f` gets the clock reading the measure starts from (an entry arms its callback
+    /// budget from it instead of reading the clock again). The state is not lent while `f`
+    /// runs.
+    pub fn measure<R>(&self, f: impl FnOnce(Instant) -> R) -> (R, Duration) {
         let outermost = with_budget(|b| {
             let outer = b.nesting.get() == 0;
             b.nesting.set(b.nesting.get() + 1);
@@ -147,7 +150,7 @@ impl BudgetRef {
         })
         .unwrap_or(false);
         let start = Instant::now();
-        let r = f();
+        let r = f(start);
         let took = start.elapsed();
         with_budget(|b| {
             b.nesting.set(b.nesting.get().saturating_sub(1));
@@ -240,6 +243,16 @@ fn snapshot() -> Vec<(usize, Rc<dyn LiveScript>)> {
     .unwrap_or_default()
 }
 
+/// Process frames the frame driver has seen begin (0 until it is connected to the SceneTree).
+static PROCESS_FRAMES: AtomicU64 = AtomicU64::new(0);
+
+/// A process-frame counter that costs no call into Godot: the frames the driver has seen begin,
+/// or 0 while it is not connected yet (no mod has run). It counts like Godot's
+/// `Engine.get_process_frames()`, from a different start.
+pub fn process_frames() -> u64 {
+    PROCESS_FRAMES.load(Ordering::Relaxed)
+}
+
 /// Connects the frame driver to the SceneTree once.
 fn hook_frames() {
     if with_live(|l| l.borrow().hooked).unwrap_or(true) {
@@ -266,6 +279,9 @@ fn hook_frames() {
 /// Calls every live script's `process` (or `physics_process`) while the frame budget lasts,
 /// starting where the last frame's round stopped.
 fn run_frame_callbacks(physics: bool) {
+    if !physics {
+        PROCESS_FRAMES.fetch_add(1, Ordering::Relaxed);
+    }
     let scripts = snapshot();
     if scripts.is_empty() {
         return;

@@ -26,6 +26,7 @@ use godot::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use wasgo_core::allowlist::{Allowlist, MemberKind};
 use wasgo_core::delivery::DeliveryQueue;
 use wasgo_core::handles::{DecisionCache, HandleError, HandleTable};
@@ -717,13 +718,24 @@ fn with_outbox<R>(key: InstanceKey, f: impl FnOnce(&mut Outbox) -> R) -> Option<
     with_objects(|o| o.outbox.borrow_mut().get_mut(&key).map(f)).flatten()
 }
 
+/// Counts every post to any outbox (main thread): a core whose last look saw the same count
+/// has nothing in its outbox, so an entry's delivery step can skip the table lookup.
+static POSTS: AtomicU64 = AtomicU64::new(0);
+
+/// The number of posts so far (see [`POSTS`]); read it before [`take_outbox`].
+pub fn posts() -> u64 {
+    POSTS.load(Ordering::Relaxed)
+}
+
 fn post(key: InstanceKey, f: impl FnOnce(&mut Outbox)) {
+    POSTS.fetch_add(1, Ordering::Relaxed);
     with_outbox(key, f);
 }
 
 /// Puts callbacks back (in front, keeping their order) while `main` holds the instance or the
 /// frame's budget is spent; the queue is bounded, the oldest deliveries beyond it are dropped.
 pub fn requeue_callbacks(key: InstanceKey, callbacks: VecDeque<(i32, Vec<Variant>)>) {
+    POSTS.fetch_add(1, Ordering::Relaxed);
     let dropped = with_outbox(key, |o| {
         o.callbacks.requeue(callbacks);
         o.callbacks.take_dropped()

@@ -8,12 +8,18 @@ use crate::convert;
 use crate::objects;
 use crate::script_core::ScriptCore;
 use godot::prelude::*;
+use std::borrow::Borrow;
 use std::rc::Rc;
 use wasgo_core::wapc::InvokeError;
 use wasgo_core::{MainKind, WasgoError};
 
-/// Calls export `name` with `args`; `null` and `get_last_error()` set on failure.
-pub fn call_export(core: &Rc<ScriptCore>, name: &str, args: &VarArray) -> Variant {
+/// Calls export `name` with `args` (an Array's items, or a Callable's arguments); `null` and
+/// `get_last_error()` set on failure.
+pub fn call_export<V: Borrow<Variant>>(
+    core: &Rc<ScriptCore>,
+    name: &str,
+    args: &[V],
+) -> Variant {
     let Some(instance) = core.instance() else {
         return core.fail_value(format!(
             "cannot call `{name}`: the mod is not started (call start() first)"
@@ -41,8 +47,8 @@ pub fn call_export(core: &Rc<ScriptCore>, name: &str, args: &VarArray) -> Varian
             ));
         }
         let mut vals = Vec::with_capacity(args.len());
-        for (i, (v, t)) in args.iter_shared().zip(&sig.params).enumerate() {
-            match convert::variant_to_val(&v, *t) {
+        for (i, (v, t)) in args.iter().zip(&sig.params).enumerate() {
+            match convert::variant_to_val(v.borrow(), *t) {
                 Ok(val) => vals.push(val),
                 Err(e) => return core.fail_value(format!("argument {} of `{name}`: {e}", i + 1)),
             }
@@ -74,11 +80,15 @@ pub fn call_export(core: &Rc<ScriptCore>, name: &str, args: &VarArray) -> Varian
 }
 
 /// Calls the Go-js function `name` (set on the global with `js.FuncOf`) with any Variants.
-fn call_js(core: &Rc<ScriptCore>, name: &str, args: &VarArray) -> Variant {
+fn call_js<V: Borrow<Variant>>(
+    core: &Rc<ScriptCore>,
+    name: &str,
+    args: &[V],
+) -> Variant {
     let Some(key) = core.key.get() else {
         return core.fail_value(format!("cannot call `{name}`: the mod is not started"));
     };
-    let values: Vec<Variant> = args.iter_shared().collect();
+    let values: Vec<Variant> = args.iter().map(|v| v.borrow().clone()).collect();
     let wire = objects::values_for_mod(key, &values);
     let Some(result) = core.enter_with(name, |instance| instance.call_js(name, wire)) else {
         return core.fail_value(format!("cannot call `{name}`: the mod is not started"));

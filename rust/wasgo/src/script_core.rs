@@ -129,6 +129,9 @@ pub struct ScriptCore {
     pub(crate) depth: Cell<u32>,
     /// Whether a delivery loop runs now (nested pumps leave their events to it).
     pub(crate) delivering: Cell<bool>,
+    /// [`objects::posts`] when this core last took its outbox: while the count is the same,
+    /// nothing was posted to anyone's outbox since, so the delivery step skips the lookup.
+    pub(crate) outbox_seen: Cell<u64>,
     /// A kill asked for while an entry ran; completed when the outermost one returns.
     pending_kill: RefCell<Option<String>>,
     /// A reload asked for while an entry ran.
@@ -178,6 +181,7 @@ impl ScriptCore {
             denied: RefCell::new(Vec::new()),
             depth: Cell::new(0),
             delivering: Cell::new(false),
+            outbox_seen: Cell::new(u64::MAX),
             pending_kill: RefCell::new(None),
             mod_config: RefCell::new(VarDictionary::new()),
             pending_reload: Cell::new(false),
@@ -286,7 +290,7 @@ impl ScriptCore {
         name: &str,
         args: &[Val],
     ) -> Option<Result<Vec<Val>, WasgoError>> {
-        self.enter_with(name, |instance| instance.call_shared(name, args))
+        self.enter_at(name, |instance, started| instance.call_from(name, args, started))
     }
 
     /// Runs `call` on the instance as one counted entry, like [`ScriptCore::enter`] (the entries
@@ -298,6 +302,16 @@ impl ScriptCore {
         what: &str,
         call: impl FnOnce(&ModInstance) -> Result<T, E>,
     ) -> Option<Result<T, E>> {
+        self.enter_at(what, |instance, _| call(instance))
+    }
+
+    /// [`ScriptCore::enter_with`] for a `call` that arms the callback budget itself: it gets
+    /// the clock reading the entry's measure began with.
+    pub fn enter_at<T, E: From<WasgoError>>(
+        self: &Rc<Self>,
+        what: &str,
+        call: impl FnOnce(&ModInstance, std::time::Instant) -> Result<T, E>,
+    ) -> Option<Result<T, E>> {
         let instance = self.instance()?;
         if self.depth.get() > 0 {
             // Refused like a call with bad arguments: the caller's mistake, shown verbatim.
@@ -306,7 +320,7 @@ impl ScriptCore {
         }
         self.depth.set(self.depth.get() + 1);
         // One pair of clock reads serves the frame budget and the node's frame time.
-        let (result, took) = live::frame_budget().measure(|| call(&instance));
+        let (result, took) = live::frame_budget().measure(|started| call(&instance, started));
         self.frame_time.add(took);
         drop(instance);
         self.depth.set(self.depth.get() - 1);

@@ -27,9 +27,10 @@ impl ScriptCore {
     /// pump (from a handler of one of the node's signals) leaves everything to the outer one.
     pub fn pump(self: &Rc<Self>) {
         // Inside an entry, everything waits for it to return (`settle` and the caller's pump).
-        if self.depth.get() > 0 || self.delivering.replace(true) {
+        if self.depth.get() > 0 || self.delivering.get() || self.nothing_to_deliver() {
             return;
         }
+        self.delivering.set(true);
         // Read before draining: the core queues an instance's last events before it marks it
         // ended, so an instance seen ended here has all its events in the queue.
         let ended = self.instance().is_some_and(|i| !i.status().is_live());
@@ -52,6 +53,20 @@ impl ScriptCore {
                 objects::unregister(key);
             }
         }
+    }
+
+    /// Whether the last entry left nothing behind: no event, HTTP answer or outbox post waits,
+    /// the instance lives and is no Go-js program (whose timers are checked every pump). The
+    /// usual case after a `call_export` or `process`, answered without allocating, copying a
+    /// name or looking anything up by key.
+    fn nothing_to_deliver(&self) -> bool {
+        let slot = self.instance.borrow();
+        let Some(instance) = slot.as_ref() else {
+            return false;
+        };
+        instance.main_kind() != Some(MainKind::GoJs)
+            && instance.is_quiet()
+            && self.outbox_seen.get() == objects::posts()
     }
 
     /// Resumes a Go-js mod for its timeouts that fell due (`time.Sleep`, `time.After` in
@@ -162,6 +177,7 @@ impl ScriptCore {
             return false;
         };
         let mut delivered = false;
+        self.outbox_seen.set(objects::posts());
         let (mod_events, mut callbacks) = objects::take_outbox(key);
         if !mod_events.is_empty() {
             for (name, payload) in mod_events {
