@@ -28,6 +28,10 @@ pub const HTTP_RESPONSE_KB: &str = "wasgo/limits/http_response_kb";
 pub const FRAME_BUDGET_MS: &str = "wasgo/limits/frame_budget_ms";
 /// The default of [`FRAME_BUDGET_MS`].
 pub const DEFAULT_FRAME_BUDGET_MS: i64 = 8;
+/// The default of [`MEMORY_RESERVATION_MB`] (see `wasgo_core::memory_layout` and `BENCHMARKS.md`
+/// for the choice).
+pub const DEFAULT_MEMORY_RESERVATION_MB: i64 =
+    wasgo_core::memory_layout::MemoryLayout::GUARD_PAGES_MB as i64;
 /// The wall-clock backstop of one main-thread callback, as a multiple of its CPU-time budget
 /// (default [`Limits::DEFAULT_CALLBACK_WALL_BACKSTOP_FACTOR`]): a callback still running after
 /// `callback_budget_ms * factor` of wall time traps, however little CPU it used.
@@ -53,6 +57,12 @@ pub const PRECOMPILE_KEY: &str = "wasgo/runtime/precompile_key";
 /// or `interpreter` (wasmtime's Pulley interpreter). Read when the extension starts; the command
 /// line user argument `--wasgo-mode=NAME` (after `--`) overrides it for one run.
 pub const MODE: &str = "wasgo/runtime/mode";
+/// How much address space each mod instance's memory reserves to grow into, in MiB (default
+/// [`DEFAULT_MEMORY_RESERVATION_MB`]): 4096 or more is wasmtime's guard-page layout (no bounds
+/// checks, about 30,000 live instances at most); less reserves only the memory's size plus this
+/// much, with explicit bounds checks (see `wasgo_core::memory_layout`). Read when the extension
+/// starts.
+pub const MEMORY_RESERVATION_MB: &str = "wasgo/runtime/memory_reservation_mb";
 /// Objects (nodes and resources) one instance may own at once through `wasgo.new` and the
 /// `*_from_bytes` functions (default [`Limits::DEFAULT_MAX_OBJECTS_PER_MOD`]). Read at each
 /// creation.
@@ -306,6 +316,14 @@ pub fn register() {
         VariantType::STRING,
         PropertyHint::ENUM,
         &RuntimeMode::NAMES.join(","),
+        true,
+    );
+    add(
+        MEMORY_RESERVATION_MB,
+        DEFAULT_MEMORY_RESERVATION_MB.to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "0,4096,1,suffix:MiB",
         true,
     );
     add(
