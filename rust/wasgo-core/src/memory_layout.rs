@@ -5,17 +5,22 @@
 //! guard region after it (and as much before it). Every address a mod can form then lands in
 //! the reservation, so compiled code needs no bounds check: an access past the end faults on an
 //! inaccessible page and becomes a trap. The price is address space: a 47-bit user space holds
-//! about 31,000 such reservations, so about 30,000 live instances exhaust it, and each memory's
-//! mapping needs two kernel VMAs (accessible pages, the rest), against Linux's default
-//! `vm.max_map_count` of 65,530.
+//! about 31,000 such reservations, so about 30,000 live instances exhaust it. Before that the
+//! kernel's map count runs out: each memory takes three or four mappings (its copy-on-write
+//! image, its other accessible pages, the rest), and Linux's default `vm.max_map_count` is
+//! 65,530, so about 20,000 instances (measured: `examples/instance_study.rs`).
 //!
-//! A **compact** layout reserves only what the memory uses, plus [`MemoryLayout::growth`] to
-//! grow into; the code then checks every access against the memory's current length (one compare
-//! and branch per load or store). A memory that grows past its reservation is moved (copied) to a
-//! larger one. Per instance this bounds the address space to the memory's size plus the growth
-//! reservation, so 100,000 small instances fit at once, also under the default map count (the
-//! kernel merges adjacent mappings with the same protection). Copy-on-write memory images
-//! (`memory_init_cow`, wasmtime's default) stay on in both layouts.
+//! A **compact** layout reserves only what the memory uses (at least one page), plus
+//! [`MemoryLayout::Compact`]'s `growth` to grow into; the code then checks every access against
+//! the memory's current length (a compare and branch per load or store). A memory that grows past
+//! its reservation is moved: wasmtime maps a new one (its size plus `growth`) and copies the
+//! bytes, so with `growth` 0 every `memory.grow` copies the whole memory. Copy-on-write memory
+//! images are off in this layout (data segments are copied at instantiation): an image is one
+//! more kernel mapping per instance. So with `growth` 0 a small memory is a single anonymous
+//! mapping that the kernel merges with its neighbours, and 100,000 small instances live at once
+//! under the default map count; with `growth` above 0 each memory takes two mappings (its pages,
+//! the room to grow), about 32,000 instances under the default map count (more where
+//! `vm.max_map_count` is raised, as several distributions do).
 //!
 //! The measured cost of the checks is in `BENCHMARKS.md` ("Instances cheaply"). The layout
 //! changes the compiled code, so it is part of [`EngineFacts`](crate::precompiled::EngineFacts):
