@@ -7,6 +7,7 @@ use crate::hosts::Hosts;
 use crate::level::SafetyLevel;
 use crate::linking::{self, LinkWarning};
 use crate::manifest::{Manifest, ManifestError};
+use crate::mod_config::{ConfigError, ConfigValue};
 use crate::state::InstanceState;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -50,7 +51,12 @@ pub struct CompiledModule {
     manifest: Result<Option<Manifest>, ManifestError>,
     /// Pre-linked forms, one per (safety level, game-function generation).
     pre: Mutex<HashMap<(SafetyLevel, u64), Prelinked>>,
+    /// The answers of the `config` export, by memory cap (see [`CompiledModule::config_answer`]).
+    config: Mutex<HashMap<usize, ConfigAnswer>>,
 }
+
+/// What a module's `config` export answered (see [`crate::mod_config`]).
+pub(crate) type ConfigAnswer = Result<Option<Vec<(String, ConfigValue)>>, ConfigError>;
 
 impl std::fmt::Debug for CompiledModule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,6 +100,7 @@ impl CompiledModule {
             kind,
             manifest: Ok(None),
             pre: Mutex::new(HashMap::new()),
+            config: Mutex::new(HashMap::new()),
         })
     }
 
@@ -196,5 +203,28 @@ impl CompiledModule {
         cache.retain(|(_, generation), _| *generation == key.1);
         cache.insert(key, prelinked.clone());
         Ok(prelinked)
+    }
+
+    /// The `config` export's answer under memory cap `max_memory`: asked once with `ask` and
+    /// kept, since `config` runs with every import trapping and is a pure function of the
+    /// module's bytes and the cap. An overrun of the budget is not kept (it depends on how
+    /// loaded the machine was), nor a failure to instantiate.
+    pub(crate) fn config_answer(
+        &self,
+        max_memory: usize,
+        ask: impl FnOnce() -> ConfigAnswer,
+    ) -> ConfigAnswer {
+        if let Some(answer) = self.config.lock().get(&max_memory) {
+            return answer.clone();
+        }
+        let answer = ask();
+        let keep = !matches!(
+            answer,
+            Err(ConfigError::OverBudget { .. } | ConfigError::Instantiate { .. })
+        );
+        if keep {
+            self.config.lock().insert(max_memory, answer.clone());
+        }
+        answer
     }
 }

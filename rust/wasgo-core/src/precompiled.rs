@@ -7,7 +7,8 @@
 //! [`EngineFacts::compatibility_hash`] is SHA-256 over the artifact format version, the wasmtime
 //! version WasGo is built with ([`WASMTIME_VERSION`], pinned in the workspace `Cargo.toml`), the
 //! platform (CPU architecture, OS, pointer width), the execution mode (native code, or wasmtime's
-//! Pulley interpreter) and the engine settings that change the code (`debug_info`; epoch
+//! Pulley interpreter) and the engine settings that change the code (`debug_info` and the memory
+//! layout, see [`memory_layout`](crate::memory_layout); epoch
 //! interruption and the optimisation level are fixed by WasGo and covered by the format version).
 //! It does not depend on whether the build has Cranelift: a library built without it (see the
 //! `compiler` feature) loads what a library with it precompiled. wasmtime's
@@ -36,6 +37,9 @@ pub struct EngineFacts {
     pub pulley: bool,
     /// `wasgo/runtime/debug_info`.
     pub debug_info: bool,
+    /// `wasgo/runtime/memory_reservation_mb`: compiled code checks bounds or relies on guard
+    /// pages accordingly, and wasmtime refuses code made for another layout.
+    pub memory_layout: crate::memory_layout::MemoryLayout,
 }
 
 impl EngineFacts {
@@ -62,6 +66,13 @@ impl EngineFacts {
         ] {
             h.update((part.len() as u32).to_le_bytes());
             h.update(part.as_bytes());
+        }
+        // wasmtime's own layout adds nothing, so artifacts made before the setting existed
+        // still load.
+        if self.memory_layout != crate::memory_layout::MemoryLayout::GuardPages {
+            let layout = self.memory_layout.describe();
+            h.update((layout.len() as u32).to_le_bytes());
+            h.update(layout.as_bytes());
         }
         h.finalize().into()
     }
@@ -188,6 +199,7 @@ mod tests {
         let base = EngineFacts {
             pulley: false,
             debug_info: false,
+            memory_layout: crate::memory_layout::MemoryLayout::GuardPages,
         };
         let hashes = [
             base,
@@ -199,11 +211,17 @@ mod tests {
                 debug_info: true,
                 ..base
             },
+            EngineFacts {
+                memory_layout: crate::memory_layout::MemoryLayout::from_mb(0),
+                ..base
+            },
         ]
         .map(|f| f.compatibility_hash());
-        assert_ne!(hashes[0], hashes[1]);
-        assert_ne!(hashes[0], hashes[2]);
-        assert_ne!(hashes[1], hashes[2]);
+        for (i, a) in hashes.iter().enumerate() {
+            for b in &hashes[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
         assert_eq!(base.compatibility_hash(), hashes[0]);
     }
 

@@ -10,6 +10,7 @@ use crate::game::GameFunctions;
 use crate::hosts::Hosts;
 use crate::ids::InstanceKey;
 use crate::instance::{InstanceConfig, ModInstance};
+use crate::memory_layout::MemoryLayout;
 use crate::mod_config::{ConfigError, ConfigValue};
 use crate::mode::{ExecutionMode, RuntimeMode};
 use crate::module::CompiledModule;
@@ -46,6 +47,10 @@ pub struct RuntimeConfig {
     /// Compiled or interpreted execution (`wasgo/runtime/mode`, default [`RuntimeMode::Auto`]:
     /// the interpreter only where native code cannot run; see [`mode`](crate::mode)).
     pub mode: RuntimeMode,
+    /// How much address space each instance's linear memory reserves
+    /// (`wasgo/runtime/memory_reservation_mb`; default [`MemoryLayout::default`]; see
+    /// [`memory_layout`](crate::memory_layout) for the trade-off).
+    pub memory_layout: MemoryLayout,
 }
 
 impl RuntimeConfig {
@@ -65,6 +70,7 @@ impl Default for RuntimeConfig {
             compile_timeout: Duration::from_millis(RuntimeConfig::DEFAULT_COMPILE_TIMEOUT_MS),
             max_unused_modules: ModuleCache::DEFAULT_MAX_UNUSED,
             mode: RuntimeMode::Auto,
+            memory_layout: MemoryLayout::default(),
         }
     }
 }
@@ -126,6 +132,7 @@ impl Runtime {
             })?;
         }
         c.epoch_interruption(true);
+        config.memory_layout.apply(&mut c);
         c.debug_info(config.debug_info);
         c.wasm_backtrace_details(if config.debug_info {
             wasmtime::WasmBacktraceDetails::Enable
@@ -145,6 +152,7 @@ impl Runtime {
         let facts = crate::precompiled::EngineFacts {
             pulley: engine.is_pulley(),
             debug_info: config.debug_info,
+            memory_layout: config.memory_layout,
         };
         // Without a key the disk cache is off: an unauthenticated cache file is never loaded.
         let disk = config.cache_dir.and_then(|dir| {
@@ -214,7 +222,9 @@ impl Runtime {
     }
 
     /// Runs `module`'s `config` export in a throwaway instance whose imports all trap, under
-    /// its own budget, with memory capped at `max_memory` bytes (see [`crate::mod_config`]).
+    /// its own budget, with memory capped at `max_memory` bytes (see [`crate::mod_config`]);
+    /// the answer is kept with the module, so later starts of the same module and cap do not run
+    /// it again (its messages name the mod that asked first).
     /// `Ok(None)` when the module has no `config` or is not a `wasgo`-ABI guest.
     ///
     /// # Errors
@@ -229,13 +239,15 @@ impl Runtime {
         if module.guest_kind() != crate::guest_kind::GuestKind::Wasgo {
             return Ok(None);
         }
-        crate::mod_config::run(
-            &self.ctx.engine,
-            &self.ctx.ticker,
-            &module.module,
-            name,
-            max_memory,
-        )
+        module.config_answer(max_memory, || {
+            crate::mod_config::run(
+                &self.ctx.engine,
+                &self.ctx.ticker,
+                &module.module,
+                name,
+                max_memory,
+            )
+        })
     }
 
     /// Starts compiling on a background thread and returns at once (a cache hit, an empty or

@@ -16,6 +16,7 @@ use godot::prelude::*;
 use parking_lot::RwLock;
 use std::cell::RefCell;
 use std::sync::Arc;
+use wasgo_core::memory_layout::MemoryLayout;
 use wasgo_core::{Hosts, Runtime, RuntimeConfig, WasgoError};
 
 /// The runtime (read from any thread: see the module essay).
@@ -42,6 +43,13 @@ pub fn start_runtime() -> Result<(), WasgoError> {
         // The install's key for the disk cache, kept apart from the cache files it authenticates.
         cache_key_file: Some(settings::globalize(CACHE_KEY_FILE).into()),
         mode: settings::runtime_mode(),
+        memory_layout: MemoryLayout::from_mb(
+            settings::int(
+                settings::MEMORY_RESERVATION_MB,
+                settings::DEFAULT_MEMORY_RESERVATION_MB,
+            )
+            .max(0) as u64,
+        ),
         ..RuntimeConfig::default()
     };
     let hosts = Hosts::new(

@@ -28,6 +28,10 @@ pub const HTTP_RESPONSE_KB: &str = "wasgo/limits/http_response_kb";
 pub const FRAME_BUDGET_MS: &str = "wasgo/limits/frame_budget_ms";
 /// The default of [`FRAME_BUDGET_MS`].
 pub const DEFAULT_FRAME_BUDGET_MS: i64 = 8;
+/// The default of [`MEMORY_RESERVATION_MB`] (see `wasgo_core::memory_layout` and `BENCHMARKS.md`
+/// for the choice).
+pub const DEFAULT_MEMORY_RESERVATION_MB: i64 =
+    wasgo_core::memory_layout::MemoryLayout::GUARD_PAGES_MB as i64;
 /// The wall-clock backstop of one main-thread callback, as a multiple of its CPU-time budget
 /// (default [`Limits::DEFAULT_CALLBACK_WALL_BACKSTOP_FACTOR`]): a callback still running after
 /// `callback_budget_ms * factor` of wall time traps, however little CPU it used.
@@ -53,6 +57,12 @@ pub const PRECOMPILE_KEY: &str = "wasgo/runtime/precompile_key";
 /// or `interpreter` (wasmtime's Pulley interpreter). Read when the extension starts; the command
 /// line user argument `--wasgo-mode=NAME` (after `--`) overrides it for one run.
 pub const MODE: &str = "wasgo/runtime/mode";
+/// How much address space each mod instance's memory reserves to grow into, in MiB (default
+/// [`DEFAULT_MEMORY_RESERVATION_MB`]): 4096 or more is wasmtime's guard-page layout (no bounds
+/// checks, about 30,000 live instances at most); less reserves only the memory's size plus this
+/// much, with explicit bounds checks (see `wasgo_core::memory_layout`). Read when the extension
+/// starts.
+pub const MEMORY_RESERVATION_MB: &str = "wasgo/runtime/memory_reservation_mb";
 /// Objects (nodes and resources) one instance may own at once through `wasgo.new` and the
 /// `*_from_bytes` functions (default [`Limits::DEFAULT_MAX_OBJECTS_PER_MOD`]). Read at each
 /// creation.
@@ -309,6 +319,14 @@ pub fn register() {
         true,
     );
     add(
+        MEMORY_RESERVATION_MB,
+        DEFAULT_MEMORY_RESERVATION_MB.to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "0,4096,1,suffix:MiB",
+        true,
+    );
+    add(
         DEBUG_INFO,
         false.to_variant(),
         VariantType::BOOL,
@@ -439,8 +457,22 @@ pub fn runtime_mode() -> RuntimeMode {
     mode
 }
 
-/// Turns `res://` or `user://` paths into real file-system paths.
+/// Turns `res://` or `user://` paths into real file-system paths. The two roots are asked of
+/// Godot once (they do not change while the game runs; a `start()` globalized several paths,
+/// a fifth of its time in Godot's string calls); other paths are asked each time.
 pub fn globalize(path: &str) -> String {
+    static ROOTS: std::sync::OnceLock<[(&'static str, String); 2]> = std::sync::OnceLock::new();
+    let roots = ROOTS.get_or_init(|| ["res://", "user://"].map(|root| (root, ask_globalize(root))));
+    for (root, real) in roots {
+        if let Some(rest) = path.strip_prefix(root) {
+            // Godot replaces the root the same way (`res://` with the project folder and `/`).
+            return format!("{real}{rest}");
+        }
+    }
+    ask_globalize(path)
+}
+
+fn ask_globalize(path: &str) -> String {
     ProjectSettings::singleton()
         .globalize_path(path)
         .to_string()

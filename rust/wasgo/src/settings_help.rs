@@ -109,6 +109,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "How mods' code runs: auto (the interpreter where native code cannot run, such as iOS and consoles; compiled elsewhere), compiled (Cranelift native code) or interpreter (wasmtime's Pulley interpreter: same limits and API, several times slower). Read when the extension starts; the user argument --wasgo-mode=NAME after -- overrides it for one run.",
     ),
     (
+        MEMORY_RESERVATION_MB,
+        "How much address space each mod instance's memory reserves to grow into, in MiB. 4096 (the maximum) is wasmtime's guard-page layout: no bounds checks in compiled code, but 4 GiB of address space per instance, so about 30,000 instances at most. Less reserves only the memory's size plus this much and checks every access (see BENCHMARKS.md for the cost); a memory growing past it is moved. Read when the extension starts.",
+    ),
+    (
         DEBUG_INFO,
         "Compile mods with DWARF debug info: trap backtraces show source file:line for mods built with debug info, and gdb or lldb can step through mod code. Read when the extension starts; slower compiles.",
     ),

@@ -15,6 +15,7 @@ const BENCHES: &[&str] = &[
     "res://bench/bench_guests.gd",
     "res://bench/bench_crossings.gd",
     "res://bench/bench_frame.gd",
+    "res://bench/bench_instances.gd",
 ];
 
 /// The Rust compute kernels as a mod, against the same source compiled natively.

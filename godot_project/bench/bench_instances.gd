@@ -1,0 +1,109 @@
+## `cargo xtask bench`: what 1000 instances of one module cost (issue 14 item 5), apart from
+## the nodes that hold them.
+##
+##   nodes      1000 WasmScript nodes (autostart off) made and added to the tree: Godot's part
+##   start()    `start()` on each of them: instance, WASI context, `init` (what the 10 ms target is)
+##   GDScript   1000 nodes with an empty script made and added the same way, for the ratio
+##   memory     the process's resident memory (`/proc/self/statm`, Linux) before and after the
+##              start() loop, divided by 1000: what an idle instance holds (its store, its linear
+##              memory pages that were touched, its tables and the glue's state), not the nodes
+##
+## Best of ROUNDS rounds for the times (the machine is shared), the memory of the last round.
+## Exits 1 if a mod did not start.
+extends SceneTree
+
+const NODES := 1000
+const ROUNDS := 5
+
+const GD_EMPTY := """extends Node
+func _process(_delta: float) -> void:
+	pass
+"""
+
+var _ok := true
+
+
+func _initialize() -> void:
+	_run.call_deferred()
+
+
+## Resident bytes of this process, or -1 where `/proc` is not there.
+func _rss() -> int:
+	var f := FileAccess.open("/proc/self/statm", FileAccess.READ)
+	if f == null:
+		return -1
+	var fields := f.get_line().split(" ")
+	return int(fields[1]) * 4096 if fields.size() > 1 else -1
+
+
+## Returns [us to make and add the nodes, us to start them all, resident bytes start() added].
+func _mods(module: WasmModule) -> Array:
+	var stage := Node.new()
+	root.add_child(stage)
+	var t0 := Time.get_ticks_usec()
+	var mods: Array[WasmScript] = []
+	for i in NODES:
+		var mod := WasmScript.new()
+		mod.autostart = false
+		mod.module = module
+		mod.args = PackedStringArray(["empty"])
+		stage.add_child(mod)
+		mods.append(mod)
+	var t1 := Time.get_ticks_usec()
+	var rss0 := _rss()
+	for mod in mods:
+		if mod.start() != OK:
+			_ok = false
+	var t2 := Time.get_ticks_usec()
+	var rss1 := _rss()
+	var live: int = WasmEngine.get_stats()["instances"]
+	if live < NODES:
+		push_error("only %d of %d instances are live" % [live, NODES])
+		_ok = false
+	stage.free()
+	await process_frame
+	return [t1 - t0, t2 - t1, rss1 - rss0]
+
+
+func _gdscript(script: GDScript) -> int:
+	var stage := Node.new()
+	root.add_child(stage)
+	var t0 := Time.get_ticks_usec()
+	for i in NODES:
+		var n := Node.new()
+		n.set_script(script)
+		stage.add_child(n)
+	var us := Time.get_ticks_usec() - t0
+	stage.free()
+	await process_frame
+	return us
+
+
+func _run() -> void:
+	var module := WasmEngine.load_module("res://tests/mods/bench_mover.wasm")
+	if module == null:
+		push_error("cannot load the bench mover mod")
+		quit(1)
+		return
+	var script := GDScript.new()
+	script.source_code = GD_EMPTY
+	script.reload()
+	var best_nodes := INF
+	var best_start := INF
+	var best_gd := INF
+	var rss := 0
+	for r in ROUNDS:
+		var m: Array = await _mods(module)
+		best_nodes = minf(best_nodes, m[0])
+		best_start = minf(best_start, m[1])
+		rss = m[2]
+		best_gd = minf(best_gd, await _gdscript(script))
+	print("1000 instances of one module, apart from their nodes (best of %d)" % ROUNDS)
+	print("  WasmScript nodes, autostart off %8.2f ms" % (best_nodes / 1000.0))
+	print("  start() on each (instance+init) %8.2f ms  (target <= 10 ms)" % (best_start / 1000.0))
+	print("  GDScript nodes with a script    %8.2f ms" % (best_gd / 1000.0))
+	print("  ratio start() / GDScript nodes  : %.2f" % (best_start / best_gd))
+	if rss >= 0:
+		print("  resident memory per idle instance: %.1f KiB (RSS across the start() loop / %d)" % [rss / 1024.0 / NODES, NODES])
+	print("  memory layout                   %s MiB (wasgo/runtime/memory_reservation_mb)" % ProjectSettings.get_setting("wasgo/runtime/memory_reservation_mb"))
+	quit(0 if _ok else 1)
