@@ -77,6 +77,19 @@ pub struct WasmScript {
     #[export]
     #[var(set = set_reach)]
     reach: NodePath,
+    /// The batched frame path: when set, the mod's `process_node(node, delta)` export runs every
+    /// frame (after its `process`) once for each node of this SceneTree group, and
+    /// `physics_process_node(node, delta)` every physics tick, all in one call into the mod, so
+    /// one mod drives many nodes for far less than a [WasmScript] per node. [code]node[/code] is
+    /// the mod's handle for the node (the one [code]get_node[/code] gives, the same every frame);
+    /// nodes outside [member reach] are skipped. It runs while this node processes and
+    /// [code]main[/code] is not running; once the frame budget (`wasgo/limits/frame_budget_ms`)
+    /// is spent the rest of the group waits for the next frame, which resumes where this one
+    /// stopped. One callback budget covers the whole pass. A mod that exports neither function
+    /// is warned about once ([method get_last_error]). Empty (the default) turns it off.
+    #[export]
+    #[var(set = set_process_group)]
+    process_group: StringName,
 
     /// Read-only, for the remote inspector: one of the STATUS_* constants (see
     /// [method get_status]).
@@ -116,6 +129,7 @@ impl INode for WasmScript {
             memory_limit_mb: 0,
             main_timeout_ms: 0,
             reach: NodePath::default(),
+            process_group: StringName::default(),
             status: PhantomVar::default(),
             last_error: PhantomVar::default(),
             memory_in_use: PhantomVar::default(),
@@ -257,6 +271,13 @@ impl WasmScript {
     fn set_reach(&mut self, reach: NodePath) {
         crate::reach::set_path(self.base().instance_id(), reach.clone());
         self.reach = reach;
+    }
+
+    /// Sets [member process_group]; the next pass starts at the group's first node.
+    #[func]
+    fn set_process_group(&mut self, group: StringName) {
+        self.core.group.set_group(group.clone());
+        self.process_group = group;
     }
 
     /// `main` began running (emitted by [method start]).
