@@ -301,3 +301,5 @@ func test_a_group_on_a_mod_without_process_node_warns_once_and_process_still_run
 	expect_contains(probe.node.get_last_error(), "process_node", "get_last_error names the export")
 	expect_contains(probe.node.get_last_error(), "process_group", "and the property")
 	expect(probe.node.call_export("frames", []) >= 4, "the mod's own process still runs every frame")
+	expect_contains("\n".join(probe.node.get_setup_warnings()), "process_node",
+		"the node's configuration warnings name the missing export")

@@ -30,7 +30,9 @@ use std::rc::Rc;
 /// the node is ready, and `main` (or WASI `_start`) on a worker thread that [method kill] stops
 /// within milliseconds. While `main` is not running, the exports `process(delta)` and
 /// `physics_process(delta)` run every frame on the main thread under the callback budget
-/// (`wasgo/limits/callback_budget_ms`). Every signal is emitted on the main thread.
+/// (`wasgo/limits/callback_budget_ms`). With [member process_group] set, one mod drives every node
+/// of a group: its `process_node(node, delta)` runs for each of them every frame, in one call.
+/// Every signal is emitted on the main thread.
 ///
 /// In the editor the node shows configuration warnings for what would go wrong at Play: no file,
 /// a missing file or one that is not WebAssembly, a level above the project's, imports its level
@@ -260,6 +262,7 @@ impl WasmScript {
                 (m.mod_name(), m.compiled())
             }),
             safety_level: self.safety_level,
+            process_group: self.process_group.to_string(),
         };
         file_checks::warnings(&inputs)
             .iter()
@@ -273,11 +276,13 @@ impl WasmScript {
         self.reach = reach;
     }
 
-    /// Sets [member process_group]; the next pass starts at the group's first node.
+    /// Sets [member process_group]; the next pass starts at the group's first node. In the
+    /// editor, the configuration warnings follow.
     #[func]
     fn set_process_group(&mut self, group: StringName) {
         self.core.group.set_group(group.clone());
         self.process_group = group;
+        self.refresh_warnings();
     }
 
     /// `main` began running (emitted by [method start]).
