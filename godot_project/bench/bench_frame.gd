@@ -6,6 +6,8 @@
 ##   mod fast path   process: wasgo.set_vec2(parent, "position", x, 0)
 ##   mod generic set process: wasgo.set(parent, "position", <Vector2 bytes>)
 ##   GDScript empty / mod empty: the same nodes with an empty process (the callback alone)
+##   batched fast / generic: ONE WasmScript whose `process_group` holds the 1000 parents; its
+##                   process_node(node) moves each node as above (the batched frame path)
 ##
 ## Each figure is the median process time of a frame (`Performance.TIME_PROCESS`) over FRAMES
 ## frames minus that of the same tree without scripts, so it is what the 1000 callbacks add to a frame.
@@ -46,18 +48,28 @@ func _script(source: String) -> GDScript:
 	return s
 
 
-## Builds NODES Node2D parents, each with the child `make.call()` returns; measures FRAMES
-## frames; frees the tree. Returns [mean frame us, us to build].
-func _frames(make: Callable) -> Array:
+## Builds NODES Node2D parents, each with the child `make.call()` returns (with `batch`, the
+## parents are put in a group and one WasmScript driving the group with `batch` as its way is
+## added after them); measures FRAMES frames; frees the tree. Returns [mean frame us, us to
+## build].
+func _frames(make: Callable, batch := "") -> Array:
 	var stage := Node.new()
 	root.add_child(stage)
+	var group := &"bench_batch"
 	var t0 := Time.get_ticks_usec()
 	for i in NODES:
 		var parent := Node2D.new()
 		stage.add_child(parent)
+		if batch != "":
+			parent.add_to_group(group)
 		var child: Node = make.call()
 		if child != null:
 			parent.add_child(child)
+	if batch != "":
+		var driver := _mod(batch)
+		driver.process_group = group
+		driver.reach = NodePath("..")
+		stage.add_child(driver)
 	var build_us := Time.get_ticks_usec() - t0
 	for i in WARMUP:
 		await process_frame
@@ -106,7 +118,9 @@ func _run() -> void:
 	var fast: Array = await _frames(func() -> Node: return _mod("fast"))
 	var generic: Array = await _frames(func() -> Node: return _mod("generic"))
 	var mod_empty: Array = await _frames(func() -> Node: return _mod("empty"))
-	for r in [gd, fast, generic]:
+	var batch_fast: Array = await _frames(func() -> Node: return null, "batch-fast")
+	var batch_generic: Array = await _frames(func() -> Node: return null, "batch-generic")
+	for r in [gd, fast, generic, batch_fast, batch_generic]:
 		if r[2] < FRAMES:
 			push_error("a mover moved its parent only to x = %s in %d frames" % [r[2], FRAMES + WARMUP])
 			_ok = false
@@ -118,9 +132,14 @@ func _run() -> void:
 	print("  mod generic set                %8.1f us/frame" % (generic[0] - b))
 	print("  GDScript empty _process        %8.1f us/frame" % (gd_empty[0] - b))
 	print("  mod empty process              %8.1f us/frame" % (mod_empty[0] - b))
+	print("  batched fast path (1 mod, group) %6.1f us/frame" % (batch_fast[0] - b))
+	print("  batched generic set (1 mod, group) %4.1f us/frame" % (batch_generic[0] - b))
 	print("  ratio mod fast path / GDScript : %.2f  (target <= 1.0)" % ((fast[0] - b) / (gd[0] - b)))
 	print("  ratio mod generic / GDScript   : %.2f  (target <= 1.3)" % ((generic[0] - b) / (gd[0] - b)))
 	print("  ratio mod empty / GDScript empty: %.2f" % ((mod_empty[0] - b) / (gd_empty[0] - b)))
+	print("  ratio batched fast / GDScript   : %.2f  (target <= 1.0)" % ((batch_fast[0] - b) / (gd[0] - b)))
+	print("  ratio batched generic / GDScript: %.2f" % ((batch_generic[0] - b) / (gd[0] - b)))
+	print("  ratio batched fast / per-node fast: %.2f" % ((batch_fast[0] - b) / (fast[0] - b)))
 	print("starting %d instances of one module (node + instance + init)" % NODES)
 	print("  mod                            %8.1f ms" % (fast[1] / 1000.0))
 	print("  GDScript nodes (same tree)     %8.1f ms" % (gd[1] / 1000.0))

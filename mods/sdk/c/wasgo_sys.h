@@ -62,7 +62,7 @@ enum {
 };
 
 /* The WasGo ABI these bindings were generated for (docs/abi.md, "ABI versions"). */
-#define WASGO_ABI_VERSION "1.1"
+#define WASGO_ABI_VERSION "1.2"
 
 /* The names of the exports the host calls: WASGO_EXPORT(WASGO_EXPORT_PROCESS). */
 #define WASGO_EXPORT_START "_start"
@@ -72,6 +72,8 @@ enum {
 #define WASGO_EXPORT_READY "ready"
 #define WASGO_EXPORT_PROCESS "process"
 #define WASGO_EXPORT_PHYSICS_PROCESS "physics_process"
+#define WASGO_EXPORT_PROCESS_NODE "process_node"
+#define WASGO_EXPORT_PHYSICS_PROCESS_NODE "physics_process_node"
 #define WASGO_EXPORT_NATIVE_CALLBACK "native_callback"
 #define WASGO_EXPORT_HTTP_RESPONSE "http_response"
 #define WASGO_EXPORT_MALLOC "malloc"

@@ -99,6 +99,10 @@ pub mod export {
     pub const READY: &str = "ready";
     pub const PROCESS: &str = "process";
     pub const PHYSICS_PROCESS: &str = "physics_process";
+    /// Called once per node of the `WasmScript`'s `process_group`, every frame (ABI 1.2).
+    pub const PROCESS_NODE: &str = "process_node";
+    /// Called once per node of the `WasmScript`'s `process_group`, every physics tick (ABI 1.2).
+    pub const PHYSICS_PROCESS_NODE: &str = "physics_process_node";
     pub const NATIVE_CALLBACK: &str = "native_callback";
     pub const HTTP_RESPONSE: &str = "http_response";
     pub const MALLOC: &str = "malloc";
@@ -128,8 +132,9 @@ pub struct AbiVersion {
 }
 
 /// The ABI this catalog describes (contract v1; `1.0` is the first numbered release, including
-/// the manifest section; `1.1` added the `config` export).
-pub const ABI_VERSION: AbiVersion = AbiVersion { major: 1, minor: 1 };
+/// the manifest section; `1.1` added the `config` export; `1.2` added `process_node` and
+/// `physics_process_node`).
+pub const ABI_VERSION: AbiVersion = AbiVersion { major: 1, minor: 2 };
 
 impl AbiVersion {
     /// Reads `"1"` (minor 0) or `"1.2"`; `None` for anything else (signs, spaces, more parts,
@@ -195,6 +200,10 @@ pub static GUEST_EXPORTS: &[GuestExport] = &[
         doc: "Every frame with the frame's delta in seconds, while `main` is not running." },
     GuestExport { name: export::PHYSICS_PROCESS, params: Some(&[F64]), results: &[], thread: ExportThread::Main,
         doc: "Every physics tick with its delta in seconds, while `main` is not running." },
+    GuestExport { name: export::PROCESS_NODE, params: Some(&[I32, F64]), results: &[], thread: ExportThread::Main,
+        doc: "`process_node(node, delta)`: the batched frame path (ABI 1.2). When the game sets the `WasmScript`'s `process_group`, this runs every frame, after `process`, once for each node of that SceneTree group the mod may reach, with the mod's handle for the node (the handle `get_node` gives for it, the same every frame; do not release it) and the frame's delta. The whole pass is one entry: one callback budget covers it, and once the frame budget is spent the rest of the group waits for the next frame, which starts where the pass stopped. Not while `main` is running." },
+    GuestExport { name: export::PHYSICS_PROCESS_NODE, params: Some(&[I32, F64]), results: &[], thread: ExportThread::Main,
+        doc: "`physics_process_node(node, delta)`: as `process_node`, every physics tick after `physics_process`, with the physics delta (ABI 1.2)." },
     GuestExport { name: export::NATIVE_CALLBACK, params: Some(&[I32]), results: &[], thread: ExportThread::Main,
         doc: "A signal connected with `wasgo.connect` fired; the argument is the mod's callback id." },
     GuestExport { name: export::HTTP_RESPONSE, params: Some(&[I32, I32]), results: &[], thread: ExportThread::Main,

@@ -62,6 +62,7 @@ pub mod atomic_file;
 pub mod bridge;
 pub mod budget;
 pub mod cache;
+mod call_each;
 mod carry_state;
 pub mod delivery;
 pub mod diagnose;

@@ -19,7 +19,8 @@
 //! does not compile), a level above the project's, a malformed manifest or one asking for more
 //! than the node's effective level gives, and the findings of
 //! `wasgo_core::diagnose` (imports above the effective level or unknown, unsupported imports,
-//! misspelled callback exports). `script.rs` returns them from `_get_configuration_warnings` and
+//! misspelled callback exports), and a `process_group` on a module without `process_node` or
+//! `physics_process_node`. `script.rs` returns them from `_get_configuration_warnings` and
 //! refreshes them when one of those properties changes; the editor plugin refreshes every
 //! `WasmScript` of the edited scene when the project settings or the file system change.
 
@@ -30,6 +31,7 @@ use godot::classes::FileAccess;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
+use wasgo_catalog::abi::export;
 use wasgo_core::diagnose::diagnose;
 use wasgo_core::{CompiledModule, SafetyLevel};
 
@@ -143,6 +145,8 @@ pub struct WarningInputs {
     /// The `module` property: its name and compiled code (`None` for an empty `WasmModule`).
     pub module: Option<(String, Option<Arc<CompiledModule>>)>,
     pub safety_level: i64,
+    /// The `process_group` property (empty when the batched frame path is off).
+    pub process_group: String,
 }
 
 /// The node's configuration warnings, each saying what is wrong and what to do (empty when the
@@ -203,5 +207,18 @@ pub fn warnings(node: &WarningInputs) -> Vec<String> {
             .into_iter()
             .map(|f| format!("the module {f}")),
     );
+    if !node.process_group.is_empty() {
+        let exports = compiled.exports();
+        let has = |name: &str| exports.iter().any(|e| e.name == name);
+        if !has(export::PROCESS_NODE) && !has(export::PHYSICS_PROCESS_NODE) {
+            out.push(format!(
+                "`process_group` is `{}`, but the module exports neither `{}` nor `{}`: nothing runs for the group's nodes; export `{}(node: i32, delta: f64)` or clear `process_group`",
+                node.process_group,
+                export::PROCESS_NODE,
+                export::PHYSICS_PROCESS_NODE,
+                export::PROCESS_NODE
+            ));
+        }
+    }
     out
 }

@@ -74,6 +74,7 @@ mod script;
 mod script_calls;
 mod script_core;
 mod script_delivery;
+mod script_group;
 mod script_hot;
 mod script_input;
 mod script_owned;

@@ -5,7 +5,9 @@
 //! `bind_mut()` of the node while the mod runs; see `script_core.rs`): one Callable connected to
 //! the SceneTree's `process_frame` and one to its `physics_frame` call every live script, with
 //! the node's own delta, when the node would process (`is_processing()`, `can_process()`, so
-//! `set_process(false)` and pausing work as for any node).
+//! `set_process(false)` and pausing work as for any node). A script with a `process_group` then
+//! runs its group pass (`process_node` for each node of the group, `script_group.rs`) under the
+//! same checks, right after its own export.
 //!
 //! # The frame budget
 //!
@@ -51,6 +53,10 @@ pub trait LiveScript {
     fn name(&self) -> String;
     /// Runs the mod's `process` or `physics_process` export with `delta`.
     fn run_frame(self: Rc<Self>, export: &str, delta: f64);
+    /// Whether the script has a `process_group` (its pass runs after the export, if any).
+    fn runs_group_pass(&self) -> bool;
+    /// Runs the `process_group` pass (`script_group.rs`) after the frame export.
+    fn run_group_pass(self: Rc<Self>, physics: bool, delta: f64);
     /// Delivers what the mod raised (events, callbacks, HTTP answers).
     fn deliver(self: Rc<Self>);
     /// Kills the mod with `reason` and delivers its `killed`.
@@ -163,6 +169,11 @@ impl BudgetRef {
 
     pub fn has_room(&self) -> bool {
         with_budget(FrameBudget::has_room).unwrap_or(true)
+    }
+
+    /// What is left of this frame's budget (zero once it is spent).
+    pub fn remaining(&self) -> Duration {
+        self.limit().saturating_sub(self.spent())
     }
 
     fn spent(&self) -> Duration {
@@ -300,7 +311,8 @@ fn run_frame_callbacks(physics: bool) {
             }
             return;
         }
-        if !core.runs_frame_export(export) {
+        let runs_export = core.runs_frame_export(export);
+        if !runs_export && !core.runs_group_pass() {
             continue;
         }
         let Some(node) = core.frame_node() else {
@@ -321,7 +333,10 @@ fn run_frame_callbacks(physics: bool) {
         };
         drop(node);
         let before = frame_budget().spent();
-        core.clone().run_frame(export, delta);
+        if runs_export {
+            core.clone().run_frame(export, delta);
+        }
+        core.clone().run_group_pass(physics, delta);
         charge(*slot, frame_budget().spent().saturating_sub(before));
     }
     if !physics {

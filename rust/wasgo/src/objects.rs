@@ -224,6 +224,23 @@ impl InstanceObjects {
             .map_err(|_| reach::Refused::Full)
     }
 
+    /// The handle for the live object with id `id`, made as [`InstanceObjects::handle_for`]
+    /// makes one (the table keeps one handle per object, so it is the handle `get_node` gives
+    /// and the same every time); `None` for an object that was freed or that the mod may not
+    /// reach. When the mod already holds the handle this is one table lookup, one validity check
+    /// and the reach stamp: the per-node step of a `process_group` pass (`script_group.rs`).
+    pub fn handle_for_id(&mut self, id: InstanceId) -> Option<i32> {
+        if let Some(h) = self.slots.find(id) {
+            let slot = self.slots.get(h).ok()?;
+            if !slot.obj.is_instance_valid() {
+                return None;
+            }
+            return self.in_reach(h).ok().map(|()| h);
+        }
+        let obj = Gd::<Object>::try_from_instance_id(id).ok()?;
+        self.handle_for(&obj).ok()
+    }
+
     /// Whether the node behind a live `handle` is still inside the mod's reach (re-decided
     /// only when the tree changed since it last was).
     fn in_reach(&self, handle: i32) -> Result<(), reach::Outside> {
@@ -663,6 +680,12 @@ pub fn unregister(key: InstanceKey) {
             objects.release_engine_objects();
         }
     }
+}
+
+/// The object table of the instance `key`, for a pass that finds many handles in a row
+/// (`script_group.rs`); borrow it only between the mod's calls.
+pub fn instance_table(key: InstanceKey) -> Option<Rc<RefCell<InstanceObjects>>> {
+    table(key)
 }
 
 fn table(key: InstanceKey) -> Option<Rc<RefCell<InstanceObjects>>> {

@@ -30,7 +30,9 @@ use std::rc::Rc;
 /// the node is ready, and `main` (or WASI `_start`) on a worker thread that [method kill] stops
 /// within milliseconds. While `main` is not running, the exports `process(delta)` and
 /// `physics_process(delta)` run every frame on the main thread under the callback budget
-/// (`wasgo/limits/callback_budget_ms`). Every signal is emitted on the main thread.
+/// (`wasgo/limits/callback_budget_ms`). With [member process_group] set, one mod drives every node
+/// of a group: its `process_node(node, delta)` runs for each of them every frame, in one call.
+/// Every signal is emitted on the main thread.
 ///
 /// In the editor the node shows configuration warnings for what would go wrong at Play: no file,
 /// a missing file or one that is not WebAssembly, a level above the project's, imports its level
@@ -77,6 +79,19 @@ pub struct WasmScript {
     #[export]
     #[var(set = set_reach)]
     reach: NodePath,
+    /// The batched frame path: when set, the mod's `process_node(node, delta)` export runs every
+    /// frame (after its `process`) once for each node of this SceneTree group, and
+    /// `physics_process_node(node, delta)` every physics tick, all in one call into the mod, so
+    /// one mod drives many nodes for far less than a [WasmScript] per node. [code]node[/code] is
+    /// the mod's handle for the node (the one [code]get_node[/code] gives, the same every frame);
+    /// nodes outside [member reach] are skipped. It runs while this node processes and
+    /// [code]main[/code] is not running; once the frame budget (`wasgo/limits/frame_budget_ms`)
+    /// is spent the rest of the group waits for the next frame, which resumes where this one
+    /// stopped. One callback budget covers the whole pass. A mod that exports neither function
+    /// is warned about once ([method get_last_error]). Empty (the default) turns it off.
+    #[export]
+    #[var(set = set_process_group)]
+    process_group: StringName,
 
     /// Read-only, for the remote inspector: one of the STATUS_* constants (see
     /// [method get_status]).
@@ -116,6 +131,7 @@ impl INode for WasmScript {
             memory_limit_mb: 0,
             main_timeout_ms: 0,
             reach: NodePath::default(),
+            process_group: StringName::default(),
             status: PhantomVar::default(),
             last_error: PhantomVar::default(),
             memory_in_use: PhantomVar::default(),
@@ -246,6 +262,7 @@ impl WasmScript {
                 (m.mod_name(), m.compiled())
             }),
             safety_level: self.safety_level,
+            process_group: self.process_group.to_string(),
         };
         file_checks::warnings(&inputs)
             .iter()
@@ -257,6 +274,15 @@ impl WasmScript {
     fn set_reach(&mut self, reach: NodePath) {
         crate::reach::set_path(self.base().instance_id(), reach.clone());
         self.reach = reach;
+    }
+
+    /// Sets [member process_group]; the next pass starts at the group's first node. In the
+    /// editor, the configuration warnings follow.
+    #[func]
+    fn set_process_group(&mut self, group: StringName) {
+        self.core.group.set_group(group.clone());
+        self.process_group = group;
+        self.refresh_warnings();
     }
 
     /// `main` began running (emitted by [method start]).

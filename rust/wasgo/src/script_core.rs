@@ -34,6 +34,7 @@ use crate::live::{self, LiveScript};
 use crate::objects;
 use crate::permissions;
 use crate::runtime::runtime;
+use crate::script_group::GroupPass;
 use crate::settings;
 use godot::global::Error;
 use godot::prelude::*;
@@ -163,6 +164,8 @@ pub struct ScriptCore {
     /// is a `Node` (a class name formatted into a `String` and a call) every time, and the frame
     /// driver and every delivery need the node. Only handed out after a validity check.
     node_gd: RefCell<Option<Gd<Node>>>,
+    /// The node's `process_group` and its passes (`script_group.rs`).
+    pub(crate) group: GroupPass,
 }
 
 impl ScriptCore {
@@ -196,6 +199,7 @@ impl ScriptCore {
             state_loaded: Cell::new(false),
             killed_by_game: Cell::new(false),
             node_gd: RefCell::new(None),
+            group: GroupPass::default(),
         })
     }
 
@@ -807,6 +811,14 @@ impl LiveScript for ScriptCore {
 
     fn run_frame(self: Rc<Self>, export: &str, delta: f64) {
         self.frame_callback(export, delta);
+    }
+
+    fn runs_group_pass(&self) -> bool {
+        self.group.is_on()
+    }
+
+    fn run_group_pass(self: Rc<Self>, physics: bool, delta: f64) {
+        crate::script_group::run(&self, physics, delta);
     }
 
     fn deliver(self: Rc<Self>) {

@@ -69,6 +69,49 @@ macro_rules! export_physics_process {
     };
 }
 
+/// Exports `process_node(node, delta)` (ABI 1.2): when the game sets the `WasmScript`'s
+/// `process_group`, it runs every frame (after `process`) once for each node of that group the
+/// mod may reach, all in one call into the mod. `$f` takes the node as a borrowed
+/// [`Object`](crate::Object) — its handle is the one `get_node` gives for that node and stays the
+/// same every frame, so the macro never releases it — and the frame's delta.
+///
+/// ```ignore
+/// fn process_node(node: &wasgo_sdk::Object, delta: f64) {
+///     let x = node.get("position").ok().and_then(|p| p.as_vector2()).map_or(0.0, |p| p.x);
+///     let _ = node.set_vec2("position", wasgo_sdk::Vector2::new(x + 60.0 * delta as f32, 0.0));
+/// }
+/// wasgo_sdk::export_process_node!(process_node);
+/// ```
+#[macro_export]
+macro_rules! export_process_node {
+    ($f:path) => {
+        #[export_name = "process_node"]
+        pub extern "C" fn __wasgo_process_node(node: i32, delta: f64) {
+            if let Some(node) = $crate::Object::from_handle(node) {
+                // Borrowed: the group pass owns the handle, it is the same next frame.
+                let node = ::core::mem::ManuallyDrop::new(node);
+                $f(&node, delta)
+            }
+        }
+    };
+}
+
+/// Exports `physics_process_node(node, delta)` (ABI 1.2): as [`export_process_node!`], every
+/// physics tick (after `physics_process`) with the physics delta.
+#[macro_export]
+macro_rules! export_physics_process_node {
+    ($f:path) => {
+        #[export_name = "physics_process_node"]
+        pub extern "C" fn __wasgo_physics_process_node(node: i32, delta: f64) {
+            if let Some(node) = $crate::Object::from_handle(node) {
+                // Borrowed, as in `export_process_node!`.
+                let node = ::core::mem::ManuallyDrop::new(node);
+                $f(&node, delta)
+            }
+        }
+    };
+}
+
 /// Exports `main() -> i32` (run on a worker thread by `start()`; the value is the exit code of
 /// the node's `finished` signal). `$f` returns `i32` or `()` (exit code 0).
 #[macro_export]

@@ -15,7 +15,9 @@
 //!   ([`Object::draw_line`], [`Object::draw_rect`], [`Object::draw_circle`],
 //!   [`Object::draw_texture`]); input with [`export_input!`];
 //! - exports: [`export_ready!`], [`export_process!`], [`export_physics_process!`], [`export_main!`],
-//!   [`export_init!`], [`export_state!`] (state kept across a hot reload), and (built in)
+//!   [`export_init!`], [`export_state!`] (state kept across a hot reload),
+//!   [`export_process_node!`] and [`export_physics_process_node!`] (one mod driving every node of
+//!   a group, the `WasmScript`'s `process_group`), and (built in)
 //!   `native_callback`, `malloc` and `free`;
 //! - functions the game registers: [`import_game_functions!`];
 //! - the mod's manifest (name, version, the level and permissions it asks for, its ABI):

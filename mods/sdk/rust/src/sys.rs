@@ -75,6 +75,10 @@ pub mod export {
     pub const PROCESS: &str = "process";
     /// Every physics tick with its delta in seconds, while `main` is not running.
     pub const PHYSICS_PROCESS: &str = "physics_process";
+    /// `process_node(node, delta)`: the batched frame path (ABI 1.2). When the game sets the `WasmScript`'s `process_group`, this runs every frame, after `process`, once for each node of that SceneTree group the mod may reach, with the mod's handle for the node (the handle `get_node` gives for it, the same every frame; do not release it) and the frame's delta. The whole pass is one entry: one callback budget covers it, and once the frame budget is spent the rest of the group waits for the next frame, which starts where the pass stopped. Not while `main` is running.
+    pub const PROCESS_NODE: &str = "process_node";
+    /// `physics_process_node(node, delta)`: as `process_node`, every physics tick after `physics_process`, with the physics delta (ABI 1.2).
+    pub const PHYSICS_PROCESS_NODE: &str = "physics_process_node";
     /// A signal connected with `wasgo.connect` fired; the argument is the mod's callback id.
     pub const NATIVE_CALLBACK: &str = "native_callback";
     /// A level-2 request finished: `(request id, HTTP status or negative error code)`.
@@ -94,10 +98,10 @@ pub mod export {
 }
 
 /// The WasGo ABI these bindings were generated for (docs/abi.md, "ABI versions").
-pub const ABI_VERSION: &str = "1.1";
+pub const ABI_VERSION: &str = "1.2";
 
-/// What [`manifest!`](crate::manifest!) adds to a manifest: `"abi":"1.1",`.
-pub const ABI_MANIFEST_FIELD: &str = "\"abi\":\"1.1\",";
+/// What [`manifest!`](crate::manifest!) adds to a manifest: `"abi":"1.2",`.
+pub const ABI_MANIFEST_FIELD: &str = "\"abi\":\"1.2\",";
 
 #[link(wasm_import_module = "wasgo")]
 extern "C" {

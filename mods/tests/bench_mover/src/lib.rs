@@ -1,7 +1,9 @@
 //! `bench_mover`: the mod side of `cargo xtask bench`'s frame benchmark. Its `process` moves the
 //! `WasmScript`'s parent (a Node2D) one pixel to the right every frame, the way the node's first
 //! argument says: `fast` with `wasgo.set_vec2`, `generic` with `wasgo.set` and an encoded
-//! Vector2, `empty` not at all (the cost of the callback alone).
+//! Vector2, `empty` not at all (the cost of the callback alone). With `batch-fast` or
+//! `batch-generic` its `process` only counts the frame and `process_node(node, delta)` moves each
+//! node of the `WasmScript`'s `process_group` the same way (the batched frame path).
 
 use std::cell::Cell;
 
@@ -19,6 +21,8 @@ enum Way {
     Fast,
     Generic,
     Empty,
+    BatchFast,
+    BatchGeneric,
 }
 
 thread_local! {
@@ -36,6 +40,8 @@ pub extern "C" fn init() {
     let way = match std::env::args().nth(1).as_deref() {
         Some("fast") => Way::Fast,
         Some("generic") => Way::Generic,
+        Some("batch-fast") => Way::BatchFast,
+        Some("batch-generic") => Way::BatchGeneric,
         _ => Way::Empty,
     };
     WAY.with(|w| w.set(way));
@@ -43,23 +49,39 @@ pub extern "C" fn init() {
 
 #[no_mangle]
 pub extern "C" fn process(_delta: f64) {
-    let h = PARENT.with(Cell::get);
     let x = X.with(|x| {
         x.set(x.get() + 1.0);
         x.get()
     });
     match WAY.with(Cell::get) {
-        // SAFETY: every pointer is a live slice of this module's memory for the call.
-        Way::Fast => unsafe {
-            set_vec2(h, NAME.as_ptr(), NAME.len(), x, 0.0);
-        },
-        Way::Generic => {
-            let mut v = [0u8; 12];
-            v[..4].copy_from_slice(&5u32.to_le_bytes());
-            v[4..8].copy_from_slice(&x.to_le_bytes());
-            // SAFETY: as above.
-            unsafe { set(h, NAME.as_ptr(), NAME.len(), v.as_ptr(), v.len()) };
-        }
-        Way::Empty => {}
+        Way::Fast => move_fast(PARENT.with(Cell::get), x),
+        Way::Generic => move_generic(PARENT.with(Cell::get), x),
+        Way::Empty | Way::BatchFast | Way::BatchGeneric => {}
     }
+}
+
+/// The batched path: one call per node of the group, each moved to this frame's `x`.
+#[no_mangle]
+pub extern "C" fn process_node(node: i32, _delta: f64) {
+    let x = X.with(Cell::get);
+    match WAY.with(Cell::get) {
+        Way::BatchFast => move_fast(node, x),
+        Way::BatchGeneric => move_generic(node, x),
+        Way::Fast | Way::Generic | Way::Empty => {}
+    }
+}
+
+fn move_fast(h: i32, x: f32) {
+    // SAFETY: the name is a live slice of this module's memory for the call.
+    unsafe {
+        set_vec2(h, NAME.as_ptr(), NAME.len(), x, 0.0);
+    }
+}
+
+fn move_generic(h: i32, x: f32) {
+    let mut v = [0u8; 12];
+    v[..4].copy_from_slice(&5u32.to_le_bytes());
+    v[4..8].copy_from_slice(&x.to_le_bytes());
+    // SAFETY: both slices are live in this module's memory for the call.
+    unsafe { set(h, NAME.as_ptr(), NAME.len(), v.as_ptr(), v.len()) };
 }

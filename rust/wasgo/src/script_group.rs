@@ -1,0 +1,180 @@
+//! The batched frame path: a `WasmScript`'s `process_group` pass ("many nodes, one frame").
+//!
+//! When [`GroupPass`] holds a group name, the frame driver (`live.rs`), right after the
+//! script's own `process` (or `physics_process`), calls [`run`]: the mod's `process_node(node,
+//! delta)` (or `physics_process_node`) once for every node of that SceneTree group, all in one
+//! entry ([`ScriptCore::enter_with`] around wasgo-core's `ModInstance::call_each`): one store
+//! lock, one callback-budget arm for the whole pass, one frame-budget measurement, one event
+//! pump afterwards. Per node only the handle lookup and the wasm call remain.
+//!
+//! # What a pass respects
+//!
+//! - **The script's own state.** The pass runs when the script's `process` would: the node
+//!   processes (`set_process(false)`, `set_physics_process(false)` and pausing stop it), the
+//!   instance is alive and `main` is not running. The group's nodes' own processing flags are
+//!   not consulted: the mod decides what each node does.
+//! - **Handles.** `node` is the mod's handle for the node, from the instance's object table
+//!   (one handle per object, so the one `get_node` gives, the same every frame). A node the mod
+//!   may not reach (`reach.rs`) is skipped, never handed out; so is a node freed since the pass
+//!   began (by the mod's own call or by a handler it ran).
+//! - **Membership.** The group is read once at the start of each pass; nodes added to or
+//!   removed from it take part from the next pass.
+//! - **The frame budget.** Once this frame's budget (`wasgo/limits/frame_budget_ms`) is spent,
+//!   the rest of the group waits: the next pass *resumes* at the first node not called (a
+//!   position in the group's order, kept per kind of frame), then goes round the whole group, so
+//!   every node gets its turn even when one frame cannot cover them all. A pass that covered the
+//!   group starts at the same place next frame.
+//! - **The callback budget.** One arm covers the whole pass: a `process_node` that spins traps
+//!   like any callback and ends the instance (`trapped` emitted, [`ScriptCore::pump`]).
+//! - **Ending.** `kill()` during the pass (from a signal handler) stops it before the next call
+//!   and is completed when the entry returns; freeing the `WasmScript` itself stops it as well.
+//! - **A missing export.** A group set on a mod that exports neither `process_node` nor
+//!   `physics_process_node` is warned about once per instance (also in `get_last_error()`);
+//!   a mod with only one of them runs that one's pass and never the other.
+
+use crate::live;
+use crate::objects;
+use crate::script_core::ScriptCore;
+use godot::classes::{Engine, SceneTree};
+use godot::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Instant;
+use wasgo_catalog::abi::export;
+use wasgo_core::{InstanceKey, ModStatus};
+
+/// A script's `process_group` and where its passes resume.
+#[derive(Default)]
+pub struct GroupPass {
+    /// The group; empty turns the pass off.
+    group: RefCell<StringName>,
+    /// Whether `group` is set (read by the frame driver for every script every frame).
+    on: Cell<bool>,
+    /// Where the next pass starts, per kind of frame ([process, physics]).
+    resume: [Cell<usize>; 2],
+    /// The instance the missing-export warning was given for.
+    warned: Cell<Option<InstanceKey>>,
+}
+
+impl GroupPass {
+    /// Sets the group (empty turns the pass off); the next pass starts at the group's first node.
+    pub fn set_group(&self, group: StringName) {
+        self.on.set(!group.is_empty());
+        *self.group.borrow_mut() = group;
+        for r in &self.resume {
+            r.set(0);
+        }
+        self.warned.set(None);
+    }
+
+    /// Whether a group is set.
+    pub fn is_on(&self) -> bool {
+        self.on.get()
+    }
+}
+
+/// Runs the group pass of `core` for this frame (see the module docs). The frame driver has
+/// checked the node's processing state; everything else is checked here.
+pub fn run(core: &Rc<ScriptCore>, physics: bool, delta: f64) {
+    let pass = &core.group;
+    if !pass.is_on() || !live::frame_budget().has_room() {
+        return;
+    }
+    let Some(key) = core.key.get() else {
+        return;
+    };
+    let name = if physics {
+        export::PHYSICS_PROCESS_NODE
+    } else {
+        export::PROCESS_NODE
+    };
+    {
+        let Some(instance) = core.instance() else {
+            return;
+        };
+        if !matches!(instance.status(), ModStatus::Alive | ModStatus::Finished) {
+            return;
+        }
+        if !instance.has_export(name) {
+            let other = if physics {
+                export::PROCESS_NODE
+            } else {
+                export::PHYSICS_PROCESS_NODE
+            };
+            if !instance.has_export(other) {
+                warn_missing_export(core, key);
+            }
+            return;
+        }
+    }
+    let ids = group_members(&pass.group.borrow());
+    if ids.is_empty() {
+        return;
+    }
+    let Some(table) = objects::instance_table(key) else {
+        return;
+    };
+    let resume = &pass.resume[usize::from(physics)];
+    let start = resume.get() % ids.len();
+    let deadline = Instant::now() + live::frame_budget().remaining();
+    let mut offset = 0;
+    let mut stopped_at = None;
+    let next = || loop {
+        if offset >= ids.len() || core.is_gone() {
+            return None;
+        }
+        if Instant::now() >= deadline {
+            stopped_at = Some(offset);
+            return None;
+        }
+        let id = ids[(start + offset) % ids.len()];
+        offset += 1;
+        // The table is borrowed only between the mod's calls (its host functions borrow it).
+        let handle = table
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut t| t.handle_for_id(id));
+        if handle.is_some() {
+            return handle;
+        }
+    };
+    let result = core.enter_with(name, |instance| instance.call_each(name, delta, next));
+    resume.set(stopped_at.map_or(start, |offset| (start + offset) % ids.len()));
+    if let Some(Err(e)) = result {
+        // A trap is reported (printed, `trapped` emitted) by the pump below.
+        core.set_last_error(e.to_string());
+    }
+    core.pump();
+}
+
+/// The instance ids of the group's nodes now (an empty list outside a SceneTree).
+fn group_members(group: &StringName) -> Vec<InstanceId> {
+    let Some(tree) = Engine::singleton()
+        .get_main_loop()
+        .and_then(|m| m.try_cast::<SceneTree>().ok())
+    else {
+        return Vec::new();
+    };
+    tree.get_nodes_in_group(group)
+        .iter_shared()
+        .map(|n| n.instance_id())
+        .collect()
+}
+
+/// Warns once per instance that the group has no export to run.
+fn warn_missing_export(core: &ScriptCore, key: InstanceKey) {
+    if core.group.warned.get() == Some(key) {
+        return;
+    }
+    core.group.warned.set(Some(key));
+    let message = format!(
+        "`{}` has `process_group` set to `{}`, but its mod exports neither `{}` nor `{}`: export `{}(node: i32, delta: f64)` or clear `process_group`",
+        core.node_name(),
+        core.group.group.borrow(),
+        export::PROCESS_NODE,
+        export::PHYSICS_PROCESS_NODE,
+        export::PROCESS_NODE,
+    );
+    godot_warn!("WasGo: {message}");
+    core.set_last_error(message);
+}
