@@ -63,7 +63,12 @@ pub fn thread_cpu_time() -> Duration {
 /// Arms the limits of one entry and the epoch deadline one tick ahead. `export` names the entry
 /// for the budget warning; `now` is when the entry began (an owner that reads the clock for its
 /// own accounting passes its reading, so an entry costs one clock read less).
-pub(crate) fn arm(store: &mut Store<InstanceState>, kind: DeadlineKind, export: &str, now: Instant) {
+pub(crate) fn arm(
+    store: &mut Store<InstanceState>,
+    kind: DeadlineKind,
+    export: &str,
+    now: Instant,
+) {
     let state = store.data_mut();
     state.on_main_thread = state.hosts.bridge.on_main_thread();
     match kind {

@@ -245,7 +245,8 @@ impl HttpTable {
             return;
         }
         inner.notify.push((id, outcome.status()));
-        self.notified.store(true, std::sync::atomic::Ordering::Release);
+        self.notified
+            .store(true, std::sync::atomic::Ordering::Release);
         let kept = match outcome {
             HttpOutcome::Response { body, .. } => Kept::Body(Arc::new(body)),
             HttpOutcome::Failed { code, message } => Kept::Failed { code, message },
@@ -273,8 +274,10 @@ impl HttpTable {
     pub fn requeue_notifications(&self, notes: Vec<(i32, i32)>) {
         let mut inner = self.inner.lock();
         inner.notify.requeue(notes.into());
-        self.notified
-            .store(!inner.notify.is_empty(), std::sync::atomic::Ordering::Release);
+        self.notified.store(
+            !inner.notify.is_empty(),
+            std::sync::atomic::Ordering::Release,
+        );
     }
 
     pub(crate) fn lookup(&self, id: i32) -> Lookup {

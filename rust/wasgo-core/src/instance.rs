@@ -402,10 +402,7 @@ impl ModInstance {
     /// Answered from atomics and one uncontended lock, so an owner can ask after every entry.
     pub fn is_quiet(&self) -> bool {
         self.events.is_empty()
-            && !self
-                .http
-                .upgrade()
-                .is_some_and(|t| t.has_notifications())
+            && !self.http.upgrade().is_some_and(|t| t.has_notifications())
             && self.status().is_live()
     }
 
@@ -532,7 +529,12 @@ impl ModInstance {
                 state: self.status().describe(),
             });
         };
-        budget::arm(&mut live.store, DeadlineKind::Callback, label, Instant::now());
+        budget::arm(
+            &mut live.store,
+            DeadlineKind::Callback,
+            label,
+            Instant::now(),
+        );
         let outcome = {
             let _tick = shared.ctx.ticker.enter();
             f(&mut live.store, live.instance)

@@ -23,19 +23,27 @@ use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 /// Export names handed to Callables, kept for the life of the process so that a Callable's
-/// name is a `&'static str` (Godot asks for it at every call, for error messages). One entry per
-/// distinct name a game asked a Callable for: bounded by the exports of the mods it runs.
+/// name is a `&'static str` (Godot may ask for it at every call, for error messages, and an
+/// owned name would be copied each time). At most [`MAX_INTERNED`] names are kept: past that
+/// (a game or a level-3 mod asking for Callables of endless made-up names) each Callable owns
+/// its name, so memory is bounded.
 static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
 
-fn intern(name: &str) -> &'static str {
+/// How many distinct export names are kept for the life of the process.
+const MAX_INTERNED: usize = 4096;
+
+fn intern(name: &str) -> CowStr {
     let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
     let names = names.get_or_insert_with(HashSet::new);
     if let Some(n) = names.get(name) {
-        return n;
+        return CowStr::Borrowed(n);
+    }
+    if names.len() >= MAX_INTERNED {
+        return CowStr::Owned(name.to_owned());
     }
     let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
     names.insert(leaked);
-    leaked
+    CowStr::Borrowed(leaked)
 }
 
 /// The Callable of export `export` of the `WasmScript` whose instance id is `node`.
@@ -48,7 +56,7 @@ pub fn make(node: InstanceId, export: &str) -> Callable {
 
 struct ExportCallable {
     node: InstanceId,
-    export: &'static str,
+    export: CowStr,
 }
 
 impl PartialEq for ExportCallable {
@@ -73,9 +81,7 @@ impl fmt::Display for ExportCallable {
 impl RustCallable for ExportCallable {
     fn invoke(&mut self, args: &[&Variant]) -> Variant {
         match cores::find(self.node.to_i64()) {
-            Some(core) => {
-                crate::script_calls::call_export(&core, self.export, args)
-            }
+            Some(core) => crate::script_calls::call_export(&core, &self.export, args),
             None if state::with_state(|_| ()).is_none() => {
                 godot_error!(
                     "WasGo: the Callable of export `{}` was called off the main thread or after WasGo stopped; mods run on the main thread only (use call_deferred)",
@@ -94,7 +100,7 @@ impl RustCallable for ExportCallable {
     }
 
     fn callable_name(&self) -> CowStr {
-        CowStr::Borrowed(self.export)
+        self.export.clone()
     }
 
     fn is_valid(&self) -> bool {

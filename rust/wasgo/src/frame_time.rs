@@ -21,7 +21,7 @@ thread_local! {
 }
 
 /// A process-frame counter now: the frame driver's own (no call into Godot), else Godot's
-/// (before the driver is connected; the totals start over once when it switches).
+/// (before the driver is connected; the driver counts on from it).
 fn process_frames() -> u64 {
     let driver = crate::live::process_frames();
     if driver != 0 {

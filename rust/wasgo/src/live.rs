@@ -257,9 +257,9 @@ fn snapshot() -> Vec<(usize, Rc<dyn LiveScript>)> {
 /// Process frames the frame driver has seen begin (0 until it is connected to the SceneTree).
 static PROCESS_FRAMES: AtomicU64 = AtomicU64::new(0);
 
-/// A process-frame counter that costs no call into Godot: the frames the driver has seen begin,
-/// or 0 while it is not connected yet (no mod has run). It counts like Godot's
-/// `Engine.get_process_frames()`, from a different start.
+/// A process-frame counter that costs no call into Godot: Godot's `Engine.get_process_frames()`
+/// when the driver was connected plus the frames it has seen begin since, or 0 while it is not
+/// connected yet (no mod has run).
 pub fn process_frames() -> u64 {
     PROCESS_FRAMES.load(Ordering::Relaxed)
 }
@@ -284,6 +284,9 @@ fn hook_frames() {
     });
     tree.connect("process_frame", &process);
     tree.connect("physics_frame", &physics);
+    // Counts on from Godot's counter, so that `frame_time` (which read Godot's until now) sees
+    // no jump when it switches to this one.
+    PROCESS_FRAMES.store(Engine::singleton().get_process_frames(), Ordering::Relaxed);
     with_live(|l| l.borrow_mut().hooked = true);
 }
 

@@ -15,11 +15,7 @@ use wasgo_core::{MainKind, WasgoError};
 
 /// Calls export `name` with `args` (an Array's items, or a Callable's arguments); `null` and
 /// `get_last_error()` set on failure.
-pub fn call_export<V: Borrow<Variant>>(
-    core: &Rc<ScriptCore>,
-    name: &str,
-    args: &[V],
-) -> Variant {
+pub fn call_export<V: Borrow<Variant>>(core: &Rc<ScriptCore>, name: &str, args: &[V]) -> Variant {
     let Some(instance) = core.instance() else {
         return core.fail_value(format!(
             "cannot call `{name}`: the mod is not started (call start() first)"
@@ -80,11 +76,7 @@ pub fn call_export<V: Borrow<Variant>>(
 }
 
 /// Calls the Go-js function `name` (set on the global with `js.FuncOf`) with any Variants.
-fn call_js<V: Borrow<Variant>>(
-    core: &Rc<ScriptCore>,
-    name: &str,
-    args: &[V],
-) -> Variant {
+fn call_js<V: Borrow<Variant>>(core: &Rc<ScriptCore>, name: &str, args: &[V]) -> Variant {
     let Some(key) = core.key.get() else {
         return core.fail_value(format!("cannot call `{name}`: the mod is not started"));
     };

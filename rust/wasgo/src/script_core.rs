@@ -294,7 +294,9 @@ impl ScriptCore {
         name: &str,
         args: &[Val],
     ) -> Option<Result<Vec<Val>, WasgoError>> {
-        self.enter_at(name, |instance, started| instance.call_from(name, args, started))
+        self.enter_at(name, |instance, started| {
+            instance.call_from(name, args, started)
+        })
     }
 
     /// Runs `call` on the instance as one counted entry, like [`ScriptCore::enter`] (the entries
