@@ -58,6 +58,7 @@ mod export_callable;
 mod file_checks;
 mod frame_time;
 mod game_calls;
+mod group_pass;
 mod hot_reload;
 mod http;
 mod live;

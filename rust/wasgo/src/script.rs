@@ -150,6 +150,7 @@ impl INode for WasmScript {
                     },
                     runs_from: WasmScript::runs_from,
                     restart: WasmScript::hot_restart,
+                    group_pass: crate::script_group::run,
                 },
             ),
             ready_hooked: false,

@@ -30,11 +30,11 @@
 //! queue the loop is draining, which it drains a bounded number of rounds per frame.
 
 use crate::frame_time::FrameTime;
+use crate::group_pass::GroupPass;
 use crate::live::{self, LiveScript};
 use crate::objects;
 use crate::permissions;
 use crate::runtime::runtime;
-use crate::script_group::GroupPass;
 use crate::settings;
 use godot::global::Error;
 use godot::prelude::*;
@@ -93,6 +93,9 @@ pub struct NodeHooks {
     /// (a `module` property from that file is replaced by the new module); what `start()`
     /// returned.
     pub restart: fn(InstanceId, ResolvedModule, &str) -> Error,
+    /// Runs the node's batched `process_group` pass for this frame (`script_group::run`;
+    /// physics or not, delta).
+    pub group_pass: fn(&Rc<ScriptCore>, bool, f64),
 }
 
 /// The status constants of `WasmScript`.
@@ -820,7 +823,7 @@ impl LiveScript for ScriptCore {
     }
 
     fn run_group_pass(self: Rc<Self>, physics: bool, delta: f64) {
-        crate::script_group::run(&self, physics, delta);
+        (self.hooks.group_pass)(&self, physics, delta);
     }
 
     fn deliver(self: Rc<Self>) {

@@ -1,6 +1,6 @@
 //! The batched frame path: a `WasmScript`'s `process_group` pass ("many nodes, one frame").
 //!
-//! When [`GroupPass`] holds a group name, the frame driver (`live.rs`), right after the
+//! When [`GroupPass`](crate::group_pass::GroupPass) holds a group name, the frame driver (`live.rs`), right after the
 //! script's own `process` (or `physics_process`), calls [`run`]: the mod's `process_node(node,
 //! delta)` (or `physics_process_node`) once for every node of that SceneTree group, all in one
 //! entry ([`ScriptCore::enter_with`] around wasgo-core's `ModInstance::call_each`): one store
@@ -37,41 +37,10 @@ use crate::objects;
 use crate::script_core::ScriptCore;
 use godot::classes::{Engine, SceneTree};
 use godot::prelude::*;
-use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Instant;
 use wasgo_catalog::abi::export;
 use wasgo_core::{InstanceKey, ModStatus};
-
-/// A script's `process_group` and where its passes resume.
-#[derive(Default)]
-pub struct GroupPass {
-    /// The group; empty turns the pass off.
-    group: RefCell<StringName>,
-    /// Whether `group` is set (read by the frame driver for every script every frame).
-    on: Cell<bool>,
-    /// Where the next pass starts, per kind of frame ([process, physics]).
-    resume: [Cell<usize>; 2],
-    /// The instance the missing-export warning was given for.
-    warned: Cell<Option<InstanceKey>>,
-}
-
-impl GroupPass {
-    /// Sets the group (empty turns the pass off); the next pass starts at the group's first node.
-    pub fn set_group(&self, group: StringName) {
-        self.on.set(!group.is_empty());
-        *self.group.borrow_mut() = group;
-        for r in &self.resume {
-            r.set(0);
-        }
-        self.warned.set(None);
-    }
-
-    /// Whether a group is set.
-    pub fn is_on(&self) -> bool {
-        self.on.get()
-    }
-}
 
 /// Runs the group pass of `core` for this frame (see the module docs). The frame driver has
 /// checked the node's processing state; everything else is checked here.
