@@ -9,6 +9,7 @@
 //! [`DecisionCache`] remembers, per handle, member kind and name, whether the allowlist lets the
 //! mod reach the member, until the allowlist changes (its generation) or the handle is released.
 
+use crate::fast_hash::FastMap;
 use std::collections::HashMap;
 use std::hash::Hash;
 use wasgo_catalog::ErrorCode;
@@ -47,7 +48,7 @@ impl HandleError {
 pub struct HandleTable<K, V> {
     slots: Vec<Option<(K, V)>>,
     free: Vec<usize>,
-    by_key: HashMap<K, i32>,
+    by_key: FastMap<K, i32>,
 }
 
 impl<K: Hash + Eq + Copy, V> Default for HandleTable<K, V> {
@@ -55,7 +56,7 @@ impl<K: Hash + Eq + Copy, V> Default for HandleTable<K, V> {
         HandleTable {
             slots: Vec::new(),
             free: Vec::new(),
-            by_key: HashMap::new(),
+            by_key: FastMap::default(),
         }
     }
 }

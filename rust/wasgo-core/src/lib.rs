@@ -72,6 +72,7 @@ pub mod engine;
 mod entry;
 pub mod error;
 pub mod events;
+pub mod fast_hash;
 pub mod file_watch;
 pub mod game;
 mod game_calls;

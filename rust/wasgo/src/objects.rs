@@ -51,26 +51,7 @@ fn bump_allowlist_generation() {
     ALLOWLIST_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// A small, fast hash for the maps on the hot path (keys are ids and short member names the
-/// mod picks; a collision-flooding mod only slows itself down).
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+use wasgo_core::fast_hash::FastMap;
 
 /// The classes whose hot properties have typed setters (the fast paths' ptrcalls), cast once.
 enum Typed {

@@ -124,9 +124,13 @@ fn group_members(group: &StringName) -> Vec<InstanceId> {
     else {
         return Vec::new();
     };
+    // Read as Variants: converting each element to `Gd<Node>` would check its class through
+    // Godot (a class name formatted per node); the id is all the pass needs, and the table
+    // lookup checks the object itself.
     tree.get_nodes_in_group(group)
+        .upcast_any_array()
         .iter_shared()
-        .map(|n| n.instance_id())
+        .filter_map(|v| v.object_id_unchecked())
         .collect()
 }
 
