@@ -2,7 +2,8 @@
 //!
 //! The runtime mode is fixed when the engine starts, so the compiled/interpreter comparison
 //! plays `bench/bench_modes.gd` twice in the same run, once per mode (the interpreter one with
-//! `--wasgo-mode=interpreter`), and prints both modes' figures with their ratio.
+//! `--wasgo-mode=interpreter`), and prints both modes' figures with their ratio; the disk-cache
+//! figure needs two processes as well (`bench/bench_lifecycle.gd`, a cold phase and a warm one).
 
 use crate::cargo_steps::{self, Profile};
 use crate::godot_run::{run_godot, GodotRun, FATAL_PATTERNS, INTERPRETER_ARG};
@@ -17,6 +18,10 @@ const BENCHES: &[&str] = &[
     "res://bench/bench_frame.gd",
     "res://bench/bench_instances.gd",
 ];
+
+/// The disk cache against a cold compile, and kill latency: played twice, as a game is started
+/// twice (the first play empties the cache and compiles, the second loads from the disk).
+const LIFECYCLE_BENCH: &str = "res://bench/bench_lifecycle.gd";
 
 /// The Rust compute kernels as a mod, against the same source compiled natively.
 const COMPUTE_BENCH: &str = "res://bench/bench_compute.gd";
@@ -34,6 +39,9 @@ pub fn run(repo: &Repo) -> Result<()> {
     let project = project.to_string_lossy();
     for script in BENCHES {
         play(&godot, &project, script, &[])?;
+    }
+    for phase in ["--phase=cold", "--phase=warm"] {
+        play(&godot, &project, LIFECYCLE_BENCH, &["--", phase])?;
     }
     let compiled = play(&godot, &project, MODES_BENCH, &[])?;
     let interpreted = play(&godot, &project, MODES_BENCH, &["--", INTERPRETER_ARG])?;
