@@ -184,14 +184,17 @@ impl MainThreadBridge {
         if self.tx.send(posted).is_err() {
             return Err(Interrupted);
         }
-        // The main thread is usually serving already: the reply comes within microseconds.
-        if let Some(reply) = self.poll_reply(kill, &reply_rx) {
-            return reply;
-        }
-        select! {
-            recv(reply_rx) -> reply => reply.map_err(|_| Interrupted),
-            recv(kill.wake()) -> _ => Err(Interrupted),
-        }
+        // No wasm runs while the worker waits: a `main` steps out of the epoch ticker meanwhile.
+        crate::ticker::idle_while(|| {
+            // The main thread is usually serving already: the reply comes within microseconds.
+            if let Some(reply) = self.poll_reply(kill, &reply_rx) {
+                return reply;
+            }
+            select! {
+                recv(reply_rx) -> reply => reply.map_err(|_| Interrupted),
+                recv(kill.wake()) -> _ => Err(Interrupted),
+            }
+        })
     }
 
     /// Polls for a reply, yielding between polls: for [`SPIN`], then for as long as the main

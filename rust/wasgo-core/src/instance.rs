@@ -729,7 +729,7 @@ fn run_main(shared: &Shared, kind: MainKind) {
     let Some(live) = guard.as_mut() else { return };
     budget::arm(&mut live.store, DeadlineKind::Main, "main", Instant::now());
     let outcome = {
-        let _tick = shared.ctx.ticker.enter();
+        let _tick = shared.ctx.ticker.enter_main();
         entry::call_main(&mut live.store, &live.instance, kind).and_then(|code| {
             crate::object_calls::settle_after_main(live.store.data_mut()).map(|()| code)
         })

@@ -193,6 +193,13 @@ impl Runtime {
         &self.ctx.hosts
     }
 
+    /// Whether the epoch ticker thread sleeps now: no wasm entry is under way (a `main` that
+    /// sleeps or waits for the main thread does not count) and its linger time has passed. For
+    /// tests and diagnostics.
+    pub fn ticker_is_sleeping(&self) -> bool {
+        self.ctx.ticker.is_sleeping()
+    }
+
     /// The queue through which worker threads run work on the main thread.
     pub fn bridge(&self) -> &MainThreadBridge {
         &self.ctx.hosts.bridge

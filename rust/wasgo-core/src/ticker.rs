@@ -15,8 +15,19 @@
 //! first entry after a pause takes the lock to wake it. The wake-up handshake is the classic
 //! store-then-load on both sides (`active` and `sleeping`, sequentially consistent), so an entry
 //! can never miss a ticker that is going to sleep.
+//!
+//! # A `main` that waits does not keep it ticking
+//!
+//! A worker's `main` holds its entry for as long as it runs, but much of that time it runs no
+//! wasm: it sleeps in WASI `poll_oneoff` or waits for the main thread to answer a call. Those
+//! waits are woken by the kill switch, not by epochs, so they step out of the ticker
+//! ([`idle_while`]) and back in when they return. A game whose mods' `main`s mostly sleep thus
+//! has no thread waking every millisecond for them. Only the thread of a `main` steps out, and
+//! only of its own entry ([`EpochTicker::enter_main`] marks it), so an entry of another thread can
+//! never be given up by mistake.
 
 use parking_lot::{Condvar, Mutex};
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -68,13 +79,18 @@ impl EpochTicker {
 
     /// Marks one wasm entry as under way until the guard drops.
     pub fn enter(&self) -> TickGuard<'_> {
-        let shared = &*self.shared;
-        shared.active.fetch_add(1, SeqCst);
-        if shared.sleeping.load(SeqCst) {
-            let _lock = shared.lock.lock();
-            shared.wake.notify_one();
+        enter_shared(&self.shared);
+        TickGuard {
+            shared: &self.shared,
         }
-        TickGuard { shared }
+    }
+
+    /// [`EpochTicker::enter`] for a worker's `main`: the calling thread's waits inside it may
+    /// step out of the ticker with [`idle_while`] until the guard drops.
+    pub fn enter_main(&self) -> MainTickGuard<'_> {
+        let guard = self.enter();
+        MAIN_ENTRY.with(|m| *m.borrow_mut() = Some(self.shared.clone()));
+        MainTickGuard { _guard: guard }
     }
 
     /// How many times the epoch advanced so far.
@@ -86,6 +102,42 @@ impl EpochTicker {
     pub fn is_sleeping(&self) -> bool {
         self.shared.sleeping.load(SeqCst)
     }
+}
+
+fn enter_shared(shared: &Shared) {
+    shared.active.fetch_add(1, SeqCst);
+    if shared.sleeping.load(SeqCst) {
+        let _lock = shared.lock.lock();
+        shared.wake.notify_one();
+    }
+}
+
+thread_local! {
+    /// The ticker whose entry this thread's `main` holds ([`EpochTicker::enter_main`]).
+    static MAIN_ENTRY: RefCell<Option<Arc<Shared>>> = const { RefCell::new(None) };
+}
+
+/// Runs `wait` (a wait that runs no wasm and is woken by the kill switch, not by epochs) with
+/// the calling thread's `main` entry stepped out of the ticker, so the ticker may sleep; the
+/// entry is back when `wait` returns (or unwinds). On any other thread it just runs `wait`.
+pub fn idle_while<R>(wait: impl FnOnce() -> R) -> R {
+    let shared = MAIN_ENTRY.with(|m| m.borrow_mut().take());
+    let Some(shared) = shared else {
+        return wait();
+    };
+    /// Steps back in (and gives the entry back to the thread) when dropped.
+    struct StepBackIn(Option<Arc<Shared>>);
+    impl Drop for StepBackIn {
+        fn drop(&mut self) {
+            if let Some(shared) = self.0.take() {
+                enter_shared(&shared);
+                MAIN_ENTRY.with(|m| *m.borrow_mut() = Some(shared));
+            }
+        }
+    }
+    shared.active.fetch_sub(1, SeqCst);
+    let _back = StepBackIn(Some(shared));
+    wait()
 }
 
 /// The ticker thread's body.
@@ -141,6 +193,18 @@ impl Drop for TickGuard<'_> {
     }
 }
 
+/// A `main`'s entry; see [`EpochTicker::enter_main`]. Dropping it ends the entry and the
+/// thread's right to step out of it.
+pub struct MainTickGuard<'a> {
+    _guard: TickGuard<'a>,
+}
+
+impl Drop for MainTickGuard<'_> {
+    fn drop(&mut self) {
+        MAIN_ENTRY.with(|m| m.borrow_mut().take());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +230,37 @@ mod tests {
         until(|| !ticker.is_sleeping());
         drop(guard);
         until(|| ticker.is_sleeping());
+    }
+
+    #[test]
+    fn a_main_that_waits_lets_the_ticker_sleep_and_ticks_again_after() {
+        let ticker = EpochTicker::start(engine()).unwrap();
+        let main = ticker.enter_main();
+        until(|| !ticker.is_sleeping());
+        idle_while(|| until(|| ticker.is_sleeping()));
+        // Back in: the epoch advances again.
+        let start = ticker.ticks();
+        until(|| ticker.ticks() > start);
+        drop(main);
+        // No main entry any more: a wait on this thread steps nothing out.
+        let guard = ticker.enter();
+        idle_while(|| std::thread::sleep(LINGER * 2));
+        assert!(
+            !ticker.is_sleeping(),
+            "an ordinary entry must keep the ticker awake"
+        );
+        drop(guard);
+    }
+
+    #[test]
+    fn another_threads_wait_never_steps_out_of_a_main_entry() {
+        let ticker = EpochTicker::start(engine()).unwrap();
+        let _main = ticker.enter_main();
+        std::thread::scope(|s| {
+            s.spawn(|| idle_while(|| std::thread::sleep(LINGER * 2)));
+        });
+        assert!(!ticker.is_sleeping());
+        assert_eq!(ticker.shared.active.load(SeqCst), 1);
     }
 
     #[test]

@@ -532,6 +532,74 @@ mod workers {
         assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
     }
 
+    /// `main` sleeps `$ns` nanoseconds (WASI `poll_oneoff`, one relative clock subscription),
+    /// then spins.
+    fn sleep_then_spin(ns: u64) -> String {
+        format!(
+            r#"(module
+          (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "main") (result i32)
+            (i64.store (i32.const 0) (i64.const 7))
+            (i32.store8 (i32.const 8) (i32.const 0))
+            (i32.store (i32.const 16) (i32.const 1))
+            (i64.store (i32.const 24) (i64.const {ns}))
+            (drop (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))
+            (loop $l (br $l))
+            (i32.const 0)))"#
+        )
+    }
+
+    /// Waits until `f` holds; false after 10 s (a liveness bound, not a timing claim).
+    fn eventually(f: impl Fn() -> bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !f() {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        true
+    }
+
+    #[test]
+    fn a_sleeping_main_lets_the_epoch_ticker_sleep() {
+        let rt = runtime();
+        let mut inst = instance(
+            &rt,
+            &sleep_then_spin(60_000_000_000),
+            config("idle_sleeper", SafetyLevel::Safe),
+        )
+        .unwrap();
+        inst.start_main().unwrap();
+        assert!(
+            eventually(|| rt.ticker_is_sleeping()),
+            "the epoch ticker kept ticking for a main that sleeps"
+        );
+        assert_eq!(inst.status(), ModStatus::RunningMain);
+        assert!(inst.kill("test"));
+        assert!(eventually(|| rt.stats().workers == 0), "the worker outlived the kill");
+    }
+
+    #[test]
+    fn a_main_that_slept_and_then_spins_is_still_stopped_by_kill() {
+        let rt = runtime();
+        let mut inst = instance(
+            &rt,
+            &sleep_then_spin(100_000_000),
+            config("wake_then_spin", SafetyLevel::Safe),
+        )
+        .unwrap();
+        inst.start_main().unwrap();
+        // Past the sleep: it spins now, and the ticker must be ticking again for it.
+        std::thread::sleep(Duration::from_millis(400));
+        assert!(!rt.ticker_is_sleeping(), "the ticker sleeps while a main spins");
+        assert!(inst.kill("test"));
+        // Wasm notices the kill only at an epoch tick: a ticker left asleep would never stop it.
+        assert!(eventually(|| rt.stats().workers == 0), "the spinning worker outlived the kill");
+        assert_eq!(inst.status(), ModStatus::Killed);
+    }
+
     #[test]
     fn calls_while_main_runs_are_busy_not_blocked() {
         let rt = runtime();
@@ -625,6 +693,40 @@ mod game_functions {
     const USES_ADD: &str = r#"(module
       (import "game" "add" (func $add (param i32 i32) (result i32)))
       (func (export "main") (result i32) (call $add (i32.const 2) (i32.const 40))))"#;
+
+    #[test]
+    fn a_main_waiting_for_the_main_thread_lets_the_epoch_ticker_sleep() {
+        let rt = Runtime::new(
+            mode_config(),
+            Hosts {
+                game: Arc::new(Adder),
+                ..Hosts::detached()
+            },
+        )
+        .unwrap();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        rt.games()
+            .register("game", "add", &s(&["i32", "i32"]), &s(&["i32"]), 2)
+            .unwrap();
+        let mut inst = instance(&rt, USES_ADD, config("waiter", SafetyLevel::Wrapped)).unwrap();
+        inst.start_main().unwrap();
+        // Nobody serves the bridge yet: `main` waits in `game.add`, running no wasm.
+        let start = Instant::now();
+        while !rt.ticker_is_sleeping() && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(
+            rt.ticker_is_sleeping(),
+            "the epoch ticker kept ticking for a main waiting for the main thread"
+        );
+        assert!(inst.is_main_running());
+        // Served now: it goes on and finishes as usual.
+        let start = Instant::now();
+        while inst.is_main_running() && start.elapsed() < Duration::from_secs(5) {
+            rt.bridge().run_pending(Duration::from_millis(2));
+        }
+        assert!(wait_main(&mut inst).contains(&ModEvent::Finished { exit_code: 42 }));
+    }
 
     #[test]
     fn registered_function_is_callable_at_its_level_from_main() {
