@@ -26,7 +26,7 @@ impl FastFunctions for Host {
             name_len,
         };
         fast_get(c, "wasgo.get_float", property, out_ptr, "a number", |v| {
-            as_f64(v).map(|f| f.to_le_bytes().to_vec())
+            as_f64(v).map(|f| Bytes::of(&f.to_le_bytes()))
         })
     }
 
@@ -164,8 +164,37 @@ struct Property {
     name_len: i32,
 }
 
-fn floats(a: &[f32]) -> Vec<u8> {
-    a.iter().flat_map(|x| x.to_le_bytes()).collect()
+/// A fast getter's answer: at most 12 bytes (a Vector3), kept on the stack.
+struct Bytes {
+    buf: [u8; 12],
+    len: usize,
+}
+
+impl Bytes {
+    fn of(bytes: &[u8]) -> Bytes {
+        let mut buf = [0u8; 12];
+        buf[..bytes.len()].copy_from_slice(bytes);
+        Bytes {
+            buf,
+            len: bytes.len(),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// Little-endian `f32`s as the mod reads them (at most three).
+fn floats(a: &[f32]) -> Bytes {
+    let mut out = Bytes {
+        buf: [0u8; 12],
+        len: a.len() * 4,
+    };
+    for (chunk, x) in out.buf.chunks_exact_mut(4).zip(a) {
+        chunk.copy_from_slice(&x.to_le_bytes());
+    }
+    out
 }
 
 /// A typed property read: the value's bytes go to `out_ptr`; a value of another type is
@@ -176,7 +205,7 @@ fn fast_get(
     property: Property,
     out_ptr: i32,
     expected: &str,
-    bytes_of: impl FnOnce(&WireVariant) -> Option<Vec<u8>>,
+    bytes_of: impl FnOnce(&WireVariant) -> Option<Bytes>,
 ) -> wasmtime::Result<i32> {
     let Property {
         handle,
@@ -195,6 +224,6 @@ fn fast_get(
         ));
     };
     let memory = guest::memory(c, function)?;
-    guest::write_bytes(&memory, &mut *c, function, out_ptr, &bytes)?;
+    guest::write_bytes(&memory, &mut *c, function, out_ptr, bytes.as_slice())?;
     Ok(0)
 }
