@@ -47,6 +47,11 @@ pub trait LiveScript {
     /// Whether the mod would run `export` now (alive, `main` not running, the export exists):
     /// checked before anything else, so a mod without `process` costs no engine call per frame.
     fn runs_frame_export(&self, export: &str) -> bool;
+    /// Whether the script may run anything in a frame: its instance exports `process` or
+    /// `physics_process`, or it has a `process_group`. A script that answers false is not
+    /// visited by the frame driver at all (its list entry says so; see [`refresh`]); a stale
+    /// true only costs a visit that [`LiveScript::runs_frame_export`] turns down.
+    fn wants_frames(&self) -> bool;
     /// The node, for its processing flags and delta (`None` once it is freed).
     fn frame_node(&self) -> Option<Gd<Node>>;
     /// The node's name, for messages.
@@ -101,6 +106,10 @@ impl FrameBudget {
 
 struct Entry {
     core: Weak<dyn LiveScript>,
+    /// [`LiveScript::wants_frames`] when the script was added or last refreshed: the frame
+    /// driver visits only these, so an idle script costs it nothing (not even a look at its
+    /// core, which lives elsewhere in memory).
+    frames: bool,
     /// Frames in a row this script took more than the whole budget.
     overrun_frames: u32,
     /// Time this script's callbacks took this frame.
@@ -198,10 +207,13 @@ impl BudgetRef {
 pub fn add(core: Rc<dyn LiveScript>) {
     hook_frames();
     if core.live_slot().get().is_some() {
+        // Already listed (a new instance in the same node): its exports may differ.
+        refresh(&*core);
         return;
     }
     let entry = Entry {
         core: Rc::downgrade(&core),
+        frames: core.wants_frames(),
         overrun_frames: 0,
         spent: Duration::ZERO,
     };
@@ -242,13 +254,35 @@ pub fn remove(slot: &Cell<Option<usize>>) {
     });
 }
 
+/// Asks the script again whether it wants frames ([`LiveScript::wants_frames`]); call it when
+/// the answer may have changed while it is in the list (its `process_group` was set).
+pub fn refresh(core: &dyn LiveScript) {
+    let Some(index) = core.live_slot().get() else {
+        return;
+    };
+    let frames = core.wants_frames();
+    with_live(|l| {
+        if let Some(Some(entry)) = l.borrow_mut().slots.get_mut(index) {
+            entry.frames = frames;
+        }
+    });
+}
+
 fn snapshot() -> Vec<(usize, Rc<dyn LiveScript>)> {
+    snapshot_where(|_| true)
+}
+
+/// The live scripts whose entry passes `keep`, with their slots.
+fn snapshot_where(keep: impl Fn(&Entry) -> bool) -> Vec<(usize, Rc<dyn LiveScript>)> {
     with_live(|l| {
         l.borrow()
             .slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| Some((i, s.as_ref()?.core.upgrade()?)))
+            .filter_map(|(i, s)| {
+                let entry = s.as_ref().filter(|e| keep(e))?;
+                Some((i, entry.core.upgrade()?))
+            })
             .collect()
     })
     .unwrap_or_default()
@@ -296,7 +330,7 @@ fn run_frame_callbacks(physics: bool) {
     if !physics {
         PROCESS_FRAMES.fetch_add(1, Ordering::Relaxed);
     }
-    let scripts = snapshot();
+    let scripts = snapshot_where(|e| e.frames);
     if scripts.is_empty() {
         return;
     }

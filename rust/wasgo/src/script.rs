@@ -282,6 +282,7 @@ impl WasmScript {
     #[func]
     fn set_process_group(&mut self, group: StringName) {
         self.core.group.set_group(group.clone());
+        crate::live::refresh(&*self.core);
         self.process_group = group;
         self.refresh_warnings();
     }

@@ -806,6 +806,14 @@ impl LiveScript for ScriptCore {
         })
     }
 
+    fn wants_frames(&self) -> bool {
+        self.group.is_on()
+            || self.instance.borrow().as_ref().is_some_and(|instance| {
+                instance.has_export(wasgo_catalog::abi::export::PROCESS)
+                    || instance.has_export(wasgo_catalog::abi::export::PHYSICS_PROCESS)
+            })
+    }
+
     fn frame_node(&self) -> Option<Gd<Node>> {
         self.node()
     }
