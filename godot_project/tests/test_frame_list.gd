@@ -58,3 +58,60 @@ func test_call_export_keeps_working_for_many_nodes_made_and_freed() -> void:
 	expect_eq(stale.call_export("process", [0.016]), null, "call_export on a node never started")
 	expect_contains(stale.get_last_error(), "not started", "its error")
 	stale.free()
+
+
+## A mod that counts its `process` calls, and one with no frame export at all.
+const COUNTING_WAT := """(module
+  (global $n (mut i32) (i32.const 0))
+  (func (export "process") (param f64) (global.set $n (i32.add (global.get $n) (i32.const 1))))
+  (func (export "count") (result i32) (global.get $n)))"""
+const IDLE_WAT := """(module (func (export "count") (result i32) (i32.const -1)))"""
+
+
+func test_a_node_whose_new_instance_has_process_gets_frames() -> void:
+	# The driver visits only scripts that want frames: a node that first ran a mod without
+	# `process` must be visited once a mod with `process` starts in it.
+	var idle := WasmEngine.compile_module(IDLE_WAT.to_utf8_buffer(), "idle")
+	var counting := WasmEngine.compile_module(COUNTING_WAT.to_utf8_buffer(), "counting")
+	var probe := new_mod("becomes_busy", {"module": idle, "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start() of the idle mod"):
+		return
+	await frames(3)
+	expect_eq(probe.node.call_export("count", []), -1, "the idle mod answers")
+	probe.node.module = counting
+	expect_eq(probe.node.reload(), OK, "reload() with the counting mod in the same node")
+	await frames(5)
+	var count: int = probe.node.call_export("count", [])
+	expect(count >= 3, "process calls of the new instance after 5 frames: %d" % count)
+
+
+func test_an_idle_mod_given_a_group_later_runs_its_pass() -> void:
+	# A group set after start makes a script that wanted no frames want them.
+	const PASS_WAT := """(module
+	  (global $n (mut i32) (i32.const 0))
+	  (func (export "process_node") (param i32 f64) (global.set $n (i32.add (global.get $n) (i32.const 1))))
+	  (func (export "count") (result i32) (global.get $n)))"""
+	var module := WasmEngine.compile_module(PASS_WAT.to_utf8_buffer(), "pass_only")
+	var holder := Node2D.new()
+	holder.name = "GroupHolder"
+	tree.root.add_child(holder)
+	var member := Node2D.new()
+	holder.add_child(member)
+	member.add_to_group(&"frame_list_late_group")
+	var probe := new_mod("late_group", {"module": module, "safety_level": 1, "reach": NodePath("..")})
+	holder.add_child(probe.node)
+	if not expect_eq(start(probe), OK, "start()"):
+		holder.free()
+		return
+	await frames(3)
+	expect_eq(probe.node.call_export("count", []), 0, "no pass before the group is set")
+	probe.node.process_group = &"frame_list_late_group"
+	await frames(5)
+	var count: int = probe.node.call_export("count", [])
+	expect(count >= 3, "process_node calls after the group was set: %d" % count)
+	probe.node.process_group = &""
+	await frames(1)
+	var stopped: int = probe.node.call_export("count", [])
+	await frames(3)
+	expect_eq(probe.node.call_export("count", []), stopped, "no pass once the group is cleared")
+	holder.free()
