@@ -115,3 +115,36 @@ func test_an_idle_mod_given_a_group_later_runs_its_pass() -> void:
 	await frames(3)
 	expect_eq(probe.node.call_export("count", []), stopped, "no pass once the group is cleared")
 	holder.free()
+
+
+func test_processing_is_turned_on_only_for_mods_that_use_frames() -> void:
+	var idle := WasmEngine.compile_module(IDLE_WAT.to_utf8_buffer(), "idle")
+	var counting := WasmEngine.compile_module(COUNTING_WAT.to_utf8_buffer(), "counting")
+	var physics_only := WasmEngine.compile_module("""(module
+	  (func (export "physics_process") (param f64)))""".to_utf8_buffer(), "physics_only")
+	var quiet := new_mod("no_frames", {"module": idle, "safety_level": 1})
+	var busy := new_mod("with_process", {"module": counting, "safety_level": 1})
+	var physics := new_mod("with_physics", {"module": physics_only, "safety_level": 1})
+	for probe in [quiet, busy, physics]:
+		if not expect_eq(start(probe), OK, "start() of %s" % probe.node.name):
+			return
+	await frames(2)
+	expect(not quiet.node.is_processing() and not quiet.node.is_physics_processing(),
+		"a mod without frame exports leaves its node unprocessed")
+	expect(busy.node.is_processing(), "a mod with process turns processing on")
+	expect(not busy.node.is_physics_processing(), "... and not physics processing")
+	expect(physics.node.is_physics_processing() and not physics.node.is_processing(),
+		"a mod with only physics_process turns on physics processing only")
+	# After that the flags are the game's: turned off, the mod's process stops, and a new
+	# instance in the node does not turn them on again.
+	busy.node.set_process(false)
+	await frames(1)
+	var count: int = busy.node.call_export("count", [])
+	await frames(3)
+	expect_eq(busy.node.call_export("count", []), count, "process calls once set_process(false)")
+	expect_eq(busy.node.reload(), OK, "reload()")
+	await frames(2)
+	expect(not busy.node.is_processing(), "a reload keeps the game's set_process(false)")
+	busy.node.set_process(true)
+	await frames(3)
+	expect(busy.node.call_export("count", []) >= 2, "process runs again once set_process(true)")

@@ -283,6 +283,7 @@ impl WasmScript {
     fn set_process_group(&mut self, group: StringName) {
         self.core.group.set_group(group.clone());
         crate::live::refresh(&*self.core);
+        self.core.give_processing();
         self.process_group = group;
         self.refresh_warnings();
     }
@@ -715,11 +716,8 @@ impl WasmScript {
 
     /// The node is ready (its own `ready` signal): start the mod, or run its `ready` export.
     fn on_ready(this: Gd<Self>) {
-        // As Godot does for a node with `_process`: the frame driver (`live.rs`) honours these
-        // flags, so `set_process(false)` stops the mod's `process` like any node's.
-        let mut node = this.clone().upcast::<Node>();
-        node.set_process(true);
-        node.set_physics_process(true);
+        // Processing is turned on when a mod that uses frames starts (`give_processing`), not
+        // here: a node whose mod has no frame export is then never visited by Godot per frame.
         let autostart = this.bind().autostart;
         if autostart {
             // Errors are reported by start() itself.

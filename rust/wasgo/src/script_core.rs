@@ -169,6 +169,9 @@ pub struct ScriptCore {
     node_gd: RefCell<Option<Gd<Node>>>,
     /// The node's `process_group` and its passes (`script_group.rs`).
     pub(crate) group: GroupPass,
+    /// Whether [`ScriptCore::give_processing`] turned the node's processing on already
+    /// ([idle, physics]); from then on the flags are the game's.
+    processing_given: [Cell<bool>; 2],
 }
 
 impl ScriptCore {
@@ -193,6 +196,7 @@ impl ScriptCore {
             pending_reload: Cell::new(false),
             gone: Cell::new(false),
             live_slot: Cell::new(None),
+            processing_given: [Cell::new(false), Cell::new(false)],
             dialogs: RefCell::new(Vec::new()),
             loading: Cell::new(0),
             loads: Cell::new(0),
@@ -352,6 +356,38 @@ impl ScriptCore {
         if self.pending_reload.replace(false) {
             // A deferred reload reports its own failures through `get_last_error()`.
             (self.hooks.reload)(self.node);
+        }
+    }
+
+    /// Turns the node's processing (idle, physics) on the first time its mod can use that kind
+    /// of frame: it exports `process` (`physics_process`), or it has a `process_group` and
+    /// exports `process_node` (`physics_process_node`). As Godot does at `ready` for a script
+    /// with `_process`, once: after that the flags are the game's, and `set_process(false)`
+    /// stops the mod's `process` and group pass like any node's. A node whose mod uses no
+    /// frames never processes, so Godot does not visit it every frame (measured: about 0.45 us
+    /// per node per frame for a processing node that does nothing; `BENCHMARKS.md`).
+    pub fn give_processing(&self) {
+        use wasgo_catalog::abi::export;
+        let group = self.group.is_on();
+        let kinds = self.instance.borrow().as_ref().map(|i| {
+            [
+                i.has_export(export::PROCESS) || (group && i.has_export(export::PROCESS_NODE)),
+                i.has_export(export::PHYSICS_PROCESS)
+                    || (group && i.has_export(export::PHYSICS_PROCESS_NODE)),
+            ]
+        });
+        let Some(kinds) = kinds else { return };
+        for (physics, wants) in kinds.into_iter().enumerate() {
+            if !wants || self.processing_given[physics].get() {
+                continue;
+            }
+            let Some(mut node) = self.node() else { return };
+            self.processing_given[physics].set(true);
+            if physics == 1 {
+                node.set_physics_process(true);
+            } else {
+                node.set_process(true);
+            }
         }
     }
 
@@ -539,6 +575,7 @@ impl ScriptCore {
                 *self.instance.borrow_mut() = Some(Rc::new(instance));
                 self.killed_by_game.set(false);
                 live::add(self.clone());
+                self.give_processing();
             }
             Err(WasgoError::Trap(info)) => {
                 self.drop_instance();
