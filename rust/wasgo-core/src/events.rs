@@ -9,7 +9,7 @@
 use crate::level::SafetyLevel;
 use crate::permissions::Permission;
 use crossbeam_channel::{Receiver, Sender};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Output lines that may wait undelivered before further lines are dropped.
@@ -123,10 +123,27 @@ pub fn event_channel() -> (EventSink, EventQueue) {
     )
 }
 
+/// Counts everything that leaves an owner something to deliver, across all instances: events
+/// sent (also dropped output, which is reported), HTTP answers queued. An owner that delivers
+/// for many instances once a frame may skip the whole round while the count has not moved
+/// since its last round began; what arrives during a round moves it, so the next round looks.
+static ACTIVITY: AtomicU64 = AtomicU64::new(0);
+
+/// The activity count now (see [`note_activity`]).
+pub fn activity() -> u64 {
+    ACTIVITY.load(Ordering::Acquire)
+}
+
+/// Counts one more thing to deliver; called after it was queued.
+pub fn note_activity() {
+    ACTIVITY.fetch_add(1, Ordering::Release);
+}
+
 impl EventSink {
     /// Sends a control event (never dropped).
     pub fn send(&self, event: ModEvent) {
         let _ = self.tx.send(event);
+        note_activity();
     }
 
     /// Sends one output line, cut with [`cut_line`], or counts it as dropped when too many
@@ -140,9 +157,11 @@ impl EventSink {
             self.pending_output.fetch_sub(1, Ordering::AcqRel);
             self.pending_bytes.fetch_sub(len, Ordering::AcqRel);
             self.dropped_output.fetch_add(1, Ordering::Relaxed);
+            note_activity();
             return;
         }
         let _ = self.tx.send(ModEvent::Output { source, text });
+        note_activity();
     }
 }
 

@@ -247,6 +247,7 @@ impl HttpTable {
         inner.notify.push((id, outcome.status()));
         self.notified
             .store(true, std::sync::atomic::Ordering::Release);
+        crate::events::note_activity();
         let kept = match outcome {
             HttpOutcome::Response { body, .. } => Kept::Body(Arc::new(body)),
             HttpOutcome::Failed { code, message } => Kept::Failed { code, message },
@@ -278,6 +279,8 @@ impl HttpTable {
             !inner.notify.is_empty(),
             std::sync::atomic::Ordering::Release,
         );
+        // Still to deliver: the owner's next round must look again.
+        crate::events::note_activity();
     }
 
     pub(crate) fn lookup(&self, id: i32) -> Lookup {

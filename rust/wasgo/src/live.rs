@@ -52,6 +52,9 @@ pub trait LiveScript {
     /// visited by the frame driver at all (its list entry says so; see [`refresh`]); a stale
     /// true only costs a visit that [`LiveScript::runs_frame_export`] turns down.
     fn wants_frames(&self) -> bool;
+    /// Whether the script must be delivered for every frame even when nothing was raised (a
+    /// Go-js program, whose timers fall due with time).
+    fn delivers_every_frame(&self) -> bool;
     /// The node, for its processing flags and delta (`None` once it is freed).
     fn frame_node(&self) -> Option<Gd<Node>>;
     /// The node's name, for messages.
@@ -110,6 +113,8 @@ struct Entry {
     /// driver visits only these, so an idle script costs it nothing (not even a look at its
     /// core, which lives elsewhere in memory).
     frames: bool,
+    /// [`LiveScript::delivers_every_frame`] when the script was added.
+    every_frame: bool,
     /// Frames in a row this script took more than the whole budget.
     overrun_frames: u32,
     /// Time this script's callbacks took this frame.
@@ -119,6 +124,9 @@ struct Entry {
 #[derive(Default)]
 struct Live {
     slots: Vec<Option<Entry>>,
+    /// The activity counts (`wasgo_core::events::activity`, the outbox's posts) when the last
+    /// delivery round began.
+    delivered_at: Option<(u64, u64)>,
     free: Vec<usize>,
     /// Where the next frame's `process` round starts (round robin under the budget).
     next_start: usize,
@@ -214,6 +222,7 @@ pub fn add(core: Rc<dyn LiveScript>) {
     let entry = Entry {
         core: Rc::downgrade(&core),
         frames: core.wants_frames(),
+        every_frame: core.delivers_every_frame(),
         overrun_frames: 0,
         spent: Duration::ZERO,
     };
@@ -261,9 +270,11 @@ pub fn refresh(core: &dyn LiveScript) {
         return;
     };
     let frames = core.wants_frames();
+    let every_frame = core.delivers_every_frame();
     with_live(|l| {
         if let Some(Some(entry)) = l.borrow_mut().slots.get_mut(index) {
             entry.frames = frames;
+            entry.every_frame = every_frame;
         }
     });
 }
@@ -392,7 +403,17 @@ fn charge(slot: usize, time: Duration) {
 /// Delivers every script's pending events and queued callbacks (once per frame), then closes the
 /// frame's budget: reports mods that keep taking more than all of it.
 pub fn pump_all() {
-    for (slot, core) in snapshot() {
+    // Nothing was raised anywhere since the last round began (no event, HTTP answer or outbox
+    // post): only the scripts that deliver with time are visited, not every live script.
+    let now = (wasgo_core::events::activity(), crate::objects::posts());
+    let sweep =
+        with_live(|l| l.borrow_mut().delivered_at.replace(now) != Some(now)).unwrap_or(true);
+    let scripts = if sweep {
+        snapshot()
+    } else {
+        snapshot_where(|e| e.every_frame)
+    };
+    for (slot, core) in scripts {
         let before = frame_budget().spent();
         core.deliver();
         charge(slot, frame_budget().spent().saturating_sub(before));

@@ -843,6 +843,13 @@ impl LiveScript for ScriptCore {
         })
     }
 
+    fn delivers_every_frame(&self) -> bool {
+        self.instance
+            .borrow()
+            .as_ref()
+            .is_some_and(|i| i.main_kind() == Some(wasgo_core::MainKind::GoJs))
+    }
+
     fn wants_frames(&self) -> bool {
         self.group.is_on()
             || self.instance.borrow().as_ref().is_some_and(|instance| {
