@@ -136,6 +136,10 @@ pub struct ScriptCore {
     /// [`objects::posts`] when this core last took its outbox: while the count is the same,
     /// nothing was posted to anyone's outbox since, so the delivery step skips the lookup.
     pub(crate) outbox_seen: Cell<u64>,
+    /// `wasgo_core::events::activity()` when the instance was last found with nothing to
+    /// deliver: while the count is the same, nothing was raised for any instance since, so the
+    /// check after an entry looks no further (no look into the instance's queues).
+    pub(crate) quiet_at: Cell<Option<u64>>,
     /// A kill asked for while an entry ran; completed when the outermost one returns.
     pending_kill: RefCell<Option<String>>,
     /// A reload asked for while an entry ran.
@@ -191,6 +195,7 @@ impl ScriptCore {
             depth: Cell::new(0),
             delivering: Cell::new(false),
             outbox_seen: Cell::new(u64::MAX),
+            quiet_at: Cell::new(None),
             pending_kill: RefCell::new(None),
             mod_config: RefCell::new(VarDictionary::new()),
             pending_reload: Cell::new(false),
@@ -492,6 +497,7 @@ impl ScriptCore {
     /// Drops the instance (killing it if alive, without a signal) and its object table.
     pub fn drop_instance(&self) {
         let instance = self.instance.borrow_mut().take();
+        self.quiet_at.set(None);
         if let Some(key) = self.key.take() {
             objects::unregister(key);
         }
@@ -573,6 +579,7 @@ impl ScriptCore {
         match made {
             Ok(instance) => {
                 *self.instance.borrow_mut() = Some(Rc::new(instance));
+                self.quiet_at.set(None);
                 self.killed_by_game.set(false);
                 live::add(self.clone());
                 self.give_processing();

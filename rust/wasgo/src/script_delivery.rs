@@ -60,13 +60,22 @@ impl ScriptCore {
     /// usual case after a `call_export` or `process`, answered without allocating, copying a
     /// name or looking anything up by key.
     fn nothing_to_deliver(&self) -> bool {
+        // Read first: whatever is raised after this moves the count, and the next check looks.
+        let activity = wasgo_core::events::activity();
+        let outbox_quiet = self.outbox_seen.get() == objects::posts();
+        if outbox_quiet && self.quiet_at.get() == Some(activity) {
+            return true;
+        }
         let slot = self.instance.borrow();
         let Some(instance) = slot.as_ref() else {
             return false;
         };
-        instance.main_kind() != Some(MainKind::GoJs)
-            && instance.is_quiet()
-            && self.outbox_seen.get() == objects::posts()
+        let quiet =
+            instance.main_kind() != Some(MainKind::GoJs) && instance.is_quiet() && outbox_quiet;
+        if quiet {
+            self.quiet_at.set(Some(activity));
+        }
+        quiet
     }
 
     /// Resumes a Go-js mod for its timeouts that fell due (`time.Sleep`, `time.After` in
