@@ -140,6 +140,10 @@ pub struct ScriptCore {
     /// deliver: while the count is the same, nothing was raised for any instance since, so the
     /// check after an entry looks no further (no look into the instance's queues).
     pub(crate) quiet_at: Cell<Option<u64>>,
+    /// Which frame exports the instance has (`FRAME_PROCESS`, `FRAME_PHYSICS` bits), read
+    /// once when it starts: the frame driver asks for every node every frame, and the export
+    /// names live in separate allocations.
+    frame_exports: Cell<u8>,
     /// A kill asked for while an entry ran; completed when the outermost one returns.
     pending_kill: RefCell<Option<String>>,
     /// A reload asked for while an entry ran.
@@ -196,6 +200,7 @@ impl ScriptCore {
             delivering: Cell::new(false),
             outbox_seen: Cell::new(u64::MAX),
             quiet_at: Cell::new(None),
+            frame_exports: Cell::new(0),
             pending_kill: RefCell::new(None),
             mod_config: RefCell::new(VarDictionary::new()),
             pending_reload: Cell::new(false),
@@ -498,6 +503,7 @@ impl ScriptCore {
     pub fn drop_instance(&self) {
         let instance = self.instance.borrow_mut().take();
         self.quiet_at.set(None);
+        self.frame_exports.set(0);
         if let Some(key) = self.key.take() {
             objects::unregister(key);
         }
@@ -578,6 +584,7 @@ impl ScriptCore {
         self.depth.set(self.depth.get() - 1);
         match made {
             Ok(instance) => {
+                self.frame_exports.set(frame_exports_of(&instance));
                 *self.instance.borrow_mut() = Some(Rc::new(instance));
                 self.quiet_at.set(None);
                 self.killed_by_game.set(false);
@@ -836,6 +843,36 @@ impl ScriptCore {
     }
 }
 
+/// `ScriptCore::frame_exports`' bit for `process`.
+const FRAME_PROCESS: u8 = 1;
+/// `ScriptCore::frame_exports`' bit for `physics_process`.
+const FRAME_PHYSICS: u8 = 2;
+
+/// The frame-export bit of `export`, 0 for any other export.
+fn frame_bit(export: &str) -> u8 {
+    use wasgo_catalog::abi::export as names;
+    if export == names::PROCESS {
+        FRAME_PROCESS
+    } else if export == names::PHYSICS_PROCESS {
+        FRAME_PHYSICS
+    } else {
+        0
+    }
+}
+
+/// The frame exports `instance` has, as `ScriptCore::frame_exports` bits.
+fn frame_exports_of(instance: &ModInstance) -> u8 {
+    use wasgo_catalog::abi::export as names;
+    let mut bits = 0;
+    if instance.has_export(names::PROCESS) {
+        bits |= FRAME_PROCESS;
+    }
+    if instance.has_export(names::PHYSICS_PROCESS) {
+        bits |= FRAME_PHYSICS;
+    }
+    bits
+}
+
 impl LiveScript for ScriptCore {
     fn live_slot(&self) -> &Cell<Option<usize>> {
         &self.live_slot
@@ -844,9 +881,13 @@ impl LiveScript for ScriptCore {
     fn runs_frame_export(&self, export: &str) -> bool {
         // Borrowed, not cloned, and one status read: the driver asks this of every node every
         // frame. Live and not running `main`: alive, or `main` finished.
+        let bit = frame_bit(export);
+        if bit != 0 && self.frame_exports.get() & bit == 0 {
+            return false;
+        }
         self.instance.borrow().as_ref().is_some_and(|instance| {
             matches!(instance.status(), ModStatus::Alive | ModStatus::Finished)
-                && instance.has_export(export)
+                && (bit != 0 || instance.has_export(export))
         })
     }
 
