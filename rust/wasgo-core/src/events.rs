@@ -166,13 +166,13 @@ impl EventSink {
 }
 
 impl EventQueue {
-    /// Takes every event waiting now, in order. A notice of dropped output lines comes first
-    /// when some were lost.
     /// Whether nothing waits (no event, no dropped-output notice); no allocation, no lock.
     pub fn is_empty(&self) -> bool {
         self.rx.is_empty() && self.dropped_output.load(Ordering::Relaxed) == 0
     }
 
+    /// Takes every event waiting now, in order. A notice of dropped output lines comes first
+    /// when some were lost.
     pub fn drain(&self) -> Vec<ModEvent> {
         let mut events = Vec::new();
         let dropped = self.dropped_output.swap(0, Ordering::Relaxed);

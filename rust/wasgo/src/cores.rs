@@ -11,34 +11,12 @@
 use crate::script_core::ScriptCore;
 use crate::state::{self, Part};
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::{Rc, Weak};
-
-/// Instance ids are unique integers already: hash them as they are.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) ^ u64::from(*b) ^ (self.0 >> 56);
-        }
-    }
-
-    fn write_i64(&mut self, id: i64) {
-        // Godot's ids carry a sequence in the low bits: mix so the map's buckets spread.
-        self.0 = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
+use wasgo_core::fast_hash::FastMap;
 
 /// The cores of the live `WasmScript` nodes, by instance id (`state.rs`'s `cores` part).
 #[derive(Default)]
-pub struct Cores(RefCell<HashMap<i64, Weak<ScriptCore>, BuildHasherDefault<IdHasher>>>);
+pub struct Cores(RefCell<FastMap<i64, Weak<ScriptCore>>>);
 
 impl Part for Cores {}
 

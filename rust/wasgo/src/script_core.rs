@@ -140,9 +140,10 @@ pub struct ScriptCore {
     /// deliver: while the count is the same, nothing was raised for any instance since, so the
     /// check after an entry looks no further (no look into the instance's queues).
     pub(crate) quiet_at: Cell<Option<u64>>,
-    /// Which frame exports the instance has (`FRAME_PROCESS`, `FRAME_PHYSICS` bits), read
-    /// once when it starts: the frame driver asks for every node every frame, and the export
-    /// names live in separate allocations.
+    /// Which frame exports the instance has (the `FRAME_*` bits), read once when it starts:
+    /// the frame driver asks for every node every frame, and the export names live in separate
+    /// allocations. The driver's list (`wants_frames`) and the processing flags
+    /// (`give_processing`) are derived from it.
     frame_exports: Cell<u8>,
     /// A kill asked for while an entry ran; completed when the outermost one returns.
     pending_kill: RefCell<Option<String>>,
@@ -377,16 +378,12 @@ impl ScriptCore {
     /// frames never processes, so Godot does not visit it every frame (measured: about 0.45 us
     /// per node per frame for a processing node that does nothing; `BENCHMARKS.md`).
     pub fn give_processing(&self) {
-        use wasgo_catalog::abi::export;
+        let bits = self.frame_exports.get();
         let group = self.group.is_on();
-        let kinds = self.instance.borrow().as_ref().map(|i| {
-            [
-                i.has_export(export::PROCESS) || (group && i.has_export(export::PROCESS_NODE)),
-                i.has_export(export::PHYSICS_PROCESS)
-                    || (group && i.has_export(export::PHYSICS_PROCESS_NODE)),
-            ]
-        });
-        let Some(kinds) = kinds else { return };
+        let kinds = [
+            bits & FRAME_PROCESS != 0 || (group && bits & FRAME_PROCESS_NODE != 0),
+            bits & FRAME_PHYSICS != 0 || (group && bits & FRAME_PHYSICS_NODE != 0),
+        ];
         for (physics, wants) in kinds.into_iter().enumerate() {
             if !wants || self.processing_given[physics].get() {
                 continue;
@@ -847,8 +844,12 @@ impl ScriptCore {
 const FRAME_PROCESS: u8 = 1;
 /// `ScriptCore::frame_exports`' bit for `physics_process`.
 const FRAME_PHYSICS: u8 = 2;
+/// `ScriptCore::frame_exports`' bit for `process_node` (the `process_group` pass).
+const FRAME_PROCESS_NODE: u8 = 4;
+/// `ScriptCore::frame_exports`' bit for `physics_process_node`.
+const FRAME_PHYSICS_NODE: u8 = 8;
 
-/// The frame-export bit of `export`, 0 for any other export.
+/// The frame-export bit of `export` (`process` or `physics_process`), 0 for any other export.
 fn frame_bit(export: &str) -> u8 {
     use wasgo_catalog::abi::export as names;
     if export == names::PROCESS {
@@ -863,14 +864,15 @@ fn frame_bit(export: &str) -> u8 {
 /// The frame exports `instance` has, as `ScriptCore::frame_exports` bits.
 fn frame_exports_of(instance: &ModInstance) -> u8 {
     use wasgo_catalog::abi::export as names;
-    let mut bits = 0;
-    if instance.has_export(names::PROCESS) {
-        bits |= FRAME_PROCESS;
-    }
-    if instance.has_export(names::PHYSICS_PROCESS) {
-        bits |= FRAME_PHYSICS;
-    }
-    bits
+    [
+        (names::PROCESS, FRAME_PROCESS),
+        (names::PHYSICS_PROCESS, FRAME_PHYSICS),
+        (names::PROCESS_NODE, FRAME_PROCESS_NODE),
+        (names::PHYSICS_PROCESS_NODE, FRAME_PHYSICS_NODE),
+    ]
+    .into_iter()
+    .filter(|(name, _)| instance.has_export(name))
+    .fold(0, |bits, (_, bit)| bits | bit)
 }
 
 impl LiveScript for ScriptCore {
@@ -899,11 +901,7 @@ impl LiveScript for ScriptCore {
     }
 
     fn wants_frames(&self) -> bool {
-        self.group.is_on()
-            || self.instance.borrow().as_ref().is_some_and(|instance| {
-                instance.has_export(wasgo_catalog::abi::export::PROCESS)
-                    || instance.has_export(wasgo_catalog::abi::export::PHYSICS_PROCESS)
-            })
+        self.group.is_on() || self.frame_exports.get() & (FRAME_PROCESS | FRAME_PHYSICS) != 0
     }
 
     fn frame_node(&self) -> Option<Gd<Node>> {

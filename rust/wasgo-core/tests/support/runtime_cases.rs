@@ -694,8 +694,8 @@ mod game_functions {
       (import "game" "add" (func $add (param i32 i32) (result i32)))
       (func (export "main") (result i32) (call $add (i32.const 2) (i32.const 40))))"#;
 
-    #[test]
-    fn a_main_waiting_for_the_main_thread_lets_the_epoch_ticker_sleep() {
+    /// A runtime whose game registered `game.add(i32, i32) -> i32` at level 2 ([`Adder`]).
+    fn adder_runtime() -> Arc<Runtime> {
         let rt = Runtime::new(
             mode_config(),
             Hosts {
@@ -708,6 +708,12 @@ mod game_functions {
         rt.games()
             .register("game", "add", &s(&["i32", "i32"]), &s(&["i32"]), 2)
             .unwrap();
+        rt
+    }
+
+    #[test]
+    fn a_main_waiting_for_the_main_thread_lets_the_epoch_ticker_sleep() {
+        let rt = adder_runtime();
         let mut inst = instance(&rt, USES_ADD, config("waiter", SafetyLevel::Wrapped)).unwrap();
         inst.start_main().unwrap();
         // Nobody serves the bridge yet: `main` waits in `game.add`, running no wasm.
@@ -730,18 +736,7 @@ mod game_functions {
 
     #[test]
     fn registered_function_is_callable_at_its_level_from_main() {
-        let rt = Runtime::new(
-            mode_config(),
-            Hosts {
-                game: Arc::new(Adder),
-                ..Hosts::detached()
-            },
-        )
-        .unwrap();
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        rt.games()
-            .register("game", "add", &s(&["i32", "i32"]), &s(&["i32"]), 2)
-            .unwrap();
+        let rt = adder_runtime();
         // From main (a worker thread) the call is served by the main thread's bridge.
         let mut inst = instance(&rt, USES_ADD, config("adder", SafetyLevel::Wrapped)).unwrap();
         inst.start_main().unwrap();
