@@ -4,6 +4,8 @@
 ## crashing Godot.
 extends "res://tests/lib/wasgo_test.gd"
 
+const LogCounter := preload("res://tests/lib/log_counter.gd")
+
 ## `add(a, b)`, a counter `bump(by)` / `total()` for signal deliveries, `boom` traps.
 const COUNTER_WAT := """(module
   (global $total (mut i32) (i32.const 0))
@@ -12,27 +14,7 @@ const COUNTER_WAT := """(module
   (func (export "total") (result i32) (global.get $total))
   (func (export "boom") unreachable))"""
 
-## Counts engine errors that contain a text (Godot may log from any thread, hence the mutex).
-class ErrorCounter extends Logger:
-	var part := ""
-	var _mutex := Mutex.new()
-	var _count := 0
-
-	func count() -> int:
-		_mutex.lock()
-		var n := _count
-		_mutex.unlock()
-		return n
-
-	func _log_error(_function: String, _file: String, _line: int, code: String, rationale: String,
-			_editor_notify: bool, error_type: int, _script_backtraces: Array[ScriptBacktrace]) -> void:
-		if error_type == ERROR_TYPE_ERROR and (code + rationale).contains(part):
-			_mutex.lock()
-			_count += 1
-			_mutex.unlock()
-
-
-var _logger: ErrorCounter
+var _logger: LogCounter
 var _inner: Callable
 var _inner_result: Variant = "not called"
 
@@ -45,9 +27,8 @@ func cleanup() -> void:
 	super()
 
 
-func _counting_errors(part: String) -> ErrorCounter:
-	_logger = ErrorCounter.new()
-	_logger.part = part
+func _counting_errors(part: String) -> LogCounter:
+	_logger = LogCounter.new(part, Logger.ERROR_TYPE_ERROR)
 	OS.add_logger(_logger)
 	return _logger
 

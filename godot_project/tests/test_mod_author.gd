@@ -4,6 +4,8 @@
 ## once per change, and the read-only properties the remote inspector shows of a running node.
 extends "res://tests/lib/wasgo_test.gd"
 
+const LogCounter := preload("res://tests/lib/log_counter.gd")
+
 const NOT_WASM_PATH := "user://wasgo_test_not_wasm.wasm"
 const NO_HEADER := "not a WebAssembly module (no `\\0asm` header)"
 
@@ -130,7 +132,7 @@ func test_load_errors_name_the_node_path() -> void:
 
 func test_text_file_named_wasm_is_not_a_module_and_is_reported_once_per_change() -> void:
 	write_file(NOT_WASM_PATH, "still notes, not a mod\n".to_utf8_buffer())
-	var counter := ErrorCounter.new(NOT_WASM_PATH.get_file().get_basename())
+	var counter := LogCounter.new(NOT_WASM_PATH.get_file().get_basename())
 	OS.add_logger(counter)
 	for i in 3:
 		var loaded := ResourceLoader.load(NOT_WASM_PATH, "", ResourceLoader.CACHE_MODE_IGNORE)
@@ -170,30 +172,3 @@ func test_remote_inspector_shows_status_error_memory_and_frame_time_read_only() 
 	expect_eq(node.get("status"), WasmScript.STATUS_KILLED, "status after kill()")
 	expect_eq(node.get("memory_in_use"), 0, "memory_in_use after kill()")
 	expect_eq(node.get("last_error"), node.get_last_error(), "last_error")
-
-
-## Counts the errors Godot prints whose text mentions `needle`.
-class ErrorCounter extends Logger:
-	var _needle: String
-	var _mutex := Mutex.new()
-	var _seen: PackedStringArray = []
-
-	func _init(needle: String) -> void:
-		_needle = needle
-
-	func _log_error(_function: String, _file: String, _line: int, code: String, rationale: String,
-			_editor_notify: bool, _error_type: int, _script_backtraces: Array[ScriptBacktrace]) -> void:
-		var text := code + " " + rationale
-		if text.contains(_needle):
-			_mutex.lock()
-			_seen.append(text)
-			_mutex.unlock()
-
-	func count_containing(part: String) -> int:
-		_mutex.lock()
-		var n := 0
-		for text in _seen:
-			if text.contains(part):
-				n += 1
-		_mutex.unlock()
-		return n

@@ -11,6 +11,8 @@
 ##   /root/GroupOutside (Node2D, in the group, outside the mod's reach)
 extends "res://tests/lib/wasgo_test.gd"
 
+const LogCounter := preload("res://tests/lib/log_counter.gd")
+
 const PROBE := "res://tests/mods/group_probe.wasm"
 const FRAME_BUDGET := "wasgo/limits/frame_budget_ms"
 const CALLBACK_BUDGET := "wasgo/limits/callback_budget_ms"
@@ -20,33 +22,13 @@ const COUNTER_WAT := """(module
   (func (export "process") (param f64) (global.set $frames (i32.add (global.get $frames) (i32.const 1))))
   (func (export "frames") (result i32) (global.get $frames)))"""
 
-## Counts warnings that contain a text (Godot may log from any thread, hence the mutex).
-class WarningCounter extends Logger:
-	var part := ""
-	var _mutex := Mutex.new()
-	var _count := 0
-
-	func count() -> int:
-		_mutex.lock()
-		var n := _count
-		_mutex.unlock()
-		return n
-
-	func _log_error(_function: String, _file: String, _line: int, code: String, rationale: String,
-			_editor_notify: bool, error_type: int, _script_backtraces: Array[ScriptBacktrace]) -> void:
-		if error_type == ERROR_TYPE_WARNING and (code + rationale).contains(part):
-			_mutex.lock()
-			_count += 1
-			_mutex.unlock()
-
-
 var _made: Array[Node] = []
 var _scene: Node2D
 var _nodes_by_name := {}
 var _group := ""
 var _visits: Array = []     # [handle, frame] per call of `group_test.visit`
 var _on_visit := Callable()
-var _logger: WarningCounter
+var _logger: LogCounter
 
 
 func cleanup() -> void:
@@ -282,8 +264,7 @@ func test_a_pass_over_the_frame_budget_resumes_next_frame_where_it_stopped() -> 
 
 func test_a_group_on_a_mod_without_process_node_warns_once_and_process_still_runs() -> void:
 	await frames(1)
-	_logger = WarningCounter.new()
-	_logger.part = "process_node"
+	_logger = LogCounter.new("process_node", Logger.ERROR_TYPE_WARNING)
 	OS.add_logger(_logger)
 	var module := WasmEngine.compile_module(COUNTER_WAT.to_utf8_buffer(), "process_only")
 	if not expect(module != null, "compile: %s" % WasmEngine.get_last_error()):
