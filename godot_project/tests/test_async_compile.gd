@@ -103,9 +103,17 @@ func test_a_compile_over_the_time_limit_is_refused() -> void:
 	var probe := new_mod("slow", {"wasm_file": _write("wasgo_slow.wat", _large_wat(3000))}, false)
 	var loaded := []
 	probe.node.loaded.connect(func(error: int) -> void: loaded.append(error))
-	expect_eq(start(probe), OK, "start() (the compile runs in the background)")
-	expect(await wait_until(func() -> bool: return not loaded.is_empty(), 10000), "`loaded` was not emitted")
-	expect_eq(loaded, [ERR_CANT_OPEN], "`loaded` emissions (errors)")
+	var started := start(probe)
+	if started == OK:
+		# The usual case: the compile runs in the background and `loaded` reports its refusal.
+		expect(await wait_until(func() -> bool: return not loaded.is_empty(), 10000), "`loaded` was not emitted")
+		expect_eq(loaded, [ERR_CANT_OPEN], "`loaded` emissions (errors)")
+	else:
+		# The background compile hit its 1 ms limit before start() looked at it (a busy
+		# machine can hold the main thread that long): start() answers the refusal itself.
+		expect_eq(started, ERR_CANT_OPEN, "start() when the refusal came before it returned")
+		await frames(2)
+		expect_eq(loaded, [], "no `loaded` for a refusal start() already answered")
 	expect_contains(probe.node.get_last_error(), "wasgo/limits/compile_timeout_ms", "get_last_error()")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_IDLE, "status after the refusal")
 	expect_eq(probe.started, 0, "`started` emissions")
