@@ -156,8 +156,10 @@ pub(crate) fn decode(
     ptr: i32,
     len: i32,
 ) -> wasmtime::Result<Result<WireVariant, i32>> {
-    let bytes = guest::read_bytes(caller, function, ptr, len)?;
-    Ok(WireVariant::decode(&bytes).map_err(|e| {
+    // Decoded in place: the value is copied out once, into the `WireVariant`.
+    let memory = guest::memory(caller, function)?;
+    let decoded = WireVariant::decode(guest::bytes_in(&memory, &*caller, function, ptr, len)?);
+    Ok(decoded.map_err(|e| {
         caller.data_mut().fail(
             -3,
             format!("`{function}` was given a value it cannot decode: {e}"),
