@@ -37,7 +37,7 @@ func test_every_example_carries_its_manifest() -> void:
 		expect(String(manifest.get("name", "")) != "", "%s's manifest has a name: %s" % [name, manifest])
 		# 1.0 for the manifests written by hand, 1.2 where the Rust SDK adds the ABI it was
 		# generated for (1.1 from an SDK built before 1.2): a 1.2 host runs them all.
-		expect(manifest.get("abi", "") in ["1.0", "1.1", "1.2"],
+		expect(manifest.get("abi", "") in ["1.0", "1.1", "1.2", "1.3"],
 			"%s's manifest targets ABI 1.0, 1.1 or 1.2: %s" % [name, manifest.get("abi", "")])
 		expect_eq(module.get_last_error(), "", "%s's manifest is well formed" % name)
 	var archivist := WasmEngine.load_module(DEMO_MODS + "archivist.wasm")
@@ -110,7 +110,7 @@ func test_a_mod_built_for_a_newer_abi_is_refused_at_load_naming_both_versions() 
 	expect(module == null, "a mod for ABI 1.99 is refused")
 	var error := WasmEngine.get_last_error()
 	expect_contains(error, "ABI 1.99", "the error names the mod's ABI")
-	expect_contains(error, "ABI 1.2", "and the game's")
+	expect_contains(error, "ABI 1.3", "and the game's")
 	var other_major := WasmEngine.compile_module(_wat_with_manifest('{"abi":"2.0"}'), "next_major")
 	expect(other_major == null, "a mod for ABI 2.0 is refused")
 	var same := WasmEngine.compile_module(_wat_with_manifest('{"abi":"1.0"}'), "same_abi")

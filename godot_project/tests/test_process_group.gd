@@ -22,6 +22,66 @@ const COUNTER_WAT := """(module
   (func (export "process") (param f64) (global.set $frames (i32.add (global.get $frames) (i32.const 1))))
   (func (export "frames") (result i32) (global.get $frames)))"""
 
+## The bulk form (`process_nodes`, ABI 1.3): each batch's handles are moved to (frames, index
+## in the batch) with `set_vec2`; the mod counts calls and handles per pass (`process` resets
+## them), `process_node` calls (never made: the bulk form wins), handles of the physics pass.
+## `malloc` is a bump allocator that `free` resets (one buffer lives at a time). After
+## `visit_each()` it calls the game's `group_test.visit(handle)` before moving each node;
+## `release_first()` releases the handle the last pass handed over first (against the ABI's
+## advice: the next pass must still hand over a working handle for that node).
+const BULK_WAT := """(module
+  (import "wasgo" "set_vec2" (func $set_vec2 (param i32 i32 i32 f32 f32) (result i32)))
+  (import "wasgo" "release" (func $release (param i32)))
+  (import "group_test" "visit" (func $visit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "position")
+  (global $frames (mut i32) (i32.const 0))
+  (global $pass_calls (mut i32) (i32.const 0))
+  (global $pass_handed (mut i32) (i32.const 0))
+  (global $largest (mut i32) (i32.const 0))
+  (global $single (mut i32) (i32.const 0))
+  (global $physics (mut i32) (i32.const 0))
+  (global $next (mut i32) (i32.const 4096))
+  (global $first (mut i32) (i32.const 0))
+  (global $visiting (mut i32) (i32.const 0))
+  (func (export "release_first") (call $release (global.get $first)))
+  (func (export "visit_each") (global.set $visiting (i32.const 1)))
+  (func (export "first") (result i32) (global.get $first))
+  (func (export "malloc") (param i32 i32) (result i32) (local $p i32)
+    (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get 0)))
+    (local.get $p))
+  (func (export "free") (param i32 i32 i32) (global.set $next (i32.const 4096)))
+  (func (export "process") (param f64)
+    (global.set $frames (i32.add (global.get $frames) (i32.const 1)))
+    (global.set $pass_calls (i32.const 0))
+    (global.set $pass_handed (i32.const 0)))
+  (func (export "process_nodes") (param $ptr i32) (param $n i32) (param f64) (local $i i32)
+    (global.set $pass_calls (i32.add (global.get $pass_calls) (i32.const 1)))
+    (if (i32.gt_s (local.get $n) (global.get $largest)) (then (global.set $largest (local.get $n))))
+    (if (i32.gt_s (local.get $n) (i32.const 0)) (then (global.set $first (i32.load (local.get $ptr)))))
+    (block $done (loop $each
+      (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+      (if (global.get $visiting) (then (call $visit
+        (i32.load (i32.add (local.get $ptr) (i32.shl (local.get $i) (i32.const 2)))))))
+      (drop (call $set_vec2
+        (i32.load (i32.add (local.get $ptr) (i32.shl (local.get $i) (i32.const 2))))
+        (i32.const 16) (i32.const 8)
+        (f32.convert_i32_s (global.get $frames)) (f32.convert_i32_s (local.get $i))))
+      (global.set $pass_handed (i32.add (global.get $pass_handed) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $each))))
+  (func (export "process_node") (param i32 f64)
+    (global.set $single (i32.add (global.get $single) (i32.const 1))))
+  (func (export "physics_process_nodes") (param i32 i32 f64)
+    (global.set $physics (i32.add (global.get $physics) (local.get 1))))
+  (func (export "frames") (result i32) (global.get $frames))
+  (func (export "pass_calls") (result i32) (global.get $pass_calls))
+  (func (export "pass_handed") (result i32) (global.get $pass_handed))
+  (func (export "largest") (result i32) (global.get $largest))
+  (func (export "single_calls") (result i32) (global.get $single))
+  (func (export "physics_handed") (result i32) (global.get $physics)))"""
+
 var _made: Array[Node] = []
 var _scene: Node2D
 var _nodes_by_name := {}
@@ -29,6 +89,7 @@ var _group := ""
 var _visits: Array = []     # [handle, frame] per call of `group_test.visit`
 var _on_visit := Callable()
 var _logger: LogCounter
+var _delayed_frame := -1
 
 
 func cleanup() -> void:
@@ -284,3 +345,171 @@ func test_a_group_on_a_mod_without_process_node_warns_once_and_process_still_run
 	expect(probe.node.call_export("frames", []) >= 4, "the mod's own process still runs every frame")
 	expect_contains("\n".join(probe.node.get_setup_warnings()), "process_node",
 		"the node's configuration warnings name the missing export")
+
+
+# --- the bulk form: process_nodes ---------------------------------------------------------------
+
+## The tree of `_build` with `count` group nodes (N0, N1, ...) and the bulk mod from `wat`.
+func _build_bulk(wat: String, count: int) -> ModProbe:
+	await frames(1)
+	_register_visit()
+	_group = "wasgo_test_bulk_%d" % Time.get_ticks_usec()
+	_scene = Node2D.new()
+	_scene.name = "GroupScene"
+	tree.root.add_child(_scene)
+	_made.append(_scene)
+	for i in count:
+		_group_node("N%d" % i, _scene)
+	var outside := _group_node("GroupOutside", tree.root)
+	_made.append(outside)
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "bulk")
+	if not expect(module != null, "compile: %s" % WasmEngine.get_last_error()):
+		return null
+	var probe := new_mod("Bulk", {"module": module, "reach": NodePath(".."), "process_group": StringName(_group)})
+	_scene.add_child(probe.node)
+	return probe
+
+
+func test_process_nodes_gets_every_reachable_group_node_in_one_call_and_wins_over_process_node() -> void:
+	var probe: ModProbe = await _build_bulk(BULK_WAT, 3)
+	if probe == null or not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	var moved: bool = await wait_until(func() -> bool: return _nodes_by_name["N2"].position.x >= 3.0)
+	expect(moved, "N2 was not moved three times: %s" % probe.describe())
+	await frames(2)
+	var frames_now := _export(probe, "frames")
+	var ys := {}
+	for i in 3:
+		var node: Node2D = _nodes_by_name["N%d" % i]
+		# The mod's `process` ran before the pass of the same frame, which set x to its count.
+		expect_eq(node.position.x, float(frames_now), "%s moved in this frame's pass" % node.name)
+		ys[node.position.y] = true
+	expect_eq(ys.size(), 3, "each node at its own index in the batch: %s" % [ys.keys()])
+	expect_eq(_nodes_by_name["GroupOutside"].position, Vector2.ZERO, "the node outside reach was not handed over")
+	expect_eq(_export(probe, "pass_calls"), 1, "one call for the whole group")
+	expect_eq(_export(probe, "pass_handed"), 3, "three handles (the outside node skipped)")
+	expect_eq(_export(probe, "single_calls"), 0, "process_node is not called when process_nodes is exported")
+	var physics: bool = await wait_until(func() -> bool: return _export(probe, "physics_handed") >= 6)
+	expect(physics, "physics_process_nodes got the group in the physics frames")
+	expect_eq(probe.node.get_last_error(), "", "no error")
+	expect(probe.traps.is_empty(), "no trap: %s" % probe.describe())
+
+
+func test_a_group_larger_than_a_batch_is_handed_over_in_batches_of_256() -> void:
+	var probe: ModProbe = await _build_bulk(BULK_WAT, 600)
+	if probe == null or not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	await frames(3)
+	expect_eq(_export(probe, "pass_calls"), 3, "600 nodes: three calls (256, 256, 88)")
+	expect_eq(_export(probe, "pass_handed"), 600, "every node handed over once per pass")
+	expect_eq(_export(probe, "largest"), 256, "no batch over 256 handles")
+	var frames_now := _export(probe, "frames")
+	var last: Node2D = _nodes_by_name["N599"]
+	expect_eq(last.position.x, float(frames_now), "the last node moved in this frame's pass")
+	expect(probe.traps.is_empty(), "no trap: %s" % probe.describe())
+
+
+func test_process_nodes_without_malloc_warns_once_and_the_game_goes_on() -> void:
+	_logger = LogCounter.new("malloc", Logger.ERROR_TYPE_WARNING)
+	OS.add_logger(_logger)
+	var wat := BULK_WAT.replace("(export \"malloc\")", "(export \"not_malloc\")")
+	var probe: ModProbe = await _build_bulk(wat, 3)
+	if probe == null:
+		return
+	expect_contains("\n".join(probe.node.get_setup_warnings()), "malloc",
+		"the node's configuration warnings name the missing malloc")
+	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	await frames(5)
+	expect_eq(_logger.count(), 1, "warnings naming malloc over five frames")
+	expect_contains(probe.node.get_last_error(), "malloc", "get_last_error names malloc")
+	expect_eq(_nodes_by_name["N0"].position, Vector2.ZERO, "no node was handed over")
+	expect(_export(probe, "frames") >= 4, "the mod's own process still runs every frame")
+	expect(probe.traps.is_empty(), "the mod goes on: %s" % probe.describe())
+
+
+func test_the_bulk_pass_follows_membership_reach_and_handles_the_mod_released() -> void:
+	var probe: ModProbe = await _build_bulk(BULK_WAT, 3)
+	if probe == null or not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	var n0: Node2D = _nodes_by_name["N0"]
+	var n1: Node2D = _nodes_by_name["N1"]
+	var n2: Node2D = _nodes_by_name["N2"]
+	await wait_until(func() -> bool: return n2.position.x >= 2.0)
+	# Membership: N0 leaves the group, N3 joins it.
+	n0.remove_from_group(_group)
+	var n3 := _group_node("N3", _scene)
+	var joined: bool = await wait_until(func() -> bool: return n3.position.x >= 1.0)
+	expect(joined, "a node added to the group is handed over from the next pass: %s" % probe.describe())
+	var n0_x := n0.position.x
+	await frames(2)
+	expect_eq(n0.position.x, n0_x, "a node removed from the group is no longer moved")
+	# Reach: N1 moves out of the mod's reach (a tree change).
+	_scene.remove_child(n1)
+	tree.root.add_child(n1)
+	_made.append(n1)
+	await frames(1)
+	var n1_x := n1.position.x
+	await frames(3)
+	expect_eq(n1.position.x, n1_x, "a node moved outside reach is no longer handed over")
+	expect_eq(_export(probe, "pass_handed"), 2, "N2 and N3 in each pass now")
+	# A handle the mod released: the next pass hands over a working one for that node.
+	var first_y := -1.0
+	for node: Node2D in [n2, n3]:
+		if node.position.y == 0.0:
+			first_y = 0.0
+	expect_eq(first_y, 0.0, "one node is first in the batch")
+	probe.node.call_export("release_first", [])
+	await frames(3)
+	var frames_now := _export(probe, "frames")
+	for node: Node2D in [n2, n3]:
+		expect_eq(node.position.x, float(frames_now), "%s still moved in this frame's pass after the release" % node.name)
+	expect(probe.traps.is_empty(), "no trap: %s" % probe.describe())
+
+
+func test_a_node_the_game_frees_during_a_bulk_call_breaks_nothing() -> void:
+	var probe: ModProbe = await _build_bulk(BULK_WAT, 3)
+	if probe == null or not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	await wait_until(func() -> bool: return _nodes_by_name["N2"].position.x >= 1.0)
+	var victims: Array[Node] = [_nodes_by_name["N0"], _nodes_by_name["N1"], _nodes_by_name["N2"]]
+	# The game frees every other group node at the first visit: the rest of the batch holds
+	# handles of freed nodes.
+	_on_visit = func(_handle: int) -> void:
+		_on_visit = Callable()
+		for node in victims.slice(1):
+			if is_instance_valid(node):
+				node.free()
+	probe.node.call_export("visit_each", [])
+	await frames(3)
+	await expect_frames_go_on("bulk pass with nodes freed during its call")
+	expect(probe.traps.is_empty(), "no trap: %s" % probe.describe())
+	expect_eq(_export(probe, "pass_handed"), 1, "only the node left is handed over afterwards")
+	var x: float = victims[0].position.x
+	await frames(2)
+	expect(victims[0].position.x > x, "the node left keeps moving")
+
+
+func test_a_bulk_pass_over_the_frame_budget_resumes_at_the_next_batch_next_frame() -> void:
+	set_setting(FRAME_BUDGET, 1)
+	var probe: ModProbe = await _build_bulk(BULK_WAT, 600)
+	if probe == null or not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	await frames(2)
+	# The first visit of every frame takes longer than the whole frame budget: each pass ends
+	# after its first batch.
+	_on_visit = func(_handle: int) -> void:
+		if _delayed_frame != Engine.get_process_frames():
+			_delayed_frame = Engine.get_process_frames()
+			OS.delay_usec(2500)
+	probe.node.call_export("visit_each", [])
+	await frames(6)
+	expect_eq(_export(probe, "pass_handed"), 256, "one batch per pass once the budget is spent")
+	var frames_now := _export(probe, "frames")
+	var behind := []
+	for i in 600:
+		var node: Node2D = _nodes_by_name["N%d" % i]
+		if node.position.x < frames_now - 3:
+			behind.append("%s at %s" % [node.name, node.position.x])
+	expect(behind.is_empty(), "every node had its turn in the last three passes (frame %d): %s" % [frames_now, behind.slice(0, 5)])
+	expect(probe.traps.is_empty(), "no trap: %s" % probe.describe())

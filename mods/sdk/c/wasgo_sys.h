@@ -62,7 +62,7 @@ enum {
 };
 
 /* The WasGo ABI these bindings were generated for (docs/abi.md, "ABI versions"). */
-#define WASGO_ABI_VERSION "1.2"
+#define WASGO_ABI_VERSION "1.3"
 
 /* The names of the exports the host calls: WASGO_EXPORT(WASGO_EXPORT_PROCESS). */
 #define WASGO_EXPORT_START "_start"
@@ -74,6 +74,8 @@ enum {
 #define WASGO_EXPORT_PHYSICS_PROCESS "physics_process"
 #define WASGO_EXPORT_PROCESS_NODE "process_node"
 #define WASGO_EXPORT_PHYSICS_PROCESS_NODE "physics_process_node"
+#define WASGO_EXPORT_PROCESS_NODES "process_nodes"
+#define WASGO_EXPORT_PHYSICS_PROCESS_NODES "physics_process_nodes"
 #define WASGO_EXPORT_NATIVE_CALLBACK "native_callback"
 #define WASGO_EXPORT_HTTP_RESPONSE "http_response"
 #define WASGO_EXPORT_MALLOC "malloc"

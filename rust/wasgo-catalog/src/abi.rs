@@ -103,6 +103,10 @@ pub mod export {
     pub const PROCESS_NODE: &str = "process_node";
     /// Called once per node of the `WasmScript`'s `process_group`, every physics tick (ABI 1.2).
     pub const PHYSICS_PROCESS_NODE: &str = "physics_process_node";
+    /// Called with a batch of the `process_group`'s nodes at once, every frame (ABI 1.3).
+    pub const PROCESS_NODES: &str = "process_nodes";
+    /// Called with a batch of the `process_group`'s nodes at once, every physics tick (ABI 1.3).
+    pub const PHYSICS_PROCESS_NODES: &str = "physics_process_nodes";
     pub const NATIVE_CALLBACK: &str = "native_callback";
     pub const HTTP_RESPONSE: &str = "http_response";
     pub const MALLOC: &str = "malloc";
@@ -133,8 +137,8 @@ pub struct AbiVersion {
 
 /// The ABI this catalog describes (contract v1; `1.0` is the first numbered release, including
 /// the manifest section; `1.1` added the `config` export; `1.2` added `process_node` and
-/// `physics_process_node`).
-pub const ABI_VERSION: AbiVersion = AbiVersion { major: 1, minor: 2 };
+/// `physics_process_node`; `1.3` added `process_nodes` and `physics_process_nodes`).
+pub const ABI_VERSION: AbiVersion = AbiVersion { major: 1, minor: 3 };
 
 impl AbiVersion {
     /// Reads `"1"` (minor 0) or `"1.2"`; `None` for anything else (signs, spaces, more parts,
@@ -204,6 +208,10 @@ pub static GUEST_EXPORTS: &[GuestExport] = &[
         doc: "`process_node(node, delta)`: the batched frame path (ABI 1.2). When the game sets the `WasmScript`'s `process_group`, this runs every frame, after `process`, once for each node of that SceneTree group the mod may reach, with the mod's handle for the node (the handle `get_node` gives for it, the same every frame; do not release it) and the frame's delta. The whole pass is one entry: one callback budget covers it, and once the frame budget is spent the rest of the group waits for the next frame, which starts where the pass stopped. Not while `main` is running." },
     GuestExport { name: export::PHYSICS_PROCESS_NODE, params: Some(&[I32, F64]), results: &[], thread: ExportThread::Main,
         doc: "`physics_process_node(node, delta)`: as `process_node`, every physics tick after `physics_process`, with the physics delta (ABI 1.2)." },
+    GuestExport { name: export::PROCESS_NODES, params: Some(&[I32, I32, F64]), results: &[], thread: ExportThread::Main,
+        doc: "`process_nodes(nodes_ptr, count, delta)`: the batched frame path with the nodes handed over in bulk (ABI 1.3). Used instead of `process_node` when the mod exports it (and `malloc`): every frame, after `process`, the host writes the handles of the `process_group`'s nodes (as `process_node` gets them: reachable nodes only, the same handle every frame, not to be released) as `count` little-endian i32s at `nodes_ptr`, in a buffer it allocated with the mod's `malloc` (freed with its `free` after the pass; copy what you keep), and calls it once per batch of at most 256 nodes. One entry and one callback budget cover the whole pass; once the frame budget is spent the remaining batches wait for the next frame, which starts where the pass stopped. A handle whose node is freed during the call answers -4 (freed). Not while `main` is running." },
+    GuestExport { name: export::PHYSICS_PROCESS_NODES, params: Some(&[I32, I32, F64]), results: &[], thread: ExportThread::Main,
+        doc: "`physics_process_nodes(nodes_ptr, count, delta)`: as `process_nodes`, every physics tick after `physics_process`, with the physics delta; used instead of `physics_process_node` (ABI 1.3)." },
     GuestExport { name: export::NATIVE_CALLBACK, params: Some(&[I32]), results: &[], thread: ExportThread::Main,
         doc: "A signal connected with `wasgo.connect` fired; the argument is the mod's callback id." },
     GuestExport { name: export::HTTP_RESPONSE, params: Some(&[I32, I32]), results: &[], thread: ExportThread::Main,

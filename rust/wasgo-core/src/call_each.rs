@@ -15,13 +15,22 @@
 //! - a kill requested during a call (`kill()` from a signal handler the mod's call ran) ends the
 //!   pass before the next call: the owner completes the kill when the entry returns.
 //!
+//! [`ModInstance::call_batched`] is the bulk form (`process_nodes`, ABI 1.3): the handles go
+//! over as an array in the mod's memory, up to [`BATCH_NODES`] per call, so per node only the
+//! owner's lookup and four bytes remain on the host side and the mod loops over them itself.
+//!
 //! A mod without the export, or with a different signature, is refused before the store is
 //! taken: [`WasgoError::NoSuchExport`] or [`WasgoError::BadArguments`], and the instance goes
 //! on.
 
-use crate::error::WasgoError;
+use crate::error::{HostTrap, TrapKind, WasgoError};
 use crate::instance::ModInstance;
+use wasgo_catalog::abi::export;
 use wasgo_catalog::Abi;
+
+/// Most handles one call of a bulk export (`process_nodes`) gets; a larger group is handed over
+/// in several calls of the same entry, with the frame budget looked at between them.
+pub const BATCH_NODES: usize = 256;
 
 impl ModInstance {
     /// Calls `export(node, delta)` (an `(i32, f64) -> ()` export) once for each handle `next`
@@ -71,4 +80,122 @@ impl ModInstance {
             Ok(calls)
         })
     }
+
+    /// The bulk form of [`ModInstance::call_each`]: calls `export(nodes_ptr, count, delta)` (an
+    /// `(i32, i32, f64) -> ()` export, e.g. `process_nodes`) with the handles `next` gives, at
+    /// most [`BATCH_NODES`] per call, written as little-endian i32s into a buffer allocated with
+    /// the mod's `malloc(size, 4)` once per pass (freed with its `free` afterwards, when it
+    /// exports one). All calls are one entry under one callback budget; `next` runs between
+    /// them (filling the next batch) and ends the pass with `None`. Returns how many handles
+    /// were handed over.
+    ///
+    /// # Errors
+    /// As [`ModInstance::call_each`]; [`WasgoError::BadArguments`] also when the mod exports no
+    /// `malloc(size, align) -> ptr` (nothing was called); [`WasgoError::Trap`] when `malloc`
+    /// answers 0 or a buffer outside the mod's memory (the instance ends, as for any trap).
+    pub fn call_batched(
+        &self,
+        export: &str,
+        delta: f64,
+        mut next: impl FnMut() -> Option<i32>,
+    ) -> Result<usize, WasgoError> {
+        match self.export_signature(export) {
+            Some(sig) if sig.params == [Abi::I32, Abi::I32, Abi::F64] && sig.results.is_empty() => {}
+            Some(_) => {
+                return Err(WasgoError::BadArguments(format!(
+                    "`{}`.`{export}` must take `(i32, i32, f64)` (nodes pointer, count, delta) and return nothing",
+                    self.name()
+                )))
+            }
+            None => {
+                return Err(WasgoError::NoSuchExport {
+                    module: self.name().to_string(),
+                    export: export.into(),
+                })
+            }
+        }
+        match self.export_signature(export::MALLOC) {
+            Some(sig) if sig.params == [Abi::I32, Abi::I32] && sig.results == [Abi::I32] => {}
+            _ => {
+                return Err(WasgoError::BadArguments(format!(
+                    "`{}`.`{export}` needs the mod to export `malloc(size, align) -> ptr` to receive its nodes, and it does not (the Rust SDK's `allocator` feature exports it)",
+                    self.name()
+                )))
+            }
+        }
+        self.enter(export, |store, instance| {
+            let func = instance.get_typed_func::<(i32, i32, f64), ()>(&mut *store, export)?;
+            let malloc = instance.get_typed_func::<(i32, i32), i32>(&mut *store, export::MALLOC)?;
+            let memory = instance
+                .get_memory(&mut *store, export::MEMORY)
+                .ok_or_else(|| {
+                    violation(format!(
+                        "`{export}` needs the mod to export its linear memory as `memory`, and it does not"
+                    ))
+                })?;
+            let mut batch: Vec<i32> = Vec::with_capacity(BATCH_NODES);
+            let mut bytes: Vec<u8> = Vec::with_capacity(BATCH_NODES * 4);
+            // (pointer, size) of the buffer, allocated for the first batch's size: a later batch
+            // exists only when the first was full, so it never needs more.
+            let mut buffer: Option<(i32, usize)> = None;
+            let mut handed = 0;
+            let outcome = loop {
+                batch.clear();
+                while batch.len() < BATCH_NODES {
+                    match next() {
+                        Some(handle) => batch.push(handle),
+                        None => break,
+                    }
+                }
+                // A kill thrown since the last call (by a handler it ran, or while `next`
+                // ran) ends the pass; the owner completes it once the entry has returned.
+                if batch.is_empty() || store.data().kill.is_killed() {
+                    break Ok(handed);
+                }
+                let (ptr, size) = match buffer {
+                    Some(b) => b,
+                    None => {
+                        let size = batch.len() * 4;
+                        let ptr = malloc.call(&mut *store, (size as i32, 4))?;
+                        let end = u64::from(ptr as u32) + size as u64;
+                        if ptr == 0 || end > memory.data_size(&*store) as u64 {
+                            return Err(violation(format!(
+                                "the mod's `malloc` answered {ptr} for the {size} bytes of `{export}`'s nodes (0 or outside its memory)"
+                            )));
+                        }
+                        buffer = Some((ptr, size));
+                        (ptr, size)
+                    }
+                };
+                bytes.clear();
+                bytes.extend(batch.iter().flat_map(|h| h.to_le_bytes()));
+                debug_assert!(bytes.len() <= size);
+                // In range: checked when allocated, and a memory never shrinks.
+                memory.write(&mut *store, ptr as u32 as usize, &bytes)?;
+                let full = batch.len() == BATCH_NODES;
+                if let Err(e) = func.call(&mut *store, (ptr, batch.len() as i32, delta)) {
+                    break Err(e);
+                }
+                handed += batch.len();
+                if !full {
+                    break Ok(handed);
+                }
+            };
+            let outcome = outcome?;
+            if let (Some((ptr, size)), Ok(free)) = (
+                buffer,
+                instance.get_typed_func::<(i32, i32, i32), ()>(&mut *store, export::FREE),
+            ) {
+                if !store.data().kill.is_killed() {
+                    free.call(&mut *store, (ptr, size as i32, 4))?;
+                }
+            }
+            Ok(outcome)
+        })
+    }
+}
+
+/// A trap for a mod that broke the bulk export's contract.
+fn violation(message: String) -> wasmtime::Error {
+    HostTrap::new(TrapKind::HostCall, message).into_error()
 }

@@ -122,6 +122,7 @@ pub use aot::{Shipped, ShippedLoad, ARTIFACT_SIZE_FACTOR};
 pub use artifact::{ArtifactError, ArtifactKey};
 pub use bridge::MainThreadBridge;
 pub use cache::CompileTicket;
+pub use call_each::BATCH_NODES;
 pub use error::{ImportProblem, TrapInfo, TrapKind, WasgoError};
 pub use events::{ModEvent, OutputSource};
 pub use file_watch::{FileStamp, FileWatch};

@@ -210,13 +210,27 @@ pub fn warnings(node: &WarningInputs) -> Vec<String> {
     if !node.process_group.is_empty() {
         let exports = compiled.exports();
         let has = |name: &str| exports.iter().any(|e| e.name == name);
-        if !has(export::PROCESS_NODE) && !has(export::PHYSICS_PROCESS_NODE) {
+        let pass = [
+            export::PROCESS_NODE,
+            export::PHYSICS_PROCESS_NODE,
+            export::PROCESS_NODES,
+            export::PHYSICS_PROCESS_NODES,
+        ];
+        if !pass.iter().any(|e| has(e)) {
             out.push(format!(
-                "`process_group` is `{}`, but the module exports neither `{}` nor `{}`: nothing runs for the group's nodes; export `{}(node: i32, delta: f64)` or clear `process_group`",
+                "`process_group` is `{}`, but the module exports none of `{}`: nothing runs for the group's nodes; export `{}(node: i32, delta: f64)` (or `{}(nodes_ptr: i32, count: i32, delta: f64)`) or clear `process_group`",
                 node.process_group,
+                pass.join("`, `"),
                 export::PROCESS_NODE,
-                export::PHYSICS_PROCESS_NODE,
-                export::PROCESS_NODE
+                export::PROCESS_NODES
+            ));
+        } else if (has(export::PROCESS_NODES) || has(export::PHYSICS_PROCESS_NODES))
+            && !has(export::MALLOC)
+        {
+            out.push(format!(
+                "the module exports `{}` but not `{}`, which the host needs to hand it the group's nodes: export `malloc(size, align) -> ptr` (the Rust SDK's `allocator` feature does)",
+                export::PROCESS_NODES,
+                export::MALLOC
             ));
         }
     }

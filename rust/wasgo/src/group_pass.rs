@@ -17,6 +17,22 @@ pub struct GroupPass {
     pub(crate) resume: [Cell<usize>; 2],
     /// The instance the missing-export warning was given for.
     pub(crate) warned: Cell<Option<InstanceKey>>,
+    /// The bulk pass's handles for the group as it was last resolved.
+    pub(crate) handles: RefCell<HandleCache>,
+}
+
+/// The handles a bulk pass (`process_nodes`) handed over for a group, kept for the next pass:
+/// while the group's members (in order), the scene tree (the reach generation) and the mod's
+/// handles (no release since) are the same, every node has the same handle and is still
+/// inside reach, so the next pass reuses them instead of looking each node up again.
+#[derive(Default)]
+pub struct HandleCache {
+    /// The instance, reach generation and release count the handles were resolved under.
+    pub(crate) under: Option<(InstanceKey, u64, u64)>,
+    /// The group's members, in the group's order.
+    pub(crate) ids: Vec<InstanceId>,
+    /// `handles[i]` is the handle of `ids[i]`, 0 for a node the mod may not reach.
+    pub(crate) handles: Vec<i32>,
 }
 
 impl GroupPass {
@@ -28,6 +44,7 @@ impl GroupPass {
             r.set(0);
         }
         self.warned.set(None);
+        *self.handles.borrow_mut() = HandleCache::default();
     }
 
     /// Whether a group is set.

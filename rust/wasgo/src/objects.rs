@@ -133,6 +133,9 @@ pub struct InstanceObjects {
     decisions: DecisionCache<MemberKind>,
     /// Member names the mod used, as StringNames (made once: making one takes a global lock).
     names: FastMap<Box<str>, StringName>,
+    /// How many handles the mod released so far (a handle remembered from before may name
+    /// another object once this changed: the group pass's cache looks at it).
+    releases: u64,
 }
 
 impl InstanceObjects {
@@ -148,6 +151,7 @@ impl InstanceObjects {
             callback_args: Vec::new(),
             decisions: DecisionCache::default(),
             names: FastMap::default(),
+            releases: 0,
         }
     }
 
@@ -203,6 +207,11 @@ impl InstanceObjects {
         self.slots
             .insert_with(id, || slot)
             .map_err(|_| reach::Refused::Full)
+    }
+
+    /// How many handles the mod has released (see the field).
+    pub fn releases(&self) -> u64 {
+        self.releases
     }
 
     /// The handle for the live object with id `id`, made as [`InstanceObjects::handle_for`]
@@ -478,6 +487,7 @@ impl InstanceObjects {
         }
         if self.slots.release(handle).is_some() {
             self.decisions.forget(handle);
+            self.releases += 1;
         }
     }
 

@@ -87,8 +87,11 @@ pub struct WasmScript {
     /// nodes outside [member reach] are skipped. It runs while this node processes and
     /// [code]main[/code] is not running; once the frame budget (`wasgo/limits/frame_budget_ms`)
     /// is spent the rest of the group waits for the next frame, which resumes where this one
-    /// stopped. One callback budget covers the whole pass. A mod that exports neither function
-    /// is warned about once ([method get_last_error]). Empty (the default) turns it off.
+    /// stopped. One callback budget covers the whole pass. A mod that exports
+    /// `process_nodes(nodes_ptr, count, delta)` (`physics_process_nodes`) instead gets the
+    /// handles in bulk, up to 256 per call as an i32 array in its memory, and loops over them
+    /// itself: the cheapest way to drive many nodes. A mod that exports none of these is warned
+    /// about once ([method get_last_error]). Empty (the default) turns it off.
     #[export]
     #[var(set = set_process_group)]
     process_group: StringName,

@@ -372,7 +372,7 @@ impl ScriptCore {
 
     /// Turns the node's processing (idle, physics) on the first time its mod can use that kind
     /// of frame: it exports `process` (`physics_process`), or it has a `process_group` and
-    /// exports `process_node` (`physics_process_node`). As Godot does at `ready` for a script
+    /// exports `process_node` or `process_nodes` (`physics_process_node[s]`). As Godot does at `ready` for a script
     /// with `_process`, once: after that the flags are the game's, and `set_process(false)`
     /// stops the mod's `process` and group pass like any node's. A node whose mod uses no
     /// frames never processes, so Godot does not visit it every frame (measured: about 0.45 us
@@ -844,9 +844,10 @@ impl ScriptCore {
 const FRAME_PROCESS: u8 = 1;
 /// `ScriptCore::frame_exports`' bit for `physics_process`.
 const FRAME_PHYSICS: u8 = 2;
-/// `ScriptCore::frame_exports`' bit for `process_node` (the `process_group` pass).
+/// `ScriptCore::frame_exports`' bit for `process_node` or `process_nodes` (the `process_group`
+/// pass).
 const FRAME_PROCESS_NODE: u8 = 4;
-/// `ScriptCore::frame_exports`' bit for `physics_process_node`.
+/// `ScriptCore::frame_exports`' bit for `physics_process_node` or `physics_process_nodes`.
 const FRAME_PHYSICS_NODE: u8 = 8;
 
 /// The frame-export bit of `export` (`process` or `physics_process`), 0 for any other export.
@@ -869,6 +870,8 @@ fn frame_exports_of(instance: &ModInstance) -> u8 {
         (names::PHYSICS_PROCESS, FRAME_PHYSICS),
         (names::PROCESS_NODE, FRAME_PROCESS_NODE),
         (names::PHYSICS_PROCESS_NODE, FRAME_PHYSICS_NODE),
+        (names::PROCESS_NODES, FRAME_PROCESS_NODE),
+        (names::PHYSICS_PROCESS_NODES, FRAME_PHYSICS_NODE),
     ]
     .into_iter()
     .filter(|(name, _)| instance.has_export(name))

@@ -28,19 +28,27 @@
 //!   like any callback and ends the instance (`trapped` emitted, [`ScriptCore::pump`]).
 //! - **Ending.** `kill()` during the pass (from a signal handler) stops it before the next call
 //!   and is completed when the entry returns; freeing the `WasmScript` itself stops it as well.
-//! - **A missing export.** A group set on a mod that exports neither `process_node` nor
-//!   `physics_process_node` is warned about once per instance (also in `get_last_error()`);
+//! - **The bulk form.** A mod that exports `process_nodes` (`physics_process_nodes`, ABI 1.3)
+//!   gets the same handles as an array in its memory, up to `wasgo_core::BATCH_NODES` per call
+//!   (`ModInstance::call_batched`), instead of a call per node; it wins over `process_node`
+//!   when a mod exports both. The frame budget is looked at between batches.
+//! - **A missing export.** A group set on a mod that exports none of the four pass exports is
+//!   warned about once per instance (also in `get_last_error()`), as is a bulk export without
+//!   the `malloc` it needs;
 //!   a mod with only one of them runs that one's pass and never the other.
 
+use crate::group_pass::{GroupPass, HandleCache};
 use crate::live;
-use crate::objects;
+use crate::objects::{self, InstanceObjects};
+use crate::reach;
 use crate::script_core::ScriptCore;
 use godot::classes::{Engine, SceneTree};
 use godot::prelude::*;
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Instant;
 use wasgo_catalog::abi::export;
-use wasgo_core::{InstanceKey, ModStatus};
+use wasgo_core::{InstanceKey, ModStatus, WasgoError, BATCH_NODES};
 
 /// Runs the group pass of `core` for this frame (see the module docs). The frame driver has
 /// checked the node's processing state; everything else is checked here.
@@ -52,30 +60,29 @@ pub fn run(core: &Rc<ScriptCore>, physics: bool, delta: f64) {
     let Some(key) = core.key.get() else {
         return;
     };
-    let name = if physics {
-        export::PHYSICS_PROCESS_NODE
+    let (single, bulk) = if physics {
+        (export::PHYSICS_PROCESS_NODE, export::PHYSICS_PROCESS_NODES)
     } else {
-        export::PROCESS_NODE
+        (export::PROCESS_NODE, export::PROCESS_NODES)
     };
-    {
+    let name = {
         let Some(instance) = core.instance() else {
             return;
         };
         if !matches!(instance.status(), ModStatus::Alive | ModStatus::Finished) {
             return;
         }
-        if !instance.has_export(name) {
-            let other = if physics {
-                export::PROCESS_NODE
-            } else {
-                export::PHYSICS_PROCESS_NODE
-            };
-            if !instance.has_export(other) {
+        if instance.has_export(bulk) {
+            bulk
+        } else if instance.has_export(single) {
+            single
+        } else {
+            if !PASS_EXPORTS.iter().any(|e| instance.has_export(e)) {
                 warn_missing_export(core, key);
             }
             return;
         }
-    }
+    };
     let ids = group_members(&pass.group.borrow());
     if ids.is_empty() {
         return;
@@ -83,38 +90,105 @@ pub fn run(core: &Rc<ScriptCore>, physics: bool, delta: f64) {
     let Some(table) = objects::instance_table(key) else {
         return;
     };
+    let count = ids.len();
     let resume = &pass.resume[usize::from(physics)];
-    let start = resume.get() % ids.len();
+    let start = resume.get() % count;
     let deadline = Instant::now() + live::frame_budget().remaining();
     let mut offset = 0;
     let mut stopped_at = None;
-    let next = || loop {
-        if offset >= ids.len() || core.is_gone() {
-            return None;
-        }
-        if Instant::now() >= deadline {
-            stopped_at = Some(offset);
-            return None;
-        }
-        let id = ids[(start + offset) % ids.len()];
-        offset += 1;
-        // The table is borrowed only between the mod's calls (its host functions borrow it).
-        let handle = table
-            .try_borrow_mut()
-            .ok()
-            .and_then(|mut t| t.handle_for_id(id));
-        if handle.is_some() {
-            return handle;
-        }
+    let result = if name == bulk {
+        let cache = resolve_bulk(pass, key, &table, ids);
+        let (ids, handles) = (&cache.ids, &cache.handles);
+        let mut handed = 0;
+        // The clock is read once per batch (`call_batched` fills a batch, then calls it): the
+        // mod's time is spent in the calls, never while the batch is filled.
+        let next = || loop {
+            if offset >= ids.len() || core.is_gone() {
+                return None;
+            }
+            if handed % BATCH_NODES == 0 && Instant::now() >= deadline {
+                stopped_at = Some(offset);
+                return None;
+            }
+            let handle = handles[(start + offset) % ids.len()];
+            offset += 1;
+            if handle != 0 {
+                handed += 1;
+                return Some(handle);
+            }
+        };
+        let result = core.enter_with(name, |instance| instance.call_batched(name, delta, next));
+        *pass.handles.borrow_mut() = cache;
+        result
+    } else {
+        let next = || loop {
+            if offset >= ids.len() || core.is_gone() {
+                return None;
+            }
+            if Instant::now() >= deadline {
+                stopped_at = Some(offset);
+                return None;
+            }
+            let id = ids[(start + offset) % ids.len()];
+            offset += 1;
+            // The table is borrowed only between the mod's calls (its host functions borrow it).
+            let handle = table
+                .try_borrow_mut()
+                .ok()
+                .and_then(|mut t| t.handle_for_id(id));
+            if handle.is_some() {
+                return handle;
+            }
+        };
+        core.enter_with(name, |instance| instance.call_each(name, delta, next))
     };
-    let result = core.enter_with(name, |instance| instance.call_each(name, delta, next));
-    resume.set(stopped_at.map_or(start, |offset| (start + offset) % ids.len()));
-    if let Some(Err(e)) = result {
+    resume.set(stopped_at.map_or(start, |offset| (start + offset) % count));
+    match result {
+        // A set-up mistake (a bulk export without `malloc`): said once per instance, like a
+        // missing export, not every frame.
+        Some(Err(WasgoError::BadArguments(message))) => warn_once(core, key, message),
         // A trap is reported (printed, `trapped` emitted) by the pump below.
-        core.set_last_error(e.to_string());
+        Some(Err(e)) => core.set_last_error(e.to_string()),
+        _ => {}
     }
     core.pump();
 }
+
+/// The bulk pass's handles for the group's members `ids`: the last pass's when nothing they
+/// depend on changed (see [`HandleCache`]), else each member looked up in the mod's table (a
+/// node the mod may not reach gets 0). Taken out of the pass's state for the pass; the caller
+/// puts it back.
+fn resolve_bulk(
+    pass: &GroupPass,
+    key: InstanceKey,
+    table: &RefCell<InstanceObjects>,
+    ids: Vec<InstanceId>,
+) -> HandleCache {
+    let mut cache = std::mem::take(&mut *pass.handles.borrow_mut());
+    let Ok(mut table) = table.try_borrow_mut() else {
+        return HandleCache::default();
+    };
+    let under = Some((key, reach::generation(), table.releases()));
+    if cache.under == under && cache.ids == ids {
+        return cache;
+    }
+    cache.handles.clear();
+    cache
+        .handles
+        .extend(ids.iter().map(|id| table.handle_for_id(*id).unwrap_or(0)));
+    // Looking nodes up may hand out new handles, never release one: `under` still holds.
+    cache.under = under;
+    cache.ids = ids;
+    cache
+}
+
+/// The exports a group pass can run: the per-node and the bulk form, idle and physics frames.
+const PASS_EXPORTS: [&str; 4] = [
+    export::PROCESS_NODE,
+    export::PHYSICS_PROCESS_NODE,
+    export::PROCESS_NODES,
+    export::PHYSICS_PROCESS_NODES,
+];
 
 /// The instance ids of the group's nodes now (an empty list outside a SceneTree).
 fn group_members(group: &StringName) -> Vec<InstanceId> {
@@ -139,15 +213,26 @@ fn warn_missing_export(core: &ScriptCore, key: InstanceKey) {
     if core.group.warned.get() == Some(key) {
         return;
     }
-    core.group.warned.set(Some(key));
     let message = format!(
-        "`{}` has `process_group` set to `{}`, but its mod exports neither `{}` nor `{}`: export `{}(node: i32, delta: f64)` or clear `process_group`",
+        "`{}` has `process_group` set to `{}`, but its mod exports none of `{}`, `{}`, `{}` and `{}`: export `{}(node: i32, delta: f64)` (or `{}(nodes_ptr: i32, count: i32, delta: f64)`) or clear `process_group`",
         core.node_name(),
         core.group.group.borrow(),
         export::PROCESS_NODE,
         export::PHYSICS_PROCESS_NODE,
+        export::PROCESS_NODES,
+        export::PHYSICS_PROCESS_NODES,
         export::PROCESS_NODE,
+        export::PROCESS_NODES,
     );
+    warn_once(core, key, message);
+}
+
+/// Warns about the group's set-up once per instance (also in `get_last_error()`).
+fn warn_once(core: &ScriptCore, key: InstanceKey, message: String) {
+    if core.group.warned.get() == Some(key) {
+        return;
+    }
+    core.group.warned.set(Some(key));
     godot_warn!("WasGo: {message}");
     core.set_last_error(message);
 }

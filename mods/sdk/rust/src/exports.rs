@@ -112,6 +112,47 @@ macro_rules! export_physics_process_node {
     };
 }
 
+/// Exports `process_nodes(nodes_ptr, count, delta)` (ABI 1.3), the bulk form of
+/// [`export_process_node!`]: the group's nodes arrive in batches (up to 256 per call) as a
+/// [`Nodes`](crate::Nodes) view and the mod loops over them itself, which costs the host far
+/// less per node. A mod that exports it is never called through `process_node`. It needs the
+/// `malloc` export (the `allocator` feature, on by default) for the host's buffer.
+///
+/// ```ignore
+/// fn process_nodes(nodes: wasgo_sdk::Nodes<'_>, delta: f64) {
+///     for node in nodes.iter() {
+///         let _ = node.set_vec2("position", wasgo_sdk::Vector2::new(60.0 * delta as f32, 0.0));
+///     }
+/// }
+/// wasgo_sdk::export_process_nodes!(process_nodes);
+/// ```
+#[macro_export]
+macro_rules! export_process_nodes {
+    ($f:path) => {
+        #[export_name = "process_nodes"]
+        pub extern "C" fn __wasgo_process_nodes(nodes: i32, count: i32, delta: f64) {
+            // SAFETY: the host wrote `count` handles at `nodes`, in a buffer it allocated with
+            // this mod's `malloc` and frees only after this call returns.
+            let nodes = unsafe { $crate::Nodes::from_raw(nodes, count) };
+            $f(nodes, delta)
+        }
+    };
+}
+
+/// Exports `physics_process_nodes(nodes_ptr, count, delta)` (ABI 1.3): as
+/// [`export_process_nodes!`], every physics tick with the physics delta.
+#[macro_export]
+macro_rules! export_physics_process_nodes {
+    ($f:path) => {
+        #[export_name = "physics_process_nodes"]
+        pub extern "C" fn __wasgo_physics_process_nodes(nodes: i32, count: i32, delta: f64) {
+            // SAFETY: as in `export_process_nodes!`.
+            let nodes = unsafe { $crate::Nodes::from_raw(nodes, count) };
+            $f(nodes, delta)
+        }
+    };
+}
+
 /// Exports `main() -> i32` (run on a worker thread by `start()`; the value is the exit code of
 /// the node's `finished` signal). `$f` returns `i32` or `()` (exit code 0).
 #[macro_export]

@@ -16,7 +16,8 @@
 //!   [`Object::draw_texture`]); input with [`export_input!`];
 //! - exports: [`export_ready!`], [`export_process!`], [`export_physics_process!`], [`export_main!`],
 //!   [`export_init!`], [`export_state!`] (state kept across a hot reload),
-//!   [`export_process_node!`] and [`export_physics_process_node!`] (one mod driving every node of
+//!   [`export_process_node!`] and [`export_physics_process_node!`], or in bulk
+//!   [`export_process_nodes!`] and [`export_physics_process_nodes!`] (one mod driving every node of
 //!   a group, the `WasmScript`'s `process_group`), and (built in)
 //!   `native_callback`, `malloc` and `free`;
 //! - functions the game registers: [`import_game_functions!`];
@@ -77,7 +78,7 @@ pub use carry::{__config, __load_state, __save_state};
 pub use create::{
     audio_from_bytes, font_from_bytes, load_resource, new_object, texture_from_bytes,
 };
-pub use object::{self_node, singleton, Object};
+pub use object::{self_node, singleton, Nodes, Object};
 pub use variant::{Color, DecodeError, Variant, Vector2, Vector3};
 
 /// A failed `wasgo` call: the negative code the ABI returned (see `docs/abi.md`).

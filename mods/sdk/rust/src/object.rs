@@ -373,3 +373,82 @@ impl From<&Object> for crate::Variant {
         crate::Variant::Object(o.handle())
     }
 }
+
+/// A batch of the `process_group`'s nodes handed to `process_nodes` (see
+/// [`export_process_nodes!`](crate::export_process_nodes)): the handles `get_node` gives for
+/// them, the same every frame, borrowed from the pass (never released by the view).
+#[derive(Debug, Clone, Copy)]
+pub struct Nodes<'a> {
+    handles: &'a [i32],
+}
+
+impl<'a> Nodes<'a> {
+    /// The view of `handles`.
+    pub fn from_handles(handles: &'a [i32]) -> Nodes<'a> {
+        Nodes { handles }
+    }
+
+    /// The view of the `count` handles the host wrote at `ptr` (what the export macros call).
+    ///
+    /// # Safety
+    /// `ptr` must hold `count` i32s that stay untouched for `'a`; a count below 1 is empty.
+    #[doc(hidden)]
+    pub unsafe fn from_raw(ptr: i32, count: i32) -> Nodes<'a> {
+        if count <= 0 || ptr == 0 {
+            return Nodes { handles: &[] };
+        }
+        // SAFETY: the caller promises `count` live i32s at `ptr` (the host's buffer, aligned
+        // to 4 by its `malloc(size, 4)`).
+        let handles =
+            unsafe { core::slice::from_raw_parts(ptr as usize as *const i32, count as usize) };
+        Nodes { handles }
+    }
+
+    /// How many nodes this batch holds.
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Whether this batch holds no node.
+    pub fn is_empty(&self) -> bool {
+        self.handles.is_empty()
+    }
+
+    /// The raw handles (for the `sys` functions).
+    pub fn handles(&self) -> &'a [i32] {
+        self.handles
+    }
+
+    /// Each node as a borrowed [`Object`] (never released: the pass owns the handle).
+    pub fn iter(&self) -> impl Iterator<Item = core::mem::ManuallyDrop<Object>> + 'a {
+        self.handles
+            .iter()
+            .filter_map(|h| Object::from_handle(*h))
+            .map(core::mem::ManuallyDrop::new)
+    }
+}
+
+#[cfg(test)]
+mod nodes_tests {
+    use super::Nodes;
+
+    #[test]
+    fn a_batch_lists_its_handles_and_an_empty_or_null_one_has_none() {
+        let handles = [3, 5, 8];
+        let nodes = Nodes::from_handles(&handles);
+        assert_eq!(nodes.len(), 3);
+        assert_eq!(nodes.handles(), &handles);
+        assert_eq!(
+            nodes
+                .iter()
+                .map(|o| o.handle())
+                .collect::<alloc::vec::Vec<_>>(),
+            handles
+        );
+        // SAFETY: a zero count or null pointer is never read.
+        let empty = unsafe { Nodes::from_raw(0, 5) };
+        assert!(empty.is_empty());
+        // SAFETY: as above.
+        assert!(unsafe { Nodes::from_raw(16, -1) }.is_empty());
+    }
+}

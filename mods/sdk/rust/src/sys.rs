@@ -79,6 +79,10 @@ pub mod export {
     pub const PROCESS_NODE: &str = "process_node";
     /// `physics_process_node(node, delta)`: as `process_node`, every physics tick after `physics_process`, with the physics delta (ABI 1.2).
     pub const PHYSICS_PROCESS_NODE: &str = "physics_process_node";
+    /// `process_nodes(nodes_ptr, count, delta)`: the batched frame path with the nodes handed over in bulk (ABI 1.3). Used instead of `process_node` when the mod exports it (and `malloc`): every frame, after `process`, the host writes the handles of the `process_group`'s nodes (as `process_node` gets them: reachable nodes only, the same handle every frame, not to be released) as `count` little-endian i32s at `nodes_ptr`, in a buffer it allocated with the mod's `malloc` (freed with its `free` after the pass; copy what you keep), and calls it once per batch of at most 256 nodes. One entry and one callback budget cover the whole pass; once the frame budget is spent the remaining batches wait for the next frame, which starts where the pass stopped. A handle whose node is freed during the call answers -4 (freed). Not while `main` is running.
+    pub const PROCESS_NODES: &str = "process_nodes";
+    /// `physics_process_nodes(nodes_ptr, count, delta)`: as `process_nodes`, every physics tick after `physics_process`, with the physics delta; used instead of `physics_process_node` (ABI 1.3).
+    pub const PHYSICS_PROCESS_NODES: &str = "physics_process_nodes";
     /// A signal connected with `wasgo.connect` fired; the argument is the mod's callback id.
     pub const NATIVE_CALLBACK: &str = "native_callback";
     /// A level-2 request finished: `(request id, HTTP status or negative error code)`.
@@ -98,10 +102,10 @@ pub mod export {
 }
 
 /// The WasGo ABI these bindings were generated for (docs/abi.md, "ABI versions").
-pub const ABI_VERSION: &str = "1.2";
+pub const ABI_VERSION: &str = "1.3";
 
-/// What [`manifest!`](crate::manifest!) adds to a manifest: `"abi":"1.2",`.
-pub const ABI_MANIFEST_FIELD: &str = "\"abi\":\"1.2\",";
+/// What [`manifest!`](crate::manifest!) adds to a manifest: `"abi":"1.3",`.
+pub const ABI_MANIFEST_FIELD: &str = "\"abi\":\"1.3\",";
 
 #[link(wasm_import_module = "wasgo")]
 extern "C" {
