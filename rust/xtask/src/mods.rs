@@ -61,9 +61,14 @@ pub const GOJS_TEST_MODS: &[&str] = &["gojs_basic", "gojs_panic", "gojs_callback
 /// [`OWN_WORKSPACE_TARGET`]: the waPC guest (the published `wapc-guest` crate) and the `no_std`
 /// SDK mods of the hot-reload test (the SDK's allocator and panic handler would clash with the
 /// `std` test mods' if they shared the `mods/` workspace's feature set), and the benchmark's
-/// compute kernels (their own release profile, opt-level 3).
-pub const OWN_WORKSPACE_TEST_MODS: &[&str] =
-    &["wapc_echo", "hot_state", "hot_state_v2", "bench_compute"];
+/// compute kernels (their own release profile, opt-level 3) and the bulk frame rows' SDK mod.
+pub const OWN_WORKSPACE_TEST_MODS: &[&str] = &[
+    "wapc_echo",
+    "hot_state",
+    "hot_state_v2",
+    "bench_compute",
+    "bench_swarm",
+];
 /// The target those test mods are built for.
 const OWN_WORKSPACE_TARGET: &str = "wasm32-unknown-unknown";
 
