@@ -164,6 +164,10 @@ impl ModInstance {
                             )));
                         }
                         buffer = Some((ptr, size));
+                        // `malloc` is the mod's code: a handler it ran may have killed it.
+                        if store.data().kill.is_killed() {
+                            break Ok(handed);
+                        }
                         (ptr, size)
                     }
                 };
