@@ -23,7 +23,8 @@
 //! taken: [`WasgoError::NoSuchExport`] or [`WasgoError::BadArguments`], and the instance goes
 //! on.
 
-use crate::error::{HostTrap, TrapKind, WasgoError};
+use crate::carry_state::{memory_of, violation};
+use crate::error::WasgoError;
 use crate::instance::ModInstance;
 use wasgo_catalog::abi::export;
 use wasgo_catalog::Abi;
@@ -50,21 +51,7 @@ impl ModInstance {
         delta: f64,
         mut next: impl FnMut() -> Option<i32>,
     ) -> Result<usize, WasgoError> {
-        match self.export_signature(export) {
-            Some(sig) if sig.params == [Abi::I32, Abi::F64] && sig.results.is_empty() => {}
-            Some(_) => {
-                return Err(WasgoError::BadArguments(format!(
-                    "`{}`.`{export}` must take `(i32, f64)` and return nothing",
-                    self.name()
-                )))
-            }
-            None => {
-                return Err(WasgoError::NoSuchExport {
-                    module: self.name().to_string(),
-                    export: export.into(),
-                })
-            }
-        }
+        self.check_pass_export(export, &[Abi::I32, Abi::F64], "`(i32, f64)`")?;
         self.enter(export, |store, instance| {
             let func = instance.get_typed_func::<(i32, f64), ()>(&mut *store, export)?;
             let mut calls = 0;
@@ -99,21 +86,11 @@ impl ModInstance {
         delta: f64,
         mut next: impl FnMut() -> Option<i32>,
     ) -> Result<usize, WasgoError> {
-        match self.export_signature(export) {
-            Some(sig) if sig.params == [Abi::I32, Abi::I32, Abi::F64] && sig.results.is_empty() => {}
-            Some(_) => {
-                return Err(WasgoError::BadArguments(format!(
-                    "`{}`.`{export}` must take `(i32, i32, f64)` (nodes pointer, count, delta) and return nothing",
-                    self.name()
-                )))
-            }
-            None => {
-                return Err(WasgoError::NoSuchExport {
-                    module: self.name().to_string(),
-                    export: export.into(),
-                })
-            }
-        }
+        self.check_pass_export(
+            export,
+            &[Abi::I32, Abi::I32, Abi::F64],
+            "`(i32, i32, f64)` (nodes pointer, count, delta)",
+        )?;
         match self.export_signature(export::MALLOC) {
             Some(sig) if sig.params == [Abi::I32, Abi::I32] && sig.results == [Abi::I32] => {}
             _ => {
@@ -126,13 +103,7 @@ impl ModInstance {
         self.enter(export, |store, instance| {
             let func = instance.get_typed_func::<(i32, i32, f64), ()>(&mut *store, export)?;
             let malloc = instance.get_typed_func::<(i32, i32), i32>(&mut *store, export::MALLOC)?;
-            let memory = instance
-                .get_memory(&mut *store, export::MEMORY)
-                .ok_or_else(|| {
-                    violation(format!(
-                        "`{export}` needs the mod to export its linear memory as `memory`, and it does not"
-                    ))
-                })?;
+            let memory = memory_of(store, &instance, export)?;
             let mut batch: Vec<i32> = Vec::with_capacity(BATCH_NODES);
             let mut bytes: Vec<u8> = Vec::with_capacity(BATCH_NODES * 4);
             // (pointer, size) of the buffer, allocated for the first batch's size: a later batch
@@ -197,9 +168,25 @@ impl ModInstance {
             Ok(outcome)
         })
     }
-}
 
-/// A trap for a mod that broke the bulk export's contract.
-fn violation(message: String) -> wasmtime::Error {
-    HostTrap::new(TrapKind::HostCall, message).into_error()
+    /// Refuses, before the store is taken, a pass export that is missing or whose signature is
+    /// not `params -> ()` (`shape` names the parameters in the message).
+    fn check_pass_export(
+        &self,
+        export: &str,
+        params: &[Abi],
+        shape: &str,
+    ) -> Result<(), WasgoError> {
+        match self.export_signature(export) {
+            Some(sig) if sig.params == params && sig.results.is_empty() => Ok(()),
+            Some(_) => Err(WasgoError::BadArguments(format!(
+                "`{}`.`{export}` must take {shape} and return nothing",
+                self.name()
+            ))),
+            None => Err(WasgoError::NoSuchExport {
+                module: self.name().to_string(),
+                export: export.into(),
+            }),
+        }
+    }
 }

@@ -24,12 +24,13 @@ use crate::state::InstanceState;
 use wasgo_catalog::{export, MAX_CARRIED_STATE};
 use wasmtime::{Instance, Memory, Store, TypedFunc};
 
-fn violation(message: String) -> wasmtime::Error {
+/// A trap for a mod that broke the contract of an export the host calls.
+pub(crate) fn violation(message: String) -> wasmtime::Error {
     HostTrap::new(TrapKind::HostCall, message).into_error()
 }
 
 /// The mod's exported memory, or a trap naming `function`.
-fn memory_of(
+pub(crate) fn memory_of(
     store: &mut Store<InstanceState>,
     instance: &Instance,
     function: &str,

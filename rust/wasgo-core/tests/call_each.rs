@@ -19,8 +19,13 @@ const GROUP_MOD: &str = r#"(module
   (func (export "calls") (result i32) (global.get $calls)))"#;
 
 fn instance(budget_ms: u64) -> (std::sync::Arc<Runtime>, ModInstance) {
+    instance_of(GROUP_MOD, "group", budget_ms)
+}
+
+/// An instance of `source` named `name` whose callback budget is `budget_ms` (one strike).
+fn instance_of(source: &str, name: &str, budget_ms: u64) -> (std::sync::Arc<Runtime>, ModInstance) {
     let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
-    let module = rt.compile(GROUP_MOD.as_bytes(), "group").unwrap();
+    let module = rt.compile(source.as_bytes(), name).unwrap();
     let config = InstanceConfig {
         limits: Limits {
             callback_budget: Duration::from_millis(budget_ms),
@@ -28,7 +33,7 @@ fn instance(budget_ms: u64) -> (std::sync::Arc<Runtime>, ModInstance) {
             budget_strikes: 1,
             ..Limits::default()
         },
-        ..InstanceConfig::new("group", SafetyLevel::Safe, rt.next_instance_key())
+        ..InstanceConfig::new(name, SafetyLevel::Safe, rt.next_instance_key())
     };
     let inst = ModInstance::new(&rt, &module, config).unwrap();
     (rt, inst)
@@ -160,19 +165,7 @@ const BULK_WITHOUT_MALLOC: &str = r#"(module
   (func (export "process_nodes") (param i32 i32 f64)))"#;
 
 fn bulk_instance(source: &str, budget_ms: u64) -> (std::sync::Arc<Runtime>, ModInstance) {
-    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
-    let module = rt.compile(source.as_bytes(), "bulk").unwrap();
-    let config = InstanceConfig {
-        limits: Limits {
-            callback_budget: Duration::from_millis(budget_ms),
-            callback_wall_backstop_factor: 4,
-            budget_strikes: 1,
-            ..Limits::default()
-        },
-        ..InstanceConfig::new("bulk", SafetyLevel::Safe, rt.next_instance_key())
-    };
-    let inst = ModInstance::new(&rt, &module, config).unwrap();
-    (rt, inst)
+    instance_of(source, "bulk", budget_ms)
 }
 
 #[test]

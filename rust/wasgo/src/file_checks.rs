@@ -210,12 +210,7 @@ pub fn warnings(node: &WarningInputs) -> Vec<String> {
     if !node.process_group.is_empty() {
         let exports = compiled.exports();
         let has = |name: &str| exports.iter().any(|e| e.name == name);
-        let pass = [
-            export::PROCESS_NODE,
-            export::PHYSICS_PROCESS_NODE,
-            export::PROCESS_NODES,
-            export::PHYSICS_PROCESS_NODES,
-        ];
+        let pass = crate::group_pass::PASS_EXPORTS;
         if !pass.iter().any(|e| has(e)) {
             out.push(format!(
                 "`process_group` is `{}`, but the module exports none of `{}`: nothing runs for the group's nodes; export `{}(node: i32, delta: f64)` (or `{}(nodes_ptr: i32, count: i32, delta: f64)`) or clear `process_group`",

@@ -4,7 +4,17 @@
 
 use godot::prelude::*;
 use std::cell::{Cell, RefCell};
+use wasgo_catalog::abi::export;
 use wasgo_core::InstanceKey;
+
+/// The exports a group pass can run: the per-node and the bulk form, idle and physics frames
+/// (read by the pass, the frame driver's bookkeeping and the editor's file checks).
+pub const PASS_EXPORTS: [&str; 4] = [
+    export::PROCESS_NODE,
+    export::PHYSICS_PROCESS_NODE,
+    export::PROCESS_NODES,
+    export::PHYSICS_PROCESS_NODES,
+];
 
 /// A script's `process_group` and where its passes resume.
 #[derive(Default)]

@@ -37,7 +37,7 @@
 //!   the `malloc` it needs;
 //!   a mod with only one of them runs that one's pass and never the other.
 
-use crate::group_pass::{GroupPass, HandleCache};
+use crate::group_pass::{GroupPass, HandleCache, PASS_EXPORTS};
 use crate::live;
 use crate::objects::{self, InstanceObjects};
 use crate::reach;
@@ -181,14 +181,6 @@ fn resolve_bulk(
     cache.ids = ids;
     cache
 }
-
-/// The exports a group pass can run: the per-node and the bulk form, idle and physics frames.
-const PASS_EXPORTS: [&str; 4] = [
-    export::PROCESS_NODE,
-    export::PHYSICS_PROCESS_NODE,
-    export::PROCESS_NODES,
-    export::PHYSICS_PROCESS_NODES,
-];
 
 /// The instance ids of the group's nodes now (an empty list outside a SceneTree).
 fn group_members(group: &StringName) -> Vec<InstanceId> {
