@@ -31,6 +31,26 @@
 //! per poll. (Polling without yielding at all was 40 times slower on a loaded machine, for the
 //! same reason.) An idle bridge costs nothing: `run_pending` returns at once when nothing waits.
 //!
+//! # Two cores when there are two
+//!
+//! Yielding makes a hand-over on a shared core a context switch, about 1.6 µs each way on the
+//! 2-core machine (3.3 µs per round trip of two bare threads; 4–5 µs per bridge job in Godot),
+//! which caps `main` at about 28,000 `get_node`+`set`+`get` per second at 60 fps. Two threads on
+//! different cores that poll without yielding hand over in about 0.4 µs. So while the main
+//! thread serves, a worker waiting for its reply that finds itself on the main thread's core
+//! moves off it ([`cpus::move_off`]: its affinity becomes the cores it was allowed minus the main
+//! thread's, when that leaves any), and both sides poll with a bare spin while they are on
+//! different cores (yielding again as soon as they share one); a worker that goes to sleep on
+//! its channel gets all its cores back ([`cpus::restore`]), so between rounds it competes for
+//! them like any thread. A worker woken from its sleep by the first reply of a round may take
+//! longer than [`IDLE_GAP`] to run again (a cross-core wake-up of an idle core, 50–200 µs), so
+//! while a worker sleeps or has been woken and not run yet, the main thread waits up to
+//! [`WAKE_GAP`] instead, else the round would end after one job and serve one call per frame.
+//! Measured (`bench_crossings.gd`, release, idle 2-core machine, 2026-12-01): 83,000–90,000
+//! round trips per second at 60 fps, against 34,000 with yielding only; a bare poll (one
+//! `spin_loop` hint between polls) 72,000–79,000, 48 hints 58,000–62,000, 16 (the choice) the
+//! figure above.
+//!
 //! # Queued calls
 //!
 //! Calls whose result the mod does not need (property sets, `release`) can be *posted*
@@ -47,7 +67,7 @@
 use crate::kill::KillSwitch;
 use crossbeam_channel::{select, Receiver, Sender, TryRecvError};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -60,6 +80,9 @@ pub const SPIN: Duration = Duration::from_micros(30);
 /// How long `run_pending` polls for a worker's next request before it ends the round; within
 /// the frame's budget.
 pub const IDLE_GAP: Duration = Duration::from_micros(200);
+/// How long `run_pending` waits for a worker it has just woken (its reply sent while it slept)
+/// to run again and post its next request; within the frame's budget.
+pub const WAKE_GAP: Duration = Duration::from_millis(1);
 /// Longest a worker polls for its reply while the main thread is serving before it sleeps on
 /// the channel (a job that runs longer than this on the main thread is not worth a core).
 pub const SERVING_SPIN: Duration = Duration::from_millis(2);
@@ -131,6 +154,12 @@ pub struct MainThreadBridge {
     serving: AtomicBool,
     /// Workers polling for a reply right now (at most [`MAX_SPINNERS`] past [`SPIN`]).
     spinners: AtomicUsize,
+    /// Workers asleep on their reply channel, and those woken that have not run yet.
+    sleepers: AtomicUsize,
+    /// The core the main thread serves on (`-1`: unknown), published by `run_pending`.
+    main_cpu: AtomicI32,
+    /// The core of the worker that last polled for its reply (`-1`: unknown).
+    worker_cpu: AtomicI32,
 }
 
 /// The wait for the main thread ended because the instance was killed.
@@ -152,6 +181,9 @@ impl MainThreadBridge {
             rx,
             serving: AtomicBool::new(false),
             spinners: AtomicUsize::new(0),
+            sleepers: AtomicUsize::new(0),
+            main_cpu: AtomicI32::new(-1),
+            worker_cpu: AtomicI32::new(-1),
         }
     }
 
@@ -190,10 +222,17 @@ impl MainThreadBridge {
             if let Some(reply) = self.poll_reply(kill, &reply_rx) {
                 return reply;
             }
-            select! {
+            // Asleep, the worker needs no core of its own: it may be woken anywhere, and the
+            // main thread must not spin for it meanwhile.
+            cpus::restore();
+            self.worker_cpu.store(-1, Ordering::Release);
+            self.sleepers.fetch_add(1, Ordering::AcqRel);
+            let reply = select! {
                 recv(reply_rx) -> reply => reply.map_err(|_| Interrupted),
                 recv(kill.wake()) -> _ => Err(Interrupted),
-            }
+            };
+            self.sleepers.fetch_sub(1, Ordering::AcqRel);
+            reply
         })
     }
 
@@ -207,6 +246,7 @@ impl MainThreadBridge {
     ) -> Option<Result<R, Interrupted>> {
         let start = Instant::now();
         let mut counted = false;
+        let mut moved = false;
         let outcome = loop {
             match reply_rx.try_recv() {
                 Ok(reply) => break Some(Ok(reply)),
@@ -216,22 +256,30 @@ impl MainThreadBridge {
             if kill.is_killed() {
                 break Some(Err(Interrupted));
             }
+            let serving = self.serving.load(Ordering::Acquire);
             let spun = start.elapsed();
-            if spun < SPIN {
-                std::thread::yield_now();
-                continue;
-            }
-            if !self.serving.load(Ordering::Acquire) || spun >= SERVING_SPIN {
-                break None;
-            }
-            if !counted {
-                if self.spinners.fetch_add(1, Ordering::AcqRel) >= MAX_SPINNERS {
-                    self.spinners.fetch_sub(1, Ordering::AcqRel);
+            if spun >= SPIN {
+                if !serving || spun >= SERVING_SPIN {
                     break None;
                 }
-                counted = true;
+                if !counted {
+                    if self.spinners.fetch_add(1, Ordering::AcqRel) >= MAX_SPINNERS {
+                        self.spinners.fetch_sub(1, Ordering::AcqRel);
+                        break None;
+                    }
+                    counted = true;
+                }
             }
-            std::thread::yield_now();
+            let mut here = cpus::current();
+            let main = self.main_cpu.load(Ordering::Acquire);
+            if serving && here == main && here >= 0 && !moved {
+                moved = true;
+                if cpus::move_off(main) {
+                    here = cpus::current();
+                }
+            }
+            self.worker_cpu.store(here, Ordering::Release);
+            pause(serving && cpus::apart(here, main));
         };
         if counted {
             self.spinners.fetch_sub(1, Ordering::AcqRel);
@@ -298,6 +346,7 @@ impl MainThreadBridge {
         };
         let start = Instant::now();
         let mut ran = 0;
+        self.main_cpu.store(cpus::current(), Ordering::Release);
         let _serving = Serving::start(&self.serving);
         loop {
             job();
@@ -313,23 +362,129 @@ impl MainThreadBridge {
         ran
     }
 
-    /// The next job: at once when one waits, else after polling up to [`IDLE_GAP`] (yielding
-    /// between polls), never past `left`. Never sleeps on the channel: a wake-up
-    /// costs more than the gap between a worker's calls (see the module's documentation).
+    /// The next job: at once when one waits, else after polling up to [`IDLE_GAP`] (up to
+    /// [`WAKE_GAP`] while a worker woken by a reply has not run yet), never past `left`. Never
+    /// sleeps on the channel: a wake-up costs more than the gap between a worker's calls (see
+    /// the module's documentation). Spins while the last polling worker is on another core,
+    /// yields while it shares this one.
     fn next_job(&self, left: Duration) -> Option<Job> {
         let start = Instant::now();
-        let gap = IDLE_GAP.min(left);
+        let here = cpus::current();
         loop {
             match self.rx.try_recv() {
                 Ok(job) => return Some(job),
                 Err(TryRecvError::Disconnected) => return None,
                 Err(TryRecvError::Empty) => {}
             }
-            let waited = start.elapsed();
-            if waited >= gap {
+            let gap = if self.sleepers.load(Ordering::Acquire) > 0 {
+                WAKE_GAP
+            } else {
+                IDLE_GAP
+            };
+            if start.elapsed() >= gap.min(left) {
                 return None;
             }
-            std::thread::yield_now();
+            pause(cpus::apart(here, self.worker_cpu.load(Ordering::Acquire)));
+        }
+    }
+}
+
+/// One poll's pause: a bare spin when the other side runs on another core (it answers within a
+/// cache-line transfer), else a yield so that the other side, sharing this core, can run.
+fn pause(spin: bool) {
+    if spin {
+        for _ in 0..16 {
+            std::hint::spin_loop();
+        }
+    } else {
+        std::thread::yield_now();
+    }
+}
+
+/// Which core a thread runs on, and moving a worker off the main thread's core.
+pub mod cpus {
+    /// The core the calling thread runs on now, `-1` where unknown.
+    pub fn current() -> i32 {
+        #[cfg(target_os = "linux")]
+        // SAFETY: `sched_getcpu` takes no arguments and only reads the calling thread's CPU.
+        unsafe {
+            libc::sched_getcpu()
+        }
+        #[cfg(not(target_os = "linux"))]
+        -1
+    }
+
+    /// Whether two known cores differ.
+    pub fn apart(a: i32, b: i32) -> bool {
+        a >= 0 && b >= 0 && a != b
+    }
+
+    #[cfg(target_os = "linux")]
+    thread_local! {
+        /// The cores the thread was allowed before its first move, and whether it is moved now.
+        static ALLOWED: std::cell::Cell<Option<(libc::cpu_set_t, bool)>> =
+            const { std::cell::Cell::new(None) };
+    }
+
+    /// Gives the calling thread back the cores it was allowed before [`move_off`] (nothing when
+    /// it was not moved).
+    pub fn restore() {
+        #[cfg(target_os = "linux")]
+        if let Some((set, true)) = ALLOWED.get() {
+            ALLOWED.set(Some((set, false)));
+            // SAFETY: `set` is a valid `cpu_set_t` read by `sched_getaffinity`; this changes only
+            // the calling thread's affinity.
+            unsafe {
+                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+            }
+        }
+    }
+
+    /// Restricts the calling thread to the cores it was first allowed minus `cpu` (Linux), when
+    /// that leaves at least one; true when it did. The first allowed set is remembered per
+    /// thread, so a later move (the main thread moved to another core) never narrows it further;
+    /// [`restore`] undoes it.
+    pub fn move_off(cpu: i32) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            let Ok(cpu) = usize::try_from(cpu) else {
+                return false;
+            };
+            let size = std::mem::size_of::<libc::cpu_set_t>();
+            if cpu >= size * 8 {
+                return false;
+            }
+            let allowed = match ALLOWED.get() {
+                Some((set, _)) => set,
+                None => {
+                    // SAFETY: `cpu_set_t` is plain bits, valid when zeroed; `sched_getaffinity(0,
+                    // ..)` writes at most `size` bytes into it, for the calling thread.
+                    let (set, rc) = unsafe {
+                        let mut set: libc::cpu_set_t = std::mem::zeroed();
+                        let rc = libc::sched_getaffinity(0, size, &mut set);
+                        (set, rc)
+                    };
+                    if rc != 0 {
+                        return false;
+                    }
+                    set
+                }
+            };
+            let mut set = allowed;
+            // SAFETY: `cpu` is below the set's capacity (checked above) and the CPU_* helpers
+            // only touch the set's bits; `set` is a valid `cpu_set_t` of `size` bytes, and
+            // `sched_setaffinity(0, ..)` changes only the calling thread's affinity.
+            let moved = unsafe {
+                libc::CPU_CLR(cpu, &mut set);
+                libc::CPU_COUNT(&set) > 0 && libc::sched_setaffinity(0, size, &set) == 0
+            };
+            ALLOWED.set(Some((allowed, moved)));
+            moved
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = cpu;
+            false
         }
     }
 }
@@ -562,6 +717,91 @@ mod tests {
     }
 
     #[test]
+    fn a_round_waits_longer_for_a_worker_woken_by_its_reply() {
+        let bridge = MainThreadBridge::new();
+        // A worker asleep on its reply channel (its reply just sent, say): the round gives it
+        // the wake-up gap, not the idle gap, before it ends.
+        bridge.sleepers.store(1, Ordering::Release);
+        let start = Instant::now();
+        assert!(bridge.next_job(Duration::from_millis(50)).is_none());
+        assert!(start.elapsed() >= WAKE_GAP, "waited {:?}", start.elapsed());
+        // Never past what is left of the budget.
+        let start = Instant::now();
+        assert!(bridge.next_job(Duration::from_micros(100)).is_none());
+        assert!(start.elapsed() < WAKE_GAP, "waited {:?}", start.elapsed());
+        bridge.sleepers.store(0, Ordering::Release);
+    }
+
+    #[test]
+    fn a_worker_asleep_is_counted_and_uncounted_when_its_reply_comes() {
+        let bridge = Arc::new(MainThreadBridge::new());
+        let kill = KillSwitch::new();
+        let worker = {
+            let (b, kill) = (bridge.clone(), kill.clone());
+            std::thread::spawn(move || b.run(&kill, || 7))
+        };
+        // Nobody serves: past its short poll the worker sleeps on the channel.
+        while bridge.sleepers.load(Ordering::Acquire) == 0 {
+            std::thread::yield_now();
+        }
+        assert_eq!(bridge.worker_cpu.load(Ordering::Acquire), -1);
+        assert_eq!(bridge.run_pending(Duration::from_millis(5)), 1);
+        assert_eq!(worker.join().unwrap(), Ok(7));
+        assert_eq!(bridge.sleepers.load(Ordering::Acquire), 0);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_thread_moved_off_a_core_runs_elsewhere_until_restored() {
+        fn allowed() -> Vec<usize> {
+            // SAFETY: a zeroed `cpu_set_t` is valid; `sched_getaffinity` fills it for this thread.
+            let set = unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                assert_eq!(
+                    libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set),
+                    0
+                );
+                set
+            };
+            // SAFETY: every index is below the set's capacity.
+            (0..libc::CPU_SETSIZE as usize)
+                .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+                .collect()
+        }
+        std::thread::spawn(|| {
+            let before = allowed();
+            let here = cpus::current();
+            assert!(before.contains(&(here as usize)));
+            let moved = cpus::move_off(here);
+            assert_eq!(moved, before.len() > 1, "moved off with {before:?} allowed");
+            if moved {
+                let after = allowed();
+                assert!(
+                    !after.contains(&(here as usize)),
+                    "{after:?} still has {here}"
+                );
+                assert_eq!(after.len(), before.len() - 1);
+                assert_ne!(cpus::current(), here);
+                // A second move never narrows the first allowed set further.
+                let now = cpus::current();
+                assert!(cpus::move_off(now));
+                assert_eq!(allowed().len(), before.len() - 1);
+            }
+            cpus::restore();
+            assert_eq!(allowed(), before);
+            // Nothing to restore a second time.
+            cpus::restore();
+            assert_eq!(allowed(), before);
+            // Out-of-range or unknown cores move nothing.
+            assert!(!cpus::move_off(-1));
+            assert!(!cpus::move_off(1 << 20));
+            assert_eq!(allowed(), before);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
     fn run_pending_returns_at_once_when_nothing_waits() {
         let bridge = MainThreadBridge::new();
         assert_eq!(bridge.run_pending(Duration::from_millis(5)), 0);
@@ -581,5 +821,6 @@ mod tests {
         // Godot suite's kill tests and the benchmark, not asserted here).
         kill.kill("test");
         assert_eq!(worker.join().unwrap(), Err(Interrupted));
+        assert_eq!(bridge.sleepers.load(Ordering::Acquire), 0);
     }
 }
