@@ -725,10 +725,9 @@ mod tests {
         let start = Instant::now();
         assert!(bridge.next_job(Duration::from_millis(50)).is_none());
         assert!(start.elapsed() >= WAKE_GAP, "waited {:?}", start.elapsed());
-        // Never past what is left of the budget.
-        let start = Instant::now();
-        assert!(bridge.next_job(Duration::from_micros(100)).is_none());
-        assert!(start.elapsed() < WAKE_GAP, "waited {:?}", start.elapsed());
+        // A job posted meanwhile is taken (how soon is timing, not asserted).
+        bridge.tx.send(Box::new(|| ())).unwrap();
+        assert!(bridge.next_job(Duration::from_millis(50)).is_some());
         bridge.sleepers.store(0, Ordering::Release);
     }
 
