@@ -11,13 +11,28 @@ use wasgo_catalog::export;
 use wasmtime::{Caller, Extern, Memory};
 
 /// The mod's exported `memory`, or a trap naming `function`.
+///
+/// Inlined: every host call that reads the mod's memory asks for it, and returned through the
+/// stack the `Memory` was read back across two stores, a store-forwarding stall measured at
+/// about 7 ns of a 63 ns `set_vec2` (BENCHMARKS.md, "Sixth pass").
+#[inline]
 pub(crate) fn memory(
     caller: &mut Caller<'_, InstanceState>,
     function: &str,
 ) -> wasmtime::Result<Memory> {
-    if let Some(memory) = caller.data().memory {
-        return Ok(memory);
+    match caller.data().memory {
+        Some(memory) => Ok(memory),
+        None => exported_memory(caller, function),
     }
+}
+
+/// [`memory`] before the instance has recorded its memory: the export by name.
+#[cold]
+#[inline(never)]
+fn exported_memory(
+    caller: &mut Caller<'_, InstanceState>,
+    function: &str,
+) -> wasmtime::Result<Memory> {
     match caller.get_export(export::MEMORY) {
         Some(Extern::Memory(memory)) => Ok(memory),
         _ => Err(HostTrap::new(
@@ -28,6 +43,8 @@ pub(crate) fn memory(
     }
 }
 
+#[cold]
+#[inline(never)]
 fn out_of_range(function: &str, ptr: i32, len: i32, size: usize) -> wasmtime::Error {
     HostTrap::new(
         TrapKind::HostCall,
@@ -42,6 +59,7 @@ fn out_of_range(function: &str, ptr: i32, len: i32, size: usize) -> wasmtime::Er
 }
 
 /// The checked byte range `ptr..ptr+len` (both read as unsigned 32-bit).
+#[inline]
 fn range(
     function: &str,
     ptr: i32,
@@ -70,6 +88,7 @@ pub(crate) fn read_bytes(
 }
 
 /// Borrows bytes at `ptr` in place (no copy), for calls that do not touch the store.
+#[inline]
 pub(crate) fn bytes_in<'a>(
     memory: &Memory,
     store: &'a impl wasmtime::AsContext<Data = InstanceState>,

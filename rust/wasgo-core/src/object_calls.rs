@@ -184,6 +184,7 @@ pub(crate) fn reply_value(
 /// Sets a property for the calling instance. On the main thread the name is read in place
 /// and the host is called directly (no allocation, no queue); from `main` it is queued
 /// ([`queue`]; `value_bytes` is the size of the encoded value, for the queue's bound).
+#[inline(always)]
 pub(crate) fn set_property(
     caller: &mut Caller<'_, InstanceState>,
     function: &str,
@@ -217,6 +218,7 @@ pub(crate) fn set_property(
 }
 
 /// Reads a property for the calling instance (see [`set_property`]).
+#[inline]
 pub(crate) fn get_property(
     caller: &mut Caller<'_, InstanceState>,
     function: &str,

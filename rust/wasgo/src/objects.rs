@@ -316,7 +316,11 @@ impl InstanceObjects {
             slot.props.clear();
             slot.props_generation = generation;
         }
-        let index = match slot.props.iter().position(|p| &*p.name == name) {
+        let index = match slot
+            .props
+            .iter()
+            .position(|p| wasgo_core::objects::same_name(&p.name, name))
+        {
             Some(i) => i,
             None => {
                 let name = wasgo_core::objects::utf8_name(name)?;

@@ -30,6 +30,7 @@ impl FastFunctions for Host {
         })
     }
 
+    #[inline]
     fn set_float(
         c: &mut Caller<'_>,
         handle: i32,
@@ -66,6 +67,7 @@ impl FastFunctions for Host {
         )
     }
 
+    #[inline]
     fn set_vec2(
         c: &mut Caller<'_>,
         handle: i32,
@@ -103,6 +105,7 @@ impl FastFunctions for Host {
         )
     }
 
+    #[inline]
     fn set_vec3(
         c: &mut Caller<'_>,
         handle: i32,

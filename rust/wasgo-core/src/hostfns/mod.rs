@@ -41,6 +41,7 @@ pub(crate) fn link(linker: &mut Linker<InstanceState>, level: SafetyLevel) -> wa
 
 /// Runs a host function body; a panic in it becomes a trap of the calling mod, never an unwind
 /// into wasm or Godot.
+#[inline(always)]
 pub(crate) fn guarded<R>(
     function: &str,
     body: impl FnOnce() -> wasmtime::Result<R>,
