@@ -489,10 +489,16 @@ impl ModInstance {
             Some(sig) if entry::numbers_match(&sig.params, args) => sig.results.len(),
             _ => entry::check_args(&shared.name, name, &export.func, &live.store, args)?,
         };
-        let mut results = [Val::I32(0); entry::MAX_INLINE_RESULTS];
+        // The inline buffer is filled only when there are results: building it costs a
+        // store-forwarding stall (the `Val` is written as a tag and a word, then copied as one
+        // 16-byte value), a measurable part of an empty entry (BENCHMARKS.md, "Sixth pass").
+        let mut inline;
         let mut spilled = Vec::new();
-        let results: &mut [Val] = if n_results <= entry::MAX_INLINE_RESULTS {
-            &mut results[..n_results]
+        let results: &mut [Val] = if n_results == 0 {
+            &mut []
+        } else if n_results <= entry::MAX_INLINE_RESULTS {
+            inline = [Val::I32(0); entry::MAX_INLINE_RESULTS];
+            &mut inline[..n_results]
         } else {
             spilled.resize(n_results, Val::I32(0));
             &mut spilled
