@@ -151,3 +151,30 @@ func test_a_node_the_game_killed_is_not_restarted_by_a_change_of_its_file() -> v
 	expect_eq(reloads, [], "`reloaded` of the node the game killed")
 	expect_eq(stopped.node.get_status(), WasmScript.STATUS_KILLED, "the killed node stays killed")
 	expect_eq(stopped.started, 1, "`started` emissions of the killed node")
+
+
+func test_nodes_of_one_file_started_in_one_frame_all_reload_and_a_freed_one_is_dropped() -> void:
+	set_setting(HOT_RELOAD, true)
+	var path := _write("wasgo_hot_many.wasm", FileAccess.get_file_as_bytes(V1))
+	var reloads := [[], [], [], []]
+	var probes: Array[ModProbe] = []
+	# All started in this one frame: they share one read of the file's stamp.
+	var frame := Engine.get_process_frames()
+	for i in 4:
+		var probe := new_mod("hot_many_%d" % i, {"wasm_file": path})
+		var mine: Array = reloads[i]
+		probe.node.reloaded.connect(func(carried: bool) -> void: mine.append(carried))
+		expect_eq(start(probe), OK, "start() of node %d" % i)
+		probes.append(probe)
+	expect_eq(Engine.get_process_frames(), frame, "the four starts ran in one frame")
+	# A node freed before the change is no longer watched (nothing reloads into it).
+	var gone: ModProbe = probes.pop_back()
+	gone.node.free()
+	_write("wasgo_hot_many.wasm", FileAccess.get_file_as_bytes(V2))
+	var all: bool = await wait_until(func() -> bool:
+		return reloads[0].size() > 0 and reloads[1].size() > 0 and reloads[2].size() > 0, RELOAD_WAIT_MS)
+	expect(all, "every live node of the file reloads: %s" % [reloads])
+	for i in probes.size():
+		expect_eq(reloads[i], [true], "`reloaded` of node %d" % i)
+		expect_eq(probes[i].node.call_export("version", []), 2, "version() of node %d after the reload" % i)
+	expect_eq(reloads[3], [], "the freed node's handler never ran")

@@ -11,6 +11,9 @@
 //! per distinct file (ten nodes running the same mod: one call), never an open or a read, and
 //! hands each stamp to the node's `wasgo_core::FileWatch`, which answers "reload" only once a
 //! changed file has held still for one check (a file still being written is never read).
+//! Starting a node costs one `stat` of its file, shared by the nodes of the same file started in
+//! the same frame (a level that starts a thousand nodes of one mod stats it once), and no scan
+//! of the other watched nodes (they are kept by node).
 //!
 //! # Reloading
 //!
@@ -42,6 +45,7 @@ use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
+use wasgo_core::fast_hash::FastMap;
 use wasgo_core::{FileStamp, FileWatch};
 
 /// How often watched files are checked: a reload comes one or two intervals after the last
@@ -60,10 +64,21 @@ struct Watched {
     reload: u64,
 }
 
+/// The file `watch` stamped last, and the process frame it did so in.
+struct Stamped {
+    frame: u64,
+    path: String,
+    file: PathBuf,
+    stamp: FileStamp,
+}
+
 /// The watched nodes (the `hot_reload` part of the main-thread state).
 #[derive(Default)]
 pub struct HotReload {
-    watched: RefCell<Vec<Watched>>,
+    /// By node: the address of its core (see [`key`]).
+    watched: RefCell<FastMap<usize, Watched>>,
+    /// What the last [`watch`] read of its file, reused by the next ones in the same frame.
+    stamped: RefCell<Option<Stamped>>,
     last_check: Cell<Option<Instant>>,
     /// The number of the last reload begun.
     reloads: Cell<u64>,
@@ -88,25 +103,54 @@ pub fn watch(core: &Rc<ScriptCore>, path: &str) {
     if !enabled() {
         return;
     }
-    let file = PathBuf::from(settings::globalize(path));
-    let Some(stamp) = FileStamp::of(&file) else {
+    let Some((file, stamp)) = with_hot(|h| stamp_now(h, path)).flatten() else {
         return;
     };
     with_hot(|h| {
-        h.watched.borrow_mut().push(Watched {
-            core: Rc::downgrade(core),
-            path: path.to_string(),
-            file,
-            watch: FileWatch::new(Some(stamp)),
-            reload: 0,
-        })
+        h.watched.borrow_mut().insert(
+            key(core),
+            Watched {
+                core: Rc::downgrade(core),
+                path: path.to_string(),
+                file,
+                watch: FileWatch::new(Some(stamp)),
+                reload: 0,
+            },
+        )
     });
+}
+
+/// The file `path` names on disk and its stamp now: read (one `globalize`, one `stat`) unless
+/// the last `watch` read the same path in this same process frame. `None` when it is not a
+/// file on disk.
+fn stamp_now(h: &HotReload, path: &str) -> Option<(PathBuf, FileStamp)> {
+    let frame = crate::live::process_frames();
+    if let Some(s) = h.stamped.borrow().as_ref() {
+        // Frame 0: the frame driver is not counting yet; nothing is reused then.
+        if frame != 0 && s.frame == frame && s.path == path {
+            return Some((s.file.clone(), s.stamp));
+        }
+    }
+    let file = PathBuf::from(settings::globalize(path));
+    let stamp = FileStamp::of(&file)?;
+    *h.stamped.borrow_mut() = Some(Stamped {
+        frame,
+        path: path.to_string(),
+        file: file.clone(),
+        stamp,
+    });
+    Some((file, stamp))
+}
+
+/// The key of `core`'s node among the watched: its core's address (one core per node for the
+/// node's life; a dead entry whose address is reused is replaced or removed like its node's).
+fn key(core: &Rc<ScriptCore>) -> usize {
+    Rc::as_ptr(core) as usize
 }
 
 /// Stops watching for `core`'s node (it now runs a module that did not come from a file).
 pub fn forget(core: &Rc<ScriptCore>) {
-    let target = Rc::downgrade(core);
-    with_hot(|h| h.watched.borrow_mut().retain(|w| !w.core.ptr_eq(&target)));
+    with_hot(|h| h.watched.borrow_mut().remove(&key(core)));
 }
 
 /// A reload that is due: the node's core, the file as the game names it, the reload's number.
@@ -154,10 +198,10 @@ pub fn poll() -> Vec<Due> {
 /// One check of every watched file (one `stat` per distinct file); the reloads due.
 fn check(h: &HotReload) -> Vec<(Weak<ScriptCore>, String, u64)> {
     let mut watched = h.watched.borrow_mut();
-    watched.retain(|w| w.core.strong_count() > 0);
+    watched.retain(|_, w| w.core.strong_count() > 0);
     let mut stamps: Vec<(PathBuf, Option<FileStamp>)> = Vec::new();
     let mut due = Vec::new();
-    for w in watched.iter_mut() {
+    for w in watched.values_mut() {
         let stamp = match stamps.iter().find(|(file, _)| *file == w.file) {
             Some((_, stamp)) => *stamp,
             None => {
@@ -179,12 +223,11 @@ fn check(h: &HotReload) -> Vec<(Weak<ScriptCore>, String, u64)> {
 /// Whether reload number `reload` is still the one wanted for `core`'s node (a newer change,
 /// or a start of the node's own, supersedes it).
 pub fn is_current(core: &Rc<ScriptCore>, reload: u64) -> bool {
-    let target = Rc::downgrade(core);
     with_hot(|h| {
         h.watched
             .borrow()
-            .iter()
-            .any(|w| w.core.ptr_eq(&target) && w.reload == reload)
+            .get(&key(core))
+            .is_some_and(|w| w.core.ptr_eq(&Rc::downgrade(core)) && w.reload == reload)
     })
     .unwrap_or(false)
 }
