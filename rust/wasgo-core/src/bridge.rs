@@ -229,6 +229,7 @@ impl MainThreadBridge {
             cpus::restore();
             self.worker_cpu.store(-1, Ordering::Release);
             self.sleepers.fetch_add(1, Ordering::AcqRel);
+            slot.asleep.store(true, Ordering::SeqCst);
             let reply = WAKE.with(|(_, wake)| loop {
                 if let Some(reply) = slot.take() {
                     break reply;
@@ -522,6 +523,9 @@ thread_local! {
 struct ReplySlot<R> {
     /// The reply is in (or the job was dropped without one).
     done: AtomicBool,
+    /// The worker sleeps on its wake-up channel (or is about to): the reply must signal it.
+    /// While it polls, no signal is sent (a send is a few atomic writes on a shared line).
+    asleep: AtomicBool,
     value: Mutex<Option<R>>,
 }
 
@@ -529,6 +533,7 @@ impl<R> Default for ReplySlot<R> {
     fn default() -> Self {
         ReplySlot {
             done: AtomicBool::new(false),
+            asleep: AtomicBool::new(false),
             value: Mutex::new(None),
         }
     }
@@ -538,7 +543,7 @@ impl<R> ReplySlot<R> {
     /// The reply once it is in: `Err(Interrupted)` when the job ended without one (it panicked,
     /// or the bridge was dropped with it unrun).
     fn take(&self) -> Option<Result<R, Interrupted>> {
-        if !self.done.load(Ordering::Acquire) {
+        if !self.done.load(Ordering::SeqCst) {
             return None;
         }
         Some(self.value.lock().take().ok_or(Interrupted))
@@ -561,9 +566,13 @@ impl<R> Reply<R> {
 
 impl<R> Drop for Reply<R> {
     fn drop(&mut self) {
-        self.slot.done.store(true, Ordering::Release);
-        // Full means a signal is already waiting: the worker looks at its slot either way.
-        let _ = self.wake.try_send(());
+        // SeqCst with the worker's `asleep` then `done` (see `MainThreadBridge::run`): either it
+        // sees `done` before it sleeps, or this sees `asleep` and signals.
+        self.slot.done.store(true, Ordering::SeqCst);
+        if self.slot.asleep.load(Ordering::SeqCst) {
+            // Full means a signal is already waiting: the worker looks at its slot either way.
+            let _ = self.wake.try_send(());
+        }
     }
 }
 
