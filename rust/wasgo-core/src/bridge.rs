@@ -49,7 +49,13 @@
 //! Measured (`bench_crossings.gd`, release, idle 2-core machine, 2026-12-01): 83,000–90,000
 //! round trips per second at 60 fps, against 34,000 with yielding only; a bare poll (one
 //! `spin_loop` hint between polls) 72,000–79,000, 48 hints 58,000–62,000, 16 (the choice) the
-//! figure above.
+//! figure above. An hour later the same machine gave 43,000–45,000 (BENCHMARKS.md, "Sixth
+//! pass").
+//!
+//! Two threads running at once also meet in the allocator: what one allocates and the other
+//! frees went through glibc's arena lock at every call, so a call allocates as little as it can
+//! (one `ReplySlot` and the job; the worker's wake-up channel is made once per thread) and the
+//! extension's allocator is mimalloc (`rust/wasgo/src/lib.rs`).
 //!
 //! # Queued calls
 //!
