@@ -75,22 +75,22 @@ pub(crate) fn arm(
         DeadlineKind::Callback => {
             let budget = state.limits.callback_budget;
             state.deadline = Some((now + budget, kind));
-            // The name's buffer is reused from entry to entry: no allocation per call.
-            let mut name = std::mem::take(&mut state.export_buf);
-            name.clear();
-            name.push_str(export);
-            state.clock = Some(EntryClock {
-                export: name,
-                start: now,
-                budget,
-                backstop: now + state.limits.callback_backstop(),
-                cpu_base: None,
-                overran: false,
-            });
+            // Set in place, the name's buffer reused from entry to entry: no allocation and no
+            // copy of the clock per call.
+            let backstop = now + state.limits.callback_backstop();
+            let clock = &mut state.clock;
+            clock.armed = true;
+            clock.export.clear();
+            clock.export.push_str(export);
+            clock.start = now;
+            clock.budget = budget;
+            clock.backstop = backstop;
+            clock.cpu_base = None;
+            clock.overran = false;
         }
         DeadlineKind::Main => {
             state.deadline = state.limits.main_timeout.map(|d| (now + d, kind));
-            state.clock = None;
+            state.clock.armed = false;
         }
     }
     store.set_epoch_deadline(1);
@@ -100,20 +100,21 @@ pub(crate) fn arm(
 pub(crate) fn disarm(store: &mut Store<InstanceState>, completed: bool) {
     let state = store.data_mut();
     state.deadline = None;
-    let Some(clock) = state.clock.take() else {
+    let clock = &mut state.clock;
+    if !std::mem::replace(&mut clock.armed, false) {
         return;
-    };
+    }
     if clock.overran && completed {
         let wall = clock.start.elapsed();
-        state.emit(ModEvent::BudgetWarning {
+        let warning = ModEvent::BudgetWarning {
             export: clock.export.clone(),
-            cpu_ms: cpu_used(&clock, Instant::now()).as_millis() as u64,
+            cpu_ms: cpu_used(clock, Instant::now()).as_millis() as u64,
             wall_ms: wall.as_millis() as u64,
             budget_ms: clock.budget.as_millis() as u64,
             strikes: state.strikes,
-        });
+        };
+        state.emit(warning);
     }
-    state.export_buf = clock.export;
 }
 
 /// The entry's CPU time so far; only called once `cpu_base` is set.
@@ -136,7 +137,8 @@ pub(crate) fn on_epoch(
         return Err(wasmtime::Error::new(KilledTrap));
     }
     let now = Instant::now();
-    if let Some(clock) = state.clock.as_mut() {
+    if state.clock.armed {
+        let clock = &mut state.clock;
         if clock.cpu_base.is_none() {
             clock.cpu_base = Some((thread_cpu_time(), now - clock.start));
         }
@@ -150,9 +152,7 @@ pub(crate) fn on_epoch(
                 if state.strikes >= state.limits.budget_strikes {
                     return Err(deadline_trap(state, DeadlineKind::Callback).into_error());
                 }
-                if let Some(clock) = state.clock.as_mut() {
-                    clock.overran = true;
-                }
+                state.clock.overran = true;
             }
         }
     } else if let Some((deadline, kind)) = state.deadline {
@@ -165,11 +165,12 @@ pub(crate) fn on_epoch(
 
 /// The trap of an entry that ran into the wall-clock backstop.
 fn backstop_trap(state: &InstanceState, now: Instant) -> HostTrap {
-    let (wall, cpu) = state
-        .clock
-        .as_ref()
-        .map(|c| (now - c.start, cpu_used(c, now)))
-        .unwrap_or_default();
+    let clock = &state.clock;
+    let (wall, cpu) = if clock.armed {
+        (now - clock.start, cpu_used(clock, now))
+    } else {
+        Default::default()
+    };
     HostTrap::new(
         TrapKind::CallbackBudget,
         format!(

@@ -201,7 +201,11 @@ pub(crate) fn set_property(
             let name = guest::bytes_in(&memory, &*caller, function, np, nl)?;
             host.set_property(state.key, state.level, handle, name, &value)
         };
-        return settle(caller, outcome.map(|()| ObjectReply::Int(0)));
+        drop_value(value);
+        return match outcome {
+            Ok(()) => Ok(0),
+            Err(err) => settle(caller, Err(*err)),
+        };
     }
     let name = guest::read_str(caller, function, np, nl)?;
     let cost = name.len() + value_bytes;
@@ -215,6 +219,28 @@ pub(crate) fn set_property(
         cost,
     )?;
     Ok(0)
+}
+
+/// Drops a value a setter was given, calling its drop glue only when it can hold memory: the
+/// typed fast paths pass numbers, and after inlining the check folds away, where the glue was an
+/// out-of-line call on every `set_vec2` (BENCHMARKS.md, "Seventh pass").
+#[inline(always)]
+fn drop_value(value: WireVariant) {
+    if matches!(
+        value,
+        WireVariant::Nil
+            | WireVariant::Bool(_)
+            | WireVariant::Int(_)
+            | WireVariant::Float(_)
+            | WireVariant::Vector2(_)
+            | WireVariant::Vector3(_)
+            | WireVariant::Color(_)
+            | WireVariant::Object(_)
+    ) {
+        std::mem::forget(value);
+    } else {
+        drop(value);
+    }
 }
 
 /// Reads a property for the calling instance (see [`set_property`]).

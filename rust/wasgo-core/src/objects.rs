@@ -137,6 +137,10 @@ pub trait ObjectHost: Send + Sync {
     /// `ObjectOp::Set` without owned arguments: the hot path of `set` and the typed fast paths,
     /// used when the mod calls from the main thread. `name` is the mod's bytes, not yet checked
     /// to be UTF-8 (a host that caches names compares bytes and checks only new ones).
+    ///
+    /// The error is boxed so that the result is one pointer, returned in a register: a 32-byte
+    /// `Result` went back through the stack, and reading its tag stalled the caller on every
+    /// call (BENCHMARKS.md, "Seventh pass"). Errors are the rare path.
     fn set_property(
         &self,
         key: InstanceKey,
@@ -144,7 +148,7 @@ pub trait ObjectHost: Send + Sync {
         handle: i32,
         name: &[u8],
         value: &WireVariant,
-    ) -> Result<(), ObjectError> {
+    ) -> Result<(), Box<ObjectError>> {
         let name = utf8_name(name)?;
         self.run(
             key,
@@ -156,6 +160,7 @@ pub trait ObjectHost: Send + Sync {
             },
         )
         .map(|_| ())
+        .map_err(Box::new)
     }
 
     /// `ObjectOp::Get` without owned arguments (see [`ObjectHost::set_property`]).

@@ -26,9 +26,12 @@ pub enum DeadlineKind {
 
 /// The clock of one main-thread entry: when it started, its budget and backstop, and the thread
 /// CPU time seen at its first epoch tick (read there, not at entry, so short entries never read
-/// the CPU clock).
+/// the CPU clock). One per store, armed and disarmed in place by every entry (`budget::arm`):
+/// nothing is moved in or out of it per call, and its name buffer is reused.
 #[derive(Debug, Clone)]
 pub(crate) struct EntryClock {
+    /// A main-thread entry is running under this clock.
+    pub(crate) armed: bool,
     /// The export (or `init`, `_initialize`, instantiation) running now, for the warning.
     pub(crate) export: String,
     pub(crate) start: Instant,
@@ -39,6 +42,22 @@ pub(crate) struct EntryClock {
     pub(crate) cpu_base: Option<(Duration, Duration)>,
     /// The entry has used more than its budget of CPU time (and was let run on).
     pub(crate) overran: bool,
+}
+
+impl EntryClock {
+    /// A clock no entry runs under.
+    pub(crate) fn idle() -> EntryClock {
+        let now = Instant::now();
+        EntryClock {
+            armed: false,
+            export: String::new(),
+            start: now,
+            budget: Duration::ZERO,
+            backstop: now,
+            cpu_base: None,
+            overran: false,
+        }
+    }
 }
 
 /// The data every store of a mod instance carries.
@@ -54,10 +73,8 @@ pub struct InstanceState {
     pub(crate) last_error: String,
     /// When the current entry must stop, and why (a sleep never passes it).
     pub(crate) deadline: Option<(Instant, DeadlineKind)>,
-    /// The budget clock of the main-thread entry running now.
-    pub(crate) clock: Option<EntryClock>,
-    /// The buffer of the last entry's export name, reused by the next (see `budget::arm`).
-    pub(crate) export_buf: String,
+    /// The budget clock of the main-thread entry running now (when `clock.armed`).
+    pub(crate) clock: EntryClock,
     /// Main-thread entries that overran their budget so far.
     pub(crate) strikes: u32,
     /// Current total of linear memory, for the limiter.

@@ -844,10 +844,11 @@ impl ObjectHost for GodotObjectHost {
         handle: i32,
         name: &[u8],
         value: &WireVariant,
-    ) -> Result<(), ObjectError> {
+    ) -> Result<(), Box<ObjectError>> {
         Self::with_table(key, level, |objects| {
             objects.set_property(level, handle, name, value)
         })
+        .map_err(Box::new)
     }
 
     fn get_property(

@@ -35,23 +35,38 @@
 //! declaration order): script state first, then the object tables and their connections, then
 //! HTTP, game functions, the loader, the UI marks, grants and the last error.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::{OnceCell, RefCell};
 
 /// A piece of the main-thread state owned by one module (its former globals).
 pub trait Part: Any + Default {}
 
-/// One field of [`MainThreadState`]: the part of one module, made on first use.
+/// One field of [`MainThreadState`]: the part of one module, made on first use, with the
+/// [`TypeId`] it was made as.
 #[derive(Default)]
-pub struct Slot(OnceCell<Box<dyn Any>>);
+pub struct Slot(OnceCell<(TypeId, Box<dyn Any>)>);
 
 impl Slot {
     /// The part in this slot, made with `Default` on first use; `None` if the slot holds
     /// another type (a slot given to two modules, a bug the module's accessors survive).
+    ///
+    /// The type check compares the `TypeId` recorded when the part was made with `T`'s (a
+    /// constant) instead of asking the `dyn Any` (`downcast_ref`): that is a virtual call
+    /// returning a 16-byte value through the stack, and every property set or get of a mod goes
+    /// through here (BENCHMARKS.md, "Seventh pass").
+    #[inline]
     pub fn get<T: Part>(&self) -> Option<&T> {
-        self.0
-            .get_or_init(|| Box::new(T::default()))
-            .downcast_ref::<T>()
+        let (made_as, part) = self
+            .0
+            .get_or_init(|| (TypeId::of::<T>(), Box::new(T::default())));
+        if *made_as != TypeId::of::<T>() {
+            return None;
+        }
+        let part: *const dyn Any = &**part;
+        // SAFETY: `made_as` is the `TypeId` of the value `part` was made from (both are set
+        // together, once, above), and it equals `T`'s, so the data pointer of the `dyn Any`
+        // points to a live `T` owned by this slot for as long as `&self` is borrowed.
+        Some(unsafe { &*part.cast::<T>() })
     }
 }
 
