@@ -393,6 +393,35 @@ mod budget {
     }
 
     #[test]
+    fn the_entry_after_an_overrun_starts_with_a_fresh_clock() {
+        // The budget clock is one per store, re-armed in place at every entry: what an overrun
+        // marked on it must not carry into the next entry.
+        let (_rt, mut inst) = burner(limits(10, 100, 3));
+        inst.call("work", &[Val::I32(30)])
+            .expect("the overrun is let finish");
+        let warnings = |inst: &mut ModInstance| {
+            inst.drain_events()
+                .into_iter()
+                .filter(|e| matches!(e, ModEvent::BudgetWarning { .. }))
+                .count()
+        };
+        assert_eq!(warnings(&mut inst), 1);
+        for _ in 0..3 {
+            inst.call("work", &[Val::I32(0)]).expect("a short entry");
+        }
+        assert_eq!(
+            warnings(&mut inst),
+            0,
+            "a short entry after an overrun warned"
+        );
+        // Two more overruns: the strikes were kept (the third traps), not the overrun mark.
+        inst.call("work", &[Val::I32(30)])
+            .expect("the second overrun is let finish");
+        assert_eq!(warnings(&mut inst), 1);
+        assert!(inst.call("work", &[Val::I32(30)]).is_err());
+    }
+
+    #[test]
     fn repeated_overruns_trap_at_the_budget() {
         let (_rt, mut inst) = burner(limits(10, 100, 3));
         for _ in 0..2 {

@@ -154,3 +154,33 @@ pub fn stop() -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Counter(std::cell::Cell<u32>);
+    impl Part for Counter {}
+
+    #[derive(Default)]
+    struct Other(#[allow(dead_code)] u64);
+    impl Part for Other {}
+
+    #[test]
+    fn a_part_is_made_once_and_found_again() {
+        let slot = Slot::default();
+        slot.get::<Counter>().unwrap().0.set(7);
+        let again = slot.get::<Counter>().unwrap();
+        assert_eq!(again.0.get(), 7);
+        assert!(std::ptr::eq(again, slot.get::<Counter>().unwrap()));
+    }
+
+    #[test]
+    fn a_slot_holding_another_part_answers_none() {
+        let slot = Slot::default();
+        slot.get::<Counter>().unwrap().0.set(1);
+        assert!(slot.get::<Other>().is_none());
+        assert_eq!(slot.get::<Counter>().unwrap().0.get(), 1);
+    }
+}
