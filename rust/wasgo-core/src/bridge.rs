@@ -639,6 +639,24 @@ mod tests {
         assert!(results.iter().all(|r| r.1 == main_id));
     }
 
+    /// A worker thread making one call that returns `value` through a new bridge, and the kill
+    /// switch it waits under.
+    fn one_call(
+        value: i32,
+    ) -> (
+        Arc<MainThreadBridge>,
+        Arc<KillSwitch>,
+        std::thread::JoinHandle<Result<i32, Interrupted>>,
+    ) {
+        let bridge = Arc::new(MainThreadBridge::new());
+        let kill = KillSwitch::new();
+        let worker = {
+            let (b, kill) = (bridge.clone(), kill.clone());
+            std::thread::spawn(move || b.run(&kill, move || value))
+        };
+        (bridge, kill, worker)
+    }
+
     /// Runs `worker` on a thread while the calling (main) thread serves the bridge until it ends.
     fn serve_until_done<R: Send + 'static>(
         bridge: &Arc<MainThreadBridge>,
@@ -826,12 +844,7 @@ mod tests {
 
     #[test]
     fn a_worker_asleep_is_counted_and_uncounted_when_its_reply_comes() {
-        let bridge = Arc::new(MainThreadBridge::new());
-        let kill = KillSwitch::new();
-        let worker = {
-            let (b, kill) = (bridge.clone(), kill.clone());
-            std::thread::spawn(move || b.run(&kill, || 7))
-        };
+        let (bridge, _kill, worker) = one_call(7);
         // Nobody serves: past its short poll the worker sleeps on the channel.
         while bridge.sleepers.load(Ordering::Acquire) == 0 {
             std::thread::yield_now();
@@ -938,12 +951,7 @@ mod tests {
 
     #[test]
     fn a_job_dropped_unrun_ends_the_wait_of_its_caller() {
-        let bridge = Arc::new(MainThreadBridge::new());
-        let kill = KillSwitch::new();
-        let worker = {
-            let (b, kill) = (bridge.clone(), kill.clone());
-            std::thread::spawn(move || b.run(&kill, || 3))
-        };
+        let (bridge, _kill, worker) = one_call(3);
         while bridge.rx.is_empty() {
             std::thread::yield_now();
         }
@@ -960,13 +968,7 @@ mod tests {
 
     #[test]
     fn kill_interrupts_a_wait_for_the_main_thread() {
-        let bridge = Arc::new(MainThreadBridge::new());
-        let kill = KillSwitch::new();
-        let worker = {
-            let bridge = bridge.clone();
-            let kill = kill.clone();
-            std::thread::spawn(move || bridge.run(&kill, || 1))
-        };
+        let (bridge, kill, worker) = one_call(1);
         std::thread::sleep(Duration::from_millis(20));
         // Nobody serves the bridge: only the kill can end the wait (how fast is measured by the
         // Godot suite's kill tests and the benchmark, not asserted here).

@@ -227,7 +227,7 @@ pub fn is_current(core: &Rc<ScriptCore>, reload: u64) -> bool {
         h.watched
             .borrow()
             .get(&key(core))
-            .is_some_and(|w| w.core.ptr_eq(&Rc::downgrade(core)) && w.reload == reload)
+            .is_some_and(|w| std::ptr::eq(w.core.as_ptr(), Rc::as_ptr(core)) && w.reload == reload)
     })
     .unwrap_or(false)
 }
