@@ -1,7 +1,9 @@
 //! What an instance costs without Godot (issue 14 item 5): instantiates N instances of a module
 //! (with its `_initialize`/`init`) through `ModInstance::new`, keeps them alive, and prints the
 //! time per 1000, the resident memory and kernel mappings each idle instance adds, then drops
-//! them; once per memory layout (see `wasgo_core::memory_layout`).
+//! them; twice per memory layout (see `wasgo_core::memory_layout`), with and without an
+//! instance pool (`wasgo_core::instance_pool`): the second round (`again`) takes what the
+//! first gave back, which is where a pool's slots are reused.
 //!
 //! ```text
 //! cargo run --release -p wasgo-core --example instance_study -- [N] [module.wasm]
@@ -14,9 +16,11 @@ use std::sync::Arc;
 use std::time::Instant;
 use wasgo_core::hosts::Hosts;
 use wasgo_core::instance::{InstanceConfig, ModInstance};
+use wasgo_core::instance_pool::InstancePool;
 use wasgo_core::level::SafetyLevel;
 use wasgo_core::memory_layout::MemoryLayout;
 use wasgo_core::mode::RuntimeMode;
+use wasgo_core::module::CompiledModule;
 use wasgo_core::runtime::{Runtime, RuntimeConfig};
 
 const TINY: &str = r#"(module
@@ -44,13 +48,21 @@ fn maps() -> usize {
         .unwrap_or(0)
 }
 
-fn study(label: &str, layout: MemoryLayout, mode: RuntimeMode, bytes: &[u8], n: usize) {
+fn study(label: &str, layout: MemoryLayout, pool: bool, mode: RuntimeMode, bytes: &[u8], n: usize) {
     let config = RuntimeConfig {
         memory_layout: layout,
         mode,
+        // Slots of 64 MiB (the default memory cap), one more than the instances.
+        instance_pool: pool
+            .then(|| InstancePool::from_setting(n as i64 + 1, 64).0)
+            .flatten(),
         ..RuntimeConfig::default()
     };
     let rt = Runtime::new(config, Hosts::detached()).expect("the engine starts");
+    if let Some(note) = rt.pool_note() {
+        println!("{label}: {note}");
+        return;
+    }
     let module = rt.compile(bytes, "study").expect("the module compiles");
     // One instance first: linking and the first allocations are not what is measured.
     let level = SafetyLevel::Wrapped;
@@ -59,13 +71,21 @@ fn study(label: &str, layout: MemoryLayout, mode: RuntimeMode, bytes: &[u8], n: 
         &module,
         InstanceConfig::new("study", level, rt.next_instance_key()),
     ));
+    for round in ["first", "again"] {
+        one_round(&format!("{label}, {round}"), &rt, &module, n);
+    }
+}
+
+/// Makes `n` instances of `module`, keeps them, prints what they cost and drops them.
+fn one_round(label: &str, rt: &Arc<Runtime>, module: &Arc<CompiledModule>, n: usize) {
+    let level = SafetyLevel::Wrapped;
     let (rss0, maps0) = (rss(), maps());
     let mut live = Vec::with_capacity(n);
     let t = Instant::now();
     let mut failed = None;
     for i in 0..n {
         let config = InstanceConfig::new("study", level, rt.next_instance_key());
-        match ModInstance::new(&rt, &module, config) {
+        match ModInstance::new(rt, module, config) {
             Ok(instance) => live.push(instance),
             Err(e) => {
                 failed = Some(format!("instance {i} failed: {e}"));
@@ -80,14 +100,13 @@ fn study(label: &str, layout: MemoryLayout, mode: RuntimeMode, bytes: &[u8], n: 
     drop(live);
     let drop_ms = t.elapsed().as_secs_f64() * 1e3;
     println!(
-        "{label:<38} {:>8.2} ms/1000  {:>7.1} KiB RSS/instance  {:>5.2} maps/instance  drop {:>7.1} ms{}",
+        "{label:<44} {:>8.2} ms/1000  {:>7.1} KiB RSS/instance  {:>5.2} maps/instance  drop {:>7.1} ms{}",
         ms / made * 1000.0,
         (rss1.saturating_sub(rss0)) as f64 / made / 1024.0,
         (maps1.saturating_sub(maps0)) as f64 / made,
         drop_ms,
         failed.map(|f| format!("  ({f})")).unwrap_or_default()
     );
-    let _ = Arc::strong_count(&rt);
 }
 
 fn main() {
@@ -98,17 +117,28 @@ fn main() {
         None => TINY.as_bytes().to_vec(),
     };
     println!("{n} live instances, level 2, best layout first to last:");
-    for (label, layout) in [
-        ("guard pages (4 GiB + guards)", MemoryLayout::GuardPages),
-        ("compact, 0 MiB growth", MemoryLayout::from_mb(0)),
-        ("compact, 1 MiB growth", MemoryLayout::from_mb(1)),
-        ("compact, 64 MiB growth", MemoryLayout::from_mb(64)),
+    for (label, layout, pool) in [
+        (
+            "guard pages (4 GiB + guards)",
+            MemoryLayout::GuardPages,
+            false,
+        ),
+        ("compact, 0 MiB growth", MemoryLayout::from_mb(0), false),
+        ("compact, 1 MiB growth", MemoryLayout::from_mb(1), false),
+        ("compact, 64 MiB growth", MemoryLayout::from_mb(64), false),
+        ("pool, guard pages", MemoryLayout::GuardPages, true),
+        (
+            "pool, compact (64 MiB slots)",
+            MemoryLayout::from_mb(0),
+            true,
+        ),
     ] {
-        study(label, layout, RuntimeMode::Auto, &bytes, n);
+        study(label, layout, pool, RuntimeMode::Auto, &bytes, n);
     }
     study(
         "interpreter, compact 0",
         MemoryLayout::from_mb(0),
+        false,
         RuntimeMode::Interpreter,
         &bytes,
         n,

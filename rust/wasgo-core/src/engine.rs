@@ -13,4 +13,6 @@ pub struct EngineContext {
     pub(crate) ticker: EpochTicker,
     pub(crate) stats: Stats,
     pub(crate) hosts: Arc<Hosts>,
+    /// The instance pool the engine runs with, if any (see [`crate::instance_pool`]).
+    pub(crate) pool: Option<crate::instance_pool::InstancePool>,
 }

@@ -220,6 +220,12 @@ impl ModInstance {
         module: &CompiledModule,
         config: InstanceConfig,
     ) -> Result<ModInstance, WasgoError> {
+        if let Some(reason) = ctx.pool.and_then(|p| p.refuses(config.limits.memory_bytes)) {
+            return Err(WasgoError::Instantiate {
+                name: config.name,
+                reason,
+            });
+        }
         let prelinked = module.prelinked(&ctx.engine, &ctx.hosts, config.level, &config.name)?;
         let (sink, queue) = event_channel();
         for w in prelinked.warnings.iter() {
@@ -311,9 +317,17 @@ impl ModInstance {
                     let mut none = None;
                     return Err(shared.fail(&mut none, err));
                 }
+                let pool = ctx.pool.map(|pool| {
+                    format!(
+                        " (the engine runs with an instance pool of {}, {} instances live: \
+                         raise `wasgo/runtime/instance_pool_size` if it is full)",
+                        pool.describe(),
+                        ctx.stats.instances.load(Ordering::Relaxed)
+                    )
+                });
                 return Err(WasgoError::Instantiate {
                     name: config.name,
-                    reason: format!("{err:#}"),
+                    reason: format!("{err:#}{}", pool.unwrap_or_default()),
                 });
             }
         };

@@ -12,8 +12,9 @@
 //! `crate::` reference and fails on a cycle, printing it). Bottom to top:
 //!
 //! 1. **Foundations**: [`error`] (`WasgoError`, `TrapKind`, `HostTrap`, `KilledTrap`), [`kill`]
-//!    (the kill switch), [`limits`], [`mode`] (compiled or interpreted), [`ids`] (`InstanceKey`), [`stats`], [`abi`] (ABI types,
-//!    `ImportKind`), [`variant`], [`permissions`] (`Permission`), [`manifest`] (a mod's
+//!    (the kill switch), [`limits`], [`mode`] (compiled or interpreted), [`memory_layout`] and
+//!    [`instance_pool`] (how instances' memories are reserved), [`ids`] (`InstanceKey`),
+//!    [`stats`], [`abi`] (ABI types, `ImportKind`), [`variant`], [`permissions`] (`Permission`), [`manifest`] (a mod's
 //!    `wasgo.manifest` section and the ABI rule), [`atomic_file`], [`artifact`] (the
 //!    authenticated frame of precompiled modules, HMAC-SHA256), [`reach`]
 //!    (which nodes a mod may hold handles to), and the catalog and levels from `wasgo-catalog`.
@@ -88,6 +89,7 @@ pub mod http;
 mod http_calls;
 pub mod ids;
 pub mod instance;
+pub mod instance_pool;
 pub mod kill;
 pub use wasgo_catalog::level;
 pub mod limits;
@@ -132,6 +134,7 @@ pub use hosts::Hosts;
 pub use http::{HttpCall, HttpHost, HttpMethod, HttpOutcome, NetworkConfig};
 pub use ids::InstanceKey;
 pub use instance::{InstanceConfig, MainKind, ModInstance, ModStatus};
+pub use instance_pool::InstancePool;
 pub use level::SafetyLevel;
 pub use limits::Limits;
 pub use linking::LinkWarning;

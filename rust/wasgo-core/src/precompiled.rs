@@ -40,6 +40,10 @@ pub struct EngineFacts {
     /// `wasgo/runtime/memory_reservation_mb`: compiled code checks bounds or relies on guard
     /// pages accordingly, and wasmtime refuses code made for another layout.
     pub memory_layout: crate::memory_layout::MemoryLayout,
+    /// What each memory reserves when an instance pool changes it (the compact layout under
+    /// `wasgo/runtime/instance_pool_size`; see
+    /// [`InstancePool::compact_slot_bytes`](crate::instance_pool::InstancePool::compact_slot_bytes)).
+    pub compact_slot_bytes: Option<usize>,
 }
 
 impl EngineFacts {
@@ -73,6 +77,10 @@ impl EngineFacts {
             let layout = self.memory_layout.describe();
             h.update((layout.len() as u32).to_le_bytes());
             h.update(layout.as_bytes());
+        }
+        if let Some(bytes) = self.compact_slot_bytes {
+            h.update(b"pool-slot\0");
+            h.update((bytes as u64).to_le_bytes());
         }
         h.finalize().into()
     }
@@ -200,6 +208,11 @@ mod tests {
             pulley: false,
             debug_info: false,
             memory_layout: crate::memory_layout::MemoryLayout::GuardPages,
+            compact_slot_bytes: None,
+        };
+        let compact = EngineFacts {
+            memory_layout: crate::memory_layout::MemoryLayout::from_mb(0),
+            ..base
         };
         let hashes = [
             base,
@@ -211,9 +224,14 @@ mod tests {
                 debug_info: true,
                 ..base
             },
+            compact,
             EngineFacts {
-                memory_layout: crate::memory_layout::MemoryLayout::from_mb(0),
-                ..base
+                compact_slot_bytes: Some(64 << 20),
+                ..compact
+            },
+            EngineFacts {
+                compact_slot_bytes: Some(128 << 20),
+                ..compact
             },
         ]
         .map(|f| f.compatibility_hash());

@@ -10,6 +10,7 @@ use crate::game::GameFunctions;
 use crate::hosts::Hosts;
 use crate::ids::InstanceKey;
 use crate::instance::{InstanceConfig, ModInstance};
+use crate::instance_pool::InstancePool;
 use crate::memory_layout::MemoryLayout;
 use crate::mod_config::{ConfigError, ConfigValue};
 use crate::mode::{ExecutionMode, RuntimeMode};
@@ -51,6 +52,9 @@ pub struct RuntimeConfig {
     /// (`wasgo/runtime/memory_reservation_mb`; default [`MemoryLayout::default`]; see
     /// [`memory_layout`](crate::memory_layout) for the trade-off).
     pub memory_layout: MemoryLayout,
+    /// A pool of instance slots reserved at start (`wasgo/runtime/instance_pool_size`; default
+    /// `None`, each instance maps its own memory; see [`instance_pool`](crate::instance_pool)).
+    pub instance_pool: Option<InstancePool>,
 }
 
 impl RuntimeConfig {
@@ -71,6 +75,7 @@ impl Default for RuntimeConfig {
             max_unused_modules: ModuleCache::DEFAULT_MAX_UNUSED,
             mode: RuntimeMode::Auto,
             memory_layout: MemoryLayout::default(),
+            instance_pool: None,
         }
     }
 }
@@ -112,6 +117,8 @@ pub struct Runtime {
     next_key: AtomicU64,
     /// How this engine runs mods, resolved from `RuntimeConfig::mode` at start.
     mode: ExecutionMode,
+    /// Why the configured instance pool is not in use (see [`Runtime::pool_note`]).
+    pool_note: Option<String>,
 }
 
 impl Runtime {
@@ -123,36 +130,30 @@ impl Runtime {
     /// on a build without a native backend) or the ticker thread cannot start.
     pub fn new(config: RuntimeConfig, hosts: Hosts) -> Result<Arc<Runtime>, WasgoError> {
         let mode = config.mode.resolve();
-        let mut c = wasmtime::Config::new();
-        if let Some(target) = mode.target() {
-            c.target(target).map_err(|e| {
-                WasgoError::Host(format!(
-                    "cannot select the interpreter target `{target}`: {e:#}"
-                ))
-            })?;
-        }
-        c.epoch_interruption(true);
-        config.memory_layout.apply(&mut c);
-        c.debug_info(config.debug_info);
-        c.wasm_backtrace_details(if config.debug_info {
-            wasmtime::WasmBacktraceDetails::Enable
-        } else {
-            wasmtime::WasmBacktraceDetails::Disable
-        });
-        #[cfg(feature = "compiler")]
-        c.cranelift_opt_level(wasmtime::OptLevel::Speed);
-        let engine = wasmtime::Engine::new(&c).map_err(|e| {
-            WasgoError::Host(format!(
-                "cannot start the wasm engine in {mode} mode: {e:#} (set `wasgo/runtime/mode` to \
-                 `auto` to use the interpreter where native code cannot run)"
-            ))
-        })?;
+        let mut pool = config.instance_pool;
+        let mut pool_note = None;
+        let engine = match Runtime::engine_for(&config, mode, pool) {
+            Ok(engine) => engine,
+            // The pool's reservation did not fit (address space, kernel limits): run without
+            // it rather than without mods, and say so.
+            Err(err) if pool.is_some() => {
+                let shape = pool.take().map(|p| p.describe()).unwrap_or_default();
+                pool_note = Some(format!(
+                    "the instance pool ({shape}) could not be reserved, so instances map their \
+                     own memory: {err} (lower `wasgo/runtime/instance_pool_size`, or \
+                     `wasgo/runtime/memory_reservation_mb` below 4096 for smaller slots)"
+                ));
+                Runtime::engine_for(&config, mode, None)?
+            }
+            Err(err) => return Err(err),
+        };
         let ticker = EpochTicker::start(engine.clone())
             .map_err(|e| WasgoError::Host(format!("cannot start the epoch ticker thread: {e}")))?;
         let facts = crate::precompiled::EngineFacts {
             pulley: engine.is_pulley(),
             debug_info: config.debug_info,
             memory_layout: config.memory_layout,
+            compact_slot_bytes: pool.and_then(|p| p.compact_slot_bytes(config.memory_layout)),
         };
         // Without a key the disk cache is off: an unauthenticated cache file is never loaded.
         let disk = config.cache_dir.and_then(|dir| {
@@ -170,13 +171,61 @@ impl Runtime {
                 ticker,
                 stats: Stats::default(),
                 hosts: Arc::new(hosts),
+                pool,
             }),
             cache: Arc::new(cache),
             max_module_bytes: AtomicUsize::new(config.max_module_bytes),
             compile_timeout_ms: AtomicU64::new(config.compile_timeout.as_millis() as u64),
             next_key: AtomicU64::new(1),
             mode,
+            pool_note,
         }))
+    }
+
+    /// The wasmtime engine for `config` in `mode`, with `pool` as its allocation strategy.
+    fn engine_for(
+        config: &RuntimeConfig,
+        mode: ExecutionMode,
+        pool: Option<InstancePool>,
+    ) -> Result<wasmtime::Engine, WasgoError> {
+        let mut c = wasmtime::Config::new();
+        if let Some(target) = mode.target() {
+            c.target(target).map_err(|e| {
+                WasgoError::Host(format!(
+                    "cannot select the interpreter target `{target}`: {e:#}"
+                ))
+            })?;
+        }
+        c.epoch_interruption(true);
+        config.memory_layout.apply(&mut c);
+        if let Some(pool) = pool {
+            pool.apply(&mut c, config.memory_layout);
+        }
+        c.debug_info(config.debug_info);
+        c.wasm_backtrace_details(if config.debug_info {
+            wasmtime::WasmBacktraceDetails::Enable
+        } else {
+            wasmtime::WasmBacktraceDetails::Disable
+        });
+        #[cfg(feature = "compiler")]
+        c.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        wasmtime::Engine::new(&c).map_err(|e| {
+            WasgoError::Host(format!(
+                "cannot start the wasm engine in {mode} mode: {e:#} (set `wasgo/runtime/mode` to \
+                 `auto` to use the interpreter where native code cannot run)"
+            ))
+        })
+    }
+
+    /// The instance pool this engine runs with (`None`: no pool, or it could not be reserved;
+    /// see [`Runtime::pool_note`]).
+    pub fn instance_pool(&self) -> Option<InstancePool> {
+        self.ctx.pool
+    }
+
+    /// Why the engine runs without the pool the configuration asked for, if it does.
+    pub fn pool_note(&self) -> Option<&str> {
+        self.pool_note.as_deref()
     }
 
     /// How this engine runs mods: compiled to native code or interpreted (fixed at start).

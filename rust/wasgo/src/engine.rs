@@ -303,9 +303,10 @@ impl WasmEngine {
     /// `cache_rejects` (disk cache files that failed authentication and were deleted and
     /// recompiled), `compiler` (whether this build can compile: false in a library built without
     /// the `compiler` feature), `live_scripts` (the `WasmScript` nodes the frame driver visits
-    /// each frame: those with a live instance; a freed node or an ended mod leaves at once), and `mode`
+    /// each frame: those with a live instance; a freed node or an ended mod leaves at once), `mode`
     /// (`"compiled"` or `"interpreter"`: how mods' code runs, chosen by `wasgo/runtime/mode` when
-    /// the extension started).
+    /// the extension started), and `instance_pool_slots` (the slots of the instance pool,
+    /// `wasgo/runtime/instance_pool_size`; 0 without one).
     #[func]
     fn get_stats(&self) -> VarDictionary {
         let Some(runtime) = runtime() else {
@@ -326,6 +327,7 @@ impl WasmEngine {
             "compiler" => cfg!(feature = "compiler"),
             "live_scripts" => live::count() as i64,
             "mode" => runtime.execution_mode().name(),
+            "instance_pool_slots" => runtime.instance_pool().map_or(0, |p| p.slots as i64),
         }
     }
 

@@ -50,6 +50,7 @@ pub fn start_runtime() -> Result<(), WasgoError> {
             )
             .max(0) as u64,
         ),
+        instance_pool: settings::instance_pool(),
         ..RuntimeConfig::default()
     };
     let hosts = Hosts::new(
@@ -58,6 +59,9 @@ pub fn start_runtime() -> Result<(), WasgoError> {
         Arc::new(game_calls::GodotGameCalls),
     );
     let runtime = Runtime::new(config, hosts)?;
+    if let Some(note) = runtime.pool_note() {
+        godot_warn!("WasGo: {note}");
+    }
     *RUNTIME.write() = Some(runtime);
     Ok(())
 }

@@ -63,6 +63,12 @@ pub const MODE: &str = "wasgo/runtime/mode";
 /// much, with explicit bounds checks (see `wasgo_core::memory_layout`). Read when the extension
 /// starts.
 pub const MEMORY_RESERVATION_MB: &str = "wasgo/runtime/memory_reservation_mb";
+/// Instance slots reserved when the extension starts (default 0: no pool, every instance maps
+/// its own memory). With N, at most N instances live at once, every slot's memory is
+/// [`MEMORY_MB`] large, and an instance of a module that used the slot before starts without
+/// any kernel mapping (see `wasgo_core::instance_pool`). The command-line user argument
+/// `--wasgo-instance-pool=N` (after `--`) overrides it for one run.
+pub const INSTANCE_POOL_SIZE: &str = "wasgo/runtime/instance_pool_size";
 /// Objects (nodes and resources) one instance may own at once through `wasgo.new` and the
 /// `*_from_bytes` functions (default [`Limits::DEFAULT_MAX_OBJECTS_PER_MOD`]). Read at each
 /// creation.
@@ -327,6 +333,14 @@ pub fn register() {
         true,
     );
     add(
+        INSTANCE_POOL_SIZE,
+        0i64.to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        &format!("0,{},1,or_greater", wasgo_core::InstancePool::MAX_SLOTS),
+        true,
+    );
+    add(
         DEBUG_INFO,
         false.to_variant(),
         VariantType::BOOL,
@@ -455,6 +469,25 @@ pub fn runtime_mode() -> RuntimeMode {
         godot_warn!("WasGo: {warning}");
     }
     mode
+}
+
+/// The instance pool the game asks for: `--wasgo-instance-pool=N` among the command line's
+/// user arguments, else `wasgo/runtime/instance_pool_size`; every slot as large as
+/// `wasgo/limits/memory_mb`. Values that were skipped or changed are warned about.
+pub fn instance_pool() -> Option<wasgo_core::InstancePool> {
+    let args: Vec<String> = godot::classes::Os::singleton()
+        .get_cmdline_user_args()
+        .as_slice()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    let memory_mb = positive(MEMORY_MB, Limits::DEFAULT_MEMORY_MB as i64) as u64;
+    let (pool, warnings) =
+        wasgo_core::InstancePool::choose(&args, int(INSTANCE_POOL_SIZE, 0), memory_mb);
+    for warning in warnings {
+        godot_warn!("WasGo: {warning}");
+    }
+    pool
 }
 
 /// Turns `res://` or `user://` paths into real file-system paths. The two roots are asked of

@@ -113,6 +113,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "How much address space each mod instance's memory reserves to grow into, in MiB. 4096 (the maximum) is wasmtime's guard-page layout: no bounds checks in compiled code, but 4 GiB of address space per instance, so about 30,000 instances at most. Less reserves only the memory's size plus this much and checks every access (see BENCHMARKS.md for the cost); a memory growing past it is moved. Read when the extension starts.",
     ),
     (
+        INSTANCE_POOL_SIZE,
+        "Instance slots WasGo reserves when the extension starts, so that starting a mod maps no memory: 0 (the default) has no pool. With N, at most N mod instances live at once (a start() past it fails with an error naming this setting), every slot's memory is as large as wasgo/limits/memory_mb (a node whose memory_limit_mb is larger is refused), and a new instance of a module that used a slot before reuses its mapped data: for games that spawn and free many instances of the same mods. The address space of all slots is reserved up front (4 GiB each under the default memory_reservation_mb; the memory cap each below 4096); if it cannot be, WasGo warns and runs without the pool. Read when the extension starts; the user argument --wasgo-instance-pool=N after -- overrides it for one run.",
+    ),
+    (
         DEBUG_INFO,
         "Compile mods with DWARF debug info: trap backtraces show source file:line for mods built with debug info, and gdb or lldb can step through mod code. Read when the extension starts; slower compiles.",
     ),

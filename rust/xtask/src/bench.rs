@@ -3,7 +3,9 @@
 //! The runtime mode is fixed when the engine starts, so the compiled/interpreter comparison
 //! plays `bench/bench_modes.gd` twice in the same run, once per mode (the interpreter one with
 //! `--wasgo-mode=interpreter`), and prints both modes' figures with their ratio; the disk-cache
-//! figure needs two processes as well (`bench/bench_lifecycle.gd`, a cold phase and a warm one).
+//! figure needs two processes as well (`bench/bench_lifecycle.gd`, a cold phase and a warm one),
+//! and 1000 instances are measured without and with an instance pool (`bench_instances.gd`
+//! twice).
 
 use crate::cargo_steps::{self, Profile};
 use crate::godot_run::{run_godot, GodotRun, FATAL_PATTERNS, INTERPRETER_ARG};
@@ -16,8 +18,15 @@ const BENCHES: &[&str] = &[
     "res://bench/bench_guests.gd",
     "res://bench/bench_crossings.gd",
     "res://bench/bench_frame.gd",
-    "res://bench/bench_instances.gd",
+    INSTANCES_BENCH,
 ];
+
+/// 1000 instances of one module, played a second time with an instance pool
+/// (`wasgo/runtime/instance_pool_size`, fixed when the engine starts).
+const INSTANCES_BENCH: &str = "res://bench/bench_instances.gd";
+
+/// The pool [`INSTANCES_BENCH`]'s second play runs with: room for its 1000 instances.
+const POOL_ARG: &str = "--wasgo-instance-pool=2000";
 
 /// The disk cache against a cold compile, and kill latency: played twice, as a game is started
 /// twice (the first play empties the cache and compiles, the second loads from the disk).
@@ -40,6 +49,7 @@ pub fn run(repo: &Repo) -> Result<()> {
     for script in BENCHES {
         play(&godot, &project, script, &[])?;
     }
+    play(&godot, &project, INSTANCES_BENCH, &["--", POOL_ARG])?;
     for phase in ["--phase=cold", "--phase=warm"] {
         play(&godot, &project, LIFECYCLE_BENCH, &["--", phase])?;
     }

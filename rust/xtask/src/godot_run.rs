@@ -245,6 +245,19 @@ pub fn run_suite_in(
 /// (`wasgo/runtime/mode` = `interpreter` for that run only).
 pub const INTERPRETER_ARG: &str = "--wasgo-mode=interpreter";
 
+/// The instance-pool tests (`wasgo/runtime/instance_pool_size`), run in their own Godot
+/// process with [`POOL_ARG`]: the pool is fixed when the extension starts.
+pub const POOL_DIR: &str = "res://tests/pool/";
+
+/// The command-line user argument that gives the pool run its pool (the slot count
+/// `tests/pool/test_instance_pool.gd` expects).
+pub const POOL_ARG: &str = "--wasgo-instance-pool=8";
+
+/// The tests of [`POOL_DIR`], with the engine's instance pool on ([`POOL_ARG`]).
+pub fn run_pool_suite(godot: &Path, repo: &Repo, filter: Option<&str>) -> Result<SuiteReport> {
+    run_suite_with(godot, repo, Some(POOL_DIR), filter, &[POOL_ARG])
+}
+
 /// The main suite's files the interpreter pass leaves out. `test_soak` starts and kills
 /// hundreds of instances to find leaks at scale: the same start, trap and kill paths every
 /// other file takes once, and minutes of interpreted work. Everything else runs in both modes,

@@ -366,6 +366,13 @@ fn test_steps(
         })?;
         suite.absorb(second, "after restart");
     }
+    // The instance pool is chosen when the extension starts: its tests get their own process.
+    if filter.is_none_or(|f| f.contains("pool")) {
+        let pooled = times.time("godot suite with an instance pool", || {
+            godot_run::run_pool_suite(&godot, repo, filter)
+        })?;
+        suite.absorb(pooled, "with an instance pool");
+    }
     // The editor plugin's data logic, headless (`tests/editor/`).
     if filter.is_none_or(|f| f.contains("editor")) {
         let editor = times.time("editor tests", || {
