@@ -26,6 +26,10 @@ fn fake_host() -> Arc<RecordingHost> {
 }
 
 fn runtime(host: Arc<RecordingHost>) -> Arc<Runtime> {
+    runtime_with(host, None)
+}
+
+fn runtime_with(host: Arc<RecordingHost>, instance_pool: Option<InstancePool>) -> Arc<Runtime> {
     let hosts = Hosts {
         objects: host,
         ..Hosts::detached()
@@ -35,6 +39,7 @@ fn runtime(host: Arc<RecordingHost>) -> Arc<Runtime> {
     let config = RuntimeConfig {
         cache_dir: Some(guest_mods::repo_root().join("target/test-mods/cache")),
         compile_timeout: Duration::from_secs(600),
+        instance_pool,
         ..RuntimeConfig::default()
     };
     Runtime::new(config, hosts).unwrap()
@@ -133,6 +138,24 @@ fn a_stock_go_program_prints_sleeps_uses_goroutines_and_exits_with_its_code() {
     }));
     assert!(events.contains(&ModEvent::Finished { exit_code: 3 }));
     assert_eq!(inst.status(), ModStatus::Exited);
+}
+
+#[test]
+fn a_go_program_runs_in_an_instance_pool_slot_and_again_in_the_slot_it_gave_back() {
+    // Slots as large as the 256 MiB cap `start` gives Go programs; two, one used at a time.
+    let (pool, _) = InstancePool::from_setting(2, 256);
+    let rt = runtime_with(fake_host(), pool);
+    assert_eq!(rt.instance_pool(), pool, "{:?}", rt.pool_note());
+    for round in 0..2 {
+        let Some(inst) = start(&rt, "gojs_basic", &[]) else {
+            return;
+        };
+        let events = events_until(&rt, &inst, |e| {
+            e.iter().any(|e| matches!(e, ModEvent::Finished { .. }))
+        });
+        assert!(has_line(&events, "sum: 14"), "round {round}: {events:#?}");
+        assert!(events.contains(&ModEvent::Finished { exit_code: 3 }));
+    }
 }
 
 #[test]
