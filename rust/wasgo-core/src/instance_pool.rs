@@ -139,9 +139,10 @@ impl InstancePool {
     pub fn refuses(&self, memory_bytes: usize) -> Option<String> {
         (memory_bytes > self.memory_bytes).then(|| {
             format!(
-                "its memory limit of {} MiB is larger than the instance pool's slots ({} MiB, \
-                 `wasgo/limits/memory_mb`): lower the node's `memory_limit_mb` or raise \
-                 `wasgo/limits/memory_mb`, or turn the pool off (`wasgo/runtime/instance_pool_size` 0)",
+                "its memory limit of {} MiB is larger than the instance pool's slots ({} MiB, the \
+                 `wasgo/limits/memory_mb` the game started with): lower the node's \
+                 `memory_limit_mb`, start the game with a larger `wasgo/limits/memory_mb`, or \
+                 turn the pool off (`wasgo/runtime/instance_pool_size` 0)",
                 memory_bytes >> 20,
                 self.memory_bytes >> 20
             )

@@ -454,17 +454,22 @@ pub fn network() -> wasgo_core::NetworkConfig {
     }
 }
 
-/// The runtime mode the game asks for: `--wasgo-mode=NAME` among the command line's user
-/// arguments (`godot --path game -- --wasgo-mode=interpreter`), else `wasgo/runtime/mode`; a
-/// value naming no mode is skipped with a warning.
-pub fn runtime_mode() -> RuntimeMode {
-    let args: Vec<String> = godot::classes::Os::singleton()
+/// The command line's user arguments (those after `--`).
+fn user_args() -> Vec<String> {
+    godot::classes::Os::singleton()
         .get_cmdline_user_args()
         .as_slice()
         .iter()
         .map(|a| a.to_string())
-        .collect();
-    let (mode, warnings) = RuntimeMode::choose(&args, &string(MODE, RuntimeMode::Auto.name()));
+        .collect()
+}
+
+/// The runtime mode the game asks for: `--wasgo-mode=NAME` among the command line's user
+/// arguments (`godot --path game -- --wasgo-mode=interpreter`), else `wasgo/runtime/mode`; a
+/// value naming no mode is skipped with a warning.
+pub fn runtime_mode() -> RuntimeMode {
+    let (mode, warnings) =
+        RuntimeMode::choose(&user_args(), &string(MODE, RuntimeMode::Auto.name()));
     for warning in warnings {
         godot_warn!("WasGo: {warning}");
     }
@@ -475,15 +480,9 @@ pub fn runtime_mode() -> RuntimeMode {
 /// user arguments, else `wasgo/runtime/instance_pool_size`; every slot as large as
 /// `wasgo/limits/memory_mb`. Values that were skipped or changed are warned about.
 pub fn instance_pool() -> Option<wasgo_core::InstancePool> {
-    let args: Vec<String> = godot::classes::Os::singleton()
-        .get_cmdline_user_args()
-        .as_slice()
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
     let memory_mb = positive(MEMORY_MB, Limits::DEFAULT_MEMORY_MB as i64) as u64;
     let (pool, warnings) =
-        wasgo_core::InstancePool::choose(&args, int(INSTANCE_POOL_SIZE, 0), memory_mb);
+        wasgo_core::InstancePool::choose(&user_args(), int(INSTANCE_POOL_SIZE, 0), memory_mb);
     for warning in warnings {
         godot_warn!("WasGo: {warning}");
     }
