@@ -3,7 +3,7 @@
 ## eight mods live at once, the ninth start() fails with an error that names the setting and
 ## the game goes on, a freed node's slot is taken again, a node asking for more memory than a
 ## slot holds is refused, and a slot reused by the same module starts from the module's data,
-## not from what the last instance wrote.
+## not from what the last instance wrote; a `kill()` of a spinning `main` gives its slot back.
 extends "res://tests/lib/wasgo_test.gd"
 
 const SLOTS := 8
@@ -77,3 +77,22 @@ func test_a_node_asking_for_more_memory_than_a_slot_holds_is_refused() -> void:
 	expect_contains(greedy.node.get_last_error(), "memory_limit_mb", "the refusal")
 	var modest := new_mod("modest", {"module": module, "memory_limit_mb": slot_mb})
 	expect_eq(start(modest), OK, "start() with memory_limit_mb equal to the slot: %s" % modest.node.get_last_error())
+
+
+func test_kill_of_a_spinning_main_gives_its_slot_back() -> void:
+	var module := _module()
+	if module == null:
+		return
+	# A hostile mod holds a slot with a `main` that never returns; the rest of the pool is full.
+	var spinner := new_mod("spinner", {"wasm_file": MODS + "spin.wasm"})
+	if not expect_eq(start(spinner), OK, "start() of the spinning mod: %s" % spinner.node.get_last_error()):
+		return
+	for i in SLOTS - 1:
+		expect_eq(start(new_mod("filler_%d" % i, {"module": module})), OK, "start() of filler %d" % i)
+	var waiting := new_mod("waiting", {"module": module})
+	expect_eq(start(waiting), ERR_CANT_CREATE, "start() while the spinning mod holds the last slot")
+	spinner.node.kill()
+	expect(await wait_for_end(spinner), "the spinning mod ended after kill(): %s" % spinner.describe())
+	expect(await wait_for_no_workers(), "the killed mod's worker thread ended")
+	expect_eq(start(waiting), OK, "start() after the kill: %s" % waiting.node.get_last_error())
+	expect_eq(waiting.node.call_export("peek", [16]), "pool".to_utf8_buffer().decode_s32(0), "the mod in the killed mod's slot")
