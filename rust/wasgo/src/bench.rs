@@ -24,4 +24,12 @@ impl WasgoBench {
         }
         0
     }
+
+    /// A Callable of an empty Rust closure, made the way an export's Callable is
+    /// (`Callable::from_fn`): calling it costs Godot's and gdext's custom-Callable dispatch and
+    /// nothing of WasGo's, the floor under `WasmScript.get_export_callable(name).call()`.
+    #[func]
+    fn empty_callable() -> Callable {
+        Callable::from_fn("wasgo_bench_empty", |_args: &[&Variant]| Variant::nil())
+    }
 }
