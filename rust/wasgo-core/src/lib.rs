@@ -14,8 +14,9 @@
 //! 1. **Foundations**: [`error`] (`WasgoError`, `TrapKind`, `HostTrap`, `KilledTrap`), [`kill`]
 //!    (the kill switch), [`limits`], [`mode`] (compiled or interpreted), [`memory_layout`] and
 //!    [`instance_pool`] (how instances' memories are reserved), [`ids`] (`InstanceKey`),
-//!    [`stats`], [`abi`] (ABI types, `ImportKind`), [`variant`], [`permissions`] (`Permission`), [`manifest`] (a mod's
-//!    `wasgo.manifest` section and the ABI rule), [`atomic_file`], [`artifact`] (the
+//!    [`stats`], [`abi`] (ABI types, `ImportKind`), [`variant`], [`permissions`]
+//!    (`Permission`), [`manifest`] (a mod's `wasgo.manifest` section and the ABI rule),
+//!    [`atomic_file`], [`artifact`] (the
 //!    authenticated frame of precompiled modules, HMAC-SHA256), [`reach`]
 //!    (which nodes a mod may hold handles to), and the catalog and levels from `wasgo-catalog`.
 //! 2. **Services**, each testable alone: [`bridge`] (worker → main thread), [`ticker`] (the

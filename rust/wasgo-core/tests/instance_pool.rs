@@ -48,6 +48,15 @@ fn instance(rt: &Arc<Runtime>, wat: &str, memory_mb: usize) -> Result<ModInstanc
     ModInstance::new(rt, &module, config)
 }
 
+/// The error `instance` answers for a start that must be refused; panics naming `why` if it
+/// starts.
+fn refusal(rt: &Arc<Runtime>, memory_mb: usize, why: &str) -> String {
+    match instance(rt, TINY, memory_mb) {
+        Err(err) => err.to_string(),
+        Ok(_) => panic!("{why}"),
+    }
+}
+
 fn i32s(vals: Vec<Val>) -> i32 {
     vals[0].unwrap_i32()
 }
@@ -67,10 +76,11 @@ fn a_full_pool_refuses_the_next_start_by_name_and_a_freed_slot_is_taken_again() 
         let mut live: Vec<ModInstance> = (0..3)
             .map(|_| instance(&rt, TINY, 4).expect("a free slot"))
             .collect();
-        let err = match instance(&rt, TINY, 4) {
-            Err(err) => err.to_string(),
-            Ok(_) => panic!("a fourth instance in a pool of three ({layout:?}, {mode:?})"),
-        };
+        let err = refusal(
+            &rt,
+            4,
+            &format!("a fourth instance in a pool of three ({layout:?}, {mode:?})"),
+        );
         assert!(
             err.contains("instance_pool_size") && err.contains("3 slots"),
             "{err}"
@@ -148,10 +158,11 @@ fn the_memory_cap_traps_inside_a_slot_and_a_cap_above_the_slot_is_refused() {
         let err = inst.call("grow", &[Val::I32(1)]).unwrap_err().to_string();
         assert!(err.contains("memory limit exceeded"), "{err}");
         // A node asking for more than the slot holds is refused before anything is made.
-        let err = match instance(&rt, TINY, 8) {
-            Err(err) => err.to_string(),
-            Ok(_) => panic!("an 8 MiB cap in 4 MiB slots ({layout:?}, {mode:?})"),
-        };
+        let err = refusal(
+            &rt,
+            8,
+            &format!("an 8 MiB cap in 4 MiB slots ({layout:?}, {mode:?})"),
+        );
         assert!(
             err.contains("memory_limit_mb") && err.contains("wasgo/limits/memory_mb"),
             "{err}"
