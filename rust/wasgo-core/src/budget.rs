@@ -8,13 +8,16 @@
 //!   CPU time, at most one tick unless a host call delays the first tick), and at each tick once
 //!   the wall clock has passed the budget. An entry shorter than one tick never reads it. Reading
 //!   the clock is a system call (measured at about 0.9 µs here, against 30 ns for
-//!   `Instant::now`), too dear for every entry of a mod called thousands of times a frame.
+//!   `Instant::now`), too dear for every entry of a mod called thousands of times a frame. The
+//!   wall clock of an entry is a [`Stamp`] (a third of `Instant::now()` where the processor's
+//!   counter is trusted, see [`crate::clock`]).
 //! - An entry whose CPU time passes the budget is an *overrun*. The first
 //!   `budget_strikes - 1` overruns are let run up to the wall-clock backstop
 //!   (`callback_budget * callback_wall_backstop_factor`) and reported afterwards as a
 //!   `BudgetWarning` event with the figures; the next one traps at once. Any entry still running
 //!   at the backstop traps, whatever its CPU time.
 
+use crate::clock::Stamp;
 use crate::error::{HostTrap, KilledTrap, TrapKind};
 use crate::events::ModEvent;
 use crate::state::{DeadlineKind, EntryClock, InstanceState};
@@ -63,21 +66,16 @@ pub fn thread_cpu_time() -> Duration {
 /// Arms the limits of one entry and the epoch deadline one tick ahead. `export` names the entry
 /// for the budget warning; `now` is when the entry began (an owner that reads the clock for its
 /// own accounting passes its reading, so an entry costs one clock read less).
-pub(crate) fn arm(
-    store: &mut Store<InstanceState>,
-    kind: DeadlineKind,
-    export: &str,
-    now: Instant,
-) {
+pub(crate) fn arm(store: &mut Store<InstanceState>, kind: DeadlineKind, export: &str, now: Stamp) {
     let state = store.data_mut();
     state.on_main_thread = state.hosts.bridge.on_main_thread();
     match kind {
         DeadlineKind::Callback => {
             let budget = state.limits.callback_budget;
-            state.deadline = Some((now + budget, kind));
+            state.main_deadline = None;
             // Set in place, the name's buffer reused from entry to entry: no allocation and no
-            // copy of the clock per call.
-            let backstop = now + state.limits.callback_backstop();
+            // copy of the clock per call. The deadline is the clock's (`InstanceState::deadline`).
+            let backstop = now.after(state.limits.callback_backstop());
             let clock = &mut state.clock;
             clock.armed = true;
             clock.export.clear();
@@ -89,7 +87,7 @@ pub(crate) fn arm(
             clock.overran = false;
         }
         DeadlineKind::Main => {
-            state.deadline = state.limits.main_timeout.map(|d| (now + d, kind));
+            state.main_deadline = state.limits.main_timeout.map(|d| now.to_instant() + d);
             state.clock.armed = false;
         }
     }
@@ -99,7 +97,7 @@ pub(crate) fn arm(
 /// Ends an entry's limits; reports an overrun that was let finish as a `BudgetWarning`.
 pub(crate) fn disarm(store: &mut Store<InstanceState>, completed: bool) {
     let state = store.data_mut();
-    state.deadline = None;
+    state.main_deadline = None;
     let clock = &mut state.clock;
     if !std::mem::replace(&mut clock.armed, false) {
         return;
@@ -108,7 +106,7 @@ pub(crate) fn disarm(store: &mut Store<InstanceState>, completed: bool) {
         let wall = clock.start.elapsed();
         let warning = ModEvent::BudgetWarning {
             export: clock.export.clone(),
-            cpu_ms: cpu_used(clock, Instant::now()).as_millis() as u64,
+            cpu_ms: cpu_used(clock, Stamp::now()).as_millis() as u64,
             wall_ms: wall.as_millis() as u64,
             budget_ms: clock.budget.as_millis() as u64,
             strikes: state.strikes,
@@ -118,12 +116,12 @@ pub(crate) fn disarm(store: &mut Store<InstanceState>, completed: bool) {
 }
 
 /// The entry's CPU time so far; only called once `cpu_base` is set.
-fn cpu_used(clock: &EntryClock, now: Instant) -> Duration {
+fn cpu_used(clock: &EntryClock, now: Stamp) -> Duration {
     match clock.cpu_base {
         Some((cpu_at_tick, before_tick)) => {
             thread_cpu_time().saturating_sub(cpu_at_tick) + before_tick
         }
-        None => now - clock.start,
+        None => now.duration_since(clock.start),
     }
 }
 
@@ -136,16 +134,16 @@ pub(crate) fn on_epoch(
     if state.kill.is_killed() {
         return Err(wasmtime::Error::new(KilledTrap));
     }
-    let now = Instant::now();
+    let now = Stamp::now();
     if state.clock.armed {
         let clock = &mut state.clock;
         if clock.cpu_base.is_none() {
-            clock.cpu_base = Some((thread_cpu_time(), now - clock.start));
+            clock.cpu_base = Some((thread_cpu_time(), now.duration_since(clock.start)));
         }
         if now >= clock.backstop {
             return Err(backstop_trap(state, now).into_error());
         }
-        if !clock.overran && now >= clock.start + clock.budget {
+        if !clock.overran && now >= clock.start.after(clock.budget) {
             let cpu = cpu_used(clock, now);
             if cpu >= clock.budget {
                 state.strikes += 1;
@@ -155,19 +153,19 @@ pub(crate) fn on_epoch(
                 state.clock.overran = true;
             }
         }
-    } else if let Some((deadline, kind)) = state.deadline {
-        if now >= deadline {
-            return Err(deadline_trap(state, kind).into_error());
+    } else if let Some(deadline) = state.main_deadline {
+        if Instant::now() >= deadline {
+            return Err(deadline_trap(state, DeadlineKind::Main).into_error());
         }
     }
     Ok(UpdateDeadline::Continue(1))
 }
 
 /// The trap of an entry that ran into the wall-clock backstop.
-fn backstop_trap(state: &InstanceState, now: Instant) -> HostTrap {
+fn backstop_trap(state: &InstanceState, now: Stamp) -> HostTrap {
     let clock = &state.clock;
     let (wall, cpu) = if clock.armed {
-        (now - clock.start, cpu_used(clock, now))
+        (now.duration_since(clock.start), cpu_used(clock, now))
     } else {
         Default::default()
     };

@@ -19,6 +19,7 @@
 
 use crate::budget;
 use crate::catalog::Signature;
+use crate::clock::Stamp;
 use crate::engine::EngineContext;
 use crate::entry;
 pub use crate::entry::MainKind;
@@ -263,7 +264,7 @@ impl ModInstance {
             kill: kill.clone(),
             hosts: ctx.hosts.clone(),
             last_error: String::new(),
-            deadline: None,
+            main_deadline: None,
             clock: crate::state::EntryClock::idle(),
             strikes: 0,
             memory_used: 0,
@@ -292,7 +293,7 @@ impl ModInstance {
             &mut store,
             DeadlineKind::Callback,
             "instantiation",
-            Instant::now(),
+            Stamp::now(),
         );
         let instance = {
             let _tick = ctx.ticker.enter();
@@ -466,7 +467,7 @@ impl ModInstance {
     /// # Errors
     /// As [`ModInstance::call`].
     pub fn call_shared(&self, name: &str, args: &[Val]) -> Result<Vec<Val>, WasgoError> {
-        self.call_from(name, args, Instant::now())
+        self.call_from(name, args, Stamp::now())
     }
 
     /// [`ModInstance::call_shared`] for an owner that has just read the clock: `started` is
@@ -478,7 +479,7 @@ impl ModInstance {
         &self,
         name: &str,
         args: &[Val],
-        started: Instant,
+        started: Stamp,
     ) -> Result<Vec<Val>, WasgoError> {
         let shared = &self.shared;
         let Some(mut guard) = shared.live.try_lock() else {
@@ -548,12 +549,7 @@ impl ModInstance {
                 state: self.status().describe(),
             });
         };
-        budget::arm(
-            &mut live.store,
-            DeadlineKind::Callback,
-            label,
-            Instant::now(),
-        );
+        budget::arm(&mut live.store, DeadlineKind::Callback, label, Stamp::now());
         let outcome = {
             let _tick = shared.ctx.ticker.enter();
             f(&mut live.store, live.instance)
@@ -746,7 +742,7 @@ fn output(stdio: &[LineSink; 2]) -> crate::guest_kind::GuestOutput {
 fn run_main(shared: &Shared, kind: MainKind) {
     let mut guard = shared.live.lock();
     let Some(live) = guard.as_mut() else { return };
-    budget::arm(&mut live.store, DeadlineKind::Main, "main", Instant::now());
+    budget::arm(&mut live.store, DeadlineKind::Main, "main", Stamp::now());
     let outcome = {
         let _tick = shared.ctx.ticker.enter_main();
         entry::call_main(&mut live.store, &live.instance, kind).and_then(|code| {

@@ -12,7 +12,7 @@
 //! `crate::` reference and fails on a cycle, printing it). Bottom to top:
 //!
 //! 1. **Foundations**: [`error`] (`WasgoError`, `TrapKind`, `HostTrap`, `KilledTrap`), [`kill`]
-//!    (the kill switch), [`limits`], [`mode`] (compiled or interpreted), [`memory_layout`] and
+//!    (the kill switch), [`clock`] (entries' cheap `Stamp` clock), [`limits`], [`mode`] (compiled or interpreted), [`memory_layout`] and
 //!    [`instance_pool`] (how instances' memories are reserved), [`ids`] (`InstanceKey`),
 //!    [`stats`], [`abi`] (ABI types, `ImportKind`), [`variant`], [`permissions`]
 //!    (`Permission`), [`manifest`] (a mod's `wasgo.manifest` section and the ABI rule),
@@ -66,6 +66,7 @@ pub mod budget;
 pub mod cache;
 mod call_each;
 mod carry_state;
+pub mod clock;
 pub mod delivery;
 pub mod diagnose;
 pub mod discovery;

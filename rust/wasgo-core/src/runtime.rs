@@ -129,6 +129,9 @@ impl Runtime {
     /// [`WasgoError::Host`] if the engine cannot be configured (e.g. [`RuntimeMode::Compiled`]
     /// on a build without a native backend) or the ticker thread cannot start.
     pub fn new(config: RuntimeConfig, hosts: Hosts) -> Result<Arc<Runtime>, WasgoError> {
+        // The entries' clock is chosen (and the processor's counter measured) now, not at the
+        // first entry.
+        crate::clock::calibrate();
         let mode = config.mode.resolve();
         let mut pool = config.instance_pool;
         let mut pool_note = None;

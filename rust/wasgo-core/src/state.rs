@@ -5,6 +5,7 @@
 //! Host functions see the instance through this state; it holds no reference to the runtime, so
 //! everything a host function can reach sits below the runtime in the module layers.
 
+use crate::clock::Stamp;
 use crate::error::{HostTrap, TrapKind};
 use crate::events::{EventSink, ModEvent};
 use crate::hosts::Hosts;
@@ -34,10 +35,10 @@ pub(crate) struct EntryClock {
     pub(crate) armed: bool,
     /// The export (or `init`, `_initialize`, instantiation) running now, for the warning.
     pub(crate) export: String,
-    pub(crate) start: Instant,
+    pub(crate) start: Stamp,
     pub(crate) budget: Duration,
     /// The wall-clock deadline no entry passes: `start + budget * backstop factor`.
-    pub(crate) backstop: Instant,
+    pub(crate) backstop: Stamp,
     /// (thread CPU time at the first tick, wall time from `start` to that tick).
     pub(crate) cpu_base: Option<(Duration, Duration)>,
     /// The entry has used more than its budget of CPU time (and was let run on).
@@ -47,7 +48,7 @@ pub(crate) struct EntryClock {
 impl EntryClock {
     /// A clock no entry runs under.
     pub(crate) fn idle() -> EntryClock {
-        let now = Instant::now();
+        let now = Stamp::now();
         EntryClock {
             armed: false,
             export: String::new(),
@@ -71,8 +72,9 @@ pub struct InstanceState {
     pub(crate) hosts: Arc<Hosts>,
     /// The message behind the last negative return of a `wasgo` call.
     pub(crate) last_error: String,
-    /// When the current entry must stop, and why (a sleep never passes it).
-    pub(crate) deadline: Option<(Instant, DeadlineKind)>,
+    /// When the running `main` must stop (`main_timeout`); a main-thread entry's deadline is
+    /// its clock's ([`InstanceState::deadline`]).
+    pub(crate) main_deadline: Option<Instant>,
     /// The budget clock of the main-thread entry running now (when `clock.armed`).
     pub(crate) clock: EntryClock,
     /// Main-thread entries that overran their budget so far.
@@ -114,6 +116,17 @@ pub struct InstanceState {
 }
 
 impl InstanceState {
+    /// When the current entry must stop, and why (a sleep never passes it): a main-thread
+    /// entry at the end of its callback budget, `main` at its timeout.
+    pub(crate) fn deadline(&self) -> Option<(Instant, DeadlineKind)> {
+        if self.clock.armed {
+            let end = self.clock.start.after(self.clock.budget);
+            Some((end.to_instant(), DeadlineKind::Callback))
+        } else {
+            self.main_deadline.map(|d| (d, DeadlineKind::Main))
+        }
+    }
+
     /// Records `message` for `wasgo.last_error` and returns `code` (a negative ABI error).
     pub(crate) fn fail(&mut self, code: i32, message: impl Into<String>) -> i32 {
         self.last_error = message.into();

@@ -303,7 +303,7 @@ pub(crate) fn poll_oneoff(
             .expect("at least one subscription");
         let mut wake = earliest;
         let mut overruns = None;
-        if let Some((deadline, kind)) = caller.data().deadline {
+        if let Some((deadline, kind)) = caller.data().deadline() {
             if deadline < wake {
                 wake = deadline;
                 overruns = Some(kind);

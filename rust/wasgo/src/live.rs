@@ -28,8 +28,9 @@ use godot::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wasgo_catalog::abi::export;
+use wasgo_core::clock::Stamp;
 
 /// A mod overruns in a frame when its callbacks take more than this many whole frame budgets
 /// (a backlog of callbacks is delivered up to the budget plus one callback, which is not one).
@@ -138,7 +139,9 @@ struct Live {
 #[derive(Default)]
 pub struct LiveState {
     live: RefCell<Live>,
-    budget: FrameBudget,
+    /// Shared with the cores that cache it ([`BudgetRef`]), so an entry finds it without a
+    /// look into the state.
+    budget: Rc<FrameBudget>,
 }
 
 impl Part for LiveState {}
@@ -147,45 +150,50 @@ fn with_live<R>(f: impl FnOnce(&RefCell<Live>) -> R) -> Option<R> {
     state::with_part(|s| &s.live, |l: &LiveState| f(&l.live))
 }
 
-/// Runs `f` with the budget; `None` when WasGo is stopped (no mod runs then).
-fn with_budget<R>(f: impl FnOnce(&FrameBudget) -> R) -> Option<R> {
-    state::with_part(|s| &s.live, |l: &LiveState| f(&l.budget))
-}
-
-/// The frame budget (main thread).
+/// The frame budget (main thread); a handle on none while WasGo is stopped or off the main
+/// thread (no mod runs then), which measures without counting.
 pub fn frame_budget() -> BudgetRef {
-    BudgetRef
+    BudgetRef(state::with_part(
+        |s| &s.live,
+        |l: &LiveState| l.budget.clone(),
+    ))
 }
 
-/// A handle on the main thread's [`FrameBudget`].
-pub struct BudgetRef;
+/// A handle on the main thread's [`FrameBudget`]. A core keeps one (`ScriptCore::budget`) so
+/// that its entries reach the budget without a look into the main-thread state.
+#[derive(Clone)]
+pub struct BudgetRef(Option<Rc<FrameBudget>>);
 
 impl BudgetRef {
     /// Measures `f` (a nested measure is counted once) and returns its result with the time it
     /// took. `f` gets the clock reading the measure starts from (an entry arms its callback
     /// budget from it instead of reading the clock again). The state is not lent while `f`
     /// runs.
-    pub fn measure<R>(&self, f: impl FnOnce(Instant) -> R) -> (R, Duration) {
-        let outermost = with_budget(|b| {
+    pub fn measure<R>(&self, f: impl FnOnce(Stamp) -> R) -> (R, Duration) {
+        let outermost = self.0.as_ref().is_some_and(|b| {
             let outer = b.nesting.get() == 0;
             b.nesting.set(b.nesting.get() + 1);
             outer
-        })
-        .unwrap_or(false);
-        let start = Instant::now();
+        });
+        let start = Stamp::now();
         let r = f(start);
         let took = start.elapsed();
-        with_budget(|b| {
+        if let Some(b) = &self.0 {
             b.nesting.set(b.nesting.get().saturating_sub(1));
             if outermost {
                 b.spent.set(b.spent.get() + took);
             }
-        });
+        }
         (r, took)
     }
 
+    /// Whether this handle reaches the budget (made on the main thread while WasGo runs).
+    pub fn is_connected(&self) -> bool {
+        self.0.is_some()
+    }
+
     pub fn has_room(&self) -> bool {
-        with_budget(FrameBudget::has_room).unwrap_or(true)
+        self.0.as_deref().is_none_or(FrameBudget::has_room)
     }
 
     /// What is left of this frame's budget (zero once it is spent).
@@ -194,20 +202,26 @@ impl BudgetRef {
     }
 
     fn spent(&self) -> Duration {
-        with_budget(FrameBudget::spent).unwrap_or_default()
+        self.0
+            .as_deref()
+            .map(FrameBudget::spent)
+            .unwrap_or_default()
     }
 
     fn limit(&self) -> Duration {
-        with_budget(|b| b.limit.get()).unwrap_or(Duration::from_millis(
-            settings::DEFAULT_FRAME_BUDGET_MS as u64,
-        ))
+        self.0.as_ref().map_or(
+            Duration::from_millis(settings::DEFAULT_FRAME_BUDGET_MS as u64),
+            |b| b.limit.get(),
+        )
     }
 
     fn next_frame(&self) {
         // Read before the state is lent: reading a setting is a call into Godot.
         let ms = settings::int(settings::FRAME_BUDGET_MS, settings::DEFAULT_FRAME_BUDGET_MS);
         let limit = Duration::from_millis(ms.max(1) as u64);
-        with_budget(|b| b.next_frame(limit));
+        if let Some(b) = &self.0 {
+            b.next_frame(limit);
+        }
     }
 }
 

@@ -38,7 +38,7 @@ use crate::runtime::runtime;
 use crate::settings;
 use godot::global::Error;
 use godot::prelude::*;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use wasgo_core::Permission;
@@ -163,6 +163,8 @@ pub struct ScriptCore {
     loaded: RefCell<Option<ResolvedModule>>,
     /// The main-thread time of the mod's entries per frame (`frame_time_usec`).
     pub(crate) frame_time: FrameTime,
+    /// The frame budget, kept from the first entry on so that an entry does not look for it.
+    budget: OnceCell<live::BudgetRef>,
     /// The state a hot reload saved of the old instance, for the next instance that starts
     /// (see `script_reload.rs`).
     pub(crate) carried_state: RefCell<Option<Vec<u8>>>,
@@ -212,6 +214,7 @@ impl ScriptCore {
             loading: Cell::new(0),
             loads: Cell::new(0),
             frame_time: FrameTime::default(),
+            budget: OnceCell::new(),
             loaded: RefCell::new(None),
             carried_state: RefCell::new(None),
             state_loaded: Cell::new(false),
@@ -334,7 +337,7 @@ impl ScriptCore {
     pub fn enter_at<T, E: From<WasgoError>>(
         self: &Rc<Self>,
         what: &str,
-        call: impl FnOnce(&ModInstance, std::time::Instant) -> Result<T, E>,
+        call: impl FnOnce(&ModInstance, wasgo_core::clock::Stamp) -> Result<T, E>,
     ) -> Option<Result<T, E>> {
         let instance = self.instance()?;
         if self.depth.get() > 0 {
@@ -344,7 +347,7 @@ impl ScriptCore {
         }
         self.depth.set(self.depth.get() + 1);
         // One pair of clock reads serves the frame budget and the node's frame time.
-        let (result, took) = live::frame_budget().measure(|started| call(&instance, started));
+        let (result, took) = self.budget().measure(|started| call(&instance, started));
         self.frame_time.add(took);
         drop(instance);
         self.depth.set(self.depth.get() - 1);
@@ -352,6 +355,19 @@ impl ScriptCore {
             self.settle();
         }
         Some(result)
+    }
+
+    /// The frame budget an entry is measured against: the one kept, else the main thread's
+    /// (kept once found; never kept off the main thread, where there is none).
+    fn budget(&self) -> live::BudgetRef {
+        if let Some(budget) = self.budget.get() {
+            return budget.clone();
+        }
+        let budget = live::frame_budget();
+        if budget.is_connected() {
+            let _ = self.budget.set(budget.clone());
+        }
+        budget
     }
 
     /// Completes what was asked for while an entry ran (outermost entry returned).

@@ -340,7 +340,7 @@ fn write_argv(cx: &mut Cx<'_>) -> wasmtime::Result<(i32, i32)> {
 fn sleep_until(cx: &mut Cx<'_>, at: Instant) -> wasmtime::Result<()> {
     let mut wake = at;
     let mut overruns = None;
-    if let Some((deadline, kind)) = cx.data().deadline {
+    if let Some((deadline, kind)) = cx.data().deadline() {
         if deadline < wake {
             wake = deadline;
             overruns = Some(kind);

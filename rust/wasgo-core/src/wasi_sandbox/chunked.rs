@@ -36,7 +36,7 @@ pub(super) fn interrupt_point(c: &C<'_>) -> wasmtime::Result<()> {
     if state.kill.is_killed() {
         return Err(wasmtime::Error::new(KilledTrap));
     }
-    if let Some((deadline, kind)) = state.deadline {
+    if let Some((deadline, kind)) = state.deadline() {
         if Instant::now() >= deadline {
             return Err(deadline_trap(state, kind).into_error());
         }
