@@ -57,6 +57,9 @@ fn refusal(rt: &Arc<Runtime>, memory_mb: usize, why: &str) -> String {
     }
 }
 
+/// Bytes of memory the first instance of the reuse test writes a word into every 4 KiB of.
+const SPRAYED: i32 = 8 * 65_536;
+
 fn i32s(vals: Vec<Val>) -> i32 {
     vals[0].unwrap_i32()
 }
@@ -115,8 +118,15 @@ fn a_reused_slot_never_shows_the_last_instances_bytes() {
             first
                 .call("poke", &[Val::I32(16), Val::I32(0x5ec2e7)])
                 .unwrap();
-            // Grown pages too: the next instance's memory is one page again.
-            assert_eq!(i32s(first.call("grow", &[Val::I32(3)]).unwrap()), 1);
+            // Grown pages too: the next instance's memory is one page again. Every host page
+            // of 512 KiB dirtied: more than a slot keeps resident and resets in place
+            // (`InstancePool::KEEP_RESIDENT`), so both ways of resetting a page are taken.
+            assert_eq!(i32s(first.call("grow", &[Val::I32(7)]).unwrap()), 1);
+            for addr in (0..SPRAYED).step_by(4096) {
+                first
+                    .call("poke", &[Val::I32(addr + 8), Val::I32(0x5ec2e7)])
+                    .unwrap();
+            }
             first
                 .call("poke", &[Val::I32(far), Val::I32(0x5ec2e7)])
                 .unwrap();
@@ -130,9 +140,17 @@ fn a_reused_slot_never_shows_the_last_instances_bytes() {
                 i32::from_le_bytes(*b"tiny"),
                 "{layout:?} {mode:?}"
             );
-            // The grown pages are gone: the memory is one page again.
-            assert_eq!(i32s(same.call("grow", &[Val::I32(3)]).unwrap()), 1);
+            // The grown pages are gone: the memory is one page again, and zeros once grown.
+            assert_eq!(i32s(same.call("grow", &[Val::I32(7)]).unwrap()), 1);
             assert_eq!(i32s(same.call("peek", &[Val::I32(far)]).unwrap()), 0);
+            for addr in (0..SPRAYED).step_by(4096) {
+                assert_eq!(
+                    i32s(same.call("peek", &[Val::I32(addr + 8)]).unwrap()),
+                    0,
+                    "{layout:?} {mode:?} at {}",
+                    addr + 8
+                );
+            }
             same.call("poke", &[Val::I32(4), Val::I32(0x5ec2e7)])
                 .unwrap();
         }
