@@ -2,6 +2,7 @@
 //! `main` with C-style `argv`.
 
 use crate::error::WasgoError;
+use crate::module::{EntryShape, PlannedExport};
 use crate::state::InstanceState;
 use wasmtime::{Func, Instance, Store, TypedFunc, Val, ValType};
 
@@ -122,12 +123,10 @@ fn write_argv(
 /// Results an entry keeps on the stack while it runs (more go to the heap).
 pub(crate) const MAX_INLINE_RESULTS: usize = 4;
 
-/// One exported function, resolved once per instance.
+/// One exported function of an instance, resolved once per instance; its name and signature
+/// are the module's ([`PlannedExport`], same index).
 pub(crate) struct ResolvedExport {
-    pub name: Box<str>,
     pub func: Func,
-    /// Its signature in ABI types, when every parameter and result is a number.
-    pub sig: Option<wasgo_catalog::Signature>,
     /// A typed handle for the signatures the frame and call paths use most.
     pub typed: TypedEntry,
 }
@@ -145,50 +144,40 @@ pub(crate) enum TypedEntry {
 }
 
 impl TypedEntry {
-    /// The handle for `func`, whose type is `ty`. `typed` is asked only for a signature it
-    /// accepts: a refusal builds an error with a captured backtrace, which made a third of an
-    /// instantiation of a mod with a few other exports.
-    fn of(store: &Store<InstanceState>, func: &Func, ty: &wasmtime::FuncType) -> TypedEntry {
-        if ty.results().len() != 0 {
-            return TypedEntry::Untyped;
-        }
-        let mut params = ty.params();
-        match (params.next(), params.next()) {
-            (None, _) => func
+    /// The handle for `func`, whose signature has `shape`. `typed` is asked only for a
+    /// signature it accepts: a refusal builds an error with a captured backtrace, which made a
+    /// third of an instantiation of a mod with a few other exports.
+    fn of(store: &Store<InstanceState>, func: &Func, shape: EntryShape) -> TypedEntry {
+        match shape {
+            EntryShape::Unit => func
                 .typed::<(), ()>(store)
                 .map_or(TypedEntry::Untyped, TypedEntry::Unit),
-            (Some(wasmtime::ValType::F64), None) => func
+            EntryShape::F64 => func
                 .typed::<f64, ()>(store)
                 .map_or(TypedEntry::Untyped, TypedEntry::F64),
-            _ => TypedEntry::Untyped,
+            EntryShape::Other => TypedEntry::Untyped,
         }
     }
 }
 
-/// The instance's exported functions with their numeric signatures, resolved once.
+/// The instance's exported functions, in the order of the module's `plan`, resolved once.
+///
+/// # Errors
+/// The name of a planned export the instance does not have (it was made from another module:
+/// a bug).
 pub(crate) fn resolve_exports(
     store: &mut Store<InstanceState>,
     instance: &Instance,
-) -> Vec<ResolvedExport> {
-    let named: Vec<(Box<str>, Func)> = instance
-        .exports(&mut *store)
-        .filter_map(|e| {
-            let name: Box<str> = e.name().into();
-            e.into_func().map(|f| (name, f))
-        })
-        .collect();
-    named
-        .into_iter()
-        .map(|(name, func)| {
-            let ty = func.ty(&*store);
-            let sig = crate::abi::signature_of(&ty);
-            let typed = TypedEntry::of(store, &func, &ty);
-            ResolvedExport {
-                name,
-                func,
-                sig,
-                typed,
-            }
+    plan: &[PlannedExport],
+) -> Result<Vec<ResolvedExport>, String> {
+    plan.iter()
+        .map(|planned| {
+            let func = instance
+                .get_module_export(&mut *store, &planned.index)
+                .and_then(wasmtime::Extern::into_func)
+                .ok_or_else(|| planned.name.to_string())?;
+            let typed = TypedEntry::of(store, &func, planned.shape);
+            Ok(ResolvedExport { func, typed })
         })
         .collect()
 }

@@ -30,6 +30,7 @@ use crate::kill::KillSwitch;
 use crate::level::SafetyLevel;
 use crate::limits::Limits;
 use crate::module::CompiledModule;
+use crate::module::PlannedExport;
 use crate::state::{DeadlineKind, InstanceState};
 use crate::trap::describe_trap;
 use crate::wasi::{self, LineSink, WasiDirs};
@@ -198,8 +199,9 @@ pub struct ModInstance {
     events: EventQueue,
     worker: Option<Worker>,
     main: Option<MainKind>,
-    /// Exported functions and their signatures (`None` for ones outside the ABI's types).
-    export_funcs: Vec<(String, Option<Signature>)>,
+    /// The module's exported functions and their signatures (`None` for ones outside the
+    /// ABI's types), shared by every instance of the module; `Live::exports` has the same order.
+    plan: Arc<[PlannedExport]>,
     /// The store's HTTP table (gone once the store is).
     http: std::sync::Weak<crate::http::HttpTable>,
     /// The bytes of linear memory the store holds (see [`ModInstance::memory_in_use`]).
@@ -340,29 +342,26 @@ impl ModInstance {
             _ => entry::find_main(&mut store, &instance),
         };
         store.data_mut().memory = instance.get_memory(&mut store, "memory");
+        let plan = module.export_plan();
+        let exports = entry::resolve_exports(&mut store, &instance, &plan).map_err(|export| {
+            WasgoError::Instantiate {
+                name: config.name.clone(),
+                reason: format!("wasgo host bug: the instance has no export `{export}` although its module does; please report it"),
+            }
+        })?;
         ctx.stats.instances.fetch_add(1, Ordering::Relaxed);
-        let exports = entry::resolve_exports(&mut store, &instance);
         *shared.live.lock() = Some(Live {
             store,
             instance,
             ctx: ctx.clone(),
             exports,
         });
-        let export_funcs = module
-            .module
-            .exports()
-            .filter_map(|e| {
-                e.ty()
-                    .func()
-                    .map(|f| (e.name().to_string(), crate::abi::signature_of(f)))
-            })
-            .collect();
         let mut this = ModInstance {
             shared,
             events: queue,
             worker: None,
             main,
-            export_funcs,
+            plan,
             http: http_weak,
             memory_gauge,
         };
@@ -439,15 +438,15 @@ impl ModInstance {
     /// Whether the module exports a function called `name` (answered without touching the store,
     /// so it works while `main` runs).
     pub fn has_export(&self, name: &str) -> bool {
-        self.export_funcs.iter().any(|(f, _)| f == name)
+        self.plan.iter().any(|e| *e.name == *name)
     }
 
     /// The signature of export `name`, if it is a function with ABI types.
     pub fn export_signature(&self, name: &str) -> Option<&Signature> {
-        self.export_funcs
+        self.plan
             .iter()
-            .find(|(f, _)| f == name)
-            .and_then(|(_, s)| s.as_ref())
+            .find(|e| *e.name == *name)
+            .and_then(|e| e.sig.as_ref())
     }
 
     /// Calls export `name` on the calling (main) thread under the callback budget.
@@ -493,13 +492,16 @@ impl ModInstance {
                 state: self.status().describe(),
             });
         };
-        let Some(export) = live.exports.iter().find(|e| *e.name == *name) else {
+        let found = self.plan.iter().position(|e| *e.name == *name);
+        let Some((planned, export)) =
+            found.and_then(|i| Some((&self.plan[i], live.exports.get(i)?)))
+        else {
             return Err(WasgoError::NoSuchExport {
                 module: shared.name.clone(),
                 export: name.into(),
             });
         };
-        let n_results = match &export.sig {
+        let n_results = match &planned.sig {
             Some(sig) if entry::numbers_match(&sig.params, args) => sig.results.len(),
             _ => entry::check_args(&shared.name, name, &export.func, &live.store, args)?,
         };

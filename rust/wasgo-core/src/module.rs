@@ -11,8 +11,8 @@ use crate::mod_config::{ConfigError, ConfigValue};
 use crate::state::InstanceState;
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Arc;
-use wasmtime::{ExternType, InstancePre};
+use std::sync::{Arc, OnceLock};
+use wasmtime::{ExternType, InstancePre, ModuleExport};
 
 /// One import of a module, as `WasmModule.get_imports()` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,42 @@ pub struct ExportInfo {
     pub signature: String,
 }
 
+/// One exported function of a module as every instance of it has it, found once per module
+/// ([`CompiledModule::export_plan`]): an instance then takes its functions by index, without
+/// a name lookup, a type query or an allocation per export.
+pub(crate) struct PlannedExport {
+    pub(crate) name: Box<str>,
+    pub(crate) index: ModuleExport,
+    /// Its signature in ABI types, when every parameter and result is a number.
+    pub(crate) sig: Option<wasgo_catalog::Signature>,
+    pub(crate) shape: EntryShape,
+}
+
+/// The signatures an entry calls through a typed handle (no per-call type check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EntryShape {
+    /// `() -> ()`: an empty `call_export`, `ready`, callbacks without arguments.
+    Unit,
+    /// `(f64) -> ()`: `process(delta)`, `physics_process(delta)`.
+    F64,
+    /// Any other signature.
+    Other,
+}
+
+impl EntryShape {
+    fn of(ty: &wasmtime::FuncType) -> EntryShape {
+        if ty.results().len() != 0 {
+            return EntryShape::Other;
+        }
+        let mut params = ty.params();
+        match (params.next(), params.next()) {
+            (None, _) => EntryShape::Unit,
+            (Some(wasmtime::ValType::F64), None) => EntryShape::F64,
+            _ => EntryShape::Other,
+        }
+    }
+}
+
 /// A pre-linked module and the warnings its linking produced.
 #[derive(Clone)]
 pub(crate) struct Prelinked {
@@ -53,6 +89,8 @@ pub struct CompiledModule {
     pre: Mutex<HashMap<(SafetyLevel, u64), Prelinked>>,
     /// The answers of the `config` export, by memory cap (see [`CompiledModule::config_answer`]).
     config: Mutex<HashMap<usize, ConfigAnswer>>,
+    /// The exported functions, found at the first instance (see [`PlannedExport`]).
+    plan: OnceLock<Arc<[PlannedExport]>>,
 }
 
 /// What a module's `config` export answered (see [`crate::mod_config`]).
@@ -101,6 +139,7 @@ impl CompiledModule {
             manifest: Ok(None),
             pre: Mutex::new(HashMap::new()),
             config: Mutex::new(HashMap::new()),
+            plan: OnceLock::new(),
         })
     }
 
@@ -151,6 +190,27 @@ impl CompiledModule {
                 }
             })
             .collect()
+    }
+
+    /// The exported functions every instance has, in the module's order (found once).
+    pub(crate) fn export_plan(&self) -> Arc<[PlannedExport]> {
+        self.plan
+            .get_or_init(|| {
+                self.module
+                    .exports()
+                    .filter_map(|e| {
+                        let ty = e.ty();
+                        let func = ty.func()?;
+                        Some(PlannedExport {
+                            name: e.name().into(),
+                            index: self.module.get_export_index(e.name())?,
+                            sig: crate::abi::signature_of(func),
+                            shape: EntryShape::of(func),
+                        })
+                    })
+                    .collect()
+            })
+            .clone()
     }
 
     /// Every export.
