@@ -580,32 +580,35 @@ impl WasmScript {
     }
 
     /// What the core needs of the exported properties as they are now.
+    ///
+    /// One `bind()` of the node and at most one of its [member module]: every guard costs a
+    /// futex wake when it drops (gdext's `experimental-threads`), and `start()` is made
+    /// thousands of times a frame by games that spawn mods.
     fn props_of(this: &Gd<Self>) -> ScriptProps {
         let s = this.bind();
+        let module = s.module.as_ref().map(|m| {
+            let m = m.bind();
+            (m.mod_name(), m.get_source_path().to_string())
+        });
+        // The mod's id (see `wasgo_core::grants::mod_id`): from [member module]'s name, else
+        // from [member wasm_file]'s file name; `None` when neither is set.
+        let (mod_id, source_path) = match module {
+            Some((name, source)) => (Some(wasgo_core::grants::mod_id(&name)), source),
+            None => {
+                let file = s.wasm_file.to_string();
+                let id = (!file.is_empty())
+                    .then(|| wasgo_core::grants::mod_id(&runtime::name_from_path(&file)));
+                (id, file)
+            }
+        };
         ScriptProps {
             safety_level: s.safety_level,
             args: s.args.clone(),
             memory_limit_mb: s.memory_limit_mb,
             main_timeout_ms: s.main_timeout_ms,
-            mod_id: s.mod_id(),
-            source_path: match &s.module {
-                Some(m) => m.bind().get_source_path().to_string(),
-                None => s.wasm_file.to_string(),
-            },
+            mod_id,
+            source_path,
         }
-    }
-
-    /// The id of the mod this node runs (see `wasgo_core::grants::mod_id`): from [member module]'s
-    /// name, else from [member wasm_file]'s file name; `None` when neither is set.
-    fn mod_id(&self) -> Option<String> {
-        let name = match &self.module {
-            Some(m) => m.bind().mod_name(),
-            None if !self.wasm_file.is_empty() => {
-                runtime::name_from_path(&self.wasm_file.to_string())
-            }
-            None => return None,
-        };
-        Some(wasgo_core::grants::mod_id(&name))
     }
 
     /// `start()`, with the module resolved only when a new instance is made. `this` is not used
@@ -628,11 +631,7 @@ impl WasmScript {
             (s.wasm_file.clone(), s.module.clone())
         };
         let module = match module {
-            Some(m) => {
-                // Watched for hot reload when it came from a file (else no longer watched).
-                Self::watch_source(core, &m.bind().get_source_path().to_string());
-                m
-            }
+            Some(m) => m,
             None if wasm_file.is_empty() => {
                 core.fail(
                     Error::ERR_CANT_OPEN,
@@ -645,10 +644,13 @@ impl WasmScript {
             }
             None => return Self::load_in_background(this, core, &wasm_file.to_string()),
         };
-        let (name, compiled) = {
+        // One guard for all three (see `props_of`).
+        let (name, compiled, source) = {
             let m = module.bind();
-            (m.mod_name(), m.compiled())
+            (m.mod_name(), m.compiled(), m.get_source_path().to_string())
         };
+        // Watched for hot reload when it came from a file (else no longer watched).
+        Self::watch_source(core, &source);
         let Some(compiled) = compiled else {
             core.fail(
                 Error::ERR_CANT_OPEN,
