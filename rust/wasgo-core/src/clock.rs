@@ -240,7 +240,7 @@ mod tests {
             let inner_took = inner.elapsed();
             let b = s.now();
             let outer_took = outer.elapsed();
-            let took = s.duration_of(b.0 - a.0);
+            let took = s.duration_of(b.0.saturating_sub(a.0));
             let slack = outer_took / 1000 + Duration::from_micros(5);
             assert!(
                 took + slack >= inner_took && took <= outer_took + slack,
