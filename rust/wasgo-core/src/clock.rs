@@ -123,11 +123,6 @@ pub fn calibrate() {
     source();
 }
 
-/// Whether stamps are time-stamp counter readings (for the engine's stats and the benchmarks).
-pub fn uses_counter() -> bool {
-    source().counter
-}
-
 impl Stamp {
     /// The clock now.
     #[inline]

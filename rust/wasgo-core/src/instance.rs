@@ -492,9 +492,12 @@ impl ModInstance {
                 state: self.status().describe(),
             });
         };
-        let found = self.plan.iter().position(|e| *e.name == *name);
-        let Some((planned, export)) =
-            found.and_then(|i| Some((&self.plan[i], live.exports.get(i)?)))
+        // `live.exports` is in the plan's order (`entry::resolve_exports`).
+        let Some((planned, export)) = self
+            .plan
+            .iter()
+            .zip(&live.exports)
+            .find(|(planned, _)| *planned.name == *name)
         else {
             return Err(WasgoError::NoSuchExport {
                 module: shared.name.clone(),

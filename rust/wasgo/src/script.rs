@@ -582,8 +582,8 @@ impl WasmScript {
     /// What the core needs of the exported properties as they are now.
     ///
     /// One `bind()` of the node and at most one of its [member module]: every guard costs a
-    /// futex wake when it drops (gdext's `experimental-threads`), and `start()` is made
-    /// thousands of times a frame by games that spawn mods.
+    /// futex wake when it drops (gdext's `experimental-threads`), and games that spawn mods
+    /// call `start()` many times a frame.
     fn props_of(this: &Gd<Self>) -> ScriptProps {
         let s = this.bind();
         let module = s.module.as_ref().map(|m| {
