@@ -76,6 +76,24 @@ func test_a_script_reads_its_config_before_init_and_starts() -> void:
 	expect_eq(probe.node.get_last_error(), "", "no error")
 
 
+func test_a_restart_without_config_forgets_the_last_config() -> void:
+	var module := _compiled(_wat_with_config('{"waves": 3}'), "waves_once")
+	var plain := wat_module("callbacks_add")
+	if module == null or plain == null:
+		return
+	var probe := new_mod("reconfigured", {"module": module})
+	expect_eq(start(probe), OK, "start() with a config")
+	expect_eq(probe.node.get_mod_config(), {"waves": 3}, "the config")
+	probe.node.kill()
+	probe.node.module = plain
+	expect_eq(probe.node.start(), OK, "start() again with a module without config")
+	expect_eq(probe.node.get_mod_config(), {}, "the last start's config is gone")
+	probe.node.kill()
+	probe.node.module = module
+	expect_eq(probe.node.start(), OK, "and once more with the config")
+	expect_eq(probe.node.get_mod_config(), {"waves": 3}, "the config again")
+
+
 func test_config_cannot_reach_godot_and_the_mod_still_starts() -> void:
 	var module := _compiled(_wat_with_config('{"a": 1}', true), "calls_out")
 	if module == null:

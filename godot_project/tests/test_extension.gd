@@ -31,6 +31,25 @@ func test_project_settings_are_registered_with_contract_defaults() -> void:
 	expect_eq(ProjectSettings.get_setting("wasgo/limits/main_timeout_ms"), 0, "wasgo/limits/main_timeout_ms")
 
 
+## A WasGo setting someone erased (`set_setting(name, null)`, e.g. a game's own settings code)
+## reads as its default: the mod starts, nothing is reported.
+func test_an_erased_setting_reads_as_its_default() -> void:
+	const NAME := "wasgo/limits/memory_mb"
+	var value: Variant = ProjectSettings.get_setting(NAME)
+	ProjectSettings.set_setting(NAME, null)
+	expect(not ProjectSettings.has_setting(NAME), "set_setting(null) erased %s" % NAME)
+	var module := wat_module("callbacks_add")
+	if module != null:
+		var probe := new_mod("after_erase", {"module": module})
+		expect_eq(start(probe), OK, "start() with %s erased" % NAME)
+		expect_eq(probe.node.get_last_error(), "", "no error")
+		expect_eq(probe.node.call_export("add", [2, 3]), 5, "the mod runs")
+	# Put back as registered (value, default, shown in the basic settings).
+	ProjectSettings.set_setting(NAME, value)
+	ProjectSettings.set_initial_value(NAME, 64)
+	ProjectSettings.set_as_basic(NAME, true)
+
+
 func test_stats_have_the_contract_keys() -> void:
 	var stats: Dictionary = WasmEngine.get_stats()
 	for key in ["modules", "instances", "running", "traps", "kills", "cache_hits", "workers"]:

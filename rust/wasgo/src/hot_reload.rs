@@ -99,13 +99,16 @@ pub fn enabled() -> bool {
 /// (replacing what the node watched before). Nothing when hot reload is off or the file is not
 /// a file on disk (e.g. inside an exported game's pack).
 pub fn watch(core: &Rc<ScriptCore>, path: &str) {
-    forget(core);
-    if !enabled() {
-        return;
-    }
-    let Some((file, stamp)) = with_hot(|h| stamp_now(h, path)).flatten() else {
+    let stamped = if enabled() {
+        with_hot(|h| stamp_now(h, path)).flatten()
+    } else {
+        None
+    };
+    let Some((file, stamp)) = stamped else {
+        forget(core);
         return;
     };
+    // Replaces what the node watched before.
     with_hot(|h| {
         h.watched.borrow_mut().insert(
             key(core),

@@ -58,7 +58,7 @@ impl WasmModule {
     }
 
     pub fn mod_name(&self) -> String {
-        self.name.to_string()
+        crate::convert::text(&self.name)
     }
 
     /// Loads the module at `path` (its `.wasm`, or the precompiled `.cwasm` beside it: see

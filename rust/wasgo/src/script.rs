@@ -10,6 +10,7 @@
 //! (`live.rs`, [`WasmScript::enter_tree`]).
 
 use crate::compiles;
+use crate::convert;
 use crate::file_checks;
 use crate::module_res::WasmModule;
 use crate::runtime;
@@ -460,7 +461,7 @@ impl WasmScript {
     /// mod starts anyway).
     #[func]
     pub fn get_mod_config(&self) -> VarDictionary {
-        self.core.mod_config.borrow().clone()
+        self.core.mod_config.borrow().clone().unwrap_or_default()
     }
 
     /// The message of the last failure of this node (a refused call, a trap).
@@ -588,14 +589,14 @@ impl WasmScript {
         let s = this.bind();
         let module = s.module.as_ref().map(|m| {
             let m = m.bind();
-            (m.mod_name(), m.get_source_path().to_string())
+            (m.mod_name(), convert::text(&m.get_source_path()))
         });
         // The mod's id (see `wasgo_core::grants::mod_id`): from [member module]'s name, else
         // from [member wasm_file]'s file name; `None` when neither is set.
         let (mod_id, source_path) = match module {
             Some((name, source)) => (Some(wasgo_core::grants::mod_id(&name)), source),
             None => {
-                let file = s.wasm_file.to_string();
+                let file = convert::text(&s.wasm_file);
                 let id = (!file.is_empty())
                     .then(|| wasgo_core::grants::mod_id(&runtime::name_from_path(&file)));
                 (id, file)
@@ -642,12 +643,16 @@ impl WasmScript {
                 );
                 return Resolution::Failed;
             }
-            None => return Self::load_in_background(this, core, &wasm_file.to_string()),
+            None => return Self::load_in_background(this, core, &convert::text(&wasm_file)),
         };
         // One guard for all three (see `props_of`).
         let (name, compiled, source) = {
             let m = module.bind();
-            (m.mod_name(), m.compiled(), m.get_source_path().to_string())
+            (
+                m.mod_name(),
+                m.compiled(),
+                convert::text(&m.get_source_path()),
+            )
         };
         // Watched for hot reload when it came from a file (else no longer watched).
         Self::watch_source(core, &source);

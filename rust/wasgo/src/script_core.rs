@@ -172,8 +172,9 @@ pub struct ScriptCore {
     pub(crate) state_loaded: Cell<bool>,
     /// The game stopped the mod with `kill()`: a change of its file does not restart it.
     pub(crate) killed_by_game: Cell<bool>,
-    /// What the mod's `config` export answered when it last started (`get_mod_config()`).
-    pub(crate) mod_config: RefCell<VarDictionary>,
+    /// What the mod's `config` export answered when it last started (`get_mod_config()`);
+    /// `None` when it answered nothing (no Dictionary is made for the many mods without one).
+    pub(crate) mod_config: RefCell<Option<VarDictionary>>,
     /// The node as a `Gd`, made once: `Gd::try_from_instance_id` asks Godot whether the object
     /// is a `Node` (a class name formatted into a `String` and a call) every time, and the frame
     /// driver and every delivery need the node. Only handed out after a validity check.
@@ -205,7 +206,7 @@ impl ScriptCore {
             quiet_at: Cell::new(None),
             frame_exports: Cell::new(0),
             pending_kill: RefCell::new(None),
-            mod_config: RefCell::new(VarDictionary::new()),
+            mod_config: RefCell::new(None),
             pending_reload: Cell::new(false),
             gone: Cell::new(false),
             live_slot: Cell::new(None),
@@ -799,7 +800,7 @@ impl ScriptCore {
                 .args
                 .as_slice()
                 .iter()
-                .map(|s| s.to_string())
+                .map(crate::convert::text)
                 .collect(),
             dirs: WasiDirs {
                 sandbox: Some(settings::globalize(&format!("user://mods/{sandbox}")).into()),
@@ -824,13 +825,13 @@ impl ScriptCore {
         max_memory: usize,
     ) {
         let answer = match runtime.run_config(compiled, name, max_memory) {
-            Ok(Some(pairs)) => crate::convert::config_dictionary(&pairs),
-            Ok(None) => VarDictionary::new(),
+            Ok(Some(pairs)) => Some(crate::convert::config_dictionary(&pairs)),
+            Ok(None) => None,
             Err(e) => {
                 let message = format!("{e}; it starts without a config");
                 godot_warn!("WasGo: {message}");
                 self.set_last_error(message);
-                VarDictionary::new()
+                None
             }
         };
         *self.mod_config.borrow_mut() = answer;

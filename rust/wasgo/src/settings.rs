@@ -3,6 +3,8 @@
 use godot::classes::ProjectSettings;
 use godot::prelude::*;
 use godot::register::info::PropertyHint;
+use std::cell::RefCell;
+use wasgo_core::fast_hash::FastMap;
 use wasgo_core::{Limits, RuntimeConfig, RuntimeMode, SafetyLevel};
 
 pub const LEVEL: &str = "wasgo/safety/level";
@@ -374,8 +376,34 @@ pub fn register() {
     );
 }
 
+/// The setting `name` now, Nil when it is not set. Asked as the singleton's property under a
+/// `StringName` made once per name and thread: `get_setting(name)` converted the name to a
+/// `StringName` twice per read (a check, then the read), and `start()` reads about ten
+/// settings. The property read is what `get_setting` does after its check, and a missing
+/// setting gives Nil there too (no warning), so the answers are the same.
 fn get(name: &str) -> Variant {
-    ProjectSettings::singleton().get_setting(name)
+    thread_local! {
+        static NAMES: RefCell<FastMap<Box<str>, StringName>> = RefCell::new(FastMap::default());
+    }
+    let settings = ProjectSettings::singleton();
+    let read = NAMES.try_with(|names| {
+        // A shared borrow across the read: a read that re-enters (a script on the singleton
+        // reading a setting) borrows again; only adding a name needs the map alone.
+        if let Some(key) = names.try_borrow().ok()?.get(name) {
+            return Some(settings.get(key));
+        }
+        let key = StringName::from(name);
+        let value = settings.get(&key);
+        if let Ok(mut names) = names.try_borrow_mut() {
+            names.insert(name.into(), key);
+        }
+        Some(value)
+    });
+    match read {
+        Ok(Some(value)) => value,
+        // The map is being changed (a re-entrant first read) or the thread is ending.
+        _ => settings.get(name),
+    }
 }
 
 /// An integer setting, or `default` when it is missing or not a number (with a warning).
