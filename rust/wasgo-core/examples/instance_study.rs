@@ -6,10 +6,11 @@
 //! first gave back, which is where a pool's slots are reused.
 //!
 //! ```text
-//! cargo run --release -p wasgo-core --example instance_study -- [N] [module.wasm]
+//! cargo run --release -p wasgo-core --example instance_study -- [N] [module.wasm] [level]
 //! ```
 //!
-//! Without a module it uses a tiny one (one 64 KiB page of memory, a 16-byte data segment, an
+//! The instances run at safety `level` (1, the default project level, unless given). Without a
+//! module it uses a tiny one (one 64 KiB page of memory, a 16-byte data segment, an
 //! `init` that writes one word). Linux only (it reads `/proc/self/statm` and `/proc/self/maps`).
 
 use std::sync::Arc;
@@ -65,7 +66,7 @@ fn study(label: &str, layout: MemoryLayout, pool: bool, mode: RuntimeMode, bytes
     }
     let module = rt.compile(bytes, "study").expect("the module compiles");
     // One instance first: linking and the first allocations are not what is measured.
-    let level = SafetyLevel::Wrapped;
+    let level = study_level();
     drop(ModInstance::new(
         &rt,
         &module,
@@ -78,7 +79,7 @@ fn study(label: &str, layout: MemoryLayout, pool: bool, mode: RuntimeMode, bytes
 
 /// Makes `n` instances of `module`, keeps them, prints what they cost and drops them.
 fn one_round(label: &str, rt: &Arc<Runtime>, module: &Arc<CompiledModule>, n: usize) {
-    let level = SafetyLevel::Wrapped;
+    let level = study_level();
     let (rss0, maps0) = (rss(), maps());
     let mut live = Vec::with_capacity(n);
     let t = Instant::now();
@@ -109,6 +110,15 @@ fn one_round(label: &str, rt: &Arc<Runtime>, module: &Arc<CompiledModule>, n: us
     );
 }
 
+/// The level of the third argument (1 when there is none or it names no level).
+fn study_level() -> SafetyLevel {
+    std::env::args()
+        .nth(3)
+        .and_then(|a| a.parse().ok())
+        .and_then(SafetyLevel::from_number)
+        .unwrap_or(SafetyLevel::Safe)
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
@@ -116,7 +126,10 @@ fn main() {
         Some(path) => std::fs::read(&path).expect("the module file is readable"),
         None => TINY.as_bytes().to_vec(),
     };
-    println!("{n} live instances, level 2, best layout first to last:");
+    println!(
+        "{n} live instances, level {}, best layout first to last:",
+        study_level().number()
+    );
     for (label, layout, pool) in [
         (
             "guard pages (4 GiB + guards)",

@@ -33,7 +33,7 @@ use crate::module::CompiledModule;
 use crate::module::PlannedExport;
 use crate::state::{DeadlineKind, InstanceState};
 use crate::trap::describe_trap;
-use crate::wasi::{self, LineSink, WasiDirs};
+use crate::wasi_ctx::{self, LineSink, WasiDirs};
 use crossbeam_channel::Receiver;
 use parking_lot::Mutex;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -241,18 +241,25 @@ impl ModInstance {
             LineSink::new(OutputSource::Stdout, sink.clone()),
             LineSink::new(OutputSource::Stderr, sink.clone()),
         ];
-        let wasi = wasi::build_ctx(
-            &config.name,
-            &config.args,
-            config.level,
-            &config.dirs,
-            stdio[0].clone(),
-            stdio[1].clone(),
-        )
-        .map_err(|reason| WasgoError::Instantiate {
-            name: config.name.clone(),
-            reason,
-        })?;
+        let created = Instant::now();
+        // Level 1's context is made at the mod's first WASI call (see `wasi_ctx::WasiSlot`).
+        let wasi = if config.level >= SafetyLevel::Wrapped {
+            let ctx = wasi_ctx::build_ctx(
+                &config.name,
+                &config.args,
+                created,
+                config.level,
+                &config.dirs,
+                &stdio,
+            )
+            .map_err(|reason| WasgoError::Instantiate {
+                name: config.name.clone(),
+                reason,
+            })?;
+            wasi_ctx::WasiSlot::made(ctx)
+        } else {
+            wasi_ctx::WasiSlot::unmade()
+        };
         let kill = KillSwitch::new();
         let memory_gauge = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let http = Arc::new(crate::http::HttpTable::new(config.network.clone()));
@@ -271,7 +278,7 @@ impl ModInstance {
             strikes: 0,
             memory_used: 0,
             memory_gauge: memory_gauge.clone(),
-            created: Instant::now(),
+            created,
             wasi_args: config.args.clone(),
             sandbox: config
                 .dirs
@@ -286,6 +293,7 @@ impl ModInstance {
             http,
             guest: crate::gojs::new_guest_state(module.guest_kind(), output(&stdio))
                 .or_else(|| crate::wapc::new_guest_state(module.guest_kind(), output(&stdio))),
+            stdio: stdio.clone(),
             queued: crate::bridge::CallQueue::new(),
         };
         let mut store = Store::new(&ctx.engine, state);

@@ -119,6 +119,7 @@ pub mod variant;
 pub mod wapc;
 pub mod wapc_handlers;
 pub mod wasi;
+mod wasi_ctx;
 mod wasi_sandbox;
 
 pub use abi::ImportKind;

@@ -134,8 +134,7 @@ pub(crate) fn build_linker(
     let mut warnings = Vec::new();
     let mut linker: Linker<InstanceState> = Linker::new(engine);
     linker.allow_shadowing(true);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut InstanceState| &mut s.wasi)
-        .map_err(host)?;
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, InstanceState::wasi_ctx).map_err(host)?;
     linker
         .func_wrap(WASI_P1_MODULE, "poll_oneoff", wasi::poll_oneoff)
         .map_err(host)?;

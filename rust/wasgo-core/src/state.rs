@@ -13,6 +13,7 @@ use crate::ids::InstanceKey;
 use crate::kill::KillSwitch;
 use crate::level::SafetyLevel;
 use crate::limits::Limits;
+use crate::wasi_ctx::{LineSink, WasiSlot};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -63,7 +64,10 @@ impl EntryClock {
 
 /// The data every store of a mod instance carries.
 pub struct InstanceState {
-    pub(crate) wasi: wasmtime_wasi::p1::WasiP1Ctx,
+    /// The WASI context (see [`WasiSlot`]); reach it through [`InstanceState::wasi_ctx`].
+    pub(crate) wasi: WasiSlot,
+    /// The mod's stdout and stderr as lines (what its WASI context writes to).
+    pub(crate) stdio: [LineSink; 2],
     pub(crate) name: String,
     pub(crate) level: SafetyLevel,
     pub(crate) limits: Limits,
@@ -86,7 +90,7 @@ pub struct InstanceState {
     ///
     /// [`ModInstance::memory_in_use`]: crate::instance::ModInstance::memory_in_use
     pub(crate) memory_gauge: Arc<std::sync::atomic::AtomicUsize>,
-    /// When the WASI context was made (WASI's monotonic clock counts from here).
+    /// When the instance was made (WASI's monotonic clock counts from here).
     pub(crate) created: Instant,
     /// `main`'s arguments after the program name.
     pub(crate) wasi_args: Vec<String>,
@@ -116,6 +120,12 @@ pub struct InstanceState {
 }
 
 impl InstanceState {
+    /// The WASI context, made now if the instance started without one (see [`WasiSlot`]).
+    pub(crate) fn wasi_ctx(&mut self) -> &mut wasmtime_wasi::p1::WasiP1Ctx {
+        self.wasi
+            .get(&self.name, &self.wasi_args, self.created, &self.stdio)
+    }
+
     /// When the current entry must stop, and why (a sleep never passes it): a main-thread
     /// entry at the end of its callback budget, `main` at its timeout.
     pub(crate) fn deadline(&self) -> Option<(Instant, DeadlineKind)> {

@@ -34,8 +34,9 @@ pub(super) fn delegate(
     let memory = guest::memory(c, function)?;
     let fuel = c.as_context_mut().hostcall_fuel();
     let (bytes, state) = memory.data_and_store_mut(&mut *c);
-    state.wasi.set_hostcall_fuel(fuel);
-    call(&mut state.wasi, &mut GuestMemory::Unshared(bytes))
+    let ctx = state.wasi_ctx();
+    ctx.set_hostcall_fuel(fuel);
+    call(ctx, &mut GuestMemory::Unshared(bytes))
 }
 
 /// Runs a WASI call against a scratch memory of the host's own (so nothing the mod owns is
@@ -45,7 +46,7 @@ pub(super) fn query(
     scratch: &mut [u8],
     call: impl FnOnce(&mut WasiP1Ctx, &mut GuestMemory<'_>) -> wasmtime::Result<i32>,
 ) -> wasmtime::Result<i32> {
-    let ctx = &mut c.data_mut().wasi;
+    let ctx = c.data_mut().wasi_ctx();
     ctx.set_hostcall_fuel(scratch.len().saturating_mul(2).max(1 << 20));
     call(ctx, &mut GuestMemory::Unshared(scratch))
 }
