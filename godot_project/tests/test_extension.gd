@@ -126,3 +126,33 @@ func test_module_resource_wins_over_wasm_file() -> void:
 	await frames(5)
 	expect(probe.node.has_export("add"), "the `module` resource was not the one instantiated: %s" % probe.describe())
 	expect(not probe.has_output("hello from wasi"), "the `wasm_file` mod ran although `module` was set: %s" % probe.describe())
+
+
+func test_an_empty_module_is_refused_with_what_to_do() -> void:
+	var probe := new_mod("empty_module", {"module": WasmModule.new()})
+	expect_eq(start(probe), ERR_CANT_OPEN, "start() with WasmModule.new()")
+	expect_contains(probe.node.get_last_error(), "holds no code", "the reason")
+	expect_contains(probe.node.get_last_error(), "WasmEngine.load_module(path)", "and what to do")
+	expect(not probe.node.is_running(), "nothing runs")
+
+
+## Each start runs the module the node holds then, including one made after the last was freed.
+func test_a_node_runs_the_module_it_holds_at_each_start() -> void:
+	var probe := new_mod("swapped", {"module": wat_module("callbacks_add")})
+	expect_eq(start(probe), OK, "start() with the adder")
+	expect_eq(probe.node.call_export("add", [2, 3]), 5, "the adder runs")
+	probe.node.kill()
+	var doubler := WasmEngine.compile_module("""(module
+  (func (export "twice") (param i32) (result i32)
+    (i32.mul (local.get 0) (i32.const 2))))""".to_utf8_buffer(), "doubler")
+	expect(doubler != null, "compile_module(doubler): %s" % WasmEngine.get_last_error())
+	probe.node.module = doubler
+	doubler = null
+	expect_eq(probe.node.start(), OK, "start() with the doubler")
+	expect(not probe.node.has_export("add"), "the adder is gone")
+	expect_eq(probe.node.call_export("twice", [21]), 42, "the doubler runs")
+	probe.node.kill()
+	probe.node.module = null
+	probe.node.module = wat_module("callbacks_add")
+	expect_eq(probe.node.start(), OK, "start() with a new adder after the doubler was let go")
+	expect_eq(probe.node.call_export("add", [20, 22]), 42, "the new adder runs")

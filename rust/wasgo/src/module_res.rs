@@ -5,7 +5,9 @@ use crate::file_checks;
 use crate::runtime;
 use godot::classes::{IResourceFormatLoader, ResourceFormatLoader};
 use godot::prelude::*;
+use parking_lot::Mutex;
 use std::sync::Arc;
+use wasgo_core::fast_hash::FastMap;
 use wasgo_core::{CompiledModule, SafetyLevel};
 
 /// A compiled WebAssembly module: what a `WasmScript` runs. Get one with
@@ -31,7 +33,38 @@ pub struct WasmModule {
     source_path: GString,
     /// Why the last `get_config()` gave no Dictionary (empty when it did, or was never asked).
     config_error: String,
+    /// The key of this module's [`ModuleFacts`] (its instance id), when it has code.
+    facts_key: Option<i64>,
     base: Base<Resource>,
+}
+
+/// What starting a `WasmScript` needs of its module, read without a `bind()` of it: the name,
+/// the code and the source path. They never change once a module is made (they have no
+/// setters, and an empty `WasmModule.new()` stays empty), so [`WasmModule::from_compiled`]
+/// records them under the module's instance id and the module's drop removes them. A `bind()`
+/// costs a lock and a futex wake when its guard drops (gdext's `experimental-threads`), and
+/// `start()` read the module twice.
+pub struct ModuleFacts {
+    pub name: String,
+    pub compiled: Arc<CompiledModule>,
+    pub source_path: String,
+}
+
+/// Every module's facts, by instance id (modules are made and dropped on any thread).
+static FACTS: std::sync::LazyLock<Mutex<FastMap<i64, Arc<ModuleFacts>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// `module`'s facts; `None` for an empty module (made with `WasmModule.new()`).
+pub fn facts(module: &Gd<WasmModule>) -> Option<Arc<ModuleFacts>> {
+    FACTS.lock().get(&module.instance_id().to_i64()).cloned()
+}
+
+impl Drop for WasmModule {
+    fn drop(&mut self) {
+        if let Some(key) = self.facts_key {
+            FACTS.lock().remove(&key);
+        }
+    }
 }
 
 impl WasmModule {
@@ -43,14 +76,24 @@ impl WasmModule {
                 &format!("`{name}`: {e}; the module loads without a manifest"),
             );
         }
-        Gd::from_init_fn(|base| WasmModule {
+        let facts = Arc::new(ModuleFacts {
+            name: name.to_string(),
+            compiled: compiled.clone(),
+            source_path: path.to_string(),
+        });
+        let mut module = Gd::from_init_fn(|base| WasmModule {
             compiled: Some(compiled),
             name: name.into(),
             sha256: sha.as_str().into(),
             source_path: path.into(),
             config_error: String::new(),
+            facts_key: None,
             base,
-        })
+        });
+        let key = module.instance_id().to_i64();
+        FACTS.lock().insert(key, facts);
+        module.bind_mut().facts_key = Some(key);
+        module
     }
 
     pub fn compiled(&self) -> Option<Arc<CompiledModule>> {

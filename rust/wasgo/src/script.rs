@@ -12,7 +12,7 @@
 use crate::compiles;
 use crate::convert;
 use crate::file_checks;
-use crate::module_res::WasmModule;
+use crate::module_res::{self, WasmModule};
 use crate::runtime;
 use crate::script_core::{status, NodeHooks, Resolution, ResolvedModule, ScriptCore, ScriptProps};
 use godot::classes::{Engine, INode, InputEvent, Node};
@@ -582,14 +582,18 @@ impl WasmScript {
 
     /// What the core needs of the exported properties as they are now.
     ///
-    /// One `bind()` of the node and at most one of its [member module]: every guard costs a
-    /// futex wake when it drops (gdext's `experimental-threads`), and games that spawn mods
-    /// call `start()` many times a frame.
+    /// One `bind()` of the node and none of its [member module] (whose facts are read from
+    /// `module_res::facts`): every guard costs a futex wake when it drops (gdext's
+    /// `experimental-threads`), and games that spawn mods call `start()` many times a frame.
     fn props_of(this: &Gd<Self>) -> ScriptProps {
         let s = this.bind();
-        let module = s.module.as_ref().map(|m| {
-            let m = m.bind();
-            (m.mod_name(), convert::text(&m.get_source_path()))
+        let module = s.module.as_ref().map(|m| match module_res::facts(m) {
+            Some(facts) => (facts.name.clone(), facts.source_path.clone()),
+            // An empty module (`WasmModule.new()`): start() reports it.
+            None => {
+                let m = m.bind();
+                (m.mod_name(), convert::text(&m.get_source_path()))
+            }
         });
         // The mod's id (see `wasgo_core::grants::mod_id`): from [member module]'s name, else
         // from [member wasm_file]'s file name; `None` when neither is set.
@@ -645,14 +649,21 @@ impl WasmScript {
             }
             None => return Self::load_in_background(this, core, &convert::text(&wasm_file)),
         };
-        // One guard for all three (see `props_of`).
-        let (name, compiled, source) = {
-            let m = module.bind();
-            (
-                m.mod_name(),
-                m.compiled(),
-                convert::text(&m.get_source_path()),
-            )
+        // Without a bind of the module (see `props_of`).
+        let (name, compiled, source) = match module_res::facts(&module) {
+            Some(facts) => (
+                facts.name.clone(),
+                Some(facts.compiled.clone()),
+                facts.source_path.clone(),
+            ),
+            None => {
+                let m = module.bind();
+                (
+                    m.mod_name(),
+                    m.compiled(),
+                    convert::text(&m.get_source_path()),
+                )
+            }
         };
         // Watched for hot reload when it came from a file (else no longer watched).
         Self::watch_source(core, &source);
@@ -660,7 +671,7 @@ impl WasmScript {
             core.fail(
                 Error::ERR_CANT_OPEN,
                 format!(
-                    "`{}`: the module `{name}` is empty; load or compile it first",
+                    "`{}`: its `module` holds no code (a `WasmModule.new()`); set one from `WasmEngine.load_module(path)` or `WasmEngine.compile_module(bytes)`",
                     Self::label(this)
                 ),
             );
