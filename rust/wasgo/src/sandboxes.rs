@@ -26,32 +26,10 @@ pub fn remember_sandbox(name: &str) {
 
 /// Whether a mod whose code is at `source` (a `res://`/`user://` path) lies inside the folder
 /// `user://mods/<mod_id>/` (then its sandbox is `<mod_id>-files`, never its own code folder).
-///
-/// The answer for the last pair asked is kept (a level starting many nodes of one mod asks the
-/// same pair each time): `globalize` gives the same path for the same `res://`/`user://` path
-/// for the whole run.
 pub fn code_inside_id_folder(source: &str, mod_id: &str) -> bool {
     if source.is_empty() {
         return false;
     }
-    thread_local! {
-        static LAST: std::cell::RefCell<Option<(String, String, bool)>> =
-            const { std::cell::RefCell::new(None) };
-    }
-    let known = LAST.with_borrow(|last| {
-        last.as_ref()
-            .filter(|(s, m, _)| s == source && m == mod_id)
-            .map(|&(_, _, inside)| inside)
-    });
-    if let Some(inside) = known {
-        return inside;
-    }
-    let inside = ask_inside(source, mod_id);
-    LAST.set(Some((source.to_string(), mod_id.to_string(), inside)));
-    inside
-}
-
-fn ask_inside(source: &str, mod_id: &str) -> bool {
     let folder = settings::globalize(&format!("{DEFAULT_DIR}/{mod_id}"));
     let code = settings::globalize(source);
     code.starts_with(&format!("{}/", folder.trim_end_matches('/')))

@@ -781,14 +781,23 @@ impl ScriptCore {
         granted.extend(settings::strings(settings::AUTO_GRANT));
         self.permissions
             .replace(granted.iter().filter_map(|k| Permission::parse(k)));
-        // A mod never writes over its own code: code inside `user://mods/<mod_id>/` (a folder
-        // mod) gets `<mod_id>-files`. A sandbox a mod may write is remembered before it runs, so
-        // `scan_mods` never lists what it writes.
-        let inside = crate::sandboxes::code_inside_id_folder(&props.source_path, &mod_id);
-        let sandbox = wasgo_core::mod_list::sandbox_name(&mod_id, inside);
-        if level >= SafetyLevel::Wrapped {
+        // Folders only from level 2 on: level 1 has no WASI folder and no file functions (they
+        // are level 2's), so it needs none of these paths.
+        let dirs = if level >= SafetyLevel::Wrapped {
+            // A mod never writes over its own code: code inside `user://mods/<mod_id>/` (a
+            // folder mod) gets `<mod_id>-files`. A sandbox a mod may write is remembered
+            // before it runs, so `scan_mods` never lists what it writes.
+            let inside = crate::sandboxes::code_inside_id_folder(&props.source_path, &mod_id);
+            let sandbox = wasgo_core::mod_list::sandbox_name(&mod_id, inside);
             crate::sandboxes::remember_sandbox(&sandbox);
-        }
+            WasiDirs {
+                sandbox: Some(settings::globalize(&format!("user://mods/{sandbox}")).into()),
+                res: Some(settings::globalize("res://").into()),
+                user: Some(settings::globalize("user://").into()),
+            }
+        } else {
+            WasiDirs::default()
+        };
         InstanceConfig {
             name: name.to_string(),
             level,
@@ -802,11 +811,7 @@ impl ScriptCore {
                 .iter()
                 .map(crate::convert::text)
                 .collect(),
-            dirs: WasiDirs {
-                sandbox: Some(settings::globalize(&format!("user://mods/{sandbox}")).into()),
-                res: Some(settings::globalize("res://").into()),
-                user: Some(settings::globalize("user://").into()),
-            },
+            dirs,
         }
     }
 
