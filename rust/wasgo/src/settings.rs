@@ -376,15 +376,24 @@ pub fn register() {
     );
 }
 
+thread_local! {
+    /// The `StringName`s of the settings read on this thread (see [`get`]).
+    static NAMES: RefCell<FastMap<Box<str>, StringName>> = RefCell::new(FastMap::default());
+}
+
+/// Drops this thread's cached setting names while the engine still runs (extension deinit, main
+/// thread); a later read makes them again.
+pub fn forget_names() {
+    let names = NAMES.try_with(|names| names.try_borrow_mut().map(|mut n| std::mem::take(&mut *n)));
+    drop(names);
+}
+
 /// The setting `name` now, Nil when it is not set. Asked as the singleton's property under a
 /// `StringName` made once per name and thread: `get_setting(name)` converted the name to a
 /// `StringName` twice per read (a check, then the read), and `start()` reads about ten
 /// settings. The property read is what `get_setting` does after its check, and a missing
 /// setting gives Nil there too (no warning), so the answers are the same.
 fn get(name: &str) -> Variant {
-    thread_local! {
-        static NAMES: RefCell<FastMap<Box<str>, StringName>> = RefCell::new(FastMap::default());
-    }
     let settings = ProjectSettings::singleton();
     let read = NAMES.try_with(|names| {
         // A shared borrow across the read: a read that re-enters (a script on the singleton
