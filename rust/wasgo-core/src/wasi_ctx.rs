@@ -183,8 +183,6 @@ pub(crate) fn build_ctx(
         if let Some(user) = &dirs.user {
             preopen(user, "/user")?;
         }
-    }
-    if level >= SafetyLevel::Unsafe {
         b.inherit_env();
     }
     Ok(b.build_p1())
@@ -219,10 +217,11 @@ fn builder(
 ///
 /// Many mods never do (one built for `wasm32-unknown-unknown` or freestanding, like the Rust,
 /// Zig and AssemblyScript SDK examples, imports no WASI function; a WASI mod living on callbacks
-/// may call none), and making a context was about a tenth of a pooled instance's start (`BENCHMARKS.md`, "Tenth pass"). Made late, it is the one
-/// the start would have made: level 1 has no folder and no environment to fail on, the program
-/// name, arguments and output lines are the instance's, and the monotonic clock counts from the
-/// instance's creation either way ([`SinceCreated`]).
+/// may call none), and making a context was about a twentieth of a pooled instance's start
+/// (`BENCHMARKS.md`, "Tenth pass"). Made late, it is the one the start would have made: level 1
+/// has no folder and no environment to fail on, the program name, arguments and output lines are
+/// the instance's, and the monotonic clock counts from the instance's creation either way
+/// ([`SinceCreated`]).
 pub(crate) struct WasiSlot(Option<wasmtime_wasi::p1::WasiP1Ctx>);
 
 impl WasiSlot {

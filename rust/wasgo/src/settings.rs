@@ -384,8 +384,7 @@ thread_local! {
 /// Drops this thread's cached setting names while the engine still runs (extension deinit, main
 /// thread); a later read makes them again.
 pub fn forget_names() {
-    let names = NAMES.try_with(|names| names.try_borrow_mut().map(|mut n| std::mem::take(&mut *n)));
-    drop(names);
+    let _ = NAMES.try_with(|names| names.try_borrow_mut().map(|mut names| names.clear()));
 }
 
 /// The setting `name` now, Nil when it is not set. Asked as the singleton's property under a
@@ -410,7 +409,7 @@ fn get(name: &str) -> Variant {
     });
     match read {
         Ok(Some(value)) => value,
-        // The map is being changed (a re-entrant first read) or the thread is ending.
+        // The map is lent for a change or the thread is ending: read without the cache.
         _ => settings.get(name),
     }
 }
