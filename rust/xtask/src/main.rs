@@ -28,6 +28,7 @@ mod cargo_steps;
 mod command;
 mod cross;
 mod demo_check;
+mod disk;
 mod doc_check;
 mod editor_live;
 mod examples;
@@ -304,7 +305,8 @@ fn main() -> ExitCode {
 /// `cargo xtask test`: [`test_steps`], timed; the table of step times is printed before the last
 /// line, or at the end when a step stopped the run.
 fn test(repo: &Repo, skip_cargo_test: bool, filter: Option<&str>) -> Result<()> {
-    let mut times = StepTimes::default();
+    disk::warn_if_short(&repo.target_dir());
+    let mut times = StepTimes::watching_disk_of(repo.target_dir());
     let outcome = test_steps(repo, skip_cargo_test, filter, &mut times);
     times.print_summary();
     outcome
