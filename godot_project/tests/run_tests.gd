@@ -32,6 +32,10 @@ func _run_all() -> void:
 	if not (ClassDB.class_exists("WasmScript") and Engine.has_singleton("WasmEngine")):
 		_report("run_tests::extension_loaded", ["the WasGo extension is not loaded: is addons/wasgo/bin/ built (cargo xtask test) and .godot/extension_list.cfg written (godot --import)?"])
 	else:
+		# `_initialize` runs before the tree's root is ready: a node a test added then would not
+		# get `_ready` (nor a WasmScript's autostart) until the first frame.
+		while not root.is_node_ready():
+			await process_frame
 		for path in _test_files():
 			await _run_file(path, filter, catcher)
 	OS.remove_logger(catcher)
