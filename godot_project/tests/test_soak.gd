@@ -10,19 +10,6 @@ const INSTANCES := 10000
 const NODES_AT_ONCE := 1000
 
 
-## A value of this process's `/proc/<pid>/status` (`VmRSS` in KiB, `Threads`), or -1 where there
-## is none. (`FileAccess` sees /proc files as empty, so `cat` reads it.)
-func _proc_status(key: String) -> int:
-	var output := []
-	if OS.execute("cat", ["/proc/%d/status" % OS.get_process_id()], output) != 0 or output.is_empty():
-		return -1
-	var text: String = output[0]
-	for line in text.split("\n"):
-		if line.begins_with(key + ":"):
-			return line.trim_prefix(key + ":").strip_edges().split(" ")[0].to_int()
-	return -1
-
-
 func _objects() -> int:
 	return int(Performance.get_monitor(Performance.OBJECT_COUNT))
 
@@ -51,7 +38,7 @@ func _settle() -> void:
 
 
 func test_ten_thousand_instances_and_a_thousand_nodes_leave_nothing_behind() -> void:
-	if _proc_status("VmRSS") < 0:
+	if proc_status("VmRSS") < 0:
 		print("soak: no /proc/self/status on this platform; the memory and thread checks are skipped")
 	var ticking := wat_module("soak_process")
 	var spinning := wat_module("soak_spin")
@@ -59,8 +46,8 @@ func test_ten_thousand_instances_and_a_thousand_nodes_leave_nothing_behind() -> 
 	expect_eq(await _churn(ticking, 300), 0, "failed starts while warming up")
 	expect_eq(await _churn(spinning, 50), 0, "failed starts of spinning mods while warming up")
 	await _settle()
-	var rss0 := _proc_status("VmRSS")
-	var threads0 := _proc_status("Threads")
+	var rss0 := proc_status("VmRSS")
+	var threads0 := proc_status("Threads")
 	var objects0 := _objects()
 	var stats0: Dictionary = WasmEngine.get_stats()
 
@@ -98,8 +85,8 @@ func test_ten_thousand_instances_and_a_thousand_nodes_leave_nothing_behind() -> 
 	var took := Time.get_ticks_msec() - t0
 	await _settle()
 
-	var rss1 := _proc_status("VmRSS")
-	var threads1 := _proc_status("Threads")
+	var rss1 := proc_status("VmRSS")
+	var threads1 := proc_status("Threads")
 	var objects1 := _objects()
 	var stats1: Dictionary = WasmEngine.get_stats()
 	print("soak: %d instances + %d at once in %d ms; RSS %d -> %d KiB, threads %d -> %d, objects %d -> %d" % [

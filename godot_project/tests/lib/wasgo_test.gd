@@ -83,6 +83,19 @@ func wait_for_end(probe: ModProbe, timeout_ms := 10000) -> bool:
 	return ended
 
 
+## A value of this process's `/proc/<pid>/status` (`VmRSS` in KiB, `Threads`), or -1 where there
+## is none. (`FileAccess` sees /proc files as empty, so `cat` reads it.)
+func proc_status(key: String) -> int:
+	var output := []
+	if OS.execute("cat", ["/proc/%d/status" % OS.get_process_id()], output) != 0 or output.is_empty():
+		return -1
+	var text: String = output[0]
+	for line in text.split("\n"):
+		if line.begins_with(key + ":"):
+			return line.trim_prefix(key + ":").strip_edges().split(" ")[0].to_int()
+	return -1
+
+
 ## Waits for the engine to have no worker thread left (earlier mods winding down).
 func wait_for_no_workers(timeout_ms := 2000) -> bool:
 	return await wait_until(func() -> bool: return WasmEngine.get_stats()["workers"] == 0, timeout_ms)
