@@ -4,8 +4,9 @@
 ## passes.
 extends "res://tests/lib/wasgo_test.gd"
 
-## Instances alive at once: more than any other file of the suite keeps alive at once, so the
-## memory they touch cannot all be memory an earlier test touched and the allocator kept.
+## Instances alive at once: more than any file that runs before this one keeps alive at once
+## (`test_soak`, after it, keeps 1,000), so the memory they touch cannot all be memory an earlier
+## test touched and the allocator kept.
 const AT_ONCE := 500
 ## Resident memory an idle instance may add. Compiled instances add about 13 KiB, interpreted ones
 ## about 20 KiB; before WasGo turned off mimalloc's eagerly committed arenas an interpreted one
