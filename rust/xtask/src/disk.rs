@@ -1,7 +1,7 @@
 //! Free disk space, so a run that fills the disk says so before and while it does.
 //!
-//! A cold `cargo xtask test` writes a few GiB (the debug builds under `target/`, the mods under
-//! `mods/target/`, Godot, the export templates and the cross toolchains): [`warn_if_short`] says
+//! A cold `cargo xtask test` writes about 10 GiB (the debug builds under `target/`, the mods
+//! under `mods/target/`, Godot, the mod toolchains and the cross check): [`warn_if_short`] says
 //! at the start of the run when the disk holding `target/` has less than [`COLD_RUN_BYTES`] free,
 //! and the step-time table ([`crate::step_times`]) shows what was free after every step, so a step
 //! that fails with "No space left on device" is read at a glance.
