@@ -21,15 +21,7 @@ func test_idle_instances_stay_small_in_resident_memory() -> void:
 		return
 	var module := wat_module("soak_process")
 	var nodes: Array[WasmScript] = []
-	var failed := 0
-	for i in AT_ONCE:
-		var node := WasmScript.new()
-		node.autostart = false
-		node.module = module
-		tree.root.add_child(node)
-		if node.start() != OK:
-			failed += 1
-		nodes.append(node)
+	var failed := start_nodes(module, AT_ONCE, nodes)
 	# A frame each calls `process` in, so each instance has run once, as a game's would.
 	await frames(2)
 	var rss1 := proc_status("VmRSS")
@@ -39,7 +31,4 @@ func test_idle_instances_stay_small_in_resident_memory() -> void:
 	expect_eq(failed, 0, "failed starts among %d instances" % AT_ONCE)
 	expect(per_instance <= MAX_KIB_PER_INSTANCE,
 		"%d idle instances added %.1f KiB of resident memory each (at most %d expected)" % [AT_ONCE, per_instance, MAX_KIB_PER_INSTANCE])
-	for node in nodes:
-		node.kill()
-		node.free()
-	nodes.clear()
+	free_nodes(nodes)

@@ -61,15 +61,7 @@ func test_ten_thousand_instances_and_a_thousand_nodes_leave_nothing_behind() -> 
 
 	# A thousand nodes alive at once, each processing frames, then all killed and freed.
 	var nodes: Array[WasmScript] = []
-	var failed_at_once := 0
-	for i in NODES_AT_ONCE:
-		var node := WasmScript.new()
-		node.autostart = false
-		node.module = ticking
-		tree.root.add_child(node)
-		if node.start() != OK:
-			failed_at_once += 1
-		nodes.append(node)
+	var failed_at_once := start_nodes(ticking, NODES_AT_ONCE, nodes)
 	expect_eq(failed_at_once, 0, "failed starts among %d nodes at once" % NODES_AT_ONCE)
 	var alive: int = WasmEngine.get_stats()["instances"] - stats0["instances"]
 	expect(alive >= NODES_AT_ONCE, "only %d of %d instances alive at once" % [alive, NODES_AT_ONCE])
@@ -78,10 +70,7 @@ func test_ten_thousand_instances_and_a_thousand_nodes_leave_nothing_behind() -> 
 	var last := nodes[NODES_AT_ONCE - 1]
 	var reached: bool = await wait_until(func() -> bool: return int(last.call_export("frames", [])) >= 1, 10000)
 	expect(reached, "the last of %d nodes saw no process frame within 10 s" % NODES_AT_ONCE)
-	for node in nodes:
-		node.kill()
-		node.free()
-	nodes.clear()
+	free_nodes(nodes)
 	var took := Time.get_ticks_msec() - t0
 	await _settle()
 

@@ -121,6 +121,29 @@ func new_mod(node_name: String, properties := {}, precompile := true) -> ModProb
 	return ModProbe.new(node)
 
 
+## Makes `count` nodes running `module` (autostart off), each added under the tree's root and
+## started; appends them to `nodes` and returns how many of the starts failed.
+func start_nodes(module: WasmModule, count: int, nodes: Array[WasmScript]) -> int:
+	var failed := 0
+	for i in count:
+		var node := WasmScript.new()
+		node.autostart = false
+		node.module = module
+		tree.root.add_child(node)
+		if node.start() != OK:
+			failed += 1
+		nodes.append(node)
+	return failed
+
+
+## Kills and frees every node of `nodes`, then empties it.
+func free_nodes(nodes: Array[WasmScript]) -> void:
+	for node in nodes:
+		node.kill()
+		node.free()
+	nodes.clear()
+
+
 ## Adds the probe's node to the tree (if needed) and calls `start()`; returns its result.
 func start(probe: ModProbe) -> int:
 	if not probe.node.is_inside_tree():
