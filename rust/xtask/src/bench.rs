@@ -58,7 +58,8 @@ pub fn run(repo: &Repo) -> Result<()> {
     let compute = play(&godot, &project, COMPUTE_BENCH, &[])?;
     let native = bench_compute::run_native(repo)?;
     print_modes(&mode_figures(&compiled), &mode_figures(&interpreted))?;
-    bench_compute::print_table(&bench_compute::mod_figures(&compute), &native)
+    let (mods, unrolled) = bench_compute::mod_figures(&compute);
+    bench_compute::print_table(&mods, &unrolled, &native)
 }
 
 /// Plays one benchmark script; fails on a bad exit or a fatal output line.

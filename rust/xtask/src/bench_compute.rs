@@ -1,8 +1,10 @@
 //! The mod-versus-native rows of `cargo xtask bench`: the kernels of `mods/tests/bench_compute`
-//! (one source, `src/kernels.rs`) run as a Rust mod through `bench/bench_compute.gd` and as a
-//! native program (`mods/tests/bench_compute/native`, release, opt-level 3) in the same run, and
-//! are printed side by side with the mod/native ratio. A kernel whose two results differ fails
-//! the run (the comparison would be meaningless).
+//! (one source, `src/kernels.rs`) run as a Rust mod through `bench/bench_compute.gd`, built twice
+//! (its release profile, and the same with the README's loop-unrolling flags,
+//! [`crate::mods::LOOP_UNROLL_FLAGS`]), and as a native program
+//! (`mods/tests/bench_compute/native`, release, opt-level 3) in the same run, and are printed side
+//! by side with the mod/native ratios. A kernel whose results differ fails the run (the
+//! comparison would be meaningless).
 
 use crate::command::{self, cargo};
 use crate::godot_run::GodotRun;
@@ -62,12 +64,15 @@ pub fn run_native(repo: &Repo) -> Result<Vec<Figure>> {
         .collect())
 }
 
-/// The mod's figures of a `bench_compute.gd` run.
-pub fn mod_figures(run: &GodotRun) -> Vec<Figure> {
-    run.lines
-        .iter()
-        .filter_map(|l| parse_line("bench-mod ", l))
-        .collect()
+/// The figures of a `bench_compute.gd` run: the plain build's and the unrolled build's.
+pub fn mod_figures(run: &GodotRun) -> (Vec<Figure>, Vec<Figure>) {
+    let of = |prefix: &str| {
+        run.lines
+            .iter()
+            .filter_map(|l| parse_line(prefix, l))
+            .collect()
+    };
+    (of("bench-mod "), of("bench-mod-unrolled "))
 }
 
 /// Whether two printed results are the same number (GDScript and Rust print floats with
@@ -80,40 +85,46 @@ fn same_result(a: &str, b: &str) -> bool {
 }
 
 /// Prints the table; fails when a figure is missing or a kernel's results differ.
-pub fn print_table(mods: &[Figure], native: &[Figure]) -> Result<()> {
-    if mods.is_empty() || mods.len() != native.len() {
+pub fn print_table(mods: &[Figure], unrolled: &[Figure], native: &[Figure]) -> Result<()> {
+    if mods.is_empty() || mods.len() != native.len() || unrolled.len() != native.len() {
         return Err(Failure::new(
             format!(
-                "the compute benchmark printed {} mod and {} native figures",
+                "the compute benchmark printed {} mod, {} unrolled mod and {} native figures",
                 mods.len(),
+                unrolled.len(),
                 native.len()
             ),
             "read the output above",
         ));
     }
     println!(
-        "\ncompute kernels, Rust mod vs the same Rust native (release, best of 3; target <= 1.3x):"
+        "\ncompute kernels, Rust mod vs the same Rust native (release, best of 3; target <= 1.3x);"
     );
+    println!("`unrolled`: the mod built with the README's loop-unrolling flags");
     println!(
-        "{:<12} {:>12} {:>12} {:>12}",
-        "kernel", "mod ms", "native ms", "mod/native"
+        "{:<12} {:>10} {:>12} {:>10} {:>11} {:>15}",
+        "kernel", "mod ms", "unrolled ms", "native ms", "mod/native", "unrolled/native"
     );
-    for (m, n) in mods.iter().zip(native) {
-        if m.name != n.name || !same_result(&m.result, &n.result) {
-            return Err(Failure::new(
-                format!(
-                    "mod `{}` gave {}, native `{}` gave {}",
-                    m.name, m.result, n.name, n.result
-                ),
-                "the mod and the native program must run the same kernels on the same sizes",
-            ));
+    for ((m, u), n) in mods.iter().zip(unrolled).zip(native) {
+        for built in [m, u] {
+            if built.name != n.name || !same_result(&built.result, &n.result) {
+                return Err(Failure::new(
+                    format!(
+                        "mod `{}` gave {}, native `{}` gave {}",
+                        built.name, built.result, n.name, n.result
+                    ),
+                    "the mod and the native program must run the same kernels on the same sizes",
+                ));
+            }
         }
         println!(
-            "{:<12} {:>12.3} {:>12.3} {:>11.2}x",
+            "{:<12} {:>10.3} {:>12.3} {:>10.3} {:>10.2}x {:>14.2}x",
             m.name,
             m.ms,
+            u.ms,
             n.ms,
-            m.ms / n.ms
+            m.ms / n.ms,
+            u.ms / n.ms
         );
     }
     Ok(())
@@ -137,6 +148,10 @@ mod tests {
         assert_eq!(parse_line("bench-mod ", "bench-mod fib x ms 1"), None);
         assert_eq!(parse_line("bench-mod ", "bench-mod fib 1 ms 1 more"), None);
         assert_eq!(parse_line("bench-mod ", "bench-native fib 1 ms 1"), None);
+        assert_eq!(
+            parse_line("bench-mod ", "bench-mod-unrolled fib 1 ms 1"),
+            None
+        );
     }
 
     #[test]

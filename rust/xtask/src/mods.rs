@@ -114,8 +114,49 @@ fn build_guest_kind_mods(repo: &Repo, dest_dir: &std::path::Path) -> Result<Vec<
         )?;
         built.push(name.to_string());
     }
+    for (name, built_as) in UNROLLED_TEST_MODS {
+        let manifest = repo.root.join("mods/tests").join(name).join("Cargo.toml");
+        let unrolled_dir = target_dir.join("unrolled");
+        command::run(
+            cargo()
+                .args([
+                    "rustc",
+                    "--release",
+                    "--lib",
+                    "--target",
+                    OWN_WORKSPACE_TARGET,
+                    "--manifest-path",
+                ])
+                .arg(&manifest)
+                .arg("--target-dir")
+                .arg(&unrolled_dir)
+                .arg("--")
+                .args(LOOP_UNROLL_FLAGS),
+            "fix the test mod build error shown above",
+        )?;
+        install(
+            &unrolled_dir
+                .join(OWN_WORKSPACE_TARGET)
+                .join("release")
+                .join(format!("{name}.wasm")),
+            &dest_dir.join(format!("{built_as}.wasm")),
+            "a test mod with a workspace of its own is a `cdylib` named like its folder",
+        )?;
+        built.push(built_as.to_string());
+    }
     Ok(built)
 }
+
+/// The compiler flags of the README's recipe for loop-heavy Rust mods ("What is cheap and what
+/// is not"): LLVM unrolls loops eight times, so the interruption check wasmtime puts at every
+/// loop header (what lets `kill()` and the budgets stop a spinning mod) and the register spills
+/// it causes are paid once per eight iterations. Measured in BENCHMARKS.md ("Twelfth pass").
+pub const LOOP_UNROLL_FLAGS: &[&str] = &["-C", "llvm-args=-unroll-count=8"];
+
+/// Test mods built a second time with [`LOOP_UNROLL_FLAGS`] (`cargo rustc`, so the flags reach
+/// only the mod's own crate, where its link-time optimization runs), as (folder, installed
+/// name): the benchmark prints the compute kernels both ways.
+const UNROLLED_TEST_MODS: &[(&str, &str)] = &[("bench_compute", "bench_compute_unrolled")];
 
 /// The mod packages: every folder with a `Cargo.toml` under the [`MOD_GROUPS`], sorted.
 fn mod_names(repo: &Repo) -> Result<Vec<String>> {
