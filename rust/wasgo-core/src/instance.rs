@@ -7,15 +7,16 @@
 //! [`WasgoError::Busy`] when `main` has it, so the game never blocks on a mod. Any trap ends the
 //! instance and frees its memory.
 //!
-//! `kill()` never waits for the worker: it throws the kill switch (running wasm stops at the
-//! next epoch tick, a wait for the main thread or a WASI sleep wakes at once), marks the
+//! `kill()` never waits for the worker: it throws the kill switch and advances the epoch
+//! (running wasm stops at its next epoch check, a wait for the main thread or a WASI sleep wakes
+//! at once), marks the
 //! instance killed, sends `Killed` and frees the store if no thread is inside it. It then gives
 //! the worker at most [`KILL_GRACE`] to finish, so a mod that was only running wasm has no thread
 //! left when `kill()` returns; a worker inside a slow host call frees the store itself when that
 //! call returns, and [`ModInstance::reap_worker`] joins it later without blocking. The grace is
-//! polled, not slept, and skipped when more `main`s run than there are cores: with ten mods
-//! spinning on two cores, a main thread that slept 5 ms was measured waking 10 to 34 ms later,
-//! and one that polled was preempted for up to 70 ms.
+//! polled (yielding between polls), not slept, and skipped when more `main`s run than there are
+//! cores: with ten mods spinning on two cores, a main thread that slept 5 ms was measured waking
+//! 10 to 34 ms later, and one that polled was preempted for up to 70 ms.
 
 use crate::budget;
 use crate::catalog::Signature;
@@ -47,8 +48,8 @@ use wasmtime::{Instance, Store, Val};
 /// the rest is room for host calls.
 const WORKER_STACK_BYTES: usize = 8 << 20;
 /// How long `kill()` and `Drop` wait for a worker to notice the kill switch: a worker running
-/// wasm notices at the next epoch tick (1 ms); one in a host call that ignores the switch is not
-/// waited for.
+/// wasm notices at its next epoch check (the kill advances the epoch); one in a host call that
+/// ignores the switch is not waited for.
 pub const KILL_GRACE: Duration = Duration::from_millis(5);
 
 /// How one instance is set up.
@@ -157,6 +158,16 @@ struct Shared {
 }
 
 impl Shared {
+    /// Throws the kill switch and advances the engine's epoch at once, so wasm running now (on
+    /// the worker or on this thread) reaches its epoch callback at its next check instead of at
+    /// the ticker's next tick (up to 1 ms later, longer when the ticker waits for a core). Other
+    /// stores' callbacks run one tick early, find nothing to do and re-arm.
+    fn throw_kill(&self, reason: &str) {
+        if self.kill.kill(reason) {
+            self.ctx.engine.increment_epoch();
+        }
+    }
+
     /// Ends the instance after `main` or an entry failed with `err`; returns what to report.
     fn fail(&self, live: &mut Option<Live>, err: wasmtime::Error) -> WasgoError {
         for s in &self.stdio {
@@ -670,7 +681,7 @@ impl ModInstance {
     /// one of the instance's calls; it calls [`ModInstance::kill`] once that call has returned,
     /// which sets the status and sends the `Killed` event.
     pub fn request_kill(&self, reason: &str) {
-        self.shared.kill.kill(reason);
+        self.shared.throw_kill(reason);
     }
 
     /// Ends the instance without waiting for it: throws the kill switch (a running `main` stops
@@ -679,7 +690,7 @@ impl ModInstance {
     /// frees it when its call returns). Waits at most [`KILL_GRACE`] for the worker. Returns
     /// false if the instance had already ended.
     pub fn kill(&mut self, reason: &str) -> bool {
-        self.shared.kill.kill(reason);
+        self.shared.throw_kill(reason);
         {
             let mut status = self.shared.status.lock();
             if !status.is_live() {
@@ -712,12 +723,16 @@ impl ModInstance {
         if let Some(worker) = self.worker.as_ref().filter(|_| worth_waiting) {
             // Polled, not slept on: on a loaded machine a thread that sleeps may wait tens of
             // milliseconds to run again. Disconnected means the worker is done.
+            // Yielding, not spinning, between polls: a worker that shares this thread's core
+            // gets it at once (a bare spin held the core for the whole grace, 5 ms, whenever
+            // the scheduler had put the worker there), and on another core a yield returns at
+            // once.
             let deadline = Instant::now() + KILL_GRACE;
             while Instant::now() < deadline {
                 if let Err(crossbeam_channel::TryRecvError::Disconnected) = worker.done.try_recv() {
                     break;
                 }
-                std::hint::spin_loop();
+                std::thread::yield_now();
             }
         }
         self.reap_worker();
@@ -726,7 +741,7 @@ impl ModInstance {
 
 impl Drop for ModInstance {
     fn drop(&mut self) {
-        self.shared.kill.kill("the instance was dropped");
+        self.shared.throw_kill("the instance was dropped");
         self.release();
     }
 }

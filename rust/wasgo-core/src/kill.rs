@@ -1,6 +1,7 @@
 //! The kill switch of one instance, shared by its owner, its store and every wait it may be in.
 //!
-//! Throwing it sets a flag that running wasm notices at the next epoch tick, and drops the sender
+//! Throwing it sets a flag that running wasm notices in its epoch callback (the instance's owner
+//! advances the epoch when it throws it, so that comes at the next check), and drops the sender
 //! of a zero-capacity channel, which wakes every `select!` or `recv_timeout` on its receiver at
 //! once: a host call waiting for the main thread, a WASI sleep, an HTTP hand-over.
 
@@ -9,7 +10,7 @@ use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// Stops one instance from any thread: running wasm notices within one epoch tick, a host call
+/// Stops one instance from any thread: running wasm notices in its next epoch callback, a host call
 /// waiting on the main thread wakes at once.
 pub struct KillSwitch {
     killed: AtomicBool,

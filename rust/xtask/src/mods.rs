@@ -196,4 +196,15 @@ mod tests {
             );
         }
     }
+
+    /// The recipe the benchmark measures is the one the mod authors' documents give.
+    #[test]
+    fn the_documents_give_the_loop_unrolling_flags_the_benchmark_uses() {
+        let repo = Repo::locate();
+        let flags = LOOP_UNROLL_FLAGS.join(" ");
+        for doc in ["README.md", "mods/examples/rust/README.md"] {
+            let text = fs::read_to_string(repo.root.join(doc)).unwrap();
+            assert!(text.contains(&flags), "{doc} does not give `{flags}`");
+        }
+    }
 }
