@@ -88,63 +88,68 @@ fn build_guest_kind_mods(repo: &Repo, dest_dir: &std::path::Path) -> Result<Vec<
     crate::cargo_steps::ensure_target(OWN_WORKSPACE_TARGET)?;
     let target_dir = repo.root.join("mods/target");
     for name in OWN_WORKSPACE_TEST_MODS {
-        let manifest = repo.root.join("mods/tests").join(name).join("Cargo.toml");
-        command::run(
-            cargo()
-                .args([
-                    "build",
-                    "--release",
-                    "--target",
-                    OWN_WORKSPACE_TARGET,
-                    "--manifest-path",
-                ])
-                .arg(&manifest)
-                .arg("--target-dir")
-                .arg(&target_dir),
-            "fix the test mod build error shown above",
-        )?;
-        let wasm = target_dir
-            .join(OWN_WORKSPACE_TARGET)
-            .join("release")
-            .join(format!("{name}.wasm"));
-        install(
-            &wasm,
+        build_own_workspace_mod(
+            repo,
+            name,
+            &target_dir,
+            &[],
             &dest_dir.join(format!("{name}.wasm")),
-            "a test mod with a workspace of its own is a `cdylib` named like its folder",
         )?;
         built.push(name.to_string());
     }
     for (name, built_as) in UNROLLED_TEST_MODS {
-        let manifest = repo.root.join("mods/tests").join(name).join("Cargo.toml");
-        let unrolled_dir = target_dir.join("unrolled");
-        command::run(
-            cargo()
-                .args([
-                    "rustc",
-                    "--release",
-                    "--lib",
-                    "--target",
-                    OWN_WORKSPACE_TARGET,
-                    "--manifest-path",
-                ])
-                .arg(&manifest)
-                .arg("--target-dir")
-                .arg(&unrolled_dir)
-                .arg("--")
-                .args(LOOP_UNROLL_FLAGS),
-            "fix the test mod build error shown above",
-        )?;
-        install(
-            &unrolled_dir
-                .join(OWN_WORKSPACE_TARGET)
-                .join("release")
-                .join(format!("{name}.wasm")),
-            &dest_dir.join(format!("{built_as}.wasm")),
-            "a test mod with a workspace of its own is a `cdylib` named like its folder",
+        let dest = dest_dir.join(format!("{built_as}.wasm"));
+        build_own_workspace_mod(
+            repo,
+            name,
+            &target_dir.join("unrolled"),
+            LOOP_UNROLL_FLAGS,
+            &dest,
         )?;
         built.push(built_as.to_string());
     }
     Ok(built)
+}
+
+/// Builds the test mod in folder `name` (a workspace of its own) for [`OWN_WORKSPACE_TARGET`]
+/// into `target_dir` and installs its `.wasm` as `dest`. With `flags`, they are given to the
+/// compiler for the mod's own crate only (`cargo rustc`), where its link-time optimization runs.
+fn build_own_workspace_mod(
+    repo: &Repo,
+    name: &str,
+    target_dir: &std::path::Path,
+    flags: &[&str],
+    dest: &std::path::Path,
+) -> Result<()> {
+    let manifest = repo.root.join("mods/tests").join(name).join("Cargo.toml");
+    let mut cmd = cargo();
+    if flags.is_empty() {
+        cmd.arg("build");
+    } else {
+        cmd.args(["rustc", "--lib"]);
+    }
+    cmd.args([
+        "--release",
+        "--target",
+        OWN_WORKSPACE_TARGET,
+        "--manifest-path",
+    ])
+    .arg(&manifest)
+    .arg("--target-dir")
+    .arg(target_dir);
+    if !flags.is_empty() {
+        cmd.arg("--").args(flags);
+    }
+    command::run(&mut cmd, "fix the test mod build error shown above")?;
+    let wasm = target_dir
+        .join(OWN_WORKSPACE_TARGET)
+        .join("release")
+        .join(format!("{name}.wasm"));
+    install(
+        &wasm,
+        dest,
+        "a test mod with a workspace of its own is a `cdylib` named like its folder",
+    )
 }
 
 /// The compiler flags of the README's recipe for loop-heavy Rust mods ("What is cheap and what
