@@ -9,14 +9,14 @@
 //!
 //! `kill()` never waits for the worker: it throws the kill switch and advances the epoch
 //! (running wasm stops at its next epoch check, a wait for the main thread or a WASI sleep wakes
-//! at once), marks the
-//! instance killed, sends `Killed` and frees the store if no thread is inside it. It then gives
-//! the worker at most [`KILL_GRACE`] to finish, so a mod that was only running wasm has no thread
-//! left when `kill()` returns; a worker inside a slow host call frees the store itself when that
-//! call returns, and [`ModInstance::reap_worker`] joins it later without blocking. The grace is
-//! polled (yielding between polls), not slept, and skipped when more `main`s run than there are
-//! cores: with ten mods spinning on two cores, a main thread that slept 5 ms was measured waking
-//! 10 to 34 ms later, and one that polled was preempted for up to 70 ms.
+//! at once), marks the instance killed, sends `Killed` and frees the store if no thread is
+//! inside it. It then gives the worker at most [`KILL_GRACE`] to finish, so a mod that was only
+//! running wasm has no thread left when `kill()` returns; a worker inside a slow host call frees
+//! the store itself when that call returns, and [`ModInstance::reap_worker`] joins it later
+//! without blocking. The grace is polled (yielding between polls), not slept, and skipped when
+//! more `main`s run than there are cores: with ten mods spinning on two cores, a main thread
+//! that slept 5 ms was measured waking 10 to 34 ms later, and one that polled was preempted for
+//! up to 70 ms.
 
 use crate::budget;
 use crate::catalog::Signature;
@@ -685,7 +685,7 @@ impl ModInstance {
     }
 
     /// Ends the instance without waiting for it: throws the kill switch (a running `main` stops
-    /// at its next epoch tick, a wait in a host call wakes at once), marks the instance killed,
+    /// at its next epoch check, a wait in a host call wakes at once), marks the instance killed,
     /// sends the `Killed` event and frees the store unless a thread is inside it (that thread
     /// frees it when its call returns). Waits at most [`KILL_GRACE`] for the worker. Returns
     /// false if the instance had already ended.
