@@ -18,15 +18,10 @@ func _objects() -> int:
 ## spinning in `main`), killed and freed; a frame passes every 100 nodes.
 func _churn(module: WasmModule, count: int) -> int:
 	var failed_starts := 0
+	var node: Array[WasmScript] = []
 	for i in count:
-		var node := WasmScript.new()
-		node.autostart = false
-		node.module = module
-		tree.root.add_child(node)
-		if node.start() != OK:
-			failed_starts += 1
-		node.kill()
-		node.free()
+		failed_starts += start_nodes(module, 1, node)
+		free_nodes(node)
 		if i % 100 == 99:
 			await tree.process_frame
 	return failed_starts
