@@ -30,6 +30,8 @@ use crate::guest_kind::GuestKind;
 use crate::kill::KillSwitch;
 use crate::level::SafetyLevel;
 use crate::limits::Limits;
+pub use crate::mod_status::ModStatus;
+use crate::mod_status::StatusCell;
 use crate::module::CompiledModule;
 use crate::module::PlannedExport;
 use crate::state::{DeadlineKind, InstanceState};
@@ -93,42 +95,6 @@ impl InstanceConfig {
     }
 }
 
-/// Where an instance is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModStatus {
-    /// Instantiated, living on callbacks; `main` is not running.
-    Alive,
-    /// `main` runs on the worker thread.
-    RunningMain,
-    /// `main` returned; callbacks go on.
-    Finished,
-    /// The mod called `proc_exit`; the instance has ended.
-    Exited,
-    /// A trap ended the instance.
-    Trapped,
-    /// `kill()` ended the instance.
-    Killed,
-}
-
-impl ModStatus {
-    /// Whether the instance can still run code.
-    pub fn is_live(self) -> bool {
-        matches!(
-            self,
-            ModStatus::Alive | ModStatus::RunningMain | ModStatus::Finished
-        )
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            ModStatus::Alive | ModStatus::RunningMain | ModStatus::Finished => "alive",
-            ModStatus::Exited => "it exited",
-            ModStatus::Trapped => "it trapped",
-            ModStatus::Killed => "it was killed",
-        }
-    }
-}
-
 /// The store and instance: the mod's memory. Counted in `stats.instances` while it exists.
 struct Live {
     store: Store<InstanceState>,
@@ -151,7 +117,8 @@ struct Shared {
     name: String,
     ctx: Arc<EngineContext>,
     live: Mutex<Option<Live>>,
-    status: Mutex<ModStatus>,
+    /// Changed under its lock, read without one (`mod_status.rs`).
+    status: StatusCell,
     kill: Arc<KillSwitch>,
     events: EventSink,
     stdio: [LineSink; 2],
@@ -193,8 +160,8 @@ impl Shared {
         let info = describe_trap(&self.name, &err);
         self.ctx.stats.traps.fetch_add(1, Ordering::Relaxed);
         // The event is queued before the status lock is let go: an owner that sees the
-        // instance ended (it reads the status under this lock) then finds its last event queued
-        // (the glue stops delivering to an ended instance after one more drain).
+        // instance ended (the new status is published as the guard drops) then finds its last
+        // event queued (the glue stops delivering to an ended instance after one more drain).
         *status = ModStatus::Trapped;
         self.events.send(ModEvent::Trapped {
             message: info.message.clone(),
@@ -325,7 +292,7 @@ impl ModInstance {
             name: config.name.clone(),
             ctx: ctx.clone(),
             live: Mutex::new(None),
-            status: Mutex::new(ModStatus::Alive),
+            status: StatusCell::new(ModStatus::Alive),
             kill,
             events: sink,
             stdio,
@@ -416,7 +383,7 @@ impl ModInstance {
     }
 
     pub fn status(&self) -> ModStatus {
-        *self.shared.status.lock()
+        self.shared.status.get()
     }
 
     /// Whether `main` runs on the worker now.
@@ -543,7 +510,8 @@ impl ModInstance {
         };
         budget::arm(&mut live.store, DeadlineKind::Callback, name, started);
         let outcome = {
-            let _tick = shared.ctx.ticker.enter();
+            let main_thread = live.store.data().on_main_thread;
+            let _tick = shared.ctx.ticker.enter_from(main_thread);
             entry::call_resolved(&mut live.store, export, args, results)
         };
         budget::disarm(&mut live.store, outcome.is_ok());
@@ -577,7 +545,8 @@ impl ModInstance {
         };
         budget::arm(&mut live.store, DeadlineKind::Callback, label, Stamp::now());
         let outcome = {
-            let _tick = shared.ctx.ticker.enter();
+            let main_thread = live.store.data().on_main_thread;
+            let _tick = shared.ctx.ticker.enter_from(main_thread);
             f(&mut live.store, live.instance)
         };
         budget::disarm(&mut live.store, outcome.is_ok());

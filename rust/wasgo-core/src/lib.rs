@@ -12,7 +12,8 @@
 //! `crate::` reference and fails on a cycle, printing it). Bottom to top:
 //!
 //! 1. **Foundations**: [`error`] (`WasgoError`, `TrapKind`, `HostTrap`, `KilledTrap`), [`kill`]
-//!    (the kill switch), [`clock`] (entries' cheap `Stamp` clock), [`limits`], [`mode`] (compiled or interpreted), [`memory_layout`] and
+//!    (the kill switch), `mod_status` (`ModStatus` and the cell that holds it: changed under a
+//!    lock, read without one), [`clock`] (entries' cheap `Stamp` clock), [`limits`], [`mode`] (compiled or interpreted), [`memory_layout`] and
 //!    [`instance_pool`] (how instances' memories are reserved), [`ids`] (`InstanceKey`),
 //!    [`stats`], [`abi`] (ABI types, `ImportKind`), [`variant`], [`permissions`]
 //!    (`Permission`), [`manifest`] (a mod's `wasgo.manifest` section and the ABI rule),
@@ -100,6 +101,7 @@ pub mod manifest;
 pub mod memory_layout;
 pub mod mod_config;
 pub mod mod_list;
+mod mod_status;
 pub mod mode;
 pub mod module;
 mod object_calls;

@@ -252,6 +252,16 @@ impl Runtime {
         self.ctx.ticker.is_sleeping()
     }
 
+    /// Lets go of the main thread's hold on the epoch ticker, which its callbacks share so that
+    /// an entry costs no atomic read-modify-write (`ticker.rs`, "The main thread holds its
+    /// entry"): call it once per frame on the main thread, so the ticker may sleep when no mod
+    /// runs. Kept while one of those callbacks is under way; does nothing on other threads.
+    pub fn release_main_ticker_hold(&self) {
+        if self.bridge().on_main_thread() {
+            self.ctx.ticker.release_hold();
+        }
+    }
+
     /// The queue through which worker threads run work on the main thread.
     pub fn bridge(&self) -> &MainThreadBridge {
         &self.ctx.hosts.bridge

@@ -16,6 +16,18 @@
 //! store-then-load on both sides (`active` and `sleeping`, sequentially consistent), so an entry
 //! can never miss a ticker that is going to sleep.
 //!
+//! # The main thread holds its entry
+//!
+//! The main thread enters wasm far more often than any other (every `process`, signal callback
+//! and `call_export`), and its entries come in bursts, frame after frame. Its entries therefore
+//! share one hold ([`EpochTicker::enter_held`]): the first takes it (one atomic add) and the
+//! following ones find it taken (one plain load), until the owner lets it go
+//! ([`EpochTicker::release_hold`], which the glue does once per frame). So a main-thread entry
+//! costs no atomic read-modify-write on the ticker's shared counter, and the ticker ticks as long
+//! as the hold is kept, at most one frame past the last entry (it lingers longer than that
+//! anyway). The hold belongs to the thread the caller says is the main thread; other threads'
+//! entries enter and leave as before.
+//!
 //! # A `main` that waits does not keep it ticking
 //!
 //! A worker's `main` holds its entry for as long as it runs, but much of that time it runs no
@@ -28,7 +40,7 @@
 
 use parking_lot::{Condvar, Mutex};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -46,6 +58,12 @@ struct Shared {
     shutdown: AtomicBool,
     /// Ticks so far.
     ticks: AtomicU64,
+    /// The main thread holds one entry in `active` ([`EpochTicker::enter_held`]). Read and
+    /// written by that thread only (atomic because `Shared` is shared).
+    held: AtomicBool,
+    /// The main thread's held entries under way (nested ones included): the hold is not let
+    /// go while one runs. Read and written by that thread only.
+    held_depth: AtomicUsize,
     lock: Mutex<()>,
     wake: Condvar,
 }
@@ -64,6 +82,8 @@ impl EpochTicker {
             sleeping: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
             ticks: AtomicU64::new(0),
+            held: AtomicBool::new(false),
+            held_depth: AtomicUsize::new(0),
             lock: Mutex::new(()),
             wake: Condvar::new(),
         });
@@ -82,6 +102,51 @@ impl EpochTicker {
         enter_shared(&self.shared);
         TickGuard {
             shared: &self.shared,
+        }
+    }
+
+    /// Keeps the ticker running for an entry of the main thread until the guard drops, and
+    /// after: takes the main thread's hold if it is not taken yet, else costs plain loads and
+    /// stores. The hold stays after the entry returns, until [`EpochTicker::release_hold`]. Call
+    /// it only on the thread that calls `release_hold` (the main thread): the hold is that
+    /// thread's alone.
+    #[inline]
+    pub(crate) fn enter_held(&self) -> HeldGuard<'_> {
+        let shared = &*self.shared;
+        if !shared.held.load(Relaxed) {
+            enter_shared(shared);
+            shared.held.store(true, Relaxed);
+        }
+        shared
+            .held_depth
+            .store(shared.held_depth.load(Relaxed) + 1, Relaxed);
+        HeldGuard { shared }
+    }
+
+    /// [`EpochTicker::enter_held`] when `main_thread` says the caller is the thread that holds
+    /// (the main thread), else [`EpochTicker::enter`].
+    #[inline]
+    pub(crate) fn enter_from(&self, main_thread: bool) -> EntryTick<'_> {
+        if main_thread {
+            EntryTick::Held {
+                _guard: self.enter_held(),
+            }
+        } else {
+            EntryTick::Own {
+                _guard: self.enter(),
+            }
+        }
+    }
+
+    /// Lets go of the main thread's hold ([`EpochTicker::enter_held`]) if it is taken and none
+    /// of its entries is under way (one that is, say a mod's host call that made the game run
+    /// this, keeps it until the next call); the ticker then sleeps once no entry is under way
+    /// for its linger time. Only on the thread that takes the hold.
+    pub(crate) fn release_hold(&self) {
+        let shared = &*self.shared;
+        if shared.held.load(Relaxed) && shared.held_depth.load(Relaxed) == 0 {
+            shared.held.store(false, Relaxed);
+            shared.active.fetch_sub(1, SeqCst);
         }
     }
 
@@ -193,6 +258,26 @@ impl Drop for TickGuard<'_> {
     }
 }
 
+/// An entry's hold on the ticker: the main thread's shared hold there, its own elsewhere
+/// ([`EpochTicker::enter_from`]).
+pub(crate) enum EntryTick<'a> {
+    Held { _guard: HeldGuard<'a> },
+    Own { _guard: TickGuard<'a> },
+}
+
+/// A main-thread entry under the main thread's hold; see [`EpochTicker::enter_held`]. Dropping
+/// it ends the entry, not the hold.
+pub(crate) struct HeldGuard<'a> {
+    shared: &'a Shared,
+}
+
+impl Drop for HeldGuard<'_> {
+    fn drop(&mut self) {
+        let depth = &self.shared.held_depth;
+        depth.store(depth.load(Relaxed).saturating_sub(1), Relaxed);
+    }
+}
+
 /// A `main`'s entry; see [`EpochTicker::enter_main`]. Dropping it ends the entry and the
 /// thread's right to step out of it.
 pub struct MainTickGuard<'a> {
@@ -273,5 +358,50 @@ mod tests {
             let start = ticker.ticks();
             until(|| ticker.ticks() > start);
         }
+    }
+
+    #[test]
+    fn the_main_threads_hold_outlives_its_entries_until_released() {
+        let ticker = EpochTicker::start(engine()).unwrap();
+        until(|| ticker.is_sleeping());
+        drop(ticker.enter_held());
+        // The entry ended, the hold did not: the ticker wakes and keeps ticking past its linger.
+        until(|| !ticker.is_sleeping());
+        std::thread::sleep(LINGER * 2);
+        assert!(!ticker.is_sleeping(), "the hold was let go with its entry");
+        // More entries share the one hold.
+        drop(ticker.enter_held());
+        drop(ticker.enter_held());
+        assert_eq!(ticker.shared.active.load(SeqCst), 1);
+        ticker.release_hold();
+        assert_eq!(ticker.shared.active.load(SeqCst), 0);
+        until(|| ticker.is_sleeping());
+        // Released twice is released once.
+        ticker.release_hold();
+        assert_eq!(ticker.shared.active.load(SeqCst), 0);
+    }
+
+    #[test]
+    fn the_hold_is_not_let_go_while_one_of_its_entries_runs() {
+        let ticker = EpochTicker::start(engine()).unwrap();
+        let outer = ticker.enter_held();
+        {
+            let _nested = ticker.enter_held();
+            // As if the game ran the frame driver from inside a mod's host call.
+            ticker.release_hold();
+            assert_eq!(ticker.shared.active.load(SeqCst), 1);
+        }
+        ticker.release_hold();
+        assert_eq!(
+            ticker.shared.active.load(SeqCst),
+            1,
+            "released while the outer entry still runs"
+        );
+        std::thread::sleep(LINGER * 2);
+        assert!(!ticker.is_sleeping());
+        drop(outer);
+        ticker.release_hold();
+        assert_eq!(ticker.shared.active.load(SeqCst), 0);
+        until(|| ticker.is_sleeping());
     }
 }

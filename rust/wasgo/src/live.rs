@@ -354,6 +354,11 @@ fn hook_frames() {
 fn run_frame_callbacks(physics: bool) {
     if !physics {
         PROCESS_FRAMES.fetch_add(1, Ordering::Relaxed);
+        // The main thread's callbacks share one hold on the epoch ticker; let go of it once per
+        // frame, so the ticker sleeps when mods stop running (it is taken again by the next).
+        if let Some(rt) = crate::runtime::runtime() {
+            rt.release_main_ticker_hold();
+        }
     }
     let scripts = snapshot_where(|e| e.frames);
     if scripts.is_empty() {
@@ -365,9 +370,11 @@ fn run_frame_callbacks(physics: bool) {
     } else {
         export::PROCESS
     };
+    // Looked up once: the budget lives as long as the main-thread state.
+    let budget = frame_budget();
     for offset in 0..scripts.len() {
         let (slot, core) = &scripts[(start + offset) % scripts.len()];
-        if !frame_budget().has_room() {
+        if !budget.has_room() {
             if !physics {
                 with_live(|l| l.borrow_mut().next_start = start + offset);
             }
@@ -394,12 +401,12 @@ fn run_frame_callbacks(physics: bool) {
             node.get_process_delta_time()
         };
         drop(node);
-        let before = frame_budget().spent();
+        let before = budget.spent();
         if runs_export {
             core.clone().run_frame(export, delta);
         }
         core.clone().run_group_pass(physics, delta);
-        charge(*slot, frame_budget().spent().saturating_sub(before));
+        charge(*slot, budget.spent().saturating_sub(before));
     }
     if !physics {
         with_live(|l| l.borrow_mut().next_start = start);

@@ -601,6 +601,44 @@ mod workers {
     }
 
     #[test]
+    fn main_thread_callbacks_share_one_ticker_hold_until_it_is_released() {
+        let rt = runtime();
+        let mut inst = instance(
+            &rt,
+            r#"(module (func (export "noop")))"#,
+            config("holder", SafetyLevel::Safe),
+        )
+        .unwrap();
+        assert!(eventually(|| rt.ticker_is_sleeping()), "the ticker never slept");
+        // This thread made the runtime: it is its main thread, whose callbacks share a hold.
+        for _ in 0..3 {
+            inst.call("noop", &[]).unwrap();
+        }
+        assert!(eventually(|| !rt.ticker_is_sleeping()), "a callback did not wake the ticker");
+        std::thread::sleep(wasgo_core::ticker::LINGER * 2);
+        assert!(
+            !rt.ticker_is_sleeping(),
+            "the main thread's hold ended with its callback"
+        );
+        // Only the main thread lets it go.
+        std::thread::scope(|s| {
+            s.spawn(|| rt.release_main_ticker_hold());
+        });
+        std::thread::sleep(wasgo_core::ticker::LINGER * 2);
+        assert!(!rt.ticker_is_sleeping(), "another thread let the hold go");
+        rt.release_main_ticker_hold();
+        assert!(
+            eventually(|| rt.ticker_is_sleeping()),
+            "the ticker kept ticking after the hold was let go"
+        );
+        // The next callback takes it again.
+        inst.call("noop", &[]).unwrap();
+        assert!(eventually(|| !rt.ticker_is_sleeping()));
+        rt.release_main_ticker_hold();
+        assert!(eventually(|| rt.ticker_is_sleeping()));
+    }
+
+    #[test]
     fn calls_while_main_runs_are_busy_not_blocked() {
         let rt = runtime();
         let wat = r#"(module (func (export "main") (result i32) (loop $l (br $l)) (i32.const 0))
