@@ -13,7 +13,8 @@
 //!
 //! 1. **Foundations**: [`error`] (`WasgoError`, `TrapKind`, `HostTrap`, `KilledTrap`), [`kill`]
 //!    (the kill switch), `mod_status` (`ModStatus` and the cell that holds it: changed under a
-//!    lock, read without one), [`clock`] (entries' cheap `Stamp` clock), [`limits`], [`mode`] (compiled or interpreted), [`memory_layout`] and
+//!    lock, read without one), [`clock`] (entries' cheap `Stamp` clock), [`limits`], [`mode`]
+//!    (compiled or interpreted), [`memory_layout`] and
 //!    [`instance_pool`] (how instances' memories are reserved), [`ids`] (`InstanceKey`),
 //!    [`stats`], [`abi`] (ABI types, `ImportKind`), [`variant`], [`permissions`]
 //!    (`Permission`), [`manifest`] (a mod's `wasgo.manifest` section and the ABI rule),

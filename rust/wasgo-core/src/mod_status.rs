@@ -3,8 +3,8 @@
 //!
 //! The frame driver asks every live instance's status once per node per frame, and an ended
 //! instance is found by the same read after every entry. A `Mutex<ModStatus>` made each read two
-//! atomic read-modify-writes on a cache line the worker thread also writes (8% of a 1000-node
-//! frame of empty `process` callbacks in a profile, BENCHMARKS.md "Thirteenth pass"). The cell
+//! atomic read-modify-writes, a lock and an unlock (8% of a 1000-node frame of empty `process`
+//! callbacks in a profile, BENCHMARKS.md "Thirteenth pass"). The cell
 //! keeps the lock for changes, which decide on the old value (kill, trap, `main` starting or
 //! ending: whoever changes a live instance first owns the change's event), and mirrors the value
 //! into an atomic as each change's guard drops, still under the lock. A read is one load.

@@ -21,7 +21,7 @@
 //! The main thread enters wasm far more often than any other (every `process`, signal callback
 //! and `call_export`), and its entries come in bursts, frame after frame. Its entries therefore
 //! share one hold ([`EpochTicker::enter_held`]): the first takes it (one atomic add) and the
-//! following ones find it taken (one plain load), until the owner lets it go
+//! following ones find it taken (plain loads and stores), until the owner lets it go
 //! ([`EpochTicker::release_hold`], which the glue does once per frame). So a main-thread entry
 //! costs no atomic read-modify-write on the ticker's shared counter, and the ticker ticks as long
 //! as the hold is kept, at most one frame past the last entry (it lingers longer than that
