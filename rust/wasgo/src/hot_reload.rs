@@ -42,7 +42,7 @@ use crate::settings;
 use crate::state::{self, Part};
 use godot::global::Error;
 use std::cell::{Cell, RefCell};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 use wasgo_core::fast_hash::FastMap;
@@ -55,10 +55,11 @@ pub const CHECK_INTERVAL: Duration = Duration::from_millis(250);
 /// One watched node.
 struct Watched {
     core: Weak<ScriptCore>,
-    /// The file as the game named it (`res://...`, `user://...`).
-    path: String,
+    /// The file as the game named it (`res://...`, `user://...`); shared by the nodes started
+    /// from it in one frame, as is `file`.
+    path: Rc<str>,
     /// The same file on disk.
-    file: PathBuf,
+    file: Rc<Path>,
     watch: FileWatch,
     /// The number of the reload being compiled for this node (superseded ones are dropped).
     reload: u64,
@@ -67,8 +68,8 @@ struct Watched {
 /// The file `watch` stamped last, and the process frame it did so in.
 struct Stamped {
     frame: u64,
-    path: String,
-    file: PathBuf,
+    path: Rc<str>,
+    file: Rc<Path>,
     stamp: FileStamp,
 }
 
@@ -104,7 +105,7 @@ pub fn watch(core: &Rc<ScriptCore>, path: &str) {
     } else {
         None
     };
-    let Some((file, stamp)) = stamped else {
+    let Some((path, file, stamp)) = stamped else {
         forget(core);
         return;
     };
@@ -114,7 +115,7 @@ pub fn watch(core: &Rc<ScriptCore>, path: &str) {
             key(core),
             Watched {
                 core: Rc::downgrade(core),
-                path: path.to_string(),
+                path,
                 file,
                 watch: FileWatch::new(Some(stamp)),
                 reload: 0,
@@ -126,23 +127,24 @@ pub fn watch(core: &Rc<ScriptCore>, path: &str) {
 /// The file `path` names on disk and its stamp now: read (one `globalize`, one `stat`) unless
 /// the last `watch` read the same path in this same process frame. `None` when it is not a
 /// file on disk.
-fn stamp_now(h: &HotReload, path: &str) -> Option<(PathBuf, FileStamp)> {
+fn stamp_now(h: &HotReload, path: &str) -> Option<(Rc<str>, Rc<Path>, FileStamp)> {
     let frame = crate::live::process_frames();
     if let Some(s) = h.stamped.borrow().as_ref() {
         // Frame 0: the frame driver is not counting yet; nothing is reused then.
-        if frame != 0 && s.frame == frame && s.path == path {
-            return Some((s.file.clone(), s.stamp));
+        if frame != 0 && s.frame == frame && *s.path == *path {
+            return Some((s.path.clone(), s.file.clone(), s.stamp));
         }
     }
-    let file = PathBuf::from(settings::globalize(path));
+    let file: Rc<Path> = PathBuf::from(settings::globalize(path)).into();
     let stamp = FileStamp::of(&file)?;
+    let path: Rc<str> = path.into();
     *h.stamped.borrow_mut() = Some(Stamped {
         frame,
-        path: path.to_string(),
+        path: path.clone(),
         file: file.clone(),
         stamp,
     });
-    Some((file, stamp))
+    Some((path, file, stamp))
 }
 
 /// The key of `core`'s node among the watched: its core's address (one core per node for the
@@ -202,7 +204,7 @@ pub fn poll() -> Vec<Due> {
 fn check(h: &HotReload) -> Vec<(Weak<ScriptCore>, String, u64)> {
     let mut watched = h.watched.borrow_mut();
     watched.retain(|_, w| w.core.strong_count() > 0);
-    let mut stamps: Vec<(PathBuf, Option<FileStamp>)> = Vec::new();
+    let mut stamps: Vec<(Rc<Path>, Option<FileStamp>)> = Vec::new();
     let mut due = Vec::new();
     for w in watched.values_mut() {
         let stamp = match stamps.iter().find(|(file, _)| *file == w.file) {
@@ -217,7 +219,7 @@ fn check(h: &HotReload) -> Vec<(Weak<ScriptCore>, String, u64)> {
             let reload = h.reloads.get() + 1;
             h.reloads.set(reload);
             w.reload = reload;
-            due.push((w.core.clone(), w.path.clone(), reload));
+            due.push((w.core.clone(), w.path.to_string(), reload));
         }
     }
     due

@@ -145,7 +145,7 @@ impl INode for WasmScript {
                 NodeHooks {
                     props: |id| {
                         let node = Gd::<WasmScript>::try_from_instance_id(id).ok()?;
-                        Some(WasmScript::props_of(&node))
+                        Some(WasmScript::props_of(&node).0)
                     },
                     reload: |id| {
                         if let Ok(node) = Gd::<WasmScript>::try_from_instance_id(id) {
@@ -219,6 +219,7 @@ impl WasmScript {
     #[func]
     fn set_wasm_file(&mut self, wasm_file: GString) {
         self.wasm_file = wasm_file;
+        self.core.note_source_change();
         self.refresh_warnings();
     }
 
@@ -226,6 +227,7 @@ impl WasmScript {
     #[func]
     pub(crate) fn set_module(&mut self, module: Option<Gd<WasmModule>>) {
         self.module = module;
+        self.core.note_source_change();
         self.refresh_warnings();
     }
 
@@ -525,7 +527,12 @@ impl WasmScript {
                 );
             }
             match WasmModule::load_path(&path) {
-                Some(m) => this.clone().bind_mut().module = Some(m),
+                Some(m) => {
+                    let mut s = this.clone();
+                    let mut s = s.bind_mut();
+                    s.module = Some(m);
+                    s.core.note_source_change();
+                }
                 None => {
                     return core.fail(
                         Error::ERR_CANT_CREATE,
@@ -580,13 +587,19 @@ impl WasmScript {
         }
     }
 
-    /// What the core needs of the exported properties as they are now.
+    /// What the core needs of the exported properties as they are now, and the node's
+    /// [member wasm_file] and [member module] for [`WasmScript::resolve_module`].
     ///
     /// One `bind()` of the node and none of its [member module] (whose facts are read from
     /// `module_res::facts`): every guard costs a futex wake when it drops (gdext's
     /// `experimental-threads`), and games that spawn mods call `start()` many times a frame.
-    fn props_of(this: &Gd<Self>) -> ScriptProps {
+    fn props_of(this: &Gd<Self>) -> (ScriptProps, Source) {
         let s = this.bind();
+        let source = Source {
+            wasm_file: s.wasm_file.clone(),
+            module: s.module.clone(),
+            changes: s.core.source_changes(),
+        };
         let module = s.module.as_ref().map(|m| match module_res::facts(m) {
             Some(facts) => (facts.name.clone(), facts.source_path.clone()),
             // An empty module (`WasmModule.new()`): start() reports it.
@@ -606,32 +619,39 @@ impl WasmScript {
                 (id, file)
             }
         };
-        ScriptProps {
+        let props = ScriptProps {
             safety_level: s.safety_level,
             args: s.args.clone(),
             memory_limit_mb: s.memory_limit_mb,
             main_timeout_ms: s.main_timeout_ms,
             mod_id,
             source_path,
-        }
+        };
+        (props, source)
     }
 
     /// `start()`, with the module resolved only when a new instance is made. `this` is not used
     /// once the core has the call: the mod may free the node.
     pub(crate) fn start_now(this: &Gd<Self>, ready: bool) -> Error {
         let core = Self::core_of(this);
-        let props = Self::props_of(this);
+        let (props, source) = Self::props_of(this);
         let node = this.clone();
-        core.start(&props, ready, move |core| Self::resolve_module(&node, core))
+        core.start(&props, ready, move |core| {
+            Self::resolve_module(&node, core, source)
+        })
     }
 
     /// The module to run: one a background compile just made, [member module], else
     /// [member wasm_file], read now and compiled in the background.
-    fn resolve_module(this: &Gd<Self>, core: &Rc<ScriptCore>) -> Resolution {
+    /// `source` is what [`WasmScript::props_of`] read: used unless the node's source changed
+    /// since (the old instance's events, delivered in between, run game code), else read again.
+    fn resolve_module(this: &Gd<Self>, core: &Rc<ScriptCore>, source: Source) -> Resolution {
         if let Some(module) = core.take_loaded() {
             return Resolution::Ready(module);
         }
-        let (wasm_file, module) = {
+        let (wasm_file, module) = if source.changes == core.source_changes() {
+            (source.wasm_file, source.module)
+        } else {
             let s = this.bind();
             (s.wasm_file.clone(), s.module.clone())
         };
@@ -756,4 +776,12 @@ impl Drop for WasmScript {
         // alive; the instance is killed here and dropped when that call returns.
         self.core.node_freed();
     }
+}
+
+/// The node's [member WasmScript.wasm_file] and [member WasmScript.module] as `start()` read
+/// them, and [`ScriptCore::source_changes`] then.
+struct Source {
+    wasm_file: GString,
+    module: Option<Gd<WasmModule>>,
+    changes: u64,
 }

@@ -184,6 +184,10 @@ pub struct ScriptCore {
     /// Whether [`ScriptCore::give_processing`] turned the node's processing on already
     /// ([idle, physics]); from then on the flags are the game's.
     processing_given: [Cell<bool>; 2],
+    /// Changes of the node's [member module] or [member wasm_file] so far (see
+    /// [`ScriptCore::note_source_change`]): `start()` reads both with the other properties
+    /// and uses that read when it looks for the module unless this moved in between.
+    source_changes: Cell<u64>,
 }
 
 impl ScriptCore {
@@ -220,6 +224,7 @@ impl ScriptCore {
             carried_state: RefCell::new(None),
             state_loaded: Cell::new(false),
             killed_by_game: Cell::new(false),
+            source_changes: Cell::new(0),
             node_gd: RefCell::new(None),
             group: GroupPass::default(),
         })
@@ -244,9 +249,9 @@ impl ScriptCore {
 
     /// Emits one of the node's signals (nothing once it is freed). No borrow is held: the
     /// handlers may do anything, freeing the node included.
-    pub fn emit(&self, signal: &str, args: &[Variant]) {
+    pub fn emit(&self, signal: &'static str, args: &[Variant]) {
         if let Some(mut node) = self.node() {
-            node.emit_signal(signal, args);
+            crate::convert::emit(&mut node, signal, args);
         }
     }
 
@@ -525,6 +530,18 @@ impl ScriptCore {
         drop(instance);
     }
 
+    /// The node's [member module] or [member wasm_file] was set (by its setters, or by a
+    /// reload that loads the file again).
+    pub fn note_source_change(&self) {
+        self.source_changes
+            .set(self.source_changes.get().wrapping_add(1));
+    }
+
+    /// The number of [`ScriptCore::note_source_change`] calls so far.
+    pub fn source_changes(&self) -> u64 {
+        self.source_changes.get()
+    }
+
     /// One of the STATUS_* constants.
     pub fn status(&self) -> i64 {
         match self.instance.borrow().as_ref().map(|i| i.status()) {
@@ -755,7 +772,10 @@ impl ScriptCore {
             );
         }
         // 0 (or less) in a setting means the core's default; a node's own value wins.
-        let setting = |name: &str| settings::int(name, 0).max(0) as u64;
+        let setting = |name: &'static str| settings::int(name, 0).max(0) as u64;
+        // The sandbox quota and the network settings are level 2's: level 1 has no files and
+        // no HTTP, and `start()` does not read what it cannot use (a read is a call into Godot).
+        let wrapped = level >= SafetyLevel::Wrapped;
         let memory_mb = match props.memory_limit_mb {
             mb if mb > 0 => mb as u64,
             _ => setting(settings::MEMORY_MB),
@@ -768,9 +788,17 @@ impl ScriptCore {
             memory_mb,
             setting(settings::CALLBACK_BUDGET_MS),
             timeout_ms,
-            setting(settings::STORAGE_MB),
+            if wrapped {
+                setting(settings::STORAGE_MB)
+            } else {
+                0
+            },
         ));
-        let network = settings::network();
+        let network = if wrapped {
+            settings::network()
+        } else {
+            wasgo_core::NetworkConfig::default()
+        };
         // The mod's grants: what was saved for its id, plus the project's auto-granted kinds.
         let mod_id = wasgo_core::grants::mod_id(name);
         let unsaved = std::mem::take(&mut *self.unsaved_grants.borrow_mut());
@@ -783,7 +811,7 @@ impl ScriptCore {
             .replace(granted.iter().filter_map(|k| Permission::parse(k)));
         // Folders only from level 2 on: level 1 has no WASI folder and no file functions (they
         // are level 2's), so it needs none of these paths.
-        let dirs = if level >= SafetyLevel::Wrapped {
+        let dirs = if wrapped {
             // A mod never writes over its own code: code inside `user://mods/<mod_id>/` (a
             // folder mod) gets `<mod_id>-files`. A sandbox a mod may write is remembered
             // before it runs, so `scan_mods` never lists what it writes.

@@ -129,22 +129,22 @@ impl ScriptCore {
                             _ => godot_print!("[{name}] {line}"),
                         }
                     }
-                    node.emit_signal("output", &[text(&line)]);
+                    crate::convert::emit(&mut node, "output", &[text(&line)]);
                 }
                 ModEvent::UnexposedCall { function, level } => {
                     let level = (level.number() as i64).to_variant();
-                    node.emit_signal("unexposed_call", &[text(&function), level]);
+                    crate::convert::emit(&mut node, "unexposed_call", &[text(&function), level]);
                 }
                 ModEvent::Finished { exit_code } => {
-                    node.emit_signal("finished", &[(exit_code as i64).to_variant()]);
+                    crate::convert::emit(&mut node, "finished", &[(exit_code as i64).to_variant()]);
                 }
                 ModEvent::Trapped { message } => {
                     godot_error!("WasGo: {message}");
                     self.set_last_error(message.clone());
-                    node.emit_signal("trapped", &[text(&message)]);
+                    crate::convert::emit(&mut node, "trapped", &[text(&message)]);
                 }
                 ModEvent::Killed { reason } => {
-                    node.emit_signal("killed", &[text(&reason)]);
+                    crate::convert::emit(&mut node, "killed", &[text(&reason)]);
                 }
                 ModEvent::LinkWarning {
                     function: _,
@@ -168,7 +168,11 @@ impl ScriptCore {
                     let handled = !node
                         .get_signal_connection_list("permission_requested")
                         .is_empty();
-                    node.emit_signal("permission_requested", &[text(kind.name()), text(&detail)]);
+                    crate::convert::emit(
+                        &mut node,
+                        "permission_requested",
+                        &[text(kind.name()), text(&detail)],
+                    );
                     if !handled && !self.permissions.has(kind) {
                         self.ask_player(&name, kind.name());
                     }
@@ -194,7 +198,7 @@ impl ScriptCore {
                     return true;
                 };
                 delivered = true;
-                node.emit_signal("mod_event", &[name.to_variant(), payload]);
+                crate::convert::emit(&mut node, "mod_event", &[name.to_variant(), payload]);
             }
             // Deliveries the handlers caused come after those taken above.
             callbacks.extend(objects::take_callbacks(key));

@@ -3,8 +3,6 @@
 use godot::classes::ProjectSettings;
 use godot::prelude::*;
 use godot::register::info::PropertyHint;
-use std::cell::RefCell;
-use wasgo_core::fast_hash::FastMap;
 use wasgo_core::{Limits, RuntimeConfig, RuntimeMode, SafetyLevel};
 
 pub const LEVEL: &str = "wasgo/safety/level";
@@ -98,7 +96,10 @@ pub const HOT_RELOAD: &str = "wasgo/runtime/hot_reload";
 
 /// The default of [`HOT_RELOAD`]: whether this is a debug build of Godot (`OS.is_debug_build()`).
 pub fn hot_reload_default() -> bool {
-    godot::classes::Os::singleton().is_debug_build()
+    // Read once: whether the running build is a debug build does not change, and every
+    // `start()` asks (through [`crate::hot_reload::enabled`]).
+    static DEBUG_BUILD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DEBUG_BUILD.get_or_init(|| godot::classes::Os::singleton().is_debug_build())
 }
 
 /// Whether mods' output lines are also printed to Godot's output as `[mod] text` (default true).
@@ -376,46 +377,25 @@ pub fn register() {
     );
 }
 
-thread_local! {
-    /// The `StringName`s of the settings read on this thread (see [`get`]).
-    static NAMES: RefCell<FastMap<Box<str>, StringName>> = RefCell::new(FastMap::default());
-}
-
-/// Drops this thread's cached setting names while the engine still runs (extension deinit, main
-/// thread); a later read makes them again.
+/// Drops this thread's cached names (settings' and signals', [`crate::convert::with_static_name`])
+/// while the engine still runs (extension deinit, main thread); a later read makes them again.
 pub fn forget_names() {
-    let _ = NAMES.try_with(|names| names.try_borrow_mut().map(|mut names| names.clear()));
+    crate::convert::forget_static_names();
 }
 
 /// The setting `name` now, Nil when it is not set. Asked as the singleton's property under a
-/// `StringName` made once per name and thread: `get_setting(name)` converted the name to a
-/// `StringName` twice per read (a check, then the read), and `start()` reads about ten
-/// settings. The property read is what `get_setting` does after its check, and a missing
-/// setting gives Nil there too (no warning), so the answers are the same.
-fn get(name: &str) -> Variant {
+/// `StringName` made once per name and thread ([`crate::convert::with_static_name`]):
+/// `get_setting(name)` converted the name to a `StringName` twice per read (a check, then the
+/// read), and `start()` reads about ten settings. The property read is what `get_setting` does
+/// after its check, and a missing setting gives Nil there too (no warning), so the answers are
+/// the same. Every name is one of this module's constants (`&'static str`).
+fn get(name: &'static str) -> Variant {
     let settings = ProjectSettings::singleton();
-    let read = NAMES.try_with(|names| {
-        // A shared borrow across the read: a read that re-enters (a script on the singleton
-        // reading a setting) borrows again; only adding a name needs the map alone.
-        if let Some(key) = names.try_borrow().ok()?.get(name) {
-            return Some(settings.get(key));
-        }
-        let key = StringName::from(name);
-        let value = settings.get(&key);
-        if let Ok(mut names) = names.try_borrow_mut() {
-            names.insert(name.into(), key);
-        }
-        Some(value)
-    });
-    match read {
-        Ok(Some(value)) => value,
-        // The map is lent for a change or the thread is ending: read without the cache.
-        _ => settings.get(name),
-    }
+    crate::convert::with_static_name(name, |key| settings.get(key))
 }
 
 /// An integer setting, or `default` when it is missing or not a number (with a warning).
-pub fn int(name: &str, default: i64) -> i64 {
+pub fn int(name: &'static str, default: i64) -> i64 {
     let v = get(name);
     match v.try_to::<i64>() {
         Ok(n) => n,
@@ -429,7 +409,7 @@ pub fn int(name: &str, default: i64) -> i64 {
 }
 
 /// A string-list setting (bad values give an empty list, with a warning).
-pub fn strings(name: &str) -> Vec<String> {
+pub fn strings(name: &'static str) -> Vec<String> {
     let v = get(name);
     if let Ok(list) = v.try_to::<PackedStringArray>() {
         return list.as_slice().iter().map(|s| s.to_string()).collect();
@@ -445,11 +425,11 @@ pub fn strings(name: &str) -> Vec<String> {
     Vec::new()
 }
 
-pub fn boolean(name: &str, default: bool) -> bool {
+pub fn boolean(name: &'static str, default: bool) -> bool {
     get(name).try_to::<bool>().unwrap_or(default)
 }
 
-pub fn string(name: &str, default: &str) -> String {
+pub fn string(name: &'static str, default: &str) -> String {
     get(name)
         .try_to::<GString>()
         .map(|s| s.to_string())
@@ -466,7 +446,7 @@ pub fn level_ceiling() -> SafetyLevel {
 }
 
 /// A positive limit setting; zero or negative values fall back to `default` with a warning.
-pub fn positive(name: &str, default: i64) -> i64 {
+pub fn positive(name: &'static str, default: i64) -> i64 {
     let n = int(name, default);
     if n <= 0 {
         godot_warn!("WasGo: project setting `{name}` is {n}; it must be positive, using {default}");
