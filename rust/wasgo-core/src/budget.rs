@@ -73,13 +73,12 @@ pub(crate) fn arm(store: &mut Store<InstanceState>, kind: DeadlineKind, export: 
         DeadlineKind::Callback => {
             let budget = state.limits.callback_budget;
             state.main_deadline = None;
-            // Set in place, the name's buffer reused from entry to entry: no allocation and no
+            // Set in place, the name copied into the clock (`EntryName`): no allocation and no
             // copy of the clock per call. The deadline is the clock's (`InstanceState::deadline`).
             let backstop = now.after(state.limits.callback_backstop());
             let clock = &mut state.clock;
             clock.armed = true;
-            clock.export.clear();
-            clock.export.push_str(export);
+            clock.export.set(export);
             clock.start = now;
             clock.budget = budget;
             clock.backstop = backstop;
@@ -105,7 +104,7 @@ pub(crate) fn disarm(store: &mut Store<InstanceState>, completed: bool) {
     if clock.overran && completed {
         let wall = clock.start.elapsed();
         let warning = ModEvent::BudgetWarning {
-            export: clock.export.clone(),
+            export: clock.export.as_str().to_string(),
             cpu_ms: cpu_used(clock, Stamp::now()).as_millis() as u64,
             wall_ms: wall.as_millis() as u64,
             budget_ms: clock.budget.as_millis() as u64,

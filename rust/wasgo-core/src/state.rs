@@ -26,16 +26,59 @@ pub enum DeadlineKind {
     Main,
 }
 
+/// The bytes of a name [`EntryName`] keeps in place.
+const INLINE_NAME: usize = 31;
+
+/// The name of the entry running, kept in the store's own memory when it is short (every
+/// frame export's name and most others'): a frame with a thousand mods arms a thousand clocks,
+/// and a `String`'s buffer is one more allocation per instance to bring into the cache each
+/// time. Longer names go to a heap buffer that is reused.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EntryName {
+    /// The name's bytes when it fits (`len <= INLINE_NAME`).
+    inline: [u8; INLINE_NAME],
+    len: u8,
+    /// The name when it does not fit (then `len` is `u8::MAX`).
+    long: String,
+}
+
+impl EntryName {
+    /// Keeps `name` in place of the last one.
+    pub(crate) fn set(&mut self, name: &str) {
+        match self.inline.get_mut(..name.len()) {
+            Some(room) => {
+                room.copy_from_slice(name.as_bytes());
+                self.len = name.len() as u8;
+            }
+            None => {
+                self.long.clear();
+                self.long.push_str(name);
+                self.len = u8::MAX;
+            }
+        }
+    }
+
+    /// The name kept.
+    pub(crate) fn as_str(&self) -> &str {
+        match self.inline.get(..usize::from(self.len)) {
+            // The bytes were copied whole from a `&str`: always UTF-8.
+            Some(bytes) => std::str::from_utf8(bytes).unwrap_or_default(),
+            None => &self.long,
+        }
+    }
+}
+
 /// The clock of one main-thread entry: when it started, its budget and backstop, and the thread
 /// CPU time seen at its first epoch tick (read there, not at entry, so short entries never read
 /// the CPU clock). One per store, armed and disarmed in place by every entry (`budget::arm`):
-/// nothing is moved in or out of it per call, and its name buffer is reused.
+/// nothing is moved in or out of it per call, and the export's name is copied into it (see
+/// [`EntryName`]).
 #[derive(Debug, Clone)]
 pub(crate) struct EntryClock {
     /// A main-thread entry is running under this clock.
     pub(crate) armed: bool,
     /// The export (or `init`, `_initialize`, instantiation) running now, for the warning.
-    pub(crate) export: String,
+    pub(crate) export: EntryName,
     pub(crate) start: Stamp,
     pub(crate) budget: Duration,
     /// The wall-clock deadline no entry passes: `start + budget * backstop factor`.
@@ -52,7 +95,7 @@ impl EntryClock {
         let now = Stamp::now();
         EntryClock {
             armed: false,
-            export: String::new(),
+            export: EntryName::default(),
             start: now,
             budget: Duration::ZERO,
             backstop: now,
@@ -195,5 +238,31 @@ impl wasmtime::ResourceLimiter for InstanceState {
 
     fn tables(&self) -> usize {
         16
+    }
+}
+
+#[cfg(test)]
+mod entry_name_tests {
+    use super::EntryName;
+
+    #[test]
+    fn short_and_long_names_read_back_and_replace_each_other() {
+        let mut name = EntryName::default();
+        assert_eq!(name.as_str(), "");
+        name.set("process");
+        assert_eq!(name.as_str(), "process");
+        let long = "an_export_whose_name_is_longer_than_the_room_kept_in_place";
+        name.set(long);
+        assert_eq!(name.as_str(), long);
+        name.set("físico_ü");
+        assert_eq!(name.as_str(), "físico_ü");
+        let exactly = "x".repeat(super::INLINE_NAME);
+        name.set(&exactly);
+        assert_eq!(name.as_str(), exactly);
+        let one_more = "y".repeat(super::INLINE_NAME + 1);
+        name.set(&one_more);
+        assert_eq!(name.as_str(), one_more);
+        name.set("");
+        assert_eq!(name.as_str(), "");
     }
 }
