@@ -30,6 +30,10 @@ pub const MAX_MOD_ID_BYTES: usize = 100;
 /// at most [`MAX_MOD_ID_BYTES`] long; `mod` for an empty name. The id names the mod's sandbox
 /// directory (`user://mods/<mod_id>/`) and its saved permissions.
 pub fn mod_id(name: &str) -> String {
+    // Most names are ids already (every `start()` asks): one copy.
+    if is_mod_id(name) {
+        return name.to_string();
+    }
     let id: String = name
         .chars()
         .map(|c| {
@@ -233,6 +237,25 @@ mod tests {
         assert_eq!(mod_id("../../etc"), "______etc");
         assert_eq!(mod_id(""), "mod");
         assert_eq!(mod_id(&"x".repeat(300)).len(), MAX_MOD_ID_BYTES);
+        assert_eq!(
+            mod_id(&"y".repeat(MAX_MOD_ID_BYTES)),
+            "y".repeat(MAX_MOD_ID_BYTES)
+        );
+        assert_eq!(mod_id("héllo-wörld_2"), "h_llo-w_rld_2");
+        // An id is its own id, and every id made passes `is_mod_id`.
+        for name in [
+            "archivist",
+            "my mod.v2",
+            "",
+            "héllo",
+            "a-b_c",
+            "ü",
+            &"z".repeat(101),
+        ] {
+            let id = mod_id(name);
+            assert!(is_mod_id(&id), "{id:?}");
+            assert_eq!(mod_id(&id), id);
+        }
     }
 
     #[test]
