@@ -37,47 +37,43 @@ pub fn with_str<R>(name: &GString, f: impl FnOnce(&str) -> R) -> R {
 }
 
 thread_local! {
-    /// The `StringName`s made by [`with_static_name`] on this thread, keyed by the address and
-    /// length of their `&'static str` (no hashing of the text).
+    /// The `StringName`s made by [`static_name`] on this thread, keyed by the address and length
+    /// of their `&'static str` (no hashing of the text).
     static STATIC_NAMES: std::cell::RefCell<wasgo_core::fast_hash::FastMap<(usize, usize), StringName>> =
         std::cell::RefCell::new(wasgo_core::fast_hash::FastMap::default());
 }
 
-/// Runs `f` with the `StringName` of `name`, made once per name and thread. For names the
-/// glue asks Godot for again and again (project settings, the node's signals): gdext makes a
-/// `StringName` from a `&str` on every call, which hashes the text and looks it up in Godot's
-/// global table under its lock. The key is the text's address and length: a `&'static str`
-/// never moves, and two with the same address and length hold the same text. The map is
-/// borrowed shared across `f`, so a name asked for from inside `f` (a script reading a setting
-/// while one is read) is found too; only adding a name needs the map alone, and a name that
-/// cannot be added then is made again next time.
-pub fn with_static_name<R>(name: &'static str, mut f: impl FnMut(&StringName) -> R) -> R {
+/// The `StringName` of `name`, made once per name and thread, for names the glue hands Godot
+/// again and again (project settings, the node's signals): gdext makes a `StringName` from a
+/// `&str` on every call, which hashes the text and looks it up in Godot's global table under
+/// its lock. The key is the text's address and length: a `&'static str` never moves, and two
+/// with the same address and length hold the same text. The map is borrowed only inside this
+/// function (no game code runs while it is), and the caller gets its own reference.
+pub fn static_name(name: &'static str) -> StringName {
     let key = (name.as_ptr() as usize, name.len());
-    let cached = STATIC_NAMES.try_with(|names| {
-        let names = names.try_borrow().ok()?;
-        names.get(&key).map(&mut f)
-    });
-    if let Ok(Some(answer)) = cached {
-        return answer;
-    }
-    let made = StringName::from(name);
-    let _ = STATIC_NAMES.try_with(|names| {
-        if let Ok(mut names) = names.try_borrow_mut() {
-            names.insert(key, made.clone());
-        }
-    });
-    f(&made)
+    STATIC_NAMES
+        .try_with(|names| {
+            let mut names = names.try_borrow_mut().ok()?;
+            Some(
+                names
+                    .entry(key)
+                    .or_insert_with(|| StringName::from(name))
+                    .clone(),
+            )
+        })
+        .ok()
+        .flatten()
+        // The thread is ending: made without the cache.
+        .unwrap_or_else(|| StringName::from(name))
 }
 
 /// Emits `node`'s signal `signal` with `args`, under the signal's cached `StringName`.
 pub fn emit(node: &mut Gd<Node>, signal: &'static str, args: &[Variant]) {
-    with_static_name(signal, |name| {
-        node.emit_signal(name, args);
-    });
+    node.emit_signal(&static_name(signal), args);
 }
 
-/// Drops this thread's [`with_static_name`] names while the engine still runs (extension
-/// deinit, main thread): Godot's leak check must not find them.
+/// Drops this thread's [`static_name`] names while the engine still runs (extension deinit,
+/// main thread): Godot's leak check must not find them; a later use makes them again.
 pub fn forget_static_names() {
     let _ = STATIC_NAMES.try_with(|names| names.try_borrow_mut().map(|mut names| names.clear()));
 }

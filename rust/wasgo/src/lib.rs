@@ -179,7 +179,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
                 godot_error!("WasGo: its state was in use at shutdown and could not be dropped");
             }
             runtime::stop_runtime();
-            settings::forget_names();
+            convert::forget_static_names();
         }
     }
 

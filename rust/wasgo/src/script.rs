@@ -528,8 +528,8 @@ impl WasmScript {
             }
             match WasmModule::load_path(&path) {
                 Some(m) => {
-                    let mut s = this.clone();
-                    let mut s = s.bind_mut();
+                    let mut node = this.clone();
+                    let mut s = node.bind_mut();
                     s.module = Some(m);
                     s.core.note_source_change();
                 }

@@ -377,21 +377,13 @@ pub fn register() {
     );
 }
 
-/// Drops this thread's cached names (settings' and signals', [`crate::convert::with_static_name`])
-/// while the engine still runs (extension deinit, main thread); a later read makes them again.
-pub fn forget_names() {
-    crate::convert::forget_static_names();
-}
-
-/// The setting `name` now, Nil when it is not set. Asked as the singleton's property under a
-/// `StringName` made once per name and thread ([`crate::convert::with_static_name`]):
-/// `get_setting(name)` converted the name to a `StringName` twice per read (a check, then the
-/// read), and `start()` reads about ten settings. The property read is what `get_setting` does
-/// after its check, and a missing setting gives Nil there too (no warning), so the answers are
-/// the same. Every name is one of this module's constants (`&'static str`).
+/// The setting `name` now, Nil when it is not set. Asked as the singleton's property under the
+/// name's cached `StringName` ([`crate::convert::static_name`]): `get_setting(name)` converted
+/// the name to a `StringName` twice per read (a check, then the read), and `start()` reads
+/// about ten settings. The property read is what `get_setting` does after its check, and a
+/// missing setting gives Nil there too (no warning), so the answers are the same.
 fn get(name: &'static str) -> Variant {
-    let settings = ProjectSettings::singleton();
-    crate::convert::with_static_name(name, |key| settings.get(key))
+    ProjectSettings::singleton().get(&crate::convert::static_name(name))
 }
 
 /// An integer setting, or `default` when it is missing or not a number (with a warning).
