@@ -29,6 +29,7 @@ use crate::artifact::ArtifactKey;
 use crate::error::WasgoError;
 use crate::module::CompiledModule;
 use crate::precompiled::{self, EngineFacts};
+use crate::prefetch::MemoryHints;
 use parking_lot::{Condvar, Mutex};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
@@ -318,7 +319,12 @@ impl ModuleCache {
         };
         let outcome = outcome.and_then(|m| {
             CompiledModule::new(m, sha.to_string())
-                .map(|c| Arc::new(c.with_manifest(manifest)))
+                .map(|c| {
+                    Arc::new(
+                        c.with_manifest(manifest)
+                            .with_memory_hints(MemoryHints::of_module(bytes)),
+                    )
+                })
                 .map_err(|e| e.to_string())
         });
         {

@@ -34,6 +34,7 @@ pub use crate::mod_status::ModStatus;
 use crate::mod_status::StatusCell;
 use crate::module::CompiledModule;
 use crate::module::PlannedExport;
+use crate::prefetch::{HotAddresses, MemoryHints};
 use crate::state::{DeadlineKind, InstanceState};
 use crate::trap::describe_trap;
 use crate::wasi_ctx::{self, LineSink, WasiDirs};
@@ -96,6 +97,26 @@ impl InstanceConfig {
 }
 
 /// The store and instance: the mod's memory. Counted in `stats.instances` while it exists.
+/// The host addresses of `hints`' offsets in the store's memory (0 for each one outside it).
+/// Read once, when the instance is made: under the guard-page layout the memory never moves;
+/// under the compact one a grown memory may move, and the addresses then only miss (see
+/// [`crate::prefetch`]).
+fn memory_hot_addresses(store: &Store<InstanceState>, hints: MemoryHints) -> [usize; 3] {
+    let mut addrs = [0; 3];
+    let Some(memory) = store.data().memory else {
+        return addrs;
+    };
+    let base = memory.data_ptr(store) as usize;
+    let size = memory.data_size(store);
+    for (slot, offset) in addrs.iter_mut().zip(hints.offsets()) {
+        let offset = offset as usize;
+        if offset < size {
+            *slot = base + offset;
+        }
+    }
+    addrs
+}
+
 struct Live {
     store: Store<InstanceState>,
     instance: Instance,
@@ -184,6 +205,8 @@ pub struct ModInstance {
     http: std::sync::Weak<crate::http::HttpTable>,
     /// The bytes of linear memory the store holds (see [`ModInstance::memory_in_use`]).
     memory_gauge: Arc<std::sync::atomic::AtomicUsize>,
+    /// What an entry touches first, for the frame driver to prefetch ([`crate::prefetch`]).
+    hot: HotAddresses,
 }
 
 /// The worker thread of `main`; `done` disconnects when the thread has let go of everything.
@@ -193,6 +216,28 @@ struct Worker {
 }
 
 impl ModInstance {
+    /// The addresses an entry into this instance touches first (its shared status and store
+    /// lock, its store's data, and the places in its memory its module's [`MemoryHints`] name), for
+    /// a caller about to enter several instances in turn to prefetch (see [`crate::prefetch`]).
+    /// Plain numbers: the caller never dereferences them, so they may outlive the instance.
+    /// An owner that keeps the instance somewhere (an `Rc`) may add that address.
+    pub fn hot_addresses(&self) -> HotAddresses {
+        self.hot
+    }
+
+    /// [`ModInstance::hot_addresses`] from the store's data address and the memory's.
+    fn hot_addresses_of(&self, store_data: usize, memory: [usize; 3]) -> HotAddresses {
+        let mut hot = HotAddresses::NONE;
+        // The status, the store lock and the live state's first fields.
+        hot.add(Arc::as_ptr(&self.shared) as usize, 2);
+        // The entry clock and the deadline kind.
+        hot.add(store_data, 1);
+        for page in memory {
+            hot.add(page, 1);
+        }
+        hot
+    }
+
     /// Instantiates `module` and runs its `init` export, if any, on the calling thread (what
     /// [`ModInstance::new`] does with the runtime's context). Sends one `LinkWarning` event per
     /// unresolved import first.
@@ -336,6 +381,8 @@ impl ModInstance {
             }
         })?;
         ctx.stats.instances.fetch_add(1, Ordering::Relaxed);
+        let memory_hot = memory_hot_addresses(&store, module.memory_hints());
+        let store_data = store.data() as *const InstanceState as usize;
         *shared.live.lock() = Some(Live {
             store,
             instance,
@@ -350,7 +397,9 @@ impl ModInstance {
             plan,
             http: http_weak,
             memory_gauge,
+            hot: HotAddresses::NONE,
         };
+        this.hot = this.hot_addresses_of(store_data, memory_hot);
         // WASI reactors (Rust and C `cdylib`s, Zig libraries) set up their runtime here.
         if this.has_export("_initialize") {
             this.call("_initialize", &[])?;

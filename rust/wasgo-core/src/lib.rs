@@ -109,6 +109,7 @@ mod object_calls;
 pub mod objects;
 pub mod permissions;
 pub mod precompiled;
+pub mod prefetch;
 pub mod reach;
 pub mod redirect;
 pub mod runtime;

@@ -8,6 +8,7 @@ use crate::level::SafetyLevel;
 use crate::linking::{self, LinkWarning};
 use crate::manifest::{Manifest, ManifestError};
 use crate::mod_config::{ConfigError, ConfigValue};
+use crate::prefetch::MemoryHints;
 use crate::state::InstanceState;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -91,6 +92,9 @@ pub struct CompiledModule {
     config: Mutex<HashMap<usize, ConfigAnswer>>,
     /// The exported functions, found at the first instance (see [`PlannedExport`]).
     plan: OnceLock<Arc<[PlannedExport]>>,
+    /// Where in its memory the module's code likely touches at every entry, for the frame
+    /// driver's prefetch (read from the bytes it was compiled from; none without them).
+    memory_hints: MemoryHints,
 }
 
 /// What a module's `config` export answered (see [`crate::mod_config`]).
@@ -140,7 +144,20 @@ impl CompiledModule {
             pre: Mutex::new(HashMap::new()),
             config: Mutex::new(HashMap::new()),
             plan: OnceLock::new(),
+            memory_hints: MemoryHints::default(),
         })
+    }
+
+    /// The same module with the [`MemoryHints`] read from the bytes it was compiled from.
+    pub(crate) fn with_memory_hints(mut self, hints: MemoryHints) -> CompiledModule {
+        self.memory_hints = hints;
+        self
+    }
+
+    /// Where in its memory the module's code likely touches at every entry (see
+    /// [`crate::prefetch`]).
+    pub fn memory_hints(&self) -> MemoryHints {
+        self.memory_hints
     }
 
     /// The same module with `manifest`, read from the bytes it was compiled from

@@ -183,3 +183,50 @@ fn a_hundred_thousand_small_instances_live_at_once_in_the_compact_layout() {
     drop(live);
     assert_eq!(rt.stats().instances, 0);
 }
+
+/// The frame driver's prefetch (`wasgo_core::prefetch`): an instance of a module built the way
+/// LLVM builds one (a mutable `i32` shadow-stack global, data segments) names the places in its
+/// memory its entries touch first, at the module's offsets from the memory's start, in both
+/// layouts; an instance of a module without them names only its own state.
+#[test]
+fn an_instance_names_the_places_in_its_memory_its_entries_touch_first() {
+    let llvm_like = wat::parse_str(
+        r#"(module
+          (memory (export "memory") 2)
+          (global $sp (mut i32) (i32.const 65536))
+          (data (i32.const 65536) "statics")
+          (data (i32.const 70000) "bss")
+          (func (export "init")))"#,
+    )
+    .unwrap();
+    let plain =
+        wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "init")))"#).unwrap();
+    for layout in [MemoryLayout::GuardPages, compact()] {
+        let rt = runtime(layout, RuntimeMode::Compiled);
+        let module = rt.compile(&llvm_like, "llvm_like").unwrap();
+        assert_eq!(
+            module.memory_hints(),
+            prefetch::MemoryHints {
+                stack_top: Some(65536),
+                first_data: Some(65536),
+                last_data: Some(70000),
+            }
+        );
+        let config = InstanceConfig::new("llvm_like", SafetyLevel::Safe, rt.next_instance_key());
+        let inst = ModInstance::new(&rt, &module, config).unwrap();
+        let hot: Vec<usize> = inst.hot_addresses().addresses().collect();
+
+        let module = rt.compile(&plain, "plain").unwrap();
+        assert_eq!(module.memory_hints(), prefetch::MemoryHints::default());
+        let config = InstanceConfig::new("plain", SafetyLevel::Safe, rt.next_instance_key());
+        let plain_inst = ModInstance::new(&rt, &module, config).unwrap();
+        let own = plain_inst.hot_addresses().addresses().count();
+        assert!(own > 0, "{layout:?}: the instance's own state is named");
+
+        // The memory's places come last: the line under the stack's top, the two segments.
+        assert_eq!(hot.len(), own + 3, "{layout:?}: {hot:x?}");
+        let memory = &hot[own..];
+        assert_eq!(memory[1] - memory[0], 64, "{layout:?}");
+        assert_eq!(memory[2] - memory[1], (70000 & !63) - 65536, "{layout:?}");
+    }
+}

@@ -41,6 +41,7 @@ use godot::prelude::*;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
+use wasgo_core::prefetch::HotAddresses;
 use wasgo_core::Permission;
 use wasgo_core::{
     CompiledModule, InstanceConfig, InstanceKey, Limits, ModInstance, ModStatus, Permissions,
@@ -115,6 +116,10 @@ pub struct ScriptCore {
     pub(crate) hooks: NodeHooks,
     /// The instance; an entry clones the `Rc` for the duration of one call.
     pub(crate) instance: RefCell<Option<Rc<ModInstance>>>,
+    /// What entering the instance touches first, for the frame driver to prefetch while the
+    /// script before this one runs (`wasgo_core::prefetch`; never dereferenced, so it may be
+    /// stale).
+    hot: Cell<HotAddresses>,
     /// The current instance's key in the object tables.
     pub(crate) key: Cell<Option<InstanceKey>>,
     /// STATUS_* before any instance exists, or after it is gone.
@@ -196,6 +201,7 @@ impl ScriptCore {
             node,
             hooks,
             instance: RefCell::new(None),
+            hot: Cell::new(HotAddresses::NONE),
             key: Cell::new(None),
             idle_status: Cell::new(status::IDLE),
             ready_called: Cell::new(false),
@@ -521,6 +527,7 @@ impl ScriptCore {
     /// Drops the instance (killing it if alive, without a signal) and its object table.
     pub fn drop_instance(&self) {
         let instance = self.instance.borrow_mut().take();
+        self.hot.set(HotAddresses::NONE);
         self.quiet_at.set(None);
         self.frame_exports.set(0);
         if let Some(key) = self.key.take() {
@@ -616,7 +623,11 @@ impl ScriptCore {
         match made {
             Ok(instance) => {
                 self.frame_exports.set(frame_exports_of(&instance));
-                *self.instance.borrow_mut() = Some(Rc::new(instance));
+                let instance = Rc::new(instance);
+                let mut hot = instance.hot_addresses();
+                hot.add(Rc::as_ptr(&instance) as usize, 1);
+                self.hot.set(hot);
+                *self.instance.borrow_mut() = Some(instance);
                 self.quiet_at.set(None);
                 self.killed_by_game.set(false);
                 live::add(self.clone());
@@ -929,6 +940,10 @@ fn frame_exports_of(instance: &ModInstance) -> u8 {
 }
 
 impl LiveScript for ScriptCore {
+    fn hot_addresses(&self) -> HotAddresses {
+        self.hot.get()
+    }
+
     fn live_slot(&self) -> &Cell<Option<usize>> {
         &self.live_slot
     }
