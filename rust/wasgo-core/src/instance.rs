@@ -96,7 +96,6 @@ impl InstanceConfig {
     }
 }
 
-/// The store and instance: the mod's memory. Counted in `stats.instances` while it exists.
 /// The host addresses of `hints`' offsets in the store's memory (0 for each one outside it).
 /// Read once, when the instance is made: under the guard-page layout the memory never moves;
 /// under the compact one a grown memory may move, and the addresses then only miss (see
@@ -117,6 +116,7 @@ fn memory_hot_addresses(store: &Store<InstanceState>, hints: MemoryHints) -> [us
     addrs
 }
 
+/// The store and instance: the mod's memory. Counted in `stats.instances` while it exists.
 struct Live {
     store: Store<InstanceState>,
     instance: Instance,
@@ -217,10 +217,11 @@ struct Worker {
 
 impl ModInstance {
     /// The addresses an entry into this instance touches first (its shared status and store
-    /// lock, its store's data, and the places in its memory its module's [`MemoryHints`] name), for
-    /// a caller about to enter several instances in turn to prefetch (see [`crate::prefetch`]).
-    /// Plain numbers: the caller never dereferences them, so they may outlive the instance.
-    /// An owner that keeps the instance somewhere (an `Rc`) may add that address.
+    /// lock, its store's data, and the places in its memory that its module's [`MemoryHints`]
+    /// name), for a caller about to enter several instances in turn to prefetch (see
+    /// [`crate::prefetch`]). Plain numbers: the caller never dereferences them, so they may
+    /// outlive the instance. An owner that keeps the instance somewhere (an `Rc`) may add that
+    /// address.
     pub fn hot_addresses(&self) -> HotAddresses {
         self.hot
     }
