@@ -17,7 +17,9 @@
 //!    (compiled or interpreted), [`memory_layout`] and
 //!    [`instance_pool`] (how instances' memories are reserved), [`ids`] (`InstanceKey`),
 //!    [`stats`], [`abi`] (ABI types, `ImportKind`), [`variant`], [`permissions`]
-//!    (`Permission`), [`manifest`] (a mod's `wasgo.manifest` section and the ABI rule),
+//!    (`Permission`), [`wasm_sections`] (a binary module's sections, walked without parsing),
+//!    [`manifest`] (a mod's `wasgo.manifest` section and the ABI rule), [`prefetch`] (the
+//!    addresses an entry touches first, and where in its memory a module's code works),
 //!    [`atomic_file`], [`artifact`] (the
 //!    authenticated frame of precompiled modules, HMAC-SHA256), [`reach`]
 //!    (which nodes a mod may hold handles to), and the catalog and levels from `wasgo-catalog`.
@@ -125,6 +127,7 @@ pub mod wapc_handlers;
 pub mod wasi;
 mod wasi_ctx;
 mod wasi_sandbox;
+pub mod wasm_sections;
 
 pub use abi::ImportKind;
 pub use aot::{Shipped, ShippedLoad, ARTIFACT_SIZE_FACTOR};

@@ -90,34 +90,7 @@ fn field(name: &str, reason: impl Into<String>) -> ManifestError {
     }
 }
 
-/// Why a module's bytes could not be walked for custom sections.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SectionError(pub String);
-
-impl fmt::Display for SectionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Reads an unsigned LEB128 `u32` at `*at`, moving `*at` past it.
-fn leb_u32(bytes: &[u8], at: &mut usize) -> Result<u32, SectionError> {
-    let mut value: u64 = 0;
-    for i in 0..5 {
-        let b = *bytes
-            .get(*at)
-            .ok_or_else(|| SectionError("the module ends inside a section header".into()))?;
-        *at += 1;
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return u32::try_from(value)
-                .map_err(|_| SectionError("a section size is over 4 GiB".into()));
-        }
-    }
-    Err(SectionError(
-        "a section size is not a valid LEB128 number".into(),
-    ))
-}
+pub use crate::wasm_sections::SectionError;
 
 /// The contents of every custom section named `name` in a binary module, in order. Only the
 /// section headers are read; a section whose size runs past the end is an error.
@@ -128,33 +101,20 @@ pub fn find_custom_sections<'a>(
     bytes: &'a [u8],
     name: &str,
 ) -> Result<Vec<&'a [u8]>, SectionError> {
-    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        return Err(SectionError("not a binary WebAssembly module".into()));
-    }
     let mut found = Vec::new();
-    let mut at = 8;
-    while at < bytes.len() {
-        let id = bytes[at];
-        at += 1;
-        let size = leb_u32(bytes, &mut at)? as usize;
-        let end = at
-            .checked_add(size)
-            .filter(|&e| e <= bytes.len())
-            .ok_or_else(|| SectionError("a section runs past the end of the module".into()))?;
-        if id == 0 {
-            let mut inner = at;
-            let name_len = leb_u32(&bytes[..end], &mut inner)? as usize;
-            let name_end = inner
-                .checked_add(name_len)
-                .filter(|&e| e <= end)
-                .ok_or_else(|| {
-                    SectionError("a custom section's name runs past the section".into())
-                })?;
-            if &bytes[inner..name_end] == name.as_bytes() {
-                found.push(&bytes[name_end..end]);
-            }
+    for section in crate::wasm_sections::sections(bytes) {
+        let (id, contents) = section?;
+        if id != 0 {
+            continue;
         }
-        at = end;
+        let mut at = 0;
+        let name_end = crate::wasm_sections::uleb32(contents, &mut at)
+            .and_then(|len| at.checked_add(len as usize))
+            .filter(|&e| e <= contents.len())
+            .ok_or_else(|| SectionError("a custom section's name runs past the section".into()))?;
+        if &contents[at..name_end] == name.as_bytes() {
+            found.push(&contents[name_end..]);
+        }
     }
     Ok(found)
 }

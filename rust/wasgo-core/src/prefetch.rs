@@ -21,6 +21,8 @@
 //! get cheaper too. A module without such a global or data (or loaded precompiled, without its
 //! bytes) gets no memory prefetch.
 
+use crate::wasm_sections::{sections, sleb32, uleb32};
+
 /// The bytes one prefetch brings in (a cache line on the processors WasGo runs on).
 pub const LINE: usize = 64;
 
@@ -93,26 +95,15 @@ impl MemoryHints {
     /// module: the walk stops at the first thing it does not expect).
     pub fn of_module(bytes: &[u8]) -> MemoryHints {
         let mut hints = MemoryHints::default();
-        if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-            return hints;
-        }
-        let mut at = 8;
-        while at < bytes.len() {
-            let id = bytes[at];
-            at += 1;
-            let Some(size) = uleb(bytes, &mut at) else {
+        for section in sections(bytes) {
+            let Ok((id, section)) = section else {
                 return hints;
             };
-            let Some(end) = at.checked_add(size as usize).filter(|&e| e <= bytes.len()) else {
-                return hints;
-            };
-            let section = &bytes[at..end];
             match id {
                 6 => hints.stack_top = first_global_i32(section),
                 11 => (hints.first_data, hints.last_data) = data_offsets(section),
                 _ => {}
             }
-            at = end;
         }
         hints
     }
@@ -134,7 +125,7 @@ impl MemoryHints {
 /// `i32.const`.
 fn first_global_i32(section: &[u8]) -> Option<u32> {
     let mut at = 0;
-    let count = uleb(section, &mut at)?;
+    let count = uleb32(section, &mut at)?;
     if count == 0 {
         return None;
     }
@@ -153,17 +144,17 @@ fn first_global_i32(section: &[u8]) -> Option<u32> {
 fn data_offsets(section: &[u8]) -> (Option<u32>, Option<u32>) {
     let (mut first, mut last) = (None, None);
     let mut at = 0;
-    let Some(count) = uleb(section, &mut at) else {
+    let Some(count) = uleb32(section, &mut at) else {
         return (None, None);
     };
     for _ in 0..count.min(MemoryHints::MAX_SEGMENTS) {
-        let Some(flags) = uleb(section, &mut at) else {
+        let Some(flags) = uleb32(section, &mut at) else {
             break;
         };
         let offset = match flags {
             // Active, memory 0 (0), or active with an explicit memory index (2).
             0 | 2 => {
-                if flags == 2 && uleb(section, &mut at) != Some(0) {
+                if flags == 2 && uleb32(section, &mut at) != Some(0) {
                     // Another memory (multi-memory): its offset is not about memory 0, and the
                     // expression that follows is still walked below.
                     let _ = const_expr_i32(section, &mut at);
@@ -176,7 +167,7 @@ fn data_offsets(section: &[u8]) -> (Option<u32>, Option<u32>) {
             1 => None,
             _ => break,
         };
-        let Some(len) = uleb(section, &mut at) else {
+        let Some(len) = uleb32(section, &mut at) else {
             break;
         };
         let Some(next) = at.checked_add(len as usize).filter(|&e| e <= section.len()) else {
@@ -204,7 +195,7 @@ fn const_expr_i32(bytes: &[u8], at: &mut usize) -> Option<u32> {
         // `global.get G` (a relocatable module's base): walked over, no offset.
         Some(0x23) => {
             *at += 1;
-            uleb(bytes, at).and(None)
+            uleb32(bytes, at).and(None)
         }
         _ => None,
     };
@@ -214,41 +205,6 @@ fn const_expr_i32(bytes: &[u8], at: &mut usize) -> Option<u32> {
     }
     *at += 1;
     value
-}
-
-/// An unsigned LEB128 `u32` at `*at`, moving `*at` past it.
-fn uleb(bytes: &[u8], at: &mut usize) -> Option<u32> {
-    let mut value: u64 = 0;
-    for i in 0..5 {
-        let b = *bytes.get(*at)?;
-        *at += 1;
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return u32::try_from(value).ok();
-        }
-    }
-    None
-}
-
-/// A signed LEB128 `i32` at `*at`, moving `*at` past it.
-fn sleb32(bytes: &[u8], at: &mut usize) -> Option<i32> {
-    let mut value: i64 = 0;
-    let mut shift = 0;
-    loop {
-        let b = *bytes.get(*at)?;
-        *at += 1;
-        value |= i64::from(b & 0x7f) << shift;
-        shift += 7;
-        if b & 0x80 == 0 {
-            if shift < 64 && b & 0x40 != 0 {
-                value |= -1i64 << shift;
-            }
-            return i32::try_from(value).ok();
-        }
-        if shift >= 35 {
-            return None;
-        }
-    }
 }
 
 /// Asks the processor to bring `lines` cache lines from `addr` into the cache.
