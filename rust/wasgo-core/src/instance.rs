@@ -96,24 +96,28 @@ impl InstanceConfig {
     }
 }
 
-/// The host addresses of `hints`' offsets in the store's memory (0 for each one outside it).
-/// Read once, when the instance is made: under the guard-page layout the memory never moves;
-/// under the compact one a grown memory may move, and the addresses then only miss (see
-/// [`crate::prefetch`]).
-fn memory_hot_addresses(store: &Store<InstanceState>, hints: MemoryHints) -> [usize; 3] {
-    let mut addrs = [0; 3];
-    let Some(memory) = store.data().memory else {
-        return addrs;
-    };
-    let base = memory.data_ptr(store) as usize;
-    let size = memory.data_size(store);
-    for (slot, offset) in addrs.iter_mut().zip(hints.offsets()) {
-        let offset = offset as usize;
-        if offset < size {
-            *slot = base + offset;
+/// What an entry into the instance of `shared` and `store` touches first (see
+/// [`ModInstance::hot_addresses`]): the shared status and store lock, the store's data (the
+/// entry clock, the deadline kind), and the places in its memory that `hints` name (those
+/// outside the memory left out). Taken once, when the instance is made: under the guard-page
+/// layout the memory never moves; under the compact one a grown memory may move, and those
+/// addresses then only miss (see [`crate::prefetch`]).
+fn hot_addresses(
+    shared: &Arc<Shared>,
+    store: &Store<InstanceState>,
+    hints: MemoryHints,
+) -> HotAddresses {
+    let mut hot = HotAddresses::NONE;
+    hot.add(Arc::as_ptr(shared) as usize, 2);
+    hot.add(store.data() as *const InstanceState as usize, 1);
+    if let Some(memory) = store.data().memory {
+        let base = memory.data_ptr(store) as usize;
+        let size = memory.data_size(store);
+        for offset in hints.offsets().map(|o| o as usize).filter(|&o| o < size) {
+            hot.add(base + offset, 1);
         }
     }
-    addrs
+    hot
 }
 
 /// The store and instance: the mod's memory. Counted in `stats.instances` while it exists.
@@ -224,19 +228,6 @@ impl ModInstance {
     /// address.
     pub fn hot_addresses(&self) -> HotAddresses {
         self.hot
-    }
-
-    /// [`ModInstance::hot_addresses`] from the store's data address and the memory's.
-    fn hot_addresses_of(&self, store_data: usize, memory: [usize; 3]) -> HotAddresses {
-        let mut hot = HotAddresses::NONE;
-        // The status, the store lock and the live state's first fields.
-        hot.add(Arc::as_ptr(&self.shared) as usize, 2);
-        // The entry clock and the deadline kind.
-        hot.add(store_data, 1);
-        for page in memory {
-            hot.add(page, 1);
-        }
-        hot
     }
 
     /// Instantiates `module` and runs its `init` export, if any, on the calling thread (what
@@ -382,8 +373,7 @@ impl ModInstance {
             }
         })?;
         ctx.stats.instances.fetch_add(1, Ordering::Relaxed);
-        let memory_hot = memory_hot_addresses(&store, module.memory_hints());
-        let store_data = store.data() as *const InstanceState as usize;
+        let hot = hot_addresses(&shared, &store, module.memory_hints());
         *shared.live.lock() = Some(Live {
             store,
             instance,
@@ -398,9 +388,8 @@ impl ModInstance {
             plan,
             http: http_weak,
             memory_gauge,
-            hot: HotAddresses::NONE,
+            hot,
         };
-        this.hot = this.hot_addresses_of(store_data, memory_hot);
         // WASI reactors (Rust and C `cdylib`s, Zig libraries) set up their runtime here.
         if this.has_export("_initialize") {
             this.call("_initialize", &[])?;

@@ -129,14 +129,12 @@ fn first_global_i32(section: &[u8]) -> Option<u32> {
     if count == 0 {
         return None;
     }
-    // valtype i32 (0x7f), mutable (1), `i32.const` (0x41) value, `end` (0x0b).
-    let (&[ty, mutable, op], rest) = section.get(at..)?.split_first_chunk::<3>()?;
-    if (ty, mutable, op) != (0x7f, 1, 0x41) {
+    // valtype i32 (0x7f), mutable (1), then the initial value's expression.
+    if section.get(at..at + 2)? != [0x7f, 1] {
         return None;
     }
-    let mut at = 0;
-    let value = sleb32(rest, &mut at)?;
-    (rest.get(at) == Some(&0x0b)).then_some(value as u32)
+    at += 2;
+    const_expr_i32(section, &mut at)
 }
 
 /// The offsets of the first and last active data segments of memory 0 whose offset is an
