@@ -223,6 +223,14 @@ func _run() -> void:
 	print("  ratio bulk fast / GDScript      : %.2f  (target <= 1.0)" % ((bulk_fast[0] - b) / (gd[0] - b)))
 	print("  ratio bulk generic / GDScript   : %.2f  (target <= 1.3)" % ((bulk_generic[0] - b) / (gd[0] - b)))
 	print("  ratio batched fast / per-node fast: %.2f" % ((batch_fast[0] - b) / (fast[0] - b)))
+	for row in [["frame_fast", "1.0", fast, "per node, fast path"],
+			["frame_generic", "1.3", generic, "per node, generic set"],
+			["batched_fast", "1.0", batch_fast, "batched, fast path"],
+			["batched_generic", "1.3", batch_generic, "batched, generic set"],
+			["bulk_fast", "1.0", bulk_fast, "bulk, fast path"],
+			["bulk_generic", "1.3", bulk_generic, "bulk, generic set"]]:
+		print("bench-target %s <= %s %.3f 1000-node frame %s / GDScript" % [
+			row[0], row[1], (row[2][0] - b) / (gd[0] - b), row[3]])
 	print("starting %d instances of one module (node + instance + init)" % NODES)
 	print("  mod                            %8.1f ms" % (fast[1] / 1000.0))
 	print("  GDScript nodes (same tree)     %8.1f ms" % (gd[1] / 1000.0))

@@ -9,8 +9,8 @@
 
 use crate::cargo_steps::{self, Profile};
 use crate::godot_run::{run_godot, GodotRun, FATAL_PATTERNS, INTERPRETER_ARG};
-use crate::{bench_compute, godot, mods, Failure, Repo, Result};
-use std::time::Duration;
+use crate::{bench_compute, bench_targets, godot, mods, Failure, Repo, Result};
+use std::time::{Duration, Instant};
 
 /// The benchmark scripts, each a `SceneTree` script that prints its figures and ratios.
 const BENCHES: &[&str] = &[
@@ -44,14 +44,16 @@ pub fn run(repo: &Repo) -> Result<()> {
     cargo_steps::build_extension(repo, Profile::Release)?;
     mods::build(repo)?;
     godot::import_project(&godot, repo)?;
+    let measuring = Instant::now();
     let project = repo.project();
     let project = project.to_string_lossy();
+    let mut runs = Vec::new();
     for script in BENCHES {
-        play(&godot, &project, script, &[])?;
+        runs.push(play(&godot, &project, script, &[])?);
     }
-    play(&godot, &project, INSTANCES_BENCH, &["--", POOL_ARG])?;
+    runs.push(play(&godot, &project, INSTANCES_BENCH, &["--", POOL_ARG])?);
     for phase in ["--phase=cold", "--phase=warm"] {
-        play(&godot, &project, LIFECYCLE_BENCH, &["--", phase])?;
+        runs.push(play(&godot, &project, LIFECYCLE_BENCH, &["--", phase])?);
     }
     let compiled = play(&godot, &project, MODES_BENCH, &[])?;
     let interpreted = play(&godot, &project, MODES_BENCH, &["--", INTERPRETER_ARG])?;
@@ -59,7 +61,16 @@ pub fn run(repo: &Repo) -> Result<()> {
     let native = bench_compute::run_native(repo)?;
     print_modes(&mode_figures(&compiled), &mode_figures(&interpreted))?;
     let (mods, unrolled) = bench_compute::mod_figures(&compute);
-    bench_compute::print_table(&mods, &unrolled, &native)
+    bench_compute::print_table(&mods, &unrolled, &native)?;
+    let mut targets: Vec<_> = runs
+        .iter()
+        .flat_map(|run| run.lines.iter())
+        .filter_map(|line| bench_targets::parse_line(line))
+        .collect();
+    targets.extend(bench_targets::compute_targets(&mods, &native));
+    let targets = bench_targets::in_order(&targets)?;
+    bench_targets::print_summary(&targets, measuring.elapsed());
+    Ok(())
 }
 
 /// Plays one benchmark script; fails on a bad exit or a fatal output line.

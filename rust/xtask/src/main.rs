@@ -23,6 +23,7 @@
 
 mod bench;
 mod bench_compute;
+mod bench_targets;
 mod bindings;
 mod cargo_steps;
 mod command;
