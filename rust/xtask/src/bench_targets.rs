@@ -105,11 +105,14 @@ pub fn compute_targets(mods: &[Figure], native: &[Figure]) -> Vec<Target> {
 /// The targets in [`EXPECTED`]'s order; fails naming the keys no line gave (a key given twice
 /// keeps its last figure).
 pub fn in_order(found: &[Target]) -> Result<Vec<Target>> {
-    let missing: Vec<&str> = EXPECTED
-        .iter()
-        .copied()
-        .filter(|k| !found.iter().any(|t| t.key == *k))
-        .collect();
+    let mut ordered = Vec::with_capacity(EXPECTED.len());
+    let mut missing = Vec::new();
+    for key in EXPECTED {
+        match found.iter().rev().find(|t| t.key == *key) {
+            Some(t) => ordered.push(t.clone()),
+            None => missing.push(*key),
+        }
+    }
     if !missing.is_empty() {
         return Err(Failure::new(
             format!(
@@ -119,10 +122,7 @@ pub fn in_order(found: &[Target]) -> Result<Vec<Target>> {
             "a benchmark script stopped early or no longer prints its `bench-target` line: read the output above",
         ));
     }
-    Ok(EXPECTED
-        .iter()
-        .filter_map(|k| found.iter().rev().find(|t| t.key == *k).cloned())
-        .collect())
+    Ok(ordered)
 }
 
 /// Prints the summary: one row per target, then how many are met and how long measuring took.
