@@ -278,3 +278,45 @@ func test_level_three_reaches_everything() -> void:
 	var probe := _mod({}, 3)
 	expect(_get_node(probe, "/root") > 0, "get_node(/root) at level 3")
 	expect(_get_node(probe, "/root/ReachAutoload") > 0, "get_node(/root/ReachAutoload) at level 3")
+
+
+# --- paths: parsed once per mod, resolved and checked at every use ----------------------------
+
+func test_a_path_asked_again_finds_what_is_there_now() -> void:
+	await _build(true)
+	var probe := _mod()
+	var first := _get_node(probe, "../../Box")
+	expect(first > 0, "get_node(../../Box): %d" % first)
+	expect_eq(_get_node(probe, "../../Box"), first, "the same node by the same path, again")
+	# Another node under the same name: the same path now finds it, not the first one.
+	_box.name = "OldBox"
+	var second := _node(Node.new(), "Box", _scene)
+	var again := _get_node(probe, "../../Box")
+	expect(again > 0 and again != first, "get_node(../../Box) after the swap gives another handle: %d (first %d)" % [again, first])
+	second.free()
+	expect_eq(_get_node(probe, "../../Box"), -1, "get_node(../../Box) once no node has that name")
+	# A path found inside reach once is refused once its node is outside.
+	expect(_get_node(probe, "../../Marker") > 0, "get_node(../../Marker) inside")
+	_marker.reparent(_autoload)
+	expect_eq(_get_node(probe, "../../Marker"), -1, "the same path after Marker moved away")
+	expect_eq(_get_node(probe, "/root/ReachAutoload/Marker"), -1, "Marker at its new place, outside")
+
+
+func test_paths_longer_than_the_kept_ones_resolve_at_every_use() -> void:
+	await _build(true)
+	var long_name := "N".repeat(300)
+	var far := _node(Node2D.new(), long_name, _scene)
+	var outside := _node(Node.new(), long_name, _autoload)
+	var probe := _mod()
+	var path := "../../" + long_name
+	var first := _get_node(probe, path)
+	expect(first > 0, "get_node by a %d-byte path: %d" % [path.length(), first])
+	for i in 3:
+		expect_eq(_get_node(probe, path), first, "the same node by the same long path (#%d)" % i)
+		expect_eq(_get_node(probe, "../../" + "N".repeat(299)), -1, "a path one byte shorter names no node (#%d)" % i)
+		expect_eq(_get_node(probe, "/root/ReachAutoload/" + long_name), -1, "a long path outside the reach (#%d)" % i)
+	far.name = "Short"
+	expect_eq(_get_node(probe, path), -1, "the long path once the node was renamed")
+	expect_eq(_get_node(probe, "../../Short"), first, "the node under its new name")
+	expect(is_instance_valid(outside), "the node outside is untouched")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")

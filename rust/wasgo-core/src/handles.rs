@@ -8,6 +8,13 @@
 //!
 //! [`DecisionCache`] remembers, per handle, member kind and name, whether the allowlist lets the
 //! mod reach the member, until the allowlist changes (its generation) or the handle is released.
+//! [`TextCache`] keeps what the glue makes from a text the mod sends (a member name's
+//! StringName, a parsed node path) so that each is made once.
+//!
+//! Both are bounded in count and in what one entry may hold: a name or path a mod sends is
+//! bounded only by its linear memory, so a cache that kept any text would let a mod make the
+//! host hold its memory many times over (256 distinct 60 MB names on one handle: 15 GB).
+//! Texts longer than [`MAX_CACHED_TEXT`] are decided or made at every use and never kept.
 
 use crate::fast_hash::FastMap;
 use std::collections::HashMap;
@@ -16,6 +23,56 @@ use wasgo_catalog::ErrorCode;
 
 /// Most live handles one instance may hold.
 pub const MAX_HANDLES: usize = 1 << 20;
+
+/// The longest text (member name, node path) a per-instance cache keeps, in bytes. Godot's own
+/// names and the paths games use are far shorter; a longer one still works, made at each use.
+pub const MAX_CACHED_TEXT: usize = 256;
+
+/// Values made from texts the mod sends, each made once: at most [`TextCache::MAX_ENTRIES`]
+/// texts of at most [`MAX_CACHED_TEXT`] bytes (others are made at every use).
+#[derive(Debug)]
+pub struct TextCache<V> {
+    made: FastMap<Box<str>, V>,
+}
+
+impl<V> Default for TextCache<V> {
+    fn default() -> Self {
+        TextCache {
+            made: FastMap::default(),
+        }
+    }
+}
+
+impl<V: Clone> TextCache<V> {
+    /// Most texts kept per cache.
+    pub const MAX_ENTRIES: usize = 4096;
+
+    /// The value for `text`: the kept one, else `make(text)` (kept when it succeeds and the
+    /// bounds allow).
+    pub fn get_or_make<E>(
+        &mut self,
+        text: &str,
+        make: impl FnOnce(&str) -> Result<V, E>,
+    ) -> Result<V, E> {
+        if let Some(v) = self.made.get(text) {
+            return Ok(v.clone());
+        }
+        let v = make(text)?;
+        if text.len() <= MAX_CACHED_TEXT && self.made.len() < Self::MAX_ENTRIES {
+            self.made.insert(text.into(), v.clone());
+        }
+        Ok(v)
+    }
+
+    /// Texts kept.
+    pub fn len(&self) -> usize {
+        self.made.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.made.is_empty()
+    }
+}
 
 /// The slot index behind `handle`, if it can name one at all (no overflow for any `i32`).
 pub fn slot_index(handle: i32) -> Option<usize> {
@@ -138,6 +195,8 @@ impl<K: Hash + Eq + Copy, V> HandleTable<K, V> {
 pub struct DecisionCache<Kind> {
     generation: u64,
     decisions: HashMap<(i32, Kind), HashMap<Box<str>, bool>>,
+    /// Decisions kept, over every handle and kind.
+    kept: usize,
 }
 
 impl<Kind> Default for DecisionCache<Kind> {
@@ -145,6 +204,7 @@ impl<Kind> Default for DecisionCache<Kind> {
         DecisionCache {
             generation: 0,
             decisions: HashMap::new(),
+            kept: 0,
         }
     }
 }
@@ -152,6 +212,9 @@ impl<Kind> Default for DecisionCache<Kind> {
 impl<Kind: Hash + Eq + Copy> DecisionCache<Kind> {
     /// Most member names remembered per (handle, kind); more are decided each time.
     pub const MAX_NAMES: usize = 256;
+    /// Most decisions remembered per instance, over all its handles (a mod may hold
+    /// [`MAX_HANDLES`] handles); more are decided each time.
+    pub const MAX_KEPT: usize = 1 << 16;
 
     /// The decision for `member`, made by `decide` when not cached under `generation`.
     pub fn decide(
@@ -164,22 +227,43 @@ impl<Kind: Hash + Eq + Copy> DecisionCache<Kind> {
     ) -> bool {
         if self.generation != generation {
             self.decisions.clear();
+            self.kept = 0;
             self.generation = generation;
         }
-        let names = self.decisions.entry((handle, kind)).or_default();
-        if let Some(ok) = names.get(member) {
+        if let Some(ok) = self
+            .decisions
+            .get(&(handle, kind))
+            .and_then(|names| names.get(member))
+        {
             return *ok;
         }
         let ok = decide();
-        if names.len() < Self::MAX_NAMES {
-            names.insert(member.into(), ok);
+        if member.len() <= MAX_CACHED_TEXT && self.kept < Self::MAX_KEPT {
+            let names = self.decisions.entry((handle, kind)).or_default();
+            if names.len() < Self::MAX_NAMES {
+                names.insert(member.into(), ok);
+                self.kept += 1;
+            }
         }
         ok
     }
 
     /// Forgets the decisions about a released handle.
     pub fn forget(&mut self, handle: i32) {
-        self.decisions.retain(|(h, _), _| *h != handle);
+        let mut forgotten = 0;
+        self.decisions.retain(|(h, _), names| {
+            let keep = *h != handle;
+            if !keep {
+                forgotten += names.len();
+            }
+            keep
+        });
+        self.kept -= forgotten;
+    }
+
+    /// Decisions kept, over every handle and kind.
+    pub fn kept(&self) -> usize {
+        self.kept
     }
 }
 
@@ -224,6 +308,85 @@ mod tests {
         assert_eq!(t.find(1), None);
         assert_eq!(t.insert_with(3u64, || "c"), Ok(a));
         assert_eq!(t.get(b), Ok(&"b"));
+    }
+
+    #[test]
+    fn long_member_names_are_decided_at_every_use_and_never_kept() {
+        let mut c = DecisionCache::default();
+        let asked = std::cell::Cell::new(0);
+        let mut decide = |member: &str| {
+            c.decide(0, 1, 0u8, member, || {
+                asked.set(asked.get() + 1);
+                false
+            })
+        };
+        let edge = "n".repeat(MAX_CACHED_TEXT);
+        let long = "n".repeat(MAX_CACHED_TEXT + 1);
+        for _ in 0..3 {
+            assert!(!decide(&edge));
+            assert!(!decide(&long));
+        }
+        // The name at the bound is kept (asked once), the longer one is asked every time.
+        assert_eq!(asked.get(), 1 + 3);
+        assert_eq!(c.kept(), 1);
+    }
+
+    #[test]
+    fn decisions_kept_are_bounded_over_all_handles_and_counted_back_on_release() {
+        let mut c = DecisionCache::default();
+        let per = DecisionCache::<u8>::MAX_NAMES;
+        let handles = DecisionCache::<u8>::MAX_KEPT / per + 4;
+        for h in 1..=handles as i32 {
+            for n in 0..per + 2 {
+                c.decide(0, h, 0u8, &format!("m{n}"), || true);
+            }
+        }
+        assert_eq!(c.kept(), DecisionCache::<u8>::MAX_KEPT);
+        // A released handle's decisions make room again.
+        c.forget(1);
+        assert_eq!(c.kept(), DecisionCache::<u8>::MAX_KEPT - per);
+        let asked = std::cell::Cell::new(0);
+        for _ in 0..2 {
+            c.decide(0, handles as i32 + 1, 0u8, "position", || {
+                asked.set(asked.get() + 1);
+                true
+            });
+        }
+        assert_eq!(asked.get(), 1, "kept once there was room");
+        // A new generation starts from nothing.
+        c.decide(1, 1, 0u8, "position", || true);
+        assert_eq!(c.kept(), 1);
+    }
+
+    #[test]
+    fn a_text_cache_keeps_short_texts_it_made_up_to_its_bound() {
+        let mut t = TextCache::<usize>::default();
+        let made = std::cell::Cell::new(0);
+        let get = |t: &mut TextCache<usize>, text: &str| {
+            t.get_or_make(text, |s| {
+                made.set(made.get() + 1);
+                if s.is_empty() {
+                    Err("empty")
+                } else {
+                    Ok(s.len())
+                }
+            })
+        };
+        assert_eq!(get(&mut t, "../Bench"), Ok(8));
+        assert_eq!(get(&mut t, "../Bench"), Ok(8));
+        assert_eq!(made.get(), 1);
+        // Failures are not kept; neither are texts over the bound.
+        assert_eq!(get(&mut t, ""), Err("empty"));
+        assert_eq!(get(&mut t, ""), Err("empty"));
+        let long = "x".repeat(MAX_CACHED_TEXT + 1);
+        assert_eq!(get(&mut t, &long), Ok(MAX_CACHED_TEXT + 1));
+        assert_eq!(get(&mut t, &long), Ok(MAX_CACHED_TEXT + 1));
+        assert_eq!(made.get(), 5);
+        assert_eq!(t.len(), 1);
+        for i in 0..TextCache::<usize>::MAX_ENTRIES + 10 {
+            get(&mut t, &format!("p{i}")).unwrap();
+        }
+        assert_eq!(t.len(), TextCache::<usize>::MAX_ENTRIES);
     }
 
     #[test]

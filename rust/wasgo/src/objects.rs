@@ -29,7 +29,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use wasgo_core::allowlist::{Allowlist, MemberKind};
 use wasgo_core::delivery::DeliveryQueue;
-use wasgo_core::handles::{DecisionCache, HandleError, HandleTable};
+use wasgo_core::handles::{DecisionCache, HandleError, HandleTable, TextCache};
 use wasgo_core::{
     InstanceKey, ObjectError, ObjectHost, ObjectOp, ObjectReply, SafetyLevel, WireVariant,
 };
@@ -132,7 +132,10 @@ pub struct InstanceObjects {
     /// the allowlist changes).
     decisions: DecisionCache<MemberKind>,
     /// Member names the mod used, as StringNames (made once: making one takes a global lock).
-    names: FastMap<Box<str>, StringName>,
+    names: TextCache<StringName>,
+    /// Node paths the mod looked up, parsed (parsing one makes a StringName per part, each
+    /// under Godot's global lock; a `main` loop asks for the same path again and again).
+    paths: TextCache<NodePath>,
     /// How many handles the mod released so far (a handle remembered from before may name
     /// another object once this changed: the group pass's cache looks at it).
     releases: u64,
@@ -150,7 +153,8 @@ impl InstanceObjects {
             drawing: DrawLists::default(),
             callback_args: Vec::new(),
             decisions: DecisionCache::default(),
-            names: FastMap::default(),
+            names: TextCache::default(),
+            paths: TextCache::default(),
             releases: 0,
         }
     }
@@ -262,14 +266,16 @@ impl InstanceObjects {
 
     /// The StringName for a member name the mod passed.
     fn name(&mut self, name: &str) -> Result<StringName, ObjectError> {
-        if let Some(n) = self.names.get(name) {
-            return Ok(n.clone());
-        }
-        let n = name_arg(name)?;
-        if self.names.len() < 4096 {
-            self.names.insert(name.into(), n.clone());
-        }
-        Ok(n)
+        self.names.get_or_make(name, name_arg)
+    }
+
+    /// `path` as a NodePath, parsed once per instance (within `TextCache`'s bounds; others are
+    /// parsed at every use). A NodePath is a value: what it names is looked up at each use.
+    fn node_path(&mut self, path: &str) -> NodePath {
+        let parsed: Result<NodePath, std::convert::Infallible> =
+            self.paths.get_or_make(path, |p| Ok(NodePath::from(p)));
+        let Ok(p) = parsed;
+        p
     }
 
     /// Whether `member` may be reached on the object behind `handle` (cached per handle).
@@ -870,14 +876,15 @@ fn handle_error(e: HandleError) -> ObjectError {
 }
 
 /// The handle of a node the mod looked up; what it may not reach answers "not found" (-1).
+/// `what` names it for that error, and is only made then (a lookup is on `main`'s round trip).
 fn found_handle(
     objects: &mut InstanceObjects,
     obj: &Gd<Object>,
-    what: &str,
+    what: impl FnOnce() -> String,
 ) -> Result<i32, ObjectError> {
     objects
         .handle_for(obj)
-        .map_err(|r| r.into_error(&format!("the {what}")))
+        .map_err(|r| r.into_error(&format!("the {}", what())))
 }
 
 fn freed(handle: i32) -> ObjectError {
@@ -904,22 +911,23 @@ fn run_op(
         ObjectOp::SelfNode => {
             let node = Gd::<Object>::try_from_instance_id(objects.script)
                 .map_err(|_| ObjectError::failed(-4, "the mod's node was freed"))?;
-            found_handle(objects, &node, "node for the mod").map(ObjectReply::Int)
+            found_handle(objects, &node, || "node for the mod".into()).map(ObjectReply::Int)
         }
         ObjectOp::GetNode { from, path } => {
-            let base = if from == 0 {
-                Gd::<Object>::try_from_instance_id(objects.script)
+            // The mod's own node is a Node: looked up as one (one class check, not two).
+            let base: Gd<Node> = if from == 0 {
+                Gd::<Node>::try_from_instance_id(objects.script)
                     .map_err(|_| ObjectError::failed(-4, "the mod's node was freed"))?
             } else {
-                objects.object(from)?
+                objects
+                    .object(from)?
+                    .try_cast::<Node>()
+                    .map_err(|_| ObjectError::failed(-3, format!("handle {from} is not a Node")))?
             };
-            let base: Gd<Node> = base
-                .try_cast::<Node>()
-                .map_err(|_| ObjectError::failed(-3, format!("handle {from} is not a Node")))?;
             let node = base
-                .get_node_or_null(&NodePath::from(path.as_str()))
+                .get_node_or_null(&objects.node_path(&path))
                 .ok_or_else(|| ObjectError::failed(-1, format!("there is no node at `{path}`")))?;
-            found_handle(objects, &node.upcast(), &format!("node at `{path}`"))
+            found_handle(objects, &node.upcast(), || format!("node at `{path}`"))
                 .map(ObjectReply::Int)
         }
         ObjectOp::Singleton { name } => {
@@ -939,7 +947,7 @@ fn run_op(
             let obj = engine.get_singleton(&sname).ok_or_else(|| {
                 ObjectError::failed(-1, format!("there is no singleton `{name}`"))
             })?;
-            found_handle(objects, &obj, &format!("singleton `{name}`")).map(ObjectReply::Int)
+            found_handle(objects, &obj, || format!("singleton `{name}`")).map(ObjectReply::Int)
         }
         ObjectOp::Release { handle } => {
             objects.release(handle);
