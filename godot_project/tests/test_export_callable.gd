@@ -60,6 +60,12 @@ func test_failures_are_reported_like_call_export() -> void:
 	var missing: Callable = probe.node.get_export_callable("no_such_export")
 	expect_eq(missing.call(), null, "a Callable of a missing export returns null")
 	expect_contains(probe.node.get_last_error(), "no_such_export", "get_last_error() after the missing export")
+	# A name too long to be kept for the process is the Callable's own, and behaves the same.
+	var long_name := "e".repeat(300)
+	var long_missing: Callable = probe.node.get_export_callable(long_name)
+	expect_eq(long_missing.call(), null, "a Callable of a missing 300-byte export returns null")
+	expect_contains(probe.node.get_last_error(), long_name, "get_last_error() names the long export")
+	expect_eq(probe.node.get_export_callable(long_name), long_missing, "two Callables of one long name compare equal")
 	var add: Callable = probe.node.get_export_callable("add")
 	expect_eq(add.call(1), null, "add with one argument of two")
 	expect_contains(probe.node.get_last_error(), "add", "get_last_error() after the wrong argument count")

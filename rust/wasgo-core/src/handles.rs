@@ -13,8 +13,11 @@
 //!
 //! Both are bounded in count and in what one entry may hold: a name or path a mod sends is
 //! bounded only by its linear memory, so a cache that kept any text would let a mod make the
-//! host hold its memory many times over (256 distinct 60 MB names on one handle: 15 GB).
-//! Texts longer than [`MAX_CACHED_TEXT`] are decided or made at every use and never kept.
+//! host hold its memory many times over (a node path is not checked before it is looked up:
+//! 4096 distinct 60 MB paths would be 240 GB). Texts longer than [`MAX_CACHED_TEXT`] are
+//! decided or made at every use and never kept. (The decision cache cannot be filled with
+//! made-up names today, since a denied member traps the mod and allowed names come from the
+//! allowlist; its bounds keep that true whatever the allowlist becomes.)
 
 use crate::fast_hash::FastMap;
 use std::collections::HashMap;

@@ -24,9 +24,9 @@ use std::sync::Mutex;
 
 /// Export names handed to Callables, kept for the life of the process so that a Callable's
 /// name is a `&'static str` (Godot may ask for it at every call, for error messages, and an
-/// owned name would be copied each time). At most [`MAX_INTERNED`] names are kept: past that
-/// (a game or a level-3 mod asking for Callables of endless made-up names) each Callable owns
-/// its name, so memory is bounded.
+/// owned name would be copied each time). At most [`MAX_INTERNED`] names of at most
+/// `MAX_CACHED_TEXT` bytes are kept: past that (a game or a level-3 mod asking for Callables
+/// of endless or huge made-up names) each Callable owns its name, so memory is bounded.
 static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
 
 /// How many distinct export names are kept for the life of the process.
@@ -38,7 +38,7 @@ fn intern(name: &str) -> CowStr {
     if let Some(n) = names.get(name) {
         return CowStr::Borrowed(n);
     }
-    if names.len() >= MAX_INTERNED {
+    if names.len() >= MAX_INTERNED || name.len() > wasgo_core::handles::MAX_CACHED_TEXT {
         return CowStr::Owned(name.to_owned());
     }
     let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
