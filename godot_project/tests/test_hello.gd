@@ -61,3 +61,57 @@ func test_a_module_set_by_a_handler_of_the_old_instance_s_events_is_the_one_star
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status of the new instance")
 	probe.node.call_export("process", [0.016])
 	expect_eq(probe.node.get_last_error(), "", "last error after calling bench_mover's `process`")
+
+
+## The exported properties `start()` reads (kept in the node's working state, not in its
+## fields, so that `start()` reads them without binding the node) keep their defaults, read
+## back what was set, are saved with a scene and copied by `duplicate()`, and reach the mod:
+## the copy's `args` are `main`'s, and a memory cap set just before `start()` is the one used.
+func test_exported_properties_save_with_the_scene_and_reach_the_mod() -> void:
+	var defaults := {"wasm_file": "", "module": null, "safety_level": 0, "autostart": true,
+		"args": PackedStringArray(), "memory_limit_mb": 0, "main_timeout_ms": 0}
+	var fresh := WasmScript.new()
+	for key: String in defaults:
+		expect_eq(ClassDB.class_get_property_default_value(&"WasmScript", key), defaults[key], "default of `%s`" % key)
+		expect_eq(fresh.get(key), defaults[key], "`%s` of a new node" % key)
+	fresh.free()
+	var module := WasmEngine.load_module(MODS + "hello.wasm")
+	if not expect(module != null, "load_module(hello.wasm): %s" % WasmEngine.get_last_error()):
+		return
+	var holder := Node.new()
+	holder.name = "saved_holder"
+	var node := WasmScript.new()
+	node.name = "hello_saved"
+	node.autostart = false
+	node.wasm_file = MODS + "hello.wasm"
+	node.module = module
+	node.safety_level = 1
+	node.args = PackedStringArray(["saved", "args"])
+	node.memory_limit_mb = 48
+	node.main_timeout_ms = 5000
+	holder.add_child(node)
+	node.owner = holder
+	var scene := PackedScene.new()
+	expect_eq(scene.pack(holder), OK, "pack()")
+	holder.free()
+	var copy_holder: Node = scene.instantiate()
+	var copy: WasmScript = copy_holder.get_node("hello_saved")
+	var dup: WasmScript = copy.duplicate()
+	var want := {"wasm_file": MODS + "hello.wasm", "module": module, "safety_level": 1, "autostart": false,
+		"args": PackedStringArray(["saved", "args"]), "memory_limit_mb": 48, "main_timeout_ms": 5000}
+	for key: String in want:
+		expect_eq(copy.get(key), want[key], "`%s` of the node instantiated from the scene" % key)
+		expect_eq(dup.get(key), want[key], "`%s` of its duplicate" % key)
+	copy_holder.remove_child(copy)
+	copy_holder.free()
+	var probe := ModProbe.new(copy)
+	_nodes.append(copy)
+	if await run_to_end(probe):
+		var arg_lines := probe.outputs_starting_with("arg: ")
+		expect_eq(arg_lines.slice(1), PackedStringArray(["arg: saved", "arg: args"]), "`main`'s arguments after the program name")
+	# A cap below what the mod's memory starts with, set just before start(): refused.
+	dup.memory_limit_mb = 1
+	var small := ModProbe.new(dup)
+	_nodes.append(dup)
+	expect(start(small) != OK, "start() with a 1 MiB cap of a mod whose memory starts larger")
+	expect_contains(dup.get_last_error(), "memory", "the refusal names the memory")

@@ -160,26 +160,33 @@ impl TypedEntry {
     }
 }
 
-/// The instance's exported functions, in the order of the module's `plan`, resolved once.
+/// The instance's exported functions, in the order of the module's `plan`, each resolved at
+/// its first call ([`resolve_export`]) and kept: a start resolves none (a mod with a dozen
+/// exports paid a dozen lookups and typed handles per instance, most never called), an entry
+/// after the first finds its `Func` without a name lookup in the instance or a type query.
+pub(crate) type ResolvedExports = Box<[Option<ResolvedExport>]>;
+
+/// A table of `plan`'s exports with none resolved yet.
+pub(crate) fn unresolved_exports(plan: &[PlannedExport]) -> ResolvedExports {
+    plan.iter().map(|_| None).collect()
+}
+
+/// The export `planned` of `instance`, resolved now.
 ///
 /// # Errors
-/// The name of a planned export the instance does not have (it was made from another module:
-/// a bug).
-pub(crate) fn resolve_exports(
+/// The export's name, when the instance does not have it (it was made from another module: a
+/// bug).
+pub(crate) fn resolve_export(
     store: &mut Store<InstanceState>,
     instance: &Instance,
-    plan: &[PlannedExport],
-) -> Result<Vec<ResolvedExport>, String> {
-    plan.iter()
-        .map(|planned| {
-            let func = instance
-                .get_module_export(&mut *store, &planned.index)
-                .and_then(wasmtime::Extern::into_func)
-                .ok_or_else(|| planned.name.to_string())?;
-            let typed = TypedEntry::of(store, &func, planned.shape);
-            Ok(ResolvedExport { func, typed })
-        })
-        .collect()
+    planned: &PlannedExport,
+) -> Result<ResolvedExport, String> {
+    let func = instance
+        .get_module_export(&mut *store, &planned.index)
+        .and_then(wasmtime::Extern::into_func)
+        .ok_or_else(|| planned.name.to_string())?;
+    let typed = TypedEntry::of(store, &func, planned.shape);
+    Ok(ResolvedExport { func, typed })
 }
 
 /// Calls `export` with `args` into `results`: through its typed handle when `args` fit it,

@@ -125,9 +125,10 @@ struct Live {
     store: Store<InstanceState>,
     instance: Instance,
     ctx: Arc<EngineContext>,
-    /// The exported functions, resolved once: an entry finds its `Func` and checks numeric
-    /// arguments without a name lookup in the instance or a type query (see `call_shared`).
-    exports: Vec<entry::ResolvedExport>,
+    /// The exported functions in the plan's order, each resolved at its first call: an entry
+    /// then finds its `Func` and checks numeric arguments without a name lookup in the
+    /// instance or a type query (see `call_from`).
+    exports: entry::ResolvedExports,
 }
 
 impl Drop for Live {
@@ -366,12 +367,7 @@ impl ModInstance {
         };
         store.data_mut().memory = instance.get_memory(&mut store, "memory");
         let plan = module.export_plan();
-        let exports = entry::resolve_exports(&mut store, &instance, &plan).map_err(|export| {
-            WasgoError::Instantiate {
-                name: config.name.clone(),
-                reason: format!("wasgo host bug: the instance has no export `{export}` although its module does; please report it"),
-            }
-        })?;
+        let exports = entry::unresolved_exports(&plan);
         ctx.stats.instances.fetch_add(1, Ordering::Relaxed);
         let hot = hot_addresses(&shared, &store, module.memory_hints());
         *shared.live.lock() = Some(Live {
@@ -517,17 +513,27 @@ impl ModInstance {
                 state: self.status().describe(),
             });
         };
-        // `live.exports` is in the plan's order (`entry::resolve_exports`).
-        let Some((planned, export)) = self
-            .plan
-            .iter()
-            .zip(&live.exports)
-            .find(|(planned, _)| *planned.name == *name)
-        else {
+        // `live.exports` is in the plan's order (`entry::ResolvedExports`).
+        let Some(at) = self.plan.iter().position(|planned| *planned.name == *name) else {
             return Err(WasgoError::NoSuchExport {
                 module: shared.name.clone(),
                 export: name.into(),
             });
+        };
+        let planned = &self.plan[at];
+        let export = match &mut live.exports[at] {
+            Some(export) => &*export,
+            slot @ None => {
+                let export = entry::resolve_export(&mut live.store, &live.instance, planned)
+                    .map_err(|export| WasgoError::Instantiate {
+                        name: shared.name.clone(),
+                        reason: format!(
+                            "wasgo host bug: the instance has no export `{export}` although its \
+                             module does; please report it"
+                        ),
+                    })?;
+                &*slot.insert(export)
+            }
         };
         let n_results = match &planned.sig {
             Some(sig) if entry::numbers_match(&sig.params, args) => sig.results.len(),

@@ -230,3 +230,53 @@ fn an_instance_names_the_places_in_its_memory_its_entries_touch_first() {
         assert_eq!(memory[2] - memory[1], (70000 & !63) - 65536, "{layout:?}");
     }
 }
+
+/// A module with exports of every entry shape: `() -> ()`, `(f64) -> ()`, numbers, a trap.
+const SHAPES: &str = r#"(module
+  (global $g (mut f64) (f64.const 0))
+  (func (export "unit") (global.set $g (f64.add (global.get $g) (f64.const 1))))
+  (func (export "step") (param f64) (global.set $g (f64.add (global.get $g) (local.get 0))))
+  (func (export "total") (result f64) (global.get $g))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "boom") unreachable)
+  (func (export "never") (result i32) i32.const 7))"#;
+
+/// An instance resolves each export at its first call, not when it is made: every shape, called
+/// first after others and with wrong arguments first, answers as it would have; a name the
+/// module lacks is `NoSuchExport`; after a trap, an export never called before reports the end
+/// (not a host bug).
+#[test]
+fn exports_resolved_at_their_first_call_answer_as_before_and_after_the_end() {
+    for mode in [RuntimeMode::Compiled, RuntimeMode::Interpreter] {
+        let rt = runtime(MemoryLayout::GuardPages, mode);
+        let module = rt.compile(SHAPES.as_bytes(), "shapes").unwrap();
+        let config = InstanceConfig::new("shapes", SafetyLevel::Safe, rt.next_instance_key());
+        let mut inst = ModInstance::new(&rt, &module, config).unwrap();
+        let wrong = inst.call("add", &[Val::I32(2)]).unwrap_err();
+        assert!(
+            matches!(wrong, WasgoError::BadArguments(_)),
+            "{mode:?}: {wrong}"
+        );
+        assert_eq!(
+            i32s(inst.call("add", &[Val::I32(2), Val::I32(3)]).unwrap()),
+            5
+        );
+        inst.call("step", &[Val::F64(2.5f64.to_bits())]).unwrap();
+        inst.call("unit", &[]).unwrap();
+        inst.call("unit", &[]).unwrap();
+        let total = inst.call("total", &[]).unwrap();
+        assert_eq!(total[0].unwrap_f64(), 4.5, "{mode:?}");
+        let missing = inst.call("nothing", &[]).unwrap_err();
+        assert!(
+            matches!(missing, WasgoError::NoSuchExport { .. }),
+            "{mode:?}: {missing}"
+        );
+        let trap = inst.call("boom", &[]).unwrap_err();
+        assert!(matches!(trap, WasgoError::Trap(_)), "{mode:?}: {trap}");
+        let after = inst.call("never", &[]).unwrap_err();
+        assert!(
+            matches!(after, WasgoError::Ended { .. }),
+            "{mode:?}: {after}"
+        );
+    }
+}

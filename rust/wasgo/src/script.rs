@@ -45,30 +45,33 @@ use std::rc::Rc;
 pub struct WasmScript {
     /// The `.wasm` file to run (`res://` or `user://`). Ignored when [member module] is set.
     #[export(file = "*.wasm")]
-    #[var(set = set_wasm_file)]
-    wasm_file: GString,
+    #[var(get = get_wasm_file, set = set_wasm_file)]
+    wasm_file: PhantomVar<GString>,
     /// The compiled module to run; takes precedence over [member wasm_file].
     #[export]
-    #[var(set = set_module)]
-    module: Option<Gd<WasmModule>>,
+    #[var(get = get_module, set = set_module)]
+    module: PhantomVar<Option<Gd<WasmModule>>>,
     /// 0 uses the project setting `wasgo/safety/level`; 1 Safe, 2 Safe with wrappers, 3 Unsafe.
     /// A node never runs above the project setting: a higher value is clamped, with a warning.
     #[export(enum = (ProjectSetting = 0, Safe = 1, SafeWithWrappers = 2, Unsafe = 3))]
-    #[var(set = set_safety_level)]
-    safety_level: i64,
+    #[var(get = get_safety_level, set = set_safety_level)]
+    safety_level: PhantomVar<i64>,
     /// Instantiate and run `main` when the node is ready.
     #[export]
     autostart: bool,
     /// `main`'s arguments (WASI `args_get` sees the mod's name first, then these).
     #[export]
-    args: PackedStringArray,
+    #[var(get = get_args, set = set_args)]
+    args: PhantomVar<PackedStringArray>,
     /// Linear memory cap in MiB; 0 uses `wasgo/limits/memory_mb`.
     #[export(range = (0.0, 4096.0, 1.0, or_greater, suffix = "MiB"))]
-    memory_limit_mb: i64,
+    #[var(get = get_memory_limit_mb, set = set_memory_limit_mb)]
+    memory_limit_mb: PhantomVar<i64>,
     /// How long `main` may run, in ms; 0 uses `wasgo/limits/main_timeout_ms` (whose 0 means no
     /// limit).
     #[export(range = (0.0, 3600000.0, 1.0, or_greater, suffix = "ms"))]
-    main_timeout_ms: i64,
+    #[var(get = get_main_timeout_ms, set = set_main_timeout_ms)]
+    main_timeout_ms: PhantomVar<i64>,
     /// The part of the scene tree the mod may touch at levels 1 and 2: this node and everything
     /// under it, plus the mod's own node and its subtree. Empty uses the project setting
     /// `wasgo/safety/default_reach`, whose empty default is the current scene (or this node's
@@ -127,13 +130,13 @@ impl INode for WasmScript {
     fn init(base: Base<Node>) -> Self {
         let id = base.to_init_gd().instance_id();
         let script = WasmScript {
-            wasm_file: GString::new(),
-            module: None,
-            safety_level: 0,
+            wasm_file: PhantomVar::default(),
+            module: PhantomVar::default(),
+            safety_level: PhantomVar::default(),
             autostart: true,
-            args: PackedStringArray::new(),
-            memory_limit_mb: 0,
-            main_timeout_ms: 0,
+            args: PhantomVar::default(),
+            memory_limit_mb: PhantomVar::default(),
+            main_timeout_ms: PhantomVar::default(),
             reach: NodePath::default(),
             process_group: StringName::default(),
             status: PhantomVar::default(),
@@ -143,10 +146,6 @@ impl INode for WasmScript {
             core: ScriptCore::new(
                 id,
                 NodeHooks {
-                    props: |id| {
-                        let node = Gd::<WasmScript>::try_from_instance_id(id).ok()?;
-                        Some(WasmScript::props_of(&node).0)
-                    },
                     reload: |id| {
                         if let Ok(node) = Gd::<WasmScript>::try_from_instance_id(id) {
                             WasmScript::reload(node);
@@ -215,27 +214,83 @@ impl WasmScript {
     #[constant]
     const STATUS_LOADING: i64 = status::LOADING;
 
+    /// The `.wasm` file the node runs (see [member wasm_file]).
+    #[func]
+    pub fn get_wasm_file(&self) -> GString {
+        self.core.node_props.borrow().wasm_file.clone()
+    }
+
     /// Sets [member wasm_file]; in the editor, the configuration warnings follow.
     #[func]
     fn set_wasm_file(&mut self, wasm_file: GString) {
-        self.wasm_file = wasm_file;
+        self.core.node_props.borrow_mut().wasm_file = wasm_file;
         self.core.note_source_change();
         self.refresh_warnings();
+    }
+
+    /// The compiled module the node runs (see [member module]).
+    #[func]
+    pub fn get_module(&self) -> Option<Gd<WasmModule>> {
+        self.core.node_props.borrow().module.clone()
     }
 
     /// Sets [member module]; in the editor, the configuration warnings follow.
     #[func]
     pub(crate) fn set_module(&mut self, module: Option<Gd<WasmModule>>) {
-        self.module = module;
+        // The old module is dropped after the borrow ends (dropping runs no game code, but a
+        // borrow is never held longer than the copy).
+        let _old = std::mem::replace(&mut self.core.node_props.borrow_mut().module, module);
         self.core.note_source_change();
         self.refresh_warnings();
+    }
+
+    /// The node's safety level (see [member safety_level]).
+    #[func]
+    pub fn get_safety_level(&self) -> i64 {
+        self.core.node_props.borrow().safety_level
     }
 
     /// Sets [member safety_level]; in the editor, the configuration warnings follow.
     #[func]
     fn set_safety_level(&mut self, safety_level: i64) {
-        self.safety_level = safety_level;
+        self.core.node_props.borrow_mut().safety_level = safety_level;
         self.refresh_warnings();
+    }
+
+    /// `main`'s arguments (see [member args]).
+    #[func]
+    pub fn get_args(&self) -> PackedStringArray {
+        self.core.node_props.borrow().args.clone()
+    }
+
+    /// Sets [member args]; the next [method start] passes them.
+    #[func]
+    fn set_args(&mut self, args: PackedStringArray) {
+        self.core.node_props.borrow_mut().args = args;
+    }
+
+    /// The node's linear memory cap in MiB (see [member memory_limit_mb]).
+    #[func]
+    pub fn get_memory_limit_mb(&self) -> i64 {
+        self.core.node_props.borrow().memory_limit_mb
+    }
+
+    /// Sets [member memory_limit_mb]; the next [method start] uses it.
+    #[func]
+    fn set_memory_limit_mb(&mut self, memory_limit_mb: i64) {
+        self.core.node_props.borrow_mut().memory_limit_mb = memory_limit_mb;
+    }
+
+    /// How long `main` may run, in ms (see [member main_timeout_ms]).
+    #[func]
+    pub fn get_main_timeout_ms(&self) -> i64 {
+        self.core.node_props.borrow().main_timeout_ms
+    }
+
+    /// Sets [member main_timeout_ms]; the next [method start] uses it.
+    #[func]
+    fn set_main_timeout_ms(&mut self, main_timeout_ms: i64) {
+        self.core.node_props.borrow_mut().main_timeout_ms = main_timeout_ms;
     }
 
     /// The bytes of linear memory the running instance holds; 0 when none is alive (see
@@ -262,13 +317,14 @@ impl WasmScript {
     /// right. Reads the project settings as they are now; a file is checked once per change.
     #[func]
     pub fn get_setup_warnings(&self) -> PackedStringArray {
+        let props = self.core.node_props.borrow().clone();
         let inputs = file_checks::WarningInputs {
-            wasm_file: self.wasm_file.to_string(),
-            module: self.module.as_ref().map(|m| {
+            wasm_file: props.wasm_file.to_string(),
+            module: props.module.as_ref().map(|m| {
                 let m = m.bind();
                 (m.mod_name(), m.compiled())
             }),
-            safety_level: self.safety_level,
+            safety_level: props.safety_level,
             process_group: self.process_group.to_string(),
         };
         file_checks::warnings(&inputs)
@@ -446,7 +502,7 @@ impl WasmScript {
         if let Some(i) = core.instance() {
             return i.has_export(&name.to_string());
         }
-        let module = this.bind().module.clone();
+        let module = core.node_props.borrow().module.clone();
         module.is_some_and(|m| {
             m.bind().compiled().is_some_and(|c| {
                 c.exports().iter().any(|e| {
@@ -504,8 +560,8 @@ impl WasmScript {
             };
         }
         let (wasm_file, module) = {
-            let s = this.bind();
-            (s.wasm_file.clone(), s.module.clone())
+            let p = core.node_props.borrow();
+            (p.wasm_file.clone(), p.module.clone())
         };
         // A node started from `wasm_file` alone reads and compiles it again in the background.
         let from_file = module
@@ -528,10 +584,8 @@ impl WasmScript {
             }
             match WasmModule::load_path(&path) {
                 Some(m) => {
-                    let mut node = this.clone();
-                    let mut s = node.bind_mut();
-                    s.module = Some(m);
-                    s.core.note_source_change();
+                    let _old = core.node_props.borrow_mut().module.replace(m);
+                    core.note_source_change();
                 }
                 None => {
                     return core.fail(
@@ -581,60 +635,36 @@ impl WasmScript {
     /// set (empty for a module compiled from bytes), else [member wasm_file]; and whether it is
     /// [member module]'s.
     pub(crate) fn source(&self) -> (String, bool) {
-        match &self.module {
+        let (wasm_file, module) = {
+            let p = self.core.node_props.borrow();
+            (p.wasm_file.clone(), p.module.clone())
+        };
+        match module {
             Some(m) => (m.bind().get_source_path().to_string(), true),
-            None => (self.wasm_file.to_string(), false),
+            None => (wasm_file.to_string(), false),
         }
     }
 
     /// What the core needs of the exported properties as they are now, and the node's
-    /// [member wasm_file] and [member module] for [`WasmScript::resolve_module`].
-    ///
-    /// One `bind()` of the node and none of its [member module] (whose facts are read from
-    /// `module_res::facts`): every guard costs a futex wake when it drops (gdext's
-    /// `experimental-threads`), and games that spawn mods call `start()` many times a frame.
-    fn props_of(this: &Gd<Self>) -> (ScriptProps, Source) {
-        let s = this.bind();
+    /// [member wasm_file] and [member module] for [`WasmScript::resolve_module`]: read from the
+    /// core, with no `bind()` of the node or of its [member module] (see
+    /// [`crate::script_core::NodeProps`]).
+    fn props_of(core: &ScriptCore) -> (ScriptProps, Source) {
+        let props = core.node_props.borrow().clone();
+        let script = props.script_props();
         let source = Source {
-            wasm_file: s.wasm_file.clone(),
-            module: s.module.clone(),
-            changes: s.core.source_changes(),
+            wasm_file: props.wasm_file,
+            module: props.module,
+            changes: core.source_changes(),
         };
-        let module = s.module.as_ref().map(|m| match module_res::facts(m) {
-            Some(facts) => (facts.name.clone(), facts.source_path.clone()),
-            // An empty module (`WasmModule.new()`): start() reports it.
-            None => {
-                let m = m.bind();
-                (m.mod_name(), convert::text(&m.get_source_path()))
-            }
-        });
-        // The mod's id (see `wasgo_core::grants::mod_id`): from [member module]'s name, else
-        // from [member wasm_file]'s file name; `None` when neither is set.
-        let (mod_id, source_path) = match module {
-            Some((name, source)) => (Some(wasgo_core::grants::mod_id(&name)), source),
-            None => {
-                let file = convert::text(&s.wasm_file);
-                let id = (!file.is_empty())
-                    .then(|| wasgo_core::grants::mod_id(&runtime::name_from_path(&file)));
-                (id, file)
-            }
-        };
-        let props = ScriptProps {
-            safety_level: s.safety_level,
-            args: s.args.clone(),
-            memory_limit_mb: s.memory_limit_mb,
-            main_timeout_ms: s.main_timeout_ms,
-            mod_id,
-            source_path,
-        };
-        (props, source)
+        (script, source)
     }
 
     /// `start()`, with the module resolved only when a new instance is made. `this` is not used
     /// once the core has the call: the mod may free the node.
     pub(crate) fn start_now(this: &Gd<Self>, ready: bool) -> Error {
         let core = Self::core_of(this);
-        let (props, source) = Self::props_of(this);
+        let (props, source) = Self::props_of(&core);
         let node = this.clone();
         core.start(&props, ready, move |core| {
             Self::resolve_module(&node, core, source)
@@ -652,8 +682,8 @@ impl WasmScript {
         let (wasm_file, module) = if source.changes == core.source_changes() {
             (source.wasm_file, source.module)
         } else {
-            let s = this.bind();
-            (s.wasm_file.clone(), s.module.clone())
+            let p = core.node_props.borrow();
+            (p.wasm_file.clone(), p.module.clone())
         };
         let module = match module {
             Some(m) => m,
@@ -772,6 +802,14 @@ impl WasmScript {
 impl Drop for WasmScript {
     fn drop(&mut self) {
         crate::cores::unregister(self.core.node.to_i64());
+        // The properties go with the node (its module among them), also while a call into the
+        // mod keeps the core alive.
+        let props = self
+            .core
+            .node_props
+            .try_borrow_mut()
+            .map(|mut p| std::mem::take(&mut *p));
+        drop(props);
         // Safe while the core is inside a call into the mod: the caller's `Rc` keeps the core
         // alive; the instance is killed here and dropped when that call returns.
         self.core.node_freed();

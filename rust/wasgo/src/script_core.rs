@@ -48,7 +48,60 @@ use wasgo_core::{
     SafetyLevel, Val, WasgoError, WasiDirs,
 };
 
-/// What the core needs of the node's exported properties, copied out under a brief bind.
+/// The node's exported properties that `start()` reads, kept here rather than in the node:
+/// the node's getters and setters read and write them in `ScriptCore::node_props`, so `start()`
+/// reads them without a `bind()` of the node (every gdext guard costs a futex wake as it drops,
+/// with `experimental-threads`, and games that spawn mods call `start()` many times a frame).
+#[derive(Clone, Default)]
+pub struct NodeProps {
+    pub wasm_file: GString,
+    pub module: Option<Gd<crate::module_res::WasmModule>>,
+    pub safety_level: i64,
+    pub args: PackedStringArray,
+    pub memory_limit_mb: i64,
+    pub main_timeout_ms: i64,
+}
+
+impl NodeProps {
+    /// What `start()` needs of these properties. Reads no [`WasmModule`] through a `bind()`
+    /// unless it is an empty one (a loaded module's facts are in `module_res::facts`).
+    ///
+    /// [`WasmModule`]: crate::module_res::WasmModule
+    pub fn script_props(&self) -> ScriptProps {
+        let module = self
+            .module
+            .as_ref()
+            .map(|m| match crate::module_res::facts(m) {
+                Some(facts) => (facts.name.clone(), facts.source_path.clone()),
+                // An empty module (`WasmModule.new()`): start() reports it.
+                None => {
+                    let m = m.bind();
+                    (m.mod_name(), crate::convert::text(&m.get_source_path()))
+                }
+            });
+        // The mod's id (see `wasgo_core::grants::mod_id`): from [member module]'s name, else
+        // from [member wasm_file]'s file name; `None` when neither is set.
+        let (mod_id, source_path) = match module {
+            Some((name, source)) => (Some(wasgo_core::grants::mod_id(&name)), source),
+            None => {
+                let file = crate::convert::text(&self.wasm_file);
+                let id = (!file.is_empty())
+                    .then(|| wasgo_core::grants::mod_id(&crate::runtime::name_from_path(&file)));
+                (id, file)
+            }
+        };
+        ScriptProps {
+            safety_level: self.safety_level,
+            args: self.args.clone(),
+            memory_limit_mb: self.memory_limit_mb,
+            main_timeout_ms: self.main_timeout_ms,
+            mod_id,
+            source_path,
+        }
+    }
+}
+
+/// What the core needs of the node's exported properties when it starts an instance.
 #[derive(Clone, Default)]
 pub struct ScriptProps {
     pub safety_level: i64,
@@ -83,8 +136,6 @@ pub enum Resolution {
 /// below `script.rs`): plain functions of the node's id.
 #[derive(Clone, Copy)]
 pub struct NodeHooks {
-    /// The node's properties now (`None` once it is freed).
-    pub props: fn(InstanceId) -> Option<ScriptProps>,
     /// `WasmScript.reload()` on the node (a reload asked for inside an entry runs after it).
     pub reload: fn(InstanceId),
     /// Whether the node still runs from the file at the path given (its `wasm_file`, or its
@@ -193,6 +244,9 @@ pub struct ScriptCore {
     /// [`ScriptCore::note_source_change`]): `start()` reads both with the other properties
     /// and uses that read when it looks for the module unless this moved in between.
     source_changes: Cell<u64>,
+    /// The node's exported properties that `start()` reads (see [`NodeProps`]). Borrowed only
+    /// to copy a value in or out: no game code runs while it is.
+    pub(crate) node_props: RefCell<NodeProps>,
 }
 
 impl ScriptCore {
@@ -231,6 +285,7 @@ impl ScriptCore {
             state_loaded: Cell::new(false),
             killed_by_game: Cell::new(false),
             source_changes: Cell::new(0),
+            node_props: RefCell::new(NodeProps::default()),
             node_gd: RefCell::new(None),
             group: GroupPass::default(),
         })
@@ -261,12 +316,13 @@ impl ScriptCore {
         }
     }
 
-    /// The node's properties now.
+    /// What `start()` needs of the node's properties now (`None` once it is freed).
     pub fn props(&self) -> Option<ScriptProps> {
         if self.gone.get() {
             return None;
         }
-        (self.hooks.props)(self.node)
+        let props = self.node_props.borrow().clone();
+        Some(props.script_props())
     }
 
     /// Whether the node was freed.
