@@ -45,7 +45,7 @@ fn exported_memory(
 
 #[cold]
 #[inline(never)]
-fn out_of_range(function: &str, ptr: i32, len: i32, size: usize) -> wasmtime::Error {
+pub(crate) fn out_of_range(function: &str, ptr: i32, len: i32, size: usize) -> wasmtime::Error {
     HostTrap::new(
         TrapKind::HostCall,
         format!(

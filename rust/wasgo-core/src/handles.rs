@@ -8,8 +8,10 @@
 //!
 //! [`DecisionCache`] remembers, per handle, member kind and name, whether the allowlist lets the
 //! mod reach the member, until the allowlist changes (its generation) or the handle is released.
-//! [`TextCache`] keeps what the glue makes from a text the mod sends (a member name's
-//! StringName, a parsed node path) so that each is made once.
+//! [`TextCache`] keeps what the glue makes from a text a mod sends (a member name's
+//! StringName, a parsed node path) so that each is made once; the glue shares one of each among
+//! all instances ([`TextCache::shared`]), so a new instance makes nothing its module's earlier
+//! instances made already.
 //!
 //! Both are bounded in count and in what one entry may hold: a name or path a mod sends is
 //! bounded only by its linear memory, so a cache that kept any text would let a mod make the
@@ -27,7 +29,7 @@ use wasgo_catalog::ErrorCode;
 /// Most live handles one instance may hold.
 pub const MAX_HANDLES: usize = 1 << 20;
 
-/// The longest text (member name, node path) a per-instance cache keeps, in bytes. Godot's own
+/// The longest text (member name, node path) a cache keeps, in bytes. Godot's own
 /// names and the paths games use are far shorter; a longer one still works, made at each use.
 pub const MAX_CACHED_TEXT: usize = 256;
 
@@ -36,12 +38,31 @@ pub const MAX_CACHED_TEXT: usize = 256;
 #[derive(Debug)]
 pub struct TextCache<V> {
     made: FastMap<Box<str>, V>,
+    /// Whether a full cache forgets what it kept and starts over (see [`TextCache::shared`])
+    /// rather than keeping its first texts.
+    restarts: bool,
 }
 
 impl<V> Default for TextCache<V> {
     fn default() -> Self {
         TextCache {
             made: FastMap::default(),
+            restarts: false,
+        }
+    }
+}
+
+impl<V> TextCache<V> {
+    /// A cache shared by every instance (values that are the same whoever asks, such as a
+    /// parsed node path: what it names is still looked up and reach-checked at each use). A
+    /// new instance then makes nothing its module's earlier instances made already. When full
+    /// it forgets what it kept and starts over, so a mod that sends made-up texts cannot keep
+    /// the others' texts out of it for good: it costs them one remake each per
+    /// [`TextCache::MAX_ENTRIES`] texts it sends.
+    pub fn shared() -> Self {
+        TextCache {
+            made: FastMap::default(),
+            restarts: true,
         }
     }
 }
@@ -57,14 +78,33 @@ impl<V: Clone> TextCache<V> {
         text: &str,
         make: impl FnOnce(&str) -> Result<V, E>,
     ) -> Result<V, E> {
-        if let Some(v) = self.made.get(text) {
-            return Ok(v.clone());
+        if let Some(v) = self.get(text) {
+            return Ok(v);
         }
         let v = make(text)?;
-        if text.len() <= MAX_CACHED_TEXT && self.made.len() < Self::MAX_ENTRIES {
-            self.made.insert(text.into(), v.clone());
-        }
+        self.keep(text, &v);
         Ok(v)
+    }
+
+    /// The value kept for `text`, if any.
+    pub fn get(&self, text: &str) -> Option<V> {
+        self.made.get(text).cloned()
+    }
+
+    /// Keeps `value` for `text` when the bounds allow: texts longer than [`MAX_CACHED_TEXT`]
+    /// are never kept; a full cache keeps nothing more, or starts over if it is
+    /// [`TextCache::shared`].
+    pub fn keep(&mut self, text: &str, value: &V) {
+        if text.len() > MAX_CACHED_TEXT {
+            return;
+        }
+        if self.made.len() >= Self::MAX_ENTRIES {
+            if !self.restarts {
+                return;
+            }
+            self.made.clear();
+        }
+        self.made.insert(text.into(), value.clone());
     }
 
     /// Texts kept.
@@ -390,6 +430,33 @@ mod tests {
             get(&mut t, &format!("p{i}")).unwrap();
         }
         assert_eq!(t.len(), TextCache::<usize>::MAX_ENTRIES);
+    }
+
+    #[test]
+    fn a_shared_text_cache_starts_over_when_full_so_made_up_texts_cannot_keep_others_out() {
+        let mut t = TextCache::<usize>::shared();
+        t.keep("..", &2);
+        assert_eq!(t.get(".."), Some(2));
+        // Long texts are never kept, shared or not.
+        let long = "y".repeat(MAX_CACHED_TEXT + 1);
+        t.keep(&long, &1);
+        assert_eq!(t.get(&long), None);
+        // A flood fills it, then it starts over: the flood's texts go, later texts are kept.
+        for i in 0..TextCache::<usize>::MAX_ENTRIES {
+            t.keep(&format!("junk{i}"), &i);
+        }
+        assert_eq!(t.len(), TextCache::<usize>::MAX_ENTRIES);
+        t.keep("..", &2);
+        assert_eq!(t.len(), 1, "a full shared cache starts over");
+        assert_eq!(t.get(".."), Some(2));
+        assert_eq!(t.get("junk7"), None);
+        // A per-instance cache keeps its first texts instead.
+        let mut own = TextCache::<usize>::default();
+        for i in 0..TextCache::<usize>::MAX_ENTRIES {
+            own.keep(&format!("junk{i}"), &i);
+        }
+        own.keep("..", &2);
+        assert_eq!((own.get(".."), own.get("junk7")), (None, Some(7)));
     }
 
     #[test]

@@ -138,6 +138,21 @@ pub(crate) fn build_linker(
     linker
         .func_wrap(WASI_P1_MODULE, "poll_oneoff", wasi::poll_oneoff)
         .map_err(host)?;
+    // The arguments (and below level 3 the empty environment) without making the context.
+    linker
+        .func_wrap(WASI_P1_MODULE, "args_sizes_get", wasi::args_sizes_get)
+        .map_err(host)?;
+    linker
+        .func_wrap(WASI_P1_MODULE, "args_get", wasi::args_get)
+        .map_err(host)?;
+    if level < SafetyLevel::Unsafe {
+        linker
+            .func_wrap(WASI_P1_MODULE, "environ_sizes_get", wasi::environ_sizes_get)
+            .map_err(host)?;
+        linker
+            .func_wrap(WASI_P1_MODULE, "environ_get", wasi::environ_get)
+            .map_err(host)?;
+    }
     // Interruptible WASI reads and writes at every level; at level 2 also the sandbox's quota
     // and name rules (level 3 has no such limits).
     crate::wasi_sandbox::add_to_linker(&mut linker, level).map_err(host)?;

@@ -20,6 +20,124 @@ use wasmtime::Caller;
 
 pub use crate::wasi_ctx::WasiDirs;
 
+/// WASI `args_sizes_get(argc_ptr, argv_buf_size_ptr) -> errno`: the number of arguments (the
+/// mod's name first, then the node's `args`) and the bytes they take with a NUL after each.
+///
+/// Answered from the instance's own name and arguments, which are what its WASI context holds
+/// (`wasi_ctx::builder`), so that reading `main`'s arguments does not make a level-1 instance's
+/// context (see `wasi_ctx::WasiSlot`; a mod that reads them in `init` paid about a tenth of its
+/// start for the context). As in wasmtime-wasi, a result pointer outside the mod's memory or
+/// not 4-byte aligned traps.
+pub(crate) fn args_sizes_get(
+    mut caller: Caller<'_, InstanceState>,
+    argc_ptr: i32,
+    size_ptr: i32,
+) -> wasmtime::Result<i32> {
+    const F: &str = "wasi_snapshot_preview1.args_sizes_get";
+    let (count, size) = argv(caller.data()).fold((0u64, 0u64), |(n, size), a| {
+        (n + 1, size + a.len() as u64 + 1)
+    });
+    let (Ok(count), Ok(size)) = (u32::try_from(count), u32::try_from(size)) else {
+        return Ok(errno::OVERFLOW);
+    };
+    write_u32s(&mut caller, F, &[(argc_ptr, count), (size_ptr, size)])?;
+    Ok(ERRNO_SUCCESS)
+}
+
+/// WASI `args_get(argv_ptr, argv_buf_ptr) -> errno`: each argument's bytes with a NUL after
+/// it, one after the other at `argv_buf_ptr`, and a pointer to each at `argv_ptr` (see
+/// [`args_sizes_get`]). Both ranges are checked before anything is written.
+pub(crate) fn args_get(
+    mut caller: Caller<'_, InstanceState>,
+    argv_ptr: i32,
+    buf_ptr: i32,
+) -> wasmtime::Result<i32> {
+    const F: &str = "wasi_snapshot_preview1.args_get";
+    let mut buf = Vec::new();
+    let mut pointers = Vec::new();
+    for arg in argv(caller.data()) {
+        let at = (buf_ptr as u32).wrapping_add(buf.len() as u32);
+        pointers.extend_from_slice(&at.to_le_bytes());
+        buf.extend_from_slice(arg.as_bytes());
+        buf.push(0);
+    }
+    aligned(F, argv_ptr)?;
+    let memory = guest::memory(&mut caller, F)?;
+    let size = memory.data_size(&caller);
+    for (ptr, len) in [(argv_ptr, pointers.len()), (buf_ptr, buf.len())] {
+        if (ptr as u32 as usize).saturating_add(len) > size {
+            return Err(guest::out_of_range(F, ptr, len as i32, size));
+        }
+    }
+    guest::write_bytes(&memory, &mut caller, F, buf_ptr, &buf)?;
+    guest::write_bytes(&memory, &mut caller, F, argv_ptr, &pointers)?;
+    Ok(ERRNO_SUCCESS)
+}
+
+/// WASI `environ_sizes_get(count_ptr, buf_size_ptr) -> errno` at levels 1 and 2, whose
+/// environment is empty (level 3's is the game's, from its context): 0 and 0, without making
+/// the context (see [`args_sizes_get`]).
+pub(crate) fn environ_sizes_get(
+    mut caller: Caller<'_, InstanceState>,
+    count_ptr: i32,
+    size_ptr: i32,
+) -> wasmtime::Result<i32> {
+    const F: &str = "wasi_snapshot_preview1.environ_sizes_get";
+    write_u32s(&mut caller, F, &[(count_ptr, 0), (size_ptr, 0)])?;
+    Ok(ERRNO_SUCCESS)
+}
+
+/// WASI `environ_get(environ_ptr, buf_ptr) -> errno` at levels 1 and 2: there is nothing to
+/// write (see [`environ_sizes_get`]).
+pub(crate) fn environ_get(
+    _caller: Caller<'_, InstanceState>,
+    _environ_ptr: i32,
+    _buf_ptr: i32,
+) -> wasmtime::Result<i32> {
+    Ok(ERRNO_SUCCESS)
+}
+
+/// The instance's WASI arguments: its name, then its `args`.
+fn argv(state: &InstanceState) -> impl Iterator<Item = &str> {
+    std::iter::once(state.name.as_str()).chain(state.wasi_args.iter().map(String::as_str))
+}
+
+/// Traps unless `ptr` is 4-byte aligned (WASI: a misaligned pointer traps).
+fn aligned(function: &str, ptr: i32) -> wasmtime::Result<()> {
+    if ptr % 4 == 0 {
+        return Ok(());
+    }
+    Err(crate::error::HostTrap::new(
+        crate::error::TrapKind::HostCall,
+        format!(
+            "`{function}` was given the pointer {}, which is not 4-byte aligned",
+            ptr as u32
+        ),
+    )
+    .into_error())
+}
+
+/// Writes little-endian `u32`s at their pointers, after checking every pointer (aligned, inside
+/// the mod's memory).
+fn write_u32s(
+    caller: &mut Caller<'_, InstanceState>,
+    function: &str,
+    values: &[(i32, u32)],
+) -> wasmtime::Result<()> {
+    let memory = guest::memory(caller, function)?;
+    let size = memory.data_size(&*caller);
+    for &(ptr, _) in values {
+        aligned(function, ptr)?;
+        if (ptr as u32 as usize).saturating_add(4) > size {
+            return Err(guest::out_of_range(function, ptr, 4, size));
+        }
+    }
+    for &(ptr, value) in values {
+        guest::write_bytes(&memory, &mut *caller, function, ptr, &value.to_le_bytes())?;
+    }
+    Ok(())
+}
+
 const SUBSCRIPTION_SIZE: usize = 48;
 const EVENT_SIZE: usize = 32;
 /// The WASI preview 1 errno values WasGo's own WASI functions return.
@@ -32,6 +150,7 @@ pub(crate) mod errno {
     pub const INVAL: i32 = 28;
     pub const NAMETOOLONG: i32 = 37;
     pub const NOTSUP: i32 = 58;
+    pub const OVERFLOW: i32 = 61;
     pub const PERM: i32 = 63;
 }
 use errno::{INVAL as ERRNO_INVAL, NOTSUP as ERRNO_NOTSUP, SUCCESS as ERRNO_SUCCESS};

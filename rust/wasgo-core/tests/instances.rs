@@ -280,3 +280,74 @@ fn exports_resolved_at_their_first_call_answer_as_before_and_after_the_end() {
         );
     }
 }
+
+/// A mod that asks WASI for its arguments and environment: `sizes()` answers `argc * 1000 +
+/// buffer bytes`, `args(at)` writes the pointers at 64 and the bytes at `at`, `env()` answers
+/// `count * 1000 + bytes` of the environment, `bad_argc()` passes a misaligned result pointer and
+/// `bad_buf()` a buffer past the end of memory.
+const ARGS: &str = r#"(module
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $env_sizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_get" (func $env_get (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "sizes") (result i32)
+    (drop (call $sizes (i32.const 0) (i32.const 4)))
+    (i32.add (i32.mul (i32.load (i32.const 0)) (i32.const 1000)) (i32.load (i32.const 4))))
+  (func (export "args") (param i32) (result i32) (call $get (i32.const 64) (local.get 0)))
+  (func (export "peek") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "peek8") (param i32) (result i32) (i32.load8_u (local.get 0)))
+  (func (export "env") (result i32)
+    (i32.store (i32.const 8) (i32.const 77))
+    (i32.store (i32.const 12) (i32.const 77))
+    (drop (call $env_sizes (i32.const 8) (i32.const 12)))
+    (drop (call $env_get (i32.const 16) (i32.const 32)))
+    (i32.add (i32.mul (i32.load (i32.const 8)) (i32.const 1000)) (i32.load (i32.const 12))))
+  (func (export "bad_argc") (result i32) (call $sizes (i32.const 2) (i32.const 4)))
+  (func (export "bad_buf") (result i32) (call $get (i32.const 64) (i32.const 65530))))"#;
+
+/// WASI's arguments are the mod's name, then its `args`, each with a NUL after it, pointed to
+/// in order; the environment below level 3 is empty; a misaligned or out-of-memory pointer
+/// traps, naming the function.
+#[test]
+fn wasi_arguments_are_the_name_then_the_args_and_the_environment_is_empty_below_level_3() {
+    for (mode, level) in [
+        (RuntimeMode::Compiled, SafetyLevel::Safe),
+        (RuntimeMode::Compiled, SafetyLevel::Wrapped),
+        (RuntimeMode::Interpreter, SafetyLevel::Safe),
+    ] {
+        let rt = runtime(MemoryLayout::GuardPages, mode);
+        let module = rt.compile(ARGS.as_bytes(), "argsmod").unwrap();
+        let start = |rt: &Arc<Runtime>| {
+            let config = InstanceConfig {
+                args: vec!["one".into(), "two words".into()],
+                ..InstanceConfig::new("argsmod", level, rt.next_instance_key())
+            };
+            ModInstance::new(rt, &module, config).unwrap()
+        };
+        let mut inst = start(&rt);
+        // argsmod, one, two words: 3 arguments, 8 + 4 + 10 bytes with their NULs.
+        assert_eq!(i32s(inst.call("sizes", &[]).unwrap()), 3 * 1000 + 22);
+        assert_eq!(i32s(inst.call("args", &[Val::I32(256)]).unwrap()), 0);
+        let pointers: Vec<i32> = (0..3)
+            .map(|i| i32s(inst.call("peek", &[Val::I32(64 + 4 * i)]).unwrap()))
+            .collect();
+        assert_eq!(pointers, [256, 264, 268], "{mode:?} {level:?}");
+        let text: Vec<u8> = (256..278)
+            .map(|at| i32s(inst.call("peek8", &[Val::I32(at)]).unwrap()) as u8)
+            .collect();
+        assert_eq!(text, b"argsmod\0one\0two words\0".to_vec());
+        assert_eq!(i32s(inst.call("env", &[]).unwrap()), 0, "{level:?}");
+        let misaligned = inst.call("bad_argc", &[]).unwrap_err().to_string();
+        assert!(
+            misaligned.contains("args_sizes_get") && misaligned.contains("aligned"),
+            "{misaligned}"
+        );
+        let mut inst = start(&rt);
+        let outside = inst.call("bad_buf", &[]).unwrap_err().to_string();
+        assert!(
+            outside.contains("args_get") && outside.contains("outside the mod's memory"),
+            "{outside}"
+        );
+    }
+}

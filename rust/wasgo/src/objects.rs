@@ -131,11 +131,6 @@ pub struct InstanceObjects {
     /// Allowlist decisions per handle and member kind (cleared when a handle is released or
     /// the allowlist changes).
     decisions: DecisionCache<MemberKind>,
-    /// Member names the mod used, as StringNames (made once: making one takes a global lock).
-    names: TextCache<StringName>,
-    /// Node paths the mod looked up, parsed (parsing one makes a StringName per part, each
-    /// under Godot's global lock; a `main` loop asks for the same path again and again).
-    paths: TextCache<NodePath>,
     /// How many handles the mod released so far (a handle remembered from before may name
     /// another object once this changed: the group pass's cache looks at it).
     releases: u64,
@@ -153,8 +148,6 @@ impl InstanceObjects {
             drawing: DrawLists::default(),
             callback_args: Vec::new(),
             decisions: DecisionCache::default(),
-            names: TextCache::default(),
-            paths: TextCache::default(),
             releases: 0,
         }
     }
@@ -171,6 +164,23 @@ impl InstanceObjects {
     /// # Errors
     /// Why the mod may not hold it.
     pub fn handle_for(&mut self, obj: &Gd<Object>) -> Result<i32, reach::Refused> {
+        self.make_handle(obj, None)
+    }
+
+    /// [`InstanceObjects::handle_for`] a node already known as one (no class check for it).
+    ///
+    /// # Errors
+    /// Why the mod may not hold it.
+    pub fn handle_for_node(&mut self, node: &Gd<Node>) -> Result<i32, reach::Refused> {
+        self.make_handle(&node.clone().upcast(), Some(node.clone()))
+    }
+
+    /// The handle for `obj`, which is `known_node` when the caller knows it as a `Node`.
+    fn make_handle(
+        &mut self,
+        obj: &Gd<Object>,
+        known_node: Option<Gd<Node>>,
+    ) -> Result<i32, reach::Refused> {
         let id = obj.instance_id();
         if let Some(h) = self.slots.find(id) {
             self.in_reach(h).map_err(reach::Refused::Outside)?;
@@ -179,27 +189,32 @@ impl InstanceObjects {
         if own_ui::contains(obj) {
             return Err(reach::Refused::Outside(reach::Outside::OwnUi));
         }
+        // Each cast is a class-name comparison in Godot: a node is asked only for the node
+        // classes, anything else only whether it is ref-counted (no node is).
+        let as_node = known_node.or_else(|| obj.clone().try_cast::<Node>().ok());
         // The mod's own objects are exempt from reach (also before they are in the tree).
-        let node = obj
-            .clone()
-            .try_cast::<Node>()
-            .ok()
-            .filter(|_| !self.created.owns(id));
+        let node = as_node.clone().filter(|_| !self.created.owns(id));
         let stamp = match &node {
             Some(n) => reach::check(self.level, self.script, n).map_err(reach::Refused::Outside)?,
             None => 0,
         };
-        let class = StringName::from(&obj.get_class());
-        let typed = if let Ok(n) = obj.clone().try_cast::<Node2D>() {
-            Typed::Node2D(n)
-        } else if let Ok(n) = obj.clone().try_cast::<Node3D>() {
-            Typed::Node3D(n)
-        } else {
-            Typed::Other
+        let (typed, strong) = match &as_node {
+            Some(n) => {
+                let typed = if let Ok(n) = n.clone().try_cast::<Node2D>() {
+                    Typed::Node2D(n)
+                } else if let Ok(n) = n.clone().try_cast::<Node3D>() {
+                    Typed::Node3D(n)
+                } else {
+                    Typed::Other
+                };
+                (typed, None)
+            }
+            None => (Typed::Other, obj.clone().try_cast::<RefCounted>().ok()),
         };
+        let class = StringName::from(&obj.get_class());
         let slot = Slot {
             obj: obj.clone(),
-            _strong: obj.clone().try_cast::<RefCounted>().ok(),
+            _strong: strong,
             class,
             typed,
             props: Vec::new(),
@@ -262,20 +277,6 @@ impl InstanceObjects {
 
     fn slot(&self, handle: i32) -> Result<&Slot, ObjectError> {
         self.slots.get(handle).map_err(handle_error)
-    }
-
-    /// The StringName for a member name the mod passed.
-    fn name(&mut self, name: &str) -> Result<StringName, ObjectError> {
-        self.names.get_or_make(name, name_arg)
-    }
-
-    /// `path` as a NodePath, parsed once per instance (within `TextCache`'s bounds; others are
-    /// parsed at every use). A NodePath is a value: what it names is looked up at each use.
-    fn node_path(&mut self, path: &str) -> NodePath {
-        let parsed: Result<NodePath, std::convert::Infallible> =
-            self.paths.get_or_make(path, |p| Ok(NodePath::from(p)));
-        let Ok(p) = parsed;
-        p
     }
 
     /// Whether `member` may be reached on the object behind `handle` (cached per handle).
@@ -553,7 +554,6 @@ pub struct Outbox {
 
 /// The object side's main-thread state (`state.rs`'s `objects` part; formerly the
 /// thread-locals `INSTANCES`, `OUTBOX`, `ALLOWLIST` and `DECISIONS`).
-#[derive(Default)]
 pub struct ObjectsState {
     // Each table sits in its own RefCell so that Godot code run by one op (a setter, a method)
     // can use other instances' tables; the same instance cannot re-enter (its store is busy).
@@ -562,6 +562,48 @@ pub struct ObjectsState {
     allowlist: RefCell<Allowlist>,
     /// (class, kind, member) → allowed, for levels 1 and 2.
     decisions: RefCell<HashMap<(StringName, MemberKind, String), bool>>,
+    /// Member names mods used, as StringNames (made once for every instance: making one
+    /// takes Godot's global lock), within `TextCache::shared`'s bounds.
+    names: RefCell<TextCache<StringName>>,
+    /// Node paths mods looked up, parsed (parsing one makes a StringName per part, each under
+    /// Godot's global lock; a `main` loop asks for the same path again and again, and every
+    /// instance of a module asks for the paths the others asked for). A NodePath is a value:
+    /// what it names is looked up and reach-checked at each use.
+    paths: RefCell<TextCache<NodePath>>,
+}
+
+impl Default for ObjectsState {
+    fn default() -> Self {
+        ObjectsState {
+            instances: RefCell::default(),
+            outbox: RefCell::default(),
+            allowlist: RefCell::default(),
+            decisions: RefCell::default(),
+            names: RefCell::new(TextCache::shared()),
+            paths: RefCell::new(TextCache::shared()),
+        }
+    }
+}
+
+/// The StringName for a member name a mod passed (see `ObjectsState::names`).
+fn member_name(name: &str) -> Result<StringName, ObjectError> {
+    if let Some(kept) = with_objects(|o| o.names.borrow().get(name)).flatten() {
+        return Ok(kept);
+    }
+    // Made outside the borrow (it calls into Godot).
+    let made = name_arg(name)?;
+    with_objects(|o| o.names.borrow_mut().keep(name, &made));
+    Ok(made)
+}
+
+/// `path` as a NodePath (see `ObjectsState::paths`).
+fn node_path(path: &str) -> NodePath {
+    if let Some(kept) = with_objects(|o| o.paths.borrow().get(path)).flatten() {
+        return kept;
+    }
+    let made = NodePath::from(path);
+    with_objects(|o| o.paths.borrow_mut().keep(path, &made));
+    made
 }
 
 impl Part for ObjectsState {}
@@ -887,6 +929,17 @@ fn found_handle(
         .map_err(|r| r.into_error(&format!("the {}", what())))
 }
 
+/// [`found_handle`] for a node known as one.
+fn found_node_handle(
+    objects: &mut InstanceObjects,
+    node: &Gd<Node>,
+    what: impl FnOnce() -> String,
+) -> Result<i32, ObjectError> {
+    objects
+        .handle_for_node(node)
+        .map_err(|r| r.into_error(&format!("the {}", what())))
+}
+
 fn freed(handle: i32) -> ObjectError {
     ObjectError::failed(
         -4,
@@ -909,15 +962,15 @@ fn run_op(
 ) -> Result<ObjectReply, ObjectError> {
     match op {
         ObjectOp::SelfNode => {
-            let node = Gd::<Object>::try_from_instance_id(objects.script)
-                .map_err(|_| ObjectError::failed(-4, "the mod's node was freed"))?;
-            found_handle(objects, &node, || "node for the mod".into()).map(ObjectReply::Int)
+            let node = crate::cores::script_node(objects.script)
+                .ok_or_else(|| ObjectError::failed(-4, "the mod's node was freed"))?;
+            found_node_handle(objects, &node, || "node for the mod".into()).map(ObjectReply::Int)
         }
         ObjectOp::GetNode { from, path } => {
             // The mod's own node is a Node: looked up as one (one class check, not two).
             let base: Gd<Node> = if from == 0 {
-                Gd::<Node>::try_from_instance_id(objects.script)
-                    .map_err(|_| ObjectError::failed(-4, "the mod's node was freed"))?
+                crate::cores::script_node(objects.script)
+                    .ok_or_else(|| ObjectError::failed(-4, "the mod's node was freed"))?
             } else {
                 objects
                     .object(from)?
@@ -925,10 +978,9 @@ fn run_op(
                     .map_err(|_| ObjectError::failed(-3, format!("handle {from} is not a Node")))?
             };
             let node = base
-                .get_node_or_null(&objects.node_path(&path))
+                .get_node_or_null(&node_path(&path))
                 .ok_or_else(|| ObjectError::failed(-1, format!("there is no node at `{path}`")))?;
-            found_handle(objects, &node.upcast(), || format!("node at `{path}`"))
-                .map(ObjectReply::Int)
+            found_node_handle(objects, &node, || format!("node at `{path}`")).map(ObjectReply::Int)
         }
         ObjectOp::Singleton { name } => {
             let allowed = level == SafetyLevel::Unsafe
@@ -974,7 +1026,7 @@ fn run_op(
             if !created::TREE_METHODS.contains(&method.as_str()) && !draws {
                 objects.allowed(handle, level, MemberKind::Method, &method)?;
             }
-            let sname = objects.name(&method)?;
+            let sname = member_name(&method)?;
             if !obj.has_method(&sname) {
                 return Err(ObjectError::failed(
                     -1,

@@ -27,16 +27,68 @@ static GENERATION: AtomicU64 = AtomicU64::new(1);
 /// The `SceneTree` whose changes bump [`GENERATION`] (its instance id; 0 = none watched yet).
 static WATCHED_TREE: AtomicU64 = AtomicU64::new(0);
 
-/// The `reach` of each `WasmScript` that set one, by node (few entries: pruned on insert); the
-/// `reach` part of the main-thread state.
+/// The `reach` part of the main-thread state.
 #[derive(Default)]
-pub struct ReachPaths(RefCell<HashMap<InstanceId, NodePath>>);
+pub struct ReachPaths {
+    /// The `reach` of each `WasmScript` that set one, by node (few entries: pruned on insert).
+    paths: RefCell<HashMap<InstanceId, NodePath>>,
+    /// The main loop as a `SceneTree`, with its instance id: a check asks for the tree twice,
+    /// and a cast is a class-name comparison in Godot. Used only while the engine's main loop
+    /// still has that id (ids are never reused), so it never outlives the tree.
+    tree: RefCell<Option<(InstanceId, Gd<SceneTree>)>>,
+    /// `wasgo/safety/default_reach` as last read, and its parse (parsing makes a StringName
+    /// per part under Godot's global lock); read at every check, parsed when it changed.
+    default_reach: RefCell<Option<(GString, NodePath)>>,
+}
 
 impl crate::state::Part for ReachPaths {}
 
+/// Runs `f` with the reach state; the default answer when WasGo is not running on this thread.
+fn with_reach<R: Default>(f: impl FnOnce(&ReachPaths) -> R) -> R {
+    crate::state::with_part(|s| &s.reach, f).unwrap_or_default()
+}
+
 /// Runs `f` with the paths; the default answer when WasGo is not running on this thread.
 fn with_paths<R: Default>(f: impl FnOnce(&RefCell<HashMap<InstanceId, NodePath>>) -> R) -> R {
-    crate::state::with_part(|s| &s.reach, |p: &ReachPaths| f(&p.0)).unwrap_or_default()
+    with_reach(|r| f(&r.paths))
+}
+
+/// The engine's main loop when it is a `SceneTree` (see `ReachPaths::tree`).
+fn scene_tree() -> Option<Gd<SceneTree>> {
+    let main_loop = Engine::singleton().get_main_loop()?;
+    let id = main_loop.instance_id();
+    let kept = with_reach(|r| {
+        r.tree
+            .borrow()
+            .as_ref()
+            .filter(|(kept, _)| *kept == id)
+            .map(|(_, tree)| tree.clone())
+    });
+    if kept.is_some() {
+        return kept;
+    }
+    let tree = main_loop.try_cast::<SceneTree>().ok()?;
+    with_reach(|r| *r.tree.borrow_mut() = Some((id, tree.clone())));
+    Some(tree)
+}
+
+/// The project's default reach path now (`wasgo/safety/default_reach`; see
+/// `ReachPaths::default_reach`).
+fn default_reach() -> NodePath {
+    let text = settings::text(settings::DEFAULT_REACH);
+    let kept = with_reach(|r| {
+        r.default_reach
+            .borrow()
+            .as_ref()
+            .filter(|(kept, _)| *kept == text)
+            .map(|(_, path)| path.clone())
+    });
+    if let Some(path) = kept {
+        return path;
+    }
+    let path = NodePath::from(&text);
+    with_reach(|r| *r.default_reach.borrow_mut() = Some((text, path.clone())));
+    path
 }
 
 /// The generation decisions are made under now.
@@ -65,10 +117,7 @@ pub fn set_path(node: InstanceId, path: NodePath) {
 /// Makes sure the current `SceneTree`'s changes bump the generation; false when there is no
 /// tree to watch (then no decision may be cached).
 fn watch() -> bool {
-    let Some(tree) = Engine::singleton()
-        .get_main_loop()
-        .and_then(|l| l.try_cast::<SceneTree>().ok())
-    else {
+    let Some(tree) = scene_tree() else {
         return false;
     };
     let id = tree.instance_id().to_i64() as u64;
@@ -93,12 +142,9 @@ fn watch() -> bool {
 /// the path names no node: then only the mod's own subtree is inside.
 fn reach_root(script: &Gd<Node>) -> Option<InstanceId> {
     let path = with_paths(|p| p.borrow().get(&script.instance_id()).cloned())
-        .unwrap_or_else(|| NodePath::from(settings::string(settings::DEFAULT_REACH, "").as_str()));
+        .unwrap_or_else(default_reach);
     if path.is_empty() {
-        let scene = Engine::singleton()
-            .get_main_loop()
-            .and_then(|l| l.try_cast::<SceneTree>().ok())
-            .and_then(|t| t.get_current_scene());
+        let scene = scene_tree().and_then(|t| t.get_current_scene());
         return scene
             .or_else(|| script.get_parent())
             .map(|n| n.instance_id());
@@ -140,7 +186,7 @@ pub fn check(level: SafetyLevel, script: InstanceId, node: &Gd<Node>) -> Result<
         return Ok(stamp);
     }
     let node = node.clone();
-    let Ok(script) = Gd::<Node>::try_from_instance_id(script) else {
+    let Some(script) = crate::cores::script_node(script) else {
         // The mod's node is gone: nothing is inside any more.
         return Err(Outside::NotUnder);
     };

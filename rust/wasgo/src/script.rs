@@ -128,7 +128,8 @@ pub struct WasmScript {
 #[godot_api]
 impl INode for WasmScript {
     fn init(base: Base<Node>) -> Self {
-        let id = base.to_init_gd().instance_id();
+        let base_node = base.to_init_gd();
+        let id = base_node.instance_id();
         let script = WasmScript {
             wasm_file: PhantomVar::default(),
             module: PhantomVar::default(),
@@ -159,6 +160,7 @@ impl INode for WasmScript {
             ready_hooked: false,
             base,
         };
+        script.core.know_node(base_node);
         crate::cores::register(id.to_i64(), &script.core);
         script
     }

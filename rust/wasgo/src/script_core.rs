@@ -291,6 +291,12 @@ impl ScriptCore {
         })
     }
 
+    /// Gives the core its node as a `Node` (the node's `init`, from its base: no lookup or
+    /// class check later; see `node_gd`).
+    pub fn know_node(&self, node: Gd<Node>) {
+        *self.node_gd.borrow_mut() = Some(node);
+    }
+
     /// The node, unless it was freed.
     pub fn node(&self) -> Option<Gd<Node>> {
         if self.gone.get() {

@@ -421,6 +421,11 @@ pub fn boolean(name: &'static str, default: bool) -> bool {
     get(name).try_to::<bool>().unwrap_or(default)
 }
 
+/// A text setting as Godot holds it (empty when it is missing or not a string).
+pub fn text(name: &'static str) -> GString {
+    get(name).try_to::<GString>().unwrap_or_default()
+}
+
 pub fn string(name: &'static str, default: &str) -> String {
     get(name)
         .try_to::<GString>()
