@@ -84,42 +84,40 @@ pub enum ModEvent {
     PermissionRequested { kind: Permission, detail: String },
 }
 
+/// What both sides of one channel count of its output lines (one allocation for the three).
+#[derive(Default)]
+struct OutputCounts {
+    /// Output lines queued and not yet drained.
+    pending_output: AtomicUsize,
+    /// Their bytes.
+    pending_bytes: AtomicUsize,
+    /// Lines dropped since the last drain (the queue was full).
+    dropped_output: AtomicUsize,
+}
+
 /// The sending side, shared by the host functions, the WASI streams and the worker.
 #[derive(Clone)]
 pub struct EventSink {
     tx: Sender<ModEvent>,
-    pending_output: Arc<AtomicUsize>,
-    pending_bytes: Arc<AtomicUsize>,
-    dropped_output: Arc<AtomicUsize>,
+    counts: Arc<OutputCounts>,
 }
 
 /// The receiving side, owned by the instance's owner.
 pub struct EventQueue {
     rx: Receiver<ModEvent>,
-    pending_output: Arc<AtomicUsize>,
-    pending_bytes: Arc<AtomicUsize>,
-    dropped_output: Arc<AtomicUsize>,
+    counts: Arc<OutputCounts>,
 }
 
 /// A connected sink and queue.
 pub fn event_channel() -> (EventSink, EventQueue) {
     let (tx, rx) = crossbeam_channel::unbounded();
-    let pending_output = Arc::new(AtomicUsize::new(0));
-    let pending_bytes = Arc::new(AtomicUsize::new(0));
-    let dropped_output = Arc::new(AtomicUsize::new(0));
+    let counts = Arc::new(OutputCounts::default());
     (
         EventSink {
             tx,
-            pending_output: pending_output.clone(),
-            pending_bytes: pending_bytes.clone(),
-            dropped_output: dropped_output.clone(),
+            counts: counts.clone(),
         },
-        EventQueue {
-            rx,
-            pending_output,
-            pending_bytes,
-            dropped_output,
-        },
+        EventQueue { rx, counts },
     )
 }
 
@@ -151,12 +149,12 @@ impl EventSink {
     pub fn output(&self, source: OutputSource, mut text: String) {
         cut_line(&mut text);
         let len = text.len();
-        let lines = self.pending_output.fetch_add(1, Ordering::AcqRel);
-        let bytes = self.pending_bytes.fetch_add(len, Ordering::AcqRel);
+        let lines = self.counts.pending_output.fetch_add(1, Ordering::AcqRel);
+        let bytes = self.counts.pending_bytes.fetch_add(len, Ordering::AcqRel);
         if lines >= MAX_PENDING_OUTPUT_LINES || bytes + len > MAX_PENDING_OUTPUT_BYTES {
-            self.pending_output.fetch_sub(1, Ordering::AcqRel);
-            self.pending_bytes.fetch_sub(len, Ordering::AcqRel);
-            self.dropped_output.fetch_add(1, Ordering::Relaxed);
+            self.counts.pending_output.fetch_sub(1, Ordering::AcqRel);
+            self.counts.pending_bytes.fetch_sub(len, Ordering::AcqRel);
+            self.counts.dropped_output.fetch_add(1, Ordering::Relaxed);
             note_activity();
             return;
         }
@@ -168,14 +166,14 @@ impl EventSink {
 impl EventQueue {
     /// Whether nothing waits (no event, no dropped-output notice); no allocation, no lock.
     pub fn is_empty(&self) -> bool {
-        self.rx.is_empty() && self.dropped_output.load(Ordering::Relaxed) == 0
+        self.rx.is_empty() && self.counts.dropped_output.load(Ordering::Relaxed) == 0
     }
 
     /// Takes every event waiting now, in order. A notice of dropped output lines comes first
     /// when some were lost.
     pub fn drain(&self) -> Vec<ModEvent> {
         let mut events = Vec::new();
-        let dropped = self.dropped_output.swap(0, Ordering::Relaxed);
+        let dropped = self.counts.dropped_output.swap(0, Ordering::Relaxed);
         if dropped > 0 {
             events.push(ModEvent::Output {
                 source: OutputSource::Stderr,
@@ -184,8 +182,10 @@ impl EventQueue {
         }
         for event in self.rx.try_iter() {
             if let ModEvent::Output { text, .. } = &event {
-                self.pending_output.fetch_sub(1, Ordering::AcqRel);
-                self.pending_bytes.fetch_sub(text.len(), Ordering::AcqRel);
+                self.counts.pending_output.fetch_sub(1, Ordering::AcqRel);
+                self.counts
+                    .pending_bytes
+                    .fetch_sub(text.len(), Ordering::AcqRel);
             }
             events.push(event);
         }
@@ -209,7 +209,7 @@ mod tests {
             matches!(&events[0], ModEvent::Output { text, .. } if text.contains("5 output lines dropped"))
         );
         sink.output(OutputSource::Stdout, "again".into());
-        assert_eq!(queue.pending_bytes.load(Ordering::Relaxed), 5);
+        assert_eq!(queue.counts.pending_bytes.load(Ordering::Relaxed), 5);
         assert_eq!(
             queue.drain(),
             vec![ModEvent::Output {

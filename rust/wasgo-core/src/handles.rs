@@ -442,6 +442,7 @@ mod tests {
         t.keep(&long, &1);
         assert_eq!(t.get(&long), None);
         // A flood fills it, then it starts over: the flood's texts go, later texts are kept.
+        let mut t = TextCache::<usize>::shared();
         for i in 0..TextCache::<usize>::MAX_ENTRIES {
             t.keep(&format!("junk{i}"), &i);
         }

@@ -92,8 +92,10 @@ pub struct NetworkConfig {
 
 impl Default for NetworkConfig {
     fn default() -> Self {
+        // One empty whitelist for every default configuration (made at each level-1 start).
+        static EMPTY: std::sync::OnceLock<Arc<Whitelist>> = std::sync::OnceLock::new();
         NetworkConfig {
-            whitelist: Arc::new(Whitelist::default()),
+            whitelist: EMPTY.get_or_init(|| Arc::new(Whitelist::default())).clone(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }

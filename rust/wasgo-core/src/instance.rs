@@ -237,7 +237,7 @@ impl ModInstance {
     pub(crate) fn instantiate(
         ctx: &Arc<EngineContext>,
         module: &CompiledModule,
-        config: InstanceConfig,
+        mut config: InstanceConfig,
     ) -> Result<ModInstance, WasgoError> {
         if let Some(reason) = ctx.pool.and_then(|p| p.refuses(config.limits.memory_bytes)) {
             return Err(WasgoError::Instantiate {
@@ -295,7 +295,7 @@ impl ModInstance {
             memory_used: 0,
             memory_gauge: memory_gauge.clone(),
             created,
-            wasi_args: config.args.clone(),
+            wasi_args: std::mem::take(&mut config.args),
             sandbox: config
                 .dirs
                 .sandbox

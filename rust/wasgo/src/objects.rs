@@ -60,6 +60,32 @@ enum Typed {
     Other,
 }
 
+/// Which of the [`Typed`] node classes a node class is (or inherits), asked of `ClassDB` once per
+/// class (see `ObjectsState::node_kinds`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NodeKind {
+    Node2D,
+    Node3D,
+    Plain,
+}
+
+/// The [`NodeKind`] of the node class `class`.
+fn node_kind(class: &StringName) -> NodeKind {
+    if let Some(kind) = with_objects(|o| o.node_kinds.borrow().get(class).copied()).flatten() {
+        return kind;
+    }
+    let db = ClassDb::singleton();
+    let kind = if db.is_parent_class(class, "Node2D") {
+        NodeKind::Node2D
+    } else if db.is_parent_class(class, "Node3D") {
+        NodeKind::Node3D
+    } else {
+        NodeKind::Plain
+    };
+    with_objects(|o| o.node_kinds.borrow_mut().insert(class.clone(), kind));
+    kind
+}
+
 /// What a handle stands for; the class is looked up and the object cast once, when the handle
 /// is made. A `Gd` of a non-RefCounted object does not keep it alive: every use checks
 /// `is_instance_valid()` first, so a freed object answers -4.
@@ -198,20 +224,19 @@ impl InstanceObjects {
             Some(n) => reach::check(self.level, self.script, n).map_err(reach::Refused::Outside)?,
             None => 0,
         };
+        let class = StringName::from(&obj.get_class());
         let (typed, strong) = match &as_node {
+            // The one cast the class needs (a plain node needs none).
             Some(n) => {
-                let typed = if let Ok(n) = n.clone().try_cast::<Node2D>() {
-                    Typed::Node2D(n)
-                } else if let Ok(n) = n.clone().try_cast::<Node3D>() {
-                    Typed::Node3D(n)
-                } else {
-                    Typed::Other
+                let typed = match node_kind(&class) {
+                    NodeKind::Node2D => n.clone().try_cast::<Node2D>().ok().map(Typed::Node2D),
+                    NodeKind::Node3D => n.clone().try_cast::<Node3D>().ok().map(Typed::Node3D),
+                    NodeKind::Plain => None,
                 };
-                (typed, None)
+                (typed.unwrap_or(Typed::Other), None)
             }
             None => (Typed::Other, obj.clone().try_cast::<RefCounted>().ok()),
         };
-        let class = StringName::from(&obj.get_class());
         let slot = Slot {
             obj: obj.clone(),
             _strong: strong,
@@ -570,6 +595,9 @@ pub struct ObjectsState {
     /// instance of a module asks for the paths the others asked for). A NodePath is a value:
     /// what it names is looked up and reach-checked at each use.
     paths: RefCell<TextCache<NodePath>>,
+    /// The [`NodeKind`] of each node class a handle was made for (one entry per class: a
+    /// `ClassDB` question instead of one or two class-name comparisons per new handle).
+    node_kinds: RefCell<FastMap<StringName, NodeKind>>,
 }
 
 impl Default for ObjectsState {
@@ -581,6 +609,7 @@ impl Default for ObjectsState {
             decisions: RefCell::default(),
             names: RefCell::new(TextCache::shared()),
             paths: RefCell::new(TextCache::shared()),
+            node_kinds: RefCell::default(),
         }
     }
 }
