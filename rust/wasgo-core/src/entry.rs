@@ -1,41 +1,13 @@
-//! Calling into a mod: finding its entry point, checking an export's arguments, and running
-//! `main` with C-style `argv`.
+//! Calling into a mod: checking an export's arguments, resolving and calling exports, and
+//! running `main` with C-style `argv` (the entry point's shape is the module's,
+//! [`MainKind`], found once per module).
 
 use crate::error::WasgoError;
 use crate::module::{EntryShape, PlannedExport};
 use crate::state::InstanceState;
 use wasmtime::{Func, Instance, Store, TypedFunc, Val, ValType};
 
-/// The shape of the mod's entry point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MainKind {
-    /// WASI command `_start()`.
-    Start,
-    /// `main() -> i32`.
-    MainNoArgs,
-    /// `main(argc, argv) -> i32`.
-    MainArgs,
-    /// A Go `GOOS=js` program's `run(argc, argv)` and its timeouts (see [`crate::gojs`]); when
-    /// it returns without exiting, the program lives on its callbacks.
-    GoJs,
-}
-
-/// The mod's entry point, if it has one of the shapes [`MainKind`] lists.
-pub(crate) fn find_main(store: &mut Store<InstanceState>, instance: &Instance) -> Option<MainKind> {
-    if let Some(f) = instance.get_func(&mut *store, "_start") {
-        if f.typed::<(), ()>(&*store).is_ok() {
-            return Some(MainKind::Start);
-        }
-    }
-    let f = instance.get_func(&mut *store, "main")?;
-    if f.typed::<(), i32>(&*store).is_ok() {
-        Some(MainKind::MainNoArgs)
-    } else if f.typed::<(i32, i32), i32>(&*store).is_ok() {
-        Some(MainKind::MainArgs)
-    } else {
-        None
-    }
-}
+pub use crate::module::MainKind;
 
 pub(crate) fn check_args(
     name: &str,

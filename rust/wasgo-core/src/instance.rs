@@ -363,9 +363,12 @@ impl ModInstance {
                 crate::gojs::attach(&mut store, &instance)?;
                 Some(MainKind::GoJs)
             }
-            _ => entry::find_main(&mut store, &instance),
+            _ => module.main_kind(),
         };
-        store.data_mut().memory = instance.get_memory(&mut store, "memory");
+        store.data_mut().memory = module
+            .memory_export()
+            .and_then(|at| instance.get_module_export(&mut store, &at))
+            .and_then(wasmtime::Extern::into_memory);
         let plan = module.export_plan();
         let exports = entry::unresolved_exports(&plan);
         ctx.stats.instances.fetch_add(1, Ordering::Relaxed);

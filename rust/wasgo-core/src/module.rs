@@ -13,7 +13,7 @@ use crate::state::InstanceState;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
-use wasmtime::{ExternType, InstancePre, ModuleExport};
+use wasmtime::{ExternType, InstancePre, ModuleExport, ValType};
 
 /// One import of a module, as `WasmModule.get_imports()` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +78,48 @@ pub(crate) struct Prelinked {
     pub(crate) warnings: Arc<[LinkWarning]>,
 }
 
+/// The shape of the mod's entry point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MainKind {
+    /// WASI command `_start()`.
+    Start,
+    /// `main() -> i32`.
+    MainNoArgs,
+    /// `main(argc, argv) -> i32`.
+    MainArgs,
+    /// A Go `GOOS=js` program's `run(argc, argv)` and its timeouts (see [`crate::gojs`]); when
+    /// it returns without exiting, the program lives on its callbacks.
+    GoJs,
+}
+
+/// The entry point of `module`, if it has one of the shapes [`MainKind`] lists (`_start`
+/// first), read from its exports' types: the same for every instance, so a module answers it
+/// once ([`CompiledModule::main_kind`]) instead of two lookups by name and a
+/// type check per instance.
+fn find_main(module: &wasmtime::Module) -> Option<MainKind> {
+    let func = |name: &str| module.get_export(name).and_then(|ty| ty.func().cloned());
+    let shape = |f: &wasmtime::FuncType| {
+        let params: Vec<ValType> = f.params().collect();
+        let results: Vec<ValType> = f.results().collect();
+        (params, results)
+    };
+    if let Some(f) = func("_start") {
+        let (params, results) = shape(&f);
+        if params.is_empty() && results.is_empty() {
+            return Some(MainKind::Start);
+        }
+    }
+    match shape(&func("main")?) {
+        (p, r) if p.is_empty() && matches!(r[..], [ValType::I32]) => Some(MainKind::MainNoArgs),
+        (p, r)
+            if matches!(p[..], [ValType::I32, ValType::I32]) && matches!(r[..], [ValType::I32]) =>
+        {
+            Some(MainKind::MainArgs)
+        }
+        _ => None,
+    }
+}
+
 /// A module compiled by the runtime's engine. Cheap to share; instances are made from it.
 pub struct CompiledModule {
     pub(crate) module: wasmtime::Module,
@@ -92,6 +134,9 @@ pub struct CompiledModule {
     config: Mutex<HashMap<usize, ConfigAnswer>>,
     /// The exported functions, found at the first instance (see [`PlannedExport`]).
     plan: OnceLock<Arc<[PlannedExport]>>,
+    /// The entry point and the `memory` export, found at the first instance (see
+    /// [`CompiledModule::main_kind`], [`CompiledModule::memory_export`]).
+    entry: OnceLock<(Option<MainKind>, Option<ModuleExport>)>,
     /// Where in its memory the module's code likely touches at every entry, for the frame
     /// driver's prefetch (read from the bytes it was compiled from; none without them).
     memory_hints: MemoryHints,
@@ -144,6 +189,7 @@ impl CompiledModule {
             pre: Mutex::new(HashMap::new()),
             config: Mutex::new(HashMap::new()),
             plan: OnceLock::new(),
+            entry: OnceLock::new(),
             memory_hints: MemoryHints::default(),
         })
     }
@@ -207,6 +253,29 @@ impl CompiledModule {
                 }
             })
             .collect()
+    }
+
+    fn entry_facts(&self) -> &(Option<MainKind>, Option<ModuleExport>) {
+        self.entry.get_or_init(|| {
+            let memory = self
+                .module
+                .get_export("memory")
+                .filter(|ty| ty.memory().is_some())
+                .and_then(|_| self.module.get_export_index("memory"));
+            (find_main(&self.module), memory)
+        })
+    }
+
+    /// The WASI or C entry point every instance has, if any (found once; a Go `GOOS=js`
+    /// program's is attached per instance, see [`crate::gojs`]).
+    pub(crate) fn main_kind(&self) -> Option<MainKind> {
+        self.entry_facts().0
+    }
+
+    /// Where an instance finds its `memory` export without a lookup by name, if the module
+    /// exports one.
+    pub(crate) fn memory_export(&self) -> Option<ModuleExport> {
+        self.entry_facts().1
     }
 
     /// The exported functions every instance has, in the module's order (found once).
