@@ -38,12 +38,3 @@ pub fn unregister(id: i64) {
 pub fn find(id: i64) -> Option<Rc<ScriptCore>> {
     with_cores(|c| c.0.borrow().get(&id).and_then(Weak::upgrade)).flatten()
 }
-
-/// The `WasmScript` node `id` as a `Node`, unless it was freed: its core's (a validity check,
-/// no class check: a lookup by id checks the class, a class-name comparison in Godot), else
-/// looked up.
-pub fn script_node(id: godot::obj::InstanceId) -> Option<godot::prelude::Gd<godot::classes::Node>> {
-    find(id.to_i64())
-        .and_then(|core| core.node())
-        .or_else(|| godot::prelude::Gd::try_from_instance_id(id).ok())
-}

@@ -54,9 +54,10 @@ pub struct ModuleFacts {
 static FACTS: std::sync::LazyLock<Mutex<FastMap<i64, Arc<ModuleFacts>>>> =
     std::sync::LazyLock::new(Default::default);
 
-/// `module`'s facts; `None` for an empty module (made with `WasmModule.new()`).
-pub fn facts(module: &Gd<WasmModule>) -> Option<Arc<ModuleFacts>> {
-    FACTS.lock().get(&module.instance_id().to_i64()).cloned()
+/// The facts of the module whose instance id is `id`; `None` for an empty module (made with
+/// `WasmModule.new()`) or an id that is not a module's.
+pub fn facts_of(id: InstanceId) -> Option<Arc<ModuleFacts>> {
+    FACTS.lock().get(&id.to_i64()).cloned()
 }
 
 impl Drop for WasmModule {

@@ -69,6 +69,16 @@ enum NodeKind {
     Plain,
 }
 
+/// The mod's node kept as `node` (its id `id`), unless it was freed; looked up by id when none
+/// was kept.
+fn valid_script_node(node: &Option<Gd<Node>>, id: InstanceId) -> Option<Gd<Node>> {
+    match node {
+        Some(node) if node.is_instance_valid() => Some(node.clone()),
+        Some(_) => None,
+        None => Gd::try_from_instance_id(id).ok(),
+    }
+}
+
 /// The [`NodeKind`] of the node class `class`.
 fn node_kind(class: &StringName) -> NodeKind {
     if let Some(kind) = with_objects(|o| o.node_kinds.borrow().get(class).copied()).flatten() {
@@ -142,6 +152,9 @@ impl Hot {
 /// One instance's objects.
 pub struct InstanceObjects {
     script: InstanceId,
+    /// The mod's node as a `Node`, from its core (no lookup or class check per use; handed out
+    /// only after a validity check, see [`InstanceObjects::script_node`]).
+    script_node: Option<Gd<Node>>,
     /// The instance's safety level (set by every call in; it never changes).
     level: SafetyLevel,
     /// The mod's handles (the core's table: checked handle arithmetic, one handle per object).
@@ -163,9 +176,10 @@ pub struct InstanceObjects {
 }
 
 impl InstanceObjects {
-    fn new(script: InstanceId) -> InstanceObjects {
+    fn new(script: InstanceId, script_node: Option<Gd<Node>>) -> InstanceObjects {
         InstanceObjects {
             script,
+            script_node,
             level: SafetyLevel::Safe,
             slots: HandleTable::default(),
             connections: Vec::new(),
@@ -191,6 +205,11 @@ impl InstanceObjects {
     /// Why the mod may not hold it.
     pub fn handle_for(&mut self, obj: &Gd<Object>) -> Result<i32, reach::Refused> {
         self.make_handle(obj, None)
+    }
+
+    /// The mod's node, unless it was freed.
+    fn script_node(&self) -> Option<Gd<Node>> {
+        valid_script_node(&self.script_node, self.script)
     }
 
     /// [`InstanceObjects::handle_for`] a node already known as one (no class check for it).
@@ -221,7 +240,8 @@ impl InstanceObjects {
         // The mod's own objects are exempt from reach (also before they are in the tree).
         let node = as_node.clone().filter(|_| !self.created.owns(id));
         let stamp = match &node {
-            Some(n) => reach::check(self.level, self.script, n).map_err(reach::Refused::Outside)?,
+            Some(n) => reach::check(self.level, || self.script_node(), n)
+                .map_err(reach::Refused::Outside)?,
             None => 0,
         };
         let class = StringName::from(&obj.get_class());
@@ -283,7 +303,7 @@ impl InstanceObjects {
                 node: Some(node),
                 reach,
                 ..
-            }) => reach::stamp(reach, self.level, self.script, node),
+            }) => reach::stamp(reach, self.level, || self.script_node(), node),
             _ => Ok(()),
         }
     }
@@ -380,8 +400,14 @@ impl InstanceObjects {
             return Err(freed(handle));
         }
         if let Some(node) = &slot.node {
-            reach::stamp(&slot.reach, level, self.script, node)
-                .map_err(|r| reach::left_reach(handle, r))?;
+            // The fields, not `self`: `slot` borrows the table.
+            reach::stamp(
+                &slot.reach,
+                level,
+                || valid_script_node(&self.script_node, self.script),
+                node,
+            )
+            .map_err(|r| reach::left_reach(handle, r))?;
         }
         Ok((slot, index))
     }
@@ -724,13 +750,11 @@ fn check(
 }
 
 /// Starts the object table of a new instance run by the node `script`.
-pub fn register(key: InstanceKey, script: InstanceId) {
+pub fn register(key: InstanceKey, script: InstanceId, script_node: Option<Gd<Node>>) {
+    let table = Rc::new(RefCell::new(InstanceObjects::new(script, script_node)));
     // What a key used before held (none in practice) is dropped once the state is released.
     let _replaced = with_objects(|o| {
-        let table = o
-            .instances
-            .borrow_mut()
-            .insert(key, Rc::new(RefCell::new(InstanceObjects::new(script))));
+        let table = o.instances.borrow_mut().insert(key, table);
         let outbox = o.outbox.borrow_mut().insert(key, Outbox::default());
         (table, outbox)
     });
@@ -991,14 +1015,16 @@ fn run_op(
 ) -> Result<ObjectReply, ObjectError> {
     match op {
         ObjectOp::SelfNode => {
-            let node = crate::cores::script_node(objects.script)
+            let node = objects
+                .script_node()
                 .ok_or_else(|| ObjectError::failed(-4, "the mod's node was freed"))?;
             found_node_handle(objects, &node, || "node for the mod".into()).map(ObjectReply::Int)
         }
         ObjectOp::GetNode { from, path } => {
             // The mod's own node is a Node: looked up as one (one class check, not two).
             let base: Gd<Node> = if from == 0 {
-                crate::cores::script_node(objects.script)
+                objects
+                    .script_node()
                     .ok_or_else(|| ObjectError::failed(-4, "the mod's node was freed"))?
             } else {
                 objects

@@ -176,7 +176,11 @@ fn is_internal(parent: &Gd<Node>, node: &Gd<Node>) -> bool {
 ///
 /// # Errors
 /// Why the node is outside its reach.
-pub fn check(level: SafetyLevel, script: InstanceId, node: &Gd<Node>) -> Result<u64, Outside> {
+pub fn check(
+    level: SafetyLevel,
+    script: impl FnOnce() -> Option<Gd<Node>>,
+    node: &Gd<Node>,
+) -> Result<u64, Outside> {
     let stamp = if watch() && node.is_inside_tree() {
         generation()
     } else {
@@ -186,7 +190,7 @@ pub fn check(level: SafetyLevel, script: InstanceId, node: &Gd<Node>) -> Result<
         return Ok(stamp);
     }
     let node = node.clone();
-    let Some(script) = crate::cores::script_node(script) else {
+    let Some(script) = script() else {
         // The mod's node is gone: nothing is inside any more.
         return Err(Outside::NotUnder);
     };
@@ -221,7 +225,7 @@ pub fn check(level: SafetyLevel, script: InstanceId, node: &Gd<Node>) -> Result<
 pub fn stamp(
     stamp: &Cell<u64>,
     level: SafetyLevel,
-    script: InstanceId,
+    script: impl FnOnce() -> Option<Gd<Node>>,
     node: &Gd<Node>,
 ) -> Result<(), Outside> {
     if stamp.get() == generation() {

@@ -14,8 +14,10 @@ use crate::convert;
 use crate::file_checks;
 use crate::module_res::{self, WasmModule};
 use crate::runtime;
-use crate::script_core::{status, NodeHooks, Resolution, ResolvedModule, ScriptCore, ScriptProps};
-use godot::classes::{Engine, INode, InputEvent, Node};
+use crate::script_core::{
+    status, NodeHooks, NodeProps, Resolution, ResolvedModule, ScriptCore, ScriptProps,
+};
+use godot::classes::{Engine, INode, InputEvent, Node, Resource};
 use godot::global::Error;
 use godot::prelude::*;
 use std::rc::Rc;
@@ -147,6 +149,7 @@ impl INode for WasmScript {
             core: ScriptCore::new(
                 id,
                 NodeHooks {
+                    props: script_props,
                     reload: |id| {
                         if let Ok(node) = Gd::<WasmScript>::try_from_instance_id(id) {
                             WasmScript::reload(node);
@@ -233,7 +236,8 @@ impl WasmScript {
     /// The compiled module the node runs (see [member module]).
     #[func]
     pub fn get_module(&self) -> Option<Gd<WasmModule>> {
-        self.core.node_props.borrow().module.clone()
+        let module = self.core.node_props.borrow().module.clone();
+        module.and_then(as_module)
     }
 
     /// Sets [member module]; in the editor, the configuration warnings follow.
@@ -241,6 +245,7 @@ impl WasmScript {
     pub(crate) fn set_module(&mut self, module: Option<Gd<WasmModule>>) {
         // The old module is dropped after the borrow ends (dropping runs no game code, but a
         // borrow is never held longer than the copy).
+        let module = module.map(Gd::upcast::<Resource>);
         let _old = std::mem::replace(&mut self.core.node_props.borrow_mut().module, module);
         self.core.note_source_change();
         self.refresh_warnings();
@@ -322,7 +327,7 @@ impl WasmScript {
         let props = self.core.node_props.borrow().clone();
         let inputs = file_checks::WarningInputs {
             wasm_file: props.wasm_file.to_string(),
-            module: props.module.as_ref().map(|m| {
+            module: props.module.and_then(as_module).map(|m| {
                 let m = m.bind();
                 (m.mod_name(), m.compiled())
             }),
@@ -505,7 +510,7 @@ impl WasmScript {
             return i.has_export(&name.to_string());
         }
         let module = core.node_props.borrow().module.clone();
-        module.is_some_and(|m| {
+        module.and_then(as_module).is_some_and(|m| {
             m.bind().compiled().is_some_and(|c| {
                 c.exports().iter().any(|e| {
                     e.name == name.to_string() && e.kind == wasgo_core::ImportKind::Function
@@ -563,7 +568,7 @@ impl WasmScript {
         }
         let (wasm_file, module) = {
             let p = core.node_props.borrow();
-            (p.wasm_file.clone(), p.module.clone())
+            (p.wasm_file.clone(), p.module.clone().and_then(as_module))
         };
         // A node started from `wasm_file` alone reads and compiles it again in the background.
         let from_file = module
@@ -586,7 +591,7 @@ impl WasmScript {
             }
             match WasmModule::load_path(&path) {
                 Some(m) => {
-                    let _old = core.node_props.borrow_mut().module.replace(m);
+                    let _old = core.node_props.borrow_mut().module.replace(m.upcast());
                     core.note_source_change();
                 }
                 None => {
@@ -639,7 +644,7 @@ impl WasmScript {
     pub(crate) fn source(&self) -> (String, bool) {
         let (wasm_file, module) = {
             let p = self.core.node_props.borrow();
-            (p.wasm_file.clone(), p.module.clone())
+            (p.wasm_file.clone(), p.module.clone().and_then(as_module))
         };
         match module {
             Some(m) => (m.bind().get_source_path().to_string(), true),
@@ -653,7 +658,7 @@ impl WasmScript {
     /// [`crate::script_core::NodeProps`]).
     fn props_of(core: &ScriptCore) -> (ScriptProps, Source) {
         let props = core.node_props.borrow().clone();
-        let script = props.script_props();
+        let script = script_props(&props);
         let source = Source {
             wasm_file: props.wasm_file,
             module: props.module,
@@ -701,21 +706,24 @@ impl WasmScript {
             }
             None => return Self::load_in_background(this, core, &convert::text(&wasm_file)),
         };
-        // Without a bind of the module (see `props_of`).
-        let (name, compiled, source) = match module_res::facts(&module) {
+        // Without a bind of the module, or a cast (see `props_of`).
+        let (name, compiled, source) = match module_res::facts_of(module.instance_id()) {
             Some(facts) => (
                 facts.name.clone(),
                 Some(facts.compiled.clone()),
                 facts.source_path.clone(),
             ),
-            None => {
-                let m = module.bind();
-                (
-                    m.mod_name(),
-                    m.compiled(),
-                    convert::text(&m.get_source_path()),
-                )
-            }
+            None => match as_module(module) {
+                Some(module) => {
+                    let m = module.bind();
+                    (
+                        m.mod_name(),
+                        m.compiled(),
+                        convert::text(&m.get_source_path()),
+                    )
+                }
+                None => (String::new(), None, String::new()),
+            },
         };
         // Watched for hot reload when it came from a file (else no longer watched).
         Self::watch_source(core, &source);
@@ -822,6 +830,50 @@ impl Drop for WasmScript {
 /// them, and [`ScriptCore::source_changes`] then.
 struct Source {
     wasm_file: GString,
-    module: Option<Gd<WasmModule>>,
+    module: Option<Gd<Resource>>,
     changes: u64,
+}
+
+/// The node's [member WasmScript.module] as the `WasmModule` it is (the core keeps it as its
+/// `Resource` base; only a `WasmModule` is ever set).
+fn as_module(module: Gd<Resource>) -> Option<Gd<WasmModule>> {
+    module.try_cast::<WasmModule>().ok()
+}
+
+/// What `start()` needs of the node's properties: a [member WasmScript.module]'s facts are read
+/// by its id (no `bind()` and no cast, unless it is an empty module).
+fn script_props(props: &NodeProps) -> ScriptProps {
+    let module = props
+        .module
+        .as_ref()
+        .map(|m| match module_res::facts_of(m.instance_id()) {
+            Some(facts) => (facts.name.clone(), facts.source_path.clone()),
+            // An empty module (`WasmModule.new()`): start() reports it.
+            None => match as_module(m.clone()) {
+                Some(m) => {
+                    let m = m.bind();
+                    (m.mod_name(), convert::text(&m.get_source_path()))
+                }
+                None => (String::new(), String::new()),
+            },
+        });
+    // The mod's id (see `wasgo_core::grants::mod_id`): from [member module]'s name, else from
+    // [member wasm_file]'s file name; `None` when neither is set.
+    let (mod_id, source_path) = match module {
+        Some((name, source)) => (Some(wasgo_core::grants::mod_id(&name)), source),
+        None => {
+            let file = convert::text(&props.wasm_file);
+            let id = (!file.is_empty())
+                .then(|| wasgo_core::grants::mod_id(&runtime::name_from_path(&file)));
+            (id, file)
+        }
+    };
+    ScriptProps {
+        safety_level: props.safety_level,
+        args: props.args.clone(),
+        memory_limit_mb: props.memory_limit_mb,
+        main_timeout_ms: props.main_timeout_ms,
+        mod_id,
+        source_path,
+    }
 }

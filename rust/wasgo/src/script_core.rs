@@ -55,50 +55,13 @@ use wasgo_core::{
 #[derive(Clone, Default)]
 pub struct NodeProps {
     pub wasm_file: GString,
-    pub module: Option<Gd<crate::module_res::WasmModule>>,
+    /// The node's `module`, a `WasmModule` kept as its `Resource` base (this layer names no
+    /// class; `script.rs` casts it where it needs the class, and reads a module's facts by id).
+    pub module: Option<Gd<godot::classes::Resource>>,
     pub safety_level: i64,
     pub args: PackedStringArray,
     pub memory_limit_mb: i64,
     pub main_timeout_ms: i64,
-}
-
-impl NodeProps {
-    /// What `start()` needs of these properties. Reads no [`WasmModule`] through a `bind()`
-    /// unless it is an empty one (a loaded module's facts are in `module_res::facts`).
-    ///
-    /// [`WasmModule`]: crate::module_res::WasmModule
-    pub fn script_props(&self) -> ScriptProps {
-        let module = self
-            .module
-            .as_ref()
-            .map(|m| match crate::module_res::facts(m) {
-                Some(facts) => (facts.name.clone(), facts.source_path.clone()),
-                // An empty module (`WasmModule.new()`): start() reports it.
-                None => {
-                    let m = m.bind();
-                    (m.mod_name(), crate::convert::text(&m.get_source_path()))
-                }
-            });
-        // The mod's id (see `wasgo_core::grants::mod_id`): from [member module]'s name, else
-        // from [member wasm_file]'s file name; `None` when neither is set.
-        let (mod_id, source_path) = match module {
-            Some((name, source)) => (Some(wasgo_core::grants::mod_id(&name)), source),
-            None => {
-                let file = crate::convert::text(&self.wasm_file);
-                let id = (!file.is_empty())
-                    .then(|| wasgo_core::grants::mod_id(&crate::runtime::name_from_path(&file)));
-                (id, file)
-            }
-        };
-        ScriptProps {
-            safety_level: self.safety_level,
-            args: self.args.clone(),
-            memory_limit_mb: self.memory_limit_mb,
-            main_timeout_ms: self.main_timeout_ms,
-            mod_id,
-            source_path,
-        }
-    }
 }
 
 /// What the core needs of the node's exported properties when it starts an instance.
@@ -136,6 +99,8 @@ pub enum Resolution {
 /// below `script.rs`): plain functions of the node's id.
 #[derive(Clone, Copy)]
 pub struct NodeHooks {
+    /// What `start()` needs of the node's properties (`script.rs` reads its module's facts).
+    pub props: fn(&NodeProps) -> ScriptProps,
     /// `WasmScript.reload()` on the node (a reload asked for inside an entry runs after it).
     pub reload: fn(InstanceId),
     /// Whether the node still runs from the file at the path given (its `wasm_file`, or its
@@ -328,7 +293,7 @@ impl ScriptCore {
             return None;
         }
         let props = self.node_props.borrow().clone();
-        Some(props.script_props())
+        Some((self.hooks.props)(&props))
     }
 
     /// Whether the node was freed.
@@ -676,7 +641,7 @@ impl ScriptCore {
         self.report_manifest(&compiled, config.level);
         self.run_config(&runtime, &compiled, &name, config.limits.memory_bytes);
         self.ready_called.set(false);
-        objects::register(key, self.node);
+        objects::register(key, self.node, self.node());
         self.key.set(Some(key));
         // `init` runs inside `new`: count it as an entry.
         self.depth.set(self.depth.get() + 1);
