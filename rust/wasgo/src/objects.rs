@@ -234,8 +234,9 @@ impl InstanceObjects {
         if own_ui::contains(obj) {
             return Err(reach::Refused::Outside(reach::Outside::OwnUi));
         }
-        // Each cast is a class-name comparison in Godot: a node is asked only for the node
-        // classes, anything else only whether it is ref-counted (no node is).
+        // Each cast is a class-name comparison in Godot: a node gets at most the one cast its
+        // class needs (`node_kind`), anything else is asked only whether it is ref-counted (no
+        // node is).
         let as_node = known_node.or_else(|| obj.clone().try_cast::<Node>().ok());
         // The mod's own objects are exempt from reach (also before they are in the tree).
         let node = as_node.clone().filter(|_| !self.created.owns(id));
