@@ -97,14 +97,11 @@ pub fn enabled() -> bool {
 }
 
 /// Watches the file at `path` for the node whose core is `core`, which is about to read it
-/// (replacing what the node watched before). Nothing when hot reload is off or the file is not
-/// a file on disk (e.g. inside an exported game's pack).
+/// (replacing what the node watched before); called when hot reload is on. Nothing (the node
+/// is no longer watched) when the file is not a file on disk (e.g. inside an exported game's
+/// pack).
 pub fn watch(core: &Rc<ScriptCore>, path: &str) {
-    let stamped = if enabled() {
-        with_hot(|h| stamp_now(h, path)).flatten()
-    } else {
-        None
-    };
+    let stamped = with_hot(|h| stamp_now(h, path)).flatten();
     let Some((path, file, stamp)) = stamped else {
         forget(core);
         return;

@@ -122,6 +122,7 @@ mod script_owned;
 mod script_reload;
 mod settings;
 mod settings_help;
+mod settings_kept;
 mod shipped;
 mod state;
 mod tweens;
@@ -145,6 +146,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
         if stage == InitStage::Scene {
             state::start();
             settings::register();
+            settings_kept::watch();
             if let Err(e) = runtime::start_runtime() {
                 godot_error!("WasGo: {e}; mods will not run");
             }
@@ -179,11 +181,15 @@ unsafe impl ExtensionLibrary for WasgoExtension {
                 godot_error!("WasGo: its state was in use at shutdown and could not be dropped");
             }
             runtime::stop_runtime();
+            settings_kept::unwatch();
             convert::forget_static_names();
         }
     }
 
     fn on_main_loop_frame() {
+        // A setting cleared with `ProjectSettings.clear()` reports no change (Godot 4.6): what
+        // `start()` kept is read again at least once a frame.
+        settings_kept::forget();
         if let Some(runtime) = runtime::runtime() {
             runtime.bridge().run_pending(BRIDGE_BUDGET_PER_FRAME);
         }

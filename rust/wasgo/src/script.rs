@@ -673,8 +673,8 @@ impl WasmScript {
         let core = Self::core_of(this);
         let (props, source) = Self::props_of(&core);
         let node = this.clone();
-        core.start(&props, ready, move |core| {
-            Self::resolve_module(&node, core, source)
+        core.start(&props, ready, move |core, kept| {
+            Self::resolve_module(&node, core, source, kept.hot_reload)
         })
     }
 
@@ -682,7 +682,14 @@ impl WasmScript {
     /// [member wasm_file], read now and compiled in the background.
     /// `source` is what [`WasmScript::props_of`] read: used unless the node's source changed
     /// since (the old instance's events, delivered in between, run game code), else read again.
-    fn resolve_module(this: &Gd<Self>, core: &Rc<ScriptCore>, source: Source) -> Resolution {
+    /// `hot_reload`: whether the source is watched (`wasgo/runtime/hot_reload`, as this start
+    /// read it).
+    fn resolve_module(
+        this: &Gd<Self>,
+        core: &Rc<ScriptCore>,
+        source: Source,
+        hot_reload: bool,
+    ) -> Resolution {
         if let Some(module) = core.take_loaded() {
             return Resolution::Ready(module);
         }
@@ -704,7 +711,9 @@ impl WasmScript {
                 );
                 return Resolution::Failed;
             }
-            None => return Self::load_in_background(this, core, &convert::text(&wasm_file)),
+            None => {
+                return Self::load_in_background(this, core, &convert::text(&wasm_file), hot_reload)
+            }
         };
         // Without a bind of the module, or a cast (see `props_of`).
         let (name, compiled, source) = match module_res::facts_of(module.instance_id()) {
@@ -726,7 +735,7 @@ impl WasmScript {
             },
         };
         // Watched for hot reload when it came from a file (else no longer watched).
-        Self::watch_source(core, &source);
+        Self::watch_source(core, &source, hot_reload);
         let Some(compiled) = compiled else {
             core.fail(
                 Error::ERR_CANT_OPEN,
@@ -744,10 +753,15 @@ impl WasmScript {
     /// the node starts with it and emits `loaded`. A module the engine holds compiled already
     /// (the same bytes are in use or were used recently) is answered at once: the mod starts
     /// now, as with [member module].
-    fn load_in_background(this: &Gd<Self>, core: &Rc<ScriptCore>, path: &str) -> Resolution {
+    fn load_in_background(
+        this: &Gd<Self>,
+        core: &Rc<ScriptCore>,
+        path: &str,
+        hot_reload: bool,
+    ) -> Resolution {
         let label = Self::label(this);
         // Watched from the version about to be read (a change during the read reloads again).
-        Self::watch_source(core, path);
+        Self::watch_source(core, path, hot_reload);
         let load = match crate::shipped::load_path(path) {
             Ok(load) => load,
             Err(e) => {

@@ -36,6 +36,7 @@ use crate::objects;
 use crate::permissions;
 use crate::runtime::runtime;
 use crate::settings;
+use crate::settings_kept::StartSettings;
 use godot::global::Error;
 use godot::prelude::*;
 use std::cell::{Cell, OnceCell, RefCell};
@@ -44,8 +45,8 @@ use std::sync::Arc;
 use wasgo_core::prefetch::HotAddresses;
 use wasgo_core::Permission;
 use wasgo_core::{
-    CompiledModule, InstanceConfig, InstanceKey, Limits, ModInstance, ModStatus, Permissions,
-    SafetyLevel, Val, WasgoError, WasiDirs,
+    CompiledModule, InstanceConfig, InstanceKey, ModInstance, ModStatus, Permissions, SafetyLevel,
+    Val, WasgoError, WasiDirs,
 };
 
 /// The node's exported properties that `start()` reads, kept here rather than in the node:
@@ -593,7 +594,7 @@ impl ScriptCore {
         self: &Rc<Self>,
         props: &ScriptProps,
         node_ready: bool,
-        resolve: impl FnOnce(&Rc<ScriptCore>) -> Resolution,
+        resolve: impl FnOnce(&Rc<ScriptCore>, &StartSettings) -> Resolution,
     ) -> Error {
         if self.is_loading() {
             return Error::OK;
@@ -625,7 +626,10 @@ impl ScriptCore {
         }
         self.drop_instance();
         self.denied.borrow_mut().clear();
-        let ResolvedModule { name, compiled } = match resolve(self) {
+        // The settings this start reads, read now (no game code runs between here and the
+        // instance's `init`).
+        let kept = crate::settings_kept::for_start();
+        let ResolvedModule { name, compiled } = match resolve(self, &kept) {
             Resolution::Ready(module) => module,
             Resolution::Loading => return Error::OK,
             Resolution::Failed => return Error::ERR_CANT_OPEN,
@@ -637,7 +641,7 @@ impl ScriptCore {
             );
         };
         let key = runtime.next_instance_key();
-        let config = self.instance_config(props, &name, key);
+        let config = self.instance_config(props, &name, key, &kept);
         self.report_manifest(&compiled, config.level);
         self.run_config(&runtime, &compiled, &name, config.limits.memory_bytes);
         self.ready_called.set(false);
@@ -796,8 +800,14 @@ impl ScriptCore {
         }
     }
 
-    fn instance_config(&self, props: &ScriptProps, name: &str, key: InstanceKey) -> InstanceConfig {
-        let ceiling = settings::level_ceiling();
+    fn instance_config(
+        &self,
+        props: &ScriptProps,
+        name: &str,
+        key: InstanceKey,
+        kept: &StartSettings,
+    ) -> InstanceConfig {
+        let ceiling = kept.ceiling;
         let (level, clamped) = SafetyLevel::resolve(props.safety_level, ceiling);
         if clamped {
             godot_warn!(
@@ -809,31 +819,16 @@ impl ScriptCore {
                 level
             );
         }
-        // 0 (or less) in a setting means the core's default; a node's own value wins.
-        let setting = |name: &'static str| settings::int(name, 0).max(0) as u64;
         // The sandbox quota and the network settings are level 2's: level 1 has no files and
-        // no HTTP, and `start()` does not read what it cannot use (a read is a call into Godot).
+        // no HTTP. A node's own memory cap and `main` timeout (above 0) win over the project's.
         let wrapped = level >= SafetyLevel::Wrapped;
-        let memory_mb = match props.memory_limit_mb {
-            mb if mb > 0 => mb as u64,
-            _ => setting(settings::MEMORY_MB),
-        };
-        let timeout_ms = match props.main_timeout_ms {
-            ms if ms > 0 => ms as u64,
-            _ => setting(settings::MAIN_TIMEOUT_MS),
-        };
-        let limits = settings::budget_limits(Limits::from_settings(
-            memory_mb,
-            setting(settings::CALLBACK_BUDGET_MS),
-            timeout_ms,
-            if wrapped {
-                setting(settings::STORAGE_MB)
-            } else {
-                0
-            },
-        ));
+        let limits = kept.limits(
+            props.memory_limit_mb.max(0) as u64,
+            props.main_timeout_ms.max(0) as u64,
+            wrapped,
+        );
         let network = if wrapped {
-            settings::network()
+            kept.network.clone()
         } else {
             wasgo_core::NetworkConfig::default()
         };
@@ -844,7 +839,7 @@ impl ScriptCore {
             permissions::save(&mod_id, &kind);
         }
         let mut granted = permissions::saved(&mod_id);
-        granted.extend(settings::strings(settings::AUTO_GRANT));
+        granted.extend(kept.auto_grant.iter().cloned());
         self.permissions
             .replace(granted.iter().filter_map(|k| Permission::parse(k)));
         // Folders only from level 2 on: level 1 has no WASI folder and no file functions (they

@@ -76,9 +76,10 @@ impl WasmScript {
     }
 
     /// Watches `path` for hot reload on behalf of the node whose core is `core`, about to run
-    /// what it reads there; an empty path (a module compiled from bytes) ends the watch.
-    pub(crate) fn watch_source(core: &Rc<ScriptCore>, path: &str) {
-        if path.is_empty() {
+    /// what it reads there; an empty path (a module compiled from bytes), or `hot_reload` off
+    /// (`wasgo/runtime/hot_reload` as the start read it), ends the watch.
+    pub(crate) fn watch_source(core: &Rc<ScriptCore>, path: &str, hot_reload: bool) {
+        if path.is_empty() || !hot_reload {
             hot_reload::forget(core);
         } else {
             hot_reload::watch(core, path);
