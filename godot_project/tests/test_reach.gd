@@ -264,6 +264,24 @@ func test_the_project_default_reach_applies_when_reach_is_empty() -> void:
 	expect_eq(_get_node(probe, "/root/ReachScene/Marker"), -1, "get_node(Marker) outside the default")
 
 
+## The project's default reach narrowed while a mod holds a handle: a new handle follows the
+## setting at once, the one held from before is refused once Godot reports the change (at the
+## end of the frame), as when the tree changes.
+func test_a_default_reach_narrowed_refuses_held_handles_from_the_end_of_the_frame() -> void:
+	await _build(true)
+	var probe := _mod()
+	var marker := _get_node(probe, "../../Marker")
+	expect(marker > 0, "get_node(../../Marker) inside the scene")
+	expect_eq(probe.node.call_export("move_x", [marker, 3.0]), 0, "set_vec2 while inside")
+	set_setting(DEFAULT_REACH, "/root/ReachScene/Players")
+	expect_eq(_get_node(probe, "../../Box"), -1, "a new handle outside the narrowed reach")
+	await frames(1)
+	expect_eq(probe.node.call_export("move_x", [marker, 9.0]), -1, "set_vec2 with the handle held from before")
+	expect_contains(_error(probe), "outside the mod's reach", "last_error")
+	expect_eq(_marker.position, Vector2(3, 0), "Marker was not moved once outside the reach")
+	expect(_get_node(probe, "/root/ReachScene/Players/P1") > 0, "get_node(P1) inside the narrowed reach")
+
+
 func test_without_a_current_scene_the_parent_bounds_the_mod() -> void:
 	await _build(false)
 	var probe := _mod()

@@ -146,7 +146,9 @@ unsafe impl ExtensionLibrary for WasgoExtension {
         if stage == InitStage::Scene {
             state::start();
             settings::register();
-            settings_kept::watch();
+            // A reported change may have moved the default reach: held handles are checked
+            // again at their next use.
+            settings_kept::watch(reach::settings_changed);
             if let Err(e) = runtime::start_runtime() {
                 godot_error!("WasGo: {e}; mods will not run");
             }

@@ -5,9 +5,10 @@
 //! `wasgo/safety/default_reach`, whose empty default means the current scene (or, without one,
 //! the `WasmScript`'s parent) — and its own node. The object table asks [`check`] before it makes
 //! a handle to a node, and [`stamp`] before it uses one: a decision holds until the tree changes
-//! (the `SceneTree`'s `tree_changed` and `node_renamed` signals bump [`generation`]), or a
-//! `reach` property is set, so a node moved out of reach is refused at its next use while the
-//! fast paths pay one atomic load and a compare.
+//! (the `SceneTree`'s `tree_changed` and `node_renamed` signals bump [`generation`]), a `reach`
+//! property is set or Godot reports a changed project setting (`settings_changed`, at the end
+//! of the frame: the default reach may be another), so a node moved out of reach is refused at
+//! its next use while the fast paths pay one atomic load and a compare.
 
 use crate::own_ui;
 use crate::settings;
@@ -94,6 +95,13 @@ fn default_reach() -> NodePath {
 /// The generation decisions are made under now.
 pub fn generation() -> u64 {
     GENERATION.load(Ordering::Relaxed)
+}
+
+/// A project setting changed (Godot reports it at the end of the frame): the default reach may
+/// be another, so every decision is made again at its handle's next use. (A handle made before
+/// that report reads the setting as it is.)
+pub fn settings_changed() {
+    bump();
 }
 
 fn bump() {

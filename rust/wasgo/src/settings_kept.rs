@@ -105,19 +105,20 @@ thread_local! {
 const CHECK: &str = "check_changed_settings_in_group";
 
 /// Starts watching `ProjectSettings.settings_changed` (extension init, main thread, after
-/// [`settings::register`]).
-pub fn watch() {
+/// [`settings::register`]); `also` runs at every report too, after what was kept is dropped.
+pub fn watch(also: fn()) {
+    let on_change = Callable::from_fn("wasgo_settings_changed", move |_args: &[&Variant]| {
+        forget();
+        also();
+        Variant::nil()
+    });
+    ProjectSettings::singleton().connect("settings_changed", &on_change);
+    WATCH.with(|w| *w.borrow_mut() = Some(on_change));
     let can_ask = ClassDb::singleton().class_has_method("ProjectSettings", CHECK);
     CAN_ASK.with(|c| c.set(can_ask));
     if !can_ask {
         return;
     }
-    let on_change = Callable::from_fn("wasgo_settings_changed", |_args: &[&Variant]| {
-        forget();
-        Variant::nil()
-    });
-    ProjectSettings::singleton().connect("settings_changed", &on_change);
-    WATCH.with(|w| *w.borrow_mut() = Some(on_change));
     ASK.with(|a| {
         *a.borrow_mut() = Some((
             StringName::from(CHECK),
