@@ -4,7 +4,7 @@ extends "res://tests/lib/wasgo_test.gd"
 
 
 func test_hello_mod_output_args_and_finished() -> void:
-	var probe := new_mod("hello", {"wasm_file": MODS + "hello.wasm", "args": PackedStringArray(["one", "two words"])})
+	var probe := new_mod("hello", {"wasm_file": MODS + "hello.wasm", "args": PackedStringArray(["one", "two wörds ✓ 🎮"])})
 	expect_eq(start(probe), OK, "start()")
 	expect_eq(probe.started, 1, "`started` emissions when start() returned")
 	if not expect(await wait_for_end(probe), "hello did not end within 10 s: %s" % probe.describe()):
@@ -15,7 +15,7 @@ func test_hello_mod_output_args_and_finished() -> void:
 	var arg_lines := probe.outputs_starting_with("arg: ")
 	if expect_eq(arg_lines.size(), 3, "number of `arg:` lines (program name + 2 args) in %s" % [arg_lines]):
 		expect_eq(arg_lines[1], "arg: one", "first argument line")
-		expect_eq(arg_lines[2], "arg: two words", "second argument line")
+		expect_eq(arg_lines[2], "arg: two wörds ✓ 🎮", "second argument line (two-, three- and four-byte UTF-8)")
 	for line in probe.outputs:
 		expect(not line.ends_with("\n"), "an output line ends with a newline: %s" % var_to_str(line))
 	expect_eq(probe.finished, [0], "exit codes from `finished`")

@@ -305,7 +305,13 @@ impl Runtime {
         name: &str,
         max_memory: usize,
     ) -> Result<Option<Vec<(String, ConfigValue)>>, ConfigError> {
-        if module.guest_kind() != crate::guest_kind::GuestKind::Wasgo {
+        // Most mods have no `config`: answered without the kept answers' lock.
+        if module.guest_kind() != crate::guest_kind::GuestKind::Wasgo
+            || module
+                .module
+                .get_export(wasgo_catalog::export::CONFIG)
+                .is_none()
+        {
             return Ok(None);
         }
         module.config_answer(max_memory, || {

@@ -84,11 +84,16 @@ pub fn forget_static_names() {
     let _ = STATIC_NAMES.try_with(|names| names.try_borrow_mut().map(|mut names| names.clear()));
 }
 
-/// `s` as a `String`, converted by Godot in one pass into one allocation. `to_string()` (gdext's
-/// `Display`) formats the string one character at a time into a growing `String`: for a
-/// 30-character path about as costly as the rest of reading a node's properties.
+/// `s` as a `String`, in one allocation, from Godot's own characters (no copy made by Godot).
+/// `to_string()` (gdext's `Display`) formats the string one character at a time into a growing
+/// `String`: for a 30-character path about as costly as the rest of reading a node's
+/// properties; `String::from` has Godot encode it twice (once to measure) into a zeroed buffer
+/// that is then validated again.
 pub fn text(s: &GString) -> String {
-    String::from(s)
+    let chars = s.chars();
+    let mut out = String::with_capacity(chars.len());
+    out.extend(chars);
+    out
 }
 
 pub fn game_value_to_variant(v: &GameValue) -> Variant {
