@@ -144,6 +144,10 @@ impl InstancePool {
             // up to `KEEP_RESIDENT` of them are reset in place and stay mapped, so the slot's
             // next instance takes no page fault for them.
             .pagemap_scan(wasmtime::Enabled::Auto)
+            // A slot stays with the module that used it last while never-used slots remain
+            // (wasmtime's default of 100 gives it to another module as soon as 100 wait, which
+            // then maps its own image: with two modules taking turns, every start did).
+            .max_unused_warm_slots(self.slots)
             .linear_memory_keep_resident(Self::KEEP_RESIDENT)
             .table_keep_resident(Self::KEEP_RESIDENT);
         config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));

@@ -208,3 +208,59 @@ fn a_pool_too_large_to_reserve_leaves_the_engine_running_without_it() {
         i32::from_le_bytes(*b"tiny")
     );
 }
+
+/// Two modules taking turns in a pool with unused slots: each keeps its own slots (a slot that
+/// changes module maps the other module's image again, 15–20 us more per start; BENCHMARKS.md,
+/// "Nineteenth pass"). Wasmtime's default lets a new module take slots another one used as soon
+/// as 100 such slots wait, even with never-used ones left. Wasmtime splits a pool this large
+/// into one part per core (at most 16) and a thread takes from its own part first, so the pool
+/// here holds both modules' instances in one part.
+#[test]
+fn modules_taking_turns_keep_their_slots_while_the_pool_has_unused_ones() {
+    let parts = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(16);
+    // More than wasmtime's default of 100 slots waiting for their module.
+    let wave = 150;
+    let rt = pooled(
+        (parts * 2 * wave) as i64,
+        1,
+        MemoryLayout::from_mb(0),
+        RuntimeMode::Compiled,
+    );
+    let modules = [
+        rt.compile(TINY.as_bytes(), "tiny").unwrap(),
+        rt.compile(BLANK.as_bytes(), "blank").unwrap(),
+    ];
+    let warm = |rt: &Arc<Runtime>| {
+        rt.engine()
+            .pooling_allocator_metrics()
+            .expect("a pooled engine")
+            .unused_warm_memories() as usize
+    };
+    for round in 0..3 {
+        for (m, module) in modules.iter().enumerate() {
+            let alive: Vec<ModInstance> = (0..wave)
+                .map(|_| {
+                    let config = InstanceConfig {
+                        limits: Limits {
+                            memory_bytes: 1 << 20,
+                            ..Limits::default()
+                        },
+                        ..InstanceConfig::new("turns", SafetyLevel::Safe, rt.next_instance_key())
+                    };
+                    ModInstance::new(&rt, module, config).unwrap()
+                })
+                .collect();
+            drop(alive);
+            // Every slot either module used is still waiting for it: none changed module.
+            let expected = if round == 0 && m == 0 { wave } else { 2 * wave };
+            assert_eq!(
+                warm(&rt),
+                expected,
+                "slots waiting for their module after round {round}, module {m}"
+            );
+        }
+    }
+}
