@@ -828,7 +828,7 @@ impl ScriptCore {
             wrapped,
         );
         let network = if wrapped {
-            kept.network.clone()
+            kept.network()
         } else {
             wasgo_core::NetworkConfig::default()
         };

@@ -16,7 +16,7 @@
 //! Where Godot cannot say what changed (4.5, which lacks the check) nothing is kept and every
 //! start reads the settings, as before.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use godot::classes::{ClassDb, ProjectSettings};
@@ -36,17 +36,24 @@ pub struct StartSettings {
     pub callback_budget_ms: u64,
     /// `wasgo/limits/main_timeout_ms` (0 or less: none).
     pub main_timeout_ms: u64,
-    /// `wasgo/limits/storage_mb` (0 or less: the core's default).
-    pub storage_mb: u64,
     /// `wasgo/limits/callback_wall_backstop_factor` and `wasgo/limits/budget_strikes`.
     pub backstop_factor: u32,
     pub budget_strikes: u32,
-    /// `wasgo/safety/url_whitelist` (parsed) and `wasgo/limits/http_response_kb`.
-    pub network: NetworkConfig,
+    /// Level 2's settings, read at the first start that runs a mod at level 2 or above (a
+    /// game whose mods all run at level 1 never reads them, nor hears of bad values in them).
+    wrapped: OnceCell<Wrapped>,
     /// `wasgo/safety/auto_grant`.
     pub auto_grant: Vec<String>,
     /// `wasgo/runtime/hot_reload`.
     pub hot_reload: bool,
+}
+
+/// The settings only level 2 and above use.
+struct Wrapped {
+    /// `wasgo/limits/storage_mb` (0 or less: the core's default).
+    storage_mb: u64,
+    /// `wasgo/safety/url_whitelist` (parsed) and `wasgo/limits/http_response_kb`.
+    network: NetworkConfig,
 }
 
 impl StartSettings {
@@ -58,13 +65,24 @@ impl StartSettings {
             memory_mb: setting(settings::MEMORY_MB),
             callback_budget_ms: setting(settings::CALLBACK_BUDGET_MS),
             main_timeout_ms: setting(settings::MAIN_TIMEOUT_MS),
-            storage_mb: setting(settings::STORAGE_MB),
             backstop_factor: budget.callback_wall_backstop_factor,
             budget_strikes: budget.budget_strikes,
-            network: settings::network(),
+            wrapped: OnceCell::new(),
             auto_grant: settings::strings(settings::AUTO_GRANT),
             hot_reload: settings::boolean(settings::HOT_RELOAD, settings::hot_reload_default()),
         }
+    }
+
+    fn wrapped(&self) -> &Wrapped {
+        self.wrapped.get_or_init(|| Wrapped {
+            storage_mb: settings::int(settings::STORAGE_MB, 0).max(0) as u64,
+            network: settings::network(),
+        })
+    }
+
+    /// What level-2 HTTP may reach (read at the first call; see `wrapped`).
+    pub fn network(&self) -> NetworkConfig {
+        self.wrapped().network.clone()
     }
 
     /// The limits of an instance with these settings, where a node's own `memory_limit_mb` or
@@ -83,7 +101,11 @@ impl StartSettings {
             } else {
                 self.main_timeout_ms
             },
-            if wrapped { self.storage_mb } else { 0 },
+            if wrapped {
+                self.wrapped().storage_mb
+            } else {
+                0
+            },
         );
         limits.callback_wall_backstop_factor = self.backstop_factor;
         limits.budget_strikes = self.budget_strikes;
