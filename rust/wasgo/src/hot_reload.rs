@@ -93,7 +93,7 @@ fn with_hot<R>(f: impl FnOnce(&HotReload) -> R) -> Option<R> {
 
 /// Whether `wasgo/runtime/hot_reload` is on now.
 pub fn enabled() -> bool {
-    settings::boolean(settings::HOT_RELOAD, settings::hot_reload_default())
+    settings::hot_reload()
 }
 
 /// Watches the file at `path` for the node whose core is `core`, which is about to read it

@@ -715,27 +715,28 @@ impl WasmScript {
                 return Self::load_in_background(this, core, &convert::text(&wasm_file), hot_reload)
             }
         };
-        // Without a bind of the module, or a cast (see `props_of`).
-        let (name, compiled, source) = match module_res::facts_of(module.instance_id()) {
-            Some(facts) => (
-                facts.name.clone(),
-                Some(facts.compiled.clone()),
-                facts.source_path.clone(),
-            ),
+        // Without a bind of the module, or a cast (see `props_of`). Watched for hot reload when
+        // it came from a file (else no longer watched).
+        let (name, compiled) = match module_res::facts_of(module.instance_id()) {
+            Some(facts) => {
+                Self::watch_source(core, &facts.source_path, hot_reload);
+                (facts.name.clone(), Some(facts.compiled.clone()))
+            }
             None => match as_module(module) {
                 Some(module) => {
-                    let m = module.bind();
-                    (
-                        m.mod_name(),
-                        m.compiled(),
-                        convert::text(&m.get_source_path()),
-                    )
+                    let (name, compiled, source) = {
+                        let m = module.bind();
+                        (m.mod_name(), m.compiled(), m.get_source_path())
+                    };
+                    Self::watch_source(core, &convert::text(&source), hot_reload);
+                    (name, compiled)
                 }
-                None => (String::new(), None, String::new()),
+                None => {
+                    Self::watch_source(core, "", hot_reload);
+                    (String::new(), None)
+                }
             },
         };
-        // Watched for hot reload when it came from a file (else no longer watched).
-        Self::watch_source(core, &source, hot_reload);
         let Some(compiled) = compiled else {
             core.fail(
                 Error::ERR_CANT_OPEN,

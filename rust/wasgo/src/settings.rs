@@ -102,6 +102,11 @@ pub fn hot_reload_default() -> bool {
     *DEBUG_BUILD.get_or_init(|| godot::classes::Os::singleton().is_debug_build())
 }
 
+/// Whether `wasgo/runtime/hot_reload` is on now.
+pub fn hot_reload() -> bool {
+    boolean(HOT_RELOAD, hot_reload_default())
+}
+
 /// Whether mods' output lines are also printed to Godot's output as `[mod] text` (default true).
 pub const PRINT_OUTPUT: &str = "wasgo/runtime/print_output";
 
@@ -398,6 +403,11 @@ pub fn int(name: &'static str, default: i64) -> i64 {
             default
         }
     }
+}
+
+/// A limit setting whose 0 (or less, or a value that is not a number) means the core's default.
+pub fn limit(name: &'static str) -> u64 {
+    int(name, 0).max(0) as u64
 }
 
 /// A string-list setting (bad values give an empty list, with a warning).

@@ -58,24 +58,23 @@ struct Wrapped {
 
 impl StartSettings {
     fn read() -> StartSettings {
-        let setting = |name: &'static str| settings::int(name, 0).max(0) as u64;
         let budget = settings::budget_limits(Limits::default());
         StartSettings {
             ceiling: settings::level_ceiling(),
-            memory_mb: setting(settings::MEMORY_MB),
-            callback_budget_ms: setting(settings::CALLBACK_BUDGET_MS),
-            main_timeout_ms: setting(settings::MAIN_TIMEOUT_MS),
+            memory_mb: settings::limit(settings::MEMORY_MB),
+            callback_budget_ms: settings::limit(settings::CALLBACK_BUDGET_MS),
+            main_timeout_ms: settings::limit(settings::MAIN_TIMEOUT_MS),
             backstop_factor: budget.callback_wall_backstop_factor,
             budget_strikes: budget.budget_strikes,
             wrapped: OnceCell::new(),
             auto_grant: settings::strings(settings::AUTO_GRANT),
-            hot_reload: settings::boolean(settings::HOT_RELOAD, settings::hot_reload_default()),
+            hot_reload: settings::hot_reload(),
         }
     }
 
     fn wrapped(&self) -> &Wrapped {
         self.wrapped.get_or_init(|| Wrapped {
-            storage_mb: settings::int(settings::STORAGE_MB, 0).max(0) as u64,
+            storage_mb: settings::limit(settings::STORAGE_MB),
             network: settings::network(),
         })
     }
