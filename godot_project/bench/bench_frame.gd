@@ -29,6 +29,9 @@ const NODES := 1000
 const FRAMES := 300
 const WARMUP := 120
 const SETTLE_MS := 3000
+## Input events per round, and rounds, of each row's input figure (`_input_event_us`).
+const INPUT_EVENTS := 100
+const INPUT_ROUNDS := 5
 ## Rounds of the rows compared with each other (GDScript, the one-mod rows): the best counts.
 const ROUNDS := 2
 
@@ -135,9 +138,25 @@ func _frames(make: Callable, batch := "", module: WasmModule = null) -> Array:
 	var frame_us: float = times[FRAMES / 2]
 	var moved := stage.get_child(0) as Node2D
 	var moved_x := moved.position.x
+	var input_us := await _input_event_us()
 	stage.free()
 	await process_frame
-	return [frame_us, build_us, moved_x]
+	return [frame_us, build_us, moved_x, input_us]
+
+
+## What one input event nobody handles costs with the row's nodes in the tree: the best of
+## INPUT_ROUNDS rounds of INPUT_EVENTS mouse motions pushed into the root viewport, per event.
+func _input_event_us() -> float:
+	var best := INF
+	for r in INPUT_ROUNDS:
+		var t := Time.get_ticks_usec()
+		for k in INPUT_EVENTS:
+			var event := InputEventMouseMotion.new()
+			event.position = Vector2(k, r)
+			root.push_input(event)
+		best = minf(best, float(Time.get_ticks_usec() - t) / INPUT_EVENTS)
+		await process_frame
+	return best
 
 
 func _mod(way: String, module: WasmModule = null) -> Node:
@@ -223,6 +242,12 @@ func _run() -> void:
 	print("  ratio bulk fast / GDScript      : %.2f  (target <= 1.0)" % ((bulk_fast[0] - b) / (gd[0] - b)))
 	print("  ratio bulk generic / GDScript   : %.2f  (target <= 1.3)" % ((bulk_generic[0] - b) / (gd[0] - b)))
 	print("  ratio batched fast / per-node fast: %.2f" % ((batch_fast[0] - b) / (fast[0] - b)))
+	# A mod without an `input` export (the bench mover) must cost an input event nothing.
+	print("an input event nobody handles, with %d nodes in the tree (mods without `input`)" % NODES)
+	print("  tree without scripts           %8.2f us/event" % base[3])
+	print("  GDScript empty _process        %8.2f us/event" % gd_empty[3])
+	print("  mod empty process              %8.2f us/event" % mod_empty[3])
+	print("  ratio mod empty / GDScript empty: %.2f" % (mod_empty[3] / gd_empty[3]))
 	for row in [["frame_fast", "1.0", fast, "per node, fast path"],
 			["frame_generic", "1.3", generic, "per node, generic set"],
 			["batched_fast", "1.0", batch_fast, "batched, fast path"],

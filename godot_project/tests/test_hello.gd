@@ -34,6 +34,30 @@ func test_autostart_runs_main_when_the_node_enters_the_tree() -> void:
 
 
 
+## The node's `ready` hook is connected when the node is made (no `enter_tree` override), so a
+## node made on another thread, as a game building a level in the background does, must still
+## autostart when the main thread adds it to the tree.
+func test_a_node_made_on_another_thread_autostarts_when_added_on_the_main_one() -> void:
+	var thread := Thread.new()
+	thread.start(func() -> WasmScript:
+		var made := WasmScript.new()
+		made.name = "hello_from_thread"
+		made.wasm_file = MODS + "hello.wasm"
+		return made)
+	var node: WasmScript = thread.wait_to_finish()
+	_nodes.append(node)
+	var probe := ModProbe.new(node)
+	tree.root.add_child(node)
+	expect_eq(probe.started, 1, "`started` emissions right after entering the tree")
+	if expect(await wait_for_end(probe), "hello made on a thread did not end within 10 s: %s" % probe.describe()):
+		expect_eq(probe.finished, [0], "exit codes from `finished`")
+	# Entering the tree again does not start it again (the hook runs at `ready`, once).
+	tree.root.remove_child(node)
+	tree.root.add_child(node)
+	await frames(2)
+	expect_eq(probe.started, 1, "`started` emissions after the node entered the tree again")
+
+
 ## `start()` reads the node's properties once, then delivers the old instance's last events
 ## before it looks for the module: a handler that points the node at another module there is
 ## obeyed (the module read with the properties is not used once `module` changed).

@@ -45,3 +45,55 @@ func test_input_events_are_not_delivered_by_default() -> void:
 	tree.root.push_input(_enter_key())
 	await frames(3)
 	expect_eq(probe.node.call_export("inputs", []), 0, "input events delivered with the setting off")
+
+
+## Godot turns unhandled-input processing on at `ready` for every node whose class overrides
+## `_unhandled_input`, and each event then entered every `WasmScript`: with 1000 mod nodes about
+## a millisecond per event. Only a node whose mod can take input keeps it.
+func test_only_a_mod_that_can_take_input_processes_unhandled_input() -> void:
+	var off: ModProbe = await _started()
+	if off == null:
+		return
+	expect(not off.node.is_processing_unhandled_input(),
+		"a mod with an input export does not process input with the setting off")
+	set_setting(INPUT_EVENTS, true)
+	var plain := new_mod("NoInputMod", {"wasm_file": MODS + "hello.wasm", "safety_level": 1})
+	if not expect_eq(start(plain), OK, "start(): %s" % plain.node.get_last_error()):
+		return
+	await frames(2)
+	expect(not plain.node.is_processing_unhandled_input(),
+		"a mod without an input export does not process input with the setting on")
+	var taker: ModProbe = await _started()
+	if taker == null:
+		return
+	expect(taker.node.is_processing_unhandled_input(),
+		"a mod with an input export processes input with the setting on")
+
+
+func test_input_events_turned_on_reach_a_running_mod_from_the_end_of_the_frame() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	set_setting(INPUT_EVENTS, true)
+	await frames(2)
+	expect(probe.node.is_processing_unhandled_input(),
+		"the running mod processes input once the setting's change is reported")
+	tree.root.push_input(_enter_key())
+	var got: bool = await wait_until(func() -> bool: return int(probe.node.call_export("inputs", [])) == 1, 2000)
+	expect(got, "the running mod's input export ran once: %s" % probe.describe())
+
+
+func test_a_game_that_stops_a_mods_input_keeps_it_stopped() -> void:
+	set_setting(INPUT_EVENTS, true)
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	probe.node.set_process_unhandled_input(false)
+	# A change Godot reports at the end of the frame (the value ends as it was).
+	set_setting(INPUT_EVENTS, false)
+	set_setting(INPUT_EVENTS, true)
+	await frames(2)
+	expect(not probe.node.is_processing_unhandled_input(), "the game's choice stands after a settings change")
+	tree.root.push_input(_enter_key())
+	await frames(3)
+	expect_eq(probe.node.call_export("inputs", []), 0, "no input reached the mod the game stopped")

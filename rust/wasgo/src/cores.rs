@@ -34,6 +34,11 @@ pub fn unregister(id: i64) {
     with_cores(|c| c.0.borrow_mut().remove(&id));
 }
 
+/// The cores of every live node (main thread; elsewhere none), in no particular order.
+pub fn all() -> Vec<Rc<ScriptCore>> {
+    with_cores(|c| c.0.borrow().values().filter_map(Weak::upgrade).collect()).unwrap_or_default()
+}
+
 /// The core of the node `id`, if it was registered and lives.
 pub fn find(id: i64) -> Option<Rc<ScriptCore>> {
     with_cores(|c| c.0.borrow().get(&id).and_then(Weak::upgrade)).flatten()

@@ -135,6 +135,14 @@ pub use script::WasmScript;
 
 struct WasgoExtension;
 
+/// What a reported change of the project's settings moves besides the settings `start()`
+/// keeps: the default reach (held handles are checked again at their next use) and whether
+/// running mods with an `input` export take input.
+fn settings_changed() {
+    reach::settings_changed();
+    script_input::settings_changed();
+}
+
 /// How long one frame may spend serving worker threads' calls into Godot.
 const BRIDGE_BUDGET_PER_FRAME: std::time::Duration = std::time::Duration::from_millis(4);
 
@@ -146,9 +154,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
         if stage == InitStage::Scene {
             state::start();
             settings::register();
-            // A reported change may have moved the default reach: held handles are checked
-            // again at their next use.
-            settings_kept::watch(reach::settings_changed);
+            settings_kept::watch(settings_changed);
             if let Err(e) = runtime::start_runtime() {
                 godot_error!("WasGo: {e}; mods will not run");
             }

@@ -60,7 +60,8 @@ pub struct WasmScript {
     safety_level: PhantomVar<i64>,
     /// Instantiate and run `main` when the node is ready.
     #[export]
-    autostart: bool,
+    #[var(get = get_autostart, set = set_autostart)]
+    autostart: PhantomVar<bool>,
     /// `main`'s arguments (WASI `args_get` sees the mod's name first, then these).
     #[export]
     #[var(get = get_args, set = set_args)]
@@ -122,8 +123,6 @@ pub struct WasmScript {
 
     /// The node's working state; see `script_core.rs`.
     core: Rc<ScriptCore>,
-    /// Whether the node's own `ready` signal is connected to [`WasmScript::on_ready`].
-    ready_hooked: bool,
     base: Base<Node>,
 }
 
@@ -136,7 +135,7 @@ impl INode for WasmScript {
             wasm_file: PhantomVar::default(),
             module: PhantomVar::default(),
             safety_level: PhantomVar::default(),
-            autostart: true,
+            autostart: PhantomVar::default(),
             args: PhantomVar::default(),
             memory_limit_mb: PhantomVar::default(),
             main_timeout_ms: PhantomVar::default(),
@@ -160,28 +159,25 @@ impl INode for WasmScript {
                     group_pass: crate::script_group::run,
                 },
             ),
-            ready_hooked: false,
             base,
         };
+        // `ready` comes through the node's own signal, so that no gdext borrow is held while
+        // the mod's `init` and `ready` run (connecting runs no game code). Connected here, not
+        // in an `enter_tree` override: Godot would enter that virtual, borrowed (a futex wake as
+        // the guard drops), every time the node enters the tree. A node may be made on another
+        // thread and added on the main one, hence a callable any thread may hold.
+        if !Engine::singleton().is_editor_hint() {
+            let on_ready = Callable::from_sync_fn("wasgo_ready", move |_args: &[&Variant]| {
+                if let Ok(node) = Gd::<WasmScript>::try_from_instance_id(id) {
+                    WasmScript::on_ready(node);
+                }
+            });
+            let mut base_node = base_node.clone();
+            base_node.connect("ready", &on_ready);
+        }
         script.core.know_node(base_node);
         crate::cores::register(id.to_i64(), &script.core);
         script
-    }
-
-    fn enter_tree(&mut self) {
-        // `ready` comes through the node's own signal, so that no gdext borrow is held while the
-        // mod's `init` and `ready` run (connecting runs no game code).
-        if self.ready_hooked || Engine::singleton().is_editor_hint() {
-            return;
-        }
-        self.ready_hooked = true;
-        let id = self.base().instance_id();
-        let on_ready = Callable::from_fn("wasgo_ready", move |_args: &[&Variant]| {
-            if let Ok(node) = Gd::<WasmScript>::try_from_instance_id(id) {
-                WasmScript::on_ready(node);
-            }
-        });
-        self.base_mut().connect("ready", &on_ready);
     }
 
     /// Passes input the game did not handle to a mod with an `input` export, when
@@ -262,6 +258,18 @@ impl WasmScript {
     fn set_safety_level(&mut self, safety_level: i64) {
         self.core.node_props.borrow_mut().safety_level = safety_level;
         self.refresh_warnings();
+    }
+
+    /// Whether the node starts when it is ready (see [member autostart]).
+    #[func]
+    pub fn get_autostart(&self) -> bool {
+        self.core.node_props.borrow().autostart
+    }
+
+    /// Sets [member autostart]; read when the node is ready.
+    #[func]
+    fn set_autostart(&mut self, autostart: bool) {
+        self.core.node_props.borrow_mut().autostart = autostart;
     }
 
     /// `main`'s arguments (see [member args]).
@@ -814,12 +822,15 @@ impl WasmScript {
     fn on_ready(this: Gd<Self>) {
         // Processing is turned on when a mod that uses frames starts (`give_processing`), not
         // here: a node whose mod has no frame export is then never visited by Godot per frame.
-        let autostart = this.bind().autostart;
+        // The same for unhandled input, which Godot has just turned on (`give_input`).
+        let core = Self::core_of(&this);
+        core.hold_back_input();
+        let autostart = core.node_props.borrow().autostart;
         if autostart {
             // Errors are reported by start() itself.
             let _ = Self::start_now(&this, true);
         } else {
-            Self::core_of(&this).call_ready_export();
+            core.call_ready_export();
         }
     }
 }

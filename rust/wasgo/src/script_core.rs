@@ -63,6 +63,8 @@ pub struct NodeProps {
     pub args: PackedStringArray,
     pub memory_limit_mb: i64,
     pub main_timeout_ms: i64,
+    /// Read at the node's `ready` (without a `bind()` of the node, like the others).
+    pub autostart: bool,
 }
 
 /// What the core needs of the node's exported properties when it starts an instance.
@@ -206,6 +208,9 @@ pub struct ScriptCore {
     /// Whether [`ScriptCore::give_processing`] turned the node's processing on already
     /// ([idle, physics]); from then on the flags are the game's.
     processing_given: [Cell<bool>; 2],
+    /// Whether `script_input::give` turned the node's unhandled-input processing on already;
+    /// from then on the flag is the game's (see `script_input.rs`).
+    pub(crate) input_given: Cell<bool>,
     /// Changes of the node's [member module] or [member wasm_file] so far (see
     /// [`ScriptCore::note_source_change`]): `start()` reads both with the other properties
     /// and uses that read when it looks for the module unless this moved in between.
@@ -241,6 +246,7 @@ impl ScriptCore {
             gone: Cell::new(false),
             live_slot: Cell::new(None),
             processing_given: [Cell::new(false), Cell::new(false)],
+            input_given: Cell::new(false),
             dialogs: RefCell::new(Vec::new()),
             loading: Cell::new(0),
             loads: Cell::new(0),
@@ -251,7 +257,10 @@ impl ScriptCore {
             state_loaded: Cell::new(false),
             killed_by_game: Cell::new(false),
             source_changes: Cell::new(0),
-            node_props: RefCell::new(NodeProps::default()),
+            node_props: RefCell::new(NodeProps {
+                autostart: true,
+                ..NodeProps::default()
+            }),
             node_gd: RefCell::new(None),
             group: GroupPass::default(),
         })
@@ -451,6 +460,38 @@ impl ScriptCore {
             } else {
                 node.set_process(true);
             }
+        }
+    }
+
+    /// Turns the node's unhandled-input processing on, once, when its mod can take input: it
+    /// exports `input` and `wasgo/safety/input_events` is on (read only for such a mod). Godot
+    /// turns it on at `ready` for every `WasmScript` (the class overrides `_unhandled_input`),
+    /// and each event then entered every node, borrowed (about 1 us per node: a game with
+    /// 1000 mod nodes paid about a millisecond per input event, mods without `input`
+    /// included); [`ScriptCore::hold_back_input`] turns it off at `ready` instead. After this
+    /// the flag is the game's, as with [`ScriptCore::give_processing`].
+    pub fn give_input(&self) {
+        if self.input_given.get()
+            || !self
+                .instance()
+                .is_some_and(|i| i.has_export(wasgo_catalog::abi::export::INPUT))
+            || !settings::boolean(settings::INPUT_EVENTS, false)
+        {
+            return;
+        }
+        let Some(mut node) = self.node() else { return };
+        self.input_given.set(true);
+        node.set_process_unhandled_input(true);
+    }
+
+    /// At the node's `ready` (after Godot turned unhandled-input processing on for it, before
+    /// an autostart): turns it off unless [`ScriptCore::give_input`] gave it already.
+    pub fn hold_back_input(&self) {
+        if self.input_given.get() {
+            return;
+        }
+        if let Some(mut node) = self.node() {
+            node.set_process_unhandled_input(false);
         }
     }
 
@@ -663,6 +704,7 @@ impl ScriptCore {
                 self.killed_by_game.set(false);
                 live::add(self.clone());
                 self.give_processing();
+                self.give_input();
             }
             Err(WasgoError::Trap(info)) => {
                 self.drop_instance();

@@ -19,6 +19,15 @@ use std::rc::Rc;
 use wasgo_catalog::abi::export;
 use wasmtime::Val;
 
+/// From the project's `settings_changed` report: a running mod with an `input` export gets
+/// input from now on if `wasgo/safety/input_events` was turned on (see
+/// [`ScriptCore::give_input`]; turned off, the check in [`on_unhandled_input`] stops it).
+pub fn settings_changed() {
+    for core in crate::cores::all() {
+        core.give_input();
+    }
+}
+
 /// From `WasmScript::unhandled_input`: schedules the delivery of a copy of `event`.
 pub fn on_unhandled_input(core: &Rc<ScriptCore>, event: &Gd<InputEvent>) {
     if !settings::boolean(settings::INPUT_EVENTS, false) {
