@@ -3,6 +3,7 @@
 extends "res://tests/lib/wasgo_test.gd"
 
 const MOVER := "res://tests/mods/bench_mover.wasm"
+const LogCounter := preload("res://tests/lib/log_counter.gd")
 
 
 func _live() -> int:
@@ -148,3 +149,31 @@ func test_processing_is_turned_on_only_for_mods_that_use_frames() -> void:
 	busy.node.set_process(true)
 	await frames(3)
 	expect(busy.node.call_export("count", []) >= 2, "process runs again once set_process(true)")
+
+
+## A game may take a running mod's node out of the tree and keep it (a node pool, a level
+## swapped out). Godot does not process a node outside the tree, and neither does the frame
+## driver, which must not ask such a node `can_process` either (Godot logs an error per call:
+## one per mod per frame).
+func test_a_node_taken_out_of_the_tree_is_not_processed_and_logs_nothing() -> void:
+	var parent := Node2D.new()
+	tree.root.add_child(parent)
+	var probe := new_mod("mover_taken_out", {"wasm_file": MOVER, "args": PackedStringArray(["fast"])})
+	parent.add_child(probe.node)
+	if not expect_eq(probe.node.start(), OK, "start(): %s" % probe.node.get_last_error()):
+		parent.free()
+		return
+	await frames(3)
+	var x := parent.position.x
+	expect(x > 0.0, "the mod moved its parent while in the tree")
+	var logger := LogCounter.new("is_inside_tree", Logger.ERROR_TYPE_ERROR)
+	OS.add_logger(logger)
+	parent.remove_child(probe.node)
+	await frames(3)
+	OS.remove_logger(logger)
+	expect_eq(logger.count(), 0, "errors logged while the node was out of the tree")
+	expect_eq(parent.position.x, x, "the mod's process did not run while its node was out of the tree")
+	parent.add_child(probe.node)
+	await frames(3)
+	expect(parent.position.x > x, "the mod runs again once its node is back (%s)" % parent.position.x)
+	parent.free()

@@ -397,7 +397,9 @@ fn run_frame_callbacks(physics: bool) {
         } else {
             node.is_processing()
         };
-        if !runs || !node.can_process() {
+        // Outside the tree (a game may take a node out and keep it) Godot neither processes a
+        // node nor lets `can_process` be asked (an error per call).
+        if !runs || !node.is_inside_tree() || !node.can_process() {
             continue;
         }
         let delta = if physics {
