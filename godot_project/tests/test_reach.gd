@@ -122,6 +122,25 @@ func test_get_node_refuses_the_root_an_autoload_and_nodes_outside() -> void:
 	expect_eq(_get_node(probe, "../../../../ReachAutoload", own), -1, "get_node from a handle to the autoload")
 
 
+## A game may take the mod's node out of the tree and keep it: an absolute path from a node
+## outside the tree names nothing (-1), and Godot is not asked (it logs an error per call).
+func test_an_absolute_path_from_outside_the_tree_finds_nothing_and_logs_nothing() -> void:
+	await _build(true)
+	var probe := _mod()
+	var mods := _scene.get_node("Mods")
+	mods.remove_child(probe.node)
+	var logger := preload("res://tests/lib/log_counter.gd").new("absolute paths", Logger.ERROR_TYPE_ERROR)
+	OS.add_logger(logger)
+	expect_eq(_get_node(probe, "/root/ReachScene/Players/P1"), -1, "get_node(absolute) from outside the tree")
+	var own := _get_node(probe, "Own")
+	expect(own > 0, "a relative path inside the mod's own subtree still works: %d" % own)
+	expect_eq(_get_node(probe, "/root/ReachScene", own), -1, "get_node(absolute) from a held handle outside the tree")
+	OS.remove_logger(logger)
+	expect_eq(logger.count(), 0, "errors Godot logged for the mod's lookups")
+	mods.add_child(probe.node)
+	expect(_get_node(probe, "/root/ReachScene/Players/P1") > 0, "the same path works once the node is back")
+
+
 func test_get_parent_of_the_scene_root_is_refused() -> void:
 	await _build(true)
 	var probe := _mod()

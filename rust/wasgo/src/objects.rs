@@ -1033,6 +1033,16 @@ fn run_op(
                     .try_cast::<Node>()
                     .map_err(|_| ObjectError::failed(-3, format!("handle {from} is not a Node")))?
             };
+            // An absolute path from a node outside the tree names nothing (Godot would log an
+            // error for the game at every such call).
+            if path.starts_with('/') && !base.is_inside_tree() {
+                return Err(ObjectError::failed(
+                    -1,
+                    format!(
+                        "there is no node at `{path}`: the node asked is outside the scene tree"
+                    ),
+                ));
+            }
             let node = base
                 .get_node_or_null(&node_path(&path))
                 .ok_or_else(|| ObjectError::failed(-1, format!("there is no node at `{path}`")))?;
