@@ -23,6 +23,10 @@ use wasmtime::Val;
 /// input from now on if `wasgo/safety/input_events` was turned on (see
 /// [`ScriptCore::give_input`]; turned off, the check in [`on_unhandled_input`] stops it).
 pub fn settings_changed() {
+    // Any project setting's change is reported: the nodes are visited only with input on.
+    if !settings::boolean(settings::INPUT_EVENTS, false) {
+        return;
+    }
     for core in crate::cores::all() {
         core.give_input();
     }
