@@ -100,6 +100,7 @@ pub mod kill;
 pub use wasgo_catalog::level;
 pub mod limits;
 pub mod linking;
+pub mod log_budget;
 pub mod manifest;
 pub mod memory_layout;
 pub mod mod_config;

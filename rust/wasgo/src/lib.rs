@@ -94,6 +94,7 @@ mod created;
 mod doc_export;
 mod drawing;
 mod engine;
+mod error_watch;
 mod export_callable;
 mod file_checks;
 mod frame_time;
@@ -102,6 +103,7 @@ mod group_pass;
 mod hot_reload;
 mod http;
 mod live;
+mod log_gate;
 mod mods_folder;
 mod module_res;
 mod objects;
@@ -163,6 +165,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
                 .register_singleton(&WasmEngine::class_id().to_string_name(), &singleton);
             WasmModuleLoader::register();
             objects::load_allowlist();
+            error_watch::install();
         }
         if stage == InitStage::Editor {
             doc_export::export_if_doctool();
@@ -190,6 +193,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
             }
             runtime::stop_runtime();
             settings_kept::unwatch();
+            error_watch::uninstall();
             convert::forget_static_names();
         }
     }

@@ -15,6 +15,7 @@ use crate::assets;
 use crate::convert::{from_wire, to_wire, Handles};
 use crate::created::{self, CreatedObjects};
 use crate::drawing::{self, DrawLists};
+use crate::log_gate;
 use crate::own_ui;
 use crate::owned::OwnedTimers;
 use crate::reach;
@@ -30,6 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use wasgo_core::allowlist::{Allowlist, MemberKind};
 use wasgo_core::delivery::DeliveryQueue;
 use wasgo_core::handles::{DecisionCache, HandleError, HandleTable, TextCache};
+use wasgo_core::log_budget::LogBudget;
 use wasgo_core::{
     InstanceKey, ObjectError, ObjectHost, ObjectOp, ObjectReply, SafetyLevel, WireVariant,
 };
@@ -173,6 +175,8 @@ pub struct InstanceObjects {
     /// How many handles the mod released so far (a handle remembered from before may name
     /// another object once this changed: the group pass's cache looks at it).
     releases: u64,
+    /// What Godot logged for the mod's calls this second (`log_gate.rs`).
+    godot_errors: LogBudget,
 }
 
 impl InstanceObjects {
@@ -189,6 +193,7 @@ impl InstanceObjects {
             callback_args: Vec::new(),
             decisions: DecisionCache::default(),
             releases: 0,
+            godot_errors: LogBudget::default(),
         }
     }
 
@@ -925,7 +930,19 @@ impl GodotObjectHost {
             ObjectError::failed(-7, "the instance's objects are busy with another call")
         })?;
         objects.level = level;
-        f(&mut objects)
+        // What Godot logs for the call counts against the mod's console allowance.
+        let before = log_gate::logged();
+        let result = {
+            let _quiet = log_gate::quiet_if_spent(&mut objects.godot_errors);
+            f(&mut objects)
+        };
+        let script = objects.script;
+        log_gate::count_since(&mut objects.godot_errors, before, || {
+            Gd::<Node>::try_from_instance_id(script)
+                .map(|n| n.get_name().to_string())
+                .unwrap_or_else(|_| format!("node {script}"))
+        });
+        result
     }
 }
 

@@ -16,7 +16,9 @@ use crate::script_core::ScriptCore;
 use crate::settings;
 use godot::prelude::*;
 use std::rc::Rc;
+use std::time::Instant;
 use wasgo_catalog::abi::export;
+use wasgo_core::log_budget::{Admit, LogBudget};
 use wasgo_core::{MainKind, ModEvent, OutputSource, Val, WasgoError};
 
 /// Rounds of one delivery loop (events, then `mod_event`s and callbacks) per pump.
@@ -123,10 +125,24 @@ impl ScriptCore {
             match event {
                 ModEvent::Output { source, text: line } => {
                     if echo {
-                        match source {
-                            OutputSource::Log(3) => godot_error!("[{name}] {line}"),
-                            OutputSource::Log(2) => godot_warn!("[{name}] {line}"),
-                            _ => godot_print!("[{name}] {line}"),
+                        let admit = self
+                            .echo_budget
+                            .borrow_mut()
+                            .admit(line.len(), Instant::now());
+                        match admit {
+                            Admit::Print => match source {
+                                OutputSource::Log(3) => godot_error!("[{name}] {line}"),
+                                OutputSource::Log(2) => godot_warn!("[{name}] {line}"),
+                                _ => godot_print!("[{name}] {line}"),
+                            },
+                            Admit::Notice => godot_warn!(
+                                "[{name}] [wasgo: this mod printed more than {} lines or {} KiB \
+                                 within a second: the rest of this second's output is not \
+                                 printed; the node's `output` signal has every line]",
+                                LogBudget::LINES,
+                                LogBudget::BYTES / 1024
+                            ),
+                            Admit::HoldBack => {}
                         }
                     }
                     crate::convert::emit(&mut node, "output", &[text(&line)]);

@@ -130,7 +130,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         PRINT_OUTPUT,
-        "Whether mods' output lines (log calls, WASI stdout/stderr) are also printed to Godot's output as [mod] text. The output signal fires either way.",
+        "Whether mods' output lines (log calls, WASI stdout/stderr) are also printed to Godot's output as [mod] text, at most 200 lines or 64 KiB a second per mod (then one notice). The output signal fires for every line either way.",
     ),
 ];
 

@@ -1,8 +1,9 @@
 //! The glue's modules form layers: no module imports, directly or through others, a module that
 //! imports it back; the class files (`engine.rs`, `module_res.rs`, `script.rs` with
-//! `script_owned.rs` (its ownership methods) and `script_hot.rs` (its hot-reload hooks), `bench.rs`, and
-//! `compiles.rs`, which defines `WasmModuleRequest`) sit on top, named by no plain module;
-//! `state.rs` sits at the bottom, naming none.
+//! `script_owned.rs` (its ownership methods) and `script_hot.rs` (its hot-reload hooks),
+//! `bench.rs`, `error_watch.rs` (a `Logger`), and `compiles.rs`, which defines
+//! `WasmModuleRequest`) sit on top, named by no plain module; `state.rs` sits at the bottom,
+//! naming none.
 //!
 //! The reader is the core's (`rust/wasgo-core/tests/support/module_graph.rs`, included by path so
 //! both crates check their layers the same way).
@@ -14,8 +15,9 @@ use module_graph::{cycles, module_graph, Graph};
 use std::path::Path;
 
 /// The files that hold only `GodotClass`es.
-const CLASS_FILES: [&str; 7] = [
+const CLASS_FILES: [&str; 8] = [
     "engine",
+    "error_watch",
     "module_res",
     "script",
     "script_owned",

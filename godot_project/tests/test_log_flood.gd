@@ -1,0 +1,115 @@
+## A mod cannot make the game's console (and Godot's log file on the player's disk) print without
+## end: of its output lines and of the errors Godot logs for its calls, at most 200 a second are
+## printed, with one notice; the calls fail as before and the `output` signal gets every line.
+## The mod is an inline WAT module: `print_lines(n)` logs `spam` n times, `bad_calls(n)` calls
+## `get_child(99)` on its own node (which has no child) n times.
+extends "res://tests/lib/wasgo_test.gd"
+
+const FLOOD_WAT := """(module
+  (import "wasgo" "log" (func $log (param i32 i32 i32)))
+  (import "wasgo" "self" (func $self (result i32)))
+  (import "wasgo" "call" (func $call (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "spam")
+  (data (i32.const 16) "get_child")
+  ;; [99] as an encoded Array: tag 28, one element, int tag 2, 99.
+  (data (i32.const 64) "\\1c\\00\\00\\00\\01\\00\\00\\00\\02\\00\\00\\00\\63\\00\\00\\00")
+  (func (export "print_lines") (param $n i32)
+    (loop $more
+      (if (local.get $n)
+        (then
+          (call $log (i32.const 1) (i32.const 0) (i32.const 4))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br $more)))))
+  (func (export "bad_calls") (param $n i32) (result i32)
+    (local $h i32) (local $r i32)
+    (local.set $h (call $self))
+    (loop $more
+      (if (local.get $n)
+        (then
+          (local.set $r (call $call (local.get $h) (i32.const 16) (i32.const 9)
+            (i32.const 64) (i32.const 16) (i32.const 4096) (i32.const 1024)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br $more))))
+    (local.get $r)))"""
+
+## The lines Godot's loggers receive (what the console and the log file print).
+class Printed extends Logger:
+	var mutex := Mutex.new()
+	var spam := 0
+	var out_of_bounds := 0
+	var notices := 0
+
+	func _log_message(message: String, _error: bool) -> void:
+		if message.contains("[flood] spam"):
+			mutex.lock()
+			spam += 1
+			mutex.unlock()
+
+	func _log_error(_function: String, _file: String, _line: int, code: String, rationale: String,
+			_editor_notify: bool, _error_type: int, _script_backtraces: Array[ScriptBacktrace]) -> void:
+		var text := code + " " + rationale
+		mutex.lock()
+		if text.contains("out of bounds"):
+			out_of_bounds += 1
+		if text.contains("within a second"):
+			notices += 1
+		mutex.unlock()
+
+
+var _printed: Printed
+
+
+func cleanup() -> void:
+	if _printed != null:
+		OS.remove_logger(_printed)
+		_printed = null
+	super()
+
+
+func _flood_mod() -> ModProbe:
+	var module := WasmEngine.compile_module(FLOOD_WAT.to_utf8_buffer(), "flood")
+	if not expect(module != null, "the flood WAT compiles: %s" % WasmEngine.get_last_error()):
+		return null
+	var probe := new_mod("FloodMod", {"module": module, "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return null
+	_printed = Printed.new()
+	OS.add_logger(_printed)
+	return probe
+
+
+func test_output_past_200_lines_a_second_is_not_printed_but_reaches_the_signal() -> void:
+	var probe := _flood_mod()
+	if probe == null:
+		return
+	probe.node.call_export("print_lines", [1000])
+	await frames(2)
+	expect_eq(probe.outputs_starting_with("spam").size(), 1000, "lines the `output` signal delivered")
+	expect_eq(_printed.spam, 200, "lines the console printed")
+	expect_eq(_printed.notices, 1, "notices that the rest was not printed")
+
+
+func test_godot_errors_past_200_a_second_are_not_printed_and_printing_comes_back() -> void:
+	var probe := _flood_mod()
+	if probe == null:
+		return
+	# 300 calls stay well inside the callback budget in a debug build.
+	probe.node.call_export("bad_calls", [300])
+	expect_eq(_printed.out_of_bounds, 200, "errors Godot printed for 300 failing calls")
+	expect_eq(_printed.notices, 1, "notices that the rest was not printed")
+	expect(Engine.print_error_messages, "Godot's error printing is on again after the calls")
+	# Another node's call in the same second prints as usual.
+	var other := Node.new()
+	other.get_child(99)
+	other.free()
+	expect_eq(_printed.out_of_bounds, 201, "the game's own error printed meanwhile")
+	# A second later the mod's errors print again.
+	# Real time: the test runner's frames do not follow the clock.
+	var until := Time.get_ticks_msec() + 1100
+	while Time.get_ticks_msec() < until:
+		await frames(1)
+	probe.node.call_export("bad_calls", [5])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod lives: %s" % probe.describe())
+	expect_eq(_printed.out_of_bounds, 206, "errors printed in the next second")
+	expect_eq(_printed.notices, 1, "no new notice under the allowance")

@@ -1,0 +1,85 @@
+//! Holding back what Godot logs for a mod's calls once the mod made it log too much.
+//!
+//! A call Godot rejects logs an error (`get_child(99)` on a node with three children, an
+//! absolute path from a node outside the tree, ...): a mod making such calls in a loop had
+//! Godot write without end to the console and to the player's disk (`user://logs/godot.log` on
+//! desktop). Each instance's object calls count the errors Godot logged during them (the
+//! error watch, `error_watch.rs`, counts every error Godot logs); once an
+//! instance caused [`LogBudget::LINES`] within a second, its further calls that second run with
+//! Godot's error printing off (`Engine.print_error_messages`, restored after the call), and one
+//! notice says so. The calls themselves fail as before. Errors another thread logs while such a
+//! call runs are not printed either (the switch is Godot's, for the whole process).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use godot::classes::Engine;
+use godot::prelude::*;
+use wasgo_core::log_budget::LogBudget;
+
+/// Errors and warnings Godot logged so far, on any thread (counted by the error watch). A
+/// count, not a per-thread one: read twice around every object call, where a thread-local in a
+/// shared library costs a function call each time. Another thread's error during a mod's call
+/// counts for that mod.
+static LOGGED: AtomicU64 = AtomicU64::new(0);
+
+/// From the error watch: Godot logged an error or warning.
+pub fn note_error() {
+    LOGGED.fetch_add(1, Ordering::Relaxed);
+}
+
+/// What [`count_since`] compares with after a call.
+pub fn logged() -> u64 {
+    LOGGED.load(Ordering::Relaxed)
+}
+
+/// Before a call into Godot made for a mod whose allowance is `budget`: Godot's error printing
+/// off for as long as the returned guard lives when the allowance is spent (the clock is read
+/// only for a mod that already caused errors this second).
+pub fn quiet_if_spent(budget: &mut LogBudget) -> Option<Quiet> {
+    (budget.may_be_spent() && budget.is_spent(Instant::now())).then(Quiet::begin)
+}
+
+/// After the call: counts what Godot logged since `before` against `budget`, and prints the
+/// notice when that spends the allowance (the mod's node named by `node`).
+pub fn count_since(budget: &mut LogBudget, before: u64, node: impl FnOnce() -> String) {
+    let logged = logged().wrapping_sub(before);
+    if logged == 0 {
+        return;
+    }
+    let lines = u32::try_from(logged).unwrap_or(u32::MAX);
+    if budget.count(lines, Instant::now()) {
+        godot_warn!(
+            "WasGo: the mod in `{}` made Godot log {} errors within a second: what its calls \
+             make Godot log is not printed for the rest of that second (the calls fail as \
+             before; the mod's `last_error` says why)",
+            node(),
+            LogBudget::LINES
+        );
+    }
+}
+
+/// Godot's error printing turned off for as long as this lives (restored also when the call
+/// panics); a no-op when it was off already (an outer quiet call, or the game's choice).
+pub struct Quiet {
+    was_on: bool,
+}
+
+impl Quiet {
+    fn begin() -> Quiet {
+        let mut engine = Engine::singleton();
+        let was_on = engine.is_printing_error_messages();
+        if was_on {
+            engine.set_print_error_messages(false);
+        }
+        Quiet { was_on }
+    }
+}
+
+impl Drop for Quiet {
+    fn drop(&mut self) {
+        if self.was_on {
+            Engine::singleton().set_print_error_messages(true);
+        }
+    }
+}
