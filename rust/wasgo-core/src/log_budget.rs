@@ -66,7 +66,7 @@ impl LogBudget {
     /// then held back).
     pub fn is_spent(&mut self, now: Instant) -> bool {
         self.roll(now);
-        self.over || self.lines >= Self::LINES
+        self.may_be_spent()
     }
 
     /// Counts `lines` printed at `now` without asking (they were printed already, e.g. errors

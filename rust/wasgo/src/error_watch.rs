@@ -1,5 +1,5 @@
-//! The error watch: a Godot `Logger` that counts the errors and warnings Godot logs, per thread,
-//! for `log_gate.rs` (Godot has no other way to tell an extension that a call logged one).
+//! The error watch: a Godot `Logger` that counts the errors and warnings Godot logs, for
+//! `log_gate.rs` (Godot has no other way to tell an extension that a call logged one).
 
 use godot::classes::{ILogger, Logger, Os, ScriptBacktrace};
 use godot::prelude::*;
@@ -14,7 +14,7 @@ pub struct WasgoErrorWatch {
 
 #[godot_api]
 impl ILogger for WasgoErrorWatch {
-    /// Counts one error or warning on the thread that logged it; touches nothing of Godot's.
+    /// Counts one error or warning (from any thread); touches nothing of Godot's.
     #[allow(clippy::too_many_arguments)]
     fn log_error(
         &mut self,

@@ -40,23 +40,21 @@ pub fn quiet_if_spent(budget: &mut LogBudget) -> Option<Quiet> {
     (budget.may_be_spent() && budget.is_spent(Instant::now())).then(Quiet::begin)
 }
 
-/// After the call: counts what Godot logged since `before` against `budget`, and prints the
-/// notice when that spends the allowance (the mod's node named by `node`).
-pub fn count_since(budget: &mut LogBudget, before: u64, node: impl FnOnce() -> String) {
+/// After the call: counts what Godot logged since `before` against `budget`; true when that
+/// spends the allowance (the caller then prints [`notice`]).
+pub fn count_since(budget: &mut LogBudget, before: u64) -> bool {
     let logged = logged().wrapping_sub(before);
-    if logged == 0 {
-        return;
-    }
-    let lines = u32::try_from(logged).unwrap_or(u32::MAX);
-    if budget.count(lines, Instant::now()) {
-        godot_warn!(
-            "WasGo: the mod in `{}` made Godot log {} errors within a second: what its calls \
-             make Godot log is not printed for the rest of that second (the calls fail as \
-             before; the mod's `last_error` says why)",
-            node(),
-            LogBudget::LINES
-        );
-    }
+    logged > 0 && budget.count(u32::try_from(logged).unwrap_or(u32::MAX), Instant::now())
+}
+
+/// The one notice of a second in which the mod in the node named `node` spent its allowance.
+pub fn notice(node: &str) {
+    godot_warn!(
+        "WasGo: the mod in `{node}` made Godot log {} errors within a second: what its calls \
+         make Godot log is not printed for the rest of that second (the calls fail as before; \
+         the mod's `last_error` says why)",
+        LogBudget::LINES
+    );
 }
 
 /// Godot's error printing turned off for as long as this lives (restored also when the call

@@ -936,12 +936,10 @@ impl GodotObjectHost {
             let _quiet = log_gate::quiet_if_spent(&mut objects.godot_errors);
             f(&mut objects)
         };
-        let script = objects.script;
-        log_gate::count_since(&mut objects.godot_errors, before, || {
-            Gd::<Node>::try_from_instance_id(script)
-                .map(|n| n.get_name().to_string())
-                .unwrap_or_else(|_| format!("node {script}"))
-        });
+        if log_gate::count_since(&mut objects.godot_errors, before) {
+            let name = objects.script_node().map(|n| n.get_name().to_string());
+            log_gate::notice(&name.unwrap_or_else(|| format!("node {}", objects.script)));
+        }
         result
     }
 }

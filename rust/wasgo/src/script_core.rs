@@ -208,9 +208,9 @@ pub struct ScriptCore {
     /// Whether [`ScriptCore::give_processing`] turned the node's processing on already
     /// ([idle, physics]); from then on the flags are the game's.
     processing_given: [Cell<bool>; 2],
-    /// Whether `script_input::give` turned the node's unhandled-input processing on already;
-    /// from then on the flag is the game's (see `script_input.rs`).
-    pub(crate) input_given: Cell<bool>,
+    /// Whether [`ScriptCore::give_input`] turned the node's unhandled-input processing on
+    /// already; from then on the flag is the game's.
+    input_given: Cell<bool>,
     /// What of the mod's output the console printed this second (see
     /// `wasgo_core::log_budget`; the `output` signal gets every line).
     pub(crate) echo_budget: RefCell<wasgo_core::log_budget::LogBudget>,
@@ -479,7 +479,7 @@ impl ScriptCore {
             || !self
                 .instance()
                 .is_some_and(|i| i.has_export(wasgo_catalog::abi::export::INPUT))
-            || !settings::boolean(settings::INPUT_EVENTS, false)
+            || !settings::input_events()
         {
             return;
         }

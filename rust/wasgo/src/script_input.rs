@@ -24,7 +24,7 @@ use wasmtime::Val;
 /// [`ScriptCore::give_input`]; turned off, the check in [`on_unhandled_input`] stops it).
 pub fn settings_changed() {
     // Any project setting's change is reported: the nodes are visited only with input on.
-    if !settings::boolean(settings::INPUT_EVENTS, false) {
+    if !settings::input_events() {
         return;
     }
     for core in crate::cores::all() {
@@ -34,7 +34,7 @@ pub fn settings_changed() {
 
 /// From `WasmScript::unhandled_input`: schedules the delivery of a copy of `event`.
 pub fn on_unhandled_input(core: &Rc<ScriptCore>, event: &Gd<InputEvent>) {
-    if !settings::boolean(settings::INPUT_EVENTS, false) {
+    if !settings::input_events() {
         return;
     }
     let Some(instance) = core.instance() else {

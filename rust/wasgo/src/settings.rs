@@ -107,6 +107,11 @@ pub fn hot_reload() -> bool {
     boolean(HOT_RELOAD, hot_reload_default())
 }
 
+/// Whether mods with an `input` export receive unhandled input events now (default off).
+pub fn input_events() -> bool {
+    boolean(INPUT_EVENTS, false)
+}
+
 /// Whether mods' output lines are also printed to Godot's output as `[mod] text` (default true).
 pub const PRINT_OUTPUT: &str = "wasgo/runtime/print_output";
 
