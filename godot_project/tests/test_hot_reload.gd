@@ -153,6 +153,25 @@ func test_a_node_the_game_killed_is_not_restarted_by_a_change_of_its_file() -> v
 	expect_eq(stopped.started, 1, "`started` emissions of the killed node")
 
 
+func test_mods_the_game_stopped_with_kill_all_are_not_restarted_by_a_change_of_their_file() -> void:
+	var reloads := []
+	var stopped := _started_copy("wasgo_hot_kill_all.wasm", reloads)
+	WasmEngine.kill_all()
+	expect_eq(stopped.node.get_status(), WasmScript.STATUS_KILLED, "status after kill_all()")
+	# Started after kill_all() on the same file, and watched after the stopped node (see above).
+	var witness_reloads := []
+	var witness := new_mod("wasgo_hot_kill_all_witness", {"wasm_file": "user://wasgo_hot_kill_all.wasm"})
+	witness.node.reloaded.connect(func(carried: bool) -> void: witness_reloads.append(carried))
+	expect_eq(start(witness), OK, "start() of the witness")
+	_write("wasgo_hot_kill_all.wasm", FileAccess.get_file_as_bytes(V2))
+	if not await _wait_for_reload(witness_reloads, witness):
+		return
+	expect_eq(witness.node.call_export("version", []), 2, "the witness runs the new build")
+	expect_eq(reloads, [], "`reloaded` of the node kill_all() stopped")
+	expect_eq(stopped.node.get_status(), WasmScript.STATUS_KILLED, "the stopped node stays killed")
+	expect_eq(stopped.started, 1, "`started` emissions of the stopped node")
+
+
 func test_nodes_of_one_file_started_in_one_frame_all_reload_and_a_freed_one_is_dropped() -> void:
 	set_setting(HOT_RELOAD, true)
 	var path := _write("wasgo_hot_many.wasm", FileAccess.get_file_as_bytes(V1))

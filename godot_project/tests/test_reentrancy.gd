@@ -36,6 +36,12 @@ func _poke(source: int) -> void:
 			_result = _target.start()
 		"status":
 			_result = _target.get_status()
+		"kill_start":
+			_target.kill()
+			_result = _target.start()
+		"reload_kill":
+			_result = _target.reload()
+			_target.kill()
 
 
 ## A started `reenter_game` mod (callback-only) whose `game.poke` acts on its own node.
@@ -118,6 +124,34 @@ func test_start_and_get_status_from_inside_the_mods_own_call() -> void:
 	await frames(2)
 	expect_eq(_result, OK, "start() of a started callback-only mod from inside its own call")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status afterwards")
+
+
+func test_start_after_kill_inside_the_mods_own_call_fails_clearly() -> void:
+	var probe := _started("reenter_kill_start")
+	await frames(2)
+	_action = [PROCESS, "kill_start"]
+	await frames(3)
+	expect_eq(_acted, 1, "game.poke ran kill() then start() once")
+	# The killed instance ends when the call returns: a new one cannot be made inside it.
+	expect_eq(_result, ERR_BUSY, "start() after kill() inside the mod's own call")
+	expect_contains(probe.node.get_last_error(), "from inside one of its own calls", "get_last_error()")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status once the call returned")
+	expect_eq(probe.kills, PackedStringArray(["killed by kill()"]), "`killed` emissions")
+	expect_eq(probe.started, 1, "`started` emissions")
+	expect_eq(probe.node.start(), OK, "start() after the call returned")
+	expect_eq(probe.node.call_export("add", [1, 2]), 3, "the new instance answers")
+
+
+func test_kill_after_reload_inside_the_mods_own_call_has_the_last_word() -> void:
+	var probe := _started("reenter_reload_kill")
+	await frames(2)
+	_action = [PROCESS, "reload_kill"]
+	await frames(3)
+	expect_eq(_acted, 1, "game.poke ran reload() then kill() once")
+	expect_eq(_result, OK, "reload() inside the mod's own call")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status: the later kill() stands")
+	expect_eq(probe.kills, PackedStringArray(["killed by kill()"]), "`killed` emissions")
+	expect_eq(probe.started, 1, "`started` emissions (no restart)")
 
 
 func test_kill_from_inside_a_native_callback() -> void:

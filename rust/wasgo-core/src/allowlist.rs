@@ -10,6 +10,8 @@
 //! properties = position, rotation
 //! signals = ...
 //! instantiable = true            `wasgo.new` may create this exact class (not its subclasses)
+//! ranges = amount 1..2000, add_theme_font_size_override[1] 1..512
+//!                                the numbers a property (or a method's argument, by index) may take
 //! [singletons]
 //! names = Input, Time
 //! ```
@@ -119,6 +121,46 @@ impl MemberKind {
     }
 }
 
+/// The numbers a property or a method's argument may take at levels 1 and 2 (both ends
+/// included). Members whose size sets how much work the engine does later, outside every mod
+/// budget (a particle node's `amount`, a mesh's segments, a font size), get one, so that no
+/// single call makes the engine allocate or loop without bound.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValueRange {
+    pub min: f64,
+    pub max: f64,
+}
+
+impl ValueRange {
+    /// Whether `value` is a finite number within the range (NaN and infinities never are).
+    pub fn contains(&self, value: f64) -> bool {
+        value.is_finite() && value >= self.min && value <= self.max
+    }
+
+    /// Parses `1..2000` (either end may be negative or have a fraction).
+    fn parse(text: &str) -> Option<ValueRange> {
+        let (min, max) = text.trim().split_once("..")?;
+        let min: f64 = min.trim().parse().ok()?;
+        let max: f64 = max.trim().parse().ok()?;
+        (min.is_finite() && max.is_finite() && min <= max).then_some(ValueRange { min, max })
+    }
+
+    /// The refusal message for `value` given to `what` (e.g. `CPUParticles2D.amount`).
+    pub fn refusal(&self, what: &str, value: &str) -> String {
+        format!(
+            "`{what}` takes a number from {} to {} at this safety level (the allowlist's `ranges`), not {value}: pass a value in that range, or have the game widen the range in its allowlist file",
+            self.min, self.max
+        )
+    }
+}
+
+/// What a range applies to: a property, or one argument of a method.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum RangedMember {
+    Property(String),
+    Argument(String, usize),
+}
+
 /// The parsed allowlist.
 #[derive(Debug, Default, Clone)]
 pub struct Allowlist {
@@ -126,6 +168,13 @@ pub struct Allowlist {
     singletons: HashSet<String>,
     /// Classes `wasgo.new` may create (exact names: a subclass needs its own entry).
     instantiable: HashSet<String>,
+    /// `ranges` by class (a later file's range for the same member replaces the earlier one).
+    ranges: HashMap<(String, RangedMember), ValueRange>,
+    /// Every method with a ranged argument on some class: a call to any other method needs no
+    /// range lookup.
+    ranged_methods: HashSet<String>,
+    /// Every property with a range on some class (the same, for properties).
+    ranged_properties: HashSet<String>,
 }
 
 impl Allowlist {
@@ -188,9 +237,27 @@ impl Allowlist {
                 };
                 continue;
             }
+            if key.trim() == "ranges" {
+                for item in values.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let (member, range) = parse_range_item(item).ok_or_else(|| {
+                        format!(
+                            "allowlist line {}: `{item}` is not a range: write `property MIN..MAX` or `method[ARGUMENT] MIN..MAX`, e.g. `amount 1..2000`",
+                            i + 1
+                        )
+                    })?;
+                    match &member {
+                        RangedMember::Argument(method, _) => {
+                            self.ranged_methods.insert(method.clone())
+                        }
+                        RangedMember::Property(name) => self.ranged_properties.insert(name.clone()),
+                    };
+                    self.ranges.insert((section.to_string(), member), range);
+                }
+                continue;
+            }
             let kind = MemberKind::parse(key.trim()).ok_or_else(|| {
                 format!(
-                    "allowlist line {}: `{}` is not methods, properties, signals or instantiable",
+                    "allowlist line {}: `{}` is not methods, properties, signals, instantiable or ranges",
                     i + 1,
                     key.trim()
                 )
@@ -240,6 +307,55 @@ impl Allowlist {
                 .get(&(c.clone(), kind))
                 .is_some_and(|set| set.contains(name))
         })
+    }
+
+    /// The range of property `name` on an object whose class chain (most derived first) is
+    /// given: the most derived class that names one decides.
+    pub fn property_range(&self, class_chain: &[String], name: &str) -> Option<ValueRange> {
+        if !self.ranged_properties.contains(name) {
+            return None;
+        }
+        self.range_of(class_chain, &RangedMember::Property(name.to_string()))
+    }
+
+    /// The ranges of the arguments of `method` on an object of this class chain, by argument
+    /// index (empty for almost every method: only those named in a `ranges` line have any).
+    pub fn argument_ranges(
+        &self,
+        class_chain: &[String],
+        method: &str,
+    ) -> Vec<(usize, ValueRange)> {
+        if !self.ranged_methods.contains(method) {
+            return Vec::new();
+        }
+        let mut found: Vec<(usize, ValueRange)> = Vec::new();
+        for class in class_chain {
+            for ((c, member), range) in &self.ranges {
+                if let RangedMember::Argument(m, index) = member {
+                    if c == class && m == method && !found.iter().any(|(i, _)| i == index) {
+                        found.push((*index, *range));
+                    }
+                }
+            }
+        }
+        found.sort_by_key(|(i, _)| *i);
+        found
+    }
+
+    /// Whether some class has a range for property `name` (a cheap first test).
+    pub fn has_property_ranges(&self, name: &str) -> bool {
+        self.ranged_properties.contains(name)
+    }
+
+    /// Whether some class has a range for an argument of `method` (a cheap first test).
+    pub fn has_argument_ranges(&self, method: &str) -> bool {
+        self.ranged_methods.contains(method)
+    }
+
+    fn range_of(&self, class_chain: &[String], member: &RangedMember) -> Option<ValueRange> {
+        class_chain
+            .iter()
+            .find_map(|c| self.ranges.get(&(c.clone(), member.clone())).copied())
     }
 
     /// Marks classes creatable with `wasgo.new` (from `WasmEngine`).
@@ -299,6 +415,23 @@ impl Allowlist {
     pub fn key_of(kind: MemberKind) -> &'static str {
         kind.key()
     }
+}
+
+/// `amount 1..2000` or `add_theme_font_size_override[1] 1..512`.
+fn parse_range_item(item: &str) -> Option<(RangedMember, ValueRange)> {
+    let (name, range) = item.split_once(char::is_whitespace)?;
+    let range = ValueRange::parse(range)?;
+    let member = match name.split_once('[') {
+        Some((method, index)) => {
+            let index: usize = index.strip_suffix(']')?.parse().ok()?;
+            if method.is_empty() {
+                return None;
+            }
+            RangedMember::Argument(method.to_string(), index)
+        }
+        None => RangedMember::Property(name.to_string()),
+    };
+    Some((member, range))
 }
 
 #[cfg(test)]
@@ -460,5 +593,95 @@ mod tests {
         assert!(Allowlist::parse("[Node]\nfoo = x")
             .unwrap_err()
             .contains("line 2"));
+    }
+
+    #[test]
+    fn ranges_bound_properties_and_arguments_most_derived_class_first() {
+        let list = Allowlist::parse(
+            "[CPUParticles2D]\nranges = amount 1..2000\n[Control]\nranges = add_theme_font_size_override[1] 1..512, add_theme_constant_override[1] -1024..1024\n[Node]\nranges = amount 1..5\n",
+        )
+        .unwrap();
+        let particles = chain(&["CPUParticles2D", "Node2D", "CanvasItem", "Node", "Object"]);
+        let range = list.property_range(&particles, "amount").unwrap();
+        assert_eq!(
+            range,
+            ValueRange {
+                min: 1.0,
+                max: 2000.0
+            },
+            "the most derived class decides"
+        );
+        assert!(
+            range.contains(1.0) && range.contains(2000.0),
+            "both ends are in"
+        );
+        for bad in [
+            0.0,
+            2000.5,
+            2_147_483_647.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            assert!(!range.contains(bad), "{bad}");
+        }
+        assert_eq!(
+            list.property_range(&chain(&["Node", "Object"]), "amount")
+                .unwrap()
+                .max,
+            5.0
+        );
+        assert!(list.property_range(&particles, "lifetime").is_none());
+        assert!(list.has_property_ranges("amount") && !list.has_property_ranges("lifetime"));
+        let label = chain(&["Label", "Control", "CanvasItem", "Node", "Object"]);
+        assert!(list.has_argument_ranges("add_theme_font_size_override"));
+        assert!(!list.has_argument_ranges("rotate"));
+        assert_eq!(
+            list.argument_ranges(&label, "add_theme_constant_override"),
+            [(
+                1,
+                ValueRange {
+                    min: -1024.0,
+                    max: 1024.0
+                }
+            )]
+        );
+        assert!(list
+            .argument_ranges(&particles, "add_theme_font_size_override")
+            .is_empty());
+        let msg = range.refusal("CPUParticles2D.amount", "2147483647");
+        assert!(
+            msg.contains("`CPUParticles2D.amount`")
+                && msg.contains("1 to 2000")
+                && msg.contains("2147483647"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_later_range_replaces_an_earlier_one_and_bad_ranges_name_their_line() {
+        let mut list = Allowlist::parse("[CPUParticles2D]\nranges = amount 1..2000\n").unwrap();
+        list.merge("[CPUParticles2D]\nranges = amount 1..50000\n")
+            .unwrap();
+        let particles = chain(&["CPUParticles2D", "Node", "Object"]);
+        assert_eq!(
+            list.property_range(&particles, "amount").unwrap().max,
+            50000.0
+        );
+        for bad in [
+            "amount",
+            "amount 5..1",
+            "amount x..2",
+            "amount 1..inf",
+            "[1] 1..2",
+            "m[x] 1..2",
+            "m[1 1..2",
+        ] {
+            let e = Allowlist::parse(&format!("[A]\nranges = {bad}\n")).unwrap_err();
+            assert!(
+                e.contains("line 2") && e.contains("is not a range"),
+                "{bad}: {e}"
+            );
+        }
     }
 }

@@ -121,6 +121,7 @@ pub mod state;
 pub mod stats;
 pub mod ticker;
 mod trap;
+pub mod tween_plan;
 pub mod urls;
 pub mod variant;
 pub mod wapc;

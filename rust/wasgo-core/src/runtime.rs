@@ -252,6 +252,12 @@ impl Runtime {
         self.ctx.ticker.is_sleeping()
     }
 
+    /// Stops the epoch ticker's thread now, whoever still holds the runtime (extension
+    /// shutdown: the thread must not outlive the library). See [`EpochTicker::stop`].
+    pub fn stop_ticker(&self) {
+        self.ctx.ticker.stop();
+    }
+
     /// Lets go of the main thread's hold on the epoch ticker, which its callbacks share so that
     /// an entry costs no atomic read-modify-write (`ticker.rs`, "The main thread holds its
     /// entry"): call it once per frame on the main thread, so the ticker may sleep when no mod

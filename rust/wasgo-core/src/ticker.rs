@@ -68,10 +68,10 @@ struct Shared {
     wake: Condvar,
 }
 
-/// Owns the ticker thread; dropping it stops and joins the thread.
+/// Owns the ticker thread; dropping it (or [`EpochTicker::stop`]) stops and joins the thread.
 pub struct EpochTicker {
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl EpochTicker {
@@ -93,8 +93,32 @@ impl EpochTicker {
             .spawn(move || tick(&thread_shared, &engine))?;
         Ok(EpochTicker {
             shared,
-            thread: Some(thread),
+            thread: Mutex::new(Some(thread)),
         })
+    }
+
+    /// Stops and joins the ticker thread now, even while the ticker is still shared (a game
+    /// that leaked a started `WasmScript` keeps the runtime alive past the extension's
+    /// shutdown, and the thread must not outlive the library whose code it runs). Entries made
+    /// after this get no more ticks: a mod running then is no longer interrupted by its budget.
+    /// Calling it again does nothing.
+    pub fn stop(&self) {
+        self.shared.shutdown.store(true, SeqCst);
+        {
+            let _lock = self.shared.lock.lock();
+            self.shared.wake.notify_all();
+        }
+        let thread = self.thread.lock().take();
+        if let Some(thread) = thread {
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
+
+    /// Whether the ticker thread was stopped ([`EpochTicker::stop`]).
+    pub fn is_stopped(&self) -> bool {
+        self.thread.lock().is_none()
     }
 
     /// Marks one wasm entry as under way until the guard drops.
@@ -236,14 +260,7 @@ fn tick(shared: &Shared, engine: &wasmtime::Engine) {
 
 impl Drop for EpochTicker {
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, SeqCst);
-        {
-            let _lock = self.shared.lock.lock();
-            self.shared.wake.notify_all();
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.stop();
     }
 }
 
@@ -305,6 +322,28 @@ mod tests {
         while !f() {
             std::thread::sleep(TICK);
         }
+    }
+
+    #[test]
+    fn stop_ends_the_thread_while_the_ticker_is_still_held() {
+        let ticker = Arc::new(EpochTicker::start(engine()).unwrap());
+        let held = ticker.clone();
+        let _entry = held.enter();
+        assert!(!ticker.is_stopped());
+        let thread_id = ticker.thread.lock().as_ref().unwrap().thread().id();
+        ticker.stop();
+        assert!(
+            ticker.is_stopped(),
+            "joined though another owner and an entry remain"
+        );
+        let ticks = ticker.ticks();
+        std::thread::sleep(TICK * 5);
+        assert_eq!(
+            ticker.ticks(),
+            ticks,
+            "no tick after stop ({thread_id:?} ended)"
+        );
+        ticker.stop();
     }
 
     #[test]

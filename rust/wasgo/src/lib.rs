@@ -173,6 +173,13 @@ unsafe impl ExtensionLibrary for WasgoExtension {
     }
 
     fn on_stage_deinit(stage: InitStage) {
+        if stage == InitStage::MainLoop {
+            // The game's Callables (game functions, waPC handlers) are dropped while the script
+            // languages still run: a GDScript lambda dropped after GDScript shut down freed its
+            // function a second time (the game crashed at exit when it had not unregistered it).
+            game_calls::clear();
+            wapc_calls::clear();
+        }
         if stage == InitStage::Scene {
             // Stop what runs, then drop what is held, while the engine still runs.
             live::kill_all("the game is shutting down");

@@ -71,6 +71,9 @@ pub trait LiveScript {
     fn deliver(self: Rc<Self>);
     /// Kills the mod with `reason` and delivers its `killed`.
     fn end(self: Rc<Self>, reason: &str);
+    /// Like [`LiveScript::end`], for a stop the game asked for (`WasmEngine.kill_all()`): the
+    /// mod stays stopped when its file changes.
+    fn end_for_game(self: Rc<Self>, reason: &str);
     /// What entering the script's instance touches first (none without an instance): the frame
     /// driver prefetches it while the script before runs ([`prefetch_ahead`]).
     fn hot_addresses(&self) -> HotAddresses;
@@ -511,8 +514,10 @@ fn end_frame() {
 }
 
 /// Kills every script's instance.
+/// Kills every live mod for the game (`WasmEngine.kill_all()`, shutdown): a change of a
+/// mod's file does not bring it back.
 pub fn kill_all(reason: &str) {
     for (_, core) in snapshot() {
-        core.end(reason);
+        core.end_for_game(reason);
     }
 }

@@ -28,10 +28,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use wasgo_core::allowlist::{Allowlist, MemberKind};
+use wasgo_catalog::ErrorCode;
+use wasgo_core::allowlist::{Allowlist, MemberKind, ValueRange};
 use wasgo_core::delivery::DeliveryQueue;
 use wasgo_core::handles::{DecisionCache, HandleError, HandleTable, TextCache};
 use wasgo_core::log_budget::LogBudget;
+use wasgo_core::tween_plan::TweenPlan;
 use wasgo_core::{
     InstanceKey, ObjectError, ObjectHost, ObjectOp, ObjectReply, SafetyLevel, WireVariant,
 };
@@ -121,12 +123,17 @@ struct Slot {
 /// Most properties a slot remembers; more are decided again each time.
 const MAX_CACHED_PROPS: usize = 16;
 
+/// Tween plans kept before those of freed tweens are dropped.
+const MAX_TWEEN_PLANS: usize = 1024;
+
 /// One property of one object, as the fast paths need it.
 struct PropEntry {
     name: Box<[u8]>,
     allowed: bool,
     sname: StringName,
     hot: Hot,
+    /// The allowlist's range for the property on this object's class (levels 1 and 2).
+    range: Option<ValueRange>,
 }
 
 /// Hot properties with typed accessors on Node2D and Node3D.
@@ -177,6 +184,8 @@ pub struct InstanceObjects {
     releases: u64,
     /// What Godot logged for the mod's calls this second (`log_gate.rs`).
     godot_errors: LogBudget,
+    /// The loops, speed and tweeners of the tweens the mod changed (`tweens.rs`).
+    tween_plans: HashMap<InstanceId, TweenPlan>,
 }
 
 impl InstanceObjects {
@@ -194,6 +203,7 @@ impl InstanceObjects {
             decisions: DecisionCache::default(),
             releases: 0,
             godot_errors: LogBudget::default(),
+            tween_plans: HashMap::new(),
         }
     }
 
@@ -210,6 +220,16 @@ impl InstanceObjects {
     /// Why the mod may not hold it.
     pub fn handle_for(&mut self, obj: &Gd<Object>) -> Result<i32, reach::Refused> {
         self.make_handle(obj, None)
+    }
+
+    /// Keeps a tween's plan after a call Godot accepted; forgets the plans of freed tweens
+    /// when many were kept (a mod may make tweens without end, one at a time).
+    fn remember_tween_plan(&mut self, tween: InstanceId, plan: TweenPlan) {
+        if self.tween_plans.len() >= MAX_TWEEN_PLANS && !self.tween_plans.contains_key(&tween) {
+            self.tween_plans
+                .retain(|id, _| Gd::<Object>::try_from_instance_id(*id).is_ok());
+        }
+        self.tween_plans.insert(tween, plan);
     }
 
     /// The mod's node, unless it was freed.
@@ -384,11 +404,17 @@ impl InstanceObjects {
                 let name = wasgo_core::objects::utf8_name(name)?;
                 let allowed = level == SafetyLevel::Unsafe
                     || check(&slot.class, level, MemberKind::Property, name).is_ok();
+                let range = if allowed {
+                    property_range(&slot.class, level, name)
+                } else {
+                    None
+                };
                 let entry = PropEntry {
                     name: name.as_bytes().into(),
                     allowed,
                     sname: name_arg(name)?,
                     hot: Hot::of(name),
+                    range,
                 };
                 if slot.props.len() >= MAX_CACHED_PROPS {
                     slot.props.remove(0);
@@ -428,6 +454,16 @@ impl InstanceObjects {
         value: &WireVariant,
     ) -> Result<(), ObjectError> {
         let (slot, index) = self.prop(level, handle, name)?;
+        if let Some(range) = slot.props[index].range {
+            let number = wasgo_core::variant::as_f64(value);
+            if !number.is_some_and(|n| range.contains(n)) {
+                let what = format!("{}.{}", slot.class, String::from_utf8_lossy(name));
+                return Err(ObjectError::failed(
+                    ErrorCode::InvalidArgument.code(),
+                    range.refusal(&what, &shown(number)),
+                ));
+            }
+        }
         let hot = slot.props[index].hot;
         let handled = match (&mut slot.typed, hot, value) {
             (
@@ -753,6 +789,56 @@ fn check(
             member: format!("{class}.{member}"),
         })
     }
+}
+
+/// The allowlist's range of property `name` on objects of `class`, at levels 1 and 2.
+fn property_range(class: &StringName, level: SafetyLevel, name: &str) -> Option<ValueRange> {
+    if level == SafetyLevel::Unsafe
+        || !with_objects(|o| o.allowlist.borrow().has_property_ranges(name)).unwrap_or(false)
+    {
+        return None;
+    }
+    let chain = class_chain(class);
+    with_objects(|o| o.allowlist.borrow().property_range(&chain, name)).flatten()
+}
+
+/// Refuses a call whose argument is outside the allowlist's range for it (levels 1 and 2):
+/// -3 naming the method, the argument and the range.
+fn check_argument_ranges(
+    class: &StringName,
+    method: &str,
+    args: &VarArray,
+) -> Result<(), ObjectError> {
+    let ranged =
+        with_objects(|o| o.allowlist.borrow().has_argument_ranges(method)).unwrap_or(false);
+    if !ranged {
+        return Ok(());
+    }
+    let chain = class_chain(class);
+    let ranges =
+        with_objects(|o| o.allowlist.borrow().argument_ranges(&chain, method)).unwrap_or_default();
+    for (index, range) in ranges {
+        // A missing argument takes Godot's default.
+        let Some(arg) = args.get(index) else {
+            continue;
+        };
+        let number = tweens::number(&arg);
+        if !number.is_some_and(|n| range.contains(n)) {
+            return Err(ObjectError::failed(
+                ErrorCode::InvalidArgument.code(),
+                range.refusal(&format!("{class}.{method}[{index}]"), &shown(number)),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A refused value as the refusal shows it.
+fn shown(number: Option<f64>) -> String {
+    number.map_or_else(
+        || "a value that is not a number".to_string(),
+        |n| n.to_string(),
+    )
 }
 
 /// Starts the object table of a new instance run by the node `script`.
@@ -1118,6 +1204,10 @@ fn run_op(
                 .iter()
                 .map(|a| from_wire(a, objects))
                 .collect::<Result<_, _>>()?;
+            if level != SafetyLevel::Unsafe {
+                let class = objects.slot(handle)?.class.clone();
+                check_argument_ranges(&class, &method, &args)?;
+            }
             if draws {
                 objects.drawing.record(&obj, &method, args)?;
                 return Ok(ObjectReply::Value(WireVariant::Nil));
@@ -1125,11 +1215,35 @@ fn run_op(
             if created::TREE_METHODS.contains(&method.as_str()) {
                 created::check_tree_call(&objects.created, level, &obj, &method, &args)?;
             }
-            if method == "tween_property" && obj.is_class("Tween") {
-                tweens::check_tween_property(level, &args, |class, property| {
-                    check(class, level, MemberKind::Property, property)
-                })?;
+            let is_tween = level != SafetyLevel::Unsafe && obj.is_class("Tween");
+            if is_tween && method == "tween_property" {
+                tweens::check_tween_property(
+                    &args,
+                    |class, property| check(class, level, MemberKind::Property, property),
+                    |class, property| property_range(class, level, property).is_some(),
+                )?;
             }
+            // The tween's plan after this call, taken once Godot accepted the call.
+            let tween_plan = if is_tween {
+                let plan = objects
+                    .tween_plans
+                    .get(&obj.instance_id())
+                    .copied()
+                    .unwrap_or_default();
+                match tweens::plan_after(plan, &method, &args) {
+                    Ok(next) => next,
+                    Err(refusal) => {
+                        objects.tween_plans.remove(&obj.instance_id());
+                        tweens::kill(&obj);
+                        return Err(ObjectError::failed(
+                            ErrorCode::InvalidArgument.code(),
+                            format!("{} The tween was killed.", refusal.0),
+                        ));
+                    }
+                }
+            } else {
+                None
+            };
             let creates_tween = tweens::creates_tween(&method);
             if creates_tween {
                 objects
@@ -1141,6 +1255,11 @@ fn run_op(
                 objects.timers.check_room()?;
             }
             let result = obj.callv(&sname, &args);
+            if let Some(next) = tween_plan {
+                if !result.is_nil() {
+                    objects.remember_tween_plan(obj.instance_id(), next);
+                }
+            }
             if creates_timer {
                 objects.timers.track(&result);
             }

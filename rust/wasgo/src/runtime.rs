@@ -75,6 +75,9 @@ pub fn stop_runtime() {
         if !runtime.wait_for_compiles(limit) {
             godot_error!("WasGo: a module compile was still running at shutdown");
         }
+        // A `WasmScript` the game leaked (never freed) still holds the runtime: its ticker
+        // thread is stopped here, not when the last holder lets go, which may be never.
+        runtime.stop_ticker();
     }
     game_calls::clear();
     RUNTIME.write().take();

@@ -442,8 +442,7 @@ impl WasmScript {
     pub fn kill(this: Gd<Self>) {
         let core = Self::core_of(&this);
         // A change of the mod's file does not bring back a mod the game stopped.
-        core.killed_by_game.set(true);
-        core.kill_with("killed by kill()");
+        core.kill_by_game("killed by kill()");
         core.pump();
     }
 

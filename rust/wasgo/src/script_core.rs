@@ -566,6 +566,19 @@ impl ScriptCore {
         self.kill_now(reason);
     }
 
+    /// The game stopped the mod (`kill()`, `WasmEngine.kill_all()`): like
+    /// [`ScriptCore::kill_with`], and the game's word is the last: a reload asked for earlier in
+    /// the same mod call is dropped, the `killed` reason is this one, and a change of the
+    /// mod's file does not bring it back.
+    pub fn kill_by_game(self: &Rc<Self>, reason: &str) {
+        self.killed_by_game.set(true);
+        self.pending_reload.set(false);
+        if let Some(pending) = self.pending_kill.borrow_mut().as_mut() {
+            *pending = reason.to_string();
+        }
+        self.kill_with(reason);
+    }
+
     fn kill_now(&self, reason: &str) {
         let mut slot = self.instance.borrow_mut();
         if let Some(instance) = slot.as_mut() {
@@ -644,7 +657,10 @@ impl ScriptCore {
         if self.is_loading() {
             return Error::OK;
         }
-        if let Some(instance) = self.instance() {
+        // Killed inside the mod call now running (the kill completes when it returns): not
+        // alive any more, so this asks for a new instance, which waits for that call's end.
+        let kill_pending = self.pending_kill.borrow().is_some();
+        if let Some(instance) = self.instance().filter(|_| !kill_pending) {
             match instance.status() {
                 ModStatus::RunningMain => {
                     return self.fail(
@@ -1066,6 +1082,11 @@ impl LiveScript for ScriptCore {
 
     fn end(self: Rc<Self>, reason: &str) {
         self.kill_with(reason);
+        self.pump();
+    }
+
+    fn end_for_game(self: Rc<Self>, reason: &str) {
+        self.kill_by_game(reason);
         self.pump();
     }
 }

@@ -7,32 +7,38 @@
 //! target must be an object the mod holds (the handle conversion already refuses anything out
 //! of reach, -1) and the tweened property — the first part of the property path,
 //! `position` for `position:x` — must be allowlisted for the target's class, or the mod traps
-//! like at any denied member (a tween can never set `script`). Tween methods that take a
-//! Callable (`tween_callback`, `tween_method`) stay closed: a mod cannot pass a Callable.
+//! like at any denied member (a tween can never set `script`), and a property with a range in
+//! the allowlist (a particle node's `amount`) cannot be tweened at all (`as_relative`, `from`
+//! and loops would take it past its range). Tween methods that take a Callable
+//! (`tween_callback`, `tween_method`) stay closed: a mod cannot pass a Callable.
+//!
+//! A looping tween must take time per loop (`wasgo_core::tween_plan`): the calls that change
+//! its loops, speed or tweeners are followed, and one that would let Godot run its loops
+//! without end inside a frame is refused and the tween killed.
 
+use godot::classes::Tween;
 use godot::prelude::*;
 use wasgo_catalog::ErrorCode;
-use wasgo_core::{ObjectError, SafetyLevel};
+use wasgo_core::tween_plan::{TweenPlan, TweenRefusal};
+use wasgo_core::ObjectError;
 
 /// Whether calling `method` makes a tween the instance will own.
 pub fn creates_tween(method: &str) -> bool {
     method == "create_tween"
 }
 
-/// Checks `Tween.tween_property(object, property, final_val, duration)`: `allowed(class,
-/// property)` says whether the property may be set on that class.
+/// Checks `Tween.tween_property(object, property, final_val, duration)` at levels 1 and 2:
+/// `allowed(class, property)` says whether the property may be set on that class, `ranged`
+/// whether the allowlist bounds its values.
 ///
 /// # Errors
-/// -3 for a missing target or property; the `Denied` of `allowed` for a property the allowlist
-/// does not open.
+/// -3 for a missing target or property, or a ranged property; the `Denied` of `allowed` for a
+/// property the allowlist does not open.
 pub fn check_tween_property(
-    level: SafetyLevel,
     args: &VarArray,
     allowed: impl FnOnce(&StringName, &str) -> Result<(), ObjectError>,
+    ranged: impl FnOnce(&StringName, &str) -> bool,
 ) -> Result<(), ObjectError> {
-    if level == SafetyLevel::Unsafe {
-        return Ok(());
-    }
     let invalid = |why: &str| {
         Err(ObjectError::failed(
             ErrorCode::InvalidArgument.code(),
@@ -52,5 +58,70 @@ pub fn check_tween_property(
     if property.is_empty() {
         return invalid("`tween_property` was given an empty property name");
     }
-    allowed(&StringName::from(&target.get_class()), property)
+    let class = StringName::from(&target.get_class());
+    allowed(&class, property)?;
+    if ranged(&class, property) {
+        return invalid(&format!(
+            "`tween_property` cannot animate `{class}.{property}`: its values have a range in the allowlist; set it with `set` instead"
+        ));
+    }
+    Ok(())
+}
+
+/// A number argument as Godot would take it (an int, a float or a bool); `None` for anything
+/// else.
+pub fn number(v: &Variant) -> Option<f64> {
+    match v.get_type() {
+        VariantType::INT => v.try_to::<i64>().ok().map(|i| i as f64),
+        VariantType::FLOAT => v.try_to::<f64>().ok(),
+        VariantType::BOOL => v.try_to::<bool>().ok().map(|b| f64::from(u8::from(b))),
+        _ => None,
+    }
+}
+
+/// The plan of a tween after `method(args)` on it: `Ok(None)` for a call that changes none of
+/// its loops, speed or tweeners, `Ok(Some(next))` for one that keeps the rule.
+///
+/// # Errors
+/// The refusal of a call that would break the rule.
+pub fn plan_after(
+    mut plan: TweenPlan,
+    method: &str,
+    args: &VarArray,
+) -> Result<Option<TweenPlan>, TweenRefusal> {
+    // A missing argument is Godot's default: `set_loops()` loops forever.
+    let arg = |i: usize| args.get(i).as_ref().and_then(number);
+    let not_a_number = |what: &str| {
+        TweenRefusal(format!(
+            "`{method}` takes a number as its {what}, and was given something else."
+        ))
+    };
+    match method {
+        "set_loops" => {
+            let loops = match args.get(0) {
+                None => 0.0,
+                Some(_) => arg(0).ok_or_else(|| not_a_number("loop count"))?,
+            };
+            if loops.fract() != 0.0 || loops.abs() > i64::MAX as f64 {
+                return Err(not_a_number("loop count"));
+            }
+            plan.set_loops(loops as i64)?;
+        }
+        "set_speed_scale" => plan.set_speed(arg(0).ok_or_else(|| not_a_number("speed scale"))?)?,
+        "tween_interval" => {
+            plan.add_tweener(method, arg(0).ok_or_else(|| not_a_number("time"))?)?;
+        }
+        "tween_property" => {
+            plan.add_tweener(method, arg(3).ok_or_else(|| not_a_number("duration"))?)?;
+        }
+        _ => return Ok(None),
+    }
+    Ok(Some(plan))
+}
+
+/// Kills a tween whose call was refused, so that Godot never runs what was set up so far.
+pub fn kill(obj: &Gd<Object>) {
+    if let Ok(mut tween) = obj.clone().try_cast::<Tween>() {
+        tween.kill();
+    }
 }

@@ -71,6 +71,13 @@ pub fn unregister(binding: &str, namespace: &str, operation: &str) -> bool {
     runtime_or_report().is_some_and(|r| r.hosts().wapc.unregister(&op))
 }
 
+/// Drops every registered Callable (shutdown; see `lib.rs`).
+pub fn clear() {
+    // Taken out first: dropping a Callable may drop what it captured.
+    let all = with_callables(|c| std::mem::take(&mut *c.borrow_mut()));
+    drop(all);
+}
+
 /// Calls the Callable registered for an operation (the core calls it on the main thread only).
 pub struct GodotWapcHandler;
 

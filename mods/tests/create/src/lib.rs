@@ -514,6 +514,154 @@ pub extern "C" fn tween(target: i32, property: i32) -> i32 {
 
 thread_local! {
     static GAME: RefCell<Option<Object>> = const { RefCell::new(None) };
+    static PARTICLES: RefCell<Option<Object>> = const { RefCell::new(None) };
+    static LOOPING: RefCell<Option<Object>> = const { RefCell::new(None) };
+}
+
+// ---- ranges and looping tweens (`test_engine_work.gd`) ----
+
+/// Sets `amount` of the mod's CPUParticles2D `Particles` (made under its node on first use).
+#[no_mangle]
+pub extern "C" fn particles_amount(amount: i64) -> i32 {
+    let particles = match PARTICLES.with(|p| p.borrow().clone()) {
+        Some(p) => p,
+        None => {
+            let node = match new_object("CPUParticles2D") {
+                Ok(n) => n,
+                Err(e) => return failed("new CPUParticles2D", e),
+            };
+            let code = add_named(node.clone(), "Particles");
+            if code != 0 {
+                return code;
+            }
+            PARTICLES.with(|p| *p.borrow_mut() = Some(node.clone()));
+            node
+        }
+    };
+    match particles.set("amount", Variant::Int(amount)) {
+        Ok(()) => 0,
+        Err(e) => failed("set amount", e),
+    }
+}
+
+/// Sets `preprocess` of the particles (not in the default allowlist: the mod traps).
+#[no_mangle]
+pub extern "C" fn particles_preprocess() -> i32 {
+    let Some(particles) = PARTICLES.with(|p| p.borrow().clone()) else {
+        return -100;
+    };
+    match particles.set("preprocess", Variant::Float(1e9)) {
+        Ok(()) => 0,
+        Err(e) => failed("set preprocess", e),
+    }
+}
+
+/// Tweens the particles' `amount` to `amount` over 0.1 s.
+#[no_mangle]
+pub extern "C" fn particles_tween(amount: i64) -> i32 {
+    let Some(particles) = PARTICLES.with(|p| p.borrow().clone()) else {
+        return -100;
+    };
+    let tween = match self_node().and_then(|me| me.call("create_tween", &[])) {
+        Ok(v) => match v.as_object_handle().and_then(Object::from_handle) {
+            Some(t) => t,
+            None => return -101,
+        },
+        Err(e) => return failed("create_tween", e),
+    };
+    let outcome = tween.call(
+        "tween_property",
+        &[
+            Variant::from(&particles),
+            Variant::NodePath("amount".into()),
+            Variant::Int(amount),
+            Variant::Float(0.1),
+        ],
+    );
+    keep(tween);
+    match outcome {
+        Ok(_) => 0,
+        Err(e) => failed("tween_property amount", e),
+    }
+}
+
+/// A tween on the mod's node that loops `loops` times (-1: `set_loops()`, forever) over one
+/// `tween_interval(interval)`, the loops set before the interval (`loops_first` 1) or after,
+/// then `set_speed_scale(speed)` unless it is 1. Returns 0 or the first refusal's code.
+#[no_mangle]
+pub extern "C" fn looping_tween(loops: i32, interval: f64, loops_first: i32, speed: f64) -> i32 {
+    let tween = match self_node().and_then(|me| me.call("create_tween", &[])) {
+        Ok(v) => match v.as_object_handle().and_then(Object::from_handle) {
+            Some(t) => t,
+            None => return -101,
+        },
+        Err(e) => return failed("create_tween", e),
+    };
+    LOOPING.with(|l| *l.borrow_mut() = Some(tween.clone()));
+    let set_loops = || {
+        let args: Vec<Variant> = if loops < 0 {
+            Vec::new()
+        } else {
+            vec![Variant::Int(loops.into())]
+        };
+        tween
+            .call("set_loops", &args)
+            .map(|_| ())
+            .map_err(|e| ("set_loops", e))
+    };
+    let interval = || {
+        tween
+            .call("tween_interval", &[Variant::Float(interval)])
+            .map(|_| ())
+            .map_err(|e| ("tween_interval", e))
+    };
+    let mut outcome = if loops_first == 1 {
+        set_loops().and_then(|()| interval())
+    } else {
+        interval().and_then(|()| set_loops())
+    };
+    if outcome.is_ok() && speed != 1.0 {
+        outcome = tween
+            .call("set_speed_scale", &[Variant::Float(speed)])
+            .map(|_| ())
+            .map_err(|e| ("set_speed_scale", e));
+    }
+    match outcome {
+        Ok(()) => 0,
+        Err((what, e)) => failed(what, e),
+    }
+}
+
+/// Whether the last `looping_tween`'s tween is still valid (1) or was killed (0).
+#[no_mangle]
+pub extern "C" fn looping_tween_valid() -> i32 {
+    LOOPING.with(|l| {
+        l.borrow()
+            .as_ref()
+            .and_then(|t| t.call("is_valid", &[]).ok())
+            .and_then(|v| v.as_bool())
+            .map_or(-1, i32::from)
+    })
+}
+
+/// A Label `Sized` under the mod's node with its font size overridden to `size`.
+#[no_mangle]
+pub extern "C" fn font_size(size: i64) -> i32 {
+    let label = match new_object("Label") {
+        Ok(n) => n,
+        Err(e) => return failed("new Label", e),
+    };
+    let code = add_named(label.clone(), "Sized");
+    if code != 0 {
+        return code;
+    }
+    match label.call(
+        "add_theme_font_size_override",
+        &[Variant::from("font_size"), Variant::Int(size)],
+    ) {
+        Ok(_) => 0,
+        Err(e) => failed("add_theme_font_size_override", e),
+    }
 }
 
 /// Looks up the game's `../Game` and keeps the handle.

@@ -1,0 +1,95 @@
+## Work a mod makes the engine do later, outside every mod budget, stays bounded (README,
+## "Ranges" and "Tweens"): members whose value sizes that work carry a range in the allowlist
+## (a value outside it is refused with -3 and changes nothing; such a property cannot be tweened),
+## and a tween that loops must take time per loop. Before, a level-1 mod crashed Godot with
+## `amount = 2147483647` on its own CPUParticles2D (inside `set_amount`), and froze it with
+## `preprocess = 1e9` or a tween looping two billion times over a zero-length interval. The mod is
+## `mods/tests/create` (Rust, SDK).
+extends "res://tests/lib/wasgo_test.gd"
+
+const CREATE := MODS + "create.wasm"
+const INVALID_ARGUMENT := -3
+
+
+func _started(node_name: String) -> ModProbe:
+	var probe := new_mod(node_name, {"wasm_file": CREATE, "safety_level": 1})
+	expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error())
+	return probe
+
+
+func _call(probe: ModProbe, export: String, args := []) -> Variant:
+	return probe.node.call_export(export, args)
+
+
+func _last_fail(probe: ModProbe) -> String:
+	for i in range(probe.outputs.size() - 1, -1, -1):
+		if probe.outputs[i].begins_with("FAIL"):
+			return probe.outputs[i]
+	return ""
+
+
+func test_a_particle_amount_outside_its_range_is_refused_and_changes_nothing() -> void:
+	var probe := _started("RangeParticles")
+	expect_eq(_call(probe, "particles_amount", [500]), 0, "amount 500: %s" % _last_fail(probe))
+	var particles := probe.node.get_node("Particles") as CPUParticles2D
+	expect_eq(particles.amount, 500, "the amount in range was set")
+	for bad in [2147483647, 200000000, 2001, 0, -5]:
+		expect_eq(_call(probe, "particles_amount", [bad]), INVALID_ARGUMENT, "amount %d" % bad)
+		expect_contains(_last_fail(probe), "`CPUParticles2D.amount` takes a number from 1 to 2000", "the refusal")
+		expect_eq(particles.amount, 500, "amount after refusing %d" % bad)
+	expect_eq(_call(probe, "particles_amount", [2000]), 0, "amount 2000 (the range's end)")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
+	await expect_frames_go_on("after the refused amounts")
+
+
+func test_a_ranged_property_cannot_be_tweened_and_preprocess_is_not_open() -> void:
+	var probe := _started("RangeTween")
+	expect_eq(_call(probe, "particles_amount", [10]), 0, "amount 10")
+	expect_eq(_call(probe, "particles_tween", [2147483647]), INVALID_ARGUMENT, "tween_property of `amount`")
+	expect_contains(_last_fail(probe), "cannot animate `CPUParticles2D.amount`", "the refusal")
+	await frames(3)
+	expect_eq((probe.node.get_node("Particles") as CPUParticles2D).amount, 10, "amount after the refused tween")
+	_call(probe, "particles_preprocess")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "setting `preprocess` traps (not in the allowlist)")
+	await expect_frames_go_on("after the refused tween and preprocess")
+
+
+func test_a_method_argument_outside_its_range_is_refused() -> void:
+	var probe := _started("RangeFont")
+	expect_eq(_call(probe, "font_size", [1000000]), INVALID_ARGUMENT, "add_theme_font_size_override(1000000)")
+	expect_contains(_last_fail(probe), "add_theme_font_size_override[1]` takes a number from 1 to 512", "the refusal")
+	var label := probe.node.get_node("Sized") as Label
+	expect(not label.has_theme_font_size_override("font_size"), "no override was set")
+	label.free()
+	expect_eq(_call(probe, "font_size", [48]), 0, "add_theme_font_size_override(48)")
+	expect_eq((probe.node.get_node("Sized") as Label).get_theme_font_size("font_size"), 48, "the size in range was set")
+
+
+func test_a_looping_tween_without_time_per_loop_is_refused_and_killed_in_either_order() -> void:
+	var probe := _started("LoopTween")
+	for case in [[2147483647, 1], [2147483647, 0], [-1, 1], [-1, 0]]:
+		var frame := Engine.get_process_frames()
+		var code: Variant = _call(probe, "looping_tween", [case[0], 0.0, case[1], 1.0])
+		expect_eq(code, INVALID_ARGUMENT, "looping_tween%s over a zero-length interval" % [case])
+		expect_contains(_last_fail(probe), "must take at least 0.001 s of game time per loop", "the refusal")
+		expect_eq(_call(probe, "looping_tween_valid"), 0, "the refused tween was killed")
+		await frames(2)
+		expect(Engine.get_process_frames() >= frame + 2, "frames go on after %s" % [case])
+	# The speed scale shortens a loop: refused past the rule, the tween killed.
+	expect_eq(_call(probe, "looping_tween", [-1, 0.5, 1, 1000.0]), INVALID_ARGUMENT, "0.5 s per loop at speed 1000")
+	expect_eq(_call(probe, "looping_tween_valid"), 0, "the refused tween was killed")
+	expect_eq(_call(probe, "looping_tween", [1, -1.0, 1, 1.0]), INVALID_ARGUMENT, "a negative interval")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
+	await expect_frames_go_on("after the refused tweens")
+
+
+func test_looping_tweens_that_take_time_run() -> void:
+	var probe := _started("LoopTweenOk")
+	expect_eq(_call(probe, "looping_tween", [-1, 0.01, 1, 1.0]), 0, "forever over 10 ms: %s" % _last_fail(probe))
+	expect_eq(_call(probe, "looping_tween_valid"), 1, "the tween is valid")
+	expect_eq(_call(probe, "looping_tween", [3, 0.0, 0, 1.0]), INVALID_ARGUMENT, "three loops of nothing are looping too")
+	expect_eq(_call(probe, "looping_tween", [1, 0.0, 0, 1000.0]), 0, "one loop may take no time")
+	expect_eq(_call(probe, "looping_tween", [5, 0.02, 1, 4.0]), 0, "5 ms per loop")
+	expect_eq(_call(probe, "looping_tween_valid"), 1, "the tween is valid")
+	await frames(3)
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")

@@ -1,0 +1,201 @@
+//! What WasGo knows of a tween a mod made, to keep Godot from looping without end inside it.
+//!
+//! Godot steps a tween once per frame and, inside that step, runs as many of its loops as the
+//! frame's time covers. A loop that takes no time (`tween_interval(0)`, a zero-length
+//! `tween_property`, or a speed scale so large that a loop's time rounds to nothing) makes that
+//! one step run every loop it has: `set_loops(2147483647)` froze the game for minutes, and
+//! `set_loops()` (forever) freezes it for good in a release export (Godot's guard against it
+//! exists only in debug builds). None of that runs inside a mod call, so no mod budget stops it.
+//!
+//! The rule at levels 1 and 2: **a tween that loops (`set_loops` other than 1) must take at
+//! least [`MIN_LOOP_SECONDS`] of game time per loop**, reckoned as its longest tweener's
+//! duration divided by its speed scale (a lower bound of a loop's time however its tweeners
+//! are chained or run in parallel). [`TweenPlan`] follows the calls that change either side
+//! and refuses the one that would break it, in whatever order the mod makes them (`set_loops`
+//! may come before the first tweener). A tween with no tweener yet is not checked: Godot runs
+//! no loop of it.
+
+/// The least game time, in seconds, one loop of a looping tween may take: at most 1000 loops
+/// per second of game time, about 17 per frame at 60 fps.
+pub const MIN_LOOP_SECONDS: f64 = 0.001;
+
+/// One mod-made tween's loops, speed scale and longest tweener so far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TweenPlan {
+    /// `set_loops`' count: 1 by default (no looping), 0 for forever.
+    loops: i64,
+    speed: f64,
+    /// The longest tweener's duration (`None` until the first tweener).
+    longest: Option<f64>,
+}
+
+impl Default for TweenPlan {
+    fn default() -> TweenPlan {
+        TweenPlan {
+            loops: 1,
+            speed: 1.0,
+            longest: None,
+        }
+    }
+}
+
+/// A call refused by the plan; its message names the call and says what to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TweenRefusal(pub String);
+
+impl TweenPlan {
+    /// `set_loops(loops)` (0 is forever).
+    pub fn set_loops(&mut self, loops: i64) -> Result<(), TweenRefusal> {
+        self.check(TweenPlan { loops, ..*self }, || {
+            format!("`set_loops({loops})`")
+        })
+    }
+
+    /// `set_speed_scale(speed)`.
+    pub fn set_speed(&mut self, speed: f64) -> Result<(), TweenRefusal> {
+        self.check(TweenPlan { speed, ..*self }, || {
+            format!("`set_speed_scale({speed})`")
+        })
+    }
+
+    /// A tweener of `duration` seconds (`tween_property`'s fourth argument, `tween_interval`'s
+    /// only one). A duration that is not a finite number of seconds, or is negative, is refused
+    /// here too (Godot would hand the time a negative length gives back to the next tweeners).
+    pub fn add_tweener(&mut self, method: &str, duration: f64) -> Result<(), TweenRefusal> {
+        if !(duration.is_finite() && duration >= 0.0) {
+            return Err(TweenRefusal(format!(
+                "`{method}` was given a duration of {duration} seconds: a tweener's duration is a finite number of seconds, 0 or more"
+            )));
+        }
+        let longest = self.longest.map_or(duration, |l| l.max(duration));
+        self.check(
+            TweenPlan {
+                longest: Some(longest),
+                ..*self
+            },
+            || format!("`{method}` with a duration of {duration} seconds"),
+        )
+    }
+
+    /// Whether the tween loops (any count but 1).
+    pub fn loops(&self) -> bool {
+        self.loops != 1
+    }
+
+    /// Takes `next` if it keeps the rule; else refuses, naming the call.
+    fn check(
+        &mut self,
+        next: TweenPlan,
+        call: impl FnOnce() -> String,
+    ) -> Result<(), TweenRefusal> {
+        if !(next.speed.is_finite() && next.speed >= 0.0) {
+            return Err(TweenRefusal(format!(
+                "{} was refused: a tween's speed scale is a finite number, 0 or more",
+                call()
+            )));
+        }
+        if next.loops < 0 {
+            return Err(TweenRefusal(format!(
+                "{} was refused: a tween's loop count is 0 (forever) or more",
+                call()
+            )));
+        }
+        if next.loops() {
+            if let Some(longest) = next.longest {
+                // A speed of 0 stops the tween: no loop runs.
+                let per_loop = if next.speed == 0.0 {
+                    f64::INFINITY
+                } else {
+                    longest / next.speed
+                };
+                if per_loop < MIN_LOOP_SECONDS {
+                    let loops = if next.loops == 0 {
+                        "forever".to_string()
+                    } else {
+                        format!("{} times", next.loops)
+                    };
+                    return Err(TweenRefusal(format!(
+                        "{} was refused: the tween would loop {loops} with {per_loop} seconds per loop (its longest tweener, {longest} s, at speed scale {}), and a looping tween must take at least {MIN_LOOP_SECONDS} s of game time per loop; give it a longer tweener or a smaller speed scale, or do not loop it",
+                        call(),
+                        next.speed
+                    )));
+                }
+            }
+        }
+        *self = next;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tween_that_does_not_loop_may_take_no_time() {
+        let mut plan = TweenPlan::default();
+        plan.add_tweener("tween_interval", 0.0).unwrap();
+        plan.add_tweener("tween_property", 0.0).unwrap();
+        plan.set_speed(1000.0).unwrap();
+        plan.set_loops(1).unwrap();
+    }
+
+    #[test]
+    fn looping_forever_needs_time_per_loop_in_either_order() {
+        // Loops first, then the tweener (the usual `create_tween().set_loops()` chain).
+        let mut plan = TweenPlan::default();
+        plan.set_loops(0).unwrap();
+        let e = plan.add_tweener("tween_interval", 0.0).unwrap_err();
+        assert!(
+            e.0.contains("forever") && e.0.contains("`tween_interval`"),
+            "{}",
+            e.0
+        );
+        plan.add_tweener("tween_interval", 0.5).unwrap();
+        // Tweener first, then loops.
+        let mut plan = TweenPlan::default();
+        plan.add_tweener("tween_property", 0.0).unwrap();
+        let e = plan.set_loops(0).unwrap_err();
+        assert!(e.0.contains("`set_loops(0)`"), "{}", e.0);
+        assert!(!plan.loops(), "a refused call changes nothing");
+        // The longest tweener counts: a zero-length one beside a long one is fine.
+        plan.add_tweener("tween_property", 1.0).unwrap();
+        plan.set_loops(0).unwrap();
+        plan.add_tweener("tween_interval", 0.0).unwrap();
+    }
+
+    #[test]
+    fn a_large_finite_loop_count_is_held_to_the_same_rule() {
+        let mut plan = TweenPlan::default();
+        plan.add_tweener("tween_interval", 0.0).unwrap();
+        assert!(plan.set_loops(2_147_483_647).is_err());
+        assert!(plan.set_loops(2).is_err(), "any count but 1 loops");
+        plan.add_tweener("tween_interval", MIN_LOOP_SECONDS)
+            .unwrap();
+        plan.set_loops(2_147_483_647).unwrap();
+    }
+
+    #[test]
+    fn the_speed_scale_shortens_a_loop() {
+        let mut plan = TweenPlan::default();
+        plan.add_tweener("tween_property", 0.5).unwrap();
+        plan.set_loops(0).unwrap();
+        plan.set_speed(400.0).unwrap();
+        let e = plan.set_speed(1e6).unwrap_err();
+        assert!(e.0.contains("speed scale"), "{}", e.0);
+        plan.set_speed(0.0).unwrap();
+        for bad in [f64::INFINITY, f64::NAN, -1.0] {
+            assert!(plan.set_speed(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_and_counts_that_are_not_numbers_of_the_right_sign_are_refused() {
+        let mut plan = TweenPlan::default();
+        for bad in [-1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(plan.add_tweener("tween_interval", bad).is_err(), "{bad}");
+        }
+        assert!(plan.set_loops(-1).is_err());
+        assert_eq!(plan, TweenPlan::default(), "nothing refused was kept");
+    }
+}
