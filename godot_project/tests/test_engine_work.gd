@@ -35,7 +35,7 @@ func test_a_particle_amount_outside_its_range_is_refused_and_changes_nothing() -
 	expect_eq(particles.amount, 500, "the amount in range was set")
 	for bad in [2147483647, 200000000, 2001, 0, -5]:
 		expect_eq(_call(probe, "particles_amount", [bad]), INVALID_ARGUMENT, "amount %d" % bad)
-		expect_contains(_last_fail(probe), "`CPUParticles2D.amount` takes a number from 1 to 2000", "the refusal")
+		expect_contains(_last_fail(probe), "`CPUParticles2D.amount` takes a value from 1 to 2000", "the refusal")
 		expect_eq(particles.amount, 500, "amount after refusing %d" % bad)
 	expect_eq(_call(probe, "particles_amount", [2000]), 0, "amount 2000 (the range's end)")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
@@ -54,10 +54,26 @@ func test_a_ranged_property_cannot_be_tweened_and_preprocess_is_not_open() -> vo
 	await expect_frames_go_on("after the refused tween and preprocess")
 
 
+func test_a_polygon_or_a_text_past_its_size_is_refused() -> void:
+	var probe := _started("RangeSizes")
+	expect_eq(_call(probe, "polygon_points", [200]), 0, "a polygon of 200 points: %s" % _last_fail(probe))
+	var shape := probe.node.get_node("Shape") as Polygon2D
+	expect_eq(shape.polygon.size(), 200, "the polygon in range was set")
+	# 20,000 points took Godot 1.5 s to triangulate in one frame.
+	expect_eq(_call(probe, "polygon_points", [20000]), INVALID_ARGUMENT, "a polygon of 20,000 points")
+	expect_contains(_last_fail(probe), "`Polygon2D.polygon` takes a value from 0 to 256", "the refusal")
+	expect_eq(shape.polygon.size(), 200, "the polygon after the refusal")
+	expect_eq(_call(probe, "label_text", [4096]), 0, "a text of 4096 characters: %s" % _last_fail(probe))
+	expect_eq(_call(probe, "label_text", [100000]), INVALID_ARGUMENT, "a text of 100,000 characters")
+	expect_contains(_last_fail(probe), "`Label.text` takes a value from 0 to 4096", "the refusal")
+	expect_eq((probe.node.get_node("Text") as Label).text.length(), 4096, "the text after the refusal")
+	await expect_frames_go_on("after the refused sizes")
+
+
 func test_a_method_argument_outside_its_range_is_refused() -> void:
 	var probe := _started("RangeFont")
 	expect_eq(_call(probe, "font_size", [1000000]), INVALID_ARGUMENT, "add_theme_font_size_override(1000000)")
-	expect_contains(_last_fail(probe), "add_theme_font_size_override[1]` takes a number from 1 to 512", "the refusal")
+	expect_contains(_last_fail(probe), "add_theme_font_size_override[1]` takes a value from 1 to 512", "the refusal")
 	var label := probe.node.get_node("Sized") as Label
 	expect(not label.has_theme_font_size_override("font_size"), "no override was set")
 	label.free()

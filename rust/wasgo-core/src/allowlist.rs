@@ -121,10 +121,12 @@ impl MemberKind {
     }
 }
 
-/// The numbers a property or a method's argument may take at levels 1 and 2 (both ends
-/// included). Members whose size sets how much work the engine does later, outside every mod
-/// budget (a particle node's `amount`, a mesh's segments, a font size), get one, so that no
-/// single call makes the engine allocate or loop without bound.
+/// The values a property or a method's argument may take at levels 1 and 2 (both ends
+/// included): a number itself, or the size of an array or a text
+/// (`wasgo_core::variant::ranged_size`). Members whose value sets how much work the engine
+/// does later, outside every mod budget (a particle node's `amount`, a mesh's segments, a font
+/// size, a polygon's points, a label's text), get one, so that no single call makes the engine
+/// allocate or loop without bound.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ValueRange {
     pub min: f64,
@@ -148,7 +150,7 @@ impl ValueRange {
     /// The refusal message for `value` given to `what` (e.g. `CPUParticles2D.amount`).
     pub fn refusal(&self, what: &str, value: &str) -> String {
         format!(
-            "`{what}` takes a number from {} to {} at this safety level (the allowlist's `ranges`), not {value}: pass a value in that range, or have the game widen the range in its allowlist file",
+            "`{what}` takes a value from {} to {} at this safety level (a number, or the size of an array or a text; the allowlist's `ranges`), not {value}: pass a value in that range, or have the game widen the range in its allowlist file",
             self.min, self.max
         )
     }
@@ -652,7 +654,7 @@ mod tests {
         let msg = range.refusal("CPUParticles2D.amount", "2147483647");
         assert!(
             msg.contains("`CPUParticles2D.amount`")
-                && msg.contains("1 to 2000")
+                && msg.contains("from 1 to 2000")
                 && msg.contains("2147483647"),
             "{msg}"
         );

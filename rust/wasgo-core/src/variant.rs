@@ -20,10 +20,49 @@ pub fn as_f64(v: &WireVariant) -> Option<f64> {
     }
 }
 
+/// What an allowlist range bounds in a value (`allowlist::ValueRange`): a number itself, an
+/// array's (or packed array's) element count, a string's length in characters; `None` for any
+/// other value.
+pub fn ranged_size(v: &WireVariant) -> Option<f64> {
+    let len = match v {
+        WireVariant::Int(_) | WireVariant::Float(_) => return as_f64(v),
+        WireVariant::Bool(b) => return Some(f64::from(u8::from(*b))),
+        WireVariant::String(s) | WireVariant::StringName(s) => s.chars().count(),
+        WireVariant::Array(a) => a.len(),
+        WireVariant::PackedByteArray(a) => a.len(),
+        WireVariant::PackedInt32Array(a) => a.len(),
+        WireVariant::PackedInt64Array(a) => a.len(),
+        WireVariant::PackedFloat32Array(a) => a.len(),
+        WireVariant::PackedFloat64Array(a) => a.len(),
+        WireVariant::PackedStringArray(a) => a.len(),
+        WireVariant::PackedVector2Array(a) => a.len(),
+        WireVariant::PackedVector3Array(a) => a.len(),
+        WireVariant::PackedColorArray(a) => a.len(),
+        WireVariant::PackedVector4Array(a) => a.len(),
+        _ => return None,
+    };
+    Some(len as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use WireVariant as V;
+
+    #[test]
+    fn a_range_bounds_numbers_and_the_sizes_of_arrays_and_strings() {
+        assert_eq!(ranged_size(&V::Int(7)), Some(7.0));
+        assert_eq!(ranged_size(&V::Float(-0.5)), Some(-0.5));
+        assert_eq!(ranged_size(&V::Bool(true)), Some(1.0));
+        assert_eq!(ranged_size(&V::String("héllo".into())), Some(5.0));
+        assert_eq!(
+            ranged_size(&V::PackedVector2Array(vec![Vector2::new(0.0, 0.0); 3])),
+            Some(3.0)
+        );
+        assert_eq!(ranged_size(&V::Array(vec![V::Nil; 2])), Some(2.0));
+        assert_eq!(ranged_size(&V::Vector2(Vector2::new(1.0, 2.0))), None);
+        assert_eq!(ranged_size(&V::Nil), None);
+    }
 
     #[test]
     fn matches_godot_var_to_bytes_for_simple_values() {

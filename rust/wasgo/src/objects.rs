@@ -455,7 +455,7 @@ impl InstanceObjects {
     ) -> Result<(), ObjectError> {
         let (slot, index) = self.prop(level, handle, name)?;
         if let Some(range) = slot.props[index].range {
-            let number = wasgo_core::variant::as_f64(value);
+            let number = wasgo_core::variant::ranged_size(value);
             if !number.is_some_and(|n| range.contains(n)) {
                 let what = format!("{}.{}", slot.class, String::from_utf8_lossy(name));
                 return Err(ObjectError::failed(
@@ -822,7 +822,7 @@ fn check_argument_ranges(
         let Some(arg) = args.get(index) else {
             continue;
         };
-        let number = tweens::number(&arg);
+        let number = tweens::ranged_size(&arg);
         if !number.is_some_and(|n| range.contains(n)) {
             return Err(ObjectError::failed(
                 ErrorCode::InvalidArgument.code(),

@@ -79,6 +79,30 @@ pub fn number(v: &Variant) -> Option<f64> {
     }
 }
 
+/// What an allowlist range bounds in an argument (as `wasgo_core::variant::ranged_size`): a
+/// number, or the size of an array or string.
+pub fn ranged_size(v: &Variant) -> Option<f64> {
+    if let Some(n) = number(v) {
+        return Some(n);
+    }
+    let len = match v.get_type() {
+        VariantType::STRING | VariantType::STRING_NAME => v.to_string().chars().count(),
+        VariantType::ARRAY => v.try_to::<VarArray>().ok()?.len(),
+        VariantType::PACKED_BYTE_ARRAY => v.try_to::<PackedByteArray>().ok()?.len(),
+        VariantType::PACKED_INT32_ARRAY => v.try_to::<PackedInt32Array>().ok()?.len(),
+        VariantType::PACKED_INT64_ARRAY => v.try_to::<PackedInt64Array>().ok()?.len(),
+        VariantType::PACKED_FLOAT32_ARRAY => v.try_to::<PackedFloat32Array>().ok()?.len(),
+        VariantType::PACKED_FLOAT64_ARRAY => v.try_to::<PackedFloat64Array>().ok()?.len(),
+        VariantType::PACKED_STRING_ARRAY => v.try_to::<PackedStringArray>().ok()?.len(),
+        VariantType::PACKED_VECTOR2_ARRAY => v.try_to::<PackedVector2Array>().ok()?.len(),
+        VariantType::PACKED_VECTOR3_ARRAY => v.try_to::<PackedVector3Array>().ok()?.len(),
+        VariantType::PACKED_COLOR_ARRAY => v.try_to::<PackedColorArray>().ok()?.len(),
+        VariantType::PACKED_VECTOR4_ARRAY => v.try_to::<PackedVector4Array>().ok()?.len(),
+        _ => return None,
+    };
+    Some(len as f64)
+}
+
 /// The plan of a tween after `method(args)` on it: `Ok(None)` for a call that changes none of
 /// its loops, speed or tweeners, `Ok(Some(next))` for one that keeps the rule.
 ///

@@ -644,6 +644,60 @@ pub extern "C" fn looping_tween_valid() -> i32 {
     })
 }
 
+/// A Polygon2D `Shape` (made on first use) given a star of `points` points.
+#[no_mangle]
+pub extern "C" fn polygon_points(points: i32) -> i32 {
+    let shape = match self_node().and_then(|me| me.get_node("Shape")) {
+        Ok(shape) => shape,
+        Err(_) => {
+            let node = match new_object("Polygon2D") {
+                Ok(n) => n,
+                Err(e) => return failed("new Polygon2D", e),
+            };
+            let code = add_named(node.clone(), "Shape");
+            if code != 0 {
+                return code;
+            }
+            node
+        }
+    };
+    let n = points.max(0) as usize;
+    let star: Vec<wasgo_sdk::Vector2> = (0..n)
+        .map(|i| {
+            let a = std::f32::consts::TAU * i as f32 / n as f32;
+            let r = if i % 2 == 0 { 150.0 } else { 100.0 };
+            wasgo_sdk::Vector2::new(a.cos() * r, a.sin() * r)
+        })
+        .collect();
+    match shape.set("polygon", Variant::PackedVector2Array(star)) {
+        Ok(()) => 0,
+        Err(e) => failed("set polygon", e),
+    }
+}
+
+/// A Label `Text` (made on first use) given `chars` characters of text.
+#[no_mangle]
+pub extern "C" fn label_text(chars: i32) -> i32 {
+    let label = match self_node().and_then(|me| me.get_node("Text")) {
+        Ok(label) => label,
+        Err(_) => {
+            let node = match new_object("Label") {
+                Ok(n) => n,
+                Err(e) => return failed("new Label", e),
+            };
+            let code = add_named(node.clone(), "Text");
+            if code != 0 {
+                return code;
+            }
+            node
+        }
+    };
+    match label.set("text", Variant::from("ab cd ".repeat(chars.max(0) as usize).get(..chars.max(0) as usize).unwrap_or(""))) {
+        Ok(()) => 0,
+        Err(e) => failed("set text", e),
+    }
+}
+
 /// A Label `Sized` under the mod's node with its font size overridden to `size`.
 #[no_mangle]
 pub extern "C" fn font_size(size: i64) -> i32 {
