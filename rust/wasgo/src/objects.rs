@@ -802,6 +802,12 @@ fn property_range(class: &StringName, level: SafetyLevel, name: &str) -> Option<
     with_objects(|o| o.allowlist.borrow().property_range(&chain, name)).flatten()
 }
 
+/// Whether some class has a range for an argument of `method` (one hash lookup: almost no
+/// method has one).
+fn has_argument_ranges(method: &str) -> bool {
+    with_objects(|o| o.allowlist.borrow().has_argument_ranges(method)).unwrap_or(false)
+}
+
 /// Refuses a call whose argument is outside the allowlist's range for it (levels 1 and 2):
 /// -3 naming the method, the argument and the range.
 fn check_argument_ranges(
@@ -809,11 +815,6 @@ fn check_argument_ranges(
     method: &str,
     args: &VarArray,
 ) -> Result<(), ObjectError> {
-    let ranged =
-        with_objects(|o| o.allowlist.borrow().has_argument_ranges(method)).unwrap_or(false);
-    if !ranged {
-        return Ok(());
-    }
     let chain = class_chain(class);
     let ranges =
         with_objects(|o| o.allowlist.borrow().argument_ranges(&chain, method)).unwrap_or_default();
@@ -1204,7 +1205,7 @@ fn run_op(
                 .iter()
                 .map(|a| from_wire(a, objects))
                 .collect::<Result<_, _>>()?;
-            if level != SafetyLevel::Unsafe {
+            if level != SafetyLevel::Unsafe && has_argument_ranges(&method) {
                 let class = objects.slot(handle)?.class.clone();
                 check_argument_ranges(&class, &method, &args)?;
             }
@@ -1215,7 +1216,9 @@ fn run_op(
             if created::TREE_METHODS.contains(&method.as_str()) {
                 created::check_tree_call(&objects.created, level, &obj, &method, &args)?;
             }
-            let is_tween = level != SafetyLevel::Unsafe && obj.is_class("Tween");
+            let is_tween = level != SafetyLevel::Unsafe
+                && tweens::PLANNED_METHODS.contains(&method.as_str())
+                && obj.is_class("Tween");
             if is_tween && method == "tween_property" {
                 tweens::check_tween_property(
                     &args,

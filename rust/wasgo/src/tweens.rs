@@ -68,6 +68,15 @@ pub fn check_tween_property(
     Ok(())
 }
 
+/// The Tween methods that change what [`plan_after`] follows (or, `tween_property`, are
+/// checked by [`check_tween_property`]): only these look at the object's class.
+pub const PLANNED_METHODS: &[&str] = &[
+    "set_loops",
+    "set_speed_scale",
+    "tween_interval",
+    "tween_property",
+];
+
 /// A number argument as Godot would take it (an int, a float or a bool); `None` for anything
 /// else.
 pub fn number(v: &Variant) -> Option<f64> {
