@@ -35,9 +35,13 @@ func test_a_particle_amount_outside_its_range_is_refused_and_changes_nothing() -
 	expect_eq(particles.amount, 500, "the amount in range was set")
 	for bad in [2147483647, 200000000, 2001, 0, -5]:
 		expect_eq(_call(probe, "particles_amount", [bad]), INVALID_ARGUMENT, "amount %d" % bad)
-		expect_contains(_last_fail(probe), "`CPUParticles2D.amount` takes a value from 1 to 2000", "the refusal")
+		expect_contains(_last_fail(probe), "`CPUParticles2D.amount` takes a number from 1 to 2000", "the refusal")
 		expect_eq(particles.amount, 500, "amount after refusing %d" % bad)
 	expect_eq(_call(probe, "particles_amount", [2000]), 0, "amount 2000 (the range's end)")
+	# A text Godot would read the number from is refused too (it crashed Godot the same way).
+	expect_eq(_call(probe, "particles_amount_as_text", [2147483647]), INVALID_ARGUMENT, "amount \"2147483647\"")
+	expect_contains(_last_fail(probe), "takes a number from 1 to 2000 at this safety level (an int or a float, not a text", "the refusal")
+	expect_eq(particles.amount, 2000, "amount after refusing the text")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
 	await expect_frames_go_on("after the refused amounts")
 
@@ -61,19 +65,19 @@ func test_a_polygon_or_a_text_past_its_size_is_refused() -> void:
 	expect_eq(shape.polygon.size(), 200, "the polygon in range was set")
 	# 20,000 points took Godot 1.5 s to triangulate in one frame.
 	expect_eq(_call(probe, "polygon_points", [20000]), INVALID_ARGUMENT, "a polygon of 20,000 points")
-	expect_contains(_last_fail(probe), "`Polygon2D.polygon` takes a value from 0 to 256", "the refusal")
+	expect_contains(_last_fail(probe), "`Polygon2D.polygon` takes a text or an array of 0 to 256", "the refusal")
 	expect_eq(shape.polygon.size(), 200, "the polygon after the refusal")
-	expect_eq(_call(probe, "label_text", [4096]), 0, "a text of 4096 characters: %s" % _last_fail(probe))
+	expect_eq(_call(probe, "label_text", [1024]), 0, "a text of 1024 characters: %s" % _last_fail(probe))
 	expect_eq(_call(probe, "label_text", [100000]), INVALID_ARGUMENT, "a text of 100,000 characters")
-	expect_contains(_last_fail(probe), "`Label.text` takes a value from 0 to 4096", "the refusal")
-	expect_eq((probe.node.get_node("Text") as Label).text.length(), 4096, "the text after the refusal")
+	expect_contains(_last_fail(probe), "`Label.text` takes a text or an array of 0 to 1024", "the refusal")
+	expect_eq((probe.node.get_node("Text") as Label).text.length(), 1024, "the text after the refusal")
 	await expect_frames_go_on("after the refused sizes")
 
 
 func test_a_method_argument_outside_its_range_is_refused() -> void:
 	var probe := _started("RangeFont")
 	expect_eq(_call(probe, "font_size", [1000000]), INVALID_ARGUMENT, "add_theme_font_size_override(1000000)")
-	expect_contains(_last_fail(probe), "add_theme_font_size_override[1]` takes a value from 1 to 512", "the refusal")
+	expect_contains(_last_fail(probe), "add_theme_font_size_override[1]` takes a number from 1 to 512", "the refusal")
 	var label := probe.node.get_node("Sized") as Label
 	expect(not label.has_theme_font_size_override("font_size"), "no override was set")
 	label.free()
@@ -109,3 +113,17 @@ func test_looping_tweens_that_take_time_run() -> void:
 	expect_eq(_call(probe, "looping_tween_valid"), 1, "the tween is valid")
 	await frames(3)
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
+
+
+func test_a_mods_values_of_a_property_add_up_to_its_total() -> void:
+	var probe := _started("RangeTotal")
+	# amount 1..2000 total 10000: five nodes at 2000 fill it (a thousand nodes at 2000 were
+	# 250 ms a frame).
+	expect_eq(_call(probe, "more_particles", [6, 2000]), 5, "particle nodes that took amount 2000")
+	expect_contains(_last_fail(probe), "would add up to 12000, over the 10000 one mod may give it", "the refusal")
+	var sixth := probe.node.get_node("More5") as CPUParticles2D
+	expect(sixth.amount < 2000, "the refused node kept its amount (%d)" % sixth.amount)
+	expect_eq(_call(probe, "more_particles", [1, 1]), 0, "not even amount 1 fits in a full total")
+	# A freed node counts no more.
+	probe.node.get_node("More0").free()
+	expect_eq(_call(probe, "more_particles", [1, 1999]), 1, "after a node was freed, its share is free again")

@@ -122,15 +122,41 @@ impl MemberKind {
 }
 
 /// The values a property or a method's argument may take at levels 1 and 2 (both ends
-/// included): a number itself, or the size of an array or a text
-/// (`wasgo_core::variant::ranged_size`). Members whose value sets how much work the engine
-/// does later, outside every mod budget (a particle node's `amount`, a mesh's segments, a font
-/// size, a polygon's points, a label's text), get one, so that no single call makes the engine
-/// allocate or loop without bound.
+/// included). Members whose value sets how much work the engine does later, outside every mod
+/// budget (a particle node's `amount`, a mesh's segments, a font size, a polygon's points, a
+/// label's text), get one, so that no single call makes the engine allocate or loop without
+/// bound; with a `total`, the values one mod gives that property over all the objects it sets
+/// it on add up to at most that (a thousand particle nodes at the most each were 250 ms a
+/// frame).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ValueRange {
     pub min: f64,
     pub max: f64,
+    pub kind: RangeKind,
+    /// The most one mod's values of the property may add up to (properties only).
+    pub total: Option<f64>,
+}
+
+/// What a range bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeKind {
+    /// The value itself, which must be a number (an int, a float or a bool: never a text Godot
+    /// would read a number from).
+    Number,
+    /// The size of the value, which must be a text (in characters) or an array (in elements):
+    /// written `len MIN..MAX`.
+    Size,
+}
+
+/// A value as a range sees it: made by `wasgo_core::variant::range_value` from the wire, and by
+/// the glue from a Godot Variant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RangeValue {
+    Number(f64),
+    /// A text's length in characters, an array's in elements.
+    Size(usize),
+    /// Anything else (a vector, an object, nil).
+    Other,
 }
 
 impl ValueRange {
@@ -139,20 +165,83 @@ impl ValueRange {
         value.is_finite() && value >= self.min && value <= self.max
     }
 
-    /// Parses `1..2000` (either end may be negative or have a fraction).
-    fn parse(text: &str) -> Option<ValueRange> {
-        let (min, max) = text.trim().split_once("..")?;
-        let min: f64 = min.trim().parse().ok()?;
-        let max: f64 = max.trim().parse().ok()?;
-        (min.is_finite() && max.is_finite() && min <= max).then_some(ValueRange { min, max })
+    /// The measure of `value` if it is of the range's kind and within it.
+    ///
+    /// # Errors
+    /// The refusal message, naming `what` (e.g. `CPUParticles2D.amount`).
+    pub fn check(&self, what: &str, value: RangeValue) -> Result<f64, String> {
+        let measured = match (self.kind, value) {
+            (RangeKind::Number, RangeValue::Number(n)) => n,
+            (RangeKind::Size, RangeValue::Size(n)) => n as f64,
+            (RangeKind::Number, _) => {
+                return Err(format!(
+                    "`{what}` takes a number from {} to {} at this safety level (an int or a float, not a text or anything else)",
+                    self.min, self.max
+                ))
+            }
+            (RangeKind::Size, _) => {
+                return Err(format!(
+                    "`{what}` takes a text or an array of {} to {} characters or elements at this safety level, not another kind of value",
+                    self.min, self.max
+                ))
+            }
+        };
+        if self.contains(measured) {
+            return Ok(measured);
+        }
+        Err(match self.kind {
+            RangeKind::Number => format!(
+                "`{what}` takes a number from {} to {} at this safety level (the allowlist's `ranges`), not {measured}: pass a value in that range, or have the game widen the range in its allowlist file",
+                self.min, self.max
+            ),
+            RangeKind::Size => format!(
+                "`{what}` takes a text or an array of {} to {} characters or elements at this safety level (the allowlist's `ranges`), not {measured}: pass a shorter one, or have the game widen the range in its allowlist file",
+                self.min, self.max
+            ),
+        })
     }
 
-    /// The refusal message for `value` given to `what` (e.g. `CPUParticles2D.amount`).
-    pub fn refusal(&self, what: &str, value: &str) -> String {
+    /// The refusal when a value would take a mod's `total` of the property past the range's
+    /// `total`.
+    pub fn over_total(&self, what: &str, sum: f64) -> String {
         format!(
-            "`{what}` takes a value from {} to {} at this safety level (a number, or the size of an array or a text; the allowlist's `ranges`), not {value}: pass a value in that range, or have the game widen the range in its allowlist file",
-            self.min, self.max
+            "`{what}` refused: this mod's values of `{}` would add up to {sum}, over the {} one mod may give it over all its objects at this safety level (the allowlist's `ranges`); lower it on other objects first, or have the game widen the total in its allowlist file",
+            what.rsplit('.').next().unwrap_or(what),
+            self.total.unwrap_or(f64::INFINITY)
         )
+    }
+
+    /// Parses `1..2000`, `len 0..4096`, either with `total N` after it.
+    fn parse(text: &str) -> Option<ValueRange> {
+        let mut words = text.split_whitespace();
+        let mut word = words.next()?;
+        let kind = if word == "len" {
+            word = words.next()?;
+            RangeKind::Size
+        } else {
+            RangeKind::Number
+        };
+        let (min, max) = word.split_once("..")?;
+        let min: f64 = min.trim().parse().ok()?;
+        let max: f64 = max.trim().parse().ok()?;
+        let total = match words.next() {
+            None => None,
+            Some("total") => {
+                let total: f64 = words.next()?.parse().ok()?;
+                (total.is_finite() && total >= max).then_some(total)?;
+                Some(total)
+            }
+            Some(_) => return None,
+        };
+        if words.next().is_some() {
+            return None;
+        }
+        (min.is_finite() && max.is_finite() && min <= max).then_some(ValueRange {
+            min,
+            max,
+            kind,
+            total,
+        })
     }
 }
 
@@ -243,7 +332,7 @@ impl Allowlist {
                 for item in values.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     let (member, range) = parse_range_item(item).ok_or_else(|| {
                         format!(
-                            "allowlist line {}: `{item}` is not a range: write `property MIN..MAX` or `method[ARGUMENT] MIN..MAX`, e.g. `amount 1..2000`",
+                            "allowlist line {}: `{item}` is not a range: write `property MIN..MAX`, `property len MIN..MAX` (a text's or an array's size), either with `total N` after it, or `method[ARGUMENT] MIN..MAX`, e.g. `amount 1..2000 total 10000`",
                             i + 1
                         )
                     })?;
@@ -419,14 +508,15 @@ impl Allowlist {
     }
 }
 
-/// `amount 1..2000` or `add_theme_font_size_override[1] 1..512`.
+/// `amount 1..2000 total 10000`, `text len 0..1024` or `add_theme_font_size_override[1] 1..512`
+/// (a method's argument takes no `total`).
 fn parse_range_item(item: &str) -> Option<(RangedMember, ValueRange)> {
     let (name, range) = item.split_once(char::is_whitespace)?;
     let range = ValueRange::parse(range)?;
     let member = match name.split_once('[') {
         Some((method, index)) => {
             let index: usize = index.strip_suffix(']')?.parse().ok()?;
-            if method.is_empty() {
+            if method.is_empty() || range.total.is_some() {
                 return None;
             }
             RangedMember::Argument(method.to_string(), index)
@@ -597,10 +687,19 @@ mod tests {
             .contains("line 2"));
     }
 
+    fn number(min: f64, max: f64) -> ValueRange {
+        ValueRange {
+            min,
+            max,
+            kind: RangeKind::Number,
+            total: None,
+        }
+    }
+
     #[test]
     fn ranges_bound_properties_and_arguments_most_derived_class_first() {
         let list = Allowlist::parse(
-            "[CPUParticles2D]\nranges = amount 1..2000\n[Control]\nranges = add_theme_font_size_override[1] 1..512, add_theme_constant_override[1] -1024..1024\n[Node]\nranges = amount 1..5\n",
+            "[CPUParticles2D]\nranges = amount 1..2000 total 10000\n[Control]\nranges = add_theme_font_size_override[1] 1..512, add_theme_constant_override[1] -1024..1024\n[Node]\nranges = amount 1..5\n[Label]\nranges = text len 0..1024\n",
         )
         .unwrap();
         let particles = chain(&["CPUParticles2D", "Node2D", "CanvasItem", "Node", "Object"]);
@@ -608,15 +707,18 @@ mod tests {
         assert_eq!(
             range,
             ValueRange {
-                min: 1.0,
-                max: 2000.0
+                total: Some(10000.0),
+                ..number(1.0, 2000.0)
             },
             "the most derived class decides"
         );
-        assert!(
-            range.contains(1.0) && range.contains(2000.0),
+        let what = "CPUParticles2D.amount";
+        assert_eq!(
+            range.check(what, RangeValue::Number(1.0)),
+            Ok(1.0),
             "both ends are in"
         );
+        assert_eq!(range.check(what, RangeValue::Number(2000.0)), Ok(2000.0));
         for bad in [
             0.0,
             2000.5,
@@ -625,8 +727,34 @@ mod tests {
             f64::INFINITY,
             f64::NEG_INFINITY,
         ] {
-            assert!(!range.contains(bad), "{bad}");
+            assert!(range.check(what, RangeValue::Number(bad)).is_err(), "{bad}");
         }
+        // A text Godot would read a number from is no number: "2147483647" was let through as
+        // a size of 10 and crashed Godot.
+        let e = range.check(what, RangeValue::Size(10)).unwrap_err();
+        assert!(
+            e.contains("takes a number") && e.contains("not a text"),
+            "{e}"
+        );
+        assert!(range.check(what, RangeValue::Other).is_err());
+        let msg = range
+            .check(what, RangeValue::Number(2_147_483_647.0))
+            .unwrap_err();
+        assert!(
+            msg.contains("`CPUParticles2D.amount`")
+                && msg.contains("from 1 to 2000")
+                && msg.contains("2147483647"),
+            "{msg}"
+        );
+        let label = chain(&["Label", "Control", "CanvasItem", "Node", "Object"]);
+        let text = list.property_range(&label, "text").unwrap();
+        assert_eq!(text.kind, RangeKind::Size);
+        assert_eq!(text.check("Label.text", RangeValue::Size(1024)), Ok(1024.0));
+        assert!(text.check("Label.text", RangeValue::Size(1025)).is_err());
+        assert!(
+            text.check("Label.text", RangeValue::Number(5.0)).is_err(),
+            "a number is no text"
+        );
         assert_eq!(
             list.property_range(&chain(&["Node", "Object"]), "amount")
                 .unwrap()
@@ -635,29 +763,18 @@ mod tests {
         );
         assert!(list.property_range(&particles, "lifetime").is_none());
         assert!(list.has_property_ranges("amount") && !list.has_property_ranges("lifetime"));
-        let label = chain(&["Label", "Control", "CanvasItem", "Node", "Object"]);
         assert!(list.has_argument_ranges("add_theme_font_size_override"));
         assert!(!list.has_argument_ranges("rotate"));
         assert_eq!(
             list.argument_ranges(&label, "add_theme_constant_override"),
-            [(
-                1,
-                ValueRange {
-                    min: -1024.0,
-                    max: 1024.0
-                }
-            )]
+            [(1, number(-1024.0, 1024.0))]
         );
         assert!(list
             .argument_ranges(&particles, "add_theme_font_size_override")
             .is_empty());
-        let msg = range.refusal("CPUParticles2D.amount", "2147483647");
-        assert!(
-            msg.contains("`CPUParticles2D.amount`")
-                && msg.contains("from 1 to 2000")
-                && msg.contains("2147483647"),
-            "{msg}"
-        );
+        assert!(range
+            .over_total(what, 10500.0)
+            .contains("`amount` would add up to 10500, over the 10000"));
     }
 
     #[test]
@@ -678,6 +795,12 @@ mod tests {
             "[1] 1..2",
             "m[x] 1..2",
             "m[1 1..2",
+            "amount 1..2 total",
+            "amount 1..20 total 10",
+            "amount 1..2 most 5",
+            "m[1] 1..2 total 5",
+            "text len",
+            "text size 0..5",
         ] {
             let e = Allowlist::parse(&format!("[A]\nranges = {bad}\n")).unwrap_err();
             assert!(

@@ -11,6 +11,8 @@
 pub use wasgo_variant::Variant as WireVariant;
 pub use wasgo_variant::{Color, DecodeError, Vector2, Vector3, MAX_DEPTH};
 
+use crate::allowlist::RangeValue;
+
 /// The value as a number, if it is one (int or float).
 pub fn as_f64(v: &WireVariant) -> Option<f64> {
     match v {
@@ -20,14 +22,17 @@ pub fn as_f64(v: &WireVariant) -> Option<f64> {
     }
 }
 
-/// What an allowlist range bounds in a value (`allowlist::ValueRange`): a number itself, an
-/// array's (or packed array's) element count, a string's length in characters; `None` for any
-/// other value.
-pub fn ranged_size(v: &WireVariant) -> Option<f64> {
+/// A value as an allowlist range sees it (`allowlist::ValueRange::check`): an int, a float or
+/// a bool is a number; a text's size is its length in characters, an array's (or packed
+/// array's) its element count; anything else is neither.
+pub fn range_value(v: &WireVariant) -> RangeValue {
     let len = match v {
-        WireVariant::Int(_) | WireVariant::Float(_) => return as_f64(v),
-        WireVariant::Bool(b) => return Some(f64::from(u8::from(*b))),
-        WireVariant::String(s) | WireVariant::StringName(s) => s.chars().count(),
+        WireVariant::Int(i) => return RangeValue::Number(*i as f64),
+        WireVariant::Float(f) => return RangeValue::Number(*f),
+        WireVariant::Bool(b) => return RangeValue::Number(f64::from(u8::from(*b))),
+        WireVariant::String(s) | WireVariant::StringName(s) | WireVariant::NodePath(s) => {
+            s.chars().count()
+        }
         WireVariant::Array(a) => a.len(),
         WireVariant::PackedByteArray(a) => a.len(),
         WireVariant::PackedInt32Array(a) => a.len(),
@@ -39,9 +44,9 @@ pub fn ranged_size(v: &WireVariant) -> Option<f64> {
         WireVariant::PackedVector3Array(a) => a.len(),
         WireVariant::PackedColorArray(a) => a.len(),
         WireVariant::PackedVector4Array(a) => a.len(),
-        _ => return None,
+        _ => return RangeValue::Other,
     };
-    Some(len as f64)
+    RangeValue::Size(len)
 }
 
 #[cfg(test)]
@@ -50,18 +55,24 @@ mod tests {
     use WireVariant as V;
 
     #[test]
-    fn a_range_bounds_numbers_and_the_sizes_of_arrays_and_strings() {
-        assert_eq!(ranged_size(&V::Int(7)), Some(7.0));
-        assert_eq!(ranged_size(&V::Float(-0.5)), Some(-0.5));
-        assert_eq!(ranged_size(&V::Bool(true)), Some(1.0));
-        assert_eq!(ranged_size(&V::String("héllo".into())), Some(5.0));
+    fn a_range_sees_numbers_and_the_sizes_of_arrays_and_texts() {
+        use crate::allowlist::RangeValue as R;
+        assert_eq!(range_value(&V::Int(7)), R::Number(7.0));
+        assert_eq!(range_value(&V::Float(-0.5)), R::Number(-0.5));
+        assert_eq!(range_value(&V::Bool(true)), R::Number(1.0));
         assert_eq!(
-            ranged_size(&V::PackedVector2Array(vec![Vector2::new(0.0, 0.0); 3])),
-            Some(3.0)
+            range_value(&V::String("2147483647".into())),
+            R::Size(10),
+            "a text is a size, never a number"
         );
-        assert_eq!(ranged_size(&V::Array(vec![V::Nil; 2])), Some(2.0));
-        assert_eq!(ranged_size(&V::Vector2(Vector2::new(1.0, 2.0))), None);
-        assert_eq!(ranged_size(&V::Nil), None);
+        assert_eq!(range_value(&V::String("héllo".into())), R::Size(5));
+        assert_eq!(
+            range_value(&V::PackedVector2Array(vec![Vector2::new(0.0, 0.0); 3])),
+            R::Size(3)
+        );
+        assert_eq!(range_value(&V::Array(vec![V::Nil; 2])), R::Size(2));
+        assert_eq!(range_value(&V::Vector2(Vector2::new(1.0, 2.0))), R::Other);
+        assert_eq!(range_value(&V::Nil), R::Other);
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //!   [`DrawLists::begin`] and [`DrawLists::end`]), its `draw_line`, `draw_rect`, `draw_circle`,
 //!   `draw_polyline`, `draw_string` and `draw_texture` calls on that item are recorded
 //!   ([`DrawLists::record`]), at most [`MAX_COMMANDS`] per callback passing at most
-//!   [`MAX_POINTS`] points together; at any other time, or on
+//!   [`MAX_POINTS`] points and [`MAX_TEXT`] characters of text together (Godot redraws them,
+//!   shaping the text again, at every redraw, outside the mod's budget); at any other time, or on
 //!   another object, they are refused with -3;
 //! - when the callback returns, the recording replaces the item's drawing, and the item is
 //!   redrawn if it changed: the replay callable makes the recorded calls inside Godot's `draw`.
@@ -41,7 +42,10 @@ pub const DRAW_METHODS: [&str; 6] = [
 pub const MAX_COMMANDS: usize = 4096;
 /// The most points (and colors) the `draw_polyline` calls of one `draw` callback may pass
 /// together.
-pub const MAX_POINTS: usize = 1 << 20;
+pub const MAX_POINTS: usize = 1 << 16;
+/// The most characters the `draw_string` calls of one `draw` callback may pass together (20
+/// calls of 60,000 characters took Godot 200 ms to 1.3 s at every redraw).
+pub const MAX_TEXT: usize = 8192;
 
 /// One recorded drawing call.
 type Command = (StringName, VarArray);
@@ -58,6 +62,8 @@ pub struct DrawLists {
     pending: Vec<Command>,
     /// Points and colors `pending` passes.
     pending_points: usize,
+    /// Characters of text `pending` passes.
+    pending_text: usize,
     committed: HashMap<InstanceId, Commands>,
     replays: Vec<(InstanceId, Callable)>,
 }
@@ -98,6 +104,7 @@ impl DrawLists {
         self.current = self.callbacks.get(&callback_id).copied();
         self.pending.clear();
         self.pending_points = 0;
+        self.pending_text = 0;
     }
 
     /// The callback returned: its recording becomes the item's drawing (redrawn if changed).
@@ -160,7 +167,21 @@ impl DrawLists {
                 ),
             ));
         }
+        let text: usize = args
+            .iter_shared()
+            .filter(|a| matches!(a.get_type(), VariantType::STRING | VariantType::STRING_NAME))
+            .map(|a| a.to_string().chars().count())
+            .sum();
+        if self.pending_text.saturating_add(text) > MAX_TEXT {
+            return Err(ObjectError::failed(
+                ErrorCode::Busy.code(),
+                format!(
+                    "`{method}` refused: one `draw` callback may pass at most {MAX_TEXT} characters of text"
+                ),
+            ));
+        }
         self.pending_points += points;
+        self.pending_text += text;
         self.pending.push((StringName::from(method), args));
         Ok(())
     }

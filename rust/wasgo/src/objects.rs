@@ -186,6 +186,8 @@ pub struct InstanceObjects {
     godot_errors: LogBudget,
     /// The loops, speed and tweeners of the tweens the mod changed (`tweens.rs`).
     tween_plans: HashMap<InstanceId, TweenPlan>,
+    /// The values the mod gave ranged properties that have a `total`, by object and property.
+    work: HashMap<(InstanceId, String), f64>,
 }
 
 impl InstanceObjects {
@@ -204,6 +206,7 @@ impl InstanceObjects {
             releases: 0,
             godot_errors: LogBudget::default(),
             tween_plans: HashMap::new(),
+            work: HashMap::new(),
         }
     }
 
@@ -455,14 +458,9 @@ impl InstanceObjects {
     ) -> Result<(), ObjectError> {
         let (slot, index) = self.prop(level, handle, name)?;
         if let Some(range) = slot.props[index].range {
-            let number = wasgo_core::variant::ranged_size(value);
-            if !number.is_some_and(|n| range.contains(n)) {
-                let what = format!("{}.{}", slot.class, String::from_utf8_lossy(name));
-                return Err(ObjectError::failed(
-                    ErrorCode::InvalidArgument.code(),
-                    range.refusal(&what, &shown(number)),
-                ));
-            }
+            let id = slot.obj.instance_id();
+            let what = format!("{}.{}", slot.class, String::from_utf8_lossy(name));
+            return self.set_ranged(level, handle, name, value, (range, id, &what));
         }
         let hot = slot.props[index].hot;
         let handled = match (&mut slot.typed, hot, value) {
@@ -536,6 +534,56 @@ impl InstanceObjects {
         let value = from_wire(value, self)?;
         obj.set(&sname, &value);
         Ok(())
+    }
+
+    /// A property with a range in the allowlist (`ranged`: the range, the object, and
+    /// `Class.property` for messages): the value is checked against the range and, with a
+    /// `total`, against what the mod gave the property on its other objects, then set.
+    fn set_ranged(
+        &mut self,
+        level: SafetyLevel,
+        handle: i32,
+        name: &[u8],
+        value: &WireVariant,
+        ranged: (ValueRange, InstanceId, &str),
+    ) -> Result<(), ObjectError> {
+        let (range, id, what) = ranged;
+        let refuse =
+            |message: String| ObjectError::failed(ErrorCode::InvalidArgument.code(), message);
+        let measured = range
+            .check(what, wasgo_core::variant::range_value(value))
+            .map_err(refuse)?;
+        let member = String::from_utf8_lossy(name).into_owned();
+        if let Some(total) = range.total {
+            let mut sum = self.work_sum(&member, id) + measured;
+            if sum > total {
+                // Objects freed since count no more.
+                self.work
+                    .retain(|(obj, _), _| Gd::<Object>::try_from_instance_id(*obj).is_ok());
+                sum = self.work_sum(&member, id) + measured;
+            }
+            if sum > total {
+                return Err(refuse(range.over_total(what, sum)));
+            }
+        }
+        let (slot, index) = self.prop(level, handle, name)?;
+        let mut obj = slot.obj.clone();
+        let sname = slot.props[index].sname.clone();
+        let value = from_wire(value, self)?;
+        obj.set(&sname, &value);
+        if range.total.is_some() {
+            self.work.insert((id, member), measured);
+        }
+        Ok(())
+    }
+
+    /// What the mod gave `member` on its objects other than `except` (the ranges' totals).
+    fn work_sum(&self, member: &str, except: InstanceId) -> f64 {
+        self.work
+            .iter()
+            .filter(|((obj, m), _)| m == member && *obj != except)
+            .map(|(_, v)| v)
+            .sum()
     }
 
     /// `wasgo.get` and its fast paths.
@@ -823,23 +871,14 @@ fn check_argument_ranges(
         let Some(arg) = args.get(index) else {
             continue;
         };
-        let number = tweens::ranged_size(&arg);
-        if !number.is_some_and(|n| range.contains(n)) {
-            return Err(ObjectError::failed(
-                ErrorCode::InvalidArgument.code(),
-                range.refusal(&format!("{class}.{method}[{index}]"), &shown(number)),
-            ));
-        }
+        range
+            .check(
+                &format!("{class}.{method}[{index}]"),
+                tweens::range_value(&arg),
+            )
+            .map_err(|m| ObjectError::failed(ErrorCode::InvalidArgument.code(), m))?;
     }
     Ok(())
-}
-
-/// A refused value as the refusal shows it.
-fn shown(number: Option<f64>) -> String {
-    number.map_or_else(
-        || "a value that is not a number".to_string(),
-        |n| n.to_string(),
-    )
 }
 
 /// Starts the object table of a new instance run by the node `script`.

@@ -19,6 +19,7 @@
 use godot::classes::Tween;
 use godot::prelude::*;
 use wasgo_catalog::ErrorCode;
+use wasgo_core::allowlist::RangeValue;
 use wasgo_core::tween_plan::{TweenPlan, TweenRefusal};
 use wasgo_core::ObjectError;
 
@@ -88,28 +89,40 @@ pub fn number(v: &Variant) -> Option<f64> {
     }
 }
 
-/// What an allowlist range bounds in an argument (as `wasgo_core::variant::ranged_size`): a
-/// number, or the size of an array or string.
-pub fn ranged_size(v: &Variant) -> Option<f64> {
+/// An argument as an allowlist range sees it (as `wasgo_core::variant::range_value` does a
+/// wire value): an int, a float or a bool is a number, a text or an array a size.
+pub fn range_value(v: &Variant) -> RangeValue {
     if let Some(n) = number(v) {
-        return Some(n);
+        return RangeValue::Number(n);
     }
     let len = match v.get_type() {
-        VariantType::STRING | VariantType::STRING_NAME => v.to_string().chars().count(),
-        VariantType::ARRAY => v.try_to::<VarArray>().ok()?.len(),
-        VariantType::PACKED_BYTE_ARRAY => v.try_to::<PackedByteArray>().ok()?.len(),
-        VariantType::PACKED_INT32_ARRAY => v.try_to::<PackedInt32Array>().ok()?.len(),
-        VariantType::PACKED_INT64_ARRAY => v.try_to::<PackedInt64Array>().ok()?.len(),
-        VariantType::PACKED_FLOAT32_ARRAY => v.try_to::<PackedFloat32Array>().ok()?.len(),
-        VariantType::PACKED_FLOAT64_ARRAY => v.try_to::<PackedFloat64Array>().ok()?.len(),
-        VariantType::PACKED_STRING_ARRAY => v.try_to::<PackedStringArray>().ok()?.len(),
-        VariantType::PACKED_VECTOR2_ARRAY => v.try_to::<PackedVector2Array>().ok()?.len(),
-        VariantType::PACKED_VECTOR3_ARRAY => v.try_to::<PackedVector3Array>().ok()?.len(),
-        VariantType::PACKED_COLOR_ARRAY => v.try_to::<PackedColorArray>().ok()?.len(),
-        VariantType::PACKED_VECTOR4_ARRAY => v.try_to::<PackedVector4Array>().ok()?.len(),
-        _ => return None,
+        VariantType::STRING | VariantType::STRING_NAME | VariantType::NODE_PATH => {
+            v.to_string().chars().count()
+        }
+        VariantType::ARRAY => v.try_to::<VarArray>().map_or(0, |a| a.len()),
+        VariantType::PACKED_BYTE_ARRAY => v.try_to::<PackedByteArray>().map_or(0, |a| a.len()),
+        VariantType::PACKED_INT32_ARRAY => v.try_to::<PackedInt32Array>().map_or(0, |a| a.len()),
+        VariantType::PACKED_INT64_ARRAY => v.try_to::<PackedInt64Array>().map_or(0, |a| a.len()),
+        VariantType::PACKED_FLOAT32_ARRAY => {
+            v.try_to::<PackedFloat32Array>().map_or(0, |a| a.len())
+        }
+        VariantType::PACKED_FLOAT64_ARRAY => {
+            v.try_to::<PackedFloat64Array>().map_or(0, |a| a.len())
+        }
+        VariantType::PACKED_STRING_ARRAY => v.try_to::<PackedStringArray>().map_or(0, |a| a.len()),
+        VariantType::PACKED_VECTOR2_ARRAY => {
+            v.try_to::<PackedVector2Array>().map_or(0, |a| a.len())
+        }
+        VariantType::PACKED_VECTOR3_ARRAY => {
+            v.try_to::<PackedVector3Array>().map_or(0, |a| a.len())
+        }
+        VariantType::PACKED_COLOR_ARRAY => v.try_to::<PackedColorArray>().map_or(0, |a| a.len()),
+        VariantType::PACKED_VECTOR4_ARRAY => {
+            v.try_to::<PackedVector4Array>().map_or(0, |a| a.len())
+        }
+        _ => return RangeValue::Other,
     };
-    Some(len as f64)
+    RangeValue::Size(len)
 }
 
 /// The plan of a tween after `method(args)` on it: `Ok(None)` for a call that changes none of

@@ -544,6 +544,40 @@ pub extern "C" fn particles_amount(amount: i64) -> i32 {
     }
 }
 
+/// Sets `amount` of the particles to `amount` written as a text ("2147483647"): Godot would read
+/// the number from it.
+#[no_mangle]
+pub extern "C" fn particles_amount_as_text(amount: i64) -> i32 {
+    let Some(particles) = PARTICLES.with(|p| p.borrow().clone()) else {
+        return -100;
+    };
+    match particles.set("amount", Variant::String(amount.to_string())) {
+        Ok(()) => 0,
+        Err(e) => failed("set amount as text", e),
+    }
+}
+
+/// Makes `count` more CPUParticles2D under the mod's node, each with `amount`; returns how many
+/// took their amount before the first refusal (logged as a FAIL).
+#[no_mangle]
+pub extern "C" fn more_particles(count: i32, amount: i64) -> i32 {
+    for made in 0..count {
+        let node = match new_object("CPUParticles2D") {
+            Ok(n) => n,
+            Err(e) => return failed("new CPUParticles2D", e),
+        };
+        let code = add_named(node.clone(), &format!("More{made}"));
+        if code != 0 {
+            return code;
+        }
+        if let Err(e) = node.set("amount", Variant::Int(amount)) {
+            failed("set amount of more", e);
+            return made;
+        }
+    }
+    count
+}
+
 /// Sets `preprocess` of the particles (not in the default allowlist: the mod traps).
 #[no_mangle]
 pub extern "C" fn particles_preprocess() -> i32 {
