@@ -144,11 +144,14 @@ impl DrawLists {
                 format!("`{method}` is allowed only on a CanvasItem the mod created, during the `native_callback` of its `draw` signal (connect `draw` with `wasgo.connect`, then draw there)"),
             ));
         }
-        if self.pending.len() >= MAX_COMMANDS {
-            return Err(ObjectError::failed(
+        let full = |what: String| {
+            Err(ObjectError::failed(
                 ErrorCode::Busy.code(),
-                format!("`{method}` refused: one `draw` callback may make at most {MAX_COMMANDS} drawing calls"),
-            ));
+                format!("`{method}` refused: one `draw` callback may {what}"),
+            ))
+        };
+        if self.pending.len() >= MAX_COMMANDS {
+            return full(format!("make at most {MAX_COMMANDS} drawing calls"));
         }
         let points: usize = args
             .iter_shared()
@@ -160,12 +163,7 @@ impl DrawLists {
             })
             .sum();
         if self.pending_points.saturating_add(points) > MAX_POINTS {
-            return Err(ObjectError::failed(
-                ErrorCode::Busy.code(),
-                format!(
-                    "`{method}` refused: one `draw` callback may pass at most {MAX_POINTS} points"
-                ),
-            ));
+            return full(format!("pass at most {MAX_POINTS} points"));
         }
         let text: usize = args
             .iter_shared()
@@ -173,12 +171,7 @@ impl DrawLists {
             .map(|a| a.to_string().chars().count())
             .sum();
         if self.pending_text.saturating_add(text) > MAX_TEXT {
-            return Err(ObjectError::failed(
-                ErrorCode::Busy.code(),
-                format!(
-                    "`{method}` refused: one `draw` callback may pass at most {MAX_TEXT} characters of text"
-                ),
-            ));
+            return full(format!("pass at most {MAX_TEXT} characters of text"));
         }
         self.pending_points += points;
         self.pending_text += text;
