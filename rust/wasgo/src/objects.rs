@@ -123,6 +123,9 @@ struct Slot {
 /// Most properties a slot remembers; more are decided again each time.
 const MAX_CACHED_PROPS: usize = 16;
 
+/// Entries of the ranges' totals kept before those of freed objects are dropped.
+const MAX_WORK_ENTRIES: usize = 4096;
+
 /// Tween plans kept before those of freed tweens are dropped.
 const MAX_TWEEN_PLANS: usize = 1024;
 
@@ -572,7 +575,17 @@ impl InstanceObjects {
         let value = from_wire(value, self)?;
         obj.set(&sname, &value);
         if range.total.is_some() {
-            self.work.insert((id, member), measured);
+            // Bounded: nothing is kept for a value of 0, and freed objects' entries go once
+            // many were kept (a mod may make and free objects without end).
+            if self.work.len() >= MAX_WORK_ENTRIES {
+                self.work
+                    .retain(|(obj, _), _| Gd::<Object>::try_from_instance_id(*obj).is_ok());
+            }
+            if measured > 0.0 {
+                self.work.insert((id, member), measured);
+            } else {
+                self.work.remove(&(id, member));
+            }
         }
         Ok(())
     }
