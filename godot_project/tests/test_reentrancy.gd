@@ -154,6 +154,22 @@ func test_kill_after_reload_inside_the_mods_own_call_has_the_last_word() -> void
 	expect_eq(probe.started, 1, "`started` emissions (no restart)")
 
 
+func test_a_kill_from_the_killed_handler_of_a_reload_cancels_it() -> void:
+	var probe := _started("reenter_reload_cancel")
+	var node: Node = probe.node
+	var armed := [true]
+	node.killed.connect(func(reason: String) -> void:
+		if armed[0] and reason == "reloading":
+			node.kill())
+	expect_eq(node.reload(), ERR_UNAVAILABLE, "reload() whose `killed` handler killed the mod")
+	expect_contains(node.get_last_error(), "was cancelled: the game killed the mod while it reloaded", "get_last_error()")
+	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status: the handler's kill() stands")
+	expect_eq(probe.started, 1, "`started` emissions (no restart)")
+	armed[0] = false
+	expect_eq(node.reload(), OK, "a later reload() starts the mod again")
+	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status after it")
+
+
 func test_kill_from_inside_a_native_callback() -> void:
 	var probe := _started("reenter_callback_kill")
 	probe.node.add_user_signal("poke_me")

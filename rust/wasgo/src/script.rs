@@ -561,10 +561,15 @@ impl WasmScript {
 
     /// Kills the current instance (emitting `killed` if it was alive), reads the module again from
     /// [member wasm_file] (picking up a changed file) and starts it. Called from inside one of the
-    /// mod's own calls, it returns `OK` and reloads once that call has returned.
+    /// mod's own calls, it returns `OK` and reloads once that call has returned (a [method kill]
+    /// later in that call cancels it). A [method kill] or `WasmEngine.kill_all()` from a handler of
+    /// the `killed` this emits cancels the reload: `ERR_UNAVAILABLE`, the mod stays killed.
     #[func(gd_self)]
     pub fn reload(this: Gd<Self>) -> Error {
         let core = Self::core_of(&this);
+        // The game asks for the mod to run again: a kill from before does not stand in the way
+        // (one from a `killed` handler during this reload does, below).
+        core.killed_by_game.set(false);
         if !core.begin_reload() {
             // Inside one of the mod's own calls: done when it returns, or the node is gone.
             return if core.is_gone() {
@@ -572,6 +577,15 @@ impl WasmScript {
             } else {
                 Error::OK
             };
+        }
+        if core.killed_by_game.get() {
+            core.idle_status.set(crate::script_core::status::KILLED);
+            // The game's own doing: kept for `get_last_error()`, not printed.
+            core.set_last_error(format!(
+                "the reload of `{}` was cancelled: the game killed the mod while it reloaded (`kill()` or `WasmEngine.kill_all()` from a `killed` handler)",
+                core.label()
+            ));
+            return Error::ERR_UNAVAILABLE;
         }
         let (wasm_file, module) = {
             let p = core.node_props.borrow();

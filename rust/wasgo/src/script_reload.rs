@@ -38,6 +38,13 @@ impl ScriptCore {
             // A handler of `killed` freed the node.
             return;
         }
+        if self.killed_by_game.get() {
+            // A handler of `killed` stopped the mod (`kill()`, `WasmEngine.kill_all()`): it stays
+            // stopped.
+            self.drop_instance();
+            self.idle_status.set(crate::script_core::status::KILLED);
+            return;
+        }
         self.drop_instance();
         self.state_loaded.set(false);
         let error = (self.hooks.restart)(self.node, module, path);
