@@ -159,6 +159,16 @@ pub enum RangeValue {
     Other,
 }
 
+impl RangeValue {
+    /// The number, if the value is one (an int, a float or a bool).
+    pub fn number(self) -> Option<f64> {
+        match self {
+            RangeValue::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
 impl ValueRange {
     /// Whether `value` is a finite number within the range (NaN and infinities never are).
     pub fn contains(&self, value: f64) -> bool {

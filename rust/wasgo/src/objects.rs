@@ -232,8 +232,7 @@ impl InstanceObjects {
     /// when many were kept (a mod may make tweens without end, one at a time).
     fn remember_tween_plan(&mut self, tween: InstanceId, plan: TweenPlan) {
         if self.tween_plans.len() >= MAX_TWEEN_PLANS && !self.tween_plans.contains_key(&tween) {
-            self.tween_plans
-                .retain(|id, _| Gd::<Object>::try_from_instance_id(*id).is_ok());
+            forget_freed(&mut self.tween_plans, |id| *id);
         }
         self.tween_plans.insert(tween, plan);
     }
@@ -461,9 +460,9 @@ impl InstanceObjects {
     ) -> Result<(), ObjectError> {
         let (slot, index) = self.prop(level, handle, name)?;
         if let Some(range) = slot.props[index].range {
-            let id = slot.obj.instance_id();
             let what = format!("{}.{}", slot.class, String::from_utf8_lossy(name));
-            return self.set_ranged(level, handle, name, value, (range, id, &what));
+            let target = (slot.obj.clone(), slot.props[index].sname.clone());
+            return self.set_ranged(name, value, range, target, &what);
         }
         let hot = slot.props[index].hot;
         let handled = match (&mut slot.typed, hot, value) {
@@ -539,18 +538,20 @@ impl InstanceObjects {
         Ok(())
     }
 
-    /// A property with a range in the allowlist (`ranged`: the range, the object, and
-    /// `Class.property` for messages): the value is checked against the range and, with a
-    /// `total`, against what the mod gave the property on its other objects, then set.
+    /// A property with a range in the allowlist, on `target` (the object and the property's
+    /// name; `what` reads `Class.property` for messages): the value is checked against the
+    /// range and, with a `total`, against what the mod gave the property on its other objects,
+    /// then set.
     fn set_ranged(
         &mut self,
-        level: SafetyLevel,
-        handle: i32,
         name: &[u8],
         value: &WireVariant,
-        ranged: (ValueRange, InstanceId, &str),
+        range: ValueRange,
+        target: (Gd<Object>, StringName),
+        what: &str,
     ) -> Result<(), ObjectError> {
-        let (range, id, what) = ranged;
+        let (mut obj, sname) = target;
+        let id = obj.instance_id();
         let refuse =
             |message: String| ObjectError::failed(ErrorCode::InvalidArgument.code(), message);
         let measured = range
@@ -561,25 +562,20 @@ impl InstanceObjects {
             let mut sum = self.work_sum(&member, id) + measured;
             if sum > total {
                 // Objects freed since count no more.
-                self.work
-                    .retain(|(obj, _), _| Gd::<Object>::try_from_instance_id(*obj).is_ok());
+                forget_freed(&mut self.work, |(obj, _)| *obj);
                 sum = self.work_sum(&member, id) + measured;
             }
             if sum > total {
                 return Err(refuse(range.over_total(what, sum)));
             }
         }
-        let (slot, index) = self.prop(level, handle, name)?;
-        let mut obj = slot.obj.clone();
-        let sname = slot.props[index].sname.clone();
         let value = from_wire(value, self)?;
         obj.set(&sname, &value);
         if range.total.is_some() {
             // Bounded: nothing is kept for a value of 0, and freed objects' entries go once
             // many were kept (a mod may make and free objects without end).
             if self.work.len() >= MAX_WORK_ENTRIES {
-                self.work
-                    .retain(|(obj, _), _| Gd::<Object>::try_from_instance_id(*obj).is_ok());
+                forget_freed(&mut self.work, |(obj, _)| *obj);
             }
             if measured > 0.0 {
                 self.work.insert((id, member), measured);
@@ -852,6 +848,11 @@ fn check(
     }
 }
 
+/// Drops the entries of `map` whose object (`object_of` its key) was freed.
+fn forget_freed<K, V>(map: &mut HashMap<K, V>, object_of: impl Fn(&K) -> InstanceId) {
+    map.retain(|key, _| Gd::<Object>::try_from_instance_id(object_of(key)).is_ok());
+}
+
 /// The allowlist's range of property `name` on objects of `class`, at levels 1 and 2.
 fn property_range(class: &StringName, level: SafetyLevel, name: &str) -> Option<ValueRange> {
     if level == SafetyLevel::Unsafe
@@ -869,12 +870,12 @@ fn has_argument_ranges(method: &str) -> bool {
     with_objects(|o| o.allowlist.borrow().has_argument_ranges(method)).unwrap_or(false)
 }
 
-/// Refuses a call whose argument is outside the allowlist's range for it (levels 1 and 2):
-/// -3 naming the method, the argument and the range.
+/// Refuses a call whose argument (as the mod sent it) is outside the allowlist's range for it
+/// (levels 1 and 2): -3 naming the method, the argument and the range.
 fn check_argument_ranges(
     class: &StringName,
     method: &str,
-    args: &VarArray,
+    args: &[WireVariant],
 ) -> Result<(), ObjectError> {
     let chain = class_chain(class);
     let ranges =
@@ -887,7 +888,7 @@ fn check_argument_ranges(
         range
             .check(
                 &format!("{class}.{method}[{index}]"),
-                tweens::range_value(&arg),
+                wasgo_core::variant::range_value(arg),
             )
             .map_err(|m| ObjectError::failed(ErrorCode::InvalidArgument.code(), m))?;
     }
@@ -1238,7 +1239,7 @@ fn run_op(
         ObjectOp::Call {
             handle,
             method,
-            args,
+            args: wire_args,
         } => {
             let mut obj = objects.object(handle)?;
             // The tree-changing methods are decided by ownership (`created.rs`), not the list.
@@ -1253,14 +1254,14 @@ fn run_op(
                     format!("`{}` has no method `{method}`", obj.get_class()),
                 ));
             }
-            let args: VarArray = args
+            if level != SafetyLevel::Unsafe && has_argument_ranges(&method) {
+                let class = objects.slot(handle)?.class.clone();
+                check_argument_ranges(&class, &method, &wire_args)?;
+            }
+            let args: VarArray = wire_args
                 .iter()
                 .map(|a| from_wire(a, objects))
                 .collect::<Result<_, _>>()?;
-            if level != SafetyLevel::Unsafe && has_argument_ranges(&method) {
-                let class = objects.slot(handle)?.class.clone();
-                check_argument_ranges(&class, &method, &args)?;
-            }
             if draws {
                 objects.drawing.record(&obj, &method, args)?;
                 return Ok(ObjectReply::Value(WireVariant::Nil));
@@ -1285,7 +1286,7 @@ fn run_op(
                     .get(&obj.instance_id())
                     .copied()
                     .unwrap_or_default();
-                match tweens::plan_after(plan, &method, &args) {
+                match tweens::plan_after(plan, &method, &wire_args) {
                     Ok(next) => next,
                     Err(refusal) => {
                         objects.tween_plans.remove(&obj.instance_id());

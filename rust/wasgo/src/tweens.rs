@@ -19,9 +19,9 @@
 use godot::classes::Tween;
 use godot::prelude::*;
 use wasgo_catalog::ErrorCode;
-use wasgo_core::allowlist::RangeValue;
 use wasgo_core::tween_plan::{TweenPlan, TweenRefusal};
-use wasgo_core::ObjectError;
+use wasgo_core::variant::range_value;
+use wasgo_core::{ObjectError, WireVariant};
 
 /// Whether calling `method` makes a tween the instance will own.
 pub fn creates_tween(method: &str) -> bool {
@@ -78,54 +78,8 @@ pub const PLANNED_METHODS: &[&str] = &[
     "tween_property",
 ];
 
-/// A number argument as Godot would take it (an int, a float or a bool); `None` for anything
-/// else.
-pub fn number(v: &Variant) -> Option<f64> {
-    match v.get_type() {
-        VariantType::INT => v.try_to::<i64>().ok().map(|i| i as f64),
-        VariantType::FLOAT => v.try_to::<f64>().ok(),
-        VariantType::BOOL => v.try_to::<bool>().ok().map(|b| f64::from(u8::from(b))),
-        _ => None,
-    }
-}
-
-/// An argument as an allowlist range sees it (as `wasgo_core::variant::range_value` does a
-/// wire value): an int, a float or a bool is a number, a text or an array a size.
-pub fn range_value(v: &Variant) -> RangeValue {
-    if let Some(n) = number(v) {
-        return RangeValue::Number(n);
-    }
-    let len = match v.get_type() {
-        VariantType::STRING | VariantType::STRING_NAME | VariantType::NODE_PATH => {
-            v.to_string().chars().count()
-        }
-        VariantType::ARRAY => v.try_to::<VarArray>().map_or(0, |a| a.len()),
-        VariantType::PACKED_BYTE_ARRAY => v.try_to::<PackedByteArray>().map_or(0, |a| a.len()),
-        VariantType::PACKED_INT32_ARRAY => v.try_to::<PackedInt32Array>().map_or(0, |a| a.len()),
-        VariantType::PACKED_INT64_ARRAY => v.try_to::<PackedInt64Array>().map_or(0, |a| a.len()),
-        VariantType::PACKED_FLOAT32_ARRAY => {
-            v.try_to::<PackedFloat32Array>().map_or(0, |a| a.len())
-        }
-        VariantType::PACKED_FLOAT64_ARRAY => {
-            v.try_to::<PackedFloat64Array>().map_or(0, |a| a.len())
-        }
-        VariantType::PACKED_STRING_ARRAY => v.try_to::<PackedStringArray>().map_or(0, |a| a.len()),
-        VariantType::PACKED_VECTOR2_ARRAY => {
-            v.try_to::<PackedVector2Array>().map_or(0, |a| a.len())
-        }
-        VariantType::PACKED_VECTOR3_ARRAY => {
-            v.try_to::<PackedVector3Array>().map_or(0, |a| a.len())
-        }
-        VariantType::PACKED_COLOR_ARRAY => v.try_to::<PackedColorArray>().map_or(0, |a| a.len()),
-        VariantType::PACKED_VECTOR4_ARRAY => {
-            v.try_to::<PackedVector4Array>().map_or(0, |a| a.len())
-        }
-        _ => return RangeValue::Other,
-    };
-    RangeValue::Size(len)
-}
-
-/// The plan of a tween after `method(args)` on it: `Ok(None)` for a call that changes none of
+/// The plan of a tween after `method(args)` on it (the arguments as the mod sent them; a
+/// number is an int, a float or a bool, never a text): `Ok(None)` for a call that changes none of
 /// its loops, speed or tweeners, `Ok(Some(next))` for one that keeps the rule.
 ///
 /// # Errors
@@ -133,10 +87,10 @@ pub fn range_value(v: &Variant) -> RangeValue {
 pub fn plan_after(
     mut plan: TweenPlan,
     method: &str,
-    args: &VarArray,
+    args: &[WireVariant],
 ) -> Result<Option<TweenPlan>, TweenRefusal> {
     // A missing argument is Godot's default: `set_loops()` loops forever.
-    let arg = |i: usize| args.get(i).as_ref().and_then(number);
+    let arg = |i: usize| args.get(i).and_then(|v| range_value(v).number());
     let not_a_number = |what: &str| {
         TweenRefusal(format!(
             "`{method}` takes a number as its {what}, and was given something else."
@@ -144,7 +98,7 @@ pub fn plan_after(
     };
     match method {
         "set_loops" => {
-            let loops = match args.get(0) {
+            let loops = match args.first() {
                 None => 0.0,
                 Some(_) => arg(0).ok_or_else(|| not_a_number("loop count"))?,
             };

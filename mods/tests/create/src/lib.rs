@@ -475,20 +475,14 @@ pub extern "C" fn draw_outside(which: i32) -> i32 {
 /// to (100, 0) over 0.05 s, from a tween made on the mod's node.
 #[no_mangle]
 pub extern "C" fn tween(target: i32, property: i32) -> i32 {
-    let me = match self_node() {
-        Ok(me) => me,
-        Err(e) => return failed("self", e),
-    };
+    if let Err(e) = self_node() {
+        return failed("self", e);
+    }
     let target = if target == 0 {
-        let node = match new_object("Node2D") {
+        match new_child("Node2D", "Tweened") {
             Ok(n) => n,
-            Err(e) => return failed("new Node2D", e),
-        };
-        let code = add_named(node.clone(), "Tweened");
-        if code != 0 {
-            return code;
+            Err(code) => return code,
         }
-        node
     } else {
         match GAME.with(|g| g.borrow().clone()) {
             Some(g) => g,
@@ -496,12 +490,9 @@ pub extern "C" fn tween(target: i32, property: i32) -> i32 {
         }
     };
     let name = ["position", "script", "process_mode"][property.clamp(0, 2) as usize];
-    let tween = match me.call("create_tween", &[]) {
-        Ok(v) => match v.as_object_handle().and_then(Object::from_handle) {
-            Some(t) => t,
-            None => return -101,
-        },
-        Err(e) => return failed("create_tween", e),
+    let tween = match new_tween() {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     let value = if property == 0 { Variant::Vector2(wasgo_sdk::Vector2::new(100.0, 0.0)) } else { Variant::Int(0) };
     let outcome = tween.call("tween_property", &[Variant::from(&target), Variant::NodePath(name.into()), value, Variant::Float(0.05)]);
@@ -518,26 +509,40 @@ thread_local! {
     static LOOPING: RefCell<Option<Object>> = const { RefCell::new(None) };
 }
 
+/// A tween made on the mod's node (-101 when the answer is no object, or the failure's code).
+fn new_tween() -> Result<Object, i32> {
+    match self_node().and_then(|me| me.call("create_tween", &[])) {
+        Ok(v) => v.as_object_handle().and_then(Object::from_handle).ok_or(-101),
+        Err(e) => Err(failed("create_tween", e)),
+    }
+}
+
 // ---- ranges and looping tweens (`test_engine_work.gd`) ----
+
+/// A new object of `class` added under the mod's node as `name` (or the failure's code).
+fn new_child(class: &str, name: &str) -> Result<Object, i32> {
+    let node = new_object(class).map_err(|e| failed(&format!("new {class}"), e))?;
+    match add_named(node.clone(), name) {
+        0 => Ok(node),
+        code => Err(code),
+    }
+}
+
+/// The mod's child `name`, made as a `class` on first use.
+fn child(class: &str, name: &str) -> Result<Object, i32> {
+    self_node()
+        .and_then(|me| me.get_node(name))
+        .or_else(|_| new_child(class, name))
+}
 
 /// Sets `amount` of the mod's CPUParticles2D `Particles` (made under its node on first use).
 #[no_mangle]
 pub extern "C" fn particles_amount(amount: i64) -> i32 {
-    let particles = match PARTICLES.with(|p| p.borrow().clone()) {
-        Some(p) => p,
-        None => {
-            let node = match new_object("CPUParticles2D") {
-                Ok(n) => n,
-                Err(e) => return failed("new CPUParticles2D", e),
-            };
-            let code = add_named(node.clone(), "Particles");
-            if code != 0 {
-                return code;
-            }
-            PARTICLES.with(|p| *p.borrow_mut() = Some(node.clone()));
-            node
-        }
+    let particles = match child("CPUParticles2D", "Particles") {
+        Ok(p) => p,
+        Err(code) => return code,
     };
+    PARTICLES.with(|p| *p.borrow_mut() = Some(particles.clone()));
     match particles.set("amount", Variant::Int(amount)) {
         Ok(()) => 0,
         Err(e) => failed("set amount", e),
@@ -562,14 +567,10 @@ pub extern "C" fn particles_amount_as_text(amount: i64) -> i32 {
 #[no_mangle]
 pub extern "C" fn more_particles(count: i32, amount: i64) -> i32 {
     for made in 0..count {
-        let node = match new_object("CPUParticles2D") {
+        let node = match new_child("CPUParticles2D", &format!("More{made}")) {
             Ok(n) => n,
-            Err(e) => return failed("new CPUParticles2D", e),
+            Err(code) => return code,
         };
-        let code = add_named(node.clone(), &format!("More{made}"));
-        if code != 0 {
-            return code;
-        }
         if let Err(e) = node.set("amount", Variant::Int(amount)) {
             failed("set amount of more", e);
             return made;
@@ -596,12 +597,9 @@ pub extern "C" fn particles_tween(amount: i64) -> i32 {
     let Some(particles) = PARTICLES.with(|p| p.borrow().clone()) else {
         return -100;
     };
-    let tween = match self_node().and_then(|me| me.call("create_tween", &[])) {
-        Ok(v) => match v.as_object_handle().and_then(Object::from_handle) {
-            Some(t) => t,
-            None => return -101,
-        },
-        Err(e) => return failed("create_tween", e),
+    let tween = match new_tween() {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     let outcome = tween.call(
         "tween_property",
@@ -624,12 +622,9 @@ pub extern "C" fn particles_tween(amount: i64) -> i32 {
 /// then `set_speed_scale(speed)` unless it is 1. Returns 0 or the first refusal's code.
 #[no_mangle]
 pub extern "C" fn looping_tween(loops: i32, interval: f64, loops_first: i32, speed: f64) -> i32 {
-    let tween = match self_node().and_then(|me| me.call("create_tween", &[])) {
-        Ok(v) => match v.as_object_handle().and_then(Object::from_handle) {
-            Some(t) => t,
-            None => return -101,
-        },
-        Err(e) => return failed("create_tween", e),
+    let tween = match new_tween() {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     LOOPING.with(|l| *l.borrow_mut() = Some(tween.clone()));
     let set_loops = || {
@@ -681,19 +676,9 @@ pub extern "C" fn looping_tween_valid() -> i32 {
 /// A Polygon2D `Shape` (made on first use) given a star of `points` points.
 #[no_mangle]
 pub extern "C" fn polygon_points(points: i32) -> i32 {
-    let shape = match self_node().and_then(|me| me.get_node("Shape")) {
+    let shape = match child("Polygon2D", "Shape") {
         Ok(shape) => shape,
-        Err(_) => {
-            let node = match new_object("Polygon2D") {
-                Ok(n) => n,
-                Err(e) => return failed("new Polygon2D", e),
-            };
-            let code = add_named(node.clone(), "Shape");
-            if code != 0 {
-                return code;
-            }
-            node
-        }
+        Err(code) => return code,
     };
     let n = points.max(0) as usize;
     let star: Vec<wasgo_sdk::Vector2> = (0..n)
@@ -712,21 +697,12 @@ pub extern "C" fn polygon_points(points: i32) -> i32 {
 /// A Label `Text` (made on first use) given `chars` characters of text.
 #[no_mangle]
 pub extern "C" fn label_text(chars: i32) -> i32 {
-    let label = match self_node().and_then(|me| me.get_node("Text")) {
+    let label = match child("Label", "Text") {
         Ok(label) => label,
-        Err(_) => {
-            let node = match new_object("Label") {
-                Ok(n) => n,
-                Err(e) => return failed("new Label", e),
-            };
-            let code = add_named(node.clone(), "Text");
-            if code != 0 {
-                return code;
-            }
-            node
-        }
+        Err(code) => return code,
     };
-    match label.set("text", Variant::from("ab cd ".repeat(chars.max(0) as usize).get(..chars.max(0) as usize).unwrap_or(""))) {
+    let text: String = "ab cd ".chars().cycle().take(chars.max(0) as usize).collect();
+    match label.set("text", Variant::String(text)) {
         Ok(()) => 0,
         Err(e) => failed("set text", e),
     }
@@ -735,14 +711,10 @@ pub extern "C" fn label_text(chars: i32) -> i32 {
 /// A Label `Sized` under the mod's node with its font size overridden to `size`.
 #[no_mangle]
 pub extern "C" fn font_size(size: i64) -> i32 {
-    let label = match new_object("Label") {
+    let label = match new_child("Label", "Sized") {
         Ok(n) => n,
-        Err(e) => return failed("new Label", e),
+        Err(code) => return code,
     };
-    let code = add_named(label.clone(), "Sized");
-    if code != 0 {
-        return code;
-    }
     match label.call(
         "add_theme_font_size_override",
         &[Variant::from("font_size"), Variant::Int(size)],
