@@ -192,6 +192,25 @@ func test_a_kill_from_the_killed_handler_of_a_hot_reload_stands() -> void:
 	expect_eq(probe.started, 1, "`started` emissions")
 
 
+func test_kill_all_from_the_killed_handler_of_a_hot_reload_stands() -> void:
+	var reloads := []
+	var probe := _started_copy("wasgo_hot_kill_all_handler.wasm", reloads)
+	var handled := [0]
+	var node: Node = probe.node
+	node.killed.connect(func(reason: String) -> void:
+		if reason.begins_with("reloading"):
+			handled[0] += 1
+			WasmEngine.kill_all())
+	_write("wasgo_hot_kill_all_handler.wasm", FileAccess.get_file_as_bytes(V2))
+	var called: bool = await wait_until(func() -> bool: return handled[0] > 0, RELOAD_WAIT_MS)
+	if not expect(called, "no `killed(\"reloading...\")` after the file changed: %s" % probe.describe()):
+		return
+	await frames(2)
+	expect_eq(reloads, [], "`reloaded` after the handler called kill_all()")
+	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "kill_all() from the handler stands")
+	expect_eq(probe.started, 1, "`started` emissions")
+
+
 func test_nodes_of_one_file_started_in_one_frame_all_reload_and_a_freed_one_is_dropped() -> void:
 	set_setting(HOT_RELOAD, true)
 	var path := _write("wasgo_hot_many.wasm", FileAccess.get_file_as_bytes(V1))

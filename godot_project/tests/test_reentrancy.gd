@@ -170,6 +170,24 @@ func test_a_kill_from_the_killed_handler_of_a_reload_cancels_it() -> void:
 	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status after it")
 
 
+func test_kill_all_from_the_killed_handler_of_a_reload_cancels_it() -> void:
+	# The node has no instance between its reload's `killed` and the restart, so it is in no
+	# live list: kill_all() must still reach it.
+	var probe := _started("reenter_reload_kill_all")
+	var node: Node = probe.node
+	var armed := [true]
+	node.killed.connect(func(reason: String) -> void:
+		if armed[0] and reason == "reloading":
+			WasmEngine.kill_all())
+	expect_eq(node.reload(), ERR_UNAVAILABLE, "reload() whose `killed` handler called kill_all()")
+	expect_contains(node.get_last_error(), "was cancelled", "get_last_error()")
+	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status: kill_all() stands")
+	expect_eq(probe.started, 1, "`started` emissions (no restart)")
+	armed[0] = false
+	expect_eq(node.reload(), OK, "a later reload() starts the mod again")
+	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status after it")
+
+
 func test_kill_from_inside_a_native_callback() -> void:
 	var probe := _started("reenter_callback_kill")
 	probe.node.add_user_signal("poke_me")

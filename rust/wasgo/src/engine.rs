@@ -289,7 +289,10 @@ impl WasmEngine {
         }
     }
 
-    /// Kills every mod instance (running or living on callbacks); each emits `killed`.
+    /// Kills every mod instance (running or living on callbacks); each emits `killed`. A mod
+    /// stopped this way is not restarted by a change of its file, and a node in the middle of
+    /// a reload (this called from a handler of the `killed` its reload emits) stays stopped:
+    /// its reload is cancelled.
     #[func]
     fn kill_all(&self) {
         live::kill_all("killed by WasmEngine.kill_all()");
