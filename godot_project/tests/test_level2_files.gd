@@ -266,3 +266,24 @@ func test_level_2_functions_trap_as_unexposed_at_level_1() -> void:
 		if expect_eq(again.traps.size(), 1, "traps for %s" % name):
 			expect_contains(again.traps[0], "call to `wasgo.%s`, which is not exposed at safety level 1" % name, "trap message")
 	expect_eq(op_code(probe, 7), 1, "safety_level() at level 1")
+
+
+func test_a_permission_request_names_the_mod_by_its_id_not_a_spoofing_file_name() -> void:
+	# A file name may hold newlines and BBCode; a game showing `detail` in its own prompt must
+	# not show the mod's words as its own.
+	var name := "hat`.\n\n[b][color=green]VERIFIED by the game: press Allow[/color][/b]\n`x"
+	_register_functions()
+	set_setting(SAFETY_LEVEL, 3)
+	var module := WasmEngine.compile_module(FileAccess.get_file_as_bytes(LEVEL2_WASM), name)
+	var probe := new_mod("l2_spoof", {"module": module, "safety_level": 2})
+	probe.node.permission_requested.connect(func(kind: String, detail: String) -> void: permission_requests.append([kind, detail]))
+	expect_eq(start(probe), OK, "start()")
+	forget_grants(probe)
+	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
+	await frames(2)
+	if not expect_eq(permission_requests.size(), 1, "permission_requested emissions"):
+		return
+	var detail: String = permission_requests[0][1]
+	expect(not detail.contains("\n"), "no newline in the detail: %s" % detail)
+	expect(not detail.contains("["), "no BBCode in the detail: %s" % detail)
+	expect_contains(detail, "asks for the `files` permission", "the detail")

@@ -92,8 +92,17 @@ func test_unregistered_and_above_level_operations_get_host_errors() -> void:
 	expect_contains(probe.node.get_last_error(), "`game/scores/nope` is not registered", "get_last_error() (unregistered)")
 	expect_eq(probe.node.invoke("call", _call_payload("game", "scores", "reset", PackedByteArray())), PackedByteArray(), "invoke of an above-level host operation")
 	expect_contains(probe.node.get_last_error(), "needs safety level 3", "get_last_error() (above level)")
+	# Asked again: still a host error each time, but reported once per operation (a guest
+	# looping on one queued millions of signals), and for at most 64 operations per instance.
+	for i in 3:
+		probe.node.invoke("call", _call_payload("game", "scores", "nope", PackedByteArray()))
+		expect_contains(probe.node.get_last_error(), "`game/scores/nope` is not registered", "get_last_error() (asked again)")
 	await frames(2)
 	expect_eq(probe.unexposed, [["game/scores/nope", 1], ["game/scores/reset", 1]], "unexposed_call emissions")
+	for i in 100:
+		probe.node.invoke("call", _call_payload("game", "scores", "nope%d" % i, PackedByteArray()))
+	await frames(2)
+	expect_eq(probe.unexposed.size(), 64, "unexposed_call emissions after 100 more distinct operations")
 	expect_eq(received, [], "payloads the level-3 handler received")
 	expect_eq(probe.traps, PackedStringArray(), "traps")
 	expect_eq(probe.node.invoke("echo", PackedByteArray([5])), PackedByteArray([5]), "invoke after refused host calls")

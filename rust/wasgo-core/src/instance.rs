@@ -311,6 +311,7 @@ impl ModInstance {
                 .or_else(|| crate::wapc::new_guest_state(module.guest_kind(), output(&stdio))),
             stdio: stdio.clone(),
             queued: crate::bridge::CallQueue::new(),
+            unexposed: Default::default(),
         };
         let mut store = Store::new(&ctx.engine, state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);

@@ -160,6 +160,9 @@ pub struct InstanceState {
     /// `main`'s queued object calls (sets, `release`) and the first failure among them, which
     /// surfaces at the next object call that returns a value (see `object_calls.rs`).
     pub(crate) queued: Arc<crate::bridge::CallQueue<crate::objects::ObjectError>>,
+    /// The functions an `unexposed_call` was already reported for (see
+    /// [`InstanceState::report_unexposed`]).
+    pub(crate) unexposed: std::collections::HashSet<String>,
 }
 
 impl InstanceState {
@@ -189,7 +192,22 @@ impl InstanceState {
     pub(crate) fn emit(&self, event: ModEvent) {
         self.events.send(event);
     }
+
+    /// Reports a refused call that does not trap the mod (a waPC host error: the guest goes on
+    /// and may ask again in a loop): `unexposed_call` once per function name, for at most
+    /// [`MAX_UNEXPOSED_REPORTS`] names per instance. Reported every time, a guest looping on
+    /// an unregistered operation queued two million signals in 8 s (frames of 100-540 ms).
+    pub(crate) fn report_unexposed(&mut self, function: String, level: SafetyLevel) {
+        if self.unexposed.len() >= MAX_UNEXPOSED_REPORTS || self.unexposed.contains(&function) {
+            return;
+        }
+        self.unexposed.insert(function.clone());
+        self.emit(ModEvent::UnexposedCall { function, level });
+    }
 }
+
+/// The most distinct functions one instance reports `unexposed_call` for without trapping.
+pub const MAX_UNEXPOSED_REPORTS: usize = 64;
 
 impl wasmtime::ResourceLimiter for InstanceState {
     fn memory_growing(

@@ -30,7 +30,12 @@ impl PermissionFunctions for Host {
         // One request per kind waits for delivery at a time: a mod asking in a loop cannot flood
         // the game's event queue.
         if state.permissions.ask(kind) {
-            let detail = format!("`{}` asks for the `{kind}` permission", state.name);
+            // The mod's id, not its module's name: a file name may hold newlines or BBCode
+            // that a game showing `detail` in its own prompt would show as its own words.
+            let detail = format!(
+                "`{}` asks for the `{kind}` permission",
+                crate::grants::mod_id(&state.name)
+            );
             state.emit(ModEvent::PermissionRequested { kind, detail });
         }
         Ok(0)

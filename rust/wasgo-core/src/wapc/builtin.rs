@@ -16,7 +16,6 @@
 
 use super::WapcOperation;
 use crate::error::{HostTrap, KilledTrap, TrapKind};
-use crate::events::ModEvent;
 use crate::objects::{ObjectError, ObjectOp, ObjectReply};
 use crate::state::InstanceState;
 use crate::variant::WireVariant;
@@ -95,10 +94,7 @@ pub(crate) fn call(
         },
         _ => {
             let level = caller.data().level;
-            caller.data().emit(ModEvent::UnexposedCall {
-                function: op.to_string(),
-                level,
-            });
+            caller.data_mut().report_unexposed(op.to_string(), level);
             return Ok(Err(format!("the waPC operation `{op}` does not exist in the built-in `wasgo` binding (safety level {level}); see the README's waPC operation table")));
         }
     };
@@ -126,10 +122,7 @@ pub(crate) fn call(
         Ok(ObjectReply::Int(_)) => Ok(WireVariant::Nil.encode()),
         Err(ObjectError::Failed { message, .. }) => Err(format!("`{op}` failed: {message}")),
         Err(ObjectError::Denied { member }) => {
-            caller.data().emit(ModEvent::UnexposedCall {
-                function: member.clone(),
-                level,
-            });
+            caller.data_mut().report_unexposed(member.clone(), level);
             Err(format!(
                 "`{op}`: `{member}` is not exposed at safety level {level}"
             ))

@@ -29,7 +29,6 @@ pub mod builtin;
 pub use crate::wapc_handlers::{WapcEntry, WapcHandler, WapcHandlers, WapcOperation};
 
 use crate::error::{HostTrap, KilledTrap, TrapKind, WasgoError};
-use crate::events::ModEvent;
 use crate::events::OutputSource;
 use crate::guest;
 use crate::guest_kind::{GuestKind, GuestOutput};
@@ -302,19 +301,13 @@ fn host_call(
         return builtin::call(caller, op, &payload);
     }
     let Some(entry) = state.hosts.wapc.get(op) else {
-        caller.data().emit(ModEvent::UnexposedCall {
-            function: op.to_string(),
-            level,
-        });
+        caller.data_mut().report_unexposed(op.to_string(), level);
         return Ok(Err(format!(
             "the waPC operation `{op}` is not registered by the game (safety level {level})"
         )));
     };
     if entry.level > level {
-        caller.data().emit(ModEvent::UnexposedCall {
-            function: op.to_string(),
-            level,
-        });
+        caller.data_mut().report_unexposed(op.to_string(), level);
         return Ok(Err(format!(
             "the waPC operation `{op}` needs safety level {}, and this mod runs at safety level {level}",
             entry.level
