@@ -173,41 +173,34 @@ func test_mods_the_game_stopped_with_kill_all_are_not_restarted_by_a_change_of_t
 
 
 func test_a_kill_from_the_killed_handler_of_a_hot_reload_stands() -> void:
+	await _hot_reload_stopped_from_its_killed_handler("wasgo_hot_kill_handler.wasm", "kill()",
+		func(node: Node) -> void: node.kill())
+
+
+func test_kill_all_from_the_killed_handler_of_a_hot_reload_stands() -> void:
+	await _hot_reload_stopped_from_its_killed_handler("wasgo_hot_kill_all_handler.wasm", "WasmEngine.kill_all()",
+		func(_node: Node) -> void: WasmEngine.kill_all())
+
+
+## A handler of the `killed("reloading...")` that a hot reload of `file` emits calls `stop(node)`
+## (the game's `what`): the mod stays killed and is not reloaded.
+func _hot_reload_stopped_from_its_killed_handler(file: String, what: String, stop: Callable) -> void:
 	var reloads := []
-	var probe := _started_copy("wasgo_hot_kill_handler.wasm", reloads)
+	var probe := _started_copy(file, reloads)
 	var handled := [0]
 	var node: Node = probe.node
 	node.killed.connect(func(reason: String) -> void:
 		if reason.begins_with("reloading"):
 			handled[0] += 1
-			node.kill())
-	_write("wasgo_hot_kill_handler.wasm", FileAccess.get_file_as_bytes(V2))
+			stop.call(node))
+	_write(file, FileAccess.get_file_as_bytes(V2))
 	var called: bool = await wait_until(func() -> bool: return handled[0] > 0, RELOAD_WAIT_MS)
 	if not expect(called, "no `killed(\"reloading...\")` after the file changed: %s" % probe.describe()):
 		return
 	# The swap runs in one go: once the handler ran, its outcome is settled.
 	await frames(2)
-	expect_eq(reloads, [], "`reloaded` after the handler killed the mod")
-	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "the handler's kill() stands")
-	expect_eq(probe.started, 1, "`started` emissions")
-
-
-func test_kill_all_from_the_killed_handler_of_a_hot_reload_stands() -> void:
-	var reloads := []
-	var probe := _started_copy("wasgo_hot_kill_all_handler.wasm", reloads)
-	var handled := [0]
-	var node: Node = probe.node
-	node.killed.connect(func(reason: String) -> void:
-		if reason.begins_with("reloading"):
-			handled[0] += 1
-			WasmEngine.kill_all())
-	_write("wasgo_hot_kill_all_handler.wasm", FileAccess.get_file_as_bytes(V2))
-	var called: bool = await wait_until(func() -> bool: return handled[0] > 0, RELOAD_WAIT_MS)
-	if not expect(called, "no `killed(\"reloading...\")` after the file changed: %s" % probe.describe()):
-		return
-	await frames(2)
-	expect_eq(reloads, [], "`reloaded` after the handler called kill_all()")
-	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "kill_all() from the handler stands")
+	expect_eq(reloads, [], "`reloaded` after the handler called %s" % what)
+	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "the handler's %s stands" % what)
 	expect_eq(probe.started, 1, "`started` emissions")
 
 

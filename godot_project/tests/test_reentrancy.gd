@@ -155,33 +155,27 @@ func test_kill_after_reload_inside_the_mods_own_call_has_the_last_word() -> void
 
 
 func test_a_kill_from_the_killed_handler_of_a_reload_cancels_it() -> void:
-	var probe := _started("reenter_reload_cancel")
-	var node: Node = probe.node
-	var armed := [true]
-	node.killed.connect(func(reason: String) -> void:
-		if armed[0] and reason == "reloading":
-			node.kill())
-	expect_eq(node.reload(), ERR_UNAVAILABLE, "reload() whose `killed` handler killed the mod")
-	expect_contains(node.get_last_error(), "was cancelled: the game killed the mod while it reloaded", "get_last_error()")
-	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status: the handler's kill() stands")
-	expect_eq(probe.started, 1, "`started` emissions (no restart)")
-	armed[0] = false
-	expect_eq(node.reload(), OK, "a later reload() starts the mod again")
-	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status after it")
+	_reload_stopped_from_its_killed_handler("reenter_reload_cancel", "kill()",
+		func(node: Node) -> void: node.kill())
 
 
 func test_kill_all_from_the_killed_handler_of_a_reload_cancels_it() -> void:
-	# The node has no instance between its reload's `killed` and the restart, so it is in no
-	# live list: kill_all() must still reach it.
-	var probe := _started("reenter_reload_kill_all")
+	_reload_stopped_from_its_killed_handler("reenter_reload_kill_all", "WasmEngine.kill_all()",
+		func(_node: Node) -> void: WasmEngine.kill_all())
+
+
+## A handler of the `killed("reloading")` that `reload()` emits calls `stop(node)` (the game's
+## `what`): the reload is cancelled and the mod stays killed; a later reload() starts it again.
+func _reload_stopped_from_its_killed_handler(node_name: String, what: String, stop: Callable) -> void:
+	var probe := _started(node_name)
 	var node: Node = probe.node
 	var armed := [true]
 	node.killed.connect(func(reason: String) -> void:
 		if armed[0] and reason == "reloading":
-			WasmEngine.kill_all())
-	expect_eq(node.reload(), ERR_UNAVAILABLE, "reload() whose `killed` handler called kill_all()")
-	expect_contains(node.get_last_error(), "was cancelled", "get_last_error()")
-	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status: kill_all() stands")
+			stop.call(node))
+	expect_eq(node.reload(), ERR_UNAVAILABLE, "reload() whose `killed` handler called %s" % what)
+	expect_contains(node.get_last_error(), "was cancelled: the game killed the mod while it reloaded", "get_last_error()")
+	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status: the handler's %s stands" % what)
 	expect_eq(probe.started, 1, "`started` emissions (no restart)")
 	armed[0] = false
 	expect_eq(node.reload(), OK, "a later reload() starts the mod again")

@@ -819,92 +819,88 @@ mod tests {
             );
         }
     }
-}
 
-/// The list the addon ships (`addons/wasgo/allowlist.cfg`), checked for the bounds the attack
-/// sweeps asked for: what is not listed, and the ranges that keep one call's work small.
-#[cfg(test)]
-mod shipped_list {
-    use super::*;
+    /// The list the addon ships (`addons/wasgo/allowlist.cfg`), checked for the bounds the attack
+    /// sweeps asked for: what is not listed, and the ranges that keep one call's work small.
+    #[cfg(test)]
+    mod shipped_list {
+        use super::*;
 
-    fn shipped() -> Allowlist {
-        Allowlist::parse(include_str!(
-            "../../../godot_project/addons/wasgo/allowlist.cfg"
-        ))
-        .expect("the shipped allowlist parses")
-    }
-
-    fn chain(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
-    fn arg_range(list: &Allowlist, class: &[&str], method: &str, index: usize) -> ValueRange {
-        list.argument_ranges(&chain(class), method)
-            .into_iter()
-            .find(|(i, _)| *i == index)
-            .map(|(_, r)| r)
-            .unwrap_or_else(|| panic!("{method}[{index}] has no range"))
-    }
-
-    #[test]
-    fn pattern_searches_are_not_listed() {
-        // Godot's wildcard matcher recursed once per `*` (a 300,000-star pattern crashed Godot)
-        // and backtracks (a 25-byte pattern ran for 40 s).
-        let list = shipped();
-        let node = chain(&["Node", "Object"]);
-        assert!(!list.allows(&node, MemberKind::Method, "find_child"));
-        assert!(!list.allows(&node, MemberKind::Method, "find_children"));
-        assert!(list.allows(&node, MemberKind::Method, "get_children"));
-    }
-
-    #[test]
-    fn names_paths_and_action_names_are_bounded() {
-        let list = shipped();
-        let label = chain(&["Label", "Control", "CanvasItem", "Node", "Object"]);
-        let name = list
-            .property_range(&label, "name")
-            .expect("Node.name has a range");
-        assert!(name.check("name", RangeValue::Size(256)).is_ok());
-        assert!(name.check("name", RangeValue::Size(257)).is_err());
-        assert!(name.check("name", RangeValue::Size(0)).is_err());
-        let node = ["Node", "Object"];
-        for method in ["has_node", "get_node_or_null"] {
-            let r = arg_range(&list, &node, method, 0);
-            assert!(r.check(method, RangeValue::Size(4096)).is_ok());
-            assert!(r.check(method, RangeValue::Size(4097)).is_err());
+        fn shipped() -> Allowlist {
+            Allowlist::parse(include_str!(
+                "../../../godot_project/addons/wasgo/allowlist.cfg"
+            ))
+            .expect("the shipped allowlist parses")
         }
-        let input = ["Input", "Object"];
-        for (method, args) in [
-            ("is_action_pressed", 1),
-            ("is_action_just_pressed", 1),
-            ("get_action_strength", 1),
-            ("get_axis", 2),
-            ("get_vector", 4),
-        ] {
-            for i in 0..args {
-                let r = arg_range(&list, &input, method, i);
-                assert!(r.check(method, RangeValue::Size(1_000_000)).is_err());
-                assert!(r.check(method, RangeValue::Size(10)).is_ok());
+
+        fn arg_range(list: &Allowlist, class: &[&str], method: &str, index: usize) -> ValueRange {
+            list.argument_ranges(&chain(class), method)
+                .into_iter()
+                .find(|(i, _)| *i == index)
+                .map(|(_, r)| r)
+                .unwrap_or_else(|| panic!("{method}[{index}] has no range"))
+        }
+
+        #[test]
+        fn pattern_searches_are_not_listed() {
+            // Godot's wildcard matcher recursed once per `*` (a 300,000-star pattern crashed Godot)
+            // and backtracks (a 25-byte pattern ran for 40 s).
+            let list = shipped();
+            let node = chain(&["Node", "Object"]);
+            assert!(!list.allows(&node, MemberKind::Method, "find_child"));
+            assert!(!list.allows(&node, MemberKind::Method, "find_children"));
+            assert!(list.allows(&node, MemberKind::Method, "get_children"));
+        }
+
+        #[test]
+        fn names_paths_and_action_names_are_bounded() {
+            let list = shipped();
+            let label = chain(&["Label", "Control", "CanvasItem", "Node", "Object"]);
+            let name = list
+                .property_range(&label, "name")
+                .expect("Node.name has a range");
+            assert!(name.check("name", RangeValue::Size(256)).is_ok());
+            assert!(name.check("name", RangeValue::Size(257)).is_err());
+            assert!(name.check("name", RangeValue::Size(0)).is_err());
+            let node = ["Node", "Object"];
+            for method in ["has_node", "get_node_or_null"] {
+                let r = arg_range(&list, &node, method, 0);
+                assert!(r.check(method, RangeValue::Size(4096)).is_ok());
+                assert!(r.check(method, RangeValue::Size(4097)).is_err());
+            }
+            let input = ["Input", "Object"];
+            for (method, args) in [
+                ("is_action_pressed", 1),
+                ("is_action_just_pressed", 1),
+                ("get_action_strength", 1),
+                ("get_axis", 2),
+                ("get_vector", 4),
+            ] {
+                for i in 0..args {
+                    let r = arg_range(&list, &input, method, i);
+                    assert!(r.check(method, RangeValue::Size(1_000_000)).is_err());
+                    assert!(r.check(method, RangeValue::Size(10)).is_ok());
+                }
             }
         }
-    }
 
-    #[test]
-    fn animation_speeds_are_bounded() {
-        let list = shipped();
-        let sprite = chain(&["AnimatedSprite2D", "Node2D", "CanvasItem", "Node", "Object"]);
-        let speed = list
-            .property_range(&sprite, "speed_scale")
-            .expect("speed_scale range");
-        assert!(speed.check("speed_scale", RangeValue::Number(1e9)).is_err());
-        assert!(speed.check("speed_scale", RangeValue::Number(2.0)).is_ok());
-        let fps = arg_range(
-            &list,
-            &["SpriteFrames", "Resource", "RefCounted", "Object"],
-            "set_animation_speed",
-            1,
-        );
-        assert!(fps.check("fps", RangeValue::Number(1e9)).is_err());
-        assert!(fps.check("fps", RangeValue::Number(30.0)).is_ok());
+        #[test]
+        fn animation_speeds_are_bounded() {
+            let list = shipped();
+            let sprite = chain(&["AnimatedSprite2D", "Node2D", "CanvasItem", "Node", "Object"]);
+            let speed = list
+                .property_range(&sprite, "speed_scale")
+                .expect("speed_scale range");
+            assert!(speed.check("speed_scale", RangeValue::Number(1e9)).is_err());
+            assert!(speed.check("speed_scale", RangeValue::Number(2.0)).is_ok());
+            let fps = arg_range(
+                &list,
+                &["SpriteFrames", "Resource", "RefCounted", "Object"],
+                "set_animation_speed",
+                1,
+            );
+            assert!(fps.check("fps", RangeValue::Number(1e9)).is_err());
+            assert!(fps.check("fps", RangeValue::Number(30.0)).is_ok());
+        }
     }
 }

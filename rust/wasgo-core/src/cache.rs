@@ -204,14 +204,7 @@ impl ModuleCache {
     /// For shutdown: a compile thread runs code of the library that holds WasGo, which the game
     /// may unload once it has shut WasGo down.
     pub fn wait_for_threads(&self, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        while self.threads() > 0 {
-            if Instant::now() >= deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        true
+        crate::clock::wait_until(limit, Duration::from_millis(5), || self.threads() == 0)
     }
 
     /// How many unused modules are kept (the most recently used ones).

@@ -219,9 +219,43 @@ fn kernel_uses_counter() -> bool {
     }
 }
 
+/// Polls `done` every `every` until it answers true (returns true) or `limit` has passed
+/// (returns false): the bounded waits of shutdown (compiles, workers of killed `main`s).
+pub fn wait_until(limit: Duration, every: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(every);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bounded_wait_ends_when_done_or_at_its_limit() {
+        let mut polls = 0;
+        assert!(wait_until(
+            Duration::from_secs(5),
+            Duration::from_millis(1),
+            || {
+                polls += 1;
+                polls == 3
+            }
+        ));
+        assert_eq!(polls, 3);
+        let begun = std::time::Instant::now();
+        assert!(!wait_until(
+            Duration::from_millis(20),
+            Duration::from_millis(1),
+            || false
+        ));
+        assert!(begun.elapsed() >= Duration::from_millis(20));
+    }
 
     /// Both kinds of source measure a sleep like `Instant` does, bracketed by `Instant`
     /// readings (the stamps are read inside the bracket, so their difference lies within it,

@@ -373,6 +373,16 @@ impl Runtime {
         self.cache.wait_for_threads(limit)
     }
 
+    /// Waits up to `limit` for the worker threads of `main`s to end (after a kill of every mod,
+    /// at shutdown: a worker runs the library's code until its last step). False if some are
+    /// still running.
+    pub fn wait_for_workers(&self, limit: Duration) -> bool {
+        let workers = &self.ctx.stats.workers;
+        crate::clock::wait_until(limit, Duration::from_millis(1), || {
+            workers.load(Ordering::Relaxed) == 0
+        })
+    }
+
     /// The module cache (for the precompiled-module paths in `aot.rs`).
     pub(crate) fn cache(&self) -> &Arc<ModuleCache> {
         &self.cache

@@ -198,10 +198,10 @@ impl InstanceState {
     /// [`MAX_UNEXPOSED_REPORTS`] names per instance. Reported every time, a guest looping on
     /// an unregistered operation queued two million signals in 8 s (frames of 100-540 ms).
     pub(crate) fn report_unexposed(&mut self, function: String, level: SafetyLevel) {
-        if self.unexposed.len() >= MAX_UNEXPOSED_REPORTS || self.unexposed.contains(&function) {
+        if self.unexposed.len() >= MAX_UNEXPOSED_REPORTS || !self.unexposed.insert(function.clone())
+        {
             return;
         }
-        self.unexposed.insert(function.clone());
         self.emit(ModEvent::UnexposedCall { function, level });
     }
 }

@@ -79,11 +79,7 @@ pub fn stop_runtime() {
         // library's code until their last step: the library must not be unloaded under them
         // (a game quitting with a leaked node spinning in `main` crashed at exit, now and then,
         // on a loaded machine). They are given up to a second.
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
-        while runtime.stats().workers > 0 && std::time::Instant::now() < until {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-        if runtime.stats().workers > 0 {
+        if !runtime.wait_for_workers(std::time::Duration::from_secs(1)) {
             godot_error!("WasGo: a mod's `main` was still running at shutdown");
         }
         // A `WasmScript` the game leaked (never freed) still holds the runtime: its ticker
