@@ -3,7 +3,9 @@
 ## other formats, declared decompression bombs and data over `wasgo/limits/asset_kb` with -3 and
 ## a message naming the function; `wasgo.load_resource` reads only below
 ## `wasgo/safety/resource_folders`, never a script. The mod is `mods/tests/create` (Rust, SDK),
-## whose assets are in `mods/tests/create/assets/`.
+## whose assets are in `mods/tests/create/assets/`. SVGs whose drawing would cost more than
+## `wasgo/limits/svg_draw_mpx` (a few hundred bytes of nested `<use>` froze the game 48 s) are
+## refused before ThorVG draws them; `tests/wat/svg_texture.wat` passes SVG text the test makes.
 extends "res://tests/lib/wasgo_test.gd"
 
 const CREATE := MODS + "create.wasm"
@@ -13,6 +15,11 @@ const RESOURCE_FOLDERS := "wasgo/safety/resource_folders"
 const ASSET_KB := "wasgo/limits/asset_kb"
 const ASSETS_MB := "wasgo/limits/assets_mb"
 const BUSY := -7
+const SVG_DRAW_MPX := "wasgo/limits/svg_draw_mpx"
+const SVG_HEAD := '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="%d" height="%d">'
+
+## The SVG text `test.svg` hands the `svg_texture` mod.
+var _svg := ""
 
 
 func _objects() -> int:
@@ -142,3 +149,93 @@ func test_resources_load_only_from_the_listed_folders_and_never_scripts() -> voi
 	expect(not Engine.has_meta("wasgo_evil_script_ran"), "the script's static initialiser never ran")
 	expect_eq(_call(probe, "load", [2]), NOT_FOUND, "a script outside the folder")
 	expect_eq(_call(probe, "load", [3]), NOT_FOUND, "a path climbing out of the folder")
+
+
+## A running `svg_texture` mod whose `go()` turns `_svg` into a texture.
+func _svg_mod() -> ModProbe:
+	register_game_function("test", "svg", func() -> String: return _svg, [], ["string"], 1)
+	var probe := new_mod("SvgMod", {"module": wat_module("svg_texture"), "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return null
+	return probe
+
+
+## `<use>` elements that each draw the level below twice: 2^levels full-canvas rectangles.
+func _nested_use(levels: int, size: int) -> String:
+	var s := SVG_HEAD % [size, size]
+	s += '<defs><g id="l0"><rect width="%d" height="%d" fill="red" fill-opacity="0.5"/></g>' % [size, size]
+	for i in range(1, levels):
+		s += '<g id="l%d"><use xlink:href="#l%d"/><use xlink:href="#l%d"/></g>' % [i, i - 1, i - 1]
+	return s + '</defs><use xlink:href="#l%d"/></svg>' % (levels - 1)
+
+
+func test_an_svg_that_would_take_seconds_to_draw_is_refused_before_drawing() -> void:
+	var probe := _svg_mod()
+	if probe == null:
+		return
+	var objects := _objects()
+	_svg = _nested_use(8, 4096)
+	expect(_svg.length() < 1000, "the attack is under 1 KB (%d bytes)" % _svg.length())
+	expect_eq(_call(probe, "go"), INVALID_ARGUMENT, "nested <use>: 256 full 4096 x 4096 rectangles")
+	expect(probe.has_output("`wasgo.texture_from_bytes`: drawing the SVG would take more than the game's limit of 512 million pixels painted (`wasgo/limits/svg_draw_mpx`), reached at"), "message: %s" % [probe.outputs])
+	# Deeper still: the estimate stops at the budget, it never expands 2^40 elements.
+	_svg = _nested_use(40, 4096)
+	expect_eq(_call(probe, "go"), INVALID_ARGUMENT, "nested <use>, 40 levels")
+	# A cycle of references.
+	_svg = SVG_HEAD % [64, 64] + '<g id="a"><use href="#b"/></g><g id="b"><use href="#a"/><rect width="9" height="9"/></g></svg>'
+	expect_eq(_call(probe, "go"), INVALID_ARGUMENT, "<use> elements naming each other")
+	# Many full-canvas rectangles, a wide stroke along a long path, tiny dashes.
+	_svg = SVG_HEAD % [4096, 4096] + '<rect width="4096" height="4096" fill-opacity="0.5"/>'.repeat(50) + "</svg>"
+	expect_eq(_call(probe, "go"), INVALID_ARGUMENT, "50 full-canvas rectangles at 4096 x 4096")
+	var d := "M0 0"
+	for i in 5000:
+		d += " L%d %d" % [(i * 7919) % 4096, (i * 104729) % 4096]
+	_svg = SVG_HEAD % [4096, 4096] + '<path stroke="black" stroke-width="4000" fill="none" d="%s"/></svg>' % d
+	expect_eq(_call(probe, "go"), INVALID_ARGUMENT, "a 4000-pixel stroke along 5000 segments")
+	_svg = SVG_HEAD % [1024, 1024] + '<line x2="1000" y2="1000" stroke="red" stroke-dasharray="0.0001"/></svg>'
+	expect_eq(_call(probe, "go"), INVALID_ARGUMENT, "a dash of 0.0001 along a 1400-pixel line")
+	expect_eq(_objects(), objects, "nothing was made for the refused SVGs")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+	await expect_frames_go_on("refused SVGs")
+
+
+func test_an_ordinary_svg_is_drawn_and_the_limit_is_the_game_s_to_set() -> void:
+	var probe := _svg_mod()
+	if probe == null:
+		return
+	# An icon as editors write them: a gradient, groups with transforms, curves, a stroke.
+	_svg = SVG_HEAD % [64, 32] + """
+		<defs><linearGradient id="g"><stop offset="0" stop-color="#00f"/><stop offset="1" stop-color="#00f"/></linearGradient></defs>
+		<rect width="32" height="32" fill="#ff0000"/>
+		<g transform="translate(32 0)"><rect width="32" height="32" fill="url(#g)"/></g>
+		<path d="M2 2 Q16 0 30 2 C31 10 31 20 30 30 Z" fill="none" stroke="#ff0000" stroke-width="1"/>
+		</svg>"""
+	var handle: int = _call(probe, "go")
+	if not expect(handle > 0, "the icon is drawn: %s %s" % [handle, probe.outputs]):
+		return
+	var texture: Texture2D = probe.node.get_owned_objects().back()
+	expect_eq(texture.get_size(), Vector2(64, 32), "the icon's size")
+	var image := texture.get_image()
+	expect(image.get_pixel(16, 16).is_equal_approx(Color(1, 0, 0)), "the left half is red: %s" % image.get_pixel(16, 16))
+	expect(image.get_pixel(48, 16).is_equal_approx(Color(0, 0, 1)), "the right half is blue: %s" % image.get_pixel(48, 16))
+	# A 1024 x 1024 canvas with one rectangle is a few million pixels' work: over a limit of 1,
+	# within the default.
+	_svg = SVG_HEAD % [1024, 1024] + '<rect width="1024" height="1024"/></svg>'
+	set_setting(SVG_DRAW_MPX, 1)
+	expect_eq(_call(probe, "go"), INVALID_ARGUMENT, "a 1024 x 1024 rectangle over a limit of 1 Mpx")
+	expect(probe.has_output("the game's limit of 1 million pixels painted (`wasgo/limits/svg_draw_mpx`)"), "message: %s" % [probe.outputs])
+	set_setting(SVG_DRAW_MPX, 512)
+	expect(_call(probe, "go") > 0, "the same rectangle within 512 Mpx: %s" % [probe.outputs])
+
+
+func test_an_svg_with_an_embedded_picture_or_entities_is_refused() -> void:
+	var probe := _svg_mod()
+	if probe == null:
+		return
+	# A picture inside the SVG would bypass the PNG header check (a decompression bomb).
+	_svg = SVG_HEAD % [16, 16] + '<image width="16" height="16" href="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA6mAAAOpgCAYAAAA="/></svg>'
+	expect_eq(_call(probe, "go"), INVALID_ARGUMENT, "an <image> element")
+	expect(probe.has_output("the SVG contains an `<image>` element"), "message: %s" % [probe.outputs])
+	_svg = '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>' + SVG_HEAD % [16, 16] + "<text>&b;</text></svg>"
+	expect_eq(_call(probe, "go"), INVALID_ARGUMENT, "entity declarations")
+	expect(probe.has_output("the SVG contains an entity declaration (`<!ENTITY`)"), "message: %s" % [probe.outputs])

@@ -204,7 +204,7 @@ export declare function request_permission(kind_ptr: usize, kind_len: usize): i3
 @external("wasgo", "new")
 export declare function new_(class_ptr: usize, class_len: usize): i32;
 
-/** Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side; -7 past the object cap.
+/** Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side, or an SVG whose estimated drawing exceeds `wasgo/limits/svg_draw_mpx` or that embeds an `<image>`; -7 past the object cap.
  *  `wasgo.texture_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up. */
 @external("wasgo", "texture_from_bytes")
 export declare function texture_from_bytes(data_ptr: usize, data_len: usize): i32;

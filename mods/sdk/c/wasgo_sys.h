@@ -209,7 +209,7 @@ WASGO_IMPORT("request_permission") int32_t wasgo_request_permission(const void *
  * `wasgo.new`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("new") int32_t wasgo_new(const void *class_ptr, size_t class_len);
 
-/* Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side; -7 past the object cap.
+/* Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side, or an SVG whose estimated drawing exceeds `wasgo/limits/svg_draw_mpx` or that embeds an `<image>`; -7 past the object cap.
  * `wasgo.texture_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("texture_from_bytes") int32_t wasgo_texture_from_bytes(const void *data_ptr, size_t data_len);
 

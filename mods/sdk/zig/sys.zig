@@ -176,7 +176,7 @@ pub extern "wasgo" fn request_permission(kind_ptr: [*]const u8, kind_len: usize)
 /// `wasgo.new`: `(i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn new(class_ptr: [*]const u8, class_len: usize) i32;
 
-/// Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side; -7 past the object cap.
+/// Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side, or an SVG whose estimated drawing exceeds `wasgo/limits/svg_draw_mpx` or that embeds an `<image>`; -7 past the object cap.
 /// `wasgo.texture_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn texture_from_bytes(data_ptr: [*]const u8, data_len: usize) i32;
 

@@ -4,12 +4,15 @@
 //! FreeType loaders) then only ever get data of a format they expect, at most
 //! [`AssetLimits::max_bytes`] long and, for images, at most [`AssetLimits::max_side_px`] wide
 //! and tall — so a few hundred bytes that declare a 60000 × 60000 image (a decompression bomb)
-//! are refused here, before anything is allocated for them.
+//! are refused here, before anything is allocated for them. An SVG must also stay within
+//! [`AssetLimits::max_svg_px`] of estimated drawing ([`crate::svg_cost`]): its size says nothing
+//! about how long ThorVG will draw it.
 //!
 //! Godot-free: the glue (`rust/wasgo/src/assets.rs`) reads the limits from the project
 //! settings (defaults in [`crate::Limits`]) and does the decoding.
 
 use crate::objects::AssetKind;
+use crate::svg_cost::{self, SvgRefusal};
 use std::fmt;
 
 /// The caps on one asset.
@@ -19,6 +22,9 @@ pub struct AssetLimits {
     pub max_bytes: usize,
     /// The widest and tallest image, in pixels (`wasgo/limits/texture_max_px`).
     pub max_side_px: u32,
+    /// The most drawing one SVG may ask for, in pixels painted as [`crate::svg_cost`] estimates
+    /// it (`wasgo/limits/svg_draw_mpx` x 2^20).
+    pub max_svg_px: u64,
 }
 
 /// An asset format WasGo decodes.
@@ -36,11 +42,14 @@ pub enum AssetFormat {
 }
 
 /// What the sniffing found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssetInfo {
     pub format: AssetFormat,
     /// Width and height an image declares (`None` for sounds and fonts).
     pub size: Option<(u32, u32)>,
+    /// For an SVG, the document to hand the rasteriser instead of the mod's bytes (written
+    /// again by [`svg_cost::prepare`] so that ThorVG draws what was estimated).
+    pub svg_document: Option<String>,
 }
 
 /// Why a mod's bytes are refused.
@@ -56,6 +65,10 @@ pub enum AssetError {
     TooWide { width: u32, height: u32, max: u32 },
     /// The format's signature is there but its structure is broken (what is wrong).
     Corrupt(String),
+    /// An SVG with a feature WasGo does not accept (which one).
+    SvgFeature(String),
+    /// An SVG that would take more drawing than [`AssetLimits::max_svg_px`] (what dominated).
+    SvgTooCostly { what: String, max_px: u64 },
 }
 
 impl AssetError {
@@ -79,6 +92,13 @@ impl AssetError {
             AssetError::Corrupt(why) => format!(
                 "`{f}`: the data looks like {} but is corrupt ({why}); pass an intact file",
                 expected(kind)
+            ),
+            AssetError::SvgFeature(what) => format!(
+                "`{f}`: the SVG contains {what}, which WasGo does not accept; remove it (a picture goes to `{f}` on its own)"
+            ),
+            AssetError::SvgTooCostly { what, max_px } => format!(
+                "`{f}`: drawing the SVG would take more than the game's limit of {} million pixels painted (`wasgo/limits/svg_draw_mpx`), reached at {what}; simplify it, give it a smaller size, or pass a PNG",
+                max_px >> 20
             ),
         }
     }
@@ -112,17 +132,19 @@ pub fn sniff(kind: AssetKind, bytes: &[u8], limits: AssetLimits) -> Result<Asset
             max: limits.max_bytes,
         });
     }
-    let info = match kind {
+    let mut info = match kind {
         AssetKind::Texture => image(bytes)?,
         AssetKind::Audio => AssetInfo {
             format: audio(bytes)?,
             size: None,
+            svg_document: None,
         },
         AssetKind::Font => {
             font(bytes)?;
             AssetInfo {
                 format: AssetFormat::Font,
                 size: None,
+                svg_document: None,
             }
         }
     };
@@ -138,6 +160,9 @@ pub fn sniff(kind: AssetKind, bytes: &[u8], limits: AssetLimits) -> Result<Asset
                 height,
                 max: limits.max_side_px,
             });
+        }
+        if info.format == AssetFormat::Svg {
+            info.svg_document = Some(svg_drawing(bytes, (width, height), limits.max_svg_px)?);
         }
     }
     Ok(info)
@@ -169,6 +194,7 @@ fn image(b: &[u8]) -> Result<AssetInfo, AssetError> {
         (Some(w), Some(h)) => Ok(AssetInfo {
             format,
             size: Some((w, h)),
+            svg_document: None,
         }),
         _ => Err(corrupt(why)),
     };
@@ -196,9 +222,22 @@ fn image(b: &[u8]) -> Result<AssetInfo, AssetError> {
         return Ok(AssetInfo {
             format: AssetFormat::Svg,
             size: Some(size),
+            svg_document: None,
         });
     }
     Err(AssetError::UnknownFormat)
+}
+
+/// The document to draw for an SVG already within the size limits, or why it is refused: its
+/// drawing would cost more than `max_px`, or it has a feature WasGo does not let through.
+fn svg_drawing(b: &[u8], size: (u32, u32), max_px: u64) -> Result<String, AssetError> {
+    let text = std::str::from_utf8(b).map_err(|_| corrupt("it is not UTF-8 text"))?;
+    match svg_cost::prepare(text, size, max_px) {
+        Ok(prepared) => Ok(prepared.document),
+        Err(SvgRefusal::Feature(what)) => Err(AssetError::SvgFeature(what)),
+        Err(SvgRefusal::Malformed(why)) => Err(AssetError::Corrupt(why)),
+        Err(SvgRefusal::TooCostly(what)) => Err(AssetError::SvgTooCostly { what, max_px }),
+    }
 }
 
 /// The size in the first SOF segment of a JPEG.
@@ -396,6 +435,7 @@ mod tests {
     const LIMITS: AssetLimits = AssetLimits {
         max_bytes: 1 << 20,
         max_side_px: 4096,
+        max_svg_px: 512 << 20,
     };
 
     fn png(w: u32, h: u32) -> Vec<u8> {

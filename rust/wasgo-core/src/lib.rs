@@ -119,6 +119,7 @@ pub mod runtime;
 pub mod sandbox;
 pub mod state;
 pub mod stats;
+pub mod svg_cost;
 pub mod ticker;
 mod trap;
 pub mod tween_plan;

@@ -53,6 +53,10 @@ impl Limits {
     pub const DEFAULT_ASSET_KB: u64 = 4096;
     /// `wasgo/limits/texture_max_px`: the widest and tallest image a mod may decode.
     pub const DEFAULT_TEXTURE_MAX_PX: u64 = 4096;
+    /// `wasgo/limits/svg_draw_mpx`: how much drawing one SVG may ask for, in millions of pixels
+    /// painted as [`crate::svg_cost`] estimates it (512: about a fifth of a second at worst on
+    /// a 2-core machine).
+    pub const DEFAULT_SVG_DRAW_MPX: u64 = 512;
     /// `wasgo/limits/assets_mb`: the memory one instance's live images, sounds and fonts may
     /// take together (a decoded image counts width x height x 4 bytes, a sound or font its
     /// bytes).

@@ -54,9 +54,11 @@ fn limits() -> AssetLimits {
         settings::TEXTURE_MAX_PX,
         Limits::DEFAULT_TEXTURE_MAX_PX as i64,
     );
+    let mpx = settings::positive(settings::SVG_DRAW_MPX, Limits::DEFAULT_SVG_DRAW_MPX as i64);
     AssetLimits {
         max_bytes: kb.saturating_mul(1024),
         max_side_px: px.min(u32::MAX as i64) as u32,
+        max_svg_px: (mpx as u64).saturating_mul(1 << 20),
     }
 }
 
@@ -100,7 +102,13 @@ pub fn decode(kind: AssetKind, info: AssetInfo, bytes: &[u8]) -> Result<Gd<Objec
                 AssetFormat::Png => image.load_png_from_buffer(&data),
                 AssetFormat::Jpeg => image.load_jpg_from_buffer(&data),
                 AssetFormat::WebP => image.load_webp_from_buffer(&data),
-                _ => image.load_svg_from_buffer(&data),
+                // The document `svg_cost` wrote, the one it estimated (never the mod's bytes).
+                _ => match &info.svg_document {
+                    Some(document) => {
+                        image.load_svg_from_buffer(&PackedByteArray::from(document.as_bytes()))
+                    }
+                    None => return Err(broken("image")),
+                },
             };
             if err != godot::global::Error::OK || image.is_empty() {
                 return Err(broken("image"));

@@ -79,6 +79,9 @@ pub const ASSET_KB: &str = "wasgo/limits/asset_kb";
 /// The widest and tallest image a mod may decode, in pixels (default
 /// [`Limits::DEFAULT_TEXTURE_MAX_PX`]).
 pub const TEXTURE_MAX_PX: &str = "wasgo/limits/texture_max_px";
+/// How much drawing one SVG a mod passes may ask for, in millions of pixels painted as
+/// `wasgo_core::svg_cost` estimates it (default [`Limits::DEFAULT_SVG_DRAW_MPX`]).
+pub const SVG_DRAW_MPX: &str = "wasgo/limits/svg_draw_mpx";
 /// The memory one instance's live images, sounds and fonts may take together, in MiB (default
 /// [`Limits::DEFAULT_ASSETS_MB`]; a decoded image counts width x height x 4 bytes).
 pub const ASSETS_MB: &str = "wasgo/limits/assets_mb";
@@ -186,6 +189,14 @@ fn register_creation() {
         VariantType::INT,
         PropertyHint::RANGE,
         "1,16384,1,suffix:px",
+        false,
+    );
+    add(
+        SVG_DRAW_MPX,
+        (Limits::DEFAULT_SVG_DRAW_MPX as i64).to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "1,65536,1,or_greater,suffix:Mpx",
         false,
     );
 }

@@ -93,6 +93,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "The widest and tallest image a mod may decode, in pixels; checked from the file's header before Godot decodes it, so decompression bombs are refused.",
     ),
     (
+        SVG_DRAW_MPX,
+        "How much drawing one SVG a mod passes to texture_from_bytes may ask for, in millions of pixels painted, estimated from its canvas, shapes, strokes, layers and <use> references before anything is drawn (the default, 512, is about a fifth of a second at worst). An SVG over it is refused with -3, so a small file cannot freeze the game.",
+    ),
+    (
         ASSETS_MB,
         "The memory one instance's live images, sounds and fonts may take together, in MiB (a decoded image counts width x height x 4 bytes).",
     ),

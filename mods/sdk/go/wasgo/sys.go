@@ -245,7 +245,7 @@ func RawRequestPermission(kind_ptr unsafe.Pointer, kind_len uint32) int32
 //go:wasmimport wasgo new
 func RawNew(class_ptr unsafe.Pointer, class_len uint32) int32
 
-// RawTextureFromBytes: Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side; -7 past the object cap.
+// RawTextureFromBytes: Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side, or an SVG whose estimated drawing exceeds `wasgo/limits/svg_draw_mpx` or that embeds an `<image>`; -7 past the object cap.
 // `wasgo.texture_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo texture_from_bytes

@@ -37,8 +37,9 @@ pub fn new_object(class: &str) -> Result<Object> {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for data that is not one of those formats, is corrupt, or exceeds
-/// the game's `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` ([`crate::last_error`]
-/// says which); [`Error::Busy`] past the object cap.
+/// the game's `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px`, or an SVG whose drawing
+/// would exceed `wasgo/limits/svg_draw_mpx` ([`crate::last_error`] says which);
+/// [`Error::Busy`] past the object cap.
 pub fn texture_from_bytes(bytes: &[u8]) -> Result<Object> {
     // SAFETY: the bytes are live for the call; the host only reads them.
     Object::from_code(unsafe { sys::texture_from_bytes(ptr(bytes), len(bytes)) })

@@ -259,7 +259,7 @@ extern "C" {
     #[link_name = "new"]
     pub fn new(class_ptr: *const u8, class_len: usize) -> i32;
 
-    /// Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side; -7 past the object cap.
+    /// Makes an owned `ImageTexture` from PNG, JPEG, WebP or SVG bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, that exceeds `wasgo/limits/asset_kb` or `wasgo/limits/texture_max_px` on a side, or an SVG whose estimated drawing exceeds `wasgo/limits/svg_draw_mpx` or that embeds an `<image>`; -7 past the object cap.
     /// `wasgo.texture_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
     #[link_name = "texture_from_bytes"]
     pub fn texture_from_bytes(data_ptr: *const u8, data_len: usize) -> i32;
