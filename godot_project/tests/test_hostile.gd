@@ -65,3 +65,18 @@ func test_malformed_bytes_give_null_and_an_error() -> void:
 	expect_eq(missing, null, "load_module of a missing file")
 	expect_contains(WasmEngine.get_last_error(), "no_such_mod.wasm", "get_last_error() after load_module of a missing file")
 	await expect_hello_still_works("malformed bytes")
+
+
+func test_names_and_paths_over_4096_bytes_get_minus_3_before_godot_parses_them() -> void:
+	var probe := new_mod("long_names", {"module": wat_module("long_names")})
+	if not await run_to_end(probe):
+		return
+	expect(probe.has_output("`wasgo.get_node`: the path is 1048576 bytes long, over WasGo's limit of 4096 bytes for names and paths"), "from main: %s" % [probe.outputs])
+	expect_eq(probe.node.call_export("get_node", [4096]), -1, "a 4096-byte path is read (and found nowhere)")
+	expect_eq(probe.node.call_export("get_node", [4097]), -3, "a 4097-byte path")
+	expect(probe.has_output("`wasgo.get_node`: the path is 4097 bytes long"), "message: %s" % [probe.outputs])
+	expect_eq(probe.node.call_export("get", [100000]), -3, "a 100000-byte property name")
+	expect(probe.has_output("`wasgo.get`: the property name is 100000 bytes long"), "message: %s" % [probe.outputs])
+	expect_eq(probe.node.call_export("connect", [5000]), -3, "a 5000-byte signal name")
+	expect(probe.has_output("`wasgo.connect`: the signal name is 5000 bytes long"), "message: %s" % [probe.outputs])
+	await expect_frames_go_on("long names")

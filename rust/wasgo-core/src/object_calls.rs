@@ -20,7 +20,7 @@ use crate::error::{HostTrap, KilledTrap, TrapKind};
 use crate::events::{ModEvent, OutputSource};
 use crate::guest;
 use crate::level::SafetyLevel;
-use crate::objects::{ObjectError, ObjectOp, ObjectReply};
+use crate::objects::{ObjectError, ObjectOp, ObjectReply, MAX_NAME_BYTES};
 use crate::state::InstanceState;
 use crate::variant::WireVariant;
 use wasmtime::Caller;
@@ -41,7 +41,10 @@ pub(crate) fn run(
             // Queued calls posted before this one have run (the bridge keeps the order).
             match queued.take_failure() {
                 Some(failure) => Err(surfaced(failure)),
-                None => host.run(key, level, op),
+                None => match op.oversized() {
+                    Some(error) => Err(error),
+                    None => host.run(key, level, op),
+                },
             }
         })
         .map_err(|_| wasmtime::Error::new(KilledTrap))?;
@@ -66,8 +69,9 @@ pub(crate) fn queue(
     let host = hosts.objects.clone();
     hosts
         .bridge
-        .post(&kill, &state.queued, cost, move || {
-            host.run(key, level, op).map(|_| ())
+        .post(&kill, &state.queued, cost, move || match op.oversized() {
+            Some(error) => Err(error),
+            None => host.run(key, level, op).map(|_| ()),
         })
         .map_err(|_| wasmtime::Error::new(KilledTrap))
 }
@@ -194,6 +198,11 @@ pub(crate) fn set_property(
     value: WireVariant,
     value_bytes: usize,
 ) -> wasmtime::Result<i32> {
+    if nl > 0 && nl as usize > MAX_NAME_BYTES {
+        drop_value(value);
+        let error = ObjectError::name_too_long(function, "property name", nl as usize);
+        return settle(caller, Err(error));
+    }
     if let Some(memory) = main_thread_memory(caller, function)? {
         let outcome = {
             let state = caller.data();
@@ -252,6 +261,10 @@ pub(crate) fn get_property(
     np: i32,
     nl: i32,
 ) -> wasmtime::Result<Result<WireVariant, i32>> {
+    if nl > 0 && nl as usize > MAX_NAME_BYTES {
+        let error = ObjectError::name_too_long(function, "property name", nl as usize);
+        return Ok(Err(settle(caller, Err(error))?));
+    }
     if let Some(memory) = main_thread_memory(caller, function)? {
         let outcome = {
             let state = caller.data();

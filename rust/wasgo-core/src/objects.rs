@@ -122,6 +122,42 @@ impl ObjectError {
             message: message.into(),
         }
     }
+
+    /// -3 for a name or path of `len` bytes over [`MAX_NAME_BYTES`].
+    pub fn name_too_long(function: &str, what: &str, len: usize) -> ObjectError {
+        ObjectError::failed(
+            wasgo_catalog::ErrorCode::InvalidArgument.code(),
+            format!("`{function}`: the {what} is {len} bytes long, over WasGo's limit of {MAX_NAME_BYTES} bytes for names and paths; pass a shorter one"),
+        )
+    }
+}
+
+/// The longest class, member, signal, singleton or event name and node or resource path a mod
+/// may pass (Godot parses and hashes each one on the main thread: an 8 MiB node path took 250
+/// ms a call).
+pub const MAX_NAME_BYTES: usize = 4096;
+
+impl ObjectOp {
+    /// The -3 for a name or path in this call longer than [`MAX_NAME_BYTES`], if any.
+    pub fn oversized(&self) -> Option<ObjectError> {
+        let (function, what, text) = match self {
+            ObjectOp::GetNode { path, .. } => ("wasgo.get_node", "path", path),
+            ObjectOp::Singleton { name } => ("wasgo.singleton", "name", name),
+            ObjectOp::Get { name, .. } => ("wasgo.get", "property name", name),
+            ObjectOp::Set { name, .. } => ("wasgo.set", "property name", name),
+            ObjectOp::Call { method, .. } => ("wasgo.call", "method name", method),
+            ObjectOp::Connect { signal, .. } => ("wasgo.connect", "signal name", signal),
+            ObjectOp::Emit { name, .. } => ("wasgo.emit", "event name", name),
+            ObjectOp::New { class } => ("wasgo.new", "class name", class),
+            ObjectOp::LoadResource { path } => ("wasgo.load_resource", "path", path),
+            ObjectOp::SelfNode
+            | ObjectOp::Release { .. }
+            | ObjectOp::CallbackArgs
+            | ObjectOp::Asset { .. } => return None,
+        };
+        (text.len() > MAX_NAME_BYTES)
+            .then(|| ObjectError::name_too_long(function, what, text.len()))
+    }
 }
 
 /// The game side of the object functions; implemented by the Godot glue. `run` is only ever

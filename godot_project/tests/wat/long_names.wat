@@ -1,0 +1,35 @@
+;; Passes a name or path of `len` bytes (`a` repeated) to the object functions and returns their
+;; result; on failure logs `wasgo.last_error` (level 3). WasGo refuses names and paths over 4096
+;; bytes with -3 before Godot parses them. `main` does the same from the worker thread with a
+;; 1 MiB node path.
+(module
+  (import "wasgo" "self" (func $self (result i32)))
+  (import "wasgo" "get_node" (func $get_node (param i32 i32 i32) (result i32)))
+  (import "wasgo" "get" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasgo" "connect" (func $connect (param i32 i32 i32 i32) (result i32)))
+  (import "wasgo" "last_error" (func $last_error (param i32 i32) (result i32)))
+  (import "wasgo" "log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 20)
+  (func $name (param $len i32)
+    (memory.fill (i32.const 65536) (i32.const 97) (local.get $len)))
+  (func $report (param $result i32) (result i32)
+    (local $len i32)
+    (if (i32.lt_s (local.get $result) (i32.const 0))
+      (then
+        (local.set $len (call $last_error (i32.const 0) (i32.const 4096)))
+        (if (i32.le_u (local.get $len) (i32.const 4096))
+          (then (call $log (i32.const 3) (i32.const 0) (local.get $len))))))
+    (local.get $result))
+  (func (export "get_node") (param $len i32) (result i32)
+    (call $name (local.get $len))
+    (call $report (call $get_node (call $self) (i32.const 65536) (local.get $len))))
+  (func (export "get") (param $len i32) (result i32)
+    (call $name (local.get $len))
+    (call $report (call $get (call $self) (i32.const 65536) (local.get $len) (i32.const 8192) (i32.const 1024))))
+  (func (export "connect") (param $len i32) (result i32)
+    (call $name (local.get $len))
+    (call $report (call $connect (call $self) (i32.const 65536) (local.get $len) (i32.const 1))))
+  (func (export "main") (result i32)
+    (call $name (i32.const 1048576))
+    (drop (call $report (call $get_node (call $self) (i32.const 65536) (i32.const 1048576))))
+    (i32.const 0)))
