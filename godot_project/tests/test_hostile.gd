@@ -80,3 +80,24 @@ func test_names_and_paths_over_4096_bytes_get_minus_3_before_godot_parses_them()
 	expect_eq(probe.node.call_export("connect", [5000]), -3, "a 5000-byte signal name")
 	expect(probe.has_output("`wasgo.connect`: the signal name is 5000 bytes long"), "message: %s" % [probe.outputs])
 	await expect_frames_go_on("long names")
+
+
+func test_an_instance_has_at_most_1024_live_signal_connections() -> void:
+	var probe := new_mod("connect_flood", {"module": wat_module("connect_flood")})
+	var child := Node.new()
+	child.name = "Child"
+	probe.node.add_child(child)
+	if not expect_eq(start(probe), OK, "start()"):
+		return
+	expect_eq(probe.node.call_export("connect_child", [1000]), 1000, "1000 connections to the child")
+	expect_eq(probe.node.call_export("connect_self", [100]), 24, "24 more, to its own node")
+	expect(probe.has_output("`wasgo.connect` refused: this mod already has 1024 signal connections"), "message: %s" % [probe.outputs])
+	expect_eq(probe.node.get_signal_connection_list("renamed").size(), 24, "the refused connect connected nothing")
+	# The game frees the child: its connections no longer count.
+	child.free()
+	var again := Node.new()
+	again.name = "Child"
+	probe.node.add_child(again)
+	expect_eq(probe.node.call_export("connect_child", [10]), 10, "connections after the first child was freed")
+	expect_eq(again.get_signal_connection_list("renamed").size(), 10, "the new child's connections")
+	await expect_frames_go_on("connection flood")

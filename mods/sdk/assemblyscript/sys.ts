@@ -114,7 +114,7 @@ export declare function set(handle: i32, name_ptr: usize, name_len: usize, val_p
 @external("wasgo", "call")
 export declare function call(handle: i32, method_ptr: usize, method_len: usize, args_ptr: usize, args_len: usize, out_ptr: usize, out_cap: usize): i32;
 
-/** Connects a signal to the export `native_callback(callback_id)`; 0 on success.
+/** Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections.
  *  `wasgo.connect`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 @external("wasgo", "connect")
 export declare function connect(handle: i32, signal_ptr: usize, signal_len: usize, callback_id: i32): i32;

@@ -137,7 +137,7 @@ WASGO_IMPORT("set") int32_t wasgo_set(int32_t handle, const void *name_ptr, size
  * `wasgo.call`: `(i32, i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("call") int32_t wasgo_call(int32_t handle, const void *method_ptr, size_t method_len, const void *args_ptr, size_t args_len, void *out_ptr, size_t out_cap);
 
-/* Connects a signal to the export `native_callback(callback_id)`; 0 on success.
+/* Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections.
  * `wasgo.connect`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("connect") int32_t wasgo_connect(int32_t handle, const void *signal_ptr, size_t signal_len, int32_t callback_id);
 

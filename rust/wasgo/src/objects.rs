@@ -161,6 +161,10 @@ impl Hot {
     }
 }
 
+/// How many signal connections one instance may have at once (each one is a call on every
+/// emission: a mod connecting `process_frame` a million times made every frame 320 ms).
+pub const MAX_CONNECTIONS_PER_INSTANCE: usize = 1024;
+
 /// One instance's objects.
 pub struct InstanceObjects {
     script: InstanceId,
@@ -171,6 +175,7 @@ pub struct InstanceObjects {
     level: SafetyLevel,
     /// The mod's handles (the core's table: checked handle arithmetic, one handle per object).
     slots: HandleTable<InstanceId, Slot>,
+    /// The signal connections the mod made (at most [`MAX_CONNECTIONS_PER_INSTANCE`] live).
     connections: Vec<(InstanceId, StringName, Callable)>,
     /// The `SceneTreeTimer`s the mod made (released when the instance ends).
     timers: OwnedTimers,
@@ -665,6 +670,28 @@ impl InstanceObjects {
             }
         }
         true
+    }
+
+    /// Refuses a new connection when [`MAX_CONNECTIONS_PER_INSTANCE`] of the instance's are
+    /// live (connections to objects since freed, or that the game disconnected, are dropped
+    /// first).
+    ///
+    /// # Errors
+    /// `ErrorCode::Busy` with a message naming the limit.
+    fn check_connection_room(&mut self) -> Result<(), ObjectError> {
+        if self.connections.len() >= MAX_CONNECTIONS_PER_INSTANCE {
+            self.connections.retain(|(id, signal, callable)| {
+                Gd::<Object>::try_from_instance_id(*id)
+                    .is_ok_and(|obj| obj.is_connected(signal, callable))
+            });
+        }
+        if self.connections.len() >= MAX_CONNECTIONS_PER_INSTANCE {
+            return Err(ObjectError::failed(
+                ErrorCode::Busy.code(),
+                format!("`wasgo.connect` refused: this mod already has {MAX_CONNECTIONS_PER_INSTANCE} signal connections, the most one mod may have; connect one handler to a signal and share it, or let objects you connected to go first"),
+            ));
+        }
+        Ok(())
     }
 
     /// Disconnects what the mod connected, then makes the tree drop the timers it made.
@@ -1335,6 +1362,7 @@ fn run_op(
         } => {
             let mut obj = objects.object(handle)?;
             objects.allowed(handle, level, MemberKind::Signal, &signal)?;
+            objects.check_connection_room()?;
             let sname = name_arg(&signal)?;
             if !obj.has_signal(&sname) {
                 return Err(ObjectError::failed(
