@@ -127,3 +127,22 @@ func test_a_mods_values_of_a_property_add_up_to_its_total() -> void:
 	# A freed node counts no more.
 	probe.node.get_node("More0").free()
 	expect_eq(_call(probe, "more_particles", [1, 1999]), 1, "after a node was freed, its share is free again")
+
+
+func test_font_sizes_share_one_game_wide_pool_of_16_different_values() -> void:
+	var output: Array = []
+	var args := PackedStringArray(["--headless", "--path", ProjectSettings.globalize_path("res://"),
+		"-s", "res://tests/font_pool/font_pool.gd"])
+	var code := OS.execute(OS.get_executable_path(), args, output, true)
+	var text := "\n".join(PackedStringArray(output))
+	if not expect_contains(text, "done", "the font-pool process ran to its end"):
+		return
+	expect_eq(code, 0, "exit code (output:\n%s)" % text)
+	for size in range(10, 26):
+		expect_contains(text, "size %d -> 0" % size, "one of the first 16 sizes")
+	expect_contains(text, "size 99 -> -3", "a 17th size")
+	expect_contains(text, "mods have already used 16 different `font_size` values in this game", "the refusal")
+	expect_contains(text, "size 12 -> 0", "a size already used")
+	# The pool outlives the mod (the engine keeps the caches): a new instance gets the same.
+	expect_eq(text.count("size 99 -> -3"), 2, "the new size, from a second instance after the first is gone")
+	expect_contains(text, "size 20 -> 0", "an old size, from the second instance")

@@ -135,6 +135,84 @@ pub struct ValueRange {
     pub kind: RangeKind,
     /// The most one mod's values of the property may add up to (properties only).
     pub total: Option<f64>,
+    /// The most different values all mods together may give the members of a pool (`distinct
+    /// POOL N`): each new font size makes the engine build a glyph cache for the game's own,
+    /// shared font that is never freed.
+    pub distinct: Option<Distinct>,
+}
+
+/// `distinct POOL N` after a range: at most `max` different values across every member whose
+/// range names `pool`, for all mods of the game together (see [`DistinctPools`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Distinct {
+    pub pool: PoolName,
+    pub max: u32,
+}
+
+/// A pool's name: up to 24 ASCII letters, digits and `_` (kept inline so ranges stay `Copy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PoolName {
+    bytes: [u8; 24],
+    len: u8,
+}
+
+impl PoolName {
+    fn parse(name: &str) -> Option<PoolName> {
+        let ok = !name.is_empty()
+            && name.len() <= 24
+            && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
+        if !ok {
+            return None;
+        }
+        let mut bytes = [0; 24];
+        bytes[..name.len()].copy_from_slice(name.as_bytes());
+        Some(PoolName {
+            bytes,
+            len: name.len() as u8,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // The bytes were checked to be ASCII when parsed.
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+}
+
+/// The different values the game has let mods give each `distinct` pool (one per game: what
+/// they make the engine build is shared and never freed, so a mod restarting or another mod
+/// does not start afresh). Values already admitted are always admitted again.
+#[derive(Debug, Default)]
+pub struct DistinctPools {
+    pools: HashMap<PoolName, Vec<f64>>,
+}
+
+impl DistinctPools {
+    /// Admits `value` for a member with `range` (named `what` in the refusal).
+    ///
+    /// # Errors
+    /// The refusal when the range's pool already holds its `max` different values and `value`
+    /// is not one of them.
+    pub fn admit(&mut self, range: &ValueRange, what: &str, value: f64) -> Result<(), String> {
+        let Some(Distinct { pool, max }) = range.distinct else {
+            return Ok(());
+        };
+        let used = self.pools.entry(pool).or_default();
+        if used.contains(&value) {
+            return Ok(());
+        }
+        if used.len() >= max as usize {
+            let mut listed: Vec<String> = used.iter().map(|v| v.to_string()).collect();
+            listed.sort_by(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
+            return Err(format!(
+                "`{what}` refused: mods have already used {max} different `{}` values in this game, the most the allowlist lets them use (each new one makes the engine keep another cache it never frees); use one of {}, or have the game raise `distinct {} {max}` in its allowlist file",
+                pool.as_str(),
+                listed.join(", "),
+                pool.as_str()
+            ));
+        }
+        used.push(value);
+        Ok(())
+    }
 }
 
 /// What a range bounds.
@@ -221,7 +299,7 @@ impl ValueRange {
         )
     }
 
-    /// Parses `1..2000`, `len 0..4096`, either with `total N` after it.
+    /// Parses `1..2000`, `len 0..4096`, either with `total N` and/or `distinct POOL N` after it.
     fn parse(text: &str) -> Option<ValueRange> {
         let mut words = text.split_whitespace();
         let mut word = words.next()?;
@@ -234,23 +312,29 @@ impl ValueRange {
         let (min, max) = word.split_once("..")?;
         let min: f64 = min.trim().parse().ok()?;
         let max: f64 = max.trim().parse().ok()?;
-        let total = match words.next() {
-            None => None,
-            Some("total") => {
-                let total: f64 = words.next()?.parse().ok()?;
-                (total.is_finite() && total >= max).then_some(total)?;
-                Some(total)
+        let (mut total, mut distinct) = (None, None);
+        while let Some(word) = words.next() {
+            match word {
+                "total" if total.is_none() => {
+                    let t: f64 = words.next()?.parse().ok()?;
+                    (t.is_finite() && t >= max).then_some(())?;
+                    total = Some(t);
+                }
+                "distinct" if distinct.is_none() && kind == RangeKind::Number => {
+                    let pool = PoolName::parse(words.next()?)?;
+                    let n: u32 = words.next()?.parse().ok()?;
+                    (n > 0).then_some(())?;
+                    distinct = Some(Distinct { pool, max: n });
+                }
+                _ => return None,
             }
-            Some(_) => return None,
-        };
-        if words.next().is_some() {
-            return None;
         }
         (min.is_finite() && max.is_finite() && min <= max).then_some(ValueRange {
             min,
             max,
             kind,
             total,
+            distinct,
         })
     }
 }
@@ -342,7 +426,7 @@ impl Allowlist {
                 for item in values.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     let (member, range) = parse_range_item(item).ok_or_else(|| {
                         format!(
-                            "allowlist line {}: `{item}` is not a range: write `property MIN..MAX`, `property len MIN..MAX` (a text's or an array's size), either with `total N` after it, or `method[ARGUMENT] MIN..MAX`, e.g. `amount 1..2000 total 10000`",
+                            "allowlist line {}: `{item}` is not a range: write `property MIN..MAX`, `property len MIN..MAX` (a text's or an array's size), either with `total N` after it, or `method[ARGUMENT] MIN..MAX`, any number range with `distinct POOL N` after it, e.g. `amount 1..2000 total 10000` or `font_size 1..512 distinct font_size 16`",
                             i + 1
                         )
                     })?;
@@ -703,6 +787,69 @@ mod tests {
             max,
             kind: RangeKind::Number,
             total: None,
+            distinct: None,
+        }
+    }
+
+    #[test]
+    fn distinct_pools_admit_a_limited_number_of_values_shared_by_their_members() {
+        let list = Allowlist::parse(
+            "[Control]\nranges = add_theme_font_size_override[1] 1..512 distinct font_size 3\n[LabelSettings]\nranges = font_size 1..512 distinct font_size 3, outline_size 0..9\n",
+        )
+        .unwrap();
+        let control = chain(&["Label", "Control", "Object"]);
+        let arg = list.argument_ranges(&control, "add_theme_font_size_override");
+        let (_, method) = arg[0];
+        let property = list
+            .property_range(&chain(&["LabelSettings", "Object"]), "font_size")
+            .unwrap();
+        let mut pools = DistinctPools::default();
+        assert_eq!(
+            pools.admit(&method, "Label.add_theme_font_size_override[1]", 16.0),
+            Ok(())
+        );
+        assert_eq!(
+            pools.admit(&property, "LabelSettings.font_size", 24.0),
+            Ok(())
+        );
+        assert_eq!(
+            pools.admit(&method, "m", 16.0),
+            Ok(()),
+            "a value already used"
+        );
+        assert_eq!(pools.admit(&property, "p", 32.0), Ok(()));
+        let e = pools
+            .admit(&method, "Label.add_theme_font_size_override[1]", 48.0)
+            .unwrap_err();
+        assert!(
+            e.contains("have already used 3 different `font_size` values")
+                && e.contains("use one of 16, 24, 32"),
+            "{e}"
+        );
+        assert_eq!(
+            pools.admit(&property, "p", 24.0),
+            Ok(()),
+            "still the old ones"
+        );
+        // A range without `distinct` admits anything.
+        let outline = list
+            .property_range(&chain(&["LabelSettings", "Object"]), "outline_size")
+            .unwrap();
+        for v in 0..9 {
+            assert_eq!(pools.admit(&outline, "o", v as f64), Ok(()));
+        }
+        for bad in [
+            "font_size 1..512 distinct",
+            "font_size 1..512 distinct font_size",
+            "font_size 1..512 distinct font_size 0",
+            "font_size 1..512 distinct font-size 3",
+            "text len 0..9 distinct t 3",
+            "font_size 1..512 distinct a 3 distinct b 4",
+        ] {
+            assert!(
+                Allowlist::parse(&format!("[X]\nranges = {bad}\n")).is_err(),
+                "{bad}"
+            );
         }
     }
 

@@ -29,7 +29,7 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use wasgo_catalog::ErrorCode;
-use wasgo_core::allowlist::{Allowlist, MemberKind, ValueRange};
+use wasgo_core::allowlist::{Allowlist, DistinctPools, MemberKind, ValueRange};
 use wasgo_core::delivery::DeliveryQueue;
 use wasgo_core::handles::{DecisionCache, HandleError, HandleTable, TextCache};
 use wasgo_core::log_budget::LogBudget;
@@ -563,6 +563,7 @@ impl InstanceObjects {
             .check(what, wasgo_core::variant::range_value(value))
             .map_err(refuse)?;
         let member = String::from_utf8_lossy(name).into_owned();
+        admit_distinct(&range, what, measured)?;
         if let Some(total) = range.total {
             let mut sum = self.work_sum(&member, id) + measured;
             if sum > total {
@@ -750,6 +751,8 @@ pub struct ObjectsState {
     /// The [`NodeKind`] of each node class a handle was made for (one entry per class: a
     /// `ClassDB` question instead of one or two class-name comparisons per new handle).
     node_kinds: RefCell<FastMap<StringName, NodeKind>>,
+    /// The values mods gave `distinct` pools (font sizes), for the whole game.
+    distinct: RefCell<DistinctPools>,
 }
 
 impl Default for ObjectsState {
@@ -762,6 +765,7 @@ impl Default for ObjectsState {
             names: RefCell::new(TextCache::shared()),
             paths: RefCell::new(TextCache::shared()),
             node_kinds: RefCell::default(),
+            distinct: RefCell::default(),
         }
     }
 }
@@ -907,19 +911,34 @@ fn check_argument_ranges(
     let chain = class_chain(class);
     let ranges =
         with_objects(|o| o.allowlist.borrow().argument_ranges(&chain, method)).unwrap_or_default();
+    let mut measured = Vec::with_capacity(ranges.len());
     for (index, range) in ranges {
         // A missing argument takes Godot's default.
         let Some(arg) = args.get(index) else {
             continue;
         };
-        range
-            .check(
-                &format!("{class}.{method}[{index}]"),
-                wasgo_core::variant::range_value(arg),
-            )
+        let what = format!("{class}.{method}[{index}]");
+        let value = range
+            .check(&what, wasgo_core::variant::range_value(arg))
             .map_err(|m| ObjectError::failed(ErrorCode::InvalidArgument.code(), m))?;
+        measured.push((range, what, value));
+    }
+    // Only a call whose every argument is in range adds to a `distinct` pool.
+    for (range, what, value) in measured {
+        admit_distinct(&range, &what, value)?;
     }
     Ok(())
+}
+
+/// Admits a value for a range with `distinct` into the game's pool (-3 when the pool is full
+/// and the value is new).
+fn admit_distinct(range: &ValueRange, what: &str, value: f64) -> Result<(), ObjectError> {
+    if range.distinct.is_none() {
+        return Ok(());
+    }
+    with_objects(|o| o.distinct.borrow_mut().admit(range, what, value))
+        .unwrap_or(Ok(()))
+        .map_err(|m| ObjectError::failed(ErrorCode::InvalidArgument.code(), m))
 }
 
 /// Starts the object table of a new instance run by the node `script`.
