@@ -287,3 +287,37 @@ func test_a_permission_request_names_the_mod_by_its_id_not_a_spoofing_file_name(
 	expect(not detail.contains("\n"), "no newline in the detail: %s" % detail)
 	expect(not detail.contains("["), "no BBCode in the detail: %s" % detail)
 	expect_contains(detail, "asks for the `files` permission", "the detail")
+
+
+## A started `open_files` mod with the id `mod_id` at level 2, `files` granted.
+func _opener(mod_id: String) -> ModProbe:
+	var module := WasmEngine.compile_module(FileAccess.get_file_as_bytes(WAT + "open_files.wat"), mod_id)
+	var probe := new_mod(mod_id, {"module": module, "safety_level": 2})
+	expect_eq(start(probe), OK, "start() of %s" % mod_id)
+	return probe
+
+
+func test_wasi_descriptors_are_bounded_per_mod_and_for_all_mods() -> void:
+	set_setting(SAFETY_LEVEL, 3)
+	set_setting(AUTO_GRANT, PackedStringArray(["files"]))
+	var first := _opener("wasgo_fd_first")
+	expect_eq(first.node.call_export("open_many", [100]), 64, "a mod's opens before its limit")
+	expect_eq(first.node.call_export("errno", []), 33, "EMFILE past it")
+	expect_eq(first.node.call_export("close_last", []), 0, "fd_close")
+	expect_eq(first.node.call_export("open_many", [1]), 1, "an open after a close")
+	var others: Array[ModProbe] = []
+	for i in 3:
+		var probe := _opener("wasgo_fd_other_%d" % i)
+		expect_eq(probe.node.call_export("open_many", [64]), 64, "mod %d's opens" % i)
+		others.append(probe)
+	var last := _opener("wasgo_fd_last")
+	expect_eq(last.node.call_export("open_many", [10]), 0, "opens past 256 for all mods together")
+	expect_eq(last.node.call_export("errno", []), 41, "ENFILE")
+	# A mod that ends gives its descriptors back.
+	first.node.kill()
+	first.node.free()
+	expect_eq(last.node.call_export("open_many", [10]), 10, "opens after a mod with 64 open ended")
+	for probe in others + [last]:
+		probe.node.kill()
+	for mod_id in ["wasgo_fd_first", "wasgo_fd_other_0", "wasgo_fd_other_1", "wasgo_fd_other_2", "wasgo_fd_last"]:
+		remove_tree(sandbox(mod_id))

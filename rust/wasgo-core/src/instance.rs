@@ -312,6 +312,7 @@ impl ModInstance {
             stdio: stdio.clone(),
             queued: crate::bridge::CallQueue::new(),
             unexposed: Default::default(),
+            open_files: Default::default(),
         };
         let mut store = Store::new(&ctx.engine, state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);

@@ -163,6 +163,8 @@ pub struct InstanceState {
     /// The functions an `unexposed_call` was already reported for (see
     /// [`InstanceState::report_unexposed`]).
     pub(crate) unexposed: std::collections::HashSet<String>,
+    /// The descriptors the mod opened with WASI `path_open` at level 2 (bounded there).
+    pub(crate) open_files: crate::wasi_sandbox::OpenFiles,
 }
 
 impl InstanceState {
