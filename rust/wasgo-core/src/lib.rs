@@ -110,6 +110,7 @@ pub mod mode;
 pub mod module;
 mod object_calls;
 pub mod objects;
+mod open_files;
 pub mod permissions;
 pub mod precompiled;
 pub mod prefetch;

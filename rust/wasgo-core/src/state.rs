@@ -164,7 +164,7 @@ pub struct InstanceState {
     /// [`InstanceState::report_unexposed`]).
     pub(crate) unexposed: std::collections::HashSet<String>,
     /// The descriptors the mod opened with WASI `path_open` at level 2 (bounded there).
-    pub(crate) open_files: crate::wasi_sandbox::OpenFiles,
+    pub(crate) open_files: crate::open_files::OpenFiles,
 }
 
 impl InstanceState {

@@ -26,8 +26,10 @@
 //!   `path_rename` checks its new name the same way.
 //! - `path_symlink` and `path_link` fail with `EPERM`: the sandbox holds no links, so nothing
 //!   the game later reads there can point elsewhere.
-//! - `path_open` fails with `EMFILE` while the instance has [`MAX_OPEN_FILES`] descriptors open
-//!   through it, and with `ENFILE` while all instances together have [`MAX_OPEN_FILES_ALL`]
+//! - `path_open` fails with `EMFILE` while the instance has
+//!   [`MAX_OPEN_FILES`](crate::open_files::MAX_OPEN_FILES) descriptors open through it, and with
+//!   `ENFILE` while all instances together have
+//!   [`MAX_OPEN_FILES_ALL`](crate::open_files::MAX_OPEN_FILES_ALL)
 //!   (`fd_close` and `fd_renumber` give them back, and so does the instance's end): a mod that
 //!   opened files in a loop took 20,000 descriptors in 200 ms, after which the game itself could
 //!   open no file.
@@ -51,70 +53,7 @@ use wasmtime_wasi::p1::wasi_snapshot_preview1 as p1;
 use wasmtime_wasi::runtime::in_tokio;
 
 use crate::wasi::errno::PERM as ERRNO_PERM;
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 const OFLAGS_CREAT: i32 = 1;
-const ERRNO_MFILE: i32 = 33;
-const ERRNO_NFILE: i32 = 41;
-
-/// Descriptors one level-2 instance may have open through `path_open` at once.
-pub const MAX_OPEN_FILES: usize = 64;
-/// Descriptors all level-2 instances together may have open through `path_open` at once (a
-/// desktop's default limit for the whole process is often 1024).
-pub const MAX_OPEN_FILES_ALL: usize = 256;
-/// Descriptors open through `path_open` in every instance now.
-static OPEN_FILES_ALL: AtomicUsize = AtomicUsize::new(0);
-
-/// The descriptors one instance opened through `path_open` (and has not closed); their count
-/// leaves the game-wide one when the instance goes.
-#[derive(Debug, Default)]
-pub(crate) struct OpenFiles {
-    fds: HashSet<u32>,
-}
-
-impl OpenFiles {
-    /// Takes a place for one more descriptor, or the errno and message refusing it.
-    fn reserve(&self, function: &str) -> Result<(), (i32, String)> {
-        if self.fds.len() >= MAX_OPEN_FILES {
-            return Err((ERRNO_MFILE, format!("`{function}`: this mod already has {MAX_OPEN_FILES} files open, the most one mod may have; close one first")));
-        }
-        if OPEN_FILES_ALL.fetch_add(1, Ordering::AcqRel) >= MAX_OPEN_FILES_ALL {
-            OPEN_FILES_ALL.fetch_sub(1, Ordering::AcqRel);
-            return Err((ERRNO_NFILE, format!("`{function}`: mods have {MAX_OPEN_FILES_ALL} files open together, the most the game lets them have; close one first")));
-        }
-        Ok(())
-    }
-
-    /// The reserved place, now taken by `fd` (or given back: `None`, the open failed).
-    fn settle(&mut self, fd: Option<u32>) {
-        if !fd.is_some_and(|fd| self.fds.insert(fd)) {
-            OPEN_FILES_ALL.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-
-    fn closed(&mut self, fd: u32) {
-        if self.fds.remove(&fd) {
-            OPEN_FILES_ALL.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-
-    /// `fd_renumber(from, to)` succeeded: `to` is now what `from` was, `from` is closed.
-    fn renumbered(&mut self, from: u32, to: u32) {
-        let counted = self.fds.contains(&from);
-        self.closed(from);
-        self.closed(to);
-        if counted {
-            self.fds.insert(to);
-            OPEN_FILES_ALL.fetch_add(1, Ordering::AcqRel);
-        }
-    }
-}
-
-impl Drop for OpenFiles {
-    fn drop(&mut self) {
-        OPEN_FILES_ALL.fetch_sub(self.fds.len(), Ordering::AcqRel);
-    }
-}
 
 type C<'a> = Caller<'a, InstanceState>;
 
