@@ -204,3 +204,60 @@ func test_level_1_http_gets_the_contract_error() -> void:
 	if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
 		expect_contains(probe.traps[0], "call to `godot.httpRequest`, which is not exposed at safety level 1", "the trap message")
 	expect_eq(probe.unexposed, [["godot.httpRequest", 1]], "unexposed_call emissions")
+
+
+## A hand-written `GOOS=js` program whose `run` asks the host for `new Array(length)` `count`
+## times, releasing each (`finalizeRef`) when `release`: the arrays live on the host, outside
+## the program's linear memory.
+func _array_maker(count: int, length: int, release: bool) -> WasmModule:
+	var text := """(module
+  (import "gojs" "syscall/js.valueGet" (func $get (param i32)))
+  (import "gojs" "syscall/js.valueNew" (func $new (param i32)))
+  (import "gojs" "syscall/js.finalizeRef" (func $finalize (param i32)))
+  (memory (export "mem") 2)
+  (data (i32.const 100) "Array")
+  (func (export "getsp") (result i32) (i32.const 60000))
+  (func (export "resume"))
+  (func (export "run") (param i32 i32)
+    (local $i i32)
+    (i64.store (i32.const 60008) (i64.const 0x7FF8000100000005))
+    (i64.store (i32.const 60016) (i64.const 100))
+    (i64.store (i32.const 60024) (i64.const 5))
+    (call $get (i32.const 60000))
+    (i64.store (i32.const 50000) (i64.load (i32.const 60032)))
+    (f64.store (i32.const 200) (f64.const %d))
+    (loop $again
+      (i64.store (i32.const 60008) (i64.load (i32.const 50000)))
+      (i64.store (i32.const 60016) (i64.const 200))
+      (i64.store (i32.const 60024) (i64.const 1))
+      (i64.store (i32.const 60032) (i64.const 1))
+      (call $new (i32.const 60000))
+      (if (i32.const %d) (then
+        (i64.store (i32.const 60008) (i64.load (i32.const 60040)))
+        (call $finalize (i32.const 60000))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $i) (i32.const %d))))))""" % [length, 1 if release else 0, count]
+	var module := WasmEngine.compile_module(text.to_utf8_buffer(), "gojs_arrays")
+	expect(module != null, "compile: %s" % WasmEngine.get_last_error())
+	return module
+
+
+func _run_arrays(count: int, length: int, release: bool) -> ModProbe:
+	var probe := new_mod("gojs_arrays", {"module": _array_maker(count, length, release), "memory_limit_mb": 16})
+	expect_eq(start(probe), OK, "start()")
+	await wait_until(func() -> bool: return probe.node.get_status() != WasmScript.STATUS_RUNNING, 10000)
+	await frames(3)
+	return probe
+
+
+func test_a_go_programs_host_side_values_count_against_its_memory_limit() -> void:
+	# `new Array(67108864)` is 1.5 GiB of host memory: refused before it is made.
+	var huge: ModProbe = await _run_arrays(2, 67108864, false)
+	if expect_eq(huge.traps.size(), 1, "a 64 Mi-element array traps: %s" % huge.describe()):
+		expect_contains(huge.traps[0], "the program's JavaScript values would take 1537 MiB on the host, over its memory limit of 16 MiB", "the trap")
+	# Ten live arrays of 2.4 MB pass 16 MiB; two hundred released one by one never do.
+	var kept: ModProbe = await _run_arrays(10, 100000, false)
+	expect_eq(kept.traps.size(), 1, "ten live 100,000-element arrays trap: %s" % kept.describe())
+	var released: ModProbe = await _run_arrays(200, 100000, true)
+	expect(released.traps.is_empty(), "arrays released as they are made never trap: %s" % released.describe())
+	await expect_frames_go_on("host-side Go values")

@@ -7,8 +7,8 @@
 //! re-reads `sp` with `getsp()` before writing its results, because Go may have moved the
 //! goroutine's stack meanwhile. Every address is checked against the memory; a bad one traps.
 
-use super::builtins::{construct, error, fill_random, instance_of};
-use super::value::{Class, JsValue};
+use super::builtins::{construct, error, fill_random, instance_of, Native};
+use super::value::{Class, JsValue, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
 use super::{call_function, get_prop, Cx, GoState, MAX_COLLECTION};
 use crate::error::{HostTrap, TrapKind};
 use crate::guest_kind::GOJS_IMPORTS;
@@ -36,6 +36,51 @@ pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
 
 fn go<'a>(cx: &'a mut Cx<'_>) -> &'a mut GoState {
     super::state_mut(cx.data_mut())
+}
+
+/// Counts `bytes` of JavaScript values about to be made on the host against the instance's
+/// memory limit (`memory_limit_mb`, the same cap as its linear memory): once what was counted
+/// since the last measure passes it, measures what Go really still holds, and traps when that
+/// plus the new value is still over (a program calling `new Array(67108864)` twice took 3 GB).
+fn charge(cx: &mut Cx<'_>, bytes: usize) -> wasmtime::Result<()> {
+    let budget = cx.data().limits.memory_bytes;
+    let go = go(cx);
+    go.host_bytes = go.host_bytes.saturating_add(bytes);
+    if go.host_bytes <= budget {
+        return Ok(());
+    }
+    let live = go.table.live_bytes(budget);
+    go.host_bytes = live.saturating_add(bytes);
+    if go.host_bytes <= budget {
+        return Ok(());
+    }
+    Err(HostTrap::new(
+        TrapKind::HostCall,
+        format!(
+            "the program's JavaScript values would take {} MiB on the host, over its memory limit of {} MiB (`memory_limit_mb`); release the values it no longer needs, or make smaller arrays",
+            go.host_bytes.div_ceil(1 << 20),
+            budget >> 20
+        ),
+    )
+    .into_error())
+}
+
+/// The host bytes `new ctor(args)` makes.
+fn construct_bytes(ctor: Native, args: &[JsValue]) -> usize {
+    let length = |v: &JsValue| match v {
+        JsValue::Number(n) if n.is_finite() && *n >= 0.0 => *n as usize,
+        _ => 0,
+    };
+    OBJECT_BYTES
+        + match (ctor, args) {
+            (Native::ArrayCtor, [n @ JsValue::Number(_)]) => {
+                length(n).min(MAX_COLLECTION).saturating_mul(VALUE_BYTES)
+            }
+            (Native::ArrayCtor, items) => items.len() * VALUE_BYTES,
+            (Native::Uint8ArrayCtor, [n @ JsValue::Number(_), ..]) => length(n).min(MAX_COLLECTION),
+            (Native::Uint8ArrayCtor, [v, ..]) => bytes_of(v).map_or(0, |b| b.len()),
+            _ => 0,
+        }
 }
 
 /// The implementation of import `name` (every name of [`GOJS_IMPORTS`] has one).
@@ -219,6 +264,7 @@ fn finalize_ref(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
 
 fn string_val(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     let s = load_string(cx, sp + 8)?;
+    charge(cx, s.len() + VALUE_BYTES)?;
     store_value(cx, sp + 24, &JsValue::str(&s))
 }
 
@@ -234,6 +280,7 @@ fn value_set(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     let name = load_string(cx, sp + 16)?;
     let x = load_value(cx, sp + 32)?;
     if let Some(o) = v.as_object() {
+        charge(cx, PROP_BYTES + name.len())?;
         o.set(&name, x);
     }
     Ok(())
@@ -271,6 +318,14 @@ fn value_set_index(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     let i = get_u64(cx, sp + 16)? as usize;
     let x = load_value(cx, sp + 24)?;
     if let Some(o) = v.as_object() {
+        let growth = match &o.0.lock().class {
+            Class::Array(items) if i < MAX_COLLECTION => {
+                (i + 1).saturating_sub(items.len()) * VALUE_BYTES
+            }
+            Class::Array(_) | Class::Bytes(_) => 0,
+            _ => PROP_BYTES + 20,
+        };
+        charge(cx, growth)?;
         let mut obj = o.0.lock();
         match &mut obj.class {
             Class::Array(items) if i < MAX_COLLECTION => {
@@ -332,7 +387,10 @@ fn value_new(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let args = load_values(cx, sp + 16)?;
     let outcome = match v.as_object().map(|o| o.0.lock().class.clone()) {
-        Some(Class::Native(n)) => construct(n, &args),
+        Some(Class::Native(n)) => {
+            charge(cx, construct_bytes(n, &args))?;
+            construct(n, &args)
+        }
         _ => Err(error("the value is not a constructor", None)),
     };
     store_outcome(cx, 40, outcome)
@@ -347,6 +405,7 @@ fn value_length(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
 fn value_prepare_string(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let bytes = v.to_js_string().into_bytes();
+    charge(cx, bytes.len() + OBJECT_BYTES)?;
     let len = bytes.len() as i64;
     store_value(cx, sp + 16, &JsValue::object(Class::Bytes(bytes)))?;
     set_i64(cx, sp + 24, len)

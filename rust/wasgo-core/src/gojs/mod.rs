@@ -83,6 +83,9 @@ pub struct GoState {
     /// The callbacks of `godot.httpRequest` by request id (at most the requests in flight).
     http_callbacks: std::collections::HashMap<i32, JsValue>,
     exports: Option<GoExports>,
+    /// Host bytes of JavaScript values made since their live size was last measured (see
+    /// `imports::charge`).
+    pub(crate) host_bytes: usize,
 }
 
 impl GoState {
@@ -104,6 +107,7 @@ impl GoState {
             callbacks: Vec::new(),
             http_callbacks: std::collections::HashMap::new(),
             exports: None,
+            host_bytes: 0,
         }
     }
 

@@ -204,6 +204,13 @@ pub fn number_to_string(n: f64) -> String {
     }
 }
 
+/// Host bytes counted for a value slot (an array element, a table entry).
+pub const VALUE_BYTES: usize = std::mem::size_of::<JsValue>();
+/// Host bytes counted for an object besides its contents.
+pub const OBJECT_BYTES: usize = 96;
+/// Host bytes counted for an object property besides its name.
+pub const PROP_BYTES: usize = 64;
+
 const NAN_HEAD: u64 = 0x7FF8_0000;
 /// At most this many values Go may hold at once; a program above it traps (it leaks values).
 pub const MAX_LIVE_VALUES: usize = 1 << 20;
@@ -249,6 +256,50 @@ impl ValueTable {
             ids,
             pool: Vec::new(),
         }
+    }
+
+    /// The host memory the values Go holds take, and everything reachable from them (objects'
+    /// properties and elements, each object and string once); counting stops past `cap`.
+    pub fn live_bytes(&self, cap: usize) -> usize {
+        let mut seen: std::collections::HashSet<usize> = std::collections::HashSet::new();
+        let mut stack: Vec<JsValue> = self.values.iter().flatten().cloned().collect();
+        let mut total = stack.len() * VALUE_BYTES;
+        while let Some(v) = stack.pop() {
+            if total > cap {
+                break;
+            }
+            match v {
+                JsValue::String(s) if seen.insert(s.as_ptr() as usize) => total += s.len(),
+                JsValue::Object(o) => {
+                    if !seen.insert(o.ptr()) {
+                        continue;
+                    }
+                    let obj = o.0.lock();
+                    total += OBJECT_BYTES;
+                    for (k, v) in &obj.props {
+                        total += PROP_BYTES + k.len();
+                        stack.push(v.clone());
+                    }
+                    match &obj.class {
+                        Class::Array(items) => {
+                            total += items.len() * VALUE_BYTES;
+                            stack.extend(
+                                items
+                                    .iter()
+                                    .filter(|i| {
+                                        matches!(i, JsValue::String(_) | JsValue::Object(_))
+                                    })
+                                    .cloned(),
+                            );
+                        }
+                        Class::Bytes(b) => total += b.len(),
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        total
     }
 
     /// `loadValue`: the value a NaN-boxed reference stands for.
@@ -346,6 +397,25 @@ mod tests {
 
     fn table() -> ValueTable {
         ValueTable::new(JsRef::new(Class::Plain), JsRef::new(Class::Plain))
+    }
+
+    #[test]
+    fn live_bytes_counts_what_go_holds_once_each_and_stops_at_the_cap() {
+        let mut t = table();
+        let base = t.live_bytes(usize::MAX);
+        let shared = JsValue::str(&"x".repeat(1000));
+        let array = JsValue::array(vec![shared.clone(); 1000]);
+        let id = t.store(&array).unwrap() as u32;
+        let with = t.live_bytes(usize::MAX);
+        // The array's slots, the object, and the one string it holds a thousand times.
+        let expected = VALUE_BYTES + OBJECT_BYTES + 1000 * VALUE_BYTES + 1000;
+        assert_eq!(with - base, expected);
+        assert!(
+            t.live_bytes(100) <= 100 + expected,
+            "counting stops past the cap"
+        );
+        t.finalize(id);
+        assert_eq!(t.live_bytes(usize::MAX), base, "released");
     }
 
     #[test]
