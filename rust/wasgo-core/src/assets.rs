@@ -375,15 +375,48 @@ fn audio(b: &[u8]) -> Result<AssetFormat, AssetError> {
         return Err(corrupt("it is an Ogg file whose first stream is not Vorbis (Opus and others are not supported)"));
     }
     if b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WAVE") {
-        if b.get(12..16) != Some(b"fmt ") && !b.windows(4).take(256).any(|w| w == b"fmt ") {
+        let Some(at) = b.windows(4).take(256).position(|w| w == b"fmt ") else {
             return Err(corrupt("it has no `fmt ` chunk"));
-        }
+        };
+        wav_format(b, at + 8)?;
         return Ok(AssetFormat::Wav);
     }
     if b.starts_with(b"ID3") || (b.len() >= 2 && b[0] == 0xFF && b[1] & 0xE0 == 0xE0) {
         return Ok(AssetFormat::Mp3);
     }
     Err(AssetError::UnknownFormat)
+}
+
+/// Checks a WAV's `fmt ` chunk (whose body starts at `at`): PCM or IEEE float, 1 to 8 channels,
+/// a sample rate of 1 Hz to 384 kHz and 8, 16, 24 or 32 bits (Godot took a rate of 0, 64 bits
+/// and a rate of 2^31 without complaint, then played nonsense).
+fn wav_format(b: &[u8], at: usize) -> Result<(), AssetError> {
+    let short = || corrupt("its `fmt ` chunk is cut short");
+    let format = le16(b, at).ok_or_else(short)?;
+    let channels = le16(b, at + 2).ok_or_else(short)?;
+    let rate = le32(b, at + 4).ok_or_else(short)?;
+    let bits = le16(b, at + 14).ok_or_else(short)?;
+    if !matches!(format, 1 | 3) {
+        return Err(corrupt(&format!(
+            "its sample format is {format}; WasGo takes PCM (1) or IEEE float (3)"
+        )));
+    }
+    if !(1..=8).contains(&channels) {
+        return Err(corrupt(&format!(
+            "it declares {channels} channels (1 to 8)"
+        )));
+    }
+    if !(1..=384_000).contains(&rate) {
+        return Err(corrupt(&format!(
+            "it declares a sample rate of {rate} Hz (1 to 384000)"
+        )));
+    }
+    if !matches!(bits, 8 | 16 | 24 | 32) {
+        return Err(corrupt(&format!(
+            "it declares {bits} bits per sample (8, 16, 24 or 32)"
+        )));
+    }
+    Ok(())
 }
 
 /// Checks a TrueType/OpenType table directory: every table inside the file, the tables every
@@ -548,12 +581,36 @@ mod tests {
                 .format,
             AssetFormat::OggVorbis
         );
+        let wav = |format: u16, channels: u16, rate: u32, bits: u16| {
+            let mut b = b"RIFF\0\0\0\0WAVEfmt \x10\0\0\0".to_vec();
+            b.extend_from_slice(&format.to_le_bytes());
+            b.extend_from_slice(&channels.to_le_bytes());
+            b.extend_from_slice(&rate.to_le_bytes());
+            b.extend_from_slice(&(rate * 2).to_le_bytes());
+            b.extend_from_slice(&2u16.to_le_bytes());
+            b.extend_from_slice(&bits.to_le_bytes());
+            b
+        };
         assert_eq!(
-            sniff(AssetKind::Audio, b"RIFF\0\0\0\0WAVEfmt ", LIMITS)
+            sniff(AssetKind::Audio, &wav(1, 2, 44100, 16), LIMITS)
                 .unwrap()
                 .format,
             AssetFormat::Wav
         );
+        assert!(sniff(AssetKind::Audio, &wav(3, 1, 48000, 32), LIMITS).is_ok());
+        for (bad, why) in [
+            (wav(1, 1, 0, 16), "sample rate of 0 Hz"),
+            (wav(1, 1, 0x7FFF_FFFF, 16), "sample rate of 2147483647 Hz"),
+            (wav(1, 1, 8000, 64), "64 bits per sample"),
+            (wav(1, 0, 8000, 8), "0 channels"),
+            (wav(2, 1, 8000, 4), "sample format is 2"),
+            (b"RIFF\0\0\0\0WAVEfmt ".to_vec(), "cut short"),
+        ] {
+            match sniff(AssetKind::Audio, &bad, LIMITS) {
+                Err(AssetError::Corrupt(m)) => assert!(m.contains(why), "{m}"),
+                other => panic!("{why}: {other:?}"),
+            }
+        }
         assert_eq!(
             sniff(AssetKind::Audio, b"ID3\x04", LIMITS).unwrap().format,
             AssetFormat::Mp3
