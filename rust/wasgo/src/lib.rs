@@ -111,6 +111,7 @@ mod own_ui;
 mod owned;
 mod permissions;
 mod reach;
+mod resident;
 mod runtime;
 mod sandboxes;
 mod script;
@@ -154,6 +155,9 @@ const BRIDGE_BUDGET_PER_FRAME: std::time::Duration = std::time::Duration::from_m
 unsafe impl ExtensionLibrary for WasgoExtension {
     fn on_stage_init(stage: InitStage) {
         if stage == InitStage::Scene {
+            if let Err(e) = resident::pin() {
+                godot_warn!("WasGo: {e}; a thread still running at exit may crash the game");
+            }
             state::start();
             settings::register();
             settings_kept::watch(settings_changed);
