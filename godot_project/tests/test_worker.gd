@@ -78,3 +78,19 @@ func test_kill_all_stops_every_running_mod() -> void:
 		expect_eq(probe.kills.size(), 1, "`killed` emissions of %s after kill_all()" % probe.node.name)
 		expect_eq(probe.node.is_running(), false, "is_running() of %s after kill_all()" % probe.node.name)
 	expect(await wait_for_no_workers(), "worker threads alive after kill_all(): %s" % [WasmEngine.get_stats()])
+
+
+func test_a_main_whose_calls_take_the_main_thread_waits_for_its_share() -> void:
+	# Each call decodes a 4096 x 4096 SVG with a translucent full-canvas rectangle on the main
+	# thread (at least 40 ms on any machine: the canvas alone is 64 MiB); six in a row are past
+	# what one mod's calls may take at once, so the worker waits between them while the game's
+	# frames run.
+	var svg := '<svg xmlns="http://www.w3.org/2000/svg" width="4096" height="4096"><rect width="4096" height="4096" fill="red" fill-opacity="0.5"/></svg>'
+	register_game_function("test", "svg", func() -> String: return svg, [], ["string"], 1)
+	var waits_before: int = WasmEngine.get_stats()["main_share_waits"]
+	var probe := new_mod("svg_main", {"module": wat_module("svg_main")})
+	if not await run_to_end(probe, 20000):
+		return
+	expect_eq(probe.finished, [0], "main returned 0: %s" % probe.describe())
+	expect_eq(probe.outputs.count("decoded"), 6, "six decodes: %s" % [probe.outputs])
+	expect(WasmEngine.get_stats()["main_share_waits"] > waits_before, "the worker waited for its share of the main thread")

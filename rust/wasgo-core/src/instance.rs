@@ -313,6 +313,8 @@ impl ModInstance {
             queued: crate::bridge::CallQueue::new(),
             unexposed: Default::default(),
             open_files: Default::default(),
+            main_time: Default::default(),
+            main_share: Default::default(),
         };
         let mut store = Store::new(&ctx.engine, state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);

@@ -101,6 +101,7 @@ pub use wasgo_catalog::level;
 pub mod limits;
 pub mod linking;
 pub mod log_budget;
+pub mod main_share;
 pub mod manifest;
 pub mod memory_layout;
 pub mod mod_config;

@@ -23,6 +23,8 @@ use crate::level::SafetyLevel;
 use crate::objects::{ObjectError, ObjectOp, ObjectReply, MAX_NAME_BYTES};
 use crate::state::InstanceState;
 use crate::variant::WireVariant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use wasmtime::Caller;
 
 /// Runs `op` for the calling instance and turns failures into codes or traps.
@@ -35,23 +37,61 @@ pub(crate) fn run(
     let (key, level, kill) = (state.key, state.level, state.kill.clone());
     let host = hosts.objects.clone();
     let queued = state.queued.clone();
+    let main_time = state.main_time.clone();
     let outcome = hosts
         .bridge
         .run(&kill, move || {
+            let start = Instant::now();
             // Queued calls posted before this one have run (the bridge keeps the order).
-            match queued.take_failure() {
+            let outcome = match queued.take_failure() {
                 Some(failure) => Err(surfaced(failure)),
                 None => match op.oversized() {
                     Some(error) => Err(error),
                     None => host.run(key, level, op),
                 },
-            }
+            };
+            count_long(&main_time, start);
+            outcome
         })
         .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    keep_share(caller)?;
     match outcome {
         Ok(reply) => Ok(Ok(reply)),
         Err(e) => Ok(Err(settle(caller, Err(e))?)),
     }
+}
+
+/// Adds the main-thread time of a call that started at `start` to `main_time` when it was a
+/// long one ([`LONG_CALL`](crate::main_share::LONG_CALL)).
+fn count_long(main_time: &AtomicU64, start: Instant) {
+    let took = start.elapsed();
+    if took >= crate::main_share::LONG_CALL {
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        main_time.fetch_add(nanos, Ordering::Relaxed);
+    }
+}
+
+/// From `main`'s worker: charges the main-thread time the instance's long calls took since the
+/// last charge to its [`MainShare`](crate::main_share::MainShare) and, past its share, waits
+/// (killably) until it is back within it. Nothing on the main thread (the callback budget counts
+/// that time).
+fn keep_share(caller: &mut Caller<'_, InstanceState>) -> wasmtime::Result<()> {
+    let state = caller.data_mut();
+    if state.on_main_thread {
+        return Ok(());
+    }
+    let used = Duration::from_nanos(state.main_time.swap(0, Ordering::Relaxed));
+    let wait = state.main_share.charge(used, Instant::now());
+    if wait.is_zero() {
+        return Ok(());
+    }
+    let kill = state.kill.clone();
+    // Ends at the deadline, or at once when the instance is killed.
+    let _ = crate::ticker::idle_while(|| kill.wake().recv_timeout(wait));
+    if kill.is_killed() {
+        return Err(wasmtime::Error::new(KilledTrap));
+    }
+    Ok(())
 }
 
 /// Queues `op` (a call whose result the mod does not use) from `main`'s worker: it runs on the
@@ -67,13 +107,20 @@ pub(crate) fn queue(
     let hosts = state.hosts.clone();
     let (key, level, kill) = (state.key, state.level, state.kill.clone());
     let host = hosts.objects.clone();
+    let main_time = state.main_time.clone();
     hosts
         .bridge
-        .post(&kill, &state.queued, cost, move || match op.oversized() {
-            Some(error) => Err(error),
-            None => host.run(key, level, op).map(|_| ()),
+        .post(&kill, &state.queued, cost, move || {
+            let start = Instant::now();
+            let outcome = match op.oversized() {
+                Some(error) => Err(error),
+                None => host.run(key, level, op).map(|_| ()),
+            };
+            count_long(&main_time, start);
+            outcome
         })
-        .map_err(|_| wasmtime::Error::new(KilledTrap))
+        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    keep_share(caller)
 }
 
 /// `wasgo.last_error` from `main`: waits for the queued calls, then records a failure among

@@ -101,6 +101,9 @@ pub struct StatsSnapshot {
     /// Modules loaded from the game's precompiled artifacts ([`Runtime::load_precompiled`]),
     /// without compiling.
     pub precompiled_loads: u64,
+    /// Times a `main` waited because its calls into Godot took more than its share of the main
+    /// thread ([`crate::main_share`]).
+    pub main_share_waits: u64,
     /// Disk cache files refused (corrupted, altered, another key) and deleted; each is
     /// recompiled.
     pub cache_rejects: u64,
@@ -407,6 +410,7 @@ impl Runtime {
             cache_hits: get(&self.cache.hits),
             compiles: get(&self.cache.compiles),
             precompiled_loads: get(&self.cache.precompiled_loads),
+            main_share_waits: get(&crate::main_share::WAITS),
             cache_rejects: get(&self.cache.cache_rejects),
         }
     }

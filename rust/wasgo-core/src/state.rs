@@ -165,6 +165,11 @@ pub struct InstanceState {
     pub(crate) unexposed: std::collections::HashSet<String>,
     /// The descriptors the mod opened with WASI `path_open` at level 2 (bounded there).
     pub(crate) open_files: crate::open_files::OpenFiles,
+    /// Main-thread time the object calls of `main` took since it was last charged to
+    /// `main_share` (added on the main thread, taken on the worker).
+    pub(crate) main_time: Arc<std::sync::atomic::AtomicU64>,
+    /// How much of the main thread those calls may take (see `main_share.rs`).
+    pub(crate) main_share: crate::main_share::MainShare,
 }
 
 impl InstanceState {

@@ -308,8 +308,10 @@ impl WasmEngine {
     /// the `compiler` feature), `live_scripts` (the `WasmScript` nodes the frame driver visits
     /// each frame: those with a live instance; a freed node or an ended mod leaves at once), `mode`
     /// (`"compiled"` or `"interpreter"`: how mods' code runs, chosen by `wasgo/runtime/mode` when
-    /// the extension started), and `instance_pool_slots` (the slots of the instance pool,
-    /// `wasgo/runtime/instance_pool_size`; 0 without one).
+    /// the extension started), `instance_pool_slots` (the slots of the instance pool,
+    /// `wasgo/runtime/instance_pool_size`; 0 without one), and `main_share_waits` (times a mod's
+    /// `main` was made to wait because its calls into Godot took more than its share, 30%, of
+    /// the main thread).
     #[func]
     fn get_stats(&self) -> VarDictionary {
         let Some(runtime) = runtime() else {
@@ -331,6 +333,7 @@ impl WasmEngine {
             "live_scripts" => live::count() as i64,
             "mode" => runtime.execution_mode().name(),
             "instance_pool_slots" => runtime.instance_pool().map_or(0, |p| p.slots as i64),
+            "main_share_waits" => s.main_share_waits as i64,
         }
     }
 
