@@ -146,3 +146,12 @@ func test_font_sizes_share_one_game_wide_pool_of_16_different_values() -> void:
 	# The pool outlives the mod (the engine keeps the caches): a new instance gets the same.
 	expect_eq(text.count("size 99 -> -3"), 2, "the new size, from a second instance after the first is gone")
 	expect_contains(text, "size 20 -> 0", "an old size, from the second instance")
+
+
+func test_a_method_that_adds_an_element_stops_at_the_allowlists_growth_limit() -> void:
+	var probe := _started("Grower")
+	await frames(2)
+	# A Curve takes at most 1024 points from a mod (`grows = add_point get_point_count 1024`).
+	expect_eq(_call(probe, "curve_points", [1100]), 1024, "points added: %s" % _last_fail(probe))
+	expect_contains(_last_fail(probe), "`Curve.add_point` refused: the object already has 1024 elements (`get_point_count`)", "the refusal")
+	expect_eq(_call(probe, "curve_points", [10]), 10, "another Curve has its own 1024")

@@ -360,6 +360,50 @@ pub struct Allowlist {
     ranged_methods: HashSet<String>,
     /// Every property with a range on some class (the same, for properties).
     ranged_properties: HashSet<String>,
+    /// `grows` by class and method: how many elements a method that adds one may leave.
+    growth: HashMap<(String, String), Growth>,
+}
+
+/// `grows = METHOD COUNT_METHOD[ARGUMENT] MAX`: a call of METHOD (which adds an element: a
+/// curve's point, an animation's frame) is refused at levels 1 and 2 once COUNT_METHOD says the
+/// object already has MAX; COUNT_METHOD is called with the call's argument ARGUMENT when one is
+/// given (`get_frame_count[0]`: the frames of the animation being added to), and its result is a
+/// count or an array whose size is. Each call is one element, so a range cannot bound it: a
+/// mod could grow an owned Curve by a million points a second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Growth {
+    pub count_method: String,
+    pub argument: Option<usize>,
+    pub max: u64,
+}
+
+impl Growth {
+    /// `get_point_count 1024`, `get_frame_count[0] 1024`.
+    fn parse(text: &str) -> Option<Growth> {
+        let mut words = text.split_whitespace();
+        let counter = words.next()?;
+        let max: u64 = words.next()?.parse().ok()?;
+        if words.next().is_some() {
+            return None;
+        }
+        let (count_method, argument) = match counter.split_once('[') {
+            Some((m, i)) => (m, Some(i.strip_suffix(']')?.parse().ok()?)),
+            None => (counter, None),
+        };
+        (!count_method.is_empty()).then(|| Growth {
+            count_method: count_method.to_string(),
+            argument,
+            max,
+        })
+    }
+
+    /// The refusal for `what` (`Curve.add_point`) at `count` elements.
+    pub fn refusal(&self, what: &str, count: u64) -> String {
+        format!(
+            "`{what}` refused: the object already has {count} elements (`{}`), the most a mod may give it at this safety level (the allowlist's `grows`); remove some first, or have the game raise the limit in its allowlist file",
+            self.count_method
+        )
+    }
 }
 
 impl Allowlist {
@@ -422,6 +466,22 @@ impl Allowlist {
                 };
                 continue;
             }
+            if key.trim() == "grows" {
+                for item in values.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let growth = item
+                        .split_once(char::is_whitespace)
+                        .and_then(|(method, rest)| Some((method, Growth::parse(rest)?)))
+                        .ok_or_else(|| {
+                            format!(
+                                "allowlist line {}: `{item}` is not a growth limit: write `METHOD COUNT_METHOD MAX` or `METHOD COUNT_METHOD[ARGUMENT] MAX`, e.g. `add_point get_point_count 1024`",
+                                i + 1
+                            )
+                        })?;
+                    self.growth
+                        .insert((section.to_string(), growth.0.to_string()), growth.1);
+                }
+                continue;
+            }
             if key.trim() == "ranges" {
                 for item in values.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     let (member, range) = parse_range_item(item).ok_or_else(|| {
@@ -442,7 +502,7 @@ impl Allowlist {
             }
             let kind = MemberKind::parse(key.trim()).ok_or_else(|| {
                 format!(
-                    "allowlist line {}: `{}` is not methods, properties, signals, instantiable or ranges",
+                    "allowlist line {}: `{}` is not methods, properties, signals, instantiable, ranges or grows",
                     i + 1,
                     key.trim()
                 )
@@ -525,6 +585,16 @@ impl Allowlist {
         }
         found.sort_by_key(|(i, _)| *i);
         found
+    }
+
+    /// The growth limit of `method` on an object of this class chain (the most derived class's).
+    pub fn growth(&self, class_chain: &[String], method: &str) -> Option<&Growth> {
+        if self.growth.is_empty() {
+            return None;
+        }
+        class_chain
+            .iter()
+            .find_map(|class| self.growth.get(&(class.clone(), method.to_string())))
     }
 
     /// Whether some class has a range for property `name` (a cheap first test).
@@ -788,6 +858,38 @@ mod tests {
             kind: RangeKind::Number,
             total: None,
             distinct: None,
+        }
+    }
+
+    #[test]
+    fn growth_limits_name_their_counter_and_bad_ones_their_line() {
+        let list = Allowlist::parse(
+            "[Curve]\ngrows = add_point get_point_count 1024\n[SpriteFrames]\ngrows = add_frame get_frame_count[0] 64, add_animation get_animation_names 16\n",
+        )
+        .unwrap();
+        let curve = list
+            .growth(&chain(&["Curve", "Resource", "Object"]), "add_point")
+            .unwrap();
+        assert_eq!(
+            (curve.count_method.as_str(), curve.argument, curve.max),
+            ("get_point_count", None, 1024)
+        );
+        let frames = list
+            .growth(&chain(&["SpriteFrames", "Resource", "Object"]), "add_frame")
+            .unwrap();
+        assert_eq!((frames.argument, frames.max), (Some(0), 64));
+        assert!(list.growth(&chain(&["Curve"]), "add_frame").is_none());
+        assert!(frames
+            .refusal("SpriteFrames.add_frame", 64)
+            .contains("already has 64 elements (`get_frame_count`)"));
+        for bad in [
+            "add_point",
+            "add_point get_point_count",
+            "add_point c[x] 3",
+            "add_point c 3 4",
+        ] {
+            let e = Allowlist::parse(&format!("[X]\n\ngrows = {bad}\n")).unwrap_err();
+            assert!(e.contains("line 3") && e.contains("growth limit"), "{e}");
         }
     }
 

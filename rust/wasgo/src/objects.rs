@@ -930,6 +930,44 @@ fn check_argument_ranges(
     Ok(())
 }
 
+/// Refuses a call of a method that adds an element (the allowlist's `grows`) to an object that
+/// already has the most elements allowed: -3 naming the method and the count.
+fn check_growth(
+    obj: &Gd<Object>,
+    class: &StringName,
+    method: &str,
+    args: &VarArray,
+) -> Result<(), ObjectError> {
+    let chain = class_chain(class);
+    let Some(growth) =
+        with_objects(|o| o.allowlist.borrow().growth(&chain, method).cloned()).flatten()
+    else {
+        return Ok(());
+    };
+    let counter = StringName::from(growth.count_method.as_str());
+    if !obj.has_method(&counter) {
+        return Ok(());
+    }
+    let count_args: Vec<Variant> = match growth.argument {
+        Some(i) => vec![args.get(i).unwrap_or_default()],
+        None => Vec::new(),
+    };
+    let result = obj.clone().call(&counter, &count_args);
+    let count = match result.get_type() {
+        VariantType::INT => result.to::<i64>().max(0) as u64,
+        VariantType::ARRAY => result.to::<VarArray>().len() as u64,
+        VariantType::PACKED_STRING_ARRAY => result.to::<PackedStringArray>().len() as u64,
+        _ => 0,
+    };
+    if count >= growth.max {
+        return Err(ObjectError::failed(
+            ErrorCode::InvalidArgument.code(),
+            growth.refusal(&format!("{class}.{method}"), count),
+        ));
+    }
+    Ok(())
+}
+
 /// Admits a value for a range with `distinct` into the game's pool (-3 when the pool is full
 /// and the value is new).
 fn admit_distinct(range: &ValueRange, what: &str, value: f64) -> Result<(), ObjectError> {
@@ -1308,6 +1346,10 @@ fn run_op(
                 .iter()
                 .map(|a| from_wire(a, objects))
                 .collect::<Result<_, _>>()?;
+            if level != SafetyLevel::Unsafe {
+                let class = objects.slot(handle)?.class.clone();
+                check_growth(&obj, &class, &method, &args)?;
+            }
             if draws {
                 objects.drawing.record(&obj, &method, args)?;
                 return Ok(ObjectReply::Value(WireVariant::Nil));

@@ -694,6 +694,27 @@ pub extern "C" fn polygon_points(points: i32) -> i32 {
     }
 }
 
+/// Adds `points` points to a new Curve (kept); returns how many were added before the first
+/// refusal (logged as `FAIL add_point`).
+#[no_mangle]
+pub extern "C" fn curve_points(points: i32) -> i32 {
+    let curve = match new_object("Curve") {
+        Ok(c) => c,
+        Err(e) => return failed("new Curve", e),
+    };
+    let mut added = 0;
+    for i in 0..points.max(0) {
+        let at = wasgo_sdk::Vector2::new(i as f32 / points as f32, 0.5);
+        if let Err(e) = curve.call("add_point", &[Variant::Vector2(at)]) {
+            failed("add_point", e);
+            break;
+        }
+        added += 1;
+    }
+    KEPT.with(|k| k.borrow_mut().push(curve));
+    added
+}
+
 /// A Label `Text` (made on first use) given `chars` characters of text.
 #[no_mangle]
 pub extern "C" fn label_text(chars: i32) -> i32 {
