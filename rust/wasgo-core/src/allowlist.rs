@@ -362,6 +362,8 @@ pub struct Allowlist {
     ranged_properties: HashSet<String>,
     /// `grows` by class and method: how many elements a method that adds one may leave.
     growth: HashMap<(String, String), Growth>,
+    /// Every method with a `grows` limit on some class (a call to any other needs no lookup).
+    grown_methods: HashSet<String>,
 }
 
 /// `grows = METHOD COUNT_METHOD[ARGUMENT] MAX`: a call of METHOD (which adds an element: a
@@ -477,6 +479,7 @@ impl Allowlist {
                                 i + 1
                             )
                         })?;
+                    self.grown_methods.insert(growth.0.to_string());
                     self.growth
                         .insert((section.to_string(), growth.0.to_string()), growth.1);
                 }
@@ -589,12 +592,18 @@ impl Allowlist {
 
     /// The growth limit of `method` on an object of this class chain (the most derived class's).
     pub fn growth(&self, class_chain: &[String], method: &str) -> Option<&Growth> {
-        if self.growth.is_empty() {
+        if !self.has_growth(method) {
             return None;
         }
         class_chain
             .iter()
             .find_map(|class| self.growth.get(&(class.clone(), method.to_string())))
+    }
+
+    /// Whether some class limits `method` with `grows` (one hash lookup: almost no method has
+    /// one).
+    pub fn has_growth(&self, method: &str) -> bool {
+        self.grown_methods.contains(method)
     }
 
     /// Whether some class has a range for property `name` (a cheap first test).
