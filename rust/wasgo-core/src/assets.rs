@@ -132,8 +132,11 @@ pub fn sniff(kind: AssetKind, bytes: &[u8], limits: AssetLimits) -> Result<Asset
             max: limits.max_bytes,
         });
     }
-    let mut info = match kind {
-        AssetKind::Texture => image(bytes)?,
+    let info = match kind {
+        AssetKind::Texture => match svg_text(bytes) {
+            Some(text) => return svg(text, limits),
+            None => image(bytes)?,
+        },
         AssetKind::Audio => AssetInfo {
             format: audio(bytes)?,
             size: None,
@@ -149,23 +152,26 @@ pub fn sniff(kind: AssetKind, bytes: &[u8], limits: AssetLimits) -> Result<Asset
         }
     };
     if let Some((width, height)) = info.size {
-        if width == 0 || height == 0 {
-            return Err(AssetError::Corrupt(format!(
-                "it declares a size of {width} x {height}"
-            )));
-        }
-        if width > limits.max_side_px || height > limits.max_side_px {
-            return Err(AssetError::TooWide {
-                width,
-                height,
-                max: limits.max_side_px,
-            });
-        }
-        if info.format == AssetFormat::Svg {
-            info.svg_document = Some(svg_drawing(bytes, (width, height), limits.max_svg_px)?);
-        }
+        check_size(width, height, limits)?;
     }
     Ok(info)
+}
+
+/// Refuses an image size of zero or over [`AssetLimits::max_side_px`] on a side.
+fn check_size(width: u32, height: u32, limits: AssetLimits) -> Result<(), AssetError> {
+    if width == 0 || height == 0 {
+        return Err(AssetError::Corrupt(format!(
+            "it declares a size of {width} x {height}"
+        )));
+    }
+    if width > limits.max_side_px || height > limits.max_side_px {
+        return Err(AssetError::TooWide {
+            width,
+            height,
+            max: limits.max_side_px,
+        });
+    }
+    Ok(())
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u32> {
@@ -218,26 +224,40 @@ fn image(b: &[u8]) -> Result<AssetInfo, AssetError> {
             .ok_or_else(|| corrupt("its first chunk is not a VP8, VP8L or VP8X header"))?;
         return sized(AssetFormat::WebP, Some(w), Some(h), "");
     }
-    if let Some(size) = svg_size(b)? {
-        return Ok(AssetInfo {
-            format: AssetFormat::Svg,
-            size: Some(size),
-            svg_document: None,
-        });
-    }
     Err(AssetError::UnknownFormat)
 }
 
-/// The document to draw for an SVG already within the size limits, or why it is refused: its
-/// drawing would cost more than `max_px`, or it has a feature WasGo does not let through.
-fn svg_drawing(b: &[u8], size: (u32, u32), max_px: u64) -> Result<String, AssetError> {
-    let text = std::str::from_utf8(b).map_err(|_| corrupt("it is not UTF-8 text"))?;
-    match svg_cost::prepare(text, size, max_px) {
-        Ok(prepared) => Ok(prepared.document),
-        Err(SvgRefusal::Feature(what)) => Err(AssetError::SvgFeature(what)),
-        Err(SvgRefusal::Malformed(why)) => Err(AssetError::Corrupt(why)),
-        Err(SvgRefusal::TooCostly(what)) => Err(AssetError::SvgTooCostly { what, max_px }),
-    }
+/// The text of `b` when it starts like an SVG document (UTF-8, an XML declaration, a comment or
+/// `<svg` first).
+fn svg_text(b: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(b).ok()?;
+    let head = text.trim_start_matches('\u{feff}').trim_start();
+    (head.starts_with("<?xml") || head.starts_with("<svg") || head.starts_with("<!--"))
+        .then_some(text)
+}
+
+/// An SVG: read strictly, its size taken from its root, within the size limits, and its drawing
+/// within [`AssetLimits::max_svg_px`]; the document to draw goes with it.
+fn svg(text: &str, limits: AssetLimits) -> Result<AssetInfo, AssetError> {
+    let refused = |e: SvgRefusal| match e {
+        SvgRefusal::Feature(what) => AssetError::SvgFeature(what),
+        SvgRefusal::Malformed(why) => AssetError::Corrupt(why),
+        SvgRefusal::TooCostly(what) => AssetError::SvgTooCostly {
+            what,
+            max_px: limits.max_svg_px,
+        },
+    };
+    let svg = svg_cost::read(text).map_err(refused)?;
+    let (width, height) = svg_size(&svg)?;
+    check_size(width, height, limits)?;
+    let prepared = svg
+        .prepare((width, height), limits.max_svg_px)
+        .map_err(refused)?;
+    Ok(AssetInfo {
+        format: AssetFormat::Svg,
+        size: Some((width, height)),
+        svg_document: Some(prepared.document),
+    })
 }
 
 /// The size in the first SOF segment of a JPEG.
@@ -290,25 +310,10 @@ fn webp_size(b: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
-/// The size an SVG renders at (its `width`/`height`, else its `viewBox`); `None` when the
-/// bytes are not an SVG document.
-fn svg_size(b: &[u8]) -> Result<Option<(u32, u32)>, AssetError> {
-    let Ok(text) = std::str::from_utf8(b) else {
-        return Ok(None);
-    };
-    let head = text.trim_start_matches('\u{feff}').trim_start();
-    if !(head.starts_with("<?xml") || head.starts_with("<svg") || head.starts_with("<!--")) {
-        return Ok(None);
-    }
-    let Some(start) = text.find("<svg") else {
-        return Ok(None);
-    };
-    let tag_end = text[start..]
-        .find('>')
-        .ok_or_else(|| corrupt("its `<svg` tag is never closed"))?;
-    let tag = &text[start..start + tag_end];
+/// The size an SVG renders at: its root's `width`/`height`, else its `viewBox`.
+fn svg_size(svg: &svg_cost::Svg<'_>) -> Result<(u32, u32), AssetError> {
     let length = |name: &str| -> Result<Option<f64>, AssetError> {
-        let Some(value) = attribute(tag, name) else {
+        let Some(value) = svg.root_attribute(name) else {
             return Ok(None);
         };
         let number = value.trim().trim_end_matches("px");
@@ -321,7 +326,7 @@ fn svg_size(b: &[u8]) -> Result<Option<(u32, u32)>, AssetError> {
     let (w, h) = match (length("width")?, length("height")?) {
         (Some(w), Some(h)) => (w, h),
         _ => {
-            let view = attribute(tag, "viewBox").ok_or_else(|| {
+            let view = svg.root_attribute("viewBox").ok_or_else(|| {
                 corrupt("it declares neither `width` and `height` nor a `viewBox`")
             })?;
             let parts: Vec<f64> = view
@@ -338,31 +343,10 @@ fn svg_size(b: &[u8]) -> Result<Option<(u32, u32)>, AssetError> {
     if !(w.is_finite() && h.is_finite()) || w < 0.0 || h < 0.0 {
         return Err(corrupt("it declares a size that is not a positive number"));
     }
-    Ok(Some((
+    Ok((
         w.ceil().min(u32::MAX as f64) as u32,
         h.ceil().min(u32::MAX as f64) as u32,
-    )))
-}
-
-/// The value of `name="..."` (or `'...'`) inside a tag.
-fn attribute<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
-    let mut rest = tag;
-    while let Some(at) = rest.find(name) {
-        let before_ok = rest[..at].ends_with(|c: char| c.is_whitespace());
-        let after = rest[at + name.len()..].trim_start();
-        if before_ok {
-            if let Some(after) = after.strip_prefix('=') {
-                let after = after.trim_start();
-                let quote = after.chars().next()?;
-                if quote == '"' || quote == '\'' {
-                    let body = &after[1..];
-                    return body.find(quote).map(|end| &body[..end]);
-                }
-            }
-        }
-        rest = &rest[at + name.len()..];
-    }
-    None
+    ))
 }
 
 fn audio(b: &[u8]) -> Result<AssetFormat, AssetError> {
@@ -521,6 +505,21 @@ mod tests {
             sniff(AssetKind::Texture, svg, LIMITS),
             Err(AssetError::TooWide { .. })
         ));
+        // The size is the root's, not that of an `<svg` in a comment before it (the canvas
+        // ThorVG draws is the root's: a 1 x 1 decoy let a 4096 x 4096 drawing be estimated at
+        // one pixel).
+        let decoy = br#"<!-- <svg width="1" height="1"> --><svg width="5000" height="10"/>"#;
+        assert!(matches!(
+            sniff(AssetKind::Texture, decoy, LIMITS),
+            Err(AssetError::TooWide { width: 5000, .. })
+        ));
+        let decoy = br#"<!-- <svg width="1" height="1"> --><svg width="64" height="32"/>"#;
+        let info = sniff(AssetKind::Texture, decoy, LIMITS).unwrap();
+        assert_eq!(info.size, Some((64, 32)));
+        assert!(info
+            .svg_document
+            .unwrap()
+            .starts_with(r#"<svg width="64" height="32">"#));
         let big = vec![0u8; (1 << 20) + 1];
         assert_eq!(
             sniff(AssetKind::Audio, &big, LIMITS),

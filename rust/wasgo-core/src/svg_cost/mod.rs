@@ -126,13 +126,42 @@ pub struct PreparedSvg {
 /// # Errors
 /// See [`SvgRefusal`].
 pub fn prepare(doc: &str, canvas: (u32, u32), budget: u64) -> Result<PreparedSvg, SvgRefusal> {
-    let parsed = parse(doc)?;
-    let (cost, elements) = Walk::new(&parsed, canvas, budget).run()?;
-    Ok(PreparedSvg {
-        document: write(&parsed),
-        cost,
-        elements,
-    })
+    read(doc)?.prepare(canvas, budget)
+}
+
+/// An SVG read strictly (see the module docs): its root and everything [`Svg::prepare`] needs.
+pub struct Svg<'a>(Doc<'a>);
+
+/// Reads `doc` strictly.
+///
+/// # Errors
+/// Broken markup, a feature WasGo does not let through, or more elements than
+/// [`MAX_ELEMENTS`].
+pub fn read(doc: &str) -> Result<Svg<'_>, SvgRefusal> {
+    parse(doc).map(Svg)
+}
+
+impl<'a> Svg<'a> {
+    /// An attribute of the root `<svg>` (a `style` declaration of the same name wins, as in the
+    /// document [`Svg::prepare`] writes): the canvas size comes from here, never from a
+    /// `<svg` that only looks like the root (inside a comment, say).
+    pub fn root_attribute(&self, name: &str) -> Option<&'a str> {
+        self.0.elements[self.0.root as usize].prop(name)
+    }
+
+    /// Estimates drawing the document on a canvas of `canvas` pixels and returns the document
+    /// to draw, or refuses it past `budget` units.
+    ///
+    /// # Errors
+    /// See [`SvgRefusal`].
+    pub fn prepare(&self, canvas: (u32, u32), budget: u64) -> Result<PreparedSvg, SvgRefusal> {
+        let (cost, elements) = Walk::new(&self.0, canvas, budget).run()?;
+        Ok(PreparedSvg {
+            document: write(&self.0),
+            cost,
+            elements,
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
