@@ -92,7 +92,10 @@ func test_whitelisted_get_and_post_arrive_intact() -> void:
 		expect(posted[0][2] == sent, "the server got the body intact (%d bytes, sent %d)" % [posted[0][2].size(), sent.size()])
 	var redirected: Variant = _request(probe, server.url("/api/redirect-ok"))
 	expect(( await _response(redirected)).begins_with("response %d 200 1024 " % redirected), "a redirect inside the whitelist is followed")
-	expect_eq(server.paths(), PackedStringArray(["/api/hello", "/api/echo", "/api/redirect-ok", "/api/hello"]), "requests the server saw")
+	var chunked: Variant = _request(probe, server.url("/api/chunked"))
+	var dechunked := await _response(chunked)
+	expect(dechunked == "response %d 200 1024 %s" % [chunked, HttpTestServer.hello_body().hex_encode()], "a chunked body arrives whole (%s...)" % dechunked.left(60))
+	expect_eq(server.paths(), PackedStringArray(["/api/hello", "/api/echo", "/api/redirect-ok", "/api/hello", "/api/chunked"]), "requests the server saw")
 	# The same from `main`, on the worker thread (through the main-thread bridge), polling http_body.
 	var worker := new_mod("http_poll", {"wasm_file": LEVEL2_MAIN_WASM, "safety_level": 2, "args": PackedStringArray(["http-poll", server.url("/api/hello")])})
 	worker.node.grant_permission("network")
@@ -158,6 +161,49 @@ func test_an_oversized_response_is_cut_off() -> void:
 	expect(not server.stream_completed and server.stream_sent < HttpTestServer.STREAM_BYTES, "the streamed body was not loaded whole (%d bytes sent)" % server.stream_sent)
 	var after: Variant = _request(probe, server.url("/api/hello"))
 	expect(( await _response(after)).begins_with("response %d 200 1024 " % after), "a small response still arrives")
+	forget_grants(probe)
+
+
+## A whitelisted server that sends header lines without end: WasGo stops reading at 64 KiB of
+## headers, hangs up and reports -3; the game's frames go on meanwhile (Godot's `HTTPClient`
+## read such headers one byte per `recv`, without a bound, inside one `poll()`).
+func test_a_server_sending_endless_headers_is_cut_off() -> void:
+	if not _servers():
+		return
+	var probe := _networked_mod("l2_http_headers")
+	var frame_before := Engine.get_process_frames()
+	var id: Variant = _request(probe, server.url("/api/endless-headers"))
+	var answer := await _response(id)
+	expect(answer.begins_with("response %d -3 error -3: " % id), "endless headers are refused with -3: %s" % answer)
+	expect_contains(answer, "headers", "message names the headers")
+	expect_contains(answer, "hung up", "message says WasGo hung up")
+	await frames(10)
+	print("endless headers: the server sent %d bytes over %d frames before WasGo hung up" % [server.headers_sent, Engine.get_process_frames() - frame_before])
+	expect(not server.headers_completed and server.headers_sent < HttpTestServer.STREAM_BYTES / 4, "the headers were not read to the end (%d bytes sent)" % server.headers_sent)
+	var after: Variant = _request(probe, server.url("/api/hello"))
+	expect(( await _response(after)).begins_with("response %d 200 1024 " % after), "a normal response still arrives")
+	forget_grants(probe)
+
+
+## HTTPS to a whitelisted server whose certificate the game does not trust (self-signed): the
+## TLS handshake runs and fails, the request ends with -5 and nothing reaches the server.
+func test_https_refuses_a_certificate_the_game_does_not_trust() -> void:
+	var crypto := Crypto.new()
+	var key := crypto.generate_rsa(2048)
+	var cert := crypto.generate_self_signed_certificate(key, "CN=127.0.0.1,O=WasGo test,C=US")
+	var secure := HttpTestServer.new()
+	secure.tls_options = TLSOptions.server(key, cert)
+	if not expect(secure.start(tree), "cannot start the test HTTPS server"):
+		return
+	set_setting(URL_WHITELIST, PackedStringArray([secure.url("/api")]))
+	var probe := _networked_mod("l2_https_untrusted")
+	var id: Variant = _request(probe, secure.url("/api/hello"))
+	var answer := await _response(id)
+	secure.stop()
+	expect(answer.begins_with("response %d -5 error -5: " % id), "an untrusted certificate fails the request: %s" % answer)
+	expect_contains(answer, "TLS", "message names TLS")
+	expect_eq(secure.connections_seen, 1, "connections the HTTPS server took")
+	expect_eq(secure.requests.size(), 0, "requests that reached the HTTPS server")
 	forget_grants(probe)
 
 

@@ -8,7 +8,9 @@
 ## Routes: `/api/hello` (1024 bytes 0..255 repeated), `/api/echo` (the request body back),
 ## `/api/redirect-ok` (302 to `/api/hello`), `/api/redirect-evil` (302 to `redirect_target`),
 ## `/api/redirect-loop` (302 to itself), `/api/big` (declares 4 MiB), `/api/stream` (up to
-## `STREAM_BYTES` with no length, until the client hangs up); anything else is 404.
+## `STREAM_BYTES` with no length, until the client hangs up), `/api/chunked` (the body of
+## `/api/hello` in chunks), `/api/endless-headers` (header lines, up to `STREAM_BYTES`, until
+## the client hangs up); anything else is 404.
 extends RefCounted
 
 const LIFETIME_MS := 60000
@@ -24,8 +26,15 @@ var connections_seen := 0
 ## Bytes of `/api/stream` that went out before the client hung up.
 var stream_sent := 0
 var stream_completed := false
+## Bytes of `/api/endless-headers` that went out before the client hung up.
+var headers_sent := 0
+var headers_completed := false
 ## Where `/api/redirect-evil` points.
 var redirect_target := ""
+## Set before `start()` to serve HTTPS with these options (`TLSOptions.server(key, cert)`).
+var tls_options: TLSOptions = null
+## TLS connections whose handshake failed (the client refused the certificate).
+var tls_failures := 0
 
 var _server := TCPServer.new()
 var _clients: Array[Dictionary] = []
@@ -47,7 +56,7 @@ func start(tree: SceneTree) -> bool:
 
 
 func url(path: String) -> String:
-	return "http://127.0.0.1:%d%s" % [port, path]
+	return "%s://127.0.0.1:%d%s" % ["https" if tls_options != null else "http", port, path]
 
 
 func stop() -> void:
@@ -74,24 +83,45 @@ func poll() -> void:
 	while _server.is_connection_available():
 		var peer := _server.take_connection()
 		connections_seen += 1
-		_clients.append({"peer": peer, "in": PackedByteArray(), "out": PackedByteArray(),
-			"handled": false, "stream_left": 0, "streaming": false})
+		var client := {"peer": peer, "io": peer, "in": PackedByteArray(), "out": PackedByteArray(),
+			"handled": false, "stream_left": 0, "streaming": ""}
+		if tls_options != null:
+			var tls := StreamPeerTLS.new()
+			if tls.accept_stream(peer, tls_options) != OK:
+				tls_failures += 1
+				peer.disconnect_from_host()
+				continue
+			client["io"] = tls
+		_clients.append(client)
 	for c in _clients.duplicate():
 		_pump(c)
 
 
 func _drop(c: Dictionary) -> void:
+	if c["io"] is StreamPeerTLS:
+		(c["io"] as StreamPeerTLS).disconnect_from_stream()
 	(c["peer"] as StreamPeerTCP).disconnect_from_host()
 	_clients.erase(c)
 
 
 func _pump(c: Dictionary) -> void:
-	var peer: StreamPeerTCP = c["peer"]
-	peer.poll()
-	if peer.get_status() != StreamPeerTCP.STATUS_CONNECTED:
-		_clients.erase(c)
-		return
-	var available := peer.get_available_bytes()
+	var peer: StreamPeer = c["io"]
+	if peer is StreamPeerTLS:
+		var tls := peer as StreamPeerTLS
+		tls.poll()
+		if tls.get_status() == StreamPeerTLS.STATUS_HANDSHAKING:
+			return
+		if tls.get_status() != StreamPeerTLS.STATUS_CONNECTED:
+			tls_failures += 1
+			_clients.erase(c)
+			return
+	else:
+		var tcp := peer as StreamPeerTCP
+		tcp.poll()
+		if tcp.get_status() != StreamPeerTCP.STATUS_CONNECTED:
+			_clients.erase(c)
+			return
+	var available := 16384 if peer is StreamPeerTLS else peer.get_available_bytes()
 	if available > 0:
 		var got: Array = peer.get_partial_data(available)
 		if got[0] == OK:
@@ -108,8 +138,19 @@ func _pump(c: Dictionary) -> void:
 		if (c["out"] as PackedByteArray).is_empty() and c["stream_left"] > 0:
 			var n: int = mini(PIECE_BYTES, c["stream_left"])
 			var chunk := PackedByteArray()
-			chunk.resize(n)
-			chunk.fill(65)
+			if c["streaming"] == "headers":
+				# 64-byte header lines.
+				chunk = "X-Filler: ".to_ascii_buffer()
+				var pad := PackedByteArray()
+				pad.resize(52)
+				pad.fill(65)
+				chunk.append_array(pad)
+				chunk.append_array("\r\n".to_ascii_buffer())
+				while chunk.size() < n:
+					chunk.append_array(chunk.slice(0, mini(chunk.size(), n - chunk.size())))
+			else:
+				chunk.resize(n)
+				chunk.fill(65)
 			c["out"] = chunk
 			c["stream_left"] -= n
 		var out: PackedByteArray = c["out"]
@@ -120,14 +161,18 @@ func _pump(c: Dictionary) -> void:
 			_drop(c)
 			return
 		var n_sent: int = sent[1]
-		if c["streaming"]:
+		if c["streaming"] == "body":
 			stream_sent += n_sent
+		elif c["streaming"] == "headers":
+			headers_sent += n_sent
 		c["out"] = out.slice(n_sent)
 		if n_sent < out.size():
 			break
 	if c["handled"] and (c["out"] as PackedByteArray).is_empty() and c["stream_left"] == 0:
-		if c["streaming"]:
+		if c["streaming"] == "body":
 			stream_completed = true
+		elif c["streaming"] == "headers":
+			headers_completed = true
 		_drop(c)
 
 
@@ -203,6 +248,19 @@ func _respond(c: Dictionary, method: String, path: String, body: PackedByteArray
 		"/api/stream":
 			c["out"] = _head(200, "OK", {})
 			c["stream_left"] = STREAM_BYTES
-			c["streaming"] = true
+			c["streaming"] = "body"
+		"/api/endless-headers":
+			c["out"] = "HTTP/1.1 200 OK\r\nConnection: close\r\n".to_ascii_buffer()
+			c["stream_left"] = STREAM_BYTES
+			c["streaming"] = "headers"
+		"/api/chunked":
+			var hello := hello_body()
+			var out := "HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n".to_ascii_buffer()
+			for part: Array in [[0, 1], [1, 500], [501, 523]]:
+				out.append_array(("%x;part\r\n" % part[1]).to_ascii_buffer())
+				out.append_array(hello.slice(part[0], part[0] + part[1]))
+				out.append_array("\r\n".to_ascii_buffer())
+			out.append_array("0\r\nX-Trailer: done\r\n\r\n".to_ascii_buffer())
+			c["out"] = out
 		_:
 			_send(c, 404, "Not Found", "not found".to_ascii_buffer())

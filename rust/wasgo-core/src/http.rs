@@ -2,12 +2,12 @@
 //!
 //! The core checks everything a mod can get wrong or abuse — the `network` permission, the
 //! method, the body size, the URL against the whitelist ([`crate::urls`]), the number of
-//! requests in flight — and hands an [`HttpCall`] to the game's [`HttpHost`] (the Godot glue,
-//! which runs it with Godot's `HTTPClient` on the main thread; from `main` the hand-over goes
-//! through the [`MainThreadBridge`](crate::bridge::MainThreadBridge)). The host follows
-//! redirects only to whitelisted URLs (checking each hop with the same [`Whitelist`]), caps the
-//! response at [`NetworkConfig::max_response_bytes`] and reports the outcome with
-//! [`HttpCall::finish`].
+//! requests in flight — and hands an [`HttpCall`] to the game's [`HttpHost`] (the Godot glue;
+//! from `main` the hand-over goes through the [`MainThreadBridge`](crate::bridge::MainThreadBridge)).
+//! The host runs it with [`crate::http_wire::Exchange`] over Godot's non-blocking streams, which
+//! follows redirects only to whitelisted URLs (checking each hop with the same [`Whitelist`]),
+//! caps the response at [`NetworkConfig::max_response_bytes`] and every other part of the answer
+//! at fixed bounds; the host reports the outcome with [`HttpCall::finish`].
 //!
 //! Outcomes wait in the instance's [`HttpTable`]: the owner calls the mod's export
 //! `http_response(id, status)` for each (status is the HTTP status code, or a negative ABI code

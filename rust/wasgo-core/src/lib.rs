@@ -93,6 +93,7 @@ pub mod hostfns;
 pub mod hosts;
 pub mod http;
 mod http_calls;
+pub mod http_wire;
 pub mod ids;
 pub mod instance;
 pub mod instance_pool;
