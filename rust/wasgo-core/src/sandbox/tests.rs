@@ -148,3 +148,32 @@ fn directories_nested_past_path_max_are_counted() {
         .arg(sb.root())
         .status();
 }
+
+#[test]
+fn a_write_in_one_sandbox_never_waits_for_another_sandboxs_lock() {
+    let slow = temp_sandbox(1 << 20);
+    let other = temp_sandbox(1 << 20);
+    slow.write("a", b"x").unwrap();
+    // Hold the first sandbox's lock, as its write's fsync does for as long as the disk takes.
+    let held = usage_bound(slow.root());
+    let guard = held.lock();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let root = other.root().to_path_buf();
+    let worker = std::thread::spawn(move || {
+        let other = Sandbox::new(root, 1 << 20);
+        let result = other.write("b", b"y").and_then(|()| other.check_growth(10));
+        let _ = done_tx.send(result.is_ok());
+    });
+    // Generous: the write takes milliseconds; with one lock for every sandbox it never ends
+    // while the guard is held.
+    let finished = done_rx.recv_timeout(std::time::Duration::from_secs(20));
+    drop(guard);
+    worker.join().unwrap();
+    assert_eq!(
+        finished,
+        Ok(true),
+        "the other sandbox's write waited for the held lock"
+    );
+    let _ = std::fs::remove_dir_all(slow.root());
+    let _ = std::fs::remove_dir_all(other.root());
+}
