@@ -200,6 +200,7 @@ fn kill_process_group(child: &mut Child) {
 }
 
 /// The Godot suite's result.
+#[derive(Default)]
 pub struct SuiteReport {
     pub passed: usize,
     pub failed: usize,

@@ -437,6 +437,25 @@ fn test_steps(
         Ok(())
     };
 
+    // The library a game ships: the main suite again with the release build, last (the steps
+    // above use the debug library). gdext's own runtime checks are off in release builds
+    // (`safeguards-release-disengaged`), so a path that only they kept from crashing fails here.
+    let release_suite = if filter.is_none() {
+        times.time("godot suite, release library", || {
+            cargo_steps::build_extension(repo, Profile::Release)?;
+            godot_run::run_suite(&godot, repo, None)
+        })
+    } else {
+        Ok(godot_run::SuiteReport::default())
+    };
+    let release_suite = match release_suite {
+        Ok(report) => {
+            suite.absorb(report, "release library");
+            Ok(())
+        }
+        Err(failure) => Err(failure),
+    };
+
     let cross_check = match cross_check {
         Some(Ok(running)) => times.time("cross check (wait for the end)", || running.finish()),
         Some(Err(failure)) => Err(failure),
@@ -453,7 +472,13 @@ fn test_steps(
             None => "no Godot test ran".into(),
         });
     }
-    for outcome in [bindings_check, cargo_tests, lints, cross_check] {
+    for outcome in [
+        bindings_check,
+        cargo_tests,
+        lints,
+        cross_check,
+        release_suite,
+    ] {
         if let Err(failure) = outcome {
             problems.push(failure.to_string());
         }
