@@ -207,6 +207,64 @@ func test_https_refuses_a_certificate_the_game_does_not_trust() -> void:
 	forget_grants(probe)
 
 
+## HTTPS to a server whose certificate the game trusts, end to end: a certificate made here is
+## trusted through `network/tls/certificate_bundle_override`, which Godot reads only at start, so
+## the requests run in a second Godot process on a throwaway project (`user://https_check/`:
+## its own `project.godot`, this project's `addons/` and `tests/` linked in); see
+## `tests/https_check/https_check.gd`.
+func test_https_to_a_trusted_server_works_end_to_end() -> void:
+	var dir := ProjectSettings.globalize_path("user://https_check")
+	if not expect(_remove_https_check(), "removing an earlier %s" % dir):
+		return
+	if not expect_eq(DirAccess.make_dir_recursive_absolute(dir.path_join(".godot")), OK, "making %s" % dir):
+		return
+	var crypto := Crypto.new()
+	var key := crypto.generate_rsa(2048)
+	var cert := crypto.generate_self_signed_certificate(key, "CN=localhost,O=WasGo test,C=US")
+	expect_eq(key.save(dir.path_join("server.key")), OK, "saving the key")
+	expect_eq(cert.save(dir.path_join("ca.crt")), OK, "saving the certificate")
+	var project := FileAccess.open(dir.path_join("project.godot"), FileAccess.WRITE)
+	project.store_string("config_version=5\n\n[application]\n\nconfig/name=\"WasGo HTTPS check\"\n\n[network]\n\ntls/certificate_bundle_override=\"%s\"\n" % dir.path_join("ca.crt"))
+	project.close()
+	var extensions := FileAccess.open(dir.path_join(".godot/extension_list.cfg"), FileAccess.WRITE)
+	extensions.store_string("res://addons/wasgo/wasgo.gdextension\n")
+	extensions.close()
+	var links := DirAccess.open(dir)
+	for linked in ["addons", "tests"]:
+		expect_eq(links.create_link(ProjectSettings.globalize_path("res://" + linked), dir.path_join(linked)), OK, "linking %s" % linked)
+	var output: Array = []
+	var code := OS.execute(OS.get_executable_path(), PackedStringArray(["--headless", "--path", dir,
+		"-s", "res://tests/https_check/https_check.gd"]), output, true)
+	var text := "\n".join(PackedStringArray(output))
+	expect(_remove_https_check(), "removing %s" % dir)
+	if not expect_contains(text, "\ndone", "the HTTPS process ran to its end"):
+		print(text)
+		return
+	expect_eq(code, 0, "exit code (output:\n%s)" % text)
+	expect_contains(text, "start 0", "the mod started")
+	var hello := HttpTestServer.hello_body().hex_encode()
+	expect_contains(text, "https /api/hello -> response 1 200 1024 %s" % hello.left(100), "a plain body over HTTPS")
+	expect_contains(text, "https /api/chunked -> response 2 200 1024 %s" % hello.left(100), "a chunked body over HTTPS")
+	expect_contains(text, "https /api/redirect-evil -> response 3 200 1024 ", "a whitelisted redirect over HTTPS")
+	expect_contains(text, "https /api/endless-headers -> response 4 -3 error -3: ", "endless headers over HTTPS")
+	expect_contains(text, "[\"/api/hello\", \"/api/chunked\", \"/api/redirect-evil\", \"/api/hello\", \"/api/endless-headers\"]", "the requests the HTTPS server saw")
+
+
+## Removes `user://https_check/`: its links to this project's folders first (a recursive removal
+## would follow them into the project), then the rest. False if a link could not be removed.
+func _remove_https_check() -> bool:
+	var dir := DirAccess.open("user://https_check/")
+	if dir == null:
+		return true
+	for linked in ["addons", "tests"]:
+		if dir.is_link(linked) and dir.remove(linked) != OK:
+			return false
+		if dir.dir_exists(linked):
+			return false
+	remove_tree("user://https_check/")
+	return not DirAccess.dir_exists_absolute("user://https_check/")
+
+
 ## Files and HTTP through the same mod at `level`; returns what it reported.
 func _scenario(level: int) -> PackedStringArray:
 	var id := "l2_levels"
