@@ -114,6 +114,46 @@ func test_the_embedded_font_is_used_and_broken_fonts_are_refused() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 
+## The table tags of a TrueType/OpenType font file.
+func _font_tables(data: PackedByteArray) -> PackedStringArray:
+	var tags: PackedStringArray = []
+	if data.size() < 12:
+		return tags
+	var count := (data[4] << 8) | data[5]
+	for t in count:
+		var at := 12 + t * 16
+		if at + 4 <= data.size():
+			tags.append(data.slice(at, at + 4).get_string_from_ascii())
+	return tags
+
+
+## A font FreeType takes for "tricky" runs its bytecode whatever the hinting setting; one whose
+## glyph programs loop took 1.6 to 5 s to render 199 glyphs on the main thread. Godot gets mods'
+## fonts without TrueType instructions: no `fpgm`, `prep` or `cvt ` table (and no glyph
+## programs, checked by the core's tests), the outlines intact.
+func test_a_mods_font_reaches_godot_without_its_hinting_programs() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	if not expect_eq(_call(probe, "font", [3]), 0, "font(3): %s %s" % [probe.node.get_last_error(), probe.describe()]):
+		return
+	var label := probe.node.get_node_or_null("TrickyLabel") as Label
+	if not expect(label != null, "a Label with the mod's tricky font"):
+		return
+	var font := label.get_theme_font("font") as FontFile
+	if not expect(font != null, "the Label's font is a FontFile"):
+		return
+	expect_eq(font.get_font_name(), "MingLiU WasGo test", "the font's family name")
+	var tables := _font_tables(font.data)
+	expect(tables.has("glyf") and tables.has("loca") and tables.has("head"), "the outlines are there: %s" % [tables])
+	for dropped in ["fpgm", "prep", "cvt "]:
+		expect(not tables.has(dropped), "table `%s` is left out: %s" % [dropped, tables])
+	var size := font.get_string_size("ABC", HORIZONTAL_ALIGNMENT_LEFT, -1, 32)
+	expect(size.x > 0.0 and size.y > 0.0, "the glyphs still measure: %s" % size)
+	await frames(2)
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 func test_assets_over_the_size_cap_are_refused() -> void:
 	set_setting(ASSET_KB, 1)
 	var probe: ModProbe = await _started()

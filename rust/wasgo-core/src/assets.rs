@@ -11,6 +11,7 @@
 //! Godot-free: the glue (`rust/wasgo/src/assets.rs`) reads the limits from the project
 //! settings (defaults in [`crate::Limits`]) and does the decoding.
 
+use crate::font_strip;
 use crate::objects::AssetKind;
 use crate::svg_cost::{self, SvgRefusal};
 use std::fmt;
@@ -47,9 +48,11 @@ pub struct AssetInfo {
     pub format: AssetFormat,
     /// Width and height an image declares (`None` for sounds and fonts).
     pub size: Option<(u32, u32)>,
-    /// For an SVG, the document to hand the rasteriser instead of the mod's bytes (written
-    /// again by [`svg_cost::prepare`] so that ThorVG draws what was estimated).
-    pub svg_document: Option<String>,
+    /// The bytes to hand the decoder instead of the mod's: for an SVG, the document written
+    /// again by [`svg_cost::prepare`] (so that ThorVG draws what was estimated); for a font, the
+    /// font without TrueType instructions ([`font_strip`]: FreeType would run them on the main
+    /// thread). `None` for the other formats, which are decoded from the mod's bytes.
+    pub rewritten: Option<Vec<u8>>,
 }
 
 /// Why a mod's bytes are refused.
@@ -140,14 +143,15 @@ pub fn sniff(kind: AssetKind, bytes: &[u8], limits: AssetLimits) -> Result<Asset
         AssetKind::Audio => AssetInfo {
             format: audio(bytes)?,
             size: None,
-            svg_document: None,
+            rewritten: None,
         },
         AssetKind::Font => {
             font(bytes)?;
+            let stripped = font_strip::strip_instructions(bytes).map_err(|e| corrupt(&e.0))?;
             AssetInfo {
                 format: AssetFormat::Font,
                 size: None,
-                svg_document: None,
+                rewritten: Some(stripped),
             }
         }
     };
@@ -200,7 +204,7 @@ fn image(b: &[u8]) -> Result<AssetInfo, AssetError> {
         (Some(w), Some(h)) => Ok(AssetInfo {
             format,
             size: Some((w, h)),
-            svg_document: None,
+            rewritten: None,
         }),
         _ => Err(corrupt(why)),
     };
@@ -256,7 +260,7 @@ fn svg(text: &str, limits: AssetLimits) -> Result<AssetInfo, AssetError> {
     Ok(AssetInfo {
         format: AssetFormat::Svg,
         size: Some((width, height)),
-        svg_document: Some(prepared.document),
+        rewritten: Some(prepared.document.into_bytes()),
     })
 }
 
@@ -516,8 +520,7 @@ mod tests {
         let decoy = br#"<!-- <svg width="1" height="1"> --><svg width="64" height="32"/>"#;
         let info = sniff(AssetKind::Texture, decoy, LIMITS).unwrap();
         assert_eq!(info.size, Some((64, 32)));
-        assert!(info
-            .svg_document
+        assert!(String::from_utf8(info.rewritten.unwrap())
             .unwrap()
             .starts_with(r#"<svg width="64" height="32">"#));
         let big = vec![0u8; (1 << 20) + 1];
@@ -629,19 +632,23 @@ mod tests {
                 b.extend_from_slice(&data_at.to_be_bytes());
                 b.extend_from_slice(&table_len.to_be_bytes());
             }
-            b.extend_from_slice(&[0; 8]);
+            b.extend_from_slice(&[0; 64]);
             b
         }
         let full: [&[u8; 4]; 7] = [
             b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"glyf", b"loca",
         ];
-        assert!(sniff(AssetKind::Font, &font_with(&full, 8), LIMITS).is_ok());
-        let e = sniff(AssetKind::Font, &font_with(&full, 9), LIMITS).unwrap_err();
+        let info = sniff(AssetKind::Font, &font_with(&full, 64), LIMITS).unwrap();
+        assert!(
+            info.rewritten.is_some(),
+            "Godot gets the font without instructions"
+        );
+        let e = sniff(AssetKind::Font, &font_with(&full, 65), LIMITS).unwrap_err();
         assert!(
             matches!(&e, AssetError::Corrupt(w) if w.contains("past the end")),
             "{e:?}"
         );
-        let e = sniff(AssetKind::Font, &font_with(&full[..5], 8), LIMITS).unwrap_err();
+        let e = sniff(AssetKind::Font, &font_with(&full[..5], 64), LIMITS).unwrap_err();
         assert!(
             matches!(&e, AssetError::Corrupt(w) if w.contains("outlines")),
             "{e:?}"

@@ -103,9 +103,9 @@ pub fn decode(kind: AssetKind, info: AssetInfo, bytes: &[u8]) -> Result<Gd<Objec
                 AssetFormat::Jpeg => image.load_jpg_from_buffer(&data),
                 AssetFormat::WebP => image.load_webp_from_buffer(&data),
                 // The document `svg_cost` wrote, the one it estimated (never the mod's bytes).
-                _ => match &info.svg_document {
+                _ => match &info.rewritten {
                     Some(document) => {
-                        image.load_svg_from_buffer(&PackedByteArray::from(document.as_bytes()))
+                        image.load_svg_from_buffer(&PackedByteArray::from(document.as_slice()))
                     }
                     None => return Err(broken("image")),
                 },
@@ -136,8 +136,12 @@ pub fn decode(kind: AssetKind, info: AssetInfo, bytes: &[u8]) -> Result<Gd<Objec
             stream.upcast()
         }
         AssetFormat::Font => {
+            // The font without its TrueType instructions (`font_strip`), never the mod's bytes.
+            let Some(stripped) = &info.rewritten else {
+                return Err(broken("font"));
+            };
             let mut font = FontFile::new_gd();
-            font.set_data(&data);
+            font.set_data(&PackedByteArray::from(stripped.as_slice()));
             if font.get_face_count() < 1 {
                 return Err(broken("font"));
             }

@@ -235,6 +235,9 @@ thread_local! {
 const PNG: &[u8] = include_bytes!("../assets/red_blue_8x4.png");
 const WAV: &[u8] = include_bytes!("../assets/beep_250ms.wav");
 const FONT: &[u8] = include_bytes!("../assets/test_font.ttf");
+/// A font FreeType takes for "tricky" (its family name contains `MingLiU`), so it runs the
+/// font's bytecode whatever the hinting: every glyph's program loops (see `test_assets.gd`).
+const TRICKY_FONT: &[u8] = include_bytes!("../assets/tricky_hinted.ttf");
 
 /// `PNG` with its pixel data scrambled (the signature and header intact).
 fn corrupt_png() -> Vec<u8> {
@@ -329,12 +332,13 @@ pub extern "C" fn sound(which: i32) -> i32 {
 }
 
 /// 0: a Label `ModLabel` using the embedded font; 1: the font cut short; 2: bytes that are no
-/// font.
+/// font; 3: a Label `TrickyLabel` using the tricky font with looping hinting programs.
 #[no_mangle]
 pub extern "C" fn font(which: i32) -> i32 {
     let bytes = match which {
         0 => FONT.to_vec(),
         1 => FONT[..200].to_vec(),
+        3 => TRICKY_FONT.to_vec(),
         _ => b"\0\x01\0\0 garbage that only starts like a font".to_vec(),
     };
     let font = match wasgo_sdk::font_from_bytes(&bytes) {
@@ -352,7 +356,7 @@ pub extern "C" fn font(which: i32) -> i32 {
     if let Err(e) = outcome {
         return failed("Label font", e);
     }
-    add_named(label, "ModLabel")
+    add_named(label, if which == 3 { "TrickyLabel" } else { "ModLabel" })
 }
 
 /// Loads one of the paths `test_assets.gd` checks (0 an image, 1 a material with a script,
