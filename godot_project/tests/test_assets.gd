@@ -111,6 +111,10 @@ func test_the_embedded_font_is_used_and_broken_fonts_are_refused() -> void:
 	expect_eq(_call(probe, "font", [1]), INVALID_ARGUMENT, "a font cut short")
 	expect(probe.has_output("FAIL font 1: `wasgo.font_from_bytes`: the data looks like a TrueType or OpenType font (TTF/OTF) but is corrupt"), "message: %s" % [probe.outputs])
 	expect_eq(_call(probe, "font", [2]), INVALID_ARGUMENT, "garbage after a font signature")
+	# CFF outlines: FreeType runs their nested subroutine calls while drawing (this 1 KiB font:
+	# about 0.2 s per glyph on the main thread); only TrueType outlines are taken.
+	expect_eq(_call(probe, "font", [4]), INVALID_ARGUMENT, "a font with CFF outlines")
+	expect(probe.has_output("FAIL font 4: `wasgo.font_from_bytes`: the font has CFF (PostScript) outlines, which WasGo does not take"), "message: %s" % [probe.outputs])
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 

@@ -38,7 +38,7 @@ pub enum AssetFormat {
     OggVorbis,
     Wav,
     Mp3,
-    /// TrueType or OpenType (CFF) outlines in one font file.
+    /// A TrueType or OpenType font with TrueType outlines, in one font file.
     Font,
 }
 
@@ -70,6 +70,10 @@ pub enum AssetError {
     Corrupt(String),
     /// An SVG with a feature WasGo does not accept (which one).
     SvgFeature(String),
+    /// A font with CFF (PostScript) outlines (`CFF ` or `CFF2`), which FreeType draws by running
+    /// charstrings whose subroutine calls nest: a 1 KiB font of nested calls took about 0.2 s
+    /// per glyph on the main thread in Godot 4.6.3.
+    CffOutlines,
     /// An SVG that would take more drawing than [`AssetLimits::max_svg_px`] (what dominated).
     SvgTooCostly { what: String, max_px: u64 },
 }
@@ -95,6 +99,9 @@ impl AssetError {
             AssetError::Corrupt(why) => format!(
                 "`{f}`: the data looks like {} but is corrupt ({why}); pass an intact file",
                 expected(kind)
+            ),
+            AssetError::CffOutlines => format!(
+                "`{f}`: the font has CFF (PostScript) outlines, which WasGo does not take (FreeType draws them by running the font's nested subroutines, up to a fifth of a second per glyph on the game's main thread); use the font's TrueType (TTF) version or convert it, e.g. `fonttools otf2ttf`"
             ),
             AssetError::SvgFeature(what) => format!(
                 "`{f}`: the SVG contains {what}, which WasGo does not accept; remove it (a picture goes to `{f}` on its own)"
@@ -408,7 +415,8 @@ fn wav_format(b: &[u8], at: usize) -> Result<(), AssetError> {
 }
 
 /// Checks a TrueType/OpenType table directory: every table inside the file, the tables every
-/// font needs present, and outlines (`glyf` + `loca`, or `CFF `/`CFF2`).
+/// font needs present, and TrueType outlines (`glyf` + `loca`; CFF outlines are refused, see
+/// [`AssetError::CffOutlines`]).
 fn font(b: &[u8]) -> Result<(), AssetError> {
     let version = b.get(0..4).ok_or(AssetError::UnknownFormat)?;
     if !matches!(version, [0, 1, 0, 0] | b"OTTO" | b"true") {
@@ -443,8 +451,11 @@ fn font(b: &[u8]) -> Result<(), AssetError> {
             )));
         }
     }
-    if !((has(b"glyf") && has(b"loca")) || has(b"CFF ") || has(b"CFF2")) {
-        return Err(corrupt("it has no glyph outlines (`glyf` or `CFF `)"));
+    if !(has(b"glyf") && has(b"loca")) {
+        if has(b"CFF ") || has(b"CFF2") || version == b"OTTO" {
+            return Err(AssetError::CffOutlines);
+        }
+        return Err(corrupt("it has no glyph outlines (`glyf` and `loca`)"));
     }
     Ok(())
 }
@@ -653,6 +664,18 @@ mod tests {
             matches!(&e, AssetError::Corrupt(w) if w.contains("outlines")),
             "{e:?}"
         );
+        // CFF (PostScript) outlines, with or without the OpenType `OTTO` signature.
+        let mut cff = font_with(&[b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"CFF "], 64);
+        assert_eq!(
+            sniff(AssetKind::Font, &cff, LIMITS),
+            Err(AssetError::CffOutlines)
+        );
+        cff[0..4].copy_from_slice(b"OTTO");
+        let e = sniff(AssetKind::Font, &cff, LIMITS).unwrap_err();
+        assert_eq!(e, AssetError::CffOutlines);
+        assert!(e
+            .message(AssetKind::Font)
+            .contains("TrueType (TTF) version"));
         assert_eq!(
             sniff(AssetKind::Font, b"wOFF\0\0", LIMITS),
             Err(AssetError::UnknownFormat)

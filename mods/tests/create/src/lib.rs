@@ -238,6 +238,9 @@ const FONT: &[u8] = include_bytes!("../assets/test_font.ttf");
 /// A font FreeType takes for "tricky" (its family name contains `MingLiU`), so it runs the
 /// font's bytecode whatever the hinting: every glyph's program loops (see `test_assets.gd`).
 const TRICKY_FONT: &[u8] = include_bytes!("../assets/tricky_hinted.ttf");
+/// A font with CFF outlines whose charstrings nest subroutine calls 60 wide and 6 deep (about
+/// 0.2 s per glyph in FreeType); refused.
+const CFF_FONT: &[u8] = include_bytes!("../assets/cff_nested_subrs.otf");
 
 /// `PNG` with its pixel data scrambled (the signature and header intact).
 fn corrupt_png() -> Vec<u8> {
@@ -332,13 +335,15 @@ pub extern "C" fn sound(which: i32) -> i32 {
 }
 
 /// 0: a Label `ModLabel` using the embedded font; 1: the font cut short; 2: bytes that are no
-/// font; 3: a Label `TrickyLabel` using the tricky font with looping hinting programs.
+/// font; 3: a Label `TrickyLabel` using the tricky font with looping hinting programs; 4: a font
+/// with CFF outlines.
 #[no_mangle]
 pub extern "C" fn font(which: i32) -> i32 {
     let bytes = match which {
         0 => FONT.to_vec(),
         1 => FONT[..200].to_vec(),
         3 => TRICKY_FONT.to_vec(),
+        4 => CFF_FONT.to_vec(),
         _ => b"\0\x01\0\0 garbage that only starts like a font".to_vec(),
     };
     let font = match wasgo_sdk::font_from_bytes(&bytes) {
