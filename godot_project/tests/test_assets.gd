@@ -115,6 +115,10 @@ func test_the_embedded_font_is_used_and_broken_fonts_are_refused() -> void:
 	# about 0.2 s per glyph on the main thread); only TrueType outlines are taken.
 	expect_eq(_call(probe, "font", [4]), INVALID_ARGUMENT, "a font with CFF outlines")
 	expect(probe.has_output("FAIL font 4: `wasgo.font_from_bytes`: the font has CFF (PostScript) outlines, which WasGo does not take"), "message: %s" % [probe.outputs])
+	# Composites of composites: 100 components four levels deep, 10^8 points in one glyph
+	# (17 s in FreeType).
+	expect_eq(_call(probe, "font", [5]), INVALID_ARGUMENT, "a font whose composite glyphs multiply")
+	expect(probe.has_output("FAIL font 5: `wasgo.font_from_bytes`: the font is too complex to draw (glyph 3, with its components expanded, has more than 65535 points or 1024 components)"), "message: %s" % [probe.outputs])
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 

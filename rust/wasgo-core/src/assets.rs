@@ -74,6 +74,9 @@ pub enum AssetError {
     /// charstrings whose subroutine calls nest: a 1 KiB font of nested calls took about 0.2 s
     /// per glyph on the main thread in Godot 4.6.3.
     CffOutlines,
+    /// A font whose composite glyphs multiply past what FreeType may be asked to draw (which
+    /// glyph; see [`font_strip`]).
+    FontTooComplex(String),
     /// An SVG that would take more drawing than [`AssetLimits::max_svg_px`] (what dominated).
     SvgTooCostly { what: String, max_px: u64 },
 }
@@ -102,6 +105,9 @@ impl AssetError {
             ),
             AssetError::CffOutlines => format!(
                 "`{f}`: the font has CFF (PostScript) outlines, which WasGo does not take (FreeType draws them by running the font's nested subroutines, up to a fifth of a second per glyph on the game's main thread); use the font's TrueType (TTF) version or convert it, e.g. `fonttools otf2ttf`"
+            ),
+            AssetError::FontTooComplex(what) => format!(
+                "`{f}`: the font is too complex to draw ({what}); FreeType would draw it on the game's main thread for seconds; pass a simpler font"
             ),
             AssetError::SvgFeature(what) => format!(
                 "`{f}`: the SVG contains {what}, which WasGo does not accept; remove it (a picture goes to `{f}` on its own)"
@@ -154,7 +160,10 @@ pub fn sniff(kind: AssetKind, bytes: &[u8], limits: AssetLimits) -> Result<Asset
         },
         AssetKind::Font => {
             font(bytes)?;
-            let stripped = font_strip::strip_instructions(bytes).map_err(|e| corrupt(&e.0))?;
+            let stripped = font_strip::strip_instructions(bytes).map_err(|e| match e {
+                font_strip::FontError::Broken(why) => corrupt(&why),
+                font_strip::FontError::TooComplex(why) => AssetError::FontTooComplex(why),
+            })?;
             AssetInfo {
                 format: AssetFormat::Font,
                 size: None,

@@ -17,21 +17,47 @@
 //! Godot hints mods' fonts with FreeType's auto-hinter (its default, light hinting, uses it
 //! anyway), so ordinary fonts look the same; a font that only draws right through its bytecode
 //! (the tricky fonts themselves) draws unhinted.
+//!
+//! Composite glyphs are bounded on the way: a composite draws its components, which may be
+//! composites again, so a 3 KiB font of 100 components four levels deep asked FreeType for 10^8
+//! points in one glyph (17 s on the main thread). With its components expanded, a glyph may have
+//! at most [`MAX_GLYPH_POINTS`] points (the most TrueType's own `maxp` can declare) and
+//! [`MAX_GLYPH_LOADS`] component loads, and all glyphs together [`MAX_FONT_POINTS`]; a component
+//! that refers back to its own glyph is refused.
 
 use std::fmt;
 
-/// Why a font cannot be written again (its structure is broken; the message says where).
+/// Why a font is not written again (the message says where).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FontError(pub String);
+pub enum FontError {
+    /// Its structure is broken.
+    Broken(String),
+    /// Its composite glyphs expand past [`MAX_GLYPH_POINTS`], [`MAX_GLYPH_LOADS`] or
+    /// [`MAX_FONT_POINTS`].
+    TooComplex(String),
+}
+
+impl FontError {
+    /// What is wrong, for messages.
+    pub fn reason(&self) -> &str {
+        match self {
+            FontError::Broken(why) | FontError::TooComplex(why) => why,
+        }
+    }
+}
 
 impl fmt::Display for FontError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.reason())
     }
 }
 
 fn broken<T>(why: impl Into<String>) -> Result<T, FontError> {
-    Err(FontError(why.into()))
+    Err(FontError::Broken(why.into()))
+}
+
+fn too_complex<T>(why: impl Into<String>) -> Result<T, FontError> {
+    Err(FontError::TooComplex(why.into()))
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
@@ -41,6 +67,14 @@ fn be16(b: &[u8], at: usize) -> Option<u16> {
 fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
+
+/// Points one glyph may have with its components expanded (`maxp`'s field for it is 16 bits).
+pub const MAX_GLYPH_POINTS: u64 = 65_535;
+/// Component glyphs one glyph may load with its components expanded (accented letters load 2 or
+/// 3).
+pub const MAX_GLYPH_LOADS: u64 = 1_024;
+/// Points all glyphs together may have with their components expanded.
+pub const MAX_FONT_POINTS: u64 = 1 << 24;
 
 /// The tables that hold only hinting bytecode and its data.
 const DROPPED: [&[u8; 4]; 3] = [b"fpgm", b"prep", b"cvt "];
@@ -59,8 +93,8 @@ struct Table<'a> {
 pub fn strip_instructions(font: &[u8]) -> Result<Vec<u8>, FontError> {
     let version = font
         .get(0..4)
-        .ok_or_else(|| FontError("no header".into()))?;
-    let count = be16(font, 4).ok_or_else(|| FontError("no table count".into()))? as usize;
+        .ok_or_else(|| FontError::Broken("no header".into()))?;
+    let count = be16(font, 4).ok_or_else(|| FontError::Broken("no table count".into()))? as usize;
     let mut tables = Vec::with_capacity(count);
     for t in 0..count {
         let at = 12 + t * 16;
@@ -91,15 +125,18 @@ pub fn strip_instructions(font: &[u8]) -> Result<Vec<u8>, FontError> {
     }
     let find = |tables: &[Table], tag: &[u8; 4]| tables.iter().position(|t| &t.tag == tag);
     if let (Some(glyf_at), Some(loca_at)) = (find(&tables, b"glyf"), find(&tables, b"loca")) {
-        let head_at = find(&tables, b"head").ok_or_else(|| FontError("no `head` table".into()))?;
-        let maxp_at = find(&tables, b"maxp").ok_or_else(|| FontError("no `maxp` table".into()))?;
+        let head_at =
+            find(&tables, b"head").ok_or_else(|| FontError::Broken("no `head` table".into()))?;
+        let maxp_at =
+            find(&tables, b"maxp").ok_or_else(|| FontError::Broken("no `maxp` table".into()))?;
         let long_loca = match be16(&tables[head_at].data, 50) {
             Some(0) => false,
             Some(1) => true,
             _ => return broken("`head` gives no valid `loca` format"),
         };
         let glyphs = be16(&tables[maxp_at].data, 4)
-            .ok_or_else(|| FontError("`maxp` is cut short".into()))? as usize;
+            .ok_or_else(|| FontError::Broken("`maxp` is cut short".into()))?
+            as usize;
         let (glyf, loca) = rewrite_glyphs(
             &tables[glyf_at].data,
             &tables[loca_at].data,
@@ -139,6 +176,7 @@ fn rewrite_glyphs(
     };
     let mut out = Vec::with_capacity(glyf.len());
     let mut new_loca = Vec::with_capacity((glyphs + 1) * 4);
+    let mut shapes = Vec::with_capacity(glyphs);
     for i in 0..glyphs {
         let (Some(start), Some(end)) = (offset(i), offset(i + 1)) else {
             return broken(format!("`loca` has no entry for glyph {i}"));
@@ -148,20 +186,102 @@ fn rewrite_glyphs(
         }
         new_loca.extend_from_slice(&(out.len() as u32).to_be_bytes());
         if start < end {
-            strip_glyph(&glyf[start..end], &mut out)
-                .map_err(|FontError(why)| FontError(format!("glyph {i}: {why}")))?;
+            shapes.push(
+                strip_glyph(&glyf[start..end], &mut out)
+                    .map_err(|e| FontError::Broken(format!("glyph {i}: {}", e.reason())))?,
+            );
             while out.len() % 4 != 0 {
                 out.push(0);
             }
+        } else {
+            shapes.push(Shape::Simple(0));
         }
     }
     new_loca.extend_from_slice(&(out.len() as u32).to_be_bytes());
+    check_composites(&shapes)?;
     Ok((out, new_loca))
 }
 
-/// Appends `glyph` without its instructions to `out`.
-fn strip_glyph(glyph: &[u8], out: &mut Vec<u8>) -> Result<(), FontError> {
-    let contours = be16(glyph, 0).ok_or_else(|| FontError("no header".into()))? as i16;
+/// What a glyph is made of.
+enum Shape {
+    /// Its own outline, of this many points.
+    Simple(u64),
+    /// Other glyphs, by index.
+    Composite(Vec<u16>),
+}
+
+/// Refuses composites past [`MAX_GLYPH_POINTS`], [`MAX_GLYPH_LOADS`] or, all glyphs together,
+/// [`MAX_FONT_POINTS`], and components that refer back to their glyph. Each glyph is expanded
+/// once (its points and loads are kept), without recursion (chains may be 65,535 long).
+fn check_composites(shapes: &[Shape]) -> Result<(), FontError> {
+    /// `None`: not expanded yet; `Some(None)`: being expanded; else its points and loads.
+    type Expanded = Option<Option<(u64, u64)>>;
+    let mut expanded: Vec<Expanded> = vec![None; shapes.len()];
+    let mut total = 0u64;
+    for root in 0..shapes.len() {
+        // (glyph, its next component, points and loads so far)
+        let mut stack: Vec<(usize, usize, u64, u64)> = Vec::new();
+        if expanded[root].is_none() {
+            expanded[root] = Some(None);
+            stack.push((root, 0, 0, 0));
+        }
+        while let Some(top) = stack.last_mut() {
+            let part = match &shapes[top.0] {
+                Shape::Simple(points) => {
+                    top.2 = *points;
+                    None
+                }
+                Shape::Composite(parts) => parts.get(top.1).map(|&p| p as usize),
+            };
+            let Some(part) = part else {
+                let (glyph, _, points, loads) = *top;
+                expanded[glyph] = Some(Some((points, loads)));
+                stack.pop();
+                continue;
+            };
+            let glyph = top.0;
+            if part >= shapes.len() {
+                return broken(format!(
+                    "glyph {glyph} uses glyph {part}, which the font does not have"
+                ));
+            }
+            match expanded[part] {
+                Some(Some((points, loads))) => {
+                    top.1 += 1;
+                    top.2 = top.2.saturating_add(points);
+                    top.3 = top.3.saturating_add(loads + 1);
+                    if top.2 > MAX_GLYPH_POINTS || top.3 > MAX_GLYPH_LOADS {
+                        return too_complex(format!(
+                            "glyph {glyph}, with its components expanded, has more than {MAX_GLYPH_POINTS} points or {MAX_GLYPH_LOADS} components"
+                        ));
+                    }
+                }
+                Some(None) => {
+                    return broken(format!(
+                        "glyph {glyph} is made of itself (through glyph {part})"
+                    ))
+                }
+                None => {
+                    expanded[part] = Some(None);
+                    stack.push((part, 0, 0, 0));
+                }
+            }
+        }
+        if let Some(Some((points, _))) = expanded[root] {
+            total = total.saturating_add(points);
+        }
+        if total > MAX_FONT_POINTS {
+            return too_complex(format!(
+                "its glyphs, with their components expanded, have more than {MAX_FONT_POINTS} points together"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Appends `glyph` without its instructions to `out`; says what it is made of.
+fn strip_glyph(glyph: &[u8], out: &mut Vec<u8>) -> Result<Shape, FontError> {
+    let contours = be16(glyph, 0).ok_or_else(|| FontError::Broken("no header".into()))? as i16;
     if glyph.len() < 10 {
         return broken("its header is cut short");
     }
@@ -174,10 +294,15 @@ fn strip_glyph(glyph: &[u8], out: &mut Vec<u8>) -> Result<(), FontError> {
         if rest > glyph.len() {
             return broken("its instructions reach past its end");
         }
+        // The last contour's end is the last point's index.
+        let points = match contours {
+            0 => 0,
+            n => u64::from(be16(glyph, 10 + 2 * (n as usize - 1)).unwrap_or(0)) + 1,
+        };
         out.extend_from_slice(&glyph[..lengths_at]);
         out.extend_from_slice(&0u16.to_be_bytes());
         out.extend_from_slice(&glyph[rest..]);
-        return Ok(());
+        return Ok(Shape::Simple(points));
     }
     // A composite glyph: components, then instructions if the last one's flag says so.
     const ARGS_ARE_WORDS: u16 = 0x0001;
@@ -187,6 +312,7 @@ fn strip_glyph(glyph: &[u8], out: &mut Vec<u8>) -> Result<(), FontError> {
     const HAS_TWO_BY_TWO: u16 = 0x0080;
     const HAS_INSTRUCTIONS: u16 = 0x0100;
     out.extend_from_slice(&glyph[..10]);
+    let mut parts = Vec::new();
     let mut at = 10;
     loop {
         let Some(flags) = be16(glyph, at) else {
@@ -206,6 +332,7 @@ fn strip_glyph(glyph: &[u8], out: &mut Vec<u8>) -> Result<(), FontError> {
         let Some(component) = glyph.get(at..at + size) else {
             return broken("its components are cut short");
         };
+        parts.push(u16::from_be_bytes([component[2], component[3]]));
         let kept = out.len();
         out.extend_from_slice(component);
         out[kept..kept + 2].copy_from_slice(&(flags & !HAS_INSTRUCTIONS).to_be_bytes());
@@ -214,7 +341,7 @@ fn strip_glyph(glyph: &[u8], out: &mut Vec<u8>) -> Result<(), FontError> {
             break;
         }
     }
-    Ok(())
+    Ok(Shape::Composite(parts))
 }
 
 /// The OpenType table checksum: the sum of the big-endian 32-bit words, zero-padded.

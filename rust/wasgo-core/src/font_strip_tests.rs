@@ -175,24 +175,142 @@ fn broken_glyph_data_is_refused() {
     loca[6..8].copy_from_slice(&0x7FFFu16.to_be_bytes());
     assert!(strip_instructions(&rebuild(b"loca", loca))
         .unwrap_err()
-        .0
+        .reason()
+        .to_string()
         .contains("outside `glyf`"));
     // An instruction length past the glyph's end.
     let mut glyf = get(&tables, b"glyf").to_vec();
     glyf[12..14].copy_from_slice(&0x4000u16.to_be_bytes());
     assert!(strip_instructions(&rebuild(b"glyf", glyf))
         .unwrap_err()
-        .0
+        .reason()
+        .to_string()
         .contains("glyph 1"));
     // maxp counting more glyphs than loca has.
     let mut maxp = get(&tables, b"maxp").to_vec();
     maxp[4..6].copy_from_slice(&500u16.to_be_bytes());
     assert!(strip_instructions(&rebuild(b"maxp", maxp))
         .unwrap_err()
-        .0
+        .reason()
+        .to_string()
         .contains("no entry"));
     // A head with no valid loca format.
     let mut head = get(&tables, b"head").to_vec();
     head[50..52].copy_from_slice(&7u16.to_be_bytes());
     assert!(strip_instructions(&rebuild(b"head", head)).is_err());
+}
+
+/// A font of `glyphs` (long `loca`), without hinting tables.
+fn font_of(glyphs: &[Vec<u8>]) -> Vec<u8> {
+    let mut glyf = Vec::new();
+    let mut loca = Vec::new();
+    for g in glyphs {
+        loca.extend_from_slice(&(glyf.len() as u32).to_be_bytes());
+        glyf.extend_from_slice(g);
+        while glyf.len() % 4 != 0 {
+            glyf.push(0);
+        }
+    }
+    loca.extend_from_slice(&(glyf.len() as u32).to_be_bytes());
+    let mut head = vec![0u8; 54];
+    head[50..52].copy_from_slice(&1u16.to_be_bytes());
+    let mut maxp = vec![0u8; 32];
+    maxp[4..6].copy_from_slice(&(glyphs.len() as u16).to_be_bytes());
+    let mut tables = vec![
+        table(b"glyf", glyf),
+        table(b"head", head),
+        table(b"loca", loca),
+        table(b"maxp", maxp),
+    ];
+    write_font(&[0, 1, 0, 0], &mut tables)
+}
+
+/// A composite glyph of `parts` (glyph indexes, byte offsets).
+fn composite_of(parts: &[u16]) -> Vec<u8> {
+    let mut g = vec![0xFF, 0xFF, 0, 0, 0, 0, 0, 10, 0, 10];
+    for (i, part) in parts.iter().enumerate() {
+        let more: u16 = if i + 1 < parts.len() { 0x0020 } else { 0 };
+        g.extend_from_slice(&more.to_be_bytes());
+        g.extend_from_slice(&part.to_be_bytes());
+        g.extend_from_slice(&[0, 0]);
+    }
+    g
+}
+
+#[test]
+fn composites_that_multiply_are_refused_and_ordinary_ones_kept() {
+    let square = simple_glyph(&[], b"points");
+    // Accent-like composites: fine.
+    let ok = font_of(&[
+        Vec::new(),
+        square.clone(),
+        composite_of(&[1, 1]),
+        composite_of(&[2, 1]),
+    ]);
+    assert!(strip_instructions(&ok).is_ok());
+    // 100 components of 100 components: 10,100 loads and 40,000 points in one glyph.
+    let hundred = |part: u16| composite_of(&[part; 100]);
+    let bomb = font_of(&[Vec::new(), square.clone(), hundred(1), hundred(2)]);
+    let e = strip_instructions(&bomb).unwrap_err().reason().to_string();
+    assert!(
+        e.contains("glyph 3") && e.contains("components expanded"),
+        "{e}"
+    );
+    // A glyph made of itself, directly or through another.
+    let itself = font_of(&[Vec::new(), composite_of(&[1])]);
+    assert!(strip_instructions(&itself)
+        .unwrap_err()
+        .reason()
+        .to_string()
+        .contains("made of itself"));
+    let circle = font_of(&[Vec::new(), composite_of(&[2]), composite_of(&[1])]);
+    assert!(strip_instructions(&circle)
+        .unwrap_err()
+        .reason()
+        .to_string()
+        .contains("made of itself"));
+    let missing = font_of(&[Vec::new(), composite_of(&[9])]);
+    assert!(strip_instructions(&missing)
+        .unwrap_err()
+        .reason()
+        .to_string()
+        .contains("does not have"));
+}
+
+#[test]
+fn long_component_chains_are_followed_without_recursion() {
+    // glyph i uses glyph i + 1, 1000 deep: 999 loads for glyph 1, within the bound.
+    let mut glyphs = vec![Vec::new()];
+    for i in 1..1000u16 {
+        glyphs.push(composite_of(&[i + 1]));
+    }
+    glyphs.push(simple_glyph(&[], b"points"));
+    assert!(strip_instructions(&font_of(&glyphs)).is_ok());
+    // 5000 deep: past the loads bound, refused (and no stack overflow on the way).
+    let mut glyphs = vec![Vec::new()];
+    for i in 1..5000u16 {
+        glyphs.push(composite_of(&[i + 1]));
+    }
+    glyphs.push(simple_glyph(&[], b"points"));
+    assert!(strip_instructions(&font_of(&glyphs)).is_err());
+}
+
+#[test]
+fn the_points_of_all_glyphs_together_are_bounded() {
+    // One glyph of 65,535 points used by 300 composites: 19.7 M points with the components
+    // expanded, past the font's bound.
+    let mut big = vec![0, 1, 0, 0, 0, 0, 0, 10, 0, 10];
+    big.extend_from_slice(&65_534u16.to_be_bytes());
+    big.extend_from_slice(&[0, 0]);
+    let mut glyphs = vec![Vec::new(), big];
+    for _ in 0..300 {
+        glyphs.push(composite_of(&[1]));
+    }
+    let e = strip_instructions(&font_of(&glyphs))
+        .unwrap_err()
+        .reason()
+        .to_string();
+    assert!(e.contains("together"), "{e}");
+    glyphs.truncate(200);
+    assert!(strip_instructions(&font_of(&glyphs)).is_ok());
 }

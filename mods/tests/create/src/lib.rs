@@ -241,6 +241,9 @@ const TRICKY_FONT: &[u8] = include_bytes!("../assets/tricky_hinted.ttf");
 /// A font with CFF outlines whose charstrings nest subroutine calls 60 wide and 6 deep (about
 /// 0.2 s per glyph in FreeType); refused.
 const CFF_FONT: &[u8] = include_bytes!("../assets/cff_nested_subrs.otf");
+/// A TrueType font whose glyph is 100 components of 100 components, four levels deep (10^8
+/// points; 17 s in FreeType); refused.
+const COMPOSITE_FONT: &[u8] = include_bytes!("../assets/composite_bomb.ttf");
 
 /// `PNG` with its pixel data scrambled (the signature and header intact).
 fn corrupt_png() -> Vec<u8> {
@@ -336,7 +339,7 @@ pub extern "C" fn sound(which: i32) -> i32 {
 
 /// 0: a Label `ModLabel` using the embedded font; 1: the font cut short; 2: bytes that are no
 /// font; 3: a Label `TrickyLabel` using the tricky font with looping hinting programs; 4: a font
-/// with CFF outlines.
+/// with CFF outlines; 5: a font of composite glyphs that multiply.
 #[no_mangle]
 pub extern "C" fn font(which: i32) -> i32 {
     let bytes = match which {
@@ -344,6 +347,7 @@ pub extern "C" fn font(which: i32) -> i32 {
         1 => FONT[..200].to_vec(),
         3 => TRICKY_FONT.to_vec(),
         4 => CFF_FONT.to_vec(),
+        5 => COMPOSITE_FONT.to_vec(),
         _ => b"\0\x01\0\0 garbage that only starts like a font".to_vec(),
     };
     let font = match wasgo_sdk::font_from_bytes(&bytes) {
