@@ -10,7 +10,8 @@
 //! made to match), so no setting avoids it.
 //!
 //! Godot therefore gets the font without its instructions: the `fpgm`, `prep` and `cvt ` tables
-//! are left out, every glyph's instructions are cut (simple glyphs: the instruction length set to
+//! are left out (with the tables that draw glyphs other than by outlines: SVG documents, embedded
+//! bitmaps, color layers; see [`DROPPED`]), every glyph's instructions are cut (simple glyphs: the instruction length set to
 //! zero; composite glyphs: the trailing instructions dropped and their flag cleared), `loca` is
 //! written in its long form, `maxp`'s instruction limits are zeroed, and the table directory and
 //! checksums are written anew. Outlines, metrics and every other table are kept byte for byte.
@@ -76,8 +77,15 @@ pub const MAX_GLYPH_LOADS: u64 = 1_024;
 /// Points all glyphs together may have with their components expanded.
 pub const MAX_FONT_POINTS: u64 = 1 << 24;
 
-/// The tables that hold only hinting bytecode and its data.
-const DROPPED: [&[u8; 4]; 3] = [b"fpgm", b"prep", b"cvt "];
+/// The tables left out: hinting bytecode and its data; glyphs drawn as SVG documents (Godot draws
+/// them with ThorVG, past the SVG checks of `texture_from_bytes`: a 1.2 KiB document of nested
+/// `<use>` in one glyph held Godot for over two minutes); embedded bitmaps (PNG-compressed in
+/// `CBDT` and `sbix`, decoded without the image checks); color layers (`COLR`, each layer a
+/// glyph drawn again, and its palette). Godot draws the glyphs' outlines instead.
+const DROPPED: [&[u8; 4]; 12] = [
+    b"fpgm", b"prep", b"cvt ", b"SVG ", b"CBDT", b"CBLC", b"sbix", b"EBDT", b"EBLC", b"EBSC",
+    b"COLR", b"CPAL",
+];
 
 /// One table of the directory: its tag and bytes.
 struct Table<'a> {

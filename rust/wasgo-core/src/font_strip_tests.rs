@@ -61,6 +61,9 @@ fn hinted_font() -> Vec<u8> {
         table(b"loca", loca),
         table(b"maxp", maxp),
         table(b"prep", vec![0xB0, 0, 0x2B]),
+        table(b"SVG ", b"<svg/>".to_vec()),
+        table(b"COLR", vec![0; 14]),
+        table(b"sbix", vec![0; 8]),
     ];
     write_font(&[0, 1, 0, 0], &mut tables)
 }
@@ -106,7 +109,7 @@ fn instructions_and_hinting_tables_are_gone_and_outlines_kept() {
     assert_eq!(
         tags,
         [b"cmap", b"glyf", b"head", b"hhea", b"hmtx", b"loca", b"maxp"],
-        "no fpgm, prep or cvt, in tag order"
+        "no fpgm, prep, cvt, SVG, COLR or sbix, in tag order"
     );
     assert_eq!(be16(get(&tables, b"head"), 50), Some(1), "loca is long now");
     let maxp = get(&tables, b"maxp");
