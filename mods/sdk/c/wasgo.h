@@ -355,7 +355,7 @@ static inline int32_t wasgo_new_str(const char *class_name) {
 /* Owned resources from bytes embedded in the mod. Embed a file as a C array with
  * `xxd -i banner.png > banner_png.h` (or C23 `#embed`), then
  * `wasgo_texture_from_bytes(banner_png, banner_png_len)`; likewise `wasgo_audio_from_bytes`
- * (Ogg Vorbis, WAV, MP3) and `wasgo_font_from_bytes` (TTF, or OTF with TrueType outlines). */
+ * (Ogg Vorbis, WAV, MP3) and `wasgo_font_from_bytes` (TTF, OTF). */
 
 /* Loads a `res://` texture, sound, font, sprite frames, mesh or material read-only from a
  * folder the game lists in `wasgo/safety/resource_folders`. */

@@ -217,7 +217,7 @@ WASGO_IMPORT("texture_from_bytes") int32_t wasgo_texture_from_bytes(const void *
  * `wasgo.audio_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("audio_from_bytes") int32_t wasgo_audio_from_bytes(const void *data_ptr, size_t data_len);
 
-/* Makes an owned `FontFile` from TTF bytes (or OTF with TrueType outlines) and returns its handle; the font reaches Godot without its TrueType instructions. -3 for data that is not such a font (CFF outlines included), whose composite glyphs expand past the limits, or that does not load, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap.
+/* Makes an owned `FontFile` from TTF or OTF bytes and returns its handle; the font reaches Godot without its TrueType instructions. -3 for data that is not a TrueType/OpenType font (CFF2 included), whose composite glyphs or CFF subroutines expand past the limits, or that does not load, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap.
  * `wasgo.font_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("font_from_bytes") int32_t wasgo_font_from_bytes(const void *data_ptr, size_t data_len);
 

@@ -184,7 +184,7 @@ pub extern "wasgo" fn texture_from_bytes(data_ptr: [*]const u8, data_len: usize)
 /// `wasgo.audio_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn audio_from_bytes(data_ptr: [*]const u8, data_len: usize) i32;
 
-/// Makes an owned `FontFile` from TTF bytes (or OTF with TrueType outlines) and returns its handle; the font reaches Godot without its TrueType instructions. -3 for data that is not such a font (CFF outlines included), whose composite glyphs expand past the limits, or that does not load, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap.
+/// Makes an owned `FontFile` from TTF or OTF bytes and returns its handle; the font reaches Godot without its TrueType instructions. -3 for data that is not a TrueType/OpenType font (CFF2 included), whose composite glyphs or CFF subroutines expand past the limits, or that does not load, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap.
 /// `wasgo.font_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn font_from_bytes(data_ptr: [*]const u8, data_len: usize) i32;
 

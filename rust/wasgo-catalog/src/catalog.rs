@@ -284,7 +284,7 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
     host_fn!("audio_from_bytes", Safe, Ready, Create, (data_ptr: In, data_len: Len) -> [I32],
         "Makes an owned `AudioStream` from Ogg Vorbis, WAV or MP3 bytes (the format is read from the bytes) and returns its handle. -3 for data that is not one of those formats or does not decode, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap."),
     host_fn!("font_from_bytes", Safe, Ready, Create, (data_ptr: In, data_len: Len) -> [I32],
-        "Makes an owned `FontFile` from TTF bytes (or OTF with TrueType outlines) and returns its handle; the font reaches Godot without its TrueType instructions. -3 for data that is not such a font (CFF outlines included), whose composite glyphs expand past the limits, or that does not load, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap."),
+        "Makes an owned `FontFile` from TTF or OTF bytes and returns its handle; the font reaches Godot without its TrueType instructions. -3 for data that is not a TrueType/OpenType font (CFF2 included), whose composite glyphs or CFF subroutines expand past the limits, or that does not load, or that exceeds `wasgo/limits/asset_kb`; -7 past the object cap."),
     host_fn!("load_resource", Safe, Ready, Create, (path_ptr: In, path_len: Len) -> [I32],
         "Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type."),
 ];

@@ -11,9 +11,9 @@
 //! Godot-free: the glue (`rust/wasgo/src/assets.rs`) reads the limits from the project
 //! settings (defaults in [`crate::Limits`]) and does the decoding.
 
-use crate::font_strip;
 use crate::objects::AssetKind;
 use crate::svg_cost::{self, SvgRefusal};
+use crate::{font_cff, font_strip};
 use std::fmt;
 
 /// The caps on one asset.
@@ -38,7 +38,7 @@ pub enum AssetFormat {
     OggVorbis,
     Wav,
     Mp3,
-    /// A TrueType or OpenType font with TrueType outlines, in one font file.
+    /// A TrueType or OpenType font (TrueType or CFF outlines), in one font file.
     Font,
 }
 
@@ -70,9 +70,8 @@ pub enum AssetError {
     Corrupt(String),
     /// An SVG with a feature WasGo does not accept (which one).
     SvgFeature(String),
-    /// A font with CFF (PostScript) outlines (`CFF ` or `CFF2`), which FreeType draws by running
-    /// charstrings whose subroutine calls nest: a 1 KiB font of nested calls took about 0.2 s
-    /// per glyph on the main thread in Godot 4.6.3.
+    /// A font with `CFF2` (variable PostScript) outlines, whose charstrings WasGo does not
+    /// read, so it cannot bound what FreeType runs to draw them (see [`font_cff`]).
     CffOutlines,
     /// A font whose composite glyphs multiply past what FreeType may be asked to draw (which
     /// glyph; see [`font_strip`]).
@@ -104,10 +103,10 @@ impl AssetError {
                 expected(kind)
             ),
             AssetError::CffOutlines => format!(
-                "`{f}`: the font has CFF (PostScript) outlines, which WasGo does not take (FreeType draws them by running the font's nested subroutines, up to a fifth of a second per glyph on the game's main thread); use the font's TrueType (TTF) version or convert it, e.g. `fonttools otf2ttf`"
+                "`{f}`: the font has CFF2 (variable PostScript) outlines, which WasGo does not take (it cannot bound the work FreeType does to draw them); use a static OTF or TTF version of the font"
             ),
             AssetError::FontTooComplex(what) => format!(
-                "`{f}`: the font is too complex to draw ({what}); FreeType would draw it on the game's main thread for seconds; pass a simpler font"
+                "`{f}`: the font is too complex to draw ({what}); drawing it would hold the game's main thread; pass a simpler font"
             ),
             AssetError::SvgFeature(what) => format!(
                 "`{f}`: the SVG contains {what}, which WasGo does not accept; remove it (a picture goes to `{f}` on its own)"
@@ -160,10 +159,14 @@ pub fn sniff(kind: AssetKind, bytes: &[u8], limits: AssetLimits) -> Result<Asset
         },
         AssetKind::Font => {
             font(bytes)?;
-            let stripped = font_strip::strip_instructions(bytes).map_err(|e| match e {
+            let judged = |e| match e {
                 font_strip::FontError::Broken(why) => corrupt(&why),
                 font_strip::FontError::TooComplex(why) => AssetError::FontTooComplex(why),
-            })?;
+            };
+            if let Some(cff) = font_table(bytes, b"CFF ") {
+                font_cff::check(cff).map_err(judged)?;
+            }
+            let stripped = font_strip::strip_instructions(bytes).map_err(judged)?;
             AssetInfo {
                 format: AssetFormat::Font,
                 size: None,
@@ -423,8 +426,20 @@ fn wav_format(b: &[u8], at: usize) -> Result<(), AssetError> {
     Ok(())
 }
 
+/// The bytes of table `tag` of a font whose directory [`font`] checked.
+fn font_table<'a>(b: &'a [u8], tag: &[u8; 4]) -> Option<&'a [u8]> {
+    let tables = be16(b, 4)? as usize;
+    (0..tables).find_map(|t| {
+        let at = 12 + t * 16;
+        (b.get(at..at + 4)? == tag).then_some(())?;
+        let offset = be32(b, at + 8)? as usize;
+        let length = be32(b, at + 12)? as usize;
+        b.get(offset..offset + length)
+    })
+}
+
 /// Checks a TrueType/OpenType table directory: every table inside the file, the tables every
-/// font needs present, and TrueType outlines (`glyf` + `loca`; CFF outlines are refused, see
+/// font needs present, and outlines (`glyf` + `loca`, or `CFF `; `CFF2` is refused, see
 /// [`AssetError::CffOutlines`]).
 fn font(b: &[u8]) -> Result<(), AssetError> {
     let version = b.get(0..4).ok_or(AssetError::UnknownFormat)?;
@@ -460,11 +475,11 @@ fn font(b: &[u8]) -> Result<(), AssetError> {
             )));
         }
     }
-    if !(has(b"glyf") && has(b"loca")) {
-        if has(b"CFF ") || has(b"CFF2") || version == b"OTTO" {
+    if !((has(b"glyf") && has(b"loca")) || has(b"CFF ")) {
+        if has(b"CFF2") {
             return Err(AssetError::CffOutlines);
         }
-        return Err(corrupt("it has no glyph outlines (`glyf` and `loca`)"));
+        return Err(corrupt("it has no glyph outlines (`glyf` or `CFF `)"));
     }
     Ok(())
 }
@@ -673,18 +688,18 @@ mod tests {
             matches!(&e, AssetError::Corrupt(w) if w.contains("outlines")),
             "{e:?}"
         );
-        // CFF (PostScript) outlines, with or without the OpenType `OTTO` signature.
+        // CFF outlines are read (`font_cff`): zeros are no CFF table. CFF2 is refused.
         let mut cff = font_with(&[b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"CFF "], 64);
-        assert_eq!(
-            sniff(AssetKind::Font, &cff, LIMITS),
-            Err(AssetError::CffOutlines)
-        );
         cff[0..4].copy_from_slice(b"OTTO");
         let e = sniff(AssetKind::Font, &cff, LIMITS).unwrap_err();
+        assert!(
+            matches!(&e, AssetError::Corrupt(w) if w.contains("not version 1")),
+            "{e:?}"
+        );
+        let cff2 = font_with(&[b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"CFF2"], 64);
+        let e = sniff(AssetKind::Font, &cff2, LIMITS).unwrap_err();
         assert_eq!(e, AssetError::CffOutlines);
-        assert!(e
-            .message(AssetKind::Font)
-            .contains("TrueType (TTF) version"));
+        assert!(e.message(AssetKind::Font).contains("CFF2"));
         assert_eq!(
             sniff(AssetKind::Font, b"wOFF\0\0", LIMITS),
             Err(AssetError::UnknownFormat)

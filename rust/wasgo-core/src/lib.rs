@@ -81,6 +81,7 @@ pub mod error;
 pub mod events;
 pub mod fast_hash;
 pub mod file_watch;
+pub mod font_cff;
 pub mod font_strip;
 pub mod game;
 mod game_calls;

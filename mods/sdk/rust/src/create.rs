@@ -54,7 +54,7 @@ pub fn audio_from_bytes(bytes: &[u8]) -> Result<Object> {
     Object::from_code(unsafe { sys::audio_from_bytes(ptr(bytes), len(bytes)) })
 }
 
-/// Makes a `FontFile` from TTF bytes (or OTF with TrueType outlines), owned by this instance (use it with
+/// Makes a `FontFile` from TTF or OTF bytes, owned by this instance (use it with
 /// `add_theme_font_override("font", ...)` on a Control).
 ///
 /// # Errors

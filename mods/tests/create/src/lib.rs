@@ -241,6 +241,8 @@ const TRICKY_FONT: &[u8] = include_bytes!("../assets/tricky_hinted.ttf");
 /// A font with CFF outlines whose charstrings nest subroutine calls 60 wide and 6 deep (about
 /// 0.2 s per glyph in FreeType); refused.
 const CFF_FONT: &[u8] = include_bytes!("../assets/cff_nested_subrs.otf");
+/// A font with CFF outlines whose subroutines nest three deep, three calls each; taken.
+const CFF_ORDINARY: &[u8] = include_bytes!("../assets/cff_ordinary.otf");
 /// A TrueType font whose glyph is 100 components of 100 components, four levels deep (10^8
 /// points; 17 s in FreeType); refused.
 const COMPOSITE_FONT: &[u8] = include_bytes!("../assets/composite_bomb.ttf");
@@ -339,7 +341,8 @@ pub extern "C" fn sound(which: i32) -> i32 {
 
 /// 0: a Label `ModLabel` using the embedded font; 1: the font cut short; 2: bytes that are no
 /// font; 3: a Label `TrickyLabel` using the tricky font with looping hinting programs; 4: a font
-/// with CFF outlines; 5: a font of composite glyphs that multiply.
+/// with CFF outlines whose subroutines multiply; 5: a font of composite glyphs that multiply;
+/// 6: a Label `CffLabel` using an ordinary font with CFF outlines.
 #[no_mangle]
 pub extern "C" fn font(which: i32) -> i32 {
     let bytes = match which {
@@ -348,6 +351,7 @@ pub extern "C" fn font(which: i32) -> i32 {
         3 => TRICKY_FONT.to_vec(),
         4 => CFF_FONT.to_vec(),
         5 => COMPOSITE_FONT.to_vec(),
+        6 => CFF_ORDINARY.to_vec(),
         _ => b"\0\x01\0\0 garbage that only starts like a font".to_vec(),
     };
     let font = match wasgo_sdk::font_from_bytes(&bytes) {
@@ -365,7 +369,14 @@ pub extern "C" fn font(which: i32) -> i32 {
     if let Err(e) = outcome {
         return failed("Label font", e);
     }
-    add_named(label, if which == 3 { "TrickyLabel" } else { "ModLabel" })
+    add_named(
+        label,
+        match which {
+            3 => "TrickyLabel",
+            6 => "CffLabel",
+            _ => "ModLabel",
+        },
+    )
 }
 
 /// Loads one of the paths `test_assets.gd` checks (0 an image, 1 a material with a script,
