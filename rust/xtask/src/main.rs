@@ -437,6 +437,14 @@ fn test_steps(
         Ok(())
     };
 
+    // The background cross check ends first: the release build and suite then have the CPU
+    // to themselves.
+    let cross_check = match cross_check {
+        Some(Ok(running)) => times.time("cross check (wait for the end)", || running.finish()),
+        Some(Err(failure)) => Err(failure),
+        None => Ok(()),
+    };
+
     // The library a game ships: the main suite again with the release build, last (the steps
     // above use the debug library). gdext's own runtime checks are off in release builds
     // (`safeguards-release-disengaged`), so a path that only they kept from crashing fails here.
@@ -454,12 +462,6 @@ fn test_steps(
             Ok(())
         }
         Err(failure) => Err(failure),
-    };
-
-    let cross_check = match cross_check {
-        Some(Ok(running)) => times.time("cross check (wait for the end)", || running.finish()),
-        Some(Err(failure)) => Err(failure),
-        None => Ok(()),
     };
 
     let mut problems = Vec::new();
