@@ -14,7 +14,7 @@
 //! refused: font tools never write one. CID-keyed fonts (FDArray, FDSelect formats 0 and 3) use
 //! each glyph's own local subroutines. `CFF2` tables are not read (they are refused).
 
-use crate::font_strip::FontError;
+use crate::font_strip::{be16, broken, too_complex, FontError};
 
 /// Operators (numbers included) one glyph's charstring may run with its subroutines expanded.
 /// Ordinary glyphs run tens to a few thousand.
@@ -25,14 +25,6 @@ pub const MAX_FONT_OPS: u64 = 50_000_000;
 const MAX_SUBR_DEPTH: usize = 10;
 /// Operand stack Type 2 allows.
 const MAX_STACK: usize = 48;
-
-fn broken<T>(why: impl Into<String>) -> Result<T, FontError> {
-    Err(FontError::Broken(why.into()))
-}
-
-fn too_complex<T>(why: impl Into<String>) -> Result<T, FontError> {
-    Err(FontError::TooComplex(why.into()))
-}
 
 /// An INDEX: its entries and where it ends.
 fn index(cff: &[u8], at: usize) -> Result<(Vec<&[u8]>, usize), FontError> {
@@ -261,8 +253,7 @@ fn fd_select_table(cff: &[u8], at: usize, glyphs: usize) -> Result<Vec<u8>, Font
     match cff.get(at) {
         Some(0) => Ok(cff.get(at + 1..at + 1 + glyphs).ok_or_else(cut)?.to_vec()),
         Some(3) => {
-            let ranges = cff.get(at + 1..at + 3).ok_or_else(cut)?;
-            let ranges = u16::from_be_bytes([ranges[0], ranges[1]]) as usize;
+            let ranges = usize::from(be16(cff, at + 1).ok_or_else(cut)?);
             let mut out = vec![0u8; glyphs];
             for r in 0..ranges {
                 let rec = cff

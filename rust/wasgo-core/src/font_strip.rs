@@ -53,15 +53,15 @@ impl fmt::Display for FontError {
     }
 }
 
-fn broken<T>(why: impl Into<String>) -> Result<T, FontError> {
+pub(crate) fn broken<T>(why: impl Into<String>) -> Result<T, FontError> {
     Err(FontError::Broken(why.into()))
 }
 
-fn too_complex<T>(why: impl Into<String>) -> Result<T, FontError> {
+pub(crate) fn too_complex<T>(why: impl Into<String>) -> Result<T, FontError> {
     Err(FontError::TooComplex(why.into()))
 }
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
+pub(crate) fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
 }
 

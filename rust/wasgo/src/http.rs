@@ -248,9 +248,10 @@ impl Wire for GodotWire {
         let (true, Some(mut stream)) = (self.is_open(), self.stream()) else {
             return Err("the connection is closed".into());
         };
-        let result = stream.put_partial_data(&PackedByteArray::from(bytes));
-        let err: i64 = result.get(0).and_then(|v| v.try_to().ok()).unwrap_or(-1);
-        let sent: i64 = result.get(1).and_then(|v| v.try_to().ok()).unwrap_or(0);
+        let (err, sent) = partial(
+            &stream.put_partial_data(&PackedByteArray::from(bytes)),
+            0i64,
+        );
         if err != Error::OK.ord() as i64 {
             return Err(format!("Godot error {err}"));
         }
@@ -276,13 +277,11 @@ impl Wire for GodotWire {
         } else {
             max
         };
-        let result = stream.get_partial_data(ask.min(i32::MAX as usize) as i32);
-        let err: i64 = result.get(0).and_then(|v| v.try_to().ok()).unwrap_or(-1);
-        let bytes: Vec<u8> = result
-            .get(1)
-            .and_then(|v| v.try_to::<PackedByteArray>().ok())
-            .map(|b| b.to_vec())
-            .unwrap_or_default();
+        let (err, bytes) = partial(
+            &stream.get_partial_data(ask.min(i32::MAX as usize) as i32),
+            PackedByteArray::new(),
+        );
+        let bytes = bytes.to_vec();
         if err != Error::OK.ord() as i64 {
             // The end of the stream (`ERR_FILE_EOF`), or, over TLS, a connection the server
             // closed without a TLS goodbye: whether the answer was complete is the reader's to say.
@@ -305,4 +304,15 @@ impl Wire for GodotWire {
         }
         self.tls_host = None;
     }
+}
+
+/// The `[Error, value]` pair a `StreamPeer` partial read or write answers (`-1` and `missing`
+/// when the array is not one).
+fn partial<T: FromGodot>(result: &VarArray, missing: T) -> (i64, T) {
+    let err = result.get(0).and_then(|v| v.try_to().ok()).unwrap_or(-1);
+    let value = result
+        .get(1)
+        .and_then(|v| v.try_to().ok())
+        .unwrap_or(missing);
+    (err, value)
 }
