@@ -439,8 +439,8 @@ fn font_table<'a>(b: &'a [u8], tag: &[u8; 4]) -> Option<&'a [u8]> {
 }
 
 /// Checks a TrueType/OpenType table directory: every table inside the file, the tables every
-/// font needs present, and outlines (`glyf` + `loca`, or `CFF `; `CFF2` is refused, see
-/// [`AssetError::CffOutlines`]).
+/// font needs present, and outlines (`glyf` + `loca`, or `CFF `; a `CFF2` table is refused,
+/// beside other outlines too, see [`AssetError::CffOutlines`]).
 fn font(b: &[u8]) -> Result<(), AssetError> {
     let version = b.get(0..4).ok_or(AssetError::UnknownFormat)?;
     if !matches!(version, [0, 1, 0, 0] | b"OTTO" | b"true") {
@@ -475,10 +475,11 @@ fn font(b: &[u8]) -> Result<(), AssetError> {
             )));
         }
     }
+    // FreeType draws a `CFF2` table before any other outlines it finds beside it.
+    if has(b"CFF2") {
+        return Err(AssetError::CffOutlines);
+    }
     if !((has(b"glyf") && has(b"loca")) || has(b"CFF ")) {
-        if has(b"CFF2") {
-            return Err(AssetError::CffOutlines);
-        }
         return Err(corrupt("it has no glyph outlines (`glyf` or `CFF `)"));
     }
     Ok(())
@@ -700,6 +701,18 @@ mod tests {
         let e = sniff(AssetKind::Font, &cff2, LIMITS).unwrap_err();
         assert_eq!(e, AssetError::CffOutlines);
         assert!(e.message(AssetKind::Font).contains("CFF2"));
+        // Beside other outlines too: FreeType draws the CFF2 first.
+        for other in [&[b"CFF "][..], &[b"glyf", b"loca"]] {
+            let mut tags: Vec<&[u8; 4]> =
+                vec![b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"CFF2"];
+            tags.extend_from_slice(other);
+            let mut both = font_with(&tags, 64);
+            both[0..4].copy_from_slice(b"OTTO");
+            assert_eq!(
+                sniff(AssetKind::Font, &both, LIMITS),
+                Err(AssetError::CffOutlines)
+            );
+        }
         assert_eq!(
             sniff(AssetKind::Font, b"wOFF\0\0", LIMITS),
             Err(AssetError::UnknownFormat)

@@ -7,12 +7,20 @@
 //! cannot be left out the way TrueType instructions are ([`crate::font_strip`]); instead every
 //! glyph's charstring is run here, counting operators with its subroutines expanded, without
 //! drawing anything: at most [`MAX_GLYPH_OPS`] per glyph and [`MAX_FONT_OPS`] for the font, or
-//! the font is refused. The run follows what decides the work: the operand stack's depth and the
-//! integers pushed (a subroutine's number is the integer on top of the stack), the stem count
-//! (which sets how many mask bytes `hintmask` skips), `callsubr`/`callgsubr`/`return`/`endchar`.
-//! A subroutine number that is not a pushed integer (computed with the arithmetic operators) is
-//! refused: font tools never write one. CID-keyed fonts (FDArray, FDSelect formats 0 and 3) use
-//! each glyph's own local subroutines. `CFF2` tables are not read (they are refused).
+//! the font is refused.
+//!
+//! The run must see the bytes FreeType runs, so wherever FreeType's reading could part from a
+//! model the font is refused instead (font tools write none of these): a DICT operator given
+//! twice (FreeType keeps the last); Font DICTs without `ROS`, or `ROS` without Font DICTs
+//! (FreeType decides by `ROS`); FDSelect ranges out of order; a subroutine number that is not
+//! the integer pushed right before the `callsubr`/`callgsubr` (so no value on the stack is
+//! modelled); hint operators after `get`, `put`, `index` or `roll` (whose effect on the stack
+//! depends on values: the stack's depth sets the stems a hint adds, and so the mask bytes a
+//! `hintmask` skips); `seac` in a CID-keyed font. Hint operators after a `hintmask` follow
+//! FreeType (no more stems; a mask operator with operands skipped alone, its mask bytes run as
+//! code), and a glyph ending in `seac` counts the two glyphs it draws. CID-keyed fonts
+//! (FDArray, FDSelect formats 0 and 3) use each glyph's own local subroutines. `CFF2` tables
+//! are not read (they are refused).
 
 use crate::font_strip::{be16, broken, too_complex, FontError};
 
@@ -86,6 +94,11 @@ fn dict(data: &[u8]) -> Result<Vec<(u16, Vec<f64>)>, FontError> {
                 } else {
                     u16::from(b)
                 };
+                // FreeType keeps the last of a repeated operator: the check would read another
+                // value than the one drawn with. Font tools never repeat one.
+                if out.iter().any(|(o, _)| *o == op) {
+                    return broken(format!("a DICT repeats operator {}", op_name(op)));
+                }
                 out.push((op, std::mem::take(&mut operands)));
                 i += 1;
             }
@@ -133,6 +146,15 @@ fn dict(data: &[u8]) -> Result<Vec<(u16, Vec<f64>)>, FontError> {
         }
     }
     Ok(out)
+}
+
+/// A DICT operator as the CFF specification writes it (`12 x` for the two-byte ones).
+fn op_name(op: u16) -> String {
+    if op >= 1200 {
+        format!("12 {}", op - 1200)
+    } else {
+        op.to_string()
+    }
 }
 
 fn operand(d: &[(u16, Vec<f64>)], op: u16, i: usize) -> Option<f64> {
@@ -198,11 +220,30 @@ pub fn check(cff: &[u8]) -> Result<(), FontError> {
     // Local subroutines: one set, or one per Font DICT of a CID-keyed font.
     let mut locals: Vec<Vec<&[u8]>> = Vec::new();
     let mut select: Vec<u8> = Vec::new();
-    if let Some(fd_array) = operand(&top, 1236, 0) {
+    // FreeType takes a font for CID-keyed when its Top DICT has `ROS`, and only then reads the
+    // FDArray: a font with one and not the other would be checked with other subroutines than
+    // FreeType draws with.
+    let ros = top.iter().any(|(op, _)| *op == 1230);
+    let fd_array = operand(&top, 1236, 0);
+    if ros != fd_array.is_some() {
+        return broken(if ros {
+            "a CID-keyed CFF font (ROS) has no FDArray"
+        } else {
+            "a CFF font has an FDArray but is not CID-keyed (no ROS)"
+        });
+    }
+    if let Some(fd_array) = fd_array {
         if !(0.0..=cff.len() as f64).contains(&fd_array) {
             return broken("the FDArray lies outside the table");
         }
         let (fonts, _) = index(cff, fd_array as usize)?;
+        // FreeType ignores an FDArray of more Font DICTs than FDSelect can name.
+        if fonts.len() > 256 {
+            return broken(format!(
+                "the FDArray holds {} Font DICTs (at most 256)",
+                fonts.len()
+            ));
+        }
         for font in fonts {
             let font = dict(font)?;
             locals.push(match (operand(&font, 18, 0), operand(&font, 18, 1)) {
@@ -220,7 +261,10 @@ pub fn check(cff: &[u8]) -> Result<(), FontError> {
     } else {
         locals.push(Vec::new());
     }
+    let cid = fd_array.is_some();
     let mut total = 0u64;
+    let mut most = 0u64;
+    let mut accented = Vec::new();
     for (g, charstring) in glyphs.iter().enumerate() {
         let fd = select.get(g).copied().unwrap_or(0) as usize;
         let Some(local) = locals.get(fd) else {
@@ -232,17 +276,48 @@ pub fn check(cff: &[u8]) -> Result<(), FontError> {
             global: &global,
             local,
             ops: 0,
-            stack: Vec::with_capacity(MAX_STACK),
+            depth: 0,
+            depth_known: true,
             stems: 0,
+            mask_read: false,
+            seac: false,
             glyph: g,
         };
         run.program(charstring, 0)?;
+        if run.seac {
+            // A CID-keyed font has no standard encoding to name the two glyphs by, and FreeType
+            // would draw them with this glyph's subroutines, not their own.
+            if cid {
+                return broken(format!(
+                    "glyph {g} ends with `seac` (an accented glyph) in a CID-keyed font"
+                ));
+            }
+            accented.push((g, run.ops));
+        }
+        most = most.max(run.ops);
         total = total.saturating_add(run.ops);
         if total > MAX_FONT_OPS {
             return too_complex(format!(
                 "its glyphs' outlines together take more than {MAX_FONT_OPS} charstring operators"
             ));
         }
+    }
+    // An accented glyph (`endchar` with `seac`'s arguments) draws two more glyphs after its own
+    // charstring, each at most as costly as the costliest glyph (FreeType refuses a `seac` in
+    // them).
+    for (g, ops) in accented {
+        let with_parts = ops.saturating_add(most.saturating_mul(2));
+        if with_parts > MAX_GLYPH_OPS {
+            return too_complex(format!(
+                "glyph {g}'s outline takes more than {MAX_GLYPH_OPS} charstring operators with the two glyphs its `seac` draws"
+            ));
+        }
+        total = total.saturating_add(most.saturating_mul(2));
+    }
+    if total > MAX_FONT_OPS {
+        return too_complex(format!(
+            "its glyphs' outlines together take more than {MAX_FONT_OPS} charstring operators"
+        ));
     }
     Ok(())
 }
@@ -261,6 +336,13 @@ fn fd_select_table(cff: &[u8], at: usize, glyphs: usize) -> Result<Vec<u8>, Font
                     .ok_or_else(cut)?;
                 let first = u16::from_be_bytes([rec[0], rec[1]]) as usize;
                 let next = u16::from_be_bytes([rec[3], rec[4]]) as usize;
+                // Ranges in increasing order from glyph 0, as the specification asks: FreeType
+                // takes the first range that holds a glyph, this table the last.
+                if (r == 0 && first != 0) || next <= first {
+                    return broken(
+                        "the FDSelect's ranges are not in increasing order from glyph 0",
+                    );
+                }
                 for slot in out.iter_mut().take(next.min(glyphs)).skip(first) {
                     *slot = rec[2];
                 }
@@ -272,13 +354,27 @@ fn fd_select_table(cff: &[u8], at: usize, glyphs: usize) -> Result<Vec<u8>, Font
 }
 
 /// One glyph's charstring run (operators counted, nothing drawn).
+///
+/// The run follows FreeType's Type 2 interpreter where it decides which bytes run: the number a
+/// `callsubr`/`callgsubr` takes must be the integer pushed right before it (so no model of the
+/// values on the stack is needed), and the stack's depth decides the stems a hint operator adds
+/// and so the mask bytes a `hintmask`/`cntrmask` skips.
 struct Run<'a> {
     global: &'a [&'a [u8]],
     local: &'a [&'a [u8]],
     ops: u64,
-    /// Operands: `Some` for an integer pushed as is, `None` for anything else.
-    stack: Vec<Option<i64>>,
+    /// Operands on the stack.
+    depth: usize,
+    /// False after `get`, `put`, `index` or `roll`, whose effect on FreeType's stack depends on
+    /// the values; true again once an operator clears the stack.
+    depth_known: bool,
     stems: usize,
+    /// Whether a `hintmask` was read: FreeType then adds no more stems, and runs a later hint
+    /// mask operator with operands as no operator (its mask bytes then run as code).
+    mask_read: bool,
+    /// Whether the glyph ends with `seac`'s arguments (`endchar` with four or five operands):
+    /// FreeType then draws two more glyphs.
+    seac: bool,
     glyph: usize,
 }
 
@@ -302,74 +398,106 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn push(&mut self, v: Option<i64>) -> Result<(), FontError> {
-        if self.stack.len() >= MAX_STACK {
+    fn push(&mut self) -> Result<(), FontError> {
+        if self.depth >= MAX_STACK {
             return broken(format!("glyph {} overflows the operand stack", self.glyph));
         }
-        self.stack.push(v);
+        self.depth += 1;
         Ok(())
     }
 
-    /// Pops `n` operands (fewer if the stack has fewer: FreeType reads missing ones as zero).
+    /// Pops `n` operands (FreeType stops the glyph when there are fewer).
     fn pop(&mut self, n: usize) {
-        let keep = self.stack.len().saturating_sub(n);
-        self.stack.truncate(keep);
+        self.depth = self.depth.saturating_sub(n);
+    }
+
+    fn clear(&mut self) {
+        self.depth = 0;
+        self.depth_known = true;
+    }
+
+    /// A hint operator needs the stack's depth: refused when it is not known.
+    fn hint_depth(&self) -> Result<usize, FontError> {
+        if self.depth_known {
+            Ok(self.depth)
+        } else {
+            broken(format!(
+                "glyph {} gives hints after `get`, `put`, `index` or `roll`, whose effect on the stack WasGo does not follow",
+                self.glyph
+            ))
+        }
     }
 
     fn program(&mut self, code: &[u8], depth: usize) -> Result<End, FontError> {
         let mut i = 0;
+        // The integer the operator just before pushed, in this program.
+        let mut pushed: Option<i64> = None;
         while i < code.len() {
             self.count()?;
             let b = code[i];
             i += 1;
             let byte = |at: usize| code.get(at).copied().map(i64::from);
+            let before = pushed.take();
             match b {
-                32..=246 => self.push(Some(i64::from(b) - 139))?,
+                32..=246 => {
+                    self.push()?;
+                    pushed = Some(i64::from(b) - 139);
+                }
                 247..=250 => {
                     let Some(v) = byte(i) else { break };
-                    self.push(Some((i64::from(b) - 247) * 256 + v + 108))?;
+                    self.push()?;
+                    pushed = Some((i64::from(b) - 247) * 256 + v + 108);
                     i += 1;
                 }
                 251..=254 => {
                     let Some(v) = byte(i) else { break };
-                    self.push(Some(-(i64::from(b) - 251) * 256 - v - 108))?;
+                    self.push()?;
+                    pushed = Some(-(i64::from(b) - 251) * 256 - v - 108);
                     i += 1;
                 }
                 28 => {
                     let (Some(hi), Some(lo)) = (byte(i), byte(i + 1)) else {
                         break;
                     };
-                    self.push(Some(i64::from(i16::from_be_bytes([hi as u8, lo as u8]))))?;
+                    self.push()?;
+                    pushed = Some(i64::from(i16::from_be_bytes([hi as u8, lo as u8])));
                     i += 2;
                 }
                 255 => {
-                    self.push(None)?; // 16.16 fixed
+                    self.push()?; // 16.16 fixed: not a subroutine number
                     i += 4;
                 }
+                // hstem, vstem, hstemhm, vstemhm: no stems once a mask was read.
                 1 | 3 | 18 | 23 => {
-                    self.stems += self.stack.len() / 2;
-                    self.stack.clear();
+                    let operands = self.hint_depth()?;
+                    if !self.mask_read {
+                        self.stems += operands / 2;
+                    }
+                    self.clear();
                 }
+                // hintmask, cntrmask: operands before them are implicit vstems.
                 19 | 20 => {
-                    // hintmask/cntrmask: operands before them are implicit vstems.
-                    self.stems += self.stack.len() / 2;
-                    self.stack.clear();
+                    let operands = self.hint_depth()?;
+                    self.clear();
+                    if operands > 1 && self.mask_read {
+                        // FreeType skips the operator alone: its mask bytes run as code.
+                        continue;
+                    }
+                    self.stems += operands / 2;
                     i += self.stems.div_ceil(8);
+                    if b == 19 {
+                        self.mask_read = true;
+                    }
                 }
                 10 | 29 => {
                     let subrs = if b == 10 { self.local } else { self.global };
-                    let Some(top) = self.stack.pop() else {
+                    let Some(number) = before else {
                         return broken(format!(
-                            "glyph {} calls a subroutine with no number",
+                            "glyph {} calls a subroutine whose number is computed or not pushed right before the call",
                             self.glyph
                         ));
                     };
-                    let Some(number) = top else {
-                        return broken(format!(
-                            "glyph {} calls a subroutine whose number is computed",
-                            self.glyph
-                        ));
-                    };
+                    self.pop(1);
                     let index = number + bias(subrs.len());
                     let Some(subr) = usize::try_from(index).ok().and_then(|k| subrs.get(k)) else {
                         return broken(format!(
@@ -388,7 +516,13 @@ impl Run<'_> {
                     }
                 }
                 11 => return Ok(End::Return),
-                14 => return Ok(End::EndChar),
+                14 => {
+                    // With more than one operand FreeType reads `seac`'s.
+                    if !self.depth_known || self.depth > 1 {
+                        self.seac = true;
+                    }
+                    return Ok(End::EndChar);
+                }
                 12 => {
                     let Some(x) = byte(i) else { break };
                     i += 1;
@@ -396,43 +530,35 @@ impl Run<'_> {
                         // and, or, add, sub, div, eq, mul: two in, one out.
                         3 | 4 | 10 | 11 | 12 | 15 | 24 => {
                             self.pop(2);
-                            self.push(None)?;
+                            self.push()?;
                         }
-                        // not, abs, neg, sqrt, get, index: one in, one out.
-                        5 | 9 | 14 | 26 | 21 | 29 => {
+                        // not, abs, neg, sqrt: one in, one out.
+                        5 | 9 | 14 | 26 => {
                             self.pop(1);
-                            self.push(None)?;
+                            self.push()?;
+                        }
+                        // get, index (one in, one out), put (two in), roll (two in, the rest
+                        // rolled): FreeType's effect on the stack depends on the values.
+                        20 | 21 | 29 | 30 => {
+                            self.pop(if x == 21 || x == 29 { 1 } else { 2 });
+                            if x == 21 || x == 29 {
+                                self.push()?;
+                            }
+                            self.depth_known = false;
                         }
                         18 => self.pop(1), // drop
-                        20 => self.pop(2), // put
                         22 => {
                             self.pop(4); // ifelse
-                            self.push(None)?;
+                            self.push()?;
                         }
-                        23 => self.push(None)?, // random
-                        27 => {
-                            let top = self.stack.last().copied().flatten();
-                            self.push(top)?; // dup
-                        }
-                        28 => {
-                            let n = self.stack.len();
-                            if n >= 2 {
-                                self.stack.swap(n - 1, n - 2); // exch
-                            }
-                        }
-                        30 => {
-                            // roll: the rolled values are unknown afterwards.
-                            self.pop(2);
-                            for v in self.stack.iter_mut() {
-                                *v = None;
-                            }
-                        }
+                        23 | 27 => self.push()?, // random, dup
+                        28 => {}                 // exch
                         // flex operators and anything else: path work, the stack is cleared.
-                        _ => self.stack.clear(),
+                        _ => self.clear(),
                     }
                 }
                 // Path operators (and reserved ones): the stack is cleared.
-                _ => self.stack.clear(),
+                _ => self.clear(),
             }
         }
         Ok(End::Return)

@@ -80,11 +80,13 @@ pub const MAX_FONT_POINTS: u64 = 1 << 24;
 /// The tables left out: hinting bytecode and its data; glyphs drawn as SVG documents (Godot draws
 /// them with ThorVG, past the SVG checks of `texture_from_bytes`: a 1.2 KiB document of nested
 /// `<use>` in one glyph held Godot for over two minutes); embedded bitmaps (PNG-compressed in
-/// `CBDT` and `sbix`, decoded without the image checks); color layers (`COLR`, each layer a
-/// glyph drawn again, and its palette). Godot draws the glyphs' outlines instead.
-const DROPPED: [&[u8; 4]; 12] = [
+/// `CBDT` and `sbix`, decoded without the image checks; Apple's `bdat`/`bloc`/`bhed`, which
+/// FreeType reads where `EBDT`/`EBLC` are missing: compound bitmaps nest 100 deep, so a font of
+/// a few KiB could ask for 10^9 blits in one glyph); color layers (`COLR`, each layer a glyph
+/// drawn again, and its palette). Godot draws the glyphs' outlines instead.
+const DROPPED: [&[u8; 4]; 15] = [
     b"fpgm", b"prep", b"cvt ", b"SVG ", b"CBDT", b"CBLC", b"sbix", b"EBDT", b"EBLC", b"EBSC",
-    b"COLR", b"CPAL",
+    b"bdat", b"bloc", b"bhed", b"COLR", b"CPAL",
 ];
 
 /// One table of the directory: its tag and bytes.

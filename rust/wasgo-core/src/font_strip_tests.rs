@@ -64,6 +64,9 @@ fn hinted_font() -> Vec<u8> {
         table(b"SVG ", b"<svg/>".to_vec()),
         table(b"COLR", vec![0; 14]),
         table(b"sbix", vec![0; 8]),
+        table(b"bdat", vec![0; 8]),
+        table(b"bloc", vec![0; 8]),
+        table(b"bhed", vec![0; 54]),
     ];
     write_font(&[0, 1, 0, 0], &mut tables)
 }
@@ -109,7 +112,7 @@ fn instructions_and_hinting_tables_are_gone_and_outlines_kept() {
     assert_eq!(
         tags,
         [b"cmap", b"glyf", b"head", b"hhea", b"hmtx", b"loca", b"maxp"],
-        "no fpgm, prep, cvt, SVG, COLR or sbix, in tag order"
+        "no fpgm, prep, cvt, SVG, COLR, sbix or Apple bitmaps (bdat, bloc, bhed), in tag order"
     );
     assert_eq!(be16(get(&tables, b"head"), 50), Some(1), "loca is long now");
     let maxp = get(&tables, b"maxp");
