@@ -117,6 +117,7 @@ func test_urls_off_the_whitelist_are_refused() -> void:
 		server.url("/secret"),
 		server.url("/api/../secret"),
 		server.url("/api/%2e%2e/secret"),
+		server.url("/api/..;/secret"),
 		server.url("/API/hello"),
 		"http://127.0.0.1:%d@127.0.0.1:%d/api/hello" % [server.port, evil.port],
 		"http://allowed@127.0.0.1:%d/api/hello" % evil.port,
@@ -129,6 +130,9 @@ func test_urls_off_the_whitelist_are_refused() -> void:
 		expect_eq(outcome[0], -3, "http_request(%s)" % url)
 		expect_contains(outcome[1], "refused", "message for %s" % url)
 	expect_eq(_request(probe, server.url("/api/hello"), "CONNECT"), -3, "method CONNECT")
+	var huge_method := op(probe, 6, [server.url("/api/hello"), "\u0001".repeat(100000), ""])
+	expect_eq(huge_method[0], -3, "a 100,000-byte method")
+	expect_contains(huge_method[1], "not 100000 bytes", "message of the huge method")
 	expect_eq(_request(probe, server.url("/api/hello"), "GET", "a body"), -3, "GET with a body")
 	var to_evil: Variant = _request(probe, server.url("/api/redirect-evil"))
 	var answer := await _response(to_evil)
@@ -136,10 +140,19 @@ func test_urls_off_the_whitelist_are_refused() -> void:
 	expect_contains(answer, "redirected to", "message of the refused redirect")
 	var looping: Variant = _request(probe, server.url("/api/redirect-loop"))
 	expect_contains(await _response(looping), "redirected more than 5 times", "a redirect loop")
+	# A redirect to a URL over the length limit whose 64th byte is inside a character: refused
+	# (-3), the other requests of the frame unharmed.
+	var long_redirect: Variant = _request(probe, server.url("/api/redirect-long"))
+	var beside: Variant = _request(probe, server.url("/api/chunked"))
+	var long_answer := await _response(long_redirect)
+	expect(long_answer.begins_with("response %d -3 error -3: " % long_redirect), "a redirect to a 2 KiB URL fails with -3: %s" % long_answer)
+	expect_contains(long_answer, "longer than 2048 bytes", "message of the long redirect")
+	expect(( await _response(beside)).begins_with("response %d 200" % beside), "the request beside it is answered")
 	await frames(5)
 	expect_eq(evil.connections_seen, 0, "connections to the server that is not whitelisted")
 	for path in server.paths():
-		expect(path in ["/api/redirect-evil", "/api/redirect-loop"], "the whitelisted server saw %s" % path)
+		expect(path in ["/api/redirect-evil", "/api/redirect-loop", "/api/redirect-long", "/api/chunked"],
+			"the whitelisted server saw %s" % path)
 	forget_grants(probe)
 
 

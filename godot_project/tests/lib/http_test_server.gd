@@ -7,7 +7,8 @@
 ##
 ## Routes: `/api/hello` (1024 bytes 0..255 repeated), `/api/echo` (the request body back),
 ## `/api/redirect-ok` (302 to `/api/hello`), `/api/redirect-evil` (302 to `redirect_target`),
-## `/api/redirect-loop` (302 to itself), `/api/big` (declares 4 MiB), `/api/stream` (up to
+## `/api/redirect-loop` (302 to itself), `/api/redirect-long` (302 to a 2 KiB URL that is not
+## ASCII), `/api/big` (declares 4 MiB), `/api/stream` (up to
 ## `STREAM_BYTES` with no length, until the client hangs up), `/api/chunked` (the body of
 ## `/api/hello` in chunks), `/api/endless-headers` (header lines, up to `STREAM_BYTES`, until
 ## the client hangs up); anything else is 404.
@@ -208,7 +209,7 @@ func _head(status: int, reason: String, headers: Dictionary) -> PackedByteArray:
 	var text := "HTTP/1.1 %d %s\r\nConnection: close\r\n" % [status, reason]
 	for key: String in headers:
 		text += "%s: %s\r\n" % [key, headers[key]]
-	return (text + "\r\n").to_ascii_buffer()
+	return (text + "\r\n").to_utf8_buffer()
 
 
 func _send(c: Dictionary, status: int, reason: String, body: PackedByteArray) -> void:
@@ -242,6 +243,9 @@ func _respond(c: Dictionary, method: String, path: String, body: PackedByteArray
 			_redirect(c, redirect_target)
 		"/api/redirect-loop":
 			_redirect(c, "/api/redirect-loop")
+		"/api/redirect-long":
+			# Over the URL length limit, with a two-byte character across byte 64.
+			_redirect(c, "http://" + "a".repeat(56) + "é" + "a".repeat(2100))
 		"/api/big":
 			c["out"] = _head(200, "OK", {"Content-Length": str(4 * 1024 * 1024)})
 			c["stream_left"] = 4 * 1024 * 1024

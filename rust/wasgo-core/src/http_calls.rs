@@ -32,6 +32,15 @@ pub(crate) fn request(
             ),
         ));
     }
+    if ml as u32 as usize > MAX_METHOD_BYTES {
+        return Ok(c.data_mut().fail(
+            -3,
+            format!(
+                "`{F}`: a method is one of GET, POST, PUT, PATCH, DELETE, not {} bytes",
+                ml as u32
+            ),
+        ));
+    }
     let url = guest::read_str(c, F, up, ul)?;
     let method = guest::read_str(c, F, mp, ml)?;
     if bl as u32 as usize > MAX_REQUEST_BODY_BYTES {
@@ -50,6 +59,9 @@ pub(crate) fn request(
         Err((code, message)) => Ok(state.fail(code, message)),
     }
 }
+
+/// The longest method name a request may give (`DELETE` is 6).
+const MAX_METHOD_BYTES: usize = 16;
 
 /// Checks a request (permission, method, URL whitelist, requests in flight) and hands it to the
 /// game's HTTP host on the main thread: its id, or the ABI error code and message. `function`
@@ -73,6 +85,16 @@ pub(crate) fn start(
             ),
         )));
     }
+    if url.len() > crate::urls::MAX_URL_BYTES {
+        return Ok(Err((
+            -3,
+            format!(
+                "`{function}`: a URL may be at most {} bytes, not {}",
+                crate::urls::MAX_URL_BYTES,
+                url.len()
+            ),
+        )));
+    }
     if !state.permissions.has(Permission::Network) {
         let message = format!(
             "`{}` has not been granted the `network` permission; call `wasgo.request_permission(\"network\")` and try again once the game grants it",
@@ -81,11 +103,18 @@ pub(crate) fn start(
         return Ok(Err((-6, message)));
     }
     let Some(method) = HttpMethod::parse(method) else {
+        // At most the first few characters are quoted (a mod's "method" may be megabytes).
+        let shown: String = method.chars().take(MAX_METHOD_BYTES).collect();
         return Ok(Err((
             -3,
             format!(
-                "`{function}`: method `{}` is not one of GET, POST, PUT, PATCH, DELETE",
-                method.escape_debug()
+                "`{function}`: method `{}{}` is not one of GET, POST, PUT, PATCH, DELETE",
+                shown.escape_debug(),
+                if shown.len() < method.len() {
+                    "..."
+                } else {
+                    ""
+                }
             ),
         )));
     };

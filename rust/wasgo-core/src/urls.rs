@@ -16,7 +16,8 @@
 //!   `http://h/` and `http://h:80/` are the same URL;
 //! - in the path, percent-encoded unreserved characters are decoded (`%61` is `a`, `%2e` is
 //!   `.`), other escapes are kept with uppercase hex, and encoded `/`, `\` or control characters
-//!   are refused; then `.` and `..` segments are resolved, and a `..` above the root is refused;
+//!   are refused; then `.` and `..` segments are resolved, and a `..` above the root is refused,
+//!   as is a `.` or `..` with `;` parameters (`..;x`, which servers that drop parameters resolve);
 //! - the fragment (`#...`) is dropped, the query is kept (checked for legal characters).
 //!
 //! A whitelist entry is parsed the same way (it must not have a query). A URL matches an entry
@@ -120,8 +121,14 @@ impl Url {
     /// A [`UrlError`] naming the rule the URL breaks (see the module docs).
     pub fn parse(text: &str) -> Result<Url, UrlError> {
         if text.len() > MAX_URL_BYTES {
+            // The first 64 bytes, cut at a character's start (the text may be any UTF-8: a
+            // redirect's `Location` comes from the server).
+            let mut cut = 64.min(text.len());
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
             return refuse(
-                &text[..64.min(text.len())],
+                &text[..cut],
                 format_args!("it is longer than {MAX_URL_BYTES} bytes"),
             );
         }
@@ -369,6 +376,15 @@ fn normalize_path(text: &str, raw: &str) -> Result<String, UrlError> {
     for (i, part) in parts.iter().enumerate() {
         let last = i + 1 == parts.len();
         let segment = decode_segment(text, part)?;
+        // `..;x` is `..` to servers that drop a segment's `;` parameters before resolving
+        // (Tomcat, Spring): it would climb out of a whitelisted path prefix there.
+        let bare = segment.split(';').next().unwrap_or("");
+        if (bare == "." || bare == "..") && bare != segment {
+            return refuse(
+                text,
+                format_args!("its path has the segment `{segment}`, a `.` or `..` with parameters"),
+            );
+        }
         match segment.as_str() {
             "." => trailing_slash = last,
             ".." => {
@@ -667,6 +683,26 @@ mod tests {
             );
         }
         assert!(Url::parse(&format!("http://h/{}", "a".repeat(MAX_URL_BYTES))).is_err());
+        // Too long and not ASCII, a character across byte 64 (a redirect's `Location` is any
+        // UTF-8): refused, the message cut before that character.
+        let long = format!("http://{}é{}", "a".repeat(56), "a".repeat(2100));
+        assert!(!long.is_char_boundary(64));
+        let e = Url::parse(&long).unwrap_err();
+        assert!(e.to_string().contains("longer than"), "{e}");
+        // `.` and `..` with `;` parameters are refused (servers that drop parameters would
+        // resolve them); other segments may carry parameters.
+        for bad in [
+            "http://h/api/..;/admin",
+            "http://h/api/%2e%2e;x/admin",
+            "http://h/api/.;/x",
+        ] {
+            let e = Url::parse(bad).unwrap_err();
+            assert!(e.to_string().contains("with parameters"), "{bad}: {e}");
+        }
+        assert_eq!(
+            Url::parse("http://h/api/v1;jsessionid=1/x").unwrap().path(),
+            "/api/v1;jsessionid=1/x"
+        );
     }
 
     #[test]

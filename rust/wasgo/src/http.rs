@@ -20,17 +20,51 @@ use std::time::Instant;
 use wasgo_core::http_wire::{Exchange, Link, Lookup, Read, Wire, ALL_READ_BYTES_PER_FRAME};
 use wasgo_core::{HttpCall, HttpHost};
 
-/// Requests in flight in the whole game (each instance also has its own cap).
+/// Requests in flight in the whole game, lookups of ended requests still running included (each
+/// instance also has its own cap).
 const MAX_TRANSFERS: usize = 64;
 
 /// Requests in flight (`state.rs`'s `http` part).
 #[derive(Default)]
-pub struct Transfers(RefCell<Vec<Transfer>>);
+pub struct Transfers {
+    list: RefCell<Vec<Transfer>>,
+    /// Resolver queue items whose request ended while their lookup still ran. Godot's resolver
+    /// thread writes a lookup's answer into its item when it ends, whoever holds the item by
+    /// then: an item erased while its lookup runs would be handed to the next lookup (another
+    /// mod's, or the game's own `HTTPRequest`) and get this one's addresses — a hostile mod's
+    /// slow-to-resolve host could send another request to its server. So an item is erased
+    /// only once its lookup is over ([`poll_all`] looks every frame).
+    parked: RefCell<Vec<i32>>,
+}
 
 impl Part for Transfers {}
 
 fn with_transfers<R>(f: impl FnOnce(&RefCell<Vec<Transfer>>) -> R) -> Option<R> {
-    state::with_part(|s| &s.http, |t: &Transfers| f(&t.0))
+    state::with_part(|s| &s.http, |t: &Transfers| f(&t.list))
+}
+
+fn with_parked<R>(f: impl FnOnce(&RefCell<Vec<i32>>) -> R) -> Option<R> {
+    state::with_part(|s| &s.http, |t: &Transfers| f(&t.parked))
+}
+
+/// Erases the parked resolver items whose lookup is over (`all`: every one, at shutdown).
+fn erase_parked(all: bool) {
+    let parked = with_parked(|p| std::mem::take(&mut *p.borrow_mut())).unwrap_or_default();
+    if parked.is_empty() {
+        return;
+    }
+    let mut ip = Ip::singleton();
+    let mut still = Vec::new();
+    for id in parked {
+        if !all && ip.get_resolve_item_status(id) == ip::ResolverStatus::WAITING {
+            still.push(id);
+        } else {
+            ip.erase_resolve_item(id);
+        }
+    }
+    if !still.is_empty() {
+        with_parked(|p| p.borrow_mut().extend(still));
+    }
 }
 
 /// The [`HttpHost`] the runtime hands checked requests to.
@@ -41,7 +75,9 @@ impl HttpHost for GodotHttpHost {
         if !godot::init::is_main_thread() {
             return Err("wasgo host bug: an HTTP request was started off the main thread".into());
         }
-        let Some(busy) = with_transfers(|t| t.borrow().len() >= MAX_TRANSFERS) else {
+        // Parked lookups hold resolver items too (Godot's queue has 256 for the whole game).
+        let parked = with_parked(|p| p.borrow().len()).unwrap_or(0);
+        let Some(busy) = with_transfers(|t| t.borrow().len() + parked >= MAX_TRANSFERS) else {
             return Err("WasGo is shutting down; no HTTP request can start".into());
         };
         if busy {
@@ -61,6 +97,7 @@ impl HttpHost for GodotHttpHost {
 
 /// Advances every request (once per frame, main thread).
 pub fn poll_all() {
+    erase_parked(false);
     let mut list = with_transfers(|t| std::mem::take(&mut *t.borrow_mut())).unwrap_or_default();
     if list.is_empty() {
         return;
@@ -95,6 +132,7 @@ pub fn close_all() {
     for mut t in with_transfers(|t| std::mem::take(&mut *t.borrow_mut())).unwrap_or_default() {
         t.wire.close();
     }
+    erase_parked(true);
 }
 
 struct Transfer {
@@ -115,9 +153,17 @@ struct GodotWire {
 }
 
 impl GodotWire {
+    /// Ends the lookup: its resolver item is erased, or parked while the lookup still runs
+    /// (see [`Transfers::parked`]).
     fn end_lookup(&mut self) {
         if let Some(id) = self.lookup.take() {
-            Ip::singleton().erase_resolve_item(id);
+            let mut ip = Ip::singleton();
+            if ip.get_resolve_item_status(id) == ip::ResolverStatus::WAITING
+                && with_parked(|p| p.borrow_mut().push(id)).is_some()
+            {
+                return;
+            }
+            ip.erase_resolve_item(id);
         }
     }
 
