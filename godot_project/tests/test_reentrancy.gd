@@ -7,6 +7,7 @@ extends "res://tests/lib/wasgo_test.gd"
 
 const PROCESS := 0
 const CALLBACK := 1
+const INIT := 2
 
 ## What `game.poke` does next: [source it waits for, action]; empty for nothing.
 var _action: Array = []
@@ -112,6 +113,22 @@ func test_reload_from_inside_the_mods_own_call_reloads_after_it() -> void:
 	expect_eq(probe.started, 2, "`started` emissions after the reload")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status after the reload")
 	expect_eq(probe.node.call_export("add", [2, 3]), 5, "the new instance answers")
+
+
+func test_reload_from_inside_init_starts_the_mod_once() -> void:
+	var registered := register_game_function("game", "poke", Callable(self, "_poke"),
+		PackedStringArray(["i32"]), PackedStringArray(), 1)
+	expect_eq(registered, OK, "register_function(\"game\", \"poke\")")
+	var probe := new_mod("reenter_init", {"module": wat_module("reenter_init"), "safety_level": 1})
+	_target = probe.node
+	_action = [INIT, "reload"]
+	expect_eq(start(probe), OK, "start() of a mod whose `init` reloads the node")
+	expect_eq(_acted, 1, "init's game.poke ran reload() once")
+	expect_eq(_result, OK, "reload() from inside `init`")
+	await frames(2)
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status: the reloaded instance runs its `main`")
+	expect_eq(probe.started, 1, "`started` emissions")
+	expect_eq(probe.node.get_last_error(), "", "get_last_error()")
 
 
 func test_start_and_get_status_from_inside_the_mods_own_call() -> void:
@@ -252,4 +269,32 @@ func test_a_trapped_handler_can_restart_the_mod() -> void:
 	expect_eq(restarted[0], OK, "start() from a `trapped` handler")
 	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status after the restart")
 	expect_eq(node.call_export("add", [4, 5]), 9, "the new instance answers")
+	await _expect_whole_instance(node)
+
+
+func test_a_killed_handler_can_restart_the_mod() -> void:
+	var probe := _started("reenter_kill_restart")
+	var node: Node = probe.node
+	var restarted := []
+	node.killed.connect(func(_reason: String) -> void: restarted.append(node.start()), CONNECT_ONE_SHOT)
+	node.kill()
+	await frames(2)
+	expect_eq(restarted, [OK], "start() from the `killed` handler")
+	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status after the restart")
+	await _expect_whole_instance(node)
+
+
+## The node's (restarted) instance has all of an instance: its `process` runs every frame, it has
+## an object table (`connect_poke` connects the node's signal) and gets its signal callbacks.
+func _expect_whole_instance(node: Node) -> void:
+	var pokes := _pokes
+	await frames(3)
+	expect(_pokes >= pokes + 3, "`process` of the new instance runs: %d pokes before 3 frames, %d after" % [pokes, _pokes])
+	if not node.has_user_signal("poke_me"):
+		node.add_user_signal("poke_me")
+	expect_eq(node.call_export("connect_poke", []), 0, "connect_poke() of the new instance")
+	_action = [CALLBACK, "status"]
+	node.emit_signal("poke_me")
+	await frames(2)
+	expect_eq(_result, WasmScript.STATUS_RUNNING, "the new instance's native_callback ran game.poke")
 

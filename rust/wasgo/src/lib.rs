@@ -221,6 +221,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
             WasmScript::begin_hot_reload(due);
         }
         compiles::poll();
+        objects::release_waiting();
         live::pump_all();
     }
 }

@@ -416,7 +416,7 @@ fn run_frame_callbacks(physics: bool) {
             core.clone().run_frame(export, delta);
         }
         core.clone().run_group_pass(physics, delta);
-        charge(*slot, budget.spent().saturating_sub(before));
+        charge(*slot, core, budget.spent().saturating_sub(before));
     }
     if !physics {
         with_live(|l| l.borrow_mut().next_start = start);
@@ -447,10 +447,15 @@ fn prefetch_ahead(scripts: &[(usize, Rc<dyn LiveScript>)], at: usize) {
     scripts[(at + 1) % n].1.hot_addresses().prefetch();
 }
 
-fn charge(slot: usize, time: Duration) {
+/// Adds `time` to the frame time of `core`, at `slot` (nothing when the script there is another
+/// by now: a mod that freed its node and a game that started another `WasmScript` in the same
+/// call hands the slot on, and the newcomer must not pay for the freed one).
+fn charge(slot: usize, core: &Rc<dyn LiveScript>, time: Duration) {
     with_live(|l| {
         if let Some(Some(e)) = l.borrow_mut().slots.get_mut(slot) {
-            e.spent += time;
+            if std::ptr::addr_eq(e.core.as_ptr(), Rc::as_ptr(core)) {
+                e.spent += time;
+            }
         }
     });
 }
@@ -470,8 +475,8 @@ pub fn pump_all() {
     };
     for (slot, core) in scripts {
         let before = frame_budget().spent();
-        core.deliver();
-        charge(slot, frame_budget().spent().saturating_sub(before));
+        core.clone().deliver();
+        charge(slot, &core, frame_budget().spent().saturating_sub(before));
     }
     end_frame();
 }

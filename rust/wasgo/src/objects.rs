@@ -736,6 +736,10 @@ pub struct ObjectsState {
     // Each table sits in its own RefCell so that Godot code run by one op (a setter, a method)
     // can use other instances' tables; the same instance cannot re-enter (its store is busy).
     instances: RefCell<FastMap<InstanceKey, Rc<RefCell<InstanceObjects>>>>,
+    /// Tables of instances dropped while one of their calls held them (game code the call ran
+    /// killed or freed the mod): their connections, timers and tweens are released as soon as
+    /// the call lets go ([`release_waiting`]).
+    waiting_release: RefCell<Vec<Rc<RefCell<InstanceObjects>>>>,
     outbox: RefCell<FastMap<InstanceKey, Outbox>>,
     allowlist: RefCell<Allowlist>,
     /// (class, kind, member) → allowed, for levels 1 and 2.
@@ -759,6 +763,7 @@ impl Default for ObjectsState {
     fn default() -> Self {
         ObjectsState {
             instances: RefCell::default(),
+            waiting_release: RefCell::default(),
             outbox: RefCell::default(),
             allowlist: RefCell::default(),
             decisions: RefCell::default(),
@@ -1006,10 +1011,56 @@ pub fn unregister(key: InstanceKey) {
     // Dropped (Variants, Callables) with the state released.
     let (removed, _outbox) = removed.unwrap_or_default();
     if let Some(objects) = removed {
-        // Disconnecting runs no user code; the borrow is ours alone here.
-        if let Ok(mut objects) = objects.try_borrow_mut() {
-            objects.release_engine_objects();
+        // Disconnecting runs no user code. The table is busy when game code that one of its
+        // calls ran dropped the instance (a `kill()` from a setter or a signal handler): it is
+        // released once that call returns.
+        let busy = match objects.try_borrow_mut() {
+            Ok(mut objects) => {
+                objects.release_engine_objects();
+                false
+            }
+            Err(_) => true,
+        };
+        if busy {
+            with_objects(|o| o.waiting_release.borrow_mut().push(objects));
+            SOME_WAITING.store(true, std::sync::atomic::Ordering::Relaxed);
         }
+    }
+}
+
+/// Whether a table waits for [`release_waiting`] (a load instead of a look into the state
+/// after every object call).
+static SOME_WAITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Releases the tables [`unregister`] found busy whose call has returned (after every object
+/// call, and once a frame).
+pub fn release_waiting() {
+    if !SOME_WAITING.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let Some(waiting) = with_objects(|o| std::mem::take(&mut *o.waiting_release.borrow_mut()))
+    else {
+        return;
+    };
+    if waiting.is_empty() {
+        return;
+    }
+    let mut still = Vec::new();
+    for table in waiting {
+        let free = match table.try_borrow_mut() {
+            Ok(mut objects) => {
+                objects.release_engine_objects();
+                true
+            }
+            Err(_) => false,
+        };
+        if !free {
+            still.push(table);
+        }
+    }
+    if !still.is_empty() {
+        with_objects(|o| o.waiting_release.borrow_mut().extend(still));
+        SOME_WAITING.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -1169,6 +1220,8 @@ impl GodotObjectHost {
             let name = objects.script_node().map(|n| n.get_name().to_string());
             log_gate::notice(&name.unwrap_or_else(|| format!("node {}", objects.script)));
         }
+        drop(objects);
+        release_waiting();
         result
     }
 }

@@ -743,6 +743,15 @@ impl ScriptCore {
             }
         }
         self.settle();
+        // Game code that `init` called started the node again (`reload()`): that start made,
+        // started and announced the instance the node now runs; nothing is left to do here.
+        if self.key.get() != Some(key) {
+            return if self.instance().is_some_and(|i| i.status().is_live()) {
+                Error::OK
+            } else {
+                Error::ERR_CANT_CREATE
+            };
+        }
         self.pump();
         self.load_carried_state();
         if node_ready {

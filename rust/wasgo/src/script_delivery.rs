@@ -34,8 +34,11 @@ impl ScriptCore {
         }
         self.delivering.set(true);
         // Read before draining: the core queues an instance's last events before it marks it
-        // ended, so an instance seen ended here has all its events in the queue.
+        // ended, so an instance seen ended here has all its events in the queue. Its key tells
+        // it from an instance a handler starts meanwhile (`start()` from `killed`), which must
+        // keep its frames and objects.
         let ended = self.instance().is_some_and(|i| !i.status().is_live());
+        let ended_key = self.key.get();
         self.run_js_timers();
         for _ in 0..MAX_DELIVERY_ROUNDS {
             let mut delivered = self.emit_events();
@@ -49,7 +52,7 @@ impl ScriptCore {
         if self.is_gone() {
             return;
         }
-        if ended {
+        if ended && self.key.get() == ended_key {
             live::remove(&self.live_slot);
             if let Some(key) = self.key.take() {
                 objects::unregister(key);
@@ -235,7 +238,9 @@ impl ScriptCore {
             return delivered;
         }
         drop(instance);
-        while !self.is_gone() && live::frame_budget().has_room() {
+        // A handler may start another instance (`reload()`, `kill()` then `start()`): what the
+        // old one's connections raised is not the new one's; it is dropped with the old table.
+        while !self.is_gone() && self.key.get() == Some(key) && live::frame_budget().has_room() {
             let Some((id, args)) = callbacks.pop_front() else {
                 break;
             };
@@ -291,9 +296,17 @@ impl ScriptCore {
             instance.requeue_http_responses(pending);
             return false;
         }
+        // Not held across the entries: a `kill()` from game code the mod calls must find the
+        // instance free to end it at once (as after any other entry).
+        drop(instance);
+        let key = self.key.get();
         let mut delivered = false;
         let mut rest = Vec::new();
         for (i, (id, status)) in pending.iter().copied().enumerate() {
+            // A handler may have started another instance, whose requests these are not.
+            if self.key.get() != key {
+                return true;
+            }
             if self.is_gone() || !live::frame_budget().has_room() {
                 rest = pending.split_off(i);
                 break;
@@ -316,8 +329,10 @@ impl ScriptCore {
                 None => return true,
             }
         }
-        if !rest.is_empty() {
-            instance.requeue_http_responses(rest);
+        if !rest.is_empty() && self.key.get() == key {
+            if let Some(instance) = self.instance() {
+                instance.requeue_http_responses(rest);
+            }
         }
         delivered
     }
