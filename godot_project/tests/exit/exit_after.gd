@@ -1,5 +1,6 @@
 ## Run in its own Godot process by `test_exit.gd`: sets up what a game may leave behind at exit
 ## (`-- orphan`: started mods on nodes never added to the tree nor freed, one spinning in `main`;
+## `-- orphan_handlers`: the same with a GDScript lambda connected to each node's `killed`;
 ## `-- lambdas`: a GDScript lambda registered as a game function and as a waPC handler, never
 ## unregistered), then quits. The process must end with exit code 0.
 extends SceneTree
@@ -14,11 +15,13 @@ const SPIN := """(module
 func _initialize() -> void:
 	var mode: String = OS.get_cmdline_user_args()[0]
 	match mode:
-		"orphan":
+		"orphan", "orphan_handlers":
 			for source in [CALLBACKS, SPIN]:
 				var node := WasmScript.new()
 				node.autostart = false
 				node.module = WasmEngine.compile_module(source.to_utf8_buffer(), "exit_orphan")
+				if mode == "orphan_handlers":
+					node.killed.connect(func(reason: String) -> void: print("killed: ", reason))
 				print("start ", node.start())
 		"lambdas":
 			print("function ", WasmEngine.register_function("game", "get", func(x: int) -> int: return x + 1,

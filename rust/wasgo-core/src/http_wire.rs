@@ -8,7 +8,9 @@
 //! can hold the main thread or grow the game's memory:
 //!
 //! - at most [`READ_BYTES_PER_FRAME`] bytes are read per request per frame, and at most
-//!   [`ALL_READ_BYTES_PER_FRAME`] for all requests together;
+//!   [`ALL_READ_BYTES_PER_FRAME`] for all requests together, each read counted as at least
+//!   [`MIN_READ_CHARGE`] bytes (a server sending one-byte TLS records would otherwise cost a
+//!   read, a few calls into Godot, per byte: hundreds of thousands per frame);
 //! - the status line and headers (interim `1xx` answers included) take at most
 //!   [`MAX_HEAD_BYTES`]; a chunk-size line at most [`MAX_CHUNK_LINE_BYTES`]; trailers at most
 //!   [`MAX_TRAILER_BYTES`];
@@ -40,6 +42,9 @@ pub const READ_BYTES_PER_FRAME: usize = 256 << 10;
 pub const ALL_READ_BYTES_PER_FRAME: usize = 2 << 20;
 /// Bytes asked of the connection per read.
 pub const READ_CHUNK_BYTES: usize = 64 << 10;
+/// What a read that returns data counts against the frame's read budgets, at least: at most
+/// 256 reads per request and 2048 for all requests in a frame.
+pub const MIN_READ_CHARGE: usize = 1 << 10;
 /// Bytes of the request handed to the connection per write.
 pub const WRITE_CHUNK_BYTES: usize = 256 << 10;
 
@@ -685,7 +690,7 @@ impl Exchange {
                     let result = match wire.read(READ_CHUNK_BYTES.min(allowed - *read)) {
                         Read::Nothing => return None,
                         Read::Data(bytes) => {
-                            *read += bytes.len();
+                            *read += bytes.len().max(MIN_READ_CHARGE);
                             reader.feed(&bytes)
                         }
                         Read::Closed(bytes) => {

@@ -387,6 +387,43 @@ fn an_exchange_reads_at_most_its_frame_budget_per_step() {
 }
 
 #[test]
+fn tiny_reads_count_as_a_kibibyte_against_the_frames_budget() {
+    // A server that sends its answer one byte per TLS record: each read costs calls into
+    // Godot, so a frame allows at most 256 reads for one request, whatever their size.
+    let c = call(
+        "http://127.0.0.1:9/api",
+        HttpMethod::Get,
+        b"",
+        &["http://127.0.0.1:9/api"],
+    );
+    let t0 = Instant::now();
+    let mut ex = Exchange::new(&c, t0);
+    let mut answer = b"HTTP/1.1 200 OK\r\nContent-Length: 4096\r\n\r\n".to_vec();
+    answer.extend(std::iter::repeat_n(b'a', 4096));
+    let mut wire = FakeWire {
+        reads: answer.iter().map(|b| Read::Data(vec![*b])).collect(),
+        write_limit: usize::MAX,
+        ..Default::default()
+    };
+    let mut budget = ALL_READ_BYTES_PER_FRAME;
+    assert!(ex.step(&c, &mut wire, t0, &mut budget).is_none());
+    assert_eq!(
+        wire.read_sizes.len(),
+        READ_BYTES_PER_FRAME / MIN_READ_CHARGE
+    );
+    assert_eq!(budget, ALL_READ_BYTES_PER_FRAME - READ_BYTES_PER_FRAME);
+    // It still arrives, over the frames.
+    let outcome = loop {
+        if let Some(o) = ex.step(&c, &mut wire, t0, &mut unlimited()) {
+            break o;
+        }
+    };
+    assert!(
+        matches!(outcome, HttpOutcome::Response { status: 200, ref body } if body.len() == 4096)
+    );
+}
+
+#[test]
 fn an_exchange_refuses_endless_headers_with_minus_3() {
     let c = call(
         "http://127.0.0.1:9/api",
