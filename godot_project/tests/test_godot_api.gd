@@ -109,6 +109,42 @@ func test_main_walks_the_tree_thousands_of_times_with_correct_results() -> void:
 	print("2000 get_node+set+get round trips from main took %d ms" % (Time.get_ticks_msec() - started_at))
 
 
+## Target's script for the next test: a change of its position (a `set` from the mod's `main`,
+## made on the main thread while the mod's object table is in use) runs `on_move` once.
+const MOVE_HOOK := """extends Node2D
+var on_move := Callable()
+func _ready() -> void:
+	set_notify_local_transform(true)
+func _notification(what: int) -> void:
+	if what == NOTIFICATION_LOCAL_TRANSFORM_CHANGED and on_move.is_valid():
+		var hook := on_move
+		on_move = Callable()
+		hook.call()
+"""
+
+
+func test_a_kill_from_game_code_that_a_call_from_main_runs_releases_the_mods_connections() -> void:
+	var probe := stage("killed_mid_call", {"args": PackedStringArray(["walk"])})
+	var hook := GDScript.new()
+	hook.source_code = MOVE_HOOK
+	expect_eq(hook.reload(), OK, "the hook script compiles")
+	target.set_script(hook)
+	target.set_notify_local_transform(true)
+	target.set("on_move", func() -> void: probe.node.kill())
+	expect_eq(probe.node.start(), OK, "start()")
+	var ended: bool = await wait_until(func() -> bool: return not probe.kills.is_empty(), 5000)
+	expect(ended, "the kill from inside main's call did not end the mod: %s" % probe.describe())
+	await frames(2)
+	# `ready` connected Target's `poked` and Tick's `timeout` to the mod: both go with it.
+	var mod_connections := 0
+	for owner: Node in [target, _scene.get_node("Tick")]:
+		for signal_name: String in ["poked", "timeout"]:
+			if owner.has_signal(signal_name) or owner.has_user_signal(signal_name):
+				mod_connections += owner.get_signal_connection_list(signal_name).size()
+	expect_eq(mod_connections, 0, "connections left by the killed mod")
+	target.set_script(null)
+
+
 func test_kill_during_a_pending_call_from_main_ends_it_within_10_ms() -> void:
 	var probe := stage("chatty", {"args": PackedStringArray(["chatty"])})
 	expect_eq(await begin(probe), OK, "start()")
