@@ -296,11 +296,8 @@ pub fn check(cff: &[u8]) -> Result<(), FontError> {
         }
         most = most.max(run.ops);
         total = total.saturating_add(run.ops);
-        if total > MAX_FONT_OPS {
-            return too_complex(format!(
-                "its glyphs' outlines together take more than {MAX_FONT_OPS} charstring operators"
-            ));
-        }
+        // Checked as it grows: a font far over the bound is not run to its last glyph.
+        within_font_ops(total)?;
     }
     // An accented glyph (`endchar` with `seac`'s arguments) draws two more glyphs after its own
     // charstring, each at most as costly as the costliest glyph (FreeType refuses a `seac` in
@@ -314,6 +311,11 @@ pub fn check(cff: &[u8]) -> Result<(), FontError> {
         }
         total = total.saturating_add(most.saturating_mul(2));
     }
+    within_font_ops(total)
+}
+
+/// Whether `total` operators for all glyphs are within [`MAX_FONT_OPS`].
+fn within_font_ops(total: u64) -> Result<(), FontError> {
     if total > MAX_FONT_OPS {
         return too_complex(format!(
             "its glyphs' outlines together take more than {MAX_FONT_OPS} charstring operators"
@@ -539,11 +541,13 @@ impl Run<'_> {
                         }
                         // get, index (one in, one out), put (two in), roll (two in, the rest
                         // rolled): FreeType's effect on the stack depends on the values.
-                        20 | 21 | 29 | 30 => {
-                            self.pop(if x == 21 || x == 29 { 1 } else { 2 });
-                            if x == 21 || x == 29 {
-                                self.push()?;
-                            }
+                        21 | 29 => {
+                            self.pop(1);
+                            self.push()?;
+                            self.depth_known = false;
+                        }
+                        20 | 30 => {
+                            self.pop(2);
                             self.depth_known = false;
                         }
                         18 => self.pop(1), // drop

@@ -32,39 +32,41 @@ fn subroutines_that_multiply_are_refused_naming_the_glyph() {
     );
 }
 
+/// A 5-byte DICT integer (29): offsets written this way keep every DICT's size fixed.
+fn int(v: usize) -> Vec<u8> {
+    let mut b = vec![29];
+    b.extend_from_slice(&(v as i32).to_be_bytes());
+    b
+}
+
+fn cff_index(entries: &[&[u8]]) -> Vec<u8> {
+    let mut out = (entries.len() as u16).to_be_bytes().to_vec();
+    if entries.is_empty() {
+        return out;
+    }
+    out.push(4);
+    let mut offset = 1u32;
+    out.extend_from_slice(&offset.to_be_bytes());
+    for e in entries {
+        offset += e.len() as u32;
+        out.extend_from_slice(&offset.to_be_bytes());
+    }
+    for e in entries {
+        out.extend_from_slice(e);
+    }
+    out
+}
+
 /// A CFF table of one font whose glyphs are `charstrings` and local subroutines `subrs`.
 fn cff_table(charstrings: &[&[u8]], subrs: &[&[u8]]) -> Vec<u8> {
-    fn index(entries: &[&[u8]]) -> Vec<u8> {
-        let mut out = (entries.len() as u16).to_be_bytes().to_vec();
-        if entries.is_empty() {
-            return out;
-        }
-        out.push(4);
-        let mut offset = 1u32;
-        out.extend_from_slice(&offset.to_be_bytes());
-        for e in entries {
-            offset += e.len() as u32;
-            out.extend_from_slice(&offset.to_be_bytes());
-        }
-        for e in entries {
-            out.extend_from_slice(e);
-        }
-        out
-    }
-    // Offsets are written as 5-byte integers (29), so the Top DICT's size does not depend on them.
-    let int = |v: usize| {
-        let mut b = vec![29];
-        b.extend_from_slice(&(v as i32).to_be_bytes());
-        b
-    };
     let header = [1u8, 0, 4, 4];
-    let names = index(&[b"F"]);
-    let strings = index(&[]);
-    let global = index(&[]);
+    let names = cff_index(&[b"F"]);
+    let strings = cff_index(&[]);
+    let global = cff_index(&[]);
     let top_len = 5 + 1 + 5 + 5 + 1; // CharStrings, Private (size, offset)
     let top_index_len = 2 + 1 + 8 + top_len;
     let charstrings_at = header.len() + names.len() + top_index_len + strings.len() + global.len();
-    let charstrings = index(charstrings);
+    let charstrings = cff_index(charstrings);
     let private_subrs_rel = 6; // the Private DICT is `int(6) 19`: 6 bytes
     let private_at = charstrings_at + charstrings.len();
     let mut private = int(private_subrs_rel);
@@ -77,12 +79,12 @@ fn cff_table(charstrings: &[&[u8]], subrs: &[&[u8]]) -> Vec<u8> {
     assert_eq!(top.len(), top_len);
     let mut out = header.to_vec();
     out.extend(names);
-    out.extend(index(&[&top]));
+    out.extend(cff_index(&[&top]));
     out.extend(strings);
     out.extend(global);
     out.extend(charstrings);
     out.extend(private);
-    out.extend(index(subrs));
+    out.extend(cff_index(subrs));
     out
 }
 
@@ -158,31 +160,6 @@ fn a_subroutine_called_many_times_counts_every_time() {
     heavy.push(14);
     let e = check(&cff_table(&[&heavy], &[&subr])).unwrap_err();
     assert!(matches!(e, FontError::TooComplex(_)), "{e:?}");
-}
-
-/// A 5-byte DICT integer (29): offsets written this way keep every DICT's size fixed.
-fn int(v: usize) -> Vec<u8> {
-    let mut b = vec![29];
-    b.extend_from_slice(&(v as i32).to_be_bytes());
-    b
-}
-
-fn cff_index(entries: &[&[u8]]) -> Vec<u8> {
-    let mut out = (entries.len() as u16).to_be_bytes().to_vec();
-    if entries.is_empty() {
-        return out;
-    }
-    out.push(4);
-    let mut offset = 1u32;
-    out.extend_from_slice(&offset.to_be_bytes());
-    for e in entries {
-        offset += e.len() as u32;
-        out.extend_from_slice(&offset.to_be_bytes());
-    }
-    for e in entries {
-        out.extend_from_slice(e);
-    }
-    out
 }
 
 /// A CFF table with Font DICTs: glyphs `charstrings`, the FDSelect `fd_select` (format byte

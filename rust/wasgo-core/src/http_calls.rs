@@ -22,36 +22,17 @@ pub(crate) fn request(
     bl: i32,
 ) -> wasmtime::Result<i32> {
     const F: &str = "wasgo.http_request";
-    if ul as u32 as usize > crate::urls::MAX_URL_BYTES {
-        return Ok(c.data_mut().fail(
-            -3,
-            format!(
-                "`{F}`: a URL may be at most {} bytes, not {}",
-                crate::urls::MAX_URL_BYTES,
-                ul as u32
-            ),
-        ));
-    }
-    if ml as u32 as usize > MAX_METHOD_BYTES {
-        return Ok(c.data_mut().fail(
-            -3,
-            format!(
-                "`{F}`: a method is one of GET, POST, PUT, PATCH, DELETE, not {} bytes",
-                ml as u32
-            ),
-        ));
+    // The declared lengths are checked before anything is read out of the mod's memory.
+    if let Some(message) = sizes_refused(
+        F,
+        ul as u32 as usize,
+        ml as u32 as usize,
+        bl as u32 as usize,
+    ) {
+        return Ok(c.data_mut().fail(-3, message));
     }
     let url = guest::read_str(c, F, up, ul)?;
     let method = guest::read_str(c, F, mp, ml)?;
-    if bl as u32 as usize > MAX_REQUEST_BODY_BYTES {
-        return Ok(c.data_mut().fail(
-            -3,
-            format!(
-                "`{F}`: a request body may be at most {MAX_REQUEST_BODY_BYTES} bytes, not {}",
-                bl as u32
-            ),
-        ));
-    }
     let body = guest::read_bytes(c, F, bp, bl)?;
     let state = c.data_mut();
     match start(state, F, url, &method, body)? {
@@ -62,6 +43,28 @@ pub(crate) fn request(
 
 /// The longest method name a request may give (`DELETE` is 6).
 const MAX_METHOD_BYTES: usize = 16;
+
+/// Why a request whose URL, method and body have these lengths is refused (-3), if it is:
+/// asked with the lengths a mod declares, before its bytes are read, and again of what reaches
+/// [`start`] by any other way (a Go-js `godot.httpRequest`).
+fn sizes_refused(function: &str, url: usize, method: usize, body: usize) -> Option<String> {
+    let max_url = crate::urls::MAX_URL_BYTES;
+    if url > max_url {
+        Some(format!(
+            "`{function}`: a URL may be at most {max_url} bytes, not {url}"
+        ))
+    } else if method > MAX_METHOD_BYTES {
+        Some(format!(
+            "`{function}`: a method is one of GET, POST, PUT, PATCH, DELETE, not {method} bytes"
+        ))
+    } else if body > MAX_REQUEST_BODY_BYTES {
+        Some(format!(
+            "`{function}`: a request body may be at most {MAX_REQUEST_BODY_BYTES} bytes, not {body}"
+        ))
+    } else {
+        None
+    }
+}
 
 /// Checks a request (permission, method, URL whitelist, requests in flight) and hands it to the
 /// game's HTTP host on the main thread: its id, or the ABI error code and message. `function`
@@ -76,24 +79,8 @@ pub(crate) fn start(
     method: &str,
     body: Vec<u8>,
 ) -> wasmtime::Result<Result<i32, (i32, String)>> {
-    if body.len() > MAX_REQUEST_BODY_BYTES {
-        return Ok(Err((
-            -3,
-            format!(
-                "`{function}`: a request body may be at most {MAX_REQUEST_BODY_BYTES} bytes, not {}",
-                body.len()
-            ),
-        )));
-    }
-    if url.len() > crate::urls::MAX_URL_BYTES {
-        return Ok(Err((
-            -3,
-            format!(
-                "`{function}`: a URL may be at most {} bytes, not {}",
-                crate::urls::MAX_URL_BYTES,
-                url.len()
-            ),
-        )));
+    if let Some(message) = sizes_refused(function, url.len(), method.len(), body.len()) {
+        return Ok(Err((-3, message)));
     }
     if !state.permissions.has(Permission::Network) {
         let message = format!(
@@ -103,18 +90,12 @@ pub(crate) fn start(
         return Ok(Err((-6, message)));
     }
     let Some(method) = HttpMethod::parse(method) else {
-        // At most the first few characters are quoted (a mod's "method" may be megabytes).
-        let shown: String = method.chars().take(MAX_METHOD_BYTES).collect();
+        // At most MAX_METHOD_BYTES (`sizes_refused`): quoted whole.
         return Ok(Err((
             -3,
             format!(
-                "`{function}`: method `{}{}` is not one of GET, POST, PUT, PATCH, DELETE",
-                shown.escape_debug(),
-                if shown.len() < method.len() {
-                    "..."
-                } else {
-                    ""
-                }
+                "`{function}`: method `{}` is not one of GET, POST, PUT, PATCH, DELETE",
+                method.escape_debug()
             ),
         )));
     };

@@ -283,6 +283,25 @@ impl Wire for FakeWire {
     }
 }
 
+/// A GET of `http://127.0.0.1:9/api`, which the whitelist allows.
+fn get_api() -> HttpCall {
+    call(
+        "http://127.0.0.1:9/api",
+        HttpMethod::Get,
+        b"",
+        &["http://127.0.0.1:9/api"],
+    )
+}
+
+/// A wire that connects at once, takes every byte written and answers with `reads`.
+fn answering(reads: impl Into<VecDeque<Read>>) -> FakeWire {
+    FakeWire {
+        reads: reads.into(),
+        write_limit: usize::MAX,
+        ..Default::default()
+    }
+}
+
 fn call(url: &str, method: HttpMethod, body: &[u8], whitelist: &[&str]) -> HttpCall {
     HttpCall {
         id: 7,
@@ -351,21 +370,12 @@ fn an_exchange_looks_up_connects_sends_and_reads() {
 
 #[test]
 fn an_exchange_reads_at_most_its_frame_budget_per_step() {
-    let c = call(
-        "http://127.0.0.1:9/api",
-        HttpMethod::Get,
-        b"",
-        &["http://127.0.0.1:9/api"],
-    );
+    let c = get_api();
     let t0 = Instant::now();
     let mut ex = Exchange::new(&c, t0);
     let mut head = b"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n".to_vec();
     head.extend(std::iter::repeat_n(b'a', 1 << 20));
-    let mut wire = FakeWire {
-        reads: VecDeque::from([Read::Data(head)]),
-        write_limit: usize::MAX,
-        ..Default::default()
-    };
+    let mut wire = answering(VecDeque::from([Read::Data(head)]));
     let mut steps = 0;
     let outcome = loop {
         steps += 1;
@@ -390,21 +400,17 @@ fn an_exchange_reads_at_most_its_frame_budget_per_step() {
 fn tiny_reads_count_as_a_kibibyte_against_the_frames_budget() {
     // A server that sends its answer one byte per TLS record: each read costs calls into
     // Godot, so a frame allows at most 256 reads for one request, whatever their size.
-    let c = call(
-        "http://127.0.0.1:9/api",
-        HttpMethod::Get,
-        b"",
-        &["http://127.0.0.1:9/api"],
-    );
+    let c = get_api();
     let t0 = Instant::now();
     let mut ex = Exchange::new(&c, t0);
     let mut answer = b"HTTP/1.1 200 OK\r\nContent-Length: 4096\r\n\r\n".to_vec();
     answer.extend(std::iter::repeat_n(b'a', 4096));
-    let mut wire = FakeWire {
-        reads: answer.iter().map(|b| Read::Data(vec![*b])).collect(),
-        write_limit: usize::MAX,
-        ..Default::default()
-    };
+    let mut wire = answering(
+        answer
+            .iter()
+            .map(|b| Read::Data(vec![*b]))
+            .collect::<VecDeque<_>>(),
+    );
     let mut budget = ALL_READ_BYTES_PER_FRAME;
     assert!(ex.step(&c, &mut wire, t0, &mut budget).is_none());
     assert_eq!(
@@ -425,23 +431,14 @@ fn tiny_reads_count_as_a_kibibyte_against_the_frames_budget() {
 
 #[test]
 fn an_exchange_refuses_endless_headers_with_minus_3() {
-    let c = call(
-        "http://127.0.0.1:9/api",
-        HttpMethod::Get,
-        b"",
-        &["http://127.0.0.1:9/api"],
-    );
+    let c = get_api();
     let t0 = Instant::now();
     let mut ex = Exchange::new(&c, t0);
     let mut endless = b"HTTP/1.1 200 OK\r\n".to_vec();
     while endless.len() < 4 << 20 {
         endless.extend_from_slice(b"X-Filler: 0123456789012345678901234567890123456789\r\n");
     }
-    let mut wire = FakeWire {
-        reads: VecDeque::from([Read::Data(endless)]),
-        write_limit: usize::MAX,
-        ..Default::default()
-    };
+    let mut wire = answering(VecDeque::from([Read::Data(endless)]));
     let outcome = ex
         .step(&c, &mut wire, t0, &mut unlimited())
         .expect("refused within the first frame's budget");
@@ -467,17 +464,11 @@ fn an_exchange_follows_whitelisted_redirects_and_refuses_others() {
     );
     let t0 = Instant::now();
     let mut ex = Exchange::new(&c, t0);
-    let mut wire = FakeWire {
-        reads: VecDeque::from([
-            Read::Data(
-                b"HTTP/1.1 302 Found\r\nLocation: /api/b\r\nContent-Length: 5\r\n\r\n".to_vec(),
-            ),
-            Read::Data(b"HTTP/1.1 200 OK\r\n\r\nfinal".to_vec()),
-            Read::Closed(Vec::new()),
-        ]),
-        write_limit: usize::MAX,
-        ..Default::default()
-    };
+    let mut wire = answering(VecDeque::from([
+        Read::Data(b"HTTP/1.1 302 Found\r\nLocation: /api/b\r\nContent-Length: 5\r\n\r\n".to_vec()),
+        Read::Data(b"HTTP/1.1 200 OK\r\n\r\nfinal".to_vec()),
+        Read::Closed(Vec::new()),
+    ]));
     let outcome = ex.step(&c, &mut wire, t0, &mut unlimited());
     assert_eq!(
         outcome,
@@ -493,13 +484,9 @@ fn an_exchange_follows_whitelisted_redirects_and_refuses_others() {
     );
     assert_eq!(wire.connects.len(), 2);
     let mut off = Exchange::new(&c, t0);
-    let mut wire = FakeWire {
-        reads: VecDeque::from([Read::Data(
-            b"HTTP/1.1 307 x\r\nLocation: http://127.0.0.1:10/api\r\n\r\n".to_vec(),
-        )]),
-        write_limit: usize::MAX,
-        ..Default::default()
-    };
+    let mut wire = answering(VecDeque::from([Read::Data(
+        b"HTTP/1.1 307 x\r\nLocation: http://127.0.0.1:10/api\r\n\r\n".to_vec(),
+    )]));
     let Some(HttpOutcome::Failed { code: -3, message }) =
         off.step(&c, &mut wire, t0, &mut unlimited())
     else {
@@ -567,12 +554,7 @@ fn an_exchange_times_out_and_reports_network_failures() {
 
 #[test]
 fn requests_share_the_frames_read_budget() {
-    let c = call(
-        "http://127.0.0.1:9/api",
-        HttpMethod::Get,
-        b"",
-        &["http://127.0.0.1:9/api"],
-    );
+    let c = get_api();
     let t0 = Instant::now();
     let body = || {
         let mut raw = b"HTTP/1.1 200 OK\r\n\r\n".to_vec();
@@ -581,11 +563,7 @@ fn requests_share_the_frames_read_budget() {
     };
     let mut pairs: Vec<(Exchange, FakeWire)> = (0..12)
         .map(|_| {
-            let wire = FakeWire {
-                reads: VecDeque::from([Read::Data(body())]),
-                write_limit: usize::MAX,
-                ..Default::default()
-            };
+            let wire = answering(VecDeque::from([Read::Data(body())]));
             (Exchange::new(&c, t0), wire)
         })
         .collect();
