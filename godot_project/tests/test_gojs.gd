@@ -97,6 +97,11 @@ func test_js_funcof_functions_answer_call_export() -> void:
 	expect_eq(probe.node.call_export("nope", []), null, "call_export of an unknown function")
 	expect_contains(probe.node.get_last_error(), "nope", "get_last_error() after an unknown function")
 	expect_eq(probe.node.call_export("add", [1, 1]), 2, "call_export after a failed one")
+	# A result that holds itself is an error (it froze the game: its lock was taken twice).
+	expect_eq(probe.node.call_export("selfRef", []), null, "call_export of a function returning a cycle")
+	expect_contains(probe.node.get_last_error(), "contains itself", "get_last_error() after a cycle")
+	expect_eq(probe.node.call_export("hostile", ["wide"]), "threw: godot.emit: the value would take more than 64 MiB as Godot values (the mod's memory limit; a part held in several places counts each time); pass less at once", "emit of 2^60 shared values")
+	expect_eq(probe.node.call_export("add", [1, 2]), 3, "call_export after the cycle")
 	expect_eq(probe.traps, PackedStringArray(), "traps")
 
 

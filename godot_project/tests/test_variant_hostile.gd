@@ -13,3 +13,32 @@ func test_hostile_variants_get_invalid_argument_and_the_game_goes_on() -> void:
 		expect_eq(probe.finished, [31], "expectations met by `main` (bits)")
 	await expect_frames_go_on("hostile variants")
 	await expect_hello_still_works("hostile variants")
+
+
+## A game value that holds itself (an Array appended to itself, a Dictionary holding itself) or
+## nests deeper than the wire's 64 levels reaches a mod as an error. It was followed until the
+## stack overflowed, which ended the game.
+func test_a_game_value_that_holds_itself_reaches_a_mod_as_an_error() -> void:
+	set_setting("wasgo/safety/level", 3)
+	var probe := new_mod("read_loop", {"module": wat_module("read_loop"), "safety_level": 3})
+	expect_eq(start(probe), OK, "start() of read_loop")
+	var ring := []
+	ring.append(ring)
+	var knot := {}
+	knot["self"] = knot
+	var deep := []
+	for i in 70:
+		deep = [deep]
+	var shallow := []
+	for i in 60:
+		shallow = [shallow]
+	for case: Array in [["an Array holding itself", ring], ["a Dictionary holding itself", knot], ["70 nested Arrays", deep]]:
+		probe.node.set_meta("loop", case[1])
+		expect_eq(probe.node.call_export("read", []), -5, "get of %s" % case[0])
+		expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status after %s" % case[0])
+	probe.node.set_meta("loop", shallow)
+	expect(probe.node.call_export("read", []) > 0, "60 nested Arrays still reach the mod")
+	probe.node.remove_meta("loop")
+	ring.clear()
+	knot.clear()
+	await expect_frames_go_on("self-holding values")

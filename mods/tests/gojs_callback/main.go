@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"syscall/js"
 )
 
@@ -67,6 +68,58 @@ func main() {
 			return nil
 		})
 		return godot.Call("httpRequest", args[0].String(), args[1].String(), args[2].String(), done)
+	}))
+	// hostile(kind): hands the host a value a hostile program could; returns "ok", or
+	// "threw: <message>" when the host refused it with an Error.
+	global.Set("hostile", js.FuncOf(func(this js.Value, args []js.Value) (result any) {
+		defer func() {
+			if r := recover(); r != nil {
+				e, ok := r.(js.Error)
+				if !ok {
+					panic(r)
+				}
+				result = "threw: " + e.Get("message").String()
+			}
+		}()
+		array := global.Get("Array")
+		switch args[0].String() {
+		case "selfArray":
+			a := array.New()
+			a.SetIndex(0, a)
+			godot.Call("emit", "x", a)
+		case "selfObject":
+			o := global.Get("Object").New()
+			o.Set("me", o)
+			godot.Call("emit", "x", o)
+		case "wide":
+			// One array held twice at every level, 60 levels: 2^60 values once converted.
+			a := array.New()
+			for i := 0; i < 60; i++ {
+				a = array.New(a, a)
+			}
+			godot.Call("emit", "x", a)
+		case "twice":
+			// Shared, not a cycle: Godot gets it twice.
+			inner := array.New(1, 2)
+			godot.Call("emit", "twice", array.New(inner, inner))
+		case "errorText":
+			// `new Error(a)` makes String(a): 65536 copies of a 1 MiB string.
+			s := js.ValueOf(strings.Repeat("x", 1<<20))
+			a := array.New(65536)
+			for i := 0; i < 65536; i++ {
+				a.SetIndex(i, s)
+			}
+			global.Get("Error").New(a)
+		case "longPath":
+			godot.Call("getNode", strings.Repeat("a", 100000))
+		}
+		return "ok"
+	}))
+	// selfRef returns an array that holds itself.
+	global.Set("selfRef", js.FuncOf(func(this js.Value, args []js.Value) any {
+		a := global.Get("Array").New()
+		a.SetIndex(0, a)
+		return a
 	}))
 	global.Set("spin", js.FuncOf(func(this js.Value, args []js.Value) any {
 		n := 0

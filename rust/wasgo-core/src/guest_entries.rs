@@ -22,8 +22,12 @@ impl ModInstance {
     /// [`ModInstance::call`].
     pub fn call_js(&self, name: &str, args: Vec<WireVariant>) -> Result<WireVariant, WasgoError> {
         let label = name.to_string();
-        match self.enter(name, move |store, _| gojs::call_global(store, &label, args))? {
-            Some(r) => gojs::settle(name, r),
+        let outcome = self.enter(name, move |store, _| {
+            let r = gojs::call_global(store, &label, args)?;
+            Ok(r.map(|r| gojs::settle(store.data(), &label, r)))
+        })?;
+        match outcome {
+            Some(r) => r,
             None => Err(WasgoError::NoSuchExport {
                 module: self.name().to_string(),
                 export: format!("globalThis.{name} (a function set with `js.FuncOf`)"),
@@ -42,10 +46,11 @@ impl ModInstance {
         args: Vec<WireVariant>,
     ) -> Result<WireVariant, WasgoError> {
         let outcome = self.enter("signal callback", move |store, _| {
-            gojs::call_callback(store, callback_id, args)
+            let r = gojs::call_callback(store, callback_id, args)?;
+            Ok(r.map(|r| gojs::settle(store.data(), "signal callback", r)))
         })?;
         match outcome {
-            Some(r) => gojs::settle("signal callback", r),
+            Some(r) => r,
             None => Err(WasgoError::BadArguments(format!(
                 "`{}` has no Go-js callback {callback_id}",
                 self.name()
@@ -60,10 +65,11 @@ impl ModInstance {
     /// As [`ModInstance::call_js`].
     pub fn call_js_http(&self, id: i32, status: i32) -> Result<bool, WasgoError> {
         let outcome = self.enter("http response", move |store, _| {
-            gojs::call_http(store, id, status)
+            let r = gojs::call_http(store, id, status)?;
+            Ok(r.map(|r| gojs::settle(store.data(), "http response", r)))
         })?;
         match outcome {
-            Some(r) => gojs::settle("http response", r).map(|_| true),
+            Some(r) => r.map(|_| true),
             None => Ok(false),
         }
     }

@@ -247,6 +247,57 @@ fn the_godot_object_moves_a_node_through_the_object_host() {
 }
 
 #[test]
+fn values_a_hostile_go_program_hands_the_host_are_refused_with_errors_not_hangs() {
+    let host = fake_host();
+    let Some((_rt, inst)) = callback_mod(host.clone()) else {
+        return;
+    };
+    let said = |kind: &str| match inst.call_js("hostile", vec![WireVariant::String(kind.into())]) {
+        Ok(WireVariant::String(s)) => s,
+        other => panic!("{kind}: {other:?}"),
+    };
+    // Each of these froze (a lock taken twice), ran for ever (2^60 conversions) or asked for
+    // 64 GiB (and aborted) before.
+    for kind in ["selfArray", "selfObject"] {
+        let s = said(kind);
+        assert!(
+            s.starts_with("threw: godot.emit: the value contains itself"),
+            "{kind}: {s}"
+        );
+    }
+    let s = said("wide");
+    assert!(
+        s.contains("would take more than 256 MiB as Godot values"),
+        "{s}"
+    );
+    let s = said("errorText");
+    assert!(s.starts_with("threw: Invalid string length"), "{s}");
+    let s = said("longPath");
+    assert!(
+        s.contains("godot.getNode: argument 1 is longer than 65536 bytes"),
+        "{s}"
+    );
+    // A part held twice is not a cycle: it is given twice.
+    assert_eq!(said("twice"), "ok");
+    let pair = WireVariant::Array(vec![WireVariant::Int(1), WireVariant::Int(2)]);
+    assert!(host.seen.lock().contains(&ObjectOp::Emit {
+        name: "twice".into(),
+        payload: WireVariant::Array(vec![pair.clone(), pair]),
+    }));
+    // A function's result that holds itself is an error for the caller.
+    match inst.call_js("selfRef", vec![]) {
+        Err(WasgoError::BadArguments(m)) => assert!(m.contains("contains itself"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // The program is still there.
+    assert_eq!(
+        inst.call_js("add", vec![WireVariant::Int(1), WireVariant::Int(2)])
+            .unwrap(),
+        WireVariant::Int(3)
+    );
+}
+
+#[test]
 fn a_connected_signal_reaches_its_js_func_callback() {
     let host = fake_host();
     let Some((_rt, inst)) = callback_mod(host.clone()) else {

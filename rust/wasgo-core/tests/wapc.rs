@@ -12,10 +12,13 @@ use std::time::Duration;
 use wasgo_core::wapc::{InvokeError, WapcHandler, WapcOperation, MAX_PAYLOAD};
 use wasgo_core::*;
 
-/// Records object ops; the node at any path is handle 3.
+/// Records object ops; the node at any path is handle 3, its `blob` 2 MiB of bytes.
 fn fake_host() -> Arc<RecordingHost> {
     RecordingHost::new(|op| match op {
         ObjectOp::GetNode { .. } => Ok(ObjectReply::Int(3)),
+        ObjectOp::Get { name, .. } if name == "blob" => Ok(ObjectReply::Value(
+            WireVariant::PackedByteArray(vec![1; 2 << 20]),
+        )),
         ObjectOp::Set { name, .. } if name == "secret" => Err(ObjectError::Denied {
             member: "Node2D.secret".into(),
         }),
@@ -194,6 +197,19 @@ fn oversized_payloads_are_refused_and_the_instance_lives_on() {
     ));
     let message = guest_error(inst.invoke("big", b""));
     assert!(message.contains("over the waPC limit"), "{message}");
+    // A reply of the built-in binding is held to the same limit as the game's.
+    let request = WireVariant::Array(vec![
+        WireVariant::String("../Target".into()),
+        WireVariant::String("blob".into()),
+    ]);
+    let message = guest_error(inst.invoke(
+        "call",
+        &call_payload("wasgo", "node", "get", &request.encode()),
+    ));
+    assert!(
+        message.contains("the reply of `wasgo/node/get` is 2097160 bytes, over the waPC limit"),
+        "{message}"
+    );
     assert_eq!(inst.invoke("echo", b"still here").unwrap(), b"still here");
 }
 

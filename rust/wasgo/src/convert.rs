@@ -205,12 +205,34 @@ fn v4(v: Vector4) -> [f32; 4] {
 }
 
 /// Converts a game value for a mod, giving objects handles.
+///
+/// # Errors
+/// -5 for a value of a type mods cannot hold, and for one nested deeper than
+/// [`MAX_DEPTH`](wire::MAX_DEPTH) (a game's Array or Dictionary that holds itself is one: it
+/// was followed until the stack overflowed).
 pub fn to_wire<H: Handles + ?Sized>(
     v: &Variant,
     objects: &mut H,
 ) -> Result<WireVariant, ObjectError> {
+    to_wire_at(v, objects, 0)
+}
+
+fn to_wire_at<H: Handles + ?Sized>(
+    v: &Variant,
+    objects: &mut H,
+    depth: usize,
+) -> Result<WireVariant, ObjectError> {
     use WireVariant as W;
     let bad = || ObjectError::failed(-5, format!("cannot convert {v} for the mod"));
+    if depth > wire::MAX_DEPTH {
+        return Err(ObjectError::failed(
+            -5,
+            format!(
+                "cannot convert the value for the mod: its Arrays and Dictionaries nest deeper than {} (or one holds itself)",
+                wire::MAX_DEPTH
+            ),
+        ));
+    }
     Ok(match v.get_type() {
         VariantType::NIL => W::Nil,
         VariantType::BOOL => W::Bool(v.to()),
@@ -302,7 +324,10 @@ pub fn to_wire<H: Handles + ?Sized>(
             let d: AnyDictionary = v.try_to().map_err(|_| bad())?;
             let mut entries = Vec::with_capacity(d.len());
             for (k, val) in d.iter_shared() {
-                entries.push((to_wire(&k, objects)?, to_wire(&val, objects)?));
+                entries.push((
+                    to_wire_at(&k, objects, depth + 1)?,
+                    to_wire_at(&val, objects, depth + 1)?,
+                ));
             }
             W::Dictionary(entries)
         }
@@ -310,7 +335,7 @@ pub fn to_wire<H: Handles + ?Sized>(
             let a: AnyArray = v.try_to().map_err(|_| bad())?;
             W::Array(
                 a.iter_shared()
-                    .map(|x| to_wire(&x, objects))
+                    .map(|x| to_wire_at(&x, objects, depth + 1))
                     .collect::<Result<_, _>>()?,
             )
         }

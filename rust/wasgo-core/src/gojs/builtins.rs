@@ -9,8 +9,9 @@
 //! `process` answers -1 for ids and `/` for the working directory. The `godot` object (see
 //! [`godot`](super::godot)) is the program's way to the game.
 
-use super::value::{Class, JsRef, JsValue};
-use super::{call_function, Cx};
+use super::imports::charge;
+use super::value::{Class, JsRef, JsValue, Kind, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
+use super::{call_function, Cx, MAX_COLLECTION};
 use crate::events::OutputSource;
 
 /// A function the host implements.
@@ -45,7 +46,12 @@ pub type JsResult = Result<JsValue, JsValue>;
 
 /// An `Error` with `message` and, when given, `code` (what `wasm_exec.js`'s `enosys()` makes).
 pub fn error(message: &str, code: Option<&str>) -> JsValue {
-    let mut props = vec![("message", JsValue::str(message))];
+    error_with(JsValue::str(message), code)
+}
+
+/// An `Error` whose `message` is `message` (a string value shares its text).
+fn error_with(message: JsValue, code: Option<&str>) -> JsValue {
+    let mut props = vec![("message", message)];
     if let Some(c) = code {
         props.push(("code", JsValue::str(c)));
     }
@@ -186,10 +192,10 @@ pub fn call_native(
         | Native::ArrayCtor
         | Native::Uint8ArrayCtor
         | Native::DateCtor
-        | Native::ErrorCtor => return Ok(construct(n, args)),
+        | Native::ErrorCtor => return construct(cx, n, args),
         Native::DateGetTimezoneOffset => JsValue::Number(0.0),
-        Native::DateGetTime => match this.as_object().map(|o| o.0.lock().class.clone()) {
-            Some(Class::Date(ms)) => JsValue::Number(ms),
+        Native::DateGetTime => match this.kind() {
+            Some(Kind::Date(ms)) => JsValue::Number(ms),
             _ => JsValue::Number(f64::NAN),
         },
         Native::GetRandomValues => {
@@ -250,15 +256,48 @@ pub fn call_native(
     }))
 }
 
-/// `new n(...args)`.
-pub fn construct(n: Native, args: &[JsValue]) -> JsResult {
-    Ok(match n {
+/// Longest message `new Error(v)` makes from a value other than a string (whose text it shares).
+pub const MAX_MESSAGE_BYTES: usize = 64 << 10;
+
+/// The host bytes `new ctor(args)` makes, besides an `Error`'s message.
+fn construct_bytes(ctor: Native, args: &[JsValue]) -> usize {
+    let length = |v: &JsValue| match v {
+        JsValue::Number(n) if n.is_finite() && *n >= 0.0 => *n as usize,
+        _ => 0,
+    };
+    OBJECT_BYTES
+        + match (ctor, args) {
+            (Native::ArrayCtor, [n @ JsValue::Number(_)]) => {
+                length(n).min(MAX_COLLECTION).saturating_mul(VALUE_BYTES)
+            }
+            (Native::ArrayCtor, items) => items.len() * VALUE_BYTES,
+            (Native::Uint8ArrayCtor, [n @ JsValue::Number(_), ..]) => length(n).min(MAX_COLLECTION),
+            (Native::Uint8ArrayCtor, [v, ..]) => byte_len(v),
+            (Native::ErrorCtor, _) => PROP_BYTES,
+            _ => 0,
+        }
+}
+
+fn byte_len(v: &JsValue) -> usize {
+    v.as_object().map_or(0, |o| match &o.0.lock().class {
+        Class::Bytes(b) => b.len(),
+        _ => 0,
+    })
+}
+
+/// `new n(...args)`, counting what it makes against the program's memory limit.
+///
+/// # Errors
+/// A trap when the new value would take the program over its memory limit.
+pub fn construct(cx: &mut Cx<'_>, n: Native, args: &[JsValue]) -> wasmtime::Result<JsResult> {
+    charge(cx, construct_bytes(n, args))?;
+    Ok(Ok(match n {
         Native::ObjectCtor => JsValue::plain(&[]),
         Native::ArrayCtor => match args {
             [JsValue::Number(len)] => {
                 let len = *len as usize;
-                if len > super::MAX_COLLECTION {
-                    return Err(error("Invalid array length", None));
+                if len > MAX_COLLECTION {
+                    return Ok(Err(error("Invalid array length", None)));
                 }
                 JsValue::array(vec![JsValue::Undefined; len])
             }
@@ -268,8 +307,8 @@ pub fn construct(n: Native, args: &[JsValue]) -> JsResult {
             let bytes = match args.first() {
                 Some(JsValue::Number(len)) => {
                     let len = *len as usize;
-                    if len > super::MAX_COLLECTION {
-                        return Err(error("Invalid typed array length", None));
+                    if len > MAX_COLLECTION {
+                        return Ok(Err(error("Invalid typed array length", None)));
                     }
                     vec![0; len]
                 }
@@ -284,25 +323,35 @@ pub fn construct(n: Native, args: &[JsValue]) -> JsResult {
             d.set("getTime", native(Native::DateGetTime));
             JsValue::Object(d)
         }
-        Native::ErrorCtor => error(&arg(args, 0).to_js_string(), None),
-        _ => return Err(error("not a constructor", None)),
-    })
+        Native::ErrorCtor => match arg(args, 0) {
+            s @ JsValue::String(_) => error_with(s, None),
+            v => match v.to_js_string_within(MAX_MESSAGE_BYTES) {
+                Some(m) => {
+                    charge(cx, m.len())?;
+                    error(&m, None)
+                }
+                None => {
+                    return Ok(Err(error(
+                        &format!("Invalid string length: an Error's message made from a value other than a string is at most {MAX_MESSAGE_BYTES} bytes"),
+                        None,
+                    )))
+                }
+            },
+        },
+        _ => return Ok(Err(error("not a constructor", None))),
+    }))
 }
 
 /// `v instanceof ctor`.
 pub fn instance_of(v: &JsValue, ctor: &JsValue) -> bool {
-    let (Some(o), Some(c)) = (v.as_object(), ctor.as_object()) else {
+    let (Some(Kind::Native(n)), Some(kind)) = (ctor.kind(), v.kind()) else {
         return false;
     };
-    let Class::Native(n) = c.0.lock().class.clone() else {
-        return false;
-    };
-    let class = o.0.lock().class.clone();
     match n {
         Native::ObjectCtor => true,
-        Native::ArrayCtor => matches!(class, Class::Array(_)),
-        Native::Uint8ArrayCtor => matches!(class, Class::Bytes(_)),
-        Native::DateCtor => matches!(class, Class::Date(_)),
+        Native::ArrayCtor => kind == Kind::Array,
+        Native::Uint8ArrayCtor => kind == Kind::Bytes,
+        Native::DateCtor => matches!(kind, Kind::Date(_)),
         _ => false,
     }
 }

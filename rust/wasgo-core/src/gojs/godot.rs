@@ -30,7 +30,7 @@
 //! other objects ⇔ `Dictionary` with string keys.
 
 use super::builtins::{error, JsResult, Native};
-use super::value::{Class, JsValue};
+use super::value::{Class, JsObject, JsRef, JsValue, Kind};
 use super::{call_function, Cx};
 use crate::catalog;
 use crate::error::{HostTrap, KilledTrap, TrapKind};
@@ -39,6 +39,7 @@ use crate::game::GameValue;
 use crate::objects::{ObjectError, ObjectOp, ObjectReply};
 use crate::permissions::Permission;
 use crate::variant::{Vector2, Vector3, WireVariant};
+use std::collections::HashMap;
 
 /// The methods of the `godot` object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,8 +91,8 @@ fn arg(args: &[JsValue], i: usize) -> JsValue {
 }
 
 fn handle_of(v: &JsValue) -> Option<i32> {
-    match v.as_object().map(|o| o.0.lock().class.clone()) {
-        Some(Class::Handle(h)) => Some(h),
+    match v.kind() {
+        Some(Kind::Handle(h)) => Some(h),
         _ => None,
     }
 }
@@ -137,9 +138,57 @@ fn handle_value(h: i32) -> JsValue {
     JsValue::object(Class::Handle(h))
 }
 
+/// Longest name, path, URL or method the `godot` object takes as text.
+pub const MAX_NAME_BYTES: usize = 64 << 10;
+
+/// The JavaScript error of a refused argument, or the value: `Ok(Err(thrown))` from the caller.
+macro_rules! or_throw {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(thrown) => return Ok(Err(thrown)),
+        }
+    };
+}
+
+/// Argument `i` as a name, path or URL (`String(v)`), or the `Error` to throw when its text is
+/// longer than [`MAX_NAME_BYTES`].
+fn text_arg(args: &[JsValue], i: usize, js: &str) -> Result<String, JsValue> {
+    arg(args, i)
+        .to_js_string_within(MAX_NAME_BYTES)
+        .ok_or_else(|| {
+            error(
+                &format!("{js}: argument {} is longer than {MAX_NAME_BYTES} bytes as text (names, paths, URLs and methods are shorter)", i + 1),
+                None,
+            )
+        })
+}
+
+/// `values` as wire Variants for one call into the game, within the mod's memory limit (see
+/// [`ToWire`]), or the `Error` to throw.
+fn wire_values(cx: &Cx<'_>, js: &str, values: &[JsValue]) -> Result<Vec<WireVariant>, JsValue> {
+    let mut convert = ToWire::new(cx.data().limits.memory_bytes);
+    values
+        .iter()
+        .map(|v| convert.value(v))
+        .collect::<Result<_, _>>()
+        .map_err(|why| error(&format!("{js}: {why}"), None))
+}
+
+fn wire_value(cx: &Cx<'_>, js: &str, v: &JsValue) -> Result<WireVariant, JsValue> {
+    ToWire::new(cx.data().limits.memory_bytes)
+        .value(v)
+        .map_err(|why| error(&format!("{js}: {why}"), None))
+}
+
 /// Calls `godot.<f>(...args)`.
 pub fn call(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<JsResult> {
-    let name = |i: usize| arg(args, i).to_js_string();
+    let js = METHODS
+        .iter()
+        .find(|(_, g)| *g == f)
+        .map_or("godot", |(n, _)| n);
+    let js = format!("godot.{js}");
+    let name = |i: usize| text_arg(args, i, &js);
     let handle = |i: usize| handle_of(&arg(args, i));
     let bad = |what: &str| Ok(Err(error(what, None)));
     let as_handle = |r: JsResult| {
@@ -153,28 +202,26 @@ pub fn call(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<J
         GodotFn::GetNode => {
             let op = ObjectOp::GetNode {
                 from: 0,
-                path: name(0),
+                path: or_throw!(name(0)),
             };
             Ok(as_handle(run_op(cx, op)?))
         }
         GodotFn::Get => match handle(0) {
-            Some(handle) => run_op(
-                cx,
-                ObjectOp::Get {
-                    handle,
-                    name: name(1),
-                },
-            ),
+            Some(handle) => {
+                let name = or_throw!(name(1));
+                run_op(cx, ObjectOp::Get { handle, name })
+            }
             None => bad("godot.get: the first argument must be a handle from godot.getNode"),
         },
         GodotFn::Set => match handle(0) {
             Some(handle) => {
-                let value = to_wire(&arg(args, 2));
+                let name = or_throw!(name(1));
+                let value = or_throw!(wire_value(cx, &js, &arg(args, 2)));
                 let r = run_op(
                     cx,
                     ObjectOp::Set {
                         handle,
-                        name: name(1),
+                        name,
                         value,
                     },
                 )?;
@@ -184,13 +231,14 @@ pub fn call(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<J
         },
         GodotFn::Call => match handle(0) {
             Some(handle) => {
-                let call_args = args.iter().skip(2).map(to_wire).collect();
+                let method = or_throw!(name(1));
+                let args = or_throw!(wire_values(cx, &js, args.get(2..).unwrap_or_default()));
                 run_op(
                     cx,
                     ObjectOp::Call {
                         handle,
-                        method: name(1),
-                        args: call_args,
+                        method,
+                        args,
                     },
                 )
             }
@@ -205,25 +253,29 @@ pub fn call(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<J
             if !func.is_function() {
                 return bad("godot.connect: the third argument must be a function (js.FuncOf)");
             }
+            let signal = or_throw!(name(1));
             let go = super::state_mut(cx.data_mut());
             let Some(callback_id) = go.add_callback(func) else {
                 return bad("godot.connect: too many connections");
             };
             let op = ObjectOp::Connect {
                 handle,
-                signal: name(1),
+                signal,
                 callback_id,
             };
             Ok(run_op(cx, op)?.map(|_| JsValue::Undefined))
         }
         GodotFn::Emit => {
             let op = ObjectOp::Emit {
-                name: name(0),
-                payload: to_wire(&arg(args, 1)),
+                name: or_throw!(name(0)),
+                payload: or_throw!(wire_value(cx, &js, &arg(args, 1))),
             };
             Ok(run_op(cx, op)?.map(|_| JsValue::Undefined))
         }
-        GodotFn::CallGame => call_game(cx, &name(0), &name(1), &args[args.len().min(2)..]),
+        GodotFn::CallGame => {
+            let (module, function) = (or_throw!(name(0)), or_throw!(name(1)));
+            call_game(cx, &module, &function, args.get(2..).unwrap_or_default())
+        }
         GodotFn::Vec2 => Ok(Ok(vector(
             &[("x", arg(args, 0)), ("y", arg(args, 1))],
             Class::Vector2,
@@ -267,21 +319,26 @@ fn call_game(
         return Err(unexposed(cx, &qname));
     }
     use crate::game::GameType;
-    let values: Vec<GameValue> = f
-        .params
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let v = arg(args, i);
-            match t {
-                GameType::I32 => GameValue::I32(v.to_number() as i32),
-                GameType::I64 => GameValue::I64(v.to_number() as i64),
-                GameType::F32 => GameValue::F32(v.to_number() as f32),
-                GameType::F64 => GameValue::F64(v.to_number()),
-                GameType::String => GameValue::String(v.to_js_string()),
-            }
-        })
-        .collect();
+    let max_text = state.limits.memory_bytes;
+    let mut values = Vec::with_capacity(f.params.len());
+    for (i, t) in f.params.iter().enumerate() {
+        let v = arg(args, i);
+        values.push(match t {
+            GameType::I32 => GameValue::I32(v.to_number() as i32),
+            GameType::I64 => GameValue::I64(v.to_number() as i64),
+            GameType::F32 => GameValue::F32(v.to_number() as f32),
+            GameType::F64 => GameValue::F64(v.to_number()),
+            GameType::String => match v.to_js_string_within(max_text) {
+                Some(text) => GameValue::String(text),
+                None => {
+                    return Ok(Err(error(
+                        &format!("godot.callGame: argument {} of `{qname}` is longer as text than the mod's memory limit of {} MiB", i + 3, max_text >> 20),
+                        None,
+                    )))
+                }
+            },
+        });
+    }
     let (hosts, kill) = (state.hosts.clone(), state.kill.clone());
     let handler = hosts.game.clone();
     let id = f.id;
@@ -322,10 +379,10 @@ fn file(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<JsRes
             None,
         )));
     };
-    let path = arg(args, 0).to_js_string();
+    let path = or_throw!(text_arg(args, 0, js));
     let outcome = match f {
         GodotFn::FileWrite => {
-            let data = match to_wire(&arg(args, 1)) {
+            let data = match or_throw!(wire_value(cx, js, &arg(args, 1))) {
                 WireVariant::PackedByteArray(b) => b,
                 other => match other {
                     WireVariant::String(s) => s.into_bytes(),
@@ -359,12 +416,12 @@ fn http_request(cx: &mut Cx<'_>, args: &[JsValue]) -> wasmtime::Result<JsResult>
             None,
         )));
     }
-    let url = arg(args, 0).to_js_string();
+    let url = or_throw!(text_arg(args, 0, JS));
     let method = match arg(args, 1) {
         JsValue::Undefined | JsValue::Null => "GET".to_string(),
-        m => m.to_js_string(),
+        _ => or_throw!(text_arg(args, 1, JS)),
     };
-    let body = match to_wire(&arg(args, 2)) {
+    let body = match or_throw!(wire_value(cx, JS, &arg(args, 2))) {
         WireVariant::PackedByteArray(b) => b,
         WireVariant::String(s) => s.into_bytes(),
         _ => Vec::new(),
@@ -378,15 +435,160 @@ fn http_request(cx: &mut Cx<'_>, args: &[JsValue]) -> wasmtime::Result<JsResult>
     }
 }
 
-/// A JavaScript value as a wire Variant (see the module docs).
-pub fn to_wire(v: &JsValue) -> WireVariant {
-    to_wire_at(v, 0)
+/// Bytes a converted value counts besides its text or bytes: what it takes as a wire Variant
+/// and then as a Godot Variant in its container.
+const WIRE_VALUE_BYTES: usize = 64;
+
+/// Converts JavaScript values to wire Variants (see the module docs) for one call into the game,
+/// within a byte budget. Each value is measured before anything is converted: every value
+/// counts [`WIRE_VALUE_BYTES`] plus its text, key or bytes, and a part held in several places
+/// counts each time (it becomes several Godot values), with each object measured once, so an
+/// array holding the same array twice, nested 60 deep, is refused at once rather than after 2^60
+/// conversions. An array or object inside its own contents is refused, and no object is locked
+/// while its contents are visited.
+pub struct ToWire {
+    max: usize,
+    left: usize,
+    /// What each object visited converts to, in bytes.
+    sizes: HashMap<usize, usize>,
+    /// The objects being visited, outermost first.
+    open: Vec<usize>,
 }
 
-fn to_wire_at(v: &JsValue, depth: usize) -> WireVariant {
-    if depth > crate::variant::MAX_DEPTH {
-        return WireVariant::Nil;
+/// What an object holds that converts on its own.
+enum Contents {
+    Items(Vec<JsValue>),
+    Props(Vec<(String, JsValue)>),
+}
+
+/// A handle, date, byte array or vector object as its wire Variant; `Err` with the contents of
+/// an array or any other object.
+fn leaf_or_contents(obj: &JsObject) -> Result<WireVariant, Contents> {
+    let num = |k: &str| {
+        obj.props
+            .get(k)
+            .map(|v| v.to_number() as f32)
+            .unwrap_or(0.0)
+    };
+    let has = |keys: &[&str]| {
+        obj.props.len() == keys.len() && keys.iter().all(|k| obj.props.contains_key(*k))
+    };
+    let v2 = || WireVariant::Vector2(Vector2::new(num("x"), num("y")));
+    let v3 = || WireVariant::Vector3(Vector3::new(num("x"), num("y"), num("z")));
+    Ok(match &obj.class {
+        Class::Handle(h) => WireVariant::Object(*h),
+        Class::Bytes(b) => WireVariant::PackedByteArray(b.clone()),
+        Class::Vector2 => v2(),
+        Class::Vector3 => v3(),
+        Class::Plain if has(&["x", "y"]) => v2(),
+        Class::Plain if has(&["x", "y", "z"]) => v3(),
+        Class::Date(ms) => WireVariant::Float(*ms),
+        Class::Array(items) => return Err(Contents::Items(items.clone())),
+        _ => {
+            let props = obj.props.iter().map(|(k, v)| (k.clone(), v.clone()));
+            return Err(Contents::Props(props.collect()));
+        }
+    })
+}
+
+impl ToWire {
+    pub fn new(max_bytes: usize) -> ToWire {
+        ToWire {
+            max: max_bytes,
+            left: max_bytes,
+            sizes: HashMap::new(),
+            open: Vec::new(),
+        }
     }
+
+    /// `v` as a wire Variant.
+    ///
+    /// # Errors
+    /// A message naming what was refused: a value that contains itself, one nested deeper than
+    /// [`MAX_DEPTH`](crate::variant::MAX_DEPTH), or one larger than what is left of the budget.
+    pub fn value(&mut self, v: &JsValue) -> Result<WireVariant, String> {
+        let need = self.size(v)?;
+        self.left = self
+            .left
+            .checked_sub(need)
+            .ok_or_else(|| self.too_large())?;
+        Ok(build(v))
+    }
+
+    fn too_large(&self) -> String {
+        format!(
+            "the value would take more than {} MiB as Godot values (the mod's memory limit; a part held in several places counts each time); pass less at once",
+            self.max.div_ceil(1 << 20)
+        )
+    }
+
+    /// The bytes `v` converts to; an error as soon as it is more than what is left.
+    fn size(&mut self, v: &JsValue) -> Result<usize, String> {
+        let size = match v {
+            JsValue::String(s) => WIRE_VALUE_BYTES.saturating_add(s.len()),
+            JsValue::Object(o) => self.object_size(o)?,
+            _ => WIRE_VALUE_BYTES,
+        };
+        if size > self.left {
+            return Err(self.too_large());
+        }
+        Ok(size)
+    }
+
+    fn object_size(&mut self, o: &JsRef) -> Result<usize, String> {
+        let ptr = o.ptr();
+        if let Some(size) = self.sizes.get(&ptr) {
+            return Ok(*size);
+        }
+        if self.open.contains(&ptr) {
+            return Err("the value contains itself (an array or object inside its own contents); Godot values cannot, so pass a copy without the cycle".into());
+        }
+        if self.open.len() >= crate::variant::MAX_DEPTH {
+            return Err(format!(
+                "the value is nested deeper than {} arrays or objects",
+                crate::variant::MAX_DEPTH
+            ));
+        }
+        let (own, children) = {
+            let obj = o.0.lock();
+            match &obj.class {
+                Class::Bytes(b) => (b.len(), Vec::new()),
+                Class::Array(items) => {
+                    if items.len().saturating_mul(WIRE_VALUE_BYTES) > self.left {
+                        return Err(self.too_large());
+                    }
+                    (0, items.clone())
+                }
+                _ => match leaf_or_contents(&obj) {
+                    Ok(_) => (0, Vec::new()),
+                    Err(Contents::Props(props)) => {
+                        let keys = props.iter().map(|(k, _)| k.len() + WIRE_VALUE_BYTES).sum();
+                        (keys, props.into_iter().map(|(_, v)| v).collect())
+                    }
+                    Err(Contents::Items(items)) => (0, items),
+                },
+            }
+        };
+        self.open.push(ptr);
+        let total = children
+            .iter()
+            .try_fold(WIRE_VALUE_BYTES + own, |total, child| {
+                let total = total.saturating_add(self.size(child)?);
+                if total > self.left {
+                    return Err(self.too_large());
+                }
+                Ok(total)
+            });
+        self.open.pop();
+        let total = total?;
+        self.sizes.insert(ptr, total);
+        Ok(total)
+    }
+}
+
+/// `v` as a wire Variant, once [`ToWire`] has measured it (no cycle, no deeper than
+/// [`MAX_DEPTH`](crate::variant::MAX_DEPTH)).
+fn build(v: &JsValue) -> WireVariant {
     match v {
         JsValue::Undefined | JsValue::Null => WireVariant::Nil,
         JsValue::Bool(b) => WireVariant::Bool(*b),
@@ -394,33 +596,17 @@ fn to_wire_at(v: &JsValue, depth: usize) -> WireVariant {
         JsValue::Number(n) => WireVariant::Float(*n),
         JsValue::String(s) => WireVariant::String(s.to_string()),
         JsValue::Object(o) => {
-            let obj = o.0.lock();
-            let num = |k: &str| {
-                obj.props
-                    .get(k)
-                    .map(|v| v.to_number() as f32)
-                    .unwrap_or(0.0)
-            };
-            let keys: Vec<&str> = obj.props.keys().map(|k| k.as_str()).collect();
-            match &obj.class {
-                Class::Handle(h) => WireVariant::Object(*h),
-                Class::Bytes(b) => WireVariant::PackedByteArray(b.clone()),
-                Class::Array(items) => {
-                    WireVariant::Array(items.iter().map(|i| to_wire_at(i, depth + 1)).collect())
+            // Taken out of the lock: an element is locked when it converts.
+            let contents = leaf_or_contents(&o.0.lock());
+            match contents {
+                Ok(leaf) => leaf,
+                Err(Contents::Items(items)) => {
+                    WireVariant::Array(items.iter().map(build).collect())
                 }
-                Class::Vector2 => WireVariant::Vector2(Vector2::new(num("x"), num("y"))),
-                Class::Vector3 => WireVariant::Vector3(Vector3::new(num("x"), num("y"), num("z"))),
-                Class::Plain if keys == ["x", "y"] => {
-                    WireVariant::Vector2(Vector2::new(num("x"), num("y")))
-                }
-                Class::Plain if keys == ["x", "y", "z"] => {
-                    WireVariant::Vector3(Vector3::new(num("x"), num("y"), num("z")))
-                }
-                Class::Date(ms) => WireVariant::Float(*ms),
-                _ => WireVariant::Dictionary(
-                    obj.props
+                Err(Contents::Props(props)) => WireVariant::Dictionary(
+                    props
                         .iter()
-                        .map(|(k, v)| (WireVariant::String(k.clone()), to_wire_at(v, depth + 1)))
+                        .map(|(k, v)| (WireVariant::String(k.clone()), build(v)))
                         .collect(),
                 ),
             }
@@ -463,7 +649,10 @@ pub fn from_wire(v: WireVariant) -> JsValue {
             for (k, v) in pairs {
                 let key = match k {
                     WireVariant::String(s) | WireVariant::StringName(s) => s,
-                    other => from_wire(other).to_js_string(),
+                    // A key of another type is the text of its value (unbounded: the game made it).
+                    other => from_wire(other)
+                        .to_js_string_within(usize::MAX)
+                        .unwrap_or_default(),
                 };
                 o.set(&key, from_wire(v));
             }
@@ -481,4 +670,51 @@ pub(crate) fn deliver(
 ) -> wasmtime::Result<JsResult> {
     let js_args = args.into_iter().map(from_wire).collect();
     call_function(cx, func, &JsValue::Undefined, js_args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_wire_converts_shared_parts_each_time_and_refuses_cycles_depth_and_size() {
+        let pair = JsValue::array(vec![JsValue::Number(1.0), JsValue::str("b")]);
+        let twice = JsValue::array(vec![pair.clone(), pair.clone()]);
+        let w = ToWire::new(1 << 20).value(&twice).unwrap();
+        let one = WireVariant::Array(vec![WireVariant::Int(1), WireVariant::String("b".into())]);
+        assert_eq!(w, WireVariant::Array(vec![one.clone(), one]));
+        let point = JsValue::plain(&[("y", JsValue::Number(2.0)), ("x", JsValue::Number(1.0))]);
+        assert_eq!(
+            ToWire::new(1 << 20).value(&point).unwrap(),
+            WireVariant::Vector2(Vector2::new(1.0, 2.0))
+        );
+
+        let cycle = JsValue::array(vec![]);
+        let inner = JsValue::plain(&[("back", cycle.clone())]);
+        if let Some(o) = cycle.as_object() {
+            o.0.lock().class = Class::Array(vec![inner]);
+        }
+        let err = ToWire::new(1 << 20).value(&cycle).unwrap_err();
+        assert!(err.contains("contains itself"), "{err}");
+
+        let mut deep = JsValue::array(vec![]);
+        for _ in 0..70 {
+            deep = JsValue::array(vec![deep]);
+        }
+        let err = ToWire::new(1 << 20).value(&deep).unwrap_err();
+        assert!(err.contains("nested deeper than 64"), "{err}");
+
+        let mut wide = JsValue::array(vec![]);
+        for _ in 0..60 {
+            wide = JsValue::array(vec![wide.clone(), wide]);
+        }
+        let err = ToWire::new(64 << 20).value(&wide).unwrap_err();
+        assert!(err.contains("more than 64 MiB"), "{err}");
+
+        // The budget is shared by the values of one call.
+        let text = JsValue::str(&"t".repeat(600));
+        let mut convert = ToWire::new(1024);
+        assert!(convert.value(&text).is_ok());
+        assert!(convert.value(&text).is_err());
+    }
 }

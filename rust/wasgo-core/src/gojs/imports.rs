@@ -7,8 +7,8 @@
 //! re-reads `sp` with `getsp()` before writing its results, because Go may have moved the
 //! goroutine's stack meanwhile. Every address is checked against the memory; a bad one traps.
 
-use super::builtins::{construct, error, fill_random, instance_of, Native};
-use super::value::{Class, JsValue, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
+use super::builtins::{construct, error, fill_random, instance_of};
+use super::value::{Class, JsValue, Kind, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
 use super::{call_function, get_prop, Cx, GoState, MAX_COLLECTION};
 use crate::error::{HostTrap, TrapKind};
 use crate::guest_kind::GOJS_IMPORTS;
@@ -42,7 +42,7 @@ fn go<'a>(cx: &'a mut Cx<'_>) -> &'a mut GoState {
 /// memory limit (`memory_limit_mb`, the same cap as its linear memory): once what was counted
 /// since the last measure passes it, measures what Go really still holds, and traps when that
 /// plus the new value is still over (a program calling `new Array(67108864)` twice took 3 GB).
-fn charge(cx: &mut Cx<'_>, bytes: usize) -> wasmtime::Result<()> {
+pub(super) fn charge(cx: &mut Cx<'_>, bytes: usize) -> wasmtime::Result<()> {
     let budget = cx.data().limits.memory_bytes;
     let go = go(cx);
     go.host_bytes = go.host_bytes.saturating_add(bytes);
@@ -63,24 +63,6 @@ fn charge(cx: &mut Cx<'_>, bytes: usize) -> wasmtime::Result<()> {
         ),
     )
     .into_error())
-}
-
-/// The host bytes `new ctor(args)` makes.
-fn construct_bytes(ctor: Native, args: &[JsValue]) -> usize {
-    let length = |v: &JsValue| match v {
-        JsValue::Number(n) if n.is_finite() && *n >= 0.0 => *n as usize,
-        _ => 0,
-    };
-    OBJECT_BYTES
-        + match (ctor, args) {
-            (Native::ArrayCtor, [n @ JsValue::Number(_)]) => {
-                length(n).min(MAX_COLLECTION).saturating_mul(VALUE_BYTES)
-            }
-            (Native::ArrayCtor, items) => items.len() * VALUE_BYTES,
-            (Native::Uint8ArrayCtor, [n @ JsValue::Number(_), ..]) => length(n).min(MAX_COLLECTION),
-            (Native::Uint8ArrayCtor, [v, ..]) => bytes_of(v).map_or(0, |b| b.len()),
-            _ => 0,
-        }
 }
 
 /// The implementation of import `name` (every name of [`GOJS_IMPORTS`] has one).
@@ -298,18 +280,19 @@ fn value_delete(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
 fn value_index(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let i = get_u64(cx, sp + 16)? as i64;
-    let result = match v.as_object().map(|o| o.0.lock().class.clone()) {
-        Some(Class::Array(items)) => usize::try_from(i)
-            .ok()
-            .and_then(|i| items.get(i).cloned())
-            .unwrap_or_default(),
-        Some(Class::Bytes(b)) => usize::try_from(i)
-            .ok()
-            .and_then(|i| b.get(i))
-            .map(|x| JsValue::Number(f64::from(*x)))
-            .unwrap_or_default(),
-        _ => get_prop(&v, &i.to_string()),
-    };
+    let slot = usize::try_from(i).unwrap_or(usize::MAX);
+    // Read in place: copying an array of millions of values for each index made a loop over it
+    // quadratic.
+    let element = v.as_object().and_then(|o| match &o.0.lock().class {
+        Class::Array(items) => Some(items.get(slot).cloned().unwrap_or_default()),
+        Class::Bytes(b) => Some(
+            b.get(slot)
+                .map(|x| JsValue::Number(f64::from(*x)))
+                .unwrap_or_default(),
+        ),
+        _ => None,
+    });
+    let result = element.unwrap_or_else(|| get_prop(&v, &i.to_string()));
     store_value(cx, sp + 24, &result)
 }
 
@@ -386,11 +369,8 @@ fn value_invoke(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
 fn value_new(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let args = load_values(cx, sp + 16)?;
-    let outcome = match v.as_object().map(|o| o.0.lock().class.clone()) {
-        Some(Class::Native(n)) => {
-            charge(cx, construct_bytes(n, &args))?;
-            construct(n, &args)
-        }
+    let outcome = match v.kind() {
+        Some(Kind::Native(n)) => construct(cx, n, &args)?,
         _ => Err(error("the value is not a constructor", None)),
     };
     store_outcome(cx, 40, outcome)
@@ -404,7 +384,15 @@ fn value_length(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
 
 fn value_prepare_string(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
-    let bytes = v.to_js_string().into_bytes();
+    let budget = cx.data().limits.memory_bytes;
+    let Some(text) = v.to_js_string_within(budget) else {
+        return Err(HostTrap::new(
+            TrapKind::HostCall,
+            format!("the program asked for the text of a value longer than its memory limit of {} MiB (`memory_limit_mb`); convert smaller values to strings", budget >> 20),
+        )
+        .into_error());
+    };
+    let bytes = text.into_bytes();
     charge(cx, bytes.len() + OBJECT_BYTES)?;
     let len = bytes.len() as i64;
     store_value(cx, sp + 16, &JsValue::object(Class::Bytes(bytes)))?;
@@ -412,10 +400,10 @@ fn value_prepare_string(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
 }
 
 fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
-    match v.as_object().map(|o| o.0.lock().class.clone()) {
-        Some(Class::Bytes(b)) => Some(b),
+    v.as_object().and_then(|o| match &o.0.lock().class {
+        Class::Bytes(b) => Some(b.clone()),
         _ => None,
-    }
+    })
 }
 
 fn value_load_string(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {

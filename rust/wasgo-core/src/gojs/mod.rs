@@ -39,7 +39,7 @@ use crate::variant::WireVariant;
 use builtins::{call_native, JsResult};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use value::{Class, JsRef, JsValue, ValueTable};
+use value::{Class, JsRef, JsValue, Kind, ValueTable};
 use wasmtime::{AsContextMut, Instance, Memory, Store, StoreContextMut, TypedFunc};
 
 pub use crate::guest_kind::GOJS_MODULE;
@@ -225,10 +225,9 @@ pub fn call_function(
     this: &JsValue,
     args: Vec<JsValue>,
 ) -> wasmtime::Result<JsResult> {
-    let class = f.as_object().map(|o| o.0.lock().class.clone());
-    match class {
-        Some(Class::Native(n)) => call_native(cx, n, this, &args),
-        Some(Class::GoFunc(id)) => {
+    match f.kind() {
+        Some(Kind::Native(n)) => call_native(cx, n, this, &args),
+        Some(Kind::GoFunc(id)) => {
             let event = JsValue::plain(&[
                 ("id", JsValue::Number(id)),
                 ("this", this.clone()),
@@ -499,12 +498,27 @@ pub(crate) fn has_timers(state: &InstanceState) -> bool {
     state_ref(state).is_some_and(|g| !g.timeouts.is_empty())
 }
 
-/// Turns a JavaScript call's outcome into the owner's result.
-pub(crate) fn settle(name: &str, outcome: JsResult) -> Result<WireVariant, WasgoError> {
-    outcome.map(|v| godot::to_wire(&v)).map_err(|e| {
-        WasgoError::BadArguments(format!(
-            "the Go-js function `{name}` threw: {}",
-            get_prop(&e, "message").to_js_string()
-        ))
-    })
+/// Longest thrown message passed on in an error.
+const MAX_THROWN_MESSAGE: usize = 4096;
+
+/// Turns a JavaScript call's outcome into the owner's result: the value converted as the
+/// `godot` object converts (within the mod's memory limit), or the thrown error's message.
+pub(crate) fn settle(
+    state: &InstanceState,
+    name: &str,
+    outcome: JsResult,
+) -> Result<WireVariant, WasgoError> {
+    let value = outcome.map_err(|e| {
+        let message = get_prop(&e, "message")
+            .to_js_string_within(MAX_THROWN_MESSAGE)
+            .unwrap_or_else(|| format!("(a message longer than {MAX_THROWN_MESSAGE} bytes)"));
+        WasgoError::BadArguments(format!("the Go-js function `{name}` threw: {message}"))
+    })?;
+    godot::ToWire::new(state.limits.memory_bytes)
+        .value(&value)
+        .map_err(|why| {
+            WasgoError::BadArguments(format!(
+                "the Go-js function `{name}` returned a value Godot cannot take: {why}"
+            ))
+        })
 }

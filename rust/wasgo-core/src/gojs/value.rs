@@ -60,6 +60,37 @@ pub enum Class {
     Vector3,
 }
 
+/// A [`Class`] without its contents: what dispatching on an object needs, without copying an
+/// array or byte buffer of millions of entries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Plain,
+    Array,
+    Bytes,
+    Date(f64),
+    Native(Native),
+    GoFunc(f64),
+    Handle(i32),
+    Vector2,
+    Vector3,
+}
+
+impl Class {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Class::Plain => Kind::Plain,
+            Class::Array(_) => Kind::Array,
+            Class::Bytes(_) => Kind::Bytes,
+            Class::Date(ms) => Kind::Date(*ms),
+            Class::Native(n) => Kind::Native(*n),
+            Class::GoFunc(id) => Kind::GoFunc(*id),
+            Class::Handle(h) => Kind::Handle(*h),
+            Class::Vector2 => Kind::Vector2,
+            Class::Vector3 => Kind::Vector3,
+        }
+    }
+}
+
 /// An object: its class and its own properties.
 #[derive(Debug)]
 pub struct JsObject {
@@ -110,6 +141,11 @@ impl JsValue {
         JsValue::object(Class::Array(items))
     }
 
+    /// The kind of object this is; `None` for a primitive.
+    pub fn kind(&self) -> Option<Kind> {
+        self.as_object().map(|o| o.0.lock().class.kind())
+    }
+
     pub fn as_object(&self) -> Option<&JsRef> {
         match self {
             JsValue::Object(o) => Some(o),
@@ -118,8 +154,7 @@ impl JsValue {
     }
 
     pub fn is_function(&self) -> bool {
-        self.as_object()
-            .is_some_and(|o| matches!(o.0.lock().class, Class::Native(_) | Class::GoFunc(_)))
+        matches!(self.kind(), Some(Kind::Native(_) | Kind::GoFunc(_)))
     }
 
     /// `Number(v)`, for the values a program passes where JavaScript expects a number.
@@ -143,36 +178,59 @@ impl JsValue {
         }
     }
 
-    /// `String(v)`.
-    pub fn to_js_string(&self) -> String {
+    /// `String(v)`, or `None` when the text would be longer than `max` bytes (a program can make
+    /// an array whose text is terabytes: a million references to one large string). The text is
+    /// built once and stops growing at `max`.
+    pub fn to_js_string_within(&self, max: usize) -> Option<String> {
+        let mut out = String::new();
+        self.push_js_string(&mut out, max).then_some(out)
+    }
+
+    /// Appends `String(v)` to `out`; false (and `out` unfinished) once it would pass `max` bytes.
+    fn push_js_string(&self, out: &mut String, max: usize) -> bool {
+        let push = |out: &mut String, s: &str| {
+            if out.len().saturating_add(s.len()) > max {
+                return false;
+            }
+            out.push_str(s);
+            true
+        };
         match self {
-            JsValue::Undefined => "undefined".into(),
-            JsValue::Null => "null".into(),
-            JsValue::Bool(b) => b.to_string(),
-            JsValue::Number(n) => number_to_string(*n),
-            JsValue::String(s) => s.to_string(),
+            JsValue::Undefined => push(out, "undefined"),
+            JsValue::Null => push(out, "null"),
+            JsValue::Bool(b) => push(out, if *b { "true" } else { "false" }),
+            JsValue::Number(n) => push(out, &number_to_string(*n)),
+            JsValue::String(s) => push(out, s),
             JsValue::Object(o) => {
                 let obj = o.0.lock();
                 match &obj.class {
-                    Class::Array(items) => items
-                        .iter()
-                        .map(|v| match v {
-                            JsValue::Undefined | JsValue::Null => String::new(),
-                            // Cycles print as empty rather than recursing forever.
-                            JsValue::Object(_) => "[object]".into(),
-                            v => v.to_js_string(),
+                    Class::Array(items) => {
+                        for (i, v) in items.iter().enumerate() {
+                            let fits = (i == 0 || push(out, ","))
+                                && match v {
+                                    JsValue::Undefined | JsValue::Null => true,
+                                    // Not followed: an array may hold itself.
+                                    JsValue::Object(_) => push(out, "[object]"),
+                                    v => v.push_js_string(out, max),
+                                };
+                            if !fits {
+                                return false;
+                            }
+                        }
+                        true
+                    }
+                    Class::Bytes(b) => {
+                        let mut digits = [0u8; 3];
+                        b.iter().enumerate().all(|(i, x)| {
+                            (i == 0 || push(out, ",")) && push(out, byte_text(*x, &mut digits))
                         })
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    Class::Bytes(b) => b
-                        .iter()
-                        .map(|x| x.to_string())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    Class::Native(_) | Class::GoFunc(_) => "function () { [native code] }".into(),
+                    }
+                    Class::Native(_) | Class::GoFunc(_) => {
+                        push(out, "function () { [native code] }")
+                    }
                     _ => match obj.props.get("message") {
-                        Some(JsValue::String(m)) => format!("Error: {m}"),
-                        _ => "[object Object]".into(),
+                        Some(JsValue::String(m)) => push(out, "Error: ") && push(out, m),
+                        _ => push(out, "[object Object]"),
                     },
                 }
             }
@@ -188,6 +246,21 @@ impl JsValue {
             _ => 0,
         }
     }
+}
+
+/// The decimal text of `x`, in `buf`.
+fn byte_text(x: u8, buf: &mut [u8; 3]) -> &str {
+    let mut start = 3;
+    let mut x = x;
+    loop {
+        start -= 1;
+        buf[start] = b'0' + x % 10;
+        x /= 10;
+        if x == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[start..]).unwrap_or_default()
 }
 
 /// JavaScript's number-to-string for the cases programs meet: integers print without a
@@ -416,6 +489,30 @@ mod tests {
         );
         t.finalize(id);
         assert_eq!(t.live_bytes(usize::MAX), base, "released");
+    }
+
+    #[test]
+    fn the_text_of_a_value_is_built_only_up_to_its_limit() {
+        let big = JsValue::str(&"x".repeat(1 << 20));
+        let holder = JsValue::array(vec![]);
+        let items = vec![
+            JsValue::Number(1.0),
+            JsValue::Null,
+            holder.clone(),
+            JsValue::str("a"),
+            JsValue::Number(0.5),
+        ];
+        let array = JsValue::array(items);
+        assert_eq!(
+            array.to_js_string_within(100).as_deref(),
+            Some("1,,[object],a,0.5")
+        );
+        assert_eq!(array.to_js_string_within(16), None);
+        let bytes = JsValue::object(Class::Bytes(vec![0, 7, 42, 255]));
+        assert_eq!(bytes.to_js_string_within(64).as_deref(), Some("0,7,42,255"));
+        // A million references to one 1 MiB string would be a terabyte of text.
+        let many = JsValue::array(vec![big; 1 << 20]);
+        assert_eq!(many.to_js_string_within(64 << 20), None);
     }
 
     #[test]

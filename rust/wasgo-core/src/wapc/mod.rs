@@ -289,8 +289,23 @@ pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
 }
 
 /// Runs host operation `op`: the built-in `wasgo` binding or a game handler, on the main thread.
-/// `Ok(Err(message))` is a waPC host error.
+/// `Ok(Err(message))` is a waPC host error, as is a reply over [`MAX_PAYLOAD`] (a file the
+/// built-in binding reads, an answer of the game's).
 fn host_call(
+    caller: &mut Caller<'_, InstanceState>,
+    op: &WapcOperation,
+    payload: Vec<u8>,
+) -> wasmtime::Result<Result<Vec<u8>, String>> {
+    Ok(match host_reply(caller, op, payload)? {
+        Ok(reply) if reply.len() > MAX_PAYLOAD => Err(format!(
+            "the reply of `{op}` is {} bytes, over the waPC limit of {MAX_PAYLOAD} bytes",
+            reply.len()
+        )),
+        other => other,
+    })
+}
+
+fn host_reply(
     caller: &mut Caller<'_, InstanceState>,
     op: &WapcOperation,
     payload: Vec<u8>,
@@ -316,17 +331,10 @@ fn host_call(
     let (hosts, kill, key) = (state.hosts.clone(), state.kill.clone(), state.key);
     let handler = entry.handler.clone();
     let op_owned = op.clone();
-    let outcome = hosts
+    hosts
         .bridge
         .run(&kill, move || handler.call(key, &op_owned, payload))
-        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
-    Ok(match outcome {
-        Ok(reply) if reply.len() > MAX_PAYLOAD => Err(format!(
-            "the reply of `{op}` is {} bytes, over the waPC limit of {MAX_PAYLOAD} bytes",
-            reply.len()
-        )),
-        other => other,
-    })
+        .map_err(|_| wasmtime::Error::new(KilledTrap))
 }
 
 /// What one `__guest_call` left: its result (1 success, 0 error), the guest's response and the
