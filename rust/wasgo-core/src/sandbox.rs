@@ -120,9 +120,48 @@ impl From<usage::Unmeasurable> for SandboxError {
 /// Numbers the temp files of atomic writes.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// An upper bound of the bytes one sandbox holds (`None` until measured), shared by every
-/// instance in the process that uses the sandbox (see [`Sandbox::check_growth`]).
-type UsageBound = Arc<Mutex<Option<u64>>>;
+/// What the process knows of one sandbox's bytes, shared by every instance that uses it (see
+/// [`Sandbox::check_growth`]).
+#[derive(Debug, Default)]
+struct Bound {
+    /// An upper bound of the bytes the sandbox holds and the writes granted hold once done
+    /// (`None` until measured).
+    known: Option<u64>,
+    /// Bytes granted to writes that have not finished (a WASI write moves its buffer in chunks
+    /// after its grant, outside the lock): a fresh measurement misses what they have not
+    /// written yet, so it counts them on top (two instances of one mod each got the whole quota
+    /// when a measurement in between forgot the other's grant).
+    in_flight: u64,
+}
+
+type UsageBound = Arc<Mutex<Bound>>;
+
+/// Bytes granted to a write by [`Sandbox::check_growth`]: they count as in flight until the
+/// grant drops (keep it until the write has finished or failed).
+#[must_use = "the grant counts the write as in flight until it drops"]
+#[derive(Debug)]
+pub struct Grant {
+    cell: Option<UsageBound>,
+    bytes: u64,
+}
+
+impl Grant {
+    fn none() -> Grant {
+        Grant {
+            cell: None,
+            bytes: 0,
+        }
+    }
+}
+
+impl Drop for Grant {
+    fn drop(&mut self) {
+        if let Some(cell) = &self.cell {
+            let mut bound = cell.lock();
+            bound.in_flight = bound.in_flight.saturating_sub(self.bytes);
+        }
+    }
+}
 
 /// Each sandbox's bound, by root. Each sandbox has its own lock: a write's `fsync`, done under its
 /// sandbox's lock, never holds up another mod's files (with one lock for all sandboxes, a mod's
@@ -192,54 +231,65 @@ impl Sandbox {
         self.quota_bytes
     }
 
-    /// Bytes and entries the sandbox holds now (not following symlinks, at any depth).
+    /// Bytes and entries the sandbox holds now (not following symlinks, at any depth), and the
+    /// bytes of its files that were deleted or replaced while a descriptor of this process still
+    /// holds them open (see [`usage::orphaned_bytes`]).
     ///
     /// # Errors
     /// [`SandboxError::Unmeasurable`] when part of the tree cannot be read.
     pub fn measure(&self) -> Result<Usage, SandboxError> {
-        Ok(usage::measure(&self.root)?)
+        let mut usage = usage::measure(&self.root)?;
+        usage.bytes = usage
+            .bytes
+            .saturating_add(usage::orphaned_bytes(&self.root));
+        Ok(usage)
     }
 
-    /// Refuses growing the sandbox's content by `growth` bytes past the quota (WASI writes).
+    /// Refuses growing the sandbox's content by `growth` bytes past the quota (WASI writes);
+    /// the [`Grant`] counts the bytes as in flight until it drops.
     ///
     /// Walking the directory for every write would make each WASI write several times slower,
     /// so the process keeps an upper bound of each sandbox's usage: a check that fits under the
     /// bound's headroom only raises the bound; only a check that does not fit measures the
-    /// directory again (which also catches deletions). The bound never under-counts what
-    /// WasGo let mods write, so the quota holds exactly; a refusal is always based on a fresh
-    /// measurement, and a measurement that fails refuses.
+    /// directory again (which also catches deletions), adding the grants still in flight. The
+    /// bound never under-counts what WasGo let mods write, so the quota holds exactly; a
+    /// refusal is always based on a fresh measurement, and a measurement that fails refuses.
     ///
     /// # Errors
     /// [`SandboxError::Quota`] naming the quota, [`SandboxError::Unmeasurable`].
-    pub fn check_growth(&self, growth: u64) -> Result<(), SandboxError> {
+    pub fn check_growth(&self, growth: u64) -> Result<Grant, SandboxError> {
         if growth == 0 {
-            return Ok(());
+            return Ok(Grant::none());
         }
         let cell = usage_bound(&self.root);
         let mut bound = cell.lock();
-        if let Some(known) = *bound {
-            if known.saturating_add(growth) <= self.quota_bytes {
-                *bound = Some(known + growth);
-                return Ok(());
+        let fits = bound
+            .known
+            .is_some_and(|known| known.saturating_add(growth) <= self.quota_bytes);
+        if !fits {
+            let usage = match self.measure() {
+                Ok(usage) => usage.bytes.saturating_add(bound.in_flight),
+                Err(e) => {
+                    bound.known = None;
+                    return Err(e);
+                }
+            };
+            bound.known = Some(usage);
+            let after = usage.saturating_add(growth);
+            if after > self.quota_bytes {
+                return Err(SandboxError::Quota {
+                    after,
+                    quota: self.quota_bytes,
+                });
             }
         }
-        let usage = match self.measure() {
-            Ok(usage) => usage.bytes,
-            Err(e) => {
-                *bound = None;
-                return Err(e);
-            }
-        };
-        let after = usage.saturating_add(growth);
-        if after > self.quota_bytes {
-            *bound = Some(usage);
-            return Err(SandboxError::Quota {
-                after,
-                quota: self.quota_bytes,
-            });
-        }
-        *bound = Some(after);
-        Ok(())
+        bound.known = bound.known.map(|known| known + growth);
+        bound.in_flight += growth;
+        drop(bound);
+        Ok(Grant {
+            cell: Some(cell),
+            bytes: growth,
+        })
     }
 
     /// Refuses creating `new` more files or directories past [`MAX_ENTRIES`].
@@ -271,7 +321,8 @@ impl Sandbox {
         // this count and the rename.
         let cell = usage_bound(&self.root);
         let mut bound = cell.lock();
-        let usage = self.measure()?;
+        let mut usage = self.measure()?;
+        usage.bytes = usage.bytes.saturating_add(bound.in_flight);
         let after = usage.bytes - old.min(usage.bytes) + data.len() as u64;
         if after > self.quota_bytes {
             return Err(SandboxError::Quota {
@@ -300,8 +351,9 @@ impl Sandbox {
             f.sync_all()?;
             std::fs::rename(&tmp, &full)
         })();
-        // The new content is known exactly; the next WASI growth check starts from it.
-        *bound = Some(after.max(usage.bytes));
+        // The new content is known (with the grants in flight); the next WASI growth check
+        // starts from it.
+        bound.known = Some(after.max(usage.bytes));
         drop(bound);
         if let Err(e) = result {
             let _ = std::fs::remove_file(&tmp);

@@ -16,7 +16,8 @@
 //!   the call would add to the file (past its current size, holes included, whatever the iovec
 //!   count) are checked against the sandbox's quota (`wasgo/limits/storage_mb`); over it, or
 //!   when the file's size or the sandbox's content cannot be learned, the call fails with
-//!   `EDQUOT` (or the errno that hid the size) and writes nothing. Overwriting bytes inside a
+//!   `EDQUOT` (or the errno that hid the size) and writes nothing. A file deleted or replaced
+//!   while open (its link count is 0) may not grow at all: no count of the directory sees it. Overwriting bytes inside a
 //!   file adds nothing and is never refused. `path_open` with `O_TRUNC` and renames inside the
 //!   sandbox (its only preopen at level 2) never add bytes.
 //! - `path_open` with `O_CREAT` and `path_create_directory`: a name breaking the file functions'
@@ -120,11 +121,12 @@ pub(crate) fn add_to_linker(
         |mut c: C<'_>, fd: i32, offset: i64, len: i64| {
             const F: &str = "wasi_snapshot_preview1.fd_allocate";
             guarded(F, || {
-                if let Some(errno) = check_file_growth(&mut c, F, fd, |_, _, _| {
+                let _grant = match check_file_growth(&mut c, F, fd, |_, _, _| {
                     (offset as u64).saturating_add(len as u64)
                 })? {
-                    return Ok(errno);
-                }
+                    Ok(grant) => grant,
+                    Err(errno) => return Ok(errno),
+                };
                 delegate(&mut c, F, |ctx, mem| {
                     p1::fd_allocate(ctx, mem, fd, offset, len)
                 })
@@ -137,9 +139,10 @@ pub(crate) fn add_to_linker(
         |mut c: C<'_>, fd: i32, size: i64| {
             const F: &str = "wasi_snapshot_preview1.fd_filestat_set_size";
             guarded(F, || {
-                if let Some(errno) = check_file_growth(&mut c, F, fd, |_, _, _| size as u64)? {
-                    return Ok(errno);
-                }
+                let _grant = match check_file_growth(&mut c, F, fd, |_, _, _| size as u64)? {
+                    Ok(grant) => grant,
+                    Err(errno) => return Ok(errno),
+                };
                 delegate(&mut c, F, |ctx, mem| {
                     in_tokio(p1::fd_filestat_set_size(ctx, mem, fd, size))
                 })

@@ -218,6 +218,7 @@ const WASI_FILES: &str = r#"(module
   (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_symlink" (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_create_directory" (func $mkdir (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_unlink_file" (func $unlink (param i32 i32 i32) (result i32)))
   (memory (export "memory") 2)
   (data (i32.const 0) "data.bin")
   (data (i32.const 16) "link")
@@ -242,7 +243,16 @@ const WASI_FILES: &str = r#"(module
   (func (export "symlink") (result i32) (i32.sub (i32.const 0) (call $symlink (i32.const 32) (i32.const 4) (i32.const 3) (i32.const 16) (i32.const 4))))
   (func (export "create_bad_name") (result i32) (call $openf (i32.const 48) (i32.const 8)))
   (func (export "escape") (result i32) (call $openf (i32.const 64) (i32.const 9)))
-  (func (export "mkdir_bad_name") (result i32) (i32.sub (i32.const 0) (call $mkdir (i32.const 3) (i32.const 48) (i32.const 8)))))"#;
+  (func (export "mkdir_bad_name") (result i32) (i32.sub (i32.const 0) (call $mkdir (i32.const 3) (i32.const 48) (i32.const 8))))
+  (func (export "open_data") (result i32) (call $openf (i32.const 0) (i32.const 8)))
+  (func (export "unlink_data") (result i32) (i32.sub (i32.const 0) (call $unlink (i32.const 3) (i32.const 0) (i32.const 8))))
+  (func (export "close") (param $fd i32) (result i32) (i32.sub (i32.const 0) (call $close (local.get $fd))))
+  (func (export "write_fd") (param $fd i32) (param $len i32) (result i32)
+    (local $e i32)
+    (i32.store (i32.const 256) (i32.const 4096))
+    (i32.store (i32.const 260) (local.get $len))
+    (local.set $e (call $write (local.get $fd) (i32.const 256) (i32.const 1) (i32.const 524)))
+    (if (result i32) (local.get $e) (then (i32.sub (i32.const 0) (local.get $e))) (else (i32.load (i32.const 524))))))"#;
 
 /// A `WASI_FILES` instance; at level 2 it has the `files` grant unless `granted` is false.
 fn wasi_instance_with(
@@ -318,6 +328,32 @@ fn wasi_at_level_two_keeps_the_sandbox_quota_and_rules() {
         "`..` out of the preopen is refused by wasmtime-wasi"
     );
     assert!(!dir.parent().unwrap().join("escape").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_file_deleted_while_open_cannot_take_the_mod_past_its_quota() {
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let dir = temp_dir("orphan");
+    let mut inst = wasi_instance(&rt, SafetyLevel::Wrapped, &dir, 100_000);
+    let mut call = |name: &str, args: &[Val]| i32_of(inst.call(name, args).unwrap());
+    let fd = call("open_data", &[]);
+    assert!(fd > 0, "{fd}");
+    assert_eq!(call("write_fd", &[Val::I32(fd), Val::I32(60_000)]), 60_000);
+    assert_eq!(call("unlink_data", &[]), 0);
+    // The file is gone from the directory, still open: every later count missed it, so it
+    // could grow without end.
+    assert_eq!(
+        call("write_fd", &[Val::I32(fd), Val::I32(60_000)]),
+        -EDQUOT,
+        "an unlinked file grew"
+    );
+    // Its 60 000 bytes still take space while it is open.
+    if cfg!(target_os = "linux") {
+        assert_eq!(call("write_at", &[Val::I64(0), Val::I32(60_000)]), -EDQUOT);
+    }
+    assert_eq!(call("close", &[Val::I32(fd)]), 0);
+    assert_eq!(call("write_at", &[Val::I64(0), Val::I32(60_000)]), 60_000);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -39,6 +39,7 @@ fn quota_is_enforced_counting_replaced_files_once() {
     );
     assert_eq!(err.code(), -3);
     assert!(sb.check_growth(0).is_ok());
+    assert_eq!(sb.check_growth(0).unwrap().bytes, 0);
     assert!(matches!(
         sb.check_growth(1),
         Err(SandboxError::Quota { .. })
@@ -176,4 +177,34 @@ fn a_write_in_one_sandbox_never_waits_for_another_sandboxs_lock() {
     );
     let _ = std::fs::remove_dir_all(slow.root());
     let _ = std::fs::remove_dir_all(other.root());
+}
+
+#[test]
+fn grants_in_flight_count_when_the_sandbox_is_measured_again() {
+    let sb = temp_sandbox(100);
+    // Another instance of the same mod: same directory, same process-wide bound.
+    let other = Sandbox::new(sb.root().to_path_buf(), 100);
+    // A WASI write granted 60 bytes and has not written them yet.
+    let grant = sb.check_growth(60).unwrap();
+    // A file write measures the disk again, where the 60 bytes are not yet.
+    other.write("small", b"1234").unwrap();
+    assert_eq!(
+        other.check_growth(60).unwrap_err(),
+        SandboxError::Quota {
+            after: 124,
+            quota: 100
+        },
+        "the grant in flight was forgotten"
+    );
+    assert_eq!(
+        other.write("big", &[0; 40]).unwrap_err(),
+        SandboxError::Quota {
+            after: 104,
+            quota: 100
+        }
+    );
+    // The write ended without writing: its bytes are free again.
+    drop(grant);
+    assert!(other.check_growth(60).is_ok());
+    let _ = std::fs::remove_dir_all(sb.root());
 }

@@ -8,7 +8,13 @@
 //!
 //! The walk keeps one open handle per level of the directory it is in (plus the names still to
 //! visit), never one per directory in the tree, and no recursion, so a deep chain neither
-//! overflows the stack nor opens every directory at once.
+//! overflows the stack nor opens every directory at once; a tree deeper than [`MAX_WALK_DEPTH`]
+//! is not walked further (that many handles at once would crowd the game's own files) and
+//! counts as unmeasurable.
+//!
+//! [`orphaned_bytes`] adds what the walk cannot see: files deleted or replaced while the process
+//! still holds them open (a mod could write to such a file for ever, each new measurement
+//! missing it).
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -27,6 +33,9 @@ pub struct Usage {
 /// The sandbox's content could not be counted; writes are refused until it can.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unmeasurable(pub String);
+
+/// Levels of directories the walk follows below the sandbox.
+pub const MAX_WALK_DEPTH: usize = 64;
 
 /// Counts the bytes and entries under `root` (a missing `root` holds nothing).
 ///
@@ -50,17 +59,69 @@ pub fn measure(root: &Path) -> Result<Usage, Unmeasurable> {
     let mut stack: Vec<(File, Vec<OsString>)> = Vec::new();
     let subdirs = scan(&top, &mut usage).map_err(|e| fail("reading a directory", e))?;
     stack.push((top, subdirs));
-    while let Some((dir, pending)) = stack.last_mut() {
+    loop {
+        let depth = stack.len();
+        let Some((dir, pending)) = stack.last_mut() else {
+            break;
+        };
         let Some(name) = pending.pop() else {
             stack.pop();
             continue;
         };
+        if depth > MAX_WALK_DEPTH {
+            return Err(Unmeasurable(format!(
+                "the mod's sandbox `{}` nests directories deeper than {MAX_WALK_DEPTH} levels, more than WasGo counts; writes are refused until the mod removes the deepest ones",
+                root.display()
+            )));
+        }
         let child = cap_primitives::fs::open_dir_nofollow(dir, Path::new(&name))
             .map_err(|e| fail("opening a directory", e))?;
         let subdirs = scan(&child, &mut usage).map_err(|e| fail("reading a directory", e))?;
         stack.push((child, subdirs));
     }
     Ok(usage)
+}
+
+/// The bytes of files under `root` that were deleted or replaced (renamed over) while a
+/// descriptor of this process still holds them open: they take disk space no walk finds. Read
+/// from `/proc/self/fd` on Linux; 0 elsewhere (there WASI refuses to grow such a file, so it
+/// keeps at most what it held when it was unlinked).
+pub fn orphaned_bytes(root: &Path) -> u64 {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::MetadataExt;
+        let Ok(root) = std::fs::canonicalize(root) else {
+            return 0;
+        };
+        let Ok(fds) = std::fs::read_dir("/proc/self/fd") else {
+            return 0;
+        };
+        let mut total = 0u64;
+        for fd in fds.flatten() {
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let Some(path) = target.as_os_str().as_bytes().strip_suffix(b" (deleted)") else {
+                continue;
+            };
+            if !Path::new(std::ffi::OsStr::from_bytes(path)).starts_with(&root) {
+                continue;
+            }
+            // `metadata` follows the link to the open file itself.
+            if let Ok(meta) = std::fs::metadata(fd.path()) {
+                if meta.is_file() && meta.nlink() == 0 {
+                    total = total.saturating_add(meta.len());
+                }
+            }
+        }
+        total
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = root;
+        0
+    }
 }
 
 /// Adds the entries of one directory to `usage`; returns its subdirectories' names.
@@ -94,6 +155,41 @@ mod tests {
     #[test]
     fn a_missing_sandbox_holds_nothing() {
         assert_eq!(measure(&temp("missing")), Ok(Usage::default()));
+    }
+
+    #[test]
+    fn a_tree_deeper_than_the_walk_goes_is_unmeasurable() {
+        let root = temp("deep");
+        let mut path = root.clone();
+        for _ in 0..MAX_WALK_DEPTH {
+            path.push("d");
+        }
+        std::fs::create_dir_all(&path).unwrap();
+        assert!(
+            measure(&root).is_ok(),
+            "{MAX_WALK_DEPTH} levels are counted"
+        );
+        std::fs::create_dir(path.join("d")).unwrap();
+        let err = measure(&root).unwrap_err();
+        assert!(err.0.contains("deeper than 64 levels"), "{}", err.0);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_deleted_while_open_counts_until_it_is_closed() {
+        use std::io::Write;
+        let root = temp("orphan");
+        std::fs::create_dir_all(&root).unwrap();
+        let mut held = std::fs::File::create(root.join("gone")).unwrap();
+        held.write_all(&[1; 5000]).unwrap();
+        assert_eq!(orphaned_bytes(&root), 0, "a linked file is the walk's");
+        std::fs::remove_file(root.join("gone")).unwrap();
+        assert_eq!(orphaned_bytes(&root), 5000);
+        assert_eq!(measure(&root).unwrap().bytes, 0, "the walk cannot see it");
+        drop(held);
+        assert_eq!(orphaned_bytes(&root), 0);
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]

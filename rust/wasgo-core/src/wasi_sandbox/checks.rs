@@ -8,7 +8,7 @@
 use super::C;
 use crate::guest;
 use crate::level::SafetyLevel;
-use crate::sandbox::{check_name, SandboxError, MAX_PATH_BYTES};
+use crate::sandbox::{check_name, Grant, SandboxError, MAX_PATH_BYTES};
 use crate::wasi::errno::{
     ACCES as ERRNO_ACCES, BADF as ERRNO_BADF, DQUOT as ERRNO_DQUOT, INVAL as ERRNO_INVAL,
     NAMETOOLONG as ERRNO_NAMETOOLONG,
@@ -60,11 +60,13 @@ pub(super) enum Target {
     /// Not a regular file (stdout, a directory, a closed descriptor): the quota does not apply,
     /// wasmtime-wasi answers.
     NotAFile,
-    /// A regular file of `size` bytes, written at `position` (its end when `append`).
+    /// A regular file of `size` bytes, written at `position` (its end when `append`);
+    /// `linked` is false once the file was deleted or replaced while open.
     File {
         size: u64,
         position: u64,
         append: bool,
+        linked: bool,
     },
 }
 
@@ -87,6 +89,7 @@ fn target(c: &mut C<'_>, fd: i32) -> wasmtime::Result<Result<Target, i32>> {
         return Ok(Ok(Target::NotAFile));
     }
     let size = u64_at(&scratch, at + 32);
+    let linked = u64_at(&scratch, at + 24) > 0;
     // fdstat: filetype u8, flags u16 (at 2), rights
     let errno = query(c, &mut scratch, |ctx, mem| {
         in_tokio(p1::fd_fdstat_get(ctx, mem, fd, OUT))
@@ -100,6 +103,7 @@ fn target(c: &mut C<'_>, fd: i32) -> wasmtime::Result<Result<Target, i32>> {
             size,
             position: size,
             append,
+            linked,
         }));
     }
     let errno = query(c, &mut scratch, |ctx, mem| p1::fd_tell(ctx, mem, fd, OUT))?;
@@ -110,6 +114,7 @@ fn target(c: &mut C<'_>, fd: i32) -> wasmtime::Result<Result<Target, i32>> {
         size,
         position: u64_at(&scratch, at),
         append,
+        linked,
     }))
 }
 
@@ -125,39 +130,45 @@ pub(super) fn refuse(c: &mut C<'_>, function: &str, e: &SandboxError) -> i32 {
 
 /// At level 2, checks a write-like call on `fd` that would make the file at least
 /// `end_of(size, position, append)` bytes long against the sandbox's quota (the growth counts
-/// holes too). `Some(errno)` refuses the call. Other levels have no quota.
+/// holes too). `Ok(grant)` lets it through (keep the grant until the write is done: its bytes
+/// count as in flight until then); `Err(errno)` refuses it. Other levels have no quota.
+///
+/// A file deleted or replaced while open may not grow: the sandbox's count no longer sees it.
 pub(super) fn check_file_growth(
     c: &mut C<'_>,
     function: &str,
     fd: i32,
     end_of: impl FnOnce(u64, u64, bool) -> u64,
-) -> wasmtime::Result<Option<i32>> {
+) -> wasmtime::Result<Result<Option<Grant>, i32>> {
     if c.data().level != SafetyLevel::Wrapped || c.data().sandbox.is_none() {
-        return Ok(None);
+        return Ok(Ok(None));
     }
-    let (size, position, append) = match target(c, fd)? {
-        Ok(Target::NotAFile) => return Ok(None),
+    let (size, position, append, linked) = match target(c, fd)? {
+        Ok(Target::NotAFile) => return Ok(Ok(None)),
         Ok(Target::File {
             size,
             position,
             append,
-        }) => (size, position, append),
+            linked,
+        }) => (size, position, append, linked),
         Err(errno) => {
             let message = format!("`{function}`: the size of file descriptor {fd} could not be learned (errno {errno}), so the write is refused");
-            return Ok(Some(c.data_mut().fail(errno, message)));
+            return Ok(Err(c.data_mut().fail(errno, message)));
         }
     };
     let growth = end_of(size, position, append).saturating_sub(size);
     if growth == 0 {
-        return Ok(None);
+        return Ok(Ok(None));
     }
-    let outcome = c
-        .data()
-        .sandbox
-        .as_ref()
-        .map(|s| s.check_growth(growth))
-        .unwrap_or(Ok(()));
-    Ok(outcome.err().map(|e| refuse(c, function, &e)))
+    if !linked {
+        let message = format!("`{function}`: file descriptor {fd} is a file that was deleted or replaced while open; it no longer counts in the mod's sandbox, so it may not grow (open the file again by its name)");
+        return Ok(Err(c.data_mut().fail(ERRNO_DQUOT, message)));
+    }
+    let outcome = match c.data().sandbox.as_ref() {
+        Some(sandbox) => sandbox.check_growth(growth),
+        None => return Ok(Ok(None)),
+    };
+    Ok(outcome.map(Some).map_err(|e| refuse(c, function, &e)))
 }
 
 /// The mod's path bytes at `ptr..ptr+len`, `None` when out of its memory (wasmtime-wasi then

@@ -127,9 +127,11 @@ pub(super) fn write(
         };
         from.saturating_add(len as u64)
     };
-    if let Some(errno) = check_file_growth(c, function, fd, end)? {
-        return Ok(errno);
-    }
+    // Held until the write has moved its last chunk.
+    let _grant = match check_file_growth(c, function, fd, end)? {
+        Ok(grant) => grant,
+        Err(errno) => return Ok(errno),
+    };
     if len == 0 {
         return delegate(c, function, |ctx, mem| match at {
             None => in_tokio(p1::fd_write(ctx, mem, fd, iovs, iovs_len, written_ptr)),
