@@ -132,17 +132,21 @@ struct Bound {
     /// written yet, so it counts them on top (two instances of one mod each got the whole quota
     /// when a measurement in between forgot the other's grant).
     in_flight: u64,
+    /// Files and directories granted to creations that have not happened yet, likewise.
+    entries_in_flight: u64,
 }
 
 type UsageBound = Arc<Mutex<Bound>>;
 
-/// Bytes granted to a write by [`Sandbox::check_growth`]: they count as in flight until the
-/// grant drops (keep it until the write has finished or failed).
+/// Bytes granted to a write by [`Sandbox::check_growth`], or entries to a creation by
+/// [`Sandbox::check_new_entries`]: they count as in flight until the grant drops (keep it until
+/// the write or creation has finished or failed).
 #[must_use = "the grant counts the write as in flight until it drops"]
 #[derive(Debug)]
 pub struct Grant {
     cell: Option<UsageBound>,
     bytes: u64,
+    entries: u64,
 }
 
 impl Grant {
@@ -150,6 +154,7 @@ impl Grant {
         Grant {
             cell: None,
             bytes: 0,
+            entries: 0,
         }
     }
 }
@@ -159,6 +164,7 @@ impl Drop for Grant {
         if let Some(cell) = &self.cell {
             let mut bound = cell.lock();
             bound.in_flight = bound.in_flight.saturating_sub(self.bytes);
+            bound.entries_in_flight = bound.entries_in_flight.saturating_sub(self.entries);
         }
     }
 }
@@ -289,18 +295,33 @@ impl Sandbox {
         Ok(Grant {
             cell: Some(cell),
             bytes: growth,
+            entries: 0,
         })
     }
 
-    /// Refuses creating `new` more files or directories past [`MAX_ENTRIES`].
+    /// Refuses creating `new` more files or directories past [`MAX_ENTRIES`], counting the
+    /// creations other instances were granted and have not made yet; the [`Grant`] counts these
+    /// `new` until it drops.
     ///
     /// # Errors
     /// [`SandboxError::Entries`], [`SandboxError::Unmeasurable`].
-    pub fn check_new_entries(&self, new: u64) -> Result<(), SandboxError> {
-        if new > 0 && self.measure()?.entries.saturating_add(new) > MAX_ENTRIES {
+    pub fn check_new_entries(&self, new: u64) -> Result<Grant, SandboxError> {
+        if new == 0 {
+            return Ok(Grant::none());
+        }
+        let cell = usage_bound(&self.root);
+        let mut bound = cell.lock();
+        let entries = self.measure()?.entries + bound.entries_in_flight;
+        if entries.saturating_add(new) > MAX_ENTRIES {
             return Err(SandboxError::Entries { path: None });
         }
-        Ok(())
+        bound.entries_in_flight += new;
+        drop(bound);
+        Ok(Grant {
+            cell: Some(cell),
+            bytes: 0,
+            entries: new,
+        })
     }
 
     /// Writes `data` to `path` atomically, creating parent directories.
@@ -335,7 +356,7 @@ impl Sandbox {
             .ancestors()
             .take_while(|p| *p != self.root && std::fs::symlink_metadata(p).is_err())
             .count() as u64;
-        if missing > 0 && usage.entries + missing > MAX_ENTRIES {
+        if missing > 0 && usage.entries + bound.entries_in_flight + missing > MAX_ENTRIES {
             return Err(SandboxError::Entries {
                 path: Some(path.to_string()),
             });

@@ -167,14 +167,18 @@ pub(crate) fn add_to_linker(
                 if let Some(errno) = refuse_without_grant(&mut c, F) {
                     return Ok(errno);
                 }
-                if oflags & OFLAGS_CREAT != 0 {
+                // Held until the file is made.
+                let _grant = if oflags & OFLAGS_CREAT != 0 {
                     if let Some(errno) = refuse_name(&mut c, F, path, path_len)? {
                         return Ok(errno);
                     }
-                    if let Some(errno) = refuse_new_entry(&mut c, F, fd, path, path_len)? {
-                        return Ok(errno);
+                    match refuse_new_entry(&mut c, F, fd, path, path_len)? {
+                        Ok(grant) => grant,
+                        Err(errno) => return Ok(errno),
                     }
-                }
+                } else {
+                    None
+                };
                 if let Err((errno, message)) = c.data().open_files.reserve(F) {
                     return Ok(c.data_mut().fail(errno, message));
                 }
@@ -239,9 +243,10 @@ pub(crate) fn add_to_linker(
                 if let Some(errno) = refuse_name(&mut c, F, path, path_len)? {
                     return Ok(errno);
                 }
-                if let Some(errno) = refuse_new_entry(&mut c, F, fd, path, path_len)? {
-                    return Ok(errno);
-                }
+                let _grant = match refuse_new_entry(&mut c, F, fd, path, path_len)? {
+                    Ok(grant) => grant,
+                    Err(errno) => return Ok(errno),
+                };
                 delegate(&mut c, F, |ctx, mem| {
                     in_tokio(p1::path_create_directory(ctx, mem, fd, path, path_len))
                 })

@@ -60,8 +60,8 @@ fn entries_are_capped() {
     );
     assert!(sb.check_new_entries(MAX_ENTRIES - 3).is_ok());
     assert_eq!(
-        sb.check_new_entries(MAX_ENTRIES - 2),
-        Err(SandboxError::Entries { path: None })
+        sb.check_new_entries(MAX_ENTRIES - 2).unwrap_err(),
+        SandboxError::Entries { path: None }
     );
     let _ = std::fs::remove_dir_all(sb.root());
 }
@@ -206,5 +206,26 @@ fn grants_in_flight_count_when_the_sandbox_is_measured_again() {
     // The write ended without writing: its bytes are free again.
     drop(grant);
     assert!(other.check_growth(60).is_ok());
+    let _ = std::fs::remove_dir_all(sb.root());
+}
+
+#[test]
+fn creations_in_flight_count_against_the_entry_cap() {
+    let sb = temp_sandbox(1 << 20);
+    let other = Sandbox::new(sb.root().to_path_buf(), 1 << 20);
+    sb.write("a", b"").unwrap();
+    // One instance was granted the rest and has not made them yet.
+    let grant = sb.check_new_entries(MAX_ENTRIES - 1).unwrap();
+    assert_eq!(
+        other.check_new_entries(1).unwrap_err(),
+        SandboxError::Entries { path: None },
+        "two instances each got the last place"
+    );
+    assert!(matches!(
+        other.write("b", b""),
+        Err(SandboxError::Entries { .. })
+    ));
+    drop(grant);
+    assert!(other.check_new_entries(1).is_ok());
     let _ = std::fs::remove_dir_all(sb.root());
 }

@@ -220,17 +220,18 @@ pub(super) fn refuse_name(
     }))
 }
 
-/// `EDQUOT` when one more entry would break the sandbox's entry limit (or the sandbox cannot be
-/// counted) and `path` does not exist yet (relative to directory `fd`).
+/// `Err(EDQUOT)` when one more entry would break the sandbox's entry limit (or the sandbox
+/// cannot be counted) and `path` does not exist yet (relative to directory `fd`); else the grant
+/// of the new entry (hold it until the creation is done), if one is needed.
 pub(super) fn refuse_new_entry(
     c: &mut C<'_>,
     function: &str,
     fd: i32,
     path_ptr: i32,
     path_len: i32,
-) -> wasmtime::Result<Option<i32>> {
+) -> wasmtime::Result<Result<Option<Grant>, i32>> {
     let Some(path) = path_bytes(c, function, path_ptr, path_len)? else {
-        return Ok(None);
+        return Ok(Ok(None));
     };
     // Scratch: the path at 128, the filestat result at 8.
     let mut scratch = vec![0u8; 128 + path.len()];
@@ -247,13 +248,13 @@ pub(super) fn refuse_new_entry(
         ))
     })? == 0;
     if exists {
-        return Ok(None);
+        return Ok(Ok(None));
     }
     let outcome = match c.data().sandbox.as_ref() {
         Some(sandbox) => sandbox.check_new_entries(1),
-        None => return Ok(None),
+        None => return Ok(Ok(None)),
     };
-    Ok(outcome.err().map(|e| refuse(c, function, &e)))
+    Ok(outcome.map(Some).map_err(|e| refuse(c, function, &e)))
 }
 
 /// `EACCES` (with `last_error` set) until the mod has the `files` permission.
