@@ -1143,6 +1143,45 @@ mod tests {
         }
 
         #[test]
+        fn animation_and_resource_names_a_mod_leaves_in_the_engine_are_bounded() {
+            let list = shipped();
+            let resource = chain(&["SpriteFrames", "Resource", "RefCounted", "Object"]);
+            let name = list
+                .property_range(&resource, "resource_name")
+                .expect("Resource.resource_name has a range");
+            assert!(name.check("resource_name", RangeValue::Size(256)).is_ok());
+            assert!(name
+                .check("resource_name", RangeValue::Size(4_000_000))
+                .is_err());
+            let frames = ["SpriteFrames", "Resource", "RefCounted", "Object"];
+            let player = ["AnimationPlayer", "AnimationMixer", "Node", "Object"];
+            for (class, method) in [
+                (&frames, "add_animation"),
+                (&frames, "add_frame"),
+                (&frames, "set_animation_loop"),
+                (&player, "play"),
+                (&player, "queue"),
+            ] {
+                let r = arg_range(&list, class, method, 0);
+                assert!(
+                    r.check(method, RangeValue::Size(4_000_000)).is_err(),
+                    "{method}"
+                );
+                assert!(r.check(method, RangeValue::Size(12)).is_ok(), "{method}");
+            }
+            let current = list
+                .property_range(&chain(&player), "current_animation")
+                .expect("current_animation has a range");
+            assert!(current
+                .check("current_animation", RangeValue::Size(257))
+                .is_err());
+            let queue = list
+                .growth(&chain(&player), "queue")
+                .expect("AnimationPlayer.queue grows");
+            assert_eq!(queue.max, 64);
+        }
+
+        #[test]
         fn animation_speeds_are_bounded() {
             let list = shipped();
             let sprite = chain(&["AnimatedSprite2D", "Node2D", "CanvasItem", "Node", "Object"]);

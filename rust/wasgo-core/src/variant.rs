@@ -9,7 +9,7 @@
 
 /// The host calls the shared `Variant` type `WireVariant`, to keep it apart from Godot's.
 pub use wasgo_variant::Variant as WireVariant;
-pub use wasgo_variant::{Color, DecodeError, Vector2, Vector3, MAX_DEPTH};
+pub use wasgo_variant::{Color, DecodeError, Vector2, Vector3, MAX_DEPTH, MAX_ELEMENTS};
 
 use crate::allowlist::RangeValue;
 

@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 mod engine_safe;
-pub use engine_safe::{EngineRefusal, MAX_ELEMENTS};
+pub use engine_safe::{EngineRefusal, MAX_DICTIONARY_WORK, MAX_ELEMENTS, MAX_TEXT_BYTES};
 
 /// A 2D vector (`Vector2`).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -122,6 +122,8 @@ pub enum DecodeError {
     TrailingBytes,
     /// Containers nested deeper than [`MAX_DEPTH`].
     TooDeep,
+    /// More than [`MAX_ELEMENTS`] Array elements and Dictionary entries in all.
+    TooManyElements,
 }
 
 impl fmt::Display for DecodeError {
@@ -136,6 +138,7 @@ impl fmt::Display for DecodeError {
             DecodeError::InvalidUtf8 => f.write_str("text is not UTF-8"),
             DecodeError::TrailingBytes => f.write_str("bytes left over after the value"),
             DecodeError::TooDeep => f.write_str("containers nested too deep"),
+            DecodeError::TooManyElements => write!(f, "more than {MAX_ELEMENTS} Array elements and Dictionary entries in all"),
         }
     }
 }
@@ -166,7 +169,11 @@ impl Variant {
     /// # Errors
     /// A [`DecodeError`] when the bytes are not exactly one value this SDK understands.
     pub fn decode(bytes: &[u8]) -> Result<Variant, DecodeError> {
-        let mut r = Reader { bytes, pos: 0 };
+        let mut r = Reader {
+            bytes,
+            pos: 0,
+            elements: 0,
+        };
         let v = r.variant(0)?;
         if r.pos != bytes.len() {
             return Err(DecodeError::TrailingBytes);
@@ -476,9 +483,16 @@ fn split_node_path(path: &str) -> (bool, Vec<&str>, Vec<&str>) {
     (absolute, names, subnames)
 }
 
+/// Elements a container's `Vec` is given room for before they are read: a declared count is
+/// only bounded by the bytes left, and at 72 bytes a value, reserving it at every level of
+/// nesting asked for 18 times the input per level.
+const PREALLOCATED: usize = 1024;
+
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Array elements and Dictionary entries declared so far.
+    elements: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -515,6 +529,16 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         if n.saturating_mul(min) > self.bytes.len() - self.pos {
             return Err(DecodeError::Truncated);
+        }
+        Ok(n)
+    }
+    /// A container's count (each element takes at least `min` bytes), counted against
+    /// [`MAX_ELEMENTS`].
+    fn elements(&mut self, min: usize) -> Result<usize, DecodeError> {
+        let n = self.count(min)?;
+        self.elements = self.elements.saturating_add(n);
+        if self.elements > MAX_ELEMENTS {
+            return Err(DecodeError::TooManyElements);
         }
         Ok(n)
     }
@@ -616,8 +640,8 @@ impl<'a> Reader<'a> {
             ty::DICTIONARY => {
                 self.skip_container_type((header >> 16) & 3)?;
                 self.skip_container_type((header >> 18) & 3)?;
-                let n = self.count(8)?;
-                let mut entries = Vec::with_capacity(n);
+                let n = self.elements(8)?;
+                let mut entries = Vec::with_capacity(n.min(PREALLOCATED));
                 for _ in 0..n {
                     let k = self.variant(depth + 1)?;
                     let v = self.variant(depth + 1)?;
@@ -627,8 +651,8 @@ impl<'a> Reader<'a> {
             }
             ty::ARRAY => {
                 self.skip_container_type((header >> 16) & 3)?;
-                let n = self.count(4)?;
-                let mut items = Vec::with_capacity(n);
+                let n = self.elements(4)?;
+                let mut items = Vec::with_capacity(n.min(PREALLOCATED));
                 for _ in 0..n {
                     items.push(self.variant(depth + 1)?);
                 }
@@ -662,7 +686,7 @@ impl<'a> Reader<'a> {
             }
             ty::PACKED_STRING_ARRAY => {
                 let n = self.count(4)?;
-                let mut items = Vec::with_capacity(n);
+                let mut items = Vec::with_capacity(n.min(PREALLOCATED));
                 for _ in 0..n {
                     let len = self.u32()? as usize;
                     let raw = self.take(len)?;

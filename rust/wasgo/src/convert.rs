@@ -207,23 +207,43 @@ fn v4(v: Vector4) -> [f32; 4] {
 /// Converts a game value for a mod, giving objects handles.
 ///
 /// # Errors
-/// -5 for a value of a type mods cannot hold, and for one nested deeper than
+/// -5 for a value of a type mods cannot hold, for one nested deeper than
 /// [`MAX_DEPTH`](wire::MAX_DEPTH) (a game's Array or Dictionary that holds itself is one: it
-/// was followed until the stack overflowed).
+/// was followed until the stack overflowed), and for one holding more than
+/// [`MAX_ELEMENTS`](wire::MAX_ELEMENTS) Array elements and Dictionary entries in all, counted
+/// each time a shared part appears (a game value holding one Array twice at every level is
+/// 2^depth elements; a mod could not decode more anyway).
 pub fn to_wire<H: Handles + ?Sized>(
     v: &Variant,
     objects: &mut H,
 ) -> Result<WireVariant, ObjectError> {
-    to_wire_at(v, objects, 0)
+    let mut elements_left = wire::MAX_ELEMENTS;
+    to_wire_at(v, objects, 0, &mut elements_left)
 }
 
 fn to_wire_at<H: Handles + ?Sized>(
     v: &Variant,
     objects: &mut H,
     depth: usize,
+    elements_left: &mut usize,
 ) -> Result<WireVariant, ObjectError> {
     use WireVariant as W;
     let bad = || ObjectError::failed(-5, format!("cannot convert {v} for the mod"));
+    let mut take = |n: usize| {
+        match elements_left.checked_sub(n) {
+        Some(left) => {
+            *elements_left = left;
+            Ok(())
+        }
+        None => Err(ObjectError::failed(
+            -5,
+            format!(
+                "cannot convert the value for the mod: it holds more than {} Array elements and Dictionary entries in all",
+                wire::MAX_ELEMENTS
+            ),
+        )),
+    }
+    };
     if depth > wire::MAX_DEPTH {
         return Err(ObjectError::failed(
             -5,
@@ -322,20 +342,22 @@ fn to_wire_at<H: Handles + ?Sized>(
         // Typed containers (`Array[Node]`, `Dictionary[String, int]`) arrive untyped on the wire.
         VariantType::DICTIONARY => {
             let d: AnyDictionary = v.try_to().map_err(|_| bad())?;
+            take(d.len())?;
             let mut entries = Vec::with_capacity(d.len());
             for (k, val) in d.iter_shared() {
                 entries.push((
-                    to_wire_at(&k, objects, depth + 1)?,
-                    to_wire_at(&val, objects, depth + 1)?,
+                    to_wire_at(&k, objects, depth + 1, elements_left)?,
+                    to_wire_at(&val, objects, depth + 1, elements_left)?,
                 ));
             }
             W::Dictionary(entries)
         }
         VariantType::ARRAY => {
             let a: AnyArray = v.try_to().map_err(|_| bad())?;
+            take(a.len())?;
             W::Array(
                 a.iter_shared()
-                    .map(|x| to_wire_at(&x, objects, depth + 1))
+                    .map(|x| to_wire_at(&x, objects, depth + 1, elements_left))
                     .collect::<Result<_, _>>()?,
             )
         }
