@@ -65,8 +65,15 @@ pub fn thread_cpu_time() -> Duration {
 
 /// Arms the limits of one entry and the epoch deadline one tick ahead. `export` names the entry
 /// for the budget warning; `now` is when the entry began (an owner that reads the clock for its
-/// own accounting passes its reading, so an entry costs one clock read less).
-pub(crate) fn arm(store: &mut Store<InstanceState>, kind: DeadlineKind, export: &str, now: Stamp) {
+/// own accounting passes its reading, so an entry costs one clock read less); `ticks` is the
+/// epoch ticker's count now ([`EpochTicker::ticks`](crate::ticker::EpochTicker::ticks)).
+pub(crate) fn arm(
+    store: &mut Store<InstanceState>,
+    kind: DeadlineKind,
+    export: &str,
+    now: Stamp,
+    ticks: u64,
+) {
     let state = store.data_mut();
     state.on_main_thread = state.hosts.bridge.on_main_thread();
     match kind {
@@ -84,6 +91,7 @@ pub(crate) fn arm(store: &mut Store<InstanceState>, kind: DeadlineKind, export: 
             clock.backstop = backstop;
             clock.cpu_base = None;
             clock.overran = false;
+            clock.ticks_at_arm = ticks;
         }
         DeadlineKind::Main => {
             state.main_deadline = state.limits.main_timeout.map(|d| now.to_instant() + d);
@@ -94,14 +102,30 @@ pub(crate) fn arm(store: &mut Store<InstanceState>, kind: DeadlineKind, export: 
 }
 
 /// Ends an entry's limits; reports an overrun that was let finish as a `BudgetWarning`.
-pub(crate) fn disarm(store: &mut Store<InstanceState>, completed: bool) {
+///
+/// The epoch checks run only while wasm runs, so an entry whose last act is a long host call
+/// (60 MB of output lines, a huge random fill) met none after it: when ticks passed during the
+/// entry (`ticks` is the ticker's count now), its time is checked here as an epoch tick would
+/// have, and the trap that tick would have raised is returned for a completed entry (the caller
+/// fails the entry with it).
+#[must_use = "a trap returned here ends the instance"]
+pub(crate) fn disarm(
+    store: &mut Store<InstanceState>,
+    completed: bool,
+    ticks: u64,
+) -> Option<HostTrap> {
     let state = store.data_mut();
     state.main_deadline = None;
-    let clock = &mut state.clock;
-    if !std::mem::replace(&mut clock.armed, false) {
-        return;
+    if !state.clock.armed {
+        return None;
     }
-    if clock.overran && completed {
+    let mut trap = None;
+    if completed && ticks.wrapping_sub(state.clock.ticks_at_arm) > 1 {
+        trap = late_check(state);
+    }
+    let clock = &mut state.clock;
+    clock.armed = false;
+    if clock.overran && completed && trap.is_none() {
         let wall = clock.start.elapsed();
         let warning = ModEvent::BudgetWarning {
             export: clock.export.as_str().to_string(),
@@ -112,6 +136,33 @@ pub(crate) fn disarm(store: &mut Store<InstanceState>, completed: bool) {
         };
         state.emit(warning);
     }
+    trap
+}
+
+/// What an epoch tick at the end of a completed entry finds: the backstop passed (a trap), or
+/// the budget passed (a strike, a trap at the last).
+fn late_check(state: &mut InstanceState) -> Option<HostTrap> {
+    let now = Stamp::now();
+    let clock = &mut state.clock;
+    if now >= clock.backstop {
+        return Some(backstop_trap(state, now));
+    }
+    if clock.overran || now < clock.start.after(clock.budget) {
+        return None;
+    }
+    if clock.cpu_base.is_none() {
+        // No tick was seen inside wasm: the whole entry counts as CPU time, as at a first tick.
+        clock.cpu_base = Some((thread_cpu_time(), now.duration_since(clock.start)));
+    }
+    if cpu_used(clock, now) < clock.budget {
+        return None;
+    }
+    state.strikes += 1;
+    if state.strikes >= state.limits.budget_strikes {
+        return Some(deadline_trap(state, DeadlineKind::Callback));
+    }
+    state.clock.overran = true;
+    None
 }
 
 /// The entry's CPU time so far; only called once `cpu_base` is set.

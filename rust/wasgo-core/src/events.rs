@@ -163,6 +163,26 @@ impl EventSink {
     }
 }
 
+impl EventSink {
+    /// Whether the next output line would be dropped (as many lines or bytes wait as may): a
+    /// writer with many lines left counts them dropped at once with [`EventSink::drop_output`]
+    /// instead of offering each (60 MiB of newlines were 62 million offers, seconds of one call).
+    pub fn output_full(&self) -> bool {
+        self.counts.pending_output.load(Ordering::Acquire) >= MAX_PENDING_OUTPUT_LINES
+            || self.counts.pending_bytes.load(Ordering::Acquire) >= MAX_PENDING_OUTPUT_BYTES
+    }
+
+    /// Counts `lines` output lines as dropped.
+    pub fn drop_output(&self, lines: usize) {
+        if lines > 0 {
+            self.counts
+                .dropped_output
+                .fetch_add(lines, Ordering::Relaxed);
+            note_activity();
+        }
+    }
+}
+
 impl EventQueue {
     /// Whether nothing waits (no event, no dropped-output notice); no allocation, no lock.
     pub fn is_empty(&self) -> bool {

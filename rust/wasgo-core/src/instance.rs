@@ -293,6 +293,7 @@ impl ModInstance {
             clock: crate::state::EntryClock::idle(),
             strikes: 0,
             memory_used: 0,
+            table_entries: 0,
             memory_gauge: memory_gauge.clone(),
             created,
             wasi_args: std::mem::take(&mut config.args),
@@ -324,12 +325,17 @@ impl ModInstance {
             DeadlineKind::Callback,
             "instantiation",
             Stamp::now(),
+            ctx.ticker.ticks(),
         );
         let instance = {
             let _tick = ctx.ticker.enter();
             prelinked.pre.instantiate(&mut store)
         };
-        budget::disarm(&mut store, instance.is_ok());
+        let late = budget::disarm(&mut store, instance.is_ok(), ctx.ticker.ticks());
+        let instance = match late {
+            Some(trap) => Err(trap.into_error()),
+            None => instance,
+        };
         let shared = Arc::new(Shared {
             name: config.name.clone(),
             ctx: ctx.clone(),
@@ -560,13 +566,23 @@ impl ModInstance {
             spilled.resize(n_results, Val::I32(0));
             &mut spilled
         };
-        budget::arm(&mut live.store, DeadlineKind::Callback, name, started);
+        let ticker = &shared.ctx.ticker;
+        budget::arm(
+            &mut live.store,
+            DeadlineKind::Callback,
+            name,
+            started,
+            ticker.ticks(),
+        );
         let outcome = {
             let main_thread = live.store.data().on_main_thread;
-            let _tick = shared.ctx.ticker.enter_from(main_thread);
+            let _tick = ticker.enter_from(main_thread);
             entry::call_resolved(&mut live.store, export, args, results)
         };
-        budget::disarm(&mut live.store, outcome.is_ok());
+        let outcome = match budget::disarm(&mut live.store, outcome.is_ok(), ticker.ticks()) {
+            Some(trap) => Err(trap.into_error()),
+            None => outcome,
+        };
         match outcome {
             // `to_vec` of nothing is still a call that is not inlined.
             Ok(()) if n_results == 0 => Ok(Vec::new()),
@@ -595,13 +611,23 @@ impl ModInstance {
                 state: self.status().describe(),
             });
         };
-        budget::arm(&mut live.store, DeadlineKind::Callback, label, Stamp::now());
+        let ticker = &shared.ctx.ticker;
+        budget::arm(
+            &mut live.store,
+            DeadlineKind::Callback,
+            label,
+            Stamp::now(),
+            ticker.ticks(),
+        );
         let outcome = {
             let main_thread = live.store.data().on_main_thread;
-            let _tick = shared.ctx.ticker.enter_from(main_thread);
+            let _tick = ticker.enter_from(main_thread);
             f(&mut live.store, live.instance)
         };
-        budget::disarm(&mut live.store, outcome.is_ok());
+        let outcome = match budget::disarm(&mut live.store, outcome.is_ok(), ticker.ticks()) {
+            Some(trap) => Err(trap.into_error()),
+            None => outcome,
+        };
         outcome.map_err(|err| shared.fail(&mut guard, err))
     }
 
@@ -793,14 +819,15 @@ fn output(stdio: &[LineSink; 2]) -> crate::guest_kind::GuestOutput {
 fn run_main(shared: &Shared, kind: MainKind) {
     let mut guard = shared.live.lock();
     let Some(live) = guard.as_mut() else { return };
-    budget::arm(&mut live.store, DeadlineKind::Main, "main", Stamp::now());
+    budget::arm(&mut live.store, DeadlineKind::Main, "main", Stamp::now(), 0);
     let outcome = {
         let _tick = shared.ctx.ticker.enter_main();
         entry::call_main(&mut live.store, &live.instance, kind).and_then(|code| {
             crate::object_calls::settle_after_main(live.store.data_mut()).map(|()| code)
         })
     };
-    budget::disarm(&mut live.store, outcome.is_ok());
+    // `main` is not under the callback clock: nothing to check late.
+    let _ = budget::disarm(&mut live.store, outcome.is_ok(), 0);
     if shared.kill.is_killed() {
         // Killed while `main` ran: free the memory now, from this thread.
         *guard = None;

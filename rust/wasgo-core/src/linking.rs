@@ -164,8 +164,14 @@ pub(crate) fn build_linker(
         GuestKind::Wapc => crate::wapc::link(&mut linker).map_err(host)?,
     }
 
+    // An import repeated with the same type is linked once (200,000 copies of one made as many
+    // stubs and warnings at every instantiation).
+    let mut linked = std::collections::HashSet::new();
     for import in module.imports() {
         let (m, n) = (import.module(), import.name());
+        if !linked.insert((m, n, format!("{:?}", import.ty()))) {
+            continue;
+        }
         let function = format!("{m}.{n}");
         let ExternType::Func(ty) = import.ty() else {
             let kind = ImportKind::of(&import.ty());
@@ -228,5 +234,17 @@ pub(crate) fn build_linker(
             }
         }
     }
+    if warnings.len() > MAX_LINK_WARNINGS {
+        let more = warnings.len() - MAX_LINK_WARNINGS;
+        warnings.truncate(MAX_LINK_WARNINGS);
+        warnings.push(LinkWarning {
+            function: "(more imports)".into(),
+            message: format!("{more} more imports are unresolved and link to stubs that trap if the mod calls them (only the first {MAX_LINK_WARNINGS} are named)"),
+        });
+    }
     Ok((linker, warnings))
 }
+
+/// The most unresolved imports named one by one in link warnings (each is sent at every
+/// instantiation and printed by the game); the rest are counted in one more warning.
+pub const MAX_LINK_WARNINGS: usize = 64;

@@ -87,6 +87,9 @@ pub(crate) struct EntryClock {
     pub(crate) cpu_base: Option<(Duration, Duration)>,
     /// The entry has used more than its budget of CPU time (and was let run on).
     pub(crate) overran: bool,
+    /// The epoch ticker's count when the entry began: an entry that saw ticks pass is timed
+    /// again when it ends (a long host call as its last act meets no epoch check).
+    pub(crate) ticks_at_arm: u64,
 }
 
 impl EntryClock {
@@ -101,6 +104,7 @@ impl EntryClock {
             backstop: now,
             cpu_base: None,
             overran: false,
+            ticks_at_arm: 0,
         }
     }
 }
@@ -128,6 +132,8 @@ pub struct InstanceState {
     pub(crate) strikes: u32,
     /// Current total of linear memory, for the limiter.
     pub(crate) memory_used: usize,
+    /// Entries of all the instance's tables together (see [`MAX_TABLE_ENTRIES`]).
+    pub(crate) table_entries: usize,
     /// `memory_used` for readers outside the store ([`ModInstance::memory_in_use`]), which is
     /// locked while `main` runs; 0 once the store is gone.
     ///
@@ -213,6 +219,10 @@ impl InstanceState {
     }
 }
 
+/// The most table entries (function references) one instance may hold in all its tables: far
+/// beyond any real mod, 8 MB at most.
+pub const MAX_TABLE_ENTRIES: usize = 1_000_000;
+
 /// The most distinct functions one instance reports `unexposed_call` for without trapping.
 pub const MAX_UNEXPOSED_REPORTS: usize = 64;
 
@@ -245,12 +255,18 @@ impl wasmtime::ResourceLimiter for InstanceState {
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        // Tables hold function references; a million entries is far beyond any real mod.
-        Ok(desired <= 1_000_000)
+        // Counted over all tables: 16 tables of a million entries each took 126 MB outside the
+        // memory limit.
+        let after = self.table_entries - current.min(self.table_entries) + desired;
+        if after > MAX_TABLE_ENTRIES {
+            return Ok(false);
+        }
+        self.table_entries = after;
+        Ok(true)
     }
 
     fn instances(&self) -> usize {

@@ -65,6 +65,20 @@ impl LineSink {
     pub(crate) fn push(&self, mut bytes: &[u8]) {
         let mut partial = self.partial.lock();
         while !bytes.is_empty() {
+            let ends = match self.events.output_full() {
+                true => bytes.iter().filter(|b| **b == b'\n').count(),
+                false => 0,
+            };
+            if ends > 0 {
+                // Every complete line left would be dropped: count them at once (the one being
+                // assembled is the first); what follows the last newline starts a new line.
+                self.events.drop_output(ends);
+                let last = bytes.iter().rposition(|b| *b == b'\n').unwrap_or(0);
+                bytes = &bytes[last + 1..];
+                partial.bytes.clear();
+                partial.skipping = false;
+                continue;
+            }
             let newline = bytes.iter().position(|b| *b == b'\n');
             let (piece, ended) = match newline {
                 Some(pos) => (&bytes[..pos], true),
@@ -305,6 +319,29 @@ mod tests {
         let word = |at: usize| u32::from_le_bytes(scratch[at..at + 4].try_into().unwrap());
         let clock = u64::from_le_bytes(scratch[0..8].try_into().unwrap());
         (clock, word(8), word(12))
+    }
+
+    #[test]
+    fn lines_past_the_waiting_limit_are_counted_dropped_at_once() {
+        use crate::events::{ModEvent, MAX_PENDING_OUTPUT_LINES};
+        let (sink, queue) = crate::events::event_channel();
+        let out = LineSink::new(OutputSource::Stdout, sink);
+        out.push("line\n".repeat(MAX_PENDING_OUTPUT_LINES + 500).as_bytes());
+        out.push(b"more\nand more\ntail");
+        let events = queue.drain();
+        assert_eq!(events.len(), 1 + MAX_PENDING_OUTPUT_LINES);
+        match &events[0] {
+            ModEvent::Output { text, .. } => {
+                assert!(text.contains("502 output lines dropped"), "{text}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // What followed the last newline is the next line.
+        out.flush_partial();
+        assert!(matches!(
+            queue.drain().as_slice(),
+            [ModEvent::Output { text, .. }] if text == "tail"
+        ));
     }
 
     #[test]

@@ -274,3 +274,116 @@ fn long_log_and_stdout_lines_are_cut_alike() {
     }
     remove_tree(&dir);
 }
+
+/// An export whose last act is a long host call meets no epoch check after it: it was never
+/// counted against the callback budget (a mod could spend seconds a frame in `wasgo.log` or
+/// `random_get` and stay healthy). Its time is now checked when it returns.
+#[test]
+fn a_long_host_call_as_an_exports_last_act_counts_against_the_budget() {
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let wat = r#"(module
+      (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+      (memory (export "memory") 300)
+      (func (export "tail") (drop (call $random (i32.const 0) (i32.const 16000000)))))"#;
+    let module = rt.compile(wat.as_bytes(), "tail").unwrap();
+    let cfg = InstanceConfig {
+        name: "tail".into(),
+        level: SafetyLevel::Safe,
+        limits: Limits {
+            callback_budget: Duration::from_millis(1),
+            callback_wall_backstop_factor: 100_000,
+            budget_strikes: 2,
+            ..Limits::default()
+        },
+        args: vec![],
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: 0,
+        network: NetworkConfig::default(),
+    };
+    let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
+    // Filling 16 MB takes some milliseconds, far past a budget of 1 ms.
+    assert!(
+        inst.call("tail", &[]).is_ok(),
+        "the first overrun is let finish"
+    );
+    let warned = inst
+        .drain_events()
+        .into_iter()
+        .any(|e| matches!(e, ModEvent::BudgetWarning { ref export, .. } if export == "tail"));
+    assert!(warned, "no BudgetWarning for the first overrun");
+    match inst.call("tail", &[]) {
+        Err(WasgoError::Trap(t)) => assert_eq!(t.kind, TrapKind::CallbackBudget, "{t:?}"),
+        other => panic!("the second overrun did not trap: {other:?}"),
+    }
+}
+
+/// Tables are bounded together: each of 16 tables could hold a million entries (126 MB outside
+/// the memory limit).
+#[test]
+fn the_tables_of_an_instance_share_one_bound() {
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let wat = r#"(module
+      (table $a 600000 funcref)
+      (table $b 1 funcref)
+      (func (export "grow") (param i32) (result i32)
+        (table.grow $b (ref.null func) (local.get 0))))"#;
+    let module = rt.compile(wat.as_bytes(), "tables").unwrap();
+    let cfg = InstanceConfig {
+        name: "tables".into(),
+        level: SafetyLevel::Safe,
+        limits: Limits::default(),
+        args: vec![],
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: 0,
+        network: NetworkConfig::default(),
+    };
+    let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
+    let grow = |inst: &mut ModInstance, n: i32| i32_of(inst.call("grow", &[Val::I32(n)]).unwrap());
+    assert_eq!(grow(&mut inst, 600_000), -1, "1.2 million entries in all");
+    assert_eq!(grow(&mut inst, 300_000), 1, "900,001 in all");
+}
+
+/// Unresolved imports are warned about once each, at most 64 by name, then counted: a module
+/// with 200,000 copies of one import sent 200,000 warnings at every instantiation.
+#[test]
+fn link_warnings_are_one_per_import_and_bounded() {
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let mut wat = String::from("(module\n");
+    for _ in 0..1000 {
+        wat.push_str("(import \"x\" \"dup\" (func))\n");
+    }
+    for i in 0..100 {
+        wat.push_str(&format!("(import \"x\" \"f{i}\" (func))\n"));
+    }
+    wat.push(')');
+    let module = rt.compile(wat.as_bytes(), "imports").unwrap();
+    let cfg = InstanceConfig {
+        name: "imports".into(),
+        level: SafetyLevel::Safe,
+        limits: Limits::default(),
+        args: vec![],
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: 0,
+        network: NetworkConfig::default(),
+    };
+    let inst = ModInstance::new(&rt, &module, cfg).unwrap();
+    let warnings: Vec<(String, String)> = inst
+        .drain_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ModEvent::LinkWarning { function, message } => Some((function, message)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(warnings.len(), 65, "64 named and one count");
+    assert_eq!(warnings.iter().filter(|(f, _)| f == "x.dup").count(), 1);
+    let (function, message) = warnings.last().unwrap();
+    assert_eq!(function, "(more imports)");
+    assert!(
+        message.starts_with("37 more imports are unresolved"),
+        "{message}"
+    );
+}

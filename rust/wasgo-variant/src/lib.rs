@@ -921,6 +921,21 @@ mod tests {
         }
         deep.extend_from_slice(&[0, 0, 0, 0]);
         assert_eq!(Variant::decode(&deep), Err(DecodeError::TooDeep));
+        // Elements are counted through every level while decoding: two Arrays of half the
+        // limit each, plus one more.
+        let half = MAX_ELEMENTS / 2;
+        let mut wide = vec![28, 0, 0, 0, 2, 0, 0, 0];
+        for extra in [0, 1] {
+            wide.extend_from_slice(&[28, 0, 0, 0]);
+            wide.extend_from_slice(&((half + extra) as u32).to_le_bytes());
+            wide.extend(core::iter::repeat_n(0u8, (half + extra) * 4));
+        }
+        assert_eq!(Variant::decode(&wide), Err(DecodeError::TooManyElements));
+        let fits = wide.len() - 12;
+        wide.truncate(fits);
+        let at = 8 + 4 + 4 + half * 4 + 4;
+        wide[at..at + 4].copy_from_slice(&((half - 2) as u32).to_le_bytes());
+        assert!(Variant::decode(&wide).is_ok());
     }
 
     #[test]

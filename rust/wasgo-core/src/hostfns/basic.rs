@@ -11,11 +11,24 @@ impl BasicFunctions for Host {
     fn log(c: &mut Caller<'_>, level: i32, ptr: i32, len: i32) -> wasmtime::Result<()> {
         let text = guest::read_str(c, "wasgo.log", ptr, len)?;
         let level = level.clamp(0, 3);
-        for line in text.split('\n') {
-            c.data().events.output(
-                OutputSource::Log(level),
-                line.trim_end_matches('\r').to_string(),
-            );
+        let events = &c.data().events;
+        let mut rest = text.as_str();
+        loop {
+            if events.output_full() {
+                // Every line left would be dropped: count them, do not offer each.
+                events.drop_output(rest.bytes().filter(|b| *b == b'\n').count() + 1);
+                break;
+            }
+            let (line, more) = match rest.split_once('\n') {
+                Some((line, more)) => (line, Some(more)),
+                None => (rest, None),
+            };
+            let line = line.trim_end_matches('\r');
+            events.output(OutputSource::Log(level), line.to_string());
+            match more {
+                Some(more) => rest = more,
+                None => break,
+            }
         }
         Ok(())
     }

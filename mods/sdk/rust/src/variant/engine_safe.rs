@@ -146,14 +146,21 @@ mod tests {
     #[test]
     fn dictionaries_are_bounded_by_the_squares_of_their_sizes_and_texts_by_length() {
         let dict = |n: usize| {
-            Variant::Dictionary((0..n).map(|i| (Variant::Int(i as i64), Variant::Nil)).collect())
+            Variant::Dictionary(
+                (0..n)
+                    .map(|i| (Variant::Int(i as i64), Variant::Nil))
+                    .collect(),
+            )
         };
         assert_eq!(dict(2048).check_engine_safe(), Ok(()));
         assert_eq!(
             dict(2049).check_engine_safe(),
             Err(EngineRefusal::DictionaryTooLarge(2049))
         );
-        assert_eq!(Variant::Array(vec![dict(256); 64]).check_engine_safe(), Ok(()));
+        assert_eq!(
+            Variant::Array(vec![dict(256); 64]).check_engine_safe(),
+            Ok(())
+        );
         assert_eq!(
             Variant::Array(vec![dict(256); 65]).check_engine_safe(),
             Err(EngineRefusal::DictionaryTooLarge(256))
