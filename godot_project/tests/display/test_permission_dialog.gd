@@ -54,6 +54,18 @@ func test_deny_keeps_the_permission_and_stops_asking() -> void:
 	expect_eq(saved_grants("l2_dialog_no"), PackedStringArray(), "nothing saved")
 
 
+func test_a_node_freed_before_its_dialog_is_shown_takes_the_dialog_with_it() -> void:
+	var probe := level2_mod("l2_dialog_freed", 2, false)
+	forget_grants(probe)
+	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
+	# Freed before the deferred calls that show the dialog run: the dialog was freed with the
+	# node, and the queued `add_child` handed Godot the freed object.
+	probe.node.free()
+	await frames(3)
+	var left := tree.root.get_children(true).filter(func(c: Node) -> bool: return c.name.begins_with("WasgoPermissionDialog"))
+	expect_eq(left.size(), 0, "WasGo dialogs left under the root")
+
+
 var _attack_paths: PackedStringArray = []
 
 

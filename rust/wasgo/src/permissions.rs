@@ -113,17 +113,18 @@ pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<
         dialog.connect(signal, &on_answer);
     }
     own_ui::mark(dialog_id);
-    // Deferred: the root may be busy setting up its children (a mod asking from `ready`).
+    // Deferred: the root may be busy setting up its children (a mod asking from `ready`). The
+    // dialog is looked up by id when the call runs: game code may free the mod's node (and with
+    // it the dialog) before then, and a queued `add_child` would hand Godot the freed object.
     let mut root = root;
-    root.call_deferred(
-        "add_child",
-        &[
-            dialog.to_variant(),
-            false.to_variant(),
-            InternalMode::FRONT.to_variant(),
-        ],
-    );
-    dialog.call_deferred("popup_centered", &[]);
+    root.run_deferred_gd(move |mut root| {
+        if let Ok(mut dialog) = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id) {
+            root.add_child_ex(&dialog)
+                .internal(InternalMode::FRONT)
+                .done();
+            dialog.popup_centered();
+        }
+    });
     Some(dialog_id)
 }
 
