@@ -395,6 +395,30 @@ func test_process_nodes_gets_every_reachable_group_node_in_one_call_and_wins_ove
 	expect(probe.traps.is_empty(), "no trap: %s" % probe.describe())
 
 
+## A group whose nodes come and go (bullets): the handles of the nodes the game freed are swept,
+## so the table does not grow by a slot for every node that ever joined (it filled for good at
+## 2^20, after which every new node was skipped).
+func test_handles_of_group_nodes_the_game_freed_are_swept() -> void:
+	var probe: ModProbe = await _build_bulk(BULK_WAT, 500)
+	if probe == null or not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	var largest := 0
+	for round in 24:
+		await frames(1)
+		# The slot behind the first handle of the pass's last batch (handles carry a
+		# generation above the 20 bits of their slot).
+		largest = maxi(largest, (_export(probe, "first") - 1) & 0xFFFFF)
+		for node in tree.get_nodes_in_group(_group):
+			if node.get_parent() == _scene:
+				node.free()
+		for i in 500:
+			_group_node("R%d_%d" % [round, i], _scene)
+	expect(largest < 6000, "12,000 nodes came and went; the handle table reached slot %d" % largest)
+	var all: bool = await wait_until(func() -> bool: return _export(probe, "pass_handed") == 500)
+	expect(all, "a pass hands over all 500 nodes: %d" % _export(probe, "pass_handed"))
+	expect(probe.traps.is_empty() and probe.node.get_last_error() == "", "no trap or error: %s" % probe.describe())
+
+
 func test_a_group_larger_than_a_batch_is_handed_over_in_batches_of_256() -> void:
 	var probe: ModProbe = await _build_bulk(BULK_WAT, 600)
 	if probe == null or not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):

@@ -94,7 +94,7 @@ export declare function get_node(from: i32, path_ptr: usize, path_len: usize): i
 @external("wasgo", "singleton")
 export declare function singleton(name_ptr: usize, name_len: usize): i32;
 
-/** Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing. From `main` it is queued in order with the other calls.
+/** Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle, and the released number names nothing until its slot has been reused 1024 times (so per-object state a mod keeps by handle never passes to another object). Releasing 0, an unknown handle or a freed object's handle does nothing. From `main` it is queued in order with the other calls.
  *  `wasgo.release`: `(i32) -> ()`, safety level 1 and up. */
 @external("wasgo", "release")
 export declare function release(handle: i32): void;

@@ -121,7 +121,7 @@ WASGO_IMPORT("get_node") int32_t wasgo_get_node(int32_t from, const void *path_p
  * `wasgo.singleton`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("singleton") int32_t wasgo_singleton(const void *name_ptr, size_t name_len);
 
-/* Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing. From `main` it is queued in order with the other calls.
+/* Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle, and the released number names nothing until its slot has been reused 1024 times (so per-object state a mod keeps by handle never passes to another object). Releasing 0, an unknown handle or a freed object's handle does nothing. From `main` it is queued in order with the other calls.
  * `wasgo.release`: `(i32) -> ()`, safety level 1 and up. */
 WASGO_IMPORT("release") void wasgo_release(int32_t handle);
 

@@ -233,7 +233,7 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
     host_fn!("singleton", Safe, Ready, Objects, (name_ptr: In, name_len: Len) -> [I32],
         "Handle of an engine singleton allowed at this level."),
     host_fn!("release", Safe, Ready, Objects, (handle: Handle) -> [],
-        "Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle. Releasing 0 or an unknown handle does nothing. From `main` it is queued in order with the other calls."),
+        "Forgets a handle for the whole instance. WasGo gives one handle per object (looking the same object up again returns the same number), so release it only when no part of the mod uses it any more; a later lookup gives a fresh handle, and the released number names nothing until its slot has been reused 1024 times (so per-object state a mod keeps by handle never passes to another object). Releasing 0, an unknown handle or a freed object's handle does nothing. From `main` it is queued in order with the other calls."),
     host_fn!("get", Safe, Ready, Objects, (handle: Handle, name_ptr: In, name_len: Len, out_ptr: Out, out_cap: Cap) -> [I32],
         "Reads a property as an encoded Variant into the buffer; returns its full length."),
     host_fn!("set", Safe, Ready, Objects, (handle: Handle, name_ptr: In, name_len: Len, val_ptr: In, val_len: Len) -> [I32],

@@ -1,10 +1,13 @@
 //! The handle table behind a mod's object handles, and the one cache of allowlist decisions.
 //!
-//! A handle is a positive `i32` a mod holds for a game object: slot index + 1, so 0 stays the
-//! null handle. Handles are reused after release; looking the same object (its key) up again
-//! returns the same handle. Every handle the mod passes is checked without arithmetic that can
-//! overflow: 0, negative numbers, `i32::MIN` and numbers past the table all answer
-//! [`ErrorCode::InvalidHandle`].
+//! A handle is a positive `i32` a mod holds for a game object: its slot's index and the slot's
+//! generation, + 1, so 0 stays the null handle. Looking the same object (its key) up again
+//! returns the same handle. A released slot is given again under its next generation, so an old
+//! handle number does not name the slot's next object (a mod keeping per-node state keyed by
+//! handles would have given a freed node's state to a new one): it answers invalid until the
+//! slot has been reused [`GENERATIONS`] times. Every handle the mod passes is checked without
+//! arithmetic that can overflow: 0, negative numbers, `i32::MIN`, numbers past the table and
+//! stale generations all answer [`ErrorCode::InvalidHandle`].
 //!
 //! [`DecisionCache`] remembers, per handle, member kind and name, whether the allowlist lets the
 //! mod reach the member, until the allowlist changes (its generation) or the handle is released.
@@ -117,9 +120,23 @@ impl<V: Clone> TextCache<V> {
     }
 }
 
-/// The slot index behind `handle`, if it can name one at all (no overflow for any `i32`).
-pub fn slot_index(handle: i32) -> Option<usize> {
-    usize::try_from(handle.checked_sub(1)?).ok()
+/// Bits of a handle that hold the slot index (`MAX_HANDLES` slots).
+const SLOT_BITS: u32 = 20;
+/// Generations a slot goes through before its handle numbers come round again.
+pub const GENERATIONS: u32 = 1 << 10;
+
+/// The slot index and generation behind `handle`, if it can name a slot at all (no overflow for
+/// any `i32`).
+pub fn slot_index(handle: i32) -> Option<(usize, u32)> {
+    let raw = u32::try_from(handle.checked_sub(1)?).ok()?;
+    let generation = raw >> SLOT_BITS;
+    (generation < GENERATIONS).then_some(((raw & ((1 << SLOT_BITS) - 1)) as usize, generation))
+}
+
+/// The handle of slot `index` in `generation` (`index < MAX_HANDLES`, `generation <
+/// GENERATIONS`: at most 2^30).
+fn handle_of(index: usize, generation: u32) -> i32 {
+    ((generation << SLOT_BITS) | index as u32) as i32 + 1
 }
 
 /// Why a handle was refused.
@@ -147,6 +164,8 @@ impl HandleError {
 #[derive(Debug)]
 pub struct HandleTable<K, V> {
     slots: Vec<Option<(K, V)>>,
+    /// Each slot's generation (its next handle's, once released).
+    generations: Vec<u32>,
     free: Vec<usize>,
     by_key: FastMap<K, i32>,
 }
@@ -155,6 +174,7 @@ impl<K: Hash + Eq + Copy, V> Default for HandleTable<K, V> {
     fn default() -> Self {
         HandleTable {
             slots: Vec::new(),
+            generations: Vec::new(),
             free: Vec::new(),
             by_key: FastMap::default(),
         }
@@ -180,14 +200,20 @@ impl<K: Hash + Eq + Copy, V> HandleTable<K, V> {
             None if self.slots.len() >= MAX_HANDLES => return Err(HandleError::Full),
             None => {
                 self.slots.push(None);
+                self.generations.push(0);
                 self.slots.len() - 1
             }
         };
         self.slots[index] = Some((key, make()));
-        // `index < MAX_HANDLES < i32::MAX`: the conversion cannot fail.
-        let handle = i32::try_from(index + 1).map_err(|_| HandleError::Full)?;
+        let handle = handle_of(index, self.generations[index]);
         self.by_key.insert(key, handle);
         Ok(handle)
+    }
+
+    /// The live slot `handle` names: its index, if the generation is the slot's.
+    fn live_index(&self, handle: i32) -> Option<usize> {
+        let (index, generation) = slot_index(handle)?;
+        (self.generations.get(index) == Some(&generation)).then_some(index)
     }
 
     /// The value behind `handle`.
@@ -195,9 +221,8 @@ impl<K: Hash + Eq + Copy, V> HandleTable<K, V> {
     /// # Errors
     /// [`HandleError::Invalid`] for anything but a live handle.
     pub fn get(&self, handle: i32) -> Result<&V, HandleError> {
-        slot_index(handle)
-            .and_then(|i| self.slots.get(i))
-            .and_then(|s| s.as_ref())
+        self.live_index(handle)
+            .and_then(|i| self.slots[i].as_ref())
             .map(|(_, v)| v)
             .ok_or(HandleError::Invalid(handle))
     }
@@ -207,20 +232,34 @@ impl<K: Hash + Eq + Copy, V> HandleTable<K, V> {
     /// # Errors
     /// [`HandleError::Invalid`] for anything but a live handle.
     pub fn get_mut(&mut self, handle: i32) -> Result<&mut V, HandleError> {
-        slot_index(handle)
-            .and_then(|i| self.slots.get_mut(i))
-            .and_then(|s| s.as_mut())
+        self.live_index(handle)
+            .and_then(|i| self.slots[i].as_mut())
             .map(|(_, v)| v)
             .ok_or(HandleError::Invalid(handle))
     }
 
-    /// Forgets `handle` (its number may be given again); unknown handles are ignored.
+    /// Forgets `handle` (its slot is given again under its next generation); unknown handles
+    /// are ignored.
     pub fn release(&mut self, handle: i32) -> Option<V> {
-        let index = slot_index(handle).filter(|i| *i < self.slots.len())?;
+        let index = self.live_index(handle)?;
         let (key, value) = self.slots[index].take()?;
         self.by_key.remove(&key);
+        self.generations[index] = (self.generations[index] + 1) % GENERATIONS;
         self.free.push(index);
         Some(value)
+    }
+
+    /// The live handles whose value `dead` says is gone (an object the game freed): the owner
+    /// releases them, with whatever else it keeps per handle.
+    pub fn dead_handles(&self, mut dead: impl FnMut(&V) -> bool) -> Vec<i32> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                Some((_, v)) if dead(v) => Some(handle_of(i, self.generations[i])),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Live handles.
@@ -338,19 +377,46 @@ mod tests {
             ErrorCode::InvalidHandle
         );
         assert_eq!(slot_index(i32::MIN), None);
-        assert_eq!(slot_index(1), Some(0));
+        assert_eq!(slot_index(1), Some((0, 0)));
+        assert_eq!(slot_index(i32::MAX), None, "past the last generation");
     }
 
     #[test]
-    fn a_released_handle_is_invalid_and_its_number_is_given_again() {
+    fn a_released_slot_is_given_again_under_a_new_number() {
         let mut t = HandleTable::default();
         let a = t.insert_with(1u64, || "a").unwrap();
         let b = t.insert_with(2u64, || "b").unwrap();
         assert_eq!(t.release(a), Some("a"));
         assert_eq!(t.get(a), Err(HandleError::Invalid(a)));
         assert_eq!(t.find(1), None);
-        assert_eq!(t.insert_with(3u64, || "c"), Ok(a));
+        // The slot is reused, its old number names nothing: a mod's state kept by handle does
+        // not pass to the next object.
+        let c = t.insert_with(3u64, || "c").unwrap();
+        assert_ne!(c, a);
+        assert_eq!(slot_index(c).map(|(i, _)| i), slot_index(a).map(|(i, _)| i));
+        assert_eq!(t.get(a), Err(HandleError::Invalid(a)));
+        assert_eq!(t.release(a), None);
+        assert_eq!(t.get(c), Ok(&"c"));
         assert_eq!(t.get(b), Ok(&"b"));
+        // Generations come round after GENERATIONS reuses.
+        let mut last = c;
+        for key in 4..4 + u64::from(GENERATIONS) {
+            t.release(last);
+            last = t.insert_with(key, || "n").unwrap();
+        }
+        assert_eq!(last, c);
+        assert!(t.get(last).is_ok());
+    }
+
+    #[test]
+    fn dead_handles_names_the_live_handles_whose_value_is_gone() {
+        let mut t = HandleTable::default();
+        let a = t.insert_with(1u64, || false).unwrap();
+        let b = t.insert_with(2u64, || true).unwrap();
+        let c = t.insert_with(3u64, || true).unwrap();
+        t.release(c);
+        assert_eq!(t.dead_handles(|gone| *gone), vec![b]);
+        assert!(t.get(a).is_ok());
     }
 
     #[test]

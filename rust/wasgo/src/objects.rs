@@ -187,9 +187,12 @@ pub struct InstanceObjects {
     /// Allowlist decisions per handle and member kind (cleared when a handle is released or
     /// the allowlist changes).
     decisions: DecisionCache<MemberKind>,
-    /// How many handles the mod released so far (a handle remembered from before may name
-    /// another object once this changed: the group pass's cache looks at it).
+    /// How many handles were released so far (by the mod, or swept for freed objects; the
+    /// group pass's cache looks at it).
     releases: u64,
+    /// The handle count at which the handles of freed objects are next swept (see
+    /// [`InstanceObjects::sweep_freed`]).
+    sweep_at: usize,
     /// What Godot logged for the mod's calls this second (`log_gate.rs`).
     godot_errors: LogBudget,
     /// The loops, speed and tweeners of the tweens the mod changed (`tweens.rs`).
@@ -197,6 +200,9 @@ pub struct InstanceObjects {
     /// The values the mod gave ranged properties that have a `total`, by object and property.
     work: HashMap<(InstanceId, String), f64>,
 }
+
+/// Handles an instance holds before the first sweep of freed objects' handles.
+const SWEEP_FLOOR: usize = 4096;
 
 impl InstanceObjects {
     fn new(script: InstanceId, script_node: Option<Gd<Node>>) -> InstanceObjects {
@@ -212,6 +218,7 @@ impl InstanceObjects {
             callback_args: Vec::new(),
             decisions: DecisionCache::default(),
             releases: 0,
+            sweep_at: SWEEP_FLOOR,
             godot_errors: LogBudget::default(),
             tween_plans: HashMap::new(),
             work: HashMap::new(),
@@ -303,10 +310,29 @@ impl InstanceObjects {
             node,
             reach: Cell::new(stamp),
         };
+        if self.slots.len() >= self.sweep_at {
+            self.sweep_freed();
+        }
         // A full table (a million live handles) is refused.
         self.slots
             .insert_with(id, || slot)
             .map_err(|_| reach::Refused::Full)
+    }
+
+    /// Releases the handles of objects the game freed. A mod need not release a node's handle
+    /// (a `process_group` pass hands out one per member and says not to), so a group whose
+    /// nodes come and go (bullets) filled the table for good: a slot per node that ever
+    /// joined, then -7 for every new one. Done when the table has doubled since the last sweep,
+    /// so its cost is spread over the handles made; the numbers released answer -4 (their
+    /// slots come back under new numbers).
+    fn sweep_freed(&mut self) {
+        let dead = self
+            .slots
+            .dead_handles(|slot| slot._strong.is_none() && !slot.obj.is_instance_valid());
+        for handle in dead {
+            self.release(handle);
+        }
+        self.sweep_at = (self.slots.len() * 2).clamp(SWEEP_FLOOR, wasgo_core::handles::MAX_HANDLES);
     }
 
     /// How many handles the mod has released (see the field).
@@ -650,7 +676,9 @@ impl InstanceObjects {
 
     fn release(&mut self, handle: i32) {
         if let Ok(slot) = self.slots.get(handle) {
-            self.created.forget_resource(slot.obj.instance_id());
+            // The object may be gone (a freed node's handle): its id as last known.
+            self.created
+                .forget_resource(slot.obj.instance_id_unchecked());
         }
         if self.slots.release(handle).is_some() {
             self.decisions.forget(handle);
