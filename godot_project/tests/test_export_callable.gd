@@ -164,3 +164,28 @@ func test_a_call_from_inside_the_mods_own_call_fails_clearly() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 	_inner = Callable()
 	expect_eq(probe.node.get_export_callable("add").call(5, 6), 11, "a call from outside afterwards")
+
+
+func _make_script_off_thread() -> WasmScript:
+	var node := WasmScript.new()
+	node.name = "MadeOffThread"
+	node.autostart = false
+	return node
+
+
+## A WasmScript made on another thread (supported) answers its Callables like any other: its core
+## could not be registered there, and every call said the node was freed.
+func test_the_callable_of_a_node_made_on_another_thread_works() -> void:
+	var thread := Thread.new()
+	thread.start(_make_script_off_thread)
+	var node: WasmScript = thread.wait_to_finish()
+	_nodes.append(node)
+	node.module = WasmEngine.compile_module(COUNTER_WAT.to_utf8_buffer(), "counter")
+	var before := node.get_export_callable("add")
+	expect_eq(before.call(1, 1), null, "a call before start() is an error, not a crash")
+	tree.root.add_child(node)
+	expect_eq(node.start(), OK, "start()")
+	var add := node.get_export_callable("add")
+	expect(add.is_valid(), "the Callable is valid")
+	expect_eq(add.call(2, 40), 42, "add(2, 40) through the Callable")
+	expect_eq(before.call(1, 1), 2, "the Callable made before start()")

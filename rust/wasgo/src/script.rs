@@ -837,6 +837,9 @@ impl WasmScript {
         // here: a node whose mod has no frame export is then never visited by Godot per frame.
         // The same for unhandled input, which Godot has just turned on (`give_input`).
         let core = Self::core_of(&this);
+        // A node made on another thread could not register its core there (the table is the
+        // main thread's): its Callables and the input settings would never find it.
+        crate::cores::register(this.instance_id().to_i64(), &core);
         core.hold_back_input();
         let autostart = core.node_props.borrow().autostart;
         if autostart {
