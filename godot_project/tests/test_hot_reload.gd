@@ -204,6 +204,31 @@ func _hot_reload_stopped_from_its_killed_handler(file: String, what: String, sto
 	expect_eq(probe.started, 1, "`started` emissions")
 
 
+## A handler of the reload's `killed` that starts the node again: that start (of the file as it
+## now is) is the one that stays; the reload does not drop it for one of its own.
+func test_a_start_from_the_killed_handler_of_a_hot_reload_stands() -> void:
+	var reloads := []
+	var file := "wasgo_hot_start_handler.wasm"
+	var probe := _started_copy(file, reloads)
+	var handled := [0]
+	var node: WasmScript = probe.node
+	node.killed.connect(func(reason: String) -> void:
+		if reason.begins_with("reloading"):
+			handled[0] += 1
+			node.start())
+	_write(file, FileAccess.get_file_as_bytes(V2))
+	var called: bool = await wait_until(func() -> bool: return handled[0] > 0, RELOAD_WAIT_MS)
+	if not expect(called, "no `killed(\"reloading...\")` after the file changed: %s" % probe.describe()):
+		return
+	var running: bool = await wait_until(func() -> bool: return node.get_status() == WasmScript.STATUS_RUNNING or node.get_status() == WasmScript.STATUS_FINISHED, RELOAD_WAIT_MS)
+	expect(running, "the handler's start runs: %s" % probe.describe())
+	await frames(2)
+	expect_eq(probe.started, 2, "`started` emissions (the first start and the handler's)")
+	expect_eq(probe.kills.size(), 1, "`killed` emissions (the reload's only)")
+	expect_eq(reloads, [], "`reloaded` (the handler restarted the node itself)")
+	expect_eq(node.call_export("version", []), 2, "the handler's start runs the new build")
+
+
 func test_nodes_of_one_file_started_in_one_frame_all_reload_and_a_freed_one_is_dropped() -> void:
 	set_setting(HOT_RELOAD, true)
 	var path := _write("wasgo_hot_many.wasm", FileAccess.get_file_as_bytes(V1))

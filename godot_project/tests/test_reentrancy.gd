@@ -298,3 +298,27 @@ func _expect_whole_instance(node: Node) -> void:
 	await frames(2)
 	expect_eq(_result, WasmScript.STATUS_RUNNING, "the new instance's native_callback ran game.poke")
 
+
+
+## `init` logs a line, `main` returns at once.
+const LOG_IN_INIT := """(module
+  (import "wasgo" "log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "from init")
+  (func (export "init") (call $log (i32.const 1) (i32.const 0) (i32.const 9)))
+  (func (export "main") (result i32) (i32.const 0)))"""
+
+
+## The output of `init` reaches the game inside start(); a `kill()` from that handler ends the
+## start: no `started` after `killed`, no `main` run, start() says it failed.
+func test_kill_from_an_output_handler_during_start_is_not_followed_by_started() -> void:
+	var module := WasmEngine.compile_module(LOG_IN_INIT.to_utf8_buffer(), "log_in_init")
+	var probe := new_mod("log_in_init", {"module": module, "safety_level": 1})
+	var node: WasmScript = probe.node
+	node.output.connect(func(_text: String) -> void: node.kill(), CONNECT_ONE_SHOT)
+	expect_eq(start(probe), ERR_CANT_CREATE, "start() whose output handler killed the mod")
+	await frames(2)
+	expect_eq(probe.started, 0, "`started` emissions")
+	expect_eq(probe.kills.size(), 1, "`killed` emissions")
+	expect_eq(probe.finished, [], "`main` did not run")
+	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status")

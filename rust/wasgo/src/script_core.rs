@@ -742,20 +742,36 @@ impl ScriptCore {
                 return self.fail(Error::ERR_CANT_CREATE, e.to_string());
             }
         }
+        // Game code run by `init` (a game function) and by each step after it (output and
+        // event handlers in `pump`, the carried state, the `ready` export) may have started the
+        // node again (`reload()`: that start made, started and announced the instance the node
+        // now runs) or killed it: then nothing is left to do here, and no `started` follows a
+        // `killed`.
+        let taken_over = || {
+            let live = self.instance().is_some_and(|i| i.status().is_live());
+            match (self.key.get() == Some(key), live) {
+                (true, true) => None,
+                (false, true) => Some(Error::OK),
+                (_, false) => Some(Error::ERR_CANT_CREATE),
+            }
+        };
         self.settle();
-        // Game code that `init` called started the node again (`reload()`): that start made,
-        // started and announced the instance the node now runs; nothing is left to do here.
-        if self.key.get() != Some(key) {
-            return if self.instance().is_some_and(|i| i.status().is_live()) {
-                Error::OK
-            } else {
-                Error::ERR_CANT_CREATE
-            };
+        if let Some(outcome) = taken_over() {
+            return outcome;
         }
         self.pump();
+        if let Some(outcome) = taken_over() {
+            return outcome;
+        }
         self.load_carried_state();
+        if let Some(outcome) = taken_over() {
+            return outcome;
+        }
         if node_ready {
             self.call_ready_export();
+            if let Some(outcome) = taken_over() {
+                return outcome;
+            }
         }
         if self
             .instance()

@@ -33,9 +33,16 @@ impl ScriptCore {
             *self.carried_state.borrow_mut() = saved;
         }
         self.kill_with(&format!("reloading: `{path}` changed on disk"));
+        let key = self.key.get();
         self.pump();
         if self.is_gone() {
             // A handler of `killed` freed the node.
+            return;
+        }
+        // (The pump's clean-up of the killed instance clears the key; a new start sets another.)
+        if self.key.get().is_some_and(|k| Some(k) != key) || self.is_loading() {
+            // A handler of `killed` started the node again (from the file as it is now, and
+            // with the carried state): that instance stays, announced by its own `started`.
             return;
         }
         if self.killed_by_game.get() {
