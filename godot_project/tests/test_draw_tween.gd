@@ -9,6 +9,7 @@
 ##   /root/DrawOutside
 extends "res://tests/lib/wasgo_test.gd"
 
+const LogCounter := preload("res://tests/lib/log_counter.gd")
 const CREATE := MODS + "create.wasm"
 const NOT_FOUND := -1
 const INVALID_ARGUMENT := -3
@@ -83,6 +84,28 @@ func test_a_draw_callback_past_the_drawing_cap_is_refused() -> void:
 	expect(refused, "5000 draw_line calls in one callback: %s" % [probe.outputs])
 	expect(probe.has_output("`draw_line` refused: one `draw` callback may make at most 4096 drawing calls"), "message: %s" % [probe.outputs])
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
+## A drawing call Godot would refuse is refused when recorded (-3), not replayed with an error
+## printed at every redraw.
+func test_drawing_calls_with_wrong_arguments_are_refused_when_recorded() -> void:
+	for case in [[1, "`draw_line` takes 3 to 5 arguments, not 2"], [2, "`draw_texture`: argument 1 cannot be INT"]]:
+		var probe: ModProbe = await _started()
+		if probe == null:
+			return
+		expect_eq(_call(probe, "draw_setup"), 0, "draw_setup()")
+		await wait_until(func() -> bool: return int(_call(probe, "draws")) >= 1, 5000)
+		var errors := LogCounter.new("draw_", Logger.ERROR_TYPE_ERROR)
+		OS.add_logger(errors)
+		_call(probe, "draw_bad", [case[0]])
+		var refused: bool = await wait_until(func() -> bool: return int(_call(probe, "draws")) == INVALID_ARGUMENT, 5000)
+		await frames(3)
+		OS.remove_logger(errors)
+		expect(refused, "bad drawing call %d: %s" % [case[0], probe.outputs])
+		expect(probe.has_output(case[1]), "message: %s" % [probe.outputs])
+		expect_eq(errors.count(), 0, "errors Godot printed for drawing calls")
+		expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+		cleanup()
 
 
 func test_a_tween_on_an_owned_node_and_allowed_property_runs() -> void:

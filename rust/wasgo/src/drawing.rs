@@ -38,6 +38,93 @@ pub const DRAW_METHODS: [&str; 6] = [
     "draw_texture",
 ];
 
+/// What a drawing method's parameter takes (the types Godot's call accepts for it).
+#[derive(Clone, Copy)]
+enum Param {
+    Vector2,
+    Rect2,
+    Color,
+    Float,
+    Int,
+    Bool,
+    Text,
+    Points,
+    /// An object of this class.
+    Object(&'static str),
+}
+
+/// Each drawing method's parameters and how many of the last may be left out, as Godot 4.6's
+/// `CanvasItem` declares them. A call is checked when it is recorded: a bad one replayed at
+/// every redraw had Godot print an error each time, outside the mod's budget and log limit.
+const SIGNATURES: [(&str, &[Param], usize); 6] = {
+    use Param::*;
+    [
+        ("draw_line", &[Vector2, Vector2, Color, Float, Bool], 2),
+        ("draw_rect", &[Rect2, Color, Bool, Float, Bool], 3),
+        (
+            "draw_circle",
+            &[Vector2, Float, Color, Bool, Float, Bool],
+            3,
+        ),
+        ("draw_polyline", &[Points, Color, Float, Bool], 2),
+        (
+            "draw_string",
+            &[
+                Object("Font"),
+                Vector2,
+                Text,
+                Int,
+                Float,
+                Int,
+                Color,
+                Int,
+                Int,
+                Int,
+                Float,
+            ],
+            8,
+        ),
+        ("draw_texture", &[Object("Texture2D"), Vector2, Color], 1),
+    ]
+};
+
+/// Whether `arg` is a value Godot passes for `param` without an error.
+fn fits(param: Param, arg: &Variant) -> bool {
+    use VariantType as T;
+    let t = arg.get_type();
+    match param {
+        Param::Vector2 => matches!(t, T::VECTOR2 | T::VECTOR2I),
+        Param::Rect2 => matches!(t, T::RECT2 | T::RECT2I),
+        Param::Color => matches!(t, T::COLOR | T::STRING | T::INT),
+        Param::Float | Param::Int | Param::Bool => matches!(t, T::FLOAT | T::INT | T::BOOL),
+        Param::Text => matches!(t, T::STRING | T::STRING_NAME | T::NODE_PATH),
+        Param::Points => matches!(t, T::PACKED_VECTOR2_ARRAY | T::ARRAY),
+        Param::Object(class) => arg.try_to::<Gd<Object>>().is_ok_and(|o| o.is_class(class)),
+    }
+}
+
+/// Why the arguments `args` do not fit drawing method `method`, if they do not.
+fn misfit(method: &str, args: &VarArray) -> Option<String> {
+    let (_, params, optional) = SIGNATURES.iter().find(|(m, _, _)| *m == method)?;
+    let (least, most) = (params.len() - optional, params.len());
+    if args.len() < least || args.len() > most {
+        return Some(format!(
+            "`{method}` takes {least} to {most} arguments, not {}",
+            args.len()
+        ));
+    }
+    args.iter_shared()
+        .zip(params.iter())
+        .position(|(arg, param)| !fits(*param, &arg))
+        .map(|i| {
+            let got = args.get(i).map_or(VariantType::NIL, |a| a.get_type());
+            format!(
+                "`{method}`: argument {} cannot be {got:?} (see CanvasItem.{method} in Godot's docs)",
+                i + 1
+            )
+        })
+}
+
 /// The most drawing calls one `draw` callback may record.
 pub const MAX_COMMANDS: usize = 4096;
 /// The most points (and colors) the `draw_polyline` calls of one `draw` callback may pass
@@ -152,6 +239,9 @@ impl DrawLists {
         };
         if self.pending.len() >= MAX_COMMANDS {
             return full(format!("make at most {MAX_COMMANDS} drawing calls"));
+        }
+        if let Some(why) = misfit(method, &args) {
+            return Err(ObjectError::failed(ErrorCode::InvalidArgument.code(), why));
         }
         let points: usize = args
             .iter_shared()

@@ -429,6 +429,17 @@ pub extern "C" fn draw_setup() -> i32 {
         if let Err(e) = outcome {
             DRAW_FAILURE.with(|f| f.set(failed("draw", e)));
         }
+        // A call Godot would refuse at every redraw: refused when recorded.
+        let bad = BAD.with(|b| b.replace(0));
+        let refused = match bad {
+            1 => Some(drawn.call("draw_line", &[Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0)), Variant::Vector2(wasgo_sdk::Vector2::new(1.0, 1.0))])),
+            2 => Some(drawn.call("draw_texture", &[Variant::Int(3), Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0))])),
+            _ => None,
+        };
+        if let Some(Err(e)) = refused {
+            say(&format!("bad draw refused: {}", last_error()));
+            DRAW_FAILURE.with(|f| f.set(failed("bad draw", e)));
+        }
         // The flood tests the host's cap, not the mod's encoder: the arguments are encoded once
         // and `wasgo.call` is called raw (5000 encodings take longer than the callback budget
         // when the mod is interpreted).
@@ -463,8 +474,19 @@ pub extern "C" fn draw_flood(n: i32) {
     }
 }
 
+/// Makes the next `draw` callback make one drawing call with arguments Godot would refuse (1: a
+/// `draw_line` without its color, 2: a `draw_texture` given a number for the texture).
+#[no_mangle]
+pub extern "C" fn draw_bad(kind: i32) {
+    BAD.with(|b| b.set(kind));
+    if let Some(canvas) = CANVAS.with(|c| c.borrow().clone()) {
+        let _ = canvas.call("queue_redraw", &[]);
+    }
+}
+
 thread_local! {
     static FLOOD: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+    static BAD: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
 }
 
 /// How many `draw` callbacks ran (negative: the failure code of a drawing call in one).
