@@ -86,7 +86,11 @@ fn keep_share(caller: &mut Caller<'_, InstanceState>) -> wasmtime::Result<()> {
         // last one anyway (no clock read on a cheap call's path).
         return Ok(());
     }
-    let wait = state.main_share.charge(used, Instant::now());
+    let now = Instant::now();
+    let wait = state
+        .main_share
+        .charge(used, now)
+        .max(crate::main_share::charge_all(used, now));
     if wait.is_zero() {
         return Ok(());
     }

@@ -387,3 +387,33 @@ fn link_warnings_are_one_per_import_and_bounded() {
         "{message}"
     );
 }
+
+/// A memory.grow past the memory's own declared maximum fails (-1) without counting against the
+/// mod's memory limit (it was counted, and later growth hit the limit early).
+#[test]
+fn a_refused_growth_past_the_declared_maximum_is_not_counted() {
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let wat = r#"(module
+      (memory (export "memory") 1 100)
+      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+    let module = rt.compile(wat.as_bytes(), "grow").unwrap();
+    let cfg = InstanceConfig {
+        name: "grow".into(),
+        level: SafetyLevel::Safe,
+        limits: Limits {
+            memory_bytes: 8 << 20,
+            ..Limits::default()
+        },
+        args: vec![],
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: 0,
+        network: NetworkConfig::default(),
+    };
+    let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
+    let mut grow = |pages: i32| i32_of(inst.call("grow", &[Val::I32(pages)]).unwrap());
+    for _ in 0..10 {
+        assert_eq!(grow(120), -1, "past the declared maximum of 100 pages");
+    }
+    assert_eq!(grow(99), 1, "6.25 MiB, within the 8 MiB limit");
+}
