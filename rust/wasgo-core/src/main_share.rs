@@ -93,8 +93,10 @@ mod tests {
     #[test]
     fn cheap_calls_never_wait_and_long_ones_keep_the_mod_within_its_share() {
         let start = Instant::now();
-        let mut share = MainShare::default();
-        share.last = start;
+        let mut share = MainShare {
+            last: start,
+            ..MainShare::default()
+        };
         // 240 cheap calls a frame (4 ms of calls every 16.7 ms) for ten seconds: never a wait.
         let mut now = start;
         for _ in 0..600 {
@@ -120,15 +122,14 @@ mod tests {
         let mut all = MainShare::new(ALL_SHARE, ALL_BURST);
         all.last = start;
         let mut mods: Vec<MainShare> = (0..4)
-            .map(|_| {
-                let mut m = MainShare::default();
-                m.last = start;
-                m
+            .map(|_| MainShare {
+                last: start,
+                ..MainShare::default()
             })
             .collect();
         // Four mods, each a worker looping on 100 ms calls; the main thread serves one at a
         // time, so each call starts when the mod may call again and the thread is free.
-        let mut ready = vec![start; 4];
+        let mut ready = [start; 4];
         let mut thread_free = start;
         let mut used = Duration::ZERO;
         for _ in 0..200 {
