@@ -109,7 +109,12 @@ fn run_op(cx: &mut Cx<'_>, op: ObjectOp) -> wasmtime::Result<JsResult> {
         .map_err(|_| wasmtime::Error::new(KilledTrap))?;
     match outcome {
         Ok(ObjectReply::Int(h)) => Ok(Ok(JsValue::Number(f64::from(h)))),
-        Ok(ObjectReply::Value(v)) => Ok(Ok(from_wire(v))),
+        Ok(ObjectReply::Value(v)) => {
+            // Counted whole: Go holds its top only, and the nested parts would wait for the
+            // next measurement.
+            super::imports::charge(cx, js_bytes(&v))?;
+            Ok(Ok(from_wire(v)))
+        }
         Err(ObjectError::Failed { message, .. }) => Ok(Err(error(&message, None))),
         Err(ObjectError::Trap(message)) => {
             Err(HostTrap::new(TrapKind::HostCall, message).into_error())
@@ -611,6 +616,33 @@ fn build(v: &JsValue) -> WireVariant {
                 ),
             }
         }
+    }
+}
+
+/// The host bytes [`from_wire`] makes of `v`, about.
+fn js_bytes(v: &WireVariant) -> usize {
+    use super::value::{OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
+    match v {
+        WireVariant::Nil
+        | WireVariant::Bool(_)
+        | WireVariant::Int(_)
+        | WireVariant::Float(_)
+        | WireVariant::Object(_) => VALUE_BYTES,
+        WireVariant::String(s) | WireVariant::StringName(s) | WireVariant::NodePath(s) => {
+            VALUE_BYTES + s.len()
+        }
+        WireVariant::Vector2(_) | WireVariant::Vector3(_) => OBJECT_BYTES + 3 * PROP_BYTES,
+        WireVariant::Array(items) => OBJECT_BYTES + items.iter().map(js_bytes).sum::<usize>(),
+        WireVariant::PackedByteArray(b) => OBJECT_BYTES + b.len(),
+        WireVariant::Dictionary(pairs) => {
+            OBJECT_BYTES
+                + pairs
+                    .iter()
+                    .map(|(k, v)| PROP_BYTES + js_bytes(k) + js_bytes(v))
+                    .sum::<usize>()
+        }
+        // Made into its text: a generous estimate of its length.
+        other => VALUE_BYTES + other.encode().len() * 8,
     }
 }
 

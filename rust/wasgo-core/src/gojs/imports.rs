@@ -27,6 +27,7 @@ pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
             super::GOJS_MODULE,
             name,
             move |mut caller: Caller<'_, InstanceState>, sp: i32| {
+                let _in = super::enter_heap(caller.data());
                 guarded(&qname, || f(&mut caller.as_context_mut(), sp as u32))
             },
         )?;
@@ -49,7 +50,7 @@ pub(super) fn charge(cx: &mut Cx<'_>, bytes: usize) -> wasmtime::Result<()> {
     if go.host_bytes <= budget {
         return Ok(());
     }
-    let live = go.table.live_bytes(budget);
+    let live = go.heap.live_bytes(go.table.values(), budget);
     go.host_bytes = live.saturating_add(bytes);
     if go.host_bytes <= budget {
         return Ok(());
@@ -157,6 +158,12 @@ fn load_value(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<JsValue> {
 }
 
 fn store_value(cx: &mut Cx<'_>, addr: u32, v: &JsValue) -> wasmtime::Result<()> {
+    // A value Go did not hold yet is counted against the memory limit: values the host makes
+    // without counting (a thrown error's message, `godot.vec2`, the game's answers) reach Go
+    // only through here (a million `vec2()` calls took 800 MB past an 8 MiB limit).
+    if !go(cx).table.holds(v) {
+        charge(cx, super::heap::own_bytes(v))?;
+    }
     let raw = go(cx)
         .table
         .store(v)
@@ -354,7 +361,16 @@ fn value_call(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     let outcome = if m.is_function() {
         call_function(cx, &m, &v, args)?
     } else {
-        Err(error(&format!("`{name}` is not a function"), None))
+        // The name as far as it is readable: a 32 MB name made a 32 MB message per call.
+        let mut shown = name.as_str();
+        if shown.len() > 200 {
+            let mut end = 200;
+            while !shown.is_char_boundary(end) {
+                end -= 1;
+            }
+            shown = &shown[..end];
+        }
+        Err(error(&format!("`{shown}` is not a function"), None))
     };
     store_outcome(cx, 56, outcome)
 }

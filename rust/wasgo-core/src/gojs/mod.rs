@@ -28,6 +28,7 @@
 
 pub mod builtins;
 pub mod godot;
+pub(crate) mod heap;
 pub mod imports;
 pub mod value;
 
@@ -70,8 +71,12 @@ pub struct GoState {
     pub(crate) table: ValueTable,
     global: JsRef,
     go: JsRef,
-    /// Scheduled timeouts: id → when it falls due.
+    /// Scheduled timeouts: id → when it falls due, and the same ordered by when (the next one
+    /// due is the first, not a scan of them all for each that fires).
     timeouts: BTreeMap<i32, Instant>,
+    due: std::collections::BTreeSet<(Instant, i32)>,
+    /// Every object the host made for the program (see [`heap`]).
+    heap: std::sync::Arc<heap::Heap>,
     next_timeout: i32,
     output: GuestOutput,
     stderr_tail: Vec<u8>,
@@ -90,7 +95,11 @@ pub struct GoState {
 
 impl GoState {
     pub(crate) fn new(output: GuestOutput) -> GoState {
-        let (global, go) = builtins::globals(godot::object());
+        let heap = std::sync::Arc::new(heap::Heap::default());
+        let (global, go) = {
+            let _in = heap::Heap::enter(&heap);
+            builtins::globals(godot::object())
+        };
         let origin = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
@@ -99,6 +108,8 @@ impl GoState {
             global,
             go,
             timeouts: BTreeMap::new(),
+            due: std::collections::BTreeSet::new(),
+            heap,
             next_timeout: 1,
             output,
             stderr_tail: Vec::new(),
@@ -149,21 +160,22 @@ impl GoState {
         self.next_timeout = self.next_timeout.wrapping_add(1).max(1);
         if self.timeouts.len() < MAX_TIMEOUTS {
             let delay = Duration::from_millis(delay_ms.clamp(0, i64::from(u32::MAX)) as u64);
-            self.timeouts.insert(id, Instant::now() + delay);
+            let at = Instant::now() + delay;
+            self.timeouts.insert(id, at);
+            self.due.insert((at, id));
         }
         id
     }
 
     pub(crate) fn clear_timeout(&mut self, id: i32) {
-        self.timeouts.remove(&id);
+        if let Some(at) = self.timeouts.remove(&id) {
+            self.due.remove(&(at, id));
+        }
     }
 
     /// The earliest scheduled timeout.
     fn next_due(&self) -> Option<(i32, Instant)> {
-        self.timeouts
-            .iter()
-            .min_by_key(|(_, at)| **at)
-            .map(|(id, at)| (*id, *at))
+        self.due.first().map(|(at, id)| (*id, *at))
     }
 
     /// Keeps the callback of HTTP request `id` until its answer is delivered.
@@ -178,6 +190,19 @@ impl GoState {
         self.callbacks.push(func);
         Some(self.callbacks.len() as i32)
     }
+}
+
+impl Drop for GoState {
+    /// The instance ended: empties every object it made, so the cycles among them are freed too.
+    fn drop(&mut self) {
+        self.heap.clear();
+    }
+}
+
+/// Makes the program's heap the one objects made on this thread register in (nothing for other
+/// mods), for one entry of the host.
+pub(crate) fn enter_heap(state: &InstanceState) -> Option<heap::Entered> {
+    state_ref(state).map(|g| heap::Heap::enter(&g.heap))
 }
 
 /// The panic or fatal-error text Go printed last on stderr, up to the goroutine dump.
@@ -381,6 +406,7 @@ fn fire(cx: &mut Cx<'_>, id: i32) -> wasmtime::Result<()> {
 /// Returns when the program waits for events only; exits and panics come back as errors.
 pub(crate) fn run_main(store: &mut Store<InstanceState>) -> wasmtime::Result<()> {
     let mut cx = store.as_context_mut();
+    let _in = enter_heap(cx.data());
     let (argc, argv) = write_argv(&mut cx)?;
     let run = state(&mut cx).exports().run.clone();
     run.call(&mut cx, (argc, argv))?;
@@ -411,6 +437,7 @@ pub(crate) fn call_global(
     args: Vec<WireVariant>,
 ) -> wasmtime::Result<Option<JsResult>> {
     let mut cx = store.as_context_mut();
+    let _in = enter_heap(cx.data());
     let Some(go) = state_ref(cx.data()) else {
         return Ok(None);
     };
@@ -432,10 +459,11 @@ pub(crate) fn call_callback(
     args: Vec<WireVariant>,
 ) -> wasmtime::Result<Option<JsResult>> {
     let mut cx = store.as_context_mut();
+    let _in = enter_heap(cx.data());
     let Some(go) = state_ref(cx.data()) else {
         return Ok(None);
     };
-    let Some(f) = usize::try_from(callback_id - 1)
+    let Some(f) = usize::try_from(callback_id.wrapping_sub(1))
         .ok()
         .and_then(|i| go.callbacks.get(i).cloned())
     else {
@@ -456,6 +484,7 @@ pub(crate) fn call_http(
     status: i32,
 ) -> wasmtime::Result<Option<JsResult>> {
     let mut cx = store.as_context_mut();
+    let _in = enter_heap(cx.data());
     if state_ref(cx.data()).is_none() {
         return Ok(None);
     }
@@ -487,6 +516,7 @@ pub(crate) fn call_http(
 /// Resumes the program for every timeout already due (nothing for other mods).
 pub(crate) fn run_timers(store: &mut Store<InstanceState>) -> wasmtime::Result<()> {
     let mut cx = store.as_context_mut();
+    let _in = enter_heap(cx.data());
     if state_ref(cx.data()).is_none() {
         return Ok(());
     }

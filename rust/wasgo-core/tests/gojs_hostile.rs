@@ -1,0 +1,173 @@
+//! Hostile modules that import the `gojs` functions directly (they need not be built by Go):
+//! a deep chain of nested objects, values the host made without counting them, cycles the
+//! program drops, and timeouts by the hundred thousand. None may crash the process, get past
+//! the memory limit or freeze an entry.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasgo_core::*;
+
+const PRELUDE: &str = r#"
+  (import "gojs" "syscall/js.valueGet" (func $valueGet (param i32)))
+  (import "gojs" "syscall/js.valueSet" (func $valueSet (param i32)))
+  (import "gojs" "syscall/js.valueNew" (func $valueNew (param i32)))
+  (import "gojs" "syscall/js.valueCall" (func $valueCall (param i32)))
+  (import "gojs" "syscall/js.valueInvoke" (func $valueInvoke (param i32)))
+  (import "gojs" "syscall/js.finalizeRef" (func $finalizeRef (param i32)))
+  (import "gojs" "runtime.scheduleTimeoutEvent" (func $sched (param i32)))
+  (import "gojs" "runtime.wasmExit" (func $wasmExit (param i32)))
+  (memory (export "mem") 2)
+  (global $sp (mut i32) (i32.const 0x4000))
+  (func (export "getsp") (result i32) (global.get $sp))
+  (data (i32.const 0x100) "Array")
+  (data (i32.const 0x110) "godot")
+  (data (i32.const 0x120) "vec2")
+  (data (i32.const 0x130) "x")
+  (data (i32.const 0x140) "_makeFuncWrapper")
+  (func $get (param $o i64) (param $p i32) (param $l i32) (result i64)
+    (i64.store (i32.const 0x4008) (local.get $o))
+    (i64.store (i32.const 0x4010) (i64.extend_i32_u (local.get $p)))
+    (i64.store (i32.const 0x4018) (i64.extend_i32_u (local.get $l)))
+    (call $valueGet (i32.const 0x4000))
+    (i64.load (i32.const 0x4020)))
+  (func $set (param $o i64) (param $p i32) (param $l i32) (param $v i64)
+    (i64.store (i32.const 0x4008) (local.get $o))
+    (i64.store (i32.const 0x4010) (i64.extend_i32_u (local.get $p)))
+    (i64.store (i32.const 0x4018) (i64.extend_i32_u (local.get $l)))
+    (i64.store (i32.const 0x4020) (local.get $v))
+    (call $valueSet (i32.const 0x4000)))
+  (func $new (param $c i64) (param $a i32) (param $n i32) (result i64)
+    (i64.store (i32.const 0x4008) (local.get $c))
+    (i64.store (i32.const 0x4010) (i64.extend_i32_u (local.get $a)))
+    (i64.store (i32.const 0x4018) (i64.extend_i32_u (local.get $n)))
+    (call $valueNew (i32.const 0x4000))
+    (i64.load (i32.const 0x4028)))
+  (func $call (param $o i64) (param $p i32) (param $l i32) (param $a i32) (param $n i32) (result i64)
+    (i64.store (i32.const 0x4008) (local.get $o))
+    (i64.store (i32.const 0x4010) (i64.extend_i32_u (local.get $p)))
+    (i64.store (i32.const 0x4018) (i64.extend_i32_u (local.get $l)))
+    (i64.store (i32.const 0x4020) (i64.extend_i32_u (local.get $a)))
+    (i64.store (i32.const 0x4028) (i64.extend_i32_u (local.get $n)))
+    (call $valueCall (i32.const 0x4000))
+    (i64.load (i32.const 0x4038)))
+  (func $invoke (param $f i64) (param $a i32) (param $n i32) (result i64)
+    (i64.store (i32.const 0x4008) (local.get $f))
+    (i64.store (i32.const 0x4010) (i64.extend_i32_u (local.get $a)))
+    (i64.store (i32.const 0x4018) (i64.extend_i32_u (local.get $n)))
+    (call $valueInvoke (i32.const 0x4000))
+    (i64.load (i32.const 0x4028)))
+  (func $fin (param $v i64)
+    (i64.store (i32.const 0x4008) (local.get $v))
+    (call $finalizeRef (i32.const 0x4000)))
+"#;
+const GLOBAL: &str = "(i64.const 0x7FF8000100000005)";
+
+fn rt() -> Arc<Runtime> {
+    Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap()
+}
+
+fn inst(rt: &Arc<Runtime>, body: &str, mem_mb: usize) -> ModInstance {
+    let wat = format!("(module {PRELUDE} {body})");
+    let module = rt.compile(wat.as_bytes(), "hostile").unwrap();
+    assert_eq!(module.guest_kind(), GuestKind::GoJs);
+    let config = InstanceConfig {
+        name: "hostile".into(),
+        level: SafetyLevel::Safe,
+        limits: Limits {
+            memory_bytes: mem_mb << 20,
+            main_timeout: Some(Duration::from_secs(120)),
+            ..Limits::default()
+        },
+        args: vec![],
+        dirs: WasiDirs::default(),
+        permissions: Permissions::new(),
+        key: rt.next_instance_key(),
+        network: Default::default(),
+    };
+    ModInstance::new(rt, &module, config).unwrap()
+}
+
+/// Runs `main` to its end (a bound for a hung test, not a timing assertion) and returns how it
+/// ended, with the message of a trap.
+fn run(rt: &Runtime, mut i: ModInstance) -> (ModStatus, String) {
+    assert!(i.start_main().unwrap());
+    let t = Instant::now();
+    while i.is_main_running() && t.elapsed() < Duration::from_secs(120) {
+        rt.bridge().run_pending(Duration::from_millis(5));
+    }
+    let trap = i
+        .drain_events()
+        .into_iter()
+        .find_map(|e| match e {
+            ModEvent::Trapped { message } => Some(message),
+            _ => None,
+        })
+        .unwrap_or_default();
+    (i.status(), trap)
+}
+
+/// A chain of 200,000 arrays, each holding the previous one, only the head held, then released:
+/// freeing it recursively overflowed the stack and aborted the process.
+#[test]
+fn a_deep_chain_of_objects_is_freed_without_overflowing_the_stack() {
+    let body = format!(
+        r#"
+  (func (export "resume"))
+  (func (export "run") (param i32 i32) (local $ctor i64) (local $i i32) (local $new i64)
+    (local.set $ctor (call $get {GLOBAL} (i32.const 0x100) (i32.const 5)))
+    (i64.store (i32.const 0x9000) (i64.const 0))
+    (loop $l
+      (local.set $new (call $new (local.get $ctor) (i32.const 0x9000) (i32.const 1)))
+      (if (i32.gt_u (local.get $i) (i32.const 0)) (then (call $fin (i64.load (i32.const 0x9000)))))
+      (i64.store (i32.const 0x9000) (local.get $new))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 200000))))
+    (call $fin (i64.load (i32.const 0x9000))))"#
+    );
+    let rt = rt();
+    let (status, trap) = run(&rt, inst(&rt, &body, 64));
+    assert_eq!(status, ModStatus::Finished, "{trap}");
+}
+
+/// `godot.vec2()` a million times under an 8 MiB limit: the results were never counted (800 MB).
+#[test]
+fn values_the_host_makes_count_against_the_memory_limit() {
+    let body = format!(
+        r#"
+  (func (export "resume"))
+  (func (export "run") (param i32 i32) (local $g i64) (local $i i32)
+    (local.set $g (call $get {GLOBAL} (i32.const 0x110) (i32.const 5)))
+    (loop $l
+      (drop (call $call (local.get $g) (i32.const 0x120) (i32.const 4) (i32.const 0x9000) (i32.const 0)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 1040000)))))"#
+    );
+    let rt = rt();
+    let (status, trap) = run(&rt, inst(&rt, &body, 8));
+    assert_eq!(status, ModStatus::Trapped);
+    assert!(trap.contains("over its memory limit of 8 MiB"), "{trap}");
+}
+
+/// Objects in a cycle (`o.self = o`) that Go let go of: freed by no count, they were also not
+/// measured (only what Go still reached was), so a loop making them took any amount of memory.
+#[test]
+fn cycles_the_program_dropped_still_count_against_the_memory_limit() {
+    let body = format!(
+        r#"
+  (func (export "resume"))
+  (func (export "run") (param i32 i32) (local $ctor i64) (local $o i64) (local $i i32)
+    (local.set $ctor (call $get {GLOBAL} (i32.const 0x100) (i32.const 5)))
+    (i64.store (i32.const 0x9000) (i64.reinterpret_f64 (f64.const 1000)))
+    (loop $l
+      (local.set $o (call $new (local.get $ctor) (i32.const 0x9000) (i32.const 1)))
+      (call $set (local.get $o) (i32.const 0x130) (i32.const 1) (local.get $o))
+      (call $fin (local.get $o))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 20000)))))"#
+    );
+    let rt = rt();
+    // 20,000 arrays of 1000 slots: 480 MB if nothing counted them.
+    let (status, trap) = run(&rt, inst(&rt, &body, 16));
+    assert_eq!(status, ModStatus::Trapped);
+    assert!(trap.contains("over its memory limit of 16 MiB"), "{trap}");
+}
