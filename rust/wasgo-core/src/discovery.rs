@@ -161,7 +161,9 @@ fn is_hidden(name: &str) -> bool {
     name.starts_with('.')
 }
 
-fn wasm_stem(name: &str) -> Option<&str> {
+/// `name` without its `.wasm` extension (in any case), if it has one: how a scan and a start
+/// name a mod alike (`x.WASM` ran as `x_WASM` while the scan listed it as `x`).
+pub fn wasm_stem(name: &str) -> Option<&str> {
     let n = name.len();
     (n > 5 && name.is_char_boundary(n - 5) && name[n - 5..].eq_ignore_ascii_case(".wasm"))
         .then(|| &name[..n - 5])
@@ -182,10 +184,12 @@ pub fn scan(
     let mut entries = folder.list(dir)?;
     entries.retain(|e| !is_hidden(&e.name));
     entries.sort_by(|a, b| a.name.cmp(&b.name));
+    // Ids and sandbox names are compared without regard to ASCII case: on Windows and macOS
+    // `Archivist/` and `archivist/` are one folder.
     let single_ids: BTreeSet<String> = entries
         .iter()
         .filter(|e| e.kind != EntryKind::Folder)
-        .filter_map(|e| wasm_stem(&e.name).map(mod_id))
+        .filter_map(|e| wasm_stem(&e.name).map(|s| mod_id(s).to_ascii_lowercase()))
         .collect();
     let link_problem = |path: &str| {
         format!("`{path}` is a symbolic link; WasGo does not follow links in a mods folder: copy the mod there instead")
@@ -215,7 +219,11 @@ pub fn scan(
             }
             EntryKind::Folder => {
                 let id = mod_id(&e.name);
-                if rules.sandboxes.contains(&e.name) || single_ids.contains(&id) {
+                let remembered = rules
+                    .sandboxes
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(&e.name));
+                if remembered || single_ids.contains(&id.to_ascii_lowercase()) {
                     continue; // a sandbox: never a mod, nothing in it is looked at
                 }
                 let Ok(mut inner) = folder.list(&path) else {
@@ -263,14 +271,33 @@ pub fn scan(
         .iter()
         .map(|m| (m.sandbox.clone(), m.path.clone()))
         .collect();
+    let mut linked_sandboxes: Vec<String> = Vec::new();
     found.retain(|m| {
         let name = m
             .path
             .strip_prefix(&format!("{dir}/"))
             .and_then(|p| p.split('/').next())
             .unwrap_or_default();
-        !(m.folder && sandboxes.iter().any(|(s, p)| s == name && *p != m.path))
+        let someones_sandbox = m.folder
+            && sandboxes
+                .iter()
+                .any(|(s, p)| s.eq_ignore_ascii_case(name) && *p != m.path);
+        if someones_sandbox && m.problems.iter().any(|p| p.kind == ProblemKind::Link) {
+            linked_sandboxes.push(name.to_string());
+        }
+        !someones_sandbox
     });
+    // A link where a mod's sandbox folder goes would send the mod's files wherever it points
+    // (a download can hold one): the mod may not start until it is removed.
+    for m in found.iter_mut() {
+        if linked_sandboxes
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(&m.sandbox))
+        {
+            let message = format!("the sandbox folder `{dir}/{}` of `{}` is a symbolic link; WasGo never writes through one (its files would go wherever it points): remove it", m.sandbox, m.path);
+            m.problem(ProblemKind::Link, message);
+        }
+    }
     mark_duplicates(&mut found);
     for m in &mut found {
         if m.problems.is_empty() {
@@ -285,14 +312,15 @@ fn mark_duplicates(found: &mut [ScannedMod]) {
     let mut ids: Vec<(String, String)> = Vec::new();
     let mut sandboxes: Vec<(String, String)> = Vec::new();
     for m in found.iter_mut() {
+        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
         let clash = ids
             .iter()
-            .find(|(id, _)| *id == m.id)
+            .find(|(id, _)| same(id, &m.id))
             .map(|(_, p)| ("id", p.clone()))
             .or_else(|| {
                 sandboxes
                     .iter()
-                    .find(|(s, _)| *s == m.sandbox || *s == m.id)
+                    .find(|(s, _)| same(s, &m.sandbox) || same(s, &m.id))
                     .map(|(_, p)| ("sandbox folder", p.clone()))
             });
         if let Some((what, other)) = clash {

@@ -265,3 +265,50 @@ fn a_folder_with_several_modules_and_none_named_after_it_is_ambiguous() {
     );
     assert!(found[1].startable() && found[1].path.ends_with("solo/solo.wasm"));
 }
+
+#[test]
+fn a_link_where_a_mods_sandbox_goes_keeps_the_mod_from_starting() {
+    // A download holding `bar/bar.wasm` and a link `bar-files` -> anywhere: the mod's files
+    // would be read and written wherever the link points. The link was dropped from the list
+    // (it is bar's sandbox) and bar reported startable.
+    let dir = temp_dir("sandbox_link");
+    let outside = temp_dir("sandbox_outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    write(&dir.join("bar/bar.wasm"), &module(None));
+    std::os::unix::fs::symlink(&outside, dir.join("bar-files")).unwrap();
+    write(&dir.join("solo.wasm"), &module(None));
+    std::os::unix::fs::symlink(&outside, dir.join("solo")).unwrap();
+    let found = run(&dir, &[], SafetyLevel::Wrapped, 1 << 20);
+    for id in ["bar", "solo"] {
+        let m = found.iter().find(|m| m.id == id).unwrap();
+        assert!(!m.startable(), "{m:?}");
+        assert!(
+            m.problems
+                .iter()
+                .any(|p| p.kind == ProblemKind::Link && p.message.contains("is a symbolic link")),
+            "{m:?}"
+        );
+    }
+}
+
+#[test]
+fn mods_whose_ids_or_sandboxes_differ_only_in_case_are_duplicates() {
+    // On Windows and macOS `Archivist/` and `archivist/` are one folder: the second mod's
+    // sandbox would be the first one's code folder.
+    let dir = temp_dir("case");
+    write(&dir.join("Archivist/Archivist.wasm"), &module(None));
+    write(&dir.join("archivist.wasm"), &module(None));
+    write(&dir.join("Keeper/Keeper.wasm"), &module(None));
+    write(&dir.join("keeper-files.wasm"), &module(None));
+    let found = run(&dir, &[], SafetyLevel::Wrapped, 1 << 20);
+    let startable: Vec<&str> = found
+        .iter()
+        .filter(|m| m.startable())
+        .map(|m| m.id.as_str())
+        .collect();
+    assert_eq!(startable.len(), 2, "{found:?}");
+    for m in found.iter().filter(|m| !m.startable()) {
+        assert_eq!(m.problems[0].kind, ProblemKind::Duplicate, "{m:?}");
+    }
+    assert_eq!(wasm_stem("x.WASM"), Some("x"));
+}

@@ -245,6 +245,19 @@ impl ModInstance {
                 reason,
             });
         }
+        if config.level >= SafetyLevel::Wrapped {
+            if let Some(Err(reason)) = config
+                .dirs
+                .sandbox
+                .as_deref()
+                .map(crate::sandbox::Sandbox::check_root)
+            {
+                return Err(WasgoError::Instantiate {
+                    name: config.name,
+                    reason,
+                });
+            }
+        }
         let prelinked = module.prelinked(&ctx.engine, &ctx.hosts, config.level, &config.name)?;
         let (sink, queue) = event_channel();
         for w in prelinked.warnings.iter() {

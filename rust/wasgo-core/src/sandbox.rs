@@ -200,6 +200,27 @@ impl Sandbox {
         &self.root
     }
 
+    /// Refuses a sandbox folder that is a symbolic link (or a Windows junction): the file
+    /// functions, WASI's `/sandbox` and the quota count would all follow it out of the mods
+    /// folder (a mod download can hold a link named like its own sandbox folder). A missing
+    /// folder is fine (it is made when needed).
+    ///
+    /// # Errors
+    /// The message saying which folder and what to do.
+    pub fn check_root(root: &Path) -> Result<(), String> {
+        match std::fs::symlink_metadata(root) {
+            Ok(meta) if meta.file_type().is_symlink() => Err(format!(
+                "the mod's sandbox folder `{}` is a symbolic link; WasGo never writes through one (its files would go wherever it points): remove it",
+                root.display()
+            )),
+            Ok(meta) if !meta.is_dir() => Err(format!(
+                "the mod's sandbox folder `{}` is a file, not a folder; remove it",
+                root.display()
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The host path of a mod path, refusing symlinks on the way.
     fn resolve(&self, path: &str) -> Result<PathBuf, SandboxError> {
         let refused = |rule| SandboxError::Path {

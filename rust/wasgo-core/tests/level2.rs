@@ -358,6 +358,27 @@ fn a_file_deleted_while_open_cannot_take_the_mod_past_its_quota() {
 }
 
 #[test]
+fn a_sandbox_folder_that_is_a_link_is_refused() {
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let outside = temp_dir("link_target");
+    std::fs::create_dir_all(&outside).unwrap();
+    let link = temp_dir("link_sandbox");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let module = rt.compile(WASI_FILES.as_bytes(), "wasi_files").unwrap();
+    let mut cfg = config("wasi_files", SafetyLevel::Wrapped, 100_000);
+    cfg.dirs.sandbox = Some(link.clone());
+    match ModInstance::new(&rt, &module, cfg) {
+        Err(WasgoError::Instantiate { reason, .. }) => {
+            assert!(reason.contains("is a symbolic link"), "{reason}")
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a linked sandbox was used"),
+    }
+    let _ = std::fs::remove_file(&link);
+    let _ = std::fs::remove_dir_all(&outside);
+}
+
+#[test]
 fn wasi_sandbox_needs_the_files_grant_at_level_two_only() {
     let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
     let dir = temp_dir("grant");

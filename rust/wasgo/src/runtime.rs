@@ -140,7 +140,7 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, String> {
 /// The mod name a path gives: its file name without extension.
 pub fn name_from_path(path: &str) -> String {
     let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    file.strip_suffix(".wasm")
+    wasgo_core::discovery::wasm_stem(file)
         .or_else(|| file.strip_suffix(".wat"))
         .unwrap_or(file)
         .to_string()
