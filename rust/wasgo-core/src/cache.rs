@@ -40,6 +40,9 @@ use std::time::{Duration, Instant};
 
 type Outcome = Result<Arc<CompiledModule>, String>;
 
+/// The largest cache file read (compiled code of a module at the largest size limits).
+const MAX_CACHE_FILE_BYTES: u64 = 1 << 30;
+
 /// One compile in progress; waiters block on `done`.
 struct Flight {
     outcome: Mutex<Option<Outcome>>,
@@ -475,6 +478,14 @@ impl ModuleCache {
     fn load_from_disk(&self, sha: &str) -> Option<wasmtime::Module> {
         let (_, key) = self.disk.as_ref()?;
         let path = self.cache_path(sha)?;
+        // Only a plain file of a plausible size is read: a link to `/dev/zero`, a pipe or a
+        // huge file put in its place would be read without end or block the compile thread.
+        let meta = std::fs::symlink_metadata(&path).ok()?;
+        if !meta.is_file() || meta.len() > MAX_CACHE_FILE_BYTES {
+            self.cache_rejects.fetch_add(1, Ordering::Relaxed);
+            let _ = std::fs::remove_file(&path);
+            return None;
+        }
         let bytes = std::fs::read(&path).ok()?;
         match precompiled::load(&self.engine, self.facts, key, &bytes) {
             Ok((module, source)) if hex(&source) == sha => Some(module),

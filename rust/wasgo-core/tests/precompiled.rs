@@ -328,6 +328,13 @@ fn a_tampered_disk_cache_file_is_recompiled_and_rewritten_never_run() {
         assert_ne!(rewritten, bad, "byte {at}: the bad file was replaced");
         assert!(rewritten.starts_with(artifact::MAGIC));
     }
+    // A link to a device in the file's place (read without end before): refused, not read.
+    std::fs::remove_file(&files[0]).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &files[0]).unwrap();
+    let rt = Runtime::new(disk_config(&dir), Hosts::detached()).unwrap();
+    let m = rt.compile(ANSWER.as_bytes(), "answer").unwrap();
+    assert_eq!((rt.stats().compiles, rt.stats().cache_rejects), (1, 1));
+    assert_eq!(run_main(&rt, &m), 42);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
