@@ -1182,6 +1182,27 @@ mod tests {
         }
 
         #[test]
+        fn outline_sizes_share_a_small_pool_and_theme_constants_are_not_listed() {
+            let list = shipped();
+            let settings = chain(&["LabelSettings", "Resource", "RefCounted", "Object"]);
+            for property in ["outline_size", "shadow_size"] {
+                let range = list
+                    .property_range(&settings, property)
+                    .expect("a range for the outline");
+                assert!(range.check(property, RangeValue::Number(65.0)).is_err());
+                let distinct = range.distinct.expect("a distinct pool");
+                assert_eq!(distinct.max, 4, "{property}");
+                assert_eq!(
+                    Some(distinct.pool),
+                    PoolName::parse("outline_size"),
+                    "{property}"
+                );
+            }
+            let label = chain(&["Label", "Control", "CanvasItem", "Node", "Object"]);
+            assert!(!list.allows(&label, MemberKind::Method, "add_theme_constant_override"));
+        }
+
+        #[test]
         fn animation_speeds_are_bounded() {
             let list = shipped();
             let sprite = chain(&["AnimatedSprite2D", "Node2D", "CanvasItem", "Node", "Object"]);

@@ -240,6 +240,12 @@ fn image(b: &[u8]) -> Result<AssetInfo, AssetError> {
     }
     if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
         let (w, h) = jpeg_size(b).ok_or_else(|| corrupt("it has no frame header"))?;
+        let scans = jpeg_scans(b);
+        if scans > MAX_JPEG_SCANS {
+            return Err(corrupt(&format!(
+                "it has {scans} scans; WasGo takes at most {MAX_JPEG_SCANS} (progressive encoders write about 10)"
+            )));
+        }
         return sized(AssetFormat::Jpeg, Some(w), Some(h), "");
     }
     if b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WEBP") {
@@ -312,6 +318,38 @@ fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
     None
 }
 
+/// The most scans a JPEG may have: the decoder redoes its work over the whole image for each
+/// (a 733 KB progressive JPEG of one AC scan repeated held the main thread 24 s).
+pub const MAX_JPEG_SCANS: usize = 100;
+
+/// How many scans (SOS segments) a JPEG has: its markers walked, entropy-coded data skipped.
+fn jpeg_scans(b: &[u8]) -> usize {
+    let mut i = 2;
+    let mut scans = 0;
+    while i + 1 < b.len() {
+        if b[i] != 0xFF {
+            i += 1; // entropy-coded data
+            continue;
+        }
+        match b[i + 1] {
+            // A stuffed 0xFF in entropy-coded data, a fill byte, a restart or standalone marker.
+            0x00 | 0xFF => i += 1,
+            0x01 | 0xD0..=0xD8 => i += 2,
+            0xD9 => break,
+            marker => {
+                let Some(len) = be16(b, i + 2).map(|l| l as usize).filter(|l| *l >= 2) else {
+                    break;
+                };
+                if marker == 0xDA {
+                    scans += 1;
+                }
+                i += 2 + len;
+            }
+        }
+    }
+    scans
+}
+
 /// The canvas size of a WebP (lossy, lossless or extended).
 fn webp_size(b: &[u8]) -> Option<(u32, u32)> {
     match b.get(12..16)? {
@@ -376,22 +414,62 @@ fn audio(b: &[u8]) -> Result<AssetFormat, AssetError> {
     if b.starts_with(b"OggS") {
         // The first page carries the codec's identification header.
         let first_page = &b[..b.len().min(512)];
-        if first_page.windows(7).any(|w| w == b"\x01vorbis") {
+        if let Some(at) = first_page.windows(7).position(|w| w == b"\x01vorbis") {
+            vorbis_format(b, at + 7)?;
             return Ok(AssetFormat::OggVorbis);
         }
         return Err(corrupt("it is an Ogg file whose first stream is not Vorbis (Opus and others are not supported)"));
     }
     if b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WAVE") {
-        let Some(at) = b.windows(4).take(256).position(|w| w == b"fmt ") else {
-            return Err(corrupt("it has no `fmt ` chunk"));
+        // The chunks are walked as Godot walks them: a `fmt ` inside another chunk is not the
+        // format (a decoy in a `JUNK` chunk hid a rate of 2^31 Hz).
+        let mut at = 12;
+        let format = loop {
+            match b.get(at..at + 4) {
+                Some(b"fmt ") => break at + 8,
+                Some(_) => {}
+                None => return Err(corrupt("it has no `fmt ` chunk")),
+            }
+            let Some(len) = le32(b, at + 4) else {
+                return Err(corrupt("it has no `fmt ` chunk"));
+            };
+            // Chunks are padded to an even length.
+            at = at
+                .saturating_add(8)
+                .saturating_add(len as usize)
+                .saturating_add(len as usize & 1);
         };
-        wav_format(b, at + 8)?;
+        wav_format(b, format)?;
         return Ok(AssetFormat::Wav);
     }
     if b.starts_with(b"ID3") || (b.len() >= 2 && b[0] == 0xFF && b[1] & 0xE0 == 0xE0) {
         return Ok(AssetFormat::Mp3);
     }
     Err(AssetError::UnknownFormat)
+}
+
+/// Checks a Vorbis identification header (whose fields start at `at`, after `\x01vorbis`):
+/// version 0, 1 to 8 channels, a sample rate of 1 Hz to 384 kHz (Godot uses the rate it reads
+/// for the stream's playback, and decodes every channel).
+fn vorbis_format(b: &[u8], at: usize) -> Result<(), AssetError> {
+    let short = || corrupt("its Vorbis header is cut short");
+    let version = le32(b, at).ok_or_else(short)?;
+    let channels = *b.get(at + 4).ok_or_else(short)?;
+    let rate = le32(b, at + 5).ok_or_else(short)?;
+    if version != 0 {
+        return Err(corrupt(&format!("its Vorbis version is {version}, not 0")));
+    }
+    if !(1..=8).contains(&channels) {
+        return Err(corrupt(&format!(
+            "it declares {channels} channels (1 to 8)"
+        )));
+    }
+    if !(1..=384_000).contains(&rate) {
+        return Err(corrupt(&format!(
+            "it declares a sample rate of {rate} Hz (1 to 384000)"
+        )));
+    }
+    Ok(())
 }
 
 /// Checks a WAV's `fmt ` chunk (whose body starts at `at`): PCM or IEEE float, 1 to 8 channels,
@@ -531,6 +609,29 @@ mod tests {
     }
 
     #[test]
+    fn a_jpeg_with_more_scans_than_a_decoder_needs_is_refused() {
+        // SOI, SOF2 (progressive, 1 component, 64 x 64), then `n` SOS segments each followed by
+        // entropy-coded bytes (with a stuffed 0xFF and a restart marker), then EOI.
+        let jpeg = |n: usize| {
+            let mut b = vec![
+                0xFF, 0xD8, 0xFF, 0xC2, 0, 11, 8, 0, 64, 0, 64, 1, 1, 0x11, 0,
+            ];
+            for _ in 0..n {
+                b.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 1, 63, 0]);
+                b.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
+            }
+            b.extend_from_slice(&[0xFF, 0xD9]);
+            b
+        };
+        assert_eq!(jpeg_scans(&jpeg(7)), 7);
+        assert!(sniff(AssetKind::Texture, &jpeg(MAX_JPEG_SCANS), LIMITS).is_ok());
+        match sniff(AssetKind::Texture, &jpeg(MAX_JPEG_SCANS + 1), LIMITS) {
+            Err(AssetError::Corrupt(m)) => assert!(m.contains("101 scans"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn declared_bombs_and_oversized_data_are_refused_before_decoding() {
         assert_eq!(
             sniff(AssetKind::Texture, &png(60000, 60000), LIMITS),
@@ -613,12 +714,28 @@ mod tests {
             sniff(AssetKind::Audio, b"OggS\0\x02........\x01opus", LIMITS),
             Err(AssetError::Corrupt(_))
         ));
+        let vorbis = |channels: u8, rate: u32| {
+            let mut b = b"OggS\0\x02\x01vorbis\0\0\0\0".to_vec();
+            b.push(channels);
+            b.extend_from_slice(&rate.to_le_bytes());
+            b
+        };
         assert_eq!(
-            sniff(AssetKind::Audio, b"OggS\0\x02\x01vorbis", LIMITS)
+            sniff(AssetKind::Audio, &vorbis(2, 44100), LIMITS)
                 .unwrap()
                 .format,
             AssetFormat::OggVorbis
         );
+        for (bad, why) in [
+            (vorbis(2, u32::MAX), "sample rate of 4294967295 Hz"),
+            (vorbis(255, 44100), "255 channels"),
+            (b"OggS\0\x02\x01vorbis".to_vec(), "cut short"),
+        ] {
+            match sniff(AssetKind::Audio, &bad, LIMITS) {
+                Err(AssetError::Corrupt(m)) => assert!(m.contains(why), "{m}"),
+                other => panic!("{why}: {other:?}"),
+            }
+        }
         let wav = |format: u16, channels: u16, rate: u32, bits: u16| {
             let mut b = b"RIFF\0\0\0\0WAVEfmt \x10\0\0\0".to_vec();
             b.extend_from_slice(&format.to_le_bytes());
@@ -643,6 +760,16 @@ mod tests {
             (wav(1, 0, 8000, 8), "0 channels"),
             (wav(2, 1, 8000, 4), "sample format is 2"),
             (b"RIFF\0\0\0\0WAVEfmt ".to_vec(), "cut short"),
+            // A good `fmt ` inside a `JUNK` chunk, the real one after it.
+            (
+                [
+                    b"RIFF\0\0\0\0WAVEJUNK\x18\0\0\0".to_vec(),
+                    wav(1, 1, 44100, 16)[12..].to_vec(),
+                    wav(1, 1, 0x7FFF_FFFF, 16)[12..].to_vec(),
+                ]
+                .concat(),
+                "sample rate of 2147483647 Hz",
+            ),
         ] {
             match sniff(AssetKind::Audio, &bad, LIMITS) {
                 Err(AssetError::Corrupt(m)) => assert!(m.contains(why), "{m}"),
