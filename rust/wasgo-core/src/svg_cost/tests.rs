@@ -318,3 +318,24 @@ fn transforms_compose() {
     assert!((m[2] + 2.0).abs() < 1e-9 && m[3].abs() < 1e-9);
     assert_eq!(transform("perspective(3)"), None);
 }
+
+#[test]
+fn a_miter_limit_past_svgs_default_is_refused_wherever_it_is_set() {
+    let path = r#"<path d="M10 10 l0.01 30 l0.01 -30" fill="none" stroke="red" stroke-width="2""#;
+    assert!(cost(&svg(64, &format!("{path} stroke-miterlimit=\"4\"/>")), 64).is_ok());
+    assert!(cost(&svg(64, &format!("{path}/>")), 64).is_ok());
+    for doc in [
+        svg(64, &format!("{path} stroke-miterlimit=\"1000000\"/>")),
+        svg(64, &format!("{path} style=\"stroke-miterlimit: 50\"/>")),
+        svg(64, &format!("<g stroke-miterlimit=\"nan\">{path}/></g>")),
+        svg(
+            64,
+            &format!("<style>path {{ stroke-miterlimit: 9 }}</style>{path}/>"),
+        ),
+    ] {
+        match cost(&doc, 64) {
+            Err(SvgRefusal::Feature(m)) => assert!(m.contains("stroke-miterlimit"), "{m}"),
+            other => panic!("{doc}: {other:?}"),
+        }
+    }
+}
