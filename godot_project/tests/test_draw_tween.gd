@@ -108,6 +108,22 @@ func test_drawing_calls_with_wrong_arguments_are_refused_when_recorded() -> void
 		cleanup()
 
 
+## A tween's sub-path into a value animates part of it; into an object it would set a member of
+## that object no allowlist check, range or pool saw (`label_settings:font_size` reached 3000,
+## past the range 1..512): refused.
+func test_a_tween_sub_path_into_an_object_is_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "tween_sub", [0]), 0, "tween of position:x: %s" % [probe.outputs])
+	expect_eq(_call(probe, "tween_sub", [1]), INVALID_ARGUMENT, "tween of label_settings:font_size")
+	expect(probe.has_output("holds an object, and a tween may animate only the target's own values"), "message: %s" % [probe.outputs])
+	await frames(5)
+	var label := probe.node.get_node("SubLabel") as Label
+	expect(label.label_settings.font_size <= 512, "font size after the tweens: %d" % label.label_settings.font_size)
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 func test_a_tween_on_an_owned_node_and_allowed_property_runs() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

@@ -66,6 +66,14 @@ pub fn check_tween_property(
             "`tween_property` cannot animate `{class}.{property}`: its values have a range in the allowlist; set it with `set` instead"
         ));
     }
+    // A sub-path into a value (`position:x`) animates part of it; into an object
+    // (`label_settings:font_size`, `mesh:rings`, `font:data`) it would set a member of another
+    // object that no allowlist check, range or pool ever saw.
+    if path.contains(':') && target.get(property).get_type() == VariantType::OBJECT {
+        return invalid(&format!(
+            "`tween_property` cannot animate `{path}`: `{class}.{property}` holds an object, and a tween may animate only the target's own values (tween that object's property on it instead)"
+        ));
+    }
     Ok(())
 }
 

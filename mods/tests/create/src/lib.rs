@@ -549,6 +549,38 @@ pub extern "C" fn tween(target: i32, property: i32) -> i32 {
     }
 }
 
+/// Tweens a sub-path on a new Label `SubLabel` with its own LabelSettings: 0 `position:x` (part
+/// of a value), 1 `label_settings:font_size` (a member of another object, past its range).
+#[no_mangle]
+pub extern "C" fn tween_sub(kind: i32) -> i32 {
+    let label = match child("Label", "SubLabel") {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let settings = match new_object("LabelSettings") {
+        Ok(s) => s,
+        Err(e) => return failed("new LabelSettings", e),
+    };
+    if let Err(e) = label.set("label_settings", Variant::from(&settings)) {
+        return failed("set label_settings", e);
+    }
+    let tween = match new_tween() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let (path, value) = if kind == 0 {
+        ("position:x", Variant::Float(100.0))
+    } else {
+        ("label_settings:font_size", Variant::Int(3000))
+    };
+    let outcome = tween.call("tween_property", &[Variant::from(&label), Variant::NodePath(path.into()), value, Variant::Float(0.05)]);
+    keep(tween);
+    match outcome {
+        Ok(_) => 0,
+        Err(e) => failed(&format!("tween_property {path}"), e),
+    }
+}
+
 thread_local! {
     static GAME: RefCell<Option<Object>> = const { RefCell::new(None) };
     static PARTICLES: RefCell<Option<Object>> = const { RefCell::new(None) };
