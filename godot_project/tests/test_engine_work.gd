@@ -74,6 +74,22 @@ func test_a_polygon_or_a_text_past_its_size_is_refused() -> void:
 	await expect_frames_go_on("after the refused sizes")
 
 
+## BBCode in a RichTextLabel's text reaches past every limit (`[font_size]` made a glyph cache
+## per size outside the font-size pool): a mod may set the text only while BBCode is off.
+func test_the_text_of_a_rich_text_label_with_bbcode_on_is_refused() -> void:
+	var probe := _started("RangeBBCode")
+	var rich := RichTextLabel.new()
+	rich.name = "Text"
+	rich.bbcode_enabled = true
+	probe.node.add_child(rich)
+	expect_eq(_call(probe, "label_text", [10]), INVALID_ARGUMENT, "text of a BBCode label")
+	expect_contains(_last_fail(probe), "`bbcode_enabled` is on", "the refusal")
+	expect_eq(rich.text, "", "the text after the refusal")
+	rich.bbcode_enabled = false
+	expect_eq(_call(probe, "label_text", [10]), 0, "text of a plain label: %s" % _last_fail(probe))
+	expect_eq(rich.text.length(), 10, "the text set")
+
+
 func test_a_method_argument_outside_its_range_is_refused() -> void:
 	var probe := _started("RangeFont")
 	expect_eq(_call(probe, "font_size", [1000000]), INVALID_ARGUMENT, "add_theme_font_size_override(1000000)")

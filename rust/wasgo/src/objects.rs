@@ -201,6 +201,12 @@ pub struct InstanceObjects {
     work: HashMap<(InstanceId, String), f64>,
 }
 
+/// Whether `obj` is a RichTextLabel that parses BBCode in its text (a `[font_size=N]` tag makes
+/// Godot keep a glyph cache per size, outside the font-size pool: 400 sizes took 825 MB).
+fn bbcode_on(obj: &Gd<Object>) -> bool {
+    obj.is_class("RichTextLabel") && obj.get("bbcode_enabled").try_to::<bool>().unwrap_or(false)
+}
+
 /// Handles an instance holds before the first sweep of freed objects' handles.
 const SWEEP_FLOOR: usize = 4096;
 
@@ -490,6 +496,12 @@ impl InstanceObjects {
         value: &WireVariant,
     ) -> Result<(), ObjectError> {
         let (slot, index) = self.prop(level, handle, name)?;
+        if level != SafetyLevel::Unsafe && name == b"text" && bbcode_on(&slot.obj) {
+            return Err(ObjectError::failed(
+                ErrorCode::InvalidArgument.code(),
+                "`RichTextLabel.text` cannot be set while the label's `bbcode_enabled` is on: its tags (`[font_size]`, `[img]`, `[url]`) would reach past every limit WasGo keeps; the game turns BBCode off for a label mods write".to_string(),
+            ));
+        }
         if let Some(range) = slot.props[index].range {
             let what = format!("{}.{}", slot.class, String::from_utf8_lossy(name));
             let target = (slot.obj.clone(), slot.props[index].sname.clone());
