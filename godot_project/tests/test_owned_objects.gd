@@ -66,3 +66,22 @@ func test_freeing_the_node_releases_its_timers() -> void:
 	# The node itself is gone too.
 	var after: int = await _settle(baseline - 1)
 	expect(after <= baseline - 1, "objects a few frames after the node was freed: %d, baseline %d" % [after, baseline])
+
+
+## A resource the game made is shared by every node using it, inside the mod's reach or not: a
+## mod may not change it (a label's shared settings changed the labels outside reach too).
+func test_a_mod_cannot_change_a_resource_the_game_made() -> void:
+	var settings := LabelSettings.new()
+	settings.font_size = 20
+	var probe := new_mod("shared_resource", {"module": wat_module("shared_resource"), "safety_level": 1})
+	var inside := Label.new()
+	inside.name = "Target"
+	inside.label_settings = settings
+	probe.node.add_child(inside)
+	var outside := Label.new()
+	outside.label_settings = settings
+	tree.root.add_child(outside)
+	if expect_eq(start(probe), OK, "start()"):
+		expect_eq(probe.node.call_export("font_size", [40]), -3, "set on the game's shared LabelSettings")
+		expect_eq(settings.font_size, 20, "the shared settings after the refusal")
+	outside.free()

@@ -201,6 +201,14 @@ pub struct InstanceObjects {
     work: HashMap<(InstanceId, String), f64>,
 }
 
+/// Whether a method only reads (by Godot's naming: `get_*`, `has_*`, `is_*`, `can_*`,
+/// `sample*`): such calls on the game's resources are allowed; any other call changes them.
+fn reads_only(method: &str) -> bool {
+    ["get_", "has_", "is_", "can_", "sample"]
+        .iter()
+        .any(|p| method.starts_with(p))
+}
+
 /// Whether `obj` is a RichTextLabel that parses BBCode in its text (a `[font_size=N]` tag makes
 /// Godot keep a glyph cache per size, outside the font-size pool: 400 sizes took 825 MB).
 fn bbcode_on(obj: &Gd<Object>) -> bool {
@@ -323,6 +331,36 @@ impl InstanceObjects {
         self.slots
             .insert_with(id, || slot)
             .map_err(|_| reach::Refused::Full)
+    }
+
+    /// Refuses (below level 3) changing a resource (any ref-counted object) the mod did not
+    /// create: the game's resources are shared by every node that uses them, inside the mod's
+    /// reach or not, and loaded ones stay cached for later scenes (setting an in-reach label's
+    /// `label_settings.font_color` hid the text of labels outside reach). `what` says what the
+    /// mod tried.
+    fn refuse_shared_write(
+        &self,
+        level: SafetyLevel,
+        handle: i32,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), ObjectError> {
+        if level == SafetyLevel::Unsafe {
+            return Ok(());
+        }
+        let Ok(slot) = self.slots.get(handle) else {
+            return Ok(()); // the caller answers the bad handle
+        };
+        if slot._strong.is_none() || self.created.owns(slot.obj.instance_id_unchecked()) {
+            return Ok(());
+        }
+        Err(ObjectError::failed(
+            ErrorCode::InvalidArgument.code(),
+            format!(
+                "cannot {} on the game's `{}`: a resource the game made is shared by every node that uses it; a mod changes only resources it made (make one with `wasgo.new`, set it up, and assign it)",
+                what(),
+                slot.class
+            ),
+        ))
     }
 
     /// Releases the handles of objects the game freed. A mod need not release a node's handle
@@ -495,6 +533,9 @@ impl InstanceObjects {
         name: &[u8],
         value: &WireVariant,
     ) -> Result<(), ObjectError> {
+        self.refuse_shared_write(level, handle, || {
+            format!("set `{}`", String::from_utf8_lossy(name))
+        })?;
         let (slot, index) = self.prop(level, handle, name)?;
         if level != SafetyLevel::Unsafe && name == b"text" && bbcode_on(&slot.obj) {
             return Err(ObjectError::failed(
@@ -1424,6 +1465,9 @@ fn run_op(
             args: wire_args,
         } => {
             let mut obj = objects.object(handle)?;
+            if !reads_only(&method) {
+                objects.refuse_shared_write(level, handle, || format!("call `{method}`"))?;
+            }
             // The tree-changing methods are decided by ownership (`created.rs`), not the list.
             let draws = drawing::DRAW_METHODS.contains(&method.as_str());
             if !created::TREE_METHODS.contains(&method.as_str()) && !draws {
