@@ -101,6 +101,32 @@ pub const QUEUE_LIMIT: usize = 4096;
 /// one [`CallQueue`] may hold. A single job over it is still posted, alone.
 pub const QUEUE_BYTES: usize = 4 << 20;
 
+/// A queued job's failure: one that must surface (a denied member: the mod traps) is kept ahead
+/// of the ordinary failures before it, which are then only counted (a -4 queued first hid a
+/// denied member queued after it: no trap, no `unexposed_call`).
+pub trait QueuedFailure {
+    /// Whether this failure ends the mod when it surfaces.
+    fn must_surface(&self) -> bool;
+}
+
+impl QueuedFailure for String {
+    fn must_surface(&self) -> bool {
+        false
+    }
+}
+
+impl QueuedFailure for &str {
+    fn must_surface(&self) -> bool {
+        false
+    }
+}
+
+impl QueuedFailure for () {
+    fn must_surface(&self) -> bool {
+        false
+    }
+}
+
 /// The queued calls of one worker: how many wait for the main thread, and the first failure
 /// since the worker last looked.
 pub struct CallQueue<E> {
@@ -119,7 +145,7 @@ impl<E> Default for CallQueue<E> {
     }
 }
 
-impl<E> CallQueue<E> {
+impl<E: QueuedFailure> CallQueue<E> {
     /// An empty queue.
     pub fn new() -> Arc<CallQueue<E>> {
         Arc::new(CallQueue::default())
@@ -145,7 +171,12 @@ impl<E> CallQueue<E> {
     fn record(&self, error: E) {
         let mut failure = self.failure.lock();
         match failure.as_mut() {
-            Some((_, more)) => *more += 1,
+            Some((first, more)) => {
+                *more += 1;
+                if error.must_surface() && !first.must_surface() {
+                    *first = error;
+                }
+            }
             None => *failure = Some((error, 0)),
         }
     }
@@ -206,7 +237,7 @@ impl MainThreadBridge {
     /// run later; its result is then dropped).
     pub fn run<R: Send + 'static>(
         &self,
-        kill: &KillSwitch,
+        kill: &Arc<KillSwitch>,
         job: impl FnOnce() -> R + Send + 'static,
     ) -> Result<R, Interrupted> {
         if self.on_main_thread() {
@@ -220,7 +251,14 @@ impl MainThreadBridge {
             slot: slot.clone(),
             wake: WAKE.with(|(tx, _)| tx.clone()),
         };
-        let posted: Job = Box::new(move || reply.send(job()));
+        // Not run once the instance is killed (a game function a killed `main` was waiting in
+        // ran at the next frame, after the game's `killed` handler had undone its effects).
+        let killed = kill.clone();
+        let posted: Job = Box::new(move || {
+            if !killed.is_killed() {
+                reply.send(job());
+            }
+        });
         if self.tx.send(posted).is_err() {
             return Err(Interrupted);
         }
@@ -308,9 +346,9 @@ impl MainThreadBridge {
     /// `queue` already has [`QUEUE_LIMIT`] jobs or, with this one, more than [`QUEUE_BYTES`]
     /// waiting, this first waits for the main thread to run them. `Interrupted` when `kill` is
     /// thrown (the job is then not posted).
-    pub fn post<E: Send + 'static>(
+    pub fn post<E: QueuedFailure + Send + 'static>(
         &self,
-        kill: &KillSwitch,
+        kill: &Arc<KillSwitch>,
         queue: &Arc<CallQueue<E>>,
         cost: usize,
         job: impl FnOnce() -> Result<(), E> + Send + 'static,
@@ -332,8 +370,12 @@ impl MainThreadBridge {
         queue.waiting.fetch_add(1, Ordering::AcqRel);
         queue.waiting_bytes.fetch_add(cost, Ordering::AcqRel);
         let queue = queue.clone();
+        let killed = kill.clone();
         let posted: Job = Box::new(move || {
-            if let Err(e) = job() {
+            // The calls a killed instance queued are dropped, not run after its end.
+            if killed.is_killed() {
+                // (nothing to record: nobody looks any more)
+            } else if let Err(e) = job() {
                 queue.record(e);
             }
             queue.waiting_bytes.fetch_sub(cost, Ordering::AcqRel);
@@ -343,7 +385,7 @@ impl MainThreadBridge {
     }
 
     /// Waits until every job posted before this call has run on the main thread.
-    pub fn flush(&self, kill: &KillSwitch) -> Result<(), Interrupted> {
+    pub fn flush(&self, kill: &Arc<KillSwitch>) -> Result<(), Interrupted> {
         self.run(kill, || ())
     }
 
@@ -705,6 +747,72 @@ mod tests {
         assert_eq!(seen, (1..=20).map(|k| k * 10).collect::<Vec<_>>());
         assert_eq!(queue.waiting(), 0);
         assert!(queue.take_failure().is_none());
+    }
+
+    /// A failure that must surface (the mod traps) and an ordinary one.
+    #[derive(Debug, PartialEq)]
+    enum Failure {
+        Ordinary,
+        Denied,
+    }
+
+    impl QueuedFailure for Failure {
+        fn must_surface(&self) -> bool {
+            *self == Failure::Denied
+        }
+    }
+
+    #[test]
+    fn a_failure_that_must_surface_is_kept_ahead_of_ordinary_ones() {
+        let bridge = Arc::new(MainThreadBridge::with_main_thread(
+            std::thread::current().id(),
+        ));
+        let queue = CallQueue::<Failure>::new();
+        let (b, q) = (bridge.clone(), queue.clone());
+        serve_until_done(&bridge, move || {
+            let kill = KillSwitch::new();
+            b.post(&kill, &q, 0, || Err(Failure::Ordinary)).unwrap();
+            b.post(&kill, &q, 0, || Err(Failure::Denied)).unwrap();
+            b.post(&kill, &q, 0, || Err(Failure::Ordinary)).unwrap();
+            b.flush(&kill).unwrap();
+        });
+        assert_eq!(queue.take_failure(), Some((Failure::Denied, 2)));
+    }
+
+    #[test]
+    fn jobs_of_a_killed_instance_do_not_run() {
+        let bridge = Arc::new(MainThreadBridge::with_main_thread(
+            std::thread::current().id(),
+        ));
+        let kill = KillSwitch::new();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let queue = CallQueue::<String>::new();
+        let worker = {
+            let (b, k, q, r) = (bridge.clone(), kill.clone(), queue.clone(), ran.clone());
+            std::thread::spawn(move || {
+                let r2 = r.clone();
+                b.post(&k, &q, 0, move || {
+                    r2.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                })
+                .unwrap();
+                // Waits in a call until the kill interrupts it.
+                b.run(&k, move || r.fetch_add(1, Ordering::SeqCst))
+            })
+        };
+        // Both jobs are posted; the game kills the instance before the next frame serves them.
+        while bridge.rx.len() < 2 {
+            std::thread::yield_now();
+        }
+        kill.kill("the game stopped the mod");
+        assert_eq!(worker.join().unwrap(), Err(Interrupted));
+        bridge.run_pending(Duration::from_millis(50));
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            0,
+            "a killed instance's jobs ran"
+        );
+        assert_eq!(queue.waiting(), 0);
     }
 
     #[test]

@@ -273,7 +273,7 @@ pub(crate) fn set_property(
         };
     }
     let name = guest::read_str(caller, function, np, nl)?;
-    let cost = name.len() + value_bytes;
+    let cost = name.len() + value_bytes.max(held_bytes(&value));
     queue(
         caller,
         ObjectOp::Set {
@@ -284,6 +284,34 @@ pub(crate) fn set_property(
         cost,
     )?;
     Ok(0)
+}
+
+/// The host memory a queued value holds: a `WireVariant` per value plus its texts (the queue's
+/// byte bound counts this, not the encoding alone: an Array of 262,000 Nils is 1 MiB encoded
+/// and 18 MiB decoded). Packed arrays hold about what they encode.
+fn held_bytes(v: &WireVariant) -> usize {
+    const VALUE: usize = std::mem::size_of::<WireVariant>();
+    match v {
+        WireVariant::Array(items) => VALUE + items.iter().map(held_bytes).sum::<usize>(),
+        WireVariant::Dictionary(pairs) => {
+            VALUE
+                + pairs
+                    .iter()
+                    .map(|(k, v)| held_bytes(k) + held_bytes(v))
+                    .sum::<usize>()
+        }
+        WireVariant::String(s) | WireVariant::StringName(s) | WireVariant::NodePath(s) => {
+            VALUE + s.len()
+        }
+        WireVariant::PackedStringArray(texts) => {
+            VALUE
+                + texts
+                    .iter()
+                    .map(|t| std::mem::size_of::<String>() + t.len())
+                    .sum::<usize>()
+        }
+        _ => VALUE,
+    }
 }
 
 /// Drops a value a setter was given, calling its drop glue only when it can hold memory: the
@@ -384,4 +412,17 @@ fn denied_trap(member: &str, level: SafetyLevel) -> wasmtime::Error {
         format!("call to `{member}`, which is not exposed at safety level {level} (it is not in the WasGo allowlist; the game can extend `addons/wasgo/allowlist.cfg`)"),
     )
     .into_error()
+}
+
+#[cfg(test)]
+mod held_tests {
+    use super::*;
+
+    #[test]
+    fn a_queued_value_counts_what_it_holds_decoded() {
+        let value = WireVariant::Array(vec![WireVariant::Nil; 1000]);
+        // 1000 Nils encode in about 4 KB and hold 1000 values.
+        assert!(held_bytes(&value) >= 1000 * std::mem::size_of::<WireVariant>());
+        assert!(held_bytes(&value) > value.encode().len() * 10);
+    }
 }

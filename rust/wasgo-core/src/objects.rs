@@ -115,6 +115,12 @@ pub enum ObjectError {
     Trap(String),
 }
 
+impl crate::bridge::QueuedFailure for ObjectError {
+    fn must_surface(&self) -> bool {
+        matches!(self, ObjectError::Denied { .. } | ObjectError::Trap(_))
+    }
+}
+
 impl ObjectError {
     pub fn failed(code: i32, message: impl Into<String>) -> ObjectError {
         ObjectError::Failed {
