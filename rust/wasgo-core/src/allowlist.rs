@@ -1200,6 +1200,14 @@ mod tests {
             }
             let label = chain(&["Label", "Control", "CanvasItem", "Node", "Object"]);
             assert!(!list.allows(&label, MemberKind::Method, "add_theme_constant_override"));
+            // A particle scaled to fill the screen, ten thousand times a frame.
+            for class in ["CPUParticles2D", "CPUParticles3D"] {
+                let particles = chain(&[class, "Node", "Object"]);
+                let scale = list
+                    .property_range(&particles, "scale_amount_max")
+                    .expect("a range for the particles' scale");
+                assert!(scale.check("scale_amount_max", RangeValue::Number(1000.0)).is_err());
+            }
         }
 
         #[test]
