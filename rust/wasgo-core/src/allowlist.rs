@@ -1206,7 +1206,9 @@ mod tests {
                 let scale = list
                     .property_range(&particles, "scale_amount_max")
                     .expect("a range for the particles' scale");
-                assert!(scale.check("scale_amount_max", RangeValue::Number(1000.0)).is_err());
+                assert!(scale
+                    .check("scale_amount_max", RangeValue::Number(1000.0))
+                    .is_err());
             }
         }
 

@@ -224,6 +224,11 @@ impl MainThreadBridge {
         }
     }
 
+    /// Jobs posted and not run yet (all workers together).
+    pub fn pending(&self) -> usize {
+        self.rx.len()
+    }
+
     /// Whether the calling thread is the main thread.
     pub fn on_main_thread(&self) -> bool {
         thread_local! {

@@ -328,6 +328,7 @@ impl ModInstance {
             unexposed: Default::default(),
             open_files: Default::default(),
             main_time: Default::default(),
+            slow_queue: Default::default(),
             main_share: Default::default(),
         };
         let mut store = Store::new(&ctx.engine, state);

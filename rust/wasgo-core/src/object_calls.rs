@@ -62,13 +62,15 @@ pub(crate) fn run(
 }
 
 /// Adds the main-thread time of a call that started at `start` to `main_time` when it was a
-/// long one ([`LONG_CALL`](crate::main_share::LONG_CALL)).
-fn count_long(main_time: &AtomicU64, start: Instant) {
+/// long one ([`LONG_CALL`](crate::main_share::LONG_CALL)); whether it was.
+fn count_long(main_time: &AtomicU64, start: Instant) -> bool {
     let took = start.elapsed();
-    if took >= crate::main_share::LONG_CALL {
-        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        main_time.fetch_add(nanos, Ordering::Relaxed);
+    if took < crate::main_share::LONG_CALL {
+        return false;
     }
+    let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+    main_time.fetch_add(nanos, Ordering::Relaxed);
+    true
 }
 
 /// From `main`'s worker: charges the main-thread time the instance's long calls took since the
@@ -117,6 +119,8 @@ pub(crate) fn queue(
     let (key, level, kill) = (state.key, state.level, state.kill.clone());
     let host = hosts.objects.clone();
     let main_time = state.main_time.clone();
+    let slow_queue = state.slow_queue.clone();
+    let slow = slow_queue.load(Ordering::Relaxed);
     hosts
         .bridge
         .post(&kill, &state.queued, cost, move || {
@@ -125,10 +129,18 @@ pub(crate) fn queue(
                 Some(error) => Err(error),
                 None => host.run(key, level, op).map(|_| ()),
             };
-            count_long(&main_time, start);
+            if count_long(&main_time, start) {
+                slow_queue.store(true, Ordering::Relaxed);
+            }
             outcome
         })
         .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    if slow {
+        hosts
+            .bridge
+            .flush(&kill)
+            .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    }
     keep_share(caller)
 }
 

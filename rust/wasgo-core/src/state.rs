@@ -174,6 +174,10 @@ pub struct InstanceState {
     /// Main-thread time the object calls of `main` took since it was last charged to
     /// `main_share` (added on the main thread, taken on the worker).
     pub(crate) main_time: Arc<std::sync::atomic::AtomicU64>,
+    /// One of the calls `main` queued took a long time on the main thread: from then on each
+    /// queued call waits for the queue to drain, so the main-thread share is checked after each
+    /// (4096 queued 20 ms setters ran before the first check).
+    pub(crate) slow_queue: Arc<std::sync::atomic::AtomicBool>,
     /// How much of the main thread those calls may take (see `main_share.rs`).
     pub(crate) main_share: crate::main_share::MainShare,
 }
