@@ -46,16 +46,6 @@ fn intern(name: &str) -> CowStr {
     CowStr::Borrowed(leaked)
 }
 
-/// On the main thread, the core of a live `WasmScript` that is not in the table yet (made on
-/// another thread and not in the tree since), registered now.
-fn register_late(node: InstanceId) -> Option<std::rc::Rc<crate::script_core::ScriptCore>> {
-    state::with_state(|_| ())?;
-    let script = Gd::<crate::script::WasmScript>::try_from_instance_id(node).ok()?;
-    let core = crate::script::WasmScript::core_of(&script);
-    cores::register(node.to_i64(), &core);
-    Some(core)
-}
-
 /// The Callable of export `export` of the `WasmScript` whose instance id is `node`.
 pub fn make(node: InstanceId, export: &str) -> Callable {
     Callable::from_custom(ExportCallable {
@@ -90,7 +80,7 @@ impl fmt::Display for ExportCallable {
 
 impl RustCallable for ExportCallable {
     fn invoke(&mut self, args: &[&Variant]) -> Variant {
-        match cores::find(self.node.to_i64()).or_else(|| register_late(self.node)) {
+        match cores::find(self.node.to_i64()) {
             Some(core) => crate::script_calls::call_export(&core, &self.export, args),
             None if state::with_state(|_| ()).is_none() => {
                 godot_error!(

@@ -692,6 +692,8 @@ impl WasmScript {
     /// once the core has the call: the mod may free the node.
     pub(crate) fn start_now(this: &Gd<Self>, ready: bool) -> Error {
         let core = Self::core_of(this);
+        // (Also here: a node made on another thread and started before it is ever ready.)
+        crate::cores::register(this.instance_id().to_i64(), &core);
         let (props, source) = Self::props_of(&core);
         let node = this.clone();
         core.start(&props, ready, move |core, kept| {
