@@ -448,6 +448,21 @@ fn audio(b: &[u8]) -> Result<AssetFormat, AssetError> {
     Err(AssetError::UnknownFormat)
 }
 
+/// Checks an audio stream's channels (1 to 8) and sample rate (1 Hz to 384 kHz).
+fn channels_and_rate(channels: u32, rate: u32) -> Result<(), AssetError> {
+    if !(1..=8).contains(&channels) {
+        return Err(corrupt(&format!(
+            "it declares {channels} channels (1 to 8)"
+        )));
+    }
+    if !(1..=384_000).contains(&rate) {
+        return Err(corrupt(&format!(
+            "it declares a sample rate of {rate} Hz (1 to 384000)"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks a Vorbis identification header (whose fields start at `at`, after `\x01vorbis`):
 /// version 0, 1 to 8 channels, a sample rate of 1 Hz to 384 kHz (Godot uses the rate it reads
 /// for the stream's playback, and decodes every channel).
@@ -459,16 +474,7 @@ fn vorbis_format(b: &[u8], at: usize) -> Result<(), AssetError> {
     if version != 0 {
         return Err(corrupt(&format!("its Vorbis version is {version}, not 0")));
     }
-    if !(1..=8).contains(&channels) {
-        return Err(corrupt(&format!(
-            "it declares {channels} channels (1 to 8)"
-        )));
-    }
-    if !(1..=384_000).contains(&rate) {
-        return Err(corrupt(&format!(
-            "it declares a sample rate of {rate} Hz (1 to 384000)"
-        )));
-    }
+    channels_and_rate(channels.into(), rate)?;
     Ok(())
 }
 
@@ -486,16 +492,7 @@ fn wav_format(b: &[u8], at: usize) -> Result<(), AssetError> {
             "its sample format is {format}; WasGo takes PCM (1) or IEEE float (3)"
         )));
     }
-    if !(1..=8).contains(&channels) {
-        return Err(corrupt(&format!(
-            "it declares {channels} channels (1 to 8)"
-        )));
-    }
-    if !(1..=384_000).contains(&rate) {
-        return Err(corrupt(&format!(
-            "it declares a sample rate of {rate} Hz (1 to 384000)"
-        )));
-    }
+    channels_and_rate(channels, rate)?;
     if !matches!(bits, 8 | 16 | 24 | 32) {
         return Err(corrupt(&format!(
             "it declares {bits} bits per sample (8, 16, 24 or 32)"

@@ -27,10 +27,7 @@ pub fn cut_line(text: &mut String) {
     if text.len() <= MAX_OUTPUT_LINE_BYTES {
         return;
     }
-    let mut end = MAX_OUTPUT_LINE_BYTES;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = crate::text::prefix(text, MAX_OUTPUT_LINE_BYTES).len();
     text.truncate(end);
     text.push_str(CUT_MARKER);
 }

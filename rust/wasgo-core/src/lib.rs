@@ -125,6 +125,7 @@ pub mod sandbox;
 pub mod state;
 pub mod stats;
 pub mod svg_cost;
+pub mod text;
 pub mod ticker;
 mod trap;
 pub mod tween_plan;

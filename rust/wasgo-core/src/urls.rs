@@ -123,12 +123,8 @@ impl Url {
         if text.len() > MAX_URL_BYTES {
             // The first 64 bytes, cut at a character's start (the text may be any UTF-8: a
             // redirect's `Location` comes from the server).
-            let mut cut = 64.min(text.len());
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
             return refuse(
-                &text[..cut],
+                crate::text::prefix(text, 64),
                 format_args!("it is longer than {MAX_URL_BYTES} bytes"),
             );
         }

@@ -71,18 +71,12 @@ fn inst(rt: &Arc<Runtime>, body: &str, mem_mb: usize) -> ModInstance {
     let module = rt.compile(wat.as_bytes(), "hostile").unwrap();
     assert_eq!(module.guest_kind(), GuestKind::GoJs);
     let config = InstanceConfig {
-        name: "hostile".into(),
-        level: SafetyLevel::Safe,
         limits: Limits {
             memory_bytes: mem_mb << 20,
             main_timeout: Some(Duration::from_secs(120)),
             ..Limits::default()
         },
-        args: vec![],
-        dirs: WasiDirs::default(),
-        permissions: Permissions::new(),
-        key: rt.next_instance_key(),
-        network: Default::default(),
+        ..InstanceConfig::new("hostile", SafetyLevel::Safe, rt.next_instance_key())
     };
     ModInstance::new(rt, &module, config).unwrap()
 }

@@ -287,19 +287,13 @@ fn a_long_host_call_as_an_exports_last_act_counts_against_the_budget() {
       (func (export "tail") (drop (call $random (i32.const 0) (i32.const 16000000)))))"#;
     let module = rt.compile(wat.as_bytes(), "tail").unwrap();
     let cfg = InstanceConfig {
-        name: "tail".into(),
-        level: SafetyLevel::Safe,
         limits: Limits {
             callback_budget: Duration::from_millis(1),
             callback_wall_backstop_factor: 100_000,
             budget_strikes: 2,
             ..Limits::default()
         },
-        args: vec![],
-        dirs: WasiDirs::default(),
-        permissions: Permissions::new(),
-        key: 0,
-        network: NetworkConfig::default(),
+        ..InstanceConfig::new("tail", SafetyLevel::Safe, 0)
     };
     let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
     // Filling 16 MB takes some milliseconds, far past a budget of 1 ms.
@@ -329,16 +323,7 @@ fn the_tables_of_an_instance_share_one_bound() {
       (func (export "grow") (param i32) (result i32)
         (table.grow $b (ref.null func) (local.get 0))))"#;
     let module = rt.compile(wat.as_bytes(), "tables").unwrap();
-    let cfg = InstanceConfig {
-        name: "tables".into(),
-        level: SafetyLevel::Safe,
-        limits: Limits::default(),
-        args: vec![],
-        dirs: WasiDirs::default(),
-        permissions: Permissions::new(),
-        key: 0,
-        network: NetworkConfig::default(),
-    };
+    let cfg = InstanceConfig::new("tables", SafetyLevel::Safe, 0);
     let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
     let grow = |inst: &mut ModInstance, n: i32| i32_of(inst.call("grow", &[Val::I32(n)]).unwrap());
     assert_eq!(grow(&mut inst, 600_000), -1, "1.2 million entries in all");
@@ -359,16 +344,7 @@ fn link_warnings_are_one_per_import_and_bounded() {
     }
     wat.push(')');
     let module = rt.compile(wat.as_bytes(), "imports").unwrap();
-    let cfg = InstanceConfig {
-        name: "imports".into(),
-        level: SafetyLevel::Safe,
-        limits: Limits::default(),
-        args: vec![],
-        dirs: WasiDirs::default(),
-        permissions: Permissions::new(),
-        key: 0,
-        network: NetworkConfig::default(),
-    };
+    let cfg = InstanceConfig::new("imports", SafetyLevel::Safe, 0);
     let inst = ModInstance::new(&rt, &module, cfg).unwrap();
     let warnings: Vec<(String, String)> = inst
         .drain_events()
@@ -398,17 +374,11 @@ fn a_refused_growth_past_the_declared_maximum_is_not_counted() {
       (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
     let module = rt.compile(wat.as_bytes(), "grow").unwrap();
     let cfg = InstanceConfig {
-        name: "grow".into(),
-        level: SafetyLevel::Safe,
         limits: Limits {
             memory_bytes: 8 << 20,
             ..Limits::default()
         },
-        args: vec![],
-        dirs: WasiDirs::default(),
-        permissions: Permissions::new(),
-        key: 0,
-        network: NetworkConfig::default(),
+        ..InstanceConfig::new("grow", SafetyLevel::Safe, 0)
     };
     let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
     let mut grow = |pages: i32| i32_of(inst.call("grow", &[Val::I32(pages)]).unwrap());

@@ -362,14 +362,7 @@ fn value_call(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
         call_function(cx, &m, &v, args)?
     } else {
         // The name as far as it is readable: a 32 MB name made a 32 MB message per call.
-        let mut shown = name.as_str();
-        if shown.len() > 200 {
-            let mut end = 200;
-            while !shown.is_char_boundary(end) {
-                end -= 1;
-            }
-            shown = &shown[..end];
-        }
+        let shown = crate::text::prefix(&name, 200);
         Err(error(&format!("`{shown}` is not a function"), None))
     };
     store_outcome(cx, 56, outcome)

@@ -213,17 +213,12 @@ fn debug_prefix(v: &impl std::fmt::Debug, max: usize) -> String {
     }
     impl std::fmt::Write for Limited {
         fn write_str(&mut self, s: &str) -> std::fmt::Result {
-            let room = self.max - self.text.len();
-            if s.len() <= room {
-                self.text.push_str(s);
-                return Ok(());
+            let kept = crate::text::prefix(s, self.max - self.text.len());
+            self.text.push_str(kept);
+            if kept.len() < s.len() {
+                return Err(std::fmt::Error);
             }
-            let mut end = room;
-            while !s.is_char_boundary(end) {
-                end -= 1;
-            }
-            self.text.push_str(&s[..end]);
-            Err(std::fmt::Error)
+            Ok(())
         }
     }
     let mut out = Limited {
