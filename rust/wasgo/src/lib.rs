@@ -129,6 +129,7 @@ mod settings_kept;
 mod shipped;
 mod state;
 mod tweens;
+mod typing;
 mod wapc_calls;
 
 pub use compiles::WasmModuleRequest;

@@ -215,6 +215,25 @@ fn bbcode_on(obj: &Gd<Object>) -> bool {
     obj.is_class("RichTextLabel") && obj.get("bbcode_enabled").try_to::<bool>().unwrap_or(false)
 }
 
+/// Below level 3, the refusal of a member that reads or writes a secret `LineEdit`'s text
+/// (`wasgo_core::typing`).
+fn refuse_secret_text(
+    level: SafetyLevel,
+    obj: &Gd<Object>,
+    member: &[u8],
+) -> Result<(), ObjectError> {
+    if level != SafetyLevel::Unsafe
+        && wasgo_core::typing::is_secret_text_member(member)
+        && crate::typing::is_secret_field(obj)
+    {
+        return Err(ObjectError::failed(
+            ErrorCode::InvalidArgument.code(),
+            wasgo_core::typing::secret_refusal(&String::from_utf8_lossy(member)),
+        ));
+    }
+    Ok(())
+}
+
 /// Handles an instance holds before the first sweep of freed objects' handles.
 const SWEEP_FLOOR: usize = 4096;
 
@@ -537,6 +556,7 @@ impl InstanceObjects {
             format!("set `{}`", String::from_utf8_lossy(name))
         })?;
         let (slot, index) = self.prop(level, handle, name)?;
+        refuse_secret_text(level, &slot.obj, name)?;
         if level != SafetyLevel::Unsafe && name == b"text" && bbcode_on(&slot.obj) {
             return Err(ObjectError::failed(
                 ErrorCode::InvalidArgument.code(),
@@ -688,6 +708,7 @@ impl InstanceObjects {
         name: &[u8],
     ) -> Result<WireVariant, ObjectError> {
         let (slot, index) = self.prop(level, handle, name)?;
+        refuse_secret_text(level, &slot.obj, name)?;
         match (&slot.typed, slot.props[index].hot) {
             (Typed::Node2D(node), Hot::Position) => {
                 let p = node.get_position();
@@ -1480,6 +1501,23 @@ fn run_op(
                     format!("`{}` has no method `{method}`", obj.get_class()),
                 ));
             }
+            if level != SafetyLevel::Unsafe {
+                refuse_secret_text(level, &obj, method.as_bytes())?;
+                if wasgo_core::typing::moves_focus(&method)
+                    && obj.is_class("Control")
+                    && crate::typing::player_typing()
+                {
+                    return Err(ObjectError::failed(
+                        ErrorCode::InvalidArgument.code(),
+                        wasgo_core::typing::focus_refusal(&method),
+                    ));
+                }
+                if let Some(quiet) = wasgo_core::typing::quiet_input_answer(&method) {
+                    if obj.is_class("Input") && crate::typing::player_typing() {
+                        return Ok(ObjectReply::Value(quiet));
+                    }
+                }
+            }
             if level != SafetyLevel::Unsafe && has_argument_ranges(&method) {
                 let class = objects.slot(handle)?.class.clone();
                 check_argument_ranges(&class, &method, &wire_args)?;
@@ -1573,9 +1611,26 @@ fn run_op(
                     format!("`{}` has no signal `{signal}`", obj.get_class()),
                 ));
             }
+            // A secret field's text never reaches the mod: checked at each emission (the game
+            // may turn `secret` on after the mod connected).
+            let secret_source = (level != SafetyLevel::Unsafe
+                && wasgo_core::typing::carries_text(&signal)
+                && obj.is_class("LineEdit"))
+            .then(|| obj.instance_id());
             let callable =
                 Callable::from_fn("wasgo_native_callback", move |args: &[&Variant]| {
-                    let args: Vec<Variant> = args.iter().map(|v| (*v).clone()).collect();
+                    let mut args: Vec<Variant> = args.iter().map(|v| (*v).clone()).collect();
+                    if let Some(id) = secret_source {
+                        let secret = Gd::<Object>::try_from_instance_id(id)
+                            .is_ok_and(|o| crate::typing::is_secret_field(&o));
+                        if secret {
+                            wasgo_core::typing::blank_secret_text(
+                                &mut args,
+                                |v| v.get_type() == VariantType::STRING,
+                                || GString::new().to_variant(),
+                            );
+                        }
+                    }
                     post(key, |o| o.callbacks.push((callback_id, args)));
                     Variant::nil()
                 });

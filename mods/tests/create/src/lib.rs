@@ -861,3 +861,55 @@ wasgo_sdk::export_input!(on_input);
 pub extern "C" fn inputs() -> i32 {
     INPUTS.with(|i| i.get())
 }
+
+// ---- what the player types ----
+
+/// Reads the text of the mod's child `Field` (a LineEdit the game put there): logs
+/// `FIELD <text>` and returns 0, or the failure's code.
+#[no_mangle]
+pub extern "C" fn read_field() -> i32 {
+    match self_node().and_then(|me| me.get_node("Field")).and_then(|f| f.get("text")) {
+        Ok(v) => {
+            say(&format!("FIELD {}", v.as_str().unwrap_or("<not a text>")));
+            0
+        }
+        Err(e) => failed("read Field.text", e),
+    }
+}
+
+/// Connects `text_changed` of the child `Field`: each change logs `TYPED <text>`.
+#[no_mangle]
+pub extern "C" fn watch_field() -> i32 {
+    let field = match self_node().and_then(|me| me.get_node("Field")) {
+        Ok(f) => f,
+        Err(e) => return failed("find Field", e),
+    };
+    match field.connect("text_changed", |args| {
+        let text = args.first().and_then(|v| v.as_str()).unwrap_or("<not a text>");
+        say(&format!("TYPED [{text}]"));
+    }) {
+        Ok(_) => 0,
+        Err(e) => failed("connect text_changed", e),
+    }
+}
+
+/// `Input.is_key_pressed(keycode)`: 1 or 0, or the failure's code.
+#[no_mangle]
+pub extern "C" fn key_pressed(keycode: i64) -> i32 {
+    let answer = wasgo_sdk::singleton("Input")
+        .and_then(|input| input.call("is_key_pressed", &[Variant::Int(keycode)]));
+    match answer {
+        Ok(v) => v.as_bool().map_or(-100, i32::from),
+        Err(e) => failed("is_key_pressed", e),
+    }
+}
+
+/// `grab_focus()` on the mod's child `name` (0 = `Chat`, 1 = `Field`).
+#[no_mangle]
+pub extern "C" fn grab(which: i32) -> i32 {
+    let name = if which == 1 { "Field" } else { "Chat" };
+    match self_node().and_then(|me| me.get_node(name)).and_then(|c| c.call("grab_focus", &[])) {
+        Ok(_) => 0,
+        Err(e) => failed("grab_focus", e),
+    }
+}

@@ -1,0 +1,109 @@
+## What the player types is the player's (README, "What the player types"): below level 3 a mod
+## never reads or changes a secret LineEdit's text (its `text_changed` reaches the mod with the
+## text emptied), sees no keys and no actions while an editable text field has the keyboard
+## focus, and cannot move that focus. Before, a level-1 mod read a password field's text,
+## logged it through `text_changed`, polled `Input.is_key_pressed` while the player typed, and
+## moved the focus from the password field into a field it could read. The mod is
+## `mods/tests/create` (Rust, SDK).
+extends "res://tests/lib/wasgo_test.gd"
+
+const CREATE := MODS + "create.wasm"
+const INVALID_ARGUMENT := -3
+
+
+func _started(node_name: String, level := 1) -> ModProbe:
+	var probe := new_mod(node_name, {"wasm_file": CREATE, "safety_level": level})
+	expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error())
+	return probe
+
+
+func _field(probe: ModProbe, field_name: String, secret: bool) -> LineEdit:
+	var field := LineEdit.new()
+	field.name = field_name
+	field.secret = secret
+	probe.node.add_child(field)
+	return field
+
+
+func _last_fail(probe: ModProbe) -> String:
+	for i in range(probe.outputs.size() - 1, -1, -1):
+		if probe.outputs[i].begins_with("FAIL"):
+			return probe.outputs[i]
+	return ""
+
+
+func _key(keycode: Key, pressed: bool) -> void:
+	var event := InputEventKey.new()
+	event.keycode = keycode
+	event.physical_keycode = keycode
+	event.pressed = pressed
+	Input.parse_input_event(event)
+
+
+func test_a_secret_field_text_is_never_the_mods() -> void:
+	var probe := _started("SecretReader")
+	var field := _field(probe, "Field", true)
+	field.text = "hunter2"
+	expect_eq(probe.node.call_export("read_field", []), INVALID_ARGUMENT, "reading a secret field")
+	expect_contains(_last_fail(probe), "`secret` is on", "the refusal names the rule")
+	expect(not probe.has_output("hunter2"), "the secret reached the mod: %s" % probe.outputs)
+	field.secret = false
+	expect_eq(probe.node.call_export("read_field", []), 0, "reading a plain field: %s" % _last_fail(probe))
+	expect(probe.has_output("FIELD hunter2"), "the plain field's text: %s" % probe.outputs)
+
+
+func test_a_secret_fields_signals_reach_the_mod_without_the_text() -> void:
+	var probe := _started("SecretWatcher")
+	var field := _field(probe, "Field", false)
+	expect_eq(probe.node.call_export("watch_field", []), 0, "connect text_changed: %s" % _last_fail(probe))
+	field.secret = true
+	field.text_changed.emit("hunter2")
+	var got: bool = await wait_until(func() -> bool: return probe.has_output("TYPED ["), 2000)
+	expect(got, "the callback ran: %s" % probe.describe())
+	expect(probe.has_output("TYPED []"), "the text emptied: %s" % probe.outputs)
+	expect(not probe.has_output("hunter2"), "the secret reached the mod: %s" % probe.outputs)
+	field.secret = false
+	field.text_changed.emit("visible")
+	got = await wait_until(func() -> bool: return probe.has_output("TYPED [visible]"), 2000)
+	expect(got, "a plain field's text reaches the mod: %s" % probe.outputs)
+
+
+func test_no_keys_while_the_player_types_and_the_focus_stays() -> void:
+	var probe := _started("KeyWatcher")
+	var field := _field(probe, "Field", true)
+	var chat := _field(probe, "Chat", false)
+	_key(KEY_Q, true)
+	await frames(1)  # Godot applies parsed input at the next frame (accumulated input)
+	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 1, "a held key, nobody typing: %s" % _last_fail(probe))
+	field.grab_focus()
+	expect(field.has_focus(), "the field took the focus (test setup)")
+	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 0, "a held key while the player types")
+	expect_eq(probe.node.call_export("grab", [0]), INVALID_ARGUMENT, "moving the focus to the chat")
+	expect_contains(_last_fail(probe), "typing", "the refusal names the rule")
+	expect(field.has_focus() and not chat.has_focus(), "the focus stayed in the field")
+	# A field the player cannot type in is not typing.
+	field.editable = false
+	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 1, "a held key, the focused field read-only")
+	field.editable = true
+	field.release_focus()
+	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 1, "a held key once the field let go")
+	expect_eq(probe.node.call_export("grab", [0]), 0, "moving the focus when nobody types: %s" % _last_fail(probe))
+	expect(chat.has_focus(), "the chat has the focus")
+	chat.release_focus()
+	_key(KEY_Q, false)
+	await frames(1)
+
+
+func test_level_3_mods_see_what_the_game_shows_them() -> void:
+	set_setting("wasgo/safety/level", 3)
+	var probe := _started("TrustedReader", 3)
+	var field := _field(probe, "Field", true)
+	field.text = "hunter2"
+	field.grab_focus()
+	_key(KEY_Q, true)
+	await frames(1)  # Godot applies parsed input at the next frame (accumulated input)
+	expect_eq(probe.node.call_export("read_field", []), 0, "level 3 reads a secret field: %s" % _last_fail(probe))
+	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 1, "level 3 sees keys while the player types")
+	field.release_focus()
+	_key(KEY_Q, false)
+	await frames(1)

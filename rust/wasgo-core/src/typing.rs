@@ -1,0 +1,136 @@
+//! What the player types is the player's: the rules that keep a mod below level 3 from reading a
+//! password field or logging keys, decided here; the glue answers the two questions only Godot
+//! can (is a text field focused? is this `LineEdit` secret?).
+//!
+//! - **While the player types** (an editable `LineEdit` or `TextEdit` has the keyboard focus),
+//!   the `Input` singleton's keyboard and action queries answer "nothing pressed" to mods
+//!   ([`quiet_input_answer`]): polling `is_key_pressed` every frame would otherwise spell out
+//!   what the player types, and `is_action_pressed` what the game maps to letters. Mouse and
+//!   joypad queries are untouched.
+//! - **The focus stays where the player put it** while they type: `grab_focus` and
+//!   `release_focus` are refused ([`moves_focus`]), so a mod cannot move the player's keystrokes
+//!   from a password field into a field it can read.
+//! - **A secret field's text is never the mod's**: on a `LineEdit` whose `secret` is on, reading
+//!   or writing the text is refused ([`is_secret_text_member`]), and its `text_changed` /
+//!   `text_submitted` signals reach the mod's callbacks with the text left empty
+//!   ([`blank_secret_text`]).
+
+use crate::variant::{Vector2, WireVariant};
+
+/// The classes whose focus means the player is typing (subclasses included: `CodeEdit`).
+pub const TEXT_FIELD_CLASSES: [&str; 2] = ["LineEdit", "TextEdit"];
+
+/// What an `Input` query answers a mod while the player types: "nothing pressed", in the type
+/// the method returns; `None` for a query that is not about the keyboard or actions (mouse
+/// buttons, joypads, the mouse's velocity), which answers as usual.
+pub fn quiet_input_answer(method: &str) -> Option<WireVariant> {
+    match method {
+        "is_key_pressed"
+        | "is_physical_key_pressed"
+        | "is_key_label_pressed"
+        | "is_anything_pressed"
+        | "is_action_pressed"
+        | "is_action_just_pressed"
+        | "is_action_just_released" => Some(WireVariant::Bool(false)),
+        "get_action_strength" | "get_action_raw_strength" | "get_axis" => {
+            Some(WireVariant::Float(0.0))
+        }
+        "get_vector" => Some(WireVariant::Vector2(Vector2::new(0.0, 0.0))),
+        _ => None,
+    }
+}
+
+/// Whether a `Control` method moves the keyboard focus (refused while the player types).
+pub fn moves_focus(method: &str) -> bool {
+    matches!(method, "grab_focus" | "release_focus")
+}
+
+/// The message of a refused focus move.
+pub fn focus_refusal(method: &str) -> String {
+    format!(
+        "`Control.{method}` refused: the player is typing in a text field, and a mod may not move the keyboard focus away from it; try again once the field lost the focus (`focus_exited`)"
+    )
+}
+
+/// Whether a `LineEdit` member reads or writes its text (refused while `secret` is on).
+pub fn is_secret_text_member(member: &[u8]) -> bool {
+    matches!(
+        member,
+        b"text" | b"get_text" | b"set_text" | b"get_selected_text" | b"insert_text_at_caret"
+    )
+}
+
+/// The message of a refused read or write of a secret field's text.
+pub fn secret_refusal(member: &str) -> String {
+    format!(
+        "`LineEdit.{member}` refused: the field's `secret` is on (a password or other secret the player types), and its text is never a mod's to read or change"
+    )
+}
+
+/// The signals whose arguments carry a `LineEdit`'s text.
+pub fn carries_text(signal: &str) -> bool {
+    matches!(
+        signal,
+        "text_changed" | "text_submitted" | "text_change_rejected"
+    )
+}
+
+/// A secret field's signal arguments as a mod gets them: every text emptied, the rest kept.
+pub fn blank_secret_text<V>(args: &mut [V], is_text: impl Fn(&V) -> bool, empty: impl Fn() -> V) {
+    for arg in args.iter_mut() {
+        if is_text(arg) {
+            *arg = empty();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyboard_and_action_queries_answer_nothing_pressed() {
+        for m in [
+            "is_key_pressed",
+            "is_physical_key_pressed",
+            "is_action_pressed",
+        ] {
+            assert_eq!(quiet_input_answer(m), Some(WireVariant::Bool(false)), "{m}");
+        }
+        assert_eq!(
+            quiet_input_answer("get_axis"),
+            Some(WireVariant::Float(0.0))
+        );
+        assert_eq!(
+            quiet_input_answer("get_vector"),
+            Some(WireVariant::Vector2(Vector2::new(0.0, 0.0)))
+        );
+        // The mouse and joypads are not what the player types with.
+        for m in [
+            "is_mouse_button_pressed",
+            "is_joy_button_pressed",
+            "get_joy_axis",
+            "get_last_mouse_velocity",
+            "get_connected_joypads",
+        ] {
+            assert_eq!(quiet_input_answer(m), None, "{m}");
+        }
+    }
+
+    #[test]
+    fn secret_members_and_signals() {
+        assert!(is_secret_text_member(b"text"));
+        assert!(is_secret_text_member(b"get_selected_text"));
+        assert!(!is_secret_text_member(b"placeholder_text"));
+        assert!(!is_secret_text_member(b"secret"));
+        assert!(carries_text("text_submitted"));
+        assert!(!carries_text("focus_entered"));
+        assert!(moves_focus("grab_focus") && moves_focus("release_focus"));
+        assert!(!moves_focus("has_focus"));
+        let mut mixed: Vec<Result<String, i32>> = vec![Ok("hunter2".into()), Err(3)];
+        blank_secret_text(&mut mixed, |v| v.is_ok(), || Ok(String::new()));
+        assert_eq!(mixed, vec![Ok(String::new()), Err(3)]);
+        assert!(focus_refusal("grab_focus").contains("typing"));
+        assert!(secret_refusal("text").contains("secret"));
+    }
+}
