@@ -87,6 +87,52 @@ func test_a_good_mod_a_broken_file_and_a_greedy_mod_are_each_described() -> void
 	_remove(dir)
 
 
+## WAT text of a module exporting `big(x)`, made of `ops` additions, unique per call (so no
+## cache, in memory or on disk, holds it compiled).
+func _large_wat(ops: int) -> String:
+	var lines := PackedStringArray()
+	lines.append("(module (func (export \"big\") (param i32) (result i32)")
+	lines.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % ((Time.get_ticks_usec() + randi()) % 100000))
+	for i in ops:
+		lines.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % (i % 7))
+	lines.append("  (local.get 0)))")
+	return "\n".join(lines)
+
+
+## A scan validates each module and leaves the compile to a background thread: before, it
+## compiled every module on the main thread and waited for each (a player's mod that takes the
+## compiler 30 s held the game's mods menu for 30 s). With a 1 ms compile limit a module that
+## takes longer to compile is still listed and startable; one that does not validate is broken;
+## the compile goes on and the module is then found compiled.
+func test_a_scan_validates_and_does_not_wait_for_the_compiler() -> void:
+	var dir := "user://scan_slow"
+	_remove(dir)
+	_write(dir + "/slow.wasm", _large_wat(3000))
+	_write(dir + "/invalid.wasm", "(module (func (export \"f\") (result i32)))")
+	var compiles_before: int = WasmEngine.get_stats()["compiles"]
+	set_setting("wasgo/limits/compile_timeout_ms", 1)
+	var found := WasmEngine.scan_mods(dir)
+	expect_eq(_ids(found), PackedStringArray(["invalid", "slow"]), "the mods found")
+	if found.size() != 2:
+		return
+	var slow: Dictionary = _by_id(found, "slow")[0]
+	expect_eq(slow["problems"], PackedStringArray(), "a module slower to compile than the limit")
+	expect_eq(slow["startable"], true, "it may start")
+	expect_eq(slow["guest_kind"], "wasgo", "its guest kind, read without compiling")
+	var invalid: Dictionary = _by_id(found, "invalid")[0]
+	expect_eq(invalid["startable"], false, "a module that does not validate")
+	expect_contains("\n".join(invalid["problems"]), "does not load", "its problem")
+	expect_contains("\n".join(invalid["problems"]), "type mismatch", "the validator's reason")
+	set_setting("wasgo/limits/compile_timeout_ms", 30000)
+	var compiled: bool = await wait_until(func() -> bool: return WasmEngine.get_stats()["compiles"] > compiles_before, 20000)
+	expect(compiled, "the background compile of the scanned module ended")
+	var hits_before: int = WasmEngine.get_stats()["cache_hits"]
+	var module := WasmEngine.load_module(dir + "/slow.wasm")
+	expect(module != null, "the scanned module loads: %s" % WasmEngine.get_last_error())
+	expect(WasmEngine.get_stats()["cache_hits"] > hits_before, "found compiled, not compiled again")
+	_remove(dir)
+
+
 func test_huge_files_and_symbolic_links_are_reported_not_read() -> void:
 	var dir := "user://scan_hostile"
 	_remove(dir)

@@ -123,6 +123,15 @@ impl CompileTicket {
         }
     }
 
+    /// Whether the request was answered without a compile under way (a cache hit, a refusal
+    /// before compiling) or its compile has ended, whatever the time limit says. Never blocks.
+    pub(crate) fn finished(&self) -> bool {
+        match &self.state {
+            TicketState::Ready(_) => true,
+            TicketState::Waiting { flight, .. } => flight.outcome.lock().is_some(),
+        }
+    }
+
     /// The outcome if it is ready, else the ticket back. Never blocks.
     ///
     /// # Errors

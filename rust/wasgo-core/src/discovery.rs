@@ -28,9 +28,12 @@
 //! # Bounded work
 //!
 //! A file over the module size cap is reported with its size and never read; anything else is
-//! read once, hashed (SHA-256), its manifest parsed and its ABI checked, then compiled through
-//! the `compile` callback (the runtime's cache, so starting it later is a cache hit) for its
-//! guest kind. No mod code runs during a scan: a mod's `config` export runs when it starts.
+//! read once, hashed (SHA-256), its manifest parsed and its ABI checked, then checked through
+//! the `compile` callback for its guest kind: in the glue, the runtime's `Runtime::inspect`
+//! (wasmtime's validator, linear in the module's size, while the compile itself runs on a
+//! background thread, so a module that takes Cranelift seconds never holds the scan and
+//! starting the mod later finds it compiled). No mod code runs during a scan: a mod's `config`
+//! export runs when it starts.
 
 use crate::grants::mod_id;
 use crate::guest_kind::GuestKind;
@@ -74,8 +77,8 @@ pub trait ModFolder {
     fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, String>;
 }
 
-/// Compiles a module's bytes under a name and answers its guest kind, or why it does not load
-/// (the runtime's cached compile in the glue).
+/// Checks a module's bytes under a name and answers its guest kind, or why it does not load
+/// (the runtime's `inspect` in the glue: validated at once, compiled in the background).
 pub type Compile<'a> = &'a dyn Fn(&[u8], &str) -> Result<GuestKind, String>;
 
 /// What kind of problem a scanned mod has.

@@ -150,6 +150,36 @@ impl GuestKind {
         Ok(kind)
     }
 
+    /// Classifies a binary module from its bytes, without compiling it (see
+    /// [`GuestKind::classify`]); for a mods-folder scan, after wasmtime's validator accepted
+    /// the bytes.
+    ///
+    /// # Errors
+    /// As [`GuestKind::classify`], or the parser's message for a malformed import or export
+    /// section.
+    pub fn of_binary(bytes: &[u8]) -> Result<GuestKind, String> {
+        let mut modules: Vec<&str> = Vec::new();
+        let mut exports: Vec<&str> = Vec::new();
+        for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+            match payload.map_err(|e| e.to_string())? {
+                wasmparser::Payload::ImportSection(reader) => {
+                    for import in reader.into_imports() {
+                        modules.push(import.map_err(|e| e.to_string())?.module);
+                    }
+                }
+                wasmparser::Payload::ExportSection(reader) => {
+                    for export in reader {
+                        exports.push(export.map_err(|e| e.to_string())?.name);
+                    }
+                }
+                // Past the sections that name imports and exports: no need to walk the code.
+                wasmparser::Payload::CodeSectionStart { .. } | wasmparser::Payload::End(_) => break,
+                _ => {}
+            }
+        }
+        GuestKind::classify(modules, exports).map_err(|e| e.to_string())
+    }
+
     /// Classifies a compiled module (see [`GuestKind::classify`]).
     ///
     /// # Errors

@@ -7,6 +7,7 @@ use crate::cache::{CompileTicket, ModuleCache};
 use crate::engine::EngineContext;
 use crate::error::WasgoError;
 use crate::game::GameFunctions;
+use crate::guest_kind::GuestKind;
 use crate::hosts::Hosts;
 use crate::ids::InstanceKey;
 use crate::instance::{InstanceConfig, ModInstance};
@@ -297,6 +298,40 @@ impl Runtime {
     /// after `compile_timeout`, [`WasgoError::NewerAbi`] when its manifest targets a newer ABI.
     pub fn compile(&self, bytes: &[u8], name: &str) -> Result<Arc<CompiledModule>, WasgoError> {
         self.compile_in_background(bytes, name).wait()
+    }
+
+    /// What a scan of a mods folder needs of a module, without compiling it on the calling
+    /// thread: its guest kind once wasmtime's validator (linear in the module's size, under the
+    /// engine's features) accepted it. The compile starts on a background thread as
+    /// [`Runtime::compile_in_background`] would, so starting the mod later finds it compiled (or
+    /// waits for the rest); a module the cache holds answers at once. A scan of a folder holding
+    /// a module that takes Cranelift 30 s no longer holds the game for 30 s.
+    ///
+    /// Without the `compiler` feature this is [`Runtime::compile`] (its error says so).
+    ///
+    /// # Errors
+    /// As [`Runtime::compile`], except [`WasgoError::CompileTimeout`]: a module that validates
+    /// but fails in Cranelift (an implementation limit) shows when it starts.
+    pub fn inspect(&self, bytes: &[u8], name: &str) -> Result<GuestKind, WasgoError> {
+        let ticket = self.compile_in_background(bytes, name);
+        if ticket.finished() || !cfg!(feature = "compiler") {
+            return ticket.wait().map(|m| m.guest_kind());
+        }
+        let invalid = |reason: String| WasgoError::Compile {
+            name: name.into(),
+            reason,
+        };
+        // `compile_in_background` answered at once for anything that is neither binary nor WAT.
+        let binary: std::borrow::Cow<'_, [u8]> = if bytes.starts_with(b"\0asm") {
+            bytes.into()
+        } else {
+            wat::parse_bytes(bytes).map_err(|e| invalid(e.to_string()))?
+        };
+        wasmtime::Module::validate(self.engine(), &binary)
+            .map_err(|e| invalid(format!("{e:#}")))?;
+        // The ticket is dropped: the compile goes on and is published to the cache.
+        drop(ticket);
+        GuestKind::of_binary(&binary).map_err(invalid)
     }
 
     /// Runs `module`'s `config` export in a throwaway instance whose imports all trap, under

@@ -7,11 +7,57 @@ fn runtime() -> std::sync::Arc<Runtime> {
     Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap()
 }
 
+/// The kind the compiled module gets; the kind read from the bytes without compiling
+/// (`GuestKind::of_binary`, what a mods-folder scan's `Runtime::inspect` uses) must agree, and so
+/// must `inspect` on a runtime that has not compiled the module.
 fn kind_of(wat: &str) -> Result<GuestKind, String> {
-    runtime()
+    let compiled = runtime()
         .compile(wat.as_bytes(), "probe")
         .map(|m| m.guest_kind())
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string());
+    let binary = wat::parse_str(wat).unwrap();
+    let read = GuestKind::of_binary(&binary);
+    assert_eq!(
+        read.as_ref().ok(),
+        compiled.as_ref().ok(),
+        "of_binary: {read:?}"
+    );
+    if let (Err(read), Err(compiled)) = (&read, &compiled) {
+        assert!(compiled.contains(read.as_str()), "{compiled} / {read}");
+    }
+    let inspected = runtime().inspect(wat.as_bytes(), "probe");
+    assert_eq!(
+        inspected.as_ref().ok(),
+        compiled.as_ref().ok(),
+        "inspect: {inspected:?}"
+    );
+    compiled
+}
+
+#[test]
+fn inspect_refuses_what_does_not_validate_without_waiting_for_the_compiler() {
+    // A type error: the validator's reason, named like a compile error.
+    let err = runtime()
+        .inspect(br#"(module (func (export "f") (result i32)))"#, "bad")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bad") && err.contains("type mismatch"),
+        "{err}"
+    );
+    // Neither binary nor WAT, and over the size limit: refused before anything else.
+    let not_wasm = runtime().inspect(b"hello", "text").unwrap_err();
+    assert!(matches!(not_wasm, WasgoError::NotWasm { .. }), "{not_wasm}");
+    let config = RuntimeConfig {
+        max_module_bytes: 8,
+        ..RuntimeConfig::default()
+    };
+    let small = Runtime::new(config, Hosts::detached()).unwrap();
+    let too_large = small.inspect(b"(module)    ", "big").unwrap_err();
+    assert!(
+        matches!(too_large, WasgoError::ModuleTooLarge { .. }),
+        "{too_large}"
+    );
 }
 
 const GOJS_EXPORTS: &str = r#"

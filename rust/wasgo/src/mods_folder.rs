@@ -100,12 +100,8 @@ pub fn scan(dir: &str) -> Result<Vec<(ScannedMod, bool)>, String> {
         max_bytes: max_bytes as u64,
         sandbox_root,
     };
-    let compile = |bytes: &[u8], name: &str| {
-        runtime
-            .compile(bytes, name)
-            .map(|m| m.guest_kind())
-            .map_err(|e| e.to_string())
-    };
+    let compile =
+        |bytes: &[u8], name: &str| runtime.inspect(bytes, name).map_err(|e| e.to_string());
     let found = discovery::scan(&GodotFolder, dir, &rules, &compile)?;
     let list = ModList::load(&mods_cfg())?;
     let enable_new = settings::boolean(settings::MODS_ENABLE_NEW, false);
