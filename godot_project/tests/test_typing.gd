@@ -72,24 +72,71 @@ func test_no_keys_while_the_player_types_and_the_focus_stays() -> void:
 	var probe := _started("KeyWatcher")
 	var field := _field(probe, "Field", true)
 	var chat := _field(probe, "Chat", false)
+	var button := Button.new()
+	button.name = "Button"
+	probe.node.add_child(button)
 	_key(KEY_Q, true)
 	await frames(1)  # Godot applies parsed input at the next frame (accumulated input)
 	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 1, "a held key, nobody typing: %s" % _last_fail(probe))
 	field.grab_focus()
 	expect(field.has_focus(), "the field took the focus (test setup)")
 	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 0, "a held key while the player types")
-	expect_eq(probe.node.call_export("grab", [0]), INVALID_ARGUMENT, "moving the focus to the chat")
+	expect_eq(probe.node.call_export("grab", [2]), INVALID_ARGUMENT, "moving the focus to a button")
 	expect_contains(_last_fail(probe), "typing", "the refusal names the rule")
 	expect(field.has_focus() and not chat.has_focus(), "the focus stayed in the field")
-	# A field the player cannot type in is not typing.
+	# A mod may turn `editable` off: a focused field still counts.
 	field.editable = false
-	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 1, "a held key, the focused field read-only")
+	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 0, "a held key, the focused field made read-only")
 	field.editable = true
+	# Hiding the field drops its focus; the mod still cannot move it into a field it reads.
+	field.hide()
+	expect(not field.has_focus(), "a hidden field lost the focus (test setup)")
+	expect_eq(probe.node.call_export("grab", [0]), INVALID_ARGUMENT, "moving the focus into the chat field")
+	expect_contains(_last_fail(probe), "text field", "the refusal names the rule")
+	expect(not chat.has_focus(), "the chat field did not take the focus")
+	field.show()
+	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 1, "a held key once no field has the focus")
+	expect_eq(probe.node.call_export("grab", [2]), 0, "moving the focus to a button when nobody types: %s" % _last_fail(probe))
+	expect(button.has_focus(), "the button has the focus")
+	button.release_focus()
+	_key(KEY_Q, false)
+	await frames(1)
+
+
+## A text field takes key presses but not releases: with input events on, the releases reached
+## the mod's `input` export while the player typed, spelling out the text.
+func test_key_events_do_not_reach_the_mod_while_the_player_types() -> void:
+	set_setting("wasgo/safety/input_events", true)
+	var probe := _started("KeyEvents")
+	var field := _field(probe, "Field", true)
+	await frames(1)
+	field.grab_focus()
+	var release := InputEventKey.new()
+	release.keycode = KEY_Q
+	release.pressed = false
+	tree.root.push_input(release)
+	await frames(3)
+	expect_eq(probe.node.call_export("inputs", []), 0, "key events delivered while the player types")
+	field.release_focus()
+	tree.root.push_input(release)
+	var got: bool = await wait_until(func() -> bool: return int(probe.node.call_export("inputs", [])) == 1, 2000)
+	expect(got, "a key event reaches the mod once nobody types: %s" % probe.describe())
+
+
+## An in-world screen: a text field inside a SubViewport has the focus of its own viewport.
+func test_a_field_in_a_sub_viewport_counts() -> void:
+	var probe := _started("ViewportKeys")
+	var viewport := SubViewport.new()
+	probe.node.add_child(viewport)
+	var field := LineEdit.new()
+	viewport.add_child(field)
+	_key(KEY_Q, true)
+	await frames(1)
+	field.grab_focus()
+	expect(field.has_focus(), "the field took its viewport's focus (test setup)")
+	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 0, "a held key while the player types in a sub-viewport")
 	field.release_focus()
 	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 1, "a held key once the field let go")
-	expect_eq(probe.node.call_export("grab", [0]), 0, "moving the focus when nobody types: %s" % _last_fail(probe))
-	expect(chat.has_focus(), "the chat has the focus")
-	chat.release_focus()
 	_key(KEY_Q, false)
 	await frames(1)
 

@@ -224,28 +224,31 @@ impl ModuleCache {
         self.max_unused
     }
 
-    /// Starts (or joins) the compile of `bytes`; the ticket answers within `timeout`.
-    pub(crate) fn start(
+    /// Starts (or joins) the compile of `bytes`; the ticket answers within `timeout`. When
+    /// answering needs a new compile thread and `may_compile` is false: `None` (nothing started;
+    /// every check before it was passed).
+    pub(crate) fn start_if(
         self: &Arc<Self>,
         bytes: &[u8],
         name: &str,
         max_bytes: usize,
         timeout: Duration,
-    ) -> CompileTicket {
+        may_compile: bool,
+    ) -> Option<CompileTicket> {
         if bytes.len() > max_bytes {
             let too_large = WasgoError::ModuleTooLarge {
                 name: name.into(),
                 size: bytes.len(),
                 limit: max_bytes,
             };
-            return CompileTicket::ready(name, Err(too_large));
+            return Some(CompileTicket::ready(name, Err(too_large)));
         }
         if bytes.is_empty() {
             let empty = WasgoError::Compile {
                 name: name.into(),
                 reason: "the file is empty".into(),
             };
-            return CompileTicket::ready(name, Err(empty));
+            return Some(CompileTicket::ready(name, Err(empty)));
         }
         // Bytes that are neither binary nor WAT get this reason, not a WAT parse error.
         if let Some(reason) = crate::diagnose::not_wasm(bytes) {
@@ -253,7 +256,7 @@ impl ModuleCache {
                 name: name.into(),
                 reason,
             };
-            return CompileTicket::ready(name, Err(not_wasm));
+            return Some(CompileTicket::ready(name, Err(not_wasm)));
         }
         let sha = hex(&Sha256::digest(bytes));
         let mut entries = self.entries.lock();
@@ -261,7 +264,7 @@ impl ModuleCache {
             drop(entries);
             self.hits.fetch_add(1, Ordering::Relaxed);
             self.touch(&found);
-            return CompileTicket::ready(name, Ok(found));
+            return Some(CompileTicket::ready(name, Ok(found)));
         }
         let waiting = |flight: Arc<Flight>| CompileTicket {
             name: name.into(),
@@ -274,12 +277,15 @@ impl ModuleCache {
         };
         if let Some(flight) = entries.flights.get(&sha) {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            return waiting(flight.clone());
+            return Some(waiting(flight.clone()));
         }
         if !cfg!(feature = "compiler") {
             drop(entries);
             let no_compiler = WasgoError::NoCompiler { name: name.into() };
-            return CompileTicket::ready(name, Err(no_compiler));
+            return Some(CompileTicket::ready(name, Err(no_compiler)));
+        }
+        if !may_compile {
+            return None;
         }
         let flight = Arc::new(Flight {
             outcome: Mutex::new(None),
@@ -302,9 +308,9 @@ impl ModuleCache {
         if let Err(e) = spawned {
             self.threads.fetch_sub(1, Ordering::AcqRel);
             let reason = format!("cannot start a compile thread: {e}");
-            return CompileTicket::ready(name, Err(WasgoError::Host(reason)));
+            return Some(CompileTicket::ready(name, Err(WasgoError::Host(reason))));
         }
-        waiting(flight)
+        Some(waiting(flight))
     }
 
     /// The body of a compile thread: disk or compiler, then publish to the cache and waiters.
@@ -352,14 +358,15 @@ impl ModuleCache {
 
     #[cfg(feature = "compiler")]
     fn compile_bytes(&self, sha: &str, bytes: &[u8]) -> Result<wasmtime::Module, String> {
-        let module = wasmtime::Module::new(&self.engine, bytes).map_err(|e| format!("{e:#}"))?;
+        let binary = crate::wat_text::to_binary(bytes)?;
+        let module = wasmtime::Module::new(&self.engine, &binary).map_err(|e| format!("{e:#}"))?;
         self.store_on_disk(sha, &module);
         Ok(module)
     }
 
     /// Compiles `bytes` on the calling thread without looking in or adding to the cache (for
     /// precompiling: an artifact made now and loaded right after must really be loaded), under
-    /// the size limit and the checks of [`ModuleCache::start`]; counted in `compiles`. Returns
+    /// the size limit and the checks of [`ModuleCache::start_if`]; counted in `compiles`. Returns
     /// the module and the hex SHA-256 of `bytes`.
     #[cfg(feature = "compiler")]
     pub(crate) fn compile_uncached(
@@ -381,11 +388,13 @@ impl ModuleCache {
                 reason,
             });
         }
-        let module =
-            wasmtime::Module::new(&self.engine, bytes).map_err(|e| WasgoError::Compile {
-                name: name.into(),
-                reason: format!("{e:#}"),
-            })?;
+        let compile_error = |reason: String| WasgoError::Compile {
+            name: name.into(),
+            reason,
+        };
+        let binary = crate::wat_text::to_binary(bytes).map_err(compile_error)?;
+        let module = wasmtime::Module::new(&self.engine, &binary)
+            .map_err(|e| compile_error(format!("{e:#}")))?;
         self.compiles.fetch_add(1, Ordering::Relaxed);
         Ok((module, hex(&Sha256::digest(bytes))))
     }

@@ -20,7 +20,7 @@
 //!    (`Permission`), [`wasm_sections`] (a binary module's sections, walked without parsing),
 //!    [`manifest`] (a mod's `wasgo.manifest` section and the ABI rule), [`prefetch`] (the
 //!    addresses an entry touches first, and where in its memory a module's code works),
-//!    [`atomic_file`], [`typing`] (what a mod may see of what the player types), [`artifact`] (the
+//!    [`atomic_file`], [`typing`] (what a mod may see of what the player types), [`wat_text`] (WAT text to a binary, its cost bounded first), [`artifact`] (the
 //!    authenticated frame of precompiled modules, HMAC-SHA256), [`reach`]
 //!    (which nodes a mod may hold handles to), and the catalog and levels from `wasgo-catalog`.
 //! 2. **Services**, each testable alone: [`bridge`] (worker → main thread), [`ticker`] (the
@@ -138,6 +138,7 @@ pub mod wasi;
 mod wasi_ctx;
 mod wasi_sandbox;
 pub mod wasm_sections;
+pub mod wat_text;
 
 pub use abi::ImportKind;
 pub use aot::{Shipped, ShippedLoad, ARTIFACT_SIZE_FACTOR};

@@ -141,18 +141,11 @@ pub fn find_custom_section<'a>(
 /// malformed. WAT text is converted first (a `(@custom "wasgo.manifest" "...")` annotation);
 /// bytes that are neither give `Ok(None)` (compiling reports them).
 pub fn manifest_of_module(bytes: &[u8]) -> Result<Option<Manifest>, ManifestError> {
-    let binary;
-    let bytes = if bytes.starts_with(b"\0asm") {
-        bytes
-    } else {
-        match wat::parse_bytes(bytes) {
-            Ok(b) => {
-                binary = b.into_owned();
-                &binary[..]
-            }
-            Err(_) => return Ok(None),
-        }
+    let binary = match crate::wat_text::to_binary(bytes) {
+        Ok(b) => b,
+        Err(_) => return Ok(None),
     };
+    let bytes = &binary[..];
     let section = match find_custom_section(bytes, MANIFEST_SECTION) {
         Ok(Some(s)) => s,
         Ok(None) => return Ok(None),

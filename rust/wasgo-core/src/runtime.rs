@@ -303,9 +303,10 @@ impl Runtime {
     /// What a scan of a mods folder needs of a module, without compiling it on the calling
     /// thread: its guest kind once wasmtime's validator (linear in the module's size, under the
     /// engine's features) accepted it. The compile starts on a background thread as
-    /// [`Runtime::compile_in_background`] would, so starting the mod later finds it compiled (or
-    /// waits for the rest); a module the cache holds answers at once. A scan of a folder holding
-    /// a module that takes Cranelift 30 s no longer holds the game for 30 s.
+    /// [`Runtime::compile_in_background`] would while fewer than two compiles run, so starting
+    /// the mod later finds it compiled (or waits for the rest); a module the cache holds answers
+    /// at once. A scan of a folder holding a module that takes Cranelift 30 s no longer holds the
+    /// game for 30 s. WAT text is read after [`crate::wat_text::check`].
     ///
     /// Without the `compiler` feature this is [`Runtime::compile`] (its error says so).
     ///
@@ -313,20 +314,24 @@ impl Runtime {
     /// As [`Runtime::compile`], except [`WasgoError::CompileTimeout`]: a module that validates
     /// but fails in Cranelift (an implementation limit) shows when it starts.
     pub fn inspect(&self, bytes: &[u8], name: &str) -> Result<GuestKind, WasgoError> {
-        let ticket = self.compile_in_background(bytes, name);
-        if ticket.finished() || !cfg!(feature = "compiler") {
-            return ticket.wait().map(|m| m.guest_kind());
-        }
+        /// The compiles a scan keeps running at once to have its mods compiled ahead.
+        const WARM_COMPILES: usize = 2;
+        // A scan of a folder of new mods starts a compile for each only while fewer than
+        // `WARM_COMPILES` run (each holds the compiler's memory: forty at once could exhaust
+        // it); the others compile when they start.
+        let may_compile = self.cache.threads() < WARM_COMPILES || !cfg!(feature = "compiler");
+        let ticket = match self.compile_in_background_if(bytes, name, may_compile) {
+            Some(done) if done.finished() || !cfg!(feature = "compiler") => {
+                return done.wait().map(|m| m.guest_kind());
+            }
+            under_way_or_not_started => under_way_or_not_started,
+        };
         let invalid = |reason: String| WasgoError::Compile {
             name: name.into(),
             reason,
         };
         // `compile_in_background` answered at once for anything that is neither binary nor WAT.
-        let binary: std::borrow::Cow<'_, [u8]> = if bytes.starts_with(b"\0asm") {
-            bytes.into()
-        } else {
-            wat::parse_bytes(bytes).map_err(|e| invalid(e.to_string()))?
-        };
+        let binary = crate::wat_text::to_binary(bytes).map_err(invalid)?;
         wasmtime::Module::validate(self.engine(), &binary)
             .map_err(|e| invalid(format!("{e:#}")))?;
         // The ticket is dropped: the compile goes on and is published to the cache.
@@ -374,6 +379,18 @@ impl Runtime {
     /// [`CompileTicket::try_take`] (e.g. every frame) or block with [`CompileTicket::wait`]; it
     /// answers [`WasgoError::CompileTimeout`] once `compile_timeout` has passed.
     pub fn compile_in_background(&self, bytes: &[u8], name: &str) -> CompileTicket {
+        self.compile_in_background_if(bytes, name, true)
+            .expect("a compile may start")
+    }
+
+    /// As [`Runtime::compile_in_background`], but `None` when answering needs a new compile
+    /// and `may_compile` is false (every check before the compile was passed).
+    fn compile_in_background_if(
+        &self,
+        bytes: &[u8],
+        name: &str,
+        may_compile: bool,
+    ) -> Option<CompileTicket> {
         let (max_bytes, timeout) = self.compile_limits();
         // A mod whose manifest targets a newer ABI is refused before anything is compiled.
         if bytes.len() <= max_bytes {
@@ -382,10 +399,11 @@ impl Runtime {
                     name: name.into(),
                     reason: mismatch.to_string(),
                 };
-                return CompileTicket::ready(name, Err(refused));
+                return Some(CompileTicket::ready(name, Err(refused)));
             }
         }
-        self.cache.start(bytes, name, max_bytes, timeout)
+        self.cache
+            .start_if(bytes, name, max_bytes, timeout, may_compile)
     }
 
     /// Replaces the size and time limits of later compile requests (those under way keep

@@ -2,14 +2,19 @@
 //! password field or logging keys, decided here; the glue answers the two questions only Godot
 //! can (is a text field focused? is this `LineEdit` secret?).
 //!
-//! - **While the player types** (an editable `LineEdit` or `TextEdit` has the keyboard focus),
+//! - **While the player types** (a `LineEdit` or `TextEdit` has the keyboard focus, in any
+//!   window or viewport),
 //!   the `Input` singleton's keyboard and action queries answer "nothing pressed" to mods
 //!   ([`quiet_input_answer`]): polling `is_key_pressed` every frame would otherwise spell out
 //!   what the player types, and `is_action_pressed` what the game maps to letters. Mouse and
 //!   joypad queries are untouched.
-//! - **The focus stays where the player put it** while they type: `grab_focus` and
-//!   `release_focus` are refused ([`moves_focus`]), so a mod cannot move the player's keystrokes
-//!   from a password field into a field it can read.
+//! - **The focus stays where the player put it**: `grab_focus` and `release_focus` are refused
+//!   on every text field (a mod cannot make one, so any is the game's) and on any control while
+//!   the player types ([`moves_focus`]), so a mod cannot move the player's keystrokes from a
+//!   password field into a field it can read (also not by hiding the field first, which drops
+//!   its focus). Whether a field is editable does not matter (a mod may change `editable`).
+//! - **Key events** (`input` export, when the game turns input events on) are not delivered while
+//!   the player types: a text field does not take key releases, which would spell out the text.
 //! - **A secret field's text is never the mod's**: on a `LineEdit` whose `secret` is on, reading
 //!   or writing the text is refused ([`is_secret_text_member`]), and its `text_changed` /
 //!   `text_submitted` signals reach the mod's callbacks with the text left empty
@@ -56,7 +61,37 @@ pub fn focus_refusal(method: &str) -> String {
 pub fn is_secret_text_member(member: &[u8]) -> bool {
     matches!(
         member,
-        b"text" | b"get_text" | b"set_text" | b"get_selected_text" | b"insert_text_at_caret"
+        // Properties: the text, how much of it there may be (shortening it cuts the player's
+        // password), where the caret is (its length).
+        b"text"
+            | b"max_length"
+            | b"caret_column"
+            // Methods a game may open: each reads, changes or measures the text.
+            | b"get_text"
+            | b"set_text"
+            | b"get_selected_text"
+            | b"insert_text_at_caret"
+            | b"delete_text"
+            | b"delete_char_at_caret"
+            | b"clear"
+            | b"menu_option"
+            | b"select"
+            | b"select_all"
+            | b"deselect"
+            | b"has_selection"
+            | b"get_selection_from_column"
+            | b"get_selection_to_column"
+            | b"get_caret_column"
+            | b"set_caret_column"
+            | b"set_max_length"
+            | b"get_max_length"
+    )
+}
+
+/// The message of a refused focus move into a text field.
+pub fn field_focus_refusal(method: &str) -> String {
+    format!(
+        "`Control.{method}` refused on a text field: below level 3 a mod never moves the keyboard focus into or out of the game's `LineEdit`/`TextEdit` (the player's keystrokes would land where the mod reads them)"
     )
 }
 
@@ -121,6 +156,8 @@ mod tests {
     fn secret_members_and_signals() {
         assert!(is_secret_text_member(b"text"));
         assert!(is_secret_text_member(b"get_selected_text"));
+        assert!(is_secret_text_member(b"max_length"));
+        assert!(field_focus_refusal("grab_focus").contains("text field"));
         assert!(!is_secret_text_member(b"placeholder_text"));
         assert!(!is_secret_text_member(b"secret"));
         assert!(carries_text("text_submitted"));

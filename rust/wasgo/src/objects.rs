@@ -1092,14 +1092,26 @@ fn admit_distinct(range: &ValueRange, what: &str, value: f64) -> Result<(), Obje
 }
 
 /// Starts the object table of a new instance run by the node `script`.
-pub fn register(key: InstanceKey, script: InstanceId, script_node: Option<Gd<Node>>) {
-    let table = Rc::new(RefCell::new(InstanceObjects::new(script, script_node)));
+pub fn register(
+    key: InstanceKey,
+    script: InstanceId,
+    script_node: Option<Gd<Node>>,
+    level: SafetyLevel,
+) {
+    let mut objects = InstanceObjects::new(script, script_node);
+    objects.level = level;
+    let table = Rc::new(RefCell::new(objects));
     // What a key used before held (none in practice) is dropped once the state is released.
     let _replaced = with_objects(|o| {
         let table = o.instances.borrow_mut().insert(key, table);
         let outbox = o.outbox.borrow_mut().insert(key, Outbox::default());
         (table, outbox)
     });
+}
+
+/// The safety level of the instance `key` (`None` once it is gone).
+pub fn level_of(key: InstanceKey) -> Option<SafetyLevel> {
+    table(key).map(|t| t.borrow().level)
 }
 
 /// Drops an instance's handles, connections and timers (what is still in its outbox is dropped
@@ -1503,14 +1515,21 @@ fn run_op(
             }
             if level != SafetyLevel::Unsafe {
                 refuse_secret_text(level, &obj, method.as_bytes())?;
-                if wasgo_core::typing::moves_focus(&method)
-                    && obj.is_class("Control")
-                    && crate::typing::player_typing()
-                {
-                    return Err(ObjectError::failed(
-                        ErrorCode::InvalidArgument.code(),
-                        wasgo_core::typing::focus_refusal(&method),
-                    ));
+                if wasgo_core::typing::moves_focus(&method) && obj.is_class("Control") {
+                    // Into a text field never (a mod cannot make one: it would be the game's),
+                    // anywhere while the player types.
+                    if crate::typing::is_text_field(&obj) {
+                        return Err(ObjectError::failed(
+                            ErrorCode::InvalidArgument.code(),
+                            wasgo_core::typing::field_focus_refusal(&method),
+                        ));
+                    }
+                    if crate::typing::player_typing() {
+                        return Err(ObjectError::failed(
+                            ErrorCode::InvalidArgument.code(),
+                            wasgo_core::typing::focus_refusal(&method),
+                        ));
+                    }
                 }
                 if let Some(quiet) = wasgo_core::typing::quiet_input_answer(&method) {
                     if obj.is_class("Input") && crate::typing::player_typing() {

@@ -706,7 +706,7 @@ impl ScriptCore {
         self.report_manifest(&compiled, config.level);
         self.run_config(&runtime, &compiled, &name, config.limits.memory_bytes);
         self.ready_called.set(false);
-        objects::register(key, self.node, self.node());
+        objects::register(key, self.node, self.node(), config.level);
         self.key.set(Some(key));
         // `init` runs inside `new`: count it as an entry.
         self.depth.set(self.depth.get() + 1);

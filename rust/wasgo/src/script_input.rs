@@ -8,7 +8,8 @@
 //! its own copy of the event, released after the call: reading the allowlisted properties
 //! (`keycode`, `pressed`, `position`, `button_index`, ...) and `is_action_pressed(action)` tells
 //! it what happened, and nothing it does reaches the game's event. Events that arrive while the
-//! mod's `main` holds the instance are not delivered to it.
+//! mod's `main` holds the instance are not delivered to it, nor, below level 3, key events while
+//! the player types in a text field.
 
 use crate::objects;
 use crate::script_core::ScriptCore;
@@ -44,6 +45,18 @@ pub fn on_unhandled_input(core: &Rc<ScriptCore>, event: &Gd<InputEvent>) {
         return;
     }
     drop(instance);
+    // What the player types is not the mod's (`wasgo_core::typing`): a text field takes key
+    // presses but not releases, and the releases would spell out the text.
+    if event.is_class("InputEventKey") && crate::typing::player_typing() {
+        let below_three = core
+            .key
+            .get()
+            .and_then(crate::objects::level_of)
+            .is_none_or(|l| l != wasgo_core::SafetyLevel::Unsafe);
+        if below_three {
+            return;
+        }
+    }
     let copy = event.duplicate_resource();
     let core = core.clone();
     let deliver = Callable::from_fn("wasgo_input", move |_args: &[&Variant]| {

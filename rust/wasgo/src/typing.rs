@@ -1,12 +1,20 @@
-//! The two questions the core's typing rules (`wasgo_core::typing`) ask of Godot: is the player
-//! typing in a text field, and is a `LineEdit` secret. Main thread only.
+//! The questions the core's typing rules (`wasgo_core::typing`) ask of Godot: is the player
+//! typing in a text field, is a control a text field, is a `LineEdit` secret. Main thread only.
 
-use godot::classes::{Control, Engine, SceneTree, Viewport};
+use godot::classes::{Engine, SceneTree, Viewport};
 use godot::prelude::*;
+use std::cell::RefCell;
 use wasgo_core::typing::TEXT_FIELD_CLASSES;
 
-/// Whether an editable `LineEdit` or `TextEdit` has the keyboard focus, in the root window or
-/// in a window embedded in it (a popup's field counts).
+thread_local! {
+    /// The viewports under the root (sub-viewports, windows), found once per frame at most:
+    /// `(process frame, viewports)`.
+    static VIEWPORTS: RefCell<(u64, Vec<Gd<Viewport>>)> = const { RefCell::new((u64::MAX, Vec::new())) };
+}
+
+/// Whether a `LineEdit` or `TextEdit` has the keyboard focus in the root window or any viewport
+/// under it (an embedded or native window, a `SubViewport` of an in-world screen). Editable or
+/// not: a mod may change `editable`.
 pub fn player_typing() -> bool {
     let Some(tree) = Engine::singleton()
         .get_main_loop()
@@ -20,20 +28,41 @@ pub fn player_typing() -> bool {
     if typing_in(&root.clone().upcast()) {
         return true;
     }
-    root.get_embedded_subwindows()
-        .iter_shared()
-        .any(|w| typing_in(&w.upcast()))
+    let frame = Engine::singleton().get_process_frames();
+    VIEWPORTS.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.0 != frame {
+            // `find_children` walks the tree: once per frame, only when a mod asks.
+            let found = root
+                .find_children_ex("*")
+                .type_("Viewport")
+                .owned(false)
+                .done();
+            // Internal windows (a popup menu's) are embedded in the root: listed by it.
+            let embedded = root.get_embedded_subwindows();
+            cached.1 = found
+                .iter_shared()
+                .filter_map(|n| n.try_cast::<Viewport>().ok())
+                .chain(embedded.iter_shared().map(|w| w.upcast()))
+                .collect();
+            cached.0 = frame;
+        }
+        cached
+            .1
+            .iter()
+            .any(|v| v.is_instance_valid() && typing_in(v))
+    })
 }
 
 fn typing_in(viewport: &Gd<Viewport>) -> bool {
     viewport
         .gui_get_focus_owner()
-        .is_some_and(|c| is_editable_field(&c))
+        .is_some_and(|c| is_text_field(&c.upcast()))
 }
 
-fn is_editable_field(control: &Gd<Control>) -> bool {
-    TEXT_FIELD_CLASSES.iter().any(|c| control.is_class(*c))
-        && control.get("editable").try_to::<bool>().unwrap_or(true)
+/// Whether `obj` is a `LineEdit` or `TextEdit` (or a subclass: `CodeEdit`).
+pub fn is_text_field(obj: &Gd<Object>) -> bool {
+    TEXT_FIELD_CLASSES.iter().any(|c| obj.is_class(*c))
 }
 
 /// Whether `obj` is a `LineEdit` whose `secret` is on (a password field).

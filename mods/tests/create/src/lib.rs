@@ -904,10 +904,14 @@ pub extern "C" fn key_pressed(keycode: i64) -> i32 {
     }
 }
 
-/// `grab_focus()` on the mod's child `name` (0 = `Chat`, 1 = `Field`).
+/// `grab_focus()` on the mod's child `name` (0 = `Chat`, 1 = `Field`, 2 = `Button`).
 #[no_mangle]
 pub extern "C" fn grab(which: i32) -> i32 {
-    let name = if which == 1 { "Field" } else { "Chat" };
+    let name = match which {
+        1 => "Field",
+        2 => "Button",
+        _ => "Chat",
+    };
     match self_node().and_then(|me| me.get_node(name)).and_then(|c| c.call("grab_focus", &[])) {
         Ok(_) => 0,
         Err(e) => failed("grab_focus", e),
