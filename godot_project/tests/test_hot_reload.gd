@@ -133,6 +133,27 @@ func test_a_replacement_whose_init_traps_keeps_the_state_for_the_next_good_one()
 	expect(_count(probe) >= before, "the count carried over: %d before, %d after" % [before, _count(probe)])
 
 
+## The state an old module saved is for the next build of that module: a game that points the
+## node at another file (or module) drops it. Before, the next module the node ran got the old
+## module's bytes in `load_state` (a hostile module whose reload trapped handed crafted bytes to
+## whatever the node ran next).
+func test_a_new_source_set_by_the_game_does_not_get_the_old_modules_state() -> void:
+	var reloads := []
+	var probe := _started_copy("wasgo_hot_other.wasm", reloads)
+	var node := probe.node
+	node.call_export("add", [BIG])
+	var trapping := "(module (memory (export \"memory\") 1) (func (export \"init\") unreachable))"
+	_write("wasgo_hot_other.wasm", trapping.to_utf8_buffer())
+	var trapped: bool = await wait_until(func() -> bool: return not probe.traps.is_empty(), RELOAD_WAIT_MS)
+	if not expect(trapped, "the new module's `init` did not trap: %s" % probe.describe()):
+		return
+	node.wasm_file = _write("wasgo_hot_fresh.wasm", FileAccess.get_file_as_bytes(V2))
+	expect_eq(node.start(), OK, "start() from the new file: %s" % node.get_last_error())
+	expect_eq(node.call_export("version", []), 2, "the new file runs")
+	expect(_count(probe) < BIG, "the old module's state reached the new file's module: count %d" % _count(probe))
+	expect_eq(reloads, [], "`reloaded` emissions")
+
+
 func test_a_node_the_game_killed_is_not_restarted_by_a_change_of_its_file() -> void:
 	var reloads := []
 	var stopped := _started_copy("wasgo_hot_shared.wasm", reloads)

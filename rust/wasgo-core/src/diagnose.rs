@@ -170,11 +170,17 @@ pub fn misspelled_export(name: &str) -> Option<&'static str> {
     if called.clone().any(|c| c == name) {
         return None;
     }
+    // Names whose length is more than two away from every export's are none's misspelling:
+    // answered without the quadratic distance (a module may have thousands of exports with
+    // names of 100 KB, and the editor asks again at every refresh of its warnings).
+    if called.clone().all(|c| c.len().abs_diff(name.len()) > 2) {
+        return None;
+    }
     let lower = name.to_ascii_lowercase();
     called
         .filter(|c| {
             let limit = if c.len() >= 6 { 2 } else { 1 };
-            edit_distance(&lower, c) <= limit
+            c.len().abs_diff(name.len()) <= limit && edit_distance(&lower, c) <= limit
         })
         .min_by_key(|c| edit_distance(&lower, c))
 }
@@ -246,5 +252,10 @@ mod tests {
         ] {
             assert_eq!(misspelled_export(name), None, "{name}");
         }
+        // A long name is answered without the distance (a million-byte name made a table of a
+        // million rows per export before); one near an export's length still is measured.
+        assert_eq!(misspelled_export(&"p".repeat(1 << 20)), None);
+        assert_eq!(misspelled_export("processs"), Some("process"));
+        assert_eq!(misspelled_export("proc"), None);
     }
 }

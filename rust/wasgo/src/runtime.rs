@@ -120,12 +120,25 @@ pub fn runtime_or_report() -> Option<Arc<Runtime>> {
     r
 }
 
-/// Reads a file through Godot's `FileAccess` (so `res://` works inside exported games).
-pub fn read_file(path: &str) -> Result<Vec<u8>, String> {
+/// Reads a file through Godot's `FileAccess` (so `res://` works inside exported games), when
+/// it is at most `max` bytes: a larger one is refused by its length, never read (a file of
+/// zeros many GB large, a few MB zipped, took the memory before the size limits were checked).
+pub fn read_file(path: &str, max: usize) -> Result<Vec<u8>, String> {
     if !FileAccess::file_exists(path) {
         return Err(format!(
             "cannot read `{path}`: no such file (use a `res://` or `user://` path to a .wasm file)"
         ));
+    }
+    if let Some(f) = FileAccess::open(path, godot::classes::file_access::ModeFlags::READ) {
+        let size = usize::try_from(f.get_length()).unwrap_or(usize::MAX);
+        if size > max {
+            let too_large = wasgo_core::WasgoError::ModuleTooLarge {
+                name: path.into(),
+                size,
+                limit: max,
+            };
+            return Err(too_large.to_string());
+        }
     }
     let bytes = FileAccess::get_file_as_bytes(path);
     if bytes.is_empty() {

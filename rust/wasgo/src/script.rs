@@ -225,7 +225,7 @@ impl WasmScript {
     #[func]
     fn set_wasm_file(&mut self, wasm_file: GString) {
         self.core.node_props.borrow_mut().wasm_file = wasm_file;
-        self.core.note_source_change();
+        self.core.note_new_source();
         self.refresh_warnings();
     }
 
@@ -239,11 +239,25 @@ impl WasmScript {
     /// Sets [member module]; in the editor, the configuration warnings follow.
     #[func]
     pub(crate) fn set_module(&mut self, module: Option<Gd<WasmModule>>) {
+        self.replace_module(module, true);
+    }
+
+    /// Sets [member module] to the module a hot reload compiled from the node's own file: the
+    /// state the old instance saved stays for the new one (see `set_module`).
+    pub(crate) fn set_reloaded_module(&mut self, module: Gd<WasmModule>) {
+        self.replace_module(Some(module), false);
+    }
+
+    fn replace_module(&mut self, module: Option<Gd<WasmModule>>, new_source: bool) {
         // The old module is dropped after the borrow ends (dropping runs no game code, but a
         // borrow is never held longer than the copy).
         let module = module.map(Gd::upcast::<Resource>);
         let _old = std::mem::replace(&mut self.core.node_props.borrow_mut().module, module);
-        self.core.note_source_change();
+        if new_source {
+            self.core.note_new_source();
+        } else {
+            self.core.note_source_change();
+        }
         self.refresh_warnings();
     }
 

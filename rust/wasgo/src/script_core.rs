@@ -630,6 +630,15 @@ impl ScriptCore {
             .set(self.source_changes.get().wrapping_add(1));
     }
 
+    /// The game pointed the node at another module (its [member module] or [member wasm_file]
+    /// setter): state an old module saved for a reload is not the new one's to load (a hostile
+    /// module whose reload failed could otherwise hand crafted bytes to whatever module the
+    /// node runs next, announced by `reloaded(true)` as its own).
+    pub fn note_new_source(&self) {
+        self.note_source_change();
+        let _dropped = self.carried_state.borrow_mut().take();
+    }
+
     /// The number of [`ScriptCore::note_source_change`] calls so far.
     pub fn source_changes(&self) -> u64 {
         self.source_changes.get()

@@ -31,7 +31,7 @@ impl WasmScript {
         let (_, from_module) = node.bind().source();
         if from_module {
             let resource = WasmModule::from_compiled(module.compiled.clone(), &module.name, path);
-            node.bind_mut().set_module(Some(resource));
+            node.bind_mut().set_reloaded_module(resource);
         }
         let core = Self::core_of(&node);
         core.set_loaded(module);

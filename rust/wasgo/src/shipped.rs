@@ -40,13 +40,17 @@ pub fn game_key(explicit: &[u8]) -> Result<ArtifactKey, String> {
 /// Neither file can be read (the `.wasm`'s read error), or the runtime is not running.
 pub fn load_path(path: &str) -> Result<ShippedLoad, String> {
     let artifact_path = artifact_beside(path).filter(|p| FileAccess::file_exists(p));
-    let wasm = match (runtime::read_file(path), &artifact_path) {
+    let (max_module, _) = settings::compile_limits();
+    let wasm = match (runtime::read_file(path, max_module), &artifact_path) {
         (Ok(bytes), _) => Some(bytes),
         (Err(_), Some(_)) => None,
         (Err(e), None) => return Err(e),
     };
     let artifact = match &artifact_path {
-        Some(p) => Some(runtime::read_file(p)?),
+        Some(p) => Some(runtime::read_file(
+            p,
+            max_module.saturating_mul(wasgo_core::aot::ARTIFACT_SIZE_FACTOR),
+        )?),
         None => None,
     };
     let key = artifact.as_ref().and_then(|_| game_key(&[]).ok());
