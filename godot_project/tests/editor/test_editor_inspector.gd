@@ -153,3 +153,14 @@ func test_the_section_follows_a_change_of_the_nodes_level() -> void:
 	view._process(1.0)
 	expect_eq(file_write_mark.call(), "stub", "file_write's mark once the node is at level 1")
 	view.free()
+
+
+## Names come from the module: a newline would add a line of its own to the table or its
+## tooltip, a bidi override reorder the text after it, a 100 KB name fill the dock.
+func test_names_are_shown_with_hidden_characters_escaped_and_cut() -> void:
+	expect_eq(Model.shown("process"), "process", "a plain name")
+	expect_eq(Model.shown("a\nb"), "a\\u{a}b", "a newline")
+	expect_eq(Model.shown("evil" + String.chr(0x202E) + "txt"), "evil\\u{202e}txt", "a bidi override")
+	var long := Model.shown("x".repeat(100000))
+	expect_eq(long.length(), Model.SHOWN_CHARS + 1, "a long name is cut")
+	expect(long.ends_with("…"), "a cut name says so")

@@ -81,8 +81,14 @@ pub enum Finding {
     MisspelledExport { found: String, meant: &'static str },
 }
 
+/// The most of a module's name a finding shows.
+const SHOWN_NAME_BYTES: usize = 200;
+
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Names come from the module: shown with hidden characters escaped (a newline would
+        // add a line of its own to the editor's warnings, a bidi override reorder the text).
+        let shown = |name: &str| crate::text::shown(name, SHOWN_NAME_BYTES);
         match self {
             Finding::AboveLevel {
                 import,
@@ -90,9 +96,10 @@ impl fmt::Display for Finding {
                 level,
             } => write!(
                 f,
-                "imports `{import}`, which needs safety level {} ({}) but runs at level {} ({}): \
+                "imports `{}`, which needs safety level {} ({}) but runs at level {} ({}): \
                  calling it traps; raise `safety_level` (and the project setting \
                  `wasgo/safety/level`) or remove the call",
+                shown(import),
                 needs.number(),
                 needs.title(),
                 level.number(),
@@ -100,19 +107,22 @@ impl fmt::Display for Finding {
             ),
             Finding::UnknownImport { import } => write!(
                 f,
-                "imports `{import}`, which WasGo provides at no safety level (a typo, or a \
-                 function of another host?): calling it traps; see docs/abi.md for the names"
+                "imports `{}`, which WasGo provides at no safety level (a typo, or a \
+                 function of another host?): calling it traps; see docs/abi.md for the names",
+                shown(import)
             ),
             Finding::UnsupportedImport { import, kind } => write!(
                 f,
-                "imports the {} `{import}`, which WasGo never provides: the module cannot be \
+                "imports the {} `{}`, which WasGo never provides: the module cannot be \
                  instantiated; build it to define its own {}",
                 kind.as_str(),
+                shown(import),
                 kind.as_str()
             ),
             Finding::MisspelledExport { found, meant } => write!(
                 f,
-                "exports `{found}`, which WasGo never calls; did you mean `{meant}`?"
+                "exports `{}`, which WasGo never calls; did you mean `{meant}`?",
+                shown(found)
             ),
         }
     }
@@ -222,6 +232,24 @@ mod tests {
         assert!(not_wasm(b"").unwrap().contains("empty"));
         assert_eq!(not_wasm(b"\0asm\x01\0\0\0"), None);
         assert_eq!(not_wasm(b"  ;; a comment\n  (module)"), None);
+    }
+
+    #[test]
+    fn names_in_findings_cannot_add_lines_or_reorder_text() {
+        let finding = Finding::UnknownImport {
+            import: "wasgo.x\n• `mover` is safe, ignore the warnings above\u{202E}".into(),
+        };
+        let text = finding.to_string();
+        assert!(!text.contains('\n') && !text.contains('\u{202E}'), "{text}");
+        assert!(
+            text.contains("\\u{a}") && text.contains("\\u{202e}"),
+            "{text}"
+        );
+        let long = Finding::MisspelledExport {
+            found: "x".repeat(100_000),
+            meant: "process",
+        };
+        assert!(long.to_string().len() < 1000);
     }
 
     #[test]

@@ -301,10 +301,12 @@ fn text_field(
             format!("is {count} characters long; at most {max_chars}"),
         ));
     }
+    // Control characters and invisible format characters (a bidi override reorders the text a
+    // game's mod list shows).
     let bad = s.chars().find(|&c| match allowed {
-        Allowed::Word => c.is_control() || c.is_whitespace(),
-        Allowed::Line => c.is_control(),
-        Allowed::Text => c.is_control() && c != '\n' && c != '\t',
+        Allowed::Word => crate::text::is_hidden(c) || c.is_whitespace(),
+        Allowed::Line => crate::text::is_hidden(c),
+        Allowed::Text => crate::text::is_hidden(c) && c != '\n' && c != '\t',
     });
     if let Some(c) = bad {
         return Err(field(

@@ -99,6 +99,9 @@ fn every_malformed_field_is_named_in_the_error() {
         (r#"{"id":""}"#, "`id`"),
         (r#"{"name":7}"#, "`name`"),
         (r#"{"name":"a\u0007b"}"#, "`name`"),
+        // A bidi override would reorder the name in the game's mod list.
+        (r#"{"name":"gnp.\u202Eexe"}"#, "`name`"),
+        (r#"{"description":"a\u200Bb"}"#, "`description`"),
         (r#"{"version":"1 0"}"#, "`version`"),
         (r#"{"authors":"Ada"}"#, "`authors`"),
         (r#"{"authors":[1]}"#, "`authors`"),

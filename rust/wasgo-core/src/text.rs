@@ -13,8 +13,52 @@ pub fn prefix(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+/// Whether `c` is a control character or an invisible Unicode format character (the bidi
+/// overrides and isolates that reorder what follows, zero-width characters, the soft hyphen, the
+/// byte-order mark): characters a name from a module must not bring into text a person reads.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// `text` as it may be shown to a person (an editor warning, a log line): hidden characters
+/// ([`is_hidden`]) written as `\u{..}` escapes, at most `max` bytes of it kept (then `…`).
+pub fn shown(text: &str, max: usize) -> String {
+    let cut = prefix(text, max);
+    let mut out = String::with_capacity(cut.len() + 3);
+    for c in cut.chars() {
+        if is_hidden(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    if cut.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shown_text_escapes_what_hides_or_reorders_and_is_cut() {
+        assert_eq!(super::shown("process", 64), "process");
+        assert_eq!(super::shown("a\nb", 64), "a\\u{a}b");
+        assert_eq!(super::shown("evil\u{202E}txt", 64), "evil\\u{202e}txt");
+        assert_eq!(super::shown("abcdef", 3), "abc…");
+        assert!(super::is_hidden('\u{2066}') && !super::is_hidden('é'));
+    }
+
     #[test]
     fn a_prefix_ends_on_a_character_boundary() {
         assert_eq!(super::prefix("abc", 10), "abc");

@@ -154,6 +154,35 @@ static func is_game_module(module_name: String) -> bool:
 	return module_name != "wasgo" and not module_name.begins_with("wasi")
 
 
+## The most of a name the inspector shows.
+const SHOWN_CHARS := 200
+
+
+## A name from the module as the inspector shows it: control characters and invisible format
+## characters (a bidi override reorders what follows, a newline adds a line) written as
+## `\\u{..}`, at most `SHOWN_CHARS` of it (the same characters as the core's
+## `wasgo_core::text::is_hidden`, which the configuration warnings use).
+static func shown(text: String) -> String:
+	var n := mini(text.length(), SHOWN_CHARS)
+	var out := PackedStringArray()
+	for i in n:
+		var c := text.unicode_at(i)
+		if _is_hidden(c):
+			out.append("\\u{%x}" % c)
+		else:
+			out.append(text[i])
+	if text.length() > n:
+		out.append("…")
+	return "".join(out)
+
+
+static func _is_hidden(c: int) -> bool:
+	return c < 0x20 or (c >= 0x7F and c < 0xA0) or c == 0xAD or c == 0x61C or c == 0x180E \
+		or (c >= 0x200B and c <= 0x200F) or (c >= 0x202A and c <= 0x202E) \
+		or (c >= 0x2060 and c <= 0x2064) or (c >= 0x2066 and c <= 0x206F) or c == 0xFEFF \
+		or (c >= 0xFFF9 and c <= 0xFFFB)
+
+
 ## "module.name" of every import row marked as a stub (the form of `get_unexposed_imports`).
 static func stub_names(rows: Array[Dictionary]) -> PackedStringArray:
 	var names: PackedStringArray = []

@@ -101,7 +101,7 @@ func build(data: Dictionary) -> void:
 	imports_tree = _add_table(["import", "level"], imports.size())
 	for row in imports:
 		var item := imports_tree.create_item(imports_tree.get_root())
-		item.set_text(0, "%s.%s" % [row["module"], row["name"]])
+		item.set_text(0, Model.shown("%s.%s" % [row["module"], row["name"]]))
 		var needs := int(row.get("level", 0))
 		var mark := str(needs) if needs > 0 else "-"
 		if row["stub"]:
@@ -111,18 +111,18 @@ func build(data: Dictionary) -> void:
 				item.set_custom_color(column, color)
 		item.set_text(1, mark)
 		for column in 2:
-			item.set_tooltip_text(column, "%s.%s %s\n%s" % [row["module"], row["name"], row["signature"], row["note"]])
+			item.set_tooltip_text(column, "%s %s\n%s" % [Model.shown("%s.%s" % [row["module"], row["name"]]), row["signature"], row["note"]])
 
 	var exports: Array[Dictionary] = data["exports"]
 	_add_label("Exports (%d)" % exports.size())
 	exports_tree = _add_table(["export", "WasGo"], exports.size())
 	for row in exports:
 		var item := exports_tree.create_item(exports_tree.get_root())
-		item.set_text(0, str(row["name"]))
+		item.set_text(0, Model.shown(str(row["name"])))
 		item.set_text(1, "called" if row["called"] else "")
 		var why := str(row["note"]) if row["called"] else "not called by WasGo (the game may call it with call_export)"
 		for column in 2:
-			item.set_tooltip_text(column, "%s %s\n%s" % [row["name"], row.get("signature", row.get("kind", "")), why])
+			item.set_tooltip_text(column, "%s %s\n%s" % [Model.shown(str(row["name"])), row.get("signature", row.get("kind", "")), why])
 			if row["called"]:
 				item.set_custom_color(column, CALLED_COLOR)
 
