@@ -132,6 +132,8 @@ pub struct CompiledModule {
     pre: Mutex<HashMap<(SafetyLevel, u64), Prelinked>>,
     /// The answers of the `config` export, by memory cap (see [`CompiledModule::config_answer`]).
     config: Mutex<HashMap<usize, ConfigAnswer>>,
+    /// How many times `config` overran its budget (see [`CompiledModule::config_answer`]).
+    config_overruns: std::sync::atomic::AtomicU32,
     /// The exported functions, found at the first instance (see [`PlannedExport`]).
     plan: OnceLock<Arc<[PlannedExport]>>,
     /// The entry point and the `memory` export, found at the first instance (see
@@ -188,6 +190,7 @@ impl CompiledModule {
             manifest: Ok(None),
             pre: Mutex::new(HashMap::new()),
             config: Mutex::new(HashMap::new()),
+            config_overruns: std::sync::atomic::AtomicU32::new(0),
             plan: OnceLock::new(),
             entry: OnceLock::new(),
             memory_hints: MemoryHints::default(),
@@ -353,8 +356,10 @@ impl CompiledModule {
 
     /// The `config` export's answer under memory cap `max_memory`: asked once with `ask` and
     /// kept, since `config` runs with every import trapping and is a pure function of the
-    /// module's bytes and the cap. An overrun of the budget is not kept (it depends on how
-    /// loaded the machine was), nor a failure to instantiate.
+    /// module's bytes and the cap. A failure to instantiate is not kept, nor a first overrun of
+    /// the budget (it may have been the machine's load); a second overrun is kept, so a
+    /// `config` that always spins costs its budget twice, not at every start (1000 nodes of
+    /// such a mod cost 50 s of the main thread).
     pub(crate) fn config_answer(
         &self,
         max_memory: usize,
@@ -364,10 +369,15 @@ impl CompiledModule {
             return answer.clone();
         }
         let answer = ask();
-        let keep = !matches!(
-            answer,
-            Err(ConfigError::OverBudget { .. } | ConfigError::Instantiate { .. })
-        );
+        let keep = match &answer {
+            Err(ConfigError::Instantiate { .. }) => false,
+            Err(ConfigError::OverBudget { .. }) => {
+                self.config_overruns
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    >= 1
+            }
+            _ => true,
+        };
         if keep {
             self.config.lock().insert(max_memory, answer.clone());
         }

@@ -437,6 +437,14 @@ fn config_has_no_host_functions_and_a_budget() {
     );
     let text = result.unwrap_err().to_string();
     assert!(text.contains("`spins`") && text.contains("50 ms"), "{text}");
+    // A second overrun is kept: later starts get the same answer without running it again.
+    for _ in 0..3 {
+        let again = rt.run_config(&spins, "spins", 16 << 20);
+        assert!(
+            matches!(again, Err(ConfigError::OverBudget { budget_ms: 50, .. })),
+            "{again:?}"
+        );
+    }
 }
 
 #[test]
