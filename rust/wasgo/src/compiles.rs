@@ -202,6 +202,21 @@ impl WasmModuleRequest {
         request
     }
 
+    /// A request refused at once, done already (no `completed` will come): for a call from a
+    /// thread other than the main thread, where no frame would ever answer it.
+    pub fn refused_off_main_thread(what: &str, name: &str) -> Gd<WasmModuleRequest> {
+        let error = format!(
+            "`{what}` was called from a thread other than the main thread; call it on the main thread (from a thread, with `call_deferred`)"
+        );
+        Gd::from_init_fn(|base| WasmModuleRequest {
+            name: name.into(),
+            done: true,
+            module: None,
+            error: error.as_str().into(),
+            base,
+        })
+    }
+
     /// Records the outcome and emits `completed` (no borrow held while handlers run).
     fn complete(mut request: Gd<WasmModuleRequest>, module: Result<Gd<WasmModule>, String>) {
         let module = match module {

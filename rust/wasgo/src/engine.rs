@@ -32,6 +32,9 @@ impl WasmEngine {
     /// passed over. Mods' paths (`user://`) never use an artifact.
     #[func]
     fn load_module(&self, path: GString) -> Option<Gd<WasmModule>> {
+        if !crate::runtime::on_main_thread("WasmEngine.load_module") {
+            return None;
+        }
         WasmModule::load_path(&path.to_string())
     }
 
@@ -45,6 +48,12 @@ impl WasmEngine {
     fn load_module_async(&self, path: GString) -> Gd<WasmModuleRequest> {
         let path = path.to_string();
         let name = name_from_path(&path);
+        if !crate::runtime::on_main_thread("WasmEngine.load_module_async") {
+            return WasmModuleRequest::refused_off_main_thread(
+                "WasmEngine.load_module_async",
+                &name,
+            );
+        }
         match crate::shipped::load_path(&path) {
             Ok(load) => WasmModuleRequest::waiting(load.ticket, &name, &path),
             Err(e) => WasmModuleRequest::refused(e, &name, &path),
@@ -64,6 +73,12 @@ impl WasmEngine {
         } else {
             name.to_string()
         };
+        if !crate::runtime::on_main_thread("WasmEngine.compile_module_async") {
+            return WasmModuleRequest::refused_off_main_thread(
+                "WasmEngine.compile_module_async",
+                &name,
+            );
+        }
         WasmModuleRequest::start(bytes.as_slice(), &name, "")
     }
 
@@ -78,6 +93,9 @@ impl WasmEngine {
         bytes: PackedByteArray,
         #[opt(default = "")] name: GString,
     ) -> Option<Gd<WasmModule>> {
+        if !crate::runtime::on_main_thread("WasmEngine.compile_module") {
+            return None;
+        }
         let name = if name.is_empty() {
             "module".to_string()
         } else {
@@ -100,6 +118,9 @@ impl WasmEngine {
         bytes: PackedByteArray,
         #[opt(default = &PackedByteArray::new())] key: PackedByteArray,
     ) -> PackedByteArray {
+        if !crate::runtime::on_main_thread("WasmEngine.precompile") {
+            return PackedByteArray::new();
+        }
         let outcome = crate::shipped::game_key(key.as_slice()).and_then(|key| {
             let runtime = runtime::runtime_for_compile()
                 .ok_or_else(|| "the WasGo runtime is not running".to_string())?;
@@ -130,6 +151,9 @@ impl WasmEngine {
         #[opt(default = "")] name: GString,
         #[opt(default = &PackedByteArray::new())] key: PackedByteArray,
     ) -> Option<Gd<WasmModule>> {
+        if !crate::runtime::on_main_thread("WasmEngine.load_precompiled") {
+            return None;
+        }
         let name = if name.is_empty() {
             "module".to_string()
         } else {
@@ -171,6 +195,9 @@ impl WasmEngine {
         results: PackedStringArray,
         #[opt(default = 1)] level: i64,
     ) -> godot::global::Error {
+        if !crate::runtime::on_main_thread("WasmEngine.register_function") {
+            return godot::global::Error::ERR_UNAVAILABLE;
+        }
         let Some(runtime) = runtime_or_report() else {
             return godot::global::Error::ERR_UNAVAILABLE;
         };
@@ -208,6 +235,9 @@ impl WasmEngine {
     /// the import; a call to it then traps.
     #[func]
     fn unregister_function(&self, module: GString, name: GString) {
+        if !crate::runtime::on_main_thread("WasmEngine.unregister_function") {
+            return;
+        }
         if let Some(runtime) = runtime() {
             if let Some(f) = runtime.games().get(&module.to_string(), &name.to_string()) {
                 game_calls::remove(f.id);
@@ -234,6 +264,9 @@ impl WasmEngine {
         callable: Callable,
         #[opt(default = 1)] level: i64,
     ) -> godot::global::Error {
+        if !crate::runtime::on_main_thread("WasmEngine.register_wapc_handler") {
+            return godot::global::Error::ERR_UNAVAILABLE;
+        }
         crate::wapc_calls::register(
             &binding.to_string(),
             &namespace.to_string(),
@@ -252,6 +285,9 @@ impl WasmEngine {
         namespace: GString,
         operation: GString,
     ) -> bool {
+        if !crate::runtime::on_main_thread("WasmEngine.unregister_wapc_handler") {
+            return false;
+        }
         crate::wapc_calls::unregister(
             &binding.to_string(),
             &namespace.to_string(),
@@ -271,6 +307,9 @@ impl WasmEngine {
         kind: GString,
         names: PackedStringArray,
     ) -> godot::global::Error {
+        if !crate::runtime::on_main_thread("WasmEngine.extend_allowlist") {
+            return godot::global::Error::ERR_UNAVAILABLE;
+        }
         let names: Vec<String> = names.as_slice().iter().map(|s| s.to_string()).collect();
         let kind = kind.to_string();
         if kind == "singletons" {
@@ -295,6 +334,9 @@ impl WasmEngine {
     /// its reload is cancelled.
     #[func]
     fn kill_all(&self) {
+        if !crate::runtime::on_main_thread("WasmEngine.kill_all") {
+            return;
+        }
         live::kill_all("killed by WasmEngine.kill_all()");
     }
 
@@ -314,6 +356,9 @@ impl WasmEngine {
     /// the main thread).
     #[func]
     fn get_stats(&self) -> VarDictionary {
+        if !crate::runtime::on_main_thread("WasmEngine.get_stats") {
+            return VarDictionary::new();
+        }
         let Some(runtime) = runtime() else {
             return VarDictionary::new();
         };
@@ -360,6 +405,9 @@ impl WasmEngine {
     #[func]
     fn scan_mods(&self, #[opt(default = "user://mods")] dir: GString
     ) -> Array<VarDictionary> {
+        if !crate::runtime::on_main_thread("WasmEngine.scan_mods") {
+            return Array::new();
+        }
         match crate::mods_folder::scan(&dir.to_string()) {
             Ok(found) => found
                 .iter()
@@ -378,6 +426,9 @@ impl WasmEngine {
     /// until the game enables it). Returns `ERR_INVALID_PARAMETER` for an id that is not one.
     #[func]
     fn set_mod_enabled(&self, id: GString, enabled: bool) -> godot::global::Error {
+        if !crate::runtime::on_main_thread("WasmEngine.set_mod_enabled") {
+            return godot::global::Error::ERR_UNAVAILABLE;
+        }
         match crate::mods_folder::set_enabled(&id.to_string(), enabled) {
             Ok(()) => godot::global::Error::OK,
             Err(e) => {
@@ -393,6 +444,9 @@ impl WasmEngine {
     /// is not a mod id.
     #[func]
     fn set_mod_order(&self, ids: PackedStringArray) -> godot::global::Error {
+        if !crate::runtime::on_main_thread("WasmEngine.set_mod_order") {
+            return godot::global::Error::ERR_UNAVAILABLE;
+        }
         let ids: Vec<String> = ids.as_slice().iter().map(|s| s.to_string()).collect();
         match crate::mods_folder::set_order(&ids) {
             Ok(()) => godot::global::Error::OK,
@@ -406,6 +460,9 @@ impl WasmEngine {
     /// The saved load order (ids, first first), as [method set_mod_order] left it.
     #[func]
     fn get_mod_order(&self) -> PackedStringArray {
+        if !crate::runtime::on_main_thread("WasmEngine.get_mod_order") {
+            return PackedStringArray::new();
+        }
         match crate::mods_folder::order() {
             Ok(ids) => ids.iter().map(|s| GString::from(s.as_str())).collect(),
             Err(e) => {
@@ -427,6 +484,9 @@ impl WasmEngine {
         parent: Gd<Node>,
         #[opt(default = "user://mods")] dir: GString,
     ) -> Array<Gd<crate::script::WasmScript>> {
+        if !crate::runtime::on_main_thread("WasmEngine.start_mods") {
+            return Array::new();
+        }
         let mut parent = parent;
         match crate::mods_folder::to_start(&dir.to_string()) {
             Ok(mods) => mods
@@ -454,6 +514,9 @@ impl WasmEngine {
     /// The message of the last failed `WasmEngine` call.
     #[func]
     fn get_last_error(&self) -> GString {
+        if !crate::runtime::on_main_thread("WasmEngine.get_last_error") {
+            return GString::new();
+        }
         GString::from(runtime::last_error_text().as_str())
     }
 }

@@ -234,6 +234,55 @@ fn refuse_secret_text(
     Ok(())
 }
 
+/// What a mod's signal connection delivers to (the Callable `wasgo.connect` connects): plain
+/// data, so the Callable may be called on any thread.
+#[derive(Clone, Copy)]
+struct SignalCallback {
+    key: InstanceKey,
+    callback_id: i32,
+    /// The `LineEdit` whose text signal this is (below level 3): its text is blanked while it
+    /// is secret (`wasgo_core::typing`).
+    secret_source: Option<InstanceId>,
+}
+
+impl SignalCallback {
+    /// The signal was emitted: its arguments go to the mod's outbox. A signal the game emitted on
+    /// another thread is delivered from the main thread (the mod's tables live there), at the end
+    /// of the frame; before, it was dropped without a word.
+    fn emitted(self, args: &[&Variant]) {
+        if !godot::init::is_main_thread() {
+            let args: Vec<Variant> = args.iter().map(|v| (*v).clone()).collect();
+            Callable::from_sync_fn(
+                "wasgo_native_callback_from_thread",
+                move |args: &[&Variant]| {
+                    self.deliver(args);
+                    Variant::nil()
+                },
+            )
+            .call_deferred(&args);
+            return;
+        }
+        self.deliver(args);
+    }
+
+    fn deliver(self, args: &[&Variant]) {
+        let mut args: Vec<Variant> = args.iter().map(|v| (*v).clone()).collect();
+        if let Some(id) = self.secret_source {
+            let secret = Gd::<Object>::try_from_instance_id(id)
+                .is_ok_and(|o| crate::typing::is_secret_field(&o));
+            if secret {
+                wasgo_core::typing::blank_secret_text(
+                    &mut args,
+                    |v| v.get_type() == VariantType::STRING,
+                    || GString::new().to_variant(),
+                );
+            }
+        }
+        let callback_id = self.callback_id;
+        post(self.key, |o| o.callbacks.push((callback_id, args)));
+    }
+}
+
 /// Handles an instance holds before the first sweep of freed objects' handles.
 const SWEEP_FLOOR: usize = 4096;
 
@@ -1636,21 +1685,14 @@ fn run_op(
                 && wasgo_core::typing::carries_text(&signal)
                 && obj.is_class("LineEdit"))
             .then(|| obj.instance_id());
+            let target = SignalCallback {
+                key,
+                callback_id,
+                secret_source,
+            };
             let callable =
-                Callable::from_fn("wasgo_native_callback", move |args: &[&Variant]| {
-                    let mut args: Vec<Variant> = args.iter().map(|v| (*v).clone()).collect();
-                    if let Some(id) = secret_source {
-                        let secret = Gd::<Object>::try_from_instance_id(id)
-                            .is_ok_and(|o| crate::typing::is_secret_field(&o));
-                        if secret {
-                            wasgo_core::typing::blank_secret_text(
-                                &mut args,
-                                |v| v.get_type() == VariantType::STRING,
-                                || GString::new().to_variant(),
-                            );
-                        }
-                    }
-                    post(key, |o| o.callbacks.push((callback_id, args)));
+                Callable::from_sync_fn("wasgo_native_callback", move |args: &[&Variant]| {
+                    target.emitted(args);
                     Variant::nil()
                 });
             let err = obj.connect(&sname, &callable);

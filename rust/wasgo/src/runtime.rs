@@ -120,6 +120,21 @@ pub fn runtime_or_report() -> Option<Arc<Runtime>> {
     r
 }
 
+/// Whether a call of `what` (a public method, `Class.method`) may go on: WasGo's nodes and engine
+/// are main-thread objects (their state lives in the main thread's cells, and a mod entered
+/// from another thread would wait for the main thread for ever), so a call from another thread
+/// is refused with an error saying so. Properties stay settable from any thread (a scene
+/// instantiated on a worker thread sets them before it joins the tree).
+pub fn on_main_thread(what: &str) -> bool {
+    if godot::init::is_main_thread() {
+        return true;
+    }
+    godot_error!(
+        "WasGo: `{what}` was called from a thread other than the main thread and did nothing; WasGo's nodes and engine work on the main thread: call it there (from a thread, with `call_deferred`)"
+    );
+    false
+}
+
 /// Reads a file through Godot's `FileAccess` (so `res://` works inside exported games), when
 /// it is at most `max` bytes: a larger one is refused by its length, never read (a file of
 /// zeros many GB large, a few MB zipped, took the memory before the size limits were checked).

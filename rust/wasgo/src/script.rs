@@ -326,6 +326,9 @@ impl WasmScript {
     /// [member memory_in_use]).
     #[func]
     pub fn get_memory_in_use(&self) -> i64 {
+        if !crate::runtime::on_main_thread("WasmScript.get_memory_in_use") {
+            return 0;
+        }
         self.core
             .instance()
             .map(|i| i64::try_from(i.memory_in_use()).unwrap_or(i64::MAX))
@@ -336,6 +339,9 @@ impl WasmScript {
     /// [member frame_time_usec]).
     #[func]
     pub fn get_frame_time_usec(&self) -> i64 {
+        if !crate::runtime::on_main_thread("WasmScript.get_frame_time_usec") {
+            return 0;
+        }
         self.core.frame_time.last_frame_usec()
     }
 
@@ -346,6 +352,9 @@ impl WasmScript {
     /// right. Reads the project settings as they are now; a file is checked once per change.
     #[func]
     pub fn get_setup_warnings(&self) -> PackedStringArray {
+        if !crate::runtime::on_main_thread("WasmScript.get_setup_warnings") {
+            return PackedStringArray::new();
+        }
         let props = self.core.node_props.borrow().clone();
         let inputs = file_checks::WarningInputs {
             wasm_file: props.wasm_file.to_string(),
@@ -443,6 +452,9 @@ impl WasmScript {
     /// cannot be instantiated or its `init` traps.
     #[func(gd_self)]
     pub fn start(this: Gd<Self>) -> Error {
+        if !crate::runtime::on_main_thread("WasmScript.start") {
+            return Error::ERR_UNAVAILABLE;
+        }
         let ready = this.upcast_ref::<Node>().is_node_ready();
         Self::start_now(&this, ready)
     }
@@ -454,6 +466,9 @@ impl WasmScript {
     /// mod stops at its next check and `killed` is emitted once that call has returned.
     #[func(gd_self)]
     pub fn kill(this: Gd<Self>) {
+        if !crate::runtime::on_main_thread("WasmScript.kill") {
+            return;
+        }
         let core = Self::core_of(&this);
         // A change of the mod's file does not bring back a mod the game stopped.
         core.kill_by_game("killed by kill()");
@@ -463,12 +478,18 @@ impl WasmScript {
     /// True while the instance is alive ([constant STATUS_RUNNING]).
     #[func(gd_self)]
     pub fn is_running(this: Gd<Self>) -> bool {
+        if !crate::runtime::on_main_thread("WasmScript.is_running") {
+            return false;
+        }
         Self::core_of(&this).status() == status::RUNNING
     }
 
     /// One of the STATUS_* constants. (A shared borrow only: it never runs the mod.)
     #[func]
     pub fn get_status(&self) -> i64 {
+        if !crate::runtime::on_main_thread("WasmScript.get_status") {
+            return status::IDLE;
+        }
         self.core.status()
     }
 
@@ -485,6 +506,9 @@ impl WasmScript {
     /// returned to wait for events (e.g. in `select {}`); its return value converts back.
     #[func(gd_self)]
     pub fn call_export(this: Gd<Self>, name: GString, args: VarArray) -> Variant {
+        if !crate::runtime::on_main_thread("WasmScript.call_export") {
+            return Variant::nil();
+        }
         let core = Self::core_of(&this);
         crate::convert::with_str(&name, |name| {
             let args: Vec<Variant> = args.iter_shared().collect();
@@ -504,6 +528,9 @@ impl WasmScript {
     /// Callable is made.
     #[func(gd_self)]
     pub fn get_export_callable(this: Gd<Self>, name: GString) -> Callable {
+        if !crate::runtime::on_main_thread("WasmScript.get_export_callable") {
+            return Callable::invalid();
+        }
         crate::export_callable::make(this.instance_id(), &name.to_string())
     }
 
@@ -517,6 +544,9 @@ impl WasmScript {
     /// [method WasmEngine.register_wapc_handler].
     #[func(gd_self)]
     pub fn invoke(this: Gd<Self>, operation: GString, payload: PackedByteArray) -> PackedByteArray {
+        if !crate::runtime::on_main_thread("WasmScript.invoke") {
+            return PackedByteArray::new();
+        }
         let core = Self::core_of(&this);
         crate::convert::with_str(&operation, |operation| {
             crate::script_calls::invoke(&core, operation, &payload)
@@ -526,6 +556,9 @@ impl WasmScript {
     /// Whether the module exports a function called [param name].
     #[func(gd_self)]
     pub fn has_export(this: Gd<Self>, name: GString) -> bool {
+        if !crate::runtime::on_main_thread("WasmScript.has_export") {
+            return false;
+        }
         let core = Self::core_of(&this);
         if let Some(i) = core.instance() {
             return i.has_export(&name.to_string());
@@ -547,12 +580,18 @@ impl WasmScript {
     /// mod starts anyway).
     #[func]
     pub fn get_mod_config(&self) -> VarDictionary {
+        if !crate::runtime::on_main_thread("WasmScript.get_mod_config") {
+            return VarDictionary::new();
+        }
         self.core.mod_config.borrow().clone().unwrap_or_default()
     }
 
     /// The message of the last failure of this node (a refused call, a trap).
     #[func]
     pub fn get_last_error(&self) -> GString {
+        if !crate::runtime::on_main_thread("WasmScript.get_last_error") {
+            return GString::new();
+        }
         self.core.last_error.borrow().as_str().into()
     }
 
@@ -563,6 +602,9 @@ impl WasmScript {
     /// [method revoke_permission].
     #[func(gd_self)]
     pub fn grant_permission(this: Gd<Self>, kind: GString) {
+        if !crate::runtime::on_main_thread("WasmScript.grant_permission") {
+            return;
+        }
         Self::core_of(&this).grant(&kind.to_string());
     }
 
@@ -570,6 +612,9 @@ impl WasmScript {
     /// (A kind in `wasgo/safety/auto_grant` is granted again at the next [method start].)
     #[func(gd_self)]
     pub fn revoke_permission(this: Gd<Self>, kind: GString) {
+        if !crate::runtime::on_main_thread("WasmScript.revoke_permission") {
+            return;
+        }
         Self::core_of(&this).revoke(&kind.to_string());
     }
 
@@ -580,6 +625,9 @@ impl WasmScript {
     /// the `killed` this emits cancels the reload: `ERR_UNAVAILABLE`, the mod stays killed.
     #[func(gd_self)]
     pub fn reload(this: Gd<Self>) -> Error {
+        if !crate::runtime::on_main_thread("WasmScript.reload") {
+            return Error::ERR_UNAVAILABLE;
+        }
         let core = Self::core_of(&this);
         // The game asks for the mod to run again: a kill from before does not stand in the way
         // (one from a `killed` handler during this reload does, below).

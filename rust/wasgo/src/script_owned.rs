@@ -17,6 +17,9 @@ impl WasmScript {
     /// (adopt after the call returns, e.g. with `call_deferred`).
     #[func(gd_self)]
     pub fn adopt(this: Gd<Self>, object: Gd<Object>) -> bool {
+        if !crate::runtime::on_main_thread("WasmScript.adopt") {
+            return false;
+        }
         let Some(key) = this.bind().core_key() else {
             godot_warn!(
                 "WasGo: `adopt` on `{}`: no mod instance runs, so it owns nothing",
@@ -39,6 +42,9 @@ impl WasmScript {
     /// and resources), in no particular order; empty when no instance runs.
     #[func(gd_self)]
     pub fn get_owned_objects(this: Gd<Self>) -> Array<Gd<Object>> {
+        if !crate::runtime::on_main_thread("WasmScript.get_owned_objects") {
+            return Array::new();
+        }
         let Some(key) = this.bind().core_key() else {
             return Array::new();
         };
