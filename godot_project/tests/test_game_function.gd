@@ -53,3 +53,36 @@ func test_reserved_module_names_are_refused() -> void:
 		var error := register_game_function(module, "add", Callable(self, "_add"),
 			PackedStringArray(["i32", "i32"]), PackedStringArray(["i32"]), 1)
 		expect(error != OK, "register_function(\"%s\", ...) was accepted" % module)
+
+
+var other_calls: Array = []
+
+
+func _other_add(a: int, b: int) -> int:
+	other_calls.append([a, b])
+	return a + b + 1000
+
+
+## Registering a name again replaces it, also for the mods already running: with the same types
+## and level their import calls the new Callable; with others, a call traps as unregistered.
+## Before, running mods kept calling the first Callable (and it was never freed).
+func test_a_replaced_game_function_is_the_one_running_mods_call() -> void:
+	if not _register_add():
+		return
+	set_setting(SAFETY_LEVEL, 2)
+	var wat := "(module (import \"game\" \"add\" (func $add (param i32 i32) (result i32))) (func (export \"call_add\") (param i32 i32) (result i32) (call $add (local.get 0) (local.get 1))))"
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "replaced_add")
+	var probe := new_mod("replaced_add", {"module": module, "safety_level": 2})
+	expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error())
+	expect_eq(probe.node.call_export("call_add", [1, 2]), 3, "the first Callable")
+	expect_eq(register_game_function("game", "add", Callable(self, "_other_add"),
+		PackedStringArray(["i32", "i32"]), PackedStringArray(["i32"]), 2), OK, "registered again")
+	expect_eq(probe.node.call_export("call_add", [1, 2]), 1003, "the running mod calls the new Callable")
+	expect_eq(calls, [[1, 2]], "the first Callable's calls")
+	expect_eq(other_calls, [[1, 2]], "the new Callable's calls")
+	expect_eq(register_game_function("game", "add", Callable(self, "_other_add"),
+		PackedStringArray(["i64", "i64"]), PackedStringArray(["i64"]), 2), OK, "registered with other types")
+	expect_eq(probe.node.call_export("call_add", [1, 2]), null, "a call through the old types")
+	if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+		expect_contains(probe.traps[0], "`game.add`", "the trap names the function")
+	expect_eq(other_calls.size(), 1, "no call reached a Callable of other types")

@@ -26,6 +26,18 @@ func test_levels_mod_gives_identical_results_at_levels_1_2_3() -> void:
 
 
 
+## A node `safety_level` that is no level (a typo: -1, 4, 99) runs the mod at level 1, the
+## safest; before, it ran at the project's ceiling (level 3 here: everything).
+func test_a_node_level_that_is_no_level_runs_at_level_1() -> void:
+	set_setting(SAFETY_LEVEL, 3)
+	for bad in [-1, 4, 99]:
+		var probe := new_mod("no_level_%d" % (bad + 1), {"wasm_file": MODS + "levels.wasm", "safety_level": bad})
+		if not await run_to_end(probe):
+			return
+		expect_eq(probe.outputs_starting_with("level: "), PackedStringArray(["level: 1"]), "the level of safety_level %d" % bad)
+		expect_contains("\n".join(probe.node.get_setup_warnings()), "no level", "the node's warning for %d" % bad)
+
+
 ## WasGo keeps the settings a start reads until one of them changes: a ceiling lowered or raised
 ## right before a start applies to it, in the same frame, after frames in which no mod started,
 ## and in a deferred call right after Godot reported the change (`settings_changed`).

@@ -287,6 +287,17 @@ func test_the_project_default_reach_applies_when_reach_is_empty() -> void:
 	expect_eq(_get_node(probe, "/root/ReachScene/Marker"), -1, "get_node(Marker) outside the default")
 
 
+## A default reach typed as a NodePath (`^"..."`) or StringName is that path; before, anything
+## but a String read as empty, the widest reach (the whole current scene).
+func test_a_default_reach_given_as_a_node_path_is_that_path() -> void:
+	await _build(true)
+	var probe := _mod()
+	for value: Variant in [NodePath("/root/ReachScene/Players"), StringName("/root/ReachScene/Players")]:
+		set_setting(DEFAULT_REACH, value)
+		expect(_get_node(probe, "/root/ReachScene/Players/P1") > 0, "get_node(P1) inside the default (%s)" % type_string(typeof(value)))
+		expect_eq(_get_node(probe, "/root/ReachScene/Marker"), -1, "get_node(Marker) outside the default (%s)" % type_string(typeof(value)))
+
+
 ## The project's default reach narrowed while a mod holds a handle: a new handle follows the
 ## setting at once, the one held from before is refused once Godot reports the change (at the
 ## end of the frame), as when the tree changes.

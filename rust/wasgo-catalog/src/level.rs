@@ -44,15 +44,17 @@ impl SafetyLevel {
     /// Resolves a node's requested level against the project ceiling.
     ///
     /// `requested == 0` means "use the project setting". A request above the ceiling is clamped
-    /// to it; the returned flag says so, so the caller can warn. An out-of-range request is
-    /// treated as the ceiling, also flagged.
-    pub fn resolve(requested: i64, ceiling: SafetyLevel) -> (SafetyLevel, bool) {
+    /// to it ([`LevelRequest::Clamped`]); a number that is no level (negative, 4 and up) gives
+    /// the safest level, never the ceiling ([`LevelRequest::NotALevel`]): a typo must not hand a
+    /// mod the most the project allows. The caller warns for both.
+    pub fn resolve(requested: i64, ceiling: SafetyLevel) -> (SafetyLevel, LevelRequest) {
         if requested == 0 {
-            return (ceiling, false);
+            return (ceiling, LevelRequest::AsAsked);
         }
         match SafetyLevel::from_number(requested) {
-            Some(level) if level <= ceiling => (level, false),
-            _ => (ceiling, true),
+            Some(level) if level <= ceiling => (level, LevelRequest::AsAsked),
+            Some(_) => (ceiling, LevelRequest::Clamped),
+            None => (SafetyLevel::Safe, LevelRequest::NotALevel),
         }
     }
 
@@ -64,6 +66,17 @@ impl SafetyLevel {
             SafetyLevel::Unsafe => "Unsafe",
         }
     }
+}
+
+/// How a node's requested level was resolved (see [`SafetyLevel::resolve`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelRequest {
+    /// The level asked for (or the project's, for 0).
+    AsAsked,
+    /// Above the project's ceiling: the ceiling.
+    Clamped,
+    /// Not 0 to 3: level 1.
+    NotALevel,
 }
 
 impl fmt::Display for SafetyLevel {
@@ -92,19 +105,23 @@ mod tests {
     fn node_request_is_clamped_to_project_ceiling() {
         assert_eq!(
             SafetyLevel::resolve(0, SafetyLevel::Wrapped),
-            (SafetyLevel::Wrapped, false)
+            (SafetyLevel::Wrapped, LevelRequest::AsAsked)
         );
         assert_eq!(
             SafetyLevel::resolve(1, SafetyLevel::Wrapped),
-            (SafetyLevel::Safe, false)
+            (SafetyLevel::Safe, LevelRequest::AsAsked)
         );
         assert_eq!(
             SafetyLevel::resolve(3, SafetyLevel::Safe),
-            (SafetyLevel::Safe, true)
+            (SafetyLevel::Safe, LevelRequest::Clamped)
         );
-        assert_eq!(
-            SafetyLevel::resolve(-2, SafetyLevel::Unsafe),
-            (SafetyLevel::Unsafe, true)
-        );
+        // A number that is no level never gives the ceiling.
+        for bad in [-2, -1, 4, 99, i64::MIN, i64::MAX] {
+            assert_eq!(
+                SafetyLevel::resolve(bad, SafetyLevel::Unsafe),
+                (SafetyLevel::Safe, LevelRequest::NotALevel),
+                "{bad}"
+            );
+        }
     }
 }

@@ -23,5 +23,5 @@ pub use abi::{
     GUEST_EXPORTS, MANIFEST_SECTION, MAX_CARRIED_STATE, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES,
 };
 pub use catalog::*;
-pub use level::SafetyLevel;
+pub use level::{LevelRequest, SafetyLevel};
 pub use variant::{find_variant_type, variant_type, VariantType, VARIANT_TYPES};

@@ -172,6 +172,35 @@ pub fn wasm_stem(name: &str) -> Option<&str> {
         .then(|| &name[..n - 5])
 }
 
+/// A folder path as a scan uses it: without trailing slashes, except a root (`res://`,
+/// `user://`, `/`), which is kept whole (trimming made `res://` into `res:`).
+///
+/// # Errors
+/// An empty path.
+pub fn folder_path(dir: &str) -> Result<&str, String> {
+    if dir.is_empty() {
+        return Err("the mods folder path is empty; pass a folder such as `user://mods`".into());
+    }
+    let trimmed = dir.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Ok("/");
+    }
+    if trimmed.ends_with(':') {
+        // `res://`, `user://` (and `C:/`): the root keeps its slashes, two at most.
+        return Ok(&dir[..trimmed.len() + (dir.len() - trimmed.len()).min(2)]);
+    }
+    Ok(trimmed)
+}
+
+/// `dir`, `/`, `name` (one slash, also after a root that ends in one).
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
 /// Lists the mods in `dir` (see the module essay for every rule). `compile` compiles a module's
 /// bytes under a name and answers its guest kind or why it does not compile.
 ///
@@ -183,7 +212,7 @@ pub fn scan(
     rules: &ScanRules<'_>,
     compile: Compile<'_>,
 ) -> Result<Vec<ScannedMod>, String> {
-    let dir = dir.trim_end_matches('/');
+    let dir = folder_path(dir)?;
     let mut entries = folder.list(dir)?;
     entries.retain(|e| !is_hidden(&e.name));
     entries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -199,7 +228,7 @@ pub fn scan(
     };
     let mut found: Vec<ScannedMod> = Vec::new();
     for e in &entries {
-        let path = format!("{dir}/{}", e.name);
+        let path = join(dir, &e.name);
         let blank = |id: String, folder: bool, path: String, size: u64| ScannedMod {
             sandbox: sandbox_name(&id, rules.sandbox_root && folder && e.name == id),
             id,
@@ -278,7 +307,7 @@ pub fn scan(
     found.retain(|m| {
         let name = m
             .path
-            .strip_prefix(&format!("{dir}/"))
+            .strip_prefix(&join(dir, ""))
             .and_then(|p| p.split('/').next())
             .unwrap_or_default();
         let someones_sandbox = m.folder
@@ -297,7 +326,7 @@ pub fn scan(
             .iter()
             .any(|s| s.eq_ignore_ascii_case(&m.sandbox))
         {
-            let message = format!("the sandbox folder `{dir}/{}` of `{}` is a symbolic link; WasGo never writes through one (its files would go wherever it points): remove it", m.sandbox, m.path);
+            let message = format!("the sandbox folder `{}` of `{}` is a symbolic link; WasGo never writes through one (its files would go wherever it points): remove it", join(dir, &m.sandbox), m.path);
             m.problem(ProblemKind::Link, message);
         }
     }

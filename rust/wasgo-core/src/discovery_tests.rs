@@ -312,3 +312,18 @@ fn mods_whose_ids_or_sandboxes_differ_only_in_case_are_duplicates() {
     }
     assert_eq!(wasm_stem("x.WASM"), Some("x"));
 }
+
+#[test]
+fn folder_paths_keep_a_root_whole_and_join_with_one_slash() {
+    assert_eq!(folder_path("user://mods/"), Ok("user://mods"));
+    assert_eq!(folder_path("user://mods"), Ok("user://mods"));
+    // Trimming every slash made `res://` into `res:`, a folder that does not exist.
+    assert_eq!(folder_path("res://"), Ok("res://"));
+    assert_eq!(folder_path("user:///"), Ok("user://"));
+    assert_eq!(folder_path("C:/"), Ok("C:/"));
+    assert_eq!(folder_path("/"), Ok("/"));
+    assert!(folder_path("").unwrap_err().contains("empty"));
+    assert_eq!(join("res://", "a.wasm"), "res://a.wasm");
+    assert_eq!(join("user://mods", "a.wasm"), "user://mods/a.wasm");
+    assert_eq!(join("/", "a.wasm"), "/a.wasm");
+}

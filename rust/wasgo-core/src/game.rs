@@ -97,6 +97,12 @@ pub struct GameFunction {
 }
 
 impl GameFunction {
+    /// Whether `other` takes and gives the same types from the same level: a mod linked to one
+    /// can call the other.
+    pub fn same_shape(&self, other: &GameFunction) -> bool {
+        self.params == other.params && self.results == other.results && self.level == other.level
+    }
+
     pub fn qualified_name(&self) -> String {
         format!("{}.{}", self.module, self.name)
     }

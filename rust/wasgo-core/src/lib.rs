@@ -156,7 +156,7 @@ pub use http::{HttpCall, HttpHost, HttpMethod, HttpOutcome, NetworkConfig};
 pub use ids::InstanceKey;
 pub use instance::{InstanceConfig, MainKind, ModInstance, ModStatus};
 pub use instance_pool::InstancePool;
-pub use level::SafetyLevel;
+pub use level::{LevelRequest, SafetyLevel};
 pub use limits::Limits;
 pub use linking::LinkWarning;
 pub use memory_layout::MemoryLayout;

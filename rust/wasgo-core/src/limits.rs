@@ -71,8 +71,15 @@ impl Limits {
         storage_mb: u64,
     ) -> Limits {
         let or = |v: u64, d: u64| if v == 0 { d } else { v };
+        // Sizes saturate: a shift would drop the high bits (2^44 MiB made a cap of 0, and
+        // `i64::MAX` one that no memory reaches, i.e. none).
+        let mib = |v: u64| {
+            usize::try_from(v)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(1 << 20)
+        };
         Limits {
-            memory_bytes: (or(memory_mb, Self::DEFAULT_MEMORY_MB) as usize) << 20,
+            memory_bytes: mib(or(memory_mb, Self::DEFAULT_MEMORY_MB)),
             callback_budget: Duration::from_millis(or(
                 callback_budget_ms,
                 Self::DEFAULT_CALLBACK_BUDGET_MS,
@@ -80,13 +87,17 @@ impl Limits {
             callback_wall_backstop_factor: Self::DEFAULT_CALLBACK_WALL_BACKSTOP_FACTOR,
             budget_strikes: Self::DEFAULT_BUDGET_STRIKES,
             main_timeout: (main_timeout_ms > 0).then(|| Duration::from_millis(main_timeout_ms)),
-            storage_bytes: or(storage_mb, Self::DEFAULT_STORAGE_MB) << 20,
+            storage_bytes: or(storage_mb, Self::DEFAULT_STORAGE_MB).saturating_mul(1 << 20),
         }
     }
 
     /// The wall-clock time after which a main-thread entry traps whatever its CPU time.
     pub fn callback_backstop(&self) -> Duration {
-        self.callback_budget * self.callback_wall_backstop_factor.max(1)
+        // Saturating: a huge budget times a huge factor overflowed `Duration` (a panic at every
+        // entry).
+        self.callback_budget
+            .checked_mul(self.callback_wall_backstop_factor.max(1))
+            .unwrap_or(Duration::MAX)
     }
 }
 
@@ -121,5 +132,18 @@ mod tests {
         assert_eq!(l.callback_budget, Duration::from_millis(10));
         assert_eq!(l.main_timeout, Some(Duration::from_millis(250)));
         assert_eq!(l.storage_bytes, 2 << 20);
+    }
+
+    #[test]
+    fn huge_settings_saturate_instead_of_wrapping_or_panicking() {
+        // 2^44 MiB shifted by 20 wrapped to a cap of 0; i64::MAX to a cap nothing reaches.
+        let l = Limits::from_settings(1 << 44, u64::MAX, 0, i64::MAX as u64);
+        assert_eq!(l.memory_bytes, usize::MAX);
+        assert_eq!(l.storage_bytes, u64::MAX);
+        let huge = Limits {
+            callback_wall_backstop_factor: u32::MAX,
+            ..l
+        };
+        assert_eq!(huge.callback_backstop(), Duration::MAX);
     }
 }

@@ -183,7 +183,9 @@ impl WasmEngine {
     /// result types are "i32", "i64", "f32", "f64" and "string" (a `(ptr, len)` pair in; as the
     /// only result, an extra `(out_ptr, out_cap)` pair and the full length returned). The function
     /// is exposed from safety [param level] up and is an error stub below it. The reserved module
-    /// names `wasgo` and `wasi_*` are refused. Registering the same name again replaces it.
+    /// names `wasgo` and `wasi_*` are refused. Registering the same name again replaces it, also
+    /// for mods already running: with the same types and level they call the new Callable, with
+    /// others a call traps as after [method unregister_function].
     /// The callable always runs on the main thread.
     #[func]
     fn register_function(
@@ -213,6 +215,7 @@ impl WasmEngine {
                 .map(|s| s.to_string())
                 .collect::<Vec<_>>()
         };
+        let previous = runtime.games().get(&module.to_string(), &name.to_string());
         match runtime.games().register(
             &module.to_string(),
             &name.to_string(),
@@ -221,7 +224,7 @@ impl WasmEngine {
             level,
         ) {
             Ok(f) => {
-                game_calls::insert(&f, callable);
+                game_calls::insert(&f, previous.as_deref(), callable);
                 godot::global::Error::OK
             }
             Err(e) => {
@@ -240,7 +243,7 @@ impl WasmEngine {
         }
         if let Some(runtime) = runtime() {
             if let Some(f) = runtime.games().get(&module.to_string(), &name.to_string()) {
-                game_calls::remove(f.id);
+                game_calls::remove(&f);
             }
             runtime
                 .games()

@@ -154,16 +154,23 @@ pub struct WarningInputs {
 pub fn warnings(node: &WarningInputs) -> Vec<String> {
     let mut out = Vec::new();
     let ceiling = settings::level_ceiling();
-    let (level, clamped) = SafetyLevel::resolve(node.safety_level, ceiling);
-    if clamped {
-        out.push(format!(
+    let (level, request) = SafetyLevel::resolve(node.safety_level, ceiling);
+    match request {
+        wasgo_core::LevelRequest::AsAsked => {}
+        wasgo_core::LevelRequest::Clamped => out.push(format!(
             "`safety_level` is {}, above the project setting `{}` ({}): the mod runs at level {}; \
              lower `safety_level` or raise the project setting",
             node.safety_level,
             settings::LEVEL,
             ceiling.number(),
             level.number()
-        ));
+        )),
+        wasgo_core::LevelRequest::NotALevel => out.push(format!(
+            "`safety_level` is {}, which is no level: the mod runs at level 1 (the safest); set \
+             0 (follow the project setting `{}`), 1, 2 or 3",
+            node.safety_level,
+            settings::LEVEL
+        )),
     }
     let compiled = match &node.module {
         Some((_, Some(compiled))) => compiled.clone(),

@@ -11,6 +11,9 @@ use wasgo_core::{GameCallError, GameCallHandler, GameType, GameValue};
 struct Entry {
     callable: Callable,
     results: Vec<GameType>,
+    /// `module.name`: every id registered under one name goes when it is replaced by another
+    /// signature or unregistered.
+    qualified: String,
 }
 
 /// The game functions' Callables, keyed by the core's function id (`state.rs`'s `game_calls`
@@ -24,20 +27,56 @@ fn with_callables<R>(f: impl FnOnce(&RefCell<HashMap<u64, Entry>>) -> R) -> Opti
     state::with_part(|s| &s.game_calls, |c: &Callables| f(&c.0))
 }
 
-pub fn insert(f: &GameFunction, callable: Callable) {
-    with_callables(|c| {
-        c.borrow_mut().insert(
+/// Keeps `callable` for the newly registered `f`. When it replaces a function of the same
+/// name (`previous`): with the same signature and level, the ids mods linked before (running
+/// mods keep their import) call the new Callable too; with another, they are dropped (a call
+/// through them traps as unregistered, as after `unregister_function`). Before, the first
+/// Callable stayed live for the mods that linked it, whatever replaced it, and was never freed.
+pub fn insert(f: &GameFunction, previous: Option<&GameFunction>, callable: Callable) {
+    let qualified = f.qualified_name();
+    let keeps_links = previous.is_some_and(|p| p.same_shape(f));
+    // Dropped Callables leave the cell first: dropping one may drop what it captured.
+    let dropped = with_callables(|c| {
+        let mut c = c.borrow_mut();
+        let mut dropped = Vec::new();
+        if keeps_links {
+            for entry in c.values_mut().filter(|e| e.qualified == qualified) {
+                dropped.push(std::mem::replace(&mut entry.callable, callable.clone()));
+            }
+        } else {
+            let ids: Vec<u64> = c
+                .iter()
+                .filter(|(_, e)| e.qualified == qualified)
+                .map(|(id, _)| *id)
+                .collect();
+            dropped.extend(ids.iter().filter_map(|id| c.remove(id)).map(|e| e.callable));
+        }
+        c.insert(
             f.id,
             Entry {
                 callable,
                 results: f.results.clone(),
+                qualified,
             },
-        )
+        );
+        dropped
     });
+    drop(dropped);
 }
 
-pub fn remove(id: u64) {
-    with_callables(|c| c.borrow_mut().remove(&id));
+/// Drops every Callable registered under `module.name` (all its ids).
+pub fn remove(f: &GameFunction) {
+    let qualified = f.qualified_name();
+    let dropped = with_callables(|c| {
+        let mut c = c.borrow_mut();
+        let ids: Vec<u64> = c
+            .iter()
+            .filter(|(_, e)| e.qualified == qualified)
+            .map(|(id, _)| *id)
+            .collect();
+        ids.iter().filter_map(|id| c.remove(id)).collect::<Vec<_>>()
+    });
+    drop(dropped);
 }
 
 pub fn clear() {

@@ -46,7 +46,7 @@ impl ModFolder for GodotFolder {
             if name.is_empty() {
                 break;
             }
-            let path = format!("{dir}/{name}");
+            let path = wasgo_core::discovery::join(dir, &name);
             let kind = if d.is_link(name.as_str()) {
                 EntryKind::Link
             } else if d.current_is_dir() {
@@ -79,7 +79,7 @@ impl ModFolder for GodotFolder {
 /// `scan_mods(dir)`: the mods in `dir` with their problems, in load order; `Err` when `dir`
 /// cannot be scanned.
 pub fn scan(dir: &str) -> Result<Vec<(ScannedMod, bool)>, String> {
-    let dir = dir.trim_end_matches('/');
+    let dir = wasgo_core::discovery::folder_path(dir)?;
     let root = settings::globalize(DEFAULT_DIR);
     let global = settings::globalize(dir);
     let sandbox_root = global.trim_end_matches('/') == root.trim_end_matches('/');

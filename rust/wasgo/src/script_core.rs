@@ -904,16 +904,23 @@ impl ScriptCore {
         kept: &StartSettings,
     ) -> InstanceConfig {
         let ceiling = kept.ceiling;
-        let (level, clamped) = SafetyLevel::resolve(props.safety_level, ceiling);
-        if clamped {
-            godot_warn!(
+        let (level, request) = SafetyLevel::resolve(props.safety_level, ceiling);
+        match request {
+            wasgo_core::LevelRequest::AsAsked => {}
+            wasgo_core::LevelRequest::Clamped => godot_warn!(
                 "WasGo: `{}` asks for safety level {}, but the project allows at most {} (`{}`); running at {}",
                 self.node_name(),
                 props.safety_level,
                 ceiling,
                 settings::LEVEL,
                 level
-            );
+            ),
+            wasgo_core::LevelRequest::NotALevel => godot_warn!(
+                "WasGo: `{}` has `safety_level` {}, which is no level (0 follows the project, else 1, 2 or 3); running at level {} (the safest)",
+                self.node_name(),
+                props.safety_level,
+                level
+            ),
         }
         // The sandbox quota and the network settings are level 2's: level 1 has no files and
         // no HTTP. A node's own memory cap and `main` timeout (above 0) win over the project's.

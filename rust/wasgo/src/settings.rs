@@ -443,20 +443,72 @@ pub fn strings(name: &'static str) -> Vec<String> {
     Vec::new()
 }
 
+/// Warns once per setting (per run) that it holds a value of the wrong type, which is then
+/// read as `fallback` (a setting may be read at every start: one line, not thousands).
+fn warn_wrong_type(name: &'static str, v: &Variant, expected: &str, fallback: &str) {
+    thread_local! {
+        static WARNED: std::cell::RefCell<std::collections::HashSet<&'static str>> =
+            std::cell::RefCell::new(std::collections::HashSet::new());
+    }
+    if WARNED.with(|w| w.borrow_mut().insert(name)) {
+        godot_warn!(
+            "WasGo: project setting `{name}` should be {expected}, not {v} (a {:?}); using {fallback}",
+            v.get_type()
+        );
+    }
+}
+
+/// A true/false setting; `default` when it is missing, with a warning when it is not a bool (the
+/// text "false" is not false).
 pub fn boolean(name: &'static str, default: bool) -> bool {
-    get(name).try_to::<bool>().unwrap_or(default)
+    let v = get(name);
+    match v.try_to::<bool>() {
+        Ok(b) => b,
+        Err(_) => {
+            if !v.is_nil() {
+                warn_wrong_type(name, &v, "true or false", &default.to_string());
+            }
+            default
+        }
+    }
 }
 
-/// A text setting as Godot holds it (empty when it is missing or not a string).
+/// A text setting as Godot holds it: a String, or a StringName or NodePath (a path typed into
+/// the setting as `^"..."`) as its text; empty when it is missing, with a warning when it is
+/// something else.
 pub fn text(name: &'static str) -> GString {
-    get(name).try_to::<GString>().unwrap_or_default()
+    let v = get(name);
+    match v.get_type() {
+        VariantType::STRING => v.try_to::<GString>().unwrap_or_default(),
+        VariantType::STRING_NAME => v
+            .try_to::<StringName>()
+            .map(|s| GString::from(&s))
+            .unwrap_or_default(),
+        VariantType::NODE_PATH => v
+            .try_to::<NodePath>()
+            .map(|p| GString::from(&p))
+            .unwrap_or_default(),
+        VariantType::NIL => GString::new(),
+        _ => {
+            warn_wrong_type(name, &v, "a text", "an empty text");
+            GString::new()
+        }
+    }
 }
 
+/// A text setting, or `default` when it is missing or not a text (with a warning then).
 pub fn string(name: &'static str, default: &str) -> String {
-    get(name)
-        .try_to::<GString>()
-        .map(|s| s.to_string())
-        .unwrap_or_else(|_| default.to_string())
+    let v = get(name);
+    match v.get_type() {
+        VariantType::NIL => default.to_string(),
+        VariantType::STRING | VariantType::STRING_NAME | VariantType::NODE_PATH => {
+            text(name).to_string()
+        }
+        _ => {
+            warn_wrong_type(name, &v, "a text", &format!("{default:?}"));
+            default.to_string()
+        }
+    }
 }
 
 /// The project's safety ceiling; a bad value falls back to level 1 (the safe default) with a warning.
@@ -489,7 +541,7 @@ pub fn network() -> wasgo_core::NetworkConfig {
         whitelist: std::sync::Arc::new(whitelist),
         max_response_bytes: (positive(HTTP_RESPONSE_KB, Limits::DEFAULT_HTTP_RESPONSE_KB as i64)
             as u64)
-            << 10,
+            .saturating_mul(1 << 10),
     }
 }
 
