@@ -102,6 +102,13 @@ func test_js_funcof_functions_answer_call_export() -> void:
 	expect_contains(probe.node.get_last_error(), "contains itself", "get_last_error() after a cycle")
 	expect_eq(probe.node.call_export("hostile", ["wide"]), "threw: godot.emit: the value would take more than 64 MiB as Godot values (the mod's memory limit; a part held in several places counts each time); pass less at once", "emit of 2^60 shared values")
 	expect_eq(probe.node.call_export("add", [1, 2]), 3, "call_export after the cycle")
+	# An argument that does not convert is an error naming it (it reached the function as null).
+	var deep: Array = []
+	for i in 80:
+		deep = [deep]
+	expect_eq(probe.node.call_export("greet", [deep]), null, "call_export with an argument nested 80 deep")
+	expect_contains(probe.node.get_last_error(), "argument 0", "get_last_error() names the argument")
+	expect_eq(probe.node.call_export("add", [2, 2]), 4, "call_export after the refused argument")
 	expect_eq(probe.traps, PackedStringArray(), "traps")
 
 

@@ -75,6 +75,20 @@ pub struct ModuleCache {
     pub(crate) cache_rejects: AtomicU64,
     /// Compile threads alive now.
     threads: AtomicUsize,
+    /// Cranelift runs under way, at most `compile_slots()` at once (each holds the compiler's
+    /// working memory; a game asking for 200 modules at once had 200 run together).
+    #[cfg_attr(not(feature = "compiler"), allow(dead_code))]
+    compiling: (Mutex<usize>, Condvar),
+}
+
+/// How many modules Cranelift compiles at once: the machine's cores, at least two. (Cranelift
+/// compiles one module's functions in parallel already.)
+#[cfg(feature = "compiler")]
+fn compile_slots() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .max(2)
 }
 
 /// A compile requested with [`Runtime::compile_in_background`](crate::runtime::Runtime::compile_in_background).
@@ -204,7 +218,33 @@ impl ModuleCache {
             precompiled_loads: AtomicU64::new(0),
             cache_rejects: AtomicU64::new(0),
             threads: AtomicUsize::new(0),
+            compiling: (Mutex::new(0), Condvar::new()),
         }
+    }
+
+    /// Runs `compile` once fewer than `compile_slots()` compiles run (waiting on this compile
+    /// thread for a slot; disk-cache loads never wait).
+    #[cfg(feature = "compiler")]
+    fn in_compile_slot<R>(&self, compile: impl FnOnce() -> R) -> R {
+        let (count, freed) = &self.compiling;
+        {
+            let mut n = count.lock();
+            let slots = compile_slots();
+            while *n >= slots {
+                freed.wait(&mut n);
+            }
+            *n += 1;
+        }
+        /// Gives the slot back also when the compile panicked.
+        struct Slot<'a>(&'a (Mutex<usize>, Condvar));
+        impl Drop for Slot<'_> {
+            fn drop(&mut self) {
+                *self.0 .0.lock() -= 1;
+                self.0 .1.notify_one();
+            }
+        }
+        let _slot = Slot(&self.compiling);
+        compile()
     }
 
     /// Compile threads alive now (a compile whose request timed out still runs to its end).
@@ -359,7 +399,9 @@ impl ModuleCache {
     #[cfg(feature = "compiler")]
     fn compile_bytes(&self, sha: &str, bytes: &[u8]) -> Result<wasmtime::Module, String> {
         let binary = crate::wat_text::to_binary(bytes)?;
-        let module = wasmtime::Module::new(&self.engine, &binary).map_err(|e| format!("{e:#}"))?;
+        let module = self
+            .in_compile_slot(|| wasmtime::Module::new(&self.engine, &binary))
+            .map_err(|e| format!("{e:#}"))?;
         self.store_on_disk(sha, &module);
         Ok(module)
     }

@@ -150,3 +150,20 @@ fn unknown_gojs_imports_link_to_stubs_with_a_warning() {
         ModEvent::LinkWarning { function, .. } if function == "gojs.runtime.noSuchThing"
     )));
 }
+
+/// Compiles beyond the machine's compile slots wait for one and all finish (none is lost or
+/// stuck waiting).
+#[test]
+fn many_compiles_at_once_all_finish() {
+    let rt = runtime();
+    let tickets: Vec<_> = (0..12)
+        .map(|i| {
+            let wat = format!(r#"(module (func (export "f{i}") (result i32) (i32.const {i})))"#);
+            rt.compile_in_background(wat.as_bytes(), &format!("m{i}"))
+        })
+        .collect();
+    for ticket in tickets {
+        assert!(ticket.wait().is_ok());
+    }
+    assert!(rt.wait_for_compiles(std::time::Duration::from_secs(30)));
+}

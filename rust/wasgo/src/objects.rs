@@ -1253,6 +1253,35 @@ pub fn values_for_mod(key: InstanceKey, values: &[Variant]) -> Vec<WireVariant> 
         .collect()
 }
 
+/// As [`values_for_mod`], for arguments the game passes in a call (`call_export` of a Go-js
+/// function): a value that does not convert (nested past the depth limit, too many elements, an
+/// object out of reach) is an error naming the argument, not a silent null.
+///
+/// # Errors
+/// The first argument that does not convert, numbered from 0, and why.
+pub fn arguments_for_mod(key: InstanceKey, values: &[Variant]) -> Result<Vec<WireVariant>, String> {
+    let table = table(key).ok_or("the mod has ended")?;
+    let mut objects = table
+        .try_borrow_mut()
+        .map_err(|_| "the mod's objects are in use (a call from inside the mod's own call)")?;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            objects
+                .reply(v, || format!("argument {i}"))
+                .map_err(|e| match e {
+                    ObjectError::Failed { message, .. } | ObjectError::Trap(message) => {
+                        format!("argument {i}: {message}")
+                    }
+                    ObjectError::Denied { member } => {
+                        format!("argument {i}: `{member}` is not a mod's to hold")
+                    }
+                })
+        })
+        .collect()
+}
+
 /// A value a mod returned, for the game: handles become their objects.
 ///
 /// # Errors

@@ -81,7 +81,10 @@ fn call_js<V: Borrow<Variant>>(core: &Rc<ScriptCore>, name: &str, args: &[V]) ->
         return core.fail_value(format!("cannot call `{name}`: the mod is not started"));
     };
     let values: Vec<Variant> = args.iter().map(|v| v.borrow().clone()).collect();
-    let wire = objects::values_for_mod(key, &values);
+    let wire = match objects::arguments_for_mod(key, &values) {
+        Ok(wire) => wire,
+        Err(e) => return core.fail_value(format!("cannot call `{name}`: {e}")),
+    };
     let Some(result) = core.enter_with(name, |instance| instance.call_js(name, wire)) else {
         return core.fail_value(format!("cannot call `{name}`: the mod is not started"));
     };
