@@ -22,6 +22,31 @@
 
 use std::collections::{HashMap, HashSet};
 
+/// Why a member a game asks to open stays closed at levels 1 and 2 whatever is added (`None`
+/// when an allowlist may open it): `class` or `name` (a singleton's, for `kind` `None`) is a
+/// hard-denied class, or the member a hard-denied method or property.
+pub fn never_opened(class: &str, kind: Option<MemberKind>, name: &str) -> Option<String> {
+    let what = match kind {
+        None if HARD_DENIED_CLASSES.contains(&name) => "the singleton is one of the classes",
+        Some(_) if HARD_DENIED_CLASSES.contains(&class) => "the class is one of the classes",
+        Some(MemberKind::Method) if HARD_DENIED_METHODS.contains(&name) => {
+            "the method is one of the methods"
+        }
+        Some(MemberKind::Property) if HARD_DENIED_PROPERTIES.contains(&name) => {
+            "the property is one of the properties"
+        }
+        _ => return None,
+    };
+    let member = if kind.is_some() {
+        format!("`{class}.{name}`")
+    } else {
+        format!("`{name}`")
+    };
+    Some(format!(
+        "{member} stays closed at levels 1 and 2: {what} no allowlist opens (scripts, files, network, generic calls, stopping the game); only level 3 reaches it"
+    ))
+}
+
 /// Methods no allowlist can open at levels 1 and 2 (on any class).
 pub const HARD_DENIED_METHODS: &[&str] = &[
     "call",
@@ -701,6 +726,22 @@ fn parse_range_item(item: &str) -> Option<(RangedMember, ValueRange)> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn members_no_allowlist_opens_are_named() {
+        assert!(never_opened("Node", Some(MemberKind::Method), "call")
+            .unwrap()
+            .contains("`Node.call` stays closed"));
+        assert!(never_opened("OS", Some(MemberKind::Method), "get_name").is_some());
+        assert!(never_opened("", None, "OS").unwrap().contains("`OS`"));
+        assert!(never_opened("Node", Some(MemberKind::Property), "script").is_some());
+        assert_eq!(
+            never_opened("Node2D", Some(MemberKind::Property), "position"),
+            None
+        );
+        assert_eq!(never_opened("", None, "Input"), None);
+    }
+
     use super::*;
 
     fn chain(v: &[&str]) -> Vec<String> {

@@ -108,6 +108,9 @@ pub struct StatsSnapshot {
     /// Disk cache files refused (corrupted, altered, another key) and deleted; each is
     /// recompiled.
     pub cache_rejects: u64,
+    /// Compile threads alive now (compiles under way in the background, also ones whose
+    /// request already timed out or was dropped).
+    pub compiling: u64,
 }
 
 /// The one engine of the game. Create it once with [`Runtime::new`]; share the `Arc`.
@@ -465,6 +468,7 @@ impl Runtime {
             precompiled_loads: get(&self.cache.precompiled_loads),
             main_share_waits: get(&crate::main_share::WAITS),
             cache_rejects: get(&self.cache.cache_rejects),
+            compiling: self.cache.threads() as u64,
         }
     }
 }

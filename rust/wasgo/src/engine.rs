@@ -302,7 +302,8 @@ impl WasmEngine {
     /// `addons/wasgo/allowlist.cfg`: [param kind] is "methods", "properties", "signals" (members
     /// of [param class] and its subclasses) or "singletons" (then [param class] is ignored). The
     /// escape hatches (generic calls, scripts, files, network, quitting) stay closed whatever is
-    /// added. Returns `ERR_INVALID_PARAMETER` for an unknown kind.
+    /// added: such a name, and a class Godot does not have, are warned about. Returns
+    /// `ERR_INVALID_PARAMETER` for an unknown kind.
     #[func]
     fn extend_allowlist(
         &self,
@@ -315,13 +316,28 @@ impl WasmEngine {
         }
         let names: Vec<String> = names.as_slice().iter().map(|s| s.to_string()).collect();
         let kind = kind.to_string();
+        // What cannot take effect is said, not silently kept: a member no allowlist opens, a
+        // class Godot does not have (a typo such as `Sprite2d`).
+        let warn_closed = |class: &str, kind: Option<wasgo_core::allowlist::MemberKind>| {
+            for name in &names {
+                if let Some(reason) = wasgo_core::allowlist::never_opened(class, kind, name) {
+                    godot_warn!("WasGo: extend_allowlist: {reason}");
+                }
+            }
+        };
         if kind == "singletons" {
+            warn_closed("", None);
             crate::objects::extend_allowlist("", None, names);
             return godot::global::Error::OK;
         }
         match wasgo_core::allowlist::MemberKind::parse(&kind) {
             Some(k) => {
-                crate::objects::extend_allowlist(&class.to_string(), Some(k), names);
+                let class = class.to_string();
+                if !godot::classes::ClassDb::singleton().class_exists(&class) {
+                    godot_warn!("WasGo: extend_allowlist: there is no Godot class `{class}` (names are matched against an object's engine classes, e.g. `Sprite2D`); nothing it lists reaches a mod");
+                }
+                warn_closed(&class, Some(k));
+                crate::objects::extend_allowlist(&class, Some(k), names);
                 godot::global::Error::OK
             }
             None => {
@@ -349,7 +365,8 @@ impl WasmEngine {
     /// another request's compile), `compiles` (modules compiled by Cranelift),
     /// `precompiled_loads` (modules loaded from the game's precompiled artifacts, not compiled),
     /// `cache_rejects` (disk cache files that failed authentication and were deleted and
-    /// recompiled), `compiler` (whether this build can compile: false in a library built without
+    /// recompiled), `compiling` (compiles running in the background now, also ones whose request
+    /// timed out), `compiler` (whether this build can compile: false in a library built without
     /// the `compiler` feature), `live_scripts` (the `WasmScript` nodes the frame driver visits
     /// each frame: those with a live instance; a freed node or an ended mod leaves at once), `mode`
     /// (`"compiled"` or `"interpreter"`: how mods' code runs, chosen by `wasgo/runtime/mode` when
@@ -377,6 +394,7 @@ impl WasmEngine {
             "compiles" => s.compiles as i64,
             "precompiled_loads" => s.precompiled_loads as i64,
             "cache_rejects" => s.cache_rejects as i64,
+            "compiling" => s.compiling as i64,
             "compiler" => cfg!(feature = "compiler"),
             "live_scripts" => live::count() as i64,
             "mode" => runtime.execution_mode().name(),
