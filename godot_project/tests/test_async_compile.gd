@@ -150,3 +150,18 @@ func test_kill_while_loading_cancels_the_start() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_IDLE, "status after kill() while loading")
 	await frames(30)
 	expect(loaded.is_empty() and probe.started == 0, "the cancelled mod started: %s" % probe.describe())
+
+
+## A node pointed at another file while its start waits for a compile starts the new file: before,
+## the old module started when its compile ended, with the new file's properties and sandbox.
+func test_a_new_file_set_while_loading_is_the_one_that_starts() -> void:
+	var probe := new_mod("switched", {"wasm_file": _write("wasgo_switched.wat", _large_wat(LARGE_OPS))}, false)
+	var started := start(probe)
+	if not expect_eq(probe.node.get_status(), WasmScript.STATUS_LOADING, "status while the large module compiles (start(): %s)" % started):
+		return
+	probe.node.wasm_file = MODS + "hello.wasm"
+	expect(await wait_for_end(probe, 20000), "the new file's mod ran to its end: %s" % probe.describe())
+	expect(probe.has_output("hello from wasi"), "the new file's mod ran: %s" % probe.describe())
+	expect(not probe.node.has_export("big"), "the old module does not run")
+	await frames(2)
+	expect_eq(probe.started, 1, "`started` emissions")

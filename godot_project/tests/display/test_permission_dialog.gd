@@ -98,3 +98,31 @@ func test_a_mod_cannot_reach_or_rewrite_the_dialog_and_deny_never_grants() -> vo
 	expect_eq(saved_grants("dialog_attacker"), PackedStringArray(), "grants saved after Deny")
 	expect_eq(_dialogs(probe).size(), 0, "the dialog is gone")
 	forget_grants(probe)
+
+
+## The answer is for the instance that asked and the mod the dialog names: a node restarted with
+## another mod before the player answers does not get the permission (before, "Allow" granted
+## and saved it for whatever mod the node ran by then).
+func test_an_answer_after_the_node_changed_mod_goes_to_the_mod_that_asked() -> void:
+	var probe := level2_mod("l2_dialog_asker", 2, false)
+	forget_grants(probe)
+	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
+	await frames(2)
+	var dialogs := _dialogs(probe)
+	if not expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
+		return
+	probe.node.kill()
+	probe.node.module = WasmEngine.compile_module(FileAccess.get_file_as_bytes(LEVEL2_WASM), "l2_dialog_other")
+	expect_eq(probe.node.start(), OK, "start() with the other mod")
+	forget_grants(probe)
+	(dialogs[0] as ConfirmationDialog).get_ok_button().pressed.emit()
+	await frames(2)
+	expect_eq(op_code(probe, 1, ["other.txt", "x"]), -6, "file_write of the other mod after the Allow")
+	expect_eq(saved_grants("l2_dialog_other"), PackedStringArray(), "grants saved for the other mod")
+	expect_eq(saved_grants("l2_dialog_asker"), PackedStringArray(["files"]), "the grant saved for the mod that asked")
+	forget_grants(probe)
+	# The asker's saved grant goes through a node running it.
+	var asker := level2_mod("l2_dialog_asker", 2, false)
+	forget_grants(asker)
+	remove_tree(sandbox("l2_dialog_asker"))
+	remove_tree(sandbox("l2_dialog_other"))

@@ -139,11 +139,13 @@ impl InstancePool {
             .max_memories_per_module(1)
             .max_tables_per_module(1)
             .table_elements(Self::TABLE_ELEMENTS)
-            // Only the pages an instance dirtied are reset when its slot is given back (where
-            // the kernel can say which: Linux 6.7's `PAGEMAP_SCAN`), the rest stay as they are;
-            // up to `KEEP_RESIDENT` of them are reset in place and stay mapped, so the slot's
-            // next instance takes no page fault for them.
-            .pagemap_scan(wasmtime::Enabled::Auto)
+            // No `PAGEMAP_SCAN` (Linux 6.7's list of the pages an instance dirtied): wasmtime 48
+            // resets only the dirty pages that are *present*, so a page the mod wrote that the
+            // kernel had swapped out was neither reset nor released, and the slot's next
+            // instance (another mod) read it back. Without the scan, the first `KEEP_RESIDENT`
+            // bytes are zeroed in place (so the next instance takes no page fault for them) and
+            // the rest is released, swapped pages included.
+            .pagemap_scan(wasmtime::Enabled::No)
             // A slot stays with the module that used it last while never-used slots remain
             // (wasmtime's default of 100 gives it to another module as soon as 100 wait, which
             // then maps its own image: with two modules taking turns, every start did).

@@ -132,8 +132,9 @@ pub struct CompiledModule {
     pre: Mutex<HashMap<(SafetyLevel, u64), Prelinked>>,
     /// The answers of the `config` export, by memory cap (see [`CompiledModule::config_answer`]).
     config: Mutex<HashMap<usize, ConfigAnswer>>,
-    /// How many times `config` overran its budget (see [`CompiledModule::config_answer`]).
-    config_overruns: std::sync::atomic::AtomicU32,
+    /// How many times `config` overran its budget, by memory cap (see
+    /// [`CompiledModule::config_answer`]).
+    config_overruns: Mutex<HashMap<usize, u32>>,
     /// The exported functions, found at the first instance (see [`PlannedExport`]).
     plan: OnceLock<Arc<[PlannedExport]>>,
     /// The entry point and the `memory` export, found at the first instance (see
@@ -190,7 +191,7 @@ impl CompiledModule {
             manifest: Ok(None),
             pre: Mutex::new(HashMap::new()),
             config: Mutex::new(HashMap::new()),
-            config_overruns: std::sync::atomic::AtomicU32::new(0),
+            config_overruns: Mutex::new(HashMap::new()),
             plan: OnceLock::new(),
             entry: OnceLock::new(),
             memory_hints: MemoryHints::default(),
@@ -372,9 +373,10 @@ impl CompiledModule {
         let keep = match &answer {
             Err(ConfigError::Instantiate { .. }) => false,
             Err(ConfigError::OverBudget { .. }) => {
-                self.config_overruns
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                    >= 1
+                let mut overruns = self.config_overruns.lock();
+                let n = overruns.entry(max_memory).or_insert(0);
+                *n += 1;
+                *n >= 2
             }
             _ => true,
         };

@@ -126,6 +126,9 @@ pub struct Runtime {
     mode: ExecutionMode,
     /// Why the configured instance pool is not in use (see [`Runtime::pool_note`]).
     pool_note: Option<String>,
+    /// An engine that only validates, on the calling thread (see [`Runtime::inspect`]); made at
+    /// the first scan.
+    validator: std::sync::OnceLock<Result<wasmtime::Engine, String>>,
 }
 
 impl Runtime {
@@ -189,6 +192,7 @@ impl Runtime {
             next_key: AtomicU64::new(1),
             mode,
             pool_note,
+            validator: std::sync::OnceLock::new(),
         }))
     }
 
@@ -335,11 +339,30 @@ impl Runtime {
         };
         // `compile_in_background` answered at once for anything that is neither binary nor WAT.
         let binary = crate::wat_text::to_binary(bytes).map_err(invalid)?;
-        wasmtime::Module::validate(self.engine(), &binary)
-            .map_err(|e| invalid(format!("{e:#}")))?;
+        self.validate(&binary).map_err(invalid)?;
         // The ticket is dropped: the compile goes on and is published to the cache.
         drop(ticket);
         GuestKind::of_binary(&binary).map_err(invalid)
+    }
+
+    /// Validates a binary module under this engine's features, on the calling thread: the
+    /// engine's own `Module::validate` checks functions on the compile thread pool, where the
+    /// check waited behind the compiles a scan had just started (its engine compiles in
+    /// parallel), so a second engine made for this checks them one after another.
+    fn validate(&self, binary: &[u8]) -> Result<(), String> {
+        let engine = self.validator.get_or_init(|| {
+            let mut c = wasmtime::Config::new();
+            if let Some(target) = self.mode.target() {
+                c.target(target).map_err(|e| format!("{e:#}"))?;
+            }
+            #[cfg(feature = "compiler")]
+            c.parallel_compilation(false);
+            wasmtime::Engine::new(&c).map_err(|e| format!("{e:#}"))
+        });
+        let engine = engine
+            .as_ref()
+            .map_err(|e| format!("the validator could not start: {e}"))?;
+        wasmtime::Module::validate(engine, binary).map_err(|e| format!("{e:#}"))
     }
 
     /// Runs `module`'s `config` export in a throwaway instance whose imports all trap, under

@@ -1,25 +1,29 @@
 //! WAT text, converted to a binary module with its cost bounded first.
 //!
-//! The text parser (`wat`/`wast`) resolves each branch label (`br $outer`) by walking the stack
-//! of blocks open at the branch, innermost first. Folded blocks (`(block ...)`) are bounded by
-//! the parser's own nesting limit, but unfolded ones (`block ... end`) are not: a 4 MB file of
+//! The text parser (`wat`/`wast`) resolves each named branch label (`br $outer`) by walking the
+//! stack of blocks open at the branch, innermost first. Folded blocks (`(block ...)`) are bounded
+//! by the parser's own nesting limit, but unfolded ones (`block ... end`) are not: a 4 MB file of
 //! 300,000 open `block`s and as many `br $outer` is about 10^11 steps on whichever thread reads
 //! it (the main thread, for a manifest or a mods-folder scan). [`check`] reads the text once,
-//! linearly, and refuses unfolded nesting past [`MAX_UNFOLDED_DEPTH`]; every conversion of WAT
-//! text in the core goes through [`to_binary`], which checks first.
+//! linearly, adding up the unfolded depth at every `$name` (an over-count: a function's or a
+//! local's name costs the parser nothing), and refuses text past [`MAX_LABEL_WORK`]. Numeric
+//! labels (`br 3`, what `wasm2wat` prints) cost nothing, so deep unnamed nesting passes. Every
+//! conversion of WAT text in the core goes through [`to_binary`], which checks first.
 
 use std::borrow::Cow;
 
-/// The deepest nesting of unfolded `block`/`loop`/`if`/`try`/`try_table` a WAT text may have.
-pub const MAX_UNFOLDED_DEPTH: usize = 256;
+/// The most label-resolution work (open unfolded blocks, summed at each `$name`) a WAT text may
+/// take: about a tenth of a second of the parser's time.
+pub const MAX_LABEL_WORK: u64 = 100_000_000;
 
-/// Refuses WAT text whose unfolded blocks nest past [`MAX_UNFOLDED_DEPTH`] (one linear pass
-/// over the text, skipping comments and strings).
+/// Refuses WAT text whose label resolution would take more than [`MAX_LABEL_WORK`] steps (one
+/// linear pass over the text, skipping comments and strings).
 ///
 /// # Errors
 /// The reason, naming the limit and what to do.
 pub fn check(text: &[u8]) -> Result<(), String> {
-    let mut depth = 0usize;
+    let mut depth = 0u64;
+    let mut work = 0u64;
     let mut after_open = false;
     let mut i = 0;
     while i < text.len() {
@@ -61,15 +65,19 @@ pub fn check(text: &[u8]) -> Result<(), String> {
                     continue;
                 }
                 let word = &text[start..i];
-                if !after_open && matches!(word, b"block" | b"loop" | b"if" | b"try" | b"try_table")
-                {
-                    depth += 1;
-                    if depth > MAX_UNFOLDED_DEPTH {
+                if word.starts_with(b"$") {
+                    work = work.saturating_add(depth);
+                    if work > MAX_LABEL_WORK {
                         return Err(format!(
-                            "its WAT text nests unfolded blocks (`block ... end`) more than {MAX_UNFOLDED_DEPTH} deep, which the text parser cannot read in bounded time; fold them (`(block ...)`) or compile the text to a binary `.wasm` first (`wat2wasm`, `wasm-tools parse`)"
+                            "its WAT text names labels inside unfolded blocks (`block ... end`) nested so deep and so often that the text parser would take more than {MAX_LABEL_WORK} steps to resolve them; fold the blocks (`(block ...)`), use numeric labels (`br 3`), or compile the text to a binary `.wasm` first (`wasm-tools parse`, `wat2wasm`)"
                         ));
                     }
-                } else if word == b"end" {
+                } else if !after_open
+                    && matches!(word, b"block" | b"loop" | b"if" | b"try" | b"try_table")
+                {
+                    depth += 1;
+                } else if word == b"end" || word == b"delegate" {
+                    // `delegate` ends a `try` as `end` does.
                     depth = depth.saturating_sub(1);
                 }
                 after_open = false;
@@ -132,22 +140,38 @@ pub fn to_binary(bytes: &[u8]) -> Result<Cow<'_, [u8]>, String> {
 mod tests {
     use super::*;
 
-    fn nested(depth: usize) -> String {
+    /// `depth` unfolded blocks, the outer one named, with `branches` branches to it innermost.
+    fn nested(depth: usize, branches: usize) -> String {
         format!(
-            "(module (func block $o {} br $o {}))",
+            "(module (func block $o {} {} {}))",
             "block ".repeat(depth - 1),
+            "br $o ".repeat(branches),
             "end ".repeat(depth)
         )
     }
 
     #[test]
-    fn unfolded_nesting_is_bounded_and_folded_or_commented_words_do_not_count() {
-        assert!(to_binary(nested(MAX_UNFOLDED_DEPTH).as_bytes()).is_ok());
-        let err = to_binary(nested(MAX_UNFOLDED_DEPTH + 1).as_bytes()).unwrap_err();
-        assert!(err.contains("more than 256 deep"), "{err}");
-        // Sequential blocks close as they go: any number of them.
+    fn label_work_is_bounded_and_numeric_labels_or_comments_cost_nothing() {
+        // Deep but cheap: a few named branches, or any number of numeric ones.
+        assert!(to_binary(nested(5000, 10).as_bytes()).is_ok());
+        let numeric = format!(
+            "(module (func {} br 3 br 4000 {}))",
+            "block ".repeat(5000),
+            "end ".repeat(5000)
+        );
+        assert!(to_binary(numeric.as_bytes()).is_ok());
+        // Deep and often: refused before the parser runs.
+        let err = to_binary(nested(5000, 30_000).as_bytes()).unwrap_err();
+        assert!(err.contains("100000000 steps"), "{err}");
+        // Sequential blocks close as they go, `delegate` included.
         let flat = format!("(module (func {}))", "block end ".repeat(10_000));
-        assert!(to_binary(flat.as_bytes()).is_ok());
+        assert!(check(flat.as_bytes()).is_ok());
+        let tries = format!(
+            "(module (func {} {}))",
+            "try delegate 0 ".repeat(40_000),
+            "block $b br $b end ".repeat(3000)
+        );
+        assert!(check(tries.as_bytes()).is_ok());
         // Folded blocks are the parser's own limit; words in comments and strings are not code.
         let folded = "(module (func (block (loop (if (i32.const 0) (then))))))";
         assert!(check(folded.as_bytes()).is_ok());

@@ -58,6 +58,21 @@ fn inspect_refuses_what_does_not_validate_without_waiting_for_the_compiler() {
         matches!(too_large, WasgoError::ModuleTooLarge { .. }),
         "{too_large}"
     );
+    // WAT text whose named labels the text parser would resolve through thousands of open
+    // blocks, thousands of times, is refused before the parser sees it, by a scan and by a
+    // compile alike.
+    let deep = format!(
+        "(module (func block $o {} {} {}))",
+        "block ".repeat(5000),
+        "br $o ".repeat(30_000),
+        "end ".repeat(5001)
+    );
+    for err in [
+        runtime().inspect(deep.as_bytes(), "deep").unwrap_err(),
+        runtime().compile(deep.as_bytes(), "deep").unwrap_err(),
+    ] {
+        assert!(err.to_string().contains("100000000 steps"), "{err}");
+    }
 }
 
 const GOJS_EXPORTS: &str = r#"

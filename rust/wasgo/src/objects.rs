@@ -1158,9 +1158,10 @@ pub fn register(
     });
 }
 
-/// The safety level of the instance `key` (`None` once it is gone).
+/// The safety level of the instance `key` (`None` once it is gone, or while its table is in use:
+/// an input event re-entered from inside the mod's own call).
 pub fn level_of(key: InstanceKey) -> Option<SafetyLevel> {
-    table(key).map(|t| t.borrow().level)
+    table(key).and_then(|t| t.try_borrow().ok().map(|t| t.level))
 }
 
 /// Drops an instance's handles, connections and timers (what is still in its outbox is dropped
@@ -1643,6 +1644,16 @@ fn run_op(
                     |class, property| check(class, level, MemberKind::Property, property),
                     |class, property| property_range(class, level, property).is_some(),
                 )?;
+                // A secret field's text members are not animated either (`max_length` to 1
+                // would cut the player's password).
+                let target = args
+                    .get(0)
+                    .and_then(|v| v.try_to::<Option<Gd<Object>>>().ok().flatten());
+                if let (Some(target), Some(path)) = (target, args.get(1)) {
+                    let path = path.to_string();
+                    let property = path.split(':').next().unwrap_or_default();
+                    refuse_secret_text(level, &target, property.as_bytes())?;
+                }
             }
             // The tween's plan after this call, taken once Godot accepted the call.
             let tween_plan = if is_tween {

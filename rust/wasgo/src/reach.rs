@@ -122,6 +122,12 @@ pub fn set_path(node: InstanceId, path: NodePath) {
     bump();
 }
 
+/// The generation, when the current `SceneTree`'s changes are watched (`None` without a tree):
+/// what is found in the tree holds while it stays the same.
+pub fn tree_generation() -> Option<u64> {
+    watch().then(generation)
+}
+
 /// Makes sure the current `SceneTree`'s changes bump the generation; false when there is no
 /// tree to watch (then no decision may be cached).
 fn watch() -> bool {

@@ -144,23 +144,29 @@ pub fn read_file(path: &str, max: usize) -> Result<Vec<u8>, String> {
             "cannot read `{path}`: no such file (use a `res://` or `user://` path to a .wasm file)"
         ));
     }
-    if let Some(f) = FileAccess::open(path, godot::classes::file_access::ModeFlags::READ) {
-        let size = usize::try_from(f.get_length()).unwrap_or(usize::MAX);
-        if size > max {
-            let too_large = wasgo_core::WasgoError::ModuleTooLarge {
-                name: path.into(),
-                size,
-                limit: max,
-            };
-            return Err(too_large.to_string());
-        }
+    let Some(mut f) = FileAccess::open(path, godot::classes::file_access::ModeFlags::READ) else {
+        return Err(format!(
+            "cannot read `{path}`: {:?}",
+            FileAccess::get_open_error()
+        ));
+    };
+    let size = usize::try_from(f.get_length()).unwrap_or(usize::MAX);
+    if size > max {
+        let too_large = wasgo_core::WasgoError::ModuleTooLarge {
+            name: path.into(),
+            size,
+            limit: max,
+        };
+        return Err(too_large.to_string());
     }
-    let bytes = FileAccess::get_file_as_bytes(path);
-    if bytes.is_empty() {
-        let err = FileAccess::get_open_error();
-        if err != godot::global::Error::OK {
-            return Err(format!("cannot read `{path}`: {err:?}"));
-        }
+    // From the handle whose length was checked (a file reopened could have grown meanwhile).
+    let bytes = f.get_buffer(size as i64);
+    if bytes.len() != size {
+        return Err(format!(
+            "cannot read `{path}`: {} of its {size} bytes could be read ({:?})",
+            bytes.len(),
+            f.get_error()
+        ));
     }
     Ok(bytes.to_vec())
 }

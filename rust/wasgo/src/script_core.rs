@@ -613,6 +613,9 @@ impl ScriptCore {
     /// Drops the instance (killing it if alive, without a signal) and its object table.
     pub fn drop_instance(&self) {
         let instance = self.instance.borrow_mut().take();
+        // Requests of the instance that ends are its own: the next one may ask again (a dialog
+        // still open answers for the mod it names only, see `answer_permission_dialog`).
+        self.asking.borrow_mut().clear();
         self.hot.set(HotAddresses::NONE);
         self.quiet_at.set(None);
         self.frame_exports.set(0);
@@ -634,9 +637,19 @@ impl ScriptCore {
     /// setter): state an old module saved for a reload is not the new one's to load (a hostile
     /// module whose reload failed could otherwise hand crafted bytes to whatever module the
     /// node runs next, announced by `reloaded(true)` as its own).
+    ///
+    /// A `start()` waiting for the old module's background compile starts the new one instead
+    /// (at the end of the frame): before, the old module started when its compile ended, with
+    /// the new source's properties and sandbox.
     pub fn note_new_source(&self) {
         self.note_source_change();
         let _dropped = self.carried_state.borrow_mut().take();
+        if self.is_loading() {
+            self.cancel_loading();
+            if let Ok(mut node) = Gd::<Node>::try_from_instance_id(self.node) {
+                node.call_deferred("start", &[]);
+            }
+        }
     }
 
     /// The number of [`ScriptCore::note_source_change`] calls so far.

@@ -359,9 +359,20 @@ impl ScriptCore {
             .unwrap_or_else(|| wasgo_core::grants::mod_id(mod_name));
         let weak = self.weak();
         let answer_kind = kind.to_string();
+        // The answer is for this instance and the mod the dialog names, whatever the node runs
+        // by the time the player answers.
+        let asked_by = self.key.get();
+        // Saved under the mod's id when it has one (a node running bytes has none: its grants
+        // are kept for the node, as `grant_permission` keeps them).
+        let asked_for = self.props().and_then(|p| p.mod_id);
         let answer = move |allowed: bool| {
             if let Some(core) = weak.upgrade() {
-                core.answer_permission_dialog(&answer_kind, allowed);
+                core.answer_permission_dialog(
+                    &answer_kind,
+                    allowed,
+                    asked_by,
+                    asked_for.as_deref(),
+                );
             }
         };
         if let Some(dialog) = permissions::ask(&id, kind, answer) {
@@ -370,12 +381,40 @@ impl ScriptCore {
         }
     }
 
-    /// The player answered WasGo's permission dialog.
-    fn answer_permission_dialog(self: &Rc<Self>, kind: &str, allowed: bool) {
-        self.asking.borrow_mut().retain(|k| k != kind);
+    /// The player answered WasGo's permission dialog, which instance `asked_by` of the mod
+    /// `asked_for` opened. A grant is saved under that mod's id and given to that instance only:
+    /// when the node has been restarted or pointed at another mod meanwhile, the mod running now
+    /// gets nothing from it (before, "Allow" granted and saved the permission for whatever mod
+    /// the node ran by then).
+    fn answer_permission_dialog(
+        self: &Rc<Self>,
+        kind: &str,
+        allowed: bool,
+        asked_by: Option<wasgo_core::InstanceKey>,
+        asked_for: Option<&str>,
+    ) {
+        let same_instance = asked_by.is_some() && self.key.get() == asked_by;
+        if same_instance {
+            self.asking.borrow_mut().retain(|k| k != kind);
+        }
         if allowed {
-            self.grant(kind);
-        } else if !self.denied.borrow().iter().any(|k| k == kind) {
+            match asked_for {
+                Some(id) => permissions::save(id, kind),
+                None if same_instance => {
+                    let mut unsaved = self.unsaved_grants.borrow_mut();
+                    if !unsaved.iter().any(|k| k == kind) {
+                        unsaved.push(kind.to_string());
+                    }
+                }
+                None => {}
+            }
+            if same_instance {
+                if let Some(permission) = wasgo_core::Permission::parse(kind) {
+                    self.permissions.grant(permission);
+                }
+                self.denied.borrow_mut().retain(|k| k != kind);
+            }
+        } else if same_instance && !self.denied.borrow().iter().any(|k| k == kind) {
             self.denied.borrow_mut().push(kind.to_string());
         }
     }

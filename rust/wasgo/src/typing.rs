@@ -7,9 +7,18 @@ use std::cell::RefCell;
 use wasgo_core::typing::TEXT_FIELD_CLASSES;
 
 thread_local! {
-    /// The viewports under the root (sub-viewports, windows), found once per frame at most:
-    /// `(process frame, viewports)`.
-    static VIEWPORTS: RefCell<(u64, Vec<Gd<Viewport>>)> = const { RefCell::new((u64::MAX, Vec::new())) };
+    /// The viewports under the root (sub-viewports, windows), found again only when the tree
+    /// changed (the reach's tree generation) or, without one, once per frame at most:
+    /// `(generation or frame, viewports)`.
+    static VIEWPORTS: RefCell<(Stamp, Vec<Gd<Viewport>>)> = const { RefCell::new((Stamp::None, Vec::new())) };
+}
+
+/// When the list of viewports was made.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stamp {
+    None,
+    Tree(u64),
+    Frame(u64),
 }
 
 /// Whether a `LineEdit` or `TextEdit` has the keyboard focus in the root window or any viewport
@@ -28,11 +37,14 @@ pub fn player_typing() -> bool {
     if typing_in(&root.clone().upcast()) {
         return true;
     }
-    let frame = Engine::singleton().get_process_frames();
+    let stamp = crate::reach::tree_generation().map_or_else(
+        || Stamp::Frame(Engine::singleton().get_process_frames()),
+        Stamp::Tree,
+    );
     VIEWPORTS.with(|cell| {
         let mut cached = cell.borrow_mut();
-        if cached.0 != frame {
-            // `find_children` walks the tree: once per frame, only when a mod asks.
+        if cached.0 != stamp {
+            // `find_children` walks the tree: only after it changed, and only when a mod asks.
             let found = root
                 .find_children_ex("*")
                 .type_("Viewport")
@@ -45,7 +57,7 @@ pub fn player_typing() -> bool {
                 .filter_map(|n| n.try_cast::<Viewport>().ok())
                 .chain(embedded.iter_shared().map(|w| w.upcast()))
                 .collect();
-            cached.0 = frame;
+            cached.0 = stamp;
         }
         cached
             .1
