@@ -11,7 +11,9 @@ use godot::prelude::*;
 ///
 /// Every module and mod instance goes through it: it loads and compiles modules (cached by
 /// content hash, also on disk in `wasgo/runtime/cache_dir`), lets the game expose its own
-/// functions to mods, and can kill every running mod at once.
+/// functions to mods, and can kill every running mod at once. Its methods work on the main thread
+/// only: called from another thread they do nothing and log an error naming the method (use
+/// `call_deferred`).
 #[derive(GodotClass)]
 #[class(base = Object, init, tool)]
 pub struct WasmEngine {

@@ -11,9 +11,9 @@ use wasgo_core::{GameCallError, GameCallHandler, GameType, GameValue};
 struct Entry {
     callable: Callable,
     results: Vec<GameType>,
-    /// `module.name`: every id registered under one name goes when it is replaced by another
-    /// signature or unregistered.
-    qualified: String,
+    /// `(module, name)`: every id registered under one name goes when it is replaced by another
+    /// signature or unregistered. (A pair, not `module.name`: dots are allowed in both parts.)
+    qualified: (String, String),
 }
 
 /// The game functions' Callables, keyed by the core's function id (`state.rs`'s `game_calls`
@@ -33,7 +33,7 @@ fn with_callables<R>(f: impl FnOnce(&RefCell<HashMap<u64, Entry>>) -> R) -> Opti
 /// through them traps as unregistered, as after `unregister_function`). Before, the first
 /// Callable stayed live for the mods that linked it, whatever replaced it, and was never freed.
 pub fn insert(f: &GameFunction, previous: Option<&GameFunction>, callable: Callable) {
-    let qualified = f.qualified_name();
+    let qualified = (f.module.clone(), f.name.clone());
     let keeps_links = previous.is_some_and(|p| p.same_shape(f));
     // Dropped Callables leave the cell first: dropping one may drop what it captured.
     let dropped = with_callables(|c| {
@@ -66,7 +66,7 @@ pub fn insert(f: &GameFunction, previous: Option<&GameFunction>, callable: Calla
 
 /// Drops every Callable registered under `module.name` (all its ids).
 pub fn remove(f: &GameFunction) {
-    let qualified = f.qualified_name();
+    let qualified = (f.module.clone(), f.name.clone());
     let dropped = with_callables(|c| {
         let mut c = c.borrow_mut();
         let ids: Vec<u64> = c

@@ -35,7 +35,9 @@ use std::rc::Rc;
 /// `physics_process(delta)` run every frame on the main thread under the callback budget
 /// (`wasgo/limits/callback_budget_ms`). With [member process_group] set, one mod drives every node
 /// of a group: its `process_node(node, delta)` runs for each of them every frame, in one call.
-/// Every signal is emitted on the main thread.
+/// Every signal is emitted on the main thread. The node's methods work on the main thread only:
+/// called from another thread they do nothing and log an error naming the method (use
+/// `call_deferred`); its properties may be set from any thread.
 ///
 /// In the editor the node shows configuration warnings for what would go wrong at Play: no file,
 /// a missing file or one that is not WebAssembly, a level above the project's, imports its level
@@ -54,7 +56,8 @@ pub struct WasmScript {
     #[var(get = get_module, set = set_module)]
     module: PhantomVar<Option<Gd<WasmModule>>>,
     /// 0 uses the project setting `wasgo/safety/level`; 1 Safe, 2 Safe with wrappers, 3 Unsafe.
-    /// A node never runs above the project setting: a higher value is clamped, with a warning.
+    /// A node never runs above the project setting: a higher value is clamped, with a warning; a
+    /// number that is no level (negative, 4 and up) runs the mod at level 1, with a warning.
     #[export(enum = (ProjectSetting = 0, Safe = 1, SafeWithWrappers = 2, Unsafe = 3))]
     #[var(get = get_safety_level, set = set_safety_level)]
     safety_level: PhantomVar<i64>,

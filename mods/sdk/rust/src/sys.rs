@@ -91,7 +91,7 @@ pub mod export {
     pub const MALLOC: &str = "malloc";
     /// `free(ptr, size, align)`, the counterpart of `malloc`.
     pub const FREE: &str = "free";
-    /// An input event the game did not handle, as a handle to the mod's own copy (read its allowlisted properties: `keycode`, `pressed`, `position`, `button_index`, ..., and `is_action_pressed(action)`); only when the project setting `wasgo/safety/input_events` is on (off by default), delivered after the game's input handling and not while `main` runs.
+    /// An input event the game did not handle, as a handle to the mod's own copy (read its allowlisted properties: `keycode`, `pressed`, `position`, `button_index`, ..., and `is_action_pressed(action)`); only when the project setting `wasgo/safety/input_events` is on (off by default), delivered after the game's input handling and not while `main` runs; below level 3, key events are not delivered while the player types in a text field (a `LineEdit` or `TextEdit` has the focus).
     pub const INPUT: &str = "input";
     /// `save_state(out_ptr, out_cap) -> len`: hot reload (the mod's `.wasm` changed on disk while the game runs) asks the old instance for the state to carry over, before it ends. The out-buffer convention: the host first calls `save_state(0, 0)` for the length, then `save_state(ptr, len)` with a buffer it allocated with the mod's `malloc`; write the bytes when they fit and return their full length. A negative return carries nothing. At most 16 MiB; not called while `main` runs.
     pub const SAVE_STATE: &str = "save_state";
