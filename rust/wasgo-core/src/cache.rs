@@ -47,6 +47,9 @@ const MAX_CACHE_FILE_BYTES: u64 = 1 << 30;
 struct Flight {
     outcome: Mutex<Option<Outcome>>,
     done: Condvar,
+    /// Someone blocks on this compile ([`CompileTicket::wait`]): it does not wait for a compile
+    /// slot (a `load_module` on the main thread must not queue behind background compiles).
+    urgent: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -170,6 +173,12 @@ impl CompileTicket {
             TicketState::Ready(outcome) => return outcome,
             TicketState::Waiting { flight, cache } => (flight, cache),
         };
+        if !flight.urgent.load(Ordering::Relaxed) {
+            // Under the slots' lock, so a compile thread checking before it sleeps sees it.
+            let _slots = cache.compiling.0.lock();
+            flight.urgent.store(true, Ordering::Relaxed);
+            cache.compiling.1.notify_all();
+        }
         let mut outcome = flight.outcome.lock();
         while outcome.is_none() {
             if flight
@@ -223,14 +232,19 @@ impl ModuleCache {
     }
 
     /// Runs `compile` once fewer than `compile_slots()` compiles run (waiting on this compile
-    /// thread for a slot; disk-cache loads never wait).
+    /// thread for a slot; disk-cache loads never wait), or at once when someone blocks on it
+    /// (`urgent`, set by [`CompileTicket::wait`]).
     #[cfg(feature = "compiler")]
-    fn in_compile_slot<R>(&self, compile: impl FnOnce() -> R) -> R {
+    fn in_compile_slot<R>(
+        &self,
+        urgent: &std::sync::atomic::AtomicBool,
+        compile: impl FnOnce() -> R,
+    ) -> R {
         let (count, freed) = &self.compiling;
         {
             let mut n = count.lock();
             let slots = compile_slots();
-            while *n >= slots {
+            while *n >= slots && !urgent.load(Ordering::Relaxed) {
                 freed.wait(&mut n);
             }
             *n += 1;
@@ -330,6 +344,7 @@ impl ModuleCache {
         let flight = Arc::new(Flight {
             outcome: Mutex::new(None),
             done: Condvar::new(),
+            urgent: std::sync::atomic::AtomicBool::new(false),
         });
         entries.flights.insert(sha.clone(), flight.clone());
         drop(entries);
@@ -363,7 +378,7 @@ impl ModuleCache {
                 Ok(module)
             }
             None => {
-                let module = self.compile_bytes(sha, bytes);
+                let module = self.compile_bytes(sha, bytes, &flight.urgent);
                 compiled = module.is_ok();
                 module
             }
@@ -397,10 +412,15 @@ impl ModuleCache {
     }
 
     #[cfg(feature = "compiler")]
-    fn compile_bytes(&self, sha: &str, bytes: &[u8]) -> Result<wasmtime::Module, String> {
+    fn compile_bytes(
+        &self,
+        sha: &str,
+        bytes: &[u8],
+        urgent: &std::sync::atomic::AtomicBool,
+    ) -> Result<wasmtime::Module, String> {
         let binary = crate::wat_text::to_binary(bytes)?;
         let module = self
-            .in_compile_slot(|| wasmtime::Module::new(&self.engine, &binary))
+            .in_compile_slot(urgent, || wasmtime::Module::new(&self.engine, &binary))
             .map_err(|e| format!("{e:#}"))?;
         self.store_on_disk(sha, &module);
         Ok(module)
@@ -442,7 +462,12 @@ impl ModuleCache {
     }
 
     #[cfg(not(feature = "compiler"))]
-    fn compile_bytes(&self, _sha: &str, _bytes: &[u8]) -> Result<wasmtime::Module, String> {
+    fn compile_bytes(
+        &self,
+        _sha: &str,
+        _bytes: &[u8],
+        _urgent: &std::sync::atomic::AtomicBool,
+    ) -> Result<wasmtime::Module, String> {
         Err("this build of WasGo has no compiler".into())
     }
 
