@@ -165,3 +165,24 @@ func test_a_new_file_set_while_loading_is_the_one_that_starts() -> void:
 	expect(not probe.node.has_export("big"), "the old module does not run")
 	await frames(2)
 	expect_eq(probe.started, 1, "`started` emissions")
+
+
+## The start owed to the new file is the game's to overrule: a `start()` of its own right after
+## the change starts the mod once, a `kill()` right after it leaves the node stopped.
+func test_a_start_or_kill_right_after_the_new_file_stands() -> void:
+	var started := new_mod("switched_start", {"wasm_file": _write("wasgo_switched_a.wat", _large_wat(LARGE_OPS))}, false)
+	start(started)
+	if not expect_eq(started.node.get_status(), WasmScript.STATUS_LOADING, "status while the large module compiles"):
+		return
+	started.node.wasm_file = MODS + "hello.wasm"
+	expect_eq(started.node.start(), OK, "start() right after the change")
+	expect(await wait_for_end(started, 20000), "the new file's mod ran to its end: %s" % started.describe())
+	await frames(3)
+	expect_eq(started.started, 1, "`started` emissions (one start, not two)")
+	var killed := new_mod("switched_kill", {"wasm_file": _write("wasgo_switched_b.wat", _large_wat(LARGE_OPS))}, false)
+	start(killed)
+	killed.node.wasm_file = MODS + "hello.wasm"
+	killed.node.kill()
+	await frames(3)
+	expect_eq(killed.started, 0, "`started` emissions after kill()")
+	expect(killed.node.get_status() != WasmScript.STATUS_RUNNING, "the node stays stopped: %s" % killed.describe())

@@ -1,14 +1,15 @@
 //! WAT text, converted to a binary module with its cost bounded first.
 //!
 //! The text parser (`wat`/`wast`) resolves each named branch label (`br $outer`) by walking the
-//! stack of blocks open at the branch, innermost first. Folded blocks (`(block ...)`) are bounded
-//! by the parser's own nesting limit, but unfolded ones (`block ... end`) are not: a 4 MB file of
-//! 300,000 open `block`s and as many `br $outer` is about 10^11 steps on whichever thread reads
-//! it (the main thread, for a manifest or a mods-folder scan). [`check`] reads the text once,
-//! linearly, adding up the unfolded depth at every `$name` (an over-count: a function's or a
-//! local's name costs the parser nothing), and refuses text past [`MAX_LABEL_WORK`]. Numeric
-//! labels (`br 3`, what `wasm2wat` prints) cost nothing, so deep unnamed nesting passes. Every
-//! conversion of WAT text in the core goes through [`to_binary`], which checks first.
+//! stack of blocks open at the branch, innermost first, folded (`(block ...)`) or not
+//! (`block ... end`), with no limit on their nesting: a 4 MB file of 300,000 open blocks and as
+//! many `br $outer` is about 10^11 steps on whichever thread reads it (the main thread, for a
+//! manifest or a mods-folder scan). [`check`] reads the text once, linearly, adding up the block
+//! depth at every `$name` (an over-count: a function's or a local's name costs the parser
+//! nothing), and refuses text past [`MAX_LABEL_WORK`]; annotations (`(@custom ...)`), which the
+//! parser skips, are skipped too. Numeric labels (`br 3`, what `wasm2wat` prints) cost nothing,
+//! so deep unnamed nesting passes. Every conversion of WAT text in the core goes through
+//! [`to_binary`], which checks first.
 
 use std::borrow::Cow;
 
@@ -24,6 +25,9 @@ pub const MAX_LABEL_WORK: u64 = 100_000_000;
 pub fn check(text: &[u8]) -> Result<(), String> {
     let mut depth = 0u64;
     let mut work = 0u64;
+    // One entry per open parenthesis: whether it opened a folded block (`(block ...)`), whose
+    // label the parser keeps on the same stack as an unfolded one's until its `)`.
+    let mut parens: Vec<bool> = Vec::new();
     let mut after_open = false;
     let mut i = 0;
     while i < text.len() {
@@ -37,11 +41,18 @@ pub fn check(text: &[u8]) -> Result<(), String> {
                     .map_or(text.len(), |p| i + p);
             }
             b'(' if text.get(i + 1) == Some(&b';') => i = skip_block_comment(text, i),
+            // An annotation the parser skips whole (`(@custom ...)`, `(@name ...)`): nothing in
+            // it is code, also not an `end`.
+            b'(' if text.get(i + 1) == Some(&b'@') => i = skip_group(text, i),
             b'(' => {
+                parens.push(false);
                 after_open = true;
                 i += 1;
             }
             b')' => {
+                if parens.pop() == Some(true) {
+                    depth = depth.saturating_sub(1);
+                }
                 after_open = false;
                 i += 1;
             }
@@ -69,13 +80,17 @@ pub fn check(text: &[u8]) -> Result<(), String> {
                     work = work.saturating_add(depth);
                     if work > MAX_LABEL_WORK {
                         return Err(format!(
-                            "its WAT text names labels inside unfolded blocks (`block ... end`) nested so deep and so often that the text parser would take more than {MAX_LABEL_WORK} steps to resolve them; fold the blocks (`(block ...)`), use numeric labels (`br 3`), or compile the text to a binary `.wasm` first (`wasm-tools parse`, `wat2wasm`)"
+                            "its WAT text names labels inside blocks nested so deep and so often that the text parser would take more than {MAX_LABEL_WORK} steps to resolve them; use numeric labels (`br 3`), nest less, or compile the text to a binary `.wasm` first (`wasm-tools parse`, `wat2wasm`)"
                         ));
                     }
-                } else if !after_open
-                    && matches!(word, b"block" | b"loop" | b"if" | b"try" | b"try_table")
-                {
+                } else if matches!(word, b"block" | b"loop" | b"if" | b"try" | b"try_table") {
                     depth += 1;
+                    if after_open {
+                        // Folded: it closes with its parenthesis, not with `end`.
+                        if let Some(top) = parens.last_mut() {
+                            *top = true;
+                        }
+                    }
                 } else if word == b"end" || word == b"delegate" {
                     // `delegate` ends a `try` as `end` does.
                     depth = depth.saturating_sub(1);
@@ -85,6 +100,42 @@ pub fn check(text: &[u8]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Past a parenthesised group starting at `at` (its nested groups, strings and comments
+/// included).
+fn skip_group(text: &[u8], at: usize) -> usize {
+    let mut level = 0usize;
+    let mut i = at;
+    while i < text.len() {
+        match text[i] {
+            b'"' => {
+                i = skip_string(text, i);
+                continue;
+            }
+            b'(' if text.get(i + 1) == Some(&b';') => {
+                i = skip_block_comment(text, i);
+                continue;
+            }
+            b';' if text.get(i + 1) == Some(&b';') => {
+                i = text[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(text.len(), |p| i + p);
+                continue;
+            }
+            b'(' => level += 1,
+            b')' => {
+                level -= 1;
+                if level == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    text.len()
 }
 
 /// Past a `(; ... ;)` comment (they nest) starting at `at`.
@@ -172,9 +223,32 @@ mod tests {
             "block $b br $b end ".repeat(3000)
         );
         assert!(check(tries.as_bytes()).is_ok());
-        // Folded blocks are the parser's own limit; words in comments and strings are not code.
+        // Folded blocks count as unfolded ones do, and close with their parenthesis.
         let folded = "(module (func (block (loop (if (i32.const 0) (then))))))";
         assert!(check(folded.as_bytes()).is_ok());
+        let deep_folded = format!(
+            "(module (func (block $o {} {} {})))",
+            "(block ".repeat(5000),
+            "(br $o) ".repeat(30_000),
+            ")".repeat(5000)
+        );
+        assert!(check(deep_folded.as_bytes()).is_err());
+        let closed_folded = format!(
+            "(module (func {} {}))",
+            "(block $b (br $b))".repeat(5000),
+            "(br 0)".repeat(10)
+        );
+        assert!(check(closed_folded.as_bytes()).is_ok());
+        // An `end` inside an annotation is not code: it closes nothing.
+        let hidden_ends = format!(
+            "(module (func block $o {} (@x {}) {} {}))",
+            "block ".repeat(5000),
+            "end ".repeat(5001),
+            "br $o ".repeat(30_000),
+            "end ".repeat(5001)
+        );
+        assert!(check(hidden_ends.as_bytes()).is_err());
+        // Words in comments and strings are not code.
         let words = format!(
             "(module ;; {}\n (; {} (; nested ;) ;) (@custom \"x\" \"{}\"))",
             "block ".repeat(300),

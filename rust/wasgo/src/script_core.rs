@@ -149,8 +149,16 @@ pub struct ScriptCore {
     pub(crate) permissions: Arc<Permissions>,
     /// Grants given before the mod's id was known (no module set yet); saved at `start()`.
     pub(crate) unsaved_grants: RefCell<Vec<String>>,
-    /// Kinds WasGo's own permission dialog is asking the player about now.
+    /// Kinds WasGo's own permission dialog is asking the player about now (one dialog per kind
+    /// at a time, across restarts of the node's mod; the answer removes the kind).
     pub(crate) asking: RefCell<Vec<String>>,
+    /// The mod id of the instance running now (`None` without one, or for a module without an
+    /// id): what a permission request names and a grant is saved under, whatever the node's
+    /// properties say by then.
+    pub(crate) running_mod_id: RefCell<Option<String>>,
+    /// A start the node's new source owes the game (its `start()` waited for the old source's
+    /// compile when the game set another): cleared by `start()` and `kill()` meanwhile.
+    restart_owed: Cell<bool>,
     /// Kinds denied for this run of the mod (the player said no, or nobody could be asked).
     pub(crate) denied: RefCell<Vec<String>>,
     /// Entries into the mod in progress (nested ones fail; see the module docs).
@@ -237,6 +245,8 @@ impl ScriptCore {
             permissions: Permissions::new(),
             unsaved_grants: RefCell::new(Vec::new()),
             asking: RefCell::new(Vec::new()),
+            running_mod_id: RefCell::new(None),
+            restart_owed: Cell::new(false),
             denied: RefCell::new(Vec::new()),
             depth: Cell::new(0),
             delivering: Cell::new(false),
@@ -573,6 +583,7 @@ impl ScriptCore {
     pub fn kill_by_game(self: &Rc<Self>, reason: &str) {
         self.killed_by_game.set(true);
         self.pending_reload.set(false);
+        self.restart_owed.set(false);
         if let Some(pending) = self.pending_kill.borrow_mut().as_mut() {
             *pending = reason.to_string();
         }
@@ -613,9 +624,7 @@ impl ScriptCore {
     /// Drops the instance (killing it if alive, without a signal) and its object table.
     pub fn drop_instance(&self) {
         let instance = self.instance.borrow_mut().take();
-        // Requests of the instance that ends are its own: the next one may ask again (a dialog
-        // still open answers for the mod it names only, see `answer_permission_dialog`).
-        self.asking.borrow_mut().clear();
+        self.running_mod_id.borrow_mut().take();
         self.hot.set(HotAddresses::NONE);
         self.quiet_at.set(None);
         self.frame_exports.set(0);
@@ -641,14 +650,35 @@ impl ScriptCore {
     /// A `start()` waiting for the old module's background compile starts the new one instead
     /// (at the end of the frame): before, the old module started when its compile ended, with
     /// the new source's properties and sandbox.
-    pub fn note_new_source(&self) {
+    pub fn note_new_source(self: &Rc<Self>) {
         self.note_source_change();
+        // A node set up on another thread (a scene instantiated there) has no state of a run
+        // to drop yet, and the main thread's cells are not this thread's to touch.
+        if !godot::init::is_main_thread() {
+            return;
+        }
         let _dropped = self.carried_state.borrow_mut().take();
         if self.is_loading() {
             self.cancel_loading();
-            if let Ok(mut node) = Gd::<Node>::try_from_instance_id(self.node) {
-                node.call_deferred("start", &[]);
-            }
+            self.restart_owed.set(true);
+            let weak = self.weak();
+            let node = self.node;
+            Callable::from_fn("wasgo_start_new_source", move |_args: &[&Variant]| {
+                let owed = weak.upgrade().is_some_and(|core| {
+                    let has_source = {
+                        let p = core.node_props.borrow();
+                        !p.wasm_file.is_empty() || p.module.is_some()
+                    };
+                    core.restart_owed.replace(false) && !core.is_gone() && has_source
+                });
+                if owed {
+                    if let Ok(mut node) = Gd::<Node>::try_from_instance_id(node) {
+                        node.call("start", &[]);
+                    }
+                }
+                Variant::nil()
+            })
+            .call_deferred(&[]);
         }
     }
 
@@ -676,6 +706,8 @@ impl ScriptCore {
         node_ready: bool,
         resolve: impl FnOnce(&Rc<ScriptCore>, &StartSettings) -> Resolution,
     ) -> Error {
+        // The game's own start stands for a start owed after a change of source.
+        self.restart_owed.set(false);
         if self.is_loading() {
             return Error::OK;
         }
@@ -725,6 +757,7 @@ impl ScriptCore {
         };
         let key = runtime.next_instance_key();
         let config = self.instance_config(props, &name, key, &kept);
+        *self.running_mod_id.borrow_mut() = props.mod_id.clone();
         self.report_manifest(&compiled, config.level);
         self.run_config(&runtime, &compiled, &name, config.limits.memory_bytes);
         self.ready_called.set(false);
@@ -887,7 +920,7 @@ impl ScriptCore {
         };
         self.permissions.grant(permission);
         self.denied.borrow_mut().retain(|k| k != kind);
-        match self.props().and_then(|p| p.mod_id) {
+        match self.mod_id() {
             Some(id) => permissions::save(&id, kind),
             None => {
                 let mut unsaved = self.unsaved_grants.borrow_mut();
@@ -904,9 +937,20 @@ impl ScriptCore {
             self.permissions.revoke(permission);
         }
         self.unsaved_grants.borrow_mut().retain(|k| k != kind);
-        if let Some(id) = self.props().and_then(|p| p.mod_id) {
+        if let Some(id) = self.mod_id() {
             permissions::forget(&id, kind);
         }
+    }
+
+    /// The id grants are saved under: the running instance's mod (as it started), else the
+    /// mod the node's properties name now.
+    pub fn mod_id(&self) -> Option<String> {
+        if self.instance.borrow().is_some() {
+            if let Some(id) = self.running_mod_id.borrow().clone() {
+                return Some(id);
+            }
+        }
+        self.props().and_then(|p| p.mod_id)
     }
 
     fn instance_config(

@@ -340,6 +340,10 @@ impl ScriptCore {
     /// Nothing handles `permission_requested`: ask the player with WasGo's own dialog, or deny
     /// when there is no display.
     fn ask_player(self: &Rc<Self>, mod_name: &str, kind: &str) {
+        // Dialogs the player answered (freed) are forgotten.
+        self.dialogs
+            .borrow_mut()
+            .retain(|id| Gd::<Object>::try_from_instance_id(*id).is_ok());
         let busy = self.asking.borrow().iter().any(|k| k == kind)
             || self.denied.borrow().iter().any(|k| k == kind);
         if busy {
@@ -353,9 +357,10 @@ impl ScriptCore {
             self.denied.borrow_mut().push(kind.to_string());
             return;
         }
-        let id = self
-            .props()
-            .and_then(|p| p.mod_id)
+        // The mod running now, as it started (the node may name another by now).
+        let saved_id = self.mod_id();
+        let id = saved_id
+            .clone()
             .unwrap_or_else(|| wasgo_core::grants::mod_id(mod_name));
         let weak = self.weak();
         let answer_kind = kind.to_string();
@@ -364,7 +369,7 @@ impl ScriptCore {
         let asked_by = self.key.get();
         // Saved under the mod's id when it has one (a node running bytes has none: its grants
         // are kept for the node, as `grant_permission` keeps them).
-        let asked_for = self.props().and_then(|p| p.mod_id);
+        let asked_for = saved_id;
         let answer = move |allowed: bool| {
             if let Some(core) = weak.upgrade() {
                 core.answer_permission_dialog(
@@ -394,9 +399,9 @@ impl ScriptCore {
         asked_for: Option<&str>,
     ) {
         let same_instance = asked_by.is_some() && self.key.get() == asked_by;
-        if same_instance {
-            self.asking.borrow_mut().retain(|k| k != kind);
-        }
+        // Answered: the node's mod may ask about this kind again (one dialog per kind at a time,
+        // whichever instance opened it).
+        self.asking.borrow_mut().retain(|k| k != kind);
         if allowed {
             match asked_for {
                 Some(id) => permissions::save(id, kind),
