@@ -321,3 +321,18 @@ func test_wasi_descriptors_are_bounded_per_mod_and_for_all_mods() -> void:
 		probe.node.kill()
 	for mod_id in ["wasgo_fd_first", "wasgo_fd_other_0", "wasgo_fd_other_1", "wasgo_fd_other_2", "wasgo_fd_last"]:
 		remove_tree(sandbox(mod_id))
+
+
+## A grant is for the mod that runs: the game pointing the node at another module (without
+## restarting it) does not move the running mod's grants to that module's id.
+func test_a_grant_is_saved_for_the_running_mod_not_the_nodes_new_module() -> void:
+	var probe := level2_mod("l2_running_id")
+	forget_grants(probe)
+	probe.node.module = WasmEngine.compile_module(FileAccess.get_file_as_bytes(LEVEL2_WASM), "l2_renamed_id")
+	probe.node.grant_permission("files")
+	expect_eq(saved_grants("l2_running_id"), PackedStringArray(["files"]), "saved for the running mod")
+	expect_eq(saved_grants("l2_renamed_id"), PackedStringArray(), "saved for the node's new module")
+	expect_eq(op_code(probe, 1, ["running.txt", "x"]), 0, "file_write of the running mod")
+	probe.node.revoke_permission("files")
+	expect_eq(saved_grants("l2_running_id"), PackedStringArray(), "revoked for the running mod")
+	remove_tree(sandbox("l2_running_id"))
