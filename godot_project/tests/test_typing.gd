@@ -154,3 +154,17 @@ func test_level_3_mods_see_what_the_game_shows_them() -> void:
 	field.release_focus()
 	_key(KEY_Q, false)
 	await frames(1)
+
+
+## A tween is another way to set a member: a secret field's `max_length` (which would cut the
+## player's password) is not animated either.
+func test_a_secret_field_is_not_tweened() -> void:
+	var probe := _started("SecretTween")
+	var field := _field(probe, "Field", true)
+	field.max_length = 64
+	expect_eq(probe.node.call_export("tween_field_max_length", []), INVALID_ARGUMENT, "tweening a secret field's max_length")
+	expect_contains(_last_fail(probe), "`secret` is on", "the refusal names the rule")
+	await frames(3)
+	expect_eq(field.max_length, 64, "max_length after the refused tween")
+	field.secret = false
+	expect_eq(probe.node.call_export("tween_field_max_length", []), 0, "tweening a plain field: %s" % _last_fail(probe))

@@ -1641,19 +1641,14 @@ fn run_op(
             if is_tween && method == "tween_property" {
                 tweens::check_tween_property(
                     &args,
-                    |class, property| check(class, level, MemberKind::Property, property),
+                    |target, class, property| {
+                        check(class, level, MemberKind::Property, property)?;
+                        // A secret field's text members are not animated either (`max_length`
+                        // to 1 would cut the player's password).
+                        refuse_secret_text(level, target, property.as_bytes())
+                    },
                     |class, property| property_range(class, level, property).is_some(),
                 )?;
-                // A secret field's text members are not animated either (`max_length` to 1
-                // would cut the player's password).
-                let target = args
-                    .get(0)
-                    .and_then(|v| v.try_to::<Option<Gd<Object>>>().ok().flatten());
-                if let (Some(target), Some(path)) = (target, args.get(1)) {
-                    let path = path.to_string();
-                    let property = path.split(':').next().unwrap_or_default();
-                    refuse_secret_text(level, &target, property.as_bytes())?;
-                }
             }
             // The tween's plan after this call, taken once Godot accepted the call.
             let tween_plan = if is_tween {

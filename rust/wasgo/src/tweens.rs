@@ -29,15 +29,15 @@ pub fn creates_tween(method: &str) -> bool {
 }
 
 /// Checks `Tween.tween_property(object, property, final_val, duration)` at levels 1 and 2:
-/// `allowed(class, property)` says whether the property may be set on that class, `ranged`
-/// whether the allowlist bounds its values.
+/// `allowed(target, class, property)` says whether the property may be set on that object of
+/// that class, `ranged` whether the allowlist bounds its values.
 ///
 /// # Errors
-/// -3 for a missing target or property, or a ranged property; the `Denied` of `allowed` for a
-/// property the allowlist does not open.
+/// -3 for a missing target or property, or a ranged property; the error of `allowed` for a
+/// property the allowlist does not open (or the object refuses).
 pub fn check_tween_property(
     args: &VarArray,
-    allowed: impl FnOnce(&StringName, &str) -> Result<(), ObjectError>,
+    allowed: impl FnOnce(&Gd<Object>, &StringName, &str) -> Result<(), ObjectError>,
     ranged: impl FnOnce(&StringName, &str) -> bool,
 ) -> Result<(), ObjectError> {
     let invalid = |why: &str| {
@@ -60,7 +60,7 @@ pub fn check_tween_property(
         return invalid("`tween_property` was given an empty property name");
     }
     let class = StringName::from(&target.get_class());
-    allowed(&class, property)?;
+    allowed(&target, &class, property)?;
     if ranged(&class, property) {
         return invalid(&format!(
             "`tween_property` cannot animate `{class}.{property}`: its values have a range in the allowlist; set it with `set` instead"

@@ -917,3 +917,25 @@ pub extern "C" fn grab(which: i32) -> i32 {
         Err(e) => failed("grab_focus", e),
     }
 }
+
+/// Tweens `max_length` of the child `Field` to 1 (a secret field's is refused).
+#[no_mangle]
+pub extern "C" fn tween_field_max_length() -> i32 {
+    let field = match self_node().and_then(|me| me.get_node("Field")) {
+        Ok(f) => f,
+        Err(e) => return failed("find Field", e),
+    };
+    let tween = match new_tween() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let outcome = tween.call(
+        "tween_property",
+        &[Variant::from(&field), Variant::NodePath("max_length".into()), Variant::Int(1), Variant::Float(0.05)],
+    );
+    keep(tween);
+    match outcome {
+        Ok(_) => 0,
+        Err(e) => failed("tween_property max_length", e),
+    }
+}
