@@ -132,12 +132,7 @@ impl CompileTicket {
     /// Whether [`CompileTicket::try_take`] would return the outcome now (the compile ended, or
     /// the time limit has passed). Never blocks.
     pub fn is_ready(&self) -> bool {
-        match &self.state {
-            TicketState::Ready(_) => true,
-            TicketState::Waiting { flight, .. } => {
-                flight.outcome.lock().is_some() || Instant::now() >= self.deadline
-            }
-        }
+        self.finished() || Instant::now() >= self.deadline
     }
 
     /// Whether the request was answered without a compile under way (a cache hit, a refusal

@@ -325,12 +325,11 @@ impl Runtime {
         const WARM_COMPILES: usize = 2;
         // A scan of a folder of new mods starts a compile for each only while fewer than
         // `WARM_COMPILES` run (each holds the compiler's memory: forty at once could exhaust
-        // it); the others compile when they start.
-        let may_compile = self.cache.threads() < WARM_COMPILES || !cfg!(feature = "compiler");
+        // it); the others compile when they start. Answered at once: a cache hit, and every
+        // refusal before a compile (without the compiler, `NoCompiler`).
+        let may_compile = self.cache.threads() < WARM_COMPILES;
         let ticket = match self.compile_in_background_if(bytes, name, may_compile) {
-            Some(done) if done.finished() || !cfg!(feature = "compiler") => {
-                return done.wait().map(|m| m.guest_kind());
-            }
+            Some(done) if done.finished() => return done.wait().map(|m| m.guest_kind()),
             under_way_or_not_started => under_way_or_not_started,
         };
         let invalid = |reason: String| WasgoError::Compile {

@@ -31,16 +31,13 @@ pub fn check(text: &[u8]) -> Result<(), String> {
     let mut after_open = false;
     let mut i = 0;
     while i < text.len() {
+        if let Some(next) = skip_comment(text, i) {
+            i = next;
+            continue;
+        }
         let b = text[i];
         match b {
             b' ' | b'\t' | b'\r' | b'\n' => i += 1,
-            b';' if text.get(i + 1) == Some(&b';') => {
-                i = text[i..]
-                    .iter()
-                    .position(|&c| c == b'\n')
-                    .map_or(text.len(), |p| i + p);
-            }
-            b'(' if text.get(i + 1) == Some(&b';') => i = skip_block_comment(text, i),
             // An annotation the parser skips whole (`(@custom ...)`, `(@name ...)`): nothing in
             // it is code, also not an `end`.
             b'(' if text.get(i + 1) == Some(&b'@') => i = skip_group(text, i),
@@ -108,20 +105,13 @@ fn skip_group(text: &[u8], at: usize) -> usize {
     let mut level = 0usize;
     let mut i = at;
     while i < text.len() {
+        if let Some(next) = skip_comment(text, i) {
+            i = next;
+            continue;
+        }
         match text[i] {
             b'"' => {
                 i = skip_string(text, i);
-                continue;
-            }
-            b'(' if text.get(i + 1) == Some(&b';') => {
-                i = skip_block_comment(text, i);
-                continue;
-            }
-            b';' if text.get(i + 1) == Some(&b';') => {
-                i = text[i..]
-                    .iter()
-                    .position(|&c| c == b'\n')
-                    .map_or(text.len(), |p| i + p);
                 continue;
             }
             b'(' => level += 1,
@@ -136,6 +126,20 @@ fn skip_group(text: &[u8], at: usize) -> usize {
         i += 1;
     }
     text.len()
+}
+
+/// Past the comment starting at `at`, if one does: `;;` to the end of the line, or `(; ... ;)`.
+fn skip_comment(text: &[u8], at: usize) -> Option<usize> {
+    match (text[at], text.get(at + 1)) {
+        (b';', Some(b';')) => Some(
+            text[at..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(text.len(), |p| at + p),
+        ),
+        (b'(', Some(b';')) => Some(skip_block_comment(text, at)),
+        _ => None,
+    }
 }
 
 /// Past a `(; ... ;)` comment (they nest) starting at `at`.
