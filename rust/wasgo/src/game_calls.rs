@@ -44,12 +44,11 @@ pub fn insert(f: &GameFunction, previous: Option<&GameFunction>, callable: Calla
                 dropped.push(std::mem::replace(&mut entry.callable, callable.clone()));
             }
         } else {
-            let ids: Vec<u64> = c
-                .iter()
-                .filter(|(_, e)| e.qualified == qualified)
-                .map(|(id, _)| *id)
-                .collect();
-            dropped.extend(ids.iter().filter_map(|id| c.remove(id)).map(|e| e.callable));
+            dropped.extend(
+                take_named(&mut c, &qualified)
+                    .into_iter()
+                    .map(|e| e.callable),
+            );
         }
         c.insert(
             f.id,
@@ -67,16 +66,18 @@ pub fn insert(f: &GameFunction, previous: Option<&GameFunction>, callable: Calla
 /// Drops every Callable registered under `module.name` (all its ids).
 pub fn remove(f: &GameFunction) {
     let qualified = (f.module.clone(), f.name.clone());
-    let dropped = with_callables(|c| {
-        let mut c = c.borrow_mut();
-        let ids: Vec<u64> = c
-            .iter()
-            .filter(|(_, e)| e.qualified == qualified)
-            .map(|(id, _)| *id)
-            .collect();
-        ids.iter().filter_map(|id| c.remove(id)).collect::<Vec<_>>()
-    });
+    let dropped = with_callables(|c| take_named(&mut c.borrow_mut(), &qualified));
     drop(dropped);
+}
+
+/// Takes out every entry registered under `qualified` (all its ids).
+fn take_named(c: &mut HashMap<u64, Entry>, qualified: &(String, String)) -> Vec<Entry> {
+    let ids: Vec<u64> = c
+        .iter()
+        .filter(|(_, e)| &e.qualified == qualified)
+        .map(|(id, _)| *id)
+        .collect();
+    ids.iter().filter_map(|id| c.remove(id)).collect()
 }
 
 pub fn clear() {

@@ -911,6 +911,11 @@ impl ScriptCore {
     /// `grant_permission`: takes effect at once and is saved under the mod's id (or at the next
     /// `start()` when the id is not known yet).
     pub fn grant(&self, kind: &str) {
+        self.grant_as(kind, self.mod_id().as_deref());
+    }
+
+    /// Grants `kind` now and saves it under `mod_id` (kept for the next `start()` without one).
+    pub fn grant_as(&self, kind: &str, mod_id: Option<&str>) {
         let Some(permission) = Permission::parse(kind) else {
             godot_warn!(
                 "WasGo: `{kind}` is not a permission kind WasGo checks ({})",
@@ -920,8 +925,8 @@ impl ScriptCore {
         };
         self.permissions.grant(permission);
         self.denied.borrow_mut().retain(|k| k != kind);
-        match self.mod_id() {
-            Some(id) => permissions::save(&id, kind),
+        match mod_id {
+            Some(id) => permissions::save(id, kind),
             None => {
                 let mut unsaved = self.unsaved_grants.borrow_mut();
                 if !unsaved.iter().any(|k| k == kind) {

@@ -403,21 +403,10 @@ impl ScriptCore {
         // whichever instance opened it).
         self.asking.borrow_mut().retain(|k| k != kind);
         if allowed {
-            match asked_for {
-                Some(id) => permissions::save(id, kind),
-                None if same_instance => {
-                    let mut unsaved = self.unsaved_grants.borrow_mut();
-                    if !unsaved.iter().any(|k| k == kind) {
-                        unsaved.push(kind.to_string());
-                    }
-                }
-                None => {}
-            }
             if same_instance {
-                if let Some(permission) = wasgo_core::Permission::parse(kind) {
-                    self.permissions.grant(permission);
-                }
-                self.denied.borrow_mut().retain(|k| k != kind);
+                self.grant_as(kind, asked_for);
+            } else if let Some(id) = asked_for {
+                permissions::save(id, kind);
             }
         } else if same_instance && !self.denied.borrow().iter().any(|k| k == kind) {
             self.denied.borrow_mut().push(kind.to_string());

@@ -478,36 +478,35 @@ pub fn boolean(name: &'static str, default: bool) -> bool {
 /// something else.
 pub fn text(name: &'static str) -> GString {
     let v = get(name);
-    match v.get_type() {
-        VariantType::STRING => v.try_to::<GString>().unwrap_or_default(),
-        VariantType::STRING_NAME => v
-            .try_to::<StringName>()
-            .map(|s| GString::from(&s))
-            .unwrap_or_default(),
-        VariantType::NODE_PATH => v
-            .try_to::<NodePath>()
-            .map(|p| GString::from(&p))
-            .unwrap_or_default(),
-        VariantType::NIL => GString::new(),
-        _ => {
+    as_text(&v).unwrap_or_else(|| {
+        if !v.is_nil() {
             warn_wrong_type(name, &v, "a text", "an empty text");
-            GString::new()
         }
-    }
+        GString::new()
+    })
 }
 
 /// A text setting, or `default` when it is missing or not a text (with a warning then).
 pub fn string(name: &'static str, default: &str) -> String {
     let v = get(name);
-    match v.get_type() {
-        VariantType::NIL => default.to_string(),
-        VariantType::STRING | VariantType::STRING_NAME | VariantType::NODE_PATH => {
-            text(name).to_string()
-        }
-        _ => {
-            warn_wrong_type(name, &v, "a text", &format!("{default:?}"));
+    match as_text(&v) {
+        Some(text) => text.to_string(),
+        None => {
+            if !v.is_nil() {
+                warn_wrong_type(name, &v, "a text", &format!("{default:?}"));
+            }
             default.to_string()
         }
+    }
+}
+
+/// A String, StringName or NodePath value as its text (`None` for anything else).
+fn as_text(v: &Variant) -> Option<GString> {
+    match v.get_type() {
+        VariantType::STRING => v.try_to::<GString>().ok(),
+        VariantType::STRING_NAME => v.try_to::<StringName>().ok().map(|s| GString::from(&s)),
+        VariantType::NODE_PATH => v.try_to::<NodePath>().ok().map(|p| GString::from(&p)),
+        _ => None,
     }
 }
 
