@@ -240,3 +240,29 @@ func test_freeing_the_mods_node_frees_what_it_created_elsewhere() -> void:
 	await frames(2)
 	expect(not is_instance_valid(sprite), "the sprite under the game's node went with the mod's node")
 	expect_eq(_spot.get_child_count(), 0, "Spot's children")
+
+
+## Game code may free a node outside the tree on another thread. The node's mod is let go of
+## on the main thread at the end of the frame, as when it is freed there: before, its instance
+## was dropped on that thread and its entries in the main thread's tables stayed (the frame
+## driver listed it for ever, what it created lived on).
+func test_freeing_the_mods_node_on_another_thread_frees_what_it_created() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var live_before: int = WasmEngine.get_stats()["live_scripts"]
+	var instances_before: int = WasmEngine.get_stats()["instances"]
+	expect_eq(_call(probe, "find_spot"), 0, "find_spot()")
+	expect_eq(_call(probe, "add_to_spot"), 0, "add_to_spot()")
+	var sprite := _spot.get_node_or_null("ModSprite")
+	expect(sprite != null, "the mod's sprite under the game's Spot")
+	var node: WasmScript = probe.node
+	_arena.remove_child(node)
+	var thread := Thread.new()
+	thread.start(func() -> void: node.free())
+	thread.wait_to_finish()
+	await frames(2)
+	expect(not is_instance_valid(sprite), "the sprite under the game's node went with the mod's node")
+	expect_eq(_spot.get_child_count(), 0, "Spot's children")
+	expect_eq(WasmEngine.get_stats()["live_scripts"], live_before - 1, "scripts the frame driver visits")
+	expect_eq(WasmEngine.get_stats()["instances"], instances_before - 1, "live instances")

@@ -20,6 +20,7 @@ use crate::script_core::{
 use godot::classes::{Engine, INode, InputEvent, Node, Resource};
 use godot::global::Error;
 use godot::prelude::*;
+use std::mem::ManuallyDrop;
 use std::rc::Rc;
 
 /// Runs a WebAssembly mod in the scene.
@@ -124,8 +125,9 @@ pub struct WasmScript {
     #[var(get = get_frame_time_usec, no_set, usage_flags = [EDITOR, READ_ONLY], hint = RANGE, hint_string = "0,1,1,or_greater,suffix:µs")]
     frame_time_usec: PhantomVar<i64>,
 
-    /// The node's working state; see `script_core.rs`.
-    core: Rc<ScriptCore>,
+    /// The node's working state; see `script_core.rs`. Dropped by hand in `Drop`: on the main
+    /// thread (an `Rc`'s counts are not atomic, and the core's tables live there).
+    core: ManuallyDrop<Rc<ScriptCore>>,
     base: Base<Node>,
 }
 
@@ -148,7 +150,7 @@ impl INode for WasmScript {
             last_error: PhantomVar::default(),
             memory_in_use: PhantomVar::default(),
             frame_time_usec: PhantomVar::default(),
-            core: ScriptCore::new(
+            core: ManuallyDrop::new(ScriptCore::new(
                 id,
                 NodeHooks {
                     props: script_props,
@@ -161,7 +163,7 @@ impl INode for WasmScript {
                     restart: WasmScript::hot_restart,
                     group_pass: crate::script_group::run,
                 },
-            ),
+            )),
             base,
         };
         // `ready` comes through the node's own signal, so that no gdext borrow is held while
@@ -385,7 +387,7 @@ impl WasmScript {
     #[func]
     fn set_process_group(&mut self, group: StringName) {
         self.core.group.set_group(group.clone());
-        crate::live::refresh(&*self.core);
+        crate::live::refresh(&**self.core);
         self.core.give_processing();
         self.process_group = group;
         self.refresh_warnings();
@@ -721,7 +723,8 @@ impl WasmScript {
     /// The node's core: from the main thread's table when it is there (no `bind()`, see
     /// `cores.rs`), else through a bind.
     pub(crate) fn core_of(this: &Gd<Self>) -> Rc<ScriptCore> {
-        crate::cores::find(this.instance_id().to_i64()).unwrap_or_else(|| this.bind().core.clone())
+        crate::cores::find(this.instance_id().to_i64())
+            .unwrap_or_else(|| Rc::clone(&this.bind().core))
     }
 
     /// The file the node runs from: its [member module]'s source file when [member module] is
@@ -920,19 +923,40 @@ impl WasmScript {
 
 impl Drop for WasmScript {
     fn drop(&mut self) {
-        crate::cores::unregister(self.core.node.to_i64());
-        // The properties go with the node (its module among them), also while a call into the
-        // mod keeps the core alive.
-        let props = self
-            .core
-            .node_props
-            .try_borrow_mut()
-            .map(|mut p| std::mem::take(&mut *p));
-        drop(props);
-        // Safe while the core is inside a call into the mod: the caller's `Rc` keeps the core
-        // alive; the instance is killed here and dropped when that call returns.
-        self.core.node_freed();
+        // SAFETY: `drop` runs once and nothing reads `self.core` after this line.
+        let core = unsafe { ManuallyDrop::take(&mut self.core) };
+        if godot::init::is_main_thread() {
+            node_freed(core);
+            return;
+        }
+        // Game code freed the node on another thread (a node outside the tree may be): the core
+        // goes to the main thread untouched, as a plain address (its `Rc` counts change only
+        // there, where the frame driver and the tables hold it too), and is let go of there at the
+        // end of the frame. Before, its instance was dropped here and its entries in the
+        // main-thread tables stayed.
+        let address = Rc::into_raw(core) as usize;
+        Callable::from_sync_fn("wasgo_node_freed_on_thread", move |_args: &[&Variant]| {
+            // SAFETY: `address` is the `Rc::into_raw` above, and Godot calls a deferred call
+            // once: this takes back the one count `into_raw` kept, on the main thread.
+            let core = unsafe { Rc::from_raw(address as *const ScriptCore) };
+            node_freed(core);
+            Variant::nil()
+        })
+        .call_deferred(&[]);
     }
+}
+
+/// What a freed node's core lets go of (main thread): its entry in the core table, its
+/// properties (its module among them, also while a call into the mod keeps the core alive) and
+/// its instance (killed now; dropped when a call into the mod that is under way returns).
+fn node_freed(core: Rc<ScriptCore>) {
+    crate::cores::unregister(core.node.to_i64());
+    let props = core
+        .node_props
+        .try_borrow_mut()
+        .map(|mut p| std::mem::take(&mut *p));
+    drop(props);
+    core.node_freed();
 }
 
 /// The node's [member WasmScript.wasm_file] and [member WasmScript.module] as `start()` read
