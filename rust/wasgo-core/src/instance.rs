@@ -730,10 +730,14 @@ impl ModInstance {
         }
     }
 
-    /// Joins the worker if `main` has ended; never blocks. Call it now and then (every frame).
+    /// Lets go of the worker once `main` has ended; never blocks. Call it now and then (every
+    /// frame). The thread goes to [`worker_reaper`](crate::worker_reaper), which joins it: its
+    /// thread-local destructors may still run for milliseconds after its function returned.
     pub fn reap_worker(&mut self) {
         if self.worker.as_ref().is_some_and(|w| w.handle.is_finished()) {
-            let _ = self.worker.take().map(|w| w.handle.join());
+            if let Some(worker) = self.worker.take() {
+                crate::worker_reaper::hand_over(worker.handle);
+            }
         }
     }
 

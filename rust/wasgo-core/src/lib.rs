@@ -16,7 +16,7 @@
 //!    lock, read without one), [`clock`] (entries' cheap `Stamp` clock), [`limits`], [`mode`]
 //!    (compiled or interpreted), [`memory_layout`] and
 //!    [`instance_pool`] (how instances' memories are reserved), [`ids`] (`InstanceKey`),
-//!    [`stats`], [`abi`] (ABI types, `ImportKind`), [`variant`], [`permissions`]
+//!    [`stats`], [`worker_reaper`] (finished workers joined off the caller's thread), [`abi`] (ABI types, `ImportKind`), [`variant`], [`permissions`]
 //!    (`Permission`), [`wasm_sections`] (a binary module's sections, walked without parsing),
 //!    [`manifest`] (a mod's `wasgo.manifest` section and the ABI rule), [`prefetch`] (the
 //!    addresses an entry touches first, and where in its memory a module's code works),
@@ -139,6 +139,7 @@ mod wasi_ctx;
 mod wasi_sandbox;
 pub mod wasm_sections;
 pub mod wat_text;
+pub mod worker_reaper;
 
 pub use abi::ImportKind;
 pub use aot::{Shipped, ShippedLoad, ARTIFACT_SIZE_FACTOR};

@@ -459,9 +459,13 @@ impl Runtime {
     /// still running.
     pub fn wait_for_workers(&self, limit: Duration) -> bool {
         let workers = &self.ctx.stats.workers;
-        crate::clock::wait_until(limit, Duration::from_millis(1), || {
+        let started = std::time::Instant::now();
+        let ended = crate::clock::wait_until(limit, Duration::from_millis(1), || {
             workers.load(Ordering::Relaxed) == 0
-        })
+        });
+        // The threads whose function ended are joined too (their thread-local destructors run
+        // this library's code).
+        ended && crate::worker_reaper::drain(limit.saturating_sub(started.elapsed()))
     }
 
     /// The module cache (for the precompiled-module paths in `aot.rs`).

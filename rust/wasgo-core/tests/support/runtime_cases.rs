@@ -234,7 +234,7 @@ mod levels_and_stubs {
     #[test]
     fn level_two_file_write_is_real_at_level_two_and_gated_by_permission() {
         let rt = runtime();
-        let dir = std::env::temp_dir().join(format!("wasgo-l2-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("wasgo-l2-{}-{MODE}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let mut cfg = config("writer", SafetyLevel::Wrapped);
         cfg.dirs.sandbox = Some(dir.clone());
