@@ -46,6 +46,50 @@ func test_a_particle_amount_outside_its_range_is_refused_and_changes_nothing() -
 	await expect_frames_go_on("after the refused amounts")
 
 
+## A CPUParticles3D draws its mesh once per particle every frame: a mod's 256 x 128 sphere on
+## 2000 particles was 130 million triangles a frame. A mod may give particles a mesh of at most
+## Godot's default sphere (4224 triangles); a sphere's segments stop at that default, and a
+## game's detailed mesh the mod can reach is refused on particles (it stays usable elsewhere).
+func test_a_particle_node_takes_only_a_light_mesh() -> void:
+	var probe := _started("ParticleMesh")
+	var model := MeshInstance3D.new()
+	model.name = "Model"
+	var detailed := SphereMesh.new()
+	detailed.radial_segments = 256
+	detailed.rings = 128
+	model.mesh = detailed
+	probe.node.add_child(model)
+	expect_eq(SphereMesh.new().get_faces().size() / 3, 4224, "Godot's default sphere, as WasGo counts it")
+	expect_eq(_call(probe, "particles_mesh", [0, 0]), 0, "the default sphere: %s" % _last_fail(probe))
+	var particles := probe.node.get_node("Particles3D") as CPUParticles3D
+	var light: Mesh = particles.mesh
+	expect(light is SphereMesh, "the default sphere is on the particles")
+	expect_eq(_call(probe, "particles_mesh", [0, 64]), 0, "a sphere of 64 segments and 32 rings: %s" % _last_fail(probe))
+	light = particles.mesh
+	expect_eq(_call(probe, "particles_mesh", [0, 256]), INVALID_ARGUMENT, "a sphere of 256 segments")
+	expect_contains(_last_fail(probe), "`SphereMesh.radial_segments` takes a number from 4 to 64", "the refusal")
+	expect_eq(_call(probe, "particles_mesh", [1, 0]), INVALID_ARGUMENT, "the game's detailed sphere on the particles")
+	expect_contains(_last_fail(probe), "the SphereMesh has 66048 triangles", "the refusal")
+	expect_eq(particles.mesh, light, "the particles' mesh after the refusals")
+	# An ArrayMesh is counted by its surfaces.
+	var heavy_arrays := ArrayMesh.new()
+	heavy_arrays.add_surface_from_arrays(Mesh.PRIMITIVE_TRIANGLES, detailed.get_mesh_arrays())
+	model.mesh = heavy_arrays
+	expect_eq(_call(probe, "particles_mesh", [1, 0]), INVALID_ARGUMENT, "the game's detailed ArrayMesh")
+	expect_contains(_last_fail(probe), "the ArrayMesh has 66048 triangles", "the refusal")
+	var light_arrays := ArrayMesh.new()
+	light_arrays.add_surface_from_arrays(Mesh.PRIMITIVE_TRIANGLES, BoxMesh.new().get_mesh_arrays())
+	model.mesh = light_arrays
+	expect_eq(_call(probe, "particles_mesh", [1, 0]), 0, "the game's light ArrayMesh: %s" % _last_fail(probe))
+	expect_eq(particles.mesh, light_arrays, "the light ArrayMesh is on the particles")
+	# A light primitive mesh of the game's is fine.
+	model.mesh = BoxMesh.new()
+	expect_eq(_call(probe, "particles_mesh", [1, 0]), 0, "the game's box: %s" % _last_fail(probe))
+	expect(particles.mesh is BoxMesh, "the box is on the particles")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
+	await expect_frames_go_on("after the refused meshes")
+
+
 func test_a_ranged_property_cannot_be_tweened_and_preprocess_is_not_open() -> void:
 	var probe := _started("RangeTween")
 	expect_eq(_call(probe, "particles_amount", [10]), 0, "amount 10")

@@ -20,7 +20,7 @@
 //!    (`Permission`), [`wasm_sections`] (a binary module's sections, walked without parsing),
 //!    [`manifest`] (a mod's `wasgo.manifest` section and the ABI rule), [`prefetch`] (the
 //!    addresses an entry touches first, and where in its memory a module's code works),
-//!    [`atomic_file`], [`typing`] (what a mod may see of what the player types), [`wat_text`] (WAT text to a binary, its cost bounded first), [`artifact`] (the
+//!    [`atomic_file`], [`mesh_cost`] (what a particle node's mesh costs the GPU), [`typing`] (what a mod may see of what the player types), [`wat_text`] (WAT text to a binary, its cost bounded first), [`artifact`] (the
 //!    authenticated frame of precompiled modules, HMAC-SHA256), [`reach`]
 //!    (which nodes a mod may hold handles to), and the catalog and levels from `wasgo-catalog`.
 //! 2. **Services**, each testable alone: [`bridge`] (worker → main thread), [`ticker`] (the
@@ -107,6 +107,7 @@ pub mod log_budget;
 pub mod main_share;
 pub mod manifest;
 pub mod memory_layout;
+pub mod mesh_cost;
 pub mod mod_config;
 pub mod mod_list;
 mod mod_status;

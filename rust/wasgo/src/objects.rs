@@ -22,7 +22,11 @@ use crate::reach;
 use crate::settings;
 use crate::state::{self, Part};
 use crate::tweens;
-use godot::classes::{ClassDb, Engine, FileAccess, Node, Node2D, Node3D, Object, RefCounted};
+use godot::classes::mesh::ArrayType;
+use godot::classes::{
+    ArrayMesh, ClassDb, Engine, FileAccess, Mesh, Node, Node2D, Node3D, Object, PrimitiveMesh,
+    RefCounted, SphereMesh,
+};
 use godot::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -213,6 +217,64 @@ fn reads_only(method: &str) -> bool {
 /// Godot keep a glyph cache per size, outside the font-size pool: 400 sizes took 825 MB).
 fn bbcode_on(obj: &Gd<Object>) -> bool {
     obj.is_class("RichTextLabel") && obj.get("bbcode_enabled").try_to::<bool>().unwrap_or(false)
+}
+
+/// A mesh a mod puts on a `CPUParticles3D` (drawn once per particle every frame) has at most
+/// [`wasgo_core::mesh_cost::PARTICLE_MESH_MAX_TRIANGLES`] triangles; null (no mesh) is fine.
+fn refuse_heavy_particle_mesh(value: &Variant) -> Result<(), ObjectError> {
+    let Ok(mesh) = value.try_to::<Gd<Mesh>>() else {
+        return Ok(());
+    };
+    let class = mesh.get_class().to_string();
+    let refusal = wasgo_core::mesh_cost::particle_mesh_refusal(&class, mesh_triangles(&mesh));
+    match refusal {
+        None => Ok(()),
+        Some(message) => Err(ObjectError::failed(
+            ErrorCode::InvalidArgument.code(),
+            message,
+        )),
+    }
+}
+
+/// The triangles `mesh` draws, counted without building anything large: a `SphereMesh` from its
+/// segments, an `ArrayMesh` from its surfaces' lengths, another `PrimitiveMesh` from the arrays
+/// Godot makes to draw it (their segments are not a mod's to set); `None` for other meshes.
+fn mesh_triangles(mesh: &Gd<Mesh>) -> Option<u64> {
+    if let Ok(sphere) = mesh.clone().try_cast::<SphereMesh>() {
+        return Some(wasgo_core::mesh_cost::sphere_triangles(
+            sphere.get_radial_segments() as i64,
+            sphere.get_rings() as i64,
+        ));
+    }
+    if let Ok(array_mesh) = mesh.clone().try_cast::<ArrayMesh>() {
+        let triangles = (0..array_mesh.get_surface_count())
+            .map(|i| {
+                let indices = array_mesh.surface_get_array_index_len(i);
+                let vertices = array_mesh.surface_get_array_len(i);
+                (if indices > 0 { indices } else { vertices }).max(0) as u64 / 3
+            })
+            .sum();
+        return Some(triangles);
+    }
+    let primitive = mesh.clone().try_cast::<PrimitiveMesh>().ok()?;
+    let arrays = primitive.get_mesh_arrays();
+    let count = |slot: ArrayType| {
+        arrays
+            .get(slot.ord() as usize)
+            .map(|v| match v.get_type() {
+                VariantType::PACKED_INT32_ARRAY => v.to::<PackedInt32Array>().len(),
+                VariantType::PACKED_VECTOR3_ARRAY => v.to::<PackedVector3Array>().len(),
+                _ => 0,
+            })
+            .unwrap_or(0)
+    };
+    let indices = count(ArrayType::INDEX);
+    let used = if indices > 0 {
+        indices
+    } else {
+        count(ArrayType::VERTEX)
+    };
+    Some(used as u64 / 3)
 }
 
 /// Below level 3, the refusal of a member that reads or writes a secret `LineEdit`'s text
@@ -617,6 +679,8 @@ impl InstanceObjects {
             let target = (slot.obj.clone(), slot.props[index].sname.clone());
             return self.set_ranged(name, value, range, target, &what);
         }
+        let particle_mesh =
+            level != SafetyLevel::Unsafe && name == b"mesh" && slot.obj.is_class("CPUParticles3D");
         let hot = slot.props[index].hot;
         let handled = match (&mut slot.typed, hot, value) {
             (
@@ -687,6 +751,9 @@ impl InstanceObjects {
         let mut obj = slot.obj.clone();
         let sname = slot.props[index].sname.clone();
         let value = from_wire(value, self)?;
+        if particle_mesh {
+            refuse_heavy_particle_mesh(&value)?;
+        }
         obj.set(&sname, &value);
         Ok(())
     }

@@ -640,6 +640,44 @@ pub extern "C" fn particles_amount_as_text(amount: i64) -> i32 {
     }
 }
 
+/// Gives the mod's CPUParticles3D `Particles3D` (made under its node on first use) a mesh:
+/// `which` 0 a SphereMesh the mod makes, its `radial_segments` set to `segments` and `rings` to
+/// `segments / 2` first (unless `segments` is 0: Godot's defaults, 64 and 32); 1 the mesh of the
+/// game's MeshInstance3D `Model` under the mod's node. Returns 0 or the first refusal's code.
+#[no_mangle]
+pub extern "C" fn particles_mesh(which: i32, segments: i64) -> i32 {
+    let particles = match child("CPUParticles3D", "Particles3D") {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let mesh = if which == 0 {
+        let sphere = match new_object("SphereMesh") {
+            Ok(s) => s,
+            Err(e) => return failed("new SphereMesh", e),
+        };
+        if segments > 0 {
+            if let Err(e) = sphere.set("radial_segments", Variant::Int(segments)) {
+                return failed("set radial_segments", e);
+            }
+            if let Err(e) = sphere.set("rings", Variant::Int(segments / 2)) {
+                return failed("set rings", e);
+            }
+        }
+        let value = Variant::from(&sphere);
+        keep(sphere);
+        value
+    } else {
+        match self_node().and_then(|me| me.get_node("Model")).and_then(|m| m.get("mesh")) {
+            Ok(v) => v,
+            Err(e) => return failed("Model.mesh", e),
+        }
+    };
+    match particles.set("mesh", mesh) {
+        Ok(()) => 0,
+        Err(e) => failed("set particle mesh", e),
+    }
+}
+
 /// Makes `count` more CPUParticles2D under the mod's node, each with `amount`; returns how many
 /// took their amount before the first refusal (logged as a FAIL).
 #[no_mangle]
