@@ -71,6 +71,11 @@ func test_a_particle_node_takes_only_a_light_mesh() -> void:
 	expect_eq(_call(probe, "particles_mesh", [1, 0]), INVALID_ARGUMENT, "the game's detailed sphere on the particles")
 	expect_contains(_last_fail(probe), "the SphereMesh has 66048 triangles", "the refusal")
 	expect_eq(particles.mesh, light, "the particles' mesh after the refusals")
+	# Nor does a tween (it would set the object at some point of its time).
+	expect_eq(_call(probe, "particles_mesh_tween"), INVALID_ARGUMENT, "tween_property of the mesh to the game's detailed sphere")
+	expect_contains(_last_fail(probe), "a tween cannot animate `CPUParticles3D.mesh` to or from an object", "the refusal")
+	await frames(6)
+	expect_eq(particles.mesh, light, "the particles' mesh after the refused tween")
 	# An ArrayMesh is counted by its surfaces.
 	var heavy_arrays := ArrayMesh.new()
 	heavy_arrays.add_surface_from_arrays(Mesh.PRIMITIVE_TRIANGLES, detailed.get_mesh_arrays())

@@ -61,6 +61,12 @@ pub fn check_tween_property(
     }
     let class = StringName::from(&target.get_class());
     allowed(&target, &class, property)?;
+    if args
+        .get(2)
+        .is_some_and(|v| v.get_type() == VariantType::OBJECT)
+    {
+        return invalid(&object_value_refusal(&format!("`{class}.{property}`")));
+    }
     if ranged(&class, property) {
         return invalid(&format!(
             "`tween_property` cannot animate `{class}.{property}`: its values have a range in the allowlist; set it with `set` instead"
@@ -75,6 +81,16 @@ pub fn check_tween_property(
         ));
     }
     Ok(())
+}
+
+/// Why a tween may not take an object as a value of `what`: it cannot be interpolated, so Godot
+/// sets it once part of the tween's time passed, past every check a `set` of the property
+/// makes (a particle node's mesh, for one). (A start value, `PropertyTweener.from`, must match
+/// the final value's type: Godot refuses an object there once the final value is not one.)
+fn object_value_refusal(what: &str) -> String {
+    format!(
+        "a tween cannot animate {what} to or from an object: a tween animates values, and it would set the object at some point of its time without the checks `set` makes; set it with `set` instead"
+    )
 }
 
 /// The Tween methods that change what [`plan_after`] follows (or, `tween_property`, are

@@ -678,6 +678,33 @@ pub extern "C" fn particles_mesh(which: i32, segments: i64) -> i32 {
     }
 }
 
+/// Tweens the mesh of the mod's `Particles3D` (see `particles_mesh`) to the mesh of the game's
+/// `Model` over 0.05 s. Returns 0 or the refusal's code.
+#[no_mangle]
+pub extern "C" fn particles_mesh_tween() -> i32 {
+    let particles = match child("CPUParticles3D", "Particles3D") {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let model_mesh = match self_node().and_then(|me| me.get_node("Model")).and_then(|m| m.get("mesh")) {
+        Ok(v) => v,
+        Err(e) => return failed("Model.mesh", e),
+    };
+    let tween = match new_tween() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let outcome = tween.call(
+        "tween_property",
+        &[Variant::from(&particles), Variant::NodePath("mesh".into()), model_mesh, Variant::Float(0.05)],
+    );
+    keep(tween);
+    match outcome {
+        Ok(_) => 0,
+        Err(e) => failed("tween_property mesh", e),
+    }
+}
+
 /// Makes `count` more CPUParticles2D under the mod's node, each with `amount`; returns how many
 /// took their amount before the first refusal (logged as a FAIL).
 #[no_mangle]
