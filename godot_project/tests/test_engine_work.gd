@@ -95,6 +95,39 @@ func test_a_particle_node_takes_only_a_light_mesh() -> void:
 	await expect_frames_go_on("after the refused meshes")
 
 
+## Over all the mesh nodes and particle nodes a mod gave a mesh, Godot draws at most ten
+## million triangles a frame for it (a particle node counts its `amount` times its mesh's): a mod
+## that put a game's detailed model on a thousand mesh nodes of its own had it drawn a thousand
+## times a frame. Nodes freed count no more.
+func test_a_mods_meshes_draw_at_most_ten_million_triangles_a_frame() -> void:
+	var probe := _started("TriangleBudget")
+	var model := MeshInstance3D.new()
+	model.name = "Model"
+	var detailed := SphereMesh.new()
+	detailed.radial_segments = 256
+	detailed.rings = 128
+	model.mesh = detailed
+	probe.node.add_child(model)
+	# 66,048 triangles each: 151 fit in ten million.
+	expect_eq(_call(probe, "mesh_nodes", [200, 0]), 151, "mesh nodes showing the game's model: %s" % _last_fail(probe))
+	expect_contains(_last_fail(probe), "`MeshInstance3D.mesh` refused: this mod's meshes would have Godot draw 10039296 triangles a frame", "the refusal")
+	expect_eq((probe.node.get_node("Shown151") as MeshInstance3D).mesh, null, "the refused node's mesh")
+	# The default sphere on the mod's particles (8 particles, 4224 triangles each) is over too.
+	expect_eq(_call(probe, "particles_mesh", [0, 0]), INVALID_ARGUMENT, "a mesh on particles past the budget")
+	expect_contains(_last_fail(probe), "`CPUParticles3D.mesh` refused: this mod's meshes would have Godot draw 10007040 triangles", "the refusal")
+	for i in 10:
+		probe.node.get_node("Shown%d" % i).free()
+	expect_eq(_call(probe, "particles_mesh", [0, 0]), 0, "the same once ten mesh nodes are gone: %s" % _last_fail(probe))
+	var particles := probe.node.get_node("Particles3D") as CPUParticles3D
+	expect_eq(_call(probe, "particles3d_amount", [200]), INVALID_ARGUMENT, "200 particles of the sphere")
+	expect_contains(_last_fail(probe), "`CPUParticles3D.amount` refused: this mod's meshes would have Godot draw 10157568 triangles", "the refusal")
+	expect_eq(particles.amount, 8, "the amount after the refusal")
+	expect_eq(_call(probe, "particles3d_amount", [100]), 0, "100 particles: %s" % _last_fail(probe))
+	expect_eq(particles.amount, 100, "the amount set")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
+	await expect_frames_go_on("after the refused meshes")
+
+
 func test_a_ranged_property_cannot_be_tweened_and_preprocess_is_not_open() -> void:
 	var probe := _started("RangeTween")
 	expect_eq(_call(probe, "particles_amount", [10]), 0, "amount 10")

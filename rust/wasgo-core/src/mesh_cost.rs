@@ -5,11 +5,39 @@
 //! triangles or more per frame: a frozen game. Below level 3 a mod may give a particle node
 //! only a mesh of at most [`PARTICLE_MESH_MAX_TRIANGLES`] (Godot's default `SphereMesh` and
 //! `TorusMesh` fit); the default allowlist's `SphereMesh` ranges stop at that default, so a mesh
-//! on particles cannot grow past it afterwards either.
+//! on particles cannot grow past it afterwards either. Over all its mesh nodes and particle
+//! nodes, a mod's meshes may have Godot draw at most [`MOD_TRIANGLES_PER_FRAME`] triangles.
 
 /// The most triangles a mesh a mod puts on a particle node may have: Godot's default
 /// `SphereMesh` (64 radial segments, 32 rings).
 pub const PARTICLE_MESH_MAX_TRIANGLES: u64 = 4224;
+
+/// The most triangles one mod's meshes may have Godot draw per frame, over every
+/// `MeshInstance3D` and `CPUParticles3D` it gave a mesh (a particle node counts its `amount`
+/// times its mesh): a mod that put a game's detailed model (in its reach) on a thousand mesh
+/// nodes of its own had the GPU draw that model a thousand times a frame.
+pub const MOD_TRIANGLES_PER_FRAME: u64 = 10_000_000;
+
+/// The triangles a mesh is counted for in [`MOD_TRIANGLES_PER_FRAME`]: a `SphereMesh` at least
+/// at [`PARTICLE_MESH_MAX_TRIANGLES`], the most a mod may make of it later (its segments'
+/// ranges stop there), so a count taken when the mesh was set stays true.
+pub fn counted_triangles(is_sphere: bool, triangles: u64) -> u64 {
+    if is_sphere {
+        triangles.max(PARTICLE_MESH_MAX_TRIANGLES)
+    } else {
+        triangles
+    }
+}
+
+/// Why `what` (e.g. `MeshInstance3D.mesh`) may not take a value that brings the mod's meshes to
+/// `sum` triangles per frame, if it may not.
+pub fn frame_triangles_refusal(what: &str, sum: u64) -> Option<String> {
+    (sum > MOD_TRIANGLES_PER_FRAME).then(|| {
+        format!(
+            "`{what}` refused: this mod's meshes would have Godot draw {sum} triangles a frame (a particle node counts its `amount` times its mesh's), over the {MOD_TRIANGLES_PER_FRAME} one mod may; use simpler meshes, fewer particles or fewer mesh nodes"
+        )
+    })
+}
 
 /// The triangles Godot's `SphereMesh` makes: two per radial segment per band, `rings + 1`
 /// bands (Godot clamps the segments to at least 4 and the rings to at least 1).
@@ -48,6 +76,16 @@ mod tests {
             refused.contains("66048 triangles") && refused.contains("4224"),
             "{refused}"
         );
+        assert_eq!(
+            counted_triangles(true, 16),
+            4224,
+            "a sphere may grow to the default"
+        );
+        assert_eq!(counted_triangles(true, 66_048), 66_048);
+        assert_eq!(counted_triangles(false, 12), 12);
+        assert!(frame_triangles_refusal("MeshInstance3D.mesh", 10_000_000).is_none());
+        let over = frame_triangles_refusal("MeshInstance3D.mesh", 10_000_001).unwrap();
+        assert!(over.contains("10000001 triangles a frame"), "{over}");
         let other = particle_mesh_refusal("ImmediateMesh", None).unwrap();
         assert!(
             other.contains("not a mesh of class `ImmediateMesh`"),

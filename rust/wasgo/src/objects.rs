@@ -219,6 +219,26 @@ fn bbcode_on(obj: &Gd<Object>) -> bool {
     obj.is_class("RichTextLabel") && obj.get("bbcode_enabled").try_to::<bool>().unwrap_or(false)
 }
 
+/// The node kinds whose `mesh` a mod sets counts against its triangles per frame.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DrawsMesh {
+    /// A `CPUParticles3D`: its mesh, `amount` times.
+    Particles,
+    /// A `MeshInstance3D`: its mesh once.
+    Instance,
+}
+
+/// The key under which the work table keeps what an object draws per frame (no property has
+/// this name).
+const TRIANGLES_MEMBER: &str = "<triangles per frame>";
+
+/// The triangles `mesh` counts for against the mod's triangles per frame (a kind of mesh that
+/// is not counted: none).
+fn counted_triangles(mesh: &Gd<Mesh>) -> u64 {
+    let is_sphere = mesh.is_class("SphereMesh");
+    wasgo_core::mesh_cost::counted_triangles(is_sphere, mesh_triangles(mesh).unwrap_or(0))
+}
+
 /// A mesh a mod puts on a `CPUParticles3D` (drawn once per particle every frame) has at most
 /// [`wasgo_core::mesh_cost::PARTICLE_MESH_MAX_TRIANGLES`] triangles; null (no mesh) is fine.
 fn refuse_heavy_particle_mesh(value: &Variant) -> Result<(), ObjectError> {
@@ -679,8 +699,17 @@ impl InstanceObjects {
             let target = (slot.obj.clone(), slot.props[index].sname.clone());
             return self.set_ranged(name, value, range, target, &what);
         }
-        let particle_mesh =
-            level != SafetyLevel::Unsafe && name == b"mesh" && slot.obj.is_class("CPUParticles3D");
+        let draws_mesh = if level != SafetyLevel::Unsafe && name == b"mesh" {
+            if slot.obj.is_class("CPUParticles3D") {
+                Some(DrawsMesh::Particles)
+            } else if slot.obj.is_class("MeshInstance3D") {
+                Some(DrawsMesh::Instance)
+            } else {
+                None
+            }
+        } else {
+            None
+        };
         let hot = slot.props[index].hot;
         let handled = match (&mut slot.typed, hot, value) {
             (
@@ -751,11 +780,66 @@ impl InstanceObjects {
         let mut obj = slot.obj.clone();
         let sname = slot.props[index].sname.clone();
         let value = from_wire(value, self)?;
-        if particle_mesh {
-            refuse_heavy_particle_mesh(&value)?;
-        }
+        let counted = match draws_mesh {
+            Some(kind) => {
+                if kind == DrawsMesh::Particles {
+                    refuse_heavy_particle_mesh(&value)?;
+                }
+                let mesh = value.try_to::<Gd<Mesh>>().ok();
+                let amount = match kind {
+                    DrawsMesh::Particles => obj.get("amount").try_to::<i64>().unwrap_or(1),
+                    DrawsMesh::Instance => 1,
+                };
+                let what = format!("{}.mesh", obj.get_class());
+                Some(self.admit_triangles(obj.instance_id(), mesh.as_ref(), amount, &what)?)
+            }
+            None => None,
+        };
         obj.set(&sname, &value);
+        if let Some(triangles) = counted {
+            self.note_triangles(obj.instance_id(), triangles);
+        }
         Ok(())
+    }
+
+    /// What `object` would draw per frame with `mesh` `amount` times, if the mod's meshes may
+    /// draw that much with it ([`wasgo_core::mesh_cost::MOD_TRIANGLES_PER_FRAME`]).
+    fn admit_triangles(
+        &mut self,
+        object: InstanceId,
+        mesh: Option<&Gd<Mesh>>,
+        amount: i64,
+        what: &str,
+    ) -> Result<u64, ObjectError> {
+        let triangles = mesh.map_or(0, counted_triangles);
+        let drawn = triangles.saturating_mul(amount.max(0) as u64);
+        let others = |o: &Self| o.work_sum(TRIANGLES_MEMBER, object) as u64;
+        let mut sum = others(self).saturating_add(drawn);
+        if wasgo_core::mesh_cost::frame_triangles_refusal(what, sum).is_some() {
+            // Objects freed since count no more.
+            forget_freed(&mut self.work, |(obj, _)| *obj);
+            sum = others(self).saturating_add(drawn);
+        }
+        match wasgo_core::mesh_cost::frame_triangles_refusal(what, sum) {
+            None => Ok(drawn),
+            Some(message) => Err(ObjectError::failed(
+                ErrorCode::InvalidArgument.code(),
+                message,
+            )),
+        }
+    }
+
+    /// Records what `object` draws per frame now (its mesh or its particles' were set).
+    fn note_triangles(&mut self, object: InstanceId, drawn: u64) {
+        if self.work.len() >= MAX_WORK_ENTRIES {
+            forget_freed(&mut self.work, |(obj, _)| *obj);
+        }
+        let key = (object, TRIANGLES_MEMBER.to_string());
+        if drawn > 0 {
+            self.work.insert(key, drawn as f64);
+        } else {
+            self.work.remove(&key);
+        }
     }
 
     /// A property with a range in the allowlist, on `target` (the object and the property's
@@ -790,8 +874,18 @@ impl InstanceObjects {
                 return Err(refuse(range.over_total(what, sum)));
             }
         }
+        // A particle node's amount multiplies what its mesh draws.
+        let particles = (name == b"amount" && obj.is_class("CPUParticles3D"))
+            .then(|| {
+                let mesh = obj.get("mesh").try_to::<Gd<Mesh>>().ok();
+                self.admit_triangles(id, mesh.as_ref(), measured as i64, what)
+            })
+            .transpose()?;
         let value = from_wire(value, self)?;
         obj.set(&sname, &value);
+        if let Some(drawn) = particles {
+            self.note_triangles(id, drawn);
+        }
         if range.total.is_some() {
             // Bounded: nothing is kept for a value of 0, and freed objects' entries go once
             // many were kept (a mod may make and free objects without end).

@@ -705,6 +705,41 @@ pub extern "C" fn particles_mesh_tween() -> i32 {
     }
 }
 
+/// Makes up to `count` MeshInstance3D nodes under the mod's node (`Shown<first>` on), each
+/// showing the mesh of the game's `Model`; returns how many took the mesh before the first
+/// refusal (logged as a FAIL).
+#[no_mangle]
+pub extern "C" fn mesh_nodes(count: i32, first: i32) -> i32 {
+    let mesh = match self_node().and_then(|me| me.get_node("Model")).and_then(|m| m.get("mesh")) {
+        Ok(v) => v,
+        Err(e) => return failed("Model.mesh", e),
+    };
+    for made in 0..count {
+        let node = match new_child("MeshInstance3D", &format!("Shown{}", first + made)) {
+            Ok(n) => n,
+            Err(code) => return code,
+        };
+        if let Err(e) = node.set("mesh", mesh.clone()) {
+            failed("set shown mesh", e);
+            return made;
+        }
+    }
+    count
+}
+
+/// Sets `amount` of the mod's `Particles3D` (see `particles_mesh`).
+#[no_mangle]
+pub extern "C" fn particles3d_amount(amount: i64) -> i32 {
+    let particles = match child("CPUParticles3D", "Particles3D") {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    match particles.set("amount", Variant::Int(amount)) {
+        Ok(()) => 0,
+        Err(e) => failed("set 3D amount", e),
+    }
+}
+
 /// Makes `count` more CPUParticles2D under the mod's node, each with `amount`; returns how many
 /// took their amount before the first refusal (logged as a FAIL).
 #[no_mangle]
