@@ -124,6 +124,10 @@ func test_a_mods_meshes_draw_at_most_ten_million_triangles_a_frame() -> void:
 	expect_eq(particles.amount, 8, "the amount after the refusal")
 	expect_eq(_call(probe, "particles3d_amount", [100]), 0, "100 particles: %s" % _last_fail(probe))
 	expect_eq(particles.amount, 100, "the amount set")
+	# A kind of mesh WasGo does not count is not shown by a mod.
+	model.mesh = ImmediateMesh.new()
+	expect_eq(_call(probe, "mesh_nodes", [1, 500]), 0, "a mesh node showing the game's ImmediateMesh")
+	expect_contains(_last_fail(probe), "`MeshInstance3D.mesh` refused: a mod may show a PrimitiveMesh or an ArrayMesh", "the refusal")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
 	await expect_frames_go_on("after the refused meshes")
 

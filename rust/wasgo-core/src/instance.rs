@@ -800,7 +800,12 @@ impl ModInstance {
                 std::thread::yield_now();
             }
         }
-        self.reap_worker();
+        // Ended or not, the thread is the reaper's now: the kill switch ends it, and shutdown
+        // waits for the reaper's joins. (A handle left here was detached with the instance, and
+        // a thread still ending at exit ran this library's code after Godot unloaded it.)
+        if let Some(worker) = self.worker.take() {
+            crate::worker_reaper::hand_over(worker.handle);
+        }
     }
 }
 

@@ -47,18 +47,33 @@ pub fn sphere_triangles(radial_segments: i64, rings: i64) -> u64 {
     radial.saturating_mul(bands).saturating_mul(2)
 }
 
-/// Why a mod may not put the `class` mesh with `triangles` triangles (`None`: not counted, a
-/// kind of mesh WasGo cannot count cheaply) on a particle node, if it may not.
-pub fn particle_mesh_refusal(class: &str, triangles: Option<u64>) -> Option<String> {
-    match triangles {
-        Some(n) if n <= PARTICLE_MESH_MAX_TRIANGLES => None,
-        Some(n) => Some(format!(
-            "`CPUParticles3D.mesh` refused: the {class} has {n} triangles, and a particle node draws its mesh once per particle every frame; a mod may give particles a mesh of at most {PARTICLE_MESH_MAX_TRIANGLES} triangles (Godot's default SphereMesh): use a simpler mesh"
-        )),
-        None => Some(format!(
-            "`CPUParticles3D.mesh` refused: a mod may give particles a PrimitiveMesh or an ArrayMesh (of at most {PARTICLE_MESH_MAX_TRIANGLES} triangles), not a mesh of class `{class}`"
-        )),
+/// The triangles a mesh surface of `drawn` indices (or vertices, without indices) makes: a
+/// triangle strip one per index after the first two, a list (or anything else, counted the
+/// same) one per three.
+pub fn surface_triangles(drawn: u64, strip: bool) -> u64 {
+    if strip {
+        drawn.saturating_sub(2)
+    } else {
+        drawn / 3
     }
+}
+
+/// Why a mod may not put the `class` mesh with `triangles` triangles on a particle node, if it
+/// may not.
+pub fn particle_mesh_refusal(class: &str, triangles: u64) -> Option<String> {
+    (triangles > PARTICLE_MESH_MAX_TRIANGLES).then(|| {
+        format!(
+            "`CPUParticles3D.mesh` refused: the {class} has {triangles} triangles, and a particle node draws its mesh once per particle every frame; a mod may give particles a mesh of at most {PARTICLE_MESH_MAX_TRIANGLES} triangles (Godot's default SphereMesh): use a simpler mesh"
+        )
+    })
+}
+
+/// The refusal of a mesh of `class` on `what` (e.g. `MeshInstance3D.mesh`): a kind of mesh
+/// WasGo does not count.
+pub fn uncounted_mesh_refusal(what: &str, class: &str) -> String {
+    format!(
+        "`{what}` refused: a mod may show a PrimitiveMesh or an ArrayMesh (their triangles count against the mod's {MOD_TRIANGLES_PER_FRAME} a frame), not a mesh of class `{class}`"
+    )
 }
 
 #[cfg(test)]
@@ -70,8 +85,8 @@ mod tests {
         assert_eq!(sphere_triangles(64, 32), 4224);
         assert_eq!(sphere_triangles(256, 128), 66_048);
         assert_eq!(sphere_triangles(0, 0), 16, "Godot's minimums");
-        assert!(particle_mesh_refusal("SphereMesh", Some(4224)).is_none());
-        let refused = particle_mesh_refusal("SphereMesh", Some(66_048)).unwrap();
+        assert!(particle_mesh_refusal("SphereMesh", 4224).is_none());
+        let refused = particle_mesh_refusal("SphereMesh", 66_048).unwrap();
         assert!(
             refused.contains("66048 triangles") && refused.contains("4224"),
             "{refused}"
@@ -86,7 +101,10 @@ mod tests {
         assert!(frame_triangles_refusal("MeshInstance3D.mesh", 10_000_000).is_none());
         let over = frame_triangles_refusal("MeshInstance3D.mesh", 10_000_001).unwrap();
         assert!(over.contains("10000001 triangles a frame"), "{over}");
-        let other = particle_mesh_refusal("ImmediateMesh", None).unwrap();
+        let other = uncounted_mesh_refusal("MeshInstance3D.mesh", "ImmediateMesh");
+        assert_eq!(surface_triangles(36, false), 12);
+        assert_eq!(surface_triangles(36, true), 34);
+        assert_eq!(surface_triangles(1, true), 0);
         assert!(
             other.contains("not a mesh of class `ImmediateMesh`"),
             "{other}"

@@ -464,8 +464,9 @@ impl Runtime {
             workers.load(Ordering::Relaxed) == 0
         });
         // The threads whose function ended are joined too (their thread-local destructors run
-        // this library's code).
-        ended && crate::worker_reaper::drain(limit.saturating_sub(started.elapsed()))
+        // this library's code); with what is left of the limit, even if some still run.
+        let joined = crate::worker_reaper::drain(limit.saturating_sub(started.elapsed()));
+        ended && joined
     }
 
     /// The module cache (for the precompiled-module paths in `aot.rs`).

@@ -7,10 +7,11 @@
 //! running this library's code while Godot unloads the library at exit. So a finished worker's
 //! handle goes to one reaper thread, which joins the handles in turn; [`drain`] (extension
 //! shutdown) waits, bounded, until every handed-over thread has exited and the reaper with them.
+//! After it, a handed-over thread is detached (no new reaper is started at shutdown).
 
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -23,6 +24,9 @@ struct Reaper {
 }
 
 static REAPER: Mutex<Option<Reaper>> = Mutex::new(None);
+
+/// Set by [`drain`]: the process is shutting down.
+static CLOSED: AtomicBool = AtomicBool::new(false);
 
 fn spawn() -> std::io::Result<Reaper> {
     let (handles, received): (Sender<JoinHandle<()>>, Receiver<JoinHandle<()>>) =
@@ -45,10 +49,14 @@ fn spawn() -> std::io::Result<Reaper> {
     })
 }
 
-/// Hands a finished worker's `handle` to the reaper (started at first use); never blocks on
-/// the thread. If no reaper thread can be started, the thread is detached.
+/// Hands a worker's `handle` to the reaper (started at first use); never blocks on the thread.
+/// If no reaper thread can be started, or after [`drain`], the thread is detached.
 pub fn hand_over(handle: JoinHandle<()>) {
     let mut reaper = REAPER.lock();
+    if CLOSED.load(Ordering::Acquire) {
+        drop(handle);
+        return;
+    }
     if reaper.is_none() {
         *reaper = spawn().ok();
     }
@@ -71,11 +79,16 @@ pub fn pending() -> usize {
         .map_or(0, |r| r.pending.load(Ordering::Acquire))
 }
 
-/// Waits up to `limit` for every handed-over thread to be joined, then stops the reaper and
-/// joins it (the next [`hand_over`] starts a new one). Returns false, leaving the reaper
-/// running, if some thread was not joined in time.
+/// Shutdown: waits up to `limit` for every handed-over thread to be joined, then joins the
+/// reaper; later hand-overs detach their thread. Returns false if some thread was not joined in
+/// time (the reaper then goes on joining, detached).
 pub fn drain(limit: Duration) -> bool {
-    let Some(reaper) = REAPER.lock().take() else {
+    let taken = {
+        let mut reaper = REAPER.lock();
+        CLOSED.store(true, Ordering::Release);
+        reaper.take()
+    };
+    let Some(reaper) = taken else {
         return true;
     };
     let Reaper {
@@ -98,9 +111,8 @@ pub fn drain(limit: Duration) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicBool;
 
-    /// One test: the reaper is one per process.
+    /// One test: the reaper is one per process, and `drain` closes it for good.
     #[test]
     fn handed_over_threads_are_joined_off_the_caller_and_drain_waits_for_them() {
         let (release, released) = crossbeam_channel::bounded::<()>(0);
@@ -112,31 +124,31 @@ mod tests {
         });
         // Returns while the thread still waits: it was not joined here.
         hand_over(worker);
-        // (Other tests' workers may be handed over meanwhile: at least this one waits.)
-        assert!(
-            pending() >= 1,
+        assert_eq!(
+            pending(),
+            1,
             "the handed-over thread is waiting to be joined"
         );
         assert!(!ended.load(Ordering::SeqCst));
-        drop(release);
-        assert!(drain(Duration::from_secs(30)), "the thread was joined");
-        assert!(
-            ended.load(Ordering::SeqCst),
-            "drain returned before the thread ended"
-        );
-
-        // A thread that does not end: drain gives up after its limit.
-        let (release, released) = crossbeam_channel::bounded::<()>(0);
+        let (stuck_release, stuck_released) = crossbeam_channel::bounded::<()>(0);
         hand_over(std::thread::spawn(move || {
-            let _ = released.recv();
+            let _ = stuck_released.recv();
         }));
+        drop(release);
+        assert!(crate::clock::wait_until(
+            Duration::from_secs(30),
+            Duration::from_millis(1),
+            || ended.load(Ordering::SeqCst)
+        ));
+        // One thread does not end: drain gives up after its limit.
         assert!(
-            !drain(Duration::from_millis(20)),
+            !drain(Duration::from_millis(50)),
             "a stuck thread was reported joined"
         );
-        drop(release);
-        // A new reaper after a drain.
+        drop(stuck_release);
+        // After the drain a thread is detached, not handed to a new reaper.
         hand_over(std::thread::spawn(|| {}));
-        assert!(drain(Duration::from_secs(30)));
+        assert_eq!(pending(), 0);
+        assert!(drain(Duration::from_secs(1)));
     }
 }

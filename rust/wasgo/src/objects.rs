@@ -22,7 +22,7 @@ use crate::reach;
 use crate::settings;
 use crate::state::{self, Part};
 use crate::tweens;
-use godot::classes::mesh::ArrayType;
+use godot::classes::mesh::{ArrayType, PrimitiveType};
 use godot::classes::{
     ArrayMesh, ClassDb, Engine, FileAccess, Mesh, Node, Node2D, Node3D, Object, PrimitiveMesh,
     RefCounted, SphereMesh,
@@ -233,32 +233,48 @@ enum DrawsMesh {
 const TRIANGLES_MEMBER: &str = "<triangles per frame>";
 
 /// The triangles `mesh` counts for against the mod's triangles per frame (a kind of mesh that
-/// is not counted: none).
+/// is not counted: none; only the game can have put one there).
 fn counted_triangles(mesh: &Gd<Mesh>) -> u64 {
     let is_sphere = mesh.is_class("SphereMesh");
     wasgo_core::mesh_cost::counted_triangles(is_sphere, mesh_triangles(mesh).unwrap_or(0))
 }
 
-/// A mesh a mod puts on a `CPUParticles3D` (drawn once per particle every frame) has at most
-/// [`wasgo_core::mesh_cost::PARTICLE_MESH_MAX_TRIANGLES`] triangles; null (no mesh) is fine.
-fn refuse_heavy_particle_mesh(value: &Variant) -> Result<(), ObjectError> {
+/// What the mesh `value` (null or not a mesh: nothing) a mod sets on a node of `kind` counts
+/// for against its triangles per frame, once per draw. Refused: a kind of mesh WasGo cannot
+/// count, and on a `CPUParticles3D` (drawn once per particle every frame) a mesh of more than
+/// [`wasgo_core::mesh_cost::PARTICLE_MESH_MAX_TRIANGLES`].
+fn mesh_triangles_for(value: &Variant, kind: DrawsMesh) -> Result<u64, ObjectError> {
     let Ok(mesh) = value.try_to::<Gd<Mesh>>() else {
-        return Ok(());
+        return Ok(0);
     };
     let class = mesh.get_class().to_string();
-    let refusal = wasgo_core::mesh_cost::particle_mesh_refusal(&class, mesh_triangles(&mesh));
-    match refusal {
-        None => Ok(()),
-        Some(message) => Err(ObjectError::failed(
+    let refuse = |message: String| {
+        Err(ObjectError::failed(
             ErrorCode::InvalidArgument.code(),
             message,
-        )),
+        ))
+    };
+    let what = match kind {
+        DrawsMesh::Particles => "CPUParticles3D.mesh",
+        DrawsMesh::Instance => "MeshInstance3D.mesh",
+    };
+    let Some(triangles) = mesh_triangles(&mesh) else {
+        return refuse(wasgo_core::mesh_cost::uncounted_mesh_refusal(what, &class));
+    };
+    if kind == DrawsMesh::Particles {
+        if let Some(message) = wasgo_core::mesh_cost::particle_mesh_refusal(&class, triangles) {
+            return refuse(message);
+        }
     }
+    Ok(wasgo_core::mesh_cost::counted_triangles(
+        mesh.is_class("SphereMesh"),
+        triangles,
+    ))
 }
 
-/// The triangles `mesh` draws, counted without building anything large: a `SphereMesh` from its
-/// segments, an `ArrayMesh` from its surfaces' lengths, another `PrimitiveMesh` from the arrays
-/// Godot makes to draw it (their segments are not a mod's to set); `None` for other meshes.
+/// The triangles `mesh` draws: a `SphereMesh` from its segments, an `ArrayMesh` from its
+/// surfaces' lengths, another `PrimitiveMesh` from the arrays Godot makes to draw it (their
+/// segments are not a mod's to set: only the game's own can be large); `None` for other meshes.
 fn mesh_triangles(mesh: &Gd<Mesh>) -> Option<u64> {
     if let Ok(sphere) = mesh.clone().try_cast::<SphereMesh>() {
         return Some(wasgo_core::mesh_cost::sphere_triangles(
@@ -271,7 +287,10 @@ fn mesh_triangles(mesh: &Gd<Mesh>) -> Option<u64> {
             .map(|i| {
                 let indices = array_mesh.surface_get_array_index_len(i);
                 let vertices = array_mesh.surface_get_array_len(i);
-                (if indices > 0 { indices } else { vertices }).max(0) as u64 / 3
+                let drawn = (if indices > 0 { indices } else { vertices }).max(0) as u64;
+                let strip =
+                    array_mesh.surface_get_primitive_type(i) == PrimitiveType::TRIANGLE_STRIP;
+                wasgo_core::mesh_cost::surface_triangles(drawn, strip)
             })
             .sum();
         return Some(triangles);
@@ -782,16 +801,13 @@ impl InstanceObjects {
         let value = from_wire(value, self)?;
         let counted = match draws_mesh {
             Some(kind) => {
-                if kind == DrawsMesh::Particles {
-                    refuse_heavy_particle_mesh(&value)?;
-                }
-                let mesh = value.try_to::<Gd<Mesh>>().ok();
+                let triangles = mesh_triangles_for(&value, kind)?;
                 let amount = match kind {
                     DrawsMesh::Particles => obj.get("amount").try_to::<i64>().unwrap_or(1),
                     DrawsMesh::Instance => 1,
                 };
                 let what = format!("{}.mesh", obj.get_class());
-                Some(self.admit_triangles(obj.instance_id(), mesh.as_ref(), amount, &what)?)
+                Some(self.admit_triangles(obj.instance_id(), triangles, amount, &what)?)
             }
             None => None,
         };
@@ -802,16 +818,15 @@ impl InstanceObjects {
         Ok(())
     }
 
-    /// What `object` would draw per frame with `mesh` `amount` times, if the mod's meshes may
+    /// What `object` would draw per frame with a mesh of `triangles` `amount` times, if the mod's meshes may
     /// draw that much with it ([`wasgo_core::mesh_cost::MOD_TRIANGLES_PER_FRAME`]).
     fn admit_triangles(
         &mut self,
         object: InstanceId,
-        mesh: Option<&Gd<Mesh>>,
+        triangles: u64,
         amount: i64,
         what: &str,
     ) -> Result<u64, ObjectError> {
-        let triangles = mesh.map_or(0, counted_triangles);
         let drawn = triangles.saturating_mul(amount.max(0) as u64);
         let others = |o: &Self| o.work_sum(TRIANGLES_MEMBER, object) as u64;
         let mut sum = others(self).saturating_add(drawn);
@@ -878,7 +893,8 @@ impl InstanceObjects {
         let particles = (name == b"amount" && obj.is_class("CPUParticles3D"))
             .then(|| {
                 let mesh = obj.get("mesh").try_to::<Gd<Mesh>>().ok();
-                self.admit_triangles(id, mesh.as_ref(), measured as i64, what)
+                let triangles = mesh.as_ref().map_or(0, counted_triangles);
+                self.admit_triangles(id, triangles, measured as i64, what)
             })
             .transpose()?;
         let value = from_wire(value, self)?;

@@ -934,12 +934,15 @@ impl Drop for WasmScript {
         // there, where the frame driver and the tables hold it too), and is let go of there at the
         // end of the frame. Before, its instance was dropped here and its entries in the
         // main-thread tables stayed.
-        let address = Rc::into_raw(core) as usize;
+        let mut address = Some(Rc::into_raw(core) as usize);
         Callable::from_sync_fn("wasgo_node_freed_on_thread", move |_args: &[&Variant]| {
-            // SAFETY: `address` is the `Rc::into_raw` above, and Godot calls a deferred call
-            // once: this takes back the one count `into_raw` kept, on the main thread.
-            let core = unsafe { Rc::from_raw(address as *const ScriptCore) };
-            node_freed(core);
+            // Taken once, on the main thread (a deferred call runs there).
+            if let Some(address) = address.take().filter(|_| godot::init::is_main_thread()) {
+                // SAFETY: `address` is the `Rc::into_raw` above, taken back once: this gives up
+                // the one count `into_raw` kept, on the main thread.
+                let core = unsafe { Rc::from_raw(address as *const ScriptCore) };
+                node_freed(core);
+            }
             Variant::nil()
         })
         .call_deferred(&[]);
