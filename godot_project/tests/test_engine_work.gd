@@ -28,6 +28,19 @@ func _last_fail(probe: ModProbe) -> String:
 	return ""
 
 
+## The game's MeshInstance3D `Model` under the mod's node, showing a detailed sphere (256 x 128,
+## 66,048 triangles).
+func _add_model(probe: ModProbe) -> MeshInstance3D:
+	var model := MeshInstance3D.new()
+	model.name = "Model"
+	var detailed := SphereMesh.new()
+	detailed.radial_segments = 256
+	detailed.rings = 128
+	model.mesh = detailed
+	probe.node.add_child(model)
+	return model
+
+
 func test_a_particle_amount_outside_its_range_is_refused_and_changes_nothing() -> void:
 	var probe := _started("RangeParticles")
 	expect_eq(_call(probe, "particles_amount", [500]), 0, "amount 500: %s" % _last_fail(probe))
@@ -52,13 +65,8 @@ func test_a_particle_amount_outside_its_range_is_refused_and_changes_nothing() -
 ## game's detailed mesh the mod can reach is refused on particles (it stays usable elsewhere).
 func test_a_particle_node_takes_only_a_light_mesh() -> void:
 	var probe := _started("ParticleMesh")
-	var model := MeshInstance3D.new()
-	model.name = "Model"
-	var detailed := SphereMesh.new()
-	detailed.radial_segments = 256
-	detailed.rings = 128
-	model.mesh = detailed
-	probe.node.add_child(model)
+	var model := _add_model(probe)
+	var detailed: SphereMesh = model.mesh
 	expect_eq(SphereMesh.new().get_faces().size() / 3, 4224, "Godot's default sphere, as WasGo counts it")
 	expect_eq(_call(probe, "particles_mesh", [0, 0]), 0, "the default sphere: %s" % _last_fail(probe))
 	var particles := probe.node.get_node("Particles3D") as CPUParticles3D
@@ -101,13 +109,7 @@ func test_a_particle_node_takes_only_a_light_mesh() -> void:
 ## times a frame. Nodes freed count no more.
 func test_a_mods_meshes_draw_at_most_ten_million_triangles_a_frame() -> void:
 	var probe := _started("TriangleBudget")
-	var model := MeshInstance3D.new()
-	model.name = "Model"
-	var detailed := SphereMesh.new()
-	detailed.radial_segments = 256
-	detailed.rings = 128
-	model.mesh = detailed
-	probe.node.add_child(model)
+	var model := _add_model(probe)
 	# 66,048 triangles each: 151 fit in ten million.
 	expect_eq(_call(probe, "mesh_nodes", [200, 0]), 151, "mesh nodes showing the game's model: %s" % _last_fail(probe))
 	expect_contains(_last_fail(probe), "`MeshInstance3D.mesh` refused: this mod's meshes would have Godot draw 10039296 triangles a frame", "the refusal")

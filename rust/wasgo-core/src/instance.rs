@@ -735,9 +735,14 @@ impl ModInstance {
     /// thread-local destructors may still run for milliseconds after its function returned.
     pub fn reap_worker(&mut self) {
         if self.worker.as_ref().is_some_and(|w| w.handle.is_finished()) {
-            if let Some(worker) = self.worker.take() {
-                crate::worker_reaper::hand_over(worker.handle);
-            }
+            self.hand_worker_to_reaper();
+        }
+    }
+
+    /// Gives the worker thread, if any, to [`worker_reaper`](crate::worker_reaper).
+    fn hand_worker_to_reaper(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            crate::worker_reaper::hand_over(worker.handle);
         }
     }
 
@@ -803,9 +808,7 @@ impl ModInstance {
         // Ended or not, the thread is the reaper's now: the kill switch ends it, and shutdown
         // waits for the reaper's joins. (A handle left here was detached with the instance, and
         // a thread still ending at exit ran this library's code after Godot unloaded it.)
-        if let Some(worker) = self.worker.take() {
-            crate::worker_reaper::hand_over(worker.handle);
-        }
+        self.hand_worker_to_reaper();
     }
 }
 

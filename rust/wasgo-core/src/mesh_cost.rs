@@ -18,15 +18,12 @@ pub const PARTICLE_MESH_MAX_TRIANGLES: u64 = 4224;
 /// nodes of its own had the GPU draw that model a thousand times a frame.
 pub const MOD_TRIANGLES_PER_FRAME: u64 = 10_000_000;
 
-/// The triangles a mesh is counted for in [`MOD_TRIANGLES_PER_FRAME`]: a `SphereMesh` at least
-/// at [`PARTICLE_MESH_MAX_TRIANGLES`], the most a mod may make of it later (its segments'
-/// ranges stop there), so a count taken when the mesh was set stays true.
-pub fn counted_triangles(is_sphere: bool, triangles: u64) -> u64 {
-    if is_sphere {
-        triangles.max(PARTICLE_MESH_MAX_TRIANGLES)
-    } else {
-        triangles
-    }
+/// The triangles a `SphereMesh` is counted for in [`MOD_TRIANGLES_PER_FRAME`] and on particles:
+/// what it makes ([`sphere_triangles`]), at least [`PARTICLE_MESH_MAX_TRIANGLES`], the most a mod
+/// may make of it later (its segments' ranges stop there), so a count taken when the mesh was
+/// set stays true.
+pub fn counted_sphere_triangles(radial_segments: i64, rings: i64) -> u64 {
+    sphere_triangles(radial_segments, rings).max(PARTICLE_MESH_MAX_TRIANGLES)
 }
 
 /// Why `what` (e.g. `MeshInstance3D.mesh`) may not take a value that brings the mod's meshes to
@@ -92,12 +89,11 @@ mod tests {
             "{refused}"
         );
         assert_eq!(
-            counted_triangles(true, 16),
+            counted_sphere_triangles(0, 0),
             4224,
             "a sphere may grow to the default"
         );
-        assert_eq!(counted_triangles(true, 66_048), 66_048);
-        assert_eq!(counted_triangles(false, 12), 12);
+        assert_eq!(counted_sphere_triangles(256, 128), 66_048);
         assert!(frame_triangles_refusal("MeshInstance3D.mesh", 10_000_000).is_none());
         let over = frame_triangles_refusal("MeshInstance3D.mesh", 10_000_001).unwrap();
         assert!(over.contains("10000001 triangles a frame"), "{over}");

@@ -232,13 +232,6 @@ enum DrawsMesh {
 /// this name).
 const TRIANGLES_MEMBER: &str = "<triangles per frame>";
 
-/// The triangles `mesh` counts for against the mod's triangles per frame (a kind of mesh that
-/// is not counted: none; only the game can have put one there).
-fn counted_triangles(mesh: &Gd<Mesh>) -> u64 {
-    let is_sphere = mesh.is_class("SphereMesh");
-    wasgo_core::mesh_cost::counted_triangles(is_sphere, mesh_triangles(mesh).unwrap_or(0))
-}
-
 /// What the mesh `value` (null or not a mesh: nothing) a mod sets on a node of `kind` counts
 /// for against its triangles per frame, once per draw. Refused: a kind of mesh WasGo cannot
 /// count, and on a `CPUParticles3D` (drawn once per particle every frame) a mesh of more than
@@ -266,18 +259,16 @@ fn mesh_triangles_for(value: &Variant, kind: DrawsMesh) -> Result<u64, ObjectErr
             return refuse(message);
         }
     }
-    Ok(wasgo_core::mesh_cost::counted_triangles(
-        mesh.is_class("SphereMesh"),
-        triangles,
-    ))
+    Ok(triangles)
 }
 
-/// The triangles `mesh` draws: a `SphereMesh` from its segments, an `ArrayMesh` from its
-/// surfaces' lengths, another `PrimitiveMesh` from the arrays Godot makes to draw it (their
-/// segments are not a mod's to set: only the game's own can be large); `None` for other meshes.
+/// The triangles `mesh` counts for against the mod's triangles per frame: a `SphereMesh` from its
+/// segments (at least at what a mod may make of it later), an `ArrayMesh` from its surfaces'
+/// lengths, another `PrimitiveMesh` from the arrays Godot makes to draw it (their segments are
+/// not a mod's to set: only the game's own can be large); `None` for other meshes.
 fn mesh_triangles(mesh: &Gd<Mesh>) -> Option<u64> {
     if let Ok(sphere) = mesh.clone().try_cast::<SphereMesh>() {
-        return Some(wasgo_core::mesh_cost::sphere_triangles(
+        return Some(wasgo_core::mesh_cost::counted_sphere_triangles(
             sphere.get_radial_segments() as i64,
             sphere.get_rings() as i64,
         ));
@@ -812,14 +803,19 @@ impl InstanceObjects {
             None => None,
         };
         obj.set(&sname, &value);
-        if let Some(triangles) = counted {
-            self.note_triangles(obj.instance_id(), triangles);
+        if let Some(drawn) = counted {
+            self.note_work(
+                TRIANGLES_MEMBER.to_string(),
+                obj.instance_id(),
+                drawn as f64,
+            );
         }
         Ok(())
     }
 
-    /// What `object` would draw per frame with a mesh of `triangles` `amount` times, if the mod's meshes may
-    /// draw that much with it ([`wasgo_core::mesh_cost::MOD_TRIANGLES_PER_FRAME`]).
+    /// What `object` would draw per frame with a mesh of `triangles` `amount` times, if the
+    /// mod's meshes may draw that much with it
+    /// ([`wasgo_core::mesh_cost::MOD_TRIANGLES_PER_FRAME`]).
     fn admit_triangles(
         &mut self,
         object: InstanceId,
@@ -828,33 +824,10 @@ impl InstanceObjects {
         what: &str,
     ) -> Result<u64, ObjectError> {
         let drawn = triangles.saturating_mul(amount.max(0) as u64);
-        let others = |o: &Self| o.work_sum(TRIANGLES_MEMBER, object) as u64;
-        let mut sum = others(self).saturating_add(drawn);
-        if wasgo_core::mesh_cost::frame_triangles_refusal(what, sum).is_some() {
-            // Objects freed since count no more.
-            forget_freed(&mut self.work, |(obj, _)| *obj);
-            sum = others(self).saturating_add(drawn);
-        }
-        match wasgo_core::mesh_cost::frame_triangles_refusal(what, sum) {
-            None => Ok(drawn),
-            Some(message) => Err(ObjectError::failed(
-                ErrorCode::InvalidArgument.code(),
-                message,
-            )),
-        }
-    }
-
-    /// Records what `object` draws per frame now (its mesh or its particles' were set).
-    fn note_triangles(&mut self, object: InstanceId, drawn: u64) {
-        if self.work.len() >= MAX_WORK_ENTRIES {
-            forget_freed(&mut self.work, |(obj, _)| *obj);
-        }
-        let key = (object, TRIANGLES_MEMBER.to_string());
-        if drawn > 0 {
-            self.work.insert(key, drawn as f64);
-        } else {
-            self.work.remove(&key);
-        }
+        self.admit_work(TRIANGLES_MEMBER, object, drawn as f64, |sum| {
+            wasgo_core::mesh_cost::frame_triangles_refusal(what, sum as u64)
+        })?;
+        Ok(drawn)
     }
 
     /// A property with a range in the allowlist, on `target` (the object and the property's
@@ -879,42 +852,66 @@ impl InstanceObjects {
         let member = String::from_utf8_lossy(name).into_owned();
         admit_distinct(&range, what, measured)?;
         if let Some(total) = range.total {
-            let mut sum = self.work_sum(&member, id) + measured;
-            if sum > total {
-                // Objects freed since count no more.
-                forget_freed(&mut self.work, |(obj, _)| *obj);
-                sum = self.work_sum(&member, id) + measured;
-            }
-            if sum > total {
-                return Err(refuse(range.over_total(what, sum)));
-            }
+            self.admit_work(&member, id, measured, |sum| {
+                (sum > total).then(|| range.over_total(what, sum))
+            })?;
         }
         // A particle node's amount multiplies what its mesh draws.
         let particles = (name == b"amount" && obj.is_class("CPUParticles3D"))
             .then(|| {
+                // A mesh WasGo cannot count (only the game can have put one there) counts 0.
                 let mesh = obj.get("mesh").try_to::<Gd<Mesh>>().ok();
-                let triangles = mesh.as_ref().map_or(0, counted_triangles);
+                let triangles = mesh.as_ref().and_then(mesh_triangles).unwrap_or(0);
                 self.admit_triangles(id, triangles, measured as i64, what)
             })
             .transpose()?;
         let value = from_wire(value, self)?;
         obj.set(&sname, &value);
         if let Some(drawn) = particles {
-            self.note_triangles(id, drawn);
+            self.note_work(TRIANGLES_MEMBER.to_string(), id, drawn as f64);
         }
         if range.total.is_some() {
-            // Bounded: nothing is kept for a value of 0, and freed objects' entries go once
-            // many were kept (a mod may make and free objects without end).
-            if self.work.len() >= MAX_WORK_ENTRIES {
-                forget_freed(&mut self.work, |(obj, _)| *obj);
-            }
-            if measured > 0.0 {
-                self.work.insert((id, member), measured);
-            } else {
-                self.work.remove(&(id, member));
-            }
+            self.note_work(member, id, measured);
         }
         Ok(())
+    }
+
+    /// Admits `measured` as `object`'s value of the work table's `member` if `refusal` (given
+    /// the sum with the mod's other objects) has nothing against it; objects freed since count
+    /// no more.
+    fn admit_work(
+        &mut self,
+        member: &str,
+        object: InstanceId,
+        measured: f64,
+        refusal: impl Fn(f64) -> Option<String>,
+    ) -> Result<(), ObjectError> {
+        let mut sum = self.work_sum(member, object) + measured;
+        if refusal(sum).is_some() {
+            forget_freed(&mut self.work, |(obj, _)| *obj);
+            sum = self.work_sum(member, object) + measured;
+        }
+        match refusal(sum) {
+            None => Ok(()),
+            Some(message) => Err(ObjectError::failed(
+                ErrorCode::InvalidArgument.code(),
+                message,
+            )),
+        }
+    }
+
+    /// Records `measured` as `object`'s value of `member` once it was set. Bounded: nothing is
+    /// kept for a value of 0, and freed objects' entries go once many were kept (a mod may make
+    /// and free objects without end).
+    fn note_work(&mut self, member: String, object: InstanceId, measured: f64) {
+        if self.work.len() >= MAX_WORK_ENTRIES {
+            forget_freed(&mut self.work, |(obj, _)| *obj);
+        }
+        if measured > 0.0 {
+            self.work.insert((object, member), measured);
+        } else {
+            self.work.remove(&(object, member));
+        }
     }
 
     /// What the mod gave `member` on its objects other than `except` (the ranges' totals).

@@ -640,13 +640,27 @@ pub extern "C" fn particles_amount_as_text(amount: i64) -> i32 {
     }
 }
 
+/// The mod's CPUParticles3D `Particles3D` (made under its node on first use), or the failure's
+/// code.
+fn particles3d() -> Result<Object, i32> {
+    child("CPUParticles3D", "Particles3D")
+}
+
+/// The mesh of the game's MeshInstance3D `Model` under the mod's node, or the failure's code.
+fn model_mesh() -> Result<Variant, i32> {
+    self_node()
+        .and_then(|me| me.get_node("Model"))
+        .and_then(|m| m.get("mesh"))
+        .map_err(|e| failed("Model.mesh", e))
+}
+
 /// Gives the mod's CPUParticles3D `Particles3D` (made under its node on first use) a mesh:
 /// `which` 0 a SphereMesh the mod makes, its `radial_segments` set to `segments` and `rings` to
 /// `segments / 2` first (unless `segments` is 0: Godot's defaults, 64 and 32); 1 the mesh of the
 /// game's MeshInstance3D `Model` under the mod's node. Returns 0 or the first refusal's code.
 #[no_mangle]
 pub extern "C" fn particles_mesh(which: i32, segments: i64) -> i32 {
-    let particles = match child("CPUParticles3D", "Particles3D") {
+    let particles = match particles3d() {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -667,9 +681,9 @@ pub extern "C" fn particles_mesh(which: i32, segments: i64) -> i32 {
         keep(sphere);
         value
     } else {
-        match self_node().and_then(|me| me.get_node("Model")).and_then(|m| m.get("mesh")) {
+        match model_mesh() {
             Ok(v) => v,
-            Err(e) => return failed("Model.mesh", e),
+            Err(code) => return code,
         }
     };
     match particles.set("mesh", mesh) {
@@ -682,13 +696,13 @@ pub extern "C" fn particles_mesh(which: i32, segments: i64) -> i32 {
 /// `Model` over 0.05 s. Returns 0 or the refusal's code.
 #[no_mangle]
 pub extern "C" fn particles_mesh_tween() -> i32 {
-    let particles = match child("CPUParticles3D", "Particles3D") {
+    let particles = match particles3d() {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let model_mesh = match self_node().and_then(|me| me.get_node("Model")).and_then(|m| m.get("mesh")) {
+    let mesh = match model_mesh() {
         Ok(v) => v,
-        Err(e) => return failed("Model.mesh", e),
+        Err(code) => return code,
     };
     let tween = match new_tween() {
         Ok(t) => t,
@@ -696,7 +710,7 @@ pub extern "C" fn particles_mesh_tween() -> i32 {
     };
     let outcome = tween.call(
         "tween_property",
-        &[Variant::from(&particles), Variant::NodePath("mesh".into()), model_mesh, Variant::Float(0.05)],
+        &[Variant::from(&particles), Variant::NodePath("mesh".into()), mesh, Variant::Float(0.05)],
     );
     keep(tween);
     match outcome {
@@ -710,9 +724,9 @@ pub extern "C" fn particles_mesh_tween() -> i32 {
 /// refusal (logged as a FAIL).
 #[no_mangle]
 pub extern "C" fn mesh_nodes(count: i32, first: i32) -> i32 {
-    let mesh = match self_node().and_then(|me| me.get_node("Model")).and_then(|m| m.get("mesh")) {
+    let mesh = match model_mesh() {
         Ok(v) => v,
-        Err(e) => return failed("Model.mesh", e),
+        Err(code) => return code,
     };
     for made in 0..count {
         let node = match new_child("MeshInstance3D", &format!("Shown{}", first + made)) {
@@ -730,7 +744,7 @@ pub extern "C" fn mesh_nodes(count: i32, first: i32) -> i32 {
 /// Sets `amount` of the mod's `Particles3D` (see `particles_mesh`).
 #[no_mangle]
 pub extern "C" fn particles3d_amount(amount: i64) -> i32 {
-    let particles = match child("CPUParticles3D", "Particles3D") {
+    let particles = match particles3d() {
         Ok(p) => p,
         Err(code) => return code,
     };
