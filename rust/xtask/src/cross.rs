@@ -185,7 +185,7 @@ pub fn ensure_toolchain(platform: &Platform) -> Result<()> {
         packages,
         &format!("building for {} (`{}`)", platform.name, platform.triple),
     )?;
-    if crate::godot::find_on_path(&gcc).is_none() {
+    if crate::command::find_on_path(&gcc).is_none() {
         return Err(Failure::new(
             format!(
                 "`{gcc}`, the C compiler and linker for {}, is not on `PATH`",
@@ -218,7 +218,7 @@ pub struct RunningCheck {
 /// directory), with its output in `target/cross-check.log`. [`RunningCheck::finish`] waits for it.
 pub fn start_check(repo: &Repo) -> Result<RunningCheck> {
     let cargo_program = cargo().get_program().to_owned();
-    let mut cmd = match crate::godot::find_on_path("nice") {
+    let mut cmd = match crate::command::find_on_path("nice") {
         Some(nice) => {
             let mut cmd = Command::new(nice);
             cmd.args(["-n", "19"]).arg(&cargo_program);

@@ -15,11 +15,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::godot_run::{run_godot, GodotRun, FATAL_PATTERNS};
+use crate::godot_run::{run_godot, GodotRun, DEMO_SCENE, FATAL_PATTERNS};
 use crate::{Failure, Repo, Result};
 
-/// The scene `cargo xtask run` plays.
-pub const DEMO_SCENE: &str = "res://demo/arena.tscn";
 /// The round lasts seconds; start-up and shutdown a few more.
 const DEMO_TIMEOUT: Duration = Duration::from_secs(60);
 /// The demo under load may take longer to start.

@@ -4,6 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::command::find_on_path;
 use crate::godot_provision;
 use crate::godot_run::{run_godot, Outcome};
 use crate::{Failure, Repo, Result};
@@ -95,26 +96,6 @@ fn is_supported(version: &str) -> bool {
     let major = parts.next().and_then(|p| p.parse::<u32>().ok());
     let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
     major == Some(4) && minor.is_some_and(|m| m >= MIN_MINOR)
-}
-
-/// The first executable file called `name` in a `PATH` directory.
-pub fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| is_executable(candidate))
-}
-
-#[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
-    path.is_file()
 }
 
 /// The script that prints the running Godot's `OS.get_executable_path()`.

@@ -384,12 +384,15 @@ pub fn run_display_suite(
     Ok(Some(judge_suite(&run)))
 }
 
+/// The scene `cargo xtask run` plays.
+pub const DEMO_SCENE: &str = "res://demo/arena.tscn";
+
 /// Runs the demo scene (with mods interpreted when `interpreter`); fails on a bad exit, a
 /// timeout or a fatal output line.
 pub fn run_demo(godot: &Path, repo: &Repo, windowed: bool, interpreter: bool) -> Result<()> {
     let project = repo.project();
     let project = project.to_string_lossy();
-    let mut args = vec!["--path", &project, crate::demo_check::DEMO_SCENE];
+    let mut args = vec!["--path", &project, DEMO_SCENE];
     if !windowed {
         args.insert(0, "--headless");
     }

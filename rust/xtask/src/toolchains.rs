@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::command;
-use crate::godot::find_on_path;
+use crate::command::find_on_path;
 use crate::{Failure, Repo, Result};
 
 /// The Zig release (PyPI `ziglang`) the Zig example is written for.
@@ -122,10 +122,10 @@ pub fn ensure_debian_packages(packages: &[&str], why: &str) -> Result<()> {
 /// `xvfb-run` for the tests that need a display: found on `PATH`, else installed with apt-get
 /// (Debian packages `xvfb` and `xauth`) when running as root. `None` when it cannot be had.
 pub fn ensure_xvfb_run() -> Option<PathBuf> {
-    if let Some(found) = crate::godot::find_on_path("xvfb-run") {
+    if let Some(found) = crate::command::find_on_path("xvfb-run") {
         return Some(found);
     }
-    if !is_root() || crate::godot::find_on_path("apt-get").is_none() {
+    if !is_root() || crate::command::find_on_path("apt-get").is_none() {
         return None;
     }
     if let Err(e) = apt_install(
@@ -135,7 +135,7 @@ pub fn ensure_xvfb_run() -> Option<PathBuf> {
         println!("xtask: could not install xvfb-run: {e:#}");
         return None;
     }
-    crate::godot::find_on_path("xvfb-run")
+    crate::command::find_on_path("xvfb-run")
 }
 
 fn apt_install(packages: &[&str], fix: &str) -> Result<()> {

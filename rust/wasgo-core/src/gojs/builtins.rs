@@ -9,54 +9,13 @@
 //! `process` answers -1 for ids and `/` for the working directory. The `godot` object (see
 //! [`godot`](super::godot)) is the program's way to the game.
 
-use super::imports::charge;
-use super::value::{Class, JsRef, JsValue, Kind, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
+use super::heap::charge;
+use super::native::Native;
+use super::value::{
+    error, error_with, Class, JsRef, JsResult, JsValue, Kind, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES,
+};
 use super::{call_function, Cx, MAX_COLLECTION};
 use crate::events::OutputSource;
-
-/// A function the host implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Native {
-    ObjectCtor,
-    ArrayCtor,
-    Uint8ArrayCtor,
-    DateCtor,
-    ErrorCtor,
-    DateGetTimezoneOffset,
-    DateGetTime,
-    GetRandomValues,
-    PerformanceNow,
-    FsWriteSync,
-    FsWrite,
-    FsFsync,
-    /// Every other `fs` call: its callback gets an `ENOSYS` error.
-    FsEnosys,
-    /// `process.getuid` and friends: -1.
-    ProcessMinusOne,
-    ProcessCwd,
-    /// `process.umask`, `process.chdir`, `process.getgroups`: throw `ENOSYS`.
-    ProcessEnosys,
-    /// `go._makeFuncWrapper(id)`.
-    MakeFuncWrapper,
-    Godot(super::godot::GodotFn),
-}
-
-/// Outcome of a JavaScript call: `Ok(value)` or `Err(thrown)`.
-pub type JsResult = Result<JsValue, JsValue>;
-
-/// An `Error` with `message` and, when given, `code` (what `wasm_exec.js`'s `enosys()` makes).
-pub fn error(message: &str, code: Option<&str>) -> JsValue {
-    error_with(JsValue::str(message), code)
-}
-
-/// An `Error` whose `message` is `message` (a string value shares its text).
-fn error_with(message: JsValue, code: Option<&str>) -> JsValue {
-    let mut props = vec![("message", message)];
-    if let Some(c) = code {
-        props.push(("code", JsValue::str(c)));
-    }
-    JsValue::plain(&props)
-}
 
 fn enosys() -> JsValue {
     error("not implemented", Some("ENOSYS"))

@@ -29,8 +29,8 @@
 //! with exactly `x`,`y` or `x`,`y`,`z`) ⇔ `Vector2`/`Vector3`, `Uint8Array` ⇔ `PackedByteArray`,
 //! other objects ⇔ `Dictionary` with string keys.
 
-use super::builtins::{error, JsResult, Native};
-use super::value::{Class, JsObject, JsRef, JsValue, Kind};
+use super::native::{GodotFn, Native};
+use super::value::{error, Class, JsObject, JsRef, JsResult, JsValue, Kind};
 use super::{call_function, Cx};
 use crate::catalog;
 use crate::error::{HostTrap, KilledTrap, TrapKind};
@@ -40,25 +40,6 @@ use crate::objects::{ObjectError, ObjectOp, ObjectReply};
 use crate::permissions::Permission;
 use crate::variant::{Vector2, Vector3, WireVariant};
 use std::collections::HashMap;
-
-/// The methods of the `godot` object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GodotFn {
-    SelfNode,
-    GetNode,
-    Get,
-    Set,
-    Call,
-    Connect,
-    Emit,
-    CallGame,
-    Vec2,
-    Vec3,
-    FileWrite,
-    FileRead,
-    FileDelete,
-    HttpRequest,
-}
 
 const METHODS: [(&str, GodotFn); 14] = [
     ("self", GodotFn::SelfNode),
@@ -112,7 +93,7 @@ fn run_op(cx: &mut Cx<'_>, op: ObjectOp) -> wasmtime::Result<JsResult> {
         Ok(ObjectReply::Value(v)) => {
             // Counted whole: Go holds its top only, and the nested parts would wait for the
             // next measurement.
-            super::imports::charge(cx, js_bytes(&v))?;
+            super::heap::charge(cx, js_bytes(&v))?;
             Ok(Ok(from_wire(v)))
         }
         Err(ObjectError::Failed { message, .. }) => Ok(Err(error(&message, None))),

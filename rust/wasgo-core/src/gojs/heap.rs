@@ -1,91 +1,27 @@
-//! Every object a Go-js program's host made, for the memory limit and for the end of the
-//! instance.
+//! What a Go-js program's host objects cost, against the memory limit, and how they go when the
+//! instance ends.
 //!
 //! JavaScript collects garbage; the host's objects are reference-counted (`Arc`), so a cycle —
 //! the global object's `globalThis`, or any `o.self = o` a program makes — is never freed by
 //! counting alone, and an object the program no longer reaches but that sits in a cycle would
 //! outlive the instance (an 8-instance loop kept 470 MB) and escape the memory limit (which
 //! measured only what Go still reached). So each instance keeps a [`Heap`]: a weak reference to
-//! every object made while it runs (objects register themselves in [`JsRef::new`] through the
-//! heap the running thread has [entered](Heap::enter)). The memory limit measures every live
-//! object in it ([`Heap::live_bytes`]), and when the instance ends [`Heap::clear`] empties every
-//! object it made, which breaks every cycle.
+//! every object made while it runs (objects register themselves in [`JsRef::new`](super::value::JsRef::new) through the
+//! heap the running thread has [entered](Heap::enter); both are part of the object model in
+//! [`value`](super::value)). The memory limit ([`charge`]) measures every live object in it
+//! ([`Heap::live_bytes`]), and when the instance ends [`Heap::clear`] empties every object it
+//! made, which breaks every cycle.
 //!
 //! Freeing is iterative ([`drop_values`]): an object's `Drop` moves its contents onto a work
 //! list instead of dropping them inside its own `Drop`, so a chain of 200,000 nested arrays is
 //! freed without 200,000 stack frames (that overflowed the stack and aborted the game).
 
-use super::value::{Class, JsObject, JsRef, JsValue, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
-use parking_lot::Mutex;
-use std::cell::RefCell;
+use super::value::{drop_values, Class, Heap, JsValue, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
+use super::Cx;
+use crate::error::{HostTrap, TrapKind};
 use std::collections::HashSet;
-use std::sync::{Arc, Weak};
-
-type Cell = Mutex<JsObject>;
-
-/// The objects one instance's host made (see the module docs).
-#[derive(Default)]
-pub struct Heap {
-    objects: Mutex<Objects>,
-}
-
-#[derive(Default)]
-struct Objects {
-    list: Vec<Weak<Cell>>,
-    /// The list's length at which the references of freed objects are dropped from it next.
-    compact_at: usize,
-}
-
-thread_local! {
-    /// The heaps this thread has entered, innermost last.
-    static ENTERED: RefCell<Vec<Arc<Heap>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// While it lives, objects made on this thread register in the heap it entered.
-pub struct Entered(());
-
-impl Drop for Entered {
-    fn drop(&mut self) {
-        ENTERED.with(|e| e.borrow_mut().pop());
-    }
-}
 
 impl Heap {
-    /// Makes `heap` the one objects made on this thread register in, until the guard drops.
-    pub fn enter(heap: &Arc<Heap>) -> Entered {
-        ENTERED.with(|e| e.borrow_mut().push(heap.clone()));
-        Entered(())
-    }
-
-    /// Registers a new object in the heap this thread entered (none: the object is nobody's,
-    /// such as a value made in a test).
-    pub(super) fn register(object: &Arc<Cell>) {
-        ENTERED.with(|e| {
-            if let Some(heap) = e.borrow().last() {
-                heap.add(object);
-            }
-        });
-    }
-
-    fn add(&self, object: &Arc<Cell>) {
-        let mut objects = self.objects.lock();
-        if objects.list.len() >= objects.compact_at {
-            objects.list.retain(|w| w.strong_count() > 0);
-            objects.compact_at = (objects.list.len() * 2).max(1024);
-        }
-        objects.list.push(Arc::downgrade(object));
-    }
-
-    /// The objects still alive.
-    fn live(&self) -> Vec<Arc<Cell>> {
-        self.objects
-            .lock()
-            .list
-            .iter()
-            .filter_map(Weak::upgrade)
-            .collect()
-    }
-
     /// Host bytes of every live object and of the strings they and `roots` hold, each string
     /// once; counting stops past `cap`.
     pub fn live_bytes<'a>(&self, roots: impl Iterator<Item = &'a JsValue>, cap: usize) -> usize {
@@ -137,6 +73,33 @@ impl Heap {
     }
 }
 
+/// Counts `bytes` of JavaScript values about to be made on the host against the instance's
+/// memory limit (`memory_limit_mb`, the same cap as its linear memory): once what was counted
+/// since the last measure passes it, measures what Go really still holds, and traps when that
+/// plus the new value is still over (a program calling `new Array(67108864)` twice took 3 GB).
+pub(super) fn charge(cx: &mut Cx<'_>, bytes: usize) -> wasmtime::Result<()> {
+    let budget = cx.data().limits.memory_bytes;
+    let go = super::state_mut(cx.data_mut());
+    go.host_bytes = go.host_bytes.saturating_add(bytes);
+    if go.host_bytes <= budget {
+        return Ok(());
+    }
+    let live = go.heap.live_bytes(go.table.values(), budget);
+    go.host_bytes = live.saturating_add(bytes);
+    if go.host_bytes <= budget {
+        return Ok(());
+    }
+    Err(HostTrap::new(
+        TrapKind::HostCall,
+        format!(
+            "the program's JavaScript values would take {} MiB on the host, over its memory limit of {} MiB (`memory_limit_mb`); release the values it no longer needs, or make smaller arrays",
+            go.host_bytes.div_ceil(1 << 20),
+            budget >> 20
+        ),
+    )
+    .into_error())
+}
+
 /// The host bytes `v` itself takes (an object's own properties and elements, not what they
 /// refer to), counted when Go first holds it.
 pub fn own_bytes(v: &JsValue) -> usize {
@@ -157,22 +120,11 @@ pub fn own_bytes(v: &JsValue) -> usize {
     }
 }
 
-/// Drops `values` and everything only they hold without recursion (see the module docs).
-pub(super) fn drop_values(mut work: Vec<JsValue>) {
-    while let Some(v) = work.pop() {
-        if let JsValue::Object(JsRef(cell)) = v {
-            // The last holder: take the contents out before the object goes, so its own `Drop`
-            // has nothing to free.
-            if let Ok(cell) = Arc::try_unwrap(cell) {
-                work.extend(cell.into_inner().take_contents());
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gojs::value::JsRef;
+    use std::sync::Arc;
 
     #[test]
     fn a_chain_of_nested_arrays_is_freed_without_deep_recursion() {

@@ -7,8 +7,9 @@
 //! re-reads `sp` with `getsp()` before writing its results, because Go may have moved the
 //! goroutine's stack meanwhile. Every address is checked against the memory; a bad one traps.
 
-use super::builtins::{construct, error, fill_random, instance_of};
-use super::value::{Class, JsValue, Kind, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
+use super::builtins::{construct, fill_random, instance_of};
+use super::heap::{charge, own_bytes};
+use super::value::{error, Class, JsValue, Kind, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
 use super::{call_function, get_prop, Cx, GoState, MAX_COLLECTION};
 use crate::error::{HostTrap, TrapKind};
 use crate::guest_kind::GOJS_IMPORTS;
@@ -37,33 +38,6 @@ pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
 
 fn go<'a>(cx: &'a mut Cx<'_>) -> &'a mut GoState {
     super::state_mut(cx.data_mut())
-}
-
-/// Counts `bytes` of JavaScript values about to be made on the host against the instance's
-/// memory limit (`memory_limit_mb`, the same cap as its linear memory): once what was counted
-/// since the last measure passes it, measures what Go really still holds, and traps when that
-/// plus the new value is still over (a program calling `new Array(67108864)` twice took 3 GB).
-pub(super) fn charge(cx: &mut Cx<'_>, bytes: usize) -> wasmtime::Result<()> {
-    let budget = cx.data().limits.memory_bytes;
-    let go = go(cx);
-    go.host_bytes = go.host_bytes.saturating_add(bytes);
-    if go.host_bytes <= budget {
-        return Ok(());
-    }
-    let live = go.heap.live_bytes(go.table.values(), budget);
-    go.host_bytes = live.saturating_add(bytes);
-    if go.host_bytes <= budget {
-        return Ok(());
-    }
-    Err(HostTrap::new(
-        TrapKind::HostCall,
-        format!(
-            "the program's JavaScript values would take {} MiB on the host, over its memory limit of {} MiB (`memory_limit_mb`); release the values it no longer needs, or make smaller arrays",
-            go.host_bytes.div_ceil(1 << 20),
-            budget >> 20
-        ),
-    )
-    .into_error())
 }
 
 /// The implementation of import `name` (every name of [`GOJS_IMPORTS`] has one).
@@ -162,7 +136,7 @@ fn store_value(cx: &mut Cx<'_>, addr: u32, v: &JsValue) -> wasmtime::Result<()> 
     // without counting (a thrown error's message, `godot.vec2`, the game's answers) reach Go
     // only through here (a million `vec2()` calls took 800 MB past an 8 MiB limit).
     if !go(cx).table.holds(v) {
-        charge(cx, super::heap::own_bytes(v))?;
+        charge(cx, own_bytes(v))?;
     }
     let raw = go(cx)
         .table

@@ -6,6 +6,12 @@
 //! library expect ([`builtins`]) and a `godot` object that reaches the game with the powers and
 //! safety levels of a `wasgo` mod ([`godot`]).
 //!
+//! The files are layered, each using only those below it: [`native`] (the names of the host's
+//! functions), [`value`] (the object model, the reference table and the per-instance heap objects
+//! register in), [`heap`] (what the objects cost against the memory limit, and their end),
+//! [`godot`], [`builtins`] (which dispatches a native call, the `godot` object's included) and
+//! [`imports`] (the `gojs` imports themselves); this file, the runtime of one program, sits on top.
+//!
 //! ## Scheduling
 //!
 //! `run(argc, argv)` is the mod's `main`, on the worker thread ([`run_main`]). Go's runtime
@@ -30,6 +36,7 @@ pub mod builtins;
 pub mod godot;
 pub(crate) mod heap;
 pub mod imports;
+pub mod native;
 pub mod value;
 
 use crate::error::{HostTrap, KilledTrap, TrapKind, WasgoError};
@@ -37,10 +44,10 @@ use crate::events::OutputSource;
 use crate::guest_kind::{GuestKind, GuestOutput};
 use crate::state::InstanceState;
 use crate::variant::WireVariant;
-use builtins::{call_native, JsResult};
+use builtins::call_native;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use value::{Class, JsRef, JsValue, Kind, ValueTable};
+use value::{Class, JsRef, JsResult, JsValue, Kind, ValueTable};
 use wasmtime::{AsContextMut, Instance, Memory, Store, StoreContextMut, TypedFunc};
 
 pub use crate::guest_kind::GOJS_MODULE;
@@ -76,7 +83,7 @@ pub struct GoState {
     timeouts: BTreeMap<i32, Instant>,
     due: std::collections::BTreeSet<(Instant, i32)>,
     /// Every object the host made for the program (see [`heap`]).
-    heap: std::sync::Arc<heap::Heap>,
+    heap: std::sync::Arc<value::Heap>,
     next_timeout: i32,
     output: GuestOutput,
     stderr_tail: Vec<u8>,
@@ -89,15 +96,15 @@ pub struct GoState {
     http_callbacks: std::collections::HashMap<i32, JsValue>,
     exports: Option<GoExports>,
     /// Host bytes of JavaScript values made since their live size was last measured (see
-    /// `imports::charge`).
+    /// `heap::charge`).
     pub(crate) host_bytes: usize,
 }
 
 impl GoState {
     pub(crate) fn new(output: GuestOutput) -> GoState {
-        let heap = std::sync::Arc::new(heap::Heap::default());
+        let heap = std::sync::Arc::new(value::Heap::default());
         let (global, go) = {
-            let _in = heap::Heap::enter(&heap);
+            let _in = value::Heap::enter(&heap);
             builtins::globals(godot::object())
         };
         let origin = std::time::SystemTime::now()
@@ -201,8 +208,8 @@ impl Drop for GoState {
 
 /// Makes the program's heap the one objects made on this thread register in (nothing for other
 /// mods), for one entry of the host.
-pub(crate) fn enter_heap(state: &InstanceState) -> Option<heap::Entered> {
-    state_ref(state).map(|g| heap::Heap::enter(&g.heap))
+pub(crate) fn enter_heap(state: &InstanceState) -> Option<value::Entered> {
+    state_ref(state).map(|g| value::Heap::enter(&g.heap))
 }
 
 /// The panic or fatal-error text Go printed last on stderr, up to the goroutine dump.
@@ -264,7 +271,7 @@ pub fn call_function(
             let result = event.as_object().map(|e| e.get_own("result"));
             Ok(Ok(result.unwrap_or_default()))
         }
-        _ => Ok(Err(builtins::error("the value is not a function", None))),
+        _ => Ok(Err(value::error("the value is not a function", None))),
     }
 }
 

@@ -15,10 +15,11 @@
 //! false, the global object and the Go object, never freed.
 
 use parking_lot::Mutex;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
-use super::builtins::Native;
+use super::native::Native;
 
 /// A JavaScript value.
 #[derive(Clone, Debug, Default)]
@@ -30,6 +31,23 @@ pub enum JsValue {
     Number(f64),
     String(Arc<str>),
     Object(JsRef),
+}
+
+/// Outcome of a JavaScript call: `Ok(value)` or `Err(thrown)`.
+pub type JsResult = Result<JsValue, JsValue>;
+
+/// An `Error` with `message` and, when given, `code` (what `wasm_exec.js`'s `enosys()` makes).
+pub fn error(message: &str, code: Option<&str>) -> JsValue {
+    error_with(JsValue::str(message), code)
+}
+
+/// An `Error` whose `message` is `message` (a string value shares its text).
+pub(super) fn error_with(message: JsValue, code: Option<&str>) -> JsValue {
+    let mut props = vec![("message", message)];
+    if let Some(c) = code {
+        props.push(("code", JsValue::str(c)));
+    }
+    JsValue::plain(&props)
 }
 
 /// A shared, mutable object.
@@ -99,7 +117,7 @@ pub struct JsObject {
 }
 
 impl JsObject {
-    /// Takes the object's properties and elements out (see [`super::heap`]).
+    /// Takes the object's properties and elements out (see [`drop_values`] and [`super::heap`]).
     pub(super) fn take_contents(&mut self) -> Vec<JsValue> {
         let mut contents: Vec<JsValue> = std::mem::take(&mut self.props).into_values().collect();
         if let Class::Array(items) = &mut self.class {
@@ -115,7 +133,7 @@ impl Drop for JsObject {
     fn drop(&mut self) {
         let contents = self.take_contents();
         if !contents.is_empty() {
-            super::heap::drop_values(contents);
+            drop_values(contents);
         }
     }
 }
@@ -127,7 +145,7 @@ impl JsRef {
             class,
             props: BTreeMap::new(),
         }));
-        super::heap::Heap::register(&cell);
+        Heap::register(&cell);
         JsRef(cell)
     }
 
@@ -456,6 +474,88 @@ impl ValueTable {
     /// How many ids are in use (for tests and stats).
     pub fn live(&self) -> usize {
         self.values.iter().filter(|v| v.is_some()).count()
+    }
+}
+
+// Where objects register: every object made while an instance runs is listed in that
+// instance's `Heap` (its accounting and its clearing at the end are in `super::heap`).
+
+type Cell = Mutex<JsObject>;
+
+/// The objects one instance's host made (see the module docs).
+#[derive(Default)]
+pub struct Heap {
+    objects: Mutex<Objects>,
+}
+
+#[derive(Default)]
+struct Objects {
+    list: Vec<Weak<Cell>>,
+    /// The list's length at which the references of freed objects are dropped from it next.
+    compact_at: usize,
+}
+
+thread_local! {
+    /// The heaps this thread has entered, innermost last.
+    static ENTERED: RefCell<Vec<Arc<Heap>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// While it lives, objects made on this thread register in the heap it entered.
+pub struct Entered(());
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        ENTERED.with(|e| e.borrow_mut().pop());
+    }
+}
+
+impl Heap {
+    /// Makes `heap` the one objects made on this thread register in, until the guard drops.
+    pub fn enter(heap: &Arc<Heap>) -> Entered {
+        ENTERED.with(|e| e.borrow_mut().push(heap.clone()));
+        Entered(())
+    }
+
+    /// Registers a new object in the heap this thread entered (none: the object is nobody's,
+    /// such as a value made in a test).
+    pub(super) fn register(object: &Arc<Cell>) {
+        ENTERED.with(|e| {
+            if let Some(heap) = e.borrow().last() {
+                heap.add(object);
+            }
+        });
+    }
+
+    fn add(&self, object: &Arc<Cell>) {
+        let mut objects = self.objects.lock();
+        if objects.list.len() >= objects.compact_at {
+            objects.list.retain(|w| w.strong_count() > 0);
+            objects.compact_at = (objects.list.len() * 2).max(1024);
+        }
+        objects.list.push(Arc::downgrade(object));
+    }
+
+    /// The objects still alive.
+    pub(super) fn live(&self) -> Vec<Arc<Cell>> {
+        self.objects
+            .lock()
+            .list
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+}
+
+/// Drops `values` and everything only they hold without recursion (see the module docs).
+pub(super) fn drop_values(mut work: Vec<JsValue>) {
+    while let Some(v) = work.pop() {
+        if let JsValue::Object(JsRef(cell)) = v {
+            // The last holder: take the contents out before the object goes, so its own `Drop`
+            // has nothing to free.
+            if let Ok(cell) = Arc::try_unwrap(cell) {
+                work.extend(cell.into_inner().take_contents());
+            }
+        }
     }
 }
 

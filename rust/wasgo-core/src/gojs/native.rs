@@ -1,0 +1,51 @@
+//! The functions the Go-js host implements, by name of their kind: what an object of class
+//! [`Class::Native`](super::value::Class::Native) calls. [`builtins`](super::builtins) implements
+//! the JavaScript globals' ones, [`godot`](super::godot) the `godot` object's. Kept apart from
+//! both so that the object model ([`value`](super::value)) can name them without depending on
+//! what they do.
+
+/// A function the host implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Native {
+    ObjectCtor,
+    ArrayCtor,
+    Uint8ArrayCtor,
+    DateCtor,
+    ErrorCtor,
+    DateGetTimezoneOffset,
+    DateGetTime,
+    GetRandomValues,
+    PerformanceNow,
+    FsWriteSync,
+    FsWrite,
+    FsFsync,
+    /// Every other `fs` call: its callback gets an `ENOSYS` error.
+    FsEnosys,
+    /// `process.getuid` and friends: -1.
+    ProcessMinusOne,
+    ProcessCwd,
+    /// `process.umask`, `process.chdir`, `process.getgroups`: throw `ENOSYS`.
+    ProcessEnosys,
+    /// `go._makeFuncWrapper(id)`.
+    MakeFuncWrapper,
+    Godot(GodotFn),
+}
+
+/// The methods of the `godot` object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GodotFn {
+    SelfNode,
+    GetNode,
+    Get,
+    Set,
+    Call,
+    Connect,
+    Emit,
+    CallGame,
+    Vec2,
+    Vec3,
+    FileWrite,
+    FileRead,
+    FileDelete,
+    HttpRequest,
+}
