@@ -135,6 +135,17 @@ func test_a_tween_on_an_owned_node_and_allowed_property_runs() -> void:
 	expect(done, "the tween moved the mod's node: %s" % tweened.position)
 
 
+## Godot refuses a global transform on a node outside the tree with an error at every step of
+## the tween, outside every mod call (and its log limit): a mod's tween animates the local one.
+func test_a_tween_of_a_global_transform_is_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "tween", [0, 3]), -3, "tween(global_position)")
+	expect(probe.has_output("animate its local twin (`position`)"), "message: %s" % [probe.outputs])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 func test_a_tween_on_a_denied_property_traps_the_mod() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

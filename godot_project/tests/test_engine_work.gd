@@ -219,6 +219,46 @@ func test_looping_tweens_that_take_time_run() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
 
 
+## Godot ends the tweener of a freed object at once, leaving the frame's time to the next loop:
+## a tween of a node for a second a loop, set to loop two million times, ran every loop in one
+## frame once the node was freed. A looping tween's time now counts only tweeners whose target
+## lives as long as the tween (the node it is bound to, a resource) and intervals.
+func test_a_looping_tween_counts_only_tweeners_whose_target_cannot_vanish() -> void:
+	var probe := _started("LoopTweenTarget")
+	expect_eq(_call(probe, "looping_node_tween", [0, 2000000]), INVALID_ARGUMENT,
+		"a tween of another node alone cannot loop")
+	expect_contains(_last_fail(probe), "can be freed while the tween runs", "the refusal says why")
+	expect_eq(_call(probe, "looping_tween_valid"), 0, "the refused tween was killed")
+	expect_eq(_call(probe, "looping_node_tween", [0, 1]), 0, "nor loop once: %s" % _last_fail(probe))
+	expect_eq(_call(probe, "looping_node_tween", [2, 2000000]), 0,
+		"beside an interval it may: %s" % _last_fail(probe))
+	expect_eq(_call(probe, "looping_node_tween", [1, 2000000]), 0,
+		"a tween bound to the node it animates may: %s" % _last_fail(probe))
+	expect_eq(_call(probe, "looping_tween_valid"), 1, "the bound tween runs")
+	await frames(2)
+	expect_eq(_call(probe, "free_loop_target"), 0, "the mod frees the animated node")
+	await frames(3)
+	expect_eq(_call(probe, "looping_tween_valid"), 0, "freeing the node killed its tween")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
+	await expect_frames_go_on("after the node of a looping tween was freed")
+
+
+## A tween of a resource the game made would change it for every node using it, as a `set`
+## would (a label's `LabelSettings.font_color` hid the text of labels outside reach).
+func test_a_tween_may_not_animate_a_resource_the_game_made() -> void:
+	var probe := _started("TweenShared")
+	var label := Label.new()
+	label.name = "GameLabel"
+	label.label_settings = LabelSettings.new()
+	label.label_settings.font_color = Color.WHITE
+	probe.node.add_child(label)
+	expect_eq(_call(probe, "tween_label_settings", [0]), INVALID_ARGUMENT, "the game's LabelSettings")
+	expect_contains(_last_fail(probe), "the game's `LabelSettings`", "the refusal names the resource")
+	expect_eq(_call(probe, "tween_label_settings", [1]), 0, "its own: %s" % _last_fail(probe))
+	await frames(6)
+	expect_eq(label.label_settings.font_color, Color.WHITE, "the game's settings are unchanged")
+
+
 func test_a_mods_values_of_a_property_add_up_to_its_total() -> void:
 	var probe := _started("RangeTotal")
 	# amount 1..2000 total 10000: five nodes at 2000 fill it (a thousand nodes at 2000 were

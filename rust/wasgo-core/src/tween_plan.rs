@@ -8,12 +8,18 @@
 //! exists only in debug builds). None of that runs inside a mod call, so no mod budget stops it.
 //!
 //! The rule at levels 1 and 2: **a tween that loops (`set_loops` other than 1) must take at
-//! least [`MIN_LOOP_SECONDS`] of game time per loop**, reckoned as its longest tweener's
-//! duration divided by its speed scale (a lower bound of a loop's time however its tweeners
-//! are chained or run in parallel). [`TweenPlan`] follows the calls that change either side
-//! and refuses the one that would break it, in whatever order the mod makes them (`set_loops`
-//! may come before the first tweener). A tween with no tweener yet is not checked: Godot runs
-//! no loop of it.
+//! least [`MIN_LOOP_SECONDS`] of game time per loop**, reckoned as the duration of its longest
+//! tweener *that always takes its time*, divided by its speed scale (a lower bound of a loop's
+//! time however its tweeners are chained or run in parallel). A `tween_interval` always takes
+//! its time; a `tween_property` does only while its target lives: Godot ends the tweener of a
+//! freed object at once, with the frame's time untouched, so a tween that tweened a node for a
+//! second a loop ran two million loops in one frame once the mod freed the node. So a
+//! property tweener counts only when its target cannot go while the tween runs (a resource,
+//! which the tweener keeps alive, or the node the tween is bound to, whose freeing kills the
+//! tween): [`Tweener::Kept`]. [`TweenPlan`] follows the calls that change either side and
+//! refuses the one that would break it, in whatever order the mod makes them (`set_loops` may
+//! come before the first tweener). A tween with no tweener yet is not checked: Godot runs no
+//! loop of it.
 
 /// The least game time, in seconds, one loop of a looping tween may take: at most 1000 loops
 /// per second of game time, about 17 per frame at 60 fps.
@@ -25,8 +31,20 @@ pub struct TweenPlan {
     /// `set_loops`' count: 1 by default (no looping), 0 for forever.
     loops: i64,
     speed: f64,
-    /// The longest tweener's duration (`None` until the first tweener).
+    /// The longest duration of a tweener that always takes its time ([`Tweener::Kept`]; `None`
+    /// until the first tweener of any kind, 0 while every tweener may end at once).
     longest: Option<f64>,
+    /// Whether a tweener that may end at once was left out of `longest`.
+    uncounted: bool,
+}
+
+/// Whether a tweener always takes its duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tweener {
+    /// It does: an interval, or a property of an object that lives as long as the tween.
+    Kept,
+    /// It may end at once: a property of an object that can be freed while the tween runs.
+    MayEndAtOnce,
 }
 
 impl Default for TweenPlan {
@@ -35,6 +53,7 @@ impl Default for TweenPlan {
             loops: 1,
             speed: 1.0,
             longest: None,
+            uncounted: false,
         }
     }
 }
@@ -59,18 +78,29 @@ impl TweenPlan {
     }
 
     /// A tweener of `duration` seconds (`tween_property`'s fourth argument, `tween_interval`'s
-    /// only one). A duration that is not a finite number of seconds, or is negative, is refused
-    /// here too (Godot would hand the time a negative length gives back to the next tweeners).
-    pub fn add_tweener(&mut self, method: &str, duration: f64) -> Result<(), TweenRefusal> {
+    /// only one), of the kind `tweener`. A duration that is not a finite number of seconds, or
+    /// is negative, is refused here too (Godot would hand the time a negative length gives back
+    /// to the next tweeners).
+    pub fn add_tweener(
+        &mut self,
+        method: &str,
+        duration: f64,
+        tweener: Tweener,
+    ) -> Result<(), TweenRefusal> {
         if !(duration.is_finite() && duration >= 0.0) {
             return Err(TweenRefusal(format!(
                 "`{method}` was given a duration of {duration} seconds: a tweener's duration is a finite number of seconds, 0 or more"
             )));
         }
-        let longest = self.longest.map_or(duration, |l| l.max(duration));
+        let counted = match tweener {
+            Tweener::Kept => duration,
+            Tweener::MayEndAtOnce => 0.0,
+        };
+        let longest = self.longest.map_or(counted, |l| l.max(counted));
         self.check(
             TweenPlan {
                 longest: Some(longest),
+                uncounted: self.uncounted || tweener == Tweener::MayEndAtOnce,
                 ..*self
             },
             || format!("`{method}` with a duration of {duration} seconds"),
@@ -114,8 +144,13 @@ impl TweenPlan {
                     } else {
                         format!("{} times", next.loops)
                     };
+                    let uncounted = if next.uncounted {
+                        " (a `tween_property` of an object that can be freed while the tween runs counts no time: Godot ends its tweener at once when the object goes, whatever its duration; tween a node from a tween made on that node with `create_tween`, or give the tween a `tween_interval`)"
+                    } else {
+                        ""
+                    };
                     return Err(TweenRefusal(format!(
-                        "{} was refused: the tween would loop {loops} with {per_loop} seconds per loop (its longest tweener, {longest} s, at speed scale {}), and a looping tween must take at least {MIN_LOOP_SECONDS} s of game time per loop; give it a longer tweener or a smaller speed scale, or do not loop it",
+                        "{} was refused: the tween would loop {loops} with {per_loop} seconds per loop (its longest tweener that always takes its time, {longest} s, at speed scale {}){uncounted}, and a looping tween must take at least {MIN_LOOP_SECONDS} s of game time per loop; give it a longer tweener or a smaller speed scale, or do not loop it",
                         call(),
                         next.speed
                     )));
@@ -134,8 +169,10 @@ mod tests {
     #[test]
     fn a_tween_that_does_not_loop_may_take_no_time() {
         let mut plan = TweenPlan::default();
-        plan.add_tweener("tween_interval", 0.0).unwrap();
-        plan.add_tweener("tween_property", 0.0).unwrap();
+        plan.add_tweener("tween_interval", 0.0, Tweener::Kept)
+            .unwrap();
+        plan.add_tweener("tween_property", 0.0, Tweener::Kept)
+            .unwrap();
         plan.set_speed(1000.0).unwrap();
         plan.set_loops(1).unwrap();
     }
@@ -145,32 +182,39 @@ mod tests {
         // Loops first, then the tweener (the usual `create_tween().set_loops()` chain).
         let mut plan = TweenPlan::default();
         plan.set_loops(0).unwrap();
-        let e = plan.add_tweener("tween_interval", 0.0).unwrap_err();
+        let e = plan
+            .add_tweener("tween_interval", 0.0, Tweener::Kept)
+            .unwrap_err();
         assert!(
             e.0.contains("forever") && e.0.contains("`tween_interval`"),
             "{}",
             e.0
         );
-        plan.add_tweener("tween_interval", 0.5).unwrap();
+        plan.add_tweener("tween_interval", 0.5, Tweener::Kept)
+            .unwrap();
         // Tweener first, then loops.
         let mut plan = TweenPlan::default();
-        plan.add_tweener("tween_property", 0.0).unwrap();
+        plan.add_tweener("tween_property", 0.0, Tweener::Kept)
+            .unwrap();
         let e = plan.set_loops(0).unwrap_err();
         assert!(e.0.contains("`set_loops(0)`"), "{}", e.0);
         assert!(!plan.loops(), "a refused call changes nothing");
         // The longest tweener counts: a zero-length one beside a long one is fine.
-        plan.add_tweener("tween_property", 1.0).unwrap();
+        plan.add_tweener("tween_property", 1.0, Tweener::Kept)
+            .unwrap();
         plan.set_loops(0).unwrap();
-        plan.add_tweener("tween_interval", 0.0).unwrap();
+        plan.add_tweener("tween_interval", 0.0, Tweener::Kept)
+            .unwrap();
     }
 
     #[test]
     fn a_large_finite_loop_count_is_held_to_the_same_rule() {
         let mut plan = TweenPlan::default();
-        plan.add_tweener("tween_interval", 0.0).unwrap();
+        plan.add_tweener("tween_interval", 0.0, Tweener::Kept)
+            .unwrap();
         assert!(plan.set_loops(2_147_483_647).is_err());
         assert!(plan.set_loops(2).is_err(), "any count but 1 loops");
-        plan.add_tweener("tween_interval", MIN_LOOP_SECONDS)
+        plan.add_tweener("tween_interval", MIN_LOOP_SECONDS, Tweener::Kept)
             .unwrap();
         plan.set_loops(2_147_483_647).unwrap();
     }
@@ -178,7 +222,8 @@ mod tests {
     #[test]
     fn the_speed_scale_shortens_a_loop() {
         let mut plan = TweenPlan::default();
-        plan.add_tweener("tween_property", 0.5).unwrap();
+        plan.add_tweener("tween_property", 0.5, Tweener::Kept)
+            .unwrap();
         plan.set_loops(0).unwrap();
         plan.set_speed(400.0).unwrap();
         let e = plan.set_speed(1e6).unwrap_err();
@@ -193,9 +238,48 @@ mod tests {
     fn durations_and_counts_that_are_not_numbers_of_the_right_sign_are_refused() {
         let mut plan = TweenPlan::default();
         for bad in [-1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            assert!(plan.add_tweener("tween_interval", bad).is_err(), "{bad}");
+            assert!(
+                plan.add_tweener("tween_interval", bad, Tweener::Kept)
+                    .is_err(),
+                "{bad}"
+            );
         }
         assert!(plan.set_loops(-1).is_err());
         assert_eq!(plan, TweenPlan::default(), "nothing refused was kept");
+    }
+
+    #[test]
+    fn a_tweener_that_may_end_at_once_gives_a_loop_no_time() {
+        // A node that can be freed: its tweener may take no time, so it alone cannot make a
+        // loop last.
+        let mut plan = TweenPlan::default();
+        plan.add_tweener("tween_property", 1.0, Tweener::MayEndAtOnce)
+            .unwrap();
+        let e = plan.set_loops(2_000_000).unwrap_err();
+        assert!(
+            e.0.contains("`set_loops(2000000)`") && e.0.contains("can be freed"),
+            "{}",
+            e.0
+        );
+        let mut plan = TweenPlan::default();
+        plan.set_loops(0).unwrap();
+        let e = plan
+            .add_tweener("tween_property", 1.0, Tweener::MayEndAtOnce)
+            .unwrap_err();
+        assert!(
+            e.0.contains("can be freed") && e.0.contains("create_tween"),
+            "{}",
+            e.0
+        );
+        // Beside one that keeps its time, it is fine.
+        plan.add_tweener("tween_interval", 0.5, Tweener::Kept)
+            .unwrap();
+        plan.add_tweener("tween_property", 1.0, Tweener::MayEndAtOnce)
+            .unwrap();
+        // And a tween that does not loop may hold any.
+        let mut plan = TweenPlan::default();
+        plan.add_tweener("tween_property", 1.0, Tweener::MayEndAtOnce)
+            .unwrap();
+        plan.set_loops(1).unwrap();
     }
 }

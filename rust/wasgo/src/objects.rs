@@ -37,7 +37,7 @@ use wasgo_core::allowlist::{Allowlist, DistinctPools, MemberKind, ValueRange};
 use wasgo_core::delivery::DeliveryQueue;
 use wasgo_core::handles::{DecisionCache, HandleError, HandleTable, TextCache};
 use wasgo_core::log_budget::LogBudget;
-use wasgo_core::tween_plan::TweenPlan;
+use wasgo_core::tween_plan::{TweenPlan, Tweener};
 use wasgo_core::{
     InstanceKey, ObjectError, ObjectHost, ObjectOp, ObjectReply, SafetyLevel, WireVariant,
 };
@@ -133,6 +133,14 @@ const MAX_WORK_ENTRIES: usize = 4096;
 /// Tween plans kept before those of freed tweens are dropped.
 const MAX_TWEEN_PLANS: usize = 1024;
 
+/// What the table keeps of a tween the mod made: its plan, and the node it is bound to (the one
+/// `create_tween` was called on).
+#[derive(Debug, Clone, Copy, Default)]
+struct ModTween {
+    plan: TweenPlan,
+    bound: Option<InstanceId>,
+}
+
 /// One property of one object, as the fast paths need it.
 struct PropEntry {
     name: Box<[u8]>,
@@ -200,7 +208,7 @@ pub struct InstanceObjects {
     /// What Godot logged for the mod's calls this second (`log_gate.rs`).
     godot_errors: LogBudget,
     /// The loops, speed and tweeners of the tweens the mod changed (`tweens.rs`).
-    tween_plans: HashMap<InstanceId, TweenPlan>,
+    tween_plans: HashMap<InstanceId, ModTween>,
     /// The values the mod gave ranged properties that have a `total`, by object and property.
     work: HashMap<(InstanceId, String), f64>,
 }
@@ -416,7 +424,7 @@ impl InstanceObjects {
 
     /// Keeps a tween's plan after a call Godot accepted; forgets the plans of freed tweens
     /// when many were kept (a mod may make tweens without end, one at a time).
-    fn remember_tween_plan(&mut self, tween: InstanceId, plan: TweenPlan) {
+    fn remember_tween_plan(&mut self, tween: InstanceId, plan: ModTween) {
         if self.tween_plans.len() >= MAX_TWEEN_PLANS && !self.tween_plans.contains_key(&tween) {
             forget_freed(&mut self.tween_plans, |id| *id);
         }
@@ -1813,10 +1821,19 @@ fn run_op(
                 && tweens::PLANNED_METHODS.contains(&method.as_str())
                 && obj.is_class("Tween");
             if is_tween && method == "tween_property" {
+                let created = &objects.created;
                 tweens::check_tween_property(
                     &args,
                     |target, class, property| {
                         check(class, level, MemberKind::Property, property)?;
+                        // A tween of a game's resource would change it for every node that
+                        // uses it, as a `set` would (`refuse_shared_write`).
+                        if target.is_class("RefCounted") && !created.owns(target.instance_id()) {
+                            return Err(ObjectError::failed(
+                                ErrorCode::InvalidArgument.code(),
+                                format!("cannot tween `{property}` of the game's `{class}`: a resource the game made is shared by every node that uses it; a mod changes only resources it made (make one with `wasgo.new`, set it up, and assign it)"),
+                            ));
+                        }
                         // A secret field's text members are not animated either (`max_length`
                         // to 1 would cut the player's password).
                         refuse_secret_text(level, target, property.as_bytes())
@@ -1826,13 +1843,16 @@ fn run_op(
             }
             // The tween's plan after this call, taken once Godot accepted the call.
             let tween_plan = if is_tween {
-                let plan = objects
+                let tween = objects
                     .tween_plans
                     .get(&obj.instance_id())
                     .copied()
                     .unwrap_or_default();
-                match tweens::plan_after(plan, &method, &wire_args) {
-                    Ok(next) => next,
+                let property = tweens::tween_target(&args).map_or(Tweener::Kept, |target| {
+                    tweens::tweener_kind(&target, tween.bound)
+                });
+                match tweens::plan_after(tween.plan, &method, &wire_args, property) {
+                    Ok(next) => next.map(|plan| ModTween { plan, ..tween }),
                     Err(refusal) => {
                         objects.tween_plans.remove(&obj.instance_id());
                         tweens::kill(&obj);
@@ -1867,6 +1887,16 @@ fn run_op(
             if creates_tween {
                 if let Ok(tween) = result.try_to::<Gd<Object>>() {
                     objects.created.track(&tween);
+                    // `Node.create_tween` binds the tween to the node: freeing it kills the
+                    // tween (what lets a looping tween count that node's tweeners).
+                    let bound = obj.is_class("Node").then(|| obj.instance_id());
+                    objects.remember_tween_plan(
+                        tween.instance_id(),
+                        ModTween {
+                            plan: TweenPlan::default(),
+                            bound,
+                        },
+                    );
                 }
             }
             objects

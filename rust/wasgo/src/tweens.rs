@@ -12,14 +12,20 @@
 //! and loops would take it past its range). Tween methods that take a Callable
 //! (`tween_callback`, `tween_method`) stay closed: a mod cannot pass a Callable.
 //!
+//! A tween may animate only what the mod may change: a resource the game made (a shape, a
+//! material, `LabelSettings`) is shared by every node that uses it, in reach or not, so a tween
+//! of one is refused like a `set` of it; and a `global_*` property, which Godot refuses (with an
+//! error, at every step) on a node outside the tree, is animated through its local twin.
+//!
 //! A looping tween must take time per loop (`wasgo_core::tween_plan`): the calls that change
 //! its loops, speed or tweeners are followed, and one that would let Godot run its loops
-//! without end inside a frame is refused and the tween killed.
+//! without end inside a frame is refused and the tween killed. A property tweener's time
+//! counts only when its target lives as long as the tween ([`tweener_kind`]).
 
 use godot::classes::Tween;
 use godot::prelude::*;
 use wasgo_catalog::ErrorCode;
-use wasgo_core::tween_plan::{TweenPlan, TweenRefusal};
+use wasgo_core::tween_plan::{TweenPlan, TweenRefusal, Tweener};
 use wasgo_core::variant::range_value;
 use wasgo_core::{ObjectError, WireVariant};
 
@@ -46,10 +52,7 @@ pub fn check_tween_property(
             why.to_string(),
         ))
     };
-    let Some(target) = args
-        .get(0)
-        .and_then(|v| v.try_to::<Option<Gd<Object>>>().ok().flatten())
-    else {
+    let Some(target) = tween_target(args) else {
         return invalid("`tween_property` takes the target object's handle as its first argument");
     };
     let Some(path) = args.get(1).map(|v| v.to_string()) else {
@@ -61,6 +64,12 @@ pub fn check_tween_property(
     }
     let class = StringName::from(&target.get_class());
     allowed(&target, &class, property)?;
+    if property.starts_with("global_") {
+        return invalid(&format!(
+            "`tween_property` cannot animate `{class}.{property}`: Godot refuses a global transform on a node outside the scene tree, with an error at every step of the tween; animate its local twin (`{}`) instead",
+            property.trim_start_matches("global_")
+        ));
+    }
     if args
         .get(2)
         .is_some_and(|v| v.get_type() == VariantType::OBJECT)
@@ -81,6 +90,24 @@ pub fn check_tween_property(
         ));
     }
     Ok(())
+}
+
+/// Whether a `tween_property` of `target` always takes its duration, for a tween bound to the
+/// node `bound` (the node `create_tween` was called on): a resource lives while its tweener
+/// holds it, and freeing the bound node kills the tween; any other object can be freed while
+/// the tween runs, and Godot then ends its tweener at once.
+pub fn tweener_kind(target: &Gd<Object>, bound: Option<InstanceId>) -> Tweener {
+    if target.is_class("RefCounted") || bound == Some(target.instance_id()) {
+        Tweener::Kept
+    } else {
+        Tweener::MayEndAtOnce
+    }
+}
+
+/// The first argument of a `tween_property` call, the target, once converted.
+pub fn tween_target(args: &VarArray) -> Option<Gd<Object>> {
+    args.get(0)
+        .and_then(|v| v.try_to::<Option<Gd<Object>>>().ok().flatten())
 }
 
 /// Why a tween may not take an object as a value of `what`: it cannot be interpolated, so Godot
@@ -104,7 +131,8 @@ pub const PLANNED_METHODS: &[&str] = &[
 
 /// The plan of a tween after `method(args)` on it (the arguments as the mod sent them; a
 /// number is an int, a float or a bool, never a text): `Ok(None)` for a call that changes none of
-/// its loops, speed or tweeners, `Ok(Some(next))` for one that keeps the rule.
+/// its loops, speed or tweeners, `Ok(Some(next))` for one that keeps the rule. `property` is
+/// what a `tween_property` adds ([`tweener_kind`] of its target).
 ///
 /// # Errors
 /// The refusal of a call that would break the rule.
@@ -112,6 +140,7 @@ pub fn plan_after(
     mut plan: TweenPlan,
     method: &str,
     args: &[WireVariant],
+    property: Tweener,
 ) -> Result<Option<TweenPlan>, TweenRefusal> {
     // A missing argument is Godot's default: `set_loops()` loops forever.
     let arg = |i: usize| args.get(i).and_then(|v| range_value(v).number());
@@ -133,10 +162,12 @@ pub fn plan_after(
         }
         "set_speed_scale" => plan.set_speed(arg(0).ok_or_else(|| not_a_number("speed scale"))?)?,
         "tween_interval" => {
-            plan.add_tweener(method, arg(0).ok_or_else(|| not_a_number("time"))?)?;
+            let time = arg(0).ok_or_else(|| not_a_number("time"))?;
+            plan.add_tweener(method, time, Tweener::Kept)?;
         }
         "tween_property" => {
-            plan.add_tweener(method, arg(3).ok_or_else(|| not_a_number("duration"))?)?;
+            let duration = arg(3).ok_or_else(|| not_a_number("duration"))?;
+            plan.add_tweener(method, duration, property)?;
         }
         _ => return Ok(None),
     }

@@ -516,7 +516,7 @@ pub extern "C" fn draw_outside(which: i32) -> i32 {
     }
 }
 
-/// Tweens `property` (0 `position`, 1 `script`, 2 `process_mode`) of a target (0: a new Node2D
+/// Tweens `property` (0 `position`, 1 `script`, 2 `process_mode`, 3 `global_position`) of a target (0: a new Node2D
 /// `Tweened` under the mod's node, 1: the game's `../Game`, looked up by `find_game` before)
 /// to (100, 0) over 0.05 s, from a tween made on the mod's node.
 #[no_mangle]
@@ -535,12 +535,12 @@ pub extern "C" fn tween(target: i32, property: i32) -> i32 {
             None => return -100,
         }
     };
-    let name = ["position", "script", "process_mode"][property.clamp(0, 2) as usize];
+    let name = ["position", "script", "process_mode", "global_position"][property.clamp(0, 3) as usize];
     let tween = match new_tween() {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let value = if property == 0 { Variant::Vector2(wasgo_sdk::Vector2::new(100.0, 0.0)) } else { Variant::Int(0) };
+    let value = if property == 0 || property == 3 { Variant::Vector2(wasgo_sdk::Vector2::new(100.0, 0.0)) } else { Variant::Int(0) };
     let outcome = tween.call("tween_property", &[Variant::from(&target), Variant::NodePath(name.into()), value, Variant::Float(0.05)]);
     keep(tween);
     match outcome {
@@ -850,6 +850,101 @@ pub extern "C" fn looping_tween(loops: i32, interval: f64, loops_first: i32, spe
     match outcome {
         Ok(()) => 0,
         Err((what, e)) => failed(what, e),
+    }
+}
+
+/// Tweens `font_color` of a LabelSettings to transparent: `own` 0 the game's (the
+/// `label_settings` of the game's Label `GameLabel` under the mod's node), 1 one the mod made.
+/// Returns 0 or the refusal's code.
+#[no_mangle]
+pub extern "C" fn tween_label_settings(own: i32) -> i32 {
+    let settings = if own == 1 {
+        match new_object("LabelSettings") {
+            Ok(s) => s,
+            Err(e) => return failed("new LabelSettings", e),
+        }
+    } else {
+        let found = self_node()
+            .and_then(|me| me.get_node("GameLabel"))
+            .and_then(|label| label.get("label_settings"));
+        match found {
+            Ok(v) => match v.as_object_handle().and_then(Object::from_handle) {
+                Some(s) => s,
+                None => return -101,
+            },
+            Err(e) => return failed("get label_settings", e),
+        }
+    };
+    let tween = match new_tween() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let clear = Variant::Color(wasgo_sdk::Color { r: 0.0, g: 0.0, b: 0.0, a: 0.0 });
+    let outcome = tween.call("tween_property", &[Variant::from(&settings), Variant::NodePath("font_color".into()), clear, Variant::Float(0.05)]);
+    keep(settings);
+    keep(tween);
+    match outcome {
+        Ok(_) => 0,
+        Err(e) => failed("tween_property font_color", e),
+    }
+}
+
+/// A tween of the `position` of the mod's Node2D `LoopTarget` (made on first use) for 1 s,
+/// looping `loops` times (set after the tweener): `kind` 0 made on the mod's node, 1 made on
+/// `LoopTarget` itself (bound to it), 2 as 0 with a 0.5 s `tween_interval` beside it. Returns 0
+/// or the first refusal's code; `looping_tween_valid` tells on the tween after.
+#[no_mangle]
+pub extern "C" fn looping_node_tween(kind: i32, loops: i32) -> i32 {
+    let target = match child("Node2D", "LoopTarget") {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let made = if kind == 1 {
+        target.call("create_tween", &[])
+    } else {
+        self_node().and_then(|me| me.call("create_tween", &[]))
+    };
+    let tween = match made {
+        Ok(v) => match v.as_object_handle().and_then(Object::from_handle) {
+            Some(t) => t,
+            None => return -101,
+        },
+        Err(e) => return failed("create_tween", e),
+    };
+    LOOPING.with(|l| *l.borrow_mut() = Some(tween.clone()));
+    let far = Variant::Vector2(wasgo_sdk::Vector2::new(100.0, 0.0));
+    let mut outcome = tween
+        .call("tween_property", &[Variant::from(&target), Variant::NodePath("position".into()), far, Variant::Float(1.0)])
+        .map(|_| ())
+        .map_err(|e| ("tween_property", e));
+    if outcome.is_ok() && kind == 2 {
+        outcome = tween
+            .call("parallel", &[])
+            .and_then(|_| tween.call("tween_interval", &[Variant::Float(0.5)]))
+            .map(|_| ())
+            .map_err(|e| ("tween_interval", e));
+    }
+    if outcome.is_ok() {
+        outcome = tween
+            .call("set_loops", &[Variant::Int(loops.into())])
+            .map(|_| ())
+            .map_err(|e| ("set_loops", e));
+    }
+    match outcome {
+        Ok(()) => 0,
+        Err((what, e)) => failed(what, e),
+    }
+}
+
+/// Frees the mod's Node2D `LoopTarget` (`queue_free`); 0 or the failure's code.
+#[no_mangle]
+pub extern "C" fn free_loop_target() -> i32 {
+    match self_node().and_then(|me| me.get_node("LoopTarget")) {
+        Ok(target) => match target.queue_free() {
+            Ok(()) => 0,
+            Err(e) => failed("queue_free", e),
+        },
+        Err(e) => failed("LoopTarget", e),
     }
 }
 
