@@ -60,6 +60,20 @@ fn stub_message(function: &str, level: SafetyLevel, reason: &StubReason) -> Stri
     }
 }
 
+/// The lowest safety level at which the function import `module.name` of type `imported`
+/// links to the real function (`None`: a stub at every level: unknown, not implemented, or
+/// imported with another signature), as [`build_linker`] decides it.
+pub(crate) fn lowest_level(
+    hosts: &Hosts,
+    module: &str,
+    name: &str,
+    imported: &Signature,
+) -> Option<SafetyLevel> {
+    SafetyLevel::ALL
+        .into_iter()
+        .find(|&level| resolve(hosts, module, name, imported, level).is_ok())
+}
+
 /// What the import `module.name` of type `imported` should link to at `level`: `Ok(())` for the
 /// real function (already in the linker), `Err(reason)` for a stub.
 fn resolve(

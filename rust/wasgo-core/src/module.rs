@@ -237,16 +237,21 @@ impl CompiledModule {
     }
 
     /// Every import with the lowest level that exposes it (game functions as registered in
-    /// `hosts`, see [`Runtime::hosts`](crate::runtime::Runtime::hosts)).
+    /// `hosts`, see [`Runtime::hosts`](crate::runtime::Runtime::hosts)), decided as the linker
+    /// decides it: an import whose signature differs from the function's is exposed at no level
+    /// (it links to a stub that traps).
     pub fn imports(&self, hosts: &Hosts) -> Vec<ImportInfo> {
         self.module
             .imports()
             .map(|i| {
                 let kind = ImportKind::of(&i.ty());
-                let level = if kind == ImportKind::Function {
-                    hosts.lowest_level(i.module(), i.name())
-                } else {
-                    None
+                let level = match i.ty() {
+                    wasmtime::ExternType::Func(ty) => {
+                        crate::abi::signature_of(&ty).and_then(|sig| {
+                            crate::linking::lowest_level(hosts, i.module(), i.name(), &sig)
+                        })
+                    }
+                    _ => None,
                 };
                 ImportInfo {
                     module: i.module().into(),

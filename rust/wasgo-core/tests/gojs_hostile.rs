@@ -165,3 +165,76 @@ fn cycles_the_program_dropped_still_count_against_the_memory_limit() {
     assert_eq!(status, ModStatus::Trapped);
     assert!(trap.contains("over its memory limit of 16 MiB"), "{trap}");
 }
+
+const GO_OBJECT: &str = "(i64.const 0x7FF8000100000006)";
+
+/// A `js.FuncOf` wrapper whose every call calls it again from `resume`, with `args` undefined
+/// arguments each time.
+fn nested_invokes(args: u32) -> String {
+    format!(
+        r#"
+  (global $f (mut i64) (i64.const 0))
+  (func (export "resume")
+    (drop (call $invoke (global.get $f) (i32.const 0x9000) (i32.const {args}))))
+  (func (export "run") (param i32 i32)
+    (i64.store (i32.const 0x8000) (i64.reinterpret_f64 (f64.const 1)))
+    (global.set $f (call $call {GO_OBJECT} (i32.const 0x140) (i32.const 16) (i32.const 0x8000) (i32.const 1)))
+    (drop (call $invoke (global.get $f) (i32.const 0x9000) (i32.const {args}))))"#
+    )
+}
+
+/// Each level of callbacks calling back held its argument list (three times its size in the
+/// program's memory) uncounted: 40 levels of a million arguments took a gigabyte past a 16 MiB
+/// limit. The lists are counted as they are read.
+#[test]
+fn argument_lists_of_nested_callbacks_count_against_the_memory_limit() {
+    let rt = rt();
+    let (status, trap) = run(&rt, inst(&rt, &nested_invokes(8192), 1));
+    assert_eq!(status, ModStatus::Trapped);
+    assert!(trap.contains("over its memory limit of 1 MiB"), "{trap}");
+}
+
+/// Callbacks calling back without end are stopped at a depth, with a message that says so.
+#[test]
+fn callbacks_nested_past_the_depth_limit_trap() {
+    let rt = rt();
+    let (status, trap) = run(&rt, inst(&rt, &nested_invokes(1), 64));
+    assert_eq!(status, ModStatus::Trapped);
+    assert!(trap.contains("more than 64 levels deep"), "{trap}");
+}
+
+/// A `gojs` import called by a start function (inside instantiation, before the host found the
+/// program's exports) panicked in the host; now it is a trap that says what happened.
+#[test]
+fn an_import_called_by_a_start_function_fails_instantiation_with_a_message() {
+    let wat = format!(
+        r#"(module {PRELUDE}
+  (func (export "resume"))
+  (func (export "run") (param i32 i32))
+  (func $early (drop (call $get {GLOBAL} (i32.const 0x100) (i32.const 5))))
+  (start $early))"#
+    );
+    let rt = rt();
+    let module = rt.compile(wat.as_bytes(), "early").unwrap();
+    let config = InstanceConfig::new("early", SafetyLevel::Safe, rt.next_instance_key());
+    let Err(e) = ModInstance::new(&rt, &module, config) else {
+        panic!("instantiation should fail")
+    };
+    let message = e.to_string();
+    assert!(message.contains("being instantiated"), "{message}");
+    assert!(!message.contains("host bug"), "{message}");
+}
+
+/// A stack pointer near the top of the address space: `sp + 8` overflowed (a panic in a debug
+/// build, a wrapped read of the program's low memory in a release build). It is out of range.
+#[test]
+fn a_stack_pointer_at_the_top_of_the_address_space_is_out_of_range() {
+    let body = r#"
+  (func (export "resume"))
+  (func (export "run") (param i32 i32) (call $valueGet (i32.const -4)))"#;
+    let rt = rt();
+    let (status, trap) = run(&rt, inst(&rt, body, 16));
+    assert_eq!(status, ModStatus::Trapped);
+    assert!(!trap.contains("host bug"), "{trap}");
+    assert!(trap.contains("outside the program's memory"), "{trap}");
+}

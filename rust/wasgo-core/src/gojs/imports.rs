@@ -17,7 +17,7 @@ use crate::hostfns::guarded;
 use crate::state::InstanceState;
 use wasmtime::{AsContextMut, Caller, Linker};
 
-type Import = fn(&mut Cx<'_>, u32) -> wasmtime::Result<()>;
+type Import = fn(&mut Cx<'_>, u64) -> wasmtime::Result<()>;
 
 /// Adds every `gojs` import to `linker`.
 pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
@@ -29,7 +29,9 @@ pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
             name,
             move |mut caller: Caller<'_, InstanceState>, sp: i32| {
                 let _in = super::enter_heap(caller.data());
-                guarded(&qname, || f(&mut caller.as_context_mut(), sp as u32))
+                guarded(&qname, || {
+                    f(&mut caller.as_context_mut(), u64::from(sp as u32))
+                })
             },
         )?;
     }
@@ -80,7 +82,7 @@ fn out_of_range(addr: u64, len: u64) -> wasmtime::Error {
 }
 
 fn range(cx: &mut Cx<'_>, addr: u64, len: u64) -> wasmtime::Result<std::ops::Range<usize>> {
-    let size = go(cx).memory().data_size(&*cx) as u64;
+    let size = go(cx).memory()?.data_size(&*cx) as u64;
     match addr.checked_add(len) {
         Some(end) if end <= size => Ok(addr as usize..end as usize),
         _ => Err(out_of_range(addr, len)),
@@ -89,49 +91,49 @@ fn range(cx: &mut Cx<'_>, addr: u64, len: u64) -> wasmtime::Result<std::ops::Ran
 
 pub(super) fn read(cx: &mut Cx<'_>, addr: u64, len: u64) -> wasmtime::Result<Vec<u8>> {
     let r = range(cx, addr, len)?;
-    let mem = go(cx).memory();
+    let mem = go(cx).memory()?;
     Ok(mem.data(&*cx)[r].to_vec())
 }
 
 pub(super) fn write(cx: &mut Cx<'_>, addr: u64, bytes: &[u8]) -> wasmtime::Result<()> {
     let r = range(cx, addr, bytes.len() as u64)?;
-    let mem = go(cx).memory();
+    let mem = go(cx).memory()?;
     mem.data_mut(&mut *cx)[r].copy_from_slice(bytes);
     Ok(())
 }
 
-fn get_u64(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<u64> {
-    let b = read(cx, u64::from(addr), 8)?;
+fn get_u64(cx: &mut Cx<'_>, addr: u64) -> wasmtime::Result<u64> {
+    let b = read(cx, addr, 8)?;
     Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
 }
 
-fn get_i32(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<i32> {
-    let b = read(cx, u64::from(addr), 4)?;
+fn get_i32(cx: &mut Cx<'_>, addr: u64) -> wasmtime::Result<i32> {
+    let b = read(cx, addr, 4)?;
     Ok(i32::from_le_bytes(b.try_into().expect("4 bytes")))
 }
 
-fn set_i64(cx: &mut Cx<'_>, addr: u32, v: i64) -> wasmtime::Result<()> {
-    write(cx, u64::from(addr), &v.to_le_bytes())
+fn set_i64(cx: &mut Cx<'_>, addr: u64, v: i64) -> wasmtime::Result<()> {
+    write(cx, addr, &v.to_le_bytes())
 }
 
 /// A (pointer, length) pair at `addr`, checked against the memory.
-fn slice_at(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<(u64, u64)> {
+fn slice_at(cx: &mut Cx<'_>, addr: u64) -> wasmtime::Result<(u64, u64)> {
     let (ptr, len) = (get_u64(cx, addr)?, get_u64(cx, addr + 8)?);
     range(cx, ptr, len)?;
     Ok((ptr, len))
 }
 
-fn load_string(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<String> {
+fn load_string(cx: &mut Cx<'_>, addr: u64) -> wasmtime::Result<String> {
     let (ptr, len) = slice_at(cx, addr)?;
     Ok(String::from_utf8_lossy(&read(cx, ptr, len)?).into_owned())
 }
 
-fn load_value(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<JsValue> {
+fn load_value(cx: &mut Cx<'_>, addr: u64) -> wasmtime::Result<JsValue> {
     let raw = get_u64(cx, addr)?;
     Ok(go(cx).table.load(raw))
 }
 
-fn store_value(cx: &mut Cx<'_>, addr: u32, v: &JsValue) -> wasmtime::Result<()> {
+fn store_value(cx: &mut Cx<'_>, addr: u64, v: &JsValue) -> wasmtime::Result<()> {
     // A value Go did not hold yet is counted against the memory limit: values the host makes
     // without counting (a thrown error's message, `godot.vec2`, the game's answers) reach Go
     // only through here (a million `vec2()` calls took 800 MB past an 8 MiB limit).
@@ -142,12 +144,16 @@ fn store_value(cx: &mut Cx<'_>, addr: u32, v: &JsValue) -> wasmtime::Result<()> 
         .table
         .store(v)
         .map_err(|m| HostTrap::new(TrapKind::HostCall, m).into_error())?;
-    write(cx, u64::from(addr), &raw.to_le_bytes())
+    write(cx, addr, &raw.to_le_bytes())
 }
 
-fn load_values(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<Vec<JsValue>> {
+fn load_values(cx: &mut Cx<'_>, addr: u64) -> wasmtime::Result<Vec<JsValue>> {
     let (ptr, len) = (get_u64(cx, addr)?, get_u64(cx, addr + 8)?);
     let bytes = read(cx, ptr, len.saturating_mul(8))?;
+    // The values are counted before they are made: an argument list as large as the program's
+    // memory takes three times its size on the host, and a callback that calls back with such a
+    // list at every level held gigabytes past the limit.
+    charge(cx, (bytes.len() / 8).saturating_mul(VALUE_BYTES))?;
     let go = go(cx);
     Ok(bytes
         .chunks_exact(8)
@@ -158,17 +164,17 @@ fn load_values(cx: &mut Cx<'_>, addr: u32) -> wasmtime::Result<Vec<JsValue>> {
         .collect())
 }
 
-fn getsp(cx: &mut Cx<'_>) -> wasmtime::Result<u32> {
-    let f = go(cx).exports().getsp.clone();
-    Ok(f.call(&mut *cx, ())? as u32)
+fn getsp(cx: &mut Cx<'_>) -> wasmtime::Result<u64> {
+    let f = go(cx).exports()?.getsp.clone();
+    Ok(u64::from(f.call(&mut *cx, ())? as u32))
 }
 
-fn wasm_exit(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn wasm_exit(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let code = get_i32(cx, sp + 8)?;
     Err(go(cx).exit(code))
 }
 
-fn wasm_write(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn wasm_write(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let fd = get_u64(cx, sp + 8)?;
     let p = get_u64(cx, sp + 16)?;
     let n = get_i32(cx, sp + 24)?;
@@ -182,63 +188,59 @@ fn wasm_write(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     Ok(())
 }
 
-fn nanotime1(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn nanotime1(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let ns = go(cx).start.elapsed().as_nanos() as i64 + go(cx).time_origin_ns;
     set_i64(cx, sp + 8, ns)
 }
 
-fn walltime(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn walltime(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     // `wasm_exec.js` has millisecond resolution; nanoseconds do no harm.
     set_i64(cx, sp + 8, now.as_secs() as i64)?;
-    write(
-        cx,
-        u64::from(sp + 16),
-        &(now.subsec_nanos() as i32).to_le_bytes(),
-    )
+    write(cx, sp + 16, &(now.subsec_nanos() as i32).to_le_bytes())
 }
 
-fn schedule_timeout_event(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn schedule_timeout_event(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let delay_ms = get_u64(cx, sp + 8)? as i64;
     let id = go(cx).schedule_timeout(delay_ms);
-    write(cx, u64::from(sp + 16), &id.to_le_bytes())
+    write(cx, sp + 16, &id.to_le_bytes())
 }
 
-fn clear_timeout_event(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn clear_timeout_event(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let id = get_i32(cx, sp + 8)?;
     go(cx).clear_timeout(id);
     Ok(())
 }
 
-fn get_random_data(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn get_random_data(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let (ptr, len) = slice_at(cx, sp + 8)?;
     let mut bytes = vec![0; len as usize];
     fill_random(&mut bytes);
     write(cx, ptr, &bytes)
 }
 
-fn finalize_ref(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn finalize_ref(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let id = get_u64(cx, sp + 8)? as u32;
     go(cx).table.finalize(id);
     Ok(())
 }
 
-fn string_val(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn string_val(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let s = load_string(cx, sp + 8)?;
     charge(cx, s.len() + VALUE_BYTES)?;
     store_value(cx, sp + 24, &JsValue::str(&s))
 }
 
-fn value_get(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn value_get(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let name = load_string(cx, sp + 16)?;
     let result = get_prop(&v, &name);
     store_value(cx, sp + 32, &result)
 }
 
-fn value_set(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn value_set(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let name = load_string(cx, sp + 16)?;
     let x = load_value(cx, sp + 32)?;
@@ -249,7 +251,7 @@ fn value_set(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     Ok(())
 }
 
-fn value_delete(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn value_delete(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let name = load_string(cx, sp + 16)?;
     if let Some(o) = v.as_object() {
@@ -258,7 +260,7 @@ fn value_delete(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     Ok(())
 }
 
-fn value_index(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn value_index(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let i = get_u64(cx, sp + 16)? as i64;
     let slot = usize::try_from(i).unwrap_or(usize::MAX);
@@ -277,7 +279,7 @@ fn value_index(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     store_value(cx, sp + 24, &result)
 }
 
-fn value_set_index(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn value_set_index(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let i = get_u64(cx, sp + 16)? as usize;
     let x = load_value(cx, sp + 24)?;
@@ -315,7 +317,7 @@ fn value_set_index(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
 /// Stores a call's outcome at `getsp() + at`: the value, then the success flag.
 fn store_outcome(
     cx: &mut Cx<'_>,
-    at: u32,
+    at: u64,
     outcome: Result<JsValue, JsValue>,
 ) -> wasmtime::Result<()> {
     let sp = getsp(cx)?;
@@ -324,10 +326,10 @@ fn store_outcome(
         Err(e) => (e, 0u8),
     };
     store_value(cx, sp + at, &v)?;
-    write(cx, u64::from(sp + at + 8), &[ok])
+    write(cx, sp + at + 8, &[ok])
 }
 
-fn value_call(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn value_call(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let name = load_string(cx, sp + 16)?;
     let args = load_values(cx, sp + 32)?;
@@ -342,14 +344,14 @@ fn value_call(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     store_outcome(cx, 56, outcome)
 }
 
-fn value_invoke(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn value_invoke(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let args = load_values(cx, sp + 16)?;
     let outcome = call_function(cx, &v, &JsValue::Undefined, args)?;
     store_outcome(cx, 40, outcome)
 }
 
-fn value_new(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn value_new(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let args = load_values(cx, sp + 16)?;
     let outcome = match v.kind() {
@@ -359,13 +361,13 @@ fn value_new(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     store_outcome(cx, 40, outcome)
 }
 
-fn value_length(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn value_length(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let len = get_prop(&v, "length").to_number();
     set_i64(cx, sp + 16, if len.is_nan() { 0 } else { len as i64 })
 }
 
-fn value_prepare_string(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn value_prepare_string(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let budget = cx.data().limits.memory_bytes;
     let Some(text) = v.to_js_string_within(budget) else {
@@ -389,7 +391,7 @@ fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
     })
 }
 
-fn value_load_string(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn value_load_string(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let (ptr, len) = slice_at(cx, sp + 16)?;
     let bytes = bytes_of(&v).unwrap_or_default();
@@ -397,25 +399,25 @@ fn value_load_string(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     write(cx, ptr, &bytes[..n])
 }
 
-fn value_instance_of(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn value_instance_of(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let t = load_value(cx, sp + 16)?;
-    write(cx, u64::from(sp + 24), &[u8::from(instance_of(&v, &t))])
+    write(cx, sp + 24, &[u8::from(instance_of(&v, &t))])
 }
 
-fn copy_bytes_to_go(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn copy_bytes_to_go(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let (ptr, len) = slice_at(cx, sp + 8)?;
     let src = load_value(cx, sp + 32)?;
     let Some(bytes) = bytes_of(&src) else {
-        return write(cx, u64::from(sp + 48), &[0]);
+        return write(cx, sp + 48, &[0]);
     };
     let n = bytes.len().min(len as usize);
     write(cx, ptr, &bytes[..n])?;
     set_i64(cx, sp + 40, n as i64)?;
-    write(cx, u64::from(sp + 48), &[1])
+    write(cx, sp + 48, &[1])
 }
 
-fn copy_bytes_to_js(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
+fn copy_bytes_to_js(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let dst = load_value(cx, sp + 8)?;
     let (ptr, len) = slice_at(cx, sp + 16)?;
     let src = read(cx, ptr, len)?;
@@ -430,9 +432,9 @@ fn copy_bytes_to_js(cx: &mut Cx<'_>, sp: u32) -> wasmtime::Result<()> {
     match copied {
         Some(n) => {
             set_i64(cx, sp + 40, n as i64)?;
-            write(cx, u64::from(sp + 48), &[1])
+            write(cx, sp + 48, &[1])
         }
-        None => write(cx, u64::from(sp + 48), &[0]),
+        None => write(cx, sp + 48, &[0]),
     }
 }
 

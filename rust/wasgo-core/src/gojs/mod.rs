@@ -63,6 +63,9 @@ const STDERR_TAIL: usize = 8 << 10;
 const MAX_TIMEOUTS: usize = 100_000;
 /// Most `godot.connect` callbacks one instance may hold.
 const MAX_CALLBACKS: usize = 100_000;
+/// How deep the host may call into the program's callbacks from inside one of them (each level
+/// is a `resume` on the wasm stack holding its event and arguments).
+pub const MAX_CALLBACK_DEPTH: u32 = 64;
 
 /// The program's exports the host calls.
 #[derive(Clone)]
@@ -98,6 +101,8 @@ pub struct GoState {
     /// Host bytes of JavaScript values made since their live size was last measured (see
     /// `heap::charge`).
     pub(crate) host_bytes: usize,
+    /// How many callbacks of the program the host is inside ([`MAX_CALLBACK_DEPTH`]).
+    depth: u32,
 }
 
 impl GoState {
@@ -126,17 +131,31 @@ impl GoState {
             http_callbacks: std::collections::HashMap::new(),
             exports: None,
             host_bytes: 0,
+            depth: 0,
         }
     }
 
-    pub(crate) fn exports(&self) -> &GoExports {
-        self.exports
-            .as_ref()
-            .expect("the Go-js exports are attached after instantiation")
+    /// The program's exports, attached after instantiation.
+    ///
+    /// # Errors
+    /// A trap before then: a `gojs` import called by the module's start function, which runs
+    /// inside instantiation (Go's own programs have none).
+    pub(crate) fn exports(&self) -> wasmtime::Result<&GoExports> {
+        self.exports.as_ref().ok_or_else(|| {
+            HostTrap::new(
+                TrapKind::HostCall,
+                "a `gojs` import was called while the module was being instantiated (by its start function); a Go-js program calls into the host only from `run`, `resume` and its callbacks".to_string(),
+            )
+            .into_error()
+        })
     }
 
-    pub(crate) fn memory(&self) -> Memory {
-        self.exports().mem
+    /// The program's memory (see [`GoState::exports`]).
+    ///
+    /// # Errors
+    /// As [`GoState::exports`].
+    pub(crate) fn memory(&self) -> wasmtime::Result<Memory> {
+        Ok(self.exports()?.mem)
     }
 
     /// Writes program output (line-buffered, bounded like WASI output).
@@ -260,6 +279,13 @@ pub fn call_function(
     match f.kind() {
         Some(Kind::Native(n)) => call_native(cx, n, this, &args),
         Some(Kind::GoFunc(id)) => {
+            if state(cx).depth >= MAX_CALLBACK_DEPTH {
+                return Err(HostTrap::new(
+                    TrapKind::HostCall,
+                    format!("the program's callbacks called each other more than {MAX_CALLBACK_DEPTH} levels deep (a `js.FuncOf` function whose call reaches the host, which calls a `js.FuncOf` function again); return from a callback before calling the next"),
+                )
+                .into_error());
+            }
             let event = JsValue::plain(&[
                 ("id", JsValue::Number(id)),
                 ("this", this.clone()),
@@ -267,7 +293,10 @@ pub fn call_function(
             ]);
             let go = state(cx).go.clone();
             go.set("_pendingEvent", event.clone());
-            resume(cx)?;
+            state(cx).depth += 1;
+            let resumed = resume(cx);
+            state(cx).depth -= 1;
+            resumed?;
             let result = event.as_object().map(|e| e.get_own("result"));
             Ok(Ok(result.unwrap_or_default()))
         }
@@ -303,7 +332,7 @@ pub(crate) fn new_guest_state(
 
 /// Calls Go's `resume` export.
 fn resume(cx: &mut Cx<'_>) -> wasmtime::Result<()> {
-    let f = state(cx).exports().resume.clone();
+    let f = state(cx).exports()?.resume.clone();
     f.call(&mut *cx, ())
 }
 
@@ -415,7 +444,7 @@ pub(crate) fn run_main(store: &mut Store<InstanceState>) -> wasmtime::Result<()>
     let mut cx = store.as_context_mut();
     let _in = enter_heap(cx.data());
     let (argc, argv) = write_argv(&mut cx)?;
-    let run = state(&mut cx).exports().run.clone();
+    let run = state(&mut cx).exports()?.run.clone();
     run.call(&mut cx, (argc, argv))?;
     while let Some((id, at)) = state(&mut cx).next_due() {
         sleep_until(&mut cx, at)?;

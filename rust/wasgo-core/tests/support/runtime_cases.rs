@@ -184,6 +184,16 @@ mod levels_and_stubs {
         let wat = r#"(module
           (import "wasgo" "safety_level" (func $level (param i32) (result i32)))
           (func (export "go") (result i32) (call $level (i32.const 1))))"#;
+        // Exposed at no level: the module's import list and its unexposed imports say so
+        // (it was listed as a level-1 function, and the editor and `get_setup_warnings` trusted
+        // that).
+        let module = rt.compile(wat.as_bytes(), "old").unwrap();
+        let imports = module.imports(rt.hosts());
+        assert_eq!(imports[0].level, None, "{imports:?}");
+        assert_eq!(
+            module.unexposed_imports(rt.hosts(), SafetyLevel::Unsafe),
+            vec!["wasgo.safety_level"]
+        );
         let mut inst = instance(&rt, wat, config("old", SafetyLevel::Unsafe)).unwrap();
         let events = inst.drain_events();
         assert!(
