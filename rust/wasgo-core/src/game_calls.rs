@@ -2,7 +2,7 @@
 //! the main thread through the game's [`GameCallHandler`](crate::game::GameCallHandler), and
 //! lifts the results. The registry and the types are in [`game`](crate::game).
 
-use crate::error::{HostTrap, KilledTrap, TrapKind};
+use crate::error::{HostTrap, TrapKind};
 use crate::game::{GameFunction, GameType, GameValue};
 use crate::guest;
 use crate::state::InstanceState;
@@ -39,14 +39,10 @@ pub(crate) fn call_from_wasm(
         i += 1;
         args.push(value);
     }
-    let hosts = caller.data().hosts.clone();
-    let kill = caller.data().kill.clone();
-    let handler = hosts.game.clone();
+    let handler = caller.data().hosts.game.clone();
     let id = f.id;
-    let outcome = hosts
-        .bridge
-        .run(&kill, move || handler.call(id, args))
-        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    let outcome =
+        crate::object_calls::on_main_thread(caller.data_mut(), move || handler.call(id, args))?;
     let values = outcome.map_err(|m| {
         HostTrap::new(
             TrapKind::HostCall,

@@ -185,6 +185,32 @@ fn the_wasgo_binding_sets_a_node_property() {
     }));
 }
 
+/// A node path or member name past the limit every `wasgo` call has is refused before the game
+/// sees it (a waPC `main` passing a 1 MB path took 38 ms of every frame).
+#[test]
+fn the_wasgo_binding_refuses_a_path_past_the_name_limit() {
+    let Some((_rt, host, inst)) = setup(SafetyLevel::Safe) else {
+        return;
+    };
+    let long = "a/".repeat(wasgo_core::objects::MAX_NAME_BYTES);
+    let request = WireVariant::Array(vec![
+        WireVariant::String(long.clone()),
+        WireVariant::String("position".into()),
+    ]);
+    let message = guest_error(inst.invoke(
+        "call",
+        &call_payload("wasgo", "node", "get", &request.encode()),
+    ));
+    assert!(message.contains("path"), "{message}");
+    let seen = host.seen.lock().clone();
+    assert!(
+        !seen
+            .iter()
+            .any(|op| matches!(op, ObjectOp::GetNode { path, .. } if *path == long)),
+        "the game saw the long path"
+    );
+}
+
 #[test]
 fn oversized_payloads_are_refused_and_the_instance_lives_on() {
     let Some((_rt, _host, inst)) = setup(SafetyLevel::Safe) else {

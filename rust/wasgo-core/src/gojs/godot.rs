@@ -33,9 +33,10 @@ use super::native::{GodotFn, Native};
 use super::value::{error, Class, JsObject, JsRef, JsResult, JsValue, Kind};
 use super::{call_function, Cx};
 use crate::catalog;
-use crate::error::{HostTrap, KilledTrap, TrapKind};
+use crate::error::{HostTrap, TrapKind};
 use crate::events::ModEvent;
 use crate::game::GameValue;
+use crate::object_calls;
 use crate::objects::{ObjectError, ObjectOp, ObjectReply};
 use crate::permissions::Permission;
 use crate::variant::{Vector2, Vector3, WireVariant};
@@ -81,13 +82,11 @@ fn handle_of(v: &JsValue) -> Option<i32> {
 /// Runs `op` on the main thread; `Ok(Err(thrown))` for a failure the program may handle.
 fn run_op(cx: &mut Cx<'_>, op: ObjectOp) -> wasmtime::Result<JsResult> {
     let state = cx.data();
-    let (key, level, kill) = (state.key, state.level, state.kill.clone());
-    let hosts = state.hosts.clone();
-    let host = hosts.objects.clone();
-    let outcome = hosts
-        .bridge
-        .run(&kill, move || host.run(key, level, op))
-        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    let (key, level) = (state.key, state.level);
+    let host = state.hosts.objects.clone();
+    let outcome = object_calls::on_main_thread(cx.data_mut(), move || {
+        object_calls::run_sized(&*host, key, level, op)
+    })?;
     match outcome {
         Ok(ObjectReply::Int(h)) => Ok(Ok(JsValue::Number(f64::from(h)))),
         Ok(ObjectReply::Value(v)) => {
@@ -325,13 +324,9 @@ fn call_game(
             },
         });
     }
-    let (hosts, kill) = (state.hosts.clone(), state.kill.clone());
-    let handler = hosts.game.clone();
+    let handler = state.hosts.game.clone();
     let id = f.id;
-    let outcome = hosts
-        .bridge
-        .run(&kill, move || handler.call(id, values))
-        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+    let outcome = object_calls::on_main_thread(cx.data_mut(), move || handler.call(id, values))?;
     Ok(match outcome {
         Ok(mut values) => Ok(match values.pop() {
             Some(GameValue::I32(v)) => JsValue::Number(f64::from(v)),

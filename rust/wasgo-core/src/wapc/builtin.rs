@@ -15,7 +15,8 @@
 //! `UnexposedCall`.
 
 use super::WapcOperation;
-use crate::error::{HostTrap, KilledTrap, TrapKind};
+use crate::error::{HostTrap, TrapKind};
+use crate::object_calls;
 use crate::objects::{ObjectError, ObjectOp, ObjectReply};
 use crate::state::InstanceState;
 use crate::variant::WireVariant;
@@ -99,24 +100,23 @@ pub(crate) fn call(
         }
     };
     let state = caller.data();
-    let (key, level, kill) = (state.key, state.level, state.kill.clone());
-    let hosts = state.hosts.clone();
-    let host = hosts.objects.clone();
-    let outcome = hosts
-        .bridge
-        .run(&kill, move || match request {
-            Request::Direct(op) => host.run(key, level, op),
+    let (key, level) = (state.key, state.level);
+    let host = state.hosts.objects.clone();
+    let outcome = object_calls::on_main_thread(caller.data_mut(), move || {
+        let run = |op| object_calls::run_sized(&*host, key, level, op);
+        match request {
+            Request::Direct(op) => run(op),
             Request::OnNode(path, make) => {
-                let handle = match host.run(key, level, ObjectOp::GetNode { from: 0, path })? {
+                let handle = match run(ObjectOp::GetNode { from: 0, path })? {
                     ObjectReply::Int(h) if h > 0 => h,
                     _ => return Err(ObjectError::failed(-1, "no node at that path")),
                 };
-                let reply = host.run(key, level, make(handle));
-                let _ = host.run(key, level, ObjectOp::Release { handle });
+                let reply = run(make(handle));
+                let _ = run(ObjectOp::Release { handle });
                 reply
             }
-        })
-        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
+        }
+    })?;
     Ok(match outcome {
         Ok(ObjectReply::Value(v)) => Ok(v.encode()),
         Ok(ObjectReply::Int(_)) => Ok(WireVariant::Nil.encode()),

@@ -28,7 +28,7 @@ pub mod builtin;
 
 pub use crate::wapc_handlers::{WapcEntry, WapcHandler, WapcHandlers, WapcOperation};
 
-use crate::error::{HostTrap, KilledTrap, TrapKind, WasgoError};
+use crate::error::{HostTrap, TrapKind, WasgoError};
 use crate::events::OutputSource;
 use crate::guest;
 use crate::guest_kind::{GuestKind, GuestOutput};
@@ -328,13 +328,12 @@ fn host_reply(
             entry.level
         )));
     }
-    let (hosts, kill, key) = (state.hosts.clone(), state.kill.clone(), state.key);
+    let key = state.key;
     let handler = entry.handler.clone();
     let op_owned = op.clone();
-    hosts
-        .bridge
-        .run(&kill, move || handler.call(key, &op_owned, payload))
-        .map_err(|_| wasmtime::Error::new(KilledTrap))
+    crate::object_calls::on_main_thread(caller.data_mut(), move || {
+        handler.call(key, &op_owned, payload)
+    })
 }
 
 /// What one `__guest_call` left: its result (1 success, 0 error), the guest's response and the
