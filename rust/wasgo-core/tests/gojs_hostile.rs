@@ -16,6 +16,7 @@ const PRELUDE: &str = r#"
   (import "gojs" "syscall/js.finalizeRef" (func $finalizeRef (param i32)))
   (import "gojs" "runtime.scheduleTimeoutEvent" (func $sched (param i32)))
   (import "gojs" "runtime.wasmExit" (func $wasmExit (param i32)))
+  (import "gojs" "syscall/js.valuePrepareString" (func $prepare (param i32)))
   (memory (export "mem") 2)
   (global $sp (mut i32) (i32.const 0x4000))
   (func (export "getsp") (result i32) (global.get $sp))
@@ -24,6 +25,7 @@ const PRELUDE: &str = r#"
   (data (i32.const 0x120) "vec2")
   (data (i32.const 0x130) "x")
   (data (i32.const 0x140) "_makeFuncWrapper")
+  (data (i32.const 0x160) "Uint8Array")
   (func $get (param $o i64) (param $p i32) (param $l i32) (result i64)
     (i64.store (i32.const 0x4008) (local.get $o))
     (i64.store (i32.const 0x4010) (i64.extend_i32_u (local.get $p)))
@@ -237,4 +239,23 @@ fn a_stack_pointer_at_the_top_of_the_address_space_is_out_of_range() {
     assert_eq!(status, ModStatus::Trapped);
     assert!(!trap.contains("host bug"), "{trap}");
     assert!(trap.contains("outside the program's memory"), "{trap}");
+}
+
+/// The text of a 2 MB `Uint8Array` ("0,0,0,..."): made number by number on the host, beyond the
+/// reach of every budget (a 15 MB one held the frame 1.2 s). Past 1 MiB it is refused.
+#[test]
+fn the_text_of_a_large_array_is_refused_past_a_mebibyte() {
+    let body = format!(
+        r#"
+  (func (export "resume"))
+  (func (export "run") (param i32 i32) (local $bytes i64)
+    (i64.store (i32.const 0x9000) (i64.reinterpret_f64 (f64.const 2000000)))
+    (local.set $bytes (call $new (call $get {GLOBAL} (i32.const 0x160) (i32.const 10)) (i32.const 0x9000) (i32.const 1)))
+    (i64.store (i32.const 0x4008) (local.get $bytes))
+    (call $prepare (i32.const 0x4000)))"#
+    );
+    let rt = rt();
+    let (status, trap) = run(&rt, inst(&rt, &body, 64));
+    assert_eq!(status, ModStatus::Trapped);
+    assert!(trap.contains("longer than 1 MiB"), "{trap}");
 }

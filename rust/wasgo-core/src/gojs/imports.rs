@@ -9,7 +9,7 @@
 
 use super::builtins::{construct, fill_random, instance_of};
 use super::heap::{charge, own_bytes};
-use super::value::{error, Class, JsValue, Kind, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
+use super::value::{error, Class, JsValue, Kind, PROP_BYTES, VALUE_BYTES};
 use super::{call_function, get_prop, Cx, GoState, MAX_COLLECTION};
 use crate::error::{HostTrap, TrapKind};
 use crate::guest_kind::GOJS_IMPORTS;
@@ -367,18 +367,34 @@ fn value_length(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     set_i64(cx, sp + 16, if len.is_nan() { 0 } else { len as i64 })
 }
 
+/// The longest text `valuePrepareString` makes of a value that is not a string (an array, a
+/// `Uint8Array`, an object): 1 MiB.
+pub const MAX_FORMATTED_TEXT: usize = 1 << 20;
+
 fn value_prepare_string(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let budget = cx.data().limits.memory_bytes;
-    let Some(text) = v.to_js_string_within(budget) else {
+    // A string's text is a copy; any other value's is made number by number, in the host, where
+    // no budget can stop it (the text of a 15 MB `Uint8Array` held the game's frame 1.2 s).
+    let formatted = !matches!(v, JsValue::String(_));
+    let cap = if formatted {
+        budget.min(MAX_FORMATTED_TEXT)
+    } else {
+        budget
+    };
+    let Some(text) = v.to_js_string_within(cap) else {
         return Err(HostTrap::new(
             TrapKind::HostCall,
-            format!("the program asked for the text of a value longer than its memory limit of {} MiB (`memory_limit_mb`); convert smaller values to strings", budget >> 20),
+            if formatted {
+                format!("the program asked for the text of a value that would be longer than {} MiB, the most WasGo makes of a value that is not a string; convert smaller arrays to strings", MAX_FORMATTED_TEXT >> 20)
+            } else {
+                format!("the program asked for the text of a value longer than its memory limit of {} MiB (`memory_limit_mb`); convert smaller values to strings", budget >> 20)
+            },
         )
         .into_error());
     };
+    // Counted once, as Go takes it (`store_value`).
     let bytes = text.into_bytes();
-    charge(cx, bytes.len() + OBJECT_BYTES)?;
     let len = bytes.len() as i64;
     store_value(cx, sp + 16, &JsValue::object(Class::Bytes(bytes)))?;
     set_i64(cx, sp + 24, len)
