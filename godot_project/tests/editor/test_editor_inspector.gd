@@ -94,7 +94,29 @@ func test_exports_mark_the_ones_wasgo_calls() -> void:
 	expect_eq(_row(rows, "process")["called"], true, "process is called by WasGo")
 	expect_eq(_row(rows, "proces")["called"], false, "the misspelled proces is called by WasGo")
 	expect_eq(_row(rows, "memory")["called"], false, "memory is called by WasGo")
-	expect_contains(_row(rows, "process")["note"], "every frame", "process's note")
+	expect_contains(_row(rows, "process")["note"], "Every frame", "process's note")
+
+
+## Every export WasGo calls is marked, from the ABI's own list: the batched frame exports and
+## `config` were missing from a list the editor kept apart.
+func test_every_export_of_the_abi_is_marked_called() -> void:
+	var wat := """(module
+  (memory (export "memory") 1)
+  (func (export "_initialize"))
+  (func (export "process_node") (param i32 f64))
+  (func (export "physics_process_node") (param i32 f64))
+  (func (export "process_nodes") (param i32 i32 f64))
+  (func (export "physics_process_nodes") (param i32 i32 f64))
+  (func (export "config") (param i32 i32) (result i32) (i32.const 0))
+  (func (export "tick") (param f64)))"""
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "abi_exports")
+	if not expect(module != null, "compile_module failed: %s" % WasmEngine.get_last_error()):
+		return
+	var rows := Model.export_rows(module.get_exports())
+	for called: String in ["_initialize", "process_node", "physics_process_node", "process_nodes", "physics_process_nodes", "config"]:
+		expect_eq(_row(rows, called)["called"], true, "%s is called by WasGo" % called)
+	expect_eq(_row(rows, "tick")["called"], false, "tick is the game's to call")
+	expect_contains(_row(rows, "process_nodes")["note"], "process_nodes(nodes_ptr, count, delta)", "the ABI's words")
 
 
 func test_the_summary_gives_a_wasm_files_name_size_sha256_and_guest_kind() -> void:

@@ -33,6 +33,9 @@ pub struct ExportInfo {
     pub name: String,
     pub kind: ImportKind,
     pub signature: String,
+    /// When WasGo itself calls this export (the catalog's description of it, `GUEST_EXPORTS`);
+    /// `None` for an export only the game may call (`call_export`).
+    pub called: Option<&'static str>,
 }
 
 /// One exported function of a module as every instance of it has it, found once per module
@@ -312,10 +315,21 @@ impl CompiledModule {
     pub fn exports(&self) -> Vec<ExportInfo> {
         self.module
             .exports()
-            .map(|e| ExportInfo {
-                name: e.name().into(),
-                kind: ImportKind::of(&e.ty()),
-                signature: signature(&e.ty()),
+            .map(|e| {
+                let kind = ImportKind::of(&e.ty());
+                ExportInfo {
+                    name: e.name().into(),
+                    kind,
+                    signature: signature(&e.ty()),
+                    called: (kind == ImportKind::Function)
+                        .then(|| {
+                            wasgo_catalog::GUEST_EXPORTS
+                                .iter()
+                                .find(|g| g.name == e.name())
+                                .map(|g| g.doc)
+                        })
+                        .flatten(),
+                }
             })
             .collect()
     }

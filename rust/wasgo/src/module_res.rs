@@ -161,7 +161,9 @@ impl WasmModule {
             .collect()
     }
 
-    /// Every export: `name`, `kind` and `signature`.
+    /// Every export: `name`, `kind`, `signature` and `called`: when WasGo itself calls it (for
+    /// `main`, `process`, `native_callback`, ... the ABI's description of the call), empty for an
+    /// export only the game calls with `call_export`.
     #[func]
     fn get_exports(&self) -> Array<VarDictionary> {
         let Some(compiled) = &self.compiled else {
@@ -170,7 +172,12 @@ impl WasmModule {
         compiled
             .exports()
             .into_iter()
-            .map(|e| vdict! { "name" => e.name.as_str(), "kind" => e.kind.as_str(), "signature" => e.signature.as_str() })
+            .map(|e| vdict! {
+                "name" => e.name.as_str(),
+                "kind" => e.kind.as_str(),
+                "signature" => e.signature.as_str(),
+                "called" => e.called.unwrap_or_default(),
+            })
             .collect()
     }
 

@@ -465,7 +465,9 @@ impl WasmScript {
     }
 
     /// Ends the mod: a running `main` stops within milliseconds (also inside a host call), its
-    /// thread is joined, its memory freed, and `killed` is emitted before this returns. While
+    /// memory is freed (by the worker, when a slow host call it is in returns), and `killed` is
+    /// emitted before this returns; this never waits for the worker (an ended worker's thread
+    /// is joined by a reaper thread). While
     /// the module is being compiled ([constant STATUS_LOADING]), the start is cancelled. Called
     /// from inside one of the mod's own calls (a game function, a setter, a signal handler), the
     /// mod stops at its next check and `killed` is emitted once that call has returned.
@@ -480,7 +482,9 @@ impl WasmScript {
         core.pump();
     }
 
-    /// True while the instance is alive ([constant STATUS_RUNNING]).
+    /// Whether the status is [constant STATUS_RUNNING]: `main` runs, or the instance lives on
+    /// its callbacks without a `main`. False once `main` returned ([constant STATUS_FINISHED]:
+    /// the instance still takes `call_export` and its frame callbacks), and once it ended.
     #[func(gd_self)]
     pub fn is_running(this: Gd<Self>) -> bool {
         if !crate::runtime::on_main_thread("WasmScript.is_running") {

@@ -20,22 +20,6 @@ const LEVEL_SETTING := "wasgo/safety/level"
 const DEFAULT_LEVEL := 1
 ## The guest kind of a module whose class predates `get_guest_kind()`.
 const DEFAULT_GUEST_KIND := "wasgo"
-## The exports WasGo calls, and when.
-const CALLED_EXPORTS := {
-	"_start": "run as main (WASI command)",
-	"main": "run on the worker thread at start",
-	"init": "called once after instantiation",
-	"ready": "called when the node is ready",
-	"process": "called every frame",
-	"physics_process": "called every physics frame",
-	"native_callback": "receives connected signals",
-	"http_response": "receives HTTP answers (level 2)",
-	"malloc": "allocates guest memory for host data",
-	"free": "frees guest memory",
-	"input": "receives unhandled input events (wasgo/safety/input_events)",
-	"save_state": "gives its state to a hot reload",
-	"load_state": "takes its state back after a hot reload",
-}
 const LEVEL_NAMES := {1: "Safe", 2: "Safe with wrappers", 3: "Unsafe"}
 
 
@@ -128,7 +112,7 @@ static func import_rows(imports: Array, level: int) -> Array[Dictionary]:
 			row["game_function"] = true
 			row["note"] = "stub now: no game function `%s.%s` is registered (a game registers its own with WasmEngine.register_function, often only at run time); unregistered when the mod starts, calling it traps" % [entry.get("module"), entry.get("name")]
 		elif needs == 0:
-			row["note"] = "stub: WasGo has no such function at any level; calling it traps"
+			row["note"] = "stub: no level has this function with this signature; calling it traps"
 		elif needs > level:
 			row["note"] = "stub at level %d: needs level %d (%s); calling it traps" % [level, needs, level_name(needs)]
 		else:
@@ -142,9 +126,11 @@ static func export_rows(exports: Array) -> Array[Dictionary]:
 	var rows: Array[Dictionary] = []
 	for entry: Dictionary in exports:
 		var row := entry.duplicate()
-		var export_name := str(entry.get("name", ""))
-		row["called"] = CALLED_EXPORTS.has(export_name) and str(entry.get("kind", "function")) == "function"
-		row["note"] = CALLED_EXPORTS.get(export_name, "") if row["called"] else ""
+		# `called` is the ABI's description of when WasGo calls it (from WasGo's catalog), empty
+		# for an export only the game calls.
+		var when := str(entry.get("called", ""))
+		row["called"] = when != ""
+		row["note"] = when
 		rows.append(row)
 	return rows
 
