@@ -109,6 +109,33 @@ func test_call_export_works_on_a_module_without_main() -> void:
 	expect(probe.finished.is_empty() and probe.traps.is_empty(), "a module without main ended: %s" % probe.describe())
 
 
+## The contract: `malloc` and `free` are used by `call_export` to pass strings and bytes. A
+## String or PackedByteArray argument becomes a (pointer, length) pair in a buffer from the mod's
+## `malloc`, given back with its `free` after the call.
+func test_call_export_passes_strings_and_bytes_through_the_mods_malloc() -> void:
+	var probe := new_mod("text_args", {"module": wat_module("text_args")})
+	expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error())
+	expect_eq(probe.node.call_export("say", ["héllo"]), 6, "the UTF-8 length of the text")
+	expect(await wait_until(func() -> bool: return probe.has_output("héllo"), 2000), "the mod read the text: %s" % [probe.outputs])
+	expect_eq(probe.node.call_export("sum", [PackedByteArray([1, 2, 3]), 0.5]), 3.0, "bytes and a number")
+	expect_eq(probe.node.call_export("say", [""]), 0, "an empty text")
+	expect_eq(probe.node.call_export("frees", []), 3, "every buffer was given back")
+	expect_eq(probe.node.call_export("sum", [0.5, PackedByteArray([1])]), null, "bytes where a number goes")
+	expect_contains(probe.node.get_last_error(), "argument 1 of `sum`", "the error names the argument")
+	expect_eq(probe.node.call_export("say", ["a", "b"]), null, "too many arguments")
+	expect_contains(probe.node.get_last_error(), "argument 2 of `say` is text or bytes", "the error names the argument")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "refused calls leave the mod running")
+
+
+## Without `malloc` a text cannot be passed: the call fails naming what is missing.
+func test_call_export_with_text_needs_the_mods_malloc() -> void:
+	var probe := new_mod("no_malloc", {"module": wat_module("callbacks_add")})
+	expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error())
+	expect_eq(probe.node.call_export("add", ["text"]), null, "text to a mod without malloc")
+	expect_contains(probe.node.get_last_error(), "export `malloc", "the error names what is missing")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the game's mistake does not stop the mod")
+
+
 func test_call_export_while_main_runs_is_refused_as_busy() -> void:
 	var probe := new_mod("busy_adder", {"module": wat_module("busy_add")})
 	expect_eq(start(probe), OK, "start()")

@@ -217,7 +217,7 @@ pub static GUEST_EXPORTS: &[GuestExport] = &[
     GuestExport { name: export::HTTP_RESPONSE, params: Some(&[I32, I32]), results: &[], thread: ExportThread::Main,
         doc: "A level-2 request finished: `(request id, HTTP status or negative error code)`." },
     GuestExport { name: export::MALLOC, params: Some(&[I32, I32]), results: &[I32], thread: ExportThread::Either,
-        doc: "`malloc(size, align) -> ptr`, used to pass strings and bytes into the mod." },
+        doc: "`malloc(size, align) -> ptr`, used to pass strings and bytes into the mod: a `String` or `PackedByteArray` argument of `call_export` (and of an export's Callable) becomes a `(ptr, len)` pair of the export's parameters, in a buffer from `malloc` that the host gives back with `free` after the call (copy what you keep); also states (`load_state`) and node lists (`process_nodes`)." },
     GuestExport { name: export::FREE, params: Some(&[I32, I32, I32]), results: &[], thread: ExportThread::Either,
         doc: "`free(ptr, size, align)`, the counterpart of `malloc`." },
     GuestExport { name: export::INPUT, params: Some(&[I32]), results: &[], thread: ExportThread::Main,

@@ -79,6 +79,7 @@ pub mod engine;
 mod entry;
 pub mod error;
 pub mod events;
+pub mod export_args;
 pub mod fast_hash;
 pub mod file_watch;
 pub mod font_cff;

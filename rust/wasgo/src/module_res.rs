@@ -172,11 +172,13 @@ impl WasmModule {
         compiled
             .exports()
             .into_iter()
-            .map(|e| vdict! {
-                "name" => e.name.as_str(),
-                "kind" => e.kind.as_str(),
-                "signature" => e.signature.as_str(),
-                "called" => e.called.unwrap_or_default(),
+            .map(|e| {
+                vdict! {
+                    "name" => e.name.as_str(),
+                    "kind" => e.kind.as_str(),
+                    "signature" => e.signature.as_str(),
+                    "called" => e.called.unwrap_or_default(),
+                }
             })
             .collect()
     }

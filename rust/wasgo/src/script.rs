@@ -503,7 +503,10 @@ impl WasmScript {
     }
 
     /// Calls the mod's export [param name] on the main thread (under the callback budget) with
-    /// numbers from [param args]; returns its result (`null` for none, an Array for several).
+    /// the numbers, Strings and PackedByteArrays of [param args] (a String, as UTF-8, or a
+    /// PackedByteArray fills two of the export's `i32` parameters, a pointer and a length, in a
+    /// buffer from the mod's `malloc`, given back with its `free` after the call); returns its
+    /// result (`null` for none, an Array for several).
     /// While `main` runs the store is busy: the call fails at once with a "busy" error instead of
     /// waiting; so does a call made from inside one of the mod's own calls. The signals the call
     /// raises are emitted after it returns (from inside a handler of one of the node's signals,

@@ -1,8 +1,9 @@
 //! `WasmScript.call_export` and `WasmScript.invoke`: arguments converted and checked against the
 //! export's signature, the call made through [`ScriptCore::enter`] (so a nested call fails cleanly
-//! and no borrow is held while the mod runs), the events it raised delivered afterwards. A Go-js
-//! mod's `call_export` calls the function its program set on the global object (`js.FuncOf`);
-//! `invoke` runs a waPC operation.
+//! and no borrow is held while the mod runs), the events it raised delivered afterwards. A
+//! `String` or `PackedByteArray` argument is passed as a pointer and a length in a buffer from
+//! the mod's `malloc` (`wasgo_core::export_args`). A Go-js mod's `call_export` calls the function
+//! its program set on the global object (`js.FuncOf`); `invoke` runs a waPC operation.
 
 use crate::convert;
 use crate::objects;
@@ -10,6 +11,7 @@ use crate::script_core::ScriptCore;
 use godot::prelude::*;
 use std::borrow::Borrow;
 use std::rc::Rc;
+use wasgo_core::export_args::ExportArg;
 use wasgo_core::wapc::InvokeError;
 use wasgo_core::{MainKind, WasgoError};
 
@@ -35,6 +37,38 @@ pub fn call_export<V: Borrow<Variant>>(core: &Rc<ScriptCore>, name: &str, args: 
                 instance.name()
             ));
         };
+        if args.iter().any(|v| is_data(v.borrow())) {
+            let mut passed = Vec::with_capacity(args.len());
+            let mut at = 0;
+            for (i, v) in args.iter().enumerate() {
+                let v = v.borrow();
+                if let Some(bytes) = data_of(v) {
+                    passed.push(ExportArg::Bytes(bytes));
+                    at += 2;
+                    continue;
+                }
+                let Some(t) = sig.params.get(at) else {
+                    break; // too many arguments: `call_with_bytes` says so
+                };
+                match convert::variant_to_val(v, *t) {
+                    Ok(val) => passed.push(ExportArg::Number(val)),
+                    Err(e) => {
+                        return core.fail_value(format!("argument {} of `{name}`: {e}", i + 1))
+                    }
+                }
+                at += 1;
+            }
+            if passed.len() < args.len() {
+                return core.fail_value(format!(
+                    "`{name}` takes {} parameters, and the {} arguments given fill more (a String or PackedByteArray fills two: a pointer and a length)",
+                    sig.params.len(),
+                    args.len()
+                ));
+            }
+            drop(instance);
+            let result = core.enter_with(name, |instance| instance.call_with_bytes(name, passed));
+            return finish(core, name, result);
+        }
         if sig.params.len() != args.len() {
             return core.fail_value(format!(
                 "`{name}` takes {} arguments, {} were given",
@@ -52,7 +86,35 @@ pub fn call_export<V: Borrow<Variant>>(core: &Rc<ScriptCore>, name: &str, args: 
         vals
     };
     drop(instance);
-    let Some(result) = core.enter(name, &vals) else {
+    let result = core.enter(name, &vals);
+    finish(core, name, result)
+}
+
+/// Whether `v` is passed as a pointer and a length (text or bytes).
+fn is_data(v: &Variant) -> bool {
+    matches!(
+        v.get_type(),
+        VariantType::STRING | VariantType::PACKED_BYTE_ARRAY
+    )
+}
+
+/// The bytes of a `String` (UTF-8) or `PackedByteArray` argument.
+fn data_of(v: &Variant) -> Option<Vec<u8>> {
+    match v.get_type() {
+        VariantType::STRING => Some(v.to::<GString>().to_string().into_bytes()),
+        VariantType::PACKED_BYTE_ARRAY => Some(v.to::<PackedByteArray>().to_vec()),
+        _ => None,
+    }
+}
+
+/// The Variant `call_export` answers for the outcome of an entry (`None`: no instance), the
+/// events delivered first.
+fn finish(
+    core: &Rc<ScriptCore>,
+    name: &str,
+    result: Option<Result<Vec<wasmtime::Val>, WasgoError>>,
+) -> Variant {
+    let Some(result) = result else {
         return core.fail_value(format!("cannot call `{name}`: the mod is not started"));
     };
     core.pump();

@@ -87,7 +87,7 @@ pub mod export {
     pub const NATIVE_CALLBACK: &str = "native_callback";
     /// A level-2 request finished: `(request id, HTTP status or negative error code)`.
     pub const HTTP_RESPONSE: &str = "http_response";
-    /// `malloc(size, align) -> ptr`, used to pass strings and bytes into the mod.
+    /// `malloc(size, align) -> ptr`, used to pass strings and bytes into the mod: a `String` or `PackedByteArray` argument of `call_export` (and of an export's Callable) becomes a `(ptr, len)` pair of the export's parameters, in a buffer from `malloc` that the host gives back with `free` after the call (copy what you keep); also states (`load_state`) and node lists (`process_nodes`).
     pub const MALLOC: &str = "malloc";
     /// `free(ptr, size, align)`, the counterpart of `malloc`.
     pub const FREE: &str = "free";
