@@ -119,7 +119,7 @@ func test_call_export_passes_strings_and_bytes_through_the_mods_malloc() -> void
 	expect(await wait_until(func() -> bool: return probe.has_output("héllo"), 2000), "the mod read the text: %s" % [probe.outputs])
 	expect_eq(probe.node.call_export("sum", [PackedByteArray([1, 2, 3]), 0.5]), 3.0, "bytes and a number")
 	expect_eq(probe.node.call_export("say", [""]), 0, "an empty text")
-	expect_eq(probe.node.call_export("frees", []), 3, "every buffer was given back")
+	expect_eq(probe.node.call_export("frees"), 3, "every buffer was given back (args left out)")
 	expect_eq(probe.node.call_export("sum", [0.5, PackedByteArray([1])]), null, "bytes where a number goes")
 	expect_contains(probe.node.get_last_error(), "argument 1 of `sum`", "the error names the argument")
 	expect_eq(probe.node.call_export("say", ["a", "b"]), null, "too many arguments")
@@ -128,6 +128,20 @@ func test_call_export_passes_strings_and_bytes_through_the_mods_malloc() -> void
 
 
 ## Without `malloc` a text cannot be passed: the call fails naming what is missing.
+## The contract writes `call_export(name: String, args := [])`: the arguments may be left out.
+func test_call_export_may_leave_out_its_arguments() -> void:
+	var defaults := []
+	for method: Dictionary in ClassDB.class_get_method_list("WasmScript", true):
+		if method["name"] == "call_export":
+			defaults = method["default_args"]
+	expect_eq(defaults.size(), 1, "call_export has a default for args")
+	expect_eq(defaults[0] if defaults.size() == 1 else null, [], "the default is an empty Array")
+	var probe := new_mod("no_args", {"module": wat_module("text_args")})
+	expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error())
+	expect_eq(probe.node.call_export("frees"), 0, "call_export(name)")
+	expect_eq(probe.node.call_export("frees", []), 0, "call_export(name, [])")
+
+
 func test_call_export_with_text_needs_the_mods_malloc() -> void:
 	var probe := new_mod("no_malloc", {"module": wat_module("callbacks_add")})
 	expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error())

@@ -45,6 +45,24 @@ use std::rc::Rc;
 /// leaves as stubs or that no level provides, and exports one letter away from a callback WasGo
 /// calls (`proces`). In the remote inspector of a running game, [member status],
 /// [member last_error], [member memory_in_use] and [member frame_time_usec] show how it runs.
+/// The Array of arguments of [`WasmScript::call_export`], as a type that can have a default:
+/// the contract writes `call_export(name, args := [])`, and gdext 0.5 gives a default only to
+/// parameters of types it knows cannot be changed through it (`GodotImmutable`), which an
+/// untyped Array is not.
+#[derive(GodotConvert, Debug, Default, Clone)]
+#[godot(transparent)]
+pub struct ExportArgs(pub VarArray);
+
+// SAFETY: the only value gdext keeps of this type is the default, an empty Array made read-only
+// by `into_runtime_immutable`: a call that gets it cannot change it (Godot refuses writes to a
+// read-only Array), and a read-only Array's clones share nothing writable, so the default is the
+// same for every call on any thread.
+unsafe impl godot::meta::GodotImmutable for ExportArgs {
+    fn into_runtime_immutable(self) -> Self {
+        ExportArgs(self.0.into_read_only())
+    }
+}
+
 #[derive(GodotClass)]
 #[class(base = Node, tool)]
 pub struct WasmScript {
@@ -511,19 +529,23 @@ impl WasmScript {
     /// waiting; so does a call made from inside one of the mod's own calls. The signals the call
     /// raises are emitted after it returns (from inside a handler of one of the node's signals,
     /// by the delivery already in progress). On failure returns `null` and sets
-    /// [method get_last_error]. Pass `[]` when the export takes no arguments (gdext 0.5 cannot
-    /// give an Array parameter a default). For a Go `GOOS=js` mod, [param name] is a function
+    /// [method get_last_error]. [param args] may be left out when the export takes none
+    /// (`call_export("noop")`). For a Go `GOOS=js` mod, [param name] is a function
     /// its program set on the global object with `js.FuncOf` (`js.Global().Set(name, ...)`),
     /// called with any Variants (objects become handles the mod may use) once `main` has
     /// returned to wait for events (e.g. in `select {}`); its return value converts back.
     #[func(gd_self)]
-    pub fn call_export(this: Gd<Self>, name: GString, args: VarArray) -> Variant {
+    pub fn call_export(
+        this: Gd<Self>,
+        name: GString,
+        #[opt(default = &ExportArgs::default())] args: ExportArgs,
+    ) -> Variant {
         if !crate::runtime::on_main_thread("WasmScript.call_export") {
             return Variant::nil();
         }
         let core = Self::core_of(&this);
         crate::convert::with_str(&name, |name| {
-            let args: Vec<Variant> = args.iter_shared().collect();
+            let args: Vec<Variant> = args.0.iter_shared().collect();
             crate::script_calls::call_export(&core, name, &args)
         })
     }
