@@ -15,6 +15,9 @@ var _target: Node = null
 var _result: Variant = null
 var _acted := 0
 var _pokes := 0
+## Another mod the game calls from inside the first one's call, and how much `work` it does.
+var _other: WasmScript = null
+var _work := 0
 
 
 func _poke(source: int) -> void:
@@ -43,6 +46,10 @@ func _poke(source: int) -> void:
 		"reload_kill":
 			_result = _target.reload()
 			_target.kill()
+		"other_spins":
+			_result = _other.call_export("spin", [])
+		"other_works":
+			_result = _other.call_export("work", [_work])
 
 
 ## A started `reenter_game` mod (callback-only) whose `game.poke` acts on its own node.
@@ -322,3 +329,44 @@ func test_kill_from_an_output_handler_during_start_is_not_followed_by_started() 
 	expect_eq(probe.kills.size(), 1, "`killed` emissions")
 	expect_eq(probe.finished, [], "`main` did not run")
 	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status")
+
+
+## The game calls another mod from inside a mod's call (a game function the first mod calls):
+## the second mod's time is its own. Before, when it spun until its budget trapped it, the first
+## mod, which had spent nothing, was trapped too (a trap in one mod must never stop another).
+func test_a_mod_the_game_calls_from_inside_another_mods_call_is_charged_alone() -> void:
+	var probe := _started("CallsTheGame")
+	var other := new_mod("Spinner", {"module": wat_module("spin_export"), "safety_level": 1})
+	expect_eq(start(other), OK, "start() of the other mod")
+	_other = other.node
+	await frames(2)
+	_action = [PROCESS, "other_spins"]
+	expect(await wait_until(func() -> bool: return _acted == 1 and not other.traps.is_empty(), 5000),
+		"the spinning mod trapped: %s" % [other.traps])
+	await frames(3)
+	expect_eq(other.node.get_status(), WasmScript.STATUS_TRAPPED, "the spinning mod trapped")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod whose call led there runs on: %s" % [probe.traps])
+	expect(probe.traps.is_empty(), "no trap for it: %s" % [probe.traps])
+	expect(not probe.has_output("overran"), "no budget warning for it: %s" % [probe.outputs])
+
+
+## A nested mod that works each time the game calls it from inside the first mod's call: the
+## work is the nested mod's frame time, not the first one's (measured against each other, not
+## against a clock).
+func test_a_busy_nested_mod_is_charged_its_own_frame_time() -> void:
+	var probe := _started("CallsTheGameOften")
+	var other := new_mod("Worker", {"module": wat_module("spin_export"), "safety_level": 1})
+	expect_eq(start(other), OK, "start() of the other mod")
+	_other = other.node
+	_work = 3000000
+	var outer_most := 0
+	var nested_most := 0
+	for i in 6:
+		_action = [PROCESS, "other_works"]
+		await frames(1)
+		outer_most = maxi(outer_most, probe.node.frame_time_usec)
+		nested_most = maxi(nested_most, other.node.frame_time_usec)
+	expect(_acted >= 4, "the game called the other mod: %d" % _acted)
+	expect(nested_most > 0, "the nested mod's frame time counts its work")
+	expect(outer_most * 4 < nested_most, "the outer mod is not charged the nested work: %d us against %d us" % [outer_most, nested_most])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the outer mod runs on: %s" % [probe.traps])

@@ -73,7 +73,7 @@
 use crate::kill::KillSwitch;
 use crossbeam_channel::{select, Receiver, Sender, TryRecvError};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -197,6 +197,20 @@ pub struct MainThreadBridge {
     main_cpu: AtomicI32,
     /// The core of the worker that last polled for its reply (`-1`: unknown).
     worker_cpu: AtomicI32,
+    /// Main-thread entries nested in one another (`budget`'s accounting of whose time is
+    /// whose).
+    pub(crate) nesting: EntryNesting,
+}
+
+/// How many main-thread entries run now (an entry made while one runs is nested in it), and
+/// the main thread's total, in nanoseconds, of nested entries' own time, each counted once (an
+/// entry adds its own time, what was nested in it taken out): an entry's clock moves forward by
+/// what the total grew while it ran (`budget`). Written by the main thread only, so plain loads
+/// and stores (no locked instruction per entry); one per runtime, as its main thread is.
+#[derive(Debug, Default)]
+pub(crate) struct EntryNesting {
+    pub(crate) depth: AtomicU32,
+    pub(crate) nested_ns: AtomicU64,
 }
 
 /// The wait for the main thread ended because the instance was killed.
@@ -221,6 +235,7 @@ impl MainThreadBridge {
             sleepers: AtomicUsize::new(0),
             main_cpu: AtomicI32::new(-1),
             worker_cpu: AtomicI32::new(-1),
+            nesting: EntryNesting::default(),
         }
     }
 

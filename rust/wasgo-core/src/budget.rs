@@ -16,11 +16,17 @@
 //!   (`callback_budget * callback_wall_backstop_factor`) and reported afterwards as a
 //!   `BudgetWarning` event with the figures; the next one traps at once. Any entry still running
 //!   at the backstop traps, whatever its CPU time.
+//! - An entry is charged only its own time: when the game calls another mod from inside a mod's
+//!   call (a game function or a signal handler calling `call_export`), the nested entry's time,
+//!   CPU and wall, is taken out of the outer entry's clock (the bridge's `EntryNesting`), so a mod that spins
+//!   when the game calls it traps alone and the mod whose call led there goes on (a trap in one
+//!   mod never stops another). The game's own code run from a mod's call stays the mod's time.
 
 use crate::clock::Stamp;
 use crate::error::{HostTrap, KilledTrap, TrapKind};
 use crate::events::ModEvent;
 use crate::state::{DeadlineKind, EntryClock, InstanceState};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use wasmtime::{Store, StoreContextMut, UpdateDeadline};
 
@@ -63,6 +69,25 @@ pub fn thread_cpu_time() -> Duration {
     START.with(|s| s.elapsed())
 }
 
+impl EntryClock {
+    /// Moves the clock's start, backstop and CPU base forward by the time entries nested in this
+    /// one took since it last looked (`total`: the main thread's total of nested time, see
+    /// `EntryNesting`), so that only this entry's own time is charged.
+    fn take_out_nested(&mut self, total: u64) {
+        let grown = total.wrapping_sub(self.nested_seen);
+        if grown == 0 {
+            return;
+        }
+        self.nested_seen = total;
+        let nested = Duration::from_nanos(grown);
+        self.start = self.start.after(nested);
+        self.backstop = self.backstop.after(nested);
+        if let Some((cpu_at_tick, before_tick)) = self.cpu_base {
+            self.cpu_base = Some((cpu_at_tick + nested, before_tick));
+        }
+    }
+}
+
 /// Arms the limits of one entry and the epoch deadline one tick ahead. `export` names the entry
 /// for the budget warning; `now` is when the entry began (an owner that reads the clock for its
 /// own accounting passes its reading, so an entry costs one clock read less); `ticks` is the
@@ -92,6 +117,15 @@ pub(crate) fn arm(
             clock.cpu_base = None;
             clock.overran = false;
             clock.ticks_at_arm = ticks;
+            if state.on_main_thread {
+                let nesting = &state.hosts.bridge.nesting;
+                let depth = nesting.depth.load(Ordering::Relaxed);
+                nesting
+                    .depth
+                    .store(depth.saturating_add(1), Ordering::Relaxed);
+                clock.depth = depth;
+                clock.nested_seen = nesting.nested_ns.load(Ordering::Relaxed);
+            }
         }
         DeadlineKind::Main => {
             state.main_deadline = state.limits.main_timeout.map(|d| now.to_instant() + d);
@@ -118,6 +152,26 @@ pub(crate) fn disarm(
     state.main_deadline = None;
     if !state.clock.armed {
         return None;
+    }
+    if state.on_main_thread {
+        let nesting = &state.hosts.bridge.nesting;
+        state
+            .clock
+            .take_out_nested(nesting.nested_ns.load(Ordering::Relaxed));
+        let depth = nesting.depth.load(Ordering::Relaxed);
+        nesting
+            .depth
+            .store(depth.saturating_sub(1), Ordering::Relaxed);
+        if state.clock.depth > 0 {
+            // This entry ran inside another: its own time (its start was moved past what was
+            // nested in it) comes out of the outer entry's clock.
+            let own = Stamp::now().duration_since(state.clock.start);
+            let own = u64::try_from(own.as_nanos()).unwrap_or(u64::MAX);
+            let total = nesting.nested_ns.load(Ordering::Relaxed);
+            nesting
+                .nested_ns
+                .store(total.wrapping_add(own), Ordering::Relaxed);
+        }
     }
     let mut trap = None;
     if completed && ticks.wrapping_sub(state.clock.ticks_at_arm) > 1 {
@@ -187,6 +241,9 @@ pub(crate) fn on_epoch(
     let now = Stamp::now();
     if state.clock.armed {
         let clock = &mut state.clock;
+        if state.on_main_thread {
+            clock.take_out_nested(state.hosts.bridge.nesting.nested_ns.load(Ordering::Relaxed));
+        }
         if clock.cpu_base.is_none() {
             clock.cpu_base = Some((thread_cpu_time(), now.duration_since(clock.start)));
         }

@@ -85,6 +85,9 @@ pub struct FrameBudget {
     spent: Cell<Duration>,
     /// Entries being measured (a nested entry, one mod calling another, is counted once).
     nesting: Cell<u32>,
+    /// The time of nested entries so far, each counted once (its own nested entries taken
+    /// out): what a measure subtracts from its own time, so each mod is charged its own.
+    nested: Cell<Duration>,
 }
 
 impl Default for FrameBudget {
@@ -95,6 +98,7 @@ impl Default for FrameBudget {
             )),
             spent: Cell::new(Duration::ZERO),
             nesting: Cell::new(0),
+            nested: Cell::new(Duration::ZERO),
         }
     }
 }
@@ -172,26 +176,35 @@ pub fn frame_budget() -> BudgetRef {
 pub struct BudgetRef(Option<Rc<FrameBudget>>);
 
 impl BudgetRef {
-    /// Measures `f` (a nested measure is counted once) and returns its result with the time it
-    /// took. `f` gets the clock reading the measure starts from (an entry arms its callback
-    /// budget from it instead of reading the clock again). The state is not lent while `f`
-    /// runs.
+    /// Measures `f` (a nested measure is counted once in the frame's total) and returns its
+    /// result with the time it took itself: the time of measures nested in it (the game calling
+    /// another mod from inside this one's call) is the nested mods', not this one's. `f` gets
+    /// the clock reading the measure starts from (an entry arms its callback budget from it
+    /// instead of reading the clock again). The state is not lent while `f` runs.
     pub fn measure<R>(&self, f: impl FnOnce(Stamp) -> R) -> (R, Duration) {
-        let outermost = self.0.as_ref().is_some_and(|b| {
-            let outer = b.nesting.get() == 0;
-            b.nesting.set(b.nesting.get() + 1);
-            outer
-        });
+        let (outermost, nested_before) = match &self.0 {
+            Some(b) => {
+                let outer = b.nesting.get() == 0;
+                b.nesting.set(b.nesting.get() + 1);
+                (outer, b.nested.get())
+            }
+            None => (false, Duration::ZERO),
+        };
         let start = Stamp::now();
         let r = f(start);
         let took = start.elapsed();
-        if let Some(b) = &self.0 {
-            b.nesting.set(b.nesting.get().saturating_sub(1));
-            if outermost {
-                b.spent.set(b.spent.get() + took);
-            }
+        let Some(b) = &self.0 else {
+            return (r, took);
+        };
+        b.nesting.set(b.nesting.get().saturating_sub(1));
+        let own = took.saturating_sub(b.nested.get().saturating_sub(nested_before));
+        if outermost {
+            b.spent.set(b.spent.get() + took);
+            b.nested.set(Duration::ZERO);
+        } else {
+            b.nested.set(b.nested.get() + own);
         }
-        (r, took)
+        (r, own)
     }
 
     /// Whether this handle reaches the budget (made on the main thread while WasGo runs).
