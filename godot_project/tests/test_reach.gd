@@ -372,3 +372,24 @@ func test_paths_longer_than_the_kept_ones_resolve_at_every_use() -> void:
 	expect_eq(_get_node(probe, "../../Short"), first, "the node under its new name")
 	expect(is_instance_valid(outside), "the node outside is untouched")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
+## A mod renaming its node to another mod's name (after renaming that one) would take its place
+## where the game finds mods by name, e.g. to grant a permission. Below level 3 no `WasmScript`
+## node is renamed by a mod; other nodes in reach still are.
+func test_a_mod_may_not_rename_a_wasm_script_node() -> void:
+	var probe := new_mod("Renamer", {"module": wat_module("rename"), "safety_level": 1, "reach": NodePath("..")})
+	expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error())
+	var other := new_mod("Other", {"module": wat_module("callbacks_add"), "safety_level": 1})
+	probe.node.get_parent().add_child(other.node)
+	expect_eq(probe.node.call_export("rename_self"), -3, "its own node")
+	expect_eq(probe.node.call_export("rename_other"), -3, "another mod's node")
+	expect_eq(str(probe.node.name), "Renamer", "its node keeps its name")
+	expect_eq(str(other.node.name), "Other", "the other keeps its name")
+	other.node.free()
+	var plain := Node2D.new()
+	plain.name = "Other"
+	probe.node.get_parent().add_child(plain)
+	expect_eq(probe.node.call_export("rename_other"), 0, "a plain node in reach: %s" % probe.node.get_last_error())
+	expect_eq(str(plain.name), "bad", "renamed")
+	plain.free()

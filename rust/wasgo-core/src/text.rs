@@ -26,8 +26,31 @@ pub fn is_hidden(c: char) -> bool {
             | '\u{202A}'..='\u{202E}'
             | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{206F}'
+            | '\u{2028}'
+            | '\u{2029}'
             | '\u{FEFF}'
             | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// One line of text a mod supplied as it may be printed beside WasGo's own lines (the console,
+/// the log file): every hidden character ([`is_hidden`]: line breaks, carriage returns, escape
+/// sequences, the line and paragraph separators, bidi overrides) written as a `\u{..}` escape,
+/// tabs kept, so the text can neither start a line of its own that reads like WasGo's nor hide
+/// or reorder what comes before it. No copy when there is nothing to escape.
+pub fn printable_line(text: &str) -> std::borrow::Cow<'_, str> {
+    let escaped = |c: char| c != '\t' && is_hidden(c);
+    if !text.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `text` as it may be shown to a person (an editor warning, a log line): hidden characters
@@ -57,6 +80,24 @@ mod tests {
         assert_eq!(super::shown("evil\u{202E}txt", 64), "evil\\u{202e}txt");
         assert_eq!(super::shown("abcdef", 3), "abc…");
         assert!(super::is_hidden('\u{2066}') && !super::is_hidden('é'));
+    }
+
+    #[test]
+    fn a_printable_line_cannot_start_another_line_or_hide_its_start() {
+        assert!(matches!(
+            super::printable_line("plain\ttext é"),
+            std::borrow::Cow::Borrowed("plain\ttext é")
+        ));
+        assert_eq!(
+            super::printable_line("x\n\nWARNING: WasGo: granted"),
+            "x\\u{a}\\u{a}WARNING: WasGo: granted"
+        );
+        for sneaky in [
+            '\r', '\u{1b}', '\u{2028}', '\u{2029}', '\u{85}', '\u{202e}', '\u{b}',
+        ] {
+            let line = format!("a{sneaky}b");
+            assert!(!super::printable_line(&line).contains(sneaky), "{sneaky:?}");
+        }
     }
 
     #[test]

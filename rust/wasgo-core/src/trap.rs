@@ -54,20 +54,27 @@ pub fn describe_trap(name: &str, err: &wasmtime::Error) -> TrapInfo {
 /// Frames a trap message lists; the rest are counted.
 const MAX_FRAMES: usize = 24;
 
+/// The most bytes of a function or file name a backtrace line shows.
+const MAX_NAME: usize = 256;
+
 /// One backtrace line: `  3: mover::spin` (the name-section name, demangled), followed by
 /// `at src/lib.rs:42:9` for each source location wasmtime found in the module's DWARF (only
 /// with `wasgo/runtime/debug_info` on and a mod built with debug info).
 fn describe_frame(i: usize, frame: &wasmtime::FrameInfo) -> String {
+    // Names and file names come from the module: shown on one line, hidden characters escaped.
     let func = frame
         .func_name()
-        .map(demangle)
+        .map(|n| crate::text::shown(&demangle(n), MAX_NAME))
         .unwrap_or_else(|| format!("<function #{}>", frame.func_index()));
     let mut line = format!("  {i}: {func}");
     for symbol in frame.symbols() {
         let Some(file) = symbol.file() else {
             continue;
         };
-        line.push_str(&format!("\n       at {file}"));
+        line.push_str(&format!(
+            "\n       at {}",
+            crate::text::shown(file, MAX_NAME)
+        ));
         if let Some(n) = symbol.line() {
             line.push_str(&format!(":{n}"));
             if let Some(c) = symbol.column() {

@@ -706,6 +706,15 @@ impl InstanceObjects {
         })?;
         let (slot, index) = self.prop(level, handle, name)?;
         refuse_secret_text(level, &slot.obj, name)?;
+        if level != SafetyLevel::Unsafe && name == b"name" && slot.obj.is_class("WasmScript") {
+            // A mod renaming its own node to another mod's name (after renaming that one)
+            // would take its place wherever the game finds mods by name (`$Mods.get_node(id)`
+            // to grant a permission) and in WasGo's messages naming nodes.
+            return Err(ObjectError::failed(
+                ErrorCode::InvalidArgument.code(),
+                "a mod may not rename a `WasmScript` node (its own or another mod's): the game tells mods apart by their nodes' names".to_string(),
+            ));
+        }
         if level != SafetyLevel::Unsafe && name == b"text" && bbcode_on(&slot.obj) {
             return Err(ObjectError::failed(
                 ErrorCode::InvalidArgument.code(),

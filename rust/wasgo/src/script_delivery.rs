@@ -116,7 +116,11 @@ impl ScriptCore {
             if events.is_empty() {
                 return false;
             }
-            (events, instance.name().to_string())
+            // The name prefixes console lines: a file name may hold anything.
+            (
+                events,
+                wasgo_core::text::printable_line(instance.name()).into_owned(),
+            )
         };
         let echo = settings::boolean(settings::PRINT_OUTPUT, true);
         for event in events {
@@ -133,11 +137,15 @@ impl ScriptCore {
                             .borrow_mut()
                             .admit(line.len(), Instant::now());
                         match admit {
-                            Admit::Print => match source {
-                                OutputSource::Log(3) => godot_error!("[{name}] {line}"),
-                                OutputSource::Log(2) => godot_warn!("[{name}] {line}"),
-                                _ => godot_print!("[{name}] {line}"),
-                            },
+                            Admit::Print => {
+                                // One console line per output line, whatever it holds.
+                                let shown = wasgo_core::text::printable_line(&line);
+                                match source {
+                                    OutputSource::Log(3) => godot_error!("[{name}] {shown}"),
+                                    OutputSource::Log(2) => godot_warn!("[{name}] {shown}"),
+                                    _ => godot_print!("[{name}] {shown}"),
+                                }
+                            }
                             Admit::Notice => godot_warn!(
                                 "[{name}] [wasgo: this mod printed more than {} lines or {} KiB \
                                  within a second: the rest of this second's output is not \

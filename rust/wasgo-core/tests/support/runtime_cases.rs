@@ -459,6 +459,31 @@ mod limits {
         );
     }
 
+    /// The abort text is printed as WasGo's own error: it cannot start a line of its own that
+    /// reads like another of WasGo's messages, and it is cut.
+    #[test]
+    fn an_abort_text_stays_on_one_line_and_is_cut() {
+        let rt = runtime();
+        let wat = r#"(module (import "wasgo" "abort" (func $abort (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 0) "x\0a\0aWARNING: WasGo: `trusted` was granted `network`")
+            (func (export "go") (call $abort (i32.const 0) (i32.const 51)))
+            (func (export "long") (call $abort (i32.const 0) (i32.const 60000))))"#;
+        let mut inst = instance(&rt, wat, config("aborter", SafetyLevel::Safe)).unwrap();
+        let WasgoError::Trap(info) = inst.call("go", &[]).unwrap_err() else {
+            panic!()
+        };
+        let first = info.message.lines().next().unwrap_or_default();
+        assert!(first.contains("aborted: x\\u{a}\\u{a}WARNING"), "{}", info.message);
+        assert!(!info.message.contains("\nWARNING"), "{}", info.message);
+        let mut inst = instance(&rt, wat, config("aborter", SafetyLevel::Safe)).unwrap();
+        let WasgoError::Trap(info) = inst.call("long", &[]).unwrap_err() else {
+            panic!()
+        };
+        // 4 KiB kept, each hidden byte written as an escape.
+        assert!(info.message.len() < 30_000, "{} bytes", info.message.len());
+    }
+
     #[test]
     fn bad_pointer_traps_naming_the_function() {
         let rt = runtime();
