@@ -36,6 +36,29 @@ func test_the_dialog_names_the_mod_and_the_power_and_allow_grants() -> void:
 	remove_tree(sandbox("l2_dialog_yes"))
 
 
+## A mod chooses when it asks and can watch the player's input: Deny has the focus and Allow
+## takes no press for a second, so a key or click meant for the game cannot answer Allow.
+func test_allow_takes_no_press_at_first_and_deny_has_the_focus() -> void:
+	var probe := level2_mod("l2_dialog_wait", 2, false)
+	forget_grants(probe)
+	var asked := Time.get_ticks_msec()
+	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
+	await frames(2)
+	var dialogs := _dialogs(probe)
+	if not expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
+		return
+	var dialog: ConfirmationDialog = dialogs[0]
+	# Only checked while the second has surely not passed (a slow machine skips the check).
+	if Time.get_ticks_msec() - asked < 800:
+		expect(dialog.get_ok_button().disabled, "Allow takes no press at first")
+	expect(dialog.get_cancel_button().has_focus(), "Deny has the focus")
+	expect(await wait_until(func() -> bool: return not dialog.get_ok_button().disabled, 5000),
+		"Allow takes presses after a moment")
+	dialog.get_cancel_button().pressed.emit()
+	await frames(2)
+	expect_eq(saved_grants("l2_dialog_wait"), PackedStringArray(), "nothing saved")
+
+
 func test_deny_keeps_the_permission_and_stops_asking() -> void:
 	var probe := level2_mod("l2_dialog_no", 2, false)
 	forget_grants(probe)

@@ -71,7 +71,9 @@ pub fn has_display() -> bool {
 /// What a permission lets a mod do, for the dialog.
 fn power(kind: &str, mod_id: &str) -> String {
     match kind {
-        "files" => format!("read and write files in its own folder (user://mods/{mod_id}/)"),
+        "files" => format!(
+            "read and write files in a folder of its own under user://mods/ (named after \u{201c}{mod_id}\u{201d})"
+        ),
         "network" => "send HTTP requests to the web addresses this game allows".into(),
         other => format!("use the `{other}` permission"),
     }
@@ -85,6 +87,11 @@ fn power(kind: &str, mod_id: &str) -> String {
 /// mod's node), marked as WasGo's own UI so the object table refuses handles to it and to its
 /// buttons. The answer depends only on which of the dialog's own signals fired (`confirmed` or
 /// `canceled`, connected here), never on a button's text or name.
+///
+/// A mod chooses when it asks, and it can watch the player's input: asked while the player
+/// mashes the jump key or clicks the middle of the screen, a dialog whose Allow had the focus
+/// would be answered by a press meant for the game. So Deny has the focus, and Allow takes no
+/// press until [`ALLOW_DELAY_S`] after the dialog appeared.
 pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<InstanceId> {
     let tree = Engine::singleton()
         .get_main_loop()
@@ -123,10 +130,30 @@ pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<
                 .internal(InternalMode::FRONT)
                 .done();
             dialog.popup_centered();
+            if let Some(mut allow) = dialog.get_ok_button() {
+                allow.set_disabled(true);
+            }
+            if let Some(mut deny) = dialog.get_cancel_button() {
+                deny.grab_focus();
+            }
+            if let Some(mut timer) = root.get_tree().create_timer(ALLOW_DELAY_S) {
+                let enable = Callable::from_fn("wasgo_permission_allow", move |_| {
+                    if let Ok(dialog) = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id) {
+                        if let Some(mut allow) = dialog.get_ok_button() {
+                            allow.set_disabled(false);
+                        }
+                    }
+                });
+                timer.connect("timeout", &enable);
+            }
         }
     });
     Some(dialog_id)
 }
+
+/// How long the permission dialog's Allow button takes no press after the dialog appears, in
+/// seconds (see [`ask`]).
+pub const ALLOW_DELAY_S: f64 = 1.0;
 
 /// Closes (frees) one of WasGo's dialogs if it still exists.
 pub fn close_dialog(id: InstanceId) {
