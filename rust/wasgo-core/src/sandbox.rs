@@ -356,13 +356,14 @@ impl Sandbox {
                 path: path.to_string(),
             });
         }
+        // Under the sandbox's lock, so a WASI write of another instance cannot slip in between
+        // this count and the rename; the old file's size too (read before the lock, another
+        // instance's delete in between let a write pass the quota by the old size).
+        let cell = usage_bound(&self.root);
+        let mut bound = cell.lock();
         let old = std::fs::symlink_metadata(&full)
             .map(|m| if m.is_file() { m.len() } else { 0 })
             .unwrap_or(0);
-        // Under the sandbox's lock, so a WASI write of another instance cannot slip in between
-        // this count and the rename.
-        let cell = usage_bound(&self.root);
-        let mut bound = cell.lock();
         let mut usage = self.measure()?;
         usage.bytes = usage.bytes.saturating_add(bound.in_flight);
         let after = usage.bytes - old.min(usage.bytes) + data.len() as u64;
@@ -430,6 +431,10 @@ impl Sandbox {
     /// Any [`SandboxError`].
     pub fn delete(&self, path: &str) -> Result<(), SandboxError> {
         let full = self.resolve(path)?;
+        // Under the sandbox's lock, so a `write` of another instance never counts a file as
+        // there that is gone by the time it measures.
+        let cell = usage_bound(&self.root);
+        let _bound = cell.lock();
         let meta = std::fs::symlink_metadata(&full).map_err(|e| Self::io(path, e))?;
         if meta.is_dir() {
             std::fs::remove_dir(&full)

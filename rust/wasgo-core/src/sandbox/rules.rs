@@ -35,6 +35,10 @@ pub enum PathRule {
     ForbiddenCharacter,
     /// An existing part of the path is a symlink.
     ThroughSymlink,
+    /// A name Windows keeps for a device (`CON`, `NUL`, `COM1`, ... with or without an
+    /// extension) or one ending in a space or a dot (Windows drops those: `a.` and `a` would be
+    /// one file).
+    ReservedName,
 }
 
 impl PathRule {
@@ -60,6 +64,9 @@ impl std::fmt::Display for PathRule {
                 "it contains a control character or one of * ? \" < > |"
             }
             PathRule::ThroughSymlink => "it goes through a symlink",
+            PathRule::ReservedName => {
+                "a name in it is one Windows keeps for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9) or ends in a space or a dot"
+            }
         })
     }
 }
@@ -127,7 +134,28 @@ pub fn check_name(name: &str) -> Result<(), PathRule> {
     {
         return Err(PathRule::ForbiddenCharacter);
     }
+    if is_reserved_on_windows(name) {
+        return Err(PathRule::ReservedName);
+    }
     Ok(())
+}
+
+/// Whether Windows keeps `name` for a device or would change it (a sandbox's names work the same
+/// on every platform a game ships to: `file_read("CON")` would read the console there).
+fn is_reserved_on_windows(name: &str) -> bool {
+    if name.ends_with(' ') || name.ends_with('.') {
+        return true;
+    }
+    let stem = name.split('.').next().unwrap_or_default().trim_end();
+    let upper = stem.to_ascii_uppercase();
+    match upper.as_str() {
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$" => true,
+        _ => {
+            (upper.starts_with("COM") || upper.starts_with("LPT"))
+                && upper.len() == 4
+                && matches!(upper.as_bytes()[3], b'1'..=b'9')
+        }
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +178,12 @@ mod tests {
             ("a\\b", PathRule::Backslash),
             ("a\0b", PathRule::NulByte),
             ("a|b", PathRule::ForbiddenCharacter),
+            ("CON", PathRule::ReservedName),
+            ("saves/nul.txt", PathRule::ReservedName),
+            ("Com1", PathRule::ReservedName),
+            ("lpt9.log", PathRule::ReservedName),
+            ("a.", PathRule::ReservedName),
+            ("a ", PathRule::ReservedName),
         ] {
             assert_eq!(validate(p), Err(rule), "{p:?}");
         }
@@ -159,6 +193,9 @@ mod tests {
             validate("saves/slot1.json").unwrap(),
             vec!["saves", "slot1.json"]
         );
+        for fine in ["console.txt", "com10", "lpt", "nul_saves", "a.b", "conf"] {
+            assert!(validate(fine).is_ok(), "{fine}");
+        }
     }
 
     #[test]
