@@ -203,6 +203,14 @@ func test_kill_all_from_the_killed_handler_of_a_hot_reload_stands() -> void:
 		func(_node: Node) -> void: WasmEngine.kill_all())
 
 
+## A handler of the reload's `killed` that points the node at another mod without starting it:
+## the old mod's new build is not started in its place (it ran under the new source's id and
+## folders, and a `module` node's new module was overwritten by it).
+func test_a_new_source_set_from_the_killed_handler_of_a_hot_reload_is_not_replaced() -> void:
+	await _hot_reload_stopped_from_its_killed_handler("wasgo_hot_retarget_handler.wasm", "setting `wasm_file`",
+		func(node: Node) -> void: node.wasm_file = V1)
+
+
 ## A handler of the `killed("reloading...")` that a hot reload of `file` emits calls `stop(node)`
 ## (the game's `what`): the mod stays killed and is not reloaded.
 func _hot_reload_stopped_from_its_killed_handler(file: String, what: String, stop: Callable) -> void:

@@ -351,7 +351,20 @@ impl ModuleCache {
             .name("wasgo-compile".into())
             .spawn(move || {
                 crate::budget::lower_thread_priority();
-                cache.compile_now(&sha, &bytes, &job_flight);
+                // A panic inside the compiler (wasmtime, the WAT parser) must still answer the
+                // waiters and free the flight: a dead flight made every later load of the same
+                // bytes wait out the compile timeout, for the rest of the session.
+                let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    cache.compile_now(&sha, &bytes, &job_flight)
+                }));
+                if compiled.is_err() {
+                    cache.entries.lock().flights.remove(&sha);
+                    *job_flight.outcome.lock() = Some(Err(
+                        "wasgo host bug: the compiler panicked on this module; please report it"
+                            .to_string(),
+                    ));
+                    job_flight.done.notify_all();
+                }
                 // The last thing the thread does with the cache.
                 cache.threads.fetch_sub(1, Ordering::AcqRel);
             });

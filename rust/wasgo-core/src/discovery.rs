@@ -402,11 +402,10 @@ fn assess(folder: &dyn ModFolder, m: &mut ScannedMod, rules: &ScanRules<'_>, com
             format!("`{}`: {e}; the mod starts without a manifest", m.path),
         ),
     }
-    if let Some(abi) = m.manifest.as_ref().and_then(|x| x.abi) {
-        if let Err(e) = manifest::check_abi(abi) {
-            m.problem(ProblemKind::NewerAbi, format!("`{}` {e}", m.path));
-            return;
-        }
+    // Also when the rest of the manifest is malformed (`abi_of_module` reads the `abi` alone).
+    if let Err(e) = manifest::abi_of_module(&bytes) {
+        m.problem(ProblemKind::NewerAbi, format!("`{}` {e}", m.path));
+        return;
     }
     if let Some(manifest) = &m.manifest {
         for claim in manifest::claims_above(manifest, rules.level) {

@@ -351,15 +351,41 @@ pub fn check_abi(target: AbiVersion) -> Result<(), AbiMismatch> {
 }
 
 /// Whether the module in `bytes` runs on this host's ABI, by its manifest's `abi` (a module
-/// without a manifest, without `abi`, or with a malformed manifest is not refused here).
+/// without a manifest or without `abi` is not refused here). The `abi` is read even when
+/// another field of the manifest is malformed, and from every `wasgo.manifest` section when
+/// there are several: a mod built for a newer ABI with an empty `name` beside it was not
+/// refused.
 ///
 /// # Errors
-/// [`AbiMismatch`] when the manifest targets an ABI this host does not run.
+/// [`AbiMismatch`] when a manifest targets an ABI this host does not run.
 pub fn abi_of_module(bytes: &[u8]) -> Result<(), AbiMismatch> {
     match manifest_of_module(bytes) {
         Ok(Some(Manifest { abi: Some(abi), .. })) => check_abi(abi),
-        _ => Ok(()),
+        Ok(_) => Ok(()),
+        Err(_) => declared_abis(bytes).into_iter().try_for_each(check_abi),
     }
+}
+
+/// The `abi` of every `wasgo.manifest` section of the module in `bytes` that names one that
+/// parses, whatever the rest of the section holds.
+fn declared_abis(bytes: &[u8]) -> Vec<AbiVersion> {
+    let Ok(binary) = crate::wat_text::to_binary(bytes) else {
+        return Vec::new();
+    };
+    let Ok(sections) = find_custom_sections(&binary, MANIFEST_SECTION) else {
+        return Vec::new();
+    };
+    sections
+        .into_iter()
+        .filter(|section| section.len() <= MAX_MANIFEST_BYTES)
+        .filter_map(|section| serde_json::from_slice::<Value>(section).ok())
+        .filter_map(|value| {
+            value
+                .get("abi")
+                .and_then(Value::as_str)
+                .and_then(AbiVersion::parse)
+        })
+        .collect()
 }
 
 /// [`check_abi`] against any host version (for tests of the rule).

@@ -191,3 +191,18 @@ fn claims_above_the_games_level_are_listed() {
     assert!(claims_above(&m, SafetyLevel::Unsafe).is_empty());
     assert!(claims_above(&Manifest::default(), SafetyLevel::Safe).is_empty());
 }
+
+#[test]
+fn a_newer_abi_is_refused_even_beside_a_malformed_field_or_in_a_second_section() {
+    let module = |jsons: &[&str]| {
+        let sections: Vec<(&str, &[u8])> = jsons
+            .iter()
+            .map(|j| (MANIFEST_SECTION, j.as_bytes()))
+            .collect();
+        module_with(&sections)
+    };
+    assert!(abi_of_module(&module(&[r#"{"abi": "9.0", "name": ""}"#])).is_err());
+    assert!(abi_of_module(&module(&[r#"{"name": "a"}"#, r#"{"abi": "9.0"}"#])).is_err());
+    assert!(abi_of_module(&module(&[r#"{"abi": "1.0", "name": ""}"#])).is_ok());
+    assert!(abi_of_module(&module(&[r#"{"name": ""}"#])).is_ok());
+}

@@ -32,6 +32,7 @@ impl ScriptCore {
         if let Some(saved) = self.save_for_reload() {
             *self.carried_state.borrow_mut() = saved;
         }
+        let source = self.source_changes();
         self.kill_with(&format!("reloading: `{path}` changed on disk"));
         let key = self.key.get();
         self.pump();
@@ -43,6 +44,14 @@ impl ScriptCore {
         if self.key.get().is_some_and(|k| Some(k) != key) || self.is_loading() {
             // A handler of `killed` started the node again (from the file as it is now, and
             // with the carried state): that instance stays, announced by its own `started`.
+            return;
+        }
+        if self.source_changes() != source || !(self.hooks.runs_from)(self.node, path) {
+            // A handler of `killed` pointed the node at another mod (`wasm_file`, `module`)
+            // without starting it: the old mod's new code is not started in its place (it would
+            // run under the new source's id and folders).
+            self.drop_instance();
+            self.idle_status.set(crate::script_core::status::KILLED);
             return;
         }
         if self.killed_by_game.get() {
