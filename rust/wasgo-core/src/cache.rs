@@ -211,6 +211,16 @@ impl ModuleCache {
         disk: Option<(PathBuf, ArtifactKey)>,
         max_unused: usize,
     ) -> Self {
+        if let Some((dir, _)) = &disk {
+            // Off the caller's thread: the folder may hold thousands of files.
+            let dir = dir.clone();
+            let _ = std::thread::Builder::new()
+                .name("wasgo-cache-sweep".into())
+                .spawn(move || {
+                    crate::budget::lower_thread_priority();
+                    sweep_disk_cache(&dir, MAX_DISK_CACHE_BYTES, STALE_TEMP_AGE);
+                });
+        }
         ModuleCache {
             engine,
             facts,
@@ -609,6 +619,59 @@ impl ModuleCache {
         // A cache that cannot be written only costs a compile next time.
         let _ = crate::atomic_file::write_atomic(&path, &bytes);
     }
+}
+
+/// The most bytes the disk cache keeps (512 MiB): past it, the files written longest ago are
+/// deleted when a runtime starts (every mod version, hot-reload build and WasGo upgrade left a
+/// file there for good).
+pub const MAX_DISK_CACHE_BYTES: u64 = 512 << 20;
+
+/// How old a temporary file of an unfinished cache write must be before the sweep deletes it
+/// (one left by a crash mid-write; a younger one may be another game process's write).
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Keeps the disk cache in `dir` within `cap` bytes: deletes temporary files older than
+/// `stale`, then compiled-module files (`*.cwasm`), those written longest ago first, until the
+/// rest fit. Other files (the key) are left alone; what cannot be read or deleted is skipped.
+/// Returns the bytes deleted.
+pub fn sweep_disk_cache(dir: &Path, cap: u64, stale: std::time::Duration) -> u64 {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    let mut deleted = 0;
+    let mut modules = Vec::new();
+    for entry in read.flatten() {
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let written = meta.modified().unwrap_or(now);
+        if name.ends_with(".tmp") {
+            let age = now.duration_since(written).unwrap_or_default();
+            if age >= stale && std::fs::remove_file(entry.path()).is_ok() {
+                deleted += meta.len();
+            }
+        } else if name.ends_with(".cwasm") {
+            modules.push((written, meta.len(), entry.path()));
+        }
+    }
+    let mut total: u64 = modules.iter().map(|(_, len, _)| len).sum();
+    modules.sort();
+    for (_, len, path) in modules {
+        if total <= cap {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total -= len;
+            deleted += len;
+        }
+    }
+    deleted
 }
 
 /// The install's disk-cache key, kept in the file `path` (in `user://`): read when it holds 32

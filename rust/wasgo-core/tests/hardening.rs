@@ -387,3 +387,36 @@ fn a_refused_growth_past_the_declared_maximum_is_not_counted() {
     }
     assert_eq!(grow(99), 1, "6.25 MiB, within the 8 MiB limit");
 }
+
+/// The disk cache kept a file for every module version, hot-reload build and WasGo upgrade for
+/// good, and the temporary files of writes a crash interrupted: a runtime's start keeps it within
+/// its cap, the files written longest ago going first, and leaves other files alone.
+#[test]
+fn the_disk_cache_is_kept_within_its_cap_oldest_files_first() {
+    use std::time::{Duration, SystemTime};
+    let dir = temp_dir("cache-sweep");
+    std::fs::create_dir_all(&dir).unwrap();
+    let now = SystemTime::now();
+    let file = |name: &str, len: usize, age_s: u64| {
+        let path = dir.join(name);
+        std::fs::write(&path, vec![0u8; len]).unwrap();
+        let f = std::fs::File::options().write(true).open(&path).unwrap();
+        f.set_modified(now - Duration::from_secs(age_s)).unwrap();
+        path
+    };
+    let oldest = file("a-native-00.cwasm", 400, 300);
+    let middle = file("b-native-00.cwasm", 400, 200);
+    let newest = file("c-native-00.cwasm", 400, 100);
+    let key = file("cache.key", 32, 1000);
+    let stale_tmp = file(".x.cwasm.1.2.tmp", 50, 7200);
+    let fresh_tmp = file(".y.cwasm.1.3.tmp", 50, 10);
+    let deleted = wasgo_core::cache::sweep_disk_cache(&dir, 900, Duration::from_secs(3600));
+    assert_eq!(deleted, 450, "the oldest module and the stale temp file");
+    assert!(!oldest.exists() && !stale_tmp.exists());
+    assert!(middle.exists() && newest.exists() && key.exists() && fresh_tmp.exists());
+    assert_eq!(
+        wasgo_core::cache::sweep_disk_cache(&dir, 900, Duration::from_secs(3600)),
+        0
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
