@@ -136,6 +136,9 @@ pub struct HttpCall {
     pub whitelist: Arc<Whitelist>,
     pub max_response_bytes: u64,
     pub(crate) table: Weak<HttpTable>,
+    /// The instance's permissions: a request whose `network` permission the game revoked
+    /// while it ran stops at its next step and answers -6 ([`HttpCall::revoked`]).
+    pub(crate) permissions: Arc<crate::permissions::Permissions>,
 }
 
 impl HttpCall {
@@ -144,9 +147,34 @@ impl HttpCall {
         self.table.strong_count() == 0
     }
 
-    /// Reports the outcome (ignored if the instance has ended).
+    /// True once the game revoked the instance's `network` permission (`revoke_permission`
+    /// takes it back at once: the request stops, nothing more is sent or delivered).
+    pub fn revoked(&self) -> bool {
+        !self
+            .permissions
+            .has(crate::permissions::Permission::Network)
+    }
+
+    /// The answer of a request whose permission was revoked while it ran.
+    pub fn revoked_outcome(&self) -> HttpOutcome {
+        HttpOutcome::Failed {
+            code: -6,
+            message: format!(
+                "HTTP request {} of `{}`: the `network` permission was revoked while it ran",
+                self.id, self.mod_name
+            ),
+        }
+    }
+
+    /// Reports the outcome (ignored if the instance has ended; -6 when the permission was
+    /// revoked meanwhile).
     pub fn finish(&self, outcome: HttpOutcome) {
         if let Some(table) = self.table.upgrade() {
+            let outcome = if self.revoked() {
+                self.revoked_outcome()
+            } else {
+                outcome
+            };
             table.finish(self.id, outcome);
         }
     }
@@ -404,6 +432,11 @@ mod tests {
             whitelist: Arc::new(Whitelist::default()),
             max_response_bytes: 1,
             table: Arc::downgrade(&table),
+            permissions: {
+                let p = crate::permissions::Permissions::new();
+                p.grant(crate::permissions::Permission::Network);
+                p
+            },
         };
         assert!(!call.is_abandoned());
         call.finish(ok(b"done"));

@@ -133,6 +133,7 @@ pub(crate) fn start(
         whitelist: state.http.config.whitelist.clone(),
         max_response_bytes: state.http.config.max_response_bytes,
         table: Arc::downgrade(&state.http),
+        permissions: state.permissions.clone(),
     };
     let kill = state.kill.clone();
     let started = hosts

@@ -624,6 +624,10 @@ impl Exchange {
         allowed: usize,
         read: &mut usize,
     ) -> Option<HttpOutcome> {
+        if call.revoked() {
+            // Nothing more goes out (a redirect would open a new connection) or comes in.
+            return Some(call.revoked_outcome());
+        }
         if now.saturating_duration_since(self.started) > REQUEST_TIMEOUT {
             return Some(self.failed(
                 call,

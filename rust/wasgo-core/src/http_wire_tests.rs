@@ -313,6 +313,11 @@ fn call(url: &str, method: HttpMethod, body: &[u8], whitelist: &[&str]) -> HttpC
         whitelist: Arc::new(Whitelist::parse(whitelist.iter().copied()).0),
         max_response_bytes: 1 << 20,
         table: Weak::<HttpTable>::new(),
+        permissions: {
+            let p = crate::permissions::Permissions::new();
+            p.grant(crate::permissions::Permission::Network);
+            p
+        },
     }
 }
 
@@ -589,4 +594,39 @@ fn requests_share_the_frames_read_budget() {
 /// A frame budget no single test reaches.
 fn unlimited() -> usize {
     usize::MAX
+}
+
+/// `revoke_permission("network")` takes the permission back at once: a request in flight stops
+/// at its next step with -6 and its wire is closed (it kept going, redirects included, and its
+/// answer was delivered).
+#[test]
+fn a_request_whose_permission_is_revoked_stops_at_its_next_step() {
+    let c = call(
+        "https://api.example.com/v1/x",
+        HttpMethod::Get,
+        b"",
+        &["https://api.example.com/v1/"],
+    );
+    let t0 = Instant::now();
+    let mut ex = Exchange::new(&c, t0);
+    let mut wire = FakeWire {
+        found: Some("10.0.0.1".into()),
+        link: VecDeque::from([Link::Pending]),
+        write_limit: usize::MAX,
+        ..Default::default()
+    };
+    assert_eq!(ex.step(&c, &mut wire, t0, &mut unlimited()), None);
+    c.permissions
+        .revoke(crate::permissions::Permission::Network);
+    wire.reads = VecDeque::from([Read::Data(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+    )]);
+    match ex.step(&c, &mut wire, t0, &mut unlimited()) {
+        Some(HttpOutcome::Failed { code, message }) => {
+            assert_eq!(code, -6);
+            assert!(message.contains("revoked"), "{message}");
+        }
+        other => panic!("expected -6, got {other:?}"),
+    }
+    assert!(wire.closes > 0, "the wire was closed");
 }
