@@ -42,6 +42,34 @@ pub fn sandbox_name(mod_id: &str, code_inside_id_folder: bool) -> String {
     }
 }
 
+/// `path` (an absolute path, or a `res://`/`user://` one) with `.` segments and repeated `/`
+/// dropped and `..` segments taken back lexically (never above the first segment), so that two
+/// spellings of one folder compare equal: `user://mods/./pack/pack.wasm` and
+/// `user://mods//pack/pack.wasm` are in `user://mods/pack/` (before, they were not, and such a
+/// mod got its own code folder as its sandbox).
+pub fn normalized_path(path: &str) -> String {
+    let (prefix, rest) = match path.find("://") {
+        Some(at) => path.split_at(at + 3),
+        None if path.starts_with('/') => ("/", &path[1..]),
+        None => ("", path),
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in rest.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let mut out = format!("{prefix}{}", parts.join("/"));
+    if rest.ends_with('/') && !parts.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
 fn is_sandbox_name(s: &str) -> bool {
     let id = s.strip_suffix(SANDBOX_SUFFIX).unwrap_or(s);
     is_mod_id(id)
@@ -246,6 +274,20 @@ pub fn wasgo_dir(user_dir: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spellings_of_one_path_normalize_to_one() {
+        for (given, plain) in [
+            ("user://mods/./pack/pack.wasm", "user://mods/pack/pack.wasm"),
+            ("user://mods//pack/pack.wasm", "user://mods/pack/pack.wasm"),
+            ("user://mods/x/../pack/", "user://mods/pack/"),
+            ("/home/a/./b//c", "/home/a/b/c"),
+            ("user://../../etc", "user://etc"),
+            ("user://mods", "user://mods"),
+        ] {
+            assert_eq!(normalized_path(given), plain, "{given}");
+        }
+    }
 
     fn temp_dir(tag: &str) -> PathBuf {
         let nanos = std::time::SystemTime::now()

@@ -80,8 +80,10 @@ impl ModFolder for GodotFolder {
 /// cannot be scanned.
 pub fn scan(dir: &str) -> Result<Vec<(ScannedMod, bool)>, String> {
     let dir = wasgo_core::discovery::folder_path(dir)?;
-    let root = settings::globalize(DEFAULT_DIR);
-    let global = settings::globalize(dir);
+    // Compared as normalized paths: `user://mods/.` is the sandbox root too.
+    let normalized = wasgo_core::mod_list::normalized_path;
+    let root = normalized(&settings::globalize(DEFAULT_DIR));
+    let global = normalized(&settings::globalize(dir));
     let sandbox_root = global.trim_end_matches('/') == root.trim_end_matches('/');
     let registry = SandboxRegistry::load(&sandboxes_cfg())?;
     if let Some(rest) = global.strip_prefix(&format!("{}/", root.trim_end_matches('/'))) {

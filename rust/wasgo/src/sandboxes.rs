@@ -30,7 +30,8 @@ pub fn code_inside_id_folder(source: &str, mod_id: &str) -> bool {
     if source.is_empty() {
         return false;
     }
-    let folder = settings::globalize(&format!("{DEFAULT_DIR}/{mod_id}"));
-    let code = settings::globalize(source);
+    let normalized = wasgo_core::mod_list::normalized_path;
+    let folder = normalized(&settings::globalize(&format!("{DEFAULT_DIR}/{mod_id}")));
+    let code = normalized(&settings::globalize(source));
     code.starts_with(&format!("{}/", folder.trim_end_matches('/')))
 }
