@@ -339,28 +339,41 @@ pub fn scan(
     Ok(found)
 }
 
-/// Flags each mod sharing an id or a sandbox with one listed before it.
+/// Flags every mod sharing an id or a sandbox with another (compared without regard to case):
+/// none of them starts. Letting the first in file-name order start let a file added beside an
+/// enabled mod, named to map to the same id (`Cool Mod.wasm` beside `Cool_Mod.wasm`: a space
+/// sorts first), take its place, its saved permissions and its files.
 fn mark_duplicates(found: &mut [ScannedMod]) {
-    let mut ids: Vec<(String, String)> = Vec::new();
-    let mut sandboxes: Vec<(String, String)> = Vec::new();
-    for m in found.iter_mut() {
-        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-        let clash = ids
-            .iter()
-            .find(|(id, _)| same(id, &m.id))
-            .map(|(_, p)| ("id", p.clone()))
-            .or_else(|| {
-                sandboxes
-                    .iter()
-                    .find(|(s, _)| same(s, &m.sandbox) || same(s, &m.id))
-                    .map(|(_, p)| ("sandbox folder", p.clone()))
-            });
-        if let Some((what, other)) = clash {
-            let message = format!("`{}` would share its {what} (`{}`: its files and saved permissions) with `{other}`; rename one of them", m.path, if what == "id" { &m.id } else { &m.sandbox });
+    // Each name (an id, a sandbox folder) and the mods that use it.
+    let mut users: std::collections::HashMap<String, Vec<usize>> = Default::default();
+    for (i, m) in found.iter().enumerate() {
+        let id = m.id.to_ascii_lowercase();
+        let sandbox = m.sandbox.to_ascii_lowercase();
+        users.entry(id.clone()).or_default().push(i);
+        if sandbox != id {
+            users.entry(sandbox).or_default().push(i);
+        }
+    }
+    let clashes: Vec<Option<(&str, String, String)>> = found
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            [("id", &m.id), ("sandbox folder", &m.sandbox)]
+                .into_iter()
+                .find_map(|(what, name)| {
+                    let other = users
+                        .get(&name.to_ascii_lowercase())?
+                        .iter()
+                        .find(|&&j| j != i)?;
+                    Some((what, name.clone(), found[*other].path.clone()))
+                })
+        })
+        .collect();
+    for (m, clash) in found.iter_mut().zip(clashes) {
+        if let Some((what, name, other)) = clash {
+            let message = format!("`{}` would share its {what} (`{name}`: its files and saved permissions) with `{other}`, so neither starts; rename one of them", m.path);
             m.problem(ProblemKind::Duplicate, message);
         }
-        ids.push((m.id.clone(), m.path.clone()));
-        sandboxes.push((m.sandbox.clone(), m.path.clone()));
     }
 }
 
