@@ -78,6 +78,26 @@ pub const HARD_DENIED_METHODS: &[&str] = &[
     "get_singleton",
     "load",
     "preload",
+    // The other ways to call, set or notify by name, which skip every per-member check.
+    "call_deferred_thread_group",
+    "set_deferred_thread_group",
+    "notify_deferred_thread_group",
+    "call_thread_safe",
+    "set_thread_safe",
+    "notify_thread_safe",
+    "propagate_notification",
+    "rpc",
+    "rpc_id",
+    "call_group",
+    "call_group_flags",
+    "set_group",
+    "set_group_flags",
+    "notify_group",
+    "notify_group_flags",
+    "add_do_method",
+    "add_undo_method",
+    "add_do_property",
+    "add_undo_property",
 ];
 
 /// Properties no allowlist can open at levels 1 and 2.

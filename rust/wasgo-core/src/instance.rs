@@ -320,6 +320,7 @@ impl ModInstance {
             on_main_thread: true,
             memory: None,
             stash: None,
+            object_calls: 0,
             http,
             guest: crate::gojs::new_guest_state(module.guest_kind(), output(&stdio))
                 .or_else(|| crate::wapc::new_guest_state(module.guest_kind(), output(&stdio))),

@@ -32,6 +32,7 @@ pub(crate) fn run(
     caller: &mut Caller<'_, InstanceState>,
     op: ObjectOp,
 ) -> wasmtime::Result<Result<ObjectReply, i32>> {
+    caller.data_mut().object_calls += 1;
     let state = caller.data();
     let hosts = state.hosts.clone();
     let (key, level, kill) = (state.key, state.level, state.kill.clone());
@@ -153,6 +154,7 @@ pub(crate) fn queue(
     op: ObjectOp,
     cost: usize,
 ) -> wasmtime::Result<()> {
+    caller.data_mut().object_calls += 1;
     let state = caller.data();
     let hosts = state.hosts.clone();
     let (key, level, kill) = (state.key, state.level, state.kill.clone());

@@ -161,8 +161,12 @@ pub struct InstanceState {
     pub(crate) on_main_thread: bool,
     /// The mod's exported `memory`, found once after instantiation.
     pub(crate) memory: Option<wasmtime::Memory>,
-    /// A `call` result that did not fit the mod's buffer, kept for the retry: (request, result).
-    pub(crate) stash: Option<(Vec<u8>, Vec<u8>)>,
+    /// A `call` result that did not fit the mod's buffer, kept for the retry: (request, result,
+    /// `object_calls` when it was kept).
+    pub(crate) stash: Option<(Vec<u8>, Vec<u8>, u64)>,
+    /// Object calls the instance made so far (a kept `call` result answers only the retry that
+    /// comes right after it).
+    pub(crate) object_calls: u64,
     /// The instance's HTTP requests; the only strong reference, so requests are abandoned when
     /// the store goes.
     pub(crate) http: Arc<crate::http::HttpTable>,

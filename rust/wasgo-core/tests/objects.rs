@@ -171,3 +171,44 @@ fn calls_from_main_run_on_the_main_thread_through_the_bridge() {
     );
     assert!(on_main, "the host ran on the worker thread");
 }
+
+const CALLER: &str = r#"(module
+  (import "wasgo" "call" (func $call (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "rotate")
+  ;; The same call twice, its result ignored (no buffer).
+  (func (export "twice")
+    (drop (call $call (i32.const 7) (i32.const 0) (i32.const 6) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))
+    (drop (call $call (i32.const 7) (i32.const 0) (i32.const 6) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))))
+  ;; The length first (no buffer), then the retry with room: one call of the method.
+  (func (export "retry") (result i32)
+    (drop (call $call (i32.const 7) (i32.const 0) (i32.const 6) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))
+    (call $call (i32.const 7) (i32.const 0) (i32.const 6) (i32.const 0) (i32.const 0) (i32.const 100) (i32.const 64))))"#;
+
+fn calls_seen(host: &FakeHost) -> usize {
+    host.seen
+        .lock()
+        .iter()
+        .filter(|(op, _)| matches!(op, ObjectOp::Call { .. }))
+        .count()
+}
+
+/// A `call` whose result did not fit is kept for the retry only: the same call again with no
+/// room (a mod that ignores results) runs the method again; it was skipped every time after the
+/// first (`rotate(0.1)` every frame turned once).
+#[test]
+fn a_kept_call_result_answers_only_the_retry() {
+    let (rt, host, _) = setup();
+    let module = rt.compile(CALLER.as_bytes(), "caller").unwrap();
+    let config = InstanceConfig::new("caller", SafetyLevel::Safe, rt.next_instance_key());
+    let mut inst = ModInstance::new(&rt, &module, config).unwrap();
+    inst.call("twice", &[]).unwrap();
+    assert_eq!(calls_seen(&host), 2, "both calls ran");
+    let len = inst.call("retry", &[]).unwrap()[0].unwrap_i32();
+    assert!(len > 0);
+    assert_eq!(
+        calls_seen(&host),
+        3,
+        "the retry was answered from the kept result"
+    );
+}

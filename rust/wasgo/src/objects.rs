@@ -45,6 +45,12 @@ use wasgo_core::{
 /// Where the allowlist ships in the addon.
 pub const ALLOWLIST_PATH: &str = "res://addons/wasgo/allowlist.cfg";
 
+/// The longest member name whose allowlist decision is kept (longer ones are decided each time).
+const MAX_DECIDED_NAME: usize = 256;
+
+/// The most allowlist decisions kept (the table starts over past it).
+const MAX_DECISIONS: usize = 65_536;
+
 /// Bumped whenever the allowlist changes, so cached decisions are made again. (An atomic, not a
 /// part of the main-thread state: it is read on every fast-path call, and a `cdylib`'s
 /// thread-locals are slow. It only ever grows, so it stays valid across a restart of the
@@ -1214,7 +1220,18 @@ fn check(
             let ok = game_signal
                 || with_objects(|o| o.allowlist.borrow().allows(&chain, kind, member))
                     .unwrap_or(false);
-            with_objects(|o| o.decisions.borrow_mut().insert(key, ok));
+            // Kept for names a member can have, in a table of bounded size: every made-up name
+            // (a `connect` of 4 KB names, ignored -1 after -1) was kept for good, shared by
+            // every mod, hundreds of MB a second.
+            if member.len() <= MAX_DECIDED_NAME {
+                with_objects(|o| {
+                    let mut decisions = o.decisions.borrow_mut();
+                    if decisions.len() >= MAX_DECISIONS {
+                        decisions.clear();
+                    }
+                    decisions.insert(key, ok);
+                });
+            }
             ok
         });
     if allowed {

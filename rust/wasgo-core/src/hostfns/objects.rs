@@ -132,7 +132,10 @@ impl ObjectFunctions for Host {
 }
 
 /// `wasgo.call`: a result too large for the buffer is kept, so the mod's retry with a larger
-/// buffer gets it without calling the method a second time.
+/// buffer gets it without calling the method a second time. Only that retry: the same call
+/// right after it with room for the result, no other object call between. An identical call
+/// with no room again (a mod that ignores results: `rotate(0.1)` every frame with no buffer)
+/// runs the method again; it was skipped, every time after the first.
 #[allow(clippy::too_many_arguments)]
 fn call(
     c: &mut Caller<'_>,
@@ -151,13 +154,12 @@ fn call(
     request.extend_from_slice(method.as_bytes());
     request.push(0);
     request.extend_from_slice(&arg_bytes);
-    if let Some((stashed_request, result)) = c.data_mut().stash.take() {
-        if stashed_request == request {
-            let len = guest::write_out(c, F, out_ptr, out_cap, &result)?;
-            if len > out_cap {
-                c.data_mut().stash = Some((stashed_request, result));
-            }
-            return Ok(len);
+    if let Some((stashed_request, result, calls)) = c.data_mut().stash.take() {
+        let retry = stashed_request == request
+            && calls == c.data().object_calls
+            && usize::try_from(out_cap).is_ok_and(|cap| cap >= result.len());
+        if retry {
+            return guest::write_out(c, F, out_ptr, out_cap, &result);
         }
     }
     let decoded = if arg_bytes.is_empty() {
@@ -199,7 +201,8 @@ fn call(
     };
     let len = guest::write_out(c, F, out_ptr, out_cap, &result)?;
     if len > out_cap {
-        c.data_mut().stash = Some((request, result));
+        let calls = c.data().object_calls;
+        c.data_mut().stash = Some((request, result, calls));
     }
     Ok(len)
 }

@@ -726,7 +726,9 @@ impl<'a> Reader<'a> {
                 Variant::PackedFloat64Array((0..n).map(|_| self.f64()).collect::<Result<_, _>>()?)
             }
             ty::PACKED_STRING_ARRAY => {
-                let n = self.count(4)?;
+                // Counted like a container's elements: each empty string is 4 bytes here and a
+                // `String` of 24 on the host.
+                let n = self.elements(4)?;
                 let mut items = Vec::with_capacity(n.min(PREALLOCATED));
                 for _ in 0..n {
                     let len = self.u32()? as usize;
