@@ -23,6 +23,24 @@ use godot::prelude::*;
 use std::mem::ManuallyDrop;
 use std::rc::Rc;
 
+/// The Array of arguments of [`WasmScript::call_export`], as a type that can have a default:
+/// the contract writes `call_export(name, args := [])`, and gdext 0.5 gives a default only to
+/// parameters of types it knows cannot be changed through it (`GodotImmutable`), which an
+/// untyped Array is not.
+#[derive(GodotConvert, Debug, Default, Clone)]
+#[godot(transparent)]
+pub struct ExportArgs(pub VarArray);
+
+// SAFETY: the only value gdext keeps of this type is the default, an empty Array made read-only
+// by `into_runtime_immutable`: a call that gets it cannot change it (Godot refuses writes to a
+// read-only Array), and a read-only Array's clones share nothing writable, so the default is the
+// same for every call on any thread.
+unsafe impl godot::meta::GodotImmutable for ExportArgs {
+    fn into_runtime_immutable(self) -> Self {
+        ExportArgs(self.0.into_read_only())
+    }
+}
+
 /// Runs a WebAssembly mod in the scene.
 ///
 /// Point [member wasm_file] (or [member module]) at a `.wasm` file. When the node is ready (with
@@ -45,24 +63,6 @@ use std::rc::Rc;
 /// leaves as stubs or that no level provides, and exports one letter away from a callback WasGo
 /// calls (`proces`). In the remote inspector of a running game, [member status],
 /// [member last_error], [member memory_in_use] and [member frame_time_usec] show how it runs.
-/// The Array of arguments of [`WasmScript::call_export`], as a type that can have a default:
-/// the contract writes `call_export(name, args := [])`, and gdext 0.5 gives a default only to
-/// parameters of types it knows cannot be changed through it (`GodotImmutable`), which an
-/// untyped Array is not.
-#[derive(GodotConvert, Debug, Default, Clone)]
-#[godot(transparent)]
-pub struct ExportArgs(pub VarArray);
-
-// SAFETY: the only value gdext keeps of this type is the default, an empty Array made read-only
-// by `into_runtime_immutable`: a call that gets it cannot change it (Godot refuses writes to a
-// read-only Array), and a read-only Array's clones share nothing writable, so the default is the
-// same for every call on any thread.
-unsafe impl godot::meta::GodotImmutable for ExportArgs {
-    fn into_runtime_immutable(self) -> Self {
-        ExportArgs(self.0.into_read_only())
-    }
-}
-
 #[derive(GodotClass)]
 #[class(base = Node, tool)]
 pub struct WasmScript {
