@@ -187,6 +187,11 @@ func test_assets_past_the_per_mod_memory_budget_are_refused() -> void:
 	set_setting(ASSETS_MB, 1)
 	expect_eq(_call(probe, "texture", [4]), BUSY, "a second one over a 1 MiB budget")
 	expect(probe.has_output("this mod's images, sounds and fonts already take 1406 KiB and this one would take 1407 KiB more, over the game's 1 MiB (`wasgo/limits/assets_mb`)"), "message: %s" % [probe.outputs])
+	# A resource loaded from a listed folder is a copy of its own: it counts against the same
+	# budget (a texture loaded a thousand times was never counted).
+	set_setting(RESOURCE_FOLDERS, PackedStringArray(["res://tests/mod_assets"]))
+	expect_eq(_call(probe, "load", [0]), BUSY, "load_resource over a 1 MiB budget already spent")
+	expect(probe.has_output("`wasgo.load_resource` refused"), "message: %s" % [probe.outputs])
 
 
 func test_resources_load_only_from_the_listed_folders_and_never_scripts() -> void:

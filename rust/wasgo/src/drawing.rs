@@ -243,13 +243,15 @@ impl DrawLists {
         if let Some(why) = misfit(method, &args) {
             return Err(ObjectError::failed(ErrorCode::InvalidArgument.code(), why));
         }
+        // Every list argument counts by its length, whatever its type: an untyped Array of
+        // points (which Godot converts) counted none.
         let points: usize = args
             .iter_shared()
-            .map(|a| {
-                a.try_to::<PackedVector2Array>()
-                    .map(|p| p.len())
-                    .or_else(|_| a.try_to::<PackedColorArray>().map(|c| c.len()))
-                    .unwrap_or(0)
+            .map(|a| match a.get_type() {
+                VariantType::PACKED_VECTOR2_ARRAY => a.to::<PackedVector2Array>().len(),
+                VariantType::PACKED_COLOR_ARRAY => a.to::<PackedColorArray>().len(),
+                VariantType::ARRAY => a.to::<VarArray>().len(),
+                _ => 0,
             })
             .sum();
         if self.pending_points.saturating_add(points) > MAX_POINTS {
@@ -257,7 +259,13 @@ impl DrawLists {
         }
         let text: usize = args
             .iter_shared()
-            .filter(|a| matches!(a.get_type(), VariantType::STRING | VariantType::STRING_NAME))
+            .filter(|a| {
+                // A NodePath is text to a drawing method too (Godot converts it).
+                matches!(
+                    a.get_type(),
+                    VariantType::STRING | VariantType::STRING_NAME | VariantType::NODE_PATH
+                )
+            })
             .map(|a| a.to_string().chars().count())
             .sum();
         if self.pending_text.saturating_add(text) > MAX_TEXT {

@@ -715,11 +715,20 @@ impl InstanceObjects {
         if level != SafetyLevel::Unsafe && name == b"name" && slot.obj.is_class("WasmScript") {
             // A mod renaming its own node to another mod's name (after renaming that one)
             // would take its place wherever the game finds mods by name (`$Mods.get_node(id)`
-            // to grant a permission) and in WasGo's messages naming nodes.
-            return Err(ObjectError::failed(
+            // to grant a permission) and in WasGo's messages naming nodes. A name it already
+            // has changes nothing; a value that is no name is refused below like any.
+            let renames = match value {
+                WireVariant::String(new) | WireVariant::StringName(new) => {
+                    *new != slot.obj.get("name").to_string()
+                }
+                _ => false,
+            };
+            if renames {
+                return Err(ObjectError::failed(
                 ErrorCode::InvalidArgument.code(),
                 "a mod may not rename a `WasmScript` node (its own or another mod's): the game tells mods apart by their nodes' names".to_string(),
             ));
+            }
         }
         if level != SafetyLevel::Unsafe && name == b"text" && bbcode_on(&slot.obj) {
             return Err(ObjectError::failed(
@@ -2016,9 +2025,29 @@ fn run_op(
             } else {
                 assets::load_resource(&path)?
             };
+            // Each load is a copy of its own (the cache is bypassed): counted against the
+            // instance's asset memory like an asset made from bytes, for as long as it lives
+            // (a 4096² texture loaded a thousand times took 64 GB).
+            let cost = loaded_cost(&obj, &path);
+            objects
+                .created
+                .check_asset_budget(cost, assets::budget(), "wasgo.load_resource")?;
+            objects.created.track_asset(&obj, cost);
             own(objects, obj).map(ObjectReply::Int)
         }
     }
+}
+
+/// The memory a resource `load_resource` loaded from `path` is counted as: a texture's decoded
+/// pixels (width x height x 4 bytes), anything else its file's size.
+fn loaded_cost(obj: &Gd<Object>, path: &str) -> usize {
+    if let Ok(texture) = obj.clone().try_cast::<godot::classes::Texture2D>() {
+        let (w, h) = (texture.get_width().max(0), texture.get_height().max(0));
+        return (w as usize).saturating_mul(h as usize).saturating_mul(4);
+    }
+    FileAccess::open(path, godot::classes::file_access::ModeFlags::READ)
+        .map(|f| usize::try_from(f.get_length()).unwrap_or(usize::MAX))
+        .unwrap_or(0)
 }
 
 /// Records a new object as owned by the instance and gives the mod its handle.

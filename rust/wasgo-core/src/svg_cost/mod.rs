@@ -156,6 +156,7 @@ impl<'a> Svg<'a> {
     /// See [`SvgRefusal`].
     pub fn prepare(&self, canvas: (u32, u32), budget: u64) -> Result<PreparedSvg, SvgRefusal> {
         check_miters(&self.0)?;
+        check_use_copies(&self.0)?;
         let (cost, elements) = Walk::new(&self.0, canvas, budget).run()?;
         Ok(PreparedSvg {
             document: write(&self.0),
@@ -163,6 +164,84 @@ impl<'a> Svg<'a> {
             elements,
         })
     }
+}
+
+/// Refuses a document whose `<use>` elements, all of them, drawn or not, copy more than
+/// [`MAX_ELEMENTS`] elements: ThorVG copies every `<use>`'s target when it reads the document
+/// (the walk counts only the ones drawn), so forty levels of `<defs>` each using the one before
+/// twice asked it for 2^40 nodes, out of memory, from a few kilobytes, even with only the second
+/// level drawn. Each element's size with its references expanded is found once (an explicit
+/// stack: a chain of references as long as the document never deepens the host's); a reference
+/// loop is refused too.
+fn check_use_copies(doc: &Doc<'_>) -> Result<(), SvgRefusal> {
+    const NEW: u8 = 0;
+    const OPEN: u8 = 1;
+    const DONE: u8 = 2;
+    let n = doc.elements.len();
+    let mut state = vec![NEW; n];
+    let mut size = vec![0u64; n];
+    let too_many = || {
+        SvgRefusal::TooCostly(format!(
+            "its `<use>` references (the renderer copies each one's target, drawn or not: more than {MAX_ELEMENTS} elements, or references that loop)"
+        ))
+    };
+    // What element `e` holds: its children, and a `<use>`'s target.
+    let target_of = |e: usize| -> Option<usize> {
+        let el = &doc.elements[e];
+        if el.name != "use" {
+            return None;
+        }
+        let (t, _) = el.href().and_then(|id| doc.target(id))?;
+        (t as usize != e).then_some(t as usize)
+    };
+    let mut stack: Vec<(usize, bool)> = Vec::new();
+    for start in 0..n {
+        if state[start] == DONE {
+            continue;
+        }
+        stack.push((start, false));
+        while let Some((e, children_done)) = stack.pop() {
+            if children_done {
+                let el = &doc.elements[e];
+                let mut total: u64 = 1;
+                for &c in &el.children {
+                    total = total.saturating_add(size[c as usize]);
+                }
+                if let Some(t) = target_of(e) {
+                    total = total.saturating_add(size[t]);
+                }
+                size[e] = total;
+                state[e] = DONE;
+                continue;
+            }
+            match state[e] {
+                DONE => continue,
+                OPEN => return Err(too_many()),
+                _ => {}
+            }
+            state[e] = OPEN;
+            stack.push((e, true));
+            for &c in &doc.elements[e].children {
+                if state[c as usize] != DONE {
+                    stack.push((c as usize, false));
+                }
+            }
+            if let Some(t) = target_of(e) {
+                match state[t] {
+                    OPEN => return Err(too_many()),
+                    NEW => stack.push((t, false)),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let copied = (0..n)
+        .filter_map(target_of)
+        .fold(0u64, |sum, t| sum.saturating_add(size[t]));
+    if copied > MAX_ELEMENTS as u64 {
+        return Err(too_many());
+    }
+    Ok(())
 }
 
 /// The largest `stroke-miterlimit` let through: SVG's default. The estimate counts a join's

@@ -79,12 +79,40 @@ fn nested_use_that_doubles_per_level_is_refused_within_the_budget_s_steps() {
     }
     body += r##"</defs><use xlink:href="#l39"/>"##;
     assert!(too_costly(&svg(4096, &body), 4096));
-    // Two levels (4 rectangles) pass; five (32, 600 ms in ThorVG) do not.
-    assert!(cost(&svg(4096, &body.replace("#l39\"/>", "#l1\"/>")), 4096).is_ok());
-    assert!(too_costly(
-        &svg(4096, &body.replace("#l39\"/>", "#l4\"/>")),
-        4096
-    ));
+    // The renderer copies every `<use>`, drawn or not: with the forty levels in `<defs>`, even a
+    // document drawing only the second is refused (2^40 copies ran it out of memory).
+    let second_only = body.replace("#l39\"/>", "#l1\"/>");
+    assert!(too_costly(&svg(4096, &second_only), 4096));
+    // Levels that are there only as far as they are drawn: two (4 rectangles) pass; five (32,
+    // 600 ms in ThorVG) do not.
+    let levels = |n: usize| {
+        let mut body = String::from(
+            r#"<defs><g id="l0"><rect width="4096" height="4096" fill-opacity="0.5"/><rect width="4096" height="4096"/></g>"#,
+        );
+        for i in 1..=n {
+            body += &format!(
+                r##"<g id="l{i}"><use xlink:href="#l{p}"/><use href="#l{p}"/></g>"##,
+                p = i - 1
+            );
+        }
+        body + &format!(r##"</defs><use xlink:href="#l{n}"/>"##)
+    };
+    assert!(cost(&svg(4096, &levels(1)), 4096).is_ok());
+    assert!(too_costly(&svg(4096, &levels(4)), 4096));
+}
+
+/// Nothing drawn at all, yet the renderer copies every `<use>` in `<defs>` when it reads them.
+#[test]
+fn use_copies_in_defs_count_though_nothing_draws_them() {
+    let mut body = String::from(r#"<defs><g id="l0"><rect width="1" height="1"/></g>"#);
+    for i in 1..30 {
+        body += &format!(
+            r##"<g id="l{i}"><use href="#l{p}"/><use href="#l{p}"/></g>"##,
+            p = i - 1
+        );
+    }
+    body += "</defs>";
+    assert!(too_costly(&svg(16, &body), 16));
 }
 
 #[test]
