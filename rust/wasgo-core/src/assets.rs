@@ -440,6 +440,7 @@ fn audio(b: &[u8]) -> Result<AssetFormat, AssetError> {
                 .saturating_add(len as usize & 1);
         };
         wav_format(b, format)?;
+        wav_data_fits(b)?;
         return Ok(AssetFormat::Wav);
     }
     if b.starts_with(b"ID3") || (b.len() >= 2 && b[0] == 0xFF && b[1] & 0xE0 == 0xE0) {
@@ -481,6 +482,32 @@ fn vorbis_format(b: &[u8], at: usize) -> Result<(), AssetError> {
 /// Checks a WAV's `fmt ` chunk (whose body starts at `at`): PCM or IEEE float, 1 to 8 channels,
 /// a sample rate of 1 Hz to 384 kHz and 8, 16, 24 or 32 bits (Godot took a rate of 0, 64 bits
 /// and a rate of 2^31 without complaint, then played nonsense).
+/// Refuses a WAV whose `data` chunk declares more bytes than the file holds after it: a decoder
+/// that sizes its buffer from the declared length would ask for gigabytes for a 44-byte file.
+fn wav_data_fits(b: &[u8]) -> Result<(), AssetError> {
+    let mut at = 12usize;
+    while let Some(tag) = b.get(at..at + 4) {
+        let Some(len) = le32(b, at + 4) else {
+            return Ok(());
+        };
+        let len = len as usize;
+        if tag == b"data" {
+            let left = b.len().saturating_sub(at + 8);
+            if len > left {
+                return Err(corrupt(&format!(
+                    "its `data` chunk declares {len} bytes but only {left} follow"
+                )));
+            }
+            return Ok(());
+        }
+        at = at
+            .saturating_add(8)
+            .saturating_add(len)
+            .saturating_add(len & 1);
+    }
+    Ok(())
+}
+
 fn wav_format(b: &[u8], at: usize) -> Result<(), AssetError> {
     let short = || corrupt("its `fmt ` chunk is cut short");
     let format = le16(b, at).ok_or_else(short)?;
@@ -750,6 +777,8 @@ mod tests {
             AssetFormat::Wav
         );
         assert!(sniff(AssetKind::Audio, &wav(3, 1, 48000, 32), LIMITS).is_ok());
+        let with_data = [wav(1, 1, 44100, 16), b"data\x04\0\0\0\0\0\0\0".to_vec()].concat();
+        assert!(sniff(AssetKind::Audio, &with_data, LIMITS).is_ok());
         for (bad, why) in [
             (wav(1, 1, 0, 16), "sample rate of 0 Hz"),
             (wav(1, 1, 0x7FFF_FFFF, 16), "sample rate of 2147483647 Hz"),
@@ -757,6 +786,11 @@ mod tests {
             (wav(1, 0, 8000, 8), "0 channels"),
             (wav(2, 1, 8000, 4), "sample format is 2"),
             (b"RIFF\0\0\0\0WAVEfmt ".to_vec(), "cut short"),
+            // 2 GB of samples declared in a 52-byte file.
+            (
+                [wav(1, 1, 44100, 16), b"data\0\0\0\x80\0\0\0\0".to_vec()].concat(),
+                "declares 2147483648 bytes but only 4 follow",
+            ),
             // A good `fmt ` inside a `JUNK` chunk, the real one after it.
             (
                 [
