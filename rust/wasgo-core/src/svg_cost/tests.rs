@@ -367,3 +367,34 @@ fn a_miter_limit_past_svgs_default_is_refused_wherever_it_is_set() {
         }
     }
 }
+
+/// ThorVG searches the whole tree for every clip path, mask and `<use>` reference after it reads
+/// the document, drawn or not, found or not; and the gradients for every paint naming one. Such
+/// references in an unused `<clipPath>`, to ids that exist nowhere, were estimated at nothing.
+#[test]
+fn references_the_loader_searches_for_count_though_nothing_draws_them() {
+    let unused_clips = format!(
+        r#"<defs><clipPath id="c">{}</clipPath></defs>"#,
+        r##"<rect width="1" height="1" clip-path="url(#x)"/>"##.repeat(60_000)
+    );
+    assert!(too_costly(&svg(16, &unused_clips), 16));
+    let dangling_uses = r##"<use href="#nope"/>"##.repeat(60_000);
+    assert!(too_costly(&svg(16, &dangling_uses), 16));
+    let paints = format!(
+        "<defs>{}</defs>{}",
+        "<linearGradient/>".repeat(50_000),
+        r##"<rect width="1" height="1" fill="url(#zz)"/>"##.repeat(50_000)
+    );
+    assert!(too_costly(&svg(16, &paints), 16));
+    // A few of each stay cheap.
+    let few = format!(
+        r##"<defs><linearGradient id="g"/><clipPath id="c"><rect width="4" height="4"/></clipPath></defs>{}"##,
+        r##"<rect width="8" height="8" fill="url(#g)" clip-path="url(#c)"/><use href="#c"/>"##
+            .repeat(20)
+    );
+    assert!(
+        cost(&svg(64, &few), 64).is_ok(),
+        "{:?}",
+        cost(&svg(64, &few), 64).err()
+    );
+}
