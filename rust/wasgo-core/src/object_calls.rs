@@ -32,30 +32,18 @@ pub(crate) fn run(
     caller: &mut Caller<'_, InstanceState>,
     op: ObjectOp,
 ) -> wasmtime::Result<Result<ObjectReply, i32>> {
-    caller.data_mut().object_calls += 1;
-    let state = caller.data();
-    let hosts = state.hosts.clone();
-    let (key, level, kill) = (state.key, state.level, state.kill.clone());
-    let host = hosts.objects.clone();
+    let state = caller.data_mut();
+    state.object_calls += 1;
+    let (key, level) = (state.key, state.level);
+    let host = state.hosts.objects.clone();
     let queued = state.queued.clone();
-    let main_time = state.main_time.clone();
-    let outcome = hosts
-        .bridge
-        .run(&kill, move || {
-            let start = Instant::now();
-            // Queued calls posted before this one have run (the bridge keeps the order).
-            let outcome = match queued.take_failure() {
-                Some(failure) => Err(surfaced(failure)),
-                None => match op.oversized() {
-                    Some(error) => Err(error),
-                    None => host.run(key, level, op),
-                },
-            };
-            count_long(&main_time, start);
-            outcome
-        })
-        .map_err(|_| wasmtime::Error::new(KilledTrap))?;
-    keep_share(caller.data_mut())?;
+    let outcome = on_main_thread(state, move || {
+        // Queued calls posted before this one have run (the bridge keeps the order).
+        match queued.take_failure() {
+            Some(failure) => Err(surfaced(failure)),
+            None => run_sized(&*host, key, level, op),
+        }
+    })?;
     match outcome {
         Ok(reply) => Ok(Ok(reply)),
         Err(e) => Ok(Err(settle(caller, Err(e))?)),
@@ -166,10 +154,7 @@ pub(crate) fn queue(
         .bridge
         .post(&kill, &state.queued, cost, move || {
             let start = Instant::now();
-            let outcome = match op.oversized() {
-                Some(error) => Err(error),
-                None => host.run(key, level, op).map(|_| ()),
-            };
+            let outcome = run_sized(&*host, key, level, op).map(|_| ());
             if count_long(&main_time, start) {
                 slow_queue.store(true, Ordering::Relaxed);
             }

@@ -43,6 +43,12 @@ pub fn printable_line(text: &str) -> std::borrow::Cow<'_, str> {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
+    push_escaped(&mut out, text, escaped);
+    std::borrow::Cow::Owned(out)
+}
+
+/// Appends `text` to `out`, each character `escaped` picks written as a `\u{..}` escape.
+fn push_escaped(out: &mut String, text: &str, escaped: impl Fn(char) -> bool) {
     for c in text.chars() {
         if escaped(c) {
             out.push_str(&c.escape_unicode().to_string());
@@ -50,7 +56,6 @@ pub fn printable_line(text: &str) -> std::borrow::Cow<'_, str> {
             out.push(c);
         }
     }
-    std::borrow::Cow::Owned(out)
 }
 
 /// `text` as it may be shown to a person (an editor warning, a log line): hidden characters
@@ -58,13 +63,7 @@ pub fn printable_line(text: &str) -> std::borrow::Cow<'_, str> {
 pub fn shown(text: &str, max: usize) -> String {
     let cut = prefix(text, max);
     let mut out = String::with_capacity(cut.len() + 3);
-    for c in cut.chars() {
-        if is_hidden(c) {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
+    push_escaped(&mut out, cut, is_hidden);
     if cut.len() < text.len() {
         out.push('…');
     }

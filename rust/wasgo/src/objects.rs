@@ -527,14 +527,7 @@ impl InstanceObjects {
         if slot._strong.is_none() || self.created.owns(slot.obj.instance_id_unchecked()) {
             return Ok(());
         }
-        Err(ObjectError::failed(
-            ErrorCode::InvalidArgument.code(),
-            format!(
-                "cannot {} on the game's `{}`: a resource the game made is shared by every node that uses it; a mod changes only resources it made (make one with `wasgo.new`, set it up, and assign it)",
-                what(),
-                slot.class
-            ),
-        ))
+        Err(shared_write_refusal(&what(), &slot.class))
     }
 
     /// Releases the handles of objects the game freed. A mod need not release a node's handle
@@ -1252,6 +1245,17 @@ fn check(
     }
 }
 
+/// The -3 for a mod changing (`what`: "set `radius`", "tween `font_color`") a resource of
+/// `class` the game made (see `InstanceObjects::refuse_shared_write`).
+fn shared_write_refusal(what: &str, class: &StringName) -> ObjectError {
+    ObjectError::failed(
+        ErrorCode::InvalidArgument.code(),
+        format!(
+            "cannot {what} on the game's `{class}`: a resource the game made is shared by every node that uses it; a mod changes only resources it made (make one with `wasgo.new`, set it up, and assign it)"
+        ),
+    )
+}
+
 /// Drops the entries of `map` whose object (`object_of` its key) was freed.
 fn forget_freed<K, V>(map: &mut HashMap<K, V>, object_of: impl Fn(&K) -> InstanceId) {
     map.retain(|key, _| Gd::<Object>::try_from_instance_id(object_of(key)).is_ok());
@@ -1864,9 +1868,9 @@ fn run_op(
                         // A tween of a game's resource would change it for every node that
                         // uses it, as a `set` would (`refuse_shared_write`).
                         if target.is_class("RefCounted") && !created.owns(target.instance_id()) {
-                            return Err(ObjectError::failed(
-                                ErrorCode::InvalidArgument.code(),
-                                format!("cannot tween `{property}` of the game's `{class}`: a resource the game made is shared by every node that uses it; a mod changes only resources it made (make one with `wasgo.new`, set it up, and assign it)"),
+                            return Err(shared_write_refusal(
+                                &format!("tween `{property}`"),
+                                class,
                             ));
                         }
                         // A secret field's text members are not animated either (`max_length`
