@@ -5,6 +5,7 @@
 ## A node can never run above the project's level.
 extends "res://tests/lib/wasgo_test.gd"
 
+const LogCounter := preload("res://tests/lib/log_counter.gd")
 const FILE_WRITE_AT_LEVEL_1 := "call to `wasgo.file_write`, which is not exposed at safety level 1"
 
 
@@ -54,3 +55,29 @@ func test_node_level_above_the_project_level_is_clamped() -> void:
 	var levels := new_mod("levels_asks_3", {"wasm_file": MODS + "levels.wasm", "safety_level": 3})
 	if await run_to_end(levels):
 		expect_eq(levels.outputs_starting_with("level: "), PackedStringArray(["level: 1"]), "level the clamped mod reports")
+
+
+
+## A game that frees the node from its `unexposed_call` handler still sees the trap that came
+## with it in the console (it was dropped with the node).
+func test_trap_is_printed_when_the_unexposed_call_handler_frees_the_node() -> void:
+	var counter := LogCounter.new(FILE_WRITE_AT_LEVEL_1, Logger.ERROR_TYPE_ERROR)
+	var probe := new_mod("freed_with_its_parent", {"module": wat_module("file_write_export")})
+	var node := probe.node
+	var parent := Node.new()
+	tree.root.add_child(parent)
+	parent.add_child(node)
+	var handled := [0]
+	# Godot refuses to free the emitting node itself; freeing its parent frees it all the same.
+	node.unexposed_call.connect(func(_function: String, _level: int) -> void:
+		handled[0] += 1
+		parent.free(), CONNECT_ONE_SHOT)
+	expect_eq(node.start(), OK, "start()")
+	OS.add_logger(counter)
+	# The stub traps inside this call; the events go out before it returns.
+	node.call_export("write")
+	OS.remove_logger(counter)
+	expect_eq(handled[0], 1, "unexposed_call handler runs")
+	expect(not is_instance_valid(parent), "the handler freed the parent")
+	expect_eq(counter.count(), 1, "console errors naming the unexposed call after the node was freed")
+	await expect_frames_go_on("after an unexposed_call handler freed its node")

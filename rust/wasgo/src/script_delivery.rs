@@ -124,10 +124,10 @@ impl ScriptCore {
         };
         let echo = settings::boolean(settings::PRINT_OUTPUT, true);
         for event in events {
-            // A handler may have freed the node: look it up for every event.
-            let Some(mut node) = self.node() else {
-                return true;
-            };
+            // A handler may have freed the node: look it up for every event. What goes to the
+            // console is printed whether or not the node is still there (a handler of
+            // `unexposed_call` that frees the node must not hide the trap that follows).
+            let mut node = self.node();
             let text = |s: &str| GString::from(s).to_variant();
             match event {
                 ModEvent::Output { source, text: line } => {
@@ -156,22 +156,32 @@ impl ScriptCore {
                             Admit::HoldBack => {}
                         }
                     }
-                    crate::convert::emit(&mut node, "output", &[text(&line)]);
+                    if let Some(node) = node.as_mut() {
+                        crate::convert::emit(node, "output", &[text(&line)]);
+                    }
                 }
                 ModEvent::UnexposedCall { function, level } => {
                     let level = (level.number() as i64).to_variant();
-                    crate::convert::emit(&mut node, "unexposed_call", &[text(&function), level]);
+                    if let Some(node) = node.as_mut() {
+                        crate::convert::emit(node, "unexposed_call", &[text(&function), level]);
+                    }
                 }
                 ModEvent::Finished { exit_code } => {
-                    crate::convert::emit(&mut node, "finished", &[(exit_code as i64).to_variant()]);
+                    if let Some(node) = node.as_mut() {
+                        crate::convert::emit(node, "finished", &[(exit_code as i64).to_variant()]);
+                    }
                 }
                 ModEvent::Trapped { message } => {
                     godot_error!("WasGo: {message}");
                     self.set_last_error(message.clone());
-                    crate::convert::emit(&mut node, "trapped", &[text(&message)]);
+                    if let Some(node) = node.as_mut() {
+                        crate::convert::emit(node, "trapped", &[text(&message)]);
+                    }
                 }
                 ModEvent::Killed { reason } => {
-                    crate::convert::emit(&mut node, "killed", &[text(&reason)]);
+                    if let Some(node) = node.as_mut() {
+                        crate::convert::emit(node, "killed", &[text(&reason)]);
+                    }
                 }
                 ModEvent::LinkWarning {
                     function: _,
@@ -191,12 +201,16 @@ impl ScriptCore {
                     );
                 }
                 ModEvent::PermissionRequested { kind, detail } => {
+                    // Nobody to ask for a node that is gone.
+                    let Some(node) = node.as_mut() else {
+                        continue;
+                    };
                     self.permissions.request_delivered(kind);
                     let handled = !node
                         .get_signal_connection_list("permission_requested")
                         .is_empty();
                     crate::convert::emit(
-                        &mut node,
+                        node,
                         "permission_requested",
                         &[text(kind.name()), text(&detail)],
                     );
