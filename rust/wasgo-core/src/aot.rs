@@ -125,11 +125,20 @@ impl Runtime {
             reason,
         };
         let (max_bytes, _) = self.compile_limits();
-        let (module, sha) = self.cache().compile_uncached(bytes, name, max_bytes)?;
+        let engine = self.shipping_engine()?;
+        let (module, sha) = self
+            .cache()
+            .compile_uncached(engine, bytes, name, max_bytes)?;
+        // As when compiling it to run: a mod made for a newer WasGo is not made into an artifact.
+        crate::manifest::abi_of_module(bytes).map_err(|mismatch| WasgoError::NewerAbi {
+            name: name.into(),
+            reason: mismatch.to_string(),
+        })?;
         crate::guest_kind::GuestKind::of_module(&module).map_err(|e| refused(e.to_string()))?;
         let source = crate::cache::unhex32(&sha)
             .ok_or_else(|| refused("the module has no source hash".into()))?;
-        precompiled::seal_module(&module, self.cache().facts(), key, &source)
+        let manifest = crate::manifest::manifest_sections(bytes);
+        precompiled::seal_module(&module, self.cache().facts(), key, &source, &manifest)
             .map_err(|e| refused(format!("cannot serialize the compiled code: {e}")))
     }
 
@@ -197,10 +206,18 @@ impl Runtime {
         if let Some(found) = self.cache().find(&sha) {
             return Ok(found);
         }
-        let (module, _) = precompiled::load(self.engine(), facts, key, bytes)
+        let loaded = precompiled::load(self.engine(), facts, key, bytes)
             .map_err(|e: LoadError| refused(e.to_string()))?;
-        let compiled =
-            CompiledModule::new(module, sha.clone()).map_err(|e| refused(e.to_string()))?;
+        // The artifact's manifest is read and its `abi` checked as the WebAssembly's would be.
+        crate::manifest::abi_of_module(&loaded.manifest).map_err(|mismatch| {
+            WasgoError::NewerAbi {
+                name: name.into(),
+                reason: mismatch.to_string(),
+            }
+        })?;
+        let compiled = CompiledModule::new(loaded.module, sha.clone())
+            .map_err(|e| refused(e.to_string()))?
+            .with_manifest(crate::manifest::manifest_of_module(&loaded.manifest));
         Ok(self.cache().insert_precompiled(&sha, compiled))
     }
 }

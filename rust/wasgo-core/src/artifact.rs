@@ -18,7 +18,7 @@
 //! | 44 | 32 | SHA-256 of the WebAssembly the payload was compiled from |
 //! | 76 | 8 | payload length |
 //! | 84 | 32 | HMAC-SHA256 under the key of bytes 0..84 followed by the payload |
-//! | 116 | n | payload (wasmtime's serialized module) |
+//! | 116 | n | payload (see `precompiled::seal_module`: the module's manifest sections, then wasmtime's serialized module) |
 //!
 //! [`open`] checks, in this order: the magic (else [`ArtifactError::NotAnArtifact`]), the
 //! version, the length (a truncated or padded frame is refused before anything is hashed), the
@@ -35,7 +35,8 @@ use std::fmt;
 pub const MAGIC: &[u8; 8] = b"WASGOAOT";
 /// The version of this layout. A change of the layout or of what the compatibility hash covers
 /// increments it.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2: the payload carries the module's manifest sections before the serialized module.
+pub const FORMAT_VERSION: u32 = 2;
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 116;
 /// Keys shorter than this are refused (a short key is guessable).
@@ -371,16 +372,16 @@ mod tests {
     #[test]
     fn another_format_version_is_named_in_the_refusal() {
         let mut sealed = seal(&key(1), &COMPAT, &SOURCE, b"code");
-        sealed[8..12].copy_from_slice(&2u32.to_le_bytes());
+        sealed[8..12].copy_from_slice(&1u32.to_le_bytes());
         let err = open(&key(1), &COMPAT, &sealed).unwrap_err();
         assert_eq!(
             err,
             ArtifactError::WrongVersion {
-                found: 2,
-                expected: 1
+                found: 1,
+                expected: FORMAT_VERSION
             }
         );
-        assert!(err.to_string().contains("version 2"), "{err}");
+        assert!(err.to_string().contains("version 1"), "{err}");
     }
 
     #[test]

@@ -444,13 +444,15 @@ impl ModuleCache {
         Ok(module)
     }
 
-    /// Compiles `bytes` on the calling thread without looking in or adding to the cache (for
-    /// precompiling: an artifact made now and loaded right after must really be loaded), under
-    /// the size limit and the checks of [`ModuleCache::start_if`]; counted in `compiles`. Returns
-    /// the module and the hex SHA-256 of `bytes`.
+    /// Compiles `bytes` with `engine` (this cache's, or one of the same settings) on the calling
+    /// thread without looking in or adding to the cache (for precompiling: an artifact made now
+    /// and loaded right after must really be loaded), under the size limit and the checks of
+    /// [`ModuleCache::start_if`]; counted in `compiles`. Returns the module and the hex SHA-256
+    /// of `bytes`.
     #[cfg(feature = "compiler")]
     pub(crate) fn compile_uncached(
         &self,
+        engine: &wasmtime::Engine,
         bytes: &[u8],
         name: &str,
         max_bytes: usize,
@@ -473,8 +475,8 @@ impl ModuleCache {
             reason,
         };
         let binary = crate::wat_text::to_binary(bytes).map_err(compile_error)?;
-        let module = wasmtime::Module::new(&self.engine, &binary)
-            .map_err(|e| compile_error(format!("{e:#}")))?;
+        let module =
+            wasmtime::Module::new(engine, &binary).map_err(|e| compile_error(format!("{e:#}")))?;
         self.compiles.fetch_add(1, Ordering::Relaxed);
         Ok((module, hex(&Sha256::digest(bytes))))
     }
@@ -591,7 +593,8 @@ impl ModuleCache {
         }
         let bytes = std::fs::read(&path).ok()?;
         match precompiled::load(&self.engine, self.facts, key, &bytes) {
-            Ok((module, source)) if hex(&source) == sha => Some(module),
+            // The manifest is read from the bytes being compiled, which are at hand.
+            Ok(loaded) if hex(&loaded.source_sha256) == sha => Some(loaded.module),
             _ => {
                 self.cache_rejects.fetch_add(1, Ordering::Relaxed);
                 let _ = std::fs::remove_file(&path);
@@ -608,7 +611,7 @@ impl ModuleCache {
         let Some(source) = unhex32(sha) else {
             return;
         };
-        let Ok(bytes) = precompiled::seal_module(module, self.facts, key, &source) else {
+        let Ok(bytes) = precompiled::seal_module(module, self.facts, key, &source, &[]) else {
             return;
         };
         if let Some(dir) = path.parent() {

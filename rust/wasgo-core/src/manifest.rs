@@ -137,6 +137,36 @@ pub fn find_custom_section<'a>(
     }
 }
 
+/// A binary module holding only the `wasgo.manifest` sections of the module in `bytes` (WAT
+/// text converted first), unchanged and in order: what a precompiled artifact carries, so that
+/// [`manifest_of_module`] and [`abi_of_module`] answer for the artifact as they do for its
+/// WebAssembly (duplicates and malformed fields included). Empty when the module has no such
+/// section, or its sections cannot be walked (it does not compile then).
+pub fn manifest_sections(bytes: &[u8]) -> Vec<u8> {
+    let Ok(binary) = crate::wat_text::to_binary(bytes) else {
+        return Vec::new();
+    };
+    let Ok(found) = find_custom_sections(&binary, MANIFEST_SECTION) else {
+        return Vec::new();
+    };
+    if found.is_empty() {
+        return Vec::new();
+    }
+    // The binary header: `\0asm`, version 1.
+    let mut out = b"\0asm\x01\0\0\0".to_vec();
+    for contents in found {
+        let mut section = Vec::with_capacity(contents.len() + MANIFEST_SECTION.len() + 5);
+        crate::wasm_sections::push_uleb32(&mut section, MANIFEST_SECTION.len() as u32);
+        section.extend_from_slice(MANIFEST_SECTION.as_bytes());
+        section.extend_from_slice(contents);
+        out.push(0);
+        // A section's contents came from a module whose sizes are u32.
+        crate::wasm_sections::push_uleb32(&mut out, section.len() as u32);
+        out.extend_from_slice(&section);
+    }
+    out
+}
+
 /// The manifest of a module's bytes: `Ok(None)` when it has none, an error when the section is
 /// malformed. WAT text is converted first (a `(@custom "wasgo.manifest" "...")` annotation);
 /// bytes that are neither give `Ok(None)` (compiling reports them).

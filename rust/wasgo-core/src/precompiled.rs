@@ -99,18 +99,29 @@ pub enum LoadError {
 }
 
 /// Serializes `module` (compiled from WebAssembly with SHA-256 `source_sha256`) into an artifact
-/// under `key`.
+/// under `key`, with `manifest`: the module's `wasgo.manifest` sections as
+/// [`manifest_sections`](crate::manifest::manifest_sections) gives them (empty for none).
+///
+/// The payload is the manifest's length (4 bytes, little-endian), the manifest, then wasmtime's
+/// serialized module.
 ///
 /// # Errors
-/// wasmtime's serialization failure, as text.
+/// wasmtime's serialization failure, as text; a manifest over 4 GiB.
 #[cfg(feature = "compiler")]
 pub fn seal_module(
     module: &wasmtime::Module,
     facts: EngineFacts,
     key: &ArtifactKey,
     source_sha256: &Digest32,
+    manifest: &[u8],
 ) -> Result<Vec<u8>, String> {
-    let payload = module.serialize().map_err(|e| format!("{e:#}"))?;
+    let serialized = module.serialize().map_err(|e| format!("{e:#}"))?;
+    let manifest_len =
+        u32::try_from(manifest.len()).map_err(|_| "the manifest is over 4 GiB".to_string())?;
+    let mut payload = Vec::with_capacity(4 + manifest.len() + serialized.len());
+    payload.extend_from_slice(&manifest_len.to_le_bytes());
+    payload.extend_from_slice(manifest);
+    payload.extend_from_slice(&serialized);
     Ok(artifact::seal(
         key,
         &facts.compatibility_hash(),
@@ -119,28 +130,54 @@ pub fn seal_module(
     ))
 }
 
-/// The module an authenticated, compatible artifact holds, with the SHA-256 of its source.
+/// What an artifact holds.
+pub struct Loaded {
+    pub module: wasmtime::Module,
+    /// The SHA-256 of the WebAssembly it was compiled from.
+    pub source_sha256: Digest32,
+    /// The module's `wasgo.manifest` sections as a module of their own (see [`seal_module`]).
+    pub manifest: Vec<u8>,
+}
+
+/// The module an authenticated, compatible artifact holds, with the SHA-256 of its source and
+/// its manifest sections.
 ///
 /// # Errors
 /// [`LoadError::Frame`] when the frame is refused (not an artifact, another version, truncated,
-/// not authenticated, another engine), [`LoadError::Engine`] when wasmtime refuses the payload.
+/// not authenticated, another engine), [`LoadError::Engine`] when wasmtime refuses the payload
+/// (or its manifest length runs past it, which only a holder of the key could have made).
 pub fn load(
     engine: &wasmtime::Engine,
     facts: EngineFacts,
     key: &ArtifactKey,
     bytes: &[u8],
-) -> Result<(wasmtime::Module, Digest32), LoadError> {
+) -> Result<Loaded, LoadError> {
     let opened = artifact::open(key, &facts.compatibility_hash(), bytes)?;
+    let payload = opened.payload;
+    let manifest_end = payload
+        .get(..4)
+        .map(|len| u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize)
+        .and_then(|len| len.checked_add(4))
+        .filter(|&end| end <= payload.len())
+        .ok_or_else(|| LoadError::Engine("its manifest runs past its end".into()))?;
+    let manifest = payload[4..manifest_end].to_vec();
+    let serialized = &payload[manifest_end..];
     // SAFETY: `Module::deserialize` requires bytes produced by wasmtime's `Module::serialize`
     // (or `Engine::precompile_module`), unaltered. `artifact::open` returned this payload only
     // after verifying its HMAC-SHA256, in constant time, under `key`: the frame was made by
-    // `seal_module` (which wraps `Module::serialize` output) by a holder of `key`, and not one
-    // byte of it changed since. Holders of the key are the game (its own exported artifacts) or
-    // this WasGo install (its disk cache); mods never hold it. wasmtime still checks the
-    // payload's version, target, flags and CPU features against this engine.
-    let module = unsafe { wasmtime::Module::deserialize(engine, opened.payload) }
+    // `seal_module` (which puts `Module::serialize` output after the manifest) by a holder of
+    // `key`, and not one byte of it changed since; `serialized` is what follows the manifest,
+    // the length of which is part of the authenticated bytes. Holders of the key are the game
+    // (its own exported artifacts) or this WasGo install (its disk cache); mods never hold it.
+    // wasmtime still checks the payload's version, target, flags and CPU features against this
+    // engine.
+    let module = unsafe { wasmtime::Module::deserialize(engine, serialized) }
         .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
-    Ok((module, opened.source_sha256))
+    Ok(Loaded {
+        module,
+        source_sha256: opened.source_sha256,
+        manifest,
+    })
 }
 
 /// What bytes that are not WebAssembly are, when they are a precompiled form of it: a WasGo

@@ -129,6 +129,65 @@ pub struct Runtime {
     /// An engine that only validates, on the calling thread (see [`Runtime::inspect`]); made at
     /// the first scan.
     validator: std::sync::OnceLock<Result<wasmtime::Engine, String>>,
+    /// What the engine was made from, for [`Runtime::shipping_engine`].
+    recipe: (RuntimeConfig, Option<InstancePool>),
+    /// The engine artifacts are compiled with (see [`Runtime::shipping_engine`]); made at the
+    /// first `precompile`.
+    shipping: std::sync::OnceLock<Result<wasmtime::Engine, String>>,
+}
+
+/// Which processors an engine's native code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cpu {
+    /// This one: wasmtime uses every feature it detects (AVX-512 where there is AVX-512).
+    Host,
+    /// Any processor Godot itself runs on: on x86-64 the features of x86-64-v2 (SSE4.2 and
+    /// POPCNT, which Godot 4.5 and later require), on other architectures their baseline.
+    /// Artifacts the game ships are made for it: code made for the developer's processor is
+    /// refused by wasmtime on a player's that lacks one of its features.
+    Baseline,
+}
+
+impl Cpu {
+    /// The x86-64 features of [`Cpu::Baseline`] (Cranelift's flag names).
+    #[cfg(feature = "compiler")]
+    const X86_64_BASELINE: [&'static str; 5] = [
+        "has_sse3",
+        "has_ssse3",
+        "has_sse41",
+        "has_sse42",
+        "has_popcnt",
+    ];
+
+    /// Sets `c`'s target to this platform without the features wasmtime would detect, then
+    /// enables the baseline's. Without a compiler nothing is compiled and this does nothing.
+    #[cfg(not(feature = "compiler"))]
+    fn apply(self, _c: &mut wasmtime::Config) -> Result<(), WasgoError> {
+        Ok(())
+    }
+
+    /// Sets `c`'s target to this platform without the features wasmtime would detect, then
+    /// enables the baseline's.
+    #[cfg(feature = "compiler")]
+    fn apply(self, c: &mut wasmtime::Config) -> Result<(), WasgoError> {
+        let host = target_lexicon::HOST.to_string();
+        // An explicit target turns off wasmtime's detection of this processor's features.
+        c.target(&host)
+            .map_err(|e| WasgoError::Host(format!("cannot select the target `{host}`: {e:#}")))?;
+        if cfg!(target_arch = "x86_64") {
+            for flag in Self::X86_64_BASELINE {
+                // SAFETY: wasmtime marks this unsafe because code compiled with a feature the
+                // running processor lacks would fault. Code compiled here runs only through an
+                // artifact, and `Module::deserialize` refuses an artifact that needs a feature
+                // the loading processor does not have (wasmtime's `check_compatible_with_isa_flag`
+                // runs on every load); these are x86-64-v2's, which Godot itself requires.
+                unsafe {
+                    c.cranelift_flag_enable(flag);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Runtime {
@@ -145,7 +204,7 @@ impl Runtime {
         let mode = config.mode.resolve();
         let mut pool = config.instance_pool;
         let mut pool_note = None;
-        let engine = match Runtime::engine_for(&config, mode, pool) {
+        let engine = match Runtime::engine_for(&config, mode, pool, Cpu::Host) {
             Ok(engine) => engine,
             // The pool's reservation did not fit (address space, kernel limits): run without
             // it rather than without mods, and say so.
@@ -156,7 +215,7 @@ impl Runtime {
                      own memory: {err} (lower `wasgo/runtime/instance_pool_size`, or \
                      `wasgo/runtime/memory_reservation_mb` below 4096 for smaller slots)"
                 ));
-                Runtime::engine_for(&config, mode, None)?
+                Runtime::engine_for(&config, mode, None, Cpu::Host)?
             }
             Err(err) => return Err(err),
         };
@@ -169,6 +228,7 @@ impl Runtime {
             compact_slot_bytes: pool.and_then(|p| p.compact_slot_bytes(config.memory_layout)),
         };
         // Without a key the disk cache is off: an unauthenticated cache file is never loaded.
+        let recipe = (config.clone(), pool);
         let disk = config.cache_dir.and_then(|dir| {
             let key_file = config
                 .cache_key_file
@@ -193,14 +253,18 @@ impl Runtime {
             mode,
             pool_note,
             validator: std::sync::OnceLock::new(),
+            recipe,
+            shipping: std::sync::OnceLock::new(),
         }))
     }
 
-    /// The wasmtime engine for `config` in `mode`, with `pool` as its allocation strategy.
+    /// The wasmtime engine for `config` in `mode`, with `pool` as its allocation strategy, its
+    /// native code for `cpu`.
     fn engine_for(
         config: &RuntimeConfig,
         mode: ExecutionMode,
         pool: Option<InstancePool>,
+        cpu: Cpu,
     ) -> Result<wasmtime::Engine, WasgoError> {
         let mut c = wasmtime::Config::new();
         if let Some(target) = mode.target() {
@@ -209,6 +273,8 @@ impl Runtime {
                     "cannot select the interpreter target `{target}`: {e:#}"
                 ))
             })?;
+        } else if cpu == Cpu::Baseline {
+            cpu.apply(&mut c)?;
         }
         c.epoch_interruption(true);
         config.memory_layout.apply(&mut c);
@@ -342,6 +408,24 @@ impl Runtime {
         // The ticket is dropped: the compile goes on and is published to the cache.
         drop(ticket);
         GuestKind::of_binary(&binary).map_err(invalid)
+    }
+
+    /// The engine [`Runtime::precompile`] compiles with: this one's settings (the compatibility
+    /// hash is the same), its native code for [`Cpu::Baseline`] rather than this processor, so
+    /// that the artifacts a game ships load on its players' machines. In interpreter mode the
+    /// code has no processor features and this is an engine like the runtime's.
+    #[cfg_attr(not(feature = "compiler"), allow(dead_code))]
+    pub(crate) fn shipping_engine(&self) -> Result<&wasmtime::Engine, WasgoError> {
+        let (config, pool) = &self.recipe;
+        self.shipping
+            .get_or_init(|| {
+                // One slot: the pool shapes the code's memory checks, not its size.
+                let pool = pool.map(|p| InstancePool { slots: 1, ..p });
+                Runtime::engine_for(config, self.mode, pool, Cpu::Baseline)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| WasgoError::Host(format!("cannot make the precompiling engine: {e}")))
     }
 
     /// Validates a binary module under this engine's features, on the calling thread: the

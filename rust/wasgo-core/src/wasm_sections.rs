@@ -96,6 +96,19 @@ fn section_size(bytes: &[u8], at: &mut usize) -> Result<u32, SectionError> {
     })
 }
 
+/// Appends `value` as an unsigned LEB128 number (what [`uleb32`] reads).
+pub fn push_uleb32(out: &mut Vec<u8>, mut value: u32) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
 /// An unsigned LEB128 `u32` at `*at`, moving `*at` past it (`None` when cut, longer than five
 /// bytes or over `u32::MAX`).
 pub fn uleb32(bytes: &[u8], at: &mut usize) -> Option<u32> {

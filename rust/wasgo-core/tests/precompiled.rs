@@ -380,3 +380,114 @@ fn a_game_artifact_dropped_into_the_disk_cache_is_not_loaded() {
     assert_eq!((rt.stats().compiles, rt.stats().cache_rejects), (1, 1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `main` returns 42; its manifest names it and targets ABI `abi`.
+fn with_manifest(abi: &str) -> String {
+    format!(
+        r#"(module (@custom "wasgo.manifest" "{{\"name\": \"Answer\", \"version\": \"1.2\", \"abi\": \"{abi}\"}}") (func (export "main") (result i32) i32.const 42))"#
+    )
+}
+
+#[test]
+fn an_artifact_carries_its_manifest_and_a_newer_abi_is_refused() {
+    let module_text = with_manifest("1.0");
+    let artifact = runtime()
+        .precompile(module_text.as_bytes(), "answer", &key(1))
+        .unwrap();
+    // Loaded by a runtime that never saw the WebAssembly: the manifest came in the artifact.
+    let rt = runtime();
+    let module = rt.load_precompiled(&artifact, "answer", &key(1)).unwrap();
+    let manifest = module.manifest().unwrap().expect("the artifact's manifest");
+    assert_eq!(
+        (manifest.name.as_deref(), manifest.version.as_deref()),
+        (Some("Answer"), Some("1.2"))
+    );
+    assert_eq!(run_main(&rt, &module), 42);
+    // A module without a manifest has none after the trip either.
+    let plain = runtime()
+        .precompile(SEVEN.as_bytes(), "seven", &key(1))
+        .unwrap();
+    let plain = rt.load_precompiled(&plain, "seven", &key(1)).unwrap();
+    assert!(plain.manifest().unwrap().is_none());
+
+    // A mod made for a newer WasGo is not precompiled, as it is not compiled to run.
+    let newer = with_manifest("99.0");
+    match runtime().precompile(newer.as_bytes(), "newer", &key(1)) {
+        Err(WasgoError::NewerAbi { reason, .. }) => assert!(reason.contains("99.0"), "{reason}"),
+        other => panic!("expected NewerAbi, got {:?}", other.map(|a| a.len())),
+    }
+    // Nor loaded from an artifact that carries such a manifest (made here by hand, as a newer
+    // WasGo with the same engine and format could have made it).
+    let maker = runtime();
+    let compiled = wasmtime::Module::new(maker.engine(), SEVEN).unwrap();
+    let facts = wasgo_core::precompiled::EngineFacts {
+        pulley: false,
+        debug_info: false,
+        memory_layout: RuntimeConfig::default().memory_layout,
+        compact_slot_bytes: None,
+    };
+    let sealed = wasgo_core::precompiled::seal_module(
+        &compiled,
+        facts,
+        &key(1),
+        &[9; 32],
+        &wasgo_core::manifest::manifest_sections(newer.as_bytes()),
+    )
+    .unwrap();
+    match runtime().load_precompiled(&sealed, "newer", &key(1)) {
+        Err(WasgoError::NewerAbi { reason, .. }) => assert!(reason.contains("99.0"), "{reason}"),
+        other => panic!(
+            "expected NewerAbi, got {:?}",
+            other.map(|m| m.sha256().to_string())
+        ),
+    }
+}
+
+/// The value after `flag`'s name in wasmtime's serialized flags (`[2, 0]` off, `[2, 1]` on),
+/// `None` when the artifact does not name it.
+fn isa_flag(artifact: &[u8], flag: &str) -> Option<[u8; 2]> {
+    let name = flag.as_bytes();
+    let at = artifact.windows(name.len()).position(|w| w == name)? + name.len();
+    Some([artifact[at], artifact[at + 1]])
+}
+
+#[test]
+fn artifacts_are_made_for_any_processor_godot_runs_on_not_this_one() {
+    // f32.floor is lowered with SSE4.1's `roundss` when it is there, i64.popcnt with POPCNT.
+    const KERNEL: &str = r#"(module
+        (func (export "main") (result i32)
+          (i32.add (i32.trunc_f32_s (f32.floor (f32.const 41.7)))
+                   (i32.wrap_i64 (i64.popcnt (i64.const 1))))))"#;
+    let rt = runtime();
+    let artifact = rt.precompile(KERNEL.as_bytes(), "kernel", &key(1)).unwrap();
+    if cfg!(target_arch = "x86_64") {
+        for feature in [
+            "has_avx",
+            "has_avx2",
+            "has_bmi1",
+            "has_bmi2",
+            "has_fma",
+            "has_lzcnt",
+            "has_avx512f",
+        ] {
+            assert_eq!(
+                isa_flag(&artifact, feature),
+                Some([2, 0]),
+                "{feature}: an artifact must not need a feature of this processor"
+            );
+        }
+        for feature in ["has_sse41", "has_sse42", "has_popcnt"] {
+            assert_eq!(
+                isa_flag(&artifact, feature),
+                Some([2, 1]),
+                "{feature} (x86-64-v2)"
+            );
+        }
+    }
+    // It loads and runs here all the same.
+    let player = runtime();
+    let module = player
+        .load_precompiled(&artifact, "kernel", &key(1))
+        .unwrap();
+    assert_eq!(run_main(&player, &module), 42);
+}
