@@ -149,6 +149,27 @@ func test_adopted_objects_outlive_the_instance() -> void:
 	expect(not is_instance_valid(timer), "a Timer it did not adopt was freed")
 
 
+## Adopting a node adopts the nodes above it that the mod made: neither the instance's end nor
+## the mod's own `queue_free` of a parent it made frees the adopted node with it.
+func test_adopting_a_node_adopts_the_mod_made_nodes_above_it() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	if not expect_eq(_call(probe, "nested_pair"), 0, "nested_pair(): %s" % probe.describe()):
+		return
+	var outer := probe.node.get_node("Outer") as Node2D
+	var inner := outer.get_node("Inner") as Node2D
+	expect(probe.node.adopt(inner), "adopt() of the mod's Inner (under its Outer)")
+	expect(not probe.node.get_owned_objects().has(outer), "Outer was adopted with Inner")
+	expect_eq(_call(probe, "free_nodes"), INVALID_ARGUMENT, "the mod's queue_free of the adopted Outer")
+	probe.node.kill()
+	await frames(3)
+	expect(is_instance_valid(inner) and inner.is_inside_tree(), "the adopted Inner lives on")
+	expect(is_instance_valid(outer) and inner.get_parent() == outer, "and so does the Outer above it")
+	if is_instance_valid(outer):
+		outer.free()
+
+
 func test_a_class_not_marked_instantiable_is_refused_and_the_game_goes_on() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

@@ -183,3 +183,20 @@ func test_tweens_die_with_the_instance() -> void:
 	probe.node.kill()
 	await frames(5)
 	expect_eq(_game.position, Vector2.ZERO, "the tween was killed with the instance")
+
+
+## A tween whose handle the mod released is still the mod's: counted against the object cap and
+## killed with the instance (released, it escaped both: 20,000 looping tweens ran on after a kill).
+func test_a_released_tween_stays_owned_counted_and_dies_with_the_instance() -> void:
+	set_setting("wasgo/limits/max_objects_per_mod", 8)
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "find_game"), 0, "find_game()")
+	expect_eq(_call(probe, "dropped_tweens", [20]), -7, "the ninth tween past a cap of 8, the first eight released")
+	expect_eq(probe.node.get_owned_objects().size(), 8, "owned objects (the released tweens)")
+	probe.node.kill()
+	await frames(3)
+	var stopped := _game.position
+	await frames(5)
+	expect_eq(_game.position, stopped, "the released tweens were killed with the instance")

@@ -85,7 +85,7 @@ impl CreatedObjects {
             return Err(ObjectError::failed(
                 ErrorCode::Busy.code(),
                 format!(
-                    "{what} refused: this mod already owns {cap} objects, the most `wasgo/limits/max_objects_per_mod` allows; free some (`queue_free`) or release resource handles before creating more"
+                    "{what} refused: this mod already owns {cap} objects, the most `wasgo/limits/max_objects_per_mod` allows; free some (`queue_free`), release resource handles or let tweens end (a tween counts until it ends, released or not) before creating more"
                 ),
             ));
         }
@@ -135,16 +135,37 @@ impl CreatedObjects {
     }
 
     /// The mod released its handle to `id`: an owned resource is let go (it lives on where the
-    /// game uses it); nodes stay owned (they are freed with the instance or by `queue_free`).
+    /// game uses it); nodes stay owned (they are freed with the instance or by `queue_free`), and
+    /// so do tweens while they run (the tree runs a tween nobody holds: a released looping tween
+    /// escaped the object cap and ran on after the mod ended).
     pub fn forget_resource(&mut self, id: InstanceId) {
-        if matches!(self.owned.get(&id), Some(Held::Strong(_))) {
-            self.owned.remove(&id);
+        if let Some(Held::Strong(resource)) = self.owned.get(&id) {
+            if !resource.is_class("Tween") {
+                self.owned.remove(&id);
+            }
         }
     }
 
-    /// Gives the object `id` to the game; false when the instance does not own it.
-    pub fn adopt(&mut self, id: InstanceId) -> bool {
-        self.owned.remove(&id).is_some()
+    /// Gives the object `id` to the game, with the owned nodes above it (a parent the mod made,
+    /// its parent, ...: freed with the instance, they would free the adopted node with them).
+    /// Returns what was adopted; empty when the instance does not own `id`.
+    pub fn adopt(&mut self, id: InstanceId) -> Vec<InstanceId> {
+        if self.owned.remove(&id).is_none() {
+            return Vec::new();
+        }
+        let mut adopted = vec![id];
+        let mut parent = Gd::<Node>::try_from_instance_id(id)
+            .ok()
+            .and_then(|node| node.get_parent());
+        while let Some(node) = parent {
+            let above = node.instance_id();
+            if self.owned.remove(&above).is_none() {
+                break;
+            }
+            adopted.push(above);
+            parent = node.get_parent();
+        }
+        adopted
     }
 
     /// Frees what the instance still owns: nodes are queued for deletion (at the end of the
@@ -182,10 +203,13 @@ impl CreatedObjects {
         }
     }
 
-    /// Drops the entries of nodes that were freed.
+    /// Drops the entries of nodes that were freed and of tweens that ended.
     fn prune(&mut self) {
         self.owned.retain(|id, held| match held {
-            Held::Strong(_) => true,
+            Held::Strong(resource) => resource
+                .clone()
+                .try_cast::<Tween>()
+                .map_or(true, |tween| tween.is_valid()),
             Held::ById => Gd::<Object>::try_from_instance_id(*id).is_ok(),
         });
     }

@@ -1011,16 +1011,16 @@ impl InstanceObjects {
     /// Gives the owned object `id` to the game: from now on reach applies to it like to any
     /// game node. False when the instance does not own it.
     fn adopt(&mut self, id: InstanceId) -> bool {
-        if !self.created.adopt(id) {
-            return false;
-        }
-        if let Some(h) = self.slots.find(id) {
-            if let Ok(slot) = self.slots.get_mut(h) {
-                slot.node = slot.obj.clone().try_cast::<Node>().ok();
-                slot.reach.set(0);
+        let adopted = self.created.adopt(id);
+        for id in &adopted {
+            if let Some(h) = self.slots.find(*id) {
+                if let Ok(slot) = self.slots.get_mut(h) {
+                    slot.node = slot.obj.clone().try_cast::<Node>().ok();
+                    slot.reach.set(0);
+                }
             }
         }
-        true
+        !adopted.is_empty()
     }
 
     /// Refuses a new connection when [`MAX_CONNECTIONS_PER_INSTANCE`] of the instance's are

@@ -147,6 +147,27 @@ pub extern "C" fn free_nodes() -> i32 {
     0
 }
 
+/// A Node2D `Outer` under the mod's node with a Node2D `Inner` under it, both kept.
+#[no_mangle]
+pub extern "C" fn nested_pair() -> i32 {
+    let outer = match new_child("Node2D", "Outer") {
+        Ok(n) => n,
+        Err(code) => return code,
+    };
+    let inner = match new_object("Node2D") {
+        Ok(n) => n,
+        Err(e) => return failed("new Node2D", e),
+    };
+    let outcome = inner
+        .set("name", Variant::from("Inner"))
+        .and_then(|()| outer.add_child(&inner));
+    keep(inner);
+    match outcome {
+        Ok(()) => 0,
+        Err(e) => failed("Inner", e),
+    }
+}
+
 /// The game's node `../Game` (in reach, not the mod's): `attack` 0 adds it under the mod's
 /// node, 1 queue-frees it, 2 removes it from its parent, 3 adds an owned node to it with the
 /// `internal` argument.
@@ -851,6 +872,33 @@ pub extern "C" fn looping_tween(loops: i32, interval: f64, loops_first: i32, spe
         Ok(()) => 0,
         Err((what, e)) => failed(what, e),
     }
+}
+
+/// Makes `count` tweens on the mod's node, each moving the game's `../Game` (looked up by
+/// `find_game` before) and waiting half a second, forever, and lets go of each handle at once (the SDK releases it).
+/// Returns `count`, or the first failure's code (-7 past the object cap: a released tween stays
+/// owned while it runs).
+#[no_mangle]
+pub extern "C" fn dropped_tweens(count: i32) -> i32 {
+    let Some(game) = GAME.with(|g| g.borrow().clone()) else {
+        return -100;
+    };
+    for _ in 0..count {
+        let tween = match new_tween() {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+        let to = Variant::Vector2(wasgo_sdk::Vector2::new(100.0, 0.0));
+        let outcome = tween
+            .call("tween_property", &[Variant::from(&game), Variant::NodePath("position".into()), to, Variant::Float(1.0)])
+            .and_then(|_| tween.call("tween_interval", &[Variant::Float(0.5)]))
+            .and_then(|_| tween.call("set_loops", &[]));
+        if let Err(e) = outcome {
+            return failed("dropped tween", e);
+        }
+        // `tween` is dropped here: its handle is released.
+    }
+    count
 }
 
 /// Tweens `font_color` of a LabelSettings to transparent: `own` 0 the game's (the
