@@ -85,6 +85,15 @@ func example(file: String, properties := {}) -> ModProbe:
 func no_traps(probe: ModProbe) -> void:
 	expect_eq(probe.traps, PackedStringArray(), "traps of %s" % probe.node.name)
 
+## The line starting with `prefix` that the `long_line` export logged: 1022 bytes, the 3-byte
+## character at bytes 1022..1024 left out whole.
+func expect_whole_characters_cut(probe: ModProbe, prefix: String) -> void:
+	var lines := probe.outputs_starting_with(prefix + "xxxxxxxx")
+	if expect_eq(lines.size(), 1, "long lines: %s" % probe.describe()):
+		expect_eq(lines[0].to_utf8_buffer().size(), 1022, "bytes of the cut line")
+		expect_eq(lines[0], prefix + "x".repeat(1022 - prefix.length()), "the cut line")
+
+
 
 func test_rust_mover_moves_nodes_reads_positions_and_handles_a_signal() -> void:
 	arena(["Ada", "Bo"], [0, 0], [Vector2(10, 10), Vector2(600, 300)])
@@ -109,6 +118,17 @@ func test_c_scorekeeper_awards_the_player_nearest_the_star_and_emits_a_dictionar
 	expect_eq(events.slice(0, 1), [["award", {"player": "Near", "points": 10, "total": 10}]], "mod_event from the C Variant writer")
 	no_traps(probe)
 
+## The line passes 1 KiB with a three-byte character across wasgo_logf's cut: the SDK cuts before
+## it (the host traps on text that is not UTF-8).
+func test_c_scorekeeper_cuts_a_long_line_before_a_split_character() -> void:
+	arena(["Ada"], [0], [Vector2.ZERO])
+	var probe := example("scorekeeper")
+	probe.node.call_export("long_line", [])
+	await frames(2)
+	expect_whole_characters_cut(probe, "scorekeeper: ")
+	no_traps(probe)
+
+
 
 func test_zig_greeter_runs_main_then_welcomes_each_player_once() -> void:
 	arena(["Ada", "Bo"], [0, 0], [Vector2.ZERO, Vector2.ZERO])
@@ -125,6 +145,17 @@ func test_zig_greeter_runs_main_then_welcomes_each_player_once() -> void:
 		"greeter: welcome to the arena, Cy! you are player #3"]), "greetings")
 	no_traps(probe)
 
+## As the C one: `wasgo.logf` cuts before a character its 1 KiB buffer splits.
+func test_zig_greeter_cuts_a_long_line_before_a_split_character() -> void:
+	arena(["Ada"], [0], [Vector2.ZERO])
+	var probe := example("greeter")
+	expect(await wait_until(func() -> bool: return not probe.finished.is_empty(), 3000), "main did not finish: %s" % probe.describe())
+	probe.node.call_export("long_line", [])
+	await frames(2)
+	expect_whole_characters_cut(probe, "greeter: ")
+	no_traps(probe)
+
+
 
 func test_assemblyscript_leaderboard_posts_the_standings_as_a_mod_event() -> void:
 	arena(["Ada", "Bo", "Cy"], [5, 30, 12], [Vector2.ZERO, Vector2.ZERO, Vector2.ZERO])
@@ -134,6 +165,19 @@ func test_assemblyscript_leaderboard_posts_the_standings_as_a_mod_event() -> voi
 		{"name": "Bo", "score": 30}, {"name": "Cy", "score": 12}, {"name": "Ada", "score": 5}]]], "the leaderboard event")
 	expect(probe.has_output("leaderboard #1 posted: 1. Bo 30, 2. Cy 12, 3. Ada 5"), "no leaderboard line: %s" % probe.describe())
 	no_traps(probe)
+
+## A lone surrogate (half an emoji) in a log line, a function name, an event's name and a String
+## it carries reaches the host as U+FFFD, not as bytes that are not UTF-8 (which trap).
+func test_assemblyscript_leaderboard_sends_a_lone_surrogate_as_the_replacement_character() -> void:
+	arena(["Ada"], [0], [Vector2.ZERO])
+	var probe := example("leaderboard")
+	probe.node.call_export("half_emoji", [])
+	await frames(2)
+	expect(probe.has_output("leaderboard: half an emoji \uFFFD"), "no half-emoji line: %s" % probe.describe())
+	expect(not probe.has_output("half-emoji function?"), "has_function found a half-emoji name")
+	expect_eq(events, [["half\uFFFD", "emoji \uFFFD"]], "the half-emoji mod_event")
+	no_traps(probe)
+
 
 
 func test_go_archivist_saves_the_record_at_level_two() -> void:

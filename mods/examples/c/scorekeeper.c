@@ -5,6 +5,7 @@
  * sends each award to the game as a `mod_event("award", {"player": name, "points": n, "total": t})`
  * encoded with wasgo.h's Variant writer. */
 #include <math.h>
+#include <string.h>
 #include "wasgo.h"
 
 /* Functions the demo game registers (WasmEngine.register_function). */
@@ -59,4 +60,14 @@ WASGO_EXPORT("process") void on_process(double delta) {
         wasgo_put_string(&w, "total"); wasgo_put_int(&w, total);
         wasgo_emit_encoded("award", &w);
     }
+}
+
+/* A line longer than wasgo_logf's 1 KiB buffer, with the three-byte "€" across the cut: wasgo_logf
+ * cuts before that character, because the host stops a mod that logs text that is not UTF-8.
+ * (The Godot suite calls this export: tests/test_examples.gd.) */
+WASGO_EXPORT("long_line") void long_line(void) {
+    static char xs[1100];
+    memset(xs, 'x', sizeof xs);
+    /* "scorekeeper: " is 13 bytes: the euro sign starts at byte 1022, the cut is at 1023. */
+    wasgo_logf(WASGO_INFO, "scorekeeper: %.*s\xe2\x82\xac%.*s", 1022 - 13, xs, 80, xs);
 }

@@ -23,9 +23,16 @@ export function lenOf(buf: ArrayBuffer): usize {
   return <usize>buf.byteLength;
 }
 
+/** `text` as UTF-8 bytes for the host: a lone surrogate (half of a UTF-16 pair) becomes U+FFFD.
+ *  (`String.UTF8.encode` alone writes it as WTF-8, which is not UTF-8, and the host traps on
+ *  such text.) Use it for every string a `sys` import or a game function takes. */
+export function utf8(text: string): ArrayBuffer {
+  return String.UTF8.encode(text, false, String.UTF8.ErrorMode.REPLACE);
+}
+
 /** Writes one line to the game's output and the node's `output` signal. */
 export function log(level: i32, text: string): void {
-  const bytes = String.UTF8.encode(text);
+  const bytes = utf8(text);
   sys.log(level, ptrOf(bytes), lenOf(bytes));
 }
 
@@ -46,8 +53,8 @@ export function safetyLevel(): i32 {
 
 /** Whether the import `module.name` is a real function at this instance's level. */
 export function hasFunction(module: string, name: string): bool {
-  const m = String.UTF8.encode(module);
-  const n = String.UTF8.encode(name);
+  const m = utf8(module);
+  const n = utf8(name);
   return sys.has_function(ptrOf(m), lenOf(m), ptrOf(n), lenOf(n)) == 1;
 }
 
@@ -72,7 +79,7 @@ export function lastError(): string {
 
 /** Emits the node's `mod_event(name, payload)`; 0 on success. */
 export function emit(name: string, payload: VariantWriter): i32 {
-  const n = String.UTF8.encode(name);
+  const n = utf8(name);
   const bytes = payload.finish();
   return sys.emit(ptrOf(n), lenOf(n), ptrOf(bytes), lenOf(bytes));
 }
@@ -82,7 +89,7 @@ export function emit(name: string, payload: VariantWriter): i32 {
 export function wasgoAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
   let text = message === null ? "abort" : message;
   if (fileName !== null) text += " at " + fileName + ":" + line.toString() + ":" + column.toString();
-  const bytes = String.UTF8.encode(text);
+  const bytes = utf8(text);
   sys.abort_(ptrOf(bytes), lenOf(bytes));
   unreachable();
 }
@@ -111,7 +118,7 @@ export class VariantWriter {
   }
 
   private text(s: string): void {
-    const bytes = String.UTF8.encode(s);
+    const bytes = utf8(s);
     const n = bytes.byteLength;
     const padded = (n + 3) & ~3;
     this.u32(n as u32);

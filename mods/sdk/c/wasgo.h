@@ -54,8 +54,23 @@ static inline void wasgo_log_str(int32_t level, const char *text) {
     wasgo_log(level, text, WASGO_STRLEN(text));
 }
 
+/* How many of the `n` bytes at `s` to keep so that they do not end inside a UTF-8 character:
+ * `n`, less a last character whose bytes do not all fit (its lead byte and the continuation
+ * bytes 0b10xxxxxx after it). The host traps on text that is not UTF-8, so text cut to fit a
+ * buffer is cut here. */
+static inline size_t wasgo__utf8_whole(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t lead = n, seen = 0;
+    while (lead > 0 && seen < 4 && (u[lead - 1] & 0xc0) == 0x80) { lead--; seen++; }
+    if (lead == 0) return n;  /* no lead byte: not UTF-8 to begin with */
+    unsigned char b = u[lead - 1];
+    size_t need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return n - (lead - 1) >= need ? n : lead - 1;
+}
+
 #ifndef WASGO_NO_LIBC
-/* Logs a printf-formatted line (cut at 1023 bytes). */
+/* Logs a printf-formatted line (a longer one is cut to its first 1023 bytes, less a character
+ * the cut would split). */
 __attribute__((format(printf, 2, 3)))
 static inline void wasgo_logf(int32_t level, const char *format, ...) {
     char line[1024];
@@ -64,7 +79,8 @@ static inline void wasgo_logf(int32_t level, const char *format, ...) {
     int n = vsnprintf(line, sizeof line, format, args);
     va_end(args);
     if (n < 0) return;
-    wasgo_log(level, line, n < (int)sizeof line ? n : (int)sizeof line - 1);
+    size_t len = n < (int)sizeof line ? (size_t)n : wasgo__utf8_whole(line, sizeof line - 1);
+    wasgo_log(level, line, len);
 }
 #endif
 
@@ -73,10 +89,34 @@ static inline int wasgo_has(const char *module, const char *name) {
     return wasgo_has_function(module, WASGO_STRLEN(module), name, WASGO_STRLEN(name)) == 1;
 }
 
-/* The last error message, NUL-terminated and cut to fit `cap` bytes. */
+#ifndef WASGO_LAST_ERROR_MAX
+/* The longest last-error message wasgo_last_error_str cuts to fit a smaller buffer (it fetches
+ * the whole message into a stack buffer of this size first). */
+#define WASGO_LAST_ERROR_MAX 4096
+#endif
+
+/* The message of the last failed `wasgo` call, NUL-terminated in `buf` and cut to fit its `cap`
+ * bytes (at most cap - 1 bytes of text, less a character the cut would split); returns `buf`.
+ * A message longer than WASGO_LAST_ERROR_MAX bytes comes back empty when it does not fit `cap`.
+ * With cap <= 0 nothing is written and "" is returned. Only the host's calls set the message:
+ * the -3 the SDK's own wasgo_set_prop and wasgo_emit_encoded return for an overflowed writer
+ * leave it as it was. */
 static inline const char *wasgo_last_error_str(char *buf, int32_t cap) {
-    int32_t n = wasgo_last_error(buf, cap - 1);
-    if (n < 0 || n > cap - 1) n = 0;  /* too long: nothing was written */
+    if (buf == NULL || cap <= 0) return "";
+    int32_t n = wasgo_last_error(buf, (size_t)(cap - 1));
+    if (n < 0) {
+        n = 0;
+    } else if (n > cap - 1) {
+        /* Too long: the host wrote nothing. Fetch it whole, then keep what fits. */
+        char whole[WASGO_LAST_ERROR_MAX];
+        int32_t m = n <= (int32_t)sizeof whole ? wasgo_last_error(whole, sizeof whole) : -1;
+        if (m < 0 || m > (int32_t)sizeof whole) {
+            n = 0;  /* longer than WASGO_LAST_ERROR_MAX (or failed) */
+        } else {
+            n = (int32_t)wasgo__utf8_whole(whole, m < cap - 1 ? (size_t)m : (size_t)(cap - 1));
+            for (int32_t i = 0; i < n; i++) buf[i] = whole[i];
+        }
+    }
     buf[n] = 0;
     return buf;
 }
@@ -92,7 +132,7 @@ static inline int32_t wasgo_get_node_str(int32_t from, const char *path) {
 #define WASGO_FLAG_64 (1u << 16)
 
 /* Writes Variants into a caller's buffer. After the last put, `overflow` says whether it was too
- * small (then `len` is the size needed). */
+ * small (then `len` is the size needed, and wasgo_set_prop and wasgo_emit_encoded refuse it). */
 typedef struct {
     uint8_t *data;
     uint32_t len, cap;
@@ -313,7 +353,10 @@ static inline int wasgo_read_dictionary(wasgo_reader *r, uint32_t *count) {
 
 /* ---- properties and events ---------------------------------------------------------------- */
 
-/* Sets a property to the Variant a writer holds; 0 on success. */
+/* Sets a property to the Variant a writer holds; 0 on success, or a negative error. When the
+ * writer overflowed, returns WASGO_INVALID_ARGUMENT (-3) itself without calling the host, so
+ * wasgo_last_error does not describe it (the ABI has no way for a mod to set that message): check
+ * `value->overflow` to tell the two -3s apart. */
 static inline int32_t wasgo_set_prop(int32_t handle, const char *name, const wasgo_writer *value) {
     if (value->overflow) return WASGO_INVALID_ARGUMENT;
     return wasgo_set(handle, name, WASGO_STRLEN(name), value->data, value->len);
@@ -338,7 +381,9 @@ static inline int32_t wasgo_get_vec2_prop(int32_t handle, const char *name, floa
     return r;
 }
 
-/* Emits `mod_event(name, payload)` with the bytes a writer holds; 0 on success. */
+/* Emits `mod_event(name, payload)` with the bytes a writer holds; 0 on success, or a negative
+ * error. As wasgo_set_prop, an overflowed writer gives WASGO_INVALID_ARGUMENT (-3) from the SDK
+ * itself, with no host call and wasgo_last_error left as it was: check `payload->overflow`. */
 static inline int32_t wasgo_emit_encoded(const char *name, const wasgo_writer *payload) {
     if (payload->overflow) return WASGO_INVALID_ARGUMENT;
     return wasgo_emit(name, WASGO_STRLEN(name), payload->data, payload->len);

@@ -40,11 +40,27 @@ pub fn log(level: Level, text: []const u8) void {
     sys.log(@intFromEnum(level), text.ptr, text.len);
 }
 
-/// Formats (`std.fmt` syntax) and logs one line, cut at 1 KiB.
+/// Formats (`std.fmt` syntax) and logs one line; a longer one than 1 KiB is cut to what fits,
+/// less a character the cut would split.
 pub fn logf(level: Level, comptime format: []const u8, args: anytype) void {
     var buf: [1024]u8 = undefined;
-    const text = std.fmt.bufPrint(&buf, format, args) catch buf[0..];
-    log(level, text);
+    var w: std.Io.Writer = .fixed(&buf);
+    // On overflow `w` holds what fitted, which may end inside a character.
+    w.print(format, args) catch {};
+    log(level, wholeChars(w.buffered()));
+}
+
+/// `text` less a last UTF-8 character whose bytes do not all fit (its lead byte and the
+/// continuation bytes 0b10xxxxxx after it): text cut to fit a buffer is cut here, because the
+/// host traps on text that is not UTF-8.
+pub fn wholeChars(text: []const u8) []const u8 {
+    var lead = text.len;
+    var seen: usize = 0;
+    while (lead > 0 and seen < 4 and text[lead - 1] & 0xc0 == 0x80) : (seen += 1) lead -= 1;
+    if (lead == 0) return text; // no lead byte: not UTF-8 to begin with
+    const b = text[lead - 1];
+    const need: usize = if (b >= 0xf0) 4 else if (b >= 0xe0) 3 else if (b >= 0xc0) 2 else 1;
+    return if (text.len - (lead - 1) >= need) text else text[0 .. lead - 1];
 }
 
 /// Stops the mod with a trap carrying `message`.

@@ -66,3 +66,13 @@ export function process(delta: f64): void {
     info("leaderboard #" + posts.toString() + ": " + text);
   }
 }
+
+// Text with a lone surrogate (half of a UTF-16 pair, as cutting "😀" in two leaves) is not
+// UTF-8, and the host stops a mod that passes such text: the SDK sends U+FFFD in its place.
+// (The Godot suite calls this export: tests/test_examples.gd.)
+export function half_emoji(): void {
+  const half = String.fromCharCode(0xD83D);
+  info("leaderboard: half an emoji " + half);
+  if (hasFunction("wasgo", "emit" + half)) info("leaderboard: half-emoji function?");
+  emit("half" + half, new VariantWriter().string("emoji " + half));
+}

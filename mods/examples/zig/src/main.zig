@@ -30,3 +30,12 @@ export fn process(delta: f64) void {
         wasgo.logf(.info, "greeter: welcome to the arena, {s}! you are player #{d}", .{ name, greeted + 1 });
     }
 }
+
+/// A line longer than `wasgo.logf`'s 1 KiB buffer, with the three-byte "€" across the cut: `logf`
+/// cuts before that character, because the host stops a mod that logs text that is not UTF-8.
+/// (The Godot suite calls this export: tests/test_examples.gd.)
+export fn long_line() void {
+    // "greeter: " is 9 bytes: the euro sign starts at byte 1022, the buffer ends at 1024.
+    const xs = "x" ** (1022 - 9);
+    wasgo.logf(.info, "greeter: {s}€{s}", .{ xs, "x" ** 80 });
+}
