@@ -142,7 +142,11 @@ impl ScannedMod {
         self.problems.iter().all(|p| !p.kind.blocks())
     }
 
+    /// Records a problem. Its message names files by the names the folder gave them, which
+    /// anyone who put a file there chose: hidden characters (a line break, a bidi override) are
+    /// escaped, so the warning a scan prints stays one line that reads as it is.
     fn problem(&mut self, kind: ProblemKind, message: String) {
+        let message = crate::text::printable_line(&message).into_owned();
         self.problems.push(Problem { kind, message });
     }
 }

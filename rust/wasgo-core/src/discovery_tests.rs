@@ -135,6 +135,20 @@ fn a_good_mod_a_broken_file_and_a_greedy_mod_are_each_described() {
 }
 
 #[test]
+fn a_file_name_with_hidden_characters_is_shown_escaped_in_problems() {
+    let dir = temp_dir("names");
+    write(&dir.join("b\nERROR: fake.wasm"), b"garbage");
+    write(&dir.join("ok\u{202e}txt.wasm"), b"garbage");
+    let found = run(&dir, &[], SafetyLevel::Safe, 1 << 20);
+    assert_eq!(found.len(), 2);
+    for m in &found {
+        let message = &m.problems[0].message;
+        assert!(!message.chars().any(crate::text::is_hidden), "{message:?}");
+        assert!(message.contains("\\u{"), "{message}");
+    }
+}
+
+#[test]
 fn a_mod_for_a_newer_abi_is_refused_and_a_malformed_manifest_only_reported() {
     let dir = temp_dir("abi");
     write(

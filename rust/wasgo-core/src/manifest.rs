@@ -256,7 +256,15 @@ pub fn parse(section: &[u8]) -> Result<Manifest, ManifestError> {
                 let level = value
                     .as_i64()
                     .and_then(SafetyLevel::from_number)
-                    .ok_or_else(|| field("level", format!("is {value}; it must be 1, 2 or 3 (the safety level the mod asks for)")))?;
+                    .ok_or_else(|| {
+                        field(
+                            "level",
+                            format!(
+                                "is {}; it must be 1, 2 or 3 (the safety level the mod asks for)",
+                                quoted(value)
+                            ),
+                        )
+                    })?;
                 m.level = Some(level);
             }
             "permissions" => {
@@ -275,7 +283,8 @@ pub fn parse(section: &[u8]) -> Result<Manifest, ManifestError> {
                         field(
                             "permissions",
                             format!(
-                                "holds {item}, which is not a permission kind ({})",
+                                "holds {}, which is not a permission kind ({})",
+                                quoted(item),
                                 Permission::names()
                             ),
                         )
@@ -291,7 +300,7 @@ pub fn parse(section: &[u8]) -> Result<Manifest, ManifestError> {
                     .as_str()
                     .ok_or_else(|| field("abi", "must be a string such as \"1.0\""))?;
                 let abi = AbiVersion::parse(text).ok_or_else(|| {
-                    field("abi", format!("is \"{text}\"; write the WasGo ABI version as \"MAJOR.MINOR\", e.g. \"{ABI_VERSION}\""))
+                    field("abi", format!("is {}; write the WasGo ABI version as \"MAJOR.MINOR\", e.g. \"{ABI_VERSION}\"", quoted(value)))
                 })?;
                 m.abi = Some(abi);
             }
@@ -299,6 +308,12 @@ pub fn parse(section: &[u8]) -> Result<Manifest, ManifestError> {
         }
     }
     Ok(m)
+}
+
+/// A value of the mod's JSON as a message shows it: JSON text with hidden characters escaped
+/// (serde leaves bidi overrides and line separators as they are) and at most 100 bytes of it.
+fn quoted(value: &Value) -> String {
+    crate::text::shown(&value.to_string(), 100)
 }
 
 /// What a text field may contain.
@@ -319,7 +334,10 @@ fn text_field(
     allowed: Allowed,
 ) -> Result<String, ManifestError> {
     let Value::String(s) = value else {
-        return Err(field(name, format!("must be a string, not {value}")));
+        return Err(field(
+            name,
+            format!("must be a string, not {}", quoted(value)),
+        ));
     };
     let count = s.chars().count();
     if count == 0 {

@@ -137,6 +137,25 @@ fn every_malformed_field_is_named_in_the_error() {
 }
 
 #[test]
+fn values_quoted_in_an_error_show_no_hidden_characters_and_are_cut() {
+    // Each value is echoed by the error; a line separator or bidi override in it would start a
+    // line of its own in the console, or reorder the warning.
+    for json in [
+        "{\"level\": \"\u{202e}3\u{2028}WasGo: fake line\"}",
+        "{\"permissions\": [\"\u{2028}WasGo: fake\"]}",
+        "{\"abi\": \"1.\u{202e}0\"}",
+        "{\"name\": [\"\u{2029}x\"]}",
+    ] {
+        let e = parse(json.as_bytes()).unwrap_err().to_string();
+        assert!(!e.chars().any(crate::text::is_hidden), "{e:?}");
+        assert!(e.contains("\\u{20"), "the character is shown escaped: {e}");
+    }
+    let long = format!("{{\"level\": \"{}\"}}", "x".repeat(10_000));
+    let e = parse(long.as_bytes()).unwrap_err().to_string();
+    assert!(e.len() < 400 && e.contains("1, 2 or 3"), "{e}");
+}
+
+#[test]
 fn the_section_as_a_whole_must_be_small_utf8_json_object() {
     for (bytes, says) in [
         (&b"[1,2]"[..], "not a JSON object"),

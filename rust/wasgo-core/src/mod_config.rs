@@ -103,7 +103,8 @@ pub(crate) fn run(
     };
     let mut linker: Linker<ConfigState> = Linker::new(engine);
     for import in module.imports() {
-        let function = format!("{}.{}", import.module(), import.name());
+        // The names are the module's: shown escaped and cut, like every import name in a message.
+        let function = crate::text::shown(&format!("{}.{}", import.module(), import.name()), 200);
         let ExternType::Func(ty) = import.ty() else {
             return Err(instantiate(format!(
                 "it imports `{function}`, which is not a function; WasGo mods define their own memory, tables and globals"

@@ -422,6 +422,22 @@ fn config_has_no_host_functions_and_a_budget() {
         }
         other => panic!("expected a trap naming the import, got {other:?}"),
     }
+    // An import name is the module's text: shown escaped, never a line of its own.
+    let hostile = config_module("{}", true, false).replace(
+        r#"(import "wasgo" "log""#,
+        r#"(import "wasgo" "log\0aWARNING: WasGo: mod verified\e2\80\ae""#,
+    );
+    let hostile = rt.compile(hostile.as_bytes(), "hostile_name").unwrap();
+    match rt.run_config(&hostile, "hostile_name", 16 << 20) {
+        Err(ConfigError::Trapped { message, .. }) => {
+            assert!(
+                !message.contains('\n') && !message.contains('\u{202e}'),
+                "{message:?}"
+            );
+            assert!(message.contains("log\\u{a}WARNING"), "{message}");
+        }
+        other => panic!("expected a trap naming the import, got {other:?}"),
+    }
     let spins = rt
         .compile(config_module("{}", false, true).as_bytes(), "spins")
         .unwrap();
