@@ -149,6 +149,22 @@ func test_adopted_objects_outlive_the_instance() -> void:
 	expect(not is_instance_valid(timer), "a Timer it did not adopt was freed")
 
 
+## A Control a mod makes never takes the mouse: an invisible one the size of the screen would
+## swallow the player's clicks on the game's UI below it, outside the mod's reach.
+func test_controls_a_mod_makes_let_the_mouse_through() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	if not expect_eq(_call(probe, "create_defaults"), CREATED_BY_DEFAULTS, "create_defaults(): %s" % probe.describe()):
+		return
+	var controls := 0
+	for object in probe.node.get_owned_objects():
+		if object is Control:
+			controls += 1
+			expect_eq((object as Control).mouse_filter, Control.MOUSE_FILTER_IGNORE, "mouse_filter of the mod's %s" % object.get_class())
+	expect(controls >= 4, "the defaults hold Controls (Control, Label, ColorRect, ...): %d" % controls)
+
+
 ## Adopting a node adopts the nodes above it that the mod made: neither the instance's end nor
 ## the mod's own `queue_free` of a parent it made frees the adopted node with it.
 func test_adopting_a_node_adopts_the_mod_made_nodes_above_it() -> void:

@@ -25,7 +25,8 @@
 //! the mod holds: in its reach or owned), `remove_child(child)` only for an owned `child`, and
 //! `queue_free()` only on an owned node.
 
-use godot::classes::{ClassDb, Node, Object, RefCounted, Tween};
+use godot::classes::control::MouseFilter;
+use godot::classes::{ClassDb, Control, Node, Object, RefCounted, Tween};
 use godot::prelude::*;
 use std::collections::HashMap;
 use wasgo_catalog::ErrorCode;
@@ -246,12 +247,22 @@ pub fn instantiate(
             format!("`wasgo.new`: `{class}` cannot be instantiated (it is abstract or a singleton); create one of its concrete subclasses"),
         ));
     }
-    db.instantiate(&name).try_to::<Gd<Object>>().map_err(|_| {
+    let made = db.instantiate(&name).try_to::<Gd<Object>>().map_err(|_| {
         ObjectError::failed(
             ErrorCode::CallFailed.code(),
             format!("`wasgo.new`: Godot did not create a `{class}`"),
         )
-    })
+    })?;
+    if level != SafetyLevel::Unsafe {
+        if let Ok(mut control) = made.clone().try_cast::<Control>() {
+            // A Control takes the clicks over its rectangle from every control drawn below it:
+            // an invisible one a mod made the size of the screen swallowed the player's clicks
+            // on the game's own UI, outside the mod's reach. A mod's Controls show, never take
+            // the mouse (a mod reads the pointer through its `input` export).
+            control.set_mouse_filter(MouseFilter::IGNORE);
+        }
+    }
+    Ok(made)
 }
 
 /// The per-instance cap on owned objects now (`wasgo/limits/max_objects_per_mod`).
