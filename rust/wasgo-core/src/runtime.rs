@@ -142,7 +142,7 @@ enum Cpu {
     /// This one: wasmtime uses every feature it detects (AVX-512 where there is AVX-512).
     Host,
     /// Any processor Godot itself runs on: on x86-64 the features of x86-64-v2 (SSE4.2 and
-    /// POPCNT, which Godot 4.5 and later require), on other architectures their baseline.
+    /// POPCNT: Godot's own minimum for x86-64 is SSE4.2), on other architectures their baseline.
     /// Artifacts the game ships are made for it: code made for the developer's processor is
     /// refused by wasmtime on a player's that lacks one of its features.
     Baseline,
