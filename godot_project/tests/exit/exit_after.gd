@@ -2,7 +2,7 @@
 ## (`-- orphan`: started mods on nodes never added to the tree nor freed, one spinning in `main`;
 ## `-- orphan_handlers`: the same with a GDScript lambda connected to each node's `killed`;
 ## `-- lambdas`: a GDScript lambda registered as a game function and as a waPC handler, never
-## unregistered), then quits. The process must end with exit code 0.
+## unregistered; `-- compiling`: a large module compiling in the background), then quits. The process must end with exit code 0.
 extends SceneTree
 
 const CALLBACKS := """(module
@@ -23,6 +23,19 @@ func _initialize() -> void:
 				if mode == "orphan_handlers":
 					node.killed.connect(func(reason: String) -> void: print("killed: ", reason))
 				print("start ", node.start())
+		"compiling":
+			# A large module of its own (salted) compiling in the background when the game quits.
+			var lines := PackedStringArray(["(module (func (export \"big\") (param i32) (result i32)"])
+			lines.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % ((Time.get_ticks_usec() + randi()) % 2147483647))
+			for i in 400000:
+				lines.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % (i % 7))
+			lines.append("  (local.get 0)))")
+			var bytes := "\n".join(lines).to_utf8_buffer()
+			var hashing := HashingContext.new()
+			hashing.start(HashingContext.HASH_SHA256)
+			hashing.update(bytes)
+			print("sha256 ", hashing.finish().hex_encode())
+			_request = WasmEngine.compile_module_async(bytes, "exit_compiling")
 		"lambdas":
 			print("function ", WasmEngine.register_function("game", "get", func(x: int) -> int: return x + 1,
 				PackedStringArray(["i32"]), PackedStringArray(["i32"]), 1))
@@ -31,8 +44,13 @@ func _initialize() -> void:
 	_quit_soon.call_deferred()
 
 
+var _request: WasmModuleRequest
+
+
 func _quit_soon() -> void:
 	for i in 3:
 		await process_frame
+	if _request != null:
+		print("compile done at quit: ", _request.is_done())
 	print("quitting")
 	quit(0)

@@ -17,10 +17,10 @@
 /// # Errors
 /// Why the loader refused (the library then unloads at exit as before).
 #[cfg(unix)]
-pub fn pin() -> Result<(), String> {
+fn pin_library() -> Result<(), String> {
     // SAFETY: `Dl_info` is plain data (pointers and nothing else); all zeroes is a valid value.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-    let here = pin as *const libc::c_void;
+    let here = pin_library as *const libc::c_void;
     // SAFETY: `dladdr` only reads the address (a function of this library) and writes `info`.
     let found = unsafe { libc::dladdr(here, &mut info) };
     if found == 0 || info.dli_fname.is_null() {
@@ -56,7 +56,7 @@ pub fn pin() -> Result<(), String> {
 /// # Errors
 /// Why Windows refused (the library then unloads at exit as before).
 #[cfg(windows)]
-pub fn pin() -> Result<(), String> {
+fn pin_library() -> Result<(), String> {
     #[link(name = "kernel32")]
     extern "system" {
         fn GetModuleHandleExW(
@@ -70,7 +70,8 @@ pub fn pin() -> Result<(), String> {
     let mut module = std::ptr::null_mut();
     // SAFETY: with `FROM_ADDRESS` the name argument is an address inside the module (this
     // function); `PIN` keeps the module loaded until the process ends; `module` is written.
-    let ok = unsafe { GetModuleHandleExW(FROM_ADDRESS | PIN, pin as *const u16, &mut module) };
+    let ok =
+        unsafe { GetModuleHandleExW(FROM_ADDRESS | PIN, pin_library as *const u16, &mut module) };
     if ok == 0 {
         return Err(format!(
             "Windows would not pin the library: {}",
@@ -82,6 +83,25 @@ pub fn pin() -> Result<(), String> {
 
 /// Elsewhere the library unloads at exit as before.
 #[cfg(not(any(unix, windows)))]
+fn pin_library() -> Result<(), String> {
+    Err("this platform cannot pin a library".into())
+}
+
+/// Whether [`pin`] succeeded.
+static PINNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Pins the library that holds this code (see the module essay).
+///
+/// # Errors
+/// Why the platform refused (the library then unloads at exit as before).
 pub fn pin() -> Result<(), String> {
+    pin_library()?;
+    PINNED.store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(())
+}
+
+/// Whether the library stays mapped until the process ends: then a thread still running its
+/// code at exit (a compile) is no danger and need not be waited for.
+pub fn pinned() -> bool {
+    PINNED.load(std::sync::atomic::Ordering::Relaxed)
 }

@@ -67,13 +67,18 @@ pub fn start_runtime() -> Result<(), WasgoError> {
 }
 
 /// Stops the runtime (extension deinit): its ticker thread ends once the last user lets go. A
-/// compile still running (a background one, or one whose request timed out) is waited for, up to
-/// the compile time limit: its thread runs code of this library, which Godot unloads next.
+/// compile still running (a background one, or one whose request timed out) runs code of this
+/// library: when the library could not be pinned (`resident.rs`), which Godot then unloads,
+/// it is waited for, up to the compile time limit. A pinned library stays mapped, so the
+/// compile (pure Rust, touching nothing of Godot's) is left to end with the process: a game
+/// quitting while a large mod compiled waited for it, up to 30 s.
 pub fn stop_runtime() {
     if let Some(runtime) = runtime() {
-        let (_, limit) = runtime.compile_limits();
-        if !runtime.wait_for_compiles(limit) {
-            godot_error!("WasGo: a module compile was still running at shutdown");
+        if !crate::resident::pinned() {
+            let (_, limit) = runtime.compile_limits();
+            if !runtime.wait_for_compiles(limit) {
+                godot_error!("WasGo: a module compile was still running at shutdown");
+            }
         }
         // The `main`s killed at this stage end on their worker threads, which run the
         // library's code until their last step: the library must not be unloaded under them
