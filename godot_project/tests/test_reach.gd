@@ -279,6 +279,34 @@ func test_reach_set_to_a_subtree_limits_the_mod_to_it() -> void:
 	expect(_get_node(probe, "../../Marker") > 0, "get_node(../../Marker) once reach is the default again")
 
 
+## A node set up on another thread (a scene instantiated there) keeps the `reach` set there: the
+## setter could not record it in the main thread's table, and the mod reached the whole default
+## area instead.
+func test_a_reach_set_on_another_thread_limits_the_mod() -> void:
+	await _build(true)
+	expect_eq(register_game_function("reach", "text",
+		func(i: int) -> String: return _texts[i] if i >= 0 and i < _texts.size() else "",
+		["i32"], ["string"], 1), OK, "registering reach.text")
+	var module := wat_module("reach")
+	var thread := Thread.new()
+	thread.start(func() -> WasmScript:
+		var made := WasmScript.new()
+		made.name = "ThreadMod"
+		made.autostart = false
+		made.safety_level = 1
+		made.module = module
+		made.reach = NodePath("../../Players")
+		return made)
+	var node: WasmScript = thread.wait_to_finish()
+	_nodes.append(node)
+	var probe := ModProbe.new(node)
+	_scene.get_node("Mods").add_child(node)
+	expect_eq(node.reach, NodePath("../../Players"), "the reach the thread set")
+	expect_eq(node.start(), OK, "start(): %s" % node.get_last_error())
+	expect(_get_node(probe, "../../Players/P1") > 0, "get_node(../../Players/P1), inside the reach")
+	expect_eq(_get_node(probe, "../../Marker"), -1, "get_node(../../Marker), outside the reach the thread set")
+
+
 func test_the_project_default_reach_applies_when_reach_is_empty() -> void:
 	set_setting(DEFAULT_REACH, "/root/ReachScene/Players")
 	await _build(true)

@@ -122,6 +122,20 @@ pub fn set_path(node: InstanceId, path: NodePath) {
     bump();
 }
 
+/// Records `path` as the `reach` of `node` when the table holds something else for it (a node
+/// whose setter ran on another thread, where the table cannot be reached); nothing changes, and
+/// no decision is made again, when it already holds it.
+pub fn ensure_path(node: InstanceId, path: &NodePath) {
+    let recorded = with_paths(|p| p.borrow().get(&node).cloned());
+    let same = match recorded {
+        Some(recorded) => recorded == *path,
+        None => path.is_empty(),
+    };
+    if !same {
+        set_path(node, path.clone());
+    }
+}
+
 /// The generation, when the current `SceneTree`'s changes are watched (`None` without a tree):
 /// what is found in the tree holds while it stays the same.
 pub fn tree_generation() -> Option<u64> {

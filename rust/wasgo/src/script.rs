@@ -396,7 +396,9 @@ impl WasmScript {
 
     #[func]
     fn set_reach(&mut self, reach: NodePath) {
+        // Off the main thread this records nothing: `ready` and `start()` record it then.
         crate::reach::set_path(self.base().instance_id(), reach.clone());
+        self.core.node_props.borrow_mut().reach = reach.clone();
         self.reach = reach;
     }
 
@@ -791,6 +793,7 @@ impl WasmScript {
         let core = Self::core_of(this);
         // (Also here: a node made on another thread and started before it is ever ready.)
         crate::cores::register(this.instance_id().to_i64(), &core);
+        crate::reach::ensure_path(this.instance_id(), &core.node_props.borrow().reach);
         let (props, source) = Self::props_of(&core);
         let node = this.clone();
         core.start(&props, ready, move |core, kept| {
@@ -939,6 +942,9 @@ impl WasmScript {
         // A node made on another thread could not register its core there (the table is the
         // main thread's): its Callables and the input settings would never find it.
         crate::cores::register(this.instance_id().to_i64(), &core);
+        // And its `reach`, set there, in the main thread's reach table (it was dropped: the mod
+        // reached the whole default area).
+        crate::reach::ensure_path(this.instance_id(), &core.node_props.borrow().reach);
         core.hold_back_input();
         let autostart = core.node_props.borrow().autostart;
         if autostart {
