@@ -147,3 +147,69 @@ mod tests {
         assert_eq!(huge.callback_backstop(), Duration::MAX);
     }
 }
+
+/// The most table entries (function references) one instance may hold in all its tables: far
+/// beyond any real mod, 8 MB at most.
+pub const MAX_TABLE_ENTRIES: usize = 1_000_000;
+
+/// What all of one instance's memories and tables take together, counted as they grow: the rule
+/// a mod's instance and the throwaway instance of its `config` both grow under (each memory capped
+/// on its own, a module with 8 memories took 8 times the cap; tables uncapped, one `table.grow`
+/// took 3 GB).
+#[derive(Debug, Default)]
+pub struct GrowthTally {
+    memory_bytes: usize,
+    table_entries: usize,
+}
+
+impl GrowthTally {
+    /// Memories one instance may define (wasmtime refuses a module with more).
+    pub const MAX_MEMORIES: usize = 4;
+    /// Tables one instance may define.
+    pub const MAX_TABLES: usize = 16;
+
+    /// Bytes of all memories together.
+    pub fn memory_bytes(&self) -> usize {
+        self.memory_bytes
+    }
+
+    /// Bytes all memories would take once one grows from `current` to `desired` bytes.
+    pub fn memory_after(&self, current: usize, desired: usize) -> usize {
+        self.memory_bytes - current.min(self.memory_bytes) + desired
+    }
+
+    /// Records a growth [`GrowthTally::memory_after`] allowed.
+    pub fn set_memory_bytes(&mut self, after: usize) {
+        self.memory_bytes = after;
+    }
+
+    /// Counts a table growing from `current` to `desired` entries; false (nothing counted) when
+    /// all tables together would pass [`MAX_TABLE_ENTRIES`].
+    pub fn grow_table(&mut self, current: usize, desired: usize) -> bool {
+        let after = self.table_entries - current.min(self.table_entries) + desired;
+        if after > MAX_TABLE_ENTRIES {
+            return false;
+        }
+        self.table_entries = after;
+        true
+    }
+}
+
+#[cfg(test)]
+mod growth_tests {
+    use super::*;
+
+    #[test]
+    fn memories_and_tables_are_counted_together() {
+        let mut t = GrowthTally::default();
+        t.set_memory_bytes(t.memory_after(0, 10));
+        t.set_memory_bytes(t.memory_after(0, 20));
+        assert_eq!(t.memory_bytes(), 30);
+        // The first memory grows from 10 to 15.
+        assert_eq!(t.memory_after(10, 15), 35);
+        assert!(t.grow_table(0, MAX_TABLE_ENTRIES / 2));
+        assert!(t.grow_table(0, MAX_TABLE_ENTRIES / 2));
+        assert!(!t.grow_table(0, 1), "a third table past the total");
+        assert!(t.grow_table(MAX_TABLE_ENTRIES / 2, MAX_TABLE_ENTRIES / 2));
+    }
+}

@@ -24,9 +24,10 @@
 use std::time::{Duration, Instant};
 
 use wasgo_catalog::{export, CONFIG_BUDGET_MS, MAX_CONFIG_BYTES};
-use wasmtime::{ExternType, Linker, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{ExternType, Linker, Store, UpdateDeadline};
 
 use crate::budget::thread_cpu_time;
+use crate::limits::GrowthTally;
 use crate::ticker::EpochTicker;
 
 /// One value of a mod's config: what JSON can say, with integers kept apart from floats.
@@ -61,7 +62,9 @@ pub enum ConfigError {
 
 /// The store data of a throwaway instance.
 struct ConfigState {
-    limits: StoreLimits,
+    /// The memory cap (`max_memory`) for all memories together.
+    max_memory: usize,
+    growth: GrowthTally,
     /// When the budget's wall-clock time is up: from then on each tick compares CPU time.
     deadline: Instant,
     /// The calling thread's CPU time when the run began.
@@ -69,6 +72,55 @@ struct ConfigState {
     /// Stopped regardless of CPU time (a thread kept off the CPU cannot hold the caller longer).
     backstop: Instant,
     over_budget: bool,
+}
+
+/// The same rule as a mod's instance (`state.rs`): all memories together under the cap (a
+/// growth past it traps), all tables together under [`MAX_TABLE_ENTRIES`](crate::limits::MAX_TABLE_ENTRIES)
+/// (`table.grow` answers -1 past it), at most [`GrowthTally::MAX_MEMORIES`] memories and
+/// [`GrowthTally::MAX_TABLES`] tables. (wasmtime's `StoreLimits` caps each memory on its own and
+/// tables not at all: one `table.grow` in a `config` took 3 GB and 7 s of the main thread.)
+impl wasmtime::ResourceLimiter for ConfigState {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if maximum.is_some_and(|max| desired > max) {
+            return Ok(false);
+        }
+        let after = self.growth.memory_after(current, desired);
+        if after > self.max_memory {
+            return Err(wasmtime::Error::msg(format!(
+                "memory limit exceeded: its memories would take {} MiB, over the limit of {} MiB",
+                after.div_ceil(1 << 20),
+                self.max_memory >> 20
+            )));
+        }
+        self.growth.set_memory_bytes(after);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(self.growth.grow_table(current, desired))
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+
+    fn memories(&self) -> usize {
+        GrowthTally::MAX_MEMORIES
+    }
+
+    fn tables(&self) -> usize {
+        GrowthTally::MAX_TABLES
+    }
 }
 
 /// The wall-clock backstop as a multiple of the budget.
@@ -126,18 +178,15 @@ pub(crate) fn run(
     }
     let budget = Duration::from_millis(CONFIG_BUDGET_MS);
     let state = ConfigState {
-        limits: StoreLimitsBuilder::new()
-            .memory_size(max_memory)
-            .instances(1)
-            .trap_on_grow_failure(true)
-            .build(),
+        max_memory,
+        growth: GrowthTally::default(),
         deadline: Instant::now() + budget,
         cpu_start: thread_cpu_time(),
         backstop: Instant::now() + budget * BACKSTOP_FACTOR,
         over_budget: false,
     };
     let mut store = Store::new(engine, state);
-    store.limiter(|s| &mut s.limits);
+    store.limiter(|s| s);
     store.epoch_deadline_callback(move |mut ctx| {
         let state = ctx.data_mut();
         let now = Instant::now();

@@ -12,7 +12,7 @@ use crate::hosts::Hosts;
 use crate::ids::InstanceKey;
 use crate::kill::KillSwitch;
 use crate::level::SafetyLevel;
-use crate::limits::Limits;
+use crate::limits::{GrowthTally, Limits};
 use crate::wasi_ctx::{LineSink, WasiSlot};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -137,11 +137,9 @@ pub struct InstanceState {
     pub(crate) clock: EntryClock,
     /// Main-thread entries that overran their budget so far.
     pub(crate) strikes: u32,
-    /// Current total of linear memory, for the limiter.
-    pub(crate) memory_used: usize,
-    /// Entries of all the instance's tables together (see [`MAX_TABLE_ENTRIES`]).
-    pub(crate) table_entries: usize,
-    /// `memory_used` for readers outside the store ([`ModInstance::memory_in_use`]), which is
+    /// All memories and tables together, for the limiter.
+    pub(crate) growth: GrowthTally,
+    /// `growth`'s memory bytes for readers outside the store ([`ModInstance::memory_in_use`]), which is
     /// locked while `main` runs; 0 once the store is gone.
     ///
     /// [`ModInstance::memory_in_use`]: crate::instance::ModInstance::memory_in_use
@@ -234,9 +232,7 @@ impl InstanceState {
     }
 }
 
-/// The most table entries (function references) one instance may hold in all its tables: far
-/// beyond any real mod, 8 MB at most.
-pub const MAX_TABLE_ENTRIES: usize = 1_000_000;
+pub use crate::limits::MAX_TABLE_ENTRIES;
 
 /// The most distinct functions one instance reports `unexposed_call` for without trapping.
 pub const MAX_UNEXPOSED_REPORTS: usize = 64;
@@ -252,7 +248,7 @@ impl wasmtime::ResourceLimiter for InstanceState {
             // wasmtime refuses it (the memory's own maximum): nothing to count.
             return Ok(false);
         }
-        let after = self.memory_used - current.min(self.memory_used) + desired;
+        let after = self.growth.memory_after(current, desired);
         if after > self.limits.memory_bytes {
             return Err(HostTrap::new(
                 TrapKind::MemoryLimit,
@@ -266,7 +262,7 @@ impl wasmtime::ResourceLimiter for InstanceState {
             )
             .into_error());
         }
-        self.memory_used = after;
+        self.growth.set_memory_bytes(after);
         self.memory_gauge
             .store(after, std::sync::atomic::Ordering::Relaxed);
         Ok(true)
@@ -280,12 +276,7 @@ impl wasmtime::ResourceLimiter for InstanceState {
     ) -> wasmtime::Result<bool> {
         // Counted over all tables: 16 tables of a million entries each took 126 MB outside the
         // memory limit.
-        let after = self.table_entries - current.min(self.table_entries) + desired;
-        if after > MAX_TABLE_ENTRIES {
-            return Ok(false);
-        }
-        self.table_entries = after;
-        Ok(true)
+        Ok(self.growth.grow_table(current, desired))
     }
 
     fn instances(&self) -> usize {
@@ -293,11 +284,11 @@ impl wasmtime::ResourceLimiter for InstanceState {
     }
 
     fn memories(&self) -> usize {
-        4
+        GrowthTally::MAX_MEMORIES
     }
 
     fn tables(&self) -> usize {
-        16
+        GrowthTally::MAX_TABLES
     }
 }
 

@@ -408,6 +408,51 @@ fn config_answers_its_dictionary_from_a_throwaway_instance() {
     assert_eq!(rt.run_config(&plain, "plain", 16 << 20).unwrap(), None);
 }
 
+/// A `config` that first grows (`grow`: WAT instructions leaving nothing on the stack) then
+/// answers `{}`.
+fn growing_config(extra: &str, grow: &str) -> String {
+    format!(
+        r#"(module
+  (memory (export "memory") 1)
+  {extra}
+  (func (export "malloc") (param i32 i32) (result i32) (i32.const 4096))
+  (func (export "config") (param $ptr i32) (param $cap i32) (result i32)
+    {grow}
+    (if (i32.ge_u (local.get $cap) (i32.const 2))
+      (then (i32.store16 (local.get $ptr) (i32.const 0x7d7b))))
+    (i32.const 2)))"#
+    )
+}
+
+#[test]
+fn config_grows_under_the_instance_rules_memories_and_tables_counted_together() {
+    use wasgo_core::mod_config::ConfigError;
+    let rt = runtime();
+    // One `table.grow` by 400 million entries took 3 GB and 7 s of the main thread: refused (-1).
+    let table = growing_config(
+        "(table $t 1 funcref)",
+        "(if (i32.ne (table.grow $t (ref.null func) (i32.const 400000000)) (i32.const -1)) (then unreachable))",
+    );
+    let table = rt.compile(table.as_bytes(), "table_grow").unwrap();
+    assert_eq!(
+        rt.run_config(&table, "table_grow", 16 << 20).unwrap(),
+        Some(Vec::new()),
+        "the grow answers -1 and config goes on"
+    );
+    // A second memory of 16 MiB then one more page of the first: over a 16 MiB cap together.
+    let memories = growing_config(
+        "(memory $second 0)",
+        "(drop (memory.grow $second (i32.const 256))) (drop (memory.grow 0 (i32.const 1)))",
+    );
+    let memories = rt.compile(memories.as_bytes(), "two_memories").unwrap();
+    match rt.run_config(&memories, "two_memories", 16 << 20) {
+        Err(ConfigError::Trapped { message, .. }) => {
+            assert!(message.contains("memory limit"), "{message}")
+        }
+        other => panic!("expected the memory limit, got {other:?}"),
+    }
+}
+
 #[test]
 fn config_has_no_host_functions_and_a_budget() {
     use wasgo_core::mod_config::ConfigError;
