@@ -52,3 +52,54 @@ func test_callbacks_over_the_frame_budget_wait_for_the_next_frame_in_order() -> 
 			in_order = false
 	expect(in_order, "callbacks delivered in firing order: %s" % [_ids])
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
+## Calls of `game.work` by id (physics ids 0.., process ids 100..).
+var _work := {}
+## How long each physics call takes (ms).
+var _physics_ms := 0
+
+
+func _do_work(id: int) -> void:
+	_work[id] = _work.get(id, 0) + 1
+	if id < 100:
+		OS.delay_msec(_physics_ms)
+
+
+func _frame_share_mods(kinds: Array) -> Array[ModProbe]:
+	var registered := register_game_function("game", "work", Callable(self, "_do_work"),
+		PackedStringArray(["i32"]), PackedStringArray(), 1)
+	expect_eq(registered, OK, "register_function(\"game\", \"work\")")
+	var probes: Array[ModProbe] = []
+	var module := wat_module("frame_share")
+	for i in kinds.size():
+		var probe := new_mod("share_%d" % i, {"module": module, "safety_level": 1})
+		if not expect_eq(start(probe), OK, "start()"):
+			return probes
+		probe.node.call_export("set_id", [i, kinds[i]])
+		probes.append(probe)
+	return probes
+
+
+## Mods whose `physics_process` each take more than the whole frame budget, with two physics
+## ticks a frame: each gets turns (the first one's took the budget every frame, the others never
+## ran), and a mod's `process` still runs (they starved).
+func test_physics_callbacks_over_the_budget_take_turns_and_leave_process_its_share() -> void:
+	set_setting(FRAME_BUDGET, BUDGET_MS)
+	_physics_ms = BUDGET_MS + 2
+	var fps := Engine.max_fps
+	Engine.max_fps = 30
+	var probes := await _frame_share_mods([1, 1, 1, 2])
+	if probes.size() < 4:
+		Engine.max_fps = fps
+		return
+	_work.clear()
+	await frames(60)
+	Engine.max_fps = fps
+	for probe in probes:
+		probe.node.kill()
+	var physics: Array = [_work.get(0, 0), _work.get(1, 0), _work.get(2, 0)]
+	for n in physics:
+		expect(n >= 5, "every physics mod got turns in 60 frames: %s" % [physics])
+	print("frame share: physics %s, process %d" % [physics, _work.get(103, 0)])
+	expect(_work.get(103, 0) >= 10, "the process mod ran in 60 frames: %d (physics %s)" % [_work.get(103, 0), physics])

@@ -142,6 +142,13 @@ struct Live {
     free: Vec<usize>,
     /// Where the next frame's `process` round starts (round robin under the budget).
     next_start: usize,
+    /// Where the next `physics_process` round starts (its own round robin: with two physics
+    /// ticks a frame, the first mod's took the budget every frame and the others never ran).
+    next_physics_start: usize,
+    /// The last `process` round found the budget spent before any mod's turn (the physics
+    /// rounds had taken it): the next frame's physics rounds stand aside for it, so mods'
+    /// `physics_process` cannot keep every `process` from running.
+    process_starved: bool,
     hooked: bool,
 }
 
@@ -384,7 +391,20 @@ fn run_frame_callbacks(physics: bool) {
     if scripts.is_empty() {
         return;
     }
-    let start = with_live(|l| l.borrow().next_start).unwrap_or(0) % scripts.len();
+    let (next, starved) = with_live(|l| {
+        let l = l.borrow();
+        let next = if physics {
+            l.next_physics_start
+        } else {
+            l.next_start
+        };
+        (next, l.process_starved)
+    })
+    .unwrap_or_default();
+    if physics && starved {
+        return;
+    }
+    let start = next % scripts.len();
     let export = if physics {
         export::PHYSICS_PROCESS
     } else {
@@ -392,15 +412,10 @@ fn run_frame_callbacks(physics: bool) {
     };
     // Looked up once: the budget lives as long as the main-thread state.
     let budget = frame_budget();
+    let mut ran_any = false;
     for offset in 0..scripts.len() {
         let (slot, core) = &scripts[(start + offset) % scripts.len()];
         prefetch_ahead(&scripts, start + offset);
-        if !budget.has_room() {
-            if !physics {
-                with_live(|l| l.borrow_mut().next_start = start + offset);
-            }
-            return;
-        }
         let runs_export = core.runs_frame_export(export);
         if !runs_export && !core.runs_group_pass() {
             continue;
@@ -418,6 +433,19 @@ fn run_frame_callbacks(physics: bool) {
         if !runs || !node.is_inside_tree() || !node.can_process() {
             continue;
         }
+        if !budget.has_room() {
+            // This mod, which would have run, goes first next time.
+            with_live(|l| {
+                let mut l = l.borrow_mut();
+                if physics {
+                    l.next_physics_start = start + offset;
+                } else {
+                    l.next_start = start + offset;
+                    l.process_starved = !ran_any;
+                }
+            });
+            return;
+        }
         let delta = if physics {
             node.get_physics_process_delta_time()
         } else {
@@ -425,15 +453,22 @@ fn run_frame_callbacks(physics: bool) {
         };
         drop(node);
         let before = budget.spent();
+        ran_any = true;
         if runs_export {
             core.clone().run_frame(export, delta);
         }
         core.clone().run_group_pass(physics, delta);
         charge(*slot, core, budget.spent().saturating_sub(before));
     }
-    if !physics {
-        with_live(|l| l.borrow_mut().next_start = start);
-    }
+    with_live(|l| {
+        let mut l = l.borrow_mut();
+        if physics {
+            l.next_physics_start = start;
+        } else {
+            l.next_start = start;
+            l.process_starved = false;
+        }
+    });
 }
 
 /// Cache lines of a script's own state the frame driver prefetches: the fields a frame visit
