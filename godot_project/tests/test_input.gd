@@ -97,3 +97,40 @@ func test_a_game_that_stops_a_mods_input_keeps_it_stopped() -> void:
 	tree.root.push_input(_enter_key())
 	await frames(3)
 	expect_eq(probe.node.call_export("inputs", []), 0, "no input reached the mod the game stopped")
+
+
+var _inputs := 0
+
+
+func _slow_input() -> void:
+	_inputs += 1
+	OS.delay_msec(20)
+
+
+## `input` runs under the frame budget: ten events in one frame, each taking a mod 20 ms, are
+## not all delivered in that frame (a frame of ten events took 200 ms), and the time counts in
+## the mod's frame time (a mod over the overrun limit frame after frame is killed).
+func test_input_runs_under_the_frame_budget() -> void:
+	set_setting(INPUT_EVENTS, true)
+	set_setting("wasgo/limits/frame_budget_ms", 8)
+	expect_eq(register_game_function("game", "work", Callable(self, "_slow_input"),
+		PackedStringArray(), PackedStringArray(), 1), OK, "register_function(\"game\", \"work\")")
+	await frames(1)
+	var probe := new_mod("SlowInput", {"module": wat_module("input_work"), "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	await frames(1)
+	_inputs = 0
+	for i in 10:
+		tree.root.push_input(_enter_key())
+	await frames(1)
+	expect(_inputs >= 1 and _inputs <= 2, "events delivered in the frame they came: %d of 10" % _inputs)
+	# One event a frame, each over twice the budget: killed after the overrun frames.
+	var killed := false
+	for i in 400:
+		tree.root.push_input(_enter_key())
+		await frames(1)
+		if probe.node.get_status() != WasmScript.STATUS_RUNNING:
+			killed = true
+			break
+	expect(killed, "a mod taking over twice the frame budget in `input` every frame is killed: %s" % probe.describe())

@@ -228,7 +228,8 @@ impl BudgetRef {
         self.limit().saturating_sub(self.spent())
     }
 
-    fn spent(&self) -> Duration {
+    /// What this frame's mod callbacks have taken so far.
+    pub fn spent(&self) -> Duration {
         self.0
             .as_deref()
             .map(FrameBudget::spent)
@@ -506,6 +507,15 @@ fn charge(slot: usize, core: &Rc<dyn LiveScript>, time: Duration) {
             }
         }
     });
+}
+
+/// Adds `time` to the frame time of `core` for an entry outside the frame driver's rounds (an
+/// input event), so that a mod taking too much of every frame that way is warned and killed
+/// like one taking it in `process`.
+pub fn charge_entry(core: &Rc<dyn LiveScript>, time: Duration) {
+    if let Some(slot) = core.live_slot().get() {
+        charge(slot, core, time);
+    }
 }
 
 /// Delivers every script's pending events and queued callbacks (once per frame), then closes the

@@ -9,8 +9,10 @@
 //! (`keycode`, `pressed`, `position`, `button_index`, ...) and `is_action_pressed(action)` tells
 //! it what happened, and nothing it does reaches the game's event. Events that arrive while the
 //! mod's `main` holds the instance are not delivered to it, nor, below level 3, key events while
-//! the player types in a text field.
+//! the player types in a text field, nor any event once the frame budget is spent (the call's
+//! time counts in the mod's frame time, as `process`'s does).
 
+use crate::live;
 use crate::objects;
 use crate::script_core::ScriptCore;
 use crate::settings;
@@ -74,10 +76,19 @@ fn deliver(core: &Rc<ScriptCore>, event: Gd<Object>) {
         return;
     }
     drop(instance);
+    // Under the frame budget like every frame callback: past it the event is not delivered to
+    // the mod (a mod spending 20 ms on each event made a frame of ten events take 200 ms).
+    let budget = live::frame_budget();
+    if !budget.has_room() {
+        return;
+    }
     let Some(handle) = objects::lend_handle(key, &event) else {
         return;
     };
+    let before = budget.spent();
     let result = core.enter(export::INPUT, &[Val::I32(handle)]);
+    let script: Rc<dyn live::LiveScript> = core.clone();
+    live::charge_entry(&script, budget.spent().saturating_sub(before));
     objects::release_handle(key, handle);
     core.pump();
     if let Some(Err(e)) = result {
