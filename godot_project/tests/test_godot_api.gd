@@ -219,3 +219,17 @@ func test_allowlist_can_be_extended_by_the_game() -> void:
 	# `Node2D.rotate` is allowed by the shipped list; an unknown kind is refused.
 	expect_eq(WasmEngine.extend_allowlist("Node2D", "colours", PackedStringArray(["x"])), ERR_INVALID_PARAMETER, "bad kind")
 	expect_eq(WasmEngine.extend_allowlist("Node2D", "properties", PackedStringArray(["z_as_relative"])), OK, "extend properties")
+
+
+## What the game holds of a mod's `mod_event`s waiting for delivery is bounded in bytes, not only
+## in count: one call queued seven 60 MiB payloads (half a gigabyte for a mod of 64 MiB). Past
+## 16 MiB `emit` answers -7; once the events are delivered (after the call), it works again.
+func test_queued_mod_events_are_bounded_in_bytes() -> void:
+	var probe := new_mod("emit_flood", {"module": wat_module("emit_flood"), "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	var sizes: Array = []
+	probe.node.mod_event.connect(func(_name: String, payload: Variant) -> void: sizes.append((payload as PackedByteArray).size()))
+	expect_eq(probe.node.call_export("flood", [10]), 2007, "two 6 MiB events accepted, then -7")
+	expect_eq(sizes, [6 << 20, 6 << 20], "the accepted events were delivered when the call returned")
+	expect_eq(probe.node.call_export("flood", [1]), 1, "emit works again once they were delivered")

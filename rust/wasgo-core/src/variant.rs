@@ -22,6 +22,37 @@ pub fn as_f64(v: &WireVariant) -> Option<f64> {
     }
 }
 
+/// About how many bytes keeping `v` takes (each value's own size, plus the contents of its
+/// strings and packed arrays and of what it holds): for bounds on values the game keeps for a
+/// mod (its queued `mod_event` payloads).
+pub fn held_bytes(v: &WireVariant) -> usize {
+    use std::mem::size_of;
+    let contents = match v {
+        WireVariant::String(s) | WireVariant::StringName(s) | WireVariant::NodePath(s) => s.len(),
+        WireVariant::Array(items) => items
+            .iter()
+            .fold(0usize, |n, item| n.saturating_add(held_bytes(item))),
+        WireVariant::Dictionary(pairs) => pairs.iter().fold(0usize, |n, (k, v)| {
+            n.saturating_add(held_bytes(k))
+                .saturating_add(held_bytes(v))
+        }),
+        WireVariant::PackedByteArray(a) => a.len(),
+        WireVariant::PackedInt32Array(a) => a.len() * 4,
+        WireVariant::PackedInt64Array(a) => a.len() * 8,
+        WireVariant::PackedFloat32Array(a) => a.len() * 4,
+        WireVariant::PackedFloat64Array(a) => a.len() * 8,
+        WireVariant::PackedStringArray(a) => a.iter().fold(0usize, |n, s| {
+            n.saturating_add(s.len() + size_of::<String>())
+        }),
+        WireVariant::PackedVector2Array(a) => a.len() * size_of::<Vector2>(),
+        WireVariant::PackedVector3Array(a) => a.len() * size_of::<Vector3>(),
+        WireVariant::PackedColorArray(a) => a.len() * size_of::<Color>(),
+        WireVariant::PackedVector4Array(a) => a.len() * 16,
+        _ => 0,
+    };
+    size_of::<WireVariant>().saturating_add(contents)
+}
+
 /// A value as an allowlist range sees it (`allowlist::ValueRange::check`): an int, a float or
 /// a bool is a number; a text's size is its length in characters, an array's (or packed
 /// array's) its element count; anything else is neither.
@@ -53,6 +84,18 @@ pub fn range_value(v: &WireVariant) -> RangeValue {
 mod tests {
     use super::*;
     use WireVariant as V;
+
+    #[test]
+    fn held_bytes_count_contents_at_any_depth() {
+        let base = std::mem::size_of::<WireVariant>();
+        assert_eq!(held_bytes(&V::Int(7)), base);
+        assert_eq!(held_bytes(&V::PackedByteArray(vec![0; 1000])), base + 1000);
+        let nested = V::Array(vec![V::Dictionary(vec![(
+            V::String("k".into()),
+            V::PackedFloat64Array(vec![0.0; 10]),
+        )])]);
+        assert_eq!(held_bytes(&nested), 4 * base + 1 + 80);
+    }
 
     #[test]
     fn a_range_sees_numbers_and_the_sizes_of_arrays_and_texts() {

@@ -1078,7 +1078,15 @@ pub struct Outbox {
     pub callbacks: DeliveryQueue<(i32, Vec<Variant>)>,
     /// `wasgo.emit` calls waiting to become `mod_event` signals.
     pub mod_events: DeliveryQueue<(GString, Variant)>,
+    /// What `mod_events`' payloads take (see [`MAX_QUEUED_EVENT_BYTES`]).
+    pub mod_event_bytes: usize,
 }
+
+/// The most bytes of `mod_event` payloads (`wasgo_core::variant::held_bytes`) one instance may have
+/// waiting for delivery, beyond one payload of any size: past it `wasgo.emit` answers -7 until
+/// the node has delivered them (after the mod's call returns). The queue's count alone let one
+/// call queue seven 60 MiB payloads, half a gigabyte the game held for a mod of 64 MiB.
+pub const MAX_QUEUED_EVENT_BYTES: usize = 16 << 20;
 
 /// The object side's main-thread state (`state.rs`'s `objects` part; formerly the
 /// thread-locals `INSTANCES`, `OUTBOX`, `ALLOWLIST` and `DECISIONS`).
@@ -1525,7 +1533,11 @@ pub type OutboxItems = (VecDeque<(GString, Variant)>, VecDeque<(i32, Vec<Variant
 /// Takes the `mod_event`s and the signal deliveries waiting, oldest first, in one table lookup
 /// (what the delivery after every entry asks, usually to find both empty).
 pub fn take_outbox(key: InstanceKey) -> OutboxItems {
-    with_outbox(key, |o| (o.mod_events.take(), o.callbacks.take())).unwrap_or_default()
+    with_outbox(key, |o| {
+        o.mod_event_bytes = 0;
+        (o.mod_events.take(), o.callbacks.take())
+    })
+    .unwrap_or_default()
 }
 
 /// Takes the signal deliveries waiting for the mod's `native_callback`, oldest first.
@@ -1997,9 +2009,23 @@ fn run_op(
             Ok(ObjectReply::Value(WireVariant::Array(items)))
         }
         ObjectOp::Emit { name, payload } => {
+            let cost = wasgo_core::variant::held_bytes(&payload).saturating_add(name.len());
+            let queued = with_outbox(key, |o| o.mod_event_bytes).unwrap_or(0);
+            if queued > 0 && queued.saturating_add(cost) > MAX_QUEUED_EVENT_BYTES {
+                return Err(ObjectError::failed(
+                    ErrorCode::Busy.code(),
+                    format!(
+                        "`wasgo.emit` refused: this mod's `mod_event`s waiting for delivery already take {} KiB and this one {} KiB more, over {} MiB; they are delivered when the mod's call returns: emit again then (or send less)",
+                        queued / 1024,
+                        cost.div_ceil(1024),
+                        MAX_QUEUED_EVENT_BYTES >> 20
+                    ),
+                ));
+            }
             let payload = from_wire(&payload, objects)?;
             post(key, |o| {
-                o.mod_events.push((GString::from(name.as_str()), payload))
+                o.mod_events.push((GString::from(name.as_str()), payload));
+                o.mod_event_bytes = o.mod_event_bytes.saturating_add(cost);
             });
             Ok(ObjectReply::Int(0))
         }
