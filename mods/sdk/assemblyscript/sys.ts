@@ -124,7 +124,7 @@ export declare function connect(handle: i32, signal_ptr: usize, signal_len: usiz
 @external("wasgo", "callback_args")
 export declare function callback_args(out_ptr: usize, out_cap: usize): i32;
 
-/** Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success.
+/** Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success, -7 while the events waiting for delivery (until the mod's call returns) take over 16 MiB.
  *  `wasgo.emit`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 @external("wasgo", "emit")
 export declare function emit(name_ptr: usize, name_len: usize, payload_ptr: usize, payload_len: usize): i32;

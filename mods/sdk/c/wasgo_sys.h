@@ -145,7 +145,7 @@ WASGO_IMPORT("connect") int32_t wasgo_connect(int32_t handle, const void *signal
  * `wasgo.callback_args`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("callback_args") int32_t wasgo_callback_args(void *out_ptr, size_t out_cap);
 
-/* Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success.
+/* Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success, -7 while the events waiting for delivery (until the mod's call returns) take over 16 MiB.
  * `wasgo.emit`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("emit") int32_t wasgo_emit(const void *name_ptr, size_t name_len, const void *payload_ptr, size_t payload_len);
 

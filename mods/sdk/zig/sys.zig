@@ -112,7 +112,7 @@ pub extern "wasgo" fn connect(handle: i32, signal_ptr: [*]const u8, signal_len: 
 /// `wasgo.callback_args`: `(i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn callback_args(out_ptr: [*]u8, out_cap: usize) i32;
 
-/// Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success.
+/// Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success, -7 while the events waiting for delivery (until the mod's call returns) take over 16 MiB.
 /// `wasgo.emit`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn emit(name_ptr: [*]const u8, name_len: usize, payload_ptr: [*]const u8, payload_len: usize) i32;
 

@@ -245,7 +245,7 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
     host_fn!("callback_args", Safe, Ready, Objects, (out_ptr: Out, out_cap: Cap) -> [I32],
         "Inside `native_callback`: the signal's arguments as an encoded Array; returns the full length."),
     host_fn!("emit", Safe, Ready, Objects, (name_ptr: In, name_len: Len, payload_ptr: In, payload_len: Len) -> [I32],
-        "Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success."),
+        "Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success, -7 while the events waiting for delivery (until the mod's call returns) take over 16 MiB."),
     // ---- level 1: typed fast paths (same allowlist as get/set/call, no Variant encoding) ----
     host_fn!("get_float", Safe, Ready, Fast, (handle: Handle, name_ptr: In, name_len: Len, out_ptr: Out) -> [I32],
         "Reads a numeric property and writes it as an f64 at `out_ptr`; 0 on success."),

@@ -149,7 +149,7 @@ func RawConnect(handle int32, signal_ptr unsafe.Pointer, signal_len uint32, call
 //go:wasmimport wasgo callback_args
 func RawCallbackArgs(out_ptr unsafe.Pointer, out_cap uint32) int32
 
-// RawEmit: Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success.
+// RawEmit: Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success, -7 while the events waiting for delivery (until the mod's call returns) take over 16 MiB.
 // `wasgo.emit`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo emit
