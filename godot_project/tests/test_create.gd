@@ -165,6 +165,16 @@ func test_controls_a_mod_makes_let_the_mouse_through() -> void:
 	expect(controls >= 4, "the defaults hold Controls (Control, Label, ColorRect, ...): %d" % controls)
 
 
+## A null object (a freed or missing node) is an answer, not an error that stops the caller.
+func test_adopt_and_start_mods_of_null_answer_without_a_script_error() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect(not probe.node.adopt(null), "adopt(null)")
+	expect_eq(WasmEngine.start_mods(null), [], "start_mods(null)")
+	expect_contains(WasmEngine.get_last_error(), "parent node is null", "start_mods(null)'s error")
+
+
 ## Adopting a node adopts the nodes above it that the mod made: neither the instance's end nor
 ## the mod's own `queue_free` of a parent it made frees the adopted node with it.
 func test_adopting_a_node_adopts_the_mod_made_nodes_above_it() -> void:

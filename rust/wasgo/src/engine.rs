@@ -504,13 +504,22 @@ impl WasmEngine {
     #[func]
     fn start_mods(
         &self,
-        parent: Gd<Node>,
+        parent: Option<Gd<Node>>,
         #[opt(default = "user://mods")] dir: GString,
     ) -> Array<Gd<crate::script::WasmScript>> {
         if !crate::runtime::on_main_thread("WasmEngine.start_mods") {
             return Array::new();
         }
-        let mut parent = parent;
+        // `$Mods` when the scene has no such node is null: an error that says so, not a crash
+        // of the caller's function.
+        let Some(mut parent) = parent else {
+            report(
+                "start_mods: the parent node is null; pass the node the mods' `WasmScript`s go \
+                 under (does the path you gave exist?)"
+                    .into(),
+            );
+            return Array::new();
+        };
         match crate::mods_folder::to_start(&dir.to_string()) {
             Ok(mods) => mods
                 .into_iter()

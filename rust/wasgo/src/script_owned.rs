@@ -18,10 +18,17 @@ impl WasmScript {
     /// mod does not own it, no instance runs, or the mod's objects are busy with one of its calls
     /// (adopt after the call returns, e.g. with `call_deferred`).
     #[func(gd_self)]
-    pub fn adopt(this: Gd<Self>, object: Gd<Object>) -> bool {
+    pub fn adopt(this: Gd<Self>, object: Option<Gd<Object>>) -> bool {
         if !crate::runtime::on_main_thread("WasmScript.adopt") {
             return false;
         }
+        let Some(object) = object else {
+            godot_warn!(
+                "WasGo: `adopt` on `{}`: the object is null (freed, or never made)",
+                this.get_name()
+            );
+            return false;
+        };
         let Some(key) = this.bind().core_key() else {
             godot_warn!(
                 "WasGo: `adopt` on `{}`: no mod instance runs, so it owns nothing",

@@ -102,7 +102,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         CACHE_DIR,
-        "Where compiled modules are cached between runs, keyed by the module's content hash and the engine's configuration. Empty: no disk cache.",
+        "Where compiled modules are cached between runs, keyed by the module's content hash and the engine's configuration. Empty: no disk cache. Read when the extension starts (a change applies at the next start).",
     ),
     (
         PRECOMPILE_KEY,
