@@ -6,10 +6,13 @@
 extends "res://tests/lib/wasgo_test.gd"
 
 
-func _run_exit(mode: String) -> String:
+func _run_exit(mode: String, verbose := false) -> String:
 	var output: Array = []
 	var args := PackedStringArray(["--headless", "--path", ProjectSettings.globalize_path("res://"),
 		"-s", "res://tests/exit/exit_after.gd", "--", mode])
+	if verbose:
+		# Godot names unclaimed StringNames at exit only when verbose.
+		args.insert(0, "--verbose")
 	var code := OS.execute(OS.get_executable_path(), args, output, true)
 	var text := "\n".join(PackedStringArray(output))
 	expect_contains(text, "quitting", "the `%s` process ran to its quit()" % mode)
@@ -51,3 +54,11 @@ func test_a_game_quitting_during_a_compile_does_not_wait_for_it() -> void:
 			written.append(file)
 	expect_eq(written, PackedStringArray(), "disk cache files of the module compiling at quit")
 	expect(not text.contains("still running at shutdown"), "no shutdown error: %s" % text)
+
+
+## A module's `config` read on another thread leaves no names of WasGo's behind at exit (the
+## names of the settings it read were kept for that thread, past Godot's check).
+func test_a_config_read_on_another_thread_leaves_nothing_at_exit() -> void:
+	var text := _run_exit("config_thread", true)
+	expect_contains(text, "config {", "the config was read")
+	expect(not text.contains("unclaimed string names"), "no unclaimed names at exit:\n%s" % text)

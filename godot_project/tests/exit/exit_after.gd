@@ -2,12 +2,20 @@
 ## (`-- orphan`: started mods on nodes never added to the tree nor freed, one spinning in `main`;
 ## `-- orphan_handlers`: the same with a GDScript lambda connected to each node's `killed`;
 ## `-- lambdas`: a GDScript lambda registered as a game function and as a waPC handler, never
-## unregistered; `-- compiling`: a large module compiling in the background), then quits. The process must end with exit code 0.
+## unregistered; `-- compiling`: a large module compiling in the background; `-- config_thread`: a
+## module's `config` read on another thread), then quits. The process must end with exit code 0.
 extends SceneTree
 
 const CALLBACKS := """(module
   (func (export "process") (param f64))
   (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"""
+const CONFIG := """(module
+  (memory (export "memory") 1)
+  (data (i32.const 0) "{}")
+  (func (export "malloc") (param i32 i32) (result i32) (i32.const 1024))
+  (func (export "config") (param $p i32) (param $cap i32) (result i32)
+    (if (i32.ge_u (local.get $cap) (i32.const 2)) (then (memory.copy (local.get $p) (i32.const 0) (i32.const 2))))
+    (i32.const 2)))"""
 const SPIN := """(module
   (func (export "main") (result i32) (loop $l (br $l)) (i32.const 0)))"""
 
@@ -36,6 +44,12 @@ func _initialize() -> void:
 			hashing.update(bytes)
 			print("sha256 ", hashing.finish().hex_encode())
 			_request = WasmEngine.compile_module_async(bytes, "exit_compiling")
+		"config_thread":
+			# A module's `config` read on another thread (its settings' names made there).
+			var module := WasmEngine.compile_module(CONFIG.to_utf8_buffer(), "exit_config")
+			var thread := Thread.new()
+			thread.start(func() -> Dictionary: return module.get_config())
+			print("config ", thread.wait_to_finish())
 		"lambdas":
 			print("function ", WasmEngine.register_function("game", "get", func(x: int) -> int: return x + 1,
 				PackedStringArray(["i32"]), PackedStringArray(["i32"]), 1))

@@ -43,13 +43,18 @@ thread_local! {
         std::cell::RefCell::new(wasgo_core::fast_hash::FastMap::default());
 }
 
-/// The `StringName` of `name`, made once per name and thread, for names the glue hands Godot
+/// The `StringName` of `name`, made once per name on the main thread, for names the glue hands Godot
 /// again and again (project settings, the node's signals): gdext makes a `StringName` from a
 /// `&str` on every call, which hashes the text and looks it up in Godot's global table under
 /// its lock. The key is the text's address and length: a `&'static str` never moves, and two
 /// with the same address and length hold the same text. The map is borrowed only inside this
 /// function (no game code runs while it is), and the caller gets its own reference.
 pub fn static_name(name: &'static str) -> StringName {
+    // Kept on the main thread only: another thread's (a game reading a module's config on a
+    // worker) would hold its names past Godot's check for unclaimed names at exit.
+    if !godot::init::is_main_thread() {
+        return StringName::from(name);
+    }
     let key = (name.as_ptr() as usize, name.len());
     STATIC_NAMES
         .try_with(|names| {
