@@ -186,3 +186,61 @@ func test_names_are_shown_with_hidden_characters_escaped_and_cut() -> void:
 	var long := Model.shown("x".repeat(100000))
 	expect_eq(long.length(), Model.SHOWN_CHARS + 1, "a long name is cut")
 	expect(long.ends_with("…"), "a cut name says so")
+	# Godot breaks a line at the line and paragraph separators too.
+	expect_eq(Model.shown("log" + String.chr(0x2028) + "FAKE"), "log\\u{2028}FAKE", "a line separator")
+	expect_eq(Model.shown("a" + String.chr(0x2029) + "b"), "a\\u{2029}b", "a paragraph separator")
+
+
+## A module with thousands of imports and exports: the section makes `Model.MAX_ROWS` rows of
+## each and says how many more there are (a row each for 100,000 froze the editor for 20 s), and
+## every text of a row, its tooltip too, shows names escaped and cut.
+func test_a_huge_module_is_listed_in_part_with_names_escaped_everywhere() -> void:
+	var n := Model.MAX_ROWS + 300
+	var lines := PackedStringArray(["(module"])
+	for i in n:
+		lines.append("(import \"env\" \"f%d\" (func))" % i)
+	lines.append("(import \"env\" \"odd\\0aFAKE LINE\\e2\\80\\ae%s\" (func))" % "y".repeat(5000))
+	for i in n:
+		lines.append("(func (export \"e%d\"))" % i)
+	lines.append(")")
+	var module := WasmEngine.compile_module("\n".join(lines).to_utf8_buffer(), "huge")
+	if not expect(module != null, "compile: %s" % WasmEngine.get_last_error()):
+		return
+	var data := Model.describe(module)
+	expect_eq([data["import_count"], data["export_count"]], [n + 1, n], "totals")
+	expect_eq(data["stub_count"], n + 1, "every env import is a stub")
+	expect_eq([data["imports"].size(), data["exports"].size()], [Model.MAX_ROWS, Model.MAX_ROWS], "rows made")
+	var view: VBoxContainer = View.new()
+	view.build(data)
+	var import_items: Array[TreeItem] = view.imports_tree.get_root().get_children()
+	expect_eq(import_items.size(), Model.MAX_ROWS + 1, "import lines with the 'more' line")
+	expect_contains(import_items[-1].get_text(0), "and %d more" % (n + 1 - Model.MAX_ROWS), "the 'more' line")
+	view.free()
+	# The odd import's row, made on its own: its tooltip note names it escaped and cut.
+	var odd: Dictionary = module.get_imports()[n]
+	var row: Dictionary = Model.import_rows([odd], 1)[0]
+	expect(not str(row["note"]).contains("\n"), "no line break in the note")
+	expect(not str(row["note"]).contains(String.chr(0x202E)), "no bidi override in the note")
+	expect(str(row["note"]).length() < 1000, "the note is cut: %d characters" % str(row["note"]).length())
+
+
+## A `wasm_file` that does not load is loaded (and reported) once, not at every look.
+func test_a_bad_wasm_file_is_loaded_once_until_it_changes() -> void:
+	var path := "user://inspected_bad.wasm"
+	var file := FileAccess.open(path, FileAccess.WRITE)
+	file.store_string("this is not a module")
+	file.close()
+	var probe := new_mod("inspected_bad", {"wasm_file": path}, false)
+	var counter := preload("res://tests/lib/log_counter.gd").new("inspected_bad")
+	OS.add_logger(counter)
+	for i in 3:
+		expect_eq(Model.describe(probe.node), {}, "data of a node whose file does not load")
+	OS.remove_logger(counter)
+	var first := counter.count()
+	expect(first >= 1, "the bad file was reported")
+	var again := preload("res://tests/lib/log_counter.gd").new("inspected_bad")
+	OS.add_logger(again)
+	Model.describe(probe.node)
+	OS.remove_logger(again)
+	expect_eq(again.count(), 0, "a fourth look reports nothing new (the first three: %d lines)" % first)
+	DirAccess.remove_absolute(path)

@@ -12,7 +12,12 @@
 ##   exposing it, 0 = none) with `stub` true when the effective level leaves a function import an
 ##   error stub (it links, but calling it traps), `game_function` true when that stub is in a
 ##   module the game may fill with `register_function` (often only at run time), and a `note`;
-## - `exports`: one row per export with `called` true for the exports WasGo itself calls.
+## - `exports`: one row per export with `called` true for the exports WasGo itself calls;
+## - `import_count`, `export_count`, `stub_count`: the totals. At most `MAX_ROWS` rows of each
+##   are made (a module may have 100,000 imports and as many exports: a row each froze the
+##   editor for 20 s when it was inspected).
+##
+## Text from the module (its names, its file's name) goes through `shown()` wherever it is shown.
 @tool
 extends RefCounted
 
@@ -21,6 +26,8 @@ const DEFAULT_LEVEL := 1
 ## The guest kind of a module whose class predates `get_guest_kind()`.
 const DEFAULT_GUEST_KIND := "wasgo"
 const LEVEL_NAMES := {1: "Safe", 2: "Safe with wrappers", 3: "Unsafe"}
+## The most import rows and export rows made for one module.
+const MAX_ROWS := 500
 
 
 ## The data for `object` (a `WasmModule` or a `WasmScript`); empty when it has no module.
@@ -29,12 +36,27 @@ static func describe(object: Object) -> Dictionary:
 	if module == null:
 		return {}
 	var level := level_of(object)
+	var imports: Array = module.get_imports()
+	var exports: Array = module.get_exports()
 	return {
 		"summary": summary(module),
 		"level": level,
-		"imports": import_rows(module.get_imports(), level),
-		"exports": export_rows(module.get_exports()),
+		"imports": import_rows(imports.slice(0, MAX_ROWS), level),
+		"exports": export_rows(exports.slice(0, MAX_ROWS)),
+		"import_count": imports.size(),
+		"export_count": exports.size(),
+		"stub_count": stub_count(imports, level),
 	}
+
+
+## How many of `imports` are error stubs at `level` (see `import_rows`).
+static func stub_count(imports: Array, level: int) -> int:
+	var n := 0
+	for entry: Dictionary in imports:
+		var needs := int(entry.get("level", 0))
+		if str(entry.get("kind", "function")) == "function" and (needs == 0 or needs > level):
+			n += 1
+	return n
 
 
 ## The module a `WasmModule` or `WasmScript` stands for: the node's `module`, else its
@@ -52,7 +74,21 @@ static func module_of(object: Object) -> Resource:
 	var path: String = object.get("wasm_file")
 	if path.is_empty() or not ResourceLoader.exists(path):
 		return null
-	return ResourceLoader.load(path)
+	# A file that did not load is not loaded again until it changes: each load of a bad `.wasm`
+	# printed Godot's load errors again, at every selection of the node.
+	var stamp := FileAccess.get_modified_time(path)
+	if _failed_loads.get(path, -1) == stamp:
+		return null
+	var loaded := ResourceLoader.load(path)
+	if loaded == null:
+		_failed_loads[path] = stamp
+	else:
+		_failed_loads.erase(path)
+	return loaded
+
+
+## Paths whose load failed, with the file's modified time then.
+static var _failed_loads := {}
 
 
 ## The project's safety level (`wasgo/safety/level`, 1 when unset).
@@ -89,11 +125,11 @@ static func summary(module: Resource) -> Dictionary:
 	if module.has_method("get_guest_kind"):
 		kind = str(module.call("get_guest_kind"))
 	return {
-		"name": str(module.get("name")),
+		"name": shown(str(module.get("name"))),
 		"size": size,
 		"sha256": str(module.get("sha256")),
 		"guest_kind": kind,
-		"source_path": path,
+		"source_path": shown(path),
 	}
 
 
@@ -110,7 +146,7 @@ static func import_rows(imports: Array, level: int) -> Array[Dictionary]:
 			row["note"] = "a %s import: WasGo provides none, so the module cannot be instantiated" % entry.get("kind")
 		elif needs == 0 and is_game_module(str(entry.get("module", ""))):
 			row["game_function"] = true
-			row["note"] = "stub now: no game function `%s.%s` is registered (a game registers its own with WasmEngine.register_function, often only at run time); unregistered when the mod starts, calling it traps" % [entry.get("module"), entry.get("name")]
+			row["note"] = "stub now: no game function `%s` is registered (a game registers its own with WasmEngine.register_function, often only at run time); unregistered when the mod starts, calling it traps" % shown("%s.%s" % [entry.get("module"), entry.get("name")])
 		elif needs == 0:
 			row["note"] = "stub: no level has this function with this signature; calling it traps"
 		elif needs > level:
@@ -165,6 +201,7 @@ static func shown(text: String) -> String:
 static func _is_hidden(c: int) -> bool:
 	return c < 0x20 or (c >= 0x7F and c < 0xA0) or c == 0xAD or c == 0x61C or c == 0x180E \
 		or (c >= 0x200B and c <= 0x200F) or (c >= 0x202A and c <= 0x202E) \
+		or c == 0x2028 or c == 0x2029 \
 		or (c >= 0x2060 and c <= 0x2064) or (c >= 0x2066 and c <= 0x206F) or c == 0xFEFF \
 		or (c >= 0xFFF9 and c <= 0xFFFB)
 

@@ -96,8 +96,9 @@ func build(data: Dictionary) -> void:
 		grid.add_child(value)
 
 	var imports: Array[Dictionary] = data["imports"]
-	var stubs := Model.stub_names(imports).size()
-	_add_label("Imports (%d, %d stub%s at level %d)" % [imports.size(), stubs, "" if stubs == 1 else "s", level])
+	var import_count: int = data.get("import_count", imports.size())
+	var stubs: int = data.get("stub_count", Model.stub_names(imports).size())
+	_add_label("Imports (%d, %d stub%s at level %d)" % [import_count, stubs, "" if stubs == 1 else "s", level])
 	imports_tree = _add_table(["import", "level"], imports.size())
 	for row in imports:
 		var item := imports_tree.create_item(imports_tree.get_root())
@@ -113,8 +114,11 @@ func build(data: Dictionary) -> void:
 		for column in 2:
 			item.set_tooltip_text(column, "%s %s\n%s" % [Model.shown("%s.%s" % [row["module"], row["name"]]), row["signature"], row["note"]])
 
+	_add_more_row(imports_tree, import_count - imports.size())
+
 	var exports: Array[Dictionary] = data["exports"]
-	_add_label("Exports (%d)" % exports.size())
+	var export_count: int = data.get("export_count", exports.size())
+	_add_label("Exports (%d)" % export_count)
 	exports_tree = _add_table(["export", "WasGo"], exports.size())
 	for row in exports:
 		var item := exports_tree.create_item(exports_tree.get_root())
@@ -125,6 +129,16 @@ func build(data: Dictionary) -> void:
 			item.set_tooltip_text(column, "%s %s\n%s" % [Model.shown(str(row["name"])), row.get("signature", row.get("kind", "")), why])
 			if row["called"]:
 				item.set_custom_color(column, CALLED_COLOR)
+	_add_more_row(exports_tree, export_count - exports.size())
+
+
+## A last row saying how many rows were not made (`Model.MAX_ROWS` of each are).
+func _add_more_row(tree: Tree, more: int) -> void:
+	if more <= 0:
+		return
+	var item := tree.create_item(tree.get_root())
+	item.set_text(0, "… and %d more (the first %d are listed)" % [more, Model.MAX_ROWS])
+	item.set_custom_color(0, Color(1, 1, 1, 0.6))
 
 
 func _add_label(text: String) -> Label:
