@@ -172,3 +172,20 @@ func test_remote_inspector_shows_status_error_memory_and_frame_time_read_only() 
 	expect_eq(node.get("status"), WasmScript.STATUS_KILLED, "status after kill()")
 	expect_eq(node.get("memory_in_use"), 0, "memory_in_use after kill()")
 	expect_eq(node.get("last_error"), node.get_last_error(), "last_error")
+
+
+## A file's name is anyone's choice: a line break or a bidi override in it is shown escaped in
+## the node's warnings, the load error in the console and `get_last_error()`.
+func test_a_file_name_with_hidden_characters_is_shown_escaped() -> void:
+	var path := "user://bad\nWasGo: all mods verified" + String.chr(0x202E) + "txt.wasm"
+	var file := FileAccess.open(path, FileAccess.WRITE)
+	file.store_string("not a module")
+	file.close()
+	var probe := new_mod("odd_file_name", {"wasm_file": path}, false)
+	for warning in probe.node.get_setup_warnings():
+		expect(not warning.contains("\n") and not warning.contains(String.chr(0x202E)), "warning shown escaped: %s" % warning.c_escape())
+	expect(WasmEngine.load_module(path) == null, "the file does not load")
+	var error := WasmEngine.get_last_error()
+	expect(error.contains("\\u{a}"), "the error names the file escaped: %s" % error.c_escape())
+	expect(not error.contains("\n") and not error.contains(String.chr(0x202E)), "no hidden character in the error: %s" % error.c_escape())
+	DirAccess.remove_absolute(path)

@@ -324,7 +324,8 @@ impl IResourceFormatLoader for WasmModuleLoader {
             }
             Err(reason) => {
                 let missing = !godot::classes::FileAccess::file_exists(&path);
-                file_checks::report_once(&path, format!("cannot load `{path}`: {reason}"));
+                let shown = wasgo_core::text::printable_line(&path);
+                file_checks::report_once(&path, format!("cannot load `{shown}`: {reason}"));
                 if missing {
                     godot::global::Error::ERR_FILE_CANT_OPEN.to_variant()
                 } else {

@@ -144,21 +144,23 @@ pub fn on_main_thread(what: &str) -> bool {
 /// it is at most `max` bytes: a larger one is refused by its length, never read (a file of
 /// zeros many GB large, a few MB zipped, took the memory before the size limits were checked).
 pub fn read_file(path: &str, max: usize) -> Result<Vec<u8>, String> {
+    // Named in the messages as shown (a mod file's name is its author's choice).
+    let shown = wasgo_core::text::printable_line(path);
     if !FileAccess::file_exists(path) {
         return Err(format!(
-            "cannot read `{path}`: no such file (use a `res://` or `user://` path to a .wasm file)"
+            "cannot read `{shown}`: no such file (use a `res://` or `user://` path to a .wasm file)"
         ));
     }
     let Some(mut f) = FileAccess::open(path, godot::classes::file_access::ModeFlags::READ) else {
         return Err(format!(
-            "cannot read `{path}`: {:?}",
+            "cannot read `{shown}`: {:?}",
             FileAccess::get_open_error()
         ));
     };
     let size = usize::try_from(f.get_length()).unwrap_or(usize::MAX);
     if size > max {
         let too_large = wasgo_core::WasgoError::ModuleTooLarge {
-            name: path.into(),
+            name: shown.to_string(),
             size,
             limit: max,
         };
@@ -168,7 +170,7 @@ pub fn read_file(path: &str, max: usize) -> Result<Vec<u8>, String> {
     let bytes = f.get_buffer(size as i64);
     if bytes.len() != size {
         return Err(format!(
-            "cannot read `{path}`: {} of its {size} bytes could be read ({:?})",
+            "cannot read `{shown}`: {} of its {size} bytes could be read ({:?})",
             bytes.len(),
             f.get_error()
         ));
@@ -179,10 +181,12 @@ pub fn read_file(path: &str, max: usize) -> Result<Vec<u8>, String> {
 /// The mod name a path gives: its file name without extension.
 pub fn name_from_path(path: &str) -> String {
     let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    wasgo_core::discovery::wasm_stem(file)
+    let stem = wasgo_core::discovery::wasm_stem(file)
         .or_else(|| file.strip_suffix(".wat"))
-        .unwrap_or(file)
-        .to_string()
+        .unwrap_or(file);
+    // The name prefixes the module's console lines and names it in every message: a line break
+    // or a bidi override in a file's name is kept escaped.
+    wasgo_core::text::printable_line(stem).into_owned()
 }
 
 /// The last engine error as text (for nodes that report it as their own).
