@@ -39,8 +39,9 @@ pub fn with_str<R>(name: &GString, f: impl FnOnce(&str) -> R) -> R {
 thread_local! {
     /// The `StringName`s made by [`static_name`] on this thread, keyed by the address and length
     /// of their `&'static str` (no hashing of the text).
-    static STATIC_NAMES: std::cell::RefCell<wasgo_core::fast_hash::FastMap<(usize, usize), StringName>> =
-        std::cell::RefCell::new(wasgo_core::fast_hash::FastMap::default());
+    /// `None` on every thread but the main one (decided once per thread).
+    static STATIC_NAMES: Option<std::cell::RefCell<wasgo_core::fast_hash::FastMap<(usize, usize), StringName>>> =
+        godot::init::is_main_thread().then(|| std::cell::RefCell::new(wasgo_core::fast_hash::FastMap::default()));
 }
 
 /// The `StringName` of `name`, made once per name on the main thread, for names the glue hands Godot
@@ -52,13 +53,10 @@ thread_local! {
 pub fn static_name(name: &'static str) -> StringName {
     // Kept on the main thread only: another thread's (a game reading a module's config on a
     // worker) would hold its names past Godot's check for unclaimed names at exit.
-    if !godot::init::is_main_thread() {
-        return StringName::from(name);
-    }
     let key = (name.as_ptr() as usize, name.len());
     STATIC_NAMES
         .try_with(|names| {
-            let mut names = names.try_borrow_mut().ok()?;
+            let mut names = names.as_ref()?.try_borrow_mut().ok()?;
             Some(
                 names
                     .entry(key)
@@ -68,7 +66,7 @@ pub fn static_name(name: &'static str) -> StringName {
         })
         .ok()
         .flatten()
-        // The thread is ending: made without the cache.
+        // Another thread, or the thread is ending: made without the cache.
         .unwrap_or_else(|| StringName::from(name))
 }
 
@@ -86,7 +84,11 @@ pub fn emit(node: &mut Gd<Node>, signal: &'static str, args: &[Variant]) {
 /// Drops this thread's [`static_name`] names while the engine still runs (extension deinit,
 /// main thread): Godot's leak check must not find them; a later use makes them again.
 pub fn forget_static_names() {
-    let _ = STATIC_NAMES.try_with(|names| names.try_borrow_mut().map(|mut names| names.clear()));
+    let _ = STATIC_NAMES.try_with(|names| {
+        names
+            .as_ref()
+            .map(|names| names.try_borrow_mut().map(|mut names| names.clear()))
+    });
 }
 
 /// `s` as a `String`, in one allocation, from Godot's own characters (no copy made by Godot).
