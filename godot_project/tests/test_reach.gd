@@ -421,3 +421,31 @@ func test_a_mod_may_not_rename_a_wasm_script_node() -> void:
 	expect_eq(probe.node.call_export("rename_other"), 0, "a plain node in reach: %s" % probe.node.get_last_error())
 	expect_eq(str(plain.name), "bad", "renamed")
 	plain.free()
+
+
+
+## A member or singleton that does not exist is -1 (not found), as the ABI says, at every level:
+## a typo is not a denied call (it trapped the mod as "not exposed" below level 3), and at level
+## 3 a property nobody has is not read as null.
+func _expect_missing_members_not_found(probe: ModProbe, level: int) -> void:
+	var me := int(probe.node.call_export("me", []))
+	expect_eq(_read(probe, me, "no_such_property"), -1, "get of a missing property at level %d" % level)
+	expect_eq(_invoke(probe, me, "no_such_method"), -1, "call of a missing method at level %d" % level)
+	expect_eq(probe.node.call_export("single", [_t("NoSuchSingleton")]), -1, "a missing singleton at level %d" % level)
+	expect(probe.unexposed.is_empty(), "no unexposed_call at level %d: %s" % [level, probe.unexposed])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on at level %d" % level)
+
+
+func test_a_member_that_does_not_exist_is_not_found_at_level_1() -> void:
+	await _build(true)
+	var probe := _mod({}, 1)
+	_expect_missing_members_not_found(probe, 1)
+	# A member that exists but is not allowed still traps.
+	probe.node.call_export("get_p", [int(probe.node.call_export("me", [])), _t("script")])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "a denied property traps")
+
+
+func test_a_member_that_does_not_exist_is_not_found_at_level_3() -> void:
+	set_setting(SAFETY_LEVEL, 3)
+	await _build(true)
+	_expect_missing_members_not_found(_mod({}, 3), 3)

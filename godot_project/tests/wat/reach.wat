@@ -11,6 +11,7 @@
 ;;   listen(h, t, id)          wasgo.connect(h, text(t), id)
 ;;   last_cb()                 what the last native_callback saw: `result(callback_args)[0]`
 ;;   report_error()            hands wasgo.last_error to the game's `reach.report(text)`
+;;   single(t)                 wasgo.singleton(text(t))
 ;; result(v): a negative code as is; nil → 0; an Object → its handle; an Array of objects →
 ;; (non-null elements) + 1000 × (null elements); anything else → -100.
 (module
@@ -24,6 +25,7 @@
   (import "wasgo" "callback_args" (func $callback_args (param i32 i32) (result i32)))
   (import "wasgo" "last_error" (func $last_error (param i32 i32) (result i32)))
   (import "wasgo" "set_vec2" (func $set_vec2 (param i32 i32 i32 f32 f32) (result i32)))
+  (import "wasgo" "singleton" (func $singleton (param i32 i32) (result i32)))
   (memory (export "memory") 1)
   (global $cb (mut i32) (i32.const -200))
   (data (i32.const 0) "position")
@@ -58,6 +60,9 @@
     (local.get $sum))
 
   (func (export "me") (result i32) (call $self))
+
+  (func (export "single") (param $t i32) (result i32)
+    (call $singleton (i32.const 1024) (call $text (local.get $t) (i32.const 1024) (i32.const 512))))
 
   (func (export "node") (param $from i32) (param $t i32) (result i32)
     (call $get_node (local.get $from) (i32.const 1024)

@@ -151,6 +151,9 @@ struct ModTween {
 struct PropEntry {
     name: Box<[u8]>,
     allowed: bool,
+    /// For a property the list does not allow: whether the object has no such property at all
+    /// (then -1, "not found", like a missing method; a denied one that exists traps).
+    missing: bool,
     sname: StringName,
     hot: Hot,
     /// The allowlist's range for the property on this object's class (levels 1 and 2).
@@ -656,9 +659,11 @@ impl InstanceObjects {
                 } else {
                     None
                 };
+                let missing = !allowed && !has_property(&slot.obj, name);
                 let entry = PropEntry {
                     name: name.as_bytes().into(),
                     allowed,
+                    missing,
                     sname: name_arg(name)?,
                     hot: Hot::of(name),
                     range,
@@ -671,9 +676,14 @@ impl InstanceObjects {
             }
         };
         if !slot.props[index].allowed {
-            return Err(ObjectError::Denied {
-                member: format!("{}.{}", slot.class, String::from_utf8_lossy(name)),
-            });
+            let member = format!("{}.{}", slot.class, String::from_utf8_lossy(name));
+            if slot.props[index].missing {
+                return Err(ObjectError::failed(
+                    ErrorCode::NotFound.code(),
+                    format!("there is no property `{member}`"),
+                ));
+            }
+            return Err(ObjectError::Denied { member });
         }
         if !slot.obj.is_instance_valid() {
             return Err(freed(handle));
@@ -975,6 +985,15 @@ impl InstanceObjects {
         let obj = slot.obj.clone();
         let sname = slot.props[index].sname.clone();
         let value = obj.get(&sname);
+        // Godot answers null for a property an object does not have: at level 3, which reaches
+        // any name, a null is looked into (below it the list names only real properties).
+        if level == SafetyLevel::Unsafe && value.is_nil() && !has_property(&obj, &sname.to_string())
+        {
+            return Err(ObjectError::failed(
+                ErrorCode::NotFound.code(),
+                format!("there is no property `{}.{sname}`", obj.get_class()),
+            ));
+        }
         self.reply(&value, || format!("the value of `{sname}`"))
     }
 
@@ -1207,6 +1226,17 @@ fn class_chain(class: &StringName) -> Vec<String> {
 }
 
 /// Whether `member` of `kind` may be reached on `obj` at `level`; Denied names `Class.member`.
+/// Whether `obj` has the property `name` (its class's, its script's or one it lists itself); a
+/// sub-path (`position:x`) is its base property's. Asked when the answer decides between "not
+/// found" and "denied", or for a null read: never on a call's ordinary path.
+fn has_property(obj: &Gd<Object>, name: &str) -> bool {
+    let base = name.split(':').next().unwrap_or(name);
+    obj.get_property_list().iter_shared().any(|p| {
+        p.get("name")
+            .is_some_and(|n| n.try_to::<GString>().is_ok_and(|n| n == base))
+    })
+}
+
 fn check(
     class: &StringName,
     level: SafetyLevel,
@@ -1772,11 +1802,7 @@ fn run_op(
             found_node_handle(objects, &node, || format!("node at `{path}`")).map(ObjectReply::Int)
         }
         ObjectOp::Singleton { name } => {
-            let allowed = level == SafetyLevel::Unsafe
-                || with_objects(|o| o.allowlist.borrow().allows_singleton(&name)).unwrap_or(false);
-            if !allowed {
-                return Err(ObjectError::Denied { member: name });
-            }
+            // One that does not exist is -1 (not found) before the list is asked.
             let engine = Engine::singleton();
             let sname = name_arg(&name)?;
             if !engine.has_singleton(&sname) {
@@ -1784,6 +1810,11 @@ fn run_op(
                     -1,
                     format!("there is no singleton `{name}`"),
                 ));
+            }
+            let allowed = level == SafetyLevel::Unsafe
+                || with_objects(|o| o.allowlist.borrow().allows_singleton(&name)).unwrap_or(false);
+            if !allowed {
+                return Err(ObjectError::Denied { member: name });
             }
             let obj = engine.get_singleton(&sname).ok_or_else(|| {
                 ObjectError::failed(-1, format!("there is no singleton `{name}`"))
@@ -1815,15 +1846,17 @@ fn run_op(
             }
             // The tree-changing methods are decided by ownership (`created.rs`), not the list.
             let draws = drawing::DRAW_METHODS.contains(&method.as_str());
-            if !created::TREE_METHODS.contains(&method.as_str()) && !draws {
-                objects.allowed(handle, level, MemberKind::Method, &method)?;
-            }
+            // A method the object does not have is -1 (not found) before the list is asked: a
+            // typo is not a denied call.
             let sname = member_name(&method)?;
             if !obj.has_method(&sname) {
                 return Err(ObjectError::failed(
                     -1,
                     format!("`{}` has no method `{method}`", obj.get_class()),
                 ));
+            }
+            if !created::TREE_METHODS.contains(&method.as_str()) && !draws {
+                objects.allowed(handle, level, MemberKind::Method, &method)?;
             }
             if level != SafetyLevel::Unsafe {
                 refuse_secret_text(level, &obj, method.as_bytes())?;
