@@ -86,3 +86,26 @@ func test_a_replaced_game_function_is_the_one_running_mods_call() -> void:
 	if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
 		expect_contains(probe.traps[0], "`game.add`", "the trap names the function")
 	expect_eq(other_calls.size(), 1, "no call reached a Callable of other types")
+
+
+var _probes: Array = []
+
+
+func _probe(i: int) -> void:
+	_probes.append(i)
+	if i == 9:
+		OS.delay_msec(600)
+
+
+## `main_timeout_ms` holds past a slow call into the game: `main` is stopped at its timeout
+## instead of waiting out its main-thread share (after a long call, seconds) and going on to
+## call the game again (it finished normally six seconds later).
+func test_main_timeout_holds_after_a_slow_game_call() -> void:
+	expect_eq(register_game_function("t", "probe", Callable(self, "_probe"), ["i32"], [], 1), OK, "register t.probe")
+	_probes.clear()
+	var probe := new_mod("slow_game", {"module": wat_module("main_slow_game"), "main_timeout_ms": 200})
+	if not await run_to_end(probe):
+		return
+	expect_eq(_probes, [9], "the game calls `main` made before its timeout")
+	if expect_eq(probe.traps.size(), 1, "traps: %s" % probe.describe()):
+		expect_contains(probe.traps[0], "longer than its timeout of 200 ms", "the trap")

@@ -848,9 +848,18 @@ fn run_main(shared: &Shared, kind: MainKind) {
     budget::arm(&mut live.store, DeadlineKind::Main, "main", Stamp::now(), 0);
     let outcome = {
         let _tick = shared.ctx.ticker.enter_main();
-        entry::call_main(&mut live.store, &live.instance, kind).and_then(|code| {
-            crate::object_calls::settle_after_main(live.store.data_mut()).map(|()| code)
-        })
+        match entry::call_main(&mut live.store, &live.instance, kind) {
+            Ok(code) => {
+                crate::object_calls::settle_after_main(live.store.data_mut()).map(|()| code)
+            }
+            // WASI `exit` (a C program's non-zero return, Rust's `process::exit`) ends `main`
+            // too: its queued calls are waited for and judged as after a return (they were
+            // dropped, and a denied one's trap lost).
+            Err(exit) if exit.downcast_ref::<wasmtime_wasi::I32Exit>().is_some() => {
+                crate::object_calls::settle_after_main(live.store.data_mut()).and(Err(exit))
+            }
+            Err(e) => Err(e),
+        }
     };
     // `main` is not under the callback clock: nothing to check late.
     let _ = budget::disarm(&mut live.store, outcome.is_ok(), 0);

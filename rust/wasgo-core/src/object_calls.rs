@@ -125,10 +125,22 @@ fn keep_share(state: &mut InstanceState) -> wasmtime::Result<()> {
         return Ok(());
     }
     let kill = state.kill.clone();
+    // `main`'s own timeout comes first: a wait for the share (seconds after a long call) ran
+    // `main` past it, on to more calls into the game.
+    let deadline = state.main_deadline;
+    let wait = match deadline {
+        Some(deadline) => wait.min(deadline.saturating_duration_since(now)),
+        None => wait,
+    };
     // Ends at the deadline, or at once when the instance is killed.
     let _ = crate::ticker::idle_while(|| kill.wake().recv_timeout(wait));
     if kill.is_killed() {
         return Err(wasmtime::Error::new(KilledTrap));
+    }
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        return Err(
+            crate::budget::deadline_trap(state, crate::state::DeadlineKind::Main).into_error(),
+        );
     }
     Ok(())
 }

@@ -37,6 +37,7 @@ fn module(body: &str) -> String {
   (import "wasgo" "set_vec2" (func $set_vec2 (param i32 i32 i32 f32 f32) (result i32)))
   (import "wasgo" "release" (func $release (param i32)))
   (import "wasgo" "last_error" (func $last_error (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
   (memory (export "memory") 1)
   (data (i32.const 0) "position")
   (data (i32.const 16) "secret")
@@ -181,4 +182,23 @@ fn a_denied_queued_set_traps_main_even_as_its_last_call() {
         )),
         "{events:?}"
     );
+}
+
+#[test]
+fn wasi_exit_waits_for_the_queued_calls_and_judges_them_as_a_return_does() {
+    // 200 queued sets, then WASI `exit(3)` (a C mod's non-zero return): every set runs, then
+    // `finished(3)`. (They were dropped: the bridge stopped serving an instance that exited.)
+    let sets = "(drop (call $set (i32.const 7))) ".repeat(200);
+    let (host, _inst, events) =
+        run_main(&format!("{sets} (call $exit (i32.const 3)) (i32.const 0)"));
+    assert_eq!(exit_code(&events), Some(3), "{events:?}");
+    assert_eq!(*host.seen.lock(), vec![set(7); 200]);
+    // A denied set before the exit traps, as before a return.
+    let (_host, _inst, events) =
+        run_main("(drop (call $set_secret)) (call $exit (i32.const 0)) (i32.const 0)");
+    assert_eq!(exit_code(&events), None, "{events:?}");
+    assert!(events.contains(&ModEvent::UnexposedCall {
+        function: "Node2D.secret".into(),
+        level: SafetyLevel::Safe
+    }));
 }
