@@ -370,3 +370,23 @@ func test_a_busy_nested_mod_is_charged_its_own_frame_time() -> void:
 	expect(nested_most > 0, "the nested mod's frame time counts its work")
 	expect(outer_most * 4 < nested_most, "the outer mod is not charged the nested work: %d us against %d us" % [outer_most, nested_most])
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the outer mod runs on: %s" % [probe.traps])
+
+
+## A mod whose `init` traps, restarted by the game from its `trapped` handler: `trapped` goes
+## out after `start()` has returned, so each restart is a `start()` of its own (the handler ran
+## inside `start()`, which started again, a thousand deep until Godot crashed).
+func test_a_trapped_handler_can_restart_a_mod_whose_init_traps() -> void:
+	var module := WasmEngine.compile_module("(module (memory (export \"memory\") 1) (func (export \"init\") unreachable))".to_utf8_buffer(), "init_traps")
+	var probe := new_mod("reenter_init_trap", {"module": module})
+	var node: WasmScript = probe.node
+	tree.root.add_child(node)
+	var starts := [0]
+	node.trapped.connect(func(_message: String) -> void:
+		starts[0] += 1
+		if starts[0] < 5:
+			node.start())
+	expect_eq(node.start(), ERR_CANT_CREATE, "start() of a mod whose init traps")
+	expect_eq(starts[0], 0, "`trapped` comes after start() returned")
+	await frames(10)
+	expect_eq(starts[0], 5, "five traps, one per start")
+	expect_eq(node.get_status(), WasmScript.STATUS_TRAPPED, "status")

@@ -790,10 +790,20 @@ impl ScriptCore {
                 self.idle_status.set(status::TRAPPED);
                 self.set_last_error(info.message.clone());
                 godot_error!("WasGo: {}", info.message);
-                self.emit(
-                    "trapped",
-                    &[GString::from(info.message.as_str()).to_variant()],
-                );
+                // `trapped` goes out once this `start()` has returned (at the end of the frame),
+                // like the events of every nested call: a handler that starts the mod again
+                // (an ordinary reaction) ran inside this `start()`, whose new `init` trapped
+                // and emitted again, a thousand starts deep until Godot crashed.
+                let node = self.node;
+                let message = info.message.clone();
+                Callable::from_fn("wasgo_init_trapped", move |_args: &[&Variant]| {
+                    if let Ok(mut node) = Gd::<Node>::try_from_instance_id(node) {
+                        let args = [GString::from(message.as_str()).to_variant()];
+                        crate::convert::emit(&mut node, "trapped", &args);
+                    }
+                    Variant::nil()
+                })
+                .call_deferred(&[]);
                 return Error::ERR_CANT_CREATE;
             }
             Err(e) => {
