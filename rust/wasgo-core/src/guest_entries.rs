@@ -11,6 +11,9 @@ use crate::instance::ModInstance;
 use crate::variant::WireVariant;
 use crate::wapc::{self, InvokeError, MAX_NAME, MAX_PAYLOAD};
 
+/// The most of a waPC guest's error text (and operation name) an invoke's error keeps.
+pub const GUEST_ERROR_SHOWN: usize = 4096;
+
 impl ModInstance {
     /// Calls the function a Go-js program set on the global object as `name` (with
     /// `js.Global().Set(name, js.FuncOf(...))`) on the calling (main) thread under the callback
@@ -125,10 +128,13 @@ impl ModInstance {
         if ok == 1 {
             return Ok(response.unwrap_or_default());
         }
+        // The guest's text, as the game prints and keeps it: one line (hidden characters
+        // escaped) of at most `GUEST_ERROR_SHOWN` bytes (a 1 MiB error was printed whole, with
+        // its own line breaks, at every call).
         Err(InvokeError::Guest {
-            operation: operation.to_string(),
+            operation: crate::text::shown(operation, GUEST_ERROR_SHOWN),
             message: error
-                .map(|e| String::from_utf8_lossy(&e).into_owned())
+                .map(|e| crate::text::shown(&String::from_utf8_lossy(&e), GUEST_ERROR_SHOWN))
                 .unwrap_or_else(|| "the guest reported failure without a message".into()),
         })
     }

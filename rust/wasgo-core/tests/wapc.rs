@@ -271,3 +271,25 @@ fn console_log_becomes_an_output_line() {
         text: "from the guest".into()
     }));
 }
+
+#[test]
+fn a_guest_error_is_kept_as_one_cut_line() {
+    // 1 MiB of `A` with a line break in it, reported with `__guest_error`.
+    const GUEST: &str = r#"(module
+  (import "wapc" "__guest_error" (func $err (param i32 i32)))
+  (memory (export "memory") 32)
+  (func (export "__guest_call") (param i32 i32) (result i32)
+    (memory.fill (i32.const 65536) (i32.const 65) (i32.const 1048576))
+    (i32.store8 (i32.const 65600) (i32.const 10))
+    (call $err (i32.const 65536) (i32.const 1048576))
+    (i32.const 0)))"#;
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let module = rt.compile(GUEST.as_bytes(), "loud").unwrap();
+    assert_eq!(module.guest_kind(), GuestKind::Wapc);
+    let mut inst = ModInstance::new(&rt, &module, config(&rt, "loud", SafetyLevel::Safe)).unwrap();
+    let message = guest_error(inst.invoke("x", b""));
+    assert!(!message.contains('\n'), "one line");
+    assert!(message.contains("\\u{a}"), "the break shown escaped");
+    assert!(message.len() < 5000, "cut: {} bytes", message.len());
+    assert!(message.ends_with('…'));
+}
