@@ -286,7 +286,7 @@ fn a_guest_error_is_kept_as_one_cut_line() {
     let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
     let module = rt.compile(GUEST.as_bytes(), "loud").unwrap();
     assert_eq!(module.guest_kind(), GuestKind::Wapc);
-    let mut inst = ModInstance::new(&rt, &module, config(&rt, "loud", SafetyLevel::Safe)).unwrap();
+    let inst = ModInstance::new(&rt, &module, config(&rt, "loud", SafetyLevel::Safe)).unwrap();
     let message = guest_error(inst.invoke("x", b""));
     assert!(!message.contains('\n'), "one line");
     assert!(message.contains("\\u{a}"), "the break shown escaped");
