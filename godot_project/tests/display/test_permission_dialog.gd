@@ -149,3 +149,44 @@ func test_an_answer_after_the_node_changed_mod_goes_to_the_mod_that_asked() -> v
 	forget_grants(asker)
 	remove_tree(sandbox("l2_dialog_asker"))
 	remove_tree(sandbox("l2_dialog_other"))
+
+
+## A mod may ask while the game is paused (a pause menu): the dialog still takes the player's
+## answer (it inherited the pause, and neither button could be pressed).
+func test_the_dialog_answers_while_the_game_is_paused() -> void:
+	var probe := level2_mod("l2_dialog_paused", 2, false)
+	forget_grants(probe)
+	tree.paused = true
+	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
+	await frames(2)
+	var dialogs := _dialogs(probe)
+	if expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
+		var dialog: ConfirmationDialog = dialogs[0]
+		expect(dialog.can_process(), "the dialog processes (takes input) while the game is paused")
+		expect(dialog.get_ok_button().can_process(), "and so does Allow")
+		dialog.get_cancel_button().pressed.emit()
+	tree.paused = false
+	await frames(2)
+	forget_grants(probe)
+
+
+## A long mod id (ids may have 100 characters) wraps: the dialog and its Allow button stay inside
+## the window (Allow was pushed off the screen and the request cut off).
+func test_a_long_mod_id_wraps_inside_the_window() -> void:
+	var id := "Allow_is_safe_this_is_the_game_itself_" + "x".repeat(62)
+	var probe := level2_mod(id, 2, false)
+	forget_grants(probe)
+	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
+	await frames(3)
+	var dialogs := _dialogs(probe)
+	if expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
+		var dialog: ConfirmationDialog = dialogs[0]
+		var window := tree.root.get_visible_rect()
+		var rect := Rect2(dialog.position, dialog.size)
+		expect(window.encloses(rect), "the dialog %s inside the window %s" % [rect, window])
+		var allow := dialog.get_ok_button()
+		var allow_right := dialog.position.x + allow.get_global_rect().end.x
+		expect(allow_right <= window.end.x, "Allow ends at %d, inside the window (%d)" % [allow_right, window.end.x])
+		dialog.get_cancel_button().pressed.emit()
+	await frames(2)
+	forget_grants(probe)

@@ -5,7 +5,7 @@
 use crate::own_ui;
 use crate::settings;
 use crate::state::{self, Part};
-use godot::classes::node::InternalMode;
+use godot::classes::node::{InternalMode, ProcessMode};
 use godot::classes::{ConfirmationDialog, DisplayServer, Engine, SceneTree};
 use godot::prelude::*;
 use std::cell::RefCell;
@@ -107,6 +107,11 @@ pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<
     dialog.set_ok_button_text("Allow");
     dialog.set_cancel_button_text("Deny");
     dialog.set_exclusive(false);
+    // Answerable while the game is paused (a mod asking while a pause menu shows left a
+    // dialog neither button could answer), and its text wrapped to the window's width (a long
+    // mod id pushed Allow off the screen and cut off the request).
+    dialog.set_process_mode(ProcessMode::ALWAYS);
+    dialog.set_autowrap(true);
     let dialog_id = dialog.instance_id();
     let answer = std::rc::Rc::new(answer);
     for (signal, allowed) in [("confirmed", true), ("canceled", false)] {
@@ -129,7 +134,13 @@ pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<
             root.add_child_ex(&dialog)
                 .internal(InternalMode::FRONT)
                 .done();
-            dialog.popup_centered();
+            // At most 560 pixels wide, and never wider than the window (the text wraps).
+            let window = root.get_visible_rect().size.x;
+            let width = (window * 0.9).clamp(160.0, 560.0) as i32;
+            dialog
+                .popup_centered_ex()
+                .minsize(Vector2i::new(width, 0))
+                .done();
             if let Some(mut allow) = dialog.get_ok_button() {
                 allow.set_disabled(true);
             }
