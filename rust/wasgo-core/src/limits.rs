@@ -178,9 +178,26 @@ impl GrowthTally {
         self.memory_bytes - current.min(self.memory_bytes) + desired
     }
 
-    /// Records a growth [`GrowthTally::memory_after`] allowed.
-    pub fn set_memory_bytes(&mut self, after: usize) {
+    /// Counts a memory growing from `current` to `desired` bytes (its own `maximum` decided
+    /// first) when all memories stay within `cap`: `Ok(true)` grown, `Ok(false)` past the
+    /// memory's own maximum (wasmtime refuses it; nothing counted), `Err(after)` past `cap`
+    /// (nothing counted; the caller traps, naming `after`).
+    pub fn grow_memory(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+        cap: usize,
+    ) -> Result<bool, usize> {
+        if maximum.is_some_and(|max| desired > max) {
+            return Ok(false);
+        }
+        let after = self.memory_after(current, desired);
+        if after > cap {
+            return Err(after);
+        }
         self.memory_bytes = after;
+        Ok(true)
     }
 
     /// Counts a table growing from `current` to `desired` entries; false (nothing counted) when
@@ -202,11 +219,14 @@ mod growth_tests {
     #[test]
     fn memories_and_tables_are_counted_together() {
         let mut t = GrowthTally::default();
-        t.set_memory_bytes(t.memory_after(0, 10));
-        t.set_memory_bytes(t.memory_after(0, 20));
+        assert_eq!(t.grow_memory(0, 10, None, 40), Ok(true));
+        assert_eq!(t.grow_memory(0, 20, Some(20), 40), Ok(true));
         assert_eq!(t.memory_bytes(), 30);
-        // The first memory grows from 10 to 15.
+        // The first memory grows from 10 to 15; then past the cap, then past its own maximum.
         assert_eq!(t.memory_after(10, 15), 35);
+        assert_eq!(t.grow_memory(10, 25, None, 40), Err(45));
+        assert_eq!(t.grow_memory(20, 21, Some(20), 400), Ok(false));
+        assert_eq!(t.memory_bytes(), 30, "nothing counted for a refusal");
         assert!(t.grow_table(0, MAX_TABLE_ENTRIES / 2));
         assert!(t.grow_table(0, MAX_TABLE_ENTRIES / 2));
         assert!(!t.grow_table(0, 1), "a third table past the total");

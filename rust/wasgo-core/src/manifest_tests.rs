@@ -20,17 +20,7 @@ fn module_with(sections: &[(&str, &[u8])]) -> Vec<u8> {
     m
 }
 
-fn leb(out: &mut Vec<u8>, mut v: u32) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
+use crate::wasm_sections::push_uleb32 as leb;
 
 #[test]
 fn a_module_with_a_manifest_section_yields_its_fields() {

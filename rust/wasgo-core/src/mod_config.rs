@@ -86,19 +86,15 @@ impl wasmtime::ResourceLimiter for ConfigState {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if maximum.is_some_and(|max| desired > max) {
-            return Ok(false);
-        }
-        let after = self.growth.memory_after(current, desired);
-        if after > self.max_memory {
-            return Err(wasmtime::Error::msg(format!(
-                "memory limit exceeded: its memories would take {} MiB, over the limit of {} MiB",
-                after.div_ceil(1 << 20),
-                self.max_memory >> 20
-            )));
-        }
-        self.growth.set_memory_bytes(after);
-        Ok(true)
+        self.growth
+            .grow_memory(current, desired, maximum, self.max_memory)
+            .map_err(|after| {
+                wasmtime::Error::msg(format!(
+                    "memory limit exceeded: its memories would take {} MiB, over the limit of {} MiB",
+                    after.div_ceil(1 << 20),
+                    self.max_memory >> 20
+                ))
+            })
     }
 
     fn table_growing(

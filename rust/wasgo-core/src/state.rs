@@ -244,13 +244,14 @@ impl wasmtime::ResourceLimiter for InstanceState {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if maximum.is_some_and(|max| desired > max) {
-            // wasmtime refuses it (the memory's own maximum): nothing to count.
-            return Ok(false);
-        }
-        let after = self.growth.memory_after(current, desired);
-        if after > self.limits.memory_bytes {
-            return Err(HostTrap::new(
+        let after = match self
+            .growth
+            .grow_memory(current, desired, maximum, self.limits.memory_bytes)
+        {
+            // Refused by the memory's own maximum (wasmtime answers -1): nothing counted.
+            Ok(false) => return Ok(false),
+            Ok(true) => self.growth.memory_bytes(),
+            Err(_) => return Err(HostTrap::new(
                 TrapKind::MemoryLimit,
                 format!(
                     "memory limit exceeded: `{}` tried to grow its memory to {} MiB, over its limit of {} MiB \
@@ -260,9 +261,8 @@ impl wasmtime::ResourceLimiter for InstanceState {
                     self.limits.memory_bytes >> 20
                 ),
             )
-            .into_error());
-        }
-        self.growth.set_memory_bytes(after);
+            .into_error()),
+        };
         self.memory_gauge
             .store(after, std::sync::atomic::Ordering::Relaxed);
         Ok(true)
