@@ -361,9 +361,17 @@ impl Sandbox {
         // instance's delete in between let a write pass the quota by the old size).
         let cell = usage_bound(&self.root);
         let mut bound = cell.lock();
+        // A file a descriptor holds open (the mod's own WASI `path_open`) keeps its bytes after
+        // the new file replaces it: they are not taken off (they were, and a 1 MiB file written
+        // over its open self took 2 MiB under a 1 MiB quota).
         let old = std::fs::symlink_metadata(&full)
             .map(|m| if m.is_file() { m.len() } else { 0 })
             .unwrap_or(0);
+        let old = if old > 0 && usage::held_open(&full) {
+            0
+        } else {
+            old
+        };
         let mut usage = self.measure()?;
         usage.bytes = usage.bytes.saturating_add(bound.in_flight);
         let after = usage.bytes - old.min(usage.bytes) + data.len() as u64;

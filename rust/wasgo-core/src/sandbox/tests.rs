@@ -229,3 +229,25 @@ fn creations_in_flight_count_against_the_entry_cap() {
     assert!(other.check_new_entries(1).is_ok());
     let _ = std::fs::remove_dir_all(sb.root());
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_held_open_keeps_its_bytes_when_written_over() {
+    let sb = temp_sandbox(10);
+    sb.write("a", b"12345678").unwrap();
+    // A descriptor (the mod's WASI `path_open`) holds the old file: replaced, it still takes
+    // its 8 bytes, so 8 more do not fit in 10.
+    let held = std::fs::File::open(sb.root().join("a")).unwrap();
+    let err = sb.write("a", b"87654321").unwrap_err();
+    assert_eq!(
+        err,
+        SandboxError::Quota {
+            after: 16,
+            quota: 10
+        }
+    );
+    drop(held);
+    // Let go of, the old bytes are taken off again.
+    sb.write("a", b"87654321").unwrap();
+    let _ = std::fs::remove_dir_all(sb.root());
+}

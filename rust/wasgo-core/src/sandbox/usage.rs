@@ -124,6 +124,36 @@ pub fn orphaned_bytes(root: &Path) -> u64 {
     }
 }
 
+/// Whether a descriptor of this process holds the regular file at `file` open: replaced (a write
+/// renames a new file over it) or deleted, its bytes stay taken until the descriptor closes. On
+/// Linux from `/proc/self/fd` (true when that cannot be read: then the bytes are counted, so
+/// the quota holds); false elsewhere.
+pub fn held_open(file: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = std::fs::symlink_metadata(file) else {
+            return false;
+        };
+        if !meta.is_file() {
+            return false;
+        }
+        let (dev, ino) = (meta.dev(), meta.ino());
+        let Ok(fds) = std::fs::read_dir("/proc/self/fd") else {
+            return true;
+        };
+        fds.flatten().any(|fd| {
+            // `metadata` follows the link to the open file itself.
+            std::fs::metadata(fd.path()).is_ok_and(|m| m.dev() == dev && m.ino() == ino)
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        false
+    }
+}
+
 /// Adds the entries of one directory to `usage`; returns its subdirectories' names.
 fn scan(dir: &File, usage: &mut Usage) -> io::Result<Vec<OsString>> {
     let mut subdirs = Vec::new();
