@@ -135,18 +135,26 @@ impl GrantStore {
         })
     }
 
-    /// Applies `edit` to the file's current content (falling back to what is in memory when it
-    /// cannot be read) and writes the result.
+    /// Applies `edit` to the file's current content and writes the result. When the file is
+    /// there but cannot be read, the edit holds for this run and the file is left alone:
+    /// written from memory, it lost every grant it held that this run had not read.
     fn change(&mut self, edit: impl Fn(&mut GrantMap)) -> Result<(), String> {
+        let mut unreadable = None;
         if let Some(path) = &self.path {
-            if let Ok(current) = read(path) {
-                self.grants = current;
+            match read(path) {
+                Ok(current) => self.grants = current,
+                Err(e) => unreadable = Some(e),
             }
         }
         edit(&mut self.grants);
         let Some(path) = &self.path else {
             return Ok(());
         };
+        if let Some(e) = unreadable {
+            return Err(format!(
+                "{e}; the change holds for this run but is not saved (saving would drop the grants the file holds)"
+            ));
+        }
         write_atomically(path, render(&self.grants).as_bytes()).map_err(|e| {
             format!(
                 "cannot save the mod permissions to `{}`: {e}",
@@ -156,10 +164,12 @@ impl GrantStore {
     }
 }
 
-/// Reads a grants file; a missing file is empty.
+/// Reads a grants file; a missing file is empty. Bytes that are not UTF-8 (a player's note
+/// saved in another encoding) are read around, as Godot's `ConfigFile` does: one such byte
+/// made the whole file unreadable.
 fn read(path: &Path) -> Result<GrantMap, String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(parse(&text)),
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(parse(&String::from_utf8_lossy(&bytes))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(GrantMap::new()),
         Err(e) => Err(format!(
             "cannot read the mod permissions in `{}`: {e}",
@@ -279,6 +289,44 @@ mod tests {
         assert_eq!(third.kinds("alpha"), vec!["network"]);
         assert!(third.kinds("beta").is_empty());
         assert!(!std::fs::read_to_string(&path).unwrap().contains("[beta]"));
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_byte_that_is_not_utf8_loses_no_grant() {
+        // A player's note saved in Latin-1 (one `é` byte): the file read around it, and a new
+        // grant keeps the other mod's (every grant was dropped and the file rewritten without).
+        let path = temp_path();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            b"; player notes: caf\xE9\n\n[other]\nfiles=true\nnetwork=true\n",
+        )
+        .unwrap();
+        let (mut store, problem) = GrantStore::open(path.clone());
+        assert!(problem.is_none(), "{problem:?}");
+        assert_eq!(store.kinds("other"), vec!["files", "network"]);
+        store.grant("new", "files").unwrap();
+        let (again, _) = GrantStore::open(path.clone());
+        assert_eq!(again.kinds("other"), vec!["files", "network"]);
+        assert_eq!(again.kinds("new"), vec!["files"]);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_that_cannot_be_read_is_not_written_over() {
+        let path = temp_path();
+        // A directory where the file should be: it cannot be read, nor replaced by a file.
+        std::fs::create_dir_all(&path).unwrap();
+        let (mut store, _) = GrantStore::open(path.clone());
+        let err = store.grant("m", "files").unwrap_err();
+        assert!(err.contains("not saved"), "{err}");
+        assert_eq!(
+            store.kinds("m"),
+            vec!["files"],
+            "the grant holds for this run"
+        );
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
