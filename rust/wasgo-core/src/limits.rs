@@ -160,6 +160,9 @@ pub const MAX_TABLE_ENTRIES: usize = 1_000_000;
 pub struct GrowthTally {
     memory_bytes: usize,
     table_entries: usize,
+    /// What the instance's guest runtime keeps on the host for it under the same cap (a Go-js
+    /// program's JavaScript values): memories may grow only into what those leave.
+    host_bytes: usize,
 }
 
 impl GrowthTally {
@@ -193,11 +196,21 @@ impl GrowthTally {
             return Ok(false);
         }
         let after = self.memory_after(current, desired);
-        if after > cap {
+        if after.saturating_add(self.host_bytes) > cap {
             return Err(after);
         }
         self.memory_bytes = after;
         Ok(true)
+    }
+
+    /// What the guest runtime keeps on the host under the cap (see the field).
+    pub fn host_bytes(&self) -> usize {
+        self.host_bytes
+    }
+
+    /// Records what the guest runtime keeps on the host now (see the field).
+    pub fn set_host_bytes(&mut self, bytes: usize) {
+        self.host_bytes = bytes;
     }
 
     /// Counts a table growing from `current` to `desired` entries; false (nothing counted) when
@@ -227,6 +240,10 @@ mod growth_tests {
         assert_eq!(t.grow_memory(10, 25, None, 40), Err(45));
         assert_eq!(t.grow_memory(20, 21, Some(20), 400), Ok(false));
         assert_eq!(t.memory_bytes(), 30, "nothing counted for a refusal");
+        // Host-side values under the same cap leave memories less room.
+        t.set_host_bytes(8);
+        assert_eq!(t.grow_memory(10, 13, None, 40), Err(33));
+        assert_eq!(t.grow_memory(10, 12, None, 40), Ok(true));
         assert!(t.grow_table(0, MAX_TABLE_ENTRIES / 2));
         assert!(t.grow_table(0, MAX_TABLE_ENTRIES / 2));
         assert!(!t.grow_table(0, 1), "a third table past the total");

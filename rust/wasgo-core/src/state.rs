@@ -254,10 +254,17 @@ impl wasmtime::ResourceLimiter for InstanceState {
             Err(_) => return Err(HostTrap::new(
                 TrapKind::MemoryLimit,
                 format!(
-                    "memory limit exceeded: `{}` tried to grow its memory to {} MiB, over its limit of {} MiB \
+                    "memory limit exceeded: `{}` tried to grow its memory to {} MiB{}, over its limit of {} MiB \
                      (raise `memory_limit_mb` on the node or `wasgo/limits/memory_mb` if the mod really needs it)",
                     self.name,
                     desired.div_ceil(1 << 20),
+                    match self.growth.host_bytes() {
+                        0 => String::new(),
+                        host => format!(
+                            " beside the {} MiB of JavaScript values its program holds on the host",
+                            host.div_ceil(1 << 20)
+                        ),
+                    },
                     self.limits.memory_bytes >> 20
                 ),
             )

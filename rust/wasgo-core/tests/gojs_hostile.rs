@@ -259,3 +259,51 @@ fn the_text_of_a_large_array_is_refused_past_a_mebibyte() {
     assert_eq!(status, ModStatus::Trapped);
     assert!(trap.contains("longer than 1 MiB"), "{trap}");
 }
+
+/// Linear memory and JavaScript values share one limit: with 15 of 16 MiB of memory grown, five
+/// `new Array(100000)` (about 14 MiB on the host) were allowed beside it (29 MiB under 16), and
+/// values first then a grow likewise.
+#[test]
+fn linear_memory_and_javascript_values_share_one_limit() {
+    let values_after_memory = format!(
+        r#"
+  (func (export "resume"))
+  (func (export "run") (param i32 i32) (local $ctor i64) (local $i i32)
+    (drop (memory.grow (i32.const 238)))
+    (local.set $ctor (call $get {GLOBAL} (i32.const 0x100) (i32.const 5)))
+    (f64.store (i32.const 0x9000) (f64.const 100000))
+    (loop $l
+      (drop (call $new (local.get $ctor) (i32.const 0x9000) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 5)))))"#
+    );
+    let rt = rt();
+    let (status, trap) = run(&rt, inst(&rt, &values_after_memory, 16));
+    assert_eq!(status, ModStatus::Trapped);
+    assert!(
+        trap.contains("beside its 15 MiB of linear memory"),
+        "{trap}"
+    );
+
+    let memory_after_values = format!(
+        r#"
+  (func (export "resume"))
+  (func (export "run") (param i32 i32) (local $ctor i64) (local $i i32)
+    (local.set $ctor (call $get {GLOBAL} (i32.const 0x100) (i32.const 5)))
+    (f64.store (i32.const 0x9000) (f64.const 100000))
+    (loop $l
+      (i64.store (i32.add (i32.const 0xa000) (i32.shl (local.get $i) (i32.const 3)))
+        (call $new (local.get $ctor) (i32.const 0x9000) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 5))))
+    ;; The values hold about 14 MiB: 2 MiB of memory fits beside them, 15 MiB traps.
+    (if (i32.eq (memory.grow (i32.const 30)) (i32.const -1)) (then unreachable))
+    (drop (memory.grow (i32.const 208))))"#
+    );
+    let (status, trap) = run(&rt, inst(&rt, &memory_after_values, 16));
+    assert_eq!(status, ModStatus::Trapped);
+    assert!(
+        trap.contains("MiB of JavaScript values its program holds"),
+        "{trap}"
+    );
+}

@@ -77,24 +77,31 @@ impl Heap {
 /// memory limit (`memory_limit_mb`, the same cap as its linear memory): once what was counted
 /// since the last measure passes it, measures what Go really still holds, and traps when that
 /// plus the new value is still over (a program calling `new Array(67108864)` twice took 3 GB).
+///
+/// One budget with the linear memory: the values may take what the memory leaves, and the
+/// memory may grow only into what the values leave (`GrowthTally`; each could take the whole
+/// limit, twice the limit together).
 pub(super) fn charge(cx: &mut Cx<'_>, bytes: usize) -> wasmtime::Result<()> {
-    let budget = cx.data().limits.memory_bytes;
+    let limit = cx.data().limits.memory_bytes;
+    let budget = limit.saturating_sub(cx.data().growth.memory_bytes());
     let go = super::state_mut(cx.data_mut());
     go.host_bytes = go.host_bytes.saturating_add(bytes);
-    if go.host_bytes <= budget {
-        return Ok(());
+    if go.host_bytes > budget {
+        let live = go.heap.live_bytes(go.table.values(), budget);
+        go.host_bytes = live.saturating_add(bytes);
     }
-    let live = go.heap.live_bytes(go.table.values(), budget);
-    go.host_bytes = live.saturating_add(bytes);
-    if go.host_bytes <= budget {
+    let host = go.host_bytes;
+    cx.data_mut().growth.set_host_bytes(host);
+    if host <= budget {
         return Ok(());
     }
     Err(HostTrap::new(
         TrapKind::HostCall,
         format!(
-            "the program's JavaScript values would take {} MiB on the host, over its memory limit of {} MiB (`memory_limit_mb`); release the values it no longer needs, or make smaller arrays",
-            go.host_bytes.div_ceil(1 << 20),
-            budget >> 20
+            "the program's JavaScript values would take {} MiB on the host beside its {} MiB of linear memory, over its memory limit of {} MiB (`memory_limit_mb`); release the values it no longer needs, or make smaller arrays",
+            host.div_ceil(1 << 20),
+            cx.data().growth.memory_bytes() >> 20,
+            limit >> 20
         ),
     )
     .into_error())
