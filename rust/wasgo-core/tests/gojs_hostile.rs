@@ -281,7 +281,7 @@ fn linear_memory_and_javascript_values_share_one_limit() {
     let (status, trap) = run(&rt, inst(&rt, &values_after_memory, 16));
     assert_eq!(status, ModStatus::Trapped);
     assert!(
-        trap.contains("beside its 15 MiB of linear memory"),
+        trap.contains("together with its 15 MiB of linear memory"),
         "{trap}"
     );
 

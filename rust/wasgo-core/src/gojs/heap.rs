@@ -95,13 +95,18 @@ pub(super) fn charge(cx: &mut Cx<'_>, bytes: usize) -> wasmtime::Result<()> {
     if host <= budget {
         return Ok(());
     }
+    let linear = cx.data().growth.memory_bytes() >> 20;
     Err(HostTrap::new(
         TrapKind::HostCall,
         format!(
-            "the program's JavaScript values would take {} MiB on the host beside its {} MiB of linear memory, over its memory limit of {} MiB (`memory_limit_mb`); release the values it no longer needs, or make smaller arrays",
+            "the program's JavaScript values would take {} MiB on the host, over its memory limit of {} MiB{} (`memory_limit_mb`); release the values it no longer needs, or make smaller arrays",
             host.div_ceil(1 << 20),
-            cx.data().growth.memory_bytes() >> 20,
-            limit >> 20
+            limit >> 20,
+            if linear > 0 {
+                format!(" together with its {linear} MiB of linear memory")
+            } else {
+                String::new()
+            }
         ),
     )
     .into_error())
