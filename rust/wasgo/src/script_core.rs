@@ -37,6 +37,8 @@ use crate::permissions;
 use crate::runtime::runtime;
 use crate::settings;
 use crate::settings_kept::StartSettings;
+use godot::classes::object::ConnectFlags;
+use godot::classes::{Engine, SceneTree};
 use godot::global::Error;
 use godot::prelude::*;
 use std::cell::{Cell, OnceCell, RefCell};
@@ -149,6 +151,8 @@ pub struct ScriptCore {
     pub(crate) idle_status: Cell<i64>,
     /// Whether the current instance's `ready` export has run.
     pub(crate) ready_called: Cell<bool>,
+    /// A `trapped` for a trap in `init` is being emitted from `start()` (see `start`).
+    emitting_init_trap: Cell<bool>,
     pub(crate) last_error: RefCell<String>,
     pub(crate) permissions: Arc<Permissions>,
     /// Grants given before the mod's id was known (no module set yet); saved at `start()`.
@@ -245,6 +249,7 @@ impl ScriptCore {
             key: Cell::new(None),
             idle_status: Cell::new(status::IDLE),
             ready_called: Cell::new(false),
+            emitting_init_trap: Cell::new(false),
             last_error: RefCell::new(String::new()),
             permissions: Permissions::new(),
             unsaved_grants: RefCell::new(Vec::new()),
@@ -790,20 +795,31 @@ impl ScriptCore {
                 self.idle_status.set(status::TRAPPED);
                 self.set_last_error(info.message.clone());
                 godot_error!("WasGo: {}", info.message);
-                // `trapped` goes out once this `start()` has returned (at the end of the frame),
-                // like the events of every nested call: a handler that starts the mod again
-                // (an ordinary reaction) ran inside this `start()`, whose new `init` trapped
-                // and emitted again, a thousand starts deep until Godot crashed.
+                let args = [GString::from(info.message.as_str()).to_variant()];
+                if !self.emitting_init_trap.replace(true) {
+                    self.emit("trapped", &args);
+                    self.emitting_init_trap.set(false);
+                    return Error::ERR_CANT_CREATE;
+                }
+                // A `start()` from a handler of that `trapped` whose `init` trapped too: its
+                // `trapped` goes out at the next frame, so each restart is a `start()` of its
+                // own (emitted here, the handler started again inside this `start()`, a
+                // thousand starts deep until Godot crashed). The next frame, not the end of this
+                // one: Godot runs deferred calls made by deferred calls in the same flush, so a
+                // handler that always restarts would never let the frame end.
                 let node = self.node;
-                let message = info.message.clone();
-                Callable::from_fn("wasgo_init_trapped", move |_args: &[&Variant]| {
+                let emit = Callable::from_fn("wasgo_init_trapped", move |_args: &[&Variant]| {
                     if let Ok(mut node) = Gd::<Node>::try_from_instance_id(node) {
-                        let args = [GString::from(message.as_str()).to_variant()];
                         crate::convert::emit(&mut node, "trapped", &args);
                     }
                     Variant::nil()
-                })
-                .call_deferred(&[]);
+                });
+                if let Some(mut tree) = Engine::singleton()
+                    .get_main_loop()
+                    .and_then(|m| m.try_cast::<SceneTree>().ok())
+                {
+                    tree.connect_flags("process_frame", &emit, ConnectFlags::ONE_SHOT);
+                }
                 return Error::ERR_CANT_CREATE;
             }
             Err(e) => {
