@@ -14,7 +14,7 @@ use crate::diagnose::WASM_MAGIC;
 use crate::error::WasgoError;
 use crate::module::CompiledModule;
 use crate::precompiled::{self, LoadError};
-use crate::runtime::Runtime;
+use crate::runtime::{refuse_newer_abi, Runtime};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -125,15 +125,15 @@ impl Runtime {
             reason,
         };
         let (max_bytes, _) = self.compile_limits();
+        // As when compiling it to run: a mod made for a newer WasGo is refused before it is
+        // compiled (a module over the size limit is refused by the compile, unread).
+        if bytes.len() <= max_bytes {
+            refuse_newer_abi(bytes, name)?;
+        }
         let engine = self.shipping_engine()?;
         let (module, sha) = self
             .cache()
             .compile_uncached(engine, bytes, name, max_bytes)?;
-        // As when compiling it to run: a mod made for a newer WasGo is not made into an artifact.
-        crate::manifest::abi_of_module(bytes).map_err(|mismatch| WasgoError::NewerAbi {
-            name: name.into(),
-            reason: mismatch.to_string(),
-        })?;
         crate::guest_kind::GuestKind::of_module(&module).map_err(|e| refused(e.to_string()))?;
         let source = crate::cache::unhex32(&sha)
             .ok_or_else(|| refused("the module has no source hash".into()))?;
@@ -209,12 +209,7 @@ impl Runtime {
         let loaded = precompiled::load(self.engine(), facts, key, bytes)
             .map_err(|e: LoadError| refused(e.to_string()))?;
         // The artifact's manifest is read and its `abi` checked as the WebAssembly's would be.
-        crate::manifest::abi_of_module(&loaded.manifest).map_err(|mismatch| {
-            WasgoError::NewerAbi {
-                name: name.into(),
-                reason: mismatch.to_string(),
-            }
-        })?;
+        refuse_newer_abi(&loaded.manifest, name)?;
         let compiled = CompiledModule::new(loaded.module, sha.clone())
             .map_err(|e| refused(e.to_string()))?
             .with_manifest(crate::manifest::manifest_of_module(&loaded.manifest));

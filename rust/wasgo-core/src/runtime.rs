@@ -136,6 +136,15 @@ pub struct Runtime {
     shipping: std::sync::OnceLock<Result<wasmtime::Engine, String>>,
 }
 
+/// [`WasgoError::NewerAbi`] when the manifest in `bytes` (a module, or the manifest sections an
+/// artifact carries) targets a newer WasGo ABI than this one.
+pub(crate) fn refuse_newer_abi(bytes: &[u8], name: &str) -> Result<(), WasgoError> {
+    crate::manifest::abi_of_module(bytes).map_err(|mismatch| WasgoError::NewerAbi {
+        name: name.into(),
+        reason: mismatch.to_string(),
+    })
+}
+
 /// Which processors an engine's native code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cpu {
@@ -503,11 +512,7 @@ impl Runtime {
         let (max_bytes, timeout) = self.compile_limits();
         // A mod whose manifest targets a newer ABI is refused before anything is compiled.
         if bytes.len() <= max_bytes {
-            if let Err(mismatch) = crate::manifest::abi_of_module(bytes) {
-                let refused = WasgoError::NewerAbi {
-                    name: name.into(),
-                    reason: mismatch.to_string(),
-                };
+            if let Err(refused) = refuse_newer_abi(bytes, name) {
                 return Some(CompileTicket::ready(name, Err(refused)));
             }
         }

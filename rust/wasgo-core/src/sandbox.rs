@@ -265,11 +265,16 @@ impl Sandbox {
     /// # Errors
     /// [`SandboxError::Unmeasurable`] when part of the tree cannot be read.
     pub fn measure(&self) -> Result<Usage, SandboxError> {
+        self.measure_around(None).map(|(usage, _)| usage)
+    }
+
+    /// [`Sandbox::measure`], and whether a descriptor holds the file `file` open (one look at
+    /// the descriptors answers both: [`usage::open_files`]).
+    fn measure_around(&self, file: Option<&Path>) -> Result<(Usage, bool), SandboxError> {
         let mut usage = usage::measure(&self.root)?;
-        usage.bytes = usage
-            .bytes
-            .saturating_add(usage::orphaned_bytes(&self.root));
-        Ok(usage)
+        let open = usage::open_files(&self.root, file);
+        usage.bytes = usage.bytes.saturating_add(open.orphaned);
+        Ok((usage, open.holds_file))
     }
 
     /// Refuses growing the sandbox's content by `growth` bytes past the quota (WASI writes);
@@ -367,12 +372,8 @@ impl Sandbox {
         let old = std::fs::symlink_metadata(&full)
             .map(|m| if m.is_file() { m.len() } else { 0 })
             .unwrap_or(0);
-        let old = if old > 0 && usage::held_open(&full) {
-            0
-        } else {
-            old
-        };
-        let mut usage = self.measure()?;
+        let (mut usage, held) = self.measure_around(Some(&full))?;
+        let old = if held { 0 } else { old };
         usage.bytes = usage.bytes.saturating_add(bound.in_flight);
         let after = usage.bytes - old.min(usage.bytes) + data.len() as u64;
         if after > self.quota_bytes {

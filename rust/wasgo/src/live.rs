@@ -436,15 +436,7 @@ fn run_frame_callbacks(physics: bool) {
         }
         if !budget.has_room() {
             // This mod, which would have run, goes first next time.
-            with_live(|l| {
-                let mut l = l.borrow_mut();
-                if physics {
-                    l.next_physics_start = start + offset;
-                } else {
-                    l.next_start = start + offset;
-                    l.process_starved = !ran_any;
-                }
-            });
+            end_round(physics, start + offset, !ran_any);
             return;
         }
         let delta = if physics {
@@ -461,13 +453,19 @@ fn run_frame_callbacks(physics: bool) {
         core.clone().run_group_pass(physics, delta);
         charge(*slot, core, budget.spent().saturating_sub(before));
     }
+    end_round(physics, start, false);
+}
+
+/// Records where the next round of its kind starts, and for a `process` round whether it found
+/// the budget spent before any mod's turn (`Live::process_starved`).
+fn end_round(physics: bool, next: usize, starved: bool) {
     with_live(|l| {
         let mut l = l.borrow_mut();
         if physics {
-            l.next_physics_start = start;
+            l.next_physics_start = next;
         } else {
-            l.next_start = start;
-            l.process_starved = false;
+            l.next_start = next;
+            l.process_starved = starved;
         }
     });
 }

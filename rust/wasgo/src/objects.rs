@@ -728,9 +728,9 @@ impl InstanceObjects {
             };
             if renames {
                 return Err(ObjectError::failed(
-                ErrorCode::InvalidArgument.code(),
-                "a mod may not rename a `WasmScript` node (its own or another mod's): the game tells mods apart by their nodes' names".to_string(),
-            ));
+                    ErrorCode::InvalidArgument.code(),
+                    "a mod may not rename a `WasmScript` node (its own or another mod's): the game tells mods apart by their nodes' names".to_string(),
+                ));
             }
         }
         if level != SafetyLevel::Unsafe && name == b"text" && bbcode_on(&slot.obj) {
@@ -1225,7 +1225,6 @@ fn class_chain(class: &StringName) -> Vec<String> {
     chain
 }
 
-/// Whether `member` of `kind` may be reached on `obj` at `level`; Denied names `Class.member`.
 /// Whether `obj` has the property `name` (its class's, its script's or one it lists itself); a
 /// sub-path (`position:x`) is its base property's. Asked when the answer decides between "not
 /// found" and "denied", or for a null read: never on a call's ordinary path.
@@ -1237,6 +1236,7 @@ fn has_property(obj: &Gd<Object>, name: &str) -> bool {
     })
 }
 
+/// Whether `member` of `kind` may be reached on `obj` at `level`; Denied names `Class.member`.
 fn check(
     class: &StringName,
     level: SafetyLevel,

@@ -106,8 +106,8 @@ pub struct WasmScript {
     /// becomes null. WasGo's own UI and internal children are never inside. Level 3 reaches
     /// everything.
     #[export]
-    #[var(set = set_reach)]
-    reach: NodePath,
+    #[var(get = get_reach, set = set_reach)]
+    reach: PhantomVar<NodePath>,
     /// The batched frame path: when set, the mod's `process_node(node, delta)` export runs every
     /// frame (after its `process`) once for each node of this SceneTree group, and
     /// `physics_process_node(node, delta)` every physics tick, all in one call into the mod, so
@@ -162,7 +162,7 @@ impl INode for WasmScript {
             args: PhantomVar::default(),
             memory_limit_mb: PhantomVar::default(),
             main_timeout_ms: PhantomVar::default(),
-            reach: NodePath::default(),
+            reach: PhantomVar::default(),
             process_group: StringName::default(),
             status: PhantomVar::default(),
             last_error: PhantomVar::default(),
@@ -394,12 +394,17 @@ impl WasmScript {
             .collect()
     }
 
+    /// The node's reach (see [member reach]).
+    #[func]
+    fn get_reach(&self) -> NodePath {
+        self.core.node_props.borrow().reach.clone()
+    }
+
     #[func]
     fn set_reach(&mut self, reach: NodePath) {
         // Off the main thread this records nothing: `ready` and `start()` record it then.
         crate::reach::set_path(self.base().instance_id(), reach.clone());
-        self.core.node_props.borrow_mut().reach = reach.clone();
-        self.reach = reach;
+        self.core.node_props.borrow_mut().reach = reach;
     }
 
     /// Sets [member process_group]; the next pass starts at the group's first node. In the

@@ -67,9 +67,9 @@ pub struct NodeProps {
     pub main_timeout_ms: i64,
     /// Read at the node's `ready` (without a `bind()` of the node, like the others).
     pub autostart: bool,
-    /// The node's `reach`, also recorded in the main thread's reach table by its setter; a node
-    /// set up on another thread (a scene instantiated there), whose setter could not reach that
-    /// table, has it recorded at its `ready` and at `start()`.
+    /// The node's `reach` (its getter reads it here), also recorded in the main thread's reach
+    /// table by its setter; a node set up on another thread (a scene instantiated there), whose
+    /// setter could not reach that table, has it recorded at its `ready` and at `start()`.
     pub reach: NodePath,
 }
 

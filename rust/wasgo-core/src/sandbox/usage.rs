@@ -82,76 +82,77 @@ pub fn measure(root: &Path) -> Result<Usage, Unmeasurable> {
     Ok(usage)
 }
 
-/// The bytes of files under `root` that were deleted or replaced (renamed over) while a
-/// descriptor of this process still holds them open: they take disk space no walk finds. Read
-/// from `/proc/self/fd` on Linux; 0 elsewhere (there WASI refuses to grow such a file, so it
-/// keeps at most what it held when it was unlinked).
-pub fn orphaned_bytes(root: &Path) -> u64 {
+/// What this process's open descriptors hold of a sandbox (see [`open_files`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenFiles {
+    /// The bytes of files under the root that were deleted or replaced (renamed over) while a
+    /// descriptor still holds them open: they take disk space no walk finds.
+    pub orphaned: u64,
+    /// Whether a descriptor holds the regular file asked about open: replaced (a write renames
+    /// a new file over it) or deleted, its bytes stay taken until the descriptor closes.
+    pub holds_file: bool,
+}
+
+/// One look at this process's descriptors (`/proc/self/fd` on Linux) for the sandbox at `root`
+/// and, when given, the file `file` in it. Elsewhere nothing is found (there WASI refuses to
+/// grow a file deleted while open, so it keeps at most what it held when it was unlinked). When
+/// the descriptors cannot be listed, `file` counts as held (its bytes then stay counted, so the
+/// quota holds).
+pub fn open_files(root: &Path, file: Option<&Path>) -> OpenFiles {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::ffi::OsStrExt;
         use std::os::unix::fs::MetadataExt;
-        let Ok(root) = std::fs::canonicalize(root) else {
-            return 0;
-        };
+        let file_id = file
+            .and_then(|f| std::fs::symlink_metadata(f).ok())
+            .filter(|m| m.is_file())
+            .map(|m| (m.dev(), m.ino()));
         let Ok(fds) = std::fs::read_dir("/proc/self/fd") else {
-            return 0;
+            return OpenFiles {
+                orphaned: 0,
+                holds_file: file_id.is_some(),
+            };
         };
-        let mut total = 0u64;
+        let root = std::fs::canonicalize(root).ok();
+        let mut found = OpenFiles::default();
         for fd in fds.flatten() {
+            // `metadata` follows the link to the open file itself.
+            if let Some(id) = file_id {
+                if !found.holds_file {
+                    found.holds_file =
+                        std::fs::metadata(fd.path()).is_ok_and(|m| (m.dev(), m.ino()) == id);
+                }
+            }
+            let Some(root) = &root else {
+                continue;
+            };
             let Ok(target) = std::fs::read_link(fd.path()) else {
                 continue;
             };
             let Some(path) = target.as_os_str().as_bytes().strip_suffix(b" (deleted)") else {
                 continue;
             };
-            if !Path::new(std::ffi::OsStr::from_bytes(path)).starts_with(&root) {
+            if !Path::new(std::ffi::OsStr::from_bytes(path)).starts_with(root) {
                 continue;
             }
-            // `metadata` follows the link to the open file itself.
             if let Ok(meta) = std::fs::metadata(fd.path()) {
                 if meta.is_file() && meta.nlink() == 0 {
-                    total = total.saturating_add(meta.len());
+                    found.orphaned = found.orphaned.saturating_add(meta.len());
                 }
             }
         }
-        total
+        found
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = root;
-        0
+        let _ = (root, file);
+        OpenFiles::default()
     }
 }
 
-/// Whether a descriptor of this process holds the regular file at `file` open: replaced (a write
-/// renames a new file over it) or deleted, its bytes stay taken until the descriptor closes. On
-/// Linux from `/proc/self/fd` (true when that cannot be read: then the bytes are counted, so
-/// the quota holds); false elsewhere.
-pub fn held_open(file: &Path) -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let Ok(meta) = std::fs::symlink_metadata(file) else {
-            return false;
-        };
-        if !meta.is_file() {
-            return false;
-        }
-        let (dev, ino) = (meta.dev(), meta.ino());
-        let Ok(fds) = std::fs::read_dir("/proc/self/fd") else {
-            return true;
-        };
-        fds.flatten().any(|fd| {
-            // `metadata` follows the link to the open file itself.
-            std::fs::metadata(fd.path()).is_ok_and(|m| m.dev() == dev && m.ino() == ino)
-        })
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = file;
-        false
-    }
+/// [`OpenFiles::orphaned`] of the sandbox at `root`.
+pub fn orphaned_bytes(root: &Path) -> u64 {
+    open_files(root, None).orphaned
 }
 
 /// Adds the entries of one directory to `usage`; returns its subdirectories' names.
