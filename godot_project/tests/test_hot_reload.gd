@@ -13,6 +13,7 @@ const V2 := MODS + "hot_state_v2.wasm"
 const BIG := 1000000
 ## A bound for a hung reload (not a timing assertion: a reload comes within about half a second).
 const RELOAD_WAIT_MS := 15000
+const LogCounter := preload("res://tests/lib/log_counter.gd")
 
 var _files: PackedStringArray = []
 
@@ -283,3 +284,55 @@ func test_nodes_of_one_file_started_in_one_frame_all_reload_and_a_freed_one_is_d
 		expect_eq(reloads[i], [true], "`reloaded` of node %d" % i)
 		expect_eq(probes[i].node.call_export("version", []), 2, "version() of node %d after the reload" % i)
 	expect_eq(reloads[3], [], "the freed node's handler never ran")
+
+
+## What the editor does when a `.wasm` it has loaded changes on disk: `reload_from_file()` on
+## the cached `WasmModule` (Godot loads the file again and copies the new resource's stored
+## properties onto the old one); a game's `ResourceLoader.load(path, "", CACHE_MODE_REPLACE)`
+## does the same. The module takes the new code, so a node holding it runs the
+## rebuild at its next `start()` and `get_exports()` describes the rebuild. The file sits in
+## `res://` (only resource paths reload), in the ignored `tests/mods/`.
+func test_a_module_reloaded_from_its_changed_file_takes_the_new_code() -> void:
+	var path := MODS + "wasgo_reload_probe.wasm"
+	_write_res(path, FileAccess.get_file_as_bytes(V1))
+	var module: WasmModule = load(path)
+	if not expect(module != null, "load(%s)" % path):
+		return
+	var first_sha := module.sha256
+	var changes := [0]
+	module.changed.connect(func() -> void: changes[0] += 1)
+	var probe := new_mod("reload_probe", {"module": module})
+	expect_eq(start(probe), OK, "start() with the first build")
+	expect_eq(probe.node.call_export("version", []), 1, "version() of the first build")
+	_write_res(path, FileAccess.get_file_as_bytes(V2))
+	# What `reload_from_file()` (not callable from scripts) does: load again, copy onto the
+	# cached resource.
+	var reloaded: Resource = ResourceLoader.load(path, "", ResourceLoader.CACHE_MODE_REPLACE)
+	expect(reloaded == module, "CACHE_MODE_REPLACE hands back the cached module")
+	expect(module.sha256 != first_sha, "sha256 after reload_from_file(): %s" % module.sha256)
+	expect_eq(module.sha256, WasmEngine.load_module(V2).sha256, "the module's code is the rebuild's")
+	expect_eq(module.source_path, path, "source_path after the reload")
+	expect_eq(module.name, "wasgo_reload_probe", "name after the reload")
+	expect_eq(probe.node.call_export("version", []), 1, "the running instance is left alone")
+	probe.node.kill()
+	expect_eq(probe.node.start(), OK, "start() again")
+	expect_eq(probe.node.call_export("version", []), 2, "version() after start() runs the rebuild")
+	await tree.process_frame
+	expect(changes[0] >= 1, "`changed` emitted by the reload")
+	# A hash no loaded module has (a module saved inside a scene: its code is not saved) changes
+	# nothing and says so.
+	var warned := LogCounter.new("no loaded module has the code")
+	OS.add_logger(warned)
+	module.set("_code_sha256", "00".repeat(32))
+	OS.remove_logger(warned)
+	expect_eq(module.sha256, WasmEngine.load_module(V2).sha256, "an unknown hash changes nothing")
+	expect_eq(warned.count(), 1, "the warning of an unknown hash")
+	DirAccess.remove_absolute(ProjectSettings.globalize_path(path))
+
+
+func _write_res(path: String, bytes: PackedByteArray) -> void:
+	var file := FileAccess.open(path, FileAccess.WRITE)
+	expect(file != null, "cannot write %s" % path)
+	if file != null:
+		file.store_buffer(bytes)
+		file.close()

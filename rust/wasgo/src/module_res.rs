@@ -35,6 +35,12 @@ pub struct WasmModule {
     config_error: String,
     /// The key of this module's [`ModuleFacts`] (its instance id), when it has code.
     facts_key: Option<i64>,
+    /// The code's content hash, kept as the resource's one stored property so that Godot's
+    /// `reload_from_file()` (what the editor does when a `.wasm` changes on disk) hands the
+    /// module the rebuilt code: Godot loads the file again and copies the stored properties of
+    /// the new resource onto this one, and the code is no property. Hidden; not for games.
+    #[var(get = _get_code_sha256, set = _set_code_sha256, usage_flags = [STORAGE, INTERNAL])]
+    _code_sha256: PhantomVar<GString>,
     base: Base<Resource>,
 }
 
@@ -89,6 +95,7 @@ impl WasmModule {
             source_path: path.into(),
             config_error: String::new(),
             facts_key: None,
+            _code_sha256: PhantomVar::default(),
             base,
         });
         let key = module.instance_id().to_i64();
@@ -250,6 +257,61 @@ impl WasmModule {
                 VarDictionary::new()
             }
         }
+    }
+
+    /// The code's SHA-256 (hex), the getter of the hidden stored property that carries the
+    /// code through `reload_from_file()`; the same as [member sha256].
+    #[func]
+    fn _get_code_sha256(&self) -> GString {
+        self.sha256.clone()
+    }
+
+    /// Takes the code of the loaded module whose SHA-256 is [param sha256]: what Godot's
+    /// `reload_from_file()` does to this module after loading its changed file again (it copies
+    /// the new resource's stored properties). The name and source path stay; `changed` is
+    /// emitted. A hash no loaded module has changes nothing, with a warning: a module's code
+    /// is not saved inside a scene or resource; load the module from its `.wasm` file.
+    #[func]
+    fn _set_code_sha256(&mut self, sha256: GString) {
+        let wanted = sha256.to_string();
+        if self.compiled.as_ref().is_some_and(|c| c.sha256() == wanted) {
+            return;
+        }
+        let found = FACTS
+            .lock()
+            .values()
+            .find(|facts| facts.compiled.sha256() == wanted)
+            .map(|facts| facts.compiled.clone());
+        let Some(compiled) = found else {
+            let shown = wasgo_core::text::printable_line(&wanted);
+            godot_warn!(
+                "WasGo: WasmModule `{}`: no loaded module has the code `{shown}`, so it keeps \
+                 {}; a module's code is not saved inside a scene or resource: load the module \
+                 from its .wasm file (load(\"res://mod.wasm\") or WasmEngine.load_module)",
+                self.name,
+                if self.compiled.is_some() {
+                    "its code"
+                } else {
+                    "no code"
+                }
+            );
+            return;
+        };
+        let key = self.base().instance_id().to_i64();
+        FACTS.lock().insert(
+            key,
+            Arc::new(ModuleFacts {
+                name: self.name.to_string(),
+                compiled: compiled.clone(),
+                source_path: self.source_path.to_string(),
+            }),
+        );
+        self.facts_key = Some(key);
+        self.sha256 = compiled.sha256().into();
+        self.compiled = Some(compiled);
+        self.config_error.clear();
+        // Deferred: a handler of `changed` that reads this module must not find it bound.
+        self.base_mut().call_deferred("emit_changed", &[]);
     }
 
     /// The function imports (as "module.name") that are error stubs at safety [param level].
