@@ -273,3 +273,80 @@ func test_a_go_programs_host_side_values_count_against_its_memory_limit() -> voi
 	var released: ModProbe = await _run_arrays(200, 100000, true)
 	expect(released.traps.is_empty(), "arrays released as they are made never trap: %s" % released.describe())
 	await expect_frames_go_on("host-side Go values")
+
+
+## Godot's value types with no JavaScript counterpart reach the program as objects of their
+## parts (GDScript's names) and come back as the same type: a property read and written back
+## is unchanged (it came as debug text, and writing it back reset the transform, emptied a
+## Line2D and blackened modulate), packed arrays come as arrays.
+func test_godot_value_types_reach_go_as_parts_and_come_back_unchanged() -> void:
+	var probe := await _callback_mod("gojs_values")
+	if probe == null:
+		return
+	var target: Node2D = probe.node.get_node("Target")
+	target.rotation = 0.5
+	target.modulate = Color(0.25, 0.5, 0.75, 0.5)
+	var line := Line2D.new()
+	line.name = "Line"
+	line.points = PackedVector2Array([Vector2(1, 2), Vector2(3, 4)])
+	probe.node.add_child(line)
+	var transform := target.transform
+	for property in ["transform", "modulate"]:
+		expect_eq(probe.node.call_export("rewrite", ["Target", property]), null, "rewrite(%s)" % property)
+	expect_eq(probe.node.call_export("rewrite", ["Line", "points"]), null, "rewrite(points)")
+	expect_eq(probe.node.get_last_error(), "", "get_last_error() after the rewrites")
+	expect(target.transform.is_equal_approx(transform), "transform after a rewrite: %s, was %s" % [target.transform, transform])
+	expect_eq(target.modulate, Color(0.25, 0.5, 0.75, 0.5), "modulate after a rewrite")
+	expect_eq(line.points, PackedVector2Array([Vector2(1, 2), Vector2(3, 4)]), "Line2D.points after a rewrite")
+	var parts: Variant = probe.node.call_export("parts", ["Target"])
+	if expect(parts is Array and parts.size() == 4, "parts(): %s" % [parts]):
+		expect_eq(parts[0], 0.25, "modulate.r")
+		expect_eq(parts[1], 0.5, "modulate.a")
+		expect_eq(parts[2], 1.0, "transform.origin.x")
+		expect(is_equal_approx(parts[3], sin(0.5)), "transform.x.y: %s" % parts[3])
+	expect_eq(probe.node.call_export("tint", ["Target", 1.0]), null, "tint()")
+	expect_eq(target.modulate, Color(0.25, 1.0, 0.75, 0.5), "modulate after setting its g part")
+	for value in [Color(1, 0, 0.5, 1), Vector2i(3, -4), Vector3i(1, 2, 3), Rect2(1, 2, 3, 4),
+			Rect2i(1, 2, 3, 4), Vector4(1, 2, 3, 4), Quaternion(0, 0, 0, 1), Plane(0, 1, 0, 5),
+			AABB(Vector3(1, 2, 3), Vector3(4, 5, 6)), Transform2D(0.5, Vector2(3, 4)),
+			Basis(Vector3(0, 1, 0), 0.5), Transform3D(Basis(Vector3(1, 0, 0), 0.25), Vector3(7, 8, 9)),
+			Projection.create_perspective(60, 1.5, 0.1, 100)]:
+		var back: Variant = probe.node.call_export("echo", [value])
+		expect_eq(typeof(back), typeof(value), "the type of %s after a round trip (got %s)" % [value, back])
+		if typeof(back) == typeof(value):
+			expect(str(back) == str(value), "%s after a round trip: %s" % [value, back])
+	expect_eq(probe.node.call_export("echo", [PackedInt32Array([1, -2])]), [1, -2], "a PackedInt32Array")
+	expect_eq(probe.node.call_export("echo", [PackedStringArray(["a", "b"])]), ["a", "b"], "a PackedStringArray")
+	expect_eq(probe.node.call_export("echo", [PackedVector2Array([Vector2(1, 2)])]), [Vector2(1, 2)], "a PackedVector2Array")
+	expect_eq(probe.node.call_export("echo", [{"x": "left", "y": "top"}]), {"x": "left", "y": "top"},
+		"a plain {x, y} object of strings stays a Dictionary")
+	expect_eq(probe.node.call_export("echo", [1 << 60]), 1 << 60, "an integer above 2^53 that a number holds exactly")
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+
+
+## `console` exists (Go-js code written for browsers logs through it, and Go's own runtime reports
+## a call to a released function with `console.error`); a function cannot be passed to the game;
+## `Uint8Array` stores wrap as in JavaScript.
+func test_console_released_functions_and_byte_stores_behave_as_in_javascript() -> void:
+	WasmEngine.extend_allowlist("Node", "signals", PackedStringArray([PING]))
+	var probe := await _callback_mod("gojs_console")
+	if probe == null:
+		return
+	expect_eq(probe.node.call_export("logs", []), "logged", "logs()")
+	expect(probe.has_output("console says 42"), "console.log's line: %s" % probe.describe())
+	expect(probe.has_output("console complains"), "console.error's line: %s" % probe.describe())
+	var target: Node = probe.node.get_node("Target")
+	target.add_user_signal(PING, [{"name": "text", "type": TYPE_STRING}])
+	expect_eq(probe.node.call_export("releasedListener", ["Target", PING]), null, "releasedListener()")
+	target.emit_signal(PING, "knock")
+	var reported: bool = await wait_until(func() -> bool: return probe.has_output("call to released function"), 5000)
+	expect(reported, "Go's report of the released function: %s" % probe.describe())
+	expect_eq(probe.traps, PackedStringArray(), "a call to a released function does not trap")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_FINISHED, "the program lives on")
+	expect_contains(str(probe.node.call_export("passFunc", [])), "a function has no Godot value", "passFunc()")
+	expect_eq(probe.node.call_export("bytes", []), [PackedByteArray([0, 255, 44]), PackedByteArray([1, 2, 2])],
+		"Uint8Array stores and new Uint8Array(array)")
+	# Godot's strings end at a NUL read from UTF-8: the mod's NUL arrives as U+FFFD, and two keys
+	# that differ after it stay two.
+	expect_eq(probe.node.call_export("nul", []), ["a\uFFFDb", {"k\uFFFDey": 1, "k": 2}], "text with a NUL")
+	expect_eq(probe.traps, PackedStringArray(), "traps")

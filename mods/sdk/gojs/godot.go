@@ -104,8 +104,12 @@ func (n Node) Connect(signal string, handler func(args []js.Value)) error {
 	return catch("connect("+signal+")", func() { api().Call("connect", n.v, signal, f) })
 }
 
-// Emit sends mod_event(name, payload) on the mod's node.
-func Emit(name string, payload any) { api().Call("emit", name, payload) }
+// Emit sends mod_event(name, payload) on the mod's node. The payload is what js.ValueOf takes
+// (numbers, strings, booleans, nil, []any, map[string]any, js.Value); an error when the game
+// refuses it (a value that contains itself, one too large for the mod's memory limit).
+func Emit(name string, payload any) error {
+	return catch("emit("+name+")", func() { api().Call("emit", name, payload) })
+}
 
 // CallGame calls a function the game registered with WasmEngine.register_function.
 func CallGame(module, name string, args ...any) (js.Value, error) {
@@ -122,12 +126,27 @@ func Vec2(x, y float64) js.Value { return api().Call("vec2", x, y) }
 func Vec3(x, y, z float64) js.Value { return api().Call("vec3", x, y, z) }
 
 // Export makes f callable by the game as WasmScript.call_export(name, args): its arguments
-// arrive as js.Values (numbers, strings, booleans, arrays, handle objects) and its result goes
-// back converted (numbers, strings, booleans, nil, slices, maps, Vec2/Vec3, nodes' values).
+// arrive as js.Values (numbers, strings, booleans, arrays, handle objects, Godot values as
+// objects of their parts) and its result goes back converted. The result is what js.ValueOf
+// takes: numbers, strings, booleans, nil, []any, map[string]any and js.Values (Vec2/Vec3,
+// values read from the game). Any other (a []int, a struct) is reported on the mod's stderr
+// and the game gets null.
 func Export(name string, f func(args []js.Value) any) {
 	js.Global().Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
-		return f(args)
+		return exported(name, f(args))
 	}))
+}
+
+// exported is r as a JavaScript value, or null (with a line on stderr) when js.ValueOf cannot
+// take it.
+func exported(name string, r any) (v js.Value) {
+	defer func() {
+		if p := recover(); p != nil {
+			println(fmt.Sprintf("godot.Export(%q): the result cannot go to the game (%v); return numbers, strings, booleans, nil, []any, map[string]any or a js.Value", name, p))
+			v = js.Null()
+		}
+	}()
+	return js.ValueOf(r)
 }
 
 // FileWrite writes data to a file in the mod's sandbox (level 2 and the `files` permission).

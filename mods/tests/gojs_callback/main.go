@@ -121,6 +121,72 @@ func main() {
 		a.SetIndex(0, a)
 		return a
 	}))
+	// echo(v) returns its argument: the game's value converted to JavaScript and back.
+	global.Set("echo", js.FuncOf(func(this js.Value, args []js.Value) any {
+		return args[0]
+	}))
+	// rewrite(path, property) writes a property back with the value read from it.
+	global.Set("rewrite", js.FuncOf(func(this js.Value, args []js.Value) any {
+		node := godot.Call("getNode", args[0].String())
+		godot.Call("set", node, args[1].String(), godot.Call("get", node, args[1].String()))
+		return nil
+	}))
+	// parts(path) reads parts of the node's modulate and transform by their GDScript names.
+	global.Set("parts", js.FuncOf(func(this js.Value, args []js.Value) any {
+		node := godot.Call("getNode", args[0].String())
+		c := godot.Call("get", node, "modulate")
+		t := godot.Call("get", node, "transform")
+		return []any{c.Get("r").Float(), c.Get("a").Float(), t.Get("origin").Get("x").Float(), t.Get("x").Get("y").Float()}
+	}))
+	// tint(path, g) sets the green part of the node's modulate.
+	global.Set("tint", js.FuncOf(func(this js.Value, args []js.Value) any {
+		node := godot.Call("getNode", args[0].String())
+		c := godot.Call("get", node, "modulate")
+		c.Set("g", args[1])
+		godot.Call("set", node, "modulate", c)
+		return nil
+	}))
+	// logs() logs through the global console, as Go-js code written for browsers does.
+	global.Set("logs", js.FuncOf(func(this js.Value, args []js.Value) any {
+		global.Get("console").Call("log", "console says", 42)
+		global.Get("console").Call("error", "console complains")
+		return "logged"
+	}))
+	// releasedListener(path, signal) connects a function and releases it (Go's own runtime then
+	// reports a call to it through console.error).
+	global.Set("releasedListener", js.FuncOf(func(this js.Value, args []js.Value) any {
+		node := godot.Call("getNode", args[0].String())
+		f := js.FuncOf(func(this js.Value, a []js.Value) any { return nil })
+		godot.Call("connect", node, args[1].String(), f)
+		f.Release()
+		return nil
+	}))
+	// passFunc() hands the game a function; returns the Error's message.
+	global.Set("passFunc", js.FuncOf(func(this js.Value, args []js.Value) (result any) {
+		defer func() {
+			if r := recover(); r != nil {
+				result = "threw: " + r.(js.Error).Get("message").String()
+			}
+		}()
+		godot.Call("emit", "f", js.FuncOf(func(this js.Value, a []js.Value) any { return nil }))
+		return "ok"
+	}))
+	// bytes() stores out-of-range numbers in a Uint8Array and copies an array into a new one.
+	global.Set("bytes", js.FuncOf(func(this js.Value, args []js.Value) any {
+		b := global.Get("Uint8Array").New(3)
+		b.SetIndex(0, 256)
+		b.SetIndex(1, -1)
+		b.SetIndex(2, 300)
+		c := global.Get("Uint8Array").New(global.Get("Array").New(1, 2, 258))
+		return []any{b, c}
+	}))
+	// nul() returns text with a NUL inside, as a value and as keys.
+	global.Set("nul", js.FuncOf(func(this js.Value, args []js.Value) any {
+		m := global.Get("Object").New()
+		m.Set("k\x00ey", 1)
+		m.Set("k", 2)
+		return []any{"a\x00b", m}
+	}))
 	global.Set("spin", js.FuncOf(func(this js.Value, args []js.Value) any {
 		n := 0
 		for {

@@ -434,6 +434,17 @@ pub fn from_wire<H: Handles + ?Sized>(
     build(w, objects)
 }
 
+/// A mod's text as a Godot string. Godot reads UTF-8 only up to a NUL, so a NUL becomes U+FFFD
+/// (the replacement character): `"a\0b"` came as `"a"`, and two Dictionary keys that differ
+/// after a NUL came as one, losing a value.
+fn godot_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        std::borrow::Cow::Owned(s.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// [`from_wire`] after the check.
 fn build<H: Handles + ?Sized>(w: &WireVariant, objects: &H) -> Result<Variant, ObjectError> {
     use WireVariant as W;
@@ -447,8 +458,8 @@ fn build<H: Handles + ?Sized>(w: &WireVariant, objects: &H) -> Result<Variant, O
         W::Bool(b) => b.to_variant(),
         W::Int(i) => i.to_variant(),
         W::Float(f) => f.to_variant(),
-        W::String(s) => GString::from(s.as_str()).to_variant(),
-        W::StringName(s) => StringName::from(s.as_str()).to_variant(),
+        W::String(s) => GString::from(godot_text(s).as_ref()).to_variant(),
+        W::StringName(s) => StringName::from(godot_text(s).as_ref()).to_variant(),
         W::Vector2(a) => vec2(a).to_variant(),
         W::Vector2i(a) => Vector2i::new(a[0], a[1]).to_variant(),
         W::Rect2(a) => Rect2::new(Vector2::new(a[0], a[1]), Vector2::new(a[2], a[3])).to_variant(),
@@ -487,7 +498,7 @@ fn build<H: Handles + ?Sized>(w: &WireVariant, objects: &H) -> Result<Variant, O
         )
         .to_variant(),
         W::Color(c) => color(c).to_variant(),
-        W::NodePath(text) => NodePath::from(text.as_str()).to_variant(),
+        W::NodePath(text) => NodePath::from(godot_text(text).as_ref()).to_variant(),
         W::Object(0) => Variant::nil(),
         W::Object(h) => objects.object(*h)?.to_variant(),
         W::Dictionary(entries) => {
@@ -509,7 +520,7 @@ fn build<H: Handles + ?Sized>(w: &WireVariant, objects: &H) -> Result<Variant, O
         W::PackedFloat64Array(v) => PackedFloat64Array::from(v.as_slice()).to_variant(),
         W::PackedStringArray(v) => v
             .iter()
-            .map(|s| GString::from(s.as_str()))
+            .map(|s| GString::from(godot_text(s).as_ref()))
             .collect::<PackedStringArray>()
             .to_variant(),
         W::PackedVector2Array(v) => v

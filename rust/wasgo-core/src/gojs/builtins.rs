@@ -95,6 +95,14 @@ pub fn globals(godot: JsValue) -> (JsRef, JsRef) {
     process.set("ppid", JsValue::Number(-1.0));
     process.set("env", JsValue::plain(&[]));
     global.set("process", JsValue::Object(process));
+    let console = JsRef::new(Class::Plain);
+    for name in ["log", "info", "debug"] {
+        console.set(name, native(Native::ConsoleLog));
+    }
+    for name in ["error", "warn"] {
+        console.set(name, native(Native::ConsoleError));
+    }
+    global.set("console", JsValue::Object(console));
     global.set("godot", godot);
     let go = JsRef::new(Class::Plain);
     go.set("_makeFuncWrapper", native(Native::MakeFuncWrapper));
@@ -211,8 +219,38 @@ pub fn call_native(
         Native::ProcessCwd => JsValue::str("/"),
         Native::ProcessEnosys => return Ok(Err(enosys())),
         Native::MakeFuncWrapper => JsValue::object(Class::GoFunc(arg(args, 0).to_number())),
+        Native::ConsoleLog | Native::ConsoleError => {
+            let fd = if n == Native::ConsoleLog { 1.0 } else { 2.0 };
+            write_fd(cx, fd, console_line(args).as_bytes());
+            JsValue::Undefined
+        }
         Native::Godot(f) => return super::godot::call(cx, f, args),
     }))
+}
+
+/// What `console.log(...args)` prints: the arguments' texts separated by spaces, each cut at
+/// [`MAX_MESSAGE_BYTES`] (with "..."), and a line break.
+fn console_line(args: &[JsValue]) -> String {
+    let mut line = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        match a {
+            JsValue::String(s) => {
+                line.push_str(crate::text::prefix(s, MAX_MESSAGE_BYTES));
+                if s.len() > MAX_MESSAGE_BYTES {
+                    line.push_str("...");
+                }
+            }
+            other => match other.to_js_string_within(MAX_MESSAGE_BYTES) {
+                Some(text) => line.push_str(&text),
+                None => line.push_str("[a value too long to print]"),
+            },
+        }
+    }
+    line.push('\n');
+    line
 }
 
 /// Longest message `new Error(v)` makes from a value other than a string (whose text it shares).
@@ -240,8 +278,33 @@ fn construct_bytes(ctor: Native, args: &[JsValue]) -> usize {
 fn byte_len(v: &JsValue) -> usize {
     v.as_object().map_or(0, |o| match &o.0.lock().class {
         Class::Bytes(b) => b.len(),
+        Class::Array(items) => items.len(),
         _ => 0,
     })
+}
+
+/// JavaScript's ToUint8: what a `Uint8Array` element becomes when a number is stored in it
+/// (modulo 256; NaN and infinities are 0).
+pub fn to_uint8(n: f64) -> u8 {
+    if n.is_finite() {
+        n.trunc().rem_euclid(256.0) as u8
+    } else {
+        0
+    }
+}
+
+/// `new Uint8Array(v)`'s contents for an object `v`: a copy of a `Uint8Array`, the elements of
+/// an array as bytes (ToUint8), else empty.
+fn bytes_from(v: &JsValue) -> Vec<u8> {
+    let Some(o) = v.as_object() else {
+        return Vec::new();
+    };
+    let obj = o.0.lock();
+    match &obj.class {
+        Class::Bytes(b) => b.clone(),
+        Class::Array(items) => items.iter().map(|x| to_uint8(x.to_number())).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// `new n(...args)`, counting what it makes against the program's memory limit.
@@ -254,10 +317,10 @@ pub fn construct(cx: &mut Cx<'_>, n: Native, args: &[JsValue]) -> wasmtime::Resu
         Native::ObjectCtor => JsValue::plain(&[]),
         Native::ArrayCtor => match args {
             [JsValue::Number(len)] => {
-                let len = *len as usize;
-                if len > MAX_COLLECTION {
+                if len.fract() != 0.0 || *len < 0.0 || *len > MAX_COLLECTION as f64 {
                     return Ok(Err(error("Invalid array length", None)));
                 }
+                let len = *len as usize;
                 JsValue::array(vec![JsValue::Undefined; len])
             }
             items => JsValue::array(items.to_vec()),
@@ -265,13 +328,12 @@ pub fn construct(cx: &mut Cx<'_>, n: Native, args: &[JsValue]) -> wasmtime::Resu
         Native::Uint8ArrayCtor => {
             let bytes = match args.first() {
                 Some(JsValue::Number(len)) => {
-                    let len = *len as usize;
-                    if len > MAX_COLLECTION {
+                    if len.fract() != 0.0 || *len < 0.0 || *len > MAX_COLLECTION as f64 {
                         return Ok(Err(error("Invalid typed array length", None)));
                     }
-                    vec![0; len]
+                    vec![0; *len as usize]
                 }
-                Some(v) => bytes_of(v).unwrap_or_default(),
+                Some(v) => bytes_from(v),
                 None => Vec::new(),
             };
             JsValue::object(Class::Bytes(bytes))

@@ -24,12 +24,15 @@
 //! can recover it). A member the allowlist denies, or a level-2 method below level 2, traps the
 //! mod with the contract's message and sends `UnexposedCall`, as in a `wasgo` mod.
 //!
-//! Values: numbers ⇔ `Float` (integral numbers become `Int`), strings, booleans, `null` ⇔
-//! `Nil`, arrays ⇔ `Array`, handle objects ⇔ `Object`, `vec2`/`vec3` values (and plain objects
-//! with exactly `x`,`y` or `x`,`y`,`z`) ⇔ `Vector2`/`Vector3`, `Uint8Array` ⇔ `PackedByteArray`,
-//! other objects ⇔ `Dictionary` with string keys.
+//! Values: numbers ⇔ `Float` (integral numbers an `i64` holds become `Int`), strings, booleans,
+//! `null` ⇔ `Nil`, arrays ⇔ `Array`, handle objects ⇔ `Object`, Godot's value types made of
+//! numbers ⇔ objects of their parts ([`shapes`](super::shapes); `vec2`/`vec3` make two of them,
+//! and plain objects of exactly the numbers `x`,`y` or `x`,`y`,`z` are vectors too), packed
+//! arrays → arrays, `Uint8Array` ⇔ `PackedByteArray`, other objects ⇔ `Dictionary` with string
+//! keys. A function has no Godot value: passing one throws.
 
 use super::native::{GodotFn, Native};
+use super::shapes::Shape;
 use super::value::{error, Class, JsObject, JsRef, JsResult, JsValue, Kind};
 use super::{call_function, Cx};
 use crate::catalog;
@@ -39,7 +42,7 @@ use crate::game::GameValue;
 use crate::object_calls;
 use crate::objects::{ObjectError, ObjectOp, ObjectReply};
 use crate::permissions::Permission;
-use crate::variant::{Vector2, Vector3, WireVariant};
+use crate::variant::WireVariant;
 use std::collections::HashMap;
 
 const METHODS: [(&str, GodotFn); 14] = [
@@ -248,7 +251,12 @@ pub fn call(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<J
                 signal,
                 callback_id,
             };
-            Ok(run_op(cx, op)?.map(|_| JsValue::Undefined))
+            let connected = run_op(cx, op)?;
+            if connected.is_err() {
+                // A failed connect keeps no slot (the program may try again and again).
+                super::state_mut(cx.data_mut()).drop_callback(callback_id);
+            }
+            Ok(connected.map(|_| JsValue::Undefined))
         }
         GodotFn::Emit => {
             let op = ObjectOp::Emit {
@@ -261,29 +269,16 @@ pub fn call(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<J
             let (module, function) = (or_throw!(name(0)), or_throw!(name(1)));
             call_game(cx, &module, &function, args.get(2..).unwrap_or_default())
         }
-        GodotFn::Vec2 => Ok(Ok(vector(
-            &[("x", arg(args, 0)), ("y", arg(args, 1))],
-            Class::Vector2,
-        ))),
-        GodotFn::Vec3 => Ok(Ok(vector(
-            &[
-                ("x", arg(args, 0)),
-                ("y", arg(args, 1)),
-                ("z", arg(args, 2)),
-            ],
-            Class::Vector3,
-        ))),
+        GodotFn::Vec2 => Ok(Ok(Shape::Vector2.object(&numbers(args, 2)))),
+        GodotFn::Vec3 => Ok(Ok(Shape::Vector3.object(&numbers(args, 3)))),
         GodotFn::FileWrite | GodotFn::FileRead | GodotFn::FileDelete => file(cx, f, args),
         GodotFn::HttpRequest => http_request(cx, args),
     }
 }
 
-fn vector(parts: &[(&str, JsValue)], class: Class) -> JsValue {
-    let v = super::value::JsRef::new(class);
-    for (k, x) in parts {
-        v.set(k, JsValue::Number(x.to_number()));
-    }
-    JsValue::Object(v)
+/// The first `count` arguments as numbers (JavaScript's `Number(v)`; a missing one is NaN).
+fn numbers(args: &[JsValue], count: usize) -> Vec<f64> {
+    (0..count).map(|i| arg(args, i).to_number()).collect()
 }
 
 fn call_game(
@@ -445,24 +440,20 @@ enum Contents {
 /// A handle, date, byte array or vector object as its wire Variant; `Err` with the contents of
 /// an array or any other object.
 fn leaf_or_contents(obj: &JsObject) -> Result<WireVariant, Contents> {
-    let num = |k: &str| {
-        obj.props
-            .get(k)
-            .map(|v| v.to_number() as f32)
-            .unwrap_or(0.0)
+    // A plain object of exactly these keys, all numbers, is a vector.
+    let numbers_at = |keys: &[&str]| {
+        obj.props.len() == keys.len()
+            && keys
+                .iter()
+                .all(|k| matches!(obj.props.get(*k), Some(JsValue::Number(_))))
     };
-    let has = |keys: &[&str]| {
-        obj.props.len() == keys.len() && keys.iter().all(|k| obj.props.contains_key(*k))
-    };
-    let v2 = || WireVariant::Vector2(Vector2::new(num("x"), num("y")));
-    let v3 = || WireVariant::Vector3(Vector3::new(num("x"), num("y"), num("z")));
+    let typed = |shape: Shape| shape.to_wire(&shape.numbers(obj));
     Ok(match &obj.class {
         Class::Handle(h) => WireVariant::Object(*h),
         Class::Bytes(b) => WireVariant::PackedByteArray(b.clone()),
-        Class::Vector2 => v2(),
-        Class::Vector3 => v3(),
-        Class::Plain if has(&["x", "y"]) => v2(),
-        Class::Plain if has(&["x", "y", "z"]) => v3(),
+        Class::Typed(shape) => typed(*shape),
+        Class::Plain if numbers_at(&["x", "y"]) => typed(Shape::Vector2),
+        Class::Plain if numbers_at(&["x", "y", "z"]) => typed(Shape::Vector3),
         Class::Date(ms) => WireVariant::Float(*ms),
         Class::Array(items) => return Err(Contents::Items(items.clone())),
         _ => {
@@ -533,6 +524,9 @@ impl ToWire {
         let (own, children) = {
             let obj = o.0.lock();
             match &obj.class {
+                Class::Native(_) | Class::GoFunc(_) => {
+                    return Err("a function has no Godot value and cannot be passed to the game (a game calls a Go function the program exported with godot.Export, through call_export)".into());
+                }
                 Class::Bytes(b) => (b.len(), Vec::new()),
                 Class::Array(items) => {
                     if items.len().saturating_mul(WIRE_VALUE_BYTES) > self.left {
@@ -573,7 +567,10 @@ fn build(v: &JsValue) -> WireVariant {
     match v {
         JsValue::Undefined | JsValue::Null => WireVariant::Nil,
         JsValue::Bool(b) => WireVariant::Bool(*b),
-        JsValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => WireVariant::Int(*n as i64),
+        // Every integral number `i64` holds exactly (2^63 is the first it does not).
+        JsValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.223_372_036_854_776e18 => {
+            WireVariant::Int(*n as i64)
+        }
         JsValue::Number(n) => WireVariant::Float(*n),
         JsValue::String(s) => WireVariant::String(s.to_string()),
         JsValue::Object(o) => {
@@ -607,7 +604,6 @@ fn js_bytes(v: &WireVariant) -> usize {
         WireVariant::String(s) | WireVariant::StringName(s) | WireVariant::NodePath(s) => {
             VALUE_BYTES + s.len()
         }
-        WireVariant::Vector2(_) | WireVariant::Vector3(_) => OBJECT_BYTES + 3 * PROP_BYTES,
         WireVariant::Array(items) => OBJECT_BYTES + items.iter().map(js_bytes).sum::<usize>(),
         WireVariant::PackedByteArray(b) => OBJECT_BYTES + b.len(),
         WireVariant::Dictionary(pairs) => {
@@ -617,13 +613,12 @@ fn js_bytes(v: &WireVariant) -> usize {
                     .map(|(k, v)| PROP_BYTES + js_bytes(k) + js_bytes(v))
                     .sum::<usize>()
         }
-        // Made into its text: a generous estimate of its length.
-        other => VALUE_BYTES + other.encode().len() * 8,
+        other => super::shapes::js_bytes(other).unwrap_or(VALUE_BYTES),
     }
 }
 
-/// A wire Variant as a JavaScript value (see the module docs); types without a JavaScript
-/// counterpart become their text.
+/// A wire Variant as a JavaScript value (see the module docs); Godot's value types made of
+/// numbers become objects of their parts, packed arrays arrays ([`shapes`](super::shapes)).
 pub fn from_wire(v: WireVariant) -> JsValue {
     match v {
         WireVariant::Nil => JsValue::Null,
@@ -635,21 +630,6 @@ pub fn from_wire(v: WireVariant) -> JsValue {
         }
         WireVariant::Object(0) => JsValue::Null,
         WireVariant::Object(h) => handle_value(h),
-        WireVariant::Vector2(p) => vector(
-            &[
-                ("x", JsValue::Number(p.x.into())),
-                ("y", JsValue::Number(p.y.into())),
-            ],
-            Class::Vector2,
-        ),
-        WireVariant::Vector3(p) => vector(
-            &[
-                ("x", JsValue::Number(p.x.into())),
-                ("y", JsValue::Number(p.y.into())),
-                ("z", JsValue::Number(p.z.into())),
-            ],
-            Class::Vector3,
-        ),
         WireVariant::Array(items) => JsValue::array(items.into_iter().map(from_wire).collect()),
         WireVariant::PackedByteArray(b) => JsValue::object(Class::Bytes(b)),
         WireVariant::Dictionary(pairs) => {
@@ -666,7 +646,8 @@ pub fn from_wire(v: WireVariant) -> JsValue {
             }
             JsValue::Object(o)
         }
-        other => JsValue::str(&format!("{other:?}")),
+        // Every other type is made of numbers or is a packed array.
+        other => super::shapes::to_js(&other).unwrap_or(JsValue::Null),
     }
 }
 
@@ -694,7 +675,7 @@ mod tests {
         let point = JsValue::plain(&[("y", JsValue::Number(2.0)), ("x", JsValue::Number(1.0))]);
         assert_eq!(
             ToWire::new(1 << 20).value(&point).unwrap(),
-            WireVariant::Vector2(Vector2::new(1.0, 2.0))
+            WireVariant::Vector2(crate::variant::Vector2::new(1.0, 2.0))
         );
 
         let cycle = JsValue::array(vec![]);

@@ -302,7 +302,7 @@ fn value_set_index(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
             }
             Class::Bytes(b) => {
                 if let Some(slot) = b.get_mut(i) {
-                    *slot = x.to_number() as u8;
+                    *slot = super::builtins::to_uint8(x.to_number());
                 }
             }
             Class::Array(_) => {}

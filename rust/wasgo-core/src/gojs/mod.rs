@@ -37,6 +37,7 @@ pub mod godot;
 pub(crate) mod heap;
 pub mod imports;
 pub mod native;
+pub mod shapes;
 pub mod value;
 
 use crate::error::{HostTrap, KilledTrap, TrapKind, WasgoError};
@@ -207,6 +208,19 @@ impl GoState {
     /// Keeps the callback of HTTP request `id` until its answer is delivered.
     pub(crate) fn add_http_callback(&mut self, id: i32, func: JsValue) {
         self.http_callbacks.insert(id, func);
+    }
+
+    /// Gives back the slot of callback `id` (1-based) whose connection failed: the last one
+    /// is removed, one with later ones after it is cleared (never called again).
+    pub(crate) fn drop_callback(&mut self, id: i32) {
+        let Some(index) = usize::try_from(id).ok().and_then(|i| i.checked_sub(1)) else {
+            return;
+        };
+        if index + 1 == self.callbacks.len() {
+            self.callbacks.pop();
+        } else if let Some(slot) = self.callbacks.get_mut(index) {
+            *slot = JsValue::Undefined;
+        }
     }
 
     pub(crate) fn add_callback(&mut self, func: JsValue) -> Option<i32> {
@@ -502,6 +516,7 @@ pub(crate) fn call_callback(
     let Some(f) = usize::try_from(callback_id.wrapping_sub(1))
         .ok()
         .and_then(|i| go.callbacks.get(i).cloned())
+        .filter(JsValue::is_function)
     else {
         return Ok(None);
     };
@@ -587,4 +602,35 @@ pub(crate) fn settle(
                 "the Go-js function `{name}` returned a value Godot cannot take: {why}"
             ))
         })
+}
+
+#[cfg(test)]
+mod callback_slot_tests {
+    use super::*;
+
+    fn func() -> JsValue {
+        JsValue::object(value::Class::GoFunc(1.0))
+    }
+
+    #[test]
+    fn a_failed_connect_gives_its_slot_back() {
+        let mut go = GoState::new(Box::new(|_, _| {}));
+        let _in = value::Heap::enter(&go.heap.clone());
+        let first = go.add_callback(func()).unwrap();
+        let second = go.add_callback(func()).unwrap();
+        assert_eq!((first, second), (1, 2));
+        // The last slot is removed, so the next connect takes it again.
+        go.drop_callback(second);
+        assert_eq!(go.callbacks.len(), 1);
+        assert_eq!(go.add_callback(func()), Some(2));
+        // One with later slots after it is cleared: ids stay stable, the slot is never called.
+        go.drop_callback(first);
+        assert_eq!(go.callbacks.len(), 2);
+        assert!(!go.callbacks[0].is_function());
+        // Ids that are no slot's change nothing.
+        go.drop_callback(0);
+        go.drop_callback(-5);
+        go.drop_callback(99);
+        assert_eq!(go.callbacks.len(), 2);
+    }
 }

@@ -28,6 +28,11 @@ pub enum Native {
     ProcessEnosys,
     /// `go._makeFuncWrapper(id)`.
     MakeFuncWrapper,
+    /// `console.log`, `console.info`, `console.debug`: a line on the mod's stdout.
+    ConsoleLog,
+    /// `console.error`, `console.warn`: a line on the mod's stderr (Go's own runtime writes
+    /// `console.error("call to released function")` when a released `js.Func` is called).
+    ConsoleError,
     Godot(GodotFn),
 }
 

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Weak};
 
 use super::native::Native;
+use super::shapes::Shape;
 
 /// A JavaScript value.
 #[derive(Clone, Debug, Default)]
@@ -74,8 +75,9 @@ pub enum Class {
     GoFunc(f64),
     /// A Godot object, as the mod's handle.
     Handle(i32),
-    Vector2,
-    Vector3,
+    /// A Godot value type made of numbers (`Vector2`, `Color`, `Transform2D`, ...): see
+    /// [`shapes`](super::shapes).
+    Typed(Shape),
 }
 
 /// A [`Class`] without its contents: what dispatching on an object needs, without copying an
@@ -89,8 +91,7 @@ pub enum Kind {
     Native(Native),
     GoFunc(f64),
     Handle(i32),
-    Vector2,
-    Vector3,
+    Typed(Shape),
 }
 
 impl Class {
@@ -103,8 +104,7 @@ impl Class {
             Class::Native(n) => Kind::Native(*n),
             Class::GoFunc(id) => Kind::GoFunc(*id),
             Class::Handle(h) => Kind::Handle(*h),
-            Class::Vector2 => Kind::Vector2,
-            Class::Vector3 => Kind::Vector3,
+            Class::Typed(shape) => Kind::Typed(*shape),
         }
     }
 }
