@@ -184,6 +184,9 @@ instantiates, and only a call to the stub traps, with a message naming the funct
   produces), objects inside them as handles.
 - A pointer range outside the mod's memory, or bytes that are not UTF-8 where text is expected, trap
   the mod with a message naming the function. Nothing a mod passes can crash or freeze the game.
+- Godot reads text only up to a NUL character: a NUL in a `String`, `StringName`, `NodePath` or
+  `PackedStringArray` element a mod hands to Godot (a Variant's text, a Dictionary key) arrives as
+  U+FFFD, the replacement character, so the text after it is kept and two keys stay two.
 - Denied at run time (a Godot class, method, property or singleton not allowed at the level) is
   treated like an unexposed import: the mod traps with the name and the level.
 
