@@ -336,3 +336,93 @@ func test_a_grant_is_saved_for_the_running_mod_not_the_nodes_new_module() -> voi
 	probe.node.revoke_permission("files")
 	expect_eq(saved_grants("l2_running_id"), PackedStringArray(), "revoked for the running mod")
 	remove_tree(sandbox("l2_running_id"))
+
+
+## Two instances of one mod share its quota, also when one rewrites a file through WASI while
+## the other truncates it and writes elsewhere into the space that frees: the rewrite was checked
+## once (as adding nothing) and moved in chunks, regrowing the truncated file uncounted (2.9 MB in
+## a 2 MiB quota in every run). Each chunk is now checked and written under the sandbox's lock.
+func test_a_rewrite_racing_a_truncation_keeps_the_shared_quota() -> void:
+	var id := "l2_truncation_race"
+	remove_tree(sandbox(id))
+	set_setting(SAFETY_LEVEL, 3)
+	set_setting(STORAGE_MB, 2)
+	set_setting(AUTO_GRANT, PackedStringArray(["files"]))
+	DirAccess.make_dir_recursive_absolute(sandbox(id))
+	var big := FileAccess.open(sandbox(id) + "big", FileAccess.WRITE)
+	var zeros := PackedByteArray()
+	zeros.resize(BIG_BYTES)
+	big.store_buffer(zeros)
+	big.close()
+	var probes: Array[ModProbe] = []
+	for pair in [["rewriter", REWRITER_WAT], ["truncator", TRUNCATOR_WAT]]:
+		var module := WasmEngine.compile_module(pair[1].to_utf8_buffer(), id)
+		if not expect(module != null, "compile %s: %s" % [pair[0], WasmEngine.get_last_error()]):
+			return
+		probes.append(new_mod(pair[0], {"module": module, "safety_level": 2}))
+	for probe in probes:
+		expect_eq(start(probe), OK, "start() of %s" % probe.node.name)
+	for probe in probes:
+		expect(await wait_for_end(probe, 60000), "%s ended: %s" % [probe.node.name, probe.describe()])
+	var total := 0
+	for file in DirAccess.get_files_at(sandbox(id)):
+		total += FileAccess.get_file_as_bytes(sandbox(id) + file).size()
+	expect(total <= 2 * 1024 * 1024, "the sandbox holds %d bytes under a 2 MiB quota" % total)
+	remove_tree(sandbox(id))
+
+
+## `big`'s size: 1.75 MiB, seven chunks of a WASI write.
+const BIG_BYTES := 1835008
+
+## Rewrites `big` from offset 0 with `fd_pwrite` of 1.75 MiB, 2000 times (adding nothing while
+## `big` is whole).
+const REWRITER_WAT := """(module
+ (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+ (import "wasi_snapshot_preview1" "fd_pwrite" (func $pwrite (param i32 i32 i32 i64 i32) (result i32)))
+ (memory (export "memory") 40)
+ (data (i32.const 0) "big")
+ (func (export "main") (result i32)
+   (local $fd i32) (local $i i32)
+   (i32.store (i32.const 64) (i32.const 65536))
+   (i32.store (i32.const 68) (i32.const 1835008))
+   (if (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 3) (i32.const 0)
+         (i64.const 0x1FFFFFFF) (i64.const 0x1FFFFFFF) (i32.const 0) (i32.const 80))
+     (then (return (i32.const 1))))
+   (local.set $fd (i32.load (i32.const 80)))
+   (loop $l
+     (drop (call $pwrite (local.get $fd) (i32.const 64) (i32.const 1) (i64.const 0) (i32.const 84)))
+     (local.set $i (i32.add (local.get $i) (i32.const 1)))
+     (br_if $l (i32.lt_u (local.get $i) (i32.const 2000))))
+   (i32.const 0)))"""
+
+## Truncates `big` (`path_open` with `O_TRUNC`), writes 1 MiB to `other` with `wasgo.file_write`
+## into the space that frees, waits a little for `big` to grow back, deletes `other`; 100 times,
+## or until `big` grew back whole beside `other` (over the quota).
+const TRUNCATOR_WAT := """(module
+ (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+ (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+ (import "wasi_snapshot_preview1" "path_filestat_get" (func $stat (param i32 i32 i32 i32 i32) (result i32)))
+ (import "wasgo" "file_write" (func $fw (param i32 i32 i32 i32) (result i32)))
+ (import "wasgo" "file_delete" (func $fd (param i32 i32) (result i32)))
+ (memory (export "memory") 40)
+ (data (i32.const 0) "big")
+ (data (i32.const 16) "other")
+ (func (export "main") (result i32)
+   (local $i i32) (local $j i32)
+   (loop $l
+     (if (i32.eqz (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 3) (i32.const 8)
+           (i64.const 0x1FFFFFFF) (i64.const 0x1FFFFFFF) (i32.const 0) (i32.const 80)))
+       (then (drop (call $close (i32.load (i32.const 80))))))
+     (if (i32.eqz (call $fw (i32.const 16) (i32.const 5) (i32.const 65536) (i32.const 1048576)))
+       (then
+         (local.set $j (i32.const 0))
+         (loop $p
+           (drop (call $stat (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 3) (i32.const 128)))
+           (if (i64.eq (i64.load (i32.const 160)) (i64.const 1835008))
+             (then (return (i32.const 2))))
+           (local.set $j (i32.add (local.get $j) (i32.const 1)))
+           (br_if $p (i32.lt_u (local.get $j) (i32.const 500))))
+         (drop (call $fd (i32.const 16) (i32.const 5)))))
+     (local.set $i (i32.add (local.get $i) (i32.const 1)))
+     (br_if $l (i32.lt_u (local.get $i) (i32.const 100))))
+   (i32.const 0)))"""

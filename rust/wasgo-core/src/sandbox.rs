@@ -185,10 +185,30 @@ fn usage_bound(root: &Path) -> UsageBound {
 }
 
 /// One mod's sandbox directory.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Sandbox {
     root: PathBuf,
     quota_bytes: u64,
+}
+
+/// A sandbox's lock, held by a WASI call across the change it makes to a file's size (see
+/// [`Sandbox::hold`]): while it is held, no other instance of the mod measures the sandbox,
+/// writes a file with `wasgo.file_write` or opens one through WASI.
+pub struct Held {
+    sandbox: Sandbox,
+    bound: parking_lot::ArcMutexGuard<parking_lot::RawMutex, Bound>,
+}
+
+impl Held {
+    /// Admits growing the sandbox's content by `growth` bytes, which the holder writes before
+    /// it lets go of the lock: the quota check of [`Sandbox::check_growth`] (a fresh
+    /// measurement when the bound has no room), with nothing left in flight.
+    ///
+    /// # Errors
+    /// [`SandboxError::Quota`] naming the quota, [`SandboxError::Unmeasurable`].
+    pub fn admit(&mut self, growth: u64) -> Result<(), SandboxError> {
+        self.sandbox.fit(&mut self.bound, growth)
+    }
 }
 
 impl Sandbox {
@@ -295,6 +315,35 @@ impl Sandbox {
         }
         let cell = usage_bound(&self.root);
         let mut bound = cell.lock();
+        self.fit(&mut bound, growth)?;
+        bound.in_flight += growth;
+        drop(bound);
+        Ok(Grant {
+            cell: Some(cell),
+            bytes: growth,
+            entries: 0,
+        })
+    }
+
+    /// Takes the sandbox's lock for a WASI call that changes a file's size: the call reads the
+    /// file's size, [admits](Held::admit) its growth and makes the change while holding it, so
+    /// no measurement of another instance falls between (a write checked once and moved in
+    /// chunks regrew a file another instance had truncated meanwhile, uncounted: 2.9 MB in a
+    /// 2 MiB quota), and no WASI `path_open` falls inside a `wasgo.file_write`.
+    pub fn hold(&self) -> Held {
+        Held {
+            sandbox: self.clone(),
+            bound: usage_bound(&self.root).lock_arc(),
+        }
+    }
+
+    /// The quota rule of [`Sandbox::check_growth`] under the lock: raises the bound by
+    /// `growth`, measuring the sandbox afresh (with the grants in flight) when the bound has no
+    /// room for it.
+    fn fit(&self, bound: &mut Bound, growth: u64) -> Result<(), SandboxError> {
+        if growth == 0 {
+            return Ok(());
+        }
         let fits = bound
             .known
             .is_some_and(|known| known.saturating_add(growth) <= self.quota_bytes);
@@ -316,13 +365,7 @@ impl Sandbox {
             }
         }
         bound.known = bound.known.map(|known| known + growth);
-        bound.in_flight += growth;
-        drop(bound);
-        Ok(Grant {
-            cell: Some(cell),
-            bytes: growth,
-            entries: 0,
-        })
+        Ok(())
     }
 
     /// Refuses creating `new` more files or directories past [`MAX_ENTRIES`], counting the

@@ -16,7 +16,12 @@
 //!   the call would add to the file (past its current size, holes included, whatever the iovec
 //!   count) are checked against the sandbox's quota (`wasgo/limits/storage_mb`); over it, or
 //!   when the file's size or the sandbox's content cannot be learned, the call fails with
-//!   `EDQUOT` (or the errno that hid the size) and writes nothing. A file deleted or replaced
+//!   `EDQUOT` (or the errno that hid the size) and writes nothing. The file's size is read, the
+//!   growth checked and the change made under the sandbox's lock, for each 256 KiB chunk of a
+//!   write ([`chunked`]): a truncation by another instance of the mod between chunks is seen (a
+//!   write checked once regrew the truncated file uncounted), and a chunk that no longer fits
+//!   ends the write short, with the count of what was written. `path_open` takes the lock too,
+//!   so no file is opened inside another instance's `wasgo.file_write`. A file deleted or replaced
 //!   while open (its link count is 0) may not grow at all: no count of the directory sees it. Overwriting bytes inside a
 //!   file adds nothing and is never refused. `path_open` with `O_TRUNC` and renames inside the
 //!   sandbox (its only preopen at level 2) never add bytes.
@@ -48,7 +53,9 @@ use crate::guest;
 use crate::hostfns::guarded;
 use crate::level::SafetyLevel;
 use crate::state::InstanceState;
-use checks::{check_file_growth, delegate, refuse_name, refuse_new_entry, refuse_without_grant};
+use checks::{
+    delegate, hold_for_growth, hold_sandbox, refuse_name, refuse_new_entry, refuse_without_grant,
+};
 use wasmtime::{Caller, Linker};
 use wasmtime_wasi::p1::wasi_snapshot_preview1 as p1;
 use wasmtime_wasi::runtime::in_tokio;
@@ -121,10 +128,11 @@ pub(crate) fn add_to_linker(
         |mut c: C<'_>, fd: i32, offset: i64, len: i64| {
             const F: &str = "wasi_snapshot_preview1.fd_allocate";
             guarded(F, || {
-                let _grant = match check_file_growth(&mut c, F, fd, |_, _, _| {
+                // Held until the file has grown.
+                let _held = match hold_for_growth(&mut c, F, fd, |_, _, _| {
                     (offset as u64).saturating_add(len as u64)
                 })? {
-                    Ok(grant) => grant,
+                    Ok(held) => held,
                     Err(errno) => return Ok(errno),
                 };
                 delegate(&mut c, F, |ctx, mem| {
@@ -139,8 +147,9 @@ pub(crate) fn add_to_linker(
         |mut c: C<'_>, fd: i32, size: i64| {
             const F: &str = "wasi_snapshot_preview1.fd_filestat_set_size";
             guarded(F, || {
-                let _grant = match check_file_growth(&mut c, F, fd, |_, _, _| size as u64)? {
-                    Ok(grant) => grant,
+                // Held until the file has its new size.
+                let _held = match hold_for_growth(&mut c, F, fd, |_, _, _| size as u64)? {
+                    Ok(held) => held,
                     Err(errno) => return Ok(errno),
                 };
                 delegate(&mut c, F, |ctx, mem| {
@@ -182,6 +191,8 @@ pub(crate) fn add_to_linker(
                 if let Err((errno, message)) = c.data().open_files.reserve(F) {
                     return Ok(c.data_mut().fail(errno, message));
                 }
+                // Not inside another instance's `wasgo.file_write` (nor its measurement).
+                let held = hold_sandbox(&c);
                 let result = delegate(&mut c, F, |ctx, mem| {
                     in_tokio(p1::path_open(
                         ctx,
@@ -197,6 +208,7 @@ pub(crate) fn add_to_linker(
                         opened,
                     ))
                 });
+                drop(held);
                 let new_fd = match result {
                     Ok(0) => guest::read_bytes(&mut c, F, opened, 4)
                         .ok()

@@ -245,6 +245,11 @@ const WASI_FILES: &str = r#"(module
   (func (export "escape") (result i32) (call $openf (i32.const 64) (i32.const 9)))
   (func (export "mkdir_bad_name") (result i32) (i32.sub (i32.const 0) (call $mkdir (i32.const 3) (i32.const 48) (i32.const 8))))
   (func (export "open_data") (result i32) (call $openf (i32.const 0) (i32.const 8)))
+  (func (export "open_existing") (result i32)
+    (local $e i32)
+    (local.set $e (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 8) (i32.const 0)
+      (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0) (i32.const 512)))
+    (if (result i32) (local.get $e) (then (i32.sub (i32.const 0) (local.get $e))) (else (i32.load (i32.const 512)))))
   (func (export "unlink_data") (result i32) (i32.sub (i32.const 0) (call $unlink (i32.const 3) (i32.const 0) (i32.const 8))))
   (func (export "close") (param $fd i32) (result i32) (i32.sub (i32.const 0) (call $close (local.get $fd))))
   (func (export "write_fd") (param $fd i32) (param $len i32) (result i32)
@@ -354,6 +359,42 @@ fn a_file_deleted_while_open_cannot_take_the_mod_past_its_quota() {
     }
     assert_eq!(call("close", &[Val::I32(fd)]), 0);
     assert_eq!(call("write_at", &[Val::I64(0), Val::I32(60_000)]), 60_000);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A WASI `path_open` waits for the sandbox's lock, which `wasgo.file_write` of another
+/// instance of the mod holds from its look at the open files to its rename: a file opened in
+/// between stayed open, replaced, uncounted (3 MiB in a 2 MiB quota).
+#[test]
+fn a_wasi_open_waits_for_the_sandboxs_lock() {
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let dir = temp_dir("open_lock");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("data.bin"), b"old").unwrap();
+    let mut inst = wasi_instance(&rt, SafetyLevel::Wrapped, &dir, 100_000);
+    let (taken_tx, taken_rx) = std::sync::mpsc::channel();
+    let holder = {
+        let sandbox = wasgo_core::sandbox::Sandbox::new(dir.clone(), 100_000);
+        std::thread::spawn(move || {
+            let held = sandbox.hold();
+            taken_tx.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+            let released = Instant::now();
+            drop(held);
+            released
+        })
+    };
+    taken_rx.recv().unwrap();
+    // An existing file, without `O_CREAT` (which waited for the lock already, to count the
+    // new entry).
+    let fd = i32_of(inst.call("open_existing", &[]).unwrap());
+    let opened = Instant::now();
+    let released = holder.join().unwrap();
+    assert!(fd > 0, "{fd}");
+    assert!(
+        opened >= released,
+        "path_open returned while another holder had the sandbox's lock"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -8,7 +8,7 @@
 use super::C;
 use crate::guest;
 use crate::level::SafetyLevel;
-use crate::sandbox::{check_name, Grant, SandboxError, MAX_PATH_BYTES};
+use crate::sandbox::{check_name, Grant, Held, Sandbox, SandboxError, MAX_PATH_BYTES};
 use crate::wasi::errno::{
     ACCES as ERRNO_ACCES, BADF as ERRNO_BADF, DQUOT as ERRNO_DQUOT, INVAL as ERRNO_INVAL,
     NAMETOOLONG as ERRNO_NAMETOOLONG,
@@ -130,19 +130,25 @@ pub(super) fn refuse(c: &mut C<'_>, function: &str, e: &SandboxError) -> i32 {
 
 /// At level 2, checks a write-like call on `fd` that would make the file at least
 /// `end_of(size, position, append)` bytes long against the sandbox's quota (the growth counts
-/// holes too). `Ok(grant)` lets it through (keep the grant until the write is done: its bytes
-/// count as in flight until then); `Err(errno)` refuses it. Other levels have no quota.
+/// holes too), holding the sandbox's lock from reading the file's size on: `Ok(held)` lets the
+/// call through (keep the lock until it has made its change, so no other instance's
+/// measurement or truncation falls between the size read here and the write); `Err(errno)`
+/// refuses it. Other levels have no quota, and a descriptor that is not a regular file needs
+/// no lock (`Ok(None)`).
 ///
 /// A file deleted or replaced while open may not grow: the sandbox's count no longer sees it.
-pub(super) fn check_file_growth(
+pub(super) fn hold_for_growth(
     c: &mut C<'_>,
     function: &str,
     fd: i32,
     end_of: impl FnOnce(u64, u64, bool) -> u64,
-) -> wasmtime::Result<Result<Option<Grant>, i32>> {
-    if c.data().level != SafetyLevel::Wrapped || c.data().sandbox.is_none() {
+) -> wasmtime::Result<Result<Option<Held>, i32>> {
+    if c.data().level != SafetyLevel::Wrapped {
         return Ok(Ok(None));
     }
+    let Some(mut held) = c.data().sandbox.as_ref().map(Sandbox::hold) else {
+        return Ok(Ok(None));
+    };
     let (size, position, append, linked) = match target(c, fd)? {
         Ok(Target::NotAFile) => return Ok(Ok(None)),
         Ok(Target::File {
@@ -158,17 +164,29 @@ pub(super) fn check_file_growth(
     };
     let growth = end_of(size, position, append).saturating_sub(size);
     if growth == 0 {
-        return Ok(Ok(None));
+        return Ok(Ok(Some(held)));
     }
     if !linked {
         let message = format!("`{function}`: file descriptor {fd} is a file that was deleted or replaced while open; it no longer counts in the mod's sandbox, so it may not grow (open the file again by its name)");
         return Ok(Err(c.data_mut().fail(ERRNO_DQUOT, message)));
     }
-    let outcome = match c.data().sandbox.as_ref() {
-        Some(sandbox) => sandbox.check_growth(growth),
-        None => return Ok(Ok(None)),
-    };
-    Ok(outcome.map(Some).map_err(|e| refuse(c, function, &e)))
+    match held.admit(growth) {
+        Ok(()) => Ok(Ok(Some(held))),
+        Err(e) => {
+            drop(held);
+            Ok(Err(refuse(c, function, &e)))
+        }
+    }
+}
+
+/// At level 2, the sandbox's lock, for a call that must not fall inside another instance's
+/// `wasgo.file_write` (`path_open`: a file opened between that write's look at the open files
+/// and its rename stayed open uncounted).
+pub(super) fn hold_sandbox(c: &C<'_>) -> Option<Held> {
+    if c.data().level != SafetyLevel::Wrapped {
+        return None;
+    }
+    c.data().sandbox.as_ref().map(Sandbox::hold)
 }
 
 /// The mod's path bytes at `ptr..ptr+len`, `None` when out of its memory (wasmtime-wasi then

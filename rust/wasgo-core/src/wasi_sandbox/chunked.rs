@@ -13,7 +13,7 @@
 //! and the buffer must lie in the mod's memory (`EFAULT` otherwise), whatever the iovec count,
 //! and at level 2 the quota is checked for the whole buffer before the first byte moves.
 
-use super::checks::{check_file_growth, delegate, query};
+use super::checks::{delegate, hold_for_growth, query};
 use super::C;
 use crate::budget::deadline_trap;
 use crate::error::KilledTrap;
@@ -119,17 +119,20 @@ pub(super) fn write(
     if !count_fits(c, function, written_ptr)? {
         return Ok(ERRNO_FAULT);
     }
-    let end = |size: u64, position: u64, append: bool| {
-        let from = match at {
-            _ if append => size,
-            Some(offset) => offset as u64,
-            None => position,
-        };
-        from.saturating_add(len as u64)
+    // Where the bytes from `done` on start in a file of `size` bytes at `position`.
+    let from = move |size: u64, position: u64, append: bool, done: usize| match at {
+        _ if append => size,
+        Some(offset) => (offset as u64).saturating_add(done as u64),
+        None => position,
     };
-    // Held until the write has moved its last chunk.
-    let _grant = match check_file_growth(c, function, fd, end)? {
-        Ok(grant) => grant,
+    // The whole write is checked first (so a write over the quota writes nothing); then each
+    // chunk reads the file's size, is checked and is written under the sandbox's lock (at
+    // level 2), so a truncation by another instance between chunks is seen.
+    let whole = hold_for_growth(c, function, fd, |size, position, append| {
+        from(size, position, append, 0).saturating_add(len as u64)
+    })?;
+    let mut held = match whole {
+        Ok(held) => held,
         Err(errno) => return Ok(errno),
     };
     if len == 0 {
@@ -150,8 +153,20 @@ pub(super) fn write(
     let mut scratch = vec![0u8; HEADER + len.min(CHUNK_BYTES)];
     let mut done = 0usize;
     while done < len {
-        interrupt_point(c)?;
         let n = (len - done).min(CHUNK_BYTES);
+        if done > 0 {
+            drop(held.take());
+            interrupt_point(c)?;
+            held = match hold_for_growth(c, function, fd, |size, position, append| {
+                from(size, position, append, done).saturating_add(n as u64)
+            })? {
+                Ok(held) => held,
+                // What was written stays written; the count says how much.
+                Err(_) => break,
+            };
+        } else {
+            interrupt_point(c)?;
+        }
         scratch_iovec(&mut scratch, n);
         scratch[HEADER..HEADER + n].copy_from_slice(&memory.data(&*c)[ptr + done..ptr + done + n]);
         let offset = at.map(|o| o.saturating_add(done as i64));
