@@ -390,3 +390,93 @@ func test_a_trapped_handler_can_restart_a_mod_whose_init_traps() -> void:
 	await frames(10)
 	expect_eq(starts[0], 5, "five traps, one per start")
 	expect_eq(node.get_status(), WasmScript.STATUS_TRAPPED, "status")
+
+
+var _always_reloads := 0
+
+
+func _reload_always(_code: int) -> void:
+	_always_reloads += 1
+	if is_instance_valid(_target):
+		_target.reload()
+
+
+## A game function that reloads the node every time, called by the mod's `init`: each new
+## instance's `init` asks for the next reload, which waits for the next frame (it ran inside the
+## last one's settling, a thousand reloads deep, until Godot crashed). The game's `kill()` stops
+## the chain.
+func test_an_init_that_always_gets_reloaded_reloads_once_a_frame() -> void:
+	var registered := register_game_function("game", "poke", Callable(self, "_reload_always"),
+		PackedStringArray(["i32"]), PackedStringArray(), 1)
+	expect_eq(registered, OK, "register_function(\"game\", \"poke\")")
+	var probe := new_mod("reenter_always", {"module": wat_module("reenter_init"), "safety_level": 1})
+	_target = probe.node
+	var frame := Engine.get_process_frames()
+	expect_eq(start(probe), OK, "start() (the mod started; the reload its init asked for comes next frame)")
+	var at_start := _always_reloads
+	expect(at_start <= 3, "reloads inside start(): %d" % at_start)
+	await frames(5)
+	var frames_passed := Engine.get_process_frames() - frame
+	expect(_always_reloads > at_start, "the reloads go on at later frames: %d" % _always_reloads)
+	expect(_always_reloads <= at_start + frames_passed + 1,
+		"at most one reload a frame: %d reloads in %d frames" % [_always_reloads, frames_passed])
+	probe.node.kill()
+	var after_kill := _always_reloads
+	await frames(3)
+	expect_eq(_always_reloads, after_kill, "reloads after the game's kill()")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status after kill()")
+
+
+var _chain: Array[WasmScript] = []
+var _chain_level := 0
+var _chain_deepest := 0
+var _chain_refusal := ""
+const CHAIN_RECURSION := 14000
+
+
+## The game function of the chain test: calls the next mod of the chain from inside the last
+## one's call.
+func _chain_next() -> void:
+	_chain_level += 1
+	_chain_deepest = maxi(_chain_deepest, _chain_level)
+	if _chain_level < _chain.size():
+		var mod := _chain[_chain_level]
+		if mod.call_export("go", [CHAIN_RECURSION]) == null and _chain_refusal == "":
+			_chain_refusal = mod.get_last_error()
+	_chain_level -= 1
+
+
+## Forty mods, each recursing near its own stack limit, then calling the game, which calls the
+## next mod from inside that call: compiled, the stack of Godot's main thread ran out at 16 or
+## more (a crash). Each nested call now checks the thread's stack first; the one that would not
+## fit is refused with a message, and the calls outside it return normally.
+func test_mods_called_inside_each_other_past_the_threads_stack_are_refused() -> void:
+	var registered := register_game_function("t", "next", Callable(self, "_chain_next"),
+		PackedStringArray(), PackedStringArray(), 1)
+	expect_eq(registered, OK, "register_function(\"t\", \"next\")")
+	var wat := """(module (import "t" "next" (func $n)) (memory (export "memory") 1)
+		(func $rec (param i32) (local i64 i64 i64 i64 i64 i64 i64 i64)
+			(if (i32.eqz (local.get 0)) (then (call $n))
+				(else (call $rec (i32.sub (local.get 0) (i32.const 1))))))
+		(func (export "go") (param i32) (call $rec (local.get 0))))"""
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "chain")
+	if not expect(module != null, "compile the chain module: %s" % WasmEngine.get_last_error()):
+		return
+	for i in 40:
+		var probe := new_mod("chain_%d" % i, {"module": module, "safety_level": 1})
+		expect_eq(start(probe), OK, "start() of chain mod %d" % i)
+		_chain.append(probe.node)
+	_chain_level = 0
+	expect_eq(_chain[0].call_export("go", [CHAIN_RECURSION]), null, "the outermost call")
+	expect_eq(_chain[0].get_last_error(), "", "the outermost call's error")
+	if WasmEngine.get_stats().get("mode") == "compiled":
+		# Compiled code runs on the thread's own stack: 40 such calls cannot all fit.
+		expect(_chain_deepest > 1 and _chain_deepest < 40, "mods entered inside each other: %d" % _chain_deepest)
+		expect_contains(_chain_refusal, "calls into mods already run inside each other", "the refused call's error")
+	else:
+		# The interpreter keeps each mod's wasm stack apart from the thread's: all 40 fit.
+		expect_eq(_chain_deepest, 40, "mods entered inside each other (interpreter)")
+		expect_eq(_chain_refusal, "", "refusals (interpreter)")
+	for mod in _chain:
+		expect_eq(mod.get_status(), WasmScript.STATUS_RUNNING, "%s after the chain" % mod.name)
+	_chain.clear()

@@ -65,6 +65,15 @@ pub enum WasgoError {
     #[error("`{name}` is busy: its `main` is running on a worker thread; call again when it has finished")]
     Busy { name: String },
 
+    /// Entering the mod now would leave the thread too little stack: mods were entered inside
+    /// each other's calls (through game functions, signals, `call_export`) too deep.
+    #[error("cannot call `{name}`: {depth} calls into mods already run inside each other on this thread (a game function, signal or call_export of one mod calling the next){room}, too little for one more; let the outer calls return first (e.g. `call_deferred`)", room = match room { Some(bytes) => format!(" and {} KiB of its stack are left", bytes >> 10), None => String::new() })]
+    TooDeep {
+        name: String,
+        depth: u32,
+        room: Option<usize>,
+    },
+
     /// The instance has ended (trapped, killed or exited) and cannot run code any more.
     #[error("`{name}` has ended ({state}); call `start()` again to make a new instance")]
     Ended { name: String, state: &'static str },

@@ -331,6 +331,7 @@ impl ModInstance {
             slow_queue: Default::default(),
             main_share: Default::default(),
         };
+        refuse_too_deep(&state, &config.name)?;
         let mut store = Store::new(&ctx.engine, state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
         store.epoch_deadline_callback(budget::on_epoch);
@@ -580,6 +581,7 @@ impl ModInstance {
             spilled.resize(n_results, Val::I32(0));
             &mut spilled
         };
+        refuse_too_deep(live.store.data(), &shared.name)?;
         let ticker = &shared.ctx.ticker;
         budget::arm(
             &mut live.store,
@@ -625,6 +627,7 @@ impl ModInstance {
                 state: self.status().describe(),
             });
         };
+        refuse_too_deep(live.store.data(), &shared.name)?;
         let ticker = &shared.ctx.ticker;
         budget::arm(
             &mut live.store,
@@ -886,4 +889,15 @@ fn run_main(shared: &Shared, kind: MainKind) {
             shared.fail(&mut guard, err);
         }
     }
+}
+
+/// [`WasgoError::TooDeep`] when one more call into a mod, inside the calls into mods already
+/// running on the main thread, would not have the stack it may need ([`crate::stack_room`]).
+fn refuse_too_deep(state: &InstanceState, name: &str) -> Result<(), WasgoError> {
+    let depth = state.hosts.bridge.nesting.depth.load(Ordering::Relaxed);
+    crate::stack_room::check(depth).map_err(|deep| WasgoError::TooDeep {
+        name: name.to_string(),
+        depth: deep.depth,
+        room: deep.room,
+    })
 }

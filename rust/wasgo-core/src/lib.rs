@@ -124,6 +124,7 @@ pub mod reach;
 pub mod redirect;
 pub mod runtime;
 pub mod sandbox;
+pub mod stack_room;
 pub mod state;
 pub mod stats;
 pub mod svg_cost;

@@ -189,6 +189,12 @@ pub struct ScriptCore {
     pending_kill: RefCell<Option<String>>,
     /// A reload asked for while an entry ran.
     pending_reload: Cell<bool>,
+    /// A deferred reload is running (its new instance's `init` may ask for another).
+    reloading: Cell<bool>,
+    /// A reload asked for by the `init` of a deferred reload's instance waits for the next frame
+    /// (a game function that always reloads recursed a thousand reloads deep until Godot
+    /// crashed); a `kill()` by the game before then drops it.
+    reload_next_frame: Cell<bool>,
     /// The node was freed: nothing is emitted any more, the instance goes at the next settle.
     gone: Cell<bool>,
     /// Where the core sits in the list of live scripts (O(1) removal).
@@ -265,6 +271,8 @@ impl ScriptCore {
             pending_kill: RefCell::new(None),
             mod_config: RefCell::new(None),
             pending_reload: Cell::new(false),
+            reloading: Cell::new(false),
+            reload_next_frame: Cell::new(false),
             gone: Cell::new(false),
             live_slot: Cell::new(None),
             processing_given: [Cell::new(false), Cell::new(false)],
@@ -453,8 +461,29 @@ impl ScriptCore {
             return;
         }
         if self.pending_reload.replace(false) {
+            if self.reloading.get() {
+                // Asked for by the new instance's `init` (or anything inside it): next frame.
+                self.reload_next_frame.set(true);
+                let node = self.node;
+                let reload = self.hooks.reload;
+                let weak = Rc::downgrade(self);
+                at_next_frame("wasgo_deferred_reload", move || {
+                    let Some(core) = weak.upgrade() else {
+                        return;
+                    };
+                    if core.reload_next_frame.replace(false) {
+                        // Still a deferred reload: the next one its `init` asks for waits too.
+                        core.reloading.set(true);
+                        reload(node);
+                        core.reloading.set(false);
+                    }
+                });
+                return;
+            }
             // A deferred reload reports its own failures through `get_last_error()`.
+            self.reloading.set(true);
             (self.hooks.reload)(self.node);
+            self.reloading.set(false);
         }
     }
 
@@ -592,6 +621,7 @@ impl ScriptCore {
     pub fn kill_by_game(self: &Rc<Self>, reason: &str) {
         self.killed_by_game.set(true);
         self.pending_reload.set(false);
+        self.reload_next_frame.set(false);
         self.restart_owed.set(false);
         if let Some(pending) = self.pending_kill.borrow_mut().as_mut() {
             *pending = reason.to_string();
@@ -808,18 +838,11 @@ impl ScriptCore {
                 // one: Godot runs deferred calls made by deferred calls in the same flush, so a
                 // handler that always restarts would never let the frame end.
                 let node = self.node;
-                let emit = Callable::from_fn("wasgo_init_trapped", move |_args: &[&Variant]| {
+                at_next_frame("wasgo_init_trapped", move || {
                     if let Ok(mut node) = Gd::<Node>::try_from_instance_id(node) {
                         crate::convert::emit(&mut node, "trapped", &args);
                     }
-                    Variant::nil()
                 });
-                if let Some(mut tree) = Engine::singleton()
-                    .get_main_loop()
-                    .and_then(|m| m.try_cast::<SceneTree>().ok())
-                {
-                    tree.connect_flags("process_frame", &emit, ConnectFlags::ONE_SHOT);
-                }
                 return Error::ERR_CANT_CREATE;
             }
             Err(e) => {
@@ -831,8 +854,12 @@ impl ScriptCore {
         // event handlers in `pump`, the carried state, the `ready` export) may have started the
         // node again (`reload()`: that start made, started and announced the instance the node
         // now runs) or killed it: then nothing is left to do here, and no `started` follows a
-        // `killed`.
+        // `killed`. A reload left for the next frame is a start too (`OK`).
         let taken_over = || {
+            // A reload the game asked for waits for the next frame: the start happened.
+            if self.reload_next_frame.get() {
+                return Some(Error::OK);
+            }
             let live = self.instance().is_some_and(|i| i.status().is_live());
             match (self.key.get() == Some(key), live) {
                 (true, true) => None,
@@ -1221,5 +1248,21 @@ impl LiveScript for ScriptCore {
     fn end_for_game(self: Rc<Self>, reason: &str) {
         self.kill_by_game(reason);
         self.pump();
+    }
+}
+
+/// Runs `f` once at the start of the next frame (the SceneTree's `process_frame`, one shot).
+/// Not a deferred call: Godot runs deferred calls made by deferred calls in the same flush, so
+/// work that always asks for more of itself would never let the frame end.
+fn at_next_frame(name: &'static str, f: impl Fn() + 'static) {
+    let call = Callable::from_fn(name, move |_args: &[&Variant]| {
+        f();
+        Variant::nil()
+    });
+    if let Some(mut tree) = Engine::singleton()
+        .get_main_loop()
+        .and_then(|m| m.try_cast::<SceneTree>().ok())
+    {
+        tree.connect_flags("process_frame", &call, ConnectFlags::ONE_SHOT);
     }
 }
