@@ -170,6 +170,11 @@ func test_kill_while_blocked_and_while_spinning() -> void:
 			continue
 		var going: bool = await wait_until(func() -> bool: return probe.has_output(line), 30000)
 		expect(going, "the %s mod did not start: %s" % [mode, probe.describe()])
+		if mode == "sleep":
+			# A pending timer keeps `main` on its worker: a call is refused, saying why.
+			expect_eq(probe.node.call_export("anything", []), null, "call_export while main sleeps")
+			expect_contains(probe.node.get_last_error(), "any timer of the program is pending",
+				"get_last_error() of a call while main sleeps")
 		t0 = Time.get_ticks_usec()
 		probe.node.kill()
 		print("kill of a %s Go-js mod returned after %d us" % [line, Time.get_ticks_usec() - t0])

@@ -172,8 +172,11 @@ func FileDelete(path string) error {
 	return catch("fileDelete("+path+")", func() { api().Call("fileDelete", path) })
 }
 
-// Wait keeps the program alive for its exported functions, signal handlers and timers; it
-// never returns (the game ends the mod with kill() or by freeing its node).
+// Wait keeps the program alive for its exported functions, signal handlers and the timers
+// they start; it never returns (the game ends the mod with kill() or by freeing its node).
+// Stop the timers main started (a goroutine's time.Sleep, time.Tick, time.AfterFunc) before
+// calling it: while one is pending, main goes on running on its worker thread, and the game's
+// calls and signals are refused as busy until it has finished.
 func Wait() { select {} }
 
 // HTTPRequest starts an HTTP request (level 2, the `network` permission, a URL the game

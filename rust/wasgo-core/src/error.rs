@@ -62,8 +62,9 @@ pub enum WasgoError {
     NoCompiler { name: String },
 
     /// The instance is busy on another thread (its `main` runs); try again when it has finished.
-    #[error("`{name}` is busy: its `main` is running on a worker thread; call again when it has finished")]
-    Busy { name: String },
+    /// `hint` says more for a guest kind whose `main` lasts in a way its author may not expect.
+    #[error("`{name}` is busy: its `main` is running on a worker thread{hint}; call again when it has finished")]
+    Busy { name: String, hint: &'static str },
 
     /// Entering the mod now would leave the thread too little stack: mods were entered inside
     /// each other's calls (through game functions, signals, `call_export`) too deep.

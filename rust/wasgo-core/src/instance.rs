@@ -531,9 +531,7 @@ impl ModInstance {
     ) -> Result<Vec<Val>, WasgoError> {
         let shared = &self.shared;
         let Some(mut guard) = shared.live.try_lock() else {
-            return Err(WasgoError::Busy {
-                name: shared.name.clone(),
-            });
+            return Err(busy(&shared.name, self.main));
         };
         let Some(live) = guard.as_mut() else {
             return Err(WasgoError::Ended {
@@ -617,9 +615,7 @@ impl ModInstance {
     ) -> Result<R, WasgoError> {
         let shared = self.shared.clone();
         let Some(mut guard) = shared.live.try_lock() else {
-            return Err(WasgoError::Busy {
-                name: shared.name.clone(),
-            });
+            return Err(busy(&shared.name, self.main));
         };
         let Some(live) = guard.as_mut() else {
             return Err(WasgoError::Ended {
@@ -667,11 +663,7 @@ impl ModInstance {
         {
             let mut status = self.shared.status.lock();
             match *status {
-                ModStatus::RunningMain => {
-                    return Err(WasgoError::Busy {
-                        name: self.shared.name.clone(),
-                    })
-                }
+                ModStatus::RunningMain => return Err(busy(&self.shared.name, self.main)),
                 s if !s.is_live() => {
                     return Err(WasgoError::Ended {
                         name: self.shared.name.clone(),
@@ -900,4 +892,19 @@ fn refuse_too_deep(state: &InstanceState, name: &str) -> Result<(), WasgoError> 
         depth: deep.depth,
         room: deep.room,
     })
+}
+
+/// [`WasgoError::Busy`] for the instance `name` whose entry point is `main`.
+fn busy(name: &str, main: Option<MainKind>) -> WasgoError {
+    WasgoError::Busy {
+        name: name.to_string(),
+        hint: match main {
+            Some(MainKind::GoJs) => {
+                " (a Go-js program's `main` goes on while any timer of the program is pending: a \
+                 goroutine's `time.Sleep`, `time.Tick` or `time.AfterFunc`; with none pending, \
+                 `select {}` or `godot.Wait()` hands the program to the game's calls and signals)"
+            }
+            _ => "",
+        },
+    }
 }

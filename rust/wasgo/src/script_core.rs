@@ -911,7 +911,7 @@ impl ScriptCore {
                 self.emit("started", &[]);
                 Error::OK
             }
-            Err(WasgoError::Busy { name }) => self.fail(
+            Err(WasgoError::Busy { name, .. }) => self.fail(
                 Error::ERR_BUSY,
                 format!("`{name}` is already running its `main`"),
             ),
