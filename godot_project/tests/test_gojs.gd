@@ -355,3 +355,38 @@ func test_console_released_functions_and_byte_stores_behave_as_in_javascript() -
 	# that differ after it stay two.
 	expect_eq(probe.node.call_export("nul", []), ["a\uFFFDb", {"k\uFFFDey": 1, "k": 2}], "text with a NUL")
 	expect_eq(probe.traps, PackedStringArray(), "traps")
+
+
+## A typed value that holds itself as one of its parts is refused like any value that contains
+## itself (its lock was taken twice: Godot froze).
+func test_a_typed_value_holding_itself_is_refused() -> void:
+	var probe := await _callback_mod("gojs_self_typed")
+	if probe == null:
+		return
+	expect_contains(str(probe.node.call_export("selfTyped", ["Target"])), "contains itself", "selfTyped()")
+	expect_eq(probe.node.get_node("Target").position, Vector2(1, 2), "the transform is unchanged")
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+
+
+## The objects a packed array becomes count what they take: 100,000 points are about 75 MB of
+## host objects, over a 64 MiB limit at the first read (counted at a third of that, ten reads
+## took 754 MB under a 256 MiB limit).
+func test_a_packed_array_read_counts_its_objects_against_the_memory_limit() -> void:
+	var probe := new_mod("gojs_hoard", {"wasm_file": MODS + "gojs_callback.wasm", "memory_limit_mb": 64})
+	var line := Line2D.new()
+	line.name = "Line"
+	var points := PackedVector2Array()
+	points.resize(100000)
+	line.points = points
+	probe.node.add_child(line)
+	if not expect_eq(start(probe), OK, "start()"):
+		return
+	var ready: bool = await wait_until(func() -> bool:
+		return probe.has_output("ready") and probe.node.get_status() == WasmScript.STATUS_FINISHED, 30000)
+	if not expect(ready, "the mod did not reach select {}: %s" % probe.describe()):
+		return
+	expect_eq(probe.node.call_export("hoard", ["Line", "points"]), null, "the first read of 100,000 points")
+	await frames(1)
+	expect(probe.traps.size() == 1 and probe.traps[0].contains("JavaScript values would take"),
+		"trapped over the memory limit: %s" % probe.describe())
+

@@ -431,6 +431,9 @@ var _chain: Array[WasmScript] = []
 var _chain_level := 0
 var _chain_deepest := 0
 var _chain_refusal := ""
+var _config_recursing: WasmModule
+var _chain_config: Variant
+var _chain_config_error := ""
 const CHAIN_RECURSION := 14000
 
 
@@ -443,6 +446,10 @@ func _chain_next() -> void:
 		var mod := _chain[_chain_level]
 		if mod.call_export("go", [CHAIN_RECURSION]) == null and _chain_refusal == "":
 			_chain_refusal = mod.get_last_error()
+			# Where the stack ran short: a mod started here runs its `config` (which recurses
+			# without end) in a throwaway instance; that crashed too.
+			_chain_config = _config_recursing.get_config()
+			_chain_config_error = _config_recursing.get_last_error()
 	_chain_level -= 1
 
 
@@ -459,9 +466,16 @@ func test_mods_called_inside_each_other_past_the_threads_stack_are_refused() -> 
 			(if (i32.eqz (local.get 0)) (then (call $n))
 				(else (call $rec (i32.sub (local.get 0) (i32.const 1))))))
 		(func (export "go") (param i32) (call $rec (local.get 0))))"""
+	# Forty deep recursions take a while on a loaded machine: this test is about the stack.
+	set_setting("wasgo/limits/callback_budget_ms", 10000)
 	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "chain")
 	if not expect(module != null, "compile the chain module: %s" % WasmEngine.get_last_error()):
 		return
+	_config_recursing = WasmEngine.compile_module("""(module (memory (export "memory") 1)
+		(func $rec (param i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64)
+			(i32.add (call $rec (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
+		(func (export "malloc") (param i32 i32) (result i32) i32.const 16)
+		(func (export "config") (param i32 i32) (result i32) (call $rec (i32.const 0))))""".to_utf8_buffer(), "config_recursing")
 	for i in 40:
 		var probe := new_mod("chain_%d" % i, {"module": module, "safety_level": 1})
 		expect_eq(start(probe), OK, "start() of chain mod %d" % i)
@@ -473,10 +487,13 @@ func test_mods_called_inside_each_other_past_the_threads_stack_are_refused() -> 
 		# Compiled code runs on the thread's own stack: 40 such calls cannot all fit.
 		expect(_chain_deepest > 1 and _chain_deepest < 40, "mods entered inside each other: %d" % _chain_deepest)
 		expect_contains(_chain_refusal, "calls into mods already run inside each other", "the refused call's error")
+		expect_eq(_chain_config, {}, "get_config() where the stack ran short")
+		expect_contains(_chain_config_error, "KiB of stack left", "get_config()'s error where the stack ran short")
 	else:
 		# The interpreter keeps each mod's wasm stack apart from the thread's: all 40 fit.
 		expect_eq(_chain_deepest, 40, "mods entered inside each other (interpreter)")
 		expect_eq(_chain_refusal, "", "refusals (interpreter)")
 	for mod in _chain:
-		expect_eq(mod.get_status(), WasmScript.STATUS_RUNNING, "%s after the chain" % mod.name)
+		expect_eq(mod.get_status(), WasmScript.STATUS_RUNNING, "%s after the chain (%s)" % [mod.name, mod.get_last_error()])
 	_chain.clear()
+	_config_recursing = null

@@ -8,6 +8,9 @@ import (
 	"syscall/js"
 )
 
+// What `hoard` keeps.
+var hoard []js.Value
+
 func main() {
 	global := js.Global()
 	godot := global.Get("godot")
@@ -179,6 +182,26 @@ func main() {
 		b.SetIndex(2, 300)
 		c := global.Get("Uint8Array").New(global.Get("Array").New(1, 2, 258))
 		return []any{b, c}
+	}))
+	// selfTyped(path) makes the node's transform hold itself as its `x` column and sets it;
+	// returns the Error's message.
+	global.Set("selfTyped", js.FuncOf(func(this js.Value, args []js.Value) (result any) {
+		defer func() {
+			if r := recover(); r != nil {
+				result = "threw: " + r.(js.Error).Get("message").String()
+			}
+		}()
+		node := godot.Call("getNode", args[0].String())
+		t := godot.Call("get", node, "transform")
+		t.Set("x", t)
+		godot.Call("set", node, "transform", t)
+		return "ok"
+	}))
+	// hoard(path, property) keeps every value of the property it reads; returns how many.
+	global.Set("hoard", js.FuncOf(func(this js.Value, args []js.Value) any {
+		node := godot.Call("getNode", args[0].String())
+		hoard = append(hoard, godot.Call("get", node, args[1].String()))
+		return len(hoard)
 	}))
 	// nul() returns text with a NUL inside, as a value and as keys.
 	global.Set("nul", js.FuncOf(func(this js.Value, args []js.Value) any {

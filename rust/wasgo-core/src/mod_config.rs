@@ -149,6 +149,16 @@ pub(crate) fn run(
         name: name.into(),
         reason,
     };
+    // Called inside other mods' calls (a game function that starts a mod), it could take the
+    // thread's stack past its end like any call into a mod ([`crate::stack_room`]).
+    if let Some(room) = crate::stack_room::room() {
+        if room < crate::stack_room::NEEDED_BYTES {
+            return Err(instantiate(format!(
+                "the thread has {} KiB of stack left (calls into mods are running inside each other), less than a call into a mod may need; ask again when the outer calls have returned (e.g. `call_deferred`)",
+                room >> 10
+            )));
+        }
+    }
     let mut linker: Linker<ConfigState> = Linker::new(engine);
     for import in module.imports() {
         // The names are the module's: shown escaped and cut, like every import name in a message.

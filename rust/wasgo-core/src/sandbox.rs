@@ -395,6 +395,12 @@ impl Sandbox {
 
     /// Writes `data` to `path` atomically, creating parent directories.
     ///
+    /// The sandbox's lock is held to count and to rename, not while the bytes are written and
+    /// synced (a WASI `path_open` or write of another instance of the mod waits for the lock: held
+    /// across a 62 MB write and its `fsync`, it held the game's main thread 190 ms). In between,
+    /// the new bytes count as in flight; before the rename the count is taken again, since a
+    /// descriptor opened on the old file meanwhile keeps its bytes after the rename.
+    ///
     /// # Errors
     /// Any [`SandboxError`]; nothing is written on error.
     pub fn write(&self, path: &str, data: &[u8]) -> Result<(), SandboxError> {
@@ -404,57 +410,105 @@ impl Sandbox {
                 path: path.to_string(),
             });
         }
-        // Under the sandbox's lock, so a WASI write of another instance cannot slip in between
-        // this count and the rename; the old file's size too (read before the lock, another
-        // instance's delete in between let a write pass the quota by the old size).
+        let new = data.len() as u64;
         let cell = usage_bound(&self.root);
-        let mut bound = cell.lock();
-        // A file a descriptor holds open (the mod's own WASI `path_open`) keeps its bytes after
-        // the new file replaces it: they are not taken off (they were, and a 1 MiB file written
-        // over its open self took 2 MiB under a 1 MiB quota).
-        let old = std::fs::symlink_metadata(&full)
+        let (grant, freed) = {
+            let mut bound = cell.lock();
+            let (after, usage, freed) = self.after_replacing(&bound, &full, new, 0)?;
+            // The file and any missing parent directories are new entries.
+            let missing = full
+                .ancestors()
+                .take_while(|p| *p != self.root && std::fs::symlink_metadata(p).is_err())
+                .count() as u64;
+            if missing > 0 && usage.entries + bound.entries_in_flight + missing > MAX_ENTRIES {
+                return Err(SandboxError::Entries {
+                    path: Some(path.to_string()),
+                });
+            }
+            // The old file's bytes are taken off when the rename frees them, not before.
+            bound.known = Some(after + freed);
+            bound.in_flight += new;
+            bound.entries_in_flight += missing;
+            let grant = Grant {
+                cell: Some(cell.clone()),
+                bytes: new,
+                entries: missing,
+            };
+            (grant, freed)
+        };
+        let parent = full.parent().expect("a sandbox path has a parent");
+        // Unique in the process: two instances of one mod share its directory.
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = parent.join(format!(".wasgo-tmp-{}-{n}", std::process::id()));
+        let written = (|| {
+            std::fs::create_dir_all(parent)?;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(data)?;
+            f.sync_all()
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Self::io(path, e));
+        }
+        let renamed = {
+            let mut bound = cell.lock();
+            // The old file was counted as freed by the rename; a descriptor opened on it since
+            // keeps its bytes: counted again (the new bytes are on disk now, in the temporary
+            // file, no longer in flight). Every other change since was counted by whoever made
+            // it, with this write's bytes in flight.
+            let kept = freed > 0 && usage::open_files(&self.root, Some(&full)).holds_file;
+            let fits = if kept {
+                self.after_replacing(&bound, &full, 0, new)
+                    .map(|(after, ..)| bound.known = Some(after))
+            } else {
+                Ok(())
+            };
+            let renamed =
+                fits.and_then(|()| std::fs::rename(&tmp, &full).map_err(|e| Self::io(path, e)));
+            if renamed.is_ok() && !kept {
+                bound.known = bound.known.map(|known| known.saturating_sub(freed));
+            }
+            renamed
+        };
+        // After the lock is let go: the grant's drop takes it.
+        drop(grant);
+        if renamed.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        renamed
+    }
+
+    /// What the sandbox would hold once the file `full` is replaced by `new` more bytes, with
+    /// the writes in flight but `own` of them (this write's, already on disk), under the lock;
+    /// refused past the quota. A file a descriptor holds open (a WASI `path_open`) keeps its bytes
+    /// after the new file replaces it: they are not taken off (they were, and a 1 MiB file written
+    /// over its open self took 2 MiB under a 1 MiB quota). The old size is read under the lock
+    /// (read before it, another instance's delete in between let a write pass the quota by it).
+    /// Also returns the count and the bytes taken off for the old file (0 when it is held open
+    /// or missing).
+    fn after_replacing(
+        &self,
+        bound: &Bound,
+        full: &Path,
+        new: u64,
+        own: u64,
+    ) -> Result<(u64, Usage, u64), SandboxError> {
+        let old = std::fs::symlink_metadata(full)
             .map(|m| if m.is_file() { m.len() } else { 0 })
             .unwrap_or(0);
-        let (mut usage, held) = self.measure_around(Some(&full))?;
+        let (usage, held) = self.measure_around(Some(full))?;
         let old = if held { 0 } else { old };
-        usage.bytes = usage.bytes.saturating_add(bound.in_flight);
-        let after = usage.bytes - old.min(usage.bytes) + data.len() as u64;
+        let with_flight = usage
+            .bytes
+            .saturating_add(bound.in_flight.saturating_sub(own));
+        let after = with_flight - old.min(with_flight) + new;
         if after > self.quota_bytes {
             return Err(SandboxError::Quota {
                 after,
                 quota: self.quota_bytes,
             });
         }
-        // The file and any missing parent directories are new entries.
-        let missing = full
-            .ancestors()
-            .take_while(|p| *p != self.root && std::fs::symlink_metadata(p).is_err())
-            .count() as u64;
-        if missing > 0 && usage.entries + bound.entries_in_flight + missing > MAX_ENTRIES {
-            return Err(SandboxError::Entries {
-                path: Some(path.to_string()),
-            });
-        }
-        let parent = full.parent().expect("a sandbox path has a parent");
-        std::fs::create_dir_all(parent).map_err(|e| Self::io(path, e))?;
-        // Unique in the process: two instances of one mod share its directory.
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = parent.join(format!(".wasgo-tmp-{}-{n}", std::process::id()));
-        let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(data)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &full)
-        })();
-        // The new content is known (with the grants in flight); the next WASI growth check
-        // starts from it.
-        bound.known = Some(after.max(usage.bytes));
-        drop(bound);
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Self::io(path, e));
-        }
-        Ok(())
+        Ok((after, usage, old))
     }
 
     /// Reads the file at `path`. A file larger than the quota (which only the game can have put

@@ -21,7 +21,9 @@
 //!   write ([`chunked`]): a truncation by another instance of the mod between chunks is seen (a
 //!   write checked once regrew the truncated file uncounted), and a chunk that no longer fits
 //!   ends the write short, with the count of what was written. `path_open` takes the lock too,
-//!   so no file is opened inside another instance's `wasgo.file_write`. A file deleted or replaced
+//!   so no file is opened between `wasgo.file_write`'s last count and its rename (which holds
+//!   the lock for those two steps only, not while it writes and syncs its bytes). A descriptor
+//!   that is not a regular file (standard output) never waits for the lock. A file deleted or replaced
 //!   while open (its link count is 0) may not grow at all: no count of the directory sees it. Overwriting bytes inside a
 //!   file adds nothing and is never refused. `path_open` with `O_TRUNC` and renames inside the
 //!   sandbox (its only preopen at level 2) never add bytes.

@@ -12,7 +12,8 @@
 use super::heap::charge;
 use super::native::Native;
 use super::value::{
-    error, error_with, Class, JsRef, JsResult, JsValue, Kind, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES,
+    error, error_with, props_bytes, Class, JsRef, JsResult, JsValue, Kind, OBJECT_BYTES,
+    VALUE_BYTES,
 };
 use super::{call_function, Cx, MAX_COLLECTION};
 use crate::events::OutputSource;
@@ -270,7 +271,8 @@ fn construct_bytes(ctor: Native, args: &[JsValue]) -> usize {
             (Native::ArrayCtor, items) => items.len() * VALUE_BYTES,
             (Native::Uint8ArrayCtor, [n @ JsValue::Number(_), ..]) => length(n).min(MAX_COLLECTION),
             (Native::Uint8ArrayCtor, [v, ..]) => byte_len(v),
-            (Native::ErrorCtor, _) => PROP_BYTES,
+            (Native::ErrorCtor, _) => props_bytes(2),
+            (Native::DateCtor, _) => props_bytes(2),
             _ => 0,
         }
 }

@@ -32,7 +32,7 @@
 //! keys. A function has no Godot value: passing one throws.
 
 use super::native::{GodotFn, Native};
-use super::shapes::Shape;
+use super::shapes::{SelfContaining, Shape};
 use super::value::{error, Class, JsObject, JsRef, JsResult, JsValue, Kind};
 use super::{call_function, Cx};
 use crate::catalog;
@@ -435,11 +435,15 @@ pub struct ToWire {
 enum Contents {
     Items(Vec<JsValue>),
     Props(Vec<(String, JsValue)>),
+    /// A typed object that holds itself among its parts.
+    SelfContaining,
 }
+
+const CONTAINS_ITSELF: &str = "the value contains itself (an array or object inside its own contents); Godot values cannot, so pass a copy without the cycle";
 
 /// A handle, date, byte array or vector object as its wire Variant; `Err` with the contents of
 /// an array or any other object.
-fn leaf_or_contents(obj: &JsObject) -> Result<WireVariant, Contents> {
+fn leaf_or_contents(this: usize, obj: &JsObject) -> Result<WireVariant, Contents> {
     // A plain object of exactly these keys, all numbers, is a vector.
     let numbers_at = |keys: &[&str]| {
         obj.props.len() == keys.len()
@@ -447,13 +451,16 @@ fn leaf_or_contents(obj: &JsObject) -> Result<WireVariant, Contents> {
                 .iter()
                 .all(|k| matches!(obj.props.get(*k), Some(JsValue::Number(_))))
     };
-    let typed = |shape: Shape| shape.to_wire(&shape.numbers(obj));
+    let typed = |shape: Shape| match shape.numbers(this, obj) {
+        Ok(numbers) => Ok(shape.to_wire(&numbers)),
+        Err(SelfContaining) => Err(Contents::SelfContaining),
+    };
     Ok(match &obj.class {
         Class::Handle(h) => WireVariant::Object(*h),
         Class::Bytes(b) => WireVariant::PackedByteArray(b.clone()),
-        Class::Typed(shape) => typed(*shape),
-        Class::Plain if numbers_at(&["x", "y"]) => typed(Shape::Vector2),
-        Class::Plain if numbers_at(&["x", "y", "z"]) => typed(Shape::Vector3),
+        Class::Typed(shape) => typed(*shape)?,
+        Class::Plain if numbers_at(&["x", "y"]) => typed(Shape::Vector2)?,
+        Class::Plain if numbers_at(&["x", "y", "z"]) => typed(Shape::Vector3)?,
         Class::Date(ms) => WireVariant::Float(*ms),
         Class::Array(items) => return Err(Contents::Items(items.clone())),
         _ => {
@@ -513,7 +520,7 @@ impl ToWire {
             return Ok(*size);
         }
         if self.open.contains(&ptr) {
-            return Err("the value contains itself (an array or object inside its own contents); Godot values cannot, so pass a copy without the cycle".into());
+            return Err(CONTAINS_ITSELF.into());
         }
         if self.open.len() >= crate::variant::MAX_DEPTH {
             return Err(format!(
@@ -534,8 +541,9 @@ impl ToWire {
                     }
                     (0, items.clone())
                 }
-                _ => match leaf_or_contents(&obj) {
+                _ => match leaf_or_contents(ptr, &obj) {
                     Ok(_) => (0, Vec::new()),
+                    Err(Contents::SelfContaining) => return Err(CONTAINS_ITSELF.into()),
                     Err(Contents::Props(props)) => {
                         let keys = props.iter().map(|(k, _)| k.len() + WIRE_VALUE_BYTES).sum();
                         (keys, props.into_iter().map(|(_, v)| v).collect())
@@ -575,9 +583,11 @@ fn build(v: &JsValue) -> WireVariant {
         JsValue::String(s) => WireVariant::String(s.to_string()),
         JsValue::Object(o) => {
             // Taken out of the lock: an element is locked when it converts.
-            let contents = leaf_or_contents(&o.0.lock());
+            let contents = leaf_or_contents(o.ptr(), &o.0.lock());
             match contents {
                 Ok(leaf) => leaf,
+                // Refused when measured; never built.
+                Err(Contents::SelfContaining) => WireVariant::Nil,
                 Err(Contents::Items(items)) => {
                     WireVariant::Array(items.iter().map(build).collect())
                 }
@@ -594,7 +604,7 @@ fn build(v: &JsValue) -> WireVariant {
 
 /// The host bytes [`from_wire`] makes of `v`, about.
 fn js_bytes(v: &WireVariant) -> usize {
-    use super::value::{OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
+    use super::value::{props_bytes, OBJECT_BYTES, VALUE_BYTES};
     match v {
         WireVariant::Nil
         | WireVariant::Bool(_)
@@ -608,9 +618,10 @@ fn js_bytes(v: &WireVariant) -> usize {
         WireVariant::PackedByteArray(b) => OBJECT_BYTES + b.len(),
         WireVariant::Dictionary(pairs) => {
             OBJECT_BYTES
+                + props_bytes(pairs.len())
                 + pairs
                     .iter()
-                    .map(|(k, v)| PROP_BYTES + js_bytes(k) + js_bytes(v))
+                    .map(|(k, v)| js_bytes(k) + js_bytes(v))
                     .sum::<usize>()
         }
         other => super::shapes::js_bytes(other).unwrap_or(VALUE_BYTES),

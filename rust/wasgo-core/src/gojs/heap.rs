@@ -16,7 +16,7 @@
 //! list instead of dropping them inside its own `Drop`, so a chain of 200,000 nested arrays is
 //! freed without 200,000 stack frames (that overflowed the stack and aborted the game).
 
-use super::value::{drop_values, Class, Heap, JsValue, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
+use super::value::{drop_values, props_bytes, Class, Heap, JsValue, OBJECT_BYTES, VALUE_BYTES};
 use super::Cx;
 use crate::error::{HostTrap, TrapKind};
 use std::collections::HashSet;
@@ -43,14 +43,15 @@ impl Heap {
                 break;
             }
             let obj = object.lock();
-            total += OBJECT_BYTES;
+            total += OBJECT_BYTES + props_bytes(obj.props.len());
             for (k, v) in &obj.props {
-                total += PROP_BYTES + k.len();
+                total += k.len();
                 string(v, &mut total);
             }
             match &obj.class {
                 Class::Array(items) => {
-                    total += items.len() * VALUE_BYTES;
+                    // What the array holds room for (grown by index, it doubles).
+                    total += items.capacity() * VALUE_BYTES;
                     for v in items {
                         string(v, &mut total);
                     }
@@ -119,11 +120,12 @@ pub fn own_bytes(v: &JsValue) -> usize {
         JsValue::String(s) => VALUE_BYTES + s.len(),
         JsValue::Object(o) => {
             let obj = o.0.lock();
-            let props: usize = obj.props.keys().map(|k| PROP_BYTES + k.len()).sum();
+            let names: usize = obj.props.keys().map(String::len).sum();
             OBJECT_BYTES
-                + props
+                + props_bytes(obj.props.len())
+                + names
                 + match &obj.class {
-                    Class::Array(items) => items.len() * VALUE_BYTES,
+                    Class::Array(items) => items.capacity() * VALUE_BYTES,
                     Class::Bytes(b) => b.len(),
                     _ => 0,
                 }

@@ -9,7 +9,7 @@
 
 use super::builtins::{construct, fill_random, instance_of};
 use super::heap::{charge, own_bytes};
-use super::value::{error, Class, JsValue, Kind, PROP_BYTES, VALUE_BYTES};
+use super::value::{error, props_bytes, Class, JsValue, Kind, VALUE_BYTES};
 use super::{call_function, get_prop, Cx, GoState, MAX_COLLECTION};
 use crate::error::{HostTrap, TrapKind};
 use crate::guest_kind::GOJS_IMPORTS;
@@ -245,7 +245,14 @@ fn value_set(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let name = load_string(cx, sp + 16)?;
     let x = load_value(cx, sp + 32)?;
     if let Some(o) = v.as_object() {
-        charge(cx, PROP_BYTES + name.len())?;
+        let grows = {
+            let obj = o.0.lock();
+            let count = obj.props.len();
+            (!obj.props.contains_key(&name)).then(|| props_bytes(count + 1) - props_bytes(count))
+        };
+        if let Some(bytes) = grows {
+            charge(cx, bytes + name.len())?;
+        }
         o.set(&name, x);
     }
     Ok(())
@@ -284,12 +291,26 @@ fn value_set_index(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let i = get_u64(cx, sp + 16)? as usize;
     let x = load_value(cx, sp + 24)?;
     if let Some(o) = v.as_object() {
-        let growth = match &o.0.lock().class {
-            Class::Array(items) if i < MAX_COLLECTION => {
-                (i + 1).saturating_sub(items.len()) * VALUE_BYTES
+        let growth = {
+            let obj = o.0.lock();
+            match &obj.class {
+                // Room for twice the new length: a vector grown by index doubles.
+                Class::Array(items) if i < MAX_COLLECTION => {
+                    let after = (i + 1).max(items.len());
+                    let room = if after > items.capacity() {
+                        after.max(items.capacity() * 2)
+                    } else {
+                        items.capacity()
+                    };
+                    (room - items.capacity()) * VALUE_BYTES
+                }
+                Class::Array(_) | Class::Bytes(_) => 0,
+                // A property named by the index (at most 20 digits).
+                _ => {
+                    let count = obj.props.len();
+                    props_bytes(count + 1) - props_bytes(count) + 20
+                }
             }
-            Class::Array(_) | Class::Bytes(_) => 0,
-            _ => PROP_BYTES + 20,
         };
         charge(cx, growth)?;
         let mut obj = o.0.lock();

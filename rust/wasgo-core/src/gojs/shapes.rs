@@ -27,7 +27,7 @@
 //! stays a `Uint8Array`); an array sent back is an `Array`, which Godot converts where a packed
 //! array is expected (`Line2D.points`).
 
-use super::value::{Class, JsObject, JsRef, JsValue, OBJECT_BYTES, PROP_BYTES, VALUE_BYTES};
+use super::value::{props_bytes, Class, JsObject, JsRef, JsValue, OBJECT_BYTES, VALUE_BYTES};
 use crate::variant::{Color, Vector2, Vector3, WireVariant};
 
 /// A Godot value type made of numbers.
@@ -50,6 +50,10 @@ pub enum Shape {
     Transform3D,
     Projection,
 }
+
+/// A typed object holds itself as one of its parts (or a part holds the part it sits in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelfContaining;
 
 /// One named part of a shape: a number at an index of the shape's numbers, or a nested shape
 /// whose numbers start at an index.
@@ -121,13 +125,14 @@ impl Shape {
 
     /// The host bytes an object of this shape takes, nested objects included.
     pub fn js_bytes(self) -> usize {
+        let parts = self.parts();
         OBJECT_BYTES
-            + self
-                .parts()
+            + props_bytes(parts.len())
+            + parts
                 .iter()
                 .map(|p| match p {
-                    Num(..) => PROP_BYTES,
-                    Nested(_, s, _) => PROP_BYTES + s.js_bytes(),
+                    Num(name, _) => name.len(),
+                    Nested(name, s, _) => name.len() + s.js_bytes(),
                 })
                 .sum::<usize>()
     }
@@ -145,24 +150,40 @@ impl Shape {
     }
 
     /// The shape's numbers read from the parts of `obj` (of any class: a plain `{x, y}` reads
-    /// as well); a missing part is 0.
-    pub fn numbers(self, obj: &JsObject) -> Vec<f64> {
+    /// as well), the object at address `this` ([`JsRef::ptr`], locked by the caller); a missing
+    /// part is 0.
+    ///
+    /// # Errors
+    /// [`SelfContaining`] when a nested part is the object itself or one of the parts it sits
+    /// in (its lock is held: taking it again froze the game).
+    pub fn numbers(self, this: usize, obj: &JsObject) -> Result<Vec<f64>, SelfContaining> {
         let mut out = vec![0.0; self.count()];
-        self.read_into(obj, &mut out);
-        out
+        self.read_into(obj, &mut vec![this], &mut out)?;
+        Ok(out)
     }
 
-    fn read_into(self, obj: &JsObject, out: &mut [f64]) {
+    fn read_into(
+        self,
+        obj: &JsObject,
+        open: &mut Vec<usize>,
+        out: &mut [f64],
+    ) -> Result<(), SelfContaining> {
         for part in self.parts() {
             match part {
                 Num(name, i) => out[*i] = obj.props.get(*name).map_or(0.0, number),
                 Nested(name, shape, at) => {
                     if let Some(inner) = obj.props.get(*name).and_then(JsValue::as_object) {
-                        shape.read_into(&inner.0.lock(), &mut out[*at..]);
+                        if open.contains(&inner.ptr()) {
+                            return Err(SelfContaining);
+                        }
+                        open.push(inner.ptr());
+                        shape.read_into(&inner.0.lock(), open, &mut out[*at..])?;
+                        open.pop();
                     }
                 }
             }
         }
+        Ok(())
     }
 
     /// The wire value of this shape made of `n` (in the shape's order, [`Shape::count`] numbers).
@@ -321,7 +342,7 @@ mod tests {
         let Class::Typed(shape) = obj.0.lock().class else {
             panic!("not typed: {v:?}");
         };
-        let numbers = shape.numbers(&obj.0.lock());
+        let numbers = shape.numbers(obj.ptr(), &obj.0.lock()).unwrap();
         assert_eq!(shape.to_wire(&numbers), v);
     }
 
@@ -374,7 +395,7 @@ mod tests {
         let o = js.as_object().unwrap();
         o.set("x", JsValue::Number(1e12));
         o.set("y", JsValue::str("not a number"));
-        let numbers = Shape::Vector2i.numbers(&o.0.lock());
+        let numbers = Shape::Vector2i.numbers(o.ptr(), &o.0.lock()).unwrap();
         assert_eq!(
             Shape::Vector2i.to_wire(&numbers),
             WireVariant::Vector2i([i32::MAX, 0])
@@ -383,10 +404,38 @@ mod tests {
         let t = to_js(&WireVariant::Transform2D([1.0; 6])).unwrap();
         let t = t.as_object().unwrap();
         t.set("origin", JsValue::Null);
-        let numbers = Shape::Transform2D.numbers(&t.0.lock());
+        let numbers = Shape::Transform2D.numbers(t.ptr(), &t.0.lock()).unwrap();
         assert_eq!(
             Shape::Transform2D.to_wire(&numbers),
             WireVariant::Transform2D([1.0, 1.0, 1.0, 1.0, 0.0, 0.0])
+        );
+    }
+
+    #[test]
+    fn a_typed_object_holding_itself_is_refused_not_locked_twice() {
+        let t = to_js(&WireVariant::Transform2D([1.0; 6])).unwrap();
+        let t = t.as_object().unwrap();
+        t.set("x", JsValue::Object(t.clone()));
+        assert_eq!(
+            Shape::Transform2D.numbers(t.ptr(), &t.0.lock()),
+            Err(SelfContaining)
+        );
+        // Deeper: a basis column that is the basis itself.
+        let t3 = to_js(&WireVariant::Transform3D([1.0; 12])).unwrap();
+        let t3 = t3.as_object().unwrap();
+        let basis = t3.get_own("basis");
+        basis.as_object().unwrap().set("x", basis.clone());
+        assert_eq!(
+            Shape::Transform3D.numbers(t3.ptr(), &t3.0.lock()),
+            Err(SelfContaining)
+        );
+        // The same part object used twice, side by side, is no cycle.
+        let r = to_js(&WireVariant::Rect2([1.0, 2.0, 3.0, 4.0])).unwrap();
+        let r = r.as_object().unwrap();
+        r.set("size", r.get_own("position"));
+        assert_eq!(
+            Shape::Rect2.numbers(r.ptr(), &r.0.lock()),
+            Ok(vec![1.0, 2.0, 1.0, 2.0])
         );
     }
 

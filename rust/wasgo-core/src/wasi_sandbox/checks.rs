@@ -70,6 +70,16 @@ pub(super) enum Target {
     },
 }
 
+/// Whether `fd` is a regular file (`fd_fdstat_get`'s file type); an error answer counts as one
+/// (then [`target`] decides, under the lock).
+fn is_regular_file(c: &mut C<'_>, fd: i32) -> wasmtime::Result<bool> {
+    let mut scratch = [0u8; 40];
+    let errno = query(c, &mut scratch, |ctx, mem| {
+        in_tokio(p1::fd_fdstat_get(ctx, mem, fd, OUT))
+    })?;
+    Ok(errno != 0 || scratch[OUT as usize] == FILETYPE_REGULAR_FILE)
+}
+
 /// What `fd` is; `Err(errno)` when it is a regular file whose size or position cannot be
 /// learned (fail closed).
 fn target(c: &mut C<'_>, fd: i32) -> wasmtime::Result<Result<Target, i32>> {
@@ -144,6 +154,14 @@ pub(super) fn hold_for_growth(
     end_of: impl FnOnce(u64, u64, bool) -> u64,
 ) -> wasmtime::Result<Result<Option<Held>, i32>> {
     if c.data().level != SafetyLevel::Wrapped {
+        return Ok(Ok(None));
+    }
+    if c.data().sandbox.is_none() {
+        return Ok(Ok(None));
+    }
+    // Standard output, a directory or a closed descriptor: no size to guard, no lock to wait
+    // for (a mod printing at level 2 waited for another instance's write).
+    if !is_regular_file(c, fd)? {
         return Ok(Ok(None));
     }
     let Some(mut held) = c.data().sandbox.as_ref().map(Sandbox::hold) else {
