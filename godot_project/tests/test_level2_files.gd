@@ -426,3 +426,130 @@ const TRUNCATOR_WAT := """(module
      (local.set $i (i32.add (local.get $i) (i32.const 1)))
      (br_if $l (i32.lt_u (local.get $i) (i32.const 100))))
    (i32.const 0)))"""
+
+
+## `wasgo.file_write` counts, writes its bytes without the sandbox's lock, then renames: another
+## instance of the mod moved the old file away in between (and back, and filled it up), and the
+## rename took the old file's bytes off a second time: 20 MiB in a 4 MiB quota in five rounds.
+## The rename now comes after a second full count.
+func test_a_file_moved_away_during_a_file_write_keeps_the_quota() -> void:
+	var id := "l2_moved_during_write"
+	remove_tree(sandbox(id))
+	set_setting(SAFETY_LEVEL, 3)
+	set_setting(STORAGE_MB, 4)
+	set_setting(AUTO_GRANT, PackedStringArray(["files"]))
+	var probes: Array[ModProbe] = []
+	for pair in [["writer", MOVED_WRITER_WAT], ["mover", MOVED_MOVER_WAT]]:
+		var module := WasmEngine.compile_module(pair[1].to_utf8_buffer(), id)
+		if not expect(module != null, "compile %s: %s" % [pair[0], WasmEngine.get_last_error()]):
+			return
+		probes.append(new_mod(pair[0], {"module": module, "safety_level": 2}))
+	for probe in probes:
+		expect_eq(start(probe), OK, "start() of %s" % probe.node.name)
+	for probe in probes:
+		expect(await wait_for_end(probe, 120000), "%s ended: %s" % [probe.node.name, probe.describe()])
+	var total := 0
+	for file in DirAccess.get_files_at(sandbox(id)):
+		total += FileAccess.get_file_as_bytes(sandbox(id) + file).size()
+	expect(total <= 4 * 1024 * 1024, "the sandbox holds %d bytes under a 4 MiB quota" % total)
+	remove_tree(sandbox(id))
+
+
+## Five times: waits until `X` is over 1.5 MiB, then `wasgo.file_write("X", 1 MiB)`.
+const MOVED_WRITER_WAT := """(module
+ (import "wasgo" "file_write" (func $fw (param i32 i32 i32 i32) (result i32)))
+ (import "wasi_snapshot_preview1" "path_filestat_get" (func $stat (param i32 i32 i32 i32 i32) (result i32)))
+ (memory (export "memory") 40)
+ (data (i32.const 0) "X")
+ (global $rounds (export "rounds") (mut i32) (i32.const 0))
+ (func (export "main") (result i32)
+   (local $spin i32) (local $r i32) (local $codes i32)
+   (loop $round
+     ;; wait until X is the big file (> 1.5 MiB)
+     (local.set $spin (i32.const 0))
+     (block $ready
+       (loop $w
+         (if (i32.eqz (call $stat (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 128)))
+           (then (br_if $ready (i64.gt_u (i64.load (i32.const 160)) (i64.const 1572864)))))
+         (local.set $spin (i32.add (local.get $spin) (i32.const 1)))
+         (br_if $w (i32.lt_u (local.get $spin) (i32.const 20000000))))
+       (return (i32.add (i32.const 1000) (local.get $r))))
+     (local.set $codes (i32.add (i32.mul (local.get $codes) (i32.const 10))
+        (i32.sub (i32.const 0) (call $fw (i32.const 0) (i32.const 1) (i32.const 65536) (i32.const 1048576)))))
+     (local.set $r (i32.add (local.get $r) (i32.const 1)))
+     (global.set $rounds (local.get $r))
+     (br_if $round (i32.lt_u (local.get $r) (i32.const 5))))
+   (local.get $codes)))"""
+
+## Fills `Y` to the quota through WASI, then five times: renames `Y` to `X`, waits for the
+## writer's temporary file, renames `X` back to `Y`, waits for the writer's rename, and appends
+## to `Y` until refused.
+const MOVED_MOVER_WAT := """(module
+ (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+ (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+ (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+ (import "wasi_snapshot_preview1" "path_rename" (func $rename (param i32 i32 i32 i32 i32 i32) (result i32)))
+ (import "wasi_snapshot_preview1" "fd_readdir" (func $readdir (param i32 i32 i32 i64 i32) (result i32)))
+ (memory (export "memory") 40)
+ (data (i32.const 0) "X")
+ (data (i32.const 8) "Y")
+ (global $appended (export "appended") (mut i32) (i32.const 0))
+ ;; 1 when a ".wasgo-tmp-" entry is in the sandbox root
+ (func $tmp_present (result i32)
+   (local $i i32) (local $end i32)
+   (if (call $readdir (i32.const 3) (i32.const 1024) (i32.const 16384) (i64.const 0) (i32.const 96))
+     (then (return (i32.const 0))))
+   (local.set $end (i32.add (i32.const 1024) (i32.load (i32.const 96))))
+   (local.set $i (i32.const 1024))
+   (block $no
+     (loop $s
+       (br_if $no (i32.ge_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
+       ;; "-tmp" little endian = 0x706d742d
+       (if (i32.eq (i32.load (local.get $i)) (i32.const 0x706d742d)) (then (return (i32.const 1))))
+       (local.set $i (i32.add (local.get $i) (i32.const 1)))
+       (br $s)))
+   (i32.const 0))
+ ;; append to Y in 256 KiB writes until refused; returns bytes appended
+ (func $fill (result i32)
+   (local $fd i32) (local $n i32)
+   (if (call $open (i32.const 3) (i32.const 0) (i32.const 8) (i32.const 1) (i32.const 1) (i64.const 0x1FFFFFFF) (i64.const 0x1FFFFFFF) (i32.const 1) (i32.const 80))
+     (then (return (i32.const -1))))
+   (local.set $fd (i32.load (i32.const 80)))
+   (i32.store (i32.const 64) (i32.const 65536))
+   (i32.store (i32.const 68) (i32.const 262144))
+   (block $done
+     (loop $l
+       (br_if $done (call $write (local.get $fd) (i32.const 64) (i32.const 1) (i32.const 84)))
+       (br_if $done (i32.eqz (i32.load (i32.const 84))))
+       (local.set $n (i32.add (local.get $n) (i32.load (i32.const 84))))
+       (br $l)))
+   (drop (call $close (local.get $fd)))
+   (local.get $n))
+ (func (export "main") (result i32)
+   (local $r i32) (local $spin i32)
+   ;; round 0: Y up to the quota, counted the normal way
+   (global.set $appended (call $fill))
+   (loop $round
+     (if (call $rename (i32.const 3) (i32.const 8) (i32.const 1) (i32.const 3) (i32.const 0) (i32.const 1))
+       (then (return (i32.const -2))))
+     ;; wait for the writer's temp file (its first count is done)
+     (local.set $spin (i32.const 0))
+     (block $seen (loop $w
+       (br_if $seen (call $tmp_present))
+       (local.set $spin (i32.add (local.get $spin) (i32.const 1)))
+       (br_if $w (i32.lt_u (local.get $spin) (i32.const 2000000)))
+       (return (i32.const -3))))
+     (if (call $rename (i32.const 3) (i32.const 0) (i32.const 1) (i32.const 3) (i32.const 8) (i32.const 1))
+       (then (return (i32.const -4))))
+     ;; wait until the writer renamed
+     (local.set $spin (i32.const 0))
+     (block $gone (loop $w2
+       (br_if $gone (i32.eqz (call $tmp_present)))
+       (local.set $spin (i32.add (local.get $spin) (i32.const 1)))
+       (br_if $w2 (i32.lt_u (local.get $spin) (i32.const 2000000)))
+       (return (i32.const -5))))
+     (global.set $appended (i32.add (global.get $appended) (call $fill)))
+     (local.set $r (i32.add (local.get $r) (i32.const 1)))
+     (br_if $round (i32.lt_u (local.get $r) (i32.const 5))))
+   (global.get $appended)))"""
+

@@ -398,8 +398,8 @@ impl Sandbox {
     /// The sandbox's lock is held to count and to rename, not while the bytes are written and
     /// synced (a WASI `path_open` or write of another instance of the mod waits for the lock: held
     /// across a 62 MB write and its `fsync`, it held the game's main thread 190 ms). In between,
-    /// the new bytes count as in flight; before the rename the count is taken again, since a
-    /// descriptor opened on the old file meanwhile keeps its bytes after the rename.
+    /// the new bytes count as in flight; the rename comes after a second full count (bytes and
+    /// entries), since anything may have happened to the old file meanwhile.
     ///
     /// # Errors
     /// Any [`SandboxError`]; nothing is written on error.
@@ -410,9 +410,20 @@ impl Sandbox {
                 path: path.to_string(),
             });
         }
+        // Its directories within what a count of the sandbox reads (a write deeper made every
+        // later count, and so every later write, fail).
+        let dirs = full
+            .strip_prefix(&self.root)
+            .map_or(0, |rest| rest.components().count().saturating_sub(1));
+        if dirs > usage::MAX_WALK_DEPTH {
+            return Err(SandboxError::Unmeasurable(format!(
+                "`{path}` lies {dirs} directories deep; WasGo counts a sandbox down to {} levels, so use a shallower path",
+                usage::MAX_WALK_DEPTH
+            )));
+        }
         let new = data.len() as u64;
         let cell = usage_bound(&self.root);
-        let (grant, freed) = {
+        let (grant, missing) = {
             let mut bound = cell.lock();
             let (after, usage, freed) = self.after_replacing(&bound, &full, new, 0)?;
             // The file and any missing parent directories are new entries.
@@ -434,7 +445,7 @@ impl Sandbox {
                 bytes: new,
                 entries: missing,
             };
-            (grant, freed)
+            (grant, missing)
         };
         let parent = full.parent().expect("a sandbox path has a parent");
         // Unique in the process: two instances of one mod share its directory.
@@ -452,23 +463,26 @@ impl Sandbox {
         }
         let renamed = {
             let mut bound = cell.lock();
-            // The old file was counted as freed by the rename; a descriptor opened on it since
-            // keeps its bytes: counted again (the new bytes are on disk now, in the temporary
-            // file, no longer in flight). Every other change since was counted by whoever made
-            // it, with this write's bytes in flight.
-            let kept = freed > 0 && usage::open_files(&self.root, Some(&full)).holds_file;
-            let fits = if kept {
-                self.after_replacing(&bound, &full, 0, new)
-                    .map(|(after, ..)| bound.known = Some(after))
-            } else {
-                Ok(())
-            };
-            let renamed =
-                fits.and_then(|()| std::fs::rename(&tmp, &full).map_err(|e| Self::io(path, e)));
-            if renamed.is_ok() && !kept {
-                bound.known = bound.known.map(|known| known.saturating_sub(freed));
-            }
-            renamed
+            // Counted again: what lies at `full` now is not what the first count saw (another
+            // instance may have moved the old file away, replaced it, or opened it; taken off
+            // twice, the bound fell by bytes never freed, 20 MiB in a 4 MiB quota). The new
+            // bytes are on disk now, in the temporary file, no longer in flight.
+            self.after_replacing(&bound, &full, 0, new)
+                .and_then(|(after, usage, _)| {
+                    // The temporary file's entry becomes the file's, or goes when one is there.
+                    let replaced = u64::from(std::fs::symlink_metadata(&full).is_ok());
+                    let entries = (usage.entries + bound.entries_in_flight)
+                        .saturating_sub(missing)
+                        .saturating_sub(replaced);
+                    if entries > MAX_ENTRIES {
+                        return Err(SandboxError::Entries {
+                            path: Some(path.to_string()),
+                        });
+                    }
+                    std::fs::rename(&tmp, &full).map_err(|e| Self::io(path, e))?;
+                    bound.known = Some(after);
+                    Ok(())
+                })
         };
         // After the lock is let go: the grant's drop takes it.
         drop(grant);

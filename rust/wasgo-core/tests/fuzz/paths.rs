@@ -61,9 +61,17 @@ fn sandbox_paths_stay_inside() {
         assert!(!Path::new(&path).is_absolute());
         writes += 1;
         if writes.is_multiple_of(64) {
-            sandbox
-                .write(&path, b"x")
-                .expect("an accepted path can be written");
+            let dirs = segments.len() - 1;
+            let written = sandbox.write(&path, b"x");
+            if dirs > wasgo_core::sandbox::usage::MAX_WALK_DEPTH {
+                // Deeper than a count reads: refused, nothing made.
+                let err = written.expect_err("a path deeper than the count reads is refused");
+                assert!(err.to_string().contains("directories deep"), "{err}");
+                assert!(!joined.exists());
+                let _ = std::fs::remove_dir_all(&root);
+                return;
+            }
+            written.expect("an accepted path can be written");
             let real = joined.canonicalize().expect("the written file exists");
             let base = root.canonicalize().unwrap();
             assert!(
