@@ -209,6 +209,20 @@ impl Held {
     pub fn admit(&mut self, growth: u64) -> Result<(), SandboxError> {
         self.sandbox.fit(&mut self.bound, growth)
     }
+
+    /// Admits `new` more files or directories, which the holder makes before it lets go of the
+    /// lock: the entry limit of [`Sandbox::check_new_entries`] (a fresh count, with the creations
+    /// granted to others), with nothing left in flight.
+    ///
+    /// # Errors
+    /// [`SandboxError::Entries`], [`SandboxError::Unmeasurable`].
+    pub fn admit_entries(&mut self, new: u64) -> Result<(), SandboxError> {
+        let entries = self.sandbox.measure()?.entries + self.bound.entries_in_flight;
+        if entries.saturating_add(new) > MAX_ENTRIES {
+            return Err(SandboxError::Entries { path: None });
+        }
+        Ok(())
+    }
 }
 
 impl Sandbox {

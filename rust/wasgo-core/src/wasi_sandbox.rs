@@ -178,23 +178,24 @@ pub(crate) fn add_to_linker(
                 if let Some(errno) = refuse_without_grant(&mut c, F) {
                     return Ok(errno);
                 }
-                // Held until the file is made.
-                let _grant = if oflags & OFLAGS_CREAT != 0 {
+                if oflags & OFLAGS_CREAT != 0 {
                     if let Some(errno) = refuse_name(&mut c, F, path, path_len)? {
                         return Ok(errno);
                     }
-                    match refuse_new_entry(&mut c, F, fd, path, path_len)? {
-                        Ok(grant) => grant,
-                        Err(errno) => return Ok(errno),
+                }
+                // Held until the file is open (or made): not between another instance's
+                // `wasgo.file_write`'s count and its rename, nor between the look at the entry
+                // limit here and the creation.
+                let mut held = hold_sandbox(&c);
+                if oflags & OFLAGS_CREAT != 0 {
+                    if let Err(errno) = refuse_new_entry(&mut c, &mut held, F, fd, path, path_len)?
+                    {
+                        return Ok(errno);
                     }
-                } else {
-                    None
-                };
+                }
                 if let Err((errno, message)) = c.data().open_files.reserve(F) {
                     return Ok(c.data_mut().fail(errno, message));
                 }
-                // Not inside another instance's `wasgo.file_write` (nor its measurement).
-                let held = hold_sandbox(&c);
                 let result = delegate(&mut c, F, |ctx, mem| {
                     in_tokio(p1::path_open(
                         ctx,
@@ -257,10 +258,11 @@ pub(crate) fn add_to_linker(
                 if let Some(errno) = refuse_name(&mut c, F, path, path_len)? {
                     return Ok(errno);
                 }
-                let _grant = match refuse_new_entry(&mut c, F, fd, path, path_len)? {
-                    Ok(grant) => grant,
-                    Err(errno) => return Ok(errno),
-                };
+                // Held until the directory is made (see `path_open`).
+                let mut held = hold_sandbox(&c);
+                if let Err(errno) = refuse_new_entry(&mut c, &mut held, F, fd, path, path_len)? {
+                    return Ok(errno);
+                }
                 delegate(&mut c, F, |ctx, mem| {
                     in_tokio(p1::path_create_directory(ctx, mem, fd, path, path_len))
                 })

@@ -398,6 +398,30 @@ fn a_wasi_open_waits_for_the_sandboxs_lock() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Creating through WASI past the sandbox's entry limit fails with `EDQUOT`, looked at under
+/// the sandbox's lock (also for `path_create_directory`); an existing file opens as before.
+#[test]
+fn wasi_creations_keep_the_entry_limit() {
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let dir = temp_dir("entries");
+    std::fs::create_dir_all(&dir).unwrap();
+    let max = wasgo_core::sandbox::MAX_ENTRIES;
+    for i in 0..max {
+        std::fs::write(dir.join(format!("f{i}")), b"").unwrap();
+    }
+    let mut inst = wasi_instance(&rt, SafetyLevel::Wrapped, &dir, 1 << 20);
+    assert_eq!(i32_of(inst.call("open_data", &[]).unwrap()), -EDQUOT);
+    assert!(!dir.join("data.bin").exists());
+    std::fs::remove_file(dir.join("f0")).unwrap();
+    let fd = i32_of(inst.call("open_data", &[]).unwrap());
+    assert!(fd > 0, "{fd}");
+    assert_eq!(i32_of(inst.call("close", &[Val::I32(fd)]).unwrap()), 0);
+    // Full again: the existing file still opens (it is no new entry).
+    let fd = i32_of(inst.call("open_data", &[]).unwrap());
+    assert!(fd > 0, "an existing file opens at the limit: {fd}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_sandbox_folder_that_is_a_link_is_refused() {
     let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();

@@ -8,7 +8,7 @@
 use super::C;
 use crate::guest;
 use crate::level::SafetyLevel;
-use crate::sandbox::{check_name, Grant, Held, Sandbox, SandboxError, MAX_PATH_BYTES};
+use crate::sandbox::{check_name, Held, Sandbox, SandboxError, MAX_PATH_BYTES};
 use crate::wasi::errno::{
     ACCES as ERRNO_ACCES, BADF as ERRNO_BADF, DQUOT as ERRNO_DQUOT, INVAL as ERRNO_INVAL,
     NAMETOOLONG as ERRNO_NAMETOOLONG,
@@ -257,17 +257,23 @@ pub(super) fn refuse_name(
 }
 
 /// `Err(EDQUOT)` when one more entry would break the sandbox's entry limit (or the sandbox
-/// cannot be counted) and `path` does not exist yet (relative to directory `fd`); else the grant
-/// of the new entry (hold it until the creation is done), if one is needed.
+/// cannot be counted) and `path` does not exist yet (relative to directory `fd`). Looked at under
+/// the sandbox's lock, `held` (see [`hold_sandbox`]), which the caller keeps until it has made
+/// the entry: looked at before it, a file another instance renamed away in between was made
+/// again uncounted.
 pub(super) fn refuse_new_entry(
     c: &mut C<'_>,
+    held: &mut Option<Held>,
     function: &str,
     fd: i32,
     path_ptr: i32,
     path_len: i32,
-) -> wasmtime::Result<Result<Option<Grant>, i32>> {
+) -> wasmtime::Result<Result<(), i32>> {
+    let Some(held) = held.as_mut() else {
+        return Ok(Ok(()));
+    };
     let Some(path) = path_bytes(c, function, path_ptr, path_len)? else {
-        return Ok(Ok(None));
+        return Ok(Ok(()));
     };
     // Scratch: the path at 128, the filestat result at 8.
     let mut scratch = vec![0u8; 128 + path.len()];
@@ -284,13 +290,9 @@ pub(super) fn refuse_new_entry(
         ))
     })? == 0;
     if exists {
-        return Ok(Ok(None));
+        return Ok(Ok(()));
     }
-    let outcome = match c.data().sandbox.as_ref() {
-        Some(sandbox) => sandbox.check_new_entries(1),
-        None => return Ok(Ok(None)),
-    };
-    Ok(outcome.map(Some).map_err(|e| refuse(c, function, &e)))
+    Ok(held.admit_entries(1).map_err(|e| refuse(c, function, &e)))
 }
 
 /// `EACCES` (with `last_error` set) until the mod has the `files` permission.
