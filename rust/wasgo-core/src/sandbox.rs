@@ -10,7 +10,8 @@
 //! in it. Both are counted by [`usage::measure`], which walks any depth and fails closed: a tree
 //! it cannot read refuses every write ([`SandboxError::Unmeasurable`]). At level 2 the same
 //! directory is WASI's `/sandbox`, under the same accounting (see `wasi_sandbox.rs`): the file
-//! functions and WASI share [`Sandbox::check_growth`]'s per-process bound.
+//! functions and WASI share one per-process bound and lock per sandbox ([`Sandbox::hold`] for a
+//! change made under the lock, [`Sandbox::check_growth`] for one made outside it).
 
 pub mod rules;
 pub mod usage;
@@ -127,8 +128,8 @@ struct Bound {
     /// An upper bound of the bytes the sandbox holds and the writes granted hold once done
     /// (`None` until measured).
     known: Option<u64>,
-    /// Bytes granted to writes that have not finished (a WASI write moves its buffer in chunks
-    /// after its grant, outside the lock): a fresh measurement misses what they have not
+    /// Bytes granted to writes that have not finished (`wasgo.file_write` writes and syncs its
+    /// bytes outside the lock, after its grant): a fresh measurement misses what they have not
     /// written yet, so it counts them on top (two instances of one mod each got the whole quota
     /// when a measurement in between forgot the other's grant).
     in_flight: u64,
@@ -191,9 +192,9 @@ pub struct Sandbox {
     quota_bytes: u64,
 }
 
-/// A sandbox's lock, held by a WASI call across the change it makes to a file's size (see
-/// [`Sandbox::hold`]): while it is held, no other instance of the mod measures the sandbox,
-/// writes a file with `wasgo.file_write` or opens one through WASI.
+/// A sandbox's lock, held by a WASI call across the change it makes (see [`Sandbox::hold`]):
+/// while it is held, no other instance of the mod measures the sandbox, counts or renames a
+/// `wasgo.file_write` or opens a file through WASI.
 pub struct Held {
     sandbox: Sandbox,
     bound: parking_lot::ArcMutexGuard<parking_lot::RawMutex, Bound>,
@@ -343,7 +344,8 @@ impl Sandbox {
     /// file's size, [admits](Held::admit) its growth and makes the change while holding it, so
     /// no measurement of another instance falls between (a write checked once and moved in
     /// chunks regrew a file another instance had truncated meanwhile, uncounted: 2.9 MB in a
-    /// 2 MiB quota), and no WASI `path_open` falls inside a `wasgo.file_write`.
+    /// 2 MiB quota), and no WASI `path_open` falls between a `wasgo.file_write`'s count and its
+    /// rename.
     pub fn hold(&self) -> Held {
         Held {
             sandbox: self.clone(),
