@@ -85,12 +85,12 @@ mod tests {
     #[test]
     fn a_wait_made_before_the_kill_wakes_when_it_comes() {
         let switch = KillSwitch::new();
+        // Timed from before the thread starts: a thread that starts late on a loaded machine
+        // still waits until the kill, which comes 50 ms after this.
+        let began = Instant::now();
         let waiting = {
             let switch = switch.clone();
-            std::thread::spawn(move || {
-                let began = Instant::now();
-                (wakes(&switch), began.elapsed())
-            })
+            std::thread::spawn(move || (wakes(&switch), began.elapsed()))
         };
         std::thread::sleep(Duration::from_millis(50));
         assert!(switch.kill("test"));

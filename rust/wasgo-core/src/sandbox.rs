@@ -135,6 +135,10 @@ struct Bound {
     in_flight: u64,
     /// Files and directories granted to creations that have not happened yet, likewise.
     entries_in_flight: u64,
+    /// The temporary files of the `wasgo.file_write`s in flight: their bytes and entries are
+    /// the writes' grants (above), so a count of the sandbox leaves them out (counted on disk
+    /// and in flight, two instances saving at once were refused with half the quota free).
+    temps: Vec<PathBuf>,
 }
 
 type UsageBound = Arc<Mutex<Bound>>;
@@ -156,6 +160,16 @@ impl Grant {
             cell: None,
             bytes: 0,
             entries: 0,
+        }
+    }
+
+    /// Ends the grant under the lock the caller holds on its bound (`bound`), in the same hold
+    /// as the change it granted: let go after the lock, another count in between saw the change
+    /// on disk and its grant in flight, and refused a write that fit.
+    fn settle(mut self, bound: &mut Bound) {
+        if self.cell.take().is_some() {
+            bound.in_flight = bound.in_flight.saturating_sub(self.bytes);
+            bound.entries_in_flight = bound.entries_in_flight.saturating_sub(self.entries);
         }
     }
 }
@@ -211,6 +225,15 @@ impl Held {
         self.sandbox.fit(&mut self.bound, growth)
     }
 
+    /// Whether the sandbox can still be counted whole (after the holder made a directory: one
+    /// past [`usage::MAX_WALK_DEPTH`] levels makes every later count fail).
+    ///
+    /// # Errors
+    /// [`SandboxError::Unmeasurable`].
+    pub fn countable(&self) -> Result<(), SandboxError> {
+        self.sandbox.measure().map(|_| ())
+    }
+
     /// Admits `new` more files or directories, which the holder makes before it lets go of the
     /// lock: the entry limit of [`Sandbox::check_new_entries`] (a fresh count, with the creations
     /// granted to others), with nothing left in flight.
@@ -218,7 +241,8 @@ impl Held {
     /// # Errors
     /// [`SandboxError::Entries`], [`SandboxError::Unmeasurable`].
     pub fn admit_entries(&mut self, new: u64) -> Result<(), SandboxError> {
-        let entries = self.sandbox.measure()?.entries + self.bound.entries_in_flight;
+        let entries =
+            self.sandbox.counted(&self.bound, None)?.0.entries + self.bound.entries_in_flight;
         if entries.saturating_add(new) > MAX_ENTRIES {
             return Err(SandboxError::Entries { path: None });
         }
@@ -312,6 +336,19 @@ impl Sandbox {
         Ok((usage, open.holds_file))
     }
 
+    /// [`Sandbox::measure_around`] under the lock, without the temporary files of the
+    /// `wasgo.file_write`s in flight (their grants count them: `Bound::temps`).
+    fn counted(&self, bound: &Bound, file: Option<&Path>) -> Result<(Usage, bool), SandboxError> {
+        let (mut usage, held) = self.measure_around(file)?;
+        for temp in &bound.temps {
+            if let Ok(meta) = std::fs::symlink_metadata(temp) {
+                usage.bytes = usage.bytes.saturating_sub(meta.len());
+                usage.entries = usage.entries.saturating_sub(1);
+            }
+        }
+        Ok((usage, held))
+    }
+
     /// Refuses growing the sandbox's content by `growth` bytes past the quota (WASI writes);
     /// the [`Grant`] counts the bytes as in flight until it drops.
     ///
@@ -364,8 +401,8 @@ impl Sandbox {
             .known
             .is_some_and(|known| known.saturating_add(growth) <= self.quota_bytes);
         if !fits {
-            let usage = match self.measure() {
-                Ok(usage) => usage.bytes.saturating_add(bound.in_flight),
+            let usage = match self.counted(bound, None) {
+                Ok((usage, _)) => usage.bytes.saturating_add(bound.in_flight),
                 Err(e) => {
                     bound.known = None;
                     return Err(e);
@@ -396,7 +433,7 @@ impl Sandbox {
         }
         let cell = usage_bound(&self.root);
         let mut bound = cell.lock();
-        let entries = self.measure()?.entries + bound.entries_in_flight;
+        let entries = self.counted(&bound, None)?.0.entries + bound.entries_in_flight;
         if entries.saturating_add(new) > MAX_ENTRIES {
             return Err(SandboxError::Entries { path: None });
         }
@@ -439,77 +476,84 @@ impl Sandbox {
         }
         let new = data.len() as u64;
         let cell = usage_bound(&self.root);
-        let (grant, missing) = {
+        let parent = full.parent().expect("a sandbox path has a parent");
+        // Unique in the process: two instances of one mod share its directory.
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = parent.join(format!(".wasgo-tmp-{}-{n}", std::process::id()));
+        let (grant, made) = {
             let mut bound = cell.lock();
-            let (after, usage, freed) = self.after_replacing(&bound, &full, new, 0)?;
-            // The file and any missing parent directories are new entries.
-            let missing = full
+            // The directories the write needs that are missing, outermost first.
+            let mut made: Vec<PathBuf> = full
                 .ancestors()
+                .skip(1)
                 .take_while(|p| *p != self.root && std::fs::symlink_metadata(p).is_err())
-                .count() as u64;
+                .map(Path::to_path_buf)
+                .collect();
+            made.reverse();
+            let (after, usage, freed) = self.after_replacing(&bound, &full, new)?;
+            // The file (when missing) and the missing directories are new entries.
+            let file_missing = u64::from(std::fs::symlink_metadata(&full).is_err());
+            let missing = file_missing + made.len() as u64;
             if missing > 0 && usage.entries + bound.entries_in_flight + missing > MAX_ENTRIES {
                 return Err(SandboxError::Entries {
                     path: Some(path.to_string()),
                 });
             }
+            // Made now, under the lock: on disk, they count as themselves, not in flight.
+            std::fs::create_dir_all(parent).map_err(|e| Self::io(path, e))?;
             // The old file's bytes are taken off when the rename frees them, not before.
             bound.known = Some(after + freed);
             bound.in_flight += new;
-            bound.entries_in_flight += missing;
+            bound.entries_in_flight += file_missing;
+            bound.temps.push(tmp.clone());
             let grant = Grant {
                 cell: Some(cell.clone()),
                 bytes: new,
-                entries: missing,
+                entries: file_missing,
             };
-            (grant, missing)
+            (grant, made)
         };
-        let parent = full.parent().expect("a sandbox path has a parent");
-        // Unique in the process: two instances of one mod share its directory.
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = parent.join(format!(".wasgo-tmp-{}-{n}", std::process::id()));
         let written = (|| {
-            std::fs::create_dir_all(parent)?;
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(data)?;
             f.sync_all()
-        })();
-        if let Err(e) = written {
+        })()
+        .map_err(|e| Self::io(path, e));
+        let mut bound = cell.lock();
+        // Counted again: what lies at `full` now is not what the first count saw (another
+        // instance may have moved the old file away, replaced it, or opened it; taken off
+        // twice, the bound fell by bytes never freed, 20 MiB in a 4 MiB quota). The new
+        // bytes are this write's grant; its temporary file is left out of the count.
+        let outcome = written.and_then(|()| {
+            let (after, usage, _) = self.after_replacing(&bound, &full, 0)?;
+            // The file's entry is new unless one is there now.
+            let adds = u64::from(std::fs::symlink_metadata(&full).is_err());
+            let entries = (usage.entries + bound.entries_in_flight)
+                .saturating_sub(grant.entries)
+                .saturating_add(adds);
+            if entries > MAX_ENTRIES {
+                return Err(SandboxError::Entries {
+                    path: Some(path.to_string()),
+                });
+            }
+            std::fs::rename(&tmp, &full).map_err(|e| Self::io(path, e))?;
+            bound.known = Some(after);
+            Ok(())
+        });
+        if outcome.is_err() {
             let _ = std::fs::remove_file(&tmp);
-            return Err(Self::io(path, e));
+            // The directories it made, if still empty (nothing is written on error).
+            for dir in made.iter().rev() {
+                let _ = std::fs::remove_dir(dir);
+            }
         }
-        let renamed = {
-            let mut bound = cell.lock();
-            // Counted again: what lies at `full` now is not what the first count saw (another
-            // instance may have moved the old file away, replaced it, or opened it; taken off
-            // twice, the bound fell by bytes never freed, 20 MiB in a 4 MiB quota). The new
-            // bytes are on disk now, in the temporary file, no longer in flight.
-            self.after_replacing(&bound, &full, 0, new)
-                .and_then(|(after, usage, _)| {
-                    // The temporary file's entry becomes the file's, or goes when one is there.
-                    let replaced = u64::from(std::fs::symlink_metadata(&full).is_ok());
-                    let entries = (usage.entries + bound.entries_in_flight)
-                        .saturating_sub(missing)
-                        .saturating_sub(replaced);
-                    if entries > MAX_ENTRIES {
-                        return Err(SandboxError::Entries {
-                            path: Some(path.to_string()),
-                        });
-                    }
-                    std::fs::rename(&tmp, &full).map_err(|e| Self::io(path, e))?;
-                    bound.known = Some(after);
-                    Ok(())
-                })
-        };
-        // After the lock is let go: the grant's drop takes it.
-        drop(grant);
-        if renamed.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        renamed
+        bound.temps.retain(|t| *t != tmp);
+        grant.settle(&mut bound);
+        outcome
     }
 
     /// What the sandbox would hold once the file `full` is replaced by `new` more bytes, with
-    /// the writes in flight but `own` of them (this write's, already on disk), under the lock;
+    /// the writes in flight (their temporary files left out of the count), under the lock;
     /// refused past the quota. A file a descriptor holds open (a WASI `path_open`) keeps its bytes
     /// after the new file replaces it: they are not taken off (they were, and a 1 MiB file written
     /// over its open self took 2 MiB under a 1 MiB quota). The old size is read under the lock
@@ -521,16 +565,13 @@ impl Sandbox {
         bound: &Bound,
         full: &Path,
         new: u64,
-        own: u64,
     ) -> Result<(u64, Usage, u64), SandboxError> {
         let old = std::fs::symlink_metadata(full)
             .map(|m| if m.is_file() { m.len() } else { 0 })
             .unwrap_or(0);
-        let (usage, held) = self.measure_around(Some(full))?;
+        let (usage, held) = self.counted(bound, Some(full))?;
         let old = if held { 0 } else { old };
-        let with_flight = usage
-            .bytes
-            .saturating_add(bound.in_flight.saturating_sub(own));
+        let with_flight = usage.bytes.saturating_add(bound.in_flight);
         let after = with_flight - old.min(with_flight) + new;
         if after > self.quota_bytes {
             return Err(SandboxError::Quota {

@@ -54,9 +54,11 @@ use crate::catalog::WASI_P1_MODULE;
 use crate::guest;
 use crate::hostfns::guarded;
 use crate::level::SafetyLevel;
+use crate::sandbox::Held;
 use crate::state::InstanceState;
 use checks::{
-    delegate, hold_for_growth, hold_sandbox, refuse_name, refuse_new_entry, refuse_without_grant,
+    delegate, hold_for_growth, hold_sandbox, refuse, refuse_name, refuse_new_entry,
+    refuse_without_grant,
 };
 use wasmtime::{Caller, Linker};
 use wasmtime_wasi::p1::wasi_snapshot_preview1 as p1;
@@ -263,9 +265,17 @@ pub(crate) fn add_to_linker(
                 if let Err(errno) = refuse_new_entry(&mut c, &mut held, F, fd, path, path_len)? {
                     return Ok(errno);
                 }
-                delegate(&mut c, F, |ctx, mem| {
+                let made = delegate(&mut c, F, |ctx, mem| {
                     in_tokio(p1::path_create_directory(ctx, mem, fd, path, path_len))
-                })
+                })?;
+                // One level past what a count reads made every later write fail: taken back.
+                if let (0, Some(Err(e))) = (made, held.as_ref().map(Held::countable)) {
+                    delegate(&mut c, F, |ctx, mem| {
+                        in_tokio(p1::path_remove_directory(ctx, mem, fd, path, path_len))
+                    })?;
+                    return Ok(refuse(&mut c, F, &e));
+                }
+                Ok(made)
             })
         },
     )?;

@@ -251,3 +251,47 @@ fn a_file_held_open_keeps_its_bytes_when_written_over() {
     sb.write("a", b"87654321").unwrap();
     let _ = std::fs::remove_dir_all(sb.root());
 }
+
+/// A `wasgo.file_write` in flight counts once: by its grant, not also by its temporary file on
+/// disk (counted twice, two instances saving at once were refused with half the quota free).
+#[test]
+fn a_write_in_flight_counts_once_not_also_by_its_temporary_file() {
+    let sb = temp_sandbox(4 << 20);
+    let other = Sandbox::new(sb.root().to_path_buf(), 4 << 20);
+    std::fs::create_dir_all(sb.root()).unwrap();
+    // Another instance's write of 1.5 MiB: granted, its bytes written to its temporary file.
+    let tmp = sb.root().join(".wasgo-tmp-other-1");
+    std::fs::write(&tmp, vec![0u8; 3 << 19]).unwrap();
+    let cell = usage_bound(sb.root());
+    {
+        let mut bound = cell.lock();
+        bound.in_flight += 3 << 19;
+        bound.entries_in_flight += 1;
+        bound.temps.push(tmp.clone());
+    }
+    // 1.5 MiB in flight + 2.5 MiB = 4 MiB: fits (with the temporary file counted too, 5.5).
+    other.write("mine", &vec![0u8; 5 << 19]).unwrap();
+    assert!(matches!(
+        other.write("more", b"x"),
+        Err(SandboxError::Quota { .. })
+    ));
+    {
+        let mut bound = cell.lock();
+        bound.in_flight -= 3 << 19;
+        bound.entries_in_flight -= 1;
+        bound.temps.retain(|t| *t != tmp);
+    }
+    let _ = std::fs::remove_dir_all(sb.root());
+}
+
+/// A write refused leaves nothing behind, not even the directories it would have needed.
+#[test]
+fn a_refused_write_makes_no_directories() {
+    let sb = temp_sandbox(10);
+    assert!(matches!(
+        sb.write("a/b/c", &[0; 11]),
+        Err(SandboxError::Quota { .. })
+    ));
+    assert!(!sb.root().join("a").exists());
+    let _ = std::fs::remove_dir_all(sb.root());
+}
