@@ -422,6 +422,61 @@ fn wasi_creations_keep_the_entry_limit() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A WASI directory one level past what a count of the sandbox reads (64) is taken back with
+/// `EDQUOT`: made, it made every later count, and so every later write, fail.
+#[test]
+fn a_wasi_directory_past_the_counted_depth_is_taken_back() {
+    const DEEP: &str = r#"(module
+      (import "wasi_snapshot_preview1" "path_create_directory" (func $mk (param i32 i32 i32) (result i32)))
+      (import "wasgo" "file_write" (func $fw (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 2000) "top.txt")
+      ;; Makes "d", "d/d", ... `levels` deep; returns the first level (1-based) refused, with its
+      ;; errno times 1000, or 0.
+      (func (export "mkdirs") (param $levels i32) (result i32)
+        (local $k i32) (local $r i32)
+        (loop $l
+          (i32.store8 (i32.mul (local.get $k) (i32.const 2)) (i32.const 100))
+          (i32.store8 (i32.add (i32.mul (local.get $k) (i32.const 2)) (i32.const 1)) (i32.const 47))
+          (local.set $r (call $mk (i32.const 3) (i32.const 0) (i32.add (i32.mul (local.get $k) (i32.const 2)) (i32.const 1))))
+          (if (local.get $r)
+            (then (return (i32.add (i32.mul (local.get $r) (i32.const 1000)) (i32.add (local.get $k) (i32.const 1))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $k) (local.get $levels))))
+        (i32.const 0))
+      (func (export "write_top") (result i32)
+        (call $fw (i32.const 2000) (i32.const 7) (i32.const 2000) (i32.const 7))))"#;
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let dir = temp_dir("deep_dirs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let module = rt.compile(DEEP.as_bytes(), "deep_dirs").unwrap();
+    let mut cfg = config("deep_dirs", SafetyLevel::Wrapped, 1 << 20);
+    cfg.dirs.sandbox = Some(dir.clone());
+    cfg.permissions.grant(Permission::Files);
+    let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
+    let max = wasgo_core::sandbox::usage::MAX_WALK_DEPTH as i32;
+    assert_eq!(
+        i32_of(inst.call("mkdirs", &[Val::I32(max + 2)]).unwrap()),
+        EDQUOT * 1000 + max + 1,
+        "the level past the counted depth is refused"
+    );
+    let mut deepest = dir.clone();
+    for _ in 0..max {
+        deepest.push("d");
+    }
+    assert!(deepest.is_dir());
+    assert!(
+        !deepest.join("d").exists(),
+        "the refused level was taken back"
+    );
+    assert_eq!(
+        i32_of(inst.call("write_top", &[]).unwrap()),
+        0,
+        "the sandbox can still be written"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_sandbox_folder_that_is_a_link_is_refused() {
     let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
