@@ -55,77 +55,63 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
 }
 
-/// What a descriptor a write goes to is.
-pub(super) enum Target {
+/// What a descriptor a write goes to is, from its `fd_fdstat_get` (read without the lock: its
+/// type and flags are the instance's own and do not change under it).
+enum Kind {
     /// Not a regular file (stdout, a directory, a closed descriptor): the quota does not apply,
-    /// wasmtime-wasi answers.
+    /// wasmtime-wasi answers, and no lock is waited for (a mod printing at level 2 waited for
+    /// another instance's write).
     NotAFile,
-    /// A regular file of `size` bytes, written at `position` (its end when `append`);
-    /// `linked` is false once the file was deleted or replaced while open.
-    File {
-        size: u64,
-        position: u64,
-        append: bool,
-        linked: bool,
-    },
+    /// A regular file, written at its end when `append`.
+    File { append: bool },
 }
 
-/// Whether `fd` is a regular file (`fd_fdstat_get`'s file type); an error answer counts as one
-/// (then [`target`] decides, under the lock).
-fn is_regular_file(c: &mut C<'_>, fd: i32) -> wasmtime::Result<bool> {
+/// What `fd` is; `Err(errno)` when that cannot be learned (fail closed).
+fn kind(c: &mut C<'_>, fd: i32) -> wasmtime::Result<Result<Kind, i32>> {
     let mut scratch = [0u8; 40];
     let errno = query(c, &mut scratch, |ctx, mem| {
         in_tokio(p1::fd_fdstat_get(ctx, mem, fd, OUT))
     })?;
-    Ok(errno != 0 || scratch[OUT as usize] == FILETYPE_REGULAR_FILE)
+    // fdstat: filetype u8, flags u16 (at 2), rights
+    let at = OUT as usize;
+    Ok(match errno {
+        ERRNO_BADF => Ok(Kind::NotAFile),
+        0 if scratch[at] != FILETYPE_REGULAR_FILE => Ok(Kind::NotAFile),
+        0 => Ok(Kind::File {
+            append: u16::from_le_bytes([scratch[at + 2], scratch[at + 3]]) & FDFLAGS_APPEND != 0,
+        }),
+        errno => Err(errno),
+    })
 }
 
-/// What `fd` is; `Err(errno)` when it is a regular file whose size or position cannot be
-/// learned (fail closed).
-fn target(c: &mut C<'_>, fd: i32) -> wasmtime::Result<Result<Target, i32>> {
+/// The regular file `fd` (opened for appending when `append`), read under the sandbox's lock:
+/// its size, the position a write goes to (its end when `append`), and whether it is still
+/// linked (false once deleted or replaced while open); `Err(errno)` when they cannot be learned
+/// (fail closed).
+fn size_and_position(
+    c: &mut C<'_>,
+    fd: i32,
+    append: bool,
+) -> wasmtime::Result<Result<(u64, u64, bool), i32>> {
     let mut scratch = [0u8; 80];
     let errno = query(c, &mut scratch, |ctx, mem| {
         in_tokio(p1::fd_filestat_get(ctx, mem, fd, OUT))
     })?;
-    if errno == ERRNO_BADF {
-        return Ok(Ok(Target::NotAFile));
-    }
     if errno != 0 {
         return Ok(Err(errno));
     }
     // filestat: dev u64, ino u64, filetype u8 (at 16), nlink u64, size u64 (at 32), times
     let at = OUT as usize;
-    if scratch[at + 16] != FILETYPE_REGULAR_FILE {
-        return Ok(Ok(Target::NotAFile));
-    }
     let size = u64_at(&scratch, at + 32);
     let linked = u64_at(&scratch, at + 24) > 0;
-    // fdstat: filetype u8, flags u16 (at 2), rights
-    let errno = query(c, &mut scratch, |ctx, mem| {
-        in_tokio(p1::fd_fdstat_get(ctx, mem, fd, OUT))
-    })?;
-    if errno != 0 {
-        return Ok(Err(errno));
-    }
-    let append = u16::from_le_bytes([scratch[at + 2], scratch[at + 3]]) & FDFLAGS_APPEND != 0;
     if append {
-        return Ok(Ok(Target::File {
-            size,
-            position: size,
-            append,
-            linked,
-        }));
+        return Ok(Ok((size, size, linked)));
     }
     let errno = query(c, &mut scratch, |ctx, mem| p1::fd_tell(ctx, mem, fd, OUT))?;
     if errno != 0 {
         return Ok(Err(errno));
     }
-    Ok(Ok(Target::File {
-        size,
-        position: u64_at(&scratch, at),
-        append,
-        linked,
-    }))
+    Ok(Ok((size, u64_at(&scratch, at), linked)))
 }
 
 /// A sandbox refusal as an errno, with `last_error` set.
@@ -159,25 +145,23 @@ pub(super) fn hold_for_growth(
     if c.data().sandbox.is_none() {
         return Ok(Ok(None));
     }
-    // Standard output, a directory or a closed descriptor: no size to guard, no lock to wait
-    // for (a mod printing at level 2 waited for another instance's write).
-    if !is_regular_file(c, fd)? {
-        return Ok(Ok(None));
-    }
+    let unknown = |c: &mut C<'_>, errno: i32| {
+        let message = format!("`{function}`: the size of file descriptor {fd} could not be learned (errno {errno}), so the write is refused");
+        c.data_mut().fail(errno, message)
+    };
+    let append = match kind(c, fd)? {
+        Ok(Kind::NotAFile) => return Ok(Ok(None)),
+        Ok(Kind::File { append }) => append,
+        Err(errno) => return Ok(Err(unknown(c, errno))),
+    };
     let Some(mut held) = c.data().sandbox.as_ref().map(Sandbox::hold) else {
         return Ok(Ok(None));
     };
-    let (size, position, append, linked) = match target(c, fd)? {
-        Ok(Target::NotAFile) => return Ok(Ok(None)),
-        Ok(Target::File {
-            size,
-            position,
-            append,
-            linked,
-        }) => (size, position, append, linked),
+    let (size, position, linked) = match size_and_position(c, fd, append)? {
+        Ok(found) => found,
         Err(errno) => {
-            let message = format!("`{function}`: the size of file descriptor {fd} could not be learned (errno {errno}), so the write is refused");
-            return Ok(Err(c.data_mut().fail(errno, message)));
+            drop(held);
+            return Ok(Err(unknown(c, errno)));
         }
     };
     let growth = end_of(size, position, append).saturating_sub(size);
