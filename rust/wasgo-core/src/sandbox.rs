@@ -241,12 +241,7 @@ impl Held {
     /// # Errors
     /// [`SandboxError::Entries`], [`SandboxError::Unmeasurable`].
     pub fn admit_entries(&mut self, new: u64) -> Result<(), SandboxError> {
-        let entries =
-            self.sandbox.counted(&self.bound, None)?.0.entries + self.bound.entries_in_flight;
-        if entries.saturating_add(new) > MAX_ENTRIES {
-            return Err(SandboxError::Entries { path: None });
-        }
-        Ok(())
+        self.sandbox.fit_entries(&self.bound, new)
     }
 }
 
@@ -421,6 +416,16 @@ impl Sandbox {
         Ok(())
     }
 
+    /// The entry rule under the lock: `new` more files or directories fit beside what a fresh
+    /// count finds and the creations granted to others.
+    fn fit_entries(&self, bound: &Bound, new: u64) -> Result<(), SandboxError> {
+        let entries = self.counted(bound, None)?.0.entries + bound.entries_in_flight;
+        if entries.saturating_add(new) > MAX_ENTRIES {
+            return Err(SandboxError::Entries { path: None });
+        }
+        Ok(())
+    }
+
     /// Refuses creating `new` more files or directories past [`MAX_ENTRIES`], counting the
     /// creations other instances were granted and have not made yet; the [`Grant`] counts these
     /// `new` until it drops.
@@ -433,10 +438,7 @@ impl Sandbox {
         }
         let cell = usage_bound(&self.root);
         let mut bound = cell.lock();
-        let entries = self.counted(&bound, None)?.0.entries + bound.entries_in_flight;
-        if entries.saturating_add(new) > MAX_ENTRIES {
-            return Err(SandboxError::Entries { path: None });
-        }
+        self.fit_entries(&bound, new)?;
         bound.entries_in_flight += new;
         drop(bound);
         Ok(Grant {

@@ -16,7 +16,9 @@
 //! list instead of dropping them inside its own `Drop`, so a chain of 200,000 nested arrays is
 //! freed without 200,000 stack frames (that overflowed the stack and aborted the game).
 
-use super::value::{drop_values, props_bytes, Class, Heap, JsValue, OBJECT_BYTES, VALUE_BYTES};
+use super::value::{
+    drop_values, props_bytes, Class, Heap, JsObject, JsValue, OBJECT_BYTES, VALUE_BYTES,
+};
 use super::Cx;
 use crate::error::{HostTrap, TrapKind};
 use std::collections::HashSet;
@@ -43,21 +45,14 @@ impl Heap {
                 break;
             }
             let obj = object.lock();
-            total += OBJECT_BYTES + props_bytes(obj.props.len());
-            for (k, v) in &obj.props {
-                total += k.len();
+            total += object_bytes(&obj);
+            for v in obj.props.values() {
                 string(v, &mut total);
             }
-            match &obj.class {
-                Class::Array(items) => {
-                    // What the array holds room for (grown by index, it doubles).
-                    total += items.capacity() * VALUE_BYTES;
-                    for v in items {
-                        string(v, &mut total);
-                    }
+            if let Class::Array(items) = &obj.class {
+                for v in items {
+                    string(v, &mut total);
                 }
-                Class::Bytes(b) => total += b.len(),
-                _ => {}
             }
         }
         total
@@ -118,20 +113,24 @@ pub(super) fn charge(cx: &mut Cx<'_>, bytes: usize) -> wasmtime::Result<()> {
 pub fn own_bytes(v: &JsValue) -> usize {
     match v {
         JsValue::String(s) => VALUE_BYTES + s.len(),
-        JsValue::Object(o) => {
-            let obj = o.0.lock();
-            let names: usize = obj.props.keys().map(String::len).sum();
-            OBJECT_BYTES
-                + props_bytes(obj.props.len())
-                + names
-                + match &obj.class {
-                    Class::Array(items) => items.capacity() * VALUE_BYTES,
-                    Class::Bytes(b) => b.len(),
-                    _ => 0,
-                }
-        }
+        JsValue::Object(o) => object_bytes(&o.0.lock()),
         _ => VALUE_BYTES,
     }
+}
+
+/// The host bytes an object itself takes: its own properties (their names and map nodes) and
+/// elements (what an array holds room for: grown by index, it doubles), not the strings they
+/// hold.
+fn object_bytes(obj: &JsObject) -> usize {
+    let names: usize = obj.props.keys().map(String::len).sum();
+    OBJECT_BYTES
+        + props_bytes(obj.props.len())
+        + names
+        + match &obj.class {
+            Class::Array(items) => items.capacity() * VALUE_BYTES,
+            Class::Bytes(b) => b.len(),
+            _ => 0,
+        }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 
 use super::builtins::{construct, fill_random, instance_of};
 use super::heap::{charge, own_bytes};
-use super::value::{error, props_bytes, Class, JsValue, Kind, VALUE_BYTES};
+use super::value::{error, new_prop_bytes, Class, JsValue, Kind, VALUE_BYTES};
 use super::{call_function, get_prop, Cx, GoState, MAX_COLLECTION};
 use crate::error::{HostTrap, TrapKind};
 use crate::guest_kind::GOJS_IMPORTS;
@@ -247,8 +247,7 @@ fn value_set(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     if let Some(o) = v.as_object() {
         let grows = {
             let obj = o.0.lock();
-            let count = obj.props.len();
-            (!obj.props.contains_key(&name)).then(|| props_bytes(count + 1) - props_bytes(count))
+            (!obj.props.contains_key(&name)).then(|| new_prop_bytes(obj.props.len()))
         };
         if let Some(bytes) = grows {
             charge(cx, bytes + name.len())?;
@@ -306,10 +305,7 @@ fn value_set_index(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
                 }
                 Class::Array(_) | Class::Bytes(_) => 0,
                 // A property named by the index (at most 20 digits).
-                _ => {
-                    let count = obj.props.len();
-                    props_bytes(count + 1) - props_bytes(count) + 20
-                }
+                _ => new_prop_bytes(obj.props.len()) + 20,
             }
         };
         charge(cx, growth)?;

@@ -339,6 +339,11 @@ pub fn props_bytes(count: usize) -> usize {
     count.div_ceil(5) * NODE_BYTES + count * PROP_BYTES
 }
 
+/// What one more property of an object that has `count` takes, besides its name's text.
+pub fn new_prop_bytes(count: usize) -> usize {
+    props_bytes(count + 1) - props_bytes(count)
+}
+
 const NAN_HEAD: u64 = 0x7FF8_0000;
 /// At most this many values Go may hold at once; a program above it traps (it leaks values).
 pub const MAX_LIVE_VALUES: usize = 1 << 20;
