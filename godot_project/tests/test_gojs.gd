@@ -67,8 +67,10 @@ func test_a_go_panic_becomes_a_trap_with_the_go_message() -> void:
 
 
 ## Starts `gojs_callback` with a Node2D `Target` under it and waits until it blocks in `select {}`.
-func _callback_mod(node_name: String, level := 1) -> ModProbe:
-	var probe := new_mod(node_name, {"wasm_file": MODS + "gojs_callback.wasm", "safety_level": level})
+func _callback_mod(node_name: String, level := 1, properties := {}) -> ModProbe:
+	var all := {"wasm_file": MODS + "gojs_callback.wasm", "safety_level": level}
+	all.merge(properties)
+	var probe := new_mod(node_name, all)
 	var target := Node2D.new()
 	target.name = "Target"
 	target.position = Vector2(1, 2)
@@ -372,19 +374,15 @@ func test_a_typed_value_holding_itself_is_refused() -> void:
 ## host objects, over a 64 MiB limit at the first read (counted at a third of that, ten reads
 ## took 754 MB under a 256 MiB limit).
 func test_a_packed_array_read_counts_its_objects_against_the_memory_limit() -> void:
-	var probe := new_mod("gojs_hoard", {"wasm_file": MODS + "gojs_callback.wasm", "memory_limit_mb": 64})
+	var probe := await _callback_mod("gojs_hoard", 1, {"memory_limit_mb": 64})
+	if probe == null:
+		return
 	var line := Line2D.new()
 	line.name = "Line"
 	var points := PackedVector2Array()
 	points.resize(100000)
 	line.points = points
 	probe.node.add_child(line)
-	if not expect_eq(start(probe), OK, "start()"):
-		return
-	var ready: bool = await wait_until(func() -> bool:
-		return probe.has_output("ready") and probe.node.get_status() == WasmScript.STATUS_FINISHED, 30000)
-	if not expect(ready, "the mod did not reach select {}: %s" % probe.describe()):
-		return
 	expect_eq(probe.node.call_export("hoard", ["Line", "points"]), null, "the first read of 100,000 points")
 	await frames(1)
 	expect(probe.traps.size() == 1 and probe.traps[0].contains("JavaScript values would take"),

@@ -358,21 +358,33 @@ func test_a_rewrite_racing_a_truncation_keeps_the_shared_quota() -> void:
 	zeros.resize(BIG_BYTES)
 	big.store_buffer(zeros)
 	big.close()
+	await _race(id, {"rewriter": REWRITER_WAT, "truncator": TRUNCATOR_WAT}, 60000)
+	var total := _sandbox_bytes(id)
+	expect(total <= 2 * 1024 * 1024, "the sandbox holds %d bytes under a 2 MiB quota" % total)
+	remove_tree(sandbox(id))
+
+
+## Starts one instance of the mod `id` (at level 2) per WAT text in `mods` (node name => text)
+## and waits up to `wait_ms` for all of them to end.
+func _race(id: String, mods: Dictionary, wait_ms: int) -> void:
 	var probes: Array[ModProbe] = []
-	for pair in [["rewriter", REWRITER_WAT], ["truncator", TRUNCATOR_WAT]]:
-		var module := WasmEngine.compile_module(pair[1].to_utf8_buffer(), id)
-		if not expect(module != null, "compile %s: %s" % [pair[0], WasmEngine.get_last_error()]):
+	for node_name in mods:
+		var module := WasmEngine.compile_module(mods[node_name].to_utf8_buffer(), id)
+		if not expect(module != null, "compile %s: %s" % [node_name, WasmEngine.get_last_error()]):
 			return
-		probes.append(new_mod(pair[0], {"module": module, "safety_level": 2}))
+		probes.append(new_mod(node_name, {"module": module, "safety_level": 2}))
 	for probe in probes:
 		expect_eq(start(probe), OK, "start() of %s" % probe.node.name)
 	for probe in probes:
-		expect(await wait_for_end(probe, 60000), "%s ended: %s" % [probe.node.name, probe.describe()])
+		expect(await wait_for_end(probe, wait_ms), "%s ended: %s" % [probe.node.name, probe.describe()])
+
+
+## The bytes of the files at the top of the sandbox of mod `id`.
+func _sandbox_bytes(id: String) -> int:
 	var total := 0
 	for file in DirAccess.get_files_at(sandbox(id)):
 		total += FileAccess.get_file_as_bytes(sandbox(id) + file).size()
-	expect(total <= 2 * 1024 * 1024, "the sandbox holds %d bytes under a 2 MiB quota" % total)
-	remove_tree(sandbox(id))
+	return total
 
 
 ## `big`'s size: 1.75 MiB, seven chunks of a WASI write.
@@ -443,19 +455,8 @@ func test_a_file_moved_away_during_a_file_write_keeps_the_quota() -> void:
 	set_setting(SAFETY_LEVEL, 3)
 	set_setting(STORAGE_MB, 4)
 	set_setting(AUTO_GRANT, PackedStringArray(["files"]))
-	var probes: Array[ModProbe] = []
-	for pair in [["writer", MOVED_WRITER_WAT], ["mover", MOVED_MOVER_WAT]]:
-		var module := WasmEngine.compile_module(pair[1].to_utf8_buffer(), id)
-		if not expect(module != null, "compile %s: %s" % [pair[0], WasmEngine.get_last_error()]):
-			return
-		probes.append(new_mod(pair[0], {"module": module, "safety_level": 2}))
-	for probe in probes:
-		expect_eq(start(probe), OK, "start() of %s" % probe.node.name)
-	for probe in probes:
-		expect(await wait_for_end(probe, 120000), "%s ended: %s" % [probe.node.name, probe.describe()])
-	var total := 0
-	for file in DirAccess.get_files_at(sandbox(id)):
-		total += FileAccess.get_file_as_bytes(sandbox(id) + file).size()
+	await _race(id, {"writer": MOVED_WRITER_WAT, "mover": MOVED_MOVER_WAT}, 120000)
+	var total := _sandbox_bytes(id)
 	expect(total <= 4 * 1024 * 1024, "the sandbox holds %d bytes under a 4 MiB quota" % total)
 	remove_tree(sandbox(id))
 

@@ -259,7 +259,26 @@ const WASI_FILES: &str = r#"(module
     (local.set $e (call $write (local.get $fd) (i32.const 256) (i32.const 1) (i32.const 524)))
     (if (result i32) (local.get $e) (then (i32.sub (i32.const 0) (local.get $e))) (else (i32.load (i32.const 524))))))"#;
 
-/// A `WASI_FILES` instance; at level 2 it has the `files` grant unless `granted` is false.
+/// An instance of the WAT text `wat`, named `name`, with `sandbox` as its sandbox; at level 2 it
+/// has the `files` grant unless `granted` is false.
+fn sandboxed_instance(
+    rt: &Arc<Runtime>,
+    (wat, name): (&str, &str),
+    level: SafetyLevel,
+    sandbox: &Path,
+    quota: u64,
+    granted: bool,
+) -> ModInstance {
+    let module = rt.compile(wat.as_bytes(), name).unwrap();
+    let mut cfg = config(name, level, quota);
+    cfg.dirs.sandbox = Some(sandbox.to_path_buf());
+    if granted {
+        cfg.permissions.grant(Permission::Files);
+    }
+    ModInstance::new(rt, &module, cfg).unwrap()
+}
+
+/// A `WASI_FILES` instance (see [`sandboxed_instance`]).
 fn wasi_instance_with(
     rt: &Arc<Runtime>,
     level: SafetyLevel,
@@ -267,13 +286,8 @@ fn wasi_instance_with(
     quota: u64,
     granted: bool,
 ) -> ModInstance {
-    let module = rt.compile(WASI_FILES.as_bytes(), "wasi_files").unwrap();
-    let mut cfg = config("wasi_files", level, quota);
-    cfg.dirs.sandbox = Some(sandbox.to_path_buf());
-    if granted {
-        cfg.permissions.grant(Permission::Files);
-    }
-    ModInstance::new(rt, &module, cfg).unwrap()
+    let wat = (WASI_FILES, "wasi_files");
+    sandboxed_instance(rt, wat, level, sandbox, quota, granted)
 }
 
 fn wasi_instance(rt: &Arc<Runtime>, level: SafetyLevel, sandbox: &Path, quota: u64) -> ModInstance {
@@ -449,11 +463,8 @@ fn a_wasi_directory_past_the_counted_depth_is_taken_back() {
     let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
     let dir = temp_dir("deep_dirs");
     std::fs::create_dir_all(&dir).unwrap();
-    let module = rt.compile(DEEP.as_bytes(), "deep_dirs").unwrap();
-    let mut cfg = config("deep_dirs", SafetyLevel::Wrapped, 1 << 20);
-    cfg.dirs.sandbox = Some(dir.clone());
-    cfg.permissions.grant(Permission::Files);
-    let mut inst = ModInstance::new(&rt, &module, cfg).unwrap();
+    let wat = (DEEP, "deep_dirs");
+    let mut inst = sandboxed_instance(&rt, wat, SafetyLevel::Wrapped, &dir, 1 << 20, true);
     let max = wasgo_core::sandbox::usage::MAX_WALK_DEPTH as i32;
     assert_eq!(
         i32_of(inst.call("mkdirs", &[Val::I32(max + 2)]).unwrap()),
