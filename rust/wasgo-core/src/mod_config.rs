@@ -151,13 +151,11 @@ pub(crate) fn run(
     };
     // Called inside other mods' calls (a game function that starts a mod), it could take the
     // thread's stack past its end like any call into a mod ([`crate::stack_room`]).
-    if let Some(room) = crate::stack_room::room() {
-        if room < crate::stack_room::NEEDED_BYTES {
-            return Err(instantiate(format!(
-                "the thread has {} KiB of stack left (calls into mods are running inside each other), less than a call into a mod may need; ask again when the outer calls have returned (e.g. `call_deferred`)",
-                room >> 10
-            )));
-        }
+    if let Some(room) = crate::stack_room::short() {
+        return Err(instantiate(format!(
+            "the thread has {} KiB of stack left (calls into mods are running inside each other), less than a call into a mod may need; ask again when the outer calls have returned (e.g. `call_deferred`)",
+            room >> 10
+        )));
     }
     let mut linker: Linker<ConfigState> = Linker::new(engine);
     for import in module.imports() {

@@ -42,6 +42,13 @@ pub fn check(depth: u32) -> Result<(), TooDeep> {
     }
 }
 
+/// The stack left on this thread when it is less than one more mod call may need, whatever
+/// runs already (for a call whose nesting is not counted, such as a mod's `config`); `None`
+/// when there is room, or where the stack's bounds are not known.
+pub fn short() -> Option<usize> {
+    room().filter(|room| *room < NEEDED_BYTES)
+}
+
 /// Bytes of stack left below the caller's frame; `None` where the bounds are not known.
 pub fn room() -> Option<usize> {
     let marker = 0u8;

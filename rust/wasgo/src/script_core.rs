@@ -464,27 +464,28 @@ impl ScriptCore {
             if self.reloading.get() {
                 // Asked for by the new instance's `init` (or anything inside it): next frame.
                 self.reload_next_frame.set(true);
-                let node = self.node;
-                let reload = self.hooks.reload;
                 let weak = Rc::downgrade(self);
                 at_next_frame("wasgo_deferred_reload", move || {
                     let Some(core) = weak.upgrade() else {
                         return;
                     };
                     if core.reload_next_frame.replace(false) {
-                        // Still a deferred reload: the next one its `init` asks for waits too.
-                        core.reloading.set(true);
-                        reload(node);
-                        core.reloading.set(false);
+                        core.run_deferred_reload();
                     }
                 });
                 return;
             }
-            // A deferred reload reports its own failures through `get_last_error()`.
-            self.reloading.set(true);
-            (self.hooks.reload)(self.node);
-            self.reloading.set(false);
+            self.run_deferred_reload();
         }
+    }
+
+    /// Runs a reload asked for inside an entry; one its new instance's `init` asks for in turn
+    /// waits for the next frame (see `settle`). It reports its own failures through
+    /// `get_last_error()`.
+    fn run_deferred_reload(&self) {
+        self.reloading.set(true);
+        (self.hooks.reload)(self.node);
+        self.reloading.set(false);
     }
 
     /// Turns the node's processing (idle, physics) on the first time its mod can use that kind
