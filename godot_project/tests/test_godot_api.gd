@@ -233,3 +233,18 @@ func test_queued_mod_events_are_bounded_in_bytes() -> void:
 	expect_eq(probe.node.call_export("flood", [10]), 2007, "two 6 MiB events accepted, then -7")
 	expect_eq(sizes, [6 << 20, 6 << 20], "the accepted events were delivered when the call returned")
 	expect_eq(probe.node.call_export("flood", [1]), 1, "emit works again once they were delivered")
+
+
+## A Godot call that Godot refuses (an argument of the wrong type, too many arguments) is the
+## mod's -5 with Godot's reason in `last_error`, not a success with `null` (and no error in the
+## game's log); the same call with the right arguments works.
+func test_a_call_godot_refuses_answers_minus_5() -> void:
+	var probe := new_mod("refused_call", {"module": wat_module("refused_call"), "safety_level": 1})
+	probe.node.add_child(Node.new())
+	if not expect_eq(start(probe), OK, "start()"):
+		return
+	expect_eq(probe.node.call_export("good", []), 1, "get_child_count(true)")
+	expect_eq(probe.node.call_export("wrong_type", []), -5, "get_child_count([])")
+	expect_eq(probe.node.call_export("too_many", []), -5, "get_child_count(true, true, true)")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on: %s" % probe.describe())
+

@@ -27,6 +27,10 @@ func test_a_freed_nodes_handle_can_be_used_and_released_without_harm() -> void:
 	expect_eq(probe.node.call_export("rotation", [h]), 500, "rotation x1000 while Target lives")
 	target.free()
 	expect_eq(probe.node.call_export("rotation", [h]), -4, "get_float on the freed node")
+	# A name the handle has not used yet: the checks that ask the object for its property
+	# list ran on the freed object (a host-bug trap in debug builds, a crash in release).
+	expect_eq(probe.node.call_export("unknown", [h]), -4, "an unknown property of the freed node")
+	expect_eq(probe.node.call_export("denied", [h]), -4, "a denied property of the freed node")
 	expect_eq(probe.node.call_export("drop", [h]), null, "release of the freed node's handle")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs: %s" % probe.describe())
 	expect_eq(probe.node.call_export("rotation", [h]), -4, "the released handle")

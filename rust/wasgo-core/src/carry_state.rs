@@ -148,8 +148,8 @@ fn load_in(
     }
     let memory = memory_of(store, &instance, name)?;
     let malloc = malloc_of(store, &instance, name)?;
-    let ptr = allocate(store, &malloc, name, bytes.len())?;
-    crate::guest::write_bytes(&memory, &mut *store, name, ptr, bytes)?;
+    let ptr = malloc.call(&mut *store, (bytes.len() as i32, 1))?;
+    crate::guest::write_malloced(&memory, &mut *store, name, "its state", ptr, bytes)?;
     load.call(&mut *store, (ptr, bytes.len() as i32))?;
     release(store, &instance, ptr, bytes.len())
 }

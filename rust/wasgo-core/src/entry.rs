@@ -83,12 +83,12 @@ fn write_argv(
         let mut bytes = arg.as_bytes().to_vec();
         bytes.push(0);
         let ptr = malloc.call(&mut *store, (bytes.len() as i32, 1))?;
-        crate::guest::write_bytes(&memory, &mut *store, "main", ptr, &bytes)?;
+        crate::guest::write_malloced(&memory, &mut *store, "main", "an argument", ptr, &bytes)?;
         pointers.extend_from_slice(&ptr.to_le_bytes());
     }
     pointers.extend_from_slice(&0i32.to_le_bytes());
     let table = malloc.call(&mut *store, (pointers.len() as i32, 4))?;
-    crate::guest::write_bytes(&memory, &mut *store, "main", table, &pointers)?;
+    crate::guest::write_malloced(&memory, &mut *store, "main", "`argv`", table, &pointers)?;
     Ok((argv.len() as i32, table))
 }
 

@@ -99,12 +99,14 @@ fn call_in(
             ExportArg::Bytes(bytes) => {
                 let size = bytes.len().max(1);
                 let ptr = malloc.call(&mut *store, (size as i32, 1))?;
-                if ptr == 0 {
-                    return Err(violation(format!(
-                        "the mod's `malloc` could not give `{name}` {size} bytes for an argument (it answered 0)"
-                    )));
-                }
-                crate::guest::write_bytes(&memory, &mut *store, name, ptr, &bytes)?;
+                crate::guest::write_malloced(
+                    &memory,
+                    &mut *store,
+                    name,
+                    "an argument",
+                    ptr,
+                    &bytes,
+                )?;
                 buffers.push((ptr, size));
                 params.push(Val::I32(ptr));
                 params.push(Val::I32(bytes.len() as i32));
@@ -136,10 +138,7 @@ impl ModInstance {
         args: Vec<ExportArg>,
     ) -> Result<Vec<Val>, WasgoError> {
         let Some(sig) = self.export_signature(name) else {
-            return Err(WasgoError::BadArguments(format!(
-                "`{}` has no exported function `{name}` with number arguments",
-                self.name()
-            )));
+            return Err(WasgoError::BadArguments(self.no_signature_message(name)));
         };
         check_args(name, &sig.params, &args).map_err(WasgoError::BadArguments)?;
         if !self.has_export(export::MALLOC) {

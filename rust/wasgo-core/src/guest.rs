@@ -167,6 +167,39 @@ pub(crate) fn write_bytes(
     Ok(())
 }
 
+/// Writes `bytes` to `ptr`, a buffer the mod's own `malloc` answered for what the host passes
+/// to `function` (`what`: "an argument", "its state", ...). 0 (no memory) and a buffer that is
+/// not inside the memory trap, naming `malloc`: the fault is the allocator's, not `function`'s.
+pub(crate) fn write_malloced(
+    memory: &Memory,
+    store: impl wasmtime::AsContextMut,
+    function: &str,
+    what: &str,
+    ptr: i32,
+    bytes: &[u8],
+) -> wasmtime::Result<()> {
+    let mut store = store;
+    let size = bytes.len();
+    if ptr == 0 {
+        return Err(HostTrap::new(
+            TrapKind::HostCall,
+            format!("the mod's `malloc` could not give `{function}` {size} bytes for {what} (it answered 0)"),
+        )
+        .into_error());
+    }
+    let memory_size = memory.data_size(&store);
+    write_bytes(memory, &mut store, function, ptr, bytes).map_err(|_| {
+        HostTrap::new(
+            TrapKind::HostCall,
+            format!(
+                "the mod's `malloc` answered {} for {size} bytes of {what} of `{function}`, which is not inside its memory ({memory_size} bytes): its `malloc` is broken",
+                ptr as u32
+            ),
+        )
+        .into_error()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -105,7 +105,7 @@ impl ModInstance {
     /// [`InvokeError::PayloadTooLarge`] over [`MAX_PAYLOAD`] (nothing runs),
     /// [`InvokeError::Guest`] when the guest answers with an error (the instance lives on), and
     /// [`InvokeError::Failed`] with the errors of [`ModInstance::call`] (a trap ends the
-    /// instance) or [`WasgoError::NoSuchExport`] for a mod that is not a waPC guest.
+    /// instance) or [`WasgoError::BadArguments`] for a mod that is not a waPC guest.
     pub fn invoke(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, InvokeError> {
         if payload.len() > MAX_PAYLOAD || operation.len() > MAX_NAME {
             return Err(InvokeError::PayloadTooLarge {
@@ -115,10 +115,10 @@ impl ModInstance {
             });
         }
         if !self.has_export("__guest_call") {
-            return Err(WasgoError::NoSuchExport {
-                module: self.name().to_string(),
-                export: "__guest_call (the mod is not a waPC guest)".into(),
-            }
+            return Err(WasgoError::BadArguments(format!(
+                "`{}` is not a waPC guest (it exports no `__guest_call`): invoke() calls waPC operations; call its exports with call_export()",
+                self.name()
+            ))
             .into());
         }
         let (op, data) = (operation.as_bytes().to_vec(), payload.to_vec());

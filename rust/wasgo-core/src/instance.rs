@@ -490,6 +490,19 @@ impl ModInstance {
         self.plan.iter().any(|e| *e.name == *name)
     }
 
+    /// Why export `name` has no [`ModInstance::export_signature`]: it does not exist, or it
+    /// takes or returns values that are not numbers.
+    pub fn no_signature_message(&self, name: &str) -> String {
+        if self.has_export(name) {
+            format!(
+                "`{name}` of `{}` takes or returns values other than numbers (i32, i64, f32, f64), which an export called from the game cannot have",
+                self.name()
+            )
+        } else {
+            format!("`{}` has no exported function `{name}`", self.name())
+        }
+    }
+
     /// The signature of export `name`, if it is a function with ABI types.
     pub fn export_signature(&self, name: &str) -> Option<&Signature> {
         self.plan

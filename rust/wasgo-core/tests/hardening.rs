@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wasgo_core::export_args::ExportArg;
 use wasgo_core::*;
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -419,4 +420,52 @@ fn the_disk_cache_is_kept_within_its_cap_oldest_files_first() {
         0
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A mod whose `malloc` answers what `set_answer` gave it, and `take(ptr, len)` that reads
+/// nothing.
+const BOGUS_MALLOC: &str = r#"(module
+  (memory (export "memory") 1)
+  (global $answer (mut i32) (i32.const 1024))
+  (func (export "set_answer") (param i32) (global.set $answer (local.get 0)))
+  (func (export "malloc") (param i32 i32) (result i32) (global.get $answer))
+  (func (export "take") (param i32 i32)))"#;
+
+#[test]
+fn a_malloc_answering_outside_memory_traps_naming_malloc() {
+    for (answer, expected) in [
+        (
+            0x7fff_ffff_u32 as i32,
+            "answered 2147483647 for 5 bytes of an argument of `take`",
+        ),
+        (65534, "answered 65534 for 5 bytes"),
+        (
+            0,
+            "could not give `take` 5 bytes for an argument (it answered 0)",
+        ),
+    ] {
+        let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+        let dir = temp_dir("bogus_malloc");
+        let inst = instance(&rt, BOGUS_MALLOC, SafetyLevel::Safe, &dir, 0);
+        inst.call_shared("set_answer", &[Val::I32(answer)]).unwrap();
+        let err = inst
+            .call_with_bytes("take", vec![ExportArg::Bytes(b"hello".to_vec())])
+            .unwrap_err();
+        match &err {
+            WasgoError::Trap(info) => assert!(
+                info.message.contains("malloc") && info.message.contains(expected),
+                "{answer}: {info:?}"
+            ),
+            e => panic!("{answer}: {e:?}"),
+        }
+        remove_tree(&dir);
+    }
+    // The exact fit is written.
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let dir = temp_dir("bogus_malloc_fit");
+    let inst = instance(&rt, BOGUS_MALLOC, SafetyLevel::Safe, &dir, 0);
+    inst.call_shared("set_answer", &[Val::I32(65531)]).unwrap();
+    inst.call_with_bytes("take", vec![ExportArg::Bytes(b"hello".to_vec())])
+        .unwrap();
+    remove_tree(&dir);
 }

@@ -369,8 +369,8 @@ impl WasmEngine {
     /// `cache_rejects` (disk cache files that failed authentication and were deleted and
     /// recompiled), `compiling` (compiles running in the background now, also ones whose request
     /// timed out), `compiler` (whether this build can compile: false in a library built without
-    /// the `compiler` feature), `live_scripts` (the `WasmScript` nodes the frame driver visits
-    /// each frame: those with a live instance; a freed node or an ended mod leaves at once), `mode`
+    /// the `compiler` feature), `live_scripts` (the `WasmScript` nodes with a live instance,
+    /// whether or not it exports frame callbacks; a freed node or an ended mod leaves at once), `mode`
     /// (`"compiled"` or `"interpreter"`: how mods' code runs, chosen by `wasgo/runtime/mode` when
     /// the extension started), `instance_pool_slots` (the slots of the instance pool,
     /// `wasgo/runtime/instance_pool_size`; 0 without one), and `main_share_waits` (times a mod's
@@ -416,7 +416,8 @@ impl WasmEngine {
     /// one Dictionary per `.wasm` file directly in it or per folder `name/` holding
     /// `name/name.wasm`, in load order (see [method set_mod_order]), with `id` (the name the
     /// enabled list, load order, saved permissions and sandbox use), `path`, `folder` (bool),
-    /// `sandbox` (`user://mods/<folder>/`, where it may write at level 2), `size`, `sha256`,
+    /// `sandbox` (`user://mods/<id>-files/` for a folder mod, `user://mods/<id>/` for a single
+    /// file: where it may write at level 2), `size`, `sha256`,
     /// `guest_kind`, `manifest` (as [method WasmModule.get_manifest] gives it), `level` (the one
     /// its manifest asks for, 0 for none), `problems` (a PackedStringArray: a broken file, a file
     /// over `wasgo/limits/module_mb` (never read), a symbolic link (never followed), a newer

@@ -640,6 +640,10 @@ impl InstanceObjects {
     ) -> Result<(&mut Slot, usize), ObjectError> {
         let generation = allowlist_generation();
         let slot = self.slots.get_mut(handle).map_err(handle_error)?;
+        // First: the checks below ask the object (its property list) when the name is new.
+        if !slot.obj.is_instance_valid() {
+            return Err(freed(handle));
+        }
         if slot.props_generation != generation {
             slot.props.clear();
             slot.props_generation = generation;
@@ -684,9 +688,6 @@ impl InstanceObjects {
                 ));
             }
             return Err(ObjectError::Denied { member });
-        }
-        if !slot.obj.is_instance_valid() {
-            return Err(freed(handle));
         }
         if let Some(node) = &slot.node {
             // The fields, not `self`: `slot` borrows the table.
@@ -837,13 +838,11 @@ impl InstanceObjects {
             }
             None => None,
         };
+        let id = obj.instance_id();
+        // A script's setter may free the object: nothing of it is asked after the set.
         obj.set(&sname, &value);
         if let Some(drawn) = counted {
-            self.note_work(
-                TRIANGLES_MEMBER.to_string(),
-                obj.instance_id(),
-                drawn as f64,
-            );
+            self.note_work(TRIANGLES_MEMBER.to_string(), id, drawn as f64);
         }
         Ok(())
     }
@@ -987,7 +986,11 @@ impl InstanceObjects {
         let value = obj.get(&sname);
         // Godot answers null for a property an object does not have: at level 3, which reaches
         // any name, a null is looked into (below it the list names only real properties).
-        if level == SafetyLevel::Unsafe && value.is_nil() && !has_property(&obj, &sname.to_string())
+        // (A script's getter may have freed the object: then there is no list to look into.)
+        if level == SafetyLevel::Unsafe
+            && value.is_nil()
+            && obj.is_instance_valid()
+            && !has_property(&obj, &sname.to_string())
         {
             return Err(ObjectError::failed(
                 ErrorCode::NotFound.code(),
@@ -1228,6 +1231,27 @@ fn class_chain(class: &StringName) -> Vec<String> {
 /// Whether `obj` has the property `name` (its class's, its script's or one it lists itself); a
 /// sub-path (`position:x`) is its base property's. Asked when the answer decides between "not
 /// found" and "denied", or for a null read: never on a call's ordinary path.
+/// -5 for a call Godot refused before running it, naming the method and Godot's reason.
+fn call_refused(obj: &Gd<Object>, method: &str, e: &godot::meta::error::CallError) -> ObjectError {
+    // The message is the call written out, then its reason: only the reason is kept (the
+    // arguments may be large).
+    let message = e.message(false);
+    let reason = message
+        .rfind("Reason: ")
+        .map_or("Godot did not accept the arguments", |at| {
+            &message[at + "Reason: ".len()..]
+        });
+    let class = if obj.is_instance_valid() {
+        obj.get_class().to_string()
+    } else {
+        "Object".to_string()
+    };
+    ObjectError::failed(
+        ErrorCode::CallFailed.code(),
+        format!("Godot refused the call `{class}.{method}`: {reason} (see the method's parameters in Godot's class reference)"),
+    )
+}
+
 fn has_property(obj: &Gd<Object>, name: &str) -> bool {
     let base = name.split(':').next().unwrap_or(name);
     obj.get_property_list().iter_shared().any(|p| {
@@ -1959,7 +1983,13 @@ fn run_op(
             if creates_timer {
                 objects.timers.check_room()?;
             }
-            let result = obj.callv(&sname, &args);
+            // `try_call`, not `callv`: a call Godot refuses (an argument of the wrong type, a
+            // wrong count) is the mod's -5, not a success with `null` and an error in the
+            // game's log.
+            let call_args: Vec<Variant> = args.iter_shared().collect();
+            let result = obj
+                .try_call(&sname, &call_args)
+                .map_err(|e| call_refused(&obj, &method, &e))?;
             if let Some(next) = tween_plan {
                 if !result.is_nil() {
                     objects.remember_tween_plan(obj.instance_id(), next);

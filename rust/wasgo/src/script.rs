@@ -120,17 +120,18 @@ pub struct WasmScript {
     /// `process_nodes(nodes_ptr, count, delta)` (`physics_process_nodes`) instead gets the
     /// handles in bulk, up to 256 per call as an i32 array in its memory, and loops over them
     /// itself: the cheapest way to drive many nodes. A mod that exports none of these is warned
-    /// about once ([method get_last_error]). Empty (the default) turns it off.
+    /// about once ([member last_error]). Empty (the default) turns it off.
     #[export]
     #[var(set = set_process_group)]
     process_group: StringName,
 
-    /// Read-only, for the remote inspector: one of the STATUS_* constants (see
-    /// [method get_status]).
+    /// Read-only: one of the STATUS_* constants (what the mod is doing now; [method is_running]
+    /// asks for one of them). Read with `get_status()`; shown in the remote inspector.
     #[var(get = get_status, no_set, usage_flags = [EDITOR, READ_ONLY], hint = ENUM, hint_string = "Idle,Running,Finished,Trapped,Killed,Loading")]
     status: PhantomVar<i64>,
-    /// Read-only, for the remote inspector: the message of the node's last failure (see
-    /// [method get_last_error]).
+    /// Read-only: the message of the node's last failure (a refused call, a trap, a failed
+    /// start), empty when there was none. Read with `get_last_error()`; shown in the remote
+    /// inspector.
     #[var(get = get_last_error, no_set, usage_flags = [EDITOR, READ_ONLY], hint = MULTILINE_TEXT, hint_string = "")]
     last_error: PhantomVar<GString>,
     /// Read-only, for the remote inspector: the bytes of linear memory the running instance
@@ -418,12 +419,14 @@ impl WasmScript {
         self.refresh_warnings();
     }
 
-    /// `main` began running (emitted by [method start]).
+    /// The mod started: its instance was made and `init` ran, and its `main`, if it has one,
+    /// began running on its worker thread (emitted by [method start], also for a mod without
+    /// `main`).
     #[signal]
     fn started();
     /// The background compile [method start] began for [member wasm_file] has ended, and the mod
     /// was started with it: [param error] is what [method start] would have returned (`OK`, or an
-    /// error with [method get_last_error] set, e.g. when the module is over
+    /// error with [member last_error] set, e.g. when the module is over
     /// `wasgo/limits/module_mb` or took longer than `wasgo/limits/compile_timeout_ms` to compile).
     /// `await node.loaded` after [method start] waits for the mod to run. Not emitted when
     /// [method kill] cancelled the compile, or when the module was already compiled
@@ -436,14 +439,18 @@ impl WasmScript {
     /// The mod trapped; [param message] gives the reason and the mod's wasm backtrace.
     #[signal]
     fn trapped(message: GString);
-    /// The mod was killed ([method kill], `WasmEngine.kill_all()`, or a timeout).
+    /// The mod was stopped from outside: [method kill], `WasmEngine.kill_all()`, or a reload
+    /// replacing its instance; [param reason] says which. A mod that overruns a time limit
+    /// (`main`'s timeout, the callback budget) traps instead: see [signal trapped].
     #[signal]
     fn killed(reason: GString);
     /// One line the mod wrote with `wasgo.log` or to WASI stdout/stderr.
     #[signal]
     fn output(text: GString);
-    /// The mod called [param function], which is not exposed at safety [param level] (or does not
-    /// exist); it traps right after.
+    /// The mod called [param function] (an import, or a Godot class, singleton or member the
+    /// allowlist denies), which is not exposed at safety [param level]; the mod traps right
+    /// after (a waPC guest gets an error and lives on). A function or member that exists at no
+    /// level (a typo) emits nothing: the import traps with its own message, the member is -1.
     #[signal]
     fn unexposed_call(function: GString, level: i64);
     /// The node's [member wasm_file] (or the file its [member module] was loaded from) changed
@@ -454,7 +461,7 @@ impl WasmScript {
     /// [param carried_state] is true when the old instance's `save_state` export gave bytes that
     /// the new instance's `load_state` export took. A file that does not compile reloads
     /// nothing: the error (starting with the node's path) is printed and kept in
-    /// [method get_last_error], the old instance goes on, and the next save of the file is tried.
+    /// [member last_error], the old instance goes on, and the next save of the file is tried.
     #[signal]
     fn reloaded(carried_state: bool);
     /// The mod emitted an event with `wasgo.emit`.
@@ -474,7 +481,7 @@ impl WasmScript {
     /// and then compiled on a background thread: `start()` returns `OK` with the status
     /// [constant STATUS_LOADING], and the mod starts when the compile ends ([signal loaded]);
     /// calling `start()` again meanwhile returns `OK`. Returns `OK`, or an error with
-    /// [method get_last_error] set:
+    /// [member last_error] set:
     /// `ERR_BUSY` while `main` runs (or when called from inside one of the mod's own calls to
     /// make a new instance), `ERR_CANT_OPEN` when there is no module (or it cannot be read, is
     /// not valid, is over `wasgo/limits/module_mb` or took longer than
@@ -536,7 +543,7 @@ impl WasmScript {
     /// waiting; so does a call made from inside one of the mod's own calls. The signals the call
     /// raises are emitted after it returns (from inside a handler of one of the node's signals,
     /// by the delivery already in progress). On failure returns `null` and sets
-    /// [method get_last_error]. [param args] may be left out when the export takes none
+    /// [member last_error]. [param args] may be left out when the export takes none
     /// (`call_export("noop")`). For a Go `GOOS=js` mod, [param name] is a function
     /// its program set on the global object with `js.FuncOf` (`js.Global().Set(name, ...)`),
     /// called with any Variants (objects become handles the mod may use) once `main` has
@@ -562,7 +569,7 @@ impl WasmScript {
     /// `step.call(delta)` as often as needed. It is the cheapest way to call a mod from
     /// GDScript (no Array is built and no name converted per call), and it can be connected to
     /// a signal (the signal's arguments become the export's arguments). Failures are reported
-    /// as by [method call_export]: `null` and [method get_last_error]. It holds only the node's
+    /// as by [method call_export]: `null` and [member last_error]. It holds only the node's
     /// id: it stays valid across [method start], [method kill] and reloads (it calls whatever
     /// instance runs then), [method Callable.is_valid] answers false once the node is freed,
     /// and it must be called on the main thread. The export need not exist yet when the
@@ -578,7 +585,7 @@ impl WasmScript {
     /// Invokes waPC operation [param operation] with [param payload] on a waPC mod (a module
     /// whose [method WasmModule.get_guest_kind] is `"wapc"`), on the main thread under the
     /// callback budget, and returns the guest's response bytes. On failure returns an empty
-    /// array and sets [method get_last_error]: the guest answered with an error (the mod lives
+    /// array and sets [member last_error]: the guest answered with an error (the mod lives
     /// on), the payload is over the waPC limit (nothing runs), the mod is busy in `main`, not
     /// started or not a waPC guest; a trap also emits `trapped` and ends the instance. Host
     /// calls the guest makes meanwhile reach the handlers registered with
@@ -617,7 +624,7 @@ impl WasmScript {
     /// The Dictionary the mod's optional `config` export answered when it last started: it runs
     /// before `init`, in a throwaway instance without any host function, under a 50 ms CPU
     /// budget (see [method WasmModule.get_config]). Empty when the mod has no `config`, has not
-    /// started, or its `config` failed (the reason is a warning and [method get_last_error]; the
+    /// started, or its `config` failed (the reason is a warning and [member last_error]; the
     /// mod starts anyway).
     #[func]
     pub fn get_mod_config(&self) -> VarDictionary {

@@ -32,10 +32,7 @@ pub fn call_export<V: Borrow<Variant>>(core: &Rc<ScriptCore>, name: &str, args: 
     // the only reference).
     let vals = {
         let Some(sig) = instance.export_signature(name) else {
-            return core.fail_value(format!(
-                "`{}` has no exported function `{name}` with number arguments",
-                instance.name()
-            ));
+            return core.fail_value(instance.no_signature_message(name));
         };
         if args.iter().any(|v| is_data(v.borrow())) {
             let mut passed = Vec::with_capacity(args.len());

@@ -409,12 +409,17 @@ fn get(name: &'static str) -> Variant {
 
 /// An integer setting, or `default` when it is missing or not a number (with a warning).
 pub fn int(name: &'static str, default: i64) -> i64 {
+    int_or(name, default, &default.to_string())
+}
+
+/// [`int`], whose warning calls the default `fallback`.
+fn int_or(name: &'static str, default: i64, fallback: &str) -> i64 {
     let v = get(name);
     match v.try_to::<i64>() {
         Ok(n) => n,
         Err(_) => {
             if !v.is_nil() {
-                godot_warn!("WasGo: project setting `{name}` should be a whole number, not {v}; using {default}");
+                warn_wrong_type(name, &v, "a whole number", fallback);
             }
             default
         }
@@ -423,7 +428,7 @@ pub fn int(name: &'static str, default: i64) -> i64 {
 
 /// A limit setting whose 0 (or less, or a value that is not a number) means the core's default.
 pub fn limit(name: &'static str) -> u64 {
-    int(name, 0).max(0) as u64
+    int_or(name, 0, "its default").max(0) as u64
 }
 
 /// A string-list setting (bad values give an empty list, with a warning).
@@ -436,9 +441,7 @@ pub fn strings(name: &'static str) -> Vec<String> {
         return list.iter_shared().map(|x| x.to_string()).collect();
     }
     if !v.is_nil() {
-        godot_warn!(
-            "WasGo: project setting `{name}` should be a list of strings, not {v}; ignoring it"
-        );
+        warn_wrong_type(name, &v, "a list of strings", "none");
     }
     Vec::new()
 }
@@ -446,15 +449,22 @@ pub fn strings(name: &'static str) -> Vec<String> {
 /// Warns once per setting (per run) that it holds a value of the wrong type, which is then
 /// read as `fallback` (a setting may be read at every start: one line, not thousands).
 fn warn_wrong_type(name: &'static str, v: &Variant, expected: &str, fallback: &str) {
+    warn_once(name, || {
+        format!(
+            "WasGo: project setting `{name}` should be {expected}, not {v} (a {:?}); using {fallback}",
+            v.get_type()
+        )
+    });
+}
+
+/// Prints the warning `message` makes about setting `name` once per setting and run.
+fn warn_once(name: &'static str, message: impl FnOnce() -> String) {
     thread_local! {
         static WARNED: std::cell::RefCell<std::collections::HashSet<&'static str>> =
             std::cell::RefCell::new(std::collections::HashSet::new());
     }
     if WARNED.with(|w| w.borrow_mut().insert(name)) {
-        godot_warn!(
-            "WasGo: project setting `{name}` should be {expected}, not {v} (a {:?}); using {fallback}",
-            v.get_type()
-        );
+        godot_warn!("{}", message());
     }
 }
 
@@ -514,7 +524,7 @@ fn as_text(v: &Variant) -> Option<GString> {
 pub fn level_ceiling() -> SafetyLevel {
     let n = int(LEVEL, 1);
     SafetyLevel::from_number(n).unwrap_or_else(|| {
-        godot_warn!("WasGo: project setting `{LEVEL}` is {n}, which is not a safety level (1, 2 or 3); using 1 (Safe)");
+        warn_once(LEVEL, || format!("WasGo: project setting `{LEVEL}` is {n}, which is not a safety level (1, 2 or 3); using 1 (Safe)"));
         SafetyLevel::Safe
     })
 }
@@ -523,7 +533,9 @@ pub fn level_ceiling() -> SafetyLevel {
 pub fn positive(name: &'static str, default: i64) -> i64 {
     let n = int(name, default);
     if n <= 0 {
-        godot_warn!("WasGo: project setting `{name}` is {n}; it must be positive, using {default}");
+        warn_once(name, || {
+            format!("WasGo: project setting `{name}` is {n}; it must be positive, using {default}")
+        });
         return default;
     }
     n

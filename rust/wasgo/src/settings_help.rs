@@ -42,7 +42,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         MEMORY_MB,
-        "The most linear memory one mod instance may grow to, in MiB. A mod asking for more gets a failed allocation (memory.grow returns -1), never more. A node's memory_limit_mb can change it per node.",
+        "The most linear memory one mod instance may grow to, in MiB. A mod growing its memory past it traps with a message naming the limit (\"memory limit exceeded\"); it never gets more. A node's memory_limit_mb can change it per node.",
     ),
     (
         CALLBACK_BUDGET_MS,
