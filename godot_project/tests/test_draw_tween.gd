@@ -82,7 +82,38 @@ func test_a_draw_callback_past_the_drawing_cap_is_refused() -> void:
 	_call(probe, "draw_flood", [5000])
 	var refused: bool = await wait_until(func() -> bool: return int(_call(probe, "draws")) == -7, 5000)
 	expect(refused, "5000 draw_line calls in one callback: %s" % [probe.outputs])
-	expect(probe.has_output("`draw_line` refused: one `draw` callback may make at most 4096 drawing calls"), "message: %s" % [probe.outputs])
+	expect(probe.has_output("`draw_line` refused: the drawings of one mod's items may together make at most 4096 drawing calls"), "message: %s" % [probe.outputs])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
+## The cap is on all of a mod's drawings together (a cap per callback let a mod with a thousand
+## items replay a thousand capped drawings at every redraw: 1.5 fps and half a gigabyte); an
+## item the game freed no longer counts, and an item's new drawing replaces its own share.
+func test_the_drawing_cap_counts_all_of_a_mods_items() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "draw_setup"), 0, "draw_setup() of a first canvas")
+	await wait_until(func() -> bool: return int(_call(probe, "draws")) >= 1, 5000)
+	var first := probe.node.get_node("Canvas")
+	# Every drawing from now on is 3003 calls: the first canvas's fits.
+	_call(probe, "draw_keep_flood", [3000])
+	var before := int(_call(probe, "draws"))
+	await wait_until(func() -> bool: return int(_call(probe, "draws")) > before, 5000)
+	await frames(3)
+	expect(int(_call(probe, "draws")) > before, "the first canvas drew 3003 calls: %s" % [probe.outputs])
+	# A second canvas's 3003 would make 6006 together.
+	expect_eq(_call(probe, "draw_setup"), 0, "draw_setup() of a second canvas")
+	var refused: bool = await wait_until(func() -> bool: return int(_call(probe, "draws")) == -7, 5000)
+	expect(refused, "3003 more calls on the second canvas: %s" % [probe.outputs])
+	expect(probe.has_output("may together make at most 4096 drawing calls"), "message: %s" % [probe.outputs])
+	# The game frees the first canvas: the second's drawing fits.
+	first.free()
+	_call(probe, "draw_keep_flood", [3000])
+	before = int(_call(probe, "draws"))
+	await wait_until(func() -> bool: return int(_call(probe, "draws")) > before, 5000)
+	await frames(3)
+	expect(int(_call(probe, "draws")) > before, "the second canvas drew 3003 calls once the first was freed: %s" % [probe.outputs])
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 

@@ -162,6 +162,25 @@ func test_a_polygon_or_a_text_past_its_size_is_refused() -> void:
 	await expect_frames_go_on("after the refused sizes")
 
 
+## An array given to a text property is refused: its range would measure its elements, and
+## Godot turns it into the text of all of them (one element of 900,000 characters froze the
+## next frame for over a minute).
+func test_a_text_given_as_an_array_is_refused() -> void:
+	var probe := new_mod("TextAsArray", {"module": wat_module("text_as_array"), "safety_level": 1})
+	var label := Label.new()
+	label.name = "Text"
+	probe.node.add_child(label)
+	if not expect_eq(start(probe), OK, "start()"):
+		return
+	expect_eq(_call(probe, "set_text", [0, 100]), 0, "a String of 100 characters")
+	expect_eq(label.text.length(), 100, "the text was set")
+	expect_eq(_call(probe, "set_text", [1, 5000]), INVALID_ARGUMENT, "an Array holding 5,000 characters")
+	expect_eq(_call(probe, "set_text", [2, 5000]), INVALID_ARGUMENT, "a PackedStringArray holding 5,000 characters")
+	expect_eq(_call(probe, "set_text", [1, 5]), INVALID_ARGUMENT, "an Array holding 5 characters")
+	expect_eq(label.text.length(), 100, "the text after the refusals")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on: %s" % probe.describe())
+
+
 ## BBCode in a RichTextLabel's text reaches past every limit (`[font_size]` made a glyph cache
 ## per size outside the font-size pool): a mod may set the text only while BBCode is off.
 func test_the_text_of_a_rich_text_label_with_bbcode_on_is_refused() -> void:

@@ -53,6 +53,14 @@ pub fn held_bytes(v: &WireVariant) -> usize {
     size_of::<WireVariant>().saturating_add(contents)
 }
 
+/// Whether `v` is a text (a String, StringName or NodePath).
+pub fn is_text(v: &WireVariant) -> bool {
+    matches!(
+        v,
+        WireVariant::String(_) | WireVariant::StringName(_) | WireVariant::NodePath(_)
+    )
+}
+
 /// A value as an allowlist range sees it (`allowlist::ValueRange::check`): an int, a float or
 /// a bool is a number; a text's size is its length in characters, an array's (or packed
 /// array's) its element count; anything else is neither.

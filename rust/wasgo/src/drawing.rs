@@ -10,10 +10,12 @@
 //! - while the mod's `native_callback(id)` for that connection runs (between
 //!   [`DrawLists::begin`] and [`DrawLists::end`]), its `draw_line`, `draw_rect`, `draw_circle`,
 //!   `draw_polyline`, `draw_string` and `draw_texture` calls on that item are recorded
-//!   ([`DrawLists::record`]), at most [`MAX_COMMANDS`] per callback passing at most
-//!   [`MAX_POINTS`] points and [`MAX_TEXT`] characters of text together (Godot redraws them,
-//!   shaping the text again, at every redraw, outside the mod's budget); at any other time, or on
-//!   another object, they are refused with -3;
+//!   ([`DrawLists::record`]); at any other time, or on another object, they are refused with
+//!   -3. The drawings of all of a mod's items together make at most [`MAX_COMMANDS`] calls
+//!   passing at most [`MAX_POINTS`] points and [`MAX_TEXT`] characters of text (Godot replays
+//!   them, shaping the text again, at every redraw, outside the mod's budget, and holds them in
+//!   memory: a bound per callback let a mod with a thousand items hold the game at 1.5 fps and
+//!   half a gigabyte); a new recording of an item replaces that item's share;
 //! - when the callback returns, the recording replaces the item's drawing, and the item is
 //!   redrawn if it changed: the replay callable makes the recorded calls inside Godot's `draw`.
 //!
@@ -125,14 +127,53 @@ fn misfit(method: &str, args: &VarArray) -> Option<String> {
         })
 }
 
-/// The most drawing calls one `draw` callback may record.
+/// The most drawing calls the drawings of one mod's items may hold together.
 pub const MAX_COMMANDS: usize = 4096;
-/// The most points (and colors) the `draw_polyline` calls of one `draw` callback may pass
+/// The most points (and colors) the `draw_polyline` calls of one mod's drawings may pass
 /// together.
 pub const MAX_POINTS: usize = 1 << 16;
-/// The most characters the `draw_string` calls of one `draw` callback may pass together (20
+/// The most characters the `draw_string` calls of one mod's drawings may pass together (20
 /// calls of 60,000 characters took Godot 200 ms to 1.3 s at every redraw).
 pub const MAX_TEXT: usize = 8192;
+
+/// What a drawing holds: calls, points (and colors), characters of text.
+#[derive(Clone, Copy, Default, PartialEq, Debug)]
+struct Size {
+    calls: usize,
+    points: usize,
+    text: usize,
+}
+
+impl Size {
+    fn plus(self, o: Size) -> Size {
+        Size {
+            calls: self.calls.saturating_add(o.calls),
+            points: self.points.saturating_add(o.points),
+            text: self.text.saturating_add(o.text),
+        }
+    }
+
+    fn minus(self, o: Size) -> Size {
+        Size {
+            calls: self.calls.saturating_sub(o.calls),
+            points: self.points.saturating_sub(o.points),
+            text: self.text.saturating_sub(o.text),
+        }
+    }
+
+    /// What is over the mod's bounds, if anything: the refusal's words.
+    fn over(self) -> Option<String> {
+        if self.calls > MAX_COMMANDS {
+            Some(format!("make at most {MAX_COMMANDS} drawing calls"))
+        } else if self.points > MAX_POINTS {
+            Some(format!("pass at most {MAX_POINTS} points"))
+        } else if self.text > MAX_TEXT {
+            Some(format!("pass at most {MAX_TEXT} characters of text"))
+        } else {
+            None
+        }
+    }
+}
 
 /// One recorded drawing call.
 type Command = (StringName, VarArray);
@@ -147,11 +188,13 @@ pub struct DrawLists {
     /// The item whose `draw` callback runs now.
     current: Option<InstanceId>,
     pending: Vec<Command>,
-    /// Points and colors `pending` passes.
-    pending_points: usize,
-    /// Characters of text `pending` passes.
-    pending_text: usize,
+    /// What `pending` holds.
+    pending_size: Size,
     committed: HashMap<InstanceId, Commands>,
+    /// What each item's committed drawing holds, and their sum (items freed since are taken
+    /// out when the sum would refuse a call).
+    sizes: HashMap<InstanceId, Size>,
+    total: Size,
     replays: Vec<(InstanceId, Callable)>,
 }
 
@@ -190,8 +233,7 @@ impl DrawLists {
     pub fn begin(&mut self, callback_id: i32) {
         self.current = self.callbacks.get(&callback_id).copied();
         self.pending.clear();
-        self.pending_points = 0;
-        self.pending_text = 0;
+        self.pending_size = Size::default();
     }
 
     /// The callback returned: its recording becomes the item's drawing (redrawn if changed).
@@ -200,6 +242,7 @@ impl DrawLists {
             return;
         };
         let recorded = std::mem::take(&mut self.pending);
+        let size = std::mem::take(&mut self.pending_size);
         let Some(commands) = self.committed.get(&id) else {
             return;
         };
@@ -210,6 +253,8 @@ impl DrawLists {
             return;
         }
         *commands = recorded;
+        let before = self.sizes.insert(id, size).unwrap_or_default();
+        self.total = self.total.minus(before).plus(size);
         if let Ok(mut item) = Gd::<CanvasItem>::try_from_instance_id(id) {
             item.queue_redraw();
         }
@@ -231,15 +276,6 @@ impl DrawLists {
                 format!("`{method}` is allowed only on a CanvasItem the mod created, during the `native_callback` of its `draw` signal (connect `draw` with `wasgo.connect`, then draw there)"),
             ));
         }
-        let full = |what: String| {
-            Err(ObjectError::failed(
-                ErrorCode::Busy.code(),
-                format!("`{method}` refused: one `draw` callback may {what}"),
-            ))
-        };
-        if self.pending.len() >= MAX_COMMANDS {
-            return full(format!("make at most {MAX_COMMANDS} drawing calls"));
-        }
         if let Some(why) = misfit(method, &args) {
             return Err(ObjectError::failed(ErrorCode::InvalidArgument.code(), why));
         }
@@ -254,9 +290,6 @@ impl DrawLists {
                 _ => 0,
             })
             .sum();
-        if self.pending_points.saturating_add(points) > MAX_POINTS {
-            return full(format!("pass at most {MAX_POINTS} points"));
-        }
         let text: usize = args
             .iter_shared()
             .filter(|a| {
@@ -268,13 +301,44 @@ impl DrawLists {
             })
             .map(|a| a.to_string().chars().count())
             .sum();
-        if self.pending_text.saturating_add(text) > MAX_TEXT {
-            return full(format!("pass at most {MAX_TEXT} characters of text"));
+        let call = Size {
+            calls: 1,
+            points,
+            text,
+        };
+        let pending = self.pending_size.plus(call);
+        if let Some(what) = self.over_with(item.instance_id(), pending) {
+            return Err(ObjectError::failed(
+                ErrorCode::Busy.code(),
+                format!("`{method}` refused: the drawings of one mod's items may together {what} (this item's new drawing replaces its old one; draw less, or on fewer items)"),
+            ));
         }
-        self.pending_points += points;
-        self.pending_text += text;
+        self.pending_size = pending;
         self.pending.push((StringName::from(method), args));
         Ok(())
+    }
+
+    /// What would be over the mod's bounds if `item`'s drawing held `pending`, if anything;
+    /// the items freed since their last drawing are let go first when it would be.
+    fn over_with(&mut self, item: InstanceId, pending: Size) -> Option<String> {
+        let with = |lists: &DrawLists| {
+            let own = lists.sizes.get(&item).copied().unwrap_or_default();
+            lists.total.minus(own).plus(pending).over()
+        };
+        with(self)?;
+        let gone: Vec<InstanceId> = self
+            .sizes
+            .keys()
+            .copied()
+            .filter(|id| Gd::<Object>::try_from_instance_id(*id).is_err())
+            .collect();
+        for id in gone {
+            let size = self.sizes.remove(&id).unwrap_or_default();
+            self.total = self.total.minus(size);
+            self.committed.remove(&id);
+            self.replays.retain(|(i, _)| *i != id);
+        }
+        with(self)
     }
 
     /// Disconnects the replays and drops the recordings (the instance ended).
@@ -287,6 +351,8 @@ impl DrawLists {
             }
         }
         self.committed.clear();
+        self.sizes.clear();
+        self.total = Size::default();
         self.callbacks.clear();
         self.pending.clear();
         self.current = None;

@@ -33,7 +33,7 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use wasgo_catalog::ErrorCode;
-use wasgo_core::allowlist::{Allowlist, DistinctPools, MemberKind, ValueRange};
+use wasgo_core::allowlist::{Allowlist, DistinctPools, MemberKind, RangeKind, ValueRange};
 use wasgo_core::delivery::DeliveryQueue;
 use wasgo_core::handles::{DecisionCache, HandleError, HandleTable, TextCache};
 use wasgo_core::log_budget::LogBudget;
@@ -883,6 +883,19 @@ impl InstanceObjects {
         let measured = range
             .check(what, wasgo_core::variant::range_value(value))
             .map_err(refuse)?;
+        // An array's size is its element count, but Godot turns an array given to a text
+        // property into the text of all its elements: one element could hold any length.
+        if range.kind == RangeKind::Size && !wasgo_core::variant::is_text(value) {
+            let current = obj.get(&sname).get_type();
+            if matches!(
+                current,
+                VariantType::STRING | VariantType::STRING_NAME | VariantType::NODE_PATH
+            ) {
+                return Err(refuse(format!(
+                    "`{what}` is a text: pass a String, not an array or another kind of value (Godot would turn it into a text its range does not measure)"
+                )));
+            }
+        }
         let member = String::from_utf8_lossy(name).into_owned();
         admit_distinct(&range, what, measured)?;
         if let Some(total) = range.total {
@@ -1037,6 +1050,9 @@ impl InstanceObjects {
         for id in &adopted {
             if let Some(h) = self.slots.find(*id) {
                 if let Ok(slot) = self.slots.get_mut(h) {
+                    if !slot.obj.is_instance_valid() {
+                        continue;
+                    }
                     slot.node = slot.obj.clone().try_cast::<Node>().ok();
                     slot.reach.set(0);
                 }

@@ -464,7 +464,7 @@ pub extern "C" fn draw_setup() -> i32 {
         // The flood tests the host's cap, not the mod's encoder: the arguments are encoded once
         // and `wasgo.call` is called raw (5000 encodings take longer than the callback budget
         // when the mod is interpreted).
-        let flood = FLOOD.with(|f| f.replace(0));
+        let flood = FLOOD.with(|f| f.replace(0)).max(KEEP_FLOOD.with(|k| k.get()));
         let args = Variant::Array(vec![Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0)), Variant::Vector2(wasgo_sdk::Vector2::new(1.0, 1.0)), color(1.0, 1.0, 1.0)]).encode();
         let method = b"draw_line";
         let mut result = [0u8; 64];
@@ -505,7 +505,19 @@ pub extern "C" fn draw_bad(kind: i32) {
     }
 }
 
+/// Makes every `draw` callback from now on (of every canvas of the mod) add `n` lines, and
+/// forgets a failure `draws` reported.
+#[no_mangle]
+pub extern "C" fn draw_keep_flood(n: i32) {
+    KEEP_FLOOD.with(|f| f.set(n));
+    DRAW_FAILURE.with(|f| f.set(0));
+    if let Some(canvas) = CANVAS.with(|c| c.borrow().clone()) {
+        let _ = canvas.call("queue_redraw", &[]);
+    }
+}
+
 thread_local! {
+    static KEEP_FLOOD: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
     static FLOOD: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
     static BAD: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
 }
