@@ -1641,17 +1641,37 @@ pub fn requeue_callbacks(key: InstanceKey, callbacks: VecDeque<(i32, Vec<Variant
         o.callbacks.requeue(callbacks);
         o.callbacks.take_dropped()
     });
-    warn_dropped(dropped.unwrap_or(0), "signal deliveries");
+    warn_dropped(dropped.unwrap_or(0));
 }
 
-fn warn_dropped(dropped: usize, what: &str) {
-    if dropped > 0 {
-        godot_warn!(
-            "WasGo: {dropped} {what} waiting for a mod were dropped (at most {} wait)",
-            wasgo_core::delivery::DEFAULT_CAPACITY
-        );
+/// Warns that signal deliveries were dropped: at once the first time, then at most once per
+/// [`DROPPED_WARNING_EVERY`] with the count since (a mod flooding itself with signals every
+/// frame wrote a warning every frame to the game's log).
+fn warn_dropped(dropped: usize) {
+    thread_local! {
+        static HELD: std::cell::Cell<(Option<std::time::Instant>, usize)> =
+            const { std::cell::Cell::new((None, 0)) };
     }
+    if dropped == 0 {
+        return;
+    }
+    let (last, held) = HELD.get();
+    let held = held.saturating_add(dropped);
+    let now = std::time::Instant::now();
+    if last.is_some_and(|t| now.duration_since(t) < DROPPED_WARNING_EVERY) {
+        HELD.set((last, held));
+        return;
+    }
+    HELD.set((Some(now), 0));
+    godot_warn!(
+        "WasGo: {held} signal deliveries waiting for a mod were dropped{} (at most {} wait per mod)",
+        if last.is_some() { " since the last such warning" } else { "" },
+        wasgo_core::delivery::DEFAULT_CAPACITY
+    );
 }
+
+/// How often at most the dropped-deliveries warning is printed.
+const DROPPED_WARNING_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A handle to `obj` for the instance `key` (released with [`release_handle`]); `None` when
 /// the instance has no table or the mod may not hold it.
