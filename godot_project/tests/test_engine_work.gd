@@ -162,6 +162,27 @@ func test_a_polygon_or_a_text_past_its_size_is_refused() -> void:
 	await expect_frames_go_on("after the refused sizes")
 
 
+## What Godot keeps for a mod's calls stays small: theme overrides only of items the control's
+## themes have (every new name was kept: gigabytes on a game's Label, after the mod ended),
+## at most 64 tweeners per tween (two million intervals held a gigabyte), a tweened value of at
+## most 256 characters, and `autoplay` names of at most 256.
+func test_what_godot_keeps_for_a_mods_calls_is_bounded() -> void:
+	var probe := _started("Kept")
+	expect_eq(_call(probe, "theme_override", [0]), 0, "font_color override: %s" % _last_fail(probe))
+	expect_eq(_call(probe, "theme_override", [1]), -1, "an item no Label has")
+	expect_contains(_last_fail(probe), "has no theme item `no_such_item`", "the refusal")
+	expect_eq(_call(probe, "tweeners", [64]), 64, "64 tweeners: %s" % _last_fail(probe))
+	expect_eq(_call(probe, "tweeners", [65]), -1064, "the 65th tweener")
+	expect_contains(_last_fail(probe), "at most 64 tweeners", "the refusal")
+	expect_eq(_call(probe, "tween_long_value", [256]), 0, "a tweened value of 256 characters: %s" % _last_fail(probe))
+	expect_eq(_call(probe, "tween_long_value", [100000]), INVALID_ARGUMENT, "a tweened value of 100,000 characters")
+	expect_contains(_last_fail(probe), "at most 256", "the refusal")
+	expect_eq(_call(probe, "autoplay", [256]), 0, "autoplay of 256 characters: %s" % _last_fail(probe))
+	expect_eq(_call(probe, "autoplay", [1000000]), INVALID_ARGUMENT, "autoplay of 1,000,000 characters")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on: %s" % probe.describe())
+	await expect_frames_go_on("after the refusals")
+
+
 ## An array given to a text property is refused: its range would measure its elements, and
 ## Godot turns it into the text of all of them (one element of 900,000 characters froze the
 ## next frame for over a minute).

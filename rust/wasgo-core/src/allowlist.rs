@@ -1172,6 +1172,37 @@ mod tests {
         }
 
         #[test]
+        fn texts_godot_keeps_on_made_objects_are_bounded() {
+            // Each was a way to make Godot hold 4 MB per call (a 1 MiB text) without end.
+            let list = shipped();
+            for (class, property) in [
+                (
+                    &["AnimatedSprite2D", "Node2D", "CanvasItem", "Node", "Object"][..],
+                    "autoplay",
+                ),
+                (&["AudioStreamPlayer", "Node", "Object"][..], "bus"),
+            ] {
+                let r = list
+                    .property_range(&chain(class), property)
+                    .unwrap_or_else(|| panic!("{property} has no range"));
+                assert!(r.check(property, RangeValue::Size(256)).is_ok());
+                assert!(r.check(property, RangeValue::Size(257)).is_err());
+            }
+            let control = ["Control", "CanvasItem", "Node", "Object"];
+            for method in [
+                "add_theme_color_override",
+                "add_theme_font_override",
+                "add_theme_font_size_override",
+                "remove_theme_color_override",
+                "remove_theme_font_override",
+            ] {
+                let r = arg_range(&list, &control, method, 0);
+                assert!(r.check(method, RangeValue::Size(256)).is_ok());
+                assert!(r.check(method, RangeValue::Size(257)).is_err());
+            }
+        }
+
+        #[test]
         fn names_paths_and_action_names_are_bounded() {
             let list = shipped();
             let label = chain(&["Label", "Control", "CanvasItem", "Node", "Object"]);

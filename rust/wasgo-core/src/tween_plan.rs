@@ -36,6 +36,28 @@ pub struct TweenPlan {
     longest: Option<f64>,
     /// Whether a tweener that may end at once was left out of `longest`.
     uncounted: bool,
+    /// Tweeners added so far (at most [`MAX_TWEENERS`]).
+    tweeners: u32,
+}
+
+/// The most tweeners (`tween_property`, `tween_interval`) one tween of a mod may hold: each is
+/// an object Godot keeps until the tween ends, and none counted against the mod's objects (two
+/// million intervals on one tween held a gigabyte).
+pub const MAX_TWEENERS: u32 = 64;
+
+/// The most characters (of a text) or elements (of an array) a value a tween animates to or
+/// from may have: Godot keeps it for the tweener's life, outside every range `set` checks.
+pub const MAX_TWEENED_SIZE: usize = 256;
+
+/// Why `value`, given to `method` as a value to animate to or from, is refused, if it is: a
+/// text or array over [`MAX_TWEENED_SIZE`].
+pub fn oversized_value(method: &str, value: &crate::WireVariant) -> Option<TweenRefusal> {
+    match crate::variant::range_value(value) {
+        crate::allowlist::RangeValue::Size(n) if n > MAX_TWEENED_SIZE => Some(TweenRefusal(format!(
+            "`{method}` was given a value of {n} characters or elements: a value a tween animates may have at most {MAX_TWEENED_SIZE} (set a larger one with `set`)"
+        ))),
+        _ => None,
+    }
 }
 
 /// Whether a tweener always takes its duration.
@@ -54,6 +76,7 @@ impl Default for TweenPlan {
             speed: 1.0,
             longest: None,
             uncounted: false,
+            tweeners: 0,
         }
     }
 }
@@ -92,6 +115,11 @@ impl TweenPlan {
                 "`{method}` was given a duration of {duration} seconds: a tweener's duration is a finite number of seconds, 0 or more"
             )));
         }
+        if self.tweeners >= MAX_TWEENERS {
+            return Err(TweenRefusal(format!(
+                "`{method}` was refused: a mod's tween holds at most {MAX_TWEENERS} tweeners (make another tween for more)"
+            )));
+        }
         let counted = match tweener {
             Tweener::Kept => duration,
             Tweener::MayEndAtOnce => 0.0,
@@ -101,6 +129,7 @@ impl TweenPlan {
             TweenPlan {
                 longest: Some(longest),
                 uncounted: self.uncounted || tweener == Tweener::MayEndAtOnce,
+                tweeners: self.tweeners + 1,
                 ..*self
             },
             || format!("`{method}` with a duration of {duration} seconds"),
@@ -165,6 +194,31 @@ impl TweenPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tween_holds_at_most_max_tweeners() {
+        let mut plan = TweenPlan::default();
+        for _ in 0..MAX_TWEENERS {
+            plan.add_tweener("tween_interval", 1.0, Tweener::Kept)
+                .unwrap();
+        }
+        let e = plan
+            .add_tweener("tween_interval", 1.0, Tweener::Kept)
+            .unwrap_err();
+        assert!(e.0.contains("at most 64 tweeners"), "{}", e.0);
+    }
+
+    #[test]
+    fn tweened_texts_and_arrays_are_bounded() {
+        use crate::WireVariant;
+        assert!(oversized_value("from", &WireVariant::String("a".repeat(256))).is_none());
+        assert!(oversized_value("from", &WireVariant::Float(1e30)).is_none());
+        let e = oversized_value("tween_property", &WireVariant::String("a".repeat(257))).unwrap();
+        assert!(e.0.contains("257 characters or elements"), "{}", e.0);
+        assert!(
+            oversized_value("from", &WireVariant::Array(vec![WireVariant::Nil; 300])).is_some()
+        );
+    }
 
     #[test]
     fn a_tween_that_does_not_loop_may_take_no_time() {

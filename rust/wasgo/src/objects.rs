@@ -1247,6 +1247,65 @@ fn class_chain(class: &StringName) -> Vec<String> {
 /// Whether `obj` has the property `name` (its class's, its script's or one it lists itself); a
 /// sub-path (`position:x`) is its base property's. Asked when the answer decides between "not
 /// found" and "denied", or for a null read: never on a call's ordinary path.
+/// -3 for a text or array over [`wasgo_core::tween_plan::MAX_TWEENED_SIZE`] given to a tween
+/// to animate to (`tween_property`'s final value) or from (`PropertyTweener.from`).
+fn refuse_oversized_tween_value(
+    obj: &Gd<Object>,
+    method: &str,
+    args: &[WireVariant],
+) -> Result<(), ObjectError> {
+    let animated = match method {
+        "tween_property" if obj.is_class("Tween") => args.get(2),
+        "from" if obj.is_class("PropertyTweener") => args.first(),
+        _ => None,
+    };
+    match animated.and_then(|v| wasgo_core::tween_plan::oversized_value(method, v)) {
+        Some(refusal) => Err(ObjectError::failed(
+            ErrorCode::InvalidArgument.code(),
+            refusal.0,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The theme overrides a mod may add, each with the Control method that says whether the
+/// control's themes (the project's, Godot's default) have an item of that name.
+const THEME_OVERRIDES: [(&str, &str); 3] = [
+    ("add_theme_color_override", "has_theme_color"),
+    ("add_theme_font_override", "has_theme_font"),
+    ("add_theme_font_size_override", "has_theme_font_size"),
+];
+
+/// -1 for a theme override of an item the control's themes do not have: it would change
+/// nothing, and every new name was kept on the control (a mod added gigabytes of names to a
+/// game's Label, kept after the mod ended).
+fn refuse_unknown_theme_item(
+    obj: &Gd<Object>,
+    method: &str,
+    args: &VarArray,
+) -> Result<(), ObjectError> {
+    let Some((_, has)) = THEME_OVERRIDES.iter().find(|(m, _)| *m == method) else {
+        return Ok(());
+    };
+    let Some(name) = args.get(0) else {
+        return Ok(()); // Godot refuses the call itself
+    };
+    let mut control = obj.clone();
+    let known = control
+        .try_call(*has, std::slice::from_ref(&name))
+        .is_ok_and(|v| v.try_to::<bool>().unwrap_or(false));
+    if known {
+        return Ok(());
+    }
+    Err(ObjectError::failed(
+        ErrorCode::NotFound.code(),
+        format!(
+            "`{method}`: `{}` has no theme item `{name}` of that kind (in its theme or Godot's default theme), so overriding it would change nothing; see the class's Theme Properties in Godot's docs",
+            obj.get_class()
+        ),
+    ))
+}
+
 /// -5 for a call Godot refused before running it, naming the method and Godot's reason.
 fn call_refused(obj: &Gd<Object>, method: &str, e: &godot::meta::error::CallError) -> ObjectError {
     // The message is the call written out, then its reason: only the reason is kept (the
@@ -1946,10 +2005,16 @@ fn run_op(
                 let class = objects.slot(handle)?.class.clone();
                 check_argument_ranges(&class, &method, &wire_args)?;
             }
+            if level != SafetyLevel::Unsafe {
+                refuse_oversized_tween_value(&obj, &method, &wire_args)?;
+            }
             let args: VarArray = wire_args
                 .iter()
                 .map(|a| from_wire(a, objects))
                 .collect::<Result<_, _>>()?;
+            if level != SafetyLevel::Unsafe {
+                refuse_unknown_theme_item(&obj, &method, &args)?;
+            }
             if level != SafetyLevel::Unsafe && has_growth(&method) {
                 let class = objects.slot(handle)?.class.clone();
                 check_growth(&obj, &class, &method, &args)?;

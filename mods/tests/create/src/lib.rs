@@ -1208,3 +1208,70 @@ pub extern "C" fn tween_field_max_length() -> i32 {
         Err(e) => failed("tween_property max_length", e),
     }
 }
+
+// ---- what the engine keeps for a mod (`test_engine_work.gd`) ----
+
+/// Overrides a theme item of the mod's Label `Themed` (made on first use): `which` 0 its
+/// `font_color`, 1 an item no Label has. Returns 0 or the failure's code.
+#[no_mangle]
+pub extern "C" fn theme_override(which: i32) -> i32 {
+    let label = match child("Label", "Themed") {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let name = if which == 0 { "font_color" } else { "no_such_item" };
+    match label.call("add_theme_color_override", &[Variant::from(name), color(1.0, 0.0, 0.0)]) {
+        Ok(_) => 0,
+        Err(e) => failed("add_theme_color_override", e),
+    }
+}
+
+/// Adds `n` one-second intervals to a new tween of the mod's node. Returns how many were
+/// added before the first refusal, as a negative count minus 1000 (-1000 - k), or `n`.
+#[no_mangle]
+pub extern "C" fn tweeners(n: i32) -> i32 {
+    let tween = match new_tween() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    for k in 0..n {
+        if let Err(e) = tween.call("tween_interval", &[Variant::Float(1.0)]) {
+            failed("tween_interval", e);
+            return -1000 - k;
+        }
+    }
+    n
+}
+
+/// Tweens the `animation` of the mod's AnimatedSprite2D `Sprite` (made on first use) to a name
+/// of `len` characters. Returns 0 or the failure's code.
+#[no_mangle]
+pub extern "C" fn tween_long_value(len: i32) -> i32 {
+    let sprite = match child("AnimatedSprite2D", "Sprite") {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let tween = match new_tween() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let name = "a".repeat(len.max(0) as usize);
+    let args = [Variant::from(&sprite), Variant::from("animation"), Variant::from(name.as_str()), Variant::Float(1.0)];
+    match tween.call("tween_property", &args) {
+        Ok(_) => 0,
+        Err(e) => failed("tween_property", e),
+    }
+}
+
+/// Sets `autoplay` of the mod's AnimatedSprite2D `Sprite` to a name of `len` characters.
+#[no_mangle]
+pub extern "C" fn autoplay(len: i32) -> i32 {
+    let sprite = match child("AnimatedSprite2D", "Sprite") {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match sprite.set("autoplay", Variant::from("a".repeat(len.max(0) as usize).as_str())) {
+        Ok(()) => 0,
+        Err(e) => failed("set autoplay", e),
+    }
+}
