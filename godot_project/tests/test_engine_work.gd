@@ -183,6 +183,22 @@ func test_what_godot_keeps_for_a_mods_calls_is_bounded() -> void:
 	await expect_frames_go_on("after the refusals")
 
 
+## A mod owns at most 64 collision objects and 64 collision shapes below level 3: Godot's
+## physics pairs every overlapping shape at every step, outside the mod's budget (510 areas on
+## one spot held the game at 2 to 7 fps). Other nodes count only against the object cap.
+func test_collision_nodes_a_mod_owns_are_bounded() -> void:
+	var probe := new_mod("Collisions", {"module": wat_module("collision_flood"), "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start()"):
+		return
+	expect_eq(_call(probe, "make", [0, 64]), 64, "64 areas")
+	expect_eq(_call(probe, "make", [0, 1]), -1000, "the 65th area")
+	expect_eq(_call(probe, "last_code", []), -7, "its code")
+	expect_eq(_call(probe, "make", [1, 64]), 64, "64 collision shapes")
+	expect_eq(_call(probe, "make", [1, 1]), -1000, "the 65th collision shape")
+	expect_eq(_call(probe, "make", [2, 100]), 100, "100 Node2D")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on: %s" % probe.describe())
+
+
 ## An array given to a text property is refused: its range would measure its elements, and
 ## Godot turns it into the text of all of them (one element of 900,000 characters froze the
 ## next frame for over a minute).

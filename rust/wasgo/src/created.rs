@@ -50,10 +50,36 @@ enum Held {
     Strong(#[allow(dead_code)] Gd<RefCounted>),
 }
 
+/// The most collision objects (areas and bodies) and, apart, the most collision shapes one mod
+/// may own at once, below level 3. Godot's physics step pairs every shape with every shape it
+/// overlaps, after and outside every mod call: 510 areas a mod stacked on one spot held the game
+/// at 2 to 7 fps, its own calls taking a millisecond a frame. 64 of each stay under a few
+/// thousand pairs.
+pub const MAX_COLLISION_NODES: usize = 64;
+
+/// The kinds of node [`MAX_COLLISION_NODES`] counts, each as the base classes that make one.
+const COLLISION_KINDS: [(&str, &[&str]); 2] = [
+    (
+        "collision objects (areas and bodies)",
+        &["CollisionObject2D", "CollisionObject3D"],
+    ),
+    (
+        "collision shapes",
+        &[
+            "CollisionShape2D",
+            "CollisionShape3D",
+            "CollisionPolygon2D",
+            "CollisionPolygon3D",
+        ],
+    ),
+];
+
 /// The objects one instance created and still owns.
 #[derive(Default)]
 pub struct CreatedObjects {
     owned: HashMap<InstanceId, Held>,
+    /// The owned nodes of each of [`COLLISION_KINDS`] (some may be freed since).
+    collision: [Vec<InstanceId>; 2],
     /// The memory each asset the mod made takes, while the asset lives (also after the mod let
     /// it go: it still takes the memory where the game uses it).
     asset_bytes: HashMap<InstanceId, usize>,
@@ -91,6 +117,50 @@ impl CreatedObjects {
             ));
         }
         Ok(())
+    }
+
+    /// Refuses a new `class` object below level 3 when it is a collision object or shape and
+    /// the instance already owns [`MAX_COLLISION_NODES`] of that kind; the kind's index
+    /// otherwise (for [`CreatedObjects::track_collision`]), `None` for other classes.
+    ///
+    /// # Errors
+    /// `ErrorCode::Busy` naming the kind and the limit.
+    pub fn check_collision_room(
+        &mut self,
+        level: SafetyLevel,
+        class: &str,
+    ) -> Result<Option<usize>, ObjectError> {
+        if level == SafetyLevel::Unsafe {
+            return Ok(None);
+        }
+        let db = ClassDb::singleton();
+        let name = StringName::from(class);
+        let Some(kind) = COLLISION_KINDS.iter().position(|(_, bases)| {
+            bases
+                .iter()
+                .any(|base| db.is_parent_class(&name, &StringName::from(*base)))
+        }) else {
+            return Ok(None);
+        };
+        let owned = &self.owned;
+        let nodes = &mut self.collision[kind];
+        nodes
+            .retain(|id| owned.contains_key(id) && Gd::<Object>::try_from_instance_id(*id).is_ok());
+        if nodes.len() >= MAX_COLLISION_NODES {
+            return Err(ObjectError::failed(
+                ErrorCode::Busy.code(),
+                format!(
+                    "`wasgo.new` of a `{class}` refused: this mod already owns {MAX_COLLISION_NODES} {}, the most a mod may own below safety level 3 (Godot's physics pairs every overlapping shape at every step, outside the mod's budget); free some (`queue_free`) first",
+                    COLLISION_KINDS[kind].0
+                ),
+            ));
+        }
+        Ok(Some(kind))
+    }
+
+    /// Counts the new node `obj` as one of collision kind `kind`.
+    pub fn track_collision(&mut self, kind: usize, obj: &Gd<Object>) {
+        self.collision[kind].push(obj.instance_id());
     }
 
     /// Refuses an asset of `cost` bytes when the instance's live assets already take so much

@@ -2195,7 +2195,11 @@ fn run_op(
         }
         ObjectOp::New { class } => {
             objects.created.check_room(created::cap(), "`wasgo.new`")?;
+            let collision = objects.created.check_collision_room(level, &class)?;
             let obj = created::instantiate(level, &class, allows_new)?;
+            if let Some(kind) = collision {
+                objects.created.track_collision(kind, &obj);
+            }
             own(objects, obj).map(ObjectReply::Int)
         }
         ObjectOp::Asset { kind, bytes } => {
