@@ -77,7 +77,9 @@ func test_ten_thousand_instances_and_a_thousand_nodes_leave_nothing_behind() -> 
 		INSTANCES, NODES_AT_ONCE, took, rss0, rss1, threads0, threads1, objects0, objects1])
 	expect_eq(stats1["instances"], stats0["instances"], "live instances after the soak")
 	expect_eq(stats1["workers"], 0, "worker threads after the soak")
-	expect_eq(objects1, objects0, "Godot's object count after the soak")
+	# Fewer is not a leak: an object of an earlier test (a timer, a node queued for deletion)
+	# may end during the soak.
+	expect(objects1 <= objects0, "Godot's object count after the soak: %d, before it %d" % [objects1, objects0])
 	if rss0 > 0:
 		expect(rss1 <= rss0 * 1.10, "resident memory grew from %d to %d KiB (more than 10%%)" % [rss0, rss1])
 		expect_eq(threads1, threads0, "the process's thread count after the soak")
