@@ -42,6 +42,28 @@ func test_calls_from_another_thread_are_refused_and_change_nothing() -> void:
 	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "kill() on the main thread")
 
 
+## Once the main thread uses a node (it is ready or started), another thread may not read or
+## set its properties: the main thread reads them without locks (a thread setting
+## `process_group` on a running node corrupted them: every mod's frames stopped, and freeing
+## the node aborted Godot). The refused access says so and changes nothing.
+func test_properties_of_a_started_node_are_refused_on_another_thread() -> void:
+	var probe := _started("ThreadProps")
+	var node: WasmScript = probe.node
+	for i in 20:
+		_on_thread(func() -> void:
+			node.process_group = &"somewhere"
+			node.args = PackedStringArray(["x"])
+			node.memory_limit_mb = 3)
+	expect_eq(node.process_group, &"", "process_group after sets from a thread")
+	expect_eq(node.args, PackedStringArray(), "args after sets from a thread")
+	expect_eq(node.memory_limit_mb, 0, "memory_limit_mb after sets from a thread")
+	expect_eq(_on_thread(func() -> Variant: return node.wasm_file), "", "wasm_file read from a thread")
+	# The main thread sets them as ever, and the node goes on.
+	node.args = PackedStringArray(["y"])
+	expect_eq(node.args, PackedStringArray(["y"]), "args set on the main thread")
+	expect_eq(node.call_export("inputs", []), 0, "call_export: %s" % node.get_last_error())
+
+
 ## A node made and set up on a worker thread (a scene instantiated off the main thread) starts
 ## once it is in the tree: its properties are settable from any thread.
 func test_properties_set_on_a_thread_are_kept() -> void:

@@ -22,6 +22,7 @@ use godot::global::Error;
 use godot::prelude::*;
 use std::mem::ManuallyDrop;
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 
 /// The Array of arguments of [`WasmScript::call_export`], as a type that can have a default:
 /// the contract writes `call_export(name, args := [])`, and gdext 0.5 gives a default only to
@@ -56,7 +57,8 @@ unsafe impl godot::meta::GodotImmutable for ExportArgs {
 /// of a group: its `process_node(node, delta)` runs for each of them every frame, in one call.
 /// Every signal is emitted on the main thread. The node's methods work on the main thread only:
 /// called from another thread they do nothing and log an error naming the method (use
-/// `call_deferred`); its properties may be set from any thread.
+/// `call_deferred`); its properties may be set from any thread until the node is ready or
+/// started (a scene built on a worker thread), then only on the main thread (`set_deferred`).
 ///
 /// In the editor the node shows configuration warnings for what would go wrong at Play: no file,
 /// a missing file or one that is not WebAssembly, a level above the project's, imports its level
@@ -242,12 +244,18 @@ impl WasmScript {
     /// The `.wasm` file the node runs (see [member wasm_file]).
     #[func]
     pub fn get_wasm_file(&self) -> GString {
+        if !self.props_here("get_wasm_file") {
+            return GString::new();
+        }
         self.core.node_props.borrow().wasm_file.clone()
     }
 
     /// Sets [member wasm_file]; in the editor, the configuration warnings follow.
     #[func]
     fn set_wasm_file(&mut self, wasm_file: GString) {
+        if !self.props_here("set_wasm_file") {
+            return;
+        }
         self.core.node_props.borrow_mut().wasm_file = wasm_file;
         self.core.note_new_source();
         self.refresh_warnings();
@@ -256,6 +264,9 @@ impl WasmScript {
     /// The compiled module the node runs (see [member module]).
     #[func]
     pub fn get_module(&self) -> Option<Gd<WasmModule>> {
+        if !self.props_here("get_module") {
+            return None;
+        }
         let module = self.core.node_props.borrow().module.clone();
         module.and_then(as_module)
     }
@@ -263,6 +274,9 @@ impl WasmScript {
     /// Sets [member module]; in the editor, the configuration warnings follow.
     #[func]
     pub(crate) fn set_module(&mut self, module: Option<Gd<WasmModule>>) {
+        if !self.props_here("set_module") {
+            return;
+        }
         self.replace_module(module, true);
     }
 
@@ -288,12 +302,18 @@ impl WasmScript {
     /// The node's safety level (see [member safety_level]).
     #[func]
     pub fn get_safety_level(&self) -> i64 {
+        if !self.props_here("get_safety_level") {
+            return 0;
+        }
         self.core.node_props.borrow().safety_level
     }
 
     /// Sets [member safety_level]; in the editor, the configuration warnings follow.
     #[func]
     fn set_safety_level(&mut self, safety_level: i64) {
+        if !self.props_here("set_safety_level") {
+            return;
+        }
         self.core.node_props.borrow_mut().safety_level = safety_level;
         self.refresh_warnings();
     }
@@ -301,48 +321,72 @@ impl WasmScript {
     /// Whether the node starts when it is ready (see [member autostart]).
     #[func]
     pub fn get_autostart(&self) -> bool {
+        if !self.props_here("get_autostart") {
+            return false;
+        }
         self.core.node_props.borrow().autostart
     }
 
     /// Sets [member autostart]; read when the node is ready.
     #[func]
     fn set_autostart(&mut self, autostart: bool) {
+        if !self.props_here("set_autostart") {
+            return;
+        }
         self.core.node_props.borrow_mut().autostart = autostart;
     }
 
     /// `main`'s arguments (see [member args]).
     #[func]
     pub fn get_args(&self) -> PackedStringArray {
+        if !self.props_here("get_args") {
+            return PackedStringArray::new();
+        }
         self.core.node_props.borrow().args.clone()
     }
 
     /// Sets [member args]; the next [method start] passes them.
     #[func]
     fn set_args(&mut self, args: PackedStringArray) {
+        if !self.props_here("set_args") {
+            return;
+        }
         self.core.node_props.borrow_mut().args = args;
     }
 
     /// The node's linear memory cap in MiB (see [member memory_limit_mb]).
     #[func]
     pub fn get_memory_limit_mb(&self) -> i64 {
+        if !self.props_here("get_memory_limit_mb") {
+            return 0;
+        }
         self.core.node_props.borrow().memory_limit_mb
     }
 
     /// Sets [member memory_limit_mb]; the next [method start] uses it.
     #[func]
     fn set_memory_limit_mb(&mut self, memory_limit_mb: i64) {
+        if !self.props_here("set_memory_limit_mb") {
+            return;
+        }
         self.core.node_props.borrow_mut().memory_limit_mb = memory_limit_mb;
     }
 
     /// How long `main` may run, in ms (see [member main_timeout_ms]).
     #[func]
     pub fn get_main_timeout_ms(&self) -> i64 {
+        if !self.props_here("get_main_timeout_ms") {
+            return 0;
+        }
         self.core.node_props.borrow().main_timeout_ms
     }
 
     /// Sets [member main_timeout_ms]; the next [method start] uses it.
     #[func]
     fn set_main_timeout_ms(&mut self, main_timeout_ms: i64) {
+        if !self.props_here("set_main_timeout_ms") {
+            return;
+        }
         self.core.node_props.borrow_mut().main_timeout_ms = main_timeout_ms;
     }
 
@@ -398,11 +442,17 @@ impl WasmScript {
     /// The node's reach (see [member reach]).
     #[func]
     fn get_reach(&self) -> NodePath {
+        if !self.props_here("get_reach") {
+            return NodePath::default();
+        }
         self.core.node_props.borrow().reach.clone()
     }
 
     #[func]
     fn set_reach(&mut self, reach: NodePath) {
+        if !self.props_here("set_reach") {
+            return;
+        }
         // Off the main thread this records nothing: `ready` and `start()` record it then.
         crate::reach::set_path(self.base().instance_id(), reach.clone());
         self.core.node_props.borrow_mut().reach = reach;
@@ -412,6 +462,9 @@ impl WasmScript {
     /// editor, the configuration warnings follow.
     #[func]
     fn set_process_group(&mut self, group: StringName) {
+        if !self.props_here("set_process_group") {
+            return;
+        }
         self.core.group.set_group(group.clone());
         crate::live::refresh(&**self.core);
         self.core.give_processing();
@@ -803,6 +856,7 @@ impl WasmScript {
     /// once the core has the call: the mod may free the node.
     pub(crate) fn start_now(this: &Gd<Self>, ready: bool) -> Error {
         let core = Self::core_of(this);
+        core.main_thread_owned.store(true, Ordering::Release);
         // (Also here: a node made on another thread and started before it is ever ready.)
         crate::cores::register(this.instance_id().to_i64(), &core);
         crate::reach::ensure_path(this.instance_id(), &core.node_props.borrow().reach);
@@ -945,12 +999,28 @@ impl WasmScript {
         Resolution::Loading
     }
 
+    /// Whether this thread may read or set the node's properties (`what` names the accessor in
+    /// the error): the main thread always; another thread only until the main thread uses the
+    /// node (a scene built on a worker thread), since the main thread then reads them without
+    /// locks (a thread setting `process_group` on a running node corrupted them: every mod's
+    /// frames stopped, and freeing the node aborted Godot).
+    fn props_here(&self, what: &str) -> bool {
+        if godot::init::is_main_thread() || !self.core.main_thread_owned.load(Ordering::Acquire) {
+            return true;
+        }
+        godot_error!(
+            "WasGo: `WasmScript.{what}` was called from a thread other than the main thread on a node that is ready or started, and did nothing; from a thread, use `set_deferred` (or `call_deferred`)"
+        );
+        false
+    }
+
     /// The node is ready (its own `ready` signal): start the mod, or run its `ready` export.
     fn on_ready(this: Gd<Self>) {
         // Processing is turned on when a mod that uses frames starts (`give_processing`), not
         // here: a node whose mod has no frame export is then never visited by Godot per frame.
         // The same for unhandled input, which Godot has just turned on (`give_input`).
         let core = Self::core_of(&this);
+        core.main_thread_owned.store(true, Ordering::Release);
         // A node made on another thread could not register its core there (the table is the
         // main thread's): its Callables and the input settings would never find it.
         crate::cores::register(this.instance_id().to_i64(), &core);

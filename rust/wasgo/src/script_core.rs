@@ -171,6 +171,10 @@ pub struct ScriptCore {
     pub(crate) denied: RefCell<Vec<String>>,
     /// Entries into the mod in progress (nested ones fail; see the module docs).
     pub(crate) depth: Cell<u32>,
+    /// Set once the main thread uses the node (it was ready, or started): from then on its
+    /// properties are read there without locks, and another thread may not touch them
+    /// (`WasmScript::props_here`). Before, a scene built on a worker thread sets them freely.
+    pub(crate) main_thread_owned: std::sync::atomic::AtomicBool,
     /// Whether a delivery loop runs now (nested pumps leave their events to it).
     pub(crate) delivering: Cell<bool>,
     /// [`objects::posts`] when this core last took its outbox: while the count is the same,
@@ -264,6 +268,7 @@ impl ScriptCore {
             restart_owed: Cell::new(false),
             denied: RefCell::new(Vec::new()),
             depth: Cell::new(0),
+            main_thread_owned: std::sync::atomic::AtomicBool::new(false),
             delivering: Cell::new(false),
             outbox_seen: Cell::new(u64::MAX),
             quiet_at: Cell::new(None),
