@@ -930,7 +930,7 @@ impl WasmScript {
             core.fail(
                 Error::ERR_CANT_OPEN,
                 format!(
-                    "`{}`: its `module` holds no code (a `WasmModule.new()`); set one from `WasmEngine.load_module(path)` or `WasmEngine.compile_module(bytes)`",
+                    "`{}`: its `module` holds no code (a `WasmModule.new()`, or a module saved in a scene or resource file, which keeps no code); set one from `WasmEngine.load_module(path)` or `WasmEngine.compile_module(bytes)`, or give the node its `wasm_file`",
                     Self::label(this)
                 ),
             );
