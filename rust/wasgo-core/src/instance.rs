@@ -39,7 +39,8 @@ use crate::state::{DeadlineKind, InstanceState};
 use crate::trap::describe_trap;
 use crate::wasi_ctx::{self, LineSink, WasiDirs};
 use crossbeam_channel::Receiver;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -212,6 +213,9 @@ pub struct ModInstance {
     memory_gauge: Arc<std::sync::atomic::AtomicUsize>,
     /// What an entry touches first, for the frame driver to prefetch ([`crate::prefetch`]).
     hot: HotAddresses,
+    /// Whether the store's lock (`Shared::live`) is still taken by the last entry, kept for
+    /// the next one ([`ModInstance::lock_live`]).
+    held: Cell<bool>,
 }
 
 /// The worker thread of `main`; `done` disconnects when the thread has let go of everything.
@@ -413,6 +417,7 @@ impl ModInstance {
             http: http_weak,
             memory_gauge,
             hot,
+            held: Cell::new(false),
         };
         // WASI reactors (Rust and C `cdylib`s, Zig libraries) set up their runtime here.
         if this.has_export("_initialize") {
@@ -542,10 +547,23 @@ impl ModInstance {
         args: &[Val],
         started: Stamp,
     ) -> Result<Vec<Val>, WasgoError> {
-        let shared = &self.shared;
-        let Some(mut guard) = shared.live.try_lock() else {
-            return Err(busy(&shared.name, self.main));
+        let Some(mut guard) = self.lock_live() else {
+            return Err(busy(&self.shared.name, self.main));
         };
+        let result = self.call_locked(&mut guard, name, args, started);
+        self.keep_live(guard);
+        result
+    }
+
+    /// The body of [`ModInstance::call_from`], with the store locked.
+    fn call_locked(
+        &self,
+        guard: &mut MutexGuard<'_, Option<Live>>,
+        name: &str,
+        args: &[Val],
+        started: Stamp,
+    ) -> Result<Vec<Val>, WasgoError> {
+        let shared = &self.shared;
         let Some(live) = guard.as_mut() else {
             return Err(WasgoError::Ended {
                 name: shared.name.clone(),
@@ -614,7 +632,7 @@ impl ModInstance {
             // `to_vec` of nothing is still a call that is not inlined.
             Ok(()) if n_results == 0 => Ok(Vec::new()),
             Ok(()) => Ok(results.to_vec()),
-            Err(err) => Err(shared.fail(&mut guard, err)),
+            Err(err) => Err(shared.fail(guard, err)),
         }
     }
 
@@ -626,10 +644,22 @@ impl ModInstance {
         label: &str,
         f: impl FnOnce(&mut Store<InstanceState>, Instance) -> wasmtime::Result<R>,
     ) -> Result<R, WasgoError> {
-        let shared = self.shared.clone();
-        let Some(mut guard) = shared.live.try_lock() else {
-            return Err(busy(&shared.name, self.main));
+        let Some(mut guard) = self.lock_live() else {
+            return Err(busy(&self.shared.name, self.main));
         };
+        let result = self.enter_locked(&mut guard, label, f);
+        self.keep_live(guard);
+        result
+    }
+
+    /// The body of [`ModInstance::enter`], with the store locked.
+    fn enter_locked<R>(
+        &self,
+        guard: &mut MutexGuard<'_, Option<Live>>,
+        label: &str,
+        f: impl FnOnce(&mut Store<InstanceState>, Instance) -> wasmtime::Result<R>,
+    ) -> Result<R, WasgoError> {
+        let shared = &self.shared;
         let Some(live) = guard.as_mut() else {
             return Err(WasgoError::Ended {
                 name: shared.name.clone(),
@@ -654,13 +684,52 @@ impl ModInstance {
             Some(trap) => Err(trap.into_error()),
             None => outcome,
         };
-        outcome.map_err(|err| shared.fail(&mut guard, err))
+        outcome.map_err(|err| shared.fail(guard, err))
     }
 
     /// Reads the store's state without waiting; `None` while `main` holds it or after the end.
     pub(crate) fn peek_state<R>(&self, f: impl FnOnce(&InstanceState) -> R) -> Option<R> {
-        let guard = self.shared.live.try_lock()?;
-        guard.as_ref().map(|live| f(live.store.data()))
+        let guard = self.lock_live()?;
+        let r = guard.as_ref().map(|live| f(live.store.data()));
+        self.keep_live(guard);
+        r
+    }
+
+    /// The store's lock for an entry: the one the last entry kept, else a new `try_lock`
+    /// (`None` while `main` holds it).
+    ///
+    /// An uncontended lock and unlock are two atomic read-modify-writes, about a tenth of an
+    /// empty entry (BENCHMARKS.md, twenty-eighth pass). So an entry that ends while no worker
+    /// thread can want the store keeps it locked for the next entry ([`ModInstance::keep_live`]),
+    /// and the one path that lets a worker take it ([`ModInstance::start_main`]) unlocks it
+    /// first. Every lock of `Shared::live` made through the instance comes here.
+    fn lock_live(&self) -> Option<MutexGuard<'_, Option<Live>>> {
+        if self.held.replace(false) {
+            // SAFETY: `held` is set only by `keep_live`, which forgot a guard of this mutex
+            // instead of unlocking it, so the mutex is still locked on this instance's behalf;
+            // no guard of it was made since (`held` stayed true until this line, and every lock
+            // through the instance comes here first), and the worker, which locks it directly,
+            // was gone when it was kept and cannot start before `start_main` unlocks it.
+            return Some(unsafe { self.shared.live.make_guard_unchecked() });
+        }
+        self.shared.live.try_lock()
+    }
+
+    /// Ends an entry's use of the store's lock: kept for the next entry while no worker thread
+    /// exists (nothing but this instance's entries takes the lock then) and the store lives,
+    /// else unlocked.
+    fn keep_live(&self, guard: MutexGuard<'_, Option<Live>>) {
+        if self.worker.is_none() && guard.is_some() {
+            std::mem::forget(guard);
+            self.held.set(true);
+        }
+    }
+
+    /// Unlocks the store's lock if an entry kept it.
+    fn let_go_of_live(&self) {
+        if self.held.get() {
+            drop(self.lock_live());
+        }
     }
 
     /// Runs the mod's entry point on a new worker thread. Returns false when the mod has none
@@ -673,6 +742,8 @@ impl ModInstance {
         let Some(kind) = self.main else {
             return Ok(false);
         };
+        // The worker locks the store itself (and blocks until it can).
+        self.let_go_of_live();
         {
             let mut status = self.shared.status.lock();
             match *status {
@@ -787,7 +858,7 @@ impl ModInstance {
     /// Frees the store if no thread is inside it, flushes output and gives the worker a grace
     /// period to end; never blocks longer than [`KILL_GRACE`].
     fn release(&mut self) {
-        if let Some(mut live) = self.shared.live.try_lock() {
+        if let Some(mut live) = self.lock_live() {
             *live = None;
         }
         for s in &self.shared.stdio {
