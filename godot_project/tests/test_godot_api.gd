@@ -161,6 +161,27 @@ func test_kill_during_a_pending_call_from_main_ends_it_within_10_ms() -> void:
 	expect(await wait_for_no_workers(5000), "worker threads after kill(): %d" % WasmEngine.get_stats()["workers"])
 
 
+## A node whose `main` runs is ready again (moved in the tree after `request_ready()`): the mod
+## goes on, and no start is tried (it would be refused as busy, with an error in the log).
+func test_a_node_ready_again_while_main_runs_goes_on_quietly() -> void:
+	var probe := stage("rechatty", {"args": PackedStringArray(["chatty"])})
+	expect_eq(await begin(probe), OK, "start()")
+	await frames(3)
+	expect(probe.node.is_running(), "chatty runs: %s" % probe.describe())
+	probe.node.autostart = true
+	var errors := preload("res://tests/lib/log_counter.gd").new("WasGo", Logger.ERROR_TYPE_ERROR)
+	OS.add_logger(errors)
+	var parent := probe.node.get_parent()
+	parent.remove_child(probe.node)
+	probe.node.request_ready()
+	parent.add_child(probe.node)
+	await frames(3)
+	OS.remove_logger(errors)
+	expect_eq(errors.count(), 0, "errors logged when ready again")
+	expect(probe.node.is_running(), "chatty still runs: %s" % probe.describe())
+	probe.node.kill()
+
+
 func test_handle_of_a_node_freed_by_the_game_gives_minus_4() -> void:
 	var probe := stage("holder")
 	expect_eq(await begin(probe), OK, "start()")

@@ -1029,6 +1029,14 @@ impl WasmScript {
         crate::reach::ensure_path(this.instance_id(), &core.node_props.borrow().reach);
         core.hold_back_input();
         let autostart = core.node_props.borrow().autostart;
+        // Ready again (`request_ready()` and a new place in the tree) while `main` runs: the
+        // mod is started; starting it again would be refused as busy, with an error.
+        let main_running = core
+            .instance()
+            .is_some_and(|i| i.status() == wasgo_core::ModStatus::RunningMain);
+        if autostart && main_running {
+            return;
+        }
         if autostart {
             // Errors are reported by start() itself.
             let _ = Self::start_now(&this, true);
