@@ -74,6 +74,7 @@ pub mod clock;
 pub mod delivery;
 pub mod diagnose;
 pub mod discovery;
+pub mod draw_budget;
 pub use wasgo_catalog::catalog;
 pub mod engine;
 mod entry;

@@ -11,11 +11,9 @@
 //!   [`DrawLists::begin`] and [`DrawLists::end`]), its `draw_line`, `draw_rect`, `draw_circle`,
 //!   `draw_polyline`, `draw_string` and `draw_texture` calls on that item are recorded
 //!   ([`DrawLists::record`]); at any other time, or on another object, they are refused with
-//!   -3. The drawings of all of a mod's items together make at most [`MAX_COMMANDS`] calls
-//!   passing at most [`MAX_POINTS`] points and [`MAX_TEXT`] characters of text (Godot replays
-//!   them, shaping the text again, at every redraw, outside the mod's budget, and holds them in
-//!   memory: a bound per callback let a mod with a thousand items hold the game at 1.5 fps and
-//!   half a gigabyte); a new recording of an item replaces that item's share;
+//!   -3. The drawings of all of a mod's items together are bounded
+//!   ([`wasgo_core::draw_budget`]: Godot replays them at every redraw, outside the mod's
+//!   budget, and holds them in memory);
 //! - when the callback returns, the recording replaces the item's drawing, and the item is
 //!   redrawn if it changed: the replay callable makes the recorded calls inside Godot's `draw`.
 //!
@@ -28,6 +26,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use wasgo_catalog::ErrorCode;
+use wasgo_core::draw_budget::{DrawSize, DrawTotals};
 use wasgo_core::ObjectError;
 
 /// The drawing methods a mod may call during its item's `draw` callback.
@@ -127,54 +126,6 @@ fn misfit(method: &str, args: &VarArray) -> Option<String> {
         })
 }
 
-/// The most drawing calls the drawings of one mod's items may hold together.
-pub const MAX_COMMANDS: usize = 4096;
-/// The most points (and colors) the `draw_polyline` calls of one mod's drawings may pass
-/// together.
-pub const MAX_POINTS: usize = 1 << 16;
-/// The most characters the `draw_string` calls of one mod's drawings may pass together (20
-/// calls of 60,000 characters took Godot 200 ms to 1.3 s at every redraw).
-pub const MAX_TEXT: usize = 8192;
-
-/// What a drawing holds: calls, points (and colors), characters of text.
-#[derive(Clone, Copy, Default, PartialEq, Debug)]
-struct Size {
-    calls: usize,
-    points: usize,
-    text: usize,
-}
-
-impl Size {
-    fn plus(self, o: Size) -> Size {
-        Size {
-            calls: self.calls.saturating_add(o.calls),
-            points: self.points.saturating_add(o.points),
-            text: self.text.saturating_add(o.text),
-        }
-    }
-
-    fn minus(self, o: Size) -> Size {
-        Size {
-            calls: self.calls.saturating_sub(o.calls),
-            points: self.points.saturating_sub(o.points),
-            text: self.text.saturating_sub(o.text),
-        }
-    }
-
-    /// What is over the mod's bounds, if anything: the refusal's words.
-    fn over(self) -> Option<String> {
-        if self.calls > MAX_COMMANDS {
-            Some(format!("make at most {MAX_COMMANDS} drawing calls"))
-        } else if self.points > MAX_POINTS {
-            Some(format!("pass at most {MAX_POINTS} points"))
-        } else if self.text > MAX_TEXT {
-            Some(format!("pass at most {MAX_TEXT} characters of text"))
-        } else {
-            None
-        }
-    }
-}
-
 /// One recorded drawing call.
 type Command = (StringName, VarArray);
 /// An item's committed drawing, shared with its replay callable.
@@ -189,12 +140,10 @@ pub struct DrawLists {
     current: Option<InstanceId>,
     pending: Vec<Command>,
     /// What `pending` holds.
-    pending_size: Size,
+    pending_size: DrawSize,
     committed: HashMap<InstanceId, Commands>,
-    /// What each item's committed drawing holds, and their sum (items freed since are taken
-    /// out when the sum would refuse a call).
-    sizes: HashMap<InstanceId, Size>,
-    total: Size,
+    /// What the items' committed drawings hold.
+    totals: DrawTotals,
     replays: Vec<(InstanceId, Callable)>,
 }
 
@@ -233,7 +182,7 @@ impl DrawLists {
     pub fn begin(&mut self, callback_id: i32) {
         self.current = self.callbacks.get(&callback_id).copied();
         self.pending.clear();
-        self.pending_size = Size::default();
+        self.pending_size = DrawSize::default();
     }
 
     /// The callback returned: its recording becomes the item's drawing (redrawn if changed).
@@ -253,8 +202,7 @@ impl DrawLists {
             return;
         }
         *commands = recorded;
-        let before = self.sizes.insert(id, size).unwrap_or_default();
-        self.total = self.total.minus(before).plus(size);
+        self.totals.commit(id.to_i64(), size);
         if let Ok(mut item) = Gd::<CanvasItem>::try_from_instance_id(id) {
             item.queue_redraw();
         }
@@ -263,7 +211,8 @@ impl DrawLists {
     /// Records a drawing call on `item` made during its `draw` callback.
     ///
     /// # Errors
-    /// -3 outside that callback or on another object; -7 past [`MAX_COMMANDS`].
+    /// -3 outside that callback or on another object; -7 past the bounds of
+    /// [`wasgo_core::draw_budget`].
     pub fn record(
         &mut self,
         item: &Gd<Object>,
@@ -301,13 +250,23 @@ impl DrawLists {
             })
             .map(|a| a.to_string().chars().count())
             .sum();
-        let call = Size {
-            calls: 1,
-            points,
-            text,
-        };
-        let pending = self.pending_size.plus(call);
-        if let Some(what) = self.over_with(item.instance_id(), pending) {
+        let pending =
+            wasgo_core::draw_budget::with_call(self.pending_size, DrawSize::call(points, text));
+        let mut gone = Vec::new();
+        let admitted = self.totals.admit(
+            item.instance_id().to_i64(),
+            pending,
+            |id| {
+                InstanceId::try_from_i64(id)
+                    .is_some_and(|id| Gd::<Object>::try_from_instance_id(id).is_ok())
+            },
+            &mut gone,
+        );
+        for id in gone.into_iter().filter_map(InstanceId::try_from_i64) {
+            self.committed.remove(&id);
+            self.replays.retain(|(i, _)| *i != id);
+        }
+        if let Err(what) = admitted {
             return Err(ObjectError::failed(
                 ErrorCode::Busy.code(),
                 format!("`{method}` refused: the drawings of one mod's items may together {what} (this item's new drawing replaces its old one; draw less, or on fewer items)"),
@@ -316,29 +275,6 @@ impl DrawLists {
         self.pending_size = pending;
         self.pending.push((StringName::from(method), args));
         Ok(())
-    }
-
-    /// What would be over the mod's bounds if `item`'s drawing held `pending`, if anything;
-    /// the items freed since their last drawing are let go first when it would be.
-    fn over_with(&mut self, item: InstanceId, pending: Size) -> Option<String> {
-        let with = |lists: &DrawLists| {
-            let own = lists.sizes.get(&item).copied().unwrap_or_default();
-            lists.total.minus(own).plus(pending).over()
-        };
-        with(self)?;
-        let gone: Vec<InstanceId> = self
-            .sizes
-            .keys()
-            .copied()
-            .filter(|id| Gd::<Object>::try_from_instance_id(*id).is_err())
-            .collect();
-        for id in gone {
-            let size = self.sizes.remove(&id).unwrap_or_default();
-            self.total = self.total.minus(size);
-            self.committed.remove(&id);
-            self.replays.retain(|(i, _)| *i != id);
-        }
-        with(self)
     }
 
     /// Disconnects the replays and drops the recordings (the instance ended).
@@ -351,8 +287,7 @@ impl DrawLists {
             }
         }
         self.committed.clear();
-        self.sizes.clear();
-        self.total = Size::default();
+        self.totals.clear();
         self.callbacks.clear();
         self.pending.clear();
         self.current = None;

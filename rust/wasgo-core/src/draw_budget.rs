@@ -1,0 +1,192 @@
+//! What the drawings of one mod may hold together (Godot-free; the glue's `drawing.rs` records
+//! and replays them).
+//!
+//! A mod's drawing calls on its CanvasItems are recorded and replayed by Godot at every redraw,
+//! outside the mod's budget, and the recordings stay in memory: so the drawings of all of one
+//! mod's items together make at most [`MAX_COMMANDS`] calls passing at most [`MAX_POINTS`]
+//! points and [`MAX_TEXT`] characters of text. A bound per `draw` callback let a mod with a
+//! thousand items replay a thousand bounded drawings at every redraw: 1.5 fps and half a
+//! gigabyte. An item's new drawing replaces its own share; an item freed since its drawing is
+//! let go of when the sum would refuse a call.
+
+use std::collections::HashMap;
+
+/// The most drawing calls the drawings of one mod's items may hold together.
+pub const MAX_COMMANDS: usize = 4096;
+/// The most points (and colors) the `draw_polyline` calls of one mod's drawings may pass
+/// together.
+pub const MAX_POINTS: usize = 1 << 16;
+/// The most characters the `draw_string` calls of one mod's drawings may pass together (20
+/// calls of 60,000 characters took Godot 200 ms to 1.3 s at every redraw).
+pub const MAX_TEXT: usize = 8192;
+
+/// What a drawing (or one drawing call) holds: calls, points (and colors), characters of text.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct DrawSize {
+    pub calls: usize,
+    pub points: usize,
+    pub text: usize,
+}
+
+impl DrawSize {
+    /// One drawing call passing `points` points and `text` characters.
+    pub fn call(points: usize, text: usize) -> DrawSize {
+        DrawSize {
+            calls: 1,
+            points,
+            text,
+        }
+    }
+
+    fn plus(self, o: DrawSize) -> DrawSize {
+        DrawSize {
+            calls: self.calls.saturating_add(o.calls),
+            points: self.points.saturating_add(o.points),
+            text: self.text.saturating_add(o.text),
+        }
+    }
+
+    fn minus(self, o: DrawSize) -> DrawSize {
+        DrawSize {
+            calls: self.calls.saturating_sub(o.calls),
+            points: self.points.saturating_sub(o.points),
+            text: self.text.saturating_sub(o.text),
+        }
+    }
+
+    /// What is over the bounds, if anything: the refusal's words ("make at most ...").
+    fn over(self) -> Option<String> {
+        if self.calls > MAX_COMMANDS {
+            Some(format!("make at most {MAX_COMMANDS} drawing calls"))
+        } else if self.points > MAX_POINTS {
+            Some(format!("pass at most {MAX_POINTS} points"))
+        } else if self.text > MAX_TEXT {
+            Some(format!("pass at most {MAX_TEXT} characters of text"))
+        } else {
+            None
+        }
+    }
+}
+
+/// The committed drawings of one mod's items (by the item's id) and their sum.
+#[derive(Default, Debug)]
+pub struct DrawTotals {
+    sizes: HashMap<i64, DrawSize>,
+    total: DrawSize,
+}
+
+impl DrawTotals {
+    /// Whether `item`'s drawing may hold `pending` (replacing its committed one): `Ok`, or the
+    /// refusal's words. When the sum would refuse it, the items `alive` says are gone are let
+    /// go of first (returned in `gone`, for the caller to drop their recordings).
+    ///
+    /// # Errors
+    /// What would be over the bounds ("make at most 4096 drawing calls").
+    pub fn admit(
+        &mut self,
+        item: i64,
+        pending: DrawSize,
+        alive: impl Fn(i64) -> bool,
+        gone: &mut Vec<i64>,
+    ) -> Result<(), String> {
+        if self.with(item, pending).is_none() {
+            return Ok(());
+        }
+        let dead: Vec<i64> = self
+            .sizes
+            .keys()
+            .copied()
+            .filter(|id| !alive(*id))
+            .collect();
+        for id in dead {
+            let size = self.sizes.remove(&id).unwrap_or_default();
+            self.total = self.total.minus(size);
+            gone.push(id);
+        }
+        self.with(item, pending).map_or(Ok(()), Err)
+    }
+
+    /// What would be over the bounds if `item`'s drawing held `pending`.
+    fn with(&self, item: i64, pending: DrawSize) -> Option<String> {
+        let own = self.sizes.get(&item).copied().unwrap_or_default();
+        self.total.minus(own).plus(pending).over()
+    }
+
+    /// `item`'s drawing now holds `size`.
+    pub fn commit(&mut self, item: i64, size: DrawSize) {
+        let before = self.sizes.insert(item, size).unwrap_or_default();
+        self.total = self.total.minus(before).plus(size);
+    }
+
+    /// Forgets every drawing (the instance ended).
+    pub fn clear(&mut self) {
+        self.sizes.clear();
+        self.total = DrawSize::default();
+    }
+}
+
+/// The size of `pending` plus one call.
+pub fn with_call(pending: DrawSize, call: DrawSize) -> DrawSize {
+    pending.plus(call)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calls(n: usize) -> DrawSize {
+        DrawSize {
+            calls: n,
+            points: 0,
+            text: 0,
+        }
+    }
+
+    #[test]
+    fn the_bounds_are_on_all_items_together() {
+        let mut totals = DrawTotals::default();
+        let mut gone = Vec::new();
+        assert!(totals.admit(1, calls(3000), |_| true, &mut gone).is_ok());
+        totals.commit(1, calls(3000));
+        assert!(totals.admit(2, calls(1096), |_| true, &mut gone).is_ok());
+        let e = totals
+            .admit(2, calls(1097), |_| true, &mut gone)
+            .unwrap_err();
+        assert_eq!(e, "make at most 4096 drawing calls");
+        // An item's new drawing replaces its own share.
+        assert!(totals.admit(1, calls(4096), |_| true, &mut gone).is_ok());
+        assert!(gone.is_empty());
+    }
+
+    #[test]
+    fn freed_items_are_let_go_of_when_the_sum_would_refuse() {
+        let mut totals = DrawTotals::default();
+        let mut gone = Vec::new();
+        totals.commit(1, calls(3000));
+        totals.commit(2, calls(1000));
+        assert!(totals.admit(3, calls(500), |id| id != 1, &mut gone).is_ok());
+        assert_eq!(gone, vec![1]);
+        totals.commit(3, calls(500));
+        assert!(totals.admit(4, calls(2597), |_| true, &mut gone).is_err());
+        assert!(totals.admit(4, calls(2596), |_| true, &mut gone).is_ok());
+    }
+
+    #[test]
+    fn points_and_text_have_their_own_bounds() {
+        let mut totals = DrawTotals::default();
+        let mut gone = Vec::new();
+        totals.commit(1, DrawSize::call(MAX_POINTS, MAX_TEXT));
+        let e = totals
+            .admit(2, DrawSize::call(1, 0), |_| true, &mut gone)
+            .unwrap_err();
+        assert!(e.contains("points"), "{e}");
+        let e = totals
+            .admit(2, DrawSize::call(0, 1), |_| true, &mut gone)
+            .unwrap_err();
+        assert!(e.contains("characters"), "{e}");
+        totals.clear();
+        assert!(totals
+            .admit(2, DrawSize::call(1, 1), |_| true, &mut gone)
+            .is_ok());
+    }
+}
