@@ -162,6 +162,18 @@ pub fn is_artifact(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
+/// Whether `head`, the first [`HEADER_LEN`] bytes of a file of `file_len` bytes, is the header
+/// of an artifact of this format that long: checked before a file is read whole, so that junk
+/// put in its place (hundreds of MB) is refused without reading it.
+pub fn header_fits(head: &[u8], file_len: u64) -> bool {
+    head.len() >= HEADER_LEN
+        && is_artifact(head)
+        && u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) == FORMAT_VERSION
+        && u64::from_le_bytes(head[76..84].try_into().expect("8 bytes"))
+            .checked_add(HEADER_LEN as u64)
+            == Some(file_len)
+}
+
 /// Checks `bytes` and returns what they hold (see the module essay for the order of checks).
 ///
 /// # Errors

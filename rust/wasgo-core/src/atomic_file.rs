@@ -1,5 +1,6 @@
 //! Writing a file so that readers see either the old content or the new, never a torn mix: the
-//! one routine the disk cache, the level-2 sandbox and the grants file use.
+//! one routine the disk cache, the level-2 sandbox and the grants file use; and reading one of
+//! those files back only when it is a plain file of a bounded size ([`read_plain`]).
 
 use std::io::Write;
 use std::path::Path;
@@ -40,6 +41,67 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Opens `path` for reading when it is a plain file (not a pipe, a device, a directory, nor a
+/// link to one), with its metadata: opened without blocking and checked on the open handle, so
+/// a pipe put in its place is never waited on.
+///
+/// # Errors
+/// `InvalidData` when it is not a plain file, else the I/O error.
+pub fn open_plain(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Opening a pipe for reading waits for a writer; without blocking it returns at once.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "`{}` is not a plain file (a pipe, a device or a directory); remove it",
+                path.display()
+            ),
+        ));
+    }
+    Ok((file, meta))
+}
+
+/// Reads `path` when it is a plain file (not a pipe, a device, a directory, nor a link to one)
+/// of at most `max` bytes. The file is opened without blocking and checked on the open handle,
+/// so a pipe put in its place is never waited on and a link to `/dev/zero` is never read.
+///
+/// # Errors
+/// `InvalidData` naming what the file is instead (or its size), else the I/O error.
+pub fn read_plain(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let (file, meta) = open_plain(path)?;
+    let refused = |what: String| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("`{}` {what}", path.display()),
+        )
+    };
+    if meta.len() > max {
+        return Err(refused(format!(
+            "is {} bytes, over the {max} it may have; remove it",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // At most `max + 1`: a file that grew since the check is refused, not read on.
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(refused(format!(
+            "grew over the {max} bytes it may have; remove it"
+        )));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +127,31 @@ mod tests {
         let path = std::env::temp_dir().join("wasgo-atomic-missing-dir/x/f.txt");
         assert!(write_atomic(&path, b"x").is_err());
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn only_plain_files_of_a_bounded_size_are_read() {
+        let dir = std::env::temp_dir().join(format!("wasgo_read_plain_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("f");
+        std::fs::write(&file, b"hello").unwrap();
+        assert_eq!(read_plain(&file, 5).unwrap(), b"hello");
+        let e = read_plain(&file, 4).unwrap_err();
+        assert!(e.to_string().contains("over the 4"), "{e}");
+        let e = read_plain(&dir, 100).unwrap_err();
+        assert!(e.to_string().contains("not a plain file"), "{e}");
+        #[cfg(unix)]
+        {
+            let e = read_plain(Path::new("/dev/zero"), 100).unwrap_err();
+            assert!(e.to_string().contains("not a plain file"), "{e}");
+            let fifo = dir.join("pipe");
+            let name = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
+            // SAFETY: `name` is a valid NUL-terminated path that lives across the call.
+            assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+            // (Opened blocking, this waited for a writer for ever.)
+            let e = read_plain(&fifo, 100).unwrap_err();
+            assert!(e.to_string().contains("not a plain file"), "{e}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

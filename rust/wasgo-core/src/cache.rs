@@ -591,7 +591,11 @@ impl ModuleCache {
             let _ = std::fs::remove_file(&path);
             return None;
         }
-        let bytes = std::fs::read(&path).ok()?;
+        let Some(bytes) = read_cache_file(&path, meta.len()) else {
+            self.cache_rejects.fetch_add(1, Ordering::Relaxed);
+            let _ = std::fs::remove_file(&path);
+            return None;
+        };
         match precompiled::load(&self.engine, self.facts, key, &bytes) {
             // The manifest is read from the bytes being compiled, which are at hand.
             Ok(loaded) if hex(&loaded.source_sha256) == sha => Some(loaded.module),
@@ -677,6 +681,20 @@ pub fn sweep_disk_cache(dir: &Path, cap: u64, stale: std::time::Duration) -> u64
     deleted
 }
 
+/// The bytes of the cache file `path` (a plain file of `len` bytes), when its header is an
+/// artifact's of that length ([`crate::artifact::header_fits`]); read whole only then.
+fn read_cache_file(path: &Path, len: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let (mut file, _) = crate::atomic_file::open_plain(path).ok()?;
+    let mut bytes = vec![0; crate::artifact::HEADER_LEN];
+    file.read_exact(&mut bytes).ok()?;
+    if !crate::artifact::header_fits(&bytes, len) {
+        return None;
+    }
+    file.take(len).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 == len).then_some(bytes)
+}
+
 /// The install's disk-cache key, kept in the file `path` (in `user://`): read when it holds 32
 /// bytes, else made from the system's random generator and written atomically (the directory is
 /// created). Its bytes are never logged. A damaged key file is replaced, which only makes the
@@ -685,7 +703,7 @@ pub fn sweep_disk_cache(dir: &Path, cap: u64, stale: std::time::Duration) -> u64
 /// # Errors
 /// Why no key could be read or made (then the caller keeps the cache in memory only).
 pub fn install_key(path: &Path) -> Result<ArtifactKey, String> {
-    if let Ok(bytes) = std::fs::read(path) {
+    if let Ok(bytes) = crate::atomic_file::read_plain(path, 32) {
         if bytes.len() == 32 {
             return ArtifactKey::new(&bytes).map_err(|e| e.to_string());
         }

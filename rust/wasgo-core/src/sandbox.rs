@@ -601,7 +601,8 @@ impl Sandbox {
                 quota: self.quota_bytes,
             });
         }
-        std::fs::read(&full).map_err(|e| Self::io(path, e))
+        // Not blocking on a pipe nor reading a device put in the sandbox (their length is 0).
+        crate::atomic_file::read_plain(&full, self.quota_bytes).map_err(|e| Self::io(path, e))
     }
 
     /// Deletes the file (or empty directory) at `path`.

@@ -117,7 +117,8 @@ pub fn scan(dir: &str) -> Result<Vec<(ScannedMod, bool)>, String> {
             (m, enabled)
         })
         .collect();
-    found.sort_by(|(a, _), (b, _)| list.sort_key(&a.id).cmp(&list.sort_key(&b.id)));
+    let keys = list.order_keys();
+    found.sort_by(|(a, _), (b, _)| keys.key(&a.id).cmp(&keys.key(&b.id)));
     Ok(found)
 }
 

@@ -295,3 +295,21 @@ fn a_refused_write_makes_no_directories() {
     assert!(!sb.root().join("a").exists());
     let _ = std::fs::remove_dir_all(sb.root());
 }
+
+/// A pipe or a device put in the sandbox is refused at once by `read` (a pipe's length is 0,
+/// so the size check passed, and the read waited for a writer for ever on the main thread).
+#[cfg(unix)]
+#[test]
+fn a_pipe_or_a_device_in_the_sandbox_is_not_read() {
+    let sb = temp_sandbox(1 << 20);
+    sb.write("a.txt", b"x").unwrap();
+    let pipe = sb.root().join("pipe.txt");
+    let name = std::ffi::CString::new(pipe.to_string_lossy().as_bytes()).unwrap();
+    // SAFETY: `name` is a valid NUL-terminated path that lives across the call.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    // (Before, this read waited for a writer for ever.)
+    let err = sb.read("pipe.txt").unwrap_err();
+    assert!(format!("{err}").contains("not a plain file"), "{err}");
+    assert_eq!(sb.read("a.txt").unwrap(), b"x");
+    let _ = std::fs::remove_dir_all(sb.root());
+}
