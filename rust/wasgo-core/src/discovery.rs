@@ -64,11 +64,13 @@ pub struct FolderEntry {
 /// The file system as the scanner reads it (Godot's `DirAccess`/`FileAccess` in the glue, so
 /// `res://` inside a pack works; `std::fs` in tests). Paths are the folder's path, `/`, a name.
 pub trait ModFolder {
-    /// The entries directly in `dir`, without `.` and `..`.
+    /// The entries directly in `dir`, without `.` and `..`; with `wasm_only`, only those whose
+    /// name ends in `.wasm` (a folder mod's inside: its other files, which may be hundreds of
+    /// thousands, are passed over without looking at them).
     ///
     /// # Errors
     /// The folder cannot be opened.
-    fn list(&self, dir: &str) -> Result<Vec<FolderEntry>, String>;
+    fn list(&self, dir: &str, wasm_only: bool) -> Result<Vec<FolderEntry>, String>;
     /// The file at `path`, at most `max + 1` bytes of it (so a file that grew past `max` since
     /// it was listed shows, without reading it whole).
     ///
@@ -217,7 +219,7 @@ pub fn scan(
     compile: Compile<'_>,
 ) -> Result<Vec<ScannedMod>, String> {
     let dir = folder_path(dir)?;
-    let mut entries = folder.list(dir)?;
+    let mut entries = folder.list(dir, false)?;
     entries.retain(|e| !is_hidden(&e.name));
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     // Ids and sandbox names are compared without regard to ASCII case: on Windows and macOS
@@ -262,7 +264,7 @@ pub fn scan(
                 if remembered || single_ids.contains(&id.to_ascii_lowercase()) {
                     continue; // a sandbox: never a mod, nothing in it is looked at
                 }
-                let Ok(mut inner) = folder.list(&path) else {
+                let Ok(mut inner) = folder.list(&path, true) else {
                     continue;
                 };
                 inner.retain(|x| {

@@ -8,10 +8,13 @@ use std::path::{Path, PathBuf};
 struct Disk;
 
 impl ModFolder for Disk {
-    fn list(&self, dir: &str) -> Result<Vec<FolderEntry>, String> {
+    fn list(&self, dir: &str, wasm_only: bool) -> Result<Vec<FolderEntry>, String> {
         let mut out = Vec::new();
         for e in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
             let e = e.map_err(|e| e.to_string())?;
+            if wasm_only && wasm_stem(&e.file_name().to_string_lossy()).is_none() {
+                continue;
+            }
             let meta = std::fs::symlink_metadata(e.path()).map_err(|e| e.to_string())?;
             let kind = if meta.file_type().is_symlink() {
                 EntryKind::Link

@@ -28,7 +28,7 @@ fn mods_cfg() -> PathBuf {
 struct GodotFolder;
 
 impl ModFolder for GodotFolder {
-    fn list(&self, dir: &str) -> Result<Vec<FolderEntry>, String> {
+    fn list(&self, dir: &str, wasm_only: bool) -> Result<Vec<FolderEntry>, String> {
         let Some(mut d) = DirAccess::open(dir) else {
             return Err(format!(
                 "cannot open the folder `{dir}`: {:?}",
@@ -45,6 +45,9 @@ impl ModFolder for GodotFolder {
             let name = d.get_next().to_string();
             if name.is_empty() {
                 break;
+            }
+            if wasm_only && wasgo_core::discovery::wasm_stem(&name).is_none() {
+                continue; // not looked at: no link or folder check, no size
             }
             let path = wasgo_core::discovery::join(dir, &name);
             let kind = if d.is_link(name.as_str()) {
