@@ -167,6 +167,19 @@ func test_a_cwasm_beside_a_game_wasm_is_loaded_only_when_it_authenticates() -> v
 		expect_eq(_stat("compiles"), compiles + 1, "`compiles` beside a tampered artifact")
 		expect_eq(_stat("precompiled_loads"), loads, "`precompiled_loads` beside a tampered artifact")
 		expect_eq(_answer(compiled, "tampered_pair"), 12, "the compiled module's answer()")
+	# An artifact too large to read beside its .wasm: passed over like a tampered one (the load
+	# failed instead of compiling the .wasm). (The limit is set back after the test.)
+	set_setting("wasgo/limits/module_mb", 1)
+	var wasm4 := _wat(15)
+	_write(SHIPPED_DIR + "huge.wasm", wasm4)
+	var huge := FileAccess.open(SHIPPED_DIR + "huge.cwasm", FileAccess.WRITE)
+	huge.seek(5 * 1024 * 1024)
+	huge.store_8(0)
+	huge.close()
+	_files.append(SHIPPED_DIR + "huge.cwasm")
+	var beside_huge := WasmEngine.load_module(SHIPPED_DIR + "huge.wasm")
+	if expect(beside_huge != null, "load_module() beside an artifact too large: %s" % WasmEngine.get_last_error()):
+		expect_eq(_answer(beside_huge, "huge_pair"), 15, "the compiled module's answer()")
 	# A tampered artifact alone (the .wasm not shipped): refused, nothing runs.
 	_write(SHIPPED_DIR + "alone.cwasm", bad)
 	expect(WasmEngine.load_module(SHIPPED_DIR + "alone.wasm") == null, "load_module() of a tampered artifact alone")

@@ -282,6 +282,11 @@ impl Sandbox {
             rule,
         };
         let segments = validate(path).map_err(refused)?;
+        // The folder itself too: `check_root` ran at start, and a link put in its place since
+        // (by another program) would send every path wherever it points.
+        if std::fs::symlink_metadata(&self.root).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(refused(PathRule::ThroughSymlink));
+        }
         let mut full = self.root.clone();
         for s in segments {
             full.push(s);

@@ -47,10 +47,19 @@ pub fn load_path(path: &str) -> Result<ShippedLoad, String> {
         (Err(e), None) => return Err(e),
     };
     let artifact = match &artifact_path {
-        Some(p) => Some(runtime::read_file(
+        Some(p) => match runtime::read_file(
             p,
             max_module.saturating_mul(wasgo_core::aot::ARTIFACT_SIZE_FACTOR),
-        )?),
+        ) {
+            Ok(bytes) => Some(bytes),
+            // An artifact that cannot be used is passed over like one that does not
+            // authenticate: the `.wasm` is compiled (there is none: its error).
+            Err(e) if wasm.is_some() => {
+                godot_warn!("WasGo: `{p}` is passed over and `{path}` compiled instead: {e}");
+                None
+            }
+            Err(e) => return Err(e),
+        },
         None => None,
     };
     let key = artifact.as_ref().and_then(|_| game_key(&[]).ok());

@@ -313,3 +313,23 @@ fn a_pipe_or_a_device_in_the_sandbox_is_not_read() {
     assert_eq!(sb.read("a.txt").unwrap(), b"x");
     let _ = std::fs::remove_dir_all(sb.root());
 }
+
+/// A link put in place of the sandbox folder after the mod started (by another program) is
+/// not written through: the folder is checked at every access, not only at start.
+#[cfg(unix)]
+#[test]
+fn a_sandbox_folder_replaced_by_a_link_is_not_followed() {
+    let sb = temp_sandbox(1 << 20);
+    sb.write("a.txt", b"x").unwrap();
+    let outside = sb.root().with_extension("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let moved = sb.root().with_extension("moved");
+    std::fs::rename(sb.root(), &moved).unwrap();
+    std::os::unix::fs::symlink(&outside, sb.root()).unwrap();
+    assert!(sb.write("b.txt", b"y").is_err());
+    assert!(sb.read("a.txt").is_err());
+    assert!(!outside.join("b.txt").exists(), "written through the link");
+    std::fs::remove_file(sb.root()).unwrap();
+    let _ = std::fs::remove_dir_all(&moved);
+    let _ = std::fs::remove_dir_all(&outside);
+}
