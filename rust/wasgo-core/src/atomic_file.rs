@@ -41,6 +41,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// The most bytes WasGo reads of one of its own state files (the enabled list and load order,
+/// the sandboxes' owners, the saved permissions): far above any real one, and a file put in
+/// its place cannot make it read without end.
+pub const MAX_STATE_FILE_BYTES: u64 = 4 << 20;
+
 /// Opens `path` for reading when it is a plain file (not a pipe, a device, a directory, nor a
 /// link to one), with its metadata: opened without blocking and checked on the open handle, so
 /// a pipe put in its place is never waited on.

@@ -168,7 +168,7 @@ impl GrantStore {
 /// saved in another encoding) are read around, as Godot's `ConfigFile` does: one such byte
 /// made the whole file unreadable.
 fn read(path: &Path) -> Result<GrantMap, String> {
-    match crate::atomic_file::read_plain(path, crate::mod_list::MAX_STATE_FILE_BYTES) {
+    match crate::atomic_file::read_plain(path, crate::atomic_file::MAX_STATE_FILE_BYTES) {
         Ok(bytes) => Ok(parse(&String::from_utf8_lossy(&bytes))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(GrantMap::new()),
         Err(e) => Err(format!(

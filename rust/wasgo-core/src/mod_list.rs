@@ -107,13 +107,8 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
     crate::atomic_file::write_atomic(path, text.as_bytes()).map_err(io)
 }
 
-/// The most bytes WasGo reads of one of its own state files (the enabled list and load order,
-/// the sandboxes' owners, the saved permissions): far above any real one, and a file put in
-/// its place cannot make it read without end.
-pub const MAX_STATE_FILE_BYTES: u64 = 4 << 20;
-
 fn read(path: &Path) -> Result<String, String> {
-    let text = crate::atomic_file::read_plain(path, MAX_STATE_FILE_BYTES).and_then(|bytes| {
+    let text = crate::atomic_file::read_plain(path, crate::atomic_file::MAX_STATE_FILE_BYTES).and_then(|bytes| {
         String::from_utf8(bytes)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
     });
