@@ -108,10 +108,11 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 }
 
 fn read(path: &Path) -> Result<String, String> {
-    let text = crate::atomic_file::read_plain(path, crate::atomic_file::MAX_STATE_FILE_BYTES).and_then(|bytes| {
-        String::from_utf8(bytes)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-    });
+    let text = crate::atomic_file::read_plain(path, crate::atomic_file::MAX_STATE_FILE_BYTES)
+        .and_then(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        });
     match text {
         Ok(text) => Ok(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),

@@ -37,13 +37,14 @@ pub fn game_key(explicit: &[u8]) -> Result<ArtifactKey, String> {
 /// else the `.wasm` compiled in the background. An artifact passed over is warned about.
 ///
 /// # Errors
-/// Neither file can be read (the `.wasm`'s read error), or the runtime is not running.
+/// Neither file can be read (the `.wasm`'s read error, and the artifact's when there is one),
+/// or the runtime is not running.
 pub fn load_path(path: &str) -> Result<ShippedLoad, String> {
     let artifact_path = artifact_beside(path).filter(|p| FileAccess::file_exists(p));
     let (max_module, _) = settings::compile_limits();
-    let wasm = match (runtime::read_file(path, max_module), &artifact_path) {
-        (Ok(bytes), _) => Some(bytes),
-        (Err(_), Some(_)) => None,
+    let (wasm, wasm_error) = match (runtime::read_file(path, max_module), &artifact_path) {
+        (Ok(bytes), _) => (Some(bytes), None),
+        (Err(e), Some(_)) => (None, Some(e)),
         (Err(e), None) => return Err(e),
     };
     let artifact = match &artifact_path {
@@ -53,12 +54,12 @@ pub fn load_path(path: &str) -> Result<ShippedLoad, String> {
         ) {
             Ok(bytes) => Some(bytes),
             // An artifact that cannot be used is passed over like one that does not
-            // authenticate: the `.wasm` is compiled (there is none: its error).
+            // authenticate: the `.wasm` is compiled (when it cannot be read either, both say why).
             Err(e) if wasm.is_some() => {
                 godot_warn!("WasGo: `{p}` is passed over and `{path}` compiled instead: {e}");
                 None
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(format!("{}; and {e}", wasm_error.unwrap_or_default())),
         },
         None => None,
     };
