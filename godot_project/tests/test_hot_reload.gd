@@ -112,6 +112,25 @@ func test_a_corrupt_replacement_is_reported_and_the_next_good_one_reloads() -> v
 	expect(_count(probe) >= before, "the count carried over: %d before, %d after" % [before, _count(probe)])
 
 
+## A player's mod in `user://` replaced by a symbolic link is not followed (the new code would
+## come from wherever it points): reported, and the old instance goes on.
+func test_a_user_mod_replaced_by_a_symbolic_link_is_not_reloaded() -> void:
+	if OS.get_name() != "Linux":
+		return
+	var reloads := []
+	var probe := _started_copy("wasgo_hot_link.wasm", reloads)
+	var node := probe.node
+	var file := ProjectSettings.globalize_path("user://wasgo_hot_link.wasm")
+	DirAccess.remove_absolute(file)
+	expect_eq(OS.execute("ln", ["-s", ProjectSettings.globalize_path(V2), file]), 0, "ln -s")
+	var reported: bool = await wait_until(
+		func() -> bool: return node.get_last_error().contains("symbolic link"), RELOAD_WAIT_MS)
+	expect(reported, "the link was not reported: %s" % probe.describe())
+	expect_eq(reloads, [], "`reloaded` emissions")
+	expect_eq(node.call_export("version", []), 1, "version() after the link")
+	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "the old instance goes on")
+
+
 func test_a_replacement_whose_init_traps_keeps_the_state_for_the_next_good_one() -> void:
 	var reloads := []
 	var probe := _started_copy("wasgo_hot_trap.wasm", reloads)

@@ -44,6 +44,19 @@ impl WasmScript {
     /// at a later frame, unless a newer change or a start of the node's own superseded it.
     pub(crate) fn begin_hot_reload(due: Due) {
         let Due { core, path, reload } = due;
+        // A player's mod replaced by a symbolic link is not followed (as `scan_mods` never
+        // follows one): the new code would come from wherever the link points.
+        if path.starts_with("user://") {
+            let file = crate::settings::globalize(&path);
+            if std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink()) {
+                hot_reload::report(
+                    &core,
+                    &path,
+                    "it is now a symbolic link, which WasGo does not follow in `user://`; copy the new module there instead",
+                );
+                return;
+            }
+        }
         let load = match crate::shipped::load_path(&path) {
             Ok(load) => load,
             Err(e) => {
