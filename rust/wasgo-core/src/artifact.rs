@@ -298,6 +298,19 @@ mod tests {
         ArtifactKey::new(&[byte; 32]).unwrap()
     }
 
+    #[test]
+    fn a_header_fits_only_a_file_of_the_length_it_declares() {
+        let sealed = seal(&key(1), &[2; 32], &[3; 32], b"payload");
+        let len = sealed.len() as u64;
+        assert!(header_fits(&sealed[..HEADER_LEN], len));
+        assert!(!header_fits(&sealed[..HEADER_LEN], len + 1));
+        assert!(!header_fits(&sealed[..HEADER_LEN], 500 << 20));
+        assert!(!header_fits(&sealed[..HEADER_LEN - 1], len));
+        let mut junk = sealed.clone();
+        junk[0] ^= 1;
+        assert!(!header_fits(&junk[..HEADER_LEN], len));
+    }
+
     const COMPAT: Digest32 = [7; 32];
     const SOURCE: Digest32 = [9; 32];
 

@@ -350,6 +350,15 @@ fn a_cache_file_under_another_install_key_is_recompiled() {
     rt.compile(ANSWER.as_bytes(), "answer").unwrap();
     assert_eq!((rt.stats().compiles, rt.stats().cache_rejects), (1, 1));
     drop(rt);
+    // A pipe in the key file's place (waited on for ever when the runtime started, before):
+    // replaced by a new key.
+    std::fs::remove_file(dir.join("key/cache.key")).unwrap();
+    let pipe =
+        std::ffi::CString::new(dir.join("key/cache.key").to_string_lossy().as_bytes()).unwrap();
+    // SAFETY: `pipe` is a valid NUL-terminated path that lives across the call.
+    assert_eq!(unsafe { libc::mkfifo(pipe.as_ptr(), 0o600) }, 0);
+    drop(Runtime::new(disk_config(&dir), Hosts::detached()).unwrap());
+    assert_eq!(std::fs::read(dir.join("key/cache.key")).unwrap().len(), 32);
     // A damaged key file (wrong length) is replaced by a new random key, kept from then on.
     std::fs::write(dir.join("key/cache.key"), b"short").unwrap();
     let rt = Runtime::new(disk_config(&dir), Hosts::detached()).unwrap();
