@@ -291,11 +291,17 @@ pub(crate) fn add_to_linker(
                 if let Some(errno) = refuse_name(&mut c, F, new, new_len)? {
                     return Ok(errno);
                 }
-                delegate(&mut c, F, |ctx, mem| {
+                // Under the sandbox's lock: not between another instance's `wasgo.file_write`'s
+                // recount and its rename (a file renamed away there and back was counted as
+                // replaced while it stayed: 8 MiB in a 4 MiB quota).
+                let held = hold_sandbox(&c);
+                let result = delegate(&mut c, F, |ctx, mem| {
                     in_tokio(p1::path_rename(
                         ctx, mem, fd, old, old_len, new_fd, new, new_len,
                     ))
-                })
+                });
+                drop(held);
+                result
             })
         },
     )?;
