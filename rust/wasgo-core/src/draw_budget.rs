@@ -38,7 +38,8 @@ impl DrawSize {
         }
     }
 
-    fn plus(self, o: DrawSize) -> DrawSize {
+    /// Both together (a drawing and one more call).
+    pub fn plus(self, o: DrawSize) -> DrawSize {
         DrawSize {
             calls: self.calls.saturating_add(o.calls),
             points: self.points.saturating_add(o.points),
@@ -123,11 +124,6 @@ impl DrawTotals {
         self.sizes.clear();
         self.total = DrawSize::default();
     }
-}
-
-/// The size of `pending` plus one call.
-pub fn with_call(pending: DrawSize, call: DrawSize) -> DrawSize {
-    pending.plus(call)
 }
 
 #[cfg(test)]

@@ -547,12 +547,7 @@ impl ModInstance {
         args: &[Val],
         started: Stamp,
     ) -> Result<Vec<Val>, WasgoError> {
-        let Some(mut guard) = self.lock_live() else {
-            return Err(busy(&self.shared.name, self.main));
-        };
-        let result = self.call_locked(&mut guard, name, args, started);
-        self.keep_live(guard);
-        result
+        self.with_store_locked(|guard| self.call_locked(guard, name, args, started))
     }
 
     /// The body of [`ModInstance::call_from`], with the store locked.
@@ -644,12 +639,7 @@ impl ModInstance {
         label: &str,
         f: impl FnOnce(&mut Store<InstanceState>, Instance) -> wasmtime::Result<R>,
     ) -> Result<R, WasgoError> {
-        let Some(mut guard) = self.lock_live() else {
-            return Err(busy(&self.shared.name, self.main));
-        };
-        let result = self.enter_locked(&mut guard, label, f);
-        self.keep_live(guard);
-        result
+        self.with_store_locked(|guard| self.enter_locked(guard, label, f))
     }
 
     /// The body of [`ModInstance::enter`], with the store locked.
@@ -713,6 +703,20 @@ impl ModInstance {
             return Some(unsafe { self.shared.live.make_guard_unchecked() });
         }
         self.shared.live.try_lock()
+    }
+
+    /// Runs `body` with the store locked ([`ModInstance::lock_live`]), the lock kept after it
+    /// as [`ModInstance::keep_live`] says; [`WasgoError::Busy`] while `main` holds it.
+    fn with_store_locked<R>(
+        &self,
+        body: impl FnOnce(&mut MutexGuard<'_, Option<Live>>) -> Result<R, WasgoError>,
+    ) -> Result<R, WasgoError> {
+        let Some(mut guard) = self.lock_live() else {
+            return Err(busy(&self.shared.name, self.main));
+        };
+        let result = body(&mut guard);
+        self.keep_live(guard);
+        result
     }
 
     /// Ends an entry's use of the store's lock: kept for the next entry while no worker thread

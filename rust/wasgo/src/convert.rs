@@ -91,6 +91,15 @@ pub fn forget_static_names() {
     });
 }
 
+/// Whether a value of type `t` is a text to Godot (a String, StringName or NodePath, which it
+/// converts into one another).
+pub fn is_text_type(t: VariantType) -> bool {
+    matches!(
+        t,
+        VariantType::STRING | VariantType::STRING_NAME | VariantType::NODE_PATH
+    )
+}
+
 /// `s` as a `String`, in one allocation, from Godot's own characters (no copy made by Godot).
 /// `to_string()` (gdext's `Display`) formats the string one character at a time into a growing
 /// `String`: for a 30-character path about as costly as the rest of reading a node's

@@ -98,7 +98,7 @@ fn fits(param: Param, arg: &Variant) -> bool {
         Param::Rect2 => matches!(t, T::RECT2 | T::RECT2I),
         Param::Color => matches!(t, T::COLOR | T::STRING | T::INT),
         Param::Float | Param::Int | Param::Bool => matches!(t, T::FLOAT | T::INT | T::BOOL),
-        Param::Text => matches!(t, T::STRING | T::STRING_NAME | T::NODE_PATH),
+        Param::Text => crate::convert::is_text_type(t),
         Param::Points => matches!(t, T::PACKED_VECTOR2_ARRAY | T::ARRAY),
         Param::Object(class) => arg.try_to::<Gd<Object>>().is_ok_and(|o| o.is_class(class)),
     }
@@ -241,17 +241,11 @@ impl DrawLists {
             .sum();
         let text: usize = args
             .iter_shared()
-            .filter(|a| {
-                // A NodePath is text to a drawing method too (Godot converts it).
-                matches!(
-                    a.get_type(),
-                    VariantType::STRING | VariantType::STRING_NAME | VariantType::NODE_PATH
-                )
-            })
+            // A NodePath is text to a drawing method too (Godot converts it).
+            .filter(|a| crate::convert::is_text_type(a.get_type()))
             .map(|a| a.to_string().chars().count())
             .sum();
-        let pending =
-            wasgo_core::draw_budget::with_call(self.pending_size, DrawSize::call(points, text));
+        let pending = self.pending_size.plus(DrawSize::call(points, text));
         let mut gone = Vec::new();
         let admitted = self.totals.admit(
             item.instance_id().to_i64(),

@@ -885,16 +885,13 @@ impl InstanceObjects {
             .map_err(refuse)?;
         // An array's size is its element count, but Godot turns an array given to a text
         // property into the text of all its elements: one element could hold any length.
-        if range.kind == RangeKind::Size && !wasgo_core::variant::is_text(value) {
-            let current = obj.get(&sname).get_type();
-            if matches!(
-                current,
-                VariantType::STRING | VariantType::STRING_NAME | VariantType::NODE_PATH
-            ) {
-                return Err(refuse(format!(
-                    "`{what}` is a text: pass a String, not an array or another kind of value (Godot would turn it into a text its range does not measure)"
-                )));
-            }
+        if range.kind == RangeKind::Size
+            && !wasgo_core::variant::is_text(value)
+            && crate::convert::is_text_type(obj.get(&sname).get_type())
+        {
+            return Err(refuse(format!(
+                "`{what}` is a text: pass a String, not an array or another kind of value (Godot would turn it into a text its range does not measure)"
+            )));
         }
         let member = String::from_utf8_lossy(name).into_owned();
         admit_distinct(&range, what, measured)?;
