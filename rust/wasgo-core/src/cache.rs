@@ -38,7 +38,27 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-type Outcome = Result<Arc<CompiledModule>, String>;
+type Outcome = Result<Arc<CompiledModule>, Failure>;
+
+/// Why a compile thread answered without a module (named by the waiter: one compile may serve
+/// loads under several names).
+#[derive(Clone, Debug)]
+enum Failure {
+    /// Not valid WebAssembly (or WAT), or the compiler refused it: [`WasgoError::Compile`].
+    Invalid(String),
+    /// Refused before compiling: [`WasgoError::CompileTooCostly`].
+    #[cfg_attr(not(feature = "compiler"), allow(dead_code))]
+    TooCostly(crate::compile_cost::TooCostly),
+}
+
+impl Failure {
+    fn named(self, name: String) -> WasgoError {
+        match self {
+            Failure::Invalid(reason) => WasgoError::Compile { name, reason },
+            Failure::TooCostly(reason) => WasgoError::CompileTooCostly { name, reason },
+        }
+    }
+}
 
 /// The largest cache file read (compiled code of a module at the largest size limits).
 const MAX_CACHE_FILE_BYTES: u64 = 1 << 30;
@@ -193,10 +213,7 @@ impl CompileTicket {
                 cache.touch(&module);
                 Ok(module)
             }
-            Err(reason) => Err(WasgoError::Compile {
-                name: self.name,
-                reason,
-            }),
+            Err(failure) => Err(failure.named(self.name)),
         }
     }
 }
@@ -369,10 +386,10 @@ impl ModuleCache {
                 }));
                 if compiled.is_err() {
                     cache.entries.lock().flights.remove(&sha);
-                    *job_flight.outcome.lock() = Some(Err(
+                    *job_flight.outcome.lock() = Some(Err(Failure::Invalid(
                         "wasgo host bug: the compiler panicked on this module; please report it"
                             .to_string(),
-                    ));
+                    )));
                     job_flight.done.notify_all();
                 }
                 // The last thing the thread does with the cache.
@@ -409,7 +426,7 @@ impl ModuleCache {
                             .with_memory_hints(MemoryHints::of_module(bytes)),
                     )
                 })
-                .map_err(|e| e.to_string())
+                .map_err(|e| Failure::Invalid(e.to_string()))
         });
         {
             let mut entries = self.entries.lock();
@@ -435,11 +452,12 @@ impl ModuleCache {
         sha: &str,
         bytes: &[u8],
         urgent: &std::sync::atomic::AtomicBool,
-    ) -> Result<wasmtime::Module, String> {
-        let binary = crate::wat_text::to_binary(bytes)?;
+    ) -> Result<wasmtime::Module, Failure> {
+        let binary = crate::wat_text::to_binary(bytes).map_err(Failure::Invalid)?;
+        crate::compile_cost::check(&binary).map_err(Failure::TooCostly)?;
         let module = self
             .in_compile_slot(urgent, || wasmtime::Module::new(&self.engine, &binary))
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(|e| Failure::Invalid(format!("{e:#}")))?;
         self.store_on_disk(sha, &module);
         Ok(module)
     }
@@ -475,6 +493,10 @@ impl ModuleCache {
             reason,
         };
         let binary = crate::wat_text::to_binary(bytes).map_err(compile_error)?;
+        crate::compile_cost::check(&binary).map_err(|reason| WasgoError::CompileTooCostly {
+            name: name.into(),
+            reason,
+        })?;
         let module =
             wasmtime::Module::new(engine, &binary).map_err(|e| compile_error(format!("{e:#}")))?;
         self.compiles.fetch_add(1, Ordering::Relaxed);
@@ -487,8 +509,10 @@ impl ModuleCache {
         _sha: &str,
         _bytes: &[u8],
         _urgent: &std::sync::atomic::AtomicBool,
-    ) -> Result<wasmtime::Module, String> {
-        Err("this build of WasGo has no compiler".into())
+    ) -> Result<wasmtime::Module, Failure> {
+        Err(Failure::Invalid(
+            "this build of WasGo has no compiler".into(),
+        ))
     }
 
     /// The module held for the WebAssembly whose hex SHA-256 is `sha`, if any (counted as a

@@ -47,6 +47,14 @@ pub enum WasgoError {
         limit: usize,
     },
 
+    /// Compiling the module could take more memory than WasGo allows
+    /// ([`crate::compile_cost`]): refused before the compiler saw it.
+    #[error("cannot compile `{name}`: {reason}")]
+    CompileTooCostly {
+        name: String,
+        reason: crate::compile_cost::TooCostly,
+    },
+
     /// Compiling the module took longer than `RuntimeConfig::compile_timeout`.
     #[error("compiling `{name}` took longer than the limit of {limit_ms} ms and was refused (raise the project setting `wasgo/limits/compile_timeout_ms`, or make the module smaller)")]
     CompileTimeout { name: String, limit_ms: u128 },

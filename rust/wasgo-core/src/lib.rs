@@ -71,6 +71,7 @@ pub mod cache;
 mod call_each;
 mod carry_state;
 pub mod clock;
+pub mod compile_cost;
 pub mod delivery;
 pub mod diagnose;
 pub mod discovery;

@@ -243,6 +243,34 @@ mod compile_limits {
         assert_eq!(rt.stats().compiles, 0);
     }
 
+    /// A function whose compile would take gigabytes (locals × blocks, see
+    /// `wasgo_core::compile_cost`) is refused before the compiler sees it, when compiling to run
+    /// and when precompiling; one at the limit compiles.
+    #[test]
+    fn a_module_whose_compile_would_take_gigabytes_is_refused_before_compiling() {
+        let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+        let bomb = wasgo_core::compile_cost::bomb(20_000, 50_000);
+        let err = rt.compile(&bomb, "bomb").unwrap_err();
+        assert!(
+            matches!(err, WasgoError::CompileTooCostly { .. }),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("`bomb`") && text.contains("function #0 has 20000 locals"),
+            "{text}"
+        );
+        assert_eq!(rt.stats().compiles, 0, "nothing was compiled");
+        let key = wasgo_core::ArtifactKey::new(&[7; 32]).unwrap();
+        let err = rt.precompile(&bomb, "bomb", &key).unwrap_err();
+        assert!(
+            matches!(err, WasgoError::CompileTooCostly { .. }),
+            "{err:?}"
+        );
+        rt.compile(&wasgo_core::compile_cost::bomb(8192, 8192), "at_the_limit")
+            .expect("a module at the limit compiles");
+    }
+
     #[test]
     fn a_compile_past_the_time_limit_is_refused_and_its_module_is_cached_later() {
         let cfg = RuntimeConfig {

@@ -1,0 +1,406 @@
+//! What compiling a module's functions may take in memory, checked before the compiler sees them.
+//!
+//! Cranelift turns a function's WebAssembly locals into SSA values block by block; when a local
+//! is read, the value found is recorded in every block on the way back to its definition, in a
+//! table per local as long as the function's block count. Memory and time grow with
+//! **locals × blocks**: a 233 KB module of one function (20,000 locals read after 50,000 empty
+//! `block`s) took 3.9 GB and 6 s to compile, and a 1.2 MB one would take about 60 GB, well inside
+//! the module size limit and the validator's own limits (50,000 locals, 7.6 MB per function). A
+//! hostile mod could bring down the game, or the editor importing it, before any of its code
+//! ran; the compile timeout does not help, as the compiler thread cannot be stopped.
+//!
+//! [`check`] walks the code section (linear in its size, well under the compile's own cost) and
+//! refuses a function whose locals read (`local.get`, `local.tee`; a local never read costs
+//! nothing) times the blocks its operators make in the compiler (`block`, `loop` and `if`,
+//! conditional and table branches, indirect calls) is over [`MAX_LOCALS_TIMES_BLOCKS`], or a
+//! module whose [`PARALLEL`] largest such products add up to more than
+//! [`MAX_MODULE_LOCALS_TIMES_BLOCKS`] (functions compile in parallel, one per core). The
+//! measure is the worst case, not what every such function takes; compilers do not emit
+//! functions near it: the largest product in WasGo's own test and demo mods (Rust, C, Zig,
+//! AssemblyScript, Go programs of 2.7 MB) is 22,860, 1/2,900 of the limit.
+
+use std::fmt;
+
+/// The most locals × block-starting operators one function may have: about 256 MiB of the
+/// compiler's tables at four bytes an entry, at worst.
+pub const MAX_LOCALS_TIMES_BLOCKS: u64 = 1 << 26;
+
+/// The most for a module's [`PARALLEL`] largest functions together: what that many compile
+/// threads, each on one of them, could hold at once (about 1 GiB at worst).
+pub const MAX_MODULE_LOCALS_TIMES_BLOCKS: u64 = 1 << 28;
+
+/// How many functions [`MAX_MODULE_LOCALS_TIMES_BLOCKS`] counts: a fixed number, so that a
+/// module is accepted or refused the same on every machine.
+pub const PARALLEL: usize = 8;
+
+/// The most parameters and locals a valid function has (wasmparser's limits).
+const MAX_VALID_LOCALS: u64 = 51_000;
+
+/// One function's measure.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FunctionCost {
+    /// The function's index in the module (imported functions first, as in the name section).
+    pub index: u32,
+    /// Its parameters and declared locals that it reads.
+    pub locals: u64,
+    /// The blocks its operators make in the compiler.
+    pub blocks: u64,
+}
+
+impl FunctionCost {
+    /// Locals × blocks.
+    pub fn product(&self) -> u64 {
+        self.locals.saturating_mul(self.blocks)
+    }
+}
+
+/// What a module costs to compile, by [`measure`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ModuleCost {
+    /// The function with the largest product.
+    pub largest: FunctionCost,
+    /// The [`PARALLEL`] largest products added up.
+    pub total: u64,
+}
+
+/// Why a module is refused before compiling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TooCostly {
+    /// One function is over [`MAX_LOCALS_TIMES_BLOCKS`].
+    Function(FunctionCost),
+    /// The whole module is over [`MAX_MODULE_LOCALS_TIMES_BLOCKS`].
+    Module(ModuleCost),
+}
+
+impl fmt::Display for TooCostly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TooCostly::Function(c) => write!(
+                f,
+                "function #{} has {} locals and {} blocks: compiling it could take {} MiB of \
+                 memory or more, over WasGo's limit of {} MiB for one function (locals × blocks \
+                 at most {}); a compiler does not make such functions: rebuild the mod with \
+                 optimizations on, or split the function",
+                c.index,
+                c.locals,
+                c.blocks,
+                mib(c.product()),
+                mib(MAX_LOCALS_TIMES_BLOCKS),
+                MAX_LOCALS_TIMES_BLOCKS
+            ),
+            TooCostly::Module(m) => write!(
+                f,
+                "its {} largest functions' locals × blocks add up to {} (function #{} alone {}): \
+                 compiling them at once could take {} MiB of memory or more, over WasGo's limit \
+                 of {} MiB for one module; rebuild the mod with optimizations on, or split it \
+                 into smaller mods",
+                PARALLEL,
+                m.total,
+                m.largest.index,
+                m.largest.product(),
+                mib(m.total),
+                mib(MAX_MODULE_LOCALS_TIMES_BLOCKS)
+            ),
+        }
+    }
+}
+
+/// Four bytes per locals × blocks entry, in MiB.
+fn mib(product: u64) -> u64 {
+    product.saturating_mul(4) >> 20
+}
+
+/// Measures a binary module's functions. `None` when the bytes do not parse as far as the code
+/// section's end: the compiler then reports what is wrong, with its own message.
+pub fn measure(binary: &[u8]) -> Option<ModuleCost> {
+    use wasmparser::{Operator, Payload, TypeRef};
+    let mut params: Vec<u64> = Vec::new();
+    let mut function_types: Vec<u32> = Vec::new();
+    let mut imported = 0u32;
+    let mut defined = 0u32;
+    let mut cost = ModuleCost::default();
+    // The PARALLEL largest products, smallest first.
+    let mut top: Vec<u64> = Vec::with_capacity(PARALLEL + 1);
+    // Which locals the current function reads, by index (reused across functions).
+    let mut read: Vec<bool> = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(binary) {
+        match payload.ok()? {
+            Payload::TypeSection(reader) => {
+                for group in reader {
+                    for ty in group.ok()?.into_types() {
+                        let count = match ty.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => f.params().len() as u64,
+                            _ => 0,
+                        };
+                        params.push(count);
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    if matches!(import.ok()?.ty, TypeRef::Func(_)) {
+                        imported = imported.saturating_add(1);
+                    }
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    function_types.push(ty.ok()?);
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let ty = function_types.get(defined as usize).copied();
+                let mut declared = ty
+                    .and_then(|t| params.get(t as usize).copied())
+                    .unwrap_or(0);
+                for group in body.get_locals_reader().ok()? {
+                    let (count, _) = group.ok()?;
+                    declared = declared.saturating_add(u64::from(count));
+                }
+                // The validator allows 50,000 locals (and 1,000 parameters); more is an invalid
+                // module the compiler refuses.
+                if declared > MAX_VALID_LOCALS {
+                    return None;
+                }
+                read.clear();
+                read.resize(declared as usize, false);
+                let mut locals = 0u64;
+                let mut blocks = 0u64;
+                let mut ops = body.get_operators_reader().ok()?;
+                while !ops.eof() {
+                    blocks = blocks.saturating_add(match ops.read().ok()? {
+                        Operator::LocalGet { local_index } | Operator::LocalTee { local_index } => {
+                            if let Some(seen) = read.get_mut(local_index as usize) {
+                                if !*seen {
+                                    *seen = true;
+                                    locals += 1;
+                                }
+                            }
+                            0
+                        }
+                        // An `if` makes its then, else and following blocks; a `loop` its
+                        // header, body and the interruption check's blocks; an `else` none more.
+                        Operator::If { .. } | Operator::Loop { .. } => 3,
+                        Operator::Block { .. }
+                        | Operator::TryTable { .. }
+                        | Operator::BrIf { .. }
+                        | Operator::BrOnNull { .. }
+                        | Operator::BrOnNonNull { .. }
+                        | Operator::BrOnCast { .. }
+                        | Operator::BrOnCastFail { .. }
+                        | Operator::CallIndirect { .. }
+                        | Operator::ReturnCallIndirect { .. }
+                        | Operator::CallRef { .. }
+                        | Operator::ReturnCallRef { .. } => 1,
+                        Operator::BrTable { targets } => u64::from(targets.len()).saturating_add(1),
+                        _ => 0,
+                    });
+                }
+                let function = FunctionCost {
+                    index: imported.saturating_add(defined),
+                    locals,
+                    blocks,
+                };
+                if function.product() > cost.largest.product() {
+                    cost.largest = function;
+                }
+                let at = top.partition_point(|&p| p < function.product());
+                top.insert(at, function.product());
+                if top.len() > PARALLEL {
+                    top.remove(0);
+                }
+                defined = defined.saturating_add(1);
+            }
+            _ => {}
+        }
+    }
+    cost.total = top.iter().fold(0u64, |sum, &p| sum.saturating_add(p));
+    Some(cost)
+}
+
+/// Refuses a binary module whose compile could take too much memory (see the module docs).
+/// Bytes that do not parse pass: the compiler refuses them with its own message.
+///
+/// # Errors
+/// [`TooCostly`], naming the function.
+pub fn check(binary: &[u8]) -> Result<(), TooCostly> {
+    let Some(cost) = measure(binary) else {
+        return Ok(());
+    };
+    if cost.largest.product() > MAX_LOCALS_TIMES_BLOCKS {
+        return Err(TooCostly::Function(cost.largest));
+    }
+    if cost.total > MAX_MODULE_LOCALS_TIMES_BLOCKS {
+        return Err(TooCostly::Module(cost));
+    }
+    Ok(())
+}
+
+/// A module of one function with `locals` i32 locals, `blocks` empty `block`s and then a read of
+/// every local: what [`check`] is for (tests, and the Godot suite's fixture maker).
+pub fn bomb(locals: u32, blocks: u32) -> Vec<u8> {
+    fn leb(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    let mut body = vec![1];
+    leb(u64::from(locals), &mut body);
+    body.push(0x7f);
+    for _ in 0..blocks {
+        body.extend_from_slice(&[0x02, 0x40, 0x0b]);
+    }
+    for i in 0..locals {
+        body.push(0x20);
+        leb(u64::from(i), &mut body);
+        body.push(0x1a);
+    }
+    body.push(0x0b);
+    let mut code = vec![1];
+    leb(body.len() as u64, &mut code);
+    code.extend_from_slice(&body);
+    let mut module = vec![0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+    module.extend_from_slice(&[1, 4, 1, 0x60, 0, 0]);
+    module.extend_from_slice(&[3, 2, 1, 0]);
+    module.push(10);
+    leb(code.len() as u64, &mut module);
+    module.extend_from_slice(&code);
+    module
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_function_of_many_locals_read_after_many_blocks_is_refused_naming_it() {
+        let module = bomb(20_000, 50_000);
+        let err = check(&module).expect_err("refused");
+        let TooCostly::Function(f) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!((f.index, f.locals, f.blocks), (0, 20_000, 50_000));
+        let text = err.to_string();
+        assert!(
+            text.contains("function #0 has 20000 locals and 50000 blocks"),
+            "{text}"
+        );
+        assert!(text.contains("split the function"), "{text}");
+    }
+
+    #[test]
+    fn the_limit_is_inclusive_and_one_more_block_passes_it() {
+        // 2^13 locals × 2^13 blocks is exactly the limit.
+        assert_eq!(check(&bomb(1 << 13, 1 << 13)), Ok(()));
+        assert!(check(&bomb(1 << 13, (1 << 13) + 1)).is_err());
+    }
+
+    #[test]
+    fn bytes_that_do_not_parse_are_left_to_the_compiler() {
+        assert_eq!(measure(b"not wasm"), None);
+        assert_eq!(check(b"not wasm"), Ok(()));
+        let mut cut = bomb(10, 10);
+        cut.truncate(cut.len() - 3);
+        assert_eq!(check(&cut), Ok(()));
+    }
+
+    #[test]
+    fn parameters_count_as_locals_and_branch_tables_count_their_targets() {
+        let wat = r#"(module
+            (import "wasgo" "log" (func (param i32 i32)))
+            (func (param i32 i64) (local f32 f32 f32)
+              (block (block (block
+                (br_table 0 1 2 (i32.add (local.get 0) (local.get 0)))))))
+            (func))"#;
+        let cost = measure(&wat::parse_str(wat).unwrap()).expect("parses");
+        // Function #1 (one import before it): 2 params + 3 locals, of which it reads 1, twice;
+        // 3 blocks + a br_table of two targets and its default.
+        assert_eq!(
+            cost.largest,
+            FunctionCost {
+                index: 1,
+                locals: 1,
+                blocks: 6
+            }
+        );
+        assert_eq!(cost.total, 6);
+    }
+
+    #[test]
+    fn a_module_of_many_functions_each_under_the_limit_is_refused_when_they_add_up() {
+        // Five functions at the limit (2^26 each) are over 2^28 together; four are not.
+        let module = |functions: usize| {
+            let mut wat = String::from("(module");
+            for _ in 0..functions {
+                wat.push_str(" (func (local");
+                wat.push_str(&" i32".repeat(8192));
+                wat.push(')');
+                wat.push_str(&" (block)".repeat(8192));
+                for i in 0..8192 {
+                    wat.push_str(&format!(" (drop (local.get {i}))"));
+                }
+                wat.push(')');
+            }
+            wat.push(')');
+            wat::parse_str(&wat).unwrap()
+        };
+        assert_eq!(check(&module(4)), Ok(()));
+        let err = check(&module(5)).expect_err("refused");
+        assert!(matches!(err, TooCostly::Module(_)), "{err:?}");
+        assert!(
+            err.to_string().contains("split it into smaller mods"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn locals_declared_but_never_read_cost_nothing() {
+        let mut wat = String::from("(module (func (local");
+        wat.push_str(&" i32".repeat(40_000));
+        wat.push(')');
+        wat.push_str(&" (block)".repeat(40_000));
+        wat.push_str(" (drop (local.get 39999))))");
+        let cost = measure(&wat::parse_str(&wat).unwrap()).expect("parses");
+        assert_eq!((cost.largest.locals, cost.largest.blocks), (1, 40_000));
+        assert_eq!(check(&wat::parse_str(&wat).unwrap()), Ok(()));
+    }
+
+    /// The mods WasGo ships and tests with (Rust, C, Zig, AssemblyScript, Go, TinyGo builds)
+    /// stay far under both limits.
+    #[test]
+    fn the_projects_own_mods_are_far_under_the_limits() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../godot_project");
+        let mut seen = 0;
+        for dir in ["tests/mods", "demo/mods"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_none_or(|e| e != "wasm") {
+                    continue;
+                }
+                let bytes = std::fs::read(&path).unwrap();
+                let cost = measure(&bytes).expect("our mods parse");
+                assert!(
+                    cost.largest.product() * 16 <= MAX_LOCALS_TIMES_BLOCKS
+                        && cost.total * 4 <= MAX_MODULE_LOCALS_TIMES_BLOCKS,
+                    "{}: {cost:?}",
+                    path.display()
+                );
+                seen += 1;
+            }
+        }
+        // The fixtures are built by `cargo xtask test` before `cargo test` runs; a bare
+        // `cargo test` on a fresh clone has none to look at.
+        if seen == 0 {
+            eprintln!("no built mods under {}: nothing measured", root.display());
+        }
+    }
+}
