@@ -141,13 +141,15 @@ pub(crate) fn arm(
 /// (60 MB of output lines, a huge random fill) met none after it: when ticks passed during the
 /// entry (`ticks` is the ticker's count now), its time is checked here as an epoch tick would
 /// have, and the trap that tick would have raised is returned for a completed entry (the caller
-/// fails the entry with it).
+/// fails the entry with it). The trap comes boxed: every entry returns through here, almost
+/// always with none, and one word returns in a register where the trap itself was copied
+/// through the stack (BENCHMARKS.md, twenty-ninth pass).
 #[must_use = "a trap returned here ends the instance"]
 pub(crate) fn disarm(
     store: &mut Store<InstanceState>,
     completed: bool,
     ticks: u64,
-) -> Option<HostTrap> {
+) -> Option<Box<HostTrap>> {
     let state = store.data_mut();
     state.main_deadline = None;
     if !state.clock.armed {
@@ -175,7 +177,7 @@ pub(crate) fn disarm(
     }
     let mut trap = None;
     if completed && ticks.wrapping_sub(state.clock.ticks_at_arm) > 1 {
-        trap = late_check(state);
+        trap = late_check(state).map(Box::new);
     }
     let clock = &mut state.clock;
     clock.armed = false;

@@ -142,6 +142,13 @@ impl Stamp {
         Stamp::now().duration_since(self)
     }
 
+    /// The span from `earlier` to this stamp, in the clock's own units; zero if `earlier` is
+    /// later.
+    #[inline]
+    pub fn span_since(self, earlier: Stamp) -> Span {
+        Span(self.0.saturating_sub(earlier.0))
+    }
+
     /// This stamp moved `d` later (saturating).
     #[inline]
     pub fn after(self, d: Duration) -> Stamp {
@@ -158,6 +165,44 @@ impl Stamp {
             let before = s.duration_of(s.anchor_units - self.0);
             s.anchor.checked_sub(before).unwrap_or(s.anchor)
         }
+    }
+}
+
+/// A length of time in the clock's own units (counter ticks, or nanoseconds where there is no
+/// counter). Adding and comparing spans is plain integer work; turning one into a `Duration`
+/// (a multiply, and a division by 10^9 inside `Duration`) is left to whoever reads it. The
+/// frame budget and a node's frame time add one span per entry into a mod, and are read far
+/// less often.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span(u64);
+
+impl Span {
+    /// No time.
+    pub const ZERO: Span = Span(0);
+
+    /// `d` in the clock's units (saturating).
+    pub fn of(d: Duration) -> Span {
+        Span(source().units_of(d))
+    }
+
+    /// This span as a `Duration`.
+    #[inline]
+    pub fn to_duration(self) -> Duration {
+        source().duration_of(self.0)
+    }
+
+    /// `self + other`, saturating.
+    #[inline]
+    #[must_use]
+    pub fn saturating_add(self, other: Span) -> Span {
+        Span(self.0.saturating_add(other.0))
+    }
+
+    /// `self - other`, zero when `other` is longer.
+    #[inline]
+    #[must_use]
+    pub fn saturating_sub(self, other: Span) -> Span {
+        Span(self.0.saturating_sub(other.0))
     }
 }
 
@@ -334,6 +379,28 @@ mod tests {
             Stamp(u64::MAX).after(Duration::from_secs(1)),
             Stamp(u64::MAX)
         );
+    }
+
+    #[test]
+    fn spans_add_compare_and_convert_like_the_durations_they_stand_for() {
+        let a = Stamp::now();
+        let later = a.after(Duration::from_millis(5));
+        let span = later.span_since(a);
+        assert_eq!(a.span_since(later), Span::ZERO, "never negative");
+        let d = span.to_duration();
+        assert!(
+            d.abs_diff(Duration::from_millis(5)) < Duration::from_micros(1),
+            "{d:?}"
+        );
+        let three = Span::of(Duration::from_millis(3));
+        assert!(three < span && span.saturating_sub(three) < span);
+        let sum = span.saturating_add(three).to_duration();
+        assert!(
+            sum.abs_diff(Duration::from_millis(8)) < Duration::from_micros(1),
+            "{sum:?}"
+        );
+        assert_eq!(three.saturating_sub(span), Span::ZERO);
+        assert_eq!(Span(u64::MAX).saturating_add(three), Span(u64::MAX));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use godot::classes::Engine;
 use godot::obj::{Gd, Singleton};
 use std::cell::{Cell, OnceCell};
-use std::time::Duration;
+use wasgo_core::clock::Span;
 
 thread_local! {
     /// The `Engine` singleton, looked up once per thread: `Engine::singleton()` makes the
@@ -37,27 +37,27 @@ fn process_frames() -> u64 {
 pub struct FrameTime {
     /// The frame the `current` total belongs to.
     frame: Cell<u64>,
-    /// The total of that frame so far.
-    current: Cell<Duration>,
+    /// The total of that frame so far (the clock's units: an entry only adds).
+    current: Cell<Span>,
     /// The total of the frame before `frame`, if the mod ran in it.
-    previous: Cell<Duration>,
+    previous: Cell<Span>,
 }
 
 impl FrameTime {
     /// Adds one entry's time to the frame running now.
-    pub fn add(&self, took: Duration) {
+    pub fn add(&self, took: Span) {
         let now = process_frames();
         if now != self.frame.get() {
             let previous = if now == self.frame.get() + 1 {
                 self.current.get()
             } else {
-                Duration::ZERO
+                Span::ZERO
             };
             self.previous.set(previous);
-            self.current.set(Duration::ZERO);
+            self.current.set(Span::ZERO);
             self.frame.set(now);
         }
-        self.current.set(self.current.get() + took);
+        self.current.set(self.current.get().saturating_add(took));
     }
 
     /// The last complete frame's total, in microseconds (see the module essay).
@@ -68,8 +68,8 @@ impl FrameTime {
         } else if now == self.frame.get() + 1 {
             self.current.get()
         } else {
-            Duration::ZERO
+            Span::ZERO
         };
-        i64::try_from(total.as_micros()).unwrap_or(i64::MAX)
+        i64::try_from(total.to_duration().as_micros()).unwrap_or(i64::MAX)
     }
 }

@@ -30,7 +30,7 @@ use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use wasgo_catalog::abi::export;
-use wasgo_core::clock::Stamp;
+use wasgo_core::clock::{Span, Stamp};
 use wasgo_core::prefetch::HotAddresses;
 
 /// A mod overruns in a frame when its callbacks take more than this many whole frame budgets
@@ -81,24 +81,25 @@ pub trait LiveScript {
 
 /// The time one frame's mod callbacks have taken.
 pub struct FrameBudget {
-    limit: Cell<Duration>,
-    spent: Cell<Duration>,
+    // Spans (the clock's own units): an entry adds to them with integer work only.
+    limit: Cell<Span>,
+    spent: Cell<Span>,
     /// Entries being measured (a nested entry, one mod calling another, is counted once).
     nesting: Cell<u32>,
     /// The time of nested entries so far, each counted once (its own nested entries taken
     /// out): what a measure subtracts from its own time, so each mod is charged its own.
-    nested: Cell<Duration>,
+    nested: Cell<Span>,
 }
 
 impl Default for FrameBudget {
     fn default() -> FrameBudget {
         FrameBudget {
-            limit: Cell::new(Duration::from_millis(
+            limit: Cell::new(Span::of(Duration::from_millis(
                 settings::DEFAULT_FRAME_BUDGET_MS as u64,
-            )),
-            spent: Cell::new(Duration::ZERO),
+            ))),
+            spent: Cell::new(Span::ZERO),
             nesting: Cell::new(0),
-            nested: Cell::new(Duration::ZERO),
+            nested: Cell::new(Span::ZERO),
         }
     }
 }
@@ -109,13 +110,13 @@ impl FrameBudget {
         self.spent.get() < self.limit.get()
     }
 
-    fn spent(&self) -> Duration {
+    fn spent(&self) -> Span {
         self.spent.get()
     }
 
     fn next_frame(&self, limit: Duration) {
-        self.limit.set(limit);
-        self.spent.set(Duration::ZERO);
+        self.limit.set(Span::of(limit));
+        self.spent.set(Span::ZERO);
     }
 }
 
@@ -130,7 +131,7 @@ struct Entry {
     /// Frames in a row this script took more than the whole budget.
     overrun_frames: u32,
     /// Time this script's callbacks took this frame.
-    spent: Duration,
+    spent: Span,
 }
 
 #[derive(Default)]
@@ -188,28 +189,28 @@ impl BudgetRef {
     /// another mod from inside this one's call) is the nested mods', not this one's. `f` gets
     /// the clock reading the measure starts from (an entry arms its callback budget from it
     /// instead of reading the clock again). The state is not lent while `f` runs.
-    pub fn measure<R>(&self, f: impl FnOnce(Stamp) -> R) -> (R, Duration) {
+    pub fn measure<R>(&self, f: impl FnOnce(Stamp) -> R) -> (R, Span) {
         let (outermost, nested_before) = match &self.0 {
             Some(b) => {
                 let outer = b.nesting.get() == 0;
                 b.nesting.set(b.nesting.get() + 1);
                 (outer, b.nested.get())
             }
-            None => (false, Duration::ZERO),
+            None => (false, Span::ZERO),
         };
         let start = Stamp::now();
         let r = f(start);
-        let took = start.elapsed();
+        let took = Stamp::now().span_since(start);
         let Some(b) = &self.0 else {
             return (r, took);
         };
         b.nesting.set(b.nesting.get().saturating_sub(1));
         let own = took.saturating_sub(b.nested.get().saturating_sub(nested_before));
         if outermost {
-            b.spent.set(b.spent.get() + took);
-            b.nested.set(Duration::ZERO);
+            b.spent.set(b.spent.get().saturating_add(took));
+            b.nested.set(Span::ZERO);
         } else {
-            b.nested.set(b.nested.get() + own);
+            b.nested.set(b.nested.get().saturating_add(own));
         }
         (r, own)
     }
@@ -225,20 +226,25 @@ impl BudgetRef {
 
     /// What is left of this frame's budget (zero once it is spent).
     pub fn remaining(&self) -> Duration {
-        self.limit().saturating_sub(self.spent())
+        self.limit().saturating_sub(self.spent()).to_duration()
     }
 
-    /// What this frame's mod callbacks have taken so far.
-    pub fn spent(&self) -> Duration {
+    /// What this frame's mod callbacks have taken so far, in the clock's units (differences
+    /// are taken per node).
+    pub fn spent(&self) -> Span {
         self.0
             .as_deref()
             .map(FrameBudget::spent)
             .unwrap_or_default()
     }
 
-    fn limit(&self) -> Duration {
-        self.0.as_ref().map_or(
-            Duration::from_millis(settings::DEFAULT_FRAME_BUDGET_MS as u64),
+    fn limit(&self) -> Span {
+        self.0.as_ref().map_or_else(
+            || {
+                Span::of(Duration::from_millis(
+                    settings::DEFAULT_FRAME_BUDGET_MS as u64,
+                ))
+            },
             |b| b.limit.get(),
         )
     }
@@ -266,7 +272,7 @@ pub fn add(core: Rc<dyn LiveScript>) {
         frames: core.wants_frames(),
         every_frame: core.delivers_every_frame(),
         overrun_frames: 0,
-        spent: Duration::ZERO,
+        spent: Span::ZERO,
     };
     let index = with_live(|l| {
         let mut l = l.borrow_mut();
@@ -497,11 +503,11 @@ fn prefetch_ahead(scripts: &[(usize, Rc<dyn LiveScript>)], at: usize) {
 /// Adds `time` to the frame time of `core`, at `slot` (nothing when the script there is another
 /// by now: a mod that freed its node and a game that started another `WasmScript` in the same
 /// call hands the slot on, and the newcomer must not pay for the freed one).
-fn charge(slot: usize, core: &Rc<dyn LiveScript>, time: Duration) {
+fn charge(slot: usize, core: &Rc<dyn LiveScript>, time: Span) {
     with_live(|l| {
         if let Some(Some(e)) = l.borrow_mut().slots.get_mut(slot) {
             if std::ptr::addr_eq(e.core.as_ptr(), Rc::as_ptr(core)) {
-                e.spent += time;
+                e.spent = e.spent.saturating_add(time);
             }
         }
     });
@@ -510,7 +516,7 @@ fn charge(slot: usize, core: &Rc<dyn LiveScript>, time: Duration) {
 /// Adds `time` to the frame time of `core` for an entry outside the frame driver's rounds (an
 /// input event), so that a mod taking too much of every frame that way is warned and killed
 /// like one taking it in `process`.
-pub fn charge_entry(core: &Rc<dyn LiveScript>, time: Duration) {
+pub fn charge_entry(core: &Rc<dyn LiveScript>, time: Span) {
     if let Some(slot) = core.live_slot().get() {
         charge(slot, core, time);
     }
@@ -538,17 +544,17 @@ pub fn pump_all() {
 }
 
 fn end_frame() {
-    let limit = frame_budget().limit();
+    let limit = frame_budget().limit().to_duration();
     let mut to_kill = Vec::new();
     with_live(|l| {
         for entry in l.borrow_mut().slots.iter_mut().flatten() {
-            if entry.spent > limit * OVERRUN_FACTOR {
+            let spent = std::mem::take(&mut entry.spent).to_duration();
+            if spent > limit * OVERRUN_FACTOR {
                 entry.overrun_frames += 1;
             } else {
                 entry.overrun_frames = 0;
             }
-            let ms = entry.spent.as_secs_f64() * 1000.0;
-            entry.spent = Duration::ZERO;
+            let ms = spent.as_secs_f64() * 1000.0;
             if entry.overrun_frames == OVERRUN_WARN_FRAMES {
                 godot_warn!(
                     "WasGo: a mod's callbacks took {ms:.1} ms this frame, more than {OVERRUN_FACTOR} times the frame budget of {} ms (`{}`), for {OVERRUN_WARN_FRAMES} frames in a row; it is killed after {OVERRUN_KILL_FRAMES}",
