@@ -382,7 +382,7 @@ impl ModuleCache {
                 // waiters and free the flight: a dead flight made every later load of the same
                 // bytes wait out the compile timeout, for the rest of the session.
                 let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    cache.compile_now(&sha, &bytes, &job_flight)
+                    cache.compile_now(&sha, &bytes, &job_flight, max_bytes)
                 }));
                 if compiled.is_err() {
                     cache.entries.lock().flights.remove(&sha);
@@ -404,7 +404,7 @@ impl ModuleCache {
     }
 
     /// The body of a compile thread: disk or compiler, then publish to the cache and waiters.
-    fn compile_now(&self, sha: &str, bytes: &[u8], flight: &Flight) {
+    fn compile_now(&self, sha: &str, bytes: &[u8], flight: &Flight, max_bytes: usize) {
         let manifest = crate::manifest::manifest_of_module(bytes);
         let mut compiled = false;
         let outcome = match self.load_from_disk(sha) {
@@ -413,7 +413,7 @@ impl ModuleCache {
                 Ok(module)
             }
             None => {
-                let module = self.compile_bytes(sha, bytes, &flight.urgent);
+                let module = self.compile_bytes(sha, bytes, &flight.urgent, max_bytes);
                 compiled = module.is_ok();
                 module
             }
@@ -452,9 +452,10 @@ impl ModuleCache {
         sha: &str,
         bytes: &[u8],
         urgent: &std::sync::atomic::AtomicBool,
+        max_bytes: usize,
     ) -> Result<wasmtime::Module, Failure> {
         let binary = crate::wat_text::to_binary(bytes).map_err(Failure::Invalid)?;
-        crate::compile_cost::check(&binary).map_err(Failure::TooCostly)?;
+        crate::compile_cost::check(&binary, max_bytes).map_err(Failure::TooCostly)?;
         let module = self
             .in_compile_slot(urgent, || wasmtime::Module::new(&self.engine, &binary))
             .map_err(|e| Failure::Invalid(format!("{e:#}")))?;
@@ -493,9 +494,11 @@ impl ModuleCache {
             reason,
         };
         let binary = crate::wat_text::to_binary(bytes).map_err(compile_error)?;
-        crate::compile_cost::check(&binary).map_err(|reason| WasgoError::CompileTooCostly {
-            name: name.into(),
-            reason,
+        crate::compile_cost::check(&binary, max_bytes).map_err(|reason| {
+            WasgoError::CompileTooCostly {
+                name: name.into(),
+                reason,
+            }
         })?;
         let module =
             wasmtime::Module::new(engine, &binary).map_err(|e| compile_error(format!("{e:#}")))?;
@@ -509,6 +512,7 @@ impl ModuleCache {
         _sha: &str,
         _bytes: &[u8],
         _urgent: &std::sync::atomic::AtomicBool,
+        _max_bytes: usize,
     ) -> Result<wasmtime::Module, Failure> {
         Err(Failure::Invalid(
             "this build of WasGo has no compiler".into(),

@@ -18,6 +18,13 @@
 //! measure is the worst case, not what every such function takes; compilers do not emit
 //! functions near it: the largest product in WasGo's own test and demo mods (Rust, C, Zig,
 //! AssemblyScript, Go programs of 2.7 MB) is 22,860, 1/2,900 of the limit.
+//!
+//! The compiler also keeps about 5.5 KB per function until the module is done, however small
+//! the function: a 4 MB module of a million empty functions (three bytes each) took 5.5 GB and
+//! 20 s, where real code takes about 30 bytes per byte of module (a 2.3 MB Go program: 72 MB).
+//! So a module may define at most [`function_limit`] functions: one per 640 bytes of the module
+//! size limit (`wasgo/limits/module_mb`; 104,857 at the default 64 MiB, about 600 MB of
+//! compiler memory at worst), and at least 1,024. Mods have a few thousand.
 
 use std::fmt;
 
@@ -35,6 +42,11 @@ pub const PARALLEL: usize = 8;
 
 /// The most parameters and locals a valid function has (wasmparser's limits).
 const MAX_VALID_LOCALS: u64 = 51_000;
+
+/// The most functions a module may define when modules may be `max_module_bytes` long.
+pub fn function_limit(max_module_bytes: usize) -> u64 {
+    (max_module_bytes as u64 / 640).max(1024)
+}
 
 /// One function's measure.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,6 +73,8 @@ pub struct ModuleCost {
     pub largest: FunctionCost,
     /// The [`PARALLEL`] largest products added up.
     pub total: u64,
+    /// The functions the module defines (imports not counted).
+    pub functions: u64,
 }
 
 /// Why a module is refused before compiling.
@@ -70,6 +84,8 @@ pub enum TooCostly {
     Function(FunctionCost),
     /// The whole module is over [`MAX_MODULE_LOCALS_TIMES_BLOCKS`].
     Module(ModuleCost),
+    /// The module defines more than [`function_limit`] functions.
+    Functions { count: u64, limit: u64 },
 }
 
 impl fmt::Display for TooCostly {
@@ -100,6 +116,14 @@ impl fmt::Display for TooCostly {
                 m.largest.product(),
                 mib(m.total),
                 mib(MAX_MODULE_LOCALS_TIMES_BLOCKS)
+            ),
+            TooCostly::Functions { count, limit } => write!(
+                f,
+                "it defines {count} functions, over the limit of {limit} (the compiler keeps \
+                 about 5.5 KB per function however small: {} MiB at worst here); mods have a \
+                 few thousand: rebuild the mod with optimizations on, or raise the project \
+                 setting `wasgo/limits/module_mb` (the limit is one function per 640 bytes of it)",
+                count.saturating_mul(5632) >> 20
             ),
         }
     }
@@ -215,15 +239,25 @@ pub fn measure(binary: &[u8]) -> Option<ModuleCost> {
         }
     }
     cost.total = top.iter().fold(0u64, |sum, &p| sum.saturating_add(p));
+    cost.functions = u64::from(defined);
     Some(cost)
 }
 
-/// Refuses a binary module whose compile could take too much memory (see the module docs).
-/// Bytes that do not parse pass: the compiler refuses them with its own message.
+/// Refuses a binary module whose compile could take too much memory (see the module docs), when
+/// modules may be `max_module_bytes` long. Bytes that do not parse pass: the compiler refuses
+/// them with its own message.
 ///
 /// # Errors
 /// [`TooCostly`], naming the function.
-pub fn check(binary: &[u8]) -> Result<(), TooCostly> {
+pub fn check(binary: &[u8], max_module_bytes: usize) -> Result<(), TooCostly> {
+    // The function section's count, before any body is read: a module of a million functions
+    // is refused without walking them.
+    if let Some(count) = declared_functions(binary) {
+        let limit = function_limit(max_module_bytes);
+        if count > limit {
+            return Err(TooCostly::Functions { count, limit });
+        }
+    }
     let Some(cost) = measure(binary) else {
         return Ok(());
     };
@@ -234,6 +268,20 @@ pub fn check(binary: &[u8]) -> Result<(), TooCostly> {
         return Err(TooCostly::Module(cost));
     }
     Ok(())
+}
+
+/// The count the function section declares, if the bytes get that far.
+fn declared_functions(binary: &[u8]) -> Option<u64> {
+    for payload in wasmparser::Parser::new(0).parse_all(binary) {
+        match payload.ok()? {
+            wasmparser::Payload::FunctionSection(reader) => return Some(u64::from(reader.count())),
+            wasmparser::Payload::CodeSectionStart { .. } | wasmparser::Payload::End(_) => {
+                return None;
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// A module of one function with `locals` i32 locals, `blocks` empty `block`s and then a read of
@@ -278,10 +326,13 @@ pub fn bomb(locals: u32, blocks: u32) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    /// The default module size limit (64 MiB).
+    const LIMIT: usize = 64 << 20;
+
     #[test]
     fn a_function_of_many_locals_read_after_many_blocks_is_refused_naming_it() {
         let module = bomb(20_000, 50_000);
-        let err = check(&module).expect_err("refused");
+        let err = check(&module, LIMIT).expect_err("refused");
         let TooCostly::Function(f) = &err else {
             panic!("{err:?}")
         };
@@ -297,17 +348,17 @@ mod tests {
     #[test]
     fn the_limit_is_inclusive_and_one_more_block_passes_it() {
         // 2^13 locals × 2^13 blocks is exactly the limit.
-        assert_eq!(check(&bomb(1 << 13, 1 << 13)), Ok(()));
-        assert!(check(&bomb(1 << 13, (1 << 13) + 1)).is_err());
+        assert_eq!(check(&bomb(1 << 13, 1 << 13), LIMIT), Ok(()));
+        assert!(check(&bomb(1 << 13, (1 << 13) + 1), LIMIT).is_err());
     }
 
     #[test]
     fn bytes_that_do_not_parse_are_left_to_the_compiler() {
         assert_eq!(measure(b"not wasm"), None);
-        assert_eq!(check(b"not wasm"), Ok(()));
+        assert_eq!(check(b"not wasm", LIMIT), Ok(()));
         let mut cut = bomb(10, 10);
         cut.truncate(cut.len() - 3);
-        assert_eq!(check(&cut), Ok(()));
+        assert_eq!(check(&cut, LIMIT), Ok(()));
     }
 
     #[test]
@@ -350,8 +401,8 @@ mod tests {
             wat.push(')');
             wat::parse_str(&wat).unwrap()
         };
-        assert_eq!(check(&module(4)), Ok(()));
-        let err = check(&module(5)).expect_err("refused");
+        assert_eq!(check(&module(4), LIMIT), Ok(()));
+        let err = check(&module(5), LIMIT).expect_err("refused");
         assert!(matches!(err, TooCostly::Module(_)), "{err:?}");
         assert!(
             err.to_string().contains("split it into smaller mods"),
@@ -368,7 +419,40 @@ mod tests {
         wat.push_str(" (drop (local.get 39999))))");
         let cost = measure(&wat::parse_str(&wat).unwrap()).expect("parses");
         assert_eq!((cost.largest.locals, cost.largest.blocks), (1, 40_000));
-        assert_eq!(check(&wat::parse_str(&wat).unwrap()), Ok(()));
+        assert_eq!(check(&wat::parse_str(&wat).unwrap(), LIMIT), Ok(()));
+    }
+
+    #[test]
+    fn a_module_of_more_functions_than_its_size_limit_allows_is_refused_before_its_bodies_are_read()
+    {
+        let module = |functions: u32| {
+            let mut wat = String::from("(module");
+            for _ in 0..functions {
+                wat.push_str(" (func)");
+            }
+            wat.push(')');
+            wat::parse_str(&wat).unwrap()
+        };
+        // A 4 MiB limit allows 6,553 functions; 64 MiB 104,857.
+        assert_eq!(function_limit(4 << 20), 6553);
+        assert_eq!(function_limit(LIMIT), 104_857);
+        assert_eq!(function_limit(0), 1024);
+        assert_eq!(check(&module(6553), 4 << 20), Ok(()));
+        let err = check(&module(6554), 4 << 20).expect_err("refused");
+        assert_eq!(
+            err,
+            TooCostly::Functions {
+                count: 6554,
+                limit: 6553
+            }
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("defines 6554 functions") && text.contains("wasgo/limits/module_mb"),
+            "{text}"
+        );
+        assert_eq!(check(&module(6554), LIMIT), Ok(()));
+        assert_eq!(measure(&module(10)).map(|c| c.functions), Some(10));
     }
 
     /// The mods WasGo ships and tests with (Rust, C, Zig, AssemblyScript, Go, TinyGo builds)

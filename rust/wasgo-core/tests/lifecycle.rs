@@ -271,6 +271,50 @@ mod compile_limits {
             .expect("a module at the limit compiles");
     }
 
+    /// The compiler keeps about 5.5 KB per function however small (a million empty ones: 5.5 GB):
+    /// a module of more functions than the size limit allows is refused, naming the setting.
+    #[test]
+    fn a_module_of_a_million_empty_functions_is_refused_before_compiling() {
+        let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+        let n: u32 = 1_000_000;
+        let mut module = b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0".to_vec();
+        let leb = |mut v: u32, out: &mut Vec<u8>| loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                break;
+            }
+            out.push(b | 0x80);
+        };
+        let mut functions = Vec::new();
+        leb(n, &mut functions);
+        functions.resize(functions.len() + n as usize, 0);
+        module.push(3);
+        leb(functions.len() as u32, &mut module);
+        module.extend(functions);
+        let mut code = Vec::new();
+        leb(n, &mut code);
+        for _ in 0..n {
+            code.extend_from_slice(&[2, 0, 0x0b]);
+        }
+        module.push(10);
+        leb(code.len() as u32, &mut module);
+        module.extend(code);
+        let err = rt.compile(&module, "many").unwrap_err();
+        assert!(
+            matches!(err, WasgoError::CompileTooCostly { .. }),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("defines 1000000 functions, over the limit of 104857")
+                && text.contains("wasgo/limits/module_mb"),
+            "{text}"
+        );
+        assert_eq!(rt.stats().compiles, 0, "nothing was compiled");
+    }
+
     #[test]
     fn a_compile_past_the_time_limit_is_refused_and_its_module_is_cached_later() {
         let cfg = RuntimeConfig {

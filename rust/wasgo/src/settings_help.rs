@@ -74,7 +74,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         MODULE_MB,
-        "Modules larger than this many MiB are refused before compiling, with an error naming the file and the limit.",
+        "Modules larger than this many MiB are refused before compiling, with an error naming the file and the limit. It also bounds how many functions a module may define (one per 640 bytes of it: 104,857 at the default 64 MiB), since the compiler keeps about 5.5 KB per function however small.",
     ),
     (
         COMPILE_TIMEOUT_MS,
