@@ -9,15 +9,19 @@
 //! hostile mod could bring down the game, or the editor importing it, before any of its code
 //! ran; the compile timeout does not help, as the compiler thread cannot be stopped.
 //!
-//! [`check`] walks the code section (linear in its size, well under the compile's own cost) and
-//! refuses a function whose locals read (`local.get`, `local.tee`; a local never read costs
-//! nothing) times the blocks its operators make in the compiler (`block`, `loop` and `if`,
-//! conditional and table branches, indirect calls) is over [`MAX_LOCALS_TIMES_BLOCKS`], or a
-//! module whose [`PARALLEL`] largest such products add up to more than
-//! [`MAX_MODULE_LOCALS_TIMES_BLOCKS`] (functions compile in parallel, one per core). The
-//! measure is the worst case, not what every such function takes; compilers do not emit
-//! functions near it: the largest product in WasGo's own test and demo mods (Rust, C, Zig,
-//! AssemblyScript, Go programs of 2.7 MB) is 22,860, 1/2,900 of the limit.
+//! Values left on the operand stack across branches cost the same way, in time: 400,000 values
+//! carried across 400,000 `if`s (4.4 MB) took 42 s and 1 GB to compile.
+//!
+//! [`check`] validates and walks the code section (linear in its size, well under the
+//! compile's own cost) and refuses a function whose locals read (`local.get`, `local.tee`; a
+//! local never read costs nothing) times the blocks its operators make in the compiler
+//! (`block`, `loop` and `if`, conditional and table branches, indirect calls), plus the
+//! operand-stack values standing where each block is made, is over
+//! [`MAX_LOCALS_TIMES_BLOCKS`], or a module whose [`PARALLEL`] largest such measures add up
+//! to more than [`MAX_MODULE_LOCALS_TIMES_BLOCKS`] (functions compile in parallel, one per
+//! core). The measure is the worst case, not what every such function takes; compilers do not
+//! emit functions near it: the largest in WasGo's own test and demo mods (Rust, C, Zig,
+//! AssemblyScript, Go programs of 2.7 MB) is 36,471, under 1/1,800 of the limit.
 //!
 //! The compiler also keeps about 5.5 KB per function until the module is done, however small
 //! the function: a 4 MB module of a million empty functions (three bytes each) took 5.5 GB and
@@ -57,12 +61,18 @@ pub struct FunctionCost {
     pub locals: u64,
     /// The blocks its operators make in the compiler.
     pub blocks: u64,
+    /// The values on its operand stack where each block is made, added up: values the compiler
+    /// carries across blocks, like locals.
+    pub stacked: u64,
 }
 
 impl FunctionCost {
-    /// Locals × blocks.
+    /// Locals × blocks, plus the values carried on the operand stack across blocks: the
+    /// measure the limits apply to.
     pub fn product(&self) -> u64 {
-        self.locals.saturating_mul(self.blocks)
+        self.locals
+            .saturating_mul(self.blocks)
+            .saturating_add(self.stacked)
     }
 }
 
@@ -91,19 +101,26 @@ pub enum TooCostly {
 impl fmt::Display for TooCostly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TooCostly::Function(c) => write!(
+            TooCostly::Function(c) => {
+                write!(
                 f,
-                "function #{} has {} locals and {} blocks: compiling it could take {} MiB of \
+                "function #{} has {} locals and {} blocks{}: compiling it could take {} MiB of \
                  memory or more, over WasGo's limit of {} MiB for one function (locals × blocks \
                  at most {}); a compiler does not make such functions: rebuild the mod with \
                  optimizations on, or split the function",
                 c.index,
                 c.locals,
                 c.blocks,
+                if c.stacked > 0 {
+                    format!(", and carries {} operand-stack values across them", c.stacked)
+                } else {
+                    String::new()
+                },
                 mib(c.product()),
                 mib(MAX_LOCALS_TIMES_BLOCKS),
                 MAX_LOCALS_TIMES_BLOCKS
-            ),
+            )
+            }
             TooCostly::Module(m) => write!(
                 f,
                 "its {} largest functions' locals × blocks add up to {} (function #{} alone {}): \
@@ -134,112 +151,90 @@ fn mib(product: u64) -> u64 {
     product.saturating_mul(4) >> 20
 }
 
-/// Measures a binary module's functions. `None` when the bytes do not parse as far as the code
+/// Measures a binary module's functions (validating them as it goes: the operand stack's height
+/// is the validator's). `None` when the bytes do not parse or validate as far as the code
 /// section's end: the compiler then reports what is wrong, with its own message.
 pub fn measure(binary: &[u8]) -> Option<ModuleCost> {
-    use wasmparser::{Operator, Payload, TypeRef};
-    let mut params: Vec<u64> = Vec::new();
-    let mut function_types: Vec<u32> = Vec::new();
-    let mut imported = 0u32;
-    let mut defined = 0u32;
+    use wasmparser::{Operator, ValidPayload, Validator, WasmFeatures};
+    let mut validator = Validator::new_with_features(WasmFeatures::all());
+    let mut allocations = wasmparser::FuncValidatorAllocations::default();
     let mut cost = ModuleCost::default();
     // The PARALLEL largest products, smallest first.
     let mut top: Vec<u64> = Vec::with_capacity(PARALLEL + 1);
     // Which locals the current function reads, by index (reused across functions).
     let mut read: Vec<bool> = Vec::new();
+    let mut defined = 0u64;
     for payload in wasmparser::Parser::new(0).parse_all(binary) {
-        match payload.ok()? {
-            Payload::TypeSection(reader) => {
-                for group in reader {
-                    for ty in group.ok()?.into_types() {
-                        let count = match ty.composite_type.inner {
-                            wasmparser::CompositeInnerType::Func(f) => f.params().len() as u64,
-                            _ => 0,
-                        };
-                        params.push(count);
-                    }
-                }
-            }
-            Payload::ImportSection(reader) => {
-                for import in reader.into_imports() {
-                    if matches!(import.ok()?.ty, TypeRef::Func(_)) {
-                        imported = imported.saturating_add(1);
-                    }
-                }
-            }
-            Payload::FunctionSection(reader) => {
-                for ty in reader {
-                    function_types.push(ty.ok()?);
-                }
-            }
-            Payload::CodeSectionEntry(body) => {
-                let ty = function_types.get(defined as usize).copied();
-                let mut declared = ty
-                    .and_then(|t| params.get(t as usize).copied())
-                    .unwrap_or(0);
-                for group in body.get_locals_reader().ok()? {
-                    let (count, _) = group.ok()?;
-                    declared = declared.saturating_add(u64::from(count));
-                }
-                // The validator allows 50,000 locals (and 1,000 parameters); more is an invalid
-                // module the compiler refuses.
-                if declared > MAX_VALID_LOCALS {
-                    return None;
-                }
-                read.clear();
-                read.resize(declared as usize, false);
-                let mut locals = 0u64;
-                let mut blocks = 0u64;
-                let mut ops = body.get_operators_reader().ok()?;
-                while !ops.eof() {
-                    blocks = blocks.saturating_add(match ops.read().ok()? {
-                        Operator::LocalGet { local_index } | Operator::LocalTee { local_index } => {
-                            if let Some(seen) = read.get_mut(local_index as usize) {
-                                if !*seen {
-                                    *seen = true;
-                                    locals += 1;
-                                }
-                            }
-                            0
-                        }
-                        // An `if` makes its then, else and following blocks; a `loop` its
-                        // header, body and the interruption check's blocks; an `else` none more.
-                        Operator::If { .. } | Operator::Loop { .. } => 3,
-                        Operator::Block { .. }
-                        | Operator::TryTable { .. }
-                        | Operator::BrIf { .. }
-                        | Operator::BrOnNull { .. }
-                        | Operator::BrOnNonNull { .. }
-                        | Operator::BrOnCast { .. }
-                        | Operator::BrOnCastFail { .. }
-                        | Operator::CallIndirect { .. }
-                        | Operator::ReturnCallIndirect { .. }
-                        | Operator::CallRef { .. }
-                        | Operator::ReturnCallRef { .. } => 1,
-                        Operator::BrTable { targets } => u64::from(targets.len()).saturating_add(1),
-                        _ => 0,
-                    });
-                }
-                let function = FunctionCost {
-                    index: imported.saturating_add(defined),
-                    locals,
-                    blocks,
-                };
-                if function.product() > cost.largest.product() {
-                    cost.largest = function;
-                }
-                let at = top.partition_point(|&p| p < function.product());
-                top.insert(at, function.product());
-                if top.len() > PARALLEL {
-                    top.remove(0);
-                }
-                defined = defined.saturating_add(1);
-            }
-            _ => {}
+        let payload = payload.ok()?;
+        let ValidPayload::Func(to_validate, body) = validator.payload(&payload).ok()? else {
+            continue;
+        };
+        let index = to_validate.index;
+        let mut func = to_validate.into_validator(std::mem::take(&mut allocations));
+        let mut reader = body.get_binary_reader();
+        func.read_locals(&mut reader).ok()?;
+        let declared = u64::from(func.len_locals());
+        if declared > MAX_VALID_LOCALS {
+            return None;
         }
+        read.clear();
+        read.resize(declared as usize, false);
+        let mut function = FunctionCost {
+            index,
+            ..FunctionCost::default()
+        };
+        let mut ops = body.get_operators_reader().ok()?;
+        while !ops.eof() {
+            let (op, offset) = ops.read_with_offset().ok()?;
+            let blocks = match &op {
+                Operator::LocalGet { local_index } | Operator::LocalTee { local_index } => {
+                    if let Some(seen) = read.get_mut(*local_index as usize) {
+                        if !*seen {
+                            *seen = true;
+                            function.locals += 1;
+                        }
+                    }
+                    0
+                }
+                // An `if` makes its then, else and following blocks; a `loop` its header, body
+                // and the interruption check's blocks; an `else` none more.
+                Operator::If { .. } | Operator::Loop { .. } => 3,
+                Operator::Block { .. }
+                | Operator::TryTable { .. }
+                | Operator::BrIf { .. }
+                | Operator::BrOnNull { .. }
+                | Operator::BrOnNonNull { .. }
+                | Operator::BrOnCast { .. }
+                | Operator::BrOnCastFail { .. }
+                | Operator::CallIndirect { .. }
+                | Operator::ReturnCallIndirect { .. }
+                | Operator::CallRef { .. }
+                | Operator::ReturnCallRef { .. } => 1,
+                Operator::BrTable { targets } => u64::from(targets.len()).saturating_add(1),
+                _ => 0,
+            };
+            if blocks > 0 {
+                function.blocks = function.blocks.saturating_add(blocks);
+                let height = u64::from(func.operand_stack_height());
+                function.stacked = function
+                    .stacked
+                    .saturating_add(height.saturating_mul(blocks));
+            }
+            func.op(offset, &op).ok()?;
+        }
+        allocations = func.into_allocations();
+        if function.product() > cost.largest.product() {
+            cost.largest = function;
+        }
+        let at = top.partition_point(|&p| p < function.product());
+        top.insert(at, function.product());
+        if top.len() > PARALLEL {
+            top.remove(0);
+        }
+        defined += 1;
     }
     cost.total = top.iter().fold(0u64, |sum, &p| sum.saturating_add(p));
-    cost.functions = u64::from(defined);
+    cost.functions = defined;
     Some(cost)
 }
 
@@ -371,16 +366,19 @@ mod tests {
             (func))"#;
         let cost = measure(&wat::parse_str(wat).unwrap()).expect("parses");
         // Function #1 (one import before it): 2 params + 3 locals, of which it reads 1, twice;
-        // 3 blocks + a br_table of two targets and its default.
+        // 3 blocks + a br_table of two targets and its default, made with its index on the
+        // operand stack.
         assert_eq!(
             cost.largest,
             FunctionCost {
                 index: 1,
                 locals: 1,
-                blocks: 6
+                blocks: 6,
+                stacked: 3
             }
         );
-        assert_eq!(cost.total, 6);
+        assert_eq!(cost.largest.product(), 6 + 3);
+        assert_eq!(cost.total, 9);
     }
 
     #[test]
@@ -406,6 +404,32 @@ mod tests {
         assert!(matches!(err, TooCostly::Module(_)), "{err:?}");
         assert!(
             err.to_string().contains("split it into smaller mods"),
+            "{err}"
+        );
+    }
+
+    /// Values left on the operand stack across many branches cost the compiler like locals (in
+    /// time: 400,000 values across 400,000 `if`s, 4.4 MB, took 42 s and 1 GB to compile).
+    #[test]
+    fn values_carried_on_the_operand_stack_across_blocks_count_like_locals() {
+        let module = |values: usize, ifs: usize| {
+            let mut wat = String::from("(module (func (param i32)");
+            wat.push_str(&" (local.get 0)".repeat(values));
+            wat.push_str(&" (if (local.get 0) (then))".repeat(ifs));
+            wat.push_str(&" (drop)".repeat(values));
+            wat.push_str("))");
+            wat::parse_str(&wat).unwrap()
+        };
+        let cost = measure(&module(100, 10)).expect("parses");
+        assert_eq!(
+            (cost.largest.blocks, cost.largest.stacked),
+            (30, 3 * 10 * 101)
+        );
+        assert_eq!(check(&module(100, 10), LIMIT), Ok(()));
+        let err = check(&module(8192, 4096), LIMIT).expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("carries 100675584 operand-stack values across them"),
             "{err}"
         );
     }
