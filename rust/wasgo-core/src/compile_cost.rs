@@ -102,24 +102,27 @@ impl fmt::Display for TooCostly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TooCostly::Function(c) => {
-                write!(
-                f,
-                "function #{} has {} locals and {} blocks{}: compiling it could take {} MiB of \
-                 memory or more, over WasGo's limit of {} MiB for one function (locals × blocks \
-                 at most {}); a compiler does not make such functions: rebuild the mod with \
-                 optimizations on, or split the function",
-                c.index,
-                c.locals,
-                c.blocks,
-                if c.stacked > 0 {
-                    format!(", and carries {} operand-stack values across them", c.stacked)
+                let carried = if c.stacked > 0 {
+                    format!(
+                        ", and carries {} operand-stack values across them",
+                        c.stacked
+                    )
                 } else {
                     String::new()
-                },
-                mib(c.product()),
-                mib(MAX_LOCALS_TIMES_BLOCKS),
-                MAX_LOCALS_TIMES_BLOCKS
-            )
+                };
+                write!(
+                    f,
+                    "function #{} has {} locals and {} blocks{carried}: compiling it could \
+                     take {} MiB of memory or more, over WasGo's limit of {} MiB for one \
+                     function (locals × blocks at most {}); a compiler does not make such \
+                     functions: rebuild the mod with optimizations on, or split the function",
+                    c.index,
+                    c.locals,
+                    c.blocks,
+                    mib(c.product()),
+                    mib(MAX_LOCALS_TIMES_BLOCKS),
+                    MAX_LOCALS_TIMES_BLOCKS
+                )
             }
             TooCostly::Module(m) => write!(
                 f,
