@@ -243,6 +243,15 @@ mod compile_limits {
         assert_eq!(rt.stats().compiles, 0);
     }
 
+    /// `err`'s message, once it is a [`WasgoError::CompileTooCostly`].
+    fn too_costly(err: WasgoError) -> String {
+        assert!(
+            matches!(err, WasgoError::CompileTooCostly { .. }),
+            "{err:?}"
+        );
+        err.to_string()
+    }
+
     /// A function whose compile would take gigabytes (locals × blocks, see
     /// `wasgo_core::compile_cost`) is refused before the compiler sees it, when compiling to run
     /// and when precompiling; one at the limit compiles.
@@ -250,23 +259,14 @@ mod compile_limits {
     fn a_module_whose_compile_would_take_gigabytes_is_refused_before_compiling() {
         let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
         let bomb = wasgo_core::compile_cost::bomb(20_000, 50_000);
-        let err = rt.compile(&bomb, "bomb").unwrap_err();
-        assert!(
-            matches!(err, WasgoError::CompileTooCostly { .. }),
-            "{err:?}"
-        );
-        let text = err.to_string();
+        let text = too_costly(rt.compile(&bomb, "bomb").unwrap_err());
         assert!(
             text.contains("`bomb`") && text.contains("function #0 has 20000 locals"),
             "{text}"
         );
         assert_eq!(rt.stats().compiles, 0, "nothing was compiled");
         let key = wasgo_core::ArtifactKey::new(&[7; 32]).unwrap();
-        let err = rt.precompile(&bomb, "bomb", &key).unwrap_err();
-        assert!(
-            matches!(err, WasgoError::CompileTooCostly { .. }),
-            "{err:?}"
-        );
+        too_costly(rt.precompile(&bomb, "bomb", &key).unwrap_err());
         rt.compile(&wasgo_core::compile_cost::bomb(8192, 8192), "at_the_limit")
             .expect("a module at the limit compiles");
     }
@@ -277,36 +277,23 @@ mod compile_limits {
     fn a_module_of_a_million_empty_functions_is_refused_before_compiling() {
         let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
         let n: u32 = 1_000_000;
+        let leb = wasgo_core::wasm_sections::push_uleb32;
         let mut module = b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0".to_vec();
-        let leb = |mut v: u32, out: &mut Vec<u8>| loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(b);
-                break;
-            }
-            out.push(b | 0x80);
-        };
         let mut functions = Vec::new();
-        leb(n, &mut functions);
+        leb(&mut functions, n);
         functions.resize(functions.len() + n as usize, 0);
         module.push(3);
-        leb(functions.len() as u32, &mut module);
+        leb(&mut module, functions.len() as u32);
         module.extend(functions);
         let mut code = Vec::new();
-        leb(n, &mut code);
+        leb(&mut code, n);
         for _ in 0..n {
             code.extend_from_slice(&[2, 0, 0x0b]);
         }
         module.push(10);
-        leb(code.len() as u32, &mut module);
+        leb(&mut module, code.len() as u32);
         module.extend(code);
-        let err = rt.compile(&module, "many").unwrap_err();
-        assert!(
-            matches!(err, WasgoError::CompileTooCostly { .. }),
-            "{err:?}"
-        );
-        let text = err.to_string();
+        let text = too_costly(rt.compile(&module, "many").unwrap_err());
         assert!(
             text.contains("defines 1000000 functions, over the limit of 104857")
                 && text.contains("wasgo/limits/module_mb"),

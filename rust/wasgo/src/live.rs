@@ -81,8 +81,10 @@ pub trait LiveScript {
 
 /// The time one frame's mod callbacks have taken.
 pub struct FrameBudget {
-    // Spans (the clock's own units): an entry adds to them with integer work only.
+    /// The frame's budget (`wasgo/limits/frame_budget_ms`). This and the other times here are
+    /// spans, the clock's own units: an entry adds to them with integer work only.
     limit: Cell<Span>,
+    /// What this frame's mod callbacks have taken so far.
     spent: Cell<Span>,
     /// Entries being measured (a nested entry, one mod calling another, is counted once).
     nesting: Cell<u32>,
