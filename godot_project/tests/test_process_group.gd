@@ -22,6 +22,41 @@ const COUNTER_WAT := """(module
   (func (export "process") (param f64) (global.set $frames (i32.add (global.get $frames) (i32.const 1))))
   (func (export "frames") (result i32) (global.get $frames)))"""
 
+## The per-node form written to release a handle mid-pass (against the ABI's advice): each
+## `process_node` moves its node to (frames, 0) with `set_vec2` and counts the calls whose
+## `set_vec2` failed; it remembers the handle of each pass's second node, and after
+## `release_second()` its next pass's first call releases that handle, so the second node's
+## call comes after its handle was released.
+const RELEASE_WAT := """(module
+  (import "wasgo" "set_vec2" (func $set_vec2 (param i32 i32 i32 f32 f32) (result i32)))
+  (import "wasgo" "release" (func $release (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "position")
+  (global $frames (mut i32) (i32.const 0))
+  (global $index (mut i32) (i32.const 0))
+  (global $second (mut i32) (i32.const 0))
+  (global $armed (mut i32) (i32.const 0))
+  (global $released (mut i32) (i32.const 0))
+  (global $failed (mut i32) (i32.const 0))
+  (func (export "release_second") (global.set $armed (i32.const 1)))
+  (func (export "released") (result i32) (global.get $released))
+  (func (export "failed") (result i32) (global.get $failed))
+  (func (export "frames") (result i32) (global.get $frames))
+  (func (export "process") (param f64)
+    (global.set $frames (i32.add (global.get $frames) (i32.const 1)))
+    (global.set $index (i32.const 0)))
+  (func (export "process_node") (param $node i32) (param f64)
+    (if (i32.and (i32.eqz (global.get $index)) (i32.ne (global.get $armed) (i32.const 0)))
+      (then
+        (call $release (global.get $second))
+        (global.set $released (global.get $second))
+        (global.set $armed (i32.const 0))))
+    (if (i32.eq (global.get $index) (i32.const 1)) (then (global.set $second (local.get $node))))
+    (global.set $index (i32.add (global.get $index) (i32.const 1)))
+    (if (i32.ne (call $set_vec2 (local.get $node) (i32.const 16) (i32.const 8)
+          (f32.convert_i32_s (global.get $frames)) (f32.const 0)) (i32.const 0))
+      (then (global.set $failed (i32.add (global.get $failed) (i32.const 1)))))))"""
+
 ## The bulk form (`process_nodes`, ABI 1.3): each batch's handles are moved to (frames, index
 ## in the batch) with `set_vec2`; the mod counts calls and handles per pass (`process` resets
 ## them), `process_node` calls (never made: the bulk form wins), handles of the physics pass.
@@ -254,6 +289,28 @@ func test_nodes_freed_during_the_pass_are_never_handed_out() -> void:
 	for visit: Array in _visits:
 		expect_eq(visit[0], first, "only the node left is visited, never a freed one")
 	expect_eq(probe.node.get_last_error(), "", "no error")
+	expect(probe.traps.is_empty(), "no trap: %s" % probe.describe())
+
+
+func test_a_handle_the_mod_releases_during_its_pass_is_not_handed_out_again() -> void:
+	# The pass hands over the handles it resolved last frame while nothing changed; a release
+	# in the middle of the pass must make it look the later nodes up again.
+	var probe: ModProbe = await _build_bulk(RELEASE_WAT, 3)
+	if probe == null or not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	var n2: Node2D = _nodes_by_name["N2"]
+	await wait_until(func() -> bool: return n2.position.x >= 2.0)
+	expect_eq(_export(probe, "failed"), 0, "every set_vec2 worked before the release")
+	probe.node.call_export("release_second", [])
+	var released: bool = await wait_until(func() -> bool: return _export(probe, "released") != 0)
+	expect(released, "the mod released the second node's handle in a pass: %s" % probe.describe())
+	await frames(2)
+	expect_eq(_export(probe, "failed"), 0,
+		"no call got the released handle (set_vec2 on it would fail): %s" % probe.describe())
+	var frames_now := _export(probe, "frames")
+	for i in 3:
+		var node: Node2D = _nodes_by_name["N%d" % i]
+		expect_eq(node.position.x, float(frames_now), "%s moved in this frame's pass" % node.name)
 	expect(probe.traps.is_empty(), "no trap: %s" % probe.describe())
 
 

@@ -2,6 +2,8 @@
 //! node's core keeps (`script_core.rs`) and the pass reads and updates (`script_group.rs`, which
 //! runs it). Plain state, below both, so that neither imports the other for it.
 
+use crate::objects::InstanceObjects;
+use crate::reach;
 use godot::prelude::*;
 use std::cell::{Cell, RefCell};
 use wasgo_catalog::abi::export;
@@ -31,10 +33,12 @@ pub struct GroupPass {
     pub(crate) handles: RefCell<HandleCache>,
 }
 
-/// The handles a bulk pass (`process_nodes`) handed over for a group, kept for the next pass:
-/// while the group's members (in order), the scene tree (the reach generation) and the mod's
-/// handles (no release since) are the same, every node has the same handle and is still
-/// inside reach, so the next pass reuses them instead of looking each node up again.
+/// The handles a pass handed over for a group, kept for the next pass: while the group's
+/// members (in order), the scene tree (the reach generation) and the mod's handles (no release
+/// since) are the same, every node has the same handle and is still inside reach, so the next
+/// pass reuses them instead of looking each node up again. The per-node pass (`process_node`)
+/// also asks [`HandleCache::still_holds`] before each call: a call that freed a node or
+/// released a handle makes the rest of its pass look nodes up again.
 #[derive(Default)]
 pub struct HandleCache {
     /// The instance, reach generation and release count the handles were resolved under.
@@ -43,6 +47,14 @@ pub struct HandleCache {
     pub(crate) ids: Vec<InstanceId>,
     /// `handles[i]` is the handle of `ids[i]`, 0 for a node the mod may not reach.
     pub(crate) handles: Vec<i32>,
+}
+
+impl HandleCache {
+    /// Whether the handles still are what `table` (the instance `key`'s) would give: resolved
+    /// for that instance, under the current reach generation, with no handle released since.
+    pub fn still_holds(&self, key: InstanceKey, table: &InstanceObjects) -> bool {
+        self.under == Some((key, reach::generation(), table.releases()))
+    }
 }
 
 impl GroupPass {

@@ -5,7 +5,10 @@
 //! delta)` (or `physics_process_node`) once for every node of that SceneTree group, all in one
 //! entry ([`ScriptCore::enter_with`] around wasgo-core's `ModInstance::call_each`): one store
 //! lock, one callback-budget arm for the whole pass, one frame-budget measurement, one event
-//! pump afterwards. Per node only the handle lookup and the wasm call remain.
+//! pump afterwards. Per node only the wasm call, one clock reading (the counter,
+//! `wasgo_core::clock`) and a check that the handles resolved for the group still hold remain:
+//! the handles are kept between passes ([`HandleCache`]) and looked up again only after the
+//! tree changed or the mod released a handle (also in the middle of a pass).
 //!
 //! # What a pass respects
 //!
@@ -46,8 +49,8 @@ use godot::classes::{Engine, SceneTree};
 use godot::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Instant;
 use wasgo_catalog::abi::export;
+use wasgo_core::clock::Stamp;
 use wasgo_core::{InstanceKey, ModStatus, WasgoError, BATCH_NODES};
 
 /// Runs the group pass of `core` for this frame (see the module docs). The frame driver has
@@ -93,12 +96,12 @@ pub fn run(core: &Rc<ScriptCore>, physics: bool, delta: f64) {
     let count = ids.len();
     let resume = &pass.resume[usize::from(physics)];
     let start = resume.get() % count;
-    let deadline = Instant::now() + live::frame_budget().remaining();
+    let deadline = Stamp::now().after(live::frame_budget().remaining());
     let mut offset = 0;
     let mut stopped_at = None;
+    let cache = resolve_handles(pass, key, &table, ids);
+    let (ids, handles) = (&cache.ids, &cache.handles);
     let result = if name == bulk {
-        let cache = resolve_bulk(pass, key, &table, ids);
-        let (ids, handles) = (&cache.ids, &cache.handles);
         let mut handed = 0;
         // The clock is read once per batch (`call_batched` fills a batch, then calls it): the
         // mod's time is spent in the calls, never while the batch is filled.
@@ -106,7 +109,7 @@ pub fn run(core: &Rc<ScriptCore>, physics: bool, delta: f64) {
             if offset >= ids.len() || core.is_gone() {
                 return None;
             }
-            if handed % BATCH_NODES == 0 && Instant::now() >= deadline {
+            if handed % BATCH_NODES == 0 && Stamp::now() >= deadline {
                 stopped_at = Some(offset);
                 return None;
             }
@@ -117,31 +120,37 @@ pub fn run(core: &Rc<ScriptCore>, physics: bool, delta: f64) {
                 return Some(handle);
             }
         };
-        let result = core.enter_with(name, |instance| instance.call_batched(name, delta, next));
-        *pass.handles.borrow_mut() = cache;
-        result
+        core.enter_with(name, |instance| instance.call_batched(name, delta, next))
     } else {
         let next = || loop {
             if offset >= ids.len() || core.is_gone() {
                 return None;
             }
-            if Instant::now() >= deadline {
+            if Stamp::now() >= deadline {
                 stopped_at = Some(offset);
                 return None;
             }
-            let id = ids[(start + offset) % ids.len()];
+            let at = (start + offset) % ids.len();
             offset += 1;
-            // The table is borrowed only between the mod's calls (its host functions borrow it).
-            let handle = table
-                .try_borrow_mut()
-                .ok()
-                .and_then(|mut t| t.handle_for_id(id));
+            // The table is borrowed only between the mod's calls (its host functions borrow
+            // it). While nothing the cached handles depend on changed (the mod's calls may free
+            // a node, change the tree or release a handle), the cached handle is the one the
+            // table would give; else the node is looked up again (and skipped once freed).
+            let Ok(mut t) = table.try_borrow_mut() else {
+                continue;
+            };
+            let handle = if cache.still_holds(key, &t) {
+                Some(handles[at]).filter(|h| *h != 0)
+            } else {
+                t.handle_for_id(ids[at])
+            };
             if handle.is_some() {
                 return handle;
             }
         };
         core.enter_with(name, |instance| instance.call_each(name, delta, next))
     };
+    *pass.handles.borrow_mut() = cache;
     resume.set(stopped_at.map_or(start, |offset| (start + offset) % count));
     match result {
         // A set-up mistake (a bulk export without `malloc`): said once per instance, like a
@@ -154,11 +163,11 @@ pub fn run(core: &Rc<ScriptCore>, physics: bool, delta: f64) {
     core.pump();
 }
 
-/// The bulk pass's handles for the group's members `ids`: the last pass's when nothing they
-/// depend on changed (see [`HandleCache`]), else each member looked up in the mod's table (a
-/// node the mod may not reach gets 0). Taken out of the pass's state for the pass; the caller
-/// puts it back.
-fn resolve_bulk(
+/// The pass's handles for the group's members `ids`: the last pass's when nothing they depend
+/// on changed (see [`HandleCache`]), else each member looked up in the mod's table (a node the
+/// mod may not reach gets 0). Taken out of the pass's state for the pass; the caller puts it
+/// back.
+fn resolve_handles(
     pass: &GroupPass,
     key: InstanceKey,
     table: &RefCell<InstanceObjects>,
@@ -166,18 +175,23 @@ fn resolve_bulk(
 ) -> HandleCache {
     let mut cache = std::mem::take(&mut *pass.handles.borrow_mut());
     let Ok(mut table) = table.try_borrow_mut() else {
-        return HandleCache::default();
+        // Not resolved: the bulk pass hands nothing over, the per-node pass looks each node up.
+        return HandleCache {
+            under: None,
+            handles: vec![0; ids.len()],
+            ids,
+        };
     };
-    let under = Some((key, reach::generation(), table.releases()));
-    if cache.under == under && cache.ids == ids {
+    if cache.ids == ids && cache.still_holds(key, &table) {
         return cache;
     }
     cache.handles.clear();
     cache
         .handles
         .extend(ids.iter().map(|id| table.handle_for_id(*id).unwrap_or(0)));
-    // Looking nodes up may hand out new handles, never release one: `under` still holds.
-    cache.under = under;
+    // Looking nodes up may hand out new handles, never release one: what they were resolved
+    // under is still what holds now.
+    cache.under = Some((key, reach::generation(), table.releases()));
     cache.ids = ids;
     cache
 }
