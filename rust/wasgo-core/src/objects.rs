@@ -252,6 +252,56 @@ pub fn same_name(a: &[u8], b: &[u8]) -> bool {
         .all(|(x, y)| x == y)
 }
 
+/// A member name kept by a per-handle cache, compared with [`KeptName::is`] against the bytes a
+/// mod passes on every call. A name of up to [`KeptName::INLINE`] bytes (all of Godot's
+/// built-in property names but a handful) is kept inside the value itself, so the comparison
+/// reads no other memory than the cache entry: with the name in its own heap allocation, the
+/// load of its bytes was the slowest instruction of a batched pass over 1000 nodes (each node's
+/// entry is cold by the time its turn comes; BENCHMARKS.md, "Thirtieth pass").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeptName {
+    /// `bytes[..len]` is the name.
+    Inline {
+        len: u8,
+        bytes: [u8; KeptName::INLINE],
+    },
+    /// A longer name.
+    Heap(Box<[u8]>),
+}
+
+impl KeptName {
+    /// The longest name kept inline.
+    pub const INLINE: usize = 30;
+
+    /// Keeps `name`.
+    pub fn new(name: &[u8]) -> KeptName {
+        if name.len() <= Self::INLINE {
+            let mut bytes = [0; Self::INLINE];
+            bytes[..name.len()].copy_from_slice(name);
+            KeptName::Inline {
+                len: name.len() as u8,
+                bytes,
+            }
+        } else {
+            KeptName::Heap(name.into())
+        }
+    }
+
+    /// The name's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            KeptName::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            KeptName::Heap(name) => name,
+        }
+    }
+
+    /// Whether this is the name `name`.
+    #[inline]
+    pub fn is(&self, name: &[u8]) -> bool {
+        same_name(self.as_bytes(), name)
+    }
+}
+
 /// A member name as text, or the trap for one that is not UTF-8.
 pub fn utf8_name(name: &[u8]) -> Result<&str, ObjectError> {
     std::str::from_utf8(name).map_err(|e| {
@@ -264,7 +314,37 @@ pub fn utf8_name(name: &[u8]) -> Result<&str, ObjectError> {
 
 #[cfg(test)]
 mod tests {
-    use super::same_name;
+    use super::{same_name, KeptName};
+
+    #[test]
+    fn a_kept_name_is_itself_and_nothing_else_inline_or_not() {
+        for n in [0, 1, 7, 8, 9, 16, 29, 30, 31, 64] {
+            let name: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            let kept = KeptName::new(&name);
+            assert_eq!(
+                matches!(kept, KeptName::Inline { .. }),
+                n <= KeptName::INLINE,
+                "length {n}"
+            );
+            assert_eq!(kept.as_bytes(), &name[..]);
+            assert!(kept.is(&name), "length {n}");
+            let mut longer = name.clone();
+            longer.push(b'x');
+            assert!(!kept.is(&longer), "length {n} against one byte more");
+            assert!(
+                !KeptName::new(&longer).is(&name),
+                "length {} against one less",
+                n + 1
+            );
+            for i in 0..n {
+                let mut other = name.clone();
+                other[i] ^= 1;
+                assert!(!kept.is(&other), "length {n}, byte {i} differs");
+            }
+        }
+        // Padding is not part of the name: a name is never its prefix padded with zeros.
+        assert!(!KeptName::new(b"pos").is(b"pos\0"));
+    }
 
     #[test]
     fn names_compare_by_every_byte_at_every_length() {

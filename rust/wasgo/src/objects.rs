@@ -37,6 +37,7 @@ use wasgo_core::allowlist::{Allowlist, DistinctPools, MemberKind, RangeKind, Val
 use wasgo_core::delivery::DeliveryQueue;
 use wasgo_core::handles::{DecisionCache, HandleError, HandleTable, TextCache};
 use wasgo_core::log_budget::LogBudget;
+use wasgo_core::objects::KeptName;
 use wasgo_core::tween_plan::{TweenPlan, Tweener};
 use wasgo_core::{
     InstanceKey, ObjectError, ObjectHost, ObjectOp, ObjectReply, SafetyLevel, WireVariant,
@@ -149,7 +150,7 @@ struct ModTween {
 
 /// One property of one object, as the fast paths need it.
 struct PropEntry {
-    name: Box<[u8]>,
+    name: KeptName,
     allowed: bool,
     /// For a property the list does not allow: whether the object has no such property at all
     /// (then -1, "not found", like a missing method; a denied one that exists traps).
@@ -648,11 +649,7 @@ impl InstanceObjects {
             slot.props.clear();
             slot.props_generation = generation;
         }
-        let index = match slot
-            .props
-            .iter()
-            .position(|p| wasgo_core::objects::same_name(&p.name, name))
-        {
+        let index = match slot.props.iter().position(|p| p.name.is(name)) {
             Some(i) => i,
             None => {
                 let name = wasgo_core::objects::utf8_name(name)?;
@@ -665,7 +662,7 @@ impl InstanceObjects {
                 };
                 let missing = !allowed && !has_property(&slot.obj, name);
                 let entry = PropEntry {
-                    name: name.as_bytes().into(),
+                    name: KeptName::new(name.as_bytes()),
                     allowed,
                     missing,
                     sname: name_arg(name)?,
@@ -1554,7 +1551,11 @@ static SOME_WAITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBo
 /// Releases the tables [`unregister`] found busy whose call has returned (after every object
 /// call, and once a frame).
 pub fn release_waiting() {
-    if !SOME_WAITING.swap(false, std::sync::atomic::Ordering::Relaxed) {
+    // A plain load first: this runs after every object call, and a locked swap of a flag that
+    // is almost always false costs more than the load.
+    if !SOME_WAITING.load(std::sync::atomic::Ordering::Relaxed)
+        || !SOME_WAITING.swap(false, std::sync::atomic::Ordering::Relaxed)
+    {
         return;
     }
     let Some(waiting) = with_objects(|o| std::mem::take(&mut *o.waiting_release.borrow_mut()))
