@@ -288,6 +288,7 @@ impl KeptName {
     }
 
     /// The name's bytes.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match self {
             KeptName::Inline { len, bytes } => &bytes[..usize::from(*len)],
