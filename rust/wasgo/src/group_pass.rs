@@ -50,10 +50,21 @@ pub struct HandleCache {
 }
 
 impl HandleCache {
+    /// What handles resolved now from `table` (the instance `key`'s) depend on: the instance,
+    /// the reach generation and the table's release count.
+    fn now(key: InstanceKey, table: &InstanceObjects) -> (InstanceKey, u64, u64) {
+        (key, reach::generation(), table.releases())
+    }
+
     /// Whether the handles still are what `table` (the instance `key`'s) would give: resolved
     /// for that instance, under the current reach generation, with no handle released since.
     pub fn still_holds(&self, key: InstanceKey, table: &InstanceObjects) -> bool {
-        self.under == Some((key, reach::generation(), table.releases()))
+        self.under == Some(Self::now(key, table))
+    }
+
+    /// Records that the handles were just resolved from `table` (the instance `key`'s).
+    pub fn resolved_now(&mut self, key: InstanceKey, table: &InstanceObjects) {
+        self.under = Some(Self::now(key, table));
     }
 }
 

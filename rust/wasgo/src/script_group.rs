@@ -43,7 +43,6 @@
 use crate::group_pass::{GroupPass, HandleCache, PASS_EXPORTS};
 use crate::live;
 use crate::objects::{self, InstanceObjects};
-use crate::reach;
 use crate::script_core::ScriptCore;
 use godot::classes::{Engine, SceneTree};
 use godot::prelude::*;
@@ -191,7 +190,7 @@ fn resolve_handles(
         .extend(ids.iter().map(|id| table.handle_for_id(*id).unwrap_or(0)));
     // Looking nodes up may hand out new handles, never release one: what they were resolved
     // under is still what holds now.
-    cache.under = Some((key, reach::generation(), table.releases()));
+    cache.resolved_now(key, &table);
     cache.ids = ids;
     cache
 }
