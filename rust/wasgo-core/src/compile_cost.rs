@@ -44,9 +44,16 @@ pub const MAX_MODULE_LOCALS_TIMES_BLOCKS: u64 = 1 << 28;
 /// module is accepted or refused the same on every machine.
 pub const PARALLEL: usize = 8;
 
+/// Bytes of module size limit per function a module may define (see [`function_limit`]).
+const MODULE_BYTES_PER_FUNCTION: u64 = 640;
+
+/// What the compiler keeps per function however small (measured: a million empty functions,
+/// 5.5 GB).
+const COMPILER_BYTES_PER_FUNCTION: u64 = 5632;
+
 /// The most functions a module may define when modules may be `max_module_bytes` long.
 pub fn function_limit(max_module_bytes: usize) -> u64 {
-    (max_module_bytes as u64 / 640).max(1024)
+    (max_module_bytes as u64 / MODULE_BYTES_PER_FUNCTION).max(1024)
 }
 
 /// One function's measure.
@@ -80,8 +87,6 @@ pub struct ModuleCost {
     pub largest: FunctionCost,
     /// The [`PARALLEL`] largest products added up.
     pub total: u64,
-    /// The functions the module defines (imports not counted).
-    pub functions: u64,
 }
 
 /// Why a module is refused before compiling.
@@ -139,8 +144,9 @@ impl fmt::Display for TooCostly {
                 "it defines {count} functions, over the limit of {limit} (the compiler keeps \
                  about 5.5 KB per function however small: {} MiB at worst here); mods have a \
                  few thousand: rebuild the mod with optimizations on, or raise the project \
-                 setting `wasgo/limits/module_mb` (the limit is one function per 640 bytes of it)",
-                count.saturating_mul(5632) >> 20
+                 setting `wasgo/limits/module_mb` (the limit is one function per \
+                 {MODULE_BYTES_PER_FUNCTION} bytes of it)",
+                count.saturating_mul(COMPILER_BYTES_PER_FUNCTION) >> 20
             ),
         }
     }
@@ -163,7 +169,6 @@ pub fn measure(binary: &[u8]) -> Option<ModuleCost> {
     let mut top: Vec<u64> = Vec::with_capacity(PARALLEL + 1);
     // Which locals the current function reads, by index (reused across functions).
     let mut read: Vec<bool> = Vec::new();
-    let mut defined = 0u64;
     for payload in wasmparser::Parser::new(0).parse_all(binary) {
         let payload = payload.ok()?;
         let ValidPayload::Func(to_validate, body) = validator.payload(&payload).ok()? else {
@@ -229,10 +234,8 @@ pub fn measure(binary: &[u8]) -> Option<ModuleCost> {
         if top.len() > PARALLEL {
             top.remove(0);
         }
-        defined += 1;
     }
     cost.total = top.iter().fold(0u64, |sum, &p| sum.saturating_add(p));
-    cost.functions = defined;
     Some(cost)
 }
 
@@ -461,11 +464,13 @@ mod tests {
         );
         let text = err.to_string();
         assert!(
-            text.contains("defines 6554 functions") && text.contains("wasgo/limits/module_mb"),
+            text.contains("defines 6554 functions")
+                && text.contains("wasgo/limits/module_mb")
+                && text.contains("one function per 640 bytes of it"),
             "{text}"
         );
         assert_eq!(check(&module(6554), LIMIT), Ok(()));
-        assert_eq!(measure(&module(10)).map(|c| c.functions), Some(10));
+        assert_eq!(declared_functions(&module(10)), Some(10));
     }
 
     /// The mods WasGo ships and tests with (Rust, C, Zig, AssemblyScript and Go builds)
@@ -485,10 +490,12 @@ mod tests {
                 }
                 let bytes = std::fs::read(&path).unwrap();
                 let cost = measure(&bytes).expect("our mods parse");
+                let functions = declared_functions(&bytes).unwrap_or(0);
                 assert!(
                     cost.largest.product() * 16 <= MAX_LOCALS_TIMES_BLOCKS
-                        && cost.total * 4 <= MAX_MODULE_LOCALS_TIMES_BLOCKS,
-                    "{}: {cost:?}",
+                        && cost.total * 4 <= MAX_MODULE_LOCALS_TIMES_BLOCKS
+                        && functions * 16 <= function_limit(LIMIT),
+                    "{}: {cost:?}, {functions} functions",
                     path.display()
                 );
                 seen += 1;
