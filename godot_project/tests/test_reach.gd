@@ -402,6 +402,63 @@ func test_paths_longer_than_the_kept_ones_resolve_at_every_use() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 
+## An answer found from a node outside the scene tree is not kept: no signal reports changes
+## there (a rename, a child taken away), so the same path is looked up again at every use.
+func test_a_path_from_a_node_outside_the_tree_finds_what_is_there_now() -> void:
+	await _build(true)
+	var probe := _mod()
+	var mods := _scene.get_node("Mods")
+	mods.remove_child(probe.node)
+	var own: Node = probe.node.get_node("Own")
+	var first := _get_node(probe, "Own")
+	expect(first > 0, "get_node(Own) from the mod's node outside the tree: %d" % first)
+	expect_eq(_get_node(probe, "Own"), first, "the same node again")
+	own.name = "Moved"
+	expect_eq(_get_node(probe, "Own"), -1, "get_node(Own) once Own was renamed outside the tree")
+	var second := Node2D.new()
+	second.name = "Own"
+	probe.node.add_child(second)
+	var again := _get_node(probe, "Own")
+	expect(again > 0 and again != first, "get_node(Own) finds the new Own: %d (first %d)" % [again, first])
+	probe.node.remove_child(second)
+	second.free()
+	expect_eq(_get_node(probe, "Own"), -1, "get_node(Own) once the new Own was taken away")
+	mods.add_child(probe.node)
+
+
+## A unique name (`%Name`) depends on owners and `unique_name_in_owner`, which no signal
+## reports: such a path is looked up again at every use.
+func test_a_unique_name_path_finds_what_is_there_now() -> void:
+	await _build(true)
+	var probe := _mod()
+	probe.node.owner = _scene
+	_marker.owner = _scene
+	_marker.unique_name_in_owner = true
+	var marker := _get_node(probe, "%Marker")
+	expect(marker > 0, "get_node(%%Marker): %d" % marker)
+	expect_eq(_get_node(probe, "%Marker"), marker, "the same node again")
+	_marker.unique_name_in_owner = false
+	expect_eq(_get_node(probe, "%Marker"), -1, "get_node(%Marker) once Marker is no longer unique")
+	_marker.unique_name_in_owner = true
+	expect_eq(_get_node(probe, "%Marker"), marker, "and again once it is")
+	_marker.owner = null
+	expect_eq(_get_node(probe, "%Marker"), -1, "get_node(%Marker) once Marker has no owner")
+
+
+## The mod releases a node's handle: the same path gives a working handle again, not the
+## released number (kept answers end with any release).
+func test_a_path_asked_again_after_a_release_gives_a_working_handle() -> void:
+	await _build(true)
+	var probe := _mod()
+	var box := _get_node(probe, "../../Box")
+	expect(box > 0, "get_node(../../Box): %d" % box)
+	expect_eq(_get_node(probe, "../../Box"), box, "the same handle again")
+	probe.node.call_export("release_h", [box])
+	var again := _get_node(probe, "../../Box")
+	expect(again > 0 and again != box, "a new handle once the old one was released: %d (old %d)" % [again, box])
+	expect(_invoke(probe, again, "get_parent") > 0, "the new handle works: %s" % _error(probe))
+
+
 ## A mod renaming its node to another mod's name (after renaming that one) would take its place
 ## where the game finds mods by name, e.g. to grant a permission. Below level 3 no `WasmScript`
 ## node is renamed by a mod; other nodes in reach still are.

@@ -12,6 +12,7 @@
 ;;   last_cb()                 what the last native_callback saw: `result(callback_args)[0]`
 ;;   report_error()            hands wasgo.last_error to the game's `reach.report(text)`
 ;;   single(t)                 wasgo.singleton(text(t))
+;;   release_h(h)              wasgo.release(h)
 ;; result(v): a negative code as is; nil → 0; an Object → its handle; an Array of objects →
 ;; (non-null elements) + 1000 × (null elements); anything else → -100.
 (module
@@ -26,6 +27,7 @@
   (import "wasgo" "last_error" (func $last_error (param i32 i32) (result i32)))
   (import "wasgo" "set_vec2" (func $set_vec2 (param i32 i32 i32 f32 f32) (result i32)))
   (import "wasgo" "singleton" (func $singleton (param i32 i32) (result i32)))
+  (import "wasgo" "release" (func $release (param i32)))
   (memory (export "memory") 1)
   (global $cb (mut i32) (i32.const -200))
   (data (i32.const 0) "position")
@@ -60,6 +62,8 @@
     (local.get $sum))
 
   (func (export "me") (result i32) (call $self))
+
+  (func (export "release_h") (param $h i32) (call $release (local.get $h)))
 
   (func (export "single") (param $t i32) (result i32)
     (call $singleton (i32.const 1024) (call $text (local.get $t) (i32.const 1024) (i32.const 512))))

@@ -329,6 +329,7 @@ impl ModInstance {
                 .or_else(|| crate::wapc::new_guest_state(module.guest_kind(), output(&stdio))),
             stdio: stdio.clone(),
             queued: crate::bridge::CallQueue::new(),
+            found_nodes: Default::default(),
             unexposed: Default::default(),
             open_files: Default::default(),
             main_time: Default::default(),

@@ -86,6 +86,7 @@ pub mod fast_hash;
 pub mod file_watch;
 pub mod font_cff;
 pub mod font_strip;
+pub mod found_nodes;
 pub mod game;
 mod game_calls;
 pub mod gojs;

@@ -50,6 +50,62 @@ pub(crate) fn run(
     }
 }
 
+/// `wasgo.get_node`: the answer kept from an earlier identical call while the game's lookup
+/// stamp says it still holds (see `found_nodes.rs`), else the game's answer (kept when the game
+/// says it lasts). Kept answers are used only when every call `main` queued has run (a queued
+/// `set` may rename a node or run a setter that changes the tree), and a queued call's failure
+/// still surfaces here as at any call that returns a value.
+pub(crate) fn get_node(
+    caller: &mut Caller<'_, InstanceState>,
+    from: i32,
+    path_ptr: i32,
+    path_len: i32,
+) -> wasmtime::Result<i32> {
+    const F: &str = "wasgo.get_node";
+    let state = caller.data();
+    let stamp = state.hosts.objects.lookup_stamp();
+    if state.found_nodes.holds_under(stamp) && state.queued.waiting() == 0 {
+        let memory = guest::memory(caller, F)?;
+        let path = guest::bytes_in(&memory, &*caller, F, path_ptr, path_len)?;
+        if let Some(handle) = caller.data().found_nodes.get(from, path, stamp) {
+            let state = caller.data_mut();
+            state.object_calls += 1;
+            return match state.queued.take_failure() {
+                Some(failure) => settle(caller, Err(surfaced(failure))),
+                None => Ok(handle),
+            };
+        }
+    }
+    let path = guest::read_str(caller, F, path_ptr, path_len)?;
+    let state = caller.data_mut();
+    state.object_calls += 1;
+    let (key, level) = (state.key, state.level);
+    let host = state.hosts.objects.clone();
+    let queued = state.queued.clone();
+    let (outcome, path) = on_main_thread(state, move || {
+        let outcome = match queued.take_failure() {
+            Some(failure) => Err(surfaced(failure)),
+            None if path.len() > MAX_NAME_BYTES => {
+                Err(ObjectError::name_too_long(F, "path", path.len()))
+            }
+            None => host.get_node(key, level, from, &path),
+        };
+        (outcome, path)
+    })?;
+    match outcome {
+        Ok(found) => {
+            caller.data_mut().found_nodes.keep(
+                from,
+                path.as_bytes(),
+                found.handle,
+                found.holds_under,
+            );
+            Ok(found.handle)
+        }
+        Err(e) => settle(caller, Err(e)),
+    }
+}
+
 /// Runs `work` (a call into the game for the instance) on the main thread as every guest kind's
 /// calls run: in the instance's order on the bridge, a long call counted against `main`'s share
 /// of the main thread, and `main` made to wait once past it (the Go-js and waPC hosts' calls

@@ -226,6 +226,49 @@ pub trait ObjectHost: Send + Sync {
             ObjectReply::Int(i) => Ok(WireVariant::Int(i as i64)),
         }
     }
+
+    /// A number that changes whenever a node path may name another node than before (the
+    /// scene tree changed, a node was renamed, a mod's reach changed) or a handle of any
+    /// instance may have been released; 0 when the host makes no such promise. Called from any
+    /// thread (an atomic load, no Godot): the instance keeps `get_node` answers given under a
+    /// stamp and answers the same question itself while the stamp stays the same
+    /// ([`crate::found_nodes`]).
+    fn lookup_stamp(&self) -> u64 {
+        0
+    }
+
+    /// `ObjectOp::GetNode` with the [`ObjectHost::lookup_stamp`] its answer holds under (0:
+    /// the answer may not be kept, e.g. for a node found below a node outside the scene tree,
+    /// whose changes the stamp does not follow). Main thread, like [`ObjectHost::run`].
+    fn get_node(
+        &self,
+        key: InstanceKey,
+        level: SafetyLevel,
+        from: i32,
+        path: &str,
+    ) -> Result<FoundNode, ObjectError> {
+        let op = ObjectOp::GetNode {
+            from,
+            path: path.into(),
+        };
+        let handle = match self.run(key, level, op)? {
+            ObjectReply::Int(handle) => handle,
+            ObjectReply::Value(_) => 0,
+        };
+        Ok(FoundNode {
+            handle,
+            holds_under: 0,
+        })
+    }
+}
+
+/// What [`ObjectHost::get_node`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FoundNode {
+    /// The node's handle.
+    pub handle: i32,
+    /// The lookup stamp the answer holds under; 0: it may not be kept.
+    pub holds_under: u64,
 }
 
 /// Whether two member names are the same bytes, without a call to libc's `bcmp` (which a slice

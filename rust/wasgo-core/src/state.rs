@@ -175,6 +175,9 @@ pub struct InstanceState {
     /// `main`'s queued object calls (sets, `release`) and the first failure among them, which
     /// surfaces at the next object call that returns a value (see `object_calls.rs`).
     pub(crate) queued: Arc<crate::bridge::CallQueue<crate::objects::ObjectError>>,
+    /// What the instance's `get_node` calls found, kept while the game's lookup stamp stays
+    /// the same (see `found_nodes.rs`).
+    pub(crate) found_nodes: crate::found_nodes::FoundNodes,
     /// The functions an `unexposed_call` was already reported for (see
     /// [`InstanceState::report_unexposed`]).
     pub(crate) unexposed: std::collections::HashSet<String>,

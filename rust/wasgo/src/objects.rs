@@ -37,7 +37,7 @@ use wasgo_core::allowlist::{Allowlist, DistinctPools, MemberKind, RangeKind, Val
 use wasgo_core::delivery::DeliveryQueue;
 use wasgo_core::handles::{DecisionCache, HandleError, HandleTable, TextCache};
 use wasgo_core::log_budget::LogBudget;
-use wasgo_core::objects::KeptName;
+use wasgo_core::objects::{FoundNode, KeptName};
 use wasgo_core::tween_plan::{TweenPlan, Tweener};
 use wasgo_core::{
     InstanceKey, ObjectError, ObjectHost, ObjectOp, ObjectReply, SafetyLevel, WireVariant,
@@ -1034,6 +1034,7 @@ impl InstanceObjects {
         if self.slots.release(handle).is_some() {
             self.decisions.forget(handle);
             self.releases += 1;
+            handles_changed();
         }
     }
 
@@ -1041,6 +1042,10 @@ impl InstanceObjects {
     /// game node. False when the instance does not own it.
     fn adopt(&mut self, id: InstanceId) -> bool {
         let adopted = self.created.adopt(id);
+        if !adopted.is_empty() {
+            // Reach now applies to them: a kept `get_node` answer may no longer hold.
+            handles_changed();
+        }
         for id in &adopted {
             if let Some(h) = self.slots.find(*id) {
                 if let Ok(slot) = self.slots.get_mut(h) {
@@ -1834,6 +1839,28 @@ impl ObjectHost for GodotObjectHost {
             objects.get_property(level, handle, name)
         })
     }
+
+    fn lookup_stamp(&self) -> u64 {
+        lookup_stamp()
+    }
+
+    fn get_node(
+        &self,
+        key: InstanceKey,
+        level: SafetyLevel,
+        from: i32,
+        path: &str,
+    ) -> Result<FoundNode, ObjectError> {
+        // Read before the lookup: a change during it (a sweep of freed handles) makes the
+        // answer's stamp an old one, never kept past the change.
+        let stamp = lookup_stamp();
+        let (handle, lasts) =
+            Self::with_table(key, level, |objects| find_node(objects, from, path))?;
+        Ok(FoundNode {
+            handle,
+            holds_under: if lasts { stamp } else { 0 },
+        })
+    }
 }
 
 /// The mod's error for a handle the table refused (-4 for anything but a live handle).
@@ -1878,6 +1905,62 @@ fn name_arg(name: &str) -> Result<StringName, ObjectError> {
     Ok(StringName::from(name))
 }
 
+/// `get_node(from, path)` for the mod: the node's handle, and whether the answer lasts while
+/// the lookup stamp stays the same ([`lookup_stamp`]): it does when the node it was looked up
+/// from is inside the watched scene tree (whose every change bumps the stamp) and the path has
+/// no unique name (`%Name` also depends on the nodes' owners and `unique_name_in_owner`, which
+/// no signal reports).
+fn find_node(
+    objects: &mut InstanceObjects,
+    from: i32,
+    path: &str,
+) -> Result<(i32, bool), ObjectError> {
+    // The mod's own node is a Node: looked up as one (one class check, not two).
+    let base: Gd<Node> = if from == 0 {
+        objects
+            .script_node()
+            .ok_or_else(|| ObjectError::failed(-4, "the mod's node was freed"))?
+    } else {
+        objects
+            .object(from)?
+            .try_cast::<Node>()
+            .map_err(|_| ObjectError::failed(-3, format!("handle {from} is not a Node")))?
+    };
+    let in_tree = base.is_inside_tree();
+    // An absolute path from a node outside the tree names nothing (Godot would log an error
+    // for the game at every such call).
+    if path.starts_with('/') && !in_tree {
+        return Err(ObjectError::failed(
+            -1,
+            format!("there is no node at `{path}`: the node asked is outside the scene tree"),
+        ));
+    }
+    let node = base
+        .get_node_or_null(&node_path(path))
+        .ok_or_else(|| ObjectError::failed(-1, format!("there is no node at `{path}`")))?;
+    let handle = found_node_handle(objects, &node, || format!("node at `{path}`"))?;
+    let lasts = in_tree && !path.contains('%') && reach::tree_generation().is_some();
+    Ok((handle, lasts))
+}
+
+/// Bumped when any instance's table releases a handle or gives an object it made to the game
+/// (see [`lookup_stamp`]). Only ever grows.
+static HANDLE_CHANGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn handles_changed() {
+    HANDLE_CHANGES.fetch_add(1, std::sync::atomic::Ordering::Release);
+}
+
+/// The lookup stamp ([`ObjectHost::lookup_stamp`]): the reach generation (bumped by every
+/// change of the watched scene tree, every rename, every `reach` set and every project
+/// settings change) plus [`HANDLE_CHANGES`]. Both only grow, so the sum changes whenever
+/// either does; never 0 (the reach generation starts at 1).
+fn lookup_stamp() -> u64 {
+    reach::generation()
+        .wrapping_add(HANDLE_CHANGES.load(std::sync::atomic::Ordering::Acquire))
+        .max(1)
+}
+
 fn run_op(
     objects: &mut InstanceObjects,
     key: InstanceKey,
@@ -1892,31 +1975,7 @@ fn run_op(
             found_node_handle(objects, &node, || "node for the mod".into()).map(ObjectReply::Int)
         }
         ObjectOp::GetNode { from, path } => {
-            // The mod's own node is a Node: looked up as one (one class check, not two).
-            let base: Gd<Node> = if from == 0 {
-                objects
-                    .script_node()
-                    .ok_or_else(|| ObjectError::failed(-4, "the mod's node was freed"))?
-            } else {
-                objects
-                    .object(from)?
-                    .try_cast::<Node>()
-                    .map_err(|_| ObjectError::failed(-3, format!("handle {from} is not a Node")))?
-            };
-            // An absolute path from a node outside the tree names nothing (Godot would log an
-            // error for the game at every such call).
-            if path.starts_with('/') && !base.is_inside_tree() {
-                return Err(ObjectError::failed(
-                    -1,
-                    format!(
-                        "there is no node at `{path}`: the node asked is outside the scene tree"
-                    ),
-                ));
-            }
-            let node = base
-                .get_node_or_null(&node_path(&path))
-                .ok_or_else(|| ObjectError::failed(-1, format!("there is no node at `{path}`")))?;
-            found_node_handle(objects, &node, || format!("node at `{path}`")).map(ObjectReply::Int)
+            find_node(objects, from, &path).map(|(handle, _)| ObjectReply::Int(handle))
         }
         ObjectOp::Singleton { name } => {
             // One that does not exist is -1 (not found) before the list is asked.

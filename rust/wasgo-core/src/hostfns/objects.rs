@@ -20,8 +20,7 @@ impl ObjectFunctions for Host {
         path_ptr: i32,
         path_len: i32,
     ) -> wasmtime::Result<i32> {
-        let path = guest::read_str(c, "wasgo.get_node", path_ptr, path_len)?;
-        int_reply(objects::run(c, ObjectOp::GetNode { from, path })?)
+        objects::get_node(c, from, path_ptr, path_len)
     }
 
     fn singleton(c: &mut Caller<'_>, name_ptr: i32, name_len: i32) -> wasmtime::Result<i32> {
