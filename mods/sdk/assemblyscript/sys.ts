@@ -84,7 +84,7 @@ export declare function has_function(module_ptr: usize, module_len: usize, name_
 @external("wasgo", "self")
 export declare function self(): i32;
 
-/** Handle of the node at the NodePath relative to handle `from`; -1 if there is none.
+/** Handle of the node at the NodePath relative to handle `from` (0: the mod's own node); -1 if there is none. Looking the same path up again is cheap: the instance remembers the answer until the scene tree changes or a handle is released (from `main`, no round trip), except for `%Unique` paths and paths from a node outside the tree.
  *  `wasgo.get_node`: `(i32, i32, i32) -> i32`, safety level 1 and up. */
 @external("wasgo", "get_node")
 export declare function get_node(from: i32, path_ptr: usize, path_len: usize): i32;

@@ -113,7 +113,7 @@ WASGO_IMPORT("has_function") int32_t wasgo_has_function(const void *module_ptr, 
  * `wasgo.self`: `() -> i32`, safety level 1 and up. */
 WASGO_IMPORT("self") int32_t wasgo_self(void);
 
-/* Handle of the node at the NodePath relative to handle `from`; -1 if there is none.
+/* Handle of the node at the NodePath relative to handle `from` (0: the mod's own node); -1 if there is none. Looking the same path up again is cheap: the instance remembers the answer until the scene tree changes or a handle is released (from `main`, no round trip), except for `%Unique` paths and paths from a node outside the tree.
  * `wasgo.get_node`: `(i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("get_node") int32_t wasgo_get_node(int32_t from, const void *path_ptr, size_t path_len);
 

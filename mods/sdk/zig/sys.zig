@@ -80,7 +80,7 @@ pub extern "wasgo" fn has_function(module_ptr: [*]const u8, module_len: usize, n
 /// `wasgo.self`: `() -> i32`, safety level 1 and up.
 pub extern "wasgo" fn self() i32;
 
-/// Handle of the node at the NodePath relative to handle `from`; -1 if there is none.
+/// Handle of the node at the NodePath relative to handle `from` (0: the mod's own node); -1 if there is none. Looking the same path up again is cheap: the instance remembers the answer until the scene tree changes or a handle is released (from `main`, no round trip), except for `%Unique` paths and paths from a node outside the tree.
 /// `wasgo.get_node`: `(i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn get_node(from: i32, path_ptr: [*]const u8, path_len: usize) i32;
 

@@ -229,7 +229,7 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
     host_fn!("self", Safe, Ready, Objects, () -> [I32],
         "Handle of the `WasmScript` node running this mod."),
     host_fn!("get_node", Safe, Ready, Objects, (from: Handle, path_ptr: In, path_len: Len) -> [I32],
-        "Handle of the node at the NodePath relative to handle `from`; -1 if there is none."),
+        "Handle of the node at the NodePath relative to handle `from` (0: the mod's own node); -1 if there is none. Looking the same path up again is cheap: the instance remembers the answer until the scene tree changes or a handle is released (from `main`, no round trip), except for `%Unique` paths and paths from a node outside the tree."),
     host_fn!("singleton", Safe, Ready, Objects, (name_ptr: In, name_len: Len) -> [I32],
         "Handle of an engine singleton allowed at this level."),
     host_fn!("release", Safe, Ready, Objects, (handle: Handle) -> [],

@@ -101,7 +101,7 @@ func RawHasFunction(module_ptr unsafe.Pointer, module_len uint32, name_ptr unsaf
 //go:wasmimport wasgo self
 func RawSelf() int32
 
-// RawGetNode: Handle of the node at the NodePath relative to handle `from`; -1 if there is none.
+// RawGetNode: Handle of the node at the NodePath relative to handle `from` (0: the mod's own node); -1 if there is none. Looking the same path up again is cheap: the instance remembers the answer until the scene tree changes or a handle is released (from `main`, no round trip), except for `%Unique` paths and paths from a node outside the tree.
 // `wasgo.get_node`: `(i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo get_node
