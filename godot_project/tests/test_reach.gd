@@ -459,6 +459,49 @@ func test_a_path_asked_again_after_a_release_gives_a_working_handle() -> void:
 	expect(_invoke(probe, again, "get_parent") > 0, "the new handle works: %s" % _error(probe))
 
 
+## `main` looks the same path up in a loop until it names nothing, counting its lookups: its
+## kept answer (no round trip) must end when the game renames the node, and a lookup after
+## that must find the node put in its place. (Kept past the change, the loop never ends.)
+const LOOKUP_LOOP_WAT := """(module
+  (import "wasgo" "get_node" (func $get_node (param i32 i32 i32) (result i32)))
+  (import "wasgo" "log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "../../Box")
+  (data (i32.const 16) "looking")
+  (func (export "main") (result i32) (local $n i32) (local $first i32) (local $h i32)
+    (local.set $first (call $get_node (i32.const 0) (i32.const 0) (i32.const 9)))
+    (if (i32.le_s (local.get $first) (i32.const 0)) (then (return (i32.const -100))))
+    (call $log (i32.const 1) (i32.const 16) (i32.const 7))
+    (loop $l
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (local.set $h (call $get_node (i32.const 0) (i32.const 0) (i32.const 9)))
+      (if (i32.eq (local.get $h) (local.get $first)) (then (br $l))))
+    ;; -1 once Box was renamed; then wait for the new Box.
+    (if (i32.ne (local.get $h) (i32.const -1)) (then (return (i32.const -200))))
+    (loop $w
+      (local.set $h (call $get_node (i32.const 0) (i32.const 0) (i32.const 9)))
+      (br_if $w (i32.lt_s (local.get $h) (i32.const 0))))
+    (if (i32.eq (local.get $h) (local.get $first)) (then (return (i32.const -300))))
+    (local.get $n)))"""
+
+
+func test_main_looking_a_path_up_in_a_loop_sees_the_game_rename_its_node() -> void:
+	await _build(true)
+	var probe := new_mod("LoopMod", {"module": WasmEngine.compile_module(LOOKUP_LOOP_WAT.to_utf8_buffer(), "lookup_loop"), "safety_level": 1})
+	_scene.get_node("Mods").add_child(probe.node)
+	expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error())
+	expect(await wait_until(func() -> bool: return probe.has_output("looking") or probe.ended()), "main began its loop: %s" % probe.describe())
+	await frames(3)
+	expect(not probe.ended(), "main still finds Box: %s" % probe.describe())
+	_box.name = "OldBox"
+	await frames(3)
+	_node(Node.new(), "Box", _scene)
+	expect(await wait_for_end(probe, 5000), "main saw the rename and the new Box: %s" % probe.describe())
+	expect_eq(probe.finished.size(), 1, "main finished once: %s" % probe.describe())
+	if probe.finished.size() == 1:
+		expect(probe.finished[0] > 0, "main's lookups before the rename (negative: what went wrong): %d" % probe.finished[0])
+
+
 ## A mod renaming its node to another mod's name (after renaming that one) would take its place
 ## where the game finds mods by name, e.g. to grant a permission. Below level 3 no `WasmScript`
 ## node is renamed by a mod; other nodes in reach still are.
