@@ -63,8 +63,12 @@ pub(crate) fn get_node(
 ) -> wasmtime::Result<i32> {
     const F: &str = "wasgo.get_node";
     let state = caller.data();
+    // The queue first, then the stamp: a queued job that changes the stamp (a release) bumps
+    // it before the queue counts it done, so a stamp read after an empty queue includes it
+    // (read the other way round, a release running in between left a stale answer in use).
+    let queue_empty = state.queued.waiting() == 0;
     let stamp = state.hosts.objects.lookup_stamp();
-    if state.found_nodes.holds_under(stamp) && state.queued.waiting() == 0 {
+    if queue_empty && state.found_nodes.holds_under(stamp) {
         let memory = guest::memory(caller, F)?;
         let path = guest::bytes_in(&memory, &*caller, F, path_ptr, path_len)?;
         if let Some(handle) = caller.data().found_nodes.get(from, path, stamp) {

@@ -17,13 +17,15 @@ use wasgo_core::*;
 struct Game {
     stamp: AtomicU64,
     seen: Mutex<Vec<String>>,
+    /// `lookup_stamp` takes 20 us after its read (widens the window a race would need).
+    slow_stamp: std::sync::atomic::AtomicBool,
 }
 
 impl Game {
     fn new() -> Arc<Game> {
         Arc::new(Game {
             stamp: AtomicU64::new(1),
-            seen: Mutex::default(),
+            ..Game::default()
         })
     }
 
@@ -78,7 +80,14 @@ impl ObjectHost for Game {
     }
 
     fn lookup_stamp(&self) -> u64 {
-        self.stamp.load(Ordering::SeqCst)
+        let stamp = self.stamp.load(Ordering::SeqCst);
+        if self.slow_stamp.load(Ordering::Relaxed) {
+            let until = std::time::Instant::now() + Duration::from_micros(20);
+            while std::time::Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        }
+        stamp
     }
 
     fn get_node(
@@ -93,6 +102,8 @@ impl ObjectHost for Game {
         let handle = match path {
             "../Target" => 7,
             "../Other" => 8,
+            // A node whose handle the mod releases: looked up again it has a new number.
+            "../Fresh" => 1000 + stamp as i32,
             p if p.starts_with("Outside") => 11,
             _ => {
                 return Err(ObjectError::failed(
@@ -114,7 +125,7 @@ impl ObjectHost for Game {
 
 /// A module with `main` running `body`. `$find` looks up `../Target` from the mod's node,
 /// `$find_from(h)` from handle `h`, `$other` `../Other`, `$outside` `Outside/X`, `$missing`
-/// `../Nothing`; `$rename` calls a method that changes the tree; `$set_name(h)` sets `name`
+/// `../Nothing`, `$fresh` `../Fresh` (a new number after every release); `$rename` calls a method that changes the tree; `$set_name(h)` sets `name`
 /// (queued from `main`), `$set(h)` sets `position`; `$release(h)` releases; `$spin` is busy for
 /// tens of milliseconds. The exports `find`
 /// and `main` are callable from the test (the main thread).
@@ -134,10 +145,23 @@ fn module(body: &str) -> String {
   (data (i32.const 64) "Outside/X")
   (data (i32.const 80) "../Nothing")
   (data (i32.const 96) "rename")
+  (data (i32.const 128) "../Fresh")
   ;; a String variant "B": type 4, length 1, "B" padded to 4 bytes
   (data (i32.const 112) "\04\00\00\00\01\00\00\00B\00\00\00")
   (func $find (export "find") (result i32) (call $get_node (i32.const 0) (i32.const 32) (i32.const 9)))
   (func $find_from (param i32) (result i32) (call $get_node (local.get 0) (i32.const 32) (i32.const 9)))
+  (func $fresh (result i32) (call $get_node (i32.const 0) (i32.const 128) (i32.const 8)))
+  ;; 2,000 times: look ../Fresh up, release it (queued), look it up again; how many second
+  ;; lookups gave the released number.
+  (func $release_loop (result i32) (local $i i32) (local $h i32) (local $stale i32)
+    (loop $l
+      (local.set $h (call $fresh))
+      (call $release (local.get $h))
+      (if (i32.eq (call $fresh) (local.get $h))
+        (then (local.set $stale (i32.add (local.get $stale) (i32.const 1)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 2000))))
+    (local.get $stale))
   (func $other (result i32) (call $get_node (i32.const 0) (i32.const 48) (i32.const 8)))
   (func $outside (result i32) (call $get_node (i32.const 0) (i32.const 64) (i32.const 9)))
   (func $missing (result i32) (call $get_node (i32.const 0) (i32.const 80) (i32.const 10)))
@@ -178,7 +202,13 @@ fn instance(body: &str) -> (Arc<Game>, ModInstance, Arc<Runtime>) {
 
 /// Runs `main` (`body`) on its worker, serving the bridge from the test thread; its exit code.
 fn run_main(body: &str) -> (Arc<Game>, Option<i32>, Vec<ModEvent>) {
+    run_main_with(body, false)
+}
+
+/// [`run_main`], with a game whose `lookup_stamp` is slow when `slow_stamp`.
+fn run_main_with(body: &str, slow_stamp: bool) -> (Arc<Game>, Option<i32>, Vec<ModEvent>) {
     let (game, mut inst, rt) = instance(body);
+    game.slow_stamp.store(slow_stamp, Ordering::Relaxed);
     inst.start_main().unwrap();
     while inst.is_main_running() {
         rt.bridge().run_pending(Duration::from_millis(2));
@@ -288,4 +318,25 @@ fn callbacks_on_the_main_thread_keep_answers_too() {
     game.stamp.fetch_add(1, Ordering::SeqCst);
     assert_eq!(inst.call("find", &[]).unwrap()[0].unwrap_i32(), 7);
     assert_eq!(game.lookups(), 2);
+}
+
+#[test]
+fn a_release_queued_just_before_a_lookup_is_never_missed() {
+    // The release runs on the main thread while the next lookup decides whether its kept
+    // answer holds: that lookup must never give the released number (it did, about once in
+    // thousands, when the stamp was read before the queue was seen empty).
+    // A game slow to give its stamp widens the window such a race needs.
+    let (game, code, events) = run_main_with("(call $release_loop)", true);
+    assert_eq!(
+        code,
+        Some(0),
+        "lookups that gave a released handle: {events:?}"
+    );
+    assert_eq!(
+        game.seen()
+            .iter()
+            .filter(|s| s.starts_with("release"))
+            .count(),
+        2_000
+    );
 }
