@@ -89,10 +89,10 @@ pub(crate) fn get_node(
     let (outcome, path) = on_main_thread(state, move || {
         let outcome = match queued.take_failure() {
             Some(failure) => Err(surfaced(failure)),
-            None if path.len() > MAX_NAME_BYTES => {
-                Err(ObjectError::name_too_long(F, "path", path.len()))
-            }
-            None => host.get_node(key, level, from, &path),
+            None => match crate::objects::oversized_text(F, "path", &path) {
+                Some(error) => Err(error),
+                None => host.get_node(key, level, from, &path),
+            },
         };
         (outcome, path)
     })?;

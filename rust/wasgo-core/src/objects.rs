@@ -161,9 +161,15 @@ impl ObjectOp {
             | ObjectOp::CallbackArgs
             | ObjectOp::Asset { .. } => return None,
         };
-        (text.len() > MAX_NAME_BYTES)
-            .then(|| ObjectError::name_too_long(function, what, text.len()))
+        oversized_text(function, what, text)
     }
+}
+
+/// The -3 for `text` (the `what` of a call to `function`) when it is longer than
+/// [`MAX_NAME_BYTES`]: the check [`ObjectOp::oversized`] makes, for a caller holding the text
+/// outside an [`ObjectOp`].
+pub fn oversized_text(function: &str, what: &str, text: &str) -> Option<ObjectError> {
+    (text.len() > MAX_NAME_BYTES).then(|| ObjectError::name_too_long(function, what, text.len()))
 }
 
 /// The game side of the object functions; implemented by the Godot glue. `run` is only ever
