@@ -101,7 +101,7 @@ func _error(probe: ModProbe) -> String:
 
 func cleanup() -> void:
 	super()
-	if tree.current_scene == _scene:
+	if tree.current_scene == _scene or _made.has(tree.current_scene):
 		tree.current_scene = null
 	for node in _made:
 		if is_instance_valid(node):
@@ -342,6 +342,35 @@ func test_a_default_reach_narrowed_refuses_held_handles_from_the_end_of_the_fram
 	expect_contains(_error(probe), "outside the mod's reach", "last_error")
 	expect_eq(_marker.position, Vector2(3, 0), "Marker was not moved once outside the reach")
 	expect(_get_node(probe, "/root/ReachScene/Players/P1") > 0, "get_node(P1) inside the narrowed reach")
+
+
+## A game may make another node already in the tree the current scene (the default reach):
+## that changes nothing in the tree, so no signal says so. A new lookup decides under the new
+## scene at once, and so makes every handle held from before be decided again; without one,
+## held handles and kept paths are decided again from the next frame on.
+func test_another_current_scene_refuses_held_handles() -> void:
+	await _build(true)
+	var other := _node(Node2D.new(), "OtherScene", tree.root)
+	var probe := _mod()
+	var marker := _get_node(probe, "../../Marker")
+	expect(marker > 0, "get_node(../../Marker) inside the scene")
+	expect_eq(probe.node.call_export("move_x", [marker, 3.0]), 0, "set_vec2 while inside")
+	tree.current_scene = other
+	expect_eq(_get_node(probe, "../../Box"), -1, "a new handle outside the new current scene")
+	expect_eq(probe.node.call_export("move_x", [marker, 9.0]), -1, "set_vec2 with the handle held from before, after a lookup")
+	expect_contains(_error(probe), "outside the mod's reach", "last_error")
+	expect(_get_node(probe, "/root/OtherScene") > 0, "get_node(/root/OtherScene), the new current scene")
+	expect(_get_node(probe, "Own") > 0, "get_node(Own), the mod's own subtree")
+	tree.current_scene = _scene
+	await frames(1)
+	expect_eq(probe.node.call_export("move_x", [marker, 4.0]), 0, "set_vec2 once the scene is current again")
+	expect_eq(_get_node(probe, "../../Marker"), marker, "the same path, kept, once the scene is current again")
+	# No lookup this time: the frame's start notices.
+	tree.current_scene = other
+	await frames(1)
+	expect_eq(probe.node.call_export("move_x", [marker, 9.0]), -1, "set_vec2 with the handle held from before, a frame later")
+	expect_eq(_get_node(probe, "../../Marker"), -1, "the kept path, a frame later")
+	expect_eq(_marker.position, Vector2(4, 0), "Marker was not moved while outside the reach")
 
 
 func test_without_a_current_scene_the_parent_bounds_the_mod() -> void:

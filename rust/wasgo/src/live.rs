@@ -395,6 +395,9 @@ fn run_frame_callbacks(physics: bool) {
         if let Some(rt) = crate::runtime::runtime() {
             rt.release_main_ticker_hold();
         }
+        // A game may make another node the current scene (the default reach) without any
+        // other change to the tree, which raises no signal: compared once per frame.
+        crate::reach::notice_current_scene();
     }
     let scripts = snapshot_where(|e| e.frames);
     if scripts.is_empty() {

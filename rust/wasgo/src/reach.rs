@@ -6,9 +6,11 @@
 //! the `WasmScript`'s parent) — and its own node. The object table asks [`check`] before it makes
 //! a handle to a node, and [`stamp`] before it uses one: a decision holds until the tree changes
 //! (the `SceneTree`'s `tree_changed` and `node_renamed` signals bump [`generation`]), a `reach`
-//! property is set or Godot reports a changed project setting (`settings_changed`, at the end
-//! of the frame: the default reach may be another), so a node moved out of reach is refused at
-//! its next use while the fast paths pay one atomic load and a compare.
+//! property is set, Godot reports a changed project setting (`settings_changed`, at the end
+//! of the frame: the default reach may be another) or the current scene is another node
+//! ([`notice_current_scene`], before every decision and at every frame's start), so a node
+//! moved out of reach is refused at its next use while the fast paths pay one atomic load and
+//! a compare.
 
 use crate::own_ui;
 use crate::settings;
@@ -27,6 +29,10 @@ use wasgo_core::{ObjectError, SafetyLevel};
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 /// The `SceneTree` whose changes bump [`GENERATION`] (its instance id; 0 = none watched yet).
 static WATCHED_TREE: AtomicU64 = AtomicU64::new(0);
+/// The watched tree's current scene as last seen (its instance id; 0 = none): the default reach
+/// is the current scene, and setting `SceneTree.current_scene` to a node already in the tree
+/// raises no signal, so [`notice_current_scene`] compares it.
+static CURRENT_SCENE: AtomicU64 = AtomicU64::new(0);
 
 /// The `reach` part of the main-thread state.
 #[derive(Default)]
@@ -106,6 +112,26 @@ pub fn settings_changed() {
 
 fn bump() {
     GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Bumps the generation when the watched tree's current scene is another node than when last
+/// seen: decisions made under the default reach named the old one. Called before every reach
+/// decision and by the frame driver at the start of every process frame, so a handle held from
+/// before a game set `current_scene` (with no other change to the tree) is decided again from
+/// the next frame on, and a new handle at once.
+pub fn notice_current_scene() {
+    if WATCHED_TREE.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    let Some(tree) = scene_tree() else {
+        return;
+    };
+    let id = tree
+        .get_current_scene()
+        .map_or(0, |scene| scene.instance_id().to_i64() as u64);
+    if CURRENT_SCENE.swap(id, Ordering::Relaxed) != id {
+        bump();
+    }
 }
 
 /// Records the `reach` property of the `WasmScript` `node` (empty = the project default).
@@ -209,7 +235,11 @@ pub fn check(
     script: impl FnOnce() -> Option<Gd<Node>>,
     node: &Gd<Node>,
 ) -> Result<u64, Outside> {
-    let stamp = if watch() && node.is_inside_tree() {
+    let watched = watch();
+    if watched {
+        notice_current_scene();
+    }
+    let stamp = if watched && node.is_inside_tree() {
         generation()
     } else {
         0
