@@ -2,7 +2,11 @@
 //! game while the game's lookup stamp stays the same, from `main` (no round trip) and from the
 //! main thread; never past a change, a queued call that has not run, or a queued failure.
 
+#[path = "support/serve_main.rs"]
+mod serve_main;
+
 use parking_lot::Mutex;
+use serve_main::{exit_code, serve_to_end};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -210,17 +214,8 @@ fn run_main_with(body: &str, slow_stamp: bool) -> (Arc<Game>, Option<i32>, Vec<M
     let (game, mut inst, rt) = instance(body);
     game.slow_stamp.store(slow_stamp, Ordering::Relaxed);
     inst.start_main().unwrap();
-    while inst.is_main_running() {
-        rt.bridge().run_pending(Duration::from_millis(2));
-        std::thread::yield_now();
-    }
-    inst.reap_worker();
-    let events = inst.drain_events();
-    let code = events.iter().find_map(|e| match e {
-        ModEvent::Finished { exit_code } => Some(*exit_code),
-        _ => None,
-    });
-    (game, code, events)
+    let events = serve_to_end(&rt, &mut inst);
+    (game, exit_code(&events), events)
 }
 
 #[test]

@@ -3,8 +3,12 @@
 //! program drops, and timeouts by the hundred thousand. None may crash the process, get past
 //! the memory limit or freeze an entry.
 
+#[path = "support/serve_main.rs"]
+mod serve_main;
+
+use serve_main::{serve_to_end, trap_message};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wasgo_core::*;
 
 const PRELUDE: &str = r#"
@@ -87,19 +91,8 @@ fn inst(rt: &Arc<Runtime>, body: &str, mem_mb: usize) -> ModInstance {
 /// ended, with the message of a trap.
 fn run(rt: &Runtime, mut i: ModInstance) -> (ModStatus, String) {
     assert!(i.start_main().unwrap());
-    let t = Instant::now();
-    while i.is_main_running() && t.elapsed() < Duration::from_secs(120) {
-        rt.bridge().run_pending(Duration::from_millis(5));
-    }
-    let trap = i
-        .drain_events()
-        .into_iter()
-        .find_map(|e| match e {
-            ModEvent::Trapped { message } => Some(message),
-            _ => None,
-        })
-        .unwrap_or_default();
-    (i.status(), trap)
+    let events = serve_to_end(rt, &mut i);
+    (i.status(), trap_message(&events).unwrap_or_default())
 }
 
 /// A chain of 200,000 arrays, each holding the previous one, only the head held, then released:

@@ -1,9 +1,13 @@
 //! The object functions against a fake object host: what the core decodes, how denials and
 //! failures reach the mod, and that calls from `main` go through the main-thread bridge.
 
+#[path = "support/serve_main.rs"]
+mod serve_main;
+
 use parking_lot::Mutex;
+use serve_main::{exit_code, serve_to_end};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wasgo_core::*;
 
 /// Records every op; denies the property `secret`; knows one handle (7).
@@ -151,14 +155,8 @@ fn a_denied_member_traps_like_an_unexposed_import() {
 fn calls_from_main_run_on_the_main_thread_through_the_bridge() {
     let (rt, host, mut inst) = setup();
     inst.start_main().unwrap();
-    let start = Instant::now();
-    while inst.is_main_running() && start.elapsed() < Duration::from_secs(5) {
-        rt.bridge().run_pending(Duration::from_millis(2));
-    }
-    inst.reap_worker();
-    assert!(inst
-        .drain_events()
-        .contains(&ModEvent::Finished { exit_code: 0 }));
+    let events = serve_to_end(&rt, &mut inst);
+    assert_eq!(exit_code(&events), Some(0), "{events:?}");
     let seen = host.seen.lock();
     let (op, on_main) = seen.last().unwrap();
     assert_eq!(

@@ -4,8 +4,11 @@
 
 #[path = "support/recording_host.rs"]
 mod recording_host;
+#[path = "support/serve_main.rs"]
+mod serve_main;
 
 use recording_host::RecordingHost;
+use serve_main::{exit_code, serve_to_end};
 use std::sync::Arc;
 use std::time::Duration;
 use wasgo_core::*;
@@ -73,13 +76,8 @@ fn run_main(body: &str) -> (Arc<RecordingHost>, ModInstance, Vec<ModEvent>) {
     };
     let mut inst = ModInstance::new(&rt, &module, config).unwrap();
     inst.start_main().unwrap();
-    // The test thread is the main thread: serve the bridge until `main` is done.
-    while inst.is_main_running() {
-        rt.bridge().run_pending(Duration::from_millis(2));
-        std::thread::yield_now();
-    }
-    inst.reap_worker();
-    let events = inst.drain_events();
+    // The test thread is the main thread.
+    let events = serve_to_end(&rt, &mut inst);
     (host, inst, events)
 }
 
@@ -97,13 +95,6 @@ fn set(handle: i32) -> ObjectOp {
         name: "position".into(),
         value: WireVariant::Vector2(wasgo_core::variant::Vector2::new(1.0, 2.0)),
     }
-}
-
-fn exit_code(events: &[ModEvent]) -> Option<i32> {
-    events.iter().find_map(|e| match e {
-        ModEvent::Finished { exit_code } => Some(*exit_code),
-        _ => None,
-    })
 }
 
 #[test]

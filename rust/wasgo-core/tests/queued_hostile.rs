@@ -5,8 +5,11 @@
 
 #[path = "support/recording_host.rs"]
 mod recording_host;
+#[path = "support/serve_main.rs"]
+mod serve_main;
 
 use recording_host::RecordingHost;
+use serve_main::serve_to_end;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -78,15 +81,6 @@ fn setup(body: &str, host: Arc<dyn ObjectHost>) -> (Arc<Runtime>, ModInstance, A
     (rt, inst, given)
 }
 
-fn serve(rt: &Runtime, inst: &mut ModInstance) -> Vec<ModEvent> {
-    while inst.is_main_running() {
-        rt.bridge().run_pending(Duration::from_millis(2));
-        std::thread::yield_now();
-    }
-    inst.reap_worker();
-    inst.drain_events()
-}
-
 #[test]
 fn a_denied_queued_set_after_a_failed_one_still_traps() {
     let host = fake_host();
@@ -95,7 +89,7 @@ fn a_denied_queued_set_after_a_failed_one_still_traps() {
         host.clone(),
     );
     inst.start_main().unwrap();
-    let events = serve(&rt, &mut inst);
+    let events = serve_to_end(&rt, &mut inst);
     assert!(
         events.iter().any(|e| matches!(e, ModEvent::Trapped { .. })),
         "{events:?}"
