@@ -157,6 +157,9 @@ struct PropEntry {
     missing: bool,
     sname: StringName,
     hot: Hot,
+    /// Whether the name is one a secret `LineEdit` refuses ([`refuse_secret_text`]): decided
+    /// once per entry, so the hot properties skip that check.
+    secret_text: bool,
     /// The allowlist's range for the property on this object's class (levels 1 and 2).
     range: Option<ValueRange>,
 }
@@ -667,6 +670,7 @@ impl InstanceObjects {
                     missing,
                     sname: name_arg(name)?,
                     hot: Hot::of(name),
+                    secret_text: wasgo_core::typing::is_secret_text_member(name.as_bytes()),
                     range,
                 };
                 if slot.props.len() >= MAX_CACHED_PROPS {
@@ -712,7 +716,9 @@ impl InstanceObjects {
             format!("set `{}`", String::from_utf8_lossy(name))
         })?;
         let (slot, index) = self.prop(level, handle, name)?;
-        refuse_secret_text(level, &slot.obj, name)?;
+        if slot.props[index].secret_text {
+            refuse_secret_text(level, &slot.obj, name)?;
+        }
         if level != SafetyLevel::Unsafe && name == b"name" && slot.obj.is_class("WasmScript") {
             // A mod renaming its own node to another mod's name (after renaming that one)
             // would take its place wherever the game finds mods by name (`$Mods.get_node(id)`
@@ -972,7 +978,9 @@ impl InstanceObjects {
         name: &[u8],
     ) -> Result<WireVariant, ObjectError> {
         let (slot, index) = self.prop(level, handle, name)?;
-        refuse_secret_text(level, &slot.obj, name)?;
+        if slot.props[index].secret_text {
+            refuse_secret_text(level, &slot.obj, name)?;
+        }
         match (&slot.typed, slot.props[index].hot) {
             (Typed::Node2D(node), Hot::Position) => {
                 let p = node.get_position();
@@ -1555,12 +1563,19 @@ static SOME_WAITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBo
 
 /// Releases the tables [`unregister`] found busy whose call has returned (after every object
 /// call, and once a frame).
+#[inline]
 pub fn release_waiting() {
     // A plain load first: this runs after every object call, and a locked swap of a flag that
     // is almost always false costs more than the load.
-    if !SOME_WAITING.load(std::sync::atomic::Ordering::Relaxed)
-        || !SOME_WAITING.swap(false, std::sync::atomic::Ordering::Relaxed)
-    {
+    if SOME_WAITING.load(std::sync::atomic::Ordering::Relaxed) {
+        release_waiting_now();
+    }
+}
+
+/// [`release_waiting`] when some table waits.
+#[cold]
+fn release_waiting_now() {
+    if !SOME_WAITING.swap(false, std::sync::atomic::Ordering::Relaxed) {
         return;
     }
     let Some(waiting) = with_objects(|o| std::mem::take(&mut *o.waiting_release.borrow_mut()))

@@ -280,6 +280,7 @@ pub fn check(
 ///
 /// # Errors
 /// Why the node is now outside.
+#[inline]
 pub fn stamp(
     stamp: &Cell<u64>,
     level: SafetyLevel,
