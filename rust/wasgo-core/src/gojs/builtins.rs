@@ -170,7 +170,7 @@ pub fn call_native(
             let target = arg(args, 0);
             if let Some(o) = target.as_object() {
                 if let Class::Bytes(b) = &mut o.0.lock().class {
-                    fill_random(b);
+                    fill_random(b)?;
                 }
             }
             target
@@ -379,19 +379,36 @@ pub fn instance_of(v: &JsValue, ctor: &JsValue) -> bool {
     }
 }
 
-/// Fills `b` from the operating system's random source (what `crypto.getRandomValues` is).
-pub fn fill_random(b: &mut [u8]) {
-    use std::io::Read;
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        if f.read_exact(b).is_ok() {
-            return;
-        }
-    }
-    // Without /dev/urandom (not on the platforms WasGo ships for): a hashed clock stream.
-    use sha2::{Digest, Sha256};
-    let mut seed = Sha256::digest(format!("{:?}", std::time::Instant::now()).as_bytes());
-    for chunk in b.chunks_mut(32) {
-        chunk.copy_from_slice(&seed[..chunk.len()]);
-        seed = Sha256::digest(seed);
+/// Fills `b` from the operating system's random source (what `crypto.getRandomValues` and the
+/// Go runtime's `getRandomData` are): `getrandom`, which reads the right source on every
+/// platform a game ships to (`/dev/urandom` is a path on the current drive on Windows, which any
+/// local user could create, and no clock makes up for it).
+///
+/// # Errors
+/// A trap when the system has no random source to give: a Go program's seeds and `crypto/rand`
+/// must never be guessable, so the mod stops instead.
+pub fn fill_random(b: &mut [u8]) -> wasmtime::Result<()> {
+    getrandom::fill(b).map_err(|e| {
+        wasmtime::Error::msg(format!(
+            "the system gave no random bytes for the Go program ({e}); it stops rather than run on guessable ones"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill_random;
+
+    #[test]
+    fn random_bytes_fill_the_whole_buffer_and_differ_each_time() {
+        let mut a = [0u8; 64];
+        let mut b = [0u8; 64];
+        fill_random(&mut a).unwrap();
+        fill_random(&mut b).unwrap();
+        assert_ne!(a, b);
+        // 64 bytes from a real source: a zero byte in each of the last 16 is a 1-in-2^128 event.
+        assert!(a[48..].iter().any(|&x| x != 0) && b[48..].iter().any(|&x| x != 0));
+        let mut empty: [u8; 0] = [];
+        fill_random(&mut empty).unwrap();
     }
 }

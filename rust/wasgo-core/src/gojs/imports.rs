@@ -217,7 +217,7 @@ fn clear_timeout_event(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
 fn get_random_data(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let (ptr, len) = slice_at(cx, sp + 8)?;
     let mut bytes = vec![0; len as usize];
-    fill_random(&mut bytes);
+    fill_random(&mut bytes)?;
     write(cx, ptr, &bytes)
 }
 

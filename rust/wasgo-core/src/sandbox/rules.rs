@@ -65,7 +65,7 @@ impl std::fmt::Display for PathRule {
             }
             PathRule::ThroughSymlink => "it goes through a symlink",
             PathRule::ReservedName => {
-                "a name in it is one Windows keeps for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9) or ends in a space or a dot"
+                "a name in it is one Windows keeps for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9, COM and LPT with a superscript 1-3) or ends in a space or a dot"
             }
         })
     }
@@ -151,9 +151,26 @@ fn is_reserved_on_windows(name: &str) -> bool {
     match upper.as_str() {
         "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$" => true,
         _ => {
-            (upper.starts_with("COM") || upper.starts_with("LPT"))
-                && upper.len() == 4
-                && matches!(upper.as_bytes()[3], b'1'..=b'9')
+            // COM1–COM9 and LPT1–LPT9, and the superscript ¹ ² ³ forms Windows also keeps.
+            let port = upper
+                .strip_prefix("COM")
+                .or_else(|| upper.strip_prefix("LPT"));
+            matches!(
+                port,
+                Some(
+                    "1" | "2"
+                        | "3"
+                        | "4"
+                        | "5"
+                        | "6"
+                        | "7"
+                        | "8"
+                        | "9"
+                        | "\u{b9}"
+                        | "\u{b2}"
+                        | "\u{b3}"
+                )
+            )
         }
     }
 }
@@ -182,6 +199,9 @@ mod tests {
             ("saves/nul.txt", PathRule::ReservedName),
             ("Com1", PathRule::ReservedName),
             ("lpt9.log", PathRule::ReservedName),
+            ("COM\u{b9}", PathRule::ReservedName),
+            ("com\u{b2}.txt", PathRule::ReservedName),
+            ("saves/LPT\u{b3}", PathRule::ReservedName),
             ("a.", PathRule::ReservedName),
             ("a ", PathRule::ReservedName),
         ] {
@@ -193,7 +213,17 @@ mod tests {
             validate("saves/slot1.json").unwrap(),
             vec!["saves", "slot1.json"]
         );
-        for fine in ["console.txt", "com10", "lpt", "nul_saves", "a.b", "conf"] {
+        for fine in [
+            "console.txt",
+            "com10",
+            "com0",
+            "lpt",
+            "nul_saves",
+            "a.b",
+            "conf",
+            "com\u{b9}\u{b9}",
+            "lpt\u{2074}",
+        ] {
             assert!(validate(fine).is_ok(), "{fine}");
         }
     }
