@@ -120,7 +120,7 @@ func test_the_drawing_cap_counts_all_of_a_mods_items() -> void:
 ## A drawing call Godot would refuse is refused when recorded (-3), not replayed with an error
 ## printed at every redraw.
 func test_drawing_calls_with_wrong_arguments_are_refused_when_recorded() -> void:
-	for case in [[1, "`draw_line` takes 3 to 5 arguments, not 2"], [2, "`draw_texture`: argument 1 cannot be INT"]]:
+	for case in [[1, "`draw_line` takes 3 to 5 arguments, not 2"], [2, "`draw_texture`: argument 1 cannot be INT"], [3, "draw_string[10]"]]:
 		var probe: ModProbe = await _started()
 		if probe == null:
 			return

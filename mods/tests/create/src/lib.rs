@@ -455,6 +455,8 @@ pub extern "C" fn draw_setup() -> i32 {
         let refused = match bad {
             1 => Some(drawn.call("draw_line", &[Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0)), Variant::Vector2(wasgo_sdk::Vector2::new(1.0, 1.0))])),
             2 => Some(drawn.call("draw_texture", &[Variant::Int(3), Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0))])),
+            // Text drawn at 100x oversampling: glyphs rendered 100 times their size.
+            3 => Some(drawn.call("draw_string", &[Variant::Int(0), Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 20.0)), Variant::String("big".into()), Variant::Int(0), Variant::Float(-1.0), Variant::Int(16), color(1.0, 1.0, 1.0), Variant::Int(3), Variant::Int(0), Variant::Int(0), Variant::Float(100.0)])),
             _ => None,
         };
         if let Some(Err(e)) = refused {
