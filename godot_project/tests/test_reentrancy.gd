@@ -392,6 +392,51 @@ func test_a_trapped_handler_can_restart_a_mod_whose_init_traps() -> void:
 	expect_eq(node.get_status(), WasmScript.STATUS_TRAPPED, "status")
 
 
+var _asks_left := 0
+var _ask_with := ""
+
+
+## The game function of the next test: while asks are left, kills or reloads the node and has
+## `init` trap (1); then lets `init` end well (0).
+func _ask_then_trap() -> int:
+	if _asks_left <= 0:
+		return 0
+	_asks_left -= 1
+	if is_instance_valid(_target):
+		_target.call(_ask_with)
+	return 1
+
+
+## A game function called by `init` kills (or reloads) the node, then `init` traps: the start
+## failed, and what was asked for inside it ends with it. The kill (or reload) stayed asked for,
+## so the next start that succeeded was killed at once (`start()` answered ERR_CANT_CREATE and
+## `killed` went out for a mod nobody stopped), or reloaded a second time.
+func test_a_kill_or_reload_asked_for_in_an_init_that_traps_ends_with_that_start() -> void:
+	var wat := "(module (import \"game\" \"ask\" (func $ask (result i32))) (memory (export \"memory\") 1) (global $inits (mut i32) (i32.const 0)) (func (export \"init\") (global.set $inits (i32.add (global.get $inits) (i32.const 1))) (if (call $ask) (then unreachable))) (func (export \"inits\") (result i32) (global.get $inits)))"
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "ask_then_trap")
+	for ask in ["kill", "reload"]:
+		var registered := register_game_function("game", "ask", Callable(self, "_ask_then_trap"),
+			PackedStringArray(), PackedStringArray(["i32"]), 1)
+		expect_eq(registered, OK, "register_function(\"game\", \"ask\")")
+		var probe := new_mod("reenter_ask_" + ask, {"module": module})
+		_target = probe.node
+		var killed := [0]
+		probe.node.killed.connect(func(_reason: String) -> void: killed[0] += 1)
+		var started := [0]
+		probe.node.started.connect(func() -> void: started[0] += 1)
+		_asks_left = 1
+		_ask_with = ask
+		expect_eq(start(probe), ERR_CANT_CREATE, "%s: start() whose init asked, then trapped" % ask)
+		expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "%s: status after the trap" % ask)
+		expect_eq(probe.node.start(), OK, "%s: the next start(): %s" % [ask, probe.node.get_last_error()])
+		await frames(3)
+		expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "%s: status after the next start" % ask)
+		expect_eq(killed[0], 0, "%s: `killed` emitted for the next start" % ask)
+		expect_eq(started[0], 1, "%s: `started` once" % ask)
+		expect_eq(probe.node.call_export("inits", []), 1, "%s: the running instance's init ran once" % ask)
+		cleanup()
+
+
 var _always_reloads := 0
 
 

@@ -455,6 +455,14 @@ impl ScriptCore {
         budget
     }
 
+    /// A start whose `init` failed: a kill or reload game code asked for while it ran ends with
+    /// it (the instance is gone). Left asked for, the next start that succeeded was killed or
+    /// reloaded at once by its `settle`.
+    fn forget_asked_in_failed_start(&self) {
+        self.pending_kill.borrow_mut().take();
+        self.pending_reload.set(false);
+    }
+
     /// Completes what was asked for while an entry ran (outermost entry returned).
     fn settle(self: &Rc<Self>) {
         let kill = self.pending_kill.borrow_mut().take();
@@ -828,6 +836,7 @@ impl ScriptCore {
             }
             Err(WasgoError::Trap(info)) => {
                 self.drop_instance();
+                self.forget_asked_in_failed_start();
                 self.idle_status.set(status::TRAPPED);
                 self.set_last_error(info.message.clone());
                 godot_error!("WasGo: {}", info.message);
@@ -853,6 +862,7 @@ impl ScriptCore {
             }
             Err(e) => {
                 self.drop_instance();
+                self.forget_asked_in_failed_start();
                 return self.fail(Error::ERR_CANT_CREATE, e.to_string());
             }
         }
