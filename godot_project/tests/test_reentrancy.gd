@@ -238,6 +238,57 @@ func test_a_mod_event_handler_calling_back_into_the_mod_is_bounded() -> void:
 	await expect_frames_go_on("a mod_event handler called back into the mod")
 
 
+## A `mod_event` handler restarts the node: `kill()` then `start()` (or `reload()`). The kill's
+## `killed` waited for the delivery loop the handler runs in, and the start dropped it with the
+## old instance: the game never heard the mod it stopped had stopped.
+func test_a_mod_event_handler_that_kills_and_starts_the_node_sees_killed_first() -> void:
+	for way in ["kill_start", "reload"]:
+		var probe := new_mod("reenter_restart_" + way, {"module": wat_module("event_ping")})
+		expect_eq(start(probe), OK, "%s: start()" % way)
+		var node: WasmScript = probe.node
+		var seen: Array[String] = []
+		node.killed.connect(func(reason: String) -> void: seen.append("killed: " + reason))
+		node.started.connect(func() -> void: seen.append("started"))
+		var handler := func(_name: String, _payload: Variant) -> void:
+			seen.append("event")
+			if way == "reload":
+				seen.append("reload -> %d" % node.reload())
+			else:
+				node.kill()
+				seen.append("start -> %d" % node.start())
+		node.mod_event.connect(handler, CONNECT_ONE_SHOT)
+		node.call_export("ping", [])
+		await frames(2)
+		var killed_reason := "reloading" if way == "reload" else "killed by kill()"
+		var answer := "reload -> 0" if way == "reload" else "start -> 0"
+		expect_eq(seen, ["event", "killed: " + killed_reason, "started", answer], "%s: signals in order" % way)
+		expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "%s: status after the restart" % way)
+		expect_eq(node.call_export("ping", []), 0, "%s: the new instance answers" % way)
+		cleanup()
+
+
+## A `killed` handler, emitted from the delivery a `start()` makes before it drops the old
+## instance, starts the node itself: that start is the one the outer `start()` would make. The
+## outer one made a second instance and dropped the handler's unannounced (`started` twice).
+func test_a_start_from_a_killed_handler_inside_a_restart_is_the_only_start() -> void:
+	var probe := new_mod("reenter_restart_twice", {"module": wat_module("event_ping")})
+	expect_eq(start(probe), OK, "start()")
+	var node: WasmScript = probe.node
+	var seen: Array[String] = []
+	node.killed.connect(func(reason: String) -> void:
+		seen.append("killed: " + reason)
+		seen.append("inner start -> %d" % node.start()), CONNECT_ONE_SHOT)
+	node.started.connect(func() -> void: seen.append("started"))
+	var handler := func(_name: String, _payload: Variant) -> void:
+		node.kill()
+		seen.append("outer start -> %d" % node.start())
+	node.mod_event.connect(handler, CONNECT_ONE_SHOT)
+	node.call_export("ping", [])
+	await frames(2)
+	expect_eq(seen, ["killed: killed by kill()", "started", "inner start -> 0", "outer start -> 0"], "signals in order")
+	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status")
+
+
 # Godot itself refuses `free()` of an object from a handler of that object's own signal ("locked
 # object"), so a handler frees the node the way Godot documents: `queue_free()`.
 func test_a_trapped_handler_can_free_the_node() -> void:

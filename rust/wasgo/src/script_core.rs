@@ -788,9 +788,18 @@ impl ScriptCore {
             return self.fail(Error::ERR_BUSY, self.nested_message("start a new instance"));
         }
         // A fresh instance: drop the old one (its events are delivered first).
-        self.pump();
+        let before = self.key.get();
+        self.deliver_before_drop();
         if self.gone.get() {
             return Error::ERR_UNAVAILABLE;
+        }
+        if self.started_since(before) {
+            // A handler of those events started the node: its start made the instance the node
+            // runs (and announced it); a second one here would drop it unannounced.
+            return match self.status() {
+                status::RUNNING | status::FINISHED => Error::OK,
+                _ => Error::ERR_CANT_CREATE,
+            };
         }
         self.drop_instance();
         self.denied.borrow_mut().clear();
@@ -969,14 +978,20 @@ impl ScriptCore {
 
     /// The first half of `reload()`: kills the instance (emitting `killed`) and drops it.
     /// Returns false when called inside an entry: the reload is then done (through the node's
-    /// `reload` hook) when the outermost entry returns.
+    /// `reload` hook) when the outermost entry returns; and when a `killed` handler started the
+    /// node again (that start stands for the reload's).
     pub fn begin_reload(self: &Rc<Self>) -> bool {
         self.kill_with("reloading");
         if self.depth.get() > 0 {
             self.pending_reload.set(true);
             return false;
         }
-        self.pump();
+        let before = self.key.get();
+        self.deliver_before_drop();
+        if self.started_since(before) {
+            // A `killed` handler started the node: that start is the one the reload would make.
+            return false;
+        }
         self.drop_instance();
         !self.gone.get()
     }

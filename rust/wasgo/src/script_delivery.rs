@@ -60,6 +60,25 @@ impl ScriptCore {
         }
     }
 
+    /// Delivers what the instance left before it is dropped (`start()` of a new instance, a
+    /// reload). Inside a delivery already in progress (game code in a handler of one of the
+    /// node's signals: `kill()` then `start()`), the pump leaves everything to the outer loop,
+    /// which would find the events gone with their instance: the `killed` the game's `kill()`
+    /// queued was never emitted. Those events go out here instead, before the drop.
+    pub(crate) fn deliver_before_drop(self: &Rc<Self>) {
+        self.pump();
+        if self.delivering.get() && self.depth.get() == 0 && !self.is_gone() {
+            self.emit_events();
+        }
+    }
+
+    /// Whether game code started the node again since its instance key was `before` (a handler
+    /// of what [`ScriptCore::deliver_before_drop`] delivered): that start made the instance the
+    /// node runs now, which is not the old one to drop.
+    pub(crate) fn started_since(&self, before: Option<wasgo_core::InstanceKey>) -> bool {
+        matches!(self.key.get(), Some(key) if Some(key) != before)
+    }
+
     /// Whether the last entry left nothing behind: no event, HTTP answer or outbox post waits,
     /// the instance lives and is no Go-js program (whose timers are checked every pump). The
     /// usual case after a `call_export` or `process`, answered without allocating, copying a
