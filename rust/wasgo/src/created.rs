@@ -330,9 +330,28 @@ pub fn instantiate(
             // on the game's own UI, outside the mod's reach. A mod's Controls show, never take
             // the mouse (a mod reads the pointer through its `input` export).
             control.set_mouse_filter(MouseFilter::IGNORE);
+            // So do the Controls it makes for itself (a RichTextLabel's scroll bar): Godot
+            // hands a click to the topmost Control that does not ignore it, whatever its
+            // parent's filter, and a mod can stretch its label (and that bar) over the screen.
+            ignore_mouse_inside(&control.clone().upcast::<Node>());
         }
     }
     Ok(made)
+}
+
+/// Sets every Control among `node`'s internal descendants to ignore the mouse.
+fn ignore_mouse_inside(node: &Gd<Node>) {
+    for child in node
+        .get_children_ex()
+        .include_internal(true)
+        .done()
+        .iter_shared()
+    {
+        if let Ok(mut control) = child.clone().try_cast::<Control>() {
+            control.set_mouse_filter(MouseFilter::IGNORE);
+        }
+        ignore_mouse_inside(&child);
+    }
 }
 
 /// The per-instance cap on owned objects now (`wasgo/limits/max_objects_per_mod`).
