@@ -229,6 +229,22 @@ func test_a_class_not_marked_instantiable_is_refused_and_the_game_goes_on() -> v
 	await expect_frames_go_on("after refused creations")
 
 
+## Resources a mod made and let go of still count while something holds them: made, put into a
+## SpriteFrames the mod owns and released, each left the count at once, so the cap bounded
+## nothing (256 animations x 1024 frames per SpriteFrames).
+func test_released_resources_count_while_they_live() -> void:
+	set_setting(MAX_OBJECTS, 20)
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "stash_textures", [100]), BUSY, "100 textures stashed in a SpriteFrames past a cap of 20")
+	expect(probe.has_output("this mod already has 20 objects it made"), "the message: %s" % [probe.outputs])
+	_call(probe, "drop_stash")
+	await frames(1)
+	expect_eq(_call(probe, "stash_textures", [10]), 10, "textures once the SpriteFrames (and what it held) was let go of")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 func test_creating_past_the_per_mod_cap_is_refused_and_kill_frees_everything() -> void:
 	set_setting(MAX_OBJECTS, 50)
 	var probe: ModProbe = await _started()
@@ -238,7 +254,7 @@ func test_creating_past_the_per_mod_cap_is_refused_and_kill_frees_everything() -
 	var kinds_before := _nodes_and_resources()
 	expect_eq(_call(probe, "flood", [200]), BUSY, "flood(200) past a cap of 50")
 	expect_eq(_call(probe, "kept"), 50, "objects made before the refusal")
-	expect(probe.has_output("this mod already owns 50 objects, the most `wasgo/limits/max_objects_per_mod` allows"), "the message: %s" % [probe.outputs])
+	expect(probe.has_output("this mod already has 50 objects it made, the most `wasgo/limits/max_objects_per_mod` allows"), "the message: %s" % [probe.outputs])
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 	# Freeing its own nodes makes room again.
 	expect_eq(_call(probe, "free_nodes"), 0, "free_nodes()")

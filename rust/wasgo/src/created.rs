@@ -78,6 +78,11 @@ const COLLISION_KINDS: [(&str, &[&str]); 2] = [
 #[derive(Default)]
 pub struct CreatedObjects {
     owned: HashMap<InstanceId, Held>,
+    /// Resources the mod made and let go of (released their handles) that may still live where
+    /// something holds them: they count against the cap until they are freed. Counted only
+    /// while owned, a mod could make any number: each made, put into a container it owns (a
+    /// SpriteFrames holds 256 x 1024 frames) and released.
+    released: Vec<InstanceId>,
     /// The owned nodes of each of [`COLLISION_KINDS`] (some may be freed since).
     collision: [Vec<InstanceId>; 2],
     /// The memory each asset the mod made takes, while the asset lives (also after the mod let
@@ -105,18 +110,24 @@ impl CreatedObjects {
     /// # Errors
     /// `ErrorCode::Busy` with a message naming the limit and what to do.
     pub fn check_room(&mut self, cap: usize, what: &str) -> Result<(), ObjectError> {
-        if self.owned.len() >= cap {
+        if self.counted() >= cap {
             self.prune();
         }
-        if self.owned.len() >= cap {
+        if self.counted() >= cap {
             return Err(ObjectError::failed(
                 ErrorCode::Busy.code(),
                 format!(
-                    "{what} refused: this mod already owns {cap} objects, the most `wasgo/limits/max_objects_per_mod` allows; free some (`queue_free`), release resource handles or let tweens end (a tween counts until it ends, released or not) before creating more"
+                    "{what} refused: this mod already has {cap} objects it made, the most `wasgo/limits/max_objects_per_mod` allows; free some (`queue_free`), let go of resources (release their handles and stop using them: a released resource counts until it is freed) or let tweens end (a tween counts until it ends, released or not) before creating more"
                 ),
             ));
         }
         Ok(())
+    }
+
+    /// What counts against the cap: the owned objects and the released resources (some of
+    /// either may be freed since the last [`CreatedObjects::prune`]).
+    fn counted(&self) -> usize {
+        self.owned.len() + self.released.len()
     }
 
     /// Refuses a new `class` object below level 3 when it is a collision object or shape and
@@ -213,6 +224,7 @@ impl CreatedObjects {
         if let Some(Held::Strong(resource)) = self.owned.get(&id) {
             if !resource.is_class("Tween") {
                 self.owned.remove(&id);
+                self.released.push(id);
             }
         }
     }
@@ -283,6 +295,8 @@ impl CreatedObjects {
                 .map_or(true, |tween| tween.is_valid()),
             Held::ById => Gd::<Object>::try_from_instance_id(*id).is_ok(),
         });
+        self.released
+            .retain(|id| Gd::<Object>::try_from_instance_id(*id).is_ok());
     }
 }
 

@@ -82,7 +82,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         MAX_OBJECTS_PER_MOD,
-        "Objects (nodes and resources) one mod instance may own at once through wasgo.new and the *_from_bytes functions. Past it, creation fails with -7; owned objects are freed when the instance ends unless the game adopts them.",
+        "Objects (nodes and resources) one mod instance may own at once through wasgo.new and the *_from_bytes functions. Past it, creation fails with -7; owned objects are freed when the instance ends unless the game adopts them. A resource whose handle the mod released still counts until it is freed.",
     ),
     (
         ASSET_KB,

@@ -888,6 +888,45 @@ pub extern "C" fn looping_tween(loops: i32, interval: f64, loops_first: i32, spe
     }
 }
 
+thread_local! {
+    static STASH: RefCell<Option<Object>> = const { RefCell::new(None) };
+}
+
+/// Makes a SpriteFrames (kept) and `count` GradientTexture1Ds, each added to it as a frame and
+/// let go of at once (the SDK releases the handle): the SpriteFrames keeps them alive. Returns
+/// `count`, or the first failure's code (-7 past the object cap: a released resource counts
+/// while it lives).
+#[no_mangle]
+pub extern "C" fn stash_textures(count: i32) -> i32 {
+    let frames = match STASH.with(|s| s.borrow().clone()) {
+        Some(frames) => frames,
+        None => match new_object("SpriteFrames") {
+            Ok(frames) => {
+                STASH.with(|s| *s.borrow_mut() = Some(frames.clone()));
+                frames
+            }
+            Err(e) => return failed("stash", e),
+        },
+    };
+    for _ in 0..count {
+        let texture = match new_object("GradientTexture1D") {
+            Ok(t) => t,
+            Err(e) => return failed("stash texture", e),
+        };
+        if let Err(e) = frames.call("add_frame", &[Variant::StringName("default".into()), Variant::from(&texture)]) {
+            return failed("stash add_frame", e);
+        }
+        // `texture` is dropped here: its handle is released.
+    }
+    count
+}
+
+/// Lets go of the SpriteFrames of `stash_textures` (and so of every texture it held).
+#[no_mangle]
+pub extern "C" fn drop_stash() {
+    STASH.with(|s| s.borrow_mut().take());
+}
+
 /// Makes `count` tweens on the mod's node, each moving the game's `../Game` (looked up by
 /// `find_game` before) and waiting half a second, forever, and lets go of each handle at once (the SDK releases it).
 /// Returns `count`, or the first failure's code (-7 past the object cap: a released tween stays
