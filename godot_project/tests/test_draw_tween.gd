@@ -168,6 +168,19 @@ func test_a_tween_on_an_owned_node_and_allowed_property_runs() -> void:
 
 ## Godot refuses a global transform on a node outside the tree with an error at every step of
 ## the tween, outside every mod call (and its log limit): a mod's tween animates the local one.
+## The PropertyTweener a mod's own tween gives back is the mod's to shape (the allowlist opens
+## `set_delay`, `from`, `as_relative`, ...): it was refused as "the game's resource", as any
+## ref-counted object the mod had not made. An object start value stays refused.
+func test_a_mods_property_tweener_takes_its_options() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	for kind in 5:
+		expect_eq(_call(probe, "tweener_option", [kind]), 0, "tweener option %d: %s" % [kind, probe.outputs])
+	expect_eq(_call(probe, "tweener_option", [5]), INVALID_ARGUMENT, "from(an object)")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 func test_a_tween_of_a_global_transform_is_refused() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

@@ -1255,7 +1255,8 @@ fn class_chain(class: &StringName) -> Vec<String> {
 /// sub-path (`position:x`) is its base property's. Asked when the answer decides between "not
 /// found" and "denied", or for a null read: never on a call's ordinary path.
 /// -3 for a text or array over [`wasgo_core::tween_plan::MAX_TWEENED_SIZE`] given to a tween
-/// to animate to (`tween_property`'s final value) or from (`PropertyTweener.from`).
+/// to animate to (`tween_property`'s final value) or from (`PropertyTweener.from`), and for an
+/// object to animate from.
 fn refuse_oversized_tween_value(
     obj: &Gd<Object>,
     method: &str,
@@ -1266,6 +1267,14 @@ fn refuse_oversized_tween_value(
         "from" if obj.is_class("PropertyTweener") => args.first(),
         _ => None,
     };
+    // An object start value: Godot refuses it (with an error in the game's log) unless the
+    // final value is an object too, which `tween_property` already refuses.
+    if method == "from" && matches!(animated, Some(WireVariant::Object(_))) {
+        return Err(ObjectError::failed(
+            ErrorCode::InvalidArgument.code(),
+            tweens::object_value_refusal("a property"),
+        ));
+    }
     match animated.and_then(|v| wasgo_core::tween_plan::oversized_value(method, v)) {
         Some(refusal) => Err(ObjectError::failed(
             ErrorCode::InvalidArgument.code(),
@@ -2152,6 +2161,14 @@ fn run_op(
                     .created
                     .check_room(created::cap(), "`create_tween`")?;
             }
+            // The PropertyTweener a mod's tween gives back is the mod's to shape (`set_delay`,
+            // `from`, `as_relative`): owned like the tween, counted while it lives.
+            let makes_tweener = is_tween && method == "tween_property";
+            if makes_tweener {
+                objects
+                    .created
+                    .check_room(created::cap(), "`tween_property`")?;
+            }
             let creates_timer = OwnedTimers::creates_timer(&obj, &method);
             if creates_timer {
                 objects.timers.check_room()?;
@@ -2170,6 +2187,11 @@ fn run_op(
             }
             if creates_timer {
                 objects.timers.track(&result);
+            }
+            if makes_tweener {
+                if let Ok(tweener) = result.try_to::<Gd<Object>>() {
+                    objects.created.track(&tweener);
+                }
             }
             if creates_tween {
                 if let Ok(tween) = result.try_to::<Gd<Object>>() {

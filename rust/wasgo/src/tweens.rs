@@ -114,7 +114,7 @@ pub fn tween_target(args: &VarArray) -> Option<Gd<Object>> {
 /// sets it once part of the tween's time passed, past every check a `set` of the property
 /// makes (a particle node's mesh, for one). (A start value, `PropertyTweener.from`, must match
 /// the final value's type: Godot refuses an object there once the final value is not one.)
-fn object_value_refusal(what: &str) -> String {
+pub(crate) fn object_value_refusal(what: &str) -> String {
     format!(
         "a tween cannot animate {what} to or from an object: a tween animates values, and it would set the object at some point of its time without the checks `set` makes; set it with `set` instead"
     )

@@ -584,6 +584,43 @@ pub extern "C" fn tween(target: i32, property: i32) -> i32 {
     }
 }
 
+/// Tweens the position of the mod's Node2D `Tweened` to (100, 0) over 1 s and shapes its
+/// property tweener: 0 `set_delay(0.5)`, 1 `from((5, 5))`, 2 `as_relative()`, 3
+/// `set_trans(1)`, 4 `from_current()`, 5 `from(an object)`. Returns 0 or the failure's code.
+#[no_mangle]
+pub extern "C" fn tweener_option(kind: i32) -> i32 {
+    let target = match child("Node2D", "Tweened") {
+        Ok(n) => n,
+        Err(code) => return code,
+    };
+    let tween = match new_tween() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let to = Variant::Vector2(wasgo_sdk::Vector2::new(100.0, 0.0));
+    let made = tween.call("tween_property", &[Variant::from(&target), Variant::NodePath("position".into()), to, Variant::Float(1.0)]);
+    keep(tween);
+    let tweener = match made {
+        Ok(v) => match v.as_object_handle().and_then(Object::from_handle) {
+            Some(t) => t,
+            None => return -102,
+        },
+        Err(e) => return failed("tween_property", e),
+    };
+    let outcome = match kind {
+        0 => tweener.call("set_delay", &[Variant::Float(0.5)]),
+        1 => tweener.call("from", &[Variant::Vector2(wasgo_sdk::Vector2::new(5.0, 5.0))]),
+        2 => tweener.call("as_relative", &[]),
+        3 => tweener.call("set_trans", &[Variant::Int(1)]),
+        4 => tweener.call("from_current", &[]),
+        _ => tweener.call("from", &[Variant::from(&target)]),
+    };
+    match outcome {
+        Ok(_) => 0,
+        Err(e) => failed("tweener option", e),
+    }
+}
+
 /// Tweens a sub-path on a new Label `SubLabel` with its own LabelSettings: 0 `position:x` (part
 /// of a value), 1 `label_settings:font_size` (a member of another object, past its range).
 #[no_mangle]
