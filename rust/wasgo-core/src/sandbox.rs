@@ -135,10 +135,12 @@ struct Bound {
     in_flight: u64,
     /// Files and directories granted to creations that have not happened yet, likewise.
     entries_in_flight: u64,
-    /// The temporary files of the `wasgo.file_write`s in flight: their bytes and entries are
-    /// the writes' grants (above), so a count of the sandbox leaves them out (counted on disk
-    /// and in flight, two instances saving at once were refused with half the quota free).
-    temps: Vec<PathBuf>,
+    /// The temporary files of the `wasgo.file_write`s in flight, with the bytes each was
+    /// granted: those bytes and entries are the writes' grants (above), so a count of the
+    /// sandbox leaves them out (counted on disk and in flight, two instances saving at once were
+    /// refused with half the quota free) — up to the grant only: another instance of the mod
+    /// may find the file (WASI `fd_readdir`), open it and write past the grant, which counts.
+    temps: Vec<(PathBuf, u64)>,
 }
 
 type UsageBound = Arc<Mutex<Bound>>;
@@ -340,9 +342,9 @@ impl Sandbox {
     /// `wasgo.file_write`s in flight (their grants count them: `Bound::temps`).
     fn counted(&self, bound: &Bound, file: Option<&Path>) -> Result<(Usage, bool), SandboxError> {
         let (mut usage, held) = self.measure_around(file)?;
-        for temp in &bound.temps {
+        for (temp, granted) in &bound.temps {
             if let Ok(meta) = std::fs::symlink_metadata(temp) {
-                usage.bytes = usage.bytes.saturating_sub(meta.len());
+                usage.bytes = usage.bytes.saturating_sub(meta.len().min(*granted));
                 usage.entries = usage.entries.saturating_sub(1);
             }
         }
@@ -512,7 +514,7 @@ impl Sandbox {
             bound.known = Some(after + freed);
             bound.in_flight += new;
             bound.entries_in_flight += file_missing;
-            bound.temps.push(tmp.clone());
+            bound.temps.push((tmp.clone(), new));
             let grant = Grant {
                 cell: Some(cell.clone()),
                 bytes: new,
@@ -554,7 +556,7 @@ impl Sandbox {
                 let _ = std::fs::remove_dir(dir);
             }
         }
-        bound.temps.retain(|t| *t != tmp);
+        bound.temps.retain(|(t, _)| *t != tmp);
         grant.settle(&mut bound);
         outcome
     }

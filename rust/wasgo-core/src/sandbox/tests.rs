@@ -267,7 +267,7 @@ fn a_write_in_flight_counts_once_not_also_by_its_temporary_file() {
         let mut bound = cell.lock();
         bound.in_flight += 3 << 19;
         bound.entries_in_flight += 1;
-        bound.temps.push(tmp.clone());
+        bound.temps.push((tmp.clone(), 3 << 19));
     }
     // 1.5 MiB in flight + 2.5 MiB = 4 MiB: fits (with the temporary file counted too, 5.5).
     other.write("mine", &vec![0u8; 5 << 19]).unwrap();
@@ -279,7 +279,39 @@ fn a_write_in_flight_counts_once_not_also_by_its_temporary_file() {
         let mut bound = cell.lock();
         bound.in_flight -= 3 << 19;
         bound.entries_in_flight -= 1;
-        bound.temps.retain(|t| *t != tmp);
+        bound.temps.retain(|(t, _)| *t != tmp);
+    }
+    let _ = std::fs::remove_dir_all(sb.root());
+}
+
+/// A write's temporary file counts beyond its grant: another instance of the mod could open it
+/// (its name shows in WASI's `fd_readdir`) and write into it while the write is in flight,
+/// and every count left the whole file out, so those bytes counted nowhere.
+#[test]
+fn bytes_written_into_a_temporary_file_past_its_grant_count() {
+    let sb = temp_sandbox(1000);
+    std::fs::create_dir_all(sb.root()).unwrap();
+    let tmp = sb.root().join(".wasgo-tmp-other-2");
+    // Granted 100 bytes; 900 there now (800 written into it by someone else).
+    std::fs::write(&tmp, vec![0u8; 900]).unwrap();
+    let cell = usage_bound(sb.root());
+    {
+        let mut bound = cell.lock();
+        bound.in_flight += 100;
+        bound.entries_in_flight += 1;
+        bound.temps.push((tmp.clone(), 100));
+    }
+    // 800 past the grant + 100 in flight + 200 = 1100: over the quota.
+    assert!(matches!(
+        sb.check_growth(200),
+        Err(SandboxError::Quota { after: 1100, .. })
+    ));
+    assert!(sb.check_growth(100).is_ok());
+    {
+        let mut bound = cell.lock();
+        bound.in_flight -= 100;
+        bound.entries_in_flight -= 1;
+        bound.temps.retain(|(t, _)| *t != tmp);
     }
     let _ = std::fs::remove_dir_all(sb.root());
 }
