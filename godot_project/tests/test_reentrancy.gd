@@ -289,6 +289,28 @@ func test_a_start_from_a_killed_handler_inside_a_restart_is_the_only_start() -> 
 	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status")
 
 
+## A handler of an event `init` raised calls `start()` while the first `start()` is still
+## finishing: the first one runs `ready` and then `main`. The nested call started `main` at
+## once, so `ready` was refused as busy and the first `start()` failed (ERR_BUSY) with the mod
+## running.
+func test_a_start_from_a_handler_while_start_finishes_leaves_main_to_it() -> void:
+	var probe := new_mod("reenter_start_finishing", {"module": wat_module("init_event_main")})
+	var node: WasmScript = probe.node
+	tree.root.add_child(node)
+	await frames(1)
+	var seen: Array[String] = []
+	node.mod_event.connect(func(event: String, _payload: Variant) -> void:
+		seen.append(event)
+		if event == "init":
+			seen.append("inner start -> %d" % node.start()))
+	node.started.connect(func() -> void: seen.append("started"))
+	var outer := node.start()
+	expect_eq(outer, OK, "start(): %s" % node.get_last_error())
+	expect_eq(seen, ["init", "inner start -> 0", "ready", "started"], "events in order")
+	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status: main runs")
+	expect_eq(node.get_last_error(), "", "last_error")
+
+
 # Godot itself refuses `free()` of an object from a handler of that object's own signal ("locked
 # object"), so a handler frees the node the way Godot documents: `queue_free()`.
 func test_a_trapped_handler_can_free_the_node() -> void:

@@ -199,6 +199,11 @@ pub struct ScriptCore {
     /// (a game function that always reloads recursed a thousand reloads deep until Godot
     /// crashed); a `kill()` by the game before then drops it.
     reload_next_frame: Cell<bool>,
+    /// A `start()` is past its instance's `init` and has yet to run `main` (or emit `started`):
+    /// a `start()` from game code it runs meanwhile (a handler of the events `init` raised)
+    /// leaves that to it. Run there, `main` started early, the `ready` export was refused as
+    /// busy and the outer `start()` failed with ERR_BUSY although the mod ran.
+    finishing_start: Cell<bool>,
     /// The node was freed: nothing is emitted any more, the instance goes at the next settle.
     gone: Cell<bool>,
     /// Where the core sits in the list of live scripts (O(1) removal).
@@ -278,6 +283,7 @@ impl ScriptCore {
             pending_reload: Cell::new(false),
             reloading: Cell::new(false),
             reload_next_frame: Cell::new(false),
+            finishing_start: Cell::new(false),
             gone: Cell::new(false),
             live_slot: Cell::new(None),
             processing_given: [Cell::new(false), Cell::new(false)],
@@ -769,6 +775,8 @@ impl ScriptCore {
         let kill_pending = self.pending_kill.borrow().is_some();
         if let Some(instance) = self.instance().filter(|_| !kill_pending) {
             match instance.status() {
+                // The start in progress runs `main` (or announces the mod) once it is done.
+                ModStatus::Alive if self.finishing_start.get() => return Error::OK,
                 ModStatus::RunningMain => {
                     return self.fail(
                         Error::ERR_BUSY,
@@ -875,13 +883,22 @@ impl ScriptCore {
                 return self.fail(Error::ERR_CANT_CREATE, e.to_string());
             }
         }
+        self.finishing_start.set(true);
+        let outcome = self.finish_start(key, node_ready);
+        self.finishing_start.set(false);
+        outcome
+    }
+
+    /// The steps of `start()` after its instance's `init`: what `init` asked for and raised,
+    /// the carried state, `ready`, then `main` or `started`. Game code run by each step may
+    /// have started the node again or killed it (see `taken_over`).
+    fn finish_start(self: &Rc<Self>, key: InstanceKey, node_ready: bool) -> Error {
         // Game code run by `init` (a game function) and by each step after it (output and
         // event handlers in `pump`, the carried state, the `ready` export) may have started the
         // node again (`reload()`: that start made, started and announced the instance the node
         // now runs) or killed it: then nothing is left to do here, and no `started` follows a
         // `killed`. A reload left for the next frame is a start too (`OK`).
         let taken_over = || {
-            // A reload the game asked for waits for the next frame: the start happened.
             if self.reload_next_frame.get() {
                 return Some(Error::OK);
             }
