@@ -199,12 +199,10 @@ pub fn describe_precompiled(bytes: &[u8]) -> Option<&'static str> {
 /// Only inside `res://` (the game's own files): a `.wasm` anywhere else (a mod in `user://`)
 /// never has one, since whoever can write beside it is not the game. Case of `.wasm` ignored.
 pub fn artifact_beside(path: &str) -> Option<String> {
-    if !path.starts_with("res://") || path.len() < 5 {
+    if !path.starts_with("res://") {
         return None;
     }
-    let (stem, ext) = path.split_at(path.len() - 5);
-    ext.eq_ignore_ascii_case(".wasm")
-        .then(|| format!("{stem}.cwasm"))
+    crate::discovery::wasm_stem(path).map(|stem| format!("{stem}.cwasm"))
 }
 
 #[cfg(test)]
@@ -223,6 +221,13 @@ mod tests {
         assert_eq!(artifact_beside("/tmp/a.wasm"), None);
         assert_eq!(artifact_beside("res://a.wat"), None);
         assert_eq!(artifact_beside("res://a.cwasm"), None);
+        // A path ending in a character of several bytes cut at a byte 5 from the end panicked.
+        assert_eq!(artifact_beside("res://mods/se\u{f1}ores"), None);
+        assert_eq!(artifact_beside("res://\u{65e5}\u{672c}\u{8a9e}"), None);
+        assert_eq!(
+            artifact_beside("res://\u{65e5}\u{672c}.wasm").as_deref(),
+            Some("res://\u{65e5}\u{672c}.cwasm")
+        );
     }
 
     use super::*;
