@@ -224,6 +224,16 @@ func test_a_huge_module_is_listed_in_part_with_names_escaped_everywhere() -> voi
 	expect(str(row["note"]).length() < 1000, "the note is cut: %d characters" % str(row["note"]).length())
 
 
+## A `wasm_file` naming a resource that is no module (typed in, or set in a .tscn: the file
+## dialog's filter is no check) shows nothing; the model asked a texture for its imports (a
+## SCRIPT ERROR at every selection of the node).
+func test_a_wasm_file_that_names_another_kind_of_resource_shows_nothing() -> void:
+	for path in ["res://addons/wasgo/icons/wasm_module.svg", "res://tests/lib/log_counter.gd"]:
+		expect(ResourceLoader.exists(path), "%s exists" % path)
+		var probe := new_mod("inspected_other", {"wasm_file": path}, false)
+		expect_eq(Model.describe(probe.node), {}, "data of a node whose wasm_file is %s" % path)
+
+
 ## A `wasm_file` that does not load is loaded (and reported) once, not at every look.
 func test_a_bad_wasm_file_is_loaded_once_until_it_changes() -> void:
 	var path := "user://inspected_bad.wasm"

@@ -79,11 +79,15 @@ static func module_of(object: Object) -> Resource:
 	var stamp := FileAccess.get_modified_time(path)
 	if _failed_loads.get(path, -1) == stamp:
 		return null
+	# Another kind of file (a texture, a scene typed into `wasm_file`) is no module: not loaded
+	# (a scene would load whole), and never asked for a module's imports.
+	if path.get_extension().to_lower() != "wasm":
+		return null
 	var loaded := ResourceLoader.load(path)
-	if loaded == null:
+	if loaded == null or not loaded.is_class("WasmModule"):
 		_failed_loads[path] = stamp
-	else:
-		_failed_loads.erase(path)
+		return null
+	_failed_loads.erase(path)
 	return loaded
 
 
