@@ -52,12 +52,20 @@ static func section_prefix(object: Object) -> String:
 		var all_match := true
 		for name in names:
 			var setting: String = prefix + name
-			if not ProjectSettings.has_setting(setting) or object.get(name) != ProjectSettings.get_setting(setting):
+			if not ProjectSettings.has_setting(setting) \
+					or not _same(object.get(name), ProjectSettings.get_setting(setting)):
 				all_match = false
 				break
 		if all_match:
 			return prefix
 	return ""
+
+
+## Whether two values are equal: of one type, then `==` (GDScript refuses to compare an int
+## with a String: a section of another addon whose `mode` is an int, looked at against WasGo's
+## `wasgo/runtime/mode`, stopped the plugin with a SCRIPT ERROR).
+static func _same(a: Variant, b: Variant) -> bool:
+	return typeof(a) == typeof(b) and a == b
 
 
 ## `"wasgo/"` and every `"wasgo/<part>/"` under which a setting is registered.
