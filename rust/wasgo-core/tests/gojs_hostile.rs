@@ -72,6 +72,17 @@ fn rt() -> Arc<Runtime> {
     Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap()
 }
 
+fn rt_in(mode: RuntimeMode) -> Arc<Runtime> {
+    Runtime::new(
+        RuntimeConfig {
+            mode,
+            ..RuntimeConfig::default()
+        },
+        Hosts::detached(),
+    )
+    .unwrap()
+}
+
 fn inst(rt: &Arc<Runtime>, body: &str, mem_mb: usize) -> ModInstance {
     let wat = format!("(module {PRELUDE} {body})");
     let module = rt.compile(wat.as_bytes(), "hostile").unwrap();
@@ -189,13 +200,19 @@ fn argument_lists_of_nested_callbacks_count_against_the_memory_limit() {
     assert!(trap.contains("over its memory limit of 1 MiB"), "{trap}");
 }
 
-/// Callbacks calling back without end are stopped at a depth, with a message that says so.
+/// Callbacks calling back without end are stopped at a depth, with a message that says so; in
+/// both modes (interpreted, nothing but that depth bounds the thread's stack between levels).
 #[test]
 fn callbacks_nested_past_the_depth_limit_trap() {
-    let rt = rt();
-    let (status, trap) = run(&rt, inst(&rt, &nested_invokes(1), 64));
-    assert_eq!(status, ModStatus::Trapped);
-    assert!(trap.contains("more than 64 levels deep"), "{trap}");
+    for mode in [RuntimeMode::Compiled, RuntimeMode::Interpreter] {
+        let rt = rt_in(mode);
+        let (status, trap) = run(&rt, inst(&rt, &nested_invokes(1), 64));
+        assert_eq!(status, ModStatus::Trapped, "{mode:?}");
+        assert!(
+            trap.contains("more than 64 levels deep"),
+            "{mode:?}: {trap}"
+        );
+    }
 }
 
 /// A `gojs` import called by a start function (inside instantiation, before the host found the
@@ -299,4 +316,41 @@ fn linear_memory_and_javascript_values_share_one_limit() {
         trap.contains("MiB of JavaScript values its program holds"),
         "{trap}"
     );
+}
+
+/// A `getsp` that calls the host, which asks `getsp` for the stack pointer after every
+/// `valueInvoke`: compiled, the recursion ended in wasmtime's stack-overflow trap; interpreted,
+/// nothing bounded the thread's own stack and the process crashed. Refused at the second level
+/// in both modes, with a message that says why.
+#[test]
+fn a_getsp_that_calls_the_host_traps_compiled_and_interpreted() {
+    let wat = r#"(module
+      (import "gojs" "syscall/js.valueInvoke" (func $valueInvoke (param i32)))
+      (import "gojs" "runtime.wasmExit" (func $wasmExit (param i32)))
+      (memory (export "mem") 2)
+      (func (export "getsp") (result i32)
+        (call $valueInvoke (i32.const 0x4000))
+        (i32.const 0x4000))
+      (func (export "resume"))
+      (func (export "run") (param i32 i32)
+        (call $valueInvoke (i32.const 0x4000))))"#;
+    for mode in [RuntimeMode::Compiled, RuntimeMode::Interpreter] {
+        let rt = rt_in(mode);
+        let module = rt.compile(wat.as_bytes(), "getsp").unwrap();
+        assert_eq!(module.guest_kind(), GuestKind::GoJs, "{mode:?}");
+        let config = InstanceConfig {
+            limits: Limits {
+                main_timeout: Some(Duration::from_secs(120)),
+                ..Limits::default()
+            },
+            ..InstanceConfig::new("getsp", SafetyLevel::Safe, rt.next_instance_key())
+        };
+        let inst = ModInstance::new(&rt, &module, config).unwrap();
+        let (status, trap) = run(&rt, inst);
+        assert_eq!(status, ModStatus::Trapped, "{mode:?}: {trap}");
+        assert!(
+            trap.contains("`getsp` export called into the host"),
+            "{mode:?}: {trap}"
+        );
+    }
 }

@@ -164,9 +164,24 @@ fn load_values(cx: &mut Cx<'_>, addr: u64) -> wasmtime::Result<Vec<JsValue>> {
         .collect())
 }
 
+/// The program's stack pointer, from its `getsp` export (Go's returns it and calls nothing).
+/// A `getsp` that calls into the host, which asks `getsp` again after every `valueCall`, would
+/// recurse without end: compiled, that ends in wasmtime's stack-overflow trap; interpreted,
+/// nothing bounds the thread's own stack (the interpreter has no stack-limit check for the
+/// host frames between), and the process crashed. So a `getsp` inside a `getsp` traps.
 fn getsp(cx: &mut Cx<'_>) -> wasmtime::Result<u64> {
+    if go(cx).in_getsp {
+        return Err(HostTrap::new(
+            TrapKind::HostCall,
+            "the program's `getsp` export called into the host (Go's returns its stack pointer and calls nothing): this module is not a Go program as `wasm_exec.js` runs it".to_string(),
+        )
+        .into_error());
+    }
     let f = go(cx).exports()?.getsp.clone();
-    Ok(u64::from(f.call(&mut *cx, ())? as u32))
+    go(cx).in_getsp = true;
+    let sp = f.call(&mut *cx, ());
+    go(cx).in_getsp = false;
+    Ok(u64::from(sp? as u32))
 }
 
 fn wasm_exit(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {

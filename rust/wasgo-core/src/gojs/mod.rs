@@ -104,6 +104,8 @@ pub struct GoState {
     pub(crate) host_bytes: usize,
     /// How many callbacks of the program the host is inside ([`MAX_CALLBACK_DEPTH`]).
     depth: u32,
+    /// The host is inside a call of the program's `getsp` (see `imports::getsp`).
+    pub(crate) in_getsp: bool,
 }
 
 impl GoState {
@@ -133,6 +135,7 @@ impl GoState {
             exports: None,
             host_bytes: 0,
             depth: 0,
+            in_getsp: false,
         }
     }
 
