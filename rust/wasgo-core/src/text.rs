@@ -58,6 +58,10 @@ fn push_escaped(out: &mut String, text: &str, escaped: impl Fn(char) -> bool) {
     }
 }
 
+/// The most of a mod's own text a trap message keeps (`wasgo.abort`, a Go panic): it is printed
+/// as WasGo's own error.
+pub const MAX_TRAP_TEXT: usize = 4096;
+
 /// `text` as it may be shown to a person (an editor warning, a log line): hidden characters
 /// ([`is_hidden`]) written as `\u{..}` escapes, at most `max` bytes of it kept (then `…`).
 pub fn shown(text: &str, max: usize) -> String {

@@ -20,6 +20,7 @@ const PRELUDE: &str = r#"
   (import "gojs" "syscall/js.finalizeRef" (func $finalizeRef (param i32)))
   (import "gojs" "runtime.scheduleTimeoutEvent" (func $sched (param i32)))
   (import "gojs" "runtime.wasmExit" (func $wasmExit (param i32)))
+  (import "gojs" "runtime.wasmWrite" (func $wasmWrite (param i32)))
   (import "gojs" "syscall/js.valuePrepareString" (func $prepare (param i32)))
   (memory (export "mem") 2)
   (global $sp (mut i32) (i32.const 0x4000))
@@ -353,4 +354,39 @@ fn a_getsp_that_calls_the_host_traps_compiled_and_interpreted() {
             "{mode:?}: {trap}"
         );
     }
+}
+
+/// A Go panic's text is the program's: printed as WasGo's own error, a newline in it wrote a
+/// line of its own into the game's log (and an escape sequence recoloured it). It is shown on
+/// one line with hidden characters escaped, as `wasgo.abort`'s text is.
+#[test]
+fn a_panic_message_is_one_line_with_hidden_characters_escaped() {
+    let text = "panic: x\nWARNING: WasGo: fake\u{1b}[31m\u{202e}";
+    let bytes: String = text.bytes().map(|b| format!("\\{b:02x}")).collect();
+    let body = format!(
+        r#"
+  (data (i32.const 0x9000) "{bytes}")
+  (func (export "resume"))
+  (func (export "run") (param i32 i32)
+    (i64.store (i32.const 0x4008) (i64.const 2))
+    (i64.store (i32.const 0x4010) (i64.const 0x9000))
+    (i32.store (i32.const 0x4018) (i32.const {len}))
+    (call $wasmWrite (i32.const 0x4000))
+    (i32.store (i32.const 0x4008) (i32.const 2))
+    (call $wasmExit (i32.const 0x4000)))"#,
+        len = text.len()
+    );
+    let rt = rt();
+    let (status, trap) = run(&rt, inst(&rt, &body, 16));
+    assert_eq!(status, ModStatus::Trapped, "{trap}");
+    // WasGo's own backtrace follows on lines of its own.
+    let message = trap.split("\nwasm backtrace").next().unwrap_or_default();
+    assert!(
+        message.contains("panic: x\\u{a}WARNING: WasGo: fake"),
+        "{trap}"
+    );
+    assert!(
+        !message.contains('\n') && !message.contains('\u{1b}') && !message.contains('\u{202e}'),
+        "{trap:?}"
+    );
 }

@@ -179,6 +179,10 @@ impl GoState {
         (self.output)(OutputSource::Stderr, None);
         if code == 2 {
             if let Some(message) = panic_message(&self.stderr_tail) {
+                // Printed as WasGo's own error, like `wasgo.abort`'s text: one line, hidden
+                // characters escaped (a panic's text is the program's: a newline in it wrote
+                // a line of its own into the game's log, posing as WasGo's).
+                let message = crate::text::shown(&message, crate::text::MAX_TRAP_TEXT);
                 return HostTrap::new(TrapKind::Abort, message).into_error();
             }
         }

@@ -36,7 +36,7 @@ impl BasicFunctions for Host {
     fn abort(c: &mut Caller<'_>, ptr: i32, len: i32) -> wasmtime::Result<()> {
         let text = guest::read_str(c, "wasgo.abort", ptr, len)?;
         // Printed as WasGo's own error: one line, hidden characters escaped, at most 4 KiB.
-        let text = crate::text::shown(&text, MAX_ABORT_TEXT);
+        let text = crate::text::shown(&text, crate::text::MAX_TRAP_TEXT);
         Err(HostTrap::new(
             TrapKind::Abort,
             format!("`{}` aborted: {text}", c.data().name),
@@ -67,6 +67,3 @@ impl BasicFunctions for Host {
         Ok(exposed(c.data(), &module, &name) as i32)
     }
 }
-
-/// The most bytes of a mod's `wasgo.abort` text kept in its trap message.
-const MAX_ABORT_TEXT: usize = 4096;
