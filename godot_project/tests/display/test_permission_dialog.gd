@@ -59,6 +59,37 @@ func test_allow_takes_no_press_at_first_and_deny_has_the_focus() -> void:
 	expect_eq(saved_grants("l2_dialog_wait"), PackedStringArray(), "nothing saved")
 
 
+## The wait before Allow takes a press is real time, whatever `Engine.time_scale` is: fast
+## forward shortened it (a key meant for the game could answer Allow), and a game paused by a
+## time scale of 0 never let Allow take a press.
+func test_allow_waits_real_time_whatever_the_time_scale() -> void:
+	for scale in [8.0, 0.0]:
+		var probe := level2_mod("l2_dialog_scale_%d" % int(scale), 2, false)
+		forget_grants(probe)
+		Engine.time_scale = scale
+		var asked := Time.get_ticks_msec()
+		expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
+		await frames(2)
+		var dialogs := _dialogs(probe)
+		if expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
+			var dialog: ConfirmationDialog = dialogs[0]
+			# A quarter second of real time is two seconds of game time at 8x.
+			await get_tree_timer(0.25)
+			if Time.get_ticks_msec() - asked < 800:
+				expect(dialog.get_ok_button().disabled, "Allow takes no press a quarter second in, at time scale %s" % scale)
+			expect(await wait_until(func() -> bool: return not dialog.get_ok_button().disabled, 5000),
+				"Allow takes presses after a moment, at time scale %s" % scale)
+			dialog.get_cancel_button().pressed.emit()
+		Engine.time_scale = 1.0
+		await frames(2)
+		forget_grants(probe)
+
+
+## Waits `seconds` of real time.
+func get_tree_timer(seconds: float) -> void:
+	await tree.create_timer(seconds, true, false, true).timeout
+
+
 func test_deny_keeps_the_permission_and_stops_asking() -> void:
 	var probe := level2_mod("l2_dialog_no", 2, false)
 	forget_grants(probe)

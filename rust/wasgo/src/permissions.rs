@@ -147,7 +147,16 @@ pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<
             if let Some(mut deny) = dialog.get_cancel_button() {
                 deny.grab_focus();
             }
-            if let Some(mut timer) = root.get_tree().create_timer(ALLOW_DELAY_S) {
+            // Real time, whatever `Engine.time_scale` is: at 4x the wait was a quarter second
+            // (a key meant for the game could answer Allow), at 0 (a game's pause) Allow never
+            // took a press.
+            let timer = root
+                .get_tree()
+                .create_timer_ex(ALLOW_DELAY_S)
+                .process_always(true)
+                .ignore_time_scale(true)
+                .done();
+            if let Some(mut timer) = timer {
                 let enable = Callable::from_fn("wasgo_permission_allow", move |_| {
                     if let Ok(dialog) = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id) {
                         if let Some(mut allow) = dialog.get_ok_button() {
