@@ -311,6 +311,32 @@ func test_a_start_from_a_handler_while_start_finishes_leaves_main_to_it() -> voi
 	expect_eq(node.get_last_error(), "", "last_error")
 
 
+## A `start()` runs game code before it makes the new instance (the old one's events go out
+## first); a handler there may point the node at another mod and level. The new mod runs as the
+## node now says: it ran under the properties read before (the old mod's level, limits and id).
+func test_a_start_uses_the_properties_a_handler_set_while_it_delivered() -> void:
+	set_setting(SAFETY_LEVEL, 2)
+	var asker := WasmEngine.compile_module(("(module (import \"wasgo\" \"request_permission\" (func $ask (param i32 i32) (result i32)))" +
+		" (memory (export \"memory\") 1) (data (i32.const 0) \"files\")" +
+		" (func (export \"ask\") (result i32) (call $ask (i32.const 0) (i32.const 5))))").to_utf8_buffer(), "asker")
+	var probe := new_mod("reenter_retarget", {"module": wat_module("event_ping"), "safety_level": 2})
+	expect_eq(start(probe), OK, "start()")
+	var node: WasmScript = probe.node
+	node.killed.connect(func(_reason: String) -> void:
+		node.safety_level = 1
+		node.module = asker, CONNECT_ONE_SHOT)
+	node.mod_event.connect(func(_name: String, _payload: Variant) -> void:
+		node.kill()
+		node.start(), CONNECT_ONE_SHOT)
+	node.call_export("ping", [])
+	await frames(1)
+	expect_eq(node.module, asker, "the node runs the module the handler set")
+	expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status: %s" % node.get_last_error())
+	# At level 1 `request_permission` is a stub: the call traps.
+	expect_eq(node.call_export("ask", []), null, "request_permission at the level the handler set")
+	expect_contains(node.get_last_error(), "level 1", "last_error")
+
+
 # Godot itself refuses `free()` of an object from a handler of that object's own signal ("locked
 # object"), so a handler frees the node the way Godot documents: `queue_free()`.
 func test_a_trapped_handler_can_free_the_node() -> void:

@@ -837,19 +837,17 @@ impl WasmScript {
         }
     }
 
-    /// What the core needs of the exported properties as they are now, and the node's
-    /// [member wasm_file] and [member module] for [`WasmScript::resolve_module`]: read from the
-    /// core, with no `bind()` of the node or of its [member module] (see
-    /// [`crate::script_core::NodeProps`]).
-    fn props_of(core: &ScriptCore) -> (ScriptProps, Source) {
-        let props = core.node_props.borrow().clone();
-        let script = script_props(&props);
-        let source = Source {
-            wasm_file: props.wasm_file,
-            module: props.module,
+    /// The node's [member wasm_file] and [member module] for [`WasmScript::resolve_module`]:
+    /// read from the core, with no `bind()` of the node or of its [member module] (see
+    /// [`crate::script_core::NodeProps`]). (The core reads the other properties itself, once
+    /// the old instance's events have been delivered.)
+    fn source_of(core: &ScriptCore) -> Source {
+        let props = core.node_props.borrow();
+        Source {
+            wasm_file: props.wasm_file.clone(),
+            module: props.module.clone(),
             changes: core.source_changes(),
-        };
-        (script, source)
+        }
     }
 
     /// `start()`, with the module resolved only when a new instance is made. `this` is not used
@@ -860,16 +858,16 @@ impl WasmScript {
         // (Also here: a node made on another thread and started before it is ever ready.)
         crate::cores::register(this.instance_id().to_i64(), &core);
         crate::reach::ensure_path(this.instance_id(), &core.node_props.borrow().reach);
-        let (props, source) = Self::props_of(&core);
+        let source = Self::source_of(&core);
         let node = this.clone();
-        core.start(&props, ready, move |core, kept| {
+        core.start(ready, move |core, kept| {
             Self::resolve_module(&node, core, source, kept.hot_reload)
         })
     }
 
     /// The module to run: one a background compile just made, [member module], else
     /// [member wasm_file], read now and compiled in the background.
-    /// `source` is what [`WasmScript::props_of`] read: used unless the node's source changed
+    /// `source` is what [`WasmScript::source_of`] read: used unless the node's source changed
     /// since (the old instance's events, delivered in between, run game code), else read again.
     /// `hot_reload`: whether the source is watched (`wasgo/runtime/hot_reload`, as this start
     /// read it).
@@ -904,7 +902,7 @@ impl WasmScript {
                 return Self::load_in_background(this, core, &convert::text(&wasm_file), hot_reload)
             }
         };
-        // Without a bind of the module, or a cast (see `props_of`). Watched for hot reload when
+        // Without a bind of the module, or a cast (see `source_of`). Watched for hot reload when
         // it came from a file (else no longer watched).
         let (name, compiled) = match module_res::facts_of(module.instance_id()) {
             Some(facts) => {

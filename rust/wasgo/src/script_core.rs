@@ -761,7 +761,6 @@ impl ScriptCore {
     /// and runs its `main`. While a background compile runs, the mod starts when it ends: `OK`.
     pub fn start(
         self: &Rc<Self>,
-        props: &ScriptProps,
         node_ready: bool,
         resolve: impl FnOnce(&Rc<ScriptCore>, &StartSettings) -> Resolution,
     ) -> Error {
@@ -819,6 +818,14 @@ impl ScriptCore {
             Resolution::Loading => return Error::OK,
             Resolution::Failed => return Error::ERR_CANT_OPEN,
         };
+        // The node's properties as they are now, with the module: the old instance's events,
+        // delivered above, ran game code that may have changed them (a handler pointing the
+        // node at another mod, at another level). Read before, the new mod ran under the old
+        // one's level, limits and id (its grants saved under the old mod's name).
+        let Some(props) = self.props() else {
+            return Error::ERR_UNAVAILABLE;
+        };
+        let props = &props;
         let Some(runtime) = runtime() else {
             return self.fail(
                 Error::ERR_CANT_OPEN,
