@@ -133,6 +133,26 @@ func test_a_godot_signal_calls_a_js_funcof_callback() -> void:
 	expect_eq(probe.traps, PackedStringArray(), "traps")
 
 
+## What a signal's callback returns is read by nobody: one that returns a value Godot cannot
+## take (an object holding functions) failed its delivery, and the rest of the frame's signals
+## (and HTTP answers) for the mod were dropped.
+func test_a_signal_callback_returning_an_odd_value_does_not_drop_the_next_signals() -> void:
+	WasmEngine.extend_allowlist("Node", "signals", PackedStringArray([PING]))
+	var probe := await _callback_mod("gojs_odd_return")
+	if probe == null:
+		return
+	var target: Node = probe.node.get_node("Target")
+	target.add_user_signal(PING, [{"name": "text", "type": TYPE_STRING}])
+	expect_eq(probe.node.call_export("listenOdd", ["Target", PING]), null, "call_export(\"listenOdd\")")
+	for word in ["one", "two", "three"]:
+		target.emit_signal(PING, word)
+	var heard: bool = await wait_until(func() -> bool: return probe.has_output("odd: three"), 5000)
+	expect(heard, "every signal reached the Go callback: %s" % probe.describe())
+	expect(probe.has_output("odd: one") and probe.has_output("odd: two"), "the first two too: %s" % probe.describe())
+	expect_eq(probe.node.get_last_error(), "", "get_last_error()")
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+
+
 func test_level_1_file_access_gets_the_contract_error() -> void:
 	var probe := await _callback_mod("gojs_file_level_1", 1)
 	if probe == null:

@@ -38,6 +38,16 @@ func main() {
 		}))
 		return nil
 	}))
+	// listenOdd(path, signal): prints the signal's first argument whenever it fires, from a
+	// callback that returns a value Godot cannot take (an object holding functions).
+	global.Set("listenOdd", js.FuncOf(func(this js.Value, args []js.Value) any {
+		node := godot.Call("getNode", args[0].String())
+		godot.Call("connect", node, args[1].String(), js.FuncOf(func(this js.Value, a []js.Value) any {
+			fmt.Println("odd:", a[0].String())
+			return js.Global().Get("console")
+		}))
+		return nil
+	}))
 	global.Set("writeFile", js.FuncOf(func(this js.Value, args []js.Value) any {
 		godot.Call("fileWrite", "note.txt", "hi")
 		return true

@@ -47,10 +47,10 @@ impl ModInstance {
         &self,
         callback_id: i32,
         args: Vec<WireVariant>,
-    ) -> Result<WireVariant, WasgoError> {
+    ) -> Result<(), WasgoError> {
         let outcome = self.enter("signal callback", move |store, _| {
             let r = gojs::call_callback(store, callback_id, args)?;
-            Ok(r.map(|r| gojs::settle(store.data(), "signal callback", r)))
+            Ok(r.map(|r| gojs::settle_unread("signal callback", r)))
         })?;
         match outcome {
             Some(r) => r,
@@ -69,7 +69,7 @@ impl ModInstance {
     pub fn call_js_http(&self, id: i32, status: i32) -> Result<bool, WasgoError> {
         let outcome = self.enter("http response", move |store, _| {
             let r = gojs::call_http(store, id, status)?;
-            Ok(r.map(|r| gojs::settle(store.data(), "http response", r)))
+            Ok(r.map(|r| gojs::settle_unread("http response", r)))
         })?;
         match outcome {
             Some(r) => r.map(|_| true),

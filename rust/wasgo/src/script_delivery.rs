@@ -306,7 +306,11 @@ impl ScriptCore {
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
                     self.set_last_error(e.to_string());
-                    return true;
+                    // An error that did not end the mod (a Go-js callback that threw) leaves
+                    // the rest of the frame's deliveries to go on.
+                    if !self.instance().is_some_and(|i| i.status().is_live()) {
+                        return true;
+                    }
                 }
                 None => return true,
             }
@@ -365,7 +369,11 @@ impl ScriptCore {
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
                     self.set_last_error(e.to_string());
-                    return true;
+                    // An error that did not end the mod (a Go-js callback that threw) leaves
+                    // the rest of the frame's deliveries to go on.
+                    if !self.instance().is_some_and(|i| i.status().is_live()) {
+                        return true;
+                    }
                 }
                 None => return true,
             }

@@ -596,12 +596,7 @@ pub(crate) fn settle(
     name: &str,
     outcome: JsResult,
 ) -> Result<WireVariant, WasgoError> {
-    let value = outcome.map_err(|e| {
-        let message = get_prop(&e, "message")
-            .to_js_string_within(MAX_THROWN_MESSAGE)
-            .unwrap_or_else(|| format!("(a message longer than {MAX_THROWN_MESSAGE} bytes)"));
-        WasgoError::BadArguments(format!("the Go-js function `{name}` threw: {message}"))
-    })?;
+    let value = thrown(name, outcome)?;
     godot::ToWire::new(state.limits.memory_bytes)
         .value(&value)
         .map_err(|why| {
@@ -609,6 +604,27 @@ pub(crate) fn settle(
                 "the Go-js function `{name}` returned a value Godot cannot take: {why}"
             ))
         })
+}
+
+/// A call's outcome whose value nobody reads (a signal's or an HTTP answer's callback): only
+/// what it threw is an error. Its value was converted for Godot all the same, and one that does
+/// not convert (an object holding functions) failed the delivery, which dropped the rest of the
+/// frame's signals and HTTP answers for the mod.
+///
+/// # Errors
+/// [`WasgoError::BadArguments`] with what the function threw.
+pub(crate) fn settle_unread(name: &str, outcome: JsResult) -> Result<(), WasgoError> {
+    thrown(name, outcome).map(drop)
+}
+
+/// The value of `outcome`, or what the function `name` threw as an error.
+fn thrown(name: &str, outcome: JsResult) -> Result<JsValue, WasgoError> {
+    outcome.map_err(|e| {
+        let message = get_prop(&e, "message")
+            .to_js_string_within(MAX_THROWN_MESSAGE)
+            .unwrap_or_else(|| format!("(a message longer than {MAX_THROWN_MESSAGE} bytes)"));
+        WasgoError::BadArguments(format!("the Go-js function `{name}` threw: {message}"))
+    })
 }
 
 #[cfg(test)]
