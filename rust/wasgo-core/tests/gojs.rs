@@ -324,10 +324,9 @@ fn a_connected_signal_reaches_its_js_func_callback() {
             _ => None,
         })
         .expect("a Connect op");
-    let n = inst
-        .call_js_callback(callback_id, vec![WireVariant::String("left".into())])
+    // What the callback returns (`len(a)`) is nobody's to read: not converted, not given back.
+    inst.call_js_callback(callback_id, vec![WireVariant::String("left".into())])
         .unwrap();
-    assert_eq!(n, WireVariant::Int(1));
     assert!(has_line(&inst.drain_events(), "signal: left"));
     assert!(host.seen.lock().contains(&ObjectOp::Emit {
         name: "heard".into(),
