@@ -189,8 +189,8 @@ pub(crate) fn build_linker(
         // Names the game reads (messages, `unexposed_call`): hidden characters escaped, cut.
         let function = format!(
             "{}.{}",
-            crate::text::shown(m, MAX_SHOWN_NAME),
-            crate::text::shown(n, MAX_SHOWN_NAME)
+            crate::text::shown(m, crate::text::MAX_SHOWN_NAME),
+            crate::text::shown(n, crate::text::MAX_SHOWN_NAME)
         );
         let ExternType::Func(ty) = import.ty() else {
             let kind = ImportKind::of(&import.ty());
@@ -263,9 +263,6 @@ pub(crate) fn build_linker(
     }
     Ok((linker, warnings))
 }
-
-/// The most bytes of an import's module or field name shown in messages.
-const MAX_SHOWN_NAME: usize = 256;
 
 /// The most unresolved imports named one by one in link warnings (each is sent at every
 /// instantiation and printed by the game); the rest are counted in one more warning.

@@ -227,6 +227,10 @@ impl InstanceState {
     /// [`MAX_UNEXPOSED_REPORTS`] names per instance. Reported every time, a guest looping on
     /// an unregistered operation queued two million signals in 8 s (frames of 100-540 ms).
     pub(crate) fn report_unexposed(&mut self, function: String, level: SafetyLevel) {
+        // The guest's own bytes (a waPC operation's names): hidden characters escaped and cut,
+        // as every name the game reads is (a newline in one made a line of its own where a
+        // game logs the signal).
+        let function = crate::text::shown(&function, crate::text::MAX_SHOWN_NAME);
         if self.unexposed.len() >= MAX_UNEXPOSED_REPORTS || !self.unexposed.insert(function.clone())
         {
             return;

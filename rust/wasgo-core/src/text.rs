@@ -58,6 +58,10 @@ fn push_escaped(out: &mut String, text: &str, escaped: impl Fn(char) -> bool) {
     }
 }
 
+/// The most of a name from a module (an import's, a waPC operation's) that messages and signals
+/// show.
+pub const MAX_SHOWN_NAME: usize = 256;
+
 /// The most of a mod's own text a trap message keeps (`wasgo.abort`, a Go panic): it is printed
 /// as WasGo's own error.
 pub const MAX_TRAP_TEXT: usize = 4096;

@@ -140,6 +140,32 @@ fn unregistered_and_above_level_operations_are_host_errors_with_unexposed_call()
     assert_eq!(inst.invoke("echo", b"x").unwrap(), b"x");
 }
 
+/// An operation's names are the guest's bytes: in `unexposed_call` they are shown with hidden
+/// characters escaped (a newline made a line of its own where a game logs the signal).
+#[test]
+fn an_unexposed_operations_names_are_escaped_in_unexposed_call() {
+    let Some((_rt, _host, inst)) = setup(SafetyLevel::Safe) else {
+        return;
+    };
+    let _ = inst.invoke(
+        "call",
+        &call_payload("game", "scores", "x\nWasGo: fake\u{202e}", b""),
+    );
+    let events = inst.drain_events();
+    let names: Vec<&String> = events
+        .iter()
+        .filter_map(|e| match e {
+            ModEvent::UnexposedCall { function, .. } => Some(function),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [&"game/scores/x\\u{a}WasGo: fake\\u{202e}".to_string()],
+        "{events:?}"
+    );
+}
+
 #[test]
 fn the_wasgo_binding_sets_a_node_property() {
     let Some((_rt, host, inst)) = setup(SafetyLevel::Safe) else {
