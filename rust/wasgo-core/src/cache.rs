@@ -665,10 +665,13 @@ pub const MAX_DISK_CACHE_BYTES: u64 = 512 << 20;
 /// (one left by a crash mid-write; a younger one may be another game process's write).
 const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Keeps the disk cache in `dir` within `cap` bytes: deletes temporary files older than
-/// `stale`, then compiled-module files (`*.cwasm`), those written longest ago first, until the
-/// rest fit. Other files (the key) are left alone; what cannot be read or deleted is skipped.
-/// Returns the bytes deleted.
+/// Keeps the disk cache in `dir` within `cap` bytes: deletes temporary files of its writes older
+/// than `stale`, then compiled-module files, those written longest ago first, until the rest
+/// fit. Only files named as WasGo names them are touched ([`is_cache_module_name`]: a
+/// `wasgo/runtime/cache_dir` pointed at a folder of other files, `user://` or one holding a
+/// developer's own `.cwasm` artifacts, had every `*.tmp` and `*.cwasm` there deleted). Other
+/// files (the key) are left alone; what cannot be read or deleted is skipped. Returns the bytes
+/// deleted.
 pub fn sweep_disk_cache(dir: &Path, cap: u64, stale: std::time::Duration) -> u64 {
     let Ok(read) = std::fs::read_dir(dir) else {
         return 0;
@@ -686,12 +689,12 @@ pub fn sweep_disk_cache(dir: &Path, cap: u64, stale: std::time::Duration) -> u64
         let name = entry.file_name();
         let name = name.to_string_lossy();
         let written = meta.modified().unwrap_or(now);
-        if name.ends_with(".tmp") {
+        if is_cache_temp_name(&name) {
             let age = now.duration_since(written).unwrap_or_default();
             if age >= stale && std::fs::remove_file(entry.path()).is_ok() {
                 deleted += meta.len();
             }
-        } else if name.ends_with(".cwasm") {
+        } else if is_cache_module_name(&name) {
             modules.push((written, meta.len(), entry.path()));
         }
     }
@@ -707,6 +710,34 @@ pub fn sweep_disk_cache(dir: &Path, cap: u64, stale: std::time::Duration) -> u64
         }
     }
     deleted
+}
+
+/// Whether `name` is a compiled-module file as the cache names it: `<64 hex digits (the
+/// module's SHA-256)>-<native or pulley>-<16 hex digits>.cwasm` ([`ModuleCache`] names them so).
+pub fn is_cache_module_name(name: &str) -> bool {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let Some(stem) = name.strip_suffix(".cwasm") else {
+        return false;
+    };
+    let mut parts = stem.split('-');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some(sha), Some("native" | "pulley"), Some(compat), None) if hex(sha, 64) && hex(compat, 16)
+    )
+}
+
+/// Whether `name` is the temporary file of a cache write (`.<module file>.<pid>.<n>.tmp`, as
+/// [`crate::atomic_file::write_atomic`] names it).
+pub fn is_cache_temp_name(name: &str) -> bool {
+    let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let mut parts = inner.rsplitn(3, '.');
+    let (Some(n), Some(pid), Some(module)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(n) && digits(pid) && is_cache_module_name(module)
 }
 
 /// The bytes of the cache file `path` (a plain file of `len` bytes), when its header is an

@@ -405,16 +405,35 @@ fn the_disk_cache_is_kept_within_its_cap_oldest_files_first() {
         f.set_modified(now - Duration::from_secs(age_s)).unwrap();
         path
     };
-    let oldest = file("a-native-00.cwasm", 400, 300);
-    let middle = file("b-native-00.cwasm", 400, 200);
-    let newest = file("c-native-00.cwasm", 400, 100);
+    let module = |sha: char| {
+        format!(
+            "{}-native-{}.cwasm",
+            sha.to_string().repeat(64),
+            "0".repeat(16)
+        )
+    };
+    let oldest = file(&module('a'), 400, 300);
+    let middle = file(&module('b'), 400, 200);
+    let newest = file(&module('c'), 400, 100);
     let key = file("cache.key", 32, 1000);
-    let stale_tmp = file(".x.cwasm.1.2.tmp", 50, 7200);
-    let fresh_tmp = file(".y.cwasm.1.3.tmp", 50, 10);
+    let stale_tmp = file(&format!(".{}.1.2.tmp", module('d')), 50, 7200);
+    let fresh_tmp = file(&format!(".{}.1.3.tmp", module('e')), 50, 10);
+    // Files WasGo did not write (a cache_dir set to a folder that holds other things): never
+    // deleted, however old or large.
+    let others = [
+        file("mine.cwasm", 2000, 9000),
+        file("notes.tmp", 50, 9000),
+        file(&format!(".{}.tmp", "mine.cwasm"), 50, 9000),
+        file(&format!("{}-native-00.cwasm", "a".repeat(64)), 50, 9000),
+    ];
     let deleted = wasgo_core::cache::sweep_disk_cache(&dir, 900, Duration::from_secs(3600));
     assert_eq!(deleted, 450, "the oldest module and the stale temp file");
     assert!(!oldest.exists() && !stale_tmp.exists());
     assert!(middle.exists() && newest.exists() && key.exists() && fresh_tmp.exists());
+    assert!(
+        others.iter().all(|f| f.exists()),
+        "files WasGo did not write"
+    );
     assert_eq!(
         wasgo_core::cache::sweep_disk_cache(&dir, 900, Duration::from_secs(3600)),
         0
