@@ -153,6 +153,19 @@ func test_a_compile_over_the_time_limit_is_refused() -> void:
 	expect_contains(request.get_error(), "compile_timeout_ms", "request.get_error()")
 
 
+## A `load()` refused for a reason of the moment (the compile time limit on a busy machine) is
+## tried again at the next `load()`: the refusal was kept for the file until it changed, so
+## every later `load()` failed although the limit was raised (or the machine quiet again).
+func test_a_load_refused_by_the_time_limit_is_tried_again() -> void:
+	var path := _write("wasgo_retry_load.wasm", _large_wat(3000))
+	set_setting(COMPILE_TIMEOUT_MS, 1)
+	var refused := ResourceLoader.load(path, "", ResourceLoader.CACHE_MODE_IGNORE)
+	expect_eq(refused, null, "load() under a 1 ms compile limit")
+	set_setting(COMPILE_TIMEOUT_MS, 600000)
+	var module := ResourceLoader.load(path, "", ResourceLoader.CACHE_MODE_IGNORE)
+	expect(module is WasmModule, "load() once the limit is raised: %s" % WasmEngine.get_last_error())
+
+
 func test_load_module_async_answers_with_the_module_at_a_later_frame() -> void:
 	var request := WasmEngine.load_module_async(MODS + "hello.wasm")
 	expect(not request.is_done(), "the request answered inside the call")

@@ -27,13 +27,14 @@
 use crate::runtime;
 use crate::settings;
 use crate::state::{self, Part};
-use godot::classes::FileAccess;
+use godot::classes::{FileAccess, ProjectSettings};
+use godot::obj::Singleton;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use wasgo_catalog::abi::export;
 use wasgo_core::diagnose::diagnose;
-use wasgo_core::{CompiledModule, SafetyLevel};
+use wasgo_core::{CompiledModule, SafetyLevel, WasgoError};
 
 /// The checks made so far, by path (the `file_checks` part of the main-thread state).
 #[derive(Default)]
@@ -44,13 +45,27 @@ impl Part for FileChecks {}
 /// The outcome of checking one file at one stamp.
 struct Checked {
     stamp: Stamp,
-    outcome: Result<Weak<CompiledModule>, String>,
+    outcome: Result<Weak<CompiledModule>, Failure>,
     /// Whether the failure was printed already.
     reported: bool,
 }
 
-/// A file's modification time (seconds) and length: a change of either is a new file.
-type Stamp = (u64, u64);
+/// Why a file gave no module, and whether that holds for these bytes whatever happens (they
+/// are no WebAssembly, do not compile, need a newer WasGo): only such a failure is given again
+/// without compiling. One that depends on the moment or the settings (a compile timeout on a
+/// busy machine, a read refused while another program holds the file, a size or cost limit)
+/// is tried again at the next ask: kept, a single timeout made every later `load()` of the
+/// file fail until it changed.
+#[derive(Clone)]
+struct Failure {
+    reason: String,
+    lasts: bool,
+}
+
+/// A file's modification time (nanoseconds where the file system gives them, else seconds)
+/// and length: a change of either is a new file (a rebuild of the same length within the same
+/// second was not, and its old outcome was given again).
+type Stamp = (u128, u64);
 
 fn stamp(path: &str) -> Option<Stamp> {
     if !FileAccess::file_exists(path) {
@@ -59,7 +74,17 @@ fn stamp(path: &str) -> Option<Stamp> {
     let length = FileAccess::open(path, godot::classes::file_access::ModeFlags::READ)
         .map(|f| f.get_length())
         .unwrap_or(0);
-    Some((FileAccess::get_modified_time(path), length))
+    let global = ProjectSettings::singleton()
+        .globalize_path(path)
+        .to_string();
+    let fine = std::fs::metadata(&global)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos());
+    let modified =
+        fine.unwrap_or_else(|| u128::from(FileAccess::get_modified_time(path)) * 1_000_000_000);
+    Some((modified, length))
 }
 
 fn with_checks<R>(f: impl FnOnce(&FileChecks) -> R) -> Option<R> {
@@ -85,15 +110,15 @@ pub fn check_file(path: &str) -> Result<Arc<CompiledModule>, String> {
                     return Ok(module);
                 }
             }
-            Some(Err(reason)) => return Err(reason),
-            None => {}
+            Some(Err(failure)) if failure.lasts => return Err(failure.reason),
+            Some(Err(_)) | None => {}
         }
     }
     let outcome = compile_file(path);
     if let Some(stamp) = stamp {
         let kept = match &outcome {
             Ok(module) => Ok(Arc::downgrade(module)),
-            Err(reason) => Err(reason.clone()),
+            Err(failure) => Err(failure.clone()),
         };
         with_checks(|c| {
             let mut checks = c.0.borrow_mut();
@@ -110,14 +135,25 @@ pub fn check_file(path: &str) -> Result<Arc<CompiledModule>, String> {
             );
         });
     }
-    outcome
+    outcome.map_err(|failure| failure.reason)
 }
 
-fn compile_file(path: &str) -> Result<Arc<CompiledModule>, String> {
-    crate::shipped::load_path(path)?
-        .ticket
-        .wait()
-        .map_err(|e| e.to_string())
+fn compile_file(path: &str) -> Result<Arc<CompiledModule>, Failure> {
+    // Reading (a missing file, one another program holds, one over `module_mb`) is tried again.
+    let load = crate::shipped::load_path(path).map_err(|reason| Failure {
+        reason,
+        lasts: false,
+    })?;
+    load.ticket.wait().map_err(|e| Failure {
+        lasts: matches!(
+            e,
+            WasgoError::Compile { .. }
+                | WasgoError::NotWasm { .. }
+                | WasgoError::NewerAbi { .. }
+                | WasgoError::Precompiled { .. }
+        ),
+        reason: e.to_string(),
+    })
 }
 
 /// Prints `message` about the file at `path` as an error, once per change of the file: a bad
