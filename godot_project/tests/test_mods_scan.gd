@@ -226,6 +226,38 @@ func test_what_a_single_file_mod_writes_into_its_sandbox_never_becomes_a_mod() -
 	_remove(SANDBOX_ROOT + "/scan_single")
 
 
+## A mod started from a folder named like its id in another case (`user://mods/Scan_Case/
+## scan_case.wasm`) is inside its id's folder where names ignore case (Windows, macOS): its
+## sandbox is `scan_case-files` everywhere, never a folder its code may be in.
+func test_a_folder_mod_in_a_folder_of_another_case_gets_the_files_sandbox() -> void:
+	await frames(1)
+	set_setting(SAFETY_LEVEL, 2)
+	set_setting(AUTO_GRANT, PackedStringArray(["files"]))
+	var code := SANDBOX_ROOT + "/Scan_Case/scan_case.wasm"
+	_remove(SANDBOX_ROOT + "/Scan_Case")
+	_remove(SANDBOX_ROOT + "/scan_case")
+	_remove(SANDBOX_ROOT + "/scan_case-files")
+	_write(code, """(module
+  (import "wasgo" "file_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasgo" "log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "note.txt")
+  (data (i32.const 64) "hi")
+  (data (i32.const 128) "written")
+  (func (export "ready")
+    (if (i32.eqz (call $write (i32.const 16) (i32.const 8) (i32.const 64) (i32.const 2)))
+      (then (call $log (i32.const 1) (i32.const 128) (i32.const 7))))))""")
+	var probe := new_mod("scan_case", {"wasm_file": code, "safety_level": 2})
+	expect_eq(start(probe), OK, "start the mod at level 2")
+	expect(probe.has_output("written"), "the mod wrote its file: %s" % probe.describe())
+	expect_eq(FileAccess.get_file_as_string(SANDBOX_ROOT + "/scan_case-files/note.txt"), "hi", "the file went to scan_case-files")
+	expect(not FileAccess.file_exists(SANDBOX_ROOT + "/scan_case/note.txt"), "not to user://mods/scan_case")
+	probe.node.kill()
+	_remove(SANDBOX_ROOT + "/Scan_Case")
+	_remove(SANDBOX_ROOT + "/scan_case")
+	_remove(SANDBOX_ROOT + "/scan_case-files")
+
+
 func test_a_folder_mod_cannot_write_over_its_own_code_and_what_it_writes_is_not_a_mod() -> void:
 	# The tree's root is ready only once the main loop has run a frame: `ready` (which writes
 	# the file) runs at start() only for a node added to a ready tree (this test may run first).

@@ -26,6 +26,9 @@ pub fn remember_sandbox(name: &str) {
 
 /// Whether a mod whose code is at `source` (a `res://`/`user://` path) lies inside the folder
 /// `user://mods/<mod_id>/` (then its sandbox is `<mod_id>-files`, never its own code folder).
+/// Compared without regard to case, as Windows' and macOS' file systems find folders
+/// (`user://mods/Pack/pack.wasm` is inside `user://mods/pack/` there, and its sandbox was its
+/// code folder); where case matters the answer only moves the sandbox to `<mod_id>-files`.
 pub fn code_inside_id_folder(source: &str, mod_id: &str) -> bool {
     if source.is_empty() {
         return false;
@@ -33,5 +36,6 @@ pub fn code_inside_id_folder(source: &str, mod_id: &str) -> bool {
     let normalized = wasgo_core::mod_list::normalized_path;
     let folder = normalized(&settings::globalize(&format!("{DEFAULT_DIR}/{mod_id}")));
     let code = normalized(&settings::globalize(source));
-    code.starts_with(&format!("{}/", folder.trim_end_matches('/')))
+    code.to_lowercase()
+        .starts_with(&format!("{}/", folder.trim_end_matches('/').to_lowercase()))
 }
