@@ -491,6 +491,26 @@ func test_a_trapped_handler_can_restart_a_mod_whose_init_traps() -> void:
 	expect_eq(node.get_status(), WasmScript.STATUS_TRAPPED, "status")
 
 
+## A game function called by `init` calls `WasmEngine.kill_all()`: the mod being started is in
+## no live list yet, and it ran on. It is killed once its `init` returns, like every other mod.
+func test_kill_all_from_a_game_function_init_calls_kills_that_mod_too() -> void:
+	var registered := register_game_function("game", "stop_all", func() -> int:
+		WasmEngine.kill_all()
+		return 0, PackedStringArray(), PackedStringArray(["i32"]), 1)
+	expect_eq(registered, OK, "register_function(\"game\", \"stop_all\")")
+	var wat := "(module (import \"game\" \"stop_all\" (func $stop (result i32))) (memory (export \"memory\") 1) (func (export \"init\") (drop (call $stop))) (func (export \"noop\")))"
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "stops_all")
+	var other := new_mod("reenter_kill_all_other", {"module": module})
+	var probe := new_mod("reenter_kill_all", {"module": module})
+	var killed := [0]
+	probe.node.killed.connect(func(_reason: String) -> void: killed[0] += 1)
+	probe.node.start()
+	await frames(2)
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status of the mod whose init called kill_all()")
+	expect_eq(killed[0], 1, "`killed` emissions")
+	expect_eq(other.node.get_status(), WasmScript.STATUS_IDLE, "a mod never started stays idle")
+
+
 var _asks_left := 0
 var _ask_with := ""
 

@@ -358,7 +358,13 @@ impl WasmEngine {
         if !crate::runtime::on_main_thread("WasmEngine.kill_all") {
             return;
         }
-        live::kill_all("killed by WasmEngine.kill_all()");
+        const REASON: &str = "killed by WasmEngine.kill_all()";
+        live::kill_all(REASON);
+        // A mod whose `init` runs now (game code it called asked for this) is in no live list
+        // yet: it is killed once its `init` returns, like a `kill()` of its own node from there.
+        for core in crate::cores::all() {
+            core.kill_if_in_init(REASON);
+        }
     }
 
     /// Counters: `modules` (compiled modules in the cache), `instances` (live instances),

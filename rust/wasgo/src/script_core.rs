@@ -649,6 +649,15 @@ impl ScriptCore {
         self.kill_with(reason);
     }
 
+    /// [`ScriptCore::kill_by_game`] when the node's instance is being made (its `init` runs):
+    /// `WasmEngine.kill_all()` reaches live instances through the frame list, which this one
+    /// joins only after `init`.
+    pub fn kill_if_in_init(self: &Rc<Self>, reason: &str) {
+        if self.depth.get() > 0 && self.instance.borrow().is_none() && !self.gone.get() {
+            self.kill_by_game(reason);
+        }
+    }
+
     fn kill_now(&self, reason: &str) {
         let mut slot = self.instance.borrow_mut();
         if let Some(instance) = slot.as_mut() {
