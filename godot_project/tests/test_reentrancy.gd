@@ -546,14 +546,54 @@ func test_a_kill_or_reload_asked_for_in_an_init_that_traps_ends_with_that_start(
 		_asks_left = 1
 		_ask_with = ask
 		expect_eq(start(probe), ERR_CANT_CREATE, "%s: start() whose init asked, then trapped" % ask)
-		expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "%s: status after the trap" % ask)
+		# The game's kill() stops `init` (the mod is killed); a reload waits for `init` to
+		# return, which traps.
+		var ended := WasmScript.STATUS_KILLED if ask == "kill" else WasmScript.STATUS_TRAPPED
+		expect_eq(probe.node.get_status(), ended, "%s: status after the first start" % ask)
+		await frames(1)
+		var killed_first: int = killed[0]
+		expect_eq(killed_first, 1 if ask == "kill" else 0, "%s: `killed` emitted for the first start" % ask)
 		expect_eq(probe.node.start(), OK, "%s: the next start(): %s" % [ask, probe.node.get_last_error()])
 		await frames(3)
 		expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "%s: status after the next start" % ask)
-		expect_eq(killed[0], 0, "%s: `killed` emitted for the next start" % ask)
+		expect_eq(killed[0], killed_first, "%s: `killed` emitted for the next start" % ask)
 		expect_eq(started[0], 1, "%s: `started` once" % ask)
 		expect_eq(probe.node.call_export("inits", []), 1, "%s: the running instance's init ran once" % ask)
 		cleanup()
+
+
+var _kills_from_init := 0
+
+
+## The game function of the next test: kills the node it was called for.
+func _kill_target() -> int:
+	_kills_from_init += 1
+	if is_instance_valid(_target):
+		_target.kill()
+	return 0
+
+
+## A game function called by `init` kills the node, and `init` goes on spinning: the instance is
+## not held yet while `init` runs, so the kill waited for `init` to return and the mod spun
+## until its callback budget ran out (a trap, not the kill the game asked for). It stops at its
+## next check: the mod is killed, `killed` says why, `start()` answers ERR_CANT_CREATE.
+func test_a_kill_from_game_code_init_calls_stops_init() -> void:
+	set_setting("wasgo/limits/callback_budget_ms", 2000)
+	var registered := register_game_function("game", "kill_me", Callable(self, "_kill_target"),
+		PackedStringArray(), PackedStringArray(["i32"]), 1)
+	expect_eq(registered, OK, "register_function(\"game\", \"kill_me\")")
+	var wat := "(module (import \"game\" \"kill_me\" (func $kill (result i32))) (memory (export \"memory\") 1) (func (export \"init\") (drop (call $kill)) (loop $l (br $l))))"
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "killed_in_init")
+	var probe := new_mod("reenter_kill_in_init", {"module": module})
+	_target = probe.node
+	var reasons: Array[String] = []
+	probe.node.killed.connect(func(reason: String) -> void: reasons.append(reason))
+	expect_eq(start(probe), ERR_CANT_CREATE, "start() of a mod killed in its init")
+	expect_eq(_kills_from_init, 1, "the game function ran once")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status: %s" % probe.node.get_last_error())
+	expect_eq(reasons, ["killed by kill()"], "`killed` emissions")
+	expect_contains(probe.node.get_last_error(), "killed while its `init` ran", "last_error")
+	expect_eq(probe.traps, PackedStringArray(), "no trap (the budget never ran out)")
 
 
 var _always_reloads := 0

@@ -242,6 +242,7 @@ impl ModInstance {
         ctx: &Arc<EngineContext>,
         module: &CompiledModule,
         mut config: InstanceConfig,
+        kill: Arc<KillSwitch>,
     ) -> Result<ModInstance, WasgoError> {
         if let Some(reason) = ctx.pool.and_then(|p| p.refuses(config.limits.memory_bytes)) {
             return Err(WasgoError::Instantiate {
@@ -293,7 +294,6 @@ impl ModInstance {
         } else {
             wasi_ctx::WasiSlot::unmade()
         };
-        let kill = KillSwitch::new();
         let memory_gauge = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let http = Arc::new(crate::http::HttpTable::new(config.network.clone()));
         let http_weak = Arc::downgrade(&http);

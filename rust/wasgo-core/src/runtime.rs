@@ -12,6 +12,7 @@ use crate::hosts::Hosts;
 use crate::ids::InstanceKey;
 use crate::instance::{InstanceConfig, ModInstance};
 use crate::instance_pool::InstancePool;
+use crate::kill::KillSwitch;
 use crate::memory_layout::MemoryLayout;
 use crate::mod_config::{ConfigError, ConfigValue};
 use crate::mode::{ExecutionMode, RuntimeMode};
@@ -602,6 +603,22 @@ impl ModInstance {
         module: &CompiledModule,
         config: InstanceConfig,
     ) -> Result<ModInstance, WasgoError> {
-        ModInstance::instantiate(&runtime.ctx, module, config)
+        ModInstance::instantiate(&runtime.ctx, module, config, KillSwitch::new())
+    }
+
+    /// [`ModInstance::new`] with the kill switch its owner holds: the owner can stop the
+    /// instance while it is being made (its `init` runs inside this call, before the owner
+    /// holds the instance). Thrown then, with the engine's epoch advanced so that the next
+    /// check comes at once, `init` stops and this answers [`WasgoError::Killed`].
+    ///
+    /// # Errors
+    /// As [`ModInstance::new`]; [`WasgoError::Killed`] when the switch was thrown.
+    pub fn new_killable(
+        runtime: &Arc<Runtime>,
+        module: &CompiledModule,
+        config: InstanceConfig,
+        kill: Arc<KillSwitch>,
+    ) -> Result<ModInstance, WasgoError> {
+        ModInstance::instantiate(&runtime.ctx, module, config, kill)
     }
 }

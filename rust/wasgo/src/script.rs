@@ -539,7 +539,8 @@ impl WasmScript {
     /// make a new instance), `ERR_CANT_OPEN` when there is no module (or it cannot be read, is
     /// not valid, is over `wasgo/limits/module_mb` or took longer than
     /// `wasgo/limits/compile_timeout_ms` to compile), `ERR_CANT_CREATE` when it
-    /// cannot be instantiated or its `init` traps.
+    /// cannot be instantiated, its `init` traps, or game code its `init` calls kills it
+    /// ([method kill], `WasmEngine.kill_all()`: `init` stops, [signal killed] is emitted).
     #[func(gd_self)]
     pub fn start(this: Gd<Self>) -> Error {
         if !crate::runtime::on_main_thread("WasmScript.start") {

@@ -44,6 +44,7 @@ use godot::prelude::*;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
+use wasgo_core::kill::KillSwitch;
 use wasgo_core::prefetch::HotAddresses;
 use wasgo_core::Permission;
 use wasgo_core::{
@@ -151,8 +152,13 @@ pub struct ScriptCore {
     pub(crate) idle_status: Cell<i64>,
     /// Whether the current instance's `ready` export has run.
     pub(crate) ready_called: Cell<bool>,
-    /// A `trapped` for a trap in `init` is being emitted from `start()` (see `start`).
-    emitting_init_trap: Cell<bool>,
+    /// A `trapped` or `killed` for an `init` that ended the mod is being emitted from
+    /// `start()` (see `emit_init_end`).
+    emitting_init_end: Cell<bool>,
+    /// The kill switch of the instance being made while its `init` runs (the instance is not
+    /// held yet): the game's `kill()` or `kill_all()` from game code `init` calls throws it, and
+    /// `init` stops at its next check instead of running to its end.
+    init_kill: RefCell<Option<Arc<KillSwitch>>>,
     pub(crate) last_error: RefCell<String>,
     pub(crate) permissions: Arc<Permissions>,
     /// Grants given before the mod's id was known (no module set yet); saved at `start()`.
@@ -264,7 +270,8 @@ impl ScriptCore {
             key: Cell::new(None),
             idle_status: Cell::new(status::IDLE),
             ready_called: Cell::new(false),
-            emitting_init_trap: Cell::new(false),
+            emitting_init_end: Cell::new(false),
+            init_kill: RefCell::new(None),
             last_error: RefCell::new(String::new()),
             permissions: Permissions::new(),
             unsaved_grants: RefCell::new(Vec::new()),
@@ -461,6 +468,27 @@ impl ScriptCore {
         budget
     }
 
+    /// Emits `signal(text)` for a start whose `init` ended the mod (`trapped`, `killed`). A
+    /// `start()` from a handler of it whose `init` ended too: its signal goes out at the next
+    /// frame, so each restart is a `start()` of its own (emitted here, the handler started again
+    /// inside this `start()`, a thousand starts deep until Godot crashed). The next frame, not
+    /// the end of this one: Godot runs deferred calls made by deferred calls in the same flush,
+    /// so a handler that always restarts would never let the frame end.
+    fn emit_init_end(&self, signal: &'static str, text: &str) {
+        let args = [GString::from(text).to_variant()];
+        if !self.emitting_init_end.replace(true) {
+            self.emit(signal, &args);
+            self.emitting_init_end.set(false);
+            return;
+        }
+        let node = self.node;
+        at_next_frame("wasgo_init_ended", move || {
+            if let Ok(mut node) = Gd::<Node>::try_from_instance_id(node) {
+                crate::convert::emit(&mut node, signal, &args);
+            }
+        });
+    }
+
     /// A start whose `init` failed: a kill or reload game code asked for while it ran ends with
     /// it (the instance is gone). Left asked for, the next start that succeeded was killed or
     /// reloaded at once by its `settle`.
@@ -622,7 +650,6 @@ impl ScriptCore {
     pub fn kill_with(self: &Rc<Self>, reason: &str) {
         self.cancel_loading();
         if self.depth.get() > 0 {
-            // Also while `init` runs inside `start()`, before the instance is stored.
             if let Some(instance) = self.instance() {
                 instance.request_kill(reason);
             }
@@ -639,6 +666,16 @@ impl ScriptCore {
     /// the same mod call is dropped, the `killed` reason is this one, and a change of the
     /// mod's file does not bring it back.
     pub fn kill_by_game(self: &Rc<Self>, reason: &str) {
+        // While `init` runs inside `start()` (game code it called asked), before the instance
+        // is stored: it stops at its next check, and `start()` reports the kill. (A reload
+        // asked for there waits for `init` to return instead: `settle` does it.)
+        if let Some(switch) = self.init_kill.borrow().clone() {
+            if switch.kill(reason) {
+                if let Some(runtime) = runtime() {
+                    runtime.engine().increment_epoch();
+                }
+            }
+        }
         self.killed_by_game.set(true);
         self.pending_reload.set(false);
         self.reload_next_frame.set(false);
@@ -850,9 +887,12 @@ impl ScriptCore {
         objects::register(key, self.node, self.node(), config.level);
         self.key.set(Some(key));
         // `init` runs inside `new`: count it as an entry.
+        let switch = KillSwitch::new();
+        *self.init_kill.borrow_mut() = Some(switch.clone());
         self.depth.set(self.depth.get() + 1);
-        let made = ModInstance::new(&runtime, &compiled, config);
+        let made = ModInstance::new_killable(&runtime, &compiled, config, switch);
         self.depth.set(self.depth.get() - 1);
+        self.init_kill.borrow_mut().take();
         match made {
             Ok(instance) => {
                 self.frame_exports.set(frame_exports_of(&instance));
@@ -873,24 +913,20 @@ impl ScriptCore {
                 self.idle_status.set(status::TRAPPED);
                 self.set_last_error(info.message.clone());
                 godot_error!("WasGo: {}", info.message);
-                let args = [GString::from(info.message.as_str()).to_variant()];
-                if !self.emitting_init_trap.replace(true) {
-                    self.emit("trapped", &args);
-                    self.emitting_init_trap.set(false);
-                    return Error::ERR_CANT_CREATE;
-                }
-                // A `start()` from a handler of that `trapped` whose `init` trapped too: its
-                // `trapped` goes out at the next frame, so each restart is a `start()` of its
-                // own (emitted here, the handler started again inside this `start()`, a
-                // thousand starts deep until Godot crashed). The next frame, not the end of this
-                // one: Godot runs deferred calls made by deferred calls in the same flush, so a
-                // handler that always restarts would never let the frame end.
-                let node = self.node;
-                at_next_frame("wasgo_init_trapped", move || {
-                    if let Ok(mut node) = Gd::<Node>::try_from_instance_id(node) {
-                        crate::convert::emit(&mut node, "trapped", &args);
-                    }
-                });
+                self.emit_init_end("trapped", &info.message);
+                return Error::ERR_CANT_CREATE;
+            }
+            Err(WasgoError::Killed { reason, .. }) => {
+                // Game code `init` called killed the mod (`kill()`, `WasmEngine.kill_all()`):
+                // `init` stopped at its next check; the mod is killed, as the game asked.
+                self.drop_instance();
+                self.forget_asked_in_failed_start();
+                self.idle_status.set(status::KILLED);
+                self.set_last_error(format!(
+                    "`{}` was killed while its `init` ran ({reason})",
+                    self.label()
+                ));
+                self.emit_init_end("killed", &reason);
                 return Error::ERR_CANT_CREATE;
             }
             Err(e) => {
