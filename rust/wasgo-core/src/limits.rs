@@ -163,6 +163,15 @@ pub struct GrowthTally {
     /// What the instance's guest runtime keeps on the host for it under the same cap (a Go-js
     /// program's JavaScript values): memories may grow only into what those leave.
     host_bytes: usize,
+    /// The last grow counted, until the next: what [`GrowthTally::grow_failed`] takes back.
+    last_grow: Option<Grown>,
+}
+
+/// A grow counted, with the total before it.
+#[derive(Debug, Clone, Copy)]
+enum Grown {
+    Memory { before: usize },
+    Table { before: usize },
 }
 
 impl GrowthTally {
@@ -176,9 +185,12 @@ impl GrowthTally {
         self.memory_bytes
     }
 
-    /// Bytes all memories would take once one grows from `current` to `desired` bytes.
+    /// Bytes all memories would take once one grows from `current` to `desired` bytes
+    /// (saturating: a 64-bit memory asks for up to `usize::MAX - 65535` bytes, and a sum that
+    /// wrapped came out small, passed the cap and lowered the count, so four memories took four
+    /// times the cap).
     pub fn memory_after(&self, current: usize, desired: usize) -> usize {
-        self.memory_bytes - current.min(self.memory_bytes) + desired
+        (self.memory_bytes - current.min(self.memory_bytes)).saturating_add(desired)
     }
 
     /// Counts a memory growing from `current` to `desired` bytes (its own `maximum` decided
@@ -199,8 +211,22 @@ impl GrowthTally {
         if after.saturating_add(self.host_bytes) > cap {
             return Err(after);
         }
+        self.last_grow = Some(Grown::Memory {
+            before: self.memory_bytes,
+        });
         self.memory_bytes = after;
         Ok(true)
+    }
+
+    /// Takes back the last grow counted: the engine could not make it (out of memory, a
+    /// maximum it checks after asking). Left counted, each failed grow blocked the rest of the
+    /// instance's room for good.
+    pub fn grow_failed(&mut self) {
+        match self.last_grow.take() {
+            Some(Grown::Memory { before }) => self.memory_bytes = before,
+            Some(Grown::Table { before }) => self.table_entries = before,
+            None => {}
+        }
     }
 
     /// What the guest runtime keeps on the host under the cap (see the field).
@@ -214,12 +240,20 @@ impl GrowthTally {
     }
 
     /// Counts a table growing from `current` to `desired` entries; false (nothing counted) when
-    /// all tables together would pass [`MAX_TABLE_ENTRIES`].
-    pub fn grow_table(&mut self, current: usize, desired: usize) -> bool {
-        let after = self.table_entries - current.min(self.table_entries) + desired;
+    /// all tables together would pass [`MAX_TABLE_ENTRIES`] or `desired` the table's own
+    /// `maximum` (which the engine checks only after asking: counted, the refused grow of a
+    /// small table blocked every other table). Saturating, as [`GrowthTally::memory_after`].
+    pub fn grow_table(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> bool {
+        if maximum.is_some_and(|max| desired > max) {
+            return false;
+        }
+        let after = (self.table_entries - current.min(self.table_entries)).saturating_add(desired);
         if after > MAX_TABLE_ENTRIES {
             return false;
         }
+        self.last_grow = Some(Grown::Table {
+            before: self.table_entries,
+        });
         self.table_entries = after;
         true
     }
@@ -244,9 +278,48 @@ mod growth_tests {
         t.set_host_bytes(8);
         assert_eq!(t.grow_memory(10, 13, None, 40), Err(33));
         assert_eq!(t.grow_memory(10, 12, None, 40), Ok(true));
-        assert!(t.grow_table(0, MAX_TABLE_ENTRIES / 2));
-        assert!(t.grow_table(0, MAX_TABLE_ENTRIES / 2));
-        assert!(!t.grow_table(0, 1), "a third table past the total");
-        assert!(t.grow_table(MAX_TABLE_ENTRIES / 2, MAX_TABLE_ENTRIES / 2));
+        assert!(t.grow_table(0, MAX_TABLE_ENTRIES / 2, None));
+        assert!(t.grow_table(0, MAX_TABLE_ENTRIES / 2, None));
+        assert!(!t.grow_table(0, 1, None), "a third table past the total");
+        assert!(t.grow_table(MAX_TABLE_ENTRIES / 2, MAX_TABLE_ENTRIES / 2, None));
+    }
+
+    /// A 64-bit memory asks for sizes near `usize::MAX`: the sum wrapped, came out small,
+    /// passed the cap and lowered the count (four memories took four times the cap).
+    #[test]
+    fn sizes_near_the_top_of_usize_are_refused_and_count_nothing() {
+        let mut t = GrowthTally::default();
+        assert_eq!(t.grow_memory(0, 63 << 20, None, 64 << 20), Ok(true));
+        let huge = usize::MAX - 65535;
+        assert_eq!(t.grow_memory(0, huge, None, 64 << 20), Err(usize::MAX));
+        assert_eq!(t.memory_bytes(), 63 << 20, "the count is unchanged");
+        assert_eq!(t.grow_memory(0, 2 << 20, None, 64 << 20), Err(65 << 20));
+        assert!(t.grow_table(0, 10, None));
+        assert!(!t.grow_table(0, usize::MAX - 5, None));
+        assert!(!t.grow_table(0, MAX_TABLE_ENTRIES, None));
+    }
+
+    /// A grow the engine could not make after it was counted is taken back; a table's own
+    /// maximum is decided before anything is counted.
+    #[test]
+    fn failed_grows_are_taken_back_and_table_maximums_decided_first() {
+        let mut t = GrowthTally::default();
+        assert_eq!(t.grow_memory(0, 10 << 20, None, 64 << 20), Ok(true));
+        assert_eq!(t.grow_memory(10 << 20, 60 << 20, None, 64 << 20), Ok(true));
+        t.grow_failed();
+        assert_eq!(t.memory_bytes(), 10 << 20);
+        assert!(
+            !t.grow_table(1, MAX_TABLE_ENTRIES - 10, Some(10)),
+            "past the table's maximum"
+        );
+        assert!(
+            t.grow_table(0, MAX_TABLE_ENTRIES - 10, None),
+            "nothing was counted for it"
+        );
+        t.grow_failed();
+        assert!(
+            t.grow_table(0, MAX_TABLE_ENTRIES, None),
+            "the failed grow was taken back"
+        );
     }
 }

@@ -101,9 +101,20 @@ impl wasmtime::ResourceLimiter for ConfigState {
         &mut self,
         current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(self.growth.grow_table(current, desired))
+        Ok(self.growth.grow_table(current, desired, maximum))
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        // Counted when asked; the engine could not make it.
+        self.growth.grow_failed();
+        Ok(())
+    }
+
+    fn table_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.growth.grow_failed();
+        Ok(())
     }
 
     fn instances(&self) -> usize {

@@ -286,11 +286,26 @@ impl wasmtime::ResourceLimiter for InstanceState {
         &mut self,
         current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         // Counted over all tables: 16 tables of a million entries each took 126 MB outside the
         // memory limit.
-        Ok(self.growth.grow_table(current, desired))
+        Ok(self.growth.grow_table(current, desired, maximum))
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        // Counted when asked; the engine could not make it.
+        self.growth.grow_failed();
+        self.memory_gauge.store(
+            self.growth.memory_bytes(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        Ok(())
+    }
+
+    fn table_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.growth.grow_failed();
+        Ok(())
     }
 
     fn instances(&self) -> usize {

@@ -488,3 +488,44 @@ fn a_malloc_answering_outside_memory_traps_naming_malloc() {
         .unwrap();
     remove_tree(&dir);
 }
+
+/// A 64-bit memory asked to grow by 2^64 - 1 pages: the engine clamps the size it asks the
+/// limiter for to near `usize::MAX`, the sum of all memories wrapped, came out small, passed
+/// the cap and lowered the count by 64 KiB each time, so the other memories together grew to
+/// several times the cap (64 MiB here). Refused now, and the count stays right.
+#[test]
+fn a_64_bit_memory_cannot_wrap_the_count_of_all_memories() {
+    let wat = r#"(module
+      (memory $a 0)
+      (memory $b i64 0)
+      (memory $c 0)
+      (func (export "grow_a") (param i32) (result i32) (memory.grow $a (local.get 0)))
+      (func (export "grow_c") (param i32) (result i32) (memory.grow $c (local.get 0)))
+      (func (export "wrap") (param i32) (local $i i32)
+        (loop $l
+          (drop (memory.grow $b (i64.const -1)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get 0))))))"#;
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let module = rt.compile(wat.as_bytes(), "wrap").unwrap();
+    let config = InstanceConfig {
+        limits: Limits {
+            memory_bytes: 64 << 20,
+            ..Limits::default()
+        },
+        ..InstanceConfig::new("wrap", SafetyLevel::Safe, rt.next_instance_key())
+    };
+    let mut inst = ModInstance::new(&rt, &module, config).unwrap();
+    // 60 MiB in $a.
+    assert_eq!(i32_of(inst.call("grow_a", &[Val::I32(960)]).unwrap()), 0);
+    // A grow past the limit traps, as any does (the wrapped count let it pass, lowered).
+    let wrapped = inst.call("wrap", &[Val::I32(2000)]);
+    let message = match wrapped {
+        Err(e) => e.to_string(),
+        Ok(_) => {
+            let grown = inst.call("grow_c", &[Val::I32(960)]).map(i32_of);
+            panic!("the grows of the 64-bit memory passed; then $c grew by 60 MiB: {grown:?}");
+        }
+    };
+    assert!(message.contains("memory limit exceeded"), "{message}");
+}
