@@ -7,6 +7,7 @@ extends "res://tests/lib/wasgo_test.gd"
 ## `owned.rs`: MAX_TIMERS_PER_INSTANCE.
 const MAX_TIMERS := 1024
 const BUSY := -7
+const INVALID_ARGUMENT := -3
 
 
 func _objects() -> int:
@@ -36,6 +37,20 @@ func _settle(baseline: int, frames_max := 10) -> int:
 			break
 		await tree.process_frame
 	return _objects()
+
+
+## A timer of NaN seconds never fires (Godot fires one at `time_left <= 0`) and was not counted
+## as waiting (`> 0` is false for NaN): the cap let any number through, and they outlived the
+## mod, walked by the tree at every frame. A delay that is no finite number is refused.
+func test_a_timer_that_is_no_finite_number_of_seconds_is_refused() -> void:
+	var probe := _timer_mod("timer_flood_nan")
+	if probe == null:
+		return
+	probe.node.call_export("use_nan_delay", [])
+	expect_eq(probe.node.call_export("flood", [2000]), INVALID_ARGUMENT, "create_timer(NaN)")
+	expect_eq(probe.node.call_export("created", []), 0, "timers made")
+	expect(probe.has_output("finite"), "the mod's last_error says why: %s" % [probe.outputs])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 
 func test_killing_a_mod_releases_its_timers_and_connections() -> void:

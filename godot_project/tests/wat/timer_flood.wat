@@ -1,7 +1,7 @@
 ;; For the owned-objects test: `flood(n)` creates up to n SceneTreeTimers of an hour each with
 ;; `SceneTree.create_timer` and connects each one's `timeout` to `native_callback`. It returns 0
 ;; when all were made, else the error code of the first refusal (and logs `wasgo.last_error`).
-;; `created()` counts the timers made so far.
+;; `created()` counts the timers made so far; `use_nan_delay()` makes the next ones NaN seconds long.
 (module
   (import "wasgo" "self" (func $self (result i32)))
   (import "wasgo" "call" (func $call (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
@@ -17,6 +17,11 @@
   (data (i32.const 64) "\1c\00\00\00\00\00\00\00")
   ;; [3600.0] : Array header 28, count 1, float header 3, f32 3600.0 (0x45610000)
   (data (i32.const 96) "\1c\00\00\00\01\00\00\00\03\00\00\00\00\00\61\45")
+  ;; [NaN] : the same with the f32 NaN (0x7fc00000), for `use_nan_delay`.
+  (data (i32.const 128) "\1c\00\00\00\01\00\00\00\03\00\00\00\00\00\c0\7f")
+  ;; The arguments `flood` gives `create_timer` (an hour, or NaN after `use_nan_delay`).
+  (global $args (mut i32) (i32.const 96))
+  (func (export "use_nan_delay") (global.set $args (i32.const 128)))
   (func (export "created") (result i32) (global.get $created))
   (func (export "flood") (param $n i32) (result i32)
     (local $tree i32)
@@ -29,7 +34,7 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (global.get $created) (local.get $n)))
-        (local.set $r (call $call (local.get $tree) (i32.const 16) (i32.const 12) (i32.const 96) (i32.const 16) (i32.const 256) (i32.const 64)))
+        (local.set $r (call $call (local.get $tree) (i32.const 16) (i32.const 12) (global.get $args) (i32.const 16) (i32.const 256) (i32.const 64)))
         (if (i32.lt_s (local.get $r) (i32.const 0))
           (then
             (local.set $len (call $last_error (i32.const 1024) (i32.const 4096)))

@@ -2171,6 +2171,7 @@ fn run_op(
             }
             let creates_timer = OwnedTimers::creates_timer(&obj, &method);
             if creates_timer {
+                OwnedTimers::check_delay(&wire_args)?;
                 objects.timers.check_room()?;
             }
             // `try_call`, not `callv`: a call Godot refuses (an argument of the wrong type, a

@@ -13,7 +13,7 @@
 use godot::classes::{Object, SceneTreeTimer};
 use godot::prelude::*;
 use wasgo_catalog::ErrorCode;
-use wasgo_core::ObjectError;
+use wasgo_core::{ObjectError, WireVariant};
 
 /// How many of one instance's `SceneTreeTimer`s may wait to fire at once.
 pub const MAX_TIMERS_PER_INSTANCE: usize = 1024;
@@ -49,6 +49,22 @@ impl OwnedTimers {
         Ok(())
     }
 
+    /// Refuses a `create_timer` whose delay (its first argument) is no finite number: Godot fires
+    /// a timer at `time_left <= 0`, which a NaN never is, and keeps it (walked at every frame)
+    /// until someone sets it; an infinite one waits for good.
+    ///
+    /// # Errors
+    /// `ErrorCode::InvalidArgument` naming the delay.
+    pub fn check_delay(args: &[WireVariant]) -> Result<(), ObjectError> {
+        match args.first() {
+            Some(WireVariant::Float(delay)) if !delay.is_finite() => Err(ObjectError::failed(
+                ErrorCode::InvalidArgument.code(),
+                format!("`create_timer` refused: a delay of {delay} seconds is no finite number; give the seconds to wait"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Records the timer a `create_timer` call returned.
     pub fn track(&mut self, result: &Variant) {
         if let Ok(timer) = result.try_to::<Gd<SceneTreeTimer>>() {
@@ -67,9 +83,13 @@ impl OwnedTimers {
     }
 }
 
-/// The timer `id` if it still exists and has not fired.
+/// The timer `id` if it still exists and has not fired (Godot fires one at `time_left <= 0`;
+/// a NaN left, never that, counts as waiting).
 fn pending(id: InstanceId) -> Option<Gd<SceneTreeTimer>> {
     Gd::<SceneTreeTimer>::try_from_instance_id(id)
         .ok()
-        .filter(|t| t.get_time_left() > 0.0)
+        .filter(|t| {
+            let left = t.get_time_left();
+            left > 0.0 || left.is_nan()
+        })
 }
