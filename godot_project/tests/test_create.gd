@@ -245,6 +245,20 @@ func test_released_resources_count_while_they_live() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 
+## A growth-limited call (`add_frame`, counted with `get_frame_count(animation)`) given an
+## argument the counter does not take: the count was asked with a call that panics when Godot
+## refuses it (a host-bug trap of the mod, or a panic through the frame hook for a `main`). The
+## mod gets the refusal, as for the call itself.
+func test_a_growth_counter_given_a_wrong_argument_refuses_the_call() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var code: int = _call(probe, "add_frame_array")
+	expect(code < 0, "add_frame([], texture) is refused: %d" % code)
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 func test_creating_past_the_per_mod_cap_is_refused_and_kill_frees_everything() -> void:
 	set_setting(MAX_OBJECTS, 50)
 	var probe: ModProbe = await _started()

@@ -1487,11 +1487,22 @@ fn check_growth(
         Some(i) => vec![args.get(i).unwrap_or_default()],
         None => Vec::new(),
     };
-    let result = obj.clone().call(&counter, &count_args);
+    // `try_call`: the mod's argument may not be what the counter takes (an Array where a
+    // name goes: the range on it measures a text's or an array's size), and `call` panics on
+    // any call Godot refuses. The call the mod asked for would be refused the same way.
+    let result = obj
+        .clone()
+        .try_call(&counter, &count_args)
+        .map_err(|e| call_refused(obj, method, &e))?;
     let count = match result.get_type() {
-        VariantType::INT => result.to::<i64>().max(0) as u64,
-        VariantType::ARRAY => result.to::<VarArray>().len() as u64,
-        VariantType::PACKED_STRING_ARRAY => result.to::<PackedStringArray>().len() as u64,
+        VariantType::INT => result.try_to::<i64>().unwrap_or(0).max(0) as u64,
+        // Typed or not (`get_children` answers an `Array[Node]`, which an untyped read refuses).
+        VariantType::ARRAY => result
+            .try_to::<godot::builtin::AnyArray>()
+            .map_or(0, |a| a.len()) as u64,
+        VariantType::PACKED_STRING_ARRAY => {
+            result.try_to::<PackedStringArray>().map_or(0, |a| a.len()) as u64
+        }
         _ => 0,
     };
     if count >= growth.max {

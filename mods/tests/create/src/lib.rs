@@ -958,6 +958,24 @@ pub extern "C" fn stash_textures(count: i32) -> i32 {
     count
 }
 
+/// Calls `add_frame` of a new SpriteFrames with an Array where the animation's name goes (the
+/// range on it measures an array's size as it does a text's). Returns 0 or the failure's code.
+#[no_mangle]
+pub extern "C" fn add_frame_array() -> i32 {
+    let frames = match new_object("SpriteFrames") {
+        Ok(f) => f,
+        Err(e) => return failed("new SpriteFrames", e),
+    };
+    let texture = match new_object("GradientTexture1D") {
+        Ok(t) => t,
+        Err(e) => return failed("new GradientTexture1D", e),
+    };
+    match frames.call("add_frame", &[Variant::Array(vec![]), Variant::from(&texture)]) {
+        Ok(_) => 0,
+        Err(e) => failed("add_frame", e),
+    }
+}
+
 /// Lets go of the SpriteFrames of `stash_textures` (and so of every texture it held).
 #[no_mangle]
 pub extern "C" fn drop_stash() {
