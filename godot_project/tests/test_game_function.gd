@@ -109,3 +109,21 @@ func test_main_timeout_holds_after_a_slow_game_call() -> void:
 	expect_eq(_probes, [9], "the game calls `main` made before its timeout")
 	if expect_eq(probe.traps.size(), 1, "traps: %s" % probe.describe()):
 		expect_contains(probe.traps[0], "longer than its timeout of 200 ms", "the trap")
+
+
+func _divmod(a: int, b: int) -> Array[int]:
+	return [a / b, a % b]
+
+
+## A game function of several results may answer a typed Array (`-> Array[int]`): read as an
+## untyped one, it was refused ("it must return an Array of 2 values") and the mod trapped.
+func test_a_game_function_of_several_results_may_answer_a_typed_array() -> void:
+	var error := register_game_function("game", "divmod", Callable(self, "_divmod"),
+		PackedStringArray(["i32", "i32"]), PackedStringArray(["i32", "i32"]), 1)
+	if not expect_eq(error, OK, "register_function(\"game\", \"divmod\")"):
+		return
+	var wat := "(module (import \"game\" \"divmod\" (func $dm (param i32 i32) (result i32 i32))) (memory (export \"memory\") 1) (func (export \"dm\") (param i32 i32) (result i32 i32) (call $dm (local.get 0) (local.get 1))))"
+	var probe := new_mod("game_divmod", {"module": WasmEngine.compile_module(wat.to_utf8_buffer(), "divmod")})
+	expect_eq(start(probe), OK, "start()")
+	expect_eq(probe.node.call_export("dm", [17, 5]), [3, 2], "dm(17, 5): %s" % probe.node.get_last_error())
+	expect_eq(probe.traps, PackedStringArray(), "traps")

@@ -17,6 +17,10 @@ func _refuse(_payload: PackedByteArray) -> Variant:
 	return "no ranking today"
 
 
+func _refuse_by_name(_payload: PackedByteArray) -> Variant:
+	return &"no ranking by name"
+
+
 func _register(ns: String, operation: String, callable: Callable, level: int) -> bool:
 	var error := WasmEngine.register_wapc_handler("game", ns, operation, callable, level)
 	if error == OK:
@@ -79,6 +83,12 @@ func test_a_registered_host_operation_answers_the_guest() -> void:
 	if _register("scores", "refuse", _refuse, 1):
 		expect_eq(probe.node.invoke("call", _call_payload("game", "scores", "refuse", PackedByteArray())), PackedByteArray(), "invoke through a refusing handler")
 		expect_contains(probe.node.get_last_error(), "no ranking today", "get_last_error() after a refusing handler")
+	# A StringName answer is an error as a String is (read as a String, it was a panic: the
+	# mod trapped as for a bug of WasGo's).
+	if _register("scores", "refuse_by_name", _refuse_by_name, 1):
+		expect_eq(probe.node.invoke("call", _call_payload("game", "scores", "refuse_by_name", PackedByteArray())), PackedByteArray(), "invoke through a handler answering a StringName")
+		expect_contains(probe.node.get_last_error(), "no ranking by name", "get_last_error() after a StringName answer")
+		expect_eq(probe.traps, PackedStringArray(), "traps")
 	expect_eq(probe.unexposed, [], "unexposed_call emissions")
 
 

@@ -107,7 +107,8 @@ impl GameCallHandler for GodotGameCalls {
             0 => Ok(vec![]),
             1 => Ok(vec![convert::variant_to_game_value(&ret, results[0])?]),
             n => {
-                let array = ret.try_to::<VarArray>().map_err(|_| {
+                // Typed or not (`-> Array[int]`: an untyped read refuses a typed Array).
+                let array = ret.try_to::<godot::builtin::AnyArray>().map_err(|_| {
                     format!("it must return an Array of {n} values, it returned {ret}")
                 })?;
                 if array.len() != n {

@@ -103,9 +103,9 @@ impl WapcHandler for GodotWapcHandler {
             VariantType::PACKED_BYTE_ARRAY => {
                 return Ok(ret.to::<PackedByteArray>().to_vec());
             }
-            VariantType::STRING | VariantType::STRING_NAME => {
-                return Err(ret.to::<GString>().to_string());
-            }
+            // Each by its own type: gdext's `to::<GString>()` panics on a StringName.
+            VariantType::STRING => return Err(ret.to::<GString>().to_string()),
+            VariantType::STRING_NAME => return Err(ret.to::<StringName>().to_string()),
             _ => {}
         }
         Err(format!(
