@@ -964,6 +964,12 @@ fn run_main(shared: &Shared, kind: MainKind) {
                 if kind != MainKind::GoJs {
                     shared.events.send(ModEvent::Finished { exit_code });
                 }
+            } else if !status.is_live() {
+                // Killed after the check above (while the output was flushed): `kill()` found
+                // the store held by this thread and left it to be freed here, and with it kept
+                // the instance's memory for as long as its owner kept the instance.
+                drop(status);
+                *guard = None;
             }
         }
         Err(err) => {
