@@ -511,6 +511,50 @@ func test_kill_all_from_a_game_function_init_calls_kills_that_mod_too() -> void:
 	expect_eq(other.node.get_status(), WasmScript.STATUS_IDLE, "a mod never started stays idle")
 
 
+var _sleeper: WasmScript = null
+
+
+## The game functions of the next test: `game.call_sleeper` calls the other mod's `nap`, which
+## calls `game.sleep` (5 ms of wall time, no CPU time: within every budget).
+func _call_sleeper() -> int:
+	if is_instance_valid(_sleeper):
+		_sleeper.call_export("nap", [])
+	return 0
+
+
+func _sleep() -> int:
+	OS.delay_msec(5)
+	return 0
+
+
+## A mod's call that calls a game function calling another mod, over and over: each nested call
+## is within its budget and is not the outer call's time, so nothing stopped the outer call and
+## the main thread was held for as long as it liked (1000 x 5 ms here). The outer call is
+## stopped once, nested calls counted, it has run twice its wall-clock backstop.
+func test_a_call_that_holds_the_main_thread_through_other_mods_is_stopped() -> void:
+	set_setting("wasgo/limits/callback_budget_ms", 50)
+	set_setting("wasgo/limits/callback_wall_backstop_factor", 4)
+	expect_eq(register_game_function("game", "call_sleeper", Callable(self, "_call_sleeper"),
+		PackedStringArray(), PackedStringArray(["i32"]), 1), OK, "register game.call_sleeper")
+	expect_eq(register_game_function("game", "sleep", Callable(self, "_sleep"),
+		PackedStringArray(), PackedStringArray(["i32"]), 1), OK, "register game.sleep")
+	var sleeper_wat := "(module (import \"game\" \"sleep\" (func $sleep (result i32))) (memory (export \"memory\") 1) (func (export \"nap\") (drop (call $sleep))))"
+	var sleeper := new_mod("NestedSleeper", {"module": WasmEngine.compile_module(sleeper_wat.to_utf8_buffer(), "sleeper")})
+	expect_eq(start(sleeper), OK, "start() of the sleeper")
+	_sleeper = sleeper.node
+	var caller_wat := "(module (import \"game\" \"call_sleeper\" (func $call (result i32))) (memory (export \"memory\") 1) (func (export \"many\") (param $n i32) (local $i i32) (loop $l (drop (call $call)) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))"
+	var caller := new_mod("NestedCaller", {"module": WasmEngine.compile_module(caller_wat.to_utf8_buffer(), "caller")})
+	expect_eq(start(caller), OK, "start() of the caller")
+	var t0 := Time.get_ticks_msec()
+	caller.node.call_export("many", [1000])
+	print("the outer call returned after %d ms" % (Time.get_ticks_msec() - t0))
+	await frames(2)
+	expect_eq(caller.node.get_status(), WasmScript.STATUS_TRAPPED, "the outer mod was stopped")
+	expect(caller.traps.size() == 1 and caller.traps[0].contains("held the main thread past 400 ms"),
+		"the trap says why: %s" % [caller.traps])
+	expect_eq(sleeper.node.get_status(), WasmScript.STATUS_RUNNING, "the nested mod, within its budget, runs on: %s" % [sleeper.traps])
+
+
 var _asks_left := 0
 var _ask_with := ""
 

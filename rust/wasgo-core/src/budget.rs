@@ -114,6 +114,13 @@ pub(crate) fn arm(
             clock.start = now;
             clock.budget = budget;
             clock.backstop = backstop;
+            clock.hard_stop = now.after(
+                state
+                    .limits
+                    .callback_backstop()
+                    .checked_mul(crate::state::NESTED_BACKSTOP_FACTOR)
+                    .unwrap_or(Duration::MAX),
+            );
             clock.cpu_base = None;
             clock.overran = false;
             clock.ticks_at_arm = ticks;
@@ -203,6 +210,9 @@ fn late_check(state: &mut InstanceState) -> Option<HostTrap> {
     if now >= clock.backstop {
         return Some(backstop_trap(state, now));
     }
+    if now >= clock.hard_stop {
+        return Some(hard_stop_trap(state, now));
+    }
     if clock.overran || now < clock.start.after(clock.budget) {
         return None;
     }
@@ -252,6 +262,9 @@ pub(crate) fn on_epoch(
         if now >= clock.backstop {
             return Err(backstop_trap(state, now).into_error());
         }
+        if now >= clock.hard_stop {
+            return Err(hard_stop_trap(state, now).into_error());
+        }
         if !clock.overran && now >= clock.start.after(clock.budget) {
             let cpu = cpu_used(clock, now);
             if cpu >= clock.budget {
@@ -287,6 +300,28 @@ fn backstop_trap(state: &InstanceState, now: Stamp) -> HostTrap {
             wall.as_millis(),
             cpu.as_millis(),
             state.limits.callback_wall_backstop_factor.max(1)
+        ),
+    )
+}
+
+/// The trap of an entry that, with the mods the game called from inside it, held the main thread
+/// past its hard stop ([`crate::state::EntryClock::hard_stop`]).
+fn hard_stop_trap(state: &InstanceState, now: Stamp) -> HostTrap {
+    let clock = &state.clock;
+    let limit = state
+        .limits
+        .callback_backstop()
+        .checked_mul(crate::state::NESTED_BACKSTOP_FACTOR)
+        .unwrap_or(Duration::MAX);
+    let own = now.duration_since(clock.start);
+    HostTrap::new(
+        TrapKind::CallbackBudget,
+        format!(
+            "`{}`'s call `{}` held the main thread past {} ms, counting the calls into other mods the game made from inside it ({} ms of its own): each stayed within its budget, but together they would freeze the game (call other mods fewer times per call, or move the work into `main`)",
+            state.name,
+            clock.export.as_str(),
+            limit.as_millis(),
+            own.as_millis()
         ),
     )
 }

@@ -68,6 +68,10 @@ impl EntryName {
     }
 }
 
+/// How many of its backstops an entry may run, counting the mods the game called from inside it
+/// ([`EntryClock::hard_stop`]).
+pub(crate) const NESTED_BACKSTOP_FACTOR: u32 = 2;
+
 /// The clock of one main-thread entry: when it started, its budget and backstop, and the thread
 /// CPU time seen at its first epoch tick (read there, not at entry, so short entries never read
 /// the CPU clock). One per store, armed and disarmed in place by every entry (`budget::arm`):
@@ -81,8 +85,14 @@ pub(crate) struct EntryClock {
     pub(crate) export: EntryName,
     pub(crate) start: Stamp,
     pub(crate) budget: Duration,
-    /// The wall-clock deadline no entry passes: `start + budget * backstop factor`.
+    /// The wall-clock deadline no entry passes: `start + budget * backstop factor` (moved past
+    /// what entries nested in it took: only the entry's own time counts).
     pub(crate) backstop: Stamp,
+    /// The wall-clock deadline of the entry with the mods the game called from inside it
+    /// counted: `start + `[`NESTED_BACKSTOP_FACTOR`]` x the backstop`, never moved. An entry
+    /// charged only its own time could hold the main thread for good by calling a game
+    /// function that calls another mod, each call within its budget, thousands of times.
+    pub(crate) hard_stop: Stamp,
     /// (thread CPU time at the first tick, wall time from `start` to that tick).
     pub(crate) cpu_base: Option<(Duration, Duration)>,
     /// The entry has used more than its budget of CPU time (and was let run on).
@@ -107,6 +117,7 @@ impl EntryClock {
             start: now,
             budget: Duration::ZERO,
             backstop: now,
+            hard_stop: now,
             cpu_base: None,
             overran: false,
             ticks_at_arm: 0,
