@@ -114,13 +114,7 @@ pub(crate) fn arm(
             clock.start = now;
             clock.budget = budget;
             clock.backstop = backstop;
-            clock.hard_stop = now.after(
-                state
-                    .limits
-                    .callback_backstop()
-                    .checked_mul(crate::state::NESTED_BACKSTOP_FACTOR)
-                    .unwrap_or(Duration::MAX),
-            );
+            clock.began = now;
             clock.cpu_base = None;
             clock.overran = false;
             clock.ticks_at_arm = ticks;
@@ -210,7 +204,7 @@ fn late_check(state: &mut InstanceState) -> Option<HostTrap> {
     if now >= clock.backstop {
         return Some(backstop_trap(state, now));
     }
-    if now >= clock.hard_stop {
+    if hard_stop_passed(clock, &state.limits, now) {
         return Some(hard_stop_trap(state, now));
     }
     if clock.overran || now < clock.start.after(clock.budget) {
@@ -262,7 +256,7 @@ pub(crate) fn on_epoch(
         if now >= clock.backstop {
             return Err(backstop_trap(state, now).into_error());
         }
-        if now >= clock.hard_stop {
+        if hard_stop_passed(clock, &state.limits, now) {
             return Err(hard_stop_trap(state, now).into_error());
         }
         if !clock.overran && now >= clock.start.after(clock.budget) {
@@ -304,15 +298,29 @@ fn backstop_trap(state: &InstanceState, now: Stamp) -> HostTrap {
     )
 }
 
-/// The trap of an entry that, with the mods the game called from inside it, held the main thread
-/// past its hard stop ([`crate::state::EntryClock::hard_stop`]).
-fn hard_stop_trap(state: &InstanceState, now: Stamp) -> HostTrap {
-    let clock = &state.clock;
-    let limit = state
-        .limits
+/// How long an entry may hold the main thread, the mods the game called from inside it counted
+/// ([`crate::state::EntryClock::began`]).
+fn hard_limit(limits: &crate::limits::Limits) -> Duration {
+    limits
         .callback_backstop()
         .checked_mul(crate::state::NESTED_BACKSTOP_FACTOR)
-        .unwrap_or(Duration::MAX);
+        .unwrap_or(Duration::MAX)
+}
+
+/// Whether the entry has held the main thread past [`hard_limit`] (checked at epoch ticks).
+fn hard_stop_passed(
+    clock: &crate::state::EntryClock,
+    limits: &crate::limits::Limits,
+    now: Stamp,
+) -> bool {
+    now.duration_since(clock.began) >= hard_limit(limits)
+}
+
+/// The trap of an entry that, with the mods the game called from inside it, held the main thread
+/// past [`hard_limit`].
+fn hard_stop_trap(state: &InstanceState, now: Stamp) -> HostTrap {
+    let clock = &state.clock;
+    let limit = hard_limit(&state.limits);
     let own = now.duration_since(clock.start);
     HostTrap::new(
         TrapKind::CallbackBudget,

@@ -88,11 +88,13 @@ pub(crate) struct EntryClock {
     /// The wall-clock deadline no entry passes: `start + budget * backstop factor` (moved past
     /// what entries nested in it took: only the entry's own time counts).
     pub(crate) backstop: Stamp,
-    /// The wall-clock deadline of the entry with the mods the game called from inside it
-    /// counted: `start + `[`NESTED_BACKSTOP_FACTOR`]` x the backstop`, never moved. An entry
-    /// charged only its own time could hold the main thread for good by calling a game
-    /// function that calls another mod, each call within its budget, thousands of times.
-    pub(crate) hard_stop: Stamp,
+    /// When the entry began, never moved (`start` is moved past nested entries' time): past
+    /// [`NESTED_BACKSTOP_FACTOR`] backstops from here, the mods the game called from inside it
+    /// counted, it is stopped (`budget::hard_stop_passed`). An entry charged only its own time
+    /// could hold the main thread for good by calling a game function that calls another mod,
+    /// each call within its budget, thousands of times. (A copy of the start per entry; the
+    /// limit is worked out only at epoch ticks.)
+    pub(crate) began: Stamp,
     /// (thread CPU time at the first tick, wall time from `start` to that tick).
     pub(crate) cpu_base: Option<(Duration, Duration)>,
     /// The entry has used more than its budget of CPU time (and was let run on).
@@ -117,7 +119,7 @@ impl EntryClock {
             start: now,
             budget: Duration::ZERO,
             backstop: now,
-            hard_stop: now,
+            began: now,
             cpu_base: None,
             overran: false,
             ticks_at_arm: 0,
