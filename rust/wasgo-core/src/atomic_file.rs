@@ -22,6 +22,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .unwrap_or_default();
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // Read back by `temp_file_of`.
     let tmp = dir.join(format!(".{name}.{}.{unique}.tmp", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
@@ -39,6 +40,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// The name of the file whose write left the temporary file `name` (`.<file>.<pid>.<n>.tmp`, as
+/// [`write_atomic`] names it), if `name` is one.
+pub fn temp_file_of(name: &str) -> Option<&str> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let mut parts = inner.rsplitn(3, '.');
+    let (n, pid, file) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(n) && digits(pid)).then_some(file)
 }
 
 /// The most bytes WasGo reads of one of its own state files (the enabled list and load order,
@@ -110,6 +121,21 @@ pub fn read_plain(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_temporary_file_names_the_file_it_was_for() {
+        let name = format!(".f.txt.{}.7.tmp", std::process::id());
+        assert_eq!(temp_file_of(&name), Some("f.txt"));
+        for other in [
+            "f.txt",
+            ".f.txt.tmp",
+            ".f.txt.x.7.tmp",
+            "f.txt.1.2.tmp",
+            ".f.txt.1..tmp",
+        ] {
+            assert_eq!(temp_file_of(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn replaces_content_and_leaves_no_temporary_file() {

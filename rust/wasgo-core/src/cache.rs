@@ -726,18 +726,10 @@ pub fn is_cache_module_name(name: &str) -> bool {
     )
 }
 
-/// Whether `name` is the temporary file of a cache write (`.<module file>.<pid>.<n>.tmp`, as
-/// [`crate::atomic_file::write_atomic`] names it).
+/// Whether `name` is the temporary file of a cache write (see
+/// [`crate::atomic_file::temp_file_of`]).
 pub fn is_cache_temp_name(name: &str) -> bool {
-    let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
-        return false;
-    };
-    let mut parts = inner.rsplitn(3, '.');
-    let (Some(n), Some(pid), Some(module)) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    digits(n) && digits(pid) && is_cache_module_name(module)
+    crate::atomic_file::temp_file_of(name).is_some_and(is_cache_module_name)
 }
 
 /// The bytes of the cache file `path` (a plain file of `len` bytes), when its header is an

@@ -69,7 +69,7 @@ impl EntryName {
 }
 
 /// How many of its backstops an entry may run, counting the mods the game called from inside it
-/// ([`EntryClock::hard_stop`]).
+/// ([`EntryClock::began`]).
 pub(crate) const NESTED_BACKSTOP_FACTOR: u32 = 2;
 
 /// The clock of one main-thread entry: when it started, its budget and backstop, and the thread
