@@ -71,20 +71,28 @@ fn stamp(path: &str) -> Option<Stamp> {
     if !FileAccess::file_exists(path) {
         return None;
     }
-    let length = FileAccess::open(path, godot::classes::file_access::ModeFlags::READ)
-        .map(|f| f.get_length())
-        .unwrap_or(0);
+    // The file system's own answer where the file is one of its files (both figures in one
+    // look); else (a file inside an exported pack) Godot's, in seconds.
     let global = ProjectSettings::singleton()
         .globalize_path(path)
         .to_string();
-    let fine = std::fs::metadata(&global)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos());
-    let modified =
-        fine.unwrap_or_else(|| u128::from(FileAccess::get_modified_time(path)) * 1_000_000_000);
-    Some((modified, length))
+    let fine = std::fs::metadata(&global).ok().and_then(|m| {
+        let modified = m
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some((modified.as_nanos(), m.len()))
+    });
+    Some(fine.unwrap_or_else(|| {
+        let length = FileAccess::open(path, godot::classes::file_access::ModeFlags::READ)
+            .map(|f| f.get_length())
+            .unwrap_or(0);
+        (
+            u128::from(FileAccess::get_modified_time(path)) * 1_000_000_000,
+            length,
+        )
+    }))
 }
 
 fn with_checks<R>(f: impl FnOnce(&FileChecks) -> R) -> Option<R> {
