@@ -690,7 +690,8 @@ impl ScriptCore {
     /// `WasmEngine.kill_all()` reaches live instances through the frame list, which this one
     /// joins only after `init`.
     pub fn kill_if_in_init(self: &Rc<Self>, reason: &str) {
-        if self.depth.get() > 0 && self.instance.borrow().is_none() && !self.gone.get() {
+        // `init_kill` is held exactly while `init` runs inside `start()`.
+        if self.init_kill.borrow().is_some() && !self.gone.get() {
             self.kill_by_game(reason);
         }
     }
