@@ -124,7 +124,10 @@ pub fn build(repo: &Repo) -> Result<()> {
         let raw = work.join(format!("{}.wasm", example.name));
         (example.build)(repo, &source, &raw)?;
         let dest = output_dir(repo).join(format!("{}.wasm", example.name));
-        shrink(wasm_opt.as_deref(), &raw, &dest)?;
+        // The manifest is appended after shrinking, so an edited `manifest.json` must make the
+        // next run shrink (and embed) again even when the module itself did not change.
+        let manifest = fs::read(source.join("manifest.json")).unwrap_or_default();
+        shrink(wasm_opt.as_deref(), &raw, &manifest, &dest)?;
         embed_manifest(&source, &dest)?;
         if example.keeps_names && !has_name_section(&fs::read(&dest).unwrap_or_default()) {
             return Err(Failure::new(
@@ -257,15 +260,17 @@ fn io_failure(path: &Path, e: std::io::Error) -> Failure {
     )
 }
 
-/// `wasm-opt -Oz` from `raw` to `dest` (a plain copy without binaryen). Skipped when `raw` is
-/// unchanged since the last run, because shrinking the Go mod takes a while.
-fn shrink(wasm_opt: Option<&Path>, raw: &Path, dest: &Path) -> Result<()> {
+/// `wasm-opt -Oz` from `raw` to `dest` (a plain copy without binaryen). Skipped when `raw` and
+/// `also` (the bytes of whatever is added to `dest` afterwards: the example's `manifest.json`)
+/// are unchanged since the last run, because shrinking the Go mod takes a while.
+fn shrink(wasm_opt: Option<&Path>, raw: &Path, also: &[u8], dest: &Path) -> Result<()> {
     let stamp = raw.with_extension("wasm.shrunk-from");
     let raw_bytes = fs::read(raw).map_err(|e| io_failure(raw, e))?;
+    let stamp_bytes = [raw_bytes.as_slice(), also].concat();
     // A stale `dest` from an older build that dropped the names is shrunk again.
     let names_kept = !has_name_section(&raw_bytes)
         || fs::read(dest).is_ok_and(|shrunk| has_name_section(&shrunk));
-    if dest.is_file() && names_kept && fs::read(&stamp).is_ok_and(|old| old == raw_bytes) {
+    if dest.is_file() && names_kept && fs::read(&stamp).is_ok_and(|old| old == stamp_bytes) {
         return Ok(());
     }
     if let Some(dir) = dest.parent() {
@@ -299,7 +304,7 @@ fn shrink(wasm_opt: Option<&Path>, raw: &Path, dest: &Path) -> Result<()> {
         }
         copy_replacing(raw, dest).map_err(|e| io_failure(dest, e))?;
     }
-    fs::write(&stamp, &raw_bytes).map_err(|e| io_failure(&stamp, e))
+    fs::write(&stamp, &stamp_bytes).map_err(|e| io_failure(&stamp, e))
 }
 
 fn build_rust(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
@@ -496,6 +501,29 @@ mod tests {
         assert_eq!(custom_section_count(&wasm, MANIFEST_SECTION), 1);
         wasm.extend_from_slice(&custom_section("other", b"{}"));
         assert_eq!(custom_section_count(&wasm, MANIFEST_SECTION), 1);
+    }
+
+    #[test]
+    fn an_edited_manifest_json_reaches_the_built_module_though_the_module_did_not_change() {
+        let dir = std::env::temp_dir().join(format!("wasgo-xtask-manifest-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let (raw, dest) = (dir.join("raw.wasm"), dir.join("out/m.wasm"));
+        fs::write(&raw, b"\0asm\x01\0\0\0").unwrap();
+        let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+        for name in ["first-name", "second-name"] {
+            let json = format!("{{\"name\":\"{name}\"}}");
+            fs::write(dir.join("manifest.json"), &json).unwrap();
+            shrink(None, &raw, json.as_bytes(), &dest).unwrap();
+            embed_manifest(&dir, &dest).unwrap();
+            let built = fs::read(&dest).unwrap();
+            assert!(
+                contains(&built, json.as_bytes()),
+                "{name} is not in the module"
+            );
+            assert_eq!(custom_section_count(&built, MANIFEST_SECTION), 1);
+        }
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -140,11 +140,16 @@ pub fn ensure_xvfb_run() -> Option<PathBuf> {
 
 fn apt_install(packages: &[&str], fix: &str) -> Result<()> {
     println!("xtask: installing {} with apt-get", packages.join(" "));
-    command::run(Command::new("apt-get").args(["update", "-q"]), fix)?;
+    // A machine that just booted may have apt's daily job holding the lock: wait for it.
+    let lock_wait = "-oDPkg::Lock::Timeout=300";
+    command::run(
+        Command::new("apt-get").args(["update", "-q", lock_wait]),
+        fix,
+    )?;
     command::run(
         Command::new("apt-get")
             .env("DEBIAN_FRONTEND", "noninteractive")
-            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(["install", "-y", "-q", "--no-install-recommends", lock_wait])
             .args(packages),
         fix,
     )
@@ -234,7 +239,7 @@ pub fn asc(repo: &Repo) -> Result<Command> {
         let npm = find_on_path("npm").ok_or_else(|| {
             Failure::new(
                 "npm is not on PATH (the AssemblyScript compiler comes from npm)",
-                "install Node.js 18+ with npm (`apt-get install nodejs npm`)",
+                "install Node.js 20 or newer with npm (AssemblyScript 0.28 needs 20; Debian 12's own `nodejs` is 18, Debian 13's or NodeSource's will do)",
             )
         })?;
         fs::create_dir_all(&dir)
@@ -254,7 +259,7 @@ pub fn asc(repo: &Repo) -> Result<Command> {
         )?;
     }
     let node = find_on_path("node")
-        .ok_or_else(|| Failure::new("node is not on PATH", "install Node.js 18 or newer"))?;
+        .ok_or_else(|| Failure::new("node is not on PATH", "install Node.js 20 or newer"))?;
     let mut cmd = Command::new(node);
     cmd.arg(entry);
     Ok(cmd)
@@ -292,7 +297,9 @@ pub fn go(repo: &Repo) -> Result<Command> {
         "root/usr/lib/go-{}/bin/go",
         GO_PACKAGE.trim_start_matches("golang-")
     ));
-    if !bin.is_file() || !go_is_recent(&bin) {
+    // The marker is written after both packages are unpacked: a run stopped half-way (the
+    // binary there, the standard library not) provisions again instead of failing every build.
+    if !root.join(GO_COMPLETE).is_file() || !bin.is_file() || !go_is_recent(&bin) {
         provision_go(&root)?;
     }
     Ok(Command::new(bin))
@@ -321,8 +328,14 @@ fn go_version(text: &str) -> Option<(u32, u32)> {
 }
 
 /// Fetches Go from Debian trixie through the machine's own apt mirror and unpacks it into `dest/root`.
+/// The file `provision_go` writes once the whole Go toolchain is unpacked.
+const GO_COMPLETE: &str = "complete";
+
 fn provision_go(dest: &Path) -> Result<()> {
     let fix = "install Go 1.24 or newer yourself and put it on PATH (or set GO=/path/to/go)";
+    // Whatever an earlier, interrupted run left goes first.
+    let _ = fs::remove_file(dest.join(GO_COMPLETE));
+    let _ = fs::remove_dir_all(dest.join("root"));
     let uri = apt_mirror()
         .ok_or_else(|| Failure::new("no apt source found on this machine to fetch Go from", fix))?;
     let work = dest.join("apt");
@@ -395,7 +408,7 @@ fn provision_go(dest: &Path) -> Result<()> {
         let _ = fs::remove_file(deb);
     }
     let _ = fs::remove_dir_all(work.join("lists"));
-    Ok(())
+    write(dest.join(GO_COMPLETE), format!("{GO_PACKAGE}\n"))
 }
 
 /// The machine's apt mirror: the first `URIs:` of a deb822 source, else the first `deb` line's URI
