@@ -29,7 +29,10 @@ func test_unknown_import_traps_with_its_own_message() -> void:
 		return
 	if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
 		expect_contains(probe.traps[0], "`env.nope`", "trap message")
-	expect_eq(probe.unexposed, [], "unexposed_call emissions (an unknown import is not level-gated)")
+		expect_contains(probe.traps[0], "safety level 1", "trap message")
+	# The contract: an import that does not exist at all links to the same kind of stub, which
+	# emits `unexposed_call` when called.
+	expect_eq(probe.unexposed, [["env.nope", 1]], "unexposed_call emissions")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after the trap")
 
 

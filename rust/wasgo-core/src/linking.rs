@@ -54,7 +54,7 @@ fn stub_message(function: &str, level: SafetyLevel, reason: &StubReason) -> Stri
             "call to `{function}`, which is not exposed at safety level {level} (the project setting `wasgo/safety/level` and the node's `safety_level` decide the level)"
         ),
         StubReason::Unresolved(problem) => format!(
-            "call to an unresolved import: {}",
+            "call to an unresolved import at safety level {level}: {}",
             problem_text(function, problem)
         ),
     }
@@ -241,12 +241,12 @@ pub(crate) fn build_linker(
                 };
                 linker
                     .func_new(m, n, ty.clone(), move |caller, _params, _results| {
-                        if matches!(kind, TrapKind::Unexposed { .. }) {
-                            caller.data().emit(ModEvent::UnexposedCall {
-                                function: fname.clone(),
-                                level,
-                            });
-                        }
+                        // Every stub says so, as the contract asks: one not exposed at this
+                        // level, and one that exists at no level (its message tells which).
+                        caller.data().emit(ModEvent::UnexposedCall {
+                            function: fname.clone(),
+                            level,
+                        });
                         Err(HostTrap::new(kind.clone(), message.clone()).into_error())
                     })
                     .map_err(host)?;

@@ -502,8 +502,9 @@ impl WasmScript {
     fn output(text: GString);
     /// The mod called [param function] (an import, or a Godot class, singleton or member the
     /// allowlist denies), which is not exposed at safety [param level]; the mod traps right
-    /// after (a waPC guest gets an error and lives on). A function or member that exists at no
-    /// level (a typo) emits nothing: the import traps with its own message, the member is -1.
+    /// after (a waPC guest gets an error and lives on). An import that exists at no level (a
+    /// typo, another host's function, a wrong signature) emits it too when called, and its trap
+    /// message says why; a Godot member that exists at no level is -1 and emits nothing.
     #[signal]
     fn unexposed_call(function: GString, level: i64);
     /// The node's [member wasm_file] (or the file its [member module] was loaded from) changed
