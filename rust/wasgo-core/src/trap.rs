@@ -1,6 +1,8 @@
 //! Turning a `wasmtime::Error` from a mod into a [`TrapInfo`]: the kind, the reason and the
 //! mod's wasm backtrace with function names.
 
+use std::fmt;
+
 use crate::error::{HostTrap, TrapInfo, TrapKind};
 
 /// Builds the message of a trap: the reason, then the mod's wasm backtrace with function names.
@@ -87,18 +89,52 @@ fn describe_frame(i: usize, frame: &wasmtime::FrameInfo) -> String {
 
 /// A function name as a person reads it: Rust (legacy and v0 mangling) and C++ (Itanium)
 /// symbols demangled, Rust's trailing hash dropped; any other name as it is.
+///
+/// The names come from the mod's name section, so their size is the mod's choice: a name
+/// longer than [`MAX_MANGLED`] is not demangled, and a demangled text stops at
+/// [`MAX_DEMANGLED`] bytes (an Itanium name can refer back to its own parts, so a few kilobytes
+/// of name can demangle to gigabytes), when the name is shown as it is.
 pub fn demangle(name: &str) -> String {
-    if let Ok(d) = rustc_demangle::try_demangle(name) {
-        return format!("{d:#}");
+    if name.len() > MAX_MANGLED {
+        return name.to_string();
     }
-    if name.starts_with("_Z") {
+    if let Ok(d) = rustc_demangle::try_demangle(name) {
+        let mut out = Capped::default();
+        if fmt::Write::write_fmt(&mut out, format_args!("{d:#}")).is_ok() {
+            return out.text;
+        }
+    } else if name.starts_with("_Z") {
         if let Ok(sym) = cpp_demangle::Symbol::new(name) {
-            if let Ok(d) = sym.demangle() {
-                return d;
+            let mut out = Capped::default();
+            let options = cpp_demangle::DemangleOptions::default();
+            if sym.structured_demangle(&mut out, &options).is_ok() {
+                return out.text;
             }
         }
     }
     name.to_string()
+}
+
+/// The longest name [`demangle`] demangles.
+const MAX_MANGLED: usize = 4096;
+
+/// The most bytes of demangled text [`demangle`] builds before it gives up.
+const MAX_DEMANGLED: usize = 4096;
+
+/// A text that refuses to grow past [`MAX_DEMANGLED`] bytes (the demangler stops at the error).
+#[derive(Default)]
+struct Capped {
+    text: String,
+}
+
+impl fmt::Write for Capped {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.text.len() + s.len() > MAX_DEMANGLED {
+            return Err(fmt::Error);
+        }
+        self.text.push_str(s);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -121,6 +157,23 @@ mod tests {
     #[test]
     fn cpp_names_are_demangled() {
         assert_eq!(demangle("_Z7computei"), "compute(int)");
+    }
+
+    #[test]
+    fn a_name_that_demangles_to_gigabytes_is_shown_as_it_is() {
+        // Each parameter list refers back to the one before: 300^3 copies of `int*` in the last.
+        let n = 300;
+        let name = format!(
+            "_Z1fPiPFv{}EPFv{}EPFv{}E",
+            "S_".repeat(n),
+            "S1_".repeat(n),
+            "S3_".repeat(n)
+        );
+        assert!(name.len() <= super::MAX_MANGLED, "{}", name.len());
+        assert_eq!(demangle(&name), name);
+        // Past the length a name is not demangled at all.
+        let long = format!("_Z1fPi{}", "Pi".repeat(super::MAX_MANGLED));
+        assert_eq!(demangle(&long), long);
     }
 
     #[test]
