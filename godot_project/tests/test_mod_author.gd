@@ -112,6 +112,22 @@ func test_unknown_import_warns_until_fixed() -> void:
 	expect_eq(node.get_setup_warnings(), PackedStringArray(), "warnings once fixed")
 
 
+func test_a_module_with_thousands_of_wrong_imports_gives_a_short_list_of_warnings() -> void:
+	# Godot's scene dock joins every warning into one tooltip at each tree update: a hostile
+	# module's 5,000 findings must not become 5,000 lines there.
+	var wat := "(module\n"
+	for i in 5000:
+		wat += "  (import \"wasgo\" \"nope_%d\" (func))\n" % i
+	wat += ")"
+	var node: Node = new_mod("many_imports", {"module": module_from(wat, "many_imports")}).node
+	var warnings: PackedStringArray = node.get_setup_warnings()
+	expect_eq(warnings.size(), 20, "warnings of a module with 5,000 unknown imports")
+	expect_contains(warnings[0], "`wasgo.nope_0`", "the first warning")
+	expect_contains(warnings[19], "and 4981 more findings", "the last warning counts the rest")
+	node.module = module_from(FIXED, "fixed")
+	expect_eq(node.get_setup_warnings(), PackedStringArray(), "warnings once fixed")
+
+
 func test_misspelled_callback_export_warns_until_fixed() -> void:
 	var node: Node = new_mod("misspelled", {"module": module_from(MISSPELLED, "misspelled")}).node
 	expect_contains(warnings_of(node), "exports `proces`, which WasGo never calls; did you mean `process`?", "warnings for `proces`")

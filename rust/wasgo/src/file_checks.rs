@@ -194,8 +194,26 @@ pub struct WarningInputs {
 }
 
 /// The node's configuration warnings, each saying what is wrong and what to do (empty when the
-/// node is set up right).
+/// node is set up right); at most [`MAX_WARNINGS`], the rest counted in a last line (a module
+/// can have any number of wrong imports, and Godot's scene dock joins every warning into one
+/// tooltip at each tree update).
 pub fn warnings(node: &WarningInputs) -> Vec<String> {
+    let mut out = all_warnings(node);
+    if out.len() > MAX_WARNINGS {
+        let more = out.len() - (MAX_WARNINGS - 1);
+        out.truncate(MAX_WARNINGS - 1);
+        out.push(format!(
+            "... and {more} more findings like these; the WasGo section of the inspector lists \
+             every import and export of the module"
+        ));
+    }
+    out
+}
+
+/// The most configuration warnings [`warnings`] gives, its last line counting the rest.
+pub const MAX_WARNINGS: usize = 20;
+
+fn all_warnings(node: &WarningInputs) -> Vec<String> {
     let mut out = Vec::new();
     let ceiling = settings::level_ceiling();
     let (level, request) = SafetyLevel::resolve(node.safety_level, ceiling);
