@@ -72,6 +72,21 @@ func test_fast_paths_set_float_and_call_float() -> void:
 	expect(is_equal_approx(target.rotation, 0.75), "Target.rotation is %f" % target.rotation)
 
 
+func test_call_float_writes_bools_as_numbers_and_refuses_other_results() -> void:
+	# Level 3: no method without arguments or result is on the level-1 allowlist.
+	set_setting(SAFETY_LEVEL, 3)
+	var probe := new_mod("call_float_results", {"module": wat_module("call_float_results"), "safety_level": 3})
+	if not expect_eq(start(probe), OK, "start()"):
+		return
+	expect_eq(probe.node.call_export("bool_result", []), 0, "call_float(is_inside_tree)")
+	expect_eq(probe.node.call_export("out", []), 1.0, "is_inside_tree() as a number")
+	expect_eq(probe.node.call_export("no_result", []), 0, "call_float(update_configuration_warnings)")
+	expect_eq(probe.node.call_export("out", []), 0.0, "no result as a number")
+	expect_eq(probe.node.call_export("path_result", []), -3, "call_float(get_path): a NodePath is no number")
+	expect_eq(probe.node.call_export("out", []), -1.0, "nothing written for a NodePath")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on: %s" % probe.describe())
+
+
 func test_typed_arrays_reach_the_mod_as_arrays() -> void:
 	var probe := stage("children")
 	expect_eq(await begin(probe), OK, "start()")

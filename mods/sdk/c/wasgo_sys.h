@@ -173,7 +173,7 @@ WASGO_IMPORT("get_vec3") int32_t wasgo_get_vec3(int32_t handle, const void *name
  * `wasgo.set_vec3`: `(i32, i32, i32, f32, f32, f32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("set_vec3") int32_t wasgo_set_vec3(int32_t handle, const void *name_ptr, size_t name_len, float x, float y, float z);
 
-/* Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0); 0 on success.
+/* Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0), a bool as 1.0 or 0.0, no result as 0.0; 0 on success, -3 when the result is anything else (the method has run: read such results with `call`).
  * `wasgo.call_float`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("call_float") int32_t wasgo_call_float(int32_t handle, const void *method_ptr, size_t method_len, const void *args_ptr, int32_t argc, void *out_ptr);
 

@@ -140,7 +140,7 @@ pub extern "wasgo" fn get_vec3(handle: i32, name_ptr: [*]const u8, name_len: usi
 /// `wasgo.set_vec3`: `(i32, i32, i32, f32, f32, f32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn set_vec3(handle: i32, name_ptr: [*]const u8, name_len: usize, x: f32, y: f32, z: f32) i32;
 
-/// Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0); 0 on success.
+/// Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0), a bool as 1.0 or 0.0, no result as 0.0; 0 on success, -3 when the result is anything else (the method has run: read such results with `call`).
 /// `wasgo.call_float`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn call_float(handle: i32, method_ptr: [*]const u8, method_len: usize, args_ptr: [*]const u8, argc: i32, out_ptr: [*]u8) i32;
 

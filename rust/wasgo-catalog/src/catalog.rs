@@ -260,7 +260,7 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
     host_fn!("set_vec3", Safe, Ready, Fast, (handle: Handle, name_ptr: In, name_len: Len, x: Value(F32), y: Value(F32), z: Value(F32)) -> [I32],
         "Sets a Vector3 property; 0 on success. Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`."),
     host_fn!("call_float", Safe, Ready, Fast, (handle: Handle, method_ptr: In, method_len: Len, args_ptr: In, argc: Value(I32), out_ptr: Out) -> [I32],
-        "Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0); 0 on success."),
+        "Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0), a bool as 1.0 or 0.0, no result as 0.0; 0 on success, -3 when the result is anything else (the method has run: read such results with `call`)."),
     // ---- level 2: safe wrappers ----
     host_fn!("file_write", Wrapped, Ready, Files, (path_ptr: In, path_len: Len, data_ptr: In, data_len: Len) -> [I32],
         "Atomically writes a file inside the mod's sandbox `user://mods/<mod_id>/`; needs the `files` permission."),

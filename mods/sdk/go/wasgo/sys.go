@@ -191,7 +191,7 @@ func RawGetVec3(handle int32, name_ptr unsafe.Pointer, name_len uint32, out_ptr 
 //go:wasmimport wasgo set_vec3
 func RawSetVec3(handle int32, name_ptr unsafe.Pointer, name_len uint32, x float32, y float32, z float32) int32
 
-// RawCallFloat: Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0); 0 on success.
+// RawCallFloat: Calls a method with `argc` f64 arguments read from `args_ptr`; a numeric result is written as an f64 at `out_ptr` (when not 0), a bool as 1.0 or 0.0, no result as 0.0; 0 on success, -3 when the result is anything else (the method has run: read such results with `call`).
 // `wasgo.call_float`: `(i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo call_float

@@ -151,8 +151,25 @@ impl FastFunctions for Host {
             Ok(ObjectReply::Int(i)) => WireVariant::Int(i as i64),
             Err(code) => return Ok(code),
         };
+        // A number as it is, a bool as 1.0 or 0.0, nothing (a method without a result) as
+        // 0.0; any other result is refused after the call (`call` reads it).
+        let n = match &value {
+            WireVariant::Nil => 0.0,
+            WireVariant::Bool(b) => f64::from(u8::from(*b)),
+            v => match as_f64(v) {
+                Some(n) => n,
+                None => {
+                    let method = guest::read_str(c, F, method_ptr, method_len)?;
+                    return Ok(c.data_mut().fail(
+                        ErrorCode::InvalidArgument.code(),
+                        format!(
+                            "`{F}`: `{method}` returned something other than a number or a bool (the method has run); read such a result with `wasgo.call`"
+                        ),
+                    ));
+                }
+            },
+        };
         if out_ptr != 0 {
-            let n = as_f64(&value).unwrap_or(0.0);
             let memory = guest::memory(c, F)?;
             guest::write_bytes(&memory, &mut *c, F, out_ptr, &n.to_le_bytes())?;
         }
