@@ -87,6 +87,19 @@ func test_call_float_writes_bools_as_numbers_and_refuses_other_results() -> void
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on: %s" % probe.describe())
 
 
+func test_a_property_name_that_is_not_utf8_traps_naming_the_function() -> void:
+	for export_name in ["bad_get", "bad_set_float"]:
+		var probe := new_mod("bad_name_text", {"module": wat_module("bad_name_text"), "safety_level": 1})
+		if not expect_eq(start(probe), OK, "start()"):
+			return
+		probe.node.call_export(export_name, [])
+		if expect_eq(probe.traps.size(), 1, "traps of %s: %s" % [export_name, probe.describe()]):
+			var function := "`wasgo.%s`" % export_name.trim_prefix("bad_")
+			expect_contains(probe.traps[0], function, "the trap of %s" % export_name)
+			expect_contains(probe.traps[0], "not valid UTF-8", "the trap of %s" % export_name)
+		probe.node.queue_free()
+
+
 func test_typed_arrays_reach_the_mod_as_arrays() -> void:
 	var probe := stage("children")
 	expect_eq(await begin(probe), OK, "start()")

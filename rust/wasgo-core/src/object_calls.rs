@@ -379,7 +379,7 @@ pub(crate) fn set_property(
         drop_value(value);
         return match outcome {
             Ok(()) => Ok(0),
-            Err(err) => settle(caller, Err(*err)),
+            Err(err) => settle(caller, Err(named(function, *err))),
         };
     }
     let name = guest::read_str(caller, function, np, nl)?;
@@ -446,6 +446,18 @@ fn drop_value(value: WireVariant) {
     }
 }
 
+/// A trap the host raised for a name read in place (not UTF-8), naming the host function as a
+/// trap for bad text from `main` does (`guest::read_str`).
+#[cold]
+fn named(function: &str, error: ObjectError) -> ObjectError {
+    match error {
+        ObjectError::Trap(message) => {
+            ObjectError::Trap(format!("`{function}` was given {message}"))
+        }
+        other => other,
+    }
+}
+
 /// Reads a property for the calling instance (see [`set_property`]).
 #[inline]
 pub(crate) fn get_property(
@@ -468,7 +480,7 @@ pub(crate) fn get_property(
         };
         return Ok(match outcome {
             Ok(v) => Ok(v),
-            Err(e) => Err(settle(caller, Err(e))?),
+            Err(e) => Err(settle(caller, Err(named(function, e)))?),
         });
     }
     let name = guest::read_str(caller, function, np, nl)?;

@@ -356,7 +356,7 @@ impl KeptName {
 pub fn utf8_name(name: &[u8]) -> Result<&str, ObjectError> {
     std::str::from_utf8(name).map_err(|e| {
         ObjectError::Trap(format!(
-            "a property name is not valid UTF-8 (at byte {})",
+            "a property name that is not valid UTF-8 (at byte {})",
             e.valid_up_to()
         ))
     })
