@@ -100,8 +100,10 @@ impl ObjectHost for NoGame {
 }
 
 impl HttpHost for NoGame {
-    fn start(&self, _call: HttpCall) -> Result<(), String> {
-        Err(format!("{NO_GAME}, so there is no network"))
+    fn start(&self, _call: HttpCall) -> Result<(), crate::http::HttpStartError> {
+        Err(crate::http::HttpStartError::Failed(format!(
+            "{NO_GAME}, so there is no network"
+        )))
     }
 }
 

@@ -186,8 +186,34 @@ pub trait HttpHost: Send + Sync {
     /// Starts `call`; the host reports its outcome later with [`HttpCall::finish`].
     ///
     /// # Errors
-    /// A message when the request cannot even start (it becomes -5 for the mod).
-    fn start(&self, call: HttpCall) -> Result<(), String>;
+    /// Why the request cannot even start (the mod gets the error's code and message).
+    fn start(&self, call: HttpCall) -> Result<(), HttpStartError>;
+}
+
+/// Why a host could not start a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpStartError {
+    /// The game-wide number of requests in flight is reached: -7 (busy), try again later.
+    Busy(String),
+    /// Anything else (no network, shutting down): -5.
+    Failed(String),
+}
+
+impl HttpStartError {
+    /// The code the mod gets.
+    pub fn code(&self) -> i32 {
+        match self {
+            HttpStartError::Busy(_) => wasgo_catalog::ErrorCode::Busy.code(),
+            HttpStartError::Failed(_) => wasgo_catalog::ErrorCode::CallFailed.code(),
+        }
+    }
+
+    /// What is wrong and what to do.
+    pub fn into_message(self) -> String {
+        match self {
+            HttpStartError::Busy(m) | HttpStartError::Failed(m) => m,
+        }
+    }
 }
 
 /// A finished request waiting to be read.

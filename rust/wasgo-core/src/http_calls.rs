@@ -142,9 +142,9 @@ pub(crate) fn start(
         .map_err(|_| wasmtime::Error::new(KilledTrap))?;
     match started {
         Ok(()) => Ok(Ok(id)),
-        Err(message) => {
+        Err(error) => {
             state.http.abort(id);
-            Ok(Err((-5, message)))
+            Ok(Err((error.code(), error.into_message())))
         }
     }
 }

@@ -159,7 +159,7 @@ pub use file_watch::{FileStamp, FileWatch};
 pub use game::{GameCallError, GameCallHandler, GameFunctions, GameType, GameValue};
 pub use guest_kind::{GuestKind, GuestKindError};
 pub use hosts::Hosts;
-pub use http::{HttpCall, HttpHost, HttpMethod, HttpOutcome, NetworkConfig};
+pub use http::{HttpCall, HttpHost, HttpMethod, HttpOutcome, HttpStartError, NetworkConfig};
 pub use ids::InstanceKey;
 pub use instance::{InstanceConfig, MainKind, ModInstance, ModStatus};
 pub use instance_pool::InstancePool;

@@ -47,7 +47,7 @@ struct FakeHttp {
 }
 
 impl HttpHost for FakeHttp {
-    fn start(&self, call: HttpCall) -> Result<(), String> {
+    fn start(&self, call: HttpCall) -> Result<(), wasgo_core::http::HttpStartError> {
         self.calls.lock().push(call);
         Ok(())
     }
@@ -86,6 +86,37 @@ fn net_instance(rt: &Arc<Runtime>, permissions: Arc<Permissions>) -> ModInstance
     cfg.permissions = permissions;
     cfg.network.whitelist = Arc::new(Whitelist::parse(["http://127.0.0.1:9/api"]).0);
     ModInstance::new(rt, &module, cfg).unwrap()
+}
+
+/// A host whose game-wide count of requests in flight is reached (or that cannot start one).
+struct RefusingHttp(wasgo_core::http::HttpStartError);
+
+impl HttpHost for RefusingHttp {
+    fn start(&self, _call: HttpCall) -> Result<(), wasgo_core::http::HttpStartError> {
+        Err(self.0.clone())
+    }
+}
+
+#[test]
+fn a_request_the_game_has_no_room_for_is_busy_and_one_it_cannot_start_failed() {
+    use wasgo_core::http::HttpStartError;
+    for (error, code) in [
+        (
+            HttpStartError::Busy("64 in flight; try again later".into()),
+            -7,
+        ),
+        (HttpStartError::Failed("no network".into()), -5),
+    ] {
+        let hosts = Hosts {
+            http: Arc::new(RefusingHttp(error.clone())),
+            ..Hosts::detached()
+        };
+        let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
+        let permissions = Permissions::new();
+        permissions.grant(Permission::Network);
+        let mut inst = net_instance(&rt, permissions);
+        assert_eq!(i32_of(inst.call("get_ok", &[]).unwrap()), code, "{error:?}");
+    }
 }
 
 #[test]

@@ -18,7 +18,7 @@ use godot::prelude::*;
 use std::cell::RefCell;
 use std::time::Instant;
 use wasgo_core::http_wire::{Exchange, Link, Lookup, Read, Wire, ALL_READ_BYTES_PER_FRAME};
-use wasgo_core::{HttpCall, HttpHost};
+use wasgo_core::{HttpCall, HttpHost, HttpStartError};
 
 /// Requests in flight in the whole game, lookups of ended requests still running included (each
 /// instance also has its own cap).
@@ -71,17 +71,21 @@ fn erase_parked(all: bool) {
 pub struct GodotHttpHost;
 
 impl HttpHost for GodotHttpHost {
-    fn start(&self, call: HttpCall) -> Result<(), String> {
+    fn start(&self, call: HttpCall) -> Result<(), HttpStartError> {
         if !godot::init::is_main_thread() {
-            return Err("wasgo host bug: an HTTP request was started off the main thread".into());
+            return Err(HttpStartError::Failed(
+                "wasgo host bug: an HTTP request was started off the main thread".into(),
+            ));
         }
         // Parked lookups hold resolver items too (Godot's queue has 256 for the whole game).
         let parked = with_parked(|p| p.borrow().len()).unwrap_or(0);
         let Some(busy) = with_transfers(|t| t.borrow().len() + parked >= MAX_TRANSFERS) else {
-            return Err("WasGo is shutting down; no HTTP request can start".into());
+            return Err(HttpStartError::Failed(
+                "WasGo is shutting down; no HTTP request can start".into(),
+            ));
         };
         if busy {
-            return Err(format!("the game already has {MAX_TRANSFERS} HTTP requests of mods in flight; try again later"));
+            return Err(HttpStartError::Busy(format!("the game already has {MAX_TRANSFERS} HTTP requests of mods in flight; try again later")));
         }
         let transfer = Transfer {
             exchange: Exchange::new(&call, Instant::now()),
@@ -90,7 +94,9 @@ impl HttpHost for GodotHttpHost {
         };
         match with_transfers(|t| t.borrow_mut().push(transfer)) {
             Some(()) => Ok(()),
-            None => Err("WasGo is shutting down; no HTTP request can start".into()),
+            None => Err(HttpStartError::Failed(
+                "WasGo is shutting down; no HTTP request can start".into(),
+            )),
         }
     }
 }
