@@ -34,6 +34,36 @@ func test_autostart_runs_main_when_the_node_enters_the_tree() -> void:
 
 
 
+func _count(probe: ModProbe, line: String) -> int:
+	return Array(probe.outputs).filter(func(l: String) -> bool: return l == line).size()
+
+
+## `start()` on a node that is not in the tree yet, then `add_child` with `autostart` on (the
+## default): the node's first ready runs the mod's `ready` export and does not start it again,
+## whether the mod lives on callbacks, its `main` has returned, or its `main` still runs.
+func test_a_mod_started_before_its_node_enters_the_tree_gets_ready_once_and_starts_once() -> void:
+	for case in ["callbacks", "main_done", "main_running"]:
+		var file := "ready_before_tree_callbacks" if case == "callbacks" else "ready_before_tree_main"
+		var probe := new_mod("early_" + case, {"module": wat_module(file), "autostart": true})
+		if not expect_eq(probe.node.start(), OK, "%s: start() outside the tree" % case):
+			continue
+		if case == "main_done":
+			expect(await wait_for_end(probe), "%s: main did not end: %s" % [case, probe.describe()])
+		tree.root.add_child(probe.node)
+		var readied: bool = await wait_until(func() -> bool: return probe.has_output("ready"), 5000)
+		expect(readied, "%s: `ready` never ran: %s" % [case, probe.describe()])
+		if case != "callbacks":
+			expect(await wait_for_end(probe), "%s: main did not end: %s" % [case, probe.describe()])
+			expect_eq(_count(probe, "main"), 1, "%s: runs of main (%s)" % [case, probe.describe()])
+			expect_eq(probe.finished, [0], "%s: `finished`" % case)
+		await frames(2)
+		expect_eq(_count(probe, "init"), 1, "%s: runs of init (%s)" % [case, probe.describe()])
+		expect_eq(_count(probe, "ready"), 1, "%s: runs of ready (%s)" % [case, probe.describe()])
+		expect_eq(probe.started, 1, "%s: `started` emissions" % case)
+		expect(probe.traps.is_empty(), "%s: traps: %s" % [case, probe.describe()])
+		probe.node.queue_free()
+
+
 ## The node's `ready` hook is connected when the node is made (no `enter_tree` override), so a
 ## node made on another thread, as a game building a level in the background does, must still
 ## autostart when the main thread adds it to the tree.

@@ -1031,9 +1031,19 @@ impl WasmScript {
         let autostart = core.node_props.borrow().autostart;
         // Ready again (`request_ready()` and a new place in the tree) while `main` runs: the
         // mod is started; starting it again would be refused as busy, with an error.
-        let main_running = core
-            .instance()
-            .is_some_and(|i| i.status() == wasgo_core::ModStatus::RunningMain);
+        let status = core.instance().map(|i| i.status());
+        let main_running = status == Some(wasgo_core::ModStatus::RunningMain);
+        // Started before it entered the tree (`start()` on a new node): this is the node's
+        // first ready for that instance, so the mod is not started again; its `ready` runs
+        // now, or once `main` has returned (entries wait while `main` runs).
+        if !core.ready_called.get() && status.is_some_and(|s| s.is_live()) {
+            if main_running {
+                core.ready_owed.set(true);
+            } else {
+                core.call_ready_export();
+            }
+            return;
+        }
         if autostart && main_running {
             return;
         }

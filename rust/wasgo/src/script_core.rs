@@ -152,6 +152,9 @@ pub struct ScriptCore {
     pub(crate) idle_status: Cell<i64>,
     /// Whether the current instance's `ready` export has run.
     pub(crate) ready_called: Cell<bool>,
+    /// The node became ready while the instance, started before it entered the tree, ran its
+    /// `main`: `ready` runs at the first delivery after `main` returns.
+    pub(crate) ready_owed: Cell<bool>,
     /// A `trapped` or `killed` for an `init` that ended the mod is being emitted from
     /// `start()` (see `emit_init_end`).
     emitting_init_end: Cell<bool>,
@@ -270,6 +273,7 @@ impl ScriptCore {
             key: Cell::new(None),
             idle_status: Cell::new(status::IDLE),
             ready_called: Cell::new(false),
+            ready_owed: Cell::new(false),
             emitting_init_end: Cell::new(false),
             init_kill: RefCell::new(None),
             last_error: RefCell::new(String::new()),
@@ -885,6 +889,7 @@ impl ScriptCore {
         self.report_manifest(&compiled, config.level);
         self.run_config(&runtime, &compiled, &name, config.limits.memory_bytes);
         self.ready_called.set(false);
+        self.ready_owed.set(false);
         objects::register(key, self.node, self.node(), config.level);
         self.key.set(Some(key));
         // `init` runs inside `new`: count it as an entry.
@@ -1339,6 +1344,15 @@ impl LiveScript for ScriptCore {
 
     fn deliver(self: Rc<Self>) {
         self.pump();
+        if self.ready_owed.get() && self.depth.get() == 0 {
+            let main_done = self
+                .instance()
+                .is_some_and(|i| i.status() != ModStatus::RunningMain);
+            if main_done {
+                self.ready_owed.set(false);
+                self.call_ready_export();
+            }
+        }
     }
 
     fn end(self: Rc<Self>, reason: &str) {

@@ -186,6 +186,10 @@ impl ScriptCore {
                     }
                 }
                 ModEvent::Finished { exit_code } => {
+                    if self.ready_owed.get() {
+                        // `ready` runs at the next delivery round, which must visit this mod.
+                        wasgo_core::events::note_activity();
+                    }
                     if let Some(node) = node.as_mut() {
                         crate::convert::emit(node, "finished", &[(exit_code as i64).to_variant()]);
                     }
