@@ -272,6 +272,23 @@ func test_level_2_functions_trap_as_unexposed_at_level_1() -> void:
 	expect_eq(op_code(probe, 7), 1, "safety_level() at level 1")
 
 
+func test_a_request_made_by_an_init_that_trapped_does_not_silence_the_next_instance_s() -> void:
+	_register_functions()
+	set_setting(SAFETY_LEVEL, 2)
+	var failing := WasmEngine.compile_module(FileAccess.get_file_as_bytes(WAT + "init_asks_then_traps.wat"), "l2_asks_in_init")
+	var probe := new_mod("l2_asks_in_init", {"module": failing, "safety_level": 2})
+	probe.node.permission_requested.connect(func(kind: String, detail: String) -> void: permission_requests.append([kind, detail]))
+	forget_grants(probe)
+	expect_eq(start(probe), ERR_CANT_CREATE, "start() of a mod whose init asks, then traps")
+	await frames(2)
+	expect_eq(permission_requests.size(), 0, "nobody is asked for a mod whose init trapped")
+	probe.node.module = WasmEngine.compile_module(FileAccess.get_file_as_bytes(LEVEL2_WASM), "l2_asks_in_init")
+	expect_eq(start(probe), OK, "start() of the working mod")
+	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files) of the new instance")
+	await frames(2)
+	expect_eq(permission_requests.size(), 1, "permission_requested of the new instance: %s" % [permission_requests])
+
+
 func test_a_permission_request_names_the_mod_by_its_id_not_a_spoofing_file_name() -> void:
 	# A file name may hold newlines and BBCode; a game showing `detail` in its own prompt must
 	# not show the mod's words as its own.

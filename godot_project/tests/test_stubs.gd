@@ -36,6 +36,17 @@ func test_unknown_import_traps_with_its_own_message() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after the trap")
 
 
+func test_what_init_raised_before_it_trapped_reaches_the_node() -> void:
+	var probe := new_mod("init_unexposed", {"module": wat_module("init_logs_then_unexposed")})
+	expect_eq(start(probe), ERR_CANT_CREATE, "start() of a mod whose init traps")
+	await frames(2)
+	expect(probe.has_output("hi from init"), "the line init logged: %s" % probe.describe())
+	expect_eq(probe.unexposed, [["wasgo.file_write", 1]], "unexposed_call emissions")
+	if expect_eq(probe.traps.size(), 1, "traps (%s)" % probe.describe()):
+		expect_contains(probe.traps[0], FILE_WRITE_AT_LEVEL_1, "trap message")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after the trap")
+
+
 func test_level_2_import_does_not_trap_as_unexposed_at_level_2() -> void:
 	set_setting(SAFETY_LEVEL, 2)
 	var probe := new_mod("file_write_level_2", {"module": wat_module("file_write"), "safety_level": 2})

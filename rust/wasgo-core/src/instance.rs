@@ -237,12 +237,15 @@ impl ModInstance {
 
     /// Instantiates `module` and runs its `init` export, if any, on the calling thread (what
     /// [`ModInstance::new`] does with the runtime's context). Sends one `LinkWarning` event per
-    /// unresolved import first.
+    /// unresolved import first. When the setup exports (`_initialize`, `init`, `wapc_init`)
+    /// end the instance, what it raised until then is put in `leftover` (its queue goes with
+    /// it), its last event (`Trapped`, `Finished`) included.
     pub(crate) fn instantiate(
         ctx: &Arc<EngineContext>,
         module: &CompiledModule,
         mut config: InstanceConfig,
         kill: Arc<KillSwitch>,
+        leftover: Option<&mut Vec<ModEvent>>,
     ) -> Result<ModInstance, WasgoError> {
         if let Some(reason) = ctx.pool.and_then(|p| p.refuses(config.limits.memory_bytes)) {
             return Err(WasgoError::Instantiate {
@@ -420,18 +423,31 @@ impl ModInstance {
             hot,
             held: Cell::new(false),
         };
-        // WASI reactors (Rust and C `cdylib`s, Zig libraries) set up their runtime here.
-        if this.has_export("_initialize") {
-            this.call("_initialize", &[])?;
+        match this.set_up(module) {
+            Ok(()) => Ok(this),
+            Err(error) => {
+                if let Some(leftover) = leftover {
+                    leftover.extend(this.drain_events());
+                }
+                Err(error)
+            }
         }
-        if this.has_export("init") {
-            this.call("init", &[])?;
+    }
+
+    /// Runs the exports that set a new instance up.
+    fn set_up(&mut self, module: &CompiledModule) -> Result<(), WasgoError> {
+        // WASI reactors (Rust and C `cdylib`s, Zig libraries) set up their runtime here.
+        if self.has_export("_initialize") {
+            self.call("_initialize", &[])?;
+        }
+        if self.has_export("init") {
+            self.call("init", &[])?;
         }
         // waPC guests register their operations here.
-        if module.guest_kind() == GuestKind::Wapc && this.has_export("wapc_init") {
-            this.call("wapc_init", &[])?;
+        if module.guest_kind() == GuestKind::Wapc && self.has_export("wapc_init") {
+            self.call("wapc_init", &[])?;
         }
-        Ok(this)
+        Ok(())
     }
 
     /// The bytes of linear memory the instance holds now (its memories' current sizes, as

@@ -603,13 +603,17 @@ impl ModInstance {
         module: &CompiledModule,
         config: InstanceConfig,
     ) -> Result<ModInstance, WasgoError> {
-        ModInstance::instantiate(&runtime.ctx, module, config, KillSwitch::new())
+        ModInstance::instantiate(&runtime.ctx, module, config, KillSwitch::new(), None)
     }
 
     /// [`ModInstance::new`] with the kill switch its owner holds: the owner can stop the
     /// instance while it is being made (its `init` runs inside this call, before the owner
     /// holds the instance). Thrown then, with the engine's epoch advanced so that the next
     /// check comes at once, `init` stops and this answers [`WasgoError::Killed`].
+    ///
+    /// When `init` (or another setup export) ended the instance, what it raised until then
+    /// (output lines, unexposed calls, link warnings, permission requests, and its last event)
+    /// is added to `leftover`: the instance's queue goes with it.
     ///
     /// # Errors
     /// As [`ModInstance::new`]; [`WasgoError::Killed`] when the switch was thrown.
@@ -618,7 +622,8 @@ impl ModInstance {
         module: &CompiledModule,
         config: InstanceConfig,
         kill: Arc<KillSwitch>,
+        leftover: &mut Vec<crate::events::ModEvent>,
     ) -> Result<ModInstance, WasgoError> {
-        ModInstance::instantiate(&runtime.ctx, module, config, kill)
+        ModInstance::instantiate(&runtime.ctx, module, config, kill, Some(leftover))
     }
 }

@@ -896,7 +896,8 @@ impl ScriptCore {
         let switch = KillSwitch::new();
         *self.init_kill.borrow_mut() = Some(switch.clone());
         self.depth.set(self.depth.get() + 1);
-        let made = ModInstance::new_killable(&runtime, &compiled, config, switch);
+        let mut leftover = Vec::new();
+        let made = ModInstance::new_killable(&runtime, &compiled, config, switch, &mut leftover);
         self.depth.set(self.depth.get() - 1);
         self.init_kill.borrow_mut().take();
         match made {
@@ -919,6 +920,7 @@ impl ScriptCore {
                 self.idle_status.set(status::TRAPPED);
                 self.set_last_error(info.message.clone());
                 godot_error!("WasGo: {}", info.message);
+                self.emit_leftover(leftover, &name);
                 self.emit_init_end("trapped", &info.message);
                 return Error::ERR_CANT_CREATE;
             }
@@ -932,12 +934,14 @@ impl ScriptCore {
                     "`{}` was killed while its `init` ran ({reason})",
                     self.label()
                 ));
+                self.emit_leftover(leftover, &name);
                 self.emit_init_end("killed", &reason);
                 return Error::ERR_CANT_CREATE;
             }
             Err(e) => {
                 self.drop_instance();
                 self.forget_asked_in_failed_start();
+                self.emit_leftover(leftover, &name);
                 return self.fail(Error::ERR_CANT_CREATE, e.to_string());
             }
         }

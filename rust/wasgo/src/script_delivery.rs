@@ -141,6 +141,36 @@ impl ScriptCore {
                 wasgo_core::text::printable_line(instance.name()).into_owned(),
             )
         };
+        self.emit_list(events, &name);
+        true
+    }
+
+    /// What an instance whose `init` ended it raised before (`ModInstance::new_killable`'s
+    /// leftover): its output, unexposed calls and warnings are emitted as for a live mod; its
+    /// last event is not (the start that failed emits `trapped` or `killed` itself), nor are
+    /// its permission requests (nobody is asked for a mod that has ended; the request is
+    /// forgotten, so that the next instance's request is asked again).
+    pub(crate) fn emit_leftover(self: &Rc<Self>, events: Vec<ModEvent>, name: &str) {
+        let events: Vec<ModEvent> = events
+            .into_iter()
+            .filter(|event| match event {
+                ModEvent::Trapped { .. } | ModEvent::Killed { .. } | ModEvent::Finished { .. } => {
+                    false
+                }
+                ModEvent::PermissionRequested { kind, .. } => {
+                    self.permissions.request_delivered(*kind);
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+        if !events.is_empty() {
+            self.emit_list(events, &wasgo_core::text::printable_line(name));
+        }
+    }
+
+    /// Emits `events` as the node's signals (and console lines) in order.
+    fn emit_list(self: &Rc<Self>, events: Vec<ModEvent>, name: &str) {
         let echo = settings::boolean(settings::PRINT_OUTPUT, true);
         for event in events {
             // A handler may have freed the node: look it up for every event. What goes to the
@@ -238,12 +268,11 @@ impl ScriptCore {
                         &[text(kind.name()), text(&detail)],
                     );
                     if !handled && !self.permissions.has(kind) {
-                        self.ask_player(&name, kind.name());
+                        self.ask_player(name, kind.name());
                     }
                 }
             }
         }
-        true
     }
 
     /// Delivers signals that fired for the mod (to its `native_callback` export) and its
