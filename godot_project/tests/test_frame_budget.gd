@@ -60,10 +60,16 @@ var _work := {}
 var _physics_ms := 0
 
 
+## How long each process call takes (ms).
+var _process_ms := 0
+
+
 func _do_work(id: int) -> void:
 	_work[id] = _work.get(id, 0) + 1
 	if id < 100:
 		OS.delay_msec(_physics_ms)
+	else:
+		OS.delay_msec(_process_ms)
 
 
 func _frame_share_mods(kinds: Array) -> Array[ModProbe]:
@@ -103,3 +109,32 @@ func test_physics_callbacks_over_the_budget_take_turns_and_leave_process_its_sha
 		expect(n >= 5, "every physics mod got turns in 60 frames: %s" % [physics])
 	print("frame share: physics %s, process %d" % [physics, _work.get(103, 0)])
 	expect(_work.get(103, 0) >= 10, "the process mod ran in 60 frames: %d (physics %s)" % [_work.get(103, 0), physics])
+
+
+## A mod whose `process` takes more than the whole frame budget every frame (but less than the
+## twice of it that counts as an overrun) must not starve a mod that lives on signal callbacks:
+## every mod with something waiting gets one delivery per frame.
+func test_a_process_that_takes_the_whole_budget_leaves_each_waiting_mod_a_delivery_a_frame() -> void:
+	set_setting(FRAME_BUDGET, BUDGET_MS)
+	_process_ms = BUDGET_MS + 2
+	var hog: Array[ModProbe] = _frame_share_mods([2])
+	if hog.is_empty():
+		return
+	var registered := register_game_function("game", "slow", Callable(self, "_slow"),
+		PackedStringArray(["i32"]), PackedStringArray(), 1)
+	expect_eq(registered, OK, "register_function(\"game\", \"slow\")")
+	var probe := new_mod("starved", {"module": wat_module("budget_callbacks"), "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start()"):
+		return
+	probe.node.add_user_signal("tick")
+	expect_eq(probe.node.call_export("connect_ticks", [1]), 0, "connections that failed")
+	await frames(2)
+	var before: int = _work.get(100, 0)
+	for i in 10:
+		probe.node.emit_signal("tick")
+		await frames(1)
+	await frames(2)
+	expect(_work.get(100, 0) - before >= 10, "the hog's process ran every frame: %s" % [_work])
+	expect(_ids.size() >= 8, "signal callbacks delivered while the hog took the budget: %d of 10" % _ids.size())
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the starved mod still runs")
+	_process_ms = 0

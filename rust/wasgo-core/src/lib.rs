@@ -76,6 +76,7 @@ pub mod delivery;
 pub mod diagnose;
 pub mod discovery;
 pub mod draw_budget;
+pub mod frame_overrun;
 pub use wasgo_catalog::catalog;
 pub mod engine;
 mod entry;

@@ -17,7 +17,11 @@
 //! and the `process` calls of the remaining mods are skipped this frame — not queued: they run
 //! next frame, and the next frame starts with the mods skipped now (round robin). A mod whose own
 //! callbacks take more than [`OVERRUN_FACTOR`] times the budget frame after frame is warned about after
-//! [`OVERRUN_WARN_FRAMES`] such frames in a row and killed after [`OVERRUN_KILL_FRAMES`].
+//! [`OVERRUN_WARN_FRAMES`] such frames in a row and killed after [`OVERRUN_KILL_FRAMES`] (a frame
+//! under it counts half a frame back, so a mod over it in more than a third of its frames is
+//! caught too). Every script with deliveries waiting gets one per frame even when the budget is
+//! spent ([`FrameBudget::may_deliver`]): a mod taking the whole budget in `process` cannot starve
+//! the mods that live on callbacks.
 //!
 //! The list is a slab: a script knows its slot, so adding and removing are O(1).
 
@@ -31,15 +35,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use wasgo_catalog::abi::export;
 use wasgo_core::clock::{Span, Stamp};
+use wasgo_core::frame_overrun::{Overrun, OverrunTally};
 use wasgo_core::prefetch::HotAddresses;
 
 /// A mod overruns in a frame when its callbacks take more than this many whole frame budgets
 /// (a backlog of callbacks is delivered up to the budget plus one callback, which is not one).
 pub const OVERRUN_FACTOR: u32 = 2;
 /// Frames in a row a mod may take more than the whole frame budget before it is warned about.
-pub const OVERRUN_WARN_FRAMES: u32 = 30;
+pub const OVERRUN_WARN_FRAMES: u32 = OverrunTally::WARN_FRAMES;
 /// Frames in a row a mod may take more than the whole frame budget before it is killed.
-pub const OVERRUN_KILL_FRAMES: u32 = 300;
+pub const OVERRUN_KILL_FRAMES: u32 = OverrunTally::KILL_FRAMES;
 
 /// What the list needs of a script (implemented by `script_core::ScriptCore`, which sits above
 /// this module).
@@ -91,6 +96,9 @@ pub struct FrameBudget {
     /// The time of nested entries so far, each counted once (its own nested entries taken
     /// out): what a measure subtracts from its own time, so each mod is charged its own.
     nested: Cell<Span>,
+    /// The once-a-frame delivery round lets each script make one delivery even when the budget
+    /// is spent (see [`pump_all`]): set before the script's turn, taken by its first delivery.
+    grace: Cell<bool>,
 }
 
 impl Default for FrameBudget {
@@ -102,6 +110,7 @@ impl Default for FrameBudget {
             spent: Cell::new(Span::ZERO),
             nesting: Cell::new(0),
             nested: Cell::new(Span::ZERO),
+            grace: Cell::new(false),
         }
     }
 }
@@ -130,8 +139,8 @@ struct Entry {
     frames: bool,
     /// [`LiveScript::delivers_every_frame`] when the script was added.
     every_frame: bool,
-    /// Frames in a row this script took more than the whole budget.
-    overrun_frames: u32,
+    /// How much of late this script took more than [`OVERRUN_FACTOR`] whole budgets.
+    overruns: OverrunTally,
     /// Time this script's callbacks took this frame.
     spent: Span,
 }
@@ -226,6 +235,25 @@ impl BudgetRef {
         self.0.as_deref().is_none_or(FrameBudget::has_room)
     }
 
+    /// Whether one more delivery (a signal callback, an HTTP answer, a Go-js timer round) may
+    /// run now: the budget has room, or this is the script's first delivery in the frame's
+    /// delivery round, which every script with something waiting gets (else one mod whose
+    /// `process` takes the whole budget every frame starved every mod living on callbacks).
+    pub fn may_deliver(&self) -> bool {
+        // The grace goes with the first delivery, whether the budget had room for it or not.
+        self.0.as_deref().is_none_or(|b| {
+            let grace = b.grace.replace(false);
+            b.has_room() || grace
+        })
+    }
+
+    /// Gives the script whose turn comes next its one delivery (see [`Self::may_deliver`]).
+    fn grant_grace(&self, on: bool) {
+        if let Some(b) = self.0.as_deref() {
+            b.grace.set(on);
+        }
+    }
+
     /// What is left of this frame's budget (zero once it is spent).
     pub fn remaining(&self) -> Duration {
         self.limit().saturating_sub(self.spent()).to_duration()
@@ -273,7 +301,7 @@ pub fn add(core: Rc<dyn LiveScript>) {
         core: Rc::downgrade(&core),
         frames: core.wants_frames(),
         every_frame: core.delivers_every_frame(),
-        overrun_frames: 0,
+        overruns: OverrunTally::default(),
         spent: Span::ZERO,
     };
     let index = with_live(|l| {
@@ -542,7 +570,9 @@ pub fn pump_all() {
     };
     for (slot, core) in scripts {
         let before = frame_budget().spent();
+        frame_budget().grant_grace(true);
         core.clone().deliver();
+        frame_budget().grant_grace(false);
         charge(slot, &core, frame_budget().spent().saturating_sub(before));
     }
     end_frame();
@@ -554,28 +584,21 @@ fn end_frame() {
     with_live(|l| {
         for entry in l.borrow_mut().slots.iter_mut().flatten() {
             let spent = std::mem::take(&mut entry.spent).to_duration();
-            if spent > limit * OVERRUN_FACTOR {
-                entry.overrun_frames += 1;
-            } else {
-                entry.overrun_frames = 0;
-            }
             let ms = spent.as_secs_f64() * 1000.0;
-            if entry.overrun_frames == OVERRUN_WARN_FRAMES {
-                godot_warn!(
-                    "WasGo: a mod's callbacks took {ms:.1} ms this frame, more than {OVERRUN_FACTOR} times the frame budget of {} ms (`{}`), for {OVERRUN_WARN_FRAMES} frames in a row; it is killed after {OVERRUN_KILL_FRAMES}",
+            match entry.overruns.frame(spent > limit * OVERRUN_FACTOR) {
+                Overrun::Fine => {}
+                Overrun::Warn => godot_warn!(
+                    "WasGo: a mod's callbacks took {ms:.1} ms this frame, more than {OVERRUN_FACTOR} times the frame budget of {} ms (`{}`), in most of its last frames ({OVERRUN_WARN_FRAMES} such frames in a row, or more spread out); it is killed if it goes on ({OVERRUN_KILL_FRAMES} in a row)",
                     limit.as_millis(),
                     settings::FRAME_BUDGET_MS
-                );
-            }
-            if entry.overrun_frames >= OVERRUN_KILL_FRAMES {
-                entry.overrun_frames = 0;
-                to_kill.push(entry.core.clone());
+                ),
+                Overrun::Kill => to_kill.push(entry.core.clone()),
             }
         }
     });
     for core in to_kill.iter().filter_map(Weak::upgrade) {
         let reason = format!(
-            "its callbacks took more than {OVERRUN_FACTOR} times the frame budget ({} ms, `{}`) for {OVERRUN_KILL_FRAMES} frames in a row",
+            "its callbacks took more than {OVERRUN_FACTOR} times the frame budget ({} ms, `{}`) in most of its frames for too long ({OVERRUN_KILL_FRAMES} such frames in a row, or more spread out: each frame under it counts half a frame back)",
             limit.as_millis(),
             settings::FRAME_BUDGET_MS
         );

@@ -108,7 +108,7 @@ impl ScriptCore {
         let due = self.instance().is_some_and(|i| {
             i.main_kind() == Some(MainKind::GoJs) && !i.is_main_running() && i.has_js_timers()
         });
-        if !due || !live::frame_budget().has_room() {
+        if !due || !live::frame_budget().may_deliver() {
             return;
         }
         // Never nested: `pump` returns at once inside an entry.
@@ -314,7 +314,11 @@ impl ScriptCore {
         drop(instance);
         // A handler may start another instance (`reload()`, `kill()` then `start()`): what the
         // old one's connections raised is not the new one's; it is dropped with the old table.
-        while !self.is_gone() && self.key.get() == Some(key) && live::frame_budget().has_room() {
+        while !self.is_gone()
+            && self.key.get() == Some(key)
+            && !callbacks.is_empty()
+            && live::frame_budget().may_deliver()
+        {
             let Some((id, args)) = callbacks.pop_front() else {
                 break;
             };
@@ -385,7 +389,7 @@ impl ScriptCore {
             if self.key.get() != key {
                 return true;
             }
-            if self.is_gone() || !live::frame_budget().has_room() {
+            if self.is_gone() || !live::frame_budget().may_deliver() {
                 rest = pending.split_off(i);
                 break;
             }
