@@ -341,6 +341,22 @@ fn mods_whose_ids_or_sandboxes_differ_only_in_case_are_duplicates() {
 }
 
 #[test]
+fn a_file_name_with_a_hidden_character_and_its_escaped_spelling_are_duplicates() {
+    // At run time both files' mods have the id `cool_u_200b_mod` (a module's name shows the
+    // hidden character escaped): listed as two mods, they would share one sandbox and grants.
+    let dir = temp_dir("hidden");
+    write(&dir.join("cool\u{200b}mod.wasm"), &module(None));
+    write(&dir.join("cool_u_200b_mod.wasm"), &module(None));
+    let found = run(&dir, &[], SafetyLevel::Wrapped, 1 << 20);
+    assert_eq!(found.len(), 2, "{found:?}");
+    for m in &found {
+        assert_eq!(m.id, "cool_u_200b_mod", "{m:?}");
+        assert!(!m.startable(), "{m:?}");
+        assert_eq!(m.problems[0].kind, ProblemKind::Duplicate, "{m:?}");
+    }
+}
+
+#[test]
 fn folder_paths_keep_a_root_whole_and_join_with_one_slash() {
     assert_eq!(folder_path("user://mods/"), Ok("user://mods"));
     assert_eq!(folder_path("user://mods"), Ok("user://mods"));

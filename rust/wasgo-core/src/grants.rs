@@ -29,12 +29,19 @@ pub const MAX_MOD_ID_BYTES: usize = 100;
 /// A mod's id: the module's name with every character outside `[A-Za-z0-9_-]` replaced by `_`,
 /// at most [`MAX_MOD_ID_BYTES`] long; `mod` for an empty name. The id names the mod's sandbox
 /// directory (`user://mods/<mod_id>/`) and its saved permissions.
+///
+/// A hidden character (a zero-width space, a bidi override, a line break) counts as the
+/// `\u{..}` escape a module's name shows it as ([`crate::text::printable_line`]), so a file's
+/// raw name and the name of the module loaded from it give the same id: `cool<U+200B>mod`
+/// and `cool_u_200b_mod` are one mod, as at run time, and the mod folder's scan calls them
+/// duplicates instead of listing two mods that share a sandbox and grants.
 pub fn mod_id(name: &str) -> String {
     // Most names are ids already (every `start()` asks): one copy.
     if is_mod_id(name) {
         return name.to_string();
     }
-    let id: String = name
+    let shown = crate::text::printable_line(name);
+    let id: String = shown
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -238,6 +245,16 @@ mod tests {
         std::env::temp_dir()
             .join(format!("wasgo-grants-{}-{nanos}", std::process::id()))
             .join("permissions.cfg")
+    }
+
+    #[test]
+    fn a_name_with_hidden_characters_has_the_id_of_its_escaped_form() {
+        let raw = "cool\u{200b}mod";
+        let shown = crate::text::printable_line(raw);
+        assert_eq!(shown, "cool\\u{200b}mod");
+        assert_eq!(mod_id(raw), mod_id(&shown));
+        assert_eq!(mod_id(raw), "cool_u_200b_mod");
+        assert_eq!(mod_id("a\nb"), mod_id(&crate::text::printable_line("a\nb")));
     }
 
     #[test]
