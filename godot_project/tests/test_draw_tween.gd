@@ -120,21 +120,28 @@ func test_the_drawing_cap_counts_all_of_a_mods_items() -> void:
 ## A drawing call Godot would refuse is refused when recorded (-3), not replayed with an error
 ## printed at every redraw.
 func test_drawing_calls_with_wrong_arguments_are_refused_when_recorded() -> void:
-	for case in [[1, "`draw_line` takes 3 to 5 arguments, not 2"], [2, "`draw_texture`: argument 1 cannot be INT"], [3, "draw_string[10]"]]:
+	for case in [[1, "`draw_line` takes 3 to 5 arguments, not 2"], [2, "`draw_texture`: argument 1 cannot be INT"], [3, "draw_string[10]"],
+			[4, "a width has no effect on a filled shape"], [5, "an antialiased outline needs a width"],
+			[6, "a polyline needs at least 2 points, not 1"], [7, "an antialiased polyline needs a width"],
+			[8, "argument 3 is no colour name"]]:
 		var probe: ModProbe = await _started()
 		if probe == null:
 			return
 		expect_eq(_call(probe, "draw_setup"), 0, "draw_setup()")
 		await wait_until(func() -> bool: return int(_call(probe, "draws")) >= 1, 5000)
-		var errors := LogCounter.new("draw_", Logger.ERROR_TYPE_ERROR)
+		var errors := LogCounter.new("", Logger.ERROR_TYPE_ERROR)
+		var warnings := LogCounter.new("", Logger.ERROR_TYPE_WARNING)
 		OS.add_logger(errors)
+		OS.add_logger(warnings)
 		_call(probe, "draw_bad", [case[0]])
 		var refused: bool = await wait_until(func() -> bool: return int(_call(probe, "draws")) == INVALID_ARGUMENT, 5000)
 		await frames(3)
 		OS.remove_logger(errors)
+		OS.remove_logger(warnings)
 		expect(refused, "bad drawing call %d: %s" % [case[0], probe.outputs])
 		expect(probe.has_output(case[1]), "message: %s" % [probe.outputs])
-		expect_eq(errors.count(), 0, "errors Godot printed for drawing calls")
+		expect_eq(errors.count(), 0, "errors Godot printed for drawing call %d" % case[0])
+		expect_eq(warnings.count(), 0, "warnings Godot printed for drawing call %d" % case[0])
 		expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 		cleanup()
 

@@ -126,6 +126,80 @@ fn misfit(method: &str, args: &VarArray) -> Option<String> {
         })
 }
 
+/// Why the arguments `args`, of the right types for drawing method `method`, still make Godot
+/// print a warning or an error when the call is made (at every redraw of a recorded call),
+/// if they do.
+fn refused_values(method: &str, args: &VarArray) -> Option<String> {
+    let (_, params, _) = SIGNATURES.iter().find(|(m, _, _)| *m == method)?;
+    let arg = |i: usize| args.get(i);
+    // A number argument as Godot converts it (a bool, an int or a float all fit one).
+    let number = |a: &Variant| match a.get_type() {
+        VariantType::BOOL => Some(f64::from(u8::from(a.to::<bool>()))),
+        VariantType::INT => Some(a.to::<i64>() as f64),
+        VariantType::FLOAT => Some(a.to::<f64>()),
+        _ => None,
+    };
+    let float = |i: usize, default: f64| arg(i).as_ref().and_then(number).unwrap_or(default);
+    let flag = |i: usize, default: bool| {
+        arg(i)
+            .as_ref()
+            .and_then(number)
+            .map_or(default, |n| n != 0.0)
+    };
+    for (i, param) in params.iter().enumerate() {
+        if let (Param::Color, Some(a)) = (param, arg(i)) {
+            if crate::convert::is_text_type(a.get_type())
+                && Color::from_string(&a.stringify()).is_none()
+            {
+                return Some(format!(
+                    "`{method}`: argument {} is no colour name or HTML colour code; pass a Color",
+                    i + 1
+                ));
+            }
+        }
+    }
+    // (filled, width, antialiased) argument positions of the shapes.
+    let shape = match method {
+        "draw_rect" => Some((2, 3, 4)),
+        "draw_circle" => Some((3, 4, 5)),
+        _ => None,
+    };
+    if let Some((filled, width, antialiased)) = shape {
+        let (filled, width, antialiased) = (
+            flag(filled, true),
+            float(width, -1.0),
+            flag(antialiased, false),
+        );
+        if filled && width != -1.0 {
+            return Some(format!(
+                "`{method}`: a width has no effect on a filled shape; leave it out or pass -1"
+            ));
+        }
+        if !filled && width < 0.0 && antialiased {
+            return Some(format!(
+                "`{method}`: an antialiased outline needs a width of 0 or more"
+            ));
+        }
+    }
+    if method == "draw_polyline" {
+        let points = arg(0).map_or(0, |a| match a.try_to::<PackedVector2Array>() {
+            Ok(p) => p.len(),
+            Err(_) => a.try_to::<VarArray>().map_or(0, |a| a.len()),
+        });
+        if points < 2 {
+            return Some(format!(
+                "`{method}`: a polyline needs at least 2 points, not {points}"
+            ));
+        }
+        if float(2, -1.0) < 0.0 && flag(3, false) {
+            return Some(format!(
+                "`{method}`: an antialiased polyline needs a width of 0 or more"
+            ));
+        }
+    }
+    None
+}
+
 /// One recorded drawing call.
 type Command = (StringName, VarArray);
 /// An item's committed drawing, shared with its replay callable.
@@ -225,7 +299,7 @@ impl DrawLists {
                 format!("`{method}` is allowed only on a CanvasItem the mod created, during the `native_callback` of its `draw` signal (connect `draw` with `wasgo.connect`, then draw there)"),
             ));
         }
-        if let Some(why) = misfit(method, &args) {
+        if let Some(why) = misfit(method, &args).or_else(|| refused_values(method, &args)) {
             return Err(ObjectError::failed(ErrorCode::InvalidArgument.code(), why));
         }
         // Every list argument counts by its length, whatever its type: an untyped Array of

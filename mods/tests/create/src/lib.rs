@@ -457,6 +457,14 @@ pub extern "C" fn draw_setup() -> i32 {
             2 => Some(drawn.call("draw_texture", &[Variant::Int(3), Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0))])),
             // Text drawn at 100x oversampling: glyphs rendered 100 times their size.
             3 => Some(drawn.call("draw_string", &[Variant::Int(0), Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 20.0)), Variant::String("big".into()), Variant::Int(0), Variant::Float(-1.0), Variant::Int(16), color(1.0, 1.0, 1.0), Variant::Int(3), Variant::Int(0), Variant::Int(0), Variant::Float(100.0)])),
+            // Calls of the right types that Godot warns or errs about at every redraw: a filled
+            // rectangle given a width, an antialiased thin outline, a polyline of one point,
+            // a colour name that is none.
+            4 => Some(drawn.call("draw_rect", &[Variant::Rect2([0.0, 0.0, 10.0, 10.0]), color(1.0, 1.0, 1.0), Variant::Bool(true), Variant::Float(2.0)])),
+            5 => Some(drawn.call("draw_circle", &[Variant::Vector2(wasgo_sdk::Vector2::new(5.0, 5.0)), Variant::Float(3.0), color(1.0, 1.0, 1.0), Variant::Bool(false), Variant::Float(-1.0), Variant::Bool(true)])),
+            6 => Some(drawn.call("draw_polyline", &[Variant::PackedVector2Array(vec![wasgo_sdk::Vector2::new(0.0, 0.0)]), color(1.0, 1.0, 1.0)])),
+            7 => Some(drawn.call("draw_polyline", &[Variant::PackedVector2Array(vec![wasgo_sdk::Vector2::new(0.0, 0.0), wasgo_sdk::Vector2::new(1.0, 1.0)]), color(1.0, 1.0, 1.0), Variant::Float(-1.0), Variant::Bool(true)])),
+            8 => Some(drawn.call("draw_line", &[Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0)), Variant::Vector2(wasgo_sdk::Vector2::new(1.0, 1.0)), Variant::String("zz".into())])),
             _ => None,
         };
         if let Some(Err(e)) = refused {
