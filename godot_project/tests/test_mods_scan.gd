@@ -70,6 +70,7 @@ func test_a_good_mod_a_broken_file_and_a_greedy_mod_are_each_described() -> void
 	expect_eq(good["startable"], true, "good may start")
 	expect_eq(good["guest_kind"], "wasgo", "good's guest kind")
 	expect_eq(String(good["sha256"]).length(), 64, "good's sha256")
+	expect_eq(good["hash"], good["sha256"], "good's hash (the same as its sha256)")
 	expect_eq(good["size"], FileAccess.get_file_as_bytes(dir + "/good.wasm").size(), "good's size")
 	expect_eq(good["enabled"], false, "a new mod is disabled by default (`%s` is false)" % ENABLE_NEW)
 	var broken: Dictionary = _by_id(found, "broken")[0]

@@ -71,6 +71,9 @@ func test_a_node_level_only_lowers_the_project_level_and_zero_means_the_project_
 	expect_eq(Model.effective_level(0, 2), 2, "node 0, project 2")
 	expect_eq(Model.effective_level(1, 2), 1, "node 1, project 2")
 	expect_eq(Model.effective_level(3, 2), 2, "node 3, project 2")
+	# A number that is no level runs at level 1 (the runtime's rule), not at the project's.
+	expect_eq(Model.effective_level(-1, 3), 1, "node -1, project 3")
+	expect_eq(Model.effective_level(7, 3), 1, "node 7, project 3")
 	set_setting(SAFETY_LEVEL, 2)
 	var probe := new_mod("inspected_node", {"module": _module(), "safety_level": 3})
 	var data := Model.describe(probe.node)

@@ -423,7 +423,7 @@ impl WasmEngine {
     /// `name/name.wasm`, in load order (see [method set_mod_order]), with `id` (the name the
     /// enabled list, load order, saved permissions and sandbox use), `path`, `folder` (bool),
     /// `sandbox` (`user://mods/<id>-files/` for a folder mod, `user://mods/<id>/` for a single
-    /// file: where it may write at level 2), `size`, `sha256`,
+    /// file: where it may write at level 2), `size`, `sha256` (also as `hash`),
     /// `guest_kind`, `manifest` (as [method WasmModule.get_manifest] gives it), `level` (the one
     /// its manifest asks for, 0 for none), `problems` (a PackedStringArray: a broken file, a file
     /// over `wasgo/limits/module_mb` (never read), a symbolic link (never followed), a newer

@@ -144,6 +144,8 @@ pub fn to_dictionary(m: &ScannedMod, enabled: bool) -> VarDictionary {
         "sandbox" => format!("{DEFAULT_DIR}/{}/", m.sandbox),
         "size" => m.size as i64,
         "sha256" => m.sha256.as_str(),
+        // The word for it; the same text.
+        "hash" => m.sha256.as_str(),
         "guest_kind" => m.guest_kind.map(|k| k.as_str()).unwrap_or(""),
         "manifest" => &manifest,
         "level" => m.manifest.as_ref().and_then(|x| x.level).map(|l| l.number() as i64).unwrap_or(0),

@@ -97,7 +97,9 @@ static var _failed_loads := {}
 
 ## The project's safety level (`wasgo/safety/level`, 1 when unset).
 static func project_level() -> int:
-	return int(ProjectSettings.get_setting(LEVEL_SETTING, DEFAULT_LEVEL))
+	var level := int(ProjectSettings.get_setting(LEVEL_SETTING, DEFAULT_LEVEL))
+	# As the runtime reads it: a value that is no level (0, negative, 4 and up) is level 1.
+	return level if level >= 1 and level <= 3 else 1
 
 
 ## The level `object` runs its module at (see the file's doc).
@@ -108,10 +110,14 @@ static func level_of(object: Object) -> int:
 	return effective_level(node_level, project_level())
 
 
-## A node's `safety_level` can only lower the project's; 0 means the project's.
+## A node's `safety_level` can only lower the project's; 0 means the project's; a number that
+## is no level (negative, 4 and up) runs at level 1, never at the project's (as
+## `SafetyLevel::resolve` decides at run time).
 static func effective_level(node_level: int, project: int) -> int:
-	if node_level <= 0:
+	if node_level == 0:
 		return project
+	if node_level < 0 or node_level > 3:
+		return 1
 	return mini(node_level, project)
 
 
