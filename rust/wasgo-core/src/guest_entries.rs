@@ -7,9 +7,11 @@
 
 use crate::error::WasgoError;
 use crate::gojs;
+use crate::guest_kind::GuestKind;
 use crate::instance::ModInstance;
 use crate::variant::WireVariant;
 use crate::wapc::{self, InvokeError, MAX_NAME, MAX_PAYLOAD};
+use wasgo_catalog::catalog::Abi;
 
 /// The most of a waPC guest's error text (and operation name) an invoke's error keeps.
 pub const GUEST_ERROR_SHOWN: usize = 4096;
@@ -114,9 +116,23 @@ impl ModInstance {
                 limit: MAX_PAYLOAD,
             });
         }
-        if !self.has_export("__guest_call") {
+        // Refused before anything runs: the instance lives on (a Go-js program that happens to
+        // export `__guest_call`, or a guest whose `__guest_call` has another type, was trapped
+        // by the call into it).
+        if self.guest_kind() != GuestKind::Wapc || !self.has_export("__guest_call") {
             return Err(WasgoError::BadArguments(format!(
-                "`{}` is not a waPC guest (it exports no `__guest_call`): invoke() calls waPC operations; call its exports with call_export()",
+                "`{}` is not a waPC guest (its module is of the `{}` kind): invoke() calls waPC operations; call its exports with call_export()",
+                self.name(),
+                self.guest_kind()
+            ))
+            .into());
+        }
+        let fits = self
+            .export_signature("__guest_call")
+            .is_some_and(|s| s.params == [Abi::I32, Abi::I32] && s.results == [Abi::I32]);
+        if !fits {
+            return Err(WasgoError::BadArguments(format!(
+                "`{}` exports `__guest_call` with another type than the waPC protocol's (i32, i32) -> i32: rebuild it with a waPC guest SDK",
                 self.name()
             ))
             .into());

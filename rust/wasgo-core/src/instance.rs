@@ -204,6 +204,8 @@ pub struct ModInstance {
     events: EventQueue,
     worker: Option<Worker>,
     main: Option<MainKind>,
+    /// The module's guest convention.
+    guest: GuestKind,
     /// The module's exported functions and their signatures (`None` for ones outside the
     /// ABI's types), shared by every instance of the module; `Live::exports` has the same order.
     plan: Arc<[PlannedExport]>,
@@ -417,6 +419,7 @@ impl ModInstance {
             events: queue,
             worker: None,
             main,
+            guest: module.guest_kind(),
             plan,
             http: http_weak,
             memory_gauge,
@@ -465,6 +468,11 @@ impl ModInstance {
     /// The entry point `start_main` would run, if the mod has one.
     pub fn main_kind(&self) -> Option<MainKind> {
         self.main
+    }
+
+    /// The guest convention of the instance's module.
+    pub fn guest_kind(&self) -> GuestKind {
+        self.guest
     }
 
     pub fn status(&self) -> ModStatus {

@@ -319,3 +319,36 @@ fn a_guest_error_is_kept_as_one_cut_line() {
     assert!(message.len() < 5000, "cut: {} bytes", message.len());
     assert!(message.ends_with('…'));
 }
+
+#[test]
+fn invoke_on_a_module_that_cannot_take_it_is_refused_and_the_instance_lives_on() {
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let cases = [
+        // A waPC guest whose `__guest_call` has another type.
+        r#"(module
+          (import "wapc" "__console_log" (func (param i32 i32)))
+          (memory (export "memory") 1)
+          (func (export "__guest_call") (param i32) (result i32) (i32.const 1)))"#,
+        // A Go-js program that also exports a `__guest_call`.
+        r#"(module
+          (import "gojs" "runtime.wasmExit" (func (param i32)))
+          (memory (export "mem") 1)
+          (func (export "run") (param i32 i32))
+          (func (export "resume"))
+          (func (export "getsp") (result i32) (i32.const 0))
+          (func (export "__guest_call") (param i32 i32) (result i32) (i32.const 1)))"#,
+    ];
+    for wat in cases {
+        let module = rt.compile(wat.as_bytes(), "odd").unwrap();
+        let inst = ModInstance::new(&rt, &module, config(&rt, "odd", SafetyLevel::Safe)).unwrap();
+        let refused = inst.invoke("echo", b"hi");
+        assert!(
+            matches!(
+                refused,
+                Err(InvokeError::Failed(WasgoError::BadArguments(_)))
+            ),
+            "{refused:?}"
+        );
+        assert!(inst.status().is_live(), "{:?}", inst.status());
+    }
+}
