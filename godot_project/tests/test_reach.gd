@@ -559,6 +559,7 @@ func test_a_mod_may_not_rename_a_wasm_script_node() -> void:
 func _expect_missing_members_not_found(probe: ModProbe, level: int) -> void:
 	var me := int(probe.node.call_export("me", []))
 	expect_eq(_read(probe, me, "no_such_property"), -1, "get of a missing property at level %d" % level)
+	expect_eq(probe.node.call_export("set_f", [me, _t("no_such_property")]), -1, "set of a missing property at level %d" % level)
 	expect_eq(_invoke(probe, me, "no_such_method"), -1, "call of a missing method at level %d" % level)
 	expect_eq(probe.node.call_export("single", [_t("NoSuchSingleton")]), -1, "a missing singleton at level %d" % level)
 	expect(probe.unexposed.is_empty(), "no unexposed_call at level %d: %s" % [level, probe.unexposed])

@@ -26,6 +26,7 @@
   (import "wasgo" "callback_args" (func $callback_args (param i32 i32) (result i32)))
   (import "wasgo" "last_error" (func $last_error (param i32 i32) (result i32)))
   (import "wasgo" "set_vec2" (func $set_vec2 (param i32 i32 i32 f32 f32) (result i32)))
+  (import "wasgo" "set_float" (func $set_float (param i32 i32 i32 f64) (result i32)))
   (import "wasgo" "singleton" (func $singleton (param i32 i32) (result i32)))
   (import "wasgo" "release" (func $release (param i32)))
   (memory (export "memory") 1)
@@ -106,6 +107,11 @@
       (call $text (local.get $t) (i32.const 1024) (i32.const 512)) (i32.const 4096) (i32.const 4096)))
     (if (i32.lt_s (local.get $r) (i32.const 0)) (then (return (local.get $r))))
     (call $result (i32.const 4096)))
+
+  ;; Sets the property named by text $t to 1.0 with `set_float`; the call's code.
+  (func (export "set_f") (param $h i32) (param $t i32) (result i32)
+    (call $set_float (local.get $h) (i32.const 1024)
+      (call $text (local.get $t) (i32.const 1024) (i32.const 512)) (f64.const 1)))
 
   (func (export "move_x") (param $h i32) (param $x f32) (result i32)
     (call $set_vec2 (local.get $h) (i32.const 0) (i32.const 8) (local.get $x) (f32.const 0)))

@@ -656,6 +656,19 @@ impl InstanceObjects {
             Some(i) => i,
             None => {
                 let name = wasgo_core::objects::utf8_name(name)?;
+                // Level 3 reaches any name, so a typo was set without a word (Godot's `set`
+                // ignores a name the object does not have) and a mod got 0: -1, as at the
+                // other levels. Not kept: the name is looked up again at its next use (a script
+                // may give the object that property later). `metadata/...` makes a new entry.
+                if level == SafetyLevel::Unsafe
+                    && !name.starts_with("metadata/")
+                    && !has_property(&slot.obj, name)
+                {
+                    return Err(ObjectError::failed(
+                        ErrorCode::NotFound.code(),
+                        format!("there is no property `{}.{name}`", slot.class),
+                    ));
+                }
                 let allowed = level == SafetyLevel::Unsafe
                     || check(&slot.class, level, MemberKind::Property, name).is_ok();
                 let range = if allowed {
