@@ -192,13 +192,80 @@ impl Drop for Grant {
 static USAGE_BOUNDS: LazyLock<Mutex<HashMap<PathBuf, UsageBound>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-/// The bound of the sandbox at `root` (the map's lock is held only to find it).
+/// The bound of the sandbox at `root` (the map's lock is held only to find it). The first use
+/// in the process also removes what writes of an earlier run left ([`sweep_stale_temps`]).
 fn usage_bound(root: &Path) -> UsageBound {
-    USAGE_BOUNDS
-        .lock()
-        .entry(root.to_path_buf())
-        .or_default()
-        .clone()
+    let fresh = {
+        let mut bounds = USAGE_BOUNDS.lock();
+        if let Some(bound) = bounds.get(root) {
+            return bound.clone();
+        }
+        let bound = UsageBound::default();
+        bounds.insert(root.to_path_buf(), bound.clone());
+        bound
+    };
+    // Under the sandbox's own lock: nothing of this process writes there meanwhile.
+    let held = fresh.lock();
+    sweep_stale_temps(root);
+    drop(held);
+    fresh
+}
+
+/// The prefix of a `wasgo.file_write`'s temporary file: `.wasgo-tmp-<pid>-<n>`.
+const TEMP_PREFIX: &str = ".wasgo-tmp-";
+
+/// How old another process's temporary file must be to be taken for left over (a write in
+/// flight takes milliseconds; a second game process sharing the folder keeps its own).
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The most entries [`sweep_stale_temps`] looks at.
+const MAX_SWEPT_ENTRIES: usize = 100_000;
+
+/// Removes the temporary files of `wasgo.file_write`s that a run which ended in the middle of
+/// one left in the sandbox at `root` (the game crashed or was killed between writing and
+/// renaming). Hidden from `file_list` and unknown to the mod, they counted against its quota
+/// for good. Only files of another process, older than [`STALE_TEMP_AGE`]; links are not
+/// followed; at most [`usage::MAX_WALK_DEPTH`] directories deep.
+fn sweep_stale_temps(root: &Path) {
+    let own = std::process::id().to_string();
+    let mut dirs = vec![(root.to_path_buf(), 0usize)];
+    let mut seen = 0usize;
+    while let Some((dir, depth)) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > MAX_SWEPT_ENTRIES {
+                return;
+            }
+            let Ok(meta) = entry.path().symlink_metadata() else {
+                continue;
+            };
+            if meta.is_dir() {
+                if depth < usage::MAX_WALK_DEPTH {
+                    dirs.push((entry.path(), depth + 1));
+                }
+                continue;
+            }
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+                .and_then(|rest| rest.split('-').next())
+            else {
+                continue;
+            };
+            let old = meta
+                .modified()
+                .ok()
+                .and_then(|m| m.elapsed().ok())
+                .is_some_and(|age| age >= STALE_TEMP_AGE);
+            if meta.is_file() && pid != own && old {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// One mod's sandbox directory.
@@ -488,7 +555,7 @@ impl Sandbox {
         let parent = full.parent().expect("a sandbox path has a parent");
         // Unique in the process: two instances of one mod share its directory.
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = parent.join(format!(".wasgo-tmp-{}-{n}", std::process::id()));
+        let tmp = parent.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
         let (grant, made) = {
             let mut bound = cell.lock();
             // The directories the write needs that are missing, outermost first.
@@ -650,7 +717,7 @@ impl Sandbox {
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with(".wasgo-tmp-") {
+                if name.starts_with(TEMP_PREFIX) {
                     return None;
                 }
                 let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);

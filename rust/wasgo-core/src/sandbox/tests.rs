@@ -365,3 +365,32 @@ fn a_sandbox_folder_replaced_by_a_link_is_not_followed() {
     let _ = std::fs::remove_dir_all(&moved);
     let _ = std::fs::remove_dir_all(&outside);
 }
+
+/// A `wasgo.file_write` cut off by the game's end (a crash, a forced quit) left its hidden
+/// temporary file, which `file_list` does not show, the mod cannot name, and which counted
+/// against the quota for good: the next run's first use of the sandbox removes it.
+#[test]
+fn a_temporary_file_an_earlier_run_left_is_removed_and_frees_the_quota() {
+    let sb = temp_sandbox(1 << 20);
+    std::fs::create_dir_all(sb.root().join("saves")).unwrap();
+    let left = sb.root().join("saves/.wasgo-tmp-4194304-0");
+    let file = std::fs::File::create(&left).unwrap();
+    file.set_len(900 << 10).unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    file.set_modified(old).unwrap();
+    drop(file);
+    // Another process's write in flight right now: fresh, kept.
+    let fresh = sb.root().join(".wasgo-tmp-4194305-0");
+    std::fs::write(&fresh, b"x").unwrap();
+    assert_eq!(sb.list("").unwrap(), "saves/");
+    sb.write("save", &vec![0u8; 100 << 10]).unwrap();
+    assert!(
+        !left.exists(),
+        "the left-over temporary file is still there"
+    );
+    assert!(
+        fresh.exists(),
+        "a fresh temporary file of another process was removed"
+    );
+    let _ = std::fs::remove_dir_all(sb.root());
+}
