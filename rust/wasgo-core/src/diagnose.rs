@@ -19,6 +19,7 @@
 
 use crate::abi::ImportKind;
 use crate::catalog::{WASGO_MODULE, WASI_P1_MODULE};
+use crate::guest_kind::GuestKind;
 use crate::hosts::Hosts;
 use crate::level::SafetyLevel;
 use crate::module::CompiledModule;
@@ -79,6 +80,12 @@ pub enum Finding {
     UnsupportedImport { import: String, kind: ImportKind },
     /// A function export one or two edits away from an export WasGo calls.
     MisspelledExport { found: String, meant: &'static str },
+    /// An export WasGo calls, with another signature than WasGo calls it with.
+    ExportSignature {
+        name: &'static str,
+        found: String,
+        expected: String,
+    },
 }
 
 /// The most of a module's name a finding shows.
@@ -124,6 +131,22 @@ impl fmt::Display for Finding {
                 "exports `{}`, which WasGo never calls; did you mean `{meant}`?",
                 shown(found)
             ),
+            Finding::ExportSignature {
+                name,
+                found,
+                expected,
+            } => {
+                let what = if *name == export::MAIN {
+                    "so it is never run (the mod lives on its callbacks and `finished` never fires)"
+                } else {
+                    "so calling it traps"
+                };
+                write!(
+                    f,
+                    "exports `{name}` as {found}, but WasGo calls it as {expected}, {what}; \
+                     change its signature"
+                )
+            }
         }
     }
 }
@@ -164,7 +187,57 @@ pub fn diagnose(module: &CompiledModule, hosts: &Hosts, level: SafetyLevel) -> V
             });
         }
     }
+    if module.guest_kind() == GuestKind::Wasgo {
+        findings.extend(export_signatures(module));
+    }
     findings
+}
+
+/// The exports WasGo calls whose signature is not the one it calls them with (a WasGo mod's:
+/// Go-js and waPC modules have their own exports, checked when they load).
+fn export_signatures(module: &CompiledModule) -> Vec<Finding> {
+    use wasgo_catalog::catalog::{Abi, Signature};
+    let has_start = module.module.get_export(export::START).is_some();
+    let mut found = Vec::new();
+    for e in module.module.exports() {
+        let Some(g) = GUEST_EXPORTS.iter().find(|g| g.name == e.name()) else {
+            continue;
+        };
+        // With a `_start`, `main` is not WasGo's to run.
+        if g.name == export::MAIN && has_start {
+            continue;
+        }
+        let Some(f) = e.ty().func().cloned() else {
+            continue;
+        };
+        let sig = crate::abi::signature_of(&f);
+        let fits = sig.as_ref().is_some_and(|s| {
+            s.results == g.results
+                && match g.params {
+                    Some(p) => s.params == p,
+                    None => s.params.is_empty() || s.params == [Abi::I32, Abi::I32],
+                }
+        });
+        if fits {
+            continue;
+        }
+        let expected = match g.params {
+            Some(p) => format!(
+                "`{}`",
+                Signature {
+                    params: p.to_vec(),
+                    results: g.results.to_vec()
+                }
+            ),
+            None => "`() -> i32` or `(i32, i32) -> i32`".to_string(),
+        };
+        found.push(Finding::ExportSignature {
+            name: g.name,
+            found: format!("`{}`", sig.map_or_else(|| f.to_string(), |s| s.to_string())),
+            expected,
+        });
+    }
+    found
 }
 
 /// Whether imports of `module` come from WasGo itself rather than from the game.

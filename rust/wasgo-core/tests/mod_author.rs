@@ -63,6 +63,36 @@ fn an_import_allowed_at_the_level_is_no_finding() {
 }
 
 #[test]
+fn an_export_wasgo_calls_with_another_signature_is_found() {
+    let rt = runtime();
+    let wat = r#"(module
+      (func (export "main"))
+      (func (export "process") (param f32))
+      (func (export "ready"))
+      (func (export "native_callback") (param i32)))"#;
+    let module = rt.compile(wat.as_bytes(), "odd_signatures").unwrap();
+    let findings = diagnose(&module, rt.hosts(), SafetyLevel::Safe);
+    let text: Vec<String> = findings.iter().map(|f| f.to_string()).collect();
+    assert_eq!(findings.len(), 2, "{text:?}");
+    assert!(
+        text[0].contains("exports `main` as `() -> ()`")
+            && text[0].contains("`() -> i32` or `(i32, i32) -> i32`")
+            && text[0].contains("never run"),
+        "{}",
+        text[0]
+    );
+    assert!(
+        text[1].contains("exports `process` as `(f32) -> ()`") && text[1].contains("`(f64) -> ()`"),
+        "{}",
+        text[1]
+    );
+    // A `main` beside a `_start` is not WasGo's to run: no finding.
+    let with_start = r#"(module (func (export "_start")) (func (export "main")))"#;
+    let module = rt.compile(with_start.as_bytes(), "with_start").unwrap();
+    assert_eq!(diagnose(&module, rt.hosts(), SafetyLevel::Safe), vec![]);
+}
+
+#[test]
 fn an_imported_memory_is_found_as_unsupported() {
     let rt = runtime();
     let wat = r#"(module (import "env" "memory" (memory 1)))"#;
