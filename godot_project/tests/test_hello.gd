@@ -34,6 +34,15 @@ func test_autostart_runs_main_when_the_node_enters_the_tree() -> void:
 
 
 
+func test_has_export_answers_for_a_node_with_only_wasm_file_before_it_starts() -> void:
+	var probe := new_mod("hello_exports", {"wasm_file": MODS + "hello.wasm", "autostart": false}, false)
+	expect(probe.node.module == null, "the node has no module resource")
+	expect(probe.node.has_export("_start") or probe.node.has_export("main"), "has_export of hello's entry point before start()")
+	expect(not probe.node.has_export("no_such_export"), "has_export of a name it does not export")
+	probe.node.wasm_file = MODS + "no_such_mod.wasm"
+	expect(not probe.node.has_export("main"), "has_export of a missing file")
+
+
 func _count(probe: ModProbe, line: String) -> int:
 	return Array(probe.outputs).filter(func(l: String) -> bool: return l == line).size()
 

@@ -656,24 +656,34 @@ impl WasmScript {
         })
     }
 
-    /// Whether the module exports a function called [param name].
+    /// Whether the module exports a function called [param name]: the running instance's
+    /// module, else [member module], else the module in [member wasm_file] (compiled now if no
+    /// compile of that file is kept, as [method WasmEngine.load_module] would; false for a file
+    /// that is missing or no module).
     #[func(gd_self)]
     pub fn has_export(this: Gd<Self>, name: GString) -> bool {
         if !crate::runtime::on_main_thread("WasmScript.has_export") {
             return false;
         }
+        let name = name.to_string();
         let core = Self::core_of(&this);
         if let Some(i) = core.instance() {
-            return i.has_export(&name.to_string());
+            return i.has_export(&name);
         }
-        let module = core.node_props.borrow().module.clone();
-        module.and_then(as_module).is_some_and(|m| {
-            m.bind().compiled().is_some_and(|c| {
-                c.exports().iter().any(|e| {
-                    e.name == name.to_string() && e.kind == wasgo_core::ImportKind::Function
-                })
-            })
-        })
+        let exports_it = |c: &wasgo_core::CompiledModule| {
+            c.exports()
+                .iter()
+                .any(|e| e.name == name && e.kind == wasgo_core::ImportKind::Function)
+        };
+        let (module, file) = {
+            let props = core.node_props.borrow();
+            (props.module.clone(), props.wasm_file.to_string())
+        };
+        if let Some(module) = module {
+            return as_module(module)
+                .is_some_and(|m| m.bind().compiled().is_some_and(|c| exports_it(&c)));
+        }
+        !file.is_empty() && crate::file_checks::check_file(&file).is_ok_and(|c| exports_it(&c))
     }
 
     /// The Dictionary the mod's optional `config` export answered when it last started: it runs
