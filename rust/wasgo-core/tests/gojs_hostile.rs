@@ -361,7 +361,8 @@ fn a_getsp_that_calls_the_host_traps_compiled_and_interpreted() {
 /// one line with hidden characters escaped, as `wasgo.abort`'s text is.
 #[test]
 fn a_panic_message_is_one_line_with_hidden_characters_escaped() {
-    let text = "panic: x\nWARNING: WasGo: fake\u{1b}[31m\u{202e}";
+    // As Go prints a panic: the message, a blank line, the goroutine dump.
+    let text = "panic: x\nWARNING: WasGo: fake\u{1b}[31m\u{202e}\n\ngoroutine 1 [running]:\n";
     let bytes: String = text.bytes().map(|b| format!("\\{b:02x}")).collect();
     let body = format!(
         r#"

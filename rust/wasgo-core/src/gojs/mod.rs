@@ -37,6 +37,7 @@ pub mod godot;
 pub(crate) mod heap;
 pub mod imports;
 pub mod native;
+pub mod panic_watch;
 pub mod shapes;
 pub mod value;
 
@@ -58,8 +59,6 @@ pub type Cx<'a> = StoreContextMut<'a, InstanceState>;
 
 /// Longest array or `Uint8Array` a program may create through the host.
 pub const MAX_COLLECTION: usize = 64 << 20;
-/// How much of stderr is kept to find a panic message.
-const STDERR_TAIL: usize = 8 << 10;
 /// Most timeouts a program may have scheduled at once.
 const MAX_TIMEOUTS: usize = 100_000;
 /// Most `godot.connect` callbacks one instance may hold.
@@ -90,7 +89,8 @@ pub struct GoState {
     heap: std::sync::Arc<value::Heap>,
     next_timeout: i32,
     output: GuestOutput,
-    stderr_tail: Vec<u8>,
+    /// Whether stderr showed a Go panic (see [`panic_watch`]).
+    stderr: panic_watch::PanicWatch,
     pub(crate) start: Instant,
     /// Nanoseconds from the Unix epoch to `start` (Go's `nanotime` is `timeOrigin + now()`).
     pub(crate) time_origin_ns: i64,
@@ -127,7 +127,7 @@ impl GoState {
             heap,
             next_timeout: 1,
             output,
-            stderr_tail: Vec::new(),
+            stderr: panic_watch::PanicWatch::default(),
             start: Instant::now(),
             time_origin_ns: origin.as_nanos() as i64,
             callbacks: Vec::new(),
@@ -165,9 +165,7 @@ impl GoState {
     /// Writes program output (line-buffered, bounded like WASI output).
     pub(crate) fn write_output(&mut self, source: OutputSource, bytes: &[u8]) {
         if source == OutputSource::Stderr {
-            self.stderr_tail.extend_from_slice(bytes);
-            let over = self.stderr_tail.len().saturating_sub(STDERR_TAIL);
-            self.stderr_tail.drain(..over);
+            self.stderr.write(bytes);
         }
         (self.output)(source, Some(bytes));
     }
@@ -178,11 +176,11 @@ impl GoState {
         (self.output)(OutputSource::Stdout, None);
         (self.output)(OutputSource::Stderr, None);
         if code == 2 {
-            if let Some(message) = panic_message(&self.stderr_tail) {
+            if let Some(message) = self.stderr.panic() {
                 // Printed as WasGo's own error, like `wasgo.abort`'s text: one line, hidden
                 // characters escaped (a panic's text is the program's: a newline in it wrote
                 // a line of its own into the game's log, posing as WasGo's).
-                let message = crate::text::shown(&message, crate::text::MAX_TRAP_TEXT);
+                let message = crate::text::shown(message, crate::text::MAX_TRAP_TEXT);
                 return HostTrap::new(TrapKind::Abort, message).into_error();
             }
         }
@@ -250,21 +248,6 @@ impl Drop for GoState {
 /// mods), for one entry of the host.
 pub(crate) fn enter_heap(state: &InstanceState) -> Option<value::Entered> {
     state_ref(state).map(|g| value::Heap::enter(&g.heap))
-}
-
-/// The panic or fatal-error text Go printed last on stderr, up to the goroutine dump.
-fn panic_message(stderr: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(stderr);
-    let start = ["panic: ", "fatal error: "]
-        .iter()
-        .filter_map(|m| text.rfind(m))
-        .min()?;
-    let rest = &text[start..];
-    let end = rest
-        .find("\n\n")
-        .or_else(|| rest.find("\ngoroutine "))
-        .unwrap_or(rest.len());
-    Some(rest[..end].trim_end().to_string())
 }
 
 /// `Reflect.get(v, name)`.
