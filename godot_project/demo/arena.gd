@@ -333,8 +333,8 @@ func _verdict() -> PackedStringArray:
 		var who: String = "hostile: " + trick["node"]
 		if not _saw(who, "trapped"):
 			problems.append("%s was not stopped" % who)
-	if not _saw("hostile: files", "unexposed_call wasgo.file_write at level 1"):
-		problems.append("the file write at level 1 did not emit unexposed_call")
+	if not _saw("hostile: files", "unexposed_call wasgo.file_read at level 1"):
+		problems.append("the file read at level 1 did not emit unexposed_call")
 	if _frames_after_hostility < 10:
 		problems.append("the game ran only %d frames after the hostile tricks" % _frames_after_hostility)
 	for mod_name in ["scorekeeper", "leaderboard", "bonus", "ranker"]:

@@ -212,7 +212,7 @@ func test_hostile_mod_is_contained_three_ways_while_a_neighbour_goes_on() -> voi
 	set_setting(SAFETY_LEVEL, 1)
 	var neighbour := example("greeter")
 	var tricks := {
-		"steal_file": "call to `wasgo.file_write`, which is not exposed at safety level 1",
+		"steal_file": "call to `wasgo.file_read`, which is not exposed at safety level 1",
 		"spin_forever": "overran its callback budget",
 		"eat_memory": "memory limit exceeded",
 	}
@@ -224,7 +224,7 @@ func test_hostile_mod_is_contained_three_ways_while_a_neighbour_goes_on() -> voi
 			expect_contains(probe.traps[0], tricks[export_name], "trap message of %s" % export_name)
 		expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after %s" % export_name)
 		if export_name == "steal_file":
-			expect_eq(probe.unexposed, [["wasgo.file_write", 1]], "unexposed_call after steal_file")
+			expect_eq(probe.unexposed, [["wasgo.file_read", 1]], "unexposed_call after steal_file")
 		if export_name == "eat_memory" and not probe.traps.is_empty():
 			# Built as the template builds it (name section kept), the backtrace names its frames,
 			# Rust paths demangled.

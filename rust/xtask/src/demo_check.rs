@@ -62,11 +62,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ("ranker (waPC Rust): ", "banner: "),
     (
         "hostile: files (Rust): ",
-        "trapped: call to `wasgo.file_write`, which is not exposed at safety level 1",
+        "trapped: call to `wasgo.file_read`, which is not exposed at safety level 1",
     ),
     (
         "hostile: files (Rust): ",
-        "unexposed_call wasgo.file_write at level 1",
+        "unexposed_call wasgo.file_read at level 1",
     ),
     (
         "hostile: spin (Rust): ",

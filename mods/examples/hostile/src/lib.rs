@@ -2,8 +2,9 @@
 //! with; the demo calls each on its own node (`call_export`) and shows that WasGo contains it
 //! while the other mods and the game go on:
 //!
-//! - `steal_file`: writes a file at safety level 1, where `wasgo.file_write` is not exposed (the
-//!   call traps: ``call to `wasgo.file_write`, which is not exposed at safety level 1``);
+//! - `steal_file`: reads the player's save file at safety level 1, where `wasgo.file_read` is
+//!   not exposed (the call traps: ``call to `wasgo.file_read`, which is not exposed at safety
+//!   level 1``);
 //! - `spin_forever`: never returns (the callback budget traps it);
 //! - `eat_memory`: allocates without bound (the instance's memory limit stops it).
 #![no_std]
@@ -15,10 +16,10 @@ use wasgo_sdk::{files, info, safety_level};
 
 #[no_mangle]
 pub extern "C" fn steal_file() {
-    info!("hostile: writing save_game_backdoor.txt at safety level {}", safety_level());
-    let written = files::write("save_game_backdoor.txt", b"pwned");
+    info!("hostile: reading the player's savegame.dat at safety level {}", safety_level());
+    let read = files::read("savegame.dat");
     // Not reached at level 1: the stub traps inside the call.
-    info!("hostile: file_write returned {written:?}");
+    info!("hostile: file_read returned {} bytes", read.map_or(0, |b| b.len()));
 }
 
 #[no_mangle]
