@@ -225,6 +225,22 @@ func test_a_tween_on_an_object_outside_reach_is_refused() -> void:
 	expect_eq(_game.position, Vector2.ZERO, "the node outside reach did not move")
 
 
+## Reach is checked when a tween is made; a tween of a game node the game then moves out of
+## the mod's reach is killed at the next frame (it went on animating the node to the end).
+func test_a_tween_of_a_node_the_game_moves_out_of_reach_stops() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "find_game"), 0, "find_game()")
+	expect_eq(_call(probe, "tween", [1, 0]), 0, "tween on the game's node in reach: %s" % [probe.outputs])
+	_arena.remove_child(_game)
+	_outside.add_child(_game)
+	# The tween takes 0.05 s: well past its end.
+	await tree.create_timer(0.3).timeout
+	expect(_game.position.x < 100.0, "the node moved out of reach was tweened to its end: %s" % _game.position)
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 func test_tweens_die_with_the_instance() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

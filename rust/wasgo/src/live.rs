@@ -426,6 +426,7 @@ fn run_frame_callbacks(physics: bool) {
         // A game may make another node the current scene (the default reach) without any
         // other change to the tree, which raises no signal: compared once per frame.
         crate::reach::notice_current_scene();
+        crate::objects::sweep_tween_targets();
     }
     let scripts = snapshot_where(|e| e.frames);
     if scripts.is_empty() {

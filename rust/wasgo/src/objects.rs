@@ -222,6 +222,10 @@ pub struct InstanceObjects {
     godot_errors: LogBudget,
     /// The loops, speed and tweeners of the tweens the mod changed (`tweens.rs`).
     tween_plans: HashMap<InstanceId, ModTween>,
+    /// The game's nodes the mod's tweens animate (below level 3), by tween: a tween whose
+    /// target the game moves out of the mod's reach is killed ([`sweep_tween_targets`]), as a
+    /// handle to it answers -1 at its next use.
+    tween_targets: HashMap<InstanceId, Vec<InstanceId>>,
     /// The values the mod gave ranged properties that have a `total`, by object and property.
     work: HashMap<(InstanceId, String), f64>,
 }
@@ -416,6 +420,7 @@ impl InstanceObjects {
             sweep_at: SWEEP_FLOOR,
             godot_errors: LogBudget::default(),
             tween_plans: HashMap::new(),
+            tween_targets: HashMap::new(),
             work: HashMap::new(),
         }
     }
@@ -1215,6 +1220,58 @@ fn node_path(path: &str) -> NodePath {
 impl Part for ObjectsState {}
 
 /// Runs `f` with the object state; `None` when WasGo is stopped. `f` never runs Godot code.
+/// The reach generation at the last [`sweep_tween_targets`].
+static TWEEN_SWEEP_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Kills the mods' tweens whose game-node targets are no longer in their mod's reach (the game
+/// moved or removed the node since `tween_property`), once per change of the tree: reach is
+/// checked when a tween is made, and a looping tween kept animating a node the mod could no
+/// longer reach. Called by the frame driver at the start of every frame.
+pub fn sweep_tween_targets() {
+    let generation = crate::reach::generation();
+    if TWEEN_SWEEP_GENERATION.swap(generation, std::sync::atomic::Ordering::Relaxed) == generation {
+        return;
+    }
+    let tables: Vec<Rc<RefCell<InstanceObjects>>> =
+        with_objects(|o| o.instances.borrow().values().cloned().collect()).unwrap_or_default();
+    let mut to_kill = Vec::new();
+    for table in tables {
+        // A table busy with a call (this runs between calls, but never wait on one).
+        let Ok(mut objects) = table.try_borrow_mut() else {
+            continue;
+        };
+        if objects.tween_targets.is_empty() {
+            continue;
+        }
+        let level = objects.level;
+        let script = valid_script_node(&objects.script_node, objects.script);
+        let mut gone = Vec::new();
+        for (tween, targets) in &objects.tween_targets {
+            if Gd::<Object>::try_from_instance_id(*tween).is_err() {
+                gone.push(*tween);
+                continue;
+            }
+            let outside = targets.iter().any(|target| {
+                Gd::<Node>::try_from_instance_id(*target)
+                    .is_ok_and(|node| crate::reach::check(level, || script.clone(), &node).is_err())
+            });
+            if outside {
+                gone.push(*tween);
+                to_kill.push(*tween);
+            }
+        }
+        for tween in gone {
+            objects.tween_targets.remove(&tween);
+        }
+    }
+    // With no table borrowed: killing a tween runs no game code, but nothing is held anyway.
+    for tween in to_kill {
+        if let Ok(tween) = Gd::<Object>::try_from_instance_id(tween) {
+            tweens::kill(&tween);
+        }
+    }
+}
+
 fn with_objects<R>(f: impl FnOnce(&ObjectsState) -> R) -> Option<R> {
     state::with_part(|s| &s.objects, f)
 }
@@ -2216,6 +2273,24 @@ fn run_op(
             if makes_tweener {
                 if let Ok(tweener) = result.try_to::<Gd<Object>>() {
                     objects.created.track(&tweener);
+                }
+                if let Some(target) = tweens::tween_target(&args) {
+                    let id = target.instance_id();
+                    if level != SafetyLevel::Unsafe
+                        && target.is_class("Node")
+                        && !objects.created.owns(id)
+                    {
+                        // Bounded like the plans: a mod may make tweens without end.
+                        if objects.tween_targets.len() >= MAX_TWEEN_PLANS {
+                            objects.tween_targets.retain(|tween, _| {
+                                Gd::<Object>::try_from_instance_id(*tween).is_ok()
+                            });
+                        }
+                        let targets = objects.tween_targets.entry(obj.instance_id()).or_default();
+                        if !targets.contains(&id) {
+                            targets.push(id);
+                        }
+                    }
                 }
             }
             if creates_tween {
