@@ -117,6 +117,25 @@ func test_the_drawing_cap_counts_all_of_a_mods_items() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 
+## A canvas the game adopts is the game's: the mod's drawing on it stops being replayed and its
+## drawing calls there are refused like on any game node (they went on being recorded).
+func test_a_canvas_the_game_adopts_is_no_longer_drawn_on_by_the_mod() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "draw_setup"), 0, "draw_setup()")
+	await wait_until(func() -> bool: return int(_call(probe, "draws")) >= 1, 5000)
+	var canvas := probe.node.get_node("Canvas")
+	expect(probe.node.adopt(canvas), "adopt() of the mod's canvas")
+	expect_eq(canvas.get_signal_connection_list("draw").filter(
+		func(c: Dictionary) -> bool: return str(c["callable"]).contains("wasgo_draw_replay")).size(), 0,
+		"the replay of the mod's drawing on the adopted canvas")
+	_call(probe, "draw_flood", [1])
+	var refused: bool = await wait_until(func() -> bool: return int(_call(probe, "draws")) == INVALID_ARGUMENT, 5000)
+	expect(refused, "a drawing call on the adopted canvas: %s" % [probe.outputs])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 ## A drawing call Godot would refuse is refused when recorded (-3), not replayed with an error
 ## printed at every redraw.
 func test_drawing_calls_with_wrong_arguments_are_refused_when_recorded() -> void:

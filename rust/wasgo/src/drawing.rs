@@ -345,6 +345,33 @@ impl DrawLists {
         Ok(())
     }
 
+    /// Lets go of one item the game adopted: its drawing stops being replayed (the item is
+    /// redrawn without it), its share of the bounds is given back, and the mod's drawing calls
+    /// on it are -3 from now on, as on any game object.
+    pub fn release_item(&mut self, id: InstanceId) {
+        self.callbacks.retain(|_, item| *item != id);
+        if self.current == Some(id) {
+            self.current = None;
+            self.pending.clear();
+            self.pending_size = DrawSize::default();
+        }
+        if self.committed.remove(&id).is_none() {
+            return;
+        }
+        self.totals.commit(id.to_i64(), DrawSize::default());
+        if let Some(at) = self.replays.iter().position(|(item, _)| *item == id) {
+            let (_, replay) = self.replays.swap_remove(at);
+            if let Ok(mut item) = Gd::<Object>::try_from_instance_id(id) {
+                if item.is_connected("draw", &replay) {
+                    item.disconnect("draw", &replay);
+                }
+            }
+        }
+        if let Ok(mut item) = Gd::<CanvasItem>::try_from_instance_id(id) {
+            item.queue_redraw();
+        }
+    }
+
     /// Disconnects the replays and drops the recordings (the instance ended).
     pub fn release_all(&mut self) {
         for (id, replay) in self.replays.drain(..) {

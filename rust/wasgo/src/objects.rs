@@ -1073,6 +1073,7 @@ impl InstanceObjects {
             handles_changed();
         }
         for id in &adopted {
+            self.drawing.release_item(*id);
             if let Some(h) = self.slots.find(*id) {
                 if let Ok(slot) = self.slots.get_mut(h) {
                     if !slot.obj.is_instance_valid() {
