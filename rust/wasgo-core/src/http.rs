@@ -27,6 +27,7 @@ use parking_lot::Mutex;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
+use wasgo_catalog::ErrorCode;
 
 /// Requests one instance may have in flight at once.
 pub const MAX_IN_FLIGHT: usize = 8;
@@ -158,7 +159,7 @@ impl HttpCall {
     /// The answer of a request whose permission was revoked while it ran.
     pub fn revoked_outcome(&self) -> HttpOutcome {
         HttpOutcome::Failed {
-            code: -6,
+            code: ErrorCode::PermissionDenied.code(),
             message: format!(
                 "HTTP request {} of `{}`: the `network` permission was revoked while it ran",
                 self.id, self.mod_name

@@ -8,6 +8,7 @@ use crate::http::{HttpCall, HttpMethod, Lookup, MAX_IN_FLIGHT, MAX_KEPT, MAX_REQ
 use crate::permissions::Permission;
 use crate::state::InstanceState;
 use std::sync::Arc;
+use wasgo_catalog::ErrorCode;
 use wasmtime::Caller;
 
 /// `wasgo.http_request(url, method, body) -> id`.
@@ -29,7 +30,9 @@ pub(crate) fn request(
         ml as u32 as usize,
         bl as u32 as usize,
     ) {
-        return Ok(c.data_mut().fail(-3, message));
+        return Ok(c
+            .data_mut()
+            .fail(ErrorCode::InvalidArgument.code(), message));
     }
     let url = guest::read_str(c, F, up, ul)?;
     let method = guest::read_str(c, F, mp, ml)?;
@@ -80,14 +83,14 @@ pub(crate) fn start(
     body: Vec<u8>,
 ) -> wasmtime::Result<Result<i32, (i32, String)>> {
     if let Some(message) = sizes_refused(function, url.len(), method.len(), body.len()) {
-        return Ok(Err((-3, message)));
+        return Ok(Err((ErrorCode::InvalidArgument.code(), message)));
     }
     if !state.permissions.has(Permission::Network) {
         let message = format!(
             "`{}` has not been granted the `network` permission; call `wasgo.request_permission(\"network\")` and try again once the game grants it",
             state.name
         );
-        return Ok(Err((-6, message)));
+        return Ok(Err((ErrorCode::PermissionDenied.code(), message)));
     }
     let Some(method) = HttpMethod::parse(method) else {
         // At most MAX_METHOD_BYTES (`sizes_refused`): quoted whole.
@@ -110,7 +113,7 @@ pub(crate) fn start(
     }
     let url = match state.http.config.whitelist.check(&url) {
         Ok(url) => url,
-        Err(e) => return Ok(Err((-3, e.0))),
+        Err(e) => return Ok(Err((ErrorCode::InvalidArgument.code(), e.0))),
     };
     let Some(id) = state.http.begin() else {
         return Ok(Err((
@@ -178,7 +181,7 @@ pub(crate) fn body(
             -1,
             format!("there is no finished HTTP request with id {id} (a body is kept until it has been read whole, and only the last {MAX_KEPT})"),
         )),
-        Lookup::InFlight => Ok(c.data_mut().fail(-7, format!("HTTP request {id} is still in flight; its answer arrives at the export `http_response`"))),
+        Lookup::InFlight => Ok(c.data_mut().fail(ErrorCode::Busy.code(), format!("HTTP request {id} is still in flight; its answer arrives at the export `http_response`"))),
         Lookup::Failed { code, message } => {
             c.data().http.consume(id);
             Ok(c.data_mut().fail(code, message))

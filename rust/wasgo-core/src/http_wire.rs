@@ -26,6 +26,7 @@ use crate::redirect;
 use crate::urls::Url;
 use std::fmt;
 use std::time::Instant;
+use wasgo_catalog::ErrorCode;
 
 /// Bytes of status lines and headers one answer may take (interim `1xx` answers included).
 pub const MAX_HEAD_BYTES: usize = 64 << 10;
@@ -70,8 +71,8 @@ impl WireError {
         match self {
             WireError::HeadTooLarge
             | WireError::DeclaredTooLarge { .. }
-            | WireError::TooLarge { .. } => -3,
-            WireError::Malformed(_) | WireError::Closed(_) => -5,
+            | WireError::TooLarge { .. } => ErrorCode::InvalidArgument.code(),
+            WireError::Malformed(_) | WireError::Closed(_) => ErrorCode::CallFailed.code(),
         }
     }
 }

@@ -22,6 +22,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
+use wasgo_catalog::ErrorCode;
 
 pub use rules::{check_name, validate, PathRule, MAX_NAME_BYTES, MAX_PATH_BYTES};
 pub use usage::Usage;
@@ -55,9 +56,9 @@ impl SandboxError {
     /// The ABI code.
     pub fn code(&self) -> i32 {
         match self {
-            SandboxError::NotFound { .. } => -1,
-            SandboxError::Io { .. } => -5,
-            _ => -3,
+            SandboxError::NotFound { .. } => ErrorCode::NotFound.code(),
+            SandboxError::Io { .. } => ErrorCode::CallFailed.code(),
+            _ => ErrorCode::InvalidArgument.code(),
         }
     }
 

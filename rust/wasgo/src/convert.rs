@@ -244,7 +244,12 @@ fn to_wire_at<H: Handles + ?Sized>(
     elements_left: &mut usize,
 ) -> Result<WireVariant, ObjectError> {
     use WireVariant as W;
-    let bad = || ObjectError::failed(-5, format!("cannot convert {v} for the mod"));
+    let bad = || {
+        ObjectError::failed(
+            ErrorCode::CallFailed.code(),
+            format!("cannot convert {v} for the mod"),
+        )
+    };
     let mut take = |n: usize| {
         match elements_left.checked_sub(n) {
         Some(left) => {

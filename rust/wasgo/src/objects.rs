@@ -1888,10 +1888,16 @@ impl GodotObjectHost {
         f: impl FnOnce(&mut InstanceObjects) -> Result<R, ObjectError>,
     ) -> Result<R, ObjectError> {
         let table = table(key).ok_or_else(|| {
-            ObjectError::failed(-5, "this instance has no object table (its node is gone)")
+            ObjectError::failed(
+                ErrorCode::CallFailed.code(),
+                "this instance has no object table (its node is gone)",
+            )
         })?;
         let mut objects = table.try_borrow_mut().map_err(|_| {
-            ObjectError::failed(-7, "the instance's objects are busy with another call")
+            ObjectError::failed(
+                ErrorCode::Busy.code(),
+                "the instance's objects are busy with another call",
+            )
         })?;
         objects.level = level;
         // What Godot logs for the call counts against the mod's console allowance.
@@ -2006,7 +2012,10 @@ fn freed(handle: i32) -> ObjectError {
 
 fn name_arg(name: &str) -> Result<StringName, ObjectError> {
     if name.is_empty() {
-        return Err(ObjectError::failed(-3, "the name is empty"));
+        return Err(ObjectError::failed(
+            ErrorCode::InvalidArgument.code(),
+            "the name is empty",
+        ));
     }
     Ok(StringName::from(name))
 }
@@ -2023,14 +2032,16 @@ fn find_node(
 ) -> Result<(i32, bool), ObjectError> {
     // The mod's own node is a Node: looked up as one (one class check, not two).
     let base: Gd<Node> = if from == 0 {
-        objects
-            .script_node()
-            .ok_or_else(|| ObjectError::failed(-4, "the mod's node was freed"))?
+        objects.script_node().ok_or_else(|| {
+            ObjectError::failed(ErrorCode::InvalidHandle.code(), "the mod's node was freed")
+        })?
     } else {
-        objects
-            .object(from)?
-            .try_cast::<Node>()
-            .map_err(|_| ObjectError::failed(-3, format!("handle {from} is not a Node")))?
+        objects.object(from)?.try_cast::<Node>().map_err(|_| {
+            ObjectError::failed(
+                ErrorCode::InvalidArgument.code(),
+                format!("handle {from} is not a Node"),
+            )
+        })?
     };
     let in_tree = base.is_inside_tree();
     // An absolute path from a node outside the tree names nothing (Godot would log an error
@@ -2041,9 +2052,12 @@ fn find_node(
             format!("there is no node at `{path}`: the node asked is outside the scene tree"),
         ));
     }
-    let node = base
-        .get_node_or_null(&node_path(path))
-        .ok_or_else(|| ObjectError::failed(-1, format!("there is no node at `{path}`")))?;
+    let node = base.get_node_or_null(&node_path(path)).ok_or_else(|| {
+        ObjectError::failed(
+            ErrorCode::NotFound.code(),
+            format!("there is no node at `{path}`"),
+        )
+    })?;
     let handle = found_node_handle(objects, &node, || format!("node at `{path}`"))?;
     let lasts = in_tree && !path.contains('%') && reach::tree_generation().is_some();
     Ok((handle, lasts))
@@ -2075,9 +2089,9 @@ fn run_op(
 ) -> Result<ObjectReply, ObjectError> {
     match op {
         ObjectOp::SelfNode => {
-            let node = objects
-                .script_node()
-                .ok_or_else(|| ObjectError::failed(-4, "the mod's node was freed"))?;
+            let node = objects.script_node().ok_or_else(|| {
+                ObjectError::failed(ErrorCode::InvalidHandle.code(), "the mod's node was freed")
+            })?;
             found_node_handle(objects, &node, || "node for the mod".into()).map(ObjectReply::Int)
         }
         ObjectOp::GetNode { from, path } => {
@@ -2099,7 +2113,10 @@ fn run_op(
                 return Err(ObjectError::Denied { member: name });
             }
             let obj = engine.get_singleton(&sname).ok_or_else(|| {
-                ObjectError::failed(-1, format!("there is no singleton `{name}`"))
+                ObjectError::failed(
+                    ErrorCode::NotFound.code(),
+                    format!("there is no singleton `{name}`"),
+                )
             })?;
             found_handle(objects, &obj, || format!("singleton `{name}`")).map(ObjectReply::Int)
         }

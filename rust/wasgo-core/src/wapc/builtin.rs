@@ -20,6 +20,7 @@ use crate::object_calls;
 use crate::objects::{ObjectError, ObjectOp, ObjectReply};
 use crate::state::InstanceState;
 use crate::variant::WireVariant;
+use wasgo_catalog::ErrorCode;
 use wasmtime::Caller;
 
 /// The name of the built-in binding.
@@ -109,7 +110,12 @@ pub(crate) fn call(
             Request::OnNode(path, make) => {
                 let handle = match run(ObjectOp::GetNode { from: 0, path })? {
                     ObjectReply::Int(h) if h > 0 => h,
-                    _ => return Err(ObjectError::failed(-1, "no node at that path")),
+                    _ => {
+                        return Err(ObjectError::failed(
+                            ErrorCode::NotFound.code(),
+                            "no node at that path",
+                        ))
+                    }
                 };
                 let reply = run(make(handle));
                 let _ = run(ObjectOp::Release { handle });
