@@ -206,6 +206,10 @@ func test_resources_load_only_from_the_listed_folders_and_never_scripts() -> voi
 	expect_eq(_call(probe, "load", [1]), INVALID_ARGUMENT, "a material with a script")
 	expect(probe.has_output("mods may never load scripts"), "message: %s" % [probe.outputs])
 	expect(not Engine.has_meta("wasgo_evil_script_ran"), "the script's static initialiser never ran")
+	# Through a scene it depends on (only `.tres` dependencies were looked into).
+	expect_eq(_call(probe, "load", [5]), INVALID_ARGUMENT, "a material depending on a scene with a script")
+	expect(probe.has_output("`res://tests/mod_assets/holder.tscn` depends on the script"), "message: %s" % [probe.outputs])
+	expect(not Engine.has_meta("wasgo_evil_script_ran"), "the scene's script's static initialiser never ran")
 	expect_eq(_call(probe, "load", [2]), NOT_FOUND, "a script outside the folder")
 	expect_eq(_call(probe, "load", [3]), NOT_FOUND, "a path climbing out of the folder")
 

@@ -587,8 +587,85 @@ fn font(b: &[u8]) -> Result<(), AssetError> {
     Ok(())
 }
 
+/// Why a resource file's bytes show that loading it could load a script, if they do (the
+/// check `wasgo.load_resource` makes of a `.tres`, `.res`, `.tscn` or `.scn` and of each file
+/// it depends on, before anything is loaded): a text resource with a section or property
+/// naming a script; a binary one holding the word `Script` anywhere (a built-in `GDScript` or
+/// `CSharpScript` sub-resource; a resource merely named so is refused too, on the safe side);
+/// a compressed binary one, which cannot be looked into.
+pub fn resource_names_script(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"RSCC") {
+        return Some("is a compressed resource, which WasGo cannot look into for scripts");
+    }
+    if bytes.starts_with(b"RSRC") {
+        return bytes
+            .windows(6)
+            .any(|w| w == b"Script")
+            .then_some("names a script");
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let names_script = text.lines().any(|line| {
+        let line = line.trim_start();
+        (line.starts_with('[') && line.to_ascii_lowercase().contains("script"))
+            || line.starts_with("script =")
+            || line.starts_with("script/")
+    });
+    names_script.then_some("names a script")
+}
+
+/// The file an exported game's `<path>.remap` sends a resource to (Godot converts text
+/// resources to binary on export and leaves `path="res://.godot/exported/..."` in the remap).
+pub fn remap_target(remap: &str) -> Option<String> {
+    remap.lines().find_map(|line| {
+        let value = line.trim().strip_prefix("path=")?.trim();
+        let value = value.strip_prefix('"')?.strip_suffix('"')?;
+        (!value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// Whether a dependency at `path` is a resource file that may itself name scripts (and is
+/// looked into: text and binary resources and scenes).
+pub fn is_resource_file(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    [".tres", ".res", ".tscn", ".scn"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_resource_naming_a_script_in_text_or_binary_or_compressed_is_found() {
+        use super::resource_names_script as names;
+        assert_eq!(names(b"[gd_resource type=\"StandardMaterial3D\" format=3]\n\n[resource]\nalbedo_color = Color(1, 0, 0, 1)\n"), None);
+        assert!(names(
+            b"[gd_scene format=3]\n[ext_resource type=\"Script\" path=\"res://s.gd\" id=\"1\"]\n"
+        )
+        .is_some());
+        assert!(names(
+            b"[gd_scene format=3]\n[node name=\"N\" type=\"Node\"]\nscript = ExtResource(\"1\")\n"
+        )
+        .is_some());
+        assert!(
+            names(b"[gd_resource format=3]\n[sub_resource type=\"GDScript\" id=\"1\"]\n").is_some()
+        );
+        assert!(names(b"RSRC\0\0\0\0...GDScript...").is_some());
+        assert_eq!(names(b"RSRC\0\0\0\0...StandardMaterial3D..."), None);
+        assert!(names(b"RSCC\x01\x02").is_some());
+    }
+
+    #[test]
+    fn a_remap_names_its_exported_file_and_scenes_are_resource_files() {
+        let remap = "[remap]\n\npath=\"res://.godot/exported/133200997/export-1.res\"\n";
+        assert_eq!(
+            super::remap_target(remap).as_deref(),
+            Some("res://.godot/exported/133200997/export-1.res")
+        );
+        assert_eq!(super::remap_target("[remap]\n"), None);
+        assert!(super::is_resource_file("res://a/b.TSCN") && super::is_resource_file("x.res"));
+        assert!(!super::is_resource_file("res://icon.png"));
+    }
+
     use super::*;
 
     const LIMITS: AssetLimits = AssetLimits {

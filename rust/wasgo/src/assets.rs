@@ -204,8 +204,10 @@ pub fn load_resource(path: &str) -> Result<Gd<Object>, ObjectError> {
     Ok(resource.upcast())
 }
 
-/// Refuses a `.tres` that names a script, itself or through the `.tres` files it depends on
-/// (at most 8 deep), before anything is loaded.
+/// Refuses a resource that names a script, itself or through the resources and scenes it
+/// depends on (at most 8 deep), before anything is loaded: each file's bytes are looked into
+/// ([`wasgo_core::assets::resource_names_script`]), in an exported game the binary file its
+/// `.remap` names.
 fn refuse_scripts(
     loader: &mut Gd<ResourceLoader>,
     path: &str,
@@ -227,20 +229,28 @@ fn refuse_scripts(
         if lower.contains("script") || dep_path.ends_with(".gd") || dep_path.ends_with(".cs") {
             return Err(refuse(&format!("depends on the script `{dep_path}`")));
         }
-        if dep_path.ends_with(".tres") {
+        // A scene or a resource of any format may carry a script of its own: looked into too
+        // (only `.tres` files were, and a `.tscn` holding a script passed).
+        if wasgo_core::assets::is_resource_file(&dep_path) {
             refuse_scripts(loader, &dep_path, depth + 1)?;
         }
     }
-    if path.ends_with(".tres") {
-        let text = FileAccess::get_file_as_string(path).to_string();
-        let names_script = text.lines().any(|line| {
-            let line = line.trim_start();
-            (line.starts_with('[') && line.to_ascii_lowercase().contains("script"))
-                || line.starts_with("script =")
-                || line.starts_with("script/")
-        });
-        if names_script {
-            return Err(refuse("names a script"));
+    if wasgo_core::assets::is_resource_file(path) {
+        let file = if FileAccess::file_exists(path) {
+            Some(path.to_string())
+        } else {
+            // An exported game converted it and left a remap beside its name.
+            let remap = format!("{path}.remap");
+            FileAccess::file_exists(&remap)
+                .then(|| FileAccess::get_file_as_string(&remap).to_string())
+                .and_then(|text| wasgo_core::assets::remap_target(&text))
+        };
+        let Some(file) = file else {
+            return Err(refuse("cannot be looked into for scripts (no such file)"));
+        };
+        let bytes = FileAccess::get_file_as_bytes(&file);
+        if let Some(why) = wasgo_core::assets::resource_names_script(bytes.as_slice()) {
+            return Err(refuse(why));
         }
     }
     Ok(())

@@ -401,7 +401,8 @@ pub extern "C" fn font(which: i32) -> i32 {
 }
 
 /// Loads one of the paths `test_assets.gd` checks (0 an image, 1 a material with a script,
-/// 2 outside the folders, 3 a path climbing out of them, 4 a material).
+/// 2 outside the folders, 3 a path climbing out of them, 4 a material, 5 a material depending
+/// on a scene whose node has a script).
 #[no_mangle]
 pub extern "C" fn load(which: i32) -> i32 {
     let path = [
@@ -410,7 +411,8 @@ pub extern "C" fn load(which: i32) -> i32 {
         "res://tests/run_tests.gd",
         "res://tests/mod_assets/../run_tests.gd",
         "res://tests/mod_assets/material.tres",
-    ][which.clamp(0, 4) as usize];
+        "res://tests/mod_assets/via_scene.tres",
+    ][which.clamp(0, 5) as usize];
     match wasgo_sdk::load_resource(path) {
         Ok(r) => {
             keep(r);
