@@ -93,7 +93,7 @@ impl ObjectHost for NoGame {
         _op: ObjectOp,
     ) -> Result<ObjectReply, ObjectError> {
         Err(ObjectError::failed(
-            -5,
+            wasgo_catalog::ErrorCode::CallFailed.code(),
             format!("{NO_GAME}, so there are no objects to reach"),
         ))
     }

@@ -178,7 +178,7 @@ pub(crate) fn body(
     let lookup = c.data().http.lookup(id);
     match lookup {
         Lookup::Missing => Ok(c.data_mut().fail(
-            -1,
+            ErrorCode::NotFound.code(),
             format!("there is no finished HTTP request with id {id} (a body is kept until it has been read whole, and only the last {MAX_KEPT})"),
         )),
         Lookup::InFlight => Ok(c.data_mut().fail(ErrorCode::Busy.code(), format!("HTTP request {id} is still in flight; its answer arrives at the export `http_response`"))),

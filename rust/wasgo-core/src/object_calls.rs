@@ -331,7 +331,7 @@ pub(crate) fn decode(
     let decoded = WireVariant::decode(guest::bytes_in(&memory, &*caller, function, ptr, len)?);
     Ok(decoded.map_err(|e| {
         caller.data_mut().fail(
-            -3,
+            wasgo_catalog::ErrorCode::InvalidArgument.code(),
             format!("`{function}` was given a value it cannot decode: {e}"),
         )
     }))

@@ -257,7 +257,7 @@ fn to_wire_at<H: Handles + ?Sized>(
             Ok(())
         }
         None => Err(ObjectError::failed(
-            -5,
+            ErrorCode::CallFailed.code(),
             format!(
                 "cannot convert the value for the mod: it holds more than {} Array elements and Dictionary entries in all",
                 wire::MAX_ELEMENTS
@@ -267,7 +267,7 @@ fn to_wire_at<H: Handles + ?Sized>(
     };
     if depth > wire::MAX_DEPTH {
         return Err(ObjectError::failed(
-            -5,
+            ErrorCode::CallFailed.code(),
             format!(
                 "cannot convert the value for the mod: its Arrays and Dictionaries nest deeper than {} (or one holds itself)",
                 wire::MAX_DEPTH

@@ -2005,7 +2005,7 @@ fn found_node_handle(
 
 fn freed(handle: i32) -> ObjectError {
     ObjectError::failed(
-        -4,
+        ErrorCode::InvalidHandle.code(),
         format!("handle {handle} refers to an object that was freed"),
     )
 }
@@ -2048,7 +2048,7 @@ fn find_node(
     // for the game at every such call).
     if path.starts_with('/') && !in_tree {
         return Err(ObjectError::failed(
-            -1,
+            ErrorCode::NotFound.code(),
             format!("there is no node at `{path}`: the node asked is outside the scene tree"),
         ));
     }
@@ -2103,7 +2103,7 @@ fn run_op(
             let sname = name_arg(&name)?;
             if !engine.has_singleton(&sname) {
                 return Err(ObjectError::failed(
-                    -1,
+                    ErrorCode::NotFound.code(),
                     format!("there is no singleton `{name}`"),
                 ));
             }
@@ -2150,7 +2150,7 @@ fn run_op(
             let sname = member_name(&method)?;
             if !obj.has_method(&sname) {
                 return Err(ObjectError::failed(
-                    -1,
+                    ErrorCode::NotFound.code(),
                     format!("`{}` has no method `{method}`", obj.get_class()),
                 ));
             }
@@ -2341,7 +2341,7 @@ fn run_op(
             let sname = name_arg(&signal)?;
             if !obj.has_signal(&sname) {
                 return Err(ObjectError::failed(
-                    -1,
+                    ErrorCode::NotFound.code(),
                     format!("`{}` has no signal `{signal}`", obj.get_class()),
                 ));
             }
@@ -2364,7 +2364,7 @@ fn run_op(
             let err = obj.connect(&sname, &callable);
             if err != godot::global::Error::OK {
                 return Err(ObjectError::failed(
-                    -5,
+                    ErrorCode::CallFailed.code(),
                     format!("connecting `{signal}` failed: {err:?}"),
                 ));
             }
