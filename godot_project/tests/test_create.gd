@@ -245,6 +245,28 @@ func test_released_resources_count_while_they_live() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 
+## The allowlist bounds each SpriteFrames (256 animations of 1024 frames); all of a mod's
+## together hold at most 65,536 frames (1023 of them could hold 268 million, gigabytes).
+func test_a_mods_sprite_frames_together_hold_at_most_65536_frames() -> void:
+	# 65,536 calls from callbacks, a few microseconds each in a debug build: a budget for them.
+	set_setting("wasgo/limits/callback_budget_ms", 2000)
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var total := 0
+	for i in 200:
+		var got: Variant = _call(probe, "add_frames", [512])
+		if got == null:
+			fail("add_frames(512) gave null: %s %s" % [probe.describe(), probe.node.get_last_error()])
+			return
+		total = got
+		if total < 0 or total > 65536:
+			break
+	expect_eq(total, INVALID_ARGUMENT, "add_frame past 65,536 frames in all")
+	expect(probe.has_output("would hold 65537 frames together, over 65536"), "the message: %s" % [probe.outputs.slice(-3)])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 ## A growth-limited call (`add_frame`, counted with `get_frame_count(animation)`) given an
 ## argument the counter does not take: the count was asked with a call that panics when Godot
 ## refuses it (a host-bug trap of the mod, or a panic through the frame hook for a `main`). The

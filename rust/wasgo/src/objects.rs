@@ -257,6 +257,25 @@ enum DrawsMesh {
 /// this name).
 const TRIANGLES_MEMBER: &str = "<triangles per frame>";
 
+/// The key under which the work table keeps how many frames a SpriteFrames holds.
+const SPRITE_FRAMES_MEMBER: &str = "<sprite frames>";
+
+/// The most animation frames all of one mod's SpriteFrames may hold together (below level 3).
+pub const MAX_MOD_SPRITE_FRAMES: f64 = 65_536.0;
+
+/// How many frames `frames` (a SpriteFrames) holds over all its animations.
+fn sprite_frames_of(frames: &Gd<Object>) -> f64 {
+    let Ok(frames) = frames.clone().try_cast::<godot::classes::SpriteFrames>() else {
+        return 0.0;
+    };
+    frames
+        .get_animation_names()
+        .as_slice()
+        .iter()
+        .map(|name| frames.get_frame_count(&StringName::from(name)) as f64)
+        .sum()
+}
+
 /// What the mesh `value` (null or not a mesh: nothing) a mod sets on a node of `kind` counts
 /// for against its triangles per frame, once per draw. Refused: a kind of mesh WasGo cannot
 /// count, and on a `CPUParticles3D` (drawn once per particle every frame) a mesh of more than
@@ -963,6 +982,45 @@ impl InstanceObjects {
                 message,
             )),
         }
+    }
+
+    /// For a call of `method` on the SpriteFrames `obj`: the frames it will hold after an
+    /// `add_frame` (refused, -3, when all of the mod's SpriteFrames would hold more than
+    /// [`MAX_MOD_SPRITE_FRAMES`]), or its count now for a call that may remove frames; `None`
+    /// for any other call.
+    fn sprite_frames_after(
+        &mut self,
+        obj: &Gd<Object>,
+        method: &str,
+    ) -> Result<Option<f64>, ObjectError> {
+        if ![
+            "add_frame",
+            "remove_frame",
+            "clear",
+            "remove_animation",
+            "clear_all",
+        ]
+        .contains(&method)
+        {
+            return Ok(None);
+        }
+        let id = obj.instance_id();
+        let now = match self.work.get(&(id, SPRITE_FRAMES_MEMBER.to_string())) {
+            Some(n) => *n,
+            None => sprite_frames_of(obj),
+        };
+        if method != "add_frame" {
+            return Ok(Some(now));
+        }
+        let after = now + 1.0;
+        self.admit_work(SPRITE_FRAMES_MEMBER, id, after, |sum| {
+            (sum > MAX_MOD_SPRITE_FRAMES).then(|| {
+                format!(
+                    "`SpriteFrames.add_frame` refused: this mod's SpriteFrames would hold {sum} frames together, over {MAX_MOD_SPRITE_FRAMES} (remove frames or SpriteFrames it no longer uses)"
+                )
+            })
+        })?;
+        Ok(Some(after))
     }
 
     /// Records `measured` as `object`'s value of `member` once it was set. Bounded: nothing is
@@ -2199,6 +2257,13 @@ fn run_op(
                 let class = objects.slot(handle)?.class.clone();
                 check_growth(&obj, &class, &method, &args)?;
             }
+            // The frames of all of the mod's SpriteFrames together, after this call if it adds
+            // one (the allowlist's `grows` bounds each object; 1023 objects reached 268 million).
+            let frames_after = if level != SafetyLevel::Unsafe && obj.is_class("SpriteFrames") {
+                objects.sprite_frames_after(&obj, &method)?
+            } else {
+                None
+            };
             if draws {
                 objects.drawing.record(&obj, &method, args)?;
                 return Ok(ObjectReply::Value(WireVariant::Nil));
@@ -2280,6 +2345,17 @@ fn run_op(
             let result = obj
                 .try_call(&sname, &call_args)
                 .map_err(|e| call_refused(&obj, &method, &e))?;
+            if let Some(frames) = frames_after {
+                // An add counts one more (one Godot refused with an error, to a missing
+                // animation, counts too until the next removal counts again); a call that may
+                // remove frames is counted again over the object's animations.
+                let frames = if method == "add_frame" {
+                    frames
+                } else {
+                    sprite_frames_of(&obj)
+                };
+                objects.note_work(SPRITE_FRAMES_MEMBER.to_string(), obj.instance_id(), frames);
+            }
             if let Some(next) = tween_plan {
                 if !result.is_nil() {
                     objects.remember_tween_plan(obj.instance_id(), next);

@@ -986,6 +986,69 @@ pub extern "C" fn add_frame_array() -> i32 {
     }
 }
 
+thread_local! {
+    /// `add_frames`' SpriteFrames being filled, its animation count, the frames of the current
+    /// animation, the frames added in all, and the one texture every frame shows.
+    static FILLING: RefCell<Option<(Object, i32, i32, i32, Object)>> = const { RefCell::new(None) };
+}
+
+/// Adds `n` frames (one texture) to SpriteFrames of the mod's, 1024 per animation and 256
+/// animations per SpriteFrames (the allowlist's bounds of one object), making new ones as they
+/// fill. Returns the frames added in all so far, or the first failure's code.
+#[no_mangle]
+pub extern "C" fn add_frames(n: i32) -> i32 {
+    let filling = FILLING.with(|f| f.borrow().clone());
+    let (mut frames, mut anims, mut in_anim, mut total, texture) = match filling {
+        Some(state) => state,
+        None => {
+            let texture = match new_object("GradientTexture1D") {
+                Ok(t) => t,
+                Err(e) => return failed("add_frames texture", e),
+            };
+            match new_object("SpriteFrames") {
+                Ok(f) => (f, 1, 0, 0, texture),
+                Err(e) => return failed("add_frames SpriteFrames", e),
+            }
+        }
+    };
+    let mut outcome = 0;
+    for _ in 0..n {
+        if in_anim == 1024 {
+            if anims == 256 {
+                frames = match new_object("SpriteFrames") {
+                    Ok(f) => f,
+                    Err(e) => {
+                        outcome = failed("add_frames SpriteFrames", e);
+                        break;
+                    }
+                };
+                anims = 1;
+            } else {
+                let name = format!("a{anims}");
+                if let Err(e) = frames.call("add_animation", &[Variant::StringName(name)]) {
+                    outcome = failed("add_animation", e);
+                    break;
+                }
+                anims += 1;
+            }
+            in_anim = 0;
+        }
+        let name = if anims == 1 { "default".into() } else { format!("a{}", anims - 1) };
+        if let Err(e) = frames.call("add_frame", &[Variant::StringName(name), Variant::from(&texture)]) {
+            outcome = failed("add_frames add_frame", e);
+            break;
+        }
+        in_anim += 1;
+        total += 1;
+    }
+    FILLING.with(|f| *f.borrow_mut() = Some((frames, anims, in_anim, total, texture)));
+    if outcome < 0 {
+        outcome
+    } else {
+        total
+    }
+}
+
 /// Lets go of the SpriteFrames of `stash_textures` (and so of every texture it held).
 #[no_mangle]
 pub extern "C" fn drop_stash() {
