@@ -200,6 +200,31 @@ func test_a_cwasm_beside_a_game_wasm_is_loaded_only_when_it_authenticates() -> v
 		expect_eq(_answer(mod, "user_mod"), 14, "the user:// mod's answer()")
 
 
+## A mods-folder scan of the game's own `res://` mods checks one shipped precompiled from its
+## artifact: nothing is compiled (in a library without the compiler every such mod was "does
+## not load"), and the mod is startable.
+func test_a_scan_of_shipped_mods_loads_their_artifacts_instead_of_compiling() -> void:
+	var key := _key()
+	set_setting(KEY_SETTING, key.hex_encode())
+	DirAccess.make_dir_recursive_absolute(ProjectSettings.globalize_path(SHIPPED_DIR))
+	var wasm := _wat(21)
+	_write(SHIPPED_DIR + "scanned.wasm", wasm)
+	_write(SHIPPED_DIR + "scanned.cwasm", WasmEngine.precompile(wasm))
+	var compiles := _stat("compiles")
+	var loads := _stat("precompiled_loads")
+	var found: Array = WasmEngine.scan_mods(SHIPPED_DIR)
+	var entry: Dictionary = {}
+	for m in found:
+		if m["id"] == "scanned":
+			entry = m
+	if expect(not entry.is_empty(), "the shipped mod in the scan: %s (%s)" % [found, WasmEngine.get_last_error()]):
+		expect_eq(entry["problems"], PackedStringArray(), "problems of the shipped mod")
+		expect_eq(entry["startable"], true, "the shipped mod may start")
+		expect_eq(entry["guest_kind"], "wasgo", "its guest kind")
+	expect_eq(_stat("compiles"), compiles, "`compiles` of the scan")
+	expect_eq(_stat("precompiled_loads"), loads + 1, "`precompiled_loads` of the scan")
+
+
 ## `bytes` (a binary module) with a custom section `salt` holding a fresh number appended: the
 ## same code under another SHA-256, so no cache answers for it.
 func _salted(bytes: PackedByteArray) -> PackedByteArray:

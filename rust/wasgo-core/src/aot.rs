@@ -43,6 +43,21 @@ pub struct ShippedLoad {
 pub const ARTIFACT_SIZE_FACTOR: usize = 4;
 
 impl Runtime {
+    /// The guest kind of the WebAssembly `wasm` read from its precompiled `artifact`, when the
+    /// artifact authenticates under `key`, is compatible and was made from these very bytes
+    /// (`None` otherwise); for a mods-folder scan of a game's shipped mods, which then needs
+    /// no compile (and works in a library without the compiler).
+    pub fn kind_from_artifact(
+        &self,
+        wasm: &[u8],
+        artifact: &[u8],
+        name: &str,
+        key: &ArtifactKey,
+    ) -> Option<crate::guest_kind::GuestKind> {
+        let module = self.load_precompiled(artifact, name, key).ok()?;
+        (hex(&Sha256::digest(wasm)) == module.sha256()).then(|| module.guest_kind())
+    }
+
     /// Loads a module the game ships as WebAssembly, an artifact, or both: the artifact when it
     /// authenticates under `key`, is compatible and was made from this very WebAssembly (same
     /// SHA-256; an artifact alone is used as it is); else the WebAssembly, compiled in the

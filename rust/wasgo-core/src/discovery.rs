@@ -81,7 +81,9 @@ pub trait ModFolder {
 
 /// Checks a module's bytes under a name and answers its guest kind, or why it does not load
 /// (the runtime's `inspect` in the glue: validated at once, compiled in the background).
-pub type Compile<'a> = &'a dyn Fn(&[u8], &str) -> Result<GuestKind, String>;
+/// `(bytes, id, path)`: the file's bytes, the mod's id and the file's path (a game's shipped
+/// mod may be checked from the precompiled artifact beside it, without compiling).
+pub type Compile<'a> = &'a dyn Fn(&[u8], &str, &str) -> Result<GuestKind, String>;
 
 /// What kind of problem a scanned mod has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -431,7 +433,7 @@ fn assess(folder: &dyn ModFolder, m: &mut ScannedMod, rules: &ScanRules<'_>, com
             m.problem(ProblemKind::AboveLevel, format!("`{}`: {claim}", m.path));
         }
     }
-    match compile(&bytes, &m.id) {
+    match compile(&bytes, &m.id, &m.path) {
         Ok(kind) => m.guest_kind = Some(kind),
         Err(e) => m.problem(
             ProblemKind::Broken,

@@ -74,7 +74,7 @@ fn write(path: &Path, bytes: &[u8]) {
 }
 
 /// Compiles as the runtime would only care about here: a `\0asm` header is "wasgo", else broken.
-fn fake_compile(bytes: &[u8], _name: &str) -> Result<GuestKind, String> {
+fn fake_compile(bytes: &[u8], _name: &str, _path: &str) -> Result<GuestKind, String> {
     if bytes.starts_with(b"\0asm") {
         Ok(GuestKind::Wasgo)
     } else {

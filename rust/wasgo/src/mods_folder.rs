@@ -108,8 +108,14 @@ pub fn scan(dir: &str) -> Result<Vec<(ScannedMod, bool)>, String> {
         max_bytes: max_bytes as u64,
         sandbox_root,
     };
-    let compile =
-        |bytes: &[u8], name: &str| runtime.inspect(bytes, name).map_err(|e| e.to_string());
+    let compile = |bytes: &[u8], name: &str, path: &str| {
+        // A game's own mod shipped precompiled is checked from its artifact (as `wasm_file`
+        // would load it): no compile, and in a library without the compiler it is startable.
+        if let Some(kind) = shipped_kind(&runtime, bytes, name, path) {
+            return Ok(kind);
+        }
+        runtime.inspect(bytes, name).map_err(|e| e.to_string())
+    };
     let found = discovery::scan(&GodotFolder, dir, &rules, &compile)?;
     let list = ModList::load(&mods_cfg())?;
     let enable_new = settings::boolean(settings::MODS_ENABLE_NEW, false);
@@ -123,6 +129,27 @@ pub fn scan(dir: &str) -> Result<Vec<(ScannedMod, bool)>, String> {
     let keys = list.order_keys();
     found.sort_by(|(a, _), (b, _)| keys.key(&a.id).cmp(&keys.key(&b.id)));
     Ok(found)
+}
+
+/// The guest kind of the `res://` mod `bytes` at `path` from the precompiled artifact beside
+/// it, when that artifact authenticates under the game's key and was made from these very
+/// bytes (`None` otherwise: the bytes are inspected as any mod's).
+fn shipped_kind(
+    runtime: &wasgo_core::Runtime,
+    bytes: &[u8],
+    name: &str,
+    path: &str,
+) -> Option<wasgo_core::GuestKind> {
+    let artifact_path = wasgo_core::precompiled::artifact_beside(path)
+        .filter(|p| godot::classes::FileAccess::file_exists(p.as_str()))?;
+    let (max_module, _) = settings::compile_limits();
+    let artifact = runtime::read_file(
+        &artifact_path,
+        max_module.saturating_mul(wasgo_core::aot::ARTIFACT_SIZE_FACTOR),
+    )
+    .ok()?;
+    let key = crate::shipped::game_key(&[]).ok()?;
+    runtime.kind_from_artifact(bytes, &artifact, name, &key)
 }
 
 /// One scanned mod as `scan_mods` returns it.
