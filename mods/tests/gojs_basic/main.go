@@ -1,6 +1,6 @@
 // A plain Go program, built with the stock toolchain (`GOOS=js GOARCH=wasm go build`), that
 // exercises what WasGo's Go-js host must provide: output, sleeping, the clock, crypto/rand, maps,
-// goroutines and channels, and the exit code. With the argument `spin` it loops forever, with
+// goroutines and channels, syscall/js values, and the exit code. With the argument `spin` it loops forever, with
 // `sleep` it sleeps for an hour (for the kill tests).
 package main
 
@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"syscall/js"
 	"time"
 )
 
@@ -70,6 +71,15 @@ func main() {
 		sum += v
 	}
 	fmt.Println("sum:", sum)
+
+	// JavaScript's semantics, as wasm_exec.js has them: an index-like name is the element,
+	// `length` cuts an array, a negative index is a property, numbers print as JS prints them.
+	a := js.ValueOf([]any{1, 2, 3})
+	a.Set("0", 5)
+	a.Set("length", 2)
+	o := js.Global().Get("Object").New()
+	o.SetIndex(-1, 7)
+	fmt.Println("js:", a.Index(0).Int(), a.Length(), o.Index(-1).Int(), js.ValueOf(1e21).String(), js.ValueOf(1e-7).String())
 	fmt.Fprintln(os.Stderr, "to stderr")
 	os.Exit(3)
 }

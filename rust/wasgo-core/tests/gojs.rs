@@ -129,6 +129,7 @@ fn a_stock_go_program_prints_sleeps_uses_goroutines_and_exits_with_its_code() {
         "random: 32 true",
         "map: [a b c] 2",
         "sum: 14",
+        "js: 5 2 7 <number: 1e+21> <number: 1e-7>",
     ] {
         assert!(out.iter().any(|l| l == line), "missing `{line}` in {out:?}");
     }

@@ -260,6 +260,24 @@ fn value_set(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let name = load_string(cx, sp + 16)?;
     let x = load_value(cx, sp + 32)?;
     if let Some(o) = v.as_object() {
+        let collection = matches!(o.0.lock().class, Class::Array(_) | Class::Bytes(_));
+        if collection {
+            // An index-like name is the element, as in JavaScript (`arr.Set("0", x)` then
+            // `arr.Index(0)` read the old element), and an array's `length` cuts it.
+            if let Some(i) = super::array_index(&name) {
+                return set_element(cx, &v, i, x);
+            }
+            if name == "length" {
+                let mut obj = o.0.lock();
+                if let Class::Array(items) = &mut obj.class {
+                    let n = x.to_number();
+                    if n >= 0.0 && n.fract() == 0.0 && (n as usize) < items.len() {
+                        items.truncate(n as usize);
+                    }
+                    return Ok(());
+                }
+            }
+        }
         let grows = {
             let obj = o.0.lock();
             (!obj.props.contains_key(&name)).then(|| new_prop_bytes(obj.props.len()))
@@ -288,6 +306,8 @@ fn value_index(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     // Read in place: copying an array of millions of values for each index made a loop over it
     // quadratic.
     let element = v.as_object().and_then(|o| match &o.0.lock().class {
+        // A negative index is the property "-1" (`SetIndex(-1, x)` sets it).
+        Class::Array(_) if i < 0 => None,
         Class::Array(items) => Some(items.get(slot).cloned().unwrap_or_default()),
         Class::Bytes(b) => Some(
             b.get(slot)
@@ -302,8 +322,26 @@ fn value_index(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
 
 fn value_set_index(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
-    let i = get_u64(cx, sp + 16)? as usize;
+    // Signed, as `wasm_exec.js` reads it (`getInt64`): `SetIndex(-1, x)` sets the property
+    // "-1" (on an array too; a `Uint8Array` ignores it), as `Index(-1)` reads it back.
+    let signed = get_u64(cx, sp + 16)? as i64;
     let x = load_value(cx, sp + 24)?;
+    if signed < 0 {
+        if let Some(o) = v.as_object() {
+            if matches!(o.0.lock().class, Class::Bytes(_)) {
+                return Ok(());
+            }
+            charge(cx, new_prop_bytes(o.0.lock().props.len()) + 20)?;
+            o.0.lock().props.insert(signed.to_string(), x);
+        }
+        return Ok(());
+    }
+    set_element(cx, &v, signed as usize, x)
+}
+
+/// `Reflect.set(v, i, x)` for an index `i` (an array's or a byte array's element, else the
+/// property named by it).
+fn set_element(cx: &mut Cx<'_>, v: &JsValue, i: usize, x: JsValue) -> wasmtime::Result<()> {
     if let Some(o) = v.as_object() {
         let growth = {
             let obj = o.0.lock();

@@ -259,15 +259,26 @@ pub(crate) fn get_prop(v: &JsValue, name: &str) -> JsValue {
             match (&obj.class, name) {
                 (Class::Array(items), "length") => JsValue::Number(items.len() as f64),
                 (Class::Bytes(b), "length" | "byteLength") => JsValue::Number(b.len() as f64),
-                (Class::Array(items), _) if name.parse::<usize>().is_ok() => items
-                    .get(name.parse::<usize>().unwrap_or(usize::MAX))
+                (Class::Array(items), _) if array_index(name).is_some() => items
+                    .get(array_index(name).unwrap_or(usize::MAX))
                     .cloned()
+                    .unwrap_or_default(),
+                (Class::Bytes(b), _) if array_index(name).is_some() => b
+                    .get(array_index(name).unwrap_or(usize::MAX))
+                    .map(|x| JsValue::Number(f64::from(*x)))
                     .unwrap_or_default(),
                 _ => obj.props.get(name).cloned().unwrap_or_default(),
             }
         }
         _ => JsValue::Undefined,
     }
+}
+
+/// The element index a property name is in JavaScript: a canonical decimal (`"0"`, `"12"`;
+/// not `"01"`, `"+1"` or `"-1"`, which are plain properties).
+pub(crate) fn array_index(name: &str) -> Option<usize> {
+    let n: usize = name.parse().ok()?;
+    (n.to_string() == name).then_some(n)
 }
 
 /// Calls function value `f` with `this` and `args`; `Ok(Err(thrown))` when it throws.

@@ -306,17 +306,45 @@ fn byte_text(x: u8, buf: &mut [u8; 3]) -> &str {
     std::str::from_utf8(&buf[start..]).unwrap_or_default()
 }
 
-/// JavaScript's number-to-string for the cases programs meet: integers print without a
-/// fraction, others like Rust's shortest round-trip form.
+/// JavaScript's number-to-string (ECMAScript's `Number::toString` in base 10): the shortest
+/// digits that read back as `n`, written positionally for exponents from -6 to 20 and with an
+/// exponent otherwise (`1e+21`, `1e-7`, `1152921504606847000` for 2^60, `0` for -0).
 pub fn number_to_string(n: f64) -> String {
     if n.is_nan() {
-        "NaN".into()
-    } else if n.is_infinite() {
-        if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else if n == n.trunc() && n.abs() < 1e21 {
-        format!("{}", n as i128)
+        return "NaN".into();
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if n == 0.0 {
+        return "0".into();
+    }
+    if n < 0.0 {
+        return format!("-{}", number_to_string(-n));
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: `d.ddde±x`.
+    let sci = format!("{n:e}");
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let k = digits.len() as i64;
+    // The value is 0.digits x 10^point.
+    let point = exponent.parse::<i64>().unwrap_or(0) + 1;
+    if k <= point && point <= 21 {
+        format!("{digits}{}", "0".repeat((point - k) as usize))
+    } else if 0 < point && point <= 21 {
+        let (int, frac) = digits.split_at(point as usize);
+        format!("{int}.{frac}")
+    } else if -6 < point && point <= 0 {
+        format!("0.{}{digits}", "0".repeat((-point) as usize))
     } else {
-        format!("{n}")
+        let e = point - 1;
+        let sign = if e < 0 { '-' } else { '+' };
+        let (first, rest) = digits.split_at(1);
+        if rest.is_empty() {
+            format!("{first}e{sign}{}", e.abs())
+        } else {
+            format!("{first}.{rest}e{sign}{}", e.abs())
+        }
     }
 }
 
@@ -582,6 +610,41 @@ mod tests {
 
     fn table() -> ValueTable {
         ValueTable::new(JsRef::new(Class::Plain), JsRef::new(Class::Plain))
+    }
+
+    #[test]
+    fn numbers_print_as_javascript_prints_them() {
+        let cases: [(f64, &str); 14] = [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (1.0, "1"),
+            (-42.0, "-42"),
+            (0.1, "0.1"),
+            (1.5e-6, "0.0000015"),
+            (1e-7, "1e-7"),
+            (1.25e-7, "1.25e-7"),
+            (123456.789, "123456.789"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (1.5e300, "1.5e+300"),
+            (2f64.powi(60), "1152921504606847000"),
+            (f64::MAX, "1.7976931348623157e+308"),
+        ];
+        for (n, text) in cases {
+            assert_eq!(number_to_string(n), text, "{n:e}");
+        }
+        assert_eq!(number_to_string(f64::NAN), "NaN");
+        assert_eq!(number_to_string(f64::NEG_INFINITY), "-Infinity");
+    }
+
+    #[test]
+    fn only_canonical_decimals_are_element_indices() {
+        use crate::gojs::array_index;
+        assert_eq!(array_index("0"), Some(0));
+        assert_eq!(array_index("12"), Some(12));
+        for name in ["01", "+1", "-1", "1.0", "", "length"] {
+            assert_eq!(array_index(name), None, "{name}");
+        }
     }
 
     #[test]
