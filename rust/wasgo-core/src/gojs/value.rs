@@ -434,7 +434,13 @@ impl ValueTable {
             return JsValue::Number(f);
         }
         let id = (raw & 0xFFFF_FFFF) as usize;
-        self.values.get(id).cloned().flatten().unwrap_or_default()
+        match self.values.get(id) {
+            Some(Some(v)) => v.clone(),
+            // `finalizeRef` leaves `null` in the slot, as `wasm_exec.js` does.
+            Some(None) => JsValue::Null,
+            // Past the table: `undefined`, as reading past a JavaScript array gives.
+            None => JsValue::Undefined,
+        }
     }
 
     /// `storeValue`: the NaN-boxed reference for `v`, counting Go's reference.
@@ -638,6 +644,18 @@ mod tests {
     }
 
     #[test]
+    fn a_finalized_reference_loads_as_null_and_one_past_the_table_as_undefined() {
+        let mut t = table();
+        let v = JsValue::object(Class::Plain);
+        let raw = t.store(&v).unwrap();
+        let id = (raw & 0xFFFF_FFFF) as u32;
+        t.finalize(id);
+        assert!(matches!(t.load(raw), JsValue::Null), "{:?}", t.load(raw));
+        let past = (raw & !0xFFFF_FFFF) | 0xFFFF;
+        assert!(matches!(t.load(past), JsValue::Undefined));
+    }
+
+    #[test]
     fn only_canonical_decimals_are_element_indices() {
         use crate::gojs::array_index;
         assert_eq!(array_index("0"), Some(0));
@@ -695,7 +713,8 @@ mod tests {
         t.finalize(id);
         assert!(matches!(t.load(a), JsValue::String(_)));
         t.finalize(id);
-        assert!(matches!(t.load(a), JsValue::Undefined));
+        // `wasm_exec.js` leaves `null` in a finalized slot.
+        assert!(matches!(t.load(a), JsValue::Null));
         assert_eq!(t.live(), 7);
     }
 
