@@ -470,9 +470,11 @@ fn value_prepare_string(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     set_i64(cx, sp + 24, len)
 }
 
-fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
+/// The first `most` bytes of a byte array (only what the program's buffer takes is copied: a
+/// whole array of many megabytes was copied for every read, however small the buffer).
+fn bytes_of(v: &JsValue, most: usize) -> Option<Vec<u8>> {
     v.as_object().and_then(|o| match &o.0.lock().class {
-        Class::Bytes(b) => Some(b.clone()),
+        Class::Bytes(b) => Some(b[..b.len().min(most)].to_vec()),
         _ => None,
     })
 }
@@ -480,9 +482,8 @@ fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
 fn value_load_string(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let (ptr, len) = slice_at(cx, sp + 16)?;
-    let bytes = bytes_of(&v).unwrap_or_default();
-    let n = bytes.len().min(len as usize);
-    write(cx, ptr, &bytes[..n])
+    let bytes = bytes_of(&v, len as usize).unwrap_or_default();
+    write(cx, ptr, &bytes)
 }
 
 fn value_instance_of(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
@@ -494,11 +495,11 @@ fn value_instance_of(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
 fn copy_bytes_to_go(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let (ptr, len) = slice_at(cx, sp + 8)?;
     let src = load_value(cx, sp + 32)?;
-    let Some(bytes) = bytes_of(&src) else {
+    let Some(bytes) = bytes_of(&src, len as usize) else {
         return write(cx, sp + 48, &[0]);
     };
-    let n = bytes.len().min(len as usize);
-    write(cx, ptr, &bytes[..n])?;
+    let n = bytes.len();
+    write(cx, ptr, &bytes)?;
     set_i64(cx, sp + 40, n as i64)?;
     write(cx, sp + 48, &[1])
 }
