@@ -196,28 +196,25 @@ pub fn diagnose(module: &CompiledModule, hosts: &Hosts, level: SafetyLevel) -> V
 /// The exports WasGo calls whose signature is not the one it calls them with (a WasGo mod's:
 /// Go-js and waPC modules have their own exports, checked when they load).
 fn export_signatures(module: &CompiledModule) -> Vec<Finding> {
-    use wasgo_catalog::catalog::{Abi, Signature};
-    let has_start = module.module.get_export(export::START).is_some();
+    use wasgo_catalog::catalog::Signature;
     let mut found = Vec::new();
     for e in module.module.exports() {
         let Some(g) = GUEST_EXPORTS.iter().find(|g| g.name == e.name()) else {
             continue;
         };
-        // With a `_start`, `main` is not WasGo's to run.
-        if g.name == export::MAIN && has_start {
-            continue;
-        }
         let Some(f) = e.ty().func().cloned() else {
             continue;
         };
         let sig = crate::abi::signature_of(&f);
-        let fits = sig.as_ref().is_some_and(|s| {
-            s.results == g.results
-                && match g.params {
-                    Some(p) => s.params == p,
-                    None => s.params.is_empty() || s.params == [Abi::I32, Abi::I32],
-                }
-        });
+        let fits = match g.params {
+            Some(p) => sig
+                .as_ref()
+                .is_some_and(|s| s.params == p && s.results == g.results),
+            // `main`'s accepted shapes are the ones `start()` runs (the module's entry point,
+            // found as it is found to run it): with a `_start` beside it, or of one of those
+            // shapes, there is nothing to say about it.
+            None => module.main_kind().is_some(),
+        };
         if fits {
             continue;
         }
