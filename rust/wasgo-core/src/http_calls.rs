@@ -95,7 +95,7 @@ pub(crate) fn start(
     let Some(method) = HttpMethod::parse(method) else {
         // At most MAX_METHOD_BYTES (`sizes_refused`): quoted whole.
         return Ok(Err((
-            -3,
+            ErrorCode::InvalidArgument.code(),
             format!(
                 "`{function}`: method `{}` is not one of GET, POST, PUT, PATCH, DELETE",
                 method.escape_debug()
@@ -104,7 +104,7 @@ pub(crate) fn start(
     };
     if !method.has_body() && !body.is_empty() {
         return Ok(Err((
-            -3,
+            ErrorCode::InvalidArgument.code(),
             format!(
                 "`{function}`: a {} request has no body; pass an empty one",
                 method.as_str()
@@ -117,7 +117,7 @@ pub(crate) fn start(
     };
     let Some(id) = state.http.begin() else {
         return Ok(Err((
-            -7,
+            ErrorCode::Busy.code(),
             format!(
                 "`{}` already has {MAX_IN_FLIGHT} HTTP requests in flight; wait for an answer",
                 state.name

@@ -760,7 +760,7 @@ impl Exchange {
             &call.whitelist,
         )
         .map_err(|e| HttpOutcome::Failed {
-            code: -3,
+            code: ErrorCode::InvalidArgument.code(),
             message: format!("HTTP request {}: {e}", call.id),
         })?;
         self.redirects += 1;
@@ -774,7 +774,7 @@ impl Exchange {
     /// -5: the network failed.
     pub fn failed(&self, call: &HttpCall, what: &str) -> HttpOutcome {
         HttpOutcome::Failed {
-            code: -5,
+            code: ErrorCode::CallFailed.code(),
             message: format!(
                 "HTTP request {} of `{}` to `{}` failed: {what}",
                 call.id, call.mod_name, self.url

@@ -32,37 +32,23 @@ fn no_failure_in_the_core_or_the_glue_is_a_bare_number() {
         let text = std::fs::read_to_string(&file).unwrap();
         // Unit tests at the end of a file may spell the codes they expect.
         let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-        // A call split over lines (`failed(` at one line's end, the code on the next).
+        // Comments out, every line's spaces out and the lines joined: a call split over lines
+        // (`failed(` at one line's end, the code on the next) reads as one.
         let joined: String = code
             .lines()
-            .map(|l| l.split("//").next().unwrap_or_default().trim())
-            .collect::<Vec<_>>()
-            .join("");
-        for p in ["failed(-", "fail(-"] {
-            for (at, _) in joined.match_indices(p) {
-                if joined[at + p.len()..]
+            .map(|l| l.split("//").next().unwrap_or_default().replace(' ', ""))
+            .collect();
+        for p in patterns.map(|p| p.replace(' ', "")) {
+            for (at, _) in joined.match_indices(&p) {
+                let rest = &joined[at + p.len()..];
+                if rest
                     .chars()
                     .next()
                     .is_some_and(|c| ('1'..='7').contains(&c))
                 {
-                    found.push(format!(
-                        "{name}: `{}`",
-                        &joined[at..(at + 24).min(joined.len())]
-                    ));
+                    let end = rest.char_indices().nth(24).map_or(rest.len(), |(i, _)| i);
+                    found.push(format!("{name}: `{p}{}`", &rest[..end]));
                 }
-            }
-        }
-        for (i, line) in code.lines().enumerate() {
-            let line = line.split("//").next().unwrap_or_default().replace(' ', "");
-            if patterns.iter().any(|p| {
-                line.match_indices(p).any(|(at, _)| {
-                    line[at + p.len()..]
-                        .chars()
-                        .next()
-                        .is_some_and(|c| ('1'..='7').contains(&c))
-                })
-            }) {
-                found.push(format!("{name}:{}", i + 1));
             }
         }
     }
