@@ -260,6 +260,15 @@ const TRIANGLES_MEMBER: &str = "<triangles per frame>";
 /// The key under which the work table keeps how many frames a SpriteFrames holds.
 const SPRITE_FRAMES_MEMBER: &str = "<sprite frames>";
 
+/// The SpriteFrames methods that change how many frames it holds.
+const SPRITE_FRAMES_METHODS: [&str; 5] = [
+    "add_frame",
+    "remove_frame",
+    "clear",
+    "remove_animation",
+    "clear_all",
+];
+
 /// The most animation frames all of one mod's SpriteFrames may hold together (below level 3).
 pub const MAX_MOD_SPRITE_FRAMES: f64 = 65_536.0;
 
@@ -984,33 +993,18 @@ impl InstanceObjects {
         }
     }
 
-    /// For a call of `method` on the SpriteFrames `obj`: the frames it will hold after an
-    /// `add_frame` (refused, -3, when all of the mod's SpriteFrames would hold more than
-    /// [`MAX_MOD_SPRITE_FRAMES`]), or its count now for a call that may remove frames; `None`
-    /// for any other call.
-    fn sprite_frames_after(
-        &mut self,
-        obj: &Gd<Object>,
-        method: &str,
-    ) -> Result<Option<f64>, ObjectError> {
-        if ![
-            "add_frame",
-            "remove_frame",
-            "clear",
-            "remove_animation",
-            "clear_all",
-        ]
-        .contains(&method)
-        {
-            return Ok(None);
-        }
+    /// For a call of `method` (one of [`SPRITE_FRAMES_METHODS`]) on the SpriteFrames `obj`:
+    /// the frames it will hold after an `add_frame` (refused, -3, when all of the mod's
+    /// SpriteFrames would hold more than [`MAX_MOD_SPRITE_FRAMES`]), or its count now for a
+    /// call that may remove frames.
+    fn sprite_frames_after(&mut self, obj: &Gd<Object>, method: &str) -> Result<f64, ObjectError> {
         let id = obj.instance_id();
         let now = match self.work.get(&(id, SPRITE_FRAMES_MEMBER.to_string())) {
             Some(n) => *n,
             None => sprite_frames_of(obj),
         };
         if method != "add_frame" {
-            return Ok(Some(now));
+            return Ok(now);
         }
         let after = now + 1.0;
         self.admit_work(SPRITE_FRAMES_MEMBER, id, after, |sum| {
@@ -1020,7 +1014,7 @@ impl InstanceObjects {
                 )
             })
         })?;
-        Ok(Some(after))
+        Ok(after)
     }
 
     /// Records `measured` as `object`'s value of `member` once it was set. Bounded: nothing is
@@ -2259,8 +2253,12 @@ fn run_op(
             }
             // The frames of all of the mod's SpriteFrames together, after this call if it adds
             // one (the allowlist's `grows` bounds each object; 1023 objects reached 268 million).
-            let frames_after = if level != SafetyLevel::Unsafe && obj.is_class("SpriteFrames") {
-                objects.sprite_frames_after(&obj, &method)?
+            // The method's name first: asking Godot the class is dear on every call.
+            let frames_after = if level != SafetyLevel::Unsafe
+                && SPRITE_FRAMES_METHODS.contains(&method.as_str())
+                && obj.is_class("SpriteFrames")
+            {
+                Some(objects.sprite_frames_after(&obj, &method)?)
             } else {
                 None
             };
