@@ -140,14 +140,7 @@ fn shipped_kind(
     name: &str,
     path: &str,
 ) -> Option<wasgo_core::GuestKind> {
-    let artifact_path = wasgo_core::precompiled::artifact_beside(path)
-        .filter(|p| godot::classes::FileAccess::file_exists(p.as_str()))?;
-    let (max_module, _) = settings::compile_limits();
-    let artifact = runtime::read_file(
-        &artifact_path,
-        max_module.saturating_mul(wasgo_core::aot::ARTIFACT_SIZE_FACTOR),
-    )
-    .ok()?;
+    let artifact = crate::shipped::read_artifact(&crate::shipped::artifact_path(path)?).ok()?;
     let key = crate::shipped::game_key(&[]).ok()?;
     runtime.kind_from_artifact(bytes, &artifact, name, &key)
 }

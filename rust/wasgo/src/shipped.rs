@@ -32,6 +32,23 @@ pub fn game_key(explicit: &[u8]) -> Result<ArtifactKey, String> {
         .map_err(|e| format!("the project setting `{}`: {e}", settings::PRECOMPILE_KEY))
 }
 
+/// The precompiled artifact a `res://` `.wasm` at `path` has beside it, if the file is there.
+pub fn artifact_path(path: &str) -> Option<String> {
+    artifact_beside(path).filter(|p| FileAccess::file_exists(p))
+}
+
+/// The bytes of the artifact at `path`, read up to the size an artifact may have.
+///
+/// # Errors
+/// Why the file cannot be read.
+pub fn read_artifact(path: &str) -> Result<Vec<u8>, String> {
+    let (max_module, _) = settings::compile_limits();
+    runtime::read_file(
+        path,
+        max_module.saturating_mul(wasgo_core::aot::ARTIFACT_SIZE_FACTOR),
+    )
+}
+
 /// Reads the module at `path` and starts loading it: the `.cwasm` beside a `res://` `.wasm`
 /// when it authenticates under the project's key and matches the `.wasm` (loaded at once),
 /// else the `.wasm` compiled in the background. An artifact passed over is warned about.
@@ -40,7 +57,7 @@ pub fn game_key(explicit: &[u8]) -> Result<ArtifactKey, String> {
 /// Neither file can be read (the `.wasm`'s read error, and the artifact's when there is one),
 /// or the runtime is not running.
 pub fn load_path(path: &str) -> Result<ShippedLoad, String> {
-    let artifact_path = artifact_beside(path).filter(|p| FileAccess::file_exists(p));
+    let artifact_path = artifact_path(path);
     let (max_module, _) = settings::compile_limits();
     let (wasm, wasm_error) = match (runtime::read_file(path, max_module), &artifact_path) {
         (Ok(bytes), _) => (Some(bytes), None),
@@ -48,10 +65,7 @@ pub fn load_path(path: &str) -> Result<ShippedLoad, String> {
         (Err(e), None) => return Err(e),
     };
     let artifact = match &artifact_path {
-        Some(p) => match runtime::read_file(
-            p,
-            max_module.saturating_mul(wasgo_core::aot::ARTIFACT_SIZE_FACTOR),
-        ) {
+        Some(p) => match read_artifact(p) {
             Ok(bytes) => Some(bytes),
             // An artifact that cannot be used is passed over like one that does not
             // authenticate: the `.wasm` is compiled (when it cannot be read either, both say why).
