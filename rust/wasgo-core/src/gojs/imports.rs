@@ -9,7 +9,7 @@
 
 use super::builtins::{construct, fill_random, instance_of};
 use super::heap::{charge, own_bytes};
-use super::value::{error, new_prop_bytes, Class, JsValue, Kind, VALUE_BYTES};
+use super::value::{error, new_prop_bytes, Class, JsRef, JsValue, Kind, VALUE_BYTES};
 use super::{call_function, get_prop, Cx, GoState, MAX_COLLECTION};
 use crate::error::{HostTrap, TrapKind};
 use crate::guest_kind::GOJS_IMPORTS;
@@ -278,15 +278,21 @@ fn value_set(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
                 }
             }
         }
-        let grows = {
-            let obj = o.0.lock();
-            (!obj.props.contains_key(&name)).then(|| new_prop_bytes(obj.props.len()))
-        };
-        if let Some(bytes) = grows {
-            charge(cx, bytes + name.len())?;
-        }
-        o.set(&name, x);
+        set_property(cx, o, &name, x)?;
     }
+    Ok(())
+}
+
+/// Sets the property `name` of `o`, charging a new one to the program's host memory.
+fn set_property(cx: &mut Cx<'_>, o: &JsRef, name: &str, x: JsValue) -> wasmtime::Result<()> {
+    let grows = {
+        let obj = o.0.lock();
+        (!obj.props.contains_key(name)).then(|| new_prop_bytes(obj.props.len()))
+    };
+    if let Some(bytes) = grows {
+        charge(cx, bytes + name.len())?;
+    }
+    o.set(name, x);
     Ok(())
 }
 
@@ -328,11 +334,9 @@ fn value_set_index(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let x = load_value(cx, sp + 24)?;
     if signed < 0 {
         if let Some(o) = v.as_object() {
-            if matches!(o.0.lock().class, Class::Bytes(_)) {
-                return Ok(());
+            if !matches!(o.0.lock().class, Class::Bytes(_)) {
+                set_property(cx, o, &signed.to_string(), x)?;
             }
-            charge(cx, new_prop_bytes(o.0.lock().props.len()) + 20)?;
-            o.0.lock().props.insert(signed.to_string(), x);
         }
         return Ok(());
     }
