@@ -1285,17 +1285,22 @@ pub fn sweep_tween_targets() {
     if TWEEN_SWEEP_GENERATION.swap(generation, std::sync::atomic::Ordering::Relaxed) == generation {
         return;
     }
-    let tables: Vec<Rc<RefCell<InstanceObjects>>> =
-        with_objects(|o| o.instances.borrow().values().cloned().collect()).unwrap_or_default();
+    // Only the tables that have targets (a table busy with a call is passed over: this runs
+    // between calls, but never waits on one).
+    let tables: Vec<Rc<RefCell<InstanceObjects>>> = with_objects(|o| {
+        o.instances
+            .borrow()
+            .values()
+            .filter(|t| t.try_borrow().is_ok_and(|t| !t.tween_targets.is_empty()))
+            .cloned()
+            .collect()
+    })
+    .unwrap_or_default();
     let mut to_kill = Vec::new();
     for table in tables {
-        // A table busy with a call (this runs between calls, but never wait on one).
         let Ok(mut objects) = table.try_borrow_mut() else {
             continue;
         };
-        if objects.tween_targets.is_empty() {
-            continue;
-        }
         let level = objects.level;
         let script = valid_script_node(&objects.script_node, objects.script);
         let mut gone = Vec::new();
