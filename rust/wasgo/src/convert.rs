@@ -122,7 +122,8 @@ pub fn game_value_to_variant(v: &GameValue) -> Variant {
     }
 }
 
-fn number(v: &Variant) -> Option<f64> {
+/// A number, int or bool Variant as a number (`None` for any other type).
+pub(crate) fn number(v: &Variant) -> Option<f64> {
     v.try_to::<i64>()
         .map(|i| i as f64)
         .ok()

@@ -133,12 +133,7 @@ fn refused_values(method: &str, args: &VarArray) -> Option<String> {
     let (_, params, _) = SIGNATURES.iter().find(|(m, _, _)| *m == method)?;
     let arg = |i: usize| args.get(i);
     // A number argument as Godot converts it (a bool, an int or a float all fit one).
-    let number = |a: &Variant| match a.get_type() {
-        VariantType::BOOL => Some(f64::from(u8::from(a.to::<bool>()))),
-        VariantType::INT => Some(a.to::<i64>() as f64),
-        VariantType::FLOAT => Some(a.to::<f64>()),
-        _ => None,
-    };
+    let number = crate::convert::number;
     let float = |i: usize, default: f64| arg(i).as_ref().and_then(number).unwrap_or(default);
     let flag = |i: usize, default: bool| {
         arg(i)
