@@ -229,26 +229,41 @@ pub fn call_native(
     }))
 }
 
-/// What `console.log(...args)` prints: the arguments' texts separated by spaces, each cut at
-/// [`MAX_MESSAGE_BYTES`] (with "..."), and a line break.
+/// What `console.log(...args)` prints: the arguments' texts separated by spaces and a line
+/// break, the whole line cut at [`MAX_MESSAGE_BYTES`] (with "..."), so that many arguments
+/// repeating one long string cannot build a line of gigabytes on the host.
 fn console_line(args: &[JsValue]) -> String {
     let mut line = String::new();
+    let mut cut = false;
     for (i, a) in args.iter().enumerate() {
+        let room = MAX_MESSAGE_BYTES.saturating_sub(line.len() + usize::from(i > 0));
+        if room == 0 {
+            cut = true;
+            break;
+        }
         if i > 0 {
             line.push(' ');
         }
         match a {
             JsValue::String(s) => {
-                line.push_str(crate::text::prefix(s, MAX_MESSAGE_BYTES));
-                if s.len() > MAX_MESSAGE_BYTES {
-                    line.push_str("...");
+                line.push_str(crate::text::prefix(s, room));
+                if s.len() > room {
+                    cut = true;
+                    break;
                 }
             }
-            other => match other.to_js_string_within(MAX_MESSAGE_BYTES) {
+            other => match other.to_js_string_within(room) {
                 Some(text) => line.push_str(&text),
-                None => line.push_str("[a value too long to print]"),
+                None if room == MAX_MESSAGE_BYTES => line.push_str("[a value too long to print]"),
+                None => {
+                    cut = true;
+                    break;
+                }
             },
         }
+    }
+    if cut {
+        line.push_str("...");
     }
     line.push('\n');
     line
@@ -397,7 +412,22 @@ pub fn fill_random(b: &mut [u8]) -> wasmtime::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::fill_random;
+    use super::{console_line, fill_random, MAX_MESSAGE_BYTES};
+    use crate::gojs::value::JsValue;
+
+    /// `console.log` of 1000 references to one 64 KiB string built a 64 MB line on the host (200,000
+    /// of them, 13 GB: the allocation aborted the game). The whole line is cut at the limit.
+    #[test]
+    fn a_console_line_of_many_long_arguments_is_cut_as_a_whole() {
+        let long = JsValue::str(&"x".repeat(MAX_MESSAGE_BYTES));
+        let line = console_line(&vec![long; 1000]);
+        assert!(line.len() <= MAX_MESSAGE_BYTES + 4, "{} bytes", line.len());
+        assert!(line.ends_with("...\n"));
+        let many = console_line(&vec![JsValue::Number(1.0); 100_000]);
+        assert!(many.len() <= MAX_MESSAGE_BYTES + 4 && many.ends_with("...\n"));
+        let short = console_line(&[JsValue::str("a"), JsValue::Number(2.0), JsValue::Bool(true)]);
+        assert_eq!(short, "a 2 true\n");
+    }
 
     #[test]
     fn random_bytes_fill_the_whole_buffer_and_differ_each_time() {
