@@ -89,6 +89,17 @@ func test_js_funcof_functions_answer_call_export() -> void:
 	if probe == null:
 		return
 	expect_eq(probe.finished, [], "`finished` while the program waits in select {}")
+	# has_export answers what call_export calls: the program's js.FuncOf functions, not Go's
+	# runtime exports (`run`, `resume`), nor the global object's other values.
+	for name in ["add", "greet", "move"]:
+		expect(probe.node.has_export(name), "has_export(\"%s\") of a js.FuncOf function" % name)
+	for name in ["run", "resume", "getsp", "nope", "godot", "console"]:
+		expect(not probe.node.has_export(name), "has_export(\"%s\") of a Go-js program" % name)
+	var unstarted := WasmScript.new()
+	unstarted.autostart = false
+	unstarted.wasm_file = MODS + "gojs_callback.wasm"
+	expect(not unstarted.has_export("run"), "has_export(\"run\") of a Go-js program not started")
+	unstarted.free()
 	expect_eq(probe.node.call_export("add", [40, 2]), 42, "call_export(\"add\", [40, 2])")
 	expect_eq(probe.node.call_export("greet", ["godot"]), "hello, godot", "call_export(\"greet\", [\"godot\"])")
 	var target: Node2D = probe.node.get_node("Target")

@@ -218,6 +218,8 @@ pub struct ModInstance {
     /// Whether the store's lock (`Shared::live`) is still taken by the last entry, kept for
     /// the next one ([`ModInstance::lock_live`]).
     held: Cell<bool>,
+    /// A Go-js program's global object, for [`ModInstance::has_callable`].
+    js_global: Option<crate::gojs::GlobalPeek>,
 }
 
 /// The worker thread of `main`; `done` disconnects when the thread has let go of everything.
@@ -408,6 +410,7 @@ impl ModInstance {
         let exports = entry::unresolved_exports(&plan);
         ctx.stats.instances.fetch_add(1, Ordering::Relaxed);
         let hot = hot_addresses(&shared, &store, module.memory_hints());
+        let js_global = crate::gojs::global_peek(store.data());
         *shared.live.lock() = Some(Live {
             store,
             instance,
@@ -425,6 +428,7 @@ impl ModInstance {
             memory_gauge,
             hot,
             held: Cell::new(false),
+            js_global,
         };
         match this.set_up(module) {
             Ok(()) => Ok(this),
@@ -518,6 +522,17 @@ impl ModInstance {
     /// so it works while `main` runs).
     pub fn has_export(&self, name: &str) -> bool {
         self.plan.iter().any(|e| *e.name == *name)
+    }
+
+    /// Whether the game can call `name` with `call_export`: an exported function of the module,
+    /// or for a Go-js program a function it set on its global object (`js.FuncOf`; its wasm
+    /// exports `run`, `resume`, ... are Go's runtime, not the program's). Answered without the
+    /// store, so it works while `main` runs.
+    pub fn has_callable(&self, name: &str) -> bool {
+        match &self.js_global {
+            Some(global) => global.has_function(name),
+            None => self.has_export(name),
+        }
     }
 
     /// Why export `name` has no [`ModInstance::export_signature`]: it does not exist, or it

@@ -656,10 +656,12 @@ impl WasmScript {
         })
     }
 
-    /// Whether the module exports a function called [param name]: the running instance's
-    /// module, else [member module], else the module in [member wasm_file] (compiled now if no
-    /// compile of that file is kept, as [method WasmEngine.load_module] would; false for a file
-    /// that is missing or no module).
+    /// Whether [method call_export] can call [param name]: a function the module exports (the
+    /// running instance's module, else [member module], else the module in [member wasm_file],
+    /// compiled now if no compile of that file is kept, as [method WasmEngine.load_module]
+    /// would; false for a file that is missing or no module). For a Go [code]GOOS=js[/code]
+    /// program it is a function the running program set on its global object with
+    /// [code]js.FuncOf[/code] (false before it runs: the program makes them).
     #[func(gd_self)]
     pub fn has_export(this: Gd<Self>, name: GString) -> bool {
         if !crate::runtime::on_main_thread("WasmScript.has_export") {
@@ -668,12 +670,13 @@ impl WasmScript {
         let name = name.to_string();
         let core = Self::core_of(&this);
         if let Some(i) = core.instance() {
-            return i.has_export(&name);
+            return i.has_callable(&name);
         }
         let exports_it = |c: &wasgo_core::CompiledModule| {
-            c.exports()
-                .iter()
-                .any(|e| e.name == name && e.kind == wasgo_core::ImportKind::Function)
+            c.guest_kind() != wasgo_core::GuestKind::GoJs
+                && c.exports()
+                    .iter()
+                    .any(|e| e.name == name && e.kind == wasgo_core::ImportKind::Function)
         };
         let (module, file) = {
             let props = core.node_props.borrow();

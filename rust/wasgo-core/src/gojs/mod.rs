@@ -336,6 +336,33 @@ pub(crate) fn state_ref(s: &InstanceState) -> Option<&GoState> {
     s.guest.as_ref().and_then(|g| g.downcast_ref::<GoState>())
 }
 
+/// A look at the functions a Go-js program set on its global object, kept by the instance so
+/// that `has_callable` answers without the store (also while `main` runs on its worker).
+pub(crate) struct GlobalPeek {
+    global: JsRef,
+    heap: std::sync::Arc<value::Heap>,
+}
+
+impl GlobalPeek {
+    /// Whether the program's global object has a function called `name` (what
+    /// `ModInstance::call_js` calls).
+    pub(crate) fn has_function(&self, name: &str) -> bool {
+        // The value is taken out under the global object's lock and looked at after it (it may
+        // be the global object itself); the heap is entered as for any value the host drops.
+        let _in = value::Heap::enter(&self.heap);
+        let f = self.global.get_own(name);
+        f.is_function()
+    }
+}
+
+/// The [`GlobalPeek`] of an instance's state; `None` for other guests.
+pub(crate) fn global_peek(s: &InstanceState) -> Option<GlobalPeek> {
+    state_ref(s).map(|go| GlobalPeek {
+        global: go.global.clone(),
+        heap: go.heap.clone(),
+    })
+}
+
 /// The guest state of a new instance of a `kind` module: a [`GoState`] for Go-js programs.
 pub(crate) fn new_guest_state(
     kind: GuestKind,
