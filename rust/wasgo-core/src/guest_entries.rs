@@ -104,15 +104,23 @@ impl ModInstance {
     /// callback budget, and returns the guest's response.
     ///
     /// # Errors
+    /// [`InvokeError::NameTooLong`] for a name over [`MAX_NAME`] and
     /// [`InvokeError::PayloadTooLarge`] over [`MAX_PAYLOAD`] (nothing runs),
     /// [`InvokeError::Guest`] when the guest answers with an error (the instance lives on), and
     /// [`InvokeError::Failed`] with the errors of [`ModInstance::call`] (a trap ends the
     /// instance) or [`WasgoError::BadArguments`] for a mod that is not a waPC guest.
     pub fn invoke(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, InvokeError> {
-        if payload.len() > MAX_PAYLOAD || operation.len() > MAX_NAME {
+        if operation.len() > MAX_NAME {
+            return Err(InvokeError::NameTooLong {
+                operation: crate::text::prefix(operation, 64).to_string(),
+                len: operation.len(),
+                limit: MAX_NAME,
+            });
+        }
+        if payload.len() > MAX_PAYLOAD {
             return Err(InvokeError::PayloadTooLarge {
-                operation: operation.chars().take(64).collect(),
-                len: payload.len().max(operation.len()),
+                operation: operation.to_string(),
+                len: payload.len(),
                 limit: MAX_PAYLOAD,
             });
         }

@@ -9,7 +9,7 @@ mod recording_host;
 use recording_host::RecordingHost;
 use std::sync::Arc;
 use std::time::Duration;
-use wasgo_core::wapc::{InvokeError, WapcHandler, WapcOperation, MAX_PAYLOAD};
+use wasgo_core::wapc::{InvokeError, WapcHandler, WapcOperation, MAX_NAME, MAX_PAYLOAD};
 use wasgo_core::*;
 
 /// Records object ops; the node at any path is handle 3, its `blob` 2 MiB of bytes.
@@ -247,6 +247,21 @@ fn oversized_payloads_are_refused_and_the_instance_lives_on() {
         inst.invoke("echo", &too_big),
         Err(InvokeError::PayloadTooLarge { .. })
     ));
+    // An over-long operation name is named as such (it was reported as a payload "2000 bytes,
+    // over the waPC limit of 1048576 bytes").
+    let long = "x".repeat(MAX_NAME + 1);
+    match inst.invoke(&long, b"") {
+        Err(e @ InvokeError::NameTooLong { .. }) => {
+            let message = e.to_string();
+            assert!(
+                message.contains("1025 bytes") && message.contains("1024"),
+                "{message}"
+            );
+            assert!(!message.contains("payload"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(inst.invoke("echo", b"still here").unwrap(), b"still here");
     let message = guest_error(inst.invoke("big", b""));
     assert!(message.contains("over the waPC limit"), "{message}");
     // A reply of the built-in binding is held to the same limit as the game's.

@@ -77,6 +77,13 @@ pub enum InvokeError {
         len: usize,
         limit: usize,
     },
+    /// The operation's name is over [`MAX_NAME`]; nothing was called.
+    #[error("the waPC operation name `{operation}...` is {len} bytes, over the limit of {limit} bytes; use a shorter name")]
+    NameTooLong {
+        operation: String,
+        len: usize,
+        limit: usize,
+    },
     /// The guest answered with `__guest_error` (or returned failure without a message).
     #[error("the waPC guest failed `{operation}`: {message}")]
     Guest { operation: String, message: String },
