@@ -248,6 +248,17 @@ pub fn scan(
             manifest: None,
             problems: Vec::new(),
         };
+        // Godot reads `\` in a path as `/` (on every platform), so `x\payload.wasm` would be read
+        // from `x/payload.wasm`: a file in the sandbox of mod `x`, which `x` writes. Such a name
+        // is never opened.
+        if e.name.contains('\\') && (e.kind == EntryKind::Folder || wasm_stem(&e.name).is_some()) {
+            let folder = e.kind == EntryKind::Folder;
+            let stem = wasm_stem(&e.name).unwrap_or(&e.name);
+            let mut m = blank(mod_id(stem), folder, path.clone(), 0);
+            m.problem(ProblemKind::Broken, format!("the name of `{path}` holds a backslash, which Godot reads as a folder separator (it would read another file); it was not read: rename it"));
+            found.push(m);
+            continue;
+        }
         match e.kind {
             EntryKind::File | EntryKind::Link if wasm_stem(&e.name).is_some() => {
                 let id = mod_id(wasm_stem(&e.name).unwrap_or_default());

@@ -370,3 +370,31 @@ fn folder_paths_keep_a_root_whole_and_join_with_one_slash() {
     assert_eq!(join("user://mods", "a.wasm"), "user://mods/a.wasm");
     assert_eq!(join("/", "a.wasm"), "/a.wasm");
 }
+
+/// Godot reads `\` in a path as `/`: `x\payload.wasm` was listed as mod `x_payload` but read from
+/// `x/payload.wasm`, the sandbox of mod `x`, which `x` writes (so `x` chose another mod's code).
+/// A name with a backslash is reported and never read.
+#[test]
+fn a_name_with_a_backslash_is_reported_and_never_read() {
+    let dir = temp_dir("backslash");
+    write(&dir.join("x.wasm"), &module(None));
+    write(&dir.join("x/payload.wasm"), &module(None));
+    write(&dir.join("x\\payload.wasm"), &module(None));
+    write(&dir.join("y\\z/y\\z.wasm"), &module(None));
+    let found = run(&dir, &[], SafetyLevel::Safe, 1 << 20);
+    let by_path = |tail: &str| {
+        found
+            .iter()
+            .find(|m| m.path.ends_with(tail))
+            .unwrap_or_else(|| panic!("no `{tail}` in {found:?}"))
+    };
+    for tail in ["x\\payload.wasm", "y\\z"] {
+        let m = by_path(tail);
+        assert_eq!(m.problems.len(), 1, "{m:?}");
+        assert_eq!(m.problems[0].kind, ProblemKind::Broken, "{m:?}");
+        assert!(m.problems[0].message.contains("backslash"), "{m:?}");
+        assert!(m.sha256.is_empty(), "never read: {m:?}");
+    }
+    assert!(by_path("/x.wasm").problems.is_empty(), "{found:?}");
+    assert_eq!(found.len(), 3, "the sandbox `x/` is no mod: {found:?}");
+}
