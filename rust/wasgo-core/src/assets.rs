@@ -441,6 +441,7 @@ fn audio(b: &[u8]) -> Result<AssetFormat, AssetError> {
         };
         wav_format(b, format)?;
         wav_data_fits(b)?;
+        wav_loop_fits(b, format)?;
         return Ok(AssetFormat::Wav);
     }
     if b.starts_with(b"ID3") || (b.len() >= 2 && b[0] == 0xFF && b[1] & 0xE0 == 0xE0) {
@@ -504,6 +505,50 @@ fn wav_data_fits(b: &[u8]) -> Result<(), AssetError> {
             .saturating_add(8)
             .saturating_add(len)
             .saturating_add(len & 1);
+    }
+    Ok(())
+}
+
+/// Refuses a WAV whose `smpl` chunk declares a loop Godot's mixer cannot play safely: Godot
+/// takes the first loop's type, start and end as they are (at bytes 40, 44 and 48 of the
+/// chunk's body, whatever the chunk's length and loop count say) and plays up to the end, so an
+/// end past the samples read far beyond the sound's buffer on the audio thread, and an empty
+/// loop never advanced. A loop must have `0 <= start < end <= frames`. `fmt` is where the
+/// checked `fmt ` chunk's body starts.
+fn wav_loop_fits(b: &[u8], fmt: usize) -> Result<(), AssetError> {
+    let (Some(channels), Some(bits)) = (le16(b, fmt + 2), le16(b, fmt + 14)) else {
+        return Ok(());
+    };
+    let frame_bytes = (channels as usize * (bits as usize / 8)).max(1);
+    let mut frames = 0usize;
+    let mut loops = Vec::new();
+    let mut at = 12usize;
+    while let Some(tag) = b.get(at..at + 4) {
+        let Some(len) = le32(b, at + 4) else {
+            break;
+        };
+        let body = at + 8;
+        match tag {
+            b"data" => frames = len as usize / frame_bytes,
+            // Godot reads past a short chunk (into what follows, or zeros past the end).
+            b"smpl" => {
+                let word = |o: usize| le32(b, body + o).unwrap_or(0);
+                if matches!(word(40), 0..=2) {
+                    loops.push((word(44), word(48)));
+                }
+            }
+            _ => {}
+        }
+        at = body
+            .saturating_add(len as usize)
+            .saturating_add(len as usize & 1);
+    }
+    for (start, end) in loops {
+        if start >= end || end as usize > frames {
+            return Err(corrupt(&format!(
+                "its `smpl` chunk declares a loop from sample {start} to {end}, but it holds {frames} samples (a loop needs start < end <= the samples)"
+            )));
+        }
     }
     Ok(())
 }
@@ -856,6 +901,32 @@ mod tests {
         assert!(sniff(AssetKind::Audio, &wav(3, 1, 48000, 32), LIMITS).is_ok());
         let with_data = [wav(1, 1, 44100, 16), b"data\x04\0\0\0\0\0\0\0".to_vec()].concat();
         assert!(sniff(AssetKind::Audio, &with_data, LIMITS).is_ok());
+        // A `smpl` chunk's first loop (type, start, end at 40, 44, 48 of its body): Godot's
+        // mixer played a loop ending at sample 2^31 - 1 of a 2-sample sound, reading gigabytes
+        // past its buffer on the audio thread.
+        let smpl = |kind: u32, start: u32, end: u32| {
+            let mut c = b"smpl\x3c\0\0\0".to_vec();
+            c.extend_from_slice(&[0; 28]);
+            c.extend_from_slice(&1u32.to_le_bytes());
+            c.extend_from_slice(&[0; 8]);
+            for w in [kind, start, end, 0, 0] {
+                c.extend_from_slice(&w.to_le_bytes());
+            }
+            [with_data.clone(), c].concat()
+        };
+        for (start, end) in [(0, 2), (1, 2), (0, 1)] {
+            assert!(sniff(AssetKind::Audio, &smpl(0, start, end), LIMITS).is_ok());
+        }
+        // Another loop type (not looped by Godot) is not looked at.
+        assert!(sniff(AssetKind::Audio, &smpl(7, 0, 0x7FFF_FFFF), LIMITS).is_ok());
+        for (kind, start, end) in [(0, 0, 0x7FFF_FFFF), (1, 0, 3), (2, 1, 1), (0, 2, 1)] {
+            match sniff(AssetKind::Audio, &smpl(kind, start, end), LIMITS) {
+                Err(AssetError::Corrupt(m)) => {
+                    assert!(m.contains(&format!("from sample {start} to {end}")), "{m}")
+                }
+                other => panic!("loop {kind} {start}..{end}: {other:?}"),
+            }
+        }
         for (bad, why) in [
             (wav(1, 1, 0, 16), "sample rate of 0 Hz"),
             (wav(1, 1, 0x7FFF_FFFF, 16), "sample rate of 2147483647 Hz"),
