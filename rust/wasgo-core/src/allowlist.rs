@@ -1273,6 +1273,63 @@ mod tests {
             assert_eq!(queue.max, 64);
         }
 
+        /// Godot steps an AnimatedSprite2D at the product of the animation's fps, `speed_scale`,
+        /// `play`'s custom speed and 1 / each frame's duration: each was bounded alone (3 million
+        /// fps together), and a volume of 1e6 dB turned the game's whole mix into NaN.
+        #[test]
+        fn animation_speeds_and_audio_volumes_are_bounded_together() {
+            let list = shipped();
+            let sprite = ["AnimatedSprite2D", "Node2D", "CanvasItem", "Node", "Object"];
+            let frames = ["SpriteFrames", "Resource", "RefCounted", "Object"];
+            let custom = arg_range(&list, &sprite, "play", 1);
+            assert!(custom.check("play", RangeValue::Number(1.0)).is_ok());
+            assert!(custom.check("play", RangeValue::Number(16.0)).is_err());
+            let duration = arg_range(&list, &frames, "add_frame", 2);
+            assert!(duration.check("add_frame", RangeValue::Number(1.0)).is_ok());
+            assert!(duration.check("add_frame", RangeValue::Number(0.0)).is_err());
+            let speed = arg_range(&list, &frames, "set_animation_speed", 1);
+            let scale = list
+                .property_range(&chain(&sprite), "speed_scale")
+                .expect("speed_scale has a range");
+            let top = |r: &ValueRange, what: &str, v: f64| r.check(what, RangeValue::Number(v)).is_ok();
+            assert!(top(&speed, "fps", 120.0) && !top(&speed, "fps", 121.0));
+            assert!(top(&scale, "speed_scale", 16.0) && !top(&scale, "speed_scale", 17.0));
+            for method in ["play", "play_backwards"] {
+                let name = arg_range(&list, &sprite, method, 0);
+                assert!(name.check(method, RangeValue::Size(1 << 20)).is_err(), "{method}");
+            }
+            assert!(list
+                .property_range(&chain(&sprite), "animation")
+                .expect("animation has a range")
+                .check("animation", RangeValue::Size(257))
+                .is_err());
+            for class in [
+                &["AudioStreamPlayer", "Node", "Object"][..],
+                &["AudioStreamPlayer2D", "Node2D", "CanvasItem", "Node", "Object"],
+                &["AudioStreamPlayer3D", "Node3D", "Node", "Object"],
+            ] {
+                let volume = list
+                    .property_range(&chain(class), "volume_db")
+                    .unwrap_or_else(|| panic!("{class:?}.volume_db has a range"));
+                for (v, ok) in [(0.0, true), (-80.0, true), (24.0, true), (1e6, false), (f64::INFINITY, false)] {
+                    assert_eq!(volume.check("volume_db", RangeValue::Number(v)).is_ok(), ok, "{class:?} {v}");
+                }
+            }
+            let player_2d = chain(&["AudioStreamPlayer2D", "Node2D", "CanvasItem", "Node", "Object"]);
+            let player_3d = chain(&["AudioStreamPlayer3D", "Node3D", "Node", "Object"]);
+            for (class, property) in [
+                (&player_2d, "max_distance"),
+                (&player_2d, "attenuation"),
+                (&player_3d, "max_distance"),
+                (&player_3d, "unit_size"),
+            ] {
+                let r = list
+                    .property_range(class, property)
+                    .unwrap_or_else(|| panic!("{property} has a range"));
+                assert!(r.check(property, RangeValue::Number(1e30)).is_err(), "{property}");
+            }
+        }
+
         #[test]
         fn outline_sizes_share_a_small_pool_and_theme_constants_are_not_listed() {
             let list = shipped();
