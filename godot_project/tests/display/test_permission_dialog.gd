@@ -59,6 +59,56 @@ func test_allow_takes_no_press_at_first_and_deny_has_the_focus() -> void:
 	expect_eq(saved_grants("l2_dialog_wait"), PackedStringArray(), "nothing saved")
 
 
+## Keys meant for the game reach the dialog while it shows (it has the focus): focus navigation
+## (`ui_right`, `ui_focus_next`) moved the focus to Allow, disabled or not, and the next
+## `ui_accept` (a jump) granted once the second had passed. Allow never takes the focus, and
+## every press the dialog gets while Allow waits starts the wait again.
+func test_keys_meant_for_the_game_never_answer_allow() -> void:
+	var probe := level2_mod("l2_dialog_keys", 2, false)
+	forget_grants(probe)
+	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
+	await frames(2)
+	var dialogs := _dialogs(probe)
+	if not expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
+		return
+	var dialog: ConfirmationDialog = dialogs[0]
+	var allow := dialog.get_ok_button()
+	expect_eq(allow.focus_mode, Control.FOCUS_NONE, "Allow never takes the focus")
+	for action in ["ui_right", "ui_focus_next", "ui_left", "ui_focus_prev", "ui_right"]:
+		_press(action)
+		await frames(1)
+		expect(not allow.has_focus(), "Allow has the focus after %s" % action)
+	# A key pressed every 0.3 s keeps Allow waiting (checked right after a press, while less than
+	# the second has passed since the one before; a slow machine skips the check).
+	for i in 6:
+		var before := Time.get_ticks_msec()
+		await get_tree_timer(0.3)
+		_press("ui_down")
+		await frames(1)
+		if Time.get_ticks_msec() - before < 800:
+			expect(allow.disabled, "Allow takes no press while keys keep coming (press %d)" % i)
+	expect(await wait_until(func() -> bool: return not allow.disabled, 5000),
+		"Allow takes presses a second after the last key")
+	for action in ["ui_right", "ui_focus_next", "ui_accept"]:
+		_press(action)
+		await frames(2)
+	expect_eq(saved_grants("l2_dialog_keys"), PackedStringArray(), "keys meant for the game granted nothing")
+	expect_eq(op_code(probe, 1, ["keys.txt", "x"]), -6, "file_write without the grant")
+	if is_instance_valid(dialog):
+		dialog.get_cancel_button().pressed.emit()
+	await frames(2)
+	forget_grants(probe)
+
+
+## Presses and releases `action` as the player would.
+func _press(action: String) -> void:
+	for pressed in [true, false]:
+		var e := InputEventAction.new()
+		e.action = action
+		e.pressed = pressed
+		Input.parse_input_event(e)
+
+
 ## The wait before Allow takes a press is real time, whatever `Engine.time_scale` is: fast
 ## forward shortened it (a key meant for the game could answer Allow), and a game paused by a
 ## time scale of 0 never let Allow take a press.

@@ -1286,17 +1286,23 @@ mod tests {
             assert!(custom.check("play", RangeValue::Number(16.0)).is_err());
             let duration = arg_range(&list, &frames, "add_frame", 2);
             assert!(duration.check("add_frame", RangeValue::Number(1.0)).is_ok());
-            assert!(duration.check("add_frame", RangeValue::Number(0.0)).is_err());
+            assert!(duration
+                .check("add_frame", RangeValue::Number(0.0))
+                .is_err());
             let speed = arg_range(&list, &frames, "set_animation_speed", 1);
             let scale = list
                 .property_range(&chain(&sprite), "speed_scale")
                 .expect("speed_scale has a range");
-            let top = |r: &ValueRange, what: &str, v: f64| r.check(what, RangeValue::Number(v)).is_ok();
+            let top =
+                |r: &ValueRange, what: &str, v: f64| r.check(what, RangeValue::Number(v)).is_ok();
             assert!(top(&speed, "fps", 120.0) && !top(&speed, "fps", 121.0));
             assert!(top(&scale, "speed_scale", 16.0) && !top(&scale, "speed_scale", 17.0));
             for method in ["play", "play_backwards"] {
                 let name = arg_range(&list, &sprite, method, 0);
-                assert!(name.check(method, RangeValue::Size(1 << 20)).is_err(), "{method}");
+                assert!(
+                    name.check(method, RangeValue::Size(1 << 20)).is_err(),
+                    "{method}"
+                );
             }
             assert!(list
                 .property_range(&chain(&sprite), "animation")
@@ -1305,17 +1311,39 @@ mod tests {
                 .is_err());
             for class in [
                 &["AudioStreamPlayer", "Node", "Object"][..],
-                &["AudioStreamPlayer2D", "Node2D", "CanvasItem", "Node", "Object"],
+                &[
+                    "AudioStreamPlayer2D",
+                    "Node2D",
+                    "CanvasItem",
+                    "Node",
+                    "Object",
+                ],
                 &["AudioStreamPlayer3D", "Node3D", "Node", "Object"],
             ] {
                 let volume = list
                     .property_range(&chain(class), "volume_db")
                     .unwrap_or_else(|| panic!("{class:?}.volume_db has a range"));
-                for (v, ok) in [(0.0, true), (-80.0, true), (24.0, true), (1e6, false), (f64::INFINITY, false)] {
-                    assert_eq!(volume.check("volume_db", RangeValue::Number(v)).is_ok(), ok, "{class:?} {v}");
+                for (v, ok) in [
+                    (0.0, true),
+                    (-80.0, true),
+                    (24.0, true),
+                    (1e6, false),
+                    (f64::INFINITY, false),
+                ] {
+                    assert_eq!(
+                        volume.check("volume_db", RangeValue::Number(v)).is_ok(),
+                        ok,
+                        "{class:?} {v}"
+                    );
                 }
             }
-            let player_2d = chain(&["AudioStreamPlayer2D", "Node2D", "CanvasItem", "Node", "Object"]);
+            let player_2d = chain(&[
+                "AudioStreamPlayer2D",
+                "Node2D",
+                "CanvasItem",
+                "Node",
+                "Object",
+            ]);
             let player_3d = chain(&["AudioStreamPlayer3D", "Node3D", "Node", "Object"]);
             for (class, property) in [
                 (&player_2d, "max_distance"),
@@ -1326,7 +1354,10 @@ mod tests {
                 let r = list
                     .property_range(class, property)
                     .unwrap_or_else(|| panic!("{property} has a range"));
-                assert!(r.check(property, RangeValue::Number(1e30)).is_err(), "{property}");
+                assert!(
+                    r.check(property, RangeValue::Number(1e30)).is_err(),
+                    "{property}"
+                );
             }
         }
 

@@ -5,8 +5,9 @@
 use crate::own_ui;
 use crate::settings;
 use crate::state::{self, Part};
+use godot::classes::control::FocusMode;
 use godot::classes::node::{InternalMode, ProcessMode};
-use godot::classes::{ConfirmationDialog, DisplayServer, Engine, SceneTree};
+use godot::classes::{ConfirmationDialog, DisplayServer, Engine, InputEvent, SceneTree};
 use godot::prelude::*;
 use std::cell::RefCell;
 use wasgo_core::grants::GrantStore;
@@ -143,36 +144,76 @@ pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<
                 .done();
             if let Some(mut allow) = dialog.get_ok_button() {
                 allow.set_disabled(true);
+                // No key ever lands on Allow: the focus could be moved to it (`ui_right`,
+                // `ui_focus_next`, whether or not it is disabled) by a press meant for the game,
+                // and the next `ui_accept` (jump) granted. Allow takes a click or a touch only.
+                allow.set_focus_mode(FocusMode::NONE);
             }
             if let Some(mut deny) = dialog.get_cancel_button() {
                 deny.grab_focus();
             }
-            // Real time, whatever `Engine.time_scale` is: at 4x the wait was a quarter second
-            // (a key meant for the game could answer Allow), at 0 (a game's pause) Allow never
-            // took a press.
-            let timer = root
-                .get_tree()
-                .create_timer_ex(ALLOW_DELAY_S)
-                .process_always(true)
-                .ignore_time_scale(true)
-                .done();
-            if let Some(mut timer) = timer {
-                let enable = Callable::from_fn("wasgo_permission_allow", move |_| {
-                    if let Ok(dialog) = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id) {
-                        if let Some(mut allow) = dialog.get_ok_button() {
-                            allow.set_disabled(false);
-                        }
+            // Allow takes a press only once the dialog has had none for a second: every key,
+            // button, click or touch the dialog gets while Allow waits starts the wait again (a
+            // player clicking where Allow appears, or mashing a key, never answers it).
+            let generation = std::rc::Rc::new(std::cell::Cell::new(0u64));
+            arm_allow(dialog_id, generation.clone());
+            let on_input =
+                Callable::from_fn("wasgo_permission_input", move |args: &[&Variant]| {
+                    let pressed = args
+                        .first()
+                        .and_then(|v| v.try_to::<Gd<InputEvent>>().ok())
+                        .is_some_and(|e| e.is_pressed());
+                    let waiting = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id)
+                        .ok()
+                        .and_then(|d| d.get_ok_button())
+                        .is_some_and(|b| b.is_disabled());
+                    if pressed && waiting {
+                        generation.set(generation.get() + 1);
+                        arm_allow(dialog_id, generation.clone());
                     }
                 });
-                timer.connect("timeout", &enable);
-            }
+            dialog.connect("window_input", &on_input);
         }
     });
     Some(dialog_id)
 }
 
-/// How long the permission dialog's Allow button takes no press after the dialog appears, in
-/// seconds (see [`ask`]).
+/// Enables the dialog's Allow button [`ALLOW_DELAY_S`] from now, unless `generation` has moved
+/// on by then (a press restarted the wait). Real time, whatever `Engine.time_scale` is: at 4x
+/// the wait was a quarter second (a key meant for the game could answer Allow), at 0 (a game's
+/// pause) Allow never took a press.
+fn arm_allow(dialog_id: InstanceId, generation: std::rc::Rc<std::cell::Cell<u64>>) {
+    let Ok(dialog) = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id) else {
+        return;
+    };
+    if !dialog.is_inside_tree() {
+        return;
+    }
+    let Some(mut timer) = dialog
+        .get_tree()
+        .create_timer_ex(ALLOW_DELAY_S)
+        .process_always(true)
+        .ignore_time_scale(true)
+        .done()
+    else {
+        return;
+    };
+    let armed = generation.get();
+    let enable = Callable::from_fn("wasgo_permission_allow", move |_| {
+        if generation.get() != armed {
+            return;
+        }
+        if let Ok(dialog) = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id) {
+            if let Some(mut allow) = dialog.get_ok_button() {
+                allow.set_disabled(false);
+            }
+        }
+    });
+    timer.connect("timeout", &enable);
+}
+
+/// How long the permission dialog's Allow button takes no press after the dialog appears (and
+/// after each press the dialog gets while it waits), in seconds (see [`ask`]).
 pub const ALLOW_DELAY_S: f64 = 1.0;
 
 /// Closes (frees) one of WasGo's dialogs if it still exists.
