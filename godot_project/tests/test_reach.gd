@@ -381,6 +381,32 @@ func test_without_a_current_scene_the_parent_bounds_the_mod() -> void:
 	expect_eq(_get_node(probe, "/root"), -1, "get_node(/root)")
 
 
+## Godot clears `current_scene` at once when a game changes scene and sets the new one at the end
+## of the frame. A mod kept across levels under an autoload (or under the root window) then had
+## its parent as its reach: every autoload, or the whole tree, for the rest of that frame (long
+## enough to rename an autoload or connect to its signals). The root window and autoloads never
+## stand in for a missing scene: the mod keeps its own subtree.
+func test_without_a_current_scene_an_autoload_or_the_root_is_no_reach() -> void:
+	await _build(true)
+	var probe := _mod()
+	var setting := "autoload/ReachAutoload"
+	ProjectSettings.set_setting(setting, "*res://tests/lib/level2_test.gd")
+	var mods: Node = probe.node.get_parent()
+	probe.node.reparent(_autoload)
+	expect_eq(_get_node(probe, "/root/ReachAutoload"), -1, "the autoload, with a current scene")
+	tree.current_scene = null
+	expect_eq(_get_node(probe, "/root/ReachAutoload"), -1, "the autoload while no scene is current")
+	expect_eq(_get_node(probe, ".."), -1, "the parent autoload while no scene is current")
+	expect(_get_node(probe, "Own") > 0, "its own node")
+	probe.node.reparent(tree.root)
+	expect_eq(_get_node(probe, "/root"), -1, "the root, under the root")
+	expect_eq(_get_node(probe, "/root/ReachAutoload"), -1, "the autoload, under the root")
+	expect_eq(_get_node(probe, "/root/ReachScene/Players/P1"), -1, "a scene's node, under the root")
+	expect(_get_node(probe, "Own") > 0, "its own node, under the root")
+	ProjectSettings.set_setting(setting, null)
+	probe.node.reparent(mods)
+
+
 func test_level_three_reaches_everything() -> void:
 	set_setting(SAFETY_LEVEL, 3)
 	await _build(true)

@@ -192,21 +192,45 @@ fn watch() -> bool {
 }
 
 /// The mod's reach root: the node `reach` (or the project default) names, relative to the
-/// `WasmScript`; with neither, the current scene, else the `WasmScript`'s parent. `None` when
-/// the path names no node: then only the mod's own subtree is inside.
+/// `WasmScript`; with neither, the current scene, else the `WasmScript`'s parent unless that is
+/// the root window or an autoload. `None` when the path names no node (or the parent may not
+/// stand in): then only the mod's own subtree is inside.
 fn reach_root(script: &Gd<Node>) -> Option<InstanceId> {
     let path = with_paths(|p| p.borrow().get(&script.instance_id()).cloned())
         .unwrap_or_else(default_reach);
     if path.is_empty() {
-        let scene = scene_tree().and_then(|t| t.get_current_scene());
-        return scene
-            .or_else(|| script.get_parent())
-            .map(|n| n.instance_id());
+        let tree = scene_tree();
+        if let Some(scene) = tree.as_ref().and_then(|t| t.get_current_scene()) {
+            return Some(scene.instance_id());
+        }
+        // No current scene (none at all, or a scene change pending: Godot clears
+        // `current_scene` at once and sets the new one at the end of the frame). The parent
+        // stands in, unless it is the root window or an autoload: a mod kept across levels
+        // under one reached every autoload (or the whole tree) for the rest of that frame.
+        let parent = script.get_parent()?;
+        let root = tree.and_then(|t| t.get_root()).map(|r| r.upcast::<Node>());
+        if root.as_ref().is_some_and(|r| *r == parent) || is_autoload(&parent, root.as_ref()) {
+            return None;
+        }
+        return Some(parent.instance_id());
     }
     if path.is_absolute() && !script.is_inside_tree() {
         return None;
     }
     script.get_node_or_null(&path).map(|n| n.instance_id())
+}
+
+/// Whether `node` is one of the project's autoloads (a child of the root window named after an
+/// `autoload/` setting).
+fn is_autoload(node: &Gd<Node>, root: Option<&Gd<Node>>) -> bool {
+    let Some(root) = root else {
+        return false;
+    };
+    if node.get_parent().as_ref() != Some(root) {
+        return false;
+    }
+    godot::classes::ProjectSettings::singleton()
+        .has_setting(&format!("autoload/{}", node.get_name()))
 }
 
 /// Whether `node` is an internal child of `parent` (internal children come first or last).
