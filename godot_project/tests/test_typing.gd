@@ -103,6 +103,36 @@ func test_no_keys_while_the_player_types_and_the_focus_stays() -> void:
 	await frames(1)
 
 
+## Hiding the field the player types in (or a node above it) ends the typing: Godot drops a
+## hidden control's focus and showing it again does not give it back, so the keys typed next
+## (the rest of a password) reached the mod. Refused while the player types; allowed otherwise.
+func test_the_field_the_player_types_in_is_not_hidden() -> void:
+	var probe := _started("HideField")
+	var panel := Panel.new()
+	panel.name = "Panel"
+	probe.node.add_child(panel)
+	var field := LineEdit.new()
+	field.name = "Field"
+	field.secret = true
+	panel.add_child(field)
+	await frames(1)
+	for which in [0, 1]:
+		for how in [0, 1]:
+			field.grab_focus()
+			expect(field.has_focus(), "the field took the focus (test setup)")
+			var what := "%s of %s" % [["hide()", "visible = false"][how], ["the field", "its parent"][which]]
+			expect_eq(probe.node.call_export("hide_node", [which, how]), INVALID_ARGUMENT, what)
+			expect_contains(_last_fail(probe), "typing", "the refusal names the rule")
+			expect(field.has_focus() and field.is_visible_in_tree(), "the field kept the focus after %s" % what)
+	_key(KEY_Q, true)
+	await frames(1)
+	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 0, "a held key while the player types")
+	field.release_focus()
+	expect_eq(probe.node.call_export("hide_node", [1, 0]), 0, "hiding the panel when nobody types: %s" % _last_fail(probe))
+	_key(KEY_Q, false)
+	await frames(1)
+
+
 ## A text field takes key presses but not releases: with input events on, the releases reached
 ## the mod's `input` export while the player typed, spelling out the text.
 func test_key_events_do_not_reach_the_mod_while_the_player_types() -> void:

@@ -88,6 +88,31 @@ pub fn is_secret_text_member(member: &[u8]) -> bool {
     )
 }
 
+/// Whether a member hides a node or takes its focus away when set or called (`hide`, `visible`,
+/// `focus_mode`, `process_mode`): on the text field the player types in, or a node above it,
+/// Godot ends the typing (a hidden control loses the focus, and showing it again does not give
+/// it back), and the keys typed next (the rest of a password) reached the mod. Refused there
+/// while the player types.
+pub fn ends_focus(member: &[u8]) -> bool {
+    matches!(
+        member,
+        b"hide"
+            | b"visible"
+            | b"set_visible"
+            | b"focus_mode"
+            | b"set_focus_mode"
+            | b"process_mode"
+            | b"set_process_mode"
+    )
+}
+
+/// The message of a refused [`ends_focus`] member.
+pub fn ends_focus_refusal(member: &str) -> String {
+    format!(
+        "`{member}` refused: the player is typing in a text field under this node, and below level 3 a mod may not hide it or take its focus away (the keys typed next would reach the mod); try again once the field lost the focus (`focus_exited`)"
+    )
+}
+
 /// The message of a refused focus move into a text field.
 pub fn field_focus_refusal(method: &str) -> String {
     format!(
@@ -122,6 +147,23 @@ pub fn blank_secret_text<V>(args: &mut [V], is_text: impl Fn(&V) -> bool, empty:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn members_that_hide_a_node_or_take_its_focus_are_named() {
+        for m in [
+            "hide",
+            "visible",
+            "set_visible",
+            "focus_mode",
+            "process_mode",
+        ] {
+            assert!(ends_focus(m.as_bytes()), "{m}");
+        }
+        for m in ["show", "position", "modulate", "visible_ratio", "text"] {
+            assert!(!ends_focus(m.as_bytes()), "{m}");
+        }
+        assert!(ends_focus_refusal("hide").contains("typing"));
+    }
 
     #[test]
     fn keyboard_and_action_queries_answer_nothing_pressed() {

@@ -160,6 +160,8 @@ struct PropEntry {
     /// Whether the name is one a secret `LineEdit` refuses ([`refuse_secret_text`]): decided
     /// once per entry, so the hot properties skip that check.
     secret_text: bool,
+    /// Whether setting it may hide a node or take its focus (`wasgo_core::typing::ends_focus`).
+    ends_focus: bool,
     /// The allowlist's range for the property on this object's class (levels 1 and 2).
     range: Option<ValueRange>,
 }
@@ -377,6 +379,13 @@ fn refuse_secret_text(
         ));
     }
     Ok(())
+}
+
+/// The refusal of a member that would hide the text field the player types in or take its focus
+/// away (`crate::typing::refuse_ending_focus`); the caller checks the level.
+fn refuse_ending_focus(obj: &Gd<Object>, member: &[u8]) -> Result<(), ObjectError> {
+    crate::typing::refuse_ending_focus(obj, &String::from_utf8_lossy(member))
+        .map_err(|message| ObjectError::failed(ErrorCode::InvalidArgument.code(), message))
 }
 
 /// What a mod's signal connection delivers to (the Callable `wasgo.connect` connects): plain
@@ -717,6 +726,7 @@ impl InstanceObjects {
                     sname: name_arg(name)?,
                     hot: Hot::of(name),
                     secret_text: wasgo_core::typing::is_secret_text_member(name.as_bytes()),
+                    ends_focus: wasgo_core::typing::ends_focus(name.as_bytes()),
                     range,
                 };
                 if slot.props.len() >= MAX_CACHED_PROPS {
@@ -764,6 +774,9 @@ impl InstanceObjects {
         let (slot, index) = self.prop(level, handle, name)?;
         if slot.props[index].secret_text {
             refuse_secret_text(level, &slot.obj, name)?;
+        }
+        if slot.props[index].ends_focus && level != SafetyLevel::Unsafe {
+            refuse_ending_focus(&slot.obj, name)?;
         }
         if level != SafetyLevel::Unsafe && name == b"name" && slot.obj.is_class("WasmScript") {
             // A mod renaming its own node to another mod's name (after renaming that one)
@@ -2216,6 +2229,9 @@ fn run_op(
             }
             if level != SafetyLevel::Unsafe {
                 refuse_secret_text(level, &obj, method.as_bytes())?;
+                if wasgo_core::typing::ends_focus(method.as_bytes()) {
+                    refuse_ending_focus(&obj, method.as_bytes())?;
+                }
                 if wasgo_core::typing::moves_focus(&method) && obj.is_class("Control") {
                     // Into a text field never (a mod cannot make one: it would be the game's),
                     // anywhere while the player types.
@@ -2292,8 +2308,14 @@ fn run_op(
                             ));
                         }
                         // A secret field's text members are not animated either (`max_length`
-                        // to 1 would cut the player's password).
-                        refuse_secret_text(level, target, property.as_bytes())
+                        // to 1 would cut the player's password), nor is the player's field hidden.
+                        refuse_secret_text(level, target, property.as_bytes())?;
+                        if level != SafetyLevel::Unsafe
+                            && wasgo_core::typing::ends_focus(property.as_bytes())
+                        {
+                            refuse_ending_focus(target, property.as_bytes())?;
+                        }
+                        Ok(())
                     },
                     |class, property| property_range(class, level, property).is_some(),
                 )?;

@@ -1,7 +1,7 @@
 //! The questions the core's typing rules (`wasgo_core::typing`) ask of Godot: is the player
 //! typing in a text field, is a control a text field, is a `LineEdit` secret. Main thread only.
 
-use godot::classes::{Engine, SceneTree, Viewport};
+use godot::classes::{Control, Engine, SceneTree, Viewport};
 use godot::prelude::*;
 use std::cell::RefCell;
 use wasgo_core::typing::TEXT_FIELD_CLASSES;
@@ -25,17 +25,17 @@ enum Stamp {
 /// under it (an embedded or native window, a `SubViewport` of an in-world screen). Editable or
 /// not: a mod may change `editable`.
 pub fn player_typing() -> bool {
-    let Some(tree) = Engine::singleton()
+    typing_field().is_some()
+}
+
+/// The text field the player types in ([`player_typing`]), if any.
+pub fn typing_field() -> Option<Gd<Control>> {
+    let tree = Engine::singleton()
         .get_main_loop()
-        .and_then(|l| l.try_cast::<SceneTree>().ok())
-    else {
-        return false;
-    };
-    let Some(root) = tree.get_root() else {
-        return false;
-    };
-    if typing_in(&root.clone().upcast()) {
-        return true;
+        .and_then(|l| l.try_cast::<SceneTree>().ok())?;
+    let root = tree.get_root()?;
+    if let Some(field) = typing_in(&root.clone().upcast()) {
+        return Some(field);
     }
     let stamp = crate::reach::tree_generation().map_or_else(
         || Stamp::Frame(Engine::singleton().get_process_frames()),
@@ -62,14 +62,32 @@ pub fn player_typing() -> bool {
         cached
             .1
             .iter()
-            .any(|v| v.is_instance_valid() && typing_in(v))
+            .filter(|v| v.is_instance_valid())
+            .find_map(typing_in)
     })
 }
 
-fn typing_in(viewport: &Gd<Viewport>) -> bool {
+fn typing_in(viewport: &Gd<Viewport>) -> Option<Gd<Control>> {
     viewport
         .gui_get_focus_owner()
-        .is_some_and(|c| is_text_field(&c.upcast()))
+        .filter(|c| is_text_field(&c.clone().upcast()))
+}
+
+/// Below level 3, the refusal of `member` on `obj` when it would hide the text field the player
+/// types in or take its focus away (`obj` is the field or a node above it; see
+/// `wasgo_core::typing::ends_focus`).
+pub fn refuse_ending_focus(obj: &Gd<Object>, member: &str) -> Result<(), String> {
+    let Ok(node) = obj.clone().try_cast::<Node>() else {
+        return Ok(());
+    };
+    let Some(field) = typing_field() else {
+        return Ok(());
+    };
+    let field = field.upcast::<Node>();
+    if node == field || node.is_ancestor_of(&field) {
+        return Err(wasgo_core::typing::ends_focus_refusal(member));
+    }
+    Ok(())
 }
 
 /// Whether `obj` is a `LineEdit` or `TextEdit` (or a subclass: `CodeEdit`).

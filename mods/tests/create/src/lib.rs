@@ -1356,6 +1356,30 @@ pub extern "C" fn grab(which: i32) -> i32 {
     }
 }
 
+/// Hides `Panel/Field` (`which` 0) or the child `Panel` (1): with `hide()` (`how` 0), by setting
+/// `visible` to false (1), then shows it again (hiding the field the player types in dropped its
+/// focus, and the keys typed next reached the mod).
+#[no_mangle]
+pub extern "C" fn hide_node(which: i32, how: i32) -> i32 {
+    let name = if which == 0 { "Panel/Field" } else { "Panel" };
+    let node = match self_node().and_then(|me| me.get_node(name)) {
+        Ok(n) => n,
+        Err(e) => return failed("find the node to hide", e),
+    };
+    let hidden = if how == 0 {
+        node.call("hide", &[]).map(|_| ())
+    } else {
+        node.set("visible", Variant::Bool(false))
+    };
+    if let Err(e) = hidden {
+        return failed("hide", e);
+    }
+    match node.call("show", &[]) {
+        Ok(_) => 0,
+        Err(e) => failed("show", e),
+    }
+}
+
 /// Tweens `max_length` of the child `Field` to 1 (a secret field's is refused).
 #[no_mangle]
 pub extern "C" fn tween_field_max_length() -> i32 {
