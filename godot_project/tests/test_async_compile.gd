@@ -190,6 +190,22 @@ func test_kill_while_loading_cancels_the_start() -> void:
 	expect(loaded.is_empty() and probe.started == 0, "the cancelled mod started: %s" % probe.describe())
 
 
+## `WasmEngine.kill_all()` cancels a start waiting for its compile, as `kill()` does: it walked
+## only the live instances, and the node started (and emitted `started`) once its compile ended.
+func test_kill_all_while_loading_cancels_the_start() -> void:
+	var probe := new_mod("cancelled_all", {"wasm_file": _write("wasgo_cancelled_all.wat", _large_wat(2000))}, false)
+	var loaded := []
+	probe.node.loaded.connect(func(error: int) -> void: loaded.append(error))
+	expect_eq(start(probe), OK, "start()")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_LOADING, "status right after start()")
+	WasmEngine.kill_all()
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_IDLE, "status after kill_all() while loading")
+	await frames(30)
+	expect(loaded.is_empty() and probe.started == 0, "the mod started after kill_all(): %s" % probe.describe())
+	expect_eq(start(probe), OK, "start() again")
+	expect(await wait_until(func() -> bool: return probe.started == 1, 30000), "a later start() starts it: %s" % probe.describe())
+
+
 ## A node pointed at another file while its start waits for a compile starts the new file: before,
 ## the old module started when its compile ended, with the new file's properties and sandbox.
 func test_a_new_file_set_while_loading_is_the_one_that_starts() -> void:

@@ -349,8 +349,10 @@ impl WasmEngine {
         }
     }
 
-    /// Kills every mod instance (running or living on callbacks); each emits `killed`. A mod
-    /// stopped this way is not restarted by a change of its file, and a node in the middle of
+    /// Kills every mod instance (running or living on callbacks); each emits `killed`. A start
+    /// waiting for its module's compile ([constant WasmScript.STATUS_LOADING]) is cancelled, as
+    /// by [method WasmScript.kill]. A mod stopped this way is not restarted by a change of its
+    /// file, and a node in the middle of
     /// a reload (this called from a handler of the `killed` its reload emits) stays stopped:
     /// its reload is cancelled.
     #[func]
@@ -364,6 +366,9 @@ impl WasmEngine {
         // yet: it is killed once its `init` returns, like a `kill()` of its own node from there.
         for core in crate::cores::all() {
             core.kill_if_in_init(REASON);
+            // A node waiting for its module's compile (a `start()`, `start_mods`) or owed a
+            // start by a changed file started anyway once the compile ended.
+            core.kill_if_starting(REASON);
         }
     }
 

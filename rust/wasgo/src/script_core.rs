@@ -690,6 +690,18 @@ impl ScriptCore {
         self.kill_with(reason);
     }
 
+    /// [`ScriptCore::kill_by_game`] when the node has no live instance but one is on its way:
+    /// its module is being compiled for a `start()` (LOADING), or a start or reload is owed (a
+    /// changed source, a reload asked for the next frame). `WasmEngine.kill_all()` reaches live
+    /// instances through the frame list; these started once their compile ended.
+    pub fn kill_if_starting(self: &Rc<Self>, reason: &str) {
+        let owed =
+            self.restart_owed.get() || self.pending_reload.get() || self.reload_next_frame.get();
+        if (self.is_loading() || owed) && !self.gone.get() {
+            self.kill_by_game(reason);
+        }
+    }
+
     /// [`ScriptCore::kill_by_game`] when the node's instance is being made (its `init` runs):
     /// `WasmEngine.kill_all()` reaches live instances through the frame list, which this one
     /// joins only after `init`.
