@@ -745,3 +745,36 @@ func test_mods_called_inside_each_other_past_the_threads_stack_are_refused() -> 
 		expect_eq(mod.get_status(), WasmScript.STATUS_RUNNING, "%s after the chain (%s)" % [mod.name, mod.get_last_error()])
 	_chain.clear()
 	_config_recursing = null
+
+
+## Each start emits `started`, and a `started` handler that restarts the node (`reload()`) ran
+## the next start inside itself: a handler that always reloads recursed one start deeper per
+## start until the stack ran out. Such a restart waits for the next frame.
+func test_a_started_handler_that_always_restarts_does_not_recurse() -> void:
+	for way in ["reload"]:
+		var probe := new_mod("reenter_started_" + way, {"module": wat_module("reenter_game"), "safety_level": 1}, false)
+		var node: Node = probe.node
+		var depth := [0, 0, 0]  # now, deepest, starts
+		node.started.connect(func() -> void:
+			depth[0] += 1
+			depth[1] = maxi(depth[1], depth[0])
+			depth[2] += 1
+			if depth[2] < 40:
+				expect_eq(node.call(way), OK, "%s() from a `started` handler" % way)
+			depth[0] -= 1)
+		expect_eq(node.start(), OK, "start()")
+		expect(await wait_until(func() -> bool: return depth[2] >= 40, 10000), "40 starts by %s(): %d" % [way, depth[2]])
+		expect_eq(depth[1], 1, "`started` handlers nested by %s()" % way)
+		expect_eq(node.get_status(), WasmScript.STATUS_RUNNING, "status after the restarts by %s()" % way)
+		expect_eq(node.call_export("add", [4, 5]), 9, "the last instance answers (%s)" % way)
+		await frames(2)
+		expect_eq(depth[2], 40, "no start after the handler stopped asking (%s)" % way)
+	# A kill before the next frame drops a restart a `started` handler asked for.
+	var probe := new_mod("reenter_started_kill", {"module": wat_module("reenter_game"), "safety_level": 1}, false)
+	var node: Node = probe.node
+	node.started.connect(func() -> void: node.reload(), CONNECT_ONE_SHOT)
+	expect_eq(node.start(), OK, "start()")
+	node.kill()
+	await frames(3)
+	expect_eq(probe.started, 1, "a reload the handler asked for ran after kill()")
+	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status after kill()")

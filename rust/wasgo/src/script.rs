@@ -547,6 +547,18 @@ impl WasmScript {
         if !crate::runtime::on_main_thread("WasmScript.start") {
             return Error::ERR_UNAVAILABLE;
         }
+        let core = Self::core_of(&this);
+        if core.announcing() {
+            // From a `started` handler: at the next frame (each start emits `started` again).
+            let id = this.instance_id();
+            core.start_at_next_frame(move || {
+                if let Ok(node) = Gd::<Self>::try_from_instance_id(id) {
+                    let ready = node.upcast_ref::<Node>().is_node_ready();
+                    Self::start_now(&node, ready);
+                }
+            });
+            return Error::OK;
+        }
         let ready = this.upcast_ref::<Node>().is_node_ready();
         Self::start_now(&this, ready)
     }
@@ -737,7 +749,9 @@ impl WasmScript {
     /// Kills the current instance (emitting `killed` if it was alive), reads the module again from
     /// [member wasm_file] (picking up a changed file) and starts it. Called from inside one of the
     /// mod's own calls, it returns `OK` and reloads once that call has returned (a [method kill]
-    /// later in that call cancels it). A [method kill] or `WasmEngine.kill_all()` from a handler of
+    /// later in that call cancels it). Called from a handler of [signal started], it returns `OK`
+    /// and reloads at the next frame (each reload emits `started` again; a [method kill] before
+    /// then cancels it). A [method kill] or `WasmEngine.kill_all()` from a handler of
     /// the `killed` this emits cancels the reload: `ERR_UNAVAILABLE`, the mod stays killed.
     #[func(gd_self)]
     pub fn reload(this: Gd<Self>) -> Error {
@@ -748,6 +762,11 @@ impl WasmScript {
         // The game asks for the mod to run again: a kill from before does not stand in the way
         // (one from a `killed` handler during this reload does, below).
         core.killed_by_game.set(false);
+        if core.announcing() {
+            // From a `started` handler: at the next frame (each reload emits `started` again).
+            core.reload_at_next_frame();
+            return Error::OK;
+        }
         if !core.begin_reload() {
             // Inside one of the mod's own calls: done when it returns, or the node is gone.
             return if core.is_gone() {

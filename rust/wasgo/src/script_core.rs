@@ -208,6 +208,14 @@ pub struct ScriptCore {
     /// (a game function that always reloads recursed a thousand reloads deep until Godot
     /// crashed); a `kill()` by the game before then drops it.
     reload_next_frame: Cell<bool>,
+    /// `started` is being emitted (its handlers run): a `reload()` or `start()` they ask for
+    /// waits for the next frame (`start_next_frame` or `reload_next_frame`), since each would
+    /// emit `started` again from inside the handler: a handler that always restarts recursed
+    /// one start deeper per start until the stack ran out.
+    announcing: Cell<u32>,
+    /// A `start()` asked for by a `started` handler, run at the next frame; a `kill()` by the game
+    /// before then drops it.
+    start_next_frame: Cell<bool>,
     /// A `start()` is past its instance's `init` and has yet to run `main` (or emit `started`):
     /// a `start()` from game code it runs meanwhile (a handler of the events `init` raised)
     /// leaves that to it. Run there, `main` started early, the `ready` export was refused as
@@ -294,6 +302,8 @@ impl ScriptCore {
             pending_reload: Cell::new(false),
             reloading: Cell::new(false),
             reload_next_frame: Cell::new(false),
+            announcing: Cell::new(0),
+            start_next_frame: Cell::new(false),
             finishing_start: Cell::new(false),
             gone: Cell::new(false),
             live_slot: Cell::new(None),
@@ -514,20 +524,56 @@ impl ScriptCore {
         if self.pending_reload.replace(false) {
             if self.reloading.get() {
                 // Asked for by the new instance's `init` (or anything inside it): next frame.
-                self.reload_next_frame.set(true);
-                let weak = Rc::downgrade(self);
-                at_next_frame("wasgo_deferred_reload", move || {
-                    let Some(core) = weak.upgrade() else {
-                        return;
-                    };
-                    if core.reload_next_frame.replace(false) {
-                        core.run_deferred_reload();
-                    }
-                });
+                self.reload_at_next_frame();
                 return;
             }
             self.run_deferred_reload();
         }
+    }
+
+    /// Reloads the node at the start of the next frame, unless the game kills it before then.
+    pub fn reload_at_next_frame(self: &Rc<Self>) {
+        if self.reload_next_frame.replace(true) {
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        at_next_frame("wasgo_deferred_reload", move || {
+            let Some(core) = weak.upgrade() else {
+                return;
+            };
+            if core.reload_next_frame.replace(false) {
+                core.run_deferred_reload();
+            }
+        });
+    }
+
+    /// Whether `started` is being emitted for this node (see `announcing`).
+    pub fn announcing(&self) -> bool {
+        self.announcing.get() > 0
+    }
+
+    /// Runs `start` at the start of the next frame, unless the game kills the node before then
+    /// (a `start()` asked for by a `started` handler).
+    pub fn start_at_next_frame(self: &Rc<Self>, start: impl Fn() + 'static) {
+        if self.start_next_frame.replace(true) {
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        at_next_frame("wasgo_deferred_start", move || {
+            if weak
+                .upgrade()
+                .is_some_and(|core| core.start_next_frame.replace(false))
+            {
+                start();
+            }
+        });
+    }
+
+    /// Emits `started` (see `announcing`).
+    fn announce_started(&self) {
+        self.announcing.set(self.announcing.get() + 1);
+        self.emit("started", &[]);
+        self.announcing.set(self.announcing.get() - 1);
     }
 
     /// Runs a reload asked for inside an entry; one its new instance's `init` asks for in turn
@@ -683,6 +729,7 @@ impl ScriptCore {
         self.killed_by_game.set(true);
         self.pending_reload.set(false);
         self.reload_next_frame.set(false);
+        self.start_next_frame.set(false);
         self.restart_owed.set(false);
         if let Some(pending) = self.pending_kill.borrow_mut().as_mut() {
             *pending = reason.to_string();
@@ -1007,7 +1054,7 @@ impl ScriptCore {
         {
             return self.run_main();
         }
-        self.emit("started", &[]);
+        self.announce_started();
         Error::OK
     }
 
@@ -1024,7 +1071,7 @@ impl ScriptCore {
         };
         match result {
             Ok(_) => {
-                self.emit("started", &[]);
+                self.announce_started();
                 Error::OK
             }
             Err(WasgoError::Busy { name, .. }) => self.fail(
