@@ -18,7 +18,7 @@ func _objects() -> int:
 func _flood(probe: ModProbe, tries: int) -> void:
 	expect_eq(probe.node.call_export("flood", [tries]), BUSY, "flood(%d): the refusal past the cap" % tries)
 	expect_eq(probe.node.call_export("created", []), MAX_TIMERS, "timers made before the refusal")
-	expect(probe.has_output("`create_timer` refused: this mod already has %d timers waiting" % MAX_TIMERS),
+	expect(probe.has_output("`create_timer` refused: this mod already has %d timers, waiting to fire or held" % MAX_TIMERS),
 		"the mod's last_error names the cap: %s" % [probe.outputs])
 
 
@@ -50,6 +50,23 @@ func test_a_timer_that_is_no_finite_number_of_seconds_is_refused() -> void:
 	expect_eq(probe.node.call_export("flood", [2000]), INVALID_ARGUMENT, "create_timer(NaN)")
 	expect_eq(probe.node.call_export("created", []), 0, "timers made")
 	expect(probe.has_output("finite"), "the mod's last_error says why: %s" % [probe.outputs])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
+## The cap counted only timers still waiting: a timer fired at the next frame, but the mod's
+## handle to it (which `flood` never releases) kept it alive, so a mod kept any number of fired
+## timers alive, 1024 a frame. Timers held by a handle count until released.
+func test_fired_timers_the_mod_still_holds_count_against_the_cap() -> void:
+	var probe := _timer_mod("timer_flood_fired")
+	if probe == null:
+		return
+	probe.node.call_export("use_zero_delay", [])
+	expect_eq(probe.node.call_export("flood", [MAX_TIMERS]), 0, "create_timer(0) x %d" % MAX_TIMERS)
+	expect(await wait_until(func() -> bool: return probe.node.call_export("fired", []) == 1, 5000),
+		"the timers fired: %d timeouts" % probe.node.call_export("fired", []))
+	await frames(2)
+	expect_eq(probe.node.call_export("flood", [MAX_TIMERS + 1]), BUSY, "one more timer while the fired ones are held")
+	expect(probe.has_output("held by its handles"), "the mod's last_error says why: %s" % [probe.outputs])
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 

@@ -7,8 +7,9 @@
 //! waits). Each instance tracks the timers it made; when it ends (kill, trap, exit, its node
 //! freed), its connections are disconnected first and then each pending timer's `time_left` is set
 //! to 0: the tree fires it at its next frame, with nothing connected any more, and drops it. At
-//! most [`MAX_TIMERS_PER_INSTANCE`] of an instance's timers may wait at once; over that,
-//! `create_timer` answers `ErrorCode::Busy` (-7) with a message saying so.
+//! most [`MAX_TIMERS_PER_INSTANCE`] of an instance's timers may exist at once (waiting, or fired
+//! and held by the mod's handles); over that, `create_timer` answers `ErrorCode::Busy` (-7) with
+//! a message saying so.
 
 use godot::classes::{Object, SceneTreeTimer};
 use godot::prelude::*;
@@ -30,19 +31,22 @@ impl OwnedTimers {
         method == "create_timer" && obj.is_class("SceneTree")
     }
 
-    /// Refuses a new timer when [`MAX_TIMERS_PER_INSTANCE`] of the instance's timers still wait.
+    /// Refuses a new timer when [`MAX_TIMERS_PER_INSTANCE`] of the instance's timers still
+    /// exist: waiting to fire, or fired but kept alive by the mod's handle to it (counting only
+    /// waiting ones let a mod keep a million fired timers alive through its handles).
     ///
     /// # Errors
     /// `ErrorCode::Busy` with a message naming the limit.
     pub fn check_room(&mut self) -> Result<(), ObjectError> {
         if self.timers.len() >= MAX_TIMERS_PER_INSTANCE {
-            self.timers.retain(|id| pending(*id).is_some());
+            self.timers
+                .retain(|id| Gd::<SceneTreeTimer>::try_from_instance_id(*id).is_ok());
         }
         if self.timers.len() >= MAX_TIMERS_PER_INSTANCE {
             return Err(ObjectError::failed(
                 ErrorCode::Busy.code(),
                 format!(
-                    "`create_timer` refused: this mod already has {MAX_TIMERS_PER_INSTANCE} timers waiting to fire, the most one mod may have; wait for some to fire (or reuse one) before creating more"
+                    "`create_timer` refused: this mod already has {MAX_TIMERS_PER_INSTANCE} timers, waiting to fire or held by its handles, the most one mod may have; release the handles of fired timers (`release`) or reuse one before creating more"
                 ),
             ));
         }
