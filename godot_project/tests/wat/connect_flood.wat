@@ -1,6 +1,7 @@
 ;; Connects `renamed` of its own node (`connect_self(n)`) or of its child `Child`
 ;; (`connect_child(n)`) n times; returns how many connects succeeded before the first failure,
-;; whose `wasgo.last_error` it logs (level 3). An instance has at most 1024 live connections.
+;; whose `wasgo.last_error` it logs (level 3). An instance has at most 1024 live connections, 16
+;; to one signal of one object.
 (module
   (import "wasgo" "self" (func $self (result i32)))
   (import "wasgo" "get_node" (func $get_node (param i32 i32 i32) (result i32)))

@@ -192,6 +192,11 @@ impl Hot {
 /// emission: a mod connecting `process_frame` a million times made every frame 320 ms).
 pub const MAX_CONNECTIONS_PER_INSTANCE: usize = 1024;
 
+/// How many of one instance's connections may be to one signal of one object: each is a call
+/// on every emission, so 1024 connections to `SceneTree.node_added` made every node the game
+/// added cost a thousand deliveries, charged to no mod. A mod fans one delivery out itself.
+pub const MAX_CONNECTIONS_PER_SIGNAL: usize = 16;
+
 /// One instance's objects.
 pub struct InstanceObjects {
     script: InstanceId,
@@ -1152,18 +1157,34 @@ impl InstanceObjects {
         !adopted.is_empty()
     }
 
-    /// Refuses a new connection when [`MAX_CONNECTIONS_PER_INSTANCE`] of the instance's are
-    /// live (connections to objects since freed, or that the game disconnected, are dropped
-    /// first).
+    /// Refuses a new connection to `signal` (`name`) of `object` when [`MAX_CONNECTIONS_PER_INSTANCE`]
+    /// of the instance's are live, or [`MAX_CONNECTIONS_PER_SIGNAL`] to that signal of that object
+    /// (connections to objects since freed, or that the game disconnected, are dropped first).
     ///
     /// # Errors
     /// `ErrorCode::Busy` with a message naming the limit.
-    fn check_connection_room(&mut self) -> Result<(), ObjectError> {
+    fn check_connection_room(
+        &mut self,
+        object: InstanceId,
+        signal: &StringName,
+        name: &str,
+    ) -> Result<(), ObjectError> {
+        let live = |(id, signal, callable): &(InstanceId, StringName, Callable)| {
+            Gd::<Object>::try_from_instance_id(*id)
+                .is_ok_and(|obj| obj.is_connected(signal, callable))
+        };
+        let same = |c: &&(InstanceId, StringName, Callable)| c.0 == object && c.1 == *signal;
+        if self.connections.iter().filter(same).count() >= MAX_CONNECTIONS_PER_SIGNAL {
+            self.connections.retain(live);
+            if self.connections.iter().filter(same).count() >= MAX_CONNECTIONS_PER_SIGNAL {
+                return Err(ObjectError::failed(
+                    ErrorCode::Busy.code(),
+                    format!("`wasgo.connect` refused: this mod already has {MAX_CONNECTIONS_PER_SIGNAL} connections to `{name}` of this object, the most one mod may have to one signal (each is a call on every emission); connect once and share the callback"),
+                ));
+            }
+        }
         if self.connections.len() >= MAX_CONNECTIONS_PER_INSTANCE {
-            self.connections.retain(|(id, signal, callable)| {
-                Gd::<Object>::try_from_instance_id(*id)
-                    .is_ok_and(|obj| obj.is_connected(signal, callable))
-            });
+            self.connections.retain(live);
         }
         if self.connections.len() >= MAX_CONNECTIONS_PER_INSTANCE {
             return Err(ObjectError::failed(
@@ -2438,8 +2459,8 @@ fn run_op(
         } => {
             let mut obj = objects.object(handle)?;
             objects.allowed(handle, level, MemberKind::Signal, &signal)?;
-            objects.check_connection_room()?;
             let sname = name_arg(&signal)?;
+            objects.check_connection_room(obj.instance_id(), &sname, &signal)?;
             if !obj.has_signal(&sname) {
                 return Err(ObjectError::failed(
                     ErrorCode::NotFound.code(),
