@@ -192,6 +192,38 @@ func test_the_enabled_list_and_order_are_saved_and_start_mods_starts_in_order() 
 
 ## Phase 1 of the restart test: phase 2 (`tests/after_restart/test_mods_after_restart.gd`) finds
 ## this order and these flags in a second Godot run.
+## `start_mods` starts the mods one after another in load order: started all at once, each mod
+## began when its own background compile ended, so a small mod ordered after a large one ran its
+## `ready` first.
+func test_start_mods_runs_a_later_mod_only_after_an_earlier_one() -> void:
+	var dir := "user://scan_start_order"
+	_remove(dir)
+	# The first in order is large (and new: its salt misses every cache), the second small.
+	var salt := Time.get_ticks_usec() + randi()
+	var big := PackedStringArray()
+	big.append("(func (export \"big\") (param i32) (result i32)")
+	big.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % (salt % 2147483647))
+	for i in 6000:
+		big.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % (i % 7))
+	big.append("  (local.get 0))")
+	_write(dir + "/order_z.wasm", _mod("{}", "ready order_z").trim_suffix(")") + "\n" + "\n".join(big) + ")")
+	_write(dir + "/order_a.wasm", _mod("{}", "ready order_a"))
+	for id in ["order_z", "order_a"]:
+		expect_eq(WasmEngine.set_mod_enabled(id, true), OK, "enable %s" % id)
+	expect_eq(WasmEngine.set_mod_order(PackedStringArray(["order_z", "order_a"])), OK, "set_mod_order")
+	var parent := Node.new()
+	tree.root.add_child(parent)
+	var said: Array[String] = []
+	var started := WasmEngine.start_mods(parent, dir)
+	expect_eq(started.map(func(n: Node) -> String: return String(n.name)), ["order_z", "order_a"], "the nodes, in order")
+	for node in started:
+		node.output.connect(func(line: String) -> void: said.append(line.strip_edges()))
+	expect(await wait_until(func() -> bool: return said.size() >= 2, 60000), "both mods said hello: %s" % [said])
+	expect_eq(said, ["ready order_z", "ready order_a"], "the order the mods ran `ready` in")
+	parent.free()
+	_remove(dir)
+
+
 func test_restart_phase_1_the_enabled_list_and_order_are_saved() -> void:
 	var dir := "user://scan_restart"
 	_remove(dir)

@@ -509,10 +509,12 @@ impl WasmEngine {
 
     /// Scans [param dir] (see [method scan_mods]) and adds one `WasmScript` per enabled mod
     /// that may start under [param parent], in load order, named after the mod's id and
-    /// returned in that order. They start at the end of the frame (a deferred `start()` each,
-    /// in that order; `autostart` is off), at the safety level their manifest asks for (level
-    /// 1 when none), never above the project's `wasgo/safety/level`. Enabled mods that cannot
-    /// start are skipped with a warning.
+    /// returned in that order. They start one after another in that order, the first at the
+    /// end of the frame (`autostart` is off): each `start()` once the mod before it has started
+    /// or failed (its module compiled first when it is not in the cache), so a mod's `init`
+    /// never runs before an earlier mod's. They run at the safety level their manifest asks for
+    /// (level 1 when none), never above the project's `wasgo/safety/level`. Enabled mods that
+    /// cannot start are skipped with a warning.
     #[func]
     fn start_mods(
         &self,
@@ -533,21 +535,31 @@ impl WasmEngine {
             return Array::new();
         };
         match crate::mods_folder::to_start(&dir.to_string()) {
-            Ok(mods) => mods
-                .into_iter()
-                .map(|m| {
-                    let mut node = crate::script::WasmScript::new_alloc();
-                    node.set_name(m.id.as_str());
-                    node.set("wasm_file", &m.path.to_variant());
-                    node.set("safety_level", &m.level.to_variant());
-                    // Started by a deferred call, in order, once this call has returned: no
-                    // engine borrow is held while a mod runs.
-                    node.set("autostart", &false.to_variant());
-                    parent.add_child(&node.clone().upcast::<Node>());
-                    node.call_deferred("start", &[]);
-                    node
+            Ok(mods) => {
+                let nodes: Array<Gd<crate::script::WasmScript>> = mods
+                    .into_iter()
+                    .map(|m| {
+                        let mut node = crate::script::WasmScript::new_alloc();
+                        node.set_name(m.id.as_str());
+                        node.set("wasm_file", &m.path.to_variant());
+                        node.set("safety_level", &m.level.to_variant());
+                        node.set("autostart", &false.to_variant());
+                        parent.add_child(&node.clone().upcast::<Node>());
+                        node
+                    })
+                    .collect();
+                // Started once this call has returned (no engine borrow is held while a mod
+                // runs), one after another in load order: each `start()` once the mod before
+                // it has started or failed. Started all at once, each mod began when its own
+                // background compile ended, so a later mod could run its `init` first.
+                let ids: std::rc::Rc<[InstanceId]> =
+                    nodes.iter_shared().map(|n| n.instance_id()).collect();
+                Callable::from_fn("wasgo_start_mods", move |_| {
+                    start_in_order(ids.clone(), 0);
                 })
-                .collect(),
+                .call_deferred(&[]);
+                nodes
+            }
             Err(e) => {
                 report(format!("start_mods: {e}"));
                 Array::new()
@@ -563,4 +575,37 @@ impl WasmEngine {
         }
         GString::from(runtime::last_error_text().as_str())
     }
+}
+
+/// Starts the nodes `ids[from..]` (of `start_mods`) in order: each with `start()`, the next once
+/// it is no longer loading (its background compile ended and it started or failed: checked at
+/// each frame's start). A node the game freed or that is gone is passed over; one the game
+/// started meanwhile is not started again (`start()` of a live mod only reports `OK`).
+fn start_in_order(ids: std::rc::Rc<[InstanceId]>, from: usize) {
+    for (i, id) in ids.iter().enumerate().skip(from) {
+        let Ok(mut node) = Gd::<Node>::try_from_instance_id(*id) else {
+            continue;
+        };
+        node.call("start", &[]);
+        if is_loading(&node) {
+            wait_for_load(ids, i);
+            return;
+        }
+    }
+}
+
+/// Whether a `start_mods` node is still loading its module.
+fn is_loading(node: &Gd<Node>) -> bool {
+    node.clone().call("get_status", &[]).try_to::<i64>().ok()
+        == Some(crate::script_core::status::LOADING)
+}
+
+/// Goes on with [`start_in_order`] after node `ids[i]` once it is no longer loading.
+fn wait_for_load(ids: std::rc::Rc<[InstanceId]>, i: usize) {
+    crate::script_core::at_next_frame("wasgo_start_mods_next", move || {
+        match Gd::<Node>::try_from_instance_id(ids[i]) {
+            Ok(node) if is_loading(&node) => wait_for_load(ids.clone(), i),
+            _ => start_in_order(ids.clone(), i + 1),
+        }
+    });
 }

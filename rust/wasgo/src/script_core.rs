@@ -1432,7 +1432,7 @@ impl LiveScript for ScriptCore {
 /// Runs `f` once at the start of the next frame (the SceneTree's `process_frame`, one shot).
 /// Not a deferred call: Godot runs deferred calls made by deferred calls in the same flush, so
 /// work that always asks for more of itself would never let the frame end.
-fn at_next_frame(name: &'static str, f: impl Fn() + 'static) {
+pub(crate) fn at_next_frame(name: &'static str, f: impl Fn() + 'static) {
     let call = Callable::from_fn(name, move |_args: &[&Variant]| {
         f();
         Variant::nil()
