@@ -125,6 +125,35 @@ func test_js_funcof_functions_answer_call_export() -> void:
 	expect_eq(probe.traps, PackedStringArray(), "traps")
 
 
+## A Go-js program at level 2 asks for a permission itself (`godot.requestPermission`, as
+## `wasgo.request_permission`) and lists its sandbox (`godot.fileList`): it had neither, so it
+## could only wait for a grant the game gave unasked, and a refusal told it to call a `wasgo`
+## function it does not have.
+func test_a_go_js_program_asks_for_a_permission_and_lists_its_files() -> void:
+	set_setting("wasgo/safety/level", 2)
+	var probe := await _callback_mod("gojs_ask", 2)
+	if probe == null:
+		return
+	probe.node.revoke_permission("files")
+	var asked: Array[String] = []
+	probe.node.permission_requested.connect(func(kind: String, _detail: String) -> void: asked.append(kind))
+	var refused: Variant = probe.node.call_export("listFiles", [])
+	expect_contains(str(refused), "godot.requestPermission(\"files\")", "the refusal names the Go-js way to ask")
+	expect_eq(probe.node.call_export("ask", ["files"]), false, "requestPermission(files) before a grant")
+	await frames(2)
+	expect_eq(asked, ["files"] as Array[String], "permission_requested")
+	probe.node.grant_permission("files")
+	expect_eq(probe.node.call_export("ask", ["files"]), true, "requestPermission(files) after the grant")
+	expect_eq(probe.node.call_export("listFiles", []), "note.txt", "fileList after fileWrite")
+	expect_contains(str(probe.node.call_export("ask", ["magic"])), "not a permission kind", "an unknown kind throws")
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+	probe.node.revoke_permission("files")
+	var dir := DirAccess.open("user://mods/gojs_ask")
+	if dir != null:
+		dir.remove("note.txt")
+		DirAccess.remove_absolute("user://mods/gojs_ask")
+
+
 func test_a_godot_signal_calls_a_js_funcof_callback() -> void:
 	WasmEngine.extend_allowlist("Node", "signals", PackedStringArray([PING]))
 	var probe := await _callback_mod("gojs_signal")

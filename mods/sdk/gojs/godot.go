@@ -172,6 +172,30 @@ func FileDelete(path string) error {
 	return catch("fileDelete("+path+")", func() { api().Call("fileDelete", path) })
 }
 
+// FileList lists a directory of the mod's sandbox ("" for its root; level 2 and the `files`
+// permission): the names, sorted, directories ending with "/".
+func FileList(path string) ([]string, error) {
+	var out []string
+	err := catch("fileList("+path+")", func() {
+		names := api().Call("fileList", path)
+		for i := 0; i < names.Length(); i++ {
+			out = append(out, names.Index(i).String())
+		}
+	})
+	return out, err
+}
+
+// RequestPermission asks the game for a permission kind ("files" or "network"; level 2):
+// true when the mod has it, else false, and the game is asked (its `permission_requested`
+// signal, or WasGo's dialog); try again later, once the game granted it.
+func RequestPermission(kind string) (bool, error) {
+	var granted bool
+	err := catch("requestPermission("+kind+")", func() {
+		granted = api().Call("requestPermission", kind).Bool()
+	})
+	return granted, err
+}
+
 // Wait keeps the program alive for its exported functions, signal handlers and the timers
 // they start; it never returns (the game ends the mod with kill() or by freeing its node).
 // Stop the timers main started (a goroutine's time.Sleep, time.Tick, time.AfterFunc) before

@@ -48,6 +48,32 @@ func main() {
 		}))
 		return nil
 	}))
+	// ask(kind): godot.requestPermission(kind) (true when granted, false when asked), or
+	// "threw: <message>".
+	global.Set("ask", js.FuncOf(func(this js.Value, args []js.Value) (result any) {
+		defer func() {
+			if r := recover(); r != nil {
+				result = "threw: " + r.(js.Error).Get("message").String()
+			}
+		}()
+		return godot.Call("requestPermission", args[0].String()).Bool()
+	}))
+	// listFiles(): writes note.txt into the sandbox and lists it: the names joined by ",", or
+	// "threw: <message>".
+	global.Set("listFiles", js.FuncOf(func(this js.Value, args []js.Value) (result any) {
+		defer func() {
+			if r := recover(); r != nil {
+				result = "threw: " + r.(js.Error).Get("message").String()
+			}
+		}()
+		godot.Call("fileWrite", "note.txt", "hi")
+		names := godot.Call("fileList", "")
+		out := []string{}
+		for i := 0; i < names.Length(); i++ {
+			out = append(out, names.Index(i).String())
+		}
+		return strings.Join(out, ",")
+	}))
 	global.Set("writeFile", js.FuncOf(func(this js.Value, args []js.Value) any {
 		godot.Call("fileWrite", "note.txt", "hi")
 		return true

@@ -86,8 +86,14 @@ pub(crate) fn start(
         return Ok(Err((ErrorCode::InvalidArgument.code(), message)));
     }
     if !state.permissions.has(Permission::Network) {
+        // Named as the mod's own kind calls it (a Go-js program has no `wasgo` functions).
+        let ask = if function.starts_with("godot.") {
+            "godot.requestPermission"
+        } else {
+            "wasgo.request_permission"
+        };
         let message = format!(
-            "`{}` has not been granted the `network` permission; call `wasgo.request_permission(\"network\")` and try again once the game grants it",
+            "`{}` has not been granted the `network` permission; call `{ask}(\"network\")` and try again once the game grants it",
             state.name
         );
         return Ok(Err((ErrorCode::PermissionDenied.code(), message)));

@@ -44,6 +44,13 @@ fn config(rt: &Runtime, name: &str, level: SafetyLevel) -> InstanceConfig {
 }
 
 fn setup(level: SafetyLevel) -> Option<(Arc<Runtime>, Arc<RecordingHost>, ModInstance)> {
+    setup_with(level, |_| {})
+}
+
+fn setup_with(
+    level: SafetyLevel,
+    adjust: impl FnOnce(&mut InstanceConfig),
+) -> Option<(Arc<Runtime>, Arc<RecordingHost>, ModInstance)> {
     let bytes = guest_mods::test_mod("wapc_echo")?;
     let host = fake_host();
     let hosts = Hosts {
@@ -71,7 +78,9 @@ fn setup(level: SafetyLevel) -> Option<(Arc<Runtime>, Arc<RecordingHost>, ModIns
     );
     let module = rt.compile(&bytes, "wapc_echo").unwrap();
     assert_eq!(module.guest_kind(), GuestKind::Wapc);
-    let inst = ModInstance::new(&rt, &module, config(&rt, "wapc_echo", level)).unwrap();
+    let mut config = config(&rt, "wapc_echo", level);
+    adjust(&mut config);
+    let inst = ModInstance::new(&rt, &module, config).unwrap();
     Some((rt, host, inst))
 }
 
@@ -366,4 +375,91 @@ fn invoke_on_a_module_that_cannot_take_it_is_refused_and_the_instance_lives_on()
         );
         assert!(inst.status().is_live(), "{:?}", inst.status());
     }
+}
+
+/// The built-in binding has the level-2 wrappers a `wasgo` mod has: `perm/request` asks the game
+/// for a permission, `file/*` reach the mod's sandbox with `files` granted. A waPC guest had no
+/// way to ask or to reach its files.
+#[test]
+fn the_wasgo_binding_asks_for_permissions_and_reaches_the_sandbox_at_level_2() {
+    let dir = std::env::temp_dir().join(format!("wasgo-wapc-files-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let permissions = Permissions::new();
+    let kept = permissions.clone();
+    let sandbox = dir.clone();
+    let Some((_rt, _host, inst)) = setup_with(SafetyLevel::Wrapped, move |c| {
+        c.dirs.sandbox = Some(sandbox);
+        c.permissions = kept;
+    }) else {
+        return;
+    };
+    let op = |namespace: &str, operation: &str, items: Vec<WireVariant>| {
+        inst.invoke(
+            "call",
+            &call_payload(
+                "wasgo",
+                namespace,
+                operation,
+                &WireVariant::Array(items).encode(),
+            ),
+        )
+    };
+    let text = |s: &str| WireVariant::String(s.into());
+    let message = guest_error(op("file", "write", vec![text("a.txt"), text("hi")]));
+    assert!(
+        message.contains("has not been granted the `files` permission")
+            && message.contains("wasgo/perm/request"),
+        "{message}"
+    );
+    assert_eq!(
+        op("perm", "request", vec![text("files")]).unwrap(),
+        WireVariant::Bool(false).encode()
+    );
+    assert!(inst
+        .drain_events()
+        .iter()
+        .any(|e| matches!(e, ModEvent::PermissionRequested { .. })));
+    permissions.grant(Permission::Files);
+    assert_eq!(
+        op("perm", "request", vec![text("files")]).unwrap(),
+        WireVariant::Bool(true).encode()
+    );
+    assert_eq!(
+        op("file", "write", vec![text("a.txt"), text("hi")]).unwrap(),
+        WireVariant::Nil.encode()
+    );
+    assert_eq!(
+        op("file", "read", vec![text("a.txt")]).unwrap(),
+        WireVariant::PackedByteArray(b"hi".to_vec()).encode()
+    );
+    assert_eq!(
+        op("file", "list", vec![]).unwrap(),
+        WireVariant::Array(vec![text("a.txt")]).encode()
+    );
+    let message = guest_error(op("file", "read", vec![text("../escape")]));
+    assert!(message.contains("`wasgo/file/read` failed"), "{message}");
+    assert_eq!(
+        op("file", "delete", vec![text("a.txt")]).unwrap(),
+        WireVariant::Nil.encode()
+    );
+    let message = guest_error(op("perm", "request", vec![text("magic")]));
+    assert!(message.contains("not a permission kind"), "{message}");
+    let _ = std::fs::remove_dir_all(&dir);
+    // Level 1: not exposed, named as such.
+    let Some((_rt, _host, low)) = setup(SafetyLevel::Safe) else {
+        return;
+    };
+    let message = guest_error(low.invoke(
+        "call",
+        &call_payload(
+            "wasgo",
+            "file",
+            "list",
+            &WireVariant::Array(vec![]).encode(),
+        ),
+    ));
+    assert!(
+        message.contains("not exposed at safety level 1"),
+        "{message}"
+    );
 }

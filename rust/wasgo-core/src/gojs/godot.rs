@@ -17,7 +17,8 @@
 //! | `emit(name, payload)` | `mod_event(name, payload)` on the mod's node | `undefined` |
 //! | `callGame(module, name, ...args)` | a game function (numbers and strings) | its result |
 //! | `vec2(x, y)` / `vec3(x, y, z)` | a `Vector2`/`Vector3` value | the value |
-//! | `fileWrite(path, bytes)` `fileRead(path)` `fileDelete(path)` | level 2, `files` permission | - / a `Uint8Array` |
+//! | `fileWrite(path, bytes)` `fileRead(path)` `fileDelete(path)` `fileList(path)` | level 2, `files` permission | - / a `Uint8Array` / - / an array of names |
+//! | `requestPermission(kind)` | level 2: asks the game for `files` or `network` | `true` when granted, else `false` (asked) |
 //! | `httpRequest(url, method, body, callback)` | level 2, `network` permission; later `callback(status, bytes, error)` | the request id |
 //!
 //! A failed operation throws an `Error` whose `message` says why (Go sees a `js.Error` panic or
@@ -45,7 +46,7 @@ use crate::permissions::Permission;
 use crate::variant::WireVariant;
 use std::collections::HashMap;
 
-const METHODS: [(&str, GodotFn); 14] = [
+const METHODS: [(&str, GodotFn); 16] = [
     ("self", GodotFn::SelfNode),
     ("getNode", GodotFn::GetNode),
     ("get", GodotFn::Get),
@@ -59,7 +60,9 @@ const METHODS: [(&str, GodotFn); 14] = [
     ("fileWrite", GodotFn::FileWrite),
     ("fileRead", GodotFn::FileRead),
     ("fileDelete", GodotFn::FileDelete),
+    ("fileList", GodotFn::FileList),
     ("httpRequest", GodotFn::HttpRequest),
+    ("requestPermission", GodotFn::RequestPermission),
 ];
 
 /// The `godot` object.
@@ -271,8 +274,11 @@ pub fn call(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<J
         }
         GodotFn::Vec2 => Ok(Ok(Shape::Vector2.object(&numbers(args, 2)))),
         GodotFn::Vec3 => Ok(Ok(Shape::Vector3.object(&numbers(args, 3)))),
-        GodotFn::FileWrite | GodotFn::FileRead | GodotFn::FileDelete => file(cx, f, args),
+        GodotFn::FileWrite | GodotFn::FileRead | GodotFn::FileDelete | GodotFn::FileList => {
+            file(cx, f, args)
+        }
         GodotFn::HttpRequest => http_request(cx, args),
+        GodotFn::RequestPermission => request_permission(cx, args),
     }
 }
 
@@ -339,6 +345,7 @@ fn file(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<JsRes
     let (twin, js) = match f {
         GodotFn::FileWrite => ("file_write", "godot.fileWrite"),
         GodotFn::FileRead => ("file_read", "godot.fileRead"),
+        GodotFn::FileList => ("file_list", "godot.fileList"),
         _ => ("file_delete", "godot.fileDelete"),
     };
     let state = cx.data();
@@ -347,7 +354,7 @@ fn file(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<JsRes
         return Err(unexposed(cx, js));
     }
     if !state.permissions.has(Permission::Files) {
-        return Ok(Err(error(&format!("`{}` has not been granted the `files` permission; ask the game for it and try again", state.name), None)));
+        return Ok(Err(error(&format!("`{}` has not been granted the `files` permission; call `godot.requestPermission(\"files\")` and try again once the game grants it", state.name), None)));
     }
     let Some(sandbox) = state.sandbox.as_ref() else {
         return Ok(Err(error(
@@ -355,7 +362,11 @@ fn file(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<JsRes
             None,
         )));
     };
-    let path = or_throw!(text_arg(args, 0, js));
+    let path = if f == GodotFn::FileList && matches!(arg(args, 0), JsValue::Undefined) {
+        String::new()
+    } else {
+        or_throw!(text_arg(args, 0, js))
+    };
     let outcome = match f {
         GodotFn::FileWrite => {
             let data = match or_throw!(wire_value(cx, js, &arg(args, 1))) {
@@ -370,9 +381,32 @@ fn file(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<JsRes
         GodotFn::FileRead => sandbox
             .read(&path)
             .map(|b| JsValue::object(Class::Bytes(b))),
+        GodotFn::FileList => sandbox.list(&path).map(|names| {
+            let names: Vec<JsValue> = names.lines().map(JsValue::str).collect();
+            JsValue::object(Class::Array(names))
+        }),
         _ => sandbox.delete(&path).map(|()| JsValue::Undefined),
     };
     Ok(outcome.map_err(|e| error(&e.message(), None)))
+}
+
+/// `godot.requestPermission(kind)`: level 2, like `wasgo.request_permission`: `true` when the
+/// mod has `kind`, else `false` with `permission_requested` emitted (the game's answer arrives
+/// as a grant: ask again, or try the call, later); throws for a kind that is none.
+fn request_permission(cx: &mut Cx<'_>, args: &[JsValue]) -> wasmtime::Result<JsResult> {
+    const JS: &str = "godot.requestPermission";
+    let exposed =
+        catalog::wasgo_function("request_permission").is_some_and(|c| c.level <= cx.data().level);
+    if !exposed {
+        return Err(unexposed(cx, JS));
+    }
+    let kind = or_throw!(text_arg(args, 0, JS));
+    Ok(
+        match crate::hostfns::permissions::request(cx.data_mut(), &kind) {
+            Ok(granted) => Ok(JsValue::Bool(granted)),
+            Err(message) => Err(error(&format!("{JS}: {message}"), None)),
+        },
+    )
 }
 
 /// `godot.httpRequest(url, method, body, callback)`: level 2 with the `network` permission, to

@@ -52,5 +52,7 @@ pub enum GodotFn {
     FileWrite,
     FileRead,
     FileDelete,
+    FileList,
     HttpRequest,
+    RequestPermission,
 }

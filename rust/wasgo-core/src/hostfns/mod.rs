@@ -18,7 +18,7 @@ mod files;
 mod generated;
 mod http;
 mod objects;
-mod permissions;
+pub(crate) mod permissions;
 
 use crate::error::HostTrap;
 use crate::error::TrapKind;

@@ -9,6 +9,11 @@
 //! | `node` | `set` | `[path, property, value]` | `null` |
 //! | `node` | `call` | `[path, method, args...]` | the method's result |
 //! | `game` | `emit` | `[name, payload]` | `null` (sends `mod_event(name, payload)`) |
+//! | `perm` | `request` | `[kind]` | `true` when granted, else `false` (the game is asked) |
+//! | `file` | `write` / `read` / `delete` / `list` | `[path, data]` / `[path]` | `null` / the bytes / `null` / the names |
+//!
+//! `perm` and `file` are level 2, as `wasgo.request_permission` and `wasgo.file_*`; `file` needs
+//! the `files` permission.
 //!
 //! `path` is relative to the mod's node. The object host applies the allowlist and the safety
 //! level exactly as for a `wasgo` mod; a denied member answers a host error and sends
@@ -52,6 +57,9 @@ pub(crate) fn call(
     };
     let usage = |shape: &str| Ok(Err(format!("`{op}` expects the payload {shape}")));
     let (first, second) = (text(items.first()), text(items.get(1)));
+    if let Some(reply) = level_two(caller, op, &items)? {
+        return Ok(reply);
+    }
     let request = match (op.namespace.as_str(), op.operation.as_str()) {
         ("game", "emit") => match first {
             Some(name) => Request::Direct(ObjectOp::Emit {
@@ -144,4 +152,81 @@ enum Request {
     Direct(ObjectOp),
     /// An operation on the node at a path (found first, released after).
     OnNode(String, Box<dyn FnOnce(i32) -> ObjectOp + Send>),
+}
+
+/// The level-2 operations (`perm/request`, `file/*`): `None` for another operation.
+fn level_two(
+    caller: &mut Caller<'_, InstanceState>,
+    op: &WapcOperation,
+    items: &[WireVariant],
+) -> wasmtime::Result<Option<Result<Vec<u8>, String>>> {
+    let twin = match (op.namespace.as_str(), op.operation.as_str()) {
+        ("perm", "request") => "request_permission",
+        ("file", "write") => "file_write",
+        ("file", "read") => "file_read",
+        ("file", "delete") => "file_delete",
+        ("file", "list") => "file_list",
+        _ => return Ok(None),
+    };
+    let state = caller.data_mut();
+    let level = state.level;
+    if crate::catalog::wasgo_function(twin).is_none_or(|c| c.level > level) {
+        state.report_unexposed(op.to_string(), level);
+        return Ok(Some(Err(format!(
+            "`{op}` is not exposed at safety level {level} (it is level 2, as `wasgo.{twin}`)"
+        ))));
+    }
+    let path = text(items.first());
+    if twin == "request_permission" {
+        let Some(kind) = path else {
+            return Ok(Some(Err(format!("`{op}` expects the payload [kind]"))));
+        };
+        return Ok(Some(
+            crate::hostfns::permissions::request(state, &kind)
+                .map(|granted| WireVariant::Bool(granted).encode())
+                .map_err(|message| format!("`{op}` failed: {message}")),
+        ));
+    }
+    if !state.permissions.has(crate::permissions::Permission::Files) {
+        return Ok(Some(Err(format!("`{op}`: `{}` has not been granted the `files` permission; invoke `wasgo/perm/request` with [\"files\"] and try again once the game grants it", state.name))));
+    }
+    let Some(sandbox) = state.sandbox.as_ref() else {
+        return Ok(Some(Err(format!(
+            "`{op}`: this mod has no sandbox directory (the game did not configure one)"
+        ))));
+    };
+    let path = match (path, twin) {
+        (Some(p), _) => p,
+        (None, "file_list") if items.is_empty() => String::new(),
+        _ => return Ok(Some(Err(format!("`{op}` expects the payload [path, ...]")))),
+    };
+    let outcome = match twin {
+        "file_write" => {
+            let data = match items.get(1) {
+                Some(WireVariant::PackedByteArray(b)) => b.clone(),
+                Some(WireVariant::String(s)) => s.clone().into_bytes(),
+                _ => {
+                    return Ok(Some(Err(format!(
+                        "`{op}` expects the payload [path, bytes or text]"
+                    ))))
+                }
+            };
+            sandbox.write(&path, &data).map(|()| WireVariant::Nil)
+        }
+        "file_read" => sandbox.read(&path).map(WireVariant::PackedByteArray),
+        "file_delete" => sandbox.delete(&path).map(|()| WireVariant::Nil),
+        _ => sandbox.list(&path).map(|names| {
+            WireVariant::Array(
+                names
+                    .lines()
+                    .map(|n| WireVariant::String(n.into()))
+                    .collect(),
+            )
+        }),
+    };
+    Ok(Some(
+        outcome
+            .map(|v| v.encode())
+            .map_err(|e| format!("`{op}` failed: {}", e.message())),
+    ))
 }
