@@ -100,6 +100,43 @@ func test_keys_meant_for_the_game_never_answer_allow() -> void:
 	forget_grants(probe)
 
 
+## One of WasGo's dialogs at a time: each opened over the last, centred and as wide, so a mod
+## that saw another mod's dialog appear asked at once and its dialog covered the other one pixel
+## for pixel (the player reading the trusted mod's request granted the other). The second waits
+## until the first is answered; the shown one is above every other window.
+func test_dialogs_of_two_mods_are_shown_one_at_a_time() -> void:
+	var first := level2_mod("l2_dialog_one", 2, false)
+	var second := level2_mod("l2_dialog_two", 2, false)
+	forget_grants(first)
+	forget_grants(second)
+	expect_eq(op_code(first, 5, ["files"]), 0, "the first mod asks")
+	expect_eq(op_code(second, 5, ["files"]), 0, "the second mod asks")
+	await frames(2)
+	var shown := _all_dialogs().filter(func(d: Window) -> bool: return d.visible)
+	if not expect_eq(shown.size(), 1, "dialogs shown at once"):
+		return
+	var dialog: ConfirmationDialog = shown[0]
+	expect_contains(dialog.dialog_text, "l2_dialog_one", "the first asked is shown first")
+	expect(dialog.get_flag(Window.FLAG_ALWAYS_ON_TOP), "the dialog is above other windows")
+	dialog.get_cancel_button().pressed.emit()
+	await frames(3)
+	shown = _all_dialogs().filter(func(d: Window) -> bool: return d.visible)
+	if expect_eq(shown.size(), 1, "the second dialog once the first is answered"):
+		expect_contains(shown[0].dialog_text, "l2_dialog_two", "the second mod's dialog")
+		# Its Allow waits its own second from when it is shown.
+		expect(shown[0].get_ok_button().disabled, "Allow of the second waits")
+		shown[0].get_cancel_button().pressed.emit()
+	await frames(2)
+	expect_eq(_all_dialogs().size(), 0, "no dialog left")
+	expect_eq(saved_grants("l2_dialog_one"), PackedStringArray(), "nothing granted")
+	expect_eq(saved_grants("l2_dialog_two"), PackedStringArray(), "nothing granted")
+
+
+## Every WasGo dialog under the root.
+func _all_dialogs() -> Array:
+	return tree.root.get_children(true).filter(func(c: Node) -> bool: return c is ConfirmationDialog and c.name.begins_with("WasgoPermissionDialog"))
+
+
 ## Presses and releases `action` as the player would.
 func _press(action: String) -> void:
 	for pressed in [true, false]:

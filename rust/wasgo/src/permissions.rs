@@ -62,6 +62,15 @@ pub fn forget(mod_id: &str, kind: &str) {
 /// Drops the in-memory copy (extension shutdown); the next use reads the file again.
 pub fn close() {
     state::with_part(|s| &s.grants, |g: &Grants| g.0.borrow_mut().take());
+    // Dialogs waiting for their turn are in no tree: nothing else would free them.
+    let waiting: Vec<InstanceId> = DIALOGS.with(|d| {
+        let mut d = d.borrow_mut();
+        d.0 = None;
+        d.1.drain(..).collect()
+    });
+    for id in waiting {
+        close_dialog(id);
+    }
 }
 
 /// Whether WasGo can show a window (false in `--headless` runs).
@@ -130,52 +139,117 @@ pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<
     // dialog is looked up by id when the call runs: game code may free the mod's node (and with
     // it the dialog) before then, and a queued `add_child` would hand Godot the freed object.
     let mut root = root;
-    root.run_deferred_gd(move |mut root| {
-        if let Ok(mut dialog) = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id) {
-            root.add_child_ex(&dialog)
-                .internal(InternalMode::FRONT)
-                .done();
-            // At most 560 pixels wide, and never wider than the window (the text wraps).
-            let window = root.get_visible_rect().size.x;
-            let width = (window * 0.9).clamp(160.0, 560.0) as i32;
-            dialog
-                .popup_centered_ex()
-                .minsize(Vector2i::new(width, 0))
-                .done();
-            if let Some(mut allow) = dialog.get_ok_button() {
-                allow.set_disabled(true);
-                // No key ever lands on Allow: the focus could be moved to it (`ui_right`,
-                // `ui_focus_next`, whether or not it is disabled) by a press meant for the game,
-                // and the next `ui_accept` (jump) granted. Allow takes a click or a touch only.
-                allow.set_focus_mode(FocusMode::NONE);
-            }
-            if let Some(mut deny) = dialog.get_cancel_button() {
-                deny.grab_focus();
-            }
-            // Allow takes a press only once the dialog has had none for a second: every key,
-            // button, click or touch the dialog gets while Allow waits starts the wait again (a
-            // player clicking where Allow appears, or mashing a key, never answers it).
-            let generation = std::rc::Rc::new(std::cell::Cell::new(0u64));
-            arm_allow(dialog_id, generation.clone());
-            let on_input =
-                Callable::from_fn("wasgo_permission_input", move |args: &[&Variant]| {
-                    let pressed = args
-                        .first()
-                        .and_then(|v| v.try_to::<Gd<InputEvent>>().ok())
-                        .is_some_and(|e| e.is_pressed());
-                    let waiting = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id)
-                        .ok()
-                        .and_then(|d| d.get_ok_button())
-                        .is_some_and(|b| b.is_disabled());
-                    if pressed && waiting {
-                        generation.set(generation.get() + 1);
-                        arm_allow(dialog_id, generation.clone());
-                    }
-                });
-            dialog.connect("window_input", &on_input);
+    root.run_deferred_gd(move |root| show_or_queue(root, dialog_id));
+    Some(dialog_id)
+}
+
+thread_local! {
+    /// WasGo's permission dialogs: the one shown, and those waiting for it to be answered, in
+    /// the order they were asked.
+    static DIALOGS: RefCell<(Option<InstanceId>, std::collections::VecDeque<InstanceId>)> =
+        const { RefCell::new((None, std::collections::VecDeque::new())) };
+}
+
+/// Shows dialog `dialog_id`, or queues it while another of WasGo's dialogs is shown: one at a
+/// time. Each dialog opened over the last, centred and as wide: a mod that saw another mod's
+/// dialog appear (the node count jumps) asked at once, and its dialog covered the other one
+/// pixel for pixel, so the player reading the trusted mod's request granted the other.
+fn show_or_queue(root: Gd<godot::classes::Window>, dialog_id: InstanceId) {
+    let shown = DIALOGS.with(|d| {
+        let mut d = d.borrow_mut();
+        let busy =
+            d.0.is_some_and(|id| Gd::<ConfirmationDialog>::try_from_instance_id(id).is_ok());
+        if busy {
+            d.1.push_back(dialog_id);
+            false
+        } else {
+            d.0 = Some(dialog_id);
+            true
         }
     });
-    Some(dialog_id)
+    if shown {
+        show(root, dialog_id);
+    }
+}
+
+/// Shows the next waiting dialog (one still alive), if any; called once the shown one closed.
+fn show_next() {
+    let next = DIALOGS.with(|d| {
+        let mut d = d.borrow_mut();
+        d.0 = None;
+        while let Some(id) = d.1.pop_front() {
+            if Gd::<ConfirmationDialog>::try_from_instance_id(id).is_ok() {
+                d.0 = Some(id);
+                return Some(id);
+            }
+        }
+        None
+    });
+    let Some(id) = next else {
+        return;
+    };
+    // At the next frame: called from the answered dialog's own signal.
+    crate::script_core::at_next_frame("wasgo_next_permission_dialog", move || {
+        let root = Engine::singleton()
+            .get_main_loop()
+            .and_then(|m| m.try_cast::<SceneTree>().ok())
+            .and_then(|t| t.get_root());
+        match root {
+            Some(root) => show(root, id),
+            None => close_dialog(id),
+        }
+    });
+}
+
+/// Adds dialog `dialog_id` to the root window and shows it (see [`ask`]).
+fn show(mut root: Gd<godot::classes::Window>, dialog_id: InstanceId) {
+    let Ok(mut dialog) = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id) else {
+        show_next();
+        return;
+    };
+    // Above every other embedded window: a popup or a tooltip the game (or a mod's
+    // `tooltip_text`) opens later would draw over it.
+    dialog.set_flag(godot::classes::window::Flags::ALWAYS_ON_TOP, true);
+    root.add_child_ex(&dialog)
+        .internal(InternalMode::FRONT)
+        .done();
+    // At most 560 pixels wide, and never wider than the window (the text wraps).
+    let window = root.get_visible_rect().size.x;
+    let width = (window * 0.9).clamp(160.0, 560.0) as i32;
+    dialog
+        .popup_centered_ex()
+        .minsize(Vector2i::new(width, 0))
+        .done();
+    if let Some(mut allow) = dialog.get_ok_button() {
+        allow.set_disabled(true);
+        // No key ever lands on Allow: the focus could be moved to it (`ui_right`,
+        // `ui_focus_next`, whether or not it is disabled) by a press meant for the game,
+        // and the next `ui_accept` (jump) granted. Allow takes a click or a touch only.
+        allow.set_focus_mode(FocusMode::NONE);
+    }
+    if let Some(mut deny) = dialog.get_cancel_button() {
+        deny.grab_focus();
+    }
+    // Allow takes a press only once the dialog has had none for a second: every key,
+    // button, click or touch the dialog gets while Allow waits starts the wait again (a
+    // player clicking where Allow appears, or mashing a key, never answers it).
+    let generation = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    arm_allow(dialog_id, generation.clone());
+    let on_input = Callable::from_fn("wasgo_permission_input", move |args: &[&Variant]| {
+        let pressed = args
+            .first()
+            .and_then(|v| v.try_to::<Gd<InputEvent>>().ok())
+            .is_some_and(|e| e.is_pressed());
+        let waiting = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id)
+            .ok()
+            .and_then(|d| d.get_ok_button())
+            .is_some_and(|b| b.is_disabled());
+        if pressed && waiting {
+            generation.set(generation.get() + 1);
+            arm_allow(dialog_id, generation.clone());
+        }
+    });
+    dialog.connect("window_input", &on_input);
 }
 
 /// Enables the dialog's Allow button [`ALLOW_DELAY_S`] from now, unless `generation` has moved
@@ -219,11 +293,19 @@ pub const ALLOW_DELAY_S: f64 = 1.0;
 /// Closes (frees) one of WasGo's dialogs if it still exists.
 pub fn close_dialog(id: InstanceId) {
     own_ui::unmark(id);
+    let was_shown = DIALOGS.with(|d| {
+        let mut d = d.borrow_mut();
+        d.1.retain(|queued| *queued != id);
+        d.0 == Some(id)
+    });
     if let Ok(mut dialog) = Gd::<ConfirmationDialog>::try_from_instance_id(id) {
         if dialog.is_inside_tree() {
             dialog.queue_free();
         } else {
             dialog.free();
         }
+    }
+    if was_shown {
+        show_next();
     }
 }
