@@ -190,6 +190,21 @@ func test_kill_while_loading_cancels_the_start() -> void:
 	expect(loaded.is_empty() and probe.started == 0, "the cancelled mod started: %s" % probe.describe())
 
 
+## The configuration warnings never wait for the compiler (the editor's scene dock asks at every
+## update, a game's mod menu asks too): a large module's warnings say it is being compiled, and
+## its checks show once the background compile is done. Before, each ask compiled on the main
+## thread, and after a compile timeout every later ask waited again.
+func test_setup_warnings_do_not_wait_for_a_large_compile() -> void:
+	var probe := new_mod("warn_big", {"wasm_file": _write("wasgo_warn_big.wat", _large_wat(LARGE_OPS))}, false)
+	var first: PackedStringArray = probe.node.get_setup_warnings()
+	expect_eq(first.size(), 1, "one warning while compiling: %s" % [first])
+	expect_contains("\n".join(first), "is being compiled in the background", "the warning says so")
+	expect(await wait_until(func() -> bool: return not "\n".join(probe.node.get_setup_warnings()).contains("being compiled"), 120000),
+		"the warnings once the compile is done")
+	# The module exports `big`, nothing WasGo calls: no finding about it.
+	expect_eq(probe.node.get_setup_warnings(), PackedStringArray(), "the checks of the compiled module")
+
+
 ## `WasmEngine.kill_all()` cancels a start waiting for its compile, as `kill()` does: it walked
 ## only the live instances, and the node started (and emitted `started`) once its compile ended.
 func test_kill_all_while_loading_cancels_the_start() -> void:

@@ -178,6 +178,19 @@ impl CompileTicket {
         }
     }
 
+    /// Has the compile run as soon as a compile thread is free, as [`CompileTicket::wait`] does,
+    /// without waiting for it (a compile nobody waits for yields to those somebody does).
+    pub fn urge(&self) {
+        if let TicketState::Waiting { flight, cache } = &self.state {
+            if !flight.urgent.load(Ordering::Relaxed) {
+                // Under the slots' lock, so a compile thread checking before it sleeps sees it.
+                let _slots = cache.compiling.0.lock();
+                flight.urgent.store(true, Ordering::Relaxed);
+                cache.compiling.1.notify_all();
+            }
+        }
+    }
+
     /// Blocks until the compile ends or the time limit passes.
     ///
     /// # Errors

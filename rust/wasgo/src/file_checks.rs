@@ -104,55 +104,144 @@ fn with_checks<R>(f: impl FnOnce(&FileChecks) -> R) -> Option<R> {
 /// compiled once per change of the file (see the module essay).
 pub fn check_file(path: &str) -> Result<Arc<CompiledModule>, String> {
     let stamp = stamp(path);
-    if let Some(stamp) = stamp {
-        let known = with_checks(|c| {
-            c.0.borrow()
-                .get(path)
-                .filter(|k| k.stamp == stamp)
-                .map(|k| k.outcome.clone())
-        })
-        .flatten();
-        match known {
-            Some(Ok(weak)) => {
-                if let Some(module) = weak.upgrade() {
-                    return Ok(module);
-                }
-            }
-            Some(Err(failure)) if failure.lasts => return Err(failure.reason),
-            Some(Err(_)) | None => {}
-        }
+    if let Some(known) = stamp.and_then(|stamp| known(path, stamp)) {
+        return known;
     }
     let outcome = compile_file(path);
-    if let Some(stamp) = stamp {
-        let kept = match &outcome {
-            Ok(module) => Ok(Arc::downgrade(module)),
-            Err(failure) => Err(failure.clone()),
-        };
-        with_checks(|c| {
-            let mut checks = c.0.borrow_mut();
-            let reported = checks
-                .get(path)
-                .is_some_and(|k| k.stamp == stamp && k.reported);
-            checks.insert(
-                path.to_string(),
-                Checked {
-                    stamp,
-                    outcome: kept,
-                    reported,
-                },
-            );
-        });
-    }
+    record(path, stamp, &outcome);
     outcome.map_err(|failure| failure.reason)
 }
 
-fn compile_file(path: &str) -> Result<Arc<CompiledModule>, Failure> {
-    // Reading (a missing file, one another program holds, one over `module_mb`) is tried again.
-    let load = crate::shipped::load_path(path).map_err(|reason| Failure {
-        reason,
-        lasts: false,
-    })?;
-    load.ticket.wait().map_err(|e| Failure {
+/// [`check_file`] without waiting for the compiler: `None` while the file's module is being
+/// compiled in the background (started by the first ask, joined by the later ones). For what
+/// must not hold the main thread (configuration warnings, asked at every update of the editor's
+/// scene dock and by a game's mod menu): a large module took the whole compile (up to the
+/// compile time limit, again at every ask after a timeout).
+pub fn check_file_now(path: &str) -> Option<Result<Arc<CompiledModule>, String>> {
+    let stamp = stamp(path);
+    if let Some(known) = stamp.and_then(|stamp| known(path, stamp)) {
+        return Some(known);
+    }
+    let waiting = COMPILING.with(|c| c.borrow_mut().remove(path));
+    let ticket = match waiting {
+        Some((was, ticket)) if Some(was) == stamp => ticket,
+        _ => match crate::shipped::load_path(path) {
+            Ok(load) => load.ticket,
+            Err(reason) => {
+                let outcome = Err(Failure {
+                    reason,
+                    lasts: false,
+                });
+                record(path, stamp, &outcome);
+                return Some(outcome.map_err(|f| f.reason));
+            }
+        },
+    };
+    // A small module compiles in a few milliseconds: answered at once. A larger one is left to
+    // the compile thread, and asked again later.
+    ticket.urge();
+    let until = std::time::Instant::now() + NOWAIT_GRACE;
+    while !ticket.is_ready() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    match ticket.try_take() {
+        Ok(done) => {
+            let outcome = done.map_err(failure_of);
+            record(path, stamp, &outcome);
+            Some(outcome.map_err(|f| f.reason))
+        }
+        Err(ticket) => {
+            if let Some(stamp) = stamp {
+                COMPILING.with(|c| c.borrow_mut().insert(path.to_string(), (stamp, ticket)));
+            }
+            None
+        }
+    }
+}
+
+/// How long [`check_file_now`] waits for a compile it starts or joins before it answers that the
+/// module is being compiled.
+const NOWAIT_GRACE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Whether the module of the file at `path` is being compiled for [`check_file_now`].
+pub fn compiling(path: &str) -> bool {
+    COMPILING.with(|c| c.borrow().contains_key(path))
+}
+
+/// Has node `node` update its configuration warnings once the compile of `path` that
+/// [`check_file_now`] waits for has ended (looked at once a frame; one watch per node).
+pub fn refresh_when_compiled(node: godot::obj::InstanceId, path: String) {
+    if !WATCHED.with(|w| w.borrow_mut().insert(node)) {
+        return;
+    }
+    crate::script_core::at_next_frame("wasgo_warnings_compiled", move || {
+        WATCHED.with(|w| w.borrow_mut().remove(&node));
+        let Ok(mut target) = godot::prelude::Gd::<godot::classes::Node>::try_from_instance_id(node)
+        else {
+            return;
+        };
+        if check_file_now(&path).is_none() {
+            refresh_when_compiled(node, path.clone());
+        } else {
+            target.update_configuration_warnings();
+        }
+    });
+}
+
+thread_local! {
+    /// The compiles [`check_file_now`] started and has not seen end, by path.
+    static COMPILING: RefCell<HashMap<String, (Stamp, wasgo_core::CompileTicket)>> =
+        RefCell::new(HashMap::new());
+    /// The nodes [`refresh_when_compiled`] watches.
+    static WATCHED: RefCell<std::collections::HashSet<godot::obj::InstanceId>> =
+        RefCell::new(std::collections::HashSet::new());
+}
+
+/// What is known of the file at `path` as it is now (`stamp`): its module while it lives, or a
+/// failure that holds for these bytes whatever happens.
+fn known(path: &str, stamp: Stamp) -> Option<Result<Arc<CompiledModule>, String>> {
+    let known = with_checks(|c| {
+        c.0.borrow()
+            .get(path)
+            .filter(|k| k.stamp == stamp)
+            .map(|k| k.outcome.clone())
+    })
+    .flatten()?;
+    match known {
+        Ok(weak) => weak.upgrade().map(Ok),
+        Err(failure) if failure.lasts => Some(Err(failure.reason)),
+        Err(_) => None,
+    }
+}
+
+/// Keeps the outcome of a check of the file at `path` (`stamp`).
+fn record(path: &str, stamp: Option<Stamp>, outcome: &Result<Arc<CompiledModule>, Failure>) {
+    let Some(stamp) = stamp else {
+        return;
+    };
+    let kept = match outcome {
+        Ok(module) => Ok(Arc::downgrade(module)),
+        Err(failure) => Err(failure.clone()),
+    };
+    with_checks(|c| {
+        let mut checks = c.0.borrow_mut();
+        let reported = checks
+            .get(path)
+            .is_some_and(|k| k.stamp == stamp && k.reported);
+        checks.insert(
+            path.to_string(),
+            Checked {
+                stamp,
+                outcome: kept,
+                reported,
+            },
+        );
+    });
+}
+
+/// A compile's failure, and whether it holds for these bytes whatever happens.
+fn failure_of(e: WasgoError) -> Failure {
+    Failure {
         lasts: matches!(
             e,
             WasgoError::Compile { .. }
@@ -161,7 +250,16 @@ fn compile_file(path: &str) -> Result<Arc<CompiledModule>, Failure> {
                 | WasgoError::Precompiled { .. }
         ),
         reason: e.to_string(),
-    })
+    }
+}
+
+fn compile_file(path: &str) -> Result<Arc<CompiledModule>, Failure> {
+    // Reading (a missing file, one another program holds, one over `module_mb`) is tried again.
+    let load = crate::shipped::load_path(path).map_err(|reason| Failure {
+        reason,
+        lasts: false,
+    })?;
+    load.ticket.wait().map_err(failure_of)
 }
 
 /// Prints `message` about the file at `path` as an error, once per change of the file: a bad
@@ -251,10 +349,17 @@ fn all_warnings(node: &WarningInputs) -> Vec<String> {
             );
             return out;
         }
-        None => match check_file(&node.wasm_file) {
-            Ok(compiled) => compiled,
-            Err(reason) => {
+        None => match check_file_now(&node.wasm_file) {
+            Some(Ok(compiled)) => compiled,
+            Some(Err(reason)) => {
                 out.push(format!("`wasm_file`: {reason}"));
+                return out;
+            }
+            None => {
+                out.push(format!(
+                    "`wasm_file` `{}` is being compiled in the background; its checks show once it is done",
+                    node.wasm_file
+                ));
                 return out;
             }
         },

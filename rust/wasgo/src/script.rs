@@ -417,7 +417,9 @@ impl WasmScript {
     /// (no file, a missing file or one that is not WebAssembly, a level above the project's,
     /// imports the node's level leaves as stubs or that no level provides, an export one letter
     /// away from a callback WasGo calls). Each says what to do; empty when the node is set up
-    /// right. Reads the project settings as they are now; a file is checked once per change.
+    /// right. Reads the project settings as they are now; a file is checked once per change,
+    /// and never waited for: while its module is being compiled in the background the one
+    /// warning says so, and the node's configuration warnings are updated when it is done.
     #[func]
     pub fn get_setup_warnings(&self) -> PackedStringArray {
         if !crate::runtime::on_main_thread("WasmScript.get_setup_warnings") {
@@ -433,10 +435,12 @@ impl WasmScript {
             safety_level: props.safety_level,
             process_group: self.process_group.to_string(),
         };
-        file_checks::warnings(&inputs)
-            .iter()
-            .map(|w| GString::from(w.as_str()))
-            .collect()
+        let warnings = file_checks::warnings(&inputs);
+        // Answered without waiting for the compiler: the warnings are updated once it is done.
+        if inputs.module.is_none() && file_checks::compiling(&inputs.wasm_file) {
+            file_checks::refresh_when_compiled(self.base().instance_id(), inputs.wasm_file);
+        }
+        warnings.iter().map(|w| GString::from(w.as_str())).collect()
     }
 
     /// The node's reach (see [member reach]).
