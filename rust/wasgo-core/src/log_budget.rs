@@ -59,7 +59,7 @@ impl LogBudget {
     /// printed less than the allowance since its window began (then [`LogBudget::is_spent`]
     /// would answer false too).
     pub fn may_be_spent(&self) -> bool {
-        self.over || self.lines >= Self::LINES
+        self.over || self.lines >= Self::LINES || self.bytes >= Self::BYTES
     }
 
     /// Whether the allowance of the window holding `now` is spent (what a call made now logs is
@@ -69,13 +69,15 @@ impl LogBudget {
         self.may_be_spent()
     }
 
-    /// Counts `lines` printed at `now` without asking (they were printed already, e.g. errors
-    /// Godot logged during a call); true when this spends the allowance for the first time in
-    /// the window (the caller then prints the notice).
-    pub fn count(&mut self, lines: u32, now: Instant) -> bool {
+    /// Counts `lines` of `bytes` in all printed at `now` without asking (they were printed
+    /// already, e.g. errors Godot logged during a call); true when this spends the allowance for
+    /// the first time in the window (the caller then prints the notice). Bytes count as for
+    /// [`LogBudget::admit`]: an error echoing a mod's megabyte-long name is a megabyte.
+    pub fn count(&mut self, lines: u32, bytes: usize, now: Instant) -> bool {
         self.roll(now);
         self.lines = self.lines.saturating_add(lines);
-        if !self.over && self.lines >= Self::LINES {
+        self.bytes = self.bytes.saturating_add(bytes);
+        if !self.over && (self.lines >= Self::LINES || self.bytes >= Self::BYTES) {
             self.over = true;
             return true;
         }
@@ -132,20 +134,35 @@ mod tests {
         let t0 = Instant::now();
         let mut b = LogBudget::default();
         assert!(!b.may_be_spent() && !b.is_spent(t0));
-        assert!(!b.count(LogBudget::LINES - 1, t0));
+        assert!(!b.count(LogBudget::LINES - 1, 0, t0));
         assert!(!b.may_be_spent() && !b.is_spent(t0));
         assert!(
-            b.count(5, t0),
+            b.count(5, 0, t0),
             "the first count past the allowance asks for the notice"
         );
         assert!(b.may_be_spent() && b.is_spent(t0));
-        assert!(!b.count(5, t0), "one notice per window");
+        assert!(!b.count(5, 0, t0), "one notice per window");
         assert_eq!(b.admit(1, t0), Admit::HoldBack);
         let t1 = t0 + LogBudget::WINDOW;
         assert!(
             !b.is_spent(t1),
             "a new window starts with the whole allowance"
         );
-        assert!(!b.count(1, t1));
+        assert!(!b.count(1, 0, t1));
+    }
+
+    /// An error Godot logs may echo what a mod passed (an animation name of a megabyte): the
+    /// bytes count too, not only the lines (200 such lines a second were 200 MB).
+    #[test]
+    fn bytes_counted_after_the_fact_spend_the_allowance() {
+        let t0 = Instant::now();
+        let mut b = LogBudget::default();
+        assert!(!b.count(1, LogBudget::BYTES - 1, t0));
+        assert!(!b.may_be_spent());
+        assert!(
+            b.count(1, 1 << 20, t0),
+            "a megabyte line spends the allowance"
+        );
+        assert!(b.may_be_spent() && b.is_spent(t0));
     }
 }

@@ -14,20 +14,22 @@ pub struct WasgoErrorWatch {
 
 #[godot_api]
 impl ILogger for WasgoErrorWatch {
-    /// Counts one error or warning (from any thread); touches nothing of Godot's.
+    /// Counts one error or warning and its text's length (from any thread); touches nothing of
+    /// Godot's.
     #[allow(clippy::too_many_arguments)]
     fn log_error(
         &mut self,
         _function: GString,
         _file: GString,
         _line: i32,
-        _code: GString,
-        _rationale: GString,
+        code: GString,
+        rationale: GString,
         _editor_notify: bool,
         _error_type: i32,
         _script_backtraces: Array<Gd<ScriptBacktrace>>,
     ) {
-        crate::log_gate::note_error();
+        // Characters, a close enough count of bytes (no copy of the text is made).
+        crate::log_gate::note_error(code.len() + rationale.len());
     }
 }
 

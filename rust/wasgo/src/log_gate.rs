@@ -23,14 +23,21 @@ use wasgo_core::log_budget::LogBudget;
 /// counts for that mod.
 static LOGGED: AtomicU64 = AtomicU64::new(0);
 
-/// From the error watch: Godot logged an error or warning.
-pub fn note_error() {
+/// The bytes of their texts (as [`LOGGED`]).
+static LOGGED_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// From the error watch: Godot logged an error or warning of `bytes` bytes of text.
+pub fn note_error(bytes: usize) {
     LOGGED.fetch_add(1, Ordering::Relaxed);
+    LOGGED_BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
 }
 
-/// What [`count_since`] compares with after a call.
-pub fn logged() -> u64 {
-    LOGGED.load(Ordering::Relaxed)
+/// What [`count_since`] compares with after a call: errors and their bytes logged so far.
+pub fn logged() -> (u64, u64) {
+    (
+        LOGGED.load(Ordering::Relaxed),
+        LOGGED_BYTES.load(Ordering::Relaxed),
+    )
 }
 
 /// Before a call into Godot made for a mod whose allowance is `budget`: Godot's error printing
@@ -42,18 +49,26 @@ pub fn quiet_if_spent(budget: &mut LogBudget) -> Option<Quiet> {
 
 /// After the call: counts what Godot logged since `before` against `budget`; true when that
 /// spends the allowance (the caller then prints [`notice`]).
-pub fn count_since(budget: &mut LogBudget, before: u64) -> bool {
-    let logged = logged().wrapping_sub(before);
-    logged > 0 && budget.count(u32::try_from(logged).unwrap_or(u32::MAX), Instant::now())
+pub fn count_since(budget: &mut LogBudget, before: (u64, u64)) -> bool {
+    let (lines, bytes) = logged();
+    let lines = lines.wrapping_sub(before.0);
+    let bytes = bytes.wrapping_sub(before.1);
+    lines > 0
+        && budget.count(
+            u32::try_from(lines).unwrap_or(u32::MAX),
+            usize::try_from(bytes).unwrap_or(usize::MAX),
+            Instant::now(),
+        )
 }
 
 /// The one notice of a second in which the mod in the node named `node` spent its allowance.
 pub fn notice(node: &str) {
     godot_warn!(
-        "WasGo: the mod in `{node}` made Godot log {} errors within a second: what its calls \
-         make Godot log is not printed for the rest of that second (the calls fail as before; \
-         the mod's `last_error` says why)",
-        LogBudget::LINES
+        "WasGo: the mod in `{node}` made Godot log {} errors (or {} KiB of them) within a second: \
+         what its calls make Godot log is not printed for the rest of that second (the calls \
+         fail as before; the mod's `last_error` says why)",
+        LogBudget::LINES,
+        LogBudget::BYTES / 1024
     );
 }
 
