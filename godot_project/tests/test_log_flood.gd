@@ -90,6 +90,20 @@ func test_output_past_200_lines_a_second_is_not_printed_but_reaches_the_signal()
 	expect_eq(_printed.notices, 1, "notices that the rest was not printed")
 
 
+## A live mod's events are emitted at most 1000 a pump, the rest in order at the next frames: a
+## `main` printing in a loop had 10,000 `output` signals emitted every frame, outside every
+## budget.
+func test_output_is_delivered_at_most_1000_lines_a_pump_in_order() -> void:
+	var probe := _flood_mod()
+	if probe == null:
+		return
+	probe.node.call_export("print_lines", [3500])
+	expect_eq(probe.outputs_starting_with("spam").size(), 1000, "lines delivered right after the call")
+	expect(await wait_until(func() -> bool: return probe.outputs_starting_with("spam").size() == 3500, 5000),
+		"every line, a few frames later: %d" % probe.outputs_starting_with("spam").size())
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
+
+
 func test_godot_errors_past_200_a_second_are_not_printed_and_printing_comes_back() -> void:
 	var probe := _flood_mod()
 	if probe == null:

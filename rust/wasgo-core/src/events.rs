@@ -189,6 +189,13 @@ impl EventQueue {
     /// Takes every event waiting now, in order. A notice of dropped output lines comes first
     /// when some were lost.
     pub fn drain(&self) -> Vec<ModEvent> {
+        self.drain_at_most(usize::MAX).0
+    }
+
+    /// [`EventQueue::drain`], but at most `max` events (and the notice); the rest wait in order
+    /// for the next drain, and the second value says some do (counted as activity again, so an
+    /// owner that skips quiet rounds looks at them).
+    pub fn drain_at_most(&self, max: usize) -> (Vec<ModEvent>, bool) {
         let mut events = Vec::new();
         let dropped = self.counts.dropped_output.swap(0, Ordering::Relaxed);
         if dropped > 0 {
@@ -197,7 +204,7 @@ impl EventQueue {
                 text: format!("[wasgo: {dropped} output lines dropped: the mod printed faster than the game could show]"),
             });
         }
-        for event in self.rx.try_iter() {
+        for event in self.rx.try_iter().take(max) {
             if let ModEvent::Output { text, .. } = &event {
                 self.counts.pending_output.fetch_sub(1, Ordering::AcqRel);
                 self.counts
@@ -206,13 +213,42 @@ impl EventQueue {
             }
             events.push(event);
         }
-        events
+        let more = !self.rx.is_empty();
+        if more {
+            note_activity();
+        }
+        (events, more)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_drain_of_at_most_n_leaves_the_rest_in_order() {
+        let (sink, queue) = event_channel();
+        for i in 0..10 {
+            sink.output(OutputSource::Stdout, i.to_string());
+        }
+        let before = activity();
+        let (first, more) = queue.drain_at_most(4);
+        assert!(more && activity() > before);
+        let texts = |events: &[ModEvent]| -> Vec<String> {
+            events
+                .iter()
+                .map(|e| match e {
+                    ModEvent::Output { text, .. } => text.clone(),
+                    other => format!("{other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(texts(&first), ["0", "1", "2", "3"]);
+        assert_eq!(queue.counts.pending_output.load(Ordering::Relaxed), 6);
+        let (rest, more) = queue.drain_at_most(100);
+        assert!(!more);
+        assert_eq!(texts(&rest), ["4", "5", "6", "7", "8", "9"]);
+    }
 
     #[test]
     fn output_beyond_the_cap_is_dropped_and_reported() {

@@ -493,6 +493,12 @@ impl ModInstance {
         self.events.drain()
     }
 
+    /// [`ModInstance::drain_events`], at most `max` of them; true when more wait (they come, in
+    /// order, at the next drain).
+    pub fn drain_events_at_most(&self, max: usize) -> (Vec<ModEvent>, bool) {
+        self.events.drain_at_most(max)
+    }
+
     /// Whether the owner has nothing to do after an entry: no event waits, no `http_response`
     /// is due and the instance lives (an owner still delivers everything when this is false).
     /// Answered from atomics and one uncontended lock, so an owner can ask after every entry.

@@ -24,6 +24,10 @@ use wasgo_core::{MainKind, ModEvent, OutputSource, Val, WasgoError};
 /// Rounds of one delivery loop (events, then `mod_event`s and callbacks) per pump.
 pub const MAX_DELIVERY_ROUNDS: usize = 16;
 
+/// Events (output lines, signals of the mod's state) a live mod's pump emits at most; the rest
+/// wait, in order, for the next one (the next frame's at the latest).
+pub const MAX_EVENTS_PER_PUMP: usize = 1000;
+
 impl ScriptCore {
     /// Delivers the instance's pending events as signals, then what its outbox holds. A nested
     /// pump (from a handler of one of the node's signals) leaves everything to the outer one.
@@ -40,11 +44,19 @@ impl ScriptCore {
         let ended = self.instance().is_some_and(|i| !i.status().is_live());
         let ended_key = self.key.get();
         self.run_js_timers();
+        // A live mod's events are delivered at most MAX_EVENTS_PER_PUMP a pump (the rest at
+        // the next frame): a `main` printing in a loop had 10,000 `output` signals emitted
+        // every frame, outside every budget. An ended one's all go out (its last ones).
+        let cap = if ended {
+            usize::MAX
+        } else {
+            MAX_EVENTS_PER_PUMP
+        };
         for _ in 0..MAX_DELIVERY_ROUNDS {
-            let mut delivered = self.emit_events();
+            let (mut delivered, more) = self.emit_events(cap);
             delivered |= self.deliver_outbox();
             delivered |= self.deliver_http_responses();
-            if !delivered || self.is_gone() {
+            if !delivered || more || self.is_gone() {
                 break;
             }
         }
@@ -68,7 +80,7 @@ impl ScriptCore {
     pub(crate) fn deliver_before_drop(self: &Rc<Self>) {
         self.pump();
         if self.delivering.get() && self.depth.get() == 0 && !self.is_gone() {
-            self.emit_events();
+            self.emit_events(usize::MAX);
         }
     }
 
@@ -121,28 +133,29 @@ impl ScriptCore {
     }
 
     /// Emits the core's events as signals; returns whether there were any.
-    fn emit_events(self: &Rc<Self>) -> bool {
-        let (events, name) = {
+    fn emit_events(self: &Rc<Self>, cap: usize) -> (bool, bool) {
+        let (events, more, name) = {
             let mut slot = self.instance.borrow_mut();
             let Some(instance) = slot.as_mut() else {
-                return false;
+                return (false, false);
             };
             if let Some(instance) = Rc::get_mut(instance) {
                 instance.reap_worker();
             }
             // Nothing to do (the usual case after an entry): no name copied, no setting read.
-            let events = instance.drain_events();
+            let (events, more) = instance.drain_events_at_most(cap);
             if events.is_empty() {
-                return false;
+                return (false, more);
             }
             // The name prefixes console lines: a file name may hold anything.
             (
                 events,
+                more,
                 wasgo_core::text::printable_line(instance.name()).into_owned(),
             )
         };
         self.emit_list(events, &name);
-        true
+        (true, more)
     }
 
     /// What an instance whose `init` ended it raised before (`ModInstance::new_killable`'s
@@ -338,7 +351,7 @@ impl ScriptCore {
                 objects::end_callback(key);
                 result
             };
-            self.emit_events();
+            self.emit_events(MAX_EVENTS_PER_PUMP);
             match result {
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
@@ -401,7 +414,7 @@ impl ScriptCore {
             } else {
                 self.enter(export::HTTP_RESPONSE, &[Val::I32(id), Val::I32(status)])
             };
-            self.emit_events();
+            self.emit_events(MAX_EVENTS_PER_PUMP);
             match result {
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
