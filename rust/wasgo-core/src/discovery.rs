@@ -277,8 +277,15 @@ pub fn scan(
                 if remembered || single_ids.contains(&id.to_ascii_lowercase()) {
                     continue; // a sandbox: never a mod, nothing in it is looked at
                 }
-                let Ok(mut inner) = folder.list(&path, true) else {
-                    continue;
+                let mut inner = match folder.list(&path, true) {
+                    Ok(inner) => inner,
+                    Err(e) => {
+                        // Listed with its problem: skipped, the player never learnt of the mod.
+                        let mut m = blank(id, true, path.clone(), 0);
+                        m.problem(ProblemKind::Broken, format!("cannot list the folder `{path}`: {e}; check that the game may read it"));
+                        found.push(m);
+                        continue;
+                    }
                 };
                 inner.retain(|x| {
                     !is_hidden(&x.name)

@@ -398,3 +398,42 @@ fn a_name_with_a_backslash_is_reported_and_never_read() {
     assert!(by_path("/x.wasm").problems.is_empty(), "{found:?}");
     assert_eq!(found.len(), 3, "the sandbox `x/` is no mod: {found:?}");
 }
+
+/// A folder the game cannot list was skipped without a word: the player never learnt the mod
+/// was there. It is listed with its problem.
+#[test]
+fn a_folder_that_cannot_be_listed_is_reported() {
+    /// [`Disk`], except that a folder named `locked` cannot be listed (as one without read
+    /// permission, which root, who runs CI, could list anyway).
+    struct Locked;
+    impl ModFolder for Locked {
+        fn list(&self, dir: &str, wasm_only: bool) -> Result<Vec<FolderEntry>, String> {
+            if dir.ends_with("/locked") {
+                return Err("Permission denied (os error 13)".into());
+            }
+            Disk.list(dir, wasm_only)
+        }
+        fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, String> {
+            Disk.read(path, max)
+        }
+    }
+    let dir = temp_dir("locked");
+    write(&dir.join("locked/locked.wasm"), &module(None));
+    write(&dir.join("open/open.wasm"), &module(None));
+    let rules = ScanRules {
+        sandboxes: &BTreeSet::new(),
+        level: SafetyLevel::Safe,
+        max_bytes: 1 << 20,
+        sandbox_root: true,
+    };
+    let found = scan(&Locked, dir.to_str().unwrap(), &rules, &fake_compile).unwrap();
+    assert_eq!(ids(&found), ["locked", "open"], "{found:?}");
+    assert_eq!(found[0].problems[0].kind, ProblemKind::Broken);
+    assert!(
+        found[0].problems[0]
+            .message
+            .contains("cannot list the folder"),
+        "{found:?}"
+    );
+    assert!(found[1].problems.is_empty(), "{found:?}");
+}
