@@ -178,3 +178,40 @@ mod modes {
         }
     }
 }
+
+/// The engine's WebAssembly features, in both modes: the threads proposal (shared memory),
+/// exceptions and GC types are refused (WasGo's engine is built without them, and the README
+/// says so); memory64 and multiple memories compile (their growth shares one limit).
+#[test]
+fn shared_memory_exceptions_and_gc_are_refused_in_both_modes() {
+    use wasgo_core::{Hosts, Runtime, RuntimeConfig, RuntimeMode};
+    for mode in [RuntimeMode::Compiled, RuntimeMode::Interpreter] {
+        let rt = Runtime::new(
+            RuntimeConfig {
+                mode,
+                ..RuntimeConfig::default()
+            },
+            Hosts::detached(),
+        )
+        .unwrap();
+        for (what, wat) in [
+            ("shared memory", "(module (memory 1 1 shared))"),
+            ("exceptions", "(module (tag $t) (func (throw $t)))"),
+            ("GC types", "(module (type (struct (field i32))))"),
+        ] {
+            assert!(
+                rt.compile(wat.as_bytes(), what).is_err(),
+                "{what} in {mode:?}"
+            );
+        }
+        for (what, wat) in [
+            ("memory64", "(module (memory i64 1))"),
+            ("two memories", "(module (memory 1) (memory 1))"),
+        ] {
+            assert!(
+                rt.compile(wat.as_bytes(), what).is_ok(),
+                "{what} in {mode:?}"
+            );
+        }
+    }
+}
