@@ -212,6 +212,26 @@ func test_adopting_a_node_adopts_the_mod_made_nodes_above_it() -> void:
 		outer.free()
 
 
+## Adopting a node adopts the mod-made nodes below it too: an adopted "enemy" kept its node but
+## lost the sprite and collision shape the mod had made under it when the mod ended.
+func test_adopting_a_node_adopts_the_mod_made_nodes_below_it() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	if not expect_eq(_call(probe, "nested_pair"), 0, "nested_pair(): %s" % probe.describe()):
+		return
+	var outer := probe.node.get_node("Outer") as Node2D
+	var inner := outer.get_node("Inner") as Node2D
+	expect(probe.node.adopt(outer), "adopt() of the mod's Outer (above its Inner)")
+	expect(not probe.node.get_owned_objects().has(inner), "Inner was adopted with Outer")
+	probe.node.kill()
+	await frames(3)
+	expect(is_instance_valid(outer) and outer.is_inside_tree(), "the adopted Outer lives on")
+	expect(is_instance_valid(inner) and inner.get_parent() == outer, "and so does the Inner below it")
+	if is_instance_valid(outer):
+		outer.free()
+
+
 func test_a_class_not_marked_instantiable_is_refused_and_the_game_goes_on() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

@@ -230,16 +230,32 @@ impl CreatedObjects {
     }
 
     /// Gives the object `id` to the game, with the owned nodes above it (a parent the mod made,
-    /// its parent, ...: freed with the instance, they would free the adopted node with them).
-    /// Returns what was adopted; empty when the instance does not own `id`.
+    /// its parent, ...: freed with the instance, they would free the adopted node with them)
+    /// and below it (an adopted enemy kept its node but lost the sprite and the collision shape
+    /// the mod had made under it). Returns what was adopted; empty when the instance does not
+    /// own `id`.
     pub fn adopt(&mut self, id: InstanceId) -> Vec<InstanceId> {
         if self.owned.remove(&id).is_none() {
             return Vec::new();
         }
         let mut adopted = vec![id];
-        let mut parent = Gd::<Node>::try_from_instance_id(id)
-            .ok()
-            .and_then(|node| node.get_parent());
+        let node = Gd::<Node>::try_from_instance_id(id).ok();
+        let mut below: Vec<Gd<Node>> = node.iter().cloned().collect();
+        while let Some(node) = below.pop() {
+            for child in node
+                .get_children_ex()
+                .include_internal(true)
+                .done()
+                .iter_shared()
+            {
+                let child_id = child.instance_id();
+                if self.owned.remove(&child_id).is_some() {
+                    adopted.push(child_id);
+                }
+                below.push(child);
+            }
+        }
+        let mut parent = node.and_then(|node| node.get_parent());
         while let Some(node) = parent {
             let above = node.instance_id();
             if self.owned.remove(&above).is_none() {

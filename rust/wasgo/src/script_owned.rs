@@ -13,7 +13,8 @@ impl WasmScript {
     /// ends nor counted against `wasgo/limits/max_objects_per_mod`, and from now on the mod
     /// reaches it like any game object (the node's `reach` and the allowlist apply; the mod can
     /// no longer `queue_free` or `remove_child` it). A node's parents that the mod created are
-    /// adopted with it (freed with the instance, or by the mod, they would free it too).
+    /// adopted with it (freed with the instance, or by the mod, they would free it too), and so
+    /// are the nodes below it that the mod created.
     /// Returns `false` (with a warning) when the
     /// mod does not own it, no instance runs, or the mod's objects are busy with one of its calls
     /// (adopt after the call returns, e.g. with `call_deferred`).
