@@ -257,3 +257,32 @@ func test_a_bad_wasm_file_is_loaded_once_until_it_changes() -> void:
 	OS.remove_logger(again)
 	expect_eq(again.count(), 0, "a fourth look reports nothing new (the first three: %d lines)" % first)
 	DirAccess.remove_absolute(path)
+
+
+## A `.wasm` rebuilt on disk is reloaded into the same `WasmModule` (the editor's reload): the
+## section kept showing the old hash, imports and exports, since only the node's properties were
+## watched. The module's hash and the file's stamp are watched too.
+func test_the_section_follows_a_rebuilt_file() -> void:
+	var path := "user://inspected_rebuilt.wasm"
+	var write := func(wat: String) -> void:
+		var file := FileAccess.open(path, FileAccess.WRITE)
+		file.store_buffer(wat.to_utf8_buffer())
+		file.close()
+	write.call("(module (func (export \"first\")))")
+	var probe := new_mod("inspected_rebuilt", {"wasm_file": path}, false)
+	var view: VBoxContainer = View.new()
+	view.watch(probe.node)
+	var shows := func(text: String) -> bool:
+		return view.find_children("*", "Label", true, false).any(func(l: Label) -> bool: return l.text == text)
+	var before: String = str(Model.module_of(probe.node).get("sha256"))
+	expect(shows.call(before), "the section shows the first hash")
+	write.call("(module (func (export \"second\")) (func (export \"third\")))")
+	var reloaded := ResourceLoader.load(path, "", ResourceLoader.CACHE_MODE_REPLACE)
+	var after: String = str(reloaded.get("sha256")) if reloaded != null else ""
+	if expect(after != "" and after != before, "the file reloaded with another hash: %s" % after):
+		view._process(1.0)
+		expect(shows.call(after), "the section shows the new hash")
+		expect(not shows.call(before), "and no longer the old one")
+	view.free()
+	DirAccess.remove_absolute(path)
+

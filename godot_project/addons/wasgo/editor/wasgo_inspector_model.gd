@@ -74,10 +74,11 @@ static func module_of(object: Object) -> Resource:
 	var path: String = object.get("wasm_file")
 	if path.is_empty() or not ResourceLoader.exists(path):
 		return null
-	# A file that did not load is not loaded again until it changes: each load of a bad `.wasm`
-	# printed Godot's load errors again, at every selection of the node.
-	var stamp := FileAccess.get_modified_time(path)
-	if _failed_loads.get(path, -1) == stamp:
+	# A file that did not load is not loaded again until it changes (its modified time or its
+	# length: a rebuild within the same second counts): each load of a bad `.wasm` printed
+	# Godot's load errors again, at every selection of the node.
+	var stamp := file_stamp(path)
+	if _failed_loads.get(path, []) == stamp:
 		return null
 	# Another kind of file (a texture, a scene typed into `wasm_file`) is no module: not loaded
 	# (a scene would load whole), and never asked for a module's imports.
@@ -91,8 +92,19 @@ static func module_of(object: Object) -> Resource:
 	return loaded
 
 
-## Paths whose load failed, with the file's modified time then.
+## Paths whose load failed, with the file's stamp then (`file_stamp`).
 static var _failed_loads := {}
+
+
+## The modified time and length of the file at `path` (empty when there is none).
+static func file_stamp(path: String) -> Array:
+	if path.is_empty() or not FileAccess.file_exists(path):
+		return []
+	var length := -1
+	var file := FileAccess.open(path, FileAccess.READ)
+	if file != null:
+		length = file.get_length()
+	return [FileAccess.get_modified_time(path), length]
 
 
 ## The project's safety level (`wasgo/safety/level`, 1 when unset).

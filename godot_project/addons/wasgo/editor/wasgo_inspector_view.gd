@@ -43,11 +43,19 @@ func _process(delta: float) -> void:
 		build(Model.describe(object))
 
 
-## What the section's data depends on, besides the module's bytes.
+## What the section's data depends on: the project's level, the node's properties, and the
+## module's bytes (its SHA-256: a `.wasm` rebuilt on disk is reloaded into the same `WasmModule`,
+## which emitted only `changed`, and the section kept the old hash, imports and exports; and
+## the file's modified time and length, for a file that did not load).
 static func _inputs_of(object: Object) -> Array:
 	var inputs := [Model.project_level()]
 	if object != null and object.is_class("WasmScript"):
-		inputs.append_array([object.get("module"), object.get("wasm_file"), object.get("safety_level")])
+		var path: String = object.get("wasm_file")
+		inputs.append_array([object.get("module"), path, object.get("safety_level"), Model.file_stamp(path)])
+	if object != null and object.is_class("WasmModule"):
+		inputs.append(str(object.get("sha256")))
+	elif object != null and object.is_class("WasmScript") and object.get("module") != null:
+		inputs.append(str(object.get("module").get("sha256")))
 	return inputs
 
 
@@ -67,7 +75,12 @@ func build(data: Dictionary) -> void:
 		remove_child(child)
 		child.queue_free()
 	if data.is_empty():
-		_add_label("WebAssembly module: none (set `wasm_file` or `module`)")
+		var object: Object = _target.get_ref() if _target != null else null
+		var path: String = object.get("wasm_file") if object != null and object.is_class("WasmScript") else ""
+		if path.is_empty():
+			_add_label("WebAssembly module: none (set `wasm_file` or `module`)")
+		else:
+			_add_label("WebAssembly module: `%s` does not load (see the node's warnings)" % Model.shown(path))
 		return
 	var summary: Dictionary = data["summary"]
 	var level: int = data["level"]
