@@ -602,7 +602,7 @@ fn is_loading(node: &Gd<Node>) -> bool {
 
 /// Goes on with [`start_in_order`] after node `ids[i]` once it is no longer loading.
 fn wait_for_load(ids: std::rc::Rc<[InstanceId]>, i: usize) {
-    crate::script_core::at_next_frame("wasgo_start_mods_next", move || {
+    crate::next_frame::at_next_frame("wasgo_start_mods_next", move || {
         match Gd::<Node>::try_from_instance_id(ids[i]) {
             Ok(node) if is_loading(&node) => wait_for_load(ids.clone(), i),
             _ => start_in_order(ids.clone(), i + 1),

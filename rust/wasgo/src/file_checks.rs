@@ -174,7 +174,7 @@ pub fn refresh_when_compiled(node: godot::obj::InstanceId, path: String) {
     if !WATCHED.with(|w| w.borrow_mut().insert(node)) {
         return;
     }
-    crate::script_core::at_next_frame("wasgo_warnings_compiled", move || {
+    crate::next_frame::at_next_frame("wasgo_warnings_compiled", move || {
         WATCHED.with(|w| w.borrow_mut().remove(&node));
         let Ok(mut target) = godot::prelude::Gd::<godot::classes::Node>::try_from_instance_id(node)
         else {

@@ -189,7 +189,7 @@ fn show_next() {
         return;
     };
     // At the next frame: called from the answered dialog's own signal.
-    crate::script_core::at_next_frame("wasgo_next_permission_dialog", move || {
+    crate::next_frame::at_next_frame("wasgo_next_permission_dialog", move || {
         let root = Engine::singleton()
             .get_main_loop()
             .and_then(|m| m.try_cast::<SceneTree>().ok())

@@ -37,8 +37,6 @@ use crate::permissions;
 use crate::runtime::runtime;
 use crate::settings;
 use crate::settings_kept::StartSettings;
-use godot::classes::object::ConnectFlags;
-use godot::classes::{Engine, SceneTree};
 use godot::global::Error;
 use godot::prelude::*;
 use std::cell::{Cell, OnceCell, RefCell};
@@ -496,7 +494,7 @@ impl ScriptCore {
             return;
         }
         let node = self.node;
-        at_next_frame("wasgo_init_ended", move || {
+        crate::next_frame::at_next_frame("wasgo_init_ended", move || {
             if let Ok(mut node) = Gd::<Node>::try_from_instance_id(node) {
                 crate::convert::emit(&mut node, signal, &args);
             }
@@ -537,7 +535,7 @@ impl ScriptCore {
             return;
         }
         let weak = Rc::downgrade(self);
-        at_next_frame("wasgo_deferred_reload", move || {
+        crate::next_frame::at_next_frame("wasgo_deferred_reload", move || {
             let Some(core) = weak.upgrade() else {
                 return;
             };
@@ -559,7 +557,7 @@ impl ScriptCore {
             return;
         }
         let weak = Rc::downgrade(self);
-        at_next_frame("wasgo_deferred_start", move || {
+        crate::next_frame::at_next_frame("wasgo_deferred_start", move || {
             if weak
                 .upgrade()
                 .is_some_and(|core| core.start_next_frame.replace(false))
@@ -1426,21 +1424,5 @@ impl LiveScript for ScriptCore {
     fn end_for_game(self: Rc<Self>, reason: &str) {
         self.kill_by_game(reason);
         self.pump();
-    }
-}
-
-/// Runs `f` once at the start of the next frame (the SceneTree's `process_frame`, one shot).
-/// Not a deferred call: Godot runs deferred calls made by deferred calls in the same flush, so
-/// work that always asks for more of itself would never let the frame end.
-pub(crate) fn at_next_frame(name: &'static str, f: impl Fn() + 'static) {
-    let call = Callable::from_fn(name, move |_args: &[&Variant]| {
-        f();
-        Variant::nil()
-    });
-    if let Some(mut tree) = Engine::singleton()
-        .get_main_loop()
-        .and_then(|m| m.try_cast::<SceneTree>().ok())
-    {
-        tree.connect_flags("process_frame", &call, ConnectFlags::ONE_SHOT);
     }
 }
