@@ -520,7 +520,7 @@ fn wav_loop_fits(b: &[u8], fmt: usize) -> Result<(), AssetError> {
         return Ok(());
     };
     let frame_bytes = (channels as usize * (bits as usize / 8)).max(1);
-    let mut frames = 0usize;
+    let mut frames: Option<usize> = None;
     let mut loops = Vec::new();
     let mut at = 12usize;
     while let Some(tag) = b.get(at..at + 4) {
@@ -529,7 +529,8 @@ fn wav_loop_fits(b: &[u8], fmt: usize) -> Result<(), AssetError> {
         };
         let body = at + 8;
         match tag {
-            b"data" => frames = len as usize / frame_bytes,
+            // Godot plays the first `data` chunk and passes over any later one.
+            b"data" if frames.is_none() => frames = Some(len as usize / frame_bytes),
             // Godot reads past a short chunk (into what follows, or zeros past the end).
             b"smpl" => {
                 let word = |o: usize| le32(b, body + o).unwrap_or(0);
@@ -543,6 +544,7 @@ fn wav_loop_fits(b: &[u8], fmt: usize) -> Result<(), AssetError> {
             .saturating_add(len as usize)
             .saturating_add(len as usize & 1);
     }
+    let frames = frames.unwrap_or(0);
     for (start, end) in loops {
         if start >= end || end as usize > frames {
             return Err(corrupt(&format!(
@@ -917,6 +919,10 @@ mod tests {
         for (start, end) in [(0, 2), (1, 2), (0, 1)] {
             assert!(sniff(AssetKind::Audio, &smpl(0, start, end), LIMITS).is_ok());
         }
+        // A second `data` chunk (Godot plays the first) does not count its samples.
+        let mut two_chunks = smpl(0, 0, 0x7FFF_FFFF);
+        two_chunks.extend_from_slice(b"data\xfe\xff\xff\xff");
+        assert!(sniff(AssetKind::Audio, &two_chunks, LIMITS).is_err());
         // Another loop type (not looped by Godot) is not looked at.
         assert!(sniff(AssetKind::Audio, &smpl(7, 0, 0x7FFF_FFFF), LIMITS).is_ok());
         for (kind, start, end) in [(0, 0, 0x7FFF_FFFF), (1, 0, 3), (2, 1, 1), (0, 2, 1)] {
