@@ -129,6 +129,10 @@ func test_the_field_the_player_types_in_is_not_hidden() -> void:
 	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 0, "a held key while the player types")
 	field.release_focus()
 	expect_eq(probe.node.call_export("hide_node", [1, 0]), 0, "hiding the panel when nobody types: %s" % _last_fail(probe))
+	# A tween hides later, maybe while the player types: refused on a game node even now.
+	expect_eq(probe.node.call_export("tween_visible", [0]), INVALID_ARGUMENT, "a tween of the game panel's `visible`")
+	expect_contains(_last_fail(probe), "did not make", "the refusal names the rule")
+	expect_eq(probe.node.call_export("tween_visible", [1]), 0, "a tween of its own node's `visible`: %s" % _last_fail(probe))
 	_key(KEY_Q, false)
 	await frames(1)
 

@@ -2331,10 +2331,17 @@ fn run_op(
                         // A secret field's text members are not animated either (`max_length`
                         // to 1 would cut the player's password), nor is the player's field hidden.
                         refuse_secret_text(level, target, property.as_bytes())?;
+                        // A tween hides later, when the player may be typing: refused on any
+                        // node the mod did not make (checking the typing now let a tween made
+                        // while nobody typed hide the field a second later).
                         if level != SafetyLevel::Unsafe
                             && wasgo_core::typing::ends_focus(property.as_bytes())
+                            && !created.owns(target.instance_id())
                         {
-                            refuse_ending_focus(target, property.as_bytes())?;
+                            return Err(ObjectError::failed(
+                                ErrorCode::InvalidArgument.code(),
+                                format!("tween `{property}` refused on a node the mod did not make: below level 3 a tween may not hide a game node or take its focus (it could hide the text field the player types in while it runs); set it with `set` instead"),
+                            ));
                         }
                         Ok(())
                     },

@@ -1380,6 +1380,32 @@ pub extern "C" fn hide_node(which: i32, how: i32) -> i32 {
     }
 }
 
+/// Tweens `visible` to false: of the game's child `Panel` (`which` 0), or of a Node2D the mod
+/// makes (1).
+#[no_mangle]
+pub extern "C" fn tween_visible(which: i32) -> i32 {
+    let target = if which == 0 {
+        match self_node().and_then(|me| me.get_node("Panel")) {
+            Ok(n) => n,
+            Err(e) => return failed("find Panel", e),
+        }
+    } else {
+        match new_child("Node2D", "Hidden") {
+            Ok(n) => n,
+            Err(code) => return code,
+        }
+    };
+    let tween = match new_tween() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let args = [Variant::from(&target), Variant::NodePath("visible".into()), Variant::Bool(false), Variant::Float(0.3)];
+    match tween.call("tween_property", &args) {
+        Ok(_) => 0,
+        Err(e) => failed("tween_property visible", e),
+    }
+}
+
 /// Tweens `max_length` of the child `Field` to 1 (a secret field's is refused).
 #[no_mangle]
 pub extern "C" fn tween_field_max_length() -> i32 {
