@@ -123,10 +123,12 @@ pub fn check_file_now(path: &str) -> Option<Result<Arc<CompiledModule>, String>>
         return Some(known);
     }
     let waiting = COMPILING.with(|c| c.borrow_mut().remove(path));
-    let ticket = match waiting {
-        Some((was, ticket)) if Some(was) == stamp => ticket,
+    // The grace is for the ask that starts the compile: one that finds it running looks and
+    // goes (a watch asking every frame, or many nodes, would sleep the grace each time).
+    let (ticket, grace) = match waiting {
+        Some((was, ticket)) if Some(was) == stamp => (ticket, std::time::Duration::ZERO),
         _ => match crate::shipped::load_path(path) {
-            Ok(load) => load.ticket,
+            Ok(load) => (load.ticket, NOWAIT_GRACE),
             Err(reason) => {
                 let outcome = Err(Failure {
                     reason,
@@ -140,7 +142,7 @@ pub fn check_file_now(path: &str) -> Option<Result<Arc<CompiledModule>, String>>
     // A small module compiles in a few milliseconds: answered at once. A larger one is left to
     // the compile thread, and asked again later.
     ticket.urge();
-    let until = std::time::Instant::now() + NOWAIT_GRACE;
+    let until = std::time::Instant::now() + grace;
     while !ticket.is_ready() && std::time::Instant::now() < until {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
@@ -162,6 +164,13 @@ pub fn check_file_now(path: &str) -> Option<Result<Arc<CompiledModule>, String>>
 /// How long [`check_file_now`] waits for a compile it starts or joins before it answers that the
 /// module is being compiled.
 const NOWAIT_GRACE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Forgets the compiles [`check_file_now`] waits for and the nodes waiting for them (extension
+/// end: a ticket holds the module cache).
+pub fn clear() {
+    COMPILING.with(|c| c.borrow_mut().clear());
+    WATCHED.with(|w| w.borrow_mut().clear());
+}
 
 /// Whether the module of the file at `path` is being compiled for [`check_file_now`].
 pub fn compiling(path: &str) -> bool {

@@ -190,6 +190,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
             // Stop what runs, then drop what is held, while the engine still runs.
             live::kill_all("the game is shutting down");
             compiles::clear();
+            file_checks::clear();
             http::close_all();
             permissions::close();
             own_ui::clear();
