@@ -224,6 +224,41 @@ func test_start_mods_runs_a_later_mod_only_after_an_earlier_one() -> void:
 	_remove(dir)
 
 
+## `kill_all()` while `start_mods` waits for an earlier mod's compile stops the chain: the later
+## mods were started anyway once the compile (which kill_all cancelled) ended.
+func test_kill_all_stops_the_mods_start_mods_has_yet_to_start() -> void:
+	var dir := "user://scan_start_killed"
+	_remove(dir)
+	var salt := Time.get_ticks_usec() + randi()
+	var big := PackedStringArray()
+	big.append("(func (export \"big\") (param i32) (result i32)")
+	big.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % (salt % 2147483647))
+	for i in 6000:
+		big.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % (i % 7))
+	big.append("  (local.get 0))")
+	_write(dir + "/killed_z.wasm", _mod("{}", "ready killed_z").trim_suffix(")") + "\n" + "\n".join(big) + ")")
+	_write(dir + "/killed_a.wasm", _mod("{}", "ready killed_a"))
+	for id in ["killed_z", "killed_a"]:
+		expect_eq(WasmEngine.set_mod_enabled(id, true), OK, "enable %s" % id)
+	expect_eq(WasmEngine.set_mod_order(PackedStringArray(["killed_z", "killed_a"])), OK, "set_mod_order")
+	var parent := Node.new()
+	tree.root.add_child(parent)
+	var started := WasmEngine.start_mods(parent, dir)
+	var said: Array[String] = []
+	for node in started:
+		node.output.connect(func(line: String) -> void: said.append(line.strip_edges()))
+	await frames(2)
+	if expect_eq(started[0].get_status(), WasmScript.STATUS_LOADING, "the first mod is compiling"):
+		WasmEngine.kill_all()
+		# Long enough for the cancelled compile to end and the chain to go on, were it to.
+		await wait_until(func() -> bool: return WasmEngine.get_stats()["compiling"] == 0, 60000)
+		await frames(5)
+		expect_eq(said, [] as Array[String], "no mod ran after kill_all()")
+		expect_eq(started[1].get_status(), WasmScript.STATUS_IDLE, "the second mod was never started")
+	parent.free()
+	_remove(dir)
+
+
 func test_restart_phase_1_the_enabled_list_and_order_are_saved() -> void:
 	var dir := "user://scan_restart"
 	_remove(dir)

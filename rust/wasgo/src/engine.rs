@@ -351,7 +351,8 @@ impl WasmEngine {
 
     /// Kills every mod instance (running or living on callbacks); each emits `killed`. A start
     /// waiting for its module's compile ([constant WasmScript.STATUS_LOADING]) is cancelled, as
-    /// by [method WasmScript.kill]. A mod stopped this way is not restarted by a change of its
+    /// by [method WasmScript.kill], and the mods [method start_mods] has yet to start are not
+    /// started. A mod stopped this way is not restarted by a change of its
     /// file, and a node in the middle of
     /// a reload (this called from a handler of the `killed` its reload emits) stays stopped:
     /// its reload is cancelled.
@@ -361,6 +362,8 @@ impl WasmEngine {
             return;
         }
         const REASON: &str = "killed by WasmEngine.kill_all()";
+        // The mods `start_mods` has yet to start stay stopped.
+        KILL_ALLS.with(|k| k.set(k.get() + 1));
         live::kill_all(REASON);
         // A mod whose `init` runs now (game code it called asked for this) is in no live list
         // yet: it is killed once its `init` returns, like a `kill()` of its own node from there.
@@ -554,8 +557,9 @@ impl WasmEngine {
                 // background compile ended, so a later mod could run its `init` first.
                 let ids: std::rc::Rc<[InstanceId]> =
                     nodes.iter_shared().map(|n| n.instance_id()).collect();
+                let chain = KILL_ALLS.with(std::cell::Cell::get);
                 Callable::from_fn("wasgo_start_mods", move |_| {
-                    start_in_order(ids.clone(), 0);
+                    start_in_order(ids.clone(), 0, chain);
                 })
                 .call_deferred(&[]);
                 nodes
@@ -581,17 +585,37 @@ impl WasmEngine {
 /// it is no longer loading (its background compile ended and it started or failed: checked at
 /// each frame's start). A node the game freed or that is gone is passed over; one the game
 /// started meanwhile is not started again (`start()` of a live mod only reports `OK`).
-fn start_in_order(ids: std::rc::Rc<[InstanceId]>, from: usize) {
+///
+/// `kill_all()` ends the chain (the mods after the one it stopped are not started), and a node
+/// the game killed before its turn is passed over.
+fn start_in_order(ids: std::rc::Rc<[InstanceId]>, from: usize, chain: u64) {
+    if KILL_ALLS.with(std::cell::Cell::get) != chain {
+        return;
+    }
     for (i, id) in ids.iter().enumerate().skip(from) {
-        let Ok(mut node) = Gd::<Node>::try_from_instance_id(*id) else {
+        let Ok(node) = Gd::<crate::script::WasmScript>::try_from_instance_id(*id) else {
             continue;
         };
+        let core = crate::script::WasmScript::core_of(&node);
+        if core.killed_by_game.get() {
+            continue;
+        }
+        let mut node = node.upcast::<Node>();
         node.call("start", &[]);
-        if is_loading(&node) {
-            wait_for_load(ids, i);
-            return;
+        // Game code `start()` ran may have freed the node: looked up again.
+        match Gd::<Node>::try_from_instance_id(*id) {
+            Ok(node) if is_loading(&node) => {
+                wait_for_load(ids, i, chain);
+                return;
+            }
+            _ => {}
         }
     }
+}
+
+thread_local! {
+    /// How many times `kill_all()` ran: a `start_mods` chain begun before the last one stops.
+    static KILL_ALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// Whether a `start_mods` node is still loading its module.
@@ -601,11 +625,11 @@ fn is_loading(node: &Gd<Node>) -> bool {
 }
 
 /// Goes on with [`start_in_order`] after node `ids[i]` once it is no longer loading.
-fn wait_for_load(ids: std::rc::Rc<[InstanceId]>, i: usize) {
+fn wait_for_load(ids: std::rc::Rc<[InstanceId]>, i: usize, chain: u64) {
     crate::next_frame::at_next_frame("wasgo_start_mods_next", move || {
         match Gd::<Node>::try_from_instance_id(ids[i]) {
-            Ok(node) if is_loading(&node) => wait_for_load(ids.clone(), i),
-            _ => start_in_order(ids.clone(), i + 1),
+            Ok(node) if is_loading(&node) => wait_for_load(ids.clone(), i, chain),
+            _ => start_in_order(ids.clone(), i + 1, chain),
         }
     });
 }

@@ -740,8 +740,10 @@ impl ScriptCore {
     /// changed source, a reload asked for the next frame). `WasmEngine.kill_all()` reaches live
     /// instances through the frame list; these started once their compile ended.
     pub fn kill_if_starting(self: &Rc<Self>, reason: &str) {
-        let owed =
-            self.restart_owed.get() || self.pending_reload.get() || self.reload_next_frame.get();
+        let owed = self.restart_owed.get()
+            || self.pending_reload.get()
+            || self.reload_next_frame.get()
+            || self.start_next_frame.get();
         if (self.is_loading() || owed) && !self.gone.get() {
             self.kill_by_game(reason);
         }
