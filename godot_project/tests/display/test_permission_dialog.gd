@@ -132,6 +132,35 @@ func test_dialogs_of_two_mods_are_shown_one_at_a_time() -> void:
 	expect_eq(saved_grants("l2_dialog_two"), PackedStringArray(), "nothing granted")
 
 
+## Two dialogs closed in one frame (the shown one's and the next one's nodes freed, a scene
+## change) left the queue thinking none was shown: the next requests opened over the one shown.
+func test_dialogs_closed_together_still_show_one_at_a_time() -> void:
+	var probes: Array[ModProbe] = []
+	for id in ["l2_dq_a", "l2_dq_b", "l2_dq_d"]:
+		var probe := level2_mod(id, 2, false)
+		forget_grants(probe)
+		expect_eq(op_code(probe, 5, ["files"]), 0, "%s asks" % id)
+		probes.append(probe)
+	await frames(2)
+	probes[0].node.free()
+	probes[1].node.free()
+	await frames(3)
+	var shown := _all_dialogs().filter(func(d: Window) -> bool: return d.visible)
+	if expect_eq(shown.size(), 1, "dialogs shown after the two were closed"):
+		expect_contains(shown[0].dialog_text, "l2_dq_d", "the third mod's dialog")
+	var late := level2_mod("l2_dq_e", 2, false)
+	forget_grants(late)
+	expect_eq(op_code(late, 5, ["files"]), 0, "a fourth mod asks")
+	await frames(3)
+	expect_eq(_all_dialogs().filter(func(d: Window) -> bool: return d.visible).size(), 1, "dialogs shown after the fourth asked")
+	for probe in [probes[2], late]:
+		for d in _all_dialogs():
+			if d.visible:
+				d.get_cancel_button().pressed.emit()
+		await frames(3)
+	expect_eq(_all_dialogs().size(), 0, "no dialog left")
+
+
 ## Every WasGo dialog under the root.
 func _all_dialogs() -> Array:
 	return tree.root.get_children(true).filter(func(c: Node) -> bool: return c is ConfirmationDialog and c.name.begins_with("WasgoPermissionDialog"))

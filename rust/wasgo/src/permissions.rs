@@ -62,11 +62,12 @@ pub fn forget(mod_id: &str, kind: &str) {
 /// Drops the in-memory copy (extension shutdown); the next use reads the file again.
 pub fn close() {
     state::with_part(|s| &s.grants, |g: &Grants| g.0.borrow_mut().take());
-    // Dialogs waiting for their turn are in no tree: nothing else would free them.
+    // Dialogs waiting for their turn (and one about to be shown) are in no tree: nothing else
+    // would free them.
     let waiting: Vec<InstanceId> = DIALOGS.with(|d| {
         let mut d = d.borrow_mut();
-        d.0 = None;
-        d.1.drain(..).collect()
+        let shown = d.0.take();
+        shown.into_iter().chain(d.1.drain(..)).collect()
     });
     for id in waiting {
         close_dialog(id);
@@ -172,6 +173,11 @@ fn show_or_queue(root: Gd<godot::classes::Window>, dialog_id: InstanceId) {
     }
 }
 
+/// Whether `id` is the dialog shown (or about to be).
+fn is_shown(id: InstanceId) -> bool {
+    DIALOGS.with(|d| d.borrow().0 == Some(id))
+}
+
 /// Shows the next waiting dialog (one still alive), if any; called once the shown one closed.
 fn show_next() {
     let next = DIALOGS.with(|d| {
@@ -190,6 +196,10 @@ fn show_next() {
     };
     // At the next frame: called from the answered dialog's own signal.
     crate::next_frame::at_next_frame("wasgo_next_permission_dialog", move || {
+        // Closed meanwhile (its mod's node freed): the next one is on its way already.
+        if !is_shown(id) {
+            return;
+        }
         let root = Engine::singleton()
             .get_main_loop()
             .and_then(|m| m.try_cast::<SceneTree>().ok())
@@ -204,7 +214,9 @@ fn show_next() {
 /// Adds dialog `dialog_id` to the root window and shows it (see [`ask`]).
 fn show(mut root: Gd<godot::classes::Window>, dialog_id: InstanceId) {
     let Ok(mut dialog) = Gd::<ConfirmationDialog>::try_from_instance_id(dialog_id) else {
-        show_next();
+        if is_shown(dialog_id) {
+            show_next();
+        }
         return;
     };
     // Above every other embedded window: a popup or a tooltip the game (or a mod's
