@@ -33,6 +33,38 @@ const FLOOD_WAT := """(module
           (br $more))))
     (local.get $r)))"""
 
+## `connect_ticks(n)` connects the node's user signal `tick` n times; each callback logs `spam`
+## `lines` times (`set_lines`).
+const CALLBACK_FLOOD_WAT := """(module
+  (import "wasgo" "log" (func $log (param i32 i32 i32)))
+  (import "wasgo" "self" (func $self (result i32)))
+  (import "wasgo" "connect" (func $connect (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "spam")
+  (data (i32.const 16) "tick")
+  (global $lines (mut i32) (i32.const 0))
+  (func (export "set_lines") (param $n i32) (global.set $lines (local.get $n)))
+  (func (export "connect_ticks") (param $n i32) (result i32)
+    (local $failed i32)
+    (loop $more
+      (if (local.get $n)
+        (then
+          (if (call $connect (call $self) (i32.const 16) (i32.const 4) (local.get $n))
+            (then (local.set $failed (i32.add (local.get $failed) (i32.const 1)))))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br $more))))
+    (local.get $failed))
+  (func (export "native_callback") (param $id i32)
+    (local $n i32)
+    (local.set $n (global.get $lines))
+    (loop $more
+      (if (local.get $n)
+        (then
+          (call $log (i32.const 0) (i32.const 0) (i32.const 4))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br $more))))))"""
+
+
 ## The lines Godot's loggers receive (what the console and the log file print).
 class Printed extends Logger:
 	var mutex := Mutex.new()
@@ -102,6 +134,27 @@ func test_output_is_delivered_at_most_1000_lines_a_pump_in_order() -> void:
 	expect(await wait_until(func() -> bool: return probe.outputs_starting_with("spam").size() == 3500, 5000),
 		"every line, a few frames later: %d" % probe.outputs_starting_with("spam").size())
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
+
+
+## The allowance is the pump's, not each callback's: ten callbacks of one signal each printing
+## 1000 lines had 10,000 `output` signals emitted in one go (each drain after a callback had a
+## fresh 1000).
+func test_callbacks_share_the_pumps_allowance_of_events() -> void:
+	var module := WasmEngine.compile_module(CALLBACK_FLOOD_WAT.to_utf8_buffer(), "callback_flood")
+	if not expect(module != null, "the WAT compiles: %s" % WasmEngine.get_last_error()):
+		return
+	var probe := new_mod("CallbackFlood", {"module": module, "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	probe.node.add_user_signal("tick")
+	expect_eq(probe.node.call_export("connect_ticks", [10]), 0, "connections that failed")
+	probe.node.call_export("set_lines", [1000])
+	probe.node.emit_signal("tick")
+	await frames(1)
+	var first := probe.outputs.size()
+	expect(first <= 1000 + 10, "output signals in the frame the ten callbacks ran: %d" % first)
+	expect(await wait_until(func() -> bool: return probe.outputs.size() >= 10000, 10000),
+		"every line, in later frames: %d" % probe.outputs.size())
 
 
 func test_godot_errors_past_200_a_second_are_not_printed_and_printing_comes_back() -> void:

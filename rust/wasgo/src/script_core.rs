@@ -211,6 +211,9 @@ pub struct ScriptCore {
     /// emit `started` again from inside the handler: a handler that always restarts recursed
     /// one start deeper per start until the stack ran out.
     announcing: Cell<u32>,
+    /// The events the pump in progress may still emit (`script_delivery::MAX_EVENTS_PER_PUMP`
+    /// at its start; the drains after each callback it delivers draw from it too).
+    pub(crate) event_allowance: Cell<usize>,
     /// A `start()` asked for by a `started` handler, run at the next frame; a `kill()` by the game
     /// before then drops it.
     start_next_frame: Cell<bool>,
@@ -301,6 +304,7 @@ impl ScriptCore {
             reloading: Cell::new(false),
             reload_next_frame: Cell::new(false),
             announcing: Cell::new(0),
+            event_allowance: Cell::new(usize::MAX),
             start_next_frame: Cell::new(false),
             finishing_start: Cell::new(false),
             gone: Cell::new(false),

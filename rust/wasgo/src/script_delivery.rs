@@ -47,13 +47,15 @@ impl ScriptCore {
         // A live mod's events are delivered at most MAX_EVENTS_PER_PUMP a pump (the rest at
         // the next frame): a `main` printing in a loop had 10,000 `output` signals emitted
         // every frame, outside every budget. An ended one's all go out (its last ones).
-        let cap = if ended {
+        // One allowance for the whole pump: the drains after each signal callback and HTTP
+        // answer below draw from it too (each had a fresh 1000).
+        self.event_allowance.set(if ended {
             usize::MAX
         } else {
             MAX_EVENTS_PER_PUMP
-        };
+        });
         for _ in 0..MAX_DELIVERY_ROUNDS {
-            let (mut delivered, more) = self.emit_events(cap);
+            let (mut delivered, more) = self.emit_events(true);
             delivered |= self.deliver_outbox();
             delivered |= self.deliver_http_responses();
             if !delivered || more || self.is_gone() {
@@ -80,7 +82,7 @@ impl ScriptCore {
     pub(crate) fn deliver_before_drop(self: &Rc<Self>) {
         self.pump();
         if self.delivering.get() && self.depth.get() == 0 && !self.is_gone() {
-            self.emit_events(usize::MAX);
+            self.emit_events(false);
         }
     }
 
@@ -133,7 +135,15 @@ impl ScriptCore {
     }
 
     /// Emits the core's events as signals; returns whether there were any.
-    fn emit_events(self: &Rc<Self>, cap: usize) -> (bool, bool) {
+    /// Emits the instance's events in order: with `capped`, at most what is left of the pump's
+    /// allowance (`event_allowance`), the rest waiting for the next pump; returns whether any
+    /// was emitted and whether more wait.
+    fn emit_events(self: &Rc<Self>, capped: bool) -> (bool, bool) {
+        let cap = if capped {
+            self.event_allowance.get()
+        } else {
+            usize::MAX
+        };
         let (events, more, name) = {
             let mut slot = self.instance.borrow_mut();
             let Some(instance) = slot.as_mut() else {
@@ -144,6 +154,9 @@ impl ScriptCore {
             }
             // Nothing to do (the usual case after an entry): no name copied, no setting read.
             let (events, more) = instance.drain_events_at_most(cap);
+            if capped {
+                self.event_allowance.set(cap.saturating_sub(events.len()));
+            }
             if events.is_empty() {
                 return (false, more);
             }
@@ -351,7 +364,7 @@ impl ScriptCore {
                 objects::end_callback(key);
                 result
             };
-            self.emit_events(MAX_EVENTS_PER_PUMP);
+            self.emit_events(true);
             match result {
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
@@ -414,7 +427,7 @@ impl ScriptCore {
             } else {
                 self.enter(export::HTTP_RESPONSE, &[Val::I32(id), Val::I32(status)])
             };
-            self.emit_events(MAX_EVENTS_PER_PUMP);
+            self.emit_events(true);
             match result {
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
