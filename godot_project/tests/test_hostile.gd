@@ -171,3 +171,31 @@ func test_an_instance_has_at_most_1024_live_signal_connections() -> void:
 	expect_eq(probe.node.call_export("connect_child", [20]), 16, "connections after two children were freed")
 	expect_eq(last.get_signal_connection_list("renamed").size(), 16, "the new child's connections")
 	await expect_frames_go_on("connection flood")
+
+
+## The arguments of a signal are converted as the one Array the mod gets, under one budget:
+## each argument had its own (a value nested 64 deep inside the argument Array was 65 deep, and
+## two arguments of 600,000 strings each were 1.2 million elements), so the mod's decoder
+## refused what it was given (the Rust SDK handed its closure no arguments).
+func test_signal_arguments_share_one_budget_of_depth_and_elements() -> void:
+	var probe := new_mod("callback_budget", {"module": wat_module("callback_args_budget")})
+	if not expect_eq(start(probe), OK, "start()"):
+		return
+	probe.node.add_user_signal("deep")
+	expect_eq(probe.node.call_export("listen", []), 0, "connect")
+	var deep: Variant = 0
+	for i in 63:
+		deep = [deep]
+	probe.node.emit_signal("deep", deep)
+	await frames(2)
+	expect(probe.node.call_export("last", []) > 0, "an argument nested 63 deep (64 with the argument Array): %d" % probe.node.call_export("last", []))
+	probe.node.emit_signal("deep", [deep])
+	await frames(2)
+	expect_eq(probe.node.call_export("last", []), -5, "an argument nested 64 deep (65 with the argument Array)")
+	var many := PackedStringArray()
+	many.resize(600000)
+	probe.node.emit_signal("deep", many, many)
+	await frames(2)
+	expect_eq(probe.node.call_export("last", []), -5, "two arguments of 600,000 strings each")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
+

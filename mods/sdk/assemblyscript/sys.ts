@@ -16,7 +16,7 @@ export const PERMISSION_DENIED: i32 = -6;
 /** busy: in use or not ready, try again later. */
 export const BUSY: i32 = -7;
 
-// Godot's Variant type numbers (the low 16 bits of an encoded value's header).
+// Godot's Variant type numbers (the low 8 bits (byte 0) of an encoded value's header).
 export const TYPE_NIL: u32 = 0;
 export const TYPE_BOOL: u32 = 1;
 export const TYPE_INT: u32 = 2;
@@ -114,7 +114,7 @@ export declare function set(handle: i32, name_ptr: usize, name_len: usize, val_p
 @external("wasgo", "call")
 export declare function call(handle: i32, method_ptr: usize, method_len: usize, args_ptr: usize, args_len: usize, out_ptr: usize, out_cap: usize): i32;
 
-/** Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections.
+/** Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections, or 16 to this signal of this object.
  *  `wasgo.connect`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 @external("wasgo", "connect")
 export declare function connect(handle: i32, signal_ptr: usize, signal_len: usize, callback_id: i32): i32;

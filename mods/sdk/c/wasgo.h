@@ -6,7 +6,7 @@
  * function is `static inline`. Build a mod with
  *
  *   clang --target=wasm32-wasi --sysroot=/usr -Oz -nostartfiles -Wl,--no-entry \
- *         -Wl,--strip-all -I path/to/mods/sdk/c -o mod.wasm mod.c
+ *         -Wl,--strip-debug -I path/to/mods/sdk/c -o mod.wasm mod.c
  *
  * and mark exports with WASGO_EXPORT(WASGO_EXPORT_PROCESS). Define WASGO_NO_LIBC before including it to
  * build without a C library (no `wasgo_logf` then). */

@@ -21,7 +21,7 @@ enum {
     WASGO_BUSY = -7, /* busy: in use or not ready, try again later */
 };
 
-/* Godot's Variant type numbers (the low 16 bits of an encoded value's header). */
+/* Godot's Variant type numbers (the low 8 bits (byte 0) of an encoded value's header). */
 enum {
     WASGO_NIL = 0,
     WASGO_BOOL = 1,
@@ -137,7 +137,7 @@ WASGO_IMPORT("set") int32_t wasgo_set(int32_t handle, const void *name_ptr, size
  * `wasgo.call`: `(i32, i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("call") int32_t wasgo_call(int32_t handle, const void *method_ptr, size_t method_len, const void *args_ptr, size_t args_len, void *out_ptr, size_t out_cap);
 
-/* Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections.
+/* Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections, or 16 to this signal of this object.
  * `wasgo.connect`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("connect") int32_t wasgo_connect(int32_t handle, const void *signal_ptr, size_t signal_len, int32_t callback_id);
 

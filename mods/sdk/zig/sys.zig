@@ -16,7 +16,7 @@ pub const permission_denied: i32 = -6;
 /// busy: in use or not ready, try again later.
 pub const busy: i32 = -7;
 
-/// Godot's Variant type numbers (the low 16 bits of an encoded value's header).
+/// Godot's Variant type numbers (the low 8 bits (byte 0) of an encoded value's header).
 pub const variant_type = struct {
     pub const NIL: u32 = 0;
     pub const BOOL: u32 = 1;
@@ -104,7 +104,7 @@ pub extern "wasgo" fn set(handle: i32, name_ptr: [*]const u8, name_len: usize, v
 /// `wasgo.call`: `(i32, i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn call(handle: i32, method_ptr: [*]const u8, method_len: usize, args_ptr: [*]const u8, args_len: usize, out_ptr: [*]u8, out_cap: usize) i32;
 
-/// Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections.
+/// Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections, or 16 to this signal of this object.
 /// `wasgo.connect`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn connect(handle: i32, signal_ptr: [*]const u8, signal_len: usize, callback_id: i32) i32;
 

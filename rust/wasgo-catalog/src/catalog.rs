@@ -241,7 +241,7 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
     host_fn!("call", Safe, Ready, Objects, (handle: Handle, method_ptr: In, method_len: Len, args_ptr: In, args_len: Len, out_ptr: Out, out_cap: Cap) -> [I32],
         "Calls a method with an encoded Array of arguments; writes the encoded result, returns its full length. -3 at levels 1 and 2 for an argument outside the allowlist's range for it, and for a tween call that would make a looping tween take less than 1 ms per loop (the tween is killed)."),
     host_fn!("connect", Safe, Ready, Objects, (handle: Handle, signal_ptr: In, signal_len: Len, callback_id: Value(I32)) -> [I32],
-        "Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections."),
+        "Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections, or 16 to this signal of this object."),
     host_fn!("callback_args", Safe, Ready, Objects, (out_ptr: Out, out_cap: Cap) -> [I32],
         "Inside `native_callback`: the signal's arguments as an encoded Array; returns the full length."),
     host_fn!("emit", Safe, Ready, Objects, (name_ptr: In, name_len: Len, payload_ptr: In, payload_len: Len) -> [I32],

@@ -1,4 +1,4 @@
-//! Godot's Variant type numbers, as the wire format uses them (the low 16 bits of each value's
+//! Godot's Variant type numbers, as the wire format uses them (the low 8 bits, byte 0, of each value's
 //! header, see `docs/variant-encoding.md`). The codec (`wasgo-variant`) and every SDK's
 //! constants are built from this one table.
 

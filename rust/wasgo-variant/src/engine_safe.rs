@@ -13,8 +13,9 @@
 use crate::Variant;
 use core::fmt;
 
-/// The most Array elements and Dictionary entries one value may hold, counted through every
-/// level of nesting (packed arrays are not counted: they are flat and sized by their bytes).
+/// The most Array elements, Dictionary entries and PackedStringArray strings one value may hold,
+/// counted through every level of nesting (the other packed arrays are not counted: they are
+/// flat and sized by their bytes).
 pub const MAX_ELEMENTS: usize = 1 << 20;
 
 /// Bounds the Dictionaries of one value: the squares of their entry counts add up to at most

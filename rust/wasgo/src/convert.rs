@@ -260,7 +260,7 @@ fn to_wire_at<H: Handles + ?Sized>(
         None => Err(ObjectError::failed(
             ErrorCode::CallFailed.code(),
             format!(
-                "cannot convert the value for the mod: it holds more than {} Array elements and Dictionary entries in all",
+                "cannot convert the value for the mod: it holds more than {} Array elements, Dictionary entries and PackedStringArray strings in all",
                 wire::MAX_ELEMENTS
             ),
         )),
@@ -392,13 +392,13 @@ fn to_wire_at<H: Handles + ?Sized>(
         VariantType::PACKED_FLOAT64_ARRAY => {
             W::PackedFloat64Array(v.to::<PackedFloat64Array>().to_vec())
         }
-        VariantType::PACKED_STRING_ARRAY => W::PackedStringArray(
-            v.to::<PackedStringArray>()
-                .as_slice()
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-        ),
+        VariantType::PACKED_STRING_ARRAY => W::PackedStringArray({
+            // Counted like a container's elements, as the mod's decoder counts them (it refused
+            // what the host wrote past the limit).
+            let strings = v.to::<PackedStringArray>();
+            take(strings.len())?;
+            strings.as_slice().iter().map(|s| s.to_string()).collect()
+        }),
         VariantType::PACKED_VECTOR2_ARRAY => W::PackedVector2Array(
             v.to::<PackedVector2Array>()
                 .as_slice()

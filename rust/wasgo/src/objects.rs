@@ -2506,12 +2506,10 @@ fn run_op(
             Ok(ObjectReply::Int(0))
         }
         ObjectOp::CallbackArgs => {
-            let args: Vec<Variant> = objects.callback_args.clone();
-            let items = args
-                .iter()
-                .map(|v| to_wire(v, objects))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(ObjectReply::Value(WireVariant::Array(items)))
+            // Converted as the one Array the mod gets: one budget of elements and depth for all
+            // the arguments (each had its own, so the mod's decoder refused what it was given).
+            let args: VarArray = objects.callback_args.iter().cloned().collect();
+            Ok(ObjectReply::Value(to_wire(&args.to_variant(), objects)?))
         }
         ObjectOp::Emit { name, payload } => {
             let cost = wasgo_core::variant::held_bytes(&payload).saturating_add(name.len());

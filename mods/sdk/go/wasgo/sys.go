@@ -25,7 +25,7 @@ const (
 	ErrBusy Error = -7
 )
 
-// Godot's Variant type numbers (the low 16 bits of an encoded value's header).
+// Godot's Variant type numbers (the low 8 bits (byte 0) of an encoded value's header).
 const (
 	TypeNil uint32 = 0
 	TypeBool uint32 = 1
@@ -137,7 +137,7 @@ func RawSet(handle int32, name_ptr unsafe.Pointer, name_len uint32, val_ptr unsa
 //go:wasmimport wasgo call
 func RawCall(handle int32, method_ptr unsafe.Pointer, method_len uint32, args_ptr unsafe.Pointer, args_len uint32, out_ptr unsafe.Pointer, out_cap uint32) int32
 
-// RawConnect: Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections.
+// RawConnect: Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections, or 16 to this signal of this object.
 // `wasgo.connect`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo connect

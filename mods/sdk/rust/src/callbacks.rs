@@ -102,9 +102,22 @@ extern "C" fn native_callback(id: i32) {
     let args = buffer::read_with(|out, cap| {
         // SAFETY: `out..out+cap` is a buffer `read_with` owns for the call.
         unsafe { sys::callback_args(out, cap) }
-    })
-    .ok()
-    .and_then(|bytes| Variant::decode(&bytes).ok());
+    });
+    // The arguments are handed on as the game sent them, or not at all, said why: a closure
+    // given `&[]` for arguments that did not convert could not tell them from none.
+    let args = match args {
+        Ok(bytes) => match Variant::decode(&bytes) {
+            Ok(args) => Some(args),
+            Err(e) => {
+                crate::log(crate::Level::Error, &alloc::format!("wasgo: the arguments of signal callback {id} do not decode ({e}); the callback gets none"));
+                None
+            }
+        },
+        Err(code) => {
+            crate::log(crate::Level::Error, &alloc::format!("wasgo: the arguments of signal callback {id} could not be read (error {code}); the callback gets none"));
+            None
+        }
+    };
     let args = match &args {
         Some(Variant::Array(items)) => items.as_slice(),
         _ => &[],

@@ -78,7 +78,7 @@ fn ts_constants() -> String {
         ));
     }
     out.push_str(
-        "\n// Godot's Variant type numbers (the low 16 bits of an encoded value's header).\n",
+        "\n// Godot's Variant type numbers (the low 8 bits (byte 0) of an encoded value's header).\n",
     );
     for t in crossing_types() {
         out.push_str(&format!("export const TYPE_{}: u32 = {};\n", t.name, t.tag));

@@ -39,7 +39,7 @@ fn c_constants() -> String {
             e.doc()
         ));
     }
-    out.push_str("};\n\n/* Godot's Variant type numbers (the low 16 bits of an encoded value's header). */\nenum {\n");
+    out.push_str("};\n\n/* Godot's Variant type numbers (the low 8 bits (byte 0) of an encoded value's header). */\nenum {\n");
     for t in crossing_types() {
         out.push_str(&format!("    WASGO_{} = {},\n", t.name, t.tag));
     }

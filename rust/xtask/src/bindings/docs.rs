@@ -75,7 +75,7 @@ fn manifest_and_versions() -> String {
 }
 
 fn variant_table() -> String {
-    let mut out = String::from("\n## Variant type tags\n\nGodot's `Variant::Type` numbers, the low 16 bits of each encoded value's header\n([variant-encoding.md](variant-encoding.md)). Every SDK has them as generated constants.\n\n| tag | type | crosses the mod boundary |\n|---|---|---|\n");
+    let mut out = String::from("\n## Variant type tags\n\nGodot's `Variant::Type` numbers, the low 8 bits (byte 0) of each encoded value's header\n([variant-encoding.md](variant-encoding.md)). Every SDK has them as generated constants.\n\n| tag | type | crosses the mod boundary |\n|---|---|---|\n");
     for t in VARIANT_TYPES {
         out.push_str(&format!(
             "| {} | `{}` | {} |\n",

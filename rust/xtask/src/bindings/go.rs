@@ -85,7 +85,7 @@ fn go_constants() -> String {
             e.code()
         ));
     }
-    out.push_str(")\n\n// Godot's Variant type numbers (the low 16 bits of an encoded value's header).\nconst (\n");
+    out.push_str(")\n\n// Godot's Variant type numbers (the low 8 bits (byte 0) of an encoded value's header).\nconst (\n");
     for t in crossing_types() {
         out.push_str(&format!("\tType{} uint32 = {}\n", camel(t.name), t.tag));
     }

@@ -49,7 +49,7 @@ fn rust_constants() -> String {
             e.code()
         ));
     }
-    out.push_str("}\n\n/// Godot's Variant type numbers (the low 16 bits of an encoded value's header).\npub mod variant_type {\n");
+    out.push_str("}\n\n/// Godot's Variant type numbers (the low 8 bits (byte 0) of an encoded value's header).\npub mod variant_type {\n");
     for t in crossing_types() {
         out.push_str(&format!("    pub const {}: u32 = {};\n", t.name, t.tag));
     }

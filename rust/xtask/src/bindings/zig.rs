@@ -86,7 +86,7 @@ fn zig_constants() -> String {
             e.code()
         ));
     }
-    out.push_str("\n/// Godot's Variant type numbers (the low 16 bits of an encoded value's header).\npub const variant_type = struct {\n");
+    out.push_str("\n/// Godot's Variant type numbers (the low 8 bits (byte 0) of an encoded value's header).\npub const variant_type = struct {\n");
     for t in crossing_types() {
         out.push_str(&format!("    pub const {}: u32 = {};\n", t.name, t.tag));
     }

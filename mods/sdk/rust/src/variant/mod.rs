@@ -385,7 +385,9 @@ impl Writer {
                 }
             },
             V::Float(f) => {
-                if (*f as f32) as f64 == *f || f.is_nan() {
+                // As Godot's `var_to_bytes`: f32 when the value converts to f32 and back exactly
+                // (NaN never does: it goes as f64, its payload kept).
+                if (*f as f32) as f64 == *f {
                     self.u32(ty::FLOAT);
                     self.f32(*f as f32);
                 } else {
@@ -840,6 +842,15 @@ mod tests {
         let mut wide = vec![3, 0, 1, 0];
         wide.extend_from_slice(&0.1f64.to_le_bytes());
         assert_eq!(Variant::Float(0.1).encode(), wide);
+        // NaN as Godot's `var_to_bytes` writes it: 64-bit (a NaN is never equal to itself once
+        // narrowed), its payload kept.
+        let nan = f64::from_bits(0x7ff8_0000_0000_1234);
+        let encoded = Variant::Float(nan).encode();
+        assert_eq!(encoded[..4], [3, 0, 1, 0]);
+        match Variant::decode(&encoded) {
+            Ok(Variant::Float(back)) => assert_eq!(back.to_bits(), nan.to_bits()),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
