@@ -87,9 +87,8 @@ macro_rules! export_process_node {
     ($f:path) => {
         #[export_name = "process_node"]
         pub extern "C" fn __wasgo_process_node(node: i32, delta: f64) {
-            if let Some(node) = $crate::Object::from_handle(node) {
-                // Borrowed: the group pass owns the handle, it is the same next frame.
-                let node = ::core::mem::ManuallyDrop::new(node);
+            // Borrowed: the group pass owns the handle, it is the same next frame.
+            if let Some(node) = $crate::Object::pinned(node) {
                 $f(&node, delta)
             }
         }
@@ -103,9 +102,8 @@ macro_rules! export_physics_process_node {
     ($f:path) => {
         #[export_name = "physics_process_node"]
         pub extern "C" fn __wasgo_physics_process_node(node: i32, delta: f64) {
-            if let Some(node) = $crate::Object::from_handle(node) {
-                // Borrowed, as in `export_process_node!`.
-                let node = ::core::mem::ManuallyDrop::new(node);
+            // Borrowed, as in `export_process_node!`.
+            if let Some(node) = $crate::Object::pinned(node) {
                 $f(&node, delta)
             }
         }

@@ -54,6 +54,20 @@ impl Object {
         (handle > 0).then(|| hold(handle))
     }
 
+    /// A node a group pass hands the mod (`process_node`, [`Nodes`]): the pass owns the handle
+    /// and gives the same one every frame, so it is counted as held once, whatever the number of
+    /// frames (counting it at every call grew its count without end), and never released by the
+    /// returned borrow. `None` for the null handle 0.
+    #[doc(hidden)]
+    pub fn pinned(handle: i32) -> Option<core::mem::ManuallyDrop<Object>> {
+        (handle > 0).then(|| {
+            HOLDERS.with(|h| {
+                h.entry(handle).or_insert(1);
+            });
+            core::mem::ManuallyDrop::new(Object { handle })
+        })
+    }
+
     /// The object a creating function returned (`wasgo.new`, ...): its handle, or the error.
     pub(crate) fn from_code(code: i32) -> Result<Object> {
         Object::owned(code)
@@ -421,10 +435,7 @@ impl<'a> Nodes<'a> {
 
     /// Each node as a borrowed [`Object`] (never released: the pass owns the handle).
     pub fn iter(&self) -> impl Iterator<Item = core::mem::ManuallyDrop<Object>> + 'a {
-        self.handles
-            .iter()
-            .filter_map(|h| Object::from_handle(*h))
-            .map(core::mem::ManuallyDrop::new)
+        self.handles.iter().filter_map(|h| Object::pinned(*h))
     }
 }
 
@@ -450,5 +461,19 @@ mod nodes_tests {
         assert!(empty.is_empty());
         // SAFETY: as above.
         assert!(unsafe { Nodes::from_raw(16, -1) }.is_empty());
+    }
+
+    /// A group pass gives the same handles every frame: each is held once, however many frames
+    /// go by (the count grew by one per node per frame).
+    #[test]
+    fn handles_of_a_batch_are_held_once_whatever_the_frames() {
+        let handles = [7001, 7002];
+        let nodes = Nodes::from_handles(&handles);
+        for _ in 0..1000 {
+            nodes.iter().for_each(drop);
+        }
+        for h in handles {
+            assert_eq!(super::HOLDERS.with(|m| m.get(&h).copied()), Some(1));
+        }
     }
 }
