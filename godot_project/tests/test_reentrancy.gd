@@ -778,3 +778,18 @@ func test_a_started_handler_that_always_restarts_does_not_recurse() -> void:
 	await frames(3)
 	expect_eq(probe.started, 1, "a reload the handler asked for ran after kill()")
 	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status after kill()")
+
+
+## A mod ended inside the delivery loop (a `mod_event` handler killed it) leaves the frame list
+## and its objects at once, as one ended by `kill()` or a trap in `call_export` does, with its
+## `killed` delivered: it stayed until the next frame.
+func test_a_mod_killed_by_a_handler_during_delivery_leaves_at_once() -> void:
+	var probe := new_mod("reenter_event_kill", {"module": wat_module("event_ping")})
+	expect_eq(start(probe), OK, "start()")
+	var node: Node = probe.node
+	node.mod_event.connect(func(_name: String, _payload: Variant) -> void: node.kill(), CONNECT_ONE_SHOT)
+	var before: int = WasmEngine.get_stats()["live_scripts"]
+	node.call_export("ping", [])
+	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status right after the call")
+	expect_eq(WasmEngine.get_stats()["live_scripts"], before - 1, "live scripts right after the call")
+	expect_eq(probe.kills.size(), 1, "`killed` emissions right after the call")

@@ -62,11 +62,22 @@ impl ScriptCore {
                 break;
             }
         }
+        // Ended during the deliveries (a callback trapped, a handler killed it): its last
+        // events are queued (before it was marked ended) and go out now, and it leaves the
+        // frame list and its objects are released at once, not at the next frame.
+        let ended_now = !ended
+            && !self.is_gone()
+            && self.key.get() == ended_key
+            && self.instance().is_some_and(|i| !i.status().is_live());
+        if ended_now {
+            self.event_allowance.set(usize::MAX);
+            self.emit_events(true);
+        }
         self.delivering.set(false);
         if self.is_gone() {
             return;
         }
-        if ended && self.key.get() == ended_key {
+        if (ended || ended_now) && self.key.get() == ended_key {
             live::remove(&self.live_slot);
             if let Some(key) = self.key.take() {
                 objects::unregister(key);
