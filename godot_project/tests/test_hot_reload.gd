@@ -153,6 +153,65 @@ func test_a_replacement_whose_init_traps_keeps_the_state_for_the_next_good_one()
 	expect(_count(probe) >= before, "the count carried over: %d before, %d after" % [before, _count(probe)])
 
 
+## A replacement that starts but whose `load_state` (or `ready`) traps after taking the state:
+## the state was gone with it, and the next good build started empty. It is kept until a start
+## succeeds.
+func test_a_replacement_whose_load_state_or_ready_traps_keeps_the_state() -> void:
+	var breaking := {
+		"load_state": "(module (memory (export \"memory\") 1) (global $p (mut i32) (i32.const 1024)) (func (export \"malloc\") (param i32 i32) (result i32) (global.get $p)) (func (export \"load_state\") (param i32 i32) unreachable))",
+		"ready": "(module (memory (export \"memory\") 1) (global $p (mut i32) (i32.const 1024)) (func (export \"malloc\") (param i32 i32) (result i32) (global.get $p)) (func (export \"load_state\") (param i32 i32)) (func (export \"ready\") unreachable))",
+	}
+	for way in breaking:
+		var reloads := []
+		var probe := _started_copy("wasgo_hot_%s_trap.wasm" % way, reloads)
+		var node := probe.node
+		var before: int = node.call_export("add", [BIG])
+		_write("wasgo_hot_%s_trap.wasm" % way, breaking[way].to_utf8_buffer())
+		var trapped: bool = await wait_until(func() -> bool: return not probe.traps.is_empty(), RELOAD_WAIT_MS)
+		if not expect(trapped, "the new module's `%s` did not trap: %s" % [way, probe.describe()]):
+			continue
+		_write("wasgo_hot_%s_trap.wasm" % way, FileAccess.get_file_as_bytes(V2))
+		if not await _wait_for_reload(reloads, probe):
+			continue
+		expect_eq(reloads, [true], "the state reached the good build after a `%s` trap" % way)
+		expect(_count(probe) >= before, "the count carried over a `%s` trap: %d before, %d after" % [way, before, _count(probe)])
+
+
+## A game function the old mod's `save_state` calls points the node at another mod: the bytes
+## it saved were handed to that mod's `load_state` at its next start. They are dropped.
+func test_a_save_state_that_retargets_the_node_does_not_hand_its_bytes_on() -> void:
+	var node_ref := [null]
+	var other := _write("wasgo_hot_retarget_other.wasm", FileAccess.get_file_as_bytes(V2))
+	expect_eq(register_game_function("game", "retarget", func() -> void: node_ref[0].wasm_file = other,
+		[], [], 1), OK, "register game.retarget")
+	var first := """(module
+  (import "game" "retarget" (func $retarget))
+  (memory (export "memory") 1)
+  (global $p (mut i32) (i32.const 1024))
+  (func (export "malloc") (param i32 i32) (result i32) (global.get $p))
+  (func (export "free") (param i32 i32 i32))
+  (func (export "save_state") (param $out i32) (param $cap i32) (result i32)
+    (call $retarget)
+    (i32.store (local.get $out) (i32.const 0x7fffffff))
+    (i32.const 4)))"""
+	var reloads := []
+	var path := _write("wasgo_hot_retarget.wasm", first.to_utf8_buffer())
+	var probe := new_mod("hot_retarget", {"wasm_file": path})
+	probe.node.reloaded.connect(func(carried: bool) -> void: reloads.append(carried))
+	node_ref[0] = probe.node
+	expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error())
+	await wait_until(func() -> bool: return probe.node.get_status() == WasmScript.STATUS_RUNNING, 10000)
+	_write("wasgo_hot_retarget.wasm", FileAccess.get_file_as_bytes(V1))
+	var moved: bool = await wait_until(func() -> bool: return probe.node.wasm_file == other, RELOAD_WAIT_MS)
+	await frames(5)
+	probe.node.kill()
+	expect_eq(probe.node.start(), OK, "start() of the other mod: %s" % probe.node.get_last_error())
+	await wait_until(func() -> bool: return probe.node.get_status() == WasmScript.STATUS_RUNNING, 10000)
+	expect_eq(probe.node.call_export("version", []), 2, "the other mod runs")
+	expect(_count(probe) < BIG, "the other mod got no state: count %d" % _count(probe))
+	expect_eq(reloads, [], "`reloaded` emissions")
+
+
 ## The state an old module saved is for the next build of that module: a game that points the
 ## node at another file (or module) drops it. Before, the next module the node ran got the old
 ## module's bytes in `load_state` (a hostile module whose reload trapped handed crafted bytes to

@@ -29,10 +29,20 @@ impl ScriptCore {
         if self.killed_by_game.get() || !(self.hooks.runs_from)(self.node, path) {
             return;
         }
-        if let Some(saved) = self.save_for_reload() {
+        // Taken before `save_state` runs: a game function it calls may point the node at
+        // another mod, which must not get this mod's bytes.
+        let source = self.source_changes();
+        let saved = self.save_for_reload();
+        if self.is_gone() {
+            return;
+        }
+        if self.source_changes() != source || !(self.hooks.runs_from)(self.node, path) {
+            self.carried_state.borrow_mut().take();
+            return;
+        }
+        if let Some(saved) = saved {
             *self.carried_state.borrow_mut() = saved;
         }
-        let source = self.source_changes();
         self.kill_with(&format!("reloading: `{path}` changed on disk"));
         let key = self.key.get();
         self.pump();
@@ -49,7 +59,8 @@ impl ScriptCore {
         if self.source_changes() != source || !(self.hooks.runs_from)(self.node, path) {
             // A handler of `killed` pointed the node at another mod (`wasm_file`, `module`)
             // without starting it: the old mod's new code is not started in its place (it would
-            // run under the new source's id and folders).
+            // run under the new source's id and folders), and its state is not the other's.
+            self.carried_state.borrow_mut().take();
             self.drop_instance();
             self.idle_status.set(crate::script_core::status::KILLED);
             return;
@@ -63,8 +74,17 @@ impl ScriptCore {
         }
         self.drop_instance();
         self.state_loaded.set(false);
+        // Kept until the new instance has started: its `load_state` or `ready` may trap after
+        // taking the state, and the next good build must still get it.
+        let carried = self.carried_state.borrow().clone();
         let error = (self.hooks.restart)(self.node, module, path);
         self.clear_loaded();
+        if error != Error::OK
+            && self.source_changes() == source
+            && self.carried_state.borrow().is_none()
+        {
+            *self.carried_state.borrow_mut() = carried;
+        }
         if error == Error::OK {
             self.emit("reloaded", &[self.state_loaded.get().to_variant()]);
             return;
