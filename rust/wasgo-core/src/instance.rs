@@ -748,6 +748,11 @@ impl ModInstance {
             // was gone when it was kept and cannot start before `start_main` unlocks it.
             return Some(unsafe { self.shared.live.make_guard_unchecked() });
         }
+        // `main` was started but its thread has not taken the store yet: busy all the same (an
+        // entry right after `start()`, or from a `started` handler, ran before `main`).
+        if self.status() == ModStatus::RunningMain {
+            return None;
+        }
         self.shared.live.try_lock()
     }
 
