@@ -147,6 +147,7 @@ pub(crate) mod errno {
     pub const BADF: i32 = 8;
     pub const DQUOT: i32 = 19;
     pub const FAULT: i32 = 21;
+    pub const IO: i32 = 29;
     pub const INVAL: i32 = 28;
     pub const NAMETOOLONG: i32 = 37;
     pub const NOTSUP: i32 = 58;

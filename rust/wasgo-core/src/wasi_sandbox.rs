@@ -83,6 +83,11 @@ pub(crate) fn add_to_linker(
     level: SafetyLevel,
 ) -> wasmtime::Result<()> {
     const M: &str = WASI_P1_MODULE;
+    linker.func_wrap(M, "random_get", |mut c: C<'_>, buf: i32, len: i32| {
+        guarded("wasi_snapshot_preview1.random_get", || {
+            chunked::random_get(&mut c, buf, len)
+        })
+    })?;
     linker.func_wrap(
         M,
         "fd_write",

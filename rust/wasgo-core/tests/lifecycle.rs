@@ -514,3 +514,69 @@ mod budget {
         assert_eq!(info.kind, TrapKind::CallbackBudget);
     }
 }
+
+/// An entry right after `start_main` (or from a `started` handler) ran before `main` had taken
+/// the store: the export ran while the status said `main` runs. It is busy from the start.
+#[test]
+fn an_entry_right_after_start_main_is_busy() {
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let wat = r#"(module
+      (global $n (mut i32) (i32.const 0))
+      (func (export "_start")
+        (loop $spin
+          (global.set $n (i32.add (global.get $n) (i32.const 1)))
+          (br $spin)))
+      (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#;
+    let module = rt.compile(wat.as_bytes(), "spinner").unwrap();
+    for _ in 0..20 {
+        let mut inst =
+            ModInstance::new(&rt, &module, config("spinner", Limits::default())).unwrap();
+        assert!(inst.start_main().unwrap());
+        match inst.call("add", &[Val::I32(1), Val::I32(2)]) {
+            Err(WasgoError::Busy { .. }) => {}
+            other => panic!("an entry while `main` starts: {other:?}"),
+        }
+        inst.kill("done");
+    }
+}
+
+/// `random_get` of 63 MiB, 40 times in a row with no loop between (so no epoch check): the host
+/// made each buffer whole before looking at anything, and a killed `main` ran on for seconds.
+/// It now fills the mod's memory a chunk at a time, checking the kill switch between chunks;
+/// a range outside the memory is `EFAULT` (21).
+#[test]
+fn random_get_fills_the_memory_in_chunks_and_stops_at_a_kill() {
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let calls = "(drop (call $r (i32.const 0) (i32.const 0x3F00000)))\n".repeat(40);
+    let wat = format!(
+        r#"(module
+      (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+      (memory (export "memory") 1024)
+      (func (export "fill") (result i32)
+        (drop (call $r (i32.const 0) (i32.const 4096)))
+        (i32.or (i32.load (i32.const 0)) (i32.load (i32.const 4092))))
+      (func (export "outside") (result i32) (call $r (i32.const 0x3FFFFF0) (i32.const 64)))
+      (func (export "_start") {calls}))"#
+    );
+    let module = rt.compile(wat.as_bytes(), "randoms").unwrap();
+    let limits = Limits {
+        memory_bytes: 128 << 20,
+        ..Limits::default()
+    };
+    let mut inst = ModInstance::new(&rt, &module, config("randoms", limits)).unwrap();
+    match inst.call("outside", &[]).unwrap().as_slice() {
+        [Val::I32(errno)] => assert_eq!(*errno, 21),
+        other => panic!("{other:?}"),
+    }
+    match inst.call("fill", &[]).unwrap().as_slice() {
+        [Val::I32(bits)] => assert_ne!(*bits, 0, "random bytes were written"),
+        other => panic!("{other:?}"),
+    }
+    assert!(inst.start_main().unwrap());
+    std::thread::sleep(Duration::from_millis(30));
+    inst.kill("stop");
+    assert!(
+        eventually(|| rt.stats().workers == 0),
+        "the worker ended after the kill"
+    );
+}

@@ -242,3 +242,34 @@ pub(super) fn read(
     put_count(c, function, read_ptr, done as u64)?;
     Ok(0)
 }
+
+/// WASI `random_get(buf, len) -> errno`: the mod's buffer filled from the system's secure
+/// random source [`CHUNK_BYTES`] at a time, straight into its memory, with the kill switch and
+/// the entry's deadline checked between chunks. wasmtime-wasi's made the whole buffer (up to
+/// 64 MiB) on the host one byte per generator call before it checked the range, outside the
+/// memory limit and past every kill: a function of back-to-back `random_get` calls (no loop, so
+/// no epoch check) ran for minutes after `kill()`.
+pub(super) fn random_get(c: &mut C<'_>, buf: i32, len: i32) -> wasmtime::Result<i32> {
+    const F: &str = "wasi_snapshot_preview1.random_get";
+    let memory = guest::memory(c, F)?;
+    let start = buf as u32 as usize;
+    let len = len as u32 as usize;
+    if start
+        .checked_add(len)
+        .is_none_or(|end| end > memory.data_size(&*c))
+    {
+        return Ok(ERRNO_FAULT);
+    }
+    let mut done = 0;
+    while done < len {
+        interrupt_point(c)?;
+        let n = (len - done).min(CHUNK_BYTES);
+        let at = start + done;
+        let bytes = &mut memory.data_mut(&mut *c)[at..at + n];
+        if getrandom::fill(bytes).is_err() {
+            return Ok(crate::wasi::errno::IO);
+        }
+        done += n;
+    }
+    Ok(crate::wasi::errno::SUCCESS)
+}
