@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// Classes registered but kept out of the class list (`#[class(internal)]`): the doctool skips
 /// them, so their XML is not written.
-const INTERNAL_CLASSES: &[&str] = &["WasgoBench", "WasgoErrorWatch"];
+const INTERNAL_CLASSES: &[&str] = &["WasgoBench", "WasgoErrorWatch", "WasmModuleLoader"];
 
 /// The directory the doctool writes to, if `args` (Godot's command line) asks for extension
 /// docs: the argument after `--doctool` (or the working directory when none follows), joined

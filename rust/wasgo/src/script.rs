@@ -62,7 +62,7 @@ unsafe impl godot::meta::GodotImmutable for ExportArgs {
 ///
 /// In the editor the node shows configuration warnings for what would go wrong at Play: no file,
 /// a missing file or one that is not WebAssembly, a level above the project's, imports its level
-/// leaves as stubs or that no level provides, and exports one letter away from a callback WasGo
+/// leaves as stubs or that no level provides, and exports one or two letters away from a callback WasGo
 /// calls (`proces`). In the remote inspector of a running game, [member status],
 /// [member last_error], [member memory_in_use] and [member frame_time_usec] show how it runs.
 #[derive(GodotClass)]
@@ -415,8 +415,8 @@ impl WasmScript {
 
     /// The configuration warnings the editor shows on this node: what would go wrong at Play
     /// (no file, a missing file or one that is not WebAssembly, a level above the project's,
-    /// imports the node's level leaves as stubs or that no level provides, an export one letter
-    /// away from a callback WasGo calls). Each says what to do; empty when the node is set up
+    /// imports the node's level leaves as stubs or that no level provides, an export one or two
+    /// letters away from a callback WasGo calls, an export WasGo calls with another signature). Each says what to do; empty when the node is set up
     /// right. Reads the project settings as they are now; a file is checked once per change,
     /// and never waited for: while its module is being compiled in the background the one
     /// warning says so, and the node's configuration warnings are updated when it is done.

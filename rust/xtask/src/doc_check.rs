@@ -20,7 +20,7 @@ pub const PUBLIC_CLASSES: [&str; 4] = [
     "WasmScript",
 ];
 /// Registered for WasGo's own use and hidden from the class list and the reference.
-pub const INTERNAL_CLASSES: [&str; 1] = ["WasgoBench"];
+pub const INTERNAL_CLASSES: [&str; 3] = ["WasgoBench", "WasgoErrorWatch", "WasmModuleLoader"];
 const DOCTOOL_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Runs the doctool into `target/doc-check/` and judges what it wrote.
@@ -62,6 +62,21 @@ pub fn check(godot: &Path, repo: &Repo) -> Result<()> {
             problems.push(format!(
                 "`{class}` is internal but appears in the class reference"
             ));
+        }
+    }
+    // Any other class the doctool wrote for the extension is one nobody listed: internal ones
+    // must stay out of the reference (a new internal class was written there unnoticed).
+    if let Ok(entries) = fs::read_dir(&classes) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(class) = name.strip_suffix(".xml") else {
+                continue;
+            };
+            if !PUBLIC_CLASSES.contains(&class) && !INTERNAL_CLASSES.contains(&class) {
+                problems.push(format!(
+                    "`{class}.xml` was written: the class is neither in PUBLIC_CLASSES nor hidden (`doc_export::INTERNAL_CLASSES`)"
+                ));
+            }
         }
     }
     if problems.is_empty() {
