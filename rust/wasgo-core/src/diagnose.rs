@@ -139,7 +139,7 @@ impl fmt::Display for Finding {
                 let what = if *name == export::MAIN {
                     "so it is never run (the mod lives on its callbacks and `finished` never fires)"
                 } else {
-                    "so calling it traps"
+                    "so WasGo cannot call it (each call fails, and the node's `last_error` says why)"
                 };
                 write!(
                     f,
@@ -181,10 +181,12 @@ pub fn diagnose(module: &CompiledModule, hosts: &Hosts, level: SafetyLevel) -> V
             continue;
         }
         if let Some(meant) = misspelled_export(&e.name) {
-            findings.push(Finding::MisspelledExport {
-                found: e.name,
-                meant,
-            });
+            if shaped_like(module, &e.name, meant) {
+                findings.push(Finding::MisspelledExport {
+                    found: e.name,
+                    meant,
+                });
+            }
         }
     }
     if module.guest_kind() == GuestKind::Wasgo {
@@ -207,9 +209,11 @@ fn export_signatures(module: &CompiledModule) -> Vec<Finding> {
         };
         let sig = crate::abi::signature_of(&f);
         let fits = match g.params {
+            // Results WasGo reads must match; an export whose results it ignores (`process`)
+            // runs whatever it returns.
             Some(p) => sig
                 .as_ref()
-                .is_some_and(|s| s.params == p && s.results == g.results),
+                .is_some_and(|s| s.params == p && (g.results.is_empty() || s.results == g.results)),
             // `main`'s accepted shapes are the ones `start()` runs (the module's entry point,
             // found as it is found to run it): with a `_start` beside it, or of one of those
             // shapes, there is nothing to say about it.
@@ -235,6 +239,32 @@ fn export_signatures(module: &CompiledModule) -> Vec<Finding> {
         });
     }
     found
+}
+
+/// Whether export `name` of `module`, a few letters from `meant`, looks meant as it: it differs
+/// only in case or a leading underscore, or it takes what `meant` takes. Names alone flagged
+/// ordinary exports for good (`read` as `ready`, `frees` as `free`, `confirm` as `config`).
+fn shaped_like(module: &CompiledModule, name: &str, meant: &str) -> bool {
+    let bare = |n: &str| n.trim_start_matches('_').to_ascii_lowercase();
+    if bare(name) == bare(meant) {
+        return true;
+    }
+    let Some(g) = GUEST_EXPORTS.iter().find(|g| g.name == meant) else {
+        return false;
+    };
+    let Some(sig) = module
+        .module
+        .get_export(name)
+        .and_then(|t| t.func().cloned())
+        .and_then(|f| crate::abi::signature_of(&f))
+    else {
+        return false;
+    };
+    match g.params {
+        Some(params) => sig.params == params,
+        // `main`: the shapes `start()` runs.
+        None => sig.params.is_empty() || sig.params.len() == 2,
+    }
 }
 
 /// Whether imports of `module` come from WasGo itself rather than from the game.

@@ -599,3 +599,29 @@ fn config_memory_is_capped_and_its_text_bounded() {
         other => panic!("expected the signature to be refused, got {other:?}"),
     }
 }
+
+/// A name a letter or two from an export WasGo calls is flagged only when it looks meant as it
+/// (it takes what that export takes, or differs only in case or a leading underscore):
+/// ordinary exports (`read`, `frees`, `confirm`, `gain`) were flagged for good.
+#[test]
+fn ordinary_exports_near_a_called_name_are_no_finding() {
+    let rt = runtime();
+    let wat = r#"(module
+      (memory (export "memory") 1)
+      (func (export "read") (param i32 i32) (result i32) i32.const 0)
+      (func (export "frees") (param i32))
+      (func (export "confirm") (param i32))
+      (func (export "gain") (param f32) (result f32) local.get 0)
+      (func (export "proces") (param f64))
+      (func (export "Ready"))
+      (func (export "native_calback") (param i32)))"#;
+    let module = rt.compile(wat.as_bytes(), "ordinary").unwrap();
+    let flagged: Vec<String> = diagnose(&module, rt.hosts(), SafetyLevel::Safe)
+        .into_iter()
+        .filter_map(|f| match f {
+            Finding::MisspelledExport { found, .. } => Some(found),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(flagged, ["proces", "Ready", "native_calback"]);
+}

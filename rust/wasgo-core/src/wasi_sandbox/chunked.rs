@@ -245,7 +245,7 @@ pub(super) fn read(
 
 /// WASI `random_get(buf, len) -> errno`: the mod's buffer filled from the system's secure
 /// random source [`CHUNK_BYTES`] at a time, straight into its memory, with the kill switch and
-/// the entry's deadline checked between chunks. wasmtime-wasi's made the whole buffer (up to
+/// `main`'s timeout checked between chunks. wasmtime-wasi's made the whole buffer (up to
 /// 64 MiB) on the host one byte per generator call before it checked the range, outside the
 /// memory limit and past every kill: a function of back-to-back `random_get` calls (no loop, so
 /// no epoch check) ran for minutes after `kill()`.
@@ -262,7 +262,17 @@ pub(super) fn random_get(c: &mut C<'_>, buf: i32, len: i32) -> wasmtime::Result<
     }
     let mut done = 0;
     while done < len {
-        interrupt_point(c)?;
+        // The kill switch and `main`'s timeout; a callback's budget is judged when the call
+        // returns, as for any one host call (its first overrun is let finish).
+        let state = c.data();
+        if state.kill.is_killed() {
+            return Err(wasmtime::Error::new(KilledTrap));
+        }
+        if let Some((deadline, kind @ crate::state::DeadlineKind::Main)) = state.deadline() {
+            if Instant::now() >= deadline {
+                return Err(deadline_trap(state, kind).into_error());
+            }
+        }
         let n = (len - done).min(CHUNK_BYTES);
         let at = start + done;
         let bytes = &mut memory.data_mut(&mut *c)[at..at + n];
