@@ -427,13 +427,27 @@ fn declared_abis(bytes: &[u8]) -> Vec<AbiVersion> {
         .into_iter()
         .filter(|section| section.len() <= MAX_MANIFEST_BYTES)
         .filter_map(|section| serde_json::from_slice::<Value>(section).ok())
-        .filter_map(|value| {
-            value
-                .get("abi")
-                .and_then(Value::as_str)
-                .and_then(AbiVersion::parse)
-        })
+        .filter_map(|value| value.get("abi").and_then(lenient_abi))
         .collect()
+}
+
+/// An `abi` read leniently, for the refusal only (a malformed manifest is still malformed):
+/// `"1.4"`, `"1.4.0"` (a patch is no part of the ABI) and the number `1.4`. Read strictly, a
+/// mod built for a newer ABI whose manifest wrote `"1.4.0"` or `1.4` was not refused.
+fn lenient_abi(value: &Value) -> Option<AbiVersion> {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    AbiVersion::parse(&text).or_else(|| {
+        let mut parts = text.splitn(3, '.');
+        let (major, minor) = (parts.next()?, parts.next()?);
+        let patch = parts.next()?;
+        (!patch.is_empty() && patch.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| AbiVersion::parse(&format!("{major}.{minor}")))
+            .flatten()
+    })
 }
 
 /// [`check_abi`] against any host version (for tests of the rule).

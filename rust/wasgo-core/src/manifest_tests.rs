@@ -214,4 +214,10 @@ fn a_newer_abi_is_refused_even_beside_a_malformed_field_or_in_a_second_section()
     assert!(abi_of_module(&module(&[r#"{"name": "a"}"#, r#"{"abi": "9.0"}"#])).is_err());
     assert!(abi_of_module(&module(&[r#"{"abi": "1.0", "name": ""}"#])).is_ok());
     assert!(abi_of_module(&module(&[r#"{"name": ""}"#])).is_ok());
+    // Written as semver or as a number (a malformed manifest, but a newer ABI all the same):
+    // such a mod ran on an older game.
+    assert!(abi_of_module(&module(&[r#"{"abi": "9.0.0"}"#])).is_err());
+    assert!(abi_of_module(&module(&[r#"{"abi": 9.4}"#])).is_err());
+    assert!(abi_of_module(&module(&[r#"{"abi": "1.0.3"}"#])).is_ok());
+    assert!(abi_of_module(&module(&[r#"{"abi": "9.x.0"}"#])).is_ok());
 }
