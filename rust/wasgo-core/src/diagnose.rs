@@ -86,7 +86,19 @@ pub enum Finding {
         found: String,
         expected: String,
     },
+    /// An import whose results come back through an export the module does not have (`connect`
+    /// delivers to `native_callback`, `http_request` answers through `http_response`).
+    MissingCompanion {
+        import: &'static str,
+        export: &'static str,
+    },
 }
+
+/// The imports that deliver through an export of the mod, and that export.
+const COMPANIONS: [(&str, &str); 2] = [
+    ("connect", "native_callback"),
+    ("http_request", "http_response"),
+];
 
 /// The most of a module's name a finding shows.
 const SHOWN_NAME_BYTES: usize = 200;
@@ -130,6 +142,11 @@ impl fmt::Display for Finding {
                 f,
                 "exports `{}`, which WasGo never calls; did you mean `{meant}`?",
                 shown(found)
+            ),
+            Finding::MissingCompanion { import, export } => write!(
+                f,
+                "imports `wasgo.{import}` but exports no `{export}`: what `{import}` sets up is \
+                 delivered to `{export}`, so it is never delivered; export `{export}`"
             ),
             Finding::ExportSignature {
                 name,
@@ -191,6 +208,19 @@ pub fn diagnose(module: &CompiledModule, hosts: &Hosts, level: SafetyLevel) -> V
     }
     if module.guest_kind() == GuestKind::Wasgo {
         findings.extend(export_signatures(module));
+        let imports: Vec<(String, String)> = module
+            .module
+            .imports()
+            .map(|i| (i.module().to_string(), i.name().to_string()))
+            .collect();
+        for (import, export) in COMPANIONS {
+            let imported = imports
+                .iter()
+                .any(|(m, n)| m == WASGO_MODULE && n == import);
+            if imported && module.module.get_export(export).is_none() {
+                findings.push(Finding::MissingCompanion { import, export });
+            }
+        }
     }
     findings
 }

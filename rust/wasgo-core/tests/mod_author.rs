@@ -625,3 +625,31 @@ fn ordinary_exports_near_a_called_name_are_no_finding() {
         .collect();
     assert_eq!(flagged, ["proces", "Ready", "native_calback"]);
 }
+
+/// `connect` without a `native_callback` export (or `http_request` without `http_response`):
+/// `connect` answered 0 and every signal was dropped at delivery without a word.
+#[test]
+fn an_import_that_delivers_to_a_missing_export_is_found() {
+    let rt = runtime();
+    let without = r#"(module
+      (import "wasgo" "connect" (func (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1))"#;
+    let module = rt.compile(without.as_bytes(), "without").unwrap();
+    let findings = diagnose(&module, rt.hosts(), SafetyLevel::Safe);
+    assert_eq!(
+        findings,
+        vec![Finding::MissingCompanion {
+            import: "connect",
+            export: "native_callback"
+        }]
+    );
+    assert!(findings[0]
+        .to_string()
+        .contains("exports no `native_callback`"));
+    let with = r#"(module
+      (import "wasgo" "connect" (func (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "native_callback") (param i32)))"#;
+    let module = rt.compile(with.as_bytes(), "with").unwrap();
+    assert_eq!(diagnose(&module, rt.hosts(), SafetyLevel::Safe), vec![]);
+}
