@@ -1113,7 +1113,13 @@ impl ScriptCore {
     /// all the same, the entry fails as any entry into a busy or ended instance does.
     pub fn frame_callback(self: &Rc<Self>, export: &str, delta: f64) {
         if let Some(Err(e)) = self.enter(export, &[Val::F64(delta.to_bits())]) {
-            self.set_last_error(e.to_string());
+            // A kill the game asked for from inside the call (a game function it called) ends
+            // it at its next host call: the game knows, and its last call's own error (a
+            // `start()` refused in there) stays the one `get_last_error()` tells.
+            let asked = matches!(e, WasgoError::Killed { .. }) && self.killed_by_game.get();
+            if !asked {
+                self.set_last_error(e.to_string());
+            }
         }
         self.pump();
     }

@@ -7,7 +7,7 @@
 #![allow(clippy::too_many_arguments)] // one parameter per wasm parameter
 #![allow(clippy::new_ret_no_self)] // `wasgo.new` is a host function, not a constructor
 
-use super::{guarded, Caller};
+use super::{guarded, stop_if_killed, Caller};
 use crate::catalog::WASGO_MODULE;
 use crate::level::SafetyLevel;
 use crate::state::InstanceState;
@@ -113,76 +113,91 @@ pub(crate) trait CreateFunctions {
 pub(crate) fn link<H: 'static + BasicFunctions + ObjectFunctions + FastFunctions + FileFunctions + HttpFunctions + PermissionFunctions + CreateFunctions>(linker: &mut Linker<InstanceState>, at: SafetyLevel) -> wasmtime::Result<()> {
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "log", |mut c: Caller<'_>, level: i32, ptr: i32, len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.log", || <H as BasicFunctions>::log(&mut c, level, ptr, len))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "abort", |mut c: Caller<'_>, ptr: i32, len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.abort", || <H as BasicFunctions>::abort(&mut c, ptr, len))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "last_error", |mut c: Caller<'_>, out_ptr: i32, out_cap: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.last_error", || <H as BasicFunctions>::last_error(&mut c, out_ptr, out_cap))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "safety_level", |mut c: Caller<'_>| {
+            stop_if_killed(&c)?;
             guarded("wasgo.safety_level", || <H as BasicFunctions>::safety_level(&mut c))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "has_function", |mut c: Caller<'_>, module_ptr: i32, module_len: i32, name_ptr: i32, name_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.has_function", || <H as BasicFunctions>::has_function(&mut c, module_ptr, module_len, name_ptr, name_len))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "self", |mut c: Caller<'_>| {
+            stop_if_killed(&c)?;
             guarded("wasgo.self", || <H as ObjectFunctions>::self_(&mut c))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "get_node", |mut c: Caller<'_>, from: i32, path_ptr: i32, path_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.get_node", || <H as ObjectFunctions>::get_node(&mut c, from, path_ptr, path_len))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "singleton", |mut c: Caller<'_>, name_ptr: i32, name_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.singleton", || <H as ObjectFunctions>::singleton(&mut c, name_ptr, name_len))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "release", |mut c: Caller<'_>, handle: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.release", || <H as ObjectFunctions>::release(&mut c, handle))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "get", |mut c: Caller<'_>, handle: i32, name_ptr: i32, name_len: i32, out_ptr: i32, out_cap: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.get", || <H as ObjectFunctions>::get(&mut c, handle, name_ptr, name_len, out_ptr, out_cap))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "set", |mut c: Caller<'_>, handle: i32, name_ptr: i32, name_len: i32, val_ptr: i32, val_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.set", || <H as ObjectFunctions>::set(&mut c, handle, name_ptr, name_len, val_ptr, val_len))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "call", |mut c: Caller<'_>, handle: i32, method_ptr: i32, method_len: i32, args_ptr: i32, args_len: i32, out_ptr: i32, out_cap: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.call", || <H as ObjectFunctions>::call(&mut c, handle, method_ptr, method_len, args_ptr, args_len, out_ptr, out_cap))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "connect", |mut c: Caller<'_>, handle: i32, signal_ptr: i32, signal_len: i32, callback_id: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.connect", || <H as ObjectFunctions>::connect(&mut c, handle, signal_ptr, signal_len, callback_id))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "callback_args", |mut c: Caller<'_>, out_ptr: i32, out_cap: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.callback_args", || <H as ObjectFunctions>::callback_args(&mut c, out_ptr, out_cap))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "emit", |mut c: Caller<'_>, name_ptr: i32, name_len: i32, payload_ptr: i32, payload_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.emit", || <H as ObjectFunctions>::emit(&mut c, name_ptr, name_len, payload_ptr, payload_len))
         })?;
     }
@@ -223,61 +238,73 @@ pub(crate) fn link<H: 'static + BasicFunctions + ObjectFunctions + FastFunctions
     }
     if SafetyLevel::Wrapped <= at {
         linker.func_wrap(WASGO_MODULE, "file_write", |mut c: Caller<'_>, path_ptr: i32, path_len: i32, data_ptr: i32, data_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.file_write", || <H as FileFunctions>::file_write(&mut c, path_ptr, path_len, data_ptr, data_len))
         })?;
     }
     if SafetyLevel::Wrapped <= at {
         linker.func_wrap(WASGO_MODULE, "file_read", |mut c: Caller<'_>, path_ptr: i32, path_len: i32, out_ptr: i32, out_cap: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.file_read", || <H as FileFunctions>::file_read(&mut c, path_ptr, path_len, out_ptr, out_cap))
         })?;
     }
     if SafetyLevel::Wrapped <= at {
         linker.func_wrap(WASGO_MODULE, "file_list", |mut c: Caller<'_>, path_ptr: i32, path_len: i32, out_ptr: i32, out_cap: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.file_list", || <H as FileFunctions>::file_list(&mut c, path_ptr, path_len, out_ptr, out_cap))
         })?;
     }
     if SafetyLevel::Wrapped <= at {
         linker.func_wrap(WASGO_MODULE, "file_delete", |mut c: Caller<'_>, path_ptr: i32, path_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.file_delete", || <H as FileFunctions>::file_delete(&mut c, path_ptr, path_len))
         })?;
     }
     if SafetyLevel::Wrapped <= at {
         linker.func_wrap(WASGO_MODULE, "http_request", |mut c: Caller<'_>, url_ptr: i32, url_len: i32, method_ptr: i32, method_len: i32, body_ptr: i32, body_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.http_request", || <H as HttpFunctions>::http_request(&mut c, url_ptr, url_len, method_ptr, method_len, body_ptr, body_len))
         })?;
     }
     if SafetyLevel::Wrapped <= at {
         linker.func_wrap(WASGO_MODULE, "http_body", |mut c: Caller<'_>, id: i32, out_ptr: i32, out_cap: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.http_body", || <H as HttpFunctions>::http_body(&mut c, id, out_ptr, out_cap))
         })?;
     }
     if SafetyLevel::Wrapped <= at {
         linker.func_wrap(WASGO_MODULE, "request_permission", |mut c: Caller<'_>, kind_ptr: i32, kind_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.request_permission", || <H as PermissionFunctions>::request_permission(&mut c, kind_ptr, kind_len))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "new", |mut c: Caller<'_>, class_ptr: i32, class_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.new", || <H as CreateFunctions>::new(&mut c, class_ptr, class_len))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "texture_from_bytes", |mut c: Caller<'_>, data_ptr: i32, data_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.texture_from_bytes", || <H as CreateFunctions>::texture_from_bytes(&mut c, data_ptr, data_len))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "audio_from_bytes", |mut c: Caller<'_>, data_ptr: i32, data_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.audio_from_bytes", || <H as CreateFunctions>::audio_from_bytes(&mut c, data_ptr, data_len))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "font_from_bytes", |mut c: Caller<'_>, data_ptr: i32, data_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.font_from_bytes", || <H as CreateFunctions>::font_from_bytes(&mut c, data_ptr, data_len))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "load_resource", |mut c: Caller<'_>, path_ptr: i32, path_len: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.load_resource", || <H as CreateFunctions>::load_resource(&mut c, path_ptr, path_len))
         })?;
     }

@@ -39,6 +39,16 @@ pub(crate) fn link(linker: &mut Linker<InstanceState>, level: SafetyLevel) -> wa
     generated::link::<Host>(linker, level)
 }
 
+/// Ends a host call of a killed mod with the kill trap before it does anything: a run of host
+/// calls with no loop between them meets no epoch check, and went on after `kill()`.
+#[inline(always)]
+pub(crate) fn stop_if_killed(c: &Caller<'_>) -> wasmtime::Result<()> {
+    if c.data().kill.is_killed() {
+        return Err(wasmtime::Error::new(crate::error::KilledTrap));
+    }
+    Ok(())
+}
+
 /// Runs a host function body; a panic in it becomes a trap of the calling mod, never an unwind
 /// into wasm or Godot.
 #[inline(always)]

@@ -51,7 +51,7 @@ pub(super) fn host(functions: &[HostFunction]) -> String {
          //! A catalog entry without an implementation, or one with another signature, does not compile.\n\n\
          #![allow(clippy::too_many_arguments)] // one parameter per wasm parameter\n\
          #![allow(clippy::new_ret_no_self)] // `wasgo.new` is a host function, not a constructor\n\n\
-         use super::{guarded, Caller};\n\
+         use super::{guarded, stop_if_killed, Caller};\n\
          use crate::catalog::WASGO_MODULE;\n\
          use crate::level::SafetyLevel;\n\
          use crate::state::InstanceState;\n\
@@ -108,8 +108,15 @@ pub(super) fn host(functions: &[HostFunction]) -> String {
         );
         let mut call = vec!["&mut c".to_string()];
         call.extend(names.iter().cloned());
+        // A killed mod stops at its next host call: a run of calls with no loop between them
+        // (no epoch check) went on after `kill()`. The fast functions are cheap and hot.
+        let stop = if f.area == Area::Fast {
+            ""
+        } else {
+            "            stop_if_killed(&c)?;\n"
+        };
         out.push_str(&format!(
-            "    if {} <= at {{\n        linker.func_wrap(WASGO_MODULE, \"{}\", |{}| {{\n            guarded(\"wasgo.{}\", || <H as {}>::{}({}))\n        }})?;\n    }}\n",
+            "    if {} <= at {{\n        linker.func_wrap(WASGO_MODULE, \"{}\", |{}| {{\n{stop}            guarded(\"wasgo.{}\", || <H as {}>::{}({}))\n        }})?;\n    }}\n",
             level_path(f.level),
             f.name,
             closure.join(", "),
