@@ -423,22 +423,10 @@ fn audio(b: &[u8]) -> Result<AssetFormat, AssetError> {
     if b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WAVE") {
         // The chunks are walked as Godot walks them: a `fmt ` inside another chunk is not the
         // format (a decoy in a `JUNK` chunk hid a rate of 2^31 Hz).
-        let mut at = 12;
-        let format = loop {
-            match b.get(at..at + 4) {
-                Some(b"fmt ") => break at + 8,
-                Some(_) => {}
-                None => return Err(corrupt("it has no `fmt ` chunk")),
-            }
-            let Some(len) = le32(b, at + 4) else {
-                return Err(corrupt("it has no `fmt ` chunk"));
-            };
-            // Chunks are padded to an even length.
-            at = at
-                .saturating_add(8)
-                .saturating_add(len as usize)
-                .saturating_add(len as usize & 1);
-        };
+        let format = wav_chunks(b)
+            .find(|(tag, _, _)| *tag == b"fmt ")
+            .map(|(_, body, _)| body)
+            .ok_or_else(|| corrupt("it has no `fmt ` chunk"))?;
         wav_format(b, format)?;
         wav_data_fits(b)?;
         wav_loop_fits(b, format)?;
@@ -480,20 +468,33 @@ fn vorbis_format(b: &[u8], at: usize) -> Result<(), AssetError> {
     Ok(())
 }
 
-/// Checks a WAV's `fmt ` chunk (whose body starts at `at`): PCM or IEEE float, 1 to 8 channels,
-/// a sample rate of 1 Hz to 384 kHz and 8, 16, 24 or 32 bits (Godot took a rate of 0, 64 bits
-/// and a rate of 2^31 without complaint, then played nonsense).
+/// The chunks of a RIFF WAVE file in `b`, walked as Godot walks them: each chunk's tag, where
+/// its body starts and its declared length (`None` when the file ends inside the length field;
+/// the walk stops after that chunk). Chunks are padded to an even length.
+fn wav_chunks(b: &[u8]) -> impl Iterator<Item = (&[u8], usize, Option<usize>)> + '_ {
+    let mut at = Some(12usize);
+    std::iter::from_fn(move || {
+        let here = at?;
+        let tag = b.get(here..here + 4)?;
+        let len = le32(b, here + 4).map(|len| len as usize);
+        at = len.map(|len| {
+            here.saturating_add(8)
+                .saturating_add(len)
+                .saturating_add(len & 1)
+        });
+        Some((tag, here + 8, len))
+    })
+}
+
 /// Refuses a WAV whose `data` chunk declares more bytes than the file holds after it: a decoder
 /// that sizes its buffer from the declared length would ask for gigabytes for a 44-byte file.
 fn wav_data_fits(b: &[u8]) -> Result<(), AssetError> {
-    let mut at = 12usize;
-    while let Some(tag) = b.get(at..at + 4) {
-        let Some(len) = le32(b, at + 4) else {
+    for (tag, body, len) in wav_chunks(b) {
+        let Some(len) = len else {
             return Ok(());
         };
-        let len = len as usize;
         if tag == b"data" {
-            let left = b.len().saturating_sub(at + 8);
+            let left = b.len().saturating_sub(body);
             if len > left {
                 return Err(corrupt(&format!(
                     "its `data` chunk declares {len} bytes but only {left} follow"
@@ -501,10 +502,6 @@ fn wav_data_fits(b: &[u8]) -> Result<(), AssetError> {
             }
             return Ok(());
         }
-        at = at
-            .saturating_add(8)
-            .saturating_add(len)
-            .saturating_add(len & 1);
     }
     Ok(())
 }
@@ -522,15 +519,13 @@ fn wav_loop_fits(b: &[u8], fmt: usize) -> Result<(), AssetError> {
     let frame_bytes = (channels as usize * (bits as usize / 8)).max(1);
     let mut frames: Option<usize> = None;
     let mut loops = Vec::new();
-    let mut at = 12usize;
-    while let Some(tag) = b.get(at..at + 4) {
-        let Some(len) = le32(b, at + 4) else {
+    for (tag, body, len) in wav_chunks(b) {
+        let Some(len) = len else {
             break;
         };
-        let body = at + 8;
         match tag {
             // Godot plays the first `data` chunk and passes over any later one.
-            b"data" if frames.is_none() => frames = Some(len as usize / frame_bytes),
+            b"data" if frames.is_none() => frames = Some(len / frame_bytes),
             // Godot reads past a short chunk (into what follows, or zeros past the end).
             b"smpl" => {
                 let word = |o: usize| le32(b, body + o).unwrap_or(0);
@@ -540,9 +535,6 @@ fn wav_loop_fits(b: &[u8], fmt: usize) -> Result<(), AssetError> {
             }
             _ => {}
         }
-        at = body
-            .saturating_add(len as usize)
-            .saturating_add(len as usize & 1);
     }
     let frames = frames.unwrap_or(0);
     for (start, end) in loops {
@@ -555,6 +547,9 @@ fn wav_loop_fits(b: &[u8], fmt: usize) -> Result<(), AssetError> {
     Ok(())
 }
 
+/// Checks a WAV's `fmt ` chunk (whose body starts at `at`): PCM or IEEE float, 1 to 8 channels,
+/// a sample rate of 1 Hz to 384 kHz and 8, 16, 24 or 32 bits (Godot took a rate of 0, 64 bits
+/// and a rate of 2^31 without complaint, then played nonsense).
 fn wav_format(b: &[u8], at: usize) -> Result<(), AssetError> {
     let short = || corrupt("its `fmt ` chunk is cut short");
     let format = le16(b, at).ok_or_else(short)?;
