@@ -208,15 +208,11 @@ pub fn diagnose(module: &CompiledModule, hosts: &Hosts, level: SafetyLevel) -> V
     }
     if module.guest_kind() == GuestKind::Wasgo {
         findings.extend(export_signatures(module));
-        let imports: Vec<(String, String)> = module
-            .module
-            .imports()
-            .map(|i| (i.module().to_string(), i.name().to_string()))
-            .collect();
         for (import, export) in COMPANIONS {
-            let imported = imports
-                .iter()
-                .any(|(m, n)| m == WASGO_MODULE && n == import);
+            let imported = module
+                .module
+                .imports()
+                .any(|i| i.module() == WASGO_MODULE && i.name() == import);
             if imported && module.module.get_export(export).is_none() {
                 findings.push(Finding::MissingCompanion { import, export });
             }
