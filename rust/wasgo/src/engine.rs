@@ -600,15 +600,11 @@ fn start_in_order(ids: std::rc::Rc<[InstanceId]>, from: usize, chain: u64) {
         if core.killed_by_game.get() {
             continue;
         }
-        let mut node = node.upcast::<Node>();
-        node.call("start", &[]);
+        node.upcast::<Node>().call("start", &[]);
         // Game code `start()` ran may have freed the node: looked up again.
-        match Gd::<Node>::try_from_instance_id(*id) {
-            Ok(node) if is_loading(&node) => {
-                wait_for_load(ids, i, chain);
-                return;
-            }
-            _ => {}
+        if is_loading(*id) {
+            wait_for_load(ids, i, chain);
+            return;
         }
     }
 }
@@ -618,18 +614,19 @@ thread_local! {
     static KILL_ALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-/// Whether a `start_mods` node is still loading its module.
-fn is_loading(node: &Gd<Node>) -> bool {
-    node.clone().call("get_status", &[]).try_to::<i64>().ok()
-        == Some(crate::script_core::status::LOADING)
+/// Whether the `start_mods` node `id` (still there) is loading its module.
+fn is_loading(id: InstanceId) -> bool {
+    Gd::<crate::script::WasmScript>::try_from_instance_id(id)
+        .is_ok_and(|node| crate::script::WasmScript::core_of(&node).is_loading())
 }
 
 /// Goes on with [`start_in_order`] after node `ids[i]` once it is no longer loading.
 fn wait_for_load(ids: std::rc::Rc<[InstanceId]>, i: usize, chain: u64) {
     crate::next_frame::at_next_frame("wasgo_start_mods_next", move || {
-        match Gd::<Node>::try_from_instance_id(ids[i]) {
-            Ok(node) if is_loading(&node) => wait_for_load(ids.clone(), i, chain),
-            _ => start_in_order(ids.clone(), i + 1, chain),
+        if is_loading(ids[i]) {
+            wait_for_load(ids.clone(), i, chain);
+        } else {
+            start_in_order(ids.clone(), i + 1, chain);
         }
     });
 }
