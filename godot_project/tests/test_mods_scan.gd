@@ -190,15 +190,12 @@ func test_the_enabled_list_and_order_are_saved_and_start_mods_starts_in_order() 
 	_remove(dir)
 
 
-## Phase 1 of the restart test: phase 2 (`tests/after_restart/test_mods_after_restart.gd`) finds
-## this order and these flags in a second Godot run.
-## `start_mods` starts the mods one after another in load order: started all at once, each mod
-## began when its own background compile ended, so a small mod ordered after a large one ran its
-## `ready` first.
-func test_start_mods_runs_a_later_mod_only_after_an_earlier_one() -> void:
-	var dir := "user://scan_start_order"
+## Writes to `dir` a large mod `first` (new: its salt misses every cache) and a small one
+## `second`, each logging `ready <id>` from `ready`, enables them in that order and runs
+## `start_mods` under a new parent: `{parent, started, said}` (the lines they logged, as they
+## come).
+func _start_large_then_small(dir: String, first: String, second: String) -> Dictionary:
 	_remove(dir)
-	# The first in order is large (and new: its salt misses every cache), the second small.
 	var salt := Time.get_ticks_usec() + randi()
 	var big := PackedStringArray()
 	big.append("(func (export \"big\") (param i32) (result i32)")
@@ -206,18 +203,29 @@ func test_start_mods_runs_a_later_mod_only_after_an_earlier_one() -> void:
 	for i in 6000:
 		big.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % (i % 7))
 	big.append("  (local.get 0))")
-	_write(dir + "/order_z.wasm", _mod("{}", "ready order_z").trim_suffix(")") + "\n" + "\n".join(big) + ")")
-	_write(dir + "/order_a.wasm", _mod("{}", "ready order_a"))
-	for id in ["order_z", "order_a"]:
+	_write(dir + "/%s.wasm" % first, _mod("{}", "ready " + first).trim_suffix(")") + "\n" + "\n".join(big) + ")")
+	_write(dir + "/%s.wasm" % second, _mod("{}", "ready " + second))
+	for id in [first, second]:
 		expect_eq(WasmEngine.set_mod_enabled(id, true), OK, "enable %s" % id)
-	expect_eq(WasmEngine.set_mod_order(PackedStringArray(["order_z", "order_a"])), OK, "set_mod_order")
+	expect_eq(WasmEngine.set_mod_order(PackedStringArray([first, second])), OK, "set_mod_order")
 	var parent := Node.new()
 	tree.root.add_child(parent)
 	var said: Array[String] = []
 	var started := WasmEngine.start_mods(parent, dir)
-	expect_eq(started.map(func(n: Node) -> String: return String(n.name)), ["order_z", "order_a"], "the nodes, in order")
+	expect_eq(started.map(func(n: Node) -> String: return String(n.name)), [first, second], "the nodes, in order")
 	for node in started:
 		node.output.connect(func(line: String) -> void: said.append(line.strip_edges()))
+	return {"parent": parent, "started": started, "said": said}
+
+
+## `start_mods` starts the mods one after another in load order: started all at once, each mod
+## began when its own background compile ended, so a small mod ordered after a large one ran its
+## `ready` first.
+func test_start_mods_runs_a_later_mod_only_after_an_earlier_one() -> void:
+	var dir := "user://scan_start_order"
+	var run := _start_large_then_small(dir, "order_z", "order_a")
+	var parent: Node = run["parent"]
+	var said: Array[String] = run["said"]
 	expect(await wait_until(func() -> bool: return said.size() >= 2, 60000), "both mods said hello: %s" % [said])
 	expect_eq(said, ["ready order_z", "ready order_a"], "the order the mods ran `ready` in")
 	parent.free()
@@ -228,25 +236,10 @@ func test_start_mods_runs_a_later_mod_only_after_an_earlier_one() -> void:
 ## mods were started anyway once the compile (which kill_all cancelled) ended.
 func test_kill_all_stops_the_mods_start_mods_has_yet_to_start() -> void:
 	var dir := "user://scan_start_killed"
-	_remove(dir)
-	var salt := Time.get_ticks_usec() + randi()
-	var big := PackedStringArray()
-	big.append("(func (export \"big\") (param i32) (result i32)")
-	big.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % (salt % 2147483647))
-	for i in 6000:
-		big.append("  (local.set 0 (i32.add (local.get 0) (i32.const %d)))" % (i % 7))
-	big.append("  (local.get 0))")
-	_write(dir + "/killed_z.wasm", _mod("{}", "ready killed_z").trim_suffix(")") + "\n" + "\n".join(big) + ")")
-	_write(dir + "/killed_a.wasm", _mod("{}", "ready killed_a"))
-	for id in ["killed_z", "killed_a"]:
-		expect_eq(WasmEngine.set_mod_enabled(id, true), OK, "enable %s" % id)
-	expect_eq(WasmEngine.set_mod_order(PackedStringArray(["killed_z", "killed_a"])), OK, "set_mod_order")
-	var parent := Node.new()
-	tree.root.add_child(parent)
-	var started := WasmEngine.start_mods(parent, dir)
-	var said: Array[String] = []
-	for node in started:
-		node.output.connect(func(line: String) -> void: said.append(line.strip_edges()))
+	var run := _start_large_then_small(dir, "killed_z", "killed_a")
+	var parent: Node = run["parent"]
+	var started: Array = run["started"]
+	var said: Array[String] = run["said"]
 	await frames(2)
 	if expect_eq(started[0].get_status(), WasmScript.STATUS_LOADING, "the first mod is compiling"):
 		WasmEngine.kill_all()
@@ -259,6 +252,8 @@ func test_kill_all_stops_the_mods_start_mods_has_yet_to_start() -> void:
 	_remove(dir)
 
 
+## Phase 1 of the restart test: phase 2 (`tests/after_restart/test_mods_after_restart.gd`) finds
+## this order and these flags in a second Godot run.
 func test_restart_phase_1_the_enabled_list_and_order_are_saved() -> void:
 	var dir := "user://scan_restart"
 	_remove(dir)
