@@ -4,6 +4,18 @@
 extends "res://tests/lib/level2_test.gd"
 
 
+## The one WasGo dialog `probe`'s request for `files` opened (its grants forgotten first), or
+## null when there is not exactly one (the failure says so).
+func _ask_files(probe: ModProbe) -> ConfirmationDialog:
+	forget_grants(probe)
+	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
+	await frames(2)
+	var dialogs := _dialogs(probe)
+	if not expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
+		return null
+	return dialogs[0]
+
+
 ## WasGo's dialogs: internal children of the root window, never under a mod's node.
 func _dialogs(probe: ModProbe) -> Array:
 	expect(probe.node.get_children(true).all(func(c: Node) -> bool: return not c is ConfirmationDialog),
@@ -14,13 +26,9 @@ func _dialogs(probe: ModProbe) -> Array:
 func test_the_dialog_names_the_mod_and_the_power_and_allow_grants() -> void:
 	expect(DisplayServer.get_name() != "headless", "this test needs a display (run it under xvfb-run)")
 	var probe := level2_mod("l2_dialog_yes", 2, false)
-	forget_grants(probe)
-	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
-	await frames(2)
-	var dialogs := _dialogs(probe)
-	if not expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
+	var dialog := await _ask_files(probe)
+	if dialog == null:
 		return
-	var dialog: ConfirmationDialog = dialogs[0]
 	expect(dialog.visible, "the dialog is shown")
 	expect_contains(dialog.dialog_text, "l2_dialog_yes", "the dialog names the mod")
 	expect_contains(dialog.dialog_text, "read and write files", "the dialog names the power")
@@ -65,13 +73,9 @@ func test_allow_takes_no_press_at_first_and_deny_has_the_focus() -> void:
 ## every press the dialog gets while Allow waits starts the wait again.
 func test_keys_meant_for_the_game_never_answer_allow() -> void:
 	var probe := level2_mod("l2_dialog_keys", 2, false)
-	forget_grants(probe)
-	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
-	await frames(2)
-	var dialogs := _dialogs(probe)
-	if not expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
+	var dialog := await _ask_files(probe)
+	if dialog == null:
 		return
-	var dialog: ConfirmationDialog = dialogs[0]
 	var allow := dialog.get_ok_button()
 	expect_eq(allow.focus_mode, Control.FOCUS_NONE, "Allow never takes the focus")
 	for action in ["ui_right", "ui_focus_next", "ui_left", "ui_focus_prev", "ui_right"]:
@@ -275,17 +279,14 @@ func test_a_mod_cannot_reach_or_rewrite_the_dialog_and_deny_never_grants() -> vo
 ## and saved it for whatever mod the node ran by then).
 func test_an_answer_after_the_node_changed_mod_goes_to_the_mod_that_asked() -> void:
 	var probe := level2_mod("l2_dialog_asker", 2, false)
-	forget_grants(probe)
-	expect_eq(op_code(probe, 5, ["files"]), 0, "request_permission(files)")
-	await frames(2)
-	var dialogs := _dialogs(probe)
-	if not expect_eq(dialogs.size(), 1, "WasGo dialogs under the root"):
+	var dialog := await _ask_files(probe)
+	if dialog == null:
 		return
 	probe.node.kill()
 	probe.node.module = WasmEngine.compile_module(FileAccess.get_file_as_bytes(LEVEL2_WASM), "l2_dialog_other")
 	expect_eq(probe.node.start(), OK, "start() with the other mod")
 	forget_grants(probe)
-	(dialogs[0] as ConfirmationDialog).get_ok_button().pressed.emit()
+	dialog.get_ok_button().pressed.emit()
 	await frames(2)
 	expect_eq(op_code(probe, 1, ["other.txt", "x"]), -6, "file_write of the other mod after the Allow")
 	expect_eq(saved_grants("l2_dialog_other"), PackedStringArray(), "grants saved for the other mod")
