@@ -42,7 +42,6 @@ use crate::events::ModEvent;
 use crate::game::GameValue;
 use crate::object_calls;
 use crate::objects::{ObjectError, ObjectOp, ObjectReply};
-use crate::permissions::Permission;
 use crate::variant::WireVariant;
 use std::collections::HashMap;
 
@@ -353,14 +352,12 @@ fn file(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<JsRes
     if !exposed {
         return Err(unexposed(cx, js));
     }
-    if !state.permissions.has(Permission::Files) {
-        return Ok(Err(error(&format!("`{}` has not been granted the `files` permission; call `godot.requestPermission(\"files\")` and try again once the game grants it", state.name), None)));
-    }
-    let Some(sandbox) = state.sandbox.as_ref() else {
-        return Ok(Err(error(
-            "this mod has no sandbox directory (the game did not configure one)",
-            None,
-        )));
+    let sandbox = match crate::hostfns::files::files_sandbox(
+        state,
+        "call `godot.requestPermission(\"files\")`",
+    ) {
+        Ok(sandbox) => sandbox,
+        Err((_, message)) => return Ok(Err(error(&message, None))),
     };
     let path = if f == GodotFn::FileList && matches!(arg(args, 0), JsValue::Undefined) {
         String::new()

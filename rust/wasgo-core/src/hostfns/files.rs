@@ -64,21 +64,38 @@ fn with_sandbox<T>(
     state: &mut InstanceState,
     op: impl FnOnce(&Sandbox) -> Result<T, SandboxError>,
 ) -> Result<T, i32> {
-    if !state.permissions.has(Permission::Files) {
-        let message = format!(
-            "`{}` has not been granted the `files` permission; call `wasgo.request_permission(\"files\")` and try again once the game grants it",
-            state.name
-        );
-        return Err(state.fail(ErrorCode::PermissionDenied.code(), message));
+    let outcome = files_sandbox(state, "call `wasgo.request_permission(\"files\")`").map(op);
+    match outcome {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) => {
+            let code = e.code();
+            Err(state.fail(code, e.message().to_string()))
+        }
+        Err((code, message)) => Err(state.fail(code, message)),
     }
-    let Some(sandbox) = state.sandbox.as_ref() else {
-        return Err(state.fail(
-            ErrorCode::CallFailed.code(),
-            "this mod has no sandbox directory (the game did not configure one)",
+}
+
+/// The mod's sandbox, behind the `files` permission: what the file functions of every guest
+/// kind (`wasgo.file_*`, Go-js `godot.file*`, waPC `wasgo/file/*`) get first. `ask` says how
+/// the mod asks for the permission, as its own kind does (`call ...`). `Err((code, message))`
+/// without the permission, or when the game configured no sandbox.
+pub(crate) fn files_sandbox<'a>(
+    state: &'a InstanceState,
+    ask: &str,
+) -> Result<&'a Sandbox, (i32, String)> {
+    if !state.permissions.has(Permission::Files) {
+        return Err((
+            ErrorCode::PermissionDenied.code(),
+            format!(
+                "`{}` has not been granted the `files` permission; {ask} and try again once the game grants it",
+                state.name
+            ),
         ));
-    };
-    op(sandbox).map_err(|e| {
-        let code = e.code();
-        state.fail(code, e.message().to_string())
+    }
+    state.sandbox.as_ref().ok_or_else(|| {
+        (
+            ErrorCode::CallFailed.code(),
+            "this mod has no sandbox directory (the game did not configure one)".to_string(),
+        )
     })
 }

@@ -187,13 +187,12 @@ fn level_two(
                 .map_err(|message| format!("`{op}` failed: {message}")),
         ));
     }
-    if !state.permissions.has(crate::permissions::Permission::Files) {
-        return Ok(Some(Err(format!("`{op}`: `{}` has not been granted the `files` permission; invoke `wasgo/perm/request` with [\"files\"] and try again once the game grants it", state.name))));
-    }
-    let Some(sandbox) = state.sandbox.as_ref() else {
-        return Ok(Some(Err(format!(
-            "`{op}`: this mod has no sandbox directory (the game did not configure one)"
-        ))));
+    let sandbox = match crate::hostfns::files::files_sandbox(
+        state,
+        "invoke `wasgo/perm/request` with [\"files\"]",
+    ) {
+        Ok(sandbox) => sandbox,
+        Err((_, message)) => return Ok(Some(Err(format!("`{op}`: {message}")))),
     };
     let path = match (path, twin) {
         (Some(p), _) => p,
