@@ -289,57 +289,218 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
         "Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type."),
 ];
 
-/// Every function WASI preview 1 defines; all are linked from level 1 up (the file system they
-/// reach grows with the level: nothing at level 1, the mod's sandbox at 2, `res://` and
-/// `user://` at 3).
-pub static WASI_P1_FUNCTIONS: &[&str] = &[
-    "args_get",
-    "args_sizes_get",
-    "environ_get",
-    "environ_sizes_get",
-    "clock_res_get",
-    "clock_time_get",
-    "fd_advise",
-    "fd_allocate",
-    "fd_close",
-    "fd_datasync",
-    "fd_fdstat_get",
-    "fd_fdstat_set_flags",
-    "fd_fdstat_set_rights",
-    "fd_filestat_get",
-    "fd_filestat_set_size",
-    "fd_filestat_set_times",
-    "fd_pread",
-    "fd_prestat_get",
-    "fd_prestat_dir_name",
-    "fd_pwrite",
-    "fd_read",
-    "fd_readdir",
-    "fd_renumber",
-    "fd_seek",
-    "fd_sync",
-    "fd_tell",
-    "fd_write",
-    "path_create_directory",
-    "path_filestat_get",
-    "path_filestat_set_times",
-    "path_link",
-    "path_open",
-    "path_readlink",
-    "path_remove_directory",
-    "path_rename",
-    "path_symlink",
-    "path_unlink_file",
-    "poll_oneoff",
-    "proc_exit",
-    "proc_raise",
-    "sched_yield",
-    "random_get",
-    "sock_accept",
-    "sock_recv",
-    "sock_send",
-    "sock_shutdown",
+/// A WASI preview 1 function: its name and wasm signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WasiFunction {
+    pub name: &'static str,
+    pub params: &'static [Abi],
+    pub results: &'static [Abi],
+}
+
+impl WasiFunction {
+    /// The function's wasm signature.
+    pub fn signature(&self) -> Signature {
+        Signature {
+            params: self.params.to_vec(),
+            results: self.results.to_vec(),
+        }
+    }
+}
+
+const fn wasi_fn(
+    name: &'static str,
+    params: &'static [Abi],
+    results: &'static [Abi],
+) -> WasiFunction {
+    WasiFunction {
+        name,
+        params,
+        results,
+    }
+}
+
+/// Every function WASI preview 1 defines, with its wasm signature; all are linked from level 1
+/// up (the file system they reach grows with the level: nothing at level 1, the mod's sandbox
+/// at 2, `res://` and `user://` at 3). An import with another signature links to a stub. A
+/// test in wasgo-core checks each signature against the implementation the linker installs.
+pub static WASI_P1_FUNCTIONS: &[WasiFunction] = &[
+    wasi_fn("args_get", &[Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn("args_sizes_get", &[Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn("environ_get", &[Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn("environ_sizes_get", &[Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn("clock_res_get", &[Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn(
+        "clock_time_get",
+        &[Abi::I32, Abi::I64, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "fd_advise",
+        &[Abi::I32, Abi::I64, Abi::I64, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn("fd_allocate", &[Abi::I32, Abi::I64, Abi::I64], &[Abi::I32]),
+    wasi_fn("fd_close", &[Abi::I32], &[Abi::I32]),
+    wasi_fn("fd_datasync", &[Abi::I32], &[Abi::I32]),
+    wasi_fn("fd_fdstat_get", &[Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn("fd_fdstat_set_flags", &[Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn(
+        "fd_fdstat_set_rights",
+        &[Abi::I32, Abi::I64, Abi::I64],
+        &[Abi::I32],
+    ),
+    wasi_fn("fd_filestat_get", &[Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn("fd_filestat_set_size", &[Abi::I32, Abi::I64], &[Abi::I32]),
+    wasi_fn(
+        "fd_filestat_set_times",
+        &[Abi::I32, Abi::I64, Abi::I64, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "fd_pread",
+        &[Abi::I32, Abi::I32, Abi::I32, Abi::I64, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn("fd_prestat_get", &[Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn(
+        "fd_prestat_dir_name",
+        &[Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "fd_pwrite",
+        &[Abi::I32, Abi::I32, Abi::I32, Abi::I64, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "fd_read",
+        &[Abi::I32, Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "fd_readdir",
+        &[Abi::I32, Abi::I32, Abi::I32, Abi::I64, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn("fd_renumber", &[Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn(
+        "fd_seek",
+        &[Abi::I32, Abi::I64, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn("fd_sync", &[Abi::I32], &[Abi::I32]),
+    wasi_fn("fd_tell", &[Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn(
+        "fd_write",
+        &[Abi::I32, Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "path_create_directory",
+        &[Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "path_filestat_get",
+        &[Abi::I32, Abi::I32, Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "path_filestat_set_times",
+        &[
+            Abi::I32,
+            Abi::I32,
+            Abi::I32,
+            Abi::I32,
+            Abi::I64,
+            Abi::I64,
+            Abi::I32,
+        ],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "path_link",
+        &[
+            Abi::I32,
+            Abi::I32,
+            Abi::I32,
+            Abi::I32,
+            Abi::I32,
+            Abi::I32,
+            Abi::I32,
+        ],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "path_open",
+        &[
+            Abi::I32,
+            Abi::I32,
+            Abi::I32,
+            Abi::I32,
+            Abi::I32,
+            Abi::I64,
+            Abi::I64,
+            Abi::I32,
+            Abi::I32,
+        ],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "path_readlink",
+        &[Abi::I32, Abi::I32, Abi::I32, Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "path_remove_directory",
+        &[Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "path_rename",
+        &[Abi::I32, Abi::I32, Abi::I32, Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "path_symlink",
+        &[Abi::I32, Abi::I32, Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "path_unlink_file",
+        &[Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "poll_oneoff",
+        &[Abi::I32, Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn("proc_exit", &[Abi::I32], &[]),
+    wasi_fn("proc_raise", &[Abi::I32], &[Abi::I32]),
+    wasi_fn("sched_yield", &[], &[Abi::I32]),
+    wasi_fn("random_get", &[Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn("sock_accept", &[Abi::I32, Abi::I32, Abi::I32], &[Abi::I32]),
+    wasi_fn(
+        "sock_recv",
+        &[Abi::I32, Abi::I32, Abi::I32, Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn(
+        "sock_send",
+        &[Abi::I32, Abi::I32, Abi::I32, Abi::I32, Abi::I32],
+        &[Abi::I32],
+    ),
+    wasi_fn("sock_shutdown", &[Abi::I32, Abi::I32], &[Abi::I32]),
 ];
+
+/// The WASI preview 1 function `name`.
+pub fn wasi_p1_function(name: &str) -> Option<&'static WasiFunction> {
+    WASI_P1_FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// The import module of WASI's snapshot before preview 1, which WasGo does not implement.
+pub const WASI_UNSTABLE_MODULE: &str = "wasi_unstable";
 
 /// The catalog entry of `wasgo.name`.
 pub fn wasgo_function(name: &str) -> Option<&'static HostFunction> {

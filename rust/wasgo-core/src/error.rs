@@ -144,6 +144,8 @@ pub enum ImportProblem {
     SignatureMismatch { imported: String, defined: String },
     /// The catalog lists it, but this version of WasGo does not implement it yet.
     Planned,
+    /// An import of `wasi_unstable`, the WASI snapshot before preview 1.
+    OldWasi,
 }
 
 /// A trap with its human-readable message (reason plus the mod's wasm backtrace).

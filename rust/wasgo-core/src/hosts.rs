@@ -69,9 +69,7 @@ impl Hosts {
             WASGO_MODULE => catalog::wasgo_function(name)
                 .filter(|f| f.availability == Availability::Ready)
                 .map(|f| f.level),
-            WASI_P1_MODULE => catalog::WASI_P1_FUNCTIONS
-                .contains(&name)
-                .then_some(SafetyLevel::Safe),
+            WASI_P1_MODULE => catalog::wasi_p1_function(name).map(|_| SafetyLevel::Safe),
             GOJS_MODULE | WAPC_MODULE => {
                 crate::guest_kind::guest_import(module, name).map(|_| SafetyLevel::Safe)
             }

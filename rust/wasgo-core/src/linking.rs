@@ -42,6 +42,7 @@ fn problem_text(function: &str, problem: &ImportProblem) -> String {
     match problem {
         ImportProblem::Unknown => format!("`{function}` does not exist in WasGo (no engine or game function has that name)"),
         ImportProblem::Planned => format!("`{function}` is not implemented by this version of WasGo yet"),
+        ImportProblem::OldWasi => format!("`{function}` belongs to `wasi_unstable`, the WASI snapshot before preview 1, which WasGo does not implement; build the mod for `wasi_snapshot_preview1` (Rust `wasm32-wasip1`, a current wasi-sdk, Zig `wasm32-wasi`)"),
         ImportProblem::SignatureMismatch { imported, defined } => format!(
             "`{function}` is imported with the signature {imported} but defined as {defined}; rebuild the mod against the current bindings"
         ),
@@ -107,13 +108,13 @@ fn resolve(
                 Some(_) => Ok(()),
             }
         }
-        // wasmtime-wasi checks WASI signatures itself when pre-linking.
-        WASI_P1_MODULE => {
-            return if catalog::WASI_P1_FUNCTIONS.contains(&name) {
-                Ok(())
-            } else {
-                Err(StubReason::Unresolved(ImportProblem::Unknown))
-            }
+        WASI_P1_MODULE => catalog::wasi_p1_function(name)
+            .ok_or(StubReason::Unresolved(ImportProblem::Unknown))?
+            .signature(),
+        // The snapshot before preview 1: its own name, so that the mod's author learns which
+        // target to build for.
+        catalog::WASI_UNSTABLE_MODULE => {
+            return Err(StubReason::Unresolved(ImportProblem::OldWasi))
         }
         _ => {
             let f = hosts

@@ -359,6 +359,109 @@ mod levels_and_stubs {
                 .unwrap_or_else(|e| panic!("`wasgo.{}`: {e}", f.name));
         }
     }
+
+    #[test]
+    fn every_wasi_function_matches_its_catalog_signature_at_every_level() {
+        let rt = runtime();
+        let ty = |v: &[catalog::Abi]| v.iter().map(|a| a.name()).collect::<Vec<_>>().join(" ");
+        for level in SafetyLevel::ALL {
+            for f in catalog::WASI_P1_FUNCTIONS {
+                let wat = format!(
+                    r#"(module (import "wasi_snapshot_preview1" "{}" (func (param {}) (result {}))) (memory (export "memory") 1))"#,
+                    f.name,
+                    ty(f.params),
+                    ty(f.results)
+                );
+                let module = rt.compile(wat.as_bytes(), f.name).unwrap();
+                assert!(
+                    module.unexposed_imports(rt.hosts(), level).is_empty(),
+                    "{}",
+                    f.name
+                );
+                // The real function (a stub would have the import's type too, but the import
+                // resolves, so this is wasmtime-wasi's or WasGo's own definition).
+                ModInstance::new(&rt, &module, config(f.name, level))
+                    .unwrap_or_else(|e| panic!("`{}` at level {level}: {e}", f.name));
+            }
+        }
+    }
+
+    #[test]
+    fn a_wasi_import_with_another_signature_links_to_a_stub() {
+        let rt = runtime();
+        // `fd_write` is (i32, i32, i32, i32) -> i32; a mod built against something else still
+        // instantiates (contract section 2), is warned about, and only the call traps.
+        let wat = r#"(module
+          (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "ok") (result i32) (i32.const 5))
+          (func (export "go") (result i32) (call $w (i32.const 1))))"#;
+        for level in SafetyLevel::ALL {
+            let module = rt.compile(wat.as_bytes(), "oddwasi").unwrap();
+            assert_eq!(
+                module.unexposed_imports(rt.hosts(), level),
+                vec!["wasi_snapshot_preview1.fd_write"]
+            );
+            let mut inst = instance(&rt, wat, config("oddwasi", level))
+                .unwrap_or_else(|e| panic!("level {level}: {e}"));
+            let events = inst.drain_events();
+            assert!(
+                matches!(&events[..], [ModEvent::LinkWarning { function, message }]
+                    if function == "wasi_snapshot_preview1.fd_write"
+                        && message.contains("(i32) -> i32")
+                        && message.contains("(i32, i32, i32, i32) -> i32")),
+                "{events:?}"
+            );
+            assert_eq!(inst.call("ok", &[]).unwrap()[0].unwrap_i32(), 5);
+            let WasgoError::Trap(info) = inst.call("go", &[]).unwrap_err() else {
+                panic!()
+            };
+            assert!(
+                matches!(
+                    info.kind,
+                    TrapKind::UnresolvedImport {
+                        problem: ImportProblem::SignatureMismatch { .. },
+                        ..
+                    }
+                ),
+                "{:?}",
+                info.kind
+            );
+        }
+    }
+
+    #[test]
+    fn a_wasi_unstable_import_is_named_as_the_old_snapshot() {
+        let rt = runtime();
+        let wat = r#"(module
+          (import "wasi_unstable" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "go") (result i32)
+            (call $w (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 0))))"#;
+        let mut inst = instance(&rt, wat, config("oldwasi", SafetyLevel::Unsafe)).unwrap();
+        let events = inst.drain_events();
+        assert!(
+            matches!(&events[..], [ModEvent::LinkWarning { function, message }]
+                if function == "wasi_unstable.fd_write"
+                    && message.contains("wasi_snapshot_preview1")
+                    && message.contains("wasm32-wasip1")),
+            "{events:?}"
+        );
+        let WasgoError::Trap(info) = inst.call("go", &[]).unwrap_err() else {
+            panic!()
+        };
+        assert!(
+            matches!(
+                info.kind,
+                TrapKind::UnresolvedImport {
+                    problem: ImportProblem::OldWasi,
+                    ..
+                }
+            ),
+            "{:?}",
+            info.kind
+        );
+    }
 }
 
 mod limits {
