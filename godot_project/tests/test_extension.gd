@@ -109,6 +109,21 @@ func test_call_export_works_on_a_module_without_main() -> void:
 	expect(probe.finished.is_empty() and probe.traps.is_empty(), "a module without main ended: %s" % probe.describe())
 
 
+## `call_export(name, args)` takes any Array as `args`, a typed one too, however the game calls
+## it: through a `WasmScript`-typed variable, a plain `Node`, `callv` or `call_deferred`.
+func test_call_export_takes_a_typed_array_on_every_kind_of_call() -> void:
+	var probe := new_mod("typed_adder", {"module": wat_module("callbacks_add")})
+	expect_eq(start(probe), OK, "start()")
+	var typed: Array[int] = [2, 3]
+	expect_eq(probe.node.call_export("add", typed), 5, "through the WasmScript")
+	var as_node: Node = probe.node
+	expect_eq(as_node.call_export("add", typed), 5, "through a Node variable")
+	expect_eq(as_node.callv("call_export", ["add", typed]), 5, "through callv")
+	var texts: Array[String] = ["a", "b"]
+	expect_eq(as_node.call("call_export", "add", texts), null, "texts to a mod without malloc are refused, not a script error")
+	expect_contains(probe.node.get_last_error(), "of `add` is text or bytes", "the refusal names the argument")
+
+
 ## The contract: `malloc` and `free` are used by `call_export` to pass strings and bytes. A
 ## String or PackedByteArray argument becomes a (pointer, length) pair in a buffer from the mod's
 ## `malloc`, given back with its `free` after the call.
@@ -127,7 +142,6 @@ func test_call_export_passes_strings_and_bytes_through_the_mods_malloc() -> void
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "refused calls leave the mod running")
 
 
-## Without `malloc` a text cannot be passed: the call fails naming what is missing.
 ## The contract writes `call_export(name: String, args := [])`: the arguments may be left out.
 func test_call_export_may_leave_out_its_arguments() -> void:
 	var defaults := []
@@ -142,6 +156,7 @@ func test_call_export_may_leave_out_its_arguments() -> void:
 	expect_eq(probe.node.call_export("frees", []), 0, "call_export(name, [])")
 
 
+## Without `malloc` a text cannot be passed: the call fails naming what is missing.
 func test_call_export_with_text_needs_the_mods_malloc() -> void:
 	var probe := new_mod("no_malloc", {"module": wat_module("callbacks_add")})
 	expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error())

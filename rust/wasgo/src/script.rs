@@ -27,10 +27,41 @@ use std::sync::atomic::Ordering;
 /// The Array of arguments of [`WasmScript::call_export`], as a type that can have a default:
 /// the contract writes `call_export(name, args := [])`, and gdext 0.5 gives a default only to
 /// parameters of types it knows cannot be changed through it (`GodotImmutable`), which an
-/// untyped Array is not.
-#[derive(GodotConvert, Debug, Default, Clone)]
-#[godot(transparent)]
-pub struct ExportArgs(pub VarArray);
+/// untyped Array is not. It holds an [`AnyArray`] so that a typed Array (`Array[int]`) is taken
+/// on every kind of call: gdext converts a dynamic call's (`callv`, a `Node`-typed variable,
+/// `call_deferred`) Variant to a `VarArray` only when the Array is untyped.
+#[derive(Debug, Clone)]
+pub struct ExportArgs(pub AnyArray);
+
+impl GodotConvert for ExportArgs {
+    type Via = AnyArray;
+
+    fn godot_shape() -> godot::meta::shape::GodotShape {
+        AnyArray::godot_shape()
+    }
+}
+
+impl ToGodot for ExportArgs {
+    // By reference, as an Array is passed (gdext's defaults need it); the type is not exported
+    // by name.
+    type Pass = <VarArray as ToGodot>::Pass;
+
+    fn to_godot(&self) -> godot::meta::ToArg<'_, AnyArray, Self::Pass> {
+        &self.0
+    }
+}
+
+impl FromGodot for ExportArgs {
+    fn try_from_godot(via: AnyArray) -> Result<Self, godot::meta::error::ConvertError> {
+        Ok(ExportArgs(via))
+    }
+}
+
+impl Default for ExportArgs {
+    fn default() -> Self {
+        ExportArgs(VarArray::new().upcast_any_array())
+    }
+}
 
 // SAFETY: the only value gdext keeps of this type is the default, an empty Array made read-only
 // by `into_runtime_immutable`: a call that gets it cannot change it (Godot refuses writes to a
@@ -38,7 +69,11 @@ pub struct ExportArgs(pub VarArray);
 // same for every call on any thread.
 unsafe impl godot::meta::GodotImmutable for ExportArgs {
     fn into_runtime_immutable(self) -> Self {
-        ExportArgs(self.0.into_read_only())
+        match self.0.try_cast_var_array() {
+            Ok(untyped) => ExportArgs(untyped.into_read_only().upcast_any_array()),
+            // Not reached: the default is untyped. A typed Array is left as it is.
+            Err(typed) => ExportArgs(typed),
+        }
     }
 }
 
