@@ -15,6 +15,10 @@ use core::fmt;
 pub const WASGO_MODULE: &str = "wasgo";
 /// The import module of WASI preview 1.
 pub const WASI_P1_MODULE: &str = "wasi_snapshot_preview1";
+/// The import module of Go's `GOOS=js` target (its imports make a module a Go-js guest).
+pub const GOJS_MODULE: &str = "gojs";
+/// The import module of waPC guests (its imports make a module a waPC guest).
+pub const WAPC_MODULE: &str = "wapc";
 
 /// A wasm value type as the ABI uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -509,7 +513,11 @@ pub fn wasgo_function(name: &str) -> Option<&'static HostFunction> {
 
 /// Whether `module` is reserved for WasGo itself (games cannot register functions there).
 pub fn is_reserved_module(module: &str) -> bool {
-    module == WASGO_MODULE || module.starts_with("wasi_") || module.starts_with("wasi:")
+    module == WASGO_MODULE
+        || module == GOJS_MODULE
+        || module == WAPC_MODULE
+        || module.starts_with("wasi_")
+        || module.starts_with("wasi:")
 }
 
 #[cfg(test)]

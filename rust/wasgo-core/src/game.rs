@@ -170,7 +170,7 @@ impl GameFunctions {
             )));
         }
         if is_reserved_module(module) {
-            return Err(bad(format!("cannot register `{module}.{name}`: module `{module}` is reserved for WasGo; pick another module name such as `game`")));
+            return Err(bad(format!("cannot register `{module}.{name}`: module `{module}` is reserved for WasGo (`wasgo`, `wasi_*`, and `gojs` and `wapc`, whose imports make a module a Go or waPC guest); pick another module name such as `game`")));
         }
         let parse = |list: &[String]| -> Result<Vec<GameType>, WasgoError> {
             list.iter()
@@ -243,7 +243,9 @@ mod tests {
     #[test]
     fn registration_validates_names_types_and_levels() {
         let reg = GameFunctions::default();
-        assert!(reg.register("wasgo", "x", &[], &[], 1).is_err());
+        for reserved in ["wasgo", "gojs", "wapc", "wasi_unstable"] {
+            assert!(reg.register(reserved, "x", &[], &[], 1).is_err(), "{reserved}");
+        }
         assert!(reg
             .register("wasi_snapshot_preview1", "x", &[], &[], 1)
             .is_err());

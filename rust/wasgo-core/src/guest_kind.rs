@@ -19,10 +19,7 @@ use crate::catalog::WASGO_MODULE;
 use crate::events::OutputSource;
 use std::fmt;
 
-/// The import module of Go's `GOOS=js` target.
-pub const GOJS_MODULE: &str = "gojs";
-/// The import module of waPC guests.
-pub const WAPC_MODULE: &str = "wapc";
+pub use crate::catalog::{GOJS_MODULE, WAPC_MODULE};
 
 /// The exports every Go-js module has.
 pub const GOJS_EXPORTS: [&str; 4] = ["run", "resume", "getsp", "mem"];
