@@ -47,6 +47,19 @@ func test_what_init_raised_before_it_trapped_reaches_the_node() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status after the trap")
 
 
+## A WASI `exit` from `init` ends the mod the way an `exit` anywhere else does: `finished(code)`
+## and STATUS_FINISHED, never a failed start, a trap or a kill; `main` never runs.
+func test_an_exit_from_init_is_finished() -> void:
+	var probe := new_mod("init_exits", {"module": wat_module("init_exits")})
+	expect_eq(start(probe), OK, "start() of a mod whose init exits: %s" % probe.node.get_last_error())
+	await frames(2)
+	expect(probe.has_output("bye from init"), "the line init logged: %s" % probe.describe())
+	expect_eq(probe.finished, [3], "finished emissions")
+	expect(probe.traps.is_empty() and probe.kills.is_empty(), "no trap or kill: %s" % probe.describe())
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_FINISHED, "status after the exit")
+	expect_eq(probe.node.get_last_error(), "", "last_error")
+
+
 func test_level_2_import_does_not_trap_as_unexposed_at_level_2() -> void:
 	set_setting(SAFETY_LEVEL, 2)
 	var probe := new_mod("file_write_level_2", {"module": wat_module("file_write"), "safety_level": 2})

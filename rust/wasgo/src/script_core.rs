@@ -484,14 +484,18 @@ impl ScriptCore {
         budget
     }
 
-    /// Emits `signal(text)` for a start whose `init` ended the mod (`trapped`, `killed`). A
+    /// Emits `signal(text)` for a start whose `init` ended the mod (`trapped`, `killed`,
+    /// `finished` with the exit code as a number). A
     /// `start()` from a handler of it whose `init` ended too: its signal goes out at the next
     /// frame, so each restart is a `start()` of its own (emitted here, the handler started again
     /// inside this `start()`, a thousand starts deep until Godot crashed). The next frame, not
     /// the end of this one: Godot runs deferred calls made by deferred calls in the same flush,
     /// so a handler that always restarts would never let the frame end.
     fn emit_init_end(&self, signal: &'static str, text: &str) {
-        let args = [GString::from(text).to_variant()];
+        self.emit_init_end_with(signal, [GString::from(text).to_variant()]);
+    }
+
+    fn emit_init_end_with(&self, signal: &'static str, args: [Variant; 1]) {
         if !self.emitting_init_end.replace(true) {
             self.emit(signal, &args);
             self.emitting_init_end.set(false);
@@ -1000,6 +1004,16 @@ impl ScriptCore {
                 self.emit_leftover(leftover, &name);
                 self.emit_init_end("killed", &reason);
                 return Error::ERR_CANT_CREATE;
+            }
+            Err(WasgoError::Exited { code, .. }) => {
+                // WASI `exit` from `init` (or a reactor's `_initialize`): the mod ended as it
+                // chose, reported as from anywhere else, `finished(code)`, never as a failure.
+                self.drop_instance();
+                self.forget_asked_in_failed_start();
+                self.idle_status.set(status::FINISHED);
+                self.emit_leftover(leftover, &name);
+                self.emit_init_end_with("finished", [(code as i64).to_variant()]);
+                return Error::OK;
             }
             Err(e) => {
                 self.drop_instance();
