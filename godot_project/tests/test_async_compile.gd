@@ -185,9 +185,31 @@ func test_kill_while_loading_cancels_the_start() -> void:
 	expect_eq(start(probe), OK, "start()")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_LOADING, "status right after start()")
 	probe.node.kill()
-	expect_eq(probe.node.get_status(), WasmScript.STATUS_IDLE, "status after kill() while loading")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status after kill() while loading")
+	expect(probe.kills.is_empty(), "killed emitted inside kill(), before a caller could await it")
 	await frames(30)
 	expect(loaded.is_empty() and probe.started == 0, "the cancelled mod started: %s" % probe.describe())
+	expect_eq(probe.kills, PackedStringArray(["killed by kill()"]), "killed emissions")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status a while later")
+
+
+## The contract: `kill()` ends any instance, running or not, and emits `killed`; one cancelling
+## a start on its way too, awaited the usual way. A start before the next frame announces
+## itself instead (no stale `killed` after it).
+func test_kill_while_loading_emits_killed_for_an_awaiting_game() -> void:
+	var probe := new_mod("cancelled_awaited", {"wasm_file": _write("wasgo_cancelled_awaited.wat", _large_wat(2001))}, false)
+	expect_eq(start(probe), OK, "start()")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_LOADING, "status right after start()")
+	probe.node.kill()
+	var reason: String = await probe.node.killed
+	expect_contains(reason, "kill", "the reason")
+	var again := new_mod("restarted_after_kill", {"wasm_file": _write("wasgo_restarted.wat", _large_wat(2002))}, false)
+	expect_eq(start(again), OK, "start()")
+	again.node.kill()
+	expect_eq(again.node.start(), OK, "start() again right after the kill")
+	await frames(5)
+	expect(again.kills.is_empty(), "a killed after the start that followed the kill: %s" % again.describe())
+	expect(await wait_until(func() -> bool: return again.started == 1, 20000), "the second start ran: %s" % again.describe())
 
 
 ## The configuration warnings never wait for the compiler (the editor's scene dock asks at every
@@ -214,9 +236,10 @@ func test_kill_all_while_loading_cancels_the_start() -> void:
 	expect_eq(start(probe), OK, "start()")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_LOADING, "status right after start()")
 	WasmEngine.kill_all()
-	expect_eq(probe.node.get_status(), WasmScript.STATUS_IDLE, "status after kill_all() while loading")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status after kill_all() while loading")
 	await frames(30)
 	expect(loaded.is_empty() and probe.started == 0, "the mod started after kill_all(): %s" % probe.describe())
+	expect_eq(probe.kills.size(), 1, "killed emissions: %s" % probe.describe())
 	expect_eq(start(probe), OK, "start() again")
 	expect(await wait_until(func() -> bool: return probe.started == 1, 30000), "a later start() starts it: %s" % probe.describe())
 

@@ -244,7 +244,10 @@ mod tests {
     fn registration_validates_names_types_and_levels() {
         let reg = GameFunctions::default();
         for reserved in ["wasgo", "gojs", "wapc", "wasi_unstable"] {
-            assert!(reg.register(reserved, "x", &[], &[], 1).is_err(), "{reserved}");
+            assert!(
+                reg.register(reserved, "x", &[], &[], 1).is_err(),
+                "{reserved}"
+            );
         }
         assert!(reg
             .register("wasi_snapshot_preview1", "x", &[], &[], 1)

@@ -174,6 +174,10 @@ pub struct ScriptCore {
     /// A start the node's new source owes the game (its `start()` waited for the old source's
     /// compile when the game set another): cleared by `start()` and `kill()` meanwhile.
     restart_owed: Cell<bool>,
+    /// The reason of a `kill()` that cancelled a start on its way (a compile `start()` waited
+    /// for, an owed start or reload): `killed(reason)` goes out at the next frame unless the
+    /// node is started again before.
+    killed_owed: RefCell<Option<String>>,
     /// Kinds denied for this run of the mod (the player said no, or nobody could be asked).
     pub(crate) denied: RefCell<Vec<String>>,
     /// Entries into the mod in progress (nested ones fail; see the module docs).
@@ -291,6 +295,7 @@ impl ScriptCore {
             asking: RefCell::new(Vec::new()),
             running_mod_id: RefCell::new(None),
             restart_owed: Cell::new(false),
+            killed_owed: RefCell::new(None),
             denied: RefCell::new(Vec::new()),
             depth: Cell::new(0),
             main_thread_owned: std::sync::atomic::AtomicBool::new(false),
@@ -732,6 +737,8 @@ impl ScriptCore {
                 }
             }
         }
+        let cancels_start =
+            self.instance().is_none() && self.init_kill.borrow().is_none() && self.is_starting();
         self.killed_by_game.set(true);
         self.pending_reload.set(false);
         self.reload_next_frame.set(false);
@@ -741,6 +748,9 @@ impl ScriptCore {
             *pending = reason.to_string();
         }
         self.kill_with(reason);
+        if cancels_start && !self.gone.get() {
+            self.announce_cancelled_start(reason);
+        }
     }
 
     /// [`ScriptCore::kill_by_game`] when the node has no live instance but one is on its way:
@@ -748,13 +758,39 @@ impl ScriptCore {
     /// changed source, a reload asked for the next frame). `WasmEngine.kill_all()` reaches live
     /// instances through the frame list; these started once their compile ended.
     pub fn kill_if_starting(self: &Rc<Self>, reason: &str) {
-        let owed = self.restart_owed.get()
-            || self.pending_reload.get()
-            || self.reload_next_frame.get()
-            || self.start_next_frame.get();
-        if (self.is_loading() || owed) && !self.gone.get() {
+        if self.is_starting() && !self.gone.get() {
             self.kill_by_game(reason);
         }
+    }
+
+    /// Whether a start is on its way: the module is being compiled for a `start()`, or a start
+    /// or reload is owed.
+    fn is_starting(&self) -> bool {
+        self.is_loading()
+            || self.restart_owed.get()
+            || self.pending_reload.get()
+            || self.reload_next_frame.get()
+            || self.start_next_frame.get()
+    }
+
+    /// A `kill()` that cancelled a start on its way with no instance to end: the mod is killed
+    /// all the same (`STATUS_KILLED`), and `killed(reason)` is emitted at the next frame (after
+    /// `kill()` returned, so a game that awaits the signal gets it), unless the node was
+    /// started again by then.
+    fn announce_cancelled_start(self: &Rc<Self>, reason: &str) {
+        self.idle_status.set(status::KILLED);
+        *self.killed_owed.borrow_mut() = Some(reason.to_string());
+        let core = Rc::downgrade(self);
+        crate::next_frame::at_next_frame("wasgo_killed_while_starting", move || {
+            let Some(core) = core.upgrade() else { return };
+            if core.gone.get() {
+                return;
+            }
+            let Some(reason) = core.killed_owed.borrow_mut().take() else {
+                return;
+            };
+            core.emit("killed", &[GString::from(reason.as_str()).to_variant()]);
+        });
     }
 
     /// [`ScriptCore::kill_by_game`] when the node's instance is being made (its `init` runs):
@@ -882,8 +918,10 @@ impl ScriptCore {
         node_ready: bool,
         resolve: impl FnOnce(&Rc<ScriptCore>, &StartSettings) -> Resolution,
     ) -> Error {
-        // The game's own start stands for a start owed after a change of source.
+        // The game's own start stands for a start owed after a change of source, and a start
+        // after a kill that cancelled one is announced instead of that kill.
         self.restart_owed.set(false);
+        self.killed_owed.borrow_mut().take();
         if self.is_loading() {
             return Error::OK;
         }
