@@ -272,6 +272,24 @@ fn symlinks_are_reported_and_not_followed() {
 }
 
 #[test]
+fn a_folder_holding_one_module_is_a_mod_whatever_the_modules_name() {
+    // Issue 12: "one entry per `.wasm`, or per folder holding one".
+    let dir = temp_dir("one_in_folder");
+    write(&dir.join("pack/mod.wasm"), &module(None));
+    write(&dir.join("pack/notes.txt"), b"hello");
+    let found = run(&dir, &[], SafetyLevel::Wrapped, 1 << 20);
+    assert_eq!(ids(&found), ["pack"]);
+    assert!(found[0].startable(), "{:?}", found[0].problems);
+    assert!(found[0].folder);
+    assert!(
+        found[0].path.ends_with("pack/mod.wasm"),
+        "{}",
+        found[0].path
+    );
+    assert_eq!(found[0].sandbox, "pack-files");
+}
+
+#[test]
 fn a_folder_with_several_modules_and_none_named_after_it_is_ambiguous() {
     let dir = temp_dir("ambiguous");
     write(&dir.join("kit/one.wasm"), &module(None));
