@@ -190,6 +190,29 @@ func test_the_enabled_list_and_order_are_saved_and_start_mods_starts_in_order() 
 	_remove(dir)
 
 
+## `start_mods` runs each mod at the level the game allows (`wasgo/safety/level`), or lower when
+## its manifest asks for less; never above it.
+func test_start_mods_runs_mods_at_the_level_the_game_allows() -> void:
+	var dir := "user://scan_levels"
+	_remove(dir)
+	_write(dir + "/lv_none.wasm", _mod("{}", "no manifest level"))
+	_write(dir + "/lv_one.wasm", _mod('{"level":1}', "asks for 1"))
+	_write(dir + "/lv_three.wasm", _mod('{"level":3}', "asks for 3"))
+	for id in ["lv_none", "lv_one", "lv_three"]:
+		expect_eq(WasmEngine.set_mod_enabled(id, true), OK, "enable %s" % id)
+	expect_eq(WasmEngine.set_mod_order(PackedStringArray(["lv_none", "lv_one", "lv_three"])), OK, "set_mod_order")
+	set_setting(SAFETY_LEVEL, 2)
+	var parent := Node.new()
+	tree.root.add_child(parent)
+	var started := WasmEngine.start_mods(parent, dir)
+	var levels := {}
+	for node in started:
+		levels[String(node.name)] = node.safety_level
+	expect_eq(levels, {"lv_none": 2, "lv_one": 1, "lv_three": 2}, "the nodes' levels under a game at level 2")
+	parent.free()
+	_remove(dir)
+
+
 ## Writes to `dir` a large mod `first` (new: its salt misses every cache) and a small one
 ## `second`, each logging `ready <id>` from `ready`, enables them in that order and runs
 ## `start_mods` under a new parent: `{parent, started, said}` (the lines they logged, as they

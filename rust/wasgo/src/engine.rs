@@ -515,8 +515,8 @@ impl WasmEngine {
     /// returned in that order. They start one after another in that order, the first at the
     /// end of the frame (`autostart` is off): each `start()` once the mod before it has started
     /// or failed (its module compiled first when it is not in the cache), so a mod's `init`
-    /// never runs before an earlier mod's. They run at the safety level their manifest asks for
-    /// (level 1 when none), never above the project's `wasgo/safety/level`. Enabled mods that
+    /// never runs before an earlier mod's. They run at the level the game allows (the project's
+    /// `wasgo/safety/level`), or at the lower level their manifest asks for. Enabled mods that
     /// cannot start are skipped with a warning.
     #[func]
     fn start_mods(

@@ -215,13 +215,14 @@ pub fn to_start(dir: &str) -> Result<Vec<ModToStart>, String> {
             );
             continue;
         }
+        // The level the game allows (`wasgo/safety/level`), as for any `WasmScript` left at
+        // level 0, or less when the manifest asks for less.
+        let ceiling = settings::level_ceiling().number() as i64;
         let level = m
             .manifest
             .as_ref()
             .and_then(|x| x.level)
-            .map(|l| l.number() as i64)
-            .unwrap_or(1)
-            .min(settings::level_ceiling().number() as i64);
+            .map_or(ceiling, |l| (l.number() as i64).min(ceiling));
         out.push(ModToStart {
             id: m.id,
             path: m.path,
