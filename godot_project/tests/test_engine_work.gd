@@ -165,7 +165,8 @@ func test_a_polygon_or_a_text_past_its_size_is_refused() -> void:
 ## What Godot keeps for a mod's calls stays small: theme overrides only of items the control's
 ## themes have (every new name was kept: gigabytes on a game's Label, after the mod ended),
 ## at most 64 tweeners per tween (two million intervals held a gigabyte), a tweened value of at
-## most 256 characters, and `autoplay` names of at most 256.
+## most 256 characters, `autoplay` names of at most 256, and texts of at most 4096 characters
+## for members without a range (`animation`: a megabyte name was kept per sprite).
 func test_what_godot_keeps_for_a_mods_calls_is_bounded() -> void:
 	var probe := _started("Kept")
 	expect_eq(_call(probe, "theme_override", [0]), 0, "font_color override: %s" % _last_fail(probe))
@@ -179,6 +180,10 @@ func test_what_godot_keeps_for_a_mods_calls_is_bounded() -> void:
 	expect_contains(_last_fail(probe), "at most 256", "the refusal")
 	expect_eq(_call(probe, "autoplay", [256]), 0, "autoplay of 256 characters: %s" % _last_fail(probe))
 	expect_eq(_call(probe, "autoplay", [1000000]), INVALID_ARGUMENT, "autoplay of 1,000,000 characters")
+	# A member the allowlist gives no `len` range takes texts of at most 4096 characters.
+	expect_eq(_call(probe, "animation", [4096]), 0, "animation of 4096 characters: %s" % _last_fail(probe))
+	expect_eq(_call(probe, "animation", [1000000]), INVALID_ARGUMENT, "animation of 1,000,000 characters")
+	expect_contains(_last_fail(probe), "AnimatedSprite2D.animation", "the refusal names the member")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on: %s" % probe.describe())
 	await expect_frames_go_on("after the refusals")
 

@@ -161,8 +161,51 @@ impl ObjectOp {
             | ObjectOp::CallbackArgs
             | ObjectOp::Asset { .. } => return None,
         };
-        oversized_text(function, what, text)
+        oversized_text(function, what, text).or_else(|| self.oversized_value())
     }
+
+    /// The -3 for a StringName or NodePath value (a property's value, a method's argument)
+    /// longer than [`MAX_NAME_BYTES`]: Godot interns or parses it on the main thread and often
+    /// echoes it into its log (`AnimatedSprite2D.animation` kept a 1 MiB name, 4 MiB in Godot,
+    /// and logged it whole). Texts (`String`) are bounded by the allowlist's ranges instead.
+    fn oversized_value(&self) -> Option<ObjectError> {
+        let (function, values) = match self {
+            ObjectOp::Set { value, .. } => ("wasgo.set", std::slice::from_ref(value)),
+            ObjectOp::Call { args, .. } => ("wasgo.call", args.as_slice()),
+            _ => return None,
+        };
+        values.iter().find_map(|v| match v {
+            WireVariant::StringName(text) => oversized_text(function, "StringName value", text),
+            WireVariant::NodePath(text) => oversized_text(function, "NodePath value", text),
+            _ => None,
+        })
+    }
+}
+
+/// The -3 for a text value (String, StringName, NodePath) of more than [`MAX_NAME_BYTES`]
+/// characters set to a member the allowlist gives no `len` range (below level 3): Godot keeps
+/// and may log the whole text (`AnimatedSprite2D.animation` kept a megabyte name per sprite and
+/// logged it at every set). Members that take long texts (`Label.text`) have ranges. `what`
+/// names the member (`AnimatedSprite2D.animation`), made only for a refusal.
+pub fn unranged_text_refusal(
+    value: &WireVariant,
+    what: impl FnOnce() -> String,
+) -> Option<ObjectError> {
+    let (WireVariant::String(s) | WireVariant::StringName(s) | WireVariant::NodePath(s)) = value
+    else {
+        return None;
+    };
+    if s.len() <= MAX_NAME_BYTES {
+        return None;
+    }
+    let chars = s.chars().count();
+    (chars > MAX_NAME_BYTES).then(|| ObjectError::Failed {
+        code: wasgo_catalog::ErrorCode::InvalidArgument.code(),
+        message: format!(
+            "`{}` refused: a text of {chars} characters, and a member without a `len` range in the allowlist takes at most {MAX_NAME_BYTES}: pass a shorter text, or have the game give the member a range in its allowlist file",
+            what()
+        ),
+    })
 }
 
 /// The -3 for `text` (the `what` of a call to `function`) when it is longer than
@@ -364,7 +407,67 @@ pub fn utf8_name(name: &[u8]) -> Result<&str, ObjectError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{same_name, KeptName};
+    use super::{same_name, KeptName, ObjectOp, MAX_NAME_BYTES};
+    use crate::variant::WireVariant;
+
+    #[test]
+    fn a_long_text_for_a_member_without_a_range_is_refused() {
+        let what = || "AnimatedSprite2D.animation".to_string();
+        let long = "é".repeat(MAX_NAME_BYTES + 1);
+        for v in [
+            WireVariant::String(long.clone()),
+            WireVariant::StringName(long.clone()),
+            WireVariant::NodePath(long.clone()),
+        ] {
+            let e = super::unranged_text_refusal(&v, what).expect("refused");
+            assert!(
+                matches!(&e, super::ObjectError::Failed { code: -3, message } if message.contains("AnimatedSprite2D.animation") && message.contains("4097 characters")),
+                "{e:?}"
+            );
+        }
+        // Counted in characters: 4096 two-byte characters pass.
+        let fits = WireVariant::String("é".repeat(MAX_NAME_BYTES));
+        assert!(super::unranged_text_refusal(&fits, what).is_none());
+        assert!(super::unranged_text_refusal(&WireVariant::Int(5), what).is_none());
+    }
+
+    #[test]
+    fn a_string_name_or_node_path_value_over_the_name_cap_is_refused() {
+        let long = "a".repeat(MAX_NAME_BYTES + 1);
+        let ok = "a".repeat(MAX_NAME_BYTES);
+        let set = |value| ObjectOp::Set {
+            handle: 1,
+            name: "animation".into(),
+            value,
+        };
+        let call = |args| ObjectOp::Call {
+            handle: 1,
+            method: "tween_property".into(),
+            args,
+        };
+        for refused in [
+            set(WireVariant::StringName(long.clone())),
+            set(WireVariant::NodePath(long.clone())),
+            call(vec![
+                WireVariant::Int(1),
+                WireVariant::NodePath(long.clone()),
+            ]),
+        ] {
+            let e = refused.oversized().expect("refused");
+            assert!(
+                matches!(&e, super::ObjectError::Failed { code: -3, message } if message.contains("value")),
+                "{e:?}"
+            );
+        }
+        for allowed in [
+            set(WireVariant::StringName(ok.clone())),
+            call(vec![WireVariant::NodePath(ok.clone())]),
+            // A text is bounded by the allowlist's ranges, not here.
+            set(WireVariant::String(long.clone())),
+        ] {
+            assert!(allowed.oversized().is_none());
+        }
+    }
 
     #[test]
     fn a_kept_name_is_itself_and_nothing_else_inline_or_not() {

@@ -807,6 +807,12 @@ impl InstanceObjects {
                 "`RichTextLabel.text` cannot be set while the label's `bbcode_enabled` is on: its tags (`[font_size]`, `[img]`, `[url]`) would reach past every limit WasGo keeps; the game turns BBCode off for a label mods write".to_string(),
             ));
         }
+        if level != SafetyLevel::Unsafe && slot.props[index].range.is_none() {
+            let what = || format!("{}.{}", slot.class, String::from_utf8_lossy(name));
+            if let Some(refused) = wasgo_core::objects::unranged_text_refusal(value, what) {
+                return Err(refused);
+            }
+        }
         if let Some(range) = slot.props[index].range {
             let what = format!("{}.{}", slot.class, String::from_utf8_lossy(name));
             let target = (slot.obj.clone(), slot.props[index].sname.clone());

@@ -1482,6 +1482,20 @@ pub extern "C" fn tween_long_value(len: i32) -> i32 {
     }
 }
 
+/// Sets `animation` (a member the allowlist gives no range) of the mod's AnimatedSprite2D
+/// `Sprite` to a name of `len` characters.
+#[no_mangle]
+pub extern "C" fn animation(len: i32) -> i32 {
+    let sprite = match child("AnimatedSprite2D", "Sprite") {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match sprite.set("animation", Variant::from("a".repeat(len.max(0) as usize).as_str())) {
+        Ok(()) => 0,
+        Err(e) => failed("set animation", e),
+    }
+}
+
 /// Sets `autoplay` of the mod's AnimatedSprite2D `Sprite` to a name of `len` characters.
 #[no_mangle]
 pub extern "C" fn autoplay(len: i32) -> i32 {
