@@ -84,6 +84,20 @@ func test_the_embedded_sound_plays_with_its_length() -> void:
 	expect(player.playing, "the player plays")
 
 
+## An Ogg Vorbis sound (its setup header read before Godot gets it) plays like the WAV.
+func test_an_ogg_vorbis_sound_plays() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	if not expect_eq(_call(probe, "sound", [4]), 0, "sound(4): %s" % [probe.outputs]):
+		return
+	var player := probe.node.get_node_or_null("ModPlayer") as AudioStreamPlayer
+	if not expect(player != null and player.stream is AudioStreamOggVorbis, "an AudioStreamPlayer with the mod's Ogg sound"):
+		return
+	expect(absf(player.stream.get_length() - 0.25) < 0.01, "stream length %f s, want 0.25" % player.stream.get_length())
+	expect(player.playing, "the player plays")
+
+
 func test_corrupt_or_foreign_sounds_are_refused() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

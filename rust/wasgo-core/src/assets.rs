@@ -416,6 +416,7 @@ fn audio(b: &[u8]) -> Result<AssetFormat, AssetError> {
         let first_page = &b[..b.len().min(512)];
         if let Some(at) = first_page.windows(7).position(|w| w == b"\x01vorbis") {
             vorbis_format(b, at + 7)?;
+            crate::ogg_vorbis::check_setup_header(b).map_err(|why| corrupt(&why))?;
             return Ok(AssetFormat::OggVorbis);
         }
         return Err(corrupt("it is an Ogg file whose first stream is not Vorbis (Opus and others are not supported)"));
@@ -863,13 +864,19 @@ mod tests {
             b.extend_from_slice(&rate.to_le_bytes());
             b
         };
+        // A real file (the setup header is checked too: `ogg_vorbis`'s tests).
         assert_eq!(
-            sniff(AssetKind::Audio, &vorbis(2, 44100), LIMITS)
-                .unwrap()
-                .format,
+            sniff(
+                AssetKind::Audio,
+                include_bytes!("../tests/data/beep.ogg"),
+                LIMITS
+            )
+            .unwrap()
+            .format,
             AssetFormat::OggVorbis
         );
         for (bad, why) in [
+            (vorbis(2, 44100), "fewer than three header packets"),
             (vorbis(2, u32::MAX), "sample rate of 4294967295 Hz"),
             (vorbis(255, 44100), "255 channels"),
             (b"OggS\0\x02\x01vorbis".to_vec(), "cut short"),

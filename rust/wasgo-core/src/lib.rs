@@ -105,6 +105,7 @@ pub mod ids;
 pub mod instance;
 pub mod instance_pool;
 pub mod kill;
+pub mod ogg_vorbis;
 pub use wasgo_catalog::level;
 pub mod limits;
 pub mod linking;

@@ -255,6 +255,8 @@ thread_local! {
 
 const PNG: &[u8] = include_bytes!("../assets/red_blue_8x4.png");
 const WAV: &[u8] = include_bytes!("../assets/beep_250ms.wav");
+/// The same beep as Ogg Vorbis (`oggenc -q -1`).
+const OGG: &[u8] = include_bytes!("../assets/beep.ogg");
 const FONT: &[u8] = include_bytes!("../assets/test_font.ttf");
 /// A font FreeType takes for "tricky" (its family name contains `MingLiU`), so it runs the
 /// font's bytecode whatever the hinting: every glyph's program loops (see `test_assets.gd`).
@@ -325,7 +327,8 @@ pub extern "C" fn texture(which: i32) -> i32 {
 }
 
 /// 0: an AudioStreamPlayer `ModPlayer` playing the embedded WAV; 1: a WAV whose format chunk
-/// is garbage; 2: bytes that are no sound; 3: an Ogg stream that is not Vorbis.
+/// is garbage; 2: bytes that are no sound; 3: an Ogg stream that is not Vorbis; 4: the
+/// embedded Ogg Vorbis sound (the same beep).
 #[no_mangle]
 pub extern "C" fn sound(which: i32) -> i32 {
     let bytes = match which {
@@ -336,6 +339,7 @@ pub extern "C" fn sound(which: i32) -> i32 {
             b
         }
         2 => b"definitely not audio".to_vec(),
+        4 => OGG.to_vec(),
         _ => b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\x01\x13OpusHead".to_vec(),
     };
     let stream = match wasgo_sdk::audio_from_bytes(&bytes) {
