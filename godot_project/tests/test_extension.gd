@@ -79,6 +79,39 @@ func test_load_module_reads_res_paths_and_caches_by_content() -> void:
 	expect(first.name != "", "a loaded module has an empty name")
 
 
+## A copy of a module (`duplicate()`, a scene saved with it and loaded again) keeps its name and
+## source path: the mod's id (its sandbox, its grants) comes from the name, and hot reload from
+## the path. A copy ran as mod `mod` before, sharing that id with every other copy.
+func test_a_copy_of_a_module_keeps_its_name_and_source_path() -> void:
+	var module: WasmModule = WasmEngine.load_module(MODS + "hello.wasm")
+	if not expect(module != null, "load_module(hello.wasm): %s" % WasmEngine.get_last_error()):
+		return
+	var copy: WasmModule = module.duplicate()
+	expect_eq(copy.name, module.name, "the copy's name")
+	expect_eq(copy.get_source_path(), module.get_source_path(), "the copy's source path")
+	expect_eq(copy.sha256, module.sha256, "the copy's code")
+	var holder := Node.new()
+	var node := WasmScript.new()
+	node.name = "Held"
+	node.autostart = false
+	node.module = module
+	holder.add_child(node)
+	node.owner = holder
+	var scene := PackedScene.new()
+	expect_eq(scene.pack(holder), OK, "pack the scene")
+	holder.free()
+	var path := "user://wasgo_module_copy.tscn"
+	expect_eq(ResourceSaver.save(scene, path), OK, "save the scene")
+	var loaded: PackedScene = ResourceLoader.load(path, "", ResourceLoader.CACHE_MODE_IGNORE)
+	var again := loaded.instantiate()
+	var held: WasmModule = again.get_node("Held").module
+	if expect(held != null, "the loaded scene's module"):
+		expect_eq(held.name, module.name, "the loaded module's name")
+		expect_eq(held.get_source_path(), module.get_source_path(), "the loaded module's source path")
+	again.free()
+	DirAccess.remove_absolute(path)
+
+
 func test_module_describes_imports_exports_and_unexposed_imports() -> void:
 	var module := wat_module("file_write")
 	if module == null:

@@ -41,6 +41,13 @@ pub struct WasmModule {
     /// the new resource onto this one, and the code is no property. Hidden; not for games.
     #[var(get = _get_code_sha256, set = _set_code_sha256, usage_flags = [STORAGE, INTERNAL])]
     _code_sha256: PhantomVar<GString>,
+    /// The name and source path, kept as stored properties too, so that a copy
+    /// (`duplicate()`, a scene saved and loaded again) keeps them: without them a copy ran as
+    /// mod `mod`, with that id's sandbox and grants, and hot reload lost its file. Hidden.
+    #[var(get = _get_stored_name, set = _set_stored_name, usage_flags = [STORAGE, INTERNAL])]
+    _stored_name: PhantomVar<GString>,
+    #[var(get = _get_stored_source_path, set = _set_stored_source_path, usage_flags = [STORAGE, INTERNAL])]
+    _stored_source_path: PhantomVar<GString>,
     base: Base<Resource>,
 }
 
@@ -96,6 +103,8 @@ impl WasmModule {
             config_error: String::new(),
             facts_key: None,
             _code_sha256: PhantomVar::default(),
+            _stored_name: PhantomVar::default(),
+            _stored_source_path: PhantomVar::default(),
             base,
         });
         let key = module.instance_id().to_i64();
@@ -259,6 +268,57 @@ impl WasmModule {
         }
     }
 
+    /// Records what starting a `WasmScript` reads of this module (its name, code and source
+    /// path) under its instance id, when it has code.
+    fn record_facts(&mut self) {
+        let Some(compiled) = self.compiled.clone() else {
+            return;
+        };
+        let key = self.base().instance_id().to_i64();
+        FACTS.lock().insert(
+            key,
+            Arc::new(ModuleFacts {
+                name: self.name.to_string(),
+                compiled,
+                source_path: self.source_path.to_string(),
+            }),
+        );
+        self.facts_key = Some(key);
+    }
+
+    /// The name, the getter of a hidden stored property (see [member name]).
+    #[func]
+    fn _get_stored_name(&self) -> GString {
+        self.name.clone()
+    }
+
+    /// Gives a module without a name the one stored with it (a copy of a named module: Godot's
+    /// `duplicate()` or loading a saved scene sets the stored properties). A named module keeps
+    /// its name. Hidden; not for games.
+    #[func]
+    fn _set_stored_name(&mut self, name: GString) {
+        if self.name.is_empty() && !name.is_empty() {
+            self.name = name;
+            self.record_facts();
+        }
+    }
+
+    /// The source path, the getter of a hidden stored property (see [member source_path]).
+    #[func]
+    fn _get_stored_source_path(&self) -> GString {
+        self.source_path.clone()
+    }
+
+    /// Gives a module without a source path the one stored with it (see `_set_stored_name`).
+    /// Hidden; not for games.
+    #[func]
+    fn _set_stored_source_path(&mut self, path: GString) {
+        if self.source_path.is_empty() && !path.is_empty() {
+            self.source_path = path;
+            self.record_facts();
+        }
+    }
+
     /// The code's SHA-256 (hex), the getter of the hidden stored property that carries the
     /// code through `reload_from_file()`; the same as [member sha256].
     #[func]
@@ -297,18 +357,9 @@ impl WasmModule {
             );
             return;
         };
-        let key = self.base().instance_id().to_i64();
-        FACTS.lock().insert(
-            key,
-            Arc::new(ModuleFacts {
-                name: self.name.to_string(),
-                compiled: compiled.clone(),
-                source_path: self.source_path.to_string(),
-            }),
-        );
-        self.facts_key = Some(key);
         self.sha256 = compiled.sha256().into();
         self.compiled = Some(compiled);
+        self.record_facts();
         self.config_error.clear();
         // Deferred: a handler of `changed` that reads this module must not find it bound.
         self.base_mut().call_deferred("emit_changed", &[]);
