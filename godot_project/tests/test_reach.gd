@@ -157,6 +157,22 @@ func test_get_child_refuses_an_internal_child() -> void:
 	expect_contains(_error(probe), "internal child", "last_error after get_child")
 
 
+## A node whose only children are internal (a SpinBox's LineEdit, an OptionButton's PopupMenu):
+## the reach check tells its internal child apart without Godot logging an error for it.
+func test_an_internal_child_of_a_node_without_plain_children_is_refused_quietly() -> void:
+	await _build(true)
+	var spin := _node(Node.new(), "Spin", _scene)
+	spin.add_child(Node.new(), false, Node.INTERNAL_MODE_BACK)
+	var probe := _mod()
+	var logger := preload("res://tests/lib/log_counter.gd").new("", Logger.ERROR_TYPE_ERROR)
+	OS.add_logger(logger)
+	var handle := _get_node(probe, "../../Spin")
+	expect_eq(_invoke(probe, handle, "get_child", "", 2), -1, "get_child(0, true): an internal child")
+	OS.remove_logger(logger)
+	expect_contains(_error(probe), "internal child", "last_error after get_child")
+	expect_eq(logger.count(), 0, "errors Godot logged for the reach check")
+
+
 func test_get_children_gives_null_for_children_outside() -> void:
 	await _build(true)
 	var probe := _mod()

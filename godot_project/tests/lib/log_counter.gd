@@ -1,4 +1,5 @@
-## Counts the messages Godot logs (errors and warnings) whose text contains a part, optionally
+## Counts the messages Godot logs (errors and warnings) whose text contains a part (every
+## message for an empty part), optionally
 ## only those of one type (`Logger.ERROR_TYPE_*`). Add it with `OS.add_logger()`, remove it with
 ## `OS.remove_logger()`. Godot may log from any thread, hence the mutex.
 extends Logger
@@ -39,7 +40,8 @@ func count_containing(text: String) -> int:
 func _log_error(_function: String, _file: String, _line: int, code: String, rationale: String,
 		_editor_notify: bool, error_type: int, _script_backtraces: Array[ScriptBacktrace]) -> void:
 	var text := code + " " + rationale
-	if (_error_type == ANY_TYPE or error_type == _error_type) and text.contains(_part):
+	# An empty part matches every message (Godot's `contains("")` is false).
+	if (_error_type == ANY_TYPE or error_type == _error_type) and (_part.is_empty() or text.contains(_part)):
 		_mutex.lock()
 		_seen.append(text)
 		_mutex.unlock()

@@ -239,6 +239,10 @@ fn is_internal(parent: &Gd<Node>, node: &Gd<Node>) -> bool {
     if parent.get_child_count_ex().include_internal(true).done() == plain {
         return false;
     }
+    // Only internal children (a SpinBox's LineEdit): `get_child(0)` would log an error.
+    if plain == 0 {
+        return true;
+    }
     let Some(first) = parent.get_child(0) else {
         return true;
     };
