@@ -72,6 +72,9 @@ func test_a_script_reads_its_config_before_init_and_starts() -> void:
 	expect_eq(start(probe), OK, "start()")
 	expect_eq(probe.node.get_mod_config(), {"waves": 3, "speed": 1.5, "boss": null},
 		"get_mod_config() after start")
+	var changed: Dictionary = probe.node.get_mod_config()
+	changed["waves"] = 99
+	expect_eq(probe.node.get_mod_config()["waves"], 3, "a change of the returned Dictionary changes nothing else")
 	expect(probe.has_output("init ran"), "init ran in the instance that plays: %s" % [probe.outputs])
 	expect_eq(probe.node.get_last_error(), "", "no error")
 

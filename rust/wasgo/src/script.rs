@@ -744,13 +744,18 @@ impl WasmScript {
     /// before `init`, in a throwaway instance without any host function, under a 50 ms CPU
     /// budget (see [method WasmModule.get_config]). Empty when the mod has no `config`, has not
     /// started, or its `config` failed (the reason is a warning and [member last_error]; the
-    /// mod starts anyway).
+    /// mod starts anyway). Each call returns a copy: changing it changes nothing else.
     #[func]
     pub fn get_mod_config(&self) -> VarDictionary {
         if !crate::runtime::on_main_thread("WasmScript.get_mod_config") {
             return VarDictionary::new();
         }
-        self.core.mod_config.borrow().clone().unwrap_or_default()
+        self.core
+            .mod_config
+            .borrow()
+            .as_ref()
+            .map(|config| config.duplicate_deep())
+            .unwrap_or_default()
     }
 
     /// The message of the last failure of this node (a refused call, a trap).
