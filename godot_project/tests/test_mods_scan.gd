@@ -213,6 +213,41 @@ func test_start_mods_runs_mods_at_the_level_the_game_allows() -> void:
 	_remove(dir)
 
 
+## `start_mods` from a child's `_ready` (the parent is busy setting up its children, and Godot
+## refuses `add_child` then): the nodes go under the parent at the end of the frame and start
+## there, instead of starting outside the tree and leaking.
+func test_start_mods_from_a_childs_ready_adds_the_nodes_when_the_parent_is_free() -> void:
+	var dir := "user://scan_busy"
+	_remove(dir)
+	_write(dir + "/busy_one.wasm", _mod('{"level":1}', "hello from busy_one"))
+	expect_eq(WasmEngine.set_mod_enabled("busy_one", true), OK, "enable busy_one")
+	var kid_script := GDScript.new()
+	kid_script.source_code = """extends Node
+var dir := ""
+var started: Array = []
+func _ready() -> void:
+	started = WasmEngine.start_mods(get_parent(), dir)
+"""
+	expect_eq(kid_script.reload(), OK, "the child's script compiles")
+	var host := Node.new()
+	var kid := Node.new()
+	kid.set_script(kid_script)
+	kid.set("dir", dir)
+	host.add_child(kid)
+	var logger := preload("res://tests/lib/log_counter.gd").new("busy", Logger.ERROR_TYPE_ERROR)
+	OS.add_logger(logger)
+	tree.root.add_child(host)
+	OS.remove_logger(logger)
+	expect_eq(logger.count(), 0, "errors Godot logged about a busy parent")
+	var started: Array = kid.get("started")
+	if expect_eq(started.size(), 1, "start_mods returned the node"):
+		var node: Node = started[0]
+		expect(await wait_until(func() -> bool: return node.get_status() == WasmScript.STATUS_RUNNING, 5000), "the mod runs: status %d" % node.get_status())
+		expect_eq(node.get_parent(), host, "the node is under the parent")
+	host.free()
+	_remove(dir)
+
+
 ## Writes to `dir` a large mod `first` (new: its salt misses every cache) and a small one
 ## `second`, each logging `ready <id>` from `ready`, enables them in that order and runs
 ## `start_mods` under a new parent: `{parent, started, said}` (the lines they logged, as they

@@ -547,7 +547,7 @@ impl WasmEngine {
                         node.set("wasm_file", &m.path.to_variant());
                         node.set("safety_level", &m.level.to_variant());
                         node.set("autostart", &false.to_variant());
-                        parent.add_child(&node.clone().upcast::<Node>());
+                        add_child_now_or_deferred(&mut parent, node.clone().upcast());
                         node
                     })
                     .collect();
@@ -578,6 +578,23 @@ impl WasmEngine {
             return GString::new();
         }
         GString::from(runtime::last_error_text().as_str())
+    }
+}
+
+/// Adds `child` (a new node) under `parent`; while the parent is busy setting up its children
+/// (`start_mods` called from an autoload's or a child's `_ready`), where Godot refuses
+/// `add_child` with an error, at the end of the frame instead, before the mods start (their
+/// chain is deferred after it). Left out of the tree, the nodes started outside it and leaked.
+fn add_child_now_or_deferred(parent: &mut Gd<Node>, child: Gd<Node>) {
+    // Godot's refusal is the only way to learn the parent is busy; it is not printed (a game
+    // calling `start_mods` from `_ready` did nothing wrong).
+    let mut engine = godot::classes::Engine::singleton();
+    let printing = engine.is_printing_error_messages();
+    engine.set_print_error_messages(false);
+    parent.add_child(&child);
+    engine.set_print_error_messages(printing);
+    if child.get_parent().as_ref() != Some(&*parent) {
+        parent.call_deferred("add_child", &[child.to_variant()]);
     }
 }
 
