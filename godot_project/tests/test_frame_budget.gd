@@ -142,3 +142,27 @@ func test_a_process_that_takes_the_whole_budget_leaves_each_waiting_mod_a_delive
 	expect(_ids.size() >= 8, "signal callbacks delivered while the hog took the budget: %d of 10" % _ids.size())
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the starved mod still runs")
 	_process_ms = 0
+
+
+## Issue 13: a mod that keeps taking more than twice the whole frame budget is reported, a
+## warning first and then a trap with a clear message (`trapped`, `STATUS_TRAPPED`), not a kill.
+func test_a_mod_over_the_frame_budget_frame_after_frame_is_warned_then_trapped() -> void:
+	set_setting(FRAME_BUDGET, 1)
+	_process_ms = 3
+	var warnings := preload("res://tests/lib/log_counter.gd").new("in most of its last frames", Logger.ERROR_TYPE_WARNING)
+	OS.add_logger(warnings)
+	var probes: Array[ModProbe] = _frame_share_mods([2])
+	if probes.is_empty():
+		OS.remove_logger(warnings)
+		return
+	var hog := probes[0]
+	expect(await wait_until(func() -> bool: return hog.node.get_status() != WasmScript.STATUS_RUNNING, 30000), "the mod ended: %s" % hog.describe())
+	OS.remove_logger(warnings)
+	_process_ms = 0
+	expect(warnings.count() >= 1, "the warning came first")
+	expect_eq(hog.node.get_status(), WasmScript.STATUS_TRAPPED, "status")
+	if expect_eq(hog.traps.size(), 1, "trapped emissions: %s" % hog.describe()):
+		expect_contains(hog.traps[0], "frame budget", "the message names the budget")
+		expect_contains(hog.traps[0], FRAME_BUDGET, "the message names the setting")
+	expect(hog.kills.is_empty(), "no kill: %s" % hog.describe())
+	expect_contains(hog.node.get_last_error(), "frame budget", "last_error")

@@ -109,7 +109,7 @@ func _slow_input() -> void:
 
 ## `input` runs under the frame budget: ten events in one frame, each taking a mod 20 ms, are
 ## not all delivered in that frame (a frame of ten events took 200 ms), and the time counts in
-## the mod's frame time (a mod over the overrun limit frame after frame is killed).
+## the mod's frame time (a mod over the overrun limit frame after frame is trapped).
 func test_input_runs_under_the_frame_budget() -> void:
 	set_setting(INPUT_EVENTS, true)
 	set_setting("wasgo/limits/frame_budget_ms", 8)
@@ -125,7 +125,7 @@ func test_input_runs_under_the_frame_budget() -> void:
 		tree.root.push_input(_enter_key())
 	await frames(1)
 	expect(_inputs >= 1 and _inputs <= 2, "events delivered in the frame they came: %d of 10" % _inputs)
-	# One event a frame, each over twice the budget: killed after the overrun frames.
+	# One event a frame, each over twice the budget: trapped after the overrun frames.
 	var killed := false
 	for i in 400:
 		tree.root.push_input(_enter_key())
@@ -133,4 +133,4 @@ func test_input_runs_under_the_frame_budget() -> void:
 		if probe.node.get_status() != WasmScript.STATUS_RUNNING:
 			killed = true
 			break
-	expect(killed, "a mod taking over twice the frame budget in `input` every frame is killed: %s" % probe.describe())
+	expect(killed, "a mod taking over twice the frame budget in `input` every frame is trapped: %s" % probe.describe())

@@ -888,6 +888,27 @@ impl ModInstance {
         self.shared.throw_kill(reason);
     }
 
+    /// Ends the instance as a trap its host decided on (the frame budget's overrun, judged
+    /// across frames): like [`ModInstance::kill`], but the status is `Trapped`, the traps are
+    /// counted and the event is `Trapped` with `message`. Returns false if the instance had
+    /// already ended.
+    pub fn end_trapped(&mut self, message: &str) -> bool {
+        self.shared.throw_kill(message);
+        {
+            let mut status = self.shared.status.lock();
+            if !status.is_live() {
+                return false;
+            }
+            *status = ModStatus::Trapped;
+            self.shared.ctx.stats.traps.fetch_add(1, Ordering::Relaxed);
+            self.shared.events.send(ModEvent::Trapped {
+                message: message.to_string(),
+            });
+        }
+        self.release();
+        true
+    }
+
     /// Ends the instance without waiting for it: throws the kill switch (a running `main` stops
     /// at its next epoch check, a wait in a host call wakes at once), marks the instance killed,
     /// sends the `Killed` event and frees the store unless a thread is inside it (that thread

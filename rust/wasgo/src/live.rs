@@ -74,10 +74,11 @@ pub trait LiveScript {
     fn run_group_pass(self: Rc<Self>, physics: bool, delta: f64);
     /// Delivers what the mod raised (events, callbacks, HTTP answers).
     fn deliver(self: Rc<Self>);
-    /// Kills the mod with `reason` and delivers its `killed`.
-    fn end(self: Rc<Self>, reason: &str);
-    /// Like [`LiveScript::end`], for a stop the game asked for (`WasmEngine.kill_all()`): the
-    /// mod stays stopped when its file changes.
+    /// Ends the mod as trapped with `message` (the frame budget's overrun) and delivers its
+    /// `trapped`.
+    fn end_trapped(self: Rc<Self>, message: &str);
+    /// Kills the mod with `reason` for a stop the game asked for (`WasmEngine.kill_all()`):
+    /// the mod stays stopped when its file changes.
     fn end_for_game(self: Rc<Self>, reason: &str);
     /// What entering the script's instance touches first (none without an instance): the frame
     /// driver prefetches it while the script before runs ([`prefetch_ahead`]).
@@ -589,7 +590,7 @@ fn end_frame() {
             match entry.overruns.frame(spent > limit * OVERRUN_FACTOR) {
                 Overrun::Fine => {}
                 Overrun::Warn => godot_warn!(
-                    "WasGo: a mod's callbacks took {ms:.1} ms this frame, more than {OVERRUN_FACTOR} times the frame budget of {} ms (`{}`), in most of its last frames ({OVERRUN_WARN_FRAMES} such frames in a row, or more spread out); it is killed if it goes on ({OVERRUN_KILL_FRAMES} in a row)",
+                    "WasGo: a mod's callbacks took {ms:.1} ms this frame, more than {OVERRUN_FACTOR} times the frame budget of {} ms (`{}`), in most of its last frames ({OVERRUN_WARN_FRAMES} such frames in a row, or more spread out); it traps if it goes on ({OVERRUN_KILL_FRAMES} in a row)",
                     limit.as_millis(),
                     settings::FRAME_BUDGET_MS
                 ),
@@ -598,13 +599,13 @@ fn end_frame() {
         }
     });
     for core in to_kill.iter().filter_map(Weak::upgrade) {
-        let reason = format!(
-            "its callbacks took more than {OVERRUN_FACTOR} times the frame budget ({} ms, `{}`) in most of its frames for too long ({OVERRUN_KILL_FRAMES} such frames in a row, or more spread out: each frame under it counts half a frame back)",
+        let message = format!(
+            "`{}` trapped: its callbacks took more than {OVERRUN_FACTOR} times the frame budget ({} ms, `{}`) in most of its frames for too long ({OVERRUN_KILL_FRAMES} such frames in a row, or more spread out: each frame under it counts half a frame back); make its `process` and callbacks cheaper, or raise the budget",
+            core.name(),
             limit.as_millis(),
             settings::FRAME_BUDGET_MS
         );
-        godot_error!("WasGo: `{}` was killed: {reason}", core.name());
-        core.end(&reason);
+        core.end_trapped(&message);
     }
     frame_budget().next_frame();
 }

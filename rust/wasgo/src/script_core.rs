@@ -1480,8 +1480,19 @@ impl LiveScript for ScriptCore {
         }
     }
 
-    fn end(self: Rc<Self>, reason: &str) {
-        self.kill_with(reason);
+    fn end_trapped(self: Rc<Self>, message: &str) {
+        // Outside every entry (the frame's end): the instance traps with the message. Inside
+        // one (cannot happen from the frame driver), killed when it returns instead.
+        let trapped = self.depth.get() == 0
+            && self
+                .instance
+                .borrow_mut()
+                .as_mut()
+                .and_then(Rc::get_mut)
+                .is_some_and(|instance| instance.end_trapped(message));
+        if !trapped {
+            self.kill_with(message);
+        }
         self.pump();
     }
 
