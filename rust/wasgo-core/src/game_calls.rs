@@ -17,6 +17,26 @@ pub(crate) fn call_from_wasm(
     results: &mut [Val],
 ) -> wasmtime::Result<()> {
     let qname = f.qualified_name();
+    // A `"string"` result too large for the mod's buffer is kept for the retry the buffer rule
+    // asks for (the same call right after it, with room): the game's Callable runs once. Its
+    // key: the function, every wasm argument but the buffer, and the object-call count.
+    let retry_key = f.returns_string().then(|| {
+        let mut key = b"game\0".to_vec();
+        key.extend_from_slice(&f.id.to_le_bytes());
+        for p in &params[..params.len() - 2] {
+            key.extend_from_slice(
+                &match p {
+                    Val::I32(v) => i64::from(*v),
+                    Val::I64(v) => *v,
+                    Val::F32(v) => i64::from(*v),
+                    Val::F64(v) => *v as i64,
+                    _ => 0,
+                }
+                .to_le_bytes(),
+            );
+        }
+        key
+    });
     let mut args = Vec::with_capacity(f.params.len());
     let mut i = 0;
     for t in &f.params {
@@ -39,6 +59,43 @@ pub(crate) fn call_from_wasm(
         i += 1;
         args.push(value);
     }
+    if let Some(key) = &retry_key {
+        // Text arguments are part of the call: compared as read.
+        let mut key = key.clone();
+        for a in &args {
+            if let GameValue::String(text) = a {
+                key.extend_from_slice(&(text.len() as u64).to_le_bytes());
+                key.extend_from_slice(text.as_bytes());
+            }
+        }
+        if let Some((kept_key, text, calls)) = caller.data_mut().stash.take() {
+            let (out_ptr, out_cap) = (params[i].unwrap_i32(), params[i + 1].unwrap_i32());
+            let retry = kept_key == key
+                && calls == caller.data().object_calls
+                && usize::try_from(out_cap).is_ok_and(|cap| cap >= text.len());
+            if retry {
+                results[0] = Val::I32(guest::write_out(caller, &qname, out_ptr, out_cap, &text)?);
+                return Ok(());
+            }
+        }
+        return call_and_lift(f, caller, params, results, args, i, Some(key));
+    }
+    call_and_lift(f, caller, params, results, args, i, None)
+}
+
+/// Runs the game function `f` with `args` on the main thread and lifts its results; the
+/// buffer of a `"string"` result is the wasm arguments from `i` on. A string result too large
+/// for the buffer is kept under `retry_key`.
+fn call_and_lift(
+    f: &GameFunction,
+    caller: &mut Caller<'_, InstanceState>,
+    params: &[Val],
+    results: &mut [Val],
+    args: Vec<GameValue>,
+    i: usize,
+    retry_key: Option<Vec<u8>>,
+) -> wasmtime::Result<()> {
+    let qname = f.qualified_name();
     let handler = caller.data().hosts.game.clone();
     let id = f.id;
     let outcome =
@@ -60,13 +117,18 @@ pub(crate) fn call_from_wasm(
         let GameValue::String(text) = &values[0] else {
             return Err(mismatch());
         };
+        let out_cap = params[i + 1].unwrap_i32();
         let len = guest::write_out(
             caller,
             &qname,
             params[i].unwrap_i32(),
-            params[i + 1].unwrap_i32(),
+            out_cap,
             text.as_bytes(),
         )?;
+        if let Some(key) = retry_key.filter(|_| len > out_cap) {
+            let calls = caller.data().object_calls;
+            caller.data_mut().stash = Some((key, text.as_bytes().to_vec(), calls));
+        }
         results[0] = Val::I32(len);
         return Ok(());
     }

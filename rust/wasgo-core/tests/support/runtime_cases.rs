@@ -873,6 +873,61 @@ mod game_functions {
       (import "game" "add" (func $add (param i32 i32) (result i32)))
       (func (export "main") (result i32) (call $add (i32.const 2) (i32.const 40))))"#;
 
+    /// A game function `game.next() -> string` that answers "first message", "second
+    /// message", ... and counts its calls.
+    struct Queue(std::sync::atomic::AtomicU32);
+    impl GameCallHandler for Queue {
+        fn call(&self, _id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
+            let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let word = ["first", "second", "third", "fourth"][n as usize % 4];
+            let tag = match args.as_slice() {
+                [GameValue::I32(t)] => format!(" {t}"),
+                _ => String::new(),
+            };
+            Ok(vec![GameValue::String(format!("{word} message{tag}"))])
+        }
+    }
+
+    #[test]
+    fn a_string_result_too_large_for_the_buffer_is_kept_for_the_retry() {
+        let queue = Arc::new(Queue(Default::default()));
+        let rt = Runtime::new(
+            mode_config(),
+            Hosts {
+                game: queue.clone(),
+                ..Hosts::detached()
+            },
+        )
+        .unwrap();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        rt.games()
+            .register("game", "next", &s(&["i32"]), &s(&["string"]), 1)
+            .unwrap();
+        // `probe(tag)` asks with no room, then again with room (the contract's retry), and
+        // returns the length; `again(tag)` asks with no room only.
+        let wat = r#"(module
+          (import "game" "next" (func $next (param i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "probe") (param i32) (result i32)
+            (drop (call $next (local.get 0) (i32.const 0) (i32.const 0)))
+            (call $next (local.get 0) (i32.const 64) (i32.const 64)))
+          (func (export "small") (param i32) (result i32)
+            (call $next (local.get 0) (i32.const 0) (i32.const 0))))"#;
+        let mut inst = instance(&rt, wat, config("queue", SafetyLevel::Safe)).unwrap();
+        let len = inst.call("probe", &[Val::I32(7)]).unwrap()[0].unwrap_i32();
+        assert_eq!(len, "first message 7".len() as i32);
+        // The Callable ran once for the two calls.
+        assert_eq!(queue.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // An identical call with no room again runs it again (a mod that ignores results).
+        inst.call("small", &[Val::I32(7)]).unwrap();
+        inst.call("small", &[Val::I32(7)]).unwrap();
+        assert_eq!(queue.0.load(std::sync::atomic::Ordering::SeqCst), 3);
+        // A retry with other arguments is another call.
+        let len = inst.call("probe", &[Val::I32(8)]).unwrap()[0].unwrap_i32();
+        assert_eq!(len, "fourth message 8".len() as i32);
+        assert_eq!(queue.0.load(std::sync::atomic::Ordering::SeqCst), 4);
+    }
+
     /// A runtime whose game registered `game.add(i32, i32) -> i32` at level 2 ([`Adder`]).
     fn adder_runtime() -> Arc<Runtime> {
         let rt = Runtime::new(
