@@ -74,7 +74,7 @@ export declare function last_error(out_ptr: usize, out_cap: usize): i32;
 @external("wasgo", "safety_level")
 export declare function safety_level(): i32;
 
-/** 1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0.
+/** 1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0. A function the mod imports is answered as it was linked when the instance was made (a game function registered later is still a stub for it); another name as the game's functions are now.
  *  `wasgo.has_function`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 @external("wasgo", "has_function")
 export declare function has_function(module_ptr: usize, module_len: usize, name_ptr: usize, name_len: usize): i32;

@@ -105,7 +105,7 @@ WASGO_IMPORT("last_error") int32_t wasgo_last_error(void *out_ptr, size_t out_ca
  * `wasgo.safety_level`: `() -> i32`, safety level 1 and up. */
 WASGO_IMPORT("safety_level") int32_t wasgo_safety_level(void);
 
-/* 1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0.
+/* 1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0. A function the mod imports is answered as it was linked when the instance was made (a game function registered later is still a stub for it); another name as the game's functions are now.
  * `wasgo.has_function`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("has_function") int32_t wasgo_has_function(const void *module_ptr, size_t module_len, const void *name_ptr, size_t name_len);
 

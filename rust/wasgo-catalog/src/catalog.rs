@@ -229,7 +229,7 @@ pub static WASGO_FUNCTIONS: &[HostFunction] = &[
     host_fn!("safety_level", Safe, Ready, Basic, () -> [I32],
         "The safety level this instance runs at: 1, 2 or 3."),
     host_fn!("has_function", Safe, Ready, Basic, (module_ptr: In, module_len: Len, name_ptr: In, name_len: Len) -> [I32],
-        "1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0."),
+        "1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0. A function the mod imports is answered as it was linked when the instance was made (a game function registered later is still a stub for it); another name as the game's functions are now."),
     host_fn!("self", Safe, Ready, Objects, () -> [I32],
         "Handle of the `WasmScript` node running this mod."),
     host_fn!("get_node", Safe, Ready, Objects, (from: Handle, path_ptr: In, path_len: Len) -> [I32],

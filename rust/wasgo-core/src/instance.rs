@@ -331,6 +331,8 @@ impl ModInstance {
             memory: None,
             stash: None,
             object_calls: 0,
+            stubbed: prelinked.stubbed.clone(),
+            guest_kind: module.guest_kind(),
             http,
             guest: crate::gojs::new_guest_state(module.guest_kind(), output(&stdio))
                 .or_else(|| crate::wapc::new_guest_state(module.guest_kind(), output(&stdio))),

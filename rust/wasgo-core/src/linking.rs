@@ -136,7 +136,12 @@ fn resolve(
     Ok(())
 }
 
-/// Builds the linker for `module` at `level`, with the warnings about its unresolved imports.
+/// The function imports a linker links to stubs, as `(module, name)`: what
+/// `wasgo.has_function` answers 0 for, whatever the game registers later.
+pub(crate) type Stubbed = std::sync::Arc<std::collections::HashSet<(String, String)>>;
+
+/// Builds the linker for `module` at `level`, with the warnings about its unresolved imports
+/// and the imports it links to stubs.
 pub(crate) fn build_linker(
     engine: &wasmtime::Engine,
     hosts: &Hosts,
@@ -144,9 +149,10 @@ pub(crate) fn build_linker(
     kind: GuestKind,
     level: SafetyLevel,
     mod_name: &str,
-) -> Result<(Linker<InstanceState>, Vec<LinkWarning>), WasgoError> {
+) -> Result<(Linker<InstanceState>, Vec<LinkWarning>, Stubbed), WasgoError> {
     let host = |e: wasmtime::Error| WasgoError::Host(format!("linking `{mod_name}`: {e:#}"));
     let mut warnings = Vec::new();
+    let mut stubbed = std::collections::HashSet::new();
     let mut linker: Linker<InstanceState> = Linker::new(engine);
     linker.allow_shadowing(true);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, InstanceState::wasi_ctx).map_err(host)?;
@@ -219,6 +225,7 @@ pub(crate) fn build_linker(
                 }
             }
             Err(reason) => {
+                stubbed.insert((m.to_string(), n.to_string()));
                 let message = stub_message(&function, level, &reason);
                 let fname = function.clone();
                 let kind = match reason {
@@ -262,7 +269,7 @@ pub(crate) fn build_linker(
             message: format!("{more} more imports are unresolved and link to stubs that trap if the mod calls them (only the first {MAX_LINK_WARNINGS} are named)"),
         });
     }
-    Ok((linker, warnings))
+    Ok((linker, warnings, std::sync::Arc::new(stubbed)))
 }
 
 /// The most unresolved imports named one by one in link warnings (each is sent at every

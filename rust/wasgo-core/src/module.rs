@@ -79,6 +79,8 @@ impl EntryShape {
 pub(crate) struct Prelinked {
     pub(crate) pre: InstancePre<InstanceState>,
     pub(crate) warnings: Arc<[LinkWarning]>,
+    /// The function imports linked to stubs.
+    pub(crate) stubbed: linking::Stubbed,
 }
 
 /// The shape of the mod's entry point.
@@ -356,7 +358,7 @@ impl CompiledModule {
         if let Some(pre) = self.pre.lock().get(&key) {
             return Ok(pre.clone());
         }
-        let (linker, warnings) =
+        let (linker, warnings, stubbed) =
             linking::build_linker(engine, hosts, &self.module, self.kind, level, name)?;
         let pre = linker
             .instantiate_pre(&self.module)
@@ -367,6 +369,7 @@ impl CompiledModule {
         let prelinked = Prelinked {
             pre,
             warnings: warnings.into(),
+            stubbed,
         };
         let mut cache = self.pre.lock();
         cache.retain(|(_, generation), _| *generation == key.1);

@@ -178,6 +178,12 @@ pub struct InstanceState {
     /// Object calls the instance made so far (a kept `call` result answers only the retry that
     /// comes right after it).
     pub(crate) object_calls: u64,
+    /// The function imports linked to stubs (`module`, `name`): `wasgo.has_function` answers 0
+    /// for them whatever the game registers after the instance was made.
+    pub(crate) stubbed: Arc<std::collections::HashSet<(String, String)>>,
+    /// The module's guest convention (its own import module, `gojs` or `wapc`, is linked only
+    /// for it).
+    pub(crate) guest_kind: crate::guest_kind::GuestKind,
     /// The instance's HTTP requests; the only strong reference, so requests are abandoned when
     /// the store goes.
     pub(crate) http: Arc<crate::http::HttpTable>,

@@ -89,7 +89,7 @@ func RawLastError(out_ptr unsafe.Pointer, out_cap uint32) int32
 //go:wasmimport wasgo safety_level
 func RawSafetyLevel() int32
 
-// RawHasFunction: 1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0.
+// RawHasFunction: 1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0. A function the mod imports is answered as it was linked when the instance was made (a game function registered later is still a stub for it); another name as the game's functions are now.
 // `wasgo.has_function`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo has_function

@@ -129,7 +129,7 @@ extern "C" {
     #[link_name = "safety_level"]
     pub fn safety_level() -> i32;
 
-    /// 1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0.
+    /// 1 if the import `module.name` is exposed (not a stub) at this instance's level, else 0. A function the mod imports is answered as it was linked when the instance was made (a game function registered later is still a stub for it); another name as the game's functions are now.
     /// `wasgo.has_function`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
     #[link_name = "has_function"]
     pub fn has_function(module_ptr: *const u8, module_len: usize, name_ptr: *const u8, name_len: usize) -> i32;

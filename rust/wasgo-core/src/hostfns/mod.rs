@@ -69,12 +69,25 @@ pub(crate) fn guarded<R>(
     }
 }
 
-/// Whether the import `module.name` is a real function at the instance's level.
+/// Whether the import `module.name` is a real function at the instance's level: one the
+/// instance imports as what it was linked to (a stub stays a stub when the game registers the
+/// name later), any other as the game's registry says now. A guest kind's own import module
+/// (`gojs`, `wapc`) exists only for that kind.
 fn exposed(state: &InstanceState, module: &str, name: &str) -> bool {
-    state
-        .hosts
-        .lowest_level(module, name)
-        .is_some_and(|l| l <= state.level)
+    use crate::guest_kind::{GuestKind, GOJS_MODULE, WAPC_MODULE};
+    let own_module = match module {
+        GOJS_MODULE => state.guest_kind == GuestKind::GoJs,
+        WAPC_MODULE => state.guest_kind == GuestKind::Wapc,
+        _ => true,
+    };
+    own_module
+        && !state
+            .stubbed
+            .contains(&(module.to_string(), name.to_string()))
+        && state
+            .hosts
+            .lowest_level(module, name)
+            .is_some_and(|l| l <= state.level)
 }
 
 /// An object reply that is a number (a handle or 0), or the failure's code.

@@ -928,6 +928,36 @@ mod game_functions {
         assert_eq!(queue.0.load(std::sync::atomic::Ordering::SeqCst), 4);
     }
 
+    #[test]
+    fn has_function_answers_for_the_imports_as_they_were_linked() {
+        let rt = adder_runtime();
+        // Imports `game.late` (registered after the instance is made) and `game.add` with
+        // another signature; asks `has_function` about them and others.
+        let wat = r#"(module
+          (import "wasgo" "has_function" (func $has (param i32 i32 i32 i32) (result i32)))
+          (import "game" "late" (func $late (result i32)))
+          (import "game" "add" (func $add_wrong (param i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "gamelateaddwapc__guest_callgojsdebug")
+          (func (export "late") (result i32) (call $has (i32.const 0) (i32.const 4) (i32.const 4) (i32.const 4)))
+          (func (export "add") (result i32) (call $has (i32.const 0) (i32.const 4) (i32.const 8) (i32.const 3)))
+          (func (export "wapc") (result i32) (call $has (i32.const 11) (i32.const 4) (i32.const 15) (i32.const 12)))
+          (func (export "gojs") (result i32) (call $has (i32.const 27) (i32.const 4) (i32.const 31) (i32.const 5))))"#;
+        let mut inst = instance(&rt, wat, config("late", SafetyLevel::Wrapped)).unwrap();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        rt.games()
+            .register("game", "late", &[], &s(&["i32"]), 1)
+            .unwrap();
+        let ask = |inst: &mut ModInstance, f: &str| inst.call(f, &[]).unwrap()[0].unwrap_i32();
+        assert_eq!(ask(&mut inst, "late"), 0, "registered after the instance was linked");
+        assert_eq!(ask(&mut inst, "add"), 0, "imported with another signature");
+        assert_eq!(ask(&mut inst, "wapc"), 0, "waPC's host in a wasgo mod");
+        assert_eq!(ask(&mut inst, "gojs"), 0, "Go's host in a wasgo mod");
+        // A new instance links `game.late` to the game's function.
+        let mut again = instance(&rt, wat, config("late", SafetyLevel::Wrapped)).unwrap();
+        assert_eq!(ask(&mut again, "late"), 1);
+    }
+
     /// A runtime whose game registered `game.add(i32, i32) -> i32` at level 2 ([`Adder`]).
     fn adder_runtime() -> Arc<Runtime> {
         let rt = Runtime::new(
