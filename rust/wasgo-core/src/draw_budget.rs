@@ -124,10 +124,109 @@ impl DrawTotals {
         self.sizes.clear();
         self.total = DrawSize::default();
     }
+
+    /// Forgets `item`'s drawing (the item is gone).
+    pub fn forget(&mut self, item: i64) {
+        if let Some(size) = self.sizes.remove(&item) {
+            self.total = self.total.minus(size);
+        }
+    }
+}
+
+/// The items a mod watches for drawing (it connected their `draw`), by object id. An item
+/// freed without drawing never reaches [`DrawTotals`]' sweep, and its replay stayed until the
+/// instance ended: a mod connecting `draw` on a new node and freeing it, over and over, grew
+/// the host's tables without bound. Whenever the set has doubled since the last sweep, the
+/// items that are gone are let go (amortized constant work per item).
+#[derive(Default)]
+pub struct WatchedItems {
+    ids: std::collections::HashSet<i64>,
+    swept_at: usize,
+}
+
+impl WatchedItems {
+    /// The fewest items before a sweep.
+    const SWEEP_FLOOR: usize = 64;
+
+    /// Adds `item` (if new; true then); when the set has doubled since the last sweep, first
+    /// drops the items `alive` says are gone, pushing them to `gone` for the caller to let go
+    /// of what it keeps for them.
+    pub fn add(&mut self, item: i64, alive: impl Fn(i64) -> bool, gone: &mut Vec<i64>) -> bool {
+        if self.ids.contains(&item) {
+            return false;
+        }
+        if self.ids.len() >= (2 * self.swept_at).max(Self::SWEEP_FLOOR) {
+            self.ids.retain(|&id| {
+                let keep = alive(id);
+                if !keep {
+                    gone.push(id);
+                }
+                keep
+            });
+            self.swept_at = self.ids.len();
+        }
+        self.ids.insert(item)
+    }
+
+    /// How many items are watched.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether no item is watched.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Stops watching `item` (its recording was let go of otherwise).
+    pub fn remove(&mut self, item: i64) {
+        self.ids.remove(&item);
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn watched_items_that_are_gone_are_let_go_as_the_set_grows() {
+        let mut watched = super::WatchedItems::default();
+        let mut gone = Vec::new();
+        // Every item but the ten first is freed right after it is watched.
+        for id in 0..100_000i64 {
+            assert!(watched.add(id, |i| i < 10 || i == id, &mut gone));
+        }
+        assert!(
+            watched.len() <= 2 * super::WatchedItems::SWEEP_FLOOR,
+            "{}",
+            watched.len()
+        );
+        assert!(gone.len() >= 99_000 - 2 * super::WatchedItems::SWEEP_FLOOR);
+        assert!(!gone.iter().any(|&i| i < 10), "a live item was let go");
+        // Live items are never let go, however many.
+        let mut live = super::WatchedItems::default();
+        let mut none = Vec::new();
+        for id in 0..10_000i64 {
+            live.add(id, |_| true, &mut none);
+        }
+        assert_eq!(live.len(), 10_000);
+        assert!(none.is_empty());
+        // Adding one already watched changes nothing.
+        assert!(!live.add(5, |_| true, &mut none));
+    }
+
+    #[test]
+    fn a_forgotten_drawing_leaves_the_total() {
+        let mut totals = super::DrawTotals::default();
+        totals.commit(1, super::DrawSize::call(10, 0));
+        totals.commit(2, super::DrawSize::call(5, 0));
+        totals.forget(1);
+        let mut gone = Vec::new();
+        // Item 3 may now hold what item 1 held.
+        assert!(totals
+            .admit(3, super::DrawSize::call(10, 0), |_| true, &mut gone)
+            .is_ok());
+        assert_eq!(totals.total, super::DrawSize::call(5, 0));
+    }
+
     use super::*;
 
     fn calls(n: usize) -> DrawSize {

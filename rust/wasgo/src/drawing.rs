@@ -26,7 +26,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use wasgo_catalog::ErrorCode;
-use wasgo_core::draw_budget::{DrawSize, DrawTotals};
+use wasgo_core::draw_budget::{DrawSize, DrawTotals, WatchedItems};
 use wasgo_core::ObjectError;
 
 /// The drawing methods a mod may call during its item's `draw` callback.
@@ -214,6 +214,8 @@ pub struct DrawLists {
     /// What the items' committed drawings hold.
     totals: DrawTotals,
     replays: Vec<(InstanceId, Callable)>,
+    /// The items in `committed`, let go of once freed (see [`WatchedItems`]).
+    watched: WatchedItems,
 }
 
 impl DrawLists {
@@ -224,10 +226,26 @@ impl DrawLists {
             return;
         };
         let id = item.instance_id();
-        self.callbacks.insert(callback_id, id);
         if self.committed.contains_key(&id) {
+            self.callbacks.insert(callback_id, id);
             return;
         }
+        let mut gone = Vec::new();
+        let alive = |id: i64| {
+            InstanceId::try_from_i64(id)
+                .is_some_and(|id| Gd::<Object>::try_from_instance_id(id).is_ok())
+        };
+        self.watched.add(id.to_i64(), alive, &mut gone);
+        if !gone.is_empty() {
+            for gone in gone.iter().filter_map(|&g| InstanceId::try_from_i64(g)) {
+                self.committed.remove(&gone);
+                self.totals.forget(gone.to_i64());
+            }
+            let committed = &self.committed;
+            self.replays.retain(|(i, _)| committed.contains_key(i));
+            self.callbacks.retain(|_, i| committed.contains_key(i));
+        }
+        self.callbacks.insert(callback_id, id);
         let commands: Commands = Rc::default();
         let replayed = commands.clone();
         let replay = Callable::from_fn("wasgo_draw_replay", move |_args: &[&Variant]| {
@@ -327,6 +345,7 @@ impl DrawLists {
         );
         for id in gone.into_iter().filter_map(InstanceId::try_from_i64) {
             self.committed.remove(&id);
+            self.watched.remove(id.to_i64());
             self.replays.retain(|(i, _)| *i != id);
         }
         if let Err(what) = admitted {
@@ -353,7 +372,8 @@ impl DrawLists {
         if self.committed.remove(&id).is_none() {
             return;
         }
-        self.totals.commit(id.to_i64(), DrawSize::default());
+        self.watched.remove(id.to_i64());
+        self.totals.forget(id.to_i64());
         if let Some(at) = self.replays.iter().position(|(item, _)| *item == id) {
             let (_, replay) = self.replays.swap_remove(at);
             if let Ok(mut item) = Gd::<Object>::try_from_instance_id(id) {
@@ -377,6 +397,7 @@ impl DrawLists {
             }
         }
         self.committed.clear();
+        self.watched = WatchedItems::default();
         self.totals.clear();
         self.callbacks.clear();
         self.pending.clear();
