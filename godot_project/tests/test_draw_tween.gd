@@ -271,6 +271,21 @@ func test_tweens_die_with_the_instance() -> void:
 	expect_eq(_game.position, Vector2.ZERO, "the tween was killed with the instance")
 
 
+## A tween that ended (killed, or done) counts against the object cap while a handle the mod
+## keeps holds it, as a released resource does: `create_tween` + `kill` with the handles kept
+## pinned any number of tweens.
+func test_an_ended_tween_the_mod_still_holds_counts_against_the_cap() -> void:
+	set_setting("wasgo/limits/max_objects_per_mod", 8)
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var objects_before := Performance.get_monitor(Performance.OBJECT_COUNT)
+	expect_eq(_call(probe, "killed_tweens_kept", [8]), 8, "eight tweens within the cap: %s" % [probe.outputs])
+	await frames(2)
+	expect_eq(_call(probe, "killed_tweens_kept", [100]), -7, "a ninth tween while eight ended ones are held")
+	expect(Performance.get_monitor(Performance.OBJECT_COUNT) - objects_before < 20, "objects the mod pinned")
+
+
 ## A tween whose handle the mod released is still the mod's: counted against the object cap and
 ## killed with the instance (released, it escaped both: 20,000 looping tweens ran on after a kill).
 func test_a_released_tween_stays_owned_counted_and_dies_with_the_instance() -> void:

@@ -117,7 +117,7 @@ impl CreatedObjects {
             return Err(ObjectError::failed(
                 ErrorCode::Busy.code(),
                 format!(
-                    "{what} refused: this mod already has {cap} objects it made, the most `wasgo/limits/max_objects_per_mod` allows; free some (`queue_free`), let go of resources (release their handles and stop using them: a released resource counts until it is freed) or let tweens end (a tween counts until it ends, released or not) before creating more"
+                    "{what} refused: this mod already has {cap} objects it made, the most `wasgo/limits/max_objects_per_mod` allows; free some (`queue_free`), let go of resources (release their handles and stop using them: a released resource counts until it is freed) or let tweens end and release their handles (a tween counts until it ends, released or not, and after it ends while a handle holds it) before creating more"
                 ),
             ));
         }
@@ -302,13 +302,22 @@ impl CreatedObjects {
         }
     }
 
-    /// Drops the entries of nodes that were freed and of tweens that ended.
+    /// Drops the entries of nodes that were freed; a tween that ended counts on as a released
+    /// resource until it is freed (a handle the mod keeps holds it: `create_tween` + `kill`
+    /// in a loop, handles kept, pinned tweens past the cap).
     fn prune(&mut self) {
+        let released = &mut self.released;
         self.owned.retain(|id, held| match held {
-            Held::Strong(resource) => resource
-                .clone()
-                .try_cast::<Tween>()
-                .map_or(true, |tween| tween.is_valid()),
+            Held::Strong(resource) => {
+                let ended = resource
+                    .clone()
+                    .try_cast::<Tween>()
+                    .is_ok_and(|tween| !tween.is_valid());
+                if ended {
+                    released.push(*id);
+                }
+                !ended
+            }
             Held::ById => Gd::<Object>::try_from_instance_id(*id).is_ok(),
         });
         self.released

@@ -2385,12 +2385,14 @@ fn run_op(
                     .check_room(created::cap(), "`create_tween`")?;
             }
             // The PropertyTweener a mod's tween gives back is the mod's to shape (`set_delay`,
-            // `from`, `as_relative`): owned like the tween, counted while it lives.
-            let makes_tweener = is_tween && method == "tween_property";
+            // `from`, `as_relative`): owned like the tween, counted while it lives; so is the
+            // IntervalTweener (a handle to it outlived its tween uncounted).
+            let makes_tweener =
+                is_tween && (method == "tween_property" || method == "tween_interval");
             if makes_tweener {
                 objects
                     .created
-                    .check_room(created::cap(), "`tween_property`")?;
+                    .check_room(created::cap(), &format!("`{method}`"))?;
             }
             let creates_timer = OwnedTimers::creates_timer(&obj, &method);
             if creates_timer {

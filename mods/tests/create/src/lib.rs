@@ -1061,6 +1061,24 @@ pub extern "C" fn drop_stash() {
 
 /// Makes `count` tweens on the mod's node, each moving the game's `../Game` (looked up by
 /// `find_game` before) and waiting half a second, forever, and lets go of each handle at once (the SDK releases it).
+/// Makes `count` tweens, each given one interval and killed at once, keeping their handles.
+/// Returns `count`, or the first failure's code (-7 past the object cap: a tween that ended
+/// counts while a handle holds it).
+#[no_mangle]
+pub extern "C" fn killed_tweens_kept(count: i32) -> i32 {
+    for _ in 0..count {
+        let tween = match new_tween() {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+        if let Err(e) = tween.call("kill", &[]) {
+            return failed("kill", e);
+        }
+        keep(tween);
+    }
+    count
+}
+
 /// Returns `count`, or the first failure's code (-7 past the object cap: a released tween stays
 /// owned while it runs).
 #[no_mangle]
