@@ -271,6 +271,21 @@ func test_tweens_die_with_the_instance() -> void:
 	expect_eq(_game.position, Vector2.ZERO, "the tween was killed with the instance")
 
 
+## A mod's looping tweens are bounded together, not only one by one: 20,000 tweener steps a
+## second of game time at most (twenty tweens looping every millisecond); one more is refused
+## and killed (a thousand of them froze the game, each slow frame making the next one slower).
+func test_a_mods_looping_tweens_are_bounded_together() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "looping_tweens", [10, 1000.0]), 10, "ten tweens looping every second: %s" % [probe.outputs])
+	expect_eq(_call(probe, "looping_tweens", [19, 1.0]), 19, "nineteen looping every millisecond: %s" % [probe.outputs])
+	expect_eq(_call(probe, "looping_tweens", [1, 1.0]), INVALID_ARGUMENT, "a twentieth (20,010 steps a second)")
+	expect(probe.has_output("20000 tweener steps per second"), "the refusal: %s" % [probe.outputs])
+	await frames(3)
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
+
+
 ## A tween that ended (killed, or done) counts against the object cap while a handle the mod
 ## keeps holds it, as a released resource does: `create_tween` + `kill` with the handles kept
 ## pinned any number of tweens.

@@ -25,6 +25,10 @@
 /// per second of game time, about 17 per frame at 60 fps.
 pub const MIN_LOOP_SECONDS: f64 = 0.001;
 
+/// The most tweener steps per second of game time a mod's looping tweens may run together (see
+/// [`TweenPlan::refused_with`]).
+pub const MAX_STEPS_PER_SECOND: f64 = 20_000.0;
+
 /// One mod-made tween's loops, speed scale and longest tweener so far.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TweenPlan {
@@ -141,6 +145,31 @@ impl TweenPlan {
         self.loops != 1
     }
 
+    /// The tweener steps a looping tween makes Godot run per second of game time (its tweeners
+    /// times its loops per second); 0 for a tween that does not loop or is stopped.
+    pub fn steps_per_second(&self) -> f64 {
+        let Some(longest) = self.longest.filter(|_| self.loops() && self.speed > 0.0) else {
+            return 0.0;
+        };
+        f64::from(self.tweeners.max(1)) * self.speed / longest.max(MIN_LOOP_SECONDS)
+    }
+
+    /// The refusal of this plan (the tween's plan after `call`) when the mod's other looping
+    /// tweens, which make `others` tweener steps per second, and this one would together make
+    /// more than [`MAX_STEPS_PER_SECOND`]: each loop of each tween is work on the main thread
+    /// at every frame, outside every budget of the mod's (a thousand tweens looping every
+    /// millisecond froze the game, each slow frame making the next one slower).
+    pub fn refused_with(&self, others: f64, call: impl FnOnce() -> String) -> Option<TweenRefusal> {
+        let own = self.steps_per_second();
+        (own > 0.0 && others + own > MAX_STEPS_PER_SECOND).then(|| {
+            TweenRefusal(format!(
+                "{} was refused: a mod's looping tweens may together run at most {MAX_STEPS_PER_SECOND} tweener steps per second of game time (tweeners times loops per second), and this one would take them to {:.0}; loop fewer or longer tweens",
+                call(),
+                others + own
+            ))
+        })
+    }
+
     /// Takes `next` if it keeps the rule; else refuses, naming the call.
     fn check(
         &mut self,
@@ -194,6 +223,28 @@ impl TweenPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mods_looping_tweens_are_bounded_together() {
+        // One interval of 1 ms, looping forever: 1000 steps a second.
+        let mut plan = TweenPlan::default();
+        plan.set_loops(0).unwrap();
+        plan.add_tweener("tween_interval", 0.001, Tweener::Kept)
+            .unwrap();
+        assert!((plan.steps_per_second() - 1000.0).abs() < 1e-6);
+        // Nineteen such tweens leave room for a twentieth, not a twenty-first.
+        assert!(plan.refused_with(19_000.0, || "x".into()).is_none());
+        let refused = plan
+            .refused_with(19_500.0, || "`set_loops(0)`".into())
+            .unwrap();
+        assert!(refused.0.contains("20000 tweener steps"), "{}", refused.0);
+        // A tween that does not loop, or is stopped, makes none.
+        let mut once = TweenPlan::default();
+        once.add_tweener("tween_interval", 0.001, Tweener::Kept)
+            .unwrap();
+        assert_eq!(once.steps_per_second(), 0.0);
+        assert!(once.refused_with(1e9, || "x".into()).is_none());
+    }
 
     #[test]
     fn a_tween_holds_at_most_max_tweeners() {

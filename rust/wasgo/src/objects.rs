@@ -2364,7 +2364,31 @@ fn run_op(
                 let property = tweens::tween_target(&args).map_or(Tweener::Kept, |target| {
                     tweens::tweener_kind(&target, tween.bound)
                 });
-                match tweens::plan_after(tween.plan, &method, &wire_args, property) {
+                let planned = tweens::plan_after(tween.plan, &method, &wire_args, property)
+                    .and_then(|next| {
+                        // Together with the mod's other looping tweens (those still running).
+                        let Some(plan) = next else { return Ok(None) };
+                        if plan.steps_per_second() == 0.0 {
+                            return Ok(Some(plan));
+                        }
+                        let me = obj.instance_id();
+                        let others: f64 = objects
+                            .tween_plans
+                            .iter()
+                            .filter(|(id, other)| {
+                                **id != me
+                                    && other.plan.steps_per_second() > 0.0
+                                    && Gd::<godot::classes::Tween>::try_from_instance_id(**id)
+                                        .is_ok_and(|t| t.is_valid())
+                            })
+                            .map(|(_, other)| other.plan.steps_per_second())
+                            .sum();
+                        match plan.refused_with(others, || format!("`{method}`")) {
+                            Some(refusal) => Err(refusal),
+                            None => Ok(Some(plan)),
+                        }
+                    });
+                match planned {
                     Ok(next) => next.map(|plan| ModTween { plan, ..tween }),
                     Err(refusal) => {
                         objects.tween_plans.remove(&obj.instance_id());

@@ -1061,6 +1061,26 @@ pub extern "C" fn drop_stash() {
 
 /// Makes `count` tweens on the mod's node, each moving the game's `../Game` (looked up by
 /// `find_game` before) and waiting half a second, forever, and lets go of each handle at once (the SDK releases it).
+/// Makes `count` tweens on the mod's node, each one interval of `millis` ms looping forever,
+/// keeping their handles. Returns `count`, or the first failure's code.
+#[no_mangle]
+pub extern "C" fn looping_tweens(count: i32, millis: f64) -> i32 {
+    for _ in 0..count {
+        let tween = match new_tween() {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+        let outcome = tween
+            .call("tween_interval", &[Variant::Float(millis / 1000.0)])
+            .and_then(|_| tween.call("set_loops", &[Variant::Int(0)]));
+        if let Err(e) = outcome {
+            return failed("looping tween", e);
+        }
+        keep(tween);
+    }
+    count
+}
+
 /// Makes `count` tweens, each given one interval and killed at once, keeping their handles.
 /// Returns `count`, or the first failure's code (-7 past the object cap: a tween that ended
 /// counts while a handle holds it).
