@@ -222,11 +222,25 @@ const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 /// The most entries [`sweep_stale_temps`] looks at.
 const MAX_SWEPT_ENTRIES: usize = 100_000;
 
+/// Whether the process `pid` (a temporary file's writer) may still be writing: where the
+/// system lists its processes (`/proc`), whether it runs; elsewhere, as far as we know, yes.
+fn may_be_running(pid: &str) -> bool {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return true;
+    }
+    proc.join(pid).exists()
+}
+
 /// Removes the temporary files of `wasgo.file_write`s that a run which ended in the middle of
 /// one left in the sandbox at `root` (the game crashed or was killed between writing and
 /// renaming). Hidden from `file_list` and unknown to the mod, they counted against its quota
-/// for good. Only files of another process, older than [`STALE_TEMP_AGE`]; links are not
-/// followed; at most [`usage::MAX_WALK_DEPTH`] directories deep.
+/// for good. Runs at this process's first use of the sandbox, before it writes there, so a
+/// temporary file named with this process's id is an earlier run's (a game in a PID namespace,
+/// Flatpak's, gets the same id every run); one of a process that no longer runs is left over
+/// at once; one of a running process (a second game sharing the folder) only once older than
+/// [`STALE_TEMP_AGE`]. Links are not followed; at most [`usage::MAX_WALK_DEPTH`] directories
+/// deep.
 fn sweep_stale_temps(root: &Path) {
     let own = std::process::id().to_string();
     let mut dirs = vec![(root.to_path_buf(), 0usize)];
@@ -262,7 +276,9 @@ fn sweep_stale_temps(root: &Path) {
                 .ok()
                 .and_then(|m| m.elapsed().ok())
                 .is_some_and(|age| age >= STALE_TEMP_AGE);
-            if meta.is_file() && pid != own && old {
+            let dead = pid.parse::<u32>().is_ok() && !may_be_running(pid);
+            let left_over = pid == own || dead || old;
+            if meta.is_file() && left_over {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
@@ -706,6 +722,13 @@ impl Sandbox {
     /// Any [`SandboxError`].
     pub fn list(&self, path: &str) -> Result<String, SandboxError> {
         let dir = if path.is_empty() || path == "." {
+            // The folder itself is checked at every access, as `resolve` does.
+            if std::fs::symlink_metadata(&self.root).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(SandboxError::Path {
+                    path: path.to_string(),
+                    rule: PathRule::ThroughSymlink,
+                });
+            }
             self.root.clone()
         } else {
             self.resolve(path)?

@@ -361,6 +361,11 @@ fn a_sandbox_folder_replaced_by_a_link_is_not_followed() {
     assert!(sb.write("b.txt", b"y").is_err());
     assert!(sb.read("a.txt").is_err());
     assert!(!outside.join("b.txt").exists(), "written through the link");
+    // Listing the folder itself does not follow the link either.
+    std::fs::write(outside.join("secret"), b"").unwrap();
+    for root in ["", "."] {
+        assert!(sb.list(root).is_err(), "listed through the link ({root:?})");
+    }
     std::fs::remove_file(sb.root()).unwrap();
     let _ = std::fs::remove_dir_all(&moved);
     let _ = std::fs::remove_dir_all(&outside);
@@ -379,9 +384,20 @@ fn a_temporary_file_an_earlier_run_left_is_removed_and_frees_the_quota() {
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     file.set_modified(old).unwrap();
     drop(file);
-    // Another process's write in flight right now: fresh, kept.
-    let fresh = sb.root().join(".wasgo-tmp-4194305-0");
+    // A running process's write in flight right now (the test's parent runs): fresh, kept.
+    let fresh = sb.root().join(format!(
+        ".wasgo-tmp-{}-0",
+        std::os::unix::process::parent_id()
+    ));
     std::fs::write(&fresh, b"x").unwrap();
+    // Fresh, but of an earlier run: one with this process's id (a PID namespace gives a game
+    // the same id every run), and one of a process that no longer runs.
+    let same_pid = sb
+        .root()
+        .join(format!(".wasgo-tmp-{}-7", std::process::id()));
+    std::fs::write(&same_pid, vec![0u8; 50 << 10]).unwrap();
+    let dead = sb.root().join(".wasgo-tmp-4194305-0");
+    std::fs::write(&dead, vec![0u8; 50 << 10]).unwrap();
     assert_eq!(sb.list("").unwrap(), "saves/");
     sb.write("save", &vec![0u8; 100 << 10]).unwrap();
     assert!(
@@ -389,8 +405,16 @@ fn a_temporary_file_an_earlier_run_left_is_removed_and_frees_the_quota() {
         "the left-over temporary file is still there"
     );
     assert!(
+        !same_pid.exists(),
+        "an earlier run's file with this process's id stayed"
+    );
+    assert!(
+        !dead.exists(),
+        "the file of a process that no longer runs stayed"
+    );
+    assert!(
         fresh.exists(),
-        "a fresh temporary file of another process was removed"
+        "a fresh temporary file of a running process was removed"
     );
     let _ = std::fs::remove_dir_all(sb.root());
 }
