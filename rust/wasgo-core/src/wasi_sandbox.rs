@@ -304,9 +304,20 @@ pub(crate) fn add_to_linker(
                     in_tokio(p1::path_rename(
                         ctx, mem, fd, old, old_len, new_fd, new, new_len,
                     ))
-                });
+                })?;
+                // A directory moved deeper than a count reads made every later write fail
+                // (as `path_create_directory` one level too deep did): moved back.
+                if let (0, Some(Err(e))) = (result, held.as_ref().map(Held::countable)) {
+                    delegate(&mut c, F, |ctx, mem| {
+                        in_tokio(p1::path_rename(
+                            ctx, mem, new_fd, new, new_len, fd, old, old_len,
+                        ))
+                    })?;
+                    drop(held);
+                    return Ok(refuse(&mut c, F, &e));
+                }
                 drop(held);
-                result
+                Ok(result)
             })
         },
     )?;

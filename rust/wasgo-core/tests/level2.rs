@@ -519,6 +519,62 @@ fn a_wasi_directory_past_the_counted_depth_is_taken_back() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A WASI rename that moves a directory deeper than a count of the sandbox reads is moved back
+/// with `EDQUOT`, as `path_create_directory` one level too deep is.
+#[test]
+fn a_wasi_rename_past_the_counted_depth_is_moved_back() {
+    const RENAME: &str = r#"(module
+      (import "wasi_snapshot_preview1" "path_rename" (func $mv (param i32 i32 i32 i32 i32 i32) (result i32)))
+      (import "wasgo" "file_write" (func $fw (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 0) "b")
+      (data (i32.const 100) "DEEP_PATH")
+      (data (i32.const 2000) "top.txt")
+      (func (export "rename") (result i32)
+        (call $mv (i32.const 3) (i32.const 0) (i32.const 1) (i32.const 3) (i32.const 100) (i32.const DEEP_LEN)))
+      (func (export "write_top") (result i32)
+        (call $fw (i32.const 2000) (i32.const 7) (i32.const 2000) (i32.const 7))))"#;
+    let wat = RENAME
+        .replace("DEEP_PATH", "a/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/b")
+        .replace("DEEP_LEN", &"a/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/b".len().to_string());
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let dir = temp_dir("deep_rename");
+    // `a/d/.../d` 60 levels deep, and `b/d/.../d` 10 levels deep: moved under the first, `b`'s
+    // deepest directory would be 71 levels down.
+    let mut a = dir.join("a");
+    for _ in 0..59 {
+        a.push("d");
+    }
+    std::fs::create_dir_all(&a).unwrap();
+    let mut b = dir.join("b");
+    for _ in 0..10 {
+        b.push("d");
+    }
+    std::fs::create_dir_all(&b).unwrap();
+    let module = wat.leak();
+    let mut inst = sandboxed_instance(
+        &rt,
+        (module, "deep_rename"),
+        SafetyLevel::Wrapped,
+        &dir,
+        1 << 20,
+        true,
+    );
+    assert_eq!(
+        i32_of(inst.call("rename", &[]).unwrap()),
+        EDQUOT,
+        "the rename past the counted depth is refused"
+    );
+    assert!(dir.join("b").is_dir(), "the directory was moved back");
+    assert!(!a.join("b").exists());
+    assert_eq!(
+        i32_of(inst.call("write_top", &[]).unwrap()),
+        0,
+        "the sandbox can still be written"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_sandbox_folder_that_is_a_link_is_refused() {
     let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
