@@ -276,3 +276,42 @@ pub(crate) fn poll_oneoff(
     )?;
     Ok(ERRNO_SUCCESS)
 }
+
+/// How many random bytes [`fill_random`] makes between two checks of the kill switch.
+pub(crate) const RANDOM_CHUNK_BYTES: usize = 256 * 1024;
+
+/// Fills `len` bytes of `memory` at `start` (a range the caller checked) from the system's
+/// secure random source, [`RANDOM_CHUNK_BYTES`] at a time, straight into the mod's memory, with
+/// the kill switch and `main`'s timeout checked between chunks: a mod asking for its whole
+/// memory at once, call after call, is stopped by `kill()`, and nothing is made on the host.
+/// `Ok(false)` when the system gave no random bytes. Serves WASI's `random_get` and Go's
+/// `getRandomData` and `crypto.getRandomValues`.
+pub(crate) fn fill_random(
+    mut store: impl wasmtime::AsContextMut<Data = InstanceState>,
+    memory: &wasmtime::Memory,
+    start: usize,
+    len: usize,
+) -> wasmtime::Result<bool> {
+    let mut done = 0;
+    while done < len {
+        // A callback's budget is judged when the call returns, as for any one host call (its
+        // first overrun is let finish).
+        let state = store.as_context().data();
+        if state.kill.is_killed() {
+            return Err(wasmtime::Error::new(KilledTrap));
+        }
+        if let Some((deadline, kind @ crate::state::DeadlineKind::Main)) = state.deadline() {
+            if std::time::Instant::now() >= deadline {
+                return Err(deadline_trap(state, kind).into_error());
+            }
+        }
+        let n = (len - done).min(RANDOM_CHUNK_BYTES);
+        let at = start + done;
+        let bytes = &mut memory.data_mut(&mut store)[at..at + n];
+        if getrandom::fill(bytes).is_err() {
+            return Ok(false);
+        }
+        done += n;
+    }
+    Ok(true)
+}

@@ -391,3 +391,47 @@ fn a_panic_message_is_one_line_with_hidden_characters_escaped() {
         "{trap:?}"
     );
 }
+
+/// `runtime.getRandomData` over most of the memory, call after call with no loop in between
+/// (so no epoch check): each call made the whole buffer on the host in one go, nothing could
+/// stop it, and `kill()` left the worker running for minutes. Now each call fills the memory a
+/// chunk at a time, checking the kill switch between chunks.
+#[test]
+fn random_data_for_a_whole_memory_stops_at_a_kill() {
+    let calls: String = "(call $rand (i32.const 0x4000))\n".repeat(2000);
+    let body = format!(
+        r#"
+  (func (export "resume"))
+  (func (export "run") (param i32 i32)
+    (drop (memory.grow (i32.const 510)))
+    (i64.store (i32.const 0x4008) (i64.const 0x10000))
+    (i64.store (i32.const 0x4010) (i64.const 0x1F00000))
+    {calls})"#
+    );
+    let wat = format!(
+        r#"(module (import "gojs" "runtime.getRandomData" (func $rand (param i32))) {PRELUDE} {body})"#
+    );
+    let rt = rt();
+    let module = rt.compile(wat.as_bytes(), "random").unwrap();
+    let config = InstanceConfig {
+        limits: Limits {
+            memory_bytes: 64 << 20,
+            main_timeout: Some(Duration::from_secs(600)),
+            ..Limits::default()
+        },
+        ..InstanceConfig::new("random", SafetyLevel::Safe, rt.next_instance_key())
+    };
+    let mut i = ModInstance::new(&rt, &module, config).unwrap();
+    assert!(i.start_main().unwrap());
+    std::thread::sleep(Duration::from_millis(100));
+    i.kill("stop");
+    // A bound for a worker that never stops, not a timing assertion: 2000 calls of 31 MiB each
+    // take minutes.
+    let start = std::time::Instant::now();
+    while rt.stats().workers > 0 && start.elapsed() < Duration::from_secs(30) {
+        rt.bridge().run_pending(Duration::from_millis(2));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(rt.stats().workers, 0, "the worker ran on after the kill");
+    assert_eq!(i.status(), ModStatus::Killed);
+}

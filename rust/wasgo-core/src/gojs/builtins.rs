@@ -170,6 +170,14 @@ pub fn call_native(
             let target = arg(args, 0);
             if let Some(o) = target.as_object() {
                 if let Class::Bytes(b) = &mut o.0.lock().class {
+                    // As in JavaScript: at most 65,536 bytes a call (a whole memory was filled
+                    // in one call nothing could stop).
+                    if b.len() > MAX_RANDOM_VALUES {
+                        return Ok(Err(super::value::error(
+                            &format!("crypto.getRandomValues: {} bytes asked, at most {MAX_RANDOM_VALUES} a call", b.len()),
+                            Some("QuotaExceededError"),
+                        )));
+                    }
                     fill_random(b)?;
                 }
             }
@@ -402,6 +410,9 @@ pub fn instance_of(v: &JsValue, ctor: &JsValue) -> bool {
 /// # Errors
 /// A trap when the system has no random source to give: a Go program's seeds and `crypto/rand`
 /// must never be guessable, so the mod stops instead.
+/// The most bytes one `crypto.getRandomValues` call fills (JavaScript's own limit).
+const MAX_RANDOM_VALUES: usize = 65_536;
+
 pub fn fill_random(b: &mut [u8]) -> wasmtime::Result<()> {
     getrandom::fill(b).map_err(|e| {
         wasmtime::Error::msg(format!(

@@ -7,7 +7,7 @@
 //! re-reads `sp` with `getsp()` before writing its results, because Go may have moved the
 //! goroutine's stack meanwhile. Every address is checked against the memory; a bad one traps.
 
-use super::builtins::{construct, fill_random, instance_of};
+use super::builtins::{construct, instance_of};
 use super::heap::{charge, own_bytes};
 use super::value::{error, new_prop_bytes, Class, JsRef, JsValue, Kind, VALUE_BYTES};
 use super::{call_function, get_prop, Cx, GoState, MAX_COLLECTION};
@@ -229,11 +229,18 @@ fn clear_timeout_event(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// `runtime.getRandomData(slice)`: filled straight into the program's memory, a chunk at a
+/// time with the kill switch checked between chunks (see `wasi::fill_random`; a whole memory
+/// was made on the host first, in one call nothing could stop).
 fn get_random_data(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let (ptr, len) = slice_at(cx, sp + 8)?;
-    let mut bytes = vec![0; len as usize];
-    fill_random(&mut bytes)?;
-    write(cx, ptr, &bytes)
+    let memory = go(cx).memory()?;
+    if !crate::wasi::fill_random(&mut *cx, &memory, ptr as usize, len as usize)? {
+        return Err(wasmtime::Error::msg(
+            "the system gave no random bytes for the Go program; it stops rather than run on guessable ones",
+        ));
+    }
+    Ok(())
 }
 
 fn finalize_ref(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {

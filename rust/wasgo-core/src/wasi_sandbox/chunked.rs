@@ -260,26 +260,9 @@ pub(super) fn random_get(c: &mut C<'_>, buf: i32, len: i32) -> wasmtime::Result<
     {
         return Ok(ERRNO_FAULT);
     }
-    let mut done = 0;
-    while done < len {
-        // The kill switch and `main`'s timeout; a callback's budget is judged when the call
-        // returns, as for any one host call (its first overrun is let finish).
-        let state = c.data();
-        if state.kill.is_killed() {
-            return Err(wasmtime::Error::new(KilledTrap));
-        }
-        if let Some((deadline, kind @ crate::state::DeadlineKind::Main)) = state.deadline() {
-            if Instant::now() >= deadline {
-                return Err(deadline_trap(state, kind).into_error());
-            }
-        }
-        let n = (len - done).min(CHUNK_BYTES);
-        let at = start + done;
-        let bytes = &mut memory.data_mut(&mut *c)[at..at + n];
-        if getrandom::fill(bytes).is_err() {
-            return Ok(crate::wasi::errno::IO);
-        }
-        done += n;
-    }
-    Ok(crate::wasi::errno::SUCCESS)
+    Ok(if crate::wasi::fill_random(&mut *c, &memory, start, len)? {
+        crate::wasi::errno::SUCCESS
+    } else {
+        crate::wasi::errno::IO
+    })
 }
