@@ -145,13 +145,16 @@ func test_a_go_js_program_asks_for_a_permission_and_lists_its_files() -> void:
 	probe.node.grant_permission("files")
 	expect_eq(probe.node.call_export("ask", ["files"]), true, "requestPermission(files) after the grant")
 	expect_eq(probe.node.call_export("listFiles", []), "note.txt", "fileList after fileWrite")
+	expect_contains(str(probe.node.call_export("writeNumber", [])), "must be a Uint8Array or a string", "fileWrite of a number throws")
+	var kept := FileAccess.open("user://mods/gojs_callback/note.txt", FileAccess.READ)
+	expect(kept != null and kept.get_as_text() == "hi", "the file a refused fileWrite named kept its bytes")
 	expect_contains(str(probe.node.call_export("ask", ["magic"])), "not a permission kind", "an unknown kind throws")
 	expect_eq(probe.traps, PackedStringArray(), "traps")
 	probe.node.revoke_permission("files")
-	var dir := DirAccess.open("user://mods/gojs_ask")
+	var dir := DirAccess.open("user://mods/gojs_callback")
 	if dir != null:
 		dir.remove("note.txt")
-		DirAccess.remove_absolute("user://mods/gojs_ask")
+		DirAccess.remove_absolute("user://mods/gojs_callback")
 
 
 func test_a_godot_signal_calls_a_js_funcof_callback() -> void:

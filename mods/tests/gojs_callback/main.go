@@ -74,6 +74,17 @@ func main() {
 		}
 		return strings.Join(out, ",")
 	}))
+	// writeNumber(): fileWrite with a number where the bytes go: "threw: <message>" (it wrote
+	// an empty file and reported success).
+	global.Set("writeNumber", js.FuncOf(func(this js.Value, args []js.Value) (result any) {
+		defer func() {
+			if r := recover(); r != nil {
+				result = "threw: " + r.(js.Error).Get("message").String()
+			}
+		}()
+		godot.Call("fileWrite", "note.txt", 5)
+		return "written"
+	}))
 	global.Set("writeFile", js.FuncOf(func(this js.Value, args []js.Value) any {
 		godot.Call("fileWrite", "note.txt", "hi")
 		return true

@@ -368,10 +368,14 @@ fn file(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<JsRes
         GodotFn::FileWrite => {
             let data = match or_throw!(wire_value(cx, js, &arg(args, 1))) {
                 WireVariant::PackedByteArray(b) => b,
-                other => match other {
-                    WireVariant::String(s) => s.into_bytes(),
-                    _ => Vec::new(),
-                },
+                WireVariant::String(s) => s.into_bytes(),
+                // Written as an empty file, a save was lost with a success reported.
+                _ => {
+                    return Ok(Err(error(
+                        &format!("{js}: the second argument must be a Uint8Array or a string (the bytes to write)"),
+                        None,
+                    )))
+                }
             };
             sandbox.write(&path, &data).map(|()| JsValue::Undefined)
         }
