@@ -228,6 +228,30 @@ func test_deny_keeps_the_permission_and_stops_asking() -> void:
 	expect_eq(saved_grants("l2_dialog_no"), PackedStringArray(), "nothing saved")
 
 
+## The same mod run on several nodes, each asking: the player answers once. Deny answers the
+## mod's other waiting requests for that kind (and Allow grants them), instead of one identical
+## dialog after another until the player gives in.
+func test_one_answer_serves_every_request_of_the_same_mod_and_kind() -> void:
+	var first := level2_mod("l2_many", 2, false)
+	var second := level2_mod("l2_many", 2, false)
+	var third := level2_mod("l2_many", 2, false)
+	forget_grants(first)
+	for probe in [first, second, third]:
+		expect_eq(op_code(probe, 5, ["files"]), 0, "a node of the mod asks")
+	await frames(2)
+	var shown := _all_dialogs().filter(func(d: Window) -> bool: return d.visible)
+	if not expect_eq(shown.size(), 1, "dialogs shown"):
+		return
+	shown[0].get_cancel_button().pressed.emit()
+	await frames(3)
+	expect_eq(_all_dialogs().size(), 0, "no dialog left after one Deny")
+	for probe in [first, second, third]:
+		expect_eq(op_code(probe, 5, ["files"]), 0, "asking again after Deny")
+	await frames(2)
+	expect_eq(_all_dialogs().size(), 0, "no new dialog after Deny")
+	expect_eq(saved_grants("l2_many"), PackedStringArray(), "nothing saved")
+
+
 func test_a_node_freed_before_its_dialog_is_shown_takes_the_dialog_with_it() -> void:
 	var probe := level2_mod("l2_dialog_freed", 2, false)
 	forget_grants(probe)

@@ -72,6 +72,7 @@ pub fn close() {
     for id in waiting {
         close_dialog(id);
     }
+    ASKS.with(|a| a.borrow_mut().clear());
 }
 
 /// Whether WasGo can show a window (false in `--headless` runs).
@@ -124,14 +125,22 @@ pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<
     dialog.set_process_mode(ProcessMode::ALWAYS);
     dialog.set_autowrap(true);
     let dialog_id = dialog.instance_id();
-    let answer = std::rc::Rc::new(answer);
+    let answer: Answer = std::rc::Rc::new(answer);
+    ASKS.with(|a| {
+        a.borrow_mut().insert(
+            dialog_id,
+            (mod_id.to_string(), kind.to_string(), answer.clone()),
+        )
+    });
     for (signal, allowed) in [("confirmed", true), ("canceled", false)] {
         let answer = answer.clone();
+        let (mod_id, kind) = (mod_id.to_string(), kind.to_string());
         let on_answer =
             Callable::from_fn("wasgo_permission_answer", move |_args: &[&Variant]| {
                 // Free first: the answer runs game code (signals), which must not find the dialog.
                 close_dialog(dialog_id);
                 answer(allowed);
+                answer_the_same_asks(&mod_id, &kind, allowed);
             });
         dialog.connect(signal, &on_answer);
     }
@@ -142,6 +151,37 @@ pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<
     let mut root = root;
     root.run_deferred_gd(move |root| show_or_queue(root, dialog_id));
     Some(dialog_id)
+}
+
+/// The answer a dialog gives its mod's node.
+type Answer = std::rc::Rc<dyn Fn(bool)>;
+
+/// What an open dialog asks: the mod's id, the kind, and the answer to give.
+type Ask = (String, String, Answer);
+
+thread_local! {
+    /// What each open dialog asks.
+    static ASKS: RefCell<std::collections::HashMap<InstanceId, Ask>> =
+        RefCell::new(std::collections::HashMap::new());
+}
+
+/// The player answered a dialog of mod `mod_id` for `kind`: every other dialog open for the
+/// same mod and kind (the same mod run on other nodes, each asking; they waited behind the
+/// answered one) gets the same answer and closes unseen. The player answered N identical
+/// dialogs one after another before: Deny did not stop the mod's other requests, and a mod the
+/// game spawned many times could wear the player down until Allow.
+fn answer_the_same_asks(mod_id: &str, kind: &str, allowed: bool) {
+    let same: Vec<(InstanceId, Answer)> = ASKS.with(|a| {
+        a.borrow()
+            .iter()
+            .filter(|(_, (m, k, _))| m == mod_id && k == kind)
+            .map(|(id, (_, _, answer))| (*id, answer.clone()))
+            .collect()
+    });
+    for (id, answer) in same {
+        close_dialog(id);
+        answer(allowed);
+    }
 }
 
 thread_local! {
@@ -305,6 +345,7 @@ pub const ALLOW_DELAY_S: f64 = 1.0;
 /// Closes (frees) one of WasGo's dialogs if it still exists.
 pub fn close_dialog(id: InstanceId) {
     own_ui::unmark(id);
+    ASKS.with(|a| a.borrow_mut().remove(&id));
     let was_shown = DIALOGS.with(|d| {
         let mut d = d.borrow_mut();
         d.1.retain(|queued| *queued != id);
