@@ -271,6 +271,26 @@ func test_tweens_die_with_the_instance() -> void:
 	expect_eq(_game.position, Vector2.ZERO, "the tween was killed with the instance")
 
 
+## A tween a mod makes and gives no tweener is killed before Godot steps it: Godot logged "started
+## with no Tweeners" for each, outside every mod call, where the mod's log budget saw nothing (a
+## thousand a frame wrote 60,000 error lines a second). A tween given a tweener runs.
+func test_a_mods_empty_tweens_are_killed_before_godot_logs_them() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var logger := preload("res://tests/lib/log_counter.gd").new("Tweeners")
+	OS.add_logger(logger)
+	for i in 3:
+		expect_eq(_call(probe, "empty_tweens", [50]), 50, "fifty empty tweens: %s" % [probe.outputs])
+		await frames(1)
+	await frames(2)
+	OS.remove_logger(logger)
+	expect_eq(logger.count(), 0, "errors Godot logged about tweens with no tweeners")
+	expect_eq(_call(probe, "looping_tweens", [1, 1000.0]), 1, "a tween given a tweener: %s" % [probe.outputs])
+	await frames(3)
+	expect_eq(probe.node.get_owned_objects().filter(func(o: Object) -> bool: return o is Tween and o.is_valid()).size(), 1, "the tween with a tweener runs")
+
+
 ## A mod's looping tweens are bounded together, not only one by one: 20,000 tweener steps a
 ## second of game time at most (twenty tweens looping every millisecond); one more is refused
 ## and killed (a thousand of them froze the game, each slow frame making the next one slower).

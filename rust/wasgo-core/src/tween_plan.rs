@@ -140,6 +140,11 @@ impl TweenPlan {
         )
     }
 
+    /// The tweeners added so far.
+    pub fn tweeners(&self) -> u32 {
+        self.tweeners
+    }
+
     /// Whether the tween loops (any count but 1).
     pub fn loops(&self) -> bool {
         self.loops != 1

@@ -1370,6 +1370,60 @@ pub fn sweep_tween_targets() {
     }
 }
 
+thread_local! {
+    /// Tweens mods made since the last [`kill_empty_tweens`] (instance, tween); `None` while no
+    /// check is queued.
+    static NEW_TWEENS: RefCell<Option<Vec<(InstanceKey, InstanceId)>>> = const { RefCell::new(None) };
+}
+
+/// A mod made `tween` (below level 3): checked once the frame's scripts ran, before Godot runs
+/// the tweens (a deferred call: Godot flushes them after the nodes' `_process`, before it steps
+/// tweens).
+fn note_new_tween(key: InstanceKey, tween: InstanceId) {
+    let first = NEW_TWEENS.with(|n| {
+        let mut n = n.borrow_mut();
+        let first = n.is_none();
+        n.get_or_insert_with(Vec::new).push((key, tween));
+        first
+    });
+    if first {
+        Callable::from_fn("wasgo_kill_empty_tweens", |_| kill_empty_tweens()).call_deferred(&[]);
+    }
+}
+
+/// Kills the tweens mods made that still have no tweener. Godot logs "started with no
+/// Tweeners" for each when it steps it, outside every mod call, where the mod's log budget
+/// sees nothing: a mod making a thousand empty tweens a frame wrote 60,000 error lines a
+/// second. A killed tween is never stepped (and no longer counts against the mod's objects).
+fn kill_empty_tweens() {
+    let Some(made) = NEW_TWEENS.with(|n| n.borrow_mut().take()) else {
+        return;
+    };
+    let empty: Vec<InstanceId> = with_objects(|o| {
+        let instances = o.instances.borrow();
+        made.iter()
+            .filter(|(key, tween)| {
+                instances.get(key).is_some_and(|table| {
+                    table.try_borrow().is_ok_and(|t| {
+                        t.tween_plans
+                            .get(tween)
+                            .is_none_or(|plan| plan.plan.tweeners() == 0)
+                    })
+                })
+            })
+            .map(|(_, tween)| *tween)
+            .collect()
+    })
+    .unwrap_or_default();
+    for tween in empty {
+        if let Ok(tween) = Gd::<godot::classes::Tween>::try_from_instance_id(tween) {
+            if tween.is_valid() {
+                tweens::kill(&tween.upcast());
+            }
+        }
+    }
+}
+
 fn with_objects<R>(f: impl FnOnce(&ObjectsState) -> R) -> Option<R> {
     state::with_part(|s| &s.objects, f)
 }
@@ -2475,6 +2529,9 @@ fn run_op(
             if creates_tween {
                 if let Ok(tween) = result.try_to::<Gd<Object>>() {
                     objects.created.track(&tween);
+                    if level != SafetyLevel::Unsafe {
+                        note_new_tween(key, tween.instance_id());
+                    }
                     // `Node.create_tween` binds the tween to the node: freeing it kills the
                     // tween (what lets a looping tween count that node's tweeners).
                     let bound = obj.is_class("Node").then(|| obj.instance_id());

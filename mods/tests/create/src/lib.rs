@@ -1061,6 +1061,18 @@ pub extern "C" fn drop_stash() {
 
 /// Makes `count` tweens on the mod's node, each moving the game's `../Game` (looked up by
 /// `find_game` before) and waiting half a second, forever, and lets go of each handle at once (the SDK releases it).
+/// Makes `count` tweens on the mod's node and gives them no tweener (their handles released).
+/// Returns `count`, or the first failure's code.
+#[no_mangle]
+pub extern "C" fn empty_tweens(count: i32) -> i32 {
+    for _ in 0..count {
+        if let Err(code) = new_tween() {
+            return code;
+        }
+    }
+    count
+}
+
 /// Makes `count` tweens on the mod's node, each one interval of `millis` ms looping forever,
 /// keeping their handles. Returns `count`, or the first failure's code.
 #[no_mangle]
