@@ -435,3 +435,30 @@ fn random_data_for_a_whole_memory_stops_at_a_kill() {
     assert_eq!(rt.stats().workers, 0, "the worker ran on after the kill");
     assert_eq!(i.status(), ModStatus::Killed);
 }
+
+/// Callbacks nested inside each other on a thread with little stack left (a Go-js mod the game
+/// calls from inside another mod's call), interpreted: each level's host frames are outside
+/// wasm's own stack limit there, so the thread's stack is checked before each level; the
+/// program traps, the thread lives.
+#[test]
+fn nested_callbacks_on_a_small_stack_trap_instead_of_overflowing() {
+    for mode in [RuntimeMode::Interpreter, RuntimeMode::Compiled] {
+        let outcome = std::thread::Builder::new()
+            .stack_size(400 << 10)
+            .spawn(move || {
+                let rt = rt_in(mode);
+                let mut i = inst(&rt, &nested_invokes(1), 64);
+                match i.call("run", &[Val::I32(0), Val::I32(0)]) {
+                    Err(WasgoError::Trap(info)) => info.message,
+                    other => format!("no trap: {other:?}"),
+                }
+            })
+            .unwrap()
+            .join()
+            .expect("the thread overflowed its stack");
+        assert!(
+            outcome.contains("levels deep") || outcome.contains("stack"),
+            "{mode:?}: {outcome}"
+        );
+    }
+}

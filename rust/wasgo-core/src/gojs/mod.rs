@@ -66,6 +66,9 @@ const MAX_CALLBACKS: usize = 100_000;
 /// How deep the host may call into the program's callbacks from inside one of them (each level
 /// is a `resume` on the wasm stack holding its event and arguments).
 pub const MAX_CALLBACK_DEPTH: u32 = 64;
+/// The stack a nested callback must find left on the thread to be run (its host frames and, in
+/// the interpreter, nothing of wasm's own stack limit bounds them).
+const CALLBACK_STACK_BYTES: usize = 256 << 10;
 
 /// The program's exports the host calls.
 #[derive(Clone)]
@@ -298,6 +301,15 @@ pub fn call_function(
                 return Err(HostTrap::new(
                     TrapKind::HostCall,
                     format!("the program's callbacks called each other more than {MAX_CALLBACK_DEPTH} levels deep (a `js.FuncOf` function whose call reaches the host, which calls a `js.FuncOf` function again); return from a callback before calling the next"),
+                )
+                .into_error());
+            }
+            // Each nested callback re-enters the program on this thread's stack (in the
+            // interpreter, outside wasm's own stack limit): refused before the thread runs out.
+            if crate::stack_room::room().is_some_and(|room| room < CALLBACK_STACK_BYTES) {
+                return Err(HostTrap::new(
+                    TrapKind::HostCall,
+                    "the program's callbacks called each other deeper than the thread's stack allows; return from a callback before calling the next".to_string(),
                 )
                 .into_error());
             }
