@@ -31,6 +31,19 @@ func test_project_settings_are_registered_with_contract_defaults() -> void:
 	expect_eq(ProjectSettings.get_setting("wasgo/limits/main_timeout_ms"), 0, "wasgo/limits/main_timeout_ms")
 
 
+## The settings read only when the extension starts say so in the editor: a change asks for a
+## restart (changed and exported without one, precompiled mods were made for the old engine).
+func test_settings_read_at_start_ask_for_a_restart_when_changed() -> void:
+	var restart := {}
+	for property: Dictionary in ProjectSettings.get_property_list():
+		if String(property["name"]).begins_with("wasgo/"):
+			restart[property["name"]] = property["usage"] & PROPERTY_USAGE_RESTART_IF_CHANGED != 0
+	for name in ["wasgo/runtime/mode", "wasgo/runtime/memory_reservation_mb", "wasgo/runtime/instance_pool_size",
+			"wasgo/runtime/debug_info", "wasgo/runtime/cache_dir"]:
+		expect_eq(restart.get(name), true, "%s asks for a restart" % name)
+	expect_eq(restart.get("wasgo/limits/memory_mb"), false, "a setting read at each start does not")
+
+
 ## A WasGo setting someone erased (`set_setting(name, null)`, e.g. a game's own settings code)
 ## reads as its default: the mod starts, nothing is reported.
 func test_an_erased_setting_reads_as_its_default() -> void:
