@@ -271,6 +271,18 @@ func test_tweens_die_with_the_instance() -> void:
 	expect_eq(_game.position, Vector2.ZERO, "the tween was killed with the instance")
 
 
+## A new object's own values count against a range's per-mod total: a GradientTexture1D is 256
+## wide before any `set`, so 64 of them are the 16,384 a mod may have (a thousand were 16 times
+## that, each rebuilt whenever its Gradient changed).
+func test_a_new_objects_own_values_count_against_the_totals() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	expect_eq(_call(probe, "gradient_textures", [64]), 64, "64 textures of 256: %s" % [probe.outputs])
+	expect_eq(_call(probe, "gradient_textures", [1]), INVALID_ARGUMENT, "the 65th")
+	expect(probe.has_output("over the 16384"), "the refusal names the total: %s" % [probe.outputs])
+
+
 ## A tween a mod makes and gives no tweener is killed before Godot steps it: Godot logged "started
 ## with no Tweeners" for each, outside every mod call, where the mod's log budget saw nothing (a
 ## thousand a frame wrote 60,000 error lines a second). A tween given a tweener runs.

@@ -324,14 +324,17 @@ func test_a_mods_values_of_a_property_add_up_to_its_total() -> void:
 	var probe := _started("RangeTotal")
 	# amount 1..2000 total 10000: five nodes at 2000 fill it (a thousand nodes at 2000 were
 	# 250 ms a frame).
-	expect_eq(_call(probe, "more_particles", [6, 2000]), 5, "particle nodes that took amount 2000")
-	expect_contains(_last_fail(probe), "would add up to 12000, over the 10000 one mod may give it", "the refusal")
-	var sixth := probe.node.get_node("More5") as CPUParticles2D
-	expect(sixth.amount < 2000, "the refused node kept its amount (%d)" % sixth.amount)
-	expect_eq(_call(probe, "more_particles", [1, 1]), 0, "not even amount 1 fits in a full total")
+	expect_eq(_call(probe, "more_particles", [5, 2000]), 5, "particle nodes that took amount 2000")
+	# A sixth node would bring its own amount (Godot's default, 8): not even made.
+	expect_eq(_call(probe, "more_particles", [1, 1]), -3, "a new node in a full total")
+	expect_contains(_last_fail(probe), "its `amount` of 8 would take this mod's values of `amount` to 10008", "the refusal")
+	expect_eq(probe.node.get_node_or_null("More5"), null, "the refused node was not made")
 	# A freed node counts no more.
 	probe.node.get_node("More0").free()
-	expect_eq(_call(probe, "more_particles", [1, 1999]), 1, "after a node was freed, its share is free again")
+	expect_eq(_call(probe, "particles_amount", [1000]), 0, "after a node was freed, its share is free again: %s" % _last_fail(probe))
+	# 8000 + 1000, and a new node at 8 taking 2000: over.
+	expect_eq(_call(probe, "more_particles", [1, 2000]), 0, "a node that took more than the room left")
+	expect_contains(_last_fail(probe), "would add up to 11000, over the 10000 one mod may give it", "the refusal of the set")
 
 
 func test_font_sizes_share_one_game_wide_pool_of_16_different_values() -> void:

@@ -611,6 +611,24 @@ impl Allowlist {
         self.range_of(class_chain, &RangedMember::Property(name.to_string()))
     }
 
+    /// The properties of this class chain whose range has a per-mod `total`, with their range
+    /// (the most derived class's): what a new object's own values already count against.
+    pub fn property_totals(&self, class_chain: &[String]) -> Vec<(String, ValueRange)> {
+        let mut found: Vec<(String, ValueRange)> = Vec::new();
+        for class in class_chain {
+            for ((c, member), range) in &self.ranges {
+                if let RangedMember::Property(name) = member {
+                    if c == class && !found.iter().any(|(n, _)| n == name) {
+                        found.push((name.clone(), *range));
+                    }
+                }
+            }
+        }
+        found.retain(|(_, range)| range.total.is_some());
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found
+    }
+
     /// The ranges of the arguments of `method` on an object of this class chain, by argument
     /// index (empty for almost every method: only those named in a `ranges` line have any).
     pub fn argument_ranges(
@@ -746,6 +764,19 @@ fn parse_range_item(item: &str) -> Option<(RangedMember, ValueRange)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn property_totals_are_the_most_derived_classes_with_a_total() {
+        let list = super::Allowlist::parse(
+            "[GradientTexture1D]\nranges = width 1..2048 total 16384\n[Texture2D]\nranges = width 1..4 total 8, height 1..9\n",
+        )
+        .unwrap();
+        let chain = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let totals = list.property_totals(&chain(&["GradientTexture1D", "Texture2D", "Resource"]));
+        assert_eq!(totals.len(), 1, "{totals:?}");
+        assert_eq!(totals[0].0, "width");
+        assert_eq!(totals[0].1.total, Some(16384.0));
+        assert!(list.property_totals(&chain(&["Node"])).is_empty());
+    }
 
     #[test]
     fn members_no_allowlist_opens_are_named() {

@@ -993,6 +993,40 @@ impl InstanceObjects {
         Ok(())
     }
 
+    /// Counts a new object's own values of the members whose range has a per-mod total (a new
+    /// GradientTexture1D is 256 wide before any `set`: a thousand of them were 16 times the
+    /// documented total, each rebuilt whenever their Gradient changed). Refused (-3, nothing
+    /// counted) when one would pass its total.
+    fn charge_defaults(&mut self, obj: &Gd<Object>) -> Result<(), ObjectError> {
+        let chain = class_chain(&StringName::from(&obj.get_class()));
+        let totals =
+            with_objects(|o| o.allowlist.borrow().property_totals(&chain)).unwrap_or_default();
+        let id = obj.instance_id();
+        let mut counted = Vec::new();
+        for (member, range) in totals {
+            let Some(measured) = measure_default(&obj.get(member.as_str())) else {
+                continue;
+            };
+            let what = format!(
+                "`wasgo.new(\"{}\")`",
+                chain.first().map_or("", |c| c.as_str())
+            );
+            self.admit_work(&member, id, measured, |sum| {
+                (sum > range.total.unwrap_or(f64::INFINITY)).then(|| {
+                    format!(
+                        "{what} refused: its `{member}` of {measured} would take this mod's values of `{member}` to {sum}, over the {} one mod may give it over all its objects (the allowlist's `ranges`); lower it on other objects first or free some",
+                        range.total.unwrap_or(f64::INFINITY)
+                    )
+                })
+            })?;
+            counted.push((member, measured));
+        }
+        for (member, measured) in counted {
+            self.note_work(member, id, measured);
+        }
+        Ok(())
+    }
+
     /// Admits `measured` as `object`'s value of the work table's `member` if `refusal` (given
     /// the sum with the mod's other objects) has nothing against it; objects freed since count
     /// no more.
@@ -1637,6 +1671,25 @@ fn forget_freed<K, V>(map: &mut HashMap<K, V>, object_of: impl Fn(&K) -> Instanc
 }
 
 /// The allowlist's range of property `name` on objects of `class`, at levels 1 and 2.
+/// A value as a range measures it: a number, or a text's characters or an array's elements;
+/// `None` for any other kind.
+fn measure_default(value: &Variant) -> Option<f64> {
+    match value.get_type() {
+        VariantType::INT => value.try_to::<i64>().ok().map(|n| n as f64),
+        VariantType::FLOAT => value.try_to::<f64>().ok(),
+        VariantType::BOOL => value.try_to::<bool>().ok().map(|b| f64::from(u8::from(b))),
+        VariantType::STRING | VariantType::STRING_NAME | VariantType::NODE_PATH => {
+            Some(value.to_string().chars().count() as f64)
+        }
+        t if t == VariantType::ARRAY || t.ord() >= VariantType::PACKED_BYTE_ARRAY.ord() => value
+            .call("size", &[])
+            .try_to::<i64>()
+            .ok()
+            .map(|n| n as f64),
+        _ => None,
+    }
+}
+
 fn property_range(class: &StringName, level: SafetyLevel, name: &str) -> Option<ValueRange> {
     if level == SafetyLevel::Unsafe
         || !with_objects(|o| o.allowlist.borrow().has_property_ranges(name)).unwrap_or(false)
@@ -2625,6 +2678,15 @@ fn run_op(
             objects.created.check_room(created::cap(), "`wasgo.new`")?;
             let collision = objects.created.check_collision_room(level, &class)?;
             let obj = created::instantiate(level, &class, allows_new)?;
+            if level != SafetyLevel::Unsafe {
+                if let Err(refused) = objects.charge_defaults(&obj) {
+                    // Never handed out: a node is freed now, a resource with its last reference.
+                    if let Ok(node) = obj.clone().try_cast::<Node>() {
+                        node.free();
+                    }
+                    return Err(refused);
+                }
+            }
             if let Some(kind) = collision {
                 objects.created.track_collision(kind, &obj);
             }

@@ -375,7 +375,13 @@ pub fn register() {
     // Read when the extension starts: the editor says a change needs a restart (changed and
     // exported without one, the precompiled mods were made for the engine as it started).
     let mut ps = ProjectSettings::singleton();
-    for name in [CACHE_DIR, MODE, MEMORY_RESERVATION_MB, INSTANCE_POOL_SIZE, DEBUG_INFO] {
+    for name in [
+        CACHE_DIR,
+        MODE,
+        MEMORY_RESERVATION_MB,
+        INSTANCE_POOL_SIZE,
+        DEBUG_INFO,
+    ] {
         ps.set_restart_if_changed(name, true);
     }
     add(

@@ -845,7 +845,9 @@ pub extern "C" fn particles3d_amount(amount: i64) -> i32 {
 #[no_mangle]
 pub extern "C" fn more_particles(count: i32, amount: i64) -> i32 {
     for made in 0..count {
-        let node = match new_child("CPUParticles2D", &format!("More{made}")) {
+        // Named More0, More1, ... across calls.
+        let n = MORE_MADE.with(|m| m.replace(m.get() + 1));
+        let node = match new_child("CPUParticles2D", &format!("More{n}")) {
             Ok(n) => n,
             Err(code) => return code,
         };
@@ -855,6 +857,11 @@ pub extern "C" fn more_particles(count: i32, amount: i64) -> i32 {
         }
     }
     count
+}
+
+thread_local! {
+    /// Particle nodes `more_particles` has named so far.
+    static MORE_MADE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// Sets `preprocess` of the particles (not in the default allowlist: the mod traps).
@@ -1061,6 +1068,19 @@ pub extern "C" fn drop_stash() {
 
 /// Makes `count` tweens on the mod's node, each moving the game's `../Game` (looked up by
 /// `find_game` before) and waiting half a second, forever, and lets go of each handle at once (the SDK releases it).
+/// Makes `count` GradientTexture1D resources (kept). Returns `count`, or the first failure's
+/// code.
+#[no_mangle]
+pub extern "C" fn gradient_textures(count: i32) -> i32 {
+    for _ in 0..count {
+        match new_object("GradientTexture1D") {
+            Ok(t) => keep(t),
+            Err(e) => return failed("new GradientTexture1D", e),
+        }
+    }
+    count
+}
+
 /// Makes `count` tweens on the mod's node and gives them no tweener (their handles released).
 /// Returns `count`, or the first failure's code.
 #[no_mangle]
