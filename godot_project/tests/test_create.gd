@@ -377,6 +377,49 @@ func test_freeing_the_mods_node_frees_what_it_created_elsewhere() -> void:
 	expect_eq(_spot.get_child_count(), 0, "Spot's children")
 
 
+## A node freed while a resource loads on a thread (a `load()` from a Thread, or
+## `load_threaded_request`): Godot gives the loading thread its own call queue and runs it on that
+## thread, so the mod's release, a deferred call, ran there and was lost (the mod outlived its
+## node; what it created stayed). It is let go of on the main thread all the same.
+func test_a_node_freed_during_a_threaded_resource_load_lets_go_of_its_mod() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var live_before: int = WasmEngine.get_stats()["live_scripts"]
+	expect_eq(_call(probe, "find_spot"), 0, "find_spot()")
+	expect_eq(_call(probe, "add_to_spot"), 0, "add_to_spot()")
+	var sprite := _spot.get_node_or_null("ModSprite")
+	var node: WasmScript = probe.node
+	_arena.remove_child(node)
+	var loader_script := GDScript.new()
+	loader_script.source_code = """extends ResourceFormatLoader
+var victim: Object
+func _get_recognized_extensions() -> PackedStringArray:
+	return PackedStringArray(["wasgofreeme"])
+func _handles_type(type: StringName) -> bool:
+	return type == &"Resource"
+func _get_resource_type(path: String) -> String:
+	return "Resource" if path.ends_with(".wasgofreeme") else ""
+func _load(path: String, original_path: String, use_sub_threads: bool, cache_mode: int) -> Variant:
+	if victim != null:
+		victim.free()
+		victim = null
+	return Resource.new()
+"""
+	expect_eq(loader_script.reload(), OK, "the loader's script compiles")
+	var loader: ResourceFormatLoader = loader_script.new()
+	loader.set("victim", node)
+	ResourceLoader.add_resource_format_loader(loader)
+	var thread := Thread.new()
+	thread.start(func() -> void: ResourceLoader.load("res://tests/nothing.wasgofreeme", "", ResourceLoader.CACHE_MODE_IGNORE))
+	thread.wait_to_finish()
+	ResourceLoader.remove_resource_format_loader(loader)
+	await frames(2)
+	expect(not is_instance_valid(node), "the node was freed by the load")
+	expect(not is_instance_valid(sprite), "what the mod made went with its node")
+	expect_eq(WasmEngine.get_stats()["live_scripts"], live_before - 1, "scripts the frame driver visits")
+
+
 ## Game code may free a node outside the tree on another thread. The node's mod is let go of
 ## on the main thread at the end of the frame, as when it is freed there: before, its instance
 ## was dropped on that thread and its entries in the main thread's tables stayed (the frame

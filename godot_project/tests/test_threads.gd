@@ -58,6 +58,9 @@ func test_properties_of_a_started_node_are_refused_on_another_thread() -> void:
 	expect_eq(node.args, PackedStringArray(), "args after sets from a thread")
 	expect_eq(node.memory_limit_mb, 0, "memory_limit_mb after sets from a thread")
 	expect_eq(_on_thread(func() -> Variant: return node.wasm_file), "", "wasm_file read from a thread")
+	node.process_group = &"threads_read"
+	expect_eq(_on_thread(func() -> Variant: return node.process_group), &"", "process_group read from a thread")
+	node.process_group = &""
 	# The main thread sets them as ever, and the node goes on.
 	node.args = PackedStringArray(["y"])
 	expect_eq(node.args, PackedStringArray(["y"]), "args set on the main thread")

@@ -188,6 +188,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
         }
         if stage == InitStage::Scene {
             // Stop what runs, then drop what is held, while the engine still runs.
+            script::let_go_of_cores_freed_on_threads();
             live::kill_all("the game is shutting down");
             compiles::clear();
             file_checks::clear();
@@ -220,6 +221,7 @@ unsafe impl ExtensionLibrary for WasgoExtension {
             runtime.bridge().run_pending(BRIDGE_BUDGET_PER_FRAME);
         }
         http::poll_all();
+        script::let_go_of_cores_freed_on_threads();
         for due in hot_reload::poll() {
             WasmScript::begin_hot_reload(due);
         }

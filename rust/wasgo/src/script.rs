@@ -159,7 +159,7 @@ pub struct WasmScript {
     /// itself: the cheapest way to drive many nodes. A mod that exports none of these is warned
     /// about once ([member last_error]). Empty (the default) turns it off.
     #[export]
-    #[var(set = set_process_group)]
+    #[var(get = get_process_group, set = set_process_group)]
     process_group: StringName,
 
     /// Read-only: one of the STATUS_* constants (what the mod is doing now; [method is_running]
@@ -495,6 +495,15 @@ impl WasmScript {
         // Off the main thread this records nothing: `ready` and `start()` record it then.
         crate::reach::set_path(self.base().instance_id(), reach.clone());
         self.core.node_props.borrow_mut().reach = reach;
+    }
+
+    /// The node's group (see [member process_group]).
+    #[func]
+    fn get_process_group(&self) -> StringName {
+        if !self.props_here("get_process_group") {
+            return StringName::default();
+        }
+        self.process_group.clone()
     }
 
     /// Sets [member process_group]; the next pass starts at the group's first node. In the
@@ -1145,18 +1154,37 @@ impl Drop for WasmScript {
         // there, where the frame driver and the tables hold it too), and is let go of there at the
         // end of the frame. Before, its instance was dropped here and its entries in the
         // main-thread tables stayed.
-        let mut address = Some(Rc::into_raw(core) as usize);
-        Callable::from_sync_fn("wasgo_node_freed_on_thread", move |_args: &[&Variant]| {
-            // Taken once, on the main thread (a deferred call runs there).
-            if let Some(address) = address.take().filter(|_| godot::init::is_main_thread()) {
-                // SAFETY: `address` is the `Rc::into_raw` above, taken back once: this gives up
-                // the one count `into_raw` kept, on the main thread.
-                let core = unsafe { Rc::from_raw(address as *const ScriptCore) };
-                node_freed(core);
-            }
-            Variant::nil()
-        })
-        .call_deferred(&[]);
+        // Not by a deferred call: one made while a resource loads on a thread runs on that
+        // thread when the load ends (Godot gives the loader its own call queue), and the core
+        // was lost there. The frame driver takes it on the main thread.
+        FREED_ON_THREADS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(Rc::into_raw(core) as usize);
+    }
+}
+
+/// The cores of nodes freed on other threads, as the addresses `Rc::into_raw` gave, waiting for
+/// the main thread ([`let_go_of_cores_freed_on_threads`]).
+static FREED_ON_THREADS: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
+/// Lets go of the cores of nodes freed on other threads (the frame driver, main thread).
+pub(crate) fn let_go_of_cores_freed_on_threads() {
+    let freed = {
+        let mut queue = FREED_ON_THREADS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if queue.is_empty() {
+            return;
+        }
+        std::mem::take(&mut *queue)
+    };
+    for address in freed {
+        // SAFETY: each address is an `Rc::into_raw` of `WasmScript::drop`, queued once and
+        // taken out of the queue once (above): this gives up the one count `into_raw` kept, on
+        // the main thread, where the core's counts change.
+        let core = unsafe { Rc::from_raw(address as *const ScriptCore) };
+        node_freed(core);
     }
 }
 
