@@ -56,6 +56,11 @@ impl<T> DeliveryQueue<T> {
         self.items.len()
     }
 
+    /// The items queued, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.items.iter()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }

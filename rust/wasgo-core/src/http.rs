@@ -355,6 +355,16 @@ impl HttpTable {
         }
     }
 
+    /// Whether request `id` may still reach the mod: in flight, its answer kept or its
+    /// `http_response` call waiting. A request dropped from all three (its notification pushed
+    /// out of the bounded queue) never will.
+    pub(crate) fn may_still_answer(&self, id: i32) -> bool {
+        let inner = self.inner.lock();
+        inner.in_flight.contains(&id)
+            || inner.finished.iter().any(|(i, _)| *i == id)
+            || inner.notify.iter().any(|(i, _)| *i == id)
+    }
+
     /// Forgets a finished request once it has been read.
     pub(crate) fn consume(&self, id: i32) {
         self.inner.lock().finished.retain(|(i, _)| *i != id);

@@ -439,7 +439,9 @@ fn http_request(cx: &mut Cx<'_>, args: &[JsValue]) -> wasmtime::Result<JsResult>
     };
     match crate::http_calls::start(cx.data_mut(), JS, url, &method, body)? {
         Ok(id) => {
-            super::state_mut(cx.data_mut()).add_http_callback(id, callback);
+            let http = cx.data().http.clone();
+            super::state_mut(cx.data_mut())
+                .add_http_callback(id, callback, |id| http.may_still_answer(id));
             Ok(Ok(JsValue::Number(f64::from(id))))
         }
         Err((_, message)) => Ok(Err(error(&message, None))),

@@ -63,6 +63,9 @@ pub const MAX_COLLECTION: usize = 64 << 20;
 const MAX_TIMEOUTS: usize = 100_000;
 /// Most `godot.connect` callbacks one instance may hold.
 const MAX_CALLBACKS: usize = 100_000;
+/// HTTP callbacks kept before those of requests that can no longer answer are let go of (more
+/// than the requests in flight, kept and notified together).
+const MAX_HTTP_CALLBACKS: usize = 64;
 /// How deep the host may call into the program's callbacks from inside one of them (each level
 /// is a `resume` on the wasm stack holding its event and arguments).
 pub const MAX_CALLBACK_DEPTH: u32 = 64;
@@ -213,8 +216,19 @@ impl GoState {
         self.due.first().map(|(at, id)| (*id, *at))
     }
 
-    /// Keeps the callback of HTTP request `id` until its answer is delivered.
-    pub(crate) fn add_http_callback(&mut self, id: i32, func: JsValue) {
+    /// Keeps the callback of HTTP request `id` until its answer is delivered. Callbacks of
+    /// requests that can no longer answer (`may_still_answer` says no: their notification was
+    /// pushed out of the bounded queue while `main` held the instance) are let go of once the
+    /// table has grown past [`MAX_HTTP_CALLBACKS`]: they piled up for the instance's life.
+    pub(crate) fn add_http_callback(
+        &mut self,
+        id: i32,
+        func: JsValue,
+        may_still_answer: impl Fn(i32) -> bool,
+    ) {
+        if self.http_callbacks.len() >= MAX_HTTP_CALLBACKS {
+            self.http_callbacks.retain(|id, _| may_still_answer(*id));
+        }
         self.http_callbacks.insert(id, func);
     }
 
@@ -666,6 +680,33 @@ mod callback_slot_tests {
 
     fn func() -> JsValue {
         JsValue::object(value::Class::GoFunc(1.0))
+    }
+
+    #[test]
+    fn callbacks_of_requests_that_can_no_longer_answer_are_let_go_of() {
+        let mut go = GoState::new(Box::new(|_, _| {}));
+        let _in = value::Heap::enter(&go.heap.clone());
+        // Requests 0..10,000, of which only the last 8 may still answer.
+        for id in 0..10_000 {
+            go.add_http_callback(id, func(), |i| i >= 10_000 - 8);
+        }
+        assert!(
+            go.http_callbacks.len() <= MAX_HTTP_CALLBACKS,
+            "{}",
+            go.http_callbacks.len()
+        );
+        for id in 10_000 - 8..10_000 {
+            assert!(
+                go.http_callbacks.contains_key(&id),
+                "a live request's callback went: {id}"
+            );
+        }
+        // Requests that all may answer are never let go of.
+        let mut all = GoState::new(Box::new(|_, _| {}));
+        for id in 0..200 {
+            all.add_http_callback(id, func(), |_| true);
+        }
+        assert_eq!(all.http_callbacks.len(), 200);
     }
 
     #[test]
