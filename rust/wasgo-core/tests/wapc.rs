@@ -19,6 +19,17 @@ fn fake_host() -> Arc<RecordingHost> {
         ObjectOp::Get { name, .. } if name == "blob" => Ok(ObjectReply::Value(
             WireVariant::PackedByteArray(vec![1; 2 << 20]),
         )),
+        // Objects in a reply: handles 7 and 8.
+        ObjectOp::Get { name, .. } if name == "things" => {
+            Ok(ObjectReply::Value(WireVariant::Array(vec![
+                WireVariant::Object(7),
+                WireVariant::Dictionary(vec![(
+                    WireVariant::String("k".into()),
+                    WireVariant::Object(8),
+                )]),
+                WireVariant::Int(5),
+            ])))
+        }
         ObjectOp::Set { name, .. } if name == "secret" => Err(ObjectError::Denied {
             member: "Node2D.secret".into(),
         }),
@@ -287,6 +298,46 @@ fn oversized_payloads_are_refused_and_the_instance_lives_on() {
         "{message}"
     );
     assert_eq!(inst.invoke("echo", b"still here").unwrap(), b"still here");
+}
+
+/// A waPC guest names nodes by path and can neither use nor release a handle: the objects in a
+/// reply of the built-in binding are released at once and reach the guest as null (each pinned
+/// its object for the guest's life: a `create_tween` per call kept every tween).
+#[test]
+fn objects_in_a_built_in_reply_are_released_and_reach_the_guest_as_null() {
+    let Some((_rt, host, inst)) = setup(SafetyLevel::Safe) else {
+        return;
+    };
+    let request = WireVariant::Array(vec![
+        WireVariant::String("../Target".into()),
+        WireVariant::String("things".into()),
+    ]);
+    let reply = inst
+        .invoke(
+            "call",
+            &call_payload("wasgo", "node", "get", &request.encode()),
+        )
+        .unwrap();
+    assert_eq!(
+        WireVariant::decode(&reply).unwrap(),
+        WireVariant::Array(vec![
+            WireVariant::Nil,
+            WireVariant::Dictionary(vec![(WireVariant::String("k".into()), WireVariant::Nil)]),
+            WireVariant::Int(5),
+        ])
+    );
+    let released: Vec<i32> = host
+        .seen
+        .lock()
+        .iter()
+        .filter_map(|op| match op {
+            ObjectOp::Release { handle } => Some(*handle),
+            _ => None,
+        })
+        .collect();
+    for handle in [7, 8] {
+        assert!(released.contains(&handle), "{released:?}");
+    }
 }
 
 #[test]

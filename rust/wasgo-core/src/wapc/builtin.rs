@@ -113,7 +113,7 @@ pub(crate) fn call(
     let host = state.hosts.objects.clone();
     let outcome = object_calls::on_main_thread(caller.data_mut(), move || {
         let run = |op| object_calls::run_sized(&*host, key, level, op);
-        match request {
+        let reply = match request {
             Request::Direct(op) => run(op),
             Request::OnNode(path, make) => {
                 let handle = match run(ObjectOp::GetNode { from: 0, path })? {
@@ -129,7 +129,19 @@ pub(crate) fn call(
                 let _ = run(ObjectOp::Release { handle });
                 reply
             }
+        };
+        // A waPC guest names nodes by path and cannot use or release a handle: the objects in
+        // a reply (a tween `create_tween` made, a texture `get` read) are let go of at once
+        // (they are null to the guest). Kept, each pinned its object for the guest's life.
+        let mut reply = reply;
+        if let Ok(ObjectReply::Value(value)) = &mut reply {
+            let mut handles = Vec::new();
+            take_handles(value, &mut handles);
+            for handle in handles {
+                let _ = run(ObjectOp::Release { handle });
+            }
         }
+        reply
     })?;
     Ok(match outcome {
         Ok(ObjectReply::Value(v)) => Ok(v.encode()),
@@ -228,4 +240,23 @@ fn level_two(
             .map(|v| v.encode())
             .map_err(|e| format!("`{op}` failed: {}", e.message())),
     ))
+}
+
+/// Takes the object handles out of `value` (its Arrays and Dictionaries walked), each replaced
+/// by null, for releasing.
+fn take_handles(value: &mut WireVariant, out: &mut Vec<i32>) {
+    match value {
+        WireVariant::Object(h) => {
+            if *h > 0 {
+                out.push(*h);
+            }
+            *value = WireVariant::Nil;
+        }
+        WireVariant::Array(items) => items.iter_mut().for_each(|v| take_handles(v, out)),
+        WireVariant::Dictionary(entries) => entries.iter_mut().for_each(|(k, v)| {
+            take_handles(k, out);
+            take_handles(v, out);
+        }),
+        _ => {}
+    }
 }
