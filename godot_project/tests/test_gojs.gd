@@ -146,6 +146,7 @@ func test_a_go_js_program_asks_for_a_permission_and_lists_its_files() -> void:
 	expect_eq(probe.node.call_export("ask", ["files"]), true, "requestPermission(files) after the grant")
 	expect_eq(probe.node.call_export("listFiles", []), "note.txt", "fileList after fileWrite")
 	expect_contains(str(probe.node.call_export("writeNumber", [])), "must be a Uint8Array or a string", "fileWrite of a number throws")
+	expect_contains(str(probe.node.call_export("releaseSelf", [])), "is not a live handle (released", "godot.release lets the handle go")
 	var kept := FileAccess.open("user://mods/gojs_callback/note.txt", FileAccess.READ)
 	expect(kept != null and kept.get_as_text() == "hi", "the file a refused fileWrite named kept its bytes")
 	expect_contains(str(probe.node.call_export("ask", ["magic"])), "not a permission kind", "an unknown kind throws")

@@ -94,6 +94,13 @@ func (n Node) Position() (x, y float64, err error) {
 // SetPosition moves a Node2D.
 func (n Node) SetPosition(x, y float64) error { return n.Set("position", Vec2(x, y)) }
 
+// Release lets go of the handle (wasgo.release): the node or object is the mod's no more. A
+// timer or tween the mod holds stops counting against its caps once it ends; a resource it made
+// lives on where the game uses it. Do not use n after.
+func (n Node) Release() error {
+	return catch("release", func() { api().Call("release", n.v) })
+}
+
 // Connect calls handler with the signal's arguments each time the signal fires (on the main
 // thread, after main has returned to Wait). The handler lives as long as the mod.
 func (n Node) Connect(signal string, handler func(args []js.Value)) error {

@@ -74,6 +74,18 @@ func main() {
 		}
 		return strings.Join(out, ",")
 	}))
+	// releaseSelf(): releases the handle of the mod's node, then uses it: "threw: <message>".
+	global.Set("releaseSelf", js.FuncOf(func(this js.Value, args []js.Value) (result any) {
+		defer func() {
+			if r := recover(); r != nil {
+				result = "threw: " + r.(js.Error).Get("message").String()
+			}
+		}()
+		me := godot.Call("self")
+		godot.Call("release", me)
+		godot.Call("get", me, "name")
+		return "used after release"
+	}))
 	// writeNumber(): fileWrite with a number where the bytes go: "threw: <message>" (it wrote
 	// an empty file and reported success).
 	global.Set("writeNumber", js.FuncOf(func(this js.Value, args []js.Value) (result any) {

@@ -45,7 +45,7 @@ use crate::objects::{ObjectError, ObjectOp, ObjectReply};
 use crate::variant::WireVariant;
 use std::collections::HashMap;
 
-const METHODS: [(&str, GodotFn); 16] = [
+const METHODS: [(&str, GodotFn); 17] = [
     ("self", GodotFn::SelfNode),
     ("getNode", GodotFn::GetNode),
     ("get", GodotFn::Get),
@@ -62,6 +62,7 @@ const METHODS: [(&str, GodotFn); 16] = [
     ("fileList", GodotFn::FileList),
     ("httpRequest", GodotFn::HttpRequest),
     ("requestPermission", GodotFn::RequestPermission),
+    ("release", GodotFn::Release),
 ];
 
 /// The `godot` object.
@@ -276,6 +277,16 @@ pub fn call(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<J
         GodotFn::FileWrite | GodotFn::FileRead | GodotFn::FileDelete | GodotFn::FileList => {
             file(cx, f, args)
         }
+        GodotFn::Release => match handle(0) {
+            // As `wasgo.release`: the object is the program's no more (a resource it made lives
+            // on where the game uses it; a timer or tween stops counting once it ends).
+            Some(handle) => {
+                Ok(run_op(cx, ObjectOp::Release { handle })?.map(|_| JsValue::Undefined))
+            }
+            None => bad(
+                "godot.release: the argument must be a handle (from godot.getNode, get or call)",
+            ),
+        },
         GodotFn::HttpRequest => http_request(cx, args),
         GodotFn::RequestPermission => request_permission(cx, args),
     }

@@ -55,4 +55,6 @@ pub enum GodotFn {
     FileList,
     HttpRequest,
     RequestPermission,
+    /// `godot.release(handle)`: `wasgo.release`.
+    Release,
 }
