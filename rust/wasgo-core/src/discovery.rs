@@ -296,15 +296,10 @@ pub fn scan(
                 if inner.is_empty() {
                     continue; // a folder without a mod in it (data, or a sandbox)
                 }
-                // The folder's one `.wasm`, whatever its name, or among several the one named
-                // after the folder.
-                let code = match inner.as_slice() {
-                    [only] => Some(only),
-                    _ => inner
-                        .iter()
-                        .find(|x| wasm_stem(&x.name) == Some(e.name.as_str())),
-                };
-                match code {
+                match inner
+                    .iter()
+                    .find(|x| wasm_stem(&x.name) == Some(e.name.as_str()))
+                {
                     Some(x) => {
                         let file = format!("{path}/{}", x.name);
                         let mut m = blank(id, true, file.clone(), x.size);
@@ -316,7 +311,7 @@ pub fn scan(
                     None => {
                         let mut m = blank(id, true, path.clone(), 0);
                         let names: Vec<&str> = inner.iter().map(|x| x.name.as_str()).collect();
-                        m.problem(ProblemKind::Ambiguous, format!("the folder `{path}` holds {} but no `{}.wasm`; a folder mod with several .wasm files runs the one named after its folder: rename it", names.join(", "), e.name));
+                        m.problem(ProblemKind::Ambiguous, format!("the folder `{path}` holds {} but no `{}.wasm`; a folder mod's code is the .wasm named after its folder: rename it", names.join(", "), e.name));
                         found.push(m);
                     }
                 }

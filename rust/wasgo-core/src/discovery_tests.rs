@@ -271,22 +271,22 @@ fn symlinks_are_reported_and_not_followed() {
     }
 }
 
+/// A folder whose one `.wasm` is named otherwise is not taken for the folder's mod: the node
+/// would run it under the file's name (`x`), with mod `x`'s grants and sandbox, while the scan
+/// listed it as the folder's.
 #[test]
-fn a_folder_holding_one_module_is_a_mod_whatever_the_modules_name() {
-    // Issue 12: "one entry per `.wasm`, or per folder holding one".
+fn a_folder_whose_module_is_named_otherwise_is_reported_not_started() {
     let dir = temp_dir("one_in_folder");
-    write(&dir.join("pack/mod.wasm"), &module(None));
-    write(&dir.join("pack/notes.txt"), b"hello");
+    write(&dir.join("pack/notes.wasm"), &module(None));
     let found = run(&dir, &[], SafetyLevel::Wrapped, 1 << 20);
     assert_eq!(ids(&found), ["pack"]);
-    assert!(found[0].startable(), "{:?}", found[0].problems);
-    assert!(found[0].folder);
+    assert!(!found[0].startable());
+    assert_eq!(found[0].problems[0].kind, ProblemKind::Ambiguous);
     assert!(
-        found[0].path.ends_with("pack/mod.wasm"),
+        found[0].problems[0].message.contains("no `pack.wasm`"),
         "{}",
-        found[0].path
+        found[0].problems[0].message
     );
-    assert_eq!(found[0].sandbox, "pack-files");
 }
 
 #[test]
