@@ -32,26 +32,41 @@ pub fn check_setup_header(b: &[u8]) -> Result<(), Refusal> {
     check_codebooks(&setup[7..])
 }
 
-/// The CRC of an Ogg page (polynomial 0x04c11db7, not reflected, initial value 0), computed
-/// with the page's checksum field read as zero.
-fn page_crc(page: &[u8]) -> u32 {
-    let mut crc: u32 = 0;
-    for (i, &byte) in page.iter().enumerate() {
-        let byte = if (22..26).contains(&i) { 0 } else { byte };
-        crc ^= u32::from(byte) << 24;
-        for _ in 0..8 {
+/// The table of the Ogg CRC (polynomial 0x04c11db7, not reflected), one entry per byte.
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut n = 0;
+    while n < 256 {
+        let mut crc = (n as u32) << 24;
+        let mut bit = 0;
+        while bit < 8 {
             crc = if crc & 0x8000_0000 != 0 {
                 (crc << 1) ^ 0x04c1_1db7
             } else {
                 crc << 1
             };
+            bit += 1;
         }
+        table[n] = crc;
+        n += 1;
+    }
+    table
+};
+
+/// The CRC of an Ogg page (initial value 0), computed with the page's checksum field read as
+/// zero.
+fn page_crc(page: &[u8]) -> u32 {
+    let mut crc: u32 = 0;
+    for (i, &byte) in page.iter().enumerate() {
+        let byte = if (22..26).contains(&i) { 0 } else { byte };
+        crc = (crc << 8) ^ CRC_TABLE[((crc >> 24) as u8 ^ byte) as usize];
     }
     crc
 }
 
 /// An Ogg page found in the file.
 struct Page<'a> {
+    version: u8,
     serial: u32,
     sequence: u32,
     continued: bool,
@@ -62,7 +77,7 @@ struct Page<'a> {
 /// The page at `at`, if a whole page with a right checksum starts there.
 fn page_at(b: &[u8], at: usize) -> Option<(Page<'_>, usize)> {
     let head = b.get(at..at + 27)?;
-    if &head[..4] != b"OggS" || head[4] != 0 {
+    if &head[..4] != b"OggS" {
         return None;
     }
     let count = usize::from(head[26]);
@@ -76,6 +91,7 @@ fn page_at(b: &[u8], at: usize) -> Option<(Page<'_>, usize)> {
     }
     Some((
         Page {
+            version: head[4],
             serial: u32::from_le_bytes(head[14..18].try_into().ok()?),
             sequence: u32::from_le_bytes(head[18..22].try_into().ok()?),
             continued: head[5] & 1 != 0,
@@ -86,13 +102,20 @@ fn page_at(b: &[u8], at: usize) -> Option<(Page<'_>, usize)> {
     ))
 }
 
-/// The first three packets (identification, comment, setup) of the file's first logical
-/// stream, put together across pages.
+/// The first three packets (identification, comment, setup) of the file's logical stream, put
+/// together across pages. Only a file whose header pages are all of one stream, of Ogg
+/// version 0, is read: Godot passes over a stream whose first packet is no Vorbis
+/// identification header and takes the next one, and libogg drops a page of another version
+/// whole, so a decoy stream or page could show this check other headers than Godot decodes.
 fn header_packets(b: &[u8]) -> Result<[Vec<u8>; 3], Refusal> {
     let mut packets: Vec<Vec<u8>> = Vec::new();
     let mut partial: Option<Vec<u8>> = None;
     let mut stream: Option<(u32, u32)> = None; // serial, last sequence number
     let mut at = 0;
+    // Bytes checksummed so far: candidates that fail their checksum cost their claimed length,
+    // and overlapping fake pages could ask for gigabytes in a 4 MiB file.
+    let mut checked = 0usize;
+    let budget = b.len().saturating_mul(2).saturating_add(1 << 16);
     while packets.len() < 3 {
         // Found as libogg finds pages: the next `OggS` whose page checks out.
         let Some(found) = b
@@ -104,14 +127,28 @@ fn header_packets(b: &[u8]) -> Result<[Vec<u8>; 3], Refusal> {
             );
         };
         let start = at + found;
+        if checked > budget {
+            return Err(
+                "its Ogg pages are malformed (too many broken pages before its headers)".into(),
+            );
+        }
+        checked = checked.saturating_add(claimed_len(b, start));
         let Some((page, end)) = page_at(b, start) else {
             at = start + 1;
             continue;
         };
         at = end;
+        if page.version != 0 {
+            return Err(format!(
+                "it has an Ogg page of version {} among its headers (0 is the only one)",
+                page.version
+            ));
+        }
         match stream {
             None => stream = Some((page.serial, page.sequence)),
-            Some((serial, _)) if serial != page.serial => continue,
+            Some((serial, _)) if serial != page.serial => {
+                return Err("its header pages belong to more than one Ogg stream; WasGo reads a sound of one Vorbis stream".into());
+            }
             Some((serial, last)) => {
                 if page.sequence != last.wrapping_add(1) {
                     return Err("its header pages are out of order".into());
@@ -136,9 +173,25 @@ fn header_packets(b: &[u8]) -> Result<[Vec<u8>; 3], Refusal> {
             }
         }
     }
+    if !packets[0].starts_with(b"\x01vorbis") {
+        return Err("its Ogg stream does not start with a Vorbis identification header".into());
+    }
     let mut packets = packets.into_iter();
     let mut next = || packets.next().unwrap_or_default();
     Ok([next(), next(), next()])
+}
+
+/// The length the page at `at` claims (its header, segment table and body), as far as it can be
+/// read: what checking its checksum costs.
+fn claimed_len(b: &[u8], at: usize) -> usize {
+    let Some(&count) = b.get(at + 26) else {
+        return 27;
+    };
+    let count = usize::from(count);
+    let body: usize = b
+        .get(at + 27..at + 27 + count)
+        .map_or(0, |s| s.iter().map(|&x| usize::from(x)).sum());
+    27 + count + body
 }
 
 /// Reads bits as libvorbis's `oggpack` does: least significant bit first.

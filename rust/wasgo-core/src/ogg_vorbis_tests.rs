@@ -158,15 +158,51 @@ fn a_setup_header_spread_over_pages_is_put_together() {
 }
 
 #[test]
-fn other_streams_pages_are_passed_over_and_missing_headers_are_refused() {
+fn header_pages_of_more_than_one_stream_are_refused_and_missing_headers_too() {
+    // Another stream's pages among the headers: Godot may decode either (it passes over a
+    // stream whose first packet is no identification header), so neither is trusted.
     let mut f = page(7, 0, &[&identification()], false);
     f.extend(page(9, 0, &[&comment(), &setup(1, 1 << 22)], false));
     f.extend(page(7, 1, &[&comment(), &setup(1, 10)], false));
-    check_setup_header(&f).unwrap();
+    assert!(check_setup_header(&f)
+        .unwrap_err()
+        .contains("more than one Ogg stream"));
+    // A decoy stream first (no identification header), the real one after it.
+    let mut decoy = page(1, 0, &[b"junkjunk"], false);
+    decoy.extend(page(2, 0, &[&identification(), &comment()], false));
+    decoy.extend(page(1, 1, &[b"junk", &setup(1, 10)], false));
+    decoy.extend(page(2, 1, &[&setup(1, 1 << 23)], false));
+    assert!(check_setup_header(&decoy).is_err());
     let only_id = page(7, 0, &[&identification()], false);
     assert!(check_setup_header(&only_id)
         .unwrap_err()
         .contains("cut short"));
+}
+
+#[test]
+fn a_page_of_another_ogg_version_is_refused() {
+    // libogg drops such a page whole; a page hidden in its body is never read by Godot.
+    let mut f = page(7, 0, &[&identification()], false);
+    let mut v1 = page(7, 1, &[&comment(), &setup(1, 10)], false);
+    v1[4] = 1;
+    let crc = page_crc(&v1);
+    v1[22..26].copy_from_slice(&crc.to_le_bytes());
+    f.extend(v1);
+    assert!(check_setup_header(&f).unwrap_err().contains("version 1"));
+}
+
+#[test]
+fn overlapping_broken_pages_cost_a_bounded_search() {
+    // A file of fake page headers each claiming a 65 KB body: every candidate fails its
+    // checksum; the search stops at its budget instead of checksumming gigabytes.
+    let mut f = page(7, 0, &[&identification()], false);
+    let fake: &[u8] = b"OggS\0\0\0\0\0\0\0\0\0\0\x07\0\0\0\x01\0\0\0\0\0\0\0\xff";
+    while f.len() < 4 << 20 {
+        f.extend_from_slice(fake);
+        f.extend_from_slice(&[0xff; 16]);
+    }
+    let e = check_setup_header(&f).unwrap_err();
+    assert!(e.contains("malformed") || e.contains("cut short"), "{e}");
 }
 
 #[test]
