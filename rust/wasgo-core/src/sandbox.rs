@@ -207,7 +207,10 @@ fn usage_bound(root: &Path) -> UsageBound {
     };
     // Under the sandbox's own lock: nothing of this process writes there meanwhile.
     let held = fresh.lock();
-    sweep_stale_temps(root);
+    // A write of this process that reserved its temporary file between the bound's creation
+    // and this lock is not a left-over.
+    let in_flight: Vec<PathBuf> = held.temps.iter().map(|(path, _)| path.clone()).collect();
+    sweep_stale_temps(root, &in_flight);
     drop(held);
     fresh
 }
@@ -241,7 +244,7 @@ fn may_be_running(pid: &str) -> bool {
 /// at once; one of a running process (a second game sharing the folder) only once older than
 /// [`STALE_TEMP_AGE`]. Links are not followed; at most [`usage::MAX_WALK_DEPTH`] directories
 /// deep.
-fn sweep_stale_temps(root: &Path) {
+fn sweep_stale_temps(root: &Path, in_flight: &[PathBuf]) {
     let own = std::process::id().to_string();
     let mut dirs = vec![(root.to_path_buf(), 0usize)];
     let mut seen = 0usize;
@@ -278,7 +281,7 @@ fn sweep_stale_temps(root: &Path) {
                 .is_some_and(|age| age >= STALE_TEMP_AGE);
             let dead = pid.parse::<u32>().is_ok() && !may_be_running(pid);
             let left_over = pid == own || dead || old;
-            if meta.is_file() && left_over {
+            if meta.is_file() && left_over && !in_flight.contains(&entry.path()) {
                 let _ = std::fs::remove_file(entry.path());
             }
         }

@@ -418,3 +418,23 @@ fn a_temporary_file_an_earlier_run_left_is_removed_and_frees_the_quota() {
     );
     let _ = std::fs::remove_dir_all(sb.root());
 }
+
+/// The sweep takes a temporary file with this process's id for an earlier run's, unless a write
+/// of this process reserved it (two instances of one mod making their first access at once).
+#[test]
+fn the_sweep_keeps_this_processs_writes_in_flight() {
+    let sb = temp_sandbox(1 << 20);
+    std::fs::create_dir_all(sb.root()).unwrap();
+    let ours = sb
+        .root()
+        .join(format!(".wasgo-tmp-{}-1", std::process::id()));
+    let left = sb
+        .root()
+        .join(format!(".wasgo-tmp-{}-2", std::process::id()));
+    std::fs::write(&ours, b"in flight").unwrap();
+    std::fs::write(&left, b"left over").unwrap();
+    super::sweep_stale_temps(sb.root(), std::slice::from_ref(&ours));
+    assert!(ours.exists(), "a write in flight lost its temporary file");
+    assert!(!left.exists());
+    let _ = std::fs::remove_dir_all(sb.root());
+}
