@@ -101,6 +101,10 @@ pub(crate) fn arm(
 ) {
     let state = store.data_mut();
     state.on_main_thread = state.hosts.bridge.on_main_thread();
+    // A result kept for a retry answers only the retry right after its call, in the same entry.
+    if state.stash.is_some() {
+        state.stash = None;
+    }
     match kind {
         DeadlineKind::Callback => {
             let budget = state.limits.callback_budget;

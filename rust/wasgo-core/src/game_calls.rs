@@ -78,8 +78,12 @@ pub(crate) fn call_from_wasm(
                 return Ok(());
             }
         }
+        caller.data_mut().object_calls += 1;
         return call_and_lift(f, caller, params, results, args, i, Some(key));
     }
+    // Counted as object calls are: a result kept for a retry answers only a call with none
+    // between.
+    caller.data_mut().object_calls += 1;
     call_and_lift(f, caller, params, results, args, i, None)
 }
 

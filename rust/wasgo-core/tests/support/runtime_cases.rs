@@ -912,7 +912,9 @@ mod game_functions {
             (drop (call $next (local.get 0) (i32.const 0) (i32.const 0)))
             (call $next (local.get 0) (i32.const 64) (i32.const 64)))
           (func (export "small") (param i32) (result i32)
-            (call $next (local.get 0) (i32.const 0) (i32.const 0))))"#;
+            (call $next (local.get 0) (i32.const 0) (i32.const 0)))
+          (func (export "room") (param i32) (result i32)
+            (call $next (local.get 0) (i32.const 64) (i32.const 64))))"#;
         let mut inst = instance(&rt, wat, config("queue", SafetyLevel::Safe)).unwrap();
         let len = inst.call("probe", &[Val::I32(7)]).unwrap()[0].unwrap_i32();
         assert_eq!(len, "first message 7".len() as i32);
@@ -926,6 +928,11 @@ mod game_functions {
         let len = inst.call("probe", &[Val::I32(8)]).unwrap()[0].unwrap_i32();
         assert_eq!(len, "fourth message 8".len() as i32);
         assert_eq!(queue.0.load(std::sync::atomic::Ordering::SeqCst), 4);
+        // A kept result answers only the retry in the same entry: asked with no room in one
+        // call, then with room in the next, the Callable runs again.
+        inst.call("small", &[Val::I32(9)]).unwrap();
+        inst.call("room", &[Val::I32(9)]).unwrap();
+        assert_eq!(queue.0.load(std::sync::atomic::Ordering::SeqCst), 6);
     }
 
     #[test]
