@@ -165,6 +165,9 @@ func test_call_export_takes_a_typed_array_on_every_kind_of_call() -> void:
 	var as_node: Node = probe.node
 	expect_eq(as_node.call_export("add", typed), 5, "through a Node variable")
 	expect_eq(as_node.callv("call_export", ["add", typed]), 5, "through callv")
+	as_node.call_deferred("call_export", "add", typed)
+	await frames(1)
+	expect_eq(probe.node.get_last_error(), "", "through call_deferred (nothing failed)")
 	var texts: Array[String] = ["a", "b"]
 	expect_eq(as_node.call("call_export", "add", texts), null, "texts to a mod without malloc are refused, not a script error")
 	expect_contains(probe.node.get_last_error(), "of `add` is text or bytes", "the refusal names the argument")

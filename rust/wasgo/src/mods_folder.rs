@@ -198,7 +198,7 @@ pub struct ModToStart {
 }
 
 /// What `start_mods(parent, dir)` starts: every enabled, startable mod of `dir`, in load order,
-/// at the level its manifest asks for clamped to the project's (level 1 when it asks for none).
+/// at the project's level, or the lower one its manifest asks for.
 /// Enabled mods that cannot start are skipped with a warning.
 pub fn to_start(dir: &str) -> Result<Vec<ModToStart>, String> {
     let mut out = Vec::new();
