@@ -89,6 +89,10 @@ pub trait GameCallHandler: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct GameFunction {
     pub id: u64,
+    /// The first id of the run of same-shape registrations of this name this one ends: mods
+    /// linked to any id from it to `id` call this function (a registration of another shape,
+    /// or one after `unregister`, starts a new run; the game's Callables follow the same rule).
+    pub reaches_from: u64,
     pub module: String,
     pub name: String,
     pub params: Vec<GameType>,
@@ -186,17 +190,26 @@ impl GameFunctions {
         }
         let level = SafetyLevel::from_number(level)
             .ok_or_else(|| bad(format!("cannot register `{module}.{name}`: level {level} is not a safety level; use 1, 2 or 3")))?;
-        let f = Arc::new(GameFunction {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut f = GameFunction {
+            id,
+            reaches_from: id,
             module: module.to_string(),
             name: name.to_string(),
             params,
             results,
             level,
-        });
-        self.map
-            .write()
-            .insert((module.to_string(), name.to_string()), f.clone());
+        };
+        let mut map = self.map.write();
+        if let Some(previous) = map
+            .get(&(module.to_string(), name.to_string()))
+            .filter(|p| p.same_shape(&f))
+        {
+            f.reaches_from = previous.reaches_from;
+        }
+        let f = Arc::new(f);
+        map.insert((module.to_string(), name.to_string()), f.clone());
+        drop(map);
         self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(f)
     }
@@ -212,6 +225,13 @@ impl GameFunctions {
             self.generation.fetch_add(1, Ordering::AcqRel);
         }
         removed
+    }
+
+    /// Whether a mod linked to function `id` of `module.name` reaches the function registered
+    /// now (see [`GameFunction::reaches_from`]).
+    pub fn reaches(&self, module: &str, name: &str, id: u64) -> bool {
+        self.get(module, name)
+            .is_some_and(|f| (f.reaches_from..=f.id).contains(&id))
     }
 
     pub fn get(&self, module: &str, name: &str) -> Option<Arc<GameFunction>> {

@@ -331,7 +331,7 @@ impl ModInstance {
             memory: None,
             stash: None,
             object_calls: 0,
-            stubbed: prelinked.stubbed.clone(),
+            linked: prelinked.stubbed.clone(),
             guest_kind: module.guest_kind(),
             http,
             guest: crate::gojs::new_guest_state(module.guest_kind(), output(&stdio))

@@ -136,9 +136,8 @@ fn resolve(
     Ok(())
 }
 
-/// The function imports a linker links to stubs, as `(module, name)`: what
-/// `wasgo.has_function` answers 0 for, whatever the game registers later.
-pub(crate) type Stubbed = std::sync::Arc<std::collections::HashSet<(String, String)>>;
+/// What a linker links a module's function imports to (see `state::LinkedImports`).
+pub(crate) type Stubbed = std::sync::Arc<crate::state::LinkedImports>;
 
 /// Builds the linker for `module` at `level`, with the warnings about its unresolved imports
 /// and the imports it links to stubs.
@@ -152,7 +151,7 @@ pub(crate) fn build_linker(
 ) -> Result<(Linker<InstanceState>, Vec<LinkWarning>, Stubbed), WasgoError> {
     let host = |e: wasmtime::Error| WasgoError::Host(format!("linking `{mod_name}`: {e:#}"));
     let mut warnings = Vec::new();
-    let mut stubbed = std::collections::HashSet::new();
+    let mut links = crate::state::LinkedImports::default();
     let mut linker: Linker<InstanceState> = Linker::new(engine);
     linker.allow_shadowing(true);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, InstanceState::wasi_ctx).map_err(host)?;
@@ -214,6 +213,7 @@ pub(crate) fn build_linker(
                 if let Some(f) = hosts.games.get(m, n).filter(|_| {
                     ![WASGO_MODULE, WASI_P1_MODULE, GOJS_MODULE, WAPC_MODULE].contains(&m)
                 }) {
+                    links.games.insert((m.to_string(), n.to_string()), f.id);
                     let qname = function.clone();
                     linker
                         .func_new(m, n, ty.clone(), move |mut caller, params, results| {
@@ -225,7 +225,7 @@ pub(crate) fn build_linker(
                 }
             }
             Err(reason) => {
-                stubbed.insert((m.to_string(), n.to_string()));
+                links.stubbed.insert((m.to_string(), n.to_string()));
                 let message = stub_message(&function, level, &reason);
                 let fname = function.clone();
                 let kind = match reason {
@@ -269,7 +269,7 @@ pub(crate) fn build_linker(
             message: format!("{more} more imports are unresolved and link to stubs that trap if the mod calls them (only the first {MAX_LINK_WARNINGS} are named)"),
         });
     }
-    Ok((linker, warnings, std::sync::Arc::new(stubbed)))
+    Ok((linker, warnings, std::sync::Arc::new(links)))
 }
 
 /// The most unresolved imports named one by one in link warnings (each is sent at every

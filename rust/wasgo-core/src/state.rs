@@ -178,9 +178,9 @@ pub struct InstanceState {
     /// Object calls the instance made so far (a kept `call` result answers only the retry that
     /// comes right after it).
     pub(crate) object_calls: u64,
-    /// The function imports linked to stubs (`module`, `name`): `wasgo.has_function` answers 0
-    /// for them whatever the game registers after the instance was made.
-    pub(crate) stubbed: Arc<std::collections::HashSet<(String, String)>>,
+    /// What the instance's function imports were linked to (`wasgo.has_function` answers for
+    /// them as linked, whatever the game registers after the instance was made).
+    pub(crate) linked: Arc<LinkedImports>,
     /// The module's guest convention (its own import module, `gojs` or `wapc`, is linked only
     /// for it).
     pub(crate) guest_kind: crate::guest_kind::GuestKind,
@@ -364,4 +364,13 @@ mod entry_name_tests {
         name.set("");
         assert_eq!(name.as_str(), "");
     }
+}
+
+/// What a module's function imports were linked to at a level.
+#[derive(Debug, Default)]
+pub(crate) struct LinkedImports {
+    /// The imports linked to stubs, as (`module`, `name`).
+    pub(crate) stubbed: std::collections::HashSet<(String, String)>,
+    /// The game functions linked, by (`module`, `name`): the id each was linked to.
+    pub(crate) games: std::collections::HashMap<(String, String), u64>,
 }

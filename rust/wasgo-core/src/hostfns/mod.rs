@@ -80,10 +80,15 @@ fn exposed(state: &InstanceState, module: &str, name: &str) -> bool {
         WAPC_MODULE => state.guest_kind == GuestKind::Wapc,
         _ => true,
     };
+    let key = (module.to_string(), name.to_string());
+    // A game function the mod imports: only while the id it was linked to still reaches a
+    // registered function (an `unregister_function`, or a registration of another shape,
+    // leaves its calls trapping).
+    if let Some(&id) = state.linked.games.get(&key) {
+        return state.hosts.games.reaches(module, name, id);
+    }
     own_module
-        && !state
-            .stubbed
-            .contains(&(module.to_string(), name.to_string()))
+        && !state.linked.stubbed.contains(&key)
         && state
             .hosts
             .lowest_level(module, name)

@@ -963,6 +963,18 @@ mod game_functions {
         // A new instance links `game.late` to the game's function.
         let mut again = instance(&rt, wat, config("late", SafetyLevel::Wrapped)).unwrap();
         assert_eq!(ask(&mut again, "late"), 1);
+        // Registered again with the same shape: its calls reach the new one (yes).
+        rt.games()
+            .register("game", "late", &[], &s(&["i32"]), 1)
+            .unwrap();
+        assert_eq!(ask(&mut again, "late"), 1, "a same-shape registration");
+        // Unregistered and registered again: the link is gone (its calls trap), so no.
+        assert!(rt.games().unregister("game", "late"));
+        assert_eq!(ask(&mut again, "late"), 0, "after unregister");
+        rt.games()
+            .register("game", "late", &[], &s(&["i32"]), 1)
+            .unwrap();
+        assert_eq!(ask(&mut again, "late"), 0, "registered again after unregister");
     }
 
     /// A runtime whose game registered `game.add(i32, i32) -> i32` at level 2 ([`Adder`]).
