@@ -274,9 +274,14 @@ pub fn scan(
                     .sandboxes
                     .iter()
                     .any(|s| s.eq_ignore_ascii_case(&e.name));
-                if remembered || single_ids.contains(&id.to_ascii_lowercase()) {
+                if remembered {
                     continue; // a sandbox: never a mod, nothing in it is looked at
                 }
+                // Where the single-file mod of that id keeps its files: a mod only when it
+                // holds `name/name.wasm` (then both are listed, share the id and neither
+                // starts: skipped, a folder mod was silently replaced by a file dropped beside
+                // it, which took its grants, its files and its code folder).
+                let singles_sandbox = single_ids.contains(&id.to_ascii_lowercase());
                 let mut inner = match folder.list(&path, true) {
                     Ok(inner) => inner,
                     Err(e) => {
@@ -308,6 +313,7 @@ pub fn scan(
                         }
                         found.push(m);
                     }
+                    None if singles_sandbox => {}
                     None => {
                         let mut m = blank(id, true, path.clone(), 0);
                         let names: Vec<&str> = inner.iter().map(|x| x.name.as_str()).collect();
@@ -324,7 +330,11 @@ pub fn scan(
             _ => {}
         }
     }
-    // Another mod's sandbox folder (`a-files/` of the folder mod `a/`) is nobody's mod.
+    // A link where another mod's sandbox folder goes (`a-files/` of the folder mod `a/`) is
+    // nobody's mod, and its owner may not start (below). A real folder mod there stays listed:
+    // it and the mod whose sandbox it would be share that name and neither starts
+    // (`mark_duplicates`; dropped, a folder mod was replaced by a mod whose sandbox name maps
+    // to it, `my mod/` beside `my_mod/`).
     let sandboxes: Vec<(String, String)> = found
         .iter()
         .map(|m| (m.sandbox.clone(), m.path.clone()))
@@ -340,10 +350,11 @@ pub fn scan(
             && sandboxes
                 .iter()
                 .any(|(s, p)| s.eq_ignore_ascii_case(name) && *p != m.path);
-        if someones_sandbox && m.problems.iter().any(|p| p.kind == ProblemKind::Link) {
+        let is_link = m.problems.iter().any(|p| p.kind == ProblemKind::Link);
+        if someones_sandbox && is_link {
             linked_sandboxes.push(name.to_string());
         }
-        !someones_sandbox
+        !(someones_sandbox && is_link)
     });
     // A link where a mod's sandbox folder goes would send the mod's files wherever it points
     // (a download can hold one): the mod may not start until it is removed.

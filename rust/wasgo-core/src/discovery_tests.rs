@@ -190,11 +190,39 @@ fn what_a_single_file_mod_writes_into_its_sandbox_never_becomes_a_mod() {
     write(&dir.join("a.wasm"), &module(None));
     write(&dir.join("a/a.wasm"), &module(None));
     write(&dir.join("a/evil.wasm"), &module(None));
-    // Even when the registry does not know it yet (a sandbox made before it existed).
-    assert_eq!(ids(&run(&dir, &[], SafetyLevel::Wrapped, 1 << 20)), ["a"]);
+    // Remembered (WasGo remembers a sandbox before a mod may write there): never listed.
+    assert_eq!(
+        ids(&run(&dir, &["a"], SafetyLevel::Wrapped, 1 << 20)),
+        ["a"]
+    );
+    // Not remembered (a sandbox made before the registry existed): `a/a.wasm` is listed as the
+    // folder mod `a`, and neither `a` starts (it could be a real folder mod a file dropped
+    // beside it would take over).
+    let found = run(&dir, &[], SafetyLevel::Wrapped, 1 << 20);
+    assert_eq!(ids(&found), ["a", "a"]);
+    assert!(found.iter().all(|m| !m.startable()), "{found:?}");
     // A remembered sandbox whose single-file mod was removed is still never a mod.
     std::fs::remove_file(dir.join("a.wasm")).unwrap();
     assert!(run(&dir, &["a"], SafetyLevel::Wrapped, 1 << 20).is_empty());
+}
+
+/// A file dropped beside a folder mod, named to map to its id, or a folder whose sandbox name
+/// maps to another folder mod: listed with the mod they would replace, and none starts (the
+/// folder mod was dropped as "that file's sandbox" and the newcomer took its grants, its files
+/// and its code folder).
+#[test]
+fn a_mod_named_to_take_a_folder_mods_place_is_flagged_with_it() {
+    let dir = temp_dir("takeover");
+    write(&dir.join("notes/notes.wasm"), &module(None));
+    write(&dir.join("notes.wasm"), &module(None));
+    write(&dir.join("my_mod/my_mod.wasm"), &module(None));
+    write(&dir.join("my mod/my mod.wasm"), &module(None));
+    let found = run(&dir, &[], SafetyLevel::Wrapped, 1 << 20);
+    assert_eq!(found.len(), 4, "{found:?}");
+    for m in &found {
+        assert!(!m.startable(), "{m:?}");
+        assert_eq!(m.problems[0].kind, ProblemKind::Duplicate, "{m:?}");
+    }
 }
 
 #[test]
@@ -208,17 +236,18 @@ fn a_folder_mods_sandbox_is_not_its_code_folder_and_what_it_writes_is_not_a_mod(
     assert!(found[0].folder);
     assert_eq!(found[0].sandbox, "pack-files");
     assert!(found[0].path.ends_with("pack/pack.wasm"));
-    // The mod writes a module into its sandbox `pack-files/`: never listed.
+    // The mod writes a module into its sandbox `pack-files/`: never listed once remembered
+    // (WasGo remembers a sandbox before a mod may write there).
     write(&dir.join("pack-files/pack-files.wasm"), &module(None));
     write(&dir.join("pack-files/x.wasm"), &module(None));
-    assert_eq!(
-        ids(&run(&dir, &[], SafetyLevel::Wrapped, 1 << 20)),
-        ["pack"]
-    );
     assert_eq!(
         ids(&run(&dir, &["pack-files"], SafetyLevel::Wrapped, 1 << 20)),
         ["pack"]
     );
+    // Not remembered: listed, and neither it nor `pack` (whose sandbox it is) starts.
+    let found = run(&dir, &[], SafetyLevel::Wrapped, 1 << 20);
+    assert_eq!(ids(&found), ["pack", "pack-files"]);
+    assert!(found.iter().all(|m| !m.startable()), "{found:?}");
 }
 
 #[test]
@@ -349,9 +378,11 @@ fn mods_whose_ids_or_sandboxes_differ_only_in_case_are_duplicates() {
         .filter(|m| m.startable())
         .map(|m| m.id.as_str())
         .collect();
-    // `Archivist/` is the sandbox of `archivist.wasm` (excluded from the listing); `Keeper/`'s
-    // sandbox `Keeper-files` is `keeper-files.wasm`'s id: neither of those two starts.
-    assert_eq!(startable, ["archivist"], "{found:?}");
+    // `Archivist/` holds a mod of the id `archivist.wasm` has (and would be its sandbox):
+    // neither starts; `Keeper/`'s sandbox `Keeper-files` is `keeper-files.wasm`'s id: neither
+    // of those two starts either.
+    assert!(startable.is_empty(), "{found:?}");
+    assert_eq!(found.len(), 4, "{found:?}");
     for m in found.iter().filter(|m| !m.startable()) {
         assert_eq!(m.problems[0].kind, ProblemKind::Duplicate, "{m:?}");
     }
