@@ -423,6 +423,34 @@ func test_a_folder_mod_cannot_write_over_its_own_code_and_what_it_writes_is_not_
 	_remove(SANDBOX_ROOT + "/scan_pack-files")
 
 
+## The same with the code's path spelled with a backslash, which Godot reads as `/`: the folder
+## mod's sandbox was its code folder (the path compare split on `/` only).
+func test_a_folder_mod_spelled_with_a_backslash_still_cannot_write_over_its_code() -> void:
+	await frames(1)
+	set_setting(SAFETY_LEVEL, 2)
+	set_setting(AUTO_GRANT, PackedStringArray(["files"]))
+	var code := SANDBOX_ROOT + "/scan_bs/scan_bs.wasm"
+	_remove(SANDBOX_ROOT + "/scan_bs")
+	_remove(SANDBOX_ROOT + "/scan_bs-files")
+	var planted := "(module)"
+	_write(code, """(module
+  (import "wasgo" "file_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "scan_bs.wasm")
+  (data (i32.const 64) "%s")
+  (func (export "ready")
+    (drop (call $write (i32.const 16) (i32.const 12) (i32.const 64) (i32.const %d)))))""" % [planted, planted.length()])
+	var before := FileAccess.get_sha256(code)
+	var probe := new_mod("scan_bs", {"wasm_file": SANDBOX_ROOT + "/scan_bs\\scan_bs.wasm", "safety_level": 2})
+	expect_eq(start(probe), OK, "start the folder mod at level 2: %s" % probe.node.get_last_error())
+	await frames(2)
+	expect_eq(FileAccess.get_sha256(code), before, "its code is unchanged")
+	expect_eq(FileAccess.get_file_as_string(SANDBOX_ROOT + "/scan_bs-files/scan_bs.wasm"), planted, "the file went to its sandbox")
+	probe.node.kill()
+	_remove(SANDBOX_ROOT + "/scan_bs")
+	_remove(SANDBOX_ROOT + "/scan_bs-files")
+
+
 func test_a_single_file_mod_named_after_a_folder_mods_sandbox_and_the_folder_mod_may_not_start() -> void:
 	_remove(SANDBOX_ROOT + "/scan_kit")
 	_write(SANDBOX_ROOT + "/scan_kit/scan_kit.wasm", _mod("{}", "kit"))

@@ -46,8 +46,12 @@ pub fn sandbox_name(mod_id: &str, code_inside_id_folder: bool) -> String {
 /// dropped and `..` segments taken back lexically (never above the first segment), so that two
 /// spellings of one folder compare equal: `user://mods/./pack/pack.wasm` and
 /// `user://mods//pack/pack.wasm` are in `user://mods/pack/` (before, they were not, and such a
-/// mod got its own code folder as its sandbox).
+/// mod got its own code folder as its sandbox); a `\` is a `/`, as Godot reads it.
 pub fn normalized_path(path: &str) -> String {
+    // Godot reads `\` as `/` in every path (`user://mods/pack\pack.wasm` is
+    // `user://mods/pack/pack.wasm`): so does this.
+    let path = path.replace('\\', "/");
+    let path = path.as_str();
     let (prefix, rest) = match path.find("://") {
         Some(at) => path.split_at(at + 3),
         None if path.starts_with('/') => ("/", &path[1..]),
@@ -307,6 +311,9 @@ mod tests {
             ("/home/a/./b//c", "/home/a/b/c"),
             ("user://../../etc", "user://etc"),
             ("user://mods", "user://mods"),
+            // Godot reads `\` as `/`.
+            ("user://mods/pack\\pack.wasm", "user://mods/pack/pack.wasm"),
+            ("user://mods\\x\\..\\pack\\", "user://mods/pack/"),
         ] {
             assert_eq!(normalized_path(given), plain, "{given}");
         }

@@ -90,11 +90,22 @@ pub fn scan(dir: &str) -> Result<Vec<(ScannedMod, bool)>, String> {
     let normalized = wasgo_core::mod_list::normalized_path;
     let root = normalized(&settings::globalize(DEFAULT_DIR));
     let global = normalized(&settings::globalize(dir));
-    let sandbox_root = global.trim_end_matches('/') == root.trim_end_matches('/');
+    // Without regard to case, as Windows' and macOS' file systems find folders.
+    let sandbox_root = global
+        .trim_end_matches('/')
+        .eq_ignore_ascii_case(root.trim_end_matches('/'));
     let registry = SandboxRegistry::load(&sandboxes_cfg())?;
-    if let Some(rest) = global.strip_prefix(&format!("{}/", root.trim_end_matches('/'))) {
+    let root_prefix = format!("{}/", root.trim_end_matches('/'));
+    let inside_root = global
+        .get(..root_prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(&root_prefix));
+    if let Some(rest) = inside_root.then(|| &global[root_prefix.len()..]) {
         let first = rest.split('/').next().unwrap_or_default();
-        if registry.names.contains(first) {
+        if registry
+            .names
+            .iter()
+            .any(|name| name.eq_ignore_ascii_case(first))
+        {
             return Err(format!("`{dir}` is inside the sandbox `{DEFAULT_DIR}/{first}/`, where a mod writes its files; scan `{DEFAULT_DIR}` or another folder"));
         }
     }
