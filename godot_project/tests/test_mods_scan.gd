@@ -325,26 +325,44 @@ func test_restart_phase_1_the_enabled_list_and_order_are_saved() -> void:
 
 func test_what_a_single_file_mod_writes_into_its_sandbox_never_becomes_a_mod() -> void:
 	# `user://mods/scan_single.wasm`'s sandbox is `user://mods/scan_single/`: a mod writing a
-	# module there (as its own name, or another) must not add a mod to the list.
+	# module there (as its own name, or another) must not add a mod to the list. WasGo remembers
+	# the sandbox when the mod first runs at level 2, before it can write anything.
 	_remove(SANDBOX_ROOT + "/scan_single")
 	_write(SANDBOX_ROOT + "/scan_single.wasm", _mod("{}", "single"))
+	set_setting(SAFETY_LEVEL, 2)
+	var probe := new_mod("scan_single", {"wasm_file": SANDBOX_ROOT + "/scan_single.wasm", "safety_level": 2})
+	expect_eq(start(probe), OK, "start the single-file mod at level 2 (its sandbox is remembered)")
+	probe.node.kill()
 	_write(SANDBOX_ROOT + "/scan_single/scan_single.wasm", _mod("{}", "planted"))
 	_write(SANDBOX_ROOT + "/scan_single/evil.wasm", _mod("{}", "planted"))
 	var found := WasmEngine.scan_mods()
 	expect_eq(_by_id(found, "scan_single").size(), 1, "scan_single is listed once")
 	expect_eq(_by_id(found, "evil").size(), 0, "nothing in its sandbox is listed")
-	expect_eq(_by_id(found, "scan_single")[0]["sandbox"], "user://mods/scan_single/", "its sandbox")
+	if _by_id(found, "scan_single").size() == 1:
+		expect_eq(_by_id(found, "scan_single")[0]["sandbox"], "user://mods/scan_single/", "its sandbox")
+		expect_eq(_by_id(found, "scan_single")[0]["startable"], true, "the mod itself starts")
 	# Even once the mod is gone, a sandbox WasGo made stays no mod.
-	set_setting(SAFETY_LEVEL, 2)
-	var probe := new_mod("scan_single", {"wasm_file": SANDBOX_ROOT + "/scan_single.wasm", "safety_level": 2})
-	expect_eq(start(probe), OK, "start the single-file mod at level 2 (its sandbox is remembered)")
-	probe.node.kill()
 	DirAccess.remove_absolute(SANDBOX_ROOT + "/scan_single.wasm")
 	var after := WasmEngine.scan_mods()
 	expect_eq(_by_id(after, "scan_single").size(), 0, "the remembered sandbox is not a folder mod")
 	expect(WasmEngine.scan_mods(SANDBOX_ROOT + "/scan_single").is_empty(), "scanning inside a sandbox is refused")
 	expect_contains(WasmEngine.get_last_error(), "inside the sandbox", "and says why")
 	_remove(SANDBOX_ROOT + "/scan_single")
+
+
+## A folder that is not a remembered sandbox but holds `name/name.wasm` beside `name.wasm` (a
+## folder mod a file was dropped beside): both are listed, share the id, and neither starts
+## (the folder mod was dropped as the file's sandbox, and the file took its place).
+func test_a_file_dropped_beside_a_folder_mod_does_not_take_its_place() -> void:
+	_remove(SANDBOX_ROOT + "/scan_vic")
+	_write(SANDBOX_ROOT + "/scan_vic/scan_vic.wasm", _mod("{}", "victim"))
+	_write(SANDBOX_ROOT + "/scan_vic.wasm", _mod("{}", "intruder"))
+	var found: Array = _by_id(WasmEngine.scan_mods(), "scan_vic")
+	expect_eq(found.size(), 2, "both are listed")
+	for m: Dictionary in found:
+		expect_eq(m["startable"], false, "%s may not start" % m["path"])
+	DirAccess.remove_absolute(SANDBOX_ROOT + "/scan_vic.wasm")
+	_remove(SANDBOX_ROOT + "/scan_vic")
 
 
 ## A mod started from a folder named like its id in another case (`user://mods/Scan_Case/
