@@ -17,26 +17,6 @@ pub(crate) fn call_from_wasm(
     results: &mut [Val],
 ) -> wasmtime::Result<()> {
     let qname = f.qualified_name();
-    // A `"string"` result too large for the mod's buffer is kept for the retry the buffer rule
-    // asks for (the same call right after it, with room): the game's Callable runs once. Its
-    // key: the function, every wasm argument but the buffer, and the object-call count.
-    let retry_key = f.returns_string().then(|| {
-        let mut key = b"game\0".to_vec();
-        key.extend_from_slice(&f.id.to_le_bytes());
-        for p in &params[..params.len() - 2] {
-            key.extend_from_slice(
-                &match p {
-                    Val::I32(v) => i64::from(*v),
-                    Val::I64(v) => *v,
-                    Val::F32(v) => i64::from(*v),
-                    Val::F64(v) => *v as i64,
-                    _ => 0,
-                }
-                .to_le_bytes(),
-            );
-        }
-        key
-    });
     let mut args = Vec::with_capacity(f.params.len());
     let mut i = 0;
     for t in &f.params {
@@ -59,18 +39,15 @@ pub(crate) fn call_from_wasm(
         i += 1;
         args.push(value);
     }
+    // A `"string"` result too large for the mod's buffer is kept for the retry the buffer rule
+    // asks for (the same call right after it, with room): the game's Callable runs once.
+    let retry_key = f
+        .returns_string()
+        .then(|| retry_key(f, &params[..i], &args));
     if let Some(key) = &retry_key {
-        // Text arguments are part of the call: compared as read.
-        let mut key = key.clone();
-        for a in &args {
-            if let GameValue::String(text) = a {
-                key.extend_from_slice(&(text.len() as u64).to_le_bytes());
-                key.extend_from_slice(text.as_bytes());
-            }
-        }
         if let Some((kept_key, text, calls)) = caller.data_mut().stash.take() {
             let (out_ptr, out_cap) = (params[i].unwrap_i32(), params[i + 1].unwrap_i32());
-            let retry = kept_key == key
+            let retry = kept_key == *key
                 && calls == caller.data().object_calls
                 && usize::try_from(out_cap).is_ok_and(|cap| cap >= text.len());
             if retry {
@@ -78,13 +55,36 @@ pub(crate) fn call_from_wasm(
                 return Ok(());
             }
         }
-        caller.data_mut().object_calls += 1;
-        return call_and_lift(f, caller, params, results, args, i, Some(key));
     }
     // Counted as object calls are: a result kept for a retry answers only a call with none
     // between.
     caller.data_mut().object_calls += 1;
-    call_and_lift(f, caller, params, results, args, i, None)
+    call_and_lift(f, caller, params, results, args, i, retry_key)
+}
+
+/// What a kept string result of `f` answers: the function, every wasm argument before the
+/// result's buffer (`params`), and the text arguments as read (the same pointers may hold other
+/// text by the retry).
+fn retry_key(f: &GameFunction, params: &[Val], args: &[GameValue]) -> Vec<u8> {
+    let mut key = b"game\0".to_vec();
+    key.extend_from_slice(&f.id.to_le_bytes());
+    for p in params {
+        let bits = match p {
+            Val::I32(v) => i64::from(*v),
+            Val::I64(v) => *v,
+            Val::F32(v) => i64::from(*v),
+            Val::F64(v) => *v as i64,
+            _ => 0,
+        };
+        key.extend_from_slice(&bits.to_le_bytes());
+    }
+    for a in args {
+        if let GameValue::String(text) = a {
+            key.extend_from_slice(&(text.len() as u64).to_le_bytes());
+            key.extend_from_slice(text.as_bytes());
+        }
+    }
+    key
 }
 
 /// Runs the game function `f` with `args` on the main thread and lifts its results; the

@@ -895,20 +895,10 @@ impl ModInstance {
     /// counted and the event is `Trapped` with `message`. Returns false if the instance had
     /// already ended.
     pub fn end_trapped(&mut self, message: &str) -> bool {
-        self.shared.throw_kill(message);
-        {
-            let mut status = self.shared.status.lock();
-            if !status.is_live() {
-                return false;
-            }
-            *status = ModStatus::Trapped;
-            self.shared.ctx.stats.traps.fetch_add(1, Ordering::Relaxed);
-            self.shared.events.send(ModEvent::Trapped {
-                message: message.to_string(),
-            });
-        }
-        self.release();
-        true
+        let event = ModEvent::Trapped {
+            message: message.to_string(),
+        };
+        self.end_as(message, ModStatus::Trapped, event)
     }
 
     /// Ends the instance without waiting for it: throws the kill switch (a running `main` stops
@@ -917,18 +907,31 @@ impl ModInstance {
     /// frees it when its call returns). Waits at most [`KILL_GRACE`] for the worker. Returns
     /// false if the instance had already ended.
     pub fn kill(&mut self, reason: &str) -> bool {
+        let event = ModEvent::Killed {
+            reason: reason.to_string(),
+        };
+        self.end_as(reason, ModStatus::Killed, event)
+    }
+
+    /// What [`ModInstance::kill`] and [`ModInstance::end_trapped`] share: the kill switch
+    /// thrown with `reason`, then, if the instance was live, `status` set, its counter bumped
+    /// and `event` queued (before the status lock is let go, as `Shared::fail` does), and the
+    /// store released.
+    fn end_as(&mut self, reason: &str, status: ModStatus, event: ModEvent) -> bool {
         self.shared.throw_kill(reason);
         {
-            let mut status = self.shared.status.lock();
-            if !status.is_live() {
+            let mut now = self.shared.status.lock();
+            if !now.is_live() {
                 return false;
             }
-            *status = ModStatus::Killed;
+            *now = status;
+            let stats = &self.shared.ctx.stats;
+            match status {
+                ModStatus::Trapped => stats.traps.fetch_add(1, Ordering::Relaxed),
+                _ => stats.kills.fetch_add(1, Ordering::Relaxed),
+            };
+            self.shared.events.send(event);
         }
-        self.shared.ctx.stats.kills.fetch_add(1, Ordering::Relaxed);
-        self.shared.events.send(ModEvent::Killed {
-            reason: reason.to_string(),
-        });
         self.release();
         true
     }

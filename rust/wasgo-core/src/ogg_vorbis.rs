@@ -82,8 +82,7 @@ fn page_at(b: &[u8], at: usize) -> Option<(Page<'_>, usize)> {
     }
     let count = usize::from(head[26]);
     let segments = b.get(at + 27..at + 27 + count)?;
-    let body_len: usize = segments.iter().map(|&s| usize::from(s)).sum();
-    let end = at + 27 + count + body_len;
+    let end = at + claimed_len(b, at);
     let page = b.get(at..end)?;
     let stored = u32::from_le_bytes(head[22..26].try_into().ok()?);
     if page_crc(page) != stored {

@@ -364,6 +364,13 @@ impl Sandbox {
         }
     }
 
+    /// Whether the sandbox folder itself is a link now: checked at every access (`check_root`
+    /// ran at start, and a link put in its place since, by another program, would send every
+    /// path wherever it points).
+    fn root_is_link(&self) -> bool {
+        std::fs::symlink_metadata(&self.root).is_ok_and(|m| m.file_type().is_symlink())
+    }
+
     /// The host path of a mod path, refusing symlinks on the way.
     fn resolve(&self, path: &str) -> Result<PathBuf, SandboxError> {
         let refused = |rule| SandboxError::Path {
@@ -371,9 +378,7 @@ impl Sandbox {
             rule,
         };
         let segments = validate(path).map_err(refused)?;
-        // The folder itself too: `check_root` ran at start, and a link put in its place since
-        // (by another program) would send every path wherever it points.
-        if std::fs::symlink_metadata(&self.root).is_ok_and(|m| m.file_type().is_symlink()) {
+        if self.root_is_link() {
             return Err(refused(PathRule::ThroughSymlink));
         }
         let mut full = self.root.clone();
@@ -725,8 +730,7 @@ impl Sandbox {
     /// Any [`SandboxError`].
     pub fn list(&self, path: &str) -> Result<String, SandboxError> {
         let dir = if path.is_empty() || path == "." {
-            // The folder itself is checked at every access, as `resolve` does.
-            if std::fs::symlink_metadata(&self.root).is_ok_and(|m| m.file_type().is_symlink()) {
+            if self.root_is_link() {
                 return Err(SandboxError::Path {
                     path: path.to_string(),
                     rule: PathRule::ThroughSymlink,
