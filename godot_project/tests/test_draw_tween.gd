@@ -62,6 +62,22 @@ func test_the_draw_callback_of_an_owned_canvas_item_runs_and_is_replayed() -> vo
 	expect(probe.node.get_node_or_null("Canvas") is Node2D, "the mod's canvas under its node")
 
 
+## The Rust SDK's typed drawing helpers (`draw_rect`, `draw_circle`, `draw_line`,
+## `draw_polyline`, `draw_string` with an embedded font, `draw_texture`) make calls the host takes.
+func test_the_sdks_drawing_helpers_draw_on_an_owned_canvas() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	if not expect_eq(_call(probe, "draw_setup"), 0, "draw_setup(): %s" % [probe.outputs]):
+		return
+	await wait_until(func() -> bool: return int(_call(probe, "draws")) >= 1, 5000)
+	_call(probe, "draw_with_helpers")
+	var drew: bool = await wait_until(func() -> bool: return int(_call(probe, "helper_draws")) >= 1, 5000)
+	expect(drew, "a draw callback drew with every helper: %s %s" % [probe.outputs, probe.describe()])
+	expect(int(_call(probe, "draws")) > 0, "no helper call refused: %s" % [probe.outputs])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 func test_drawing_outside_the_draw_callback_or_on_a_game_node_is_refused() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

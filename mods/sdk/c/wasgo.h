@@ -408,6 +408,216 @@ static inline int32_t wasgo_load_resource_str(const char *path) {
     return wasgo_load_resource(path, WASGO_STRLEN(path));
 }
 
+/* ---- Calls, the scene tree, drawing and input --------------------------------------------- */
+
+/* A colour, r g b a from 0 to 1. */
+typedef struct {
+    float r, g, b, a;
+} wasgo_color;
+
+static inline wasgo_color wasgo_rgba(float r, float g, float b, float a) {
+    wasgo_color c = {r, g, b, a};
+    return c;
+}
+static inline void wasgo_put_rgba(wasgo_writer *w, wasgo_color c) { wasgo_put_color(w, c.r, c.g, c.b, c.a); }
+/* A Rect2: position x, y and size width, height. */
+static inline void wasgo_put_rect2(wasgo_writer *w, float x, float y, float width, float height) {
+    wasgo__u32(w, WASGO_RECT2); wasgo__f32(w, x); wasgo__f32(w, y); wasgo__f32(w, width); wasgo__f32(w, height);
+}
+/* A PackedVector2Array of `count` points from `xy` (x0, y0, x1, y1, ...: 2 * count floats). */
+static inline void wasgo_put_vector2_array(wasgo_writer *w, const float *xy, uint32_t count) {
+    wasgo__u32(w, WASGO_PACKED_VECTOR2_ARRAY); wasgo__u32(w, count);
+    for (uint32_t i = 0; i < 2 * count; i++) wasgo__f32(w, xy[i]);
+}
+
+/* Calls `method` on `handle` with the arguments `args` holds (an Array: wasgo_put_array(&w, n),
+ * then the n values) and drops the result (an object result's handle is released); 0 on
+ * success, or a negative error (wasgo_last_error_str says why). An overflowed writer gives
+ * WASGO_INVALID_ARGUMENT from the SDK itself, with no host call. */
+static inline int32_t wasgo_call_discard(int32_t handle, const char *method, const wasgo_writer *args) {
+    if (args->overflow) return WASGO_INVALID_ARGUMENT;
+    uint8_t out[32];
+    int32_t n = wasgo_call(handle, method, WASGO_STRLEN(method), args->data, args->len, out, sizeof out);
+    if (n < 0) return n;
+    if (n <= (int32_t)sizeof out) {
+        wasgo_reader r = wasgo_reader_init(out, (uint32_t)n);
+        int32_t result;
+        if (wasgo_peek_type(&r) == WASGO_OBJECT && wasgo_read_object(&r, &result) && result != 0) wasgo_release(result);
+    }
+    return 0;
+}
+
+/* Calls `method` on `handle` with the arguments `args` holds and reads a bool result into
+ * `*out`; 0 on success, WASGO_INVALID_ARGUMENT when the result is not a bool, or the call's
+ * negative error. */
+static inline int32_t wasgo_call_bool(int32_t handle, const char *method, const wasgo_writer *args, int *out) {
+    if (args->overflow) return WASGO_INVALID_ARGUMENT;
+    uint8_t buf[16];
+    int32_t n = wasgo_call(handle, method, WASGO_STRLEN(method), args->data, args->len, buf, sizeof buf);
+    if (n < 0) return n;
+    wasgo_reader r = wasgo_reader_init(buf, n <= (int32_t)sizeof buf ? (uint32_t)n : 0);
+    return wasgo_read_bool(&r, out) ? 0 : WASGO_INVALID_ARGUMENT;
+}
+
+/* `method(node)` on `handle`: the shape of add_child, remove_child. */
+static inline int32_t wasgo__call_with_object(int32_t handle, const char *method, int32_t node) {
+    uint8_t buf[24];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 1);
+    wasgo_put_object(&w, node);
+    return wasgo_call_discard(handle, method, &w);
+}
+
+/* Adds `child` (a node this mod created, without a parent yet) under `parent`; 0 or a negative
+ * error (-3 when `child` is not the mod's own or already has a parent). */
+static inline int32_t wasgo_add_child(int32_t parent, int32_t child) {
+    return wasgo__call_with_object(parent, "add_child", child);
+}
+/* Removes `child` (a node this mod created) from `parent`; it stays owned. */
+static inline int32_t wasgo_remove_child(int32_t parent, int32_t child) {
+    return wasgo__call_with_object(parent, "remove_child", child);
+}
+/* Frees `node` (one this mod created) at the end of the frame. */
+static inline int32_t wasgo_queue_free(int32_t node) {
+    uint8_t buf[8];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 0);
+    return wasgo_call_discard(node, "queue_free", &w);
+}
+
+/* Connects signal `signal` of `handle` to the export `native_callback(callback_id)` (declare it
+ * with WASGO_EXPORT(WASGO_EXPORT_NATIVE_CALLBACK) void on_callback(int32_t id)); 0 or a negative
+ * error. Read the signal's arguments in the callback with wasgo_callback_args. */
+static inline int32_t wasgo_connect_str(int32_t handle, const char *signal, int32_t callback_id) {
+    return wasgo_connect(handle, signal, WASGO_STRLEN(signal), callback_id);
+}
+
+/* Drawing: connect the `draw` signal of a CanvasItem the mod created (wasgo_connect_str(item,
+ * "draw", id)); inside that callback, these draw on it (WasGo records them and Godot replays
+ * them at every redraw until the next callback; call `queue_redraw` on the item to animate).
+ * Outside the callback, or on another object, they return WASGO_INVALID_ARGUMENT. */
+
+static inline int32_t wasgo_draw_line(int32_t item, float x1, float y1, float x2, float y2, wasgo_color color, float width) {
+    uint8_t buf[64];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 4);
+    wasgo_put_vector2(&w, x1, y1);
+    wasgo_put_vector2(&w, x2, y2);
+    wasgo_put_rgba(&w, color);
+    wasgo_put_float(&w, width);
+    return wasgo_call_discard(item, "draw_line", &w);
+}
+/* A rectangle, filled or as an outline. */
+static inline int32_t wasgo_draw_rect(int32_t item, float x, float y, float width, float height, wasgo_color color, int filled) {
+    uint8_t buf[64];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 3);
+    wasgo_put_rect2(&w, x, y, width, height);
+    wasgo_put_rgba(&w, color);
+    wasgo_put_bool(&w, filled);
+    return wasgo_call_discard(item, "draw_rect", &w);
+}
+/* A filled circle. */
+static inline int32_t wasgo_draw_circle(int32_t item, float cx, float cy, float radius, wasgo_color color) {
+    uint8_t buf[64];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 3);
+    wasgo_put_vector2(&w, cx, cy);
+    wasgo_put_float(&w, radius);
+    wasgo_put_rgba(&w, color);
+    return wasgo_call_discard(item, "draw_circle", &w);
+}
+
+#ifndef WASGO_POLYLINE_MAX
+/* The most points one wasgo_draw_polyline call encodes (on the stack: 8 bytes a point). */
+#define WASGO_POLYLINE_MAX 256
+#endif
+
+/* Connected lines through `count` points `xy` (x0, y0, x1, y1, ...), at least 2 and at most
+ * WASGO_POLYLINE_MAX (WASGO_INVALID_ARGUMENT past it, with no host call). */
+static inline int32_t wasgo_draw_polyline(int32_t item, const float *xy, uint32_t count, wasgo_color color, float width) {
+    if (count > WASGO_POLYLINE_MAX) return WASGO_INVALID_ARGUMENT;
+    uint8_t buf[64 + 8 * WASGO_POLYLINE_MAX];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 3);
+    wasgo_put_vector2_array(&w, xy, count);
+    wasgo_put_rgba(&w, color);
+    wasgo_put_float(&w, width);
+    return wasgo_call_discard(item, "draw_polyline", &w);
+}
+/* Text `text` (UTF-8, NUL-terminated) with its baseline's left end at (x, y), in `font` (a
+ * handle: wasgo_font_from_bytes, or a font the mod reads from a node) at `font_size` pixels.
+ * Texts longer than the stack buffer's 1 KiB return WASGO_INVALID_ARGUMENT. */
+static inline int32_t wasgo_draw_string(int32_t item, int32_t font, float x, float y, const char *text, int32_t font_size, wasgo_color color) {
+    uint8_t buf[1024 + 96];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 7);
+    wasgo_put_object(&w, font);
+    wasgo_put_vector2(&w, x, y);
+    wasgo_put_string(&w, text);
+    wasgo_put_int(&w, 0);      /* HORIZONTAL_ALIGNMENT_LEFT */
+    wasgo_put_float(&w, -1.0); /* no width limit */
+    wasgo_put_int(&w, font_size);
+    wasgo_put_rgba(&w, color);
+    return wasgo_call_discard(item, "draw_string", &w);
+}
+/* A texture (a handle: wasgo_texture_from_bytes or wasgo_load_resource_str) with its top-left
+ * corner at (x, y). */
+static inline int32_t wasgo_draw_texture(int32_t item, int32_t texture, float x, float y) {
+    uint8_t buf[48];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 2);
+    wasgo_put_object(&w, texture);
+    wasgo_put_vector2(&w, x, y);
+    return wasgo_call_discard(item, "draw_texture", &w);
+}
+
+/* Input: with the game's `wasgo/safety/input_events` on, the export
+ * WASGO_EXPORT(WASGO_EXPORT_INPUT) void on_input(int32_t event) receives each input event the
+ * game did not handle, as a handle to the mod's own copy (release it with wasgo_release when
+ * done). Read it with these. */
+
+/* Reads an int property (an event's `keycode`, `button_index`, ...) into `*out`; 0 on success,
+ * WASGO_INVALID_ARGUMENT when the property is not an int, or the read's negative error. */
+static inline int32_t wasgo_get_int_prop(int32_t handle, const char *name, int64_t *out) {
+    uint8_t buf[16];
+    int32_t n = wasgo_get(handle, name, WASGO_STRLEN(name), buf, sizeof buf);
+    if (n < 0) return n;
+    wasgo_reader r = wasgo_reader_init(buf, n <= (int32_t)sizeof buf ? (uint32_t)n : 0);
+    return wasgo_read_int(&r, out) ? 0 : WASGO_INVALID_ARGUMENT;
+}
+/* Reads a bool property (an event's `pressed`, `echo`, ...) into `*out` as 1 or 0; as
+ * wasgo_get_int_prop. */
+static inline int32_t wasgo_get_bool_prop(int32_t handle, const char *name, int *out) {
+    uint8_t buf[16];
+    int32_t n = wasgo_get(handle, name, WASGO_STRLEN(name), buf, sizeof buf);
+    if (n < 0) return n;
+    wasgo_reader r = wasgo_reader_init(buf, n <= (int32_t)sizeof buf ? (uint32_t)n : 0);
+    return wasgo_read_bool(&r, out) ? 0 : WASGO_INVALID_ARGUMENT;
+}
+/* 1 if `handle` is an object of class `class_name` or a subclass ("InputEventKey",
+ * "InputEventMouseButton", ...), 0 if not, or a negative error. */
+static inline int32_t wasgo_is_class(int32_t handle, const char *class_name) {
+    uint8_t buf[32 + 256];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 1);
+    wasgo_put_string(&w, class_name);
+    int yes = 0;
+    int32_t code = wasgo_call_bool(handle, "is_class", &w, &yes);
+    return code < 0 ? code : yes;
+}
+/* 1 if input event `event` is the game's input-map action `action` pressed ("ui_accept",
+ * "jump", ...), 0 if not, or a negative error. */
+static inline int32_t wasgo_is_action_pressed(int32_t event, const char *action) {
+    uint8_t buf[32 + 256];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 1);
+    wasgo_put_string_name(&w, action);
+    int yes = 0;
+    int32_t code = wasgo_call_bool(event, "is_action_pressed", &w, &yes);
+    return code < 0 ? code : yes;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -329,7 +329,9 @@ fn build_rust(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
     copy_replacing(&built, out).map_err(|e| io_failure(&built, e))
 }
 
-fn build_c(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
+/// Builds the C mod whose `.c` files are in `source` against the C SDK into `out` (the
+/// examples' and the C test mods' one command).
+pub(crate) fn build_c(repo: &Repo, source: &Path, out: &Path) -> Result<()> {
     let sdk = repo.root.join("mods/sdk/c");
     let mut cmd = Command::new("clang");
     cmd.current_dir(source)

@@ -57,6 +57,9 @@ pub fn build(repo: &Repo) -> Result<()> {
 /// The Go `GOOS=js` test mods (Go modules under `mods/tests/`, built with the stock toolchain and
 /// no WasGo changes).
 pub const GOJS_TEST_MODS: &[&str] = &["gojs_basic", "gojs_panic", "gojs_callback"];
+/// The C test mods (a folder of `.c` files under `mods/tests/`, built against the C SDK with
+/// the examples' clang command).
+pub const C_TEST_MODS: &[&str] = &["c_sdk"];
 /// The Rust test mods that are each a workspace of their own, built for
 /// [`OWN_WORKSPACE_TARGET`]: the waPC guest (the published `wapc-guest` crate) and the `no_std`
 /// SDK mods of the hot-reload test (the SDK's allocator and panic handler would clash with the
@@ -72,8 +75,8 @@ pub const OWN_WORKSPACE_TEST_MODS: &[&str] = &[
 /// The target those test mods are built for.
 const OWN_WORKSPACE_TARGET: &str = "wasm32-unknown-unknown";
 
-/// Builds the Go-js test mods and the test mods with a workspace of their own into `dest_dir`;
-/// returns their names.
+/// Builds the Go-js test mods, the C test mods and the test mods with a workspace of their own
+/// into `dest_dir`; returns their names.
 fn build_guest_kind_mods(repo: &Repo, dest_dir: &std::path::Path) -> Result<Vec<String>> {
     let mut built = Vec::new();
     for name in GOJS_TEST_MODS {
@@ -83,6 +86,14 @@ fn build_guest_kind_mods(repo: &Repo, dest_dir: &std::path::Path) -> Result<Vec<
             .arg(dest_dir.join(format!("{name}.wasm")))
             .arg(".");
         command::run(&mut cmd, "fix the Go build error shown above")?;
+        built.push(name.to_string());
+    }
+    if !C_TEST_MODS.is_empty() {
+        crate::toolchains::ensure_apt_packages()?;
+    }
+    for name in C_TEST_MODS {
+        let dir = repo.root.join("mods/tests").join(name);
+        crate::examples::build_c(repo, &dir, &dest_dir.join(format!("{name}.wasm")))?;
         built.push(name.to_string());
     }
     crate::cargo_steps::ensure_target(OWN_WORKSPACE_TARGET)?;

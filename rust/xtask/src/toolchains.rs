@@ -65,7 +65,7 @@ pub fn toolchains_dir(repo: &Repo) -> PathBuf {
 pub fn ensure_apt_packages() -> Result<()> {
     ensure_debian_packages(
         APT_PACKAGES,
-        "building the C example and running `wasm-opt`",
+        "building the C example and test mods and running `wasm-opt`",
     )
 }
 

@@ -136,6 +136,50 @@ impl Object {
         self.call("draw_circle", &args).map(|_| ())
     }
 
+    /// `draw_polyline(points, color, width)`: connected lines through `points` (at least two),
+    /// as [`Object::draw_line`]. A negative `width` draws one-pixel lines.
+    ///
+    /// # Errors
+    /// As [`Object::draw_line`]; also [`Error::InvalidArgument`] for fewer than two points, and
+    /// [`Error::Busy`] when the mod's drawings together would pass the game's cap on points.
+    pub fn draw_polyline(&self, points: &[Vector2], color: Color, width: f32) -> Result<()> {
+        let args = [
+            Variant::PackedVector2Array(points.to_vec()),
+            Variant::Color(color),
+            Variant::Float(width as f64),
+        ];
+        self.call("draw_polyline", &args).map(|_| ())
+    }
+
+    /// `draw_string(font, position, text, ...)`: `text` with its baseline's left end at
+    /// `position`, in `font` (a handle from [`font_from_bytes`], or a font the mod reads from a
+    /// node) at `font_size` pixels, left-aligned and unwrapped; as [`Object::draw_line`].
+    ///
+    /// # Errors
+    /// As [`Object::draw_line`]; also [`Error::InvalidArgument`] when `font` is not a `Font`,
+    /// and [`Error::Busy`] when the mod's drawings together would pass the game's cap on
+    /// characters.
+    pub fn draw_string(
+        &self,
+        font: &Object,
+        position: Vector2,
+        text: &str,
+        font_size: i32,
+        color: Color,
+    ) -> Result<()> {
+        let args = [
+            Variant::from(font),
+            Variant::Vector2(position),
+            Variant::from(text),
+            // HORIZONTAL_ALIGNMENT_LEFT, no width limit.
+            Variant::Int(0),
+            Variant::Float(-1.0),
+            Variant::Int(i64::from(font_size)),
+            Variant::Color(color),
+        ];
+        self.call("draw_string", &args).map(|_| ())
+    }
+
     /// `draw_texture(texture, position)` with a texture the mod holds, as [`Object::draw_line`].
     ///
     /// # Errors

@@ -13,7 +13,8 @@
 //!   [`audio_from_bytes`], [`font_from_bytes`], [`load_resource`], [`Object::add_child`],
 //!   [`Object::remove_child`], [`Object::queue_free`]; drawing in a `draw` callback
 //!   ([`Object::draw_line`], [`Object::draw_rect`], [`Object::draw_circle`],
-//!   [`Object::draw_texture`]); input with [`export_input!`];
+//!   [`Object::draw_polyline`], [`Object::draw_string`], [`Object::draw_texture`]); input with
+//!   [`export_input!`] and [`Object::is_action_pressed`];
 //! - exports: [`export_ready!`], [`export_process!`], [`export_physics_process!`], [`export_main!`],
 //!   [`export_init!`], [`export_state!`] (state kept across a hot reload),
 //!   [`export_process_node!`] and [`export_physics_process_node!`], or in bulk

@@ -167,6 +167,26 @@ impl Object {
         Ok(Variant::decode(&bytes)?)
     }
 
+    /// Whether this object is of class `class` or a subclass of it (`"InputEventKey"`,
+    /// `"Node2D"`, ...).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the object is gone.
+    pub fn is_class(&self, class: &str) -> Result<bool> {
+        let answer = self.call("is_class", &[Variant::from(class)])?;
+        answer.as_bool().ok_or(Error::CallFailed)
+    }
+
+    /// On an input event (the handle [`export_input!`](crate::export_input) passes): whether it
+    /// is the game's input-map action `action` pressed (`"ui_accept"`, `"jump"`, ...).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the object is not an input event.
+    pub fn is_action_pressed(&self, action: &str) -> Result<bool> {
+        let answer = self.call("is_action_pressed", &[Variant::StringName(action.into())])?;
+        answer.as_bool().ok_or(Error::CallFailed)
+    }
+
     /// Connects the signal `signal` to `callback`, which receives the signal's arguments. The
     /// closure lives as long as the instance (or until [`CallbackId::forget`]).
     ///

@@ -456,6 +456,15 @@ pub extern "C" fn draw_setup() -> i32 {
         if let Err(e) = outcome {
             DRAW_FAILURE.with(|f| f.set(failed("draw", e)));
         }
+        // The SDK's typed helpers, each of the six drawing methods once (`draw_with_helpers`).
+        if HELPERS.with(|h| h.get()) {
+            if let Err(e) = draw_helpers(&drawn) {
+                say(&format!("helper draw refused: {}", last_error()));
+                DRAW_FAILURE.with(|f| f.set(failed("helper draw", e)));
+            } else {
+                HELPER_DRAWS.with(|d| d.set(d.get() + 1));
+            }
+        }
         // A call Godot would refuse at every redraw: refused when recorded.
         let bad = BAD.with(|b| b.replace(0));
         let refused = match bad {
@@ -502,6 +511,45 @@ pub extern "C" fn draw_setup() -> i32 {
     add_named(canvas, "Canvas")
 }
 
+/// What the SDK's drawing helpers draw: a rectangle, a circle, a line, a polyline, a text in the
+/// embedded font and the embedded texture.
+fn draw_helpers(item: &Object) -> wasgo_sdk::Result<()> {
+    use wasgo_sdk::{Color, Vector2};
+    let white = Color { r: 1.0, g: 1.0, b: 1.0, a: 1.0 };
+    // Made once: a new texture each time would change the drawing, which redraws the item.
+    let (font, texture) = match HELPER_ASSETS.with(|a| a.borrow().clone()) {
+        Some(made) => made,
+        None => {
+            let made = (wasgo_sdk::font_from_bytes(FONT)?, wasgo_sdk::texture_from_bytes(PNG)?);
+            HELPER_ASSETS.with(|a| *a.borrow_mut() = Some(made.clone()));
+            made
+        }
+    };
+    item.draw_rect([40.0, 0.0, 8.0, 8.0], white, false)?;
+    item.draw_circle(Vector2::new(60.0, 4.0), 4.0, white)?;
+    item.draw_line(Vector2::new(40.0, 12.0), Vector2::new(70.0, 12.0), white, 2.0)?;
+    let zigzag = [Vector2::new(40.0, 20.0), Vector2::new(50.0, 30.0), Vector2::new(60.0, 20.0)];
+    item.draw_polyline(&zigzag, white, 1.0)?;
+    item.draw_string(&font, Vector2::new(40.0, 48.0), "hello", 12, white)?;
+    item.draw_texture(&texture, Vector2::new(80.0, 0.0))
+}
+
+/// Makes every `draw` callback from now on also draw with each of the SDK's typed helpers
+/// (`draw_rect`, `draw_circle`, `draw_line`, `draw_polyline`, `draw_string`, `draw_texture`).
+#[no_mangle]
+pub extern "C" fn draw_with_helpers() {
+    HELPERS.with(|h| h.set(true));
+    if let Some(canvas) = CANVAS.with(|c| c.borrow().clone()) {
+        let _ = canvas.call("queue_redraw", &[]);
+    }
+}
+
+/// How many `draw` callbacks drew with every helper without an error.
+#[no_mangle]
+pub extern "C" fn helper_draws() -> i32 {
+    HELPER_DRAWS.with(|d| d.get())
+}
+
 /// Makes the next `draw` callback try `n` lines (a flood past the per-callback cap).
 #[no_mangle]
 pub extern "C" fn draw_flood(n: i32) {
@@ -536,6 +584,9 @@ thread_local! {
     static KEEP_FLOOD: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
     static FLOOD: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
     static BAD: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+    static HELPERS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static HELPER_DRAWS: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+    static HELPER_ASSETS: RefCell<Option<(Object, Object)>> = const { RefCell::new(None) };
 }
 
 /// How many `draw` callbacks ran (negative: the failure code of a drawing call in one).
@@ -1361,7 +1412,11 @@ fn on_input(event: Object) {
     let class = event.call("get_class", &[]).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
     let keycode = event.get("keycode").ok().and_then(|v| v.as_int()).unwrap_or(-1);
     let pressed = event.get("pressed").ok().and_then(|v| v.as_bool()).unwrap_or(false);
-    let accept = event.call("is_action_pressed", &[Variant::from("ui_accept")]).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+    // The SDK's typed input helpers.
+    let accept = event.is_action_pressed("ui_accept").unwrap_or(false);
+    if !event.is_class("InputEvent").unwrap_or(false) || event.is_class("Node").unwrap_or(true) {
+        say("FAIL is_class on the event");
+    }
     let _ = event.set("keycode", Variant::Int(0));
     say(&format!("INPUT {class} keycode={keycode} pressed={pressed} accept={accept}"));
 }

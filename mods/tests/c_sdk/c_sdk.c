@@ -1,0 +1,98 @@
+/* c_sdk — the C header's helpers for creating nodes, embedded assets, drawing and input, as a
+ * mod uses them (tests/test_c_sdk.gd). Built by `cargo xtask mods` with the examples' clang
+ * command.
+ *
+ * Exports: `setup()` makes an owned Node2D `Canvas` under the mod's node with an embedded font
+ * and texture, and connects its `draw` signal; each `draw` callback draws with all six drawing
+ * helpers. `draws()` is the number of callbacks that drew without an error (or the first error's
+ * code), `outside()` tries a drawing outside the callback, `drop()` removes and frees the canvas.
+ * With the game's `wasgo/safety/input_events` on, `input` logs each event it reads. */
+#include "wasgo.h"
+#include "assets.h"
+
+#define DRAW_CALLBACK 1
+
+static int32_t canvas, font, texture;
+static int32_t draws, draw_failure, inputs;
+
+static int32_t fail(const char *what, int32_t code) {
+    char why[256];
+    wasgo_logf(WASGO_INFO, "FAIL %s: %d %s", what, code, wasgo_last_error_str(why, sizeof why));
+    return code;
+}
+
+WASGO_EXPORT("setup") int32_t setup(void) {
+    int32_t me = wasgo_self();
+    canvas = wasgo_new_str("Node2D");
+    if (canvas < 0) return fail("new Node2D", canvas);
+    uint8_t buf[32];
+    wasgo_writer name = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_string_name(&name, "Canvas");
+    int32_t code = wasgo_set_prop(canvas, "name", &name);
+    if (code < 0) return fail("name the canvas", code);
+    font = wasgo_font_from_bytes(test_font_ttf, test_font_ttf_len);
+    if (font < 0) return fail("font_from_bytes", font);
+    texture = wasgo_texture_from_bytes(red_blue_png, red_blue_png_len);
+    if (texture < 0) return fail("texture_from_bytes", texture);
+    code = wasgo_connect_str(canvas, "draw", DRAW_CALLBACK);
+    if (code < 0) return fail("connect draw", code);
+    code = wasgo_add_child(me, canvas);
+    if (code < 0) return fail("add_child", code);
+    return 0;
+}
+
+static int32_t draw_all(void) {
+    wasgo_color white = wasgo_rgba(1, 1, 1, 1), green = wasgo_rgba(0, 1, 0, 1);
+    const float zigzag[] = {0, 20, 10, 30, 20, 20, 30, 30};
+    int32_t code;
+    if ((code = wasgo_draw_rect(canvas, 0, 0, 10, 10, green, 1)) < 0) return fail("draw_rect", code);
+    if ((code = wasgo_draw_circle(canvas, 20, 5, 3, white)) < 0) return fail("draw_circle", code);
+    if ((code = wasgo_draw_line(canvas, 0, 12, 30, 12, white, 2)) < 0) return fail("draw_line", code);
+    if ((code = wasgo_draw_polyline(canvas, zigzag, 4, white, 1)) < 0) return fail("draw_polyline", code);
+    if ((code = wasgo_draw_string(canvas, font, 0, 48, "hello from C", 12, white)) < 0) return fail("draw_string", code);
+    if ((code = wasgo_draw_texture(canvas, texture, 40, 0)) < 0) return fail("draw_texture", code);
+    /* Past the helper's own bound: refused by the SDK before any host call. */
+    static float many[2 * (WASGO_POLYLINE_MAX + 1)];
+    if ((code = wasgo_draw_polyline(canvas, many, WASGO_POLYLINE_MAX + 1, white, 1)) != WASGO_INVALID_ARGUMENT)
+        return fail("a polyline past WASGO_POLYLINE_MAX was not refused", code < 0 ? code : -100);
+    return 0;
+}
+
+WASGO_EXPORT(WASGO_EXPORT_NATIVE_CALLBACK) void on_callback(int32_t id) {
+    if (id != DRAW_CALLBACK || draw_failure) return;
+    int32_t code = draw_all();
+    if (code < 0) draw_failure = code; else draws++;
+}
+
+WASGO_EXPORT("draws") int32_t get_draws(void) { return draw_failure ? draw_failure : draws; }
+
+/* A drawing outside the `draw` callback: the host's refusal code (-3). */
+WASGO_EXPORT("outside") int32_t outside(void) {
+    return wasgo_draw_line(canvas, 0, 0, 1, 1, wasgo_rgba(1, 1, 1, 1), 1);
+}
+
+/* Removes the canvas from the mod's node and frees it; 0 or the first error. */
+WASGO_EXPORT("drop") int32_t drop(void) {
+    int32_t code = wasgo_remove_child(wasgo_self(), canvas);
+    if (code < 0) return fail("remove_child", code);
+    code = wasgo_queue_free(canvas);
+    if (code < 0) return fail("queue_free", code);
+    return 0;
+}
+
+/* Logs `INPUT key=<0|1> keycode=<k> pressed=<0|1> accept=<0|1>` for each event. */
+WASGO_EXPORT(WASGO_EXPORT_INPUT) void on_input(int32_t event) {
+    inputs++;
+    int64_t keycode = -1;
+    int pressed = -1;
+    int32_t key = wasgo_is_class(event, "InputEventKey");
+    int32_t got = wasgo_get_int_prop(event, "keycode", &keycode);
+    if (got < 0) fail("keycode", got);
+    got = wasgo_get_bool_prop(event, "pressed", &pressed);
+    if (got < 0) fail("pressed", got);
+    int32_t accept = wasgo_is_action_pressed(event, "ui_accept");
+    wasgo_logf(WASGO_INFO, "INPUT key=%d keycode=%lld pressed=%d accept=%d", (int)key, (long long)keycode, pressed, (int)accept);
+    wasgo_release(event);
+}
+
+WASGO_EXPORT("inputs") int32_t get_inputs(void) { return inputs; }
