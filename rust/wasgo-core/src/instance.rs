@@ -823,6 +823,9 @@ impl ModInstance {
             .name(format!("wasgo-main-{}", self.shared.name))
             .stack_size(WORKER_STACK_BYTES)
             .spawn(move || {
+                // Below the game's threads, as compiles are: however many mods' `main`s spin,
+                // the main thread (and Godot's audio and render threads) keep their share.
+                crate::budget::lower_thread_priority();
                 let outcome = catch_unwind(AssertUnwindSafe(|| run_main(&shared, kind)));
                 if let Err(panic) = outcome {
                     let what = panic

@@ -580,3 +580,38 @@ fn random_get_fills_the_memory_in_chunks_and_stops_at_a_kill() {
         "the worker ended after the kill"
     );
 }
+
+/// A mod's `main` runs below the game's threads (`budget::BACKGROUND_NICE`, as compiles do):
+/// twenty spinning `main`s at the game's own priority left Godot's main thread a twenty-first
+/// of the cores.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_mods_main_runs_at_the_background_priority() {
+    let rt = Runtime::new(RuntimeConfig::default(), Hosts::detached()).unwrap();
+    let wat = r#"(module (func (export "_start") (loop $spin (br $spin))))"#;
+    let module = rt.compile(wat.as_bytes(), "nice_probe").unwrap();
+    let mut inst = ModInstance::new(&rt, &module, config("nice_probe", Limits::default())).unwrap();
+    assert!(inst.start_main().unwrap());
+    // The worker's thread, by its name (`wasgo-main-<name>`, cut to 15 bytes by the kernel).
+    let nice_of_worker = || -> Option<i64> {
+        for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if comm.trim_end() == "wasgo-main-nice" {
+                let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+                // Field 19 is the nice value; the fields after the `)` that ends the name.
+                let after = &stat[stat.rfind(')')? + 2..];
+                return after.split(' ').nth(16)?.parse().ok();
+            }
+        }
+        None
+    };
+    let mut nice = None;
+    assert!(
+        eventually(|| {
+            nice = nice_of_worker();
+            nice == Some(i64::from(wasgo_core::budget::BACKGROUND_NICE))
+        }),
+        "the worker's nice value: {nice:?}"
+    );
+    inst.kill("done");
+}
