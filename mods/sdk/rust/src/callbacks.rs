@@ -21,14 +21,27 @@ impl CallbackId {
         self.0
     }
 
-    /// Drops the closure; later deliveries to this id are ignored.
+    /// Drops the closure; later deliveries to this id are ignored. The host has no disconnect:
+    /// the connection stays (and counts against the game's connection caps) until the object
+    /// or the instance ends, so the id is never given to another closure (the old signal would
+    /// run it).
     pub fn forget(self) {
+        self.drop_closure(Slot::Retired);
+    }
+
+    /// Drops the closure of a connection the host refused: no signal will ever name the id, so
+    /// its slot may be used again.
+    pub(crate) fn forget_refused(self) {
+        self.drop_closure(Slot::Empty);
+    }
+
+    fn drop_closure(self, then: Slot) {
         // The closure (if it is not the one running) is dropped after the borrow ends.
         let _dropped = REGISTRY.with(|slots| {
             let slot = slots.get_mut(self.0 as usize)?;
             let next = match slot {
                 Slot::Running | Slot::ForgottenWhileRunning => Slot::ForgottenWhileRunning,
-                _ => Slot::Empty,
+                _ => then,
             };
             Some(core::mem::replace(slot, next))
         });
@@ -37,6 +50,8 @@ impl CallbackId {
 
 enum Slot {
     Empty,
+    /// Forgotten: the host may still deliver to this id, which no other closure gets.
+    Retired,
     Ready(Callback),
     /// The closure is running (taken out so it may connect or forget other callbacks).
     Running,
@@ -85,11 +100,11 @@ pub(crate) fn dispatch(id: i32, args: &[Variant]) {
                 None
             }
             Slot::ForgottenWhileRunning => {
-                *slot = Slot::Empty;
+                *slot = Slot::Retired;
                 Some(callback)
             }
             // Not reachable: only `forget` changes a running slot, to the state above.
-            Slot::Empty | Slot::Ready(_) => Some(callback),
+            Slot::Empty | Slot::Retired | Slot::Ready(_) => Some(callback),
         }
     });
     drop(forgotten);
@@ -178,8 +193,40 @@ mod tests {
         let hits = Rc::new(Cell::new(0));
         let h = hits.clone();
         let newer = register(move |_| h.set(h.get() + 1));
-        assert_eq!(newer, id, "the freed slot is reused");
+        assert_ne!(newer, id, "a forgotten id is never given again");
         dispatch(newer.raw(), &[]);
         assert_eq!(hits.get(), 1);
+    }
+
+    /// The host still delivers to a forgotten connection (there is no disconnect): a new
+    /// closure given the old id ran on the old signal, and twice when it was connected to the
+    /// same one.
+    #[test]
+    fn a_forgotten_id_never_runs_a_newer_closure() {
+        let _turn = serial();
+        let old = register(|_| {});
+        old.forget();
+        let hits = Rc::new(Cell::new(0));
+        let h = hits.clone();
+        let newer = register(move |_| h.set(h.get() + 1));
+        dispatch(old.raw(), &[]);
+        assert_eq!(
+            hits.get(),
+            0,
+            "the old connection's delivery ran the new closure"
+        );
+        dispatch(newer.raw(), &[]);
+        assert_eq!(hits.get(), 1);
+    }
+
+    /// A connection the host refused never gets a delivery: its slot is used again.
+    #[test]
+    fn a_refused_connections_slot_is_used_again() {
+        let _turn = serial();
+        let refused = register(|_| {});
+        refused.forget_refused();
+        let next = register(|_| {});
+        assert_eq!(next, refused);
+        next.forget_refused();
     }
 }

@@ -188,7 +188,8 @@ impl Object {
     }
 
     /// Connects the signal `signal` to `callback`, which receives the signal's arguments. The
-    /// closure lives as long as the instance (or until [`CallbackId::forget`]).
+    /// closure lives as long as the instance (or until [`CallbackId::forget`]; the connection
+    /// itself lasts until the object or the instance ends, and its id is never reused).
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown signal.
@@ -209,7 +210,7 @@ impl Object {
         }) {
             Ok(_) => Ok(id),
             Err(e) => {
-                id.forget();
+                id.forget_refused();
                 Err(e)
             }
         }
