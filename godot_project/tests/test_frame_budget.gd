@@ -144,6 +144,42 @@ func test_a_process_that_takes_the_whole_budget_leaves_each_waiting_mod_a_delive
 	_process_ms = 0
 
 
+## Once the budget is spent, one waiting mod a frame still gets a delivery, the mods taking
+## turns: with a grace for every mod, ten mods each with a slow callback waiting made every frame
+## ten callbacks long however small the budget.
+func test_many_mods_slow_callbacks_do_not_add_up_past_the_budget() -> void:
+	set_setting(FRAME_BUDGET, BUDGET_MS)
+	var registered := register_game_function("game", "slow", Callable(self, "_slow"),
+		PackedStringArray(["i32"]), PackedStringArray(), 1)
+	expect_eq(registered, OK, "register_function(\"game\", \"slow\")")
+	var module := wat_module("budget_callbacks")
+	var probes: Array[ModProbe] = []
+	for i in 10:
+		var probe := new_mod("many_%d" % i, {"module": module, "safety_level": 1})
+		if not expect_eq(start(probe), OK, "start()"):
+			return
+		probe.node.add_user_signal("tick0")
+		expect_eq(probe.node.call_export("connect_ticks", [1]), 0, "connections that failed")
+		probes.append(probe)
+	for i in 3:
+		for probe in probes:
+			probe.node.emit_signal("tick0")
+		await frames(1)
+	var all_delivered: bool = await wait_until(func() -> bool: return _ids.size() >= 30, 10000)
+	expect(all_delivered, "every callback was delivered in later frames: %d of 30" % _ids.size())
+	var per_frame := {}
+	for f in _frames:
+		per_frame[f] = per_frame.get(f, 0) + 1
+	var most := 0
+	for f in per_frame:
+		most = maxi(most, per_frame[f])
+	# The budget plus one callback, and one more on the grace.
+	var bound := ceili(float(BUDGET_MS) / CALLBACK_MS) + 1
+	expect(most <= bound, "callbacks delivered in one frame: %d, more than %d (%s)" % [most, bound, per_frame])
+	for probe in probes:
+		expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 ## Issue 13: a mod that keeps taking more than twice the whole frame budget is reported, a
 ## warning first and then a trap with a clear message (`trapped`, `STATUS_TRAPPED`), not a kill.
 func test_a_mod_over_the_frame_budget_frame_after_frame_is_warned_then_trapped() -> void:

@@ -19,9 +19,11 @@
 //! callbacks take more than [`OVERRUN_FACTOR`] times the budget frame after frame is warned about after
 //! [`OVERRUN_WARN_FRAMES`] such frames in a row and killed after [`OVERRUN_KILL_FRAMES`] (a frame
 //! under it counts half a frame back, so a mod over it in more than a third of its frames is
-//! caught too). Every script with deliveries waiting gets one per frame even when the budget is
-//! spent ([`FrameBudget::may_deliver`]): a mod taking the whole budget in `process` cannot starve
-//! the mods that live on callbacks.
+//! caught too). Once the budget is spent, one script with deliveries waiting still gets one
+//! delivery a frame, the scripts taking turns ([`BudgetRef::may_deliver`]): a mod taking the whole
+//! budget in `process` cannot starve the mods that live on callbacks, and many mods' slow
+//! callbacks cannot add up past the budget (a grace for every script made every frame as long
+//! as all of their callbacks).
 //!
 //! The list is a slab: a script knows its slot, so adding and removing are O(1).
 
@@ -97,9 +99,13 @@ pub struct FrameBudget {
     /// The time of nested entries so far, each counted once (its own nested entries taken
     /// out): what a measure subtracts from its own time, so each mod is charged its own.
     nested: Cell<Span>,
-    /// The once-a-frame delivery round lets each script make one delivery even when the budget
-    /// is spent (see [`pump_all`]): set before the script's turn, taken by its first delivery.
+    /// The once-a-frame delivery round lets one script with something waiting make one delivery
+    /// even when the budget is spent (see [`pump_all`]): set before a script's turn while no
+    /// script took it this frame, taken by its first delivery.
     grace: Cell<bool>,
+    /// A delivery this frame went through on the grace, with the budget spent: no other script
+    /// gets one until the next frame.
+    grace_taken: Cell<bool>,
 }
 
 impl Default for FrameBudget {
@@ -112,6 +118,7 @@ impl Default for FrameBudget {
             nesting: Cell::new(0),
             nested: Cell::new(Span::ZERO),
             grace: Cell::new(false),
+            grace_taken: Cell::new(false),
         }
     }
 }
@@ -129,6 +136,7 @@ impl FrameBudget {
     fn next_frame(&self, limit: Duration) {
         self.limit.set(Span::of(limit));
         self.spent.set(Span::ZERO);
+        self.grace_taken.set(false);
     }
 }
 
@@ -162,6 +170,9 @@ struct Live {
     /// rounds had taken it): the next frame's physics rounds stand aside for it, so mods'
     /// `physics_process` cannot keep every `process` from running.
     process_starved: bool,
+    /// The slot the next delivery round starts from: the one after the script that last had a
+    /// delivery on the grace, so that the grace goes round the scripts in turn.
+    grace_from: usize,
     hooked: bool,
 }
 
@@ -238,21 +249,35 @@ impl BudgetRef {
 
     /// Whether one more delivery (a signal callback, an HTTP answer, a Go-js timer round) may
     /// run now: the budget has room, or this is the script's first delivery in the frame's
-    /// delivery round, which every script with something waiting gets (else one mod whose
-    /// `process` takes the whole budget every frame starved every mod living on callbacks).
+    /// delivery round and no other script had one on the grace this frame (see [`pump_all`]:
+    /// else one mod whose `process` takes the whole budget every frame starved every mod living
+    /// on callbacks, and with a grace for every script, N mods' slow callbacks made every frame
+    /// N callbacks long).
     pub fn may_deliver(&self) -> bool {
         // The grace goes with the first delivery, whether the budget had room for it or not.
         self.0.as_deref().is_none_or(|b| {
             let grace = b.grace.replace(false);
-            b.has_room() || grace
+            if b.has_room() {
+                return true;
+            }
+            if grace {
+                b.grace_taken.set(true);
+            }
+            grace
         })
     }
 
-    /// Gives the script whose turn comes next its one delivery (see [`Self::may_deliver`]).
+    /// Gives the script whose turn comes next its one delivery (see [`Self::may_deliver`]),
+    /// unless a script had one on the grace this frame.
     fn grant_grace(&self, on: bool) {
         if let Some(b) = self.0.as_deref() {
-            b.grace.set(on);
+            b.grace.set(on && !b.grace_taken.get());
         }
+    }
+
+    /// Whether a delivery this frame went through on the grace (the budget spent).
+    fn grace_taken(&self) -> bool {
+        self.0.as_deref().is_some_and(|b| b.grace_taken.get())
     }
 
     /// What is left of this frame's budget (zero once it is spent).
@@ -565,17 +590,27 @@ pub fn pump_all() {
     let now = (wasgo_core::events::activity(), crate::objects::posts());
     let sweep =
         with_live(|l| l.borrow_mut().delivered_at.replace(now) != Some(now)).unwrap_or(true);
-    let scripts = if sweep {
+    let mut scripts = if sweep {
         snapshot()
     } else {
         snapshot_where(|e| e.every_frame)
     };
+    // In slot order, from the slot after the last one that had a delivery on the grace: once
+    // the budget is spent, one script a frame gets one, each in turn.
+    let grace_from = with_live(|l| l.borrow().grace_from).unwrap_or(0);
+    let first = scripts.partition_point(|(slot, _)| *slot < grace_from);
+    scripts.rotate_left(first);
+    let budget = frame_budget();
     for (slot, core) in scripts {
-        let before = frame_budget().spent();
-        frame_budget().grant_grace(true);
+        let before = budget.spent();
+        let graced_before = budget.grace_taken();
+        budget.grant_grace(true);
         core.clone().deliver();
-        frame_budget().grant_grace(false);
-        charge(slot, &core, frame_budget().spent().saturating_sub(before));
+        budget.grant_grace(false);
+        if !graced_before && budget.grace_taken() {
+            with_live(|l| l.borrow_mut().grace_from = slot + 1);
+        }
+        charge(slot, &core, budget.spent().saturating_sub(before));
     }
     end_frame();
 }
