@@ -491,6 +491,30 @@ func test_a_trapped_handler_can_restart_a_mod_whose_init_traps() -> void:
 	expect_eq(node.get_status(), WasmScript.STATUS_TRAPPED, "status")
 
 
+## The same with the restart in a handler of what the failed `init` raised before its end
+## (`unexposed_call`, `output`): those were emitted outside the guard, so each restart's
+## failure emitted them again inside it, until the main thread's stack ran out.
+func test_an_unexposed_call_handler_can_restart_a_mod_whose_init_fails() -> void:
+	var wat := "(module (import \"env\" \"nope\" (func $n)) (memory (export \"memory\") 1) (func (export \"init\") call $n))"
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "init_unexposed")
+	var probe := new_mod("reenter_init_unexposed", {"module": module})
+	var node: WasmScript = probe.node
+	tree.root.add_child(node)
+	var starts := [0]
+	var trapped := [0]
+	node.unexposed_call.connect(func(_function: String, _level: int) -> void:
+		starts[0] += 1
+		if starts[0] < 5:
+			node.start())
+	node.trapped.connect(func(_message: String) -> void: trapped[0] += 1)
+	expect_eq(node.start(), ERR_CANT_CREATE, "start() of a mod whose init calls a stub")
+	expect(starts[0] <= 2, "the restarts' signals wait for later frames: %d at once" % starts[0])
+	await frames(12)
+	expect_eq(starts[0], 5, "five unexposed calls, one per start")
+	expect_eq(trapped[0], 5, "five traps, one per start")
+	expect_eq(node.get_status(), WasmScript.STATUS_TRAPPED, "status")
+
+
 ## A game function called by `init` calls `WasmEngine.kill_all()`: the mod being started is in
 ## no live list yet, and it ran on. It is killed once its `init` returns, like every other mod.
 func test_kill_all_from_a_game_function_init_calls_kills_that_mod_too() -> void:

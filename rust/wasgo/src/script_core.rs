@@ -153,8 +153,8 @@ pub struct ScriptCore {
     /// The node became ready while the instance, started before it entered the tree, ran its
     /// `main`: `ready` runs at the first delivery after `main` returns.
     pub(crate) ready_owed: Cell<bool>,
-    /// A `trapped` or `killed` for an `init` that ended the mod is being emitted from
-    /// `start()` (see `emit_init_end`).
+    /// What a failed `init` raised and its end (`trapped`, `killed`, `finished`) are being
+    /// emitted from `start()` (see `end_failed_start`).
     emitting_init_end: Cell<bool>,
     /// The kill switch of the instance being made while its `init` runs (the instance is not
     /// held yet): the game's `kill()` or `kill_all()` from game code `init` calls throws it, and
@@ -489,27 +489,40 @@ impl ScriptCore {
         budget
     }
 
-    /// Emits `signal(text)` for a start whose `init` ended the mod (`trapped`, `killed`,
-    /// `finished` with the exit code as a number). A
-    /// `start()` from a handler of it whose `init` ended too: its signal goes out at the next
-    /// frame, so each restart is a `start()` of its own (emitted here, the handler started again
-    /// inside this `start()`, a thousand starts deep until Godot crashed). The next frame, not
-    /// the end of this one: Godot runs deferred calls made by deferred calls in the same flush,
-    /// so a handler that always restarts would never let the frame end.
-    fn emit_init_end(&self, signal: &'static str, text: &str) {
-        self.emit_init_end_with(signal, [GString::from(text).to_variant()]);
-    }
-
-    fn emit_init_end_with(&self, signal: &'static str, args: [Variant; 1]) {
+    /// Emits what a failed start's `init` raised (`output`, `unexposed_call`, ...), then
+    /// `end` if any: `trapped(message)`, `killed(reason)`, `finished(code)`. A handler of any of
+    /// them may call `start()` again: when that start's `init` fails too, what it raised and its
+    /// end go out at the next frame, so each restart is a `start()` of its own (emitted here, a
+    /// handler that started again inside this `start()` went a thousand starts deep until
+    /// Godot crashed; the leftover signals did so after the end signal was guarded). The next
+    /// frame, not the end of this one: Godot runs deferred calls made by deferred calls in the
+    /// same flush, so a handler that always restarts would never let the frame end.
+    fn end_failed_start(
+        self: &Rc<Self>,
+        leftover: Vec<wasgo_core::events::ModEvent>,
+        name: &str,
+        end: Option<(&'static str, Variant)>,
+    ) {
         if !self.emitting_init_end.replace(true) {
-            self.emit(signal, &args);
+            self.emit_leftover(leftover, name);
+            if let Some((signal, arg)) = end {
+                self.emit(signal, &[arg]);
+            }
             self.emitting_init_end.set(false);
             return;
         }
+        let me = Rc::downgrade(self);
         let node = self.node;
+        let name = name.to_string();
+        let leftover = RefCell::new(Some(leftover));
         crate::next_frame::at_next_frame("wasgo_init_ended", move || {
-            if let Ok(mut node) = Gd::<Node>::try_from_instance_id(node) {
-                crate::convert::emit(&mut node, signal, &args);
+            if let (Some(me), Some(events)) = (me.upgrade(), leftover.borrow_mut().take()) {
+                me.emit_leftover(events, &name);
+            }
+            if let Some((signal, arg)) = &end {
+                if let Ok(mut node) = Gd::<Node>::try_from_instance_id(node) {
+                    crate::convert::emit(&mut node, signal, std::slice::from_ref(arg));
+                }
             }
         });
     }
@@ -1025,8 +1038,8 @@ impl ScriptCore {
                 self.idle_status.set(status::TRAPPED);
                 self.set_last_error(info.message.clone());
                 godot_error!("WasGo: {}", info.message);
-                self.emit_leftover(leftover, &name);
-                self.emit_init_end("trapped", &info.message);
+                let message = GString::from(&info.message).to_variant();
+                self.end_failed_start(leftover, &name, Some(("trapped", message)));
                 return Error::ERR_CANT_CREATE;
             }
             Err(WasgoError::Killed { reason, .. }) => {
@@ -1039,8 +1052,8 @@ impl ScriptCore {
                     "`{}` was killed while its `init` ran ({reason})",
                     self.label()
                 ));
-                self.emit_leftover(leftover, &name);
-                self.emit_init_end("killed", &reason);
+                let reason = GString::from(&reason).to_variant();
+                self.end_failed_start(leftover, &name, Some(("killed", reason)));
                 return Error::ERR_CANT_CREATE;
             }
             Err(WasgoError::Exited { code, .. }) => {
@@ -1049,15 +1062,16 @@ impl ScriptCore {
                 self.drop_instance();
                 self.forget_asked_in_failed_start();
                 self.idle_status.set(status::FINISHED);
-                self.emit_leftover(leftover, &name);
-                self.emit_init_end_with("finished", [(code as i64).to_variant()]);
+                let code = (code as i64).to_variant();
+                self.end_failed_start(leftover, &name, Some(("finished", code)));
                 return Error::OK;
             }
             Err(e) => {
                 self.drop_instance();
                 self.forget_asked_in_failed_start();
-                self.emit_leftover(leftover, &name);
-                return self.fail(Error::ERR_CANT_CREATE, e.to_string());
+                let failed = self.fail(Error::ERR_CANT_CREATE, e.to_string());
+                self.end_failed_start(leftover, &name, None);
+                return failed;
             }
         }
         self.finishing_start.set(true);
