@@ -238,6 +238,49 @@ func test_a_mod_event_handler_calling_back_into_the_mod_is_bounded() -> void:
 	await expect_frames_go_on("a mod_event handler called back into the mod")
 
 
+## The same with a mod that emits ten events a call: each delivery round took all the events
+## waiting, so the handlers' calls fanned out tenfold a round (about 130,000 handler runs in one
+## pump, the game frozen). A pump emits at most 1000 of a mod's signals, the rest waiting for
+## the next frame, in order.
+func test_a_mod_event_handler_fanning_out_is_bounded_per_pump() -> void:
+	var wat := "(module (import \"wasgo\" \"emit\" (func $e (param i32 i32 i32 i32) (result i32))) (memory (export \"memory\") 1) (data (i32.const 0) \"p\") (func (export \"ping\") (local $i i32) (loop $l (drop (call $e (i32.const 0) (i32.const 1) (i32.const 16) (i32.const 4))) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 10))))))"
+	var probe := new_mod("reenter_fan_out", {"module": WasmEngine.compile_module(wat.to_utf8_buffer(), "event_fan_out")})
+	expect_eq(start(probe), OK, "start()")
+	var handled := [0]
+	var node: Node = probe.node
+	var handler := func(_name: String, _payload: Variant) -> void:
+		handled[0] += 1
+		node.call_export("ping", [])
+	node.mod_event.connect(handler)
+	node.call_export("ping", [])
+	var first: int = handled[0]
+	expect(first >= 10 and first <= 1000, "mod_event deliveries during the first call_export: %d" % first)
+	await frames(2)
+	expect(handled[0] > first, "the deliveries go on in later frames")
+	expect(handled[0] <= first + 3 * 1000, "mod_event deliveries stay bounded per frame: %d" % handled[0])
+	node.mod_event.disconnect(handler)
+	await expect_frames_go_on("a mod_event handler fanned out into the mod")
+
+
+## A mod emits two events in one call and the handler of the first restarts the node: the
+## second belongs to the instance that is gone, and is not delivered after the new one started.
+func test_a_stopped_instances_remaining_mod_events_are_dropped_at_a_restart() -> void:
+	var wat := "(module (import \"wasgo\" \"emit\" (func $e (param i32 i32 i32 i32) (result i32))) (memory (export \"memory\") 1) (data (i32.const 0) \"ab\") (func (export \"two\") (drop (call $e (i32.const 0) (i32.const 1) (i32.const 16) (i32.const 4))) (drop (call $e (i32.const 1) (i32.const 1) (i32.const 16) (i32.const 4)))))"
+	var probe := new_mod("reenter_two_events", {"module": WasmEngine.compile_module(wat.to_utf8_buffer(), "two_events")})
+	expect_eq(start(probe), OK, "start()")
+	var node: WasmScript = probe.node
+	var seen: Array[String] = []
+	node.started.connect(func() -> void: seen.append("started"))
+	node.mod_event.connect(func(name: String, _payload: Variant) -> void:
+		seen.append(name)
+		if name == "a":
+			node.kill()
+			node.start())
+	node.call_export("two", [])
+	await frames(2)
+	expect_eq(seen, ["a", "started"] as Array[String], "signals after the restart")
+
+
 ## A `mod_event` handler restarts the node: `kill()` then `start()` (or `reload()`). The kill's
 ## `killed` waited for the delivery loop the handler runs in, and the start dropped it with the
 ## old instance: the game never heard the mod it stopped had stopped.

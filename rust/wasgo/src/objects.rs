@@ -1266,8 +1266,9 @@ impl Handles for InstanceObjects {
 pub struct Outbox {
     /// (callback id, signal arguments), in firing order.
     pub callbacks: DeliveryQueue<(i32, Vec<Variant>)>,
-    /// `wasgo.emit` calls waiting to become `mod_event` signals.
-    pub mod_events: DeliveryQueue<(GString, Variant)>,
+    /// `wasgo.emit` calls waiting to become `mod_event` signals, with what each takes of
+    /// `mod_event_bytes`.
+    pub mod_events: DeliveryQueue<(GString, Variant, usize)>,
     /// What `mod_events`' payloads take (see [`MAX_QUEUED_EVENT_BYTES`]).
     pub mod_event_bytes: usize,
 }
@@ -1970,7 +1971,10 @@ pub fn value_from_mod(key: InstanceKey, value: &WireVariant) -> Result<Variant, 
 }
 
 /// What [`take_outbox`] takes: the `mod_event`s and the signal deliveries, oldest first.
-pub type OutboxItems = (VecDeque<(GString, Variant)>, VecDeque<(i32, Vec<Variant>)>);
+pub type OutboxItems = (
+    VecDeque<(GString, Variant, usize)>,
+    VecDeque<(i32, Vec<Variant>)>,
+);
 
 /// Takes the `mod_event`s and the signal deliveries waiting, oldest first, in one table lookup
 /// (what the delivery after every entry asks, usually to find both empty).
@@ -1980,6 +1984,17 @@ pub fn take_outbox(key: InstanceKey) -> OutboxItems {
         (o.mod_events.take(), o.callbacks.take())
     })
     .unwrap_or_default()
+}
+
+/// Puts `mod_event`s a delivery round had no allowance left for back in front, keeping their
+/// order, for the next round (the next frame's at the latest).
+pub fn requeue_mod_events(key: InstanceKey, events: VecDeque<(GString, Variant, usize)>) {
+    POSTS.fetch_add(1, Ordering::Relaxed);
+    let bytes: usize = events.iter().map(|(_, _, cost)| *cost).sum();
+    with_outbox(key, |o| {
+        o.mod_events.requeue(events);
+        o.mod_event_bytes = o.mod_event_bytes.saturating_add(bytes);
+    });
 }
 
 /// Takes the signal deliveries waiting for the mod's `native_callback`, oldest first.
@@ -2669,7 +2684,8 @@ fn run_op(
             }
             let payload = from_wire(&payload, objects)?;
             post(key, |o| {
-                o.mod_events.push((GString::from(name.as_str()), payload));
+                o.mod_events
+                    .push((GString::from(name.as_str()), payload, cost));
                 o.mod_event_bytes = o.mod_event_bytes.saturating_add(cost);
             });
             Ok(ObjectReply::Int(0))

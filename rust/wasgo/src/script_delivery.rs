@@ -321,9 +321,24 @@ impl ScriptCore {
         };
         let mut delivered = false;
         self.outbox_seen.set(objects::posts());
-        let (mod_events, mut callbacks) = objects::take_outbox(key);
+        let (mut mod_events, mut callbacks) = objects::take_outbox(key);
         if !mod_events.is_empty() {
-            for (name, payload) in mod_events {
+            // Under the pump's event allowance, like the mod's other signals: a handler that
+            // calls the mod back, which emits ten more, went round the delivery rounds 130,000
+            // times in one pump. What is left waits, in order, for the next pump.
+            while let Some((name, payload, cost)) = mod_events.pop_front() {
+                // A handler started another instance (`kill()` then `start()`, `reload()`):
+                // the old one's events are not the new one's; they go with the old instance.
+                if self.is_gone() || self.key.get() != Some(key) {
+                    return true;
+                }
+                let left = self.event_allowance.get();
+                if left == 0 {
+                    mod_events.push_front((name, payload, cost));
+                    objects::requeue_mod_events(key, mod_events);
+                    break;
+                }
+                self.event_allowance.set(left - 1);
                 let Some(mut node) = self.node() else {
                     return true;
                 };
