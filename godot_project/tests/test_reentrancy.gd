@@ -558,6 +558,34 @@ func test_an_unexposed_call_handler_can_restart_a_mod_whose_init_fails() -> void
 	expect_eq(node.get_status(), WasmScript.STATUS_TRAPPED, "status")
 
 
+## A game function the mod calls kills it: the mod's next host calls (another game function, a
+## typed fast path, an object call) do nothing. A run of calls with no loop between them meets
+## no epoch check, and those went on changing the game after `kill()`.
+func test_host_calls_after_the_game_killed_the_mod_in_its_call_do_nothing() -> void:
+	var gold := [0]
+	var killed := [null]
+	var stop := func() -> int:
+		killed[0].kill()
+		return 0
+	var pay := func() -> int:
+		gold[0] += 1
+		return 0
+	expect_eq(register_game_function("game", "stop", stop, PackedStringArray(), PackedStringArray(["i32"]), 1), OK, "register game.stop")
+	expect_eq(register_game_function("game", "gold", pay, PackedStringArray(), PackedStringArray(["i32"]), 1), OK, "register game.gold")
+	var wat := "(module (import \"game\" \"stop\" (func $stop (result i32))) (import \"game\" \"gold\" (func $gold (result i32))) (import \"wasgo\" \"self\" (func $self (result i32))) (import \"wasgo\" \"get_node\" (func $get_node (param i32 i32 i32) (result i32))) (import \"wasgo\" \"set_vec2\" (func $set_vec2 (param i32 i32 i32 f32 f32) (result i32))) (memory (export \"memory\") 1) (data (i32.const 0) \"Sprite\") (data (i32.const 8) \"position\") (func (export \"go\") (local $h i32) (local.set $h (call $get_node (call $self) (i32.const 0) (i32.const 6))) (drop (call $stop)) (drop (call $gold)) (drop (call $set_vec2 (local.get $h) (i32.const 8) (i32.const 8) (f32.const 123) (f32.const 456)))))"
+	var probe := new_mod("reenter_killed_calls", {"module": WasmEngine.compile_module(wat.to_utf8_buffer(), "killed_calls")})
+	var sprite := Node2D.new()
+	sprite.name = "Sprite"
+	probe.node.add_child(sprite)
+	killed[0] = probe.node
+	expect_eq(start(probe), OK, "start()")
+	probe.node.call_export("go", [])
+	await frames(1)
+	expect_eq(gold[0], 0, "game.gold calls after the kill")
+	expect_eq(sprite.position, Vector2.ZERO, "the sprite's position after the kill")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status")
+
+
 ## A game function called by `init` calls `WasmEngine.kill_all()`: the mod being started is in
 ## no live list yet, and it ran on. It is killed once its `init` returns, like every other mod.
 func test_kill_all_from_a_game_function_init_calls_kills_that_mod_too() -> void:

@@ -162,6 +162,20 @@ func test_oversized_payloads_are_refused_and_the_mod_lives_on() -> void:
 	expect_eq(probe.node.invoke("echo", PackedByteArray([1, 2])), PackedByteArray([1, 2]), "invoke after oversized payloads")
 
 
+## A host call naming a binding, namespace or operation over 1 KiB is refused like an oversized
+## payload, a host error naming the names' limit (it trapped the mod, naming the payloads' one).
+func test_oversized_names_are_refused_and_the_mod_lives_on() -> void:
+	var probe := _echo_mod("wapc_long_name")
+	if probe == null:
+		return
+	expect_eq(probe.node.invoke("call", _call_payload("b".repeat(2000), "ns", "op", PackedByteArray())), PackedByteArray(), "invoke with a 2000-byte binding")
+	expect_contains(probe.node.get_last_error(), "over the waPC limit of 1024 bytes", "get_last_error() (long binding)")
+	expect_eq(probe.node.invoke("call", _call_payload("game", "ns", "o".repeat(1025), PackedByteArray())), PackedByteArray(), "invoke with a 1025-byte operation")
+	expect_contains(probe.node.get_last_error(), "the operation is 1025 bytes", "get_last_error() (long operation)")
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+	expect_eq(probe.node.invoke("echo", PackedByteArray([3])), PackedByteArray([3]), "invoke after the refused names")
+
+
 func test_a_trapping_operation_ends_the_instance_and_the_game_runs_on() -> void:
 	var probe := _echo_mod("wapc_trap")
 	if probe == null:

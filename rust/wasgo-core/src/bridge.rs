@@ -260,11 +260,14 @@ impl MainThreadBridge {
         kill: &Arc<KillSwitch>,
         job: impl FnOnce() -> R + Send + 'static,
     ) -> Result<R, Interrupted> {
-        if self.on_main_thread() {
-            return Ok(job());
-        }
+        // A killed mod's job never runs, on the main thread too: the game may kill the mod
+        // from code the mod's own call runs (a game function, a signal handler), and the mod's
+        // next calls went on changing the game.
         if kill.is_killed() {
             return Err(Interrupted);
+        }
+        if self.on_main_thread() {
+            return Ok(job());
         }
         let slot = Arc::new(ReplySlot::<R>::default());
         let reply = Reply {

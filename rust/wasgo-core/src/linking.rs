@@ -217,6 +217,7 @@ pub(crate) fn build_linker(
                     let qname = function.clone();
                     linker
                         .func_new(m, n, ty.clone(), move |mut caller, params, results| {
+                            crate::hostfns::stop_if_killed(&caller)?;
                             guarded(&qname, || {
                                 game_calls::call_from_wasm(&f, &mut caller, params, results)
                             })

@@ -203,36 +203,43 @@ pub(crate) fn link<H: 'static + BasicFunctions + ObjectFunctions + FastFunctions
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "get_float", |mut c: Caller<'_>, handle: i32, name_ptr: i32, name_len: i32, out_ptr: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.get_float", || <H as FastFunctions>::get_float(&mut c, handle, name_ptr, name_len, out_ptr))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "set_float", |mut c: Caller<'_>, handle: i32, name_ptr: i32, name_len: i32, value: f64| {
+            stop_if_killed(&c)?;
             guarded("wasgo.set_float", || <H as FastFunctions>::set_float(&mut c, handle, name_ptr, name_len, value))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "get_vec2", |mut c: Caller<'_>, handle: i32, name_ptr: i32, name_len: i32, out_ptr: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.get_vec2", || <H as FastFunctions>::get_vec2(&mut c, handle, name_ptr, name_len, out_ptr))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "set_vec2", |mut c: Caller<'_>, handle: i32, name_ptr: i32, name_len: i32, x: f32, y: f32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.set_vec2", || <H as FastFunctions>::set_vec2(&mut c, handle, name_ptr, name_len, x, y))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "get_vec3", |mut c: Caller<'_>, handle: i32, name_ptr: i32, name_len: i32, out_ptr: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.get_vec3", || <H as FastFunctions>::get_vec3(&mut c, handle, name_ptr, name_len, out_ptr))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "set_vec3", |mut c: Caller<'_>, handle: i32, name_ptr: i32, name_len: i32, x: f32, y: f32, z: f32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.set_vec3", || <H as FastFunctions>::set_vec3(&mut c, handle, name_ptr, name_len, x, y, z))
         })?;
     }
     if SafetyLevel::Safe <= at {
         linker.func_wrap(WASGO_MODULE, "call_float", |mut c: Caller<'_>, handle: i32, method_ptr: i32, method_len: i32, args_ptr: i32, argc: i32, out_ptr: i32| {
+            stop_if_killed(&c)?;
             guarded("wasgo.call_float", || <H as FastFunctions>::call_float(&mut c, handle, method_ptr, method_len, args_ptr, argc, out_ptr))
         })?;
     }

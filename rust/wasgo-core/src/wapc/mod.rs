@@ -115,15 +115,32 @@ fn wapc<'a>(caller: &'a mut Caller<'_, InstanceState>) -> wasmtime::Result<&'a m
     })
 }
 
-fn too_large(function: &str, len: i32) -> wasmtime::Error {
+fn too_large(function: &str, len: i32, limit: usize) -> wasmtime::Error {
     HostTrap::new(
         TrapKind::HostCall,
         format!(
-            "`{function}` was given {} bytes, over the waPC limit of {MAX_PAYLOAD} bytes",
+            "`{function}` was given {} bytes, over the waPC limit of {limit} bytes",
             len as u32
         ),
     )
     .into_error()
+}
+
+/// Reads one of `__host_call`'s names (`what`: binding, namespace, operation): a name over
+/// [`MAX_NAME`] bytes is the call's host error (the mod lives on), as an oversized payload is.
+fn name_arg(
+    caller: &mut Caller<'_, InstanceState>,
+    what: &str,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<Result<Vec<u8>, String>> {
+    if len as u32 as usize > MAX_NAME {
+        return Ok(Err(format!(
+            "the {what} is {} bytes, over the waPC limit of {MAX_NAME} bytes for a name",
+            len as u32
+        )));
+    }
+    Ok(Ok(guest::read_bytes(caller, "wapc.__host_call", ptr, len)?))
 }
 
 /// Reads a guest buffer of at most `limit` bytes.
@@ -135,7 +152,7 @@ fn read_limited(
     limit: usize,
 ) -> wasmtime::Result<Vec<u8>> {
     if len as u32 as usize > limit {
-        return Err(too_large(function, len));
+        return Err(too_large(function, len, limit));
     }
     guest::read_bytes(caller, function, ptr, len)
 }
@@ -204,11 +221,23 @@ pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
          ol: i32,
          pp: i32,
          pl: i32| {
+            // A killed mod's next host call does nothing (the game may kill it from the
+            // handler of its last one).
+            crate::hostfns::stop_if_killed(&c)?;
             guarded("wapc.__host_call", || {
                 const F: &str = "wapc.__host_call";
-                let binding = read_limited(&mut c, F, bp, bl, MAX_NAME)?;
-                let namespace = read_limited(&mut c, F, np, nl, MAX_NAME)?;
-                let operation = read_limited(&mut c, F, op, ol, MAX_NAME)?;
+                let binding = name_arg(&mut c, "binding", bp, bl)?;
+                let namespace = name_arg(&mut c, "namespace", np, nl)?;
+                let operation = name_arg(&mut c, "operation", op, ol)?;
+                let (binding, namespace, operation) = match (binding, namespace, operation) {
+                    (Ok(b), Ok(n), Ok(o)) => (b, n, o),
+                    (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                        let state = wapc(&mut c)?;
+                        state.host_error = format!("`{F}`: {e}").into_bytes();
+                        state.host_response.clear();
+                        return Ok(0);
+                    }
+                };
                 let payload = if pl as u32 as usize > MAX_PAYLOAD {
                     Err(format!(
                         "the payload is {} bytes, over the waPC limit of {MAX_PAYLOAD} bytes",

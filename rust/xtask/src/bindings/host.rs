@@ -109,12 +109,8 @@ pub(super) fn host(functions: &[HostFunction]) -> String {
         let mut call = vec!["&mut c".to_string()];
         call.extend(names.iter().cloned());
         // A killed mod stops at its next host call: a run of calls with no loop between them
-        // (no epoch check) went on after `kill()`. The fast functions are cheap and hot.
-        let stop = if f.area == Area::Fast {
-            ""
-        } else {
-            "            stop_if_killed(&c)?;\n"
-        };
+        // (no epoch check) went on after `kill()`, the fast paths included (one load each).
+        let stop = "            stop_if_killed(&c)?;\n";
         out.push_str(&format!(
             "    if {} <= at {{\n        linker.func_wrap(WASGO_MODULE, \"{}\", |{}| {{\n{stop}            guarded(\"wasgo.{}\", || <H as {}>::{}({}))\n        }})?;\n    }}\n",
             level_path(f.level),
