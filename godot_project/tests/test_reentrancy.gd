@@ -586,6 +586,29 @@ func test_host_calls_after_the_game_killed_the_mod_in_its_call_do_nothing() -> v
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status")
 
 
+## A function made of host calls and no loop meets no epoch check: a hundred calls of a game
+## function taking 10 ms each held the main thread a second, past the callback budget's
+## wall-clock backstop (200 ms here), and the budget was judged only after it returned. The
+## limits are checked after every call into the game.
+func test_a_loopless_run_of_slow_game_calls_stops_at_the_backstop() -> void:
+	set_setting("wasgo/limits/callback_budget_ms", 50)
+	set_setting("wasgo/limits/callback_wall_backstop_factor", 4)
+	var calls := [0]
+	var slow := func() -> int:
+		calls[0] += 1
+		OS.delay_msec(10)
+		return 0
+	expect_eq(register_game_function("game", "nap", slow, PackedStringArray(), PackedStringArray(["i32"]), 1), OK, "register game.nap")
+	var body := "(drop (call $nap)) ".repeat(100)
+	var wat := "(module (import \"game\" \"nap\" (func $nap (result i32))) (memory (export \"memory\") 1) (func (export \"naps\") %s))" % body
+	var probe := new_mod("reenter_loopless", {"module": WasmEngine.compile_module(wat.to_utf8_buffer(), "loopless_naps")})
+	expect_eq(start(probe), OK, "start()")
+	probe.node.call_export("naps", [])
+	expect(calls[0] < 100, "game.nap calls before the mod was stopped: %d of 100" % calls[0])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status")
+	expect_contains(probe.node.get_last_error(), "callback budget", "get_last_error()")
+
+
 ## A game function called by `init` calls `WasmEngine.kill_all()`: the mod being started is in
 ## no live list yet, and it ran on. It is killed once its `init` returns, like every other mod.
 func test_kill_all_from_a_game_function_init_calls_kills_that_mod_too() -> void:

@@ -248,7 +248,32 @@ pub(crate) fn on_epoch(
     if state.kill.is_killed() {
         return Err(wasmtime::Error::new(KilledTrap));
     }
-    let now = Stamp::now();
+    check_time(state, Stamp::now()).map_err(HostTrap::into_error)?;
+    Ok(UpdateDeadline::Continue(1))
+}
+
+/// After a host call into the game returns: the entry's time limits, as at an epoch check. A
+/// function made of host calls and no loop meets no epoch check: its calls held the main thread
+/// as long as they took, past the callback budget and its backstop (judged only once the
+/// function returned), or ran `main` past its timeout. One clock read while the entry's wall
+/// time is within its budget (its CPU time is then too).
+pub(crate) fn after_host_call(state: &mut InstanceState) -> wasmtime::Result<()> {
+    if state.clock.armed {
+        let now = Stamp::now();
+        if now < state.clock.start.after(state.clock.budget) {
+            return Ok(());
+        }
+        return check_time(state, now).map_err(HostTrap::into_error);
+    }
+    if state.main_deadline.is_none() {
+        return Ok(());
+    }
+    check_time(state, Stamp::now()).map_err(HostTrap::into_error)
+}
+
+/// The entry's time limits at `now`: the callback budget (a strike, then a trap), its
+/// wall-clock backstop and the hard stop on the main thread, `main`'s timeout on the worker.
+fn check_time(state: &mut InstanceState, now: Stamp) -> Result<(), HostTrap> {
     if state.clock.armed {
         let clock = &mut state.clock;
         if state.on_main_thread {
@@ -258,27 +283,27 @@ pub(crate) fn on_epoch(
             clock.cpu_base = Some((thread_cpu_time(), now.duration_since(clock.start)));
         }
         if now >= clock.backstop {
-            return Err(backstop_trap(state, now).into_error());
+            return Err(backstop_trap(state, now));
         }
         if hard_stop_passed(clock, &state.limits, now) {
-            return Err(hard_stop_trap(state, now).into_error());
+            return Err(hard_stop_trap(state, now));
         }
         if !clock.overran && now >= clock.start.after(clock.budget) {
             let cpu = cpu_used(clock, now);
             if cpu >= clock.budget {
                 state.strikes += 1;
                 if state.strikes >= state.limits.budget_strikes {
-                    return Err(deadline_trap(state, DeadlineKind::Callback).into_error());
+                    return Err(deadline_trap(state, DeadlineKind::Callback));
                 }
                 state.clock.overran = true;
             }
         }
     } else if let Some(deadline) = state.main_deadline {
         if Instant::now() >= deadline {
-            return Err(deadline_trap(state, DeadlineKind::Main).into_error());
+            return Err(deadline_trap(state, DeadlineKind::Main));
         }
     }
-    Ok(UpdateDeadline::Continue(1))
+    Ok(())
 }
 
 /// The trap of an entry that ran into the wall-clock backstop.

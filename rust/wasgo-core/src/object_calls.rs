@@ -133,6 +133,7 @@ pub(crate) fn on_main_thread<R: Send + 'static>(
         })
         .map_err(|_| wasmtime::Error::new(KilledTrap))?;
     keep_share(state)?;
+    crate::budget::after_host_call(state)?;
     Ok(outcome)
 }
 
