@@ -310,6 +310,36 @@ func test_kill_all_stops_the_mods_start_mods_has_yet_to_start() -> void:
 	_remove(dir)
 
 
+## `kill_all()` from game code an earlier start of the chain ran (the first mod's `trapped`
+## handler; the modules compiled beforehand, so each start is synchronous): the chain checked
+## for it only when it was entered, and started the later mods anyway.
+func test_kill_all_from_a_handler_in_the_chain_stops_the_later_mods() -> void:
+	var dir := "user://scan_kill_in_chain"
+	_remove(dir)
+	_write(dir + "/chain_a.wasm", "(module (memory (export \"memory\") 1) (func (export \"init\") unreachable))")
+	_write(dir + "/chain_b.wasm", _mod("{}", "b"))
+	_write(dir + "/chain_c.wasm", _mod("{}", "c"))
+	var ids := ["chain_a", "chain_b", "chain_c"]
+	for id in ids:
+		expect_eq(WasmEngine.set_mod_enabled(id, true), OK, "enable %s" % id)
+		expect(WasmEngine.load_module(dir + "/%s.wasm" % id) != null, "compile %s beforehand" % id)
+	expect_eq(WasmEngine.set_mod_order(PackedStringArray(ids)), OK, "set_mod_order")
+	var parent := Node.new()
+	tree.root.add_child(parent)
+	var started := WasmEngine.start_mods(parent, dir)
+	if expect_eq(started.size(), 3, "start_mods returned the three nodes"):
+		var traps := [0]
+		started[0].trapped.connect(func(_message: String) -> void:
+			traps[0] += 1
+			WasmEngine.kill_all())
+		await frames(5)
+		expect_eq(traps[0], 1, "the first mod's init trapped")
+		expect_eq(started[1].get_status(), WasmScript.STATUS_IDLE, "the second mod was never started")
+		expect_eq(started[2].get_status(), WasmScript.STATUS_IDLE, "the third mod was never started")
+	parent.free()
+	_remove(dir)
+
+
 ## Phase 1 of the restart test: phase 2 (`tests/after_restart/test_mods_after_restart.gd`) finds
 ## this order and these flags in a second Godot run.
 func test_restart_phase_1_the_enabled_list_and_order_are_saved() -> void:

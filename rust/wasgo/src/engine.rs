@@ -606,10 +606,12 @@ fn add_child_now_or_deferred(parent: &mut Gd<Node>, child: Gd<Node>) {
 /// `kill_all()` ends the chain (the mods after the one it stopped are not started), and a node
 /// the game killed before its turn is passed over.
 fn start_in_order(ids: std::rc::Rc<[InstanceId]>, from: usize, chain: u64) {
-    if KILL_ALLS.with(std::cell::Cell::get) != chain {
-        return;
-    }
     for (i, id) in ids.iter().enumerate().skip(from) {
+        // Before each start: game code an earlier start ran (a `trapped` or `started` handler,
+        // a game function its `init` called) may have called `kill_all()`.
+        if KILL_ALLS.with(std::cell::Cell::get) != chain {
+            return;
+        }
         let Ok(node) = Gd::<crate::script::WasmScript>::try_from_instance_id(*id) else {
             continue;
         };
