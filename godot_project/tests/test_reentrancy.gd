@@ -5,6 +5,8 @@
 ## bound.
 extends "res://tests/lib/wasgo_test.gd"
 
+const LogCounter := preload("res://tests/lib/log_counter.gd")
+
 const PROCESS := 0
 const CALLBACK := 1
 const INIT := 2
@@ -512,6 +514,30 @@ func test_a_busy_nested_mod_is_charged_its_own_frame_time() -> void:
 	expect(nested_most > 0, "the nested mod's frame time counts its work")
 	expect(outer_most * 4 < nested_most, "the outer mod is not charged the nested work: %d us against %d us" % [outer_most, nested_most])
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the outer mod runs on: %s" % [probe.traps])
+
+
+## The frame-overrun check charges each mod its own time: a mod whose `process` calls a game
+## function that calls another mod taking three times the frame budget, frame after frame, was
+## warned about (and trapped after 300 frames) for the other mod's work.
+func test_the_frame_overrun_check_charges_a_mod_its_own_time() -> void:
+	set_setting("wasgo/limits/frame_budget_ms", 1)
+	var worker_wat := "(module (import \"game\" \"nap3\" (func $nap)) (memory (export \"memory\") 1) (func (export \"work\") (call $nap)))"
+	var caller_wat := "(module (import \"game\" \"work_other\" (func $w)) (memory (export \"memory\") 1) (func (export \"process\") (param f64) (call $w)))"
+	var nap := func() -> void: OS.delay_msec(3)
+	expect_eq(register_game_function("game", "nap3", nap, PackedStringArray(), PackedStringArray(), 1), OK, "register game.nap3")
+	var worker := new_mod("OverrunWorker", {"module": WasmEngine.compile_module(worker_wat.to_utf8_buffer(), "overrun_worker")})
+	expect_eq(start(worker), OK, "start() of the worker")
+	var work := func() -> void: worker.node.call_export("work", [])
+	expect_eq(register_game_function("game", "work_other", work, PackedStringArray(), PackedStringArray(), 1), OK, "register game.work_other")
+	var warnings := LogCounter.new("took", Logger.ERROR_TYPE_WARNING)
+	OS.add_logger(warnings)
+	var caller := new_mod("OverrunCaller", {"module": WasmEngine.compile_module(caller_wat.to_utf8_buffer(), "overrun_caller")})
+	expect_eq(start(caller), OK, "start() of the caller")
+	await frames(40)
+	OS.remove_logger(warnings)
+	expect_eq(warnings.count(), 0, "overrun warnings (the caller charged the worker's time)")
+	expect_eq(caller.node.get_status(), WasmScript.STATUS_RUNNING, "the caller runs on")
+	caller.node.kill()
 
 
 ## A mod whose `init` traps, restarted by the game from its `trapped` handler: the restart's own

@@ -41,6 +41,9 @@ pub struct FrameTime {
     current: Cell<Span>,
     /// The total of the frame before `frame`, if the mod ran in it.
     previous: Cell<Span>,
+    /// Every entry's time since the node's first: what the frame driver's overrun check takes
+    /// differences of (a mod's own time, never that of the mods the game called inside it).
+    total: Cell<Span>,
 }
 
 impl FrameTime {
@@ -58,6 +61,12 @@ impl FrameTime {
             self.frame.set(now);
         }
         self.current.set(self.current.get().saturating_add(took));
+        self.total.set(self.total.get().saturating_add(took));
+    }
+
+    /// Every entry's own time so far (see [`FrameTime::total`]'s field).
+    pub fn total(&self) -> Span {
+        self.total.get()
     }
 
     /// The last complete frame's total, in microseconds (see the module essay).

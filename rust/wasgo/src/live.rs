@@ -85,6 +85,9 @@ pub trait LiveScript {
     /// What entering the script's instance touches first (none without an instance): the frame
     /// driver prefetches it while the script before runs ([`prefetch_ahead`]).
     fn hot_addresses(&self) -> HotAddresses;
+    /// The script's own main-thread time so far, all entries together (the mods the game
+    /// called from inside its entries not counted: theirs is their own).
+    fn own_time(&self) -> Span;
 }
 
 /// The time one frame's mod callbacks have taken.
@@ -511,13 +514,13 @@ fn run_frame_callbacks(physics: bool) {
             node.get_process_delta_time()
         };
         drop(node);
-        let before = budget.spent();
+        let before = core.own_time();
         ran_any = true;
         if runs_export {
             core.clone().run_frame(export, delta);
         }
         core.clone().run_group_pass(physics, delta);
-        charge(*slot, core, budget.spent().saturating_sub(before));
+        charge(*slot, core, core.own_time().saturating_sub(before));
     }
     end_round(physics, start, false);
 }
@@ -602,7 +605,7 @@ pub fn pump_all() {
     scripts.rotate_left(first);
     let budget = frame_budget();
     for (slot, core) in scripts {
-        let before = budget.spent();
+        let before = core.own_time();
         let graced_before = budget.grace_taken();
         budget.grant_grace(true);
         core.clone().deliver();
@@ -610,7 +613,7 @@ pub fn pump_all() {
         if !graced_before && budget.grace_taken() {
             with_live(|l| l.borrow_mut().grace_from = slot + 1);
         }
-        charge(slot, &core, budget.spent().saturating_sub(before));
+        charge(slot, &core, core.own_time().saturating_sub(before));
     }
     end_frame();
 }
@@ -625,7 +628,8 @@ fn end_frame() {
             match entry.overruns.frame(spent > limit * OVERRUN_FACTOR) {
                 Overrun::Fine => {}
                 Overrun::Warn => godot_warn!(
-                    "WasGo: a mod's callbacks took {ms:.1} ms this frame, more than {OVERRUN_FACTOR} times the frame budget of {} ms (`{}`), in most of its last frames ({OVERRUN_WARN_FRAMES} such frames in a row, or more spread out); it traps if it goes on ({OVERRUN_KILL_FRAMES} in a row)",
+                    "WasGo: `{}`'s callbacks took {ms:.1} ms this frame, more than {OVERRUN_FACTOR} times the frame budget of {} ms (`{}`), in most of its last frames ({OVERRUN_WARN_FRAMES} such frames in a row, or more spread out); it traps if it goes on ({OVERRUN_KILL_FRAMES} in a row)",
+                    entry.core.upgrade().map(|c| c.name()).unwrap_or_default(),
                     limit.as_millis(),
                     settings::FRAME_BUDGET_MS
                 ),

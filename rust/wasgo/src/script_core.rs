@@ -1433,6 +1433,10 @@ impl LiveScript for ScriptCore {
         self.hot.get()
     }
 
+    fn own_time(&self) -> wasgo_core::clock::Span {
+        self.frame_time.total()
+    }
+
     fn live_slot(&self) -> &Cell<Option<usize>> {
         &self.live_slot
     }
