@@ -363,6 +363,25 @@ func test_add_child_outside_the_reach_is_refused() -> void:
 	expect(is_instance_valid(_spot), "the game's Spot lives on")
 
 
+## A game's dialog lays its plain children over its own message: a mod's node added to one
+## covered what the player confirms ("Keep your save?" over "Delete your save?"). Below level 3
+## a mod may not add to a window of the game's.
+func test_add_child_into_a_games_dialog_is_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	_spot.name = "NotTheSpot"
+	var dialog := ConfirmationDialog.new()
+	dialog.name = "Spot"
+	dialog.dialog_text = "Delete your save?"
+	_arena.add_child(dialog)
+	expect_eq(_call(probe, "find_spot"), 0, "find_spot() finds the dialog")
+	expect_eq(_call(probe, "add_to_spot"), INVALID_ARGUMENT, "add_child under the game's dialog")
+	expect(probe.has_output("is a window of the game's"), "the message: %s" % [probe.outputs])
+	expect_eq(dialog.get_child_count(), 0, "nothing was added to the dialog")
+	dialog.free()
+
+
 func test_freeing_the_mods_node_frees_what_it_created_elsewhere() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

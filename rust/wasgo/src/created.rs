@@ -468,5 +468,14 @@ pub fn check_tree_call(
             child.get_name()
         ));
     }
+    // A dialog or popup of the game's lays its plain children over its own message (an
+    // AcceptDialog fills its content area with them): a mod's label there rewrote what the
+    // player confirms ("Keep your save?" over "Delete your save?").
+    if target_node.is_class("Window") && !created.owns(target.instance_id()) {
+        return refuse(format!(
+            "`add_child` refused: `{}` is a window of the game's (a dialog, a popup), whose content the mod may not cover; add the node elsewhere",
+            target_node.get_name()
+        ));
+    }
     Ok(())
 }
