@@ -284,6 +284,38 @@ func test_a_node_moved_out_of_reach_is_refused_at_next_use() -> void:
 	expect_eq(probe.node.call_export("move_x", [p1, 4.0]), 0, "set_vec2 after it came back")
 
 
+## Godot draws embedded windows (WasGo's permission dialog among them) on canvas layer 1024: a
+## game's CanvasLayer at that layer or above draws over them, and a mod's node added under it
+## covered the dialog's buttons. Nodes in such a layer are out of reach below level 3, moved
+## there or found there; a layer below it is ordinary.
+func test_a_node_in_a_canvas_layer_over_the_windows_is_out_of_reach() -> void:
+	await _build(true)
+	var probe := _mod()
+	var high := CanvasLayer.new()
+	high.layer = 2000
+	_node(high, "Fade", _scene)
+	_node(Node2D.new(), "Inside", high)
+	var low := CanvasLayer.new()
+	low.layer = 10
+	_node(low, "Hud", _scene)
+	_node(Node2D.new(), "Inside", low)
+	expect_eq(_get_node(probe, "../../Fade/Inside"), -1, "get_node of a node in a layer at 2000")
+	expect_contains(_error(probe), "draws over WasGo's permission dialog", "last_error")
+	expect_eq(_get_node(probe, "../../Fade"), -1, "get_node of the layer itself")
+	expect(_get_node(probe, "../../Hud/Inside") > 0, "get_node of a node in a layer at 10")
+	var p1 := _get_node(probe, "../../Players/P1")
+	expect(p1 > 0, "get_node(P1)")
+	_p1.reparent(high)
+	expect_eq(probe.node.call_export("move_x", [p1, 9.0]), -1, "set_vec2 once P1 moved into the layer at 2000")
+	_p1.reparent(_scene.get_node("Players"))
+	# The mod's own node moved into such a layer: its own nodes would draw over the dialog too.
+	var mods := _scene.get_node("Mods")
+	mods.reparent(high)
+	expect_eq(_get_node(probe, "Own"), -1, "get_node of the mod's own child inside the layer at 2000")
+	mods.reparent(_scene)
+	expect(_get_node(probe, "Own") > 0, "get_node of the mod's own child once back")
+
+
 func test_reach_set_to_a_subtree_limits_the_mod_to_it() -> void:
 	await _build(true)
 	var probe := _mod({"reach": NodePath("../../Players")})

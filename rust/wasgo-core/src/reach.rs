@@ -30,7 +30,14 @@ pub struct NodeFacts {
     pub is_own_ui: bool,
     /// The node is an internal child of its parent.
     pub is_internal: bool,
+    /// The node is a `CanvasLayer` drawn over embedded windows ([`WINDOWS_LAYER`] or above):
+    /// what is under it draws over WasGo's permission dialog.
+    pub is_over_windows: bool,
 }
+
+/// The canvas layer Godot draws embedded windows on (`Viewport`'s subwindow layer): a
+/// `CanvasLayer` at this layer or above draws over them.
+pub const WINDOWS_LAYER: i64 = 1024;
 
 /// Why a node is outside a mod's reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +54,10 @@ pub enum Outside {
     /// Its ancestry is deeper than [`MAX_DEPTH`].
     #[error("is nested deeper than {MAX_DEPTH} nodes, which no mod may reach")]
     TooDeep,
+    /// It is in a `CanvasLayer` at [`WINDOWS_LAYER`] or above, which draws over WasGo's
+    /// permission dialog.
+    #[error("is in a CanvasLayer at layer {WINDOWS_LAYER} or above, which draws over WasGo's permission dialog; no mod may reach it below level 3 (put the game's layer lower, or the node elsewhere)")]
+    OverWindows,
 }
 
 /// Whether a mod at `level` may hold a handle to the node whose ancestry is `chain`: the node
@@ -62,18 +73,32 @@ pub fn decide(
     if level == SafetyLevel::Unsafe {
         return Ok(());
     }
+    let mut inside = false;
     for facts in chain.into_iter().take(MAX_DEPTH) {
+        // Anywhere above the node, below the roots or above them: the mod's nodes there (its
+        // own node included) would draw over the permission dialog.
+        if facts.is_over_windows {
+            return Err(Outside::OverWindows);
+        }
+        if inside {
+            continue;
+        }
         if facts.is_own_ui {
             return Err(Outside::OwnUi);
         }
         if facts.is_reach_root || facts.is_mod_node {
-            return Ok(());
+            inside = true;
+            continue;
         }
         if facts.is_internal {
             return Err(Outside::Internal);
         }
     }
-    Err(Outside::NotUnder)
+    if inside {
+        Ok(())
+    } else {
+        Err(Outside::NotUnder)
+    }
 }
 
 /// Like [`decide`], but tells a chain cut at [`MAX_DEPTH`] apart from one that ended: `ended`
@@ -101,7 +126,21 @@ mod tests {
         is_mod_node: false,
         is_own_ui: false,
         is_internal: false,
+        is_over_windows: false,
     };
+    const OVER: NodeFacts = NodeFacts {
+        is_over_windows: true,
+        ..PLAIN
+    };
+
+    #[test]
+    fn a_layer_over_the_windows_anywhere_above_is_outside() {
+        assert_eq!(safe(&[PLAIN, OVER, ROOT]), Err(Outside::OverWindows));
+        assert_eq!(safe(&[PLAIN, ROOT, OVER, PLAIN]), Err(Outside::OverWindows));
+        assert_eq!(safe(&[MOD, OVER]), Err(Outside::OverWindows));
+        assert_eq!(safe(&[PLAIN, ROOT, PLAIN]), Ok(()));
+        assert_eq!(decide(SafetyLevel::Unsafe, [OVER]), Ok(()));
+    }
     const ROOT: NodeFacts = NodeFacts {
         is_reach_root: true,
         ..PLAIN
@@ -194,11 +233,13 @@ mod tests {
     }
 
     #[test]
-    fn the_walk_stops_at_the_first_node_that_settles_it() {
+    fn above_the_roots_the_walk_looks_only_for_a_layer_over_the_windows() {
         let mut seen = 0;
-        let chain = [PLAIN, ROOT, UI, PLAIN].into_iter().inspect(|_| seen += 1);
+        let chain = [PLAIN, ROOT, UI, INTERNAL, PLAIN]
+            .into_iter()
+            .inspect(|_| seen += 1);
         assert_eq!(decide(SafetyLevel::Safe, chain), Ok(()));
-        assert_eq!(seen, 2);
+        assert_eq!(seen, 5);
     }
 
     #[test]
@@ -208,6 +249,7 @@ mod tests {
             Outside::OwnUi,
             Outside::Internal,
             Outside::TooDeep,
+            Outside::OverWindows,
         ] {
             assert!(!reason.to_string().is_empty());
         }

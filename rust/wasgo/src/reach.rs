@@ -296,6 +296,12 @@ pub fn check(
             is_mod_node: id == script,
             is_own_ui: own_ui::is_root(id),
             is_internal: parent.as_ref().is_some_and(|p| is_internal(p, &n)),
+            is_over_windows: n
+                .clone()
+                .try_cast::<godot::classes::CanvasLayer>()
+                .is_ok_and(|layer| {
+                    i64::from(layer.get_layer()) >= wasgo_core::reach::WINDOWS_LAYER
+                }),
         };
         current = parent;
         Some(facts)
