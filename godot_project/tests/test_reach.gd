@@ -316,6 +316,26 @@ func test_a_node_in_a_canvas_layer_over_the_windows_is_out_of_reach() -> void:
 	expect(_get_node(probe, "Own") > 0, "get_node of the mod's own child once back")
 
 
+## A game's slider in reach: the mod may move its `value` (Godot keeps it within the bounds),
+## not widen the bounds (`max_value` 1e30 let it hand the game's volume handler hundreds of
+## decibels).
+func test_the_bounds_of_a_games_control_are_the_games() -> void:
+	await _build(true)
+	var probe := _mod()
+	var slider := HSlider.new()
+	slider.max_value = 1.0
+	slider.step = 0.0
+	_node(slider, "Volume", _scene)
+	var h := _get_node(probe, "../../Volume")
+	expect(h > 0, "get_node(Volume)")
+	expect_eq(probe.node.call_export("set_f", [h, _t("max_value")]), -3, "set max_value of the game's slider")
+	expect_contains(_error(probe), "is the game's to set", "last_error")
+	expect_eq(probe.node.call_export("set_f", [h, _t("min_value")]), -3, "set min_value of the game's slider")
+	expect_eq(probe.node.call_export("set_f", [h, _t("value")]), 0, "set value of the game's slider")
+	expect_eq(slider.value, 1.0, "the slider's value")
+	expect_eq(slider.max_value, 1.0, "the slider's max_value")
+
+
 func test_reach_set_to_a_subtree_limits_the_mod_to_it() -> void:
 	await _build(true)
 	var probe := _mod({"reach": NodePath("../../Players")})

@@ -584,6 +584,36 @@ impl InstanceObjects {
         Err(shared_write_refusal(&what(), &slot.class))
     }
 
+    /// Refuses (below level 3) changing the bounds or the mode of a game's control: a slider's
+    /// `min_value`/`max_value` widened to 1e30 let a mod set `value` past what the game's own
+    /// handler expects (a volume slider's `linear_to_db(value)` at hundreds of decibels), and
+    /// a plain button made a toggle emits `toggled` for the player. The mod's own controls
+    /// take them.
+    fn refuse_game_control_bounds(
+        &self,
+        level: SafetyLevel,
+        handle: i32,
+        name: &[u8],
+    ) -> Result<(), ObjectError> {
+        if level == SafetyLevel::Unsafe || !GAME_CONTROL_BOUNDS.contains(&name) {
+            return Ok(());
+        }
+        let Ok(slot) = self.slots.get(handle) else {
+            return Ok(()); // the caller answers the bad handle
+        };
+        if self.created.owns(slot.obj.instance_id_unchecked()) || !slot.obj.is_class("Control") {
+            return Ok(());
+        }
+        Err(ObjectError::failed(
+            ErrorCode::InvalidArgument.code(),
+            format!(
+                "`{}` of the game's `{}` is the game's to set: it bounds what the player's control takes (a mod sets `value` within it, or makes its own control with `wasgo.new`)",
+                String::from_utf8_lossy(name),
+                slot.class
+            ),
+        ))
+    }
+
     /// Releases the handles of objects the game freed. A mod need not release a node's handle
     /// (a `process_group` pass hands out one per member and says not to), so a group whose
     /// nodes come and go (bullets) filled the table for good: a slot per node that ever
@@ -776,6 +806,7 @@ impl InstanceObjects {
         self.refuse_shared_write(level, handle, || {
             format!("set `{}`", String::from_utf8_lossy(name))
         })?;
+        self.refuse_game_control_bounds(level, handle, name)?;
         let (slot, index) = self.prop(level, handle, name)?;
         if slot.props[index].secret_text {
             refuse_secret_text(level, &slot.obj, name)?;
@@ -1278,6 +1309,10 @@ pub struct Outbox {
 /// the node has delivered them (after the mod's call returns). The queue's count alone let one
 /// call queue seven 60 MiB payloads, half a gigabyte the game held for a mod of 64 MiB.
 pub const MAX_QUEUED_EVENT_BYTES: usize = 16 << 20;
+
+/// The members of a control that bound what the player's input takes, which a mod sets only on
+/// its own controls below level 3 (see `InstanceObjects::refuse_game_control_bounds`).
+const GAME_CONTROL_BOUNDS: [&[u8]; 3] = [b"min_value", b"max_value", b"toggle_mode"];
 
 /// The object side's main-thread state (`state.rs`'s `objects` part; formerly the
 /// thread-locals `INSTANCES`, `OUTBOX`, `ALLOWLIST` and `DECISIONS`).
@@ -2469,6 +2504,16 @@ fn run_op(
                             return Err(ObjectError::failed(
                                 ErrorCode::InvalidArgument.code(),
                                 format!("tween `{property}` refused on a node the mod did not make: below level 3 a tween may not hide a game node or take its focus (it could hide the text field the player types in while it runs); set it with `set` instead"),
+                            ));
+                        }
+                        // Nor are a game control's bounds (`refuse_game_control_bounds`).
+                        if GAME_CONTROL_BOUNDS.contains(&property.as_bytes())
+                            && target.is_class("Control")
+                            && !created.owns(target.instance_id())
+                        {
+                            return Err(ObjectError::failed(
+                                ErrorCode::InvalidArgument.code(),
+                                format!("tween `{property}` refused: the bounds of the game's `{class}` are the game's to set"),
                             ));
                         }
                         Ok(())
