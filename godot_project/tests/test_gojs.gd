@@ -93,8 +93,10 @@ func test_js_funcof_functions_answer_call_export() -> void:
 	# runtime exports (`run`, `resume`), nor the global object's other values.
 	for name in ["add", "greet", "move"]:
 		expect(probe.node.has_export(name), "has_export(\"%s\") of a js.FuncOf function" % name)
-	for name in ["run", "resume", "getsp", "nope", "godot", "console"]:
+	for name in ["run", "resume", "getsp", "nope", "godot", "console", "Array", "Object", "Date", "Uint8Array", "Error"]:
 		expect(not probe.node.has_export(name), "has_export(\"%s\") of a Go-js program" % name)
+	# The host's own globals are no exports of the program.
+	expect_eq(probe.node.call_export("Array", [3]), null, "call_export(\"Array\", [3])")
 	var unstarted := WasmScript.new()
 	unstarted.autostart = false
 	unstarted.wasm_file = MODS + "gojs_callback.wasm"

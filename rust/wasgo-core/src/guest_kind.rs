@@ -98,7 +98,8 @@ impl GuestKind {
     /// Classifies a module by the names of its import modules and its exports.
     ///
     /// # Errors
-    /// [`GuestKindError::Mixed`] when the imports belong to two kinds,
+    /// [`GuestKindError::Mixed`] when the imports belong to two kinds (or a `wasgo` module
+    /// exports waPC's `__guest_call`),
     /// [`GuestKindError::MissingExports`] when a Go-js or waPC module lacks a required export.
     pub fn classify<'a>(
         import_modules: impl IntoIterator<Item = &'a str>,
@@ -126,7 +127,9 @@ impl GuestKind {
         if gojs && wapc {
             return Err(mixed(GOJS_MODULE, WAPC_MODULE));
         }
-        if wapc && wasgo {
+        // A `wasgo` module exporting waPC's entry (`__guest_call`) is as mixed as one importing
+        // `wapc` too: it was run as waPC, its `wasgo` imports beside the point.
+        if wasgo && (wapc || exports.contains(&"__guest_call")) {
             return Err(mixed(WAPC_MODULE, WASGO_MODULE));
         }
         let (kind, required): (GuestKind, &[&'static str]) = if gojs {
@@ -213,6 +216,10 @@ pub enum GuestKindError {
 impl fmt::Display for GuestKindError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            GuestKindError::Mixed { first, second } if *first == WAPC_MODULE => write!(
+                f,
+                "the module uses both `{first}` (its imports or waPC's `__guest_call` export) and `{second}`, which belong to different guest kinds; build it for one of them"
+            ),
             GuestKindError::Mixed { first, second } => write!(
                 f,
                 "the module imports both `{first}` and `{second}`, which belong to different guest kinds; build it for one of them"

@@ -138,6 +138,11 @@ fn modules_mixing_kinds_are_refused_naming_both() {
     );
     let err = kind_of(&wat).unwrap_err();
     assert!(err.contains("imports both `gojs` and `wapc`"), "{err}");
+    // waPC is also told by its export: a `wasgo` module exporting `__guest_call` ran as waPC.
+    let wat = r#"(module (import "wasgo" "log" (func (param i32 i32 i32))) (memory (export "memory") 1) (func (export "__guest_call") (param i32 i32) (result i32) i32.const 1))"#;
+    let err = kind_of(wat).unwrap_err();
+    assert!(err.contains("uses both `wapc`"), "{err}");
+    assert!(err.contains("and `wasgo`"), "{err}");
 }
 
 #[test]

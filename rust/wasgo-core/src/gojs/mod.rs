@@ -377,7 +377,7 @@ impl GlobalPeek {
         // be the global object itself); the heap is entered as for any value the host drops.
         let _in = value::Heap::enter(&self.heap);
         let f = self.global.get_own(name);
-        f.is_function()
+        f.is_go_function()
     }
 }
 
@@ -545,8 +545,10 @@ pub(crate) fn call_global(
     let Some(go) = state_ref(cx.data()) else {
         return Ok(None);
     };
+    // Only what the program set with `js.FuncOf`: the host's own globals (`Array`, `Date`, ...)
+    // are no exports of the mod.
     let f = go.global.get_own(name);
-    if !f.is_function() {
+    if !f.is_go_function() {
         return Ok(None);
     }
     let args = args.into_iter().map(godot::from_wire).collect();

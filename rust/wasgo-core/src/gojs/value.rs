@@ -200,6 +200,12 @@ impl JsValue {
         matches!(self.kind(), Some(Kind::Native(_) | Kind::GoFunc(_)))
     }
 
+    /// Whether this is a function the Go program made (`js.FuncOf`), not one of the host's
+    /// (`Object`, `Array`, `Date`, ...): what a game may call as the program's export.
+    pub fn is_go_function(&self) -> bool {
+        matches!(self.kind(), Some(Kind::GoFunc(_)))
+    }
+
     /// `Number(v)`, for the values a program passes where JavaScript expects a number.
     pub fn to_number(&self) -> f64 {
         match self {
