@@ -250,6 +250,23 @@ func test_one_answer_serves_every_request_of_the_same_mod_and_kind() -> void:
 	await frames(2)
 	expect_eq(_all_dialogs().size(), 0, "no new dialog after Deny")
 	expect_eq(saved_grants("l2_many"), PackedStringArray(), "nothing saved")
+	# A node of the mod made after the Deny, asking on its own: the player's answer stands for
+	# this run (a mod on many nodes asking one at a time showed a dialog after each Deny).
+	var fourth := level2_mod("l2_many", 2, false)
+	expect_eq(op_code(fourth, 5, ["files"]), 0, "a new node of the mod asks after the Deny")
+	await frames(2)
+	expect_eq(_all_dialogs().size(), 0, "no dialog for the new node")
+	expect_eq(op_code(fourth, 1, ["x.txt", "x"]), -6, "file_write of the new node: still denied")
+	# The game grants, then revokes: the denial no longer answers, and the player is asked.
+	fourth.node.grant_permission("files")
+	fourth.node.revoke_permission("files")
+	expect_eq(op_code(fourth, 5, ["files"]), 0, "asking after the game revoked")
+	await frames(2)
+	var asked := _all_dialogs()
+	if expect_eq(asked.size(), 1, "a dialog once the game granted and revoked"):
+		asked[0].get_cancel_button().pressed.emit()
+	await frames(2)
+	forget_grants(fourth)
 
 
 func test_a_node_freed_before_its_dialog_is_shown_takes_the_dialog_with_it() -> void:

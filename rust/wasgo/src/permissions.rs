@@ -139,6 +139,9 @@ pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<
             Callable::from_fn("wasgo_permission_answer", move |_args: &[&Variant]| {
                 // Free first: the answer runs game code (signals), which must not find the dialog.
                 close_dialog(dialog_id);
+                if !allowed {
+                    DENIED_THIS_RUN.with(|d| d.borrow_mut().insert((mod_id.clone(), kind.clone())));
+                }
                 answer(allowed);
                 answer_the_same_asks(&mod_id, &kind, allowed);
             });
@@ -151,6 +154,29 @@ pub fn ask(mod_id: &str, kind: &str, answer: impl Fn(bool) + 'static) -> Option<
     let mut root = root;
     root.run_deferred_gd(move |root| show_or_queue(root, dialog_id));
     Some(dialog_id)
+}
+
+thread_local! {
+    /// The (mod id, kind) pairs the player denied in this run of the game: the mod's later
+    /// requests for that kind, from any of its nodes, are denied without a dialog (Deny closed
+    /// only the dialogs open then, and a mod on many nodes asking one at a time showed one
+    /// dialog after another) until the game grants or revokes that kind for the mod.
+    static DENIED_THIS_RUN: RefCell<std::collections::HashSet<(String, String)>> =
+        RefCell::new(std::collections::HashSet::new());
+}
+
+/// Whether the player denied `kind` to mod `mod_id` in this run (see [`DENIED_THIS_RUN`]).
+pub fn denied_this_run(mod_id: &str, kind: &str) -> bool {
+    DENIED_THIS_RUN.with(|d| d.borrow().contains(&(mod_id.to_string(), kind.to_string())))
+}
+
+/// The game granted or revoked `kind` for mod `mod_id`: the player's denial in this run no
+/// longer answers its requests.
+pub fn forget_denial(mod_id: &str, kind: &str) {
+    DENIED_THIS_RUN.with(|d| {
+        d.borrow_mut()
+            .remove(&(mod_id.to_string(), kind.to_string()))
+    });
 }
 
 /// The answer a dialog gives its mod's node.

@@ -1228,7 +1228,10 @@ impl ScriptCore {
         self.permissions.grant(permission);
         self.denied.borrow_mut().retain(|k| k != kind);
         match mod_id {
-            Some(id) => permissions::save(id, kind),
+            Some(id) => {
+                permissions::forget_denial(id, kind);
+                permissions::save(id, kind)
+            }
             None => {
                 let mut unsaved = self.unsaved_grants.borrow_mut();
                 if !unsaved.iter().any(|k| k == kind) {
@@ -1245,6 +1248,7 @@ impl ScriptCore {
         }
         self.unsaved_grants.borrow_mut().retain(|k| k != kind);
         if let Some(id) = self.mod_id() {
+            permissions::forget_denial(&id, kind);
             permissions::forget(&id, kind);
         }
     }

@@ -500,6 +500,12 @@ impl ScriptCore {
         let id = saved_id
             .clone()
             .unwrap_or_else(|| wasgo_core::grants::mod_id(mod_name));
+        // The player denied this mod the kind earlier in this run, on this node or another:
+        // the same answer, without another dialog.
+        if permissions::denied_this_run(&id, kind) {
+            self.answer_permission_dialog(kind, false, self.key.get(), saved_id.as_deref());
+            return;
+        }
         let weak = self.weak();
         let answer_kind = kind.to_string();
         // The answer is for this instance and the mod the dialog names, whatever the node runs
