@@ -18,7 +18,7 @@
 //! instantiation.
 
 use crate::abi::ImportKind;
-use crate::catalog::{WASGO_MODULE, WASI_P1_MODULE};
+use crate::catalog::WASGO_MODULE;
 use crate::guest_kind::GuestKind;
 use crate::hosts::Hosts;
 use crate::level::SafetyLevel;
@@ -76,6 +76,10 @@ pub enum Finding {
     },
     /// A `wasgo` or WASI function import that no level provides.
     UnknownImport { import: String },
+    /// A function import of a module WasGo reserves that no level provides for another reason
+    /// than its name (the signature differs from the catalog's, the WASI is the old
+    /// `wasi_unstable`): `why` says which.
+    StubbedImport { import: String, why: String },
     /// An import of a kind WasGo never provides (`memory`, `table`, `global`, `tag`).
     UnsupportedImport { import: String, kind: ImportKind },
     /// A function export one or two edits away from an export WasGo calls.
@@ -130,6 +134,12 @@ impl fmt::Display for Finding {
                  function of another host?): calling it traps; see docs/abi.md for the names",
                 shown(import)
             ),
+            Finding::StubbedImport { import, why } => write!(
+                f,
+                "imports `{}`, which links to a stub that traps when called: {}",
+                shown(import),
+                shown(why)
+            ),
             Finding::UnsupportedImport { import, kind } => write!(
                 f,
                 "imports the {} `{}`, which WasGo never provides: the module cannot be \
@@ -171,6 +181,7 @@ impl fmt::Display for Finding {
 /// Every finding for `module` running at `level`, imports first, in the module's order.
 pub fn diagnose(module: &CompiledModule, hosts: &Hosts, level: SafetyLevel) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let problems = module.reserved_import_problems(hosts);
     for import in module.imports(hosts) {
         let full = format!("{}.{}", import.module, import.name);
         if import.kind != ImportKind::Function {
@@ -187,10 +198,20 @@ pub fn diagnose(module: &CompiledModule, hosts: &Hosts, level: SafetyLevel) -> V
                 level,
             }),
             Some(_) => {}
-            None if is_host_module(&import.module) => {
-                findings.push(Finding::UnknownImport { import: full })
+            None => {
+                // Only modules WasGo reserves: an import of another is the game's, which it
+                // may register later.
+                match problems.iter().find(|(name, _)| *name == full) {
+                    Some((_, p)) if p.unknown_name => {
+                        findings.push(Finding::UnknownImport { import: full })
+                    }
+                    Some((_, p)) => findings.push(Finding::StubbedImport {
+                        import: full,
+                        why: p.why.clone(),
+                    }),
+                    None => {}
+                }
             }
-            None => {}
         }
     }
     for e in module.exports() {
@@ -291,11 +312,6 @@ fn shaped_like(module: &CompiledModule, name: &str, meant: &str) -> bool {
         // `main`: the shapes `start()` runs.
         None => sig.params.is_empty() || sig.params.len() == 2,
     }
-}
-
-/// Whether imports of `module` come from WasGo itself rather than from the game.
-fn is_host_module(module: &str) -> bool {
-    module == WASGO_MODULE || module == WASI_P1_MODULE
 }
 
 /// The export WasGo calls that `name` is probably a misspelling of: not itself such an export,

@@ -75,6 +75,38 @@ pub(crate) fn lowest_level(
         .find(|&level| resolve(hosts, module, name, imported, level).is_ok())
 }
 
+/// Why the import `module.name` of type `imported`, in a module WasGo reserves (`wasgo`, WASI,
+/// `gojs`, `wapc`: no game function can be registered there), links to a stub at every level
+/// (its name unknown, its signature another, an old WASI); `None` when a level provides it or
+/// the module is the game's.
+pub(crate) fn reserved_import_problem(
+    hosts: &Hosts,
+    module: &str,
+    name: &str,
+    imported: &Signature,
+) -> Option<ReservedImportProblem> {
+    if !catalog::is_reserved_module(module) {
+        return None;
+    }
+    match resolve(hosts, module, name, imported, SafetyLevel::Unsafe) {
+        Err(StubReason::Unresolved(problem)) => Some(ReservedImportProblem {
+            unknown_name: matches!(problem, ImportProblem::Unknown),
+            why: problem_text(&format!("{module}.{name}"), &problem),
+        }),
+        _ => None,
+    }
+}
+
+/// Why an import of a module WasGo reserves links to a stub at every level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservedImportProblem {
+    /// No function of that module has the name (else: its signature differs, it is planned,
+    /// or its WASI is the old `wasi_unstable`).
+    pub unknown_name: bool,
+    /// The stub's message.
+    pub why: String,
+}
+
 /// What the import `module.name` of type `imported` should link to at `level`: `Ok(())` for the
 /// real function (already in the linker), `Err(reason)` for a stub.
 fn resolve(

@@ -269,6 +269,26 @@ impl CompiledModule {
             .collect()
     }
 
+    /// For each function import of a module WasGo reserves that no level provides (see
+    /// `linking::reserved_import_problem`): its `module.name` and why.
+    pub fn reserved_import_problems(
+        &self,
+        hosts: &Hosts,
+    ) -> Vec<(String, crate::linking::ReservedImportProblem)> {
+        self.module
+            .imports()
+            .filter_map(|i| {
+                let wasmtime::ExternType::Func(ty) = i.ty() else {
+                    return None;
+                };
+                let sig = crate::abi::signature_of(&ty)?;
+                let why =
+                    crate::linking::reserved_import_problem(hosts, i.module(), i.name(), &sig)?;
+                Some((format!("{}.{}", i.module(), i.name()), why))
+            })
+            .collect()
+    }
+
     fn entry_facts(&self) -> &(Option<MainKind>, Option<ModuleExport>) {
         self.entry.get_or_init(|| {
             let memory = self

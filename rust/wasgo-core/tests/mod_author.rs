@@ -49,6 +49,38 @@ fn each_mistake_of_a_module_is_found_at_its_level() {
     assert!(text[2].contains("did you mean `process`?"), "{}", text[2]);
 }
 
+/// Imports of the modules WasGo reserves (no game function can be registered there) that link
+/// to a stub at every level are warned about, each saying why: the old WASI, a known name with
+/// another signature, an unknown `wapc` name. A game module's import is no finding.
+#[test]
+fn a_reserved_modules_import_no_level_provides_is_found_with_its_reason() {
+    let rt = runtime();
+    let wat = r#"(module
+      (import "wasi_unstable" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+      (import "wasgo" "log" (func (param i32 i32)))
+      (import "wasi_snapshot_preview1" "no_such_call" (func))
+      (import "mygame" "award" (func (param i32)))
+      (memory (export "memory") 1))"#;
+    let module = rt.compile(wat.as_bytes(), "reserved_stubs").unwrap();
+    let findings = diagnose(&module, rt.hosts(), SafetyLevel::Safe);
+    let text: Vec<String> = findings.iter().map(|f| f.to_string()).collect();
+    assert_eq!(findings.len(), 3, "{text:?}");
+    assert!(
+        text[0].contains("wasi_unstable.fd_write") && text[0].contains("wasi_snapshot_preview1"),
+        "{}",
+        text[0]
+    );
+    assert!(
+        text[1].contains("wasgo.log") && text[1].contains("signature"),
+        "{}",
+        text[1]
+    );
+    assert!(
+        matches!(&findings[2], Finding::UnknownImport { import } if import == "wasi_snapshot_preview1.no_such_call"),
+        "{findings:?}"
+    );
+}
+
 #[test]
 fn an_import_allowed_at_the_level_is_no_finding() {
     let rt = runtime();
