@@ -159,7 +159,7 @@ pub fn decode(kind: AssetKind, info: AssetInfo, bytes: &[u8]) -> Result<Gd<Objec
 pub fn load_resource(path: &str) -> Result<Gd<Object>, ObjectError> {
     const F: &str = "wasgo.load_resource";
     let not_found = |why: String| ObjectError::failed(ErrorCode::NotFound.code(), why);
-    let folders = settings::strings(settings::RESOURCE_FOLDERS);
+    let folders = settings::resource_folders();
     let clean = GString::from(path).simplify_path().to_string();
     if !clean.starts_with("res://") || clean.contains("..") {
         return Err(not_found(format!("`{F}`: `{path}` is not a `res://` path inside the game; pass a path like `res://mod_assets/ship.png`")));

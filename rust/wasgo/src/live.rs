@@ -310,8 +310,8 @@ impl BudgetRef {
 
     fn next_frame(&self) {
         // Read before the state is lent: reading a setting is a call into Godot.
-        let ms = settings::int(settings::FRAME_BUDGET_MS, settings::DEFAULT_FRAME_BUDGET_MS);
-        let limit = Duration::from_millis(ms.max(1) as u64);
+        let ms = settings::positive(settings::FRAME_BUDGET_MS, settings::DEFAULT_FRAME_BUDGET_MS);
+        let limit = Duration::from_millis(ms as u64);
         if let Some(b) = &self.0 {
             b.next_frame(limit);
         }

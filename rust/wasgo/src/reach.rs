@@ -217,7 +217,29 @@ fn reach_root(script: &Gd<Node>) -> Option<InstanceId> {
     if path.is_absolute() && !script.is_inside_tree() {
         return None;
     }
-    script.get_node_or_null(&path).map(|n| n.instance_id())
+    let found = script.get_node_or_null(&path).map(|n| n.instance_id());
+    if found.is_none() && script.is_inside_tree() {
+        warn_no_reach_root(script, &path);
+    }
+    found
+}
+
+/// Warns, once per path and run, that a mod's reach (`reach`, or the project default) names no
+/// node from its `WasmScript`: the mod then reaches only its own subtree, and its lookups got
+/// -1 with nothing saying why (a typo such as `/root/Arenna` looked like a broken mod).
+fn warn_no_reach_root(script: &Gd<Node>, path: &NodePath) {
+    thread_local! {
+        static WARNED: RefCell<std::collections::HashSet<String>> =
+            RefCell::new(std::collections::HashSet::new());
+    }
+    let text = path.to_string();
+    if WARNED.with(|w| w.borrow_mut().insert(text.clone())) {
+        godot_warn!(
+            "WasGo: the reach `{text}` of `{}` (its `reach`, else `{}`) names no node from it: the mod reaches only its own node and what is under it; fix the path",
+            script.get_name(),
+            settings::DEFAULT_REACH
+        );
+    }
 }
 
 /// Whether `node` is one of the project's autoloads (a child of the root window named after an

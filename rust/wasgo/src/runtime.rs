@@ -43,13 +43,10 @@ pub fn start_runtime() -> Result<(), WasgoError> {
         // The install's key for the disk cache, kept apart from the cache files it authenticates.
         cache_key_file: Some(settings::globalize(CACHE_KEY_FILE).into()),
         mode: settings::runtime_mode(),
-        memory_layout: MemoryLayout::from_mb(
-            settings::int(
-                settings::MEMORY_RESERVATION_MB,
-                settings::DEFAULT_MEMORY_RESERVATION_MB,
-            )
-            .max(0) as u64,
-        ),
+        memory_layout: MemoryLayout::from_mb(settings::non_negative(
+            settings::MEMORY_RESERVATION_MB,
+            settings::DEFAULT_MEMORY_RESERVATION_MB,
+        ) as u64),
         instance_pool: settings::instance_pool(),
         ..RuntimeConfig::default()
     };

@@ -1290,6 +1290,17 @@ impl ScriptCore {
                 level
             ),
         }
+        for (property, value) in [
+            ("memory_limit_mb", props.memory_limit_mb),
+            ("main_timeout_ms", props.main_timeout_ms),
+        ] {
+            if value < 0 {
+                godot_warn!(
+                    "WasGo: `{}` has `{property}` {value}, which must be 0 (the project's setting) or positive; using the project's",
+                    self.node_name()
+                );
+            }
+        }
         // The sandbox quota and the network settings are level 2's: level 1 has no files and
         // no HTTP. A node's own memory cap and `main` timeout (above 0) win over the project's.
         let wrapped = level >= SafetyLevel::Wrapped;

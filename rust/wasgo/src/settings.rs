@@ -438,9 +438,30 @@ fn int_or(name: &'static str, default: i64, fallback: &str) -> i64 {
     }
 }
 
-/// A limit setting whose 0 (or less, or a value that is not a number) means the core's default.
+/// A limit setting whose 0 (or a value that is not a number) means the core's default; a
+/// negative value is one too, with a warning naming the setting.
 pub fn limit(name: &'static str) -> u64 {
-    int_or(name, 0, "its default").max(0) as u64
+    let n = int_or(name, 0, "its default");
+    if n < 0 {
+        warn_once(name, || {
+            format!("WasGo: project setting `{name}` is {n}; it must be 0 (the default) or positive, using its default")
+        });
+        return 0;
+    }
+    n as u64
+}
+
+/// A setting that is 0 or more (`default` when missing or not a number); a negative value is
+/// `default`, with a warning naming the setting.
+pub fn non_negative(name: &'static str, default: i64) -> i64 {
+    let n = int(name, default);
+    if n < 0 {
+        warn_once(name, || {
+            format!("WasGo: project setting `{name}` is {n}; it must be 0 or more, using {default}")
+        });
+        return default;
+    }
+    n
 }
 
 /// A string-list setting (bad values give an empty list, with a warning).
@@ -456,6 +477,52 @@ pub fn strings(name: &'static str) -> Vec<String> {
         warn_wrong_type(name, &v, "a list of strings", "none");
     }
     Vec::new()
+}
+
+/// `wasgo/safety/resource_folders`: the `res://` folders mods may load from. An entry that is
+/// not a `res://` path never matches: it is left out with a warning naming it (once a run).
+pub fn resource_folders() -> Vec<String> {
+    let (folders, odd): (Vec<String>, Vec<String>) = strings(RESOURCE_FOLDERS)
+        .into_iter()
+        .partition(|f| f.starts_with("res://"));
+    if !odd.is_empty() {
+        warn_once(RESOURCE_FOLDERS, || {
+            format!(
+                "WasGo: project setting `{RESOURCE_FOLDERS}` lists {}, which {} no `res://` folder (write `res://{}`); left out",
+                odd.iter()
+                    .map(|f| format!("{f:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if odd.len() == 1 { "is" } else { "are" },
+                odd[0].trim_start_matches('/')
+            )
+        });
+    }
+    folders
+}
+
+/// A list of permission kinds (`files`, `network`): an entry that names none is left out,
+/// with a warning naming it and the kinds there are (it was dropped without a word: the player
+/// was asked, and nothing said why the grant did not apply).
+pub fn permission_kinds(name: &'static str) -> Vec<String> {
+    let (kinds, unknown): (Vec<String>, Vec<String>) = strings(name)
+        .into_iter()
+        .partition(|k| wasgo_core::Permission::parse(k).is_some());
+    if !unknown.is_empty() {
+        warn_once(name, || {
+            format!(
+                "WasGo: project setting `{name}` lists {}, which {} no permission kind WasGo checks ({}); left out",
+                unknown
+                    .iter()
+                    .map(|k| format!("{k:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if unknown.len() == 1 { "is" } else { "are" },
+                wasgo_core::Permission::names()
+            )
+        });
+    }
+    kinds
 }
 
 /// Warns once per setting (per run) that it holds a value of the wrong type, which is then
@@ -557,8 +624,15 @@ pub fn positive(name: &'static str, default: i64) -> i64 {
 /// skipped with a warning) and `wasgo/limits/http_response_kb`.
 pub fn network() -> wasgo_core::NetworkConfig {
     let (whitelist, problems) = wasgo_core::urls::Whitelist::parse(strings(URL_WHITELIST));
-    for problem in problems {
-        godot_warn!("WasGo: `{URL_WHITELIST}`: {problem}; the entry is ignored");
+    if !problems.is_empty() {
+        // Once per run: the setting is read again at level-2 starts.
+        warn_once(URL_WHITELIST, || {
+            problems
+                .iter()
+                .map(|problem| format!("WasGo: `{URL_WHITELIST}`: {problem}; the entry is ignored"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
     }
     wasgo_core::NetworkConfig {
         whitelist: std::sync::Arc::new(whitelist),

@@ -67,7 +67,7 @@ impl StartSettings {
             backstop_factor: budget.callback_wall_backstop_factor,
             budget_strikes: budget.budget_strikes,
             wrapped: OnceCell::new(),
-            auto_grant: settings::strings(settings::AUTO_GRANT),
+            auto_grant: settings::permission_kinds(settings::AUTO_GRANT),
             hot_reload: settings::hot_reload(),
         }
     }
