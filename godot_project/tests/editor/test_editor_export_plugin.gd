@@ -22,6 +22,11 @@ func test_wasm_files_the_preset_excludes_are_left_out_but_the_allowlist_is_not()
 	expect(files.has(ExportPlugin.ALLOWLIST), "the allowlist is not shipped")
 	expect(ExportPlugin.is_excluded("res://demo/mods/x.wasm", ["res://demo/*"]), "a res:// pattern does not match")
 	expect(not ExportPlugin.is_excluded("res://demo/mods/x.wasm", ["tests/*"]), "tests/* matches a demo path")
+	# As Godot matches its filters: the path with and without `res://`, never a folder deeper.
+	expect(not ExportPlugin.is_excluded("res://demo/mods/mover.wasm", ["mods/*"]), "mods/* matches demo/mods")
+	expect(ExportPlugin.is_excluded("res://mods/mover.wasm", ["mods/*"]), "mods/* does not match the top-level mods folder")
+	expect(not ExportPlugin.is_excluded("res://demo/mods/debug.wasm", ["debug.wasm"]), "debug.wasm matches a file in a subfolder")
+	expect(ExportPlugin.is_excluded("res://demo/mods/debug.wasm", ["*debug.wasm"]), "*debug.wasm does not match")
 
 
 func test_the_games_allowlist_files_are_shipped() -> void:

@@ -85,6 +85,11 @@ func test_a_node_level_only_lowers_the_project_level_and_zero_means_the_project_
 	expect_eq(_row(data["imports"], "wasgo.file_write")["stub"], true, "file_write at the node's level 1")
 	probe.node.safety_level = 0
 	expect_eq(Model.describe(probe.node).get("level"), 2, "level of a node that follows the project")
+	# A project level that is not a whole number is level 1, as the runtime reads it (the
+	# section said level 3 for the text "3" while the mod ran at level 1).
+	for odd: Variant in ["3", 2.0]:
+		set_setting(SAFETY_LEVEL, odd)
+		expect_eq(Model.project_level(), 1, "project level %s (a %s)" % [odd, type_string(typeof(odd))])
 
 
 func test_exports_mark_the_ones_wasgo_calls() -> void:

@@ -204,11 +204,12 @@ static func parse_filter(filter: String) -> PackedStringArray:
 	return patterns
 
 
-## Whether `path` (res://...) matches one of `patterns` the way Godot's export filters match: a
-## pattern starting with `res://` against the whole path, any other one as `*/pattern`.
+## Whether `path` (res://...) matches one of `patterns` the way Godot's export filters match
+## (`EditorExportPlatform`): against the whole path and against the path without `res://`, so
+## `mods/*` is the top-level `mods` folder only and `*.txt` any text file.
 static func is_excluded(path: String, patterns: PackedStringArray) -> bool:
+	var no_prefix := path.trim_prefix("res://")
 	for pattern in patterns:
-		var glob := pattern if pattern.begins_with("res://") else "*/" + pattern
-		if path.matchn(glob):
+		if path.matchn(pattern) or no_prefix.matchn(pattern):
 			return true
 	return false

@@ -109,8 +109,12 @@ static func file_stamp(path: String) -> Array:
 
 ## The project's safety level (`wasgo/safety/level`, 1 when unset).
 static func project_level() -> int:
-	var level := int(ProjectSettings.get_setting(LEVEL_SETTING, DEFAULT_LEVEL))
-	# As the runtime reads it: a value that is no level (0, negative, 4 and up) is level 1.
+	var value: Variant = ProjectSettings.get_setting(LEVEL_SETTING, DEFAULT_LEVEL)
+	# As the runtime reads it: a value that is not a whole number (the text "3", 2.0) or no
+	# level (0, negative, 4 and up) is level 1.
+	if typeof(value) != TYPE_INT:
+		return 1
+	var level: int = value
 	return level if level >= 1 and level <= 3 else 1
 
 
