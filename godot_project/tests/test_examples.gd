@@ -195,6 +195,17 @@ func test_go_archivist_saves_the_record_at_level_two() -> void:
 	probe.node.call_export("report", [])
 	await frames(2)
 	expect(probe.has_output("archivist: round over, highscore.txt holds: Bo 42"), "report: %s" % probe.describe())
+	probe.node.call_export("files", [])
+	await frames(2)
+	expect(probe.has_output("archivist: the sandbox holds highscore.txt"), "files (the Go SDK's FileList): %s" % probe.describe())
+	# A record file a player edited into bytes that are not UTF-8: the Go SDK's Log passes
+	# U+FFFD (the host stops a mod that logs such bytes).
+	var f := FileAccess.open(RECORD_FILE, FileAccess.WRITE)
+	f.store_buffer(PackedByteArray([90, 0xE9, 32, 52, 48, 10]))
+	f.close()
+	probe.node.call_export("report", [])
+	await frames(2)
+	expect(probe.has_output("highscore.txt holds: Z\uFFFD 40"), "report of bytes that are not UTF-8: %s" % probe.describe())
 	no_traps(probe)
 
 

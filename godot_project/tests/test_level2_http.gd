@@ -68,7 +68,11 @@ func test_http_needs_the_network_permission() -> void:
 	var id: Variant = _request(probe, server.url("/api/hello"))
 	if expect(id is int and id > 0, "http_request with the grant returned %s" % [id]):
 		expect(( await _response(id)).begins_with("response %d 200 1024 " % id), "the response arrives")
-	expect_eq(server.paths(), PackedStringArray(["/api/hello"]), "requests the server saw")
+	# The same through the Rust SDK's `http::request`.
+	var sdk_id: Variant = op_code(probe, 12, [server.url("/api/hello"), "GET", ""])
+	if expect(sdk_id is int and sdk_id > 0, "http::request returned %s" % [sdk_id]):
+		expect(( await _response(sdk_id)).begins_with("response %d 200 1024 " % sdk_id), "the SDK request's response arrives")
+	expect_eq(server.paths(), PackedStringArray(["/api/hello", "/api/hello"]), "requests the server saw")
 	forget_grants(probe)
 
 

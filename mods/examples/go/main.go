@@ -85,6 +85,19 @@ func report() {
 	wasgo.Infof("archivist: round over, %s holds: %s", recordFile, strings.TrimSpace(string(saved)))
 }
 
+// files logs the names in the archivist's sandbox (the game may call it to show what a mod
+// keeps on the player's disk).
+//
+//go:wasmexport files
+func files() {
+	names, err := wasgo.FileList("")
+	if err != nil {
+		wasgo.Infof("archivist: cannot list the sandbox (%v)", err)
+		return
+	}
+	wasgo.Infof("archivist: the sandbox holds %s", strings.Join(names, ", "))
+}
+
 // previousRecord reads the record an earlier run saved, if any.
 func previousRecord() record {
 	data, err := wasgo.FileRead(recordFile)

@@ -3,8 +3,9 @@
 // for Godot's binary format (docs/variant-encoding.md).
 //
 // Build a mod with (AssemblyScript 0.28):
-//   asc assembly/index.ts --outFile mod.wasm --optimize --shrinkLevel 2 --noAssert \
+//   asc assembly/index.ts --outFile mod.wasm --optimize --shrinkLevel 2 --noAssert --debug \
 //       --runtime incremental --use abort=path/to/mods/sdk/assemblyscript/wasgo/wasgoAbort
+// (`--debug` keeps the function names a trap's backtrace shows.)
 import * as sys from "./sys";
 
 export const LOG_DEBUG: i32 = 0;

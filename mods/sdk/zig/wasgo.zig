@@ -2,8 +2,10 @@
 //! bindings`) and helpers for strings, logging, out-buffers and a few Variant encodings.
 //!
 //! Build a mod (Zig 0.15) with:
-//!   zig build-exe -target wasm32-freestanding -O ReleaseSmall -fno-entry -rdynamic -fstrip \
+//!   zig build-exe -target wasm32-freestanding -O ReleaseSmall -fno-entry -rdynamic -fno-strip \
 //!       --dep wasgo -Mroot=src/main.zig -Mwasgo=path/to/mods/sdk/zig/wasgo.zig
+//! (`-fno-strip` keeps the function names a trap's backtrace shows; `cargo xtask mods` then
+//! drops the debug info and keeps the names.)
 const std = @import("std");
 
 /// The raw `wasgo` imports (pointers are `[*]const u8`/`[*]u8`, lengths `usize`) and the ABI's

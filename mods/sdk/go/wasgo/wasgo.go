@@ -14,6 +14,7 @@ package wasgo
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"unsafe"
 )
 
@@ -77,8 +78,10 @@ func Addr(p unsafe.Pointer) int32 {
 	return int32(uintptr(p))
 }
 
-// Log writes one line to the game's output and the node's `output` signal.
+// Log writes one line to the game's output and the node's `output` signal. Bytes that are not
+// UTF-8 (a Go string may hold any) become U+FFFD: the host stops a mod that logs such text.
 func Log(level int32, text string) {
+	text = strings.ToValidUTF8(text, "\uFFFD")
 	RawLog(level, StrPtr(text), uint32(len(text)))
 	runtime.KeepAlive(text)
 }
@@ -153,6 +156,51 @@ func FileRead(path string) ([]byte, error) {
 	})
 	runtime.KeepAlive(path)
 	return data, err
+}
+
+// FileList lists a directory of the mod's sandbox ("" for the sandbox itself): its names, a
+// folder's ending in "/" (level 2, needs the "files" permission).
+func FileList(path string) ([]string, error) {
+	data, err := readBytes(func(out unsafe.Pointer, outCap uint32) int32 {
+		return RawFileList(StrPtr(path), uint32(len(path)), out, outCap)
+	})
+	runtime.KeepAlive(path)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, name := range strings.Split(string(data), "\n") {
+		if name != "" {
+			names = append(names, name)
+		}
+	}
+	return names, nil
+}
+
+// FileDelete deletes a file of the mod's sandbox (level 2, needs the "files" permission).
+func FileDelete(path string) error {
+	_, err := check(RawFileDelete(StrPtr(path), uint32(len(path))))
+	runtime.KeepAlive(path)
+	return err
+}
+
+// HTTPRequest starts a request ("GET", "POST", "PUT", "PATCH", "DELETE") to a URL the game
+// whitelists (level 2, needs the "network" permission) and returns its id. The answer arrives
+// at the export http_response(id, status int32) (//go:wasmexport http_response); read the
+// body there with HTTPBody.
+func HTTPRequest(url, method string, body []byte) (int32, error) {
+	id, err := check(RawHttpRequest(StrPtr(url), uint32(len(url)), StrPtr(method), uint32(len(method)), BytesPtr(body), uint32(len(body))))
+	runtime.KeepAlive(url)
+	runtime.KeepAlive(method)
+	runtime.KeepAlive(body)
+	return id, err
+}
+
+// HTTPBody is the body of finished request id (freed once read).
+func HTTPBody(id int32) ([]byte, error) {
+	return readBytes(func(out unsafe.Pointer, outCap uint32) int32 {
+		return RawHttpBody(id, out, outCap)
+	})
 }
 
 // RequestPermission asks for a permission ("files", "network"): true if granted, false if the

@@ -116,6 +116,19 @@ impl Error {
             other => Error::Other(other),
         }
     }
+
+    /// The ABI's negative code for this error ([`Error::Decode`]: the invalid-argument code).
+    pub fn code(&self) -> i32 {
+        match self {
+            Error::NotFound => sys::error::NOT_FOUND,
+            Error::InvalidArgument | Error::Decode(_) => sys::error::INVALID_ARGUMENT,
+            Error::InvalidHandle => sys::error::INVALID_HANDLE,
+            Error::CallFailed => sys::error::CALL_FAILED,
+            Error::PermissionDenied => sys::error::PERMISSION_DENIED,
+            Error::Busy => sys::error::BUSY,
+            Error::Other(code) => *code,
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -291,6 +304,21 @@ pub mod files {
         })
     }
 
+    /// The names in the sandbox directory `path` (`""` for the sandbox itself), as the host
+    /// lists them.
+    pub fn list(path: &str) -> Result<Vec<alloc::string::String>> {
+        // SAFETY: the path is live for the call and `out..out+cap` is a buffer `read_with` owns.
+        let bytes = buffer::read_with(|out, cap| unsafe {
+            sys::file_list(ptr(path.as_bytes()), len(path.as_bytes()), out, cap)
+        })?;
+        let text = alloc::string::String::from_utf8_lossy(&bytes);
+        Ok(text
+            .split('\n')
+            .filter(|n| !n.is_empty())
+            .map(alloc::string::String::from)
+            .collect())
+    }
+
     /// Deletes the file at `path`.
     pub fn delete(path: &str) -> Result<()> {
         // SAFETY: the path is live for the call; the host only reads it.
@@ -303,6 +331,92 @@ pub mod files {
         check(unsafe { sys::request_permission(ptr(kind.as_bytes()), len(kind.as_bytes())) })
             .map(|r| r == 1)
     }
+}
+
+/// Level-2 HTTP to the URLs the game whitelists (`wasgo/safety/url_whitelist`; needs the
+/// `network` permission). The answer arrives at the export [`export_http_response!`] makes.
+pub mod http {
+    use super::{buffer, check, len, ptr, sys, Result};
+    use alloc::vec::Vec;
+
+    /// Starts a request (`"GET"`, `"POST"`, `"PUT"`, `"PATCH"`, `"DELETE"`) with `body` (empty
+    /// for none); returns its id, which `http_response(id, status)` names later.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidArgument`] for a URL off the whitelist,
+    /// [`crate::Error::PermissionDenied`] without the `network` permission,
+    /// [`crate::Error::Busy`] with too many requests in flight.
+    pub fn request(url: &str, method: &str, body: &[u8]) -> Result<i32> {
+        // SAFETY: the three slices are live for the call; the host only reads them.
+        check(unsafe {
+            sys::http_request(
+                ptr(url.as_bytes()),
+                len(url.as_bytes()),
+                ptr(method.as_bytes()),
+                len(method.as_bytes()),
+                ptr(body),
+                len(body),
+            )
+        })
+    }
+
+    /// The body of finished request `id` (read it in `http_response`; it is freed once read).
+    ///
+    /// # Errors
+    /// [`crate::Error::Busy`] while it is in flight, [`crate::Error::NotFound`] for an unknown id,
+    /// or the request's own failure.
+    pub fn body(id: i32) -> Result<Vec<u8>> {
+        // SAFETY: `out..out+cap` is a buffer `read_with` owns for the call.
+        buffer::read_with(|out, cap| unsafe { sys::http_body(id, out, cap) })
+    }
+}
+
+/// Exports `http_response(id, status)`: a level-2 request finished, with its HTTP status or a
+/// negative error code; read the body with [`http::body`].
+///
+/// ```ignore
+/// fn on_response(id: i32, status: i32) {
+///     if status == 200 { let body = wasgo_sdk::http::body(id); }
+/// }
+/// wasgo_sdk::export_http_response!(on_response);
+/// ```
+#[macro_export]
+macro_rules! export_http_response {
+    ($f:path) => {
+        #[export_name = "http_response"]
+        pub extern "C" fn __wasgo_http_response(id: i32, status: i32) {
+            $f(id, status)
+        }
+    };
+}
+
+/// Reads an answer a game function writes into a buffer of the mod's: `f(out_ptr, out_cap)`
+/// calls the function (a `"string"` result is `(out_ptr, out_cap) -> full length`), and is
+/// called again with a buffer large enough when the first one was not.
+///
+/// ```ignore
+/// wasgo_sdk::import_game_functions! { "game" { fn player_name(index: i32, out_ptr: i32, out_cap: i32) -> i32; } }
+/// let name = wasgo_sdk::read_out(|p, c| player_name(0, p, c))?;
+/// ```
+///
+/// # Errors
+/// The function's negative answer as an [`Error`].
+pub fn read_out(mut f: impl FnMut(i32, i32) -> i32) -> Result<alloc::vec::Vec<u8>> {
+    buffer::read_with(|out, cap| f(out as usize as i32, cap.min(i32::MAX as usize) as i32))
+}
+
+/// [`read_out`] as text (a game function's `"string"` result).
+///
+/// # Errors
+/// As [`read_out`]; [`Error::InvalidArgument`] for bytes that are not UTF-8.
+pub fn read_string(f: impl FnMut(i32, i32) -> i32) -> Result<String> {
+    String::from_utf8(read_out(f)?).map_err(|_| Error::InvalidArgument)
+}
+
+/// The address of `bytes` in the mod's memory, as the `i32` a game function's `"string"` or
+/// `"bytes"` parameter takes (pass the length beside it).
+pub fn ptr_of(bytes: &[u8]) -> i32 {
+    bytes.as_ptr() as usize as i32
 }
 
 /// Declares functions the game registered with `WasmEngine.register_function`, as safe Rust

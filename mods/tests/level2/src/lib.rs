@@ -7,7 +7,10 @@
 //! `file_list(arg0)` (reports the listing), 4 `file_delete(arg0)`, 5 `request_permission(arg0)`,
 //! 6 `http_request(url = arg0, method = arg1, body = arg2)`, 7 `safety_level()`, 8 `file_write`
 //! to `arg0` with a NUL byte and `.txt` appended, 9 `http_body(arg0 as a number)` (reports it),
-//! 10 `request_permission(arg0)` a thousand times in a row (reports the last result).
+//! 10 `request_permission(arg0)` a thousand times in a row (reports the last result); through
+//! the Rust SDK's helpers: 11 `files::list(arg0)` (reports the names joined by `|`), 12
+//! `http::request(arg0, arg1, arg2)`, 13 `read_string` of the game function `arg(1)` (reports
+//! it).
 //! A negative result is reported as `error <code>: <last_error>`. `http_response(id, status)`
 //! reports `response <id> <status> <len> <hex body>` or `response <id> <status> error <code>:
 //! <message>`.
@@ -128,6 +131,27 @@ pub extern "C" fn op(code: i32) -> i32 {
             }
             done(last)
         }
+        11 => match wasgo_sdk::files::list(&a0) {
+            Ok(names) => {
+                say(&format!("ok {}", names.join("|")));
+                names.len() as i32
+            }
+            Err(e) => done(e.code()),
+        },
+        12 => {
+            let (method, body) = (get_arg(1), get_arg(2));
+            match wasgo_sdk::http::request(&a0, &method, body.as_bytes()) {
+                Ok(id) => done(id),
+                Err(e) => done(e.code()),
+            }
+        }
+        13 => match wasgo_sdk::read_string(|p, c| unsafe { arg(1, p as *mut u8, c as usize) }) {
+            Ok(text) => {
+                say(&format!("ok {text}"));
+                text.len() as i32
+            }
+            Err(e) => done(e.code()),
+        },
         _ => done(-3),
     }
 }
