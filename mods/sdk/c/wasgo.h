@@ -340,6 +340,113 @@ static inline int wasgo_read_object(wasgo_reader *r, int32_t *handle) {
     *handle = (int32_t)v;
     return 1;
 }
+/* A Nil. */
+static inline int wasgo_read_nil(wasgo_reader *r) {
+    uint32_t flags;
+    return wasgo__header(r, WASGO_NIL, &flags);
+}
+/* A Color (always 32-bit floats). */
+static inline int wasgo_read_color(wasgo_reader *r, float *red, float *green, float *blue, float *alpha) {
+    uint32_t flags;
+    return wasgo__header(r, WASGO_COLOR, &flags) && wasgo__get_f32(r, red) && wasgo__get_f32(r, green) && wasgo__get_f32(r, blue) && wasgo__get_f32(r, alpha);
+}
+/* A PackedByteArray: `*bytes` points into the reader's bytes, `*n` of them. */
+static inline int wasgo_read_bytes(wasgo_reader *r, const uint8_t **bytes, uint32_t *n) {
+    uint32_t flags;
+    const uint8_t *padding;
+    if (!wasgo__header(r, WASGO_PACKED_BYTE_ARRAY, &flags) || !wasgo__get_u32(r, n) || !wasgo__take(r, *n, bytes)) return 0;
+    return *n % 4 == 0 || wasgo__take(r, 4 - *n % 4, &padding);
+}
+
+#ifndef WASGO_SKIP_DEPTH
+/* How deep wasgo_skip follows Arrays and Dictionaries inside each other (the host's own bound). */
+#define WASGO_SKIP_DEPTH 64
+#endif
+
+static inline int wasgo__skip(wasgo_reader *r, int depth);
+/* Steps over the next value whatever its type (an Array or Dictionary with what it holds), as
+ * docs/variant-encoding.md lays it out: to reach the value after one the mod does not read. */
+static inline int wasgo_skip(wasgo_reader *r) { return wasgo__skip(r, 0); }
+
+/* Steps over a String's payload: u32 byte length, the bytes, zero padding to 4. */
+static inline int wasgo__skip_text(wasgo_reader *r) {
+    uint32_t len;
+    const uint8_t *b;
+    if (!wasgo__get_u32(r, &len) || !wasgo__take(r, len, &b)) return 0;
+    return len % 4 == 0 || wasgo__take(r, 4 - len % 4, &b);
+}
+
+/* Steps over a typed container's element type (header kind 1: a u32 type; 2 or 3: a name). */
+static inline int wasgo__skip_element_type(wasgo_reader *r, uint32_t kind) {
+    const uint8_t *b;
+    if (kind == 0) return 1;
+    if (kind == 1) return wasgo__take(r, 4, &b);
+    return wasgo__skip_text(r);
+}
+
+/* Steps over `n` items of `size` bytes each, checking the count against what is left first. */
+static inline int wasgo__skip_items(wasgo_reader *r, uint32_t size) {
+    uint32_t n;
+    const uint8_t *b;
+    if (!wasgo__get_u32(r, &n)) return 0;
+    if (n > (r->len - r->pos) / size) { r->error = 1; return 0; }
+    return wasgo__take(r, n * size, &b);
+}
+
+static inline int wasgo__skip(wasgo_reader *r, int depth) {
+    uint32_t h, n, names, subnames, flags;
+    const uint8_t *b;
+    if (depth > WASGO_SKIP_DEPTH || !wasgo__get_u32(r, &h)) { r->error = 1; return 0; }
+    /* Double-precision Godot builds write the float math types with f64 parts. */
+    uint32_t f = (h & WASGO_FLAG_64) ? 8u : 4u;
+    switch (h & 0xff) {
+    case WASGO_NIL: return 1;
+    case WASGO_BOOL: return wasgo__take(r, 4, &b);
+    case WASGO_INT: case WASGO_FLOAT: return wasgo__take(r, f, &b);
+    case WASGO_OBJECT:
+        /* A handle (u64) with the "as id" flag, else a class name (empty for null). */
+        return (h & WASGO_FLAG_64) ? wasgo__take(r, 8, &b) : wasgo__skip_text(r);
+    case WASGO_STRING: case WASGO_STRING_NAME: return wasgo__skip_text(r);
+    case WASGO_NODE_PATH:
+        if (!wasgo__get_u32(r, &names) || !wasgo__get_u32(r, &subnames) || !wasgo__get_u32(r, &flags)) return 0;
+        names &= 0x7fffffffu;
+        for (uint32_t i = 0; i < names + subnames; i++) if (!wasgo__skip_text(r)) return 0;
+        return 1;
+    case WASGO_VECTOR2I: return wasgo__take(r, 8, &b);
+    case WASGO_VECTOR3I: return wasgo__take(r, 12, &b);
+    case WASGO_RECT2I: case WASGO_VECTOR4I: return wasgo__take(r, 16, &b);
+    case WASGO_VECTOR2: return wasgo__take(r, f * 2, &b);
+    case WASGO_VECTOR3: return wasgo__take(r, f * 3, &b);
+    case WASGO_RECT2: case WASGO_VECTOR4: case WASGO_PLANE: case WASGO_QUATERNION: return wasgo__take(r, f * 4, &b);
+    case WASGO_COLOR: return wasgo__take(r, 16, &b);
+    case WASGO_TRANSFORM2D: case WASGO_AABB: return wasgo__take(r, f * 6, &b);
+    case WASGO_BASIS: return wasgo__take(r, f * 9, &b);
+    case WASGO_TRANSFORM3D: return wasgo__take(r, f * 12, &b);
+    case WASGO_PROJECTION: return wasgo__take(r, f * 16, &b);
+    case WASGO_ARRAY:
+        if (!wasgo__skip_element_type(r, (h >> 16) & 3) || !wasgo__get_u32(r, &n)) return 0;
+        for (uint32_t i = 0; i < n; i++) if (!wasgo__skip(r, depth + 1)) return 0;
+        return 1;
+    case WASGO_DICTIONARY:
+        if (!wasgo__skip_element_type(r, (h >> 16) & 3) || !wasgo__skip_element_type(r, (h >> 18) & 3) || !wasgo__get_u32(r, &n)) return 0;
+        for (uint32_t i = 0; i < n; i++) if (!wasgo__skip(r, depth + 1) || !wasgo__skip(r, depth + 1)) return 0;
+        return 1;
+    case WASGO_PACKED_BYTE_ARRAY: return wasgo__skip_text(r);
+    case WASGO_PACKED_INT32_ARRAY: case WASGO_PACKED_FLOAT32_ARRAY: return wasgo__skip_items(r, 4);
+    case WASGO_PACKED_INT64_ARRAY: case WASGO_PACKED_FLOAT64_ARRAY: return wasgo__skip_items(r, 8);
+    case WASGO_PACKED_VECTOR2_ARRAY: return wasgo__skip_items(r, f * 2);
+    case WASGO_PACKED_VECTOR3_ARRAY: return wasgo__skip_items(r, f * 3);
+    case WASGO_PACKED_COLOR_ARRAY: return wasgo__skip_items(r, 16);
+    case WASGO_PACKED_VECTOR4_ARRAY: return wasgo__skip_items(r, f * 4);
+    case WASGO_PACKED_STRING_ARRAY:
+        /* Each string: u32 byte length + 1, the bytes and a NUL, zero padding to 4. */
+        if (!wasgo__get_u32(r, &n)) return 0;
+        for (uint32_t i = 0; i < n; i++) if (!wasgo__skip_text(r)) return 0;
+        return 1;
+    default: r->error = 1; return 0;
+    }
+}
+
 /* An untyped Array's element count; read the elements next. */
 static inline int wasgo_read_array(wasgo_reader *r, uint32_t *count) {
     uint32_t flags;

@@ -96,3 +96,48 @@ WASGO_EXPORT(WASGO_EXPORT_INPUT) void on_input(int32_t event) {
 }
 
 WASGO_EXPORT("inputs") int32_t get_inputs(void) { return inputs; }
+
+/* The decoder's readers and wasgo_skip: the canvas's `modulate` read back as a Color, and an
+ * Array of a String, a Color, a Dictionary, bytes and an int written, then read with the values
+ * it does not read skipped. 0 on success, else -100 minus the step that failed. */
+WASGO_EXPORT("reader") int32_t reader(void) {
+    uint8_t buf[256];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_color(&w, 0.5f, 0.25f, 1.0f, 1.0f);
+    if (wasgo_set_prop(canvas, "modulate", &w) < 0) return -101;
+    uint8_t got[64];
+    int32_t n = wasgo_get_prop(canvas, "modulate", got, sizeof got);
+    if (n < 0 || n > (int32_t)sizeof got) return -102;
+    wasgo_reader r = wasgo_reader_init(got, (uint32_t)n);
+    float red, green, blue, alpha;
+    if (!wasgo_read_color(&r, &red, &green, &blue, &alpha) || red != 0.5f || green != 0.25f || blue != 1.0f) return -103;
+
+    w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 5);
+    wasgo_put_string(&w, "skipped");
+    wasgo_put_color(&w, 1, 0, 0, 1);
+    wasgo_put_dictionary(&w, 1);
+    wasgo_put_string(&w, "k");
+    wasgo_put_vector2(&w, 1, 2);
+    wasgo_put_bytes(&w, "abc", 3);
+    wasgo_put_int(&w, 7);
+    if (w.overflow) return -104;
+    r = wasgo_reader_init(buf, w.len);
+    uint32_t count;
+    const uint8_t *bytes;
+    uint32_t size;
+    int64_t seven;
+    if (!wasgo_read_array(&r, &count) || count != 5) return -105;
+    if (!wasgo_skip(&r)) return -106;
+    if (!wasgo_read_color(&r, &red, &green, &blue, &alpha) || red != 1.0f) return -107;
+    if (!wasgo_skip(&r)) return -108;
+    if (!wasgo_read_bytes(&r, &bytes, &size) || size != 3 || bytes[2] != 'c') return -109;
+    if (!wasgo_read_int(&r, &seven) || seven != 7 || r.pos != r.len) return -110;
+    /* A Nil, then a value cut short: the reader says so. */
+    w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_nil(&w);
+    wasgo_put_string(&w, "cut");
+    r = wasgo_reader_init(buf, w.len - 4);
+    if (!wasgo_read_nil(&r) || wasgo_skip(&r) || !r.error) return -111;
+    return 0;
+}
