@@ -73,7 +73,7 @@ class Printed extends Logger:
 	var notices := 0
 
 	func _log_message(message: String, _error: bool) -> void:
-		if message.contains("[flood] spam"):
+		if message.begins_with("[flood") and message.contains("] spam"):
 			mutex.lock()
 			spam += 1
 			mutex.unlock()
@@ -99,8 +99,15 @@ func cleanup() -> void:
 	super()
 
 
+## The console allowance is per mod, and each test's flood is a mod of its own (one mod's
+## allowance spent by the test before would hold back this test's lines for the rest of that
+## second).
+var _flood_name := ""
+
+
 func _flood_mod() -> ModProbe:
-	var module := WasmEngine.compile_module(FLOOD_WAT.to_utf8_buffer(), "flood")
+	_flood_name = "flood_%d" % Time.get_ticks_usec()
+	var module := WasmEngine.compile_module(FLOOD_WAT.to_utf8_buffer(), _flood_name)
 	if not expect(module != null, "the flood WAT compiles: %s" % WasmEngine.get_last_error()):
 		return null
 	var probe := new_mod("FloodMod", {"module": module, "safety_level": 1})
@@ -119,6 +126,24 @@ func test_output_past_200_lines_a_second_is_not_printed_but_reaches_the_signal()
 	await frames(2)
 	expect_eq(probe.outputs_starting_with("spam").size(), 1000, "lines the `output` signal delivered")
 	expect_eq(_printed.spam, 200, "lines the console printed")
+	expect_eq(_printed.notices, 1, "notices that the rest was not printed")
+
+
+## The allowance is the mod's, not each node's: two nodes of one mod printing 150 lines each in
+## a second print 200 in all (a mod on a hundred nodes printed a hundred times the allowance).
+func test_the_nodes_of_one_mod_share_its_console_allowance() -> void:
+	var first := _flood_mod()
+	if first == null:
+		return
+	var module := WasmEngine.compile_module(FLOOD_WAT.to_utf8_buffer(), _flood_name)
+	var second := new_mod("FloodMod2", {"module": module, "safety_level": 1})
+	if not expect_eq(start(second), OK, "start() of the second node"):
+		return
+	first.node.call_export("print_lines", [150])
+	second.node.call_export("print_lines", [150])
+	await frames(2)
+	expect_eq(first.outputs_starting_with("spam").size() + second.outputs_starting_with("spam").size(), 300, "lines the `output` signals delivered")
+	expect_eq(_printed.spam, 200, "lines the console printed for the mod's two nodes")
 	expect_eq(_printed.notices, 1, "notices that the rest was not printed")
 
 

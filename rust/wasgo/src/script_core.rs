@@ -264,9 +264,6 @@ pub struct ScriptCore {
     /// Whether [`ScriptCore::give_input`] turned the node's unhandled-input processing on
     /// already; from then on the flag is the game's.
     input_given: Cell<bool>,
-    /// What of the mod's output the console printed this second (see
-    /// `wasgo_core::log_budget`; the `output` signal gets every line).
-    pub(crate) echo_budget: RefCell<wasgo_core::log_budget::LogBudget>,
     /// Changes of the node's [member module] or [member wasm_file] so far (see
     /// [`ScriptCore::note_source_change`]): `start()` reads both with the other properties
     /// and uses that read when it looks for the module unless this moved in between.
@@ -316,7 +313,6 @@ impl ScriptCore {
             live_slot: Cell::new(None),
             processing_given: [Cell::new(false), Cell::new(false)],
             input_given: Cell::new(false),
-            echo_budget: RefCell::default(),
             dialogs: RefCell::new(Vec::new()),
             loading: Cell::new(0),
             loads: Cell::new(0),

@@ -28,6 +28,26 @@ pub const MAX_DELIVERY_ROUNDS: usize = 16;
 /// wait, in order, for the next one (the next frame's at the latest).
 pub const MAX_EVENTS_PER_PUMP: usize = 1000;
 
+thread_local! {
+    /// The console allowance of each mod, by its id (else its node's label): shared by every
+    /// node that runs the mod, so a mod the game puts on a hundred nodes prints 200 lines a
+    /// second in all, not a hundred times that.
+    static ECHO_BUDGETS: std::cell::RefCell<std::collections::HashMap<String, LogBudget>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Whether mod `key`'s output line of `len` bytes is printed at `now` (see [`ECHO_BUDGETS`]).
+fn echo_admit(key: String, len: usize, now: Instant) -> Admit {
+    ECHO_BUDGETS.with(|budgets| {
+        let mut budgets = budgets.borrow_mut();
+        // Bounded: thousands of distinct mods printing is no game's; their windows restart.
+        if budgets.len() >= 4096 && !budgets.contains_key(&key) {
+            budgets.clear();
+        }
+        budgets.entry(key).or_default().admit(len, now)
+    })
+}
+
 impl ScriptCore {
     /// Delivers the instance's pending events as signals, then what its outbox holds. A nested
     /// pump (from a handler of one of the node's signals) leaves everything to the outer one.
@@ -218,10 +238,8 @@ impl ScriptCore {
             match event {
                 ModEvent::Output { source, text: line } => {
                     if echo {
-                        let admit = self
-                            .echo_budget
-                            .borrow_mut()
-                            .admit(line.len(), Instant::now());
+                        let key = self.mod_id().unwrap_or_else(|| name.to_string());
+                        let admit = echo_admit(key, line.len(), Instant::now());
                         match admit {
                             Admit::Print => {
                                 // One console line per output line, whatever it holds.
