@@ -380,6 +380,27 @@ func test_a_pass_over_the_frame_budget_resumes_next_frame_where_it_stopped() -> 
 		expect_eq(_visits[i][0], order[i - 3], "the next round goes on in the same order (visit %d)" % i)
 
 
+## Game code a pass runs sets another `process_group`: the next pass starts at that group's first
+## node, as `set_process_group` says (the pass in progress wrote its own place back over it).
+func test_a_group_set_during_a_pass_starts_at_its_first_node() -> void:
+	set_setting(FRAME_BUDGET, 1)
+	var probe: ModProbe = await _build("visit")
+	var other := _group + "_other"
+	for node_name: String in ["A", "B", "C"]:
+		_nodes_by_name[node_name].add_to_group(other)
+	# Each visit takes longer than the whole frame budget: one node per frame. The first one
+	# moves the mod to the other group (the same nodes, in the same order).
+	_on_visit = func(_handle: int) -> void:
+		OS.delay_usec(2500)
+		if _visits.size() == 1:
+			probe.node.process_group = StringName(other)
+	if not expect_eq(start(probe), OK, "start()"):
+		return
+	var two: bool = await wait_until(func() -> bool: return _visits.size() >= 2)
+	if expect(two, "two visits: %s" % [_visits]):
+		expect_eq(_visits[1][0], _visits[0][0], "the other group's pass starts at its first node: %s" % [_visits])
+
+
 func test_a_group_on_a_mod_without_process_node_warns_once_and_process_still_runs() -> void:
 	await frames(1)
 	_logger = LogCounter.new("process_node", Logger.ERROR_TYPE_WARNING)

@@ -31,6 +31,9 @@ pub struct GroupPass {
     pub(crate) warned: Cell<Option<InstanceKey>>,
     /// The bulk pass's handles for the group as it was last resolved.
     pub(crate) handles: RefCell<HandleCache>,
+    /// Counts the changes of `group`: a pass that began under another count (game code it ran
+    /// set the group) leaves `resume` and `handles` as the change set them.
+    pub(crate) changes: Cell<u64>,
 }
 
 /// The handles a pass handed over for a group, kept for the next pass: while the group's
@@ -78,6 +81,7 @@ impl GroupPass {
         }
         self.warned.set(None);
         *self.handles.borrow_mut() = HandleCache::default();
+        self.changes.set(self.changes.get().wrapping_add(1));
     }
 
     /// Whether a group is set.

@@ -93,6 +93,7 @@ pub fn run(core: &Rc<ScriptCore>, physics: bool, delta: f64) {
         return;
     };
     let count = ids.len();
+    let changes = pass.changes.get();
     let resume = &pass.resume[usize::from(physics)];
     let start = resume.get() % count;
     let deadline = Stamp::now().after(live::frame_budget().remaining());
@@ -149,8 +150,12 @@ pub fn run(core: &Rc<ScriptCore>, physics: bool, delta: f64) {
         };
         core.enter_with(name, |instance| instance.call_each(name, delta, next))
     };
-    *pass.handles.borrow_mut() = cache;
-    resume.set(stopped_at.map_or(start, |offset| (start + offset) % count));
+    // Game code the pass ran may have set another group: its first node is where the next
+    // pass starts, and the old group's handles are not kept for it.
+    if pass.changes.get() == changes {
+        *pass.handles.borrow_mut() = cache;
+        resume.set(stopped_at.map_or(start, |offset| (start + offset) % count));
+    }
     match result {
         // A set-up mistake (a bulk export without `malloc`): said once per instance, like a
         // missing export, not every frame.
