@@ -97,6 +97,9 @@ func test_js_funcof_functions_answer_call_export() -> void:
 		expect(not probe.node.has_export(name), "has_export(\"%s\") of a Go-js program" % name)
 	# The host's own globals are no exports of the program.
 	expect_eq(probe.node.call_export("Array", [3]), null, "call_export(\"Array\", [3])")
+	# Globals Go code uses: `Object.keys` to walk an object's fields, `new Date(ms)`.
+	expect_eq(probe.node.call_export("sumValues", [{"a": 1, "b": 2, "c": 39}]), 42, "Object.keys of a Dictionary")
+	expect_eq(probe.node.call_export("dateOf", [1234567.0]), 1234567, "new Date(ms).getTime()")
 	var unstarted := WasmScript.new()
 	unstarted.autostart = false
 	unstarted.wasm_file = MODS + "gojs_callback.wasm"

@@ -20,6 +20,20 @@ func main() {
 	global.Set("greet", js.FuncOf(func(this js.Value, args []js.Value) any {
 		return "hello, " + args[0].String()
 	}))
+	// sumValues(dict): the sum of a Dictionary's values, found with `Object.keys` (what Go
+	// code uses to walk a JavaScript object's fields).
+	global.Set("sumValues", js.FuncOf(func(this js.Value, args []js.Value) any {
+		keys := global.Get("Object").Call("keys", args[0])
+		total := 0
+		for i := 0; i < keys.Length(); i++ {
+			total += args[0].Get(keys.Index(i).String()).Int()
+		}
+		return total
+	}))
+	// dateOf(ms): `new Date(ms).getTime()`.
+	global.Set("dateOf", js.FuncOf(func(this js.Value, args []js.Value) any {
+		return global.Get("Date").New(args[0]).Call("getTime").Float()
+	}))
 	// move(path, dx): moves the Node2D at `path` right by `dx`; returns the new x.
 	global.Set("move", js.FuncOf(func(this js.Value, args []js.Value) any {
 		node := godot.Call("getNode", args[0].String())

@@ -227,7 +227,7 @@ impl fmt::Display for GuestKindError {
             GuestKindError::MissingExports { kind, missing } => {
                 let names: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
                 let hint = match kind {
-                    GuestKind::GoJs => "build it with `GOOS=js GOARCH=wasm go build`",
+                    GuestKind::GoJs => "build it with `GOOS=js GOARCH=wasm go build` (TinyGo's js/wasm output is not supported)",
                     GuestKind::Wapc => "build it with a waPC guest SDK",
                     GuestKind::Wasgo => "",
                 };

@@ -29,7 +29,11 @@ fn native(n: Native) -> JsValue {
 /// Builds the global object and the Go object (ids 5 and 6 of the value table).
 pub fn globals(godot: JsValue) -> (JsRef, JsRef) {
     let global = JsRef::new(Class::Plain);
-    global.set("Object", native(Native::ObjectCtor));
+    let object = native(Native::ObjectCtor);
+    if let Some(ctor) = object.as_object() {
+        ctor.set("keys", native(Native::ObjectKeys));
+    }
+    global.set("Object", object);
     global.set("Array", native(Native::ArrayCtor));
     global.set("Uint8Array", native(Native::Uint8ArrayCtor));
     global.set("Date", native(Native::DateCtor));
@@ -161,6 +165,7 @@ pub fn call_native(
         | Native::Uint8ArrayCtor
         | Native::DateCtor
         | Native::ErrorCtor => return construct(cx, n, args),
+        Native::ObjectKeys => return object_keys(cx, &arg(args, 0)),
         Native::DateGetTimezoneOffset => JsValue::Number(0.0),
         Native::DateGetTime => match this.kind() {
             Some(Kind::Date(ms)) => JsValue::Number(ms),
@@ -364,7 +369,12 @@ pub fn construct(cx: &mut Cx<'_>, n: Native, args: &[JsValue]) -> wasmtime::Resu
             JsValue::object(Class::Bytes(bytes))
         }
         Native::DateCtor => {
-            let d = JsRef::new(Class::Date(now_ms()));
+            // `new Date(ms)`: that time; `new Date()`: now.
+            let ms = match args.first() {
+                Some(JsValue::Number(ms)) => *ms,
+                _ => now_ms(),
+            };
+            let d = JsRef::new(Class::Date(ms));
             d.set("getTimezoneOffset", native(Native::DateGetTimezoneOffset));
             d.set("getTime", native(Native::DateGetTime));
             JsValue::Object(d)
@@ -386,6 +396,41 @@ pub fn construct(cx: &mut Cx<'_>, n: Native, args: &[JsValue]) -> wasmtime::Resu
         },
         _ => return Ok(Err(error("not a constructor", None))),
     }))
+}
+
+/// `Object.keys(v)`: an array's (or byte array's) indices, then `v`'s own property names (in
+/// name order), as strings; a value that is no object throws, as in JavaScript for null.
+///
+/// # Errors
+/// A trap when the keys would take the program over its memory limit.
+fn object_keys(cx: &mut Cx<'_>, v: &JsValue) -> wasmtime::Result<JsResult> {
+    let Some(o) = v.as_object() else {
+        return Ok(Err(error(
+            "Cannot convert undefined or null to object",
+            None,
+        )));
+    };
+    let (indices, names): (usize, Vec<String>) = {
+        let g = o.0.lock();
+        let indices = match &g.class {
+            Class::Array(items) => items.len(),
+            Class::Bytes(bytes) => bytes.len(),
+            _ => 0,
+        };
+        (indices, g.props.keys().cloned().collect())
+    };
+    let count = indices.saturating_add(names.len());
+    if count > MAX_COLLECTION {
+        return Ok(Err(error("Invalid array length", None)));
+    }
+    // Each key is a value and its text (an index has at most 10 digits).
+    let text: usize = names.iter().map(String::len).sum::<usize>() + indices * 10;
+    charge(cx, count.saturating_mul(VALUE_BYTES).saturating_add(text))?;
+    let keys = (0..indices)
+        .map(|i| JsValue::str(&i.to_string()))
+        .chain(names.iter().map(|n| JsValue::str(n)))
+        .collect();
+    Ok(Ok(JsValue::array(keys)))
 }
 
 /// `v instanceof ctor`.

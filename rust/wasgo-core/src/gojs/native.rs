@@ -8,6 +8,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Native {
     ObjectCtor,
+    /// `Object.keys(value)`: an array's indices, then the object's own property names.
+    ObjectKeys,
     ArrayCtor,
     Uint8ArrayCtor,
     DateCtor,
