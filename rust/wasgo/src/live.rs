@@ -241,6 +241,12 @@ impl BudgetRef {
         (r, own)
     }
 
+    /// Whether an entry being measured now is inside another's measure (the game called a mod
+    /// from inside another mod's call).
+    pub fn is_nested(&self) -> bool {
+        self.0.as_deref().is_some_and(|b| b.nesting.get() > 0)
+    }
+
     /// Whether this handle reaches the budget (made on the main thread while WasGo runs).
     pub fn is_connected(&self) -> bool {
         self.0.is_some()

@@ -462,8 +462,17 @@ impl ScriptCore {
         }
         self.depth.set(self.depth.get() + 1);
         // One pair of clock reads serves the frame budget and the node's frame time.
-        let (result, took) = self.budget().measure(|started| call(&instance, started));
+        let budget = self.budget();
+        let nested = budget.is_nested();
+        let (result, took) = budget.measure(|started| call(&instance, started));
         self.frame_time.add(took);
+        if nested {
+            // Called from inside another mod's entry (a game function or handler calling this
+            // mod): the frame driver charges each mod its own turn's time, so this entry,
+            // which is in no turn of its own, is charged here.
+            let script: Rc<dyn LiveScript> = self.clone();
+            live::charge_entry(&script, took);
+        }
         drop(instance);
         self.depth.set(self.depth.get() - 1);
         if self.depth.get() == 0 {
