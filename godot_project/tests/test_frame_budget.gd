@@ -173,8 +173,9 @@ func test_many_mods_slow_callbacks_do_not_add_up_past_the_budget() -> void:
 	var most := 0
 	for f in per_frame:
 		most = maxi(most, per_frame[f])
-	# The budget plus one callback, and one more on the grace.
-	var bound := ceili(float(BUDGET_MS) / CALLBACK_MS) + 1
+	# The budget plus one callback (the grace is that one when the budget ran out during a
+	# delivery; a grace after it let a second slow callback past the budget).
+	var bound := ceili(float(BUDGET_MS) / CALLBACK_MS)
 	expect(most <= bound, "callbacks delivered in one frame: %d, more than %d (%s)" % [most, bound, per_frame])
 	for probe in probes:
 		expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")

@@ -284,6 +284,13 @@ impl BudgetRef {
         }
     }
 
+    /// Marks the frame's one delivery past the budget as made.
+    fn take_grace(&self) {
+        if let Some(b) = self.0.as_deref() {
+            b.grace_taken.set(true);
+        }
+    }
+
     /// Whether a delivery this frame went through on the grace (the budget spent).
     fn grace_taken(&self) -> bool {
         self.0.as_deref().is_some_and(|b| b.grace_taken.get())
@@ -613,9 +620,15 @@ pub fn pump_all() {
     for (slot, core) in scripts {
         let before = core.own_time();
         let graced_before = budget.grace_taken();
+        let had_room = budget.has_room();
         budget.grant_grace(true);
         core.clone().deliver();
         budget.grant_grace(false);
+        // A delivery that began with room and ran past the budget is the frame's one over it:
+        // no grace after it (a grace then let two slow callbacks past the budget).
+        if had_room && !budget.has_room() {
+            budget.take_grace();
+        }
         if !graced_before && budget.grace_taken() {
             with_live(|l| l.borrow_mut().grace_from = slot + 1);
         }
