@@ -29,6 +29,7 @@ func test_a_c_mod_creates_a_canvas_with_embedded_assets_and_draws_with_every_hel
 		"the six drawing helpers were taken (and the SDK refused a polyline past its bound): %s" % [probe.outputs])
 	expect_eq(probe.node.call_export("outside", []), -3, "a drawing helper outside the draw callback")
 	expect_eq(probe.node.call_export("reader", []), 0, "the decoder's readers and wasgo_skip: %s" % [probe.outputs])
+	expect_eq(probe.node.call_export("tween_chain", []), 0, "calls on a tween after wasgo_call_discard returned it: %s" % [probe.outputs])
 	expect_eq(probe.node.call_export("drop", []), 0, "remove_child and queue_free: %s" % [probe.outputs])
 	await frames(2)
 	expect(not is_instance_valid(canvas), "the canvas was freed")

@@ -538,20 +538,16 @@ static inline void wasgo_put_vector2_array(wasgo_writer *w, const float *xy, uin
 }
 
 /* Calls `method` on `handle` with the arguments `args` holds (an Array: wasgo_put_array(&w, n),
- * then the n values) and drops the result (an object result's handle is released); 0 on
- * success, or a negative error (wasgo_last_error_str says why). An overflowed writer gives
- * WASGO_INVALID_ARGUMENT from the SDK itself, with no host call. */
+ * then the n values) and ignores the result; 0 on success, or a negative error
+ * (wasgo_last_error_str says why). An overflowed writer gives WASGO_INVALID_ARGUMENT from the SDK
+ * itself, with no host call. An object result is not released: the host has one handle per
+ * object, so it may be one the mod holds (a Tween's `set_loops` returns the tween itself); a
+ * call that returns a new object is better made with wasgo_call and its handle read. */
 static inline int32_t wasgo_call_discard(int32_t handle, const char *method, const wasgo_writer *args) {
     if (args->overflow) return WASGO_INVALID_ARGUMENT;
     uint8_t out[32];
     int32_t n = wasgo_call(handle, method, WASGO_STRLEN(method), args->data, args->len, out, sizeof out);
-    if (n < 0) return n;
-    if (n <= (int32_t)sizeof out) {
-        wasgo_reader r = wasgo_reader_init(out, (uint32_t)n);
-        int32_t result;
-        if (wasgo_peek_type(&r) == WASGO_OBJECT && wasgo_read_object(&r, &result) && result != 0) wasgo_release(result);
-    }
-    return 0;
+    return n < 0 ? n : 0;
 }
 
 /* Calls `method` on `handle` with the arguments `args` holds and reads a bool result into

@@ -97,6 +97,31 @@ WASGO_EXPORT(WASGO_EXPORT_INPUT) void on_input(int32_t event) {
 
 WASGO_EXPORT("inputs") int32_t get_inputs(void) { return inputs; }
 
+/* A tween on the canvas set up with wasgo_call_discard calls that return the tween itself: the
+ * handle stays the mod's (the helper released it, and the next call on it got -1). 0, or the
+ * failing call's code. */
+WASGO_EXPORT("tween_chain") int32_t tween_chain(void) {
+    uint8_t buf[64], out[32];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 0);
+    int32_t n = wasgo_call(canvas, "create_tween", 12, w.data, w.len, out, sizeof out);
+    if (n < 0) return fail("create_tween", n);
+    wasgo_reader r = wasgo_reader_init(out, (uint32_t)n);
+    int32_t tween = 0;
+    if (!wasgo_read_object(&r, &tween) || tween <= 0) return fail("create_tween's result", -100);
+    w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 1);
+    wasgo_put_int(&w, 2);
+    int32_t code = wasgo_call_discard(tween, "set_loops", &w);
+    if (code < 0) return fail("set_loops", code);
+    w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 1);
+    wasgo_put_float(&w, 0.25);
+    code = wasgo_call_discard(tween, "tween_interval", &w);
+    if (code < 0) return fail("tween_interval on the same handle", code);
+    return 0;
+}
+
 /* The decoder's readers and wasgo_skip: the canvas's `modulate` read back as a Color, and an
  * Array of a String, a Color, a Dictionary, bytes and an int written, then read with the values
  * it does not read skipped. 0 on success, else -100 minus the step that failed. */
