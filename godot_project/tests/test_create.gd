@@ -380,6 +380,20 @@ func test_add_child_into_a_games_dialog_is_refused() -> void:
 	expect(probe.has_output("is a window of the game's"), "the message: %s" % [probe.outputs])
 	expect_eq(dialog.get_child_count(), 0, "nothing was added to the dialog")
 	dialog.free()
+	# Nor anywhere inside one (a dialog's own container lays its children over the message too):
+	# the mod's node moved into a window, where `../Spot` is a container.
+	var window := Window.new()
+	window.name = "GameWindow"
+	_arena.add_child(window)
+	probe.node.reparent(window)
+	var box := VBoxContainer.new()
+	box.name = "Spot"
+	window.add_child(box)
+	expect_eq(_call(probe, "find_spot"), 0, "find_spot() finds the container in the window")
+	expect_eq(_call(probe, "add_to_spot"), INVALID_ARGUMENT, "add_child under a container inside the game's window")
+	expect_eq(box.get_child_count(), 0, "nothing was added inside the window")
+	probe.node.reparent(_arena)
+	window.free()
 
 
 func test_freeing_the_mods_node_frees_what_it_created_elsewhere() -> void:

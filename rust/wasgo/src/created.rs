@@ -471,11 +471,26 @@ pub fn check_tree_call(
     // A dialog or popup of the game's lays its plain children over its own message (an
     // AcceptDialog fills its content area with them): a mod's label there rewrote what the
     // player confirms ("Keep your save?" over "Delete your save?").
-    if target_node.is_class("Window") && !created.owns(target.instance_id()) {
-        return refuse(format!(
-            "`add_child` refused: `{}` is a window of the game's (a dialog, a popup), whose content the mod may not cover; add the node elsewhere",
-            target_node.get_name()
-        ));
+    // Anywhere inside one (a dialog's container lays its children over the message too); the
+    // root window, which holds the whole game, is no dialog.
+    let mut at = Some(target_node.clone());
+    while let Some(node) = at {
+        let parent = node.get_parent();
+        if parent.is_some() && node.is_class("Window") && !created.owns(node.instance_id()) {
+            let place = if node == target_node {
+                format!("`{}` is", node.get_name())
+            } else {
+                format!(
+                    "`{}` is inside `{}`,",
+                    target_node.get_name(),
+                    node.get_name()
+                )
+            };
+            return refuse(format!(
+                "`add_child` refused: {place} a window of the game's (a dialog, a popup), whose content the mod may not cover; add the node elsewhere"
+            ));
+        }
+        at = parent;
     }
     Ok(())
 }
