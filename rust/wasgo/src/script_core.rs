@@ -1238,6 +1238,9 @@ impl ScriptCore {
                 permissions::save(id, kind)
             }
             None => {
+                if let Some(id) = self.unsaved_denial_id() {
+                    permissions::forget_denial(&id, kind);
+                }
                 let mut unsaved = self.unsaved_grants.borrow_mut();
                 if !unsaved.iter().any(|k| k == kind) {
                     unsaved.push(kind.to_string());
@@ -1255,7 +1258,17 @@ impl ScriptCore {
         if let Some(id) = self.mod_id() {
             permissions::forget_denial(&id, kind);
             permissions::forget(&id, kind);
+        } else if let Some(id) = self.unsaved_denial_id() {
+            permissions::forget_denial(&id, kind);
         }
+    }
+
+    /// The id the player's Deny is kept under for a mod without an id (a module from bytes):
+    /// the one WasGo's dialog derived from the running instance's name.
+    fn unsaved_denial_id(&self) -> Option<String> {
+        let instance = self.instance()?;
+        let name = wasgo_core::text::printable_line(instance.name()).into_owned();
+        Some(wasgo_core::grants::mod_id(&name))
     }
 
     /// The id grants are saved under: the running instance's mod (as it started), else the
