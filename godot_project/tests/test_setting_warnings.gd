@@ -49,6 +49,15 @@ func test_negative_limits_and_a_frame_budget_of_zero_are_named() -> void:
 	expect_eq(_warnings.count_containing("`wasgo/limits/memory_mb` is -1"), 1, "warnings about memory_mb")
 	expect_eq(_warnings.count_containing("`wasgo/limits/frame_budget_ms` is 0"), 1, "warnings about frame_budget_ms")
 	expect_eq(_warnings.count_containing("has `memory_limit_mb` -5"), 1, "warnings about the node's memory_limit_mb")
+	# Another node with the same value is not warned about again; a setting given another bad
+	# value is (the first problem's warning hid every later one).
+	_start_probe("NegativeLimits2", {"memory_limit_mb": -5})
+	set_setting("wasgo/limits/memory_mb", -2)
+	await frames(2)
+	_start_probe("NegativeLimits3")
+	await frames(1)
+	expect_eq(_warnings.count_containing("has `memory_limit_mb` -5"), 1, "warnings about memory_limit_mb -5 after a second node")
+	expect_eq(_warnings.count_containing("`wasgo/limits/memory_mb` is -2"), 1, "warnings about memory_mb's second bad value")
 
 
 func test_an_unknown_permission_kind_in_auto_grant_is_named() -> void:

@@ -1312,9 +1312,20 @@ impl ScriptCore {
             ("memory_limit_mb", props.memory_limit_mb),
             ("main_timeout_ms", props.main_timeout_ms),
         ] {
-            if value < 0 {
+            // Once per property and value a run: a game spawning many such nodes, or starting
+            // one again and again, is told once (naming the first node).
+            thread_local! {
+                static WARNED: RefCell<std::collections::HashSet<(&'static str, i64)>> =
+                    RefCell::new(std::collections::HashSet::new());
+            }
+            let fresh = value < 0
+                && WARNED.with(|w| {
+                    let mut w = w.borrow_mut();
+                    w.len() < 1024 && w.insert((property, value))
+                });
+            if fresh {
                 godot_warn!(
-                    "WasGo: `{}` has `{property}` {value}, which must be 0 (the project's setting) or positive; using the project's",
+                    "WasGo: `{}` has `{property}` {value}, which must be 0 (the project's setting) or positive; using the project's (said once for every node with this value)",
                     self.node_name()
                 );
             }

@@ -536,14 +536,22 @@ fn warn_wrong_type(name: &'static str, v: &Variant, expected: &str, fallback: &s
     });
 }
 
-/// Prints the warning `message` makes about setting `name` once per setting and run.
+/// Prints the warning `message` makes about setting `name` once per setting, message and run:
+/// a setting read at every frame or start warns once, and a later, different problem with it
+/// (the game set another bad value) is warned about too.
 fn warn_once(name: &'static str, message: impl FnOnce() -> String) {
     thread_local! {
-        static WARNED: std::cell::RefCell<std::collections::HashSet<&'static str>> =
+        static WARNED: std::cell::RefCell<std::collections::HashSet<(&'static str, String)>> =
             std::cell::RefCell::new(std::collections::HashSet::new());
     }
-    if WARNED.with(|w| w.borrow_mut().insert(name)) {
-        godot_warn!("{}", message());
+    let message = message();
+    // Bounded: a game cycling through bad values warns about each, up to this many.
+    let fresh = WARNED.with(|w| {
+        let mut w = w.borrow_mut();
+        w.len() < 1024 && w.insert((name, message.clone()))
+    });
+    if fresh {
+        godot_warn!("{message}");
     }
 }
 
