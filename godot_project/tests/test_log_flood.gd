@@ -9,12 +9,18 @@ const FLOOD_WAT := """(module
   (import "wasgo" "log" (func $log (param i32 i32 i32)))
   (import "wasgo" "self" (func $self (result i32)))
   (import "wasgo" "call" (func $call (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasgo" "emit" (func $emit (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 0) "spam")
+  (data (i32.const 32) "done")
+  (func (export "print_and_emit") (param $n i32)
+    (call $print (local.get $n))
+    (drop (call $emit (i32.const 32) (i32.const 4) (i32.const 48) (i32.const 4))))
   (data (i32.const 16) "get_child")
   ;; [99] as an encoded Array: tag 28, one element, int tag 2, 99.
   (data (i32.const 64) "\\1c\\00\\00\\00\\01\\00\\00\\00\\02\\00\\00\\00\\63\\00\\00\\00")
-  (func (export "print_lines") (param $n i32)
+  (func (export "print_lines") (param $n i32) (call $print (local.get $n)))
+  (func $print (param $n i32)
     (loop $more
       (if (local.get $n)
         (then
@@ -145,6 +151,20 @@ func test_the_nodes_of_one_mod_share_its_console_allowance() -> void:
 	expect_eq(first.outputs_starting_with("spam").size() + second.outputs_starting_with("spam").size(), 300, "lines the `output` signals delivered")
 	expect_eq(_printed.spam, 200, "lines the console printed for the mod's two nodes")
 	expect_eq(_printed.notices, 1, "notices that the rest was not printed")
+
+
+## A mod's `mod_event`s have an allowance of their own a pump: a call printing 3000 lines spent
+## the one allowance on its output, and its `mod_event` waited (for good, for a `main` printing
+## that much every frame).
+func test_a_mod_event_is_not_held_back_by_the_mods_output() -> void:
+	var probe := _flood_mod()
+	if probe == null:
+		return
+	var events := []
+	probe.node.mod_event.connect(func(name: String, _payload: Variant) -> void: events.append(name))
+	probe.node.call_export("print_and_emit", [3000])
+	expect_eq(events, ["done"], "mod_events delivered right after the call")
+	expect_eq(probe.outputs_starting_with("spam").size(), 1000, "lines delivered right after the call")
 
 
 ## A live mod's events are emitted at most 1000 a pump, the rest in order at the next frames: a

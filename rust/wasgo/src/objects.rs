@@ -2025,11 +2025,18 @@ pub fn take_outbox(key: InstanceKey) -> OutboxItems {
 /// order, for the next round (the next frame's at the latest).
 pub fn requeue_mod_events(key: InstanceKey, events: VecDeque<(GString, Variant, usize)>) {
     POSTS.fetch_add(1, Ordering::Relaxed);
-    let bytes: usize = events.iter().map(|(_, _, cost)| *cost).sum();
-    with_outbox(key, |o| {
+    let dropped = with_outbox(key, |o| {
         o.mod_events.requeue(events);
-        o.mod_event_bytes = o.mod_event_bytes.saturating_add(bytes);
+        // What the queue holds now (the oldest beyond its bound were dropped).
+        o.mod_event_bytes = o.mod_events.iter().map(|(_, _, cost)| *cost).sum();
+        o.mod_events.take_dropped()
     });
+    let dropped = dropped.unwrap_or(0);
+    if dropped > 0 {
+        godot_warn!(
+            "WasGo: {dropped} of a mod's `mod_event`s were dropped: more waited for delivery than its queue holds (emit fewer, or let its signals be delivered between calls)"
+        );
+    }
 }
 
 /// Takes the signal deliveries waiting for the mod's `native_callback`, oldest first.

@@ -218,6 +218,10 @@ pub struct ScriptCore {
     /// The events the pump in progress may still emit (`script_delivery::MAX_EVENTS_PER_PUMP`
     /// at its start; the drains after each callback it delivers draw from it too).
     pub(crate) event_allowance: Cell<usize>,
+    /// The `mod_event`s the pump in progress may still emit, apart from `event_allowance`: a
+    /// mod printing a thousand lines a frame spent the shared allowance on its output, and its
+    /// `mod_event`s waited for good.
+    pub(crate) mod_event_allowance: Cell<usize>,
     /// A `start()` asked for by a `started` handler, run at the next frame; a `kill()` by the game
     /// before then drops it.
     start_next_frame: Cell<bool>,
@@ -307,6 +311,7 @@ impl ScriptCore {
             reload_next_frame: Cell::new(false),
             announcing: Cell::new(0),
             event_allowance: Cell::new(usize::MAX),
+            mod_event_allowance: Cell::new(usize::MAX),
             start_next_frame: Cell::new(false),
             finishing_start: Cell::new(false),
             gone: Cell::new(false),

@@ -69,11 +69,13 @@ impl ScriptCore {
         // every frame, outside every budget. An ended one's all go out (its last ones).
         // One allowance for the whole pump: the drains after each signal callback and HTTP
         // answer below draw from it too (each had a fresh 1000).
-        self.event_allowance.set(if ended {
+        let allowance = if ended {
             usize::MAX
         } else {
             MAX_EVENTS_PER_PUMP
-        });
+        };
+        self.event_allowance.set(allowance);
+        self.mod_event_allowance.set(allowance);
         for _ in 0..MAX_DELIVERY_ROUNDS {
             let (mut delivered, more) = self.emit_events(true);
             delivered |= self.deliver_outbox();
@@ -91,6 +93,7 @@ impl ScriptCore {
             && self.instance().is_some_and(|i| !i.status().is_live());
         if ended_now {
             self.event_allowance.set(usize::MAX);
+            self.mod_event_allowance.set(usize::MAX);
             self.emit_events(true);
         }
         self.delivering.set(false);
@@ -341,22 +344,22 @@ impl ScriptCore {
         self.outbox_seen.set(objects::posts());
         let (mut mod_events, mut callbacks) = objects::take_outbox(key);
         if !mod_events.is_empty() {
-            // Under the pump's event allowance, like the mod's other signals: a handler that
-            // calls the mod back, which emits ten more, went round the delivery rounds 130,000
-            // times in one pump. What is left waits, in order, for the next pump.
+            // Under an allowance of their own a pump (as many as of the mod's other signals): a
+            // handler that calls the mod back, which emits ten more, went round the delivery
+            // rounds 130,000 times in one pump. What is left waits, in order, for the next pump.
             while let Some((name, payload, cost)) = mod_events.pop_front() {
                 // A handler started another instance (`kill()` then `start()`, `reload()`):
                 // the old one's events are not the new one's; they go with the old instance.
                 if self.is_gone() || self.key.get() != Some(key) {
                     return true;
                 }
-                let left = self.event_allowance.get();
+                let left = self.mod_event_allowance.get();
                 if left == 0 {
                     mod_events.push_front((name, payload, cost));
                     objects::requeue_mod_events(key, mod_events);
                     break;
                 }
-                self.event_allowance.set(left - 1);
+                self.mod_event_allowance.set(left - 1);
                 let Some(mut node) = self.node() else {
                     return true;
                 };
