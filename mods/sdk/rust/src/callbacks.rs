@@ -23,35 +23,38 @@ impl CallbackId {
 
     /// Drops the closure; later deliveries to this id are ignored. The host has no disconnect:
     /// the connection stays (and counts against the game's connection caps) until the object
-    /// or the instance ends, so the id is never given to another closure (the old signal would
-    /// run it).
+    /// or the instance ends. Its slot is used again under a new generation, so the old
+    /// connection's deliveries, which carry the old id, never run the slot's next closure.
     pub fn forget(self) {
-        self.drop_closure(Slot::Retired);
-    }
-
-    /// Drops the closure of a connection the host refused: no signal will ever name the id, so
-    /// its slot may be used again.
-    pub(crate) fn forget_refused(self) {
-        self.drop_closure(Slot::Empty);
-    }
-
-    fn drop_closure(self, then: Slot) {
+        let (index, generation) = split(self.0);
         // The closure (if it is not the one running) is dropped after the borrow ends.
-        let _dropped = REGISTRY.with(|slots| {
-            let slot = slots.get_mut(self.0 as usize)?;
-            let next = match slot {
-                Slot::Running | Slot::ForgottenWhileRunning => Slot::ForgottenWhileRunning,
-                _ => then,
-            };
-            Some(core::mem::replace(slot, next))
+        let _dropped = REGISTRY.with(|r| {
+            let (slot_generation, slot) = r.slots.get_mut(index)?;
+            if *slot_generation != generation {
+                return None;
+            }
+            match slot {
+                Slot::Running | Slot::ForgottenWhileRunning => {
+                    Some(core::mem::replace(slot, Slot::ForgottenWhileRunning))
+                }
+                Slot::Empty => None,
+                Slot::Ready(_) => {
+                    let old = core::mem::replace(slot, Slot::Empty);
+                    r.retire(index);
+                    Some(old)
+                }
+            }
         });
+    }
+
+    /// Drops the closure of a connection the host refused (as [`CallbackId::forget`]).
+    pub(crate) fn forget_refused(self) {
+        self.forget();
     }
 }
 
 enum Slot {
     Empty,
-    /// Forgotten: the host may still deliver to this id, which no other closure gets.
-    Retired,
     Ready(Callback),
     /// The closure is running (taken out so it may connect or forget other callbacks).
     Running,
@@ -59,52 +62,94 @@ enum Slot {
     ForgottenWhileRunning,
 }
 
-/// The closures, indexed by id (index 0 is never used, so no id is 0). Closures run outside
+/// Bits of an id that name its slot; the bits above are the slot's generation.
+const INDEX_BITS: u32 = 20;
+/// Slots there may be: a million closures alive at once.
+const MAX_SLOTS: usize = 1 << INDEX_BITS;
+/// Generations an id tells apart before they repeat (an old connection still alive after a
+/// slot was used this many times again would run the newest closure).
+const GENERATIONS: u32 = 1 << (31 - INDEX_BITS);
+
+/// The slot index and generation an id names.
+fn split(id: i32) -> (usize, u32) {
+    let id = id as u32;
+    ((id as usize) & (MAX_SLOTS - 1), id >> INDEX_BITS)
+}
+
+/// The closures by slot (slot 0 is never used, so no id is 0), each with the generation of the
+/// id it was registered under, and the slots free for the next closures. Closures run outside
 /// the borrow (taken out of their slot), so they may register and forget callbacks.
-static REGISTRY: Local<Vec<Slot>> = Local::new(Vec::new());
+struct Registry {
+    slots: Vec<(u32, Slot)>,
+    free: Vec<usize>,
+}
+
+impl Registry {
+    /// Slot `index`'s closure is gone: its next id is of the next generation.
+    fn retire(&mut self, index: usize) {
+        if let Some((generation, _)) = self.slots.get_mut(index) {
+            *generation = (*generation + 1) % GENERATIONS;
+            self.free.push(index);
+        }
+    }
+}
+
+static REGISTRY: Local<Registry> = Local::new(Registry {
+    slots: Vec::new(),
+    free: Vec::new(),
+});
 
 pub(crate) fn register(callback: impl FnMut(&[Variant]) + 'static) -> CallbackId {
     let callback: Callback = Box::new(callback);
-    REGISTRY.with(|slots| {
-        if slots.is_empty() {
-            slots.push(Slot::Empty);
+    REGISTRY.with(|r| {
+        if r.slots.is_empty() {
+            r.slots.push((0, Slot::Empty));
         }
-        let id = match slots.iter().skip(1).position(|s| matches!(s, Slot::Empty)) {
-            Some(i) => i + 1,
+        let index = match r.free.pop() {
+            Some(index) => index,
             None => {
-                slots.push(Slot::Empty);
-                slots.len() - 1
+                assert!(
+                    r.slots.len() < MAX_SLOTS,
+                    "wasgo: more than a million signal callbacks alive at once"
+                );
+                r.slots.push((0, Slot::Empty));
+                r.slots.len() - 1
             }
         };
-        slots[id] = Slot::Ready(callback);
-        CallbackId(id as i32)
+        let (generation, slot) = &mut r.slots[index];
+        *slot = Slot::Ready(callback);
+        CallbackId(((*generation << INDEX_BITS) | index as u32) as i32)
     })
 }
 
-/// Runs the closure registered under `id` with `args`; unknown ids are ignored.
+/// Runs the closure registered under `id` with `args`; unknown or forgotten ids are ignored.
 pub(crate) fn dispatch(id: i32, args: &[Variant]) {
-    let taken = REGISTRY.with(|slots| match slots.get_mut(id as usize) {
-        Some(slot @ Slot::Ready(_)) => match core::mem::replace(slot, Slot::Running) {
-            Slot::Ready(f) => Some(f),
-            _ => None,
-        },
+    let (index, generation) = split(id);
+    let taken = REGISTRY.with(|r| match r.slots.get_mut(index) {
+        Some((g, slot @ Slot::Ready(_))) if *g == generation => {
+            match core::mem::replace(slot, Slot::Running) {
+                Slot::Ready(f) => Some(f),
+                _ => None,
+            }
+        }
         _ => None,
     });
     let Some(mut callback) = taken else { return };
     callback(args);
-    let forgotten = REGISTRY.with(|slots| {
-        let slot = slots.get_mut(id as usize)?;
+    let forgotten = REGISTRY.with(|r| {
+        let (_, slot) = r.slots.get_mut(index)?;
         match slot {
             Slot::Running => {
                 *slot = Slot::Ready(callback);
                 None
             }
             Slot::ForgottenWhileRunning => {
-                *slot = Slot::Retired;
+                *slot = Slot::Empty;
+                r.retire(index);
                 Some(callback)
             }
             // Not reachable: only `forget` changes a running slot, to the state above.
-            Slot::Empty | Slot::Retired | Slot::Ready(_) => Some(callback),
+            Slot::Empty | Slot::Ready(_) => Some(callback),
         }
     });
     drop(forgotten);
@@ -219,14 +264,21 @@ mod tests {
         assert_eq!(hits.get(), 1);
     }
 
-    /// A connection the host refused never gets a delivery: its slot is used again.
+    /// A forgotten closure's slot is used again, under another id: connecting and forgetting
+    /// without end neither grows the registry nor slows `register` down.
     #[test]
-    fn a_refused_connections_slot_is_used_again() {
+    fn a_forgotten_slot_is_used_again_under_another_id() {
         let _turn = serial();
-        let refused = register(|_| {});
-        refused.forget_refused();
+        let first = register(|_| {});
+        first.forget_refused();
         let next = register(|_| {});
-        assert_eq!(next, refused);
-        next.forget_refused();
+        assert_ne!(next, first);
+        assert_eq!(split(next.raw()).0, split(first.raw()).0);
+        next.forget();
+        let size = REGISTRY.with(|r| r.slots.len());
+        for _ in 0..10_000 {
+            register(|_| {}).forget();
+        }
+        assert_eq!(REGISTRY.with(|r| r.slots.len()), size);
     }
 }
