@@ -396,6 +396,30 @@ func test_add_child_into_a_games_dialog_is_refused() -> void:
 	window.free()
 
 
+## A CanvasLayer the game raises to layer 1024 or above after the mod took a handle under it:
+## no signal says so (the kept reach decision still holds), but `add_child` there is refused,
+## checked as the layer is now (its nodes would draw over WasGo's permission dialog).
+func test_add_child_under_a_layer_raised_over_the_windows_is_refused() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var layer := CanvasLayer.new()
+	layer.name = "Hud"
+	layer.layer = 10
+	_arena.add_child(layer)
+	probe.node.reparent(layer)
+	_spot.reparent(layer)
+	expect_eq(_call(probe, "find_spot"), 0, "find_spot() in the layer at 10")
+	layer.layer = 2000
+	expect_eq(_call(probe, "add_to_spot"), INVALID_ARGUMENT, "add_child once the layer is at 2000")
+	expect(probe.has_output("draws over WasGo's permission dialog"), "the message: %s" % [probe.outputs])
+	expect_eq(_spot.get_child_count(), 0, "nothing was added in the raised layer")
+	layer.layer = 10
+	_spot.reparent(_arena)
+	probe.node.reparent(_arena)
+	layer.free()
+
+
 func test_freeing_the_mods_node_frees_what_it_created_elsewhere() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

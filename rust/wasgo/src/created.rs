@@ -471,6 +471,15 @@ pub fn check_tree_call(
     // A dialog or popup of the game's lays its plain children over its own message (an
     // AcceptDialog fills its content area with them): a mod's label there rewrote what the
     // player confirms ("Keep your save?" over "Delete your save?").
+    // A layer over the windows: what is added there draws over WasGo's permission dialog
+    // (checked now: a game may have raised the layer after the mod took its handle).
+    if crate::reach::under_a_layer_over_windows(&target_node) {
+        return refuse(format!(
+            "`add_child` refused: `{}` is in a CanvasLayer at layer {} or above, which draws over WasGo's permission dialog",
+            target_node.get_name(),
+            wasgo_core::reach::WINDOWS_LAYER
+        ));
+    }
     // Anywhere inside one (a dialog's container lays its children over the message too); the
     // root window, which holds the whole game, is no dialog.
     let mut at = Some(target_node.clone());

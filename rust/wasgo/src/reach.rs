@@ -242,6 +242,27 @@ fn warn_no_reach_root(script: &Gd<Node>, path: &NodePath) {
     }
 }
 
+/// Whether `node` is a `CanvasLayer` drawn over embedded windows (layer 1024 or above: what is
+/// in it draws over WasGo's permission dialog).
+pub fn is_over_windows(node: &Gd<Node>) -> bool {
+    node.clone()
+        .try_cast::<godot::classes::CanvasLayer>()
+        .is_ok_and(|layer| i64::from(layer.get_layer()) >= wasgo_core::reach::WINDOWS_LAYER)
+}
+
+/// Whether `node` or a node above it is such a layer ([`is_over_windows`]), as it is now (the
+/// reach decisions kept for handles do not see a layer raised later: no signal says so).
+pub fn under_a_layer_over_windows(node: &Gd<Node>) -> bool {
+    let mut at = Some(node.clone());
+    while let Some(n) = at {
+        if is_over_windows(&n) {
+            return true;
+        }
+        at = n.get_parent();
+    }
+    false
+}
+
 /// Whether `node` is one of the project's autoloads (a child of the root window named after an
 /// `autoload/` setting).
 fn is_autoload(node: &Gd<Node>, root: Option<&Gd<Node>>) -> bool {
@@ -305,6 +326,9 @@ pub fn check(
     let root = reach_root(&script);
     let script = script.instance_id();
     let ended = Cell::new(false);
+    // Above the mod's roots only a layer over the windows matters (`decide`): the other facts,
+    // each a call into Godot or two, are not read there.
+    let inside = Cell::new(false);
     let mut current = Some(node);
     let chain = std::iter::from_fn(|| {
         let Some(n) = current.take() else {
@@ -313,18 +337,27 @@ pub fn check(
         };
         let id = n.instance_id();
         let parent = n.get_parent();
-        let facts = NodeFacts {
-            is_reach_root: Some(id) == root,
-            is_mod_node: id == script,
-            is_own_ui: own_ui::is_root(id),
-            is_internal: parent.as_ref().is_some_and(|p| is_internal(p, &n)),
-            is_over_windows: n
-                .clone()
-                .try_cast::<godot::classes::CanvasLayer>()
-                .is_ok_and(|layer| {
-                    i64::from(layer.get_layer()) >= wasgo_core::reach::WINDOWS_LAYER
-                }),
+        let is_over_windows = is_over_windows(&n);
+        let facts = if inside.get() {
+            NodeFacts {
+                is_reach_root: false,
+                is_mod_node: false,
+                is_own_ui: false,
+                is_internal: false,
+                is_over_windows,
+            }
+        } else {
+            NodeFacts {
+                is_reach_root: Some(id) == root,
+                is_mod_node: id == script,
+                is_own_ui: own_ui::is_root(id),
+                is_internal: parent.as_ref().is_some_and(|p| is_internal(p, &n)),
+                is_over_windows,
+            }
         };
+        if facts.is_reach_root || facts.is_mod_node {
+            inside.set(true);
+        }
         current = parent;
         Some(facts)
     });
