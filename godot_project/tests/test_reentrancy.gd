@@ -636,6 +636,32 @@ func test_a_loopless_run_of_slow_game_calls_stops_at_the_backstop() -> void:
 	expect_contains(probe.node.get_last_error(), "callback budget", "get_last_error()")
 
 
+## The same through property sets: a setter runs the game's code (a slider's `value` emits
+## `value_changed` to its handler), and a hundred loopless `set_float` calls on the direct path
+## held the main thread a second, checked by no limit until the function returned.
+func test_a_loopless_run_of_sets_whose_handler_is_slow_stops_at_the_backstop() -> void:
+	set_setting("wasgo/limits/callback_budget_ms", 50)
+	set_setting("wasgo/limits/callback_wall_backstop_factor", 4)
+	var calls := [0]
+	var body := ""
+	for i in 100:
+		body += "(drop (call $set (local.get $h) (i32.const 0) (i32.const 5) (f64.const %d))) " % (i + 1)
+	var wat := "(module (import \"wasgo\" \"self\" (func $self (result i32))) (import \"wasgo\" \"get_node\" (func $get_node (param i32 i32 i32) (result i32))) (import \"wasgo\" \"set_float\" (func $set (param i32 i32 i32 f64) (result i32))) (memory (export \"memory\") 1) (data (i32.const 0) \"value\") (data (i32.const 16) \"Slider\") (func (export \"slide\") (local $h i32) (local.set $h (call $get_node (call $self) (i32.const 16) (i32.const 6))) %s))" % body
+	var probe := new_mod("reenter_slides", {"module": WasmEngine.compile_module(wat.to_utf8_buffer(), "loopless_slides")})
+	var slider := HSlider.new()
+	slider.name = "Slider"
+	slider.max_value = 1000
+	slider.step = 0.0
+	slider.value_changed.connect(func(_v: float) -> void:
+		calls[0] += 1
+		OS.delay_msec(10))
+	probe.node.add_child(slider)
+	expect_eq(start(probe), OK, "start()")
+	probe.node.call_export("slide", [])
+	expect(calls[0] > 0 and calls[0] < 100, "value_changed handler runs before the mod was stopped: %d of 100" % calls[0])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_TRAPPED, "status")
+
+
 ## A game function called by `init` calls `WasmEngine.kill_all()`: the mod being started is in
 ## no live list yet, and it ran on. It is killed once its `init` returns, like every other mod.
 func test_kill_all_from_a_game_function_init_calls_kills_that_mod_too() -> void:

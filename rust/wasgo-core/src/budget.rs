@@ -122,6 +122,7 @@ pub(crate) fn arm(
             clock.cpu_base = None;
             clock.overran = false;
             clock.ticks_at_arm = ticks;
+            clock.any_ticks_at_arm = crate::ticker::ANY_TICKS.load(Ordering::Relaxed);
             if state.on_main_thread {
                 let nesting = &state.hosts.bridge.nesting;
                 let depth = nesting.depth.load(Ordering::Relaxed);
@@ -269,6 +270,19 @@ pub(crate) fn after_host_call(state: &mut InstanceState) -> wasmtime::Result<()>
         return Ok(());
     }
     check_time(state, Stamp::now()).map_err(HostTrap::into_error)
+}
+
+/// [`after_host_call`] for the property calls that run on the main thread directly (`set`,
+/// `get` and the typed fast paths): a setter may run game code (a slider's `value` emits
+/// `value_changed` to the game's handler), yet these are too hot to read the clock at every call.
+/// While no epoch tick has passed since the entry was armed (under a millisecond) the entry is
+/// within its limits: one relaxed load and a compare.
+#[inline]
+pub(crate) fn after_direct_call(state: &mut InstanceState) -> wasmtime::Result<()> {
+    if crate::ticker::ANY_TICKS.load(Ordering::Relaxed) == state.clock.any_ticks_at_arm {
+        return Ok(());
+    }
+    after_host_call(state)
 }
 
 /// The entry's time limits at `now`: the callback budget (a strike, then a trap), its

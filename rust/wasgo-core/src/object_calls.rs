@@ -378,6 +378,8 @@ pub(crate) fn set_property(
             host.set_property(state.key, state.level, handle, name, &value)
         };
         drop_value(value);
+        // A setter may run game code (a signal to its handler): the entry's time limits.
+        crate::budget::after_direct_call(caller.data_mut())?;
         return match outcome {
             Ok(()) => Ok(0),
             Err(err) => settle(caller, Err(named(function, *err))),
@@ -479,6 +481,7 @@ pub(crate) fn get_property(
             let name = guest::bytes_in(&memory, &*caller, function, np, nl)?;
             host.get_property(state.key, state.level, handle, name)
         };
+        crate::budget::after_direct_call(caller.data_mut())?;
         return Ok(match outcome {
             Ok(v) => Ok(v),
             Err(e) => Err(settle(caller, Err(named(function, e)))?),

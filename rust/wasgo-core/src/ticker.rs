@@ -69,6 +69,10 @@ struct Shared {
 }
 
 /// Owns the ticker thread; dropping it (or [`EpochTicker::stop`]) stops and joins the thread.
+/// Every ticker's ticks together: a hint that time passed (one relaxed load), for checks too hot
+/// to read the clock at every call ([`crate::budget::after_direct_call`]).
+pub(crate) static ANY_TICKS: AtomicU64 = AtomicU64::new(0);
+
 pub struct EpochTicker {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -255,6 +259,7 @@ fn tick(shared: &Shared, engine: &wasmtime::Engine) {
         std::thread::sleep(TICK);
         engine.increment_epoch();
         shared.ticks.fetch_add(1, SeqCst);
+        ANY_TICKS.fetch_add(1, Relaxed);
     }
 }
 
