@@ -334,6 +334,28 @@ func test_a_mods_looping_tweens_are_bounded_together() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
 
 
+## All mods' looping tweens together are bounded too: the bound was per instance, so six nodes
+## of one mod ran 114,000 steps a second (fifty, a million: as many as froze the game).
+func test_all_mods_looping_tweens_are_bounded_together() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var probes: Array[ModProbe] = [probe]
+	for i in 5:
+		var more := new_mod("DrawMod%d" % i, {"wasm_file": CREATE, "safety_level": 1, "reach": NodePath("..")})
+		_arena.add_child(more.node)
+		if not expect_eq(more.node.start(), OK, "start() of node %d" % i):
+			return
+		probes.append(more)
+	for i in 5:
+		expect_eq(_call(probes[i], "looping_tweens", [19, 1.0]), 19, "node %d: nineteen tweens looping every millisecond" % i)
+	expect_eq(_call(probes[5], "looping_tweens", [19, 1.0]), INVALID_ARGUMENT, "the sixth node's (past 100,000 steps a second in all)")
+	expect(probes[5].has_output("all mods' looping tweens may together run at most 100000"), "the refusal: %s" % [probes[5].outputs])
+	for p in probes:
+		expect_eq(p.node.get_status(), WasmScript.STATUS_RUNNING, "the mods run on")
+		p.node.kill()
+
+
 ## A tween that ended (killed, or done) counts against the object cap while a handle the mod
 ## keeps holds it, as a released resource does: `create_tween` + `kill` with the handles kept
 ## pinned any number of tweens.

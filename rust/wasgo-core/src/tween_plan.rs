@@ -29,6 +29,11 @@ pub const MIN_LOOP_SECONDS: f64 = 0.001;
 /// [`TweenPlan::refused_with`]).
 pub const MAX_STEPS_PER_SECOND: f64 = 20_000.0;
 
+/// The tweener steps per second all mods' looping tweens together may make Godot run: one mod's
+/// bound held per instance, so fifty nodes of one mod (or fifty mods) ran a million a second,
+/// as many as froze the game.
+pub const MAX_STEPS_PER_SECOND_ALL: f64 = 100_000.0;
+
 /// One mod-made tween's loops, speed scale and longest tweener so far.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TweenPlan {
@@ -171,6 +176,24 @@ impl TweenPlan {
                 "{} was refused: a mod's looping tweens may together run at most {MAX_STEPS_PER_SECOND} tweener steps per second of game time (tweeners times loops per second), and this one would take them to {:.0}; loop fewer or longer tweens",
                 call(),
                 others + own
+            ))
+        })
+    }
+
+    /// The refusal of this plan when all mods' other looping tweens, which make `all_others`
+    /// steps per second (this mod's included), and this one would together make more than
+    /// [`MAX_STEPS_PER_SECOND_ALL`].
+    pub fn refused_with_all(
+        &self,
+        all_others: f64,
+        call: impl FnOnce() -> String,
+    ) -> Option<TweenRefusal> {
+        let own = self.steps_per_second();
+        (own > 0.0 && all_others + own > MAX_STEPS_PER_SECOND_ALL).then(|| {
+            TweenRefusal(format!(
+                "{} was refused: all mods' looping tweens may together run at most {MAX_STEPS_PER_SECOND_ALL} tweener steps per second of game time, and this one would take them to {:.0}; loop fewer or longer tweens",
+                call(),
+                all_others + own
             ))
         })
     }

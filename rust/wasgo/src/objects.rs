@@ -584,6 +584,21 @@ impl InstanceObjects {
         Err(shared_write_refusal(&what(), &slot.class))
     }
 
+    /// The tweener steps per second this instance's looping tweens still running make Godot
+    /// run, but for the tween `except`.
+    fn looping_steps(&self, except: Option<InstanceId>) -> f64 {
+        self.tween_plans
+            .iter()
+            .filter(|(id, other)| {
+                Some(**id) != except
+                    && other.plan.steps_per_second() > 0.0
+                    && Gd::<godot::classes::Tween>::try_from_instance_id(**id)
+                        .is_ok_and(|t| t.is_valid())
+            })
+            .map(|(_, other)| other.plan.steps_per_second())
+            .sum()
+    }
+
     /// Refuses (below level 3) changing the bounds or the mode of a game's control: a slider's
     /// `min_value`/`max_value` widened to 1e30 let a mod set `value` past what the game's own
     /// handler expects (a volume slider's `linear_to_db(value)` at hundreds of decibels), and
@@ -1941,6 +1956,25 @@ pub fn instance_table(key: InstanceKey) -> Option<Rc<RefCell<InstanceObjects>>> 
     table(key)
 }
 
+/// The tweener steps per second the looping tweens of every instance but `me` make Godot run
+/// (an instance whose table is in use up the stack, whose call runs this one, counts none: its
+/// tweens were counted when they were planned).
+fn looping_steps_elsewhere(me: InstanceKey) -> f64 {
+    let tables: Vec<Rc<RefCell<InstanceObjects>>> = with_objects(|o| {
+        o.instances
+            .borrow()
+            .iter()
+            .filter(|(key, _)| **key != me)
+            .map(|(_, table)| table.clone())
+            .collect()
+    })
+    .unwrap_or_default();
+    tables
+        .iter()
+        .filter_map(|t| t.try_borrow().ok().map(|t| t.looping_steps(None)))
+        .sum()
+}
+
 fn table(key: InstanceKey) -> Option<Rc<RefCell<InstanceObjects>>> {
     with_objects(|o| o.instances.borrow().get(&key).cloned()).flatten()
 }
@@ -2546,18 +2580,13 @@ fn run_op(
                             return Ok(Some(plan));
                         }
                         let me = obj.instance_id();
-                        let others: f64 = objects
-                            .tween_plans
-                            .iter()
-                            .filter(|(id, other)| {
-                                **id != me
-                                    && other.plan.steps_per_second() > 0.0
-                                    && Gd::<godot::classes::Tween>::try_from_instance_id(**id)
-                                        .is_ok_and(|t| t.is_valid())
-                            })
-                            .map(|(_, other)| other.plan.steps_per_second())
-                            .sum();
-                        match plan.refused_with(others, || format!("`{method}`")) {
+                        let others = objects.looping_steps(Some(me));
+                        let elsewhere = looping_steps_elsewhere(key);
+                        match plan
+                            .refused_with(others, || format!("`{method}`"))
+                            .or_else(|| {
+                                plan.refused_with_all(others + elsewhere, || format!("`{method}`"))
+                            }) {
                             Some(refusal) => Err(refusal),
                             None => Ok(Some(plan)),
                         }
