@@ -204,6 +204,30 @@ func test_collision_nodes_a_mod_owns_are_bounded() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on: %s" % probe.describe())
 
 
+## All mods together have at most 256 collision objects alive below level 3: the bound above is
+## each instance's, and eight nodes of one mod made the 512 areas that held the game at a few
+## frames a second.
+func test_collision_nodes_all_mods_make_are_bounded_together() -> void:
+	# What earlier tests' mods made is freed with their instances by the end of a frame.
+	await frames(2)
+	var probes: Array[ModProbe] = []
+	for i in 5:
+		var probe := new_mod("Collisions%d" % i, {"module": wat_module("collision_flood"), "safety_level": 1})
+		if not expect_eq(start(probe), OK, "start() of node %d" % i):
+			return
+		probes.append(probe)
+	for i in 4:
+		expect_eq(_call(probes[i], "make", [0, 64]), 64, "node %d: 64 areas" % i)
+	expect_eq(_call(probes[4], "make", [0, 1]), -1000, "an area past 256 in all")
+	expect_eq(_call(probes[4], "last_code", []), -7, "its code")
+	# Freed ones are let go: a node's areas end with its instance.
+	probes[0].node.kill()
+	await frames(2)
+	expect_eq(_call(probes[4], "make", [0, 64]), 64, "64 areas once another mod's were freed")
+	for probe in probes:
+		probe.node.kill()
+
+
 ## An array given to a text property is refused: its range would measure its elements, and
 ## Godot turns it into the text of all of them (one element of 900,000 characters froze the
 ## next frame for over a minute).

@@ -57,6 +57,18 @@ enum Held {
 /// thousand pairs.
 pub const MAX_COLLISION_NODES: usize = 64;
 
+/// The most collision objects and, apart, collision shapes all mods together may have created
+/// and alive below level 3: the bound above is each instance's, and eight nodes of one mod made
+/// the 512 areas that held the game at a few frames a second.
+pub const MAX_COLLISION_NODES_ALL: usize = 256;
+
+thread_local! {
+    /// The collision nodes of each kind mods created below level 3, of every instance (freed
+    /// ones are let go at the next check).
+    static ALL_COLLISION: std::cell::RefCell<[Vec<InstanceId>; 2]> =
+        const { std::cell::RefCell::new([Vec::new(), Vec::new()]) };
+}
+
 /// The kinds of node [`MAX_COLLISION_NODES`] counts, each as the base classes that make one.
 const COLLISION_KINDS: [(&str, &[&str]); 2] = [
     (
@@ -166,12 +178,27 @@ impl CreatedObjects {
                 ),
             ));
         }
+        let all = ALL_COLLISION.with(|all| {
+            let mut all = all.borrow_mut();
+            all[kind].retain(|id| Gd::<Object>::try_from_instance_id(*id).is_ok());
+            all[kind].len()
+        });
+        if all >= MAX_COLLISION_NODES_ALL {
+            return Err(ObjectError::failed(
+                ErrorCode::Busy.code(),
+                format!(
+                    "`wasgo.new` of a `{class}` refused: the mods together already made {MAX_COLLISION_NODES_ALL} {} that are alive, the most all mods may make below safety level 3 (Godot's physics pairs every overlapping shape at every step); free some (`queue_free`) first",
+                    COLLISION_KINDS[kind].0
+                ),
+            ));
+        }
         Ok(Some(kind))
     }
 
     /// Counts the new node `obj` as one of collision kind `kind`.
     pub fn track_collision(&mut self, kind: usize, obj: &Gd<Object>) {
         self.collision[kind].push(obj.instance_id());
+        ALL_COLLISION.with(|all| all.borrow_mut()[kind].push(obj.instance_id()));
     }
 
     /// Refuses an asset of `cost` bytes when the instance's live assets already take so much
