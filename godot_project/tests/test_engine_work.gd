@@ -228,6 +228,30 @@ func test_collision_nodes_all_mods_make_are_bounded_together() -> void:
 		probe.node.kill()
 
 
+## Collision nodes the game adopted are the game's: they no longer count against the bound of
+## all mods (256 adopted areas had every mod's next area refused for good).
+func test_collision_nodes_the_game_adopted_leave_the_bound_of_all_mods() -> void:
+	await frames(2)
+	var adopted: Array[Node] = []
+	for i in 4:
+		var probe := new_mod("Adopting%d" % i, {"module": wat_module("collision_flood"), "safety_level": 1})
+		if not expect_eq(start(probe), OK, "start() of node %d" % i):
+			return
+		expect_eq(_call(probe, "make", [0, 64]), 64, "node %d: 64 areas" % i)
+		for owned: Object in probe.node.get_owned_objects():
+			if owned is Area2D and probe.node.adopt(owned):
+				adopted.append(owned)
+		probe.node.kill()
+	expect_eq(adopted.size(), 256, "areas the game adopted")
+	await frames(2)
+	var later := new_mod("AfterAdoption", {"module": wat_module("collision_flood"), "safety_level": 1})
+	if expect_eq(start(later), OK, "start() of a later mod"):
+		expect_eq(_call(later, "make", [0, 64]), 64, "a later mod's 64 areas")
+		later.node.kill()
+	for node in adopted:
+		node.free()
+
+
 ## An array given to a text property is refused: its range would measure its elements, and
 ## Godot turns it into the text of all of them (one element of 900,000 characters froze the
 ## next frame for over a minute).

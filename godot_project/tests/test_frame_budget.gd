@@ -148,11 +148,23 @@ func test_a_process_that_takes_the_whole_budget_leaves_each_waiting_mod_a_delive
 ## turns: with a grace for every mod, ten mods each with a slow callback waiting made every frame
 ## ten callbacks long however small the budget.
 func test_many_mods_slow_callbacks_do_not_add_up_past_the_budget() -> void:
+	await _many_mods_slow_callbacks(wat_module("budget_callbacks"))
+
+
+## The same with mods that have a `process` too: their callbacks are delivered by the pump after
+## each `process`, where a delivery that ran the budget out was not counted as the frame's one
+## past it, and the delivery round still gave a grace after it.
+func test_many_mods_slow_callbacks_after_process_do_not_add_up_past_the_budget() -> void:
+	var text := FileAccess.get_file_as_string(WAT + "budget_callbacks.wat").strip_edges()
+	text = text.trim_suffix(")") + " (func (export \"process\") (param f64)))"
+	await _many_mods_slow_callbacks(WasmEngine.compile_module(text.to_utf8_buffer(), "budget_callbacks_process"))
+
+
+func _many_mods_slow_callbacks(module: WasmModule) -> void:
 	set_setting(FRAME_BUDGET, BUDGET_MS)
 	var registered := register_game_function("game", "slow", Callable(self, "_slow"),
 		PackedStringArray(["i32"]), PackedStringArray(), 1)
 	expect_eq(registered, OK, "register_function(\"game\", \"slow\")")
-	var module := wat_module("budget_callbacks")
 	var probes: Array[ModProbe] = []
 	for i in 10:
 		var probe := new_mod("many_%d" % i, {"module": module, "safety_level": 1})

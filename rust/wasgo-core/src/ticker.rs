@@ -68,11 +68,11 @@ struct Shared {
     wake: Condvar,
 }
 
-/// Owns the ticker thread; dropping it (or [`EpochTicker::stop`]) stops and joins the thread.
 /// Every ticker's ticks together: a hint that time passed (one relaxed load), for checks too hot
 /// to read the clock at every call ([`crate::budget::after_direct_call`]).
 pub(crate) static ANY_TICKS: AtomicU64 = AtomicU64::new(0);
 
+/// Owns the ticker thread; dropping it (or [`EpochTicker::stop`]) stops and joins the thread.
 pub struct EpochTicker {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,

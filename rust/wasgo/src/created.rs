@@ -291,6 +291,13 @@ impl CreatedObjects {
             adopted.push(above);
             parent = node.get_parent();
         }
+        // The game's now: no mod's collision nodes any more (they counted against the bound of
+        // all mods for as long as they lived).
+        ALL_COLLISION.with(|all| {
+            for kind in all.borrow_mut().iter_mut() {
+                kind.retain(|id| !adopted.contains(id));
+            }
+        });
         adopted
     }
 

@@ -109,6 +109,8 @@ pub struct FrameBudget {
     /// A delivery this frame went through on the grace, with the budget spent: no other script
     /// gets one until the next frame.
     grace_taken: Cell<bool>,
+    /// The last delivery allowed began with room in the budget (see `may_deliver`).
+    last_had_room: Cell<bool>,
 }
 
 impl Default for FrameBudget {
@@ -122,6 +124,7 @@ impl Default for FrameBudget {
             nested: Cell::new(Span::ZERO),
             grace: Cell::new(false),
             grace_taken: Cell::new(false),
+            last_had_room: Cell::new(false),
         }
     }
 }
@@ -140,6 +143,7 @@ impl FrameBudget {
         self.limit.set(Span::of(limit));
         self.spent.set(Span::ZERO);
         self.grace_taken.set(false);
+        self.last_had_room.set(false);
     }
 }
 
@@ -265,14 +269,22 @@ impl BudgetRef {
     pub fn may_deliver(&self) -> bool {
         // The grace goes with the first delivery, whether the budget had room for it or not.
         self.0.as_deref().is_none_or(|b| {
-            let grace = b.grace.replace(false);
-            if b.has_room() {
-                return true;
-            }
-            if grace {
+            // The delivery before this one began with room and ran the budget out: it was the
+            // frame's one delivery past the budget (in a script's own pump after its `process`
+            // too, not only in the delivery round), so no grace follows it.
+            if b.last_had_room.replace(false) && !b.has_room() {
                 b.grace_taken.set(true);
             }
-            grace
+            let grace = b.grace.replace(false);
+            if b.has_room() {
+                b.last_had_room.set(true);
+                return true;
+            }
+            if grace && !b.grace_taken.get() {
+                b.grace_taken.set(true);
+                return true;
+            }
+            false
         })
     }
 

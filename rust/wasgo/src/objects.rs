@@ -2057,7 +2057,11 @@ pub fn take_outbox(key: InstanceKey) -> OutboxItems {
 
 /// Puts `mod_event`s a delivery round had no allowance left for back in front, keeping their
 /// order, for the next round (the next frame's at the latest).
-pub fn requeue_mod_events(key: InstanceKey, events: VecDeque<(GString, Variant, usize)>) {
+pub fn requeue_mod_events(
+    key: InstanceKey,
+    events: VecDeque<(GString, Variant, usize)>,
+    mod_name: &str,
+) {
     POSTS.fetch_add(1, Ordering::Relaxed);
     let dropped = with_outbox(key, |o| {
         o.mod_events.requeue(events);
@@ -2068,7 +2072,7 @@ pub fn requeue_mod_events(key: InstanceKey, events: VecDeque<(GString, Variant, 
     let dropped = dropped.unwrap_or(0);
     if dropped > 0 {
         godot_warn!(
-            "WasGo: {dropped} of a mod's `mod_event`s were dropped: more waited for delivery than its queue holds (emit fewer, or let its signals be delivered between calls)"
+            "WasGo: {dropped} of `{mod_name}`'s `mod_event`s were dropped: more waited for delivery than its queue holds (emit fewer, or let its signals be delivered between calls)"
         );
     }
 }

@@ -222,6 +222,9 @@ pub struct ScriptCore {
     /// mod printing a thousand lines a frame spent the shared allowance on its output, and its
     /// `mod_event`s waited for good.
     pub(crate) mod_event_allowance: Cell<usize>,
+    /// The time of this mod's entries made from inside another mod's entry, which were charged
+    /// to its frame tally as they ended (see `enter_at`).
+    nested_charged: Cell<wasgo_core::clock::Span>,
     /// A `start()` asked for by a `started` handler, run at the next frame; a `kill()` by the game
     /// before then drops it.
     start_next_frame: Cell<bool>,
@@ -312,6 +315,7 @@ impl ScriptCore {
             announcing: Cell::new(0),
             event_allowance: Cell::new(usize::MAX),
             mod_event_allowance: Cell::new(usize::MAX),
+            nested_charged: Cell::new(wasgo_core::clock::Span::ZERO),
             start_next_frame: Cell::new(false),
             finishing_start: Cell::new(false),
             gone: Cell::new(false),
@@ -473,10 +477,13 @@ impl ScriptCore {
         self.frame_time.add(took);
         if nested {
             // Called from inside another mod's entry (a game function or handler calling this
-            // mod): the frame driver charges each mod its own turn's time, so this entry,
-            // which is in no turn of its own, is charged here.
+            // mod): the frame driver charges each mod its own turn's time, so this entry is
+            // charged here, and left out of the time its turns take (`own_time`: it may run
+            // inside this mod's own turn too, from a handler of what the turn delivered).
             let script: Rc<dyn LiveScript> = self.clone();
             live::charge_entry(&script, took);
+            self.nested_charged
+                .set(self.nested_charged.get().saturating_add(took));
         }
         drop(instance);
         self.depth.set(self.depth.get() - 1);
@@ -1483,7 +1490,9 @@ impl LiveScript for ScriptCore {
     }
 
     fn own_time(&self) -> wasgo_core::clock::Span {
-        self.frame_time.total()
+        self.frame_time
+            .total()
+            .saturating_sub(self.nested_charged.get())
     }
 
     fn live_slot(&self) -> &Cell<Option<usize>> {

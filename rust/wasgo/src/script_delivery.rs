@@ -356,7 +356,7 @@ impl ScriptCore {
                 let left = self.mod_event_allowance.get();
                 if left == 0 {
                     mod_events.push_front((name, payload, cost));
-                    objects::requeue_mod_events(key, mod_events);
+                    objects::requeue_mod_events(key, mod_events, &self.label());
                     break;
                 }
                 self.mod_event_allowance.set(left - 1);

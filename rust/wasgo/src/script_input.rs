@@ -85,10 +85,10 @@ fn deliver(core: &Rc<ScriptCore>, event: Gd<Object>) {
     let Some(handle) = objects::lend_handle(key, &event) else {
         return;
     };
-    let before = core.frame_time.total();
-    let result = core.enter(export::INPUT, &[Val::I32(handle)]);
     let script: Rc<dyn live::LiveScript> = core.clone();
-    live::charge_entry(&script, core.frame_time.total().saturating_sub(before));
+    let before = script.own_time();
+    let result = core.enter(export::INPUT, &[Val::I32(handle)]);
+    live::charge_entry(&script, script.own_time().saturating_sub(before));
     objects::release_handle(key, handle);
     core.pump();
     if let Some(Err(e)) = result {
