@@ -537,6 +537,12 @@ static inline void wasgo_put_vector2_array(wasgo_writer *w, const float *xy, uin
     for (uint32_t i = 0; i < 2 * count; i++) wasgo__f32(w, xy[i]);
 }
 
+/* A reader over the `n` bytes a call wrote into `buf` (`cap` bytes long): empty, so that every
+ * read fails, when the answer did not fit (the host then wrote nothing). */
+static inline wasgo_reader wasgo__answer(const uint8_t *buf, uint32_t cap, int32_t n) {
+    return wasgo_reader_init(buf, n >= 0 && (uint32_t)n <= cap ? (uint32_t)n : 0);
+}
+
 /* Calls `method` on `handle` with the arguments `args` holds (an Array: wasgo_put_array(&w, n),
  * then the n values) and ignores the result; 0 on success, or a negative error
  * (wasgo_last_error_str says why). An overflowed writer gives WASGO_INVALID_ARGUMENT from the SDK
@@ -558,7 +564,7 @@ static inline int32_t wasgo_call_bool(int32_t handle, const char *method, const 
     uint8_t buf[16];
     int32_t n = wasgo_call(handle, method, WASGO_STRLEN(method), args->data, args->len, buf, sizeof buf);
     if (n < 0) return n;
-    wasgo_reader r = wasgo_reader_init(buf, n <= (int32_t)sizeof buf ? (uint32_t)n : 0);
+    wasgo_reader r = wasgo__answer(buf, sizeof buf, n);
     return wasgo_read_bool(&r, out) ? 0 : WASGO_INVALID_ARGUMENT;
 }
 
@@ -686,7 +692,7 @@ static inline int32_t wasgo_get_int_prop(int32_t handle, const char *name, int64
     uint8_t buf[16];
     int32_t n = wasgo_get(handle, name, WASGO_STRLEN(name), buf, sizeof buf);
     if (n < 0) return n;
-    wasgo_reader r = wasgo_reader_init(buf, n <= (int32_t)sizeof buf ? (uint32_t)n : 0);
+    wasgo_reader r = wasgo__answer(buf, sizeof buf, n);
     return wasgo_read_int(&r, out) ? 0 : WASGO_INVALID_ARGUMENT;
 }
 /* Reads a bool property (an event's `pressed`, `echo`, ...) into `*out` as 1 or 0; as
@@ -695,30 +701,31 @@ static inline int32_t wasgo_get_bool_prop(int32_t handle, const char *name, int 
     uint8_t buf[16];
     int32_t n = wasgo_get(handle, name, WASGO_STRLEN(name), buf, sizeof buf);
     if (n < 0) return n;
-    wasgo_reader r = wasgo_reader_init(buf, n <= (int32_t)sizeof buf ? (uint32_t)n : 0);
+    wasgo_reader r = wasgo__answer(buf, sizeof buf, n);
     return wasgo_read_bool(&r, out) ? 0 : WASGO_INVALID_ARGUMENT;
+}
+/* `method(text)` on `handle`, `text` sent as `type` (WASGO_STRING or WASGO_STRING_NAME), for a
+ * bool answer: 1, 0, or a negative error (WASGO_INVALID_ARGUMENT for a text over the 256 bytes
+ * the stack buffer holds). */
+static inline int32_t wasgo__ask(int32_t handle, const char *method, const char *text, uint32_t type) {
+    uint8_t buf[32 + 256];
+    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
+    wasgo_put_array(&w, 1);
+    wasgo__u32(&w, type);
+    wasgo__text(&w, text, (uint32_t)WASGO_STRLEN(text));
+    int yes = 0;
+    int32_t code = wasgo_call_bool(handle, method, &w, &yes);
+    return code < 0 ? code : yes;
 }
 /* 1 if `handle` is an object of class `class_name` or a subclass ("InputEventKey",
  * "InputEventMouseButton", ...), 0 if not, or a negative error. */
 static inline int32_t wasgo_is_class(int32_t handle, const char *class_name) {
-    uint8_t buf[32 + 256];
-    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
-    wasgo_put_array(&w, 1);
-    wasgo_put_string(&w, class_name);
-    int yes = 0;
-    int32_t code = wasgo_call_bool(handle, "is_class", &w, &yes);
-    return code < 0 ? code : yes;
+    return wasgo__ask(handle, "is_class", class_name, WASGO_STRING);
 }
 /* 1 if input event `event` is the game's input-map action `action` pressed ("ui_accept",
  * "jump", ...), 0 if not, or a negative error. */
 static inline int32_t wasgo_is_action_pressed(int32_t event, const char *action) {
-    uint8_t buf[32 + 256];
-    wasgo_writer w = wasgo_writer_init(buf, sizeof buf);
-    wasgo_put_array(&w, 1);
-    wasgo_put_string_name(&w, action);
-    int yes = 0;
-    int32_t code = wasgo_call_bool(event, "is_action_pressed", &w, &yes);
-    return code < 0 ? code : yes;
+    return wasgo__ask(event, "is_action_pressed", action, WASGO_STRING_NAME);
 }
 
 #ifdef __cplusplus
