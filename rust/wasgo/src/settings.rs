@@ -441,23 +441,23 @@ fn int_or(name: &'static str, default: i64, fallback: &str) -> i64 {
 /// A limit setting whose 0 (or a value that is not a number) means the core's default; a
 /// negative value is one too, with a warning naming the setting.
 pub fn limit(name: &'static str) -> u64 {
-    let n = int_or(name, 0, "its default");
-    if n < 0 {
-        warn_once(name, || {
-            format!("WasGo: project setting `{name}` is {n}; it must be 0 (the default) or positive, using its default")
-        });
-        return 0;
-    }
-    n as u64
+    non_negative_or(name, 0, "its default") as u64
 }
 
 /// A setting that is 0 or more (`default` when missing or not a number); a negative value is
 /// `default`, with a warning naming the setting.
 pub fn non_negative(name: &'static str, default: i64) -> i64 {
-    let n = int(name, default);
+    non_negative_or(name, default, &default.to_string())
+}
+
+/// [`non_negative`], whose warnings call the default `fallback`.
+fn non_negative_or(name: &'static str, default: i64, fallback: &str) -> i64 {
+    let n = int_or(name, default, fallback);
     if n < 0 {
         warn_once(name, || {
-            format!("WasGo: project setting `{name}` is {n}; it must be 0 or more, using {default}")
+            format!(
+                "WasGo: project setting `{name}` is {n}; it must be 0 or more, using {fallback}"
+            )
         });
         return default;
     }
