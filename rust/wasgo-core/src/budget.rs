@@ -122,7 +122,7 @@ pub(crate) fn arm(
             clock.cpu_base = None;
             clock.overran = false;
             clock.ticks_at_arm = ticks;
-            clock.any_ticks_at_arm = crate::ticker::ANY_TICKS.load(Ordering::Relaxed);
+            clock.ticks_checked = crate::ticker::ANY_TICKS.load(Ordering::Relaxed);
             if state.on_main_thread {
                 let nesting = &state.hosts.bridge.nesting;
                 let depth = nesting.depth.load(Ordering::Relaxed);
@@ -275,13 +275,18 @@ pub(crate) fn after_host_call(state: &mut InstanceState) -> wasmtime::Result<()>
 /// [`after_host_call`] for the property calls that run on the main thread directly (`set`,
 /// `get` and the typed fast paths): a setter may run game code (a slider's `value` emits
 /// `value_changed` to the game's handler), yet these are too hot to read the clock at every call.
-/// While no epoch tick has passed since the entry was armed (under a millisecond) the entry is
-/// within its limits: one relaxed load and a compare.
+/// While no epoch tick has passed since the entry was armed or last checked here (under a
+/// millisecond) the entry is within its limits: one relaxed load and a compare. So the clock is
+/// read at most once a tick however many calls an entry makes (a loop of a million `set_vec2`
+/// in one call read it at every call after its first millisecond), and still after every call
+/// that took a tick or more (a setter whose game handler is slow).
 #[inline]
 pub(crate) fn after_direct_call(state: &mut InstanceState) -> wasmtime::Result<()> {
-    if crate::ticker::ANY_TICKS.load(Ordering::Relaxed) == state.clock.any_ticks_at_arm {
+    let ticks = crate::ticker::ANY_TICKS.load(Ordering::Relaxed);
+    if ticks == state.clock.ticks_checked {
         return Ok(());
     }
+    state.clock.ticks_checked = ticks;
     after_host_call(state)
 }
 

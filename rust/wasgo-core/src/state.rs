@@ -102,8 +102,9 @@ pub(crate) struct EntryClock {
     /// The epoch ticker's count when the entry began: an entry that saw ticks pass is timed
     /// again when it ends (a long host call as its last act meets no epoch check).
     pub(crate) ticks_at_arm: u64,
-    /// `ticker::ANY_TICKS` when the entry began (see `budget::after_direct_call`).
-    pub(crate) any_ticks_at_arm: u64,
+    /// `ticker::ANY_TICKS` when the entry began or its limits were last checked after a direct
+    /// property call, whichever came last (see `budget::after_direct_call`).
+    pub(crate) ticks_checked: u64,
     /// How many main-thread entries were running when this one began (0: none; more: the
     /// game called this mod from inside another mod's call), and the main thread's total of
     /// nested entries' time already taken out of this clock (see `budget::NESTED_NS`).
@@ -125,7 +126,7 @@ impl EntryClock {
             cpu_base: None,
             overran: false,
             ticks_at_arm: 0,
-            any_ticks_at_arm: 0,
+            ticks_checked: 0,
             depth: 0,
             nested_seen: 0,
         }
