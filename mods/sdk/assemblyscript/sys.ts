@@ -104,12 +104,12 @@ export declare function release(handle: i32): void;
 @external("wasgo", "get")
 export declare function get(handle: i32, name_ptr: usize, name_len: usize, out_ptr: usize, out_cap: usize): i32;
 
-/** Sets a property from an encoded Variant; 0 on success, -3 at levels 1 and 2 for a value outside the allowlist's range for the property (a number, or an array's or a text's size). Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
+/** Sets a property from an encoded Variant; 0 on success, -3 at levels 1 and 2 for a value outside the allowlist's range for the property (a number, or an array's or a text's size), and for a StringName or NodePath value with a control or invisible formatting character or a text with a control character but tab and line breaks (Godot would copy it into its log as it is). Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
  *  `wasgo.set`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 @external("wasgo", "set")
 export declare function set(handle: i32, name_ptr: usize, name_len: usize, val_ptr: usize, val_len: usize): i32;
 
-/** Calls a method with an encoded Array of arguments; writes the encoded result, returns its full length. -3 at levels 1 and 2 for an argument outside the allowlist's range for it, and for a tween call that would make a looping tween take less than 1 ms per loop (the tween is killed).
+/** Calls a method with an encoded Array of arguments; writes the encoded result, returns its full length. -3 at levels 1 and 2 for an argument outside the allowlist's range for it, for a name argument (a StringName or NodePath, or a String given to a parameter that takes a name) with a control or invisible formatting character or a text argument with a control character but tab and line breaks (Godot would copy it into its log as it is), and for a tween call that would make a looping tween take less than 1 ms per loop (the tween is killed).
  *  `wasgo.call`: `(i32, i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 @external("wasgo", "call")
 export declare function call(handle: i32, method_ptr: usize, method_len: usize, args_ptr: usize, args_len: usize, out_ptr: usize, out_cap: usize): i32;

@@ -89,10 +89,21 @@ pub(crate) fn get_node(
     let (outcome, path) = on_main_thread(state, move || {
         let outcome = match queued.take_failure() {
             Some(failure) => Err(surfaced(failure)),
-            None => match crate::objects::oversized_text(F, "path", &path) {
-                Some(error) => Err(error),
-                None => host.get_node(key, level, from, &path),
-            },
+            None => {
+                let refused = crate::objects::oversized_text(F, "path", &path).or_else(|| {
+                    (level != SafetyLevel::Unsafe)
+                        .then(|| {
+                            crate::objects::hidden_text_refusal(&path, true, || {
+                                format!("`{F}`'s path")
+                            })
+                        })
+                        .flatten()
+                });
+                match refused {
+                    Some(error) => Err(error),
+                    None => host.get_node(key, level, from, &path),
+                }
+            }
         };
         (outcome, path)
     })?;
@@ -138,14 +149,21 @@ pub(crate) fn on_main_thread<R: Send + 'static>(
 }
 
 /// Runs `op` on the game's object host unless a name or path in it is past the size limit
-/// ([`ObjectOp::oversized`]: -3 before Godot sees it). Main thread (inside [`on_main_thread`]).
+/// ([`ObjectOp::oversized`]) or, below level 3, a name or text in it holds a character WasGo
+/// does not pass Godot ([`ObjectOp::hidden_text`]): -3 before Godot sees it. Main thread
+/// (inside [`on_main_thread`]).
 pub(crate) fn run_sized(
     host: &dyn crate::objects::ObjectHost,
     key: crate::InstanceKey,
     level: SafetyLevel,
     op: ObjectOp,
 ) -> Result<ObjectReply, ObjectError> {
-    match op.oversized() {
+    let refused = op.oversized().or_else(|| {
+        (level != SafetyLevel::Unsafe)
+            .then(|| op.hidden_text())
+            .flatten()
+    });
+    match refused {
         Some(error) => Err(error),
         None => host.run(key, level, op),
     }
@@ -369,6 +387,14 @@ pub(crate) fn set_property(
         drop_value(value);
         let error = ObjectError::name_too_long(function, "property name", nl as usize);
         return settle(caller, Err(error));
+    }
+    if caller.data().level != SafetyLevel::Unsafe {
+        let refused =
+            crate::objects::hidden_value_refusal(&value, || format!("`{function}`'s value"));
+        if let Some(error) = refused {
+            drop_value(value);
+            return settle(caller, Err(error));
+        }
     }
     if let Some(memory) = main_thread_memory(caller, function)? {
         let outcome = {

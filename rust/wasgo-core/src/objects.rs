@@ -144,6 +144,41 @@ impl ObjectError {
 pub const MAX_NAME_BYTES: usize = 4096;
 
 impl ObjectOp {
+    /// The -3 for a name, path or text value in this call that holds a character WasGo does not
+    /// pass Godot ([`hidden_text_refusal`]), if any. Checked below level 3.
+    pub fn hidden_text(&self) -> Option<ObjectError> {
+        let (function, what, name) = match self {
+            ObjectOp::GetNode { path, .. } => ("wasgo.get_node", "path", path),
+            ObjectOp::Singleton { name } => ("wasgo.singleton", "name", name),
+            ObjectOp::Get { name, .. } => ("wasgo.get", "property name", name),
+            ObjectOp::Set { name, .. } => ("wasgo.set", "property name", name),
+            ObjectOp::Call { method, .. } => ("wasgo.call", "method name", method),
+            ObjectOp::Connect { signal, .. } => ("wasgo.connect", "signal name", signal),
+            ObjectOp::Emit { name, .. } => ("wasgo.emit", "event name", name),
+            ObjectOp::New { class } => ("wasgo.new", "class name", class),
+            ObjectOp::LoadResource { path } => ("wasgo.load_resource", "path", path),
+            ObjectOp::SelfNode
+            | ObjectOp::Release { .. }
+            | ObjectOp::CallbackArgs
+            | ObjectOp::Asset { .. } => return None,
+        };
+        if let Some(refused) = hidden_text_refusal(name, true, || format!("`{function}`'s {what}"))
+        {
+            return Some(refused);
+        }
+        match self {
+            ObjectOp::Set { value, name, .. } => {
+                hidden_value_refusal(value, || format!("`wasgo.set`'s value for `{name}`"))
+            }
+            ObjectOp::Call { args, method, .. } => args.iter().enumerate().find_map(|(i, a)| {
+                hidden_value_refusal(a, || {
+                    format!("argument {} of `wasgo.call` `{method}`", i + 1)
+                })
+            }),
+            _ => None,
+        }
+    }
+
     /// The -3 for a name or path in this call longer than [`MAX_NAME_BYTES`], if any.
     pub fn oversized(&self) -> Option<ObjectError> {
         let (function, what, text) = match self {
@@ -179,6 +214,43 @@ impl ObjectOp {
             WireVariant::NodePath(text) => oversized_text(function, "NodePath value", text),
             _ => None,
         })
+    }
+}
+
+/// The -3 for a text a mod passes Godot with a character [`crate::text::refused_char`] refuses:
+/// `what` names where it is (`wasgo.call`'s argument 2, `wasgo.get_node`'s path), made only
+/// for a refusal. Below level 3 (the caller decides).
+pub fn hidden_text_refusal(
+    text: &str,
+    name: bool,
+    what: impl FnOnce() -> String,
+) -> Option<ObjectError> {
+    let c = crate::text::refused_char(text, name)?;
+    let rule = if name {
+        "names and paths a mod passes Godot take visible characters only"
+    } else {
+        "texts a mod passes Godot take no control character but tab and line breaks"
+    };
+    Some(ObjectError::failed(
+        wasgo_catalog::ErrorCode::InvalidArgument.code(),
+        format!(
+            "{} refused: it holds the character U+{:04X}; {rule} (Godot copies them into its log as they are, where an escape sequence would reach the terminal or the log file)",
+            what(),
+            u32::from(c)
+        ),
+    ))
+}
+
+/// [`hidden_text_refusal`] for a value a mod sets or passes: a StringName or NodePath is a name,
+/// a String a text; other values (numbers, vectors, arrays) are not looked into.
+pub fn hidden_value_refusal(
+    value: &WireVariant,
+    what: impl FnOnce() -> String,
+) -> Option<ObjectError> {
+    match value {
+        WireVariant::StringName(s) | WireVariant::NodePath(s) => hidden_text_refusal(s, true, what),
+        WireVariant::String(s) => hidden_text_refusal(s, false, what),
+        _ => None,
     }
 }
 
@@ -429,6 +501,79 @@ mod tests {
         let fits = WireVariant::String("é".repeat(MAX_NAME_BYTES));
         assert!(super::unranged_text_refusal(&fits, what).is_none());
         assert!(super::unranged_text_refusal(&WireVariant::Int(5), what).is_none());
+    }
+
+    #[test]
+    fn a_name_or_text_with_a_character_godot_would_log_as_it_is_is_refused() {
+        let esc = "x\u{1b}[2J".to_string();
+        let call = |args| ObjectOp::Call {
+            handle: 1,
+            method: "is_action_pressed".into(),
+            args,
+        };
+        for (refused, names) in [
+            (
+                call(vec![WireVariant::StringName(esc.clone())]),
+                "argument 1 of `wasgo.call` `is_action_pressed`",
+            ),
+            (
+                call(vec![WireVariant::Int(3), WireVariant::String(esc.clone())]),
+                "argument 2",
+            ),
+            (
+                call(vec![WireVariant::StringName("a\nb".into())]),
+                "argument 1",
+            ),
+            (
+                ObjectOp::Set {
+                    handle: 1,
+                    name: "animation".into(),
+                    value: WireVariant::NodePath("a\u{202e}b".into()),
+                },
+                "`wasgo.set`'s value for `animation`",
+            ),
+            (
+                ObjectOp::Call {
+                    handle: 1,
+                    method: "is_action\u{1b}".into(),
+                    args: vec![],
+                },
+                "`wasgo.call`'s method name",
+            ),
+            (
+                ObjectOp::GetNode {
+                    from: 0,
+                    path: "../\u{7}".into(),
+                },
+                "`wasgo.get_node`'s path",
+            ),
+            (
+                ObjectOp::Emit {
+                    name: "ev\rx".into(),
+                    payload: WireVariant::Nil,
+                },
+                "`wasgo.emit`'s event name",
+            ),
+        ] {
+            let e = refused.hidden_text().expect("refused");
+            assert!(
+                matches!(&e, super::ObjectError::Failed { code: -3, message } if message.contains(names) && message.contains(" refused: it holds the character U+")),
+                "{e:?}"
+            );
+        }
+        for allowed in [
+            call(vec![WireVariant::StringName("ui_accept".into())]),
+            // A text keeps its line breaks and tabs (a label's lines, a file's CRLF).
+            ObjectOp::Set {
+                handle: 1,
+                name: "text".into(),
+                value: WireVariant::String("two\r\nlines\tand a tab".into()),
+            },
+            call(vec![WireVariant::Array(vec![WireVariant::Int(1)])]),
+            ObjectOp::SelfNode,
+        ] {
+            assert!(allowed.hidden_text().is_none());
+        }
     }
 
     #[test]

@@ -32,6 +32,22 @@ pub fn is_hidden(c: char) -> bool {
             | '\u{FFF9}'..='\u{FFFB}')
 }
 
+/// The first character of `text` WasGo does not pass Godot from a mod (below level 3), if any.
+/// A `name` (a StringName or NodePath value, a node path, a member, signal, class or event name)
+/// takes no hidden character at all ([`is_hidden`]); other text takes no control character but
+/// the tab and the line breaks (`\n`, `\r`). Godot copies names, and often texts, into its log
+/// as they are when a call fails (`The InputMap action "..." doesn't exist`), so an escape
+/// sequence there would reach the terminal or the log file of the player and the developer:
+/// clearing the screen, rewriting the line before it, or writing a line of its own.
+pub fn refused_char(text: &str, name: bool) -> Option<char> {
+    if name {
+        text.chars().find(|&c| is_hidden(c))
+    } else {
+        text.chars()
+            .find(|&c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    }
+}
+
 /// One line of text a mod supplied as it may be printed beside WasGo's own lines (the console,
 /// the log file): every hidden character ([`is_hidden`]: line breaks, carriage returns, escape
 /// sequences, the line and paragraph separators, bidi overrides) written as a `\u{..}` escape,
@@ -104,6 +120,36 @@ mod tests {
         ] {
             let line = format!("a{sneaky}b");
             assert!(!super::printable_line(&line).contains(sneaky), "{sneaky:?}");
+        }
+    }
+
+    #[test]
+    fn names_take_no_hidden_character_and_texts_no_control_but_tab_and_line_breaks() {
+        use super::refused_char;
+        assert_eq!(refused_char("ui_accept", true), None);
+        assert_eq!(refused_char("Ünïcode/Pfad", true), None);
+        for (text, c) in [
+            ("x\u{1b}[2J", '\u{1b}'),
+            ("a\nWARNING: x", '\n'),
+            ("a\tb", '\t'),
+            ("evil\u{202e}txt", '\u{202e}'),
+            ("zero\u{200b}width", '\u{200b}'),
+        ] {
+            assert_eq!(refused_char(text, true), Some(c), "{text:?}");
+        }
+        // Texts keep their tabs and line breaks (Windows line ends too) and bidi marks.
+        for text in ["two\nlines", "a\tb", "crlf\r\n", "\u{202e}arabic"] {
+            assert_eq!(refused_char(text, false), None, "{text:?}");
+        }
+        for (text, c) in [
+            ("\u{1b}[2Jcleared", '\u{1b}'),
+            ("bell\u{7}", '\u{7}'),
+            ("back\u{8}space", '\u{8}'),
+            ("nul\0", '\0'),
+            ("del\u{7f}", '\u{7f}'),
+            ("csi\u{9b}2J", '\u{9b}'),
+        ] {
+            assert_eq!(refused_char(text, false), Some(c), "{text:?}");
         }
     }
 

@@ -106,6 +106,7 @@ mod live;
 mod log_gate;
 mod mods_folder;
 mod module_res;
+mod name_params;
 mod next_frame;
 mod objects;
 mod own_ui;

@@ -2488,6 +2488,10 @@ fn run_op(
                 check_argument_ranges(&class, &method, &wire_args)?;
             }
             if level != SafetyLevel::Unsafe {
+                let class = &objects.slot(handle)?.class;
+                crate::name_params::refuse_hidden_name_args(class, &method, &wire_args)?;
+            }
+            if level != SafetyLevel::Unsafe {
                 refuse_oversized_tween_value(&obj, &method, &wire_args)?;
             }
             let args: VarArray = wire_args

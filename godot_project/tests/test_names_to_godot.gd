@@ -1,0 +1,90 @@
+## Names and texts a mod passes Godot carry no escape sequence, and names no line of their own,
+## into Godot's log: Godot copies them there as they are when a call fails (`The InputMap action
+## "..." doesn't exist.`), where `ESC [2J` clears the player's terminal and a line break starts
+## a line that reads like the engine's or WasGo's. Below level 3 such a name or text is refused
+## with -3 before Godot sees it; ordinary names and texts with line breaks pass.
+extends "res://tests/lib/wasgo_test.gd"
+
+## Everything Godot's loggers receive while the test runs.
+class Seen extends Logger:
+	var mutex := Mutex.new()
+	var texts: PackedStringArray = []
+
+	func _log_message(message: String, _error: bool) -> void:
+		mutex.lock()
+		texts.append(message)
+		mutex.unlock()
+
+	func _log_error(_function: String, _file: String, _line: int, code: String, rationale: String,
+			_editor_notify: bool, _error_type: int, _script_backtraces: Array[ScriptBacktrace]) -> void:
+		mutex.lock()
+		texts.append(code + " " + rationale)
+		mutex.unlock()
+
+	func any_with(part: String) -> bool:
+		mutex.lock()
+		var found := false
+		for text in texts:
+			if text.contains(part):
+				found = true
+		mutex.unlock()
+		return found
+
+
+const ESC := "\u001b[2J\u001b[31m"
+
+var _seen: Seen
+
+
+func cleanup() -> void:
+	if _seen != null:
+		OS.remove_logger(_seen)
+		_seen = null
+	super()
+
+
+func _started() -> ModProbe:
+	var probe := new_mod("NamesToGodot", {"module": wat_module("names_to_godot"), "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return null
+	_seen = Seen.new()
+	OS.add_logger(_seen)
+	return probe
+
+
+func test_an_escape_sequence_or_line_break_in_a_name_is_refused_before_godot_logs_it() -> void:
+	var probe := _started()
+	if probe == null:
+		return
+	var input: int = probe.node.call_export("input", [])
+	if not expect(input > 0, "the Input singleton's handle: %d %s" % [input, probe.outputs]):
+		return
+	# An ordinary name still reaches Godot.
+	expect(probe.node.call_export("call_on", [input, "is_action_pressed", var_to_bytes([&"ui_accept"])]) >= 0,
+		"is_action_pressed(&\"ui_accept\"): %s" % [probe.outputs])
+	var refused := {
+		"a StringName with an escape sequence": [StringName("x" + ESC + "WasGo: granted")],
+		"a String with an escape sequence": ["x" + ESC + "WasGo: granted"],
+		"a String with a line break, given to a name parameter": ["x\nWARNING: forged line"],
+		"a StringName with a bidi override": [StringName("evil\u202etxt")],
+	}
+	for what: String in refused:
+		expect_eq(probe.node.call_export("call_on", [input, "is_action_pressed", var_to_bytes(refused[what])]), -3, what)
+	expect(probe.has_output("argument 1 of `wasgo.call` `is_action_pressed` refused: it holds the character U+001B; names and paths a mod passes Godot take visible characters only"),
+		"message for a StringName: %s" % [probe.outputs])
+	expect(probe.has_output("argument 1 of `wasgo.call` `Input.is_action_pressed` (a name) refused: it holds the character U+000A"),
+		"message for a String given to a name parameter: %s" % [probe.outputs])
+	expect(probe.has_output("U+202E"), "message for a bidi override: %s" % [probe.outputs])
+	# A path, an event name and a property's text value are held to the same rules.
+	expect_eq(probe.node.call_export("get_node", ["../x" + ESC]), -3, "a node path with an escape sequence")
+	expect(probe.has_output("`wasgo.get_node`'s path refused: it holds the character U+001B"), "message: %s" % [probe.outputs])
+	expect_eq(probe.node.call_export("emit", ["event\nWasGo: granted"]), -3, "an event name with a line break")
+	expect(probe.has_output("`wasgo.emit`'s event name refused: it holds the character U+000A"), "message: %s" % [probe.outputs])
+	expect_eq(probe.node.call_export("set_self", ["editor_description", var_to_bytes("a" + ESC)]), -3,
+		"a text value with an escape sequence")
+	expect(probe.has_output("`wasgo.set`'s value refused: it holds the character U+001B; texts a mod passes Godot take no control character but tab and line breaks"),
+		"message: %s" % [probe.outputs])
+	expect(not _seen.any_with("\u001b"), "no escape sequence reached Godot's log")
+	expect(not _seen.any_with("forged line"), "no forged line reached Godot's log")
+	expect(not _seen.any_with("\u202e"), "no bidi override reached Godot's log")
+	await expect_frames_go_on("names to Godot")
