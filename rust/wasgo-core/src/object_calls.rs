@@ -388,7 +388,12 @@ pub(crate) fn set_property(
         let error = ObjectError::name_too_long(function, "property name", nl as usize);
         return settle(caller, Err(error));
     }
-    if caller.data().level != SafetyLevel::Unsafe {
+    // The variant first: the typed fast paths pass numbers and vectors, and this folds away.
+    let text = matches!(
+        value,
+        WireVariant::String(_) | WireVariant::StringName(_) | WireVariant::NodePath(_)
+    );
+    if text && caller.data().level != SafetyLevel::Unsafe {
         let refused =
             crate::objects::hidden_value_refusal(&value, || format!("`{function}`'s value"));
         if let Some(error) = refused {
