@@ -283,11 +283,21 @@ pub(crate) fn after_host_call(state: &mut InstanceState) -> wasmtime::Result<()>
 #[inline]
 pub(crate) fn after_direct_call(state: &mut InstanceState) -> wasmtime::Result<()> {
     let ticks = crate::ticker::ANY_TICKS.load(Ordering::Relaxed);
-    if ticks == state.clock.ticks_checked {
+    if !tick_passed(&mut state.clock.ticks_checked, ticks) {
         return Ok(());
     }
-    state.clock.ticks_checked = ticks;
     after_host_call(state)
+}
+
+/// Whether the tick count `now` differs from the one last `seen` (which becomes `now`): true
+/// once per tick, however often it is asked.
+#[inline]
+fn tick_passed(seen: &mut u64, now: u64) -> bool {
+    if *seen == now {
+        return false;
+    }
+    *seen = now;
+    true
 }
 
 /// The entry's time limits at `now`: the callback budget (a strike, then a trap), its
@@ -439,6 +449,24 @@ mod tests {
             slept < Duration::from_millis(20),
             "sleeping used {slept:?} of CPU"
         );
+    }
+
+    #[test]
+    fn a_direct_call_checks_the_time_once_a_tick() {
+        // As an entry armed at tick 7 sees it: a million calls over three ticks check three
+        // times (the gate compared with the tick of the arm checked at every call after it).
+        let mut seen = 7;
+        let mut checks = 0;
+        for call in 0..1_000_000u64 {
+            let now = 7 + call / 300_000;
+            if super::tick_passed(&mut seen, now) {
+                checks += 1;
+            }
+        }
+        assert_eq!(checks, 3);
+        // A slow call that took a tick or more is checked after it.
+        assert!(super::tick_passed(&mut seen, 11));
+        assert!(!super::tick_passed(&mut seen, 11));
     }
 
     #[test]
