@@ -59,9 +59,14 @@ func test_an_escape_sequence_or_line_break_in_a_name_is_refused_before_godot_log
 	var input: int = probe.node.call_export("input", [])
 	if not expect(input > 0, "the Input singleton's handle: %d %s" % [input, probe.outputs]):
 		return
-	# An ordinary name still reaches Godot.
+	# An ordinary name still reaches Godot, as a StringName or as a String, and so does one with
+	# the zero-width non-joiner of Persian words.
 	expect(probe.node.call_export("call_on", [input, "is_action_pressed", var_to_bytes([&"ui_accept"])]) >= 0,
 		"is_action_pressed(&\"ui_accept\"): %s" % [probe.outputs])
+	expect(probe.node.call_export("call_on", [input, "is_action_pressed", var_to_bytes(["ui_accept"])]) >= 0,
+		"is_action_pressed(\"ui_accept\"): %s" % [probe.outputs])
+	expect(probe.node.call_export("call_on", [probe.node.call_export("label", []), "has_method", var_to_bytes(["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"])]) >= 0,
+		"has_method with a zero-width non-joiner: %s" % [probe.outputs])
 	var refused := {
 		"a StringName with an escape sequence": [StringName("x" + ESC + "WasGo: granted")],
 		"a String with an escape sequence": ["x" + ESC + "WasGo: granted"],
@@ -80,10 +85,22 @@ func test_an_escape_sequence_or_line_break_in_a_name_is_refused_before_godot_log
 	expect(probe.has_output("`wasgo.get_node`'s path refused: it holds the character U+001B"), "message: %s" % [probe.outputs])
 	expect_eq(probe.node.call_export("emit", ["event\nWasGo: granted"]), -3, "an event name with a line break")
 	expect(probe.has_output("`wasgo.emit`'s event name refused: it holds the character U+000A"), "message: %s" % [probe.outputs])
-	expect_eq(probe.node.call_export("set_self", ["editor_description", var_to_bytes("a" + ESC)]), -3,
+	expect_eq(probe.node.call_export("set_self", ["name", var_to_bytes("a" + ESC)]), -3,
 		"a text value with an escape sequence")
 	expect(probe.has_output("`wasgo.set`'s value refused: it holds the character U+001B; texts a mod passes Godot take no control character but tab and line breaks"),
 		"message: %s" % [probe.outputs])
+	# A String set to a property that takes a name (`Node.name` is a StringName) is a name.
+	expect_eq(probe.node.call_export("set_self", ["name", var_to_bytes("a\nWARNING: forged line")]), -3,
+		"a name property set to a text with a line break")
+	expect(probe.has_output("the value set to `WasmScript.name` (a name) refused: it holds the character U+000A"),
+		"message: %s" % [probe.outputs])
+	expect_eq(probe.node.call_export("set_self", ["na\u200bme", var_to_bytes("x")]), -3, "a property name with a zero-width space")
+	expect(probe.has_output("the property name refused: it holds the character U+200B"), "message: %s" % [probe.outputs])
+	# A text keeps its line breaks and tabs.
+	var label: int = probe.node.call_export("label", [])
+	if expect(label > 0, "a Label: %s" % [probe.outputs]):
+		expect_eq(probe.node.call_export("set_on", [label, "text", var_to_bytes("two\nlines\tand a tab")]), 0,
+			"a Label's text with a line break and a tab: %s" % [probe.outputs])
 	expect(not _seen.any_with("\u001b"), "no escape sequence reached Godot's log")
 	expect(not _seen.any_with("forged line"), "no forged line reached Godot's log")
 	expect(not _seen.any_with("\u202e"), "no bidi override reached Godot's log")

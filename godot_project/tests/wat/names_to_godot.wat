@@ -1,7 +1,8 @@
 ;; Passes Godot a name or a text the test chooses: `call_on(h, method, args)` calls `method` on
 ;; handle `h` with `args` (an Array as `var_to_bytes` encodes it), `get_node(path)` and
 ;; `emit(name)` pass a path and an event name, `set_on(h, property, value)` sets a property to a
-;; value (a Variant as `var_to_bytes` encodes it), `input()` is the `Input` singleton's handle.
+;; value (a Variant as `var_to_bytes` encodes it) and `set_on(h, property, value)` on handle `h`,
+;; `input()` is the `Input` singleton's handle and `label()` a new Label's.
 ;; On failure each logs `wasgo.last_error` (level 3), read into the first 4 KiB. Strings and bytes from `call_export` arrive
 ;; through `malloc` (a bump allocator from 64 KiB; nothing is freed).
 (module
@@ -11,11 +12,13 @@
   (import "wasgo" "set" (func $set (param i32 i32 i32 i32 i32) (result i32)))
   (import "wasgo" "call" (func $call (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "wasgo" "emit" (func $emit (param i32 i32 i32 i32) (result i32)))
+  (import "wasgo" "new" (func $new (param i32 i32) (result i32)))
   (import "wasgo" "last_error" (func $last_error (param i32 i32) (result i32)))
   (import "wasgo" "log" (func $log (param i32 i32 i32)))
   (memory (export "memory") 4)
   (global $next (mut i32) (i32.const 65536))
   (data (i32.const 5000) "Input")
+  (data (i32.const 5040) "Label")
   ;; `null` as `var_to_bytes` encodes it: the payload of `emit`.
   (data (i32.const 5020) "\00\00\00\00")
   (func (export "malloc") (param $size i32) (param $align i32) (result i32)
@@ -37,6 +40,10 @@
   (func (export "call_on") (param $h i32) (param $mp i32) (param $ml i32) (param $ap i32) (param $al i32) (result i32)
     (call $report (call $call (local.get $h) (local.get $mp) (local.get $ml) (local.get $ap) (local.get $al)
       (i32.const 8192) (i32.const 4096))))
+  (func (export "label") (result i32)
+    (call $report (call $new (i32.const 5040) (i32.const 5))))
+  (func (export "set_on") (param $h i32) (param $np i32) (param $nl i32) (param $vp i32) (param $vl i32) (result i32)
+    (call $report (call $set (local.get $h) (local.get $np) (local.get $nl) (local.get $vp) (local.get $vl))))
   (func (export "set_self") (param $np i32) (param $nl i32) (param $vp i32) (param $vl i32) (result i32)
     (call $report (call $set (call $self) (local.get $np) (local.get $nl) (local.get $vp) (local.get $vl))))
   (func (export "get_node") (param $p i32) (param $l i32) (result i32)

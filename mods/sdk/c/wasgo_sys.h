@@ -113,11 +113,11 @@ WASGO_IMPORT("has_function") int32_t wasgo_has_function(const void *module_ptr, 
  * `wasgo.self`: `() -> i32`, safety level 1 and up. */
 WASGO_IMPORT("self") int32_t wasgo_self(void);
 
-/* Handle of the node at the NodePath relative to handle `from` (0: the mod's own node); -1 if there is none. Looking the same path up again is cheap: the instance remembers the answer until the scene tree changes or a handle is released (from `main`, no round trip), except for `%Unique` paths and paths from a node outside the tree.
+/* Handle of the node at the NodePath relative to handle `from` (0: the mod's own node); -1 if there is none. Looking the same path up again is cheap: the instance remembers the answer until the scene tree changes or a handle is released (from `main`, no round trip), except for `%Unique` paths and paths from a node outside the tree. -3 at levels 1 and 2 for a path holding a control or invisible formatting character (Godot would copy it into its log as it is).
  * `wasgo.get_node`: `(i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("get_node") int32_t wasgo_get_node(int32_t from, const void *path_ptr, size_t path_len);
 
-/* Handle of an engine singleton allowed at this level.
+/* Handle of an engine singleton allowed at this level. -3 at levels 1 and 2 for a name holding a control or invisible formatting character (Godot would copy it into its log as it is).
  * `wasgo.singleton`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("singleton") int32_t wasgo_singleton(const void *name_ptr, size_t name_len);
 
@@ -125,11 +125,11 @@ WASGO_IMPORT("singleton") int32_t wasgo_singleton(const void *name_ptr, size_t n
  * `wasgo.release`: `(i32) -> ()`, safety level 1 and up. */
 WASGO_IMPORT("release") void wasgo_release(int32_t handle);
 
-/* Reads a property as an encoded Variant into the buffer; returns its full length.
+/* Reads a property as an encoded Variant into the buffer; returns its full length. -3 at levels 1 and 2 for a property name holding a control or invisible formatting character (Godot would copy it into its log as it is).
  * `wasgo.get`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("get") int32_t wasgo_get(int32_t handle, const void *name_ptr, size_t name_len, void *out_ptr, size_t out_cap);
 
-/* Sets a property from an encoded Variant; 0 on success, -3 at levels 1 and 2 for a value outside the allowlist's range for the property (a number, or an array's or a text's size), and for a StringName or NodePath value with a control or invisible formatting character or a text with a control character but tab and line breaks (Godot would copy it into its log as it is). Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
+/* Sets a property from an encoded Variant; 0 on success, -3 at levels 1 and 2 for a value outside the allowlist's range for the property (a number, or an array's or a text's size), and for a property name, a StringName or NodePath value, or a text set to a property that takes a name, holding a control or invisible formatting character, or any other text holding a control character but tab and line breaks (Godot would copy it into its log as it is). Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
  * `wasgo.set`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("set") int32_t wasgo_set(int32_t handle, const void *name_ptr, size_t name_len, const void *val_ptr, size_t val_len);
 
@@ -137,7 +137,7 @@ WASGO_IMPORT("set") int32_t wasgo_set(int32_t handle, const void *name_ptr, size
  * `wasgo.call`: `(i32, i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("call") int32_t wasgo_call(int32_t handle, const void *method_ptr, size_t method_len, const void *args_ptr, size_t args_len, void *out_ptr, size_t out_cap);
 
-/* Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections, or 16 to this signal of this object.
+/* Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections, or 16 to this signal of this object. -3 at levels 1 and 2 for a signal name holding a control or invisible formatting character (Godot would copy it into its log as it is).
  * `wasgo.connect`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("connect") int32_t wasgo_connect(int32_t handle, const void *signal_ptr, size_t signal_len, int32_t callback_id);
 
@@ -145,7 +145,7 @@ WASGO_IMPORT("connect") int32_t wasgo_connect(int32_t handle, const void *signal
  * `wasgo.callback_args`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("callback_args") int32_t wasgo_callback_args(void *out_ptr, size_t out_cap);
 
-/* Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success, -7 while the events waiting for delivery (until the mod's call returns) take over 16 MiB.
+/* Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success, -7 while the events waiting for delivery (until the mod's call returns) take over 16 MiB. -3 at levels 1 and 2 for a event name holding a control or invisible formatting character (Godot would copy it into its log as it is).
  * `wasgo.emit`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("emit") int32_t wasgo_emit(const void *name_ptr, size_t name_len, const void *payload_ptr, size_t payload_len);
 
@@ -205,7 +205,7 @@ WASGO_IMPORT("http_body") int32_t wasgo_http_body(int32_t id, void *out_ptr, siz
  * `wasgo.request_permission`: `(i32, i32) -> i32`, safety level 2 and up. */
 WASGO_IMPORT("request_permission") int32_t wasgo_request_permission(const void *kind_ptr, size_t kind_len);
 
-/* Creates an object of a class the allowlist marks `instantiable` (e.g. `Sprite2D`, `Label`, `Timer`, `StandardMaterial3D`) and returns its handle. The object is owned by this instance: it counts against `wasgo/limits/max_objects_per_mod` (-7 past it), the mod may `add_child` it under a node in its reach, `remove_child` and `queue_free` it, and it is freed when the instance ends unless the game adopts it (`WasmScript.adopt`). -1 for a class that does not exist, -3 for one that is not instantiable.
+/* Creates an object of a class the allowlist marks `instantiable` (e.g. `Sprite2D`, `Label`, `Timer`, `StandardMaterial3D`) and returns its handle. The object is owned by this instance: it counts against `wasgo/limits/max_objects_per_mod` (-7 past it), the mod may `add_child` it under a node in its reach, `remove_child` and `queue_free` it, and it is freed when the instance ends unless the game adopts it (`WasmScript.adopt`). -1 for a class that does not exist, -3 for one that is not instantiable. -3 at levels 1 and 2 for a class name holding a control or invisible formatting character (Godot would copy it into its log as it is).
  * `wasgo.new`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("new") int32_t wasgo_new(const void *class_ptr, size_t class_len);
 
@@ -221,7 +221,7 @@ WASGO_IMPORT("audio_from_bytes") int32_t wasgo_audio_from_bytes(const void *data
  * `wasgo.font_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("font_from_bytes") int32_t wasgo_font_from_bytes(const void *data_ptr, size_t data_len);
 
-/* Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type.
+/* Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type. -3 at levels 1 and 2 for a path holding a control or invisible formatting character (Godot would copy it into its log as it is).
  * `wasgo.load_resource`: `(i32, i32) -> i32`, safety level 1 and up. */
 WASGO_IMPORT("load_resource") int32_t wasgo_load_resource(const void *path_ptr, size_t path_len);
 

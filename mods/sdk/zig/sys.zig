@@ -80,11 +80,11 @@ pub extern "wasgo" fn has_function(module_ptr: [*]const u8, module_len: usize, n
 /// `wasgo.self`: `() -> i32`, safety level 1 and up.
 pub extern "wasgo" fn self() i32;
 
-/// Handle of the node at the NodePath relative to handle `from` (0: the mod's own node); -1 if there is none. Looking the same path up again is cheap: the instance remembers the answer until the scene tree changes or a handle is released (from `main`, no round trip), except for `%Unique` paths and paths from a node outside the tree.
+/// Handle of the node at the NodePath relative to handle `from` (0: the mod's own node); -1 if there is none. Looking the same path up again is cheap: the instance remembers the answer until the scene tree changes or a handle is released (from `main`, no round trip), except for `%Unique` paths and paths from a node outside the tree. -3 at levels 1 and 2 for a path holding a control or invisible formatting character (Godot would copy it into its log as it is).
 /// `wasgo.get_node`: `(i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn get_node(from: i32, path_ptr: [*]const u8, path_len: usize) i32;
 
-/// Handle of an engine singleton allowed at this level.
+/// Handle of an engine singleton allowed at this level. -3 at levels 1 and 2 for a name holding a control or invisible formatting character (Godot would copy it into its log as it is).
 /// `wasgo.singleton`: `(i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn singleton(name_ptr: [*]const u8, name_len: usize) i32;
 
@@ -92,11 +92,11 @@ pub extern "wasgo" fn singleton(name_ptr: [*]const u8, name_len: usize) i32;
 /// `wasgo.release`: `(i32) -> ()`, safety level 1 and up.
 pub extern "wasgo" fn release(handle: i32) void;
 
-/// Reads a property as an encoded Variant into the buffer; returns its full length.
+/// Reads a property as an encoded Variant into the buffer; returns its full length. -3 at levels 1 and 2 for a property name holding a control or invisible formatting character (Godot would copy it into its log as it is).
 /// `wasgo.get`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn get(handle: i32, name_ptr: [*]const u8, name_len: usize, out_ptr: [*]u8, out_cap: usize) i32;
 
-/// Sets a property from an encoded Variant; 0 on success, -3 at levels 1 and 2 for a value outside the allowlist's range for the property (a number, or an array's or a text's size), and for a StringName or NodePath value with a control or invisible formatting character or a text with a control character but tab and line breaks (Godot would copy it into its log as it is). Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
+/// Sets a property from an encoded Variant; 0 on success, -3 at levels 1 and 2 for a value outside the allowlist's range for the property (a number, or an array's or a text's size), and for a property name, a StringName or NodePath value, or a text set to a property that takes a name, holding a control or invisible formatting character, or any other text holding a control character but tab and line breaks (Godot would copy it into its log as it is). Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
 /// `wasgo.set`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn set(handle: i32, name_ptr: [*]const u8, name_len: usize, val_ptr: [*]const u8, val_len: usize) i32;
 
@@ -104,7 +104,7 @@ pub extern "wasgo" fn set(handle: i32, name_ptr: [*]const u8, name_len: usize, v
 /// `wasgo.call`: `(i32, i32, i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn call(handle: i32, method_ptr: [*]const u8, method_len: usize, args_ptr: [*]const u8, args_len: usize, out_ptr: [*]u8, out_cap: usize) i32;
 
-/// Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections, or 16 to this signal of this object.
+/// Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections, or 16 to this signal of this object. -3 at levels 1 and 2 for a signal name holding a control or invisible formatting character (Godot would copy it into its log as it is).
 /// `wasgo.connect`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn connect(handle: i32, signal_ptr: [*]const u8, signal_len: usize, callback_id: i32) i32;
 
@@ -112,7 +112,7 @@ pub extern "wasgo" fn connect(handle: i32, signal_ptr: [*]const u8, signal_len: 
 /// `wasgo.callback_args`: `(i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn callback_args(out_ptr: [*]u8, out_cap: usize) i32;
 
-/// Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success, -7 while the events waiting for delivery (until the mod's call returns) take over 16 MiB.
+/// Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success, -7 while the events waiting for delivery (until the mod's call returns) take over 16 MiB. -3 at levels 1 and 2 for a event name holding a control or invisible formatting character (Godot would copy it into its log as it is).
 /// `wasgo.emit`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn emit(name_ptr: [*]const u8, name_len: usize, payload_ptr: [*]const u8, payload_len: usize) i32;
 
@@ -172,7 +172,7 @@ pub extern "wasgo" fn http_body(id: i32, out_ptr: [*]u8, out_cap: usize) i32;
 /// `wasgo.request_permission`: `(i32, i32) -> i32`, safety level 2 and up.
 pub extern "wasgo" fn request_permission(kind_ptr: [*]const u8, kind_len: usize) i32;
 
-/// Creates an object of a class the allowlist marks `instantiable` (e.g. `Sprite2D`, `Label`, `Timer`, `StandardMaterial3D`) and returns its handle. The object is owned by this instance: it counts against `wasgo/limits/max_objects_per_mod` (-7 past it), the mod may `add_child` it under a node in its reach, `remove_child` and `queue_free` it, and it is freed when the instance ends unless the game adopts it (`WasmScript.adopt`). -1 for a class that does not exist, -3 for one that is not instantiable.
+/// Creates an object of a class the allowlist marks `instantiable` (e.g. `Sprite2D`, `Label`, `Timer`, `StandardMaterial3D`) and returns its handle. The object is owned by this instance: it counts against `wasgo/limits/max_objects_per_mod` (-7 past it), the mod may `add_child` it under a node in its reach, `remove_child` and `queue_free` it, and it is freed when the instance ends unless the game adopts it (`WasmScript.adopt`). -1 for a class that does not exist, -3 for one that is not instantiable. -3 at levels 1 and 2 for a class name holding a control or invisible formatting character (Godot would copy it into its log as it is).
 /// `wasgo.new`: `(i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn new(class_ptr: [*]const u8, class_len: usize) i32;
 
@@ -188,6 +188,6 @@ pub extern "wasgo" fn audio_from_bytes(data_ptr: [*]const u8, data_len: usize) i
 /// `wasgo.font_from_bytes`: `(i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn font_from_bytes(data_ptr: [*]const u8, data_len: usize) i32;
 
-/// Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type.
+/// Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type. -3 at levels 1 and 2 for a path holding a control or invisible formatting character (Godot would copy it into its log as it is).
 /// `wasgo.load_resource`: `(i32, i32) -> i32`, safety level 1 and up.
 pub extern "wasgo" fn load_resource(path_ptr: [*]const u8, path_len: usize) i32;

@@ -41,7 +41,10 @@ pub fn is_hidden(c: char) -> bool {
 /// clearing the screen, rewriting the line before it, or writing a line of its own.
 pub fn refused_char(text: &str, name: bool) -> Option<char> {
     if name {
-        text.chars().find(|&c| is_hidden(c))
+        // The zero-width non-joiner and joiner are parts of ordinary Persian and Indic words
+        // and of emoji sequences; they neither break a line nor reorder text.
+        text.chars()
+            .find(|&c| is_hidden(c) && !matches!(c, '\u{200C}' | '\u{200D}'))
     } else {
         text.chars()
             .find(|&c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
@@ -128,6 +131,9 @@ mod tests {
         use super::refused_char;
         assert_eq!(refused_char("ui_accept", true), None);
         assert_eq!(refused_char("Ünïcode/Pfad", true), None);
+        // Persian with a zero-width non-joiner, an emoji sequence with a joiner.
+        assert_eq!(refused_char("می\u{200C}خواهم", true), None);
+        assert_eq!(refused_char("👩\u{200D}🚀", true), None);
         for (text, c) in [
             ("x\u{1b}[2J", '\u{1b}'),
             ("a\nWARNING: x", '\n'),

@@ -164,6 +164,10 @@ struct PropEntry {
     ends_focus: bool,
     /// The allowlist's range for the property on this object's class (levels 1 and 2).
     range: Option<ValueRange>,
+    /// Below level 3, for an allowed property: whether its type is a name (a StringName or a
+    /// NodePath), so a `String` set to it is held to the rule for names
+    /// (`crate::name_params`).
+    takes_name: bool,
 }
 
 /// Hot properties with typed accessors on Node2D and Node3D.
@@ -748,6 +752,16 @@ impl InstanceObjects {
             Some(i) => i,
             None => {
                 let name = wasgo_core::objects::utf8_name(name)?;
+                // Below level 3 a name holds no control or invisible formatting character (the
+                // README's "Names and paths"): -3, not a denial of a member nobody lists.
+                if level != SafetyLevel::Unsafe {
+                    let what = || "the property name".to_string();
+                    if let Some(refused) =
+                        wasgo_core::objects::hidden_text_refusal(name, true, what)
+                    {
+                        return Err(refused);
+                    }
+                }
                 // Level 3 reaches any name, so a typo was set without a word (Godot's `set`
                 // ignores a name the object does not have) and a mod got 0: -1, as at the
                 // other levels. Not kept: the name is looked up again at its next use (a script
@@ -769,6 +783,9 @@ impl InstanceObjects {
                     None
                 };
                 let missing = !allowed && !has_property(&slot.obj, name);
+                let takes_name = allowed
+                    && level != SafetyLevel::Unsafe
+                    && crate::name_params::property_takes_name(&slot.class, name);
                 let entry = PropEntry {
                     name: KeptName::new(name.as_bytes()),
                     allowed,
@@ -778,6 +795,7 @@ impl InstanceObjects {
                     secret_text: wasgo_core::typing::is_secret_text_member(name.as_bytes()),
                     ends_focus: wasgo_core::typing::ends_focus(name.as_bytes()),
                     range,
+                    takes_name,
                 };
                 if slot.props.len() >= MAX_CACHED_PROPS {
                     slot.props.remove(0);
@@ -823,6 +841,18 @@ impl InstanceObjects {
         })?;
         self.refuse_game_control_bounds(level, handle, name)?;
         let (slot, index) = self.prop(level, handle, name)?;
+        if let (true, WireVariant::String(text)) = (slot.props[index].takes_name, value) {
+            let what = || {
+                format!(
+                    "the value set to `{}.{}` (a name)",
+                    slot.class,
+                    String::from_utf8_lossy(name)
+                )
+            };
+            if let Some(refused) = wasgo_core::objects::hidden_text_refusal(text, true, what) {
+                return Err(refused);
+            }
+        }
         if slot.props[index].secret_text {
             refuse_secret_text(level, &slot.obj, name)?;
         }

@@ -64,6 +64,21 @@ pub fn check_tween_property(
     }
     let class = StringName::from(&target.get_class());
     allowed(&target, &class, property)?;
+    // A text animated into a name is set to it (`AnimatedSprite2D.animation`), as by `set`: it
+    // is held to the rule for names (`crate::name_params`).
+    if let Some(text) = args
+        .get(2)
+        .filter(|v| v.get_type() == VariantType::STRING)
+        .map(|v| v.to_string())
+    {
+        if crate::name_params::property_takes_name(&class, property) {
+            let what =
+                || format!("the value `tween_property` animates `{class}.{property}` to (a name)");
+            if let Some(refused) = wasgo_core::objects::hidden_text_refusal(&text, true, what) {
+                return Err(refused);
+            }
+        }
+    }
     if property.starts_with("global_") {
         return invalid(&format!(
             "`tween_property` cannot animate `{class}.{property}`: Godot refuses a global transform on a node outside the scene tree, with an error at every step of the tween; animate its local twin (`{}`) instead",

@@ -101,13 +101,13 @@ func RawHasFunction(module_ptr unsafe.Pointer, module_len uint32, name_ptr unsaf
 //go:wasmimport wasgo self
 func RawSelf() int32
 
-// RawGetNode: Handle of the node at the NodePath relative to handle `from` (0: the mod's own node); -1 if there is none. Looking the same path up again is cheap: the instance remembers the answer until the scene tree changes or a handle is released (from `main`, no round trip), except for `%Unique` paths and paths from a node outside the tree.
+// RawGetNode: Handle of the node at the NodePath relative to handle `from` (0: the mod's own node); -1 if there is none. Looking the same path up again is cheap: the instance remembers the answer until the scene tree changes or a handle is released (from `main`, no round trip), except for `%Unique` paths and paths from a node outside the tree. -3 at levels 1 and 2 for a path holding a control or invisible formatting character (Godot would copy it into its log as it is).
 // `wasgo.get_node`: `(i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo get_node
 func RawGetNode(from int32, path_ptr unsafe.Pointer, path_len uint32) int32
 
-// RawSingleton: Handle of an engine singleton allowed at this level.
+// RawSingleton: Handle of an engine singleton allowed at this level. -3 at levels 1 and 2 for a name holding a control or invisible formatting character (Godot would copy it into its log as it is).
 // `wasgo.singleton`: `(i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo singleton
@@ -119,13 +119,13 @@ func RawSingleton(name_ptr unsafe.Pointer, name_len uint32) int32
 //go:wasmimport wasgo release
 func RawRelease(handle int32)
 
-// RawGet: Reads a property as an encoded Variant into the buffer; returns its full length.
+// RawGet: Reads a property as an encoded Variant into the buffer; returns its full length. -3 at levels 1 and 2 for a property name holding a control or invisible formatting character (Godot would copy it into its log as it is).
 // `wasgo.get`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo get
 func RawGet(handle int32, name_ptr unsafe.Pointer, name_len uint32, out_ptr unsafe.Pointer, out_cap uint32) int32
 
-// RawSet: Sets a property from an encoded Variant; 0 on success, -3 at levels 1 and 2 for a value outside the allowlist's range for the property (a number, or an array's or a text's size), and for a StringName or NodePath value with a control or invisible formatting character or a text with a control character but tab and line breaks (Godot would copy it into its log as it is). Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
+// RawSet: Sets a property from an encoded Variant; 0 on success, -3 at levels 1 and 2 for a value outside the allowlist's range for the property (a number, or an array's or a text's size), and for a property name, a StringName or NodePath value, or a text set to a property that takes a name, holding a control or invisible formatting character, or any other text holding a control character but tab and line breaks (Godot would copy it into its log as it is). Called from `main` (the worker thread) it is queued and returns 0 at once; a failure surfaces at the mod's next call that returns a value, or through `last_error`.
 // `wasgo.set`: `(i32, i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo set
@@ -137,7 +137,7 @@ func RawSet(handle int32, name_ptr unsafe.Pointer, name_len uint32, val_ptr unsa
 //go:wasmimport wasgo call
 func RawCall(handle int32, method_ptr unsafe.Pointer, method_len uint32, args_ptr unsafe.Pointer, args_len uint32, out_ptr unsafe.Pointer, out_cap uint32) int32
 
-// RawConnect: Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections, or 16 to this signal of this object.
+// RawConnect: Connects a signal to the export `native_callback(callback_id)`; 0 on success, -7 when the instance already has 1024 live connections, or 16 to this signal of this object. -3 at levels 1 and 2 for a signal name holding a control or invisible formatting character (Godot would copy it into its log as it is).
 // `wasgo.connect`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo connect
@@ -149,7 +149,7 @@ func RawConnect(handle int32, signal_ptr unsafe.Pointer, signal_len uint32, call
 //go:wasmimport wasgo callback_args
 func RawCallbackArgs(out_ptr unsafe.Pointer, out_cap uint32) int32
 
-// RawEmit: Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success, -7 while the events waiting for delivery (until the mod's call returns) take over 16 MiB.
+// RawEmit: Emits the node's `mod_event(name, payload)` with an encoded Variant payload; 0 on success, -7 while the events waiting for delivery (until the mod's call returns) take over 16 MiB. -3 at levels 1 and 2 for a event name holding a control or invisible formatting character (Godot would copy it into its log as it is).
 // `wasgo.emit`: `(i32, i32, i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo emit
@@ -239,7 +239,7 @@ func RawHttpBody(id int32, out_ptr unsafe.Pointer, out_cap uint32) int32
 //go:wasmimport wasgo request_permission
 func RawRequestPermission(kind_ptr unsafe.Pointer, kind_len uint32) int32
 
-// RawNew: Creates an object of a class the allowlist marks `instantiable` (e.g. `Sprite2D`, `Label`, `Timer`, `StandardMaterial3D`) and returns its handle. The object is owned by this instance: it counts against `wasgo/limits/max_objects_per_mod` (-7 past it), the mod may `add_child` it under a node in its reach, `remove_child` and `queue_free` it, and it is freed when the instance ends unless the game adopts it (`WasmScript.adopt`). -1 for a class that does not exist, -3 for one that is not instantiable.
+// RawNew: Creates an object of a class the allowlist marks `instantiable` (e.g. `Sprite2D`, `Label`, `Timer`, `StandardMaterial3D`) and returns its handle. The object is owned by this instance: it counts against `wasgo/limits/max_objects_per_mod` (-7 past it), the mod may `add_child` it under a node in its reach, `remove_child` and `queue_free` it, and it is freed when the instance ends unless the game adopts it (`WasmScript.adopt`). -1 for a class that does not exist, -3 for one that is not instantiable. -3 at levels 1 and 2 for a class name holding a control or invisible formatting character (Godot would copy it into its log as it is).
 // `wasgo.new`: `(i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo new
@@ -263,7 +263,7 @@ func RawAudioFromBytes(data_ptr unsafe.Pointer, data_len uint32) int32
 //go:wasmimport wasgo font_from_bytes
 func RawFontFromBytes(data_ptr unsafe.Pointer, data_len uint32) int32
 
-// RawLoadResource: Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type.
+// RawLoadResource: Loads a `res://` resource read-only and returns its handle: only from a folder listed in `wasgo/safety/resource_folders` (empty by default: nothing) and only a Texture2D, AudioStream, Font, SpriteFrames, Mesh or Material. -1 for a path outside those folders or a missing file, -3 for any other type. -3 at levels 1 and 2 for a path holding a control or invisible formatting character (Godot would copy it into its log as it is).
 // `wasgo.load_resource`: `(i32, i32) -> i32`, safety level 1 and up.
 //
 //go:wasmimport wasgo load_resource
