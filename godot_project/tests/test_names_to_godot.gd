@@ -101,7 +101,30 @@ func test_an_escape_sequence_or_line_break_in_a_name_is_refused_before_godot_log
 	if expect(label > 0, "a Label: %s" % [probe.outputs]):
 		expect_eq(probe.node.call_export("set_on", [label, "text", var_to_bytes("two\nlines\tand a tab")]), 0,
 			"a Label's text with a line break and a tab: %s" % [probe.outputs])
+	# A text animated into a name is set to it at the tween's end: held to the rule for names.
+	var sprite: int = probe.node.call_export("sprite", [])
+	var tween: int = probe.node.call_export("tween", [])
+	if expect(sprite > 0 and tween > 0, "an AnimatedSprite2D and a Tween: %d %d %s" % [sprite, tween, probe.outputs]):
+		expect_eq(probe.node.call_export("call_on", [tween, "tween_property", _tween_args(sprite, "a\nWARNING: forged line")]), -3,
+			"tween_property of a text with a line break into `animation`")
+		expect(probe.has_output("the value `tween_property` animates `AnimatedSprite2D.animation` to (a name) refused: it holds the character U+000A"),
+			"message: %s" % [probe.outputs])
 	expect(not _seen.any_with("\u001b"), "no escape sequence reached Godot's log")
 	expect(not _seen.any_with("forged line"), "no forged line reached Godot's log")
 	expect(not _seen.any_with("\u202e"), "no bidi override reached Godot's log")
 	await expect_frames_go_on("names to Godot")
+
+
+## The encoded arguments `[sprite, "animation", value, 1.0]` of `tween_property`, the target as
+## the mod's handle (an object id: tag 24 with the id flag, then the handle as 64 bits).
+func _tween_args(sprite: int, value: String) -> PackedByteArray:
+	var out := PackedByteArray()
+	out.resize(20)
+	out.encode_u32(0, TYPE_ARRAY)
+	out.encode_u32(4, 4)
+	out.encode_u32(8, TYPE_OBJECT | (1 << 16))
+	out.encode_s64(12, sprite)
+	out.append_array(var_to_bytes("animation"))
+	out.append_array(var_to_bytes(value))
+	out.append_array(var_to_bytes(1.0))
+	return out

@@ -2,7 +2,8 @@
 ;; handle `h` with `args` (an Array as `var_to_bytes` encodes it), `get_node(path)` and
 ;; `emit(name)` pass a path and an event name, `set_on(h, property, value)` sets a property to a
 ;; value (a Variant as `var_to_bytes` encodes it) and `set_on(h, property, value)` on handle `h`,
-;; `input()` is the `Input` singleton's handle and `label()` a new Label's.
+;; `input()` is the `Input` singleton's handle, `label()` and `sprite()` a new Label's and
+;; AnimatedSprite2D's, `tween()` a new Tween's (from `create_tween` on the mod's node).
 ;; On failure each logs `wasgo.last_error` (level 3), read into the first 4 KiB. Strings and bytes from `call_export` arrive
 ;; through `malloc` (a bump allocator from 64 KiB; nothing is freed).
 (module
@@ -19,6 +20,10 @@
   (global $next (mut i32) (i32.const 65536))
   (data (i32.const 5000) "Input")
   (data (i32.const 5040) "Label")
+  (data (i32.const 5060) "AnimatedSprite2D")
+  (data (i32.const 5080) "create_tween")
+  ;; `[]` as `var_to_bytes` encodes it: the arguments of `create_tween`.
+  (data (i32.const 5100) "\1c\00\00\00\00\00\00\00")
   ;; `null` as `var_to_bytes` encodes it: the payload of `emit`.
   (data (i32.const 5020) "\00\00\00\00")
   (func (export "malloc") (param $size i32) (param $align i32) (result i32)
@@ -42,6 +47,16 @@
       (i32.const 8192) (i32.const 4096))))
   (func (export "label") (result i32)
     (call $report (call $new (i32.const 5040) (i32.const 5))))
+  (func (export "sprite") (result i32)
+    (call $report (call $new (i32.const 5060) (i32.const 16))))
+  ;; The reply is the Tween as an object id: its tag, then the handle (low word first).
+  (func (export "tween") (result i32)
+    (local $r i32)
+    (local.set $r (call $report (call $call (call $self) (i32.const 5080) (i32.const 12)
+      (i32.const 5100) (i32.const 8) (i32.const 8192) (i32.const 4096))))
+    (if (result i32) (i32.lt_s (local.get $r) (i32.const 0))
+      (then (local.get $r))
+      (else (i32.load (i32.const 8196)))))
   (func (export "set_on") (param $h i32) (param $np i32) (param $nl i32) (param $vp i32) (param $vl i32) (result i32)
     (call $report (call $set (local.get $h) (local.get $np) (local.get $nl) (local.get $vp) (local.get $vl))))
   (func (export "set_self") (param $np i32) (param $nl i32) (param $vp i32) (param $vl i32) (result i32)
