@@ -90,15 +90,7 @@ pub(crate) fn get_node(
         let outcome = match queued.take_failure() {
             Some(failure) => Err(surfaced(failure)),
             None => {
-                let refused = crate::objects::oversized_text(F, "path", &path).or_else(|| {
-                    (level != SafetyLevel::Unsafe)
-                        .then(|| {
-                            crate::objects::hidden_text_refusal(&path, true, || {
-                                format!("`{F}`'s path")
-                            })
-                        })
-                        .flatten()
-                });
+                let refused = crate::objects::name_refusal(F, "path", &path, level);
                 match refused {
                     Some(error) => Err(error),
                     None => host.get_node(key, level, from, &path),
@@ -158,11 +150,9 @@ pub(crate) fn run_sized(
     level: SafetyLevel,
     op: ObjectOp,
 ) -> Result<ObjectReply, ObjectError> {
-    let refused = op.oversized().or_else(|| {
-        (level != SafetyLevel::Unsafe)
-            .then(|| op.hidden_text())
-            .flatten()
-    });
+    let refused = op
+        .oversized()
+        .or_else(|| (level != SafetyLevel::Unsafe).then(|| op.hidden_text())?);
     match refused {
         Some(error) => Err(error),
         None => host.run(key, level, op),
@@ -389,11 +379,7 @@ pub(crate) fn set_property(
         return settle(caller, Err(error));
     }
     // The variant first: the typed fast paths pass numbers and vectors, and this folds away.
-    let text = matches!(
-        value,
-        WireVariant::String(_) | WireVariant::StringName(_) | WireVariant::NodePath(_)
-    );
-    if text && caller.data().level != SafetyLevel::Unsafe {
+    if value.as_str().is_some() && caller.data().level != SafetyLevel::Unsafe {
         let refused =
             crate::objects::hidden_value_refusal(&value, || format!("`{function}`'s value"));
         if let Some(error) = refused {

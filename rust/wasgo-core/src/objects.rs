@@ -147,21 +147,7 @@ impl ObjectOp {
     /// The -3 for a name, path or text value in this call that holds a character WasGo does not
     /// pass Godot ([`hidden_text_refusal`]), if any. Checked below level 3.
     pub fn hidden_text(&self) -> Option<ObjectError> {
-        let (function, what, name) = match self {
-            ObjectOp::GetNode { path, .. } => ("wasgo.get_node", "path", path),
-            ObjectOp::Singleton { name } => ("wasgo.singleton", "name", name),
-            ObjectOp::Get { name, .. } => ("wasgo.get", "property name", name),
-            ObjectOp::Set { name, .. } => ("wasgo.set", "property name", name),
-            ObjectOp::Call { method, .. } => ("wasgo.call", "method name", method),
-            ObjectOp::Connect { signal, .. } => ("wasgo.connect", "signal name", signal),
-            ObjectOp::Emit { name, .. } => ("wasgo.emit", "event name", name),
-            ObjectOp::New { class } => ("wasgo.new", "class name", class),
-            ObjectOp::LoadResource { path } => ("wasgo.load_resource", "path", path),
-            ObjectOp::SelfNode
-            | ObjectOp::Release { .. }
-            | ObjectOp::CallbackArgs
-            | ObjectOp::Asset { .. } => return None,
-        };
+        let (function, what, name) = self.named()?;
         if let Some(refused) = hidden_text_refusal(name, true, || format!("`{function}`'s {what}"))
         {
             return Some(refused);
@@ -181,7 +167,14 @@ impl ObjectOp {
 
     /// The -3 for a name or path in this call longer than [`MAX_NAME_BYTES`], if any.
     pub fn oversized(&self) -> Option<ObjectError> {
-        let (function, what, text) = match self {
+        let (function, what, text) = self.named()?;
+        oversized_text(function, what, text).or_else(|| self.oversized_value())
+    }
+
+    /// The name or path this call passes, with the function and what the name is, for messages
+    /// (`None` for the calls that pass none).
+    fn named(&self) -> Option<(&'static str, &'static str, &str)> {
+        Some(match self {
             ObjectOp::GetNode { path, .. } => ("wasgo.get_node", "path", path),
             ObjectOp::Singleton { name } => ("wasgo.singleton", "name", name),
             ObjectOp::Get { name, .. } => ("wasgo.get", "property name", name),
@@ -195,8 +188,7 @@ impl ObjectOp {
             | ObjectOp::Release { .. }
             | ObjectOp::CallbackArgs
             | ObjectOp::Asset { .. } => return None,
-        };
-        oversized_text(function, what, text).or_else(|| self.oversized_value())
+        })
     }
 
     /// The -3 for a StringName or NodePath value (a property's value, a method's argument)
@@ -215,6 +207,22 @@ impl ObjectOp {
             _ => None,
         })
     }
+}
+
+/// The -3 for a name or path (the `what` of a call to `function`) over [`MAX_NAME_BYTES`] or,
+/// below level 3, holding a character names may not: the two checks [`ObjectOp::oversized`] and
+/// [`ObjectOp::hidden_text`] make of an op's name, for a caller holding the name outside an
+/// [`ObjectOp`].
+pub fn name_refusal(
+    function: &str,
+    what: &str,
+    text: &str,
+    level: SafetyLevel,
+) -> Option<ObjectError> {
+    oversized_text(function, what, text).or_else(|| {
+        (level != SafetyLevel::Unsafe)
+            .then(|| hidden_text_refusal(text, true, || format!("`{function}`'s {what}")))?
+    })
 }
 
 /// The -3 for a text a mod passes Godot with a character [`crate::text::refused_char`] refuses:

@@ -170,14 +170,13 @@ impl TweenPlan {
     /// at every frame, outside every budget of the mod's (a thousand tweens looping every
     /// millisecond froze the game, each slow frame making the next one slower).
     pub fn refused_with(&self, others: f64, call: impl FnOnce() -> String) -> Option<TweenRefusal> {
-        let own = self.steps_per_second();
-        (own > 0.0 && others + own > MAX_STEPS_PER_SECOND).then(|| {
-            TweenRefusal(format!(
-                "{} was refused: a mod's looping tweens may together run at most {MAX_STEPS_PER_SECOND} tweener steps per second of game time (tweeners times loops per second), and this one would take them to {:.0}; loop fewer or longer tweens",
-                call(),
-                others + own
-            ))
-        })
+        self.refused_over(
+            others,
+            MAX_STEPS_PER_SECOND,
+            "a mod's looping tweens",
+            " (tweeners times loops per second)",
+            call,
+        )
     }
 
     /// The refusal of this plan when all mods' other looping tweens, which make `all_others`
@@ -188,12 +187,31 @@ impl TweenPlan {
         all_others: f64,
         call: impl FnOnce() -> String,
     ) -> Option<TweenRefusal> {
+        self.refused_over(
+            all_others,
+            MAX_STEPS_PER_SECOND_ALL,
+            "all mods' looping tweens",
+            "",
+            call,
+        )
+    }
+
+    /// The refusal of this plan when `others` steps per second and its own would together make
+    /// more than `max`: `whose` tweens they are, and how the steps are counted (`counted`).
+    fn refused_over(
+        &self,
+        others: f64,
+        max: f64,
+        whose: &str,
+        counted: &str,
+        call: impl FnOnce() -> String,
+    ) -> Option<TweenRefusal> {
         let own = self.steps_per_second();
-        (own > 0.0 && all_others + own > MAX_STEPS_PER_SECOND_ALL).then(|| {
+        (own > 0.0 && others + own > max).then(|| {
             TweenRefusal(format!(
-                "{} was refused: all mods' looping tweens may together run at most {MAX_STEPS_PER_SECOND_ALL} tweener steps per second of game time, and this one would take them to {:.0}; loop fewer or longer tweens",
+                "{} was refused: {whose} may together run at most {max} tweener steps per second of game time{counted}, and this one would take them to {:.0}; loop fewer or longer tweens",
                 call(),
-                all_others + own
+                others + own
             ))
         })
     }

@@ -883,11 +883,10 @@ impl InstanceObjects {
                 "`RichTextLabel.text` cannot be set while the label's `bbcode_enabled` is on: its tags (`[font_size]`, `[img]`, `[url]`) would reach past every limit WasGo keeps; the game turns BBCode off for a label mods write".to_string(),
             ));
         }
-        let text = matches!(
-            value,
-            WireVariant::String(_) | WireVariant::StringName(_) | WireVariant::NodePath(_)
-        );
-        if text && level != SafetyLevel::Unsafe && slot.props[index].range.is_none() {
+        if value.as_str().is_some()
+            && level != SafetyLevel::Unsafe
+            && slot.props[index].range.is_none()
+        {
             let what = || format!("{}.{}", slot.class, String::from_utf8_lossy(name));
             if let Some(refused) = wasgo_core::objects::unranged_text_refusal(value, what) {
                 return Err(refused);
