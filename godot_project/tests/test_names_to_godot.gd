@@ -5,35 +5,12 @@
 ## with -3 before Godot sees it; ordinary names and texts with line breaks pass.
 extends "res://tests/lib/wasgo_test.gd"
 
-## Everything Godot's loggers receive while the test runs.
-class Seen extends Logger:
-	var mutex := Mutex.new()
-	var texts: PackedStringArray = []
-
-	func _log_message(message: String, _error: bool) -> void:
-		mutex.lock()
-		texts.append(message)
-		mutex.unlock()
-
-	func _log_error(_function: String, _file: String, _line: int, code: String, rationale: String,
-			_editor_notify: bool, _error_type: int, _script_backtraces: Array[ScriptBacktrace]) -> void:
-		mutex.lock()
-		texts.append(code + " " + rationale)
-		mutex.unlock()
-
-	func any_with(part: String) -> bool:
-		mutex.lock()
-		var found := false
-		for text in texts:
-			if text.contains(part):
-				found = true
-		mutex.unlock()
-		return found
-
+const LogCounter := preload("res://tests/lib/log_counter.gd")
 
 const ESC := "\u001b[2J\u001b[31m"
 
-var _seen: Seen
+## Everything Godot's loggers receive while the test runs (errors and printed lines).
+var _seen: LogCounter
 
 
 func cleanup() -> void:
@@ -47,7 +24,7 @@ func _started() -> ModProbe:
 	var probe := new_mod("NamesToGodot", {"module": wat_module("names_to_godot"), "safety_level": 1})
 	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
 		return null
-	_seen = Seen.new()
+	_seen = LogCounter.new("", LogCounter.ANY_TYPE, true)
 	OS.add_logger(_seen)
 	return probe
 
@@ -109,9 +86,9 @@ func test_an_escape_sequence_or_line_break_in_a_name_is_refused_before_godot_log
 			"tween_property of a text with a line break into `animation`")
 		expect(probe.has_output("the value `tween_property` animates `AnimatedSprite2D.animation` to (a name) refused: it holds the character U+000A"),
 			"message: %s" % [probe.outputs])
-	expect(not _seen.any_with("\u001b"), "no escape sequence reached Godot's log")
-	expect(not _seen.any_with("forged line"), "no forged line reached Godot's log")
-	expect(not _seen.any_with("\u202e"), "no bidi override reached Godot's log")
+	expect(_seen.count_containing("\u001b") == 0, "no escape sequence reached Godot's log")
+	expect(_seen.count_containing("forged line") == 0, "no forged line reached Godot's log")
+	expect(_seen.count_containing("\u202e") == 0, "no bidi override reached Godot's log")
 	await expect_frames_go_on("names to Godot")
 
 

@@ -1,7 +1,8 @@
 ## Counts the messages Godot logs (errors and warnings) whose text contains a part (every
 ## message for an empty part), optionally
-## only those of one type (`Logger.ERROR_TYPE_*`). Add it with `OS.add_logger()`, remove it with
-## `OS.remove_logger()`. Godot may log from any thread, hence the mutex.
+## only those of one type (`Logger.ERROR_TYPE_*`), and with `lines` the plain lines printed too
+## (of any type). Add it with `OS.add_logger()`, remove it with `OS.remove_logger()`. Godot may
+## log from any thread, hence the mutex.
 extends Logger
 
 ## Any type of message.
@@ -9,13 +10,15 @@ const ANY_TYPE := -1
 
 var _part: String
 var _error_type: int
+var _lines: bool
 var _mutex := Mutex.new()
 var _seen: PackedStringArray = []
 
 
-func _init(part: String, error_type := ANY_TYPE) -> void:
+func _init(part: String, error_type := ANY_TYPE, lines := false) -> void:
 	_part = part
 	_error_type = error_type
+	_lines = lines
 
 
 ## How many messages matched.
@@ -35,6 +38,13 @@ func count_containing(text: String) -> int:
 			n += 1
 	_mutex.unlock()
 	return n
+
+
+func _log_message(message: String, _error: bool) -> void:
+	if _lines and (_part.is_empty() or message.contains(_part)):
+		_mutex.lock()
+		_seen.append(message)
+		_mutex.unlock()
 
 
 func _log_error(_function: String, _file: String, _line: int, code: String, rationale: String,
