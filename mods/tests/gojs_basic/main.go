@@ -80,6 +80,23 @@ func main() {
 	o := js.Global().Get("Object").New()
 	o.SetIndex(-1, 7)
 	fmt.Println("js:", a.Index(0).Int(), a.Length(), o.Index(-1).Int(), js.ValueOf(1e21).String(), js.ValueOf(1e-7).String())
+	// `instanceof Error` holds for `new Error(...)` and for what the host throws, and for
+	// nothing else.
+	errorCtor := js.Global().Get("Error")
+	made := errorCtor.New("made")
+	fmt.Println("instanceof:", made.InstanceOf(errorCtor), thrown().InstanceOf(errorCtor), o.InstanceOf(errorCtor), made.Get("message").String(), "["+errorCtor.New().Get("message").String()+"]")
 	fmt.Fprintln(os.Stderr, "to stderr")
 	os.Exit(3)
+}
+
+// What the host throws at `new Array(-1)`, caught as Go's syscall/js panics with it.
+func thrown() (err js.Value) {
+	err = js.Undefined()
+	defer func() {
+		if e, ok := recover().(js.Error); ok {
+			err = e.Value
+		}
+	}()
+	js.Global().Get("Array").New(-1)
+	return err
 }

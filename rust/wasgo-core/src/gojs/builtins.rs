@@ -381,6 +381,8 @@ pub fn construct(cx: &mut Cx<'_>, n: Native, args: &[JsValue]) -> wasmtime::Resu
         }
         Native::ErrorCtor => match arg(args, 0) {
             s @ JsValue::String(_) => error_with(s, None),
+            // `new Error()`'s message is empty, as in JavaScript (not "undefined").
+            JsValue::Undefined => error("", None),
             v => match v.to_js_string_within(MAX_MESSAGE_BYTES) {
                 Some(m) => {
                     charge(cx, m.len())?;
@@ -443,6 +445,7 @@ pub fn instance_of(v: &JsValue, ctor: &JsValue) -> bool {
         Native::ArrayCtor => kind == Kind::Array,
         Native::Uint8ArrayCtor => kind == Kind::Bytes,
         Native::DateCtor => matches!(kind, Kind::Date(_)),
+        Native::ErrorCtor => kind == Kind::Error,
         _ => false,
     }
 }
@@ -468,8 +471,32 @@ pub fn fill_random(b: &mut [u8]) -> wasmtime::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{console_line, fill_random, MAX_MESSAGE_BYTES};
-    use crate::gojs::value::JsValue;
+    use super::{console_line, fill_random, instance_of, native, MAX_MESSAGE_BYTES};
+    use crate::gojs::native::Native;
+    use crate::gojs::value::{error, JsValue};
+
+    /// Go code tells a thrown `Error` from other values with `v.InstanceOf(js.Global().Get("Error"))`
+    /// (a promise's rejection, a caught exception): the host's errors and `new Error(...)` were
+    /// plain objects, and no value was `instanceof Error`.
+    #[test]
+    fn errors_are_instances_of_error_and_other_objects_are_not() {
+        let error_ctor = native(Native::ErrorCtor);
+        let failure = error("not implemented", Some("ENOSYS"));
+        assert!(instance_of(&failure, &error_ctor));
+        assert!(instance_of(&failure, &native(Native::ObjectCtor)));
+        assert!(!instance_of(&failure, &native(Native::ArrayCtor)));
+        let plain = JsValue::plain(&[("message", JsValue::str("x"))]);
+        assert!(!instance_of(&plain, &error_ctor));
+        assert!(!instance_of(&JsValue::array(vec![]), &error_ctor));
+        assert!(!instance_of(&JsValue::str("Error"), &error_ctor));
+        // `String(v)`: only an Error reads "Error: ...".
+        let text = |v: &JsValue| v.to_js_string_within(100).unwrap();
+        assert_eq!(text(&failure), "Error: not implemented");
+        assert_eq!(text(&error("", None)), "Error");
+        assert_eq!(text(&plain), "[object Object]");
+        let message = failure.as_object().map(|o| o.get_own("message"));
+        assert!(matches!(message, Some(JsValue::String(_))), "{message:?}");
+    }
 
     /// `console.log` of 1000 references to one 64 KiB string built a 64 MB line on the host (200,000
     /// of them, 13 GB: the allocation aborted the game). The whole line is cut at the limit.

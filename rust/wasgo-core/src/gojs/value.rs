@@ -44,11 +44,12 @@ pub fn error(message: &str, code: Option<&str>) -> JsValue {
 
 /// An `Error` whose `message` is `message` (a string value shares its text).
 pub(super) fn error_with(message: JsValue, code: Option<&str>) -> JsValue {
-    let mut props = vec![("message", message)];
+    let o = JsRef::new(Class::Error);
+    o.set("message", message);
     if let Some(c) = code {
-        props.push(("code", JsValue::str(c)));
+        o.set("code", JsValue::str(c));
     }
-    JsValue::plain(&props)
+    JsValue::Object(o)
 }
 
 /// A shared, mutable object.
@@ -78,6 +79,9 @@ pub enum Class {
     /// A Godot value type made of numbers (`Vector2`, `Color`, `Transform2D`, ...): see
     /// [`shapes`](super::shapes).
     Typed(Shape),
+    /// An `Error` (what `new Error(message)` and the host's own failures make): an object with
+    /// its `message` (and `code`) as properties that is `instanceof Error`.
+    Error,
 }
 
 /// A [`Class`] without its contents: what dispatching on an object needs, without copying an
@@ -92,6 +96,7 @@ pub enum Kind {
     GoFunc(f64),
     Handle(i32),
     Typed(Shape),
+    Error,
 }
 
 impl Class {
@@ -105,6 +110,7 @@ impl Class {
             Class::GoFunc(id) => Kind::GoFunc(*id),
             Class::Handle(h) => Kind::Handle(*h),
             Class::Typed(shape) => Kind::Typed(*shape),
+            Class::Error => Kind::Error,
         }
     }
 }
@@ -277,10 +283,14 @@ impl JsValue {
                     Class::Native(_) | Class::GoFunc(_) => {
                         push(out, "function () { [native code] }")
                     }
-                    _ => match obj.props.get("message") {
-                        Some(JsValue::String(m)) => push(out, "Error: ") && push(out, m),
-                        _ => push(out, "[object Object]"),
+                    // `String(new Error(m))`: "Error: m", or "Error" for an empty message.
+                    Class::Error => match obj.props.get("message") {
+                        Some(JsValue::String(m)) if !m.is_empty() => {
+                            push(out, "Error: ") && push(out, m)
+                        }
+                        _ => push(out, "Error"),
                     },
+                    _ => push(out, "[object Object]"),
                 }
             }
         }
