@@ -125,6 +125,76 @@ func test_register_wapc_handler_refuses_bad_registrations() -> void:
 	expect_eq(WasmEngine.unregister_wapc_handler("game", "scores", "never"), false, "unregister of an operation never registered")
 
 
+## A guest that uses no bindings calls with an empty one, as the reference hosts allow: the game
+## registers its operation under the empty binding (it was refused as empty).
+func test_an_operation_under_an_empty_binding_answers_the_guest() -> void:
+	if not expect_eq(WasmEngine.register_wapc_handler("", "scores", "rank", _rank, 1), OK, "register_wapc_handler with an empty binding"):
+		return
+	var probe := _echo_mod("wapc_no_binding")
+	if probe != null:
+		var reply: PackedByteArray = probe.node.invoke("call", _call_payload("", "scores", "rank", "bo".to_utf8_buffer()))
+		expect_eq(reply.get_string_from_utf8(), "rank of bo", "the reply through an empty binding")
+		expect_eq(probe.unexposed, [], "unexposed_call emissions")
+	expect(WasmEngine.unregister_wapc_handler("", "scores", "rank"), "unregister of the empty binding's operation")
+	expect(WasmEngine.register_wapc_handler("game", "scores", "", _rank, 1) != OK, "an empty operation was accepted")
+
+
+## A waPC guest as TinyGo builds it: `_start` (its `main`) registers the operations and ends with
+## WASI `proc_exit(0)` (TinyGo 0.35+), and `wapc_init` runs after it. The reference hosts run both
+## when the instance is made; WasGo ran `_start` as `main` on the worker after `wapc_init`, so
+## `invoke` was refused as busy and then as exited, and the game got `finished`.
+const TINYGO_LIKE := """(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (import "wapc" "__guest_request" (func $request (param i32 i32)))
+  (import "wapc" "__guest_response" (func $response (param i32 i32)))
+  (import "wapc" "__guest_error" (func $error (param i32 i32)))
+  (memory (export "memory") 1)
+  (global $registered (mut i32) (i32.const 0))
+  (data (i32.const 0) "not set up as TinyGo expects")
+  (func (export "_start") (global.set $registered (i32.const 1)) (call $exit (i32.const EXIT)))
+  (func (export "wapc_init") (global.set $registered (i32.mul (global.get $registered) (i32.const 2))))
+  (func (export "__guest_call") (param $ol i32) (param $pl i32) (result i32)
+    (if (i32.ne (global.get $registered) (i32.const 2))
+      (then (call $error (i32.const 0) (i32.const 28)) (return (i32.const 0))))
+    (call $request (i32.const 1024) (i32.const 2048))
+    (call $response (i32.const 2048) (local.get $pl))
+    (i32.const 1)))"""
+
+
+func test_a_tinygo_guest_is_set_up_by_its_start_and_answers_invoke() -> void:
+	var module := WasmEngine.compile_module(TINYGO_LIKE.replace("EXIT", "0").to_utf8_buffer(), "tinygo_like")
+	if not expect(module != null, "compile: %s" % WasmEngine.get_last_error()):
+		return
+	expect_eq(module.get_guest_kind(), "wapc", "guest kind")
+	var probe := new_mod("wapc_tinygo", {"module": module})
+	if not expect_eq(start(probe), OK, "start() (%s)" % probe.node.get_last_error()):
+		return
+	expect_eq(probe.node.invoke("echo", PackedByteArray([4, 2])), PackedByteArray([4, 2]), "invoke right after start()")
+	expect_eq(probe.node.get_last_error(), "", "get_last_error() after invoke")
+	await frames(2)
+	expect_eq(probe.finished, [], "`finished` for the set-up's exit(0)")
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status")
+	expect_eq(probe.node.invoke("echo", PackedByteArray([7])), PackedByteArray([7]), "invoke frames later")
+
+
+func test_a_tinygo_guest_whose_start_exits_with_an_error_ends_with_that_code() -> void:
+	var module := WasmEngine.compile_module(TINYGO_LIKE.replace("EXIT", "2").to_utf8_buffer(), "tinygo_failing")
+	if not expect(module != null, "compile: %s" % WasmEngine.get_last_error()):
+		return
+	var probe := new_mod("wapc_tinygo_failing", {"module": module})
+	# An exit during set-up ends the mod as it chose, as an exit from any mod's `init` does:
+	# `finished(2)`, never `started`.
+	expect_eq(start(probe), OK, "start() of a guest whose _start exits with 2")
+	await frames(2)
+	expect_eq(probe.finished, [2], "`finished` with the set-up's exit code")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_FINISHED, "status")
+	expect_eq(probe.started, 0, "`started` emissions")
+	expect_eq(probe.node.invoke("echo", PackedByteArray([1])), PackedByteArray(), "invoke after the exit")
+	expect(probe.node.get_last_error() != "", "get_last_error() after invoke of an ended guest")
+	await expect_frames_go_on("after a waPC guest's exit during set-up")
+
+
 func test_the_wasgo_binding_moves_a_node() -> void:
 	var probe := _echo_mod("wapc_wasgo_binding")
 	if probe == null:

@@ -149,7 +149,9 @@ impl ModInstance {
         let (ok, response, error) = self.enter(operation, move |store, instance| {
             wapc::invoke_in(store, instance, op, data)
         })?;
-        if ok == 1 {
+        // As the reference hosts read it: an error the guest sent fails the call whatever
+        // `__guest_call` returned (wapc-go), and any other value than 0 is success (wapc-rs).
+        if ok != 0 && error.is_none() {
             return Ok(response.unwrap_or_default());
         }
         // The guest's text, as the game prints and keeps it: one line (hidden characters

@@ -452,11 +452,38 @@ impl ModInstance {
         if self.has_export("init") {
             self.call("init", &[])?;
         }
-        // waPC guests register their operations here.
-        if module.guest_kind() == GuestKind::Wapc && self.has_export("wapc_init") {
-            self.call("wapc_init", &[])?;
+        // waPC guests are set up as the reference hosts (wapc-rs, wapc-go) set them up: their
+        // `_start` first (TinyGo's `main`, where a TinyGo guest registers its operations), then
+        // `wapc_init` (where the Rust and AssemblyScript SDKs register theirs). A waPC guest has
+        // no `main` on the worker (`CompiledModule::main_kind`).
+        if module.guest_kind() == GuestKind::Wapc {
+            if self.has_export("_start") {
+                self.run_wapc_start()?;
+            }
+            if self.has_export("wapc_init") {
+                self.call("wapc_init", &[])?;
+            }
         }
         Ok(())
+    }
+
+    /// Runs a waPC guest's `_start` under the callback budget. TinyGo 0.35 and later end
+    /// `main` with WASI's `proc_exit(0)`: that ends the set-up, not the instance (as in the
+    /// reference hosts); any other exit code ends the instance as an exit from `init` does
+    /// ([`WasgoError::Exited`]), and a trap ends it as a trap in `init` does.
+    fn run_wapc_start(&self) -> Result<(), WasgoError> {
+        self.enter("_start", |store, instance| {
+            let start = instance.get_typed_func::<(), ()>(&mut *store, "_start")?;
+            match start.call(&mut *store, ()) {
+                Err(e)
+                    if e.downcast_ref::<wasmtime_wasi::I32Exit>()
+                        .is_some_and(|x| x.0 == 0) =>
+                {
+                    Ok(())
+                }
+                other => other,
+            }
+        })
     }
 
     /// The bytes of linear memory the instance holds now (its memories' current sizes, as

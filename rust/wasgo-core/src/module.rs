@@ -303,6 +303,11 @@ impl CompiledModule {
     /// The WASI or C entry point every instance has, if any (found once; a Go `GOOS=js`
     /// program's is attached per instance, see [`crate::gojs`]).
     pub(crate) fn main_kind(&self) -> Option<MainKind> {
+        // A waPC guest's `_start` is start-up code, run when the instance is made
+        // (`ModInstance::set_up`), and the protocol has no `main`: the guest answers `invoke`.
+        if self.guest_kind() == GuestKind::Wapc {
+            return None;
+        }
         self.entry_facts().0
     }
 

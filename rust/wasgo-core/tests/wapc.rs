@@ -514,3 +514,139 @@ fn the_wasgo_binding_asks_for_permissions_and_reaches_the_sandbox_at_level_2() {
         "{message}"
     );
 }
+
+/// A waPC guest as TinyGo builds one (`-target=wasi` with `wapc-guest-tinygo`): its `main`
+/// (`_start`) registers the operations and, from TinyGo 0.35, ends with WASI `proc_exit(0)`;
+/// `wapc_init` comes after it. `__guest_call` answers "not registered" until `_start` ran, and
+/// "wrong order" when `wapc_init` ran before it; `last` echoes the host reply length the guest
+/// reads before any host call of its own; `both` returns 1 after sending an error.
+fn tinygo_like(exit_code: i32) -> String {
+    format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (import "wapc" "__guest_request" (func $request (param i32 i32)))
+  (import "wapc" "__guest_response" (func $response (param i32 i32)))
+  (import "wapc" "__guest_error" (func $error (param i32 i32)))
+  (import "wapc" "__host_call" (func $host_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wapc" "__host_response_len" (func $host_response_len (result i32)))
+  (memory (export "memory") 1)
+  (global $registered (mut i32) (i32.const 0))
+  (data (i32.const 0) "not registered")
+  (data (i32.const 16) "wrong order")
+  (data (i32.const 32) "game")
+  (data (i32.const 40) "scores")
+  (data (i32.const 48) "rank")
+  (data (i32.const 56) "both")
+  (data (i32.const 64) "call")
+  (func (export "_start")
+    (global.set $registered (i32.const 1))
+    (call $exit (i32.const {exit_code})))
+  (func (export "wapc_init")
+    (global.set $registered (i32.mul (global.get $registered) (i32.const 2))))
+  (func (export "__guest_call") (param $ol i32) (param $pl i32) (result i32)
+    (if (i32.eqz (global.get $registered))
+      (then (call $error (i32.const 0) (i32.const 14)) (return (i32.const 0))))
+    (if (i32.ne (global.get $registered) (i32.const 2))
+      (then (call $error (i32.const 16) (i32.const 11)) (return (i32.const 0))))
+    (call $request (i32.const 1024) (i32.const 2048))
+    ;; `both`: an error sent, and 1 returned.
+    (if (i32.eq (i32.load (i32.const 1024)) (i32.load (i32.const 56)))
+      (then (call $error (i32.const 56) (i32.const 4)) (return (i32.const 1))))
+    ;; `call`: the host operation game/scores/rank.
+    (if (i32.eq (i32.load (i32.const 1024)) (i32.load (i32.const 64)))
+      (then
+        (drop (call $host_call (i32.const 32) (i32.const 4) (i32.const 40) (i32.const 6)
+          (i32.const 48) (i32.const 4) (i32.const 2048) (local.get $pl)))
+        (return (i32.const 1))))
+    ;; Anything else: the host reply length seen now, then the payload.
+    (i32.store (i32.const 3000) (call $host_response_len))
+    (memory.copy (i32.const 3004) (i32.const 2048) (local.get $pl))
+    (call $response (i32.const 3000) (i32.add (local.get $pl) (i32.const 4)))
+    (i32.const 1)))"#
+    )
+}
+
+fn tinygo_instance(
+    exit_code: i32,
+) -> (
+    Arc<Runtime>,
+    Arc<wasgo_core::CompiledModule>,
+    Result<ModInstance, WasgoError>,
+) {
+    let hosts = Hosts {
+        objects: fake_host(),
+        ..Hosts::detached()
+    };
+    let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
+    let rank: Arc<dyn WapcHandler> =
+        Arc::new(|_k: InstanceKey, _op: &WapcOperation, p: Vec<u8>| {
+            Ok::<_, String>(vec![b'r'; p.len() + 3])
+        });
+    rt.hosts().wapc.register(
+        WapcOperation::new("game", "scores", "rank"),
+        SafetyLevel::Safe,
+        rank,
+    );
+    let module = rt
+        .compile(tinygo_like(exit_code).as_bytes(), "tinygo_like")
+        .unwrap();
+    let config = config(&rt, "tinygo_like", SafetyLevel::Safe);
+    let inst = ModInstance::new(&rt, &module, config);
+    (rt, module, inst)
+}
+
+/// The reference hosts (wapc-rs, wapc-go) run a guest's `_start` and then `wapc_init` when the
+/// instance is made, and take TinyGo's `proc_exit(0)` at the end of `_start` as its end. WasGo
+/// ran `_start` as the mod's `main` on the worker after `wapc_init`: the operations were not
+/// registered when `wapc_init` ran, `invoke` was refused as busy while it ran, and its exit
+/// ended the instance, so a TinyGo guest could never answer.
+#[test]
+fn a_tinygo_guest_is_set_up_by_its_start_then_wapc_init_and_answers() {
+    let (_rt, module, inst) = tinygo_instance(0);
+    assert_eq!(module.guest_kind(), GuestKind::Wapc);
+    let inst = inst.expect("a guest whose _start exits with 0 is set up");
+    assert_eq!(inst.main_kind(), None, "a waPC guest has no main");
+    assert_eq!(inst.status(), ModStatus::Alive);
+    assert!(
+        !inst
+            .drain_events()
+            .iter()
+            .any(|e| matches!(e, ModEvent::Finished { .. })),
+        "no finished event for the set-up's exit"
+    );
+    let reply = inst.invoke("echo", b"hi").expect("invoke after set-up");
+    assert_eq!(reply, [0, 0, 0, 0, b'h', b'i']);
+}
+
+/// A `_start` that exits with another code than 0 (a TinyGo guest whose `main` failed) ends the
+/// instance with that code, as an exit from `init` does.
+#[test]
+fn a_tinygo_guest_whose_start_exits_with_an_error_does_not_start() {
+    let (_rt, _module, inst) = tinygo_instance(3);
+    match inst {
+        Err(WasgoError::Exited { code, .. }) => assert_eq!(code, 3),
+        Err(other) => panic!("expected the exit code, got {other}"),
+        Ok(_) => panic!("a guest whose _start exits with 3 was set up"),
+    }
+}
+
+/// Each invocation starts with no host reply (wapc-rs and wapc-go reset it per call): a guest
+/// reading `__host_response_len` before its own first host call read the previous invocation's
+/// reply length. And an error the guest sent fails the call even when `__guest_call` returns 1.
+#[test]
+fn host_replies_do_not_carry_over_and_a_sent_error_fails_the_call() {
+    let (_rt, _module, inst) = tinygo_instance(0);
+    let inst = inst.unwrap();
+    inst.invoke("call", b"abcd").expect("the host call");
+    let reply = inst.invoke("echo", b"x").unwrap();
+    assert_eq!(
+        reply[..4],
+        [0, 0, 0, 0],
+        "the last invocation's host reply length: {reply:?}"
+    );
+    match inst.invoke("both", b"") {
+        Err(InvokeError::Guest { message, .. }) => assert_eq!(message, "both"),
+        other => panic!("expected the guest's error, got {other:?}"),
+    }
+    assert_eq!(inst.invoke("echo", b"y").unwrap()[4..], *b"y");
+}

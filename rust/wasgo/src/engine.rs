@@ -258,8 +258,9 @@ impl WasmEngine {
     /// main thread; it returns a `PackedByteArray` (the reply) or a `String` (a host error the
     /// guest receives). Mods below safety [param level] get a host error naming the operation and
     /// the level, and the node emits `unexposed_call`, as for an unregistered operation. The
-    /// binding `wasgo` is WasGo's own (the Godot API for waPC mods) and is refused. Registering
-    /// the same operation again replaces it.
+    /// binding `wasgo` is WasGo's own (the Godot API for waPC mods) and is refused; the binding
+    /// and the namespace may be empty (a guest that uses no bindings passes an empty one), the
+    /// operation may not. Registering the same operation again replaces it.
     #[func]
     fn register_wapc_handler(
         &self,

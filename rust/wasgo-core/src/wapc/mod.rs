@@ -13,6 +13,10 @@
 //!    (its result is then read with `__host_response_len` / `__host_response`) or 0 (the error
 //!    with `__host_error_len` / `__host_error`).
 //!
+//! 3. The guest is set up when its instance is made (`ModInstance::set_up`), as the reference
+//!    hosts do it: `_start` if exported (TinyGo's `main`; its closing `proc_exit(0)` ends the
+//!    set-up only), then `wapc_init`. It has no `main` on the worker.
+//!
 //! Host operations are the game's handlers, registered per (binding, namespace, operation) with
 //! a safety level in [`WapcHandlers`] (in [`Hosts`](crate::hosts::Hosts), next to the game
 //! functions), and the built-in `wasgo` binding ([`builtin`]) that maps onto the same object
@@ -372,8 +376,8 @@ fn host_reply(
     })
 }
 
-/// What one `__guest_call` left: its result (1 success, 0 error), the guest's response and the
-/// guest's error.
+/// What one `__guest_call` left: its result (0 error, any other value success, as in
+/// wapc-rs), the guest's response and the guest's error.
 pub(crate) type Invocation = (i32, Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// Runs one invocation in `store`: sets the request, calls `__guest_call(op_len, payload_len)`
@@ -392,6 +396,10 @@ pub(crate) fn invoke_in(
     state.request = Some((op, data));
     state.response = None;
     state.error = None;
+    // Each invocation starts with no host reply (as in wapc-rs and wapc-go): a guest reading
+    // `__host_response_len` before its first host call reads 0, not the last invocation's.
+    state.host_response = Vec::new();
+    state.host_error = Vec::new();
     let ok = guest_call.call(&mut *store, (ol, pl))?;
     let state = state_mut(store.data_mut()).expect("checked above");
     state.request = None;
