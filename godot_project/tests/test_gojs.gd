@@ -48,7 +48,7 @@ func test_a_plain_go_program_runs_and_exits_with_its_code() -> void:
 	var probe := new_mod("gojs_basic", {"wasm_file": MODS + "gojs_basic.wasm", "safety_level": 1})
 	if not await run_to_end(probe, 30000):
 		return
-	for line in ["hello from go", "slept: true", "year ok: true", "random: 32 true", "map: [a b c] 2", "sum: 14", "instanceof: true true false made []", "to stderr"]:
+	for line in ["hello from go", "slept: true", "year ok: true", "random: 32 true", "map: [a b c] 2", "sum: 14", "array: 3 3 2 1-two 1,two 1 -1 true two true false true", "grown: 3 true true true", "instanceof: true true false made []", "to stderr"]:
 		expect(probe.has_output(line), "no `%s` line: %s" % [line, probe.describe()])
 	expect_eq(probe.finished, [3], "exit codes from `finished` (os.Exit(3))")
 	expect_eq(probe.traps, PackedStringArray(), "traps")

@@ -80,6 +80,21 @@ func main() {
 	o := js.Global().Get("Object").New()
 	o.SetIndex(-1, 7)
 	fmt.Println("js:", a.Index(0).Int(), a.Length(), o.Index(-1).Int(), js.ValueOf(1e21).String(), js.ValueOf(1e-7).String())
+	// The prototype methods the host has: an array's push, pop, join, slice, indexOf and
+	// includes, any object's hasOwnProperty.
+	arr := js.Global().Get("Array").New()
+	arr.Call("push", 1, "two")
+	fmt.Println("array:", arr.Call("push", 3).Int(), arr.Call("pop").Int(), arr.Length(), arr.Call("join", "-").String(), arr.Call("join").String(),
+		arr.Call("indexOf", "two").Int(), arr.Call("indexOf", 9).Int(), arr.Call("includes", 1).Bool(), arr.Call("slice", -1).Index(0).String(),
+		o.Call("hasOwnProperty", "-1").Bool(), arr.Call("hasOwnProperty", "push").Bool(), arr.Call("hasOwnProperty", 1).Bool())
+
+	// A longer `length` grows an array, a deleted element reads as undefined, and Object(x) of
+	// an object is that object.
+	grown := js.ValueOf([]any{1})
+	grown.Set("length", 3)
+	grown.Delete("0")
+	fmt.Println("grown:", grown.Length(), grown.Index(0).IsUndefined(), grown.Index(2).IsUndefined(), js.Global().Get("Object").Invoke(o).Equal(o))
+
 	// `instanceof Error` holds for `new Error(...)` and for what the host throws, and for
 	// nothing else.
 	errorCtor := js.Global().Get("Error")

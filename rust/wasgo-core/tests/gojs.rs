@@ -130,6 +130,9 @@ fn a_stock_go_program_prints_sleeps_uses_goroutines_and_exits_with_its_code() {
         "map: [a b c] 2",
         "sum: 14",
         "js: 5 2 7 <number: 1e+21> <number: 1e-7>",
+        "array: 3 3 2 1-two 1,two 1 -1 true two true false true",
+        "grown: 3 true true true",
+        "instanceof: true true false made []",
     ] {
         assert!(out.iter().any(|l| l == line), "missing `{line}` in {out:?}");
     }

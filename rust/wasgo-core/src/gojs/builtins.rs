@@ -12,8 +12,8 @@
 use super::heap::charge;
 use super::native::Native;
 use super::value::{
-    error, error_with, props_bytes, Class, JsRef, JsResult, JsValue, Kind, OBJECT_BYTES,
-    VALUE_BYTES,
+    error, error_with, new_prop_bytes, props_bytes, Class, JsRef, JsResult, JsValue, Kind,
+    OBJECT_BYTES, VALUE_BYTES,
 };
 use super::{call_function, Cx, MAX_COLLECTION};
 use crate::events::OutputSource;
@@ -166,6 +166,13 @@ pub fn call_native(
         | Native::DateCtor
         | Native::ErrorCtor => return construct(cx, n, args),
         Native::ObjectKeys => return object_keys(cx, &arg(args, 0)),
+        Native::ArrayPush
+        | Native::ArrayPop
+        | Native::ArrayJoin
+        | Native::ArraySlice
+        | Native::ArrayIndexOf
+        | Native::ArrayIncludes => return array_method(cx, n, this, args),
+        Native::HasOwnProperty => JsValue::Bool(has_own_property(this, &arg(args, 0))),
         Native::DateGetTimezoneOffset => JsValue::Number(0.0),
         Native::DateGetTime => match this.kind() {
             Some(Kind::Date(ms)) => JsValue::Number(ms),
@@ -344,7 +351,12 @@ fn bytes_from(v: &JsValue) -> Vec<u8> {
 pub fn construct(cx: &mut Cx<'_>, n: Native, args: &[JsValue]) -> wasmtime::Result<JsResult> {
     charge(cx, construct_bytes(n, args))?;
     Ok(Ok(match n {
-        Native::ObjectCtor => JsValue::plain(&[]),
+        // `Object(x)` and `new Object(x)` of an object are that object (a primitive makes an
+        // empty object here: the host has no wrappers of strings and numbers).
+        Native::ObjectCtor => match args.first() {
+            Some(o @ JsValue::Object(_)) => o.clone(),
+            _ => JsValue::plain(&[]),
+        },
         Native::ArrayCtor => match args {
             [JsValue::Number(len)] => {
                 if len.fract() != 0.0 || *len < 0.0 || *len > MAX_COLLECTION as f64 {
@@ -435,6 +447,221 @@ fn object_keys(cx: &mut Cx<'_>, v: &JsValue) -> wasmtime::Result<JsResult> {
     Ok(Ok(JsValue::array(keys)))
 }
 
+/// `Reflect.set(v, i, x)` for an index `i` (an array's or a byte array's element, else the
+/// property named by it).
+pub(crate) fn set_element(
+    cx: &mut Cx<'_>,
+    v: &JsValue,
+    i: usize,
+    x: JsValue,
+) -> wasmtime::Result<()> {
+    if let Some(o) = v.as_object() {
+        let growth = {
+            let obj = o.0.lock();
+            match &obj.class {
+                // Room for twice the new length: a vector grown by index doubles.
+                Class::Array(items) if i < MAX_COLLECTION => {
+                    let after = (i + 1).max(items.len());
+                    let room = if after > items.capacity() {
+                        after.max(items.capacity() * 2)
+                    } else {
+                        items.capacity()
+                    };
+                    (room - items.capacity()) * VALUE_BYTES
+                }
+                Class::Array(_) | Class::Bytes(_) => 0,
+                // A property named by the index (at most 20 digits).
+                _ => new_prop_bytes(obj.props.len()) + 20,
+            }
+        };
+        charge(cx, growth)?;
+        let mut obj = o.0.lock();
+        match &mut obj.class {
+            Class::Array(items) if i < MAX_COLLECTION => {
+                if i >= items.len() {
+                    items.resize(i + 1, JsValue::Undefined);
+                }
+                items[i] = x;
+            }
+            Class::Bytes(b) => {
+                if let Some(slot) = b.get_mut(i) {
+                    *slot = to_uint8(x.to_number());
+                }
+            }
+            Class::Array(_) => {}
+            _ => {
+                obj.props.insert(i.to_string(), x);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The prototype method `name` of an object of class `class` that the host has, if any: an
+/// array's `push`, `pop`, `join`, `slice`, `indexOf` and `includes`, and any object's
+/// `hasOwnProperty`. The caller looks for an own property of that name first.
+pub(crate) fn prototype_method(class: &Class, name: &str) -> Option<Native> {
+    let array = matches!(class, Class::Array(_));
+    Some(match name {
+        "push" if array => Native::ArrayPush,
+        "pop" if array => Native::ArrayPop,
+        "join" if array => Native::ArrayJoin,
+        "slice" if array => Native::ArraySlice,
+        "indexOf" if array => Native::ArrayIndexOf,
+        "includes" if array => Native::ArrayIncludes,
+        "hasOwnProperty" if !matches!(class, Class::Native(_) | Class::GoFunc(_)) => {
+            Native::HasOwnProperty
+        }
+        _ => return None,
+    })
+}
+
+/// The longest text `join` makes (as `valuePrepareString` of an array): 1 MiB.
+const MAX_JOINED_TEXT: usize = 1 << 20;
+
+/// An array's prototype method `n` called on `this`, as JavaScript's.
+///
+/// # Errors
+/// A trap when what it makes would take the program over its memory limit.
+fn array_method(
+    cx: &mut Cx<'_>,
+    n: Native,
+    this: &JsValue,
+    args: &[JsValue],
+) -> wasmtime::Result<JsResult> {
+    let array = this
+        .as_object()
+        .filter(|o| matches!(o.0.lock().class, Class::Array(_)));
+    let Some(o) = array else {
+        return Ok(Err(error(
+            "an Array method was called on a value that is not an array",
+            None,
+        )));
+    };
+    let len = || match &o.0.lock().class {
+        Class::Array(items) => items.len(),
+        _ => 0,
+    };
+    // A relative index as `slice` and `indexOf` read one: from the end when negative, within
+    // the array.
+    let relative = |v: JsValue, default: usize| -> usize {
+        let n = match v {
+            JsValue::Undefined => return default,
+            v => v.to_number(),
+        };
+        let n = if n.is_nan() { 0.0 } else { n.trunc() };
+        let len = len() as f64;
+        (if n < 0.0 {
+            (len + n).max(0.0)
+        } else {
+            n.min(len)
+        }) as usize
+    };
+    Ok(Ok(match n {
+        Native::ArrayPush => {
+            for x in args {
+                let at = len();
+                if at >= MAX_COLLECTION {
+                    return Ok(Err(error("Invalid array length", None)));
+                }
+                set_element(cx, this, at, x.clone())?;
+            }
+            JsValue::Number(len() as f64)
+        }
+        Native::ArrayPop => {
+            let popped = match &mut o.0.lock().class {
+                Class::Array(items) => items.pop(),
+                _ => None,
+            };
+            popped.unwrap_or_default()
+        }
+        Native::ArrayJoin => {
+            let sep = match arg(args, 0) {
+                JsValue::Undefined => Some(",".to_string()),
+                v => v.to_js_string_within(MAX_JOINED_TEXT),
+            };
+            let mut text = String::new();
+            let fits = sep.is_some_and(|sep| match &o.0.lock().class {
+                Class::Array(items) => {
+                    super::value::push_joined(items, &sep, &mut text, MAX_JOINED_TEXT)
+                }
+                _ => true,
+            });
+            if !fits {
+                return Ok(Err(error(
+                    &format!("Invalid string length: `join` makes at most {MAX_JOINED_TEXT} bytes"),
+                    None,
+                )));
+            }
+            charge(cx, text.len())?;
+            JsValue::str(&text)
+        }
+        Native::ArraySlice => {
+            let start = relative(arg(args, 0), 0);
+            let end = relative(arg(args, 1), len()).max(start);
+            charge(cx, (end - start).saturating_mul(VALUE_BYTES))?;
+            let items = match &o.0.lock().class {
+                Class::Array(items) => items[start.min(items.len())..end.min(items.len())].to_vec(),
+                _ => Vec::new(),
+            };
+            JsValue::array(items)
+        }
+        Native::ArrayIndexOf | Native::ArrayIncludes => {
+            let target = arg(args, 0);
+            let from = relative(arg(args, 1), 0);
+            // `indexOf` compares as `===` (NaN is never found), `includes` as SameValueZero.
+            let zero = n == Native::ArrayIncludes;
+            let found = match &o.0.lock().class {
+                Class::Array(items) => items
+                    .iter()
+                    .skip(from)
+                    .position(|v| same_value(v, &target, zero))
+                    .map(|at| at + from),
+                _ => None,
+            };
+            if zero {
+                JsValue::Bool(found.is_some())
+            } else {
+                JsValue::Number(found.map_or(-1.0, |at| at as f64))
+            }
+        }
+        _ => JsValue::Undefined,
+    }))
+}
+
+/// `a === b`, or SameValueZero when `nan_equal` (`NaN` equal to itself).
+fn same_value(a: &JsValue, b: &JsValue, nan_equal: bool) -> bool {
+    match (a, b) {
+        (JsValue::Undefined, JsValue::Undefined) | (JsValue::Null, JsValue::Null) => true,
+        (JsValue::Bool(x), JsValue::Bool(y)) => x == y,
+        (JsValue::Number(x), JsValue::Number(y)) => {
+            x == y || (nan_equal && x.is_nan() && y.is_nan())
+        }
+        (JsValue::String(x), JsValue::String(y)) => x == y,
+        (JsValue::Object(x), JsValue::Object(y)) => x.ptr() == y.ptr(),
+        _ => false,
+    }
+}
+
+/// `this.hasOwnProperty(name)`: an element of an array or byte array, an array's `length`, or
+/// an own property.
+fn has_own_property(this: &JsValue, name: &JsValue) -> bool {
+    let Some(o) = this.as_object() else {
+        return false;
+    };
+    let name = match name {
+        JsValue::String(s) => s.to_string(),
+        v => v.to_js_string_within(64).unwrap_or_default(),
+    };
+    let obj = o.0.lock();
+    match (&obj.class, super::array_index(&name)) {
+        (Class::Array(items), Some(i)) => i < items.len(),
+        (Class::Bytes(b), Some(i)) => i < b.len(),
+        (Class::Array(_), None) if name == "length" => true,
+        _ => obj.props.contains_key(&name),
+    }
+}
+
 /// `v instanceof ctor`.
 pub fn instance_of(v: &JsValue, ctor: &JsValue) -> bool {
     let (Some(Kind::Native(n)), Some(kind)) = (ctor.kind(), v.kind()) else {
@@ -471,7 +698,60 @@ pub fn fill_random(b: &mut [u8]) -> wasmtime::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{console_line, fill_random, instance_of, native, MAX_MESSAGE_BYTES};
+    use super::{
+        console_line, fill_random, has_own_property, instance_of, native, prototype_method,
+        same_value, MAX_MESSAGE_BYTES,
+    };
+    use crate::gojs::value::Class;
+
+    #[test]
+    fn arrays_have_their_prototype_methods_and_every_object_has_own_property() {
+        let array = Class::Array(vec![]);
+        assert_eq!(prototype_method(&array, "push"), Some(Native::ArrayPush));
+        assert_eq!(prototype_method(&array, "map"), None);
+        assert_eq!(prototype_method(&Class::Plain, "push"), None);
+        assert_eq!(
+            prototype_method(&Class::Plain, "hasOwnProperty"),
+            Some(Native::HasOwnProperty)
+        );
+        let a = JsValue::array(vec![JsValue::Number(1.0), JsValue::Undefined]);
+        assert!(has_own_property(&a, &JsValue::Number(1.0)));
+        assert!(!has_own_property(&a, &JsValue::str("2")));
+        assert!(has_own_property(&a, &JsValue::str("length")));
+        assert!(!has_own_property(&a, &JsValue::str("push")));
+        let o = JsValue::plain(&[("k", JsValue::Null)]);
+        assert!(has_own_property(&o, &JsValue::str("k")));
+        assert!(!has_own_property(
+            &JsValue::str("k"),
+            &JsValue::str("length")
+        ));
+    }
+
+    #[test]
+    fn index_of_compares_strictly_and_includes_finds_nan() {
+        let nan = JsValue::Number(f64::NAN);
+        assert!(!same_value(&nan, &nan, false));
+        assert!(same_value(&nan, &nan, true));
+        assert!(same_value(&JsValue::str("a"), &JsValue::str("a"), false));
+        assert!(!same_value(&JsValue::str("1"), &JsValue::Number(1.0), true));
+        let (x, y) = (JsValue::plain(&[]), JsValue::plain(&[]));
+        assert!(same_value(&x, &x.clone(), false) && !same_value(&x, &y, false));
+    }
+
+    /// `join` of an array whose text passes the limit stops there instead of building it.
+    #[test]
+    fn a_join_past_its_limit_stops() {
+        let items = vec![JsValue::str(&"x".repeat(1000)); 100];
+        let mut out = String::new();
+        assert!(!crate::gojs::value::push_joined(
+            &items, "--", &mut out, 10_000
+        ));
+        assert!(out.len() <= 10_000);
+        let mut out = String::new();
+        let small = [JsValue::Number(1.0), JsValue::Null, JsValue::plain(&[])];
+        assert!(crate::gojs::value::push_joined(&small, "-", &mut out, 100));
+        assert_eq!(out, "1--[object]");
+    }
     use crate::gojs::native::Native;
     use crate::gojs::value::{error, JsValue};
 

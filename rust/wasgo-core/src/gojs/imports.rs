@@ -7,7 +7,7 @@
 //! re-reads `sp` with `getsp()` before writing its results, because Go may have moved the
 //! goroutine's stack meanwhile. Every address is checked against the memory; a bad one traps.
 
-use super::builtins::{construct, instance_of};
+use super::builtins::{construct, instance_of, set_element};
 use super::heap::{charge, own_bytes};
 use super::value::{error, new_prop_bytes, Class, JsRef, JsValue, Kind, VALUE_BYTES};
 use super::{call_function, get_prop, Cx, GoState, MAX_COLLECTION};
@@ -275,13 +275,30 @@ fn value_set(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
                 return set_element(cx, &v, i, x);
             }
             if name == "length" {
-                let mut obj = o.0.lock();
-                if let Class::Array(items) = &mut obj.class {
-                    let n = x.to_number();
-                    if n >= 0.0 && n.fract() == 0.0 && (n as usize) < items.len() {
-                        items.truncate(n as usize);
+                let grow_to = {
+                    let mut obj = o.0.lock();
+                    match &mut obj.class {
+                        Class::Array(items) => {
+                            let n = x.to_number();
+                            if !(n >= 0.0 && n.fract() == 0.0 && n <= MAX_COLLECTION as f64) {
+                                // JavaScript throws a RangeError; Go's `Set` has no way to
+                                // hear it, so the array is left as it is.
+                                return Ok(());
+                            }
+                            let n = n as usize;
+                            if n <= items.len() {
+                                items.truncate(n);
+                                return Ok(());
+                            }
+                            n
+                        }
+                        _ => 0,
                     }
-                    return Ok(());
+                };
+                // A longer `length` grows the array (its new elements are `undefined`),
+                // charged as a store to its last index is.
+                if grow_to > 0 {
+                    return set_element(cx, &v, grow_to - 1, JsValue::Undefined);
                 }
             }
         }
@@ -307,7 +324,18 @@ fn value_delete(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
     let v = load_value(cx, sp + 8)?;
     let name = load_string(cx, sp + 16)?;
     if let Some(o) = v.as_object() {
-        o.0.lock().props.remove(&name);
+        let mut obj = o.0.lock();
+        match (&mut obj.class, super::array_index(&name)) {
+            // An element deleted reads as `undefined` after (JavaScript leaves a hole).
+            (Class::Array(items), Some(i)) => {
+                if let Some(slot) = items.get_mut(i) {
+                    *slot = JsValue::Undefined;
+                }
+            }
+            _ => {
+                obj.props.remove(&name);
+            }
+        }
     }
     Ok(())
 }
@@ -348,51 +376,6 @@ fn value_set_index(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
         return Ok(());
     }
     set_element(cx, &v, signed as usize, x)
-}
-
-/// `Reflect.set(v, i, x)` for an index `i` (an array's or a byte array's element, else the
-/// property named by it).
-fn set_element(cx: &mut Cx<'_>, v: &JsValue, i: usize, x: JsValue) -> wasmtime::Result<()> {
-    if let Some(o) = v.as_object() {
-        let growth = {
-            let obj = o.0.lock();
-            match &obj.class {
-                // Room for twice the new length: a vector grown by index doubles.
-                Class::Array(items) if i < MAX_COLLECTION => {
-                    let after = (i + 1).max(items.len());
-                    let room = if after > items.capacity() {
-                        after.max(items.capacity() * 2)
-                    } else {
-                        items.capacity()
-                    };
-                    (room - items.capacity()) * VALUE_BYTES
-                }
-                Class::Array(_) | Class::Bytes(_) => 0,
-                // A property named by the index (at most 20 digits).
-                _ => new_prop_bytes(obj.props.len()) + 20,
-            }
-        };
-        charge(cx, growth)?;
-        let mut obj = o.0.lock();
-        match &mut obj.class {
-            Class::Array(items) if i < MAX_COLLECTION => {
-                if i >= items.len() {
-                    items.resize(i + 1, JsValue::Undefined);
-                }
-                items[i] = x;
-            }
-            Class::Bytes(b) => {
-                if let Some(slot) = b.get_mut(i) {
-                    *slot = super::builtins::to_uint8(x.to_number());
-                }
-            }
-            Class::Array(_) => {}
-            _ => {
-                obj.props.insert(i.to_string(), x);
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Stores a call's outcome at `getsp() + at`: the value, then the success flag.

@@ -272,23 +272,35 @@ pub(crate) fn get_prop(v: &JsValue, name: &str) -> JsValue {
     match v {
         JsValue::String(s) if name == "length" => JsValue::Number(s.encode_utf16().count() as f64),
         JsValue::Object(o) => {
-            let obj = o.0.lock();
-            match (&obj.class, name) {
-                (Class::Array(items), "length") => JsValue::Number(items.len() as f64),
-                (Class::Bytes(b), "length" | "byteLength") => JsValue::Number(b.len() as f64),
-                (Class::Array(items), _) if array_index(name).is_some() => items
-                    .get(array_index(name).unwrap_or(usize::MAX))
-                    .cloned()
-                    .unwrap_or_default(),
-                (Class::Bytes(b), _) if array_index(name).is_some() => b
-                    .get(array_index(name).unwrap_or(usize::MAX))
-                    .map(|x| JsValue::Number(f64::from(*x)))
-                    .unwrap_or_default(),
-                _ => obj.props.get(name).cloned().unwrap_or_default(),
-            }
+            let method = {
+                let obj = o.0.lock();
+                if let Some(own) = own_prop(&obj, name) {
+                    return own;
+                }
+                builtins::prototype_method(&obj.class, name)
+            };
+            // Made after the object's lock is let go (a new object registers in the heap).
+            method.map_or(JsValue::Undefined, |n| JsValue::object(Class::Native(n)))
         }
         _ => JsValue::Undefined,
     }
+}
+
+/// An object's own property `name` (an element, an array's `length`, a property), if it has it.
+fn own_prop(obj: &value::JsObject, name: &str) -> Option<JsValue> {
+    Some(match (&obj.class, name) {
+        (Class::Array(items), "length") => JsValue::Number(items.len() as f64),
+        (Class::Bytes(b), "length" | "byteLength") => JsValue::Number(b.len() as f64),
+        (Class::Array(items), _) if array_index(name).is_some() => items
+            .get(array_index(name).unwrap_or(usize::MAX))
+            .cloned()
+            .unwrap_or_default(),
+        (Class::Bytes(b), _) if array_index(name).is_some() => b
+            .get(array_index(name).unwrap_or(usize::MAX))
+            .map(|x| JsValue::Number(f64::from(*x)))
+            .unwrap_or_default(),
+        _ => return obj.props.get(name).cloned(),
+    })
 }
 
 /// The element index a property name is in JavaScript: a canonical decimal (`"0"`, `"12"`;

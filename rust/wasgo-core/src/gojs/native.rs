@@ -35,6 +35,16 @@ pub enum Native {
     /// `console.error`, `console.warn`: a line on the mod's stderr (Go's own runtime writes
     /// `console.error("call to released function")` when a released `js.Func` is called).
     ConsoleError,
+    /// The prototype methods the host has ([`prototype_method`](super::builtins::prototype_method)):
+    /// an array's `push`, `pop`, `join`, `slice`, `indexOf` and `includes`.
+    ArrayPush,
+    ArrayPop,
+    ArrayJoin,
+    ArraySlice,
+    ArrayIndexOf,
+    ArrayIncludes,
+    /// Any object's `hasOwnProperty`.
+    HasOwnProperty,
     Godot(GodotFn),
 }
 

@@ -259,21 +259,7 @@ impl JsValue {
             JsValue::Object(o) => {
                 let obj = o.0.lock();
                 match &obj.class {
-                    Class::Array(items) => {
-                        for (i, v) in items.iter().enumerate() {
-                            let fits = (i == 0 || push(out, ","))
-                                && match v {
-                                    JsValue::Undefined | JsValue::Null => true,
-                                    // Not followed: an array may hold itself.
-                                    JsValue::Object(_) => push(out, "[object]"),
-                                    v => v.push_js_string(out, max),
-                                };
-                            if !fits {
-                                return false;
-                            }
-                        }
-                        true
-                    }
+                    Class::Array(items) => push_joined(items, ",", out, max),
                     Class::Bytes(b) => {
                         let mut digits = [0u8; 3];
                         b.iter().enumerate().all(|(i, x)| {
@@ -624,6 +610,31 @@ pub(super) fn drop_values(mut work: Vec<JsValue>) {
             }
         }
     }
+}
+
+/// Appends `items.join(sep)` to `out` (what `String(array)` is, with `","`); false (and `out`
+/// unfinished) once it would pass `max` bytes. `undefined` and `null` are empty; an object
+/// element is `[object]`, not followed (an array may hold itself).
+pub(crate) fn push_joined(items: &[JsValue], sep: &str, out: &mut String, max: usize) -> bool {
+    let push = |out: &mut String, s: &str| {
+        if out.len().saturating_add(s.len()) > max {
+            return false;
+        }
+        out.push_str(s);
+        true
+    };
+    for (i, v) in items.iter().enumerate() {
+        let fits = (i == 0 || push(out, sep))
+            && match v {
+                JsValue::Undefined | JsValue::Null => true,
+                JsValue::Object(_) => push(out, "[object]"),
+                v => v.push_js_string(out, max),
+            };
+        if !fits {
+            return false;
+        }
+    }
+    true
 }
 
 #[cfg(test)]
