@@ -193,7 +193,7 @@ pub static GUEST_EXPORTS: &[GuestExport] = &[
     GuestExport { name: export::START, params: Some(&[]), results: &[], thread: ExportThread::Worker,
         doc: "WASI command entry point; run by `start()` on the worker thread (a waPC guest's runs when it is set up, before `wapc_init`: see the README)." },
     GuestExport { name: export::MAIN, params: None, results: &[I32], thread: ExportThread::Worker,
-        doc: "`main() -> i32` or `main(argc, argv) -> i32`; run by `start()` on the worker thread when there is no `_start`. `argv` (program name first, then the node's `args`) is laid out through the mod's `malloc(size, align)` export; without `malloc` (or an exported `memory`) `main` gets `(0, 0)` and reads its arguments through WASI `args_get`." },
+        doc: "`main() -> i32` or `main(argc, argv) -> i32`; run by `start()` on the worker thread when there is no `_start` (never for a waPC guest). `argv` (program name first, then the node's `args`) is laid out through the mod's `malloc(size, align)` export; without `malloc` (or an exported `memory`) `main` gets `(0, 0)` and reads its arguments through WASI `args_get`." },
     GuestExport { name: export::INITIALIZE, params: Some(&[]), results: &[], thread: ExportThread::Main,
         doc: "WASI reactor set-up; runs right after instantiation, before `init`." },
     GuestExport { name: export::INIT, params: Some(&[]), results: &[], thread: ExportThread::Main,

@@ -650,3 +650,42 @@ fn host_replies_do_not_carry_over_and_a_sent_error_fails_the_call() {
     }
     assert_eq!(inst.invoke("echo", b"y").unwrap()[4..], *b"y");
 }
+
+/// A `_start` of another type than `() -> ()` is no entry point and is not run (the guest is
+/// set up by `wapc_init` alone); one that spins is stopped by the callback budget and the
+/// instance is not made.
+#[test]
+fn a_mistyped_start_is_skipped_and_a_spinning_one_is_stopped() {
+    let hosts = Hosts {
+        objects: fake_host(),
+        ..Hosts::detached()
+    };
+    let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
+    let mistyped = tinygo_like(0).replace(
+        r#"(func (export "_start")
+    (global.set $registered (i32.const 1))"#,
+        r#"(func (export "_start") (result i32)
+    (global.set $registered (i32.const 1)) (i32.const 0)"#,
+    );
+    assert!(mistyped.contains("(result i32)\n"), "the WAT was changed");
+    let module = rt.compile(mistyped.as_bytes(), "mistyped").unwrap();
+    let inst = ModInstance::new(&rt, &module, config(&rt, "mistyped", SafetyLevel::Safe))
+        .expect("a guest with a mistyped _start is made");
+    // `_start` did not run, so `wapc_init` left the guest unregistered.
+    assert_eq!(guest_error(inst.invoke("echo", b"x")), "not registered");
+    let spinning = tinygo_like(0).replace(
+        r#"(global.set $registered (i32.const 1))
+    (call $exit"#,
+        r#"(global.set $registered (i32.const 1))
+    (loop $l (br $l))
+    (call $exit"#,
+    );
+    assert!(spinning.contains("(loop $l"), "the WAT was changed");
+    let module = rt.compile(spinning.as_bytes(), "spinning").unwrap();
+    let mut config = config(&rt, "spinning", SafetyLevel::Safe);
+    config.limits.callback_budget = Duration::from_millis(20);
+    match ModInstance::new(&rt, &module, config) {
+        Err(e) => assert!(e.to_string().contains("budget"), "{e}"),
+        Ok(_) => panic!("a guest whose _start spins was made"),
+    }
+}

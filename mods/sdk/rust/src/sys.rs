@@ -63,7 +63,7 @@ pub mod variant_type {
 pub mod export {
     /// WASI command entry point; run by `start()` on the worker thread (a waPC guest's runs when it is set up, before `wapc_init`: see the README).
     pub const START: &str = "_start";
-    /// `main() -> i32` or `main(argc, argv) -> i32`; run by `start()` on the worker thread when there is no `_start`. `argv` (program name first, then the node's `args`) is laid out through the mod's `malloc(size, align)` export; without `malloc` (or an exported `memory`) `main` gets `(0, 0)` and reads its arguments through WASI `args_get`.
+    /// `main() -> i32` or `main(argc, argv) -> i32`; run by `start()` on the worker thread when there is no `_start` (never for a waPC guest). `argv` (program name first, then the node's `args`) is laid out through the mod's `malloc(size, align)` export; without `malloc` (or an exported `memory`) `main` gets `(0, 0)` and reads its arguments through WASI `args_get`.
     pub const MAIN: &str = "main";
     /// WASI reactor set-up; runs right after instantiation, before `init`.
     pub const INITIALIZE: &str = "_initialize";

@@ -583,13 +583,14 @@ fn array_method(
             let mut text = String::new();
             let fits = sep.is_some_and(|sep| match &o.0.lock().class {
                 Class::Array(items) => {
-                    super::value::push_joined(items, &sep, &mut text, MAX_JOINED_TEXT)
+                    let walk = &mut super::value::JoinWalk::of(o);
+                    super::value::push_joined(items, &sep, &mut text, MAX_JOINED_TEXT, walk)
                 }
                 _ => true,
             });
             if !fits {
                 return Ok(Err(error(
-                    &format!("Invalid string length: `join` makes at most {MAX_JOINED_TEXT} bytes"),
+                    &format!("Invalid string length: `join` makes at most {MAX_JOINED_TEXT} bytes, from at most {} elements nested ones included", super::value::MAX_JOIN_ELEMENTS),
                     None,
                 )));
             }
@@ -611,11 +612,25 @@ fn array_method(
             let from = relative(arg(args, 1), 0);
             // `indexOf` compares as `===` (NaN is never found), `includes` as SameValueZero.
             let zero = n == Native::ArrayIncludes;
+            // Each distinct text is compared once: an array of millions of references to one
+            // long text (charged once) compared every byte of it at every element, in one host
+            // call no budget or kill reaches.
+            let mut unequal = std::collections::HashSet::new();
             let found = match &o.0.lock().class {
                 Class::Array(items) => items
                     .iter()
                     .skip(from)
-                    .position(|v| same_value(v, &target, zero))
+                    .position(|v| match (v, &target) {
+                        (JsValue::String(x), JsValue::String(_)) => {
+                            let at = x.as_ptr() as usize;
+                            !unequal.contains(&at)
+                                && (same_value(v, &target, zero) || {
+                                    unequal.insert(at);
+                                    false
+                                })
+                        }
+                        _ => same_value(v, &target, zero),
+                    })
                     .map(|at| at + from),
                 _ => None,
             };
@@ -741,16 +756,56 @@ mod tests {
     /// `join` of an array whose text passes the limit stops there instead of building it.
     #[test]
     fn a_join_past_its_limit_stops() {
+        use crate::gojs::value::push_joined;
         let items = vec![JsValue::str(&"x".repeat(1000)); 100];
         let mut out = String::new();
-        assert!(!crate::gojs::value::push_joined(
-            &items, "--", &mut out, 10_000
-        ));
+        let holder = JsValue::array(vec![]);
+        let walk = &mut crate::gojs::value::JoinWalk::of(holder.as_object().unwrap());
+        assert!(!push_joined(&items, "--", &mut out, 10_000, walk));
         assert!(out.len() <= 10_000);
+        // An array of many references to a nested array that makes no text: stopped at the
+        // element count, not at the text's size.
+        let mut nested = JsValue::array(vec![]);
+        for _ in 0..60 {
+            nested = JsValue::array(vec![nested]);
+        }
+        let wide = vec![nested; 100_000];
         let mut out = String::new();
-        let small = [JsValue::Number(1.0), JsValue::Null, JsValue::plain(&[])];
-        assert!(crate::gojs::value::push_joined(&small, "-", &mut out, 100));
-        assert_eq!(out, "1--[object]");
+        let walk = &mut crate::gojs::value::JoinWalk::of(holder.as_object().unwrap());
+        assert!(!push_joined(&wide, "", &mut out, 10_000, walk));
+        assert!(out.is_empty());
+    }
+
+    /// As JavaScript joins: an array inside is joined with ",", an array inside itself is empty,
+    /// other objects are their `String(v)` (every object was "[object]").
+    #[test]
+    fn join_follows_arrays_inside_and_stops_at_one_inside_itself() {
+        let text = |v: &JsValue| v.to_js_string_within(1000).unwrap();
+        let inner = JsValue::array(vec![JsValue::Number(1.0), JsValue::Number(2.0)]);
+        let outer = JsValue::array(vec![
+            inner,
+            JsValue::Null,
+            JsValue::plain(&[]),
+            error("e", None),
+        ]);
+        assert_eq!(text(&outer), "1,2,,[object Object],Error: e");
+        // An array holding itself, twice removed: the inner mention is empty.
+        let a = JsValue::array(vec![JsValue::Number(1.0)]);
+        let b = JsValue::array(vec![a.clone(), JsValue::Number(3.0)]);
+        if let Some(Class::Array(items)) = a.as_object().map(|o| o.0.lock().class.clone()) {
+            let mut items = items;
+            items.push(b.clone());
+            a.as_object().unwrap().0.lock().class = Class::Array(items);
+        }
+        assert_eq!(text(&a), "1,,3");
+        // Nested deeper than the join follows: the deepest levels are empty, without a stack
+        // overflow.
+        let mut deep = JsValue::Number(7.0);
+        for _ in 0..10_000 {
+            deep = JsValue::array(vec![deep]);
+        }
+        assert_eq!(text(&deep), "");
+        crate::gojs::value::drop_values(vec![a, b, deep]);
     }
     use crate::gojs::native::Native;
     use crate::gojs::value::{error, JsValue};

@@ -259,7 +259,7 @@ impl JsValue {
             JsValue::Object(o) => {
                 let obj = o.0.lock();
                 match &obj.class {
-                    Class::Array(items) => push_joined(items, ",", out, max),
+                    Class::Array(items) => push_joined(items, ",", out, max, &mut JoinWalk::of(o)),
                     Class::Bytes(b) => {
                         let mut digits = [0u8; 3];
                         b.iter().enumerate().all(|(i, x)| {
@@ -612,10 +612,43 @@ pub(super) fn drop_values(mut work: Vec<JsValue>) {
     }
 }
 
-/// Appends `items.join(sep)` to `out` (what `String(array)` is, with `","`); false (and `out`
-/// unfinished) once it would pass `max` bytes. `undefined` and `null` are empty; an object
-/// element is `[object]`, not followed (an array may hold itself).
-pub(crate) fn push_joined(items: &[JsValue], sep: &str, out: &mut String, max: usize) -> bool {
+/// How deep `join` (and `String(array)`) follows arrays inside arrays: deeper ones are empty
+/// text, as an array inside itself is (each level holds its array's lock and a host frame).
+const MAX_JOIN_DEPTH: usize = 64;
+/// The most elements one `join` looks at, nested ones included (2^21, about what the memory
+/// limit lets one array hold): an array of a million references to an array nested 64 deep
+/// made 64 million steps of one host call with no text to stop them.
+pub(crate) const MAX_JOIN_ELEMENTS: usize = 1 << 21;
+
+/// Where a [`push_joined`] is: the arrays whose elements are being joined (an array inside
+/// itself is empty text, as in JavaScript) and the elements it may still look at.
+pub(crate) struct JoinWalk {
+    open: Vec<usize>,
+    elements_left: usize,
+}
+
+impl JoinWalk {
+    /// A walk that starts at `array` (locked by the caller).
+    pub(crate) fn of(array: &JsRef) -> JoinWalk {
+        JoinWalk {
+            open: vec![array.ptr()],
+            elements_left: MAX_JOIN_ELEMENTS,
+        }
+    }
+}
+
+/// Appends `items.join(sep)` to `out` (what `String(array)` is, with `","`), as JavaScript
+/// makes it: `undefined` and `null` are empty, an array inside is joined with `","`, one
+/// already being joined or deeper than [`MAX_JOIN_DEPTH`] is empty, any other value is its
+/// `String(v)`. False (and `out` unfinished) once it would pass `max` bytes or look at more
+/// than [`MAX_JOIN_ELEMENTS`] elements.
+pub(crate) fn push_joined(
+    items: &[JsValue],
+    sep: &str,
+    out: &mut String,
+    max: usize,
+    walk: &mut JoinWalk,
+) -> bool {
     let push = |out: &mut String, s: &str| {
         if out.len().saturating_add(s.len()) > max {
             return false;
@@ -624,10 +657,30 @@ pub(crate) fn push_joined(items: &[JsValue], sep: &str, out: &mut String, max: u
         true
     };
     for (i, v) in items.iter().enumerate() {
+        let Some(left) = walk.elements_left.checked_sub(1) else {
+            return false;
+        };
+        walk.elements_left = left;
         let fits = (i == 0 || push(out, sep))
             && match v {
                 JsValue::Undefined | JsValue::Null => true,
-                JsValue::Object(_) => push(out, "[object]"),
+                JsValue::Object(o) if walk.open.contains(&o.ptr()) => true,
+                JsValue::Object(o) => {
+                    let obj = o.0.lock();
+                    match &obj.class {
+                        Class::Array(_) if walk.open.len() >= MAX_JOIN_DEPTH => true,
+                        Class::Array(inner) => {
+                            walk.open.push(o.ptr());
+                            let fits = push_joined(inner, ",", out, max, walk);
+                            walk.open.pop();
+                            fits
+                        }
+                        _ => {
+                            drop(obj);
+                            v.push_js_string(out, max)
+                        }
+                    }
+                }
                 v => v.push_js_string(out, max),
             };
         if !fits {
@@ -704,11 +757,8 @@ mod tests {
             JsValue::Number(0.5),
         ];
         let array = JsValue::array(items);
-        assert_eq!(
-            array.to_js_string_within(100).as_deref(),
-            Some("1,,[object],a,0.5")
-        );
-        assert_eq!(array.to_js_string_within(16), None);
+        assert_eq!(array.to_js_string_within(100).as_deref(), Some("1,,,a,0.5"));
+        assert_eq!(array.to_js_string_within(8), None);
         let bytes = JsValue::object(Class::Bytes(vec![0, 7, 42, 255]));
         assert_eq!(bytes.to_js_string_within(64).as_deref(), Some("0,7,42,255"));
         // A million references to one 1 MiB string would be a terabyte of text.

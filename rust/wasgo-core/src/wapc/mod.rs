@@ -8,7 +8,8 @@
 //! 1. `invoke(op, payload)` keeps the request in [`WapcState`] and calls the export
 //!    `__guest_call(op_len, payload_len)`; the guest fetches the request with
 //!    `__guest_request(op_ptr, payload_ptr)` and answers with `__guest_response(ptr, len)` or
-//!    `__guest_error(ptr, len)`; `__guest_call` returns 1 on success, 0 on error.
+//!    `__guest_error(ptr, len)`; `__guest_call` returns 1 on success, 0 on error (read as the
+//!    reference hosts read it: a sent error fails the call, any other result than 0 succeeds).
 //! 2. `__host_call(binding, namespace, operation, payload)` runs a host operation and returns 1
 //!    (its result is then read with `__host_response_len` / `__host_response`) or 0 (the error
 //!    with `__host_error_len` / `__host_error`).
