@@ -457,11 +457,8 @@ impl ModInstance {
         // `wapc_init` (where the Rust and AssemblyScript SDKs register theirs). A waPC guest has
         // no `main` on the worker (`CompiledModule::main_kind`).
         if module.guest_kind() == GuestKind::Wapc {
-            // A `_start` of another type is no entry point (as for any mod: `find_main`).
-            let start = self
-                .export_signature("_start")
-                .is_some_and(|s| s.params.is_empty() && s.results.is_empty());
-            if start {
+            // A `_start` of another type is no entry point (as for any mod).
+            if module.has_start_entry() {
                 self.run_wapc_start()?;
             }
             if self.has_export("wapc_init") {

@@ -311,6 +311,12 @@ impl CompiledModule {
         self.entry_facts().0
     }
 
+    /// Whether the module exports a `_start` of the type of an entry point (`() -> ()`), as
+    /// [`find_main`] reads it: what a waPC guest's set-up runs (its kind has no `main`).
+    pub(crate) fn has_start_entry(&self) -> bool {
+        self.entry_facts().0 == Some(MainKind::Start)
+    }
+
     /// Where an instance finds its `memory` export without a lookup by name, if the module
     /// exports one.
     pub(crate) fn memory_export(&self) -> Option<ModuleExport> {

@@ -64,11 +64,7 @@ fn setup_with(
 ) -> Option<(Arc<Runtime>, Arc<RecordingHost>, ModInstance)> {
     let bytes = guest_mods::test_mod("wapc_echo")?;
     let host = fake_host();
-    let hosts = Hosts {
-        objects: host.clone(),
-        ..Hosts::detached()
-    };
-    let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
+    let rt = runtime(&host);
     let rank: Arc<dyn WapcHandler> =
         Arc::new(|_k: InstanceKey, _op: &WapcOperation, p: Vec<u8>| {
             Ok::<_, String>(format!("rank of {}", String::from_utf8_lossy(&p)).into_bytes())
@@ -93,6 +89,15 @@ fn setup_with(
     adjust(&mut config);
     let inst = ModInstance::new(&rt, &module, config).unwrap();
     Some((rt, host, inst))
+}
+
+/// A runtime whose game is `host`.
+fn runtime(host: &Arc<RecordingHost>) -> Arc<Runtime> {
+    let hosts = Hosts {
+        objects: host.clone(),
+        ..Hosts::detached()
+    };
+    Runtime::new(RuntimeConfig::default(), hosts).unwrap()
 }
 
 fn call_payload(binding: &str, namespace: &str, operation: &str, bytes: &[u8]) -> Vec<u8> {
@@ -573,11 +578,7 @@ fn tinygo_instance(
     Arc<wasgo_core::CompiledModule>,
     Result<ModInstance, WasgoError>,
 ) {
-    let hosts = Hosts {
-        objects: fake_host(),
-        ..Hosts::detached()
-    };
-    let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
+    let rt = runtime(&fake_host());
     let rank: Arc<dyn WapcHandler> =
         Arc::new(|_k: InstanceKey, _op: &WapcOperation, p: Vec<u8>| {
             Ok::<_, String>(vec![b'r'; p.len() + 3])
@@ -656,11 +657,7 @@ fn host_replies_do_not_carry_over_and_a_sent_error_fails_the_call() {
 /// instance is not made.
 #[test]
 fn a_mistyped_start_is_skipped_and_a_spinning_one_is_stopped() {
-    let hosts = Hosts {
-        objects: fake_host(),
-        ..Hosts::detached()
-    };
-    let rt = Runtime::new(RuntimeConfig::default(), hosts).unwrap();
+    let rt = runtime(&fake_host());
     let mistyped = tinygo_like(0).replace(
         r#"(func (export "_start")
     (global.set $registered (i32.const 1))"#,

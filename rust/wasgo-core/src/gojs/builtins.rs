@@ -717,7 +717,8 @@ mod tests {
         console_line, fill_random, has_own_property, instance_of, native, prototype_method,
         same_value, MAX_MESSAGE_BYTES,
     };
-    use crate::gojs::value::Class;
+    use crate::gojs::native::Native;
+    use crate::gojs::value::{error, Class, JsValue};
 
     #[test]
     fn arrays_have_their_prototype_methods_and_every_object_has_own_property() {
@@ -807,9 +808,6 @@ mod tests {
         assert_eq!(text(&deep), "");
         crate::gojs::value::drop_values(vec![a, b, deep]);
     }
-    use crate::gojs::native::Native;
-    use crate::gojs::value::{error, JsValue};
-
     /// Go code tells a thrown `Error` from other values with `v.InstanceOf(js.Global().Get("Error"))`
     /// (a promise's rejection, a caught exception): the host's errors and `new Error(...)` were
     /// plain objects, and no value was `instanceof Error`.

@@ -290,15 +290,15 @@ fn value_set(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
                                 items.truncate(n);
                                 return Ok(());
                             }
-                            n
+                            Some(n)
                         }
-                        _ => 0,
+                        _ => None,
                     }
                 };
                 // A longer `length` grows the array (its new elements are `undefined`),
                 // charged as a store to its last index is.
-                if grow_to > 0 {
-                    return set_element(cx, &v, grow_to - 1, JsValue::Undefined);
+                if let Some(n) = grow_to {
+                    return set_element(cx, &v, n - 1, JsValue::Undefined);
                 }
             }
         }

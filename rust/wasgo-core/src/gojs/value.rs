@@ -243,13 +243,7 @@ impl JsValue {
 
     /// Appends `String(v)` to `out`; false (and `out` unfinished) once it would pass `max` bytes.
     fn push_js_string(&self, out: &mut String, max: usize) -> bool {
-        let push = |out: &mut String, s: &str| {
-            if out.len().saturating_add(s.len()) > max {
-                return false;
-            }
-            out.push_str(s);
-            true
-        };
+        let push = |out: &mut String, s: &str| push_within(out, s, max);
         match self {
             JsValue::Undefined => push(out, "undefined"),
             JsValue::Null => push(out, "null"),
@@ -612,6 +606,15 @@ pub(super) fn drop_values(mut work: Vec<JsValue>) {
     }
 }
 
+/// Appends `s` to `out` unless `out` would then pass `max` bytes (false: nothing appended).
+fn push_within(out: &mut String, s: &str, max: usize) -> bool {
+    if out.len().saturating_add(s.len()) > max {
+        return false;
+    }
+    out.push_str(s);
+    true
+}
+
 /// How deep `join` (and `String(array)`) follows arrays inside arrays: deeper ones are empty
 /// text, as an array inside itself is (each level holds its array's lock and a host frame).
 const MAX_JOIN_DEPTH: usize = 64;
@@ -649,13 +652,7 @@ pub(crate) fn push_joined(
     max: usize,
     walk: &mut JoinWalk,
 ) -> bool {
-    let push = |out: &mut String, s: &str| {
-        if out.len().saturating_add(s.len()) > max {
-            return false;
-        }
-        out.push_str(s);
-        true
-    };
+    let push = |out: &mut String, s: &str| push_within(out, s, max);
     for (i, v) in items.iter().enumerate() {
         let Some(left) = walk.elements_left.checked_sub(1) else {
             return false;
