@@ -686,3 +686,25 @@ fn a_mistyped_start_is_skipped_and_a_spinning_one_is_stopped() {
         Ok(_) => panic!("a guest whose _start spins was made"),
     }
 }
+
+/// A guest that asks for the request outside an invocation (here in `wapc_init`) gets nothing
+/// written and lives on, as with wapc-rs and wapc-go; WasGo trapped, so such a guest never
+/// started.
+#[test]
+fn a_request_asked_for_outside_an_invocation_writes_nothing() {
+    let rt = runtime(&fake_host());
+    let asking = tinygo_like(0).replace(
+        r#"(func (export "wapc_init")
+"#,
+        r#"(func (export "wapc_init")
+    (i32.store (i32.const 1024) (i32.const 0x5a5a5a5a))
+    (call $request (i32.const 1024) (i32.const 2048))
+    (if (i32.ne (i32.load (i32.const 1024)) (i32.const 0x5a5a5a5a)) (then unreachable))
+"#,
+    );
+    assert!(asking.contains("0x5a5a5a5a"), "the WAT was changed");
+    let module = rt.compile(asking.as_bytes(), "asking").unwrap();
+    let inst = ModInstance::new(&rt, &module, config(&rt, "asking", SafetyLevel::Safe))
+        .expect("a guest asking for the request in wapc_init is set up");
+    assert_eq!(inst.invoke("echo", b"ok").unwrap()[4..], *b"ok");
+}

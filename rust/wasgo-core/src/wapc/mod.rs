@@ -180,12 +180,10 @@ pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
         "__guest_request",
         |mut c: Caller<'_, InstanceState>, op_ptr: i32, payload_ptr: i32| {
             guarded("wapc.__guest_request", || {
+                // Outside an invocation (from `_start` or `wapc_init`) there is no request:
+                // nothing is written, as wapc-rs and wapc-go do.
                 let Some((op, payload)) = wapc(&mut c)?.request.clone() else {
-                    return Err(HostTrap::new(
-                        TrapKind::HostCall,
-                        "`wapc.__guest_request` was called outside an invocation",
-                    )
-                    .into_error());
+                    return Ok(());
                 };
                 write(&mut c, "wapc.__guest_request", op_ptr, &op)?;
                 write(&mut c, "wapc.__guest_request", payload_ptr, &payload)
