@@ -202,6 +202,8 @@ func test_a_tween_sub_path_into_an_object_is_refused() -> void:
 	await frames(5)
 	var label := probe.node.get_node("SubLabel") as Label
 	expect(label.label_settings.font_size <= 512, "font size after the tweens: %d" % label.label_settings.font_size)
+	# Decided by what the property may hold, not by what it holds when the tween is made.
+	expect_eq(_call(probe, "tween_sub", [2]), INVALID_ARGUMENT, "tween of label_settings:font_size while the label has none")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 

@@ -94,14 +94,80 @@ func test_an_escape_sequence_or_line_break_in_a_name_is_refused_before_godot_log
 
 ## The encoded arguments `[sprite, "animation", value, 1.0]` of `tween_property`, the target as
 ## the mod's handle (an object id: tag 24 with the id flag, then the handle as 64 bits).
-func _tween_args(sprite: int, value: String) -> PackedByteArray:
+func _tween_args(sprite: int, value: Variant, property := "animation") -> PackedByteArray:
 	var out := PackedByteArray()
 	out.resize(20)
 	out.encode_u32(0, TYPE_ARRAY)
 	out.encode_u32(4, 4)
 	out.encode_u32(8, TYPE_OBJECT | (1 << 16))
 	out.encode_s64(12, sprite)
-	out.append_array(var_to_bytes("animation"))
+	out.append_array(var_to_bytes(property))
 	out.append_array(var_to_bytes(value))
 	out.append_array(var_to_bytes(1.0))
 	return out
+
+
+## An array, a packed array or a dictionary given where Godot takes a text (a method's String,
+## StringName or NodePath parameter, a text property, a tween's value for one) is refused (-3):
+## an exported game (a release build of Godot) converts an argument to its parameter's type
+## unchecked and turned `[[60 MiB of bytes]]`, one element for a text range, into the text of
+## all its elements (180 million characters shaped inside one call of `Font.get_string_size`).
+func test_a_container_given_where_godot_takes_a_text_is_refused() -> void:
+	var probe := _started()
+	if probe == null:
+		return
+	var input: int = probe.node.call_export("input", [])
+	var label: int = probe.node.call_export("label", [])
+	var sprite: int = probe.node.call_export("sprite", [])
+	var tween: int = probe.node.call_export("tween", [])
+	if not expect(input > 0 and label > 0 and sprite > 0 and tween > 0, "handles: %s" % [probe.outputs]):
+		return
+	var containers := [[["ui_accept"]], [PackedByteArray([65, 66])], [{"a": 1}], [PackedStringArray(["ui_accept"])]]
+	for args in containers:
+		expect_eq(probe.node.call_export("call_on", [input, "is_action_pressed", var_to_bytes(args)]), -3,
+			"is_action_pressed(%s), a name parameter" % [args])
+		expect_eq(probe.node.call_export("call_on", [label, "is_class", var_to_bytes(args)]), -3,
+			"is_class(%s), a String parameter" % [args])
+		expect_eq(probe.node.call_export("set_on", [sprite, "animation", var_to_bytes(args[0])]), -3,
+			"AnimatedSprite2D.animation set to %s" % [args])
+		expect_eq(probe.node.call_export("call_on", [tween, "tween_property", _tween_args(sprite, args[0])]), -3,
+			"tween_property of `animation` to %s" % [args])
+	expect(probe.has_output("argument 1 of `wasgo.call` `Input.is_action_pressed` takes a text: pass a String, not an array or a dictionary"),
+		"message for a method's argument: %s" % [probe.outputs])
+	expect(probe.has_output("argument 1 of `wasgo.call` `Label.is_class` takes a text"), "message for a String parameter: %s" % [probe.outputs])
+	expect(probe.has_output("`AnimatedSprite2D.animation` takes a text"), "message for a property: %s" % [probe.outputs])
+	expect(probe.has_output("the value `tween_property` animates `AnimatedSprite2D.animation` to takes a text"),
+		"message for a tween: %s" % [probe.outputs])
+	# Texts and other values still pass.
+	expect(probe.node.call_export("call_on", [label, "is_class", var_to_bytes(["Label"])]) >= 0, "is_class(\"Label\"): %s" % [probe.outputs])
+	expect(probe.node.call_export("call_on", [input, "is_action_pressed", var_to_bytes([&"ui_accept", false])]) >= 0,
+		"is_action_pressed(&\"ui_accept\", false): %s" % [probe.outputs])
+	expect_eq(probe.node.call_export("set_on", [sprite, "animation", var_to_bytes(&"default")]), 0, "animation set to a name: %s" % [probe.outputs])
+	expect_eq(probe.node.call_export("set_on", [label, "horizontal_alignment", var_to_bytes(1)]), 0, "a number property: %s" % [probe.outputs])
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
+## A tween's transition and ease are Godot's own (Godot took any number and logged an error at
+## every step of every tweener, in its tween processing, where no mod's log allowance counts);
+## a tween to `null` is refused (an exported game set the member to its type's default: black,
+## 0, no resource).
+func test_a_tween_takes_godots_transitions_and_no_null() -> void:
+	var probe := _started()
+	if probe == null:
+		return
+	var label: int = probe.node.call_export("label", [])
+	var tween: int = probe.node.call_export("tween", [])
+	if not expect(label > 0 and tween > 0, "handles: %s" % [probe.outputs]):
+		return
+	for bad in [["set_trans", 12], ["set_trans", -1], ["set_ease", 4], ["set_trans", 1e9]]:
+		expect_eq(probe.node.call_export("call_on", [tween, bad[0], var_to_bytes([bad[1]])]), -3, "%s(%s)" % bad)
+	expect(probe.has_output("set_trans"), "the refusal names the method: %s" % [probe.outputs])
+	expect(probe.node.call_export("call_on", [tween, "set_trans", var_to_bytes([Tween.TRANS_BACK])]) >= 0, "set_trans(TRANS_BACK): %s" % [probe.outputs])
+	expect(probe.node.call_export("call_on", [tween, "set_ease", var_to_bytes([Tween.EASE_OUT_IN])]) >= 0, "set_ease(EASE_OUT_IN): %s" % [probe.outputs])
+	expect_eq(probe.node.call_export("call_on", [tween, "tween_property", _tween_args(label, null, "modulate")]), -3, "a tween of modulate to null")
+	expect(probe.has_output("cannot animate `Label.modulate` to null"), "message: %s" % [probe.outputs])
+	expect(probe.node.call_export("call_on", [tween, "tween_property", _tween_args(label, Color.RED, "modulate")]) >= 0,
+		"a tween of modulate to a colour: %s" % [probe.outputs])
+	await frames(3)
+	expect_eq(_seen.count_containing("interpolate"), 0, "errors of Godot's tween steps")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")

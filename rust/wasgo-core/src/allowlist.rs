@@ -1192,6 +1192,25 @@ mod tests {
         }
 
         #[test]
+        fn tween_transitions_and_eases_are_godots_own() {
+            // Godot takes any number and logs an error at every step of every tweener after
+            // it, in its tween processing, outside any mod call.
+            let list = shipped();
+            for class in [
+                &["Tween", "RefCounted", "Object"][..],
+                &["PropertyTweener", "Tweener", "RefCounted", "Object"][..],
+            ] {
+                for (method, last) in [("set_trans", 11.0), ("set_ease", 3.0)] {
+                    let r = arg_range(&list, class, method, 0);
+                    assert!(r.check(method, RangeValue::Number(0.0)).is_ok());
+                    assert!(r.check(method, RangeValue::Number(last)).is_ok());
+                    assert!(r.check(method, RangeValue::Number(last + 1.0)).is_err());
+                    assert!(r.check(method, RangeValue::Number(-1.0)).is_err());
+                }
+            }
+        }
+
+        #[test]
         fn pattern_searches_are_not_listed() {
             // Godot's wildcard matcher recursed once per `*` (a 300,000-star pattern crashed Godot)
             // and backtracks (a 25-byte pattern ran for 40 s).

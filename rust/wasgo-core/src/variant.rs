@@ -61,6 +61,15 @@ pub fn is_text(v: &WireVariant) -> bool {
     )
 }
 
+/// Whether `v` is an array, a packed array or a dictionary: a value that Godot, asked for a text
+/// (a release build converts an argument to its parameter's type without checking it), turns
+/// into the text of all its elements, however few they are (`[[bytes of 60 MiB]]` is one
+/// element and 180 million characters).
+pub fn is_container(v: &WireVariant) -> bool {
+    matches!(v, WireVariant::Dictionary(_))
+        || (!is_text(v) && matches!(range_value(v), RangeValue::Size(_)))
+}
+
 /// A value as an allowlist range sees it (`allowlist::ValueRange::check`): an int, a float or
 /// a bool is a number; a text's size is its length in characters, an array's (or packed
 /// array's) its element count; anything else is neither.
@@ -92,6 +101,31 @@ pub fn range_value(v: &WireVariant) -> RangeValue {
 mod tests {
     use super::*;
     use WireVariant as V;
+
+    #[test]
+    fn containers_are_arrays_packed_arrays_and_dictionaries() {
+        for v in [
+            V::Array(vec![]),
+            V::Dictionary(vec![]),
+            V::PackedByteArray(vec![1]),
+            V::PackedStringArray(vec![]),
+            V::PackedVector4Array(vec![]),
+        ] {
+            assert!(is_container(&v), "{v:?}");
+        }
+        for v in [
+            V::Nil,
+            V::Int(1),
+            V::Float(1.0),
+            V::String("x".into()),
+            V::StringName("x".into()),
+            V::NodePath("x".into()),
+            V::Object(1),
+            V::Vector2(Default::default()),
+        ] {
+            assert!(!is_container(&v), "{v:?}");
+        }
+    }
 
     #[test]
     fn held_bytes_count_contents_at_any_depth() {

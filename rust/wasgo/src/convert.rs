@@ -100,6 +100,15 @@ pub fn is_text_type(t: VariantType) -> bool {
     )
 }
 
+/// Whether `t` is an array, a packed array or a dictionary
+/// (`wasgo_core::variant::is_container`).
+pub fn is_container_type(t: VariantType) -> bool {
+    t == VariantType::ARRAY
+        || t == VariantType::DICTIONARY
+        || (t.ord() >= VariantType::PACKED_BYTE_ARRAY.ord()
+            && t.ord() <= VariantType::PACKED_VECTOR4_ARRAY.ord())
+}
+
 /// `s` as a `String`, in one allocation, from Godot's own characters (no copy made by Godot).
 /// `to_string()` (gdext's `Display`) formats the string one character at a time into a growing
 /// `String`: for a 30-character path about as costly as the rest of reading a node's

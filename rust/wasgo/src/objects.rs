@@ -168,6 +168,10 @@ struct PropEntry {
     /// NodePath), so a `String` set to it is held to the rule for names
     /// (`crate::name_params`).
     takes_name: bool,
+    /// Below level 3, for an allowed property: whether its type is a text (a `String` or a
+    /// name), so an array or a dictionary is not set to it
+    /// (`crate::name_params::container_to_text_refusal`).
+    takes_text: bool,
 }
 
 /// Hot properties with typed accessors on Node2D and Node3D.
@@ -786,6 +790,9 @@ impl InstanceObjects {
                 let takes_name = allowed
                     && level != SafetyLevel::Unsafe
                     && crate::name_params::property_takes_name(&slot.class, name);
+                let takes_text = allowed
+                    && level != SafetyLevel::Unsafe
+                    && crate::name_params::property_takes_text(&slot.class, name);
                 let entry = PropEntry {
                     name: KeptName::new(name.as_bytes()),
                     allowed,
@@ -796,6 +803,7 @@ impl InstanceObjects {
                     ends_focus: wasgo_core::typing::ends_focus(name.as_bytes()),
                     range,
                     takes_name,
+                    takes_text,
                 };
                 if slot.props.len() >= MAX_CACHED_PROPS {
                     slot.props.remove(0);
@@ -841,6 +849,13 @@ impl InstanceObjects {
         })?;
         self.refuse_game_control_bounds(level, handle, name)?;
         let (slot, index) = self.prop(level, handle, name)?;
+        if slot.props[index].takes_text && wasgo_core::variant::is_container(value) {
+            return Err(crate::name_params::container_to_text_refusal(&format!(
+                "`{}.{}`",
+                slot.class,
+                String::from_utf8_lossy(name)
+            )));
+        }
         if let (true, WireVariant::String(text)) = (slot.props[index].takes_name, value) {
             let what = || {
                 format!(
@@ -2522,7 +2537,7 @@ fn run_op(
             }
             if level != SafetyLevel::Unsafe {
                 let class = &objects.slot(handle)?.class;
-                crate::name_params::refuse_hidden_name_args(class, &method, &wire_args)?;
+                crate::name_params::refuse_bad_text_args(class, &method, &wire_args)?;
             }
             if level != SafetyLevel::Unsafe {
                 refuse_oversized_tween_value(&obj, &method, &wire_args)?;
@@ -2576,6 +2591,19 @@ fn run_op(
                         // A secret field's text members are not animated either (`max_length`
                         // to 1 would cut the player's password), nor is the player's field hidden.
                         refuse_secret_text(level, target, property.as_bytes())?;
+                        // Nor those of a game's field that is not secret yet: the tween lands
+                        // later (after its delay, up to a day), when the game may have made it
+                        // a password field.
+                        if level != SafetyLevel::Unsafe
+                            && wasgo_core::typing::is_secret_text_member(property.as_bytes())
+                            && target.is_class("LineEdit")
+                            && !created.owns(target.instance_id())
+                        {
+                            return Err(ObjectError::failed(
+                                ErrorCode::InvalidArgument.code(),
+                                format!("tween `{property}` refused on a `LineEdit` the mod did not make: the game may make it a password field (`secret`) while the tween runs; set it with `set` instead"),
+                            ));
+                        }
                         // A tween hides later, when the player may be typing: refused on any
                         // node the mod did not make (checking the typing now let a tween made
                         // while nobody typed hide the field a second later).

@@ -85,11 +85,25 @@ pub fn check_tween_property(
             property.trim_start_matches("global_")
         ));
     }
-    if args
-        .get(2)
-        .is_some_and(|v| v.get_type() == VariantType::OBJECT)
-    {
+    let final_type = args.get(2).map_or(VariantType::NIL, |v| v.get_type());
+    if final_type == VariantType::OBJECT {
         return invalid(&object_value_refusal(&format!("`{class}.{property}`")));
+    }
+    // A release build of Godot sets what it is given at the end of the tween (and at every step
+    // of a value it cannot interpolate) without checking its type: `null` became the member's
+    // default (black, 0, no resource), an array given to a text the text of all its elements.
+    if final_type == VariantType::NIL {
+        return invalid(&format!(
+            "`tween_property` cannot animate `{class}.{property}` to null: a tween animates values; set it with `set` instead"
+        ));
+    }
+    if !path.contains(':')
+        && crate::convert::is_container_type(final_type)
+        && crate::name_params::property_takes_text(&class, property)
+    {
+        return Err(crate::name_params::container_to_text_refusal(&format!(
+            "the value `tween_property` animates `{class}.{property}` to"
+        )));
     }
     if ranged(&class, property) {
         return invalid(&format!(
@@ -99,7 +113,13 @@ pub fn check_tween_property(
     // A sub-path into a value (`position:x`) animates part of it; into an object
     // (`label_settings:font_size`, `mesh:rings`, `font:data`) it would set a member of another
     // object that no allowlist check, range or pool ever saw.
-    if path.contains(':') && target.get(property).get_type() == VariantType::OBJECT {
+    // Decided by what the property may hold, not by what it holds now: Godot follows the path
+    // at every step, into whatever object the property holds then (a property empty now could
+    // be given the game's shared `LabelSettings` right after).
+    if path.contains(':')
+        && (target.get(property).get_type() == VariantType::OBJECT
+            || crate::name_params::property_may_hold_object(&class, property))
+    {
         return invalid(&format!(
             "`tween_property` cannot animate `{path}`: `{class}.{property}` holds an object, and a tween may animate only the target's own values (tween that object's property on it instead)"
         ));

@@ -687,7 +687,8 @@ pub extern "C" fn tweener_option(kind: i32) -> i32 {
 }
 
 /// Tweens a sub-path on a new Label `SubLabel` with its own LabelSettings: 0 `position:x` (part
-/// of a value), 1 `label_settings:font_size` (a member of another object, past its range).
+/// of a value), 1 `label_settings:font_size` (a member of another object, past its range), 2
+/// the same while the label has no settings.
 #[no_mangle]
 pub extern "C" fn tween_sub(kind: i32) -> i32 {
     let label = match child("Label", "SubLabel") {
@@ -698,7 +699,14 @@ pub extern "C" fn tween_sub(kind: i32) -> i32 {
         Ok(s) => s,
         Err(e) => return failed("new LabelSettings", e),
     };
-    if let Err(e) = label.set("label_settings", Variant::from(&settings)) {
+    // Kind 2: the label has no settings when the tween is made (a game's shared ones could be
+    // given to it right after, and Godot follows the path at every step).
+    let given = if kind == 2 {
+        Variant::Nil
+    } else {
+        Variant::from(&settings)
+    };
+    if let Err(e) = label.set("label_settings", given) {
         return failed("set label_settings", e);
     }
     let tween = match new_tween() {
