@@ -964,3 +964,74 @@ func test_a_mod_killed_by_a_handler_during_delivery_leaves_at_once() -> void:
 	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status right after the call")
 	expect_eq(WasmEngine.get_stats()["live_scripts"], before - 1, "live scripts right after the call")
 	expect_eq(probe.kills.size(), 1, "`killed` emissions right after the call")
+
+
+## The signals of one call are emitted together after it returns; a handler that kills the mod
+## ends them: the lines and events the mod raised before the game's `kill()` went on reaching
+## the game after it (a game counting a mod's events past its kill). A kill of a mod that had
+## trapped already changes nothing: its lines and its `trapped` are all emitted.
+func test_a_kill_from_a_handler_ends_the_rest_of_the_calls_signals() -> void:
+	for trap in [0, 1]:
+		var probe := new_mod("kill_mid_batch_%d" % trap, {"module": wat_module("log_lines"), "autostart": false})
+		expect_eq(start(probe), OK, "start()")
+		var node: Node = probe.node
+		var seen := []
+		node.output.connect(func(line: String) -> void:
+			seen.append(line)
+			if seen.size() == 2:
+				node.kill())
+		node.call_export("lines", [5, trap])
+		await frames(2)
+		if trap == 0:
+			expect_eq(seen.size(), 2, "`output` emissions after the handler's kill(): %s" % [seen])
+			expect_eq(probe.kills.size(), 1, "`killed` emissions")
+			expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status")
+		else:
+			expect_eq(seen.size(), 5, "`output` emissions of a mod that trapped before the kill(): %s" % [seen])
+			expect_eq(probe.traps.size(), 1, "`trapped` emissions")
+			expect_eq(probe.kills.size(), 0, "`killed` emissions")
+			expect_eq(node.get_status(), WasmScript.STATUS_TRAPPED, "status")
+
+
+## The same for `mod_event`s: a handler's `kill()` at the first of two ends the rest.
+func test_a_kill_from_a_mod_event_handler_ends_the_rest_of_the_events() -> void:
+	var probe := new_mod("kill_mid_events", {"module": wat_module("emit_flood"), "safety_level": 1, "autostart": false})
+	expect_eq(start(probe), OK, "start()")
+	var node: Node = probe.node
+	var events := []
+	node.mod_event.connect(func(event: String, _payload: Variant) -> void:
+		events.append(event)
+		node.kill())
+	expect_eq(node.call_export("flood", [2]), 2, "events emitted")
+	await frames(2)
+	expect_eq(events.size(), 1, "`mod_event` emissions after the handler's kill()")
+	expect_eq(probe.kills.size(), 1, "`killed` emissions")
+
+
+## A `start()` first delivers what the old instance raised; a handler of that which kills the
+## mod (`kill()`, `WasmEngine.kill_all()`: "a mod crashed, stop them all") has the last word:
+## the start is cancelled (ERR_UNAVAILABLE, status KILLED). It started a new instance anyway,
+## which ran after the game had stopped the mod.
+func test_a_kill_from_a_handler_of_the_old_instances_end_cancels_the_start() -> void:
+	var probe := new_mod("kill_in_start", {"module": wat_module("abort"), "autostart": false})
+	expect_eq(start(probe), OK, "start()")
+	var node: Node = probe.node
+	# `main` traps on the worker; its `trapped` waits for a delivery, which no frame makes here.
+	var deadline := Time.get_ticks_msec() + 20000
+	while node.get_status() == WasmScript.STATUS_RUNNING and Time.get_ticks_msec() < deadline:
+		OS.delay_msec(5)
+	if not expect_eq(probe.traps.size(), 0, "the trap is not delivered yet"):
+		return
+	node.trapped.connect(func(_message: String) -> void: node.kill(), CONNECT_ONE_SHOT)
+	expect_eq(node.start(), ERR_UNAVAILABLE, "start() whose delivery's handler killed the mod")
+	expect_eq(probe.traps.size(), 1, "the old instance's `trapped`")
+	expect_eq(probe.started, 1, "`started` emissions (no new instance)")
+	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status")
+	expect_contains(node.get_last_error(), "was cancelled", "last error")
+	await frames(3)
+	expect_eq(probe.started, 1, "`started` emissions at the next frames")
+	expect_eq(node.get_status(), WasmScript.STATUS_KILLED, "status at the next frames")
+	# The game may start it again.
+	node.trapped.connect(func(_message: String) -> void: pass, CONNECT_ONE_SHOT)
+	expect_eq(node.start(), OK, "a later start()")
+	expect_eq(probe.started, 2, "`started` emissions after the later start()")

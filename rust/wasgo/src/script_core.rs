@@ -256,6 +256,14 @@ pub struct ScriptCore {
     pub(crate) state_loaded: Cell<bool>,
     /// The game stopped the mod with `kill()`: a change of its file does not restart it.
     pub(crate) killed_by_game: Cell<bool>,
+    /// How many times the game killed the mod (`kill()`, `WasmEngine.kill_all()`), whether or
+    /// not it was still running: what a `start()` compares across the handlers of the old
+    /// instance's last signals.
+    pub(crate) game_kills: Cell<u64>,
+    /// How many of those ended a live instance: what a batch of the mod's signals compares
+    /// across its handlers (the rest of a batch goes with the instance the game killed; a
+    /// kill of an instance that had trapped already leaves its `trapped` to be emitted).
+    pub(crate) live_kills: Cell<u64>,
     /// What the mod's `config` export answered when it last started (`get_mod_config()`);
     /// `None` when it answered nothing (no Dictionary is made for the many mods without one).
     pub(crate) mod_config: RefCell<Option<VarDictionary>>,
@@ -331,6 +339,8 @@ impl ScriptCore {
             carried_state: RefCell::new(None),
             state_loaded: Cell::new(false),
             killed_by_game: Cell::new(false),
+            game_kills: Cell::new(0),
+            live_kills: Cell::new(0),
             source_changes: Cell::new(0),
             node_props: RefCell::new(NodeProps {
                 autostart: true,
@@ -521,8 +531,11 @@ impl ScriptCore {
         end: Option<(&'static str, Variant)>,
     ) {
         if !self.emitting_init_end.replace(true) {
+            let before = self.key.get();
             self.emit_leftover(leftover, name);
-            if let Some((signal, arg)) = end {
+            // A handler of those started the node again: the end of the failed start is not
+            // the new instance's (a handler of it would stop or mark the healthy mod).
+            if let Some((signal, arg)) = end.filter(|_| !self.started_since(before)) {
                 self.emit(signal, &[arg]);
             }
             self.emitting_init_end.set(false);
@@ -770,6 +783,10 @@ impl ScriptCore {
         let cancels_start =
             self.instance().is_none() && self.init_kill.borrow().is_none() && self.is_starting();
         self.killed_by_game.set(true);
+        self.game_kills.set(self.game_kills.get() + 1);
+        if self.instance().is_some_and(|i| i.status().is_live()) {
+            self.live_kills.set(self.live_kills.get() + 1);
+        }
         self.pending_reload.set(false);
         self.reload_next_frame.set(false);
         self.start_next_frame.set(false);
@@ -982,8 +999,20 @@ impl ScriptCore {
         }
         // A fresh instance: drop the old one (its events are delivered first).
         let before = self.key.get();
+        let kills = self.game_kills.get();
         self.deliver_before_drop();
         if self.gone.get() {
+            return Error::ERR_UNAVAILABLE;
+        }
+        if self.game_kills.get() != kills && !self.started_since(before) {
+            // A handler of those events killed the mod (`kill()`, `WasmEngine.kill_all()`): the
+            // game's word is the last, as for a reload.
+            self.drop_instance();
+            self.idle_status.set(status::KILLED);
+            self.set_last_error(format!(
+                "the start of `{}` was cancelled: the game killed the mod from a handler of its last instance's signals (`kill()` or `WasmEngine.kill_all()`)",
+                self.label()
+            ));
             return Error::ERR_UNAVAILABLE;
         }
         if self.started_since(before) {

@@ -178,6 +178,7 @@ impl ScriptCore {
         } else {
             usize::MAX
         };
+        let (key, kills) = (self.key.get(), self.live_kills.get());
         let (events, more, name) = {
             let mut slot = self.instance.borrow_mut();
             let Some(instance) = slot.as_mut() else {
@@ -201,7 +202,7 @@ impl ScriptCore {
                 wasgo_core::text::printable_line(instance.name()).into_owned(),
             )
         };
-        self.emit_list(events, &name);
+        self.emit_list(events, &name, (key, kills));
         (true, more)
     }
 
@@ -225,14 +226,35 @@ impl ScriptCore {
             })
             .collect();
         if !events.is_empty() {
-            self.emit_list(events, &wasgo_core::text::printable_line(name));
+            let batch = (self.key.get(), self.live_kills.get());
+            self.emit_list(events, &wasgo_core::text::printable_line(name), batch);
         }
     }
 
-    /// Emits `events` as the node's signals (and console lines) in order.
-    fn emit_list(self: &Rc<Self>, events: Vec<ModEvent>, name: &str) {
+    /// Emits `events` as the node's signals (and console lines) in order. `batch` is the
+    /// instance key and the count of the game's kills of a live instance when they were taken:
+    /// once a handler killed the running mod or started another instance, the rest go with the old instance (a `trapped` of the
+    /// old one emitted after a handler's restart marked the new one; lines and `finished`
+    /// came after the game's `kill()`).
+    fn emit_list(
+        self: &Rc<Self>,
+        events: Vec<ModEvent>,
+        name: &str,
+        batch: (Option<wasgo_core::InstanceKey>, u64),
+    ) {
         let echo = settings::boolean(settings::PRINT_OUTPUT, true);
-        for event in events {
+        let mut events = events.into_iter();
+        while let Some(event) = events.next() {
+            if (self.key.get(), self.live_kills.get()) != batch {
+                // A permission request dropped here is forgotten, so that the next instance's
+                // is asked again (as `emit_leftover` does).
+                for event in std::iter::once(event).chain(events.by_ref()) {
+                    if let ModEvent::PermissionRequested { kind, .. } = event {
+                        self.permissions.request_delivered(kind);
+                    }
+                }
+                break;
+            }
             // A handler may have freed the node: look it up for every event. What goes to the
             // console is printed whether or not the node is still there (a handler of
             // `unexposed_call` that frees the node must not hide the trap that follows).
@@ -343,6 +365,7 @@ impl ScriptCore {
         let mut delivered = false;
         self.outbox_seen.set(objects::posts());
         let (mut mod_events, mut callbacks) = objects::take_outbox(key);
+        let kills = self.live_kills.get();
         if !mod_events.is_empty() {
             // Under an allowance of their own a pump (as many as of the mod's other signals): a
             // handler that calls the mod back, which emits ten more, went round the delivery
@@ -350,7 +373,8 @@ impl ScriptCore {
             while let Some((name, payload, cost)) = mod_events.pop_front() {
                 // A handler started another instance (`kill()` then `start()`, `reload()`):
                 // the old one's events are not the new one's; they go with the old instance.
-                if self.is_gone() || self.key.get() != Some(key) {
+                // So do those after a handler's `kill()`.
+                if self.is_gone() || self.key.get() != Some(key) || self.live_kills.get() != kills {
                     return true;
                 }
                 let left = self.mod_event_allowance.get();
