@@ -278,3 +278,33 @@ func test_a_start_or_kill_right_after_the_new_file_stands() -> void:
 	await frames(3)
 	expect_eq(killed.started, 0, "`started` emissions after kill()")
 	expect(killed.node.get_status() != WasmScript.STATUS_RUNNING, "the node stays stopped: %s" % killed.describe())
+
+
+## A game may load a `.wasm` as it loads any large resource, on one of Godot's loader threads
+## (`ResourceLoader.load_threaded_request`, a loading screen's way): the module arrives and runs,
+## and a file that is no module fails the load with Godot's status; the game goes on.
+func test_a_wasm_file_loads_on_a_loader_thread() -> void:
+	var path := "user://wasgo_threaded_load.wasm"
+	var file := FileAccess.open(path, FileAccess.WRITE)
+	file.store_buffer(FileAccess.get_file_as_bytes(MODS + "hello.wasm"))
+	file.close()
+	_files.append(path)
+	expect_eq(ResourceLoader.load_threaded_request(path), OK, "load_threaded_request")
+	var ended := func() -> bool: return ResourceLoader.load_threaded_get_status(path) != ResourceLoader.THREAD_LOAD_IN_PROGRESS
+	expect(await wait_until(ended, TIMEOUT_MS), "the threaded load ends")
+	expect_eq(ResourceLoader.load_threaded_get_status(path), ResourceLoader.THREAD_LOAD_LOADED, "its status")
+	var module: WasmModule = ResourceLoader.load_threaded_get(path)
+	if not expect(module != null, "the module of a threaded load"):
+		return
+	expect_eq(module.source_path, path, "the module's source_path")
+	var probe := new_mod("threaded_hello", {"module": module})
+	expect_eq(start(probe), OK, "start() with the module")
+	if expect(await wait_for_end(probe), "the mod ends: %s" % probe.describe()):
+		expect_eq(probe.finished, [0], "exit codes")
+		expect(probe.has_output("hello from wasi"), "the mod's output: %s" % probe.describe())
+	var bad := _write("wasgo_threaded_bad.wasm", "no module here")
+	expect_eq(ResourceLoader.load_threaded_request(bad), OK, "load_threaded_request of a bad file")
+	var bad_ended := func() -> bool: return ResourceLoader.load_threaded_get_status(bad) != ResourceLoader.THREAD_LOAD_IN_PROGRESS
+	expect(await wait_until(bad_ended, TIMEOUT_MS), "the bad file's load ends")
+	expect_eq(ResourceLoader.load_threaded_get_status(bad), ResourceLoader.THREAD_LOAD_FAILED, "a bad file's status")
+	expect(ResourceLoader.load_threaded_get(bad) == null, "no module from a bad file")

@@ -291,3 +291,70 @@ func test_the_section_follows_a_rebuilt_file() -> void:
 	view.free()
 	DirAccess.remove_absolute(path)
 
+
+
+## Copies `HELLO` to a `user://` file Godot has not loaded (removed by the caller).
+func _fresh_copy(file_name: String) -> String:
+	var path := "user://" + file_name
+	var file := FileAccess.open(path, FileAccess.WRITE)
+	file.store_buffer(FileAccess.get_file_as_bytes(HELLO))
+	file.close()
+	return path
+
+
+## The section loads the module of a `wasm_file` Godot has not loaded yet on one of Godot's
+## loader threads and shows it once loaded: it compiled it on the editor's main thread, which
+## held the editor for the whole compile (seconds for a module of a few megabytes) each time a
+## node naming a new or rebuilt file was selected.
+func test_the_section_loads_a_new_file_on_a_loader_thread() -> void:
+	var path := _fresh_copy("inspected_threaded.wasm")
+	expect(not ResourceLoader.has_cached(path), "the copy is not loaded yet")
+	var probe := new_mod("inspected_threaded", {"wasm_file": path}, false)
+	var view: VBoxContainer = View.new()
+	view.watch(probe.node)
+	var loaded := func() -> bool:
+		view._process(1.0)
+		return not view.loading
+	expect(await wait_until(loaded, 30000), "the section ends loading")
+	expect(not Model._loaded.has(path), "the module the loader thread gave was taken")
+	var labels := view.find_children("*", "Label", true, false).map(func(l: Label) -> String: return l.text)
+	expect(labels.has("inspected_threaded"), "the section shows the module's name once loaded: %s" % [labels])
+	expect(view.imports_tree != null, "the import table is shown")
+	view.free()
+	DirAccess.remove_absolute(path)
+
+
+## `Model.loading` starts the load on a loader thread and the module it gives is the one
+## `describe` shows, without a load of its own on the calling thread.
+func test_loading_hands_the_threaded_load_to_describe() -> void:
+	var path := _fresh_copy("inspected_handed.wasm")
+	var probe := new_mod("inspected_handed", {"wasm_file": path}, false)
+	expect(await wait_until(func() -> bool: return not Model.loading(probe.node), 30000), "the load ends")
+	var threaded: Resource = Model._loaded.get(path)
+	if expect(threaded != null, "the loader thread's module is kept for describe"):
+		expect_eq(Model.module_of(probe.node), threaded, "describe's module is the loader thread's")
+		expect(not Model._loaded.has(path), "and is taken")
+	expect_eq(Model.describe(probe.node).get("summary", {}).get("name"), "inspected_handed", "the module's name")
+	DirAccess.remove_absolute(path)
+
+
+## A bad file loaded on a loader thread is reported once and not loaded again until it changes.
+func test_a_bad_file_loaded_on_a_loader_thread_is_reported_once() -> void:
+	var path := "user://inspected_bad_threaded.wasm"
+	var file := FileAccess.open(path, FileAccess.WRITE)
+	file.store_string("not a module either")
+	file.close()
+	var probe := new_mod("inspected_bad_threaded", {"wasm_file": path}, false)
+	var counter := preload("res://tests/lib/log_counter.gd").new("inspected_bad_threaded")
+	OS.add_logger(counter)
+	expect(await wait_until(func() -> bool: return not Model.loading(probe.node), 30000), "the load ends")
+	expect_eq(Model.describe(probe.node), {}, "no data for a file that does not load")
+	OS.remove_logger(counter)
+	expect(counter.count() >= 1, "the bad file was reported")
+	var again := preload("res://tests/lib/log_counter.gd").new("inspected_bad_threaded")
+	OS.add_logger(again)
+	expect(not Model.loading(probe.node), "no new load of the unchanged file")
+	Model.describe(probe.node)
+	OS.remove_logger(again)
+	expect_eq(again.count(), 0, "another look reports nothing")
+	DirAccess.remove_absolute(path)

@@ -60,7 +60,8 @@ static func stub_count(imports: Array, level: int) -> int:
 
 
 ## The module a `WasmModule` or `WasmScript` stands for: the node's `module`, else its
-## `wasm_file` loaded (cached by Godot); null when there is none or it does not load.
+## `wasm_file` loaded (cached by Godot; compiled here, on the calling thread, unless `loading()`
+## loaded it on a loader thread); null when there is none or it does not load.
 static func module_of(object: Object) -> Resource:
 	if object == null:
 		return null
@@ -71,29 +72,82 @@ static func module_of(object: Object) -> Resource:
 	var module: Resource = object.get("module")
 	if module != null:
 		return module
-	var path: String = object.get("wasm_file")
-	if path.is_empty() or not ResourceLoader.exists(path):
+	var path := _file_to_load(object)
+	if path.is_empty():
 		return null
-	# A file that did not load is not loaded again until it changes (its modified time or its
-	# length: a rebuild within the same second counts): each load of a bad `.wasm` printed
-	# Godot's load errors again, at every selection of the node.
-	var stamp := file_stamp(path)
-	if _failed_loads.get(path, []) == stamp:
-		return null
-	# Another kind of file (a texture, a scene typed into `wasm_file`) is no module: not loaded
-	# (a scene would load whole), and never asked for a module's imports.
-	if path.get_extension().to_lower() != "wasm":
-		return null
-	var loaded := ResourceLoader.load(path)
+	var loaded: Resource = _loaded.get(path)
+	_loaded.erase(path)
+	if loaded == null:
+		loaded = ResourceLoader.load(path)
 	if loaded == null or not loaded.is_class("WasmModule"):
-		_failed_loads[path] = stamp
+		_failed_loads[path] = file_stamp(path)
 		return null
 	_failed_loads.erase(path)
 	return loaded
 
 
+## The `.wasm` file a `WasmScript` without a `module` would load, or "" when there is nothing to
+## load: no file, a file of another kind, or one that did not load and has not changed since.
+static func _file_to_load(object: Object) -> String:
+	if object == null or not object.is_class("WasmScript") or object.get("module") != null:
+		return ""
+	var path: String = object.get("wasm_file")
+	if path.is_empty() or not ResourceLoader.exists(path):
+		return ""
+	# Another kind of file (a texture, a scene typed into `wasm_file`) is no module: not loaded
+	# (a scene would load whole), and never asked for a module's imports.
+	if path.get_extension().to_lower() != "wasm":
+		return ""
+	# A file that did not load is not loaded again until it changes (its modified time or its
+	# length: a rebuild within the same second counts): each load of a bad `.wasm` printed
+	# Godot's load errors again, at every selection of the node.
+	if _failed_loads.get(path, []) == file_stamp(path):
+		return ""
+	return path
+
+
+## Whether the module of `object`'s `wasm_file` is still being loaded on one of Godot's loader
+## threads (`ResourceLoader.load_threaded_request`), which the first ask starts when Godot has
+## not loaded the file yet; waits up to `grace_msec` for it (a small module loads in a few
+## milliseconds). False when there is nothing to load or the load ended, so that `describe`
+## answers without compiling: the inspector section asks this first, since compiling a large
+## module (seconds for a few megabytes) on the editor's main thread froze the editor each time
+## a node naming a new or rebuilt file was selected.
+static func loading(object: Object, grace_msec := 0) -> bool:
+	var path := _file_to_load(object)
+	if path.is_empty() or _loaded.has(path):
+		return false
+	# A load under way is followed to its end (and taken) even once Godot's cache has the
+	# module: Godot keeps a load task until it is taken.
+	if not _threaded.has(path):
+		if ResourceLoader.has_cached(path):
+			return false
+		if ResourceLoader.load_threaded_request(path, "WasmModule") != OK:
+			return false
+		_threaded[path] = true
+	var until := Time.get_ticks_msec() + grace_msec
+	while ResourceLoader.load_threaded_get_status(path) == ResourceLoader.THREAD_LOAD_IN_PROGRESS:
+		if Time.get_ticks_msec() >= until:
+			return true
+		OS.delay_msec(1)
+	_threaded.erase(path)
+	# Taken whatever the outcome, which ends Godot's load task; a failure was reported by the
+	# load, and is marked (so it is not loaded again until the file changes) by `module_of`.
+	var loaded: Resource = ResourceLoader.load_threaded_get(path)
+	if loaded != null:
+		_loaded[path] = loaded
+	else:
+		_failed_loads[path] = file_stamp(path)
+	return false
+
+
 ## Paths whose load failed, with the file's stamp then (`file_stamp`).
 static var _failed_loads := {}
+## Paths being loaded on a loader thread for `loading()`.
+static var _threaded := {}
+## Modules a threaded load gave, kept until `module_of` takes them (nothing else holds them, and
+## Godot's cache lets go of a resource nobody holds).
+static var _loaded := {}
 
 
 ## The modified time and length of the file at `path` (empty when there is none).

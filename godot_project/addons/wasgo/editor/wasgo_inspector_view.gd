@@ -15,9 +15,15 @@ const CALLED_COLOR := Color(0.45, 0.85, 0.55)
 ## A stub in a module the game may still fill with `register_function` at run time.
 const GAME_STUB_COLOR := Color(1.0, 0.78, 0.35)
 
+## How long the section waits for a module to load before it shows that it is loading (a small
+## module loads within it, and the section shows it at once).
+const LOAD_GRACE_MSEC := 100
+
 ## The import and export tables (for tests and tooltips).
 var imports_tree: Tree
 var exports_tree: Tree
+## Whether the section shows that its module is being loaded (see `Model.loading`).
+var loading := false
 
 var _target: WeakRef
 var _inputs := []
@@ -30,7 +36,7 @@ func _ready() -> void:
 
 func _process(delta: float) -> void:
 	_since_check += delta
-	if _since_check < 0.5:
+	if _since_check < (0.1 if loading else 0.5):
 		return
 	_since_check = 0.0
 	var object: Object = _target.get_ref()
@@ -38,9 +44,9 @@ func _process(delta: float) -> void:
 		set_process(false)
 		return
 	var inputs := _inputs_of(object)
-	if inputs != _inputs:
+	if inputs != _inputs or loading:
 		_inputs = inputs
-		build(Model.describe(object))
+		_show(object)
 
 
 ## What the section's data depends on: the project's level, the node's properties, and the
@@ -64,8 +70,19 @@ static func _inputs_of(object: Object) -> Array:
 func watch(object: Object) -> void:
 	_target = weakref(object)
 	_inputs = _inputs_of(object)
-	build(Model.describe(object))
+	_show(object)
 	set_process(true)
+
+
+## Builds the section for `object`, or shows that its module is loading: the module of a
+## `wasm_file` Godot has not loaded yet is loaded on a loader thread, since compiling it here held
+## the editor (seconds for a large module) each time the node was selected.
+func _show(object: Object) -> void:
+	loading = Model.loading(object, LOAD_GRACE_MSEC)
+	if loading:
+		build({"loading": object.get("wasm_file")})
+	else:
+		build(Model.describe(object))
 
 
 ## Builds the section for `data` (from `Model.describe`); an empty `data` shows a hint instead.
@@ -74,6 +91,9 @@ func build(data: Dictionary) -> void:
 	for child in get_children():
 		remove_child(child)
 		child.queue_free()
+	if data.has("loading"):
+		_add_label("WebAssembly module: loading `%s`..." % Model.shown(str(data["loading"])))
+		return
 	if data.is_empty():
 		var object: Object = _target.get_ref() if _target != null else null
 		var path: String = object.get("wasm_file") if object != null and object.is_class("WasmScript") else ""
