@@ -1035,3 +1035,29 @@ func test_a_kill_from_a_handler_of_the_old_instances_end_cancels_the_start() -> 
 	node.trapped.connect(func(_message: String) -> void: pass, CONNECT_ONE_SHOT)
 	expect_eq(node.start(), OK, "a later start()")
 	expect_eq(probe.started, 2, "`started` emissions after the later start()")
+
+
+var _attach_target: Node
+
+
+func _attach(_source: int) -> void:
+	tree.root.add_child(_attach_target)
+
+
+## A node that becomes ready inside one of its mod's calls (a game function the mod called put
+## it in the tree) runs the mod's `ready` once that call returns: it was entered as a nested call,
+## refused, and never ran for that instance.
+func test_ready_inside_the_mods_own_call_runs_once_the_call_returns() -> void:
+	var registered := register_game_function("game", "poke", Callable(self, "_attach"),
+		PackedStringArray(["i32"]), PackedStringArray(), 1)
+	expect_eq(registered, OK, "register_function(\"game\", \"poke\")")
+	var probe := new_mod("ready_in_own_call", {"module": wat_module("ready_in_own_call"), "safety_level": 1})
+	_attach_target = probe.node
+	expect_eq(probe.node.start(), OK, "start() outside the tree")
+	probe.node.call_export("attach", [])
+	expect(probe.node.is_inside_tree(), "the game function put the node in the tree")
+	expect(await wait_until(func() -> bool: return probe.has_output("ready"), 5000), "`ready` ran: %s" % probe.describe())
+	await frames(2)
+	expect_eq(probe.outputs_starting_with("ready").size(), 1, "`ready` runs once")
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status")

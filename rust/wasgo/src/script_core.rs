@@ -1209,6 +1209,14 @@ impl ScriptCore {
         if !instance.status().is_live() {
             return;
         }
+        // Ready inside one of the mod's own calls (a game function it called put the node in the
+        // tree): owed until the call returns, like a `ready` that waits for `main`. Entered now,
+        // it was refused as a nested entry and never ran.
+        if self.depth.get() > 0 {
+            self.ready_owed.set(true);
+            wasgo_core::events::note_activity();
+            return;
+        }
         self.ready_called.set(true);
         if instance.has_export(wasgo_catalog::abi::export::READY) {
             drop(instance);
