@@ -366,6 +366,34 @@ func test_all_mods_looping_tweens_are_bounded_together() -> void:
 		p.node.kill()
 
 
+## The bound for all mods together counts a mod whose call is running up the stack: game code
+## its call ran (a handler of a signal its `add_child` emitted) calling another mod, which made
+## looping tweens then. The busy mod's tweens counted as none, and a chain of mods calling each
+## other through the game passed the bound.
+func test_all_mods_looping_tweens_count_a_mod_whose_call_runs() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	var probes: Array[ModProbe] = [probe]
+	for i in 5:
+		var more := new_mod("DrawMod%d" % i, {"wasm_file": CREATE, "safety_level": 1, "reach": NodePath("..")})
+		_arena.add_child(more.node)
+		if not expect_eq(more.node.start(), OK, "start() of node %d" % i):
+			return
+		probes.append(more)
+	for i in 5:
+		expect_eq(_call(probes[i], "looping_tweens", [19, 1.0]), 19, "node %d: nineteen tweens looping every millisecond" % i)
+	var nested := []
+	probes[0].node.child_entered_tree.connect(func(_child: Node) -> void:
+		nested.append(_call(probes[5], "looping_tweens", [19, 1.0])), CONNECT_ONE_SHOT)
+	# `tween_sub` adds the mod's `SubLabel` under its node: the handler runs inside that call.
+	_call(probes[0], "tween_sub", [0])
+	expect_eq(nested, [INVALID_ARGUMENT], "the sixth node's tweens, made while the first node's call runs")
+	expect(probes[5].has_output("all mods' looping tweens may together run at most 100000"), "the refusal: %s" % [probes[5].outputs])
+	for p in probes:
+		p.node.kill()
+
+
 ## A tween that ended (killed, or done) counts against the object cap while a handle the mod
 ## keeps holds it, as a released resource does: `create_tween` + `kill` with the handles kept
 ## pinned any number of tweens.

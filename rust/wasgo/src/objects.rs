@@ -1404,6 +1404,9 @@ pub struct ObjectsState {
     node_kinds: RefCell<FastMap<StringName, NodeKind>>,
     /// The values mods gave `distinct` pools (font sizes), for the whole game.
     distinct: RefCell<DistinctPools>,
+    /// Each instance's looping tweener steps per second as last counted (see
+    /// [`looping_steps_elsewhere`]).
+    looping_known: RefCell<FastMap<InstanceKey, f64>>,
 }
 
 impl Default for ObjectsState {
@@ -1418,6 +1421,7 @@ impl Default for ObjectsState {
             paths: RefCell::new(TextCache::shared()),
             node_kinds: RefCell::default(),
             distinct: RefCell::default(),
+            looping_known: RefCell::default(),
         }
     }
 }
@@ -1929,6 +1933,7 @@ pub fn unregister(key: InstanceKey) {
     let removed = with_objects(|o| {
         let table = o.instances.borrow_mut().remove(&key);
         let outbox = o.outbox.borrow_mut().remove(&key);
+        o.looping_known.borrow_mut().remove(&key);
         (table, outbox)
     });
     // Dropped (Variants, Callables) with the state released.
@@ -2004,23 +2009,38 @@ pub fn instance_table(key: InstanceKey) -> Option<Rc<RefCell<InstanceObjects>>> 
     table(key)
 }
 
-/// The tweener steps per second the looping tweens of every instance but `me` make Godot run
-/// (an instance whose table is in use up the stack, whose call runs this one, counts none: its
-/// tweens were counted when they were planned).
+/// The tweener steps per second the looping tweens of every instance but `me` make Godot run.
+/// An instance whose table is in use up the stack (its mod's call ran the game code that runs
+/// this one) counts its total as last counted, which its own tween calls keep up to date (an
+/// ended tween only lowers the real one): counted as none, a chain of mods calling each other
+/// through the game passed the bound for all mods together.
 fn looping_steps_elsewhere(me: InstanceKey) -> f64 {
-    let tables: Vec<Rc<RefCell<InstanceObjects>>> = with_objects(|o| {
+    let tables: Vec<(InstanceKey, Rc<RefCell<InstanceObjects>>)> = with_objects(|o| {
         o.instances
             .borrow()
             .iter()
             .filter(|(key, _)| **key != me)
-            .map(|(_, table)| table.clone())
+            .map(|(key, table)| (*key, table.clone()))
             .collect()
     })
     .unwrap_or_default();
     tables
         .iter()
-        .filter_map(|t| t.try_borrow().ok().map(|t| t.looping_steps(None)))
+        .map(|(key, t)| match t.try_borrow() {
+            Ok(t) => {
+                let steps = t.looping_steps(None);
+                remember_looping_steps(*key, steps);
+                steps
+            }
+            Err(_) => with_objects(|o| o.looping_known.borrow().get(key).copied().unwrap_or(0.0))
+                .unwrap_or(0.0),
+        })
         .sum()
+}
+
+/// Records `steps`, the looping tweener steps per second of instance `key`'s tweens.
+fn remember_looping_steps(key: InstanceKey, steps: f64) {
+    with_objects(|o| o.looping_known.borrow_mut().insert(key, steps));
 }
 
 fn table(key: InstanceKey) -> Option<Rc<RefCell<InstanceObjects>>> {
@@ -2657,7 +2677,10 @@ fn run_op(
                                 plan.refused_with_all(others + elsewhere, || format!("`{method}`"))
                             }) {
                             Some(refusal) => Err(refusal),
-                            None => Ok(Some(plan)),
+                            None => {
+                                remember_looping_steps(key, others + plan.steps_per_second());
+                                Ok(Some(plan))
+                            }
                         }
                     });
                 match planned {
