@@ -150,7 +150,7 @@ func test_a_container_given_where_godot_takes_a_text_is_refused() -> void:
 ## A tween's transition and ease are Godot's own (Godot took any number and logged an error at
 ## every step of every tweener, in its tween processing, where no mod's log allowance counts);
 ## a tween to `null` is refused (an exported game set the member to its type's default: black,
-## 0, no resource).
+## 0, no resource), and so is one of a member whose setter refuses values between two valid ones.
 func test_a_tween_takes_godots_transitions_and_no_null() -> void:
 	var probe := _started()
 	if probe == null:
@@ -166,6 +166,16 @@ func test_a_tween_takes_godots_transitions_and_no_null() -> void:
 	expect(probe.node.call_export("call_on", [tween, "set_ease", var_to_bytes([Tween.EASE_OUT_IN])]) >= 0, "set_ease(EASE_OUT_IN): %s" % [probe.outputs])
 	expect_eq(probe.node.call_export("call_on", [tween, "tween_property", _tween_args(label, null, "modulate")]), -3, "a tween of modulate to null")
 	expect(probe.has_output("cannot animate `Label.modulate` to null"), "message: %s" % [probe.outputs])
+	# Members whose setters refuse values a tween steps through (Godot logged an error at every
+	# step: a frame past the sheet, a name no animation has, a timer's time of 0) and names.
+	var sprite: int = probe.node.call_export("sprite", [])
+	var sheet: int = probe.node.call_export("make", ["Sprite2D"])
+	var timer: int = probe.node.call_export("make", ["Timer"])
+	if expect(sprite > 0 and sheet > 0 and timer > 0, "handles: %s" % [probe.outputs]):
+		for refused in [[sprite, "animation", &"walk"], [sheet, "frame", 40], [sheet, "hframes", 0], [timer, "wait_time", 0.0]]:
+			expect_eq(probe.node.call_export("call_on", [tween, "tween_property", _tween_args(refused[0], refused[2], refused[1])]), -3,
+				"a tween of `%s`" % refused[1])
+		expect(probe.has_output("`tween_property` cannot animate `Sprite2D.frame`: Godot refuses some of the values"), "message: %s" % [probe.outputs])
 	expect(probe.node.call_export("call_on", [tween, "tween_property", _tween_args(label, Color.RED, "modulate")]) >= 0,
 		"a tween of modulate to a colour: %s" % [probe.outputs])
 	await frames(3)

@@ -3,7 +3,8 @@
 ;; `emit(name)` pass a path and an event name, `set_on(h, property, value)` sets a property to a
 ;; value (a Variant as `var_to_bytes` encodes it) and `set_on(h, property, value)` on handle `h`,
 ;; `input()` is the `Input` singleton's handle, `label()` and `sprite()` a new Label's and
-;; AnimatedSprite2D's, `tween()` a new Tween's (from `create_tween` on the mod's node).
+;; AnimatedSprite2D's, `make(class)` a new object of that class, `tween()` a new Tween's (from
+;; `create_tween` on the mod's node).
 ;; On failure each logs `wasgo.last_error` (level 3), read into the first 4 KiB. Strings and bytes from `call_export` arrive
 ;; through `malloc` (a bump allocator from 64 KiB; nothing is freed).
 (module
@@ -45,6 +46,8 @@
   (func (export "call_on") (param $h i32) (param $mp i32) (param $ml i32) (param $ap i32) (param $al i32) (result i32)
     (call $report (call $call (local.get $h) (local.get $mp) (local.get $ml) (local.get $ap) (local.get $al)
       (i32.const 8192) (i32.const 4096))))
+  (func (export "make") (param $p i32) (param $l i32) (result i32)
+    (call $report (call $new (local.get $p) (local.get $l))))
   (func (export "label") (result i32)
     (call $report (call $new (i32.const 5040) (i32.const 5))))
   (func (export "sprite") (result i32)

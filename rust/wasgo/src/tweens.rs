@@ -105,6 +105,19 @@ pub fn check_tween_property(
             "the value `tween_property` animates `{class}.{property}` to"
         )));
     }
+    // Members whose setters refuse values Godot would step through (a frame past the sheet, a
+    // name no animation has, a timer's time of 0): Godot logs an error at every step of the
+    // tween, in its tween processing, outside every mod call and its log allowance. A name is
+    // not interpolated anyway; the others are set with `set`.
+    let discrete = crate::name_params::property_takes_name(&class, property)
+        || DISCRETE
+            .iter()
+            .any(|(c, p)| *p == property && target.is_class(*c));
+    if discrete {
+        return invalid(&format!(
+            "`tween_property` cannot animate `{class}.{property}`: Godot refuses some of the values a tween steps through with an error at every step, outside every mod call; set it with `set` instead"
+        ));
+    }
     if ranged(&class, property) {
         return invalid(&format!(
             "`tween_property` cannot animate `{class}.{property}`: its values have a range in the allowlist; set it with `set` instead"
@@ -126,6 +139,21 @@ pub fn check_tween_property(
     }
     Ok(())
 }
+
+/// Members (by class) whose setters refuse part of the values between two valid ones, or which
+/// are no quantity to animate: not tweened (see [`check_tween_property`]).
+const DISCRETE: &[(&str, &str)] = &[
+    ("Sprite2D", "frame"),
+    ("Sprite2D", "frame_coords"),
+    ("Sprite2D", "hframes"),
+    ("Sprite2D", "vframes"),
+    ("Sprite3D", "frame"),
+    ("Sprite3D", "frame_coords"),
+    ("Sprite3D", "hframes"),
+    ("Sprite3D", "vframes"),
+    ("Timer", "wait_time"),
+    ("Timer", "time_left"),
+];
 
 /// Whether a `tween_property` of `target` always takes its duration, for a tween bound to the
 /// node `bound` (the node `create_tween` was called on): a resource lives while its tweener
