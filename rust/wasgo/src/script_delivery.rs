@@ -245,7 +245,10 @@ impl ScriptCore {
         let echo = settings::boolean(settings::PRINT_OUTPUT, true);
         let mut events = events.into_iter();
         while let Some(event) = events.next() {
-            if (self.key.get(), self.live_kills.get()) != batch {
+            // (A node freed by a handler has no instance any more: the rest is still printed,
+            // the trap that follows an `unexposed_call` whose handler freed the node included.)
+            let restarted = self.key.get().is_some() && self.key.get() != batch.0;
+            if restarted || self.live_kills.get() != batch.1 {
                 // A permission request dropped here is forgotten, so that the next instance's
                 // is asked again (as `emit_leftover` does).
                 for event in std::iter::once(event).chain(events.by_ref()) {
