@@ -215,8 +215,7 @@ fn usage_bound(root: &Path) -> UsageBound {
     fresh
 }
 
-/// The prefix of a `wasgo.file_write`'s temporary file: `.wasgo-tmp-<pid>-<n>`.
-const TEMP_PREFIX: &str = ".wasgo-tmp-";
+use rules::TEMP_PREFIX;
 
 /// How old another process's temporary file must be to be taken for left over (a write in
 /// flight takes milliseconds; a second game process sharing the folder keeps its own).
@@ -286,6 +285,19 @@ fn sweep_stale_temps(root: &Path, in_flight: &[PathBuf]) {
             }
         }
     }
+}
+
+/// 64 bits no mod can predict (the standard library's per-process random hash keys, mixed with
+/// a clock reading).
+fn unguessable() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish()
 }
 
 /// One mod's sandbox directory.
@@ -578,9 +590,16 @@ impl Sandbox {
         let new = data.len() as u64;
         let cell = usage_bound(&self.root);
         let parent = full.parent().expect("a sandbox path has a parent");
-        // Unique in the process: two instances of one mod share its directory.
+        // Unique in the process (two instances of one mod share its directory), and not to be
+        // guessed: a link a download put in the sandbox, renamed to the name a write was about
+        // to create, took the write out of the sandbox. The file is made new (never opened
+        // through a link or over another file) besides.
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = parent.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
+        let tmp = parent.join(format!(
+            "{TEMP_PREFIX}{}-{n}-{:016x}",
+            std::process::id(),
+            unguessable()
+        ));
         let (grant, made) = {
             let mut bound = cell.lock();
             // The directories the write needs that are missing, outermost first.
@@ -615,7 +634,10 @@ impl Sandbox {
             (grant, made)
         };
         let written = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
             f.write_all(data)?;
             f.sync_all()
         })()

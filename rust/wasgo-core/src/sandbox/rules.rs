@@ -39,6 +39,8 @@ pub enum PathRule {
     /// extension) or one ending in a space or a dot (Windows drops those: `a.` and `a` would be
     /// one file).
     ReservedName,
+    /// A name WasGo keeps for the temporary files of `wasgo.file_write` (`.wasgo-tmp-...`).
+    WasgoTemporary,
 }
 
 impl PathRule {
@@ -66,6 +68,9 @@ impl std::fmt::Display for PathRule {
             PathRule::ThroughSymlink => "it goes through a symlink",
             PathRule::ReservedName => {
                 "a name in it is one Windows keeps for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9, COM and LPT with a superscript 1-3) or ends in a space or a dot"
+            }
+            PathRule::WasgoTemporary => {
+                "a name in it starts with `.wasgo-tmp-`, which WasGo keeps for the files it writes"
             }
         })
     }
@@ -137,8 +142,15 @@ pub fn check_name(name: &str) -> Result<(), PathRule> {
     if is_reserved_on_windows(name) {
         return Err(PathRule::ReservedName);
     }
+    // A mod cannot make, rename to or open a name of WasGo's own temporary files.
+    if name.starts_with(TEMP_PREFIX) {
+        return Err(PathRule::WasgoTemporary);
+    }
     Ok(())
 }
+
+/// The prefix of a `wasgo.file_write`'s temporary file: `.wasgo-tmp-<pid>-<n>-<random>`.
+pub const TEMP_PREFIX: &str = ".wasgo-tmp-";
 
 /// Whether Windows keeps `name` for a device or would change it (a sandbox's names work the same
 /// on every platform a game ships to: `file_read("CON")` would read the console there).
@@ -202,6 +214,8 @@ mod tests {
             ("COM\u{b9}", PathRule::ReservedName),
             ("com\u{b2}.txt", PathRule::ReservedName),
             ("saves/LPT\u{b3}", PathRule::ReservedName),
+            (".wasgo-tmp-1-2", PathRule::WasgoTemporary),
+            ("saves/.wasgo-tmp-", PathRule::WasgoTemporary),
             ("a.", PathRule::ReservedName),
             ("a ", PathRule::ReservedName),
         ] {

@@ -438,3 +438,39 @@ fn the_sweep_keeps_this_processs_writes_in_flight() {
     assert!(!left.exists());
     let _ = std::fs::remove_dir_all(sb.root());
 }
+
+/// A download may hold links in the mod's folder. A link renamed to the name a write's
+/// temporary file would get (`.wasgo-tmp-<pid>-<n>`, both guessable) took the write out of the
+/// sandbox: the temporary file was opened through the link, and the mod's bytes landed where it
+/// pointed (the game's cache key, a shell's start-up file). Here a link waits at every name the
+/// next thousand writes would have used: the writes stay inside, and the target is untouched.
+#[cfg(unix)]
+#[test]
+fn a_write_never_goes_through_a_link_at_its_temporary_name() {
+    let sb = temp_sandbox(1 << 20);
+    std::fs::create_dir_all(sb.root()).unwrap();
+    let outside = sb.root().with_extension("outside");
+    std::fs::write(&outside, b"the game's own").unwrap();
+    let next = TEMP_COUNTER.load(Ordering::Relaxed);
+    for n in next..next + 1000 {
+        let link = sb
+            .root()
+            .join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
+        std::os::unix::fs::symlink(&outside, link).unwrap();
+    }
+    for _ in 0..3 {
+        sb.write("x", b"the mod's bytes").unwrap();
+    }
+    assert_eq!(std::fs::read(&outside).unwrap(), b"the game's own");
+    assert_eq!(sb.read("x").unwrap(), b"the mod's bytes");
+    // Nor can a mod name WasGo's temporary files (to make, rename to or open one).
+    assert!(matches!(
+        sb.write(".wasgo-tmp-1-2", b"y"),
+        Err(SandboxError::Path {
+            rule: rules::PathRule::WasgoTemporary,
+            ..
+        })
+    ));
+    let _ = std::fs::remove_dir_all(sb.root());
+    let _ = std::fs::remove_file(outside);
+}
