@@ -241,8 +241,8 @@ fn may_be_running(pid: &str) -> bool {
 /// temporary file named with this process's id is an earlier run's (a game in a PID namespace,
 /// Flatpak's, gets the same id every run); one of a process that no longer runs is left over
 /// at once; one of a running process (a second game sharing the folder) only once older than
-/// [`STALE_TEMP_AGE`]. Links are not followed; at most [`usage::MAX_WALK_DEPTH`] directories
-/// deep.
+/// [`STALE_TEMP_AGE`]. Links in the sandbox are removed (not followed); at most
+/// [`usage::MAX_WALK_DEPTH`] directories deep.
 fn sweep_stale_temps(root: &Path, in_flight: &[PathBuf]) {
     let own = std::process::id().to_string();
     let mut dirs = vec![(root.to_path_buf(), 0usize)];
@@ -259,6 +259,14 @@ fn sweep_stale_temps(root: &Path, in_flight: &[PathBuf]) {
             let Ok(meta) = entry.path().symlink_metadata() else {
                 continue;
             };
+            // A link can only have come with a download (no mod can make one, and WasGo makes
+            // none): every path a mod names is refused through one, but a link renamed into the
+            // place of a name WasGo is about to create or of a directory took a write out of
+            // the sandbox. The link itself goes, never what it points to.
+            if meta.file_type().is_symlink() {
+                let _ = std::fs::remove_file(entry.path());
+                continue;
+            }
             if meta.is_dir() {
                 if depth < usage::MAX_WALK_DEPTH {
                     dirs.push((entry.path(), depth + 1));

@@ -451,6 +451,9 @@ fn a_write_never_goes_through_a_link_at_its_temporary_name() {
     std::fs::create_dir_all(sb.root()).unwrap();
     let outside = sb.root().with_extension("outside");
     std::fs::write(&outside, b"the game's own").unwrap();
+    // Links a download put there are removed at the sandbox's first use (below); these come
+    // after it, as a second instance of the mod could move one into place.
+    sb.write("first", b"1").unwrap();
     let next = TEMP_COUNTER.load(Ordering::Relaxed);
     for n in next..next + 1000 {
         let link = sb
@@ -471,6 +474,36 @@ fn a_write_never_goes_through_a_link_at_its_temporary_name() {
             ..
         })
     ));
+    let _ = std::fs::remove_dir_all(sb.root());
+    let _ = std::fs::remove_file(outside);
+}
+
+/// Links a download put in the mod's folder are removed at the sandbox's first use (the links
+/// themselves, never what they point to): no mod can make one, and one moved into the place of
+/// a directory or of a name WasGo creates took a write out of the sandbox.
+#[cfg(unix)]
+#[test]
+fn links_in_a_sandbox_are_removed_at_its_first_use() {
+    let sb = temp_sandbox(1 << 20);
+    std::fs::create_dir_all(sb.root().join("saves")).unwrap();
+    let outside = sb.root().with_extension("target");
+    std::fs::write(&outside, b"kept").unwrap();
+    std::os::unix::fs::symlink(&outside, sb.root().join("l0")).unwrap();
+    std::os::unix::fs::symlink(&outside, sb.root().join("saves/l1")).unwrap();
+    std::os::unix::fs::symlink(
+        sb.root().with_extension("nowhere"),
+        sb.root().join("dangling"),
+    )
+    .unwrap();
+    sb.write("saves/a", b"x").unwrap();
+    for link in ["l0", "saves/l1", "dangling"] {
+        assert!(
+            sb.root().join(link).symlink_metadata().is_err(),
+            "{link} is still there"
+        );
+    }
+    assert_eq!(std::fs::read(&outside).unwrap(), b"kept");
+    assert_eq!(sb.list("").unwrap(), "saves/");
     let _ = std::fs::remove_dir_all(sb.root());
     let _ = std::fs::remove_file(outside);
 }
