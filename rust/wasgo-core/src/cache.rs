@@ -659,6 +659,11 @@ impl ModuleCache {
         let Ok(bytes) = precompiled::seal_module(module, self.facts, key, &source, &[]) else {
             return;
         };
+        // Larger than a cache file may be read back (or than a tenth of the whole cache): not
+        // written, so that one module cannot fill the disk or push every other file out.
+        if bytes.len() as u64 > MAX_CACHE_FILE_BYTES.min(MAX_DISK_CACHE_BYTES / 10) {
+            return;
+        }
         if let Some(dir) = path.parent() {
             if std::fs::create_dir_all(dir).is_err() {
                 return;

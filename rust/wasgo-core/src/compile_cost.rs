@@ -98,7 +98,19 @@ pub enum TooCostly {
     Module(ModuleCost),
     /// The module defines more than [`function_limit`] functions.
     Functions { count: u64, limit: u64 },
+    /// The module has more than [`MAX_MEMORIES`] memories (its own and imported).
+    Memories { count: u64 },
 }
+
+/// The most memories a module may have. Each may get a memory image of up to
+/// [`MAX_SPARSE_IMAGE_BYTES`] from a few bytes of data, kept with the compiled code and in the
+/// disk cache (multi-memory lets a module have thousands); compilers make one.
+pub const MAX_MEMORIES: u64 = 8;
+
+/// The largest range a memory's data may span, however little of it the data fills, and still
+/// get a memory image (`wasmtime::Config::memory_guaranteed_dense_image_size`, set by the
+/// runtime's engine).
+pub const MAX_SPARSE_IMAGE_BYTES: u64 = 1 << 20;
 
 impl fmt::Display for TooCostly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -138,6 +150,13 @@ impl fmt::Display for TooCostly {
                 m.largest.product(),
                 mib(m.total),
                 mib(MAX_MODULE_LOCALS_TIMES_BLOCKS)
+            ),
+            TooCostly::Memories { count } => write!(
+                f,
+                "it has {count} memories, over WasGo's limit of {MAX_MEMORIES} (each may take \
+                 up to {} MiB compiled, whatever its data); compilers make one: rebuild the mod \
+                 without multiple memories",
+                MAX_SPARSE_IMAGE_BYTES >> 20
             ),
             TooCostly::Functions { count, limit } => write!(
                 f,
@@ -248,7 +267,13 @@ pub fn measure(binary: &[u8]) -> Option<ModuleCost> {
 pub fn check(binary: &[u8], max_module_bytes: usize) -> Result<(), TooCostly> {
     // The function section's count, before any body is read: a module of a million functions
     // is refused without walking them.
-    if let Some(count) = declared_functions(binary) {
+    let declared = declared(binary);
+    if declared.memories > MAX_MEMORIES {
+        return Err(TooCostly::Memories {
+            count: declared.memories,
+        });
+    }
+    if let Some(count) = declared.functions {
         let limit = function_limit(max_module_bytes);
         if count > limit {
             return Err(TooCostly::Functions { count, limit });
@@ -266,18 +291,41 @@ pub fn check(binary: &[u8], max_module_bytes: usize) -> Result<(), TooCostly> {
     Ok(())
 }
 
-/// The count the function section declares, if the bytes get that far.
-fn declared_functions(binary: &[u8]) -> Option<u64> {
+/// What a module's sections declare before its code: its functions and memories.
+#[derive(Default)]
+struct Declared {
+    /// The function section's count, if the bytes get that far.
+    functions: Option<u64>,
+    /// The memories it defines and imports (as far as the bytes parse).
+    memories: u64,
+}
+
+/// Reads the counts of [`Declared`], stopping at the code section.
+fn declared(binary: &[u8]) -> Declared {
+    let mut declared = Declared::default();
     for payload in wasmparser::Parser::new(0).parse_all(binary) {
-        match payload.ok()? {
-            wasmparser::Payload::FunctionSection(reader) => return Some(u64::from(reader.count())),
-            wasmparser::Payload::CodeSectionStart { .. } | wasmparser::Payload::End(_) => {
-                return None;
+        let Ok(payload) = payload else {
+            break;
+        };
+        match payload {
+            wasmparser::Payload::ImportSection(reader) => {
+                for import in reader.into_imports().flatten() {
+                    if matches!(import.ty, wasmparser::TypeRef::Memory(_)) {
+                        declared.memories += 1;
+                    }
+                }
             }
+            wasmparser::Payload::MemorySection(reader) => {
+                declared.memories += u64::from(reader.count());
+            }
+            wasmparser::Payload::FunctionSection(reader) => {
+                declared.functions = Some(u64::from(reader.count()));
+            }
+            wasmparser::Payload::CodeSectionStart { .. } | wasmparser::Payload::End(_) => break,
             _ => {}
         }
     }
-    None
+    declared
 }
 
 /// A module of one function with `locals` i32 locals, `blocks` empty `block`s and then a read of
@@ -330,6 +378,23 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("split the function"), "{text}");
+    }
+
+    /// Each memory may get a memory image whatever its data: a module of a few KB with a
+    /// hundred memories compiled to gigabytes.
+    #[test]
+    fn a_module_of_more_than_eight_memories_is_refused() {
+        let memories = |n: usize, imported: &str| {
+            wat::parse_str(format!("(module {imported} {})", "(memory 1) ".repeat(n))).unwrap()
+        };
+        assert_eq!(check(&memories(8, ""), LIMIT), Ok(()));
+        let err = check(&memories(9, ""), LIMIT).unwrap_err();
+        assert_eq!(err, TooCostly::Memories { count: 9 });
+        assert!(err.to_string().contains("it has 9 memories"), "{err}");
+        assert_eq!(
+            check(&memories(8, r#"(import "env" "m" (memory 1))"#), LIMIT),
+            Err(TooCostly::Memories { count: 9 })
+        );
     }
 
     #[test]
@@ -470,7 +535,7 @@ mod tests {
             "{text}"
         );
         assert_eq!(check(&module(6554), LIMIT), Ok(()));
-        assert_eq!(declared_functions(&module(10)), Some(10));
+        assert_eq!(declared(&module(10)).functions, Some(10));
     }
 
     /// The mods WasGo ships and tests with (Rust, C, Zig, AssemblyScript and Go builds)
@@ -490,7 +555,7 @@ mod tests {
                 }
                 let bytes = std::fs::read(&path).unwrap();
                 let cost = measure(&bytes).expect("our mods parse");
-                let functions = declared_functions(&bytes).unwrap_or(0);
+                let functions = declared(&bytes).functions.unwrap_or(0);
                 assert!(
                     cost.largest.product() * 16 <= MAX_LOCALS_TIMES_BLOCKS
                         && cost.total * 4 <= MAX_MODULE_LOCALS_TIMES_BLOCKS

@@ -287,6 +287,12 @@ impl Runtime {
             cpu.apply(&mut c)?;
         }
         c.epoch_interruption(true);
+        // A memory image (copy-on-write initialization) is made for a memory only where its data
+        // fills at least half of the range it spans, or the range is at most 1 MiB: at
+        // wasmtime's default of 16 MiB a module of a few KB (many memories, each with a byte at
+        // each end of 16 MiB) compiled to gigabytes, in memory and in the disk cache. A mod's
+        // data is dense (its compiler lays it out in one run), so its image is unchanged.
+        c.memory_guaranteed_dense_image_size(crate::compile_cost::MAX_SPARSE_IMAGE_BYTES);
         config.memory_layout.apply(&mut c);
         if let Some(pool) = pool {
             pool.apply(&mut c, config.memory_layout);

@@ -1101,3 +1101,26 @@ mod cache {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// A memory whose data spans more than 1 MiB gets no memory image unless the data fills half
+/// of it: at wasmtime's default (16 MiB, whatever the data), four memories holding two bytes
+/// each, 16 MiB apart, compiled to 64 MiB (a hundred, the gigabytes a scan of the mods folder
+/// compiled and wrote to the disk cache). The data still arrives.
+#[test]
+fn sparse_data_makes_no_memory_image_and_still_arrives() {
+    let rt = runtime();
+    let mut wat = String::from("(module");
+    for i in 0..4 {
+        wat.push_str(&format!(
+            " (memory $m{i} 256) (data (memory $m{i}) (i32.const 0) \"a\") (data (memory $m{i}) (i32.const 16777200) \"b\")"
+        ));
+    }
+    wat.push_str(" (func (export \"last\") (result i32) (i32.load8_u $m3 (i32.const 16777200))))");
+    let compiled = wasmtime::Module::new(rt.engine(), &wat).unwrap();
+    let size = compiled.serialize().unwrap().len();
+    assert!(size < 4 << 20, "compiled to {size} bytes");
+    let mut cfg = config("sparse", SafetyLevel::Safe);
+    cfg.limits.memory_bytes = 128 << 20;
+    let mut inst = instance(&rt, &wat, cfg).unwrap();
+    assert_eq!(inst.call("last", &[]).unwrap()[0].unwrap_i32(), i32::from(b'b'));
+}
