@@ -1061,3 +1061,23 @@ func test_ready_inside_the_mods_own_call_runs_once_the_call_returns() -> void:
 	expect_eq(probe.outputs_starting_with("ready").size(), 1, "`ready` runs once")
 	expect_eq(probe.traps, PackedStringArray(), "traps")
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "status")
+
+
+## A game's logger (`OS.add_logger`) that kills a mod when one of its calls fails runs inside
+## the error WasGo prints for that call: the kill completes all the same (status KILLED,
+## `killed` once). It was only asked of the instance, which a clone up the stack still held:
+## the node said RUNNING for ever and the frame driver kept entering a dead instance.
+func test_a_kill_from_a_logger_inside_a_failed_calls_error_completes() -> void:
+	var probe := new_mod("kill_from_logger", {"module": wat_module("event_ping"), "autostart": false})
+	expect_eq(start(probe), OK, "start()")
+	var logger: Logger = preload("res://tests/lib/kill_on_error.gd").new()
+	logger.target = probe.node
+	logger.part = "no_such_export"
+	OS.add_logger(logger)
+	probe.node.call_export("no_such_export", [])
+	OS.remove_logger(logger)
+	expect_eq(logger.kills, 1, "the logger killed the mod")
+	await frames(3)
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_KILLED, "status")
+	expect_eq(probe.kills.size(), 1, "`killed` emissions")
+	expect(probe.node.call_export("ping", []) == null, "an entry into the killed mod fails")

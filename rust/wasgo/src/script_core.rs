@@ -850,16 +850,31 @@ impl ScriptCore {
         }
     }
 
-    fn kill_now(&self, reason: &str) {
+    fn kill_now(self: &Rc<Self>, reason: &str) {
         let mut slot = self.instance.borrow_mut();
         if let Some(instance) = slot.as_mut() {
             match Rc::get_mut(instance) {
                 Some(instance) => {
                     instance.kill(reason);
                 }
-                // Someone still holds the instance (cannot happen at depth 0): the switch makes
-                // its entry trap, and dropping the last `Rc` frees it.
-                None => instance.request_kill(reason),
+                // Someone up the stack still holds the instance outside any entry (game code
+                // ran inside something WasGo did while holding it: a game's logger inside the
+                // error printed for a failed `call_export`). The switch makes any entry trap
+                // meanwhile; the kill completes at the next frame (status, `killed`), unless
+                // another instance runs by then. Only asked for, the node said RUNNING for ever.
+                None => {
+                    instance.request_kill(reason);
+                    let (me, key, reason) =
+                        (Rc::downgrade(self), self.key.get(), reason.to_string());
+                    crate::next_frame::at_next_frame("wasgo_held_kill", move || {
+                        if let Some(core) = me.upgrade() {
+                            if core.key.get() == key && !core.gone.get() && core.depth.get() == 0 {
+                                core.kill_now(&reason);
+                                core.pump();
+                            }
+                        }
+                    });
+                }
             }
         }
     }
