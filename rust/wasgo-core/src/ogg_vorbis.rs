@@ -8,7 +8,12 @@
 //! thread's stack: Godot crashed). So the codebooks are read here as libvorbis reads them and a
 //! sound whose books hold more than [`MAX_BOOK_ENTRIES`] entries, or more than
 //! [`MAX_TOTAL_ENTRIES`] together, is refused. Real encoders stay far below both (libvorbis's
-//! own books hold at most a few thousand entries each).
+//! own books hold at most a few thousand entries each). A book with a lookup table is also
+//! unpacked at every `play()` into a float per entry and dimension (libvorbis allows up to 2^24
+//! of them per book and checks no allocation: 256 books of 511 entries in 32,767 dimensions, a
+//! 5 KiB header, asked for 16 GiB and crashed the game at `play()`), so a book holds at most
+//! [`MAX_BOOK_VALUES`] values and a sound's books [`MAX_TOTAL_VALUES`] together (libvorbis's
+//! own books: a few thousand entries in at most 8 dimensions).
 //!
 //! The pages are found as libogg finds them (a page whose checksum is wrong is skipped, the
 //! search going on one byte later), so the packets read here are the ones Godot decodes.
@@ -17,6 +22,11 @@
 pub const MAX_BOOK_ENTRIES: u32 = 1 << 16;
 /// The most entries a sound's codebooks may declare together.
 pub const MAX_TOTAL_ENTRIES: u64 = 1 << 18;
+
+/// The most values (entries × dimensions) one codebook with a lookup table may unpack to.
+pub const MAX_BOOK_VALUES: u64 = 1 << 18;
+/// The most values a sound's codebooks may unpack to together (16 MiB of floats).
+pub const MAX_TOTAL_VALUES: u64 = 1 << 22;
 
 /// Why a sound's Vorbis headers are refused, as text for the asset error.
 pub type Refusal = String;
@@ -251,6 +261,7 @@ fn check_codebooks(setup: &[u8]) -> Result<(), Refusal> {
     };
     let books = bits.read(8)? + 1;
     let mut total: u64 = 0;
+    let mut total_values: u64 = 0;
     for book in 0..books {
         if bits.read(24)? != 0x56_4342 {
             return Err(format!(
@@ -308,10 +319,22 @@ fn check_codebooks(setup: &[u8]) -> Result<(), Refusal> {
                         "its Vorbis codebook {book} has a lookup table but no dimensions"
                     ));
                 }
+                let unpacked = u64::from(entries) * u64::from(dims);
+                if unpacked > MAX_BOOK_VALUES {
+                    return Err(format!(
+                        "its Vorbis codebook {book} unpacks to {entries} entries × {dims} dimensions (at most {MAX_BOOK_VALUES} values; Godot unpacks them at every play)"
+                    ));
+                }
+                total_values += unpacked;
+                if total_values > MAX_TOTAL_VALUES {
+                    return Err(format!(
+                        "its Vorbis codebooks unpack to more than {MAX_TOTAL_VALUES} values together"
+                    ));
+                }
                 let values = if kind == 1 {
                     lookup1_values(entries, dims)
                 } else {
-                    u64::from(entries) * u64::from(dims)
+                    unpacked
                 };
                 bits.skip(values.saturating_mul(u64::from(value_bits)))?;
             }

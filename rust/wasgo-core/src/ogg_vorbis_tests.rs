@@ -223,3 +223,45 @@ fn lookup1_values_is_the_largest_root() {
     assert_eq!(lookup1_values(1, 65535), 1);
     assert_eq!(lookup1_values(65536, 1), 65536);
 }
+
+/// A setup header of `books` books of `entries` entries in `dims` dimensions, each with a
+/// lookup table of type 1 (its `lookup1_values` 1-bit values, which unpack to one per entry
+/// and dimension).
+fn setup_with_lookup(books: u32, entries: u32, dims: u32) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.put(books - 1, 8);
+    for _ in 0..books {
+        w.put(0x56_4342, 24);
+        w.put(dims, 16);
+        w.put(entries, 24);
+        w.put(0, 1); // not ordered
+        w.put(0, 1); // not sparse
+        for _ in 0..entries {
+            w.put(0, 5); // length 1
+        }
+        w.put(1, 4); // lookup type 1
+        w.put(0, 32); // minimum
+        w.put(0, 32); // delta
+        w.put(0, 4); // value bits: 1
+        w.put(0, 1); // sequence_p
+        for _ in 0..lookup1_values(entries, dims) {
+            w.put(0, 1);
+        }
+    }
+    let mut p = b"\x05vorbis".to_vec();
+    p.extend_from_slice(&w.bytes);
+    p
+}
+
+/// A book with a lookup table is unpacked into a float per entry and dimension at every
+/// `play()` (libvorbis checks no allocation: 511 entries in 32,767 dimensions per book, 256
+/// books, asked for 16 GiB and crashed the game): bounded per book and per sound.
+#[test]
+fn a_book_of_many_dimensions_is_refused_and_a_usual_one_passes() {
+    check_setup_header(&file(&setup_with_lookup(2, 81, 4))).unwrap();
+    let e = check_setup_header(&file(&setup_with_lookup(1, 511, 32_767))).unwrap_err();
+    assert!(e.contains("511 entries × 32767 dimensions"), "{e}");
+    // Books each within the bound: refused by the total.
+    let e = check_setup_header(&file(&setup_with_lookup(17, 1 << 10, 1 << 8))).unwrap_err();
+    assert!(e.contains("values together"), "{e}");
+}
