@@ -8,6 +8,12 @@
 //! thousand items replay a thousand bounded drawings at every redraw: 1.5 fps and half a
 //! gigabyte. An item's new drawing replaces its own share; an item freed since its drawing is
 //! let go of when the sum would refuse a call.
+//!
+//! The drawings also cover at most [`MAX_AREA`] pixels together (the GPU fills them at every
+//! frame, outside every budget): each piece (a rectangle, a circle, a segment of a line or a
+//! polyline times its width, a texture, a glyph) counts its area, at most [`MAX_PIECE_AREA`]
+//! (the screen clips it). A polyline of 65,536 points, each segment 100,000 pixels wide, was
+//! 65,535 full-screen quads blended at every frame.
 
 use std::collections::HashMap;
 
@@ -19,22 +25,44 @@ pub const MAX_POINTS: usize = 1 << 16;
 /// The most characters the `draw_string` calls of one mod's drawings may pass together (20
 /// calls of 60,000 characters took Godot 200 ms to 1.3 s at every redraw).
 pub const MAX_TEXT: usize = 8192;
+/// The most pixels one mod's drawings may cover together, counting overlaps (32 Mi, sixteen
+/// full-HD screens).
+pub const MAX_AREA: u64 = 32 << 20;
+/// The most pixels one piece of a drawing counts for, however large: a 4K screen (the screen
+/// clips it).
+pub const MAX_PIECE_AREA: u64 = 3840 * 2160;
 
-/// What a drawing (or one drawing call) holds: calls, points (and colors), characters of text.
+/// The pixels a piece of `area` (width times height, in pixels) counts for: at most
+/// [`MAX_PIECE_AREA`], and that much for an area that is no number or infinite.
+pub fn piece_area(area: f64) -> u64 {
+    if area.is_nan() || area >= MAX_PIECE_AREA as f64 {
+        MAX_PIECE_AREA
+    } else if area <= 0.0 {
+        0
+    } else {
+        area.ceil() as u64
+    }
+}
+
+/// What a drawing (or one drawing call) holds: calls, points (and colors), characters of text,
+/// and the pixels it covers.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub struct DrawSize {
     pub calls: usize,
     pub points: usize,
     pub text: usize,
+    pub area: u64,
 }
 
 impl DrawSize {
-    /// One drawing call passing `points` points and `text` characters.
-    pub fn call(points: usize, text: usize) -> DrawSize {
+    /// One drawing call passing `points` points and `text` characters, covering `area` pixels
+    /// (its pieces' [`piece_area`]s added up).
+    pub fn call(points: usize, text: usize, area: u64) -> DrawSize {
         DrawSize {
             calls: 1,
             points,
             text,
+            area,
         }
     }
 
@@ -44,6 +72,7 @@ impl DrawSize {
             calls: self.calls.saturating_add(o.calls),
             points: self.points.saturating_add(o.points),
             text: self.text.saturating_add(o.text),
+            area: self.area.saturating_add(o.area),
         }
     }
 
@@ -52,6 +81,7 @@ impl DrawSize {
             calls: self.calls.saturating_sub(o.calls),
             points: self.points.saturating_sub(o.points),
             text: self.text.saturating_sub(o.text),
+            area: self.area.saturating_sub(o.area),
         }
     }
 
@@ -63,6 +93,11 @@ impl DrawSize {
             Some(format!("pass at most {MAX_POINTS} points"))
         } else if self.text > MAX_TEXT {
             Some(format!("pass at most {MAX_TEXT} characters of text"))
+        } else if self.area > MAX_AREA {
+            Some(format!(
+                "cover at most {} million pixels (each piece counting at most a 4K screen; widths and sizes count)",
+                MAX_AREA >> 20
+            ))
         } else {
             None
         }
@@ -187,6 +222,25 @@ impl WatchedItems {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn pieces_count_their_area_up_to_a_screen_and_drawings_up_to_the_bound() {
+        use super::*;
+        assert_eq!(piece_area(10.0 * 10.0), 100);
+        assert_eq!(piece_area(-5.0), 0);
+        assert_eq!(piece_area(1e12), MAX_PIECE_AREA);
+        assert_eq!(piece_area(f64::NAN), MAX_PIECE_AREA);
+        assert_eq!(piece_area(f64::INFINITY), MAX_PIECE_AREA);
+        let mut totals = DrawTotals::default();
+        let mut gone = Vec::new();
+        let screens = (MAX_AREA / MAX_PIECE_AREA) as usize;
+        let full = DrawSize::call(0, 0, MAX_PIECE_AREA * screens as u64);
+        assert!(totals.admit(1, full, |_| true, &mut gone).is_ok());
+        totals.commit(1, full);
+        let more = DrawSize::call(0, 0, MAX_AREA - MAX_PIECE_AREA * screens as u64 + 1);
+        let err = totals.admit(2, more, |_| true, &mut gone).unwrap_err();
+        assert!(err.contains("cover at most 32 million pixels"), "{err}");
+    }
+
+    #[test]
     fn watched_items_that_are_gone_are_let_go_as_the_set_grows() {
         let mut watched = super::WatchedItems::default();
         let mut gone = Vec::new();
@@ -216,15 +270,15 @@ mod tests {
     #[test]
     fn a_forgotten_drawing_leaves_the_total() {
         let mut totals = super::DrawTotals::default();
-        totals.commit(1, super::DrawSize::call(10, 0));
-        totals.commit(2, super::DrawSize::call(5, 0));
+        totals.commit(1, super::DrawSize::call(10, 0, 0));
+        totals.commit(2, super::DrawSize::call(5, 0, 0));
         totals.forget(1);
         let mut gone = Vec::new();
         // Item 3 may now hold what item 1 held.
         assert!(totals
-            .admit(3, super::DrawSize::call(10, 0), |_| true, &mut gone)
+            .admit(3, super::DrawSize::call(10, 0, 0), |_| true, &mut gone)
             .is_ok());
-        assert_eq!(totals.total, super::DrawSize::call(5, 0));
+        assert_eq!(totals.total, super::DrawSize::call(5, 0, 0));
     }
 
     use super::*;
@@ -234,6 +288,7 @@ mod tests {
             calls: n,
             points: 0,
             text: 0,
+            area: 0,
         }
     }
 
@@ -270,18 +325,18 @@ mod tests {
     fn points_and_text_have_their_own_bounds() {
         let mut totals = DrawTotals::default();
         let mut gone = Vec::new();
-        totals.commit(1, DrawSize::call(MAX_POINTS, MAX_TEXT));
+        totals.commit(1, DrawSize::call(MAX_POINTS, MAX_TEXT, 0));
         let e = totals
-            .admit(2, DrawSize::call(1, 0), |_| true, &mut gone)
+            .admit(2, DrawSize::call(1, 0, 0), |_| true, &mut gone)
             .unwrap_err();
         assert!(e.contains("points"), "{e}");
         let e = totals
-            .admit(2, DrawSize::call(0, 1), |_| true, &mut gone)
+            .admit(2, DrawSize::call(0, 1, 0), |_| true, &mut gone)
             .unwrap_err();
         assert!(e.contains("characters"), "{e}");
         totals.clear();
         assert!(totals
-            .admit(2, DrawSize::call(1, 1), |_| true, &mut gone)
+            .admit(2, DrawSize::call(1, 1, 0), |_| true, &mut gone)
             .is_ok());
     }
 }

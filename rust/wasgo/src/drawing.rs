@@ -54,6 +54,9 @@ enum Param {
     Object(&'static str),
 }
 
+/// Godot's `HORIZONTAL_ALIGNMENT_FILL`.
+const HORIZONTAL_ALIGNMENT_FILL: f64 = 3.0;
+
 /// Each drawing method's parameters and how many of the last may be left out, as Godot 4.6's
 /// `CanvasItem` declares them. A call is checked when it is recorded: a bad one replayed at
 /// every redraw had Godot print an error each time, outside the mod's budget and log limit.
@@ -176,6 +179,13 @@ fn refused_values(method: &str, args: &VarArray) -> Option<String> {
             ));
         }
     }
+    // Justified to fill its width, Godot repeats a text's elongation glyphs (Arabic kashida)
+    // up to 255 times each, at every redraw: 8,192 characters made a million glyphs.
+    if method == "draw_string" && float(3, 0.0) == HORIZONTAL_ALIGNMENT_FILL {
+        return Some(format!(
+            "`{method}`: the fill alignment (3, HORIZONTAL_ALIGNMENT_FILL) is not drawn for mods: Godot would repeat glyphs up to 255 times each to fill the width; use left, center or right"
+        ));
+    }
     if method == "draw_polyline" {
         let points = arg(0).map_or(0, |a| match a.try_to::<PackedVector2Array>() {
             Ok(p) => p.len(),
@@ -193,6 +203,102 @@ fn refused_values(method: &str, args: &VarArray) -> Option<String> {
         }
     }
     None
+}
+
+/// The pixels a drawing call of the right types covers, its pieces' areas added up (a line's
+/// and each polyline segment's length times its width, a rectangle's or a circle's surface or
+/// outline, a texture's size, each character's glyph box), each piece at most a 4K screen
+/// (`wasgo_core::draw_budget::piece_area`): the GPU fills them at every frame.
+fn covered_area(method: &str, args: &VarArray) -> u64 {
+    use wasgo_core::draw_budget::piece_area;
+    let number = |i: usize, default: f64| {
+        args.get(i)
+            .as_ref()
+            .and_then(crate::convert::number)
+            .unwrap_or(default)
+    };
+    let point = |v: &Variant| {
+        v.try_to::<Vector2>()
+            .ok()
+            .or_else(|| v.try_to::<Vector2i>().ok().map(|p| p.to_vector2()))
+    };
+    let length = |a: Option<Vector2>, b: Option<Vector2>| match (a, b) {
+        (Some(a), Some(b)) => f64::from(a.distance_to(b)),
+        _ => f64::NAN,
+    };
+    // A width of -1 (or any below 1) is a thin line: one pixel.
+    let thickness = |w: f64| {
+        if w.is_nan() {
+            f64::INFINITY
+        } else {
+            w.abs().max(1.0)
+        }
+    };
+    match method {
+        "draw_line" => {
+            let t = thickness(number(3, -1.0));
+            let len = length(
+                args.get(0).as_ref().and_then(point),
+                args.get(1).as_ref().and_then(point),
+            );
+            piece_area((len + t) * t)
+        }
+        "draw_rect" => {
+            let rect = args.get(0).and_then(|r| {
+                r.try_to::<Rect2>()
+                    .ok()
+                    .or_else(|| r.try_to::<Rect2i>().ok().map(|r| r.to_rect2()))
+            });
+            let (w, h) = rect.map_or((f64::NAN, f64::NAN), |r| {
+                (f64::from(r.size.x.abs()), f64::from(r.size.y.abs()))
+            });
+            if number(2, 1.0) != 0.0 {
+                piece_area(w * h)
+            } else {
+                let t = thickness(number(3, -1.0));
+                piece_area((2.0 * (w + h) * t).min((w + t) * (h + t)))
+            }
+        }
+        "draw_circle" => {
+            let r = number(1, 0.0).abs();
+            if number(3, 1.0) != 0.0 {
+                piece_area(std::f64::consts::PI * r * r)
+            } else {
+                let t = thickness(number(4, -1.0));
+                piece_area(2.0 * std::f64::consts::PI * (r + t) * t)
+            }
+        }
+        "draw_polyline" => {
+            let t = thickness(number(2, -1.0));
+            let points: Vec<Option<Vector2>> = match args.get(0) {
+                Some(a) => match a.try_to::<PackedVector2Array>() {
+                    Ok(p) => p.as_slice().iter().copied().map(Some).collect(),
+                    Err(_) => a
+                        .try_to::<VarArray>()
+                        .map(|list| list.iter_shared().map(|v| point(&v)).collect())
+                        .unwrap_or_default(),
+                },
+                None => Vec::new(),
+            };
+            points
+                .windows(2)
+                .map(|pair| piece_area((length(pair[0], pair[1]) + t) * t))
+                .fold(0u64, u64::saturating_add)
+        }
+        "draw_string" => {
+            // Each glyph at most a square of the font size (16 when left out).
+            let size = number(5, 16.0).abs();
+            let chars = args.get(2).map_or(0, |t| t.to_string().chars().count()) as u64;
+            piece_area(size * size).saturating_mul(chars)
+        }
+        "draw_texture" => args
+            .get(0)
+            .and_then(|t| t.try_to::<Gd<godot::classes::Texture2D>>().ok())
+            .map_or(0, |t| {
+                piece_area(f64::from(t.get_width()) * f64::from(t.get_height()))
+            }),
+        _ => 0,
+    }
 }
 
 /// One recorded drawing call.
@@ -332,7 +438,8 @@ impl DrawLists {
             .filter(|a| crate::convert::is_text_type(a.get_type()))
             .map(|a| a.to_string().chars().count())
             .sum();
-        let pending = self.pending_size.plus(DrawSize::call(points, text));
+        let area = covered_area(method, &args);
+        let pending = self.pending_size.plus(DrawSize::call(points, text, area));
         let mut gone = Vec::new();
         let admitted = self.totals.admit(
             item.instance_id().to_i64(),

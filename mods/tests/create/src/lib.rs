@@ -480,6 +480,17 @@ pub extern "C" fn draw_setup() -> i32 {
             6 => Some(drawn.call("draw_polyline", &[Variant::PackedVector2Array(vec![wasgo_sdk::Vector2::new(0.0, 0.0)]), color(1.0, 1.0, 1.0)])),
             7 => Some(drawn.call("draw_polyline", &[Variant::PackedVector2Array(vec![wasgo_sdk::Vector2::new(0.0, 0.0), wasgo_sdk::Vector2::new(1.0, 1.0)]), color(1.0, 1.0, 1.0), Variant::Float(-1.0), Variant::Bool(true)])),
             8 => Some(drawn.call("draw_line", &[Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 0.0)), Variant::Vector2(wasgo_sdk::Vector2::new(1.0, 1.0)), Variant::String("zz".into())])),
+            // A text justified to fill a huge width (Godot repeats elongation glyphs up to 255
+            // times each at every redraw).
+            9 => Some(wasgo_sdk::font_from_bytes(FONT).and_then(|font| {
+                drawn.call("draw_string", &[Variant::from(&font), Variant::Vector2(wasgo_sdk::Vector2::new(0.0, 20.0)), Variant::String("a\u{640}b".into()), Variant::Int(3), Variant::Float(1e7), Variant::Int(16), color(1.0, 1.0, 1.0), Variant::Int(3), Variant::Int(1)])
+            })),
+            // A polyline of 2000 points, each segment 100,000 pixels wide: 1999 screens filled
+            // at every frame.
+            10 => {
+                let points = (0..2000).map(|i| wasgo_sdk::Vector2::new(if i % 2 == 0 { 0.0 } else { 1920.0 }, 540.0)).collect();
+                Some(drawn.call("draw_polyline", &[Variant::PackedVector2Array(points), color(1.0, 1.0, 1.0), Variant::Float(100_000.0)]))
+            }
             _ => None,
         };
         if let Some(Err(e)) = refused {
