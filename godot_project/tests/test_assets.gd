@@ -122,6 +122,8 @@ func test_the_embedded_font_is_used_and_broken_fonts_are_refused() -> void:
 		return
 	var font := label.get_theme_font("font")
 	expect(font is FontFile and font.get_font_name() == "WasGoTest", "the mod's font: %s" % font)
+	# Unhinted: FreeType's auto-hinter is quadratic in a glyph's outline segments.
+	expect_eq((font as FontFile).hinting, TextServer.HINTING_NONE, "the mod's font's hinting")
 	expect_eq(_call(probe, "font", [1]), INVALID_ARGUMENT, "a font cut short")
 	expect(probe.has_output("FAIL font 1: `wasgo.font_from_bytes`: the data looks like a TrueType or OpenType font (TTF/OTF) but is corrupt"), "message: %s" % [probe.outputs])
 	expect_eq(_call(probe, "font", [2]), INVALID_ARGUMENT, "garbage after a font signature")

@@ -145,6 +145,11 @@ pub fn decode(kind: AssetKind, info: AssetInfo, bytes: &[u8]) -> Result<Gd<Objec
             if font.get_face_count() < 1 {
                 return Err(broken("font"));
             }
+            // Drawn unhinted: FreeType's auto-hinter, which Godot's default light hinting runs
+            // on a font without instructions, takes time quadratic in a glyph's outline
+            // segments (a glyph may have 65,535 points), paid at every new size a glyph is
+            // drawn at, outside every mod call.
+            font.set_hinting(godot::classes::text_server::Hinting::NONE);
             font.upcast()
         }
     };
