@@ -434,6 +434,7 @@ fn audio(b: &[u8]) -> Result<AssetFormat, AssetError> {
         return Ok(AssetFormat::Wav);
     }
     if b.starts_with(b"ID3") || (b.len() >= 2 && b[0] == 0xFF && b[1] & 0xE0 == 0xE0) {
+        crate::mp3::check_frames(b).map_err(|why| corrupt(&why))?;
         return Ok(AssetFormat::Mp3);
     }
     Err(AssetError::UnknownFormat)
@@ -963,10 +964,20 @@ mod tests {
                 other => panic!("{why}: {other:?}"),
             }
         }
+        // An MP3 is its frames back to back (`crate::mp3`): a tag alone is none.
+        let mut mp3 = Vec::new();
+        for _ in 0..4 {
+            mp3.extend_from_slice(&[0xFF, 0xFB, 0x90, 0x64]);
+            mp3.resize(mp3.len() + 413, 0);
+        }
         assert_eq!(
-            sniff(AssetKind::Audio, b"ID3\x04", LIMITS).unwrap().format,
+            sniff(AssetKind::Audio, &mp3, LIMITS).unwrap().format,
             AssetFormat::Mp3
         );
+        assert!(matches!(
+            sniff(AssetKind::Audio, b"ID3\x04", LIMITS),
+            Err(AssetError::Corrupt(_))
+        ));
     }
 
     #[test]

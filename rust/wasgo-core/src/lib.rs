@@ -119,6 +119,7 @@ pub mod mod_list;
 mod mod_status;
 pub mod mode;
 pub mod module;
+pub mod mp3;
 mod object_calls;
 pub mod objects;
 mod open_files;
