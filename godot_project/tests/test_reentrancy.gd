@@ -503,16 +503,19 @@ func test_a_busy_nested_mod_is_charged_its_own_frame_time() -> void:
 	expect_eq(start(other), OK, "start() of the other mod")
 	_other = other.node
 	_work = 3000000
-	var outer_most := 0
-	var nested_most := 0
-	for i in 6:
+	# Frame by frame: charged the nested work, the outer mod's time would be at least the nested
+	# one's in every frame that called it. Judged on most frames, not the longest one: a
+	# preempted frame of the outer mod (the machine runs other builds) is no charge.
+	var frames_seen := []
+	for i in 8:
 		_action = [PROCESS, "other_works"]
 		await frames(1)
-		outer_most = maxi(outer_most, probe.node.frame_time_usec)
-		nested_most = maxi(nested_most, other.node.frame_time_usec)
+		frames_seen.append([probe.node.frame_time_usec, other.node.frame_time_usec])
 	expect(_acted >= 4, "the game called the other mod: %d" % _acted)
-	expect(nested_most > 0, "the nested mod's frame time counts its work")
-	expect(outer_most * 4 < nested_most, "the outer mod is not charged the nested work: %d us against %d us" % [outer_most, nested_most])
+	var worked := frames_seen.filter(func(f: Array) -> bool: return f[1] > 0)
+	expect(worked.size() >= 4, "the nested mod's frame time counts its work: %s" % [frames_seen])
+	var apart := worked.filter(func(f: Array) -> bool: return f[0] * 4 < f[1])
+	expect(apart.size() * 2 > worked.size(), "the outer mod is not charged the nested work (outer, nested us per frame): %s" % [frames_seen])
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the outer mod runs on: %s" % [probe.traps])
 
 
