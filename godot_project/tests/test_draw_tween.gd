@@ -347,19 +347,28 @@ func test_a_mods_looping_tweens_are_bounded_together() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
 
 
-## All mods' looping tweens together are bounded too: the bound was per instance, so six nodes
-## of one mod ran 114,000 steps a second (fifty, a million: as many as froze the game).
-func test_all_mods_looping_tweens_are_bounded_together() -> void:
+## Six started mods of the drawing test module, side by side under the arena (empty when one
+## does not start).
+func _six_mods() -> Array[ModProbe]:
 	var probe: ModProbe = await _started()
 	if probe == null:
-		return
+		return []
 	var probes: Array[ModProbe] = [probe]
 	for i in 5:
 		var more := new_mod("DrawMod%d" % i, {"wasm_file": CREATE, "safety_level": 1, "reach": NodePath("..")})
 		_arena.add_child(more.node)
 		if not expect_eq(more.node.start(), OK, "start() of node %d" % i):
-			return
+			return []
 		probes.append(more)
+	return probes
+
+
+## All mods' looping tweens together are bounded too: the bound was per instance, so six nodes
+## of one mod ran 114,000 steps a second (fifty, a million: as many as froze the game).
+func test_all_mods_looping_tweens_are_bounded_together() -> void:
+	var probes := await _six_mods()
+	if probes.is_empty():
+		return
 	for i in 5:
 		expect_eq(_call(probes[i], "looping_tweens", [19, 1.0]), 19, "node %d: nineteen tweens looping every millisecond" % i)
 	expect_eq(_call(probes[5], "looping_tweens", [19, 1.0]), INVALID_ARGUMENT, "the sixth node's (past 100,000 steps a second in all)")
@@ -374,16 +383,9 @@ func test_all_mods_looping_tweens_are_bounded_together() -> void:
 ## looping tweens then. The busy mod's tweens counted as none, and a chain of mods calling each
 ## other through the game passed the bound.
 func test_all_mods_looping_tweens_count_a_mod_whose_call_runs() -> void:
-	var probe: ModProbe = await _started()
-	if probe == null:
+	var probes := await _six_mods()
+	if probes.is_empty():
 		return
-	var probes: Array[ModProbe] = [probe]
-	for i in 5:
-		var more := new_mod("DrawMod%d" % i, {"wasm_file": CREATE, "safety_level": 1, "reach": NodePath("..")})
-		_arena.add_child(more.node)
-		if not expect_eq(more.node.start(), OK, "start() of node %d" % i):
-			return
-		probes.append(more)
 	for i in 5:
 		expect_eq(_call(probes[i], "looping_tweens", [19, 1.0]), 19, "node %d: nineteen tweens looping every millisecond" % i)
 	var nested := []
