@@ -24,7 +24,7 @@ use crate::delivery::DeliveryQueue;
 use crate::ids::InstanceKey;
 use crate::urls::{Url, Whitelist};
 use parking_lot::Mutex;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use wasgo_catalog::ErrorCode;
@@ -35,6 +35,34 @@ pub const MAX_IN_FLIGHT: usize = 8;
 pub const MAX_KEPT: usize = 16;
 /// The largest request body a mod may send.
 pub const MAX_REQUEST_BODY_BYTES: usize = 8 << 20;
+/// The request body bytes one instance may have in flight at once, all its requests together:
+/// a body is the host's copy until its request ends (up to [`REQUEST_TIMEOUT`]), outside the
+/// mod's memory cap, so eight requests of the largest body were 64 MiB of game memory per
+/// instance. A request past it gets -7 (busy) until one ends.
+pub const MAX_REQUEST_BYTES_IN_FLIGHT: usize = MAX_REQUEST_BODY_BYTES;
+/// Requests of all mods in flight at once in the whole game (lookups of ended requests still
+/// running included: Godot's resolver has 256 items for the whole game).
+pub const MAX_GAME_REQUESTS: usize = 64;
+/// Request body bytes of all mods in flight at once in the whole game: each instance's own
+/// bound times the number of instances was unbounded (eight nodes of one mod held 64 MiB).
+pub const MAX_GAME_REQUEST_BYTES: usize = 4 * MAX_REQUEST_BYTES_IN_FLIGHT;
+
+/// Why the game's HTTP host refuses a new request with a body of `body_len` bytes while
+/// `requests` of all mods, with bodies of `bytes` together, are in flight (`None`: it may
+/// start). The refusal is -7 (busy): the mod tries again after an answer.
+pub fn game_refusal(requests: usize, bytes: usize, body_len: usize) -> Option<String> {
+    if requests >= MAX_GAME_REQUESTS {
+        Some(format!(
+            "the game already has {MAX_GAME_REQUESTS} HTTP requests of mods in flight; try again later"
+        ))
+    } else if bytes.saturating_add(body_len) > MAX_GAME_REQUEST_BYTES {
+        Some(format!(
+            "the game's mods already send {bytes} bytes of request bodies, and this one's {body_len} would pass the {MAX_GAME_REQUEST_BYTES} they may send at once; try again later"
+        ))
+    } else {
+        None
+    }
+}
 /// Redirects followed for one request.
 pub const MAX_REDIRECTS: u32 = 5;
 /// How long one request may take from start to its last byte, redirects included.
@@ -227,7 +255,8 @@ enum Kept {
 #[derive(Debug)]
 struct TableInner {
     last_id: i32,
-    in_flight: BTreeSet<i32>,
+    /// The requests in flight and the length of each one's body.
+    in_flight: BTreeMap<i32, usize>,
     finished: VecDeque<(i32, Kept)>,
     /// `(id, status)` pairs for `http_response`, oldest first (at most [`MAX_KEPT`]).
     notify: DeliveryQueue<(i32, i32)>,
@@ -237,7 +266,7 @@ impl Default for TableInner {
     fn default() -> TableInner {
         TableInner {
             last_id: 0,
-            in_flight: BTreeSet::new(),
+            in_flight: BTreeMap::new(),
             finished: VecDeque::new(),
             notify: DeliveryQueue::new(MAX_KEPT),
         }
@@ -264,6 +293,16 @@ pub(crate) enum Lookup {
     Failed { code: i32, message: String },
 }
 
+/// Why [`HttpTable::begin`] refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TooBusy {
+    /// [`MAX_IN_FLIGHT`] requests are in flight.
+    Requests,
+    /// The bodies in flight (this many bytes) and the new one would pass
+    /// [`MAX_REQUEST_BYTES_IN_FLIGHT`].
+    Bytes(usize),
+}
+
 impl HttpTable {
     pub fn new(config: NetworkConfig) -> HttpTable {
         HttpTable {
@@ -273,12 +312,18 @@ impl HttpTable {
         }
     }
 
-    /// A new request id, or `None` when [`MAX_IN_FLIGHT`] are in flight. Ids count up from 1
-    /// and wrap back to 1 after `i32::MAX`.
-    pub(crate) fn begin(&self) -> Option<i32> {
+    /// A new request id for a request whose body is `body_len` bytes, or why it must wait:
+    /// [`MAX_IN_FLIGHT`] requests are in flight, or their bodies and this one together would
+    /// pass [`MAX_REQUEST_BYTES_IN_FLIGHT`]. Ids count up from 1 and wrap back to 1 after
+    /// `i32::MAX`.
+    pub(crate) fn begin(&self, body_len: usize) -> Result<i32, TooBusy> {
         let mut inner = self.inner.lock();
         if inner.in_flight.len() >= MAX_IN_FLIGHT {
-            return None;
+            return Err(TooBusy::Requests);
+        }
+        let bytes: usize = inner.in_flight.values().sum();
+        if bytes.saturating_add(body_len) > MAX_REQUEST_BYTES_IN_FLIGHT {
+            return Err(TooBusy::Bytes(bytes));
         }
         inner.last_id = if inner.last_id == i32::MAX {
             1
@@ -286,8 +331,8 @@ impl HttpTable {
             inner.last_id + 1
         };
         let id = inner.last_id;
-        inner.in_flight.insert(id);
-        Some(id)
+        inner.in_flight.insert(id, body_len);
+        Ok(id)
     }
 
     /// Forgets a request that never started.
@@ -298,7 +343,7 @@ impl HttpTable {
     /// Records the outcome of request `id` and queues its `http_response`.
     fn finish(&self, id: i32, outcome: HttpOutcome) {
         let mut inner = self.inner.lock();
-        if !inner.in_flight.remove(&id) {
+        if inner.in_flight.remove(&id).is_none() {
             return;
         }
         inner.notify.push((id, outcome.status()));
@@ -342,7 +387,7 @@ impl HttpTable {
 
     pub(crate) fn lookup(&self, id: i32) -> Lookup {
         let inner = self.inner.lock();
-        if inner.in_flight.contains(&id) {
+        if inner.in_flight.contains_key(&id) {
             return Lookup::InFlight;
         }
         match inner.finished.iter().find(|(i, _)| *i == id) {
@@ -360,7 +405,7 @@ impl HttpTable {
     /// out of the bounded queue) never will.
     pub(crate) fn may_still_answer(&self, id: i32) -> bool {
         let inner = self.inner.lock();
-        inner.in_flight.contains(&id)
+        inner.in_flight.contains_key(&id)
             || inner.finished.iter().any(|(i, _)| *i == id)
             || inner.notify.iter().any(|(i, _)| *i == id)
     }
@@ -390,17 +435,48 @@ mod tests {
     #[test]
     fn in_flight_requests_are_capped() {
         let t = HttpTable::new(NetworkConfig::default());
-        let ids: Vec<i32> = (0..MAX_IN_FLIGHT).map(|_| t.begin().unwrap()).collect();
+        let ids: Vec<i32> = (0..MAX_IN_FLIGHT).map(|_| t.begin(0).unwrap()).collect();
         assert_eq!(ids, (1..=MAX_IN_FLIGHT as i32).collect::<Vec<_>>());
-        assert_eq!(t.begin(), None);
+        assert_eq!(t.begin(0), Err(TooBusy::Requests));
         t.finish(ids[0], ok(b"x"));
-        assert!(t.begin().is_some());
+        assert!(t.begin(0).is_ok());
+    }
+
+    #[test]
+    fn the_game_bounds_all_mods_requests_and_their_bodies() {
+        assert_eq!(game_refusal(0, 0, MAX_GAME_REQUEST_BYTES), None);
+        assert_eq!(game_refusal(MAX_GAME_REQUESTS - 1, 0, 0), None);
+        assert!(game_refusal(MAX_GAME_REQUESTS, 0, 0)
+            .unwrap()
+            .contains("64 HTTP requests"));
+        let full = game_refusal(3, MAX_GAME_REQUEST_BYTES, 1).unwrap();
+        assert!(full.contains("33554432 bytes"), "{full}");
+        assert_eq!(game_refusal(3, MAX_GAME_REQUEST_BYTES, 0), None);
+        assert!(game_refusal(3, 1, usize::MAX).is_some());
+    }
+
+    #[test]
+    fn request_bodies_in_flight_are_bounded_together() {
+        let t = HttpTable::new(NetworkConfig::default());
+        let big = MAX_REQUEST_BODY_BYTES;
+        let a = t.begin(big / 2).unwrap();
+        let b = t.begin(big / 2).unwrap();
+        // Full: even a one-byte body waits, a bodiless request does not.
+        assert_eq!(t.begin(1), Err(TooBusy::Bytes(big)));
+        let c = t.begin(0).unwrap();
+        // An ended request (answered, or never started) gives its bytes back.
+        t.finish(a, ok(b""));
+        assert_eq!(t.begin(big / 2 + 1), Err(TooBusy::Bytes(big / 2)));
+        t.abort(b);
+        assert!(t.begin(big).is_ok());
+        t.finish(c, ok(b""));
+        assert_eq!(t.begin(usize::MAX), Err(TooBusy::Bytes(big)));
     }
 
     #[test]
     fn outcomes_are_kept_until_read_and_bounded() {
         let t = HttpTable::new(NetworkConfig::default());
-        let id = t.begin().unwrap();
+        let id = t.begin(0).unwrap();
         assert!(matches!(t.lookup(id), Lookup::InFlight));
         t.finish(id, ok(b"body"));
         assert!(matches!(t.lookup(id), Lookup::Body(b) if b.as_slice() == b"body"));
@@ -413,7 +489,7 @@ mod tests {
         // Only the newest MAX_KEPT outcomes survive.
         let mut last = 0;
         for _ in 0..MAX_KEPT + 4 {
-            last = t.begin().unwrap();
+            last = t.begin(0).unwrap();
             t.finish(
                 last,
                 HttpOutcome::Failed {
@@ -430,8 +506,8 @@ mod tests {
     #[test]
     fn requeued_notifications_come_first_and_stay_bounded() {
         let t = HttpTable::new(NetworkConfig::default());
-        let a = t.begin().unwrap();
-        let b = t.begin().unwrap();
+        let a = t.begin(0).unwrap();
+        let b = t.begin(0).unwrap();
         t.finish(a, ok(b""));
         let first = t.take_notifications();
         t.finish(
@@ -458,7 +534,7 @@ mod tests {
     #[test]
     fn abandoned_once_the_table_is_gone() {
         let table = Arc::new(HttpTable::new(NetworkConfig::default()));
-        let id = table.begin().unwrap();
+        let id = table.begin(0).unwrap();
         let call = HttpCall {
             id,
             key: 1,

@@ -4,7 +4,10 @@
 
 use crate::error::KilledTrap;
 use crate::guest;
-use crate::http::{HttpCall, HttpMethod, Lookup, MAX_IN_FLIGHT, MAX_KEPT, MAX_REQUEST_BODY_BYTES};
+use crate::http::{
+    HttpCall, HttpMethod, Lookup, TooBusy, MAX_IN_FLIGHT, MAX_KEPT, MAX_REQUEST_BODY_BYTES,
+    MAX_REQUEST_BYTES_IN_FLIGHT,
+};
 use crate::permissions::Permission;
 use crate::state::InstanceState;
 use std::sync::Arc;
@@ -121,14 +124,27 @@ pub(crate) fn start(
         Ok(url) => url,
         Err(e) => return Ok(Err((ErrorCode::InvalidArgument.code(), e.0))),
     };
-    let Some(id) = state.http.begin() else {
-        return Ok(Err((
-            ErrorCode::Busy.code(),
-            format!(
-                "`{}` already has {MAX_IN_FLIGHT} HTTP requests in flight; wait for an answer",
-                state.name
-            ),
-        )));
+    let id = match state.http.begin(body.len()) {
+        Ok(id) => id,
+        Err(TooBusy::Requests) => {
+            return Ok(Err((
+                ErrorCode::Busy.code(),
+                format!(
+                    "`{}` already has {MAX_IN_FLIGHT} HTTP requests in flight; wait for an answer",
+                    state.name
+                ),
+            )))
+        }
+        Err(TooBusy::Bytes(bytes)) => {
+            return Ok(Err((
+                ErrorCode::Busy.code(),
+                format!(
+                    "`{}` already sends {bytes} bytes of request bodies, and this one's {} would pass the {MAX_REQUEST_BYTES_IN_FLIGHT} its requests may send at once; wait for an answer",
+                    state.name,
+                    body.len()
+                ),
+            )))
+        }
     };
     let hosts = state.hosts.clone();
     let host = hosts.http.clone();

@@ -95,6 +95,17 @@ impl fmt::Display for WireError {
 
 /// The bytes of a request: `method` to `url`, with `body` when the method carries one.
 pub fn request_bytes(method: HttpMethod, url: &Url, body: &[u8]) -> Vec<u8> {
+    let mut out = request_head(method, url, body.len());
+    if method.has_body() {
+        out.extend_from_slice(body);
+    }
+    out
+}
+
+/// The head of a request (its lines up to the blank one): `method` to `url`, with a body of
+/// `body_len` bytes when the method carries one. The body follows it on the wire, sent from
+/// the request's own copy ([`Exchange`] keeps no second one).
+pub fn request_head(method: HttpMethod, url: &Url, body_len: usize) -> Vec<u8> {
     let mut head = format!(
         "{} {} HTTP/1.1\r\nHost: {}",
         method.as_str(),
@@ -110,14 +121,10 @@ pub fn request_bytes(method: HttpMethod, url: &Url, body: &[u8]) -> Vec<u8> {
         "\r\nAccept: */*\r\nAccept-Encoding: identity\r\nConnection: close\r\n"
     ));
     if method.has_body() {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        head.push_str(&format!("Content-Length: {body_len}\r\n"));
     }
     head.push_str("\r\n");
-    let mut out = head.into_bytes();
-    if method.has_body() {
-        out.extend_from_slice(body);
-    }
-    out
+    head.into_bytes()
 }
 
 /// A complete answer.
@@ -565,7 +572,12 @@ enum Phase {
     Start,
     Lookup,
     Connecting,
-    Sending { out: Vec<u8>, sent: usize },
+    /// The head is sent, then the call's body (from [`HttpCall::body`]: no second copy of it);
+    /// `sent` counts both.
+    Sending {
+        head: Vec<u8>,
+        sent: usize,
+    },
     Receiving(AnswerReader),
 }
 
@@ -666,25 +678,32 @@ impl Exchange {
                     Link::Pending => return None,
                     Link::Failed(why) => return Some(self.failed(call, &why)),
                     Link::Ready => {
-                        let body: &[u8] = if self.send_body { &call.body } else { &[] };
+                        let body_len = if self.send_body { call.body.len() } else { 0 };
                         self.phase = Phase::Sending {
-                            out: request_bytes(self.method, &self.url, body),
+                            head: request_head(self.method, &self.url, body_len),
                             sent: 0,
                         };
                     }
                 },
-                Phase::Sending { out, sent } => {
-                    let end = out.len().min(*sent + WRITE_CHUNK_BYTES);
-                    match wire.write(&out[*sent..end]) {
+                Phase::Sending { head, sent } => {
+                    let body: &[u8] = if self.send_body { &call.body } else { &[] };
+                    // The next piece: of the head, then of the body (never both in one write).
+                    let piece = if *sent < head.len() {
+                        &head[*sent..head.len().min(*sent + WRITE_CHUNK_BYTES)]
+                    } else {
+                        let at = *sent - head.len();
+                        &body[at..body.len().min(at + WRITE_CHUNK_BYTES)]
+                    };
+                    match wire.write(piece) {
                         Err(why) => {
                             return Some(
                                 self.failed(call, &format!("the request could not be sent: {why}")),
                             )
                         }
                         Ok(0) => return None,
-                        Ok(n) => *sent += n.min(end - *sent),
+                        Ok(n) => *sent += n.min(piece.len()),
                     }
-                    if *sent == out.len() {
+                    if *sent == head.len() + body.len() {
                         self.phase = Phase::Receiving(AnswerReader::new(call.max_response_bytes));
                     }
                 }

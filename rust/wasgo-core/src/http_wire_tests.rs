@@ -630,3 +630,45 @@ fn a_request_whose_permission_is_revoked_stops_at_its_next_step() {
     }
     assert!(wire.closes > 0, "the wire was closed");
 }
+
+/// A request's body goes out from the call's own copy after the head, in pieces of at most
+/// [`WRITE_CHUNK_BYTES`] whatever the connection takes at a time, byte for byte what
+/// `request_bytes` makes (the exchange copied head and body into a second buffer, one more
+/// copy of up to 8 MiB per request, kept while it was sent).
+#[test]
+fn a_request_body_goes_out_whole_after_its_head_in_pieces() {
+    let body: Vec<u8> = (0..WRITE_CHUNK_BYTES * 2 + 12345)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let c = call(
+        "http://127.0.0.1:9/api",
+        HttpMethod::Put,
+        &body,
+        &["http://127.0.0.1:9/api"],
+    );
+    for limit in [1usize, 7, 4096, WRITE_CHUNK_BYTES + 1, usize::MAX] {
+        let mut wire = FakeWire {
+            write_limit: limit,
+            ..FakeWire::default()
+        };
+        let t0 = Instant::now();
+        let mut ex = Exchange::new(&c, t0);
+        let mut steps = 0;
+        // Each step writes until the wire takes nothing or the request is sent; nothing is
+        // read yet, so the exchange waits for the answer afterwards.
+        while wire.written.len() < body.len() && steps < 10_000 {
+            assert_eq!(ex.step(&c, &mut wire, t0, &mut unlimited()), None);
+            steps += 1;
+        }
+        let whole = request_bytes(HttpMethod::Put, &c.url, &body);
+        assert_eq!(wire.written.len(), whole.len(), "limit {limit}");
+        assert!(
+            wire.written == whole,
+            "limit {limit}: the bytes on the wire"
+        );
+        assert_eq!(
+            request_head(HttpMethod::Put, &c.url, body.len()),
+            whole[..whole.len() - body.len()]
+        );
+    }
+}

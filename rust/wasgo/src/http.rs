@@ -20,10 +20,6 @@ use std::time::Instant;
 use wasgo_core::http_wire::{Exchange, Link, Lookup, Read, Wire, ALL_READ_BYTES_PER_FRAME};
 use wasgo_core::{HttpCall, HttpHost, HttpStartError};
 
-/// Requests in flight in the whole game, lookups of ended requests still running included (each
-/// instance also has its own cap).
-const MAX_TRANSFERS: usize = 64;
-
 /// Requests in flight (`state.rs`'s `http` part).
 #[derive(Default)]
 pub struct Transfers {
@@ -79,13 +75,19 @@ impl HttpHost for GodotHttpHost {
         }
         // Parked lookups hold resolver items too (Godot's queue has 256 for the whole game).
         let parked = with_parked(|p| p.borrow().len()).unwrap_or(0);
-        let Some(busy) = with_transfers(|t| t.borrow().len() + parked >= MAX_TRANSFERS) else {
+        // Bounded game-wide as well as per instance (`wasgo_core::http::game_refusal`): the
+        // count, and the bodies, which are the host's copies until each request ends.
+        let Some(refusal) = with_transfers(|t| {
+            let list = t.borrow();
+            let bytes = list.iter().map(|t| t.call.body.len()).sum();
+            wasgo_core::http::game_refusal(list.len() + parked, bytes, call.body.len())
+        }) else {
             return Err(HttpStartError::Failed(
                 "WasGo is shutting down; no HTTP request can start".into(),
             ));
         };
-        if busy {
-            return Err(HttpStartError::Busy(format!("the game already has {MAX_TRANSFERS} HTTP requests of mods in flight; try again later")));
+        if let Some(refusal) = refusal {
+            return Err(HttpStartError::Busy(refusal));
         }
         let transfer = Transfer {
             exchange: Exchange::new(&call, Instant::now()),
