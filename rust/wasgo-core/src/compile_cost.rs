@@ -100,12 +100,20 @@ pub enum TooCostly {
     Functions { count: u64, limit: u64 },
     /// The module has more than [`MAX_MEMORIES`] memories (its own and imported).
     Memories { count: u64 },
+    /// The module's own tables are more than [`MAX_TABLES`], or start with more than
+    /// [`MAX_TABLE_ENTRIES`](crate::limits::MAX_TABLE_ENTRIES) entries together.
+    Tables { count: u64, entries: u64 },
 }
 
-/// The most memories a module may have. Each may get a memory image of up to
+/// The most memories a module may have: as many as an instance may define
+/// ([`GrowthTally::MAX_MEMORIES`](crate::limits::GrowthTally::MAX_MEMORIES); a module with more
+/// compiled, and was refused at every start). Each may get a memory image of up to
 /// [`MAX_SPARSE_IMAGE_BYTES`] from a few bytes of data, kept with the compiled code and in the
 /// disk cache (multi-memory lets a module have thousands); compilers make one.
-pub const MAX_MEMORIES: u64 = 8;
+pub const MAX_MEMORIES: u64 = crate::limits::GrowthTally::MAX_MEMORIES as u64;
+/// The most tables a module may define: as many as an instance may
+/// ([`GrowthTally::MAX_TABLES`](crate::limits::GrowthTally::MAX_TABLES)).
+pub const MAX_TABLES: u64 = crate::limits::GrowthTally::MAX_TABLES as u64;
 
 /// The largest range a memory's data may span, however little of it the data fills, and still
 /// get a memory image (`wasmtime::Config::memory_guaranteed_dense_image_size`, set by the
@@ -157,6 +165,19 @@ impl fmt::Display for TooCostly {
                  up to {} MiB compiled, whatever its data); compilers make one: rebuild the mod \
                  without multiple memories",
                 MAX_SPARSE_IMAGE_BYTES >> 20
+            ),
+            TooCostly::Tables { count, entries } if *count > MAX_TABLES => write!(
+                f,
+                "it defines {count} tables, over WasGo's limit of {MAX_TABLES} for an instance \
+                 (it could never be started); compilers make one: rebuild the mod"
+            ),
+            TooCostly::Tables { entries, .. } => write!(
+                f,
+                "its tables start with {entries} entries together, over WasGo's limit of {} for \
+                 all of an instance's tables (it could never be started, and the compiler \
+                 builds each table's initial contents ahead: 4 bytes an entry, from a few bytes \
+                 of the file); compilers make one small table: rebuild the mod",
+                crate::limits::MAX_TABLE_ENTRIES
             ),
             TooCostly::Functions { count, limit } => write!(
                 f,
@@ -273,6 +294,14 @@ pub fn check(binary: &[u8], max_module_bytes: usize) -> Result<(), TooCostly> {
             count: declared.memories,
         });
     }
+    if declared.tables > MAX_TABLES
+        || declared.table_entries > crate::limits::MAX_TABLE_ENTRIES as u64
+    {
+        return Err(TooCostly::Tables {
+            count: declared.tables,
+            entries: declared.table_entries,
+        });
+    }
     if let Some(count) = declared.functions {
         let limit = function_limit(max_module_bytes);
         if count > limit {
@@ -298,6 +327,12 @@ struct Declared {
     functions: Option<u64>,
     /// The memories it defines and imports (as far as the bytes parse).
     memories: u64,
+    /// The initial sizes of the tables it defines, added (an instance's tables together may
+    /// hold at most [`MAX_TABLE_ENTRIES`](crate::limits::MAX_TABLE_ENTRIES) entries, and
+    /// wasmtime builds a table's initial contents at compile time, up to its initial size).
+    table_entries: u64,
+    /// The tables it defines.
+    tables: u64,
 }
 
 /// Reads the counts of [`Declared`], stopping at the code section.
@@ -317,6 +352,13 @@ fn declared(binary: &[u8]) -> Declared {
             }
             wasmparser::Payload::MemorySection(reader) => {
                 declared.memories += u64::from(reader.count());
+            }
+            wasmparser::Payload::TableSection(reader) => {
+                declared.tables += u64::from(reader.count());
+                for table in reader.into_iter().flatten() {
+                    declared.table_entries =
+                        declared.table_entries.saturating_add(table.ty.initial);
+                }
             }
             wasmparser::Payload::FunctionSection(reader) => {
                 declared.functions = Some(u64::from(reader.count()));
@@ -383,18 +425,52 @@ mod tests {
     /// Each memory may get a memory image whatever its data: a module of a few KB with a
     /// hundred memories compiled to gigabytes.
     #[test]
-    fn a_module_of_more_than_eight_memories_is_refused() {
+    fn a_module_of_more_memories_than_an_instance_may_have_is_refused() {
         let memories = |n: usize, imported: &str| {
             wat::parse_str(format!("(module {imported} {})", "(memory 1) ".repeat(n))).unwrap()
         };
-        assert_eq!(check(&memories(8, ""), LIMIT), Ok(()));
-        let err = check(&memories(9, ""), LIMIT).unwrap_err();
-        assert_eq!(err, TooCostly::Memories { count: 9 });
-        assert!(err.to_string().contains("it has 9 memories"), "{err}");
+        assert_eq!(MAX_MEMORIES, 4);
+        assert_eq!(check(&memories(4, ""), LIMIT), Ok(()));
+        let err = check(&memories(5, ""), LIMIT).unwrap_err();
+        assert_eq!(err, TooCostly::Memories { count: 5 });
+        assert!(err.to_string().contains("it has 5 memories"), "{err}");
         assert_eq!(
-            check(&memories(8, r#"(import "env" "m" (memory 1))"#), LIMIT),
-            Err(TooCostly::Memories { count: 9 })
+            check(&memories(4, r#"(import "env" "m" (memory 1))"#), LIMIT),
+            Err(TooCostly::Memories { count: 5 })
         );
+    }
+
+    /// wasmtime builds a table's initial contents at compile time: four bytes an entry.
+    #[test]
+    fn tables_starting_past_an_instances_entries_are_refused() {
+        let tables = |sizes: &[u64]| {
+            let own: String = sizes
+                .iter()
+                .map(|n| format!("(table {n} funcref) "))
+                .collect();
+            wat::parse_str(format!("(module {own})")).unwrap()
+        };
+        let max = crate::limits::MAX_TABLE_ENTRIES as u64;
+        assert_eq!(check(&tables(&[max]), LIMIT), Ok(()));
+        assert_eq!(check(&tables(&[max / 2, max / 2, 0, 0]), LIMIT), Ok(()));
+        let err = check(&tables(&[max / 2, max / 2 + 1]), LIMIT).unwrap_err();
+        assert_eq!(
+            err,
+            TooCostly::Tables {
+                count: 2,
+                entries: max + 1
+            }
+        );
+        assert!(
+            err.to_string().contains("1000001 entries together"),
+            "{err}"
+        );
+        // Initial sizes up to 2^32 each do not wrap the count.
+        assert!(check(&tables(&[u32::MAX as u64; 4]), LIMIT).is_err());
+        // As many tables as an instance may define, and not one more.
+        assert_eq!(check(&tables(&[1; 16]), LIMIT), Ok(()));
+        let err = check(&tables(&[0; 17]), LIMIT).unwrap_err();
+        assert!(err.to_string().contains("it defines 17 tables"), "{err}");
     }
 
     #[test]

@@ -1124,3 +1124,46 @@ fn sparse_data_makes_no_memory_image_and_still_arrives() {
     let mut inst = instance(&rt, &wat, cfg).unwrap();
     assert_eq!(inst.call("last", &[]).unwrap()[0].unwrap_i32(), i32::from(b'b'));
 }
+
+/// wasmtime builds each table's initial contents at compile time, 4 bytes an entry up to the
+/// table's initial size, from a few bytes of the file: a 17-byte table and element segment
+/// per 4 MiB, so a 40 KB module took gigabytes from a scan of the mods folder. A module whose
+/// tables start with more entries together than an instance may hold (which could never be
+/// started) is refused before compiling, naming the count; one at the limit compiles.
+#[test]
+fn tables_that_start_larger_than_an_instance_may_hold_are_refused_before_compiling() {
+    let rt = runtime();
+    let tables = |sizes: &[u64]| {
+        let mut wat = String::from("(module (func $f)");
+        for (i, size) in sizes.iter().enumerate() {
+            wat.push_str(&format!(
+                " (table $t{i} {size} funcref) (elem (table $t{i}) (i32.const {}) func $f)",
+                size - 1
+            ));
+        }
+        wat.push(')');
+        wat
+    };
+    let max = wasgo_core::state::MAX_TABLE_ENTRIES as u64;
+    let err = rt
+        .compile(tables(&[max / 2, max / 2 + 1]).as_bytes(), "tables")
+        .expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("its tables start with {} entries together", max + 1)),
+        "{text}"
+    );
+    let err = rt
+        .compile(tables(&[1 << 20; 3]).as_bytes(), "tables")
+        .expect_err("refused");
+    assert!(err.to_string().contains("over WasGo's limit"), "{err}");
+    // At the limit: compiled, its table image bounded by the limit.
+    let wat = tables(&[max]);
+    rt.compile(wat.as_bytes(), "one_table").expect("compiles");
+    let size = wasmtime::Module::new(rt.engine(), &wat)
+        .unwrap()
+        .serialize()
+        .unwrap()
+        .len();
+    assert!(size < 8 << 20, "compiled to {size} bytes");
+}
