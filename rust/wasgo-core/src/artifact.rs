@@ -36,7 +36,7 @@ pub const MAGIC: &[u8; 8] = b"WASGOAOT";
 /// The version of this layout. A change of the layout or of what the compatibility hash covers
 /// increments it.
 /// Version 2: the payload carries the module's manifest sections before the serialized module.
-/// Version 3: compiled under the compile-cost checks of `compile_cost` (at most 8 memories,
+/// Version 3: compiled under the compile-cost checks of `compile_cost` (at most 4 memories,
 /// tables of at most an instance's entries) and memory images of sparse data bounded
 /// (`memory_guaranteed_dense_image_size`): a disk-cache entry an older build wrote for a module
 /// those refuse, gigabytes from a few bytes, is not loaded (the cache is read before the
