@@ -708,3 +708,59 @@ fn a_request_asked_for_outside_an_invocation_writes_nothing() {
         .expect("a guest asking for the request in wapc_init is set up");
     assert_eq!(inst.invoke("echo", b"ok").unwrap()[4..], *b"ok");
 }
+
+/// A guest the game kills from a host operation's handler logs nothing more: `__console_log`
+/// after the kill traps as killed (it reached the game after its `kill()`, where `wasgo.log`
+/// and WASI `fd_write` trap).
+#[test]
+fn a_guest_killed_in_a_host_call_logs_nothing_after() {
+    let wat = r#"(module
+  (import "wapc" "__host_call" (func $host_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wapc" "__console_log" (func $log (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 32) "game")
+  (data (i32.const 40) "admin")
+  (data (i32.const 48) "stop")
+  (data (i32.const 64) "before the kill")
+  (data (i32.const 80) "after the kill")
+  (func (export "__guest_call") (param i32 i32) (result i32)
+    (call $log (i32.const 64) (i32.const 15))
+    (drop (call $host_call (i32.const 32) (i32.const 4) (i32.const 40) (i32.const 5)
+      (i32.const 48) (i32.const 4) (i32.const 0) (i32.const 0)))
+    (call $log (i32.const 80) (i32.const 14))
+    (i32.const 1)))"#;
+    let rt = runtime(&fake_host());
+    let target = Arc::new(std::sync::OnceLock::<usize>::new());
+    let stop: Arc<dyn WapcHandler> = {
+        let target = target.clone();
+        Arc::new(move |_k: InstanceKey, _op: &WapcOperation, _p: Vec<u8>| {
+            let at = *target.get().expect("the instance");
+            // SAFETY: `at` is the address of the test's `inst`, which lives on the test's stack
+            // until after `invoke` (the only caller of this handler) returns, on this thread;
+            // `request_kill` takes `&self`, as the glue calls it from a game handler inside one
+            // of the instance's calls.
+            unsafe { &*(at as *const ModInstance) }.request_kill("by the game's handler");
+            Ok::<_, String>(Vec::new())
+        })
+    };
+    rt.hosts().wapc.register(
+        WapcOperation::new("game", "admin", "stop"),
+        SafetyLevel::Safe,
+        stop,
+    );
+    let module = rt.compile(wat.as_bytes(), "killed_guest").unwrap();
+    let inst =
+        ModInstance::new(&rt, &module, config(&rt, "killed_guest", SafetyLevel::Safe)).unwrap();
+    target.set(&inst as *const ModInstance as usize).unwrap();
+    let outcome = inst.invoke("go", b"");
+    assert!(outcome.is_err(), "{outcome:?}");
+    let lines: Vec<String> = inst
+        .drain_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ModEvent::Output { text, .. } => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lines, ["before the kill"]);
+}

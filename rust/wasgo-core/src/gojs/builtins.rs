@@ -139,7 +139,14 @@ fn now_ms() -> f64 {
 }
 
 /// Writes `bytes` to the program's stdout (fd 1) or stderr (any other fd), line-buffered.
-fn write_fd(cx: &mut Cx<'_>, fd: f64, bytes: &[u8]) {
+///
+/// # Errors
+/// A `KilledTrap` once the game has killed the program: nothing it writes after reaches the
+/// game (as `wasgo.log` and WASI `fd_write` do for other mods).
+fn write_fd(cx: &mut Cx<'_>, fd: f64, bytes: &[u8]) -> wasmtime::Result<()> {
+    if cx.data().kill.is_killed() {
+        return Err(wasmtime::Error::new(crate::error::KilledTrap));
+    }
     let go = super::state_mut(cx.data_mut());
     let source = if fd == 1.0 {
         OutputSource::Stdout
@@ -147,6 +154,7 @@ fn write_fd(cx: &mut Cx<'_>, fd: f64, bytes: &[u8]) {
         OutputSource::Stderr
     };
     go.write_output(source, bytes);
+    Ok(())
 }
 
 /// Calls native `n` with `this` and `args`.
@@ -201,7 +209,7 @@ pub fn call_native(
         }
         Native::FsWriteSync => {
             let buf = bytes_of(&arg(args, 1)).unwrap_or_default();
-            write_fd(cx, arg(args, 0).to_number(), &buf);
+            write_fd(cx, arg(args, 0).to_number(), &buf)?;
             JsValue::Number(buf.len() as f64)
         }
         Native::FsWrite => {
@@ -211,7 +219,7 @@ pub fn call_native(
                 && arg(args, 3).to_number() == buf.len() as f64
                 && matches!(arg(args, 4), JsValue::Null);
             let reply = if whole {
-                write_fd(cx, arg(args, 0).to_number(), &buf);
+                write_fd(cx, arg(args, 0).to_number(), &buf)?;
                 vec![JsValue::Null, JsValue::Number(buf.len() as f64)]
             } else {
                 vec![enosys()]
@@ -242,7 +250,7 @@ pub fn call_native(
         Native::MakeFuncWrapper => JsValue::object(Class::GoFunc(arg(args, 0).to_number())),
         Native::ConsoleLog | Native::ConsoleError => {
             let fd = if n == Native::ConsoleLog { 1.0 } else { 2.0 };
-            write_fd(cx, fd, console_line(args).as_bytes());
+            write_fd(cx, fd, console_line(args).as_bytes())?;
             JsValue::Undefined
         }
         Native::Godot(f) => return super::godot::call(cx, f, args),

@@ -190,6 +190,10 @@ fn wasm_exit(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
 }
 
 fn wasm_write(cx: &mut Cx<'_>, sp: u64) -> wasmtime::Result<()> {
+    // Nothing a killed program writes reaches the game (as for `wasgo.log` and `fd_write`).
+    if cx.data().kill.is_killed() {
+        return Err(wasmtime::Error::new(crate::error::KilledTrap));
+    }
     let fd = get_u64(cx, sp + 8)?;
     let p = get_u64(cx, sp + 16)?;
     let n = get_i32(cx, sp + 24)?;

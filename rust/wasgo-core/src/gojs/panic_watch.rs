@@ -11,6 +11,9 @@
 /// The most bytes of a panic's header kept.
 pub const MAX_HEAD: usize = 4 << 10;
 
+/// The most bytes of one write to stderr read line by line (see [`PanicWatch::write`]).
+pub const MAX_WATCHED_WRITE: usize = 64 << 10;
+
 /// The most bytes of one stderr line looked at (the rest of a longer line is skipped).
 const MAX_LINE: usize = MAX_HEAD;
 
@@ -28,8 +31,23 @@ pub struct PanicWatch {
 }
 
 impl PanicWatch {
-    /// Reads `bytes` written to stderr.
+    /// Reads `bytes` written to stderr. Of a write over [`MAX_WATCHED_WRITE`] only the lines in
+    /// its last part are read, and a header before it is no longer followed: Go's runtime prints
+    /// a panic in small writes, and one write of 60 MB of line breaks (a program's own output)
+    /// held the main thread for most of a second, line by line.
     pub fn write(&mut self, bytes: &[u8]) {
+        let bytes = if bytes.len() > MAX_WATCHED_WRITE {
+            self.line.clear();
+            self.in_message = false;
+            let tail = &bytes[bytes.len() - MAX_WATCHED_WRITE..];
+            match tail.iter().position(|b| *b == b'\n') {
+                // From the first line that starts inside the tail.
+                Some(at) => &tail[at + 1..],
+                None => return,
+            }
+        } else {
+            bytes
+        };
         for chunk in bytes.split_inclusive(|b| *b == b'\n') {
             let room = MAX_LINE.saturating_sub(self.line.len());
             let (text, ended) = match chunk.strip_suffix(b"\n") {
@@ -76,7 +94,23 @@ impl PanicWatch {
 
 #[cfg(test)]
 mod tests {
-    use super::{PanicWatch, MAX_HEAD};
+    use super::{PanicWatch, MAX_HEAD, MAX_WATCHED_WRITE};
+
+    /// One write of megabytes of line breaks is read only in its last part; a panic printed
+    /// after it, or at the end of it, is still one.
+    #[test]
+    fn a_huge_write_is_read_only_in_its_last_part() {
+        let breaks = vec![b'\n'; 48 << 20];
+        let w = watch(&[&breaks, b"panic: late\n\n", b"goroutine 1 [running]:\n"]);
+        assert_eq!(w.panic(), Some("panic: late"));
+        let mut ends = vec![b'\n'; 4 << 20];
+        ends.extend_from_slice(b"panic: at the end\n\ngoroutine 1 [running]:\n");
+        assert_eq!(watch(&[&ends]).panic(), Some("panic: at the end"));
+        // A header whose message is followed by a huge write is no longer followed.
+        let big = vec![b'x'; MAX_WATCHED_WRITE + 1];
+        let w = watch(&[b"panic: early\n", &big, b"\ngoroutine 1 [running]:\n"]);
+        assert_eq!(w.panic(), None);
+    }
 
     fn watch(parts: &[&[u8]]) -> PanicWatch {
         let mut w = PanicWatch::default();

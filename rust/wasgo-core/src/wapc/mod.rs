@@ -317,6 +317,8 @@ pub(crate) fn link(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
         "__console_log",
         |mut c: Caller<'_, InstanceState>, ptr: i32, len: i32| {
             guarded("wapc.__console_log", || {
+                // Nothing a killed guest logs reaches the game (as for `wasgo.log`).
+                crate::hostfns::stop_if_killed(&c)?;
                 let mut bytes = read_limited(&mut c, "wapc.__console_log", ptr, len, MAX_PAYLOAD)?;
                 bytes.push(b'\n');
                 (wapc(&mut c)?.console)(OutputSource::Stdout, Some(&bytes));
