@@ -274,10 +274,17 @@ impl wasmtime::ResourceLimiter for InstanceState {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let after = match self
-            .growth
-            .grow_memory(current, desired, maximum, self.limits.memory_bytes)
-        {
+        let mut grown =
+            self.growth
+                .grow_memory(current, desired, maximum, self.limits.memory_bytes);
+        // Refused beside a Go-js program's JavaScript values: counted as they were made, they
+        // are measured again (what Go still holds) before the grow is refused.
+        if grown.is_err() && self.growth.host_bytes() > 0 && crate::gojs::heap::remeasure(self) {
+            grown = self
+                .growth
+                .grow_memory(current, desired, maximum, self.limits.memory_bytes);
+        }
+        let after = match grown {
             // Refused by the memory's own maximum (wasmtime answers -1): nothing counted.
             Ok(false) => return Ok(false),
             Ok(true) => self.growth.memory_bytes(),

@@ -319,6 +319,31 @@ fn linear_memory_and_javascript_values_share_one_limit() {
     );
 }
 
+/// Values the program made and released are not held against its memory: they were counted as
+/// made and taken back only at a later measure, which a grow of the linear memory never made,
+/// so a program that had released every value was refused memory ("memory limit exceeded ...
+/// beside the 14 MiB of JavaScript values its program holds") and killed.
+#[test]
+fn values_the_program_released_leave_its_memory_room_to_grow() {
+    let body = format!(
+        r#"
+  (func (export "resume"))
+  (func (export "run") (param i32 i32) (local $ctor i64) (local $i i32)
+    (local.set $ctor (call $get {GLOBAL} (i32.const 0x100) (i32.const 5)))
+    (f64.store (i32.const 0x9000) (f64.const 100000))
+    (loop $l
+      (call $fin (call $new (local.get $ctor) (i32.const 0x9000) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 5))))
+    ;; About 14 MiB were made and all released: 13 MiB of memory fits.
+    (if (i32.eq (memory.grow (i32.const 208)) (i32.const -1)) (then unreachable)))"#
+    );
+    let rt = rt();
+    let (status, trap) = run(&rt, inst(&rt, &body, 16));
+    assert_eq!(trap, "");
+    assert_ne!(status, ModStatus::Trapped);
+}
+
 /// A `getsp` that calls the host, which asks `getsp` for the stack pointer after every
 /// `valueInvoke`: compiled, the recursion ended in wasmtime's stack-overflow trap; interpreted,
 /// nothing bounded the thread's own stack and the process crashed. Refused at the second level

@@ -69,6 +69,27 @@ impl Heap {
     }
 }
 
+/// Measures what a Go-js program's JavaScript values take on the host now and counts that
+/// beside its linear memory, in place of what was counted since the last measure (values Go
+/// released are not taken back as it releases them): `true` when the count went down. The
+/// memory's growth asks this before refusing a grow for the values' sake, so a program that made
+/// and released many values is never refused memory on what it no longer holds.
+pub(crate) fn remeasure(state: &mut crate::state::InstanceState) -> bool {
+    let cap = state.limits.memory_bytes;
+    let Some(go) = state
+        .guest
+        .as_mut()
+        .and_then(|g| g.downcast_mut::<super::GoState>())
+    else {
+        return false;
+    };
+    let before = go.host_bytes;
+    let live = go.heap.live_bytes(go.table.values(), cap);
+    go.host_bytes = live;
+    state.growth.set_host_bytes(live);
+    live < before
+}
+
 /// Counts `bytes` of JavaScript values about to be made on the host against the instance's
 /// memory limit (`memory_limit_mb`, the same cap as its linear memory): once what was counted
 /// since the last measure passes it, measures what Go really still holds, and traps when that
