@@ -172,6 +172,39 @@ func test_controls_a_mod_makes_let_the_mouse_through() -> void:
 	expect(inner >= 1, "the defaults' RichTextLabel has its scroll bar: %d internal Controls" % inner)
 
 
+## The physics twin of the rule above: a collision object a mod makes is not pickable, and the
+## mod cannot make it so (Godot's object picking handed every click to a mod's huge area on top,
+## 2D, or in front of the camera, 3D). A game's own area keeps what the allowlist gives.
+func test_collision_objects_a_mod_makes_are_not_pickable() -> void:
+	var probe := new_mod("PickMod", {"module": wat_module("names_to_godot"), "safety_level": 1})
+	var game_area := Area2D.new()
+	game_area.name = "GameArea"
+	probe.node.add_child(game_area)
+	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	var area2d: int = probe.node.call_export("make", ["Area2D"])
+	var area3d: int = probe.node.call_export("make", ["Area3D"])
+	if not expect(area2d > 0 and area3d > 0, "handles: %d %d %s" % [area2d, area3d, probe.outputs]):
+		return
+	var seen := 0
+	for object in probe.node.get_owned_objects():
+		if object is CollisionObject2D:
+			seen += 1
+			expect(not (object as CollisionObject2D).input_pickable, "the mod's Area2D is not pickable")
+		elif object is CollisionObject3D:
+			seen += 1
+			expect(not (object as CollisionObject3D).input_ray_pickable, "the mod's Area3D is not ray-pickable")
+	expect_eq(seen, 2, "the mod's two areas")
+	expect_eq(probe.node.call_export("set_on", [area2d, "input_pickable", var_to_bytes(true)]), -3,
+		"input_pickable set on the mod's own Area2D")
+	expect(probe.has_output("a mod's own collision objects are not pickable"), "the refusal: %s" % [probe.outputs])
+	var game: int = probe.node.call_export("get_node", ["GameArea"])
+	if expect(game > 0, "the game's area: %s" % [probe.outputs]):
+		expect_eq(probe.node.call_export("set_on", [game, "input_pickable", var_to_bytes(false)]), 0,
+			"input_pickable on the game's own Area2D (the allowlist gives it)")
+		expect(not game_area.input_pickable, "set")
+
+
 func _internal_controls(node: Node) -> Array[Control]:
 	var found: Array[Control] = []
 	for child in node.get_children(true):

@@ -408,6 +408,14 @@ pub fn instantiate(
             // parent's filter, and a mod can stretch its label (and that bar) over the screen.
             ignore_mouse_inside(&control.clone().upcast::<Node>());
         }
+        // The physics twin of the above: Godot's object picking hands a click to the pickable
+        // collision object on top (2D, sorted by z-index) or nearest the camera (3D), and a
+        // mod's huge area in front took every click meant for the game's own objects.
+        if let Ok(mut area) = made.clone().try_cast::<godot::classes::CollisionObject2D>() {
+            area.set_pickable(false);
+        } else if let Ok(mut area) = made.clone().try_cast::<godot::classes::CollisionObject3D>() {
+            area.set_ray_pickable(false);
+        }
     }
     Ok(made)
 }

@@ -637,6 +637,37 @@ impl InstanceObjects {
         ))
     }
 
+    /// Below level 3 a mod's own collision objects stay out of Godot's object picking (as its
+    /// Controls let the mouse through, `created.rs`): a pickable area of its own, huge and on
+    /// top (2D, sorted by z-index) or in front of the camera (3D), took every click the game's
+    /// physics picking hands out. The game's own objects keep what the allowlist gives.
+    fn refuse_own_pickable(
+        &self,
+        level: SafetyLevel,
+        handle: i32,
+        name: &[u8],
+    ) -> Result<(), ObjectError> {
+        if level == SafetyLevel::Unsafe
+            || !matches!(name, b"input_pickable" | b"input_ray_pickable")
+        {
+            return Ok(());
+        }
+        let Ok(slot) = self.slots.get(handle) else {
+            return Ok(()); // the caller answers the bad handle
+        };
+        if !self.created.owns(slot.obj.instance_id_unchecked()) {
+            return Ok(());
+        }
+        Err(ObjectError::failed(
+            ErrorCode::InvalidArgument.code(),
+            format!(
+                "a mod's own collision objects are not pickable: `{}` cannot be set on its `{}` (the mod reads the pointer through its `input` export)",
+                String::from_utf8_lossy(name),
+                slot.class
+            ),
+        ))
+    }
+
     /// Releases the handles of objects the game freed. A mod need not release a node's handle
     /// (a `process_group` pass hands out one per member and says not to), so a group whose
     /// nodes come and go (bullets) filled the table for good: a slot per node that ever
@@ -848,6 +879,7 @@ impl InstanceObjects {
             format!("set `{}`", String::from_utf8_lossy(name))
         })?;
         self.refuse_game_control_bounds(level, handle, name)?;
+        self.refuse_own_pickable(level, handle, name)?;
         let (slot, index) = self.prop(level, handle, name)?;
         if slot.props[index].takes_text && wasgo_core::variant::is_container(value) {
             return Err(crate::name_params::container_to_text_refusal(&format!(
@@ -2634,6 +2666,17 @@ fn run_op(
                             return Err(ObjectError::failed(
                                 ErrorCode::InvalidArgument.code(),
                                 format!("tween `{property}` refused on a node the mod did not make: below level 3 a tween may not hide a game node or take its focus (it could hide the text field the player types in while it runs); set it with `set` instead"),
+                            ));
+                        }
+                        // Nor is a mod's own collision object made pickable
+                        // (`refuse_own_pickable`).
+                        if level != SafetyLevel::Unsafe
+                            && matches!(property, "input_pickable" | "input_ray_pickable")
+                            && created.owns(target.instance_id())
+                        {
+                            return Err(ObjectError::failed(
+                                ErrorCode::InvalidArgument.code(),
+                                format!("tween `{property}` refused: a mod's own collision objects are not pickable"),
                             ));
                         }
                         // Nor are a game control's bounds (`refuse_game_control_bounds`).
