@@ -324,6 +324,33 @@ func test_the_section_loads_a_new_file_on_a_loader_thread() -> void:
 	DirAccess.remove_absolute(path)
 
 
+## Only the ask that starts a load waits its grace: one that finds the load running looks and
+## goes (the section asks every tenth of a second while it shows "loading", and a wait at each
+## ask held the editor at a few frames a second for the whole compile). The module is a large
+## one made unique by a custom section, so no cache has it and its compile takes a while.
+func test_an_ask_that_finds_the_load_running_does_not_wait_for_it() -> void:
+	var path := "user://inspected_slow.wasm"
+	var bytes := FileAccess.get_file_as_bytes("res://tests/mods/gojs_basic.wasm")
+	var tail := PackedByteArray([0, 13, 1, 120])
+	var stamp := Time.get_ticks_usec()
+	for i in 11:
+		tail.append((stamp >> (i * 5)) & 0xff if i < 6 else randi() % 256)
+	bytes.append_array(tail)
+	var file := FileAccess.open(path, FileAccess.WRITE)
+	file.store_buffer(bytes)
+	file.close()
+	var probe := new_mod("inspected_slow", {"wasm_file": path}, false)
+	if Model.loading(probe.node):
+		var running := ResourceLoader.load_threaded_get_status(path) == ResourceLoader.THREAD_LOAD_IN_PROGRESS
+		# With a grace of a minute: a wait would last until the load ends, and answer false.
+		var second := Model.loading(probe.node, 60000)
+		if running:
+			expect(second, "a second ask while the load runs answers at once that it runs")
+	expect(await wait_until(func() -> bool: return not Model.loading(probe.node), 60000), "the load ends")
+	Model.module_of(probe.node)
+	DirAccess.remove_absolute(path)
+
+
 ## `Model.loading` starts the load on a loader thread and the module it gives is the one
 ## `describe` shows, without a load of its own on the calling thread.
 func test_loading_hands_the_threaded_load_to_describe() -> void:

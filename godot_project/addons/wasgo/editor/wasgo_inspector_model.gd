@@ -109,7 +109,8 @@ static func _file_to_load(object: Object) -> String:
 ## Whether the module of `object`'s `wasm_file` is still being loaded on one of Godot's loader
 ## threads (`ResourceLoader.load_threaded_request`), which the first ask starts when Godot has
 ## not loaded the file yet; waits up to `grace_msec` for it (a small module loads in a few
-## milliseconds). False when there is nothing to load or the load ended, so that `describe`
+## milliseconds) when this ask starts the load, and not at all when it finds one running.
+## False when there is nothing to load or the load ended, so that `describe`
 ## answers without compiling: the inspector section asks this first, since compiling a large
 ## module (seconds for a few megabytes) on the editor's main thread froze the editor each time
 ## a node naming a new or rebuilt file was selected.
@@ -119,13 +120,18 @@ static func loading(object: Object, grace_msec := 0) -> bool:
 		return false
 	# A load under way is followed to its end (and taken) even once Godot's cache has the
 	# module: Godot keeps a load task until it is taken.
+	# The grace is for the ask that starts the load: one that finds it running looks and goes
+	# (the section asks again every tenth of a second while it shows "loading", and a wait at
+	# each ask held the editor at a few frames a second for the whole compile).
+	var grace := 0
 	if not _threaded.has(path):
 		if ResourceLoader.has_cached(path):
 			return false
 		if ResourceLoader.load_threaded_request(path, "WasmModule") != OK:
 			return false
 		_threaded[path] = true
-	var until := Time.get_ticks_msec() + grace_msec
+		grace = grace_msec
+	var until := Time.get_ticks_msec() + grace
 	while ResourceLoader.load_threaded_get_status(path) == ResourceLoader.THREAD_LOAD_IN_PROGRESS:
 		if Time.get_ticks_msec() >= until:
 			return true
