@@ -367,7 +367,7 @@ fn all_warnings(node: &WarningInputs) -> Vec<String> {
             None => {
                 out.push(format!(
                     "`wasm_file` `{}` is being compiled in the background; its checks show once it is done",
-                    node.wasm_file
+                    wasgo_core::text::printable_line(&node.wasm_file.to_string())
                 ));
                 return out;
             }

@@ -237,6 +237,8 @@ pub fn is_current(core: &Rc<ScriptCore>, reload: u64) -> bool {
 /// A changed file that cannot replace the running module: printed once (this version of the
 /// file is not tried again) and kept as the node's last error.
 pub fn report(core: &Rc<ScriptCore>, path: &str, reason: &str) {
+    // A file's name is its author's choice: a line break in it would forge a log line.
+    let path = wasgo_core::text::printable_line(path);
     core.fail(
         Error::FAILED,
         format!(

@@ -43,7 +43,10 @@ impl ScriptCore {
         if let Some(saved) = saved {
             *self.carried_state.borrow_mut() = saved;
         }
-        self.kill_with(&format!("reloading: `{path}` changed on disk"));
+        self.kill_with(&format!(
+            "reloading: `{}` changed on disk",
+            wasgo_core::text::printable_line(path)
+        ));
         let key = self.key.get();
         self.pump();
         if self.is_gone() {
@@ -90,6 +93,8 @@ impl ScriptCore {
             return;
         }
         let reason = self.last_error.borrow().clone();
+        // A file's name is its author's choice: a line break in it would forge a log line.
+        let path = wasgo_core::text::printable_line(path);
         godot_error!(
             "WasGo: `{}`: the hot reload of `{path}` did not start (see the error above); save a fixed file to reload",
             self.label()
