@@ -702,8 +702,12 @@ func _call_sleeper() -> int:
 
 
 func _sleep() -> int:
+	_naps += 1
 	OS.delay_msec(5)
 	return 0
+
+
+var _naps := 0
 
 
 ## A mod's call that calls a game function calling another mod, over and over: each nested call
@@ -732,6 +736,54 @@ func test_a_call_that_holds_the_main_thread_through_other_mods_is_stopped() -> v
 	expect(caller.traps.size() == 1 and caller.traps[0].contains("held the main thread past 400 ms"),
 		"the trap says why: %s" % [caller.traps])
 	expect_eq(sleeper.node.get_status(), WasmScript.STATUS_RUNNING, "the nested mod, within its budget, runs on: %s" % [sleeper.traps])
+
+
+var _middle: WasmScript = null
+
+
+## The game function of the next test: `game.call_middle` calls the middle mod's `many(70)`,
+## which naps 70 times through `game.call_sleeper` (350 ms of wall time, no CPU time).
+func _call_middle() -> int:
+	if is_instance_valid(_middle):
+		_middle.call_export("many", [70])
+	return 0
+
+
+## Three levels: the outer mod's call calls the middle mod twice through the game, and each of
+## the middle mod's calls naps 350 ms through a third mod, under the hard stop of 400 ms. Each
+## level's hard stop counted from its own start, so no middle call was stopped and the outer
+## one only when control came back to it (700 ms; ten levels held the main thread for
+## seconds). Once the outermost call has held the main thread past its hard stop, no mod is
+## entered inside it: the calls return to the outer one, which is stopped at its next check.
+func test_a_chain_of_nested_calls_is_stopped_at_the_outermost_calls_hard_stop() -> void:
+	set_setting("wasgo/limits/callback_budget_ms", 50)
+	set_setting("wasgo/limits/callback_wall_backstop_factor", 4)
+	for f in [["call_sleeper", "_call_sleeper"], ["sleep", "_sleep"], ["call_middle", "_call_middle"]]:
+		expect_eq(register_game_function("game", f[0], Callable(self, f[1]),
+			PackedStringArray(), PackedStringArray(["i32"]), 1), OK, "register game.%s" % f[0])
+	var sleeper_wat := "(module (import \"game\" \"sleep\" (func $sleep (result i32))) (memory (export \"memory\") 1) (func (export \"nap\") (drop (call $sleep))))"
+	var sleeper := new_mod("ChainSleeper", {"module": WasmEngine.compile_module(sleeper_wat.to_utf8_buffer(), "chain_sleeper")})
+	expect_eq(start(sleeper), OK, "start() of the sleeper")
+	_sleeper = sleeper.node
+	var loop_wat := "(module (import \"game\" \"%s\" (func $call (result i32))) (memory (export \"memory\") 1) (func (export \"many\") (param $n i32) (local $i i32) (loop $l (drop (call $call)) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))"
+	var middle := new_mod("ChainMiddle", {"module": WasmEngine.compile_module((loop_wat % "call_sleeper").to_utf8_buffer(), "chain_middle")})
+	expect_eq(start(middle), OK, "start() of the middle mod")
+	_middle = middle.node
+	var outer := new_mod("ChainOuter", {"module": WasmEngine.compile_module((loop_wat % "call_middle").to_utf8_buffer(), "chain_outer")})
+	expect_eq(start(outer), OK, "start() of the outer mod")
+	_naps = 0
+	outer.node.call_export("many", [2])
+	await frames(2)
+	# 140 naps of 5 ms when nothing stopped the chain before the outer call's check; 80 at most
+	# within 400 ms (fewer on a busy machine).
+	expect(_naps <= 81, "the calls into the innermost mod after the chain's hard stop were refused: %d naps" % _naps)
+	expect(sleeper.node.get_last_error().contains("past the 400 ms one call may hold it together with the calls nested in it"),
+		"the refusal says why: %s" % sleeper.node.get_last_error())
+	expect_eq(outer.node.get_status(), WasmScript.STATUS_TRAPPED, "the outer mod was stopped")
+	expect(outer.traps.size() == 1 and outer.traps[0].contains("held the main thread past 400 ms"),
+		"the outer mod's trap says why: %s" % [outer.traps])
+	expect_eq(middle.node.get_status(), WasmScript.STATUS_RUNNING, "the middle mod, within its budget, runs on: %s" % [middle.traps])
+	expect_eq(sleeper.node.get_status(), WasmScript.STATUS_RUNNING, "the innermost mod, within its budget, runs on: %s" % [sleeper.traps])
 
 
 var _asks_left := 0

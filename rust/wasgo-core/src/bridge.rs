@@ -211,6 +211,11 @@ pub struct MainThreadBridge {
 pub(crate) struct EntryNesting {
     pub(crate) depth: AtomicU32,
     pub(crate) nested_ns: AtomicU64,
+    /// When the outermost entry running now began (a [`Stamp`](crate::clock::Stamp)'s raw
+    /// value): the hard stop of every entry nested in it counts from there, so a chain of
+    /// nested calls is stopped once the outermost one has held the main thread past it (each
+    /// level counted from its own start, ten levels held it ten times as long).
+    pub(crate) outer_began: AtomicU64,
 }
 
 /// The wait for the main thread ended because the instance was killed.

@@ -131,6 +131,11 @@ pub(crate) fn arm(
                     .store(depth.saturating_add(1), Ordering::Relaxed);
                 clock.depth = depth;
                 clock.nested_seen = nesting.nested_ns.load(Ordering::Relaxed);
+                // The chain's hard stop counts from the outermost entry's start
+                // (`refuse_past_chain_stop`).
+                if depth == 0 {
+                    nesting.outer_began.store(now.to_raw(), Ordering::Relaxed);
+                }
             }
         }
         DeadlineKind::Main => {
@@ -363,6 +368,33 @@ fn hard_limit(limits: &crate::limits::Limits) -> Duration {
         .callback_backstop()
         .checked_mul(crate::state::NESTED_BACKSTOP_FACTOR)
         .unwrap_or(Duration::MAX)
+}
+
+/// The refusal of an entry nested in others on the main thread once the outermost of them has
+/// held it past [`hard_limit`] (`now` - the outermost's start): each level's own hard stop
+/// counted from its own start, so a chain of calls, each returning just within it, held the
+/// main thread for as many hard stops as it had levels. The mod asked for is not entered, so
+/// the calls return to the outermost one, which is stopped at its next check.
+pub(crate) fn refuse_past_chain_stop(
+    state: &InstanceState,
+    name: &str,
+    depth: u32,
+) -> Result<(), crate::error::WasgoError> {
+    if depth == 0 {
+        return Ok(());
+    }
+    let nesting = &state.hosts.bridge.nesting;
+    let began = Stamp::from_raw(nesting.outer_began.load(Ordering::Relaxed));
+    let held = Stamp::now().duration_since(began);
+    let limit = hard_limit(&state.limits);
+    if held < limit {
+        return Ok(());
+    }
+    Err(crate::error::WasgoError::ChainTooLong {
+        name: name.to_string(),
+        held_ms: held.as_millis(),
+        limit_ms: limit.as_millis(),
+    })
 }
 
 /// Whether the entry has held the main thread past [`hard_limit`] (checked at epoch ticks).

@@ -130,6 +130,18 @@ impl Stamp {
         source().now()
     }
 
+    /// The stamp as a number (to keep in an atomic; [`Stamp::from_raw`] gives it back).
+    #[inline]
+    pub(crate) fn to_raw(self) -> u64 {
+        self.0
+    }
+
+    /// The stamp [`Stamp::to_raw`] gave `raw` for.
+    #[inline]
+    pub(crate) fn from_raw(raw: u64) -> Stamp {
+        Stamp(raw)
+    }
+
     /// The time from `earlier` to this stamp; zero if `earlier` is later.
     #[inline]
     pub fn duration_since(self, earlier: Stamp) -> Duration {

@@ -83,6 +83,17 @@ pub enum WasgoError {
         room: Option<usize>,
     },
 
+    /// Entering the mod now, inside calls into other mods, would go on holding the main thread
+    /// after the outermost of those calls has held it past its hard stop (twice the wall-clock
+    /// backstop): the chain of calls ends at the outermost one, which is stopped once control
+    /// comes back to it; the mod asked for now is not entered (and not stopped).
+    #[error("cannot call `{name}`: the calls into mods it would run inside have held the main thread for {held_ms} ms, past the {limit_ms} ms one call may hold it together with the calls nested in it; let the outer calls return first (e.g. `call_deferred`)")]
+    ChainTooLong {
+        name: String,
+        held_ms: u128,
+        limit_ms: u128,
+    },
+
     /// The instance has ended (trapped, killed or exited) and cannot run code any more.
     #[error("`{name}` has ended ({state}); call `start()` again to make a new instance")]
     Ended { name: String, state: &'static str },

@@ -1087,13 +1087,16 @@ fn run_main(shared: &Shared, kind: MainKind) {
 
 /// [`WasgoError::TooDeep`] when one more call into a mod, inside the calls into mods already
 /// running on the main thread, would not have the stack it may need ([`crate::stack_room`]).
+/// Also [`WasgoError::ChainTooLong`] once the outermost of those calls has held the main thread
+/// past its hard stop (`budget::refuse_past_chain_stop`).
 fn refuse_too_deep(state: &InstanceState, name: &str) -> Result<(), WasgoError> {
     let depth = state.hosts.bridge.nesting.depth.load(Ordering::Relaxed);
     crate::stack_room::check(depth).map_err(|deep| WasgoError::TooDeep {
         name: name.to_string(),
         depth: deep.depth,
         room: deep.room,
-    })
+    })?;
+    budget::refuse_past_chain_stop(state, name, depth)
 }
 
 /// [`WasgoError::Busy`] for the instance `name` whose entry point is `main`.
