@@ -336,6 +336,8 @@ impl ModInstance {
             http,
             guest: crate::gojs::new_guest_state(module.guest_kind(), output(&stdio))
                 .or_else(|| crate::wapc::new_guest_state(module.guest_kind(), output(&stdio))),
+            remeasure_host: (module.guest_kind() == GuestKind::GoJs)
+                .then_some(crate::gojs::heap::remeasure as fn(&mut InstanceState) -> bool),
             stdio: stdio.clone(),
             queued: crate::bridge::CallQueue::new(),
             found_nodes: Default::default(),

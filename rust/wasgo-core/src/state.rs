@@ -195,6 +195,11 @@ pub struct InstanceState {
     /// `wasgo` mods. Type-erased so this layer does not depend on the host functions above it;
     /// each host downcasts to its own type.
     pub(crate) guest: Option<Box<dyn std::any::Any + Send>>,
+    /// Measures again what the guest's host keeps under the memory cap (a Go-js program's
+    /// JavaScript values, `gojs::heap::remeasure`): `true` when the count went down. Asked
+    /// before a memory grow is refused beside that count. Set by the instance's maker, so this
+    /// layer does not depend on the host above it.
+    pub(crate) remeasure_host: Option<fn(&mut InstanceState) -> bool>,
     /// `main`'s queued object calls (sets, `release`) and the first failure among them, which
     /// surfaces at the next object call that returns a value (see `object_calls.rs`).
     pub(crate) queued: Arc<crate::bridge::CallQueue<crate::objects::ObjectError>>,
@@ -279,7 +284,10 @@ impl wasmtime::ResourceLimiter for InstanceState {
                 .grow_memory(current, desired, maximum, self.limits.memory_bytes);
         // Refused beside a Go-js program's JavaScript values: counted as they were made, they
         // are measured again (what Go still holds) before the grow is refused.
-        if grown.is_err() && self.growth.host_bytes() > 0 && crate::gojs::heap::remeasure(self) {
+        if grown.is_err()
+            && self.growth.host_bytes() > 0
+            && self.remeasure_host.is_some_and(|remeasure| remeasure(self))
+        {
             grown = self
                 .growth
                 .grow_memory(current, desired, maximum, self.limits.memory_bytes);
