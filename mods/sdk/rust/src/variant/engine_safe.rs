@@ -26,6 +26,17 @@ pub const MAX_ELEMENTS: usize = 1 << 20;
 /// keys takes time growing with `n`²: 40,000 int keys froze the main thread for 6.3 s.
 pub const MAX_DICTIONARY_WORK: usize = 1 << 22;
 
+/// The most interned names one value may hold: its StringName values and the names of its
+/// NodePath values (each of a path's `/` and `:` parts is one), at any depth. Godot keeps every
+/// name in one global table keyed by a hash without a secret (djb2): a mod can choose names
+/// that all land in one chain, and making `n` of them walks the chain `n`²/2 times under the
+/// table's global lock (131,072 names, 5.8 MB, would take minutes).
+pub const MAX_NAMES: usize = 2048;
+
+/// The most bytes of a StringName or NodePath inside an Array or Dictionary: the 4096 bytes of
+/// the names and paths a mod passes as values themselves (WasGo's README, "Names and paths").
+pub const MAX_NESTED_NAME_BYTES: usize = 4096;
+
 /// The most bytes one String, StringName or NodePath (or an element of a PackedStringArray) may
 /// hold: Godot keeps text at 4 bytes a character wherever it is set, on any object a mod can
 /// reach.
@@ -44,6 +55,11 @@ pub enum EngineRefusal {
     DictionaryTooLarge(usize),
     /// A text of this many bytes, over [`MAX_TEXT_BYTES`].
     TextTooLong(usize),
+    /// More than [`MAX_NAMES`] names in all.
+    TooManyNames,
+    /// A StringName or NodePath of this many bytes inside a container, over
+    /// [`MAX_NESTED_NAME_BYTES`].
+    NestedNameTooLong(usize),
 }
 
 impl fmt::Display for EngineRefusal {
@@ -62,6 +78,14 @@ impl fmt::Display for EngineRefusal {
             EngineRefusal::DictionaryTooLarge(n) => write!(
                 f,
                 "the value's Dictionaries are too large (one of {n} entries passed the bound: one Dictionary may hold 2048 entries, and the squares of all their sizes add up to at most {MAX_DICTIONARY_WORK}); send an Array of pairs, or split it"
+            ),
+            EngineRefusal::TooManyNames => write!(
+                f,
+                "the value holds more than {MAX_NAMES} names (StringName values and NodePath parts) in all: Godot keeps every name in one table for the whole game; send Strings instead"
+            ),
+            EngineRefusal::NestedNameTooLong(n) => write!(
+                f,
+                "a StringName or NodePath of {n} bytes inside an Array or Dictionary is over the {MAX_NESTED_NAME_BYTES}-byte limit for names and paths"
             ),
             EngineRefusal::TextTooLong(n) => write!(
                 f,
@@ -87,6 +111,7 @@ impl Variant {
     pub fn check_engine_safe(&self) -> Result<(), EngineRefusal> {
         let mut elements = 0usize;
         let mut dictionary_work = 0usize;
+        let mut names = 0usize;
         let text = |t: &str| match t.len() {
             n if n > MAX_TEXT_BYTES => Err(EngineRefusal::TextTooLong(n)),
             _ => Ok(()),
@@ -115,14 +140,34 @@ impl Variant {
                     }
                     pending.extend(items.iter());
                 }
-                Variant::String(t) | Variant::StringName(t) | Variant::NodePath(t) => text(t)?,
+                Variant::String(t) => text(t)?,
+                Variant::StringName(t) | Variant::NodePath(t) => {
+                    text(t)?;
+                    if !core::ptr::eq(v, self) && t.len() > MAX_NESTED_NAME_BYTES {
+                        return Err(EngineRefusal::NestedNameTooLong(t.len()));
+                    }
+                    let parts = match v {
+                        Variant::NodePath(_) => 1 + t.matches(['/', ':']).count(),
+                        _ => 1,
+                    };
+                    names = names.saturating_add(parts);
+                    if names > MAX_NAMES {
+                        return Err(EngineRefusal::TooManyNames);
+                    }
+                }
                 Variant::PackedStringArray(items) => items.iter().try_for_each(|t| text(t))?,
                 Variant::Dictionary(entries) => {
                     elements = elements.saturating_add(entries.len());
                     if elements > MAX_ELEMENTS {
                         return Err(EngineRefusal::TooManyElements);
                     }
-                    let work = entries.len().saturating_mul(entries.len());
+                    // Keys whose hashes collide are compared whole: the work grows with
+                    // the keys' sizes too (2048 keys of 16 KiB each, one hash, took
+                    // 3.4e10 character compares).
+                    let keys = entries
+                        .iter()
+                        .fold(0usize, |sum, (k, _)| sum.saturating_add(key_cost(k)));
+                    let work = entries.len().saturating_mul(keys);
                     dictionary_work = dictionary_work.saturating_add(work);
                     if dictionary_work > MAX_DICTIONARY_WORK {
                         return Err(EngineRefusal::DictionaryTooLarge(entries.len()));
@@ -137,6 +182,43 @@ impl Variant {
         }
         Ok(())
     }
+}
+
+/// What comparing `key` with another Dictionary key of the same hash may cost, in units of one
+/// int key's compare: 1, and 1 more per 64 bytes of text or packed data and per element, at any
+/// depth (Godot compares containers element by element).
+fn key_cost(key: &Variant) -> usize {
+    let mut cost = 0usize;
+    let mut pending: alloc::vec::Vec<&Variant> = alloc::vec![key];
+    while let Some(v) = pending.pop() {
+        let bytes = match v {
+            Variant::String(t) | Variant::StringName(t) | Variant::NodePath(t) => t.len(),
+            Variant::PackedStringArray(items) => items.iter().map(|t| t.len() + 64).sum(),
+            Variant::PackedByteArray(b) => b.len(),
+            Variant::PackedInt32Array(b) => b.len() * 4,
+            Variant::PackedInt64Array(b) => b.len() * 8,
+            Variant::PackedFloat32Array(b) => b.len() * 4,
+            Variant::PackedFloat64Array(b) => b.len() * 8,
+            Variant::PackedVector2Array(b) => b.len() * 8,
+            Variant::PackedVector3Array(b) => b.len() * 12,
+            Variant::PackedColorArray(b) => b.len() * 16,
+            Variant::PackedVector4Array(b) => b.len() * 16,
+            Variant::Array(items) => {
+                pending.extend(items.iter());
+                0
+            }
+            Variant::Dictionary(entries) => {
+                for (k, v) in entries {
+                    pending.push(k);
+                    pending.push(v);
+                }
+                0
+            }
+            _ => 0,
+        };
+        cost = cost.saturating_add(1 + bytes / 64);
+    }
+    cost
 }
 
 #[cfg(test)]
@@ -213,6 +295,85 @@ mod tests {
         assert_eq!(
             Variant::Vector2(crate::variant::Vector2::new(f32::NAN, 0.0)).check_engine_safe(),
             Ok(())
+        );
+    }
+
+    /// Names all land in Godot's one global table: 2^k names of k djb2-colliding blocks share
+    /// one chain. Nested names keep the 4096-byte limit of names passed as values.
+    #[test]
+    fn names_are_bounded_in_number_and_nested_ones_in_length() {
+        use alloc::string::String;
+        let colliding = |n: usize| -> alloc::vec::Vec<String> {
+            (0..n)
+                .map(|i| {
+                    (0..12)
+                        .map(|b| if (i >> b) & 1 == 1 { "BA" } else { "Ab" })
+                        .collect()
+                })
+                .collect()
+        };
+        let names =
+            |n: usize| Variant::Array(colliding(n).into_iter().map(Variant::StringName).collect());
+        assert_eq!(names(MAX_NAMES).check_engine_safe(), Ok(()));
+        assert_eq!(
+            names(MAX_NAMES + 1).check_engine_safe(),
+            Err(EngineRefusal::TooManyNames)
+        );
+        // A path's parts count one each; Strings are not names.
+        let paths = Variant::Array(vec![Variant::NodePath("a/b:c".into()); MAX_NAMES / 3 + 1]);
+        assert_eq!(paths.check_engine_safe(), Err(EngineRefusal::TooManyNames));
+        let texts = Variant::Array(colliding(4096).into_iter().map(Variant::String).collect());
+        assert_eq!(texts.check_engine_safe(), Ok(()));
+        // Length: the value itself may be a long name (its caller's rule), nested ones not.
+        let long = "n".repeat(MAX_NESTED_NAME_BYTES + 1);
+        assert_eq!(
+            Variant::StringName(long.clone()).check_engine_safe(),
+            Ok(())
+        );
+        assert_eq!(
+            Variant::Array(vec![Variant::NodePath(long.clone())]).check_engine_safe(),
+            Err(EngineRefusal::NestedNameTooLong(MAX_NESTED_NAME_BYTES + 1))
+        );
+        assert_eq!(
+            Variant::Dictionary(vec![(Variant::Nil, Variant::StringName(long))])
+                .check_engine_safe(),
+            Err(EngineRefusal::NestedNameTooLong(MAX_NESTED_NAME_BYTES + 1))
+        );
+    }
+
+    /// Keys of one hash are compared whole: long keys count by their length.
+    #[test]
+    fn dictionaries_of_long_keys_are_bounded_by_their_keys_sizes() {
+        let keyed = |n: usize, len: usize| {
+            Variant::Dictionary(
+                (0..n)
+                    .map(|i| {
+                        (
+                            Variant::String(alloc::format!("{}{i}", "p".repeat(len))),
+                            Variant::Nil,
+                        )
+                    })
+                    .collect(),
+            )
+        };
+        assert_eq!(keyed(1024, 0).check_engine_safe(), Ok(()));
+        assert_eq!(
+            keyed(2048, 16 << 10).check_engine_safe(),
+            Err(EngineRefusal::DictionaryTooLarge(2048))
+        );
+        assert_eq!(
+            keyed(64, 16 << 10).check_engine_safe(),
+            Ok(()),
+            "64 keys of 16 KiB: 64 x 64 x 257"
+        );
+        let array_keys = Variant::Dictionary(
+            (0..1024)
+                .map(|i| (Variant::Array(vec![Variant::Int(i); 64]), Variant::Nil))
+                .collect(),
+        );
+        assert_eq!(
+            array_keys.check_engine_safe(),
+            Err(EngineRefusal::DictionaryTooLarge(1024))
         );
     }
 
