@@ -202,6 +202,24 @@ func test_callbacks_share_the_pumps_allowance_of_events() -> void:
 		"every line, in later frames: %d" % probe.outputs.size())
 
 
+## The allowance of Godot errors is the mod's too, not each node's: two nodes of one mod making
+## 150 failing calls each in a second have 200 errors printed in all (per instance, a mod on a
+## hundred nodes had Godot write a hundred times the allowance to the console and the log).
+func test_the_nodes_of_one_mod_share_its_allowance_of_godot_errors() -> void:
+	var first := _flood_mod()
+	if first == null:
+		return
+	var module := WasmEngine.compile_module(FLOOD_WAT.to_utf8_buffer(), _flood_name)
+	var second := new_mod("FloodMod2", {"module": module, "safety_level": 1})
+	if not expect_eq(start(second), OK, "start() of the second node"):
+		return
+	first.node.call_export("bad_calls", [150])
+	second.node.call_export("bad_calls", [150])
+	expect_eq(_printed.out_of_bounds, 200, "errors Godot printed for the mod's two nodes")
+	expect_eq(_printed.notices, 1, "notices that the rest was not printed")
+	expect(Engine.print_error_messages, "Godot's error printing is on again after the calls")
+
+
 func test_godot_errors_past_200_a_second_are_not_printed_and_printing_comes_back() -> void:
 	var probe := _flood_mod()
 	if probe == null:

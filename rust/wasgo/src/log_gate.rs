@@ -4,8 +4,10 @@
 //! absolute path from a node outside the tree, ...): a mod making such calls in a loop had
 //! Godot write without end to the console and to the player's disk (`user://logs/godot.log` on
 //! desktop). Each instance's object calls count the errors Godot logged during them (the
-//! error watch, `error_watch.rs`, counts every error Godot logs); once an
-//! instance caused [`LogBudget::LINES`] within a second, its further calls that second run with
+//! error watch, `error_watch.rs`, counts every error Godot logs) against its mod's allowance,
+//! one for all the nodes that run the mod ([`allowance_of`]: per instance, a mod on a hundred
+//! nodes made Godot log a hundred times as much); once a
+//! mod caused [`LogBudget::LINES`] within a second, its further calls that second run with
 //! Godot's error printing off (`Engine.print_error_messages`, restored after the call), and one
 //! notice says so. The calls themselves fail as before. Errors another thread logs while such a
 //! call runs are not printed either (the switch is Godot's, for the whole process).
@@ -16,6 +18,29 @@ use std::time::Instant;
 use godot::classes::Engine;
 use godot::prelude::*;
 use wasgo_core::log_budget::LogBudget;
+
+thread_local! {
+    /// The allowance of each mod, by its id (main thread: object calls run there).
+    static ALLOWANCES: std::cell::RefCell<std::collections::HashMap<String, Allowance>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// One mod's allowance of Godot errors, shared by the instances that run it.
+pub type Allowance = std::rc::Rc<std::cell::RefCell<LogBudget>>;
+
+/// The allowance of the mod `mod_id`, shared by every instance of it (as its console lines'
+/// are, `script_delivery.rs`).
+pub fn allowance_of(mod_id: &str) -> Allowance {
+    ALLOWANCES.with(|all| {
+        let mut all = all.borrow_mut();
+        // Bounded: thousands of distinct mods is no game's; an allowance dropped here lives on
+        // with the instances that hold it, and a new one starts for the next.
+        if all.len() >= 4096 && !all.contains_key(mod_id) {
+            all.clear();
+        }
+        all.entry(mod_id.to_string()).or_default().clone()
+    })
+}
 
 /// Errors and warnings Godot logged so far, on any thread (counted by the error watch). A
 /// count, not a per-thread one: read twice around every object call, where a thread-local in a

@@ -36,7 +36,6 @@ use wasgo_catalog::ErrorCode;
 use wasgo_core::allowlist::{Allowlist, DistinctPools, MemberKind, RangeKind, ValueRange};
 use wasgo_core::delivery::DeliveryQueue;
 use wasgo_core::handles::{DecisionCache, HandleError, HandleTable, TextCache};
-use wasgo_core::log_budget::LogBudget;
 use wasgo_core::objects::{FoundNode, KeptName};
 use wasgo_core::tween_plan::{TweenPlan, Tweener};
 use wasgo_core::{
@@ -233,8 +232,9 @@ pub struct InstanceObjects {
     /// The handle count at which the handles of freed objects are next swept (see
     /// [`InstanceObjects::sweep_freed`]).
     sweep_at: usize,
-    /// What Godot logged for the mod's calls this second (`log_gate.rs`).
-    godot_errors: LogBudget,
+    /// What Godot logged for the mod's calls this second, all its instances together
+    /// (`log_gate.rs`).
+    godot_errors: log_gate::Allowance,
     /// The loops, speed and tweeners of the tweens the mod changed (`tweens.rs`).
     tween_plans: HashMap<InstanceId, ModTween>,
     /// The game's nodes the mod's tweens animate (below level 3), by tween: a tween whose
@@ -454,7 +454,11 @@ impl SignalCallback {
 const SWEEP_FLOOR: usize = 4096;
 
 impl InstanceObjects {
-    fn new(script: InstanceId, script_node: Option<Gd<Node>>) -> InstanceObjects {
+    fn new(
+        script: InstanceId,
+        script_node: Option<Gd<Node>>,
+        godot_errors: log_gate::Allowance,
+    ) -> InstanceObjects {
         InstanceObjects {
             script,
             script_node,
@@ -468,7 +472,7 @@ impl InstanceObjects {
             decisions: DecisionCache::default(),
             releases: 0,
             sweep_at: SWEEP_FLOOR,
-            godot_errors: LogBudget::default(),
+            godot_errors,
             tween_plans: HashMap::new(),
             tween_targets: HashMap::new(),
             work: HashMap::new(),
@@ -1941,8 +1945,9 @@ pub fn register(
     script: InstanceId,
     script_node: Option<Gd<Node>>,
     level: SafetyLevel,
+    mod_id: &str,
 ) {
-    let mut objects = InstanceObjects::new(script, script_node);
+    let mut objects = InstanceObjects::new(script, script_node, log_gate::allowance_of(mod_id));
     objects.level = level;
     let table = Rc::new(RefCell::new(objects));
     // What a key used before held (none in practice) is dropped once the state is released.
@@ -2301,11 +2306,13 @@ impl GodotObjectHost {
         objects.level = level;
         // What Godot logs for the call counts against the mod's console allowance.
         let before = log_gate::logged();
+        let allowance = objects.godot_errors.clone();
         let result = {
-            let _quiet = log_gate::quiet_if_spent(&mut objects.godot_errors);
+            let _quiet = log_gate::quiet_if_spent(&mut allowance.borrow_mut());
             f(&mut objects)
         };
-        if log_gate::count_since(&mut objects.godot_errors, before) {
+        let spent = log_gate::count_since(&mut allowance.borrow_mut(), before);
+        if spent {
             let name = objects.script_node().map(|n| n.get_name().to_string());
             log_gate::notice(&name.unwrap_or_else(|| format!("node {}", objects.script)));
         }

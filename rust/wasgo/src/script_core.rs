@@ -1069,7 +1069,13 @@ impl ScriptCore {
         self.run_config(&runtime, &compiled, &name, config.limits.memory_bytes);
         self.ready_called.set(false);
         self.ready_owed.set(false);
-        objects::register(key, self.node, self.node(), config.level);
+        objects::register(
+            key,
+            self.node,
+            self.node(),
+            config.level,
+            &wasgo_core::grants::mod_id(&config.name),
+        );
         self.key.set(Some(key));
         // `init` runs inside `new`: count it as an entry.
         let switch = KillSwitch::new();
