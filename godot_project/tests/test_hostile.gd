@@ -197,5 +197,19 @@ func test_signal_arguments_share_one_budget_of_depth_and_elements() -> void:
 	probe.node.emit_signal("deep", many, many)
 	await frames(2)
 	expect_eq(probe.node.call_export("last", []), -5, "two arguments of 600,000 strings each")
+	# Godot shares one packed array or String between the places that hold it; converted for the
+	# mod, each place is a copy: a thousand references to one 1 MiB buffer were a gibibyte copied
+	# (and another encoded) at every call. Bytes are counted at each reference too.
+	var buffer := PackedByteArray()
+	buffer.resize(1 << 20)
+	var shared := []
+	shared.resize(200)
+	shared.fill(buffer)
+	probe.node.emit_signal("deep", shared)
+	await frames(2)
+	expect_eq(probe.node.call_export("last", []), -5, "200 references to one 1 MiB buffer (200 MiB converted)")
+	probe.node.emit_signal("deep", shared.slice(0, 1))
+	await frames(2)
+	expect(probe.node.call_export("last", []) > 1000000, "one reference: %d" % probe.node.call_export("last", []))
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod runs on")
 

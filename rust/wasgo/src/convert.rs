@@ -238,20 +238,37 @@ fn v4(v: Vector4) -> [f32; 4] {
 /// was followed until the stack overflowed), and for one holding more than
 /// [`MAX_ELEMENTS`](wire::MAX_ELEMENTS) Array elements and Dictionary entries in all, counted
 /// each time a shared part appears (a game value holding one Array twice at every level is
-/// 2^depth elements; a mod could not decode more anyway).
+/// 2^depth elements; a mod could not decode more anyway), and for one whose texts and packed
+/// arrays pass [`MAX_CONVERTED_BYTES`], also counted at each reference.
 pub fn to_wire<H: Handles + ?Sized>(
     v: &Variant,
     objects: &mut H,
 ) -> Result<WireVariant, ObjectError> {
-    let mut elements_left = wire::MAX_ELEMENTS;
-    to_wire_at(v, objects, 0, &mut elements_left)
+    let mut left = Left {
+        elements: wire::MAX_ELEMENTS,
+        bytes: MAX_CONVERTED_BYTES,
+    };
+    to_wire_at(v, objects, 0, &mut left)
+}
+
+/// The most bytes of texts and packed arrays one game value converted for a mod may hold,
+/// counted at each reference: Godot shares a String or packed array between the places that
+/// hold it, and the conversion copies it at each (an Array of a thousand references to one
+/// 1 MiB buffer, which a game signal any mod may connect to carried, was a gibibyte copied and
+/// a gibibyte encoded at every call of the mod's, before its buffer was compared).
+pub const MAX_CONVERTED_BYTES: usize = 128 << 20;
+
+/// What a conversion may still hold ([`to_wire`]).
+struct Left {
+    elements: usize,
+    bytes: usize,
 }
 
 fn to_wire_at<H: Handles + ?Sized>(
     v: &Variant,
     objects: &mut H,
     depth: usize,
-    elements_left: &mut usize,
+    left: &mut Left,
 ) -> Result<WireVariant, ObjectError> {
     use WireVariant as W;
     let bad = || {
@@ -260,10 +277,10 @@ fn to_wire_at<H: Handles + ?Sized>(
             format!("cannot convert {v} for the mod"),
         )
     };
-    let mut take = |n: usize| {
-        match elements_left.checked_sub(n) {
-        Some(left) => {
-            *elements_left = left;
+    let take = |left: &mut Left, n: usize| {
+        match left.elements.checked_sub(n) {
+        Some(rest) => {
+            left.elements = rest;
             Ok(())
         }
         None => Err(ObjectError::failed(
@@ -271,6 +288,21 @@ fn to_wire_at<H: Handles + ?Sized>(
             format!(
                 "cannot convert the value for the mod: it holds more than {} Array elements, Dictionary entries and PackedStringArray strings in all",
                 wire::MAX_ELEMENTS
+            ),
+        )),
+    }
+    };
+    let take_bytes = |left: &mut Left, n: usize| {
+        match left.bytes.checked_sub(n) {
+        Some(rest) => {
+            left.bytes = rest;
+            Ok(())
+        }
+        None => Err(ObjectError::failed(
+            ErrorCode::CallFailed.code(),
+            format!(
+                "cannot convert the value for the mod: its texts and packed arrays hold more than {} MiB in all, counted at each place that holds them",
+                MAX_CONVERTED_BYTES >> 20
             ),
         )),
     }
@@ -289,8 +321,16 @@ fn to_wire_at<H: Handles + ?Sized>(
         VariantType::BOOL => W::Bool(v.to()),
         VariantType::INT => W::Int(v.to()),
         VariantType::FLOAT => W::Float(v.to()),
-        VariantType::STRING => W::String(v.to::<GString>().to_string()),
-        VariantType::STRING_NAME => W::StringName(v.to::<StringName>().to_string()),
+        VariantType::STRING => {
+            let text = v.to::<GString>();
+            take_bytes(left, text.len())?;
+            W::String(text.to_string())
+        }
+        VariantType::STRING_NAME => {
+            let text = v.to::<StringName>();
+            take_bytes(left, text.len())?;
+            W::StringName(text.to_string())
+        }
         VariantType::VECTOR2 => W::Vector2(v2(v.to())),
         VariantType::VECTOR2I => {
             let x: Vector2i = v.to();
@@ -363,7 +403,11 @@ fn to_wire_at<H: Handles + ?Sized>(
             W::Projection(out)
         }
         VariantType::COLOR => W::Color(c4(v.to())),
-        VariantType::NODE_PATH => W::NodePath(v.to::<NodePath>().to_string()),
+        VariantType::NODE_PATH => {
+            let text = v.to::<NodePath>().to_string();
+            take_bytes(left, text.len())?;
+            W::NodePath(text)
+        }
         VariantType::OBJECT => match v.try_to::<Option<Gd<Object>>>() {
             Ok(Some(obj)) => W::Object(objects.handle_of(&obj)),
             _ => W::Object(0),
@@ -373,69 +417,79 @@ fn to_wire_at<H: Handles + ?Sized>(
         // Typed containers (`Array[Node]`, `Dictionary[String, int]`) arrive untyped on the wire.
         VariantType::DICTIONARY => {
             let d: AnyDictionary = v.try_to().map_err(|_| bad())?;
-            take(d.len())?;
+            take(left, d.len())?;
             let mut entries = Vec::with_capacity(d.len());
             for (k, val) in d.iter_shared() {
                 entries.push((
-                    to_wire_at(&k, objects, depth + 1, elements_left)?,
-                    to_wire_at(&val, objects, depth + 1, elements_left)?,
+                    to_wire_at(&k, objects, depth + 1, left)?,
+                    to_wire_at(&val, objects, depth + 1, left)?,
                 ));
             }
             W::Dictionary(entries)
         }
         VariantType::ARRAY => {
             let a: AnyArray = v.try_to().map_err(|_| bad())?;
-            take(a.len())?;
+            take(left, a.len())?;
             W::Array(
                 a.iter_shared()
-                    .map(|x| to_wire_at(&x, objects, depth + 1, elements_left))
+                    .map(|x| to_wire_at(&x, objects, depth + 1, left))
                     .collect::<Result<_, _>>()?,
             )
         }
-        VariantType::PACKED_BYTE_ARRAY => W::PackedByteArray(v.to::<PackedByteArray>().to_vec()),
-        VariantType::PACKED_INT32_ARRAY => W::PackedInt32Array(v.to::<PackedInt32Array>().to_vec()),
-        VariantType::PACKED_INT64_ARRAY => W::PackedInt64Array(v.to::<PackedInt64Array>().to_vec()),
+        VariantType::PACKED_BYTE_ARRAY => {
+            let a = v.to::<PackedByteArray>();
+            take_bytes(left, a.len())?;
+            W::PackedByteArray(a.to_vec())
+        }
+        VariantType::PACKED_INT32_ARRAY => {
+            let a = v.to::<PackedInt32Array>();
+            take_bytes(left, a.len() * 4)?;
+            W::PackedInt32Array(a.to_vec())
+        }
+        VariantType::PACKED_INT64_ARRAY => {
+            let a = v.to::<PackedInt64Array>();
+            take_bytes(left, a.len() * 8)?;
+            W::PackedInt64Array(a.to_vec())
+        }
         VariantType::PACKED_FLOAT32_ARRAY => {
-            W::PackedFloat32Array(v.to::<PackedFloat32Array>().to_vec())
+            let a = v.to::<PackedFloat32Array>();
+            take_bytes(left, a.len() * 4)?;
+            W::PackedFloat32Array(a.to_vec())
         }
         VariantType::PACKED_FLOAT64_ARRAY => {
-            W::PackedFloat64Array(v.to::<PackedFloat64Array>().to_vec())
+            let a = v.to::<PackedFloat64Array>();
+            take_bytes(left, a.len() * 8)?;
+            W::PackedFloat64Array(a.to_vec())
         }
         VariantType::PACKED_STRING_ARRAY => W::PackedStringArray({
             // Counted like a container's elements, as the mod's decoder counts them (it refused
             // what the host wrote past the limit).
             let strings = v.to::<PackedStringArray>();
-            take(strings.len())?;
+            take(left, strings.len())?;
+            let bytes = strings.as_slice().iter().map(|s| s.len()).sum();
+            take_bytes(left, bytes)?;
             strings.as_slice().iter().map(|s| s.to_string()).collect()
         }),
-        VariantType::PACKED_VECTOR2_ARRAY => W::PackedVector2Array(
-            v.to::<PackedVector2Array>()
-                .as_slice()
-                .iter()
-                .map(|x| v2(*x))
-                .collect(),
-        ),
-        VariantType::PACKED_VECTOR3_ARRAY => W::PackedVector3Array(
-            v.to::<PackedVector3Array>()
-                .as_slice()
-                .iter()
-                .map(|x| v3(*x))
-                .collect(),
-        ),
-        VariantType::PACKED_COLOR_ARRAY => W::PackedColorArray(
-            v.to::<PackedColorArray>()
-                .as_slice()
-                .iter()
-                .map(|c| c4(*c))
-                .collect(),
-        ),
-        VariantType::PACKED_VECTOR4_ARRAY => W::PackedVector4Array(
-            v.to::<PackedVector4Array>()
-                .as_slice()
-                .iter()
-                .map(|x| v4(*x))
-                .collect(),
-        ),
+        VariantType::PACKED_VECTOR2_ARRAY => {
+            let a = v.to::<PackedVector2Array>();
+            take_bytes(left, a.len() * 8)?;
+            W::PackedVector2Array(a.as_slice().iter().map(|x| v2(*x)).collect())
+        }
+        VariantType::PACKED_VECTOR3_ARRAY => {
+            let a = v.to::<PackedVector3Array>();
+            take_bytes(left, a.len() * 12)?;
+            W::PackedVector3Array(a.as_slice().iter().map(|x| v3(*x)).collect())
+        }
+        VariantType::PACKED_COLOR_ARRAY => {
+            let a = v.to::<PackedColorArray>();
+            take_bytes(left, a.len() * 16)?;
+            W::PackedColorArray(a.as_slice().iter().map(|c| c4(*c)).collect())
+        }
+        VariantType::PACKED_VECTOR4_ARRAY => {
+            let a = v.to::<PackedVector4Array>();
+            take_bytes(left, a.len() * 16)?;
+            W::PackedVector4Array(a.as_slice().iter().map(|x| v4(*x)).collect())
+        }
         _ => return Err(bad()),
     })
 }
