@@ -196,6 +196,10 @@ func test_names_are_shown_with_hidden_characters_escaped_and_cut() -> void:
 	expect(long.ends_with("…"), "a cut name says so")
 	# Godot breaks a line at the line and paragraph separators too.
 	expect_eq(Model.shown("log" + String.chr(0x2028) + "FAKE"), "log\\u{2028}FAKE", "a line separator")
+	# Invisible characters that made two names look the same: a Hangul filler, a tag character.
+	expect_eq(Model.shown("mod" + String.chr(0x3164)), "mod\\u{3164}", "a Hangul filler")
+	expect_eq(Model.shown("mod" + String.chr(0xE0041)), "mod\\u{e0041}", "a tag character")
+	expect_eq(Model.shown(String.chr(0x2764) + String.chr(0xFE0F)), String.chr(0x2764) + String.chr(0xFE0F), "an emoji's presentation selector stays")
 	expect_eq(Model.shown("a" + String.chr(0x2029) + "b"), "a\\u{2029}b", "a paragraph separator")
 
 

@@ -15,13 +15,24 @@ pub fn prefix(text: &str, max: usize) -> &str {
 
 /// Whether `c` is a control character or an invisible Unicode format character (the bidi
 /// overrides and isolates that reorder what follows, zero-width characters, the soft hyphen, the
-/// byte-order mark): characters a name from a module must not bring into text a person reads.
+/// byte-order mark, the combining grapheme joiner, the Hangul fillers, the tag characters and
+/// the variation selectors but the two that choose an emoji's look, U+FE0E and U+FE0F):
+/// characters a name from a module must not bring into text a person reads (two mods' names
+/// that differ only in them look the same in a mod list).
 pub fn is_hidden(c: char) -> bool {
     c.is_control()
         || matches!(c,
             '\u{00AD}'
+            | '\u{034F}'
             | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
             | '\u{180E}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0D}'
+            | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E007F}'
+            | '\u{E0100}'..='\u{E01EF}'
             | '\u{200B}'..='\u{200F}'
             | '\u{202A}'..='\u{202E}'
             | '\u{2060}'..='\u{2064}'
@@ -140,9 +151,18 @@ mod tests {
             ("a\tb", '\t'),
             ("evil\u{202e}txt", '\u{202e}'),
             ("zero\u{200b}width", '\u{200b}'),
+            ("tag\u{E0041}", '\u{E0041}'),
+            ("filler\u{3164}", '\u{3164}'),
+            ("hangul\u{115F}", '\u{115F}'),
+            ("cgj\u{034F}", '\u{034F}'),
+            ("vs\u{FE00}", '\u{FE00}'),
+            ("vs\u{E0100}", '\u{E0100}'),
+            ("half\u{FFA0}", '\u{FFA0}'),
         ] {
             assert_eq!(refused_char(text, true), Some(c), "{text:?}");
         }
+        // The emoji presentation selector stays (a heart as an emoji).
+        assert_eq!(refused_char("\u{2764}\u{FE0F}", true), None);
         // Texts keep their tabs and line breaks (Windows line ends too) and bidi marks.
         for text in ["two\nlines", "a\tb", "crlf\r\n", "\u{202e}arabic"] {
             assert_eq!(refused_char(text, false), None, "{text:?}");

@@ -285,11 +285,13 @@ static func shown(text: String) -> String:
 
 
 static func _is_hidden(c: int) -> bool:
-	return c < 0x20 or (c >= 0x7F and c < 0xA0) or c == 0xAD or c == 0x61C or c == 0x180E \
+	return c < 0x20 or (c >= 0x7F and c < 0xA0) or c == 0xAD or c == 0x34F or c == 0x61C \
+		or c == 0x115F or c == 0x1160 or c == 0x180E or c == 0x3164 or c == 0xFFA0 \
 		or (c >= 0x200B and c <= 0x200F) or (c >= 0x202A and c <= 0x202E) \
 		or c == 0x2028 or c == 0x2029 \
 		or (c >= 0x2060 and c <= 0x2064) or (c >= 0x2066 and c <= 0x206F) or c == 0xFEFF \
-		or (c >= 0xFFF9 and c <= 0xFFFB)
+		or (c >= 0xFFF9 and c <= 0xFFFB) or (c >= 0xFE00 and c <= 0xFE0D) \
+		or (c >= 0xE0000 and c <= 0xE007F) or (c >= 0xE0100 and c <= 0xE01EF)
 
 
 ## "module.name" of every import row marked as a stub (the form of `get_unexposed_imports`).
