@@ -289,6 +289,26 @@ func test_a_tween_of_a_node_the_game_moves_out_of_reach_stops() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 
+## A tween of the mod's own node is judged as one of a game node's once the game adopts the
+## node: moved out of the mod's reach, it stops (it went on moving the node the game had taken).
+func test_a_tween_of_a_node_the_game_adopts_and_moves_out_of_reach_stops() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	# `Tweened` (the mod's Node2D) to (100, 0) over 1 s.
+	expect_eq(_call(probe, "tweener_option", [3]), 0, "tween on the mod's own node: %s" % [probe.outputs])
+	var tweened := probe.node.get_node_or_null("Tweened") as Node2D
+	if not expect(tweened != null, "the mod's node `Tweened`"):
+		return
+	expect(probe.node.adopt(tweened), "adopt()")
+	probe.node.remove_child(tweened)
+	_outside.add_child(tweened)
+	# Past the tween's end.
+	await tree.create_timer(1.3).timeout
+	expect(tweened.position.x < 100.0, "the adopted node moved out of reach was tweened to its end: %s" % tweened.position)
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
+
+
 func test_tweens_die_with_the_instance() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

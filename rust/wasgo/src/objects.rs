@@ -241,6 +241,10 @@ pub struct InstanceObjects {
     /// target the game moves out of the mod's reach is killed ([`sweep_tween_targets`]), as a
     /// handle to it answers -1 at its next use.
     tween_targets: HashMap<InstanceId, Vec<InstanceId>>,
+    /// The mod's own nodes its tweens animate, by tween: a node the game adopts joins
+    /// `tween_targets` then (an adopted node is the game's, and a tween of it is killed once
+    /// the game moves it out of the mod's reach, as for any game node).
+    own_tween_targets: HashMap<InstanceId, Vec<InstanceId>>,
     /// The values the mod gave ranged properties that have a `total`, by object and property.
     work: HashMap<(InstanceId, String), f64>,
 }
@@ -475,6 +479,7 @@ impl InstanceObjects {
             godot_errors,
             tween_plans: HashMap::new(),
             tween_targets: HashMap::new(),
+            own_tween_targets: HashMap::new(),
             work: HashMap::new(),
         }
     }
@@ -1311,6 +1316,15 @@ impl InstanceObjects {
         if !adopted.is_empty() {
             // Reach now applies to them: a kept `get_node` answer may no longer hold.
             handles_changed();
+        }
+        // A tween of an adopted node is judged as one of any game node's from now on.
+        for (tween, targets) in &self.own_tween_targets {
+            for id in targets.iter().filter(|t| adopted.contains(t)) {
+                let judged = self.tween_targets.entry(*tween).or_default();
+                if !judged.contains(id) {
+                    judged.push(*id);
+                }
+            }
         }
         for id in &adopted {
             self.drawing.release_item(*id);
@@ -2800,17 +2814,20 @@ fn run_op(
                 }
                 if let Some(target) = tweens::tween_target(&args) {
                     let id = target.instance_id();
-                    if level != SafetyLevel::Unsafe
-                        && target.is_class("Node")
-                        && !objects.created.owns(id)
-                    {
+                    if level != SafetyLevel::Unsafe && target.is_class("Node") {
+                        let owned = objects.created.owns(id);
+                        let list = if owned {
+                            &mut objects.own_tween_targets
+                        } else {
+                            &mut objects.tween_targets
+                        };
                         // Bounded like the plans: a mod may make tweens without end.
-                        if objects.tween_targets.len() >= MAX_TWEEN_PLANS {
-                            objects.tween_targets.retain(|tween, _| {
+                        if list.len() >= MAX_TWEEN_PLANS {
+                            list.retain(|tween, _| {
                                 Gd::<Object>::try_from_instance_id(*tween).is_ok()
                             });
                         }
-                        let targets = objects.tween_targets.entry(obj.instance_id()).or_default();
+                        let targets = list.entry(obj.instance_id()).or_default();
                         if !targets.contains(&id) {
                             targets.push(id);
                         }
