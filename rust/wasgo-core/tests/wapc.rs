@@ -305,6 +305,30 @@ fn oversized_payloads_are_refused_and_the_instance_lives_on() {
     assert_eq!(inst.invoke("echo", b"still here").unwrap(), b"still here");
 }
 
+/// A game handler's error is held to the waPC limit too: an error text past it reached the
+/// guest whatever its size.
+#[test]
+fn an_oversized_error_of_a_game_handler_is_refused() {
+    let Some((rt, _host, inst)) = setup(SafetyLevel::Safe) else {
+        return;
+    };
+    let huge: Arc<dyn WapcHandler> =
+        Arc::new(|_k: InstanceKey, _op: &WapcOperation, _p: Vec<u8>| {
+            Err::<Vec<u8>, _>("e".repeat(MAX_PAYLOAD + 1))
+        });
+    rt.hosts().wapc.register(
+        WapcOperation::new("game", "scores", "fail"),
+        SafetyLevel::Safe,
+        huge,
+    );
+    let message = guest_error(inst.invoke("call", &call_payload("game", "scores", "fail", b"")));
+    assert!(
+        message.contains("the error of `game/scores/fail` is 1048577 bytes, over the waPC limit"),
+        "{message}"
+    );
+    assert_eq!(inst.invoke("echo", b"still here").unwrap(), b"still here");
+}
+
 /// A waPC guest names nodes by path and can neither use nor release a handle: the objects in a
 /// reply of the built-in binding are released at once and reach the guest as null (each pinned
 /// its object for the guest's life: a `create_tween` per call kept every tween).

@@ -342,6 +342,12 @@ fn host_call(
             "the reply of `{op}` is {} bytes, over the waPC limit of {MAX_PAYLOAD} bytes",
             reply.len()
         )),
+        // So is an error, as the README says of every direction (a game handler's error text
+        // reached the guest whatever its size).
+        Err(error) if error.len() > MAX_PAYLOAD => Err(format!(
+            "the error of `{op}` is {} bytes, over the waPC limit of {MAX_PAYLOAD} bytes",
+            error.len()
+        )),
         other => other,
     })
 }
