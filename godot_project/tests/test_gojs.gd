@@ -182,6 +182,33 @@ func test_a_godot_signal_calls_a_js_funcof_callback() -> void:
 	expect_eq(probe.traps, PackedStringArray(), "traps")
 
 
+## A program that connects again and again, each connection ended by the game before the next,
+## keeps working past the slots its callback table holds before it asks the game which
+## connections still hold (2048): the slots of ended ones are given back (100,000 connects, none
+## live, and `godot.connect` answered "too many connections" for good), and a signal reaches the
+## function connected last, once.
+func test_connections_the_game_ended_give_their_slots_back() -> void:
+	WasmEngine.extend_allowlist("Node", "signals", PackedStringArray([PING]))
+	var probe := await _callback_mod("gojs_reconnects")
+	if probe == null:
+		return
+	var target: Node = probe.node.get_node("Target")
+	target.add_user_signal(PING, [{"name": "text", "type": TYPE_STRING}])
+	for i in 2100:
+		probe.node.call_export("listen", ["Target", PING])
+		for c in target.get_signal_connection_list(PING):
+			target.disconnect(PING, c["callable"])
+	expect_eq(probe.node.get_last_error(), "", "no connect failed: %s" % probe.describe())
+	expect_eq(probe.node.call_export("listen", ["Target", PING]), null, "one more listen")
+	expect_eq(target.get_signal_connection_list(PING).size(), 1, "one live connection")
+	target.emit_signal(PING, "after")
+	var heard: bool = await wait_until(func() -> bool: return probe.has_output("signal: after"), 5000)
+	expect(heard, "the last connection's callback ran: %s" % probe.describe())
+	await frames(2)
+	expect_eq(probe.outputs_starting_with("signal: after").size(), 1, "once")
+	expect_eq(probe.traps, PackedStringArray(), "traps")
+
+
 ## What a signal's callback returns is read by nobody: one that returns a value Godot cannot
 ## take (an object holding functions) failed its delivery, and the rest of the frame's signals
 ## (and HTTP answers) for the mod were dropped.

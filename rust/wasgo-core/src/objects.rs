@@ -51,6 +51,10 @@ pub enum ObjectOp {
     },
     /// The arguments of the signal whose `native_callback` runs now.
     CallbackArgs,
+    /// The callback ids of the instance's signal connections that are still live (the object
+    /// is there and the game did not disconnect them), as a `PackedInt32Array`: a host that
+    /// keeps a slot per connection (Go-js) gives back the slots of the others.
+    LiveCallbacks,
     /// `mod_event(name, payload)` on the mod's node.
     Emit {
         name: String,
@@ -187,6 +191,7 @@ impl ObjectOp {
             ObjectOp::SelfNode
             | ObjectOp::Release { .. }
             | ObjectOp::CallbackArgs
+            | ObjectOp::LiveCallbacks
             | ObjectOp::Asset { .. } => return None,
         })
     }

@@ -195,6 +195,15 @@ impl Hot {
     }
 }
 
+/// A signal connection a mod made: the object, the signal, what it calls and the mod's callback
+/// id.
+type Connection = (InstanceId, StringName, Callable, i32);
+
+/// Whether a connection still holds: its object is there and the game did not disconnect it.
+fn connection_live((id, signal, callable, _): &Connection) -> bool {
+    Gd::<Object>::try_from_instance_id(*id).is_ok_and(|obj| obj.is_connected(signal, callable))
+}
+
 /// How many signal connections one instance may have at once (each one is a call on every
 /// emission: a mod connecting `process_frame` a million times made every frame 320 ms).
 pub const MAX_CONNECTIONS_PER_INSTANCE: usize = 1024;
@@ -214,8 +223,9 @@ pub struct InstanceObjects {
     level: SafetyLevel,
     /// The mod's handles (the core's table: checked handle arithmetic, one handle per object).
     slots: HandleTable<InstanceId, Slot>,
-    /// The signal connections the mod made (at most [`MAX_CONNECTIONS_PER_INSTANCE`] live).
-    connections: Vec<(InstanceId, StringName, Callable)>,
+    /// The signal connections the mod made (at most [`MAX_CONNECTIONS_PER_INSTANCE`] live),
+    /// with the callback id each calls.
+    connections: Vec<Connection>,
     /// The `SceneTreeTimer`s the mod made (released when the instance ends).
     timers: OwnedTimers,
     /// The objects the mod created (`created.rs`; freed when the instance ends).
@@ -1353,13 +1363,9 @@ impl InstanceObjects {
         signal: &StringName,
         name: &str,
     ) -> Result<(), ObjectError> {
-        let live = |(id, signal, callable): &(InstanceId, StringName, Callable)| {
-            Gd::<Object>::try_from_instance_id(*id)
-                .is_ok_and(|obj| obj.is_connected(signal, callable))
-        };
-        let same = |c: &&(InstanceId, StringName, Callable)| c.0 == object && c.1 == *signal;
+        let same = |c: &&Connection| c.0 == object && c.1 == *signal;
         if self.connections.iter().filter(same).count() >= MAX_CONNECTIONS_PER_SIGNAL {
-            self.connections.retain(live);
+            self.connections.retain(connection_live);
             if self.connections.iter().filter(same).count() >= MAX_CONNECTIONS_PER_SIGNAL {
                 return Err(ObjectError::failed(
                     ErrorCode::Busy.code(),
@@ -1368,7 +1374,7 @@ impl InstanceObjects {
             }
         }
         if self.connections.len() >= MAX_CONNECTIONS_PER_INSTANCE {
-            self.connections.retain(live);
+            self.connections.retain(connection_live);
         }
         if self.connections.len() >= MAX_CONNECTIONS_PER_INSTANCE {
             return Err(ObjectError::failed(
@@ -1381,7 +1387,7 @@ impl InstanceObjects {
 
     /// Disconnects what the mod connected, then makes the tree drop the timers it made.
     fn release_engine_objects(&mut self) {
-        for (id, signal, callable) in self.connections.drain(..) {
+        for (id, signal, callable, _) in self.connections.drain(..) {
             if let Ok(mut obj) = Gd::<Object>::try_from_instance_id(id) {
                 if obj.is_connected(&signal, &callable) {
                     obj.disconnect(&signal, &callable);
@@ -2899,8 +2905,16 @@ fn run_op(
             }
             objects
                 .connections
-                .push((obj.instance_id(), sname, callable));
+                .push((obj.instance_id(), sname, callable, callback_id));
             Ok(ObjectReply::Int(0))
+        }
+        ObjectOp::LiveCallbacks => {
+            // With the ids of deliveries still waiting (their connection may have ended since
+            // the signal fired): a slot given back and reused would get their arguments.
+            objects.connections.retain(connection_live);
+            let mut ids: Vec<i32> = objects.connections.iter().map(|c| c.3).collect();
+            with_outbox(key, |o| ids.extend(o.callbacks.iter().map(|(id, _)| *id)));
+            Ok(ObjectReply::Value(WireVariant::PackedInt32Array(ids)))
         }
         ObjectOp::CallbackArgs => {
             // Converted as the one Array the mod gets: one budget of elements and depth for all

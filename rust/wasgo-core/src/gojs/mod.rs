@@ -63,6 +63,10 @@ pub const MAX_COLLECTION: usize = 64 << 20;
 const MAX_TIMEOUTS: usize = 100_000;
 /// Most `godot.connect` callbacks one instance may hold.
 const MAX_CALLBACKS: usize = 100_000;
+/// Slots in the callback table past which a `godot.connect` that finds no free slot first asks
+/// the game which connections still hold, and gives back the slots of the others (twice the
+/// connections one instance may have live, so a compaction frees at least half the table).
+const COMPACT_CALLBACKS_AT: usize = 2048;
 /// HTTP callbacks kept before those of requests that can no longer answer are let go of (more
 /// than the requests in flight, kept and notified together).
 const MAX_HTTP_CALLBACKS: usize = 64;
@@ -102,6 +106,8 @@ pub struct GoState {
     pub(crate) time_origin_ns: i64,
     /// Functions connected with `godot.connect`; the callback id is the index + 1.
     callbacks: Vec<JsValue>,
+    /// Slots of `callbacks` given back (their connection ended), taken before the table grows.
+    free_callbacks: Vec<usize>,
     /// The callbacks of `godot.httpRequest` by request id (at most the requests in flight).
     http_callbacks: std::collections::HashMap<i32, JsValue>,
     exports: Option<GoExports>,
@@ -137,6 +143,7 @@ impl GoState {
             start: Instant::now(),
             time_origin_ns: origin.as_nanos() as i64,
             callbacks: Vec::new(),
+            free_callbacks: Vec::new(),
             http_callbacks: std::collections::HashMap::new(),
             exports: None,
             host_bytes: 0,
@@ -242,15 +249,50 @@ impl GoState {
             self.callbacks.pop();
         } else if let Some(slot) = self.callbacks.get_mut(index) {
             *slot = JsValue::Undefined;
+            self.free_callbacks.push(index);
         }
     }
 
     pub(crate) fn add_callback(&mut self, func: JsValue) -> Option<i32> {
+        if let Some(index) = self.free_callbacks.pop() {
+            self.callbacks[index] = func;
+            return Some(index as i32 + 1);
+        }
         if self.callbacks.len() >= MAX_CALLBACKS {
             return None;
         }
         self.callbacks.push(func);
         Some(self.callbacks.len() as i32)
+    }
+
+    /// How many callback slots the table has (live or given back).
+    pub(crate) fn callback_slots(&self) -> usize {
+        self.callbacks.len()
+    }
+
+    /// Whether the next [`GoState::add_callback`] should first give back the slots of
+    /// connections that ended ([`GoState::keep_callbacks`]).
+    pub(crate) fn wants_compaction(&self) -> bool {
+        self.free_callbacks.is_empty() && self.callbacks.len() >= COMPACT_CALLBACKS_AT
+    }
+
+    /// Gives back the slot of every callback whose id is not in `live` (the connections the game
+    /// still holds and the deliveries still waiting): a program connecting to a signal of every
+    /// object it spawns reached the table's end after 100,000 connects, none of them live.
+    pub(crate) fn keep_callbacks(&mut self, live: &[i32]) {
+        let live: std::collections::HashSet<usize> = live
+            .iter()
+            .filter_map(|id| usize::try_from(*id).ok()?.checked_sub(1))
+            .collect();
+        self.free_callbacks.clear();
+        for (index, slot) in self.callbacks.iter_mut().enumerate() {
+            if !live.contains(&index) {
+                *slot = JsValue::Undefined;
+                self.free_callbacks.push(index);
+            }
+        }
+        // The lowest ids are taken first.
+        self.free_callbacks.reverse();
     }
 }
 
@@ -743,5 +785,36 @@ mod callback_slot_tests {
         go.drop_callback(-5);
         go.drop_callback(99);
         assert_eq!(go.callbacks.len(), 2);
+        // The cleared slot is the next connect's.
+        assert_eq!(go.add_callback(func()), Some(1));
+    }
+
+    /// Slots of connections that ended are given back once the table is large: a program
+    /// connecting to each object it spawns reached the end of the table after 100,000 connects.
+    #[test]
+    fn the_slots_of_ended_connections_are_given_back() {
+        let mut go = GoState::new(Box::new(|_, _| {}));
+        let _in = value::Heap::enter(&go.heap.clone());
+        for _ in 0..COMPACT_CALLBACKS_AT - 1 {
+            go.add_callback(func()).unwrap();
+        }
+        assert!(!go.wants_compaction());
+        go.add_callback(func()).unwrap();
+        assert!(go.wants_compaction());
+        // Ids 5 and 7 still hold, 7 twice (a connection and a waiting delivery); ids no slot has
+        // change nothing.
+        go.keep_callbacks(&[5, 7, 7, 0, -1, 99_999]);
+        assert!(!go.wants_compaction());
+        assert!(go.callbacks[4].is_function() && go.callbacks[6].is_function());
+        assert!(!go.callbacks[0].is_function());
+        // The lowest free ids come first; the held ones are never handed out.
+        let next: Vec<i32> = (0..6).map(|_| go.add_callback(func()).unwrap()).collect();
+        assert_eq!(next, [1, 2, 3, 4, 6, 8]);
+        assert_eq!(go.callbacks.len(), COMPACT_CALLBACKS_AT);
+        // Every free slot taken: the table asks again before it grows.
+        while !go.wants_compaction() {
+            go.add_callback(func()).unwrap();
+        }
+        assert_eq!(go.callbacks.len(), COMPACT_CALLBACKS_AT);
     }
 }
