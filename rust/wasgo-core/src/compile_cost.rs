@@ -100,6 +100,8 @@ pub enum TooCostly {
     Functions { count: u64, limit: u64 },
     /// The module has more than [`MAX_MEMORIES`] memories (its own and imported).
     Memories { count: u64 },
+    /// The module has more than [`MAX_IMPORTS`] imports or [`MAX_EXPORTS`] exports.
+    Entries { imports: u64, exports: u64 },
     /// The module's own tables are more than [`MAX_TABLES`], or start with more than
     /// [`MAX_TABLE_ENTRIES`](crate::limits::MAX_TABLE_ENTRIES) entries together.
     Tables { count: u64, entries: u64 },
@@ -111,6 +113,13 @@ pub enum TooCostly {
 /// [`MAX_SPARSE_IMAGE_BYTES`] from a few bytes of data, kept with the compiled code and in the
 /// disk cache (multi-memory lets a module have thousands); compilers make one.
 pub const MAX_MEMORIES: u64 = crate::limits::GrowthTally::MAX_MEMORIES as u64;
+/// The most imports a module may have: each is linked (a stub at least) at every instance and
+/// listed in the editor; compilers make hundreds (a million, ten bytes each, fit in the file
+/// size limit).
+pub const MAX_IMPORTS: u64 = 100_000;
+/// The most exports a module may have (one function may be exported under a million names).
+pub const MAX_EXPORTS: u64 = 100_000;
+
 /// The most tables a module may define: as many as an instance may
 /// ([`GrowthTally::MAX_TABLES`](crate::limits::GrowthTally::MAX_TABLES)).
 pub const MAX_TABLES: u64 = crate::limits::GrowthTally::MAX_TABLES as u64;
@@ -165,6 +174,12 @@ impl fmt::Display for TooCostly {
                  up to {} MiB compiled, whatever its data); compilers make one: rebuild the mod \
                  without multiple memories",
                 MAX_SPARSE_IMAGE_BYTES >> 20
+            ),
+            TooCostly::Entries { imports, exports } => write!(
+                f,
+                "it has {imports} imports and {exports} exports, over WasGo's limit of \
+                 {MAX_IMPORTS} of each (each is linked at every start and listed in the \
+                 editor); compilers make a few hundred: rebuild the mod"
             ),
             TooCostly::Tables { count, entries } if *count > MAX_TABLES => write!(
                 f,
@@ -294,6 +309,12 @@ pub fn check(binary: &[u8], max_module_bytes: usize) -> Result<(), TooCostly> {
             count: declared.memories,
         });
     }
+    if declared.imports > MAX_IMPORTS || declared.exports > MAX_EXPORTS {
+        return Err(TooCostly::Entries {
+            imports: declared.imports,
+            exports: declared.exports,
+        });
+    }
     if declared.tables > MAX_TABLES
         || declared.table_entries > crate::limits::MAX_TABLE_ENTRIES as u64
     {
@@ -333,6 +354,9 @@ struct Declared {
     table_entries: u64,
     /// The tables it defines.
     tables: u64,
+    /// Its imports and exports, as the sections declare them.
+    imports: u64,
+    exports: u64,
 }
 
 /// Reads the counts of [`Declared`], stopping at the code section.
@@ -344,6 +368,7 @@ fn declared(binary: &[u8]) -> Declared {
         };
         match payload {
             wasmparser::Payload::ImportSection(reader) => {
+                declared.imports = u64::from(reader.count());
                 for import in reader.into_imports().flatten() {
                     if matches!(import.ty, wasmparser::TypeRef::Memory(_)) {
                         declared.memories += 1;
@@ -362,6 +387,9 @@ fn declared(binary: &[u8]) -> Declared {
             }
             wasmparser::Payload::FunctionSection(reader) => {
                 declared.functions = Some(u64::from(reader.count()));
+            }
+            wasmparser::Payload::ExportSection(reader) => {
+                declared.exports = u64::from(reader.count());
             }
             wasmparser::Payload::CodeSectionStart { .. } | wasmparser::Payload::End(_) => break,
             _ => {}
@@ -471,6 +499,35 @@ mod tests {
         assert_eq!(check(&tables(&[1; 16]), LIMIT), Ok(()));
         let err = check(&tables(&[0; 17]), LIMIT).unwrap_err();
         assert!(err.to_string().contains("it defines 17 tables"), "{err}");
+    }
+
+    /// A module of a million exports of one function (ten bytes each) is refused by its
+    /// section's count; as many as the limit pass.
+    #[test]
+    fn too_many_imports_or_exports_are_refused() {
+        let exports = |n: u64| {
+            let names: String = (0..n)
+                .map(|i| format!("(export \"e{i}\" (func 0))"))
+                .collect();
+            wat::parse_str(format!("(module (func) {names})")).unwrap()
+        };
+        assert_eq!(check(&exports(MAX_EXPORTS), LIMIT), Ok(()));
+        let err = check(&exports(MAX_EXPORTS + 1), LIMIT).unwrap_err();
+        assert_eq!(
+            err,
+            TooCostly::Entries {
+                imports: 0,
+                exports: MAX_EXPORTS + 1
+            }
+        );
+        assert!(err.to_string().contains("100001 exports"), "{err}");
+        let imports = |n: u64| {
+            let list: String = (0..n)
+                .map(|i| format!("(import \"wasgo\" \"f{i}\" (func))"))
+                .collect();
+            wat::parse_str(format!("(module {list})")).unwrap()
+        };
+        assert!(check(&imports(MAX_IMPORTS + 1), LIMIT).is_err());
     }
 
     #[test]

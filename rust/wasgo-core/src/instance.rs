@@ -559,7 +559,7 @@ impl ModInstance {
     /// Whether the module exports a function called `name` (answered without touching the store,
     /// so it works while `main` runs).
     pub fn has_export(&self, name: &str) -> bool {
-        self.plan.iter().any(|e| *e.name == *name)
+        crate::module::find_planned(&self.plan, name).is_some()
     }
 
     /// Whether the game can call `name` with `call_export`: an exported function of the module,
@@ -644,7 +644,7 @@ impl ModInstance {
             });
         };
         // `live.exports` is in the plan's order (`entry::ResolvedExports`).
-        let Some(at) = self.plan.iter().position(|planned| *planned.name == *name) else {
+        let Some(at) = crate::module::find_planned(&self.plan, name) else {
             return Err(WasgoError::NoSuchExport {
                 module: shared.name.clone(),
                 export: name.into(),

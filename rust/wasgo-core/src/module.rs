@@ -38,6 +38,12 @@ pub struct ExportInfo {
     pub called: Option<&'static str>,
 }
 
+/// Where export `name` is in a plan ([`CompiledModule::export_plan`], sorted by name).
+pub(crate) fn find_planned(plan: &[PlannedExport], name: &str) -> Option<usize> {
+    plan.binary_search_by(|planned| (*planned.name).cmp(name))
+        .ok()
+}
+
 /// One exported function of a module as every instance of it has it, found once per module
 /// ([`CompiledModule::export_plan`]): an instance then takes its functions by index, without
 /// a name lookup, a type query or an allocation per export.
@@ -323,11 +329,15 @@ impl CompiledModule {
         self.entry_facts().1
     }
 
-    /// The exported functions every instance has, in the module's order (found once).
+    /// The exported functions every instance has, sorted by name (found once): looked up by
+    /// name with a binary search ([`find_planned`]), a module's export names being unique (a
+    /// linear search per call and per input event took milliseconds for a module of a million
+    /// exports).
     pub(crate) fn export_plan(&self) -> Arc<[PlannedExport]> {
         self.plan
             .get_or_init(|| {
-                self.module
+                let mut plan: Vec<PlannedExport> = self
+                    .module
                     .exports()
                     .filter_map(|e| {
                         let ty = e.ty();
@@ -339,7 +349,9 @@ impl CompiledModule {
                             shape: EntryShape::of(func),
                         })
                     })
-                    .collect()
+                    .collect();
+                plan.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+                plan.into()
             })
             .clone()
     }
