@@ -1,7 +1,8 @@
 ## Runs inside a real (headless) editor, as an autoload `cargo xtask test` adds through a
 ## temporary `override.cfg`: opens Project Settings, visits each WasGo subsection and another
 ## section, and checks the editor plugin's help lines (`addons/wasgo/editor/wasgo_settings_help.gd`):
-## one per visible WasGo setting, its tooltip the whole description, none elsewhere. Prints
+## one per visible WasGo setting, its tooltip the whole description, none elsewhere; and that
+## the editor never loads a `.cwasm` beside a `res://` `.wasm` (it compiles the `.wasm`). Prints
 ## `PASS`/`FAIL` lines and `N passed, M failed`, then quits the editor.
 @tool
 extends Node
@@ -16,6 +17,7 @@ func _ready() -> void:
 	# Let the editor finish starting (plugins enabled, first scan done).
 	await get_tree().create_timer(3.0).timeout
 	await _run()
+	_artifacts_in_the_editor()
 	print("%d passed, %d failed" % [_passed, _failed])
 	get_tree().quit(0 if _failed == 0 else 1)
 
@@ -82,6 +84,38 @@ func _run() -> void:
 	_check("other_sections_have_no_help_lines", strays.is_empty() and visited > 10,
 			"help lines %s; %d sections visited" % [strays, visited])
 	dialog.hide()
+
+
+## In the editor a `.cwasm` beside a `res://` `.wasm` is never loaded, even one that
+## authenticates and matches: `res://` is the project folder there, where a developer copies a
+## third-party mod, and the key that authenticates artifacts ships in every pack (anyone can
+## make one that passes). The editor compiles the `.wasm` (a run of the game loads the pair:
+## `tests/test_precompiled.gd`).
+func _artifacts_in_the_editor() -> void:
+	var dir := "res://tests/editor_live_tmp/"
+	DirAccess.make_dir_recursive_absolute(ProjectSettings.globalize_path(dir))
+	var key := PackedByteArray()
+	for i in 32:
+		key.append(randi() % 256)
+	ProjectSettings.set_setting("wasgo/runtime/precompile_key", key.hex_encode())
+	var wasm := ("(module (func (export \"answer\") (result i32) i32.const 7)"
+		+ " (func (export \"salt\") (result i64) i64.const %d))" % Time.get_ticks_usec()).to_utf8_buffer()
+	for pair in [["pair.wasm", wasm], ["pair.cwasm", WasmEngine.precompile(wasm)]]:
+		var f := FileAccess.open(dir + pair[0], FileAccess.WRITE)
+		f.store_buffer(pair[1])
+		f.close()
+	var stats := WasmEngine.get_stats()
+	var module := WasmEngine.load_module(dir + "pair.wasm")
+	var after := WasmEngine.get_stats()
+	_check("an_artifact_beside_a_project_wasm_is_not_loaded_in_the_editor",
+			module != null and after["precompiled_loads"] == stats["precompiled_loads"]
+				and after["compiles"] == stats["compiles"] + 1,
+			"module %s, precompiled_loads %d -> %d, compiles %d -> %d" % [module,
+				stats["precompiled_loads"], after["precompiled_loads"], stats["compiles"], after["compiles"]])
+	for file in ["pair.wasm", "pair.cwasm"]:
+		DirAccess.remove_absolute(ProjectSettings.globalize_path(dir + file))
+	DirAccess.remove_absolute(ProjectSettings.globalize_path(dir))
+	ProjectSettings.set_setting("wasgo/runtime/precompile_key", "")
 
 
 ## Every section item below `item` (the top-level ones and their subsections).

@@ -32,8 +32,17 @@ pub fn game_key(explicit: &[u8]) -> Result<ArtifactKey, String> {
         .map_err(|e| format!("the project setting `{}`: {e}", settings::PRECOMPILE_KEY))
 }
 
-/// The precompiled artifact a `res://` `.wasm` at `path` has beside it, if the file is there.
+/// The precompiled artifact a `res://` `.wasm` at `path` has beside it, if the file is there,
+/// and never in the editor: there `res://` is the project folder, where a developer copies
+/// third-party mods to try them, and an artifact is native code under a key every player of
+/// the game can read (`wasgo/runtime/precompile_key` ships in the pack): the editor compiles
+/// the `.wasm` instead (the inspector, the configuration warnings and a scan describe what the
+/// `.wasm` is, and no artifact is deserialized inside the editor). A run of the game (an
+/// exported one, or one the editor launches) loads it.
 pub fn artifact_path(path: &str) -> Option<String> {
+    if godot::classes::Engine::singleton().is_editor_hint() {
+        return None;
+    }
     artifact_beside(path).filter(|p| FileAccess::file_exists(p))
 }
 

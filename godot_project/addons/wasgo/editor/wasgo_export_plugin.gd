@@ -75,6 +75,10 @@ func _export_begin(features: PackedStringArray, _is_debug: bool, _path: String, 
 			add_file(path, bytes, false)
 		# Also when left out: the preset's filter must not add it back.
 		_added[path] = true
+		# Nor a `.cwasm` the project holds beside it (a stale one, or a third-party mod's:
+		# native code): only the artifact made here ships, or none.
+		if is_wasm:
+			_added[artifact_path(path)] = true
 	if precompile:
 		print("WasGo export: precompiled %d module(s) for %s" % [precompiled, host_target()])
 
