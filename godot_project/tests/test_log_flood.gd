@@ -77,6 +77,7 @@ class Printed extends Logger:
 	var spam := 0
 	var out_of_bounds := 0
 	var notices := 0
+	var link_warnings := 0
 
 	func _log_message(message: String, _error: bool) -> void:
 		if message.begins_with("[flood") and message.contains("] spam"):
@@ -92,6 +93,8 @@ class Printed extends Logger:
 			out_of_bounds += 1
 		if text.contains("within a second"):
 			notices += 1
+		if text.contains("links to a stub"):
+			link_warnings += 1
 		mutex.unlock()
 
 
@@ -218,6 +221,25 @@ func test_the_nodes_of_one_mod_share_its_allowance_of_godot_errors() -> void:
 	expect_eq(_printed.out_of_bounds, 200, "errors Godot printed for the mod's two nodes")
 	expect_eq(_printed.notices, 1, "notices that the rest was not printed")
 	expect(Engine.print_error_messages, "Godot's error printing is on again after the calls")
+
+
+## WasGo's warnings about a mod's unresolved imports (printed at every start) count against the
+## mod's console allowance, all its nodes together: a game that spawned a mod of 64 unresolved
+## imports a hundred times printed 6,500 of them.
+func test_link_warnings_share_the_mods_console_allowance() -> void:
+	var wat := "(module (import \"env\" \"a\" (func)) (import \"env\" \"b\" (func)) (import \"env\" \"c\" (func)) (memory (export \"memory\") 1))"
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "linkwarn_%d" % Time.get_ticks_usec())
+	if not expect(module != null, "the module compiles: %s" % WasmEngine.get_last_error()):
+		return
+	_printed = Printed.new()
+	OS.add_logger(_printed)
+	for i in 100:
+		var probe := new_mod("Linked%d" % i, {"module": module, "safety_level": 1})
+		if not expect_eq(start(probe), OK, "start() of node %d" % i):
+			return
+	await frames(2)
+	expect_eq(_printed.link_warnings, 200, "link warnings printed for 100 nodes of a mod with three unresolved imports")
+	expect_eq(_printed.notices, 1, "notices that the rest was not printed")
 
 
 func test_godot_errors_past_200_a_second_are_not_printed_and_printing_comes_back() -> void:

@@ -323,7 +323,21 @@ impl ScriptCore {
                     function: _,
                     message,
                 } => {
-                    godot_warn!("WasGo: `{name}`: {message}");
+                    // Counted against the mod's console allowance, all its nodes together: a
+                    // game that spawned a mod of 64 stubbed imports a hundred times printed
+                    // 6,500 of these.
+                    let key = self.mod_id().unwrap_or_else(|| name.to_string());
+                    match echo_admit(key, message.len(), Instant::now()) {
+                        Admit::Print => godot_warn!("WasGo: `{name}`: {message}"),
+                        Admit::Notice => godot_warn!(
+                            "[{name}] [wasgo: this mod printed more than {} lines or {} KiB \
+                             within a second: the rest of this second's output and link \
+                             warnings are not printed]",
+                            LogBudget::LINES,
+                            LogBudget::BYTES / 1024
+                        ),
+                        Admit::HoldBack => {}
+                    }
                 }
                 ModEvent::BudgetWarning {
                     export,
