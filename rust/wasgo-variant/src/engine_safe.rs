@@ -107,6 +107,17 @@ impl Variant {
     /// # Errors
     /// The first [`EngineRefusal`] found.
     pub fn check_engine_safe(&self) -> Result<(), EngineRefusal> {
+        Variant::check_all_engine_safe(core::slice::from_ref(self))
+    }
+
+    /// [`Variant::check_engine_safe`] of several values given to the engine together (the
+    /// arguments of one call): the bounds on elements, Dictionaries and names hold for all of
+    /// them at once (each argument checked on its own had its own, and a call of 64 arguments
+    /// made 64 times the names one value may hold).
+    ///
+    /// # Errors
+    /// The first [`EngineRefusal`] found.
+    pub fn check_all_engine_safe(values: &[Variant]) -> Result<(), EngineRefusal> {
         let mut elements = 0usize;
         let mut dictionary_work = 0usize;
         let mut names = 0usize;
@@ -115,7 +126,8 @@ impl Variant {
             _ => Ok(()),
         };
         // An explicit stack: the depth is capped by decoding, but a value built in code is not.
-        let mut pending: alloc::vec::Vec<&Variant> = alloc::vec![self];
+        let mut pending: alloc::vec::Vec<&Variant> = values.iter().collect();
+        let is_root = |v: &Variant| values.iter().any(|root| core::ptr::eq(v, root));
         while let Some(v) = pending.pop() {
             match v {
                 Variant::Plane(p) => {
@@ -141,7 +153,7 @@ impl Variant {
                 Variant::String(t) => text(t)?,
                 Variant::StringName(t) | Variant::NodePath(t) => {
                     text(t)?;
-                    if !core::ptr::eq(v, self) && t.len() > MAX_NESTED_NAME_BYTES {
+                    if t.len() > MAX_NESTED_NAME_BYTES && !is_root(v) {
                         return Err(EngineRefusal::NestedNameTooLong(t.len()));
                     }
                     let parts = match v {
@@ -336,6 +348,32 @@ mod tests {
             Variant::Dictionary(vec![(Variant::Nil, Variant::StringName(long))])
                 .check_engine_safe(),
             Err(EngineRefusal::NestedNameTooLong(MAX_NESTED_NAME_BYTES + 1))
+        );
+    }
+
+    /// The values of one call are bounded together: 64 arguments of 2048 names each were 64
+    /// times the names one value may hold.
+    #[test]
+    fn the_values_of_one_call_are_bounded_together() {
+        use alloc::string::ToString;
+        let names =
+            |n: usize| Variant::Array((0..n).map(|i| Variant::StringName(i.to_string())).collect());
+        assert_eq!(names(MAX_NAMES).check_engine_safe(), Ok(()));
+        assert_eq!(
+            Variant::check_all_engine_safe(&[names(MAX_NAMES), names(1)]),
+            Err(EngineRefusal::TooManyNames)
+        );
+        let half = Variant::Array(vec![Variant::Nil; MAX_ELEMENTS / 2 + 1]);
+        assert_eq!(half.check_engine_safe(), Ok(()));
+        assert_eq!(
+            Variant::check_all_engine_safe(&[half.clone(), half]),
+            Err(EngineRefusal::TooManyElements)
+        );
+        // Each value itself may be a long name (its caller's rule), as one value may.
+        let long = Variant::StringName("n".repeat(MAX_NESTED_NAME_BYTES + 1));
+        assert_eq!(
+            Variant::check_all_engine_safe(&[long.clone(), long]),
+            Ok(())
         );
     }
 

@@ -512,6 +512,24 @@ pub fn from_wire<H: Handles + ?Sized>(
     build(w, objects)
 }
 
+/// Converts the values a mod gives one call (its arguments) for the game, checked together
+/// ([`WireVariant::check_all_engine_safe`]: the bounds hold for all of them at once).
+///
+/// # Errors
+/// As [`from_wire`].
+pub fn args_from_wire<H: Handles + ?Sized>(
+    args: &[WireVariant],
+    objects: &H,
+) -> Result<VarArray, ObjectError> {
+    WireVariant::check_all_engine_safe(args).map_err(|why| {
+        ObjectError::failed(
+            ErrorCode::InvalidArgument as i32,
+            format!("the arguments cannot be given to the engine: {why}"),
+        )
+    })?;
+    args.iter().map(|a| build(a, objects)).collect()
+}
+
 /// A mod's text as a Godot string. Godot reads UTF-8 only up to a NUL, so a NUL becomes U+FFFD
 /// (the replacement character): `"a\0b"` came as `"a"`, and two Dictionary keys that differ
 /// after a NUL came as one, losing a value.

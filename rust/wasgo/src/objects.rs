@@ -2621,10 +2621,7 @@ fn run_op(
             if level != SafetyLevel::Unsafe {
                 refuse_oversized_tween_value(&obj, &method, &wire_args)?;
             }
-            let args: VarArray = wire_args
-                .iter()
-                .map(|a| from_wire(a, objects))
-                .collect::<Result<_, _>>()?;
+            let args = crate::convert::args_from_wire(&wire_args, objects)?;
             if level != SafetyLevel::Unsafe {
                 refuse_unknown_theme_item(&obj, &method, &args)?;
             }
