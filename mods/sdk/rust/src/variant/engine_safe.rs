@@ -358,13 +358,8 @@ mod tests {
     #[test]
     fn the_values_of_one_call_are_bounded_together() {
         use alloc::string::ToString;
-        let names = |n: usize| {
-            Variant::Array(
-                (0..n)
-                    .map(|i| Variant::StringName(i.to_string()))
-                    .collect(),
-            )
-        };
+        let names =
+            |n: usize| Variant::Array((0..n).map(|i| Variant::StringName(i.to_string())).collect());
         assert_eq!(names(MAX_NAMES).check_engine_safe(), Ok(()));
         assert_eq!(
             Variant::check_all_engine_safe(&[names(MAX_NAMES), names(1)]),
@@ -378,7 +373,10 @@ mod tests {
         );
         // Each value itself may be a long name (its caller's rule), as one value may.
         let long = Variant::StringName("n".repeat(MAX_NESTED_NAME_BYTES + 1));
-        assert_eq!(Variant::check_all_engine_safe(&[long.clone(), long]), Ok(()));
+        assert_eq!(
+            Variant::check_all_engine_safe(&[long.clone(), long]),
+            Ok(())
+        );
     }
 
     /// Keys of one hash are compared whole: long keys count by their length.
