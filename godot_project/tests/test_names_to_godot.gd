@@ -92,6 +92,24 @@ func test_an_escape_sequence_or_line_break_in_a_name_is_refused_before_godot_log
 	await expect_frames_go_on("names to Godot")
 
 
+## A Label's fill alignment (3) is out of a mod's range: Godot justifies a line with kashida by
+## default, repeating each Arabic elongation glyph up to 255 times (in up to four passes a
+## frame), as `draw_string`'s fill alignment did.
+func test_a_labels_fill_alignment_is_refused() -> void:
+	var probe := _started()
+	if probe == null:
+		return
+	var label: int = probe.node.call_export("label", [])
+	if not expect(label > 0, "a Label: %s" % [probe.outputs]):
+		return
+	for alignment in [0, 1, 2]:
+		expect_eq(probe.node.call_export("set_on", [label, "horizontal_alignment", var_to_bytes(alignment)]), 0,
+			"horizontal_alignment %d" % alignment)
+	expect_eq(probe.node.call_export("set_on", [label, "horizontal_alignment", var_to_bytes(3)]), -3,
+		"horizontal_alignment 3 (fill)")
+	expect(probe.has_output("`Label.horizontal_alignment` takes a number from 0 to 2"), "the refusal: %s" % [probe.outputs])
+
+
 ## The encoded arguments `[sprite, "animation", value, 1.0]` of `tween_property`, the target as
 ## the mod's handle (an object id: tag 24 with the id flag, then the handle as 64 bits).
 func _tween_args(sprite: int, value: Variant, property := "animation") -> PackedByteArray:
