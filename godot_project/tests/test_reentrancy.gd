@@ -264,6 +264,39 @@ func test_a_mod_event_handler_fanning_out_is_bounded_per_pump() -> void:
 	await expect_frames_go_on("a mod_event handler fanned out into the mod")
 
 
+## Two mods whose events the game relays to each other (each `mod_event` of one calls the
+## other): the allowance of a thousand deliveries is a node's per frame, not per pump. Per pump,
+## each relayed call started a fresh pump of the other node, and one frame ran a thousand times
+## a thousand deliveries (with ten events a call, 20,000 handler runs; with a hundred, seconds
+## per frame).
+func test_two_mods_relayed_to_each_other_are_bounded_per_frame() -> void:
+	var wat := "(module (import \"wasgo\" \"emit\" (func $e (param i32 i32 i32 i32) (result i32))) (memory (export \"memory\") 1) (data (i32.const 0) \"p\") (func (export \"ping\") (local $i i32) (loop $l (drop (call $e (i32.const 0) (i32.const 1) (i32.const 16) (i32.const 4))) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 10))))))"
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "event_relay")
+	var a := new_mod("relay_a", {"module": module})
+	var b := new_mod("relay_b", {"module": module})
+	expect_eq(start(a), OK, "start() of a")
+	expect_eq(start(b), OK, "start() of b")
+	var handled := [0]
+	var to_b := func(_name: String, _payload: Variant) -> void:
+		handled[0] += 1
+		b.node.call_export("ping", [])
+	var to_a := func(_name: String, _payload: Variant) -> void:
+		handled[0] += 1
+		a.node.call_export("ping", [])
+	a.node.mod_event.connect(to_b)
+	b.node.mod_event.connect(to_a)
+	a.node.call_export("ping", [])
+	var first: int = handled[0]
+	# Two nodes, a thousand deliveries each in this frame.
+	expect(first >= 10 and first <= 2 * 1000, "mod_event deliveries during the first call_export: %d" % first)
+	await frames(2)
+	expect(handled[0] > first, "the deliveries go on in later frames")
+	expect(handled[0] <= first + 3 * 2 * 1000, "mod_event deliveries stay bounded per frame: %d" % handled[0])
+	a.node.mod_event.disconnect(to_b)
+	b.node.mod_event.disconnect(to_a)
+	await expect_frames_go_on("two mods relayed to each other")
+
+
 ## A mod emits two events in one call and the handler of the first restarts the node: the
 ## second belongs to the instance that is gone, and is not delivered after the new one started.
 func test_a_stopped_instances_remaining_mod_events_are_dropped_at_a_restart() -> void:

@@ -215,9 +215,14 @@ pub struct ScriptCore {
     /// emit `started` again from inside the handler: a handler that always restarts recursed
     /// one start deeper per start until the stack ran out.
     announcing: Cell<u32>,
-    /// The events the pump in progress may still emit (`script_delivery::MAX_EVENTS_PER_PUMP`
-    /// at its start; the drains after each callback it delivers draw from it too).
+    /// The events this frame's pumps may still emit (`script_delivery::MAX_EVENTS_PER_PUMP`
+    /// at the frame's first pump; the drains after each callback draw from it too).
     pub(crate) event_allowance: Cell<usize>,
+    /// The process frame whose allowances `event_allowance` and `mod_event_allowance` are
+    /// (a pump in a later frame starts them afresh; one in the same frame draws on what is
+    /// left: per pump, two mods whose events a game relayed to each other got a fresh
+    /// allowance at every relayed call, a thousand times a thousand deliveries a frame).
+    pub(crate) allowance_frame: Cell<u64>,
     /// The `mod_event`s the pump in progress may still emit, apart from `event_allowance`: a
     /// mod printing a thousand lines a frame spent the shared allowance on its output, and its
     /// `mod_event`s waited for good.
@@ -322,6 +327,7 @@ impl ScriptCore {
             reload_next_frame: Cell::new(false),
             announcing: Cell::new(0),
             event_allowance: Cell::new(usize::MAX),
+            allowance_frame: Cell::new(u64::MAX),
             mod_event_allowance: Cell::new(usize::MAX),
             nested_charged: Cell::new(wasgo_core::clock::Span::ZERO),
             start_next_frame: Cell::new(false),

@@ -64,18 +64,25 @@ impl ScriptCore {
         let ended = self.instance().is_some_and(|i| !i.status().is_live());
         let ended_key = self.key.get();
         self.run_js_timers();
-        // A live mod's events are delivered at most MAX_EVENTS_PER_PUMP a pump (the rest at
+        // A live mod's events are delivered at most MAX_EVENTS_PER_PUMP a frame (the rest at
         // the next frame): a `main` printing in a loop had 10,000 `output` signals emitted
         // every frame, outside every budget. An ended one's all go out (its last ones).
-        // One allowance for the whole pump: the drains after each signal callback and HTTP
-        // answer below draw from it too (each had a fresh 1000).
-        let allowance = if ended {
-            usize::MAX
+        // One allowance for all of a frame's pumps: the drains after each signal callback and
+        // HTTP answer below draw from it too (each had a fresh 1000), and so does a pump that
+        // a game handler of another mod's events starts by calling this one (each had its own:
+        // two mods relayed to each other multiplied their allowances within one frame).
+        if ended {
+            self.event_allowance.set(usize::MAX);
+            self.mod_event_allowance.set(usize::MAX);
+            // A new instance's first pump starts a fresh allowance, not this unbounded one.
+            self.allowance_frame.set(u64::MAX);
         } else {
-            MAX_EVENTS_PER_PUMP
-        };
-        self.event_allowance.set(allowance);
-        self.mod_event_allowance.set(allowance);
+            let frame = godot::classes::Engine::singleton().get_process_frames();
+            if self.allowance_frame.replace(frame) != frame {
+                self.event_allowance.set(MAX_EVENTS_PER_PUMP);
+                self.mod_event_allowance.set(MAX_EVENTS_PER_PUMP);
+            }
+        }
         for _ in 0..MAX_DELIVERY_ROUNDS {
             let (mut delivered, more) = self.emit_events(true);
             delivered |= self.deliver_outbox();
@@ -94,6 +101,7 @@ impl ScriptCore {
         if ended_now {
             self.event_allowance.set(usize::MAX);
             self.mod_event_allowance.set(usize::MAX);
+            self.allowance_frame.set(u64::MAX);
             self.emit_events(true);
         }
         self.delivering.set(false);
