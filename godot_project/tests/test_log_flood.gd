@@ -242,6 +242,34 @@ func test_link_warnings_share_the_mods_console_allowance() -> void:
 	expect_eq(_printed.notices, 1, "notices that the rest was not printed")
 
 
+## A game function the mod calls: Godot logs an out-of-bounds error for it.
+func _bad_child() -> int:
+	var node := Node.new()
+	node.get_child(99)
+	node.free()
+	return 0
+
+
+## What Godot logs for game code a mod's call runs (a game function) counts against the mod's
+## allowance of Godot errors too: a game function passing the mod's text on to Godot had Godot
+## log without bound for it.
+func test_errors_of_game_functions_a_mod_calls_count_against_its_allowance() -> void:
+	expect_eq(register_game_function("game", "bad_child", Callable(self, "_bad_child"),
+		PackedStringArray(), PackedStringArray(["i32"]), 1), OK, "register game.bad_child")
+	var wat := "(module (import \"game\" \"bad_child\" (func $bad (result i32))) (memory (export \"memory\") 1) (func (export \"many\") (param $n i32) (local $i i32) (loop $l (drop (call $bad)) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))"
+	var module := WasmEngine.compile_module(wat.to_utf8_buffer(), "game_errors_%d" % Time.get_ticks_usec())
+	var probe := new_mod("GameErrors", {"module": module, "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	_printed = Printed.new()
+	OS.add_logger(_printed)
+	probe.node.call_export("many", [300])
+	expect_eq(_printed.out_of_bounds, 200, "errors Godot printed for 300 calls of the game function")
+	expect_eq(_printed.notices, 1, "notices that the rest was not printed")
+	expect(Engine.print_error_messages, "Godot's error printing is on again after the calls")
+	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod lives")
+
+
 func test_godot_errors_past_200_a_second_are_not_printed_and_printing_comes_back() -> void:
 	var probe := _flood_mod()
 	if probe == null:

@@ -77,12 +77,17 @@ impl From<&str> for GameCallError {
 /// Calls game functions by id. Implemented by the Godot glue; `call` is only ever invoked on the
 /// main thread.
 pub trait GameCallHandler: Send + Sync {
-    /// Calls function `id` with arguments of its declared types; returns values of its declared
-    /// result types.
+    /// Calls function `id` for the instance `key` with arguments of its declared types; returns
+    /// values of its declared result types.
     ///
     /// # Errors
     /// A [`GameCallError`] saying what went wrong; the calling mod traps with it.
-    fn call(&self, id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError>;
+    fn call(
+        &self,
+        key: crate::ids::InstanceKey,
+        id: u64,
+        args: Vec<GameValue>,
+    ) -> Result<Vec<GameValue>, GameCallError>;
 }
 
 /// One registered game function.

@@ -101,9 +101,10 @@ fn call_and_lift(
 ) -> wasmtime::Result<()> {
     let qname = f.qualified_name();
     let handler = caller.data().hosts.game.clone();
-    let id = f.id;
-    let outcome =
-        crate::object_calls::on_main_thread(caller.data_mut(), move || handler.call(id, args))?;
+    let (id, key) = (f.id, caller.data().key);
+    let outcome = crate::object_calls::on_main_thread(caller.data_mut(), move || {
+        handler.call(key, id, args)
+    })?;
     let values = outcome.map_err(|m| {
         HostTrap::new(
             TrapKind::HostCall,

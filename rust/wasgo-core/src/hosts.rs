@@ -106,7 +106,12 @@ impl HttpHost for NoGame {
 }
 
 impl GameCallHandler for NoGame {
-    fn call(&self, _id: u64, _args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
+    fn call(
+        &self,
+        _key: InstanceKey,
+        _id: u64,
+        _args: Vec<GameValue>,
+    ) -> Result<Vec<GameValue>, GameCallError> {
         Err(GameCallError::NoGame)
     }
 }

@@ -44,7 +44,12 @@ mod kill {
     }
 
     impl GameCallHandler for Napper {
-        fn call(&self, _id: u64, _args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
+        fn call(
+            &self,
+            _key: InstanceKey,
+            _id: u64,
+            _args: Vec<GameValue>,
+        ) -> Result<Vec<GameValue>, GameCallError> {
             self.entered.store(true, Ordering::SeqCst);
             std::thread::sleep(Duration::from_secs(2));
             Ok(vec![])
@@ -361,7 +366,12 @@ mod budget {
     struct Burner;
 
     impl GameCallHandler for Burner {
-        fn call(&self, _id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
+        fn call(
+            &self,
+            _key: InstanceKey,
+            _id: u64,
+            args: Vec<GameValue>,
+        ) -> Result<Vec<GameValue>, GameCallError> {
             let [GameValue::I32(ms)] = args[..] else {
                 return Err("burn takes one i32".into());
             };

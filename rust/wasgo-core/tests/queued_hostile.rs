@@ -51,7 +51,12 @@ fn module(body: &str) -> String {
 
 struct Counter(Arc<AtomicUsize>);
 impl GameCallHandler for Counter {
-    fn call(&self, _id: u64, _a: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
+    fn call(
+        &self,
+        _key: InstanceKey,
+        _id: u64,
+        _a: Vec<GameValue>,
+    ) -> Result<Vec<GameValue>, GameCallError> {
         self.0.fetch_add(1, Ordering::SeqCst);
         Ok(vec![])
     }

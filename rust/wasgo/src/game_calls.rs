@@ -90,7 +90,12 @@ pub fn clear() {
 pub struct GodotGameCalls;
 
 impl GameCallHandler for GodotGameCalls {
-    fn call(&self, id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
+    fn call(
+        &self,
+        key: wasgo_core::InstanceKey,
+        id: u64,
+        args: Vec<GameValue>,
+    ) -> Result<Vec<GameValue>, GameCallError> {
         let (callable, results) = with_callables(|c| {
             c.borrow()
                 .get(&id)
@@ -102,7 +107,8 @@ impl GameCallHandler for GodotGameCalls {
             return Err("its Callable is no longer valid (was its object freed?)".into());
         }
         let arg_array: VarArray = args.iter().map(convert::game_value_to_variant).collect();
-        let ret = callable.callv(&arg_array);
+        // What Godot logs for the game code the call runs counts against the mod's allowance.
+        let ret = crate::objects::with_error_allowance(key, || callable.callv(&arg_array));
         match results.len() {
             0 => Ok(vec![]),
             1 => Ok(vec![convert::variant_to_game_value(&ret, results[0])?]),

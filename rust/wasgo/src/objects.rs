@@ -2104,6 +2104,30 @@ fn table(key: InstanceKey) -> Option<Rc<RefCell<InstanceObjects>>> {
     with_objects(|o| o.instances.borrow().get(&key).cloned()).flatten()
 }
 
+/// Runs `f`, game code a mod's call runs (a game function), under the mod's allowance of Godot
+/// errors, as its object calls run: a game function passing the mod's text on to Godot
+/// (`load`, `get_node`, an action name) had Godot log without bound for it.
+pub fn with_error_allowance<R>(key: InstanceKey, f: impl FnOnce() -> R) -> R {
+    let found = table(key).and_then(|t| {
+        t.try_borrow()
+            .ok()
+            .map(|t| (t.godot_errors.clone(), t.script_node.clone(), t.script))
+    });
+    let Some((allowance, script_node, script)) = found else {
+        return f();
+    };
+    let before = log_gate::logged();
+    let result = {
+        let _quiet = log_gate::quiet_if_spent(&mut allowance.borrow_mut());
+        f()
+    };
+    if log_gate::count_since(&mut allowance.borrow_mut(), before) {
+        let name = valid_script_node(&script_node, script).map(|n| n.get_name().to_string());
+        log_gate::notice(&name.unwrap_or_else(|| format!("node {script}")));
+    }
+    result
+}
+
 /// Game values handed to a mod that is not called through numbers (a Go-js function's
 /// arguments, a signal's arguments for a Go-js callback): objects become handles the mod may use,
 /// an object it may not reach becomes null, as in [`ObjectOp::CallbackArgs`].

@@ -86,7 +86,7 @@ pub struct GodotWapcHandler;
 impl WapcHandler for GodotWapcHandler {
     fn call(
         &self,
-        _key: InstanceKey,
+        key: InstanceKey,
         op: &WapcOperation,
         payload: Vec<u8>,
     ) -> Result<Vec<u8>, String> {
@@ -99,7 +99,8 @@ impl WapcHandler for GodotWapcHandler {
             ));
         }
         let payload = PackedByteArray::from(payload.as_slice());
-        let ret = callable.callv(&varray![&payload]);
+        // What Godot logs for the handler counts against the guest's allowance (`objects`).
+        let ret = crate::objects::with_error_allowance(key, || callable.callv(&varray![&payload]));
         // By type: Godot would convert a String to bytes.
         match ret.get_type() {
             VariantType::PACKED_BYTE_ARRAY => {

@@ -358,8 +358,9 @@ fn call_game(
         });
     }
     let handler = state.hosts.game.clone();
-    let id = f.id;
-    let outcome = object_calls::on_main_thread(cx.data_mut(), move || handler.call(id, values))?;
+    let (id, key) = (f.id, state.key);
+    let outcome =
+        object_calls::on_main_thread(cx.data_mut(), move || handler.call(key, id, values))?;
     Ok(match outcome {
         Ok(mut values) => Ok(match values.pop() {
             Some(GameValue::I32(v)) => JsValue::Number(f64::from(v)),

@@ -860,7 +860,7 @@ mod game_functions {
 
     struct Adder;
     impl GameCallHandler for Adder {
-        fn call(&self, _id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
+        fn call(&self, _key: InstanceKey, _id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
             match args.as_slice() {
                 [GameValue::I32(a), GameValue::I32(b)] => Ok(vec![GameValue::I32(a + b)]),
                 [GameValue::String(s)] => Ok(vec![GameValue::String(s.to_uppercase())]),
@@ -877,7 +877,7 @@ mod game_functions {
     /// message", ... and counts its calls.
     struct Queue(std::sync::atomic::AtomicU32);
     impl GameCallHandler for Queue {
-        fn call(&self, _id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
+        fn call(&self, _key: InstanceKey, _id: u64, args: Vec<GameValue>) -> Result<Vec<GameValue>, GameCallError> {
             let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let word = ["first", "second", "third", "fourth"][n as usize % 4];
             let tag = match args.as_slice() {
