@@ -227,6 +227,11 @@ pub struct ScriptCore {
     /// mod printing a thousand lines a frame spent the shared allowance on its output, and its
     /// `mod_event`s waited for good.
     pub(crate) mod_event_allowance: Cell<usize>,
+    /// The keys whose press this node's mod was handed (below level 3, `script_input.rs`): a
+    /// release is handed only for one of them, so the release of a key pressed into a text
+    /// field, which came after the field had lost the focus (a fast typist's last letter,
+    /// still held when Enter hid the login panel), spells out nothing.
+    pub(crate) pressed_keys: RefCell<std::collections::HashSet<(i64, i64)>>,
     /// The time of this mod's entries made from inside another mod's entry, which were charged
     /// to its frame tally as they ended (see `enter_at`).
     nested_charged: Cell<wasgo_core::clock::Span>,
@@ -329,6 +334,7 @@ impl ScriptCore {
             event_allowance: Cell::new(usize::MAX),
             allowance_frame: Cell::new(u64::MAX),
             mod_event_allowance: Cell::new(usize::MAX),
+            pressed_keys: RefCell::new(std::collections::HashSet::new()),
             nested_charged: Cell::new(wasgo_core::clock::Span::ZERO),
             start_next_frame: Cell::new(false),
             finishing_start: Cell::new(false),

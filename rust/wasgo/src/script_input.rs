@@ -17,6 +17,7 @@ use crate::objects;
 use crate::script_core::ScriptCore;
 use crate::settings;
 use godot::classes::InputEvent;
+use godot::classes::InputEventKey;
 use godot::prelude::*;
 use std::rc::Rc;
 use wasgo_catalog::abi::export;
@@ -49,14 +50,32 @@ pub fn on_unhandled_input(core: &Rc<ScriptCore>, event: &Gd<InputEvent>) {
     drop(instance);
     // What the player types is not the mod's (`wasgo_core::typing`): a text field takes key
     // presses but not releases, and the releases would spell out the text.
-    if event.is_class("InputEventKey") && crate::typing::player_typing() {
+    if let Ok(key_event) = event.clone().try_cast::<InputEventKey>() {
         let below_three = core
             .key
             .get()
             .and_then(crate::objects::level_of)
             .is_none_or(|l| l != wasgo_core::SafetyLevel::Unsafe);
         if below_three {
-            return;
+            if crate::typing::player_typing() {
+                return;
+            }
+            // A release only of a key whose press the mod was handed: a key pressed into the
+            // field and released after it lost the focus would spell out its last letters.
+            let id = (
+                key_event.get_keycode().ord() as i64,
+                key_event.get_physical_keycode().ord() as i64,
+            );
+            let mut pressed = core.pressed_keys.borrow_mut();
+            if key_event.is_pressed() {
+                // Bounded: a key whose release came while the player typed stays listed.
+                if pressed.len() >= 512 {
+                    pressed.clear();
+                }
+                pressed.insert(id);
+            } else if !pressed.remove(&id) {
+                return;
+            }
         }
     }
     let copy = event.duplicate_resource();
