@@ -309,6 +309,25 @@ func test_a_tween_of_a_node_the_game_adopts_and_moves_out_of_reach_stops() -> vo
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 
+## The same when the game moves the mod's node out of reach first and adopts it a frame later,
+## with nothing in the tree changing after: the tween stops at the frame after the adoption.
+func test_a_tween_of_a_node_the_game_moves_out_of_reach_then_adopts_stops() -> void:
+	var probe: ModProbe = await _started()
+	if probe == null:
+		return
+	# `Tweened` (the mod's Node2D) to (100, 0) over 1 s.
+	expect_eq(_call(probe, "tweener_option", [3]), 0, "tween on the mod's own node: %s" % [probe.outputs])
+	var tweened := probe.node.get_node_or_null("Tweened") as Node2D
+	if not expect(tweened != null, "the mod's node `Tweened`"):
+		return
+	probe.node.remove_child(tweened)
+	_outside.add_child(tweened)
+	await frames(2)
+	expect(probe.node.adopt(tweened), "adopt()")
+	await tree.create_timer(1.3).timeout
+	expect(tweened.position.x < 100.0, "the node adopted out of reach was tweened to its end: %s" % tweened.position)
+
+
 func test_tweens_die_with_the_instance() -> void:
 	var probe: ModProbe = await _started()
 	if probe == null:

@@ -588,10 +588,7 @@ impl ModInstance {
 
     /// The signature of export `name`, if it is a function with ABI types.
     pub fn export_signature(&self, name: &str) -> Option<&Signature> {
-        self.plan
-            .iter()
-            .find(|e| *e.name == *name)
-            .and_then(|e| e.sig.as_ref())
+        crate::module::find_planned(&self.plan, name).and_then(|at| self.plan[at].sig.as_ref())
     }
 
     /// Calls export `name` on the calling (main) thread under the callback budget.

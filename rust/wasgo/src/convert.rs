@@ -321,15 +321,22 @@ fn to_wire_at<H: Handles + ?Sized>(
         VariantType::BOOL => W::Bool(v.to()),
         VariantType::INT => W::Int(v.to()),
         VariantType::FLOAT => W::Float(v.to()),
+        // Counted in bytes of UTF-8, what the copy takes (Godot's length is in characters, up to
+        // four bytes each): the characters first, so a text past what is left is not copied,
+        // then the rest of its bytes.
         VariantType::STRING => {
             let text = v.to::<GString>();
             take_bytes(left, text.len())?;
-            W::String(text.to_string())
+            let copy = text.to_string();
+            take_bytes(left, copy.len() - text.len().min(copy.len()))?;
+            W::String(copy)
         }
         VariantType::STRING_NAME => {
             let text = v.to::<StringName>();
             take_bytes(left, text.len())?;
-            W::StringName(text.to_string())
+            let copy = text.to_string();
+            take_bytes(left, copy.len() - text.len().min(copy.len()))?;
+            W::StringName(copy)
         }
         VariantType::VECTOR2 => W::Vector2(v2(v.to())),
         VariantType::VECTOR2I => {
@@ -466,9 +473,12 @@ fn to_wire_at<H: Handles + ?Sized>(
             // what the host wrote past the limit).
             let strings = v.to::<PackedStringArray>();
             take(left, strings.len())?;
-            let bytes = strings.as_slice().iter().map(|s| s.len()).sum();
-            take_bytes(left, bytes)?;
-            strings.as_slice().iter().map(|s| s.to_string()).collect()
+            let chars = strings.as_slice().iter().map(|s| s.len()).sum();
+            take_bytes(left, chars)?;
+            let copies: Vec<String> = strings.as_slice().iter().map(|s| s.to_string()).collect();
+            let bytes: usize = copies.iter().map(String::len).sum();
+            take_bytes(left, bytes - chars.min(bytes))?;
+            copies
         }),
         VariantType::PACKED_VECTOR2_ARRAY => {
             let a = v.to::<PackedVector2Array>();

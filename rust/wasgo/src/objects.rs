@@ -1327,14 +1327,21 @@ impl InstanceObjects {
             // Reach now applies to them: a kept `get_node` answer may no longer hold.
             handles_changed();
         }
-        // A tween of an adopted node is judged as one of any game node's from now on.
+        // A tween of an adopted node is judged as one of any game node's from now on, at the
+        // next frame's sweep even if the tree does not change before it (the game may have
+        // moved the node out of reach before adopting it).
+        let mut judged_now = false;
         for (tween, targets) in &self.own_tween_targets {
             for id in targets.iter().filter(|t| adopted.contains(t)) {
                 let judged = self.tween_targets.entry(*tween).or_default();
                 if !judged.contains(id) {
                     judged.push(*id);
+                    judged_now = true;
                 }
             }
+        }
+        if judged_now {
+            TWEEN_SWEEP_GENERATION.store(u64::MAX, std::sync::atomic::Ordering::Relaxed);
         }
         for id in &adopted {
             self.drawing.release_item(*id);

@@ -139,7 +139,10 @@ static func ensure_key() -> bool:
 
 
 func _export_file(path: String, _type: String, _features: PackedStringArray) -> void:
-	if _added.has(path):
+	# A `.cwasm` in the project is native code under a key every player can read: only the
+	# artifacts made here ship (a third-party mod's, beside a `.wasm` the preset leaves out or
+	# with none, shipped through the preset's filter, would load in the game).
+	if _added.has(path) or path.get_extension().to_lower() == "cwasm":
 		skip()
 
 

@@ -273,7 +273,12 @@ impl GoState {
     /// Whether the next [`GoState::add_callback`] should first give back the slots of
     /// connections that ended ([`GoState::keep_callbacks`]).
     pub(crate) fn wants_compaction(&self) -> bool {
-        self.free_callbacks.is_empty() && self.callbacks.len() >= COMPACT_CALLBACKS_AT
+        // Not from inside a callback: the game's delivery loop holds the batch it is delivering
+        // (their ids are in no outbox any more), and a slot given back now could take the next
+        // one's arguments.
+        self.depth == 0
+            && self.free_callbacks.is_empty()
+            && self.callbacks.len() >= COMPACT_CALLBACKS_AT
     }
 
     /// Gives back the slot of every callback whose id is not in `live` (the connections the game
@@ -801,6 +806,10 @@ mod callback_slot_tests {
         assert!(!go.wants_compaction());
         go.add_callback(func()).unwrap();
         assert!(go.wants_compaction());
+        // Never from inside a callback.
+        go.depth = 1;
+        assert!(!go.wants_compaction());
+        go.depth = 0;
         // Ids 5 and 7 still hold, 7 twice (a connection and a waiting delivery); ids no slot has
         // change nothing.
         go.keep_callbacks(&[5, 7, 7, 0, -1, 99_999]);
