@@ -286,6 +286,20 @@ func test_queued_mod_events_are_bounded_in_bytes() -> void:
 	expect_eq(probe.node.call_export("flood", [1]), 1, "emit works again once they were delivered")
 
 
+## The count of waiting `mod_event`s is bounded too: the 10,001st in one call is -7, where the
+## queue dropped its oldest event, which `emit` had accepted, with no sign.
+func test_queued_mod_events_are_bounded_in_count_without_dropping_any() -> void:
+	var wat := "(module (import \"wasgo\" \"emit\" (func $emit (param i32 i32 i32 i32) (result i32))) (memory (export \"memory\") 1) (data (i32.const 0) \"e\") (func (export \"many\") (param $n i32) (result i32) (local $i i32) (local $r i32) (block $done (loop $next (br_if $done (i32.ge_u (local.get $i) (local.get $n))) (local.set $r (call $emit (i32.const 0) (i32.const 1) (i32.const 16) (i32.const 4))) (if (i32.lt_s (local.get $r) (i32.const 0)) (then (return (i32.sub (i32.mul (local.get $i) (i32.const 1000)) (local.get $r))))) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $next))) (local.get $i)))"
+	var probe := new_mod("emit_count", {"module": WasmEngine.compile_module(wat.to_utf8_buffer(), "emit_count"), "safety_level": 1})
+	if not expect_eq(start(probe), OK, "start(): %s" % probe.node.get_last_error()):
+		return
+	var seen := [0]
+	probe.node.mod_event.connect(func(_name: String, _payload: Variant) -> void: seen[0] += 1)
+	expect_eq(probe.node.call_export("many", [10001]), 10000 * 1000 + 7, "10,000 events accepted, then -7")
+	await frames(15)
+	expect_eq(seen[0], 10000, "every accepted event was delivered")
+
+
 ## A Godot call that Godot refuses (an argument of the wrong type, too many arguments) is the
 ## mod's -5 with Godot's reason in `last_error`, not a success with `null` (and no error in the
 ## game's log); the same call with the right arguments works.

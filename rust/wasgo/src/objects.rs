@@ -2952,6 +2952,17 @@ fn run_op(
         }
         ObjectOp::Emit { name, payload } => {
             let cost = wasgo_core::variant::held_bytes(&payload).saturating_add(name.len());
+            // A full queue refuses (-7) rather than drop its oldest event, which `emit` had
+            // accepted, with no sign (its bytes were still counted as waiting).
+            let (waiting, capacity) =
+                with_outbox(key, |o| (o.mod_events.len(), o.mod_events.capacity()))
+                    .unwrap_or((0, usize::MAX));
+            if waiting >= capacity {
+                return Err(ObjectError::failed(
+                    ErrorCode::Busy.code(),
+                    format!("`wasgo.emit` refused: {waiting} of this mod's `mod_event`s already wait for delivery, the most that may; they are delivered when the mod's call returns: emit again then"),
+                ));
+            }
             let queued = with_outbox(key, |o| o.mod_event_bytes).unwrap_or(0);
             if queued > 0 && queued.saturating_add(cost) > MAX_QUEUED_EVENT_BYTES {
                 return Err(ObjectError::failed(
