@@ -191,6 +191,27 @@ func test_a_field_in_a_sub_viewport_counts() -> void:
 	await frames(1)
 
 
+## A key pressed into the field and still held once it lost the focus (a fast typist's last
+## letter, still held when Enter hid the login panel) reads as not pressed until it is
+## released: a mod polling `Input.is_key_pressed` when the focus went spelled it out.
+func test_a_key_held_from_typing_reads_as_not_pressed_until_released() -> void:
+	var probe := _started("HeldKeys")
+	var field := _field(probe, "Field", true)
+	await frames(1)
+	field.grab_focus()
+	_key(KEY_W, true)
+	await frames(1)
+	field.release_focus()
+	expect_eq(probe.node.call_export("key_pressed", [KEY_W]), 0, "a key pressed while the player typed, still held")
+	_key(KEY_W, false)
+	await frames(1)
+	_key(KEY_Q, true)
+	await frames(1)
+	expect_eq(probe.node.call_export("key_pressed", [KEY_Q]), 1, "a key pressed once nobody types")
+	_key(KEY_Q, false)
+	await frames(1)
+
+
 func test_level_3_mods_see_what_the_game_shows_them() -> void:
 	set_setting("wasgo/safety/level", 3)
 	var probe := _started("TrustedReader", 3)

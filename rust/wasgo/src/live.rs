@@ -461,6 +461,19 @@ fn hook_frames() {
     });
     tree.connect("process_frame", &process);
     tree.connect("physics_frame", &physics);
+    // Every event the game's window gets, before its controls: the keys pressed while the
+    // player types (`typing::note_window_input`).
+    if let Some(mut root) = tree.get_root() {
+        let watch = Callable::from_fn("wasgo_window_input", |args: &[&Variant]| {
+            if let Some(event) = args
+                .first()
+                .and_then(|v| v.try_to::<Gd<godot::classes::InputEvent>>().ok())
+            {
+                crate::typing::note_window_input(&event);
+            }
+        });
+        root.connect("window_input", &watch);
+    }
     // Counts on from Godot's counter, so that `frame_time` (which read Godot's until now) sees
     // no jump when it switches to this one.
     PROCESS_FRAMES.store(Engine::singleton().get_process_frames(), Ordering::Relaxed);

@@ -2636,7 +2636,10 @@ fn run_op(
                     }
                 }
                 if let Some(quiet) = wasgo_core::typing::quiet_input_answer(&method) {
-                    if obj.is_class("Input") && crate::typing::player_typing() {
+                    if obj.is_class("Input")
+                        && (crate::typing::player_typing()
+                            || crate::typing::keys_held_from_typing())
+                    {
                         return Ok(ObjectReply::Value(quiet));
                     }
                 }

@@ -13,6 +13,46 @@ thread_local! {
     static VIEWPORTS: RefCell<(Stamp, Vec<Gd<Viewport>>)> = const { RefCell::new((Stamp::None, Vec::new())) };
 }
 
+thread_local! {
+    /// The keys pressed while the player typed and not released since (by physical keycode,
+    /// else keycode; see [`note_window_input`]).
+    static HELD_FROM_TYPING: RefCell<std::collections::HashSet<i64>> =
+        RefCell::new(std::collections::HashSet::new());
+}
+
+/// From the root window's `window_input` (every event the game's window gets, before its
+/// controls): notes the keys pressed while the player types, until they are released. Keys go
+/// down into the text field and come up after it lost the focus (a fast typist's last letter,
+/// still held when Enter hid the login panel); `Input.is_key_pressed` answered true for them
+/// to a mod that polled when the focus went.
+pub fn note_window_input(event: &Gd<godot::classes::InputEvent>) {
+    let Ok(key) = event.clone().try_cast::<godot::classes::InputEventKey>() else {
+        return;
+    };
+    let code = match key.get_physical_keycode().ord() {
+        0 => key.get_keycode().ord(),
+        physical => physical,
+    } as i64;
+    HELD_FROM_TYPING.with(|held| {
+        let mut held = held.borrow_mut();
+        if !key.is_pressed() {
+            held.remove(&code);
+        } else if !key.is_echo() && player_typing() {
+            // Bounded: a release lost to another window leaves its key listed.
+            if held.len() >= 256 {
+                held.clear();
+            }
+            held.insert(code);
+        }
+    });
+}
+
+/// Whether a key pressed while the player typed is still held ([`note_window_input`]): the
+/// `Input` queries answer mods "nothing pressed" until it is released, as while typing.
+pub fn keys_held_from_typing() -> bool {
+    HELD_FROM_TYPING.with(|held| !held.borrow().is_empty())
+}
+
 /// When the list of viewports was made.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Stamp {
