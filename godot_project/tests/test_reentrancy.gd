@@ -545,12 +545,13 @@ func test_a_busy_nested_mod_is_charged_its_own_frame_time() -> void:
 		await frames(1)
 		frames_seen.append([probe.node.frame_time_usec, other.node.frame_time_usec])
 	expect(_acted >= 4, "the game called the other mod: %d" % _acted)
-	# The frames in which the nested mod did its work (at least half its longest: interpreted,
-	# it may overrun its budget and be stopped, and the calls after that return at once).
-	var longest := 0
-	for f: Array in frames_seen:
-		longest = maxi(longest, f[1])
-	var worked := frames_seen.filter(func(f: Array) -> bool: return f[1] > 0 and f[1] * 2 >= longest)
+	# The frames in which the nested mod did its work (at least half its second longest:
+	# interpreted, it may overrun its budget and be stopped, and the calls after that return at
+	# once; and one frame may hold two calls, or be preempted, and take twice the others).
+	var times: Array = frames_seen.map(func(f: Array) -> int: return f[1])
+	times.sort()
+	var reference: int = times[times.size() - 2]
+	var worked := frames_seen.filter(func(f: Array) -> bool: return f[1] > 0 and f[1] * 2 >= reference)
 	expect(worked.size() >= 2, "the nested mod's frame time counts its work: %s" % [frames_seen])
 	var apart := worked.filter(func(f: Array) -> bool: return f[0] * 4 < f[1])
 	expect(apart.size() * 2 > worked.size(), "the outer mod is not charged the nested work (outer, nested us per frame): %s" % [frames_seen])
