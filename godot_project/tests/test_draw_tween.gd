@@ -289,16 +289,23 @@ func test_a_tween_of_a_node_the_game_moves_out_of_reach_stops() -> void:
 	expect_eq(probe.node.get_status(), WasmScript.STATUS_RUNNING, "the mod still runs")
 
 
+## The mod's own Node2D `Tweened`, which a tween of the started mod `probe` moves to (100, 0)
+## over 1 s (null when the mod did not start or the tween was refused).
+func _tweened_own_node(probe: ModProbe) -> Node2D:
+	if probe == null:
+		return null
+	expect_eq(_call(probe, "tweener_option", [3]), 0, "tween on the mod's own node: %s" % [probe.outputs])
+	var tweened := probe.node.get_node_or_null("Tweened") as Node2D
+	expect(tweened != null, "the mod's node `Tweened`")
+	return tweened
+
+
 ## A tween of the mod's own node is judged as one of a game node's once the game adopts the
 ## node: moved out of the mod's reach, it stops (it went on moving the node the game had taken).
 func test_a_tween_of_a_node_the_game_adopts_and_moves_out_of_reach_stops() -> void:
 	var probe: ModProbe = await _started()
-	if probe == null:
-		return
-	# `Tweened` (the mod's Node2D) to (100, 0) over 1 s.
-	expect_eq(_call(probe, "tweener_option", [3]), 0, "tween on the mod's own node: %s" % [probe.outputs])
-	var tweened := probe.node.get_node_or_null("Tweened") as Node2D
-	if not expect(tweened != null, "the mod's node `Tweened`"):
+	var tweened := _tweened_own_node(probe)
+	if tweened == null:
 		return
 	expect(probe.node.adopt(tweened), "adopt()")
 	probe.node.remove_child(tweened)
@@ -313,12 +320,8 @@ func test_a_tween_of_a_node_the_game_adopts_and_moves_out_of_reach_stops() -> vo
 ## with nothing in the tree changing after: the tween stops at the frame after the adoption.
 func test_a_tween_of_a_node_the_game_moves_out_of_reach_then_adopts_stops() -> void:
 	var probe: ModProbe = await _started()
-	if probe == null:
-		return
-	# `Tweened` (the mod's Node2D) to (100, 0) over 1 s.
-	expect_eq(_call(probe, "tweener_option", [3]), 0, "tween on the mod's own node: %s" % [probe.outputs])
-	var tweened := probe.node.get_node_or_null("Tweened") as Node2D
-	if not expect(tweened != null, "the mod's node `Tweened`"):
+	var tweened := _tweened_own_node(probe)
+	if tweened == null:
 		return
 	probe.node.remove_child(tweened)
 	_outside.add_child(tweened)

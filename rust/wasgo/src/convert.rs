@@ -264,6 +264,52 @@ struct Left {
     bytes: usize,
 }
 
+impl Left {
+    /// Takes `n` Array elements, Dictionary entries or PackedStringArray strings.
+    fn elements(&mut self, n: usize) -> Result<(), ObjectError> {
+        self.elements = self.elements.checked_sub(n).ok_or_else(|| {
+            ObjectError::failed(
+                ErrorCode::CallFailed.code(),
+                format!(
+                    "cannot convert the value for the mod: it holds more than {} Array elements, Dictionary entries and PackedStringArray strings in all",
+                    wire::MAX_ELEMENTS
+                ),
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Takes `n` bytes of texts and packed arrays.
+    fn bytes(&mut self, n: usize) -> Result<(), ObjectError> {
+        self.bytes = self.bytes.checked_sub(n).ok_or_else(|| {
+            ObjectError::failed(
+                ErrorCode::CallFailed.code(),
+                format!(
+                    "cannot convert the value for the mod: its texts and packed arrays hold more than {} MiB in all, counted at each place that holds them",
+                    MAX_CONVERTED_BYTES >> 20
+                ),
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The UTF-8 copy of a text Godot says is `chars` characters long: the characters are
+    /// taken first, so a text past what is left is not copied, then the rest of its bytes
+    /// (Godot's length is in characters, up to four bytes each).
+    fn text(&mut self, chars: usize, copy: impl FnOnce() -> String) -> Result<String, ObjectError> {
+        self.bytes(chars)?;
+        let copy = copy();
+        self.bytes(copy.len().saturating_sub(chars))?;
+        Ok(copy)
+    }
+
+    /// A packed array's items, their bytes taken (before the caller copies them).
+    fn packed<'a, T>(&mut self, items: &'a [T]) -> Result<&'a [T], ObjectError> {
+        self.bytes(std::mem::size_of_val(items))?;
+        Ok(items)
+    }
+}
+
 fn to_wire_at<H: Handles + ?Sized>(
     v: &Variant,
     objects: &mut H,
@@ -276,36 +322,6 @@ fn to_wire_at<H: Handles + ?Sized>(
             ErrorCode::CallFailed.code(),
             format!("cannot convert {v} for the mod"),
         )
-    };
-    let take = |left: &mut Left, n: usize| {
-        match left.elements.checked_sub(n) {
-        Some(rest) => {
-            left.elements = rest;
-            Ok(())
-        }
-        None => Err(ObjectError::failed(
-            ErrorCode::CallFailed.code(),
-            format!(
-                "cannot convert the value for the mod: it holds more than {} Array elements, Dictionary entries and PackedStringArray strings in all",
-                wire::MAX_ELEMENTS
-            ),
-        )),
-    }
-    };
-    let take_bytes = |left: &mut Left, n: usize| {
-        match left.bytes.checked_sub(n) {
-        Some(rest) => {
-            left.bytes = rest;
-            Ok(())
-        }
-        None => Err(ObjectError::failed(
-            ErrorCode::CallFailed.code(),
-            format!(
-                "cannot convert the value for the mod: its texts and packed arrays hold more than {} MiB in all, counted at each place that holds them",
-                MAX_CONVERTED_BYTES >> 20
-            ),
-        )),
-    }
     };
     if depth > wire::MAX_DEPTH {
         return Err(ObjectError::failed(
@@ -321,22 +337,13 @@ fn to_wire_at<H: Handles + ?Sized>(
         VariantType::BOOL => W::Bool(v.to()),
         VariantType::INT => W::Int(v.to()),
         VariantType::FLOAT => W::Float(v.to()),
-        // Counted in bytes of UTF-8, what the copy takes (Godot's length is in characters, up to
-        // four bytes each): the characters first, so a text past what is left is not copied,
-        // then the rest of its bytes.
         VariantType::STRING => {
             let text = v.to::<GString>();
-            take_bytes(left, text.len())?;
-            let copy = text.to_string();
-            take_bytes(left, copy.len() - text.len().min(copy.len()))?;
-            W::String(copy)
+            W::String(left.text(text.len(), || text.to_string())?)
         }
         VariantType::STRING_NAME => {
             let text = v.to::<StringName>();
-            take_bytes(left, text.len())?;
-            let copy = text.to_string();
-            take_bytes(left, copy.len() - text.len().min(copy.len()))?;
-            W::StringName(copy)
+            W::StringName(left.text(text.len(), || text.to_string())?)
         }
         VariantType::VECTOR2 => W::Vector2(v2(v.to())),
         VariantType::VECTOR2I => {
@@ -412,7 +419,7 @@ fn to_wire_at<H: Handles + ?Sized>(
         VariantType::COLOR => W::Color(c4(v.to())),
         VariantType::NODE_PATH => {
             let text = v.to::<NodePath>().to_string();
-            take_bytes(left, text.len())?;
+            left.bytes(text.len())?;
             W::NodePath(text)
         }
         VariantType::OBJECT => match v.try_to::<Option<Gd<Object>>>() {
@@ -424,7 +431,7 @@ fn to_wire_at<H: Handles + ?Sized>(
         // Typed containers (`Array[Node]`, `Dictionary[String, int]`) arrive untyped on the wire.
         VariantType::DICTIONARY => {
             let d: AnyDictionary = v.try_to().map_err(|_| bad())?;
-            take(left, d.len())?;
+            left.elements(d.len())?;
             let mut entries = Vec::with_capacity(d.len());
             for (k, val) in d.iter_shared() {
                 entries.push((
@@ -436,7 +443,7 @@ fn to_wire_at<H: Handles + ?Sized>(
         }
         VariantType::ARRAY => {
             let a: AnyArray = v.try_to().map_err(|_| bad())?;
-            take(left, a.len())?;
+            left.elements(a.len())?;
             W::Array(
                 a.iter_shared()
                     .map(|x| to_wire_at(&x, objects, depth + 1, left))
@@ -444,61 +451,48 @@ fn to_wire_at<H: Handles + ?Sized>(
             )
         }
         VariantType::PACKED_BYTE_ARRAY => {
-            let a = v.to::<PackedByteArray>();
-            take_bytes(left, a.len())?;
-            W::PackedByteArray(a.to_vec())
+            W::PackedByteArray(left.packed(v.to::<PackedByteArray>().as_slice())?.to_vec())
         }
         VariantType::PACKED_INT32_ARRAY => {
-            let a = v.to::<PackedInt32Array>();
-            take_bytes(left, a.len() * 4)?;
-            W::PackedInt32Array(a.to_vec())
+            W::PackedInt32Array(left.packed(v.to::<PackedInt32Array>().as_slice())?.to_vec())
         }
         VariantType::PACKED_INT64_ARRAY => {
-            let a = v.to::<PackedInt64Array>();
-            take_bytes(left, a.len() * 8)?;
-            W::PackedInt64Array(a.to_vec())
+            W::PackedInt64Array(left.packed(v.to::<PackedInt64Array>().as_slice())?.to_vec())
         }
-        VariantType::PACKED_FLOAT32_ARRAY => {
-            let a = v.to::<PackedFloat32Array>();
-            take_bytes(left, a.len() * 4)?;
-            W::PackedFloat32Array(a.to_vec())
-        }
-        VariantType::PACKED_FLOAT64_ARRAY => {
-            let a = v.to::<PackedFloat64Array>();
-            take_bytes(left, a.len() * 8)?;
-            W::PackedFloat64Array(a.to_vec())
-        }
+        VariantType::PACKED_FLOAT32_ARRAY => W::PackedFloat32Array(
+            left.packed(v.to::<PackedFloat32Array>().as_slice())?
+                .to_vec(),
+        ),
+        VariantType::PACKED_FLOAT64_ARRAY => W::PackedFloat64Array(
+            left.packed(v.to::<PackedFloat64Array>().as_slice())?
+                .to_vec(),
+        ),
         VariantType::PACKED_STRING_ARRAY => W::PackedStringArray({
             // Counted like a container's elements, as the mod's decoder counts them (it refused
             // what the host wrote past the limit).
             let strings = v.to::<PackedStringArray>();
-            take(left, strings.len())?;
-            let chars = strings.as_slice().iter().map(|s| s.len()).sum();
-            take_bytes(left, chars)?;
-            let copies: Vec<String> = strings.as_slice().iter().map(|s| s.to_string()).collect();
-            let bytes: usize = copies.iter().map(String::len).sum();
-            take_bytes(left, bytes - chars.min(bytes))?;
-            copies
+            left.elements(strings.len())?;
+            strings
+                .as_slice()
+                .iter()
+                .map(|s| left.text(s.len(), || s.to_string()))
+                .collect::<Result<_, _>>()?
         }),
         VariantType::PACKED_VECTOR2_ARRAY => {
             let a = v.to::<PackedVector2Array>();
-            take_bytes(left, a.len() * 8)?;
-            W::PackedVector2Array(a.as_slice().iter().map(|x| v2(*x)).collect())
+            W::PackedVector2Array(left.packed(a.as_slice())?.iter().map(|x| v2(*x)).collect())
         }
         VariantType::PACKED_VECTOR3_ARRAY => {
             let a = v.to::<PackedVector3Array>();
-            take_bytes(left, a.len() * 12)?;
-            W::PackedVector3Array(a.as_slice().iter().map(|x| v3(*x)).collect())
+            W::PackedVector3Array(left.packed(a.as_slice())?.iter().map(|x| v3(*x)).collect())
         }
         VariantType::PACKED_COLOR_ARRAY => {
             let a = v.to::<PackedColorArray>();
-            take_bytes(left, a.len() * 16)?;
-            W::PackedColorArray(a.as_slice().iter().map(|c| c4(*c)).collect())
+            W::PackedColorArray(left.packed(a.as_slice())?.iter().map(|x| c4(*x)).collect())
         }
         VariantType::PACKED_VECTOR4_ARRAY => {
             let a = v.to::<PackedVector4Array>();
-            take_bytes(left, a.len() * 16)?;
-            W::PackedVector4Array(a.as_slice().iter().map(|x| v4(*x)).collect())
+            W::PackedVector4Array(left.packed(a.as_slice())?.iter().map(|x| v4(*x)).collect())
         }
         _ => return Err(bad()),
     })

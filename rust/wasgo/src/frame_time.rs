@@ -22,7 +22,7 @@ thread_local! {
 
 /// A process-frame counter now: the frame driver's own (no call into Godot), else Godot's
 /// (before the driver is connected; the driver counts on from it).
-fn process_frames() -> u64 {
+pub(crate) fn process_frames() -> u64 {
     let driver = crate::live::process_frames();
     if driver != 0 {
         return driver;

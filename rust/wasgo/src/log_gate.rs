@@ -42,6 +42,21 @@ pub fn allowance_of(mod_id: &str) -> Allowance {
     })
 }
 
+/// Runs `f` (a call into Godot made for a mod) under the mod's `allowance`: Godot's error
+/// printing off while it is spent, what Godot logged counted after, and the one notice naming
+/// the node (`node`, asked only then) when that spends it.
+pub fn within<R>(allowance: &Allowance, node: impl FnOnce() -> String, f: impl FnOnce() -> R) -> R {
+    let before = logged();
+    let result = {
+        let _quiet = quiet_if_spent(&mut allowance.borrow_mut());
+        f()
+    };
+    if count_since(&mut allowance.borrow_mut(), before) {
+        notice(&node());
+    }
+    result
+}
+
 /// Errors and warnings Godot logged so far, on any thread (counted by the error watch). A
 /// count, not a per-thread one: read twice around every object call, where a thread-local in a
 /// shared library costs a function call each time. Another thread's error during a mod's call

@@ -2123,16 +2123,14 @@ pub fn with_error_allowance<R>(key: InstanceKey, f: impl FnOnce() -> R) -> R {
     let Some((allowance, script_node, script)) = found else {
         return f();
     };
-    let before = log_gate::logged();
-    let result = {
-        let _quiet = log_gate::quiet_if_spent(&mut allowance.borrow_mut());
-        f()
-    };
-    if log_gate::count_since(&mut allowance.borrow_mut(), before) {
-        let name = valid_script_node(&script_node, script).map(|n| n.get_name().to_string());
-        log_gate::notice(&name.unwrap_or_else(|| format!("node {script}")));
-    }
-    result
+    log_gate::within(&allowance, || node_label(&script_node, script), f)
+}
+
+/// The name of the mod's node for a notice, or its id once it is gone.
+fn node_label(script_node: &Option<Gd<Node>>, script: InstanceId) -> String {
+    valid_script_node(script_node, script)
+        .map(|n| n.get_name().to_string())
+        .unwrap_or_else(|| format!("node {script}"))
 }
 
 /// Game values handed to a mod that is not called through numbers (a Go-js function's
@@ -2356,17 +2354,13 @@ impl GodotObjectHost {
         })?;
         objects.level = level;
         // What Godot logs for the call counts against the mod's console allowance.
-        let before = log_gate::logged();
         let allowance = objects.godot_errors.clone();
-        let result = {
-            let _quiet = log_gate::quiet_if_spent(&mut allowance.borrow_mut());
-            f(&mut objects)
-        };
-        let spent = log_gate::count_since(&mut allowance.borrow_mut(), before);
-        if spent {
-            let name = objects.script_node().map(|n| n.get_name().to_string());
-            log_gate::notice(&name.unwrap_or_else(|| format!("node {}", objects.script)));
-        }
+        let (script_node, script) = (objects.script_node.clone(), objects.script);
+        let result = log_gate::within(
+            &allowance,
+            || node_label(&script_node, script),
+            || f(&mut objects),
+        );
         drop(objects);
         release_waiting();
         result
@@ -2957,16 +2951,20 @@ fn run_op(
             let cost = wasgo_core::variant::held_bytes(&payload).saturating_add(name.len());
             // A full queue refuses (-7) rather than drop its oldest event, which `emit` had
             // accepted, with no sign (its bytes were still counted as waiting).
-            let (waiting, capacity) =
-                with_outbox(key, |o| (o.mod_events.len(), o.mod_events.capacity()))
-                    .unwrap_or((0, usize::MAX));
+            let (waiting, capacity, queued) = with_outbox(key, |o| {
+                (
+                    o.mod_events.len(),
+                    o.mod_events.capacity(),
+                    o.mod_event_bytes,
+                )
+            })
+            .unwrap_or((0, usize::MAX, 0));
             if waiting >= capacity {
                 return Err(ObjectError::failed(
                     ErrorCode::Busy.code(),
                     format!("`wasgo.emit` refused: {waiting} of this mod's `mod_event`s already wait for delivery, the most that may; they are delivered when the mod's call returns: emit again then"),
                 ));
             }
-            let queued = with_outbox(key, |o| o.mod_event_bytes).unwrap_or(0);
             if queued > 0 && queued.saturating_add(cost) > MAX_QUEUED_EVENT_BYTES {
                 return Err(ObjectError::failed(
                     ErrorCode::Busy.code(),

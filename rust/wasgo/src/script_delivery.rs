@@ -77,7 +77,7 @@ impl ScriptCore {
             // A new instance's first pump starts a fresh allowance, not this unbounded one.
             self.allowance_frame.set(u64::MAX);
         } else {
-            let frame = godot::classes::Engine::singleton().get_process_frames();
+            let frame = crate::frame_time::process_frames();
             if self.allowance_frame.replace(frame) != frame {
                 self.event_allowance.set(MAX_EVENTS_PER_PUMP);
                 self.mod_event_allowance.set(MAX_EVENTS_PER_PUMP);

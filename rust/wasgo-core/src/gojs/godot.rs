@@ -110,8 +110,8 @@ fn run_op(cx: &mut Cx<'_>, op: ObjectOp) -> wasmtime::Result<JsResult> {
 }
 
 /// The callback ids the game still holds connections (or waiting deliveries) for
-/// ([`ObjectOp::LiveCallbacks`]); every id when the game cannot say (nothing is given back).
-fn live_callbacks(cx: &mut Cx<'_>) -> wasmtime::Result<Vec<i32>> {
+/// ([`ObjectOp::LiveCallbacks`]); `None` when the game cannot say (nothing is given back).
+fn live_callbacks(cx: &mut Cx<'_>) -> wasmtime::Result<Option<Vec<i32>>> {
     let state = cx.data();
     let (key, level) = (state.key, state.level);
     let host = state.hosts.objects.clone();
@@ -119,10 +119,8 @@ fn live_callbacks(cx: &mut Cx<'_>) -> wasmtime::Result<Vec<i32>> {
         object_calls::run_sized(&*host, key, level, ObjectOp::LiveCallbacks)
     })?;
     Ok(match outcome {
-        Ok(ObjectReply::Value(WireVariant::PackedInt32Array(ids))) => ids,
-        _ => (1..=i32::MAX)
-            .take(super::state_ref(cx.data()).map_or(0, |g| g.callback_slots()))
-            .collect(),
+        Ok(ObjectReply::Value(WireVariant::PackedInt32Array(ids))) => Some(ids),
+        _ => None,
     })
 }
 
@@ -264,8 +262,9 @@ pub fn call(cx: &mut Cx<'_>, f: GodotFn, args: &[JsValue]) -> wasmtime::Result<J
             let signal = or_throw!(name(1));
             if super::state_mut(cx.data_mut()).wants_compaction() {
                 // The slots of connections that ended are given back first.
-                let live = live_callbacks(cx)?;
-                super::state_mut(cx.data_mut()).keep_callbacks(&live);
+                if let Some(live) = live_callbacks(cx)? {
+                    super::state_mut(cx.data_mut()).keep_callbacks(&live);
+                }
             }
             let go = super::state_mut(cx.data_mut());
             let Some(callback_id) = go.add_callback(func) else {

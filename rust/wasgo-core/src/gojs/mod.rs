@@ -265,11 +265,6 @@ impl GoState {
         Some(self.callbacks.len() as i32)
     }
 
-    /// How many callback slots the table has (live or given back).
-    pub(crate) fn callback_slots(&self) -> usize {
-        self.callbacks.len()
-    }
-
     /// Whether the next [`GoState::add_callback`] should first give back the slots of
     /// connections that ended ([`GoState::keep_callbacks`]).
     pub(crate) fn wants_compaction(&self) -> bool {
